@@ -1,0 +1,3 @@
+from sesamlike import create_app
+
+app = create_app()

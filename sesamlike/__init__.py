@@ -1,0 +1,102 @@
+"""Sesamlike: ordering and follow-up of diabetes aids."""
+
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask, g, render_template, request
+
+from sesamlike.config import Config
+from sesamlike.extensions import csrf, db, login_manager, migrate
+
+# Each area with pages has views.bp; the API is one blueprint of its own.
+BLUEPRINTS = (
+    "accounts",
+    "catalog",
+    "patients",
+    "orders",
+    "portal",
+    "stock",
+    "followup",
+)
+COMMAND_MODULES = (
+    "sesamlike.accounts.commands",
+    "sesamlike.catalog.commands",
+    "sesamlike.stock.commands",
+    "sesamlike.orders.commands",
+    "sesamlike.demo.commands",
+)
+
+
+def create_app(config: object | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config or Config())
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    register_errorhandlers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from sesamlike import i18n, models  # noqa: F401  (models: every table known)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_dir())
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    i18n.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    for area in BLUEPRINTS:
+        try:
+            module = importlib.import_module(f"sesamlike.{area}.views")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"sesamlike.{area}.views":
+                raise
+            continue
+        app.register_blueprint(module.bp)
+    try:
+        from sesamlike.api import bp as api_bp
+    except ImportError:
+        return
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # bearer tokens, no cookies: nothing to forge
+
+
+def register_commands(app: Flask) -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        for command in module.COMMANDS:
+            app.cli.add_command(command)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    def render_error(error):
+        code = getattr(error, "code", 500) or 500
+        if code == 500:
+            db.session.rollback()
+        if request.path.startswith("/api/"):
+            from sesamlike.api.errors import error_response
+
+            return error_response(code)
+        return render_template("error.html", code=code), code
+
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, render_error)
+
+    @app.before_request
+    def _remember_locale():
+        g.pop("locale", None)
+
+
+def _migrations_dir() -> str:
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent / "migrations")

@@ -1,0 +1,40 @@
+"""The audit log: one row for every read or write of a patient's data."""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from sesamlike.accounts.models import AuditEvent, User
+from sesamlike.extensions import db
+
+
+def record(
+    action: str,
+    object_type: str,
+    *,
+    patient_id: int | None,
+    object_id: object | None = None,
+    user: User | None = None,
+    detail: str | None = None,
+) -> AuditEvent:
+    """Add an audit row to the session; it commits with the use case it belongs to."""
+    if user is None and has_request_context() and current_user.is_authenticated:
+        user = current_user._get_current_object()
+    remote_addr = channel = None
+    if has_request_context():
+        remote_addr = request.remote_addr
+        channel = "api" if request.path.startswith("/api/") else "web"
+    event = AuditEvent(
+        user_id=user.id if user else None,
+        role=user.role if user else None,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        patient_id=patient_id,
+        remote_addr=remote_addr,
+        channel=channel or "cli",
+        detail=detail[:500] if detail else None,
+    )
+    db.session.add(event)
+    return event

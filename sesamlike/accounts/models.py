@@ -1,0 +1,141 @@
+"""Users, roles, clinics, API tokens and the audit log."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from sesamlike.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(enum.StrEnum):
+    PRESCRIBER = "prescriber"
+    PATIENT = "patient"
+    GUARDIAN = "guardian"
+    DEPOT = "depot"
+    MANAGER = "manager"
+    REGION = "region"
+    ADMIN = "admin"
+
+
+user_clinics = sa.Table(
+    "user_clinics",
+    db.Model.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("clinic_id", sa.ForeignKey("clinics.id"), primary_key=True, index=True),
+)
+
+
+class Clinic(db.Model):
+    """A care unit (vårdenhet) whose costs hit its cost centre (kostnadsställe)."""
+
+    __tablename__ = "clinics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    cost_centre: Mapped[str] = mapped_column(sa.String(20))
+    paediatric: Mapped[bool] = mapped_column(default=False)
+    street: Mapped[str | None] = mapped_column(sa.String(120))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(10))
+    city: Mapped[str | None] = mapped_column(sa.String(80))
+
+    users: Mapped[list[User]] = relationship(
+        secondary=user_clinics, back_populates="clinics"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Clinic {self.code}>"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    role: Mapped[str] = mapped_column(sa.String(20), index=True)
+    display_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    # Right to make a first prescription of a pump or CGM (doctor or trained nurse).
+    first_time_prescriber: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str | None] = mapped_column(sa.String(5))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    clinics: Mapped[list[Clinic]] = relationship(
+        secondary=user_clinics, back_populates="users"
+    )
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "role in ('prescriber','patient','guardian','depot','manager','region','admin')",
+            name="role_known",
+        ),
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def clinic_ids(self) -> set[int]:
+        return {clinic.id for clinic in self.clinics}
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+class ApiToken(db.Model):
+    """A bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class AuditEvent(db.Model):
+    """One read or write of patient data. Written by services, never edited.
+
+    `patient_id` has no foreign key so the log outlives any patient row.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    role: Mapped[str | None] = mapped_column(sa.String(20))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    object_type: Mapped[str] = mapped_column(sa.String(40))
+    object_id: Mapped[str | None] = mapped_column(sa.String(40))
+    patient_id: Mapped[int | None] = mapped_column(index=True)
+    remote_addr: Mapped[str | None] = mapped_column(sa.String(45))
+    channel: Mapped[str] = mapped_column(sa.String(10), default="web")
+    detail: Mapped[str | None] = mapped_column(sa.String(500))

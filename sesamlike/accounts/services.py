@@ -1,0 +1,111 @@
+"""Use cases for users, clinics, logins and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import ApiToken, Clinic, Role, User, utcnow
+from sesamlike.errors import Conflict, Invalid
+from sesamlike.extensions import db
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def create_clinic(code: str, name: str, cost_centre: str, **extra) -> Clinic:
+    code, name, cost_centre = code.strip(), name.strip(), cost_centre.strip()
+    if not code or not name or not cost_centre:
+        raise Invalid("Kod, namn och kostnadsställe krävs.")
+    if db.session.scalar(sa.select(Clinic.id).where(Clinic.code == code)):
+        raise Conflict("Vårdenheten {code} finns redan.", code=code)
+    clinic = Clinic(code=code, name=name, cost_centre=cost_centre, **extra)
+    db.session.add(clinic)
+    db.session.commit()
+    return clinic
+
+
+def clinic_by_code(code: str) -> Clinic:
+    clinic = db.session.scalar(sa.select(Clinic).where(Clinic.code == code))
+    if clinic is None:
+        raise Invalid("Okänd vårdenhet: {code}.", code=code)
+    return clinic
+
+
+def create_user(
+    username: str,
+    password: str,
+    role: str,
+    *,
+    clinic_codes: Iterable[str] = (),
+    display_name: str = "",
+    email: str | None = None,
+    first_time_prescriber: bool = False,
+    commit: bool = True,
+) -> User:
+    """Create a login. Patients and guardians are linked to patients separately."""
+    username = username.strip()
+    if role not in set(Role):
+        raise Invalid("Okänd roll: {role}.", role=role)
+    if not username:
+        raise Invalid("Användarnamn krävs.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            "Lösenordet måste ha minst {n} tecken.", n=MIN_PASSWORD_LENGTH
+        )
+    if db.session.scalar(sa.select(User.id).where(User.username == username)):
+        raise Conflict("Användarnamnet {username} är upptaget.", username=username)
+    clinics = [clinic_by_code(code) for code in clinic_codes]
+    if role in (Role.PRESCRIBER, Role.MANAGER) and not clinics:
+        raise Invalid("Förskrivare och verksamhetschefer behöver en vårdenhet.")
+    user = User(
+        username=username,
+        role=role,
+        display_name=display_name or username,
+        email=email,
+        first_time_prescriber=first_time_prescriber and role == Role.PRESCRIBER,
+        clinics=clinics,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    if commit:
+        db.session.commit()
+    return user
+
+
+def authenticate(username: str, password: str) -> User | None:
+    user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
+    if user is None or not user.active or not user.check_password(password):
+        return None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(username: str) -> str:
+    """Create a bearer token for a user; only its hash is stored."""
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        raise Invalid("Okänd användare: {username}.", username=username)
+    token = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=_hash_token(token)))
+    db.session.commit()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    row = db.session.scalar(
+        sa.select(ApiToken).where(
+            ApiToken.token_hash == _hash_token(token), ApiToken.revoked_at.is_(None)
+        )
+    )
+    if row is None or not row.user.active:
+        return None
+    row.last_used_at = utcnow()
+    return row.user

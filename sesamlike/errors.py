@@ -1,0 +1,50 @@
+"""Domain errors with stable codes, shared by pages, API and jobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A refused use case. `message` is Swedish source text, translated at display."""
+
+    code = "invalid"
+    status = 422
+    message = "Ogiltig uppgift."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        fields: dict[str, list[str]] | None = None,
+        **params: Any,
+    ) -> None:
+        self.message = message or self.message
+        self.fields = fields or {}
+        self.params = params
+        super().__init__(self.message.format(**params) if params else self.message)
+
+
+class Invalid(DomainError):
+    code = "invalid"
+    status = 422
+
+
+class NotVisible(DomainError):
+    """Absent or not visible to this user: both answer 404, so nothing leaks."""
+
+    code = "not_found"
+    status = 404
+    message = "Hittades inte."
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
+    message = "Din roll får inte göra detta."
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status = 409
+    message = "Går inte i nuvarande läge."

@@ -1,0 +1,30 @@
+"""Computed follow-up figures: each patient's system cost per calendar year."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sesamlike.accounts.models import utcnow
+from sesamlike.extensions import db
+
+
+class PatientYearCost(db.Model):
+    __tablename__ = "patient_year_costs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id"), index=True)
+    year: Mapped[int] = mapped_column(index=True)
+    pump_system: Mapped[str | None] = mapped_column(sa.String(80))
+    cgm_system: Mapped[str | None] = mapped_column(sa.String(80))
+    device_cost_sek: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    consumables_cost_sek: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    total_cost_sek: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    computed_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+
+    __table_args__ = (sa.UniqueConstraint("patient_id", "year"),)

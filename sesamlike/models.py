@@ -1,0 +1,20 @@
+"""Import every area's models so metadata, Alembic and create_all see all tables."""
+
+from sesamlike.accounts.models import ApiToken, AuditEvent, Clinic, User  # noqa: F401
+from sesamlike.catalog.models import Article, System  # noqa: F401
+from sesamlike.followup.models import PatientYearCost  # noqa: F401
+from sesamlike.jobruns import JobLock, JobRun  # noqa: F401
+from sesamlike.orders.models import Order, OrderLine, Prescription  # noqa: F401
+from sesamlike.patients.models import (  # noqa: F401
+    Address,
+    CareRelationship,
+    Guardian,
+    Patient,
+)
+from sesamlike.stock.models import (  # noqa: F401
+    Depot,
+    Device,
+    Reservation,
+    StockLot,
+    StockMovement,
+)

@@ -1,0 +1,240 @@
+"""Prescriptions (förskrivningar), orders (beställningar/uttag) and their lines."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from sesamlike.accounts.models import Clinic, User, utcnow
+from sesamlike.catalog.models import Article
+from sesamlike.extensions import db
+from sesamlike.patients.models import Patient
+
+
+class PrescriptionStatus(enum.StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    USED_UP = "used_up"
+    CANCELLED = "cancelled"
+
+
+class ReasonCode(enum.StrEnum):
+    """Why an article outside the procured assortment or first choice is prescribed."""
+
+    MEDICAL = "medical"  # e.g. skin problems, allergy
+    NOT_WORKING = "not_working"  # procured product does not work for the patient
+    PATIENT_WISH = "patient_wish"
+    OTHER = "other"
+
+
+class LineStatus(enum.StrEnum):
+    RESERVED = "reserved"
+    BACKORDERED = "backordered"
+    SENT_TO_SUPPLIER = "sent_to_supplier"
+    SENT_TO_PHARMACY = "sent_to_pharmacy"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+
+
+OPEN_LINE_STATUSES = frozenset(
+    {
+        LineStatus.RESERVED,
+        LineStatus.BACKORDERED,
+        LineStatus.SENT_TO_SUPPLIER,
+        LineStatus.SENT_TO_PHARMACY,
+    }
+)
+
+
+class DeliveryMode(enum.StrEnum):
+    HOME = "home"
+    CLINIC = "clinic"
+    PICKUP = "pickup"
+    PHARMACY = "pharmacy"
+
+
+class Prescription(db.Model):
+    __tablename__ = "prescriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id"), index=True)
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id"), index=True)
+    prescriber_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), index=True
+    )
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinics.id"), index=True)
+    # Paying cost centre (kundnummer/kostnadsställe); the clinic's unless changed.
+    cost_centre: Mapped[str] = mapped_column(sa.String(20))
+    packs_per_withdrawal: Mapped[int]
+    withdrawals: Mapped[int]
+    withdrawals_used: Mapped[int] = mapped_column(default=0)
+    period_days: Mapped[int]
+    lock_days: Mapped[int]
+    valid_from: Mapped[date]
+    valid_to: Mapped[date]
+    last_withdrawal_on: Mapped[date | None]
+    status: Mapped[str] = mapped_column(
+        sa.String(10), default=PrescriptionStatus.ACTIVE, index=True
+    )
+    reason_code: Mapped[str | None] = mapped_column(sa.String(20))
+    reason_text: Mapped[str | None] = mapped_column(sa.String(500))
+    renewed_from_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("prescriptions.id"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    cancelled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    patient: Mapped[Patient] = relationship()
+    article: Mapped[Article] = relationship()
+    prescriber: Mapped[User | None] = relationship(foreign_keys=[prescriber_id])
+    clinic: Mapped[Clinic] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status in ('active','expired','used_up','cancelled')", name="status_known"
+        ),
+        sa.CheckConstraint("packs_per_withdrawal > 0", name="packs_positive"),
+        sa.CheckConstraint("withdrawals > 0", name="withdrawals_positive"),
+        sa.CheckConstraint(
+            "withdrawals_used >= 0 and withdrawals_used <= withdrawals",
+            name="within_entitlement",
+        ),
+        sa.CheckConstraint("valid_from <= valid_to", name="valid_period"),
+    )
+
+    @property
+    def remaining_withdrawals(self) -> int:
+        return self.withdrawals - self.withdrawals_used
+
+    @property
+    def next_withdrawal_on(self) -> date | None:
+        """First day the time lock allows another withdrawal; None when none is left."""
+        if self.remaining_withdrawals <= 0:
+            return None
+        if self.last_withdrawal_on is None:
+            return self.valid_from
+        return max(self.valid_from, self.last_withdrawal_on + timedelta(self.lock_days))
+
+    def status_on(self, day: date) -> PrescriptionStatus:
+        if self.status in (PrescriptionStatus.CANCELLED, PrescriptionStatus.USED_UP):
+            return PrescriptionStatus(self.status)
+        if self.remaining_withdrawals <= 0:
+            return PrescriptionStatus.USED_UP
+        if day > self.valid_to:
+            return PrescriptionStatus.EXPIRED
+        return PrescriptionStatus.ACTIVE
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id"), index=True)
+    placed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), index=True
+    )
+    # prescriber, patient, guardian, depot; 'migration' for imported history.
+    placed_by_role: Mapped[str] = mapped_column(sa.String(20))
+    placed_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, index=True
+    )
+    delivery_mode: Mapped[str] = mapped_column(sa.String(10))
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(80))
+    # Delivery address as confirmed on this order (a snapshot, not a reference).
+    ship_to_name: Mapped[str | None] = mapped_column(sa.String(160))
+    ship_to_street: Mapped[str | None] = mapped_column(sa.String(120))
+    ship_to_postal_code: Mapped[str | None] = mapped_column(sa.String(10))
+    ship_to_city: Mapped[str | None] = mapped_column(sa.String(80))
+    ship_to_door_code: Mapped[str | None] = mapped_column(sa.String(20))
+    contact_phone: Mapped[str | None] = mapped_column(sa.String(30))
+    tracking_ref: Mapped[str | None] = mapped_column(sa.String(80))
+    cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    patient: Mapped[Patient] = relationship()
+    placed_by: Mapped[User | None] = relationship()
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
+    )
+
+    __table_args__ = (
+        sa.UniqueConstraint("placed_by_id", "idempotency_key"),
+        sa.CheckConstraint(
+            "delivery_mode in ('home','clinic','pickup','pharmacy')",
+            name="delivery_mode_known",
+        ),
+    )
+
+    @property
+    def status(self) -> str:
+        """The order's status follows its lines: the least advanced open one."""
+        statuses = [line.status for line in self.lines]
+        if not statuses:
+            return "empty"
+        if all(s == LineStatus.CANCELLED for s in statuses):
+            return LineStatus.CANCELLED
+        live = [s for s in statuses if s != LineStatus.CANCELLED]
+        for status in LineStatus:  # enum order is the life-cycle order
+            if status in live:
+                return status
+        return live[0]
+
+    @property
+    def cancellable(self) -> bool:
+        return any(line.status in OPEN_LINE_STATUSES for line in self.lines) and all(
+            line.status in OPEN_LINE_STATUSES | {LineStatus.CANCELLED}
+            for line in self.lines
+        )
+
+
+class OrderLine(db.Model):
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    prescription_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("prescriptions.id"), index=True
+    )
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id"), index=True)
+    packs: Mapped[int]
+    channel: Mapped[str] = mapped_column(sa.String(10))
+    status: Mapped[str] = mapped_column(sa.String(20), index=True)
+    # Price and VAT when ordered, so later contract prices do not rewrite history.
+    pack_price_sek: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    vat_rate: Mapped[Decimal] = mapped_column(sa.Numeric(5, 4))
+    serial_no: Mapped[str | None] = mapped_column(sa.String(60))
+    shipped_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    delivered_on: Mapped[date | None] = mapped_column(index=True)
+    returned_on: Mapped[date | None]
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow, index=True
+    )
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    prescription: Mapped[Prescription | None] = relationship()
+    article: Mapped[Article] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("packs > 0", name="packs_positive"),
+        sa.CheckConstraint(
+            "status in ('reserved','backordered','sent_to_supplier','sent_to_pharmacy',"
+            "'shipped','delivered','cancelled','returned')",
+            name="status_known",
+        ),
+        sa.CheckConstraint(
+            "channel in ('central','supplier','pharmacy')", name="channel_known"
+        ),
+    )
+
+    @property
+    def reference(self) -> str:
+        """The opaque key stock uses for this line's reservation."""
+        return f"order-line:{self.id}"

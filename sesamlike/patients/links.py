@@ -1,0 +1,40 @@
+"""Links between patient or guardian logins and the patients they act for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sesamlike.accounts.models import Role, User
+from sesamlike.errors import Invalid
+from sesamlike.extensions import db
+from sesamlike.patients.models import Guardian, Patient
+
+
+def link_user_to_patients(user: User, patient_ids: Iterable[int]) -> None:
+    """A patient login acts for exactly one patient; a guardian for one or more."""
+    ids = list(dict.fromkeys(patient_ids))
+    if user.role not in (Role.PATIENT, Role.GUARDIAN):
+        if ids:
+            raise Invalid("Bara patienter och vårdnadshavare kopplas till patienter.")
+        return
+    if not ids:
+        raise Invalid("Ange vilken patient kontot gäller (--patient-id).")
+    if user.role == Role.PATIENT and len(ids) != 1:
+        raise Invalid("Ett patientkonto gäller exakt en patient.")
+    for patient_id in ids:
+        patient = db.session.get(Patient, patient_id)
+        if patient is None:
+            raise Invalid("Okänd patient: {id}.", id=patient_id)
+        if user.role == Role.PATIENT:
+            if patient.user_id is not None:
+                raise Invalid("Patienten {id} har redan ett konto.", id=patient_id)
+            patient.user_id = user.id
+        else:
+            db.session.add(
+                Guardian(
+                    patient_id=patient.id,
+                    name=user.display_name or user.username,
+                    email=user.email,
+                    user_id=user.id,
+                )
+            )

@@ -1,0 +1,155 @@
+"""Patients, their addresses, guardians and care relationships with clinics."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from sesamlike.accounts.models import Clinic, User, utcnow
+from sesamlike.extensions import db
+from sesamlike.patients.identity import AgeGroup, age_group, format_personal_id
+
+
+class Patient(db.Model):
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    personal_id: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    id_kind: Mapped[str] = mapped_column(sa.String(20))
+    # Reserve numbers: the LMA card number (asylum seekers) and its validity.
+    lma_number: Mapped[str | None] = mapped_column(sa.String(20))
+    lma_valid_to: Mapped[date | None]
+    first_name: Mapped[str] = mapped_column(sa.String(80))
+    last_name: Mapped[str] = mapped_column(sa.String(80))
+    birth_date: Mapped[date | None]
+    diabetes_type: Mapped[str] = mapped_column(sa.String(10))
+    protected_identity: Mapped[bool] = mapped_column(default=False)
+    phone: Mapped[str | None] = mapped_column(sa.String(30))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    # The patient's own login, when they have one.
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), unique=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    user: Mapped[User | None] = relationship()
+    addresses: Mapped[list[Address]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan", order_by="Address.id"
+    )
+    guardians: Mapped[list[Guardian]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan"
+    )
+    care_relationships: Mapped[list[CareRelationship]] = relationship(
+        back_populates="patient", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "diabetes_type in ('type1','type2','other')", name="diabetes_type_known"
+        ),
+        sa.CheckConstraint(
+            "id_kind in ('personnummer','samordningsnummer','reserve')",
+            name="id_kind_known",
+        ),
+        sa.Index("ix_patients_last_first", "last_name", "first_name"),
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def display_id(self) -> str:
+        return format_personal_id(self.personal_id)
+
+    def age_group_on(self, day: date) -> AgeGroup | None:
+        return age_group(self.birth_date, day) if self.birth_date else None
+
+    def home_address(self) -> Address | None:
+        return next((a for a in self.addresses if a.kind == "home"), None)
+
+    def delivery_address_on(self, day: date) -> Address | None:
+        """A temporary address valid that day wins over the home address."""
+        for address in self.addresses:
+            if address.kind == "temporary" and address.valid_on(day):
+                return address
+        return self.home_address()
+
+    @property
+    def clinic_ids(self) -> set[int]:
+        return {c.clinic_id for c in self.care_relationships if c.ended_on is None}
+
+    def __repr__(self) -> str:
+        return f"<Patient {self.id}>"
+
+
+class Address(db.Model):
+    __tablename__ = "addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(10), default="home")
+    care_of: Mapped[str | None] = mapped_column(sa.String(120))
+    street: Mapped[str] = mapped_column(sa.String(120))
+    postal_code: Mapped[str] = mapped_column(sa.String(10))
+    city: Mapped[str] = mapped_column(sa.String(80))
+    door_code: Mapped[str | None] = mapped_column(sa.String(20))
+    valid_from: Mapped[date | None]
+    valid_to: Mapped[date | None]
+
+    patient: Mapped[Patient] = relationship(back_populates="addresses")
+
+    __table_args__ = (
+        sa.CheckConstraint("kind in ('home','temporary')", name="kind_known"),
+    )
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+class Guardian(db.Model):
+    """A guardian (vårdnadshavare) of a child; may have a login to act online."""
+
+    __tablename__ = "guardians"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(120))
+    phone: Mapped[str | None] = mapped_column(sa.String(30))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+
+    patient: Mapped[Patient] = relationship(back_populates="guardians")
+    user: Mapped[User | None] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("patient_id", "user_id"),)
+
+
+class CareRelationship(db.Model):
+    """A clinic's care relationship (vårdrelation): who may look the patient up."""
+
+    __tablename__ = "care_relationships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), index=True
+    )
+    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinics.id"), index=True)
+    started_on: Mapped[date]
+    ended_on: Mapped[date | None]
+
+    patient: Mapped[Patient] = relationship(back_populates="care_relationships")
+    clinic: Mapped[Clinic] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("patient_id", "clinic_id"),)

@@ -1,0 +1,137 @@
+"""Depots, lots, serial-numbered devices, reservations and the stock ledger.
+
+Stock knows nothing of orders: reservations and movements carry an opaque
+`reference` (e.g. "order-line:42") chosen by the caller.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from sesamlike.accounts.models import utcnow
+from sesamlike.catalog.models import Article
+from sesamlike.extensions import db
+
+
+class MovementKind(enum.StrEnum):
+    RECEIPT = "receipt"
+    RESERVATION = "reservation"
+    RELEASE = "release"
+    PICK = "pick"
+    SHIP = "ship"
+    RETURN = "return"
+    ADJUSTMENT = "adjustment"
+    SCRAP = "scrap"
+
+
+class DeviceStatus(enum.StrEnum):
+    IN_STOCK = "in_stock"
+    ON_LOAN = "on_loan"
+    QUARANTINE = "quarantine"
+    SCRAPPED = "scrapped"
+
+
+class Depot(db.Model):
+    __tablename__ = "depots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+
+    def __repr__(self) -> str:
+        return f"<Depot {self.code}>"
+
+
+class StockLot(db.Model):
+    """Packs of one article and lot in one depot. On hand is checked by the ledger."""
+
+    __tablename__ = "stock_lots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    depot_id: Mapped[int] = mapped_column(sa.ForeignKey("depots.id"), index=True)
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id"), index=True)
+    lot: Mapped[str] = mapped_column(sa.String(40), default="")
+    expiry: Mapped[date | None]
+    bin: Mapped[str | None] = mapped_column(sa.String(20))
+    on_hand: Mapped[int] = mapped_column(default=0)
+    quarantined: Mapped[bool] = mapped_column(default=False)
+
+    depot: Mapped[Depot] = relationship()
+    article: Mapped[Article] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("depot_id", "article_id", "lot"),
+        sa.CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+    )
+
+
+class Reservation(db.Model):
+    """Packs held for a reference; backordered when stock was short when placed."""
+
+    __tablename__ = "reservations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(64), index=True)
+    depot_id: Mapped[int] = mapped_column(sa.ForeignKey("depots.id"), index=True)
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id"), index=True)
+    packs: Mapped[int]
+    # active, backordered, picked, released
+    status: Mapped[str] = mapped_column(sa.String(12), index=True)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, index=True
+    )
+
+    __table_args__ = (sa.CheckConstraint("packs > 0", name="packs_positive"),)
+
+
+class StockMovement(db.Model):
+    """The ledger: every change of stock, signed in packs, never edited."""
+
+    __tablename__ = "stock_movements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(12))
+    depot_id: Mapped[int] = mapped_column(sa.ForeignKey("depots.id"), index=True)
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id"), index=True)
+    lot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stock_lots.id"), index=True)
+    packs: Mapped[int]
+    reason_code: Mapped[str | None] = mapped_column(sa.String(30))
+    reference: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+
+
+class Device(db.Model):
+    """A serial-numbered pump or CGM reader (individ), lent to one patient at a time."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id"), index=True)
+    serial_no: Mapped[str] = mapped_column(sa.String(60))
+    status: Mapped[str] = mapped_column(sa.String(12), default=DeviceStatus.IN_STOCK)
+    depot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("depots.id"), index=True)
+    patient_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("patients.id"), index=True
+    )
+    lent_on: Mapped[date | None]
+    warranty_end: Mapped[date | None]
+    returned_on: Mapped[date | None]
+    return_reason: Mapped[str | None] = mapped_column(sa.String(20))
+    reference: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+
+    article: Mapped[Article] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("article_id", "serial_no"),
+        sa.CheckConstraint(
+            "status in ('in_stock','on_loan','quarantine','scrapped')",
+            name="status_known",
+        ),
+    )

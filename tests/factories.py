@@ -1,0 +1,111 @@
+"""Test data builders. Each returns a committed object; pass overrides as kwargs."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from decimal import Decimal
+
+from sesamlike.accounts import services as accounts
+from sesamlike.accounts.models import Clinic, User
+from sesamlike.catalog.models import Article, System
+from sesamlike.extensions import db
+from sesamlike.patients.links import link_user_to_patients
+from sesamlike.patients.models import Address, CareRelationship, Patient
+
+PASSWORD = "correct-horse-1"
+_seq = itertools.count(1)
+
+# Checksum-valid numbers made by identity.synthetic_personnummer (serials 98x).
+ADULT_PNR = "199001029801"
+CHILD_PNR = "201512249812"
+ELDERLY_PNR = "194505149825"
+COORDINATION_NO = "198503639836"
+
+
+def make_clinic(code: str | None = None, **kw) -> Clinic:
+    n = next(_seq)
+    clinic = Clinic(
+        code=code or f"C{n}",
+        name=kw.pop("name", f"Diabetesmottagning {n}"),
+        cost_centre=kw.pop("cost_centre", f"KS{n:04d}"),
+        **kw,
+    )
+    db.session.add(clinic)
+    db.session.commit()
+    return clinic
+
+
+def make_user(role: str, *, clinics: list[Clinic] = (), patients=(), **kw) -> User:
+    username = kw.pop("username", f"{role}{next(_seq)}")
+    user = accounts.create_user(
+        username,
+        kw.pop("password", PASSWORD),
+        role,
+        clinic_codes=[c.code for c in clinics],
+        commit=False,
+        **kw,
+    )
+    db.session.flush()
+    link_user_to_patients(user, [p.id for p in patients])
+    db.session.commit()
+    return user
+
+
+def make_patient(clinic: Clinic | None = None, **kw) -> Patient:
+    n = next(_seq)
+    personal_id = kw.pop("personal_id", f"R{n:07d}")
+    patient = Patient(
+        personal_id=personal_id,
+        id_kind=kw.pop("id_kind", "reserve" if personal_id.startswith("R") else "personnummer"),
+        first_name=kw.pop("first_name", "Test"),
+        last_name=kw.pop("last_name", f"Patient{n}"),
+        birth_date=kw.pop("birth_date", date(1990, 1, 2)),
+        diabetes_type=kw.pop("diabetes_type", "type1"),
+        **kw,
+    )
+    patient.addresses.append(
+        Address(kind="home", street=f"Storgatan {n}", postal_code="41101", city="Göteborg",
+                door_code="1234")
+    )
+    if clinic is not None:
+        patient.care_relationships.append(
+            CareRelationship(clinic_id=clinic.id, started_on=date(2020, 1, 1))
+        )
+    db.session.add(patient)
+    db.session.commit()
+    return patient
+
+
+def make_system(name: str, kind: str = "pump") -> System:
+    system = System(name=name, kind=kind)
+    db.session.add(system)
+    db.session.commit()
+    return system
+
+
+def make_article(article_no: str | None = None, *, systems=(), **kw) -> Article:
+    n = next(_seq)
+    defaults = dict(
+        name=f"Artikel {n}",
+        category="infusion_set",
+        supplier="Leverantör AB",
+        pack_size=10,
+        pack_price_sek=Decimal("900.00"),
+        vat_rate=Decimal("0.25"),
+        procured=True,
+        first_choice_rank=1,
+        benefit=True,
+        channel="central",
+        serial_tracked=False,
+        units_per_day=Decimal("0.3333"),
+        amortisation_years=None,
+        valid_from=date(2020, 1, 1),
+        valid_to=None,
+    )
+    defaults.update(kw)
+    article = Article(article_no=article_no or f"A{n:05d}", **defaults)
+    article.systems = list(systems)
+    db.session.add(article)
+    db.session.commit()
+    return article

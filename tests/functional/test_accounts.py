@@ -1,0 +1,113 @@
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import User
+from sesamlike.extensions import db
+from tests.conftest import csrf_token_from
+from tests.factories import make_clinic, make_patient, make_user
+
+ROLES = ["prescriber", "patient", "guardian", "depot", "manager", "region", "admin"]
+
+
+def make_role_user(role):
+    clinic = make_clinic()
+    clinics = [clinic] if role in ("prescriber", "manager") else []
+    patients = [make_patient(clinic)] if role in ("patient", "guardian") else []
+    return make_user(role, clinics=clinics, patients=patients, username=f"u-{role}")
+
+
+def test_login_page_is_served_in_swedish(client):
+    response = client.get("/login")
+    assert response.status_code == 200
+    assert "Logga in" in response.text
+    assert 'lang="sv"' in response.text
+
+
+def test_anonymous_start_page_redirects_to_login(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+def test_wrong_password_is_refused_with_a_message(client, auth):
+    make_role_user("prescriber")
+    response = auth.login("u-prescriber", "wrong-password")
+    assert response.status_code == 401
+    assert "Fel användarnamn eller lösenord" in response.text
+    assert client.get("/").status_code == 302
+
+
+def test_inactive_account_cannot_log_in(client, auth):
+    user = make_role_user("depot")
+    user.active = False
+    db.session.commit()
+    assert auth.login("u-depot").status_code == 401
+
+
+def test_passwords_are_stored_hashed(app):
+    user = make_role_user("admin")
+    stored = db.session.scalar(sa.select(User.password_hash).where(User.id == user.id))
+    assert "correct-horse-1" not in stored
+    assert stored.startswith(("scrypt:", "pbkdf2:"))
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_reaches_its_start_page(client, auth, role):
+    make_role_user(role)
+    response = auth.login(f"u-{role}")
+    assert response.status_code == 302
+    home = client.get("/")
+    assert home.status_code == 200
+    expected = {
+        "prescriber": "Förskrivare", "patient": "Patient", "guardian": "Vårdnadshavare",
+        "depot": "Hjälpmedelscentral", "manager": "Verksamhetschef",
+        "region": "Regional uppföljning", "admin": "Administratör",
+    }[role]
+    assert f"Du är inloggad som {expected}" in home.text
+
+
+def test_logout_ends_the_session(client, auth):
+    make_role_user("region")
+    auth.login("u-region")
+    assert client.get("/").status_code == 200
+    assert auth.logout().status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_login_without_csrf_token_is_refused(client, csrf_on):
+    make_role_user("admin")
+    response = client.post("/login", data={"username": "u-admin",
+                                           "password": "correct-horse-1"})
+    assert response.status_code == 400
+    assert client.get("/").status_code == 302
+
+
+def test_login_with_csrf_token_succeeds(client, csrf_on):
+    make_role_user("admin")
+    token = csrf_token_from(client.get("/login").text)
+    response = client.post("/login", data={"username": "u-admin",
+                                           "password": "correct-horse-1",
+                                           "csrf_token": token})
+    assert response.status_code == 302
+
+
+def test_login_does_not_follow_next_to_another_site(client, auth):
+    make_role_user("admin")
+    response = client.post("/login?next=https://evil.example/x",
+                           data={"username": "u-admin", "password": "correct-horse-1"})
+    assert response.headers["Location"] == "/"
+
+
+def test_english_can_be_chosen(client, auth):
+    make_role_user("admin")
+    auth.login("u-admin")
+    client.post("/language", data={"locale": "en", "next": "/"})
+    response = client.get("/")
+    assert 'lang="en"' in response.text
+    assert "Log out" in response.text
+
+
+def test_only_admins_list_users(client, auth):
+    make_role_user("prescriber")
+    auth.login("u-prescriber")
+    assert client.get("/admin/users").status_code == 403
