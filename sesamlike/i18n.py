@@ -1,6 +1,6 @@
 """Swedish-first interface text with an English translation.
 
-Source strings are Swedish; `EN` maps each to English. A string without an
+Source strings are Swedish; `translations.EN` maps each to English. A string without an
 English entry shows in Swedish, and a test keeps the table complete.
 """
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import current_app, g, has_request_context, request, session
 
-from sesamlike.i18n_en import EN
+from sesamlike.translations import EN
 
 LOCALES = ("sv", "en")
 

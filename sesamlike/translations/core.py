@@ -1,8 +1,4 @@
-"""English for the Swedish interface text. Keys are the Swedish source strings.
-
-tests/unit/test_translations.py fails when a string in a template, a form label,
-a navigation entry or a domain error has no entry here.
-"""
+"""English for the shared layout, accounts and identity text."""
 
 EN: dict[str, str] = {
     # Errors shared by every area
