@@ -19,7 +19,11 @@ def get_locale() -> str:
     if not has_request_context():
         return "sv"
     if "locale" not in g:
-        chosen = session.get("locale") or request.cookies.get("locale")
+        if request.path.startswith("/api/"):
+            # API clients say what they read; pages are Swedish until switched.
+            chosen = request.accept_languages.best_match(LOCALES)
+        else:
+            chosen = session.get("locale")
         g.locale = chosen if chosen in LOCALES else current_app.config["DEFAULT_LOCALE"]
     return g.locale
 

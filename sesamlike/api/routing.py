@@ -1,0 +1,131 @@
+"""Declare an API operation once: route, input schemas, answer schema, roles, docs.
+
+    @operation("GET", "/patients/<int:patient_id>", response=PatientSchema,
+               summary="A patient", tag="patients")
+    def get_patient(user, patient_id):
+        return patients.get_patient(user, patient_id)
+
+The view receives the token's user, path arguments, and `body`/`query` already
+loaded by their marshmallow schemas (invalid input: 422 in the contract's format).
+It returns a domain object (or a dict) which the response schema dumps, or a
+tuple (object, status).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import wraps
+
+from flask import jsonify, request
+from marshmallow import Schema, ValidationError
+
+from sesamlike.api import bp
+from sesamlike.api.errors import error_response
+from sesamlike.extensions import db
+
+
+@dataclass
+class Operation:
+    method: str
+    rule: str
+    summary: str
+    tag: str
+    body: type[Schema] | None
+    query: type[Schema] | None
+    response: type[Schema] | None
+    many: bool
+    status: int
+    roles: frozenset[str] | None
+    errors: tuple[int, ...]
+    description: str = ""
+    extra_responses: dict[int, str] = field(default_factory=dict)
+
+
+OPERATIONS: list[Operation] = []
+_CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+
+def operation(
+    method: str,
+    rule: str,
+    *,
+    summary: str,
+    tag: str,
+    body: type[Schema] | None = None,
+    query: type[Schema] | None = None,
+    response: type[Schema] | None = None,
+    many: bool = False,
+    status: int = 200,
+    roles: Iterable[str] | None = None,
+    errors: Iterable[int] = (),
+    extra_responses: dict[int, str] | None = None,
+) -> Callable:
+    op = Operation(
+        method.upper(), rule, summary, tag, body, query, response, many, status,
+        frozenset(roles) if roles else None, tuple(errors),
+        extra_responses=extra_responses or {},
+    )
+
+    def decorator(fn: Callable) -> Callable:
+        op.description = (fn.__doc__ or "").strip()
+
+        @wraps(fn)
+        def view(**path_args):
+            user = _current_user()
+            if op.roles is not None and user.role not in op.roles:
+                return error_response(403)
+            kwargs = dict(path_args)
+            if op.query is not None:
+                kwargs["query"] = op.query().load(request.args.to_dict())
+            if op.body is not None:
+                payload = request.get_json(silent=True)
+                if not isinstance(payload, dict):
+                    raise ValidationError(
+                        {"_schema": ["Skicka ett JSON-objekt (application/json)."]}
+                    )
+                kwargs["body"] = op.body().load(payload)
+            result = fn(user, **kwargs)
+            status_code = op.status
+            if isinstance(result, tuple):
+                result, status_code = result
+            db.session.commit()  # e.g. audit rows written by a read
+            if op.response is None:
+                return jsonify(result), status_code
+            data = op.response(many=op.many).dump(result)
+            return jsonify(data), status_code
+
+        endpoint = f"{op.tag}_{fn.__name__}"
+        bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=[op.method])
+        OPERATIONS.append(op)
+        return fn
+
+    return decorator
+
+
+def _current_user():
+    from flask import g
+
+    return g.api_user
+
+
+def openapi_path(rule: str) -> tuple[str, list[dict]]:
+    """Flask's /x/<int:id> as OpenAPI's /x/{id} with its path parameters."""
+    parameters = []
+    for converter, name in _CONVERTER.findall(rule):
+        schema = {"type": "integer"} if converter == "int" else {"type": "string"}
+        parameters.append(
+            {"name": name, "in": "path", "required": True, "schema": schema}
+        )
+    return _CONVERTER.sub(lambda m: "{" + m.group(2) + "}", rule), parameters
+
+
+def load_resources() -> None:
+    """Import every resource module in this package so its operations register."""
+    package = importlib.import_module("sesamlike.api")
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name not in {"auth", "errors", "openapi", "routing", "schemas"}:
+            importlib.import_module(f"sesamlike.api.{module.name}")
