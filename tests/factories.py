@@ -109,3 +109,30 @@ def make_article(article_no: str | None = None, *, systems=(), **kw) -> Article:
     db.session.add(article)
     db.session.commit()
     return article
+
+
+def make_prescription(patient, article, prescriber=None, **kw):
+    """An active prescription; defaults: 1 pack x 4 withdrawals of 90 days, lock 60."""
+    from datetime import timedelta
+
+    from sesamlike.orders.models import Prescription
+
+    valid_from = kw.pop("valid_from", date.today() - timedelta(days=1))
+    clinic = kw.pop("clinic", None) or patient.care_relationships[0].clinic
+    prescription = Prescription(
+        patient_id=patient.id,
+        article_id=article.id,
+        prescriber_id=prescriber.id if prescriber else None,
+        clinic_id=clinic.id,
+        cost_centre=kw.pop("cost_centre", clinic.cost_centre),
+        packs_per_withdrawal=kw.pop("packs_per_withdrawal", 1),
+        withdrawals=kw.pop("withdrawals", 4),
+        period_days=kw.pop("period_days", 90),
+        lock_days=kw.pop("lock_days", 60),
+        valid_from=valid_from,
+        valid_to=kw.pop("valid_to", valid_from + timedelta(days=364)),
+        **kw,
+    )
+    db.session.add(prescription)
+    db.session.commit()
+    return prescription

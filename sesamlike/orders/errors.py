@@ -1,0 +1,48 @@
+"""Refusals of prescribing and ordering, each with a stable code for pages and API."""
+
+from sesamlike.errors import Conflict, Forbidden, Invalid
+
+
+class TimeLocked(Conflict):
+    """The prescription's time lock has not opened yet; `opens_on` says when."""
+
+    code = "time_locked"
+    message = "Nästa uttag är möjligt från {opens_on}."
+
+
+class EntitlementExceeded(Conflict):
+    code = "entitlement_exceeded"
+    message = "Förskrivningen räcker inte: {detail}"
+
+
+class PrescriptionUsedUp(Conflict):
+    code = "prescription_used_up"
+    message = "Alla uttag på förskrivningen är gjorda. Be förskrivaren om en förnyelse."
+
+
+class PrescriptionNotActive(Conflict):
+    code = "prescription_not_active"
+    message = "Förskrivningen är inte aktiv ({status})."
+
+
+class FirstPrescriptionRightRequired(Forbidden):
+    code = "first_prescription_right_required"
+    message = (
+        "Första förskrivningen av pump eller CGM-avläsare kräver förskrivningsrätt för "
+        "nyförskrivning (läkare eller diabetessjuksköterska med utbildning)."
+    )
+
+
+class ReasonRequired(Invalid):
+    code = "reason_required"
+    message = "Ange orsakskod och motivering: {detail}"
+
+
+class ArticleNotPrescribable(Invalid):
+    code = "article_not_prescribable"
+    message = "Artikeln {article_no} är utgången eller utanför avtal och kan inte förskrivas."
+
+
+class NotCancellable(Conflict):
+    code = "not_cancellable"
+    message = "Beställningen kan inte makuleras: den är redan skickad eller levererad."
