@@ -1,0 +1,182 @@
+"""Browser tests: Playwright driving Debian's chromium against a real server.
+
+`live_server` serves a second app instance on the test database (same tables the
+factories write to, so data seeded in a test is what the browser sees) with CSRF
+turned ON, so the browser submits real forms with real tokens. The autouse
+`app_ctx` fixture of tests/conftest.py empties the tables after each test; `page`
+closes its browser context before that, so no request is in flight meanwhile.
+
+The browser is never downloaded: `CHROMIUM_PATH` or /usr/bin/chromium (Debian's
+`chromium` package). Without it, or without playwright, the tests are skipped
+with a reason on a laptop and fail under CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from sesamlike import create_app
+from sesamlike.config import TestConfig
+from sesamlike.extensions import db
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 800}
+MOBILE = {"width": 360, "height": 740}
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def _unavailable(reason: str):
+    if _in_ci():
+        pytest.fail(f"browser tests cannot run in CI: {reason}", pytrace=False)
+    pytest.skip(f"browser tests skipped: {reason}")
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ARG001
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):  # noqa: ARG001
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+class LiveServer:
+    def __init__(self, app, host: str = "127.0.0.1") -> None:
+        self.app = app
+        self._server = make_server(host, 0, app, threaded=True)
+        self.host = host
+        self.port = self._server.server_port
+        self.url = f"http://{host}:{self.port}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="live-server", daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+    def __call__(self, path: str = "/") -> str:
+        return self.url + path
+
+
+@pytest.fixture(scope="session")
+def e2e_app(app, database_url):
+    """A second app on the same database (built by `app`), with CSRF on."""
+    config = TestConfig(database_url)
+    config.WTF_CSRF_ENABLED = True
+    e2e = create_app(config)
+    yield e2e
+    with e2e.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(e2e_app):
+    server = LiveServer(e2e_app)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    return os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("the Python package playwright is not installed (make install)")
+    if not os.access(chromium_path, os.X_OK):
+        _unavailable(
+            f"no chromium at {chromium_path}: apt-get install chromium, "
+            "or set CHROMIUM_PATH"
+        )
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, args=CHROMIUM_ARGS
+        )
+    except Exception as exc:  # the binary exists but does not start
+        playwright.stop()
+        _unavailable(f"chromium at {chromium_path} did not start: {exc}")
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+def _artifact_path(request) -> Path:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name).strip("_")
+    folder = Path(request.config.rootpath) / "test-artifacts"
+    folder.mkdir(exist_ok=True)
+    return folder / f"{name}.png"
+
+
+def _open_page(request, browser, live_server, viewport):
+    context = browser.new_context(
+        base_url=live_server.url, viewport=viewport, locale="sv-SE"
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        try:
+            page.screenshot(path=str(_artifact_path(request)), full_page=True)
+        except Exception as exc:  # a screenshot must not hide the real failure
+            print(f"could not save a screenshot: {exc}")
+    context.close()
+
+
+@pytest.fixture
+def page(request, browser, live_server):
+    """A fresh browser context (no cookies) at 1280x800; screenshot on failure."""
+    yield from _open_page(request, browser, live_server, DESKTOP)
+
+
+@pytest.fixture
+def mobile_page(request, browser, live_server):
+    """A fresh browser context at 360x740; screenshot on failure."""
+    yield from _open_page(request, browser, live_server, MOBILE)
+
+
+@pytest.fixture
+def screenshot(request):
+    """Save a screenshot of a page to test-artifacts/<test name>.png on purpose."""
+
+    def take(page, suffix: str = "") -> Path:
+        path = _artifact_path(request)
+        if suffix:
+            path = path.with_name(f"{path.stem}-{suffix}.png")
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
