@@ -1,0 +1,104 @@
+"""The `users` and `clinics` commands of interfaces.md."""
+
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import ApiToken, Clinic, User
+from sesamlike.extensions import db
+from sesamlike.patients.models import Guardian
+from tests.factories import make_clinic, make_patient
+
+
+def test_clinics_create_adds_a_clinic_with_its_cost_centre(runner):
+    result = runner.invoke(args=["clinics", "create", "--code", "BDM", "--name",
+                                 "Barndiabetesmottagningen", "--cost-centre", "KS4711"])
+    assert result.exit_code == 0, result.output
+    clinic = db.session.scalar(sa.select(Clinic).where(Clinic.code == "BDM"))
+    assert (clinic.name, clinic.cost_centre) == ("Barndiabetesmottagningen", "KS4711")
+
+
+def test_clinics_create_refuses_a_duplicate_code(runner):
+    make_clinic("BDM")
+    result = runner.invoke(args=["clinics", "create", "--code", "BDM", "--name", "X",
+                                 "--cost-centre", "1"])
+    assert result.exit_code == 1
+    assert "BDM finns redan" in result.output
+
+
+def test_users_create_prescriber_with_clinics_and_first_time_right(runner):
+    make_clinic("A"), make_clinic("B")
+    result = runner.invoke(args=["users", "create", "--username", "dr.berg",
+                                 "--password", "long-enough-1", "--role", "prescriber",
+                                 "--clinic", "A", "--clinic", "B",
+                                 "--first-time-prescriber"])
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(sa.select(User).where(User.username == "dr.berg"))
+    assert user.role == "prescriber" and user.first_time_prescriber
+    assert sorted(c.code for c in user.clinics) == ["A", "B"]
+    assert user.check_password("long-enough-1")
+
+
+def test_users_create_guardian_is_linked_to_each_child(runner):
+    clinic = make_clinic()
+    first, second = make_patient(clinic), make_patient(clinic)
+    result = runner.invoke(args=["users", "create", "--username", "mamma", "--password",
+                                 "long-enough-1", "--role", "guardian",
+                                 "--patient-id", str(first.id),
+                                 "--patient-id", str(second.id)])
+    assert result.exit_code == 0, result.output
+    links = db.session.scalars(sa.select(Guardian.patient_id)).all()
+    assert sorted(links) == sorted([first.id, second.id])
+
+
+def test_users_create_patient_account_is_linked_to_the_patient(runner):
+    patient = make_patient(make_clinic())
+    result = runner.invoke(args=["users", "create", "--username", "pat", "--password",
+                                 "long-enough-1", "--role", "patient",
+                                 "--patient-id", str(patient.id)])
+    assert result.exit_code == 0, result.output
+    db.session.refresh(patient)
+    assert patient.user.username == "pat"
+
+
+def test_users_create_refuses_bad_input_and_writes_nothing(runner):
+    make_clinic("A")
+    cases = [
+        (["--role", "prescriber"], "behöver en vårdenhet"),
+        (["--role", "prescriber", "--clinic", "NOPE"], "Okänd vårdenhet"),
+        (["--role", "patient"], "--patient-id"),
+        (["--role", "patient", "--patient-id", "999"], "Okänd patient"),
+        (["--role", "admin", "--password", "short"], "minst 8 tecken"),
+    ]
+    for extra, message in cases:
+        args = ["users", "create", "--username", "x", "--password", "long-enough-1"]
+        result = runner.invoke(args=args + extra)
+        assert result.exit_code == 1, (extra, result.output)
+        assert message in result.output, (extra, result.output)
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+def test_users_create_unknown_role_is_refused(runner):
+    result = runner.invoke(args=["users", "create", "--username", "x", "--password",
+                                 "long-enough-1", "--role", "superuser"])
+    assert result.exit_code == 2
+    assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+
+
+def test_users_token_prints_a_working_token_on_the_last_line(runner, client):
+    clinic = make_clinic()
+    patient = make_patient(clinic)
+    runner.invoke(args=["users", "create", "--username", "api", "--password",
+                        "long-enough-1", "--role", "prescriber", "--clinic", clinic.code])
+    result = runner.invoke(args=["users", "token", "api"])
+    assert result.exit_code == 0
+    token = result.output.strip().splitlines()[-1]
+    stored = db.session.scalar(sa.select(ApiToken.token_hash))
+    assert token not in stored  # only the hash is kept
+    response = client.get(f"/api/v1/patients/{patient.id}",
+                          headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+
+
+def test_users_token_for_unknown_user_fails(runner):
+    result = runner.invoke(args=["users", "token", "nobody"])
+    assert result.exit_code == 1
+    assert "Okänd användare" in result.output
