@@ -46,3 +46,23 @@ class ArticleNotPrescribable(Invalid):
 class NotCancellable(Conflict):
     code = "not_cancellable"
     message = "Beställningen kan inte makuleras: den är redan skickad eller levererad."
+
+
+class PrescriptionAlreadyCancelled(Conflict):
+    code = "prescription_already_cancelled"
+    message = "Förskrivningen är redan makulerad. Inget har ändrats."
+
+
+class CancelledNotRenewable(Conflict):
+    code = "prescription_cancelled"
+    message = (
+        "En makulerad förskrivning kan inte förnyas. Gör en ny förskrivning i stället."
+    )
+
+
+class PrescriptionAlreadyRenewed(Conflict):
+    code = "prescription_already_renewed"
+    message = (
+        "Förskrivningen är redan förnyad. Förnya den nya förskrivningen, eller "
+        "makulera den först."
+    )
