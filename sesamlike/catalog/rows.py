@@ -1,0 +1,365 @@
+"""Check one catalogue CSV row against interfaces.md; pure, no database.
+
+Every check runs, so a row reports all its problems at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from stdnum import ean
+
+from sesamlike.catalog.models import DEVICE_CATEGORIES, Category, Channel
+
+COLUMNS = (
+    "article_no", "name", "category", "systems", "gtin", "iso9999", "supplier",
+    "pack_size", "pack_price_sek", "vat_rate", "procured", "first_choice_rank",
+    "benefit", "channel", "serial_tracked", "units_per_day", "amortisation_years",
+    "valid_from", "valid_to",
+)  # fmt: skip
+SYSTEM_SEPARATOR = "|"
+# Column widths of catalog.models, checked here so a long value is a row error.
+MAX_LENGTH = {"article_no": 40, "name": 200, "iso9999": 20, "supplier": 120}
+MAX_SYSTEM_NAME = 80
+MAX_PRICE = Decimal(10) ** 10  # Numeric(12, 2)
+
+_INTEGER = re.compile(r"[0-9]{1,9}")
+_DECIMAL = re.compile(r"(?P<whole>[0-9]{1,12})(?:\.(?P<frac>[0-9]+))?")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class FieldError:
+    """One problem in a row (a value, not an exception).
+
+    `message` is Swedish source text with `{named}` parameters, translated at
+    display with `_(error.message, **error.params)`; `str()` gives the Swedish.
+    """
+
+    __slots__ = ("message", "column", "params")
+
+    def __init__(self, message: str, **params: Any):
+        self.message = message
+        self.column: str | None = None  # set when the problem is in one cell
+        self.params = params
+
+    def __str__(self) -> str:
+        return self.message.format(**self.params)
+
+    def __repr__(self) -> str:
+        return f"<FieldError {self.column}: {self}>"
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """One valid catalogue row, typed."""
+
+    line: int
+    article_no: str
+    name: str
+    category: str
+    systems: tuple[str, ...]
+    gtin: str | None
+    iso9999: str | None
+    supplier: str
+    pack_size: int
+    pack_price_sek: Decimal
+    vat_rate: Decimal
+    procured: bool
+    first_choice_rank: int | None
+    benefit: bool
+    channel: str
+    serial_tracked: bool
+    units_per_day: Decimal | None
+    amortisation_years: int | None
+    valid_from: date
+    valid_to: date | None
+
+    def article_values(self) -> dict[str, Any]:
+        """The Article column values: everything but the line and the systems."""
+        skip = {"line", "systems"}
+        return {
+            f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip
+        }
+
+
+class _Row:
+    """Typed reads of one row's cells, collecting errors instead of raising.
+
+    A column missing from the header reads as None without an error of its own:
+    the header problem already names it.
+    """
+
+    def __init__(self, values: dict[str, str]):
+        self.values = values
+        self.errors: list[FieldError] = []
+
+    def add(self, column: str, error: FieldError) -> None:
+        error.column = column
+        self.errors.append(error)
+
+    def raw(self, column: str) -> str | None:
+        return self.values.get(column)
+
+    def text(self, column: str, *, required: bool = True) -> str | None:
+        value = self.raw(column)
+        if value is None:
+            return None
+        if not value:
+            if required:
+                self.add(column, FieldError("Värde saknas."))
+            return None
+        if len(value) > MAX_LENGTH[column]:
+            self.add(column, FieldError("Högst {n} tecken.", n=MAX_LENGTH[column]))
+        return value
+
+    def choice(self, column: str, allowed: Iterable[str]) -> str | None:
+        value = self.raw(column)
+        if value is None:
+            return None
+        allowed = [str(a) for a in allowed]
+        if value not in allowed:
+            if value:
+                self.add(
+                    column,
+                    FieldError(
+                        "Okänt värde «{value}»; tillåtna: {allowed}.",
+                        value=value,
+                        allowed=", ".join(allowed),
+                    ),
+                )
+            else:
+                self.add(
+                    column,
+                    FieldError(
+                        "Värde saknas; tillåtna: {allowed}.", allowed=", ".join(allowed)
+                    ),
+                )
+            return None
+        return value
+
+    def yes_no(self, column: str) -> bool | None:
+        value = self.raw(column)
+        if value is None:
+            return None
+        if value not in ("yes", "no"):
+            self.add(
+                column,
+                FieldError("Ska vara yes eller no, inte «{value}».", value=value),
+            )
+            return None
+        return value == "yes"
+
+    def integer(self, column: str, *, required: bool) -> int | None:
+        value = self.raw(column)
+        if not value:
+            if value == "" and required:
+                self.add(column, FieldError("Värde saknas."))
+            return None
+        if not _INTEGER.fullmatch(value) or int(value) == 0:
+            self.add(
+                column,
+                FieldError(
+                    "Ska vara ett positivt heltal, inte «{value}».", value=value
+                ),
+            )
+            return None
+        return int(value)
+
+    def decimal(self, column: str, *, places: int) -> Decimal | None:
+        """A plain decimal with a point and at most `places` decimals."""
+        value = self.raw(column)
+        if not value:
+            return None
+        match = _DECIMAL.fullmatch(value)
+        if not match:
+            if "," in value:
+                self.add(
+                    column,
+                    FieldError(
+                        "Ogiltigt tal «{value}»: använd punkt som decimaltecken.",
+                        value=value,
+                    ),
+                )
+            else:
+                self.add(column, FieldError("Ogiltigt tal «{value}».", value=value))
+            return None
+        if len(match["frac"] or "") > places:
+            self.add(
+                column,
+                FieldError(
+                    "Högst {n} decimaler, inte «{value}».", n=places, value=value
+                ),
+            )
+            return None
+        return Decimal(value)
+
+    def iso_date(self, column: str, *, required: bool) -> date | None:
+        value = self.raw(column)
+        if not value:
+            if value == "" and required:
+                self.add(column, FieldError("Datum saknas (ÅÅÅÅ-MM-DD)."))
+            return None
+        try:
+            if not _ISO_DATE.fullmatch(value):
+                raise ValueError
+            return date.fromisoformat(value)
+        except ValueError:
+            self.add(
+                column,
+                FieldError("Ogiltigt datum «{value}»; skriv ÅÅÅÅ-MM-DD.", value=value),
+            )
+            return None
+
+
+def check_row(
+    line: int, values: dict[str, str]
+) -> tuple[ArticleRow | None, list[FieldError]]:
+    r = _Row(values)
+    category = r.choice("category", Category)
+    systems = _systems(r, category)
+    gtin = _gtin(r)
+    price = r.decimal("pack_price_sek", places=2)
+    if price is None and r.raw("pack_price_sek") == "":
+        r.add("pack_price_sek", FieldError("Pris saknas."))
+    elif price is not None and price >= MAX_PRICE:
+        r.add(
+            "pack_price_sek",
+            FieldError(
+                "Orimligt stort belopp «{value}».", value=r.raw("pack_price_sek")
+            ),
+        )
+    vat_rate = r.decimal("vat_rate", places=4)
+    if vat_rate is None and r.raw("vat_rate") == "":
+        r.add("vat_rate", FieldError("Momssats saknas (t.ex. 0.25)."))
+    elif vat_rate is not None and vat_rate > 1:
+        r.add(
+            "vat_rate",
+            FieldError(
+                "Momssatsen är en andel mellan 0 och 1 (t.ex. 0.25), inte «{value}».",
+                value=r.raw("vat_rate"),
+            ),
+        )
+    units = r.decimal("units_per_day", places=4)
+    if units is not None and units == 0:
+        r.add("units_per_day", FieldError("Ska vara större än noll eller tom."))
+    if units is not None and units >= 10_000:
+        r.add(
+            "units_per_day",
+            FieldError("Orimligt stort värde «{value}».", value=r.raw("units_per_day")),
+        )
+    years = r.integer("amortisation_years", required=False)
+    raw_years = r.raw("amortisation_years")
+    if category is not None and raw_years is not None:
+        if category in DEVICE_CATEGORIES and not raw_years:
+            r.add("amortisation_years", FieldError("Krävs för pumpar och CGM-läsare."))
+        elif category not in DEVICE_CATEGORIES and raw_years:
+            r.add(
+                "amortisation_years",
+                FieldError("Ska vara tom för annat än pumpar och CGM-läsare."),
+            )
+    if category in DEVICE_CATEGORIES and r.raw("units_per_day"):
+        r.add(
+            "units_per_day",
+            FieldError(
+                "Ska vara tom för pumpar och CGM-läsare; de "
+                "skrivs av på amortisation_years."
+            ),
+        )
+    valid_from = r.iso_date("valid_from", required=True)
+    valid_to = r.iso_date("valid_to", required=False)
+    if valid_from and valid_to and valid_to < valid_from:
+        r.add(
+            "valid_to",
+            FieldError(
+                "Avtalet kan inte sluta ({valid_to}) före det börjar ({valid_from}).",
+                valid_to=valid_to.isoformat(),
+                valid_from=valid_from.isoformat(),
+            ),
+        )
+    row_values = dict(
+        article_no=r.text("article_no"),
+        name=r.text("name"),
+        category=category,
+        systems=systems,
+        gtin=gtin,
+        iso9999=r.text("iso9999", required=False),
+        supplier=r.text("supplier"),
+        pack_size=r.integer("pack_size", required=True),
+        pack_price_sek=price,
+        vat_rate=vat_rate,
+        procured=r.yes_no("procured"),
+        first_choice_rank=r.integer("first_choice_rank", required=False),
+        benefit=r.yes_no("benefit"),
+        channel=r.choice("channel", Channel),
+        serial_tracked=r.yes_no("serial_tracked"),
+        units_per_day=units,
+        amortisation_years=years,
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
+    if r.errors or set(values) != set(COLUMNS):
+        return None, _in_column_order(r.errors)
+    return ArticleRow(line=line, **row_values), []
+
+
+def _in_column_order(errors: list[FieldError]) -> list[FieldError]:
+    order = {name: i for i, name in enumerate(COLUMNS)}
+    return sorted(errors, key=lambda e: order.get(e.column, -1))
+
+
+def _systems(r: _Row, category: str | None) -> tuple[str, ...] | None:
+    value = r.raw("systems")
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(SYSTEM_SEPARATOR)] if value else []
+    if any(not name for name in names):
+        r.add(
+            "systems",
+            FieldError(
+                "Tomt systemnamn i «{value}»; skilj namnen åt med |.", value=value
+            ),
+        )
+        return None
+    for name in names:
+        if len(name) > MAX_SYSTEM_NAME:
+            r.add(
+                "systems",
+                FieldError(
+                    "Systemnamnet «{name}» är längre än {n} tecken.",
+                    name=name,
+                    n=MAX_SYSTEM_NAME,
+                ),
+            )
+    for name in sorted({n for n in names if names.count(n) > 1}):
+        r.add("systems", FieldError("Systemet «{name}» står flera gånger.", name=name))
+    if category == Category.PUMP and len(names) != 1:
+        r.add(
+            "systems",
+            FieldError(
+                "En pump hör till exakt ett system, inte {count}.", count=len(names)
+            ),
+        )
+    return tuple(names)
+
+
+def _gtin(r: _Row) -> str | None:
+    value = r.raw("gtin")
+    if not value:
+        return None
+    if not value.isdigit() or len(value) not in (8, 12, 13, 14):
+        r.add(
+            "gtin",
+            FieldError(
+                "GTIN ska ha 8, 12, 13 eller 14 siffror, inte «{value}».", value=value
+            ),
+        )
+        return None
+    if not ean.is_valid(value):
+        r.add("gtin", FieldError("Fel kontrollsiffra i GTIN {value}.", value=value))
+        return None
+    return value
