@@ -1,5 +1,6 @@
 """Import every area's models so metadata, Alembic and create_all see all tables."""
 
+from sesamlike.accounts.mail import OutgoingMail  # noqa: F401
 from sesamlike.accounts.models import ApiToken, AuditEvent, Clinic, User  # noqa: F401
 from sesamlike.catalog.models import Article, System  # noqa: F401
 from sesamlike.followup.models import PatientYearCost  # noqa: F401
