@@ -20,7 +20,9 @@ def test_depots_create_adds_a_depot(runner):
 def test_depots_create_refuses_a_code_already_used(runner):
     runner.invoke(args=["depots", "create", "--code", "HMC", "--name", "Första"])
 
-    result = runner.invoke(args=["depots", "create", "--code", "HMC", "--name", "Andra"])
+    result = runner.invoke(
+        args=["depots", "create", "--code", "HMC", "--name", "Andra"]
+    )
 
     assert result.exit_code == 1
     assert "Lagret HMC finns redan." in result.output

@@ -1,0 +1,436 @@
+"""Delivered history: orders that happened before or outside this system.
+
+`record_delivered_history` is the one way history is written, by the demo region,
+the scale generator and `deliveries import`. It writes with bulk core inserts so a
+synthetic region of 100,000 patients stays fast. It does not commit: the caller
+owns the transaction (the import commits once, the generator once per chunk).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import utcnow
+from sesamlike.catalog.csvio import FieldError, RowProblem
+from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
+from sesamlike.errors import Invalid
+from sesamlike.extensions import db
+from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
+from sesamlike.patients.identity import parse_personal_id
+from sesamlike.patients.models import Patient
+from sesamlike.stock.models import Device, DeviceStatus
+
+MIGRATION_ROLE = "migration"
+DEFAULT_WARRANTY_YEARS = 4
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """One delivered (and perhaps returned) line of history."""
+
+    patient_id: int
+    article_id: int
+    packs: int
+    channel: str
+    delivered_on: date
+    serial_no: str | None = None
+    returned_on: date | None = None
+    return_reason: str | None = None
+    prescription_id: int | None = None
+    ordered_on: date | None = None  # defaults to delivered_on
+
+
+@dataclass
+class HistoryCounts:
+    orders: int = 0
+    lines: int = 0
+    devices: int = 0
+
+    def add(self, other: HistoryCounts) -> None:
+        self.orders += other.orders
+        self.lines += other.lines
+        self.devices += other.devices
+
+
+# What history snapshots from an article: price and VAT, and what kind it is.
+_FACTS = (Article.id, Article.pack_price_sek, Article.vat_rate, Article.category)
+_FACTS += (Article.serial_tracked, Article.amortisation_years)
+
+
+def article_facts(article_ids: Iterable[int] | None = None) -> dict[int, sa.Row]:
+    """Snapshot facts for the given articles, or for the whole catalogue."""
+    query = sa.select(*_FACTS)
+    if article_ids is not None:
+        query = query.where(Article.id.in_(set(article_ids)))
+    return {row.id: row for row in db.session.execute(query)}
+
+
+def delivery_mode_for(facts: sa.Row, channel: str) -> str:
+    """Devices go to the clinic (instruction), pharmacy lines to the pharmacy."""
+    if facts.category in DEVICE_CATEGORIES:
+        return DeliveryMode.CLINIC
+    if channel == Channel.PHARMACY:
+        return DeliveryMode.PHARMACY
+    return DeliveryMode.HOME
+
+
+def record_delivered_history(
+    items: Sequence[Delivered],
+    facts: Mapping[int, sa.Row] | None = None,
+) -> HistoryCounts:
+    """Write orders, delivered or returned lines and lent devices for `items`.
+
+    Items of one patient ordered on one day with one delivery mode share an order.
+    Serial numbers of serial-tracked articles become Device rows (on loan, or
+    scrapped when returned: the old system does not tell what became of them).
+    """
+    if not items:
+        return HistoryCounts()
+    if facts is None:
+        facts = article_facts({item.article_id for item in items})
+    now = utcnow()
+    groups: dict[tuple[int, date, str], list[Delivered]] = {}
+    for item in items:
+        mode = delivery_mode_for(facts[item.article_id], item.channel)
+        key = (item.patient_id, item.ordered_on or item.delivered_on, mode)
+        groups.setdefault(key, []).append(item)
+
+    keys = list(groups)
+    order_ids = _insert_returning_ids(
+        Order,
+        [
+            {
+                "patient_id": patient_id,
+                "placed_by_id": None,
+                "placed_by_role": MIGRATION_ROLE,
+                "placed_at": datetime.combine(ordered_on, time(8), UTC),
+                "delivery_mode": mode,
+            }
+            for patient_id, ordered_on, mode in keys
+        ],
+    )
+    line_rows, line_items = [], []
+    for order_id, key in zip(order_ids, keys, strict=True):
+        for item in groups[key]:
+            article = facts[item.article_id]
+            line_rows.append(_line_row(order_id, item, article, now))
+            line_items.append(item)
+    line_ids = _insert_returning_ids(OrderLine, line_rows)
+
+    device_rows = [
+        _device_row(line_id, item, facts[item.article_id])
+        for line_id, item in zip(line_ids, line_items, strict=True)
+        if item.serial_no and facts[item.article_id].serial_tracked
+    ]
+    if device_rows:
+        db.session.execute(sa.insert(Device), device_rows)
+    return HistoryCounts(len(order_ids), len(line_ids), len(device_rows))
+
+
+def _line_row(order_id: int, item: Delivered, article: sa.Row, now: datetime) -> dict:
+    returned = item.returned_on is not None
+    return {
+        "order_id": order_id,
+        "prescription_id": item.prescription_id,
+        "article_id": item.article_id,
+        "packs": item.packs,
+        "channel": item.channel,
+        "status": LineStatus.RETURNED if returned else LineStatus.DELIVERED,
+        "pack_price_sek": article.pack_price_sek,
+        "vat_rate": article.vat_rate,
+        "serial_no": item.serial_no,
+        "delivered_on": item.delivered_on,
+        "returned_on": item.returned_on,
+        "updated_at": now,
+    }
+
+
+def _device_row(line_id: int, item: Delivered, article: sa.Row) -> dict:
+    years = article.amortisation_years or DEFAULT_WARRANTY_YEARS
+    returned = item.returned_on is not None
+    return {
+        "article_id": item.article_id,
+        "serial_no": item.serial_no,
+        "status": DeviceStatus.SCRAPPED if returned else DeviceStatus.ON_LOAN,
+        "depot_id": None,
+        # The last borrower, kept for returned devices too.
+        "patient_id": item.patient_id,
+        "lent_on": item.delivered_on,
+        "warranty_end": add_years(item.delivered_on, years) - timedelta(days=1),
+        "returned_on": item.returned_on,
+        "return_reason": (item.return_reason or "returned") if returned else None,
+        "reference": f"order-line:{line_id}",
+    }
+
+
+def _insert_returning_ids(model, rows: list[dict]) -> list[int]:
+    """Bulk insert, ids back in the order of `rows` (SQLite and PostgreSQL)."""
+    if not rows:
+        return []
+    statement = sa.insert(model).returning(model.id, sort_by_parameter_order=True)
+    return list(db.session.scalars(statement, rows))
+
+
+def add_years(day: date, years: int) -> date:
+    """The same day `years` later; 29 February becomes 28 February."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+# The delivered-history CSV of interfaces.md, all or nothing like the catalogue.
+
+DELIVERY_COLUMNS = (
+    "personal_id", "article_no", "packs", "channel", "delivered_on", "serial_no",
+    "returned_on",
+)  # fmt: skip
+MAX_SERIAL = 60
+_CHUNK = 500
+
+
+class DeliveriesInvalid(Invalid):
+    """A delivered-history file with bad rows; `problems` holds each row's errors."""
+
+    code = "deliveries_invalid"
+    message = "Leveransfilen har fel på {count} rader; inget importerades."
+
+    def __init__(self, problems: list[RowProblem]) -> None:
+        super().__init__(count=len(problems))
+        self.problems = problems
+
+
+def import_deliveries_text(text: str, today: date | None = None) -> HistoryCounts:
+    """Check every row; record all of them in one transaction, or raise and write
+    nothing."""
+    problems: list[RowProblem] = []
+    rows = _read_rows(text, problems)
+    checker = _Checker(rows, today or date.today())
+    items = []
+    for line, values in rows:
+        row = _Row(line, values)
+        item = checker.check(row)
+        if row.errors:
+            problems.append(RowProblem(line, values["article_no"], row.errors))
+        else:
+            items.append(item)
+    if problems:
+        raise DeliveriesInvalid(problems)
+    try:
+        counts = record_delivered_history(items)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return counts
+
+
+class _Row:
+    """One row's cells and the problems found in them."""
+
+    def __init__(self, line: int, values: dict[str, str]):
+        self.line = line
+        self.values = values
+        self.errors: list[FieldError] = []
+
+    def add(self, column: str | None, message: str, /, **params) -> None:
+        error = FieldError(message, **params)
+        error.column = column
+        self.errors.append(error)
+
+    def date(self, column: str, *, required: bool) -> date | None:
+        value = self.values[column]
+        if not value:
+            if required:
+                self.add(column, "Datum saknas (ÅÅÅÅ-MM-DD).")
+            return None
+        try:
+            if len(value) != 10:
+                raise ValueError(value)
+            return date.fromisoformat(value)
+        except ValueError:
+            self.add(column, "Ogiltigt datum «{value}»; skriv ÅÅÅÅ-MM-DD.", value=value)
+            return None
+
+
+def _read_rows(text: str, problems: list[RowProblem]) -> list[tuple[int, dict]]:
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    rows: list[tuple[int, dict]] = []
+    header = _Row(1, {})
+    try:
+        names = [cell.strip() for cell in next(reader, [])]
+        for name in names:
+            if name not in DELIVERY_COLUMNS or names.count(name) > 1:
+                header.add(None, "Okänd eller upprepad kolumn: {column}.", column=name)
+        for name in DELIVERY_COLUMNS:
+            if name not in names:
+                header.add(None, "Kolumnen {column} saknas.", column=name)
+        if header.errors:
+            problems.append(RowProblem(1, None, header.errors))
+            return []
+        line = reader.line_num
+        for cells in reader:
+            row = _Row(line + 1, {})
+            line = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) != len(names):
+                row.add(
+                    None,
+                    "Raden har {found} fält men rubriken har {expected}.",
+                    found=len(cells),
+                    expected=len(names),
+                )
+                problems.append(RowProblem(row.line, None, row.errors))
+                continue
+            rows.append(
+                (row.line, {n: c.strip() for n, c in zip(names, cells, strict=True)})
+            )
+    except csv.Error as exc:
+        header.add(None, "Raden går inte att läsa som CSV ({detail}).", detail=exc)
+        problems.append(RowProblem(reader.line_num, None, header.errors))
+    if not rows and not problems:
+        header.add(None, "Filen innehåller inga leveransrader.")
+        problems.append(RowProblem(1, None, header.errors))
+    return rows
+
+
+class _Checker:
+    """Checks rows against the catalogue, the patients and known serial numbers."""
+
+    def __init__(self, rows: list[tuple[int, dict]], today: date):
+        self.today = today
+        query = sa.select(Article.id, Article.article_no, Article.serial_tracked)
+        self.articles = {a.article_no: a for a in db.session.execute(query)}
+        self.patients = _patient_ids(v["personal_id"] for _, v in rows)
+        self.known_serials = _known_serials({v["serial_no"] for _, v in rows} - {""})
+        self.serial_lines: dict[tuple[int, str], int] = {}
+
+    def check(self, r: _Row) -> Delivered | None:
+        v = r.values
+        patient_id = self._patient(r, v["personal_id"])
+        article = self.articles.get(v["article_no"])
+        if article is None:
+            r.add("article_no", "Artikeln «{value}» finns inte.", value=v["article_no"])
+        packs = int(v["packs"]) if v["packs"].isdigit() else 0
+        if not 0 < packs < 1_000_000:
+            r.add(
+                "packs",
+                "Ska vara ett positivt heltal, inte «{value}».",
+                value=v["packs"],
+            )
+        if v["channel"] not in set(Channel):
+            r.add(
+                "channel",
+                "Okänd kanal «{value}»; tillåtna: {allowed}.",
+                value=v["channel"],
+                allowed=", ".join(Channel),
+            )
+        delivered_on = r.date("delivered_on", required=True)
+        returned_on = r.date("returned_on", required=False)
+        if delivered_on and delivered_on > self.today:
+            r.add(
+                "delivered_on",
+                "Leveransdatumet {value} ligger i framtiden.",
+                value=v["delivered_on"],
+            )
+        if delivered_on and returned_on and returned_on < delivered_on:
+            r.add(
+                "returned_on",
+                "Returen ({returned_on}) är före leveransen ({delivered_on}).",
+                returned_on=v["returned_on"],
+                delivered_on=v["delivered_on"],
+            )
+        serial = v["serial_no"] or None
+        if serial and len(serial) > MAX_SERIAL:
+            r.add("serial_no", "Högst {n} tecken.", n=MAX_SERIAL)
+        if article is not None and article.serial_tracked:
+            self._check_serial(r, article, serial, packs)
+        if r.errors:
+            return None
+        return Delivered(
+            patient_id,
+            article.id,
+            packs,
+            v["channel"],
+            delivered_on,
+            serial,
+            returned_on,
+        )
+
+    def _patient(self, r: _Row, value: str) -> int | None:
+        try:
+            number = parse_personal_id(value).number
+        except Invalid:
+            number = value.upper()  # a reserve number, as stored
+            if number not in self.patients:
+                r.add(
+                    "personal_id",
+                    "«{value}» är varken ett giltigt personnummer "
+                    "eller en patients reservnummer.",
+                    value=value,
+                )
+                return None
+        if number not in self.patients:
+            r.add("personal_id", "Ingen patient har nummer {value}.", value=value)
+        return self.patients.get(number)
+
+    def _check_serial(self, r: _Row, article, serial: str | None, packs: int) -> None:
+        if not serial:
+            r.add(
+                "serial_no",
+                "Artikeln {article_no} är individmärkt: serienummer krävs.",
+                article_no=article.article_no,
+            )
+            return
+        if packs > 1:
+            r.add("packs", "En individmärkt artikel levereras en i taget (packs 1).")
+        key = (article.id, serial)
+        if key in self.known_serials:
+            r.add("serial_no", "Serienumret {serial} finns redan.", serial=serial)
+        elif key in self.serial_lines:
+            r.add(
+                "serial_no",
+                "Serienumret {serial} står redan på rad {line}.",
+                serial=serial,
+                line=self.serial_lines[key],
+            )
+        else:
+            self.serial_lines[key] = r.line
+
+
+def _patient_ids(values: Iterable[str]) -> dict[str, int]:
+    """Patient ids by stored personal_id for every number the file names."""
+    wanted = set()
+    for value in values:
+        wanted.add(value.upper())
+        try:
+            wanted.add(parse_personal_id(value).number)
+        except Invalid:
+            pass
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(wanted)):
+        query = sa.select(Patient.personal_id, Patient.id)
+        rows = db.session.execute(query.where(Patient.personal_id.in_(chunk)))
+        found.update((number, id_) for number, id_ in rows)
+    return found
+
+
+def _known_serials(serials: set[str]) -> set[tuple[int, str]]:
+    known: set[tuple[int, str]] = set()
+    for chunk in _chunks(sorted(serials)):
+        query = sa.select(Device.article_id, Device.serial_no)
+        rows = db.session.execute(query.where(Device.serial_no.in_(chunk)))
+        known.update(tuple(row) for row in rows)
+    return known
+
+
+def _chunks(values: list[str]):
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]

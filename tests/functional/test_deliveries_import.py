@@ -1,0 +1,195 @@
+"""`flask deliveries import FILE`: delivered history, all rows or none."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.extensions import db
+from sesamlike.orders.models import Order, OrderLine
+from sesamlike.stock.models import Device
+from tests import factories as f
+
+HEADER = "personal_id,article_no,packs,channel,delivered_on,serial_no,returned_on\n"
+
+
+@pytest.fixture
+def region():
+    clinic = f.make_clinic("NORR")
+    adult = f.make_patient(clinic, personal_id=f.ADULT_PNR)
+    asylum = f.make_patient(clinic, personal_id="RN20240007", id_kind="reserve")
+    pump = f.make_article(
+        "100001",
+        category="pump",
+        pack_size=1,
+        pack_price_sek=Decimal("30000.00"),
+        serial_tracked=True,
+        units_per_day=None,
+        amortisation_years=4,
+        channel="central",
+        vat_rate=Decimal("0.25"),
+    )
+    sets = f.make_article("100101", pack_price_sek=Decimal("1150.00"))
+    return {"adult": adult, "asylum": asylum, "pump": pump, "sets": sets}
+
+
+def run(runner, tmp_path, body, header=HEADER):
+    path = tmp_path / "deliveries.csv"
+    path.write_text(header + body, encoding="utf-8")
+    return runner.invoke(args=["deliveries", "import", str(path)])
+
+
+def count(model):
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_import_records_orders_lines_and_lent_devices(runner, tmp_path, region):
+    body = (
+        "19900102-9801,100001,1,central,2024-03-01,PX-1001,2025-05-31\n"
+        "199001029801,100001,1,central,2025-06-01,PX-2002,\n"
+        "9001029801,100101,4,central,2025-06-01,,\n"
+        "rn20240007,100101,2,pharmacy,2025-07-15,,\n"
+    )
+
+    result = run(runner, tmp_path, body)
+
+    assert result.exit_code == 0, result.output
+    assert "4 lines" in result.output
+    lines = db.session.scalars(sa.select(OrderLine).order_by(OrderLine.id)).all()
+    assert [line.status for line in lines] == [
+        "returned",
+        "delivered",
+        "delivered",
+        "delivered",
+    ]
+    assert lines[0].returned_on == date(2025, 5, 31)
+    assert lines[2].packs == 4
+    assert lines[2].pack_price_sek == Decimal("1150.00")
+    assert lines[2].vat_rate == Decimal("0.25")
+    assert lines[3].order.patient_id == region["asylum"].id
+    assert lines[3].order.delivery_mode == "pharmacy"
+    orders = db.session.scalars(sa.select(Order)).all()
+    assert {o.placed_by_role for o in orders} == {"migration"}
+    devices = {d.serial_no: d for d in db.session.scalars(sa.select(Device))}
+    assert devices["PX-2002"].status == "on_loan"
+    assert devices["PX-2002"].patient_id == region["adult"].id
+    assert devices["PX-2002"].lent_on == date(2025, 6, 1)
+    assert devices["PX-2002"].warranty_end == date(2029, 5, 31)
+    assert devices["PX-1001"].returned_on == date(2025, 5, 31)
+    assert devices["PX-1001"].status != "on_loan"
+
+
+BAD_ROWS = [
+    ("19900102-9802,100101,1,central,2025-01-01,,", "personal_id", "varken"),
+    ("19850101-9809,100101,1,central,2025-01-01,,", "personal_id", "Ingen patient"),
+    ("199001029801,999999,1,central,2025-01-01,,", "article_no", "finns inte"),
+    ("199001029801,100101,0,central,2025-01-01,,", "packs", "positivt heltal"),
+    ("199001029801,100101,two,central,2025-01-01,,", "packs", "positivt heltal"),
+    ("199001029801,100101,1,mail,2025-01-01,,", "channel", "Okänd kanal"),
+    ("199001029801,100101,1,central,01/02/2025,,", "delivered_on", "Ogiltigt datum"),
+    ("199001029801,100101,1,central,,,", "delivered_on", "Datum saknas"),
+    ("199001029801,100101,1,central,2025-02-01,,2025-01-31", "returned_on", "före"),
+    ("199001029801,100101,1,central,2999-01-01,,", "delivered_on", "framtiden"),
+    ("199001029801,100001,1,central,2025-01-01,,", "serial_no", "serienummer krävs"),
+    ("199001029801,100001,2,central,2025-01-01,PX-9,", "packs", "en i taget"),
+]
+
+
+@pytest.mark.parametrize(("row", "column", "message"), BAD_ROWS)
+def test_a_bad_row_is_reported_with_its_line_and_nothing_is_imported(
+    runner, tmp_path, region, row, column, message
+):
+    good = "199001029801,100101,4,central,2025-06-01,,\n"
+
+    result = run(runner, tmp_path, good + good + row + "\n" + good)
+
+    assert result.exit_code == 1
+    assert f"rad 4: {column}: " in result.output
+    assert message in result.output
+    assert "rad 2" not in result.output and "rad 5" not in result.output
+    assert "inget importerades" in result.output
+    assert count(Order) == count(OrderLine) == count(Device) == 0
+
+
+def test_every_bad_row_is_listed(runner, tmp_path, region):
+    body = (
+        "199001029801,100101,4,central,2025-06-01,,\n"
+        "199001029801,100101,x,central,2025-06-01,,\n"
+        "\n"
+        "199001029801,nope,1,central,2025-06-01,,\n"
+    )
+
+    result = run(runner, tmp_path, body)
+
+    assert result.exit_code == 1
+    assert "rad 3: packs" in result.output
+    assert "rad 5: article_no" in result.output
+    assert "fel på 2 rader" in result.output
+    assert count(OrderLine) == 0
+
+
+def test_a_serial_number_twice_is_refused(runner, tmp_path, region):
+    body = (
+        "199001029801,100001,1,central,2024-03-01,PX-1,\n"
+        "199001029801,100001,1,central,2025-03-01,PX-1,\n"
+    )
+
+    result = run(runner, tmp_path, body)
+
+    assert result.exit_code == 1
+    assert "rad 3: serial_no: Serienumret PX-1 står redan på rad 2." in result.output
+    assert count(Device) == 0
+
+
+def test_a_serial_number_already_registered_is_refused(runner, tmp_path, region):
+    row = "199001029801,100001,1,central,2024-03-01,PX-1,\n"
+    assert run(runner, tmp_path, row).exit_code == 0
+
+    result = run(runner, tmp_path, row)
+
+    assert result.exit_code == 1
+    assert "rad 2: serial_no: Serienumret PX-1 finns redan." in result.output
+    assert count(Device) == 1
+
+
+def test_a_wrong_header_is_refused(runner, tmp_path, region):
+    header = "personal_id,article,packs,channel,delivered_on,serial_no,returned_on\n"
+
+    result = run(
+        runner, tmp_path, "199001029801,100101,1,central,2025-01-01,,\n", header=header
+    )
+
+    assert result.exit_code == 1
+    assert "rad 1: Okänd eller upprepad kolumn: article." in result.output
+    assert "rad 1: Kolumnen article_no saknas." in result.output
+
+
+def test_columns_may_come_in_any_order(runner, tmp_path, region):
+    header = "delivered_on,returned_on,serial_no,channel,packs,article_no,personal_id\n"
+
+    result = run(
+        runner, tmp_path, "2025-01-01,,,central,3,100101,199001029801\n", header=header
+    )
+
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(sa.select(OrderLine.packs)) == 3
+
+
+def test_a_short_row_is_refused(runner, tmp_path, region):
+    result = run(runner, tmp_path, "199001029801,100101,1\n")
+
+    assert result.exit_code == 1
+    assert "rad 2: Raden har 3 fält men rubriken har 7." in result.output
+
+
+def test_a_file_that_is_not_utf8_is_refused(runner, tmp_path, region):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(
+        (HEADER + "199001029801,100101,1,central,2025-01-01,,Å\n").encode("latin-1")
+    )
+
+    result = runner.invoke(args=["deliveries", "import", str(path)])
+
+    assert result.exit_code == 1
+    assert count(OrderLine) == 0
