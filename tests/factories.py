@@ -136,3 +136,39 @@ def make_prescription(patient, article, prescriber=None, **kw):
     db.session.add(prescription)
     db.session.commit()
     return prescription
+
+
+# Catalogue CSV text (interfaces.md), for import tests: one dict of column -> value
+# per row, defaults from catalogue_row.
+CATALOGUE_COLUMNS = (
+    "article_no,name,category,systems,gtin,iso9999,supplier,pack_size,pack_price_sek,"
+    "vat_rate,procured,first_choice_rank,benefit,channel,serial_tracked,units_per_day,"
+    "amortisation_years,valid_from,valid_to"
+).split(",")
+
+
+def catalogue_row(article_no: str, **kw) -> dict[str, str]:
+    """An infusion set row; pass category="pump" etc. and the columns that differ."""
+    row = dict(
+        article_no=article_no, name=f"Artikel {article_no}", category="infusion_set",
+        systems="MiniMed 780G", gtin="", iso9999="", supplier="Leverantör AB",
+        pack_size="10", pack_price_sek="900.00", vat_rate="0.25", procured="yes",
+        first_choice_rank="", benefit="yes", channel="central", serial_tracked="no",
+        units_per_day="0.3333", amortisation_years="", valid_from="2020-01-01",
+        valid_to="",
+    )
+    if kw.get("category") in ("pump", "cgm_reader"):
+        row.update(units_per_day="", amortisation_years="4", serial_tracked="yes")
+    row.update({key: str(value) for key, value in kw.items()})
+    return row
+
+
+def catalogue_csv(*rows: dict[str, str]) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CATALOGUE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()

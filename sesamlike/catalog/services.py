@@ -1,0 +1,291 @@
+"""Catalogue use cases: CSV import and export, search, and what may be prescribed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from sesamlike.catalog import csvio
+from sesamlike.catalog.models import (
+    CGM_CATEGORIES,
+    Article,
+    Category,
+    System,
+    SystemKind,
+)
+from sesamlike.errors import Invalid
+from sesamlike.extensions import db
+
+PAGE_SIZE = 50
+# A system holding any of these is a pump system; else one with CGM parts is CGM.
+PUMP_SIDE_CATEGORIES = frozenset(
+    {Category.PUMP, Category.INFUSION_SET, Category.RESERVOIR, Category.POD}
+)
+
+
+class CatalogueInvalid(Invalid):
+    """A catalogue file with bad rows; `problems` holds each row's line and errors."""
+
+    code = "catalogue_invalid"
+    message = "Katalogfilen har fel på {count} rader; inget importerades."
+
+    def __init__(self, problems: list[csvio.RowProblem]) -> None:
+        super().__init__(count=len(problems))
+        self.problems = problems
+
+    @property
+    def rows(self) -> list[tuple[int, list[str]]]:
+        """(line, Swedish messages) per bad row, in file order."""
+        return [(p.line, [str(e) for e in p.errors]) for p in self.problems]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    systems_created: int = 0
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Article]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def system_kind(categories: Iterable[str]) -> str | None:
+    """The kind a system's articles make it, or None when they do not tell."""
+    present = set(categories)
+    if present & PUMP_SIDE_CATEGORIES:
+        return SystemKind.PUMP.value
+    if present & CGM_CATEGORIES:
+        return SystemKind.CGM.value
+    return None
+
+
+def import_catalogue_text(text: str) -> ImportResult:
+    """Upsert articles by article_no and systems by name; all rows or none."""
+    parsed = csvio.parse_catalogue_csv(text)
+    if not parsed.ok:
+        raise CatalogueInvalid(parsed.problems)
+    try:
+        result = _upsert(parsed.rows)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return result
+
+
+def _upsert(rows: list[csvio.ArticleRow]) -> ImportResult:
+    articles = {
+        a.article_no: a
+        for a in db.session.scalars(
+            sa.select(Article).options(selectinload(Article.systems))
+        )
+    }
+    systems = {
+        s.name: s
+        for s in db.session.scalars(
+            sa.select(System).options(selectinload(System.articles))
+        )
+    }
+    new_systems: set[str] = set()
+    touched: set[str] = set()
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+
+    def systems_named(names: Sequence[str]) -> list[System]:
+        for name in names:
+            if name not in systems:
+                systems[name] = System(name=name)
+                new_systems.add(name)
+        return [systems[name] for name in names]
+
+    for row in rows:
+        values = row.article_values()
+        article = articles.get(row.article_no)
+        if article is None:
+            article = Article(**values)
+            article.systems = systems_named(row.systems)
+            db.session.add(article)
+            touched.update(row.systems)
+            counts["created"] += 1
+            continue
+        before = {s.name for s in article.systems}
+        if before == set(row.systems) and all(
+            getattr(article, key) == value for key, value in values.items()
+        ):
+            counts["unchanged"] += 1
+            continue
+        for key, value in values.items():
+            setattr(article, key, value)
+        article.systems = systems_named(row.systems)
+        touched.update(before | set(row.systems))
+        counts["updated"] += 1
+
+    _derive_kinds(rows, [systems[name] for name in sorted(touched)], new_systems)
+    return ImportResult(**counts, systems_created=len(new_systems))
+
+
+def _derive_kinds(
+    rows: list[csvio.ArticleRow], touched: list[System], new_names: set[str]
+) -> None:
+    """Set each touched system's kind from the articles it now holds."""
+    undecided = []
+    for system in touched:
+        kind = system_kind(article.category for article in system.articles)
+        if kind is not None:
+            system.kind = kind
+        elif system.name in new_names:
+            undecided.append(system.name)
+        # An existing system keeps its kind when its deciding articles left it.
+    if undecided:
+        raise CatalogueInvalid([_undecided(rows, name) for name in undecided])
+
+
+def _undecided(rows: list[csvio.ArticleRow], name: str) -> csvio.RowProblem:
+    first = next(row for row in rows if name in row.systems)
+    error = csvio.FieldError(
+        "Systemet «{name}» har varken pump- eller CGM-artiklar, så det går inte "
+        "att avgöra om det är ett pump- eller CGM-system.",
+        name=name,
+    )
+    error.column = "systems"
+    return csvio.RowProblem(first.line, first.article_no, [error])
+
+
+def export_catalogue_text() -> str:
+    """The whole catalogue as CSV, sorted by article number."""
+    articles = db.session.scalars(
+        sa.select(Article).options(selectinload(Article.systems))
+    ).all()
+    # Sorted here, not in SQL, so the file is the same on every database collation.
+    return csvio.write_catalogue_csv(sorted(articles, key=lambda a: a.article_no))
+
+
+def _ordering() -> tuple:
+    category_order = sa.case(
+        {category.value: i for i, category in enumerate(Category)},
+        value=Article.category,
+        else_=len(Category),
+    )
+    return (
+        category_order,
+        Article.first_choice_rank.is_(None),
+        Article.first_choice_rank,
+        Article.name,
+        Article.article_no,
+    )
+
+
+def _in_contract(day: date):
+    return sa.and_(
+        Article.valid_from <= day,
+        sa.or_(Article.valid_to.is_(None), Article.valid_to >= day),
+    )
+
+
+def search_articles(
+    text: str | None = None,
+    system_id: int | None = None,
+    category: str | None = None,
+    include_phased_out: bool = False,
+    day: date | None = None,
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+) -> Page:
+    """One page of articles matching name, article number or GTIN, system, category.
+
+    Phased-out articles (valid_to before `day`) are left out unless asked for;
+    articles whose contract has not started yet are shown.
+    """
+    day = day or date.today()
+    conditions = []
+    text = (text or "").strip()
+    if text:
+        conditions.append(
+            sa.or_(
+                Article.name.icontains(text, autoescape=True),
+                Article.article_no.icontains(text, autoescape=True),
+                Article.gtin == text,
+            )
+        )
+    if system_id is not None:
+        conditions.append(Article.systems.any(System.id == system_id))
+    if category:
+        conditions.append(Article.category == category)
+    if not include_phased_out:
+        conditions.append(sa.or_(Article.valid_to.is_(None), Article.valid_to >= day))
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Article).where(*conditions)
+    )
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    items = db.session.scalars(
+        sa.select(Article)
+        .where(*conditions)
+        .options(selectinload(Article.systems))
+        .order_by(*_ordering())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page(items=list(items), total=total, page=page, per_page=per_page)
+
+
+def list_systems() -> list[System]:
+    """Every system, pump systems first, then by name."""
+    return list(
+        db.session.scalars(sa.select(System).order_by(System.kind.desc(), System.name))
+    )
+
+
+def is_prescribable(article: Article, day: date | None = None) -> bool:
+    """Inside its contract period on `day`: neither phased out nor yet to start."""
+    return article.in_contract_on(day or date.today())
+
+
+def prescribable_articles(
+    day: date | None = None,
+    category: str | None = None,
+    system_id: int | None = None,
+) -> list[Article]:
+    """Articles inside their contract period on `day`, systems loaded, best first."""
+    conditions = [_in_contract(day or date.today())]
+    if category:
+        conditions.append(Article.category == category)
+    if system_id is not None:
+        conditions.append(Article.systems.any(System.id == system_id))
+    return list(
+        db.session.scalars(
+            sa.select(Article)
+            .where(*conditions)
+            .options(selectinload(Article.systems))
+            .order_by(*_ordering())
+        )
+    )
+
+
+def article_by_no(article_no: str) -> Article | None:
+    return db.session.scalar(
+        sa.select(Article)
+        .where(Article.article_no == article_no)
+        .options(selectinload(Article.systems))
+    )
