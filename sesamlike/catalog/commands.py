@@ -1,0 +1,59 @@
+"""`catalogue import` and `catalogue export` (interfaces.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from sesamlike.catalog import services
+from sesamlike.catalog.services import CatalogueInvalid
+
+catalogue = AppGroup("catalogue", help="Import and export the article catalogue.")
+
+
+@catalogue.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_catalogue(file: Path) -> None:
+    """Upsert articles from a catalogue CSV FILE.
+
+    Every row is checked first; on any bad row, print each problem with its line
+    number, import nothing and exit 1.
+    """
+    try:
+        text = file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        click.echo(
+            f"{file}: filen är inte UTF-8 (byte {exc.start}); inget importerades.",
+            err=True,
+        )
+        raise SystemExit(1) from None
+    try:
+        result = services.import_catalogue_text(text)
+    except CatalogueInvalid as error:
+        click.echo(f"{file}: {error}", err=True)
+        for problem in error.problems:
+            for line in problem.lines():
+                click.echo(line, err=True)
+        raise SystemExit(1) from None
+    click.echo(
+        f"Imported catalogue {file}: {result.created} created, "
+        f"{result.updated} updated, {result.unchanged} unchanged; "
+        f"{result.systems_created} new systems."
+    )
+
+
+@catalogue.command("export")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def export_catalogue(file: Path) -> None:
+    """Write the catalogue CSV to FILE ('-': stdout)."""
+    text = services.export_catalogue_text()
+    if str(file) == "-":
+        click.echo(text, nl=False)
+        return
+    file.write_text(text, encoding="utf-8")
+    click.echo(f"Exported the catalogue to {file}.")
+
+
+COMMANDS = (catalogue,)

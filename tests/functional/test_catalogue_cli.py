@@ -1,0 +1,115 @@
+"""`flask catalogue import FILE` and `flask catalogue export FILE` (interfaces.md)."""
+
+import sqlalchemy as sa
+
+from sesamlike.catalog.models import Article, System
+from sesamlike.extensions import db
+from tests.factories import catalogue_csv, catalogue_row, make_article
+
+
+def article_count() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Article))
+
+
+def write(tmp_path, text: str, name: str = "catalogue.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_import_upserts_and_prints_the_counts(runner, tmp_path):
+    make_article("MMT-397", name="Quick-set")
+    path = write(
+        tmp_path,
+        catalogue_csv(
+            catalogue_row("MMT-397", name="Quick-set 9 mm"),
+            catalogue_row("MMT-1780", name="MiniMed 780G", category="pump"),
+        ),
+    )
+    result = runner.invoke(args=["catalogue", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "1 created, 1 updated, 0 unchanged; 1 new systems." in result.output
+    assert article_count() == 2
+    assert db.session.scalar(sa.select(System.kind)) == "pump"
+
+    again = runner.invoke(args=["catalogue", "import", str(path)])
+    assert again.exit_code == 0
+    assert "0 created, 0 updated, 2 unchanged" in again.output
+
+
+def test_bad_rows_are_printed_with_line_numbers_and_nothing_is_imported(
+    runner, tmp_path
+):
+    path = write(
+        tmp_path,
+        catalogue_csv(
+            catalogue_row("OK-1"),
+            catalogue_row("BAD-1", category="needle"),
+            catalogue_row("OK-2"),
+            catalogue_row("BAD-2", gtin="4006381333932", channel="post"),
+            catalogue_row("OK-1", name="Dubblett"),
+        ),
+    )
+    result = runner.invoke(args=["catalogue", "import", str(path)])
+    assert result.exit_code == 1
+    output = result.output
+    assert "Katalogfilen har fel på 3 rader; inget importerades." in output
+    assert "rad 3: category: Okänt värde «needle»" in output
+    assert "rad 5: gtin: Fel kontrollsiffra i GTIN 4006381333932." in output
+    assert "rad 5: channel: Okänt värde «post»" in output
+    assert "rad 6: article_no: Artikelnumret OK-1 finns redan på rad 2." in output
+    assert "rad 2:" not in output and "rad 4:" not in output
+    assert article_count() == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(System)) == 0
+
+
+def test_a_missing_column_fails_on_line_1(runner, tmp_path):
+    text = catalogue_csv(catalogue_row("OK-1")).replace("iso9999,", "", 1)
+    text = text.replace(",,Leverantör AB", ",Leverantör AB", 1)
+    result = runner.invoke(args=["catalogue", "import", str(write(tmp_path, text))])
+    assert result.exit_code == 1
+    assert "rad 1: Kolumnen iso9999 saknas." in result.output
+    assert article_count() == 0
+
+
+def test_a_file_that_is_not_utf8_is_refused(runner, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(catalogue_csv(catalogue_row("Ö-1")).encode("latin-1"))
+    result = runner.invoke(args=["catalogue", "import", str(path)])
+    assert result.exit_code == 1
+    assert "inte UTF-8" in result.output
+    assert article_count() == 0
+
+
+def test_a_missing_file_is_a_usage_error(runner, tmp_path):
+    result = runner.invoke(args=["catalogue", "import", str(tmp_path / "nope.csv")])
+    assert result.exit_code == 2
+    assert article_count() == 0
+
+
+def test_export_writes_a_file_that_imports_unchanged(runner, tmp_path):
+    source = write(
+        tmp_path,
+        catalogue_csv(
+            catalogue_row("B-2", name="Set, 6 mm", gtin="96385074"),
+            catalogue_row("A-1", name="MiniMed 780G", category="pump"),
+        ),
+        "in.csv",
+    )
+    assert runner.invoke(args=["catalogue", "import", str(source)]).exit_code == 0
+    out = tmp_path / "out.csv"
+    result = runner.invoke(args=["catalogue", "export", str(out)])
+    assert result.exit_code == 0
+    assert f"Exported the catalogue to {out}." in result.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == ",".join(catalogue_row("X"))
+    assert [line.split(",")[0] for line in lines[1:]] == ["A-1", "B-2"]
+    again = runner.invoke(args=["catalogue", "import", str(out)])
+    assert "0 created, 0 updated, 2 unchanged" in again.output
+
+
+def test_export_to_standard_output(runner):
+    make_article("A-1", name="Quick-set")
+    result = runner.invoke(args=["catalogue", "export", "-"])
+    assert result.exit_code == 0
+    assert result.output.splitlines()[1].startswith("A-1,Quick-set,infusion_set,")
