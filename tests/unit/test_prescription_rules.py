@@ -1,0 +1,196 @@
+"""Prescription rules without a database: defaults, limits, reasons, rights."""
+
+from datetime import date
+
+import pytest
+
+from sesamlike.errors import Invalid
+from sesamlike.orders import prescription_rules as rules
+from sesamlike.orders.errors import ReasonRequired
+
+START = date(2025, 3, 1)
+
+
+def terms(category="infusion_set", **kw):
+    args = dict(packs_per_withdrawal=1, withdrawals=4, period_days=90, valid_from=START)
+    args.update(kw)
+    return rules.resolve_terms(category, **args)
+
+
+def field_errors(excinfo) -> dict[str, list[str]]:
+    return excinfo.value.fields
+
+
+def test_valid_to_defaults_to_one_year_minus_a_day():
+    assert terms().valid_to == date(2026, 2, 28)
+    assert terms(valid_from=date(2025, 1, 15)).valid_to == date(2026, 1, 14)
+
+
+def test_default_validity_from_leap_day_ends_the_last_day_of_february():
+    assert rules.default_valid_to(date(2024, 2, 29)) == date(2025, 2, 28)
+
+
+def test_cgm_sensors_also_default_to_one_year():
+    assert terms("cgm_sensor").valid_to == date(2026, 2, 28)
+
+
+def test_one_year_is_the_longest_validity_for_most_articles():
+    assert terms(valid_to=date(2026, 2, 28)).valid_to == date(2026, 2, 28)
+    with pytest.raises(Invalid) as excinfo:
+        terms(valid_to=date(2026, 3, 1))
+    assert field_errors(excinfo)["valid_to"] == [
+        "Giltigheten får vara högst ett år. Välj ett tidigare slutdatum."
+    ]
+
+
+@pytest.mark.parametrize("category", ["pump", "cgm_reader", "pod", "cgm_transmitter"])
+def test_other_categories_may_not_exceed_one_year(category):
+    with pytest.raises(Invalid):
+        terms(category, valid_to=date(2027, 2, 28))
+
+
+def test_cgm_sensors_may_be_prescribed_for_two_years():
+    assert terms("cgm_sensor", valid_to=date(2027, 2, 28)).valid_to == date(2027, 2, 28)
+    with pytest.raises(Invalid) as excinfo:
+        terms("cgm_sensor", valid_to=date(2027, 3, 1))
+    assert "två år för CGM-sensorer" in field_errors(excinfo)["valid_to"][0]
+
+
+def test_valid_to_before_valid_from_is_refused():
+    with pytest.raises(Invalid) as excinfo:
+        terms(valid_to=date(2025, 2, 28))
+    assert field_errors(excinfo) == {
+        "valid_to": ["Giltig till får inte vara före giltig från."]
+    }
+
+
+@pytest.mark.parametrize(
+    ("period", "lock"),
+    [(90, 60), (30, 20), (14, 9), (1, 1), (2, 1), (4, 3), (730, 487)],
+)
+def test_lock_defaults_to_two_thirds_of_the_period_rounded(period, lock):
+    assert rules.default_lock_days(period) == lock
+    assert terms(period_days=period, withdrawals=1).lock_days == lock
+
+
+def test_given_lock_is_kept_and_may_be_zero():
+    assert terms(lock_days=45).lock_days == 45
+    assert terms(lock_days=0).lock_days == 0
+
+
+def test_lock_longer_than_the_period_is_refused():
+    with pytest.raises(Invalid) as excinfo:
+        terms(lock_days=91)
+    assert list(field_errors(excinfo)) == ["lock_days"]
+
+
+def test_every_wrong_quantity_is_named_at_once():
+    with pytest.raises(Invalid) as excinfo:
+        rules.resolve_terms("pod", 0, None, "x", None)
+    assert field_errors(excinfo) == {
+        "packs_per_withdrawal": ["Ange 1–999 förpackningar per uttag."],
+        "withdrawals": ["Obligatoriskt."],
+        "period_days": ["Ange ett heltal."],
+        "valid_from": ["Obligatoriskt."],
+    }
+    assert excinfo.value.message == rules.INVALID_MESSAGE
+
+
+def test_withdrawals_the_time_lock_leaves_no_room_for_are_refused():
+    # 7 locks of 60 days after the first withdrawal need 420 days; a year has 364.
+    with pytest.raises(Invalid) as excinfo:
+        terms(withdrawals=8)
+    assert "Minska antalet uttag" in field_errors(excinfo)["withdrawals"][0]
+    assert terms("cgm_sensor", withdrawals=8, valid_to=date(2027, 2, 28))
+
+
+def test_first_choice_procured_article_needs_no_reason_and_drops_one_given():
+    assert rules.check_reason("A1", True, 1, None, None) == (None, None)
+    assert rules.check_reason("A1", True, 1, "medical", "Allergi") == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("procured", "rank", "why"),
+    [
+        (False, None, "inte upphandlad"),
+        (True, 2, "inte förstahandsval"),
+        (True, None, "inte förstahandsval"),
+        (False, 1, "inte upphandlad"),
+    ],
+)
+def test_deviation_without_reason_is_refused_with_what_to_do(procured, rank, why):
+    with pytest.raises(ReasonRequired) as excinfo:
+        rules.check_reason("A1", procured, rank, None, "  ")
+    error = excinfo.value
+    assert error.code == "reason_required" and error.status == 422
+    assert why in error.message.format(**error.params)
+    assert "ange orsakskod och motivering" in error.message
+    assert error.fields == {
+        "reason_code": ["Välj en orsakskod."],
+        "reason_text": ["Skriv en motivering."],
+    }
+
+
+@pytest.mark.parametrize("code", ["medical", "not_working", "patient_wish", "other"])
+def test_every_reason_code_with_a_text_is_accepted(code):
+    assert rules.check_reason("A1", False, None, code, "  Hudproblem\n av  tejp ") == (
+        code,
+        "Hudproblem av tejp",
+    )
+
+
+def test_reason_code_without_text_names_only_the_text():
+    with pytest.raises(ReasonRequired) as excinfo:
+        rules.check_reason("A1", True, 3, "medical", None)
+    assert excinfo.value.fields == {"reason_text": ["Skriv en motivering."]}
+
+
+def test_unknown_reason_code_and_overlong_text_are_refused():
+    with pytest.raises(Invalid) as excinfo:
+        rules.check_reason("A1", False, None, "cheaper", "x" * 501)
+    assert set(excinfo.value.fields) == {"reason_code", "reason_text"}
+
+
+@pytest.mark.parametrize(
+    ("category", "earlier", "needed"),
+    [
+        ("pump", False, True),
+        ("cgm_reader", False, True),
+        ("pump", True, False),
+        ("cgm_reader", True, False),
+        ("cgm_sensor", False, False),
+        ("infusion_set", False, False),
+        ("cgm_transmitter", False, False),
+    ],
+)
+def test_first_time_right_is_needed_only_for_a_first_pump_or_reader(
+    category, earlier, needed
+):
+    assert rules.needs_first_time_right(category, earlier) is needed
+
+
+def test_cost_centre_defaults_to_the_clinics_and_may_be_changed():
+    assert rules.clean_cost_centre(None, "KS0001") == "KS0001"
+    assert rules.clean_cost_centre("  ", "KS0001") == "KS0001"
+    assert rules.clean_cost_centre(" KS-9 ", "KS0001") == "KS-9"
+    with pytest.raises(Invalid) as excinfo:
+        rules.clean_cost_centre("KS 9; drop", "KS0001")
+    assert list(excinfo.value.fields) == ["cost_centre"]
+
+
+def test_renewal_of_a_live_prescription_starts_when_it_ends():
+    today = date(2025, 6, 1)
+    assert rules.renewal_start(today, date(2025, 8, 31), True) == date(2025, 9, 1)
+    assert rules.renewal_start(today, date(2025, 8, 31), False) == today
+    assert rules.renewal_start(today, date(2025, 5, 1), True) == today
+
+
+def test_renewal_keeps_the_length_in_days_but_not_past_the_limit():
+    # 1 June to 31 August is 91 days on; so is 1 September to 1 December.
+    assert rules.renewal_end(
+        date(2025, 9, 1), date(2025, 6, 1), date(2025, 8, 31), "pod"
+    ) == date(2025, 12, 1)
+    # 365 days from a leap-year span would pass the one-year limit by a day.
+    assert rules.renewal_end(
+        date(2024, 3, 1), date(2023, 3, 1), date(2024, 2, 29), "pod"
+    ) == date(2025, 2, 28)
