@@ -1,0 +1,74 @@
+"""The assortment page: search articles with their systems, marks and prices."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from sesamlike.accounts.models import Role
+from sesamlike.catalog import services
+from sesamlike.catalog.forms import CatalogueSearchForm
+from sesamlike.catalog.labels import category_labels, channel_labels
+from sesamlike.i18n import _, get_locale
+
+bp = Blueprint("catalog", __name__)
+
+STAFF_ROLES = frozenset(
+    {Role.PRESCRIBER, Role.DEPOT, Role.MANAGER, Role.REGION, Role.ADMIN}
+)
+MAX_QUERY_LENGTH = 100
+
+
+def format_sek(value: Decimal) -> str:
+    """1 250,00 in Swedish, 1,250.00 in English."""
+    text = f"{value:,.2f}"
+    if get_locale() == "sv":
+        text = text.replace(",", "\u00a0").replace(".", ",")
+    return text
+
+
+@bp.route("/catalogue")
+@login_required
+def index():
+    """Search the assortment by text, system and category."""
+    if current_user.role not in STAFF_ROLES:
+        abort(403)
+    form = CatalogueSearchForm(formdata=request.args)
+    systems = services.list_systems()
+    categories = category_labels()
+    form.system.choices = [("", _("Alla system"))] + [
+        (str(s.id), s.name) for s in systems
+    ]
+    form.category.choices = [("", _("Alla kategorier"))] + list(categories.items())
+    # A hand-edited query string with unknown values simply does not filter.
+    system_id = None
+    if form.system.data in {str(s.id) for s in systems}:
+        system_id = int(form.system.data)
+    category = form.category.data if form.category.data in categories else None
+    text = (form.q.data or "")[:MAX_QUERY_LENGTH]
+    today = date.today()
+    result = services.search_articles(
+        text=text,
+        system_id=system_id,
+        category=category,
+        include_phased_out=form.phased_out.data,
+        day=today,
+        page=request.args.get("page", 1, type=int),
+    )
+    filters = {
+        key: value for key, value in request.args.items() if key != "page" and value
+    }
+    return render_template(
+        "catalog/index.html",
+        form=form,
+        result=result,
+        today=today,
+        category_names=categories,
+        channel_names=channel_labels(),
+        format_sek=format_sek,
+        page_url=lambda n: url_for("catalog.index", **filters, page=n),
+        filtered=bool(text or system_id or category),
+    )
