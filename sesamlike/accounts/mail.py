@@ -174,12 +174,14 @@ def send_pending(now: datetime, limit: int = 100) -> dict[str, int]:
 def _claim(now: datetime, limit: int) -> str:
     """Mark up to `limit` due mails as ours and commit; return the claim token.
 
-    On PostgreSQL the inner SELECT skips rows another sender has locked, and the
-    UPDATE re-checks `sent_at`/`claimed_at` on the row it locks; SQLite runs one
-    writer at a time. Either way a row is claimed by one sender only.
+    On PostgreSQL the SELECT locks its rows and skips those another sender holds;
+    the UPDATE then re-checks `sent_at` and `claimed_at`, which is what keeps
+    senders apart on SQLite (one writer at a time). Two statements, not
+    `UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)`: PostgreSQL
+    may rescan that subquery per row and claim far more than `limit` rows.
     """
     token = secrets.token_hex(16)
-    due = (
+    due_ids = db.session.scalars(
         sa.select(OutgoingMail.id)
         .where(
             OutgoingMail.sent_at.is_(None),
@@ -190,17 +192,18 @@ def _claim(now: datetime, limit: int) -> str:
         .order_by(OutgoingMail.send_after, OutgoingMail.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
-    )
-    db.session.execute(
-        sa.update(OutgoingMail)
-        .where(
-            OutgoingMail.id.in_(due.scalar_subquery()),
-            OutgoingMail.sent_at.is_(None),
-            _unclaimed(now),
+    ).all()
+    if due_ids:
+        db.session.execute(
+            sa.update(OutgoingMail)
+            .where(
+                OutgoingMail.id.in_(due_ids),
+                OutgoingMail.sent_at.is_(None),
+                _unclaimed(now),
+            )
+            .values(claimed_at=now, claim_token=token)
+            .execution_options(synchronize_session=False)
         )
-        .values(claimed_at=now, claim_token=token)
-        .execution_options(synchronize_session=False)
-    )
     db.session.commit()
     return token
 
