@@ -40,7 +40,7 @@ def import_catalogue(file: Path) -> None:
     click.echo(
         f"Imported catalogue {file}: {result.created} created, "
         f"{result.updated} updated, {result.unchanged} unchanged; "
-        f"{result.systems_created} new systems."
+        f"new systems: {result.systems_created}."
     )
 
 

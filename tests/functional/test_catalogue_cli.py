@@ -28,7 +28,7 @@ def test_import_upserts_and_prints_the_counts(runner, tmp_path):
     )
     result = runner.invoke(args=["catalogue", "import", str(path)])
     assert result.exit_code == 0, result.output
-    assert "1 created, 1 updated, 0 unchanged; 1 new systems." in result.output
+    assert "1 created, 1 updated, 0 unchanged; new systems: 1." in result.output
     assert article_count() == 2
     assert db.session.scalar(sa.select(System.kind)) == "pump"
 
