@@ -67,9 +67,13 @@ def login():
         if user is None:
             flash(_("Fel användarnamn eller lösenord."), "error")
             return render_template("accounts/login.html", form=form), 401
-        session.clear()
+        chosen_locale = session.get("locale")
+        session.clear()  # a fresh session at login: no fixation
         login_user(user)
-        if user.locale in LOCALES:
+        if chosen_locale in LOCALES:  # chosen on the login page: keep and remember it
+            session["locale"] = user.locale = chosen_locale
+            db.session.commit()
+        elif user.locale in LOCALES:
             session["locale"] = user.locale
         return redirect(_safe_next(request.args.get("next")) or url_for("accounts.home"))
     return render_template("accounts/login.html", form=form)

@@ -98,11 +98,6 @@ def test_start_page_switches_to_english_and_back(page):
     assert "Du är inloggad som Administratör." in page.locator("main").inner_text()
 
 
-@pytest.mark.xfail(
-    reason="login() clears the session and drops the language chosen before login "
-    "when the user has no saved locale (sesamlike/accounts/views.py)",
-    strict=False,
-)
 def test_english_chosen_before_login_is_kept_after_login(page):
     make_role_user("admin")
     page.goto("/login")

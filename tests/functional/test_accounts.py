@@ -111,3 +111,19 @@ def test_only_admins_list_users(client, auth):
     make_role_user("prescriber")
     auth.login("u-prescriber")
     assert client.get("/admin/users").status_code == 403
+
+
+def test_language_chosen_before_login_is_kept_and_remembered(client, auth):
+    user = make_role_user("admin")
+    client.post("/language", data={"locale": "en", "next": "/login"})
+    auth.login("u-admin")
+    assert "Log out" in client.get("/").text
+    db.session.refresh(user)
+    assert user.locale == "en"
+
+
+def test_form_fields_carry_no_empty_aria_attributes(client):
+    html = client.get("/login").text
+    assert 'aria-describedby="None"' not in html
+    assert 'aria-invalid="None"' not in html
+    assert 'id="csrf_token"' not in html
