@@ -172,3 +172,29 @@ def catalogue_csv(*rows: dict[str, str]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
+
+
+def make_depot(code: str | None = None, **kw):
+    from sesamlike.stock.models import Depot
+
+    n = next(_seq)
+    depot = Depot(code=code or f"D{n}", name=kw.pop("name", f"Lager {n}"), **kw)
+    db.session.add(depot)
+    db.session.commit()
+    return depot
+
+
+def make_stock_lot(article, depot=None, on_hand: int = 10, **kw):
+    """Packs of an article on hand in a depot (a new depot unless given)."""
+    from sesamlike.stock.models import StockLot
+
+    lot = StockLot(
+        depot_id=(depot or make_depot()).id,
+        article_id=article.id,
+        lot=kw.pop("lot", f"L{next(_seq)}"),
+        on_hand=on_hand,
+        **kw,
+    )
+    db.session.add(lot)
+    db.session.commit()
+    return lot

@@ -66,3 +66,68 @@ class PrescriptionAlreadyRenewed(Conflict):
         "Förskrivningen är redan förnyad. Förnya den nya förskrivningen, eller "
         "makulera den först."
     )
+
+
+# Ordering (withdrawals against prescriptions).
+
+
+class PrescriptionExpired(PrescriptionNotActive):
+    message = (
+        "Förskrivningen av {article} gick ut {valid_to}. "
+        "Be förskrivaren om en ny förskrivning."
+    )
+
+
+class PrescriptionCancelled(PrescriptionNotActive):
+    message = "Förskrivningen av {article} är makulerad och kan inte användas."
+
+
+class UnknownPrescription(Invalid):
+    code = "unknown_prescription"
+    message = (
+        "Förskrivningen {prescription_id} finns inte hos patienten. "
+        "Välj en av patientens förskrivningar."
+    )
+
+
+class TooManyPacks(Invalid):
+    code = "too_many_packs"
+    message = (
+        "Högst {max_packs} förpackningar per uttag av {article}. Minska antalet."
+    )
+
+
+class NoOrderLines(Invalid):
+    code = "no_order_lines"
+    message = "Välj minst en förskrivning att beställa från."
+
+
+class DuplicateOrderLine(Invalid):
+    code = "duplicate_order_line"
+    message = (
+        "Förskrivningen {prescription_id} finns på flera rader. "
+        "Beställ ett uttag per förskrivning."
+    )
+
+
+class DeliveryModeNotAllowed(Invalid):
+    code = "delivery_mode_not_allowed"
+    message = (
+        "Leveranssättet passar inte artiklarna i beställningen. Välj ett av: {allowed}."
+    )
+
+
+class ProtectedIdentityClinicOnly(Invalid):
+    code = "protected_identity_clinic_only"
+    message = (
+        "Patienten har skyddade personuppgifter: leverans sker till mottagningen "
+        "(apoteksartiklar hämtas på apotek). Välj det leveranssättet."
+    )
+
+
+class MixedDeliveryChannels(Invalid):
+    code = "mixed_delivery_channels"
+    message = (
+        "Artiklarna i beställningen kan inte levereras på samma sätt. "
+        "Dela upp dem i två beställningar."
+    )

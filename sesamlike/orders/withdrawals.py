@@ -1,0 +1,101 @@
+"""Withdrawals (uttag) on prescriptions: take one, give one back, safely in a race.
+
+`withdraw` runs under the row lock taken by `lock_prescriptions` (PostgreSQL)
+and is itself a compare-and-set UPDATE that only matches the state the rules
+were checked against, which is what refuses a race loser on SQLite (no row
+locks; its writers are serialised). The loser is judged again on fresh data and
+gets the domain refusal: used up or time locked.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import sqlalchemy as sa
+
+from sesamlike.extensions import db
+from sesamlike.orders import errors
+from sesamlike.orders.models import LineStatus, Order, OrderLine, Prescription
+from sesamlike.orders.order_rules import for_line, withdrawal_refusal
+
+
+def lock_prescriptions(ids: list[int]) -> dict[int, Prescription]:
+    """Load and row-lock the prescriptions in id order (no deadlocks between orders)."""
+    rows = db.session.scalars(
+        sa.select(Prescription)
+        .where(Prescription.id.in_(ids))
+        .order_by(Prescription.id)
+        .with_for_update(of=Prescription)
+        .execution_options(populate_existing=True)
+    ).all()
+    return {p.id: p for p in rows}
+
+
+def withdraw(prescription: Prescription, packs: int, today: date, index: int) -> None:
+    """Consume one withdrawal if the prescription is still as it was checked."""
+    for _attempt in range(5):
+        seen_last = prescription.last_withdrawal_on
+        changed = db.session.execute(
+            sa.update(Prescription)
+            .where(
+                Prescription.id == prescription.id,
+                Prescription.status == prescription.status,
+                Prescription.withdrawals_used == prescription.withdrawals_used,
+                Prescription.withdrawals_used < Prescription.withdrawals,
+                Prescription.last_withdrawal_on.is_(None)
+                if seen_last is None
+                else Prescription.last_withdrawal_on == seen_last,
+            )
+            .values(
+                withdrawals_used=Prescription.withdrawals_used + 1,
+                last_withdrawal_on=today,
+            )
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.refresh(prescription)
+        if changed == 1:
+            return
+        # Another withdrawal or cancellation came first: judge again on fresh data.
+        refusal = withdrawal_refusal(prescription, packs, today)
+        if refusal is not None:
+            raise for_line(refusal, index)
+    raise errors.PrescriptionUsedUp(article=prescription.article.name)
+
+
+def give_back(line: OrderLine) -> None:
+    """Return a cancelled line's withdrawal to its prescription.
+
+    `last_withdrawal_on` goes back to the date of the latest withdrawal still
+    standing on the prescription (the day its order was placed), or None. That
+    is the value it would have had without the cancelled withdrawal, so the time
+    lock counts from the withdrawal the patient really has, as when it was set.
+    A delivery date would be wrong: withdrawals set the date when ordered, and an
+    earlier withdrawal still on its way has no delivery date yet.
+    """
+    prescription = lock_prescriptions([line.prescription_id])[line.prescription_id]
+    latest = db.session.scalar(
+        sa.select(sa.func.max(Order.placed_at))
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(
+            OrderLine.prescription_id == prescription.id,
+            OrderLine.id != line.id,
+            OrderLine.status != LineStatus.CANCELLED,
+        )
+    )
+    db.session.execute(
+        sa.update(Prescription)
+        .where(Prescription.id == prescription.id, Prescription.withdrawals_used > 0)
+        .values(
+            withdrawals_used=Prescription.withdrawals_used - 1,
+            last_withdrawal_on=_local_date(latest) if latest else None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(prescription)
+
+
+def _local_date(moment: datetime) -> date:
+    """The server's calendar day of a timestamp (SQLite returns it naive, in UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone().date()

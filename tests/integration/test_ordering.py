@@ -1,0 +1,487 @@
+"""Placing, reading and cancelling orders against prescriptions (services)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import AuditEvent
+from sesamlike.errors import Forbidden, NotVisible
+from sesamlike.extensions import db
+from sesamlike.orders import errors, ordering
+from sesamlike.orders.models import Order, OrderLine, Prescription
+from sesamlike.patients.models import Address
+from sesamlike.stock import reservations
+from sesamlike.stock.models import Reservation, StockMovement
+from tests.factories import (
+    make_article,
+    make_clinic,
+    make_depot,
+    make_patient,
+    make_prescription,
+    make_stock_lot,
+    make_user,
+)
+
+TODAY = date.today()
+COUNTED = (Order, OrderLine, Reservation, StockMovement, AuditEvent)
+
+
+def counts() -> dict[str, int]:
+    return {
+        model.__tablename__: db.session.scalar(
+            sa.select(sa.func.count()).select_from(model)
+        )
+        for model in COUNTED
+    }
+
+
+@pytest.fixture
+def world():
+    clinic = make_clinic(
+        "OWN",
+        name="Diabetesmottagningen Sahlgrenska",
+        street="Blå stråket 5",
+        postal_code="41345",
+        city="Göteborg",
+    )
+    prescriber = make_user("prescriber", clinics=[clinic])
+    patient = make_patient(clinic)
+    infusion = make_article("INF-1", pack_price_sek=Decimal("812.50"))
+    depot = make_depot("HMC")
+    make_stock_lot(infusion, depot, on_hand=5)
+
+    class World:
+        pass
+
+    w = World()
+    w.clinic, w.prescriber, w.patient, w.infusion, w.depot = (
+        clinic,
+        prescriber,
+        patient,
+        infusion,
+        depot,
+    )
+    w.rx = make_prescription(patient, infusion, prescriber, packs_per_withdrawal=3)
+    return w
+
+
+def place(w, lines=None, **kw):
+    lines = lines if lines is not None else [(w.rx.id, 2)]
+    return ordering.place_order(w.prescriber, w.patient.id, lines, **kw)
+
+
+def refused_without_writing(w, error_class, lines=None, **kw):
+    before = counts()
+    rx_before = (w.rx.withdrawals_used, w.rx.last_withdrawal_on)
+    with pytest.raises(error_class) as caught:
+        place(w, lines, **kw)
+    assert counts() == before
+    db.session.refresh(w.rx)
+    assert (w.rx.withdrawals_used, w.rx.last_withdrawal_on) == rx_before
+    return caught.value
+
+
+def test_central_line_with_stock_is_reserved_and_withdrawal_consumed(world):
+    placed = place(world, delivery_mode="home")
+    order = placed.order
+    assert placed.created
+    [line] = order.lines
+    assert (line.status, line.channel, line.packs) == ("reserved", "central", 2)
+    assert line.pack_price_sek == Decimal("812.50") and line.vat_rate == Decimal("0.25")
+    db.session.refresh(world.rx)
+    assert world.rx.withdrawals_used == 1
+    assert world.rx.last_withdrawal_on == TODAY
+    [held] = db.session.scalars(sa.select(Reservation)).all()
+    assert (held.reference, held.packs, held.status) == (line.reference, 2, "active")
+    [movement] = db.session.scalars(sa.select(StockMovement)).all()
+    assert (movement.kind, movement.packs, movement.reference) == (
+        "reservation",
+        2,
+        line.reference,
+    )
+    assert reservations.available(world.infusion.id) == 3
+
+
+def test_later_price_change_does_not_rewrite_the_order(world):
+    order = place(world).order
+    world.infusion.pack_price_sek = Decimal("999.00")
+    db.session.commit()
+    db.session.refresh(order.lines[0])
+    assert order.lines[0].pack_price_sek == Decimal("812.50")
+
+
+def test_central_line_without_enough_stock_is_backordered(world):
+    other = make_article("INF-2")
+    rx = make_prescription(world.patient, other, packs_per_withdrawal=4)
+    make_stock_lot(other, world.depot, on_hand=3)
+    [line] = place(world, [(rx.id, 4)]).order.lines
+    assert line.status == "backordered"
+    [backorder] = db.session.scalars(sa.select(Reservation)).all()
+    assert (backorder.status, backorder.packs, backorder.depot_id) == (
+        "backordered",
+        4,
+        world.depot.id,
+    )
+    assert db.session.scalar(sa.select(sa.func.count(StockMovement.id))) == 0
+    assert reservations.available(other.id) == 3
+
+
+@pytest.mark.parametrize(
+    ("channel", "status"),
+    [("supplier", "sent_to_supplier"), ("pharmacy", "sent_to_pharmacy")],
+)
+def test_supplier_and_pharmacy_lines_go_out_without_stock(world, channel, status):
+    article = make_article(channel=channel)
+    rx = make_prescription(world.patient, article)
+    [line] = place(world, [(rx.id, 1)], delivery_mode="home").order.lines
+    assert (line.channel, line.status) == (channel, status)
+    assert db.session.scalar(sa.select(sa.func.count(Reservation.id))) == 0
+
+
+def test_more_packs_than_one_withdrawal_allows_is_refused(world):
+    error = refused_without_writing(world, errors.TooManyPacks, [(world.rx.id, 4)])
+    assert error.status == 422
+    assert error.params["max_packs"] == 3
+    assert error.fields == {"lines.0.packs": ["För många förpackningar."]}
+
+
+def test_unknown_prescription_and_another_patients_are_refused_alike(world):
+    stranger = make_patient(world.clinic)
+    theirs = make_prescription(stranger, world.infusion)
+    for pid in (theirs.id, 987654):
+        error = refused_without_writing(
+            world, errors.UnknownPrescription, [(world.rx.id, 1), (pid, 1)]
+        )
+        assert error.fields == {"lines.1.prescription_id": ["Okänd förskrivning."]}
+
+
+def test_no_lines_and_the_same_prescription_twice_are_refused(world):
+    refused_without_writing(world, errors.NoOrderLines, [])
+    refused_without_writing(
+        world, errors.DuplicateOrderLine, [(world.rx.id, 1), (world.rx.id, 1)]
+    )
+
+
+def test_used_up_prescription_is_refused(world):
+    world.rx.withdrawals_used = world.rx.withdrawals
+    db.session.commit()
+    error = refused_without_writing(world, errors.PrescriptionUsedUp)
+    assert error.status == 409
+
+
+def test_withdrawal_before_the_time_lock_opens_is_refused_with_the_date(world):
+    world.rx.withdrawals_used = 1
+    world.rx.last_withdrawal_on = TODAY - timedelta(days=10)
+    db.session.commit()
+    error = refused_without_writing(world, errors.TimeLocked)
+    assert error.status == 409
+    assert error.params["opens_on"] == TODAY + timedelta(days=50)
+
+
+def test_time_lock_opens_on_its_day(world):
+    world.rx.withdrawals_used = 1
+    world.rx.last_withdrawal_on = TODAY - timedelta(days=60)
+    db.session.commit()
+    assert place(world).order.lines[0].status == "reserved"
+
+
+def test_prescription_not_yet_valid_is_time_locked_until_valid_from(world):
+    later = make_prescription(
+        world.patient, world.infusion, valid_from=TODAY + timedelta(days=7)
+    )
+    error = refused_without_writing(world, errors.TimeLocked, [(later.id, 1)])
+    assert error.params["opens_on"] == TODAY + timedelta(days=7)
+
+
+def test_expired_and_cancelled_prescriptions_are_refused(world):
+    expired = make_prescription(
+        world.patient,
+        world.infusion,
+        valid_from=TODAY - timedelta(days=400),
+        valid_to=TODAY - timedelta(days=1),
+    )
+    cancelled = make_prescription(world.patient, world.infusion, status="cancelled")
+    error = refused_without_writing(
+        world, errors.PrescriptionExpired, [(expired.id, 1)]
+    )
+    assert error.code == "prescription_not_active"
+    assert error.params["valid_to"] == TODAY - timedelta(days=1)
+    refused_without_writing(world, errors.PrescriptionCancelled, [(cancelled.id, 1)])
+
+
+def test_a_refused_line_refuses_the_whole_order(world):
+    locked = make_prescription(
+        world.patient, world.infusion, withdrawals_used=1, last_withdrawal_on=TODAY
+    )
+    error = refused_without_writing(
+        world, errors.TimeLocked, [(world.rx.id, 1), (locked.id, 1)]
+    )
+    assert error.params["line"] == 1
+
+
+def test_pharmacy_delivery_is_refused_for_central_articles(world):
+    error = refused_without_writing(
+        world, errors.DeliveryModeNotAllowed, delivery_mode="pharmacy"
+    )
+    assert error.params["allowed"] == "home, clinic, pickup"
+    assert "delivery_mode" in error.fields
+
+
+def test_pharmacy_articles_go_to_the_pharmacy_by_default(world):
+    sensor = make_article(category="cgm_sensor", channel="pharmacy")
+    rx = make_prescription(world.patient, sensor)
+    order = place(world, [(rx.id, 1)]).order
+    assert order.delivery_mode == "pharmacy"
+    assert order.ship_to_street is None
+
+
+def test_mixed_channels_default_to_home_which_suits_all(world):
+    sensor = make_article(channel="pharmacy")
+    rx = make_prescription(world.patient, sensor)
+    order = place(world, [(world.rx.id, 1), (rx.id, 1)]).order
+    assert order.delivery_mode == "home"
+    assert [line.status for line in order.lines] == ["reserved", "sent_to_pharmacy"]
+
+
+def test_home_delivery_snapshots_the_patients_address(world):
+    world.patient.addresses.append(
+        Address(
+            kind="temporary",
+            street="Sommarvägen 1",
+            postal_code="45296",
+            city="Strömstad",
+            valid_from=TODAY - timedelta(days=1),
+            valid_to=TODAY + timedelta(days=30),
+        )
+    )
+    db.session.commit()
+    order = place(world, delivery_mode="home", contact_phone="0701234567").order
+    assert (order.ship_to_street, order.ship_to_city) == ("Sommarvägen 1", "Strömstad")
+    assert order.ship_to_name == world.patient.full_name
+    assert order.contact_phone == "0701234567"
+
+
+def test_home_address_can_be_overridden_for_one_order(world):
+    order = place(
+        world, delivery_mode="home", ship_to={"street": "Annan väg 2", "city": "Borås"}
+    ).order
+    assert (order.ship_to_street, order.ship_to_city) == ("Annan väg 2", "Borås")
+    assert order.ship_to_door_code == "1234"
+
+
+def test_clinic_delivery_snapshots_the_clinics_address(world):
+    order = place(world, delivery_mode="clinic").order
+    assert order.ship_to_name == "Diabetesmottagningen Sahlgrenska"
+    assert (order.ship_to_street, order.ship_to_postal_code) == (
+        "Blå stråket 5",
+        "41345",
+    )
+
+
+def test_protected_identity_forces_clinic_delivery(world):
+    world.patient.protected_identity = True
+    db.session.commit()
+    error = refused_without_writing(
+        world, errors.ProtectedIdentityClinicOnly, delivery_mode="home"
+    )
+    assert error.status == 422
+    order = place(world).order
+    assert order.delivery_mode == "clinic"
+    assert order.ship_to_street == "Blå stråket 5"
+    assert order.ship_to_door_code is None and order.contact_phone is None
+
+
+def test_protected_identity_cannot_mix_clinic_and_pharmacy_lines(world):
+    world.patient.protected_identity = True
+    sensor = make_article(channel="pharmacy")
+    rx = make_prescription(world.patient, sensor)
+    refused_without_writing(
+        world, errors.MixedDeliveryChannels, [(world.rx.id, 1), (rx.id, 1)]
+    )
+
+
+def test_first_pump_defaults_to_clinic_and_the_next_to_home(world):
+    pump = make_article(
+        category="pump",
+        channel="supplier",
+        units_per_day=None,
+        amortisation_years=4,
+        serial_tracked=True,
+    )
+    first = make_prescription(world.patient, pump, withdrawals=2, lock_days=0)
+    assert place(world, [(first.id, 1)]).order.delivery_mode == "clinic"
+    second = place(world, [(first.id, 1)]).order
+    assert second.delivery_mode == "home"
+
+
+def test_first_pump_may_still_be_sent_home_when_asked(world):
+    pump = make_article(category="pump", channel="supplier")
+    rx = make_prescription(world.patient, pump)
+    assert (
+        place(world, [(rx.id, 1)], delivery_mode="home").order.delivery_mode == "home"
+    )
+
+
+def test_a_cancelled_earlier_pump_does_not_count_as_having_one(world):
+    pump = make_article(category="cgm_reader", channel="central")
+    make_stock_lot(pump, world.depot, on_hand=2)
+    rx = make_prescription(world.patient, pump, lock_days=0)
+    ordering.cancel_order(world.prescriber, place(world, [(rx.id, 1)]).order.id)
+    assert place(world, [(rx.id, 1)]).order.delivery_mode == "clinic"
+
+
+def test_same_idempotency_key_returns_the_first_order(world):
+    world.rx.lock_days = 0
+    db.session.commit()
+    first = place(world, idempotency_key="abc-1")
+    again = place(world, idempotency_key="abc-1")
+    assert first.created and not again.created
+    assert again.order.id == first.order.id
+    db.session.refresh(world.rx)
+    assert world.rx.withdrawals_used == 1
+    other_user = make_user("prescriber", clinics=[world.clinic])
+    theirs = ordering.place_order(
+        other_user, world.patient.id, [(world.rx.id, 1)], idempotency_key="abc-1"
+    )
+    assert theirs.created and theirs.order.id != first.order.id
+
+
+def test_same_key_after_the_time_lock_closed_still_returns_the_first_order(world):
+    first = place(world, idempotency_key="k")
+    assert place(world, idempotency_key="k").order.id == first.order.id
+
+
+def test_only_prescribers_order_in_this_release(world):
+    for role in ("manager", "depot", "admin"):
+        user = make_user(role, clinics=[world.clinic] if role == "manager" else [])
+        with pytest.raises(Forbidden):
+            ordering.place_order(user, world.patient.id, [(world.rx.id, 1)])
+
+
+def test_patient_of_another_clinic_is_not_visible(world):
+    outsider = make_user("prescriber", clinics=[make_clinic()])
+    before = counts()
+    with pytest.raises(NotVisible):
+        ordering.place_order(outsider, world.patient.id, [(world.rx.id, 1)])
+    assert counts() == before
+    order = place(world).order
+    with pytest.raises(NotVisible):
+        ordering.get_order(outsider, order.id)
+    with pytest.raises(NotVisible):
+        ordering.cancel_order(outsider, order.id)
+
+
+def test_placing_and_reading_an_order_is_audited(world):
+    order = place(world).order
+    ordering.get_order(world.prescriber, order.id)
+    rows = db.session.execute(
+        sa.select(
+            AuditEvent.action, AuditEvent.object_type, AuditEvent.patient_id
+        ).order_by(AuditEvent.id)
+    ).all()
+    pid = world.patient.id
+    assert rows == [
+        ("order", "patient", pid),
+        ("create", "order", pid),
+        ("read_order", "patient", pid),
+    ]
+
+
+def test_cancel_releases_stock_and_gives_the_withdrawal_back(world):
+    order = place(world).order
+    cancelled = ordering.cancel_order(world.prescriber, order.id)
+    assert cancelled.status == "cancelled" and cancelled.cancelled_at is not None
+    assert [line.status for line in cancelled.lines] == ["cancelled"]
+    db.session.refresh(world.rx)
+    assert (world.rx.withdrawals_used, world.rx.last_withdrawal_on) == (0, None)
+    assert reservations.available(world.infusion.id) == 5
+    kinds = db.session.execute(
+        sa.select(StockMovement.kind, StockMovement.packs).order_by(StockMovement.id)
+    ).all()
+    assert kinds == [("reservation", 2), ("release", -2)]
+    assert db.session.scalar(sa.select(Reservation.status)) == "released"
+    # The withdrawal can be made again at once.
+    assert place(world).order.lines[0].status == "reserved"
+
+
+def test_cancel_puts_the_time_lock_back_on_the_previous_withdrawal(world):
+    world.rx.lock_days = 0
+    db.session.commit()
+    earlier = place(world).order
+    earlier.placed_at = datetime.now(UTC) - timedelta(days=30)
+    db.session.commit()
+    later = place(world).order
+    ordering.cancel_order(world.prescriber, later.id)
+    db.session.refresh(world.rx)
+    assert world.rx.withdrawals_used == 1
+    assert world.rx.last_withdrawal_on == (earlier.placed_at.astimezone().date())
+
+
+def test_cancel_a_backorder_releases_it_without_ledger_rows(world):
+    rx = make_prescription(world.patient, make_article(), packs_per_withdrawal=2)
+    order = place(world, [(rx.id, 2)]).order
+    ordering.cancel_order(world.prescriber, order.id)
+    assert db.session.scalar(sa.select(Reservation.status)) == "released"
+    assert db.session.scalar(sa.select(sa.func.count(StockMovement.id))) == 0
+
+
+def test_cancelling_twice_or_after_shipping_is_refused(world):
+    order = place(world).order
+    ordering.cancel_order(world.prescriber, order.id)
+    with pytest.raises(errors.NotCancellable):
+        ordering.cancel_order(world.prescriber, order.id)
+    shipped = place(world).order
+    shipped.lines[0].status = "shipped"
+    db.session.commit()
+    before = counts()
+    with pytest.raises(errors.NotCancellable) as caught:
+        ordering.cancel_order(world.prescriber, shipped.id)
+    assert caught.value.status == 409
+    assert counts() == before
+    db.session.refresh(world.rx)
+    assert world.rx.withdrawals_used == 1
+
+
+def test_patient_orders_lists_newest_first(world):
+    world.rx.lock_days = 0
+    db.session.commit()
+    first, second = place(world).order, place(world).order
+    patient, orders = ordering.patient_orders(world.prescriber, world.patient.id)
+    assert patient.id == world.patient.id
+    assert [o.id for o in orders] == [second.id, first.id]
+
+
+def test_order_options_disable_time_locked_and_used_up_prescriptions(world):
+    used = make_prescription(
+        world.patient,
+        world.infusion,
+        withdrawals=1,
+        withdrawals_used=1,
+        last_withdrawal_on=TODAY,
+    )
+    locked = make_prescription(
+        world.patient, world.infusion, withdrawals_used=1, last_withdrawal_on=TODAY
+    )
+    make_prescription(world.patient, world.infusion, status="cancelled")
+    options = ordering.order_options(world.prescriber, world.patient.id)
+    refusals = {c.prescription.id: c.refusal for c in options.choices}
+    assert set(refusals) == {world.rx.id, used.id, locked.id}
+    assert refusals[world.rx.id] is None
+    assert isinstance(refusals[used.id], errors.PrescriptionUsedUp)
+    assert refusals[locked.id].params["opens_on"] == TODAY + timedelta(days=60)
+    assert options.default_mode == "home"
+    assert options.modes == ["home", "clinic", "pickup"]
+
+
+def test_prescription_rows_unchanged_by_a_refused_multi_line_order(world):
+    other = make_prescription(world.patient, world.infusion)
+    refused_without_writing(
+        world, errors.TooManyPacks, [(other.id, 1), (world.rx.id, 9)]
+    )
+    db.session.refresh(other)
+    assert other.withdrawals_used == 0
+    assert db.session.get(Prescription, other.id).last_withdrawal_on is None

@@ -1,0 +1,153 @@
+"""Withdrawals racing in real threads, each with its own app context and session.
+
+PostgreSQL is the target (row locks, several gunicorn workers); SQLite runs the
+same tests too, where the compare-and-set UPDATE and its single writer decide.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+from flask import current_app
+
+from sesamlike.accounts.models import User
+from sesamlike.errors import DomainError
+from sesamlike.extensions import db
+from sesamlike.orders import ordering
+from sesamlike.orders.models import Order, OrderLine, Prescription
+from sesamlike.stock import reservations
+from sesamlike.stock.models import Reservation
+from tests.conftest import is_postgres
+from tests.factories import (
+    make_article,
+    make_clinic,
+    make_depot,
+    make_patient,
+    make_prescription,
+    make_stock_lot,
+    make_user,
+)
+
+THREADS = 20
+
+pytestmark = pytest.mark.postgres if is_postgres() else []
+
+
+def race(fn, n: int = THREADS) -> list[object]:
+    """Run fn(i) in n threads released together; return results or exceptions."""
+    app = current_app._get_current_object()
+    barrier = threading.Barrier(n)
+
+    def run(i):
+        with app.app_context():
+            barrier.wait()
+            try:
+                return fn(i)
+            except Exception as exc:  # noqa: BLE001 - the outcome is what we count
+                db.session.rollback()
+                return exc
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=n) as pool:
+        return list(pool.map(run, range(n)))
+
+
+@pytest.fixture
+def last_withdrawal():
+    """A prescription with one withdrawal left, its patient and a prescriber."""
+    clinic = make_clinic()
+    prescriber = make_user("prescriber", clinics=[clinic])
+    patient = make_patient(clinic)
+    article = make_article()
+    make_stock_lot(article, make_depot(), on_hand=100)
+    rx = make_prescription(
+        patient, article, withdrawals=4, withdrawals_used=3, lock_days=0
+    )
+    ids = prescriber.id, patient.id, rx.id
+    db.session.expunge_all()
+    return ids
+
+
+def outcome_name(result) -> str:
+    if isinstance(result, ordering.PlacedOrder):
+        return "placed"
+    if isinstance(result, DomainError):
+        return result.code
+    return f"unexpected {type(result).__name__}: {result}"
+
+
+def test_twenty_racing_withdrawals_on_the_last_one_exactly_one_succeeds(
+    last_withdrawal,
+):
+    user_id, patient_id, rx_id = last_withdrawal
+
+    def withdraw(_i):
+        user = db.session.get(User, user_id)
+        return ordering.place_order(user, patient_id, [(rx_id, 1)], "home")
+
+    outcomes = Counter(outcome_name(r) for r in race(withdraw))
+
+    assert outcomes == {"placed": 1, "prescription_used_up": THREADS - 1}
+    rx = db.session.get(Prescription, rx_id)
+    assert rx.withdrawals_used == rx.withdrawals == 4
+    assert db.session.scalar(sa.select(sa.func.count(OrderLine.id))) == 1
+    assert db.session.scalar(sa.select(sa.func.count(Reservation.id))) == 1
+
+
+def test_racing_withdrawals_under_a_time_lock_let_one_through(last_withdrawal):
+    user_id, patient_id, rx_id = last_withdrawal
+    rx = db.session.get(Prescription, rx_id)
+    rx.withdrawals_used, rx.lock_days = 0, 60
+    db.session.commit()
+
+    def withdraw(_i):
+        user = db.session.get(User, user_id)
+        return ordering.place_order(user, patient_id, [(rx_id, 1)], "home")
+
+    outcomes = Counter(outcome_name(r) for r in race(withdraw))
+
+    assert outcomes == {"placed": 1, "time_locked": THREADS - 1}
+    assert db.session.get(Prescription, rx_id).withdrawals_used == 1
+
+
+def test_racing_requests_with_one_idempotency_key_make_one_order(last_withdrawal):
+    user_id, patient_id, rx_id = last_withdrawal
+    rx = db.session.get(Prescription, rx_id)
+    rx.withdrawals_used = 0  # plenty left and no lock: only the key stops twins
+    db.session.commit()
+
+    def twin(_i):
+        user = db.session.get(User, user_id)
+        placed = ordering.place_order(
+            user, patient_id, [(rx_id, 1)], "home", idempotency_key="double-click"
+        )
+        return placed.order.id, placed.created
+
+    results = race(twin, 10)
+
+    assert all(isinstance(r, tuple) for r in results), results
+    assert len({order_id for order_id, _ in results}) == 1
+    assert sum(created for _, created in results) == 1
+    assert db.session.scalar(sa.select(sa.func.count(Order.id))) == 1
+    assert db.session.get(Prescription, rx_id).withdrawals_used == 1
+
+
+def test_racing_reservations_never_oversell_the_last_packs():
+    article = make_article()
+    make_stock_lot(article, make_depot(), on_hand=5)
+    article_id = article.id
+
+    def reserve(i):
+        status = reservations.reserve(f"race:{i}", article_id, 1)
+        db.session.commit()
+        return status
+
+    statuses = Counter(race(reserve))
+
+    assert statuses == {"reserved": 5, "backordered": THREADS - 5}
+    assert reservations.available(article_id) == 0
