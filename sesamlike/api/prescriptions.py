@@ -1,0 +1,222 @@
+"""Prescriptions: POST /prescriptions, GET /patients/{id}/prescriptions and more.
+
+The schemas check only shapes and types; every rule (limits, reasons, rights,
+contract) is the service's, so pages and API refuse with the same messages.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from marshmallow import Schema, fields
+
+from sesamlike.accounts.models import Role
+from sesamlike.api.routing import operation
+from sesamlike.orders import prescriptions
+from sesamlike.orders.models import Prescription, ReasonCode
+
+PRESCRIBERS = (Role.PRESCRIBER,)
+REQUIRED = {"required": "Obligatoriskt.", "null": "Obligatoriskt."}
+INTEGER = {**REQUIRED, "invalid": "Ange ett heltal."}
+DATE = {**REQUIRED, "invalid": "Ange ett datum som ÅÅÅÅ-MM-DD."}
+TEXT = {**REQUIRED, "invalid": "Ange text."}
+REASON_CODES = ", ".join(code.value for code in ReasonCode)
+
+
+def _integer(required: bool = False, **metadata) -> fields.Integer:
+    if required:
+        return fields.Integer(
+            required=True, strict=True, error_messages=INTEGER, metadata=metadata
+        )
+    return fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        error_messages=INTEGER,
+        metadata=metadata,
+    )
+
+
+def _date(required: bool = False, **metadata) -> fields.Date:
+    if required:
+        return fields.Date(required=True, error_messages=DATE, metadata=metadata)
+    return fields.Date(
+        load_default=None, allow_none=True, error_messages=DATE, metadata=metadata
+    )
+
+
+def _text(**metadata) -> fields.String:
+    return fields.String(
+        load_default=None, allow_none=True, error_messages=TEXT, metadata=metadata
+    )
+
+
+class TermsSchema(Schema):
+    error_messages = {"unknown": "Okänt fält."}
+
+    valid_to = _date(
+        description="Default: valid_from + 1 year - 1 day; at most 1 year "
+        "(2 years for cgm_sensor)"
+    )
+    lock_days = _integer(
+        description="Days before the next withdrawal; default 2/3 of period_days"
+    )
+    reason_code = _text(
+        description=f"{REASON_CODES}; required with reason_text when the article "
+        "is not procured or not first choice in its category"
+    )
+    reason_text = _text(description="Why the deviation (at most 500 characters)")
+    cost_centre = _text(description="Paying cost centre; default the clinic's")
+
+
+class PrescriptionInSchema(TermsSchema):
+    patient_id = _integer(required=True)
+    article_no = fields.String(required=True, error_messages=TEXT)
+    packs_per_withdrawal = _integer(required=True)
+    withdrawals = _integer(required=True, description="Number of withdrawals")
+    period_days = _integer(required=True, description="Days each withdrawal covers")
+    valid_from = _date(required=True)
+    clinic_code = _text(
+        description="Prescribing clinic; default your first clinic caring for "
+        "the patient"
+    )
+
+
+class RenewalSchema(TermsSchema):
+    valid_from = _date(
+        description="Default: the day after a still active prescription ends, "
+        "else today"
+    )
+    packs_per_withdrawal = _integer()
+    withdrawals = _integer()
+    period_days = _integer()
+
+
+class PrescriptionSchema(Schema):
+    id = fields.Integer()
+    patient_id = fields.Integer()
+    article_no = fields.Function(lambda rx: rx.article.article_no)
+    article_name = fields.Function(lambda rx: rx.article.name)
+    category = fields.Function(lambda rx: rx.article.category)
+    systems = fields.Function(
+        lambda rx: [system.name for system in rx.article.systems],
+        metadata={"type": "array", "items": {"type": "string"}},
+    )
+    channel = fields.Function(
+        lambda rx: rx.article.channel,
+        metadata={"description": "Delivery channel, from the article"},
+    )
+    procured = fields.Function(lambda rx: rx.article.procured)
+    first_choice = fields.Function(lambda rx: rx.article.first_choice_rank == 1)
+    packs_per_withdrawal = fields.Integer()
+    withdrawals = fields.Integer()
+    withdrawals_used = fields.Integer()
+    remaining_withdrawals = fields.Integer()
+    period_days = fields.Integer()
+    lock_days = fields.Integer()
+    valid_from = fields.Date()
+    valid_to = fields.Date()
+    last_withdrawal_on = fields.Date(allow_none=True)
+    next_withdrawal_on = fields.Date(allow_none=True)
+    status = fields.Function(
+        lambda rx: rx.status_on(date.today()).value,
+        metadata={"enum": ["active", "expired", "used_up", "cancelled"]},
+    )
+    reason_code = fields.String(allow_none=True)
+    reason_text = fields.String(allow_none=True)
+    clinic_code = fields.Function(lambda rx: rx.clinic.code)
+    cost_centre = fields.String()
+    prescriber_id = fields.Integer(allow_none=True)
+    renewed_from_id = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+    cancelled_at = fields.DateTime(allow_none=True)
+
+
+@operation(
+    "POST",
+    "/prescriptions",
+    body=PrescriptionInSchema,
+    response=PrescriptionSchema,
+    status=201,
+    roles=PRESCRIBERS,
+    summary="Prescribe an article",
+    tag="prescriptions",
+    errors=(403, 404),
+)
+def create_prescription(user, body) -> Prescription:
+    """Prescribe for a patient of your clinic. 403 also when a first pump or CGM
+    reader needs the first-time right; 422 with `fields` for invalid input,
+    a missing reason (`reason_required`) or an article outside its contract."""
+    return prescriptions.prescribe(
+        user,
+        body["patient_id"],
+        body["article_no"],
+        body["packs_per_withdrawal"],
+        body["withdrawals"],
+        body["period_days"],
+        body["valid_from"],
+        valid_to=body["valid_to"],
+        lock_days=body["lock_days"],
+        reason_code=body["reason_code"],
+        reason_text=body["reason_text"],
+        cost_centre=body["cost_centre"],
+        clinic_code=body["clinic_code"],
+    )
+
+
+@operation(
+    "GET",
+    "/patients/<int:patient_id>/prescriptions",
+    response=PrescriptionSchema,
+    many=True,
+    summary="A patient's prescriptions",
+    tag="prescriptions",
+    errors=(404,),
+)
+def list_prescriptions(user, patient_id) -> list[Prescription]:
+    """Every prescription of a patient visible to you, active ones first."""
+    return prescriptions.list_for_patient(user, patient_id)
+
+
+@operation(
+    "GET",
+    "/prescriptions/<int:prescription_id>",
+    response=PrescriptionSchema,
+    summary="A prescription",
+    tag="prescriptions",
+    errors=(404,),
+)
+def get_prescription(user, prescription_id) -> Prescription:
+    """One prescription of a patient visible to you."""
+    return prescriptions.get_prescription(user, prescription_id)
+
+
+@operation(
+    "POST",
+    "/prescriptions/<int:prescription_id>/cancel",
+    response=PrescriptionSchema,
+    roles=PRESCRIBERS,
+    summary="Cancel (makulera) a prescription",
+    tag="prescriptions",
+    errors=(403, 404, 409),
+)
+def cancel_prescription(user, prescription_id) -> Prescription:
+    """No further withdrawals on it; 409 when it is already cancelled."""
+    return prescriptions.cancel(user, prescription_id)
+
+
+@operation(
+    "POST",
+    "/prescriptions/<int:prescription_id>/renew",
+    body=RenewalSchema,
+    response=PrescriptionSchema,
+    status=201,
+    roles=PRESCRIBERS,
+    summary="Renew a prescription",
+    tag="prescriptions",
+    errors=(403, 404, 409),
+)
+def renew_prescription(user, prescription_id, body) -> Prescription:
+    """A new prescription from the old one (send `{}` to keep its terms); the
+    old one keeps its history. 409 when cancelled or already renewed."""
+    return prescriptions.renew(user, prescription_id, **body)
