@@ -1,0 +1,120 @@
+"""Searching the patients a user may see: personnummer, birth date, name.
+
+Reached through `services.search_patients`; kept apart so services stays short.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from sesamlike.accounts import audit
+from sesamlike.accounts.models import Role, User
+from sesamlike.errors import Forbidden, Invalid
+from sesamlike.extensions import db
+from sesamlike.patients import access
+from sesamlike.patients.identity import parse_personal_id
+from sesamlike.patients.models import CareRelationship, Patient
+
+SEARCH_ROLES = frozenset({Role.PRESCRIBER, Role.DEPOT})
+PAGE_SIZE = 25
+MIN_SEARCH_LENGTH = 2
+_SEPARATORS = re.compile(r"[\s\-+]")
+
+
+@dataclass
+class SearchPage:
+    text: str
+    patients: list[Patient]
+    total: int
+    page: int
+    searched: bool
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // PAGE_SIZE))
+
+
+def search_patients(user: User, text: str | None, page: int = 1) -> SearchPage:
+    """Patients visible to the user by personnummer, birth date, reserve no or name.
+
+    Audit: one row per patient shown, because log review under Patientdatalagen
+    asks "who looked at this patient" by patient_id; a search without hits writes
+    one row without patient so fishing for numbers is visible too.
+    """
+    if user.role not in SEARCH_ROLES:
+        raise Forbidden()
+    text = (text or "").strip()[:100]
+    page = max(1, page)
+    if len(text) < MIN_SEARCH_LENGTH:
+        return SearchPage(text, [], 0, page, searched=False)
+    where = (access.visible_patient_filter(user), _search_condition(text))
+    total = db.session.scalar(sa.select(sa.func.count(Patient.id)).where(*where))
+    ids = db.session.scalars(
+        sa.select(Patient.id)
+        .where(*where)
+        .order_by(Patient.last_name, Patient.first_name, Patient.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    detail = f"sökning: {text}"
+    for patient_id in ids:
+        audit.record("search", "patient", patient_id=patient_id,
+                     object_id=patient_id, user=user, detail=detail)
+    if not ids:
+        audit.record("search", "patient", patient_id=None, user=user, detail=detail)
+    db.session.commit()
+    # Loaded after the commit, which would expire them and undo the eager loads.
+    by_id = {
+        patient.id: patient
+        for patient in db.session.scalars(
+            sa.select(Patient)
+            .where(Patient.id.in_(ids))
+            .options(
+                selectinload(Patient.care_relationships).selectinload(
+                    CareRelationship.clinic
+                )
+            )
+        )
+    }
+    return SearchPage(text, [by_id[i] for i in ids], total, page, searched=True)
+
+
+def _search_condition(text: str) -> sa.ColumnElement[bool]:
+    digits = _SEPARATORS.sub("", text)
+    if digits.isdigit():
+        if len(digits) == 12:
+            return Patient.personal_id == parse_personal_id(digits).number
+        if len(digits) == 10:
+            parse_personal_id(digits)  # checks the control digit
+            # Any century: a 10-digit number omits it, and "+" is often forgotten.
+            return Patient.personal_id.like(f"__{digits}")
+        if len(digits) == 8:
+            return Patient.personal_id.like(f"{digits}%")
+        if len(digits) == 6:
+            return Patient.personal_id.like(f"__{digits}%")
+        raise Invalid(
+            "Sök på personnummer (ÅÅÅÅMMDD-NNNN), födelsedatum eller namn.",
+            fields={"q": ["Fel format."]},
+        )
+    if any(char.isdigit() for char in text) and " " not in text:
+        return Patient.personal_id == text.upper()  # a reserve number
+    return sa.and_(*(_name_matches(word) for word in text.split()))
+
+
+def _name_matches(word: str) -> sa.ColumnElement[bool]:
+    """A prefix of any part of the first or last name, case-insensitive."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    # SQLite folds only ASCII case, so also try the usual spellings of Å, Ä, Ö.
+    variants = {escaped, escaped.lower(), escaped.capitalize(), escaped.upper()}
+    return sa.or_(
+        *(
+            column.ilike(pattern, escape="\\")
+            for column in (Patient.first_name, Patient.last_name)
+            for variant in variants
+            for pattern in (f"{variant}%", f"% {variant}%", f"%-{variant}%")
+        )
+    )

@@ -1,0 +1,413 @@
+"""Use cases for patients: register, search, read, contact, addresses, guardians.
+
+Each function takes the acting user, reaches patients only through `access`, adds
+an audit row for every read or write of patient data and commits once. A refusal
+raises a DomainError; the caller rolls the session back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from sesamlike.accounts import audit
+from sesamlike.accounts.models import Clinic, Role, User
+from sesamlike.errors import Conflict, Forbidden, Invalid, NotVisible
+from sesamlike.extensions import db
+from sesamlike.patients import access
+from sesamlike.patients.identity import (
+    AgeGroup,
+    IdKind,
+    PersonalId,
+    parse_personal_id,
+    parse_reserve_number,
+)
+from sesamlike.patients.models import Address, CareRelationship, Guardian, Patient
+from sesamlike.patients.search import (  # noqa: F401  (search_patients: public here)
+    SEARCH_ROLES,
+    SearchPage,
+    search_patients,
+)
+
+DIABETES_TYPES = ("type1", "type2", "other")
+# Pages: prescribers work with patients; the aids centre searches and reads.
+VIEW_ROLES = SEARCH_ROLES
+WRITE_ROLES = frozenset({Role.PRESCRIBER})
+
+_POSTAL_CODE = re.compile(r"^\d{3} ?\d{2}$")
+_PHONE = re.compile(r"^\+?[\d\s\-()]+$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_BOX_ADDRESS = re.compile(r"^\s*(box|postbox|pl)\s*\d", re.IGNORECASE)
+_LMA_NUMBER = re.compile(r"^[A-Za-z0-9\-]{4,20}$")
+_SEPARATORS = re.compile(r"[\s\-+]")
+
+
+class PatientExists(Conflict):
+    code = "patient_exists"
+    message = "Patienten är redan registrerad."
+
+
+def may_view(user: User) -> bool:
+    return user.role in VIEW_ROLES
+
+
+def may_write(user: User) -> bool:
+    return user.role in WRITE_ROLES
+
+
+def clinic_delivery_only(patient: Patient) -> bool:
+    """Protected identity: aids go to the clinic, never to an address."""
+    return patient.protected_identity
+
+
+class _Checks:
+    """Collects field errors so one Invalid names every bad field at once."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.data = data
+        self.fields: dict[str, list[str]] = {}
+
+    def fail(self, name: str, message: str) -> None:
+        self.fields.setdefault(name, []).append(message)
+
+    def text(self, name: str, max_len: int, *, required: bool = False) -> str | None:
+        value = self.data.get(name)
+        value = value.strip() if isinstance(value, str) else ""
+        if not value:
+            if required:
+                self.fail(name, "Obligatoriskt.")
+            return None
+        if len(value) > max_len:
+            self.fail(name, "För långt.")
+        return value
+
+    def day(self, name: str, *, required: bool = False) -> date | None:
+        value = self.data.get(name)
+        if isinstance(value, str) and value.strip():
+            try:
+                value = date.fromisoformat(value.strip())
+            except ValueError:
+                self.fail(name, "Ange ett datum som ÅÅÅÅ-MM-DD.")
+                return None
+        if not isinstance(value, date):
+            if required:
+                self.fail(name, "Obligatoriskt.")
+            return None
+        return value
+
+    def contact(self) -> tuple[str | None, str | None]:
+        phone = self.text("phone", 30)
+        if phone and not (_PHONE.match(phone) and 6 <= _digits(phone) <= 15):
+            self.fail("phone", "Ange ett telefonnummer med 6–15 siffror.")
+        email = self.text("email", 254)
+        if email and not _EMAIL.match(email):
+            self.fail("email", "Ange en e-postadress som namn@exempel.se.")
+        return phone, email
+
+    def address(self) -> dict[str, Any]:
+        street = self.text("street", 120, required=True)
+        if street and _BOX_ADDRESS.match(street):
+            self.fail("street", "Hjälpmedel levereras inte till boxadress.")
+        postal_code = self.text("postal_code", 10, required=True)
+        if postal_code and not _POSTAL_CODE.match(postal_code):
+            self.fail("postal_code", "Postnumret ska ha fem siffror.")
+        return {
+            "street": street,
+            "postal_code": (postal_code or "").replace(" ", ""),
+            "city": self.text("city", 80, required=True),
+            "door_code": self.text("door_code", 20),
+            "care_of": self.text("care_of", 120),
+        }
+
+    def done(self) -> None:
+        if self.fields:
+            raise Invalid("Kontrollera de markerade fälten.", fields=self.fields)
+
+
+def _digits(text: str) -> int:
+    return sum(char.isdigit() for char in text)
+
+
+def _require(user: User, roles: frozenset[str]) -> None:
+    if user.role not in roles:
+        raise Forbidden()
+
+
+def _patient_for_update(user: User, patient_id: int, detail: str) -> Patient:
+    _require(user, WRITE_ROLES)
+    return access.get_patient(user, patient_id, action="update", detail=detail)
+
+
+# Registration -----------------------------------------------------------------
+
+
+def register_patient(user: User, data: Mapping[str, Any]) -> Patient:
+    """Register a patient at one of the prescriber's clinics (care relationship)."""
+    _require(user, WRITE_ROLES)
+    check = _Checks(data)
+    identity = _identity(check)
+    first_name = check.text("first_name", 80, required=True)
+    last_name = check.text("last_name", 80, required=True)
+    if data.get("diabetes_type") not in DIABETES_TYPES:
+        check.fail("diabetes_type", "Välj diabetestyp.")
+    code = data.get("clinic_code")
+    # An unknown code and another clinic's code get the same answer: no probing.
+    clinic = next((c for c in user.clinics if c.code == code), None)
+    if clinic is None:
+        check.fail("clinic_code", "Välj en av dina vårdenheter.")
+    address = check.address()
+    phone, email = check.contact()
+    check.done()
+    existing = _patient_by_number(identity.number)
+    if existing is not None:
+        raise _exists(user, existing)
+    patient = Patient(
+        personal_id=identity.number,
+        id_kind=identity.kind.value,
+        lma_number=check.text("lma_number", 20) if identity.kind == IdKind.RESERVE
+        else None,
+        lma_valid_to=check.day("lma_valid_to") if identity.kind == IdKind.RESERVE
+        else None,
+        first_name=first_name,
+        last_name=last_name,
+        birth_date=identity.birth_date,
+        diabetes_type=data["diabetes_type"],
+        protected_identity=bool(data.get("protected_identity")),
+        phone=phone,
+        email=email,
+    )
+    patient.addresses.append(Address(kind="home", **address))
+    patient.care_relationships.append(
+        CareRelationship(clinic_id=clinic.id, started_on=date.today())
+    )
+    db.session.add(patient)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Registered by someone else between our check and our insert.
+        db.session.rollback()
+        existing = _patient_by_number(identity.number)
+        raise _exists(user, existing) if existing else PatientExists() from None
+    audit.record("create", "patient", patient_id=patient.id, object_id=patient.id,
+                 user=user, detail=f"vårdrelation {clinic.code}")
+    db.session.commit()
+    return patient
+
+
+def _identity(check: _Checks) -> PersonalId | None:
+    kind = check.data.get("id_kind") or IdKind.PERSONNUMMER
+    if kind not in set(IdKind):
+        check.fail("id_kind", "Välj typ av identitet.")
+        return None
+    try:
+        if kind != IdKind.RESERVE:
+            parsed = parse_personal_id(check.data.get("personal_id") or "")
+            if parsed.birth_date and parsed.birth_date > date.today():
+                check.fail("personal_id", "Födelsedatumet ligger i framtiden.")
+            return parsed
+        birth_date = check.day("birth_date", required=True)
+        if birth_date and birth_date > date.today():
+            check.fail("birth_date", "Födelsedatumet ligger i framtiden.")
+        lma_number = check.text("lma_number", 20, required=True)
+        if lma_number and not _LMA_NUMBER.match(lma_number):
+            check.fail("lma_number", "Fel format.")
+        valid_to = check.day("lma_valid_to", required=True)
+        if valid_to and valid_to < date.today():
+            check.fail("lma_valid_to", "LMA-kortets giltighetstid har gått ut.")
+        number = check.data.get("personal_id") or ""
+        if _SEPARATORS.sub("", number).isdigit():
+            check.fail("personal_id", "Ett reservnummer innehåller bokstäver.")
+            return None
+        return parse_reserve_number(number, birth_date)
+    except Invalid as error:
+        for name, messages in error.fields.items():
+            for message in messages:
+                check.fail(name, message)
+        return None
+
+
+def _patient_by_number(number: str) -> Patient | None:
+    return db.session.scalar(sa.select(Patient).where(Patient.personal_id == number))
+
+
+def _exists(user: User, existing: Patient) -> PatientExists:
+    """Say the patient exists; only name it to a user who may already see it."""
+    fields = {"personal_id": ["Finns redan."]}
+    if access.can_see(user, existing):
+        return PatientExists(
+            "Patienten är redan registrerad hos din vårdenhet (patient {id}).",
+            fields=fields, id=existing.id,
+        )
+    return PatientExists(
+        "Patienten är redan registrerad i regionen, men inte hos någon av dina "
+        "vårdenheter. Kontakta regionens hjälpmedelsadministration för att "
+        "registrera vårdrelationen.",
+        fields=fields,
+    )
+
+
+# Read ------------------------------------------------------------------------
+
+
+@dataclass
+class PatientCard:
+    """A patient as one user may see it: hidden addresses are simply absent."""
+
+    patient: Patient
+    address_visible: bool
+    home_address: Address | None
+    temporary_addresses: list[Address]
+    age_group: AgeGroup | None
+    clinic_delivery_only: bool
+
+    @property
+    def is_child(self) -> bool:
+        return self.age_group == AgeGroup.CHILD
+
+
+def patient_card(user: User, patient_id: int) -> PatientCard:
+    """Read one patient for the pages (audited)."""
+    _require(user, VIEW_ROLES)
+    patient = access.get_patient(user, patient_id)
+    db.session.commit()
+    visible = access.can_see_address(user, patient)
+    return PatientCard(
+        patient=patient,
+        address_visible=visible,
+        home_address=patient.home_address() if visible else None,
+        temporary_addresses=[a for a in patient.addresses if a.kind == "temporary"]
+        if visible else [],
+        age_group=patient.age_group_on(date.today()),
+        clinic_delivery_only=clinic_delivery_only(patient),
+    )
+
+
+# Changes ---------------------------------------------------------------------
+
+
+def update_contact(
+    user: User, patient_id: int, data: Mapping[str, Any]
+) -> Patient:
+    """Phone and e-mail for notices; may turn protected identity on, never off."""
+    patient = _patient_for_update(user, patient_id, "kontaktuppgifter")
+    check = _Checks(data)
+    phone, email = check.contact()
+    check.done()
+    patient.phone, patient.email = phone, email
+    if data.get("protected_identity") and not patient.protected_identity:
+        patient.protected_identity = True
+        audit.record("update", "patient", patient_id=patient.id, object_id=patient.id,
+                     user=user, detail="skyddade personuppgifter på")
+    db.session.commit()
+    return patient
+
+
+def set_home_address(user: User, patient_id: int, data: Mapping[str, Any]) -> Address:
+    """Replace the home address; for protected identity the old one stays unseen."""
+    patient = _patient_for_update(user, patient_id, "hemadress")
+    check = _Checks(data)
+    fields = check.address()
+    check.done()
+    address = patient.home_address()
+    if address is None:
+        address = Address(kind="home")
+        patient.addresses.append(address)
+    for name, value in fields.items():
+        setattr(address, name, value)
+    db.session.commit()
+    return address
+
+
+def add_temporary_address(
+    user: User, patient_id: int, data: Mapping[str, Any]
+) -> Address:
+    """A temporary delivery address, valid from one day to another."""
+    patient = _patient_for_update(user, patient_id, "tillfällig adress")
+    if clinic_delivery_only(patient):
+        raise Conflict(
+            "Patienten har skyddade personuppgifter: leveranser går alltid till "
+            "vårdenheten, så en tillfällig adress används inte."
+        )
+    check = _Checks(data)
+    fields = check.address()
+    valid_from = check.day("valid_from", required=True)
+    valid_to = check.day("valid_to", required=True)
+    if valid_from and valid_to:
+        if valid_to < valid_from:
+            check.fail("valid_to", "Till-datum får inte vara före från-datum.")
+        elif valid_to < date.today():
+            check.fail("valid_to", "Till-datum har redan passerat.")
+        elif any(
+            a.kind == "temporary"
+            and (a.valid_from or date.min) <= valid_to
+            and valid_from <= (a.valid_to or date.max)
+            for a in patient.addresses
+        ):
+            check.fail("valid_from", "Perioden överlappar en annan tillfällig adress.")
+    check.done()
+    address = Address(kind="temporary", valid_from=valid_from, valid_to=valid_to,
+                      **fields)
+    patient.addresses.append(address)
+    db.session.commit()
+    return address
+
+
+def remove_temporary_address(user: User, patient_id: int, address_id: int) -> None:
+    patient = _patient_for_update(user, patient_id, "tillfällig adress borttagen")
+    address = next(
+        (a for a in patient.addresses if a.id == address_id and a.kind == "temporary"),
+        None,
+    )
+    if address is None or not access.can_see_address(user, patient):
+        raise NotVisible()
+    patient.addresses.remove(address)
+    db.session.commit()
+
+
+def add_guardian(user: User, patient_id: int, data: Mapping[str, Any]) -> Guardian:
+    """A guardian (vårdnadshavare) with contact details; only for children."""
+    patient = _patient_for_update(user, patient_id, "vårdnadshavare")
+    if patient.age_group_on(date.today()) != AgeGroup.CHILD:
+        raise Conflict("Vårdnadshavare kan bara läggas till för barn (0–17 år).")
+    check = _Checks(data)
+    name = check.text("name", 120, required=True)
+    phone, email = check.contact()
+    check.done()
+    guardian = Guardian(name=name, phone=phone, email=email)
+    patient.guardians.append(guardian)
+    db.session.commit()
+    return guardian
+
+
+def add_care_relationship(user: User, patient_id: int, clinic_code: str) -> None:
+    """Link a patient the prescriber already sees to another of their own clinics.
+
+    Other care relationships are made by region tools, never by a prescriber
+    reaching a patient they cannot see.
+    """
+    patient = _patient_for_update(user, patient_id, f"vårdrelation {clinic_code}")
+    clinic: Clinic | None = next(
+        (c for c in user.clinics if c.code == clinic_code), None
+    )
+    if clinic is None:
+        raise Invalid("Välj en av dina vårdenheter.",
+                      fields={"clinic_code": ["Välj en av dina vårdenheter."]})
+    current = next(
+        (c for c in patient.care_relationships if c.clinic_id == clinic.id), None
+    )
+    if current is not None and current.ended_on is None:
+        raise Conflict("Patienten har redan vårdrelation med {clinic}.",
+                       clinic=clinic.name)
+    if current is None:
+        patient.care_relationships.append(
+            CareRelationship(clinic_id=clinic.id, started_on=date.today())
+        )
+    else:
+        current.started_on, current.ended_on = date.today(), None
+    db.session.commit()
