@@ -44,6 +44,8 @@ class Config:
         self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
         self.MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
         self.MAIL_SENDER = os.environ.get("MAIL_SENDER", "noreply@sesamlike.local")
+        # Days before a consumable's estimated run-out that the reminder goes out.
+        self.RUNOUT_REMINDER_DAYS = int(os.environ.get("RUNOUT_REMINDER_DAYS", "10"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)

@@ -1,0 +1,108 @@
+"""When a patient's consumables are estimated to run out.
+
+The estimate counts from the prescription's last delivery: the packs delivered that
+day last packs × pack size / units per day whole days. Leftovers from earlier
+deliveries are not counted, so the estimate errs towards reminding early.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from sesamlike.extensions import db
+from sesamlike.orders.models import (
+    LineStatus,
+    OrderLine,
+    Prescription,
+    PrescriptionStatus,
+)
+
+
+def estimated_runout(
+    delivered_on: date,
+    packs: int,
+    pack_size: int,
+    units_per_day: Decimal | int | float,
+) -> date:
+    """First day without supply: delivered_on + whole days the delivery lasts.
+
+    10 infusion sets at one every third day (0.3333 a day) last 30 days: delivered
+    on 1 March, they run out on 31 March.
+    """
+    rate = Decimal(str(units_per_day))
+    if rate <= 0:
+        raise ValueError("units_per_day must be positive")
+    if packs < 0 or pack_size <= 0:
+        raise ValueError("packs must not be negative and pack_size must be positive")
+    # Rounded to a millionth first, so a float rate like 1/15 gives 60 days, not 59.
+    days = math.floor((Decimal(packs * pack_size) / rate).quantize(Decimal("1e-6")))
+    return delivered_on + timedelta(days=days)
+
+
+def reminder_on(runout_on: date, days_before: int) -> date:
+    """The day the run-out reminder is due."""
+    return runout_on - timedelta(days=days_before)
+
+
+def last_delivery(deliveries: Iterable[tuple[date, int]]) -> tuple[date, int] | None:
+    """The latest delivery day and the packs delivered that day, from (day, packs)."""
+    latest: date | None = None
+    packs = 0
+    for delivered_on, line_packs in deliveries:
+        if latest is None or delivered_on > latest:
+            latest, packs = delivered_on, line_packs
+        elif delivered_on == latest:
+            packs += line_packs
+    return None if latest is None else (latest, packs)
+
+
+def last_deliveries(
+    prescription_ids: Iterable[int] | None = None,
+) -> dict[int, tuple[date, int]]:
+    """Last delivery day and packs per prescription (active ones when ids is None)."""
+    statement = (
+        sa.select(
+            OrderLine.prescription_id,
+            OrderLine.delivered_on,
+            sa.func.sum(OrderLine.packs),
+        )
+        .where(
+            OrderLine.status == LineStatus.DELIVERED,
+            OrderLine.delivered_on.is_not(None),
+            OrderLine.prescription_id.is_not(None),
+        )
+        .group_by(OrderLine.prescription_id, OrderLine.delivered_on)
+    )
+    if prescription_ids is None:
+        statement = statement.join(
+            Prescription, Prescription.id == OrderLine.prescription_id
+        ).where(Prescription.status == PrescriptionStatus.ACTIVE)
+    else:
+        statement = statement.where(OrderLine.prescription_id.in_(prescription_ids))
+    per_prescription: dict[int, list[tuple[date, int]]] = {}
+    for prescription_id, delivered_on, packs in db.session.execute(statement):
+        per_prescription.setdefault(prescription_id, []).append(
+            (delivered_on, int(packs))
+        )
+    return {
+        prescription_id: last_delivery(rows)
+        for prescription_id, rows in per_prescription.items()
+    }
+
+
+def prescription_runout(
+    prescription: Prescription, delivery: tuple[date, int] | None
+) -> date | None:
+    """Estimated run-out for a consumable prescription; None for devices or no data."""
+    article = prescription.article
+    if delivery is None or article.is_device or not article.units_per_day:
+        return None
+    delivered_on, packs = delivery
+    return estimated_runout(
+        delivered_on, packs, article.pack_size, article.units_per_day
+    )
