@@ -1,0 +1,344 @@
+"""Notices to patients, guardians and prescribers, queued in the mail outbox.
+
+Each function queues in the caller's transaction and returns the mails it queued
+(none when a dedupe key says the notice already exists). Mails carry the patient's
+first name, article names, dates, the order or prescription number and a link path;
+never a personnummer, a diagnosis or an address (protected identity or not).
+A child's notices go to the guardians with an e-mail address, an adult's to the
+patient's own address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from sesamlike.accounts import audit
+from sesamlike.accounts.mail import MailKind, OutgoingMail, queue_mail
+from sesamlike.orders.models import LineStatus, Order, OrderLine, Prescription
+from sesamlike.patients.identity import AgeGroup
+from sesamlike.patients.models import Patient
+
+# Link paths; the mail client shows them next to the portal's address.
+PORTAL_PATH = "/portal"
+PORTAL_ORDER_PATH = "/portal/orders/{order_id}"
+PRESCRIPTIONS_PATH = "/patients/{patient_id}/prescriptions"
+
+GREETING_PATIENT = "Hej {first_name}!"
+GREETING_GUARDIAN = "Hej! Det här gäller {first_name}."
+GREETING_PRESCRIBER = "Hej {name}!"
+GREETING_PLAIN = "Hej!"
+SIGNATURE = (
+    "Med vänlig hälsning\n"
+    "Sesamlike, beställning av hjälpmedel\n\n"
+    "Meddelandet skickas automatiskt och går inte att svara på."
+)
+LINE = "- {packs} förp. {article}"
+
+ORDER_RECEIVED_SUBJECT = "Vi har tagit emot beställning {order_no}"
+ORDER_RECEIVED_BODY = (
+    "{greeting}\n\n"
+    "Vi har tagit emot beställning {order_no}:\n{lines}\n\n"
+    "Följ beställningen på {link}\n\n{signature}"
+)
+ORDER_SHIPPED_SUBJECT = "Beställning {order_no} har skickats"
+ORDER_SHIPPED_BODY = (
+    "{greeting}\n\n"
+    "Beställning {order_no} har skickats:\n{lines}\n\n"
+    "{delivery}{tracking}\n\n"
+    "Följ beställningen på {link}\n\n{signature}"
+)
+DELIVERY_TEXT = {
+    "home": "Paketet kommer med posten.",
+    "clinic": "Paketet hämtas på vårdenheten.",
+    "pickup": "Paketet hämtas på utlämningsstället.",
+    "pharmacy": "Varorna hämtas på apoteket.",
+}
+TRACKING = "\nSändningsnummer: {tracking_ref}"
+ORDER_DELIVERED_SUBJECT = "Beställning {order_no} är levererad"
+ORDER_DELIVERED_BODY = (
+    "{greeting}\n\n"
+    "Beställning {order_no} levererades {delivered_on}:\n{lines}\n\n"
+    "Kontakta mottagningen om något saknas eller är fel.\n\n{signature}"
+)
+RUNOUT_SUBJECT = "Dags att beställa {article}"
+RUNOUT_BODY = (
+    "{greeting}\n\n"
+    "Enligt vår beräkning räcker den senaste leveransen av {article} "
+    "till omkring {runout_on}. {when}\n\n"
+    "Beställ på {link}\n\n{signature}"
+)
+RUNOUT_ORDER_NOW = "Nästa uttag kan beställas nu."
+RUNOUT_ORDER_FROM = "Nästa uttag kan beställas från {opens_on}."
+TIME_LOCK_OPEN_SUBJECT = "Nu kan du beställa {article}"
+TIME_LOCK_OPEN_BODY = (
+    "{greeting}\n\n"
+    "Från {opens_on} kan nästa uttag av {article} beställas. "
+    "Uttag kvar på förskrivningen: {remaining}.\n\n"
+    "Beställ på {link}\n\n{signature}"
+)
+PRESCRIPTION_LOW_SUBJECT = "Förskrivning {prescription_no}: ett uttag kvar"
+PRESCRIPTION_LOW_BODY = (
+    "{greeting}\n\n"
+    "Förskrivning {prescription_no} av {article} för {first_name} har ett uttag "
+    "kvar och gäller till och med {valid_to}. Förnya den vid behov.\n\n"
+    "Se förskrivningen på {link}\n\n{signature}"
+)
+PRESCRIPTION_EXPIRING_SUBJECT = "Förskrivning {prescription_no} upphör {valid_to}"
+PRESCRIPTION_EXPIRING_BODY = (
+    "{greeting}\n\n"
+    "Förskrivning {prescription_no} av {article} för {first_name} gäller till och "
+    "med {valid_to} och har {remaining} uttag kvar. Förnya den vid behov.\n\n"
+    "Se förskrivningen på {link}\n\n{signature}"
+)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str
+    key: str  # who, in dedupe keys: "patient:3", "guardian:7", "user:5"
+    greeting: str
+
+
+def patient_recipients(patient: Patient, today: date) -> list[Recipient]:
+    """A child's guardians with an e-mail address, else the adult patient's own."""
+    first_name = patient.first_name
+    if patient.age_group_on(today) == AgeGroup.CHILD:
+        found: dict[str, Recipient] = {}
+        for guardian in sorted(patient.guardians, key=lambda g: g.id):
+            address = (guardian.email or "").strip()
+            if address and address.lower() not in found:
+                found[address.lower()] = Recipient(
+                    address,
+                    f"guardian:{guardian.id}",
+                    GREETING_GUARDIAN.format(first_name=first_name),
+                )
+        return list(found.values())
+    address = (patient.email or "").strip()
+    if not address:
+        return []
+    greeting = GREETING_PATIENT.format(first_name=first_name)
+    return [Recipient(address, f"patient:{patient.id}", greeting)]
+
+
+def prescriber_recipient(prescription: Prescription) -> Recipient | None:
+    prescriber = prescription.prescriber
+    address = (prescriber.email or "").strip() if prescriber else ""
+    if not address or not prescriber.active:
+        return None
+    name = prescriber.display_name.strip()
+    greeting = GREETING_PRESCRIBER.format(name=name) if name else GREETING_PLAIN
+    return Recipient(address, f"user:{prescriber.id}", greeting)
+
+
+# Orders: called by the ordering and stock code when an order changes state.
+
+
+def order_received(order: Order, today: date | None = None) -> list[OutgoingMail]:
+    """Tell the patient or guardians that their order has arrived."""
+    lines = [line for line in order.lines if line.status != LineStatus.CANCELLED]
+    if not lines:
+        return []
+    fields = _order_fields(order, lines)
+    return _to_patient(
+        order.patient,
+        today,
+        MailKind.ORDER_RECEIVED,
+        f"order_received:order:{order.id}",
+        ORDER_RECEIVED_SUBJECT.format(**fields),
+        ORDER_RECEIVED_BODY,
+        fields,
+    )
+
+
+def order_shipped(order: Order, today: date | None = None) -> list[OutgoingMail]:
+    """Tell the patient or guardians what has been shipped and where to collect it."""
+    lines = [line for line in order.lines if line.status == LineStatus.SHIPPED]
+    if not lines:
+        return []
+    fields = _order_fields(order, lines)
+    # A parcel's tracking reveals where it goes: left out for protected identity.
+    show_tracking = order.tracking_ref and not order.patient.protected_identity
+    fields.update(
+        delivery=DELIVERY_TEXT.get(order.delivery_mode, ""),
+        tracking=TRACKING.format(tracking_ref=order.tracking_ref)
+        if show_tracking
+        else "",
+    )
+    return _to_patient(
+        order.patient,
+        today,
+        MailKind.ORDER_SHIPPED,
+        f"order_shipped:order:{order.id}:lines:{_line_ids(lines)}",
+        ORDER_SHIPPED_SUBJECT.format(**fields),
+        ORDER_SHIPPED_BODY,
+        fields,
+    )
+
+
+def order_delivered(order: Order, today: date | None = None) -> list[OutgoingMail]:
+    """Tell the patient or guardians that the order has been delivered."""
+    lines = [
+        line
+        for line in order.lines
+        if line.status == LineStatus.DELIVERED and line.delivered_on
+    ]
+    if not lines:
+        return []
+    fields = _order_fields(order, lines)
+    fields["delivered_on"] = max(line.delivered_on for line in lines).isoformat()
+    return _to_patient(
+        order.patient,
+        today,
+        MailKind.ORDER_DELIVERED,
+        f"order_delivered:order:{order.id}:lines:{_line_ids(lines)}",
+        ORDER_DELIVERED_SUBJECT.format(**fields),
+        ORDER_DELIVERED_BODY,
+        fields,
+    )
+
+
+# Prescriptions: queued by the daily job in sesamlike/portal/jobs.py.
+
+
+def runout_reminder(
+    prescription: Prescription, runout_on: date, today: date
+) -> list[OutgoingMail]:
+    """Remind the patient or guardians to reorder before the supply runs out."""
+    opens_on = prescription.next_withdrawal_on
+    when = (
+        RUNOUT_ORDER_NOW
+        if opens_on is None or opens_on <= today
+        else RUNOUT_ORDER_FROM.format(opens_on=opens_on.isoformat())
+    )
+    fields = dict(
+        article=prescription.article.name,
+        runout_on=runout_on.isoformat(),
+        when=when,
+        link=PORTAL_PATH,
+    )
+    return _to_patient(
+        prescription.patient,
+        today,
+        MailKind.RUNOUT_REMINDER,
+        f"runout_reminder:prescription:{prescription.id}:{runout_on.isoformat()}",
+        RUNOUT_SUBJECT.format(**fields),
+        RUNOUT_BODY,
+        fields,
+    )
+
+
+def time_lock_open(prescription: Prescription, today: date) -> list[OutgoingMail]:
+    """Tell the patient or guardians that the next withdrawal may now be ordered."""
+    opens_on = prescription.next_withdrawal_on
+    if opens_on is None:
+        return []
+    fields = dict(
+        article=prescription.article.name,
+        opens_on=opens_on.isoformat(),
+        remaining=prescription.remaining_withdrawals,
+        link=PORTAL_PATH,
+    )
+    return _to_patient(
+        prescription.patient,
+        today,
+        MailKind.TIME_LOCK_OPEN,
+        f"time_lock_open:prescription:{prescription.id}:{opens_on.isoformat()}",
+        TIME_LOCK_OPEN_SUBJECT.format(**fields),
+        TIME_LOCK_OPEN_BODY,
+        fields,
+    )
+
+
+def prescription_low(prescription: Prescription) -> OutgoingMail | None:
+    """Tell the prescriber that a prescription has one withdrawal left."""
+    return _to_prescriber(
+        prescription,
+        MailKind.PRESCRIPTION_LOW,
+        PRESCRIPTION_LOW_SUBJECT,
+        PRESCRIPTION_LOW_BODY,
+    )
+
+
+def prescription_expiring(prescription: Prescription) -> OutgoingMail | None:
+    """Tell the prescriber that a prescription expires soon."""
+    return _to_prescriber(
+        prescription,
+        MailKind.PRESCRIPTION_EXPIRING,
+        PRESCRIPTION_EXPIRING_SUBJECT,
+        PRESCRIPTION_EXPIRING_BODY,
+    )
+
+
+def _order_fields(order: Order, lines: Iterable[OrderLine]) -> dict:
+    return dict(
+        order_no=order.id,
+        lines="\n".join(
+            LINE.format(packs=line.packs, article=line.article.name) for line in lines
+        ),
+        link=PORTAL_ORDER_PATH.format(order_id=order.id),
+    )
+
+
+def _line_ids(lines: Iterable[OrderLine]) -> str:
+    """The lines a notice covers, short enough for a dedupe key."""
+    ids = "-".join(str(line.id) for line in sorted(lines, key=lambda line: line.id))
+    if len(ids) <= 60:
+        return ids
+    return "sha256-" + hashlib.sha256(ids.encode()).hexdigest()[:24]
+
+
+def _to_patient(
+    patient: Patient,
+    today: date | None,
+    kind: MailKind,
+    key: str,
+    subject: str,
+    body: str,
+    fields: dict,
+) -> list[OutgoingMail]:
+    queued = []
+    for recipient in patient_recipients(patient, today or date.today()):
+        text = body.format(greeting=recipient.greeting, signature=SIGNATURE, **fields)
+        mail = _queue(recipient, subject, text, kind, f"{key}:{recipient.key}", patient)
+        if mail is not None:
+            queued.append(mail)
+    return queued
+
+
+def _to_prescriber(
+    prescription: Prescription, kind: MailKind, subject: str, body: str
+) -> OutgoingMail | None:
+    recipient = prescriber_recipient(prescription)
+    if recipient is None:
+        return None
+    fields = dict(
+        prescription_no=prescription.id,
+        article=prescription.article.name,
+        first_name=prescription.patient.first_name,
+        valid_to=prescription.valid_to.isoformat(),
+        remaining=prescription.remaining_withdrawals,
+        link=PRESCRIPTIONS_PATH.format(patient_id=prescription.patient_id),
+    )
+    text = body.format(greeting=recipient.greeting, signature=SIGNATURE, **fields)
+    # Once per prescription and condition, whoever the prescriber is by then.
+    key = f"{kind.value}:prescription:{prescription.id}"
+    return _queue(
+        recipient, subject.format(**fields), text, kind, key, prescription.patient
+    )
+
+
+def _queue(recipient, subject, body, kind, key, patient) -> OutgoingMail | None:
+    mail = queue_mail(recipient.address, subject, body, kind, key, patient.id)
+    if mail is not None:
+        # A mail discloses patient data to its recipient: log it like a read.
+        audit.record(
+            "mail_queued",
+            "outgoing_mail",
+            patient_id=patient.id,
+            object_id=mail.id,
+            detail=f"{kind.value} to {recipient.key}",
+        )
+    return mail

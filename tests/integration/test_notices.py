@@ -1,0 +1,253 @@
+"""Order notices: who receives them, what they say and what they never say."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from sesamlike.accounts.mail import OutgoingMail, send_pending
+from sesamlike.accounts.models import AuditEvent, utcnow
+from sesamlike.extensions import db
+from sesamlike.patients.models import Guardian
+from sesamlike.portal import notices
+from tests.factories import (
+    ADULT_PNR,
+    CHILD_PNR,
+    make_article,
+    make_clinic,
+    make_patient,
+    make_prescription,
+)
+from tests.notice_data import make_order
+from tests.smtp import smtp_server  # noqa: F401
+
+TODAY = date(2026, 3, 11)
+
+
+def adult(clinic, **kw):
+    return make_patient(
+        clinic,
+        personal_id=ADULT_PNR,
+        first_name="Anna",
+        last_name="Lindqvist",
+        birth_date=date(1990, 1, 2),
+        email=kw.pop("email", "anna@example.se"),
+        **kw,
+    )
+
+
+def child(clinic, guardians=(("Karin Berg", "karin@example.se"),), **kw):
+    patient = make_patient(
+        clinic,
+        personal_id=CHILD_PNR,
+        first_name="Elsa",
+        last_name="Berg",
+        birth_date=date(2015, 12, 24),
+        email="elsa@example.se",
+        **kw,
+    )
+    for name, email in guardians:
+        patient.guardians.append(Guardian(name=name, email=email))
+    db.session.commit()
+    return patient
+
+
+def order_for(patient, *statuses, delivered_on=None, **kw):
+    sets = make_article(name="Mio infusionsset 6 mm", pack_size=10)
+    reservoirs = make_article(name="MiniMed reservoar 3 ml", category="reservoir")
+    lines = [
+        (make_prescription(patient, article), packs, status, delivered_on)
+        for article, packs, status in zip(
+            (sets, reservoirs), (2, 1), statuses, strict=False
+        )
+    ]
+    return make_order(patient, lines, **kw)
+
+
+def commit(mails):
+    db.session.commit()
+    return mails
+
+
+def assert_tells_nothing_private(body: str, patient) -> None:
+    address = patient.home_address()
+    for secret in (
+        patient.last_name,
+        patient.personal_id,
+        patient.display_id,
+        patient.personal_id[2:],
+        address.street,
+        address.postal_code,
+        address.city,
+        address.door_code,
+        patient.diabetes_type,
+        "diabetes",
+        "typ 1",
+    ):
+        assert secret.lower() not in body.lower(), secret
+
+
+def test_order_received_goes_to_an_adult_patients_own_address():
+    patient = adult(make_clinic())
+    order = order_for(patient, "reserved", "reserved")
+
+    [mail] = commit(notices.order_received(order, TODAY))
+
+    assert mail.to_address == "anna@example.se"
+    assert mail.kind == "order_received" and mail.patient_id == patient.id
+    assert mail.subject == f"Vi har tagit emot beställning {order.id}"
+    assert mail.body.startswith("Hej Anna!\n\n")
+    assert "- 2 förp. Mio infusionsset 6 mm" in mail.body
+    assert "- 1 förp. MiniMed reservoar 3 ml" in mail.body
+    assert f"/portal/orders/{order.id}" in mail.body
+    assert_tells_nothing_private(mail.body, patient)
+
+
+def test_a_childs_notices_go_to_each_guardian_with_an_address():
+    patient = child(
+        make_clinic(),
+        guardians=[
+            ("Karin Berg", "karin@example.se"),
+            ("Per Berg", None),
+            ("Ola Ek", "ola@example.se"),
+        ],
+    )
+    order = order_for(patient, "reserved")
+
+    mails = commit(notices.order_received(order, TODAY))
+
+    assert sorted(m.to_address for m in mails) == ["karin@example.se", "ola@example.se"]
+    for mail in mails:
+        assert mail.body.startswith("Hej! Det här gäller Elsa.\n\n")
+        assert_tells_nothing_private(mail.body, patient)
+
+
+def test_guardians_sharing_an_address_get_one_mail():
+    patient = child(
+        make_clinic(),
+        guardians=[
+            ("Karin Berg", "familjen@example.se"),
+            ("Ola Ek", "Familjen@example.se"),
+        ],
+    )
+
+    mails = commit(notices.order_received(order_for(patient, "reserved"), TODAY))
+
+    assert len(mails) == 1
+
+
+def test_a_child_turning_eighteen_gets_the_notices_directly():
+    patient = child(make_clinic())
+
+    [mail] = commit(
+        notices.order_received(order_for(patient, "reserved"), date(2033, 12, 24))
+    )
+
+    assert mail.to_address == "elsa@example.se"
+    assert mail.body.startswith("Hej Elsa!")
+
+
+def test_an_adult_without_an_address_gets_no_mail():
+    patient = adult(make_clinic(), email=None)
+
+    assert notices.order_received(order_for(patient, "reserved"), TODAY) == []
+    assert db.session.scalar(sa.select(sa.func.count(OutgoingMail.id))) == 0
+
+
+def test_an_order_notice_is_queued_once():
+    order = order_for(adult(make_clinic()), "reserved")
+
+    assert len(commit(notices.order_received(order, TODAY))) == 1
+    assert commit(notices.order_received(order, TODAY)) == []
+
+
+def test_the_shipped_notice_lists_what_was_shipped_and_where_to_collect_it():
+    patient = adult(make_clinic())
+    order = order_for(
+        patient, "shipped", "cancelled", delivery_mode="pickup", tracking_ref="PKG123"
+    )
+
+    [mail] = commit(notices.order_shipped(order, TODAY))
+
+    assert mail.subject == f"Beställning {order.id} har skickats"
+    assert "Mio infusionsset 6 mm" in mail.body
+    assert "reservoar" not in mail.body
+    assert "Paketet hämtas på utlämningsstället." in mail.body
+    assert "Sändningsnummer: PKG123" in mail.body
+
+
+def test_a_protected_patient_is_mailed_without_address_or_tracking():
+    patient = adult(make_clinic(), protected_identity=True)
+    order = order_for(patient, "shipped", delivery_mode="clinic", tracking_ref="PKG123")
+
+    [mail] = commit(notices.order_shipped(order, TODAY))
+
+    assert mail.to_address == "anna@example.se"
+    assert "Paketet hämtas på vårdenheten." in mail.body
+    assert "PKG123" not in mail.body
+    assert_tells_nothing_private(mail.body, patient)
+
+
+def test_a_later_shipment_of_the_same_order_gets_its_own_notice():
+    order = order_for(adult(make_clinic()), "shipped", "backordered")
+    assert len(commit(notices.order_shipped(order, TODAY))) == 1
+
+    order.lines[1].status = "shipped"
+    db.session.commit()
+    [second] = commit(notices.order_shipped(order, TODAY))
+
+    assert "MiniMed reservoar 3 ml" in second.body
+    assert commit(notices.order_shipped(order, TODAY)) == []
+
+
+def test_no_shipped_notice_before_anything_has_shipped():
+    order = order_for(adult(make_clinic()), "reserved")
+
+    assert notices.order_shipped(order, TODAY) == []
+
+
+def test_the_delivered_notice_names_the_delivery_day():
+    order = order_for(
+        adult(make_clinic()), "delivered", "delivered", delivered_on=date(2026, 3, 9)
+    )
+
+    [mail] = commit(notices.order_delivered(order, TODAY))
+
+    assert mail.subject == f"Beställning {order.id} är levererad"
+    assert "levererades 2026-03-09" in mail.body
+
+
+def test_each_queued_notice_is_written_to_the_audit_log():
+    patient = child(
+        make_clinic(),
+        guardians=[("Karin Berg", "karin@example.se"), ("Ola Ek", "ola@example.se")],
+    )
+    mails = commit(notices.order_received(order_for(patient, "reserved"), TODAY))
+
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "mail_queued")
+    ).all()
+    assert {(e.patient_id, e.object_id) for e in events} == {
+        (patient.id, str(mail.id)) for mail in mails
+    }
+
+
+def test_a_guardian_receives_the_order_notice_over_smtp(smtp_server):  # noqa: F811
+    patient = child(make_clinic())
+    order = order_for(patient, "reserved")
+    commit(notices.order_received(order, TODAY))
+
+    assert send_pending(utcnow())["sent"] == 1
+
+    [received] = smtp_server.to("karin@example.se")
+    assert received.message["Subject"] == f"Vi har tagit emot beställning {order.id}"
+    assert "Hej! Det här gäller Elsa." in received.body
+    assert "Mio infusionsset 6 mm" in received.body
+    assert smtp_server.to("elsa@example.se") == []
+
+
+def test_no_delivered_notice_before_delivery():
+    order = order_for(adult(make_clinic()), "shipped")
+
+    assert notices.order_delivered(order, TODAY) == []
