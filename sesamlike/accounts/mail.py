@@ -158,7 +158,9 @@ def send_pending(now: datetime, limit: int = 100) -> dict[str, int]:
                     break
             try:
                 smtp.send_message(_message(mail, config, now))
-            except (OSError, smtplib.SMTPException) as error:
+            # Anything one mail raises (a refused or malformed address, a dropped
+            # connection) is that mail's failure; the rest of the batch goes on.
+            except Exception as error:
                 counts[_record_failure(mail, token, now, error)] += 1
                 _close(smtp)  # a fresh connection for the next mail
                 smtp = None

@@ -156,6 +156,15 @@ def test_one_refused_recipient_does_not_stop_the_rest(smtp_server):  # noqa: F81
     assert refused.sent_at is None and "No such user" in refused.last_error
 
 
+def test_a_malformed_address_fails_alone_and_injects_no_header(smtp_server):  # noqa: F811
+    queue("k:1", to="anna@example.se\nBcc: eve@example.se")
+    queue("k:2", to="bo@example.se")
+
+    assert send_pending(utcnow()) == {"sent": 1, "failed": 1, "gave_up": 0}
+    assert [r.rcpt_tos for r in smtp_server.received] == [["bo@example.se"]]
+    assert "linefeed" in outbox()[0].last_error
+
+
 def test_a_mail_claimed_by_another_sender_is_left_alone_until_its_lease_ends(
     smtp_server,  # noqa: F811
 ):
