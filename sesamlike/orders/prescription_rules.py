@@ -7,12 +7,19 @@ one domain error naming everything that is wrong at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sesamlike.catalog.models import DEVICE_CATEGORIES, Category
+from sesamlike.accounts.models import Clinic
+from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Category
 from sesamlike.errors import Invalid
-from sesamlike.orders.errors import ReasonRequired
+from sesamlike.orders.errors import (
+    ArticleNotPrescribable,
+    FirstPrescriptionRightRequired,
+    ReasonRequired,
+)
 from sesamlike.orders.models import ReasonCode
 
 MAX_VALIDITY_YEARS = 1
@@ -213,6 +220,80 @@ def check_reason(
 def needs_first_time_right(category: str, has_earlier_in_category: bool) -> bool:
     """A first pump or CGM reader for this patient needs the first-time right."""
     return category in DEVICE_CATEGORIES and not has_earlier_in_category
+
+
+def check_first_time_right(category: str, has_earlier: bool, has_right: bool) -> None:
+    if needs_first_time_right(category, has_earlier) and not has_right:
+        raise FirstPrescriptionRightRequired(
+            fields={
+                "article_no": [
+                    "Be en förskrivare med rätt till nyförskrivning att göra den "
+                    "första förskrivningen."
+                ]
+            }
+        )
+
+
+def check_contract(article: Article, day: date, prescribable: bool) -> None:
+    """Refuse an article outside its contract, saying since or until when."""
+    if prescribable:
+        return
+    choose = {"article_no": ["Välj en artikel som ingår i gällande avtal."]}
+    if article.is_phased_out_on(day):
+        raise ArticleNotPrescribable(
+            "Artikeln {article_no} är utgången sedan {valid_to} och kan inte "
+            "förskrivas. Välj en artikel i gällande avtal.",
+            article_no=article.article_no,
+            valid_to=article.valid_to.isoformat(),
+            fields=choose,
+        )
+    raise ArticleNotPrescribable(
+        "Artikeln {article_no} ingår i avtalet först från {valid_from} och kan inte "
+        "förskrivas än. Välj en annan artikel.",
+        article_no=article.article_no,
+        valid_from=article.valid_from.isoformat(),
+        fields=choose,
+    )
+
+
+def choose_clinic(
+    clinics: Sequence[Clinic], patient_clinic_ids: set[int], code: str | None
+) -> Clinic:
+    """The prescriber's clinic caring for the patient: the one named, else the first."""
+    shared = [c for c in clinics if c.id in patient_clinic_ids]
+    code = (code or "").strip()
+    if code:
+        shared = [c for c in shared if c.code == code]
+    if not shared:
+        raise Invalid(
+            INVALID_MESSAGE,
+            fields={
+                "clinic_code": [
+                    "Välj en av dina vårdenheter där patienten har vårdrelation."
+                ]
+            },
+        )
+    return shared[0]
+
+
+def collect(*checks: Callable[[], Any]) -> list[Any]:
+    """Run every check; raise one error carrying every field's messages."""
+    results, errors = [], []
+    for check in checks:
+        try:
+            results.append(check())
+        except Invalid as error:
+            errors.append(error)
+    if not errors:
+        return results
+    # The most specific refusal names the error; the fields come from all of them.
+    error = next((e for e in errors if type(e) is not Invalid), errors[0])
+    merged: dict[str, list[str]] = {}
+    for each in errors:
+        for name, messages in each.fields.items():
+            merged.setdefault(name, []).extend(messages)
+    error.fields = merged
+    raise error
 
 
 def clean_cost_centre(value: str | None, default: str) -> str:

@@ -9,10 +9,8 @@ for the day it is shown (`status_on`); the stored column only records events
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -25,9 +23,7 @@ from sesamlike.errors import Forbidden, Invalid, NotVisible
 from sesamlike.extensions import db
 from sesamlike.orders import prescription_rules as rules
 from sesamlike.orders.errors import (
-    ArticleNotPrescribable,
     CancelledNotRenewable,
-    FirstPrescriptionRightRequired,
     PrescriptionAlreadyCancelled,
     PrescriptionAlreadyRenewed,
 )
@@ -95,27 +91,23 @@ def prescribe(
     patient = _visible_patient(user, patient_id)
     today = date.today()
     article = _article(article_no)
-    _check_prescribable(article, today)
+    rules.check_contract(article, today, catalog.is_prescribable(article, today))
     _check_first_time_right(user, patient, article)
-    terms, reason, clinic, centre = _collect(
-        lambda: rules.resolve_terms(
-            article.category,
-            packs_per_withdrawal,
-            withdrawals,
-            period_days,
-            valid_from,
-            valid_to,
-            lock_days,
+    terms, reason, clinic, centre = _checked(
+        user,
+        patient,
+        article,
+        dict(
+            packs_per_withdrawal=packs_per_withdrawal,
+            withdrawals=withdrawals,
+            period_days=period_days,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            lock_days=lock_days,
         ),
-        lambda: rules.check_reason(
-            article.article_no,
-            article.procured,
-            article.first_choice_rank,
-            reason_code,
-            reason_text,
-        ),
-        lambda: _prescribing_clinic(user, patient, clinic_code),
-        lambda: rules.clean_cost_centre(cost_centre, ""),
+        (reason_code, reason_text),
+        clinic_code,
+        cost_centre,
     )
     prescription = _new(
         user, patient, article, clinic, centre or clinic.cost_centre, terms, reason
@@ -154,7 +146,7 @@ def renew(
     today = date.today()
     article, patient = old.article, old.patient
     # No first-time right needed: `old` is an earlier one of the same category.
-    _check_prescribable(article, today)
+    rules.check_contract(article, today, catalog.is_prescribable(article, today))
     start = valid_from or rules.renewal_start(
         today, old.valid_to, old.status_on(today) == PrescriptionStatus.ACTIVE
     )
@@ -168,27 +160,22 @@ def renew(
     keep_clinic = (
         old.clinic.code if old.clinic_id in _shared_clinic_ids(user, patient) else None
     )
-    terms, reason, clinic, centre = _collect(
-        lambda: rules.resolve_terms(
-            article.category,
-            old.packs_per_withdrawal
-            if packs_per_withdrawal is None
-            else packs_per_withdrawal,
-            old.withdrawals if withdrawals is None else withdrawals,
-            old.period_days if period_days is None else period_days,
-            start,
-            end,
-            lock_days,
-        ),
-        lambda: rules.check_reason(
-            article.article_no,
-            article.procured,
-            article.first_choice_rank,
-            reason_code,
-            reason_text,
-        ),
-        lambda: _prescribing_clinic(user, patient, keep_clinic),
-        lambda: rules.clean_cost_centre(cost_centre, ""),
+    quantities = {
+        name: getattr(old, name) if value is None else value
+        for name, value in (
+            ("packs_per_withdrawal", packs_per_withdrawal),
+            ("withdrawals", withdrawals),
+            ("period_days", period_days),
+        )
+    }
+    terms, reason, clinic, centre = _checked(
+        user,
+        patient,
+        article,
+        dict(quantities, valid_from=start, valid_to=end, lock_days=lock_days),
+        (reason_code, reason_text),
+        keep_clinic,
+        cost_centre,
     )
     if not centre:
         centre = old.cost_centre if clinic.id == old.clinic_id else clinic.cost_centre
@@ -322,27 +309,6 @@ def _article(article_no: str | None) -> Article:
     return article
 
 
-def _check_prescribable(article: Article, day: date) -> None:
-    if catalog.is_prescribable(article, day):
-        return
-    choose = ["Välj en artikel som ingår i gällande avtal."]
-    if article.is_phased_out_on(day):
-        raise ArticleNotPrescribable(
-            "Artikeln {article_no} är utgången sedan {valid_to} och kan inte "
-            "förskrivas. Välj en artikel i gällande avtal.",
-            article_no=article.article_no,
-            valid_to=article.valid_to.isoformat(),
-            fields={"article_no": choose},
-        )
-    raise ArticleNotPrescribable(
-        "Artikeln {article_no} ingår i avtalet först från {valid_from} och kan inte "
-        "förskrivas än. Välj en annan artikel.",
-        article_no=article.article_no,
-        valid_from=article.valid_from.isoformat(),
-        fields={"article_no": choose},
-    )
-
-
 def _check_first_time_right(user: User, patient: Patient, article: Article) -> None:
     earlier = db.session.scalar(
         sa.select(sa.literal(True))
@@ -354,17 +320,9 @@ def _check_first_time_right(user: User, patient: Patient, article: Article) -> N
         )
         .limit(1)
     )
-    if rules.needs_first_time_right(article.category, bool(earlier)) and (
-        not user.first_time_prescriber
-    ):
-        raise FirstPrescriptionRightRequired(
-            fields={
-                "article_no": [
-                    "Be en förskrivare med rätt till nyförskrivning att göra den "
-                    "första förskrivningen."
-                ]
-            }
-        )
+    rules.check_first_time_right(
+        article.category, bool(earlier), user.first_time_prescriber
+    )
 
 
 def _live_renewal_exists(prescription_id: int) -> bool:
@@ -386,42 +344,18 @@ def _shared_clinic_ids(user: User, patient: Patient) -> set[int]:
     return user.clinic_ids & patient.clinic_ids
 
 
-def _prescribing_clinic(user: User, patient: Patient, code: str | None) -> Clinic:
-    """The prescriber's clinic where the patient is cared for; the first by default."""
-    shared = [c for c in _sorted_clinics(user) if c.id in patient.clinic_ids]
-    code = (code or "").strip()
-    if code:
-        shared = [c for c in shared if c.code == code]
-    if not shared:
-        raise Invalid(
-            rules.INVALID_MESSAGE,
-            fields={
-                "clinic_code": [
-                    "Välj en av dina vårdenheter där patienten har vårdrelation."
-                ]
-            },
-        )
-    return shared[0]
-
-
-def _collect(*checks: Callable[[], Any]) -> list[Any]:
-    """Run every check; raise one error carrying every field's messages."""
-    results, errors = [], []
-    for check in checks:
-        try:
-            results.append(check())
-        except Invalid as error:
-            errors.append(error)
-    if not errors:
-        return results
-    # The most specific refusal names the error; the fields come from all of them.
-    error = next((e for e in errors if type(e) is not Invalid), errors[0])
-    merged: dict[str, list[str]] = {}
-    for each in errors:
-        for name, messages in each.fields.items():
-            merged.setdefault(name, []).extend(messages)
-    error.fields = merged
-    raise error
+def _checked(user, patient, article, terms: dict, reason, clinic_code, cost_centre):
+    """Every field check at once: terms, reason, clinic and cost centre ('' if none)."""
+    return rules.collect(
+        lambda: rules.resolve_terms(article.category, **terms),
+        lambda: rules.check_reason(
+            article.article_no, article.procured, article.first_choice_rank, *reason
+        ),
+        lambda: rules.choose_clinic(
+            _sorted_clinics(user), patient.clinic_ids, clinic_code
+        ),
+        lambda: rules.clean_cost_centre(cost_centre, ""),
+    )
 
 
 def _new(user, patient, article, clinic, centre, terms, reason) -> Prescription:
@@ -432,13 +366,8 @@ def _new(user, patient, article, clinic, centre, terms, reason) -> Prescription:
         prescriber_id=user.id,
         clinic=clinic,
         cost_centre=centre,
-        packs_per_withdrawal=terms.packs_per_withdrawal,
-        withdrawals=terms.withdrawals,
         withdrawals_used=0,
-        period_days=terms.period_days,
-        lock_days=terms.lock_days,
-        valid_from=terms.valid_from,
-        valid_to=terms.valid_to,
+        **asdict(terms),
         status=PrescriptionStatus.ACTIVE,
         reason_code=code,
         reason_text=text,

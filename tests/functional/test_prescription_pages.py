@@ -1,0 +1,367 @@
+"""The prescriber's prescription pages: list, new, renew and cancel (makulera)."""
+
+import html
+import re
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import AuditEvent
+from sesamlike.extensions import db
+from sesamlike.orders.models import Prescription
+from tests.conftest import csrf_token_from
+from tests.factories import (
+    ADULT_PNR,
+    make_article,
+    make_clinic,
+    make_patient,
+    make_prescription,
+    make_system,
+    make_user,
+)
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def setup():
+    clinic = make_clinic("OWN", name="Diabetesmottagningen Syd", cost_centre="KS1001")
+    other = make_clinic("OTHER")
+    nurse = make_user("prescriber", clinics=[clinic], username="nurse")
+    patient = make_patient(
+        clinic,
+        personal_id=ADULT_PNR,
+        id_kind="personnummer",
+        first_name="Astrid",
+        last_name="Lind",
+    )
+    stranger = make_patient(other)
+    system = make_system("MiniMed 640G")
+    first = make_article("100101", name="Quick-set", systems=[system])
+    return {
+        "clinic": clinic,
+        "nurse": nurse,
+        "patient": patient,
+        "stranger": stranger,
+        "system": system,
+        "first": first,
+    }
+
+
+def text_of(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def new_url(patient) -> str:
+    return f"/patients/{patient.id}/prescriptions/new"
+
+
+def form_data(**kw) -> dict:
+    data = {
+        "article_no": "100101",
+        "packs_per_withdrawal": "2",
+        "withdrawals": "4",
+        "period_days": "90",
+        "valid_from": TODAY.isoformat(),
+        "valid_to": "",
+        "lock_days": "",
+        "reason_code": "",
+        "reason_text": "",
+        "clinic_code": "OWN",
+        "cost_centre": "",
+    }
+    data.update(kw)
+    return data
+
+
+def error_next_to(page: str, field: str) -> str:
+    match = re.search(rf'<p class="error" id="{field}-error">(.*?)</p>', page, re.S)
+    assert match, f"no error shown next to {field}"
+    return match.group(1).strip()
+
+
+def count_prescriptions() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(Prescription))
+
+
+def test_list_shows_what_the_prescriber_needs(client, auth, setup):
+    make_prescription(
+        setup["patient"],
+        setup["first"],
+        packs_per_withdrawal=2,
+        withdrawals=4,
+        withdrawals_used=1,
+        lock_days=60,
+        last_withdrawal_on=TODAY - timedelta(days=10),
+    )
+    auth.login("nurse")
+    response = client.get(f"/patients/{setup['patient'].id}/prescriptions")
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "Astrid Lind" in page and "19900102-9801" in page
+    assert "Quick-set" in page and "MiniMed 640G" in page
+    assert "2 × 4" in page
+    assert "3 av 4" in page
+    assert (TODAY + timedelta(days=50)).isoformat() in page
+    assert "KS1001" in page
+    assert 'class="badge badge-ok">Aktiv' in page
+    assert "Förnya" in page and "Makulera" in page
+    assert f"/patients/{setup['patient'].id}/prescriptions/new" in page
+
+
+def test_list_badges_follow_the_computed_status(client, auth, setup):
+    patient, article = setup["patient"], setup["first"]
+    make_prescription(
+        patient,
+        article,
+        valid_from=TODAY - timedelta(days=400),
+        valid_to=TODAY - timedelta(days=40),
+    )
+    make_prescription(patient, article, withdrawals_used=4)
+    make_prescription(patient, article, status="cancelled")
+    auth.login("nurse")
+    page = text_of(client.get(f"/patients/{patient.id}/prescriptions"))
+    assert "Giltighetstiden har gått ut" in page
+    assert "Alla uttag gjorda" in page
+    assert 'badge-err">Makulerad' in page
+
+
+def test_pages_of_a_patient_of_another_clinic_are_404(client, auth, setup):
+    stranger = setup["stranger"]
+    existing = make_prescription(stranger, setup["first"])
+    auth.login("nurse")
+    assert client.get(f"/patients/{stranger.id}/prescriptions").status_code == 404
+    assert client.get(new_url(stranger)).status_code == 404
+    assert client.post(new_url(stranger), data=form_data()).status_code == 404
+    base = f"/patients/{stranger.id}/prescriptions/{existing.id}"
+    assert client.post(f"{base}/cancel").status_code == 404
+    assert client.post(f"{base}/renew").status_code == 404
+    # The prescription exists, but not under this patient's URL.
+    mine = f"/patients/{setup['patient'].id}/prescriptions/{existing.id}/cancel"
+    assert client.post(mine).status_code == 404
+    assert db.session.get(Prescription, existing.id).status == "active"
+
+
+@pytest.mark.parametrize("role", ["manager", "depot", "region"])
+def test_non_prescribers_see_the_list_but_may_not_prescribe(client, auth, setup, role):
+    make_user(
+        role, clinics=[setup["clinic"]] if role == "manager" else [], username="viewer"
+    )
+    existing = make_prescription(setup["patient"], setup["first"])
+    auth.login("viewer")
+    patient_id = setup["patient"].id
+    page = text_of(client.get(f"/patients/{patient_id}/prescriptions"))
+    assert "Quick-set" in page and "Makulera" not in page
+    assert client.get(new_url(setup["patient"])).status_code == 403
+    assert client.post(new_url(setup["patient"]), data=form_data()).status_code == 403
+    base = f"/patients/{patient_id}/prescriptions/{existing.id}"
+    assert client.post(f"{base}/cancel").status_code == 403
+    assert client.post(f"{base}/renew").status_code == 403
+    assert count_prescriptions() == 1
+
+
+def test_pages_need_a_login(client, setup):
+    response = client.get(f"/patients/{setup['patient'].id}/prescriptions")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_new_form_offers_prescribable_articles_grouped_with_marks(client, auth, setup):
+    make_article("NP1", name="Mio Advance", procured=False, first_choice_rank=None)
+    make_article("R2", name="Silhouette", first_choice_rank=2)
+    make_article("OLD", name="Inset 30", valid_to=TODAY - timedelta(days=1))
+    make_article("NEW", name="Framtida", valid_from=TODAY + timedelta(days=5))
+    make_article("S1", name="Libre-sensor", category="cgm_sensor")
+    auth.login("nurse")
+    response = client.get(new_url(setup["patient"]))
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "Astrid Lind" in page and "19900102-9801" in page
+    assert '<optgroup label="Infusionsset">' in page
+    assert '<optgroup label="CGM-sensor">' in page
+    assert "Quick-set (100101) · MiniMed 640G · ★ förstahandsval" in page
+    assert "Mio Advance (NP1) · ej upphandlad" in page
+    assert "Silhouette (R2) · upphandlad, ej förstahandsval" in page
+    assert "Inset 30" not in page and "Framtida" not in page
+    assert "krävs när artikeln inte är upphandlad" in page
+    assert f'value="{TODAY.isoformat()}"' in page
+    assert '<label for="reason_code">Orsakskod</label>' in page
+    assert "Medicinska skäl (t.ex. hudproblem, allergi)" in page
+
+
+def test_valid_form_saves_and_returns_to_the_list(client, auth, setup):
+    auth.login("nurse")
+    response = client.post(new_url(setup["patient"]), data=form_data())
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(
+        f"/patients/{setup['patient'].id}/prescriptions"
+    )
+    page = text_of(client.get(response.headers["Location"]))
+    assert "Förskrivningen av Quick-set är sparad." in page
+    saved = db.session.scalars(sa.select(Prescription)).one()
+    assert (saved.packs_per_withdrawal, saved.lock_days, saved.cost_centre) == (
+        2,
+        60,
+        "KS1001",
+    )
+
+
+def test_missing_reason_is_shown_next_to_the_fields_and_nothing_is_written(
+    client, auth, setup
+):
+    make_article("NP1", name="Mio Advance", procured=False, first_choice_rank=None)
+    auth.login("nurse")
+    response = client.post(new_url(setup["patient"]), data=form_data(article_no="NP1"))
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "Artikeln NP1 är inte upphandlad" in page
+    assert error_next_to(page, "reason_code") == "Välj en orsakskod."
+    assert error_next_to(page, "reason_text") == "Skriv en motivering."
+    assert '<option selected value="NP1">' in page
+    assert count_prescriptions() == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 0
+    response = client.post(
+        new_url(setup["patient"]),
+        data=form_data(
+            article_no="NP1", reason_code="medical", reason_text="Allergi mot tejpen"
+        ),
+    )
+    assert response.status_code == 302
+    assert db.session.scalars(sa.select(Prescription)).one().reason_code == "medical"
+
+
+def test_not_first_choice_needs_a_deviation_reason(client, auth, setup):
+    make_article("R2", first_choice_rank=2)
+    auth.login("nurse")
+    response = client.post(new_url(setup["patient"]), data=form_data(article_no="R2"))
+    assert response.status_code == 422
+    assert "inte förstahandsval i sin kategori" in text_of(response)
+
+
+def test_first_pump_without_the_right_is_refused_on_the_form(client, auth, setup):
+    make_article(
+        "P1", name="MiniMed 640G insulinpump", category="pump", units_per_day=None
+    )
+    auth.login("nurse")
+    response = client.post(
+        new_url(setup["patient"]),
+        data=form_data(article_no="P1", packs_per_withdrawal="1", withdrawals="1"),
+    )
+    assert response.status_code == 403
+    page = text_of(response)
+    assert "kräver förskrivningsrätt för nyförskrivning" in page
+    assert "rätt till nyförskrivning" in error_next_to(page, "article_no")
+    assert count_prescriptions() == 0
+
+
+def test_phased_out_article_posted_anyway_is_refused(client, auth, setup):
+    make_article("OLD", valid_to=TODAY - timedelta(days=1))
+    auth.login("nurse")
+    response = client.post(new_url(setup["patient"]), data=form_data(article_no="OLD"))
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "är utgången sedan" in page and "Välj en artikel i gällande avtal" in page
+    assert count_prescriptions() == 0
+
+
+def test_wrong_numbers_and_dates_are_shown_next_to_their_fields(client, auth, setup):
+    auth.login("nurse")
+    response = client.post(
+        new_url(setup["patient"]),
+        data=form_data(packs_per_withdrawal="två", valid_from="igår"),
+    )
+    assert response.status_code == 422
+    page = text_of(response)
+    assert error_next_to(page, "packs_per_withdrawal") == "Ange ett heltal."
+    assert error_next_to(page, "valid_from") == "Ange ett datum som ÅÅÅÅ-MM-DD."
+    response = client.post(
+        new_url(setup["patient"]),
+        data=form_data(
+            valid_to=(TODAY + timedelta(days=400)).isoformat(), withdrawals=""
+        ),
+    )
+    page = text_of(response)
+    assert "Giltigheten får vara högst ett år" in error_next_to(page, "valid_to")
+    assert error_next_to(page, "withdrawals") == "Obligatoriskt."
+    assert count_prescriptions() == 0
+
+
+def test_renew_button_makes_a_renewal(client, auth, setup):
+    old = make_prescription(setup["patient"], setup["first"], withdrawals_used=4)
+    auth.login("nurse")
+    url = f"/patients/{setup['patient'].id}/prescriptions/{old.id}/renew"
+    response = client.post(url, follow_redirects=True)
+    page = text_of(response)
+    assert "Förskrivningen av Quick-set är förnyad och gäller" in page
+    renewal = db.session.scalars(
+        sa.select(Prescription).where(Prescription.renewed_from_id == old.id)
+    ).one()
+    assert renewal.valid_from == TODAY
+    assert "Förnyelse av" in page
+    again = text_of(client.post(url, follow_redirects=True))
+    assert "Förskrivningen är redan förnyad" in again
+
+
+def test_cancel_button_cancels_and_a_second_cancel_says_so(client, auth, setup):
+    existing = make_prescription(setup["patient"], setup["first"])
+    auth.login("nurse")
+    url = f"/patients/{setup['patient'].id}/prescriptions/{existing.id}/cancel"
+    page = text_of(client.post(url, follow_redirects=True))
+    assert "Förskrivningen av Quick-set är makulerad." in page
+    assert 'badge-err">Makulerad' in page
+    assert db.session.get(Prescription, existing.id).status == "cancelled"
+    page = text_of(client.post(url, follow_redirects=True))
+    assert "Förskrivningen är redan makulerad. Inget har ändrats." in page
+
+
+def test_buttons_ask_for_confirmation(client, auth, setup):
+    make_prescription(setup["patient"], setup["first"])
+    auth.login("nurse")
+    page = text_of(client.get(f"/patients/{setup['patient'].id}/prescriptions"))
+    assert "<summary>Makulera</summary>" in page
+    assert "Makulera förskrivningen? Inga fler uttag kan göras på den." in page
+    assert "Ja, makulera" in page and "Ja, förnya" in page
+
+
+def test_forms_need_the_csrf_token(app, client, auth, setup, monkeypatch):
+    existing = make_prescription(setup["patient"], setup["first"])
+    auth.login("nurse")
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    patient_id = setup["patient"].id
+    assert client.post(new_url(setup["patient"]), data=form_data()).status_code == 400
+    cancel = f"/patients/{patient_id}/prescriptions/{existing.id}/cancel"
+    assert client.post(cancel).status_code == 400
+    assert count_prescriptions() == 1
+    token = csrf_token_from(
+        client.get(new_url(setup["patient"])).get_data(as_text=True)
+    )
+    response = client.post(new_url(setup["patient"]), data=form_data(csrf_token=token))
+    assert response.status_code == 302
+    listing = client.get(f"/patients/{patient_id}/prescriptions").get_data(as_text=True)
+    assert (
+        client.post(cancel, data={"csrf_token": csrf_token_from(listing)}).status_code
+        == 302
+    )
+
+
+def test_english_pages_and_messages(client, auth, setup):
+    make_article("NP1", name="Mio Advance", procured=False, first_choice_rank=None)
+    auth.login("nurse")
+    client.post("/language", data={"locale": "en", "next": "/"})
+    page = text_of(
+        client.post(new_url(setup["patient"]), data=form_data(article_no="NP1"))
+    )
+    assert "The article NP1 is not procured." in page
+    assert error_next_to(page, "reason_code") == "Choose a reason code."
+    assert "Packs per withdrawal" in page and "New prescription" in page
+    listing = text_of(client.get(f"/patients/{setup['patient'].id}/prescriptions"))
+    assert "The patient has no prescriptions." in listing
+
+
+def test_reading_the_list_is_audited(client, auth, setup):
+    auth.login("nurse")
+    client.get(f"/patients/{setup['patient'].id}/prescriptions")
+    rows = db.session.execute(
+        sa.select(AuditEvent.action, AuditEvent.patient_id, AuditEvent.channel)
+    ).all()
+    assert rows == [("read", setup["patient"].id, "web")]
