@@ -6,7 +6,11 @@ import pytest
 
 from sesamlike.errors import Invalid
 from sesamlike.orders import prescription_rules as rules
-from sesamlike.orders.errors import ReasonRequired
+from sesamlike.orders.errors import (
+    ArticleNotPrescribable,
+    FirstPrescriptionRightRequired,
+    ReasonRequired,
+)
 
 START = date(2025, 3, 1)
 
@@ -194,3 +198,67 @@ def test_renewal_keeps_the_length_in_days_but_not_past_the_limit():
     assert rules.renewal_end(
         date(2024, 3, 1), date(2023, 3, 1), date(2024, 2, 29), "pod"
     ) == date(2025, 2, 28)
+
+
+def article(**kw):
+    from sesamlike.catalog.models import Article
+
+    values = dict(article_no="A1", valid_from=date(2020, 1, 1), valid_to=None)
+    values.update(kw)
+    return Article(**values)
+
+
+def test_article_in_contract_passes():
+    rules.check_contract(article(), START, True)
+
+
+def test_phased_out_article_is_refused_with_its_end_date():
+    with pytest.raises(ArticleNotPrescribable) as excinfo:
+        rules.check_contract(article(valid_to=date(2018, 6, 30)), START, False)
+    error = excinfo.value
+    assert error.status == 422 and error.code == "article_not_prescribable"
+    assert error.message.format(**error.params).startswith(
+        "Artikeln A1 är utgången sedan 2018-06-30"
+    )
+    assert list(error.fields) == ["article_no"]
+
+
+def test_article_before_its_contract_is_refused_with_its_start_date():
+    with pytest.raises(ArticleNotPrescribable) as excinfo:
+        rules.check_contract(article(valid_from=date(2025, 4, 1)), START, False)
+    assert "först från 2025-04-01" in excinfo.value.message.format(
+        **excinfo.value.params
+    )
+
+
+def test_first_time_refusal_says_who_may_do_it():
+    rules.check_first_time_right("pump", False, True)
+    rules.check_first_time_right("pump", True, False)
+    with pytest.raises(FirstPrescriptionRightRequired) as excinfo:
+        rules.check_first_time_right("cgm_reader", False, False)
+    assert excinfo.value.status == 403
+    assert "nyförskrivning" in excinfo.value.fields["article_no"][0]
+
+
+def test_clinic_is_the_named_or_first_shared_one():
+    from sesamlike.accounts.models import Clinic
+
+    a, b, c = (Clinic(id=n, code=code) for n, code in ((1, "A"), (2, "B"), (3, "C")))
+    assert rules.choose_clinic([a, b, c], {2, 3}, None) is b
+    assert rules.choose_clinic([a, b, c], {2, 3}, " C ") is c
+    with pytest.raises(Invalid) as excinfo:
+        rules.choose_clinic([a, b, c], {2, 3}, "A")
+    assert list(excinfo.value.fields) == ["clinic_code"]
+
+
+def test_collect_reports_every_field_under_the_most_specific_error():
+    def bad_terms():
+        raise Invalid(rules.INVALID_MESSAGE, fields={"withdrawals": ["x"]})
+
+    def no_reason():
+        raise ReasonRequired("why", fields={"reason_code": ["y"]})
+
+    assert rules.collect(lambda: 1, lambda: 2) == [1, 2]
+    with pytest.raises(ReasonRequired) as excinfo:
+        rules.collect(bad_terms, lambda: 1, no_reason)
+    assert excinfo.value.fields == {"withdrawals": ["x"], "reason_code": ["y"]}
