@@ -106,7 +106,11 @@ def order_options(user: User, patient_id: int, today: date | None = None):
     orderable = [c.prescription.article for c in choices if c.refusal is None]
     channels = [a.channel for a in orderable]
     protected = patient.protected_identity
-    offered = {m for c in set(channels) for m in allowed_delivery_modes([c], protected)}
+    offered = {
+        mode
+        for channel in {p.article.channel for p in prescriptions}
+        for mode in allowed_delivery_modes([channel], protected)
+    }
     modes = [mode for mode in MODES if mode in offered]
     default = default_delivery_mode(
         channels, protected, _first_device(patient.id, orderable)

@@ -80,7 +80,7 @@ def reserve(
 ) -> str:
     """Hold packs for the reference: "reserved", or "backordered" when short."""
     if packs <= 0:
-        raise ValueError("packs must be positive")
+        raise ValueError(f"packs must be positive, not {packs}")
     _lock_article(article_id)
     free = _free_by_depot(article_id, today or date.today())
     if sum(max(n, 0) for n in free.values()) < packs:

@@ -1,0 +1,227 @@
+"""Orders: POST /orders, GET /orders/{id}, POST /orders/{id}/cancel.
+
+Schemas check shapes and types; every rule (entitlement, time lock, delivery
+mode, who may order) is the ordering service's, so pages and API refuse alike.
+"""
+
+from __future__ import annotations
+
+from flask import json
+from marshmallow import Schema, fields, validate
+
+from sesamlike.api import bp
+from sesamlike.api.errors import domain_error
+from sesamlike.api.routing import operation
+from sesamlike.orders import errors, ordering
+from sesamlike.orders.models import DeliveryMode, LineStatus
+from sesamlike.patients import access
+
+REQUIRED = {"required": "Obligatoriskt.", "null": "Obligatoriskt."}
+INTEGER = {**REQUIRED, "invalid": "Ange ett heltal."}
+MODES = [mode.value for mode in DeliveryMode]
+ADDRESS_MODES = {DeliveryMode.HOME, DeliveryMode.PICKUP}
+
+
+def _text(max_length: int, **metadata) -> fields.String:
+    return fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=max_length, error="För lång text."),
+        metadata=metadata,
+    )
+
+
+class LineInSchema(Schema):
+    prescription_id = fields.Integer(required=True, strict=True, error_messages=INTEGER)
+    packs = fields.Integer(
+        required=True,
+        strict=True,
+        error_messages=INTEGER,
+        validate=validate.Range(min=1, error="Ange minst 1."),
+        metadata={"description": "At most the prescription's packs_per_withdrawal"},
+    )
+
+
+class ShipToInSchema(Schema):
+    name = _text(160)
+    street = _text(120)
+    postal_code = _text(10)
+    city = _text(80)
+    door_code = _text(20)
+
+
+class OrderInSchema(Schema):
+    patient_id = fields.Integer(required=True, strict=True, error_messages=INTEGER)
+    lines = fields.List(
+        fields.Nested(LineInSchema),
+        required=True,
+        error_messages=REQUIRED,
+        validate=validate.Length(min=1, error="Välj minst en rad."),
+    )
+    delivery_mode = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(
+            MODES, error="Leveranssättet ska vara home, clinic, pickup eller pharmacy."
+        ),
+        metadata={
+            "description": "home, clinic, pickup or pharmacy. Default: clinic for "
+            "protected identity or a first pump/CGM reader, pharmacy for pharmacy "
+            "articles, else home"
+        },
+    )
+    idempotency_key = _text(
+        80,
+        description="The same key from the same user again returns the first order "
+        "(200 instead of 201)",
+    )
+    contact_phone = _text(30)
+    ship_to = fields.Nested(
+        ShipToInSchema,
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Overrides the patient's address (home, pickup)"},
+    )
+
+
+class OrderLineSchema(Schema):
+    id = fields.Integer()
+    prescription_id = fields.Integer(allow_none=True)
+    article_no = fields.String()
+    article_name = fields.String()
+    packs = fields.Integer()
+    channel = fields.String(metadata={"description": "central, supplier or pharmacy"})
+    status = fields.String(
+        metadata={"description": ", ".join(status.value for status in LineStatus)}
+    )
+    pack_price_sek = fields.Float()
+    vat_rate = fields.Float()
+
+
+class ShipToSchema(Schema):
+    name = fields.String(allow_none=True)
+    street = fields.String(allow_none=True)
+    postal_code = fields.String(allow_none=True)
+    city = fields.String(allow_none=True)
+    door_code = fields.String(allow_none=True)
+
+
+class OrderSchema(Schema):
+    id = fields.Integer()
+    patient_id = fields.Integer()
+    status = fields.String(metadata={"description": "The least advanced live line's"})
+    delivery_mode = fields.String()
+    placed_at = fields.DateTime()
+    placed_by_role = fields.String()
+    idempotency_key = fields.String(allow_none=True)
+    cancellable = fields.Boolean()
+    cancelled_at = fields.DateTime(allow_none=True)
+    ship_to = fields.Nested(
+        ShipToSchema,
+        allow_none=True,
+        metadata={"description": "null when protected identity hides it from you"},
+    )
+    contact_phone = fields.String(allow_none=True)
+    lines = fields.List(fields.Nested(OrderLineSchema))
+
+
+def order_view(user, order) -> dict:
+    """The order as this user may see it: a protected address stays hidden."""
+    hidden = order.delivery_mode in ADDRESS_MODES and not access.can_see_address(
+        user, order.patient
+    )
+    ship_to = None
+    if order.ship_to_street and not hidden:
+        ship_to = {
+            name: getattr(order, f"ship_to_{name}") for name in ShipToSchema().fields
+        }
+    return {
+        **{
+            name: getattr(order, name)
+            for name in OrderSchema().fields
+            if name not in {"ship_to", "lines", "contact_phone"}
+        },
+        "ship_to": ship_to,
+        "contact_phone": None if hidden else order.contact_phone,
+        "lines": [
+            {
+                **{
+                    name: getattr(line, name)
+                    for name in OrderLineSchema().fields
+                    if hasattr(line, name)
+                },
+                "article_no": line.article.article_no,
+                "article_name": line.article.name,
+            }
+            for line in order.lines
+        ],
+    }
+
+
+@operation(
+    "POST",
+    "/orders",
+    body=OrderInSchema,
+    response=OrderSchema,
+    status=201,
+    summary="Place an order against prescriptions",
+    tag="orders",
+    errors=(403, 404, 409),
+    extra_responses={200: "The idempotency key was used before: that order"},
+)
+def place_order(user, body):
+    """Withdraw against the patient's prescriptions, one line per prescription.
+
+    409 for a time lock (the error carries `opens_on`, an ISO date), a used-up,
+    expired or cancelled prescription; 422 for packs above packs_per_withdrawal,
+    a prescription the patient does not have, or a delivery mode that does not
+    suit the articles.
+    """
+    placed = ordering.place_order(
+        user,
+        body["patient_id"],
+        [(line["prescription_id"], line["packs"]) for line in body["lines"]],
+        body["delivery_mode"],
+        body["idempotency_key"],
+        ship_to=body["ship_to"],
+        contact_phone=body["contact_phone"],
+    )
+    return order_view(user, placed.order), 201 if placed.created else 200
+
+
+@operation(
+    "GET",
+    "/orders/<int:order_id>",
+    response=OrderSchema,
+    summary="An order",
+    tag="orders",
+    errors=(404,),
+)
+def get_order(user, order_id):
+    """An order of a patient visible to you."""
+    return order_view(user, ordering.get_order(user, order_id))
+
+
+@operation(
+    "POST",
+    "/orders/<int:order_id>/cancel",
+    response=OrderSchema,
+    summary="Cancel an order before it ships",
+    tag="orders",
+    errors=(403, 404, 409),
+)
+def cancel_order(user, order_id):
+    """Cancel (makulera) every line; stock is released, withdrawals given back."""
+    return order_view(user, ordering.cancel_order(user, order_id))
+
+
+@bp.errorhandler(errors.TimeLocked)
+def time_locked(error: errors.TimeLocked):
+    """The contract's 409, plus `opens_on` (ISO date) for clients to act on."""
+    response = domain_error(error)
+    body = response.get_json()
+    body["error"]["opens_on"] = error.params["opens_on"].isoformat()
+    if "line" in error.params:
+        body["error"]["line"] = error.params["line"]
+    response.set_data(json.dumps(body))
+    return response
