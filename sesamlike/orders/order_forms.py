@@ -1,0 +1,57 @@
+"""Forms of the order pages: one row per orderable prescription, delivery mode."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+
+MODE_LABELS = {
+    "home": "Hem med post",
+    "clinic": "Till mottagningen",
+    "pickup": "Till ombud (utlämningsställe)",
+    "pharmacy": "Hämtas på apotek",
+}
+
+
+class OrderLineForm(Form):
+    """A prescription row: order it or not, and how many packs (no CSRF of its own)."""
+
+    prescription_id = HiddenField()
+    selected = BooleanField("Beställ")
+    packs = IntegerField(
+        "Antal förpackningar",
+        validators=[Optional(), NumberRange(min=1, message="Ange minst 1.")],
+    )
+
+    def validate_packs(self, field):
+        if self.selected.data and field.data is None:
+            raise ValidationError("Ange antal förpackningar.")
+
+
+class NewOrderForm(FlaskForm):
+    lines = FieldList(FormField(OrderLineForm))
+    delivery_mode = RadioField(
+        "Leveranssätt",
+        choices=[SelectChoice(mode, label) for mode, label in MODE_LABELS.items()],
+        validators=[InputRequired(message="Välj leveranssätt.")],
+    )
+    # One key per rendered form: a second submit returns the order of the first.
+    idempotency_key = HiddenField()
+
+    def selected_lines(self) -> list[tuple[int, int]]:
+        """(prescription_id, packs) of the ticked rows, in page order."""
+        return [
+            (int(row.prescription_id.data), row.packs.data)
+            for row in self.lines
+            if row.selected.data and (row.prescription_id.data or "").isdigit()
+        ]

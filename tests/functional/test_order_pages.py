@@ -1,0 +1,330 @@
+"""The prescriber's order pages: new order, confirmation, detail, history, cancel."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.extensions import db
+from sesamlike.orders.models import Order, OrderLine
+from sesamlike.orders.order_views import format_day
+from sesamlike.stock.models import Reservation
+from tests.conftest import csrf_token_from
+from tests.factories import (
+    make_article,
+    make_clinic,
+    make_depot,
+    make_patient,
+    make_prescription,
+    make_stock_lot,
+    make_user,
+)
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def setup(auth):
+    clinic = make_clinic(
+        "OWN",
+        name="Mottagning Öst",
+        street="Östra vägen 3",
+        postal_code="41666",
+        city="Göteborg",
+    )
+    prescriber = make_user("prescriber", clinics=[clinic], username="doktor")
+    patient = make_patient(clinic, first_name="Ella", last_name="Ek")
+    infusion = make_article("INF-1", name="Quick-set 9 mm")
+    make_stock_lot(infusion, make_depot(), on_hand=10)
+    rx = make_prescription(patient, infusion, prescriber, packs_per_withdrawal=3)
+    auth.login("doktor")
+    return prescriber, patient, rx
+
+
+def form_data(page_html: str, **extra) -> dict:
+    """The fields the new-order page renders, as a browser would post them."""
+    data = {}
+    for name, value in re.findall(
+        r'name="(lines-\d+-prescription_id)"[^>]*value="(\d+)"', page_html
+    ):
+        data[name] = value
+    key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', page_html)
+    data["idempotency_key"] = key.group(1)
+    data.update(extra)
+    return data
+
+
+def new_order_page(client, patient):
+    response = client.get(f"/patients/{patient.id}/orders/new")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_new_order_page_lists_prescriptions_with_defaults(client, setup):
+    _, patient, rx = setup
+    html = new_order_page(client, patient)
+    assert "Quick-set 9 mm" in html
+    assert re.search(r'name="lines-0-packs"[^>]*value="3"', html)
+    assert "Antal förpackningar (högst 3)" in html
+    assert re.search(r'value="home"[^>]*checked|checked[^>]*value="home"', html)
+    assert "Östra" not in html and "Storgatan" in html  # the patient's address
+    assert 'name="idempotency_key"' in html
+
+
+def test_ordering_redirects_to_the_confirmation_in_swedish(client, setup):
+    _, patient, rx = setup
+    html = new_order_page(client, patient)
+    response = client.post(
+        f"/patients/{patient.id}/orders/new",
+        data=form_data(
+            html,
+            **{
+                "lines-0-selected": "y",
+                "lines-0-packs": "2",
+                "delivery_mode": "clinic",
+            },
+        ),
+    )
+    assert response.status_code == 302
+    order = db.session.scalar(sa.select(Order))
+    assert response.location.endswith(f"/orders/{order.id}/confirmation")
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Beställningen är mottagen" in page
+    assert f"Beställningsnummer {order.id}" in page
+    assert "Reserverad" in page and "Hjälpmedelscentral" in page
+    assert "Till mottagningen" in page and "Östra vägen 3" in page
+    db.session.refresh(rx)
+    assert rx.withdrawals_used == 1
+
+
+def test_double_submit_with_the_same_key_gives_one_order(client, setup):
+    _, patient, rx = setup
+    rx.lock_days = 0
+    db.session.commit()
+    data = form_data(
+        new_order_page(client, patient),
+        **{"lines-0-selected": "y", "lines-0-packs": "1", "delivery_mode": "home"},
+    )
+    first = client.post(f"/patients/{patient.id}/orders/new", data=data)
+    second = client.post(f"/patients/{patient.id}/orders/new", data=data)
+    assert first.location == second.location
+    assert db.session.scalar(sa.select(sa.func.count(Order.id))) == 1
+    assert "redan skickad" in client.get(second.location).get_data(as_text=True)
+
+
+def test_too_many_packs_is_shown_at_the_line_and_nothing_is_written(client, setup):
+    _, patient, _ = setup
+    response = client.post(
+        f"/patients/{patient.id}/orders/new",
+        data=form_data(
+            new_order_page(client, patient),
+            **{"lines-0-selected": "y", "lines-0-packs": "4", "delivery_mode": "home"},
+        ),
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Högst 3 förpackningar per uttag av Quick-set 9 mm. Minska antalet." in html
+    assert 'id="lines-0-packs-error"' in html
+    assert db.session.scalar(sa.select(sa.func.count(OrderLine.id))) == 0
+
+
+def test_nothing_chosen_asks_for_a_line(client, setup):
+    _, patient, _ = setup
+    response = client.post(
+        f"/patients/{patient.id}/orders/new",
+        data=form_data(new_order_page(client, patient), delivery_mode="home"),
+    )
+    assert response.status_code == 422
+    assert "Välj minst en förskrivning att beställa från." in response.get_data(
+        as_text=True
+    )
+
+
+def test_time_locked_prescription_is_disabled_with_its_opening_date(client, setup):
+    _, patient, rx = setup
+    rx.withdrawals_used, rx.last_withdrawal_on = 1, TODAY - timedelta(days=10)
+    db.session.commit()
+    html = new_order_page(client, patient)
+    opens = TODAY + timedelta(days=50)
+    assert f"Nästa uttag är möjligt från {format_day(opens)}." in html
+    assert re.search(rf'id="rx-{rx.id}-off" disabled', html)
+    assert 'name="lines-0-selected"' not in html
+
+
+def test_a_withdrawal_that_became_time_locked_meanwhile_is_refused_with_the_date(
+    client, setup
+):
+    _, patient, rx = setup
+    html = new_order_page(client, patient)
+    rx.withdrawals_used, rx.last_withdrawal_on = 1, TODAY
+    db.session.commit()
+    response = client.post(
+        f"/patients/{patient.id}/orders/new",
+        data=form_data(
+            html,
+            **{"lines-0-selected": "y", "lines-0-packs": "1", "delivery_mode": "home"},
+        ),
+    )
+    assert response.status_code == 409
+    opens = TODAY + timedelta(days=60)
+    months = [
+        "januari",
+        "februari",
+        "mars",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "augusti",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ]
+    swedish = f"{opens.day} {months[opens.month - 1]} {opens.year}"
+    assert f"Nästa uttag är möjligt från {swedish}." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(Order.id))) == 0
+
+
+def test_used_up_prescription_is_disabled_with_the_reason(client, setup):
+    _, patient, rx = setup
+    rx.withdrawals_used = rx.withdrawals
+    db.session.commit()
+    html = new_order_page(client, patient)
+    assert (
+        "Alla uttag på förskrivningen är gjorda. Be förskrivaren om en förnyelse."
+        in html
+    )
+
+
+def test_pharmacy_mode_for_central_articles_is_refused_in_words(client, setup):
+    _, patient, _ = setup
+    sensor = make_article(name="Sensor", channel="pharmacy")
+    make_prescription(patient, sensor)
+    html = new_order_page(client, patient)
+    assert 'value="pharmacy"' in html  # offered: one line is a pharmacy article
+    response = client.post(
+        f"/patients/{patient.id}/orders/new",
+        data=form_data(
+            html,
+            **{
+                "lines-0-selected": "y",
+                "lines-0-packs": "1",
+                "delivery_mode": "pharmacy",
+            },
+        ),
+    )
+    assert response.status_code == 422
+    assert (
+        "Välj ett av: hem med post, till mottagningen, till ombud"
+        in response.get_data(as_text=True)
+    )
+
+
+def test_protected_identity_offers_only_clinic_and_hides_the_address(client, setup):
+    _, patient, _ = setup
+    patient.protected_identity = True
+    db.session.commit()
+    html = new_order_page(client, patient)
+    assert "Storgatan" not in html
+    assert 'value="clinic"' in html and 'value="home"' not in html
+    assert "skyddade personuppgifter" in html
+
+
+def test_first_pump_defaults_to_clinic_delivery_on_the_page(client, setup):
+    _, patient, _ = setup
+    make_prescription(patient, make_article(category="pump", channel="supplier"))
+    html = new_order_page(client, patient)
+    assert re.search(r'checked[^>]*value="clinic"|value="clinic"[^>]*checked', html)
+    assert "Första pump eller CGM-läsare levereras till mottagningen" in html
+
+
+def test_another_clinics_patient_is_404_on_every_page(client, setup, auth):
+    _, patient, rx = setup
+    client.post(
+        f"/patients/{patient.id}/orders/new",
+        data=form_data(
+            new_order_page(client, patient),
+            **{"lines-0-selected": "y", "lines-0-packs": "1", "delivery_mode": "home"},
+        ),
+    )
+    order_id = db.session.scalar(sa.select(Order.id))
+    make_user("prescriber", clinics=[make_clinic()], username="annan")
+    auth.logout()
+    auth.login("annan")
+    for path in (
+        f"/patients/{patient.id}/orders/new",
+        f"/patients/{patient.id}/orders",
+        f"/orders/{order_id}",
+        f"/orders/{order_id}/confirmation",
+    ):
+        assert client.get(path).status_code == 404, path
+    assert client.post(f"/orders/{order_id}/cancel").status_code == 404
+
+
+def test_manager_may_read_orders_but_not_place_them(client, setup, auth):
+    _, patient, _ = setup
+    manager = make_user(
+        "manager",
+        clinics=[
+            db.session.get(type(patient), patient.id).care_relationships[0].clinic
+        ],
+        username="chef",
+    )
+    assert manager.role == "manager"
+    auth.logout()
+    auth.login("chef")
+    assert client.get(f"/patients/{patient.id}/orders/new").status_code == 403
+    html = client.get(f"/patients/{patient.id}/orders").get_data(as_text=True)
+    assert "Ny beställning" not in html
+
+
+def test_history_lists_orders_and_cancel_then_cancel_again(client, setup):
+    _, patient, rx = setup
+    client.post(
+        f"/patients/{patient.id}/orders/new",
+        data=form_data(
+            new_order_page(client, patient),
+            **{"lines-0-selected": "y", "lines-0-packs": "2", "delivery_mode": "home"},
+        ),
+    )
+    order_id = db.session.scalar(sa.select(Order.id))
+    history = client.get(f"/patients/{patient.id}/orders").get_data(as_text=True)
+    assert f'href="/orders/{order_id}"' in history and "2 × Quick-set 9 mm" in history
+    detail = client.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert "Makulera beställningen" in detail
+    cancelled = client.post(f"/orders/{order_id}/cancel", follow_redirects=True)
+    page = cancelled.get_data(as_text=True)
+    assert "Beställningen är makulerad." in page and "Makulerad" in page
+    assert db.session.scalar(sa.select(Reservation.status)) == "released"
+    db.session.refresh(rx)
+    assert rx.withdrawals_used == 0
+    again = client.post(f"/orders/{order_id}/cancel")
+    assert again.status_code == 409
+    assert "kan inte makuleras" in again.get_data(as_text=True)
+
+
+def test_order_pages_in_english(client, setup):
+    _, patient, _ = setup
+    client.post("/language", data={"locale": "en"})
+    html = new_order_page(client, patient)
+    assert "New order" in html and "Number of packs (at most 3)" in html
+    assert "Home by post" in html and "Send the order" in html
+
+
+def test_new_order_form_needs_its_csrf_token(client, setup, csrf_on):
+    _, patient, _ = setup
+    html = new_order_page(client, patient)
+    data = form_data(
+        html, **{"lines-0-selected": "y", "lines-0-packs": "1", "delivery_mode": "home"}
+    )
+    assert (
+        client.post(f"/patients/{patient.id}/orders/new", data=data).status_code == 400
+    )
+    data["csrf_token"] = csrf_token_from(html)
+    assert (
+        client.post(f"/patients/{patient.id}/orders/new", data=data).status_code == 302
+    )
