@@ -1,0 +1,171 @@
+"""Ordering rules without a database: delivery modes, entitlement, address snapshot."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from sesamlike.accounts.models import Clinic
+from sesamlike.catalog.models import Article
+from sesamlike.orders import errors
+from sesamlike.orders.models import Prescription
+from sesamlike.orders.order_rules import (
+    allowed_delivery_modes,
+    choose_delivery_mode,
+    default_delivery_mode,
+    ship_to_snapshot,
+    withdrawal_refusal,
+)
+from sesamlike.patients.models import Address, Patient
+
+DAY = date(2026, 3, 10)
+
+
+def prescription(**kw) -> Prescription:
+    values = dict(
+        packs_per_withdrawal=3,
+        withdrawals=4,
+        withdrawals_used=0,
+        lock_days=60,
+        valid_from=DAY - timedelta(days=30),
+        valid_to=DAY + timedelta(days=300),
+        last_withdrawal_on=None,
+        status="active",
+    )
+    values.update(kw)
+    rx = Prescription(**values)
+    rx.article = Article(
+        name="Infusionsset", channel="central", category="infusion_set"
+    )
+    return rx
+
+
+@pytest.mark.parametrize(
+    ("channels", "protected", "expected"),
+    [
+        (["central"], False, ["home", "clinic", "pickup"]),
+        (["supplier", "central"], False, ["home", "clinic", "pickup"]),
+        (["pharmacy"], False, ["home", "pharmacy"]),
+        (["pharmacy", "central"], False, ["home"]),
+        (["central"], True, ["clinic"]),
+        (["pharmacy"], True, ["pharmacy"]),
+        (["pharmacy", "supplier"], True, []),
+    ],
+)
+def test_delivery_modes_suit_every_channel_of_the_order(channels, protected, expected):
+    assert allowed_delivery_modes(channels, protected) == expected
+
+
+@pytest.mark.parametrize(
+    ("channels", "protected", "first_device", "expected"),
+    [
+        (["central"], False, False, "home"),
+        (["supplier"], False, True, "clinic"),
+        (["central"], True, False, "clinic"),
+        (["pharmacy"], False, False, "pharmacy"),
+        (["pharmacy", "central"], False, False, "home"),
+        (["pharmacy", "supplier"], False, True, "home"),  # clinic does not suit both
+        (["pharmacy"], True, False, "pharmacy"),
+        ([], False, False, "home"),
+    ],
+)
+def test_default_delivery_mode(channels, protected, first_device, expected):
+    assert default_delivery_mode(channels, protected, first_device) == expected
+
+
+def test_requested_mode_is_checked_against_the_channels():
+    assert choose_delivery_mode("pickup", ["central"], False, False) == "pickup"
+    assert choose_delivery_mode(None, ["supplier"], False, True) == "clinic"
+    with pytest.raises(errors.DeliveryModeNotAllowed) as caught:
+        choose_delivery_mode("pharmacy", ["central"], False, False)
+    assert caught.value.params == {"allowed": "home, clinic, pickup"}
+    with pytest.raises(errors.ProtectedIdentityClinicOnly):
+        choose_delivery_mode("home", ["central"], True, False)
+    with pytest.raises(errors.MixedDeliveryChannels):
+        choose_delivery_mode(None, ["central", "pharmacy"], True, False)
+
+
+def test_a_withdrawal_within_the_entitlement_is_allowed():
+    assert withdrawal_refusal(prescription(), 3, DAY) is None
+
+
+def test_more_packs_than_one_withdrawal_is_refused():
+    refusal = withdrawal_refusal(prescription(), 4, DAY)
+    assert isinstance(refusal, errors.TooManyPacks)
+    assert refusal.params == {"max_packs": 3, "article": "Infusionsset"}
+
+
+def test_time_lock_counts_lock_days_from_the_last_withdrawal():
+    rx = prescription(withdrawals_used=1, last_withdrawal_on=DAY - timedelta(days=59))
+    refusal = withdrawal_refusal(rx, 1, DAY)
+    assert isinstance(refusal, errors.TimeLocked)
+    assert refusal.params["opens_on"] == DAY + timedelta(days=1)
+    assert withdrawal_refusal(rx, 1, DAY + timedelta(days=1)) is None
+
+
+def test_prescription_starting_later_opens_on_its_first_day():
+    refusal = withdrawal_refusal(
+        prescription(valid_from=DAY + timedelta(days=3)), 1, DAY
+    )
+    assert refusal.params["opens_on"] == DAY + timedelta(days=3)
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"withdrawals_used": 4}, errors.PrescriptionUsedUp),
+        ({"status": "used_up"}, errors.PrescriptionUsedUp),
+        ({"status": "cancelled"}, errors.PrescriptionCancelled),
+        ({"valid_to": DAY - timedelta(days=1)}, errors.PrescriptionExpired),
+    ],
+)
+def test_prescriptions_that_are_not_active_are_refused(changes, error):
+    refusal = withdrawal_refusal(prescription(**changes), 1, DAY)
+    assert type(refusal) is error
+    assert refusal.status == 409
+
+
+def patient(protected: bool = False) -> Patient:
+    p = Patient(first_name="Ella", last_name="Ek", protected_identity=protected)
+    p.addresses = [
+        Address(
+            kind="home",
+            street="Storgatan 1",
+            postal_code="41101",
+            city="Göteborg",
+            door_code="1234",
+        ),
+    ]
+    return p
+
+
+CLINIC = Clinic(
+    name="Mottagning Öst", street="Östra vägen 3", postal_code="41666", city="Göteborg"
+)
+
+
+def test_home_delivery_snapshots_the_patients_address_and_phone():
+    snap = ship_to_snapshot(patient(), "home", CLINIC, None, "0701", DAY)
+    assert snap == {
+        "ship_to_name": "Ella Ek",
+        "ship_to_street": "Storgatan 1",
+        "ship_to_postal_code": "41101",
+        "ship_to_city": "Göteborg",
+        "ship_to_door_code": "1234",
+        "contact_phone": "0701",
+    }
+
+
+def test_clinic_delivery_snapshots_the_clinic_and_hides_a_protected_phone():
+    snap = ship_to_snapshot(
+        patient(protected=True), "clinic", CLINIC, None, "0701", DAY
+    )
+    assert snap["ship_to_street"] == "Östra vägen 3"
+    assert snap["contact_phone"] is None and "ship_to_door_code" not in snap
+
+
+def test_pharmacy_pickup_has_no_address():
+    assert ship_to_snapshot(patient(), "pharmacy", CLINIC, None, "0701", DAY) == {
+        "contact_phone": "0701"
+    }
