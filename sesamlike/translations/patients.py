@@ -10,6 +10,7 @@ EN: dict[str, str] = {
         "are shown.",
     "Sök": "Search",
     "{n} träffar": "{n} matches",
+    "1 träff": "1 match",
     "Sökresultat": "Search results",
     "Åldersgrupp": "Age group",
     "Skyddad": "Protected",

@@ -1,0 +1,123 @@
+"""Forms of the patient pages. They check shape; the services hold the rules."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from sesamlike.i18n import _
+
+# Required fields are checked by the services, so one answer lists every error;
+# the attribute still tells browsers and screen readers.
+_REQUIRED = {"required": True}
+
+
+def _text(label: str, max_len: int, *, required: bool = False) -> StringField:
+    return StringField(
+        label,
+        validators=[Optional(), Length(max=max_len, message="För långt.")],
+        render_kw=_REQUIRED if required else None,
+    )
+
+
+class SwedishDateField(DateField):
+    """An HTML date input whose parse error is Swedish source text."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Ange ett datum som ÅÅÅÅ-MM-DD.") from None
+
+
+def _date(label: str, *, required: bool = False) -> SwedishDateField:
+    return SwedishDateField(
+        label, validators=[Optional()], render_kw=_REQUIRED if required else None
+    )
+
+
+class ServiceForm(FlaskForm):
+    """A form whose data goes to a service as a dict of field names."""
+
+    def service_data(self) -> dict:
+        return {
+            name: field.data for name, field in self._fields.items()
+            if name != "csrf_token"
+        }
+
+    def add_errors(self, fields: dict[str, list[str]]) -> bool:
+        """Show a service's field errors next to the fields; False if none fit."""
+        shown = False
+        for name, messages in fields.items():
+            if name in self._fields:
+                self._fields[name].errors = [*self._fields[name].errors, *messages]
+                shown = True
+        return shown
+
+
+class AddressFields:
+    care_of = _text("c/o", 120)
+    street = _text("Gatuadress", 120, required=True)
+    postal_code = _text("Postnummer", 10, required=True)
+    city = _text("Ort", 80, required=True)
+    door_code = _text("Portkod", 20)
+
+
+class ContactFields:
+    phone = _text("Mobiltelefon", 30)
+    email = _text("E-post", 254)
+
+
+class RegisterPatientForm(ServiceForm, AddressFields, ContactFields):
+    id_kind = SelectField("Typ av identitet", validate_choice=False)
+    personal_id = _text("Nummer", 20, required=True)
+    lma_number = _text("LMA-nummer", 20)
+    lma_valid_to = _date("LMA-kortet gäller till")
+    birth_date = _date("Födelsedatum")
+    first_name = _text("Förnamn", 80, required=True)
+    last_name = _text("Efternamn", 80, required=True)
+    diabetes_type = SelectField("Diabetestyp", validate_choice=False)
+    clinic_code = SelectField("Vårdenhet", validate_choice=False)
+    protected_identity = BooleanField("Skyddade personuppgifter")
+
+    def __init__(self, clinics, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.id_kind.choices = [
+            ("personnummer", _("Personnummer eller samordningsnummer")),
+            ("reserve", _("Reservnummer (saknar personnummer, t.ex. LMA-kort)")),
+        ]
+        self.diabetes_type.choices = diabetes_choices()
+        self.clinic_code.choices = [(c.code, c.name) for c in clinics]
+
+
+def diabetes_choices() -> list[tuple[str, str]]:
+    return [
+        ("", _("Välj")),
+        ("type1", _("Typ 1-diabetes")),
+        ("type2", _("Typ 2-diabetes")),
+        ("other", _("Annan diabetes")),
+    ]
+
+
+class ContactForm(ServiceForm, ContactFields):
+    protected_identity = BooleanField("Patienten har skyddade personuppgifter")
+
+
+class AddressForm(ServiceForm, AddressFields):
+    pass
+
+
+class TemporaryAddressForm(ServiceForm, AddressFields):
+    valid_from = _date("Gäller från", required=True)
+    valid_to = _date("Gäller till och med", required=True)
+
+
+class GuardianForm(ServiceForm):
+    name = _text("Namn", 120, required=True)
+    phone = _text("Mobiltelefon", 30)
+    email = _text("E-post", 254)
+
+
+class CareRelationshipForm(ServiceForm):
+    clinic_code = SelectField("Vårdenhet", validate_choice=False)

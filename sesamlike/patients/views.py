@@ -1,0 +1,240 @@
+"""Patient pages: search, register, detail, contact, addresses, guardians.
+
+Prescribers use every page; the aids centre searches and reads. A patient the
+user may not see answers the same 404 as a missing one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from sesamlike.errors import DomainError
+from sesamlike.extensions import db
+from sesamlike.i18n import _
+from sesamlike.patients import services
+from sesamlike.patients.forms import (
+    AddressForm,
+    CareRelationshipForm,
+    ContactForm,
+    GuardianForm,
+    RegisterPatientForm,
+    ServiceForm,
+    TemporaryAddressForm,
+)
+
+bp = Blueprint("patients", __name__, url_prefix="/patients")
+
+# Pages of the orders area, linked from the patient when that area has them.
+ORDER_LINKS = (
+    ("orders.prescriptions", "Förskrivningar"),
+    ("orders.patient_orders", "Beställningar"),
+)
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every patient page needs a login."""
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _refused(error: DomainError, form: ServiceForm | None = None) -> None:
+    """Roll back and show a refusal: 403/404 as error pages, the rest as messages."""
+    db.session.rollback()
+    if error.status in (403, 404):
+        abort(error.status)
+    if form is not None:
+        form.add_errors(error.fields)
+    flash(_(error.message, **error.params), "error")
+
+
+def _card(patient_id: int) -> services.PatientCard:
+    try:
+        return services.patient_card(_user(), patient_id)
+    except DomainError as error:
+        _refused(error)
+        raise
+
+
+def _require_writer() -> None:
+    if not services.may_write(_user()):
+        abort(403)
+
+
+@bp.route("")
+def search():
+    """Search patients by personnummer, birth date or name."""
+    text = request.args.get("q", "")
+    try:
+        result = services.search_patients(
+            _user(), text, request.args.get("page", 1, type=int)
+        )
+        error = None
+    except DomainError as refused:
+        db.session.rollback()
+        if refused.status in (403, 404):
+            abort(refused.status)
+        error = _(refused.message, **refused.params)
+        result = services.SearchPage(text.strip(), [], 0, 1, searched=False)
+    return render_template(
+        "patients/search.html", result=result, error=error, today=date.today(),
+        may_register=services.may_write(_user()),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def register():
+    """Register a patient at one of the prescriber's clinics."""
+    _require_writer()
+    form = RegisterPatientForm(_user().clinics)
+    existing_id, status = None, 200
+    if form.validate_on_submit():
+        try:
+            patient = services.register_patient(_user(), form.service_data())
+        except DomainError as error:
+            _refused(error, form)
+            existing_id, status = error.params.get("id"), error.status
+        else:
+            flash(_("Patienten är registrerad."), "success")
+            return redirect(url_for(".detail", patient_id=patient.id))
+    elif form.errors:
+        status = 422
+    return render_template(
+        "patients/register.html", form=form, existing_id=existing_id
+    ), status
+
+
+@bp.route("/<int:patient_id>")
+def detail(patient_id: int):
+    """Show a patient: identity, contact, addresses, guardians, care."""
+    card = _card(patient_id)
+    user = _user()
+    links = [
+        (endpoint, label) for endpoint, label in ORDER_LINKS
+        if endpoint in current_app.view_functions
+    ]
+    care_form = None
+    if services.may_write(user):
+        linked = {c.clinic_id for c in card.patient.care_relationships
+                  if c.ended_on is None}
+        choices = [(c.code, c.name) for c in user.clinics if c.id not in linked]
+        if choices:
+            care_form = CareRelationshipForm()
+            care_form.clinic_code.choices = choices
+    return render_template(
+        "patients/detail.html", card=card, patient=card.patient, links=links,
+        may_write=services.may_write(user), care_form=care_form,
+    )
+
+
+def _edit(patient_id: int, form: ServiceForm, action, *, title: str, done: str,
+          prefill=None):
+    """A small change form: show, call the service, return to the patient."""
+    _require_writer()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            action(_user(), patient_id, form.service_data())
+        except DomainError as error:
+            _refused(error, form)
+            status = error.status
+        else:
+            flash(done, "success")
+            return redirect(url_for(".detail", patient_id=patient_id))
+    elif form.errors:
+        status = 422
+    card = _card(patient_id)
+    hint = prefill(card, form) if prefill and request.method == "GET" else None
+    return render_template(
+        "patients/form.html", form=form, card=card, patient=card.patient,
+        title=title, hint=hint,
+    ), status
+
+
+def _prefill_contact(card: services.PatientCard, form: ContactForm) -> None:
+    form.phone.data, form.email.data = card.patient.phone, card.patient.email
+    form.protected_identity.data = card.patient.protected_identity
+
+
+def _prefill_address(card: services.PatientCard, form: AddressForm) -> str | None:
+    if not card.address_visible:
+        return _("Skyddade personuppgifter: den nuvarande adressen visas inte.")
+    if card.home_address is not None:
+        for name in ("care_of", "street", "postal_code", "city", "door_code"):
+            form[name].data = getattr(card.home_address, name)
+    return None
+
+
+@bp.route("/<int:patient_id>/contact", methods=["GET", "POST"])
+def edit_contact(patient_id: int):
+    """Change phone and e-mail for notices; mark protected identity."""
+    return _edit(patient_id, ContactForm(), services.update_contact,
+                 title=_("Ändra kontaktuppgifter"),
+                 done=_("Kontaktuppgifterna är sparade."), prefill=_prefill_contact)
+
+
+@bp.route("/<int:patient_id>/address", methods=["GET", "POST"])
+def edit_address(patient_id: int):
+    """Replace the home address (never shown when the identity is protected)."""
+    return _edit(patient_id, AddressForm(), services.set_home_address,
+                 title=_("Ändra hemadress"), done=_("Hemadressen är sparad."),
+                 prefill=_prefill_address)
+
+
+@bp.route("/<int:patient_id>/temporary-addresses/new", methods=["GET", "POST"])
+def add_temporary_address(patient_id: int):
+    """Add a temporary delivery address with its period."""
+    return _edit(patient_id, TemporaryAddressForm(), services.add_temporary_address,
+                 title=_("Lägg till tillfällig adress"),
+                 done=_("Den tillfälliga adressen är sparad."))
+
+
+@bp.route("/<int:patient_id>/temporary-addresses/<int:address_id>/remove",
+          methods=["POST"])
+def remove_temporary_address(patient_id: int, address_id: int):
+    """Remove a temporary delivery address."""
+    _require_writer()
+    try:
+        services.remove_temporary_address(_user(), patient_id, address_id)
+    except DomainError as error:
+        _refused(error)
+    else:
+        flash(_("Den tillfälliga adressen är borttagen."), "success")
+    return redirect(url_for(".detail", patient_id=patient_id))
+
+
+@bp.route("/<int:patient_id>/guardians/new", methods=["GET", "POST"])
+def add_guardian(patient_id: int):
+    """Add a guardian (vårdnadshavare) of a child."""
+    return _edit(patient_id, GuardianForm(), services.add_guardian,
+                 title=_("Lägg till vårdnadshavare"),
+                 done=_("Vårdnadshavaren är tillagd."))
+
+
+@bp.route("/<int:patient_id>/care-relationships", methods=["POST"])
+def add_care_relationship(patient_id: int):
+    """Give another of the prescriber's own clinics a care relationship."""
+    _require_writer()
+    form = CareRelationshipForm()
+    try:
+        services.add_care_relationship(_user(), patient_id, form.clinic_code.data)
+    except DomainError as error:
+        _refused(error)
+    else:
+        flash(_("Vårdrelationen är registrerad."), "success")
+    return redirect(url_for(".detail", patient_id=patient_id))
