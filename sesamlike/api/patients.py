@@ -1,13 +1,14 @@
-"""Patients: GET /patients/{id}."""
+"""Patients: POST /patients and GET /patients/{id}."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
+from sesamlike.accounts.models import Role
 from sesamlike.api.routing import operation
-from sesamlike.patients import access
+from sesamlike.patients import access, services
 
 
 class AddressSchema(Schema):
@@ -58,3 +59,87 @@ def patient_view(user, patient) -> dict:
 def get_patient(user, patient_id):
     """A patient visible to you through your role and care relationships."""
     return patient_view(user, access.get_patient(user, patient_id))
+
+
+_MESSAGES = {
+    "required": "Obligatoriskt.",
+    "null": "Obligatoriskt.",
+    "invalid": "Fel typ av värde.",
+}
+_DATE_MESSAGES = {**_MESSAGES, "invalid": "Ange ett datum som ÅÅÅÅ-MM-DD."}
+
+
+def _text(max_len: int, *, required: bool = False, **kw) -> fields.String:
+    """Types and lengths only; the service checks content, for pages and API alike."""
+    return fields.String(
+        required=required,
+        allow_none=not required,
+        validate=validate.Length(max=max_len, error="För långt."),
+        error_messages=_MESSAGES,
+        **kw,
+    )
+
+
+class PatientCreateSchema(Schema):
+    """Register a patient at one of your clinics (prescribers only)."""
+
+    class Meta:
+        description = (
+            "Register a patient at one of your clinics (prescribers only). A "
+            "clinic_code that is not one of your clinics answers 422 with "
+            "fields.clinic_code, exactly as an unknown code does, so codes cannot "
+            "be probed. A personal_id already registered answers 409 "
+            "patient_exists; its message names the patient only when you already "
+            "see them. Unknown fields are 422."
+        )
+
+    error_messages = {"unknown": "Okänt fält.", "type": "Skicka ett JSON-objekt."}
+
+    personal_id = _text(20, required=True, metadata={
+        "description": "Personnummer or samordningsnummer, 10 or 12 digits with or "
+        "without separator; with id_kind=reserve, the region's reserve number"})
+    first_name = _text(80, required=True)
+    last_name = _text(80, required=True)
+    diabetes_type = fields.String(
+        required=True, error_messages=_MESSAGES,
+        validate=validate.OneOf(services.DIABETES_TYPES,
+                                error="Välj type1, type2 eller other."),
+    )
+    clinic_code = _text(20, required=True)
+    street = _text(120, required=True)
+    postal_code = _text(10, required=True)
+    city = _text(80, required=True)
+    door_code = _text(20)
+    phone = _text(30)
+    email = _text(254)
+    protected_identity = fields.Boolean(
+        load_default=False,
+        error_messages={**_MESSAGES, "invalid": "Ange true eller false."},
+    )
+    # Optional additions to the contract: reserve numbers for people without one.
+    id_kind = fields.String(
+        error_messages=_MESSAGES,
+        validate=validate.OneOf(["personnummer", "samordningsnummer", "reserve"],
+                                error="Välj personnummer, samordningsnummer eller "
+                                "reserve."),
+        metadata={"description": "reserve: personal_id is a reserve number and "
+                  "lma_number, lma_valid_to and birth_date are required; otherwise "
+                  "the kind follows from the number"},
+    )
+    lma_number = _text(20)
+    lma_valid_to = fields.Date(allow_none=True, error_messages=_DATE_MESSAGES)
+    birth_date = fields.Date(allow_none=True, error_messages=_DATE_MESSAGES)
+    care_of = _text(120)
+
+
+@operation("POST", "/patients", body=PatientCreateSchema, response=PatientSchema,
+           status=201, roles=(Role.PRESCRIBER,), summary="Register a patient",
+           tag="patients", errors=(409, 422))
+def create_patient(user, body):
+    """Register a patient at one of your clinics, which gets the care relationship.
+
+    Prescribers only (403 for other roles). Invalid input is 422 with `fields`
+    (an invalid personnummer under `fields.personal_id`; a clinic that is not
+    yours under `fields.clinic_code`); an already registered `personal_id` is 409.
+    """
+    return patient_view(user, services.register_patient(user, body))
