@@ -102,7 +102,7 @@ def record_delivered_history(
         groups.setdefault(key, []).append(item)
 
     keys = list(groups)
-    order_ids = _insert_returning_ids(
+    order_ids = insert_with_ids(
         Order,
         [
             {
@@ -121,7 +121,7 @@ def record_delivered_history(
             article = facts[item.article_id]
             line_rows.append(_line_row(order_id, item, article, now))
             line_items.append(item)
-    line_ids = _insert_returning_ids(OrderLine, line_rows)
+    line_ids = insert_with_ids(OrderLine, line_rows)
 
     device_rows = [
         _device_row(line_id, item, facts[item.article_id])
@@ -129,7 +129,7 @@ def record_delivered_history(
         if item.serial_no and facts[item.article_id].serial_tracked
     ]
     if device_rows:
-        db.session.execute(sa.insert(Device), device_rows)
+        db.session.connection().execute(sa.insert(Device.__table__), device_rows)
     return HistoryCounts(len(order_ids), len(line_ids), len(device_rows))
 
 
@@ -169,12 +169,30 @@ def _device_row(line_id: int, item: Delivered, article: sa.Row) -> dict:
     }
 
 
-def _insert_returning_ids(model, rows: list[dict]) -> list[int]:
-    """Bulk insert, ids back in the order of `rows` (SQLite and PostgreSQL)."""
+def insert_with_ids(model, rows: list[dict]) -> list[int]:
+    """Bulk insert `rows` (given their ids here); return the ids in row order.
+
+    Ids are taken up front (PostgreSQL: from the table's sequence; SQLite, one
+    writer at a time: after the largest id) so the insert is a plain multi-row
+    executemany: RETURNING in parameter order costs one statement a row on SQLite.
+    """
     if not rows:
         return []
-    statement = sa.insert(model).returning(model.id, sort_by_parameter_order=True)
-    return list(db.session.scalars(statement, rows))
+    table = model.__table__
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        sequence = sa.text(
+            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+            "FROM generate_series(1, :n)"
+        )
+        ids = list(connection.scalars(sequence, {"table": table.name, "n": len(rows)}))
+    else:
+        first = (connection.scalar(sa.select(sa.func.max(table.c.id))) or 0) + 1
+        ids = list(range(first, first + len(rows)))
+    for id_, row in zip(ids, rows, strict=True):
+        row["id"] = id_
+    connection.execute(sa.insert(table), rows)
+    return ids
 
 
 def add_years(day: date, years: int) -> date:
