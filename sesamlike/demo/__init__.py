@@ -1,0 +1,1 @@
+"""The demo region and synthetic regions for scale tests."""

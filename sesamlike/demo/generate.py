@@ -1,0 +1,149 @@
+"""A synthetic region of any size, for scale tests (`demo generate`).
+
+Patients are planned and written in chunks with bulk core inserts, one commit per
+chunk, so 100,000 patients with two years of history need neither ORM objects
+nor much memory. Patient n of seed s is drawn from its own seeded generator, so a
+run is reproducible for the same seed on the same database state.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import Clinic
+from sesamlike.demo import people, setup
+from sesamlike.demo.plan import Planner
+from sesamlike.demo.setup import Login
+from sesamlike.demo.writer import PatientSpec, RegionWriter, load_articles
+from sesamlike.extensions import db
+from sesamlike.orders.history import HistoryCounts
+from sesamlike.patients.models import Patient
+
+CHUNK = 1000
+PATIENTS_PER_CLINIC = 5000
+TOWNS = ("Norrstad", "Söderby", "Älvsjönäs", "Granby", "Bergsvik", "Åby", "Ekeby")
+
+
+@dataclass
+class GenerateCounts:
+    clinics: int = 0
+    prescriptions: int = 0
+    history: HistoryCounts = field(default_factory=HistoryCounts)
+
+
+def generate_region(
+    patients: int,
+    years: int,
+    seed: int = 1,
+    *,
+    progress: Callable[[int], None] | None = None,
+    today: date | None = None,
+) -> GenerateCounts:
+    """Add `patients` synthetic patients with `years` years of delivered history."""
+    today = today or date.today()
+    if not setup.catalogue_present():
+        setup.ensure_catalogue()
+    clinics = _ensure_clinics(seed, max(2, min(40, patients // PATIENTS_PER_CLINIC)))
+    db.session.commit()
+    articles = load_articles()
+    planner = Planner(articles, today, years)
+    writer = RegionWriter(articles)
+    taken = set(db.session.scalars(sa.select(Patient.personal_id)))
+    first = db.session.scalar(sa.select(sa.func.count()).select_from(Patient))
+    counts = GenerateCounts(clinics=len(clinics))
+    adults = [c for c in clinics if not c.paediatric]
+    children = [c for c in clinics if c.paediatric] or adults
+    for start in range(0, patients, CHUNK):
+        specs, plans = [], []
+        for n in range(first + start, first + min(start + CHUNK, patients)):
+            rng = random.Random(f"sesamlike-generate:{seed}:{n}")
+            spec, group = _spec(rng, n, today, taken, adults, children)
+            specs.append(spec)
+            plans.append(planner.plan(rng, group, spec.birth_date, f"G{seed}N{n}"))
+        _ids, history = writer.write(random.Random(f"{seed}:{start}"), specs, plans)
+        db.session.commit()
+        counts.prescriptions += sum(len(plan.prescriptions) for plan in plans)
+        counts.history.add(history)
+        if progress:
+            progress(len(specs))
+    return counts
+
+
+def _ensure_clinics(seed: int, count: int) -> list[Clinic]:
+    hashed = setup.password_hash()
+    existing = {c.code: c for c in db.session.scalars(sa.select(Clinic))}
+    clinics = []
+    for k in range(1, count + 1):
+        code = f"G{seed}-{k:02d}"
+        if code not in existing:
+            paediatric = k % 5 == 0
+            town = TOWNS[k % len(TOWNS)]
+            name = ("Barndiabetesmottagningen" if paediatric else
+                    "Diabetesmottagningen") + f" {town} {k}"  # fmt: skip
+            existing[code] = Clinic(
+                code=code,
+                name=name,
+                paediatric=paediatric,
+                cost_centre=f"8{seed % 1000:03d}{k:02d}",
+            )
+            db.session.add(existing[code])  # fmt: skip
+        clinics.append(existing[code])
+    db.session.flush()
+    by_code = {c.code: c for c in clinics}
+    for code in by_code:
+        for role, first_time in (("lakare", True), ("ssk", False)):
+            login = Login(
+                f"gen{seed}.{role}.{code.lower()}",
+                "prescriber",
+                f"Förskrivare {code}",
+                (code,),
+                first_time,
+            )
+            setup.ensure_user(login, hashed, by_code)  # fmt: skip
+    return clinics
+
+
+def _spec(rng, n: int, today: date, taken: set[str], adults, children):
+    roll = rng.random()
+    child = roll < 0.15
+    low, high = (1, 17) if child else ((65, 90) if roll > 0.8 else (18, 64))
+    birth_date = people.birth_date_for_age(rng, today, low, high)
+    who = people.person(rng, birth_date)
+    home = people.home(rng)
+    kind_roll = rng.random()
+    lma = (None, None)
+    if kind_roll < 0.003:
+        number = f"RG{n:08d}"
+        lma = (f"{rng.randrange(10, 99)}-{rng.randrange(100000, 999999)}",
+               today + timedelta(days=rng.randrange(-30, 365)))  # fmt: skip
+    else:
+        coordination = kind_roll < 0.008
+        number = people.personal_number(rng, birth_date, taken,
+                                        coordination=coordination)  # fmt: skip
+    if child:
+        diabetes, group = "type1", "child"
+    else:
+        type2 = rng.random() < (0.55 if low == 65 else 0.15)
+        diabetes = "type2" if type2 else "type1"
+        group = "other" if type2 else "type1"
+    clinic = rng.choice(children if child else adults)
+    spec = PatientSpec(
+        personal_id=number, id_kind=people.id_kind_of(number),
+        first_name=who.first_name, last_name=who.last_name, birth_date=birth_date,
+        diabetes_type=diabetes, home=home, clinic_code=clinic.code,
+        care_since=max(birth_date, today - timedelta(days=rng.randrange(30, 5000))),
+        phone=None if child else people.phone(rng),
+        protected_identity=rng.random() < 0.005, lma_number=lma[0],
+        lma_valid_to=lma[1],
+    )  # fmt: skip
+    if child:
+        born = people.add_years(birth_date, -rng.randrange(24, 42))
+        parent = people.person(rng, born, who.last_name, not_named=who.first_name)
+        spec.guardians.append((f"{parent.first_name} {parent.last_name}",
+                               people.phone(rng)))  # fmt: skip
+    return spec, group

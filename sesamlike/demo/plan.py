@@ -1,0 +1,292 @@
+"""One synthetic patient's devices, prescriptions and delivered history. Pure.
+
+A patient has a pump track and a CGM track. Each track is a current segment (a
+system since a date) and, when that date falls inside the history window, the
+segment before it (the same system renewed, or an older system). Devices are lent
+at a segment's start and returned at its end; consumables are withdrawn about
+every 91 days against one-year prescriptions of four withdrawals, in packs that
+follow the article's expected use times the patient's own consumption.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sesamlike.demo.kits import (
+    CGM_WITH,
+    CGMS,
+    PREVIOUS_PUMP,
+    PUMP_SHARES,
+    PUMPS,
+    REASONS,
+    SERIAL_PREFIX,
+    Kit,
+    pick,
+)
+from sesamlike.orders.history import add_years
+
+YEAR = 365
+WITHDRAWAL_DAYS = 91
+LOCK_DAYS = 60
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    id: int
+    article_no: str
+    category: str
+    pack_size: int
+    units_per_day: float | None
+    procured: bool
+    first_choice_rank: int | None
+    channel: str
+    valid_from: date
+
+
+@dataclass
+class Rx:
+    """A planned prescription; `renews` is the index of the one it renews."""
+
+    article_no: str
+    valid_from: date
+    valid_to: date
+    packs_per_withdrawal: int
+    withdrawals: int
+    device: bool = False
+    status: str = "active"
+    withdrawals_used: int = 0
+    last_withdrawal_on: date | None = None
+    cancelled_on: date | None = None
+    renews: int | None = None
+    reason: tuple[str, str] | None = None
+
+
+@dataclass
+class Delivery:
+    article_no: str
+    packs: int
+    ordered_on: date
+    delivered_on: date
+    rx: int
+    serial_no: str | None = None
+    returned_on: date | None = None
+    return_reason: str | None = None
+
+
+@dataclass
+class PatientPlan:
+    pump_system: str | None = None
+    cgm_system: str | None = None
+    prescriptions: list[Rx] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+
+
+@dataclass
+class _Segment:
+    kit: Kit
+    start: date
+    end: date | None  # the day the next segment starts (its devices come back)
+    reason: str = "renewal"
+
+
+class Planner:
+    def __init__(self, articles: dict[str, ArticleInfo], today: date, years: int):
+        self.articles = articles
+        self.today = today
+        self.history_start = today - timedelta(days=YEAR * years)
+
+    def plan(
+        self,
+        rng: random.Random,
+        group: str,
+        birth_date: date,
+        serial_tag: str,
+        *,
+        animas: bool = False,
+    ) -> PatientPlan:
+        """`group`: child, type1 or other; `serial_tag` makes serials unique."""
+        plan = PatientPlan()
+        self._serials = (serial_tag, iter(range(10)))
+        earliest = max(birth_date + timedelta(days=200), date(2015, 1, 1))
+        usage = math.exp(rng.gauss(0, 0.18)) * (1.45 if rng.random() < 0.07 else 1)
+        pump = "t:slim X2" if animas else pick(rng, PUMP_SHARES[group])
+        cgm = pick(rng, CGM_WITH[pump])
+        if pump:
+            plan.pump_system = pump
+            segments = self._track(rng, PUMPS[pump], earliest, previous=PREVIOUS_PUMP)
+            if animas:
+                segments = self._animas_history(segments)
+            self._lay_out(rng, plan, segments, usage, reader=True)
+        if cgm:
+            plan.cgm_system = cgm
+            kit = CGMS[cgm]
+            segments = self._track(rng, kit, earliest, previous={})
+            reader = kit.device is not None and rng.random() < kit.device_share
+            self._lay_out(rng, plan, segments, usage, reader=reader)
+        return plan
+
+    # Segments -------------------------------------------------------------------
+
+    def _track(self, rng, kit: Kit, earliest: date, previous: dict) -> list[_Segment]:
+        start_floor = max(earliest, self._kit_start(kit) + timedelta(days=30))
+        span = (self.today - timedelta(days=20) - start_floor).days
+        if span <= 0:
+            return [_Segment(kit, self.today - timedelta(days=20), None)]
+        since = self.today - timedelta(days=20 + rng.randrange(min(span, 4 * YEAR)))
+        segments = [_Segment(kit, since, None)]
+        if since > self.history_start and kit.system in previous:
+            old = PUMPS[previous[kit.system]] if rng.random() < 0.35 else kit
+            old_start = add_years(since, -4) + timedelta(days=rng.randrange(-30, 90))
+            old_start = max(old_start, self._kit_start(old), earliest)
+            if old_start < since - timedelta(days=120):
+                reason = "renewal" if old is kit else "switch"
+                segments.insert(0, _Segment(old, old_start, since))
+                segments[1].reason = reason
+        elif since > self.history_start and rng.random() < 0.5:
+            old_start = max(add_years(since, -2), self._kit_start(kit), earliest)
+            if old_start < since - timedelta(days=120):
+                segments.insert(0, _Segment(kit, old_start, since))
+        return segments
+
+    def _animas_history(self, segments: list[_Segment]) -> list[_Segment]:
+        """Animas Vibe until its 2018 phase-out, then t:slim X2, renewed once."""
+        kit, since = segments[-1].kit, date(2023, 3, 15)
+        return [
+            _Segment(PUMPS["Animas Vibe"], date(2015, 2, 2), date(2019, 3, 15)),
+            _Segment(kit, date(2019, 3, 15), since, reason="phased_out"),
+            _Segment(kit, since, None),
+        ]
+
+    def _kit_start(self, kit: Kit) -> date:
+        """When the system entered the contract: its device, else its first parts."""
+        numbers = [kit.device] if kit.device else list(kit.groups[0][0][0])
+        return max(self.articles[no].valid_from for no in numbers)
+
+    # Devices and consumables ----------------------------------------------------
+
+    def _lay_out(self, rng, plan, segments, usage: float, *, reader: bool) -> None:
+        for index, segment in enumerate(segments):
+            end = segment.end
+            returned = segments[index + 1].reason if end else None
+            if segment.kit.device and reader:
+                self._devices(rng, plan, segment, end, returned)
+            if (end or self.today) > self.history_start:
+                self._consumables(rng, plan, segment, usage)
+
+    def _devices(self, rng, plan, segment, end, returned_reason) -> None:
+        """The segment's device; one in 16 broke and was replaced by a new one."""
+        loans = [(segment.start, end, returned_reason)]
+        room = (self.today - segment.start).days - 70
+        if end is None and room > 0 and rng.random() < 0.06:
+            fault_on = segment.start + timedelta(days=60 + rng.randrange(room))
+            loans = [(segment.start, fault_on, "fault"), (fault_on, None, None)]
+        article_no = segment.kit.device
+        for lent_on, returned_on, why in loans:
+            ordered_on = lent_on - timedelta(days=10)
+            rx = self._rx(plan, article_no, ordered_on, 1, 1)
+            rx.device, rx.status, rx.withdrawals_used = True, "used_up", 1
+            rx.last_withdrawal_on = ordered_on
+            delivery = Delivery(
+                article_no, 1, ordered_on, lent_on, len(plan.prescriptions) - 1
+            )
+            delivery.serial_no = self._serial(article_no)
+            delivery.returned_on, delivery.return_reason = returned_on, why
+            plan.deliveries.append(delivery)
+
+    def _consumables(self, rng, plan, segment, usage: float) -> None:
+        schedule = self._schedule(rng, segment)
+        for group in segment.kit.groups:
+            options = [(c, w) for c, w in group if self._valid(c, segment.start)]
+            choice = pick(rng, options or list(group))
+            factor = usage * math.exp(rng.gauss(0, 0.12))
+            for article_no in choice:
+                article = self.articles[article_no]
+                self._withdrawals(rng, plan, segment, article, factor, schedule)
+
+    def _schedule(self, rng, segment: _Segment) -> list[tuple[date, list]]:
+        """One-year prescription periods, each with four withdrawal days (ordered,
+        delivered) that all the segment's articles share: one order a quarter.
+
+        An open segment gets the next period too when it starts within 90 days,
+        so a used-up prescription already has its renewal.
+        """
+        if segment.end:
+            horizon = segment.end - timedelta(days=1)
+        else:
+            horizon = self.today + timedelta(days=90)
+        periods, start = [], segment.start
+        while start <= horizon:
+            days = []
+            for k in range(4):
+                ordered = start + timedelta(k * WITHDRAWAL_DAYS + rng.randrange(15))
+                days.append((ordered, ordered + timedelta(rng.randrange(2, 6))))
+            periods.append((start, days))
+            start += timedelta(days=YEAR)
+        return periods
+
+    def _withdrawals(self, rng, plan, segment, article, factor, schedule) -> None:
+        rate = (article.units_per_day or 0) * factor
+        need = rate * WITHDRAWAL_DAYS / article.pack_size
+        per_withdrawal = max(1, math.ceil(need * 1.2))
+        stop = min(segment.end or self.today, self.today)
+        cumulative, delivered, previous = 0.0, 0, None
+        for period_start, days in schedule:
+            if period_start > stop and (
+                previous is None or plan.prescriptions[previous].status != "used_up"
+            ):
+                break  # no renewal ahead of time needed
+            if period_start + timedelta(days=YEAR - 1) < self.history_start:
+                continue
+            rx = self._rx(plan, article.article_no, period_start, per_withdrawal, 4)
+            rx.renews = previous
+            previous = len(plan.prescriptions) - 1
+            for ordered_on, delivered_on in days:
+                if ordered_on >= stop or delivered_on > self.today:
+                    break
+                cumulative += need * (1.25 if rng.random() < 0.1 else 1)
+                packs = min(per_withdrawal, round(cumulative) - delivered)
+                if packs <= 0:
+                    continue
+                delivered += packs
+                rx.withdrawals_used += 1
+                rx.last_withdrawal_on = ordered_on
+                if ordered_on < self.history_start:
+                    continue  # happened, but before the history we hold
+                plan.deliveries.append(Delivery(
+                    article.article_no, packs, ordered_on, delivered_on, previous
+                ))  # fmt: skip
+            rx.status = self._status(rx, segment)
+
+    def _status(self, rx: Rx, segment: _Segment) -> str:
+        if segment.end is not None and segment.end <= rx.valid_to:
+            rx.cancelled_on = segment.end
+            return "cancelled"
+        if rx.withdrawals_used >= rx.withdrawals:
+            return "used_up"
+        return "active" if rx.valid_to >= self.today else "expired"
+
+    def _rx(self, plan, article_no: str, valid_from: date, packs: int, times: int):
+        article = self.articles[article_no]
+        rx = Rx(article_no, valid_from, valid_from + timedelta(days=YEAR - 1), packs,
+                times, reason=self._reason(article))  # fmt: skip
+        plan.prescriptions.append(rx)
+        return rx
+
+    def _reason(self, article: ArticleInfo) -> tuple[str, str] | None:
+        if not article.procured:
+            return REASONS["not_procured"]
+        if article.first_choice_rank == 1:
+            return None
+        if article.category == "pump":
+            return REASONS["pump"]
+        return REASONS["cgm" if article.category.startswith("cgm") else "other"]
+
+    def _valid(self, choice, day: date) -> bool:
+        return all(self.articles[no].valid_from <= day for no in choice)
+
+    def _serial(self, article_no: str) -> str:
+        tag, counter = self._serials
+        return f"{SERIAL_PREFIX[article_no]}{tag}{next(counter)}"

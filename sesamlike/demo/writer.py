@@ -1,0 +1,234 @@
+"""Write planned patients with bulk core inserts: demo region and scale generator.
+
+Patients, addresses, care relationships and guardians, then prescriptions, then
+the delivered history through `orders.history.record_delivered_history`. Nothing
+here commits; the caller decides the transaction.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import Clinic, User
+from sesamlike.catalog.models import Article
+from sesamlike.demo.people import Home
+from sesamlike.demo.plan import ArticleInfo, PatientPlan
+from sesamlike.extensions import db
+from sesamlike.orders.history import (
+    Delivered,
+    HistoryCounts,
+    article_facts,
+    insert_with_ids,
+    record_delivered_history,
+)
+from sesamlike.orders.models import Prescription
+from sesamlike.patients.models import Address, CareRelationship, Guardian, Patient
+
+
+@dataclass
+class PatientSpec:
+    personal_id: str
+    id_kind: str
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    diabetes_type: str
+    home: Home
+    clinic_code: str
+    care_since: date
+    phone: str | None = None
+    email: str | None = None
+    protected_identity: bool = False
+    lma_number: str | None = None
+    lma_valid_to: date | None = None
+    earlier_clinic: tuple[str, date, date] | None = None  # code, started, ended
+    temporary: tuple[Home, date, date] | None = None  # address, from, to
+    guardians: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+def load_articles() -> dict[str, ArticleInfo]:
+    rows = db.session.execute(
+        sa.select(
+            Article.id,
+            Article.article_no,
+            Article.category,
+            Article.pack_size,
+            Article.units_per_day,
+            Article.procured,
+            Article.first_choice_rank,
+            Article.channel,
+            Article.valid_from,
+        )
+    )
+    return {
+        row.article_no: ArticleInfo(
+            row.id,
+            row.article_no,
+            row.category,
+            row.pack_size,
+            float(row.units_per_day) if row.units_per_day is not None else None,
+            row.procured,
+            row.first_choice_rank,
+            row.channel,
+            row.valid_from,
+        )
+        for row in rows
+    }
+
+
+class RegionWriter:
+    """Holds what every chunk needs: articles, clinics and their prescribers."""
+
+    def __init__(self, articles: dict[str, ArticleInfo]):
+        self.articles = articles
+        self.facts = article_facts()
+        self.clinics = {
+            c.code: c for c in db.session.execute(sa.select(Clinic.id, Clinic.code,
+                                                            Clinic.cost_centre))
+        }  # fmt: skip
+        self.prescribers: dict[int, tuple[list[int], list[int]]] = {}
+        query = (
+            sa.select(User.id, User.first_time_prescriber, Clinic.id.label("clinic"))
+            .join(User.clinics)
+            .where(User.role == "prescriber", User.active)
+            .order_by(User.id)
+        )
+        for row in db.session.execute(query):
+            first, others = self.prescribers.setdefault(row.clinic, ([], []))
+            (first if row.first_time_prescriber else others).append(row.id)
+
+    def write(
+        self,
+        rng: random.Random,
+        specs: Sequence[PatientSpec],
+        plans: Sequence[PatientPlan],
+    ) -> tuple[list[int], HistoryCounts]:
+        """Insert the patients and their plans; return the new patient ids."""
+        patient_ids = insert_with_ids(Patient, [_patient_row(s) for s in specs])
+        addresses, cares, guardians = [], [], []
+        for pid, spec in zip(patient_ids, specs, strict=True):
+            addresses.append(_address_row(pid, spec.home, "home"))
+            if spec.temporary:
+                home, start, end = spec.temporary
+                row = _address_row(pid, home, "temporary")
+                addresses.append(row | {"valid_from": start, "valid_to": end})
+            cares.append(
+                dict(
+                    patient_id=pid,
+                    clinic_id=self.clinics[spec.clinic_code].id,
+                    started_on=spec.care_since,
+                    ended_on=None,
+                )
+            )
+            if spec.earlier_clinic:
+                code, started, ended = spec.earlier_clinic
+                cares.append(
+                    dict(
+                        patient_id=pid,
+                        clinic_id=self.clinics[code].id,
+                        started_on=started,
+                        ended_on=ended,
+                    )
+                )
+            guardians += [
+                dict(patient_id=pid, name=name, phone=phone, email=None, user_id=None)
+                for name, phone in spec.guardians
+            ]  # fmt: skip
+        for model, rows in (
+            (Address, addresses),
+            (CareRelationship, cares),
+            (Guardian, guardians),
+        ):
+            if rows:
+                db.session.connection().execute(sa.insert(model.__table__), rows)
+        items = self._prescriptions_and_history(rng, patient_ids, specs, plans)
+        return patient_ids, record_delivered_history(items, self.facts)
+
+    def _prescriptions_and_history(self, rng, patient_ids, specs, plans):
+        rows, owners = [], []
+        for pid, spec, plan in zip(patient_ids, specs, plans, strict=True):
+            clinic = self.clinics[spec.clinic_code]
+            first, others = self.prescribers.get(clinic.id, ([], []))
+            for rx in plan.prescriptions:
+                pool = first if rx.device else (first + others)
+                rows.append(
+                    _rx_row(
+                        pid,
+                        rx,
+                        clinic,
+                        self.articles,
+                        rng.choice(pool) if pool else None,
+                    )
+                )
+                owners.append(plan)  # fmt: skip
+        rx_ids = insert_with_ids(Prescription, rows)
+        renewals, items, cursor = [], [], 0
+        for pid, plan in zip(patient_ids, plans, strict=True):
+            ids = rx_ids[cursor : cursor + len(plan.prescriptions)]
+            cursor += len(plan.prescriptions)
+            renewals += [
+                {"rx_id": ids[i], "renews_id": ids[rx.renews]}
+                for i, rx in enumerate(plan.prescriptions)
+                if rx.renews is not None
+            ]
+            for d in plan.deliveries:
+                article = self.articles[d.article_no]
+                items.append(Delivered(
+                    pid, article.id, d.packs, article.channel, d.delivered_on,
+                    d.serial_no, d.returned_on, d.return_reason, ids[d.rx],
+                    d.ordered_on,
+                ))  # fmt: skip
+        if renewals:
+            table = Prescription.__table__
+            statement = (
+                sa.update(table)
+                .where(table.c.id == sa.bindparam("rx_id"))
+                .values(renewed_from_id=sa.bindparam("renews_id"))
+            )
+            db.session.connection().execute(statement, renewals)
+        return items
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, time(9), UTC)
+
+
+def _patient_row(spec: PatientSpec) -> dict:
+    now = datetime.now(UTC)
+    return dict(
+        personal_id=spec.personal_id, id_kind=spec.id_kind,
+        lma_number=spec.lma_number, lma_valid_to=spec.lma_valid_to,
+        first_name=spec.first_name, last_name=spec.last_name,
+        birth_date=spec.birth_date, diabetes_type=spec.diabetes_type,
+        protected_identity=spec.protected_identity, phone=spec.phone,
+        email=spec.email, user_id=None, created_at=now, updated_at=now,
+    )  # fmt: skip
+
+
+def _address_row(patient_id: int, home: Home, kind: str) -> dict:
+    return dict(
+        patient_id=patient_id, kind=kind, care_of=None, street=home.street,
+        postal_code=home.postal_code, city=home.city, door_code=home.door_code,
+        valid_from=None, valid_to=None,
+    )  # fmt: skip
+
+
+def _rx_row(patient_id, rx, clinic, articles, prescriber_id) -> dict:
+    code, text = rx.reason or (None, None)
+    return dict(
+        patient_id=patient_id, article_id=articles[rx.article_no].id,
+        prescriber_id=prescriber_id, clinic_id=clinic.id,
+        cost_centre=clinic.cost_centre, packs_per_withdrawal=rx.packs_per_withdrawal,
+        withdrawals=rx.withdrawals, withdrawals_used=rx.withdrawals_used,
+        period_days=90, lock_days=60, valid_from=rx.valid_from, valid_to=rx.valid_to,
+        last_withdrawal_on=rx.last_withdrawal_on, status=rx.status,
+        reason_code=code, reason_text=text, renewed_from_id=None,
+        created_at=_at(rx.valid_from),
+        cancelled_at=_at(rx.cancelled_on) if rx.cancelled_on else None,
+        cancelled_by_id=prescriber_id if rx.cancelled_on else None,
+    )  # fmt: skip
