@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from sesamlike.accounts import audit
 from sesamlike.accounts.models import utcnow
 from sesamlike.catalog.csvio import FieldError, RowProblem
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
@@ -225,8 +227,7 @@ class DeliveriesInvalid(Invalid):
 
 
 def import_deliveries_text(text: str, today: date | None = None) -> HistoryCounts:
-    """Check every row; record all of them in one transaction, or raise and write
-    nothing."""
+    """Record every row in one transaction, or raise DeliveriesInvalid: none."""
     problems: list[RowProblem] = []
     rows = _read_rows(text, problems)
     checker = _Checker(rows, today or date.today())
@@ -242,6 +243,10 @@ def import_deliveries_text(text: str, today: date | None = None) -> HistoryCount
         raise DeliveriesInvalid(problems)
     try:
         counts = record_delivered_history(items)
+        per_patient = Counter(item.patient_id for item in items)
+        for patient_id, lines in sorted(per_patient.items()):
+            audit.record("import", "delivered_history", patient_id=patient_id,
+                         detail=f"deliveries import: {lines} lines")  # fmt: skip
         db.session.commit()
     except BaseException:
         db.session.rollback()

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from sesamlike.accounts.models import AuditEvent
 from sesamlike.extensions import db
 from sesamlike.orders.models import Order, OrderLine
 from sesamlike.stock.models import Device
@@ -193,3 +194,21 @@ def test_a_file_that_is_not_utf8_is_refused(runner, tmp_path, region):
 
     assert result.exit_code == 1
     assert count(OrderLine) == 0
+
+
+def test_the_import_is_audited_per_patient(runner, tmp_path, region):
+    body = (
+        "199001029801,100101,4,central,2025-06-01,,\n"
+        "199001029801,100101,4,central,2025-09-01,,\n"
+        "RN20240007,100101,2,pharmacy,2025-07-15,,\n"
+    )
+
+    assert run(runner, tmp_path, body).exit_code == 0
+
+    events = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "import")
+    ).all()
+    assert sorted(e.patient_id for e in events) == sorted(
+        [region["adult"].id, region["asylum"].id]
+    )
+    assert {e.channel for e in events} == {"cli"}
