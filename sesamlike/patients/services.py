@@ -207,7 +207,8 @@ def _identity(check: _Checks) -> PersonalId | None:
         return None
     try:
         if kind != IdKind.RESERVE:
-            parsed = parse_personal_id(check.data.get("personal_id") or "")
+            number = re.sub(r"\s", "", check.data.get("personal_id") or "")
+            parsed = parse_personal_id(number)
             if parsed.birth_date and parsed.birth_date > date.today():
                 check.fail("personal_id", "Födelsedatumet ligger i framtiden.")
             return parsed

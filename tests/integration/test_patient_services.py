@@ -197,6 +197,31 @@ def test_duplicate_of_a_patient_the_prescriber_cannot_see_reveals_nothing(prescr
     assert row_counts() == before
 
 
+def test_a_registration_racing_another_answers_conflict_too(
+    prescriber, own, monkeypatch
+):
+    existing = make_patient(own, personal_id=ADULT_PNR)
+    real_lookup = services._patient_by_number
+    calls = []
+
+    def lookup_missing_the_other_insert(number):
+        calls.append(number)
+        return None if len(calls) == 1 else real_lookup(number)
+
+    monkeypatch.setattr(services, "_patient_by_number", lookup_missing_the_other_insert)
+    before = row_counts()
+    error = refused(Conflict, services.register_patient, prescriber, registration())
+    assert error.params == {"id": existing.id}
+    assert row_counts() == before
+
+
+def test_personnummer_with_a_space_is_accepted(prescriber):
+    patient = services.register_patient(
+        prescriber, registration(personal_id="900102 9801")
+    )
+    assert patient.personal_id == ADULT_PNR
+
+
 # Search ----------------------------------------------------------------------
 
 
