@@ -36,9 +36,9 @@ def estimated_runout(
     """
     rate = Decimal(str(units_per_day))
     if rate <= 0:
-        raise ValueError("units_per_day must be positive")
+        raise ValueError(f"units_per_day must be positive, not {units_per_day}")
     if packs < 0 or pack_size <= 0:
-        raise ValueError("packs must not be negative and pack_size must be positive")
+        raise ValueError(f"no run-out for {packs} packs of {pack_size}")
     # Rounded to a millionth first, so a float rate like 1/15 gives 60 days, not 59.
     days = math.floor((Decimal(packs * pack_size) / rate).quantize(Decimal("1e-6")))
     return delivered_on + timedelta(days=days)
