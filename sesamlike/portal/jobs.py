@@ -22,7 +22,7 @@ from sesamlike.orders.models import (
     PrescriptionStatus,
 )
 from sesamlike.patients.models import Patient
-from sesamlike.portal import notices
+from sesamlike.orders import notices
 from sesamlike.portal.runout import last_deliveries, prescription_runout, reminder_on
 
 # The region's calendar decides what "today" is for a job started at `now`.

@@ -10,7 +10,7 @@ from sesamlike.accounts.mail import OutgoingMail, send_pending
 from sesamlike.accounts.models import AuditEvent, utcnow
 from sesamlike.extensions import db
 from sesamlike.patients.models import Guardian
-from sesamlike.portal import notices
+from sesamlike.orders import notices
 from tests.factories import (
     ADULT_PNR,
     CHILD_PNR,
