@@ -16,13 +16,16 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from sesamlike.accounts.models import User
+from sesamlike.accounts.models import Clinic, User
+from sesamlike.catalog.models import Article, System
 from sesamlike.demo import people, setup
 from sesamlike.demo.plan import PatientPlan, Planner
 from sesamlike.demo.setup import Login
 from sesamlike.demo.writer import PatientSpec, RegionWriter, load_articles
 from sesamlike.extensions import db
-from sesamlike.patients.models import Guardian, Patient
+from sesamlike.orders.models import Prescription
+from sesamlike.patients.models import CareRelationship, Guardian, Patient
+from sesamlike.stock.models import Device
 
 PATIENTS = 200
 HISTORY_YEARS = 2
@@ -51,10 +54,13 @@ class PrintedLogin:
     detail: str
 
 
-def build_patients(today: date) -> list[DemoPatient]:
-    """The 200 demo patients and their plans, the same for the same day."""
+def build_patients(today: date, taken: set[str] | None = None) -> list[DemoPatient]:
+    """The 200 demo patients and their plans, the same for the same day.
+
+    `taken`: personal ids already in use, which the demo's numbers avoid.
+    """
     planner = Planner(load_articles(), today, HISTORY_YEARS)
-    taken: set[str] = set()
+    taken = set(taken or ())
     result: list[DemoPatient] = []
     for i in range(PATIENTS):
         rng = random.Random(f"{SEED}:{i}")
@@ -128,32 +134,40 @@ def _identity(rng, i, birth_date, today, taken):
 
 
 def load_demo_region(today: date | None = None) -> list[PrintedLogin]:
-    """Create whatever of the demo region is missing; return every demo login."""
+    """Create whatever of the demo region is missing; return every demo login.
+
+    The patients are created once, with their guardian and patient logins, the
+    first time the demo clinics have none; a later load (any day) leaves them be.
+    """
     today = today or date.today()
     setup.ensure_catalogue()
     clinics = setup.ensure_clinics()
     hashed = setup.password_hash()
-    logins = []
     for login in setup.STAFF:
         setup.ensure_user(login, hashed, clinics)
-        logins.append(_printed(login))
     setup.ensure_depots_and_stock(today)
     db.session.flush()
-    patients = build_patients(today)
-    numbers = [p.spec.personal_id for p in patients]
-    existing = dict(db.session.execute(
-        sa.select(Patient.personal_id, Patient.id)
-        .where(Patient.personal_id.in_(numbers))).all())  # fmt: skip
-    new = [p for p in patients if p.spec.personal_id not in existing]
-    if new:
+    if not _patients_loaded():
+        taken = set(db.session.scalars(sa.select(Patient.personal_id)))
+        patients = build_patients(today, taken)
         writer = RegionWriter(load_articles())
-        ids, _counts = writer.write(random.Random(SEED), [p.spec for p in new],
-                                    [p.plan for p in new])  # fmt: skip
-        existing.update(zip((p.spec.personal_id for p in new), ids, strict=True))
-    logins += _guardian_logins(patients, existing, hashed, clinics)
-    logins += _patient_logins(patients, existing, hashed, clinics)
+        ids, _counts = writer.write(random.Random(SEED), [p.spec for p in patients],
+                                    [p.plan for p in patients])  # fmt: skip
+        _guardian_logins(patients, ids, hashed)
+        _patient_logins(patients, ids, hashed)
     db.session.commit()
-    return logins
+    return [_printed(login) for login in setup.STAFF] + _patient_side_logins()
+
+
+def _patients_loaded() -> bool:
+    codes = [clinic[0] for clinic in setup.CLINICS]
+    query = (
+        sa.select(CareRelationship.id)
+        .join(Clinic, Clinic.id == CareRelationship.clinic_id)
+        .where(Clinic.code.in_(codes))
+        .limit(1)
+    )
+    return db.session.scalar(query) is not None
 
 
 def _printed(login: Login) -> PrintedLogin:
@@ -163,42 +177,25 @@ def _printed(login: Login) -> PrintedLogin:
     return PrintedLogin(login.username, login.role, detail)
 
 
-def _guardian_logins(patients, ids, hashed, clinics) -> list[PrintedLogin]:
-    printed, users = [], {}
-    for patient in patients:
-        if patient.guardian is None:
-            continue
+def _guardian_logins(patients: list[DemoPatient], ids: list[int], hashed) -> None:
+    """One login per guardian; siblings share theirs."""
+    users: dict[int, User] = {}
+    for patient, patient_id in zip(patients, ids, strict=True):
         guardian = patient.guardian
-        key = id(guardian)
-        if key not in users:
-            n = len(users) + 1
-            login = Login(
-                f"vh{n:03d}", "guardian", f"{guardian.first_name} {guardian.last_name}"
-            )
-            users[key] = (login, setup.ensure_user(login, hashed, clinics), [])
-        login, user, children = users[key]
-        children.append(patient)
-        if user is not None:
-            db.session.add(
-                Guardian(
-                    patient_id=ids[patient.spec.personal_id],
-                    name=login.name,
-                    user_id=user.id,
-                    phone=people.phone(random.Random(login.username)),
-                    email=f"{login.username}@demo.sesamlike.example",
-                )
-            )
-    for login, _user, children in users.values():
-        names = ", ".join(_who(child.spec) for child in children)
-        printed.append(
-            PrintedLogin(
-                login.username, login.role, f"{login.name}, vårdnadshavare för {names}"
-            )
-        )
-    return printed  # fmt: skip
+        if guardian is None:
+            continue
+        if id(guardian) not in users:
+            name = f"{guardian.first_name} {guardian.last_name}"
+            login = Login(f"vh{len(users) + 1:03d}", "guardian", name)
+            users[id(guardian)] = setup.ensure_user(login, hashed, {})
+        user = users[id(guardian)]
+        db.session.add(Guardian(
+            patient_id=patient_id, name=user.display_name, user_id=user.id,
+            phone=people.phone(random.Random(user.username)), email=user.email,
+        ))  # fmt: skip
 
 
-def _patient_logins(patients, ids, hashed, clinics) -> list[PrintedLogin]:
+def _patient_logins(patients: list[DemoPatient], ids: list[int], hashed) -> None:
     """A few adults log in themselves: the common cases and the special ones."""
     wanted = [
         lambda p: p.plan.pump_system == "MiniMed 640G" and not p.plan.cgm_system,
@@ -207,34 +204,71 @@ def _patient_logins(patients, ids, hashed, clinics) -> list[PrintedLogin]:
         lambda p: p.spec.id_kind == "reserve",
         lambda p: p.spec.protected_identity,
     ]
-    adults = [p for p in patients if p.index % 3]
-    chosen: list[DemoPatient] = []
+    adults = [(p, pid) for p, pid in zip(patients, ids, strict=True) if p.index % 3]
+    chosen: list[tuple[DemoPatient, int]] = []
     for test in wanted[:PATIENT_LOGINS]:
-        match = next((p for p in adults if test(p) and p not in chosen), None)
+        match = next((a for a in adults if test(a[0]) and a not in chosen), None)
         if match is not None:
             chosen.append(match)
+    for n, (patient, patient_id) in enumerate(chosen, start=1):
+        name = f"{patient.spec.first_name} {patient.spec.last_name}"
+        user = setup.ensure_user(Login(f"patient{n}", "patient", name), hashed, {})
+        db.session.get(Patient, patient_id).user_id = user.id
+
+
+def _patient_side_logins() -> list[PrintedLogin]:
+    """The demo's guardian and patient logins as they are in the database."""
+    users = db.session.scalars(
+        sa.select(User)
+        .where(User.role.in_(("guardian", "patient")),
+               User.email.endswith(setup.DEMO_EMAIL_DOMAIN))
+        .order_by(User.role, User.username)
+    ).all()  # fmt: skip
+    ids = [u.id for u in users]
+    children: dict[int, list[Patient]] = {}
+    query = sa.select(Guardian.user_id, Patient).join(Guardian.patient)
+    for user_id, patient in db.session.execute(
+        query.where(Guardian.user_id.in_(ids)).order_by(Patient.id)
+    ):
+        children.setdefault(user_id, []).append(patient)
+    own = {p.user_id: p for p in db.session.scalars(
+        sa.select(Patient).where(Patient.user_id.in_(ids)))}  # fmt: skip
     printed = []
-    for n, patient in enumerate(chosen, start=1):
-        login = Login(f"patient{n}", "patient", _who(patient.spec))
-        user = setup.ensure_user(login, hashed, clinics)
-        row = db.session.get(Patient, ids[patient.spec.personal_id])
-        if user is not None and row.user_id is None:
-            row.user_id = user.id
-        printed.append(PrintedLogin(login.username, login.role, _who(patient.spec)
-                                    + _systems(patient.plan)))  # fmt: skip
+    for user in users:
+        if user.role == "guardian":
+            names = ", ".join(_who(child) for child in children.get(user.id, []))
+            detail = f"{user.display_name}, vårdnadshavare för {names}"
+        else:
+            patient = own.get(user.id)
+            detail = _who(patient) + _systems(patient.id) if patient else ""
+        printed.append(PrintedLogin(user.username, user.role, detail))
     return printed
 
 
-def _who(spec: PatientSpec) -> str:
-    shown = spec.personal_id
-    if len(shown) == 12 and shown.isdigit():
-        shown = f"{shown[:8]}-{shown[8:]}"
-    return f"{spec.first_name} {spec.last_name} ({shown})"
+def _who(patient: Patient) -> str:
+    return f"{patient.full_name} ({patient.display_id})"
 
 
-def _systems(plan: PatientPlan) -> str:
-    systems = [s for s in (plan.pump_system, plan.cgm_system) if s]
-    return f": {' + '.join(systems)}" if systems else ""
+def _systems(patient_id: int) -> str:
+    """The pump lent and the CGM sensors prescribed, e.g. ': Omnipod 5 + Dexcom G7'."""
+    query = (
+        sa.select(System.name, Article.category)
+        .join(Article.systems)
+        .outerjoin(Device, sa.and_(Device.article_id == Article.id,
+                                   Device.patient_id == patient_id,
+                                   Device.status == "on_loan"))
+        .outerjoin(Prescription, sa.and_(Prescription.article_id == Article.id,
+                                         Prescription.patient_id == patient_id,
+                                         Prescription.status == "active"))
+        .where(sa.or_(
+            sa.and_(Article.category == "pump", Device.id.is_not(None)),
+            sa.and_(Article.category == "cgm_sensor", Prescription.id.is_not(None)),
+        ))
+        .distinct()
+    )  # fmt: skip
+    rows = sorted(db.session.execute(query), key=lambda row: row.category != "pump")
+    names = list(dict.fromkeys(row.name for row in rows))
+    return f": {' + '.join(names)}" if names else ""
 
 
 def has_users() -> bool:

@@ -21,6 +21,7 @@ from sesamlike.stock.models import Depot, Device, MovementKind, StockLot, StockM
 
 CATALOGUE = Path(__file__).with_name("catalogue.csv")
 DEMO_PASSWORD = "demo-sesam-2026"
+DEMO_EMAIL_DOMAIN = "@demo.sesamlike.example"  # marks the demo's logins
 
 CLINICS = (
     # code, name, cost centre, paediatric, street, postal code, city
@@ -122,14 +123,15 @@ def ensure_clinics() -> dict[str, Clinic]:
     return existing
 
 
-def ensure_user(login: Login, hashed: str, clinics: dict[str, Clinic]) -> User | None:
-    """Create the login when missing; None when it was there already."""
-    if db.session.scalar(sa.select(User.id).where(User.username == login.username)):
-        return None
+def ensure_user(login: Login, hashed: str, clinics: dict[str, Clinic]) -> User:
+    """The login, created when missing."""
+    query = sa.select(User).where(User.username == login.username)
+    if (existing := db.session.scalar(query)) is not None:
+        return existing
     user = User(
         username=login.username, password_hash=hashed, role=login.role,
         display_name=login.name, first_time_prescriber=login.first_time_prescriber,
-        email=f"{login.username}@demo.sesamlike.example",
+        email=f"{login.username}{DEMO_EMAIL_DOMAIN}",
         clinics=[clinics[code] for code in login.clinics],
     )  # fmt: skip
     db.session.add(user)

@@ -1,10 +1,11 @@
 """`flask demo load`: the demo region, its logins, and loading it twice."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import User
+from sesamlike.demo.region import load_demo_region
 from sesamlike.demo.setup import DEMO_PASSWORD
 from sesamlike.extensions import db
 from sesamlike.orders.models import OrderLine, Prescription
@@ -65,6 +66,16 @@ def test_demo_load_twice_changes_nothing(runner):
     assert row_counts() == counts
     assert printed_logins(second.output) == printed_logins(first.output)
     assert_demo_region_content()
+
+
+def test_demo_load_on_a_later_day_adds_no_second_region(runner):
+    runner.invoke(args=["demo", "load"])
+    counts = row_counts()
+
+    logins = load_demo_region(today=date.today() + timedelta(days=400))
+
+    assert row_counts() == counts
+    assert len(logins) == counts["users"]
 
 
 def assert_demo_region_content():
