@@ -17,7 +17,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from sesamlike.accounts import services
+from sesamlike.accounts import identity
 from sesamlike.accounts.forms import EmptyForm, LoginForm
 from sesamlike.accounts.models import Role, User
 from sesamlike.accounts.navigation import ROLE_NAMES, navigation_for
@@ -63,7 +63,8 @@ def login():
         return redirect(url_for("accounts.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.username.data, form.password.data)
+        credentials = {"username": form.username.data, "password": form.password.data}
+        user = identity.provider().authenticate(credentials)
         if user is None:
             flash(_("Fel användarnamn eller lösenord."), "error")
             return render_template("accounts/login.html", form=form), 401
