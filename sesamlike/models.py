@@ -5,7 +5,12 @@ from sesamlike.accounts.models import ApiToken, AuditEvent, Clinic, User  # noqa
 from sesamlike.catalog.models import Article, System  # noqa: F401
 from sesamlike.followup.models import PatientYearCost  # noqa: F401
 from sesamlike.jobruns import JobLock, JobRun  # noqa: F401
-from sesamlike.orders.models import Order, OrderLine, Prescription  # noqa: F401
+from sesamlike.orders.models import (  # noqa: F401
+    Order,
+    OrderLine,
+    Prescription,
+    Shipment,
+)
 from sesamlike.patients.models import (  # noqa: F401
     Address,
     CareRelationship,

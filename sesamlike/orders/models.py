@@ -193,6 +193,24 @@ class Order(db.Model):
         )
 
 
+class Shipment(db.Model):
+    """One parcel of an order, with its carrier's tracking reference."""
+
+    __tablename__ = "shipments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    tracking_ref: Mapped[str | None] = mapped_column(sa.String(80))
+    shipped_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, index=True
+    )
+    shipped_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), index=True
+    )
+
+
 class OrderLine(db.Model):
     __tablename__ = "order_lines"
 
@@ -214,6 +232,14 @@ class OrderLine(db.Model):
     shipped_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     delivered_on: Mapped[date | None] = mapped_column(index=True)
     returned_on: Mapped[date | None]
+    # The parcel it left in (partial shipments: an order may have several).
+    shipment_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("shipments.id"), index=True
+    )
+    # A replacement under warranty: the device line it replaces (no new withdrawal).
+    replaces_line_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("order_lines.id"), index=True
+    )
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow, index=True
     )

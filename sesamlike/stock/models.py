@@ -100,7 +100,9 @@ class StockMovement(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(12))
     depot_id: Mapped[int] = mapped_column(sa.ForeignKey("depots.id"), index=True)
     article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id"), index=True)
-    lot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("stock_lots.id"), index=True)
+    lot_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("stock_lots.id"), index=True
+    )
     packs: Mapped[int]
     reason_code: Mapped[str | None] = mapped_column(sa.String(30))
     reference: Mapped[str | None] = mapped_column(sa.String(64), index=True)
@@ -114,9 +116,13 @@ class Device(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id"), index=True)
-    serial_no: Mapped[str] = mapped_column(sa.String(60))
+    serial_no: Mapped[str] = mapped_column(sa.String(60), index=True)
     status: Mapped[str] = mapped_column(sa.String(12), default=DeviceStatus.IN_STOCK)
     depot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("depots.id"), index=True)
+    # The lot it was received into; a reconditioned device goes back there.
+    lot_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("stock_lots.id"), index=True
+    )
     patient_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("patients.id"), index=True
     )
