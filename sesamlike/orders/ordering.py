@@ -1,8 +1,9 @@
 """Orders (uttag) against prescriptions: place, read and cancel.
 
-Who may order is decided in one place, `_require_orderer`: prescribers today;
-the portal adds patients and guardians by extending `ORDERING_ROLES` (which
-patients they reach is already `patients.access`'s business).
+Who may order is decided in one place, `_require_orderer`: prescribers, and
+patients and guardians through the portal (which patients they reach is
+`patients.access`'s business). Patients and guardians order consumables only:
+`device_refusal` keeps pumps and CGM readers with the prescriber.
 
 Concurrency. A withdrawal locks its prescription rows (SELECT ... FOR UPDATE,
 which PostgreSQL honours and SQLite ignores) and then consumes the withdrawal
@@ -27,7 +28,7 @@ from sesamlike.accounts.models import Role, User, user_clinics, utcnow
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
 from sesamlike.errors import DomainError, Forbidden, Invalid, NotVisible
 from sesamlike.extensions import db
-from sesamlike.orders import errors, order_rules, withdrawals
+from sesamlike.orders import errors, notices, order_rules, withdrawals
 from sesamlike.orders.models import (
     OPEN_LINE_STATUSES,
     LineStatus,
@@ -50,9 +51,21 @@ from sesamlike.patients import access
 from sesamlike.patients.models import Patient
 from sesamlike.stock import reservations
 
-# Roles that may place and cancel orders. The portal will add PATIENT and GUARDIAN.
-ORDERING_ROLES = frozenset({Role.PRESCRIBER})
+# Patients and guardians reorder consumables themselves (the portal and the API).
+SELF_SERVICE_ROLES = frozenset({Role.PATIENT, Role.GUARDIAN})
+# Roles that may place and cancel orders.
+ORDERING_ROLES = frozenset({Role.PRESCRIBER}) | SELF_SERVICE_ROLES
 IDEMPOTENCY_KEY_MAX = 80
+
+
+class DeviceNeedsPrescriber(Forbidden):
+    """A pump or CGM reader is ordered by the prescriber, never by the patient."""
+
+    code = "device_needs_prescriber"
+    message = (
+        "{article} är ett hjälpmedel som lånas ut och beställs av din förskrivare. "
+        "Kontakta mottagningen om du behöver en ny."
+    )
 
 
 class PlacedOrder(NamedTuple):
@@ -84,6 +97,13 @@ def _require_orderer(user: User) -> None:
         raise Forbidden()
 
 
+def device_refusal(user: User, prescription: Prescription) -> DomainError | None:
+    """Patients and guardians may not order devices (pumps, CGM readers)."""
+    if user.role in SELF_SERVICE_ROLES and prescription.article.is_device:
+        return DeviceNeedsPrescriber(article=prescription.article.name)
+    return None
+
+
 def order_options(user: User, patient_id: int, today: date | None = None):
     """What the new-order page offers: prescriptions, delivery modes, default."""
     _require_orderer(user)
@@ -100,7 +120,11 @@ def order_options(user: User, patient_id: int, today: date | None = None):
         .order_by(Prescription.valid_from, Prescription.id)
     ).all()
     choices = [
-        Choice(p, withdrawal_refusal(p, p.packs_per_withdrawal, today))
+        Choice(
+            p,
+            device_refusal(user, p)
+            or withdrawal_refusal(p, p.packs_per_withdrawal, today),
+        )
         for p in prescriptions
     ]
     orderable = [c.prescription.article for c in choices if c.refusal is None]
@@ -227,7 +251,9 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
                 line=index,
                 fields={f"lines.{index}.prescription_id": ["Okänd förskrivning."]},
             )
-        refusal = withdrawal_refusal(prescription, packs, today)
+        refusal = device_refusal(user, prescription) or withdrawal_refusal(
+            prescription, packs, today
+        )
         if refusal is not None:
             raise order_rules.for_line(refusal, index)
         chosen.append((prescription, packs))
@@ -283,6 +309,7 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
         user=user,
         detail=f"{len(chosen)} lines, {mode}",
     )
+    notices.order_received(order, today)  # queued in this transaction
     return order
 
 
