@@ -35,6 +35,7 @@ NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
     ],
     Role.ADMIN: [
         ("accounts.users", "Användare", "Konton och roller"),
+        ("admin.jobs", "Schemalagda jobb", "Körningar, fel och kör nu"),
         ("catalog.index", "Sortiment", "Artiklar och avtal"),
     ],
 }

@@ -1,0 +1,69 @@
+"""Admin pages that span every area: periodic jobs and their runs."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from sesamlike.accounts.forms import EmptyForm
+from sesamlike.accounts.models import Role
+from sesamlike.extensions import db
+from sesamlike.i18n import _
+from sesamlike.jobruns import JobRun
+from sesamlike.jobs import JOBS, job_named, request_run
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+RUNS_SHOWN = 100
+
+
+@bp.before_request
+@login_required
+def admins_only():
+    if current_user.role != Role.ADMIN:
+        abort(403)
+
+
+@bp.route("/jobs")
+def jobs():
+    """List periodic jobs, their latest runs and failures."""
+    only_failed = request.args.get("failed") == "1"
+    query = sa.select(JobRun).order_by(JobRun.id.desc()).limit(RUNS_SHOWN)
+    if only_failed:
+        query = query.where(JobRun.outcome == "failed")
+    runs = db.session.scalars(query).all()
+    latest = {
+        run.job_name: run
+        for run in db.session.scalars(
+            sa.select(JobRun).where(
+                JobRun.id.in_(
+                    sa.select(sa.func.max(JobRun.id)).group_by(JobRun.job_name)
+                )
+            )
+        )
+    }
+    failures = dict(
+        db.session.execute(
+            sa.select(JobRun.job_name, sa.func.count())
+            .where(JobRun.outcome == "failed")
+            .group_by(JobRun.job_name)
+        ).all()
+    )
+    return render_template(
+        "admin/jobs.html", jobs=JOBS, runs=runs, latest=latest, failures=failures,
+        only_failed=only_failed,
+    )
+
+
+@bp.route("/jobs/<name>/run", methods=["POST"])
+def run_now(name: str):
+    """Ask the scheduler to run a job now."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        job_named(name)
+    except KeyError:
+        abort(404)
+    request_run(name)
+    flash(_("Körningen är beställd och startar inom en halv minut."), "success")
+    return redirect(url_for("admin.jobs"))

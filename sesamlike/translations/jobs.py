@@ -1,0 +1,32 @@
+"""English for the scheduler and the admin job page."""
+
+EN = {
+    "Skickar köade e-postaviseringar": "Sends queued e-mail notices",
+    "Påminnelser om slutdatum, öppnad tidsspärr och förskrivningar som tar slut":
+        "Reminders of run-out dates, opened time locks and ending prescriptions",
+    "Körningen är beställd och startar inom en halv minut.":
+        "The run is requested and starts within half a minute.",
+    "beställd": "requested",
+    "pågår": "running",
+    "klar": "succeeded",
+    "misslyckad": "failed",
+    "hoppades över": "skipped",
+    "Schemalagda jobb": "Scheduled jobs",
+    "Jobben körs av schemaläggaren (flask --app app scheduler), aldrig av webbservern.":
+        "Jobs are run by the scheduler (flask --app app scheduler), never by the web server.",
+    "Jobb": "Job",
+    "Schema": "Schedule",
+    "Senaste körning": "Latest run",
+    "Misslyckade": "Failed",
+    "Åtgärd": "Action",
+    "Kör nu": "Run now",
+    "Körningar": "Runs",
+    "Visa alla körningar": "Show all runs",
+    "Visa bara misslyckade": "Show failed only",
+    "Slut": "End",
+    "Utfall": "Outcome",
+    "Antal": "Counts",
+    "Meddelande": "Message",
+    "Inga körningar ännu.": "No runs yet.",
+    "Körningar, fel och kör nu": "Runs, failures and run now",
+}

@@ -1,0 +1,156 @@
+"""Job runs: locks across processes, recorded outcomes, run-now requests."""
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike import jobs
+from sesamlike.jobruns import JobRun, job_lock, run_job
+from sesamlike.extensions import db
+from tests.factories import make_clinic
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_listed_job_resolves_to_a_function():
+    assert jobs.JOBS
+    for job in jobs.JOBS:
+        assert callable(job.function()), job.name
+        assert bool(job.cron) != bool(job.every_seconds), job.name
+
+
+def test_a_successful_run_is_recorded_with_its_counts():
+    run = run_job("demo_job", lambda now: {"sent": 3})
+    stored = db.session.get(JobRun, run.id)
+    assert stored.outcome == "succeeded"
+    assert stored.counts == {"sent": 3}
+    assert stored.finished_at >= stored.started_at
+
+
+def test_a_failed_run_keeps_earlier_results_and_records_the_error():
+    make_clinic("KEEP")
+
+    def failing(now):
+        make_clinic("HALF")  # committed by the factory: a job's own earlier step
+        db.session.add(make_clinic.__globals__["Clinic"](code="LOST", name="x",
+                                                         cost_centre="1"))
+        raise RuntimeError("supplier file missing")
+
+    run = run_job("failing_job", failing)
+    assert run.outcome == "failed"
+    assert "supplier file missing" in run.message
+    from sesamlike.accounts.models import Clinic
+
+    codes = set(db.session.scalars(sa.select(Clinic.code)))
+    assert {"KEEP", "HALF"} <= codes and "LOST" not in codes
+
+
+def test_a_second_run_while_the_first_holds_the_lock_is_skipped():
+    with job_lock("busy_job") as first:
+        assert first
+        run = run_job("busy_job", lambda now: {"ran": 1})
+    assert run.outcome == "skipped"
+    assert run_job("busy_job", lambda now: {"ran": 1}).outcome == "succeeded"
+
+
+def test_two_scheduler_processes_started_together_run_a_job_once(database_url, tmp_path):
+    marker = tmp_path / "ran.txt"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    args = [sys.executable, "-m", "tests.jobs_worker", database_url, "twice", "2",
+            str(marker)]
+    procs = [subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outcomes = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
+    assert outcomes == ["skipped", "succeeded"], [p.stderr for p in procs]
+    assert marker.read_text().count("ran") == 1
+    rows = db.session.scalars(sa.select(JobRun.outcome).where(JobRun.job_name == "twice"))
+    assert sorted(rows) == ["skipped", "succeeded"]
+
+
+def test_many_threads_at_once_run_a_job_once(app):
+    barrier = threading.Barrier(5)
+    ran = []
+    outcomes = []
+
+    def job(now):
+        ran.append(1)
+        import time
+
+        time.sleep(0.5)
+        return {}
+
+    def worker():
+        with app.app_context():
+            barrier.wait()
+            outcomes.append(run_job("threads", job).outcome)
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(ran) == 1
+    assert sorted(outcomes) == ["skipped"] * 4 + ["succeeded"]
+
+
+def test_a_requested_run_is_picked_up_once(monkeypatch):
+    calls = []
+    monkeypatch.setattr(jobs, "JOBS", (jobs.Job("probe", "tests.integration.test_jobs:probe",
+                                                 "x", every_seconds=60),))
+    monkeypatch.setattr(sys.modules[__name__], "CALLS", calls, raising=False)
+    jobs.request_run("probe")
+    assert jobs.run_requested() == 1
+    assert jobs.run_requested() == 0
+    run = db.session.scalar(sa.select(JobRun))
+    assert run.outcome == "succeeded" and run.counts == {"probed": 1}
+
+
+def probe(now):
+    return {"probed": 1}
+
+
+def test_rerunning_a_job_is_safe(runner):
+    first = runner.invoke(args=["jobs", "run", "send_mail"])
+    second = runner.invoke(args=["jobs", "run", "send_mail"])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output
+    assert "succeeded" in first.output and "succeeded" in second.output
+
+
+def test_unknown_job_name_is_refused(runner):
+    result = runner.invoke(args=["jobs", "run", "nope"])
+    assert result.exit_code == 1
+    assert "Unknown job" in result.output
+
+
+@pytest.mark.parametrize("role", ["prescriber", "depot", "manager", "region"])
+def test_only_admins_see_the_job_page(client, auth, role):
+    from tests.factories import make_user
+
+    clinic = make_clinic()
+    make_user(role, clinics=[clinic] if role in ("prescriber", "manager") else [],
+              username="x")
+    auth.login("x")
+    assert client.get("/admin/jobs").status_code == 403
+    assert client.post("/admin/jobs/send_mail/run").status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count(JobRun.id))) == 0
+
+
+def test_admin_sees_failures_and_can_request_a_run(client, auth):
+    from tests.factories import make_user
+
+    make_user("admin", username="root")
+    run_job("send_mail", lambda now: (_ for _ in ()).throw(ValueError("smtp down")))
+    auth.login("root")
+    page = client.get("/admin/jobs?failed=1").text
+    assert "smtp down" in page and "misslyckad" in page
+    response = client.post("/admin/jobs/send_mail/run")
+    assert response.status_code == 302
+    requested = db.session.scalar(sa.select(JobRun).where(JobRun.outcome == "requested"))
+    assert requested.job_name == "send_mail"
+    assert client.post("/admin/jobs/unknown/run").status_code == 404
