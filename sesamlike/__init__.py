@@ -18,6 +18,7 @@ BLUEPRINTS = (
     "portal",
     "stock",
     "followup",
+    "admin",
 )
 COMMAND_MODULES = (
     "sesamlike.accounts.commands",
@@ -25,6 +26,8 @@ COMMAND_MODULES = (
     "sesamlike.stock.commands",
     "sesamlike.orders.commands",
     "sesamlike.demo.commands",
+    "sesamlike.followup.commands",
+    "sesamlike.jobs",
 )
 
 
