@@ -5,6 +5,12 @@ from sesamlike.accounts.models import ApiToken, AuditEvent, Clinic, User  # noqa
 from sesamlike.catalog.models import Article, System  # noqa: F401
 from sesamlike.followup.models import PatientYearCost  # noqa: F401
 from sesamlike.jobruns import JobLock, JobRun  # noqa: F401
+from sesamlike.orders.channels_models import (  # noqa: F401
+    PharmacyDispensing,
+    PharmacyPrescription,
+    SupplierExport,
+    SupplierExportLine,
+)
 from sesamlike.orders.models import (  # noqa: F401
     Order,
     OrderLine,
@@ -17,6 +23,7 @@ from sesamlike.patients.models import (  # noqa: F401
     Guardian,
     Patient,
 )
+from sesamlike.stock.expiry import LotExpiryFlag  # noqa: F401
 from sesamlike.stock.models import (  # noqa: F401
     Depot,
     Device,
@@ -24,3 +31,4 @@ from sesamlike.stock.models import (  # noqa: F401
     StockLot,
     StockMovement,
 )
+from sesamlike.stock.replenishment import PurchaseProposal, ReorderPoint  # noqa: F401

@@ -1,0 +1,102 @@
+"""Expiry: flag lots that expire soon, quarantine lots that have expired.
+
+A flag is stored once per lot (unique), so the daily check can run any number of
+times. Quarantine sets the lot's `quarantined` mark, which reservations already
+respect, and writes a `quarantine` row to the ledger. That row moves no packs
+(packs 0): the packs are still on the shelf until someone scraps them, so the
+ledger's sum per lot keeps matching `on_hand`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+
+from sesamlike.accounts.models import utcnow
+from sesamlike.extensions import db
+from sesamlike.stock.models import StockLot, StockMovement
+
+EXPIRY_WARNING_DAYS = 60
+QUARANTINE_KIND = "quarantine"
+EXPIRED_REASON = "expired"
+
+
+class LotExpiryFlag(db.Model):
+    """A lot seen to expire within EXPIRY_WARNING_DAYS (or already expired)."""
+
+    __tablename__ = "lot_expiry_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("stock_lots.id"), unique=True)
+    expiry: Mapped[date]
+    packs: Mapped[int]  # on hand when flagged
+    flagged_on: Mapped[date]
+    quarantined_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    lot: Mapped[StockLot] = relationship()
+
+
+def check_expiry(today: date) -> dict[str, int]:
+    """Flag lots expiring within 60 days; quarantine expired ones; commit."""
+    counts = dict(flagged=0, quarantined=0)
+    horizon = today + timedelta(days=EXPIRY_WARNING_DAYS)
+    lots = db.session.scalars(
+        sa.select(StockLot)
+        .where(
+            StockLot.expiry.is_not(None),
+            StockLot.expiry <= horizon,
+            StockLot.on_hand > 0,
+        )
+        .order_by(StockLot.id)
+        .with_for_update()
+    ).all()
+    flags = {
+        flag.lot_id: flag
+        for flag in db.session.scalars(
+            sa.select(LotExpiryFlag).where(
+                LotExpiryFlag.lot_id.in_([lot.id for lot in lots])
+            )
+        )
+    }
+    for lot in lots:
+        flag = flags.get(lot.id)
+        if flag is None:
+            flag = LotExpiryFlag(
+                lot_id=lot.id, expiry=lot.expiry, packs=lot.on_hand, flagged_on=today
+            )
+            db.session.add(flag)
+            counts["flagged"] += 1
+        if lot.expiry < today and not lot.quarantined:
+            lot.quarantined = True
+            flag.quarantined_at = utcnow()
+            db.session.add(
+                StockMovement(
+                    kind=QUARANTINE_KIND,
+                    depot_id=lot.depot_id,
+                    article_id=lot.article_id,
+                    lot_id=lot.id,
+                    packs=0,
+                    reason_code=EXPIRED_REASON,
+                )
+            )
+            counts["quarantined"] += 1
+    db.session.commit()
+    return counts
+
+
+def flagged_lots() -> list[LotExpiryFlag]:
+    """Flagged lots with packs left, soonest expiry first."""
+    return list(
+        db.session.scalars(
+            sa.select(LotExpiryFlag)
+            .join(StockLot, StockLot.id == LotExpiryFlag.lot_id)
+            .where(StockLot.on_hand > 0)
+            .options(
+                selectinload(LotExpiryFlag.lot).selectinload(StockLot.depot),
+                selectinload(LotExpiryFlag.lot).selectinload(StockLot.article),
+            )
+            .order_by(LotExpiryFlag.expiry, LotExpiryFlag.lot_id)
+        )
+    )

@@ -1,0 +1,327 @@
+"""Replenishment: reorder points per depot and article, and purchase proposals.
+
+The daily low-stock check compares each reorder point with the article's stock
+position in that depot: usable packs on hand (not quarantined, not expired),
+minus packs held by active reservations and wanted by backorders, plus packs
+already ordered from the supplier and not yet received. At or below the reorder
+level it proposes enough packs to reach the order-up-to level. A depot and
+article has at most one open proposal (a partial unique index says so), so a
+repeated run refreshes that proposal instead of adding another. A clerk marks a
+proposal ordered (or dismisses it); an ordered proposal counts as incoming until
+receipts of at least its packs have arrived after it was ordered.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+
+from sesamlike.accounts.models import User, utcnow
+from sesamlike.catalog.models import Article
+from sesamlike.errors import Conflict, Invalid, NotVisible
+from sesamlike.extensions import db
+from sesamlike.stock.models import (
+    Depot,
+    MovementKind,
+    Reservation,
+    StockLot,
+    StockMovement,
+)
+
+MAX_LEVEL = 1_000_000
+
+
+class ProposalStatus(enum.StrEnum):
+    OPEN = "open"
+    ORDERED = "ordered"
+    RECEIVED = "received"
+    DISMISSED = "dismissed"
+
+
+class ReorderPoint(db.Model):
+    """Reorder at or below `reorder_level` packs; order up to `order_up_to`."""
+
+    __tablename__ = "reorder_points"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    depot_id: Mapped[int] = mapped_column(sa.ForeignKey("depots.id"), index=True)
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id"), index=True)
+    reorder_level: Mapped[int]
+    order_up_to: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    updated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), index=True
+    )
+
+    depot: Mapped[Depot] = relationship()
+    article: Mapped[Article] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("depot_id", "article_id"),
+        sa.CheckConstraint("reorder_level >= 0", name="level_not_negative"),
+        sa.CheckConstraint("order_up_to > reorder_level", name="up_to_above_level"),
+    )
+
+
+class PurchaseProposal(db.Model):
+    """Packs of one article the depot should buy from its supplier."""
+
+    __tablename__ = "purchase_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    depot_id: Mapped[int] = mapped_column(sa.ForeignKey("depots.id"), index=True)
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id"), index=True)
+    supplier: Mapped[str] = mapped_column(sa.String(120))
+    packs: Mapped[int]
+    # The stock position and levels the proposal was computed from.
+    position: Mapped[int]
+    reorder_level: Mapped[int]
+    order_up_to: Mapped[int]
+    status: Mapped[str] = mapped_column(
+        sa.String(10), default=ProposalStatus.OPEN, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    decided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), index=True
+    )
+
+    depot: Mapped[Depot] = relationship()
+    article: Mapped[Article] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("packs > 0", name="packs_positive"),
+        sa.CheckConstraint(
+            "status in ('open','ordered','received','dismissed')",
+            name="status_known",
+        ),
+        sa.Index(
+            "uq_purchase_proposals_open",
+            "depot_id",
+            "article_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'open'"),
+            postgresql_where=sa.text("status = 'open'"),
+        ),
+    )
+
+
+# Reorder points -------------------------------------------------------------
+
+
+def reorder_points() -> list[ReorderPoint]:
+    return list(
+        db.session.scalars(
+            sa.select(ReorderPoint)
+            .join(Depot, Depot.id == ReorderPoint.depot_id)
+            .join(Article, Article.id == ReorderPoint.article_id)
+            .options(
+                selectinload(ReorderPoint.depot), selectinload(ReorderPoint.article)
+            )
+            .order_by(Depot.code, Article.article_no)
+        )
+    )
+
+
+def set_reorder_point(
+    user: User | None,
+    depot_code: str,
+    article_no: str,
+    reorder_level: int,
+    order_up_to: int,
+) -> ReorderPoint:
+    """Create or change the reorder point of an article in a depot; commit."""
+    fields: dict[str, list[str]] = {}
+    depot = db.session.scalar(sa.select(Depot).where(Depot.code == depot_code))
+    article = db.session.scalar(
+        sa.select(Article).where(Article.article_no == (article_no or "").strip())
+    )
+    if depot is None:
+        fields["depot_code"] = ["Okänt lager."]
+    if article is None:
+        fields["article_no"] = ["Okänt artikelnummer."]
+    if not 0 <= reorder_level < MAX_LEVEL:
+        fields["reorder_level"] = ["Ange ett heltal, 0 eller mer."]
+    if not reorder_level < order_up_to <= MAX_LEVEL:
+        fields["order_up_to"] = ["Ska vara större än beställningspunkten."]
+    if fields:
+        raise Invalid(fields=fields)
+    point = db.session.scalar(
+        sa.select(ReorderPoint).where(
+            ReorderPoint.depot_id == depot.id, ReorderPoint.article_id == article.id
+        )
+    )
+    if point is None:
+        point = ReorderPoint(depot_id=depot.id, article_id=article.id)
+        db.session.add(point)
+    point.reorder_level = reorder_level
+    point.order_up_to = order_up_to
+    point.updated_by_id = user.id if user else None
+    db.session.commit()
+    return point
+
+
+def delete_reorder_point(point_id: int) -> None:
+    point = db.session.get(ReorderPoint, point_id)
+    if point is None:
+        raise NotVisible()
+    db.session.delete(point)
+    db.session.commit()
+
+
+# The low-stock check ----------------------------------------------------------
+
+
+def check_low_stock(today: date) -> dict[str, int]:
+    """Propose purchases where stock is at or below its reorder point; commit."""
+    counts = dict(proposed=0, updated=0, unchanged=0, received=0, checked=0)
+    counts["received"] = _close_received()
+    points = db.session.scalars(
+        sa.select(ReorderPoint).options(selectinload(ReorderPoint.article))
+    ).all()
+    positions = stock_positions(today)
+    open_proposals = {
+        (p.depot_id, p.article_id): p
+        for p in db.session.scalars(
+            sa.select(PurchaseProposal)
+            .where(PurchaseProposal.status == ProposalStatus.OPEN)
+            .with_for_update()
+        )
+    }
+    for point in sorted(points, key=lambda p: p.id):
+        counts["checked"] += 1
+        key = (point.depot_id, point.article_id)
+        position = positions.get(key, 0)
+        if position > point.reorder_level:
+            counts["unchanged"] += 1
+            continue
+        packs = point.order_up_to - position
+        proposal = open_proposals.get(key)
+        if proposal is None:
+            db.session.add(
+                PurchaseProposal(
+                    depot_id=point.depot_id,
+                    article_id=point.article_id,
+                    supplier=point.article.supplier,
+                    packs=packs,
+                    position=position,
+                    reorder_level=point.reorder_level,
+                    order_up_to=point.order_up_to,
+                )
+            )
+            counts["proposed"] += 1
+        elif (proposal.packs, proposal.position) != (packs, position):
+            proposal.packs, proposal.position = packs, position
+            proposal.reorder_level = point.reorder_level
+            proposal.order_up_to = point.order_up_to
+            counts["updated"] += 1
+        else:
+            counts["unchanged"] += 1
+    db.session.commit()
+    return counts
+
+
+def stock_positions(today: date) -> dict[tuple[int, int], int]:
+    """{(depot_id, article_id): usable - held - backordered + on order} packs."""
+    position: dict[tuple[int, int], int] = defaultdict(int)
+    usable = sa.select(
+        StockLot.depot_id, StockLot.article_id, sa.func.sum(StockLot.on_hand)
+    ).where(
+        StockLot.quarantined.is_(False),
+        sa.or_(StockLot.expiry.is_(None), StockLot.expiry >= today),
+    )
+    for depot_id, article_id, packs in db.session.execute(
+        usable.group_by(StockLot.depot_id, StockLot.article_id)
+    ):
+        position[depot_id, article_id] += int(packs or 0)
+    demand = sa.select(
+        Reservation.depot_id, Reservation.article_id, sa.func.sum(Reservation.packs)
+    ).where(Reservation.status.in_(("active", "backordered")))
+    for depot_id, article_id, packs in db.session.execute(
+        demand.group_by(Reservation.depot_id, Reservation.article_id)
+    ):
+        position[depot_id, article_id] -= int(packs or 0)
+    ordered = sa.select(
+        PurchaseProposal.depot_id,
+        PurchaseProposal.article_id,
+        sa.func.sum(PurchaseProposal.packs),
+    ).where(PurchaseProposal.status == ProposalStatus.ORDERED)
+    for depot_id, article_id, packs in db.session.execute(
+        ordered.group_by(PurchaseProposal.depot_id, PurchaseProposal.article_id)
+    ):
+        position[depot_id, article_id] += int(packs or 0)
+    return dict(position)
+
+
+def _close_received() -> int:
+    """Ordered proposals whose packs have been received since they were ordered."""
+    closed = 0
+    ordered = db.session.scalars(
+        sa.select(PurchaseProposal)
+        .where(PurchaseProposal.status == ProposalStatus.ORDERED)
+        .order_by(PurchaseProposal.decided_at, PurchaseProposal.id)
+    ).all()
+    for proposal in ordered:
+        received = db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(StockMovement.packs), 0)).where(
+                StockMovement.kind == MovementKind.RECEIPT,
+                StockMovement.depot_id == proposal.depot_id,
+                StockMovement.article_id == proposal.article_id,
+                StockMovement.at >= proposal.decided_at,
+            )
+        )
+        if received >= proposal.packs:
+            proposal.status = ProposalStatus.RECEIVED
+            closed += 1
+    return closed
+
+
+# Proposals on the clerk's page ----------------------------------------------
+
+
+def proposals(statuses=(ProposalStatus.OPEN, ProposalStatus.ORDERED)):
+    """Proposals by supplier, then depot and article: one purchase order each."""
+    return list(
+        db.session.scalars(
+            sa.select(PurchaseProposal)
+            .join(Article, Article.id == PurchaseProposal.article_id)
+            .join(Depot, Depot.id == PurchaseProposal.depot_id)
+            .where(PurchaseProposal.status.in_(statuses))
+            .options(
+                selectinload(PurchaseProposal.article),
+                selectinload(PurchaseProposal.depot),
+            )
+            .order_by(PurchaseProposal.supplier, Depot.code, Article.article_no)
+        )
+    )
+
+
+def decide_proposal(user: User | None, proposal_id: int, status: str):
+    """Mark an open proposal ordered or dismissed; commit."""
+    if status not in (ProposalStatus.ORDERED, ProposalStatus.DISMISSED):
+        raise Invalid()
+    changed = db.session.execute(
+        sa.update(PurchaseProposal)
+        .where(
+            PurchaseProposal.id == proposal_id,
+            PurchaseProposal.status == ProposalStatus.OPEN,
+        )
+        .values(
+            status=status, decided_at=utcnow(), decided_by_id=user.id if user else None
+        )
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        if db.session.get(PurchaseProposal, proposal_id) is None:
+            raise NotVisible()
+        raise Conflict("Förslaget är redan hanterat.")
+    db.session.commit()
+    return db.session.get(PurchaseProposal, proposal_id)
