@@ -13,7 +13,12 @@ Stock knows nothing of orders; a caller reserves for a reference such as
   both per reference is what is still held. Neither changes `on_hand`, so an
   on-hand check over the ledger must leave these two kinds out. Backorders hold
   nothing and write no movement.
-- Statuses: `active`, `backordered`, `picked` (left to picking), `released`.
+- Statuses: `active`, `backordered`, `picked` (left to picking), `shipped`,
+  `released`, and `filled` for a backorder that `fill_backorders` replaced by
+  active rows when stock arrived.
+- `fill_backorders` serves backorders strictly first placed, first served: it
+  stops at the first one the free stock cannot cover, so a large early order
+  is never starved by later small ones.
 
 Concurrency: `reserve` reads availability and writes in one transaction under a
 lock on the article's lots (SELECT ... FOR UPDATE on PostgreSQL; on SQLite a
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -46,7 +52,9 @@ class ReservationStatus(enum.StrEnum):
     ACTIVE = "active"
     BACKORDERED = "backordered"
     PICKED = "picked"
+    SHIPPED = "shipped"
     RELEASED = "released"
+    FILLED = "filled"
 
 
 RELEASABLE = (ReservationStatus.ACTIVE, ReservationStatus.BACKORDERED)
@@ -81,7 +89,7 @@ def reserve(
     """Hold packs for the reference: "reserved", or "backordered" when short."""
     if packs <= 0:
         raise ValueError(f"packs must be positive, not {packs}")
-    _lock_article(article_id)
+    lock_article(article_id)
     free = _free_by_depot(article_id, today or date.today())
     if sum(max(n, 0) for n in free.values()) < packs:
         db.session.add(
@@ -94,14 +102,102 @@ def reserve(
             )
         )
         return BACKORDERED
-    wanted = packs
-    for depot_id, depot_free in sorted(free.items(), key=lambda kv: (-kv[1], kv[0])):
-        take = min(depot_free, wanted)
-        if take <= 0:
-            break
-        _hold(reference, depot_id, article_id, take, user_id)
-        wanted -= take
+    _take(reference, article_id, packs, free, user_id)
     return RESERVED
+
+
+def fill_backorders(
+    article_id: int, *, user_id: int | None = None, today: date | None = None
+) -> list[str]:
+    """Reserve for the article's backorders in order of placement; return the refs."""
+    lock_article(article_id)
+    today = today or date.today()
+    waiting = db.session.scalars(
+        sa.select(Reservation)
+        .where(
+            Reservation.article_id == article_id,
+            Reservation.status == ReservationStatus.BACKORDERED,
+        )
+        .order_by(Reservation.created_at, Reservation.id)
+    ).all()
+    filled: list[str] = []
+    for row in waiting:
+        free = _free_by_depot(article_id, today)
+        if sum(max(n, 0) for n in free.values()) < row.packs:
+            break  # first come, first served: later orders wait behind this one
+        changed = db.session.execute(
+            sa.update(Reservation)
+            .where(
+                Reservation.id == row.id,
+                Reservation.status == ReservationStatus.BACKORDERED,
+            )
+            .values(status=ReservationStatus.FILLED)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        db.session.expire(row, ["status"])
+        if changed:  # not cancelled meanwhile
+            _take(row.reference, article_id, row.packs, free, user_id)
+            filled.append(row.reference)
+    return filled
+
+
+def held(reference: str, *statuses: str) -> list[Reservation]:
+    """The reference's reservation rows in these statuses (default: active)."""
+    return list(
+        db.session.scalars(
+            sa.select(Reservation)
+            .where(
+                Reservation.reference == reference,
+                Reservation.status.in_(statuses or (ReservationStatus.ACTIVE,)),
+            )
+            .order_by(Reservation.id)
+        )
+    )
+
+
+def references_in(references: list[str], status: str) -> set[str]:
+    """Those of the references with a reservation row in the status."""
+    if not references:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(Reservation.reference).where(
+                Reservation.reference.in_(references), Reservation.status == status
+            )
+        )
+    )
+
+
+class Level(NamedTuple):
+    on_hand: int  # usable: not quarantined, not past expiry
+    reserved: int
+    available: int
+    unusable: int  # quarantined or past expiry, never reserved or picked
+
+
+def stock_level(
+    article_id: int, depot_id: int | None = None, *, today: date | None = None
+) -> Level:
+    """On hand, reserved and available packs; available never below zero."""
+    today = today or date.today()
+    usable = sa.and_(
+        StockLot.quarantined.is_(False),
+        sa.or_(StockLot.expiry.is_(None), StockLot.expiry >= today),
+    )
+    lots = sa.select(
+        sa.func.coalesce(sa.func.sum(sa.case((usable, StockLot.on_hand), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((usable, 0), else_=StockLot.on_hand)), 0),
+    ).where(StockLot.article_id == article_id)
+    holds = sa.select(sa.func.coalesce(sa.func.sum(Reservation.packs), 0)).where(
+        Reservation.article_id == article_id,
+        Reservation.status == ReservationStatus.ACTIVE,
+    )
+    if depot_id is not None:
+        lots = lots.where(StockLot.depot_id == depot_id)
+        holds = holds.where(Reservation.depot_id == depot_id)
+    on_hand, unusable = (int(n) for n in db.session.execute(lots).one())
+    reserved = int(db.session.scalar(holds))
+    return Level(on_hand, reserved, max(on_hand - reserved, 0), unusable)
 
 
 def release(reference: str, *, user_id: int | None = None) -> int:
@@ -137,6 +233,24 @@ def release(reference: str, *, user_id: int | None = None) -> int:
     return freed
 
 
+def _take(
+    reference: str,
+    article_id: int,
+    packs: int,
+    free: dict[int, int],
+    user_id: int | None,
+) -> None:
+    """Hold packs from the depots with most free stock first."""
+    wanted = packs
+    for depot_id, depot_free in sorted(free.items(), key=lambda kv: (-kv[1], kv[0])):
+        take = min(depot_free, wanted)
+        if take <= 0:
+            break
+        _hold(reference, depot_id, article_id, take, user_id)
+        free[depot_id] -= take
+        wanted -= take
+
+
 def _hold(
     reference: str, depot_id: int, article_id: int, packs: int, user_id: int | None
 ) -> None:
@@ -161,7 +275,7 @@ def _hold(
     )
 
 
-def _lock_article(article_id: int) -> None:
+def lock_article(article_id: int) -> None:
     """Serialise reservations of one article until the transaction ends."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(

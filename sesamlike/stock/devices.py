@@ -1,0 +1,229 @@
+"""Serial-numbered devices (individer): lend, return to quarantine, recondition, scrap.
+
+A device in stock counts as one pack in its lot. Lending it is a pick (the
+caller books it, see `picking.pick`); a return puts the device in its depot's
+quarantine lot (never picked) until a clerk reconditions it (back to its own
+lot) or scraps it. Every step is a ledger movement, so on hand stays the sum of
+the ledger. The device keeps the opaque reference it was lent under. Nothing
+commits here.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from sesamlike.catalog.models import Article
+from sesamlike.errors import Invalid
+from sesamlike.extensions import db
+from sesamlike.stock import errors, ledger
+from sesamlike.stock.ledger import AdjustmentReason
+from sesamlike.stock.models import (
+    Depot,
+    Device,
+    DeviceStatus,
+    MovementKind,
+    StockLot,
+)
+
+
+class ReturnReason:
+    REPLACED = "replaced"
+    FAULTY = "faulty"
+    THERAPY_ENDED = "therapy_ended"
+
+
+RETURN_REASONS = (
+    ReturnReason.REPLACED,
+    ReturnReason.FAULTY,
+    ReturnReason.THERAPY_ENDED,
+)
+
+
+def warranty_end(start: date, years: int | None) -> date | None:
+    """Start plus the article's amortisation years (29 Feb becomes 28 Feb)."""
+    if not years:
+        return None
+    year = start.year + years
+    day = min(start.day, calendar.monthrange(year, start.month)[1])
+    return start.replace(year=year, day=day)
+
+
+def take_serials(
+    article: Article, depot_id: int, serials: Sequence[str]
+) -> list[Device]:
+    """The in-stock devices with these serials in the depot, locked; else refuse."""
+    devices = []
+    for serial_no in serials:
+        device = db.session.scalar(
+            sa.select(Device)
+            .where(
+                Device.article_id == article.id,
+                Device.serial_no == serial_no,
+                Device.depot_id == depot_id,
+                Device.status == DeviceStatus.IN_STOCK,
+            )
+            .with_for_update()
+        )
+        if device is None:
+            raise errors.SerialNotInStock(serial_no=serial_no, article=article.name)
+        devices.append(device)
+    return devices
+
+
+def lend(
+    devices: Sequence[Device], patient_id: int, start: date, reference: str
+) -> None:
+    """Register picked devices to the patient from start, with warranty end."""
+    for device in devices:
+        device.status = DeviceStatus.ON_LOAN
+        device.patient_id = patient_id
+        device.reference = reference
+        device.lent_on = start
+        device.warranty_end = warranty_end(start, device.article.amortisation_years)
+        device.returned_on = device.return_reason = None
+
+
+def start_loan(reference: str, start: date) -> list[Device]:
+    """The loan starts on delivery: move lent_on and warranty end to that day."""
+    devices = lent_under(reference)
+    for device in devices:
+        device.lent_on = start
+        device.warranty_end = warranty_end(start, device.article.amortisation_years)
+    return devices
+
+
+def lent_under(reference: str) -> list[Device]:
+    return list(
+        db.session.scalars(
+            sa.select(Device)
+            .options(selectinload(Device.article))
+            .where(Device.reference == reference, Device.status == DeviceStatus.ON_LOAN)
+            .order_by(Device.id)
+        )
+    )
+
+
+def on_loan(serial_no: str) -> Device:
+    """The device on loan with this serial number (any article)."""
+    device = db.session.scalar(
+        sa.select(Device)
+        .options(selectinload(Device.article))
+        .where(
+            Device.serial_no == (serial_no or "").strip(),
+            Device.status == DeviceStatus.ON_LOAN,
+        )
+        .order_by(Device.id)
+        .limit(1)
+        .with_for_update()
+    )
+    if device is None:
+        raise errors.DeviceNotFound(serial_no=serial_no)
+    return device
+
+
+def return_to_quarantine(
+    device: Device,
+    reason: str,
+    returned_on: date,
+    *,
+    depot_id: int | None = None,
+    user_id: int | None = None,
+) -> Device:
+    """Take a lent device back into quarantine (its own depot, else the one given)."""
+    if reason not in RETURN_REASONS:
+        raise Invalid(fields={"reason": ["Välj en orsak."]})
+    if device.lent_on and returned_on < device.lent_on:
+        raise Invalid(fields={"returned_on": ["Före utlåningsdagen."]})
+    # Devices imported from an older system were never in one of our depots.
+    device.depot_id = device.depot_id or depot_id or _first_depot()
+    lot = ledger.quarantine_lot(device.depot_id, device.article_id)
+    ledger.book(
+        MovementKind.RETURN,
+        lot,
+        1,
+        reference=device.reference,
+        reason_code=reason,
+        user_id=user_id,
+    )
+    device.status = DeviceStatus.QUARANTINE
+    device.returned_on = returned_on
+    device.return_reason = reason
+    return device
+
+
+def recondition(device_id: int, *, user_id: int | None = None) -> Device:
+    """A quarantined device, checked and cleaned, goes back to stock in its lot."""
+    device = _quarantined(device_id)
+    back = db.session.get(StockLot, device.lot_id) if device.lot_id else None
+    if back is None or back.quarantined:
+        back = ledger.get_or_create_lot(device.depot_id, device.article_id, "")
+    _leave_quarantine(device, MovementKind.ADJUSTMENT, user_id)
+    ledger.book(
+        MovementKind.ADJUSTMENT,
+        back,
+        1,
+        reference=f"device:{device.id}",
+        reason_code=AdjustmentReason.RECONDITIONED,
+        user_id=user_id,
+    )
+    device.status = DeviceStatus.IN_STOCK
+    device.lot_id = back.id
+    device.patient_id = device.reference = None
+    device.lent_on = device.warranty_end = None
+    return device
+
+
+def scrap(device_id: int, *, user_id: int | None = None) -> Device:
+    """A quarantined device that cannot be reconditioned is scrapped (kasseras)."""
+    device = _quarantined(device_id)
+    _leave_quarantine(device, MovementKind.SCRAP, user_id)
+    device.status = DeviceStatus.SCRAPPED
+    return device
+
+
+def in_quarantine() -> list[Device]:
+    return list(
+        db.session.scalars(
+            sa.select(Device)
+            .options(selectinload(Device.article))
+            .where(Device.status == DeviceStatus.QUARANTINE)
+            .order_by(Device.returned_on, Device.id)
+        )
+    )
+
+
+def _first_depot() -> int:
+    depot_id = db.session.scalar(sa.select(Depot.id).order_by(Depot.id).limit(1))
+    if depot_id is None:
+        raise Invalid(fields={"depot_code": ["Inget lager finns."]})
+    return depot_id
+
+
+def _quarantined(device_id: int) -> Device:
+    device = db.session.scalar(
+        sa.select(Device).where(Device.id == device_id).with_for_update()
+    )
+    if device is None:
+        raise errors.DeviceNotFound(serial_no=str(device_id))
+    if device.status != DeviceStatus.QUARANTINE:
+        raise errors.DeviceNotInQuarantine(serial_no=device.serial_no)
+    return device
+
+
+def _leave_quarantine(device: Device, kind: str, user_id: int | None) -> None:
+    lot = ledger.quarantine_lot(device.depot_id, device.article_id)
+    ledger.book(
+        kind,
+        lot,
+        -1,
+        reference=f"device:{device.id}",
+        reason_code=AdjustmentReason.RECONDITIONED
+        if kind == MovementKind.ADJUSTMENT
+        else "scrapped",
+        user_id=user_id,
+    )

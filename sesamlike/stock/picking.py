@@ -1,0 +1,305 @@
+"""Picking (plock) first expiry first out, shipping, returns and cycle counts.
+
+- `pick_list` shows, per depot, each active reservation with the lots to take
+  it from: earliest expiry first (no expiry last), lot and bin. Lots past expiry
+  and quarantined lots are never offered, so they are never picked.
+- `pick` books the packs out of those lots (`pick` movements carry the lot and
+  the reference) and marks the reservation `picked`; serial-tracked articles are
+  picked by serial number from the devices' own lots.
+- `ship` marks picked reservations `shipped` with a `ship` movement (no lot).
+- `return_packs` books unused packs of a reference back into the lots they were
+  picked from. `count_lot` books a cycle count's difference as an adjustment.
+Nothing commits here: the caller's use case does.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from sesamlike.catalog.models import Article
+from sesamlike.errors import Conflict, Invalid
+from sesamlike.extensions import db
+from sesamlike.stock import devices as device_steps
+from sesamlike.stock import errors, ledger
+from sesamlike.stock.ledger import COUNT_REASONS
+from sesamlike.stock.models import (
+    Device,
+    MovementKind,
+    Reservation,
+    StockLot,
+    StockMovement,
+)
+from sesamlike.stock.reservations import ReservationStatus, lock_article
+
+
+class PickRow(NamedTuple):
+    reference: str
+    article: Article
+    lot: StockLot | None  # None: the usable lots no longer cover it
+    packs: int
+
+
+def usable(today: date) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        StockLot.quarantined.is_(False),
+        sa.or_(StockLot.expiry.is_(None), StockLot.expiry >= today),
+    )
+
+
+def fefo(query: sa.Select) -> sa.Select:
+    """Earliest expiry first; lots without expiry last; then oldest lot."""
+    return query.order_by(StockLot.expiry.is_(None), StockLot.expiry, StockLot.id)
+
+
+def pick_list(depot_id: int, today: date | None = None) -> list[PickRow]:
+    """What to pick in the depot, reservation by reservation, lot by lot (FEFO)."""
+    today = today or date.today()
+    held = db.session.scalars(
+        sa.select(Reservation)
+        .where(
+            Reservation.depot_id == depot_id,
+            Reservation.status == ReservationStatus.ACTIVE,
+        )
+        .order_by(Reservation.created_at, Reservation.id)
+    ).all()
+    article_ids = {row.article_id for row in held}
+    lots = db.session.scalars(
+        fefo(
+            sa.select(StockLot)
+            .options(selectinload(StockLot.article))
+            .where(
+                StockLot.depot_id == depot_id,
+                StockLot.article_id.in_(article_ids),
+                StockLot.on_hand > 0,
+                usable(today),
+            )
+        )
+    ).all()
+    left = {lot.id: lot.on_hand for lot in lots}
+    by_article: dict[int, list[StockLot]] = defaultdict(list)
+    for lot in lots:
+        by_article[lot.article_id].append(lot)
+    articles = {
+        a.id: a
+        for a in db.session.scalars(
+            sa.select(Article).where(Article.id.in_(article_ids))
+        )
+    }
+    rows: list[PickRow] = []
+    for reservation in held:
+        article = articles[reservation.article_id]
+        for lot, packs in _allocate(by_article[article.id], left, reservation.packs):
+            rows.append(PickRow(reservation.reference, article, lot, packs))
+    return rows
+
+
+def pick(
+    reference: str,
+    *,
+    serials: Sequence[str] = (),
+    user_id: int | None = None,
+    today: date | None = None,
+) -> list[Device]:
+    """Book the reference's active reservations out of stock; return devices taken."""
+    today = today or date.today()
+    taken: list[Device] = []
+    wanted_serials = list(serials)
+    for reservation in _rows(reference, ReservationStatus.ACTIVE):
+        lock_article(reservation.article_id)
+        article = db.session.get(Article, reservation.article_id)
+        if article.serial_tracked:
+            devices = _devices_for(article, reservation, wanted_serials)
+            by_lot: dict[int | None, int] = defaultdict(int)
+            for device in devices:
+                by_lot[device.lot_id] += 1
+            portions = [
+                (_device_lot(reservation, lot_id), n) for lot_id, n in by_lot.items()
+            ]
+            taken.extend(devices)
+        else:
+            lots = db.session.scalars(
+                fefo(
+                    sa.select(StockLot).where(
+                        StockLot.depot_id == reservation.depot_id,
+                        StockLot.article_id == article.id,
+                        StockLot.on_hand > 0,
+                        usable(today),
+                    )
+                )
+            ).all()
+            left = {lot.id: lot.on_hand for lot in lots}
+            portions = _allocate(lots, left, reservation.packs)
+            if any(lot is None for lot, _ in portions):
+                raise errors.InsufficientStock(article=article.name)
+        for lot, packs in portions:
+            ledger.book(
+                MovementKind.PICK, lot, -packs, reference=reference, user_id=user_id
+            )
+        _set_status(reservation, ReservationStatus.ACTIVE, ReservationStatus.PICKED)
+    if wanted_serials:
+        raise Invalid(fields={"serials": ["Fler serienummer än förpackningar."]})
+    return taken
+
+
+def ship(reference: str, *, user_id: int | None = None) -> int:
+    """Mark the reference's picked packs shipped; return how many."""
+    shipped = 0
+    for reservation in _rows(reference, ReservationStatus.PICKED):
+        _set_status(reservation, ReservationStatus.PICKED, ReservationStatus.SHIPPED)
+        db.session.add(
+            StockMovement(
+                kind=MovementKind.SHIP,
+                depot_id=reservation.depot_id,
+                article_id=reservation.article_id,
+                packs=-reservation.packs,
+                reference=reference,
+                user_id=user_id,
+            )
+        )
+        shipped += reservation.packs
+    return shipped
+
+
+def return_packs(reference: str, *, user_id: int | None = None) -> int:
+    """Book the reference's picked, not yet returned packs back into their lots."""
+    net = db.session.execute(
+        sa.select(StockMovement.lot_id, sa.func.sum(StockMovement.packs))
+        .where(
+            StockMovement.reference == reference,
+            StockMovement.kind.in_((MovementKind.PICK, MovementKind.RETURN)),
+        )
+        .group_by(StockMovement.lot_id)
+        .order_by(StockMovement.lot_id)
+    ).all()
+    returned = 0
+    for lot_id, packs in net:
+        out = -int(packs or 0)
+        if out > 0:
+            lot = db.session.get(StockLot, lot_id)
+            ledger.book(
+                MovementKind.RETURN, lot, out, reference=reference, user_id=user_id
+            )
+            returned += out
+    return returned
+
+
+def count_lot(
+    lot_id: int, counted: int, reason_code: str | None, *, user_id: int | None = None
+) -> tuple[StockLot, int]:
+    """Book a cycle count: the difference from the books, with a reason code."""
+    lot = db.session.scalar(
+        sa.select(StockLot).where(StockLot.id == lot_id).with_for_update()
+    )
+    if lot is None:
+        raise errors.LotNotFound()
+    if not isinstance(counted, int) or counted < 0:
+        raise Invalid(fields={"counted": ["Ange ett antal från 0."]})
+    if lot.lot == ledger.QUARANTINE_LOT:
+        raise Conflict("Karantänen räknas per serienummer, inte som parti.")
+    difference = counted - lot.on_hand
+    if difference and reason_code not in COUNT_REASONS:
+        raise errors.ReasonCodeRequired(fields={"reason_code": ["Välj en orsak."]})
+    if difference:
+        ledger.book(
+            MovementKind.ADJUSTMENT,
+            lot,
+            difference,
+            reason_code=reason_code,
+            reference=f"count:{lot.id}",
+            user_id=user_id,
+        )
+    return lot, difference
+
+
+def scrap_lot(lot_id: int, *, user_id: int | None = None) -> int:
+    """Scrap (kassera) what is left of a lot past expiry; return the packs."""
+    lot = db.session.scalar(
+        sa.select(StockLot).where(StockLot.id == lot_id).with_for_update()
+    )
+    if lot is None:
+        raise errors.LotNotFound()
+    if lot.expiry is None or lot.expiry >= date.today():
+        raise Conflict("Bara partier vars utgångsdatum har passerats kasseras här.")
+    packs = lot.on_hand
+    if packs > 0:
+        ledger.book(
+            MovementKind.SCRAP, lot, -packs, reason_code="expired", user_id=user_id
+        )
+    return packs
+
+
+def _allocate(lots, left: dict[int, int], packs: int):
+    """[(lot, packs)] taken from the lots in order; (None, rest) when they run out."""
+    portions = []
+    for lot in lots:
+        if packs <= 0:
+            break
+        take = min(left[lot.id], packs)
+        if take > 0:
+            portions.append((lot, take))
+            left[lot.id] -= take
+            packs -= take
+    if packs > 0:
+        portions.append((None, packs))
+    return portions
+
+
+def _rows(reference: str, status: str) -> list[Reservation]:
+    return list(
+        db.session.scalars(
+            sa.select(Reservation)
+            .where(Reservation.reference == reference, Reservation.status == status)
+            .order_by(Reservation.id)
+            .with_for_update()
+        )
+    )
+
+
+def _set_status(reservation: Reservation, old: str, new: str) -> None:
+    """Compare-and-set, so a concurrent pick, ship or release wins once."""
+    changed = db.session.execute(
+        sa.update(Reservation)
+        .where(Reservation.id == reservation.id, Reservation.status == old)
+        .values(status=new)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expire(reservation, ["status"])
+    if changed != 1:
+        raise Conflict("Reservationen har ändrats av någon annan. Försök igen.")
+
+
+def _devices_for(article, reservation, serials: list[str]) -> list[Device]:
+    if len(serials) < reservation.packs:
+        raise errors.SerialsRequired(
+            article=article.name,
+            packs=reservation.packs,
+            fields={"serials": ["Ett serienummer per förpackning."]},
+        )
+    mine = [serials.pop(0) for _ in range(reservation.packs)]
+    return device_steps.take_serials(article, reservation.depot_id, mine)
+
+
+def _device_lot(reservation: Reservation, lot_id: int | None) -> StockLot:
+    lot = db.session.get(StockLot, lot_id) if lot_id else None
+    if lot is None or lot.on_hand <= 0 or lot.quarantined:
+        # Devices registered outside a receipt: take from the article's usable lot.
+        lot = db.session.scalar(
+            sa.select(StockLot)
+            .where(
+                StockLot.depot_id == reservation.depot_id,
+                StockLot.article_id == reservation.article_id,
+                StockLot.quarantined.is_(False),
+                StockLot.on_hand > 0,
+            )
+            .order_by(StockLot.id)
+            .limit(1)
+        )
+    if lot is None:
+        raise errors.InsufficientStock(article=str(reservation.article_id))
+    return lot

@@ -1,0 +1,169 @@
+"""Receipts (inleverans): packs into a depot's lot, serials as devices, backorders.
+
+A receipt books packs into the (depot, article, lot) row, registers one device
+per serial number for a serial-tracked article, and then fills the article's
+backorders in order of placement. It returns the references it filled; stock
+knows nothing of what they mean (orders flips its lines). Nothing commits here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import NamedTuple
+
+import sqlalchemy as sa
+
+from sesamlike.catalog.models import Article
+from sesamlike.errors import Conflict, Invalid
+from sesamlike.extensions import db
+from sesamlike.stock import errors, ledger, reservations
+from sesamlike.stock.gs1 import gtin_forms
+from sesamlike.stock.models import Depot, Device, DeviceStatus, MovementKind, StockLot
+
+LOT_MAX = 40
+BIN_MAX = 20
+SERIAL_MAX = 60
+MAX_PACKS = 100_000
+
+
+class Receipt(NamedTuple):
+    lot: StockLot
+    packs: int
+    devices: list[Device]
+    filled: list[str]  # references whose backorders this receipt reserved
+
+
+def receive(
+    depot_code: str,
+    article_no: str,
+    packs: int,
+    *,
+    lot: str | None = None,
+    expiry: date | None = None,
+    serials: Sequence[str] = (),
+    bin: str | None = None,
+    user_id: int | None = None,
+    today: date | None = None,
+) -> Receipt:
+    """Book received packs (and devices), then fill backorders first placed first."""
+    depot = depot_by_code(depot_code)
+    article = article_by_no(article_no)
+    lot_code, bin_code, serials = _clean(lot, bin, serials, packs)
+    _check_serials(article, packs, serials)
+    reservations.lock_article(article.id)
+    row = ledger.get_or_create_lot(
+        depot.id, article.id, lot_code, expiry=expiry, bin=bin_code
+    )
+    if row.quarantined:
+        raise Conflict(
+            "Partiet {lot} är spärrat och tar inte emot inleverans.", lot=lot_code
+        )
+    if expiry is not None and row.expiry not in (None, expiry):
+        raise Conflict(
+            "Partiet {lot} har redan utgångsdatum {expiry}.",
+            lot=lot_code,
+            expiry=row.expiry,
+            fields={"expiry": ["Stämmer inte med partiets utgångsdatum."]},
+        )
+    if row.expiry is None and expiry is not None:
+        row.expiry = expiry
+    if bin_code and not row.bin:
+        row.bin = bin_code
+    ledger.book(MovementKind.RECEIPT, row, packs, user_id=user_id)
+    devices = [_register_device(article, depot, row, serial) for serial in serials]
+    filled = reservations.fill_backorders(article.id, user_id=user_id, today=today)
+    return Receipt(row, packs, devices, filled)
+
+
+def depot_by_code(code: str) -> Depot:
+    depot = db.session.scalar(
+        sa.select(Depot).where(Depot.code == (code or "").strip())
+    )
+    if depot is None:
+        raise errors.UnknownDepot(
+            depot_code=code, fields={"depot_code": ["Okänt lager."]}
+        )
+    return depot
+
+
+def article_by_no(article_no: str) -> Article:
+    article = db.session.scalar(
+        sa.select(Article).where(Article.article_no == (article_no or "").strip())
+    )
+    if article is None:
+        raise errors.UnknownArticle(
+            article_no=article_no, fields={"article_no": ["Okänd artikel."]}
+        )
+    return article
+
+
+def article_by_gtin(gtin: str) -> Article | None:
+    """The article whose GTIN (any length) is this GTIN-14, if the catalogue has it."""
+    return db.session.scalar(
+        sa.select(Article)
+        .where(Article.gtin.in_(gtin_forms(gtin)))
+        .order_by(Article.id)
+        .limit(1)
+    )
+
+
+def _clean(lot, bin_code, serials, packs):
+    lot_code = (lot or "").strip()
+    bin_code = (bin_code or "").strip() or None
+    cleaned = [str(s).strip() for s in serials if str(s).strip()]
+    problems: dict[str, list[str]] = {}
+    if (
+        not isinstance(packs, int)
+        or isinstance(packs, bool)
+        or not (0 < packs <= MAX_PACKS)
+    ):
+        problems["packs"] = ["Ange ett antal förpackningar från 1."]
+    if len(lot_code) > LOT_MAX:
+        problems["lot"] = ["Högst 40 tecken."]
+    if lot_code == ledger.QUARANTINE_LOT:
+        problems["lot"] = ["Reserverat namn för karantän."]
+    if bin_code and len(bin_code) > BIN_MAX:
+        problems["bin"] = ["Högst 20 tecken."]
+    if any(len(s) > SERIAL_MAX for s in cleaned):
+        problems["serials"] = ["Högst 60 tecken per serienummer."]
+    elif len(set(cleaned)) != len(cleaned):
+        problems["serials"] = ["Samma serienummer finns flera gånger."]
+    if problems:
+        raise Invalid(fields=problems)
+    return lot_code, bin_code, cleaned
+
+
+def _check_serials(article: Article, packs: int, serials: list[str]) -> None:
+    if article.serial_tracked and len(serials) != packs:
+        raise errors.SerialsRequired(
+            article=article.name,
+            packs=packs,
+            fields={"serials": ["Ett serienummer per förpackning."]},
+        )
+    if not article.serial_tracked and serials:
+        raise errors.SerialsNotAllowed(
+            article=article.name, fields={"serials": ["Inte individmärkt."]}
+        )
+
+
+def _register_device(article, depot, lot, serial_no: str) -> Device:
+    if db.session.scalar(
+        sa.select(Device.id).where(
+            Device.article_id == article.id, Device.serial_no == serial_no
+        )
+    ):
+        raise errors.DuplicateSerial(
+            serial_no=serial_no,
+            article=article.name,
+            fields={"serials": ["Serienumret finns redan."]},
+        )
+    device = Device(
+        article_id=article.id,
+        serial_no=serial_no,
+        status=DeviceStatus.IN_STOCK,
+        depot_id=depot.id,
+        lot_id=lot.id,
+    )
+    db.session.add(device)
+    return device

@@ -1,0 +1,343 @@
+"""The aids centre's flows: receive, reserve, pick FEFO, ship, deliver, take back."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.errors import Forbidden, Invalid
+from sesamlike.extensions import db
+from sesamlike.orders import ordering, returns, shipping
+from sesamlike.orders.models import OrderLine, Shipment
+from sesamlike.stock import errors, ledger, picking, reservations
+from sesamlike.stock.models import Device, StockLot, StockMovement
+from tests.factories import (
+    make_article,
+    make_clinic,
+    make_depot,
+    make_patient,
+    make_prescription,
+    make_user,
+)
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def world():
+    clinic = make_clinic()
+    return {
+        "clinic": clinic,
+        "prescriber": make_user("prescriber", clinics=[clinic]),
+        "clerk": make_user("depot"),
+        "depot": make_depot("HMC"),
+    }
+
+
+def order(world, article, packs=1, patient=None, mode="home"):
+    patient = patient or make_patient(world["clinic"])
+    rx = make_prescription(patient, article, packs_per_withdrawal=packs, lock_days=0)
+    placed = ordering.place_order(world["prescriber"], patient.id, [(rx.id, packs)], mode)
+    return placed.order
+
+
+def receive(world, article, packs, **kw):
+    return shipping.receive_stock(
+        world["clerk"], world["depot"].code, article.article_no, packs, **kw
+    )
+
+
+def line_status(line_id):
+    return db.session.get(OrderLine, line_id, populate_existing=True).status
+
+
+def pump(**kw):
+    return make_article(
+        category="pump", serial_tracked=True, amortisation_years=4, pack_size=1,
+        units_per_day=None, **kw,
+    )
+
+
+def test_receipt_books_the_ledger_and_on_hand_matches_it(world):
+    article = make_article()
+    receive(world, article, 5, lot="A1", expiry=TODAY + timedelta(days=90), bin="B-1")
+    receive(world, article, 3, lot="A1")
+    lot = db.session.scalar(sa.select(StockLot).where(StockLot.lot == "A1"))
+    assert (lot.on_hand, lot.bin, lot.expiry) == (8, "B-1", TODAY + timedelta(90))
+    assert ledger.ledger_mismatches() == []
+    level = reservations.stock_level(article.id, world["depot"].id)
+    assert (level.on_hand, level.reserved, level.available) == (8, 0, 8)
+
+
+def test_ledger_check_finds_on_hand_changed_outside_the_ledger(world):
+    article = make_article()
+    receipt = receive(world, article, 5, lot="X")
+    db.session.execute(sa.update(StockLot).values(on_hand=7))
+    db.session.commit()
+    assert ledger.ledger_mismatches() == [(receipt.lot.id, 7, 5)]
+
+
+def test_only_the_depot_role_receives(world):
+    with pytest.raises(Forbidden):
+        shipping.receive_stock(world["prescriber"], "HMC", make_article().article_no, 1)
+
+
+def test_serial_tracked_receipt_needs_one_serial_per_pack(world):
+    article = pump()
+    with pytest.raises(errors.SerialsRequired):
+        receive(world, article, 2, serials=["S1"])
+    receive(world, article, 2, serials=["S1", "S2"])
+    assert db.session.scalar(sa.select(sa.func.count(Device.id))) == 2
+    with pytest.raises(errors.DuplicateSerial):
+        receive(world, article, 1, serials=["S1"])
+
+
+def test_pick_list_is_first_expiry_first_out_and_skips_expired_and_quarantined(
+    world,
+):
+    article = make_article()
+    receive(world, article, 2, lot="LATE", expiry=TODAY + timedelta(days=300))
+    receive(world, article, 2, lot="NOEXP")
+    receive(world, article, 1, lot="EARLY", expiry=TODAY + timedelta(days=10), bin="A")
+    receive(world, article, 9, lot="OLD", expiry=TODAY + timedelta(days=1))
+    receive(world, article, 9, lot="SPÄRR", expiry=TODAY + timedelta(days=2))
+    db.session.execute(sa.update(StockLot).where(StockLot.lot == "SPÄRR")
+                       .values(quarantined=True))  # fmt: skip
+    db.session.commit()
+    placed = order(world, article, packs=4)
+    # "OLD" expires tomorrow: expired by the time the picker gets to it.
+    rows = picking.pick_list(world["depot"].id, today=TODAY + timedelta(days=5))
+    assert [(r.lot.lot, r.packs) for r in rows] == [("EARLY", 1), ("LATE", 2), ("NOEXP", 1)]
+    assert rows[0].lot.bin == "A"
+    assert rows[0].reference == placed.lines[0].reference
+    picking.pick(placed.lines[0].reference, today=TODAY + timedelta(days=5))
+    left = dict(db.session.execute(sa.select(StockLot.lot, StockLot.on_hand)).all())
+    assert left == {"LATE": 0, "NOEXP": 1, "EARLY": 0, "OLD": 9, "SPÄRR": 9}
+    assert ledger.ledger_mismatches() == []
+
+
+def test_expired_lots_are_never_picked_even_when_reserved_earlier(world):
+    article = make_article()
+    receive(world, article, 3, lot="SOON", expiry=TODAY)
+    placed = order(world, article, packs=3)
+    assert placed.lines[0].status == "reserved"
+    with pytest.raises(errors.InsufficientStock):
+        shipping.ship_order(
+            world["clerk"], placed.id, today=TODAY + timedelta(days=1)
+        )
+    assert db.session.get(StockLot, 1, populate_existing=True).on_hand == 3
+
+
+def test_backorders_fill_in_order_of_placement_when_stock_arrives(world):
+    article = make_article()
+    first, second, third = (order(world, article, packs=p) for p in (2, 1, 1))
+    assert [o.lines[0].status for o in (first, second, third)] == ["backordered"] * 3
+    receipt = receive(world, article, 2)
+    assert receipt.filled == [first.lines[0].reference]
+    assert [line_status(o.lines[0].id) for o in (first, second, third)] == [
+        "reserved", "backordered", "backordered"]  # fmt: skip
+    receive(world, article, 1)
+    assert line_status(second.lines[0].id) == "reserved"
+    assert line_status(third.lines[0].id) == "backordered"
+    assert reservations.stock_level(article.id).available == 0
+
+
+def test_a_large_early_backorder_is_not_skipped_for_later_small_ones(world):
+    article = make_article()
+    big = order(world, article, packs=3)
+    small = order(world, article, packs=1)
+    receive(world, article, 2)
+    assert line_status(big.lines[0].id) == "backordered"
+    assert line_status(small.lines[0].id) == "backordered"
+    receive(world, article, 2)
+    assert line_status(big.lines[0].id) == "reserved"
+    assert line_status(small.lines[0].id) == "reserved"
+
+
+def test_partial_shipment_ships_some_lines_now_and_the_rest_later(world):
+    in_stock, short = make_article(), make_article()
+    receive(world, in_stock, 5)
+    patient = make_patient(world["clinic"])
+    rx1 = make_prescription(patient, in_stock, lock_days=0)
+    rx2 = make_prescription(patient, short, lock_days=0)
+    placed = ordering.place_order(
+        world["prescriber"], patient.id, [(rx1.id, 1), (rx2.id, 1)], "home"
+    ).order
+    shipped = shipping.ship_order(world["clerk"], placed.id, tracking_ref="PKG1")
+    assert [line.status for line in shipped.lines] == ["shipped", "backordered"]
+    receive(world, short, 1)
+    shipped = shipping.ship_order(world["clerk"], placed.id, tracking_ref="PKG2")
+    assert [line.status for line in shipped.lines] == ["shipped", "shipped"]
+    refs = db.session.scalars(sa.select(Shipment.tracking_ref).order_by(Shipment.id))
+    assert list(refs) == ["PKG1", "PKG2"]
+    assert len({line.shipment_id for line in shipped.lines}) == 2
+    with pytest.raises(shipping.AlreadyShipped):
+        shipping.ship_order(world["clerk"], placed.id)
+    assert ledger.ledger_mismatches() == []
+
+
+def test_shipping_a_device_records_serials_and_lends_it_to_the_patient(world):
+    article = pump()
+    receive(world, article, 2, serials=["P-1", "P-2"], lot="")
+    placed = order(world, article, mode="clinic")
+    line = placed.lines[0]
+    with pytest.raises(Invalid):
+        shipping.ship_order(world["clerk"], placed.id)
+    shipping.ship_order(
+        world["clerk"], placed.id, serials={line.id: ["P-2"]}, today=date(2026, 2, 1)
+    )
+    device = db.session.scalar(sa.select(Device).where(Device.serial_no == "P-2"))
+    assert device.status == "on_loan"
+    assert device.patient_id == placed.patient_id
+    assert (device.lent_on, device.warranty_end) == (date(2026, 2, 1), date(2030, 2, 1))
+    assert db.session.get(OrderLine, line.id).serial_no == "P-2"
+    assert reservations.stock_level(article.id).on_hand == 1
+    shipping.deliver_order(world["clerk"], placed.id, date(2026, 2, 3),
+                           today=date(2026, 2, 3))  # fmt: skip
+    db.session.refresh(device)
+    assert (device.lent_on, device.warranty_end) == (date(2026, 2, 3), date(2030, 2, 3))
+
+
+def test_delivery_sets_delivered_on_and_refuses_twice(world):
+    article = make_article()
+    receive(world, article, 1)
+    placed = order(world, article)
+    with pytest.raises(shipping.NotShipped):
+        shipping.deliver_order(world["clerk"], placed.id, TODAY)
+    shipping.ship_order(world["clerk"], placed.id)
+    with pytest.raises(Invalid):
+        shipping.deliver_order(world["clerk"], placed.id, TODAY + timedelta(days=1))
+    delivered = shipping.deliver_order(world["clerk"], placed.id, TODAY)
+    assert [(x.status, x.delivered_on) for x in delivered.lines] == [("delivered", TODAY)]
+    with pytest.raises(shipping.AlreadyDelivered):
+        shipping.deliver_order(world["clerk"], placed.id, TODAY)
+
+
+def lent_pump(world, serial="P-9", days_ago=30):
+    article = pump()
+    receive(world, article, 1, serials=[serial])
+    placed = order(world, article, mode="clinic")
+    day = TODAY - timedelta(days=days_ago)
+    shipping.ship_order(world["clerk"], placed.id, serials={placed.lines[0].id: [serial]},
+                        today=day)  # fmt: skip
+    shipping.deliver_order(world["clerk"], placed.id, day, today=day)
+    return article, placed
+
+
+def test_returned_device_goes_to_quarantine_and_its_line_is_returned(world):
+    article, placed = lent_pump(world)
+    device = returns.return_device(world["clerk"], "P-9", "therapy_ended", TODAY)
+    assert (device.status, device.returned_on) == ("quarantine", TODAY)
+    assert line_status(placed.lines[0].id) == "returned"
+    assert db.session.get(OrderLine, placed.lines[0].id).returned_on == TODAY
+    level = reservations.stock_level(article.id)
+    assert (level.on_hand, level.unusable) == (0, 1)
+    assert ledger.ledger_mismatches() == []
+
+
+def test_reconditioned_device_is_back_in_stock_and_fills_a_backorder(world):
+    article, _ = lent_pump(world)
+    device = returns.return_device(world["clerk"], "P-9", "replaced", TODAY)
+    waiting = order(world, article, mode="clinic")
+    assert waiting.lines[0].status == "backordered"
+    returns.recondition_device(world["clerk"], device.id)
+    db.session.refresh(device)
+    assert (device.status, device.patient_id) == ("in_stock", None)
+    assert line_status(waiting.lines[0].id) == "reserved"
+    assert ledger.ledger_mismatches() == []
+
+
+def test_scrapped_device_leaves_the_books(world):
+    article, _ = lent_pump(world)
+    device = returns.return_device(world["clerk"], "P-9", "faulty", TODAY)
+    returns.scrap_device(world["clerk"], device.id)
+    db.session.refresh(device)
+    assert device.status == "scrapped"
+    assert reservations.stock_level(article.id).unusable == 0
+    kinds = db.session.scalars(sa.select(StockMovement.kind).order_by(StockMovement.id))
+    assert list(kinds)[-1] == "scrap"
+    assert ledger.ledger_mismatches() == []
+
+
+def test_faulty_device_within_warranty_gets_a_linked_replacement_without_withdrawal(
+    world,
+):
+    article, placed = lent_pump(world)
+    rx = db.session.get(OrderLine, placed.lines[0].id).prescription
+    used = rx.withdrawals_used
+    device = returns.return_device(world["clerk"], "P-9", "faulty", TODAY)
+    receive(world, article, 1, serials=["P-10"])
+    replacement = returns.replace_device(world["clerk"], device.id)
+    new = replacement.lines[0]
+    assert new.replaces_line_id == placed.lines[0].id
+    assert (new.status, new.prescription_id, new.pack_price_sek) == ("reserved", None, 0)
+    db.session.refresh(rx)
+    assert rx.withdrawals_used == used
+    with pytest.raises(returns.AlreadyReplaced):
+        returns.replace_device(world["clerk"], device.id)
+
+
+def test_device_returned_for_another_reason_gets_no_warranty_replacement(world):
+    _, _ = lent_pump(world)
+    device = returns.return_device(world["clerk"], "P-9", "therapy_ended", TODAY)
+    with pytest.raises(returns.NotUnderWarranty):
+        returns.replace_device(world["clerk"], device.id)
+
+
+def delivered_consumable(world, days_ago):
+    article = make_article()
+    receive(world, article, 3, lot="R1")
+    placed = order(world, article, packs=2)
+    day = TODAY - timedelta(days=days_ago)
+    shipping.ship_order(world["clerk"], placed.id, today=day)
+    db.session.execute(sa.update(OrderLine).values(shipped_at=None))
+    db.session.commit()
+    shipping.deliver_order(world["clerk"], placed.id, day, today=day)
+    return article, placed.lines[0]
+
+
+def test_unused_consumables_returned_within_14_days_go_back_to_stock(world):
+    article, line = delivered_consumable(world, days_ago=14)
+    returns.return_consumables(world["clerk"], line.id, TODAY)
+    assert line_status(line.id) == "returned"
+    assert reservations.stock_level(article.id).on_hand == 3
+    kinds = db.session.scalars(sa.select(StockMovement.kind).order_by(StockMovement.id))
+    assert list(kinds)[-1] == "return"
+    assert ledger.ledger_mismatches() == []
+
+
+def test_consumables_returned_after_14_days_are_refused(world):
+    article, line = delivered_consumable(world, days_ago=15)
+    with pytest.raises(returns.ReturnWindowClosed):
+        returns.return_consumables(world["clerk"], line.id, TODAY)
+    assert line_status(line.id) == "delivered"
+    assert reservations.stock_level(article.id).on_hand == 1
+
+
+def test_cycle_count_books_the_difference_as_an_adjustment_with_a_reason(world):
+    article = make_article()
+    receipt = receive(world, article, 10, lot="C1")
+    with pytest.raises(errors.ReasonCodeRequired):
+        returns.count_lot(world["clerk"], receipt.lot.id, 8, None)
+    lot, difference = returns.count_lot(world["clerk"], receipt.lot.id, 8, "damaged")
+    assert (lot.on_hand, difference) == (8, -2)
+    movement = db.session.scalars(
+        sa.select(StockMovement).order_by(StockMovement.id.desc())
+    ).first()
+    assert (movement.kind, movement.packs, movement.reason_code) == (
+        "adjustment", -2, "damaged")  # fmt: skip
+    _, same = returns.count_lot(world["clerk"], receipt.lot.id, 8, None)
+    assert same == 0
+    assert ledger.ledger_mismatches() == []
+
+
+def test_a_counted_surplus_fills_a_backorder(world):
+    article = make_article()
+    receipt = receive(world, article, 1, lot="C2")
+    order(world, article)
+    waiting = order(world, article)
+    assert waiting.lines[0].status == "backordered"
+    returns.count_lot(world["clerk"], receipt.lot.id, 2, "found")
+    assert line_status(waiting.lines[0].id) == "reserved"
