@@ -22,6 +22,7 @@ NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
         ("portal.choose_patient", "Mina barn", "Välj vem du beställer för"),
     ],
     Role.DEPOT: [
+        ("patients.search", "Patienter", "Sök patient, adress och leveranser"),
         ("stock.overview", "Lager", "Saldo, inleverans och plocklistor"),
         ("catalog.index", "Sortiment", "Artiklar och kanaler"),
     ],

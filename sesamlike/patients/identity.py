@@ -51,7 +51,7 @@ def parse_personal_id(value: str) -> PersonalId:
             fields={"personal_id": ["Fel format."]},
         )
     try:
-        parsed = pnr.Personnummer(raw)
+        parsed = pnr.Personnummer(re.sub(r"\s", "", raw))
     except pnr.PersonnummerException:
         raise Invalid(
             "Personnumret är inte giltigt: kontrollera siffrorna.",

@@ -70,6 +70,7 @@ EN: dict[str, str] = {
     "Administratör": "Administrator",
     "Patienter": "Patients",
     "Sök, registrera och förskriv": "Search, register and prescribe",
+    "Sök patient, adress och leveranser": "Find a patient, address and deliveries",
     "Sortiment": "Assortment",
     "Upphandlade artiklar och förstahandsval": "Procured articles and first choices",
     "Mina hjälpmedel": "My aids",
