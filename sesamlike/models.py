@@ -3,7 +3,7 @@
 from sesamlike.accounts.mail import OutgoingMail  # noqa: F401
 from sesamlike.accounts.models import ApiToken, AuditEvent, Clinic, User  # noqa: F401
 from sesamlike.catalog.models import Article, System  # noqa: F401
-from sesamlike.followup.models import PatientYearCost  # noqa: F401
+from sesamlike.followup.models import FollowupRun, PatientYearCost  # noqa: F401
 from sesamlike.jobruns import JobLock, JobRun  # noqa: F401
 from sesamlike.orders.channels_models import (  # noqa: F401
     PharmacyDispensing,

@@ -198,3 +198,30 @@ def make_stock_lot(article, depot=None, on_hand: int = 10, **kw):
     db.session.add(lot)
     db.session.commit()
     return lot
+
+
+def make_delivered_line(patient, article, delivered_on, **kw):
+    """A delivered order line of history (own order) with the article's snapshots."""
+    from sesamlike.orders.models import Order, OrderLine
+
+    returned_on = kw.pop("returned_on", None)
+    order = Order(
+        patient_id=patient.id,
+        placed_by_role="migration",
+        delivery_mode=kw.pop("delivery_mode", "home"),
+    )
+    line = OrderLine(
+        article_id=article.id,
+        packs=kw.pop("packs", 1),
+        channel=kw.pop("channel", article.channel),
+        status=kw.pop("status", "returned" if returned_on else "delivered"),
+        pack_price_sek=kw.pop("pack_price_sek", article.pack_price_sek),
+        vat_rate=kw.pop("vat_rate", article.vat_rate),
+        delivered_on=delivered_on,
+        returned_on=returned_on,
+        **kw,
+    )
+    order.lines.append(line)
+    db.session.add(order)
+    db.session.commit()
+    return line

@@ -28,3 +28,22 @@ class PatientYearCost(db.Model):
     )
 
     __table_args__ = (sa.UniqueConstraint("patient_id", "year"),)
+
+
+class FollowupRun(db.Model):
+    """One computation of a year's costs; the next incremental run starts from it.
+
+    `catalogue_digest` fingerprints what the rules read from the catalogue
+    (category, amortisation, expected use, pack size, systems): when it changes,
+    every patient is recomputed, because articles carry no change timestamp.
+    """
+
+    __tablename__ = "followup_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(index=True)
+    full: Mapped[bool]
+    started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    patients: Mapped[int] = mapped_column(default=0)
+    catalogue_digest: Mapped[str] = mapped_column(sa.String(64))

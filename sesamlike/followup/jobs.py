@@ -1,0 +1,28 @@
+"""The nightly follow-up job, listed by sesamlike/jobs.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sesamlike.followup.runs import run_year
+
+SWEDEN = ZoneInfo("Europe/Stockholm")
+
+
+def run(now: datetime) -> dict[str, int]:
+    """Recompute the current and the previous year for changed patients only.
+
+    The previous year is included because late deliveries and returns keep
+    changing it in January. Returns counts for the job record.
+    """
+    # The calendar year is Swedish: 00:30 on 1 January is already the new year.
+    year = now.astimezone(SWEDEN).year if now.tzinfo else now.year
+    counts: dict[str, int] = {}
+    for current in (year - 1, year):
+        result = run_year(current)
+        counts[f"patients_{current}"] = result.patients
+        counts[f"removed_{current}"] = result.removed
+        counts[f"full_{current}"] = int(result.full)
+    counts["patients"] = sum(v for k, v in counts.items() if k.startswith("patients_"))
+    return counts

@@ -1,0 +1,73 @@
+"""Order lines as `rules.CostLine`s: for the patient cost page and the SQL check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from sesamlike.catalog.models import Article
+from sesamlike.extensions import db
+from sesamlike.followup.compute import article_system
+from sesamlike.followup.rules import COUNTED_STATUSES, CostLine
+from sesamlike.orders.models import Order, OrderLine
+
+
+def load_cost_lines(patient_ids: Iterable[int] | None = None) -> list[CostLine]:
+    """Every counted line (of the given patients), with its article's facts."""
+    pump_of = article_system("pump").subquery()
+    cgm_of = article_system("cgm").subquery()
+    query = (
+        sa.select(
+            OrderLine.id,
+            Order.patient_id,
+            Article.category,
+            OrderLine.packs,
+            OrderLine.pack_price_sek,
+            OrderLine.vat_rate,
+            OrderLine.channel,
+            OrderLine.delivered_on,
+            OrderLine.returned_on,
+            OrderLine.status,
+            Article.amortisation_years,
+            Article.pack_size,
+            Article.units_per_day,
+            pump_of.c.system.label("pump_system"),
+            cgm_of.c.system.label("cgm_system"),
+            Article.article_no,
+            Article.name,
+        )
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Article, Article.id == OrderLine.article_id)
+        .outerjoin(pump_of, pump_of.c.article_id == Article.id)
+        .outerjoin(cgm_of, cgm_of.c.article_id == Article.id)
+        .where(
+            OrderLine.status.in_(sorted(COUNTED_STATUSES)),
+            OrderLine.delivered_on.is_not(None),
+        )
+        .order_by(Order.patient_id, OrderLine.delivered_on, OrderLine.id)
+    )
+    if patient_ids is not None:
+        query = query.where(Order.patient_id.in_(list(patient_ids)))
+    return [
+        CostLine(
+            line_id=row.id,
+            patient_id=row.patient_id,
+            category=row.category,
+            packs=row.packs,
+            pack_price_sek=row.pack_price_sek,
+            vat_rate=row.vat_rate,
+            channel=row.channel,
+            delivered_on=row.delivered_on,
+            returned_on=row.returned_on,
+            status=row.status,
+            amortisation_years=row.amortisation_years,
+            pack_size=row.pack_size,
+            units_per_day=row.units_per_day,
+            pump_system=row.pump_system,
+            cgm_system=row.cgm_system,
+            article_no=row.article_no,
+            article_name=row.name,
+        )
+        for row in db.session.execute(query)
+    ]

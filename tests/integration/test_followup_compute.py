@@ -1,0 +1,254 @@
+"""The SQL computation of annual cost: hand-computed cases, reference, incremental."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import utcnow
+from sesamlike.extensions import db
+from sesamlike.followup import rules
+from sesamlike.followup.lines import load_cost_lines
+from sesamlike.followup.models import FollowupRun, PatientYearCost
+from sesamlike.followup.runs import run_year
+from tests import factories as f
+
+
+@pytest.fixture
+def kit():
+    """A small catalogue: two pump systems, Libre, with consumables."""
+    s640 = f.make_system("MiniMed 640G")
+    tslim = f.make_system("t:slim X2")
+    omni = f.make_system("Omnipod 5")
+    libre = f.make_system("FreeStyle Libre 2", "cgm")
+    device = dict(
+        units_per_day=None,
+        amortisation_years=4,
+        serial_tracked=True,
+        pack_size=1,
+        benefit=False,
+    )
+    return dict(
+        p640=f.make_article(
+            category="pump",
+            systems=[s640],
+            pack_price_sek=Decimal("30000.00"),
+            **device,
+        ),
+        tslim=f.make_article(
+            category="pump",
+            systems=[tslim],
+            pack_price_sek=Decimal("38000.00"),
+            **device,
+        ),
+        reader=f.make_article(
+            category="cgm_reader",
+            systems=[libre],
+            pack_price_sek=Decimal("650.00"),
+            **device,
+        ),
+        sets=f.make_article(
+            category="infusion_set", systems=[s640], pack_price_sek=Decimal("1150.00")
+        ),
+        pods=f.make_article(
+            category="pod",
+            systems=[omni],
+            channel="pharmacy",
+            pack_price_sek=Decimal("2950.00"),
+        ),
+        sensor=f.make_article(
+            category="cgm_sensor",
+            systems=[libre],
+            pack_size=1,
+            channel="pharmacy",
+            pack_price_sek=Decimal("550.00"),
+        ),
+        odd=f.make_article(
+            category="accessory",
+            pack_size=1,
+            channel="pharmacy",
+            pack_price_sek=Decimal("12.34"),
+        ),
+    )
+
+
+def stored(year):
+    rows = db.session.scalars(
+        sa.select(PatientYearCost).where(PatientYearCost.year == year)
+    )
+    return {row.patient_id: row for row in rows}
+
+
+def test_sql_gives_the_hand_computed_costs(kit):
+    clinic = f.make_clinic()
+    a, b, c, d, e, g = (f.make_patient(clinic) for _ in range(6))
+    f.make_delivered_line(a, kit["p640"], date(2025, 7, 1))
+    f.make_delivered_line(
+        b, kit["p640"], date(2024, 3, 1), returned_on=date(2025, 4, 15)
+    )
+    f.make_delivered_line(c, kit["pods"], date(2025, 2, 3), packs=3)
+    f.make_delivered_line(c, kit["sets"], date(2025, 2, 3), packs=2)
+    f.make_delivered_line(
+        d, kit["p640"], date(2022, 3, 1), returned_on=date(2025, 5, 1)
+    )
+    f.make_delivered_line(d, kit["tslim"], date(2025, 5, 1))
+    f.make_delivered_line(e, kit["reader"], date(2024, 6, 10))
+    f.make_delivered_line(e, kit["sensor"], date(2025, 1, 20), packs=26)
+    f.make_delivered_line(g, kit["odd"], date(2025, 6, 1))
+    f.make_delivered_line(g, kit["sets"], date(2025, 6, 1), status="cancelled")
+
+    result = run_year(2025, full=True)
+
+    rows = stored(2025)
+    assert result.patients == 6
+    assert rows[a.id].total_cost_sek == Decimal("3780.82")
+    assert rows[a.id].pump_system == "MiniMed 640G"
+    assert rows[b.id].device_cost_sek == Decimal("2136.99")
+    assert rows[c.id].consumables_cost_sek == Decimal("13362.50")
+    assert rows[c.id].pump_system is None
+    assert rows[d.id].pump_system == "t:slim X2"
+    assert rows[d.id].device_cost_sek == Decimal("8842.47")
+    assert (rows[e.id].pump_system, rows[e.id].cgm_system) == (
+        None,
+        "FreeStyle Libre 2",
+    )
+    assert rows[e.id].total_cost_sek == Decimal("18037.50")
+    assert rows[g.id].total_cost_sek == Decimal("15.43")  # 15.425 rounds half up
+
+
+def test_a_leap_year_in_sql_has_366_days(kit):
+    patient = f.make_patient(f.make_clinic())
+    f.make_delivered_line(patient, kit["p640"], date(2024, 1, 1))
+    for year, expected in ((2024, "7520.55"), (2027, "7479.45")):
+        run_year(year, full=True)
+        assert stored(year)[patient.id].device_cost_sek == Decimal(expected)
+    run_year(2028, full=True)
+    assert stored(2028) == {}
+
+
+def _python_costs(year):
+    return rules.costs_by_patient(load_cost_lines(), year)
+
+
+def _as_tuples(costs):
+    return {pid: (c.pump_system, c.cgm_system, c.device_cost_sek,
+                  c.consumables_cost_sek, c.total_cost_sek)
+            for pid, c in costs.items()}  # fmt: skip
+
+
+@pytest.mark.slow
+def test_sql_and_python_agree_on_a_generated_region():
+    from sesamlike.demo.generate import generate_region
+
+    generate_region(300, 2, seed=7)
+    db.session.commit()
+    for year in (date.today().year - 1, date.today().year):
+        run_year(year, full=True)
+        expected = _as_tuples(_python_costs(year))
+        got = _as_tuples(stored(year))
+        assert len(got) > 250
+        assert got == expected
+
+
+def _written_yesterday():
+    """Lines written well before the first run (beyond its safety margin)."""
+    from sesamlike.orders.models import OrderLine
+
+    yesterday = utcnow() - timedelta(days=1)
+    db.session.execute(sa.update(OrderLine).values(updated_at=yesterday))
+    db.session.commit()
+
+
+def test_incremental_run_recomputes_only_changed_patients_and_matches_full(kit):
+    clinic = f.make_clinic()
+    patients = [f.make_patient(clinic) for _ in range(4)]
+    for patient in patients:
+        f.make_delivered_line(patient, kit["p640"], date(2024, 5, 1))
+        f.make_delivered_line(patient, kit["sets"], date(2025, 2, 1), packs=3)
+    _written_yesterday()
+    first = run_year(2025)
+    assert first.full and first.patients == 4
+    before = {pid: row.computed_at for pid, row in stored(2025).items()}
+
+    changed = patients[1]
+    f.make_delivered_line(changed, kit["sets"], date(2025, 9, 1), packs=2)
+    line = f.make_delivered_line(patients[2], kit["sensor"], date(2025, 3, 1))
+    line.status = "cancelled"  # an update: that patient is recomputed too
+    db.session.commit()
+
+    second = run_year(2025)
+    after = stored(2025)
+    assert not second.full
+    assert second.patients == 2
+    recomputed = {pid for pid in after if after[pid].computed_at != before[pid]}
+    assert recomputed == {changed.id, patients[2].id}
+    assert after[changed.id].consumables_cost_sek == Decimal("5750.00")
+
+    incremental = _as_tuples(after)
+    run_year(2025, full=True)
+    assert _as_tuples(stored(2025)) == incremental
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowupRun)) == 3
+
+
+def test_a_patient_whose_only_line_is_cancelled_loses_the_row(kit):
+    patient = f.make_patient(f.make_clinic())
+    line = f.make_delivered_line(patient, kit["sets"], date(2025, 2, 1))
+    run_year(2025)
+    assert patient.id in stored(2025)
+    line.status = "cancelled"
+    db.session.commit()
+    result = run_year(2025)
+    assert result.removed == 1 and stored(2025) == {}
+
+
+def test_a_catalogue_change_makes_the_next_run_full(kit):
+    patient = f.make_patient(f.make_clinic())
+    f.make_delivered_line(patient, kit["p640"], date(2025, 1, 1))
+    run_year(2025)
+    assert stored(2025)[patient.id].device_cost_sek == Decimal("7500.00")
+    kit["p640"].amortisation_years = 5
+    db.session.commit()
+    result = run_year(2025)
+    assert result.full
+    assert stored(2025)[patient.id].device_cost_sek == Decimal("6000.00")
+
+
+def test_the_nightly_job_computes_this_and_last_year(kit):
+    from datetime import UTC, datetime
+
+    from sesamlike.followup import jobs
+
+    patient = f.make_patient(f.make_clinic())
+    f.make_delivered_line(patient, kit["p640"], date(2024, 7, 1))
+    _written_yesterday()
+    counts = jobs.run(datetime(2025, 6, 1, 2, 0, tzinfo=UTC))
+    assert counts["patients_2024"] == 1 and counts["patients_2025"] == 1
+    assert counts["patients"] == 2 and counts["full_2025"] == 1
+    again = jobs.run(datetime(2025, 6, 2, 2, 0, tzinfo=UTC))
+    assert again["patients"] == 0 and again["full_2025"] == 0
+    assert len(stored(2025)) == 1  # nothing changed, nothing removed
+
+
+def test_demo_minimed_640g_without_cgm_costs_about_30000_a_year():
+    from sesamlike.demo import region
+
+    region.load_demo_region()
+    year = date.today().year - 1
+    run_year(year, full=True)
+    rows = db.session.scalars(
+        sa.select(PatientYearCost).where(
+            PatientYearCost.year == year,
+            PatientYearCost.pump_system == "MiniMed 640G",
+            PatientYearCost.cgm_system.is_(None),
+            # a whole year on the pump: 30,000 / 4
+            PatientYearCost.device_cost_sek == Decimal("7500.00"),
+        )
+    ).all()
+    assert len(rows) >= 3
+    total = sum(r.total_cost_sek for r in rows) / len(rows)
+    share = sum(r.consumables_cost_sek for r in rows) / sum(
+        r.total_cost_sek for r in rows
+    )
+    assert Decimal(27000) < total < Decimal(36000), total
+    assert Decimal("0.70") < share < Decimal("0.80"), share
