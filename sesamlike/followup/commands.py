@@ -1,0 +1,39 @@
+"""`followup run` (interfaces.md) and `followup register-export`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from sesamlike.followup import register, runs
+
+followup = AppGroup("followup", help="Annual cost per patient and the NDR export.")
+
+
+@followup.command("run")
+@click.option("--year", type=click.IntRange(2000, 2100), required=True)
+@click.option("--full", is_flag=True, help="Recompute every patient, not only changed.")
+def run(year: int, full: bool) -> None:
+    """Compute per-patient annual cost for YEAR (changed patients, or all)."""
+    with click.progressbar(length=runs.STEPS, label=f"Year {year}") as bar:
+        result = runs.run_year(year, full=full, progress=bar.update)
+    kind = "full" if result.full else "changed patients only"
+    click.echo(
+        f"{result.patients} patients computed for {year} ({kind}), "
+        f"{result.removed} removed, in {result.seconds:.2f} s."
+    )
+
+
+@followup.command("register-export")
+@click.option("--year", type=click.IntRange(2000, 2100), required=True)
+@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def register_export(year: int, file: Path) -> None:
+    """Write the national diabetes register CSV for YEAR to FILE (every patient)."""
+    with file.open("w", encoding="utf-8", newline="") as out:
+        count = register.write_register_csv(out, year, user=None)
+    click.echo(f"{count} patients written to {file}.")
+
+
+COMMANDS = (followup,)

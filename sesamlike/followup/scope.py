@@ -1,0 +1,64 @@
+"""Whose costs a user may follow up: managers their clinics, the region all.
+
+A clinic outside a manager's own answers 404 (NotVisible), exactly like a clinic
+code that does not exist, so clinic codes cannot be probed. Other roles: 403.
+A clinic's patients are those with an active care relationship there, the same
+patients its staff may look up (`patients.access`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import Clinic, Role, User
+from sesamlike.errors import Forbidden, NotVisible
+from sesamlike.extensions import db
+from sesamlike.patients.models import CareRelationship
+
+FOLLOWUP_ROLES = frozenset({Role.MANAGER, Role.REGION})
+
+
+@dataclass(frozen=True)
+class Scope:
+    user: User
+    clinic: Clinic | None  # None: every clinic the user follows up
+    clinics: tuple[Clinic, ...]  # the clinics the user may choose
+
+    @property
+    def region_wide(self) -> bool:
+        return self.clinic is None and self.user.role == Role.REGION
+
+    @property
+    def clinic_code(self) -> str | None:
+        return self.clinic.code if self.clinic else None
+
+    def patient_ids(self) -> sa.Select | None:
+        """The patients in scope as a subquery; None for the whole region."""
+        if self.region_wide:
+            return None
+        ids = [self.clinic.id] if self.clinic else [c.id for c in self.clinics]
+        return sa.select(CareRelationship.patient_id).where(
+            CareRelationship.clinic_id.in_(ids), CareRelationship.ended_on.is_(None)
+        )
+
+    def where(self, column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+        ids = self.patient_ids()
+        return sa.true() if ids is None else column.in_(ids)
+
+
+def resolve(user: User, clinic_code: str | None) -> Scope:
+    """The scope for a user and an optional clinic code; 403 or 404 if not theirs."""
+    if user.role not in FOLLOWUP_ROLES:
+        raise Forbidden()
+    if user.role == Role.REGION:
+        clinics = tuple(db.session.scalars(sa.select(Clinic).order_by(Clinic.name)))
+    else:
+        clinics = tuple(sorted(user.clinics, key=lambda c: c.name))
+    if not clinic_code:
+        return Scope(user, None, clinics)
+    chosen = next((c for c in clinics if c.code == clinic_code), None)
+    if chosen is None:
+        raise NotVisible()
+    return Scope(user, chosen, clinics)
