@@ -1,0 +1,79 @@
+"""Words the portal shows patients: statuses, refusals and rules in plain language."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import render_template
+
+from sesamlike.catalog.labels import category_label
+from sesamlike.errors import DomainError
+from sesamlike.i18n import _
+from sesamlike.orders import errors, ordering
+from sesamlike.orders.order_views import format_day, refusal_text
+from sesamlike.portal.forms import PORTAL_MODE_LABELS
+
+# Order and line statuses as a patient would say them, with a badge colour.
+STATUS_LABELS = {
+    "reserved": ("Beställd, packas", "badge-ok"),
+    "backordered": ("Beställd, väntar på varor", "badge-warn"),
+    "sent_to_supplier": ("Beställd hos leverantören", "badge-ok"),
+    "sent_to_pharmacy": ("Skickad till apoteket", "badge-ok"),
+    "shipped": ("Skickad", "badge-ok"),
+    "delivered": ("Levererad", "badge-ok"),
+    "cancelled": ("Makulerad", "badge-err"),
+    "returned": ("Returnerad", "badge-muted"),
+}
+
+
+def plain_refusal(error: DomainError) -> str:
+    """Why an aid cannot be ordered now, in words a patient uses."""
+    params = error.params
+    if isinstance(error, errors.TimeLocked):
+        return _(
+            "Nästa beställning kan göras från {day}.",
+            day=format_day(params["opens_on"]),
+        )
+    if isinstance(error, errors.PrescriptionUsedUp):
+        return _(
+            "Du har gjort alla beställningar som förskrivningen räcker till. "
+            "Kontakta mottagningen om du behöver en ny förskrivning."
+        )
+    if isinstance(error, errors.PrescriptionExpired):
+        return _(
+            "Förskrivningen gick ut {day}. Kontakta mottagningen om du behöver en ny.",
+            day=format_day(params["valid_to"]),
+        )
+    if isinstance(error, errors.TooManyPacks):
+        return _(
+            "Du kan beställa högst {n} förpackningar åt gången.",
+            n=params["max_packs"],
+        )
+    return refusal_text(error)
+
+
+def rule_text(prescription) -> str:
+    """The entitlement and time lock of a prescription in one sentence."""
+    return _(
+        "Du kan beställa {packs} förpackningar åt gången. Det ska gå minst "
+        "{days} dagar mellan två beställningar. Förskrivningen gäller till och "
+        "med {valid_to}.",
+        packs=prescription.packs_per_withdrawal,
+        days=prescription.lock_days,
+        valid_to=format_day(prescription.valid_to),
+    )
+
+
+def render(template: str, status: int = 200, **context):
+    return render_template(
+        f"portal/{template}",
+        statuses=STATUS_LABELS,
+        modes=PORTAL_MODE_LABELS,
+        format_day=format_day,
+        plain_refusal=plain_refusal,
+        rule_text=rule_text,
+        category_label=category_label,
+        device_refused=lambda error: isinstance(error, ordering.DeviceNeedsPrescriber),
+        today=date.today(),
+        **context,
+    ), status

@@ -1,0 +1,102 @@
+"""Portal forms: choose a child, reorder (lines, delivery, address), cancel."""
+
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    FieldList,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    StringField,
+)
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from sesamlike.orders.order_forms import OrderLineForm
+
+# Labels the patient reads: plain words for the delivery modes.
+PORTAL_MODE_LABELS = {
+    "home": "Hem till mig med posten",
+    "pickup": "Till ett utlämningsställe (ombud) nära mig",
+    "pharmacy": "Jag hämtar på apotek",
+    "clinic": "Till mottagningen",
+}
+ADDRESS_MODES = ("home", "pickup")
+_POSTAL_CODE = re.compile(r"^\d{3} ?\d{2}$")
+_PHONE = re.compile(r"^\+?[\d\s\-()]{6,20}$")
+_BOX_ADDRESS = re.compile(r"^\s*(box|postbox|pl)\s*\d", re.IGNORECASE)
+
+
+class ChooseChildForm(FlaskForm):
+    patient_id = IntegerField("Barn", validators=[InputRequired()])
+
+
+class ReorderForm(FlaskForm):
+    """Both steps post the whole form; the summary step carries it hidden."""
+
+    lines = FieldList(FormField(OrderLineForm))
+    delivery_mode = RadioField(
+        "Hur vill du få dina hjälpmedel?",
+        choices=list(PORTAL_MODE_LABELS.items()),
+        validators=[InputRequired(message="Välj hur du vill få hjälpmedlen.")],
+    )
+    street = StringField("Gatuadress", validators=[Optional(), Length(max=120)])
+    postal_code = StringField("Postnummer", validators=[Optional(), Length(max=10)])
+    city = StringField("Ort", validators=[Optional(), Length(max=80)])
+    door_code = StringField("Portkod (om det finns)", validators=[Length(max=20)])
+    phone = StringField(
+        "Mobilnummer för avisering", validators=[Optional(), Length(max=30)]
+    )
+    update_contact = BooleanField(
+        "Spara adress och telefonnummer som mina nya kontaktuppgifter"
+    )
+    # One key per filled-in form, kept by the summary and send steps: a double
+    # click or a resent form returns the first order instead of a second one.
+    idempotency_key = HiddenField()
+
+    def needs_address(self) -> bool:
+        return self.delivery_mode.data in ADDRESS_MODES
+
+    def validate_street(self, field):
+        if self.needs_address() and not (field.data or "").strip():
+            raise ValidationError("Skriv gatuadressen.")
+        if _BOX_ADDRESS.match(field.data or ""):
+            raise ValidationError("Hjälpmedel levereras inte till boxadress.")
+
+    def validate_postal_code(self, field):
+        value = (field.data or "").strip()
+        if self.needs_address() and not _POSTAL_CODE.match(value):
+            raise ValidationError("Postnumret ska ha fem siffror.")
+
+    def validate_city(self, field):
+        if self.needs_address() and not (field.data or "").strip():
+            raise ValidationError("Skriv orten.")
+
+    def validate_phone(self, field):
+        value = (field.data or "").strip()
+        if value and not _PHONE.match(value):
+            raise ValidationError("Skriv ett telefonnummer med bara siffror.")
+
+    def selected_lines(self) -> list[tuple[int, int]]:
+        """(prescription_id, packs) of the ticked rows, in page order."""
+        return [
+            (int(row.prescription_id.data), row.packs.data)
+            for row in self.lines
+            if row.selected.data and (row.prescription_id.data or "").isdigit()
+        ]
+
+    def contact(self) -> dict[str, str | None]:
+        """The confirmed address and phone, stripped; none for non-address modes."""
+        values = {
+            name: (getattr(self, name).data or "").strip() or None
+            for name in ("street", "postal_code", "city", "door_code", "phone")
+        }
+        if not self.needs_address():
+            values.update(street=None, postal_code=None, city=None, door_code=None)
+        if values["postal_code"]:
+            values["postal_code"] = values["postal_code"].replace(" ", "")
+        return values

@@ -1,0 +1,163 @@
+"""Reordering in the portal: fill in, check the summary, send; cancel before shipping.
+
+One form serves both steps. "Granska" (review) shows the summary with the form
+carried in hidden fields, "Ändra" (change) goes back with everything kept, and
+"Skicka" (send) places the order with the idempotency key made when the form was
+first shown, so a double click or a resent form gives the first order back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+
+from sesamlike.accounts.forms import EmptyForm
+from sesamlike.errors import DomainError, NotVisible
+from sesamlike.extensions import db
+from sesamlike.i18n import _
+from sesamlike.portal import services
+from sesamlike.portal.display import plain_refusal, render
+from sesamlike.portal.forms import PORTAL_MODE_LABELS, ReorderForm
+from sesamlike.portal.views import acting_patient_id, bp, domain_abort, portal_page
+
+
+@bp.route("/order", methods=["GET", "POST"])
+@portal_page
+def reorder():
+    """Reorder consumables from active prescriptions."""
+    patient_id = acting_patient_id()
+    try:
+        options = services.reorder_options(current_user, patient_id)
+    except DomainError as error:
+        domain_abort(error)
+    form = ReorderForm()
+    form.delivery_mode.choices = [
+        (mode, _(PORTAL_MODE_LABELS[mode])) for mode in options.modes
+    ]
+    if not form.is_submitted():
+        _fill_in(form, options, request.args.get("rx", type=int))
+        return _edit(form, options)
+    if not form.validate_on_submit():
+        return _edit(form, options, 422)
+    action = request.form.get("action", "review")
+    if action == "edit":
+        return _edit(form, options)
+    chosen = form.selected_lines()
+    known = {choice.prescription.id for choice in options.choices}
+    if any(prescription_id not in known for prescription_id, _packs in chosen):
+        abort(404)  # someone else's prescription, or none at all
+    try:
+        if action == "send":
+            return _send(form, options, patient_id, chosen)
+        preview = services.check_reorder(
+            current_user, options, chosen, form.delivery_mode.data
+        )
+    except DomainError as error:
+        if isinstance(error, NotVisible) or error.status == 403 and not _line(error):
+            domain_abort(error)
+        db.session.rollback()
+        _show_refusal(form, chosen, error)
+        return _edit(form, options, error.status)
+    return render(
+        "summary.html",
+        form=form,
+        preview=preview,
+        patient=options.patient,
+        contact=form.contact(),
+    )
+
+
+def _send(form: ReorderForm, options, patient_id: int, chosen):
+    placed = services.send_reorder(
+        current_user,
+        patient_id,
+        chosen,
+        form.delivery_mode.data,
+        form.idempotency_key.data,
+        form.contact(),
+        update_contact=bool(form.update_contact.data)
+        and not options.patient.protected_identity,
+    )
+    if placed.created:
+        flash(_("Tack! Vi har tagit emot din beställning."), "success")
+    else:
+        flash(_("Beställningen var redan skickad. Här är den."), "info")
+    return redirect(url_for("portal.order", order_id=placed.order.id))
+
+
+@bp.route("/orders/<int:order_id>/cancel", methods=["POST"])
+@portal_page
+def cancel(order_id: int):
+    """Cancel an order that has not been shipped."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    patient_id = acting_patient_id()
+    try:
+        services.cancel(current_user, patient_id, order_id)
+    except DomainError as error:
+        if error.status in (403, 404):
+            domain_abort(error)
+        db.session.rollback()
+        flash(plain_refusal(error), "error")
+    else:
+        flash(_("Beställningen är makulerad."), "success")
+    return redirect(url_for("portal.order", order_id=order_id))
+
+
+def _fill_in(form: ReorderForm, options, only: int | None) -> None:
+    """A new form: a fresh key, the orderable rows, the patient's own address."""
+    form.idempotency_key.data = uuid.uuid4().hex
+    form.delivery_mode.data = options.default_mode
+    for choice in options.choices:
+        if choice.refusal is None:
+            form.lines.append_entry(
+                {
+                    "prescription_id": str(choice.prescription.id),
+                    "selected": only is None or only == choice.prescription.id,
+                    "packs": choice.prescription.packs_per_withdrawal,
+                }
+            )
+    patient = options.patient
+    form.phone.data = patient.phone
+    address = None
+    if not patient.protected_identity:
+        address = patient.delivery_address_on(date.today())
+    if address is not None:
+        form.street.data = address.street
+        form.postal_code.data = address.postal_code
+        form.city.data = address.city
+        form.door_code.data = address.door_code
+
+
+def _edit(form: ReorderForm, options, status: int = 200):
+    return render(
+        "reorder.html",
+        status,
+        form=form,
+        options=options,
+        patient=options.patient,
+        rows={row.prescription_id.data: row for row in form.lines},
+    )
+
+
+def _line(error: DomainError) -> bool:
+    return error.params.get("line") is not None
+
+
+def _show_refusal(form: ReorderForm, chosen, error: DomainError) -> None:
+    """The refusal at the top and next to the line or field it is about."""
+    message = plain_refusal(error)
+    flash(message, "error")
+    line = error.params.get("line")
+    if line is not None and line < len(chosen):
+        wanted = str(chosen[line][0])
+        for row in form.lines:
+            if row.prescription_id.data == wanted:
+                row.packs.errors = [*row.packs.errors, message]
+    if "delivery_mode" in error.fields or "allowed" in error.params:
+        form.delivery_mode.errors = [*form.delivery_mode.errors, message]
+    if "lines" in error.fields:
+        form.lines.errors = [message]

@@ -1,0 +1,386 @@
+"""Use cases of the patient portal: whom a login acts for, my aids, reorder.
+
+Patients act for themselves, guardians for a child they choose. Every function
+reaches the patient through `patients.access`, so a guardian never reaches a
+child with protected identity and anyone else's data answers NotVisible (404).
+Ordering itself is `orders.ordering`'s: the portal only prepares and explains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from sesamlike.accounts import audit
+from sesamlike.accounts.models import Role, User
+from sesamlike.errors import DomainError, Forbidden, NotVisible
+from sesamlike.extensions import db
+from sesamlike.orders import errors, ordering
+from sesamlike.orders.models import (
+    DeliveryMode,
+    Order,
+    OrderLine,
+    Prescription,
+    PrescriptionStatus,
+)
+from sesamlike.orders.order_rules import (
+    choose_delivery_mode,
+    for_line,
+    withdrawal_refusal,
+)
+from sesamlike.patients import access
+from sesamlike.patients.models import Address, Guardian, Patient
+from sesamlike.portal.runout import last_deliveries, prescription_runout
+from sesamlike.stock.models import Device, DeviceStatus
+
+PORTAL_ROLES = frozenset({Role.PATIENT, Role.GUARDIAN})
+# Patients choose how their parcel reaches them; the clinic is for protected
+# identity (and first devices, which the prescriber orders).
+SELF_SERVICE_MODES = (DeliveryMode.HOME, DeliveryMode.PICKUP, DeliveryMode.PHARMACY)
+RECENT_ORDERS = 10
+
+
+@dataclass(frozen=True)
+class Child:
+    """A guardian's child; one with protected identity cannot be acted for online."""
+
+    patient_id: int
+    name: str
+    protected: bool
+
+
+@dataclass(frozen=True)
+class AidRow:
+    """A prescription as the patient sees it."""
+
+    prescription: Prescription
+    runout_on: date | None
+    refusal: DomainError | None  # why it cannot be ordered today, or None
+
+
+@dataclass(frozen=True)
+class MyAids:
+    patient: Patient
+    aids: list[AidRow]
+    devices: list[Device]
+    orders: list[Order]
+    more_orders: bool
+
+
+@dataclass(frozen=True)
+class ReorderOptions:
+    patient: Patient
+    choices: list[ordering.Choice]
+    modes: list[str]
+    default_mode: str | None
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What will be sent: checked lines and delivery, nothing written yet."""
+
+    patient: Patient
+    lines: list[tuple[Prescription, int]]
+    mode: str
+
+
+def require_portal_user(user: User) -> None:
+    if user.role not in PORTAL_ROLES:
+        raise Forbidden()
+
+
+# Whom the login acts for -----------------------------------------------------
+
+
+def own_patient_id(user: User) -> int | None:
+    """A patient login's own patient record."""
+    return db.session.scalar(sa.select(Patient.id).where(Patient.user_id == user.id))
+
+
+def may_act_for(user: User, patient_id: int) -> bool:
+    """The access rules, asked again on every request (links and protection change)."""
+    return bool(
+        db.session.scalar(
+            sa.select(sa.literal(True)).where(
+                Patient.id == patient_id, access.visible_patient_filter(user)
+            )
+        )
+    )
+
+
+def children(user: User) -> list[Child]:
+    """A guardian's children, protected ones included so the page can say why."""
+    if user.role != Role.GUARDIAN:
+        raise Forbidden()
+    rows = db.session.execute(
+        sa.select(
+            Patient.id,
+            Patient.first_name,
+            Patient.last_name,
+            Patient.protected_identity,
+        )
+        .join(Guardian, Guardian.patient_id == Patient.id)
+        .where(Guardian.user_id == user.id)
+        .order_by(Patient.first_name, Patient.id)
+    ).all()
+    for row in rows:
+        audit.record("list_children", "patient", patient_id=row.id, user=user)
+    db.session.commit()
+    return [Child(row.id, f"{row.first_name} {row.last_name}", row[3]) for row in rows]
+
+
+def choose_child(user: User, patient_id: int) -> Patient:
+    """Act for this child from now on; NotVisible for protected or unlinked ones."""
+    if user.role != Role.GUARDIAN:
+        raise Forbidden()
+    patient = access.get_patient(user, patient_id, action="act_for")
+    db.session.commit()
+    return patient
+
+
+# Reading ---------------------------------------------------------------------
+
+
+def my_aids(user: User, patient_id: int, today: date | None = None) -> MyAids:
+    """Prescriptions with run-out, devices on loan and recent orders; one audit row.
+
+    The audit row is committed before anything is read, so nothing is shown
+    unlogged and the loaded rows are not expired by a later commit (which would
+    turn the page into one query per row).
+    """
+    require_portal_user(user)
+    today = today or date.today()
+    access.get_patient(user, patient_id, action="read_my_aids")
+    db.session.commit()
+    patient = db.session.get(Patient, patient_id)
+    prescriptions = _current_prescriptions(patient.id, today)
+    deliveries = last_deliveries([p.id for p in prescriptions]) if prescriptions else {}
+    aids = [
+        AidRow(
+            p,
+            prescription_runout(p, deliveries.get(p.id)),
+            ordering.device_refusal(user, p)
+            or withdrawal_refusal(p, p.packs_per_withdrawal, today),
+        )
+        for p in prescriptions
+    ]
+    devices = db.session.scalars(
+        sa.select(Device)
+        .options(selectinload(Device.article))
+        .where(Device.patient_id == patient.id, Device.status == DeviceStatus.ON_LOAN)
+        .order_by(Device.lent_on, Device.id)
+    ).all()
+    orders = db.session.scalars(
+        _orders_query(patient.id).limit(RECENT_ORDERS + 1)
+    ).all()
+    return MyAids(
+        patient,
+        aids,
+        list(devices),
+        list(orders[:RECENT_ORDERS]),
+        len(orders) > RECENT_ORDERS,
+    )
+
+
+def all_orders(user: User, patient_id: int) -> tuple[Patient, list[Order]]:
+    require_portal_user(user)
+    access.get_patient(user, patient_id, action="read_orders")
+    db.session.commit()  # audited first; nothing loaded below is expired again
+    patient = db.session.get(Patient, patient_id)
+    return patient, list(db.session.scalars(_orders_query(patient.id)))
+
+
+def order_for(user: User, patient_id: int, order_id: int) -> Order:
+    """One of the acting patient's orders; any other order answers NotVisible."""
+    require_portal_user(user)
+    order = ordering.get_order(user, order_id)
+    if order.patient_id != patient_id:
+        raise NotVisible()
+    return order
+
+
+def prescription_for(
+    user: User, patient_id: int, prescription_id: int, today: date | None = None
+) -> AidRow:
+    """One of the acting patient's prescriptions; any other answers NotVisible."""
+    require_portal_user(user)
+    today = today or date.today()
+    patient = access.get_patient(
+        user, patient_id, action="read_prescription", detail=str(prescription_id)
+    )
+    prescription = db.session.scalar(
+        sa.select(Prescription)
+        .options(selectinload(Prescription.article))
+        .where(
+            Prescription.id == prescription_id, Prescription.patient_id == patient.id
+        )
+    )
+    if prescription is None:
+        db.session.rollback()
+        raise NotVisible()
+    delivery = last_deliveries([prescription.id]).get(prescription.id)
+    db.session.commit()
+    return AidRow(
+        prescription,
+        prescription_runout(prescription, delivery),
+        ordering.device_refusal(user, prescription)
+        or withdrawal_refusal(prescription, prescription.packs_per_withdrawal, today),
+    )
+
+
+# Reordering ------------------------------------------------------------------
+
+
+def reorder_options(
+    user: User, patient_id: int, today: date | None = None
+) -> ReorderOptions:
+    """The acting patient's prescriptions and the delivery modes they may choose."""
+    require_portal_user(user)
+    options = ordering.order_options(user, patient_id, today)
+    # order_options commits, which expires what it loaded: one query brings the
+    # prescriptions and articles back instead of one query each on the page.
+    ids = [choice.prescription.id for choice in options.choices]
+    if ids:
+        db.session.scalars(
+            sa.select(Prescription)
+            .options(selectinload(Prescription.article))
+            .where(Prescription.id.in_(ids))
+        ).all()
+    patient = options.patient
+    modes = [
+        mode
+        for mode in options.modes
+        if patient.protected_identity or mode in SELF_SERVICE_MODES
+    ]
+    default = options.default_mode if options.default_mode in modes else None
+    return ReorderOptions(
+        patient, options.choices, modes, default or (modes[0] if modes else None)
+    )
+
+
+def check_reorder(
+    user: User,
+    options: ReorderOptions,
+    lines: Sequence[tuple[int, int]],
+    mode: str | None,
+    today: date | None = None,
+) -> Preview:
+    """The summary step: the same refusals place_order gives, nothing written."""
+    today = today or date.today()
+    by_id = {choice.prescription.id: choice for choice in options.choices}
+    if not lines:
+        raise errors.NoOrderLines(fields={"lines": ["Välj minst en rad."]})
+    chosen = []
+    for index, (prescription_id, packs) in enumerate(lines):
+        choice = by_id.get(prescription_id)
+        if choice is None:
+            raise NotVisible()
+        refusal = choice.refusal or withdrawal_refusal(
+            choice.prescription, packs, today
+        )
+        if refusal is not None:
+            raise for_line(refusal, index)
+        chosen.append((choice.prescription, packs))
+    patient = options.patient
+    mode = choose_delivery_mode(
+        mode, [p.article.channel for p, _ in chosen], patient.protected_identity, False
+    )
+    return Preview(patient, chosen, mode)
+
+
+def send_reorder(
+    user: User,
+    patient_id: int,
+    lines: Sequence[tuple[int, int]],
+    mode: str,
+    idempotency_key: str,
+    contact: Mapping[str, str | None],
+    *,
+    update_contact: bool = False,
+) -> ordering.PlacedOrder:
+    """Place the order with the confirmed address; perhaps keep it as the new one."""
+    require_portal_user(user)
+    placed = ordering.place_order(
+        user,
+        patient_id,
+        lines,
+        mode,
+        idempotency_key,
+        ship_to=_ship_to(contact),
+        contact_phone=contact.get("phone") or None,
+    )
+    if placed.created and update_contact:
+        save_contact(user, patient_id, contact)
+    return placed
+
+
+def _ship_to(contact: Mapping[str, str | None]) -> dict[str, str]:
+    ship_to = {k: contact.get(k) or "" for k in ("street", "postal_code", "city")}
+    # ship_to_snapshot keeps the stored door code when given an empty one, and
+    # strips what it is given: a confirmed "no door code" travels as a blank.
+    ship_to["door_code"] = contact.get("door_code") or " "
+    return ship_to
+
+
+def save_contact(user: User, patient_id: int, contact: Mapping[str, str | None]):
+    """The patient's own phone and home address, as confirmed on an order."""
+    require_portal_user(user)
+    patient = access.get_patient(
+        user, patient_id, action="update", detail="kontaktuppgifter (portalen)"
+    )
+    if patient.protected_identity:  # the address is not handled online
+        db.session.rollback()
+        raise Forbidden()
+    if contact.get("phone"):
+        patient.phone = contact["phone"]
+    if contact.get("street"):
+        address = patient.home_address()
+        if address is None:
+            address = Address(kind="home")
+            patient.addresses.append(address)
+        address.street = contact["street"]
+        address.postal_code = contact.get("postal_code") or address.postal_code
+        address.city = contact.get("city") or address.city
+        address.door_code = contact.get("door_code") or None
+    db.session.commit()
+    return patient
+
+
+def cancel(user: User, patient_id: int, order_id: int) -> Order:
+    """Cancel one of the acting patient's orders before it ships."""
+    order_for(user, patient_id, order_id)
+    return ordering.cancel_order(user, order_id)
+
+
+# Queries ---------------------------------------------------------------------
+
+
+def _current_prescriptions(patient_id: int, today: date) -> list[Prescription]:
+    """Not cancelled and not yet expired (future ones say when they open)."""
+    return list(
+        db.session.scalars(
+            sa.select(Prescription)
+            .options(selectinload(Prescription.article))
+            .where(
+                Prescription.patient_id == patient_id,
+                Prescription.status.in_(
+                    (PrescriptionStatus.ACTIVE, PrescriptionStatus.USED_UP)
+                ),
+                Prescription.valid_to >= today,
+            )
+            .order_by(Prescription.valid_from, Prescription.id)
+        )
+    )
+
+
+def _orders_query(patient_id: int) -> sa.Select:
+    return (
+        sa.select(Order)
+        .options(selectinload(Order.lines).selectinload(OrderLine.article))
+        .where(Order.patient_id == patient_id)
+        .order_by(Order.placed_at.desc(), Order.id.desc())
+    )

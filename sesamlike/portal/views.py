@@ -1,0 +1,138 @@
+"""The patient portal: my aids, choosing a child, orders. Reordering: reorder_views.
+
+A patient acts for themselves. A guardian chooses a child; the choice is kept in
+the session and asked of the access rules again on every request, so a removed
+guardian link or a newly protected identity takes effect at once.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, abort, flash, redirect, session, url_for
+from flask_login import current_user, login_required
+
+from sesamlike.accounts.models import Role
+from sesamlike.errors import DomainError
+from sesamlike.extensions import db
+from sesamlike.i18n import _
+from sesamlike.portal import services
+from sesamlike.portal.display import render
+from sesamlike.portal.forms import ChooseChildForm
+
+bp = Blueprint("portal", __name__, url_prefix="/portal")
+
+CHOSEN = "portal_patient_id"
+
+
+def portal_page(view):
+    """Logged in as a patient or guardian; anyone else may not use the portal."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if current_user.role not in services.PORTAL_ROLES:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def acting_patient_id() -> int:
+    """The patient this request acts for, checked again; else off to choose one."""
+    user = current_user._get_current_object()
+    if user.role == Role.PATIENT:
+        patient_id = services.own_patient_id(user)
+        if patient_id is None:
+            abort(404)
+        return patient_id
+    chosen = session.get(CHOSEN)
+    if chosen is None:
+        abort(redirect(url_for("portal.choose_patient")))
+    if not services.may_act_for(user, chosen):
+        session.pop(CHOSEN, None)
+        flash(_("Du kan inte längre göra ärenden för det barnet här."), "error")
+        abort(redirect(url_for("portal.choose_patient")))
+    return chosen
+
+
+def domain_abort(error: DomainError):
+    """Not visible answers 404 and a role refusal 403; nothing leaks."""
+    db.session.rollback()
+    abort(error.status if error.status in (403, 404) else 400)
+
+
+@bp.route("/")
+@portal_page
+def my_aids():
+    """Show prescriptions, devices on loan and recent orders."""
+    patient_id = acting_patient_id()
+    try:
+        aids = services.my_aids(current_user, patient_id)
+    except DomainError as error:
+        domain_abort(error)
+    return render("my_aids.html", aids=aids, patient=aids.patient)
+
+
+@bp.route("/choose", methods=["GET", "POST"])
+@portal_page
+def choose_patient():
+    """Let a guardian choose which child to act for."""
+    if current_user.role != Role.GUARDIAN:
+        return redirect(url_for("portal.my_aids"))
+    form = ChooseChildForm()
+    if form.validate_on_submit():
+        try:
+            patient = services.choose_child(current_user, form.patient_id.data)
+        except DomainError as error:
+            domain_abort(error)
+        session[CHOSEN] = patient.id
+        flash(_("Du gör nu ärenden för {name}.", name=patient.full_name), "success")
+        return redirect(url_for("portal.my_aids"))
+    if form.is_submitted():
+        abort(400)
+    kids = services.children(current_user)
+    return render(
+        "choose_patient.html",
+        children=kids,
+        chosen=session.get(CHOSEN),
+    )
+
+
+@bp.route("/prescriptions/<int:prescription_id>")
+@portal_page
+def prescription(prescription_id: int):
+    """Show one prescription: what is left, when to order next, the run-out."""
+    patient_id = acting_patient_id()
+    try:
+        row = services.prescription_for(current_user, patient_id, prescription_id)
+    except DomainError as error:
+        domain_abort(error)
+    return render("prescription.html", row=row, rx=row.prescription)
+
+
+@bp.route("/orders")
+@portal_page
+def orders():
+    """List every order, newest first."""
+    patient_id = acting_patient_id()
+    try:
+        patient, found = services.all_orders(current_user, patient_id)
+    except DomainError as error:
+        domain_abort(error)
+    return render("orders.html", patient=patient, orders=found)
+
+
+@bp.route("/orders/<int:order_id>")
+@portal_page
+def order(order_id: int):
+    """Show one order: status, lines, delivery, tracking; cancel it if not shipped."""
+    patient_id = acting_patient_id()
+    try:
+        found = services.order_for(current_user, patient_id, order_id)
+    except DomainError as error:
+        domain_abort(error)
+    return render("order.html", order=found, patient=found.patient)
+
+
+from sesamlike.portal import reorder_views  # noqa: E402,F401

@@ -1,0 +1,239 @@
+"""The patient portal: who acts for whom, my aids, and nothing of anyone else."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import AuditEvent
+from sesamlike.extensions import db
+from sesamlike.orders.order_views import format_day
+from tests.factories import make_user
+from tests.portal_data import TODAY, make_delivery, make_region, reorder_form
+
+
+@pytest.fixture
+def region():
+    return make_region()
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def choose(client, child):
+    return client.post("/portal/choose", data={"patient_id": child.id})
+
+
+# Login and whom a login acts for ----------------------------------------------
+
+
+def test_patient_logs_in_on_the_staff_login_and_reaches_my_aids(client, auth, region):
+    response = auth.login("ella")
+    assert response.status_code == 302
+    home = text_of(client.get("/"))
+    assert "Mina hjälpmedel" in home and "/portal/" in home
+    page = client.get("/portal/")
+    assert page.status_code == 200
+    assert "Quick-set 9 mm" in text_of(page)
+
+
+def test_wrong_password_for_a_patient_is_refused_like_staff(client, auth, region):
+    response = auth.login("ella", "wrong-password-1")
+    assert response.status_code == 401
+    assert client.get("/portal/").status_code == 302  # to the login page
+
+
+def test_guardian_must_choose_a_child_first(client, auth, region):
+    auth.login("anna")
+    response = client.get("/portal/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/portal/choose")
+
+
+def test_guardian_acts_for_the_chosen_child(client, auth, region):
+    auth.login("anna")
+    page = text_of(client.get("/portal/choose"))
+    assert "Välj Olle Ek" in page
+    response = choose(client, region.child)
+    assert response.status_code == 302
+    aids = text_of(client.get("/portal/"))
+    assert "Du gör ärenden för Olle Ek." in aids
+    assert "Hjälpmedel för Olle" in aids
+    assert "Quick-set 9 mm" in aids
+    assert "Reservoar 3 ml" not in aids  # the parent's... no: Ella's, not Olle's
+
+
+def test_protected_child_is_listed_with_the_reason_and_cannot_be_chosen(
+    client, auth, region
+):
+    auth.login("anna")
+    page = text_of(client.get("/portal/choose"))
+    assert "Sara Ek" in page
+    assert "barnet har skyddade personuppgifter" in page
+    assert "Välj Sara Ek" not in page
+    assert choose(client, region.protected_child).status_code == 404
+    assert client.get("/portal/").headers["Location"].endswith("/portal/choose")
+
+
+def test_a_child_who_gets_protected_identity_is_dropped_on_the_next_request(
+    client, auth, region
+):
+    auth.login("anna")
+    choose(client, region.child)
+    assert client.get("/portal/").status_code == 200
+    region.child.protected_identity = True
+    db.session.commit()
+    response = client.get("/portal/", follow_redirects=True)
+    assert "Du kan inte längre göra ärenden för det barnet här." in text_of(response)
+    assert client.get("/portal/order").status_code == 302
+
+
+def test_guardian_cannot_choose_a_child_who_is_not_theirs(client, auth, region):
+    auth.login("anna")
+    assert choose(client, region.other).status_code == 404
+    assert choose(client, region.patient).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["prescriber", "depot", "manager", "admin"])
+def test_staff_do_not_use_the_portal(client, auth, region, role):
+    clinics = [region.clinic] if role in ("prescriber", "manager") else []
+    make_user(role, clinics=clinics, username=f"staff-{role}")
+    auth.login(f"staff-{role}")
+    assert client.get("/portal/").status_code == 403
+    assert client.get("/portal/order").status_code == 403
+
+
+# Nothing of anyone else ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["ella", "anna"])
+def test_other_patients_orders_and_prescriptions_answer_404(client, auth, region, who):
+    other_order = make_delivery(region.other, region.rx_other, TODAY)
+    auth.login(who)
+    if who == "anna":
+        choose(client, region.child)
+        own_rx = region.rx_child
+    else:
+        own_rx = region.rx_infusion
+    assert client.get(f"/portal/prescriptions/{own_rx.id}").status_code == 200
+    for path in (
+        f"/portal/orders/{other_order.id}",
+        f"/portal/prescriptions/{region.rx_other.id}",
+        "/portal/orders/999999",
+        "/portal/prescriptions/999999",
+    ):
+        assert client.get(path).status_code == 404, path
+    assert client.post(f"/portal/orders/{other_order.id}/cancel").status_code == 404
+    stolen = reorder_form([(region.rx_other.id, 1)], action="send")
+    assert client.post("/portal/order", data=stolen).status_code == 404
+
+
+def test_guardian_does_not_see_the_other_childs_order_while_acting_for_one(
+    client, auth, region
+):
+    own = make_delivery(region.patient, region.rx_infusion, TODAY)
+    auth.login("anna")
+    choose(client, region.child)
+    assert client.get(f"/portal/orders/{own.id}").status_code == 404
+
+
+# My aids --------------------------------------------------------------------
+
+
+def test_my_aids_shows_withdrawals_next_date_runout_devices_and_orders(
+    client, auth, region
+):
+    delivered_on = TODAY - timedelta(days=20)
+    make_delivery(region.patient, region.rx_infusion, delivered_on, packs=3)
+    region.rx_reservoir.withdrawals_used = 1
+    region.rx_reservoir.last_withdrawal_on = TODAY - timedelta(days=10)
+    db.session.commit()
+    auth.login("ella")
+
+    page = text_of(client.get("/portal/"))
+
+    # Infusion sets: 3 packs of 10 at one every third day last 90 days.
+    runout = format_day(delivered_on + timedelta(days=90))
+    assert "4 av 4" in page and runout in page
+    assert "Kan göras nu" in page
+    # Reservoirs: one withdrawal used 10 days ago, lock 60 days.
+    opens = format_day(TODAY + timedelta(days=50))
+    assert "3 av 4" in page
+    assert f"Nästa beställning kan göras från {opens}." in page
+    # The pump on loan, its serial number and warranty end.
+    assert "NG1234567H" in page and "31 maj 2028" in page
+    # The pump prescription is the prescriber's to order.
+    assert "beställs av din förskrivare" in page
+    # Order history with status and tracking reference.
+    assert "Levererad" in page and "PN123456789SE" in page
+
+
+def test_my_aids_read_is_audited(client, auth, region):
+    auth.login("ella")
+    client.get("/portal/")
+    actions = db.session.scalars(
+        sa.select(AuditEvent.action).where(
+            AuditEvent.patient_id == region.patient.id,
+            AuditEvent.user_id == region.patient_user.id,
+        )
+    ).all()
+    assert "read_my_aids" in actions
+
+
+def test_choosing_a_child_is_audited_for_that_child(client, auth, region):
+    auth.login("anna")
+    client.get("/portal/choose")
+    choose(client, region.child)
+    rows = db.session.execute(
+        sa.select(AuditEvent.action, AuditEvent.patient_id).where(
+            AuditEvent.user_id == region.guardian.id
+        )
+    ).all()
+    assert ("act_for", region.child.id) in rows
+    assert ("list_children", region.protected_child.id) in rows
+
+
+def count_queries(client, path: str) -> int:
+    statements = []
+
+    def count(*_args, **_kwargs):
+        statements.append(1)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+def test_my_aids_queries_do_not_grow_with_orders_or_devices(client, auth, region):
+    auth.login("ella")
+    make_delivery(region.patient, region.rx_infusion, TODAY - timedelta(days=5))
+    few = count_queries(client, "/portal/")
+    for days in range(6, 18):
+        make_delivery(region.patient, region.rx_infusion, TODAY - timedelta(days))
+        make_delivery(region.patient, region.rx_reservoir, TODAY - timedelta(days))
+    many = count_queries(client, "/portal/")
+    assert many == few, (few, many)
+    assert many <= 16
+
+
+def test_all_orders_page_lists_every_order(client, auth, region):
+    for days in range(12):
+        make_delivery(region.patient, region.rx_infusion, TODAY - timedelta(days))
+    auth.login("ella")
+    assert "Visa alla beställningar" in text_of(client.get("/portal/"))
+    page = text_of(client.get("/portal/orders"))
+    assert page.count("Beställning ") >= 12
+
+
+def test_portal_speaks_english_when_switched(client, auth, region):
+    auth.login("ella")
+    client.post("/language", data={"locale": "en"})
+    page = text_of(client.get("/portal/"))
+    assert "My aids" in page and "Prescriptions" in page
+    assert "Devices on loan" in page and "Serial number" in page
