@@ -1,0 +1,99 @@
+"""Shipping: POST /orders/{id}/ship and POST /orders/{id}/deliver (depot role)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from sesamlike.accounts.models import Role
+from sesamlike.api.orders import OrderLineSchema, OrderSchema, order_view
+from sesamlike.api.routing import operation
+from sesamlike.orders import shipping
+
+DATE = {
+    "required": "Obligatoriskt.",
+    "null": "Obligatoriskt.",
+    "invalid": "Ange ett datum som ÅÅÅÅ-MM-DD.",
+}
+LINE_FIELDS = ("serial_no", "shipped_at", "delivered_on", "returned_on", "shipment_id")
+
+
+class ShipInSchema(Schema):
+    serials = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        load_default=dict,
+        metadata={"description": "{line_id: [serial, ...]} for serial-tracked lines"},
+    )
+    tracking_ref = fields.String(load_default=None, allow_none=True)
+    line_ids = fields.List(
+        fields.Integer(strict=True),
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "Ship only these lines now (partial shipment)"},
+    )
+
+
+class DeliverInSchema(Schema):
+    delivered_on = fields.Date(required=True, error_messages=DATE)
+    line_ids = fields.List(fields.Integer(strict=True), load_default=None)
+
+
+class ShippedLineSchema(OrderLineSchema):
+    serial_no = fields.String(allow_none=True)
+    shipped_at = fields.DateTime(allow_none=True)
+    delivered_on = fields.Date(allow_none=True)
+    returned_on = fields.Date(allow_none=True)
+    shipment_id = fields.Integer(allow_none=True)
+
+
+class ShippedOrderSchema(OrderSchema):
+    tracking_ref = fields.String(allow_none=True)
+    lines = fields.List(fields.Nested(ShippedLineSchema))
+
+
+def shipped_view(user, order) -> dict:
+    view = order_view(user, order)
+    view["tracking_ref"] = order.tracking_ref
+    for data, line in zip(view["lines"], order.lines, strict=True):
+        data.update({name: getattr(line, name) for name in LINE_FIELDS})
+    return view
+
+
+@operation(
+    "POST",
+    "/orders/<int:order_id>/ship",
+    body=ShipInSchema,
+    response=ShippedOrderSchema,
+    summary="Ship an order's reserved lines",
+    tag="orders",
+    roles=(Role.DEPOT,),
+    errors=(403, 404, 409),
+)
+def ship_order(user, order_id, body):
+    """Pick (first expiry first out) and ship the reserved central-stock lines.
+
+    Backordered lines stay for a later shipment. Serial-tracked lines need one
+    serial per pack in `serials`. 409 `already_shipped` when nothing is left to
+    ship, `not_reserved` when the lines wait for stock.
+    """
+    order = shipping.ship_order(user, order_id, **body)
+    return shipped_view(user, order)
+
+
+@operation(
+    "POST",
+    "/orders/<int:order_id>/deliver",
+    body=DeliverInSchema,
+    response=ShippedOrderSchema,
+    summary="Confirm delivery of an order's shipped lines",
+    tag="orders",
+    roles=(Role.DEPOT,),
+    errors=(403, 404, 409),
+)
+def deliver_order(user, order_id, body):
+    """Set delivered_on and status delivered on the shipped lines.
+
+    409 `not_shipped` before shipping, `already_delivered` after delivery.
+    """
+    order = shipping.deliver_order(user, order_id, **body)
+    return shipped_view(user, order)
