@@ -14,6 +14,7 @@ from wtforms import (
     RadioField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from sesamlike.orders.order_forms import OrderLineForm
@@ -41,12 +42,14 @@ class ReorderForm(FlaskForm):
     lines = FieldList(FormField(OrderLineForm))
     delivery_mode = RadioField(
         "Hur vill du få dina hjälpmedel?",
-        choices=list(PORTAL_MODE_LABELS.items()),
+        choices=[
+            SelectChoice(mode, label) for mode, label in PORTAL_MODE_LABELS.items()
+        ],
         validators=[InputRequired(message="Välj hur du vill få hjälpmedlen.")],
     )
-    street = StringField("Gatuadress", validators=[Optional(), Length(max=120)])
-    postal_code = StringField("Postnummer", validators=[Optional(), Length(max=10)])
-    city = StringField("Ort", validators=[Optional(), Length(max=80)])
+    street = StringField("Gatuadress", validators=[Length(max=120)])
+    postal_code = StringField("Postnummer", validators=[Length(max=10)])
+    city = StringField("Ort", validators=[Length(max=80)])
     door_code = StringField("Portkod (om det finns)", validators=[Length(max=20)])
     phone = StringField(
         "Mobilnummer för avisering", validators=[Optional(), Length(max=30)]

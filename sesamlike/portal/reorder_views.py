@@ -13,6 +13,7 @@ from datetime import date
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.errors import DomainError, NotVisible
@@ -35,7 +36,7 @@ def reorder():
         domain_abort(error)
     form = ReorderForm()
     form.delivery_mode.choices = [
-        (mode, _(PORTAL_MODE_LABELS[mode])) for mode in options.modes
+        SelectChoice(mode, _(PORTAL_MODE_LABELS[mode])) for mode in options.modes
     ]
     if not form.is_submitted():
         _fill_in(form, options, request.args.get("rx", type=int))

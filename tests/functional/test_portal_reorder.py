@@ -1,0 +1,297 @@
+"""Reordering in the portal: entitlement, time lock, devices, summary, once only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.accounts.mail import OutgoingMail
+from sesamlike.extensions import db
+from sesamlike.orders import ordering
+from sesamlike.orders.models import Order, OrderLine
+from sesamlike.orders.order_views import format_day
+from tests.portal_data import TODAY, make_region, reorder_form
+
+
+@pytest.fixture
+def region():
+    return make_region()
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def orders_of(patient) -> list[Order]:
+    return list(
+        db.session.scalars(
+            sa.select(Order).where(Order.patient_id == patient.id).order_by(Order.id)
+        )
+    )
+
+
+def test_reorder_page_offers_consumables_with_the_rules_in_plain_words(
+    client, auth, region
+):
+    auth.login("ella")
+    page = text_of(client.get("/portal/order"))
+    assert "Quick-set 9 mm" in page and "Reservoar 3 ml" in page
+    assert "4 av 4 beställningar kvar." in page
+    assert "Det ska gå minst 60 dagar mellan två beställningar." in page
+    assert "Hem till mig med posten" in page and "Jag hämtar på apotek" in page
+    assert 'value="Storgatan' in page  # the address to confirm is filled in
+    assert "Till mottagningen" not in page  # no clinic for a patient without need
+
+
+def test_patient_reorders_within_entitlement_through_the_summary(client, auth, region):
+    auth.login("ella")
+    rx = region.rx_infusion
+    summary = client.post(
+        "/portal/order", data=reorder_form([(rx.id, 2)], door_code="9999")
+    )
+    assert summary.status_code == 200
+    text = text_of(summary)
+    assert "Granska beställningen" in text and "2 förp. Quick-set 9 mm" in text
+    assert "Portkod 9999" in text and "070-123 45 67" in text
+    assert orders_of(region.patient) == []  # the summary writes nothing
+
+    sent = client.post(
+        "/portal/order",
+        data=reorder_form([(rx.id, 2)], action="send", door_code="9999"),
+    )
+    [order] = orders_of(region.patient)
+    assert sent.status_code == 302
+    assert sent.headers["Location"].endswith(f"/portal/orders/{order.id}")
+    assert order.placed_by_role == "patient" and order.delivery_mode == "home"
+    assert (order.ship_to_street, order.ship_to_postal_code) == (
+        "Storgatan 1",
+        "41101",
+    )
+    assert order.ship_to_door_code == "9999"
+    assert order.contact_phone == "070-123 45 67"
+    assert [(line.prescription_id, line.packs) for line in order.lines] == [(rx.id, 2)]
+    db.session.refresh(rx)
+    assert rx.withdrawals_used == 1
+    page = text_of(client.get(sent.headers["Location"]))
+    assert "Tack! Vi har tagit emot din beställning." in page
+    assert "Beställd, packas" in page
+
+
+def test_contact_details_change_only_when_the_box_is_ticked(client, auth, region):
+    auth.login("ella")
+    lines = [(region.rx_infusion.id, 1)]
+    client.post("/portal/order", data=reorder_form(lines, action="send", key="a"))
+    db.session.refresh(region.patient)
+    assert region.patient.home_address().street != "Storgatan 1"
+
+    lines = [(region.rx_reservoir.id, 1)]
+    data = reorder_form(
+        lines, action="send", key="b", street="Nygatan 2", update_contact="y"
+    )
+    client.post("/portal/order", data=data)
+    db.session.expire_all()
+    address = region.patient.home_address()
+    assert (address.street, address.door_code) == ("Nygatan 2", "4321")
+    assert region.patient.phone == "070-123 45 67"
+
+
+def test_a_blank_door_code_is_confirmed_as_none(client, auth, region):
+    auth.login("ella")
+    data = reorder_form([(region.rx_infusion.id, 1)], action="send", door_code="")
+    client.post("/portal/order", data=data)
+    [order] = orders_of(region.patient)
+    assert not order.ship_to_door_code
+
+
+def test_reorder_before_the_time_lock_is_refused_with_the_opening_date(
+    client, auth, region
+):
+    rx = region.rx_infusion
+    rx.withdrawals_used, rx.last_withdrawal_on = 1, TODAY - timedelta(days=5)
+    db.session.commit()
+    opens = format_day(TODAY + timedelta(days=55))
+    auth.login("ella")
+
+    page = text_of(client.get("/portal/order"))
+    assert f"Nästa beställning kan göras från {opens}." in page
+
+    response = client.post(
+        "/portal/order", data=reorder_form([(rx.id, 1)], action="send")
+    )
+    assert response.status_code == 409
+    assert f"Nästa beställning kan göras från {opens}." in text_of(response)
+    assert orders_of(region.patient) == []
+
+
+def test_more_packs_than_prescribed_are_refused(client, auth, region):
+    auth.login("ella")
+    data = reorder_form([(region.rx_infusion.id, 4)])
+    response = client.post("/portal/order", data=data)
+    assert response.status_code == 422
+    assert "högst 3 förpackningar åt gången" in text_of(response)
+
+
+def test_a_device_is_refused_with_a_clear_message(client, auth, region):
+    auth.login("ella")
+    page = text_of(client.get("/portal/order"))
+    assert "MiniMed 780G insulinpump" in page
+    assert "beställs av din förskrivare" in page
+    assert f'value="{region.rx_pump.id}"' not in page  # no box to tick
+
+    for action in ("review", "send"):
+        data = reorder_form([(region.rx_pump.id, 1)], action=action)
+        response = client.post("/portal/order", data=data)
+        assert response.status_code == 403
+        assert "beställs av din förskrivare" in text_of(response)
+    assert orders_of(region.patient) == []
+
+
+def test_the_ordering_service_refuses_devices_to_patients_and_guardians(region):
+    with pytest.raises(ordering.DeviceNeedsPrescriber):
+        ordering.place_order(
+            region.patient_user, region.patient.id, [(region.rx_pump.id, 1)]
+        )
+    assert orders_of(region.patient) == []
+
+
+def test_the_api_refuses_a_device_to_a_patient_token(client, runner, region):
+    token = runner.invoke(args=["users", "token", "ella"]).output.strip().split()[-1]
+    body = {
+        "patient_id": region.patient.id,
+        "lines": [{"prescription_id": region.rx_pump.id, "packs": 1}],
+    }
+    response = client.post(
+        "/api/v1/orders", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "device_needs_prescriber"
+    body["lines"] = [{"prescription_id": region.rx_infusion.id, "packs": 1}]
+    response = client.post(
+        "/api/v1/orders", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 201
+
+
+def test_double_submission_gives_one_order(client, auth, region):
+    auth.login("ella")
+    data = reorder_form([(region.rx_infusion.id, 1)], action="send", key="same")
+    first = client.post("/portal/order", data=data)
+    second = client.post("/portal/order", data=data)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(orders_of(region.patient)) == 1
+    page = text_of(client.get(second.headers["Location"]))
+    assert "Beställningen var redan skickad. Här är den." in page
+
+
+def test_the_summary_carries_the_same_key_as_the_form(client, auth, region):
+    auth.login("ella")
+    page = text_of(client.get("/portal/order"))
+    key = page.split('name="idempotency_key" type="hidden" value="')[1].split('"')[0]
+    assert len(key) == 32
+    summary = text_of(
+        client.post("/portal/order", data=reorder_form([(region.rx_infusion.id, 1)],
+                                                       key=key))
+    )  # fmt: skip
+    assert f'value="{key}"' in summary
+    assert 'name="action" value="send"' in summary
+
+
+def test_change_on_the_summary_goes_back_with_everything_kept(client, auth, region):
+    auth.login("ella")
+    data = reorder_form([(region.rx_infusion.id, 2)], action="edit", city="Mölndal")
+    page = text_of(client.post("/portal/order", data=data))
+    assert "Vad vill du beställa?" in page and 'value="Mölndal"' in page
+
+
+def test_missing_address_for_home_delivery_is_asked_for(client, auth, region):
+    auth.login("ella")
+    data = reorder_form([(region.rx_infusion.id, 1)], street="", postal_code="4")
+    response = client.post("/portal/order", data=data)
+    assert response.status_code == 422
+    text = text_of(response)
+    assert "Skriv gatuadressen." in text and "Postnumret ska ha fem siffror." in text
+
+
+def test_pharmacy_articles_can_be_collected_at_a_pharmacy(client, auth, region):
+    auth.login("ella")
+    data = reorder_form(
+        [(region.rx_sensor.id, 3)], action="send", mode="pharmacy", street=""
+    )
+    assert client.post("/portal/order", data=data).status_code == 302
+    [order] = orders_of(region.patient)
+    assert order.delivery_mode == "pharmacy"
+    assert order.lines[0].status == "sent_to_pharmacy"
+
+
+def test_protected_identity_patient_gets_clinic_delivery(client, auth, region):
+    region.patient.protected_identity = True
+    db.session.commit()
+    auth.login("ella")
+    page = text_of(client.get("/portal/order"))
+    assert "Till mottagningen" in page and "Hem till mig med posten" not in page
+    assert "Storgatan" not in page  # no address on the page
+    data = reorder_form([(region.rx_infusion.id, 1)], action="send", mode="clinic")
+    assert client.post("/portal/order", data=data).status_code == 302
+    [order] = orders_of(region.patient)
+    assert order.delivery_mode == "clinic"
+    assert order.ship_to_street == "Rondvägen 10"
+    home = reorder_form([(region.rx_reservoir.id, 1)], action="send", key="k2")
+    assert client.post("/portal/order", data=home).status_code == 422
+
+
+def test_guardian_reorders_for_the_chosen_child(client, auth, region):
+    region.child.guardians[0].email = "anna@example.se"
+    db.session.commit()
+    auth.login("anna")
+    client.post("/portal/choose", data={"patient_id": region.child.id})
+    data = reorder_form([(region.rx_child.id, 3)], action="send")
+    assert client.post("/portal/order", data=data).status_code == 302
+    [order] = orders_of(region.child)
+    assert order.placed_by_role == "guardian"
+    assert order.placed_by_id == region.guardian.id
+    mail = db.session.scalars(sa.select(OutgoingMail)).all()
+    assert [m.to_address for m in mail] == ["anna@example.se"]  # order received
+    page = text_of(client.get("/portal/"))
+    assert f"Beställning {order.id}" in page
+
+
+def test_guardian_cannot_order_on_the_parents_own_prescription(client, auth, region):
+    auth.login("anna")
+    client.post("/portal/choose", data={"patient_id": region.child.id})
+    data = reorder_form([(region.rx_infusion.id, 1)], action="send")
+    assert client.post("/portal/order", data=data).status_code == 404
+
+
+def test_cancel_before_shipping_gives_the_withdrawal_back(client, auth, region):
+    auth.login("ella")
+    data = reorder_form([(region.rx_infusion.id, 1)], action="send")
+    location = client.post("/portal/order", data=data).headers["Location"]
+    assert "Makulera beställningen" in text_of(client.get(location))
+    [order] = orders_of(region.patient)
+    response = client.post(f"/portal/orders/{order.id}/cancel")
+    assert response.status_code == 302
+    page = text_of(client.get(location))
+    assert (
+        "Beställningen är makulerad." in page and "Makulera beställningen" not in page
+    )
+    db.session.expire_all()
+    assert orders_of(region.patient)[0].status == "cancelled"
+    assert region.rx_infusion.withdrawals_used == 0
+
+
+def test_a_shipped_order_cannot_be_cancelled(client, auth, region):
+    auth.login("ella")
+    data = reorder_form([(region.rx_infusion.id, 1)], action="send")
+    location = client.post("/portal/order", data=data).headers["Location"]
+    [order] = orders_of(region.patient)
+    db.session.execute(sa.update(OrderLine).values(status="shipped"))
+    order.tracking_ref = "PN987654321SE"
+    db.session.commit()
+    page = text_of(client.get(location))
+    assert "Makulera beställningen" not in page and "PN987654321SE" in page
+    response = client.post(f"/portal/orders/{order.id}/cancel", follow_redirects=True)
+    assert "kan inte makuleras" in text_of(response)
+    db.session.expire_all()
+    assert orders_of(region.patient)[0].status == "shipped"
