@@ -18,6 +18,7 @@ BLUEPRINTS = (
     "portal",
     "stock",
     "followup",
+    "channels",
     "admin",
 )
 COMMAND_MODULES = (
@@ -26,6 +27,7 @@ COMMAND_MODULES = (
     "sesamlike.stock.commands",
     "sesamlike.orders.commands",
     "sesamlike.demo.commands",
+    "sesamlike.channels.commands",
     "sesamlike.followup.commands",
     "sesamlike.jobs",
 )

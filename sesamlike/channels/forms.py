@@ -1,0 +1,34 @@
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+
+class ExportForm(FlaskForm):
+    day = DateField("Dag", validators=[DataRequired("Ange ett datum.")])
+
+
+class UploadForm(FlaskForm):
+    file = FileField("CSV-fil", validators=[FileRequired("Välj en fil.")])
+
+
+class ReorderPointForm(FlaskForm):
+    depot_code = SelectField("Lager", choices=[], validate_choice=False)
+    article_no = StringField(
+        "Artikelnummer",
+        validators=[DataRequired("Ange artikelnummer."), Length(max=40)],
+    )
+    reorder_level = IntegerField(
+        "Beställningspunkt (förp.)",
+        validators=[
+            InputRequired("Ange ett heltal."),
+            NumberRange(min=0, message="Ange 0 eller mer."),
+        ],
+    )
+    order_up_to = IntegerField(
+        "Fyll på upp till (förp.)",
+        validators=[
+            InputRequired("Ange ett heltal."),
+            NumberRange(min=1, message="Ange 1 eller mer."),
+        ],
+    )

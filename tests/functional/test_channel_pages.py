@@ -1,0 +1,288 @@
+"""Aids centre pages and commands for the supplier and pharmacy channels."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.extensions import db
+from sesamlike.orders.channels_models import PharmacyPrescription, SupplierExport
+from sesamlike.orders.models import OrderLine
+from sesamlike.orders.pharmacy_channel import issue_pharmacy_prescriptions
+from sesamlike.orders.supplier_channel import export_supplier_orders
+from sesamlike.stock import replenishment
+from sesamlike.stock.replenishment import PurchaseProposal
+from tests.channel_world import ORDER_DAY, World
+from tests.factories import (
+    make_clinic,
+    make_depot,
+    make_patient,
+    make_stock_lot,
+    make_user,
+)
+
+PAGES = (
+    "/channels/",
+    "/channels/suppliers",
+    "/channels/pharmacy",
+    "/channels/proposals",
+    "/channels/reorder-points",
+)
+POSTS = (
+    "/channels/suppliers/export",
+    "/channels/suppliers/status",
+    "/channels/pharmacy/issue",
+    "/channels/pharmacy/dispensing",
+    "/channels/proposals/check",
+    "/channels/reorder-points",
+)
+
+
+@pytest.fixture
+def world():
+    return World()
+
+
+@pytest.fixture
+def depot(world, auth):
+    auth.login(world.depot_user.username)
+    return world
+
+
+def line_ids() -> list[int]:
+    return list(db.session.scalars(sa.select(OrderLine.id).order_by(OrderLine.id)))
+
+
+def upload(client, url, text, name="file.csv"):
+    data = {"file": (io.BytesIO(text.encode()), name)}
+    return client.post(url, data=data, content_type="multipart/form-data")
+
+
+@pytest.mark.parametrize(
+    "role", ["prescriber", "patient", "manager", "region", "admin"]
+)
+@pytest.mark.parametrize("url", PAGES + POSTS)
+def test_only_depot_staff_reach_the_channel_pages(client, auth, role, url):
+    clinic = make_clinic()
+    clinics = [clinic] if role in ("prescriber", "manager") else []
+    patients = [make_patient(clinic)] if role == "patient" else []
+    auth.login(make_user(role, clinics=clinics, patients=patients).username)
+    response = (
+        client.post(url) if url in POSTS and url not in PAGES else client.get(url)
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_anonymous_visitors_are_sent_to_log_in(client, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_depot_staff_see_every_page(client, depot, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "Kanaler och påfyllning" in response.text or "<h1>" in response.text
+
+
+def test_depot_staff_create_and_download_the_days_supplier_files(client, depot):
+    depot.order(depot.pump)
+    response = client.post(
+        "/channels/suppliers/export",
+        data={"day": ORDER_DAY.isoformat()},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "orders-2026-03-02-insulet-ab.csv" in response.text
+    export = db.session.scalars(sa.select(SupplierExport)).one()
+
+    download = client.get(f"/channels/suppliers/exports/{export.id}.csv")
+
+    assert download.status_code == 200
+    assert download.mimetype == "text/csv"
+    assert "orders-2026-03-02-insulet-ab.csv" in download.headers["Content-Disposition"]
+    assert download.text == export.content
+    assert "Anna Andersson" in download.text
+    assert client.get("/channels/suppliers/exports/999.csv").status_code == 404
+
+
+def test_a_future_day_is_refused_on_the_page(client, depot):
+    response = client.post("/channels/suppliers/export", data={"day": "2999-01-01"})
+    assert response.status_code == 200
+    assert "datum i framtiden" in response.text
+    assert db.session.scalar(sa.select(sa.func.count(SupplierExport.id))) == 0
+
+
+def test_a_bad_status_file_shows_every_problem_with_its_line(client, depot):
+    depot.order(depot.pump)
+    export_supplier_orders(ORDER_DAY)
+    [line_id] = line_ids()
+    text = "line_id,status,tracking_ref,delivered_on\n"
+    text += f"{line_id},lost,,\n{line_id},shipped,,\n"
+
+    response = upload(client, "/channels/suppliers/status", text)
+
+    assert response.status_code == 422
+    assert "rad 2" in response.text and "Okänd status «lost»" in response.text
+    assert "rad 3" in response.text
+    assert db.session.get(OrderLine, line_id).status == "sent_to_supplier"
+
+
+def test_a_good_status_file_updates_the_lines(client, depot):
+    depot.order(depot.pump)
+    export_supplier_orders(ORDER_DAY)
+    [line_id] = line_ids()
+    text = f"line_id,status,tracking_ref,delivered_on\n{line_id},shipped,PN1,\n"
+
+    response = upload(client, "/channels/suppliers/status", text)
+
+    assert response.status_code == 302
+    assert db.session.get(OrderLine, line_id).status == "shipped"
+
+
+def test_dispensings_are_uploaded_on_the_pharmacy_page(client, depot):
+    depot.order(depot.pods, 2)
+    assert client.post("/channels/pharmacy/issue").status_code == 302
+    rx = db.session.scalars(sa.select(PharmacyPrescription)).one()
+    assert f'<th scope="row">{rx.id}</th>' in client.get("/channels/pharmacy").text
+    header = "pharmacy_prescription_id,dispensing_ref,pharmacy_id,pharmacy_name,"
+    header += "dispensed_on,packs\n"
+
+    bad = upload(client, "/channels/pharmacy/dispensing", header + f"{rx.id},,,,x,0\n")
+    good = upload(
+        client,
+        "/channels/pharmacy/dispensing",
+        header + f"{rx.id},D1,7350045,Apoteket Nordstan,2026-03-03,2\n",
+    )
+
+    assert bad.status_code == 422 and "rad 2" in bad.text
+    assert good.status_code == 302
+    assert db.session.get(OrderLine, rx.order_line_id).status == "delivered"
+
+
+def test_an_upload_without_a_file_is_refused(client, depot):
+    response = client.post("/channels/pharmacy/dispensing", data={})
+    assert response.status_code == 422
+    assert "Välj en fil." in response.text
+
+
+def test_proposals_are_listed_by_supplier_and_marked_ordered(client, depot):
+    hmc = make_depot("HMC")
+    make_stock_lot(depot.pump, hmc, on_hand=1)
+    replenishment.set_reorder_point(None, "HMC", "PUMP-1", 2, 10)
+    client.post("/channels/proposals/check")
+    proposal = db.session.scalars(sa.select(PurchaseProposal)).one()
+
+    page = client.get("/channels/proposals")
+    assert "<h2>Insulet AB</h2>" in page.text
+    client.post(f"/channels/proposals/{proposal.id}/ordered")
+
+    db.session.refresh(proposal)
+    assert proposal.status == "ordered"
+    assert proposal.decided_by_id == depot.depot_user.id
+
+
+def test_reorder_points_are_added_on_their_page(client, depot):
+    make_depot("HMC", name="Hjälpmedelscentralen")
+    ok = client.post(
+        "/channels/reorder-points",
+        data={
+            "depot_code": "HMC",
+            "article_no": "PUMP-1",
+            "reorder_level": "2",
+            "order_up_to": "10",
+        },
+    )
+    bad = client.post(
+        "/channels/reorder-points",
+        data={
+            "depot_code": "HMC",
+            "article_no": "NOPE",
+            "reorder_level": "5",
+            "order_up_to": "3",
+        },
+    )
+
+    assert ok.status_code == 302
+    assert bad.status_code == 422
+    assert "Okänt artikelnummer." in bad.text
+    assert "Ska vara större än beställningspunkten." in bad.text
+    [point] = replenishment.reorder_points()
+    assert (point.reorder_level, point.order_up_to) == (2, 10)
+
+
+def test_uploads_need_the_csrf_token(client, depot, csrf_on):
+    response = upload(client, "/channels/suppliers/status", "line_id\n")
+    assert response.status_code == 400
+
+
+# Commands ----------------------------------------------------------------------
+
+
+def test_suppliers_export_writes_one_file_per_supplier_and_the_same_again(
+    runner, world, tmp_path
+):
+    world.order(world.pump)
+    world.order(world.cgm)
+    args = ["suppliers", "export", "--date", "2026-03-02", "--out", str(tmp_path)]
+
+    first = runner.invoke(args=args)
+    texts = {p.name: p.read_text() for p in tmp_path.iterdir()}
+    second = runner.invoke(args=args)
+
+    assert first.exit_code == 0, first.output
+    assert sorted(texts) == [
+        "orders-2026-03-02-dexcom-nordic-ab.csv",
+        "orders-2026-03-02-insulet-ab.csv",
+    ]
+    assert second.exit_code == 0
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == texts
+
+
+def test_suppliers_import_status_reports_bad_rows_and_exits_1(runner, world, tmp_path):
+    world.order(world.pump)
+    export_supplier_orders(ORDER_DAY)
+    [line_id] = line_ids()
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"line_id,status,tracking_ref,delivered_on\n{line_id},sent,,\n")
+    good = tmp_path / "good.csv"
+    good.write_text(
+        f"line_id,status,tracking_ref,delivered_on\n{line_id},delivered,,2026-03-04\n"
+    )
+
+    refused = runner.invoke(args=["suppliers", "import-status", str(bad)])
+    imported = runner.invoke(args=["suppliers", "import-status", str(good)])
+
+    assert refused.exit_code == 1
+    assert "rad 2: status: Okänd status «sent»" in refused.output
+    assert imported.exit_code == 0, imported.output
+    assert "1 delivered" in imported.output
+    line = db.session.get(OrderLine, line_id)
+    db.session.refresh(line)
+    assert line.delivered_on == date(2026, 3, 4)
+
+
+def test_pharmacy_import_dispensing_from_the_command_line(runner, world, tmp_path):
+    world.order(world.pods, 1)
+    issue_pharmacy_prescriptions()
+    rx = db.session.scalars(sa.select(PharmacyPrescription)).one()
+    file = tmp_path / "dispensing.csv"
+    file.write_text(
+        "pharmacy_prescription_id,dispensing_ref,pharmacy_id,pharmacy_name,"
+        f"dispensed_on,packs\n{rx.id},D1,7350045,Apoteket Nordstan,2026-03-03,1\n"
+    )
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("pharmacy_name\nApoteket Kronan Göteborg\n".encode("latin-1"))
+
+    result = runner.invoke(args=["pharmacy", "import-dispensing", str(file)])
+    undecodable = runner.invoke(args=["pharmacy", "import-dispensing", str(latin1)])
+
+    assert result.exit_code == 0, result.output
+    assert "1 dispensings" in result.output
+    assert undecodable.exit_code == 1
+    assert "inte UTF-8" in undecodable.output
