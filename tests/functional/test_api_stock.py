@@ -42,16 +42,15 @@ def receipt(client, user, **body):
 
 def place(setup, article=None, packs=1):
     patient = make_patient(setup["clinic"])
-    rx = make_prescription(patient, article or setup["article"],
-                           packs_per_withdrawal=packs)  # fmt: skip
+    rx = make_prescription(
+        patient, article or setup["article"], packs_per_withdrawal=packs
+    )
     return ordering.place_order(
         setup["prescriber"], patient.id, [(rx.id, packs)], "home"
     ).order
 
 
-def test_receipt_is_booked_and_stock_reports_on_hand_reserved_available(
-    client, setup
-):
+def test_receipt_is_booked_and_stock_reports_on_hand_reserved_available(client, setup):
     response = receipt(client, setup["clerk"], lot="L1", expiry="2030-01-31")
     assert response.status_code == 201
     body = response.get_json()
@@ -95,10 +94,15 @@ def test_invalid_receipt_is_422_with_fields_and_writes_nothing(
 
 def test_duplicate_serial_is_409(client, setup):
     make_article("PUMP-1", category="pump", serial_tracked=True, amortisation_years=4)
-    assert receipt(client, setup["clerk"], article_no="PUMP-1", packs=1,
-                   serials=["X1"]).status_code == 201  # fmt: skip
-    response = receipt(client, setup["clerk"], article_no="PUMP-1", packs=1,
-                       serials=["X1"])  # fmt: skip
+    assert (
+        receipt(
+            client, setup["clerk"], article_no="PUMP-1", packs=1, serials=["X1"]
+        ).status_code
+        == 201
+    )
+    response = receipt(
+        client, setup["clerk"], article_no="PUMP-1", packs=1, serials=["X1"]
+    )
     assert_error_format(response, 409, "duplicate_serial")
     assert db.session.scalar(sa.select(sa.func.count(Device.id))) == 1
 
@@ -130,25 +134,30 @@ def test_ship_then_deliver_and_the_conflicts_around_them(client, setup):
     placed = place(setup, packs=2)
     headers = bearer(setup["clerk"])
     deliver = {"delivered_on": TODAY.isoformat()}
-    response = client.post(f"/api/v1/orders/{placed.id}/deliver", json=deliver,
-                           headers=headers)  # fmt: skip
+    response = client.post(
+        f"/api/v1/orders/{placed.id}/deliver", json=deliver, headers=headers
+    )
     assert_error_format(response, 409, "not_shipped")
-    response = client.post(f"/api/v1/orders/{placed.id}/ship",
-                           json={"tracking_ref": "RR123SE"}, headers=headers)  # fmt: skip
+    response = client.post(
+        f"/api/v1/orders/{placed.id}/ship",
+        json={"tracking_ref": "RR123SE"},
+        headers=headers,
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "shipped" and body["tracking_ref"] == "RR123SE"
     assert body["lines"][0]["shipped_at"]
-    response = client.post(f"/api/v1/orders/{placed.id}/ship", json={},
-                           headers=headers)  # fmt: skip
+    response = client.post(f"/api/v1/orders/{placed.id}/ship", json={}, headers=headers)
     assert_error_format(response, 409, "already_shipped")
-    response = client.post(f"/api/v1/orders/{placed.id}/deliver", json=deliver,
-                           headers=headers)  # fmt: skip
+    response = client.post(
+        f"/api/v1/orders/{placed.id}/deliver", json=deliver, headers=headers
+    )
     assert response.status_code == 200
     line = response.get_json()["lines"][0]
     assert (line["status"], line["delivered_on"]) == ("delivered", TODAY.isoformat())
-    response = client.post(f"/api/v1/orders/{placed.id}/deliver", json=deliver,
-                           headers=headers)  # fmt: skip
+    response = client.post(
+        f"/api/v1/orders/{placed.id}/deliver", json=deliver, headers=headers
+    )
     assert_error_format(response, 409, "already_delivered")
 
 
@@ -159,15 +168,20 @@ def test_ship_of_a_device_needs_its_serials(client, setup):
     placed = place(setup, article=article)
     line_id = placed.lines[0].id
     headers = bearer(setup["clerk"])
-    response = client.post(f"/api/v1/orders/{placed.id}/ship", json={},
-                           headers=headers)  # fmt: skip
+    response = client.post(f"/api/v1/orders/{placed.id}/ship", json={}, headers=headers)
     assert_error_format(response, 422, "invalid")
     assert f"serials.{line_id}" in response.get_json()["error"]["fields"]
-    response = client.post(f"/api/v1/orders/{placed.id}/ship",
-                           json={"serials": {str(line_id): ["Z8"]}}, headers=headers)  # fmt: skip
+    response = client.post(
+        f"/api/v1/orders/{placed.id}/ship",
+        json={"serials": {str(line_id): ["Z8"]}},
+        headers=headers,
+    )
     assert_error_format(response, 409, "serial_not_in_stock")
-    response = client.post(f"/api/v1/orders/{placed.id}/ship",
-                           json={"serials": {str(line_id): ["Z9"]}}, headers=headers)  # fmt: skip
+    response = client.post(
+        f"/api/v1/orders/{placed.id}/ship",
+        json={"serials": {str(line_id): ["Z9"]}},
+        headers=headers,
+    )
     assert response.status_code == 200
     assert response.get_json()["lines"][0]["serial_no"] == "Z9"
     device = db.session.scalar(sa.select(Device))
@@ -177,19 +191,22 @@ def test_ship_of_a_device_needs_its_serials(client, setup):
 def test_backordered_order_is_409_not_reserved_and_future_delivery_422(client, setup):
     placed = place(setup)
     headers = bearer(setup["clerk"])
-    response = client.post(f"/api/v1/orders/{placed.id}/ship", json={},
-                           headers=headers)  # fmt: skip
+    response = client.post(f"/api/v1/orders/{placed.id}/ship", json={}, headers=headers)
     assert_error_format(response, 409, "not_reserved")
     receipt(client, setup["clerk"], packs=1)
     client.post(f"/api/v1/orders/{placed.id}/ship", json={}, headers=headers)
     tomorrow = (TODAY + timedelta(days=1)).isoformat()
-    response = client.post(f"/api/v1/orders/{placed.id}/deliver",
-                           json={"delivered_on": tomorrow}, headers=headers)  # fmt: skip
+    response = client.post(
+        f"/api/v1/orders/{placed.id}/deliver",
+        json={"delivered_on": tomorrow},
+        headers=headers,
+    )
     assert_error_format(response, 422, "invalid")
     assert "delivered_on" in response.get_json()["error"]["fields"]
 
 
 def test_unknown_order_is_404(client, setup):
-    response = client.post("/api/v1/orders/999999/ship", json={},
-                           headers=bearer(setup["clerk"]))  # fmt: skip
+    response = client.post(
+        "/api/v1/orders/999999/ship", json={}, headers=bearer(setup["clerk"])
+    )
     assert_error_format(response, 404, "not_found")

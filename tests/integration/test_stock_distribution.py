@@ -39,7 +39,9 @@ def world():
 def order(world, article, packs=1, patient=None, mode="home"):
     patient = patient or make_patient(world["clinic"])
     rx = make_prescription(patient, article, packs_per_withdrawal=packs, lock_days=0)
-    placed = ordering.place_order(world["prescriber"], patient.id, [(rx.id, packs)], mode)
+    placed = ordering.place_order(
+        world["prescriber"], patient.id, [(rx.id, packs)], mode
+    )
     return placed.order
 
 
@@ -55,8 +57,12 @@ def line_status(line_id):
 
 def pump(**kw):
     return make_article(
-        category="pump", serial_tracked=True, amortisation_years=4, pack_size=1,
-        units_per_day=None, **kw,
+        category="pump",
+        serial_tracked=True,
+        amortisation_years=4,
+        pack_size=1,
+        units_per_day=None,
+        **kw,
     )
 
 
@@ -103,13 +109,18 @@ def test_pick_list_is_first_expiry_first_out_and_skips_expired_and_quarantined(
     receive(world, article, 1, lot="EARLY", expiry=TODAY + timedelta(days=10), bin="A")
     receive(world, article, 9, lot="OLD", expiry=TODAY + timedelta(days=1))
     receive(world, article, 9, lot="SPÄRR", expiry=TODAY + timedelta(days=2))
-    db.session.execute(sa.update(StockLot).where(StockLot.lot == "SPÄRR")
-                       .values(quarantined=True))  # fmt: skip
+    db.session.execute(
+        sa.update(StockLot).where(StockLot.lot == "SPÄRR").values(quarantined=True)
+    )
     db.session.commit()
     placed = order(world, article, packs=4)
     # "OLD" expires tomorrow: expired by the time the picker gets to it.
     rows = picking.pick_list(world["depot"].id, today=TODAY + timedelta(days=5))
-    assert [(r.lot.lot, r.packs) for r in rows] == [("EARLY", 1), ("LATE", 2), ("NOEXP", 1)]
+    assert [(r.lot.lot, r.packs) for r in rows] == [
+        ("EARLY", 1),
+        ("LATE", 2),
+        ("NOEXP", 1),
+    ]
     assert rows[0].lot.bin == "A"
     assert rows[0].reference == placed.lines[0].reference
     picking.pick(placed.lines[0].reference, today=TODAY + timedelta(days=5))
@@ -124,9 +135,7 @@ def test_expired_lots_are_never_picked_even_when_reserved_earlier(world):
     placed = order(world, article, packs=3)
     assert placed.lines[0].status == "reserved"
     with pytest.raises(errors.InsufficientStock):
-        shipping.ship_order(
-            world["clerk"], placed.id, today=TODAY + timedelta(days=1)
-        )
+        shipping.ship_order(world["clerk"], placed.id, today=TODAY + timedelta(days=1))
     assert db.session.get(StockLot, 1, populate_existing=True).on_hand == 3
 
 
@@ -137,7 +146,10 @@ def test_backorders_fill_in_order_of_placement_when_stock_arrives(world):
     receipt = receive(world, article, 2)
     assert receipt.filled == [first.lines[0].reference]
     assert [line_status(o.lines[0].id) for o in (first, second, third)] == [
-        "reserved", "backordered", "backordered"]  # fmt: skip
+        "reserved",
+        "backordered",
+        "backordered",
+    ]
     receive(world, article, 1)
     assert line_status(second.lines[0].id) == "reserved"
     assert line_status(third.lines[0].id) == "backordered"
@@ -194,8 +206,9 @@ def test_shipping_a_device_records_serials_and_lends_it_to_the_patient(world):
     assert (device.lent_on, device.warranty_end) == (date(2026, 2, 1), date(2030, 2, 1))
     assert db.session.get(OrderLine, line.id).serial_no == "P-2"
     assert reservations.stock_level(article.id).on_hand == 1
-    shipping.deliver_order(world["clerk"], placed.id, date(2026, 2, 3),
-                           today=date(2026, 2, 3))  # fmt: skip
+    shipping.deliver_order(
+        world["clerk"], placed.id, date(2026, 2, 3), today=date(2026, 2, 3)
+    )
     db.session.refresh(device)
     assert (device.lent_on, device.warranty_end) == (date(2026, 2, 3), date(2030, 2, 3))
 
@@ -210,7 +223,9 @@ def test_delivery_sets_delivered_on_and_refuses_twice(world):
     with pytest.raises(Invalid):
         shipping.deliver_order(world["clerk"], placed.id, TODAY + timedelta(days=1))
     delivered = shipping.deliver_order(world["clerk"], placed.id, TODAY)
-    assert [(x.status, x.delivered_on) for x in delivered.lines] == [("delivered", TODAY)]
+    assert [(x.status, x.delivered_on) for x in delivered.lines] == [
+        ("delivered", TODAY)
+    ]
     with pytest.raises(shipping.AlreadyDelivered):
         shipping.deliver_order(world["clerk"], placed.id, TODAY)
 
@@ -220,8 +235,9 @@ def lent_pump(world, serial="P-9", days_ago=30):
     receive(world, article, 1, serials=[serial])
     placed = order(world, article, mode="clinic")
     day = TODAY - timedelta(days=days_ago)
-    shipping.ship_order(world["clerk"], placed.id, serials={placed.lines[0].id: [serial]},
-                        today=day)  # fmt: skip
+    shipping.ship_order(
+        world["clerk"], placed.id, serials={placed.lines[0].id: [serial]}, today=day
+    )
     shipping.deliver_order(world["clerk"], placed.id, day, today=day)
     return article, placed
 
@@ -272,7 +288,11 @@ def test_faulty_device_within_warranty_gets_a_linked_replacement_without_withdra
     replacement = returns.replace_device(world["clerk"], device.id)
     new = replacement.lines[0]
     assert new.replaces_line_id == placed.lines[0].id
-    assert (new.status, new.prescription_id, new.pack_price_sek) == ("reserved", None, 0)
+    assert (new.status, new.prescription_id, new.pack_price_sek) == (
+        "reserved",
+        None,
+        0,
+    )
     db.session.refresh(rx)
     assert rx.withdrawals_used == used
     with pytest.raises(returns.AlreadyReplaced):
@@ -327,7 +347,10 @@ def test_cycle_count_books_the_difference_as_an_adjustment_with_a_reason(world):
         sa.select(StockMovement).order_by(StockMovement.id.desc())
     ).first()
     assert (movement.kind, movement.packs, movement.reason_code) == (
-        "adjustment", -2, "damaged")  # fmt: skip
+        "adjustment",
+        -2,
+        "damaged",
+    )
     _, same = returns.count_lot(world["clerk"], receipt.lot.id, 8, None)
     assert same == 0
     assert ledger.ledger_mismatches() == []

@@ -1,0 +1,99 @@
+"""Forms of the depot pages: receipt (with GS1 scan), packing, delivery, returns."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+REQUIRED = "Obligatoriskt."
+
+RETURN_REASON_LABELS = {
+    "replaced": "Ersatt av ny enhet",
+    "faulty": "Fel på enheten",
+    "therapy_ended": "Behandlingen avslutad",
+}
+COUNT_REASON_LABELS = {
+    "": "Ingen differens",
+    "count": "Inventeringsdifferens",
+    "damaged": "Skadad",
+    "found": "Återfunnen",
+    "misplaced": "Felplacerad",
+    "other": "Annat",
+}
+
+
+class ReceiptForm(FlaskForm):
+    barcode = TextAreaField(
+        "Streckkod (GS1 DataMatrix eller GS1-128)",
+        validators=[Optional(), Length(max=400)],
+    )
+    depot_code = SelectField("Lager", validators=[InputRequired(REQUIRED)])
+    article_no = StringField(
+        "Artikelnummer", validators=[InputRequired(REQUIRED), Length(max=40)]
+    )
+    packs = IntegerField(
+        "Antal förpackningar",
+        validators=[
+            InputRequired("Ange ett antal."),
+            NumberRange(min=1, message="Ange minst 1."),
+        ],
+    )
+    lot = StringField("Batch/parti", validators=[Optional(), Length(max=40)])
+    expiry = DateField("Utgångsdatum", validators=[Optional()])
+    bin = StringField("Lagerplats", validators=[Optional(), Length(max=20)])
+    serials = TextAreaField(
+        "Serienummer (ett per rad)", validators=[Optional(), Length(max=6000)]
+    )
+
+
+class PackForm(FlaskForm):
+    tracking_ref = StringField(
+        "Sändnings-id (kollinummer)", validators=[Optional(), Length(max=80)]
+    )
+
+
+class DeliverForm(FlaskForm):
+    delivered_on = DateField("Levererad", validators=[InputRequired(REQUIRED)])
+
+
+class DeviceReturnForm(FlaskForm):
+    serial_no = StringField(
+        "Serienummer", validators=[InputRequired(REQUIRED), Length(max=60)]
+    )
+    reason = SelectField(
+        "Orsak",
+        validators=[InputRequired(REQUIRED)],
+    )
+    returned_on = DateField("Returdatum", validators=[InputRequired(REQUIRED)])
+
+
+class ConsumableReturnForm(FlaskForm):
+    returned_on = DateField("Returdatum", validators=[InputRequired(REQUIRED)])
+
+
+class CountForm(FlaskForm):
+    lot_id = SelectField("Parti", coerce=int, validators=[InputRequired(REQUIRED)])
+    counted = IntegerField(
+        "Räknat antal förpackningar",
+        validators=[
+            InputRequired("Ange ett antal."),
+            NumberRange(min=0, message="Ange ett antal från 0."),
+        ],
+    )
+    reason_code = SelectField(
+        "Orsak till differens",
+        validators=[Optional()],
+    )
+
+
+def choices(labels: dict[str, str], translate) -> list[SelectChoice]:
+    """Select options with labels in the user's language (set per request)."""
+    return [SelectChoice(value, translate(label)) for value, label in labels.items()]

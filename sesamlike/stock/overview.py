@@ -1,0 +1,121 @@
+"""What the stock overview shows: lots on hand with expiry warnings, and totals."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from sesamlike.catalog.models import Article
+from sesamlike.extensions import db
+from sesamlike.stock.models import Depot, Reservation, StockLot
+from sesamlike.stock.reservations import ReservationStatus
+
+EXPIRY_WARNING_DAYS = 60
+
+
+class LotRow(NamedTuple):
+    lot: StockLot
+    expired: bool
+    expires_soon: bool
+
+
+class Total(NamedTuple):
+    article: Article
+    depot: Depot
+    on_hand: int
+    reserved: int
+    available: int
+    backordered: int
+
+
+def lots(today: date | None = None) -> list[LotRow]:
+    """Lots with packs on hand, by article, depot and earliest expiry."""
+    today = today or date.today()
+    soon = today + timedelta(days=EXPIRY_WARNING_DAYS)
+    rows = db.session.scalars(
+        sa.select(StockLot)
+        .join(Article, Article.id == StockLot.article_id)
+        .join(Depot, Depot.id == StockLot.depot_id)
+        .options(selectinload(StockLot.article), selectinload(StockLot.depot))
+        .where(StockLot.on_hand > 0)
+        .order_by(
+            Article.article_no,
+            Depot.code,
+            StockLot.expiry.is_(None),
+            StockLot.expiry,
+            StockLot.id,
+        )
+    ).all()
+    return [
+        LotRow(
+            lot,
+            lot.expiry is not None and lot.expiry < today,
+            lot.expiry is not None and today <= lot.expiry <= soon,
+        )
+        for lot in rows
+    ]
+
+
+def totals(today: date | None = None) -> list[Total]:
+    """Per article and depot: usable on hand, reserved, available, backordered."""
+    today = today or date.today()
+    usable = sa.and_(
+        StockLot.quarantined.is_(False),
+        sa.or_(StockLot.expiry.is_(None), StockLot.expiry >= today),
+    )
+    on_hand = dict(
+        ((a, d), int(n))
+        for a, d, n in db.session.execute(
+            sa.select(
+                StockLot.article_id, StockLot.depot_id, sa.func.sum(StockLot.on_hand)
+            )
+            .where(usable)
+            .group_by(StockLot.article_id, StockLot.depot_id)
+        )
+    )
+    held: dict[tuple[int, int], dict[str, int]] = {}
+    for a, d, status, n in db.session.execute(
+        sa.select(
+            Reservation.article_id,
+            Reservation.depot_id,
+            Reservation.status,
+            sa.func.sum(Reservation.packs),
+        )
+        .where(
+            Reservation.status.in_(
+                (ReservationStatus.ACTIVE, ReservationStatus.BACKORDERED)
+            )
+        )
+        .group_by(Reservation.article_id, Reservation.depot_id, Reservation.status)
+    ):
+        held.setdefault((a, d), {})[status] = int(n)
+    keys = set(on_hand) | set(held)
+    articles = _by_id(Article, {a for a, _ in keys})
+    depots = _by_id(Depot, {d for _, d in keys})
+    result = []
+    for a, d in keys:
+        packs = on_hand.get((a, d), 0)
+        reserved = held.get((a, d), {}).get(ReservationStatus.ACTIVE, 0)
+        result.append(
+            Total(
+                articles[a],
+                depots[d],
+                packs,
+                reserved,
+                max(packs - reserved, 0),
+                held.get((a, d), {}).get(ReservationStatus.BACKORDERED, 0),
+            )
+        )
+    return sorted(result, key=lambda t: (t.article.article_no, t.depot.code))
+
+
+def _by_id(model, ids):
+    if not ids:
+        return {}
+    return {
+        row.id: row
+        for row in db.session.scalars(sa.select(model).where(model.id.in_(ids)))
+    }

@@ -1,0 +1,252 @@
+"""Depot pages: access, GS1 receipt, pick, pack and ship, deliver, returns."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.extensions import db
+from sesamlike.orders import ordering, shipping
+from sesamlike.orders.models import OrderLine
+from sesamlike.stock.models import Device, StockLot, StockMovement
+from tests.factories import (
+    make_article,
+    make_clinic,
+    make_depot,
+    make_patient,
+    make_prescription,
+    make_user,
+)
+
+TODAY = date.today()
+PAGES = [
+    "/stock",
+    "/stock/receipts",
+    "/stock/picking",
+    "/stock/packing",
+    "/stock/deliveries",
+    "/stock/devices",
+    "/stock/returns",
+    "/stock/count",
+]
+
+
+@pytest.fixture
+def depot_world(auth):
+    clinic = make_clinic()
+    world = {
+        "clinic": clinic,
+        "clerk": make_user("depot", username="lager"),
+        "prescriber": make_user("prescriber", clinics=[clinic]),
+        "depot": make_depot("HMC"),
+        "article": make_article("INF-7", gtin="7312345678906", name="Infusionsset X"),
+    }
+    auth.login("lager")
+    return world
+
+
+def place(world, article=None, packs=1, mode="home"):
+    patient = make_patient(world["clinic"])
+    rx = make_prescription(
+        patient, article or world["article"], lock_days=0, packs_per_withdrawal=packs
+    )
+    return ordering.place_order(
+        world["prescriber"], patient.id, [(rx.id, packs)], mode
+    ).order
+
+
+def receive(world, packs, **kw):
+    return shipping.receive_stock(
+        world["clerk"], "HMC", kw.pop("article_no", "INF-7"), packs, **kw
+    )
+
+
+@pytest.mark.parametrize("role", ["prescriber", "patient", "manager", "region"])
+@pytest.mark.parametrize("path", PAGES)
+def test_only_depot_staff_see_the_depot_pages(client, auth, role, path):
+    clinic = make_clinic()
+    clinics = [clinic] if role in ("prescriber", "manager") else []
+    patients = [make_patient(clinic)] if role == "patient" else []
+    user = make_user(role, clinics=clinics, patients=patients)
+    auth.login(user.username)
+    assert client.get(path).status_code == 403
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_depot_clerk_sees_every_page(client, depot_world, path):
+    assert client.get(path).status_code == 200
+
+
+def test_admin_reads_the_overview_but_acts_nowhere(client, auth):
+    make_user("admin", username="boss")
+    auth.login("boss")
+    assert client.get("/stock").status_code == 200
+    assert client.get("/stock/receipts").status_code == 403
+    assert client.post("/stock/receipts", data={}).status_code == 403
+
+
+def test_pasted_gs1_code_fills_article_lot_and_expiry(client, depot_world):
+    response = client.post(
+        "/stock/receipts",
+        data={
+            "barcode": "(01)07312345678906(17)271231(10)ABC123",
+            "interpret": "1",
+            "depot_code": "HMC",
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'value="INF-7"' in html
+    assert 'value="ABC123"' in html
+    assert 'value="2027-12-31"' in html
+    assert db.session.scalar(sa.select(sa.func.count(StockMovement.id))) == 0
+
+
+def test_unreadable_code_says_so(client, depot_world):
+    response = client.post(
+        "/stock/receipts", data={"barcode": "hello", "interpret": "1"}
+    )
+    assert "kunde inte tolkas som GS1" in response.get_data(as_text=True)
+
+
+def test_receipt_form_books_stock_and_reports_filled_backorders(client, depot_world):
+    waiting = place(depot_world)
+    response = client.post(
+        "/stock/receipts",
+        data={
+            "depot_code": "HMC",
+            "article_no": "INF-7",
+            "packs": "4",
+            "lot": "ABC",
+            "expiry": "2030-01-31",
+            "bin": "A-3",
+            "receive": "1",
+        },
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "Restorder som fick reservation: 1" in html
+    lot = db.session.scalar(sa.select(StockLot))
+    assert (lot.lot, lot.on_hand, lot.bin) == ("ABC", 4, "A-3")
+    assert db.session.get(OrderLine, waiting.lines[0].id).status == "reserved"
+
+
+def test_receipt_form_errors_stay_on_the_form(client, depot_world):
+    response = client.post(
+        "/stock/receipts",
+        data={"depot_code": "HMC", "article_no": "NOPE", "packs": "1", "receive": "1"},
+    )
+    assert response.status_code == 422
+    assert "Artikeln NOPE finns inte" in response.get_data(as_text=True)
+
+
+def test_pick_list_pack_ship_partially_and_deliver(client, depot_world):
+    receive(depot_world, 2, lot="LATE", expiry=TODAY + timedelta(days=200), bin="B")
+    receive(depot_world, 1, lot="EARLY", expiry=TODAY + timedelta(days=20), bin="A")
+    placed = place(depot_world, packs=3)
+    html = client.get("/stock/picking").get_data(as_text=True)
+    assert html.index("EARLY") < html.index("LATE")
+    response = client.post(f"/stock/orders/{placed.id}/pick", follow_redirects=True)
+    assert f"Beställning {placed.id} är plockad" in response.get_data(as_text=True)
+    page = client.get(f"/stock/orders/{placed.id}/pack").get_data(as_text=True)
+    assert "Storgatan" in page
+    line_id = placed.lines[0].id
+    response = client.post(
+        f"/stock/orders/{placed.id}/pack",
+        data={"line": str(line_id), "tracking_ref": "RR1SE"},
+        follow_redirects=True,
+    )
+    assert f"Beställning {placed.id} är skickad" in response.get_data(as_text=True)
+    assert f"Beställning {placed.id}" in client.get("/stock/deliveries").get_data(
+        as_text=True
+    )
+    response = client.post(
+        f"/stock/orders/{placed.id}/deliver",
+        data={"delivered_on": TODAY.isoformat()},
+        follow_redirects=True,
+    )
+    assert f"Beställning {placed.id} är levererad" in response.get_data(as_text=True)
+    line = db.session.get(OrderLine, line_id)
+    assert (line.status, line.delivered_on) == ("delivered", TODAY)
+
+
+def test_pack_page_asks_for_serials_of_a_device(client, depot_world):
+    pump = make_article(
+        "PUMP-1",
+        category="pump",
+        serial_tracked=True,
+        amortisation_years=4,
+        units_per_day=None,
+    )
+    receive(depot_world, 1, article_no="PUMP-1", serials=["SN1"])
+    placed = place(depot_world, article=pump, mode="clinic")
+    line_id = placed.lines[0].id
+    response = client.post(
+        f"/stock/orders/{placed.id}/pack", data={"line": str(line_id)}
+    )
+    assert response.status_code == 422
+    client.post(
+        f"/stock/orders/{placed.id}/pack",
+        data={"line": str(line_id), f"serials-{line_id}": "SN1"},
+    )
+    device = db.session.scalar(sa.select(Device))
+    assert (device.status, device.patient_id) == ("on_loan", placed.patient_id)
+
+
+def test_device_return_page_puts_it_in_quarantine_and_reconditions(client, depot_world):
+    pump = make_article(
+        "PUMP-2",
+        category="pump",
+        serial_tracked=True,
+        amortisation_years=4,
+        units_per_day=None,
+    )
+    receive(depot_world, 1, article_no="PUMP-2", serials=["SN2"])
+    placed = place(depot_world, article=pump, mode="clinic")
+    shipping.ship_order(
+        depot_world["clerk"], placed.id, serials={placed.lines[0].id: ["SN2"]}
+    )
+    response = client.post(
+        "/stock/devices",
+        data={"serial_no": "SN2", "reason": "faulty", "returned_on": TODAY.isoformat()},
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "SN2 är mottagen och står i karantän" in html
+    assert "Ersätt under garanti" in html
+    device = db.session.scalar(sa.select(Device))
+    client.post(f"/stock/devices/{device.id}/recondition")
+    db.session.refresh(device)
+    assert device.status == "in_stock"
+
+
+def test_returns_page_takes_back_recent_deliveries(client, depot_world):
+    receive(depot_world, 2)
+    placed = place(depot_world, packs=2)
+    shipping.ship_order(depot_world["clerk"], placed.id)
+    shipping.deliver_order(depot_world["clerk"], placed.id, TODAY)
+    assert "Infusionsset X" in client.get("/stock/returns").get_data(as_text=True)
+    client.post(
+        f"/stock/lines/{placed.lines[0].id}/return",
+        data={"returned_on": TODAY.isoformat()},
+    )
+    assert db.session.get(OrderLine, placed.lines[0].id).status == "returned"
+    assert db.session.scalar(sa.select(StockLot.on_hand)) == 2
+
+
+def test_count_page_books_a_difference(client, depot_world):
+    receipt = receive(depot_world, 5, lot="C")
+    response = client.post(
+        "/stock/count",
+        data={"lot_id": str(receipt.lot.id), "counted": "3", "reason_code": "damaged"},
+        follow_redirects=True,
+    )
+    assert "differens -2" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(StockLot.on_hand)) == 3
+
+
+def test_forms_need_csrf(client, depot_world, csrf_on):
+    assert client.post("/stock/count", data={"counted": "1"}).status_code in (400, 422)
+    assert db.session.scalar(sa.select(sa.func.count(StockMovement.id))) == 0
