@@ -1,9 +1,9 @@
 """The cost rules set-based in SQL: one INSERT ... SELECT ... ON CONFLICT per year.
 
 `followup.rules` states the same rules in Python; tests hold the two together.
-The statement reads two slices of the order lines: device lines (durable devices
-and CGM transmitters, which may have been delivered in an earlier year and still
-be in use) and the year's consumable lines. Everything else is grouping.
+The statement reads the order lines once: the year's consumables, and durable
+devices and CGM transmitters delivered early enough to still be in use in it.
+Everything else is grouping.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from sesamlike.extensions import db
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.rules import COUNTED_STATUSES, DAYS_PER_YEAR
 from sesamlike.followup.sqlfuncs import (
+    argmax_key,
     epoch_day,
     floor_int,
     greatest,
+    key_article,
     least,
     money,
     round_ore,
@@ -69,58 +71,64 @@ def days_expr(year: int) -> sa.ColumnElement[int]:
     return greatest(0, least(end, after) - greatest(start, first))
 
 
-def _counted(scope: sa.Select | None) -> list[sa.ColumnElement[bool]]:
-    where = [ol.c.status.in_(sorted(COUNTED_STATUSES))]
+def counted(incremental: bool = False) -> sa.ColumnElement[bool]:
+    """Delivered or returned lines.
+
+    In a full run every line is read, and walking the status index is walking the
+    table in order. An incremental run must be driven by the changed patients
+    (orders.patient_id), so there the test is written so that no index on status
+    is considered: without statistics SQLite would otherwise prefer it.
+    """
+    status = sa.func.coalesce(ol.c.status, "") if incremental else ol.c.status
+    return status.in_(sorted(COUNTED_STATUSES))
+
+
+def line_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
+    """Every line that can fall in the year, with what the rules make of it.
+
+    Consumables delivered in the year; durable devices and CGM transmitters
+    delivered early enough to still be in use. One row per line.
+    """
+    first, after = date(year, 1, 1), date(year + 1, 1, 1)
+    durable, in_year = durable_expr(), ol.c.delivered_on >= first
+    transmitter = art.c.category == "cgm_transmitter"
+    # SQLite does not share common subexpressions: days are computed only for
+    # the few lines that can be in use, never for plain consumables.
+    days = sa.case((sa.or_(durable, transmitter), days_expr(year)), else_=0)
+    key = argmax_key(days, epoch_day(ol.c.delivered_on), ol.c.id, ol.c.article_id)
+    where = [
+        counted(incremental=scope is not None),
+        ol.c.delivered_on >= date(year - LOOKBACK_YEARS, 1, 1),
+        ol.c.delivered_on < after,
+        sa.or_(durable, transmitter, in_year),
+    ]
     if scope is not None:
         where.append(orders.c.patient_id.in_(scope))
-    return where
-
-
-def device_lines(year: int, scope: sa.Select | None = None) -> sa.Select:
-    """Durable devices and transmitters delivered early enough to reach the year."""
-    lower = date(year - LOOKBACK_YEARS, 1, 1)
-    return (
-        sa.select(
-            orders.c.patient_id,
-            ol.c.id.label("line_id"),
-            ol.c.article_id,
-            ol.c.delivered_on,
-            art.c.category,
-            durable_expr().label("durable"),
-            art.c.amortisation_years,
-            value_expr().label("value"),
-            days_expr(year).label("days"),
-        )
-        .select_from(ol.join(orders, orders.c.id == ol.c.order_id))
-        .join(art, art.c.id == ol.c.article_id)
-        .where(
-            ol.c.delivered_on >= lower,
-            ol.c.delivered_on < date(year + 1, 1, 1),
-            sa.or_(durable_expr(), art.c.category == "cgm_transmitter"),
-            *_counted(scope),
-        )
+    consumable = sa.and_(sa.not_(durable), in_year)
+    amortised = value_expr() * days / (art.c.amortisation_years * DAYS_PER_YEAR)
+    pump = sa.and_(art.c.category == "pump", durable, days > 0)
+    cgm_device = sa.and_(
+        art.c.category.in_(("cgm_reader", "cgm_transmitter")), days > 0
     )
-
-
-def consumable_lines(year: int, scope: sa.Select | None = None) -> sa.Select:
-    """Lines delivered in the year of articles without amortisation."""
     return (
         sa.select(
             orders.c.patient_id,
             ol.c.article_id,
-            art.c.category,
-            value_expr().label("value"),
-            (ol.c.packs * art.c.pack_size).label("units"),
+            sa.case((durable, amortised), else_=0).label("device"),
+            sa.case((consumable, value_expr()), else_=0).label("consumables"),
+            sa.case((durable, sa.case((days > 0, 1), else_=0)),
+                    (in_year, 1), else_=0).label("relevant"),
+            sa.case((consumable, ol.c.packs * art.c.pack_size),
+                    else_=0).label("units"),
+            sa.case((pump, key)).label("pump_key"),
+            sa.case((cgm_device, key)).label("cgm_key"),
+            sa.case((sa.and_(art.c.category == "cgm_sensor", in_year),
+                     ol.c.article_id)).label("sensor_article"),
         )
         .select_from(ol.join(orders, orders.c.id == ol.c.order_id))
         .join(art, art.c.id == ol.c.article_id)
-        .where(
-            ol.c.delivered_on >= date(year, 1, 1),
-            ol.c.delivered_on < date(year + 1, 1, 1),
-            sa.not_(durable_expr()),
-            *_counted(scope),
-        )
-    )
+        .where(*where)
+    )  # fmt: skip
 
 
 def article_system(kind: str) -> sa.Select:
@@ -138,88 +146,78 @@ def article_system(kind: str) -> sa.Select:
 
 
 def year_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
-    """One row per patient with a cost in the year, in patient_year_costs' shape."""
-    dev = device_lines(year, scope).cte("dev")
-    cons = consumable_lines(year, scope).cte("cons")
-    pump_of = article_system("pump").cte("pump_of")
-    cgm_of = article_system("cgm").cte("cgm_of")
+    """One row per patient with a cost in the year, in patient_year_costs' shape.
 
-    per_line = sa.union_all(
+    One pass over the lines, grouped by patient and sensor article, then by
+    patient. The device in use longest is the MAX of `argmax_key` over lines with
+    days in use, so no window over lines is needed.
+    """
+    lines = line_costs(year, scope).subquery("lines")
+    partial = (
         sa.select(
-            dev.c.patient_id,
-            (
-                dev.c.value * dev.c.days / (dev.c.amortisation_years * DAYS_PER_YEAR)
-            ).label("device"),
-            sa.literal(0).label("consumables"),
-        ).where(dev.c.durable, dev.c.days > 0),
-        sa.select(cons.c.patient_id, sa.literal(0), cons.c.value),
-    ).subquery("per_line")
+            lines.c.patient_id,
+            lines.c.sensor_article,
+            sa.func.sum(lines.c.device).label("device"),
+            sa.func.sum(lines.c.consumables).label("consumables"),
+            sa.func.sum(lines.c.relevant).label("relevant"),
+            sa.func.sum(lines.c.units).label("units"),
+            sa.func.max(lines.c.pump_key).label("pump_key"),
+            sa.func.max(lines.c.cgm_key).label("cgm_key"),
+        )
+        .group_by(lines.c.patient_id, lines.c.sensor_article)
+        .cte("partial")
+    )  # fmt: skip
     sums = (
         sa.select(
-            per_line.c.patient_id,
-            sa.func.sum(per_line.c.device).label("device"),
-            sa.func.sum(per_line.c.consumables).label("consumables"),
+            partial.c.patient_id,
+            sa.func.sum(partial.c.device).label("device"),
+            sa.func.sum(partial.c.consumables).label("consumables"),
+            sa.func.max(partial.c.pump_key).label("pump_key"),
+            sa.func.max(partial.c.cgm_key).label("cgm_key"),
         )
-        .group_by(per_line.c.patient_id)
-        .cte("sums")
+        .group_by(partial.c.patient_id)
+        .having(sa.func.sum(partial.c.relevant) > 0)
+        .subquery("sums")
     )
-
-    def in_use(categories: tuple[str, ...], of, name: str):
-        rank = sa.func.row_number().over(
-            partition_by=dev.c.patient_id,
-            order_by=(dev.c.days.desc(), dev.c.delivered_on.desc(),
-                      dev.c.line_id.desc()),
-        )  # fmt: skip
-        ranked = (
-            sa.select(dev.c.patient_id, of.c.system, rank.label("rank"))
-            .join(of, of.c.article_id == dev.c.article_id)
-            .where(dev.c.category.in_(categories), dev.c.days > 0)
-            .subquery(name)
-        )
-        return ranked
-
-    pumps = in_use(("pump",), pump_of, "pumps")
-    readers = in_use(("cgm_reader", "cgm_transmitter"), cgm_of, "readers")
-    units = sa.func.sum(cons.c.units)
+    pump_of = article_system("pump").subquery("pump_of")
+    cgm_of = article_system("cgm").cte("cgm_of")
+    reader_of = cgm_of.alias("reader_of")
+    units = sa.func.sum(partial.c.units)
     sensors = (
         sa.select(
-            cons.c.patient_id,
+            partial.c.patient_id,
             cgm_of.c.system,
             sa.func.row_number()
-            .over(
-                partition_by=cons.c.patient_id, order_by=(units.desc(), cgm_of.c.system)
-            )  # fmt: skip
+            .over(partition_by=partial.c.patient_id,
+                  order_by=(units.desc(), cgm_of.c.system))
             .label("rank"),
         )
-        .join(cgm_of, cgm_of.c.article_id == cons.c.article_id)
-        .where(cons.c.category == "cgm_sensor")
-        .group_by(cons.c.patient_id, cgm_of.c.system)
+        .join(cgm_of, cgm_of.c.article_id == partial.c.sensor_article)
+        .group_by(partial.c.patient_id, cgm_of.c.system)
         .subquery("sensors")
-    )
+    )  # fmt: skip
     device = round_ore(sums.c.device)
     consumables = round_ore(sums.c.consumables)
     return (
         sa.select(
             sums.c.patient_id,
             sa.literal(year).label("year"),
-            pumps.c.system.label("pump_system"),
-            sa.func.coalesce(readers.c.system, sensors.c.system).label("cgm_system"),
+            pump_of.c.system.label("pump_system"),
+            sa.func.coalesce(reader_of.c.system, sensors.c.system).label("cgm_system"),
             device.label("device_cost_sek"),
             consumables.label("consumables_cost_sek"),
             (device + consumables).label("total_cost_sek"),
         )
         .select_from(sums)
-        .outerjoin(pumps, sa.and_(pumps.c.patient_id == sums.c.patient_id,
-                                  pumps.c.rank == 1))
-        .outerjoin(readers, sa.and_(readers.c.patient_id == sums.c.patient_id,
-                                    readers.c.rank == 1))
+        .outerjoin(pump_of, pump_of.c.article_id == key_article(sums.c.pump_key))
+        .outerjoin(reader_of, reader_of.c.article_id == key_article(sums.c.cgm_key))
         .outerjoin(sensors, sa.and_(sensors.c.patient_id == sums.c.patient_id,
                                     sensors.c.rank == 1))
         .where(sa.true())  # SQLite: an upsert's SELECT needs a WHERE
     )  # fmt: skip
 
 
-def upsert_year(year: int, now: datetime, scope: sa.Select | None = None) -> None:
+def upsert_year(year: int, now: datetime, scope: sa.Select | None = None) -> int:
     """Insert or update the year's rows of every patient in scope (all: None)."""
     select = year_costs(year, scope)
     names = [c.name for c in select.selected_columns] + ["computed_at"]
@@ -231,7 +229,14 @@ def upsert_year(year: int, now: datetime, scope: sa.Select | None = None) -> Non
         index_elements=["patient_id", "year"],
         set_={name: statement.excluded[name] for name in names[2:]},
     )
-    connection.execute(statement)
+    written = connection.execute(statement).rowcount
+    if written < 0:  # sqlite3 reports no count for a statement starting WITH
+        written = connection.scalar(
+            sa.select(sa.func.count())
+            .select_from(costs)
+            .where(costs.c.year == year, costs.c.computed_at == now)
+        )
+    return written
 
 
 def remove_stale(year: int, now: datetime, scope: sa.Select | None = None) -> int:

@@ -22,7 +22,7 @@ from sesamlike.accounts.models import utcnow
 from sesamlike.catalog.models import Article, System, article_systems
 from sesamlike.extensions import db
 from sesamlike.followup import compute
-from sesamlike.followup.models import FollowupRun, PatientYearCost
+from sesamlike.followup.models import FollowupRun
 from sesamlike.orders.models import Order, OrderLine
 
 CHANGE_MARGIN = timedelta(minutes=10)
@@ -94,15 +94,10 @@ def run_year(
     scope = None if full else changed_patients(previous.started_at - CHANGE_MARGIN)
     step(1)
     try:
-        compute.upsert_year(year, now, scope)
+        written = compute.upsert_year(year, now, scope)
         step(1)
         removed = compute.remove_stale(year, now, scope)
         step(1)
-        written = db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(PatientYearCost)
-            .where(PatientYearCost.year == year, PatientYearCost.computed_at == now)
-        )
         db.session.add(
             FollowupRun(
                 year=year,

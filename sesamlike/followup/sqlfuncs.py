@@ -113,3 +113,33 @@ def _round_default(element, compiler, **kw):
 @compiles(round_ore, "sqlite")
 def _round_sqlite(element, compiler, **kw):
     return f"ROUND(({compiler.process(element.clauses, **kw)}) + 0.000000001, 2)"
+
+
+class argmax_key(FunctionElement):
+    """A text key whose MAX picks the line with the most days in use, then the
+    latest delivery, then the highest line id; the article id follows from
+    character 21 on (see `key_article`)."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(argmax_key)
+def _key_default(element, compiler, **kw):
+    days, epoch, line_id, article_id = (
+        compiler.process(arg, **kw) for arg in element.clauses
+    )
+    return (
+        f"(lpad(CAST({days} AS TEXT), 3, '0') || lpad(CAST({epoch} AS TEXT), 5, '0')"
+        f" || lpad(CAST({line_id} AS TEXT), 12, '0') || CAST({article_id} AS TEXT))"
+    )
+
+
+@compiles(argmax_key, "sqlite")
+def _key_sqlite(element, compiler, **kw):
+    args = ", ".join(compiler.process(arg, **kw) for arg in element.clauses)
+    return f"printf('%03d%05d%012d%d', {args})"
+
+
+def key_article(key: sa.ColumnElement) -> sa.ColumnElement[int]:
+    return sa.cast(sa.func.substr(key, 21), sa.Integer)
