@@ -130,7 +130,10 @@ def test_receipt_form_books_stock_and_reports_filled_backorders(client, depot_wo
     assert "Restorder som fick reservation: 1" in html
     lot = db.session.scalar(sa.select(StockLot))
     assert (lot.lot, lot.on_hand, lot.bin) == ("ABC", 4, "A-3")
-    assert db.session.get(OrderLine, waiting.lines[0].id).status == "reserved"
+    assert (
+        db.session.get(OrderLine, waiting.lines[0].id, populate_existing=True).status
+        == "reserved"
+    )
 
 
 def test_receipt_form_errors_stay_on_the_form(client, depot_world):
@@ -168,7 +171,7 @@ def test_pick_list_pack_ship_partially_and_deliver(client, depot_world):
         follow_redirects=True,
     )
     assert f"Beställning {placed.id} är levererad" in response.get_data(as_text=True)
-    line = db.session.get(OrderLine, line_id)
+    line = db.session.get(OrderLine, line_id, populate_existing=True)
     assert (line.status, line.delivered_on) == ("delivered", TODAY)
 
 
@@ -232,7 +235,10 @@ def test_returns_page_takes_back_recent_deliveries(client, depot_world):
         f"/stock/lines/{placed.lines[0].id}/return",
         data={"returned_on": TODAY.isoformat()},
     )
-    assert db.session.get(OrderLine, placed.lines[0].id).status == "returned"
+    assert (
+        db.session.get(OrderLine, placed.lines[0].id, populate_existing=True).status
+        == "returned"
+    )
     assert db.session.scalar(sa.select(StockLot.on_hand)) == 2
 
 
