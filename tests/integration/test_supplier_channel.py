@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sesamlike.accounts.mail import OutgoingMail
 from sesamlike.errors import Forbidden, Invalid
 from sesamlike.extensions import db
+from sesamlike.orders import channel_jobs
 from sesamlike.orders.channels_models import SupplierExport, SupplierExportLine
 from sesamlike.orders.models import Order, OrderLine, Prescription, Shipment
 from sesamlike.orders.supplier_channel import export_supplier_orders
@@ -324,3 +325,12 @@ def _state():
             ).all()
         ),
     )
+
+
+def test_the_daily_export_job_writes_todays_files_once(world):
+    world.order(world.pump)
+    world.order(world.cgm)
+    evening = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)  # 16:00 in Stockholm
+
+    assert channel_jobs.export_supplier_orders(evening) == {"files": 2, "lines": 2}
+    assert channel_jobs.export_supplier_orders(evening) == {"files": 0, "lines": 0}
