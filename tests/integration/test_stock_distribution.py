@@ -136,7 +136,8 @@ def test_expired_lots_are_never_picked_even_when_reserved_earlier(world):
     assert placed.lines[0].status == "reserved"
     with pytest.raises(errors.InsufficientStock):
         shipping.ship_order(world["clerk"], placed.id, today=TODAY + timedelta(days=1))
-    assert db.session.get(StockLot, 1, populate_existing=True).on_hand == 3
+    on_hand = sa.select(StockLot.on_hand).where(StockLot.lot == "SOON")
+    assert db.session.scalar(on_hand) == 3
 
 
 def test_backorders_fill_in_order_of_placement_when_stock_arrives(world):
