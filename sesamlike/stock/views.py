@@ -172,11 +172,12 @@ def _interpret(form: ReceiptForm) -> None:
         form.lot.data = scan.lot
     if scan.expiry:
         form.expiry.data = scan.expiry
+        form.expiry.raw_data = None  # render the scanned date, not the empty input
     if scan.serial_no:
         known = (form.serials.data or "").split()
         form.serials.data = "\n".join(dict.fromkeys([*known, scan.serial_no]))
     if not form.packs.data:
-        form.packs.data = 1
+        form.packs.data, form.packs.raw_data = 1, None
 
 
 @bp.route("/count", methods=["GET", "POST"])

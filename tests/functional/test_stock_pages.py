@@ -94,6 +94,8 @@ def test_pasted_gs1_code_fills_article_lot_and_expiry(client, depot_world):
             "barcode": "(01)07312345678906(17)271231(10)ABC123",
             "interpret": "1",
             "depot_code": "HMC",
+            "expiry": "",
+            "packs": "",
         },
     )
     html = response.get_data(as_text=True)
