@@ -36,12 +36,22 @@ class Scope:
 
     def patient_ids(self) -> sa.Select | None:
         """The patients in scope as a subquery; None for the whole region."""
-        if self.region_wide:
+        ids = self.clinic_ids()
+        if ids is None:
             return None
-        ids = [self.clinic.id] if self.clinic else [c.id for c in self.clinics]
         return sa.select(CareRelationship.patient_id).where(
             CareRelationship.clinic_id.in_(ids), CareRelationship.ended_on.is_(None)
         )
+
+    def clinic_ids(self) -> list[int] | None:
+        """The clinics in scope; None for the whole region."""
+        if self.region_wide:
+            return None
+        return [self.clinic.id] if self.clinic else [c.id for c in self.clinics]
+
+    def clinic_where(self, column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
+        ids = self.clinic_ids()
+        return sa.true() if ids is None else column.in_(ids)
 
     def where(self, column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
         ids = self.patient_ids()

@@ -1,0 +1,235 @@
+"""Benchmark the annual cost computation and the manager report.
+
+    .venv/bin/python bench/followup.py --patients 100000 --years 2 \
+        [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
+
+Builds its own database (a temporary SQLite file, or a new PostgreSQL database
+next to the one the URL names, dropped at the end), fills it with
+`flask --app app db upgrade` and `flask --app app demo generate`, then prints:
+
+- the full recompute of one year (the last whole year), best of two runs;
+- the floor: one hand-written SQL query computing the same per-patient totals
+  (count and sum over them, so no time goes to shipping rows), best of two, and
+  the ratio full / floor;
+- the incremental run after 1 % of patients get a new delivery in that year, and
+  its share of the full run; the stored totals are then checked against the floor;
+- the peak memory (max RSS) of a `flask followup run --full` process;
+- the manager report page's server time for the clinic nearest 5,000 patients:
+  median of 20 requests through the Flask test client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.floor import floor_totals  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, required=True)
+    parser.add_argument("--years", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database-url", help="PostgreSQL server (default SQLite)")
+    parser.add_argument("--keep", action="store_true", help="Keep the database.")
+    parser.add_argument("--existing", help="Measure again on a database kept before.")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-followup-"))
+    if args.existing:
+        env = {**os.environ, "DATABASE_URL": args.existing,
+               "SESAMLIKE_INSTANCE": str(workdir)}  # fmt: skip
+        _measure(env, args.existing, args)
+        return
+    url, drop = _create_database(args.database_url, workdir)
+    print(f"database: {url}")
+    env = {**os.environ, "DATABASE_URL": url, "SESAMLIKE_INSTANCE": str(workdir)}
+    try:
+        _flask(env, "db", "upgrade")
+        started = time.perf_counter()
+        _flask(env, "demo", "generate", "--patients", str(args.patients),
+               "--years", str(args.years), "--seed", str(args.seed))  # fmt: skip
+        print(f"data: {args.patients} patients x {args.years} years generated in "
+              f"{time.perf_counter() - started:.0f} s ({_dialect(url)})")  # fmt: skip
+        _measure(env, url, args)
+    finally:
+        if not args.keep:
+            drop()
+
+
+def _measure(env: dict, url: str, args) -> None:
+    os.environ.update(env)
+    from sesamlike import create_app
+    from sesamlike.config import Config
+
+    app = create_app(Config())
+    app.config["WTF_CSRF_ENABLED"] = False  # the test client logs in by form
+    year = date.today().year - 1
+    with app.app_context():
+        from sesamlike.extensions import db
+        from sesamlike.followup.runs import run_year
+
+        lines = db.session.scalar(sa.text("SELECT count(*) FROM order_lines"))
+        print(f"order lines: {lines}")
+        # History written yesterday, as before a nightly run: beyond the
+        # incremental run's safety margin.
+        from sesamlike.orders.models import OrderLine
+
+        yesterday = datetime.now(UTC) - timedelta(days=1)
+        db.session.execute(sa.update(OrderLine).values(updated_at=yesterday))
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(sa.text("ANALYZE"))
+            db.session.commit()
+        floor_times, full_times = [], []
+        for _ in range(2):
+            started = time.perf_counter()
+            floor = floor_totals(db.session, year)
+            floor_times.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            result = run_year(year, full=True)
+            full_times.append(time.perf_counter() - started)
+        full, best_floor = min(full_times), min(floor_times)
+        print(
+            f"full recompute {year}: {full:.2f} s ({result.patients} patients; "
+            f"runs {', '.join(f'{t:.2f}' for t in full_times)})"
+        )
+        print(
+            f"floor query: {best_floor:.2f} s ({floor[0]} patients; runs "
+            f"{', '.join(f'{t:.2f}' for t in floor_times)}); "
+            f"ratio full/floor {full / best_floor:.2f}"
+        )
+        changed = _new_deliveries(db, year, args.patients // 100)
+        started = time.perf_counter()
+        result = run_year(year)
+        incremental = time.perf_counter() - started
+        print(
+            f"incremental after {changed} new deliveries: {incremental:.2f} s "
+            f"({result.patients} patients recomputed; "
+            f"{100 * incremental / full:.1f} % of full)"
+        )
+        stored = db.session.execute(sa.text(
+            "SELECT count(*), sum(total_cost_sek) FROM patient_year_costs "
+            "WHERE year = :y"), {"y": year}).one()  # fmt: skip
+        floor = floor_totals(db.session, year)
+        same = stored[0] == floor[0] and abs(float(stored[1]) - float(floor[1])) < 1
+        print(
+            f"stored totals match the floor after the incremental run: {same} "
+            f"({stored[0]} / {floor[0]} patients, {float(stored[1]):.2f} / "
+            f"{float(floor[1]):.2f} SEK)"
+        )
+    print(f"peak memory of `followup run --full`: {_peak_memory(env, year):.0f} MB")
+    _report_time(app, year)
+
+
+def _new_deliveries(db, year: int, count: int) -> int:
+    """A new infusion-set delivery on 15 December for `count` random patients."""
+    from sesamlike.catalog.models import Article
+    from sesamlike.orders.history import Delivered, record_delivered_history
+
+    ids = list(db.session.scalars(sa.text("SELECT id FROM patients ORDER BY id")))
+    article = db.session.scalar(
+        sa.select(Article).where(Article.category == "infusion_set").limit(1)
+    )
+    chosen = random.Random(1).sample(ids, max(1, count))
+    items = [Delivered(pid, article.id, 1, article.channel, date(year, 12, 15))
+             for pid in chosen]  # fmt: skip
+    record_delivered_history(items)
+    db.session.commit()
+    return len(items)
+
+
+def _peak_memory(env: dict, year: int) -> float:
+    code = (
+        "import resource, subprocess, sys\n"
+        f"subprocess.run([sys.executable, '-m', 'flask', '--app', 'app', "
+        f"'followup', 'run', '--year', '{year}', '--full'], check=True, "
+        "stdout=subprocess.DEVNULL)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT,
+                         check=True, capture_output=True, text=True)  # fmt: skip
+    return int(out.stdout.split()[-1]) / 1024
+
+
+def _report_time(app, year: int) -> None:
+    from sesamlike.accounts import services as accounts
+    from sesamlike.extensions import db
+
+    with app.app_context():
+        row = db.session.execute(sa.text(
+            "SELECT c.code, count(*) AS n FROM care_relationships r "
+            "JOIN clinics c ON c.id = r.clinic_id WHERE r.ended_on IS NULL "
+            "GROUP BY c.code ORDER BY abs(count(*) - 5000) LIMIT 1")).one()  # fmt: skip
+        name = f"bench-chef-{uuid.uuid4().hex[:6]}"
+        accounts.create_user(name, "bench-password-1", "manager",
+                             clinic_codes=[row.code], commit=True)  # fmt: skip
+    client = app.test_client()
+    client.post("/login", data={"username": name, "password": "bench-password-1"})
+    path = f"/followup/?year={year}&clinic={row.code}"
+    assert client.get(path).status_code == 200
+    times = []
+    for _ in range(20):
+        started = time.perf_counter()
+        response = client.get(path)
+        times.append(time.perf_counter() - started)
+        assert response.status_code == 200
+    print(
+        f"manager report, clinic {row.code} with {row.n} patients: median "
+        f"{1000 * statistics.median(times):.0f} ms of 20 (min "
+        f"{1000 * min(times):.0f}, max {1000 * max(times):.0f})"
+    )
+
+
+def _flask(env: dict, *args: str) -> None:
+    command = [sys.executable, "-m", "flask", "--app", "app", *args]
+    subprocess.run(command, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+
+
+def _dialect(url: str) -> str:
+    return "PostgreSQL" if url.startswith("postgres") else "SQLite"
+
+
+def _create_database(server_url: str | None, workdir: Path):
+    if not server_url:
+        return f"sqlite:///{workdir / 'bench.db'}", lambda: None
+    from sesamlike.config import normalise_database_url
+
+    admin = sa.create_engine(normalise_database_url(server_url),
+                             isolation_level="AUTOCOMMIT")  # fmt: skip
+    name = f"bench_followup_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+
+    def drop() -> None:
+        from sesamlike.extensions import db
+
+        try:
+            db.engine.dispose()
+        except RuntimeError:
+            pass  # no app context: nothing pooled here
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""The patients behind a figure of the report. Every patient listed is audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from sesamlike.extensions import db
+from sesamlike.followup import audited, report
+from sesamlike.followup.models import PatientYearCost
+from sesamlike.followup.scope import Scope
+from sesamlike.patients.access import visible_patient_filter
+from sesamlike.patients.identity import AgeGroup
+from sesamlike.patients.models import Patient
+
+PAGE_SIZE = 100
+FILTER_NAMES = ("pump_system", "cgm_system", "age_group", "prescriber", "min_total",
+                "overuse")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Filters:
+    pump_system: str | None = None  # "" for patients without a pump system
+    cgm_system: str | None = None
+    age_group: str | None = None
+    prescriber: str | None = None  # a user id, or "" for none
+    min_total: Decimal | None = None
+    overuse: bool = False
+
+    def as_args(self) -> dict[str, str]:
+        args = {}
+        for name in FILTER_NAMES:
+            value = getattr(self, name)
+            if value is not None and value is not False:
+                args[name] = "1" if value is True else str(value)
+        return args
+
+
+def _age_clause(group: str, year: int) -> sa.ColumnElement[bool]:
+    adult_from = date(year - 18, 12, 31)  # 18 on 31 December of the year
+    elderly_from = date(year - 65, 12, 31)
+    born = Patient.birth_date
+    clauses = {
+        AgeGroup.CHILD.value: born > adult_from,
+        AgeGroup.ADULT.value: sa.and_(born <= adult_from, born > elderly_from),
+        AgeGroup.ELDERLY.value: born <= elderly_from,
+    }
+    return clauses.get(group, born.is_(None))
+
+
+def _system_clause(column, value: str) -> sa.ColumnElement[bool]:
+    return column.is_(None) if value == report.NO_SYSTEM else column == value
+
+
+def query(scope: Scope, year: int, filters: Filters) -> sa.Select:
+    """Patients in scope and visible to the user, with their cost for the year."""
+    where = [
+        PatientYearCost.year == year,
+        scope.where(PatientYearCost.patient_id),
+        visible_patient_filter(scope.user),
+    ]
+    if filters.pump_system is not None:
+        where.append(_system_clause(PatientYearCost.pump_system, filters.pump_system))
+    if filters.cgm_system is not None:
+        where.append(_system_clause(PatientYearCost.cgm_system, filters.cgm_system))
+    if filters.age_group is not None:
+        where.append(_age_clause(filters.age_group, year))
+    if filters.min_total is not None:
+        where.append(PatientYearCost.total_cost_sek > filters.min_total)
+    if filters.overuse:
+        flagged = report.overuse_query(scope, year).subquery()
+        where.append(PatientYearCost.patient_id.in_(sa.select(flagged.c.patient_id)))
+    if filters.prescriber is not None:
+        wanted = int(filters.prescriber) if filters.prescriber.isdigit() else None
+        chosen = report.main_prescribers(scope, year)
+        ids = [pid for pid, prescriber in chosen.items() if prescriber == wanted]
+        where.append(PatientYearCost.patient_id.in_(ids))
+    return (
+        sa.select(
+            Patient.id,
+            Patient.personal_id,
+            Patient.first_name,
+            Patient.last_name,
+            Patient.birth_date,
+            PatientYearCost.pump_system,
+            PatientYearCost.cgm_system,
+            PatientYearCost.device_cost_sek,
+            PatientYearCost.consumables_cost_sek,
+            PatientYearCost.total_cost_sek,
+        )
+        .join(PatientYearCost, PatientYearCost.patient_id == Patient.id)
+        .where(*where)
+        .order_by(PatientYearCost.total_cost_sek.desc(), Patient.id)
+    )
+
+
+def patients(
+    scope: Scope, year: int, filters: Filters, page: int = 1, *, per_page=PAGE_SIZE
+) -> tuple[list[sa.Row], int]:
+    """One page of patients (all with per_page=None) and the total; audited."""
+    statement = query(scope, year, filters)
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
+    )
+    if per_page:
+        statement = statement.limit(per_page).offset((page - 1) * per_page)
+    rows = db.session.execute(statement).all()
+    audited.record_many(
+        "read", "patient_year_cost", [row.id for row in rows],
+        detail=f"follow-up drill-down {year}: {filters.as_args()}"[:500],
+    )  # fmt: skip
+    db.session.commit()
+    return rows, total

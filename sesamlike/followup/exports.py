@@ -1,0 +1,96 @@
+"""Every report table as rows, written as CSV or XLSX (openpyxl, write-only)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from openpyxl import Workbook
+
+from sesamlike.followup.report import NO_SYSTEM, Report
+from sesamlike.followup.stats import Summary
+from sesamlike.i18n import _
+
+STAT_HEADERS = ("Patienter", "Medel (kr)", "Median (kr)", "P10 (kr)", "P90 (kr)")
+TABLES = ("pump", "cgm", "ages", "system_ages", "prescribers", "compliance",
+          "deviations", "articles", "trend")  # fmt: skip
+
+
+def _stats(summary: Summary) -> list:
+    return [summary.patients, summary.mean, summary.median, summary.p10, summary.p90]
+
+
+def _system(name: str) -> str:
+    return name if name != NO_SYSTEM else _("Inget system")
+
+
+def table(report: Report, name: str) -> tuple[list[str], list[list]]:
+    """Headers (translated) and rows of one report table."""
+    stats = [_(h) for h in STAT_HEADERS]
+    if name in ("pump", "cgm"):
+        groups = report.pump if name == "pump" else report.cgm
+        rows = [[_system(k), *_stats(s)] for k, s in groups.items()]
+        return [_("System"), *stats], rows
+    if name == "ages":
+        return [_("Åldersgrupp"), *stats], [[k, *_stats(s)] for k, s in
+                                            report.ages.items()]  # fmt: skip
+    if name == "system_ages":
+        groups = sorted({g for counts in report.system_ages.values() for g in counts})
+        rows = [[_system(system), *(counts.get(g, 0) for g in groups)]
+                for system, counts in report.system_ages.items()]  # fmt: skip
+        return [_("Pumpsystem"), *groups], rows
+    if name == "prescribers":
+        rows = [[label or _("Ingen förskrivare"), *_stats(s)]
+                for _pid, label, s in report.prescribers]  # fmt: skip
+        return [_("Förskrivare"), *stats], rows
+    if name == "compliance":
+        c = report.compliance
+        return [_("Förskrivningar"), _("Upphandlade"), _("Förstahandsval"),
+                _("Avvikelser")], [[c["total"], c["procured"], c["first_choice"],
+                                    c["deviations"]]]  # fmt: skip
+    if name == "deviations":
+        return [_("Orsakskod"), _("Förskrivningar")], [
+            [code or _("Ingen orsak angiven"), n] for code, n in report.deviations
+        ]
+    if name == "articles":
+        rows = [[r.article_no, r.name, r.category, r.units, r.lines, r.patients,
+                 r.cost] for r in report.articles]  # fmt: skip
+        return [_("Artikelnr"), _("Benämning"), _("Kategori"), _("Enheter"),
+                _("Rader"), _("Patienter"), _("Kostnad (kr)")], rows  # fmt: skip
+    if name == "trend":
+        return [_("År"), _("Patienter"), _("Medel (kr)"), _("Summa (kr)")], [
+            [t.year, t.patients, t.mean, t.total] for t in report.trend
+        ]
+    raise KeyError(name)
+
+
+def patient_table(rows: Iterable) -> tuple[list[str], list[list]]:
+    headers = [_("Personnummer"), _("Namn"), _("Pumpsystem"), _("CGM-system"),
+               _("Enheter (kr)"), _("Förbrukning (kr)"), _("Totalt (kr)")]  # fmt: skip
+    return headers, [
+        [r.personal_id, f"{r.first_name} {r.last_name}", r.pump_system or "",
+         r.cgm_system or "", r.device_cost_sek, r.consumables_cost_sek,
+         r.total_cost_sek]
+        for r in rows
+    ]  # fmt: skip
+
+
+def to_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel reads UTF-8
+
+
+def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence], title: str) -> bytes:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31] or "Sheet")
+    sheet.append(list(headers))
+    for row in rows:
+        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

@@ -1,0 +1,298 @@
+"""The manager report: a handful of SQL aggregates over the precomputed costs.
+
+Costs per patient come from patient_year_costs (computed by `followup run`);
+statistics are taken in Python over the clinic's few thousand totals. Nothing
+here names a patient: lists of patients are drill-downs (`followup.patients`),
+which write one audit row per patient shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import User
+from sesamlike.catalog.models import Article
+from sesamlike.extensions import db
+from sesamlike.followup import compute
+from sesamlike.followup.models import PatientYearCost
+from sesamlike.followup.scope import Scope
+from sesamlike.followup.stats import Summary, grouped, summarise
+from sesamlike.orders.models import Order, OrderLine, Prescription
+from sesamlike.patients.identity import AgeGroup, age_group
+from sesamlike.patients.models import Patient
+
+OVERUSE_FACTOR = Decimal("1.5")
+ORE = Decimal("0.01")
+NO_SYSTEM = ""  # key for patients without a pump (or CGM) system
+UNKNOWN_AGE = "?"
+
+
+@dataclass
+class Report:
+    year: int
+    threshold: Decimal
+    overall: Summary | None = None
+    pump: dict[str, Summary] = field(default_factory=dict)
+    cgm: dict[str, Summary] = field(default_factory=dict)
+    ages: dict[str, Summary] = field(default_factory=dict)
+    system_ages: dict[str, dict[str, int]] = field(default_factory=dict)
+    prescribers: list[tuple[int | None, str, Summary]] = field(default_factory=list)
+    high_cost: int = 0
+    overuse: int = 0
+    compliance: dict[str, int] = field(default_factory=dict)
+    deviations: list[tuple[str, int]] = field(default_factory=list)
+    articles: list = field(default_factory=list)  # ArticleRow
+    trend: list = field(default_factory=list)  # YearTotal
+
+
+def year_end(year: int) -> date:
+    return date(year, 12, 31)
+
+
+def cost_rows(scope: Scope, year: int) -> list[sa.Row]:
+    """One row per patient in scope with a cost that year, with the birth date."""
+    query = (
+        sa.select(
+            PatientYearCost.patient_id,
+            PatientYearCost.pump_system,
+            PatientYearCost.cgm_system,
+            PatientYearCost.total_cost_sek,
+            Patient.birth_date,
+        )
+        .join(Patient, Patient.id == PatientYearCost.patient_id)
+        .where(PatientYearCost.year == year, scope.where(PatientYearCost.patient_id))
+    )
+    return db.session.execute(query).all()
+
+
+def age_key(birth_date: date | None, year: int) -> str:
+    return age_group(birth_date, year_end(year)).value if birth_date else UNKNOWN_AGE
+
+
+def main_prescribers(scope: Scope, year: int) -> dict[int, int | None]:
+    """Each patient's prescriber for the year: who wrote most of their
+    prescriptions valid in it at the clinics in scope (ties: the latest)."""
+    count, latest = sa.func.count(), sa.func.max(Prescription.valid_from)
+    ranked = (
+        sa.select(
+            Prescription.patient_id,
+            Prescription.prescriber_id,
+            sa.func.row_number()
+            .over(
+                partition_by=Prescription.patient_id,
+                order_by=(count.desc(), latest.desc(),
+                          Prescription.prescriber_id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(
+            Prescription.valid_from <= year_end(year),
+            Prescription.valid_to >= date(year, 1, 1),
+            scope.clinic_where(Prescription.clinic_id),
+        )
+        .group_by(Prescription.patient_id, Prescription.prescriber_id)
+        .subquery()
+    )  # fmt: skip
+    query = sa.select(ranked.c.patient_id, ranked.c.prescriber_id).where(
+        ranked.c.rank == 1
+    )
+    return {patient: prescriber for patient, prescriber in db.session.execute(query)}
+
+
+def overuse_query(scope: Scope, year: int) -> sa.Select:
+    """(patient, article) pairs delivered above 1.5 × the expected use that year.
+
+    Expected use is units_per_day × the days of the whole year, also for the
+    current year: deliveries ahead of use must not flag patients in spring.
+    """
+    days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
+    units = sa.func.sum(OrderLine.packs * Article.pack_size)
+    expected = Article.units_per_day * days
+    return (
+        sa.select(
+            Order.patient_id,
+            Article.article_no,
+            Article.name,
+            units.label("units"),
+            expected.label("expected"),
+        )
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Article, Article.id == OrderLine.article_id)
+        .where(
+            compute.counted(incremental=not scope.region_wide),
+            OrderLine.delivered_on >= date(year, 1, 1),
+            OrderLine.delivered_on < date(year + 1, 1, 1),
+            Article.units_per_day > 0,
+            sa.func.coalesce(Article.amortisation_years, 0) == 0,
+            scope.where(Order.patient_id),
+        )
+        .group_by(Order.patient_id, Article.id)
+        .having(units > expected * OVERUSE_FACTOR)
+    )
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    article_no: str
+    name: str
+    category: str
+    units: int
+    lines: int
+    patients: int
+    cost: Decimal
+
+
+def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int]:
+    """Volume and cost (by the cost rules) per article, and how many patients
+    used some article above 1.5 × its expected use: one pass over the lines,
+    aggregated twice in SQL (per patient and article, then per article)."""
+    lines = compute.line_costs(year, scope.patient_ids()).subquery("lines")
+    days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
+    units = sa.func.sum(lines.c.units)
+    limit = Article.units_per_day * days * OVERUSE_FACTOR
+    pairs = (
+        sa.select(
+            lines.c.patient_id,
+            lines.c.article_id,
+            units.label("units"),
+            sa.func.sum(lines.c.relevant).label("lines"),
+            sa.func.sum(lines.c.device + lines.c.consumables).label("cost"),
+            sa.case((sa.and_(Article.units_per_day > 0,
+                             sa.func.coalesce(Article.amortisation_years, 0) == 0,
+                             units > limit), 1), else_=0).label("over"),
+        )
+        .join(Article, Article.id == lines.c.article_id)
+        .where(lines.c.relevant > 0)
+        .group_by(lines.c.patient_id, lines.c.article_id, Article.units_per_day,
+                  Article.amortisation_years)
+        .cte("pairs")
+    )  # fmt: skip
+    per_article = sa.select(
+        pairs.c.article_id,
+        sa.func.sum(pairs.c.units).label("units"),
+        sa.func.sum(pairs.c.lines).label("lines"),
+        sa.func.count().label("patients"),
+        sa.func.sum(pairs.c.cost).label("cost"),
+    ).group_by(pairs.c.article_id)
+    overusers = sa.select(
+        sa.null(), sa.null(), sa.null(),
+        sa.func.count(sa.distinct(pairs.c.patient_id)), sa.null(),
+    ).where(pairs.c.over == 1)  # fmt: skip
+    facts = {
+        row.id: row
+        for row in db.session.execute(
+            sa.select(Article.id, Article.article_no, Article.name, Article.category)
+        )
+    }
+    rows, overuse = [], 0
+    for row in db.session.execute(sa.union_all(per_article, overusers)):
+        if row[0] is None:
+            overuse = row[3]
+            continue
+        fact = facts[row[0]]
+        cost = Decimal(str(row[4] or 0)).quantize(ORE, rounding=ROUND_HALF_UP)
+        rows.append(ArticleRow(fact.article_no, fact.name, fact.category,
+                               row[1] or 0, row[2], row[3], cost))  # fmt: skip
+    return sorted(rows, key=lambda row: -row.cost), overuse
+
+
+def compliance(scope: Scope, year: int) -> tuple[dict[str, int], list]:
+    """Prescriptions written in the year at the clinics in scope: on procured
+    and first-choice articles, and the reason codes given for the others."""
+    first_choice = sa.func.coalesce(Article.first_choice_rank, 0) == 1
+    query = (
+        sa.select(
+            Article.procured,
+            first_choice.label("first_choice"),
+            Prescription.reason_code,
+            sa.func.count().label("n"),
+        )
+        .join(Article, Article.id == Prescription.article_id)
+        .where(
+            Prescription.valid_from >= date(year, 1, 1),
+            Prescription.valid_from <= year_end(year),
+            scope.clinic_where(Prescription.clinic_id),
+        )
+        .group_by(Article.procured, first_choice, Prescription.reason_code)
+    )
+    counts = {"total": 0, "procured": 0, "first_choice": 0, "deviations": 0}
+    reasons: dict[str, int] = {}
+    for row in db.session.execute(query):
+        counts["total"] += row.n
+        counts["procured"] += row.n if row.procured else 0
+        counts["first_choice"] += row.n if row.first_choice else 0
+        if not (row.procured and row.first_choice):
+            counts["deviations"] += row.n
+            key = row.reason_code or ""
+            reasons[key] = reasons.get(key, 0) + row.n
+    return counts, sorted(reasons.items(), key=lambda item: -item[1])
+
+
+@dataclass(frozen=True)
+class YearTotal:
+    year: int
+    patients: int
+    total: Decimal
+    mean: Decimal
+
+
+def trend(scope: Scope) -> list[YearTotal]:
+    """Patients, total and mean cost per year: SQL aggregates only."""
+    total = sa.func.sum(PatientYearCost.total_cost_sek)
+    query = (
+        sa.select(
+            PatientYearCost.year, sa.func.count().label("n"), total.label("amount")
+        )
+        .where(scope.where(PatientYearCost.patient_id))
+        .group_by(PatientYearCost.year)
+        .order_by(PatientYearCost.year)
+    )
+    rows = []
+    for row in db.session.execute(query):
+        amount = Decimal(str(row.amount)).quantize(ORE)
+        mean = (amount / row.n).quantize(ORE, rounding=ROUND_HALF_UP)
+        rows.append(YearTotal(row.year, row.n, amount, mean))
+    return rows
+
+
+def prescriber_names(ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    query = sa.select(User.id, User.display_name, User.username).where(User.id.in_(ids))
+    rows = db.session.execute(query)
+    return {row.id: row.display_name or row.username for row in rows}
+
+
+def build(scope: Scope, year: int, threshold: Decimal) -> Report:
+    report = Report(year, threshold)
+    rows = cost_rows(scope, year)
+    report.overall = summarise(row.total_cost_sek for row in rows)
+    report.pump = grouped((r.pump_system or NO_SYSTEM, r.total_cost_sek) for r in rows)
+    report.cgm = grouped((r.cgm_system or NO_SYSTEM, r.total_cost_sek) for r in rows)
+    keys = [age_key(r.birth_date, year) for r in rows]
+    ages = [(key, r.total_cost_sek) for key, r in zip(keys, rows, strict=True)]
+    order = [group.value for group in AgeGroup] + [UNKNOWN_AGE]
+    report.ages = dict(sorted(grouped(ages).items(), key=lambda i: order.index(i[0])))
+    for key, row in zip(keys, rows, strict=True):
+        counts = report.system_ages.setdefault(row.pump_system or NO_SYSTEM, {})
+        counts[key] = counts.get(key, 0) + 1
+    chosen = main_prescribers(scope, year)
+    by_prescriber = grouped((chosen.get(r.patient_id), r.total_cost_sek) for r in rows)
+    names = prescriber_names({pid for pid in by_prescriber if pid})
+    report.prescribers = [
+        (pid, names.get(pid, ""), summary) for pid, summary in by_prescriber.items()
+    ]
+    report.high_cost = sum(1 for r in rows if r.total_cost_sek > threshold)
+    report.articles, report.overuse = articles_and_overuse(scope, year)
+    report.compliance, report.deviations = compliance(scope, year)
+    report.trend = trend(scope)
+    return report
+
+
+def years_with_costs() -> list[int]:
+    years = db.session.scalars(sa.select(PatientYearCost.year).distinct())
+    return sorted(set(years) | {date.today().year}, reverse=True)

@@ -1,0 +1,249 @@
+"""Follow-up pages for clinic managers and the region: report, drill-down, exports.
+
+Managers see their own clinics; a clinic that is not theirs answers 404 like an
+unknown one. The region sees one clinic or all. Other roles: 403.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from flask import Blueprint, abort, current_app, render_template, request
+from flask_login import current_user, login_required
+
+from sesamlike.errors import Forbidden, NotVisible
+from sesamlike.followup import charts, drilldown, exports, register, report
+from sesamlike.followup.forms import ReportFilterForm
+from sesamlike.followup.scope import Scope, resolve
+from sesamlike.followup.stats import summarise
+from sesamlike.i18n import _, get_locale
+
+bp = Blueprint("followup", __name__, url_prefix="/followup")
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _scope() -> Scope:
+    try:
+        return resolve(current_user, request.args.get("clinic") or None)
+    except Forbidden:
+        abort(403)
+    except NotVisible:
+        abort(404)
+
+
+def _year() -> int:
+    years = report.years_with_costs()
+    year = request.args.get("year", type=int)
+    if year is None:
+        previous = date.today().year - 1
+        return previous if previous in years else years[0]
+    if not 2000 <= year <= 2100:
+        abort(404)
+    return year
+
+
+def _threshold() -> Decimal:
+    default = Decimal(current_app.config.get("HIGH_COST_THRESHOLD_SEK", 50000))
+    try:
+        value = Decimal(request.args.get("threshold") or default)
+    except InvalidOperation:
+        return default
+    return value if value >= 0 else default
+
+
+def _args(scope: Scope, year: int, **extra) -> dict:
+    args = {"year": year, **extra}
+    if scope.clinic_code:
+        args["clinic"] = scope.clinic_code
+    return args
+
+
+def _filter_form(scope: Scope, year: int, threshold: Decimal) -> ReportFilterForm:
+    form = ReportFilterForm(formdata=None, year=year,
+                            clinic=scope.clinic_code or "",
+                            threshold=threshold)  # fmt: skip
+    form.year.choices = [(y, str(y)) for y in report.years_with_costs()]
+    everyone = (
+        _("Hela regionen")
+        if scope.user.role == "region"
+        else _("Alla mina mottagningar")
+    )
+    form.clinic.choices = [("", everyone)] + [(c.code, c.name) for c in scope.clinics]
+    return form
+
+
+@bp.route("/", endpoint="report")
+@login_required
+def report_page():
+    """The follow-up report for a year and a clinic."""
+    scope, year, threshold = _scope(), _year(), _threshold()
+    data = report.build(scope, year, threshold)
+    unit = _("kr per patient och år")
+    return render_template(
+        "followup/report.html",
+        scope=scope,
+        year=year,
+        threshold=threshold,
+        data=data,
+        form=_filter_form(scope, year, threshold),
+        args=_args(scope, year),
+        no_system=report.NO_SYSTEM,
+        pump_chart=charts.box_plot(
+            [(k or _("Inget system"), s) for k, s in data.pump.items()],
+            _("Årskostnad per pumpsystem"),
+            _("Låda: 25:e till 75:e percentilen; streck: median; "
+              "morrhår: 10:e till 90:e percentilen; punkt: medel."), unit),
+        cgm_chart=charts.box_plot(
+            [(k or _("Inget system"), s) for k, s in data.cgm.items()],
+            _("Årskostnad per CGM-system"),
+            _("Låda: 25:e till 75:e percentilen; streck: median; "
+              "morrhår: 10:e till 90:e percentilen; punkt: medel."), unit),
+        age_chart=charts.box_plot(
+            list(data.ages.items()), _("Årskostnad per åldersgrupp"),
+            _("Låda: 25:e till 75:e percentilen; streck: median."), unit),
+        trend_chart=charts.bars(
+            [(str(t.year), t.mean) for t in data.trend],
+            _("Medelkostnad per år"), _("Medelkostnad per patient och år."), unit),
+    )  # fmt: skip
+
+
+@bp.route("/system/<kind>")
+@login_required
+def system(kind: str):
+    """One system's cost distribution: statistics and a histogram."""
+    if kind not in ("pump", "cgm"):
+        abort(404)
+    scope, year = _scope(), _year()
+    name = request.args.get("name", "")
+    column = "pump_system" if kind == "pump" else "cgm_system"
+    values = [
+        row.total_cost_sek
+        for row in report.cost_rows(scope, year)
+        if (getattr(row, column) or report.NO_SYSTEM) == name
+    ]
+    summary = summarise(values)
+    label = name or _("Inget system")
+    return render_template(
+        "followup/system.html",
+        scope=scope, year=year, kind=kind, name=name, label=label, summary=summary,
+        args=_args(scope, year),
+        drill_args=_args(scope, year, **{column: name}),
+        chart=charts.histogram(
+            values, _("Fördelning av årskostnad: {system}", system=label),
+            _("Antal patienter per kostnadsintervall."),
+            _("kr per patient och år")),
+    )  # fmt: skip
+
+
+def _filters() -> drilldown.Filters:
+    args = request.args
+    min_total = args.get("min_total")
+    try:
+        minimum = Decimal(min_total) if min_total else None
+    except InvalidOperation:
+        abort(404)
+    return drilldown.Filters(
+        pump_system=args.get("pump_system"),
+        cgm_system=args.get("cgm_system"),
+        age_group=args.get("age_group"),
+        prescriber=args.get("prescriber"),
+        min_total=minimum,
+        overuse=args.get("overuse") == "1",
+    )
+
+
+@bp.route("/patients")
+@login_required
+def patients():
+    """The patients behind a figure: one audit row per patient shown."""
+    scope, year, filters = _scope(), _year(), _filters()
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows, total = drilldown.patients(scope, year, filters, page)
+    pages = max((total + drilldown.PAGE_SIZE - 1) // drilldown.PAGE_SIZE, 1)
+    return render_template(
+        "followup/patients.html", scope=scope, year=year, rows=rows, total=total,
+        page=page, pages=pages, filters=filters,
+        args=_args(scope, year, **filters.as_args()),
+        report_args=_args(scope, year),
+    )  # fmt: skip
+
+
+@bp.route("/patients/<int:patient_id>")
+@login_required
+def patient(patient_id: int):
+    """One patient's annual costs and the lines behind the chosen year's."""
+    from sesamlike.followup import patient_costs
+
+    scope, year = _scope(), _year()
+    try:
+        detail = patient_costs.detail(scope, patient_id, year)
+    except NotVisible:
+        abort(404)
+    return render_template("followup/patient.html", scope=scope, year=year,
+                           detail=detail, args=_args(scope, year))  # fmt: skip
+
+
+def _download(headers, rows, name: str, fmt: str):
+    if fmt == "csv":
+        body = exports.to_csv(headers, rows)
+    else:
+        body = exports.to_xlsx(headers, rows, name)
+    response = current_app.response_class(body, mimetype=FORMATS[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/export/<table>.<fmt>")
+@login_required
+def export(table: str, fmt: str):
+    """One table of the report as CSV or XLSX."""
+    if fmt not in FORMATS or table not in exports.TABLES:
+        abort(404)
+    scope, year, threshold = _scope(), _year(), _threshold()
+    headers, rows = exports.table(report.build(scope, year, threshold), table)
+    suffix = f"-{scope.clinic_code}" if scope.clinic_code else ""
+    return _download(headers, rows, f"uppfoljning-{table}-{year}{suffix}", fmt)
+
+
+@bp.route("/patients.<fmt>")
+@login_required
+def export_patients(fmt: str):
+    """The drill-down list as CSV or XLSX: every patient in it is audited."""
+    if fmt not in FORMATS:
+        abort(404)
+    scope, year, filters = _scope(), _year(), _filters()
+    rows, _total = drilldown.patients(scope, year, filters, per_page=None)
+    headers, table_rows = exports.patient_table(rows)
+    return _download(headers, table_rows, f"patienter-{year}", fmt)
+
+
+@bp.route("/register.csv")
+@login_required
+def register_csv():
+    """The national diabetes register export for the year, in scope."""
+    scope, year = _scope(), _year()
+    out = io.StringIO()
+    register.write_register_csv(out, year, user=current_user, scope=scope)
+    response = current_app.response_class(
+        ("\ufeff" + out.getvalue()).encode("utf-8"), mimetype=FORMATS["csv"]
+    )
+    name = f"ndr-{year}{'-' + scope.clinic_code if scope.clinic_code else ''}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.app_template_filter("sek")
+def sek_filter(value) -> str:
+    """1 250,00 in Swedish, 1,250.00 in English."""
+    text = f"{Decimal(str(value)):,.2f}"
+    if get_locale() == "sv":
+        text = text.replace(",", "\u00a0").replace(".", ",")
+    return text

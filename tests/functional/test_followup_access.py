@@ -1,0 +1,231 @@
+"""Follow-up pages, API and exports: managers their clinic, region all, others 403."""
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from sesamlike.accounts.models import AuditEvent
+from sesamlike.accounts.services import issue_token
+from sesamlike.extensions import db
+from sesamlike.followup.runs import run_year
+from tests import factories as f
+
+YEAR = 2025
+
+
+@pytest.fixture
+def region():
+    """Two clinics with one pump patient each; costs computed for 2025."""
+    north, south = f.make_clinic("NORR"), f.make_clinic("SODR")
+    pump = f.make_system("MiniMed 640G")
+    libre = f.make_system("FreeStyle Libre 2", "cgm")
+    device = dict(units_per_day=None, amortisation_years=4, pack_size=1)
+    p640 = f.make_article(
+        category="pump", systems=[pump], pack_price_sek=Decimal("30000.00"), **device
+    )
+    sensor = f.make_article(
+        category="cgm_sensor",
+        systems=[libre],
+        pack_size=1,
+        channel="pharmacy",
+        pack_price_sek=Decimal("550.00"),
+    )
+    anna = f.make_patient(north, first_name="Anna", last_name="Norrman")
+    bo = f.make_patient(south, first_name="Bo", last_name="Söderberg")
+    f.make_delivered_line(anna, p640, date(2025, 7, 1))
+    f.make_delivered_line(anna, sensor, date(2025, 3, 1), packs=26)
+    f.make_delivered_line(bo, p640, date(2024, 1, 1))
+    run_year(YEAR, full=True)
+    return dict(
+        north=north, south=south, anna=anna, bo=bo,
+        manager=f.make_user("manager", clinics=[north]),
+        analyst=f.make_user("region"),
+        prescriber=f.make_user("prescriber", clinics=[north]),
+        admin=f.make_user("admin"),
+    )  # fmt: skip
+
+
+def bearer(user) -> dict:
+    return {"Authorization": f"Bearer {issue_token(user.username)}"}
+
+
+def test_manager_gets_own_clinic_patient_costs_in_the_contract_shape(client, region):
+    response = client.get(f"/api/v1/followup/patient-costs?year={YEAR}",
+                          headers=bearer(region["manager"]))  # fmt: skip
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body == {
+        "year": YEAR,
+        "patients": [{
+            "patient_id": region["anna"].id, "pump_system": "MiniMed 640G",
+            "cgm_system": "FreeStyle Libre 2", "device_cost_sek": 3780.82,
+            "consumables_cost_sek": 17875.0, "total_cost_sek": 21655.82,
+        }],
+    }  # fmt: skip
+
+
+def test_listing_patient_costs_writes_one_audit_row_per_patient(client, region):
+    client.get(f"/api/v1/followup/patient-costs?year={YEAR}",
+               headers=bearer(region["analyst"]))  # fmt: skip
+    audited = db.session.scalars(
+        sa.select(AuditEvent.patient_id).where(
+            AuditEvent.object_type == "patient_year_cost")
+    ).all()  # fmt: skip
+    assert sorted(audited) == sorted([region["anna"].id, region["bo"].id])
+
+
+@pytest.mark.parametrize("path", ["patient-costs", "system-costs"])
+def test_a_clinic_not_the_managers_is_404_like_an_unknown_one(client, region, path):
+    for code in ("SODR", "NOSUCH"):
+        response = client.get(f"/api/v1/followup/{path}?year={YEAR}&clinic_code={code}",
+                              headers=bearer(region["manager"]))  # fmt: skip
+        assert response.status_code == 404
+        assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_region_sees_every_clinic_or_one(client, region):
+    headers = bearer(region["analyst"])
+    every = client.get(f"/api/v1/followup/patient-costs?year={YEAR}", headers=headers)
+    one = client.get(f"/api/v1/followup/patient-costs?year={YEAR}&clinic_code=SODR",
+                     headers=headers)  # fmt: skip
+    assert {p["patient_id"] for p in every.get_json()["patients"]} == {
+        region["anna"].id, region["bo"].id}  # fmt: skip
+    assert [p["patient_id"] for p in one.get_json()["patients"]] == [region["bo"].id]
+
+
+@pytest.mark.parametrize("role", ["prescriber", "admin"])
+@pytest.mark.parametrize("path", ["patient-costs", "system-costs"])
+def test_other_roles_are_refused_403(client, region, role, path):
+    response = client.get(f"/api/v1/followup/{path}?year={YEAR}",
+                          headers=bearer(region[role]))  # fmt: skip
+    assert response.status_code == 403
+
+
+def test_system_costs_give_statistics_per_pump_and_cgm_system(client, region):
+    response = client.get(f"/api/v1/followup/system-costs?year={YEAR}",
+                          headers=bearer(region["analyst"]))  # fmt: skip
+    systems = {(s["kind"], s["system"]): s for s in response.get_json()["systems"]}
+    pump = systems[("pump", "MiniMed 640G")]
+    assert pump["patients"] == 2
+    # Anna 21,655.82 and Bo 7,500.00: interpolated between the two
+    assert pump["median_sek"] == 14577.91
+    assert pump["p10_sek"] == 8915.58
+    assert pump["p90_sek"] == 20240.24
+    assert pump["mean_sek"] == 14577.91
+    assert systems[("cgm", "FreeStyle Libre 2")]["patients"] == 1
+    assert set(pump) == {"system", "kind", "patients", "mean_sek", "median_sek",
+                         "p10_sek", "p90_sek"}  # fmt: skip
+
+
+def test_a_missing_year_is_422(client, region):
+    response = client.get("/api/v1/followup/system-costs",
+                          headers=bearer(region["analyst"]))  # fmt: skip
+    assert response.status_code == 422
+    assert "year" in response.get_json()["error"]["fields"]
+
+
+PAGES = [
+    "/followup/?year=2025",
+    "/followup/system/pump?name=MiniMed+640G&year=2025",
+    "/followup/patients?year=2025&pump_system=MiniMed+640G",
+    "/followup/patients.csv?year=2025",
+    "/followup/export/pump.csv?year=2025",
+    "/followup/export/articles.xlsx?year=2025",
+    "/followup/register.csv?year=2025",
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_manager_pages_show_only_the_own_clinic(client, auth, region, path):
+    auth.login(region["manager"].username)
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "Söderberg".encode() not in response.data
+    assert client.get(path + "&clinic=SODR").status_code == 404
+
+
+@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("role", ["prescriber", "admin"])
+def test_other_roles_get_403_on_every_page(client, auth, region, path, role):
+    auth.login(region[role].username)
+    assert client.get(path).status_code == 403
+
+
+def test_region_drill_down_lists_every_clinic_and_audits_each_patient(
+    client, auth, region
+):
+    auth.login(region["analyst"].username)
+    response = client.get("/followup/patients?year=2025&pump_system=MiniMed+640G")
+    assert b"Norrman" in response.data and "Söderberg".encode() in response.data
+    rows = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.object_type == "patient_year_cost")).all()  # fmt: skip
+    assert sorted(r.patient_id for r in rows) == sorted(
+        [region["anna"].id, region["bo"].id])  # fmt: skip
+    assert {r.user_id for r in rows} == {region["analyst"].id}
+
+
+def test_report_page_shows_systems_statistics_and_a_chart(client, auth, region):
+    auth.login(region["manager"].username)
+    html = client.get("/followup/?year=2025").get_data(as_text=True)
+    assert "MiniMed 640G" in html and "FreeStyle Libre 2" in html
+    assert "<svg" in html and "<script" not in html
+    assert "21\u00a0655,82" in html  # the one patient's total, Swedish format
+
+
+def test_high_cost_threshold_can_be_changed_on_the_page(client, auth, region):
+    auth.login(region["analyst"].username)
+    html = client.get("/followup/?year=2025&threshold=20000").get_data(as_text=True)
+    assert "1 patienter över 20\u00a0000,00 kr" in html
+    html = client.get("/followup/?year=2025").get_data(as_text=True)
+    assert "0 patienter över 50\u00a0000,00 kr" in html
+
+
+def test_xlsx_export_opens_with_the_table(client, auth, region):
+    auth.login(region["manager"].username)
+    response = client.get("/followup/export/pump.xlsx?year=2025")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = list(sheet.values)
+    assert rows[0][0] == "System"
+    assert rows[1][:2] == ("MiniMed 640G", 1)
+
+
+def test_patient_page_shows_the_lines_behind_the_cost_and_is_audited(
+    client, auth, region
+):
+    auth.login(region["manager"].username)
+    anna = region["anna"]
+    html = client.get(f"/followup/patients/{anna.id}?year=2025").get_data(as_text=True)
+    assert "3\u00a0780,82" in html and "17\u00a0875,00" in html
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
+        AuditEvent.patient_id == anna.id)) == 1  # fmt: skip
+    assert client.get(f"/followup/patients/{region['bo'].id}?year=2025").status_code \
+        == 404  # fmt: skip
+
+
+def test_register_export_has_model_per_patient(client, auth, region):
+    auth.login(region["analyst"].username)
+    text = client.get("/followup/register.csv?year=2025").get_data(as_text=True)
+    lines = text.lstrip("\ufeff").splitlines()
+    assert lines[0] == "personal_id,year,diabetes_type,age_group,pump_model,cgm_model"
+    assert f"{region['anna'].personal_id},2025,type1,18-64,MiniMed 640G," \
+           "FreeStyle Libre 2" in lines  # fmt: skip
+    assert f"{region['bo'].personal_id},2025,type1,18-64,MiniMed 640G," in lines
+
+
+def test_followup_run_command_prints_patients_and_seconds(runner, region):
+    result = runner.invoke(args=["followup", "run", "--year", "2025", "--full"])
+    assert result.exit_code == 0, result.output
+    assert "2 patients computed for 2025 (full)" in result.output
+    assert " s." in result.output
+
+
+def test_register_export_command_writes_the_file(runner, region, tmp_path):
+    target = tmp_path / "ndr.csv"
+    result = runner.invoke(args=["followup", "register-export", "--year", "2025",
+                                 str(target)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert len(target.read_text().splitlines()) == 3
