@@ -137,3 +137,25 @@ def ledger_mismatches() -> list[Mismatch]:
         .order_by(StockLot.id)
     ).all()
     return [Mismatch(lot_id, on_hand, int(packs)) for lot_id, on_hand, packs in rows]
+
+
+def put_back(reference: str, *, user_id: int | None = None) -> int:
+    """Book the reference's picked, not yet returned packs back into their lots."""
+    net = db.session.execute(
+        sa.select(StockMovement.lot_id, sa.func.sum(StockMovement.packs))
+        .where(
+            StockMovement.reference == reference,
+            StockMovement.kind.in_((MovementKind.PICK, MovementKind.RETURN)),
+            StockMovement.lot_id.isnot(None),
+        )
+        .group_by(StockMovement.lot_id)
+        .order_by(StockMovement.lot_id)
+    ).all()
+    returned = 0
+    for lot_id, packs in net:
+        out = -int(packs or 0)
+        if out > 0:
+            lot = db.session.get(StockLot, lot_id)
+            book(MovementKind.RETURN, lot, out, reference=reference, user_id=user_id)
+            returned += out
+    return returned

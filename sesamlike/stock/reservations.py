@@ -36,6 +36,7 @@ import sqlalchemy as sa
 
 from sesamlike.errors import Conflict
 from sesamlike.extensions import db
+from sesamlike.stock import ledger
 from sesamlike.stock.models import (
     Depot,
     MovementKind,
@@ -57,7 +58,11 @@ class ReservationStatus(enum.StrEnum):
     FILLED = "filled"
 
 
-RELEASABLE = (ReservationStatus.ACTIVE, ReservationStatus.BACKORDERED)
+RELEASABLE = (
+    ReservationStatus.ACTIVE,
+    ReservationStatus.BACKORDERED,
+    ReservationStatus.PICKED,  # cancelled after picking: the packs go back
+)
 
 
 class NoDepot(Conflict):
@@ -208,7 +213,7 @@ def release(reference: str, *, user_id: int | None = None) -> int:
         .order_by(Reservation.id)
         .with_for_update()
     ).all()
-    freed = 0
+    freed, picked_back = 0, False
     for row in rows:
         # Compare-and-set, so a concurrent pick or release of the same row wins once.
         changed = db.session.execute(
@@ -229,7 +234,11 @@ def release(reference: str, *, user_id: int | None = None) -> int:
                     user_id=user_id,
                 )
             )
+        if changed and row.status == ReservationStatus.PICKED:
+            picked_back = True
         db.session.expire(row, ["status"])
+    if picked_back:
+        freed += ledger.put_back(reference, user_id=user_id)
     return freed
 
 

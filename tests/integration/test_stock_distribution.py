@@ -365,3 +365,15 @@ def test_a_counted_surplus_fills_a_backorder(world):
     assert waiting.lines[0].status == "backordered"
     returns.count_lot(world["clerk"], receipt.lot.id, 2, "found")
     assert line_status(waiting.lines[0].id) == "reserved"
+
+
+def test_an_order_cancelled_after_picking_puts_the_packs_back(world):
+    article = make_article()
+    receive(world, article, 3, lot="P1")
+    placed = order(world, article, packs=2)
+    shipping.pick_order(world["clerk"], placed.id)
+    assert reservations.stock_level(article.id).on_hand == 1
+    ordering.cancel_order(world["prescriber"], placed.id)
+    level = reservations.stock_level(article.id)
+    assert (level.on_hand, level.reserved, level.available) == (3, 0, 3)
+    assert ledger.ledger_mismatches() == []
