@@ -7,7 +7,7 @@ import importlib
 from flask import Flask, g, render_template, request
 
 from sesamlike.config import Config
-from sesamlike.extensions import csrf, db, login_manager, migrate
+from sesamlike.extensions import csrf, db, limiter, login_manager, migrate
 
 # Each area with pages has views.bp; the API is one blueprint of its own.
 BLUEPRINTS = (
@@ -44,13 +44,15 @@ def create_app(config: object | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from sesamlike import i18n, models  # noqa: F401  (models: every table known)
+    from sesamlike import i18n, models, security  # noqa: F401  (models: all tables)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir())
     login_manager.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     i18n.init_app(app)
+    security.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

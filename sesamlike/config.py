@@ -50,6 +50,19 @@ class Config:
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
         self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+        # memory:// serves one process; set redis://127.0.0.1:6379/0 for several
+        # gunicorn workers so they share the login counters.
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+        self.LOGIN_LIMIT_PER_ADDRESS = os.environ.get(
+            "LOGIN_LIMIT_PER_ADDRESS", "30 per minute"
+        )
+        self.LOGIN_FAILURES_PER_ACCOUNT = os.environ.get(
+            "LOGIN_FAILURES_PER_ACCOUNT", "5 per 15 minutes"
+        )
+        self.ACCOUNT_UNUSED_DAYS = int(os.environ.get("ACCOUNT_UNUSED_DAYS", "365"))
         self.WTF_CSRF_TIME_LIMIT = None
         self.DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "sv")
         self.HIGH_COST_THRESHOLD_SEK = int(
@@ -64,6 +77,9 @@ class TestConfig(Config):
         self.TESTING = True
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url)
         self.SECRET_KEY = "test-secret-key"
+        # Limits far out of reach; the tests that prove them set the real ones.
+        self.LOGIN_LIMIT_PER_ADDRESS = "100000 per minute"
+        self.LOGIN_FAILURES_PER_ACCOUNT = "100000 per minute"
 
 
 def normalise_database_url(url: str) -> str:

@@ -1,6 +1,8 @@
 """Flask extensions, created unbound and initialised in create_app."""
 
 import sqlalchemy as sa
+from flask import request
+from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -24,6 +26,14 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+# Storage and on/off come from RATELIMIT_STORAGE_URI and RATELIMIT_ENABLED.
+limiter = Limiter(_client_address, default_limits=[], headers_enabled=False)
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")

@@ -54,6 +54,9 @@ JOBS: tuple[Job, ...] = (
     Job("reminders", "sesamlike.portal.jobs:run",
         "Påminnelser om slutdatum, öppnad tidsspärr och förskrivningar som tar slut",
         cron={"hour": 6, "minute": 0}),
+    Job("deactivate_unused_accounts", "sesamlike.accounts.jobs:deactivate_unused",
+        "Inaktiverar konton som inte använts på 12 månader",
+        cron={"hour": 3, "minute": 30}),
 )
 
 

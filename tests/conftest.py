@@ -12,6 +12,8 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from flask.globals import _cv_app
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from sesamlike import create_app
@@ -30,12 +32,28 @@ def database_url(tmp_path_factory) -> str:
     return DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
+class RequestIsolatedClient(FlaskClient):
+    """Each request gets its own app context, `g` and database session, as in
+    production; otherwise Flask reuses the test's app context and a user cached
+    in `g` by one request would still be logged in for the next."""
+
+    def open(self, *args, **kwargs):
+        token = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(token)
+            if _cv_app.get(None) is not None:
+                db.session.expire_all()  # the test reads what the request committed
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     os.environ.setdefault("SESAMLIKE_INSTANCE", str(tmp_path_factory.mktemp("instance")))
     config = TestConfig(database_url)
     config.WTF_CSRF_ENABLED = False  # tests that prove CSRF turn it back on
     app = create_app(config)
+    app.test_client_class = RequestIsolatedClient
     with app.app_context():
         with db.engine.begin() as conn:
             # A fresh schema every session, built by the migrations themselves.

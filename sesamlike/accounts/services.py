@@ -12,7 +12,28 @@ from sesamlike.accounts.models import ApiToken, Clinic, Role, User, utcnow
 from sesamlike.errors import Conflict, Invalid
 from sesamlike.extensions import db
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 12
+# The commonest choices that still pass the length rule.
+COMMON_PASSWORDS = frozenset(
+    {"123456789012", "password1234", "qwertyuiopas", "lösenord1234", "losenord1234",
+     "sommar123456", "hejsan123456", "111111111111", "abcdefghijkl"}
+)
+
+
+def check_password_policy(password: str, username: str) -> None:
+    """At least 12 characters, not the username, not a well-known choice."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(
+            "Lösenordet måste ha minst {n} tecken.", n=MIN_PASSWORD_LENGTH,
+            fields={"password": ["För kort."]},
+        )
+    lowered = password.lower()
+    if len(username) >= 3 and username.lower() in lowered:
+        raise Invalid("Lösenordet får inte innehålla användarnamnet.",
+                      fields={"password": ["Innehåller användarnamnet."]})
+    if lowered in COMMON_PASSWORDS or len(set(password)) < 4:
+        raise Invalid("Lösenordet är för lätt att gissa. Välj en längre fras.",
+                      fields={"password": ["För lätt att gissa."]})
 
 
 def create_clinic(code: str, name: str, cost_centre: str, **extra) -> Clinic:
@@ -51,10 +72,7 @@ def create_user(
         raise Invalid("Okänd roll: {role}.", role=role)
     if not username:
         raise Invalid("Användarnamn krävs.")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            "Lösenordet måste ha minst {n} tecken.", n=MIN_PASSWORD_LENGTH
-        )
+    check_password_policy(password, username)
     if db.session.scalar(sa.select(User.id).where(User.username == username)):
         raise Conflict("Användarnamnet {username} är upptaget.", username=username)
     clinics = [clinic_by_code(code) for code in clinic_codes]

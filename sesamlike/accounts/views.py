@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -21,7 +22,7 @@ from sesamlike.accounts import identity
 from sesamlike.accounts.forms import EmptyForm, LoginForm
 from sesamlike.accounts.models import Role, User
 from sesamlike.accounts.navigation import ROLE_NAMES, navigation_for
-from sesamlike.extensions import db, login_manager
+from sesamlike.extensions import db, limiter, login_manager
 from sesamlike.i18n import LOCALES, _
 
 bp = Blueprint("accounts", __name__)
@@ -56,7 +57,19 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _login_account() -> str:
+    return "login-account:" + (request.form.get("username") or "").strip().lower()
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
+@limiter.limit(
+    # Only failed attempts count; once over, even the right password waits.
+    lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
+    key_func=_login_account,
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code == 401,
+)
 def login():
     """Log in with username and password."""
     if current_user.is_authenticated:

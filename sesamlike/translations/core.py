@@ -26,6 +26,9 @@ EN: dict[str, str] = {
     "Formuläret kunde inte tas emot. Ladda om sidan och försök igen.":
         "The form could not be accepted. Reload the page and try again.",
     "Vänta en stund och försök igen.": "Wait a moment and try again.",
+    "För många misslyckade inloggningar eller anrop. Av säkerhetsskäl är det spärrat en stund: försök igen om 15 minuter, eller kontakta supporten.":
+        "Too many failed logins or requests. For security it is blocked for a while: "
+        "try again in 15 minutes, or contact support.",
     "Försök igen. Om felet kvarstår, kontakta supporten.":
         "Try again. If the problem persists, contact support.",
     "Till startsidan": "To the home page",
@@ -55,6 +58,13 @@ EN: dict[str, str] = {
     "Okänd vårdenhet: {code}.": "Unknown clinic: {code}.",
     "Okänd roll: {role}.": "Unknown role: {role}.",
     "Användarnamn krävs.": "A username is required.",
+    "För kort.": "Too short.",
+    "Lösenordet får inte innehålla användarnamnet.":
+        "The password must not contain the username.",
+    "Innehåller användarnamnet.": "Contains the username.",
+    "Lösenordet är för lätt att gissa. Välj en längre fras.":
+        "The password is too easy to guess. Choose a longer phrase.",
+    "För lätt att gissa.": "Too easy to guess.",
     "Lösenordet måste ha minst {n} tecken.": "The password must have at least {n} characters.",
     "Användarnamnet {username} är upptaget.": "The username {username} is taken.",
     "Förskrivare och verksamhetschefer behöver en vårdenhet.":

@@ -6,6 +6,8 @@ EN = {
         "Reminders of run-out dates, opened time locks and ending prescriptions",
     "Körningen är beställd och startar inom en halv minut.":
         "The run is requested and starts within half a minute.",
+    "Inaktiverar konton som inte använts på 12 månader":
+        "Deactivates accounts unused for 12 months",
     "beställd": "requested",
     "pågår": "running",
     "klar": "succeeded",

@@ -66,7 +66,10 @@ def test_users_create_refuses_bad_input_and_writes_nothing(runner):
         (["--role", "prescriber", "--clinic", "NOPE"], "Okänd vårdenhet"),
         (["--role", "patient"], "--patient-id"),
         (["--role", "patient", "--patient-id", "999"], "Okänd patient"),
-        (["--role", "admin", "--password", "short"], "minst 8 tecken"),
+        (["--role", "admin", "--password", "short-pass1"], "minst 12 tecken"),
+        (["--role", "admin", "--username", "anna.admin",
+          "--password", "Anna.Admin-2026"], "användarnamnet"),
+        (["--role", "admin", "--password", "aaaaaaaaaaaaaaa"], "lätt att gissa"),
     ]
     for extra, message in cases:
         args = ["users", "create", "--username", "x", "--password", "long-enough-1"]

@@ -1,0 +1,61 @@
+"""Response headers, idle-session timeout and the login rate limits.
+
+The content security policy allows scripts and styles only from this site:
+no inline scripts, no CDN. Authenticated pages are never stored by caches.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, request, session
+from flask_login import current_user
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def init_app(app: Flask) -> None:
+    app.permanent_session_lifetime = timedelta(
+        minutes=app.config["SESSION_IDLE_MINUTES"]
+    )
+
+    @app.before_request
+    def idle_timeout():
+        # A permanent session is re-signed on every request, and Flask refuses a
+        # cookie older than the lifetime: inactivity beyond it means logging in again.
+        if session and not request.path.startswith("/api/"):
+            session.permanent = True
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
+        )
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config.get("SESSION_COOKIE_SECURE"):
+            headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        if not request.path.startswith("/static/") and (
+            current_user.is_authenticated or request.path.startswith("/api/")
+        ):
+            headers["Cache-Control"] = "no-store"
+        return response
