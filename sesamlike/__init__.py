@@ -20,6 +20,7 @@ BLUEPRINTS = (
     "followup",
     "channels",
     "admin",
+    "health",
 )
 COMMAND_MODULES = (
     "sesamlike.accounts.commands",
