@@ -46,6 +46,9 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
+# Integers the database stores (ids, packs, years) are 32-bit; anything larger
+# would fail in the driver (SQLite: OverflowError; PostgreSQL: out of range).
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
@@ -79,6 +82,8 @@ def operation(
             if op.roles is not None and user.role not in op.roles:
                 return error_response(403)
             kwargs = dict(path_args)
+            if list(_too_large(path_args)):
+                return error_response(404)  # no row has such an id
             if op.query is not None:
                 kwargs["query"] = op.query().load(request.args.to_dict())
             if op.body is not None:
@@ -88,6 +93,10 @@ def operation(
                         {"_schema": ["Skicka ett JSON-objekt (application/json)."]}
                     )
                 kwargs["body"] = op.body().load(payload)
+            too_large = list(_too_large({k: v for k, v in kwargs.items()
+                                         if k in ("body", "query")}))  # fmt: skip
+            if too_large:
+                raise ValidationError({name: ["Talet är för stort."] for name in too_large})
             result = fn(user, **kwargs)
             status_code = op.status
             if isinstance(result, tuple):
@@ -104,6 +113,19 @@ def operation(
         return fn
 
     return decorator
+
+
+def _too_large(value, name: str = ""):
+    """Names ("body.lines.0.packs" without the "body.") of integers out of range."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _too_large(item, f"{name}.{key}" if name else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from _too_large(item, f"{name}.{index}")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if not INT_MIN <= value <= INT_MAX:
+            yield name.split(".", 1)[-1] if name.startswith(("body.", "query.")) else name
 
 
 def _current_user():

@@ -11,4 +11,5 @@ EN = {
     "Internt fel.": "Internal error.",
     "Fel.": "Error.",
     "Skicka ett JSON-objekt (application/json).": "Send a JSON object (application/json).",
+    "Talet är för stort.": "The number is too large.",
 }
