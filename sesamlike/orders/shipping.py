@@ -237,6 +237,19 @@ def line_for(reference: str | None) -> OrderLine | None:
     return db.session.get(OrderLine, int(reference.removeprefix(REFERENCE_PREFIX)))
 
 
+def lines_for(references: Iterable[str]) -> dict[str, OrderLine]:
+    """The order lines these stock references name, in one query."""
+    ids = {
+        int(ref.removeprefix(REFERENCE_PREFIX))
+        for ref in references
+        if ref.startswith(REFERENCE_PREFIX)
+    }
+    if not ids:
+        return {}
+    lines = db.session.scalars(sa.select(OrderLine).where(OrderLine.id.in_(ids)))
+    return {line.reference: line for line in lines}
+
+
 def orders_with_lines(*statuses: str) -> list[Order]:
     """Orders with central lines in these statuses, oldest first (no patient data)."""
     ids = sa.select(OrderLine.order_id).where(

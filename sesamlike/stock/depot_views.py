@@ -30,8 +30,9 @@ def pick_list():
     chosen = request.args.get("depot", type=int) or (depots[0].id if depots else None)
     rows = picking.pick_list(chosen) if chosen else []
     by_order = defaultdict(list)
+    lines = shipping.lines_for(row.reference for row in rows)
     for row in rows:
-        line = shipping.line_for(row.reference)
+        line = lines.get(row.reference)
         by_order[line.order_id if line else None].append((row, line))
     return render(
         "picking.html",
