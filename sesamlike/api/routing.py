@@ -49,6 +49,7 @@ OPERATIONS: list[Operation] = []
 # Integers the database stores (ids, packs, years) are 32-bit; anything larger
 # would fail in the driver (SQLite: OverflowError; PostgreSQL: out of range).
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+TOO_LARGE = "Talet är för stort."
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
@@ -96,7 +97,7 @@ def operation(
             too_large = list(_too_large({k: v for k, v in kwargs.items()
                                          if k in ("body", "query")}))  # fmt: skip
             if too_large:
-                raise ValidationError({name: ["Talet är för stort."] for name in too_large})
+                raise ValidationError({name: [TOO_LARGE] for name in too_large})
             result = fn(user, **kwargs)
             status_code = op.status
             if isinstance(result, tuple):
@@ -125,7 +126,8 @@ def _too_large(value, name: str = ""):
             yield from _too_large(item, f"{name}.{index}")
     elif isinstance(value, int) and not isinstance(value, bool):
         if not INT_MIN <= value <= INT_MAX:
-            yield name.split(".", 1)[-1] if name.startswith(("body.", "query.")) else name
+            inside = name.startswith(("body.", "query."))
+            yield name.split(".", 1)[-1] if inside else name
 
 
 def _current_user():

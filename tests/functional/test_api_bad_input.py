@@ -10,9 +10,11 @@ HUGE = 10**20
 
 def test_an_id_too_large_for_the_database_is_not_found(client):
     prescriber = make_user("prescriber", clinics=[make_clinic()])
-    for method, path in [("GET", f"/api/v1/orders/{HUGE}"),
-                         ("POST", f"/api/v1/orders/{2**31}/cancel"),
-                         ("GET", f"/api/v1/patients/{HUGE}/prescriptions")]:  # fmt: skip
+    for method, path in [
+        ("GET", f"/api/v1/orders/{HUGE}"),
+        ("POST", f"/api/v1/orders/{2**31}/cancel"),
+        ("GET", f"/api/v1/patients/{HUGE}/prescriptions"),
+    ]:
         response = client.open(path, method=method, headers=bearer(prescriber))
         assert_error_format(response, 404, "not_found")
 
