@@ -1,0 +1,245 @@
+"""Bad input against the whole API: schemathesis generates requests from
+/api/v1/openapi.json (valid and invalid data) for every operation, on a seeded
+scenario, with real bearer tokens.
+
+Checks on every answer:
+- no 5xx (schemathesis' `not_a_server_error`, plus no exception escaping the app);
+- every 4xx in the contract's error format `{"error": {"code", "message", "fields"}}`;
+- a 4xx writes nothing: the row count of every table is the same after as before.
+
+Bounded (MAX_EXAMPLES per operation and generation mode), derandomized so a run
+is reproducible, no deadline. The figures (operations, examples, statuses) are
+printed at the end of the test and, as a summary line, at the end of the pytest
+session, so they show in CI output.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+from datetime import date, timedelta
+
+import hypothesis
+import pytest
+import schemathesis
+import sqlalchemy as sa
+from flask.globals import _cv_app
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+
+from sesamlike.accounts.services import issue_token
+from sesamlike.extensions import db
+from tests.factories import (
+    ADULT_PNR,
+    make_article,
+    make_clinic,
+    make_depot,
+    make_patient,
+    make_prescription,
+    make_stock_lot,
+    make_system,
+    make_user,
+)
+
+pytestmark = pytest.mark.slow
+
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "30"))
+
+
+@schemathesis.check
+def error_format(ctx, response, case):
+    """Every 4xx is {"error": {"code": str, "message": str, "fields": {str: [str]}}}."""
+    if not 400 <= response.status_code < 500:
+        return None
+    body = json.loads(response.content)
+    assert isinstance(body, dict) and set(body) >= {"error"}, body
+    error = body["error"]
+    assert isinstance(error.get("code"), str) and error["code"], body
+    assert isinstance(error.get("message"), str) and error["message"], body
+    fields = error.get("fields")
+    assert isinstance(fields, dict), body
+    for name, messages in fields.items():
+        assert isinstance(name, str), body
+        assert isinstance(messages, list), body
+        assert all(isinstance(m, str) for m in messages), body
+    return True
+
+
+def row_counts() -> dict[str, int]:
+    """Rows in every table, in one statement."""
+    tables = db.metadata.sorted_tables
+    statement = sa.select(
+        *(sa.select(sa.func.count()).select_from(t).scalar_subquery().label(t.name)
+          for t in tables)
+    )  # fmt: skip
+    with db.engine.connect() as conn:
+        return dict(conn.execute(statement).one()._mapping)
+
+
+@pytest.fixture
+def scenario():
+    """Two clinics, a prescriber of one, depot clerk, manager; patients with
+    prescriptions (central stock, supplier, pharmacy, a pump), stock, an order."""
+    from sesamlike.orders import ordering
+
+    clinic = make_clinic("VC1")
+    make_clinic("VC2")
+    prescriber = make_user("prescriber", clinics=[clinic], username="forskrivare")
+    clerk = make_user("depot", username="lagerist")
+    manager = make_user("manager", clinics=[clinic], username="chef")
+    depot = make_depot("HMC")
+    pump_system = make_system("MiniMed 780G")
+    make_system("Dexcom G7", kind="cgm")
+    infusion = make_article("INF-1", systems=[pump_system])
+    supplier = make_article("SUP-1", channel="supplier")
+    pharmacy = make_article("APO-1", channel="pharmacy")
+    pump = make_article(
+        "PUMP-1", category="pump", systems=[pump_system], serial_tracked=True,
+        units_per_day=None, amortisation_years=4, first_choice_rank=None,
+    )  # fmt: skip
+    make_stock_lot(infusion, depot, on_hand=50, lot="L1",
+                   expiry=date.today() + timedelta(days=400))  # fmt: skip
+    adult = make_patient(clinic, personal_id=ADULT_PNR, id_kind="personnummer")
+    other = make_patient(clinic)
+    prescriptions = [
+        make_prescription(adult, article, prescriber, packs_per_withdrawal=2,
+                          withdrawals=20, lock_days=0)  # fmt: skip
+        for article in (infusion, supplier, pharmacy)
+    ]
+    prescriptions.append(make_prescription(other, pump, prescriber, lock_days=0))
+    order = ordering.place_order(
+        prescriber, adult.id, [(prescriptions[0].id, 1)], "home"
+    ).order
+    db.session.commit()
+    return {
+        "tokens": {
+            "prescriber": issue_token(prescriber.username),
+            "depot": issue_token(clerk.username),
+            "manager": issue_token(manager.username),
+        },
+        "ids": {
+            "patient_id": [adult.id, other.id],
+            "prescription_id": [rx.id for rx in prescriptions],
+            "order_id": [order.id],
+        },
+    }
+
+
+def acting_role(operation) -> str:
+    """The role the operation is for: stock and shipping are the depot's,
+    follow-up the manager's, everything else the prescriber's."""
+    path = operation.path
+    if path.startswith("/stock") or path.endswith(("/ship", "/deliver")):
+        return "depot"
+    if path.startswith("/followup"):
+        return "manager"
+    return "prescriber"
+
+
+def strategy_for(operation, ids: dict) -> st.SearchStrategy:
+    """Valid and invalid cases, half of those with a path naming seeded rows."""
+    names = [p.name for p in operation.path_parameters]
+    strategies = []
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        strategies.append(operation.as_strategy(generation_mode=mode))
+        if names and all(name in ids for name in names):
+            for values in zip(*(ids[name] for name in names), strict=False):
+                seeded = dict(zip(names, values, strict=True))
+                strategies.append(
+                    operation.as_strategy(generation_mode=mode, path_parameters=seeded)
+                )
+    return st.one_of(strategies)
+
+
+def call(case, headers):
+    """The request in its own app context, as in production (see conftest)."""
+    token = _cv_app.set(None)
+    try:
+        return case.call(headers=headers)
+    finally:
+        _cv_app.reset(token)
+
+
+def test_api_answers_bad_input_without_5xx_in_the_error_format_writing_nothing(
+    app, scenario, request
+):
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    failures: list[str] = []
+    statuses: dict[str, collections.Counter] = {}
+    examples: collections.Counter = collections.Counter()
+    operations = [result.ok() for result in schema.get_all_operations()]
+
+    def fuzz(operation):
+        label = operation.label
+        statuses[label] = collections.Counter()
+        role = acting_role(operation)
+        headers = {"Authorization": f"Bearer {scenario['tokens'][role]}"}
+
+        @settings(
+            max_examples=MAX_EXAMPLES,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @hypothesis.given(case=strategy_for(operation, scenario["ids"]))
+        def run(case):
+            examples[label] += 1
+            before = row_counts()
+            try:
+                response = call(case, headers)
+            except Exception as exc:  # propagated from the app: a 500 in production
+                failures.append(f"{label}: {type(exc).__name__}: {exc}\n"
+                                f"  {case.as_curl_command()}")  # fmt: skip
+                return
+            statuses[label][response.status_code] += 1
+            try:
+                case.validate_response(
+                    response, checks=[not_a_server_error, error_format]
+                )
+            except Exception as exc:
+                failures.append(f"{label}: {exc}\n  {case.as_curl_command()}")
+                return
+            if 400 <= response.status_code < 500:
+                after = row_counts()
+                changed = {t: (before[t], after[t]) for t in before
+                           if before[t] != after[t]}  # fmt: skip
+                if changed:
+                    failures.append(
+                        f"{label}: {response.status_code} wrote rows {changed}\n"
+                        f"  {case.as_curl_command()}"
+                    )
+
+        run()
+
+    for operation in operations:
+        fuzz(operation)
+
+    total = sum(examples.values())
+    lines = [
+        f"schemathesis: {len(operations)} operations, {total} examples "
+        f"(at most {MAX_EXAMPLES} per operation, valid and invalid data)"
+    ]
+    for label, counter in statuses.items():
+        codes = ", ".join(f"{code}x{n}" for code, n in sorted(counter.items()))
+        lines.append(f"  {label}: {examples[label]} examples; {codes}")
+    print("\n".join(lines))
+    request.config.pluginmanager.register(_Summary(lines), "schemathesis-summary")
+    assert len(operations) >= 16
+    assert not failures, "\n".join(dict.fromkeys(failures))
+
+
+class _Summary:
+    """Prints the figures in pytest's terminal summary (shown in CI output)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+
+    def pytest_terminal_summary(self, terminalreporter):
+        terminalreporter.write_sep("=", "schemathesis")
+        for line in self.lines:
+            terminalreporter.write_line(line)
