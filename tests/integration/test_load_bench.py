@@ -1,0 +1,39 @@
+"""Smoke run of bench/load.py: gunicorn, PostgreSQL and the load generator agree.
+
+Performance is measured by running the benchmark, never asserted here: this only
+proves the benchmark still runs end to end (tiny numbers) and prints its table.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATABASE_URL, is_postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+
+
+@pytest.mark.skipif(
+    not is_postgres(), reason="bench/load.py runs gunicorn against PostgreSQL only"
+)
+def test_load_benchmark_quick_run_prints_its_table():
+    result = subprocess.run(
+        [sys.executable, "bench/load.py", "--quick", "--database-url", DATABASE_URL],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    out = result.stdout
+    for row in ("/healthz", "my aids GET /portal/", "POST send", "one reorder"):
+        assert row in out
+    assert "p95 ms" in out and "of /healthz" in out
+    assert "my aids p95 < 100 ms" in out and "reorder p95 < 200 ms" in out
+    assert "error in" not in out  # every request of the smoke run succeeded
