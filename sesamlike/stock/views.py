@@ -236,7 +236,7 @@ def scrap_lot(lot_id: int):
     """Scrap what is left of an expired lot."""
     if EmptyForm().validate_on_submit():
         try:
-            packs = shipping.scrap_lot(current_user, lot_id)
+            packs = returns.scrap_lot(current_user, lot_id)
         except DomainError as error:
             flash_error(error)
         else:
