@@ -166,6 +166,7 @@ def order_view(user, order) -> dict:
     status=201,
     summary="Place an order against prescriptions",
     tag="orders",
+    roles=ordering.ORDERING_ROLES,  # refuse other roles before reading the body
     errors=(403, 404, 409),
     extra_responses={200: "The idempotency key was used before: that order"},
 )
