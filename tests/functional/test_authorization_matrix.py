@@ -1,0 +1,410 @@
+# ruff: noqa: E501  (the matrix reads best one entry per line)
+"""Every route against every role: who may, who is refused, and how.
+
+The routes come from `app.url_map`, so a new route without an entry in ACCESS
+fails `test_every_route_has_an_entry_in_the_matrix`. URL parameters are filled
+with objects of "the patient" (Ella, an adult with a login, for staff and for
+patients; Olle, a child with a guardian login, for guardians), so a persona
+outside the patient's reach must be refused with 404 and a role that may never
+use a route with 403. Anonymous visitors are sent to the login page (pages) or
+answered 401 (API). A refused request writes nothing: the row count of every
+table (patient data and audit log included) is the same before and after it.
+
+Allowed answers are "not refused" (200/302 for pages; for a POST with an empty
+form also 400/409/422: validation, not authorization). A leak is an answer
+other than a refusal to a persona outside the route's entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.accounts.services import issue_token
+from sesamlike.extensions import db
+from sesamlike.orders.channels_models import SupplierExport
+from sesamlike.patients.models import Address
+from sesamlike.stock.replenishment import PurchaseProposal, ReorderPoint
+from tests.factories import (
+    make_clinic,
+    make_patient,
+    make_prescription,
+    make_stock_lot,
+    make_user,
+)
+from tests.portal_data import TODAY, make_delivery, make_device, make_region
+
+PERSONAS = (
+    "anonymous",
+    "prescriber",        # prescriber of the patient's clinic
+    "prescriber_other",  # prescriber of another clinic
+    "patient",           # the patient (adult with a login)
+    "patient_other",     # another patient (other clinic) with a login
+    "guardian",          # guardian of the patient's child
+    "guardian_other",    # guardian of another child
+    "depot",
+    "manager",           # manager of the patient's clinic
+    "manager_other",     # manager of another clinic
+    "region",
+    "admin",
+)
+ROLE_OF = {p: p.split("_")[0] for p in PERSONAS}
+
+ALL = frozenset(PERSONAS)
+AUTH = ALL - {"anonymous"}
+ADMIN = frozenset({"admin"})
+DEPOT = frozenset({"depot"})
+DEPOT_ADMIN_READS = frozenset({"depot", "admin"})
+PRESCRIBER = frozenset({"prescriber"})
+PRESCRIBERS = frozenset({"prescriber", "prescriber_other"})
+PORTAL = frozenset({"patient", "patient_other", "guardian", "guardian_other"})
+PORTAL_OWN = frozenset({"patient", "guardian"})
+FOLLOWUP = frozenset({"manager", "manager_other", "region"})
+FOLLOWUP_PATIENT = frozenset({"manager", "region"})
+STAFF = frozenset(
+    {"prescriber", "prescriber_other", "depot", "manager", "manager_other", "region",
+     "admin"}
+)
+PATIENT_CARD = frozenset({"prescriber", "depot"})
+# Order and prescription lists are readable by all staff who reach the patient.
+STAFF_READERS = frozenset({"prescriber", "manager", "depot", "region"})
+# Anyone who sees the patient through visible_patient_filter.
+SEES_PATIENT = frozenset(
+    {"prescriber", "manager", "depot", "region", "patient", "guardian"}
+)
+
+PUBLIC = frozenset(
+    {"static", "health.healthz", "accounts.login", "accounts.logout", "accounts.language",
+     "api.openapi_document"}
+)
+
+# endpoint -> personas allowed (every method of the route unless a (endpoint,
+# method) key says otherwise).
+ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
+    "static": ALL,
+    "health.healthz": ALL,
+    "accounts.login": ALL,
+    "accounts.logout": ALL,
+    "accounts.language": ALL,
+    "accounts.home": AUTH,
+    "accounts.users": ADMIN,
+    "admin.jobs": ADMIN,
+    "admin.run_now": ADMIN,
+    "admin.audit": ADMIN,
+    "catalog.index": STAFF,
+    # Channels: the aids centre only.
+    "channels.index": DEPOT,
+    "channels.pharmacy": DEPOT,
+    "channels.upload_dispensing": DEPOT,
+    "channels.issue": DEPOT,
+    "channels.proposals": DEPOT,
+    "channels.decide": DEPOT,
+    "channels.check_stock": DEPOT,
+    "channels.reorder_points": DEPOT,
+    "channels.delete_reorder_point": DEPOT,
+    "channels.suppliers": DEPOT,
+    "channels.export": DEPOT,
+    "channels.download": DEPOT,
+    "channels.upload_status": DEPOT,
+    # Follow-up: managers (own clinic) and the region.
+    "followup.report": FOLLOWUP,
+    "followup.export": FOLLOWUP,
+    "followup.patients": FOLLOWUP,
+    "followup.export_patients": FOLLOWUP,
+    "followup.patient": FOLLOWUP_PATIENT,
+    "followup.register_csv": FOLLOWUP,
+    "followup.system": FOLLOWUP,
+    # Patient pages.
+    "patients.search": PATIENT_CARD | {"prescriber_other"},
+    "patients.register": PRESCRIBERS,
+    "patients.detail": PATIENT_CARD,
+    "patients.edit_address": PRESCRIBER,
+    "patients.edit_contact": PRESCRIBER,
+    "patients.add_temporary_address": PRESCRIBER,
+    "patients.remove_temporary_address": PRESCRIBER,
+    "patients.add_guardian": PRESCRIBER,
+    "patients.add_care_relationship": PRESCRIBER,
+    # Prescriber pages for orders and prescriptions.
+    "orders.patient_orders": STAFF_READERS,
+    "orders.detail": STAFF_READERS,
+    "orders.confirmation": STAFF_READERS,
+    "orders.new_order": PRESCRIBER,
+    "orders.cancel": PRESCRIBER,
+    "orders.prescriptions": STAFF_READERS,
+    "orders.new_prescription": PRESCRIBER,
+    "orders.cancel_prescription": PRESCRIBER,
+    "orders.renew_prescription": PRESCRIBER,
+    # Portal: patients and guardians, each for their own.
+    "portal.my_aids": PORTAL,
+    "portal.choose_patient": PORTAL,
+    "portal.reorder": PORTAL,
+    "portal.orders": PORTAL,
+    "portal.order": PORTAL_OWN,
+    "portal.cancel": PORTAL_OWN,
+    "portal.prescription": PORTAL_OWN,
+    "portal.access_log": PORTAL,
+    # Depot pages (admin may read some).
+    "stock.overview": DEPOT_ADMIN_READS,
+    "stock.receipt": DEPOT,
+    "stock.count": DEPOT,
+    "stock.deliveries": DEPOT,
+    "stock.device_returns": DEPOT,
+    "stock.device_action": DEPOT,
+    "stock.return_line": DEPOT,
+    "stock.scrap_lot": DEPOT,
+    "stock.deliver": DEPOT,
+    "stock.pack": DEPOT,
+    "stock.pick_order": DEPOT,
+    "stock.packing": DEPOT,
+    "stock.pick_list": DEPOT,
+    "stock.consumable_returns": DEPOT,
+    # API.
+    "api.openapi_document": ALL,
+    "api.followup_patient_costs": FOLLOWUP,
+    "api.followup_system_costs": FOLLOWUP,
+    "api.orders_place_order": PRESCRIBERS | PORTAL,  # body names the patient
+    "api.orders_get_order": SEES_PATIENT,
+    "api.orders_cancel_order": PRESCRIBER | PORTAL_OWN,
+    "api.orders_deliver_order": DEPOT,
+    "api.orders_ship_order": DEPOT,
+    "api.patients_create_patient": PRESCRIBERS,
+    "api.patients_get_patient": SEES_PATIENT,
+    "api.prescriptions_list_prescriptions": SEES_PATIENT,
+    "api.prescriptions_create_prescription": PRESCRIBERS,
+    "api.prescriptions_get_prescription": SEES_PATIENT,
+    "api.prescriptions_cancel_prescription": PRESCRIBER,
+    "api.prescriptions_renew_prescription": PRESCRIBER,
+    "api.stock_stock": STAFF,
+    "api.stock_receive": DEPOT,
+}
+
+
+def allowed(endpoint: str, method: str) -> frozenset[str]:
+    return ACCESS.get((endpoint, method), ACCESS[endpoint])
+
+
+def routes(app) -> list[tuple[str, str, sa.Any]]:
+    """(endpoint, method, rule) for every route and method of the app."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            found.append((rule.endpoint, method, rule))
+    return sorted(found, key=lambda r: (r[1] != "GET", r[0], r[1]))
+
+
+# The shared scenario ------------------------------------------------------------
+
+
+@dataclass
+class Scenario:
+    users: dict[str, object]
+    targets: dict[str, dict[str, object]]  # persona -> URL parameter values
+    tables: list[sa.Table] = field(default_factory=list)
+
+
+def build_scenario() -> Scenario:
+    region = make_region()  # clinic BDM: Ella (login "ella"), child Olle (guardian "anna")
+    clinic = region.clinic
+    other_clinic = make_clinic("OST", name="Östra mottagningen")
+    other_patient = make_patient(other_clinic, first_name="Per", last_name="Persson")
+    other_child = make_patient(
+        other_clinic, first_name="Lisa", last_name="Persson", birth_date=date(2016, 5, 5)
+    )
+    make_prescription(other_patient, region.infusion)
+    make_prescription(other_child, region.infusion)
+
+    users = {
+        "prescriber": make_user("prescriber", clinics=[clinic], username="doc",
+                                first_time_prescriber=True),
+        "prescriber_other": make_user("prescriber", clinics=[other_clinic],
+                                      username="doc2"),
+        "patient": region.patient_user,
+        "patient_other": make_user("patient", patients=[other_patient], username="per"),
+        "guardian": region.guardian,
+        "guardian_other": make_user("guardian", patients=[other_child], username="pia"),
+        "depot": make_user("depot", username="lager"),
+        "manager": make_user("manager", clinics=[clinic], username="chef"),
+        "manager_other": make_user("manager", clinics=[other_clinic], username="chef2"),
+        "region": make_user("region", username="region"),
+        "admin": make_user("admin", username="admin"),
+    }
+
+    lot = make_stock_lot(region.infusion, on_hand=20)
+    depot_code = lot.depot_id
+    point = ReorderPoint(depot_id=depot_code, article_id=region.reservoir.id,
+                         reorder_level=5, order_up_to=20)
+    proposal = PurchaseProposal(depot_id=depot_code, article_id=region.reservoir.id,
+                                supplier="Leverantör AB", packs=10, position=2,
+                                reorder_level=5, order_up_to=20)
+    export = SupplierExport(supplier="Leverantör AB", export_date=TODAY,
+                            content="header\n")
+    db.session.add_all([point, proposal, export])
+
+    def objects_of(patient, prescription) -> dict[str, object]:
+        order = make_delivery(patient, prescription, TODAY)
+        temporary = Address(patient_id=patient.id, kind="temporary", street="Sommarv 1",
+                            postal_code="45200", city="Strömstad",
+                            valid_from=TODAY, valid_to=TODAY)
+        db.session.add(temporary)
+        device = make_device(patient, region.pump, f"SN{patient.id}")
+        db.session.commit()
+        return {
+            "patient_id": patient.id,
+            "order_id": order.id,
+            "prescription_id": prescription.id,
+            "line_id": order.lines[0].id,
+            "address_id": temporary.id,
+            "device_id": device.id,
+        }
+
+    ella = objects_of(region.patient, region.rx_infusion)
+    olle = objects_of(region.child, region.rx_child)
+    common = {
+        "lot_id": lot.id,
+        "point_id": point.id,
+        "proposal_id": proposal.id,
+        "export_id": export.id,
+        "status": "dismissed",
+        "name": "send_mail",
+        "kind": "pump",
+        "table": "pump",
+        "fmt": "csv",
+        "action": "scrap",
+        "filename": "app.css",
+    }
+    targets = {
+        persona: {**common, **(olle if persona.startswith("guardian") else ella)}
+        for persona in PERSONAS
+    }
+    return Scenario(users, targets, list(db.metadata.sorted_tables))
+
+
+def row_counts(tables) -> tuple[int, ...]:
+    counts = [sa.select(sa.func.count()).select_from(t).scalar_subquery() for t in tables]
+    return tuple(db.session.execute(sa.select(*counts)).one())
+
+
+def is_login_redirect(response) -> bool:
+    return response.status_code == 302 and "/login" in response.headers.get("Location", "")
+
+
+def refused(response, api: bool) -> bool:
+    if api:
+        return response.status_code in (401, 403, 404)
+    return response.status_code in (401, 403, 404) or is_login_redirect(response)
+
+
+PATIENT_BOUND = {"patient_id", "order_id", "prescription_id", "line_id", "device_id"}
+
+
+def expected_refusal(endpoint: str, method: str, rule, persona: str, api: bool) -> set[int]:
+    """401/login for anonymous, 403 for a role that may never, 404 out of reach.
+
+    On a URL that names a patient's object a role that may never may also get
+    404: the access rules find no such patient for it, and existence stays hidden.
+    """
+    if persona == "anonymous":
+        return {401} if api else {302}
+    roles_allowed = {ROLE_OF[p] for p in allowed(endpoint, method)}
+    if ROLE_OF[persona] in roles_allowed:
+        return {404}  # the role may, but not for this patient
+    if PATIENT_BOUND & set(rule.arguments):
+        return {403, 404}
+    return {403}
+
+
+def sign_in(client, persona: str, scenario: Scenario) -> dict[str, str]:
+    """Log the persona in (pages) and return its API headers."""
+    if persona == "anonymous":
+        return {}
+    user = scenario.users[persona]
+    response = client.post("/login", data={"username": user.username,
+                                          "password": "correct-horse-1"})
+    assert response.status_code == 302, f"{persona} could not log in"
+    if ROLE_OF[persona] == "guardian":
+        chosen = scenario.targets[persona]["patient_id"]
+        if persona == "guardian_other":  # acts for their own child
+            from sesamlike.patients.models import Guardian
+
+            chosen = db.session.scalar(
+                sa.select(Guardian.patient_id).where(Guardian.user_id == user.id)
+            )
+        assert client.post("/portal/choose", data={"patient_id": chosen}).status_code == 302
+    return {"Authorization": f"Bearer {issue_token(user.username)}"}
+
+
+SUMMARY: dict[str, object] = {}
+
+
+def test_every_route_has_an_entry_in_the_matrix(app):
+    """A new route must say who may use it before it ships."""
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = sorted(endpoints - {k if isinstance(k, str) else k[0] for k in ACCESS})
+    assert not missing, f"routes without an entry in the authorization matrix: {missing}"
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_route_matrix_for(app, client, persona, request):
+    """Every route answers this persona as the matrix says; refusals write nothing."""
+    scenario = build_scenario()
+    headers = sign_in(client, persona, scenario)
+    values = scenario.targets[persona]
+    leaks, over_refused, wrong_refusal, wrote = [], [], [], []
+    checked = 0
+    for endpoint, method, rule in routes(app):
+        if endpoint not in ACCESS:
+            continue  # reported by test_every_route_has_an_entry_in_the_matrix
+        if endpoint in {"accounts.logout"}:
+            continue  # would end this persona's session; public anyway
+        url = rule.build({a: values[a] for a in rule.arguments}, append_unknown=False)[1]
+        api = url.startswith("/api/")
+        before = row_counts(scenario.tables)
+        kwargs = {"headers": headers} if api else {}
+        if method != "GET":
+            kwargs["json" if api else "data"] = {}
+        response = client.open(url, method=method, **kwargs)
+        status = response.status_code
+        checked += 1
+        line = f"{method} {url} ({endpoint}) as {persona}: {status}"
+        assert status < 500, line
+        if endpoint in PUBLIC:
+            continue
+        if persona in allowed(endpoint, method):
+            if refused(response, api):
+                over_refused.append(line)
+            continue
+        if not refused(response, api):
+            leaks.append(line)
+            continue
+        if status not in expected_refusal(endpoint, method, rule, persona, api):
+            wrong_refusal.append(
+                f"{line}, expected {sorted(expected_refusal(endpoint, method, rule, persona, api))}"
+            )
+        if row_counts(scenario.tables) != before:
+            wrote.append(line)
+    SUMMARY.setdefault("personas", set()).add(persona)
+    SUMMARY["requests"] = SUMMARY.get("requests", 0) + checked
+    request.config._authz_summary = SUMMARY
+    problems = (
+        [f"LEAK: {x}" for x in leaks]
+        + [f"REFUSAL WROTE ROWS: {x}" for x in wrote]
+        + [f"ALLOWED BUT REFUSED: {x}" for x in over_refused]
+        + [f"WRONG REFUSAL STATUS: {x}" for x in wrong_refusal]
+    )
+    assert not problems, "\n" + "\n".join(problems)
+
+
+def test_matrix_size(app, capsys):
+    """Route and role counts for the record (pytest -s shows them)."""
+    rules = [r for r in app.url_map.iter_rules()]
+    pairs = sum(len(r.methods - {"HEAD", "OPTIONS"}) for r in rules)
+    with capsys.disabled():
+        print(
+            f"\nauthorization matrix: {len(rules)} routes, {pairs} route-methods, "
+            f"{len(PERSONAS)} personas ({len(set(ROLE_OF.values()))} roles incl. anonymous), "
+            f"{pairs * len(PERSONAS)} requests"
+        )
+    assert len(PERSONAS) == 12
