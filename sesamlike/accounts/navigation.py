@@ -17,13 +17,16 @@ NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
     ],
     Role.PATIENT: [
         ("portal.my_aids", "Mina hjälpmedel", "Förskrivningar, beställningar och leveranser"),
+        ("portal.access_log", "Vem har tittat", "Vem som har läst eller ändrat dina uppgifter"),
     ],
     Role.GUARDIAN: [
         ("portal.choose_patient", "Mina barn", "Välj vem du beställer för"),
+        ("portal.access_log", "Vem har tittat", "Vem som har läst eller ändrat barnets uppgifter"),
     ],
     Role.DEPOT: [
         ("patients.search", "Patienter", "Sök patient, adress och leveranser"),
         ("stock.overview", "Lager", "Saldo, inleverans och plocklistor"),
+        ("channels.index", "Kanaler", "Leverantör, apotek och inköpsförslag"),
         ("catalog.index", "Sortiment", "Artiklar och kanaler"),
     ],
     Role.MANAGER: [
@@ -37,6 +40,7 @@ NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
     Role.ADMIN: [
         ("accounts.users", "Användare", "Konton och roller"),
         ("admin.jobs", "Schemalagda jobb", "Körningar, fel och kör nu"),
+        ("admin.audit", "Granskningslogg", "Vem har läst och ändrat patientuppgifter"),
         ("catalog.index", "Sortiment", "Artiklar och avtal"),
     ],
 }

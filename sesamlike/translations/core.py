@@ -88,6 +88,8 @@ EN: dict[str, str] = {
     "Mina barn": "My children",
     "Välj vem du beställer för": "Choose who you order for",
     "Lager": "Stock",
+    "Kanaler": "Channels",
+    "Leverantör, apotek och inköpsförslag": "Supplier, pharmacy and purchase proposals",
     "Saldo, inleverans och plocklistor": "Stock levels, receipts and pick lists",
     "Artiklar och kanaler": "Articles and channels",
     "Uppföljning": "Follow-up",

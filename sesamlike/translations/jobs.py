@@ -8,6 +8,14 @@ EN = {
         "The run is requested and starts within half a minute.",
     "Inaktiverar konton som inte använts på 12 månader":
         "Deactivates accounts unused for 12 months",
+    "Årskostnad per patient för i år och i fjol (ändrade patienter)":
+        "Annual cost per patient for this year and last (changed patients)",
+    "Flaggar partier som går ut inom 60 dagar och spärrar utgångna":
+        "Flags lots expiring within 60 days and quarantines expired ones",
+    "Föreslår inköp per leverantör när saldot når beställningspunkten":
+        "Proposes purchases per supplier when stock reaches the reorder point",
+    "Skickar e-recept för apoteksrader": "Sends e-prescriptions for pharmacy lines",
+    "Skriver dagens beställningsfil per leverantör": "Writes today's order file per supplier",
     "beställd": "requested",
     "pågår": "running",
     "klar": "succeeded",
