@@ -23,11 +23,12 @@ from sesamlike.followup.sqlfuncs import (
     floor_int,
     greatest,
     key_article,
+    key_line,
     least,
     money,
     round_ore,
 )
-from sesamlike.orders.models import Order, OrderLine
+from sesamlike.orders.models import Order, OrderLine, Prescription
 
 # Device lines older than this cannot reach the year (longest amortisation: 10).
 LOOKBACK_YEARS = 12
@@ -124,6 +125,7 @@ def line_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
             sa.case((cgm_device, key)).label("cgm_key"),
             sa.case((sa.and_(art.c.category == "cgm_sensor", in_year),
                      ol.c.article_id)).label("sensor_article"),
+            sa.case((consumable, ol.c.id)).label("consumable_line"),
         )
         .select_from(ol.join(orders, orders.c.id == ol.c.order_id))
         .join(art, art.c.id == ol.c.article_id)
@@ -163,6 +165,7 @@ def year_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
             sa.func.sum(lines.c.units).label("units"),
             sa.func.max(lines.c.pump_key).label("pump_key"),
             sa.func.max(lines.c.cgm_key).label("cgm_key"),
+            sa.func.max(lines.c.consumable_line).label("last_line"),
         )
         .group_by(lines.c.patient_id, lines.c.sensor_article)
         .cte("partial")
@@ -174,6 +177,7 @@ def year_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
             sa.func.sum(partial.c.consumables).label("consumables"),
             sa.func.max(partial.c.pump_key).label("pump_key"),
             sa.func.max(partial.c.cgm_key).label("cgm_key"),
+            sa.func.max(partial.c.last_line).label("last_line"),
         )
         .group_by(partial.c.patient_id)
         .having(sa.func.sum(partial.c.relevant) > 0)
@@ -198,6 +202,10 @@ def year_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
     )  # fmt: skip
     device = round_ore(sums.c.device)
     consumables = round_ore(sums.c.consumables)
+    by_line = ol.alias("by_line")
+    written_on = Prescription.__table__.alias("written_on")
+    line_of = sa.func.coalesce(key_line(sums.c.pump_key), key_line(sums.c.cgm_key),
+                               sums.c.last_line)  # fmt: skip
     return (
         sa.select(
             sums.c.patient_id,
@@ -207,12 +215,15 @@ def year_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
             device.label("device_cost_sek"),
             consumables.label("consumables_cost_sek"),
             (device + consumables).label("total_cost_sek"),
+            written_on.c.prescriber_id,
         )
         .select_from(sums)
         .outerjoin(pump_of, pump_of.c.article_id == key_article(sums.c.pump_key))
         .outerjoin(reader_of, reader_of.c.article_id == key_article(sums.c.cgm_key))
         .outerjoin(sensors, sa.and_(sensors.c.patient_id == sums.c.patient_id,
                                     sensors.c.rank == 1))
+        .outerjoin(by_line, by_line.c.id == line_of)
+        .outerjoin(written_on, written_on.c.id == by_line.c.prescription_id)
         .where(sa.true())  # SQLite: an upsert's SELECT needs a WHERE
     )  # fmt: skip
 

@@ -74,10 +74,9 @@ def query(scope: Scope, year: int, filters: Filters) -> sa.Select:
         flagged = report.overuse_query(scope, year).subquery()
         where.append(PatientYearCost.patient_id.in_(sa.select(flagged.c.patient_id)))
     if filters.prescriber is not None:
-        wanted = int(filters.prescriber) if filters.prescriber.isdigit() else None
-        chosen = report.main_prescribers(scope, year)
-        ids = [pid for pid, prescriber in chosen.items() if prescriber == wanted]
-        where.append(PatientYearCost.patient_id.in_(ids))
+        column = PatientYearCost.prescriber_id
+        where.append(column == int(filters.prescriber) if filters.prescriber.isdigit()
+                     else column.is_(None))  # fmt: skip
     return (
         sa.select(
             Patient.id,

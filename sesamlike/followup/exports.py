@@ -15,7 +15,7 @@ from sesamlike.i18n import _
 
 STAT_HEADERS = ("Patienter", "Medel (kr)", "Median (kr)", "P10 (kr)", "P90 (kr)")
 TABLES = ("pump", "cgm", "ages", "system_ages", "prescribers", "compliance",
-          "deviations", "articles", "trend")  # fmt: skip
+          "deviations", "trend")  # fmt: skip
 
 
 def _stats(summary: Summary) -> list:
@@ -24,6 +24,13 @@ def _stats(summary: Summary) -> list:
 
 def _system(name: str) -> str:
     return name if name != NO_SYSTEM else _("Inget system")
+
+
+def article_table(rows) -> tuple[list[str], list[list]]:
+    headers = [_("Artikelnr"), _("Benämning"), _("Kategori"), _("Enheter"),
+               _("Rader"), _("Patienter"), _("Kostnad (kr)")]  # fmt: skip
+    return headers, [[r.article_no, r.name, r.category, r.units, r.lines, r.patients,
+                      r.cost] for r in rows]  # fmt: skip
 
 
 def table(report: Report, name: str) -> tuple[list[str], list[list]]:
@@ -54,11 +61,6 @@ def table(report: Report, name: str) -> tuple[list[str], list[list]]:
         return [_("Orsakskod"), _("Förskrivningar")], [
             [code or _("Ingen orsak angiven"), n] for code, n in report.deviations
         ]
-    if name == "articles":
-        rows = [[r.article_no, r.name, r.category, r.units, r.lines, r.patients,
-                 r.cost] for r in report.articles]  # fmt: skip
-        return [_("Artikelnr"), _("Benämning"), _("Kategori"), _("Enheter"),
-                _("Rader"), _("Patienter"), _("Kostnad (kr)")], rows  # fmt: skip
     if name == "trend":
         return [_("År"), _("Patienter"), _("Medel (kr)"), _("Summa (kr)")], [
             [t.year, t.patients, t.mean, t.total] for t in report.trend

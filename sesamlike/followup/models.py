@@ -20,6 +20,10 @@ class PatientYearCost(db.Model):
     year: Mapped[int] = mapped_column(index=True)
     pump_system: Mapped[str | None] = mapped_column(sa.String(80))
     cgm_system: Mapped[str | None] = mapped_column(sa.String(80))
+    # The prescriber of the pump in use longest, else of the CGM device in use,
+    # else of the patient's last recorded delivery that year (no foreign key: the
+    # row outlives an account).
+    prescriber_id: Mapped[int | None]
     device_cost_sek: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
     consumables_cost_sek: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
     total_cost_sek: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))

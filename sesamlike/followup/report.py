@@ -1,9 +1,11 @@
 """The manager report: a handful of SQL aggregates over the precomputed costs.
 
-Costs per patient come from patient_year_costs (computed by `followup run`);
-statistics are taken in Python over the clinic's few thousand totals. Nothing
-here names a patient: lists of patients are drill-downs (`followup.patients`),
-which write one audit row per patient shown.
+Costs per patient (with system and prescriber) come from patient_year_costs,
+computed by `followup run`; statistics are taken in Python over the clinic's few
+thousand totals. Volumes per article and over-use need the clinic's order lines,
+so they have their own page (`articles_and_overuse`). Nothing here names a
+patient: lists of patients are drill-downs (`followup.patients`), which write one
+audit row per patient shown.
 """
 
 from __future__ import annotations
@@ -42,10 +44,8 @@ class Report:
     system_ages: dict[str, dict[str, int]] = field(default_factory=dict)
     prescribers: list[tuple[int | None, str, Summary]] = field(default_factory=list)
     high_cost: int = 0
-    overuse: int = 0
     compliance: dict[str, int] = field(default_factory=dict)
     deviations: list[tuple[str, int]] = field(default_factory=list)
-    articles: list = field(default_factory=list)  # ArticleRow
     trend: list = field(default_factory=list)  # YearTotal
 
 
@@ -61,6 +61,7 @@ def cost_rows(scope: Scope, year: int) -> list[sa.Row]:
             PatientYearCost.pump_system,
             PatientYearCost.cgm_system,
             PatientYearCost.total_cost_sek,
+            PatientYearCost.prescriber_id,
             Patient.birth_date,
         )
         .join(Patient, Patient.id == PatientYearCost.patient_id)
@@ -71,36 +72,6 @@ def cost_rows(scope: Scope, year: int) -> list[sa.Row]:
 
 def age_key(birth_date: date | None, year: int) -> str:
     return age_group(birth_date, year_end(year)).value if birth_date else UNKNOWN_AGE
-
-
-def main_prescribers(scope: Scope, year: int) -> dict[int, int | None]:
-    """Each patient's prescriber for the year: who wrote most of their
-    prescriptions valid in it at the clinics in scope (ties: the latest)."""
-    count, latest = sa.func.count(), sa.func.max(Prescription.valid_from)
-    ranked = (
-        sa.select(
-            Prescription.patient_id,
-            Prescription.prescriber_id,
-            sa.func.row_number()
-            .over(
-                partition_by=Prescription.patient_id,
-                order_by=(count.desc(), latest.desc(),
-                          Prescription.prescriber_id.desc()),
-            )
-            .label("rank"),
-        )
-        .where(
-            Prescription.valid_from <= year_end(year),
-            Prescription.valid_to >= date(year, 1, 1),
-            scope.clinic_where(Prescription.clinic_id),
-        )
-        .group_by(Prescription.patient_id, Prescription.prescriber_id)
-        .subquery()
-    )  # fmt: skip
-    query = sa.select(ranked.c.patient_id, ranked.c.prescriber_id).where(
-        ranked.c.rank == 1
-    )
-    return {patient: prescriber for patient, prescriber in db.session.execute(query)}
 
 
 def overuse_query(scope: Scope, year: int) -> sa.Select:
@@ -280,14 +251,12 @@ def build(scope: Scope, year: int, threshold: Decimal) -> Report:
     for key, row in zip(keys, rows, strict=True):
         counts = report.system_ages.setdefault(row.pump_system or NO_SYSTEM, {})
         counts[key] = counts.get(key, 0) + 1
-    chosen = main_prescribers(scope, year)
-    by_prescriber = grouped((chosen.get(r.patient_id), r.total_cost_sek) for r in rows)
+    by_prescriber = grouped((r.prescriber_id, r.total_cost_sek) for r in rows)
     names = prescriber_names({pid for pid in by_prescriber if pid})
     report.prescribers = [
         (pid, names.get(pid, ""), summary) for pid, summary in by_prescriber.items()
     ]
     report.high_cost = sum(1 for r in rows if r.total_cost_sek > threshold)
-    report.articles, report.overuse = articles_and_overuse(scope, year)
     report.compliance, report.deviations = compliance(scope, year)
     report.trend = trend(scope)
     return report

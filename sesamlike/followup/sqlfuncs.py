@@ -143,3 +143,8 @@ def _key_sqlite(element, compiler, **kw):
 
 def key_article(key: sa.ColumnElement) -> sa.ColumnElement[int]:
     return sa.cast(sa.func.substr(key, 21), sa.Integer)
+
+
+def key_line(key: sa.ColumnElement) -> sa.ColumnElement[int]:
+    """The order line id inside an `argmax_key` (characters 9 to 20)."""
+    return sa.cast(sa.func.substr(key, 9, 12), sa.Integer)

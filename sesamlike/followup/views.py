@@ -212,6 +212,24 @@ def export(table: str, fmt: str):
     return _download(headers, rows, f"uppfoljning-{table}-{year}{suffix}", fmt)
 
 
+@bp.route("/articles", defaults={"fmt": None})
+@bp.route("/articles.<fmt>")
+@login_required
+def articles(fmt: str | None):
+    """Volume and cost per article and the number of patients over 1.5 × use."""
+    if fmt is not None and fmt not in FORMATS:
+        abort(404)
+    scope, year = _scope(), _year()
+    rows, overuse = report.articles_and_overuse(scope, year)
+    if fmt:
+        headers, table_rows = exports.article_table(rows)
+        suffix = f"-{scope.clinic_code}" if scope.clinic_code else ""
+        return _download(headers, table_rows, f"artiklar-{year}{suffix}", fmt)
+    return render_template("followup/articles.html", scope=scope, year=year,
+                           rows=rows, overuse=overuse,
+                           args=_args(scope, year))  # fmt: skip
+
+
 @bp.route("/patients.<fmt>")
 @login_required
 def export_patients(fmt: str):

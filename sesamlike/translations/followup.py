@@ -35,10 +35,6 @@ EN: dict[str, str] = {
         "Annual cost per age group (age on 31 December)",
     "Patienter per pumpsystem och åldersgrupp":
         "Patients per pump system and age group",
-    "Patienten räknas till den förskrivare som skrivit flest av patientens "
-    "förskrivningar som gällde under året.":
-        "A patient counts for the prescriber who wrote most of the patient's "
-        "prescriptions valid during the year.",
     "Ingen förskrivare": "No prescriber",
     "Årskostnad per förskrivare": "Annual cost per prescriber",
     "Patienter att se över": "Patients to review",
@@ -46,6 +42,18 @@ EN: dict[str, str] = {
         "{n} patients above SEK {threshold} a year (high cost)",
     "{n} patienter med förbrukning över 1,5 gånger förväntad användning av någon "
     "artikel": "{n} patients using some article above 1.5 times its expected use",
+    "Patienter med förbrukning över 1,5 gånger förväntad användning av någon "
+    "artikel": "Patients using some article above 1.5 times its expected use",
+    "Volym, kostnad och förbrukning per artikel {year}":
+        "Volume, cost and use per article {year}",
+    "Förbrukning räknas det år den levereras; hjälpmedel med sina dagar i bruk "
+    "under året.":
+        "Consumables count in the year of delivery; devices by their days in use "
+        "during the year.",
+    "Patienten räknas till förskrivaren av pumpen (annars CGM-enheten) i bruk "
+    "längst, annars av årets senast registrerade leverans.":
+        "A patient counts for the prescriber of the pump (else the CGM device) in "
+        "use longest, else of the year's last recorded delivery.",
     "Följsamhet till sortimentet": "Assortment compliance",
     "{total} förskrivningar {year}: {procured} % på upphandlade artiklar, {first} % "
     "på förstahandsval.":

@@ -134,7 +134,8 @@ PAGES = [
     "/followup/patients?year=2025&pump_system=MiniMed+640G",
     "/followup/patients.csv?year=2025",
     "/followup/export/pump.csv?year=2025",
-    "/followup/export/articles.xlsx?year=2025",
+    "/followup/articles?year=2025",
+    "/followup/articles.xlsx?year=2025",
     "/followup/register.csv?year=2025",
 ]
 

@@ -252,3 +252,26 @@ def test_demo_minimed_640g_without_cgm_costs_about_30000_a_year():
     )
     assert Decimal(27000) < total < Decimal(36000), total
     assert Decimal("0.70") < share < Decimal("0.80"), share
+
+
+def test_the_prescriber_is_the_pump_prescriber_else_of_the_last_delivery(kit):
+    clinic = f.make_clinic()
+    doctor = f.make_user("prescriber", clinics=[clinic])
+    nurse = f.make_user("prescriber", clinics=[clinic])
+    on_pump, sets_only = f.make_patient(clinic), f.make_patient(clinic)
+    pump_rx = f.make_prescription(on_pump, kit["p640"], doctor)
+    sets_rx = f.make_prescription(on_pump, kit["sets"], nurse)
+    f.make_delivered_line(on_pump, kit["p640"], date(2025, 2, 1),
+                          prescription_id=pump_rx.id)  # fmt: skip
+    f.make_delivered_line(on_pump, kit["sets"], date(2025, 9, 1),
+                          prescription_id=sets_rx.id)  # fmt: skip
+    first = f.make_prescription(sets_only, kit["sets"], doctor)
+    last = f.make_prescription(sets_only, kit["sets"], nurse)
+    f.make_delivered_line(sets_only, kit["sets"], date(2025, 2, 1),
+                          prescription_id=first.id)  # fmt: skip
+    f.make_delivered_line(sets_only, kit["sets"], date(2025, 5, 1),
+                          prescription_id=last.id)  # fmt: skip
+    run_year(2025, full=True)
+    rows = stored(2025)
+    assert rows[on_pump.id].prescriber_id == doctor.id
+    assert rows[sets_only.id].prescriber_id == nurse.id
