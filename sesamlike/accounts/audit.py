@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import has_request_context, request
 from flask_login import current_user
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session
 
 from sesamlike.accounts.models import AuditEvent, User
 from sesamlike.extensions import db
@@ -38,3 +40,20 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+class AuditLogImmutable(RuntimeError):
+    """An attempt to change or delete an audit row: the log is append-only."""
+
+
+def refuse_audit_changes(session, flush_context, instances) -> None:
+    """before_flush: audit rows may be added, never changed or deleted."""
+    for obj in session.deleted:
+        if isinstance(obj, AuditEvent):
+            raise AuditLogImmutable(f"audit event {obj.id} may not be deleted")
+    for obj in session.dirty:
+        if isinstance(obj, AuditEvent) and session.is_modified(obj):
+            raise AuditLogImmutable(f"audit event {obj.id} may not be changed")
+
+
+sa_event.listen(Session, "before_flush", refuse_audit_changes)
