@@ -67,3 +67,6 @@ def run_now(name: str):
     request_run(name)
     flash(_("Körningen är beställd och startar inom en halv minut."), "success")
     return redirect(url_for("admin.jobs"))
+
+
+from sesamlike.admin import audit_views  # noqa: E402,F401  (routes on bp)
