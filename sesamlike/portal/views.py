@@ -136,3 +136,6 @@ def order(order_id: int):
 
 
 from sesamlike.portal import reorder_views  # noqa: E402,F401
+
+
+from sesamlike.portal import audit_views  # noqa: E402,F401  (access log on bp)
