@@ -94,6 +94,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "admin.jobs": ADMIN,
     "admin.run_now": ADMIN,
     "admin.audit": ADMIN,
+    "admin.audit_export": ADMIN,
     "catalog.index": STAFF,
     # Channels: the aids centre only.
     "channels.index": DEPOT,
@@ -111,6 +112,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "channels.upload_status": DEPOT,
     # Follow-up: managers (own clinic) and the region.
     "followup.report": FOLLOWUP,
+    "followup.articles": FOLLOWUP,
     "followup.export": FOLLOWUP,
     "followup.patients": FOLLOWUP,
     "followup.export_patients": FOLLOWUP,

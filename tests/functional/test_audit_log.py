@@ -1,0 +1,131 @@
+"""The audit log: append-only, searchable by admins, visible to the patient."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.accounts import audit
+from sesamlike.accounts.models import AuditEvent
+from sesamlike.extensions import db
+from tests.conftest import is_postgres
+from tests.factories import ADULT_PNR, make_clinic, make_patient, make_user
+
+
+@pytest.fixture
+def world():
+    clinic = make_clinic("BDM", name="Barndiabetesmottagningen")
+    patient = make_patient(clinic, personal_id=ADULT_PNR, first_name="Ella")
+    child = make_patient(clinic, first_name="Olle")
+    make_user("prescriber", clinics=[clinic], username="doktor.dahl")
+    make_user("patient", patients=[patient], username="ella")
+    make_user("guardian", patients=[child], username="anna")
+    make_user("admin", username="admin")
+    return {"patient": patient, "child": child}
+
+
+def count_audit(**where) -> int:
+    query = sa.select(sa.func.count()).select_from(AuditEvent)
+    for key, value in where.items():
+        query = query.where(getattr(AuditEvent, key) == value)
+    return db.session.scalar(query)
+
+
+def test_audit_rows_cannot_be_changed_or_deleted_through_the_orm(world):
+    event = audit.record("read", "patient", patient_id=world["patient"].id)
+    db.session.commit()
+    event.detail = "edited"
+    with pytest.raises(audit.AuditLogImmutable):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(db.session.get(AuditEvent, event.id))
+    with pytest.raises(audit.AuditLogImmutable):
+        db.session.commit()
+    db.session.rollback()
+    assert db.session.get(AuditEvent, event.id).detail is None
+
+
+@pytest.mark.skipif(not is_postgres(), reason="the trigger is PostgreSQL's")
+def test_postgresql_refuses_update_and_delete_of_audit_rows(world):
+    audit.record("read", "patient", patient_id=world["patient"].id)
+    db.session.commit()
+    for statement in ("UPDATE audit_events SET detail = 'x'", "DELETE FROM audit_events"):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(statement))
+    assert count_audit() == 1
+    with db.engine.begin() as conn:  # only the test cleanup's switch lets DELETE through
+        conn.execute(sa.text("SET LOCAL sesamlike.allow_audit_purge = 'on'"))
+        conn.execute(sa.text("DELETE FROM audit_events"))
+    assert count_audit() == 0
+
+
+def test_admin_searches_by_personnummer_newest_first_and_the_search_is_logged(
+    client, auth, world
+):
+    auth.login("doktor.dahl")
+    client.get(f"/patients/{world['patient'].id}")
+    client.get(f"/patients/{world['child'].id}")
+    auth.logout()
+    auth.login("admin")
+    page = client.get("/admin/audit", query_string={"patient": ADULT_PNR})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "doktor.dahl" in html and ADULT_PNR in html
+    assert f"(id {world['child'].id})" not in html
+    assert count_audit(object_type="audit_log", patient_id=world["patient"].id) == 1
+    by_user = client.get("/admin/audit", query_string={"user": "nobody"})
+    assert "Inga händelser." in by_user.get_data(as_text=True)
+    export = client.get("/admin/audit.csv", query_string={"patient": ADULT_PNR})
+    lines = export.get_data(as_text=True).splitlines()
+    assert export.mimetype == "text/csv" and lines[0].startswith("at,username,role")
+    # newest first: the first data row is the admin's own page view
+    assert ",admin,admin,read,audit_log," in lines[1]
+    assert count_audit(object_type="audit_log") == 3
+
+
+def test_admin_pages_through_the_log(client, auth, world):
+    for _ in range(60):
+        audit.record("read", "patient", patient_id=world["patient"].id)
+    db.session.commit()
+    auth.login("admin")
+    first = client.get("/admin/audit").get_data(as_text=True)
+    assert "sida 1 av 2" in first and "page=2" in first
+    second = client.get("/admin/audit", query_string={"page": 2}).get_data(as_text=True)
+    assert "sida 2 av 2" in second
+
+
+@pytest.mark.parametrize("username", ["doktor.dahl", "ella", "anna"])
+def test_only_admins_see_the_audit_search(client, auth, world, username):
+    auth.login(username)
+    assert client.get("/admin/audit").status_code == 403
+    assert client.get("/admin/audit.csv").status_code == 403
+
+
+def test_patient_sees_role_and_clinic_that_looked_not_the_username(client, auth, world):
+    auth.login("doktor.dahl")
+    client.get(f"/patients/{world['patient'].id}")
+    auth.logout()
+    auth.login("ella")
+    home = client.get("/").get_data(as_text=True)
+    assert "/portal/access-log" in home
+    html = client.get("/portal/access-log").get_data(as_text=True)
+    assert "Förskrivare, Barndiabetesmottagningen" in html
+    assert "doktor.dahl" not in html
+    assert count_audit(object_type="access_log", patient_id=world["patient"].id) == 1
+
+
+def test_guardian_sees_the_chosen_childs_log_only(client, auth, world):
+    auth.login("doktor.dahl")
+    client.get(f"/patients/{world['patient'].id}")
+    auth.logout()
+    auth.login("anna")
+    assert client.get("/portal/access-log").status_code == 302  # choose a child first
+    client.post("/portal/choose", data={"patient_id": world["child"].id})
+    html = client.get("/portal/access-log").get_data(as_text=True)
+    assert "Du" in html and "Förskrivare" not in html
+
+
+def test_staff_may_not_open_the_portal_access_log(client, auth, world):
+    auth.login("doktor.dahl")
+    assert client.get("/portal/access-log").status_code == 403
