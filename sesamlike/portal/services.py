@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
@@ -170,7 +170,7 @@ def my_aids(user: User, patient_id: int, today: date | None = None) -> MyAids:
     ]
     devices = db.session.scalars(
         sa.select(Device)
-        .options(selectinload(Device.article))
+        .options(joinedload(Device.article))
         .where(Device.patient_id == patient.id, Device.status == DeviceStatus.ON_LOAN)
         .order_by(Device.lent_on, Device.id)
     ).all()
@@ -364,7 +364,7 @@ def _current_prescriptions(patient_id: int, today: date) -> list[Prescription]:
     return list(
         db.session.scalars(
             sa.select(Prescription)
-            .options(selectinload(Prescription.article))
+            .options(joinedload(Prescription.article))
             .where(
                 Prescription.patient_id == patient_id,
                 Prescription.status.in_(
@@ -380,7 +380,7 @@ def _current_prescriptions(patient_id: int, today: date) -> list[Prescription]:
 def _orders_query(patient_id: int) -> sa.Select:
     return (
         sa.select(Order)
-        .options(selectinload(Order.lines).selectinload(OrderLine.article))
+        .options(selectinload(Order.lines).joinedload(OrderLine.article))
         .where(Order.patient_id == patient_id)
         .order_by(Order.placed_at.desc(), Order.id.desc())
     )
