@@ -6,6 +6,8 @@ obey the same rules.
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 
 from sesamlike.accounts import audit
@@ -38,14 +40,25 @@ def visible_patient_filter(user: User) -> sa.ColumnElement[bool]:
     if role == Role.PATIENT:
         return Patient.user_id == user.id
     if role == Role.GUARDIAN:
-        # A child with protected identity cannot be acted for online.
+        # A child with protected identity cannot be acted for online, and
+        # guardianship ends on the 18th birthday.
         return sa.and_(
             Patient.id.in_(
                 sa.select(Guardian.patient_id).where(Guardian.user_id == user.id)
             ),
             Patient.protected_identity.is_(False),
+            sa.or_(Patient.birth_date.is_(None), Patient.birth_date > adult_born_before()),
         )
     return sa.false()
+
+
+def adult_born_before(today: date | None = None) -> date:
+    """Whoever was born on or before this day is 18 or older today."""
+    today = today or date.today()
+    try:
+        return today.replace(year=today.year - 18)
+    except ValueError:  # 29 February: the birthday falls on 1 March
+        return today.replace(year=today.year - 18, month=2, day=28)
 
 
 def can_see(user: User, patient: Patient) -> bool:

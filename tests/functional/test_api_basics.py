@@ -140,3 +140,18 @@ def test_openapi_document_describes_every_api_route(app, client):
             routed |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert routed and routed == documented
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_guardian_loses_access_when_the_child_turns_eighteen(client):
+    from datetime import date, timedelta
+
+    from sesamlike.patients.access import adult_born_before
+
+    clinic = make_clinic()
+    child = make_patient(clinic, birth_date=adult_born_before() + timedelta(days=1))
+    adult = make_patient(clinic, birth_date=adult_born_before())
+    guardian = make_user("guardian", patients=[child, adult])
+    headers = bearer(guardian)
+    assert client.get(f"/api/v1/patients/{child.id}", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/patients/{adult.id}", headers=headers).status_code == 404
+    assert adult_born_before(date(2028, 2, 29)) == date(2010, 2, 28)
