@@ -85,47 +85,44 @@ def counted(incremental: bool = False) -> sa.ColumnElement[bool]:
 
 
 def line_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
-    """Every line that can fall in the year, with what the rules make of it.
+    """Every line with a part in the year, with what the rules make of it.
 
-    Consumables delivered in the year; durable devices and CGM transmitters
-    delivered early enough to still be in use. One row per line.
+    Consumables delivered in the year, and durable devices and CGM transmitters
+    in use on at least one of its days. One row per line. Written for SQLite,
+    which shares no common subexpressions: plain consumable lines (nine in ten)
+    pass only cheap tests, and days in use are computed only for devices.
     """
     first, after = date(year, 1, 1), date(year + 1, 1, 1)
-    durable, in_year = durable_expr(), ol.c.delivered_on >= first
-    transmitter = art.c.category == "cgm_transmitter"
-    # SQLite does not share common subexpressions: days are computed only for
-    # the few lines that can be in use, never for plain consumables.
-    days = sa.case((sa.or_(durable, transmitter), days_expr(year)), else_=0)
+    durable = art.c.amortisation_years > 0  # NULL for consumables: not true
+    in_use = sa.or_(durable_expr(), art.c.category == "cgm_transmitter")
+    days = sa.case((in_use, days_expr(year)), else_=0)
     key = argmax_key(days, epoch_day(ol.c.delivered_on), ol.c.id, ol.c.article_id)
     where = [
         counted(incremental=scope is not None),
         ol.c.delivered_on >= date(year - LOOKBACK_YEARS, 1, 1),
         ol.c.delivered_on < after,
-        sa.or_(durable, transmitter, in_year),
+        sa.or_(sa.and_(ol.c.delivered_on >= first, sa.not_(in_use)), days > 0),
     ]
     if scope is not None:
         where.append(orders.c.patient_id.in_(scope))
-    consumable = sa.and_(sa.not_(durable), in_year)
     amortised = value_expr() * days / (art.c.amortisation_years * DAYS_PER_YEAR)
-    pump = sa.and_(art.c.category == "pump", durable, days > 0)
-    cgm_device = sa.and_(
-        art.c.category.in_(("cgm_reader", "cgm_transmitter")), days > 0
-    )
+    category = art.c.category
     return (
         sa.select(
             orders.c.patient_id,
+            ol.c.id.label("line_id"),
             ol.c.article_id,
             sa.case((durable, amortised), else_=0).label("device"),
-            sa.case((consumable, value_expr()), else_=0).label("consumables"),
-            sa.case((durable, sa.case((days > 0, 1), else_=0)),
-                    (in_year, 1), else_=0).label("relevant"),
-            sa.case((consumable, ol.c.packs * art.c.pack_size),
-                    else_=0).label("units"),
-            sa.case((pump, key)).label("pump_key"),
-            sa.case((cgm_device, key)).label("cgm_key"),
-            sa.case((sa.and_(art.c.category == "cgm_sensor", in_year),
-                     ol.c.article_id)).label("sensor_article"),
-            sa.case((consumable, ol.c.id)).label("consumable_line"),
+            # A transmitter delivered in an earlier year costs nothing now.
+            sa.case((durable, 0),
+                    (ol.c.delivered_on < first, 0),
+                    else_=value_expr()).label("consumables"),
+            (ol.c.packs * art.c.pack_size).label("units"),
+            sa.case((category == "pump", key)).label("pump_key"),
+            sa.case((category.in_(("cgm_reader", "cgm_transmitter")), key))
+            .label("cgm_key"),
+            sa.case((category == "cgm_sensor", ol.c.article_id))
+            .label("sensor_article"),
         )
         .select_from(ol.join(orders, orders.c.id == ol.c.order_id))
         .join(art, art.c.id == ol.c.article_id)
@@ -161,11 +158,10 @@ def year_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
             lines.c.sensor_article,
             sa.func.sum(lines.c.device).label("device"),
             sa.func.sum(lines.c.consumables).label("consumables"),
-            sa.func.sum(lines.c.relevant).label("relevant"),
             sa.func.sum(lines.c.units).label("units"),
             sa.func.max(lines.c.pump_key).label("pump_key"),
             sa.func.max(lines.c.cgm_key).label("cgm_key"),
-            sa.func.max(lines.c.consumable_line).label("last_line"),
+            sa.func.max(lines.c.line_id).label("last_line"),
         )
         .group_by(lines.c.patient_id, lines.c.sensor_article)
         .cte("partial")
@@ -180,7 +176,6 @@ def year_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
             sa.func.max(partial.c.last_line).label("last_line"),
         )
         .group_by(partial.c.patient_id)
-        .having(sa.func.sum(partial.c.relevant) > 0)
         .subquery("sums")
     )
     pump_of = article_system("pump").subquery("pump_of")

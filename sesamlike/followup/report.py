@@ -130,14 +130,13 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
             lines.c.patient_id,
             lines.c.article_id,
             units.label("units"),
-            sa.func.sum(lines.c.relevant).label("lines"),
+            sa.func.count().label("lines"),
             sa.func.sum(lines.c.device + lines.c.consumables).label("cost"),
             sa.case((sa.and_(Article.units_per_day > 0,
                              sa.func.coalesce(Article.amortisation_years, 0) == 0,
                              units > limit), 1), else_=0).label("over"),
         )
         .join(Article, Article.id == lines.c.article_id)
-        .where(lines.c.relevant > 0)
         .group_by(lines.c.patient_id, lines.c.article_id, Article.units_per_day,
                   Article.amortisation_years)
         .cte("pairs")

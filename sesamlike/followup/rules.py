@@ -14,7 +14,7 @@ Choices the contract leaves open, made the same way in the SQL:
 - Ties: the device with the most days in use wins, then the later delivery, then
   the higher line id; sensors: the system with the most units, then its name.
 - A patient has a row for a year when a consumable was delivered that year or a
-  durable device was in use on at least one of its days.
+  durable device or CGM transmitter was in use on at least one of its days.
 """
 
 from __future__ import annotations
@@ -173,8 +173,7 @@ def patient_year_cost(lines: Iterable[CostLine], year: int) -> YearCost | None:
     relevant = [
         line
         for line in lines
-        if (line.durable and line.days_in_year(year) > 0)
-        or (not line.durable and line.delivered_in(year))
+        if line.days_in_year(year) > 0 or (not line.durable and line.delivered_in(year))
     ]
     if not relevant:
         return None
