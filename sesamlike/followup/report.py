@@ -20,7 +20,7 @@ from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Article
 from sesamlike.extensions import db
 from sesamlike.followup import compute
-from sesamlike.followup.models import PatientYearCost
+from sesamlike.followup.models import FollowupRun, PatientYearCost
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.stats import Summary, grouped, summarise
 from sesamlike.orders.models import Order, OrderLine, Prescription
@@ -262,5 +262,6 @@ def build(scope: Scope, year: int, threshold: Decimal) -> Report:
 
 
 def years_with_costs() -> list[int]:
-    years = db.session.scalars(sa.select(PatientYearCost.year).distinct())
+    """Years computed (from the small runs table), newest first, and this year."""
+    years = db.session.scalars(sa.select(FollowupRun.year).distinct())
     return sorted(set(years) | {date.today().year}, reverse=True)

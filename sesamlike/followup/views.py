@@ -38,9 +38,9 @@ def _scope() -> Scope:
 
 
 def _year() -> int:
-    years = report.years_with_costs()
     year = request.args.get("year", type=int)
     if year is None:
+        years = report.years_with_costs()
         previous = date.today().year - 1
         return previous if previous in years else years[0]
     if not 2000 <= year <= 2100:
