@@ -1,0 +1,87 @@
+"""pg_dump/pg_restore of the demo region gives identical follow-up figures."""
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import DATABASE_URL, is_postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not is_postgres(), reason="pg_dump/pg_restore need PostgreSQL"),
+]
+
+
+def server_url(name: str) -> str:
+    base = sa.engine.make_url(DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def libpq_url(name: str) -> str:
+    return server_url(name).replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def flask(url: str, *args: str) -> str:
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "backup-test"}
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def report_figures(url: str, year: int) -> dict:
+    from sesamlike import create_app
+    from sesamlike.accounts.services import issue_token
+    from sesamlike.config import TestConfig
+
+    app = create_app(TestConfig(url))
+    with app.app_context():
+        headers = {"Authorization": f"Bearer {issue_token('analytiker')}"}
+        client = app.test_client()
+        figures = {
+            path: client.get(f"/api/v1/followup/{path}?year={year}", headers=headers).get_json()
+            for path in ("patient-costs", "system-costs")
+        }
+        from sesamlike.extensions import db
+
+        db.engine.dispose()
+    return figures
+
+
+@pytest.mark.skipif(not shutil.which("pg_dump") or not shutil.which("pg_restore"),
+                    reason="pg_dump and pg_restore are not on PATH")
+def test_restored_dump_gives_identical_report_figures(tmp_path):
+    live, restored = (f"sl_backup_{uuid.uuid4().hex[:8]}_{n}" for n in ("live", "copy"))
+    admin = sa.create_engine(server_url("postgres"), isolation_level="AUTOCOMMIT")
+    year = date.today().year - 1
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{live}"'))
+            conn.execute(sa.text(f'CREATE DATABASE "{restored}"'))
+        flask(server_url(live), "db", "upgrade")
+        flask(server_url(live), "demo", "load")
+        flask(server_url(live), "followup", "run", "--year", str(year), "--full")
+        dump = tmp_path / "sesamlike.dump"
+        subprocess.run(["pg_dump", "--format=custom", "--no-owner", f"--file={dump}",
+                        libpq_url(live)], check=True, timeout=120)
+        subprocess.run(["pg_restore", "--no-owner", "--exit-on-error",
+                        f"--dbname={libpq_url(restored)}", str(dump)],
+                       check=True, timeout=120)
+        before = report_figures(server_url(live), year)
+        after = report_figures(server_url(restored), year)
+        assert before["system-costs"]["systems"], "the demo region has figures to compare"
+        assert len(before["patient-costs"]["patients"]) > 100
+        assert after == before
+    finally:
+        with admin.connect() as conn:
+            for name in (live, restored):
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
