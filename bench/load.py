@@ -20,8 +20,10 @@ What it does, and stops by itself:
 3. Drives it from a separate process (this file, `_drive`): --users threads,
    each with its own keep-alive http.client connection and its own patient
    login (login is not measured). Three phases, each a bounded number of
-   operations shared by the users in a closed loop without think time, after
-   an unmeasured warm-up of one operation per user:
+   operations shared by the users, after an unmeasured warm-up of one operation
+   per user. By default a closed loop (each user sends its next request at
+   once: latency = users / throughput); --think-ms gives each user a random
+   pause between operations, as a person reading the page would:
    - /healthz: the trivial endpoint of the same app (no database, no session):
      the ceiling;
    - "my aids": GET /portal/;
@@ -40,6 +42,7 @@ Only 127.0.0.1 is ever contacted. No assertions: figures only.
 from __future__ import annotations
 
 import argparse
+import random
 import http.client
 import json
 import os
@@ -119,6 +122,11 @@ def _parse(argv):
     parser.add_argument("--requests", type=int, default=2000,
                         help="requests of /healthz and of my aids")  # fmt: skip
     parser.add_argument("--reorders", type=int, default=500)
+    parser.add_argument(
+        "--think-ms", type=float, default=0,
+        help="mean pause of each user between operations (exponential); 0 = "
+        "closed loop, every user sends its next request at once",
+    )
     parser.add_argument("--workers", type=int, default=2 * cores + 1)
     parser.add_argument("--patients", type=int, help="bench patients (default users)")
     parser.add_argument("--history", type=int, default=6,
@@ -243,6 +251,7 @@ def _drive_in_subprocess(port: int, arbiter: int, args) -> dict:
         requests=args.requests,
         reorders=args.reorders,
         max_seconds=args.max_seconds,
+        think_ms=args.think_ms,
     )
     out = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "_drive", json.dumps(settings)],
@@ -536,7 +545,8 @@ def drive(settings: dict) -> dict:
         load_before = os.getloadavg()[0]
         cpu = workers_cpu_seconds(settings["arbiter"])
         started = time.perf_counter()
-        _run(clients, phase, operation, settings["max_seconds"])
+        _run(clients, phase, operation, settings["max_seconds"],
+             settings.get("think_ms", 0))
         elapsed = time.perf_counter() - started
         results[phase.name] = {
             "elapsed": elapsed,
@@ -553,7 +563,8 @@ def drive(settings: dict) -> dict:
     return results
 
 
-def _run(clients, phase: Phase, operation, max_seconds: float) -> None:
+def _run(clients, phase: Phase, operation, max_seconds: float,
+         think_ms: float = 0) -> None:
     deadline = time.monotonic() + max_seconds
 
     def user(client: Client) -> None:
@@ -584,6 +595,8 @@ def _run(clients, phase: Phase, operation, max_seconds: float) -> None:
                 ms = (time.perf_counter() - began) * 1000
                 with phase.lock:
                     phase.samples.setdefault("whole", []).append(ms)
+            if think_ms:  # a person reads the page before the next click
+                time.sleep(random.expovariate(1000 / think_ms))
 
     threads = [threading.Thread(target=user, args=(c,)) for c in clients]
     for thread in threads:
@@ -638,7 +651,9 @@ def _print_table(results: dict, args) -> None:
               f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'of /healthz':>11} "
               f"{'CPU ms/req':>10}")  # fmt: skip
     print()
-    print(f"{args.users} concurrent users, closed loop, no think time; "
+    pace = (f"mean think time {args.think_ms:.0f} ms between operations"
+            if args.think_ms else "closed loop, no think time")
+    print(f"{args.users} concurrent users, {pace}; "
           f"gunicorn {args.workers} sync workers; PostgreSQL")  # fmt: skip
     print(header)
     print("-" * len(header))
