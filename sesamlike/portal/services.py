@@ -124,7 +124,12 @@ def children(user: User) -> list[Child]:
             Patient.protected_identity,
         )
         .join(Guardian, Guardian.patient_id == Patient.id)
-        .where(Guardian.user_id == user.id)
+        .where(
+            Guardian.user_id == user.id,
+            # Guardianship ends at 18: grown-up children order for themselves.
+            sa.or_(Patient.birth_date.is_(None),
+                   Patient.birth_date > access.adult_born_before()),
+        )
         .order_by(Patient.first_name, Patient.id)
     ).all()
     for row in rows:

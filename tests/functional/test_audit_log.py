@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 
@@ -16,7 +18,7 @@ from tests.factories import ADULT_PNR, make_clinic, make_patient, make_user
 def world():
     clinic = make_clinic("BDM", name="Barndiabetesmottagningen")
     patient = make_patient(clinic, personal_id=ADULT_PNR, first_name="Ella")
-    child = make_patient(clinic, first_name="Olle")
+    child = make_patient(clinic, first_name="Olle", birth_date=date(2015, 12, 24))
     make_user("prescriber", clinics=[clinic], username="doktor.dahl")
     make_user("patient", patients=[patient], username="ella")
     make_user("guardian", patients=[child], username="anna")
