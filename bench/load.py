@@ -42,10 +42,10 @@ Only 127.0.0.1 is ever contacted. No assertions: figures only.
 from __future__ import annotations
 
 import argparse
-import random
 import http.client
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -123,7 +123,9 @@ def _parse(argv):
                         help="requests of /healthz and of my aids")  # fmt: skip
     parser.add_argument("--reorders", type=int, default=500)
     parser.add_argument(
-        "--think-ms", type=float, default=0,
+        "--think-ms",
+        type=float,
+        default=0,
         help="mean pause of each user between operations (exponential); 0 = "
         "closed loop, every user sends its next request at once",
     )
@@ -545,8 +547,13 @@ def drive(settings: dict) -> dict:
         load_before = os.getloadavg()[0]
         cpu = workers_cpu_seconds(settings["arbiter"])
         started = time.perf_counter()
-        _run(clients, phase, operation, settings["max_seconds"],
-             settings.get("think_ms", 0))
+        _run(
+            clients,
+            phase,
+            operation,
+            settings["max_seconds"],
+            settings.get("think_ms", 0),
+        )
         elapsed = time.perf_counter() - started
         results[phase.name] = {
             "elapsed": elapsed,
@@ -563,8 +570,9 @@ def drive(settings: dict) -> dict:
     return results
 
 
-def _run(clients, phase: Phase, operation, max_seconds: float,
-         think_ms: float = 0) -> None:
+def _run(
+    clients, phase: Phase, operation, max_seconds: float, think_ms: float = 0
+) -> None:
     deadline = time.monotonic() + max_seconds
 
     def user(client: Client) -> None:
@@ -651,8 +659,11 @@ def _print_table(results: dict, args) -> None:
               f"{'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'of /healthz':>11} "
               f"{'CPU ms/req':>10}")  # fmt: skip
     print()
-    pace = (f"mean think time {args.think_ms:.0f} ms between operations"
-            if args.think_ms else "closed loop, no think time")
+    pace = (
+        f"mean think time {args.think_ms:.0f} ms between operations"
+        if args.think_ms
+        else "closed loop, no think time"
+    )
     print(f"{args.users} concurrent users, {pace}; "
           f"gunicorn {args.workers} sync workers; PostgreSQL")  # fmt: skip
     print(header)

@@ -54,7 +54,9 @@ class Config:
         self.SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
         # memory:// serves one process; set redis://127.0.0.1:6379/0 for several
         # gunicorn workers so they share the login counters.
-        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_STORAGE_URI = os.environ.get(
+            "RATELIMIT_STORAGE_URI", "memory://"
+        )
         self.RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
         self.LOGIN_LIMIT_PER_ADDRESS = os.environ.get(
             "LOGIN_LIMIT_PER_ADDRESS", "30 per minute"

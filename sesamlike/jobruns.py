@@ -109,8 +109,12 @@ def _take_lock_row(job_name: str, holder: str) -> bool:
     return True
 
 
-def run_job(name: str, func: Callable[[datetime], dict | None],
-            now: datetime | None = None, run: JobRun | None = None) -> JobRun:
+def run_job(
+    name: str,
+    func: Callable[[datetime], dict | None],
+    now: datetime | None = None,
+    run: JobRun | None = None,
+) -> JobRun:
     """Run one job under its lock and record the run; never raises for job errors."""
     now = now or utcnow()
     with job_lock(name) as locked:
@@ -132,9 +136,13 @@ def run_job(name: str, func: Callable[[datetime], dict | None],
             db.session.rollback()
             run = db.session.get(JobRun, run_id)
             run.outcome = "failed"
-            run.message = "".join(
-                traceback.format_exception_only(type(error), error)
-            ).strip()[:4000] + "\n" + traceback.format_exc()[-4000:]
+            run.message = (
+                "".join(traceback.format_exception_only(type(error), error)).strip()[
+                    :4000
+                ]
+                + "\n"
+                + traceback.format_exc()[-4000:]
+            )
         else:
             db.session.commit()  # the job's own work, if it left any uncommitted
             run = db.session.get(JobRun, run_id)

@@ -49,27 +49,54 @@ class Job:
 
 
 JOBS: tuple[Job, ...] = (
-    Job("send_mail", "sesamlike.accounts.mail:send_pending",
-        "Skickar köade e-postaviseringar", every_seconds=60),
-    Job("reminders", "sesamlike.portal.jobs:run",
+    Job(
+        "send_mail",
+        "sesamlike.accounts.mail:send_pending",
+        "Skickar köade e-postaviseringar",
+        every_seconds=60,
+    ),
+    Job(
+        "reminders",
+        "sesamlike.portal.jobs:run",
         "Påminnelser om slutdatum, öppnad tidsspärr och förskrivningar som tar slut",
-        cron={"hour": 6, "minute": 0}),
-    Job("followup_nightly", "sesamlike.followup.jobs:run",
+        cron={"hour": 6, "minute": 0},
+    ),
+    Job(
+        "followup_nightly",
+        "sesamlike.followup.jobs:run",
         "Årskostnad per patient för i år och i fjol (ändrade patienter)",
-        cron={"hour": 2, "minute": 0}),
-    Job("expiry_check", "sesamlike.stock.jobs:expiry_check",
+        cron={"hour": 2, "minute": 0},
+    ),
+    Job(
+        "expiry_check",
+        "sesamlike.stock.jobs:expiry_check",
         "Flaggar partier som går ut inom 60 dagar och spärrar utgångna",
-        cron={"hour": 5, "minute": 0}),
-    Job("low_stock_check", "sesamlike.stock.jobs:low_stock_check",
+        cron={"hour": 5, "minute": 0},
+    ),
+    Job(
+        "low_stock_check",
+        "sesamlike.stock.jobs:low_stock_check",
         "Föreslår inköp per leverantör när saldot når beställningspunkten",
-        cron={"hour": 5, "minute": 15}),
-    Job("pharmacy_prescriptions", "sesamlike.orders.channel_jobs:issue_pharmacy_prescriptions",
-        "Skickar e-recept för apoteksrader", every_seconds=300),
-    Job("supplier_export", "sesamlike.orders.channel_jobs:export_supplier_orders",
-        "Skriver dagens beställningsfil per leverantör", cron={"hour": 16, "minute": 0}),
-    Job("deactivate_unused_accounts", "sesamlike.accounts.jobs:deactivate_unused",
+        cron={"hour": 5, "minute": 15},
+    ),
+    Job(
+        "pharmacy_prescriptions",
+        "sesamlike.orders.channel_jobs:issue_pharmacy_prescriptions",
+        "Skickar e-recept för apoteksrader",
+        every_seconds=300,
+    ),
+    Job(
+        "supplier_export",
+        "sesamlike.orders.channel_jobs:export_supplier_orders",
+        "Skriver dagens beställningsfil per leverantör",
+        cron={"hour": 16, "minute": 0},
+    ),
+    Job(
+        "deactivate_unused_accounts",
+        "sesamlike.accounts.jobs:deactivate_unused",
         "Inaktiverar konton som inte använts på 12 månader",
-        cron={"hour": 3, "minute": 30}),
+        cron={"hour": 3, "minute": 30},
+    ),
 )
 
 
@@ -80,8 +107,9 @@ def job_named(name: str) -> Job:
     raise KeyError(name)
 
 
-def run_named(name: str, now: datetime | None = None,
-              run: JobRun | None = None) -> JobRun:
+def run_named(
+    name: str, now: datetime | None = None, run: JobRun | None = None
+) -> JobRun:
     job = job_named(name)
     return run_job(job.name, job.function(), now=now, run=run)
 
@@ -100,14 +128,17 @@ def run_requested() -> int:
     done = 0
     while True:
         run = db.session.scalar(
-            sa.select(JobRun).where(JobRun.outcome == "requested")
-            .order_by(JobRun.id).limit(1)
+            sa.select(JobRun)
+            .where(JobRun.outcome == "requested")
+            .order_by(JobRun.id)
+            .limit(1)
         )
         if run is None:
             return done
         # Claim it: only one scheduler turns a request into a run.
         claimed = db.session.execute(
-            sa.update(JobRun).where(JobRun.id == run.id, JobRun.outcome == "requested")
+            sa.update(JobRun)
+            .where(JobRun.id == run.id, JobRun.outcome == "requested")
             .values(outcome="running")
         ).rowcount
         db.session.commit()
@@ -160,16 +191,32 @@ def scheduler_command(once):
                     func(*args)
                 finally:
                     db.session.remove()
+
         return wrapped
 
     for job in JOBS:
-        trigger = ("interval", {"seconds": job.every_seconds}) if job.every_seconds \
+        trigger = (
+            ("interval", {"seconds": job.every_seconds})
+            if job.every_seconds
             else ("cron", job.cron)
-        scheduler.add_job(in_app(run_named, job.name), trigger[0], id=job.name,
-                          max_instances=1, coalesce=True, misfire_grace_time=3600,
-                          **trigger[1])
-    scheduler.add_job(in_app(run_requested), "interval", id="_requests",
-                      seconds=REQUEST_POLL_SECONDS, max_instances=1, coalesce=True)
+        )
+        scheduler.add_job(
+            in_app(run_named, job.name),
+            trigger[0],
+            id=job.name,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=3600,
+            **trigger[1],
+        )
+    scheduler.add_job(
+        in_app(run_requested),
+        "interval",
+        id="_requests",
+        seconds=REQUEST_POLL_SECONDS,
+        max_instances=1,
+        coalesce=True,
+    )
     click.echo(f"Scheduler started with {len(JOBS)} jobs ({TIMEZONE}). Ctrl-C stops.")
     try:
         scheduler.start()

@@ -49,7 +49,9 @@ class RequestIsolatedClient(FlaskClient):
 
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
-    os.environ.setdefault("SESAMLIKE_INSTANCE", str(tmp_path_factory.mktemp("instance")))
+    os.environ.setdefault(
+        "SESAMLIKE_INSTANCE", str(tmp_path_factory.mktemp("instance"))
+    )
     config = TestConfig(database_url)
     config.WTF_CSRF_ENABLED = False  # tests that prove CSRF turn it back on
     app = create_app(config)

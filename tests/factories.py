@@ -57,7 +57,9 @@ def make_patient(clinic: Clinic | None = None, **kw) -> Patient:
     personal_id = kw.pop("personal_id", f"R{n:07d}")
     patient = Patient(
         personal_id=personal_id,
-        id_kind=kw.pop("id_kind", "reserve" if personal_id.startswith("R") else "personnummer"),
+        id_kind=kw.pop(
+            "id_kind", "reserve" if personal_id.startswith("R") else "personnummer"
+        ),
         first_name=kw.pop("first_name", "Test"),
         last_name=kw.pop("last_name", f"Patient{n}"),
         birth_date=kw.pop("birth_date", date(1990, 1, 2)),
@@ -65,8 +67,13 @@ def make_patient(clinic: Clinic | None = None, **kw) -> Patient:
         **kw,
     )
     patient.addresses.append(
-        Address(kind="home", street=f"Storgatan {n}", postal_code="41101", city="Göteborg",
-                door_code="1234")
+        Address(
+            kind="home",
+            street=f"Storgatan {n}",
+            postal_code="41101",
+            city="Göteborg",
+            door_code="1234",
+        )
     )
     if clinic is not None:
         patient.care_relationships.append(
@@ -150,11 +157,24 @@ CATALOGUE_COLUMNS = (
 def catalogue_row(article_no: str, **kw) -> dict[str, str]:
     """An infusion set row; pass category="pump" etc. and the columns that differ."""
     row = dict(
-        article_no=article_no, name=f"Artikel {article_no}", category="infusion_set",
-        systems="MiniMed 780G", gtin="", iso9999="", supplier="Leverantör AB",
-        pack_size="10", pack_price_sek="900.00", vat_rate="0.25", procured="yes",
-        first_choice_rank="", benefit="yes", channel="central", serial_tracked="no",
-        units_per_day="0.3333", amortisation_years="", valid_from="2020-01-01",
+        article_no=article_no,
+        name=f"Artikel {article_no}",
+        category="infusion_set",
+        systems="MiniMed 780G",
+        gtin="",
+        iso9999="",
+        supplier="Leverantör AB",
+        pack_size="10",
+        pack_price_sek="900.00",
+        vat_rate="0.25",
+        procured="yes",
+        first_choice_rank="",
+        benefit="yes",
+        channel="central",
+        serial_tracked="no",
+        units_per_day="0.3333",
+        amortisation_years="",
+        valid_from="2020-01-01",
         valid_to="",
     )
     if kw.get("category") in ("pump", "cgm_reader"):

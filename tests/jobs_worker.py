@@ -1,6 +1,6 @@
 """A scheduler stand-in for tests: runs one slow job under the real job lock.
 
-    python -m tests.jobs_worker DATABASE_URL JOB_NAME SECONDS MARKER_FILE
+python -m tests.jobs_worker DATABASE_URL JOB_NAME SECONDS MARKER_FILE
 """
 
 import sys
@@ -13,7 +13,12 @@ from sesamlike.jobruns import run_job
 
 
 def main() -> None:
-    url, name, seconds, marker = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+    url, name, seconds, marker = (
+        sys.argv[1],
+        sys.argv[2],
+        float(sys.argv[3]),
+        sys.argv[4],
+    )
 
     def slow_job(now):
         with Path(marker).open("a") as out:

@@ -28,16 +28,29 @@ def fail(error: DomainError) -> None:
 @click.option("--first-time-prescriber", is_flag=True)
 @click.option("--name", "display_name", default="")
 @click.option("--email", default=None)
-def create_user(username, password, role, clinics_, patient_ids, first_time_prescriber,
-                display_name, email):
+def create_user(
+    username,
+    password,
+    role,
+    clinics_,
+    patient_ids,
+    first_time_prescriber,
+    display_name,
+    email,
+):
     """Add a login; a patient or guardian names the patient(s) it acts for."""
     from sesamlike.patients.links import link_user_to_patients
 
     try:
         user = services.create_user(
-            username, password, role, clinic_codes=clinics_,
-            display_name=display_name, email=email,
-            first_time_prescriber=first_time_prescriber, commit=False,
+            username,
+            password,
+            role,
+            clinic_codes=clinics_,
+            display_name=display_name,
+            email=email,
+            first_time_prescriber=first_time_prescriber,
+            commit=False,
         )
         db.session.flush()
         link_user_to_patients(user, patient_ids)

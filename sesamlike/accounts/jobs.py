@@ -1,4 +1,4 @@
-"""Account housekeeping: accounts unused for 12 months are deactivated (VGR webSesam)."""
+"""Housekeeping: accounts unused for 12 months are deactivated (VGR webSesam)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sesamlike.extensions import db
 
 
 def deactivate_unused(now: datetime) -> dict[str, int]:
-    """Deactivate active accounts with no login (or, never used, no creation) in time."""
+    """Deactivate accounts whose last login (or creation, if never used) is too old."""
     cutoff = now - timedelta(days=current_app.config["ACCOUNT_UNUSED_DAYS"])
     last_seen = sa.func.coalesce(User.last_login_at, User.created_at)
     result = db.session.execute(

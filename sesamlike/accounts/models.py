@@ -30,7 +30,9 @@ class Role(enum.StrEnum):
 user_clinics = sa.Table(
     "user_clinics",
     db.Model.metadata,
-    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("clinic_id", sa.ForeignKey("clinics.id"), primary_key=True, index=True),
 )
 
@@ -70,7 +72,9 @@ class User(UserMixin, db.Model):
     first_time_prescriber: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     locale: Mapped[str | None] = mapped_column(sa.String(5))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
     last_login_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     clinics: Mapped[list[Clinic]] = relationship(
@@ -80,7 +84,8 @@ class User(UserMixin, db.Model):
 
     __table_args__ = (
         sa.CheckConstraint(
-            "role in ('prescriber','patient','guardian','depot','manager','region','admin')",
+            "role in ('prescriber','patient','guardian','depot','manager',"
+            "'region','admin')",
             name="role_known",
         ),
     )
@@ -111,7 +116,9 @@ class ApiToken(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
     last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 

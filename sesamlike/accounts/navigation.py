@@ -16,12 +16,24 @@ NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
         ("catalog.index", "Sortiment", "Upphandlade artiklar och förstahandsval"),
     ],
     Role.PATIENT: [
-        ("portal.my_aids", "Mina hjälpmedel", "Förskrivningar, beställningar och leveranser"),
-        ("portal.access_log", "Vem har tittat", "Vem som har läst eller ändrat dina uppgifter"),
+        (
+            "portal.my_aids",
+            "Mina hjälpmedel",
+            "Förskrivningar, beställningar och leveranser",
+        ),
+        (
+            "portal.access_log",
+            "Vem har tittat",
+            "Vem som har läst eller ändrat dina uppgifter",
+        ),
     ],
     Role.GUARDIAN: [
         ("portal.choose_patient", "Mina barn", "Välj vem du beställer för"),
-        ("portal.access_log", "Vem har tittat", "Vem som har läst eller ändrat barnets uppgifter"),
+        (
+            "portal.access_log",
+            "Vem har tittat",
+            "Vem som har läst eller ändrat barnets uppgifter",
+        ),
     ],
     Role.DEPOT: [
         ("patients.search", "Patienter", "Sök patient, adress och leveranser"),
@@ -30,7 +42,11 @@ NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
         ("catalog.index", "Sortiment", "Artiklar och kanaler"),
     ],
     Role.MANAGER: [
-        ("followup.report", "Uppföljning", "Kostnad per patient, system och förskrivare"),
+        (
+            "followup.report",
+            "Uppföljning",
+            "Kostnad per patient, system och förskrivare",
+        ),
         ("catalog.index", "Sortiment", "Upphandlade artiklar"),
     ],
     Role.REGION: [

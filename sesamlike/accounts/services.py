@@ -15,8 +15,17 @@ from sesamlike.extensions import db
 MIN_PASSWORD_LENGTH = 12
 # The commonest choices that still pass the length rule.
 COMMON_PASSWORDS = frozenset(
-    {"123456789012", "password1234", "qwertyuiopas", "lösenord1234", "losenord1234",
-     "sommar123456", "hejsan123456", "111111111111", "abcdefghijkl"}
+    {
+        "123456789012",
+        "password1234",
+        "qwertyuiopas",
+        "lösenord1234",
+        "losenord1234",
+        "sommar123456",
+        "hejsan123456",
+        "111111111111",
+        "abcdefghijkl",
+    }
 )
 
 
@@ -24,16 +33,21 @@ def check_password_policy(password: str, username: str) -> None:
     """At least 12 characters, not the username, not a well-known choice."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise Invalid(
-            "Lösenordet måste ha minst {n} tecken.", n=MIN_PASSWORD_LENGTH,
+            "Lösenordet måste ha minst {n} tecken.",
+            n=MIN_PASSWORD_LENGTH,
             fields={"password": ["För kort."]},
         )
     lowered = password.lower()
     if len(username) >= 3 and username.lower() in lowered:
-        raise Invalid("Lösenordet får inte innehålla användarnamnet.",
-                      fields={"password": ["Innehåller användarnamnet."]})
+        raise Invalid(
+            "Lösenordet får inte innehålla användarnamnet.",
+            fields={"password": ["Innehåller användarnamnet."]},
+        )
     if lowered in COMMON_PASSWORDS or len(set(password)) < 4:
-        raise Invalid("Lösenordet är för lätt att gissa. Välj en längre fras.",
-                      fields={"password": ["För lätt att gissa."]})
+        raise Invalid(
+            "Lösenordet är för lätt att gissa. Välj en längre fras.",
+            fields={"password": ["För lätt att gissa."]},
+        )
 
 
 def create_clinic(code: str, name: str, cost_centre: str, **extra) -> Clinic:

@@ -89,7 +89,9 @@ def login():
             db.session.commit()
         elif user.locale in LOCALES:
             session["locale"] = user.locale
-        return redirect(_safe_next(request.args.get("next")) or url_for("accounts.home"))
+        return redirect(
+            _safe_next(request.args.get("next")) or url_for("accounts.home")
+        )
     return render_template("accounts/login.html", form=form)
 
 
@@ -136,8 +138,8 @@ def users():
     if current_user.role != Role.ADMIN:
         abort(403)
     rows = db.session.scalars(
-        sa.select(User).options(sa.orm.selectinload(User.clinics)).order_by(
-            User.role, User.username
-        )
+        sa.select(User)
+        .options(sa.orm.selectinload(User.clinics))
+        .order_by(User.role, User.username)
     ).all()
     return render_template("accounts/users.html", users=rows, role_names=ROLE_NAMES)

@@ -23,8 +23,10 @@ from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
 
 PAGE_SIZE = 50
-CSV_COLUMNS = ("at", "username", "role", "action", "object_type", "object_id",
-               "patient_id", "personal_id", "remote_addr", "channel", "detail")  # fmt: skip
+CSV_COLUMNS = (
+    "at", "username", "role", "action", "object_type", "object_id",
+    "patient_id", "personal_id", "remote_addr", "channel", "detail",
+)  # fmt: skip
 
 
 def _day(name: str) -> date | None:
@@ -48,7 +50,9 @@ def _patient_ids(text: str) -> list[int]:
     if not text:
         return []
     digits = text.replace("-", "").replace(" ", "")
-    ids = list(db.session.scalars(sa.select(Patient.id).where(Patient.personal_id == digits)))
+    ids = list(
+        db.session.scalars(sa.select(Patient.id).where(Patient.personal_id == digits))
+    )
     if not ids and text.isdigit() and len(text) < 10:
         ids = [int(text)]
     return ids or [-1]  # a search for an unknown patient finds nothing
@@ -65,7 +69,9 @@ def _query(filters: dict, patient_ids: list[int]) -> sa.Select:
     if filters["user"]:
         query = query.where(sa.func.lower(User.username) == filters["user"].lower())
     if filters["from"]:
-        query = query.where(AuditEvent.at >= datetime.combine(filters["from"], time(), UTC))
+        query = query.where(
+            AuditEvent.at >= datetime.combine(filters["from"], time(), UTC)
+        )
     if filters["to"]:
         end = datetime.combine(filters["to"] + timedelta(days=1), time(), UTC)
         query = query.where(AuditEvent.at < end)
@@ -73,10 +79,16 @@ def _query(filters: dict, patient_ids: list[int]) -> sa.Select:
 
 
 def _log_review(filters: dict, patient_ids: list[int], what: str) -> None:
-    shown = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in filters.items() if v}
+    shown = {
+        k: (v.isoformat() if isinstance(v, date) else v)
+        for k, v in filters.items()
+        if v
+    }
     audit.record(
         "read", "audit_log",
-        patient_id=patient_ids[0] if len(patient_ids) == 1 and patient_ids[0] > 0 else None,
+        patient_id=(
+            patient_ids[0] if len(patient_ids) == 1 and patient_ids[0] > 0 else None
+        ),
         detail=f"{what} {shown}",
     )  # fmt: skip
     db.session.commit()
@@ -90,7 +102,9 @@ def audit_log():
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     query = _query(filters, patient_ids)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    rows = db.session.execute(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    rows = db.session.execute(
+        query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
     _log_review(filters, patient_ids, f"page {page}")
     return render_template(
         "admin/audit.html", rows=rows, filters=filters, page=page, total=total,
@@ -107,11 +121,14 @@ def audit_export():
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for event, username, personal_id in db.session.execute(_query(filters, patient_ids)):
+    for event, username, personal_id in db.session.execute(
+        _query(filters, patient_ids)
+    ):
         writer.writerow([
             event.at.isoformat(), username or "", event.role or "", event.action,
             event.object_type, event.object_id or "", event.patient_id or "",
-            personal_id or "", event.remote_addr or "", event.channel, event.detail or "",
+            personal_id or "", event.remote_addr or "", event.channel,
+            event.detail or "",
         ])  # fmt: skip
     _log_review(filters, patient_ids, "csv")
     return Response(

@@ -50,7 +50,11 @@ def jobs():
         ).all()
     )
     return render_template(
-        "admin/jobs.html", jobs=JOBS, runs=runs, latest=latest, failures=failures,
+        "admin/jobs.html",
+        jobs=JOBS,
+        runs=runs,
+        latest=latest,
+        failures=failures,
         only_failed=only_failed,
     )
 

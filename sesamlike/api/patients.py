@@ -45,17 +45,27 @@ def patient_view(user, patient) -> dict:
     address = patient.home_address() if access.can_see_address(user, patient) else None
     group = patient.age_group_on(date.today())
     return {
-        **{name: getattr(patient, name) for name in PatientSchema().fields
-           if hasattr(patient, name) and name not in {"address", "age_group"}},
+        **{
+            name: getattr(patient, name)
+            for name in PatientSchema().fields
+            if hasattr(patient, name) and name not in {"address", "age_group"}
+        },
         "age_group": group.value if group else None,
-        "clinic_codes": sorted(c.clinic.code for c in patient.care_relationships
-                               if c.ended_on is None),
+        "clinic_codes": sorted(
+            c.clinic.code for c in patient.care_relationships if c.ended_on is None
+        ),
         "address": address,
     }
 
 
-@operation("GET", "/patients/<int:patient_id>", response=PatientSchema,
-           summary="A patient", tag="patients", errors=(404,))
+@operation(
+    "GET",
+    "/patients/<int:patient_id>",
+    response=PatientSchema,
+    summary="A patient",
+    tag="patients",
+    errors=(404,),
+)
 def get_patient(user, patient_id):
     """A patient visible to you through your role and care relationships."""
     return patient_view(user, access.get_patient(user, patient_id))
@@ -95,15 +105,22 @@ class PatientCreateSchema(Schema):
 
     error_messages = {"unknown": "Okänt fält.", "type": "Skicka ett JSON-objekt."}
 
-    personal_id = _text(20, required=True, metadata={
-        "description": "Personnummer or samordningsnummer, 10 or 12 digits with or "
-        "without separator; with id_kind=reserve, the region's reserve number"})
+    personal_id = _text(
+        20,
+        required=True,
+        metadata={
+            "description": "Personnummer or samordningsnummer, 10 or 12 digits with or "
+            "without separator; with id_kind=reserve, the region's reserve number"
+        },
+    )
     first_name = _text(80, required=True)
     last_name = _text(80, required=True)
     diabetes_type = fields.String(
-        required=True, error_messages=_MESSAGES,
-        validate=validate.OneOf(services.DIABETES_TYPES,
-                                error="Välj type1, type2 eller other."),
+        required=True,
+        error_messages=_MESSAGES,
+        validate=validate.OneOf(
+            services.DIABETES_TYPES, error="Välj type1, type2 eller other."
+        ),
     )
     clinic_code = _text(20, required=True)
     street = _text(120, required=True)
@@ -119,12 +136,15 @@ class PatientCreateSchema(Schema):
     # Optional additions to the contract: reserve numbers for people without one.
     id_kind = fields.String(
         error_messages=_MESSAGES,
-        validate=validate.OneOf(["personnummer", "samordningsnummer", "reserve"],
-                                error="Välj personnummer, samordningsnummer eller "
-                                "reserve."),
-        metadata={"description": "reserve: personal_id is a reserve number and "
-                  "lma_number, lma_valid_to and birth_date are required; otherwise "
-                  "the kind follows from the number"},
+        validate=validate.OneOf(
+            ["personnummer", "samordningsnummer", "reserve"],
+            error="Välj personnummer, samordningsnummer eller reserve.",
+        ),
+        metadata={
+            "description": "reserve: personal_id is a reserve number and "
+            "lma_number, lma_valid_to and birth_date are required; otherwise "
+            "the kind follows from the number"
+        },
     )
     lma_number = _text(20)
     lma_valid_to = fields.Date(allow_none=True, error_messages=_DATE_MESSAGES)
@@ -132,9 +152,17 @@ class PatientCreateSchema(Schema):
     care_of = _text(120)
 
 
-@operation("POST", "/patients", body=PatientCreateSchema, response=PatientSchema,
-           status=201, roles=(Role.PRESCRIBER,), summary="Register a patient",
-           tag="patients", errors=(409, 422))
+@operation(
+    "POST",
+    "/patients",
+    body=PatientCreateSchema,
+    response=PatientSchema,
+    status=201,
+    roles=(Role.PRESCRIBER,),
+    summary="Register a patient",
+    tag="patients",
+    errors=(409, 422),
+)
 def create_patient(user, body):
     """Register a patient at one of your clinics, which gets the care relationship.
 

@@ -69,8 +69,17 @@ def operation(
     extra_responses: dict[int, str] | None = None,
 ) -> Callable:
     op = Operation(
-        method.upper(), rule, summary, tag, body, query, response, many, status,
-        frozenset(roles) if roles else None, tuple(errors),
+        method.upper(),
+        rule,
+        summary,
+        tag,
+        body,
+        query,
+        response,
+        many,
+        status,
+        frozenset(roles) if roles else None,
+        tuple(errors),
         extra_responses=extra_responses or {},
     )
 

@@ -114,8 +114,10 @@ class Article(db.Model):
         return self.category in DEVICE_CATEGORIES
 
     def in_contract_on(self, day: date) -> bool:
-        """Inside its contract period; otherwise phased out (utgått) or not yet valid."""
-        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+        """Inside its contract period; else phased out (utgått) or not yet valid."""
+        return self.valid_from <= day and (
+            self.valid_to is None or day <= self.valid_to
+        )
 
     def is_phased_out_on(self, day: date) -> bool:
         return self.valid_to is not None and self.valid_to < day

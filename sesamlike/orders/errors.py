@@ -40,7 +40,9 @@ class ReasonRequired(Invalid):
 
 class ArticleNotPrescribable(Invalid):
     code = "article_not_prescribable"
-    message = "Artikeln {article_no} är utgången eller utanför avtal och kan inte förskrivas."
+    message = (
+        "Artikeln {article_no} är utgången eller utanför avtal och kan inte förskrivas."
+    )
 
 
 class NotCancellable(Conflict):
@@ -92,9 +94,7 @@ class UnknownPrescription(Invalid):
 
 class TooManyPacks(Invalid):
     code = "too_many_packs"
-    message = (
-        "Högst {max_packs} förpackningar per uttag av {article}. Minska antalet."
-    )
+    message = "Högst {max_packs} förpackningar per uttag av {article}. Minska antalet."
 
 
 class NoOrderLines(Invalid):

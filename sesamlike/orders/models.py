@@ -87,7 +87,9 @@ class Prescription(db.Model):
     renewed_from_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("prescriptions.id"), index=True
     )
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
     cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     cancelled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
 

@@ -47,7 +47,9 @@ def visible_patient_filter(user: User) -> sa.ColumnElement[bool]:
                 sa.select(Guardian.patient_id).where(Guardian.user_id == user.id)
             ),
             Patient.protected_identity.is_(False),
-            sa.or_(Patient.birth_date.is_(None), Patient.birth_date > adult_born_before()),
+            sa.or_(
+                Patient.birth_date.is_(None), Patient.birth_date > adult_born_before()
+            ),
         )
     return sa.false()
 
@@ -80,8 +82,14 @@ def get_patient(
     )
     if patient is None:
         raise NotVisible()
-    audit.record(action, "patient", patient_id=patient.id, object_id=patient.id,
-                 user=user, detail=detail)
+    audit.record(
+        action,
+        "patient",
+        patient_id=patient.id,
+        object_id=patient.id,
+        user=user,
+        detail=detail,
+    )
     return patient
 
 

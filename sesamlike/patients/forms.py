@@ -42,7 +42,8 @@ class ServiceForm(FlaskForm):
 
     def service_data(self) -> dict:
         return {
-            name: field.data for name, field in self._fields.items()
+            name: field.data
+            for name, field in self._fields.items()
             if name != "csrf_token"
         }
 

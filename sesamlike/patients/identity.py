@@ -108,7 +108,9 @@ def luhn_check_digit(nine_digits: str) -> int:
     return (10 - total % 10) % 10
 
 
-def synthetic_personnummer(birth_date: date, serial: int, *, coordination: bool = False) -> str:
+def synthetic_personnummer(
+    birth_date: date, serial: int, *, coordination: bool = False
+) -> str:
     """A checksum-valid 12-digit number for demo and test data (serials 98xx)."""
     day = birth_date.day + (60 if coordination else 0)
     body = f"{birth_date:%y%m}{day:02d}{serial:03d}"

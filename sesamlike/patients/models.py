@@ -32,7 +32,9 @@ class Patient(db.Model):
     user_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id"), unique=True, index=True
     )
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )

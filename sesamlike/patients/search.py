@@ -62,8 +62,14 @@ def search_patients(user: User, text: str | None, page: int = 1) -> SearchPage:
     ).all()
     detail = f"sökning: {text}"
     for patient_id in ids:
-        audit.record("search", "patient", patient_id=patient_id,
-                     object_id=patient_id, user=user, detail=detail)
+        audit.record(
+            "search",
+            "patient",
+            patient_id=patient_id,
+            object_id=patient_id,
+            user=user,
+            detail=detail,
+        )
     if not ids:
         audit.record("search", "patient", patient_id=None, user=user, detail=detail)
     db.session.commit()

@@ -170,9 +170,11 @@ def register_patient(user: User, data: Mapping[str, Any]) -> Patient:
     patient = Patient(
         personal_id=identity.number,
         id_kind=identity.kind.value,
-        lma_number=check.text("lma_number", 20) if identity.kind == IdKind.RESERVE
+        lma_number=check.text("lma_number", 20)
+        if identity.kind == IdKind.RESERVE
         else None,
-        lma_valid_to=check.day("lma_valid_to") if identity.kind == IdKind.RESERVE
+        lma_valid_to=check.day("lma_valid_to")
+        if identity.kind == IdKind.RESERVE
         else None,
         first_name=first_name,
         last_name=last_name,
@@ -194,8 +196,14 @@ def register_patient(user: User, data: Mapping[str, Any]) -> Patient:
         db.session.rollback()
         existing = _patient_by_number(identity.number)
         raise _exists(user, existing) if existing else PatientExists() from None
-    audit.record("create", "patient", patient_id=patient.id, object_id=patient.id,
-                 user=user, detail=f"vårdrelation {clinic.code}")
+    audit.record(
+        "create",
+        "patient",
+        patient_id=patient.id,
+        object_id=patient.id,
+        user=user,
+        detail=f"vårdrelation {clinic.code}",
+    )
     db.session.commit()
     return patient
 
@@ -243,7 +251,8 @@ def _exists(user: User, existing: Patient) -> PatientExists:
     if access.can_see(user, existing):
         return PatientExists(
             "Patienten är redan registrerad hos din vårdenhet (patient {id}).",
-            fields=fields, id=existing.id,
+            fields=fields,
+            id=existing.id,
         )
     return PatientExists(
         "Patienten är redan registrerad i regionen, men inte hos någon av dina "
@@ -283,7 +292,8 @@ def patient_card(user: User, patient_id: int) -> PatientCard:
         address_visible=visible,
         home_address=patient.home_address() if visible else None,
         temporary_addresses=[a for a in patient.addresses if a.kind == "temporary"]
-        if visible else [],
+        if visible
+        else [],
         age_group=patient.age_group_on(date.today()),
         clinic_delivery_only=clinic_delivery_only(patient),
     )
@@ -292,9 +302,7 @@ def patient_card(user: User, patient_id: int) -> PatientCard:
 # Changes ---------------------------------------------------------------------
 
 
-def update_contact(
-    user: User, patient_id: int, data: Mapping[str, Any]
-) -> Patient:
+def update_contact(user: User, patient_id: int, data: Mapping[str, Any]) -> Patient:
     """Phone and e-mail for notices; may turn protected identity on, never off."""
     patient = _patient_for_update(user, patient_id, "kontaktuppgifter")
     check = _Checks(data)
@@ -303,8 +311,14 @@ def update_contact(
     patient.phone, patient.email = phone, email
     if data.get("protected_identity") and not patient.protected_identity:
         patient.protected_identity = True
-        audit.record("update", "patient", patient_id=patient.id, object_id=patient.id,
-                     user=user, detail="skyddade personuppgifter på")
+        audit.record(
+            "update",
+            "patient",
+            patient_id=patient.id,
+            object_id=patient.id,
+            user=user,
+            detail="skyddade personuppgifter på",
+        )
     db.session.commit()
     return patient
 
@@ -352,8 +366,9 @@ def add_temporary_address(
         ):
             check.fail("valid_from", "Perioden överlappar en annan tillfällig adress.")
     check.done()
-    address = Address(kind="temporary", valid_from=valid_from, valid_to=valid_to,
-                      **fields)
+    address = Address(
+        kind="temporary", valid_from=valid_from, valid_to=valid_to, **fields
+    )
     patient.addresses.append(address)
     db.session.commit()
     return address
@@ -397,14 +412,17 @@ def add_care_relationship(user: User, patient_id: int, clinic_code: str) -> None
         (c for c in user.clinics if c.code == clinic_code), None
     )
     if clinic is None:
-        raise Invalid("Välj en av dina vårdenheter.",
-                      fields={"clinic_code": ["Välj en av dina vårdenheter."]})
+        raise Invalid(
+            "Välj en av dina vårdenheter.",
+            fields={"clinic_code": ["Välj en av dina vårdenheter."]},
+        )
     current = next(
         (c for c in patient.care_relationships if c.clinic_id == clinic.id), None
     )
     if current is not None and current.ended_on is None:
-        raise Conflict("Patienten har redan vårdrelation med {clinic}.",
-                       clinic=clinic.name)
+        raise Conflict(
+            "Patienten har redan vårdrelation med {clinic}.", clinic=clinic.name
+        )
     if current is None:
         patient.care_relationships.append(
             CareRelationship(clinic_id=clinic.id, started_on=date.today())

@@ -92,7 +92,10 @@ def search():
         error = _(refused.message, **refused.params)
         result = services.SearchPage(text.strip(), [], 0, 1, searched=False)
     return render_template(
-        "patients/search.html", result=result, error=error, today=date.today(),
+        "patients/search.html",
+        result=result,
+        error=error,
+        today=date.today(),
         may_register=services.may_write(_user()),
     )
 
@@ -125,25 +128,32 @@ def detail(patient_id: int):
     card = _card(patient_id)
     user = _user()
     links = [
-        (endpoint, label) for endpoint, label in ORDER_LINKS
+        (endpoint, label)
+        for endpoint, label in ORDER_LINKS
         if endpoint in current_app.view_functions
     ]
     care_form = None
     if services.may_write(user):
-        linked = {c.clinic_id for c in card.patient.care_relationships
-                  if c.ended_on is None}
+        linked = {
+            c.clinic_id for c in card.patient.care_relationships if c.ended_on is None
+        }
         choices = [(c.code, c.name) for c in user.clinics if c.id not in linked]
         if choices:
             care_form = CareRelationshipForm()
             care_form.clinic_code.choices = choices
     return render_template(
-        "patients/detail.html", card=card, patient=card.patient, links=links,
-        may_write=services.may_write(user), care_form=care_form,
+        "patients/detail.html",
+        card=card,
+        patient=card.patient,
+        links=links,
+        may_write=services.may_write(user),
+        care_form=care_form,
     )
 
 
-def _edit(patient_id: int, form: ServiceForm, action, *, title: str, done: str,
-          prefill=None):
+def _edit(
+    patient_id: int, form: ServiceForm, action, *, title: str, done: str, prefill=None
+):
     """A small change form: show, call the service, return to the patient."""
     _require_writer()
     status = 200
@@ -161,8 +171,12 @@ def _edit(patient_id: int, form: ServiceForm, action, *, title: str, done: str,
     card = _card(patient_id)
     hint = prefill(card, form) if prefill and request.method == "GET" else None
     return render_template(
-        "patients/form.html", form=form, card=card, patient=card.patient,
-        title=title, hint=hint,
+        "patients/form.html",
+        form=form,
+        card=card,
+        patient=card.patient,
+        title=title,
+        hint=hint,
     ), status
 
 
@@ -183,29 +197,44 @@ def _prefill_address(card: services.PatientCard, form: AddressForm) -> str | Non
 @bp.route("/<int:patient_id>/contact", methods=["GET", "POST"])
 def edit_contact(patient_id: int):
     """Change phone and e-mail for notices; mark protected identity."""
-    return _edit(patient_id, ContactForm(), services.update_contact,
-                 title=_("Ändra kontaktuppgifter"),
-                 done=_("Kontaktuppgifterna är sparade."), prefill=_prefill_contact)
+    return _edit(
+        patient_id,
+        ContactForm(),
+        services.update_contact,
+        title=_("Ändra kontaktuppgifter"),
+        done=_("Kontaktuppgifterna är sparade."),
+        prefill=_prefill_contact,
+    )
 
 
 @bp.route("/<int:patient_id>/address", methods=["GET", "POST"])
 def edit_address(patient_id: int):
     """Replace the home address (never shown when the identity is protected)."""
-    return _edit(patient_id, AddressForm(), services.set_home_address,
-                 title=_("Ändra hemadress"), done=_("Hemadressen är sparad."),
-                 prefill=_prefill_address)
+    return _edit(
+        patient_id,
+        AddressForm(),
+        services.set_home_address,
+        title=_("Ändra hemadress"),
+        done=_("Hemadressen är sparad."),
+        prefill=_prefill_address,
+    )
 
 
 @bp.route("/<int:patient_id>/temporary-addresses/new", methods=["GET", "POST"])
 def add_temporary_address(patient_id: int):
     """Add a temporary delivery address with its period."""
-    return _edit(patient_id, TemporaryAddressForm(), services.add_temporary_address,
-                 title=_("Lägg till tillfällig adress"),
-                 done=_("Den tillfälliga adressen är sparad."))
+    return _edit(
+        patient_id,
+        TemporaryAddressForm(),
+        services.add_temporary_address,
+        title=_("Lägg till tillfällig adress"),
+        done=_("Den tillfälliga adressen är sparad."),
+    )
 
 
-@bp.route("/<int:patient_id>/temporary-addresses/<int:address_id>/remove",
-          methods=["POST"])
+@bp.route(
+    "/<int:patient_id>/temporary-addresses/<int:address_id>/remove", methods=["POST"]
+)
 def remove_temporary_address(patient_id: int, address_id: int):
     """Remove a temporary delivery address."""
     _require_writer()
@@ -221,9 +250,13 @@ def remove_temporary_address(patient_id: int, address_id: int):
 @bp.route("/<int:patient_id>/guardians/new", methods=["GET", "POST"])
 def add_guardian(patient_id: int):
     """Add a guardian (vårdnadshavare) of a child."""
-    return _edit(patient_id, GuardianForm(), services.add_guardian,
-                 title=_("Lägg till vårdnadshavare"),
-                 done=_("Vårdnadshavaren är tillagd."))
+    return _edit(
+        patient_id,
+        GuardianForm(),
+        services.add_guardian,
+        title=_("Lägg till vårdnadshavare"),
+        done=_("Vårdnadshavaren är tillagd."),
+    )
 
 
 @bp.route("/<int:patient_id>/care-relationships", methods=["POST"])

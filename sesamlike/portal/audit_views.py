@@ -72,7 +72,8 @@ def access_log():
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     events = db.session.scalars(
         query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
     ).all()
     user_ids = {e.user_id for e in events if e.user_id}
     users = {
@@ -85,8 +86,13 @@ def access_log():
          "API" if e.channel == "api" else "")
         for e in events
     ]  # fmt: skip
-    audit.record("read", "access_log", patient_id=patient_id, object_id=patient_id,
-                 detail=f"page {page}")
+    audit.record(
+        "read",
+        "access_log",
+        patient_id=patient_id,
+        object_id=patient_id,
+        detail=f"page {page}",
+    )
     db.session.commit()
     return render(
         "access_log.html", rows=rows, page=page,

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 
 from sesamlike.extensions import db
+from sesamlike.orders import notices
 from sesamlike.orders.models import (
     OPEN_LINE_STATUSES,
     LineStatus,
@@ -22,7 +23,6 @@ from sesamlike.orders.models import (
     PrescriptionStatus,
 )
 from sesamlike.patients.models import Patient
-from sesamlike.orders import notices
 from sesamlike.portal.runout import last_deliveries, prescription_runout, reminder_on
 
 # The region's calendar decides what "today" is for a job started at `now`.

@@ -127,8 +127,10 @@ def children(user: User) -> list[Child]:
         .where(
             Guardian.user_id == user.id,
             # Guardianship ends at 18: grown-up children order for themselves.
-            sa.or_(Patient.birth_date.is_(None),
-                   Patient.birth_date > access.adult_born_before()),
+            sa.or_(
+                Patient.birth_date.is_(None),
+                Patient.birth_date > access.adult_born_before(),
+            ),
         )
         .order_by(Patient.first_name, Patient.id)
     ).all()

@@ -135,7 +135,7 @@ def order(order_id: int):
     return render("order.html", order=found, patient=found.patient)
 
 
-from sesamlike.portal import reorder_views  # noqa: E402,F401
-
-
-from sesamlike.portal import audit_views  # noqa: E402,F401  (access log on bp)
+from sesamlike.portal import (  # noqa: E402
+    audit_views,  # noqa: F401  (access log on bp)
+    reorder_views,  # noqa: F401
+)

@@ -4,8 +4,7 @@
 EN = {
     "Granskningslogg": "Audit log",
     "Vem har läst och ändrat patientuppgifter": "Who read and changed patient data",
-    "Varje läsning och ändring av patientuppgifter. Loggen kan inte ändras eller raderas, och din sökning loggas också.":
-        "Every read and change of patient data. The log cannot be changed or deleted, and your search is logged too.",
+    "Varje läsning och ändring av patientuppgifter. Loggen kan inte ändras eller raderas, och din sökning loggas också.": "Every read and change of patient data. The log cannot be changed or deleted, and your search is logged too.",
     "Patient (personnummer eller id)": "Patient (personal identity number or id)",
     "Användare": "User",
     "Från": "From",
@@ -28,8 +27,7 @@ EN = {
     "Vem som har läst eller ändrat dina uppgifter": "Who has read or changed your data",
     "Vem som har läst eller ändrat barnets uppgifter": "Who has read or changed your child's data",
     "Vem har tittat på mina uppgifter": "Who has looked at my data",
-    "Här ser du vilka i vården och på hjälpmedelscentralen som har läst eller ändrat uppgifterna, och när. Personalen visas med roll och mottagning. Vill du veta namnen kan du begära ett loggutdrag från regionen.":
-        "Here you see who in care and at the aids centre has read or changed the data, and when. Staff are shown by role and clinic. To learn the names, ask the region for a log extract.",
+    "Här ser du vilka i vården och på hjälpmedelscentralen som har läst eller ändrat uppgifterna, och när. Personalen visas med roll och mottagning. Vill du veta namnen kan du begära ett loggutdrag från regionen.": "Here you see who in care and at the aids centre has read or changed the data, and when. Staff are shown by role and clinic. To learn the names, ask the region for a log extract.",
     "När": "When",
     "Vem": "Who",
     "Vad": "What",

@@ -21,16 +21,12 @@ EN: dict[str, str] = {
     "För många försök": "Too many attempts",
     "Något gick fel": "Something went wrong",
     "Din roll har inte tillgång till den här sidan.": "Your role has no access to this page.",
-    "Det du letar efter finns inte, eller så har du inte tillgång till det.":
-        "What you are looking for does not exist, or you have no access to it.",
-    "Formuläret kunde inte tas emot. Ladda om sidan och försök igen.":
-        "The form could not be accepted. Reload the page and try again.",
+    "Det du letar efter finns inte, eller så har du inte tillgång till det.": "What you are looking for does not exist, or you have no access to it.",
+    "Formuläret kunde inte tas emot. Ladda om sidan och försök igen.": "The form could not be accepted. Reload the page and try again.",
     "Vänta en stund och försök igen.": "Wait a moment and try again.",
-    "För många misslyckade inloggningar eller anrop. Av säkerhetsskäl är det spärrat en stund: försök igen om 15 minuter, eller kontakta supporten.":
-        "Too many failed logins or requests. For security it is blocked for a while: "
-        "try again in 15 minutes, or contact support.",
-    "Försök igen. Om felet kvarstår, kontakta supporten.":
-        "Try again. If the problem persists, contact support.",
+    "För många misslyckade inloggningar eller anrop. Av säkerhetsskäl är det spärrat en stund: försök igen om 15 minuter, eller kontakta supporten.": "Too many failed logins or requests. For security it is blocked for a while: "
+    "try again in 15 minutes, or contact support.",
+    "Försök igen. Om felet kvarstår, kontakta supporten.": "Try again. If the problem persists, contact support.",
     "Till startsidan": "To the home page",
     "Ja": "Yes",
     "Nej": "No",
@@ -39,8 +35,7 @@ EN: dict[str, str] = {
     # Accounts
     "Användarnamn": "Username",
     "Lösenord": "Password",
-    "Beställning och uppföljning av diabeteshjälpmedel.":
-        "Ordering and follow-up of diabetes aids.",
+    "Beställning och uppföljning av diabeteshjälpmedel.": "Ordering and follow-up of diabetes aids.",
     "Fel användarnamn eller lösenord.": "Wrong username or password.",
     "Du är utloggad.": "You are logged out.",
     "Välkommen, {name}": "Welcome, {name}",
@@ -59,16 +54,13 @@ EN: dict[str, str] = {
     "Okänd roll: {role}.": "Unknown role: {role}.",
     "Användarnamn krävs.": "A username is required.",
     "För kort.": "Too short.",
-    "Lösenordet får inte innehålla användarnamnet.":
-        "The password must not contain the username.",
+    "Lösenordet får inte innehålla användarnamnet.": "The password must not contain the username.",
     "Innehåller användarnamnet.": "Contains the username.",
-    "Lösenordet är för lätt att gissa. Välj en längre fras.":
-        "The password is too easy to guess. Choose a longer phrase.",
+    "Lösenordet är för lätt att gissa. Välj en längre fras.": "The password is too easy to guess. Choose a longer phrase.",
     "För lätt att gissa.": "Too easy to guess.",
     "Lösenordet måste ha minst {n} tecken.": "The password must have at least {n} characters.",
     "Användarnamnet {username} är upptaget.": "The username {username} is taken.",
-    "Förskrivare och verksamhetschefer behöver en vårdenhet.":
-        "Prescribers and clinic managers need a clinic.",
+    "Förskrivare och verksamhetschefer behöver en vårdenhet.": "Prescribers and clinic managers need a clinic.",
     "Okänd användare: {username}.": "Unknown user: {username}.",
     # Roles and navigation
     "Förskrivare": "Prescriber",
@@ -100,18 +92,13 @@ EN: dict[str, str] = {
     "Artiklar och avtal": "Articles and contracts",
     # Patients and identity
     "Ange personnummer.": "Enter a personal identity number.",
-    "Personnumret ska ha 10 eller 12 siffror (ÅÅÅÅMMDD-NNNN).":
-        "The personal identity number needs 10 or 12 digits (YYYYMMDD-NNNN).",
+    "Personnumret ska ha 10 eller 12 siffror (ÅÅÅÅMMDD-NNNN).": "The personal identity number needs 10 or 12 digits (YYYYMMDD-NNNN).",
     "Fel format.": "Wrong format.",
-    "Personnumret är inte giltigt: kontrollera siffrorna.":
-        "The personal identity number is not valid: check the digits.",
+    "Personnumret är inte giltigt: kontrollera siffrorna.": "The personal identity number is not valid: check the digits.",
     "Ogiltig kontrollsiffra eller datum.": "Invalid check digit or date.",
-    "Reservnumret ska vara 4–20 tecken (bokstäver, siffror, bindestreck).":
-        "The reserve number must be 4–20 characters (letters, digits, hyphens).",
-    "Bara patienter och vårdnadshavare kopplas till patienter.":
-        "Only patients and guardians are linked to patients.",
-    "Ange vilken patient kontot gäller (--patient-id).":
-        "Name the patient the account is for (--patient-id).",
+    "Reservnumret ska vara 4–20 tecken (bokstäver, siffror, bindestreck).": "The reserve number must be 4–20 characters (letters, digits, hyphens).",
+    "Bara patienter och vårdnadshavare kopplas till patienter.": "Only patients and guardians are linked to patients.",
+    "Ange vilken patient kontot gäller (--patient-id).": "Name the patient the account is for (--patient-id).",
     "Ett patientkonto gäller exakt en patient.": "A patient account is for exactly one patient.",
     "Okänd patient: {id}.": "Unknown patient: {id}.",
     "Patienten {id} har redan ett konto.": "Patient {id} already has an account.",

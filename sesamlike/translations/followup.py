@@ -4,9 +4,8 @@ EN: dict[str, str] = {
     # Report
     "Uppföljning {year}": "Follow-up {year}",
     "Kostnad per patient och år för pump- och CGM-system: hjälpmedel skrivs av per "
-    "dag, förbrukning räknas det år den levereras, apoteksrader med moms.":
-        "Cost per patient and year for pump and CGM systems: devices are amortised "
-        "per day, consumables count in the year of delivery, pharmacy lines with VAT.",
+    "dag, förbrukning räknas det år den levereras, apoteksrader med moms.": "Cost per patient and year for pump and CGM systems: devices are amortised "
+    "per day, consumables count in the year of delivery, pharmacy lines with VAT.",
     "Välj år och mottagning": "Choose year and clinic",
     "År": "Year",
     "Mottagning": "Clinic",
@@ -15,9 +14,8 @@ EN: dict[str, str] = {
     "Hela regionen": "The whole region",
     "Alla mina mottagningar": "All my clinics",
     "Inga beräknade kostnader för {year}. Kostnaderna beräknas varje natt (eller "
-    "med flask followup run).":
-        "No computed costs for {year}. Costs are computed every night (or with "
-        "flask followup run).",
+    "med flask followup run).": "No computed costs for {year}. Costs are computed every night (or with "
+    "flask followup run).",
     "Patienter med kostnad": "Patients with a cost",
     "Total kostnad": "Total cost",
     "kr": "SEK",
@@ -31,41 +29,33 @@ EN: dict[str, str] = {
     "Åldersgrupper": "Age groups",
     "Åldersgrupp": "Age group",
     "Okänd ålder": "Unknown age",
-    "Årskostnad per åldersgrupp (ålder 31 december)":
-        "Annual cost per age group (age on 31 December)",
-    "Patienter per pumpsystem och åldersgrupp":
-        "Patients per pump system and age group",
+    "Årskostnad per åldersgrupp (ålder 31 december)": "Annual cost per age group (age on 31 December)",
+    "Patienter per pumpsystem och åldersgrupp": "Patients per pump system and age group",
     "Ingen förskrivare": "No prescriber",
     "Årskostnad per förskrivare": "Annual cost per prescriber",
     "Patienter att se över": "Patients to review",
-    "{n} patienter över {threshold} kr per år (högkostnad)":
-        "{n} patients above SEK {threshold} a year (high cost)",
+    "{n} patienter över {threshold} kr per år (högkostnad)": "{n} patients above SEK {threshold} a year (high cost)",
     "{n} patienter med förbrukning över 1,5 gånger förväntad användning av någon "
     "artikel": "{n} patients using some article above 1.5 times its expected use",
     "Patienter med förbrukning över 1,5 gånger förväntad användning av någon "
     "artikel": "Patients using some article above 1.5 times its expected use",
-    "Volym, kostnad och förbrukning per artikel {year}":
-        "Volume, cost and use per article {year}",
+    "Volym, kostnad och förbrukning per artikel {year}": "Volume, cost and use per article {year}",
     "Förbrukning räknas det år den levereras; hjälpmedel med sina dagar i bruk "
-    "under året.":
-        "Consumables count in the year of delivery; devices by their days in use "
-        "during the year.",
+    "under året.": "Consumables count in the year of delivery; devices by their days in use "
+    "during the year.",
     "Patienten räknas till förskrivaren av pumpen (annars CGM-enheten) i bruk "
-    "längst, annars av årets senast registrerade leverans.":
-        "A patient counts for the prescriber of the pump (else the CGM device) in "
-        "use longest, else of the year's last recorded delivery.",
+    "längst, annars av årets senast registrerade leverans.": "A patient counts for the prescriber of the pump (else the CGM device) in "
+    "use longest, else of the year's last recorded delivery.",
     "Följsamhet till sortimentet": "Assortment compliance",
     "{total} förskrivningar {year}: {procured} % på upphandlade artiklar, {first} % "
-    "på förstahandsval.":
-        "{total} prescriptions in {year}: {procured} % on procured articles, "
-        "{first} % on first-choice articles.",
+    "på förstahandsval.": "{total} prescriptions in {year}: {procured} % on procured articles, "
+    "{first} % on first-choice articles.",
     "Avvikelser per orsakskod": "Deviations per reason code",
     "Orsakskod": "Reason code",
     "Ingen orsak angiven": "No reason given",
     "Inga förskrivningar skrevs {year}.": "No prescriptions were written in {year}.",
     "Volym och kostnad per artikel": "Volume and cost per article",
-    "Artiklar {year}, kostnad enligt kostnadsreglerna":
-        "Articles {year}, cost by the cost rules",
+    "Artiklar {year}, kostnad enligt kostnadsreglerna": "Articles {year}, cost by the cost rules",
     "Enheter": "Units",
     "Rader": "Lines",
     "Kostnad (kr)": "Cost (SEK)",
@@ -80,8 +70,7 @@ EN: dict[str, str] = {
     "P90 (kr)": "P90 (SEK)",
     "Summa (kr)": "Total (SEK)",
     "Nationella diabetesregistret": "National Diabetes Register",
-    "Ladda ner pump- och CGM-modell per patient {year} (CSV)":
-        "Download pump and CGM model per patient {year} (CSV)",
+    "Ladda ner pump- och CGM-modell per patient {year} (CSV)": "Download pump and CGM model per patient {year} (CSV)",
     "Exportera:": "Export:",
     "Fördelning": "Distribution",
     "Fördelning för {system}": "Distribution for {system}",
@@ -96,11 +85,9 @@ EN: dict[str, str] = {
     "Årskostnad per CGM-system": "Annual cost per CGM system",
     "Årskostnad per åldersgrupp": "Annual cost per age group",
     "Låda: 25:e till 75:e percentilen; streck: median; morrhår: 10:e till 90:e "
-    "percentilen; punkt: medel.":
-        "Box: 25th to 75th percentile; line: median; whiskers: 10th to 90th "
-        "percentile; dot: mean.",
-    "Låda: 25:e till 75:e percentilen; streck: median.":
-        "Box: 25th to 75th percentile; line: median.",
+    "percentilen; punkt: medel.": "Box: 25th to 75th percentile; line: median; whiskers: 10th to 90th "
+    "percentile; dot: mean.",
+    "Låda: 25:e till 75:e percentilen; streck: median.": "Box: 25th to 75th percentile; line: median.",
     "Medelkostnad per år": "Mean cost per year",
     "Medelkostnad per patient och år.": "Mean cost per patient and year.",
     "Fördelning av årskostnad: {system}": "Distribution of annual cost: {system}",
@@ -110,11 +97,9 @@ EN: dict[str, str] = {
     "Årskostnad per patient {year}": "Annual cost per patient {year}",
     "{n} patienter": "{n} patients",
     "Lägsta – högsta (kr)": "Lowest – highest (SEK)",
-    "Percentiler med linjär interpolation mellan närmaste värden.":
-        "Percentiles by linear interpolation between the closest values.",
+    "Percentiler med linjär interpolation mellan närmaste värden.": "Percentiles by linear interpolation between the closest values.",
     "Visa patienterna": "Show the patients",
-    "Inga patienter med det här systemet {year}.":
-        "No patients on this system in {year}.",
+    "Inga patienter med det här systemet {year}.": "No patients on this system in {year}.",
     # Drill-down
     "Patienter {year}": "Patients {year}",
     "Pumpsystem: {value}": "Pump system: {value}",
@@ -122,12 +107,9 @@ EN: dict[str, str] = {
     "Åldersgrupp: {value}": "Age group: {value}",
     "Förskrivare vald": "One prescriber",
     "Årskostnad över {value} kr": "Annual cost above SEK {value}",
-    "Förbrukning över 1,5 gånger förväntad användning":
-        "Use above 1.5 times the expected use",
-    "{n} patienter. Visningen loggas per patient.":
-        "{n} patients. Viewing is logged per patient.",
-    "Patienter, sida {page} av {pages}, högst kostnad först":
-        "Patients, page {page} of {pages}, highest cost first",
+    "Förbrukning över 1,5 gånger förväntad användning": "Use above 1.5 times the expected use",
+    "{n} patienter. Visningen loggas per patient.": "{n} patients. Viewing is logged per patient.",
+    "Patienter, sida {page} av {pages}, högst kostnad först": "Patients, page {page} of {pages}, highest cost first",
     "Enheter (kr)": "Devices (SEK)",
     "Förbrukning (kr)": "Consumables (SEK)",
     "Totalt (kr)": "Total (SEK)",
@@ -138,9 +120,8 @@ EN: dict[str, str] = {
     "Återlämnad": "Returned",
     "Dagar i bruk": "Days in use",
     "Enligt kostnadsreglerna på dagens uppgifter: {total} kr (enheter {device} kr, "
-    "förbrukning {consumables} kr).":
-        "By the cost rules on today's data: SEK {total} (devices SEK {device}, "
-        "consumables SEK {consumables}).",
+    "förbrukning {consumables} kr).": "By the cost rules on today's data: SEK {total} (devices SEK {device}, "
+    "consumables SEK {consumables}).",
     "Inga kostnader {year}.": "No costs in {year}.",
     # API
     "Ange ett år 2000–2100.": "Enter a year from 2000 to 2100.",

@@ -59,9 +59,13 @@ def test_each_role_reaches_its_start_page(client, auth, role):
     home = client.get("/")
     assert home.status_code == 200
     expected = {
-        "prescriber": "Förskrivare", "patient": "Patient", "guardian": "Vårdnadshavare",
-        "depot": "Hjälpmedelscentral", "manager": "Verksamhetschef",
-        "region": "Regional uppföljning", "admin": "Administratör",
+        "prescriber": "Förskrivare",
+        "patient": "Patient",
+        "guardian": "Vårdnadshavare",
+        "depot": "Hjälpmedelscentral",
+        "manager": "Verksamhetschef",
+        "region": "Regional uppföljning",
+        "admin": "Administratör",
     }[role]
     assert f"Du är inloggad som {expected}" in home.text
 
@@ -76,8 +80,9 @@ def test_logout_ends_the_session(client, auth):
 
 def test_login_without_csrf_token_is_refused(client, csrf_on):
     make_role_user("admin")
-    response = client.post("/login", data={"username": "u-admin",
-                                           "password": "correct-horse-1"})
+    response = client.post(
+        "/login", data={"username": "u-admin", "password": "correct-horse-1"}
+    )
     assert response.status_code == 400
     assert client.get("/").status_code == 302
 
@@ -85,16 +90,23 @@ def test_login_without_csrf_token_is_refused(client, csrf_on):
 def test_login_with_csrf_token_succeeds(client, csrf_on):
     make_role_user("admin")
     token = csrf_token_from(client.get("/login").text)
-    response = client.post("/login", data={"username": "u-admin",
-                                           "password": "correct-horse-1",
-                                           "csrf_token": token})
+    response = client.post(
+        "/login",
+        data={
+            "username": "u-admin",
+            "password": "correct-horse-1",
+            "csrf_token": token,
+        },
+    )
     assert response.status_code == 302
 
 
 def test_login_does_not_follow_next_to_another_site(client, auth):
     make_role_user("admin")
-    response = client.post("/login?next=https://evil.example/x",
-                           data={"username": "u-admin", "password": "correct-horse-1"})
+    response = client.post(
+        "/login?next=https://evil.example/x",
+        data={"username": "u-admin", "password": "correct-horse-1"},
+    )
     assert response.headers["Location"] == "/"
 
 

@@ -35,7 +35,9 @@ def clinic_setup():
     "header",
     [None, "Bearer not-a-token", "Basic dXNlcjpwYXNz", "Bearer "],
 )
-def test_request_without_valid_token_is_401_in_error_format(client, clinic_setup, header):
+def test_request_without_valid_token_is_401_in_error_format(
+    client, clinic_setup, header
+):
     _, patient, _ = clinic_setup
     headers = {"Authorization": header} if header else {}
     response = client.get(f"/api/v1/patients/{patient.id}", headers=headers)
@@ -48,7 +50,9 @@ def test_token_of_deactivated_user_is_refused(client, clinic_setup):
     headers = bearer(prescriber)
     prescriber.active = False
     db.session.commit()
-    assert client.get(f"/api/v1/patients/{patient.id}", headers=headers).status_code == 401
+    assert (
+        client.get(f"/api/v1/patients/{patient.id}", headers=headers).status_code == 401
+    )
 
 
 def test_prescriber_reads_patient_of_own_clinic(client, clinic_setup):
@@ -88,7 +92,9 @@ def test_protected_identity_hides_address_except_from_the_aids_centre(client):
     prescriber = make_user("prescriber", clinics=[clinic])
     depot = make_user("depot")
     patient = make_patient(clinic, protected_identity=True)
-    as_prescriber = client.get(f"/api/v1/patients/{patient.id}", headers=bearer(prescriber))
+    as_prescriber = client.get(
+        f"/api/v1/patients/{patient.id}", headers=bearer(prescriber)
+    )
     as_depot = client.get(f"/api/v1/patients/{patient.id}", headers=bearer(depot))
     assert as_prescriber.get_json()["address"] is None
     assert as_depot.get_json()["address"]["street"] == patient.home_address().street
@@ -97,7 +103,9 @@ def test_protected_identity_hides_address_except_from_the_aids_centre(client):
 @pytest.mark.parametrize("role", ["admin", "patient", "guardian"])
 def test_roles_without_care_relationship_get_404(client, clinic_setup, role):
     _, patient, stranger = clinic_setup
-    user = make_user(role, patients=[stranger] if role in ("patient", "guardian") else [])
+    user = make_user(
+        role, patients=[stranger] if role in ("patient", "guardian") else []
+    )
     response = client.get(f"/api/v1/patients/{patient.id}", headers=bearer(user))
     assert_error_format(response, 404, "not_found")
 
@@ -105,22 +113,31 @@ def test_roles_without_care_relationship_get_404(client, clinic_setup, role):
 def test_patient_reads_own_record(client, clinic_setup):
     _, patient, _ = clinic_setup
     user = make_user("patient", patients=[patient])
-    assert client.get(f"/api/v1/patients/{patient.id}", headers=bearer(user)).status_code == 200
+    assert (
+        client.get(f"/api/v1/patients/{patient.id}", headers=bearer(user)).status_code
+        == 200
+    )
 
 
 def test_unknown_api_path_and_wrong_method_answer_in_error_format(client, clinic_setup):
     prescriber, patient, _ = clinic_setup
     headers = bearer(prescriber)
-    assert_error_format(client.get("/api/v1/nothing-here", headers=headers), 404, "not_found")
+    assert_error_format(
+        client.get("/api/v1/nothing-here", headers=headers), 404, "not_found"
+    )
     assert_error_format(
         client.delete(f"/api/v1/patients/{patient.id}", headers=headers),
-        405, "method_not_allowed",
+        405,
+        "method_not_allowed",
     )
 
 
 def test_error_messages_follow_accept_language(client):
     response = client.get("/api/v1/patients/1", headers={"Accept-Language": "en"})
-    assert response.get_json()["error"]["message"] == "A valid API token (Bearer) is missing."
+    assert (
+        response.get_json()["error"]["message"]
+        == "A valid API token (Bearer) is missing."
+    )
 
 
 def test_openapi_document_describes_every_api_route(app, client):
@@ -136,7 +153,9 @@ def test_openapi_document_describes_every_api_route(app, client):
         if rule.endpoint.startswith("api.") and rule.endpoint != "api.openapi_document":
             path = rule.rule.removeprefix("/api/v1")
             for arg in rule.arguments:
-                path = path.replace(f"<int:{arg}>", f"{{{arg}}}").replace(f"<{arg}>", f"{{{arg}}}")
+                path = path.replace(f"<int:{arg}>", f"{{{arg}}}").replace(
+                    f"<{arg}>", f"{{{arg}}}"
+                )
             routed |= {(path, m) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert routed and routed == documented
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
@@ -152,6 +171,10 @@ def test_guardian_loses_access_when_the_child_turns_eighteen(client):
     adult = make_patient(clinic, birth_date=adult_born_before())
     guardian = make_user("guardian", patients=[child, adult])
     headers = bearer(guardian)
-    assert client.get(f"/api/v1/patients/{child.id}", headers=headers).status_code == 200
-    assert client.get(f"/api/v1/patients/{adult.id}", headers=headers).status_code == 404
+    assert (
+        client.get(f"/api/v1/patients/{child.id}", headers=headers).status_code == 200
+    )
+    assert (
+        client.get(f"/api/v1/patients/{adult.id}", headers=headers).status_code == 404
+    )
     assert adult_born_before(date(2028, 2, 29)) == date(2010, 2, 28)

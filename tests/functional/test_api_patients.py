@@ -45,9 +45,15 @@ def row_counts() -> tuple[int, ...]:
 
 
 def test_prescriber_registers_a_patient_and_reads_it_back(client, headers):
-    response = client.post("/api/v1/patients", json=body(
-        door_code="1234", phone="0701234567", email="anna@example.se",
-    ), headers=headers)
+    response = client.post(
+        "/api/v1/patients",
+        json=body(
+            door_code="1234",
+            phone="0701234567",
+            email="anna@example.se",
+        ),
+        headers=headers,
+    )
     assert response.status_code == 201
     created = response.get_json()
     assert isinstance(created["id"], int)
@@ -55,20 +61,25 @@ def test_prescriber_registers_a_patient_and_reads_it_back(client, headers):
     assert created["id_kind"] == "personnummer"
     assert created["birth_date"] == "1990-01-02"
     assert created["clinic_codes"] == ["OWN"]
-    assert created["address"] == {"street": "Storgatan 1", "postal_code": "41101",
-                                  "city": "Göteborg", "door_code": "1234"}
+    assert created["address"] == {
+        "street": "Storgatan 1",
+        "postal_code": "41101",
+        "city": "Göteborg",
+        "door_code": "1234",
+    }
     assert created["protected_identity"] is False
     read = client.get(f"/api/v1/patients/{created['id']}", headers=headers)
     assert read.status_code == 200 and read.get_json() == created
-    assert [(e.action, e.channel) for e in db.session.scalars(
-        sa.select(AuditEvent).order_by(AuditEvent.id))] == [
-        ("create", "api"), ("read", "api")
-    ]
+    assert [
+        (e.action, e.channel)
+        for e in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))
+    ] == [("create", "api"), ("read", "api")]
 
 
 def test_protected_identity_is_registered_and_its_address_not_echoed(client, headers):
-    response = client.post("/api/v1/patients", json=body(protected_identity=True),
-                           headers=headers)
+    response = client.post(
+        "/api/v1/patients", json=body(protected_identity=True), headers=headers
+    )
     assert response.status_code == 201
     assert response.get_json()["address"] is None
     assert db.session.scalar(sa.select(Address.street)) == "Storgatan 1"
@@ -76,10 +87,18 @@ def test_protected_identity_is_registered_and_its_address_not_echoed(client, hea
 
 def test_reserve_number_with_lma_card(client, headers):
     valid_to = (date.today() + timedelta(days=100)).isoformat()
-    response = client.post("/api/v1/patients", json=body(
-        id_kind="reserve", personal_id="R-4711", lma_number="12-345678",
-        lma_valid_to=valid_to, birth_date="2001-05-06", diabetes_type="other",
-    ), headers=headers)
+    response = client.post(
+        "/api/v1/patients",
+        json=body(
+            id_kind="reserve",
+            personal_id="R-4711",
+            lma_number="12-345678",
+            lma_valid_to=valid_to,
+            birth_date="2001-05-06",
+            diabetes_type="other",
+        ),
+        headers=headers,
+    )
     assert response.status_code == 201
     created = response.get_json()
     assert (created["id_kind"], created["lma_valid_to"]) == ("reserve", valid_to)
@@ -94,8 +113,11 @@ def test_without_token_is_401_and_writes_nothing(client, own):
 @pytest.mark.parametrize("role", ["depot", "manager", "region", "admin", "patient"])
 def test_other_roles_are_403(client, own, role):
     patient = make_patient(own) if role == "patient" else None
-    user = make_user(role, clinics=[own] if role == "manager" else [],
-                     patients=[patient] if patient else [])
+    user = make_user(
+        role,
+        clinics=[own] if role == "manager" else [],
+        patients=[patient] if patient else [],
+    )
     before = row_counts()
     response = client.post("/api/v1/patients", json=body(), headers=bearer(user))
     assert_error_format(response, 403, "forbidden")
@@ -103,8 +125,9 @@ def test_other_roles_are_403(client, own, role):
 
 
 def test_invalid_personnummer_is_422_under_its_field(client, headers):
-    response = client.post("/api/v1/patients", json=body(personal_id="19900102-9802"),
-                           headers=headers)
+    response = client.post(
+        "/api/v1/patients", json=body(personal_id="19900102-9802"), headers=headers
+    )
     assert_error_format(response, 422, "invalid")
     assert response.get_json()["error"]["fields"] == {
         "personal_id": ["Ogiltig kontrollsiffra eller datum."]
@@ -152,16 +175,18 @@ def test_body_that_is_not_a_json_object_is_422(client, headers):
 def test_duplicate_is_409_and_writes_nothing(client, headers, own):
     existing = make_patient(own, personal_id=ADULT_PNR)
     before = row_counts()
-    response = client.post("/api/v1/patients", json=body(personal_id="900102-9801"),
-                           headers=headers)
+    response = client.post(
+        "/api/v1/patients", json=body(personal_id="900102-9801"), headers=headers
+    )
     assert_error_format(response, 409, "patient_exists")
     assert str(existing.id) in response.get_json()["error"]["message"]
     assert row_counts() == before
 
 
 def test_duplicate_of_a_patient_you_cannot_see_reveals_nothing(client, headers):
-    hidden = make_patient(make_clinic("OTHER"), personal_id=ADULT_PNR,
-                          last_name="Hemligsson")
+    hidden = make_patient(
+        make_clinic("OTHER"), personal_id=ADULT_PNR, last_name="Hemligsson"
+    )
     response = client.post("/api/v1/patients", json=body(), headers=headers)
     assert_error_format(response, 409, "patient_exists")
     text = response.get_data(as_text=True)
@@ -170,7 +195,8 @@ def test_duplicate_of_a_patient_you_cannot_see_reveals_nothing(client, headers):
 
 def test_messages_follow_accept_language(client, headers):
     response = client.post(
-        "/api/v1/patients", json=body(personal_id="19900102-9802", nickname="x"),
+        "/api/v1/patients",
+        json=body(personal_id="19900102-9802", nickname="x"),
         headers={**headers, "Accept-Language": "en"},
     )
     assert response.get_json()["error"]["fields"] == {"nickname": ["Unknown field."]}
@@ -184,7 +210,13 @@ def test_openapi_documents_the_post_with_its_body_and_errors(client):
     if "$ref" in schema:
         schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
     assert set(schema["required"]) == {
-        "personal_id", "first_name", "last_name", "diabetes_type", "clinic_code",
-        "street", "postal_code", "city",
+        "personal_id",
+        "first_name",
+        "last_name",
+        "diabetes_type",
+        "clinic_code",
+        "street",
+        "postal_code",
+        "city",
     }
     assert "clinic_code" in schema["description"]

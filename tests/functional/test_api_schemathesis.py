@@ -105,8 +105,14 @@ def scenario():
     adult = make_patient(clinic, personal_id=ADULT_PNR, id_kind="personnummer")
     other = make_patient(clinic)
     prescriptions = [
-        make_prescription(adult, article, prescriber, packs_per_withdrawal=2,
-                          withdrawals=20, lock_days=0)  # fmt: skip
+        make_prescription(
+            adult,
+            article,
+            prescriber,
+            packs_per_withdrawal=2,
+            withdrawals=20,
+            lock_days=0,
+        )  # fmt: skip
         for article in (infusion, supplier, pharmacy)
     ]
     prescriptions.append(make_prescription(other, pump, prescriber, lock_days=0))

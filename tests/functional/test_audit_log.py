@@ -51,12 +51,17 @@ def test_audit_rows_cannot_be_changed_or_deleted_through_the_orm(world):
 def test_postgresql_refuses_update_and_delete_of_audit_rows(world):
     audit.record("read", "patient", patient_id=world["patient"].id)
     db.session.commit()
-    for statement in ("UPDATE audit_events SET detail = 'x'", "DELETE FROM audit_events"):
+    for statement in (
+        "UPDATE audit_events SET detail = 'x'",
+        "DELETE FROM audit_events",
+    ):
         with pytest.raises(sa.exc.DBAPIError, match="append-only"):
             with db.engine.begin() as conn:
                 conn.execute(sa.text(statement))
     assert count_audit() == 1
-    with db.engine.begin() as conn:  # only the test cleanup's switch lets DELETE through
+    with (
+        db.engine.begin() as conn
+    ):  # only the test cleanup's switch lets DELETE through
         conn.execute(sa.text("SET LOCAL sesamlike.allow_audit_purge = 'on'"))
         conn.execute(sa.text("DELETE FROM audit_events"))
     assert count_audit() == 0

@@ -39,15 +39,15 @@ from tests.portal_data import TODAY, make_delivery, make_device, make_region
 
 PERSONAS = (
     "anonymous",
-    "prescriber",        # prescriber of the patient's clinic
+    "prescriber",  # prescriber of the patient's clinic
     "prescriber_other",  # prescriber of another clinic
-    "patient",           # the patient (adult with a login)
-    "patient_other",     # another patient (other clinic) with a login
-    "guardian",          # guardian of the patient's child
-    "guardian_other",    # guardian of another child
+    "patient",  # the patient (adult with a login)
+    "patient_other",  # another patient (other clinic) with a login
+    "guardian",  # guardian of the patient's child
+    "guardian_other",  # guardian of another child
     "depot",
-    "manager",           # manager of the patient's clinic
-    "manager_other",     # manager of another clinic
+    "manager",  # manager of the patient's clinic
+    "manager_other",  # manager of another clinic
     "region",
     "admin",
 )
@@ -65,8 +65,15 @@ PORTAL_OWN = frozenset({"patient", "guardian"})
 FOLLOWUP = frozenset({"manager", "manager_other", "region"})
 FOLLOWUP_PATIENT = frozenset({"manager", "region"})
 STAFF = frozenset(
-    {"prescriber", "prescriber_other", "depot", "manager", "manager_other", "region",
-     "admin"}
+    {
+        "prescriber",
+        "prescriber_other",
+        "depot",
+        "manager",
+        "manager_other",
+        "region",
+        "admin",
+    }
 )
 PATIENT_CARD = frozenset({"prescriber", "depot"})
 # Order and prescription lists are readable by all staff who reach the patient.
@@ -77,8 +84,14 @@ SEES_PATIENT = frozenset(
 )
 
 PUBLIC = frozenset(
-    {"static", "health.healthz", "accounts.login", "accounts.logout", "accounts.language",
-     "api.openapi_document"}
+    {
+        "static",
+        "health.healthz",
+        "accounts.login",
+        "accounts.logout",
+        "accounts.language",
+        "api.openapi_document",
+    }
 )
 
 # endpoint -> personas allowed (every method of the route unless a (endpoint,
@@ -208,21 +221,28 @@ class Scenario:
 
 
 def build_scenario() -> Scenario:
-    region = make_region()  # clinic BDM: Ella (login "ella"), child Olle (guardian "anna")
+    region = (
+        make_region()
+    )  # clinic BDM: Ella (login "ella"), child Olle (guardian "anna")
     clinic = region.clinic
     other_clinic = make_clinic("OST", name="Östra mottagningen")
     other_patient = make_patient(other_clinic, first_name="Per", last_name="Persson")
     other_child = make_patient(
-        other_clinic, first_name="Lisa", last_name="Persson", birth_date=date(2016, 5, 5)
+        other_clinic,
+        first_name="Lisa",
+        last_name="Persson",
+        birth_date=date(2016, 5, 5),
     )
     make_prescription(other_patient, region.infusion)
     make_prescription(other_child, region.infusion)
 
     users = {
-        "prescriber": make_user("prescriber", clinics=[clinic], username="doc",
-                                first_time_prescriber=True),
-        "prescriber_other": make_user("prescriber", clinics=[other_clinic],
-                                      username="doc2"),
+        "prescriber": make_user(
+            "prescriber", clinics=[clinic], username="doc", first_time_prescriber=True
+        ),
+        "prescriber_other": make_user(
+            "prescriber", clinics=[other_clinic], username="doc2"
+        ),
         "patient": region.patient_user,
         "patient_other": make_user("patient", patients=[other_patient], username="per"),
         "guardian": region.guardian,
@@ -236,20 +256,37 @@ def build_scenario() -> Scenario:
 
     lot = make_stock_lot(region.infusion, on_hand=20)
     depot_code = lot.depot_id
-    point = ReorderPoint(depot_id=depot_code, article_id=region.reservoir.id,
-                         reorder_level=5, order_up_to=20)
-    proposal = PurchaseProposal(depot_id=depot_code, article_id=region.reservoir.id,
-                                supplier="Leverantör AB", packs=10, position=2,
-                                reorder_level=5, order_up_to=20)
-    export = SupplierExport(supplier="Leverantör AB", export_date=TODAY,
-                            content="header\n")
+    point = ReorderPoint(
+        depot_id=depot_code,
+        article_id=region.reservoir.id,
+        reorder_level=5,
+        order_up_to=20,
+    )
+    proposal = PurchaseProposal(
+        depot_id=depot_code,
+        article_id=region.reservoir.id,
+        supplier="Leverantör AB",
+        packs=10,
+        position=2,
+        reorder_level=5,
+        order_up_to=20,
+    )
+    export = SupplierExport(
+        supplier="Leverantör AB", export_date=TODAY, content="header\n"
+    )
     db.session.add_all([point, proposal, export])
 
     def objects_of(patient, prescription) -> dict[str, object]:
         order = make_delivery(patient, prescription, TODAY)
-        temporary = Address(patient_id=patient.id, kind="temporary", street="Sommarv 1",
-                            postal_code="45200", city="Strömstad",
-                            valid_from=TODAY, valid_to=TODAY)
+        temporary = Address(
+            patient_id=patient.id,
+            kind="temporary",
+            street="Sommarv 1",
+            postal_code="45200",
+            city="Strömstad",
+            valid_from=TODAY,
+            valid_to=TODAY,
+        )
         db.session.add(temporary)
         device = make_device(patient, region.pump, f"SN{patient.id}")
         db.session.commit()
@@ -285,12 +322,16 @@ def build_scenario() -> Scenario:
 
 
 def row_counts(tables) -> tuple[int, ...]:
-    counts = [sa.select(sa.func.count()).select_from(t).scalar_subquery() for t in tables]
+    counts = [
+        sa.select(sa.func.count()).select_from(t).scalar_subquery() for t in tables
+    ]
     return tuple(db.session.execute(sa.select(*counts)).one())
 
 
 def is_login_redirect(response) -> bool:
-    return response.status_code == 302 and "/login" in response.headers.get("Location", "")
+    return response.status_code == 302 and "/login" in response.headers.get(
+        "Location", ""
+    )
 
 
 def refused(response, api: bool) -> bool:
@@ -302,7 +343,9 @@ def refused(response, api: bool) -> bool:
 PATIENT_BOUND = {"patient_id", "order_id", "prescription_id", "line_id", "device_id"}
 
 
-def expected_refusal(endpoint: str, method: str, rule, persona: str, api: bool) -> set[int]:
+def expected_refusal(
+    endpoint: str, method: str, rule, persona: str, api: bool
+) -> set[int]:
     """401/login for anonymous, 403 for a role that may never, 404 out of reach.
 
     On a URL that names a patient's object a role that may never may also get
@@ -323,8 +366,9 @@ def sign_in(client, persona: str, scenario: Scenario) -> dict[str, str]:
     if persona == "anonymous":
         return {}
     user = scenario.users[persona]
-    response = client.post("/login", data={"username": user.username,
-                                          "password": "correct-horse-1"})
+    response = client.post(
+        "/login", data={"username": user.username, "password": "correct-horse-1"}
+    )
     assert response.status_code == 302, f"{persona} could not log in"
     if ROLE_OF[persona] == "guardian":
         chosen = scenario.targets[persona]["patient_id"]
@@ -334,7 +378,10 @@ def sign_in(client, persona: str, scenario: Scenario) -> dict[str, str]:
             chosen = db.session.scalar(
                 sa.select(Guardian.patient_id).where(Guardian.user_id == user.id)
             )
-        assert client.post("/portal/choose", data={"patient_id": chosen}).status_code == 302
+        assert (
+            client.post("/portal/choose", data={"patient_id": chosen}).status_code
+            == 302
+        )
     return {"Authorization": f"Bearer {issue_token(user.username)}"}
 
 
@@ -345,7 +392,9 @@ def test_every_route_has_an_entry_in_the_matrix(app):
     """A new route must say who may use it before it ships."""
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     missing = sorted(endpoints - {k if isinstance(k, str) else k[0] for k in ACCESS})
-    assert not missing, f"routes without an entry in the authorization matrix: {missing}"
+    assert not missing, (
+        f"routes without an entry in the authorization matrix: {missing}"
+    )
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -361,7 +410,9 @@ def test_route_matrix_for(app, client, persona, request):
             continue  # reported by test_every_route_has_an_entry_in_the_matrix
         if endpoint in {"accounts.logout"}:
             continue  # would end this persona's session; public anyway
-        url = rule.build({a: values[a] for a in rule.arguments}, append_unknown=False)[1]
+        url = rule.build({a: values[a] for a in rule.arguments}, append_unknown=False)[
+            1
+        ]
         api = url.startswith("/api/")
         before = row_counts(scenario.tables)
         kwargs = {"headers": headers} if api else {}

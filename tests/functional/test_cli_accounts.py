@@ -9,8 +9,18 @@ from tests.factories import make_clinic, make_patient
 
 
 def test_clinics_create_adds_a_clinic_with_its_cost_centre(runner):
-    result = runner.invoke(args=["clinics", "create", "--code", "BDM", "--name",
-                                 "Barndiabetesmottagningen", "--cost-centre", "KS4711"])
+    result = runner.invoke(
+        args=[
+            "clinics",
+            "create",
+            "--code",
+            "BDM",
+            "--name",
+            "Barndiabetesmottagningen",
+            "--cost-centre",
+            "KS4711",
+        ]
+    )
     assert result.exit_code == 0, result.output
     clinic = db.session.scalar(sa.select(Clinic).where(Clinic.code == "BDM"))
     assert (clinic.name, clinic.cost_centre) == ("Barndiabetesmottagningen", "KS4711")
@@ -18,18 +28,32 @@ def test_clinics_create_adds_a_clinic_with_its_cost_centre(runner):
 
 def test_clinics_create_refuses_a_duplicate_code(runner):
     make_clinic("BDM")
-    result = runner.invoke(args=["clinics", "create", "--code", "BDM", "--name", "X",
-                                 "--cost-centre", "1"])
+    result = runner.invoke(
+        args=["clinics", "create", "--code", "BDM", "--name", "X", "--cost-centre", "1"]
+    )
     assert result.exit_code == 1
     assert "BDM finns redan" in result.output
 
 
 def test_users_create_prescriber_with_clinics_and_first_time_right(runner):
     make_clinic("A"), make_clinic("B")
-    result = runner.invoke(args=["users", "create", "--username", "dr.berg",
-                                 "--password", "long-enough-1", "--role", "prescriber",
-                                 "--clinic", "A", "--clinic", "B",
-                                 "--first-time-prescriber"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--username",
+            "dr.berg",
+            "--password",
+            "long-enough-1",
+            "--role",
+            "prescriber",
+            "--clinic",
+            "A",
+            "--clinic",
+            "B",
+            "--first-time-prescriber",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(User).where(User.username == "dr.berg"))
     assert user.role == "prescriber" and user.first_time_prescriber
@@ -40,10 +64,22 @@ def test_users_create_prescriber_with_clinics_and_first_time_right(runner):
 def test_users_create_guardian_is_linked_to_each_child(runner):
     clinic = make_clinic()
     first, second = make_patient(clinic), make_patient(clinic)
-    result = runner.invoke(args=["users", "create", "--username", "mamma", "--password",
-                                 "long-enough-1", "--role", "guardian",
-                                 "--patient-id", str(first.id),
-                                 "--patient-id", str(second.id)])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--username",
+            "mamma",
+            "--password",
+            "long-enough-1",
+            "--role",
+            "guardian",
+            "--patient-id",
+            str(first.id),
+            "--patient-id",
+            str(second.id),
+        ]
+    )
     assert result.exit_code == 0, result.output
     links = db.session.scalars(sa.select(Guardian.patient_id)).all()
     assert sorted(links) == sorted([first.id, second.id])
@@ -51,9 +87,20 @@ def test_users_create_guardian_is_linked_to_each_child(runner):
 
 def test_users_create_patient_account_is_linked_to_the_patient(runner):
     patient = make_patient(make_clinic())
-    result = runner.invoke(args=["users", "create", "--username", "pat", "--password",
-                                 "long-enough-1", "--role", "patient",
-                                 "--patient-id", str(patient.id)])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--username",
+            "pat",
+            "--password",
+            "long-enough-1",
+            "--role",
+            "patient",
+            "--patient-id",
+            str(patient.id),
+        ]
+    )
     assert result.exit_code == 0, result.output
     db.session.refresh(patient)
     assert patient.user.username == "pat"
@@ -67,8 +114,17 @@ def test_users_create_refuses_bad_input_and_writes_nothing(runner):
         (["--role", "patient"], "--patient-id"),
         (["--role", "patient", "--patient-id", "999"], "Okänd patient"),
         (["--role", "admin", "--password", "short-pass1"], "minst 12 tecken"),
-        (["--role", "admin", "--username", "anna.admin",
-          "--password", "Anna.Admin-2026"], "användarnamnet"),
+        (
+            [
+                "--role",
+                "admin",
+                "--username",
+                "anna.admin",
+                "--password",
+                "Anna.Admin-2026",
+            ],
+            "användarnamnet",
+        ),
         (["--role", "admin", "--password", "aaaaaaaaaaaaaaa"], "lätt att gissa"),
     ]
     for extra, message in cases:
@@ -80,8 +136,18 @@ def test_users_create_refuses_bad_input_and_writes_nothing(runner):
 
 
 def test_users_create_unknown_role_is_refused(runner):
-    result = runner.invoke(args=["users", "create", "--username", "x", "--password",
-                                 "long-enough-1", "--role", "superuser"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--username",
+            "x",
+            "--password",
+            "long-enough-1",
+            "--role",
+            "superuser",
+        ]
+    )
     assert result.exit_code == 2
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
 
@@ -89,15 +155,28 @@ def test_users_create_unknown_role_is_refused(runner):
 def test_users_token_prints_a_working_token_on_the_last_line(runner, client):
     clinic = make_clinic()
     patient = make_patient(clinic)
-    runner.invoke(args=["users", "create", "--username", "api", "--password",
-                        "long-enough-1", "--role", "prescriber", "--clinic", clinic.code])
+    runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--username",
+            "api",
+            "--password",
+            "long-enough-1",
+            "--role",
+            "prescriber",
+            "--clinic",
+            clinic.code,
+        ]
+    )
     result = runner.invoke(args=["users", "token", "api"])
     assert result.exit_code == 0
     token = result.output.strip().splitlines()[-1]
     stored = db.session.scalar(sa.select(ApiToken.token_hash))
     assert token not in stored  # only the hash is kept
-    response = client.get(f"/api/v1/patients/{patient.id}",
-                          headers={"Authorization": f"Bearer {token}"})
+    response = client.get(
+        f"/api/v1/patients/{patient.id}", headers={"Authorization": f"Bearer {token}"}
+    )
     assert response.status_code == 200
 
 

@@ -123,11 +123,16 @@ def test_register_happy_path_leads_to_the_patient(client, prescriber):
 
 
 def test_register_with_reserve_number(client, prescriber):
-    response = client.post("/patients/new", data=form_data(
-        id_kind="reserve", personal_id="R-4711", lma_number="12-345678",
-        lma_valid_to=(TODAY + timedelta(days=90)).isoformat(),
-        birth_date="2001-05-06",
-    ))
+    response = client.post(
+        "/patients/new",
+        data=form_data(
+            id_kind="reserve",
+            personal_id="R-4711",
+            lma_number="12-345678",
+            lma_valid_to=(TODAY + timedelta(days=90)).isoformat(),
+            birth_date="2001-05-06",
+        ),
+    )
     assert response.status_code == 302
     page = client.get(response.headers["Location"])
     assert "Reservnummer" in page.text and "R-4711" in page.text
@@ -137,8 +142,11 @@ def test_register_with_reserve_number(client, prescriber):
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"personal_id": "19900102-9802"}, "personal_id",
-         "Ogiltig kontrollsiffra eller datum."),
+        (
+            {"personal_id": "19900102-9802"},
+            "personal_id",
+            "Ogiltig kontrollsiffra eller datum.",
+        ),
         ({"personal_id": ""}, "personal_id", "Obligatoriskt."),
         ({"first_name": ""}, "first_name", "Obligatoriskt."),
         ({"diabetes_type": ""}, "diabetes_type", "Välj diabetestyp."),
@@ -147,11 +155,22 @@ def test_register_with_reserve_number(client, prescriber):
         ({"postal_code": "4110"}, "postal_code", "Postnumret ska ha fem siffror."),
         ({"email": "anna@"}, "email", "Ange en e-postadress som namn@exempel.se."),
         ({"phone": "12"}, "phone", "Ange ett telefonnummer med 6–15 siffror."),
-        ({"id_kind": "reserve", "personal_id": "R-4711"}, "lma_number",
-         "Obligatoriskt."),
-        ({"id_kind": "reserve", "personal_id": "R-4711", "lma_number": "12-3456",
-          "lma_valid_to": "2001-01-01", "birth_date": "2001-05-06"},
-         "lma_valid_to", "LMA-kortets giltighetstid har gått ut."),
+        (
+            {"id_kind": "reserve", "personal_id": "R-4711"},
+            "lma_number",
+            "Obligatoriskt.",
+        ),
+        (
+            {
+                "id_kind": "reserve",
+                "personal_id": "R-4711",
+                "lma_number": "12-3456",
+                "lma_valid_to": "2001-01-01",
+                "birth_date": "2001-05-06",
+            },
+            "lma_valid_to",
+            "LMA-kortets giltighetstid har gått ut.",
+        ),
         ({"birth_date": "2001-13-45"}, "birth_date", "Ange ett datum som ÅÅÅÅ-MM-DD."),
     ],
 )
@@ -170,9 +189,10 @@ def test_register_error_is_shown_next_to_its_field_and_nothing_is_written(
 
 
 def test_register_shows_every_error_at_once(client, prescriber):
-    page = client.post("/patients/new", data=form_data(
-        personal_id="19900102-9802", street="", email="x"
-    ))
+    page = client.post(
+        "/patients/new",
+        data=form_data(personal_id="19900102-9802", street="", email="x"),
+    )
     assert page.status_code == 422
     for field in ("personal_id", "street", "email"):
         assert f'id="{field}-error"' in page.text
@@ -188,8 +208,9 @@ def test_register_duplicate_links_to_the_visible_patient(client, prescriber, own
 
 
 def test_register_duplicate_of_a_hidden_patient_reveals_nothing(client, prescriber):
-    hidden = make_patient(make_clinic("OTHER"), personal_id=ADULT_PNR,
-                          last_name="Hemligsson")
+    hidden = make_patient(
+        make_clinic("OTHER"), personal_id=ADULT_PNR, last_name="Hemligsson"
+    )
     before = row_counts()
     page = client.post("/patients/new", data=form_data(last_name="Svensson"))
     assert "redan registrerad i regionen" in page.text
@@ -202,13 +223,21 @@ def test_register_duplicate_of_a_hidden_patient_reveals_nothing(client, prescrib
 
 
 def test_detail_shows_identity_contact_address_and_care(client, prescriber, own):
-    patient = make_patient(own, personal_id=ADULT_PNR, phone="0701234567",
-                           email="a@b.se")
+    patient = make_patient(
+        own, personal_id=ADULT_PNR, phone="0701234567", email="a@b.se"
+    )
     page = client.get(f"/patients/{patient.id}")
     assert page.status_code == 200
-    for text in ("19900102-9801", "Typ 1-diabetes", "Vuxen 18–64 år", "0701234567",
-                 "a@b.se", patient.home_address().street, "Portkod: 1234",
-                 "Diabetesmottagningen Öster (OWN)"):
+    for text in (
+        "19900102-9801",
+        "Typ 1-diabetes",
+        "Vuxen 18–64 år",
+        "0701234567",
+        "a@b.se",
+        patient.home_address().street,
+        "Portkod: 1234",
+        "Diabetesmottagningen Öster (OWN)",
+    ):
         assert text in page.text
     assert "Skyddade personuppgifter" not in page.text
 
@@ -216,8 +245,9 @@ def test_detail_shows_identity_contact_address_and_care(client, prescriber, own)
 def test_protected_address_is_hidden_from_the_prescriber(client, prescriber, own):
     patient = make_patient(own, protected_identity=True)
     page = client.get(f"/patients/{patient.id}")
-    assert ("Skyddade personuppgifter: adressen visas inte; leverans sker till "
-            "vårdenheten") in page.text
+    assert (
+        "Skyddade personuppgifter: adressen visas inte; leverans sker till vårdenheten"
+    ) in page.text
     assert patient.home_address().street not in page.text
     assert "1234" not in page.text
 
@@ -251,16 +281,22 @@ def test_patient_of_another_clinic_is_404_like_a_missing_one(client, prescriber)
     )
     for path in ("contact", "address", "guardians/new", "temporary-addresses/new"):
         assert client.get(f"/patients/{stranger.id}/{path}").status_code == 404
-    assert client.post(f"/patients/{stranger.id}/contact",
-                       data={"phone": "0701234567"}).status_code == 404
+    assert (
+        client.post(
+            f"/patients/{stranger.id}/contact", data={"phone": "0701234567"}
+        ).status_code
+        == 404
+    )
     assert stranger.phone is None
 
 
 def test_order_links_appear_only_for_pages_that_exist(client, app, prescriber, own):
     patient = make_patient(own)
     page = client.get(f"/patients/{patient.id}")
-    for endpoint, path in (("orders.prescriptions", "prescriptions"),
-                           ("orders.patient_orders", "orders")):
+    for endpoint, path in (
+        ("orders.prescriptions", "prescriptions"),
+        ("orders.patient_orders", "orders"),
+    ):
         shown = f"/patients/{patient.id}/{path}" in page.text
         assert shown == (endpoint in app.view_functions)
 
@@ -274,9 +310,12 @@ ROLES_WITHOUT_PAGES = ["patient", "guardian", "manager", "admin", "region"]
 )
 def test_other_roles_are_refused_with_403(client, auth, own, role, path):
     patient = make_patient(own)
-    make_user(role, clinics=[own] if role == "manager" else [],
-              patients=[patient] if role in ("patient", "guardian") else [],
-              username="someone")
+    make_user(
+        role,
+        clinics=[own] if role == "manager" else [],
+        patients=[patient] if role in ("patient", "guardian") else [],
+        username="someone",
+    )
     auth.login("someone")
     assert client.get(path.format(id=patient.id)).status_code == 403
 
@@ -294,8 +333,10 @@ def test_contact_details_are_changed(client, prescriber, own):
     patient = make_patient(own)
     form = client.get(f"/patients/{patient.id}/contact")
     assert 'name="phone"' in form.text
-    response = client.post(f"/patients/{patient.id}/contact",
-                           data={"phone": "070-111 22 33", "email": "ny@example.se"})
+    response = client.post(
+        f"/patients/{patient.id}/contact",
+        data={"phone": "070-111 22 33", "email": "ny@example.se"},
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert (patient.phone, patient.email) == ("070-111 22 33", "ny@example.se")
@@ -303,8 +344,9 @@ def test_contact_details_are_changed(client, prescriber, own):
 
 def test_bad_contact_details_are_shown_and_not_saved(client, prescriber, own):
     patient = make_patient(own, phone="0701234567")
-    page = client.post(f"/patients/{patient.id}/contact",
-                       data={"phone": "x", "email": ""})
+    page = client.post(
+        f"/patients/{patient.id}/contact", data={"phone": "x", "email": ""}
+    )
     assert page.status_code == 422
     assert 'id="phone-error"' in page.text
     db.session.expire_all()
@@ -313,11 +355,16 @@ def test_bad_contact_details_are_shown_and_not_saved(client, prescriber, own):
 
 def test_temporary_address_is_added_and_removed(client, prescriber, own):
     patient = make_patient(own)
-    response = client.post(f"/patients/{patient.id}/temporary-addresses/new", data={
-        "street": "Sommarvägen 1", "postal_code": "45196", "city": "Uddevalla",
-        "valid_from": TODAY.isoformat(),
-        "valid_to": (TODAY + timedelta(days=14)).isoformat(),
-    })
+    response = client.post(
+        f"/patients/{patient.id}/temporary-addresses/new",
+        data={
+            "street": "Sommarvägen 1",
+            "postal_code": "45196",
+            "city": "Uddevalla",
+            "valid_from": TODAY.isoformat(),
+            "valid_to": (TODAY + timedelta(days=14)).isoformat(),
+        },
+    )
     assert response.status_code == 302
     page = client.get(f"/patients/{patient.id}")
     assert "Sommarvägen 1" in page.text
@@ -328,11 +375,16 @@ def test_temporary_address_is_added_and_removed(client, prescriber, own):
 
 def test_temporary_address_ending_before_it_starts_is_refused(client, prescriber, own):
     patient = make_patient(own)
-    page = client.post(f"/patients/{patient.id}/temporary-addresses/new", data={
-        "street": "Sommarvägen 1", "postal_code": "45196", "city": "Uddevalla",
-        "valid_from": (TODAY + timedelta(days=5)).isoformat(),
-        "valid_to": TODAY.isoformat(),
-    })
+    page = client.post(
+        f"/patients/{patient.id}/temporary-addresses/new",
+        data={
+            "street": "Sommarvägen 1",
+            "postal_code": "45196",
+            "city": "Uddevalla",
+            "valid_from": (TODAY + timedelta(days=5)).isoformat(),
+            "valid_to": TODAY.isoformat(),
+        },
+    )
     assert page.status_code == 422
     assert "Till-datum får inte vara före från-datum." in page.text
 
@@ -355,8 +407,9 @@ def test_another_own_clinic_gets_a_care_relationship(client, prescriber, own):
     patient = make_patient(own)
     page = client.get(f"/patients/{patient.id}")
     assert "Barndiabetes Väster" in page.text  # offered in the select
-    client.post(f"/patients/{patient.id}/care-relationships",
-                data={"clinic_code": "SECOND"})
+    client.post(
+        f"/patients/{patient.id}/care-relationships", data={"clinic_code": "SECOND"}
+    )
     assert "Barndiabetes Väster (SECOND)" in client.get(f"/patients/{patient.id}").text
 
 
@@ -367,8 +420,12 @@ def test_forms_without_csrf_token_are_refused(client, prescriber, own, csrf_on):
     patient = make_patient(own)
     before = row_counts()
     assert client.post("/patients/new", data=form_data()).status_code == 400
-    assert client.post(f"/patients/{patient.id}/contact",
-                       data={"phone": "0701234567"}).status_code == 400
+    assert (
+        client.post(
+            f"/patients/{patient.id}/contact", data={"phone": "0701234567"}
+        ).status_code
+        == 400
+    )
     assert row_counts() == before
 
 

@@ -1,4 +1,4 @@
-"""Security headers, session cookies, idle timeout, login limits, account housekeeping."""
+"""Security headers, cookies, idle timeout, login limits, account housekeeping."""
 
 from datetime import UTC, datetime, timedelta
 
@@ -60,10 +60,12 @@ def test_session_expires_after_inactivity(app, client, auth, monkeypatch):
 @pytest.fixture
 def limits_on(app, monkeypatch):
     defaults = __import__("sesamlike.config").config.Config()
-    monkeypatch.setitem(app.config, "LOGIN_LIMIT_PER_ADDRESS",
-                        defaults.LOGIN_LIMIT_PER_ADDRESS)
-    monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_ACCOUNT",
-                        defaults.LOGIN_FAILURES_PER_ACCOUNT)
+    monkeypatch.setitem(
+        app.config, "LOGIN_LIMIT_PER_ADDRESS", defaults.LOGIN_LIMIT_PER_ADDRESS
+    )
+    monkeypatch.setitem(
+        app.config, "LOGIN_FAILURES_PER_ACCOUNT", defaults.LOGIN_FAILURES_PER_ACCOUNT
+    )
     limiter.reset()
     yield
     limiter.reset()

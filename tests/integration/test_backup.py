@@ -21,7 +21,9 @@ pytestmark = [
 
 
 def server_url(name: str) -> str:
-    base = sa.engine.make_url(DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    base = sa.engine.make_url(
+        DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    )
     return base.set(database=name).render_as_string(hide_password=False)
 
 
@@ -31,8 +33,14 @@ def libpq_url(name: str) -> str:
 
 def flask(url: str, *args: str) -> str:
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "backup-test"}
-    done = subprocess.run([sys.executable, "-m", "flask", "--app", "app", *args],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -47,7 +55,9 @@ def report_figures(url: str, year: int) -> dict:
         headers = {"Authorization": f"Bearer {issue_token('analytiker')}"}
         client = app.test_client()
         figures = {
-            path: client.get(f"/api/v1/followup/{path}?year={year}", headers=headers).get_json()
+            path: client.get(
+                f"/api/v1/followup/{path}?year={year}", headers=headers
+            ).get_json()
             for path in ("patient-costs", "system-costs")
         }
         from sesamlike.extensions import db
@@ -56,8 +66,10 @@ def report_figures(url: str, year: int) -> dict:
     return figures
 
 
-@pytest.mark.skipif(not shutil.which("pg_dump") or not shutil.which("pg_restore"),
-                    reason="pg_dump and pg_restore are not on PATH")
+@pytest.mark.skipif(
+    not shutil.which("pg_dump") or not shutil.which("pg_restore"),
+    reason="pg_dump and pg_restore are not on PATH",
+)
 def test_restored_dump_gives_identical_report_figures(tmp_path):
     live, restored = (f"sl_backup_{uuid.uuid4().hex[:8]}_{n}" for n in ("live", "copy"))
     admin = sa.create_engine(server_url("postgres"), isolation_level="AUTOCOMMIT")
@@ -70,14 +82,33 @@ def test_restored_dump_gives_identical_report_figures(tmp_path):
         flask(server_url(live), "demo", "load")
         flask(server_url(live), "followup", "run", "--year", str(year), "--full")
         dump = tmp_path / "sesamlike.dump"
-        subprocess.run(["pg_dump", "--format=custom", "--no-owner", f"--file={dump}",
-                        libpq_url(live)], check=True, timeout=120)
-        subprocess.run(["pg_restore", "--no-owner", "--exit-on-error",
-                        f"--dbname={libpq_url(restored)}", str(dump)],
-                       check=True, timeout=120)
+        subprocess.run(
+            [
+                "pg_dump",
+                "--format=custom",
+                "--no-owner",
+                f"--file={dump}",
+                libpq_url(live),
+            ],
+            check=True,
+            timeout=120,
+        )
+        subprocess.run(
+            [
+                "pg_restore",
+                "--no-owner",
+                "--exit-on-error",
+                f"--dbname={libpq_url(restored)}",
+                str(dump),
+            ],
+            check=True,
+            timeout=120,
+        )
         before = report_figures(server_url(live), year)
         after = report_figures(server_url(restored), year)
-        assert before["system-costs"]["systems"], "the demo region has figures to compare"
+        assert before["system-costs"]["systems"], (
+            "the demo region has figures to compare"
+        )
         assert len(before["patient-costs"]["patients"]) > 100
         assert after == before
     finally:

@@ -19,8 +19,11 @@ def test_postgresql_is_reached_through_psycopg3():
 def test_foreign_keys_are_enforced():
     from sesamlike.patients.models import CareRelationship
 
-    db.session.add(CareRelationship(patient_id=424242, clinic_id=434343,
-                                    started_on=sa.func.current_date()))
+    db.session.add(
+        CareRelationship(
+            patient_id=424242, clinic_id=434343, started_on=sa.func.current_date()
+        )
+    )
     with pytest.raises(sa.exc.IntegrityError):
         db.session.commit()
     db.session.rollback()

@@ -15,9 +15,12 @@ from tests.factories import make_user
 
 def figures() -> list[tuple]:
     return db.session.execute(
-        sa.select(PatientYearCost.patient_id, PatientYearCost.year,
-                  PatientYearCost.total_cost_sek, PatientYearCost.pump_system)
-        .order_by(PatientYearCost.patient_id, PatientYearCost.year)
+        sa.select(
+            PatientYearCost.patient_id,
+            PatientYearCost.year,
+            PatientYearCost.total_cost_sek,
+            PatientYearCost.pump_system,
+        ).order_by(PatientYearCost.patient_id, PatientYearCost.year)
     ).all()
 
 
@@ -69,6 +72,7 @@ def _consumable_no() -> str:
     from sesamlike.catalog.models import Article
 
     return db.session.scalar(
-        sa.select(Article.article_no).where(Article.category == "infusion_set",
-                                            Article.valid_to.is_(None)).limit(1)
+        sa.select(Article.article_no)
+        .where(Article.category == "infusion_set", Article.valid_to.is_(None))
+        .limit(1)
     )

@@ -10,8 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike import jobs
-from sesamlike.jobruns import JobRun, job_lock, run_job
 from sesamlike.extensions import db
+from sesamlike.jobruns import JobRun, job_lock, run_job
 from tests.factories import make_clinic
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,8 +37,9 @@ def test_a_failed_run_keeps_earlier_results_and_records_the_error():
 
     def failing(now):
         make_clinic("HALF")  # committed by the factory: a job's own earlier step
-        db.session.add(make_clinic.__globals__["Clinic"](code="LOST", name="x",
-                                                         cost_centre="1"))
+        db.session.add(
+            make_clinic.__globals__["Clinic"](code="LOST", name="x", cost_centre="1")
+        )
         raise RuntimeError("supplier file missing")
 
     run = run_job("failing_job", failing)
@@ -58,17 +59,37 @@ def test_a_second_run_while_the_first_holds_the_lock_is_skipped():
     assert run_job("busy_job", lambda now: {"ran": 1}).outcome == "succeeded"
 
 
-def test_two_scheduler_processes_started_together_run_a_job_once(database_url, tmp_path):
+def test_two_scheduler_processes_started_together_run_a_job_once(
+    database_url, tmp_path
+):
     marker = tmp_path / "ran.txt"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    args = [sys.executable, "-m", "tests.jobs_worker", database_url, "twice", "2",
-            str(marker)]
-    procs = [subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    args = [
+        sys.executable,
+        "-m",
+        "tests.jobs_worker",
+        database_url,
+        "twice",
+        "2",
+        str(marker),
+    ]
+    procs = [
+        subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outcomes = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
     assert outcomes == ["skipped", "succeeded"], [p.stderr for p in procs]
     assert marker.read_text().count("ran") == 1
-    rows = db.session.scalars(sa.select(JobRun.outcome).where(JobRun.job_name == "twice"))
+    rows = db.session.scalars(
+        sa.select(JobRun.outcome).where(JobRun.job_name == "twice")
+    )
     assert sorted(rows) == ["skipped", "succeeded"]
 
 
@@ -101,8 +122,15 @@ def test_many_threads_at_once_run_a_job_once(app):
 
 def test_a_requested_run_is_picked_up_once(monkeypatch):
     calls = []
-    monkeypatch.setattr(jobs, "JOBS", (jobs.Job("probe", "tests.integration.test_jobs:probe",
-                                                 "x", every_seconds=60),))
+    monkeypatch.setattr(
+        jobs,
+        "JOBS",
+        (
+            jobs.Job(
+                "probe", "tests.integration.test_jobs:probe", "x", every_seconds=60
+            ),
+        ),
+    )
     monkeypatch.setattr(sys.modules[__name__], "CALLS", calls, raising=False)
     jobs.request_run("probe")
     assert jobs.run_requested() == 1
@@ -133,8 +161,11 @@ def test_only_admins_see_the_job_page(client, auth, role):
     from tests.factories import make_user
 
     clinic = make_clinic()
-    make_user(role, clinics=[clinic] if role in ("prescriber", "manager") else [],
-              username="x")
+    make_user(
+        role,
+        clinics=[clinic] if role in ("prescriber", "manager") else [],
+        username="x",
+    )
     auth.login("x")
     assert client.get("/admin/jobs").status_code == 403
     assert client.post("/admin/jobs/send_mail/run").status_code == 403
@@ -151,6 +182,8 @@ def test_admin_sees_failures_and_can_request_a_run(client, auth):
     assert "smtp down" in page and "misslyckad" in page
     response = client.post("/admin/jobs/send_mail/run")
     assert response.status_code == 302
-    requested = db.session.scalar(sa.select(JobRun).where(JobRun.outcome == "requested"))
+    requested = db.session.scalar(
+        sa.select(JobRun).where(JobRun.outcome == "requested")
+    )
     assert requested.job_name == "send_mail"
     assert client.post("/admin/jobs/unknown/run").status_code == 404

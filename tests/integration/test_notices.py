@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sesamlike.accounts.mail import OutgoingMail, send_pending
 from sesamlike.accounts.models import AuditEvent, utcnow
 from sesamlike.extensions import db
-from sesamlike.patients.models import Guardian
 from sesamlike.orders import notices
+from sesamlike.patients.models import Guardian
 from tests.factories import (
     ADULT_PNR,
     CHILD_PNR,

@@ -84,7 +84,9 @@ def test_prescriber_registers_a_patient_with_personnummer_at_own_clinic(
     assert patient.birth_date == date(1990, 1, 2)
     home = patient.home_address()
     assert (home.street, home.postal_code, home.door_code) == (
-        "Storgatan 1", "41101", "1234"
+        "Storgatan 1",
+        "41101",
+        "1234",
     )
     assert [(c.clinic_id, c.started_on) for c in patient.care_relationships] == [
         (own.id, TODAY)
@@ -105,53 +107,90 @@ def test_samordningsnummer_is_registered_with_its_real_birth_date(prescriber):
 
 def test_reserve_number_is_registered_with_lma_card_and_birth_date(prescriber):
     valid_to = TODAY + timedelta(days=200)
-    patient = services.register_patient(prescriber, registration(
-        id_kind="reserve", personal_id="lma-4711", lma_number="12-345678",
-        lma_valid_to=valid_to, birth_date=date(2001, 5, 6),
-    ))
+    patient = services.register_patient(
+        prescriber,
+        registration(
+            id_kind="reserve",
+            personal_id="lma-4711",
+            lma_number="12-345678",
+            lma_valid_to=valid_to,
+            birth_date=date(2001, 5, 6),
+        ),
+    )
     assert (patient.personal_id, patient.id_kind) == ("LMA-4711", "reserve")
     assert (patient.lma_number, patient.lma_valid_to) == ("12-345678", valid_to)
     assert patient.birth_date == date(2001, 5, 6)
 
 
 def test_reserve_number_needs_lma_number_validity_and_birth_date(prescriber):
-    error = refused(Invalid, services.register_patient, prescriber,
-                    registration(id_kind="reserve", personal_id="R12345"))
+    error = refused(
+        Invalid,
+        services.register_patient,
+        prescriber,
+        registration(id_kind="reserve", personal_id="R12345"),
+    )
     assert set(error.fields) == {"lma_number", "lma_valid_to", "birth_date"}
     assert row_counts() == (0, 0, 0, 0, 0)
 
 
 def test_expired_lma_card_is_refused(prescriber):
-    error = refused(Invalid, services.register_patient, prescriber, registration(
-        id_kind="reserve", personal_id="R12345", lma_number="12-345678",
-        lma_valid_to=TODAY - timedelta(days=1), birth_date=date(2001, 5, 6),
-    ))
+    error = refused(
+        Invalid,
+        services.register_patient,
+        prescriber,
+        registration(
+            id_kind="reserve",
+            personal_id="R12345",
+            lma_number="12-345678",
+            lma_valid_to=TODAY - timedelta(days=1),
+            birth_date=date(2001, 5, 6),
+        ),
+    )
     assert error.fields == {"lma_valid_to": ["LMA-kortets giltighetstid har gått ut."]}
 
 
 @pytest.mark.parametrize("bad", ["199001029802", "19901302-9801", "abc", ""])
 def test_invalid_personnummer_is_refused_and_nothing_is_written(prescriber, bad):
-    error = refused(Invalid, services.register_patient, prescriber,
-                    registration(personal_id=bad))
+    error = refused(
+        Invalid, services.register_patient, prescriber, registration(personal_id=bad)
+    )
     assert error.fields["personal_id"]
     assert row_counts() == (0, 0, 0, 0, 0)
 
 
 def test_personnummer_born_in_the_future_is_refused(prescriber):
     future = synthetic_personnummer(TODAY + timedelta(days=400), 981)
-    error = refused(Invalid, services.register_patient, prescriber,
-                    registration(personal_id=future))
+    error = refused(
+        Invalid, services.register_patient, prescriber, registration(personal_id=future)
+    )
     assert error.fields == {"personal_id": ["Födelsedatumet ligger i framtiden."]}
 
 
 def test_every_bad_field_is_reported_at_once(prescriber):
-    error = refused(Invalid, services.register_patient, prescriber, registration(
-        first_name=" ", diabetes_type="type3", street="Box 123", postal_code="4110",
-        city="", phone="12", email="anna@", clinic_code="",
-    ))
+    error = refused(
+        Invalid,
+        services.register_patient,
+        prescriber,
+        registration(
+            first_name=" ",
+            diabetes_type="type3",
+            street="Box 123",
+            postal_code="4110",
+            city="",
+            phone="12",
+            email="anna@",
+            clinic_code="",
+        ),
+    )
     assert set(error.fields) == {
-        "first_name", "diabetes_type", "street", "postal_code", "city", "phone",
-        "email", "clinic_code",
+        "first_name",
+        "diabetes_type",
+        "street",
+        "postal_code",
+        "city",
+        "phone",
+        "email",
+        "clinic_code",
     }
     assert error.fields["street"] == ["Hjälpmedel levereras inte till boxadress."]
 
@@ -161,8 +200,9 @@ def test_clinic_must_be_one_of_the_prescribers_and_unknown_looks_the_same(
     prescriber, code
 ):
     make_clinic("OTHER")
-    error = refused(Invalid, services.register_patient, prescriber,
-                    registration(clinic_code=code))
+    error = refused(
+        Invalid, services.register_patient, prescriber, registration(clinic_code=code)
+    )
     assert error.fields == {"clinic_code": ["Välj en av dina vårdenheter."]}
     assert row_counts() == (0, 0, 0, 0, 0)
 
@@ -177,16 +217,24 @@ def test_only_prescribers_register_patients(own, role):
 
 def test_duplicate_of_a_visible_patient_names_it(prescriber, own):
     existing = make_patient(own, personal_id=ADULT_PNR)
-    error = refused(Conflict, services.register_patient, prescriber,
-                    registration(personal_id="900102-9801"))
+    error = refused(
+        Conflict,
+        services.register_patient,
+        prescriber,
+        registration(personal_id="900102-9801"),
+    )
     assert error.code == "patient_exists"
     assert error.params == {"id": existing.id}
     assert error.fields == {"personal_id": ["Finns redan."]}
 
 
 def test_duplicate_of_a_patient_the_prescriber_cannot_see_reveals_nothing(prescriber):
-    hidden = make_patient(make_clinic("OTHER"), personal_id=ADULT_PNR,
-                          first_name="Hemlig", last_name="Hemligsson")
+    hidden = make_patient(
+        make_clinic("OTHER"),
+        personal_id=ADULT_PNR,
+        first_name="Hemlig",
+        last_name="Hemligsson",
+    )
     before = row_counts()
     error = refused(Conflict, services.register_patient, prescriber, registration())
     assert error.code == "patient_exists"
@@ -227,8 +275,15 @@ def test_personnummer_with_a_space_is_accepted(prescriber):
 
 @pytest.mark.parametrize(
     "text",
-    ["199001029801", "19900102-9801", "900102-9801", "9001029801", "900102 9801",
-     "19900102", "900102"],
+    [
+        "199001029801",
+        "19900102-9801",
+        "900102-9801",
+        "9001029801",
+        "900102 9801",
+        "19900102",
+        "900102",
+    ],
 )
 def test_search_finds_a_patient_by_personnummer_in_any_common_format(
     prescriber, own, text
@@ -242,8 +297,12 @@ def test_search_finds_a_patient_by_personnummer_in_any_common_format(
 @pytest.mark.parametrize("text", ["anna", "SVENS", "anna sv", "Maria", "lund", "åsa"])
 def test_search_finds_patients_by_parts_of_their_names(prescriber, own, text):
     wanted = {
-        "anna": "anna", "SVENS": "anna", "anna sv": "anna", "Maria": "anna",
-        "lund": "åsa", "åsa": "åsa",
+        "anna": "anna",
+        "SVENS": "anna",
+        "anna sv": "anna",
+        "Maria": "anna",
+        "lund": "åsa",
+        "åsa": "åsa",
     }[text]
     anna = make_patient(own, first_name="Anna Maria", last_name="Svensson")
     asa = make_patient(own, first_name="Åsa", last_name="Berg-Lund")
@@ -274,8 +333,11 @@ def test_aids_centre_searches_every_patient(own):
 @pytest.mark.parametrize("role", ["manager", "region", "admin", "patient"])
 def test_other_roles_may_not_search(own, role):
     patient = make_patient(own)
-    user = make_user(role, clinics=[own] if role == "manager" else [],
-                     patients=[patient] if role == "patient" else [])
+    user = make_user(
+        role,
+        clinics=[own] if role == "manager" else [],
+        patients=[patient] if role == "patient" else [],
+    )
     refused(Forbidden, services.search_patients, user, "test")
 
 
@@ -286,7 +348,8 @@ def test_search_writes_one_audit_row_per_patient_shown(prescriber, own):
     services.search_patients(prescriber, "anna")
     rows = audit_rows()
     assert [(e.action, e.patient_id, e.user_id) for e in rows] == [
-        ("search", first.id, prescriber.id), ("search", second.id, prescriber.id)
+        ("search", first.id, prescriber.id),
+        ("search", second.id, prescriber.id),
     ]
     assert rows[0].detail == "sökning: anna"
 
@@ -319,9 +382,7 @@ def test_search_pages_through_many_hits(prescriber, own):
     for n in range(PAGE_SIZE + 3):
         make_patient(own, first_name="Anna", last_name=f"Patient{n:03d}")
     second = services.search_patients(prescriber, "anna", page=2)
-    assert (second.total, second.pages, len(second.patients)) == (
-        PAGE_SIZE + 3, 2, 3
-    )
+    assert (second.total, second.pages, len(second.patients)) == (PAGE_SIZE + 3, 2, 3)
 
 
 def _selects_for_search(prescriber) -> int:
@@ -367,7 +428,9 @@ def test_protected_address_is_absent_for_a_prescriber_and_shown_to_the_aids_cent
     patient = make_patient(own, protected_identity=True)
     card = services.patient_card(prescriber, patient.id)
     assert (card.address_visible, card.home_address, card.clinic_delivery_only) == (
-        False, None, True
+        False,
+        None,
+        True,
     )
     depot_card = services.patient_card(make_user("depot"), patient.id)
     assert depot_card.home_address.street == patient.home_address().street
@@ -386,11 +449,17 @@ def test_patient_of_another_clinic_is_not_visible(prescriber):
 
 def test_contact_details_are_checked_and_saved_with_an_audit_row(prescriber, own):
     patient = make_patient(own)
-    error = refused(Invalid, services.update_contact, prescriber, patient.id,
-                    {"phone": "abc", "email": "x"})
+    error = refused(
+        Invalid,
+        services.update_contact,
+        prescriber,
+        patient.id,
+        {"phone": "abc", "email": "x"},
+    )
     assert set(error.fields) == {"phone", "email"}
-    services.update_contact(prescriber, patient.id,
-                            {"phone": "+46 70 123 45 67", "email": "a@b.se"})
+    services.update_contact(
+        prescriber, patient.id, {"phone": "+46 70 123 45 67", "email": "a@b.se"}
+    )
     assert (patient.phone, patient.email) == ("+46 70 123 45 67", "a@b.se")
     assert [(e.action, e.detail) for e in audit_rows()] == [
         ("update", "kontaktuppgifter")
@@ -407,23 +476,33 @@ def test_protected_identity_can_be_turned_on_but_not_off(prescriber, own):
 
 def test_home_address_is_replaced(prescriber, own):
     patient = make_patient(own)
-    services.set_home_address(prescriber, patient.id, {
-        "street": "Nygatan 2", "postal_code": "41102", "city": "Göteborg",
-        "door_code": "",
-    })
+    services.set_home_address(
+        prescriber,
+        patient.id,
+        {
+            "street": "Nygatan 2",
+            "postal_code": "41102",
+            "city": "Göteborg",
+            "door_code": "",
+        },
+    )
     home = patient.home_address()
     assert (home.street, home.door_code) == ("Nygatan 2", None)
     assert len(patient.addresses) == 1
 
 
 def temporary(valid_from, valid_to, **kw) -> dict:
-    return {"street": "Sommarvägen 1", "postal_code": "45196", "city": "Uddevalla",
-            "valid_from": valid_from, "valid_to": valid_to, **kw}
+    return {
+        "street": "Sommarvägen 1",
+        "postal_code": "45196",
+        "city": "Uddevalla",
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+        **kw,
+    }
 
 
-def test_temporary_address_becomes_the_delivery_address_in_its_period(
-    prescriber, own
-):
+def test_temporary_address_becomes_the_delivery_address_in_its_period(prescriber, own):
     patient = make_patient(own)
     services.add_temporary_address(
         prescriber, patient.id, temporary(TODAY, TODAY + timedelta(days=30))
@@ -444,7 +523,8 @@ def test_temporary_address_becomes_the_delivery_address_in_its_period(
 def test_temporary_address_period_rules(prescriber, own, start, end, field, message):
     patient = make_patient(own)
     services.add_temporary_address(
-        prescriber, patient.id,
+        prescriber,
+        patient.id,
         temporary(TODAY + timedelta(days=30), TODAY + timedelta(days=60)),
     )
     before = row_counts()
@@ -452,16 +532,26 @@ def test_temporary_address_period_rules(prescriber, own, start, end, field, mess
     def day(n):
         return None if n is None else TODAY + timedelta(days=n)
 
-    error = refused(Invalid, services.add_temporary_address, prescriber, patient.id,
-                    temporary(day(start), day(end)))
+    error = refused(
+        Invalid,
+        services.add_temporary_address,
+        prescriber,
+        patient.id,
+        temporary(day(start), day(end)),
+    )
     assert error.fields == {field: [message]}
     assert row_counts() == before
 
 
 def test_protected_patient_gets_no_temporary_address(prescriber, own):
     patient = make_patient(own, protected_identity=True)
-    refused(Conflict, services.add_temporary_address, prescriber, patient.id,
-            temporary(TODAY, TODAY + timedelta(days=3)))
+    refused(
+        Conflict,
+        services.add_temporary_address,
+        prescriber,
+        patient.id,
+        temporary(TODAY, TODAY + timedelta(days=3)),
+    )
     assert len(patient.addresses) == 1
 
 
@@ -470,11 +560,13 @@ def test_temporary_address_is_removed_only_from_its_own_patient(prescriber, own)
     address = services.add_temporary_address(
         prescriber, patient.id, temporary(TODAY, TODAY + timedelta(days=3))
     )
-    refused(NotVisible, services.remove_temporary_address, prescriber, other.id,
-            address.id)
+    refused(
+        NotVisible, services.remove_temporary_address, prescriber, other.id, address.id
+    )
     home_id = patient.home_address().id
-    refused(NotVisible, services.remove_temporary_address, prescriber, patient.id,
-            home_id)
+    refused(
+        NotVisible, services.remove_temporary_address, prescriber, patient.id, home_id
+    )
     services.remove_temporary_address(prescriber, patient.id, address.id)
     assert [a.kind for a in patient.addresses] == ["home"]
 
@@ -491,8 +583,9 @@ def test_guardian_is_added_for_a_child(prescriber, own):
 @pytest.mark.parametrize("years", [18, 40, 70])
 def test_guardian_is_refused_for_an_adult(prescriber, own, years):
     adult = make_patient(own, birth_date=TODAY.replace(year=TODAY.year - years))
-    error = refused(Conflict, services.add_guardian, prescriber, adult.id,
-                    {"name": "Karin Berg"})
+    error = refused(
+        Conflict, services.add_guardian, prescriber, adult.id, {"name": "Karin Berg"}
+    )
     assert "barn" in str(error)
     assert row_counts()[3] == 0
 
@@ -516,8 +609,9 @@ def test_prescriber_adds_another_own_clinic_to_a_patient(prescriber, own):
 def test_prescriber_cannot_give_a_foreign_clinic_a_care_relationship(prescriber, own):
     make_clinic("OTHER")
     patient = make_patient(own)
-    error = refused(Invalid, services.add_care_relationship, prescriber, patient.id,
-                    "OTHER")
+    error = refused(
+        Invalid, services.add_care_relationship, prescriber, patient.id, "OTHER"
+    )
     assert error.fields == {"clinic_code": ["Välj en av dina vårdenheter."]}
 
 

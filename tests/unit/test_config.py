@@ -23,6 +23,8 @@ def test_default_database_is_sqlite_under_instance(tmp_path, monkeypatch):
 
 
 def test_plain_postgresql_urls_use_psycopg3():
-    assert normalise_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert (
+        normalise_database_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    )
     assert normalise_database_url("postgres://u@h/db") == "postgresql+psycopg://u@h/db"
     assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"

@@ -14,8 +14,15 @@ from sesamlike.patients.identity import (
 
 @pytest.mark.parametrize(
     "given",
-    ["199001029801", "19900102-9801", "900102-9801", "9001029801", " 199001029801 ",
-     "900102 9801", "19900102 9801"],
+    [
+        "199001029801",
+        "19900102-9801",
+        "900102-9801",
+        "9001029801",
+        " 199001029801 ",
+        "900102 9801",
+        "19900102 9801",
+    ],
 )
 def test_personnummer_is_normalised_to_twelve_digits(given):
     parsed = parse_personal_id(given)

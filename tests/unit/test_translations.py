@@ -25,16 +25,23 @@ def python_strings():
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
-                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
-                if (name in ERROR_CALLS or (name or "").endswith("Error")) and node.args:
+                name = getattr(node.func, "id", None) or getattr(
+                    node.func, "attr", None
+                )
+                if (
+                    name in ERROR_CALLS or (name or "").endswith("Error")
+                ) and node.args:
                     first = node.args[0]
                     if isinstance(first, ast.Constant) and isinstance(first.value, str):
                         yield path.name, first.value
             if isinstance(node, ast.ClassDef):
                 for stmt in node.body:
-                    if (isinstance(stmt, ast.Assign)
-                            and [getattr(t, "id", None) for t in stmt.targets] == ["message"]
-                            and isinstance(stmt.value, ast.Constant)):
+                    if (
+                        isinstance(stmt, ast.Assign)
+                        and [getattr(t, "id", None) for t in stmt.targets]
+                        == ["message"]
+                        and isinstance(stmt.value, ast.Constant)
+                    ):
                         yield path.name, stmt.value.value
 
 
@@ -71,8 +78,12 @@ def test_every_interface_string_has_english(app):
     missing = sorted(
         {
             f"{where}: {text}"
-            for source in (template_strings, python_strings, navigation_strings,
-                           form_labels)
+            for source in (
+                template_strings,
+                python_strings,
+                navigation_strings,
+                form_labels,
+            )
             for where, text in source()
             if text not in EN
         }
