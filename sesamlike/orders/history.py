@@ -19,10 +19,11 @@ import sqlalchemy as sa
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import utcnow
-from sesamlike.catalog.csvio import FieldError, RowProblem
+from sesamlike.catalog.csvio import RowProblem
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
 from sesamlike.errors import Invalid
 from sesamlike.extensions import db
+from sesamlike.orders.channel_csv import Row as _Row
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 from sesamlike.patients.identity import parse_personal_id
 from sesamlike.patients.models import Patient
@@ -252,34 +253,6 @@ def import_deliveries_text(text: str, today: date | None = None) -> HistoryCount
         db.session.rollback()
         raise
     return counts
-
-
-class _Row:
-    """One row's cells and the problems found in them."""
-
-    def __init__(self, line: int, values: dict[str, str]):
-        self.line = line
-        self.values = values
-        self.errors: list[FieldError] = []
-
-    def add(self, column: str | None, message: str, /, **params) -> None:
-        error = FieldError(message, **params)
-        error.column = column
-        self.errors.append(error)
-
-    def date(self, column: str, *, required: bool) -> date | None:
-        value = self.values[column]
-        if not value:
-            if required:
-                self.add(column, "Datum saknas (ÅÅÅÅ-MM-DD).")
-            return None
-        try:
-            if len(value) != 10:
-                raise ValueError(value)
-            return date.fromisoformat(value)
-        except ValueError:
-            self.add(column, "Ogiltigt datum «{value}»; skriv ÅÅÅÅ-MM-DD.", value=value)
-            return None
 
 
 def _read_rows(text: str, problems: list[RowProblem]) -> list[tuple[int, dict]]:
