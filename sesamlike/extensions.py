@@ -45,3 +45,18 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+def commit_keeping_loaded() -> None:
+    """Commit without expiring what the session has loaded.
+
+    For read pages whose only write is their audit row: the rows just read stay
+    usable by the template instead of being loaded again one query at a time.
+    """
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep

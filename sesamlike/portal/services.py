@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
 from sesamlike.errors import DomainError, Forbidden, NotVisible
-from sesamlike.extensions import db
+from sesamlike.extensions import commit_keeping_loaded, db
 from sesamlike.orders import errors, ordering
 from sesamlike.orders.models import (
     DeliveryMode,
@@ -155,15 +155,13 @@ def choose_child(user: User, patient_id: int) -> Patient:
 def my_aids(user: User, patient_id: int, today: date | None = None) -> MyAids:
     """Prescriptions with run-out, devices on loan and recent orders; one audit row.
 
-    The audit row is committed before anything is read, so nothing is shown
-    unlogged and the loaded rows are not expired by a later commit (which would
-    turn the page into one query per row).
+    Everything is read in the transaction that writes the audit row, which is
+    committed before the page is shown (so nothing is shown unlogged) without
+    expiring the loaded rows (which would turn the page into a query per row).
     """
     require_portal_user(user)
     today = today or date.today()
-    access.get_patient(user, patient_id, action="read_my_aids")
-    db.session.commit()
-    patient = db.session.get(Patient, patient_id)
+    patient = access.get_patient(user, patient_id, action="read_my_aids")
     prescriptions = _current_prescriptions(patient.id, today)
     deliveries = last_deliveries([p.id for p in prescriptions]) if prescriptions else {}
     aids = [
@@ -184,6 +182,7 @@ def my_aids(user: User, patient_id: int, today: date | None = None) -> MyAids:
     orders = db.session.scalars(
         _orders_query(patient.id).limit(RECENT_ORDERS + 1)
     ).all()
+    commit_keeping_loaded()
     return MyAids(
         patient,
         aids,
