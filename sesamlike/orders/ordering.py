@@ -27,7 +27,7 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User, user_clinics, utcnow
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
 from sesamlike.errors import DomainError, Forbidden, Invalid, NotVisible
-from sesamlike.extensions import db
+from sesamlike.extensions import commit_keeping_loaded, db
 from sesamlike.orders import errors, notices, order_rules, withdrawals
 from sesamlike.orders.models import (
     OPEN_LINE_STATUSES,
@@ -139,7 +139,7 @@ def order_options(user: User, patient_id: int, today: date | None = None):
     default = default_delivery_mode(
         channels, protected, _first_device(patient.id, orderable)
     ) or (modes[0] if modes else None)
-    db.session.commit()
+    commit_keeping_loaded()  # the audit row; the page shows what was just read
     return OrderOptions(
         patient, choices, modes, default, access.can_see_address(user, patient)
     )

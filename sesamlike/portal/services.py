@@ -247,15 +247,6 @@ def reorder_options(
     """The acting patient's prescriptions and the delivery modes they may choose."""
     require_portal_user(user)
     options = ordering.order_options(user, patient_id, today)
-    # order_options commits, which expires what it loaded: one query brings the
-    # prescriptions and articles back instead of one query each on the page.
-    ids = [choice.prescription.id for choice in options.choices]
-    if ids:
-        db.session.scalars(
-            sa.select(Prescription)
-            .options(selectinload(Prescription.article))
-            .where(Prescription.id.in_(ids))
-        ).all()
     patient = options.patient
     modes = [
         mode
