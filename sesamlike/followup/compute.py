@@ -1,9 +1,16 @@
-"""The cost rules set-based in SQL: one INSERT ... SELECT ... ON CONFLICT per year.
+"""The cost rules set-based in SQL: a few statements per year.
 
 `followup.rules` states the same rules in Python; tests hold the two together.
-The statement reads the order lines once: the year's consumables, and durable
-devices and CGM transmitters delivered early enough to still be in use in it.
-Everything else is grouping.
+
+1. `stage_year`: one SELECT reads the order lines once (the year's consumables,
+   and durable devices and CGM transmitters delivered early enough to still be in
+   use in it), groups them by patient and attributes systems and prescriber. It
+   fills a temporary table with CREATE TABLE AS, which PostgreSQL may run with
+   parallel workers (an INSERT ... SELECT may not).
+2. `write_year`: an upsert from the stage that leaves rows whose figures did not
+   change untouched (a nightly full run rewrites almost nothing).
+3. `remove_stale`: rows of patients in scope that nothing of the year falls on.
+4. `drop_stage`.
 """
 
 from __future__ import annotations
@@ -12,8 +19,11 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.elements import ClauseElement
 
-from sesamlike.catalog.models import Article, System, article_systems
+from sesamlike.catalog.models import Article, Category, System, article_systems
 from sesamlike.extensions import db
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.rules import COUNTED_STATUSES, DAYS_PER_YEAR
@@ -23,7 +33,7 @@ from sesamlike.followup.sqlfuncs import (
     floor_int,
     greatest,
     key_article,
-    key_line,
+    key_prescription,
     least,
     money,
     round_ore,
@@ -32,6 +42,10 @@ from sesamlike.orders.models import Order, OrderLine, Prescription
 
 # Device lines older than this cannot reach the year (longest amortisation: 10).
 LOOKBACK_YEARS = 12
+# line id × base + prescription id: a number whose MAX is the patient's last line
+# and whose remainder is that line's prescription (ids below 2^31, lines below
+# 2^32: a 64-bit integer holds it).
+LAST_KEY_BASE = 2**31
 
 ol = OrderLine.__table__
 orders = Order.__table__
@@ -96,7 +110,8 @@ def line_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
     durable = art.c.amortisation_years > 0  # NULL for consumables: not true
     in_use = sa.or_(durable_expr(), art.c.category == "cgm_transmitter")
     days = sa.case((in_use, days_expr(year)), else_=0)
-    key = argmax_key(days, epoch_day(ol.c.delivered_on), ol.c.id, ol.c.article_id)
+    key = argmax_key(days, epoch_day(ol.c.delivered_on), ol.c.id, ol.c.article_id,
+                     ol.c.prescription_id)  # fmt: skip
     where = [
         counted(incremental=scope is not None),
         ol.c.delivered_on >= date(year - LOOKBACK_YEARS, 1, 1),
@@ -118,6 +133,9 @@ def line_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
                     (ol.c.delivered_on < first, 0),
                     else_=value_expr()).label("consumables"),
             (ol.c.packs * art.c.pack_size).label("units"),
+            # MAX picks the last line; its prescription is the remainder.
+            (sa.cast(ol.c.id, sa.BigInteger) * LAST_KEY_BASE
+             + sa.func.coalesce(ol.c.prescription_id, 0)).label("last_key"),
             sa.case((category == "pump", key)).label("pump_key"),
             sa.case((category.in_(("cgm_reader", "cgm_transmitter")), key))
             .label("cgm_key"),
@@ -144,110 +162,203 @@ def article_system(kind: str) -> sa.Select:
     )
 
 
+def sensor_systems() -> list[tuple[str, list[int]]]:
+    """Each CGM system with its sensor articles, in name order (the tie-break).
+
+    An article in several CGM systems counts for the first by name, as
+    `article_system` says.
+    """
+    of_article = article_system("cgm").subquery()
+    rows = db.session.execute(
+        sa.select(of_article.c.article_id, of_article.c.system)
+        .join(art, art.c.id == of_article.c.article_id)
+        .where(art.c.category == Category.CGM_SENSOR)
+        .order_by(of_article.c.system, of_article.c.article_id)
+    ).all()
+    systems: dict[str, list[int]] = {}
+    for article_id, system in rows:
+        systems.setdefault(system, []).append(article_id)
+    return list(systems.items())
+
+
+def _sensor_system(sums: sa.Subquery, systems: list[tuple[str, list[int]]]):
+    """The system with the most sensor units (then the first name); else NULL."""
+    if not systems:
+        return sa.null()
+    units = [sums.c[f"sensor_{i}"] for i in range(len(systems))]
+    most = units[0] if len(units) == 1 else greatest(*units)
+    first = sa.case(*[(u == most, name) for u, (name, _ids) in zip(units, systems)])
+    return sa.case((most > 0, first), else_=sa.null())
+
+
 def year_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
     """One row per patient with a cost in the year, in patient_year_costs' shape.
 
-    One pass over the lines, grouped by patient and sensor article, then by
-    patient. The device in use longest is the MAX of `argmax_key` over lines with
-    days in use, so no window over lines is needed.
+    One pass over the lines grouped by patient, as a hand-written query would.
+    The device in use longest is the MAX of `argmax_key` over lines with days in
+    use, so no window over lines is needed; the sensors' units are summed per CGM
+    system in one column each (the catalogue's systems, read first), so no
+    second grouping either. The prescriber comes from the prescription inside
+    the winning key, else from the patient's last line (`last_key`).
     """
     lines = line_costs(year, scope).subquery("lines")
-    partial = (
-        sa.select(
-            lines.c.patient_id,
-            lines.c.sensor_article,
-            sa.func.sum(lines.c.device).label("device"),
-            sa.func.sum(lines.c.consumables).label("consumables"),
-            sa.func.sum(lines.c.units).label("units"),
-            sa.func.max(lines.c.pump_key).label("pump_key"),
-            sa.func.max(lines.c.cgm_key).label("cgm_key"),
-            sa.func.max(lines.c.line_id).label("last_line"),
-        )
-        .group_by(lines.c.patient_id, lines.c.sensor_article)
-        .cte("partial")
-    )  # fmt: skip
+    systems = sensor_systems()
     sums = (
         sa.select(
-            partial.c.patient_id,
-            sa.func.sum(partial.c.device).label("device"),
-            sa.func.sum(partial.c.consumables).label("consumables"),
-            sa.func.max(partial.c.pump_key).label("pump_key"),
-            sa.func.max(partial.c.cgm_key).label("cgm_key"),
-            sa.func.max(partial.c.last_line).label("last_line"),
+            lines.c.patient_id,
+            sa.func.sum(lines.c.device).label("device"),
+            sa.func.sum(lines.c.consumables).label("consumables"),
+            sa.func.max(lines.c.pump_key).label("pump_key"),
+            sa.func.max(lines.c.cgm_key).label("cgm_key"),
+            sa.func.max(lines.c.last_key).label("last_key"),
+            *[
+                sa.func.sum(sa.case((lines.c.sensor_article.in_(ids),
+                                     lines.c.units), else_=0)).label(f"sensor_{i}")
+                for i, (_name, ids) in enumerate(systems)
+            ],
         )
-        .group_by(partial.c.patient_id)
+        .group_by(lines.c.patient_id)
         .subquery("sums")
-    )
-    pump_of = article_system("pump").subquery("pump_of")
-    cgm_of = article_system("cgm").cte("cgm_of")
-    reader_of = cgm_of.alias("reader_of")
-    units = sa.func.sum(partial.c.units)
-    sensors = (
-        sa.select(
-            partial.c.patient_id,
-            cgm_of.c.system,
-            sa.func.row_number()
-            .over(partition_by=partial.c.patient_id,
-                  order_by=(units.desc(), cgm_of.c.system))
-            .label("rank"),
-        )
-        .join(cgm_of, cgm_of.c.article_id == partial.c.sensor_article)
-        .group_by(partial.c.patient_id, cgm_of.c.system)
-        .subquery("sensors")
     )  # fmt: skip
+    pump_of = article_system("pump").subquery("pump_of")
+    reader_of = article_system("cgm").subquery("reader_of")
     device = round_ore(sums.c.device)
     consumables = round_ore(sums.c.consumables)
-    by_line = ol.alias("by_line")
+    prescription_id = sa.case(
+        (sums.c.pump_key.is_not(None), key_prescription(sums.c.pump_key)),
+        (sums.c.cgm_key.is_not(None), key_prescription(sums.c.cgm_key)),
+        else_=sa.func.nullif(sums.c.last_key % LAST_KEY_BASE, 0),
+    )
     written_on = Prescription.__table__.alias("written_on")
-    line_of = sa.func.coalesce(key_line(sums.c.pump_key), key_line(sums.c.cgm_key),
-                               sums.c.last_line)  # fmt: skip
+    prescriber = (
+        sa.select(written_on.c.prescriber_id)
+        .where(written_on.c.id == prescription_id)
+        .correlate_except(written_on)
+        .scalar_subquery()
+    )
     return (
         sa.select(
             sums.c.patient_id,
             sa.literal(year).label("year"),
             pump_of.c.system.label("pump_system"),
-            sa.func.coalesce(reader_of.c.system, sensors.c.system).label("cgm_system"),
+            sa.func.coalesce(reader_of.c.system, _sensor_system(sums, systems))
+            .label("cgm_system"),
             device.label("device_cost_sek"),
             consumables.label("consumables_cost_sek"),
             (device + consumables).label("total_cost_sek"),
-            written_on.c.prescriber_id,
+            prescriber.label("prescriber_id"),
         )
         .select_from(sums)
         .outerjoin(pump_of, pump_of.c.article_id == key_article(sums.c.pump_key))
         .outerjoin(reader_of, reader_of.c.article_id == key_article(sums.c.cgm_key))
-        .outerjoin(sensors, sa.and_(sensors.c.patient_id == sums.c.patient_id,
-                                    sensors.c.rank == 1))
-        .outerjoin(by_line, by_line.c.id == line_of)
-        .outerjoin(written_on, written_on.c.id == by_line.c.prescription_id)
-        .where(sa.true())  # SQLite: an upsert's SELECT needs a WHERE
     )  # fmt: skip
 
 
-def upsert_year(year: int, now: datetime, scope: sa.Select | None = None) -> int:
-    """Insert or update the year's rows of every patient in scope (all: None)."""
-    select = year_costs(year, scope)
-    names = [c.name for c in select.selected_columns] + ["computed_at"]
-    select = select.add_columns(sa.literal(now, sa.DateTime(timezone=True)))
+# The statements ----------------------------------------------------------------
+
+STAGE = "followup_stage"
+VALUES = ("pump_system", "cgm_system", "device_cost_sek", "consumables_cost_sek",
+          "total_cost_sek", "prescriber_id")  # fmt: skip
+
+
+class CreateTempTableAs(Executable, ClauseElement):
+    """CREATE TEMPORARY TABLE name AS <select>, with the select's parameters."""
+
+    inherit_cache = False
+
+    def __init__(self, name: str, select: sa.Select):
+        self.name = name
+        self.select = select
+
+
+@compiles(CreateTempTableAs)
+def _create_temp_table_as(element, compiler, **kw):
+    select = compiler.process(element.select, **kw)
+    return f"CREATE TEMPORARY TABLE {element.name} AS {select}"
+
+
+def _stage() -> sa.TableClause:
+    """The stage in the connection's temporary schema (never a real table)."""
+    connection = db.session.connection()
+    schema = "pg_temp" if connection.dialect.name == "postgresql" else "temp"
+    return sa.table(STAGE, sa.column("patient_id"), sa.column("year"),
+                    *[sa.column(name) for name in VALUES], schema=schema)  # fmt: skip
+
+
+# Server settings for the run's transaction on PostgreSQL. JIT compiling this
+# statement costs more than it saves (over a second of a few), and the grouping
+# spills to disk within the default 4 MB of work_mem.
+POSTGRES_SETTINGS = {"jit": "off", "work_mem": "64MB"}
+
+
+def tune_session() -> None:
+    """SET LOCAL the run's settings; they end with its transaction."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        for name, value in POSTGRES_SETTINGS.items():
+            connection.execute(sa.text(f"SET LOCAL {name} = '{value}'"))
+
+
+def drop_stage() -> None:
+    stage = _stage()
+    db.session.connection().exec_driver_sql(
+        f"DROP TABLE IF EXISTS {stage.schema}.{STAGE}"
+    )
+
+
+def stage_year(year: int, scope: sa.Select | None = None) -> int:
+    """Compute the year's rows of every patient in scope (all: None) into the stage.
+
+    Returns how many patients have a row.
+    """
+    drop_stage()  # left by a run that failed on SQLite, where DDL may autocommit
+    connection = db.session.connection()
+    connection.execute(CreateTempTableAs(STAGE, year_costs(year, scope)))
+    return connection.scalar(sa.select(sa.func.count()).select_from(_stage()))
+
+
+def write_year(year: int, now: datetime) -> int:
+    """Upsert the stage into patient_year_costs; returns the rows that changed.
+
+    A row whose figures are the same is left alone, computed_at included: it
+    says when the row's figures were last written.
+    """
+    stage = _stage()
+    names = ["patient_id", "year", *VALUES, "computed_at"]
+    # Only new and changed rows go to the upsert: one join finds them, where
+    # probing the unique index row by row for unchanged ones would cost more.
+    stored = costs.alias("stored")
+    select = (
+        sa.select(
+            *[stage.c[name] for name in names[:-1]],
+            sa.literal(now, sa.DateTime(timezone=True)),
+        )
+        .outerjoin(stored, sa.and_(stored.c.patient_id == stage.c.patient_id,
+                                   stored.c.year == year))
+        .where(sa.or_(stored.c.id.is_(None),
+                      *[stored.c[name].is_distinct_from(stage.c[name])
+                        for name in VALUES]))
+    )  # fmt: skip
     connection = db.session.connection()
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(costs).from_select(names, select)
     statement = statement.on_conflict_do_update(
         index_elements=["patient_id", "year"],
         set_={name: statement.excluded[name] for name in names[2:]},
+        where=sa.or_(*[costs.c[name].is_distinct_from(statement.excluded[name])
+                       for name in VALUES]),
+    )  # fmt: skip
+    statement = statement.execution_options(preserve_rowcount=True)  # an INSERT's
+    return connection.execute(statement).rowcount
+
+
+def remove_stale(year: int, scope: sa.Select | None = None) -> int:
+    """Rows of patients in scope that are not in the stage: nothing falls in it."""
+    stage = _stage()
+    statement = sa.delete(costs).where(
+        costs.c.year == year,
+        ~sa.exists().where(stage.c.patient_id == costs.c.patient_id),
     )
-    written = connection.execute(statement).rowcount
-    if written < 0:  # sqlite3 reports no count for a statement starting WITH
-        written = connection.scalar(
-            sa.select(sa.func.count())
-            .select_from(costs)
-            .where(costs.c.year == year, costs.c.computed_at == now)
-        )
-    return written
-
-
-def remove_stale(year: int, now: datetime, scope: sa.Select | None = None) -> int:
-    """Rows of patients in scope that this run did not write: nothing falls in it."""
-    statement = sa.delete(costs).where(costs.c.year == year, costs.c.computed_at < now)
     if scope is not None:
         statement = statement.where(costs.c.patient_id.in_(scope))
     return db.session.connection().execute(statement).rowcount

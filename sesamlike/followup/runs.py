@@ -33,9 +33,10 @@ STEPS = 4  # for progress bars: scope, compute, remove stale, record
 class RunResult:
     year: int
     full: bool
-    patients: int  # patient-years written by this run
+    patients: int  # patients whose year was computed by this run (with a cost)
     removed: int  # rows removed: nothing of theirs falls in the year any more
     seconds: float
+    changed: int = 0  # rows written because their figures are new or changed
 
 
 def catalogue_digest() -> str:
@@ -94,9 +95,12 @@ def run_year(
     scope = None if full else changed_patients(previous.started_at - CHANGE_MARGIN)
     step(1)
     try:
-        written = compute.upsert_year(year, now, scope)
+        compute.tune_session()
+        patients = compute.stage_year(year, scope)
         step(1)
-        removed = compute.remove_stale(year, now, scope)
+        changed = compute.write_year(year, now)
+        removed = compute.remove_stale(year, scope)
+        compute.drop_stage()
         step(1)
         db.session.add(
             FollowupRun(
@@ -104,7 +108,7 @@ def run_year(
                 full=full,
                 started_at=now,
                 finished_at=utcnow(),
-                patients=written,
+                patients=patients,
                 catalogue_digest=digest,
             )
         )
@@ -113,4 +117,5 @@ def run_year(
         db.session.rollback()
         raise
     step(1)
-    return RunResult(year, full, written, removed, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return RunResult(year, full, patients, removed, seconds, changed)

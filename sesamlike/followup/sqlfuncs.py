@@ -117,8 +117,9 @@ def _round_sqlite(element, compiler, **kw):
 
 class argmax_key(FunctionElement):
     """A text key whose MAX picks the line with the most days in use, then the
-    latest delivery, then the highest line id; the article id follows from
-    character 21 on (see `key_article`)."""
+    latest delivery, then the highest line id. The article id (characters 21 to
+    30) and the line's prescription id (from 31 on, 0 for none) ride along; see
+    `key_article` and `key_prescription`."""
 
     type = sa.String()
     inherit_cache = True
@@ -126,25 +127,33 @@ class argmax_key(FunctionElement):
 
 @compiles(argmax_key)
 def _key_default(element, compiler, **kw):
-    days, epoch, line_id, article_id = (
+    days, epoch, line_id, article_id, prescription_id = (
         compiler.process(arg, **kw) for arg in element.clauses
     )
     return (
         f"(lpad(CAST({days} AS TEXT), 3, '0') || lpad(CAST({epoch} AS TEXT), 5, '0')"
-        f" || lpad(CAST({line_id} AS TEXT), 12, '0') || CAST({article_id} AS TEXT))"
+        f" || lpad(CAST({line_id} AS TEXT), 12, '0')"
+        f" || lpad(CAST({article_id} AS TEXT), 10, '0')"
+        f" || CAST(COALESCE({prescription_id}, 0) AS TEXT))"
     )
 
 
 @compiles(argmax_key, "sqlite")
 def _key_sqlite(element, compiler, **kw):
-    args = ", ".join(compiler.process(arg, **kw) for arg in element.clauses)
-    return f"printf('%03d%05d%012d%d', {args})"
+    days, epoch, line_id, article_id, prescription_id = (
+        compiler.process(arg, **kw) for arg in element.clauses
+    )
+    return (
+        f"printf('%03d%05d%012d%010d%d', {days}, {epoch}, {line_id}, {article_id}, "
+        f"COALESCE({prescription_id}, 0))"
+    )
 
 
 def key_article(key: sa.ColumnElement) -> sa.ColumnElement[int]:
-    return sa.cast(sa.func.substr(key, 21), sa.Integer)
+    """The article id inside an `argmax_key`."""
+    return sa.cast(sa.func.substr(key, 21, 10), sa.Integer)
 
 
-def key_line(key: sa.ColumnElement) -> sa.ColumnElement[int]:
-    """The order line id inside an `argmax_key` (characters 9 to 20)."""
-    return sa.cast(sa.func.substr(key, 9, 12), sa.Integer)
+def key_prescription(key: sa.ColumnElement) -> sa.ColumnElement[int]:
+    """The prescription id inside an `argmax_key`; NULL for a line without one."""
+    return sa.func.nullif(sa.cast(sa.func.substr(key, 31), sa.Integer), 0)

@@ -180,15 +180,33 @@ def test_incremental_run_recomputes_only_changed_patients_and_matches_full(kit):
     second = run_year(2025)
     after = stored(2025)
     assert not second.full
-    assert second.patients == 2
-    recomputed = {pid for pid in after if after[pid].computed_at != before[pid]}
-    assert recomputed == {changed.id, patients[2].id}
+    assert second.patients == 2  # the two with a changed line were computed
+    assert second.changed == 1  # only one of them costs something else now
+    rewritten = {pid for pid in after if after[pid].computed_at != before[pid]}
+    assert rewritten == {changed.id}
     assert after[changed.id].consumables_cost_sek == Decimal("5750.00")
 
     incremental = _as_tuples(after)
     run_year(2025, full=True)
     assert _as_tuples(stored(2025)) == incremental
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowupRun)) == 3
+
+
+def test_a_full_rerun_with_nothing_changed_rewrites_no_row(kit):
+    patients = [f.make_patient(f.make_clinic()) for _ in range(3)]
+    for patient in patients:
+        f.make_delivered_line(patient, kit["p640"], date(2024, 5, 1))
+        f.make_delivered_line(patient, kit["sets"], date(2025, 2, 1), packs=3)
+    first = run_year(2025, full=True)
+    assert (first.patients, first.changed) == (3, 3)
+    before = {pid: (row.computed_at, row.total_cost_sek)
+              for pid, row in stored(2025).items()}  # fmt: skip
+    again = run_year(2025, full=True)
+    assert (again.patients, again.changed, again.removed) == (3, 0, 0)
+    db.session.expire_all()
+    after = {pid: (row.computed_at, row.total_cost_sek)
+             for pid, row in stored(2025).items()}  # fmt: skip
+    assert after == before
 
 
 def test_a_patient_whose_only_line_is_cancelled_loses_the_row(kit):
