@@ -187,7 +187,8 @@ def _sensor_system(sums: sa.Subquery, systems: list[tuple[str, list[int]]]):
         return sa.null()
     units = [sums.c[f"sensor_{i}"] for i in range(len(systems))]
     most = units[0] if len(units) == 1 else greatest(*units)
-    first = sa.case(*[(u == most, name) for u, (name, _ids) in zip(units, systems)])
+    names = [name for name, _ids in systems]
+    first = sa.case(*[(u == most, n) for u, n in zip(units, names, strict=True)])
     return sa.case((most > 0, first), else_=sa.null())
 
 
