@@ -127,10 +127,12 @@ def line_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
             orders.c.patient_id,
             ol.c.id.label("line_id"),
             ol.c.article_id,
-            sa.case((durable, amortised), else_=0).label("device"),
+            # NULL, not 0, where a line has no part: SUM skips a NULL and
+            # adding a NUMERIC zero nine lines in ten is not free.
+            sa.case((durable, amortised)).label("device"),
             # A transmitter delivered in an earlier year costs nothing now.
-            sa.case((durable, 0),
-                    (ol.c.delivered_on < first, 0),
+            sa.case((durable, None),
+                    (ol.c.delivered_on < first, None),
                     else_=value_expr()).label("consumables"),
             (ol.c.packs * art.c.pack_size).label("units"),
             # MAX picks the last line; its prescription is the remainder.
@@ -185,7 +187,7 @@ def _sensor_system(sums: sa.Subquery, systems: list[tuple[str, list[int]]]):
     """The system with the most sensor units (then the first name); else NULL."""
     if not systems:
         return sa.null()
-    units = [sums.c[f"sensor_{i}"] for i in range(len(systems))]
+    units = [sa.func.coalesce(sums.c[f"sensor_{i}"], 0) for i in range(len(systems))]
     most = units[0] if len(units) == 1 else greatest(*units)
     names = [name for name, _ids in systems]
     first = sa.case(*[(u == most, n) for u, n in zip(units, names, strict=True)])
@@ -199,8 +201,9 @@ def year_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
     The device in use longest is the MAX of `argmax_key` over lines with days in
     use, so no window over lines is needed; the sensors' units are summed per CGM
     system in one column each (the catalogue's systems, read first), so no
-    second grouping either. The prescriber comes from the prescription inside
-    the winning key, else from the patient's last line (`last_key`).
+    second grouping either. The prescription the prescriber comes from rides in
+    the winning key, else in the patient's last line (`last_key`); its
+    prescriber is looked up by `write_year`, for the rows it writes only.
     """
     lines = line_costs(year, scope).subquery("lines")
     systems = sensor_systems()
@@ -213,8 +216,9 @@ def year_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
             sa.func.max(lines.c.cgm_key).label("cgm_key"),
             sa.func.max(lines.c.last_key).label("last_key"),
             *[
-                sa.func.sum(sa.case((lines.c.sensor_article.in_(ids),
-                                     lines.c.units), else_=0)).label(f"sensor_{i}")
+                # The ids are sensors': no need to test the category again.
+                sa.func.sum(sa.case((lines.c.article_id.in_(ids),
+                                     lines.c.units))).label(f"sensor_{i}")
                 for i, (_name, ids) in enumerate(systems)
             ],
         )
@@ -223,19 +227,12 @@ def year_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
     )  # fmt: skip
     pump_of = article_system("pump").subquery("pump_of")
     reader_of = article_system("cgm").subquery("reader_of")
-    device = round_ore(sums.c.device)
-    consumables = round_ore(sums.c.consumables)
+    device = round_ore(sa.func.coalesce(sums.c.device, 0))
+    consumables = round_ore(sa.func.coalesce(sums.c.consumables, 0))
     prescription_id = sa.case(
         (sums.c.pump_key.is_not(None), key_prescription(sums.c.pump_key)),
         (sums.c.cgm_key.is_not(None), key_prescription(sums.c.cgm_key)),
         else_=sa.func.nullif(sums.c.last_key % LAST_KEY_BASE, 0),
-    )
-    written_on = Prescription.__table__.alias("written_on")
-    prescriber = (
-        sa.select(written_on.c.prescriber_id)
-        .where(written_on.c.id == prescription_id)
-        .correlate_except(written_on)
-        .scalar_subquery()
     )
     return (
         sa.select(
@@ -247,7 +244,7 @@ def year_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
             device.label("device_cost_sek"),
             consumables.label("consumables_cost_sek"),
             (device + consumables).label("total_cost_sek"),
-            prescriber.label("prescriber_id"),
+            prescription_id.label("prescription_id"),
         )
         .select_from(sums)
         .outerjoin(pump_of, pump_of.c.article_id == key_article(sums.c.pump_key))
@@ -259,7 +256,7 @@ def year_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
 
 STAGE = "followup_stage"
 VALUES = ("pump_system", "cgm_system", "device_cost_sek", "consumables_cost_sek",
-          "total_cost_sek", "prescriber_id")  # fmt: skip
+          "total_cost_sek", "prescription_id")  # fmt: skip
 
 
 class CreateTempTableAs(Executable, ClauseElement):
@@ -325,13 +322,21 @@ def write_year(year: int, now: datetime) -> int:
     says when the row's figures were last written.
     """
     stage = _stage()
-    names = ["patient_id", "year", *VALUES, "computed_at"]
+    names = ["patient_id", "year", *VALUES, "prescriber_id", "computed_at"]
     # Only new and changed rows go to the upsert: one join finds them, where
     # probing the unique index row by row for unchanged ones would cost more.
+    # A prescription's prescriber never changes, so it is looked up only here.
     stored = costs.alias("stored")
+    written_on = Prescription.__table__.alias("written_on")
+    prescriber = (
+        sa.select(written_on.c.prescriber_id)
+        .where(written_on.c.id == stage.c.prescription_id)
+        .scalar_subquery()
+    )
     select = (
         sa.select(
-            *[stage.c[name] for name in names[:-1]],
+            *[stage.c[name] for name in names[:-2]],
+            prescriber,
             sa.literal(now, sa.DateTime(timezone=True)),
         )
         .outerjoin(stored, sa.and_(stored.c.patient_id == stage.c.patient_id,
@@ -358,7 +363,9 @@ def remove_stale(year: int, scope: sa.Select | None = None) -> int:
     stage = _stage()
     statement = sa.delete(costs).where(
         costs.c.year == year,
-        ~sa.exists().where(stage.c.patient_id == costs.c.patient_id),
+        # NOT IN, not NOT EXISTS: SQLite indexes the list once instead of
+        # scanning the stage per row; PostgreSQL hashes it.
+        costs.c.patient_id.not_in(sa.select(stage.c.patient_id)),
     )
     if scope is not None:
         statement = statement.where(costs.c.patient_id.in_(scope))

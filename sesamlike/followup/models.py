@@ -24,6 +24,9 @@ class PatientYearCost(db.Model):
     # else of the patient's last recorded delivery that year (no foreign key: the
     # row outlives an account).
     prescriber_id: Mapped[int | None]
+    # The prescription that prescriber comes from (it decides whether a row
+    # changed; a prescription's prescriber never does).
+    prescription_id: Mapped[int | None]
     device_cost_sek: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
     consumables_cost_sek: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
     total_cost_sek: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
