@@ -6,6 +6,10 @@ whether a row changed, and looks the prescriber up only for rows it writes.
 Existing rows keep their figures; the next run fills the column (a NULL differs
 from the computed id, so each row is written once more).
 
+Also drops ix_patient_year_costs_patient_id: the unique (patient_id, year)
+constraint's index starts with patient_id and serves the same lookups, and each
+index costs every row the computation writes.
+
 Revision ID: 0008_followup_prescription
 Revises: 0007_audit_append_only
 Create Date: 2026-11-23 21:30:00
@@ -25,8 +29,10 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('patient_year_costs', schema=None) as batch_op:
         batch_op.add_column(sa.Column('prescription_id', sa.Integer(), nullable=True))
+        batch_op.drop_index('ix_patient_year_costs_patient_id')
 
 
 def downgrade():
     with op.batch_alter_table('patient_year_costs', schema=None) as batch_op:
+        batch_op.create_index('ix_patient_year_costs_patient_id', ['patient_id'], unique=False)
         batch_op.drop_column('prescription_id')

@@ -16,7 +16,8 @@ class PatientYearCost(db.Model):
     __tablename__ = "patient_year_costs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id"), index=True)
+    # Found by the unique (patient_id, year) index: no index of its own.
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id"))
     year: Mapped[int] = mapped_column(index=True)
     pump_system: Mapped[str | None] = mapped_column(sa.String(80))
     cgm_system: Mapped[str | None] = mapped_column(sa.String(80))
