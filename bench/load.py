@@ -23,7 +23,8 @@ What it does, and stops by itself:
    operations shared by the users, after an unmeasured warm-up of one operation
    per user. By default a closed loop (each user sends its next request at
    once: latency = users / throughput); --think-ms gives each user a random
-   pause between operations, as a person reading the page would:
+   pause after every page (exponential, that mean), reorder steps included,
+   as a person reading each page would:
    - /healthz: the trivial endpoint of the same app (no database, no session):
      the ceiling;
    - "my aids": GET /portal/;
@@ -576,16 +577,21 @@ def _run(
     deadline = time.monotonic() + max_seconds
 
     def user(client: Client) -> None:
+        spent: list[float] = []  # this operation's request times
+
         def timed(step, client, *args, **kwargs):
             began = time.perf_counter()
             answer = client.request(*args, **kwargs)
             ms = (time.perf_counter() - began) * 1000
+            spent.append(ms)
             with phase.lock:
                 phase.samples.setdefault(step, []).append(ms)
+            if think_ms:  # a person reads each page before the next click
+                time.sleep(random.expovariate(1000 / think_ms))
             return answer
 
         while time.monotonic() < deadline and phase.ticket():
-            began = time.perf_counter()
+            spent.clear()
             try:
                 operation(client, timed)
             except Failed as error:
@@ -599,12 +605,9 @@ def _run(
                     phase.errors["io"] = phase.errors.get("io", 0) + 1
                     phase.examples.append(repr(error))
                 continue
-            if len(phase.steps) > 1:
-                ms = (time.perf_counter() - began) * 1000
+            if len(phase.steps) > 1:  # the requests' own time, not the reading
                 with phase.lock:
-                    phase.samples.setdefault("whole", []).append(ms)
-            if think_ms:  # a person reads the page before the next click
-                time.sleep(random.expovariate(1000 / think_ms))
+                    phase.samples.setdefault("whole", []).append(sum(spent))
 
     threads = [threading.Thread(target=user, args=(c,)) for c in clients]
     for thread in threads:
