@@ -590,6 +590,8 @@ def _run(
                 time.sleep(random.expovariate(1000 / think_ms))
             return answer
 
+        if think_ms:  # people arrive over a while, not all in the same instant
+            time.sleep(random.uniform(0, 2 * think_ms / 1000))
         while time.monotonic() < deadline and phase.ticket():
             spent.clear()
             try:
@@ -663,7 +665,7 @@ def _print_table(results: dict, args) -> None:
               f"{'CPU ms/req':>10}")  # fmt: skip
     print()
     pace = (
-        f"mean think time {args.think_ms:.0f} ms between operations"
+        f"mean think time {args.think_ms:.0f} ms after every page"
         if args.think_ms
         else "closed loop, no think time"
     )
