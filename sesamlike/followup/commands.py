@@ -22,7 +22,8 @@ def run(year: int, full: bool) -> None:
     kind = "full" if result.full else "changed patients only"
     click.echo(
         f"{result.patients} patients computed for {year} ({kind}), "
-        f"{result.removed} removed, in {result.seconds:.2f} s."
+        f"{result.changed} rows new or changed, {result.removed} removed, "
+        f"in {result.seconds:.2f} s."
     )
 
 
