@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from sesamlike.followup.report import NO_SYSTEM, Report
 from sesamlike.followup.stats import Summary
 from sesamlike.i18n import _
+from sesamlike.orders.prescription_forms import REASON_LABELS
 
 STAT_HEADERS = ("Patienter", "Medel (kr)", "Median (kr)", "P10 (kr)", "P90 (kr)")
 TABLES = ("pump", "cgm", "ages", "system_ages", "prescribers", "compliance",
@@ -58,9 +59,11 @@ def table(report: Report, name: str) -> tuple[list[str], list[list]]:
                 _("Avvikelser")], [[c["total"], c["procured"], c["first_choice"],
                                     c["deviations"]]]  # fmt: skip
     if name == "deviations":
-        return [_("Orsakskod"), _("Förskrivningar")], [
-            [code or _("Ingen orsak angiven"), n] for code, n in report.deviations
-        ]
+        return [_("Orsakskod"), _("Orsak"), _("Förskrivningar")], [
+            [code, _(REASON_LABELS[code]) if code in REASON_LABELS
+             else _("Ingen orsak angiven"), n]
+            for code, n in report.deviations
+        ]  # fmt: skip
     if name == "trend":
         return [_("År"), _("Patienter"), _("Medel (kr)"), _("Summa (kr)")], [
             [t.year, t.patients, t.mean, t.total] for t in report.trend

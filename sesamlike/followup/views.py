@@ -19,6 +19,7 @@ from sesamlike.followup.forms import ReportFilterForm
 from sesamlike.followup.scope import Scope, resolve
 from sesamlike.followup.stats import summarise
 from sesamlike.i18n import _, get_locale
+from sesamlike.orders.prescription_forms import REASON_LABELS
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
 
@@ -94,6 +95,7 @@ def report_page():
         form=_filter_form(scope, year, threshold),
         args=_args(scope, year),
         no_system=report.NO_SYSTEM,
+        reason_labels=REASON_LABELS,
         pump_chart=charts.box_plot(
             [(k or _("Inget system"), s) for k, s in data.pump.items()],
             _("Årskostnad per pumpsystem"),

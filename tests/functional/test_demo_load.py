@@ -127,3 +127,20 @@ def test_demo_load_if_empty_leaves_a_database_with_users_alone(runner):
     assert result.exit_code == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Patient)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+def test_demo_load_computes_follow_up_so_managers_see_costs_at_once(
+    runner, client, auth
+):
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    this_year = date.today().year
+    assert f"follow-up costs of {this_year - 1} and {this_year}" in result.output
+
+    auth.login("chef.norr", DEMO_PASSWORD)
+    page = client.get(f"/followup/?year={this_year - 1}").get_data(as_text=True)
+    assert "Inga beräknade kostnader" not in page
+    assert "MiniMed 640G" in page  # a pump system with its patients and spread
+    # Deviations are named in words, with the code beside them.
+    assert "Upphandlad produkt fungerar inte för patienten i praktiken" in page
+    assert "(not_working)" in page
