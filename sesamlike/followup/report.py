@@ -131,7 +131,10 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
             lines.c.article_id,
             units.label("units"),
             sa.func.count().label("lines"),
-            sa.func.sum(lines.c.device + lines.c.consumables).label("cost"),
+            # A line has a device part or a consumable part (the other is
+            # NULL), or neither: a CGM transmitter from an earlier year.
+            sa.func.sum(sa.func.coalesce(lines.c.device, lines.c.consumables, 0))
+            .label("cost"),
             sa.case((sa.and_(Article.units_per_day > 0,
                              sa.func.coalesce(Article.amortisation_years, 0) == 0,
                              units > limit), 1), else_=0).label("over"),

@@ -231,3 +231,12 @@ def test_register_export_command_writes_the_file(runner, region, tmp_path):
                                  str(target)])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert len(target.read_text().splitlines()) == 3
+
+
+def test_articles_page_gives_each_articles_cost_by_the_cost_rules(client, auth, region):
+    auth.login(region["analyst"].username)
+    page = client.get(f"/followup/articles?year={YEAR}").get_data(as_text=True)
+    # The pump: Anna's from 1 July (3 780,82) and Bo's whole year (7 500,00).
+    assert "11\u00a0280,82" in page
+    # The sensors: 26 packs × 550,00 with 25 % VAT through the pharmacy.
+    assert "17\u00a0875,00" in page
