@@ -362,12 +362,14 @@ def write_year(year: int, now: datetime) -> int:
     return connection.execute(statement).rowcount
 
 
-def remove_stale(year: int, scope: sa.Select | None = None) -> int:
+def remove_stale(year: int, now: datetime, scope: sa.Select | None = None) -> int:
     """Rows of patients in scope that are not in the stage: nothing falls in it.
 
     After `write_year` every staged patient has a row, so the rows in scope are
     the staged ones plus the stale ones: equal counts mean nothing to remove,
-    and counting is cheaper than looking for what is not there.
+    and counting is cheaper than looking for what is not there. A row written
+    after this run started (by a run that overlapped it, for a patient this
+    one's stage did not have yet) is never stale to this run.
     """
     stage = _stage()
     connection = db.session.connection()
@@ -380,6 +382,7 @@ def remove_stale(year: int, scope: sa.Select | None = None) -> int:
         return 0
     statement = sa.delete(costs).where(
         costs.c.year == year,
+        costs.c.computed_at < now,
         # NOT IN, not NOT EXISTS: SQLite indexes the list once instead of
         # scanning the stage per row; PostgreSQL hashes it.
         costs.c.patient_id.not_in(sa.select(stage.c.patient_id)),

@@ -99,7 +99,7 @@ def run_year(
         patients = compute.stage_year(year, scope)
         step(1)
         changed = compute.write_year(year, now)
-        removed = compute.remove_stale(year, scope)
+        removed = compute.remove_stale(year, now, scope)
         compute.drop_stage()
         step(1)
         db.session.add(

@@ -293,3 +293,25 @@ def test_the_prescriber_is_the_pump_prescriber_else_of_the_last_delivery(kit):
     rows = stored(2025)
     assert rows[on_pump.id].prescriber_id == doctor.id
     assert rows[sets_only.id].prescriber_id == nurse.id
+
+
+def test_a_run_never_removes_a_row_written_after_it_started(kit):
+    """Two overlapping runs: the later one's row for a patient the earlier run's
+    stage did not have survives the earlier run; an older stale row goes."""
+    clinic = f.make_clinic()
+    kept, late, stale = (f.make_patient(clinic) for _ in range(3))
+    f.make_delivered_line(kept, kit["sets"], date(2025, 2, 1))
+    started = utcnow()
+    zero = Decimal("0.00")
+    for patient, at in ((late, started + timedelta(seconds=5)),
+                        (stale, started - timedelta(days=1))):  # fmt: skip
+        db.session.add(PatientYearCost(
+            patient_id=patient.id, year=2025, device_cost_sek=zero,
+            consumables_cost_sek=zero, total_cost_sek=zero, computed_at=at,
+        ))  # fmt: skip
+    db.session.commit()
+
+    result = run_year(2025, full=True, now=started)
+
+    assert result.removed == 1
+    assert set(stored(2025)) == {kept.id, late.id}
