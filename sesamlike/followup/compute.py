@@ -141,8 +141,6 @@ def line_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
             sa.case((category == "pump", key)).label("pump_key"),
             sa.case((category.in_(("cgm_reader", "cgm_transmitter")), key))
             .label("cgm_key"),
-            sa.case((category == "cgm_sensor", ol.c.article_id))
-            .label("sensor_article"),
         )
         .select_from(ol.join(orders, orders.c.id == ol.c.order_id))
         .join(art, art.c.id == ol.c.article_id)
@@ -275,10 +273,13 @@ def _create_temp_table_as(element, compiler, **kw):
     return f"CREATE TEMPORARY TABLE {element.name} AS {select}"
 
 
+def _on_postgresql() -> bool:
+    return db.session.connection().dialect.name == "postgresql"
+
+
 def _stage() -> sa.TableClause:
     """The stage in the connection's temporary schema (never a real table)."""
-    connection = db.session.connection()
-    schema = "pg_temp" if connection.dialect.name == "postgresql" else "temp"
+    schema = "pg_temp" if _on_postgresql() else "temp"
     return sa.table(STAGE, sa.column("patient_id"), sa.column("year"),
                     *[sa.column(name) for name in VALUES], schema=schema)  # fmt: skip
 
@@ -291,8 +292,8 @@ POSTGRES_SETTINGS = {"jit": "off", "work_mem": "64MB"}
 
 def tune_session() -> None:
     """SET LOCAL the run's settings; they end with its transaction."""
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
+    if _on_postgresql():
+        connection = db.session.connection()
         for name, value in POSTGRES_SETTINGS.items():
             connection.execute(sa.text(f"SET LOCAL {name} = '{value}'"))
 
@@ -312,7 +313,7 @@ def stage_year(year: int, scope: sa.Select | None = None) -> int:
     drop_stage()  # left by a run that failed on SQLite, where DDL may autocommit
     connection = db.session.connection()
     connection.execute(CreateTempTableAs(STAGE, year_costs(year, scope)))
-    if connection.dialect.name == "postgresql":
+    if _on_postgresql():
         # Statistics, so that joining a few changed patients' rows probes the
         # index instead of reading the whole year (autovacuum skips temp tables).
         connection.exec_driver_sql(f"ANALYZE pg_temp.{STAGE}")
@@ -350,7 +351,7 @@ def write_year(year: int, now: datetime) -> int:
                         for name in VALUES]))
     )  # fmt: skip
     connection = db.session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if _on_postgresql() else sqlite
     statement = dialect.insert(costs).from_select(names, select)
     statement = statement.on_conflict_do_update(
         index_elements=["patient_id", "year"],
