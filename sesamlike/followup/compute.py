@@ -4,11 +4,15 @@
 
 1. `stage_year`: one SELECT reads the order lines once (the year's consumables,
    and durable devices and CGM transmitters delivered early enough to still be in
-   use in it), groups them by patient and attributes systems and prescriber. It
-   fills a temporary table with CREATE TABLE AS, which PostgreSQL may run with
-   parallel workers (an INSERT ... SELECT may not).
-2. `write_year`: an upsert from the stage that leaves rows whose figures did not
-   change untouched (a nightly full run rewrites almost nothing).
+   use in it) and groups them by patient: the amounts, the pump and CGM device
+   lines in use longest, the line the prescriber comes from, and the sensors'
+   system. It fills a temporary table with CREATE TABLE AS, which PostgreSQL may
+   run with parallel workers (an INSERT ... SELECT may not). Patients with
+   sensors of several systems are then settled one by one (they are few).
+2. `write_year`: an upsert from the stage. A full run first keeps the rows whose
+   amounts or source lines differ from the stored ones; systems (from the
+   catalogue) and prescriber (from the line's prescription) are looked up for
+   those only, and rows whose figures did not change are left untouched.
 3. `remove_stale`: rows of patients in scope that nothing of the year falls on.
 4. `drop_stage`.
 """
@@ -26,14 +30,15 @@ from sqlalchemy.sql.elements import ClauseElement
 from sesamlike.catalog.models import Article, Category, System, article_systems
 from sesamlike.extensions import db
 from sesamlike.followup.models import PatientYearCost
-from sesamlike.followup.rules import COUNTED_STATUSES, DAYS_PER_YEAR
+from sesamlike.followup.rules import (
+    CGM_DEVICE_CATEGORIES,
+    COUNTED_STATUSES,
+    DAYS_PER_YEAR,
+)
 from sesamlike.followup.sqlfuncs import (
-    argmax_key,
     epoch_day,
     floor_int,
     greatest,
-    key_article,
-    key_prescription,
     least,
     money,
     round_ore,
@@ -42,10 +47,11 @@ from sesamlike.orders.models import Order, OrderLine, Prescription
 
 # Device lines older than this cannot reach the year (longest amortisation: 10).
 LOOKBACK_YEARS = 12
-# line id × base + prescription id: a number whose MAX is the patient's last line
-# and whose remainder is that line's prescription (ids below 2^31, lines below
-# 2^32: a 64-bit integer holds it).
-LAST_KEY_BASE = 2**31
+# A device key is days in use × KEY_DAYS + delivery day number × KEY_DAY + line
+# id: days are at most 366, day numbers below 2^16 (until 2149), line ids below
+# 2^38, so the key stays below 2^63 and MAX compares whole numbers.
+KEY_DAYS = sa.literal_column(str(2**54), sa.BigInteger)
+KEY_DAY = sa.literal_column(str(2**38), sa.BigInteger)
 
 ol = OrderLine.__table__
 orders = Order.__table__
@@ -98,54 +104,115 @@ def counted(incremental: bool = False) -> sa.ColumnElement[bool]:
     return status.in_(sorted(COUNTED_STATUSES))
 
 
-def line_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
-    """Every line with a part in the year, with what the rules make of it.
+def _int(value: int) -> sa.ColumnElement[int]:
+    """An integer written into the SQL, so equal expressions compare equal
+    (GROUP BY and ORDER BY of the same CASE) on PostgreSQL too."""
+    return sa.literal_column(str(int(value)), sa.Integer)
+
+
+def sensor_rank(systems: list[tuple[str, list[int]]]) -> sa.ColumnElement:
+    """A sensor line's CGM system as its place in `systems` (name order)."""
+    whens = [
+        (ol.c.article_id == _int(article_id), _int(rank))
+        for rank, (_name, ids) in enumerate(systems)
+        for article_id in ids
+    ]
+    return sa.case(*whens) if whens else sa.null()
+
+
+def _system_name(rank: sa.ColumnElement, systems: list[tuple[str, list[int]]]):
+    if not systems:
+        return sa.null()
+    return sa.case(*[(rank == _int(i), name) for i, (name, _ids) in enumerate(systems)])
+
+
+def line_costs(year: int, scope: sa.Select | None = None,
+               systems: list[tuple[str, list[int]]] = (), *,
+               articles: bool = False) -> sa.Select:  # fmt: skip
+    """Every line that may have a part in the year, with what the rules need.
 
     Consumables delivered in the year, and durable devices and CGM transmitters
-    in use on at least one of its days. One row per line. Written for SQLite,
-    which shares no common subexpressions: plain consumable lines (nine in ten)
-    pass only cheap tests, and days in use are computed only for devices.
+    delivered early enough to be in use in it. `days` (in use inside the year)
+    and `day` (the delivery's day number) are computed for those only; other
+    lines carry NULL there. One row per line; with `articles`, also its article
+    and units.
+
+    On SQLite the select is kept from being merged into the grouping above it
+    (LIMIT -1), so that each line's days in use are computed once and the
+    grouping's sorter holds the few values computed here, not the raw columns.
+    PostgreSQL merges it and runs it with parallel workers either way.
     """
     first, after = date(year, 1, 1), date(year + 1, 1, 1)
-    durable = art.c.amortisation_years > 0  # NULL for consumables: not true
     in_use = sa.or_(durable_expr(), art.c.category == "cgm_transmitter")
-    days = sa.case((in_use, days_expr(year)), else_=0)
-    key = argmax_key(days, epoch_day(ol.c.delivered_on), ol.c.id, ol.c.article_id,
-                     ol.c.prescription_id)  # fmt: skip
+    category = art.c.category
+    sensor = sa.case((sa.and_(category == "cgm_sensor",
+                              ol.c.delivered_on >= first,
+                              ol.c.packs * art.c.pack_size > 0),
+                      sensor_rank(list(systems))))  # fmt: skip
     where = [
         counted(incremental=scope is not None),
         ol.c.delivered_on >= date(year - LOOKBACK_YEARS, 1, 1),
         ol.c.delivered_on < after,
-        sa.or_(sa.and_(ol.c.delivered_on >= first, sa.not_(in_use)), days > 0),
+        sa.or_(ol.c.delivered_on >= first, in_use),
     ]
     if scope is not None:
         where.append(orders.c.patient_id.in_(scope))
-    amortised = value_expr() * days / (art.c.amortisation_years * DAYS_PER_YEAR)
-    category = art.c.category
-    return (
+    select = (
         sa.select(
             orders.c.patient_id,
             ol.c.id.label("line_id"),
-            ol.c.article_id,
-            # NULL, not 0, where a line has no part: SUM skips a NULL and
-            # adding a NUMERIC zero nine lines in ten is not free.
-            sa.case((durable, amortised)).label("device"),
-            # A transmitter delivered in an earlier year costs nothing now.
-            sa.case((durable, None),
-                    (ol.c.delivered_on < first, None),
-                    else_=value_expr()).label("consumables"),
-            (ol.c.packs * art.c.pack_size).label("units"),
-            # MAX picks the last line; its prescription is the remainder.
-            (sa.cast(ol.c.id, sa.BigInteger) * LAST_KEY_BASE
-             + sa.func.coalesce(ol.c.prescription_id, 0)).label("last_key"),
-            sa.case((category == "pump", key)).label("pump_key"),
-            sa.case((category.in_(("cgm_reader", "cgm_transmitter")), key))
-            .label("cgm_key"),
+            category.label("category"),
+            art.c.amortisation_years.label("years"),
+            ol.c.delivered_on,
+            value_expr().label("value"),
+            sa.case((in_use, days_expr(year))).label("days"),
+            sa.case((in_use, epoch_day(ol.c.delivered_on))).label("day"),
+            sensor.label("sensor_rank"),
         )
         .select_from(ol.join(orders, orders.c.id == ol.c.order_id))
         .join(art, art.c.id == ol.c.article_id)
         .where(*where)
     )  # fmt: skip
+    if articles:
+        select = select.add_columns(
+            ol.c.article_id, (ol.c.packs * art.c.pack_size).label("units")
+        )
+    if not _on_postgresql():
+        select = select.limit(-1)
+    return select
+
+
+def in_year(lines: sa.Subquery) -> sa.ColumnElement[bool]:
+    """Devices not in use on any day of the year are no part of it."""
+    return sa.or_(lines.c.days.is_(None), lines.c.days > 0)
+
+
+def line_parts(lines: sa.Subquery, year: int):
+    """A line's device part and consumable part (the other NULL; both NULL for
+    a CGM transmitter delivered in an earlier year, which costs nothing now)."""
+    durable = lines.c.years > 0  # NULL for consumables: not true
+    device = sa.case(
+        (durable, lines.c.value * lines.c.days / (lines.c.years * DAYS_PER_YEAR))
+    )
+    consumables = sa.case(
+        (durable, None),
+        (lines.c.delivered_on < date(year, 1, 1), None),
+        else_=lines.c.value,
+    )
+    return device, consumables
+
+
+def article_lines(year: int, scope: sa.Select | None = None) -> sa.Select:
+    """Every line with a part in the year: patient, article, units and parts."""
+    lines = line_costs(year, scope, articles=True).subquery("costed")
+    device, consumables = line_parts(lines, year)
+    return sa.select(
+        lines.c.patient_id,
+        lines.c.article_id,
+        lines.c.units,
+        device.label("device"),
+        consumables.label("consumables"),
+    ).where(in_year(lines))
 
 
 def article_system(kind: str) -> sa.Select:
@@ -181,80 +248,122 @@ def sensor_systems() -> list[tuple[str, list[int]]]:
     return list(systems.items())
 
 
-def _sensor_system(sums: sa.Subquery, systems: list[tuple[str, list[int]]]):
-    """The system with the most sensor units (then the first name); else NULL."""
-    if not systems:
-        return sa.null()
-    units = [sa.func.coalesce(sums.c[f"sensor_{i}"], 0) for i in range(len(systems))]
-    most = units[0] if len(units) == 1 else greatest(*units)
-    names = [name for name, _ids in systems]
-    first = sa.case(*[(u == most, n) for u, n in zip(units, names, strict=True)])
-    return sa.case((most > 0, first), else_=sa.null())
+def device_key(lines: sa.Subquery) -> sa.ColumnElement[int]:
+    """A number whose MAX is the device line in use most days, then delivered
+    last, then with the highest id; the line id is its remainder by KEY_DAY."""
+    return lines.c.days * KEY_DAYS + lines.c.day * KEY_DAY + lines.c.line_id
 
 
-def year_costs(year: int, scope: sa.Select | None = None) -> sa.Select:
-    """One row per patient with a cost in the year, in patient_year_costs' shape.
+Systems = list[tuple[str, list[int]]]  # CGM systems and their sensor articles
+
+
+def year_costs(
+    year: int, scope: sa.Select | None = None, systems: Systems | None = None
+) -> sa.Select:
+    """One row per patient with a cost in the year: the amounts, and the lines
+    the systems and the prescriber are to be read from.
 
     One pass over the lines grouped by patient, as a hand-written query would.
-    The device in use longest is the MAX of `argmax_key` over lines with days in
-    use, so no window over lines is needed; the sensors' units are summed per CGM
-    system in one column each (the catalogue's systems, read first), so no
-    second grouping either. The prescription the prescriber comes from rides in
-    the winning key, else in the patient's last line (`last_key`); its
-    prescriber is looked up by `write_year`, for the rows it writes only.
+    The pump and the CGM device in use longest are the MAX of `device_key`, so
+    no window over lines is needed. The sensors' system is the one every sensor
+    line of the year shares (lowest and highest place in name order agree);
+    the few patients with sensors of several systems are settled afterwards by
+    `mixed_sensor_system`, which sums their units per system.
+
+    The lines' parts and keys are computed in a select of their own, so that
+    what is grouped is a few numbers per line (on SQLite, which sorts to group,
+    the sorter then holds no text).
     """
-    lines = line_costs(year, scope).subquery("lines")
-    systems = sensor_systems()
-    sums = (
+    systems = sensor_systems() if systems is None else systems
+    lines = line_costs(year, scope, systems).subquery("lines")
+    durable = lines.c.years > 0  # NULL for consumables: not true
+    cgm_device = lines.c.category.in_(sorted(CGM_DEVICE_CATEGORIES))
+    device, consumables = line_parts(lines, year)
+    parts = (
         sa.select(
             lines.c.patient_id,
-            sa.func.sum(lines.c.device).label("device"),
-            sa.func.sum(lines.c.consumables).label("consumables"),
-            sa.func.max(lines.c.pump_key).label("pump_key"),
-            sa.func.max(lines.c.cgm_key).label("cgm_key"),
-            sa.func.max(lines.c.last_key).label("last_key"),
-            *[
-                # The ids are sensors': no need to test the category again.
-                sa.func.sum(sa.case((lines.c.article_id.in_(ids),
-                                     lines.c.units))).label(f"sensor_{i}")
-                for i, (_name, ids) in enumerate(systems)
-            ],
+            lines.c.line_id,
+            device.label("device"),
+            consumables.label("consumables"),
+            sa.case((sa.and_(lines.c.category == "pump", durable),
+                     device_key(lines))).label("pump_key"),
+            sa.case((sa.and_(cgm_device, lines.c.days > 0),
+                     device_key(lines))).label("cgm_key"),
+            lines.c.sensor_rank,
         )
-        .group_by(lines.c.patient_id)
-        .subquery("sums")
+        .where(in_year(lines))
     )  # fmt: skip
-    pump_of = article_system("pump").subquery("pump_of")
-    reader_of = article_system("cgm").subquery("reader_of")
+    if not _on_postgresql():
+        parts = parts.limit(-1)
+    parts = parts.subquery("parts")
+    sums = (
+        sa.select(
+            parts.c.patient_id,
+            sa.func.sum(parts.c.device).label("device"),
+            sa.func.sum(parts.c.consumables).label("consumables"),
+            sa.func.max(parts.c.pump_key).label("pump_key"),
+            sa.func.max(parts.c.cgm_key).label("cgm_key"),
+            sa.func.max(parts.c.line_id).label("last_line"),
+            sa.func.min(parts.c.sensor_rank).label("sensor_low"),
+            sa.func.max(parts.c.sensor_rank).label("sensor_high"),
+        )
+        .group_by(parts.c.patient_id)
+        .subquery("sums")
+    )
     device = round_ore(sa.func.coalesce(sums.c.device, 0))
     consumables = round_ore(sa.func.coalesce(sums.c.consumables, 0))
-    prescription_id = sa.case(
-        (sums.c.pump_key.is_not(None), key_prescription(sums.c.pump_key)),
-        (sums.c.cgm_key.is_not(None), key_prescription(sums.c.cgm_key)),
-        else_=sa.func.nullif(sums.c.last_key % LAST_KEY_BASE, 0),
-    )
-    return (
-        sa.select(
-            sums.c.patient_id,
-            sa.literal(year).label("year"),
-            pump_of.c.system.label("pump_system"),
-            sa.func.coalesce(reader_of.c.system, _sensor_system(sums, systems))
-            .label("cgm_system"),
-            device.label("device_cost_sek"),
-            consumables.label("consumables_cost_sek"),
-            (device + consumables).label("total_cost_sek"),
-            prescription_id.label("prescription_id"),
-        )
-        .select_from(sums)
-        .outerjoin(pump_of, pump_of.c.article_id == key_article(sums.c.pump_key))
-        .outerjoin(reader_of, reader_of.c.article_id == key_article(sums.c.cgm_key))
+    pump_line = sums.c.pump_key % KEY_DAY
+    cgm_line = sums.c.cgm_key % KEY_DAY
+    low, high = sums.c.sensor_low, sums.c.sensor_high
+    return sa.select(
+        sums.c.patient_id,
+        sa.literal(year).label("year"),
+        device.label("device_cost_sek"),
+        consumables.label("consumables_cost_sek"),
+        (device + consumables).label("total_cost_sek"),
+        pump_line.label("pump_line_id"),
+        cgm_line.label("cgm_line_id"),
+        sa.func.coalesce(pump_line, cgm_line, sums.c.last_line)
+        .label("prescriber_line_id"),
+        sa.case((low == high, _system_name(low, systems))).label("sensor_system"),
+        sa.case((low < high, 1), else_=0).label("sensor_mixed"),
     )  # fmt: skip
+
+
+def mixed_sensor_system(
+    year: int, patient_id: sa.ColumnElement, systems: Systems
+) -> sa.ScalarSelect:
+    """A patient's CGM system by sensor units summed per system (then name)."""
+    first, after = date(year, 1, 1), date(year + 1, 1, 1)
+    rank = sensor_rank(systems)
+    units = ol.c.packs * art.c.pack_size
+    best = (
+        sa.select(rank)
+        .select_from(ol.join(orders, orders.c.id == ol.c.order_id))
+        .join(art, art.c.id == ol.c.article_id)
+        .where(orders.c.patient_id == patient_id, counted(incremental=True),
+               ol.c.delivered_on >= first, ol.c.delivered_on < after,
+               art.c.category == "cgm_sensor", units > 0, rank.is_not(None))
+        .group_by(rank)
+        .order_by(sa.func.sum(units).desc(), rank)
+        .limit(1)
+        .scalar_subquery()
+    )  # fmt: skip
+    return _system_name(best, systems)
 
 
 # The statements ----------------------------------------------------------------
 
 STAGE = "followup_stage"
+CHANGED = "followup_changed"
+# What the stage holds beside patient_id and year.
+STAGED = ("device_cost_sek", "consumables_cost_sek", "total_cost_sek",
+          "pump_line_id", "cgm_line_id", "prescriber_line_id",
+          "sensor_system", "sensor_mixed")  # fmt: skip
+# A stored row's figures: one that differs from the computed one is rewritten.
 VALUES = ("pump_system", "cgm_system", "device_cost_sek", "consumables_cost_sek",
-          "total_cost_sek", "prescription_id")  # fmt: skip
+          "total_cost_sek", "prescription_id", "pump_line_id", "cgm_line_id",
+          "prescriber_line_id")  # fmt: skip
 
 
 class CreateTempTableAs(Executable, ClauseElement):
@@ -277,11 +386,15 @@ def _on_postgresql() -> bool:
     return db.session.connection().dialect.name == "postgresql"
 
 
-def _stage() -> sa.TableClause:
-    """The stage in the connection's temporary schema (never a real table)."""
+def _temp(name: str) -> sa.TableClause:
+    """A table in the connection's temporary schema (never a real table)."""
     schema = "pg_temp" if _on_postgresql() else "temp"
-    return sa.table(STAGE, sa.column("patient_id"), sa.column("year"),
-                    *[sa.column(name) for name in VALUES], schema=schema)  # fmt: skip
+    columns = [sa.column(column) for column in ("patient_id", "year", *STAGED)]
+    return sa.table(name, *columns, schema=schema)
+
+
+def _stage() -> sa.TableClause:
+    return _temp(STAGE)
 
 
 # Server settings for the run's transaction on PostgreSQL. JIT compiling this
@@ -299,10 +412,10 @@ def tune_session() -> None:
 
 
 def drop_stage() -> None:
-    stage = _stage()
-    db.session.connection().exec_driver_sql(
-        f"DROP TABLE IF EXISTS {stage.schema}.{STAGE}"
-    )
+    connection = db.session.connection()
+    for name in (STAGE, CHANGED):
+        table = _temp(name)
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table.schema}.{name}")
 
 
 def stage_year(year: int, scope: sa.Select | None = None) -> int:
@@ -312,45 +425,110 @@ def stage_year(year: int, scope: sa.Select | None = None) -> int:
     """
     drop_stage()  # left by a run that failed on SQLite, where DDL may autocommit
     connection = db.session.connection()
-    connection.execute(CreateTempTableAs(STAGE, year_costs(year, scope)))
-    if _on_postgresql():
-        # Statistics, so that joining a few changed patients' rows probes the
-        # index instead of reading the whole year (autovacuum skips temp tables).
-        connection.exec_driver_sql(f"ANALYZE pg_temp.{STAGE}")
-    return connection.scalar(sa.select(sa.func.count()).select_from(_stage()))
+    systems = sensor_systems()
+    connection.execute(CreateTempTableAs(STAGE, year_costs(year, scope, systems)))
+    stage = _stage()
+    # The few patients with sensors of several systems: units summed per system.
+    connection.execute(
+        sa.update(stage)
+        .where(stage.c.sensor_mixed == 1)
+        .values(sensor_system=mixed_sensor_system(year, stage.c.patient_id, systems))
+    )
+    return connection.scalar(sa.select(sa.func.count()).select_from(stage))
 
 
-def write_year(year: int, now: datetime) -> int:
-    """Upsert the stage into patient_year_costs; returns the rows that changed.
+def _article_system_of(article_id: sa.ColumnElement, kind: str):
+    """The article's system of a kind, from the catalogue read once per run (a
+    few dozen articles): a CASE, where a join would make the planner guess."""
+    of_article = article_system(kind).subquery()
+    pairs = db.session.execute(
+        sa.select(of_article.c.article_id, of_article.c.system).order_by(
+            of_article.c.article_id
+        )
+    ).all()
+    if not pairs:
+        return sa.null()
+    whens = [(article_id == _int(article), system) for article, system in pairs]
+    return sa.case(*whens)
 
-    A row whose figures are the same is left alone, computed_at included: it
-    says when the row's figures were last written.
+
+def _changed_rows(year: int) -> sa.TableClause:
+    """The staged rows whose amounts or source lines differ from the stored row
+    (or that have none), into a table of their own; the rest need no lookups.
+
+    A CGM system from sensors is compared as it stands; one from a device
+    follows from the device's line, as the pump system does from the pump's.
     """
     stage = _stage()
-    names = ["patient_id", "year", *VALUES, "prescriber_id", "computed_at"]
-    # Only new and changed rows go to the upsert: one join finds them, where
-    # probing the unique index row by row for unchanged ones would cost more.
-    # A prescription's prescriber never changes, so it is looked up only here.
     stored = costs.alias("stored")
-    written_on = Prescription.__table__.alias("written_on")
-    prescriber = (
-        sa.select(written_on.c.prescriber_id)
-        .where(written_on.c.id == stage.c.prescription_id)
-        .scalar_subquery()
-    )
+    compared = ("device_cost_sek", "consumables_cost_sek", "total_cost_sek",
+                "pump_line_id", "cgm_line_id", "prescriber_line_id")  # fmt: skip
     select = (
-        sa.select(
-            *[stage.c[name] for name in names[:-2]],
-            prescriber,
-            sa.literal(now, sa.DateTime(timezone=True)),
-        )
+        sa.select(stage)
         .outerjoin(stored, sa.and_(stored.c.patient_id == stage.c.patient_id,
                                    stored.c.year == year))
         .where(sa.or_(stored.c.id.is_(None),
                       *[stored.c[name].is_distinct_from(stage.c[name])
-                        for name in VALUES]))
+                        for name in compared],
+                      stored.c.cgm_system.is_distinct_from(stage.c.sensor_system)))
     )  # fmt: skip
     connection = db.session.connection()
+    connection.execute(CreateTempTableAs(CHANGED, select))
+    if _on_postgresql():
+        # How many changed (from none to all): the lookups' plan depends on it.
+        connection.exec_driver_sql(f"ANALYZE pg_temp.{CHANGED}")
+    return _temp(CHANGED)
+
+
+def write_year(year: int, now: datetime, *, compare: bool = True) -> int:
+    """Upsert the stage into patient_year_costs; returns the rows that changed.
+
+    With `compare`, the staged rows are first compared with the stored ones, and
+    systems and prescriber are looked up only for those that differ: a rerun
+    with little changed reads almost nothing more. Without (an incremental run's
+    few patients, or every row after a catalogue change), all staged rows are
+    looked up. Either way a row whose figures are the same is left alone,
+    computed_at included: it says when the row's figures were last written.
+    """
+    source = _changed_rows(year) if compare else _stage()
+    found = ol
+    if _on_postgresql():
+        # The lines named, read in one pass rather than one per role. (SQLite
+        # finds a line by its rowid at once; and a statement that starts with
+        # WITH gets no row count from Python's sqlite3.)
+        roles = ("pump_line_id", "cgm_line_id", "prescriber_line_id")
+        named = sa.union_all(*[sa.select(source.c[name]) for name in roles])
+        found = (
+            sa.select(ol.c.id, ol.c.article_id, ol.c.prescription_id)
+            .where(ol.c.id.in_(named))
+            .cte("named_lines")
+        )
+    pump_line, cgm_line = found.alias("pump_line"), found.alias("cgm_line")
+    prescriber_line = found.alias("prescriber_line")
+    written_on = Prescription.__table__.alias("written_on")
+    values = {
+        "patient_id": source.c.patient_id,
+        "year": source.c.year,
+        "pump_system": _article_system_of(pump_line.c.article_id, "pump"),
+        "cgm_system": sa.func.coalesce(
+            _article_system_of(cgm_line.c.article_id, "cgm"), source.c.sensor_system
+        ),
+        **{name: source.c[name] for name in VALUES[2:5]},
+        "prescription_id": prescriber_line.c.prescription_id,
+        **{name: source.c[name] for name in VALUES[6:]},
+        "prescriber_id": written_on.c.prescriber_id,
+        "computed_at": sa.literal(now, sa.DateTime(timezone=True)),
+    }
+    select = (
+        sa.select(*values.values())
+        .select_from(source)
+        .outerjoin(pump_line, pump_line.c.id == source.c.pump_line_id)
+        .outerjoin(cgm_line, cgm_line.c.id == source.c.cgm_line_id)
+        .outerjoin(prescriber_line,
+                   prescriber_line.c.id == source.c.prescriber_line_id)
+        .outerjoin(written_on, written_on.c.id == prescriber_line.c.prescription_id)
+    )  # fmt: skip
+    names = list(values)
     dialect = postgresql if _on_postgresql() else sqlite
     statement = dialect.insert(costs).from_select(names, select)
     statement = statement.on_conflict_do_update(
@@ -360,7 +538,7 @@ def write_year(year: int, now: datetime) -> int:
                        for name in VALUES]),
     )  # fmt: skip
     statement = statement.execution_options(preserve_rowcount=True)  # an INSERT's
-    return connection.execute(statement).rowcount
+    return db.session.connection().execute(statement).rowcount
 
 
 def remove_stale(year: int, now: datetime, scope: sa.Select | None = None) -> int:
@@ -375,10 +553,10 @@ def remove_stale(year: int, now: datetime, scope: sa.Select | None = None) -> in
     stage = _stage()
     connection = db.session.connection()
     in_scope = sa.select(sa.func.count()).select_from(costs).where(costs.c.year == year)
-    staged = sa.select(sa.func.count()).select_from(stage)
     if scope is not None:
         in_scope = in_scope.where(costs.c.patient_id.in_(scope))
-        staged = staged.where(stage.c.patient_id.in_(scope))
+    # Every staged patient is in scope: the stage was computed for the scope.
+    staged = sa.select(sa.func.count()).select_from(stage)
     if connection.scalar(in_scope) == connection.scalar(staged):
         return 0
     statement = sa.delete(costs).where(

@@ -25,9 +25,16 @@ class PatientYearCost(db.Model):
     # else of the patient's last recorded delivery that year (no foreign key: the
     # row outlives an account).
     prescriber_id: Mapped[int | None]
-    # The prescription that prescriber comes from (it decides whether a row
-    # changed; a prescription's prescriber never does).
+    # The prescription that prescriber comes from.
     prescription_id: Mapped[int | None]
+    # The order lines the figures were attributed from: the pump and the CGM
+    # device in use longest, and the line whose prescription names the
+    # prescriber. A rerun compares these (and the amounts) to find the rows that
+    # changed, and looks systems and prescriber up for those rows only. No
+    # foreign keys: the row is derived, and outlives nothing it points to.
+    pump_line_id: Mapped[int | None]
+    cgm_line_id: Mapped[int | None]
+    prescriber_line_id: Mapped[int | None]
     device_cost_sek: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
     consumables_cost_sek: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
     total_cost_sek: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))

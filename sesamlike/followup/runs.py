@@ -91,14 +91,18 @@ def run_year(
     now = now or utcnow()
     digest = catalogue_digest()
     previous = last_run(year)
-    full = full or previous is None or previous.catalogue_digest != digest
+    # After a catalogue change every row's systems are looked up again.
+    rederive = previous is None or previous.catalogue_digest != digest
+    full = full or rederive
     scope = None if full else changed_patients(previous.started_at - CHANGE_MARGIN)
     step(1)
     try:
         compute.tune_session()
         patients = compute.stage_year(year, scope)
         step(1)
-        changed = compute.write_year(year, now)
+        # A full run compares before it looks up; an incremental run's few
+        # patients, and every row after a catalogue change, are looked up.
+        changed = compute.write_year(year, now, compare=full and not rederive)
         removed = compute.remove_stale(year, now, scope)
         compute.drop_stage()
         step(1)

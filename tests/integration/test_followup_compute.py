@@ -315,3 +315,65 @@ def test_a_run_never_removes_a_row_written_after_it_started(kit):
 
     assert result.removed == 1
     assert set(stored(2025)) == {kept.id, late.id}
+
+
+def test_sensors_of_two_systems_go_to_the_one_with_most_units(kit):
+    """The few patients whose sensors are of several systems are settled by units
+    summed per system, then by name, as the Python rules do."""
+    libre3 = f.make_system("FreeStyle Libre 3", "cgm")
+    other = f.make_article(category="cgm_sensor", systems=[libre3], pack_size=1,
+                           pack_price_sek=Decimal("600.00"))  # fmt: skip
+    clinic = f.make_clinic()
+    more_of_3, tie, one_line_more = (f.make_patient(clinic) for _ in range(3))
+    # Libre 2 has more lines, Libre 3 more units.
+    for day in (10, 11, 12):
+        f.make_delivered_line(more_of_3, kit["sensor"], date(2025, 1, day))
+    f.make_delivered_line(more_of_3, other, date(2025, 2, 1), packs=4)
+    # Equal units: the first name wins ("FreeStyle Libre 2").
+    f.make_delivered_line(tie, kit["sensor"], date(2025, 3, 1), packs=2)
+    f.make_delivered_line(tie, other, date(2025, 3, 2), packs=2)
+    # Libre 3 sensors from the year before do not count.
+    f.make_delivered_line(one_line_more, other, date(2024, 12, 1), packs=9)
+    f.make_delivered_line(one_line_more, kit["sensor"], date(2025, 4, 1))
+
+    run_year(2025, full=True)
+
+    rows = stored(2025)
+    assert rows[more_of_3.id].cgm_system == "FreeStyle Libre 3"
+    assert rows[tie.id].cgm_system == "FreeStyle Libre 2"
+    assert rows[one_line_more.id].cgm_system == "FreeStyle Libre 2"
+    assert _as_tuples(rows) == _as_tuples(_python_costs(2025))
+
+
+def test_a_renamed_system_reaches_rows_whose_figures_did_not_change(kit):
+    """A rerun compares amounts and source lines, not names; a catalogue change
+    makes it look every row's systems up again."""
+    patient = f.make_patient(f.make_clinic())
+    f.make_delivered_line(patient, kit["p640"], date(2025, 1, 1))
+    f.make_delivered_line(patient, kit["sensor"], date(2025, 2, 1))
+    run_year(2025, full=True)
+    assert stored(2025)[patient.id].pump_system == "MiniMed 640G"
+    system = kit["p640"].systems[0]
+    system.name = "MiniMed 640G (ny)"
+    db.session.commit()
+
+    result = run_year(2025, full=True)
+
+    assert result.changed == 1
+    assert stored(2025)[patient.id].pump_system == "MiniMed 640G (ny)"
+    assert run_year(2025, full=True).changed == 0
+
+
+def test_rows_remember_the_lines_their_systems_and_prescriber_come_from(kit):
+    patient = f.make_patient(f.make_clinic())
+    old = f.make_delivered_line(patient, kit["p640"], date(2023, 1, 1),
+                                returned_on=date(2025, 3, 1))  # fmt: skip
+    new = f.make_delivered_line(patient, kit["tslim"], date(2025, 3, 1))
+    reader = f.make_delivered_line(patient, kit["reader"], date(2024, 6, 1))
+    f.make_delivered_line(patient, kit["sets"], date(2025, 8, 1))
+    run_year(2025, full=True)
+    row = stored(2025)[patient.id]
+    assert old.id != new.id
+    assert (row.pump_line_id, row.cgm_line_id, row.prescriber_line_id) == (
+        new.id, reader.id, new.id)  # fmt: skip
+    assert row.pump_system == "t:slim X2"
