@@ -29,6 +29,7 @@ from sqlalchemy.sql.elements import ClauseElement
 
 from sesamlike.catalog.models import Article, Category, System, article_systems
 from sesamlike.extensions import db
+from sesamlike.followup.amounts import Amounts
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.rules import (
     CGM_DEVICE_CATEGORIES,
@@ -41,7 +42,6 @@ from sesamlike.followup.sqlfuncs import (
     greatest,
     least,
     money,
-    round_ore,
 )
 from sesamlike.orders.models import Order, OrderLine, Prescription
 
@@ -65,12 +65,6 @@ def epoch(day: date) -> int:
 
 def durable_expr() -> sa.ColumnElement[bool]:
     return sa.func.coalesce(art.c.amortisation_years, 0) > 0
-
-
-def value_expr() -> sa.ColumnElement:
-    """Packs × pack price, with VAT on pharmacy lines (the line's snapshots)."""
-    vat = sa.case((ol.c.channel == "pharmacy", 1 + money(ol.c.vat_rate)), else_=1)
-    return ol.c.packs * money(ol.c.pack_price_sek) * vat
 
 
 def days_expr(year: int) -> sa.ColumnElement[int]:
@@ -128,7 +122,7 @@ def _system_name(rank: sa.ColumnElement, systems: list[tuple[str, list[int]]]):
 
 def line_costs(year: int, scope: sa.Select | None = None,
                systems: list[tuple[str, list[int]]] = (), *,
-               articles: bool = False) -> sa.Select:  # fmt: skip
+               amounts: Amounts, articles: bool = False) -> sa.Select:  # fmt: skip
     """Every line that may have a part in the year, with what the rules need.
 
     Consumables delivered in the year, and durable devices and CGM transmitters
@@ -136,11 +130,6 @@ def line_costs(year: int, scope: sa.Select | None = None,
     and `day` (the delivery's day number) are computed for those only; other
     lines carry NULL there. One row per line; with `articles`, also its article
     and units.
-
-    On SQLite the select is kept from being merged into the grouping above it
-    (LIMIT -1), so that each line's days in use are computed once and the
-    grouping's sorter holds the few values computed here, not the raw columns.
-    PostgreSQL merges it and runs it with parallel workers either way.
     """
     first, after = date(year, 1, 1), date(year + 1, 1, 1)
     in_use = sa.or_(durable_expr(), art.c.category == "cgm_transmitter")
@@ -164,7 +153,7 @@ def line_costs(year: int, scope: sa.Select | None = None,
             category.label("category"),
             art.c.amortisation_years.label("years"),
             ol.c.delivered_on,
-            value_expr().label("value"),
+            amounts.value().label("value"),
             sa.case((in_use, days_expr(year))).label("days"),
             sa.case((in_use, epoch_day(ol.c.delivered_on))).label("day"),
             sensor.label("sensor_rank"),
@@ -177,8 +166,6 @@ def line_costs(year: int, scope: sa.Select | None = None,
         select = select.add_columns(
             ol.c.article_id, (ol.c.packs * art.c.pack_size).label("units")
         )
-    if not _on_postgresql():
-        select = select.limit(-1)
     return select
 
 
@@ -187,12 +174,13 @@ def in_year(lines: sa.Subquery) -> sa.ColumnElement[bool]:
     return sa.or_(lines.c.days.is_(None), lines.c.days > 0)
 
 
-def line_parts(lines: sa.Subquery, year: int):
+def line_parts(lines: sa.Subquery, year: int, amounts: Amounts):
     """A line's device part and consumable part (the other NULL; both NULL for
-    a CGM transmitter delivered in an earlier year, which costs nothing now)."""
+    a CGM transmitter delivered in an earlier year, which costs nothing now),
+    in the units of `amounts`."""
     durable = lines.c.years > 0  # NULL for consumables: not true
     device = sa.case(
-        (durable, lines.c.value * lines.c.days / (lines.c.years * DAYS_PER_YEAR))
+        (durable, amounts.device_part(lines.c.value, lines.c.days, lines.c.years))
     )
     consumables = sa.case(
         (durable, None),
@@ -203,15 +191,17 @@ def line_parts(lines: sa.Subquery, year: int):
 
 
 def article_lines(year: int, scope: sa.Select | None = None) -> sa.Select:
-    """Every line with a part in the year: patient, article, units and parts."""
-    lines = line_costs(year, scope, articles=True).subquery("costed")
-    device, consumables = line_parts(lines, year)
+    """Every line with a part in the year: patient, article, units and parts in
+    kronor (unrounded)."""
+    amounts = Amounts.for_session()
+    lines = line_costs(year, scope, amounts=amounts, articles=True).subquery("costed")
+    device, consumables = line_parts(lines, year, amounts)
     return sa.select(
         lines.c.patient_id,
         lines.c.article_id,
         lines.c.units,
-        device.label("device"),
-        consumables.label("consumables"),
+        amounts.line_sek(device, device=True).label("device"),
+        amounts.line_sek(consumables, device=False).label("consumables"),
     ).where(in_year(lines))
 
 
@@ -258,7 +248,10 @@ Systems = list[tuple[str, list[int]]]  # CGM systems and their sensor articles
 
 
 def year_costs(
-    year: int, scope: sa.Select | None = None, systems: Systems | None = None
+    year: int,
+    scope: sa.Select | None = None,
+    systems: Systems | None = None,
+    amounts: Amounts | None = None,
 ) -> sa.Select:
     """One row per patient with a cost in the year: the amounts, and the lines
     the systems and the prescriber are to be read from.
@@ -270,15 +263,16 @@ def year_costs(
     the few patients with sensors of several systems are settled afterwards by
     `mixed_sensor_system`, which sums their units per system.
 
-    The lines' parts and keys are computed in a select of their own, so that
-    what is grouped is a few numbers per line (on SQLite, which sorts to group,
-    the sorter then holds no text).
+    The lines' parts and keys are computed in a select of their own. SQLite
+    keeps it apart from the grouping (LIMIT -1): it sorts to group, and its
+    sorter then holds a few numbers per line, not the columns they come from.
     """
     systems = sensor_systems() if systems is None else systems
-    lines = line_costs(year, scope, systems).subquery("lines")
+    amounts = amounts or Amounts.for_session()
+    lines = line_costs(year, scope, systems, amounts=amounts).subquery("lines")
     durable = lines.c.years > 0  # NULL for consumables: not true
     cgm_device = lines.c.category.in_(sorted(CGM_DEVICE_CATEGORIES))
-    device, consumables = line_parts(lines, year)
+    device, consumables = line_parts(lines, year, amounts)
     parts = (
         sa.select(
             lines.c.patient_id,
@@ -310,8 +304,8 @@ def year_costs(
         .group_by(parts.c.patient_id)
         .subquery("sums")
     )
-    device = round_ore(sa.func.coalesce(sums.c.device, 0))
-    consumables = round_ore(sa.func.coalesce(sums.c.consumables, 0))
+    device = amounts.device_sek(sums.c.device)
+    consumables = amounts.consumables_sek(sums.c.consumables)
     pump_line = sums.c.pump_key % KEY_DAY
     cgm_line = sums.c.cgm_key % KEY_DAY
     low, high = sums.c.sensor_low, sums.c.sensor_high

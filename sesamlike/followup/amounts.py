@@ -1,0 +1,116 @@
+"""Amounts in the cost SQL: a line's value, its device part, and sums to öre.
+
+PostgreSQL sums whole numbers. A line's value is counted in millionths of a krona
+(prices have 2 decimals and VAT rates 4, so it is exact), and a device's part is
+value × days × (L / amortisation years), L being the least common multiple of the
+catalogue's amortisation years, so the yearly sum over lines is the exact cost ×
+L × 365 × 10^6. Summing NUMERIC is several times slower, the more so in parallel
+workers, which must ship their partial sums; whole numbers also make the rounding
+half up to öre exact integer division. Should L exceed MAX_LCM (amortisation
+years beyond 1 to 10), device parts are NUMERIC, as exact as before.
+
+SQLite has no exact decimal type: prices are REAL, and rounding adds a nanokrona
+against binary representation error (`sqlfuncs.round_ore`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from sesamlike.catalog.models import Article
+from sesamlike.extensions import db
+from sesamlike.followup.rules import DAYS_PER_YEAR
+from sesamlike.followup.sqlfuncs import money, round_ore
+from sesamlike.orders.models import OrderLine
+
+MICRO = 10**6  # a PostgreSQL line value's unit: a millionth of a krona
+MAX_LCM = 2520  # LCM of 1..10; above it the device parts could overflow 64 bits
+
+ol = OrderLine.__table__
+
+
+def _int(value: int) -> sa.ColumnElement[int]:
+    return sa.literal_column(str(int(value)), sa.BigInteger)
+
+
+def amortisation_lcm() -> int:
+    """The least common multiple of the catalogue's amortisation years."""
+    years = db.session.scalars(
+        sa.select(Article.amortisation_years)
+        .where(Article.amortisation_years > 0)
+        .distinct()
+    ).all()
+    return math.lcm(*years) if years else 1
+
+
+@dataclass(frozen=True)
+class Amounts:
+    """How one run writes amounts for its database (see the module's text)."""
+
+    postgresql: bool
+    lcm: int | None = None  # whole-number device parts when set
+
+    @classmethod
+    def for_session(cls) -> Amounts:
+        if db.session.connection().dialect.name != "postgresql":
+            return cls(postgresql=False)
+        lcm = amortisation_lcm()
+        return cls(postgresql=True, lcm=lcm if lcm <= MAX_LCM else None)
+
+    def value(self) -> sa.ColumnElement:
+        """Packs × pack price, with VAT on pharmacy lines (the line's snapshots)."""
+        if not self.postgresql:
+            vat = sa.case((ol.c.channel == "pharmacy", 1 + money(ol.c.vat_rate)),
+                          else_=1)  # fmt: skip
+            return ol.c.packs * money(ol.c.pack_price_sek) * vat
+        cents = sa.cast(ol.c.pack_price_sek * 100, sa.BigInteger)
+        vat = sa.case(
+            (
+                ol.c.channel == "pharmacy",
+                _int(10_000) + sa.cast(ol.c.vat_rate * 10_000, sa.BigInteger),
+            ),
+            else_=_int(10_000),
+        )
+        return ol.c.packs * cents * vat
+
+    def device_part(self, value, days, years) -> sa.ColumnElement:
+        """A durable device's part of its value for its days in use in the year."""
+        if not self.postgresql:
+            return value * days / (years * DAYS_PER_YEAR)
+        if self.lcm is None:
+            return sa.cast(value, sa.Numeric) * days / (years * DAYS_PER_YEAR)
+        # Integer division, exact: the LCM is a multiple of every year count.
+        per_year = _int(self.lcm).op("/", return_type=sa.BigInteger)(years)
+        return value * days * per_year
+
+    def _device_unit(self) -> int:
+        if self.lcm is None:
+            return MICRO
+        return self.lcm * DAYS_PER_YEAR * MICRO
+
+    def device_sek(self, total) -> sa.ColumnElement:
+        """A sum of device parts, rounded half up to öre."""
+        return self._ore(total, self._device_unit())
+
+    def consumables_sek(self, total) -> sa.ColumnElement:
+        """A sum of values, rounded half up to öre."""
+        return self._ore(total, MICRO)
+
+    def _ore(self, total, unit: int) -> sa.ColumnElement:
+        total = sa.func.coalesce(total, 0)
+        if not self.postgresql:
+            return round_ore(total)
+        # floor(total / unit × 100 + 1/2), in whole numbers (DIV truncates, and
+        # nothing here is negative).
+        cents = sa.func.div(200 * total + _int(unit), _int(2 * unit))
+        return sa.cast(cents / _int(100), sa.Numeric(12, 2))
+
+    def line_sek(self, part, *, device: bool) -> sa.ColumnElement:
+        """One line's part in kronor, unrounded (reports sum and round them)."""
+        if not self.postgresql:
+            return part
+        unit = self._device_unit() if device else MICRO
+        return sa.cast(part, sa.Numeric) / _int(unit)
