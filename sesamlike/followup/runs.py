@@ -29,6 +29,10 @@ CHANGE_MARGIN = timedelta(minutes=10)
 STEPS = 4  # for progress bars: scope, compute, remove stale, record
 
 
+class CatalogueChangedDuringRun(RuntimeError):
+    """The catalogue changed while a run read it: nothing is stored; run again."""
+
+
 @dataclass(frozen=True)
 class RunResult:
     year: int
@@ -105,6 +109,13 @@ def run_year(
         changed = compute.write_year(year, now, compare=full and not rederive)
         removed = compute.remove_stale(year, now, scope)
         compute.drop_stage()
+        # The statements read the catalogue one at a time (systems, sensor
+        # places, amortisation years): a change in between would mix two.
+        if catalogue_digest() != digest:
+            raise CatalogueChangedDuringRun(
+                f"The catalogue changed during the run for {year}; "
+                "nothing was stored. Run it again."
+            )
         step(1)
         db.session.add(
             FollowupRun(

@@ -377,3 +377,32 @@ def test_rows_remember_the_lines_their_systems_and_prescriber_come_from(kit):
     assert (row.pump_line_id, row.cgm_line_id, row.prescriber_line_id) == (
         new.id, reader.id, new.id)  # fmt: skip
     assert row.pump_system == "t:slim X2"
+
+
+def test_a_catalogue_change_during_a_run_stores_nothing(kit, monkeypatch):
+    """The run's statements read the catalogue one by one; should it change in
+    between (on PostgreSQL another session may commit meanwhile), the run
+    stores nothing. Here the change is made in the run's own transaction, which
+    its statements see just as they would a committed one."""
+    from sesamlike.followup import compute, runs
+
+    patient = f.make_patient(f.make_clinic())
+    f.make_delivered_line(patient, kit["p640"], date(2025, 1, 1))
+    run_year(2025, full=True)
+    write_year = compute.write_year
+    articles = kit["p640"].__table__
+
+    def write_then_edit(*args, **kwargs):
+        written = write_year(*args, **kwargs)
+        db.session.execute(sa.update(articles)
+                           .where(articles.c.id == kit["p640"].id)
+                           .values(amortisation_years=5))  # fmt: skip
+        return written
+
+    monkeypatch.setattr(compute, "write_year", write_then_edit)
+    f.make_delivered_line(patient, kit["sets"], date(2025, 3, 1))
+    with pytest.raises(runs.CatalogueChangedDuringRun):
+        run_year(2025, full=True)
+    db.session.expire_all()
+    assert stored(2025)[patient.id].total_cost_sek == Decimal("7500.00")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowupRun)) == 1
