@@ -406,3 +406,25 @@ def test_a_catalogue_change_during_a_run_stores_nothing(kit, monkeypatch):
     db.session.expire_all()
     assert stored(2025)[patient.id].total_cost_sek == Decimal("7500.00")
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FollowupRun)) == 1
+
+
+@pytest.mark.parametrize("years", [(3, 7), (9, 11, 13)], ids=["lcm-84", "lcm-5148"])
+def test_odd_amortisation_years_cost_what_the_rules_say(kit, years):
+    """Device parts are whole numbers scaled by the least common multiple of the
+    catalogue's amortisation years on PostgreSQL (4, 3 and 7: 84), or NUMERIC
+    when that multiple would be too large (4, 9, 11 and 13: 5148)."""
+    clinic = f.make_clinic()
+    for n, amortisation in enumerate(years):
+        device = f.make_article(category="pump", systems=kit["p640"].systems,
+                                pack_price_sek=Decimal("29999.99"),
+                                amortisation_years=amortisation, units_per_day=None,
+                                pack_size=1, serial_tracked=True)  # fmt: skip
+        patient = f.make_patient(clinic)
+        f.make_delivered_line(patient, device, date(2024, 2, 29 - n))
+        f.make_delivered_line(patient, device, date(2025, 8, 1 + n),
+                              returned_on=date(2025, 11, 30))  # fmt: skip
+        f.make_delivered_line(patient, kit["pods"], date(2025, 3, 3), packs=n + 1)
+    run_year(2025, full=True)
+    got = _as_tuples(stored(2025))
+    assert len(got) == len(years)
+    assert got == _as_tuples(_python_costs(2025))
