@@ -166,7 +166,7 @@ def _floor(db, year: int):
     """The floor's best time: on PostgreSQL with the server's settings and with
     the ones the follow-up run sets for itself (JIT off, more work_mem), so the
     floor is never slowed by a setting the run does not share."""
-    from sesamlike.followup.compute import tune_session
+    from sesamlike.followup.staging import tune_session
 
     times = []
     for tuned in (False, True) if db.engine.dialect.name == "postgresql" else (False,):

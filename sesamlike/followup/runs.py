@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sesamlike.accounts.models import utcnow
 from sesamlike.catalog.models import Article, System, article_systems
 from sesamlike.extensions import db
-from sesamlike.followup import compute
+from sesamlike.followup import staging
 from sesamlike.followup.models import FollowupRun
 from sesamlike.orders.models import Order, OrderLine
 
@@ -101,14 +101,14 @@ def run_year(
     scope = None if full else changed_patients(previous.started_at - CHANGE_MARGIN)
     step(1)
     try:
-        compute.tune_session()
-        patients = compute.stage_year(year, scope)
+        staging.tune_session()
+        patients = staging.stage_year(year, scope)
         step(1)
         # A full run compares before it looks up; an incremental run's few
         # patients, and every row after a catalogue change, are looked up.
-        changed = compute.write_year(year, now, compare=full and not rederive)
-        removed = compute.remove_stale(year, now, scope)
-        compute.drop_stage()
+        changed = staging.write_year(year, now, compare=full and not rederive)
+        removed = staging.remove_stale(year, now, scope)
+        staging.drop_stage()
         # The statements read the catalogue one at a time (systems, sensor
         # places, amortisation years): a change in between would mix two.
         if catalogue_digest() != digest:

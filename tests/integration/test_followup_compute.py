@@ -384,12 +384,12 @@ def test_a_catalogue_change_during_a_run_stores_nothing(kit, monkeypatch):
     between (on PostgreSQL another session may commit meanwhile), the run
     stores nothing. Here the change is made in the run's own transaction, which
     its statements see just as they would a committed one."""
-    from sesamlike.followup import compute, runs
+    from sesamlike.followup import runs, staging
 
     patient = f.make_patient(f.make_clinic())
     f.make_delivered_line(patient, kit["p640"], date(2025, 1, 1))
     run_year(2025, full=True)
-    write_year = compute.write_year
+    write_year = staging.write_year
     articles = kit["p640"].__table__
 
     def write_then_edit(*args, **kwargs):
@@ -399,7 +399,7 @@ def test_a_catalogue_change_during_a_run_stores_nothing(kit, monkeypatch):
                            .values(amortisation_years=5))  # fmt: skip
         return written
 
-    monkeypatch.setattr(compute, "write_year", write_then_edit)
+    monkeypatch.setattr(staging, "write_year", write_then_edit)
     f.make_delivered_line(patient, kit["sets"], date(2025, 3, 1))
     with pytest.raises(runs.CatalogueChangedDuringRun):
         run_year(2025, full=True)

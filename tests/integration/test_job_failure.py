@@ -5,7 +5,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from sesamlike.extensions import db
-from sesamlike.followup import compute
+from sesamlike.followup import staging
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.jobs import run_named
 from sesamlike.orders.history import import_deliveries_text
@@ -45,7 +45,7 @@ def test_failed_followup_run_keeps_earlier_results_and_is_reported(
     def broken(*args, **kwargs):
         raise RuntimeError("disk full while removing stale rows")
 
-    monkeypatch.setattr(compute, "remove_stale", broken)
+    monkeypatch.setattr(staging, "remove_stale", broken)
     failed = run_named("followup_nightly")
     assert failed.outcome == "failed"
     db.session.expire_all()
