@@ -43,7 +43,9 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        # Writers queue for the lock; SQLite does not serve them in turn, so
+        # under a burst one may wait for most of the others (30 s, not 10).
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
 
