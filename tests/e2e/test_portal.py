@@ -114,8 +114,10 @@ def test_keyboard_alone_chooses_a_child_with_a_visible_focus(mobile_page):
         pytest.fail("the choose button cannot be reached with Tab")
     outline = target.evaluate("el => getComputedStyle(el).outlineStyle")
     assert outline == "solid", "focus must be visible"
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    # Wait for the choice's navigation itself: wait_for_load_state alone can
+    # return while the choose page is still the one shown (CI saw it once).
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert "Du gör ärenden för Olle Ek." in page.locator("main").inner_text()
 
 
