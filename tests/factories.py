@@ -225,6 +225,7 @@ def make_delivered_line(patient, article, delivered_on, **kw):
     from sesamlike.orders.models import Order, OrderLine
 
     returned_on = kw.pop("returned_on", None)
+    commit = kw.pop("commit", True)  # False: flushed into the open transaction
     order = Order(
         patient_id=patient.id,
         placed_by_role="migration",
@@ -243,5 +244,8 @@ def make_delivered_line(patient, article, delivered_on, **kw):
     )
     order.lines.append(line)
     db.session.add(order)
-    db.session.commit()
+    if commit:
+        db.session.commit()
+    else:
+        db.session.flush()
     return line

@@ -7,7 +7,8 @@ catalogue's amortisation years, so the yearly sum over lines is the exact cost �
 L × 365 × 10^6. Summing NUMERIC is several times slower, the more so in parallel
 workers, which must ship their partial sums; whole numbers also make the rounding
 half up to öre exact integer division. Should L exceed MAX_LCM (amortisation
-years beyond 1 to 10), device parts are NUMERIC, as exact as before.
+years beyond 1 to 10), the same device parts are NUMERIC, where 64 bits could
+overflow: exact still, only slower.
 
 SQLite has no exact decimal type: prices are REAL, and rounding adds a nanokrona
 against binary representation error (`sqlfuncs.round_ore`).
@@ -51,14 +52,18 @@ class Amounts:
     """How one run writes amounts for its database (see the module's text)."""
 
     postgresql: bool
-    lcm: int | None = None  # whole-number device parts when set
+    lcm: int = 1  # of the amortisation years (PostgreSQL)
 
     @classmethod
     def for_session(cls) -> Amounts:
         if db.session.connection().dialect.name != "postgresql":
             return cls(postgresql=False)
-        lcm = amortisation_lcm()
-        return cls(postgresql=True, lcm=lcm if lcm <= MAX_LCM else None)
+        return cls(postgresql=True, lcm=amortisation_lcm())
+
+    @property
+    def whole_numbers(self) -> bool:
+        """Device parts fit 64-bit integers (else they are NUMERIC)."""
+        return self.lcm <= MAX_LCM
 
     def value(self) -> sa.ColumnElement:
         """Packs × pack price, with VAT on pharmacy lines (the line's snapshots)."""
@@ -80,15 +85,13 @@ class Amounts:
         """A durable device's part of its value for its days in use in the year."""
         if not self.postgresql:
             return value * days / (years * DAYS_PER_YEAR)
-        if self.lcm is None:
-            return sa.cast(value, sa.Numeric) * days / (years * DAYS_PER_YEAR)
         # Integer division, exact: the LCM is a multiple of every year count.
         per_year = _int(self.lcm).op("/", return_type=sa.BigInteger)(years)
+        if not self.whole_numbers:
+            value = sa.cast(value, sa.Numeric)
         return value * days * per_year
 
     def _device_unit(self) -> int:
-        if self.lcm is None:
-            return MICRO
         return self.lcm * DAYS_PER_YEAR * MICRO
 
     def device_sek(self, total) -> sa.ColumnElement:

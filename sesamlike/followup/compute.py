@@ -32,7 +32,8 @@ from sesamlike.followup.sqlfuncs import (
 )
 from sesamlike.orders.models import Order, OrderLine
 
-# Device lines older than this cannot reach the year (longest amortisation: 10).
+# Device lines are read this many years back at least: a CGM transmitter lasts
+# as long as its units do. Durable devices: their amortisation years and one.
 LOOKBACK_YEARS = 12
 # A device key is days in use × KEY_DAYS + delivery day number × KEY_DAY + line
 # id: days are at most 366, day numbers below 2^16 (until 2149), line ids below
@@ -47,6 +48,12 @@ ol = OrderLine.__table__
 orders = Order.__table__
 art = Article.__table__
 costs = PatientYearCost.__table__
+
+
+def lookback_years() -> int:
+    """How many years back a line may still be in use in a year."""
+    longest = db.session.scalar(sa.select(sa.func.max(art.c.amortisation_years)))
+    return max(LOOKBACK_YEARS, (longest or 0) + 1)
 
 
 def epoch(day: date) -> int:
@@ -131,7 +138,7 @@ def line_costs(year: int, scope: sa.Select | None = None,
                       sensor_rank(list(systems))))  # fmt: skip
     where = [
         counted(incremental=scope is not None),
-        ol.c.delivered_on >= date(year - LOOKBACK_YEARS, 1, 1),
+        ol.c.delivered_on >= date(year - lookback_years(), 1, 1),
         ol.c.delivered_on < after,
         sa.or_(ol.c.delivered_on >= first, in_use),
     ]
@@ -160,9 +167,16 @@ def line_costs(year: int, scope: sa.Select | None = None,
     return select
 
 
-def in_year(lines: sa.Subquery) -> sa.ColumnElement[bool]:
-    """Devices not in use on any day of the year are no part of it."""
-    return sa.func.coalesce(lines.c.days, 1) > 0  # days: NULL but for devices
+def in_year(lines: sa.Subquery, year: int) -> sa.ColumnElement[bool]:
+    """A line is part of the year: a device in use on a day of it, or anything
+    not durable delivered in it (a CGM transmitter that lasts no whole day
+    included: it still costs). `days` is NULL but for devices, so the first
+    test settles most lines."""
+    return sa.or_(
+        sa.func.coalesce(lines.c.days, 1) > 0,
+        sa.and_(sa.func.coalesce(lines.c.years, 0) == 0,
+                lines.c.delivered_on >= date(year, 1, 1)),
+    )  # fmt: skip
 
 
 def line_parts(lines: sa.Subquery, year: int, amounts: Amounts):
@@ -193,7 +207,7 @@ def article_lines(year: int, scope: sa.Select | None = None) -> sa.Select:
         lines.c.units,
         amounts.line_sek(device, device=True).label("device"),
         amounts.line_sek(consumables, device=False).label("consumables"),
-    ).where(in_year(lines))
+    ).where(in_year(lines, year))
 
 
 def article_system(kind: str) -> sa.Select:
@@ -226,7 +240,9 @@ def sensor_systems() -> Systems:
     systems: dict[str, list[int]] = {}
     for article_id, system in rows:
         systems.setdefault(system, []).append(article_id)
-    return list(systems.items())
+    # Name order as Python compares names (the rules' tie-break), whatever the
+    # database's collation.
+    return sorted(systems.items())
 
 
 def device_key(lines: sa.Subquery) -> sa.ColumnElement[int]:
@@ -267,15 +283,15 @@ def year_costs(
             lines.c.line_id,
             device.label("device"),
             consumables.label("consumables"),
-            # The cheap test first: most lines are consumables. A line with a
-            # day number is a device in use (`in_year` keeps days above 0).
+            # The cheap test first: most lines are consumables. A durable
+            # line here is in use on some day (`in_year`); a CGM device must be.
             sa.case((sa.and_(durable, lines.c.category == "pump"),
                      device_key(lines))).label("pump_key"),
-            sa.case((sa.and_(lines.c.day.is_not(None), cgm_device),
+            sa.case((sa.and_(lines.c.days > 0, cgm_device),
                      device_key(lines))).label("cgm_key"),
             lines.c.sensor_rank,
         )
-        .where(in_year(lines))
+        .where(in_year(lines, year))
     )  # fmt: skip
     if not on_postgresql():
         parts = parts.limit(-1)

@@ -98,10 +98,13 @@ def run_year(
     # After a catalogue change every row's systems are looked up again.
     rederive = previous is None or previous.catalogue_digest != digest
     full = full or rederive
-    scope = None if full else changed_patients(previous.started_at - CHANGE_MARGIN)
     step(1)
     try:
         staging.tune_session()
+        scope = None
+        if not full:
+            since = previous.started_at - CHANGE_MARGIN
+            scope = staging.fix_scope(changed_patients(since))
         patients = staging.stage_year(year, scope)
         step(1)
         # A full run compares before it looks up; an incremental run's few

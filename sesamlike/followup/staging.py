@@ -37,6 +37,7 @@ from sesamlike.orders.models import Prescription
 
 STAGE = "followup_stage"
 CHANGED = "followup_changed"
+SCOPE = "followup_scope"
 # What the stage holds beside patient_id and year.
 STAGED = ("device_cost_sek", "consumables_cost_sek", "total_cost_sek",
           "pump_line_id", "cgm_line_id", "prescriber_line_id",
@@ -90,9 +91,24 @@ def tune_session() -> None:
 
 def drop_stage() -> None:
     connection = db.session.connection()
-    for name in (STAGE, CHANGED):
+    for name in (STAGE, CHANGED, SCOPE):
         table = _temp(name)
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table.schema}.{name}")
+
+
+def fix_scope(patients: sa.Select) -> sa.Select:
+    """The patients an incremental run computes, read once into a table.
+
+    Staging and removing must see the same patients: read again at the end, the
+    scope would take in a patient whose line was written meanwhile, and remove
+    that patient's row as if nothing fell in the year.
+    """
+    drop_stage()  # left by a run that failed on SQLite, where DDL may autocommit
+    distinct = sa.select(patients.subquery().c.patient_id).distinct()
+    db.session.connection().execute(CreateTempTableAs(SCOPE, distinct))
+    schema = "pg_temp" if on_postgresql() else "temp"
+    table = sa.table(SCOPE, sa.column("patient_id"), schema=schema)
+    return sa.select(table.c.patient_id)
 
 
 def stage_year(year: int, scope: sa.Select | None = None) -> int:
@@ -100,7 +116,8 @@ def stage_year(year: int, scope: sa.Select | None = None) -> int:
 
     Returns how many patients have a row.
     """
-    drop_stage()  # left by a run that failed on SQLite, where DDL may autocommit
+    if scope is None:  # else fix_scope has cleared what a failed run left
+        drop_stage()  # (on SQLite, where DDL may autocommit)
     connection = db.session.connection()
     systems = sensor_systems()
     connection.execute(CreateTempTableAs(STAGE, year_costs(year, scope, systems)))
@@ -134,7 +151,8 @@ def _changed_rows(year: int) -> sa.TableClause:
     (or that have none), into a table of their own; the rest need no lookups.
 
     A CGM system from sensors is compared as it stands; one from a device
-    follows from the device's line, as the pump system does from the pump's.
+    follows from the device's line, as the pump system does from the pump's
+    (and a catalogue change makes the run look every row up again).
     """
     stage = _stage()
     stored = costs.alias("stored")
@@ -147,7 +165,9 @@ def _changed_rows(year: int) -> sa.TableClause:
         .where(sa.or_(stored.c.id.is_(None),
                       *[stored.c[name].is_distinct_from(stage.c[name])
                         for name in compared],
-                      stored.c.cgm_system.is_distinct_from(stage.c.sensor_system)))
+                      sa.and_(stage.c.cgm_line_id.is_(None),
+                              stored.c.cgm_system.is_distinct_from(
+                                  stage.c.sensor_system))))
     )  # fmt: skip
     connection = db.session.connection()
     connection.execute(CreateTempTableAs(CHANGED, select))
@@ -187,9 +207,14 @@ def write_year(year: int, now: datetime, *, compare: bool = True) -> int:
         "patient_id": source.c.patient_id,
         "year": source.c.year,
         "pump_system": _article_system_of(pump_line.c.article_id, "pump"),
-        "cgm_system": sa.func.coalesce(
-            _article_system_of(cgm_line.c.article_id, "cgm"), source.c.sensor_system
-        ),
+        # The CGM device's system when one is in use (even none), as the rules.
+        "cgm_system": sa.case(
+            (
+                source.c.cgm_line_id.is_not(None),
+                _article_system_of(cgm_line.c.article_id, "cgm"),
+            ),
+            else_=source.c.sensor_system,
+        ),  # fmt: skip
         **{name: source.c[name] for name in VALUES[2:5]},
         "prescription_id": prescriber_line.c.prescription_id,
         **{name: source.c[name] for name in VALUES[6:]},

@@ -428,3 +428,104 @@ def test_odd_amortisation_years_cost_what_the_rules_say(kit, years):
     got = _as_tuples(stored(2025))
     assert len(got) == len(years)
     assert got == _as_tuples(_python_costs(2025))
+    if db.engine.dialect.name == "postgresql":
+        from sesamlike.followup.amounts import Amounts
+
+        assert Amounts.for_session().whole_numbers == (max(years) < 9)
+
+
+def test_a_full_rerun_rewrites_the_row_whose_figures_changed(kit):
+    """With the catalogue unchanged a full run compares first: the patient with
+    a new delivery is rewritten, the other is left alone."""
+    clinic = f.make_clinic()
+    changed, same = f.make_patient(clinic), f.make_patient(clinic)
+    for patient in (changed, same):
+        f.make_delivered_line(patient, kit["p640"], date(2024, 5, 1))
+        f.make_delivered_line(patient, kit["sets"], date(2025, 2, 1))
+    run_year(2025, full=True)
+    before = stored(2025)[same.id].computed_at
+    f.make_delivered_line(changed, kit["sets"], date(2025, 10, 1), packs=2)
+
+    result = run_year(2025, full=True)
+
+    assert (result.full, result.changed) == (True, 1)
+    rows = stored(2025)
+    assert rows[changed.id].consumables_cost_sek == Decimal("3450.00")
+    assert rows[same.id].computed_at == before
+    assert _as_tuples(rows) == _as_tuples(_python_costs(2025))
+
+
+def test_cgm_devices_without_a_day_or_a_system_cost_as_the_rules_say(kit):
+    """A transmitter with no expected use lasts no day but still costs; a reader
+    whose article has no CGM system gives the patient none, sensors or not."""
+    transmitter = f.make_article(category="cgm_transmitter", units_per_day=None,
+                                 pack_size=1,
+                                 pack_price_sek=Decimal("2300.00"))  # fmt: skip
+    bare_reader = f.make_article(category="cgm_reader", amortisation_years=4,
+                                 units_per_day=None, pack_size=1,
+                                 pack_price_sek=Decimal("730.00"))  # fmt: skip
+    clinic = f.make_clinic()
+    only_transmitter, reader_and_sensors = (
+        f.make_patient(clinic),
+        f.make_patient(clinic),
+    )
+    f.make_delivered_line(only_transmitter, transmitter, date(2025, 4, 1))
+    f.make_delivered_line(reader_and_sensors, bare_reader, date(2025, 1, 1))
+    f.make_delivered_line(reader_and_sensors, kit["sensor"], date(2025, 2, 1))
+
+    run_year(2025, full=True)
+
+    rows = stored(2025)
+    assert rows[only_transmitter.id].consumables_cost_sek == Decimal("2300.00")
+    assert rows[reader_and_sensors.id].cgm_system is None
+    assert _as_tuples(rows) == _as_tuples(_python_costs(2025))
+
+
+def test_half_an_ore_rounds_up_and_long_lived_devices_are_read(kit):
+    """7.30 kr over 1,460 days is half an öre a day: one day rounds up to 0.01.
+    A device amortised over 15 years, delivered 13 years back, still costs."""
+    cheap = f.make_article(category="pump", systems=kit["p640"].systems,
+                           amortisation_years=4, units_per_day=None, pack_size=1,
+                           pack_price_sek=Decimal("7.30"))  # fmt: skip
+    old = f.make_article(category="pump", systems=kit["tslim"].systems,
+                         amortisation_years=15, units_per_day=None, pack_size=1,
+                         pack_price_sek=Decimal("54750.00"))  # fmt: skip
+    clinic = f.make_clinic()
+    one_day, long_lived = f.make_patient(clinic), f.make_patient(clinic)
+    f.make_delivered_line(one_day, cheap, date(2025, 12, 31))
+    f.make_delivered_line(long_lived, old, date(2012, 6, 1))
+
+    run_year(2025, full=True)
+
+    rows = stored(2025)
+    assert rows[one_day.id].device_cost_sek == Decimal("0.01")
+    assert rows[long_lived.id].device_cost_sek == Decimal("3650.00")
+    assert rows[long_lived.id].pump_system == "t:slim X2"
+    assert _as_tuples(rows) == _as_tuples(_python_costs(2025))
+
+
+def test_a_line_written_during_an_incremental_run_costs_no_row(kit, monkeypatch):
+    """The run's patients are read once: a line written for another patient
+    while it works does not put that patient in scope at removal time, where,
+    not staged, the patient's row would be taken for stale."""
+    from sesamlike.followup import staging
+
+    clinic = f.make_clinic()
+    changed, other = f.make_patient(clinic), f.make_patient(clinic)
+    for patient in (changed, other):
+        f.make_delivered_line(patient, kit["sets"], date(2025, 2, 1))
+    _written_yesterday()
+    run_year(2025)
+    f.make_delivered_line(changed, kit["sets"], date(2025, 3, 1))
+    write_year = staging.write_year
+
+    def write_then_deliver(*args, **kwargs):
+        written = write_year(*args, **kwargs)
+        f.make_delivered_line(other, kit["sets"], date(2025, 4, 1), commit=False)
+        return written
+
+    monkeypatch.setattr(staging, "write_year", write_then_deliver)
+    result = run_year(2025)
+
+    assert (result.full, result.patients, result.removed) == (False, 1, 0)
+    assert set(stored(2025)) == {changed.id, other.id}
