@@ -24,17 +24,13 @@ import sqlalchemy as sa
 from sesamlike.catalog.models import Article
 from sesamlike.extensions import db
 from sesamlike.followup.rules import DAYS_PER_YEAR
-from sesamlike.followup.sqlfuncs import money, round_ore
+from sesamlike.followup.sqlfuncs import literal_int, money, round_ore
 from sesamlike.orders.models import OrderLine
 
 MICRO = 10**6  # a PostgreSQL line value's unit: a millionth of a krona
 MAX_LCM = 2520  # LCM of 1..10; above it the device parts could overflow 64 bits
 
 ol = OrderLine.__table__
-
-
-def _int(value: int) -> sa.ColumnElement[int]:
-    return sa.literal_column(str(int(value)), sa.BigInteger)
 
 
 def amortisation_lcm() -> int:
@@ -75,9 +71,9 @@ class Amounts:
         vat = sa.case(
             (
                 ol.c.channel == "pharmacy",
-                _int(10_000) + sa.cast(ol.c.vat_rate * 10_000, sa.BigInteger),
+                literal_int(10_000) + sa.cast(ol.c.vat_rate * 10_000, sa.BigInteger),
             ),
-            else_=_int(10_000),
+            else_=literal_int(10_000),
         )
         return ol.c.packs * cents * vat
 
@@ -86,7 +82,7 @@ class Amounts:
         if not self.postgresql:
             return value * days / (years * DAYS_PER_YEAR)
         # Integer division, exact: the LCM is a multiple of every year count.
-        per_year = _int(self.lcm).op("/", return_type=sa.BigInteger)(years)
+        per_year = literal_int(self.lcm).op("/", return_type=sa.BigInteger)(years)
         if not self.whole_numbers:
             value = sa.cast(value, sa.Numeric)
         return value * days * per_year
@@ -108,12 +104,12 @@ class Amounts:
             return round_ore(total)
         # floor(total / unit × 100 + 1/2), in whole numbers (DIV truncates, and
         # nothing here is negative).
-        cents = sa.func.div(200 * total + _int(unit), _int(2 * unit))
-        return sa.cast(cents / _int(100), sa.Numeric(12, 2))
+        cents = sa.func.div(200 * total + literal_int(unit), literal_int(2 * unit))
+        return sa.cast(cents / literal_int(100), sa.Numeric(12, 2))
 
     def line_sek(self, part, *, device: bool) -> sa.ColumnElement:
         """One line's part in kronor, unrounded (reports sum and round them)."""
         if not self.postgresql:
             return part
         unit = self._device_unit() if device else MICRO
-        return sa.cast(part, sa.Numeric) / _int(unit)
+        return sa.cast(part, sa.Numeric) / literal_int(unit)

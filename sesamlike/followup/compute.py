@@ -28,6 +28,7 @@ from sesamlike.followup.sqlfuncs import (
     floor_int,
     greatest,
     least,
+    literal_int,
     money,
 )
 from sesamlike.orders.models import Order, OrderLine
@@ -38,8 +39,8 @@ LOOKBACK_YEARS = 12
 # A device key is days in use × KEY_DAYS + delivery day number × KEY_DAY + line
 # id: days are at most 366, day numbers below 2^16 (until 2149), line ids below
 # 2^38, so the key stays below 2^63 and MAX compares whole numbers.
-KEY_DAYS = sa.literal_column(str(2**54), sa.BigInteger)
-KEY_DAY = sa.literal_column(str(2**38), sa.BigInteger)
+KEY_DAYS = literal_int(2**54)
+KEY_DAY = literal_int(2**38)
 
 # CGM systems in name order, each with its sensor articles.
 Systems = list[tuple[str, list[int]]]
@@ -93,12 +94,6 @@ def counted(incremental: bool = False) -> sa.ColumnElement[bool]:
     """
     status = sa.func.coalesce(ol.c.status, "") if incremental else ol.c.status
     return status.in_(sorted(COUNTED_STATUSES))
-
-
-def literal_int(value: int) -> sa.ColumnElement[int]:
-    """An integer written into the SQL, so equal expressions compare equal
-    (GROUP BY and ORDER BY of the same CASE) on PostgreSQL too."""
-    return sa.literal_column(str(int(value)), sa.Integer)
 
 
 def sensor_rank(systems: Systems) -> sa.ColumnElement:

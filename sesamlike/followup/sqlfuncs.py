@@ -113,3 +113,10 @@ def _round_default(element, compiler, **kw):
 @compiles(round_ore, "sqlite")
 def _round_sqlite(element, compiler, **kw):
     return f"ROUND(({compiler.process(element.clauses, **kw)}) + 0.000000001, 2)"
+
+
+def literal_int(value: int) -> sa.ColumnElement[int]:
+    """An integer written into the SQL rather than bound: equal expressions then
+    compare equal (GROUP BY and ORDER BY of the same CASE on PostgreSQL), and
+    one beyond 32 bits is read as a 64-bit integer, not cast to INTEGER."""
+    return sa.literal_column(str(int(value)), sa.BigInteger)

@@ -26,13 +26,13 @@ from sesamlike.extensions import db
 from sesamlike.followup.compute import (
     article_system,
     costs,
-    literal_int,
     mixed_sensor_system,
     ol,
     on_postgresql,
     sensor_systems,
     year_costs,
 )
+from sesamlike.followup.sqlfuncs import literal_int
 from sesamlike.orders.models import Prescription
 
 STAGE = "followup_stage"
@@ -64,11 +64,10 @@ def _create_temp_table_as(element, compiler, **kw):
     return f"CREATE TEMPORARY TABLE {element.name} AS {select}"
 
 
-def _temp(name: str) -> sa.TableClause:
+def _temp(name: str, columns=("patient_id", "year", *STAGED)) -> sa.TableClause:
     """A table in the connection's temporary schema (never a real table)."""
     schema = "pg_temp" if on_postgresql() else "temp"
-    columns = [sa.column(column) for column in ("patient_id", "year", *STAGED)]
-    return sa.table(name, *columns, schema=schema)
+    return sa.table(name, *[sa.column(column) for column in columns], schema=schema)
 
 
 def _stage() -> sa.TableClause:
@@ -106,9 +105,7 @@ def fix_scope(patients: sa.Select) -> sa.Select:
     drop_stage()  # left by a run that failed on SQLite, where DDL may autocommit
     distinct = sa.select(patients.subquery().c.patient_id).distinct()
     db.session.connection().execute(CreateTempTableAs(SCOPE, distinct))
-    schema = "pg_temp" if on_postgresql() else "temp"
-    table = sa.table(SCOPE, sa.column("patient_id"), schema=schema)
-    return sa.select(table.c.patient_id)
+    return sa.select(_temp(SCOPE, ("patient_id",)).c.patient_id)
 
 
 def stage_year(year: int, scope: sa.Select | None = None) -> int:
