@@ -89,10 +89,13 @@ def counted(incremental: bool = False) -> sa.ColumnElement[bool]:
 
     In a full run every line is read, and walking the status index is walking the
     table in order. An incremental run must be driven by the changed patients
-    (orders.patient_id), so there the test is written so that no index on status
-    is considered: without statistics SQLite would otherwise prefer it.
+    (orders.patient_id), so on SQLite the test is written so that no index on
+    status is considered: without statistics SQLite would otherwise prefer it.
+    PostgreSQL has statistics, and estimates the plain test (a function of the
+    status it cannot estimate, and would plan for a hundredth of the lines).
     """
-    status = sa.func.coalesce(ol.c.status, "") if incremental else ol.c.status
+    hide_index = incremental and not on_postgresql()
+    status = sa.func.coalesce(ol.c.status, "") if hide_index else ol.c.status
     return status.in_(sorted(COUNTED_STATUSES))
 
 

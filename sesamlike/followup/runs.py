@@ -105,12 +105,11 @@ def run_year(
         if not full:
             since = previous.started_at - CHANGE_MARGIN
             scope = staging.fix_scope(changed_patients(since))
-        patients = staging.stage_year(year, scope)
+        staged = staging.stage(year, scope, rederive=rederive)
         step(1)
-        # A full run compares before it looks up; an incremental run's few
-        # patients, and every row after a catalogue change, are looked up.
-        changed = staging.write_year(year, now, compare=full and not rederive)
-        removed = staging.remove_stale(year, now, scope)
+        changed = staging.write_year(year, now, rederive=rederive)
+        removed = staging.remove_stale(year, now, scope, staged)
+        patients = staging.count_year(year) if staged is None else staged
         staging.drop_stage()
         # The statements read the catalogue one at a time (systems, sensor
         # places, amortisation years): a change in between would mix two.

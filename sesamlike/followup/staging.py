@@ -1,13 +1,16 @@
-"""The statements of a run: stage the year, write what changed, remove stale rows.
+"""The statements of a run: compute the year, write what changed, remove stale rows.
 
-1. `stage_year`: `compute.year_costs` into a temporary table with CREATE TABLE
-   AS, which PostgreSQL may run with parallel workers (an INSERT ... SELECT may
-   not); patients with sensors of several systems are then settled one by one
+1. `stage`: `compute.year_costs`, compared with the stored rows, keeping the
+   rows to write or remove in a temporary table (CREATE TABLE AS, which
+   PostgreSQL may run with parallel workers; an INSERT ... SELECT may not). A
+   full run on PostgreSQL does this in one statement with a full join; otherwise
+   the computed rows are staged first (SQLite, or an incremental run's few
+   patients). Patients with sensors of several systems are settled one by one
    (they are few).
-2. `write_year`: an upsert from the stage. A full run first keeps the rows whose
-   amounts or source lines differ from the stored ones; systems (from the
-   catalogue) and prescriber (from the line's prescription) are looked up for
-   those only, and rows whose figures did not change are left untouched.
+2. `write_year`: an upsert of the changed rows. Systems (from the catalogue)
+   and prescriber (from the line's prescription) are looked up only where the
+   lines they come from changed; rows whose figures did not change are left
+   untouched.
 3. `remove_stale`: rows of patients in scope that nothing of the year falls on.
 4. `drop_stage`.
 """
@@ -42,6 +45,17 @@ SCOPE = "followup_scope"
 STAGED = ("device_cost_sek", "consumables_cost_sek", "total_cost_sek",
           "pump_line_id", "cgm_line_id", "prescriber_line_id",
           "sensor_system", "sensor_mixed")  # fmt: skip
+# What the stage and the stored row are compared by to find the changed rows.
+COMPARED = ("device_cost_sek", "consumables_cost_sek", "total_cost_sek",
+            "pump_line_id", "cgm_line_id", "prescriber_line_id")  # fmt: skip
+# What a changed row carries of the stored row (None: there is none), by name
+# in `followup_changed`: the systems and prescriber it may keep.
+WAS = {"stored_id": "id", "was_pump_line_id": "pump_line_id",
+       "was_cgm_line_id": "cgm_line_id",
+       "was_prescriber_line_id": "prescriber_line_id",
+       "was_pump_system": "pump_system", "was_cgm_system": "cgm_system",
+       "was_prescription_id": "prescription_id",
+       "was_prescriber_id": "prescriber_id"}  # fmt: skip
 # A stored row's figures: one that differs from the computed one is rewritten.
 VALUES = ("pump_system", "cgm_system", "device_cost_sek", "consumables_cost_sek",
           "total_cost_sek", "prescription_id", "pump_line_id", "cgm_line_id",
@@ -74,6 +88,10 @@ def _stage() -> sa.TableClause:
     return _temp(STAGE)
 
 
+def _changed() -> sa.TableClause:
+    return _temp(CHANGED, ("patient_id", "year", *STAGED, "stale", *WAS))
+
+
 # Server settings for the run's transaction on PostgreSQL. JIT compiling this
 # statement costs more than it saves (over a second of a few), and the grouping
 # spills to disk within the default 4 MB of work_mem.
@@ -86,6 +104,14 @@ def tune_session() -> None:
         connection = db.session.connection()
         for name, value in POSTGRES_SETTINGS.items():
             connection.execute(sa.text(f"SET LOCAL {name} = '{value}'"))
+
+
+def _analyze(name: str) -> None:
+    """Statistics for a temporary table on PostgreSQL (autovacuum never sees
+    one): without them the planner guesses its size from its pages, and plans a
+    few hundred patients' lookups as if they were thousands, or the reverse."""
+    if on_postgresql():
+        db.session.connection().exec_driver_sql(f"ANALYZE pg_temp.{name}")
 
 
 def drop_stage() -> None:
@@ -105,27 +131,106 @@ def fix_scope(patients: sa.Select) -> sa.Select:
     drop_stage()  # left by a run that failed on SQLite, where DDL may autocommit
     distinct = sa.select(patients.subquery().c.patient_id).distinct()
     db.session.connection().execute(CreateTempTableAs(SCOPE, distinct))
+    _analyze(SCOPE)
     return sa.select(_temp(SCOPE, ("patient_id",)).c.patient_id)
 
 
-def stage_year(year: int, scope: sa.Select | None = None) -> int:
-    """Compute the year's rows of every patient in scope (all: None) into the stage.
+def stage(year: int, scope: sa.Select | None = None, *,
+          rederive: bool = False) -> int | None:  # fmt: skip
+    """Compute the year's rows of the patients in scope (all: None) and keep
+    those to write or remove in `followup_changed`.
 
-    Returns how many patients have a row.
+    Returns how many patients have a row, where that is known without counting:
+    a full run on PostgreSQL keeps only the changes, and its count is read after
+    writing (None).
     """
     if scope is None:  # else fix_scope has cleared what a failed run left
         drop_stage()  # (on SQLite, where DDL may autocommit)
     connection = db.session.connection()
     systems = sensor_systems()
-    connection.execute(CreateTempTableAs(STAGE, year_costs(year, scope, systems)))
+    computed = year_costs(year, scope, systems)
+    if scope is None and on_postgresql():
+        _keep_changes(year, computed.subquery("computed"), systems,
+                      rederive=rederive, full_join=True)  # fmt: skip
+        return None
+    connection.execute(CreateTempTableAs(STAGE, computed))
     stage = _stage()
-    # The few patients with sensors of several systems: units summed per system.
+    if scope is not None:  # its rows are found one by one
+        _analyze(STAGE)
+    staged = connection.scalar(sa.select(sa.func.count()).select_from(stage))
+    _keep_changes(year, stage, systems, rederive=rederive, full_join=False)
+    return staged
+
+
+def _keep_changes(year: int, computed, systems, *, rederive: bool,
+                  full_join: bool) -> None:  # fmt: skip
+    """The computed rows whose amounts or source lines differ from the stored row
+    (or that have none), with what the stored row says, into `followup_changed`:
+    the rest are left alone, and need no lookups. After a catalogue change
+    (`rederive`) every row is kept, its systems to be looked up again.
+
+    With `full_join` (a full run on PostgreSQL, straight from the computation)
+    the year's stored rows of patients not computed come too, marked stale. The
+    computed rows are then never written to a table of their own: most of a
+    rerun's rows are the same as stored, and writing them all out to compare
+    them afterwards cost about a tenth of the run.
+
+    A CGM system from sensors is compared as it stands; one from a device
+    follows from the device's line, as the pump system does from the pump's.
+    Patients whose sensors are of several systems are always kept, and settled
+    here (they are few).
+    """
+    if full_join:
+        stored = sa.select(costs).where(costs.c.year == year).subquery("stored")
+        joined = computed.join(stored, stored.c.patient_id == computed.c.patient_id,
+                               full=True)  # fmt: skip
+        patient = sa.func.coalesce(computed.c.patient_id, stored.c.patient_id)
+        stale = sa.case((computed.c.patient_id.is_(None), 1), else_=0)
+    elif on_postgresql():  # an incremental run's patients: each by its key,
+        # whatever the statistics of the stored rows say (the last full run
+        # may have written all of them since they were gathered). LIMIT keeps
+        # the planner from making the lateral select a join again.
+        stored = (
+            sa.select(costs)
+            .where(costs.c.patient_id == computed.c.patient_id, costs.c.year == year)
+            .limit(1)
+            .lateral("stored")
+        )
+        joined = computed.outerjoin(stored, sa.true())
+        patient, stale = computed.c.patient_id, literal_int(0)
+    else:  # SQLite finds each by its key
+        stored = costs.alias("stored")
+        on = sa.and_(stored.c.patient_id == computed.c.patient_id,
+                     stored.c.year == year)  # fmt: skip
+        joined = computed.outerjoin(stored, on)
+        patient, stale = computed.c.patient_id, literal_int(0)
+    differs = sa.or_(
+        stored.c.id.is_(None),
+        stale == 1,
+        computed.c.sensor_mixed == 1,
+        *[stored.c[name].is_distinct_from(computed.c[name]) for name in COMPARED],
+        sa.and_(computed.c.cgm_line_id.is_(None),
+                stored.c.cgm_system.is_distinct_from(computed.c.sensor_system)),
+    )  # fmt: skip
+    select = sa.select(
+        patient.label("patient_id"),
+        sa.literal(year).label("year"),
+        *[computed.c[name] for name in STAGED],
+        stale.label("stale"),
+        *[stored.c[column].label(name) for name, column in WAS.items()],
+    ).select_from(joined)
+    if not rederive:
+        select = select.where(differs)
+    connection = db.session.connection()
+    connection.execute(CreateTempTableAs(CHANGED, select))
+    changed = _changed()
     connection.execute(
-        sa.update(stage)
-        .where(stage.c.sensor_mixed == 1)
-        .values(sensor_system=mixed_sensor_system(year, stage.c.patient_id, systems))
+        sa.update(changed)
+        .where(changed.c.sensor_mixed == 1)
+        .values(sensor_system=mixed_sensor_system(year, changed.c.patient_id, systems))
     )
-    return connection.scalar(sa.select(sa.func.count()).select_from(stage))
+    # How many changed (from none to all): the lookups' plan depends on it.
+    _analyze(CHANGED)
 
 
 def _article_system_of(article_id: sa.ColumnElement, kind: str):
@@ -143,55 +248,39 @@ def _article_system_of(article_id: sa.ColumnElement, kind: str):
     return sa.case(*whens)
 
 
-def _changed_rows(year: int) -> sa.TableClause:
-    """The staged rows whose amounts or source lines differ from the stored row
-    (or that have none), into a table of their own; the rest need no lookups.
+def write_year(year: int, now: datetime, *, rederive: bool = False) -> int:
+    """Upsert the changed rows into patient_year_costs; returns the rows written.
 
-    A CGM system from sensors is compared as it stands; one from a device
-    follows from the device's line, as the pump system does from the pump's
-    (and a catalogue change makes the run look every row up again).
+    A row keeps the stored row's systems when its pump and CGM device lines are
+    the same (the catalogue unchanged: not `rederive`), and the stored
+    prescription and prescriber when its prescriber's line is the same; only
+    the lines that differ are read. That holds because a line's article and
+    prescription, and a prescription's prescriber, are never changed (nothing
+    writes them after the line or prescription is made). A new delivery of
+    consumables thus changes the amounts and reads nothing more.
+
+    A row whose figures are the same is left alone, computed_at included: it
+    says when the row's figures were last written.
     """
-    stage = _stage()
-    stored = costs.alias("stored")
-    compared = ("device_cost_sek", "consumables_cost_sek", "total_cost_sek",
-                "pump_line_id", "cgm_line_id", "prescriber_line_id")  # fmt: skip
-    select = (
-        sa.select(stage)
-        .outerjoin(stored, sa.and_(stored.c.patient_id == stage.c.patient_id,
-                                   stored.c.year == year))
-        .where(sa.or_(stored.c.id.is_(None),
-                      *[stored.c[name].is_distinct_from(stage.c[name])
-                        for name in compared],
-                      sa.and_(stage.c.cgm_line_id.is_(None),
-                              stored.c.cgm_system.is_distinct_from(
-                                  stage.c.sensor_system))))
-    )  # fmt: skip
-    connection = db.session.connection()
-    connection.execute(CreateTempTableAs(CHANGED, select))
-    if on_postgresql():
-        # How many changed (from none to all): the lookups' plan depends on it.
-        connection.exec_driver_sql(f"ANALYZE pg_temp.{CHANGED}")
-    return _temp(CHANGED)
-
-
-def write_year(year: int, now: datetime, *, compare: bool = True) -> int:
-    """Upsert the stage into patient_year_costs; returns the rows that changed.
-
-    With `compare`, the staged rows are first compared with the stored ones, and
-    systems and prescriber are looked up only for those that differ: a rerun
-    with little changed reads almost nothing more. Without (an incremental run's
-    few patients, or every row after a catalogue change), all staged rows are
-    looked up. Either way a row whose figures are the same is left alone,
-    computed_at included: it says when the row's figures were last written.
-    """
-    source = _changed_rows(year) if compare else _stage()
+    source = _changed()
+    live = source.c.stale == 0
+    roles = ("pump_line_id", "cgm_line_id", "prescriber_line_id")
+    same = {
+        role: sa.and_(source.c.stored_id.is_not(None),
+                      source.c[f"was_{role}"].is_not_distinct_from(source.c[role]))
+        for role in roles
+    }  # fmt: skip
+    if rederive:  # the systems are looked up again, the prescriber need not be
+        same["pump_line_id"] = same["cgm_line_id"] = sa.false()
     found = ol
     if on_postgresql():
-        # The lines named, read in one pass rather than one per role. (SQLite
+        # The lines to read, in one pass rather than one per role. (SQLite
         # finds a line by its rowid at once; and a statement that starts with
         # WITH gets no row count from Python's sqlite3.)
-        roles = ("pump_line_id", "cgm_line_id", "prescriber_line_id")
-        named = sa.union_all(*[sa.select(source.c[name]) for name in roles])
+        named = sa.union_all(*[
+            sa.select(source.c[role]).where(live, sa.not_(same[role]))
+            for role in roles
+        ])  # fmt: skip
         found = (
             sa.select(ol.c.id, ol.c.article_id, ol.c.prescription_id)
             .where(ol.c.id.in_(named))
@@ -200,22 +289,30 @@ def write_year(year: int, now: datetime, *, compare: bool = True) -> int:
     pump_line, cgm_line = found.alias("pump_line"), found.alias("cgm_line")
     prescriber_line = found.alias("prescriber_line")
     written_on = Prescription.__table__.alias("written_on")
+    prescriber_same = same["prescriber_line_id"]
     values = {
         "patient_id": source.c.patient_id,
         "year": source.c.year,
-        "pump_system": _article_system_of(pump_line.c.article_id, "pump"),
+        "pump_system": sa.case(
+            (same["pump_line_id"], source.c.was_pump_system),
+            else_=_article_system_of(pump_line.c.article_id, "pump"),
+        ),
         # The CGM device's system when one is in use (even none), as the rules.
         "cgm_system": sa.case(
-            (
-                source.c.cgm_line_id.is_not(None),
-                _article_system_of(cgm_line.c.article_id, "cgm"),
-            ),
-            else_=source.c.sensor_system,
-        ),  # fmt: skip
+            (source.c.cgm_line_id.is_(None), source.c.sensor_system),
+            (same["cgm_line_id"], source.c.was_cgm_system),
+            else_=_article_system_of(cgm_line.c.article_id, "cgm"),
+        ),
         **{name: source.c[name] for name in VALUES[2:5]},
-        "prescription_id": prescriber_line.c.prescription_id,
+        "prescription_id": sa.case(
+            (prescriber_same, source.c.was_prescription_id),
+            else_=prescriber_line.c.prescription_id,
+        ),
         **{name: source.c[name] for name in VALUES[6:]},
-        "prescriber_id": written_on.c.prescriber_id,
+        "prescriber_id": sa.case(
+            (prescriber_same, source.c.was_prescriber_id),
+            else_=written_on.c.prescriber_id,
+        ),
         "computed_at": sa.literal(now, sa.DateTime(timezone=True)),
     }
     select = (
@@ -226,6 +323,7 @@ def write_year(year: int, now: datetime, *, compare: bool = True) -> int:
         .outerjoin(prescriber_line,
                    prescriber_line.c.id == source.c.prescriber_line_id)
         .outerjoin(written_on, written_on.c.id == prescriber_line.c.prescription_id)
+        .where(live)
     )  # fmt: skip
     names = list(values)
     dialect = postgresql if on_postgresql() else sqlite
@@ -240,30 +338,49 @@ def write_year(year: int, now: datetime, *, compare: bool = True) -> int:
     return db.session.connection().execute(statement).rowcount
 
 
-def remove_stale(year: int, now: datetime, scope: sa.Select | None = None) -> int:
-    """Rows of patients in scope that are not in the stage: nothing falls in it.
+def remove_stale(year: int, now: datetime, scope: sa.Select | None = None,
+                 staged: int | None = None) -> int:  # fmt: skip
+    """Rows of patients in scope that nothing of the year falls on any more.
 
-    After `write_year` every staged patient has a row, so in a full run the
-    year's rows are the staged ones plus the stale ones: equal counts mean
-    nothing to remove, and counting is cheaper than looking for what is not
-    there. An incremental run deletes among its few patients' rows. A row written
-    after this run started (by a run that overlapped it, for a patient this
-    one's stage did not have yet) is never stale to this run.
+    - A full run on PostgreSQL (`staged` None) has them marked stale among the
+      changes.
+    - A full run on SQLite: after `write_year` every staged patient has a row,
+      so the year's rows are the staged ones plus the stale ones. Equal counts
+      mean nothing to remove, and counting is cheaper than looking for what is
+      not there.
+    - An incremental run: its patients that were not staged, each found by its
+      key.
+
+    A row written after this run started (by a run that overlapped it, for a
+    patient this one did not compute) is never stale to this run.
     """
     stage = _stage()
     connection = db.session.connection()
-    if scope is None:  # a full run counts first; an incremental run just deletes
-        in_scope = sa.select(sa.func.count()).where(costs.c.year == year)
-        staged = sa.select(sa.func.count()).select_from(stage)
-        if connection.scalar(in_scope) == connection.scalar(staged):
+    if staged is None:
+        changed = _changed()
+        stale = costs.c.patient_id.in_(
+            sa.select(changed.c.patient_id).where(changed.c.stale == 1)
+        )
+    elif scope is None:
+        in_year = sa.select(sa.func.count()).where(costs.c.year == year)
+        if connection.scalar(in_year) == staged:
             return 0
-    statement = sa.delete(costs).where(
-        costs.c.year == year,
-        costs.c.computed_at < now,
         # NOT IN, not NOT EXISTS: SQLite indexes the list once instead of
-        # scanning the stage per row; PostgreSQL hashes it.
-        costs.c.patient_id.not_in(sa.select(stage.c.patient_id)),
+        # scanning the stage per row.
+        stale = costs.c.patient_id.not_in(sa.select(stage.c.patient_id))
+    else:
+        in_scope = _temp(SCOPE, ("patient_id",))
+        stale = costs.c.patient_id.in_(
+            sa.select(in_scope.c.patient_id).where(
+                in_scope.c.patient_id.not_in(sa.select(stage.c.patient_id))
+            )
+        )
+    statement = sa.delete(costs).where(
+        costs.c.year == year, costs.c.computed_at < now, stale
     )
-    if scope is not None:
-        statement = statement.where(costs.c.patient_id.in_(scope))
     return connection.execute(statement).rowcount
+
+
+def count_year(year: int) -> int:
+    """The year's rows: after a full run, one per patient with a cost."""
+    return db.session.scalar(sa.select(sa.func.count()).where(costs.c.year == year))

@@ -529,3 +529,52 @@ def test_a_line_written_during_an_incremental_run_costs_no_row(kit, monkeypatch)
 
     assert (result.full, result.patients, result.removed) == (False, 1, 0)
     assert set(stored(2025)) == {changed.id, other.id}
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["incremental", "full"])
+def test_systems_and_prescriber_follow_the_lines_they_come_from(kit, full):
+    """A row keeps its stored systems and prescriber only while the lines they
+    come from are the same: a new pump, or a later delivery on another
+    prescription (no device), names them anew; new consumables alone keep them."""
+    clinic = f.make_clinic()
+    doctor = f.make_user("prescriber", clinics=[clinic])
+    nurse = f.make_user("prescriber", clinics=[clinic])
+    sets_only, new_pump, same_pump = (f.make_patient(clinic) for _ in range(3))
+    rx = {
+        (patient.id, who.id): f.make_prescription(patient, kit["sets"], who)
+        for patient in (sets_only, new_pump, same_pump)
+        for who in (doctor, nurse)
+    }
+    pump_rx = f.make_prescription(new_pump, kit["tslim"], doctor)
+    same_rx = f.make_prescription(same_pump, kit["p640"], doctor)
+    f.make_delivered_line(same_pump, kit["p640"], date(2024, 6, 1),
+                          prescription_id=same_rx.id)  # fmt: skip
+    for patient in (sets_only, new_pump, same_pump):
+        f.make_delivered_line(patient, kit["sets"], date(2025, 2, 1),
+                              prescription_id=rx[patient.id, nurse.id].id)  # fmt: skip
+    _written_yesterday()
+    run_year(2025)
+    before = stored(2025)
+    assert before[sets_only.id].prescriber_id == nurse.id
+    assert before[new_pump.id].pump_system is None
+    assert before[same_pump.id].prescriber_id == doctor.id
+
+    f.make_delivered_line(sets_only, kit["sets"], date(2025, 10, 1),
+                          prescription_id=rx[sets_only.id, doctor.id].id)  # fmt: skip
+    f.make_delivered_line(new_pump, kit["tslim"], date(2025, 3, 1),
+                          prescription_id=pump_rx.id)  # fmt: skip
+    f.make_delivered_line(same_pump, kit["sets"], date(2025, 11, 1),
+                          prescription_id=rx[same_pump.id, nurse.id].id)  # fmt: skip
+    result = run_year(2025, full=full)
+
+    assert (result.full, result.changed) == (full, 3)
+    db.session.expire_all()
+    after = stored(2025)
+    assert (after[sets_only.id].prescriber_id, after[sets_only.id].prescription_id) == (
+        doctor.id, rx[sets_only.id, doctor.id].id)  # fmt: skip
+    assert (after[new_pump.id].pump_system, after[new_pump.id].prescriber_id) == (
+        "t:slim X2", doctor.id)  # fmt: skip
+    assert (after[same_pump.id].pump_system, after[same_pump.id].prescriber_id,
+            after[same_pump.id].prescription_id) == (
+        "MiniMed 640G", doctor.id, same_rx.id)  # fmt: skip
+    assert _as_tuples(after) == _as_tuples(_python_costs(2025))
