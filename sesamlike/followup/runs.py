@@ -109,7 +109,7 @@ def run_year(
         step(1)
         changed = staging.write_year(year, now, rederive=rederive)
         removed = staging.remove_stale(year, now, scope, staged)
-        patients = staging.count_year(year) if staged is None else staged
+        patients = staging.count_year(year, now) if staged is None else staged
         staging.drop_stage()
         # The statements read the catalogue one at a time (systems, sensor
         # places, amortisation years): a change in between would mix two.

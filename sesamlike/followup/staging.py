@@ -293,7 +293,10 @@ def write_year(year: int, now: datetime, *, rederive: bool = False) -> int:
     values = {
         "patient_id": source.c.patient_id,
         "year": source.c.year,
+        # No pump, no pump system: a stored row from before the lines were
+        # kept has none named either, and may still name a system.
         "pump_system": sa.case(
+            (source.c.pump_line_id.is_(None), sa.null()),
             (same["pump_line_id"], source.c.was_pump_system),
             else_=_article_system_of(pump_line.c.article_id, "pump"),
         ),
@@ -381,6 +384,11 @@ def remove_stale(year: int, now: datetime, scope: sa.Select | None = None,
     return connection.execute(statement).rowcount
 
 
-def count_year(year: int) -> int:
-    """The year's rows: after a full run, one per patient with a cost."""
-    return db.session.scalar(sa.select(sa.func.count()).where(costs.c.year == year))
+def count_year(year: int, now: datetime) -> int:
+    """The patients a full run computed, counted among the year's rows once it
+    has written and removed: every patient it computed has one, computed at
+    `now` or before. A row a later run wrote meanwhile is not this run's."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(costs.c.year == year,
+                                         costs.c.computed_at <= now)
+    )  # fmt: skip

@@ -313,7 +313,7 @@ def test_a_run_never_removes_a_row_written_after_it_started(kit):
 
     result = run_year(2025, full=True, now=started)
 
-    assert result.removed == 1
+    assert (result.removed, result.patients) == (1, 1)  # the later row not counted
     assert set(stored(2025)) == {kept.id, late.id}
 
 
@@ -578,3 +578,31 @@ def test_systems_and_prescriber_follow_the_lines_they_come_from(kit, full):
             after[same_pump.id].prescription_id) == (
         "MiniMed 640G", doctor.id, same_rx.id)  # fmt: skip
     assert _as_tuples(after) == _as_tuples(_python_costs(2025))
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["incremental", "full"])
+def test_a_row_from_before_lines_were_kept_loses_a_pump_no_longer_in_use(kit, full):
+    """Rows written before the source lines were kept name none. When such a
+    patient's pump no longer counts (returned on its delivery day), the row's
+    pump system goes, though stored and computed pump lines are both none."""
+    from sesamlike.orders.models import OrderLine
+
+    patient = f.make_patient(f.make_clinic())
+    pump = f.make_delivered_line(patient, kit["p640"], date(2025, 3, 1))
+    f.make_delivered_line(patient, kit["sets"], date(2025, 3, 1))
+    _written_yesterday()
+    run_year(2025)
+    assert stored(2025)[patient.id].pump_system == "MiniMed 640G"
+    db.session.execute(sa.update(PatientYearCost).values(
+        pump_line_id=None, cgm_line_id=None, prescriber_line_id=None))  # fmt: skip
+    db.session.execute(sa.update(OrderLine).where(OrderLine.id == pump.id).values(
+        status="returned", returned_on=date(2025, 3, 1),
+        updated_at=utcnow()))  # fmt: skip
+    db.session.commit()
+
+    result = run_year(2025, full=full)
+
+    db.session.expire_all()
+    assert result.changed == 1
+    assert stored(2025)[patient.id].pump_system is None
+    assert _as_tuples(stored(2025)) == _as_tuples(_python_costs(2025))
