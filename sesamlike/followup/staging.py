@@ -154,11 +154,10 @@ def stage(year: int, scope: sa.Select | None = None, *,
                       rederive=rederive, full_join=True)  # fmt: skip
         return None
     connection.execute(CreateTempTableAs(STAGE, computed))
-    stage = _stage()
     if scope is not None:  # its rows are found one by one
         _analyze(STAGE)
-    staged = connection.scalar(sa.select(sa.func.count()).select_from(stage))
-    _keep_changes(year, stage, systems, rederive=rederive, full_join=False)
+    staged = connection.scalar(sa.select(sa.func.count()).select_from(_stage()))
+    _keep_changes(year, _stage(), systems, rederive=rederive, full_join=False)
     return staged
 
 
