@@ -30,6 +30,7 @@ from sesamlike.followup.sqlfuncs import (
     least,
     literal_int,
     money,
+    no_index,
 )
 from sesamlike.orders.models import Order, OrderLine
 
@@ -87,15 +88,13 @@ def days_expr(year: int) -> sa.ColumnElement[int]:
 def counted(incremental: bool = False) -> sa.ColumnElement[bool]:
     """Delivered or returned lines.
 
-    In a full run every line is read, and walking the status index is walking the
-    table in order. An incremental run must be driven by the changed patients
-    (orders.patient_id), so on SQLite the test is written so that no index on
-    status is considered: without statistics SQLite would otherwise prefer it.
-    PostgreSQL has statistics, and estimates the plain test (a function of the
-    status it cannot estimate, and would plan for a hundredth of the lines).
+    Read for a set of patients (`incremental`), the lines must be found through
+    those patients (orders.patient_id), so on SQLite no index on status is
+    considered: without statistics SQLite would otherwise prefer it. PostgreSQL
+    has statistics and plans the plain test. (A full run's `line_costs` keeps
+    SQLite off every index of the lines: it reads nearly all of them.)
     """
-    hide_index = incremental and not on_postgresql()
-    status = sa.func.coalesce(ol.c.status, "") if hide_index else ol.c.status
+    status = no_index(ol.c.status) if incremental else ol.c.status
     return status.in_(sorted(COUNTED_STATUSES))
 
 
@@ -134,11 +133,16 @@ def line_costs(year: int, scope: sa.Select | None = None,
     # Packs and pack sizes are above zero (check constraints): no unit test.
     sensor = sa.case((sa.and_(category == "cgm_sensor", ol.c.delivered_on >= first),
                       sensor_rank(list(systems))))  # fmt: skip
+    if scope is None:  # nearly every line is read: SQLite scans the table
+        delivered, status = no_index(ol.c.delivered_on), no_index(ol.c.status)
+        counted_lines = status.in_(sorted(COUNTED_STATUSES))
+    else:
+        delivered, counted_lines = ol.c.delivered_on, counted(incremental=True)
     where = [
-        counted(incremental=scope is not None),
-        ol.c.delivered_on >= date(year - lookback_years(), 1, 1),
-        ol.c.delivered_on < after,
-        sa.or_(ol.c.delivered_on >= first, in_use),
+        counted_lines,
+        delivered >= date(year - lookback_years(), 1, 1),
+        delivered < after,
+        sa.or_(delivered >= first, in_use),
     ]
     if scope is not None:
         where.append(orders.c.patient_id.in_(scope))
@@ -249,6 +253,11 @@ def device_key(lines: sa.Subquery) -> sa.ColumnElement[int]:
     return lines.c.days * KEY_DAYS + lines.c.day * KEY_DAY + lines.c.line_id
 
 
+def _key_line(key: sa.ColumnElement[int]) -> sa.ColumnElement[int]:
+    """The device line of a MAX of `device_key` or something less (None)."""
+    return sa.case((key >= KEY_DAYS, key % KEY_DAY))
+
+
 def year_costs(
     year: int,
     scope: sa.Select | None = None,
@@ -263,7 +272,9 @@ def year_costs(
     no window over lines is needed. The sensors' system is the one every sensor
     line of the year shares (lowest and highest place in name order agree);
     the few patients with sensors of several systems are settled afterwards by
-    `mixed_sensor_system`, which sums their units per system.
+    `mixed_sensor_system`, which sums their units per system. Five aggregates
+    in all: each costs SQLite a call per line, so the last line and the
+    sensors' places share the device keys' MAX and MIN (see `parts`).
 
     The lines' parts and keys are computed in a select of their own. SQLite
     keeps it apart from the grouping (LIMIT -1): it sorts to group, and its
@@ -278,16 +289,19 @@ def year_costs(
     parts = (
         sa.select(
             lines.c.patient_id,
-            lines.c.line_id,
             device.label("device"),
             consumables.label("consumables"),
             # The cheap test first: most lines are consumables. A durable
             # line here is in use on some day (`in_year`); a CGM device must be.
+            # A device key is at least KEY_DAYS (a day in use), above any line
+            # id or sensor place: the MAX of the pump key is the pump, else the
+            # last line; the MAX of the CGM key is the CGM device, else the
+            # sensors' highest place, and its MIN their lowest place.
             sa.case((sa.and_(durable, lines.c.category == "pump"),
-                     device_key(lines))).label("pump_key"),
-            sa.case((sa.and_(lines.c.days > 0, cgm_device),
-                     device_key(lines))).label("cgm_key"),
-            lines.c.sensor_rank,
+                     device_key(lines)),
+                    else_=lines.c.line_id).label("pump_key"),
+            sa.case((sa.and_(cgm_device, lines.c.days > 0), device_key(lines)),
+                    else_=lines.c.sensor_rank).label("cgm_key"),
         )
         .where(in_year(lines, year))
     )  # fmt: skip
@@ -301,18 +315,20 @@ def year_costs(
             sa.func.sum(parts.c.consumables).label("consumables"),
             sa.func.max(parts.c.pump_key).label("pump_key"),
             sa.func.max(parts.c.cgm_key).label("cgm_key"),
-            sa.func.max(parts.c.line_id).label("last_line"),
-            sa.func.min(parts.c.sensor_rank).label("sensor_low"),
-            sa.func.max(parts.c.sensor_rank).label("sensor_high"),
+            sa.func.min(parts.c.cgm_key).label("cgm_low"),
         )
         .group_by(parts.c.patient_id)
         .subquery("sums")
     )
     device = amounts.device_sek(sums.c.device)
     consumables = amounts.consumables_sek(sums.c.consumables)
-    pump_line = sums.c.pump_key % KEY_DAY
-    cgm_line = sums.c.cgm_key % KEY_DAY
-    low, high = sums.c.sensor_low, sums.c.sensor_high
+    pump_line = _key_line(sums.c.pump_key)
+    cgm_line = _key_line(sums.c.cgm_key)
+    last_line = sums.c.pump_key  # when there is no pump, else not needed
+    # The sensors' lowest and highest place. With a CGM device they are not
+    # needed (its system is the CGM system), and high is None.
+    low = sa.case((sums.c.cgm_low < KEY_DAYS, sums.c.cgm_low))
+    high = sa.case((sums.c.cgm_key < KEY_DAYS, sums.c.cgm_key))
     return sa.select(
         sums.c.patient_id,
         sa.literal(year).label("year"),
@@ -321,8 +337,7 @@ def year_costs(
         (device + consumables).label("total_cost_sek"),
         pump_line.label("pump_line_id"),
         cgm_line.label("cgm_line_id"),
-        sa.func.coalesce(pump_line, cgm_line, sums.c.last_line)
-        .label("prescriber_line_id"),
+        sa.func.coalesce(pump_line, cgm_line, last_line).label("prescriber_line_id"),
         sa.case((low == high, _system_name(low, systems))).label("sensor_system"),
         sa.case((low < high, 1), else_=0).label("sensor_mixed"),
     )  # fmt: skip

@@ -120,3 +120,29 @@ def literal_int(value: int) -> sa.ColumnElement[int]:
     compare equal (GROUP BY and ORDER BY of the same CASE on PostgreSQL), and
     one beyond 32 bits is read as a 64-bit integer, not cast to INTEGER."""
     return sa.literal_column(str(int(value)), sa.BigInteger)
+
+
+class no_index(FunctionElement):
+    """An expression as it stands, never an index's key on SQLite.
+
+    SQLite has no statistics here: to read most of a table it may walk an index
+    and fetch each row by its rowid, which is slower than a scan of the table.
+    A unary plus keeps a term from choosing an index (SQLite's documented way,
+    "disqualifying WHERE clause terms"); other databases get the expression.
+    """
+
+    inherit_cache = True
+
+    def __init__(self, expression):
+        super().__init__(expression)
+        self.type = expression.type
+
+
+@compiles(no_index)
+def _no_index_default(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(no_index, "sqlite")
+def _no_index_sqlite(element, compiler, **kw):
+    return f"+{compiler.process(element.clauses, **kw)}"
