@@ -146,3 +146,15 @@ def _no_index_default(element, compiler, **kw):
 @compiles(no_index, "sqlite")
 def _no_index_sqlite(element, compiler, **kw):
     return f"+{compiler.process(element.clauses, **kw)}"
+
+
+class array_of(FunctionElement):
+    """ARRAY(<select>) on PostgreSQL: the select's rows as one array value."""
+
+    inherit_cache = True
+
+
+@compiles(array_of, "postgresql")
+def _array_of_postgresql(element, compiler, **kw):
+    (select,) = list(element.clauses)
+    return f"ARRAY({compiler.process(select, **kw)})"

@@ -35,7 +35,7 @@ from sesamlike.followup.compute import (
     sensor_systems,
     year_costs,
 )
-from sesamlike.followup.sqlfuncs import literal_int
+from sesamlike.followup.sqlfuncs import array_of, literal_int
 from sesamlike.orders.models import Prescription
 
 STAGE = "followup_stage"
@@ -275,19 +275,30 @@ def write_year(year: int, now: datetime, *, rederive: bool = False) -> int:
     if on_postgresql():
         # The lines to read, in one pass rather than one per role. (SQLite
         # finds a line by its rowid at once; and a statement that starts with
-        # WITH gets no row count from Python's sqlite3.)
+        # WITH gets no row count from Python's sqlite3.) As an array, the
+        # index is walked in the order of the ids, which is the order of the
+        # table: when every row is written (a first run), a third of the time
+        # of looking them up in the order they come.
         named = sa.union_all(*[
             sa.select(source.c[role]).where(live, sa.not_(same[role]))
             for role in roles
         ])  # fmt: skip
         found = (
             sa.select(ol.c.id, ol.c.article_id, ol.c.prescription_id)
-            .where(ol.c.id.in_(named))
+            .where(ol.c.id == sa.any_(array_of(named.scalar_subquery())))
             .cte("named_lines")
         )
+        prescriptions = Prescription.__table__
+        written_on = (
+            sa.select(prescriptions.c.id, prescriptions.c.prescriber_id)
+            .where(prescriptions.c.id == sa.any_(array_of(
+                sa.select(found.c.prescription_id).scalar_subquery())))
+            .cte("written_on")
+        )  # fmt: skip
+    else:
+        written_on = Prescription.__table__.alias("written_on")
     pump_line, cgm_line = found.alias("pump_line"), found.alias("cgm_line")
     prescriber_line = found.alias("prescriber_line")
-    written_on = Prescription.__table__.alias("written_on")
     prescriber_same = same["prescriber_line_id"]
     values = {
         "patient_id": source.c.patient_id,
@@ -326,6 +337,9 @@ def write_year(year: int, now: datetime, *, rederive: bool = False) -> int:
                    prescriber_line.c.id == source.c.prescriber_line_id)
         .outerjoin(written_on, written_on.c.id == prescriber_line.c.prescription_id)
         .where(live)
+        # In key order: the index entries and key checks of a first run's
+        # rows then go page after page.
+        .order_by(source.c.patient_id)
     )  # fmt: skip
     names = list(values)
     dialect = postgresql if on_postgresql() else sqlite
