@@ -105,7 +105,9 @@ def sensor_rank(systems: Systems) -> sa.ColumnElement:
         for rank, (_name, ids) in enumerate(systems)
         for article_id in ids
     ]
-    return sa.case(*whens) if whens else sa.null()
+    # No sensor in any CGM system: a typed NULL (PostgreSQL reads a bare one as
+    # text, which a CASE cannot match with the device keys it shares a MAX with).
+    return sa.case(*whens) if whens else sa.cast(sa.null(), sa.BigInteger)
 
 
 def _system_name(rank: sa.ColumnElement, systems: Systems):

@@ -606,3 +606,24 @@ def test_a_row_from_before_lines_were_kept_loses_a_pump_no_longer_in_use(kit, fu
     assert result.changed == 1
     assert stored(2025)[patient.id].pump_system is None
     assert _as_tuples(stored(2025)) == _as_tuples(_python_costs(2025))
+
+
+def test_a_catalogue_without_cgm_systems_still_costs_its_pumps():
+    # A region that procures pumps only: no sensor belongs to a CGM system.
+    pump = f.make_system("MiniMed 640G")
+    p640 = f.make_article(category="pump", systems=[pump], units_per_day=None,
+                          amortisation_years=4, pack_size=1,
+                          pack_price_sek=Decimal("36500.00"))  # fmt: skip
+    sets = f.make_article(category="infusion_set", systems=[pump],
+                          pack_price_sek=Decimal("1000.00"))  # fmt: skip
+    patient = f.make_patient(f.make_clinic("NOCGM"))
+    f.make_delivered_line(patient, p640, date(2024, 1, 1))
+    f.make_delivered_line(patient, sets, date(2024, 3, 1), packs=2)
+
+    run_year(2024, full=True)
+
+    row = stored(2024)[patient.id]
+    # 366 days of a 4-year pump at 36,500 kr: 36,500 × 366 / 1,460.
+    assert (row.pump_system, row.cgm_system) == ("MiniMed 640G", None)
+    assert row.device_cost_sek == Decimal("9150.00")
+    assert row.total_cost_sek == Decimal("11150.00")
