@@ -278,8 +278,9 @@ def seed(patients: int, history: int) -> str:
     from sesamlike.accounts.models import Clinic, User
     from sesamlike.catalog.models import DEVICE_CATEGORIES, Article
     from sesamlike.extensions import db
-    from sesamlike.orders.models import Order, OrderLine, Prescription
+    from sesamlike.orders.models import Order, OrderLine
     from sesamlike.patients.models import Address, CareRelationship, Patient
+    from sesamlike.prescriptions.models import Prescription
     from sesamlike.stock.models import Depot, StockLot
 
     app = create_app()

@@ -14,7 +14,9 @@ BLUEPRINTS = (
     "accounts",
     "catalog",
     "patients",
+    "prescriptions",
     "orders",
+    "fulfilment",
     "portal",
     "stock",
     "followup",
@@ -23,7 +25,7 @@ BLUEPRINTS = (
     "health",
 )
 COMMAND_MODULES = (
-    "sesamlike.accounts.commands",
+    "sesamlike.admin.commands",
     "sesamlike.catalog.commands",
     "sesamlike.stock.commands",
     "sesamlike.orders.commands",
@@ -45,7 +47,8 @@ def create_app(config: object | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from sesamlike import i18n, models, security  # noqa: F401  (models: all tables)
+    from sesamlike import models, security  # noqa: F401  (models: all tables)
+    from sesamlike.common import i18n
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir())

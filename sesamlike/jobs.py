@@ -20,9 +20,10 @@ import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from sesamlike.accounts.models import utcnow
+from sesamlike.common.jobruns import run_job
+from sesamlike.common.models import JobRun
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
-from sesamlike.jobruns import JobRun, run_job
 
 TIMEZONE = "Europe/Stockholm"
 REQUEST_POLL_SECONDS = 15
@@ -51,7 +52,7 @@ class Job:
 JOBS: tuple[Job, ...] = (
     Job(
         "send_mail",
-        "sesamlike.accounts.mail:send_pending",
+        "sesamlike.common.mail:send_pending",
         "Skickar köade e-postaviseringar",
         every_seconds=60,
     ),
@@ -81,13 +82,13 @@ JOBS: tuple[Job, ...] = (
     ),
     Job(
         "pharmacy_prescriptions",
-        "sesamlike.orders.channel_jobs:issue_pharmacy_prescriptions",
+        "sesamlike.channels.jobs:issue_pharmacy_prescriptions",
         "Skickar e-recept för apoteksrader",
         every_seconds=300,
     ),
     Job(
         "supplier_export",
-        "sesamlike.orders.channel_jobs:export_supplier_orders",
+        "sesamlike.channels.jobs:export_supplier_orders",
         "Skriver dagens beställningsfil per leverantör",
         cron={"hour": 16, "minute": 0},
     ),

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sesamlike.extensions import db
-from sesamlike.orders import ordering
+from sesamlike.orders import services as ordering
 from sesamlike.orders.models import Order
 from tests.factories import (
     make_article,

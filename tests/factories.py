@@ -122,7 +122,7 @@ def make_prescription(patient, article, prescriber=None, **kw):
     """An active prescription; defaults: 1 pack x 4 withdrawals of 90 days, lock 60."""
     from datetime import timedelta
 
-    from sesamlike.orders.models import Prescription
+    from sesamlike.prescriptions.models import Prescription
 
     valid_from = kw.pop("valid_from", date.today() - timedelta(days=1))
     clinic = kw.pop("clinic", None) or patient.care_relationships[0].clinic

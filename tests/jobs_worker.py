@@ -8,8 +8,8 @@ import time
 from pathlib import Path
 
 from sesamlike import create_app
+from sesamlike.common.jobruns import run_job
 from sesamlike.config import TestConfig
-from sesamlike.jobruns import run_job
 
 
 def main() -> None:

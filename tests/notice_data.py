@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from sesamlike.extensions import db
-from sesamlike.orders.models import Order, OrderLine, Prescription
+from sesamlike.orders.models import Order, OrderLine
+from sesamlike.prescriptions.models import Prescription
 
 
 def make_order(

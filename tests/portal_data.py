@@ -11,7 +11,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sesamlike.extensions import db
-from sesamlike.orders.models import Order, OrderLine, Prescription
+from sesamlike.orders.models import Order, OrderLine
+from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device
 from tests.factories import (
     CHILD_PNR,

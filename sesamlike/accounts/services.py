@@ -8,8 +8,9 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from sesamlike.accounts.models import ApiToken, Clinic, Role, User, utcnow
-from sesamlike.errors import Conflict, Invalid
+from sesamlike.accounts.models import ApiToken, Clinic, Role, User
+from sesamlike.common.errors import Conflict, Invalid
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 
 MIN_PASSWORD_LENGTH = 12

@@ -22,8 +22,8 @@ from sesamlike.accounts import identity
 from sesamlike.accounts.forms import EmptyForm, LoginForm
 from sesamlike.accounts.models import Role, User
 from sesamlike.accounts.navigation import ROLE_NAMES, navigation_for
+from sesamlike.common.i18n import LOCALES, _
 from sesamlike.extensions import db, limiter, login_manager
-from sesamlike.i18n import LOCALES, _
 
 bp = Blueprint("accounts", __name__)
 

@@ -8,9 +8,9 @@ from flask_login import current_user, login_required
 
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.models import Role
+from sesamlike.common.i18n import _
+from sesamlike.common.models import JobRun
 from sesamlike.extensions import db
-from sesamlike.i18n import _
-from sesamlike.jobruns import JobRun
 from sesamlike.jobs import JOBS, job_named, request_run
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -6,9 +6,9 @@ from flask import jsonify
 from marshmallow import ValidationError
 
 from sesamlike.api import bp
-from sesamlike.errors import DomainError
+from sesamlike.common.errors import DomainError
+from sesamlike.common.i18n import _
 from sesamlike.extensions import db
-from sesamlike.i18n import _
 
 DEFAULT_ERRORS = {
     400: ("bad_request", "Felaktig begäran."),

@@ -12,9 +12,10 @@ from marshmallow import Schema, fields, validate
 from sesamlike.api import bp
 from sesamlike.api.errors import domain_error
 from sesamlike.api.routing import operation
-from sesamlike.orders import errors, ordering
+from sesamlike.orders import services as ordering
 from sesamlike.orders.models import DeliveryMode, LineStatus
 from sesamlike.patients import access
+from sesamlike.prescriptions import errors as prescription_errors
 
 REQUIRED = {"required": "Obligatoriskt.", "null": "Obligatoriskt."}
 INTEGER = {**REQUIRED, "invalid": "Ange ett heltal."}
@@ -216,8 +217,8 @@ def cancel_order(user, order_id):
     return order_view(user, ordering.cancel_order(user, order_id))
 
 
-@bp.errorhandler(errors.TimeLocked)
-def time_locked(error: errors.TimeLocked):
+@bp.errorhandler(prescription_errors.TimeLocked)
+def time_locked(error: prescription_errors.TimeLocked):
     """The contract's 409, plus `opens_on` (ISO date) for clients to act on."""
     response = domain_error(error)
     body = response.get_json()

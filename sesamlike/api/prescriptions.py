@@ -12,8 +12,8 @@ from marshmallow import Schema, fields
 
 from sesamlike.accounts.models import Role
 from sesamlike.api.routing import operation
-from sesamlike.orders import prescriptions
-from sesamlike.orders.models import Prescription, ReasonCode
+from sesamlike.prescriptions import services as prescriptions
+from sesamlike.prescriptions.models import Prescription, ReasonCode
 
 PRESCRIBERS = (Role.PRESCRIBER,)
 REQUIRED = {"required": "Obligatoriskt.", "null": "Obligatoriskt."}

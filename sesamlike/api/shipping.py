@@ -7,7 +7,7 @@ from marshmallow import Schema, fields
 from sesamlike.accounts.models import Role
 from sesamlike.api.orders import OrderLineSchema, OrderSchema, order_view
 from sesamlike.api.routing import operation
-from sesamlike.orders import shipping
+from sesamlike.fulfilment import shipping
 
 DATE = {
     "required": "Obligatoriskt.",

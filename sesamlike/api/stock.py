@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from sesamlike.accounts.models import Role
 from sesamlike.api.routing import operation
-from sesamlike.orders import shipping
+from sesamlike.fulfilment import shipping
 from sesamlike.stock import receipts, reservations
 
 REQUIRED = {"required": "Obligatoriskt.", "null": "Obligatoriskt."}

@@ -18,9 +18,9 @@ from sesamlike.catalog.rows import (
     COLUMNS,
     SYSTEM_SEPARATOR,
     ArticleRow,
-    FieldError,
     check_row,
 )
+from sesamlike.common.csvfiles import FieldError, RowProblem
 
 __all__ = [
     "COLUMNS",
@@ -31,20 +31,6 @@ __all__ = [
     "parse_catalogue_csv",
     "write_catalogue_csv",
 ]
-
-
-@dataclass
-class RowProblem:
-    line: int
-    article_no: str | None
-    errors: list[FieldError]
-
-    def lines(self) -> list[str]:
-        """Swedish text, one line per problem: 'rad 4: category: Okänd ...'."""
-        return [
-            f"rad {self.line}: " + (f"{e.column}: " if e.column else "") + str(e)
-            for e in self.errors
-        ]
 
 
 @dataclass

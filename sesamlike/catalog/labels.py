@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sesamlike.i18n import _
+from sesamlike.common.i18n import _
 
 
 def category_labels() -> dict[str, str]:

@@ -15,6 +15,7 @@ from typing import Any
 from stdnum import ean
 
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Category, Channel
+from sesamlike.common.csvfiles import FieldError
 
 COLUMNS = (
     "article_no", "name", "category", "systems", "gtin", "iso9999", "supplier",
@@ -31,27 +32,6 @@ MAX_PRICE = Decimal(10) ** 10  # Numeric(12, 2)
 _INTEGER = re.compile(r"[0-9]{1,9}")
 _DECIMAL = re.compile(r"(?P<whole>[0-9]{1,12})(?:\.(?P<frac>[0-9]+))?")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-
-
-class FieldError:
-    """One problem in a row (a value, not an exception).
-
-    `message` is Swedish source text with `{named}` parameters, translated at
-    display with `_(error.message, **error.params)`; `str()` gives the Swedish.
-    """
-
-    __slots__ = ("message", "column", "params")
-
-    def __init__(self, message: str, **params: Any):
-        self.message = message
-        self.column: str | None = None  # set when the problem is in one cell
-        self.params = params
-
-    def __str__(self) -> str:
-        return self.message.format(**self.params)
-
-    def __repr__(self) -> str:
-        return f"<FieldError {self.column}: {self}>"
 
 
 @dataclass(frozen=True)

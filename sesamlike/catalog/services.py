@@ -17,7 +17,7 @@ from sesamlike.catalog.models import (
     System,
     SystemKind,
 )
-from sesamlike.errors import Invalid
+from sesamlike.common.errors import Invalid
 from sesamlike.extensions import db
 
 PAGE_SIZE = 50

@@ -12,7 +12,7 @@ from sesamlike.accounts.models import Role
 from sesamlike.catalog import services
 from sesamlike.catalog.forms import CatalogueSearchForm
 from sesamlike.catalog.labels import category_labels, channel_labels
-from sesamlike.i18n import _, get_locale
+from sesamlike.common.i18n import _, get_locale
 
 bp = Blueprint("catalog", __name__)
 

@@ -7,11 +7,13 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from sesamlike.errors import DomainError
+from sesamlike.channels import pharmacy as pharmacy_channel
+from sesamlike.channels import supplier as supplier_channel
+from sesamlike.channels import supplier_status
+from sesamlike.channels.models import SupplierExport
+from sesamlike.common.csvfiles import ChannelFileInvalid
+from sesamlike.common.errors import DomainError
 from sesamlike.extensions import db
-from sesamlike.orders import pharmacy_channel, supplier_channel, supplier_status
-from sesamlike.orders.channel_csv import ChannelFileInvalid
-from sesamlike.orders.channels_models import SupplierExport
 
 suppliers = AppGroup("suppliers", help="Supplier order files and status replies.")
 pharmacy = AppGroup("pharmacy", help="Pharmacy prescriptions and dispensings.")

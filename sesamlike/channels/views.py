@@ -16,13 +16,15 @@ from flask_login import current_user
 
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.models import Role
+from sesamlike.channels import pharmacy as pharmacy_channel
+from sesamlike.channels import supplier as supplier_channel
+from sesamlike.channels import supplier_status
 from sesamlike.channels.commands import file_names
 from sesamlike.channels.forms import ExportForm, ReorderPointForm, UploadForm
-from sesamlike.errors import DomainError
+from sesamlike.common.csvfiles import ChannelFileInvalid
+from sesamlike.common.errors import DomainError
+from sesamlike.common.i18n import _
 from sesamlike.extensions import db, login_manager
-from sesamlike.i18n import _
-from sesamlike.orders import pharmacy_channel, supplier_channel, supplier_status
-from sesamlike.orders.channel_csv import ChannelFileInvalid
 from sesamlike.stock import expiry, replenishment
 from sesamlike.stock.models import Depot
 

@@ -23,8 +23,8 @@ from sesamlike.demo.plan import PatientPlan, Planner
 from sesamlike.demo.setup import Login
 from sesamlike.demo.writer import PatientSpec, RegionWriter, load_articles
 from sesamlike.extensions import db
-from sesamlike.orders.models import Prescription
 from sesamlike.patients.models import CareRelationship, Guardian, Patient
+from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device
 
 PATIENTS = 200

@@ -26,8 +26,8 @@ from sesamlike.orders.history import (
     insert_with_ids,
     record_delivered_history,
 )
-from sesamlike.orders.models import Prescription
 from sesamlike.patients.models import Address, CareRelationship, Guardian, Patient
+from sesamlike.prescriptions.models import Prescription
 
 
 @dataclass

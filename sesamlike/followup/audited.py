@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_login import current_user
 
-from sesamlike.accounts.models import AuditEvent, User, utcnow
+from sesamlike.accounts.models import AuditEvent, User
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 
 

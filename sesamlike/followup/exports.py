@@ -9,10 +9,10 @@ from decimal import Decimal
 
 from openpyxl import Workbook
 
+from sesamlike.common.i18n import _
 from sesamlike.followup.report import NO_SYSTEM, Report
 from sesamlike.followup.stats import Summary
-from sesamlike.i18n import _
-from sesamlike.orders.prescription_forms import REASON_LABELS
+from sesamlike.prescriptions.forms import REASON_LABELS
 
 STAT_HEADERS = ("Patienter", "Medel (kr)", "Median (kr)", "P10 (kr)", "P90 (kr)")
 TABLES = ("pump", "cgm", "ages", "system_ages", "prescribers", "compliance",

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from sesamlike.common.time import REGION_TIMEZONE
 from sesamlike.followup.runs import run_year
-
-SWEDEN = ZoneInfo("Europe/Stockholm")
 
 
 def run(now: datetime) -> dict[str, int]:
@@ -17,7 +15,7 @@ def run(now: datetime) -> dict[str, int]:
     changing it in January. Returns counts for the job record.
     """
     # The calendar year is Swedish: 00:30 on 1 January is already the new year.
-    year = now.astimezone(SWEDEN).year if now.tzinfo else now.year
+    year = now.astimezone(REGION_TIMEZONE).year if now.tzinfo else now.year
     counts: dict[str, int] = {}
     for current in (year - 1, year):
         result = run_year(current)

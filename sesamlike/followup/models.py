@@ -8,7 +8,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sesamlike.accounts.models import utcnow
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 
 

@@ -23,9 +23,10 @@ from sesamlike.followup import compute
 from sesamlike.followup.models import FollowupRun, PatientYearCost
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.stats import Summary, grouped, summarise
-from sesamlike.orders.models import Order, OrderLine, Prescription
+from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients.identity import AgeGroup, age_group
 from sesamlike.patients.models import Patient
+from sesamlike.prescriptions.models import Prescription
 
 OVERUSE_FACTOR = Decimal("1.5")
 ORE = Decimal("0.01")

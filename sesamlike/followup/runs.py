@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from sesamlike.accounts.models import utcnow
 from sesamlike.catalog.models import Article, System, article_systems
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.followup import staging
 from sesamlike.followup.models import FollowupRun

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import Clinic, Role, User
-from sesamlike.errors import Forbidden, NotVisible
+from sesamlike.common.errors import Forbidden, NotVisible
 from sesamlike.extensions import db
 from sesamlike.patients.models import CareRelationship
 

@@ -36,7 +36,7 @@ from sesamlike.followup.compute import (
     year_costs,
 )
 from sesamlike.followup.sqlfuncs import array_of, literal_int
-from sesamlike.orders.models import Prescription
+from sesamlike.prescriptions.models import Prescription
 
 STAGE = "followup_stage"
 CHANGED = "followup_changed"

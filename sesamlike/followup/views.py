@@ -13,13 +13,13 @@ from decimal import Decimal, InvalidOperation
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
-from sesamlike.errors import Forbidden, NotVisible
+from sesamlike.common.errors import Forbidden, NotVisible
+from sesamlike.common.i18n import _, get_locale
 from sesamlike.followup import charts, drilldown, exports, register, report
 from sesamlike.followup.forms import ReportFilterForm
 from sesamlike.followup.scope import Scope, resolve
 from sesamlike.followup.stats import summarise
-from sesamlike.i18n import _, get_locale
-from sesamlike.orders.prescription_forms import REASON_LABELS
+from sesamlike.prescriptions.forms import REASON_LABELS
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
 

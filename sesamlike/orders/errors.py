@@ -1,48 +1,6 @@
 """Refusals of prescribing and ordering, each with a stable code for pages and API."""
 
-from sesamlike.errors import Conflict, Forbidden, Invalid
-
-
-class TimeLocked(Conflict):
-    """The prescription's time lock has not opened yet; `opens_on` says when."""
-
-    code = "time_locked"
-    message = "Nästa uttag är möjligt från {opens_on}."
-
-
-class EntitlementExceeded(Conflict):
-    code = "entitlement_exceeded"
-    message = "Förskrivningen räcker inte: {detail}"
-
-
-class PrescriptionUsedUp(Conflict):
-    code = "prescription_used_up"
-    message = "Alla uttag på förskrivningen är gjorda. Be förskrivaren om en förnyelse."
-
-
-class PrescriptionNotActive(Conflict):
-    code = "prescription_not_active"
-    message = "Förskrivningen är inte aktiv ({status})."
-
-
-class FirstPrescriptionRightRequired(Forbidden):
-    code = "first_prescription_right_required"
-    message = (
-        "Första förskrivningen av pump eller CGM-avläsare kräver förskrivningsrätt för "
-        "nyförskrivning (läkare eller diabetessjuksköterska med utbildning)."
-    )
-
-
-class ReasonRequired(Invalid):
-    code = "reason_required"
-    message = "Ange orsakskod och motivering: {detail}"
-
-
-class ArticleNotPrescribable(Invalid):
-    code = "article_not_prescribable"
-    message = (
-        "Artikeln {article_no} är utgången eller utanför avtal och kan inte förskrivas."
-    )
+from sesamlike.common.errors import Conflict, Invalid
 
 
 class NotCancellable(Conflict):
@@ -50,38 +8,7 @@ class NotCancellable(Conflict):
     message = "Beställningen kan inte makuleras: den är redan skickad eller levererad."
 
 
-class PrescriptionAlreadyCancelled(Conflict):
-    code = "prescription_already_cancelled"
-    message = "Förskrivningen är redan makulerad. Inget har ändrats."
-
-
-class CancelledNotRenewable(Conflict):
-    code = "prescription_cancelled"
-    message = (
-        "En makulerad förskrivning kan inte förnyas. Gör en ny förskrivning i stället."
-    )
-
-
-class PrescriptionAlreadyRenewed(Conflict):
-    code = "prescription_already_renewed"
-    message = (
-        "Förskrivningen är redan förnyad. Förnya den nya förskrivningen, eller "
-        "makulera den först."
-    )
-
-
 # Ordering (withdrawals against prescriptions).
-
-
-class PrescriptionExpired(PrescriptionNotActive):
-    message = (
-        "Förskrivningen av {article} gick ut {valid_to}. "
-        "Be förskrivaren om en ny förskrivning."
-    )
-
-
-class PrescriptionCancelled(PrescriptionNotActive):
-    message = "Förskrivningen av {article} är makulerad och kan inte användas."
 
 
 class UnknownPrescription(Invalid):
@@ -90,11 +17,6 @@ class UnknownPrescription(Invalid):
         "Förskrivningen {prescription_id} finns inte hos patienten. "
         "Välj en av patientens förskrivningar."
     )
-
-
-class TooManyPacks(Invalid):
-    code = "too_many_packs"
-    message = "Högst {max_packs} förpackningar per uttag av {article}. Minska antalet."
 
 
 class NoOrderLines(Invalid):

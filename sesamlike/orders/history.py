@@ -18,12 +18,12 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from sesamlike.accounts import audit
-from sesamlike.accounts.models import utcnow
-from sesamlike.catalog.csvio import RowProblem
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
-from sesamlike.errors import Invalid
+from sesamlike.common.csvfiles import Row as _Row
+from sesamlike.common.csvfiles import RowProblem
+from sesamlike.common.errors import Invalid
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
-from sesamlike.orders.channel_csv import Row as _Row
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 from sesamlike.patients.identity import parse_personal_id
 from sesamlike.patients.models import Patient

@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from sesamlike.accounts.models import Clinic, User, utcnow
+from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Article
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
-
-
-class PrescriptionStatus(enum.StrEnum):
-    ACTIVE = "active"
-    EXPIRED = "expired"
-    USED_UP = "used_up"
-    CANCELLED = "cancelled"
-
-
-class ReasonCode(enum.StrEnum):
-    """Why an article outside the procured assortment or first choice is prescribed."""
-
-    MEDICAL = "medical"  # e.g. skin problems, allergy
-    NOT_WORKING = "not_working"  # procured product does not work for the patient
-    PATIENT_WISH = "patient_wish"
-    OTHER = "other"
+from sesamlike.prescriptions.models import Prescription
 
 
 class LineStatus(enum.StrEnum):
@@ -57,81 +43,6 @@ class DeliveryMode(enum.StrEnum):
     CLINIC = "clinic"
     PICKUP = "pickup"
     PHARMACY = "pharmacy"
-
-
-class Prescription(db.Model):
-    __tablename__ = "prescriptions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id"), index=True)
-    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id"), index=True)
-    prescriber_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id"), index=True
-    )
-    clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinics.id"), index=True)
-    # Paying cost centre (kundnummer/kostnadsställe); the clinic's unless changed.
-    cost_centre: Mapped[str] = mapped_column(sa.String(20))
-    packs_per_withdrawal: Mapped[int]
-    withdrawals: Mapped[int]
-    withdrawals_used: Mapped[int] = mapped_column(default=0)
-    period_days: Mapped[int]
-    lock_days: Mapped[int]
-    valid_from: Mapped[date]
-    valid_to: Mapped[date]
-    last_withdrawal_on: Mapped[date | None]
-    status: Mapped[str] = mapped_column(
-        sa.String(10), default=PrescriptionStatus.ACTIVE, index=True
-    )
-    reason_code: Mapped[str | None] = mapped_column(sa.String(20))
-    reason_text: Mapped[str | None] = mapped_column(sa.String(500))
-    renewed_from_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("prescriptions.id"), index=True
-    )
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=utcnow
-    )
-    cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    cancelled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-
-    patient: Mapped[Patient] = relationship()
-    article: Mapped[Article] = relationship()
-    prescriber: Mapped[User | None] = relationship(foreign_keys=[prescriber_id])
-    clinic: Mapped[Clinic] = relationship()
-
-    __table_args__ = (
-        sa.CheckConstraint(
-            "status in ('active','expired','used_up','cancelled')", name="status_known"
-        ),
-        sa.CheckConstraint("packs_per_withdrawal > 0", name="packs_positive"),
-        sa.CheckConstraint("withdrawals > 0", name="withdrawals_positive"),
-        sa.CheckConstraint(
-            "withdrawals_used >= 0 and withdrawals_used <= withdrawals",
-            name="within_entitlement",
-        ),
-        sa.CheckConstraint("valid_from <= valid_to", name="valid_period"),
-    )
-
-    @property
-    def remaining_withdrawals(self) -> int:
-        return self.withdrawals - self.withdrawals_used
-
-    @property
-    def next_withdrawal_on(self) -> date | None:
-        """First day the time lock allows another withdrawal; None when none is left."""
-        if self.remaining_withdrawals <= 0:
-            return None
-        if self.last_withdrawal_on is None:
-            return self.valid_from
-        return max(self.valid_from, self.last_withdrawal_on + timedelta(self.lock_days))
-
-    def status_on(self, day: date) -> PrescriptionStatus:
-        if self.status in (PrescriptionStatus.CANCELLED, PrescriptionStatus.USED_UP):
-            return PrescriptionStatus(self.status)
-        if self.remaining_withdrawals <= 0:
-            return PrescriptionStatus.USED_UP
-        if day > self.valid_to:
-            return PrescriptionStatus.EXPIRED
-        return PrescriptionStatus.ACTIVE
 
 
 class Order(db.Model):

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from sesamlike.accounts import audit
-from sesamlike.accounts.mail import MailKind, OutgoingMail, queue_mail
-from sesamlike.orders.models import LineStatus, Order, OrderLine, Prescription
+from sesamlike.common.mail import MailKind, queue_mail
+from sesamlike.common.models import OutgoingMail
+from sesamlike.orders.models import LineStatus, Order, OrderLine
 from sesamlike.patients.identity import AgeGroup
 from sesamlike.patients.models import Patient
+from sesamlike.prescriptions.models import Prescription
 
 # Link paths; the mail client shows them next to the portal's address.
 PORTAL_PATH = "/portal"

@@ -1,21 +1,244 @@
-"""Prescriber pages for prescriptions and orders; routes live in two modules."""
+"""Prescriber pages for orders: new order, confirmation, detail, history, cancel."""
 
-from flask import Blueprint, abort
-from flask_login import current_user
+from __future__ import annotations
 
-from sesamlike.accounts.models import Role
+import uuid
+from datetime import UTC, date, datetime
 
-bp = Blueprint("orders", __name__)
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
-# Patients and guardians use the portal; these staff pages are not theirs even
-# for their own data (found by tests/functional/test_authorization_matrix.py).
-PORTAL_ROLES = frozenset({Role.PATIENT, Role.GUARDIAN})
+from sesamlike.accounts.forms import EmptyForm
+from sesamlike.accounts.staff import staff_blueprint
+from sesamlike.catalog.labels import channel_label
+from sesamlike.common.errors import DomainError
+from sesamlike.common.i18n import _, get_locale
+from sesamlike.extensions import db
+from sesamlike.orders import services as ordering
+from sesamlike.orders.forms import MODE_LABELS, NewOrderForm
+from sesamlike.patients import access
+
+bp = staff_blueprint("orders", __name__)
+
+STATUS_LABELS = {
+    "reserved": ("Reserverad", "badge-ok"),
+    "backordered": ("Restnoterad", "badge-warn"),
+    "sent_to_supplier": ("Skickad till leverantör", "badge-ok"),
+    "sent_to_pharmacy": ("Skickad till apotek", "badge-ok"),
+    "shipped": ("Skickad", "badge-ok"),
+    "delivered": ("Levererad", "badge-ok"),
+    "cancelled": ("Makulerad", "badge-err"),
+    "returned": ("Returnerad", "badge-muted"),
+}
+MONTHS = {
+    "sv": (
+        "januari februari mars april maj juni juli augusti september oktober "
+        "november december"
+    ).split(),
+    "en": (
+        "January February March April May June July August September October "
+        "November December"
+    ).split(),
+}
 
 
-@bp.before_request
-def staff_pages_only():
-    if current_user.is_authenticated and current_user.role in PORTAL_ROLES:
-        abort(403)
+def format_day(day: date | datetime) -> str:
+    """A date as people write it: 2 mars 2026 (2 March 2026 in English)."""
+    if isinstance(day, datetime):  # a UTC timestamp (naive from SQLite): local day
+        day = (day if day.tzinfo else day.replace(tzinfo=UTC)).astimezone().date()
+    return f"{day.day} {MONTHS[get_locale()][day.month - 1]} {day.year}"
 
 
-from sesamlike.orders import order_views, prescription_views  # noqa: E402,F401
+def refusal_text(error: DomainError) -> str:
+    """The refusal in the user's language, dates and delivery modes in words."""
+    params = {
+        name: format_day(value) if isinstance(value, date) else value
+        for name, value in error.params.items()
+    }
+    if "allowed" in params:
+        params["allowed"] = ", ".join(
+            _(MODE_LABELS.get(mode, mode)).lower()
+            for mode in params["allowed"].split(", ")
+        )
+    return _(error.message, **params)
+
+
+def _page_error(error: DomainError):
+    db.session.rollback()
+    abort(error.status if error.status in (403, 404) else 400)
+
+
+def _url_if_exists(endpoint: str, **values) -> str | None:
+    """Link to pages other areas build only once they exist."""
+    if endpoint in current_app.view_functions:
+        return url_for(endpoint, **values)
+    return None
+
+
+def _patient_url(patient_id: int) -> str | None:
+    return _url_if_exists("patients.detail", patient_id=patient_id)
+
+
+def _render(template: str, status: int = 200, **context):
+    return render_template(
+        f"orders/{template}",
+        statuses=STATUS_LABELS,
+        modes=MODE_LABELS,
+        channel_label=channel_label,
+        format_day=format_day,
+        refusal_text=refusal_text,
+        **context,
+    ), status
+
+
+@bp.route("/patients/<int:patient_id>/orders/new", methods=["GET", "POST"])
+@login_required
+def new_order(patient_id: int):
+    """Order withdrawals from the patient's prescriptions."""
+    try:
+        options = ordering.order_options(current_user, patient_id)
+    except DomainError as error:
+        _page_error(error)
+    form = NewOrderForm()
+    form.delivery_mode.choices = [
+        SelectChoice(mode, _(MODE_LABELS[mode])) for mode in options.modes
+    ]
+    orderable = [c.prescription for c in options.choices if c.refusal is None]
+    if not form.is_submitted():
+        form.idempotency_key.data = uuid.uuid4().hex
+        form.delivery_mode.data = options.default_mode
+        for prescription in orderable:
+            form.lines.append_entry(
+                {
+                    "prescription_id": str(prescription.id),
+                    "packs": prescription.packs_per_withdrawal,
+                }
+            )
+    status = 200
+    if form.validate_on_submit():
+        chosen = form.selected_lines()
+        try:
+            placed = ordering.place_order(
+                current_user,
+                patient_id,
+                chosen,
+                form.delivery_mode.data,
+                form.idempotency_key.data,
+            )
+        except DomainError as error:
+            if error.status in (403, 404):
+                _page_error(error)
+            _show_refusal(form, chosen, error)
+            status = error.status
+        else:
+            if placed.created:
+                flash(_("Beställningen är skickad."), "success")
+            else:
+                flash(_("Beställningen var redan skickad. Här är den."), "info")
+            return redirect(url_for("orders.confirmation", order_id=placed.order.id))
+    elif form.is_submitted():
+        status = 422
+    patient = options.patient
+    address = None
+    if options.show_address and not patient.protected_identity:
+        address = patient.delivery_address_on(date.today())
+    return _render(
+        "new.html",
+        status,
+        form=form,
+        options=options,
+        patient=patient,
+        rows={row.prescription_id.data: row for row in form.lines},
+        address=address,
+        patient_url=_patient_url(patient_id),
+        prescriptions_url=_url_if_exists(
+            "prescriptions.prescriptions", patient_id=patient_id
+        ),
+    )
+
+
+def _show_refusal(form: NewOrderForm, chosen, error: DomainError) -> None:
+    """Put the refusal at the top and next to the line or field it is about."""
+    message = refusal_text(error)
+    flash(message, "error")
+    line = error.params.get("line")
+    if line is not None and line < len(chosen):
+        wanted = str(chosen[line][0])
+        for row in form.lines:
+            if row.prescription_id.data == wanted:
+                row.packs.errors = [*row.packs.errors, message]
+    if "delivery_mode" in error.fields:
+        form.delivery_mode.errors = [*form.delivery_mode.errors, message]
+    if "lines" in error.fields:
+        form.lines.errors = [message]
+
+
+def _order_page(order_id: int, template: str, status: int = 200):
+    try:
+        order = ordering.get_order(current_user, order_id)
+    except DomainError as error:
+        _page_error(error)
+    patient = order.patient
+    return _render(
+        template,
+        status,
+        order=order,
+        patient=patient,
+        show_address=access.can_see_address(current_user, patient)
+        or order.delivery_mode not in ("home", "pickup"),
+        may_order=current_user.role in ordering.ORDERING_ROLES,
+        patient_url=_patient_url(patient.id),
+    )
+
+
+@bp.route("/orders/<int:order_id>/confirmation")
+@login_required
+def confirmation(order_id: int):
+    """Confirm a placed order: number, lines, delivery."""
+    return _order_page(order_id, "confirmation.html")
+
+
+@bp.route("/orders/<int:order_id>")
+@login_required
+def detail(order_id: int):
+    """Show an order with its lines, delivery and history; cancel it if open."""
+    return _order_page(order_id, "detail.html")
+
+
+@bp.route("/orders/<int:order_id>/cancel", methods=["POST"])
+@login_required
+def cancel(order_id: int):
+    """Cancel (makulera) an order that has not shipped."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        ordering.cancel_order(current_user, order_id)
+    except DomainError as error:
+        if error.status in (403, 404):
+            _page_error(error)
+        db.session.rollback()
+        flash(refusal_text(error), "error")
+        return _order_page(order_id, "detail.html", error.status)
+    flash(
+        _("Beställningen är makulerad. Uttagen är återförda till förskrivningarna."),
+        "success",
+    )
+    return redirect(url_for("orders.detail", order_id=order_id))
+
+
+@bp.route("/patients/<int:patient_id>/orders")
+@login_required
+def patient_orders(patient_id: int):
+    """List a patient's orders, newest first."""
+    try:
+        patient, orders = ordering.patient_orders(current_user, patient_id)
+    except DomainError as error:
+        _page_error(error)
+    return _render(
+        "patient_orders.html",
+        patient=patient,
+        orders=orders,
+        may_order=current_user.role in ordering.ORDERING_ROLES,
+        patient_url=_patient_url(patient_id),
+    )

@@ -14,9 +14,11 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 
 from sesamlike.extensions import db
-from sesamlike.orders import errors
-from sesamlike.orders.models import LineStatus, Order, OrderLine, Prescription
-from sesamlike.orders.order_rules import for_line, withdrawal_refusal
+from sesamlike.orders.models import LineStatus, Order, OrderLine
+from sesamlike.orders.rules import for_line
+from sesamlike.prescriptions import errors as prescription_errors
+from sesamlike.prescriptions.entitlement import withdrawal_refusal
+from sesamlike.prescriptions.models import Prescription
 
 
 def lock_prescriptions(ids: list[int]) -> dict[int, Prescription]:
@@ -59,7 +61,7 @@ def withdraw(prescription: Prescription, packs: int, today: date, index: int) ->
         refusal = withdrawal_refusal(prescription, packs, today)
         if refusal is not None:
             raise for_line(refusal, index)
-    raise errors.PrescriptionUsedUp(article=prescription.article.name)
+    raise prescription_errors.PrescriptionUsedUp(article=prescription.article.name)
 
 
 def give_back(line: OrderLine) -> None:

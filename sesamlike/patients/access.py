@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User, user_clinics
-from sesamlike.errors import NotVisible
+from sesamlike.common.errors import NotVisible
 from sesamlike.extensions import db
 from sesamlike.patients.models import CareRelationship, Guardian, Patient
 

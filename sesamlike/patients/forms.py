@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from sesamlike.i18n import _
+from sesamlike.common.i18n import _
 
 # Required fields are checked by the services, so one answer lists every error;
 # the attribute still tells browsers and screen readers.

@@ -13,7 +13,7 @@ from datetime import date
 
 from personnummer import personnummer as pnr
 
-from sesamlike.errors import Invalid
+from sesamlike.common.errors import Invalid
 
 
 class IdKind(enum.StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sesamlike.accounts.models import Role, User
-from sesamlike.errors import Invalid
+from sesamlike.common.errors import Invalid
 from sesamlike.extensions import db
 from sesamlike.patients.models import Guardian, Patient
 

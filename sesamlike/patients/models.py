@@ -7,7 +7,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from sesamlike.accounts.models import Clinic, User, utcnow
+from sesamlike.accounts.models import Clinic, User
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.patients.identity import AgeGroup, age_group, format_personal_id
 

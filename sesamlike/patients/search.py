@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
-from sesamlike.errors import Forbidden, Invalid
+from sesamlike.common.errors import Forbidden, Invalid
 from sesamlike.extensions import db
 from sesamlike.patients import access
 from sesamlike.patients.identity import parse_personal_id

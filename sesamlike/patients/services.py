@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
-from sesamlike.errors import Conflict, Forbidden, Invalid, NotVisible
+from sesamlike.common.errors import Conflict, Forbidden, Invalid, NotVisible
 from sesamlike.extensions import db
 from sesamlike.patients import access
 from sesamlike.patients.identity import (

@@ -20,9 +20,9 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from sesamlike.errors import DomainError
+from sesamlike.common.errors import DomainError
+from sesamlike.common.i18n import _
 from sesamlike.extensions import db
-from sesamlike.i18n import _
 from sesamlike.patients import services
 from sesamlike.patients.forms import (
     AddressForm,
@@ -38,7 +38,7 @@ bp = Blueprint("patients", __name__, url_prefix="/patients")
 
 # Pages of the orders area, linked from the patient when that area has them.
 ORDER_LINKS = (
-    ("orders.prescriptions", "Förskrivningar"),
+    ("prescriptions.prescriptions", "Förskrivningar"),
     ("orders.patient_orders", "Beställningar"),
 )
 

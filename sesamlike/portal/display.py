@@ -7,11 +7,12 @@ from datetime import date
 from flask import render_template
 
 from sesamlike.catalog.labels import category_label
-from sesamlike.errors import DomainError
-from sesamlike.i18n import _
-from sesamlike.orders import errors, ordering
-from sesamlike.orders.order_views import format_day, refusal_text
+from sesamlike.common.errors import DomainError
+from sesamlike.common.i18n import _
+from sesamlike.orders import services as ordering
+from sesamlike.orders.views import format_day, refusal_text
 from sesamlike.portal.forms import PORTAL_MODE_LABELS
+from sesamlike.prescriptions import errors as prescription_errors
 
 # Order and line statuses as a patient would say them, with a badge colour.
 STATUS_LABELS = {
@@ -29,22 +30,22 @@ STATUS_LABELS = {
 def plain_refusal(error: DomainError) -> str:
     """Why an aid cannot be ordered now, in words a patient uses."""
     params = error.params
-    if isinstance(error, errors.TimeLocked):
+    if isinstance(error, prescription_errors.TimeLocked):
         return _(
             "Nästa beställning kan göras från {day}.",
             day=format_day(params["opens_on"]),
         )
-    if isinstance(error, errors.PrescriptionUsedUp):
+    if isinstance(error, prescription_errors.PrescriptionUsedUp):
         return _(
             "Du har gjort alla beställningar som förskrivningen räcker till. "
             "Kontakta mottagningen om du behöver en ny förskrivning."
         )
-    if isinstance(error, errors.PrescriptionExpired):
+    if isinstance(error, prescription_errors.PrescriptionExpired):
         return _(
             "Förskrivningen gick ut {day}. Kontakta mottagningen om du behöver en ny.",
             day=format_day(params["valid_to"]),
         )
-    if isinstance(error, errors.TooManyPacks):
+    if isinstance(error, prescription_errors.TooManyPacks):
         return _(
             "Du kan beställa högst {n} förpackningar åt gången.",
             n=params["max_packs"],

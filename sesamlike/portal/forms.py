@@ -17,7 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from sesamlike.orders.order_forms import OrderLineForm
+from sesamlike.orders.forms import OrderLineForm
 
 # Labels the patient reads: plain words for the delivery modes.
 PORTAL_MODE_LABELS = {

@@ -7,26 +7,20 @@ run after a missed day) queues only what is new.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
+from sesamlike.common.time import REGION_TIMEZONE
 from sesamlike.extensions import db
 from sesamlike.orders import notices
-from sesamlike.orders.models import (
-    OPEN_LINE_STATUSES,
-    LineStatus,
-    OrderLine,
-    Prescription,
-    PrescriptionStatus,
-)
+from sesamlike.orders.models import OPEN_LINE_STATUSES, LineStatus, OrderLine
 from sesamlike.patients.models import Patient
 from sesamlike.portal.runout import last_deliveries, prescription_runout, reminder_on
+from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 
 # The region's calendar decides what "today" is for a job started at `now`.
-REGION_TIMEZONE = ZoneInfo("Europe/Stockholm")
 # A lock that opened while the job was not running is still announced this late.
 LOCK_OPEN_GRACE_DAYS = 3
 EXPIRY_NOTICE_DAYS = 30

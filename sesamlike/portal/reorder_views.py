@@ -16,9 +16,9 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from sesamlike.accounts.forms import EmptyForm
-from sesamlike.errors import DomainError, NotVisible
+from sesamlike.common.errors import DomainError, NotVisible
+from sesamlike.common.i18n import _
 from sesamlike.extensions import db
-from sesamlike.i18n import _
 from sesamlike.portal import services
 from sesamlike.portal.display import plain_refusal, render
 from sesamlike.portal.forms import PORTAL_MODE_LABELS, ReorderForm

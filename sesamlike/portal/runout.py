@@ -15,12 +15,8 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from sesamlike.extensions import db
-from sesamlike.orders.models import (
-    LineStatus,
-    OrderLine,
-    Prescription,
-    PrescriptionStatus,
-)
+from sesamlike.orders.models import LineStatus, OrderLine
+from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 
 
 def estimated_runout(

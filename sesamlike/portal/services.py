@@ -17,24 +17,17 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
-from sesamlike.errors import DomainError, Forbidden, NotVisible
+from sesamlike.common.errors import DomainError, Forbidden, NotVisible
 from sesamlike.extensions import commit_keeping_loaded, db
-from sesamlike.orders import errors, ordering
-from sesamlike.orders.models import (
-    DeliveryMode,
-    Order,
-    OrderLine,
-    Prescription,
-    PrescriptionStatus,
-)
-from sesamlike.orders.order_rules import (
-    choose_delivery_mode,
-    for_line,
-    withdrawal_refusal,
-)
+from sesamlike.orders import errors
+from sesamlike.orders import services as ordering
+from sesamlike.orders.models import DeliveryMode, Order, OrderLine
+from sesamlike.orders.rules import choose_delivery_mode, for_line
 from sesamlike.patients import access
 from sesamlike.patients.models import Address, Guardian, Patient
 from sesamlike.portal.runout import last_deliveries, prescription_runout
+from sesamlike.prescriptions.entitlement import withdrawal_refusal
+from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 from sesamlike.stock.models import Device, DeviceStatus
 
 PORTAL_ROLES = frozenset({Role.PATIENT, Role.GUARDIAN})

@@ -13,9 +13,9 @@ from flask import Blueprint, abort, flash, redirect, session, url_for
 from flask_login import current_user, login_required
 
 from sesamlike.accounts.models import Role
-from sesamlike.errors import DomainError
+from sesamlike.common.errors import DomainError
+from sesamlike.common.i18n import _
 from sesamlike.extensions import db
-from sesamlike.i18n import _
 from sesamlike.portal import services
 from sesamlike.portal.display import render
 from sesamlike.portal.forms import ChooseChildForm

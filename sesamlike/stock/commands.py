@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from sesamlike.errors import DomainError
+from sesamlike.common.errors import DomainError
 from sesamlike.extensions import db
 from sesamlike.stock import services
 

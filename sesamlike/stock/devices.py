@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from sesamlike.catalog.models import Article
-from sesamlike.errors import Invalid
+from sesamlike.common.errors import Invalid
 from sesamlike.extensions import db
 from sesamlike.stock import errors, ledger
 from sesamlike.stock.ledger import AdjustmentReason

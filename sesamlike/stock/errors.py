@@ -1,6 +1,6 @@
 """Refusals of stock use cases, each with a stable code for pages and API."""
 
-from sesamlike.errors import Conflict, Invalid, NotVisible
+from sesamlike.common.errors import Conflict, Invalid, NotVisible
 
 
 class UnknownDepot(Invalid):

@@ -9,33 +9,18 @@ ledger's sum per lot keeps matching `on_hand`.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm import selectinload
 
-from sesamlike.accounts.models import utcnow
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
-from sesamlike.stock.models import StockLot, StockMovement
+from sesamlike.stock.models import LotExpiryFlag, StockLot, StockMovement
 
 EXPIRY_WARNING_DAYS = 60
 QUARANTINE_KIND = "quarantine"
 EXPIRED_REASON = "expired"
-
-
-class LotExpiryFlag(db.Model):
-    """A lot seen to expire within EXPIRY_WARNING_DAYS (or already expired)."""
-
-    __tablename__ = "lot_expiry_flags"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("stock_lots.id"), unique=True)
-    expiry: Mapped[date]
-    packs: Mapped[int]  # on hand when flagged
-    flagged_on: Mapped[date]
-    quarantined_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-
-    lot: Mapped[StockLot] = relationship()
 
 
 def check_expiry(today: date) -> dict[str, int]:

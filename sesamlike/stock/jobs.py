@@ -8,12 +8,11 @@ is not quarantined again.
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
+from sesamlike.common.time import REGION_TIMEZONE
 from sesamlike.stock import expiry, replenishment
 
 # The region's calendar decides what "today" is for a job started at `now`.
-REGION_TIMEZONE = ZoneInfo("Europe/Stockholm")
 
 
 def low_stock_check(now: datetime) -> dict[str, int]:

@@ -12,8 +12,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from sesamlike.accounts.models import utcnow
 from sesamlike.catalog.models import Article
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 
 
@@ -139,5 +139,99 @@ class Device(db.Model):
         sa.CheckConstraint(
             "status in ('in_stock','on_loan','quarantine','scrapped')",
             name="status_known",
+        ),
+    )
+
+
+class LotExpiryFlag(db.Model):
+    """A lot seen to expire within EXPIRY_WARNING_DAYS (or already expired)."""
+
+    __tablename__ = "lot_expiry_flags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lot_id: Mapped[int] = mapped_column(sa.ForeignKey("stock_lots.id"), unique=True)
+    expiry: Mapped[date]
+    packs: Mapped[int]  # on hand when flagged
+    flagged_on: Mapped[date]
+    quarantined_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    lot: Mapped[StockLot] = relationship()
+
+
+class ProposalStatus(enum.StrEnum):
+    OPEN = "open"
+    ORDERED = "ordered"
+    RECEIVED = "received"
+    DISMISSED = "dismissed"
+
+
+class ReorderPoint(db.Model):
+    """Reorder at or below `reorder_level` packs; order up to `order_up_to`."""
+
+    __tablename__ = "reorder_points"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    depot_id: Mapped[int] = mapped_column(sa.ForeignKey("depots.id"), index=True)
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id"), index=True)
+    reorder_level: Mapped[int]
+    order_up_to: Mapped[int]
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    updated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), index=True
+    )
+
+    depot: Mapped[Depot] = relationship()
+    article: Mapped[Article] = relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("depot_id", "article_id"),
+        sa.CheckConstraint("reorder_level >= 0", name="level_not_negative"),
+        sa.CheckConstraint("order_up_to > reorder_level", name="up_to_above_level"),
+    )
+
+
+class PurchaseProposal(db.Model):
+    """Packs of one article the depot should buy from its supplier."""
+
+    __tablename__ = "purchase_proposals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    depot_id: Mapped[int] = mapped_column(sa.ForeignKey("depots.id"), index=True)
+    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id"), index=True)
+    supplier: Mapped[str] = mapped_column(sa.String(120))
+    packs: Mapped[int]
+    # The stock position and levels the proposal was computed from.
+    position: Mapped[int]
+    reorder_level: Mapped[int]
+    order_up_to: Mapped[int]
+    status: Mapped[str] = mapped_column(
+        sa.String(10), default=ProposalStatus.OPEN, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    decided_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), index=True
+    )
+
+    depot: Mapped[Depot] = relationship()
+    article: Mapped[Article] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("packs > 0", name="packs_positive"),
+        sa.CheckConstraint(
+            "status in ('open','ordered','received','dismissed')",
+            name="status_known",
+        ),
+        sa.Index(
+            "uq_purchase_proposals_open",
+            "depot_id",
+            "article_id",
+            unique=True,
+            sqlite_where=sa.text("status = 'open'"),
+            postgresql_where=sa.text("status = 'open'"),
         ),
     )

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from sesamlike.catalog.models import Article
-from sesamlike.errors import Conflict, Invalid
+from sesamlike.common.errors import Conflict, Invalid
 from sesamlike.extensions import db
 from sesamlike.stock import devices as device_steps
 from sesamlike.stock import errors, ledger

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from sesamlike.catalog.models import Article
-from sesamlike.errors import Conflict, Invalid
+from sesamlike.common.errors import Conflict, Invalid
 from sesamlike.extensions import db
 from sesamlike.stock import errors, ledger, reservations
 from sesamlike.stock.gs1 import gtin_forms

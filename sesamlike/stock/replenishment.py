@@ -13,105 +13,29 @@ receipts of at least its packs have arrived after it was ordered.
 
 from __future__ import annotations
 
-import enum
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship, selectinload
+from sqlalchemy.orm import selectinload
 
-from sesamlike.accounts.models import User, utcnow
+from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Article
-from sesamlike.errors import Conflict, Invalid, NotVisible
+from sesamlike.common.errors import Conflict, Invalid, NotVisible
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.stock.models import (
     Depot,
     MovementKind,
+    ProposalStatus,
+    PurchaseProposal,
+    ReorderPoint,
     Reservation,
     StockLot,
     StockMovement,
 )
 
 MAX_LEVEL = 1_000_000
-
-
-class ProposalStatus(enum.StrEnum):
-    OPEN = "open"
-    ORDERED = "ordered"
-    RECEIVED = "received"
-    DISMISSED = "dismissed"
-
-
-class ReorderPoint(db.Model):
-    """Reorder at or below `reorder_level` packs; order up to `order_up_to`."""
-
-    __tablename__ = "reorder_points"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    depot_id: Mapped[int] = mapped_column(sa.ForeignKey("depots.id"), index=True)
-    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id"), index=True)
-    reorder_level: Mapped[int]
-    order_up_to: Mapped[int]
-    updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
-    updated_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id"), index=True
-    )
-
-    depot: Mapped[Depot] = relationship()
-    article: Mapped[Article] = relationship()
-
-    __table_args__ = (
-        sa.UniqueConstraint("depot_id", "article_id"),
-        sa.CheckConstraint("reorder_level >= 0", name="level_not_negative"),
-        sa.CheckConstraint("order_up_to > reorder_level", name="up_to_above_level"),
-    )
-
-
-class PurchaseProposal(db.Model):
-    """Packs of one article the depot should buy from its supplier."""
-
-    __tablename__ = "purchase_proposals"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    depot_id: Mapped[int] = mapped_column(sa.ForeignKey("depots.id"), index=True)
-    article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id"), index=True)
-    supplier: Mapped[str] = mapped_column(sa.String(120))
-    packs: Mapped[int]
-    # The stock position and levels the proposal was computed from.
-    position: Mapped[int]
-    reorder_level: Mapped[int]
-    order_up_to: Mapped[int]
-    status: Mapped[str] = mapped_column(
-        sa.String(10), default=ProposalStatus.OPEN, index=True
-    )
-    created_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=utcnow
-    )
-    decided_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    decided_by_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("users.id"), index=True
-    )
-
-    depot: Mapped[Depot] = relationship()
-    article: Mapped[Article] = relationship()
-
-    __table_args__ = (
-        sa.CheckConstraint("packs > 0", name="packs_positive"),
-        sa.CheckConstraint(
-            "status in ('open','ordered','received','dismissed')",
-            name="status_known",
-        ),
-        sa.Index(
-            "uq_purchase_proposals_open",
-            "depot_id",
-            "article_id",
-            unique=True,
-            sqlite_where=sa.text("status = 'open'"),
-            postgresql_where=sa.text("status = 'open'"),
-        ),
-    )
 
 
 # Reorder points -------------------------------------------------------------

@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from sesamlike.errors import Conflict
+from sesamlike.common.errors import Conflict
 from sesamlike.extensions import db
 from sesamlike.stock import ledger
 from sesamlike.stock.models import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from sesamlike.errors import Conflict, Invalid
+from sesamlike.common.errors import Conflict, Invalid
 from sesamlike.extensions import db
 from sesamlike.stock.models import Depot
 

@@ -1,10 +1,7 @@
-"""Depot pages (hjälpmedelscentral): stock, receipts, counts, devices in quarantine.
+"""Depot pages (hjälpmedelscentral) on stock alone: the overview of lots on hand.
 
-The pages that work on orders (pick list, packing, deliveries, returns) are in
-`depot_views`. Like the API, these pages sit on top of the areas: they call the
-orders-area use cases (`orders.shipping`, `orders.returns`) wherever a stock
-change may fill backorders, so the order lines follow; the stock services
-themselves never import orders.
+Pages where a stock change may fill backorders (receipts, counts, devices) and the
+pages that work on orders live in `fulfilment.views`; they share the helpers here.
 """
 
 from __future__ import annotations
@@ -13,38 +10,19 @@ from datetime import date
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, render_template, request
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.models import Role
-from sesamlike.errors import DomainError
+from sesamlike.common.errors import DomainError
+from sesamlike.common.i18n import _
 from sesamlike.extensions import db
-from sesamlike.i18n import _
-from sesamlike.orders import returns, shipping
-from sesamlike.stock import devices, ledger, overview, receipts
-from sesamlike.stock.forms import (
-    COUNT_REASON_LABELS,
-    RETURN_REASON_LABELS,
-    CountForm,
-    DeviceReturnForm,
-    ReceiptForm,
-    choices,
-)
-from sesamlike.stock.gs1 import parse_gs1
-from sesamlike.stock.models import Depot, StockLot
+from sesamlike.stock import ledger, overview
+from sesamlike.stock.models import Depot
 
 bp = Blueprint("stock", __name__, url_prefix="/stock")
-
-LINE_STATUS_LABELS = {
-    "reserved": "Reserverad",
-    "backordered": "Restnoterad",
-    "shipped": "Skickad",
-    "delivered": "Levererad",
-    "cancelled": "Makulerad",
-    "returned": "Returnerad",
-}
 
 
 def depot_only(view=None, *, admin_reads: bool = False):
@@ -85,12 +63,10 @@ def depot_choices() -> list[SelectChoice]:
 
 
 def render(template: str, status: int = 200, **context):
+    """A depot page; `template` is relative to templates/ ("stock/overview.html")."""
+    context.setdefault("today", date.today())
     return render_template(
-        f"stock/{template}",
-        can_act=current_user.role == Role.DEPOT,
-        statuses=LINE_STATUS_LABELS,
-        today=date.today(),
-        **context,
+        template, can_act=current_user.role == Role.DEPOT, **context
     ), status
 
 
@@ -99,212 +75,9 @@ def render(template: str, status: int = 200, **context):
 def overview_page():
     """Stock per article, depot and lot, with expiry warnings and the ledger check."""
     return render(
-        "overview.html",
+        "stock/overview.html",
         lots=overview.lots(),
         totals=overview.totals(),
         mismatches=ledger.ledger_mismatches(),
         form=EmptyForm(),
     )
-
-
-@bp.route("/receipts", methods=["GET", "POST"])
-@depot_only
-def receipt():
-    """Receive goods; paste or scan a GS1 code and press Tolka to fill the form."""
-    form = ReceiptForm()
-    form.depot_code.choices = depot_choices()
-    status = 200
-    if request.method == "POST" and "interpret" in request.form:
-        _interpret(form)
-    elif form.validate_on_submit():
-        try:
-            done = shipping.receive_stock(
-                current_user,
-                form.depot_code.data,
-                form.article_no.data,
-                form.packs.data,
-                lot=form.lot.data,
-                expiry=form.expiry.data,
-                serials=(form.serials.data or "").split(),
-                bin=form.bin.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error_text(error))
-            for name, messages in error.fields.items():
-                if name in form:
-                    form[name].errors = [*form[name].errors, *messages]
-            status = 422
-        else:
-            flash(
-                _(
-                    "{packs} förp. {article} inlevererade till parti {lot}. "
-                    "Restorder som fick reservation: {filled}.",
-                    packs=done.packs,
-                    article=done.lot.article.name,
-                    lot=done.lot.lot or "–",
-                    filled=len(done.filled),
-                ),
-                "success",
-            )
-            return redirect(url_for("stock.receipt"))
-    elif request.method == "POST":
-        status = 422
-    return render("receipt.html", status, form=form)
-
-
-def _interpret(form: ReceiptForm) -> None:
-    """Fill GTIN's article, lot, expiry and serial from the scanned code."""
-    form.form_errors = []
-    try:
-        scan = parse_gs1(form.barcode.data or "")
-    except DomainError as error:
-        form.barcode.errors = [error_text(error)]
-        return
-    article = receipts.article_by_gtin(scan.gtin) if scan.gtin else None
-    if article is not None:
-        form.article_no.data = article.article_no
-    elif scan.gtin:
-        form.barcode.errors = [
-            _("Ingen artikel i sortimentet har GTIN {gtin}.", gtin=scan.gtin)
-        ]
-    if scan.lot:
-        form.lot.data = scan.lot
-    if scan.expiry:
-        form.expiry.data = scan.expiry
-        form.expiry.raw_data = None  # render the scanned date, not the empty input
-    if scan.serial_no:
-        known = (form.serials.data or "").split()
-        form.serials.data = "\n".join(dict.fromkeys([*known, scan.serial_no]))
-    if not form.packs.data:
-        form.packs.data, form.packs.raw_data = 1, None
-
-
-@bp.route("/count", methods=["GET", "POST"])
-@depot_only
-def count():
-    """Cycle count: book the difference from the books with a reason code."""
-    form = CountForm()
-    lots = db.session.scalars(
-        sa.select(StockLot)
-        .join(StockLot.article)
-        .where(StockLot.lot != ledger.QUARANTINE_LOT)
-        .order_by(StockLot.depot_id, StockLot.article_id, StockLot.expiry)
-    ).all()
-    form.reason_code.choices = choices(COUNT_REASON_LABELS, _)
-    form.lot_id.choices = [
-        SelectChoice(
-            lot.id,
-            f"{lot.depot.code} · {lot.article.article_no} {lot.article.name} · "
-            f"{lot.lot or '–'} ({lot.on_hand})",
-        )
-        for lot in lots
-    ]
-    status = 200
-    if form.validate_on_submit():
-        try:
-            lot, difference = returns.count_lot(
-                current_user,
-                form.lot_id.data,
-                form.counted.data,
-                form.reason_code.data or None,
-            )
-        except DomainError as error:
-            flash_error(error)
-            status = 422
-        else:
-            flash(
-                _(
-                    "Inventering bokförd: differens {difference} förp., "
-                    "nytt saldo {on_hand}.",
-                    difference=difference,
-                    on_hand=lot.on_hand,
-                ),
-                "success",
-            )
-            return redirect(url_for("stock.count"))
-    elif request.method == "POST":
-        status = 422
-    return render(
-        "count.html", status, form=form, lots=lots, reasons=COUNT_REASON_LABELS
-    )
-
-
-@bp.route("/lots/<int:lot_id>/scrap", methods=["POST"])
-@depot_only
-def scrap_lot(lot_id: int):
-    """Scrap what is left of an expired lot."""
-    if EmptyForm().validate_on_submit():
-        try:
-            packs = returns.scrap_lot(current_user, lot_id)
-        except DomainError as error:
-            flash_error(error)
-        else:
-            flash(_("{packs} förp. kasserade.", packs=packs), "success")
-    return redirect(url_for("stock.overview"))
-
-
-@bp.route("/devices", methods=["GET", "POST"])
-@depot_only
-def device_returns():
-    """Take back lent devices; recondition, scrap or replace those in quarantine."""
-    form = DeviceReturnForm()
-    form.reason.choices = choices(RETURN_REASON_LABELS, _)
-    if request.method == "GET":
-        form.returned_on.data = date.today()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            device = returns.return_device(
-                current_user,
-                form.serial_no.data,
-                form.reason.data,
-                form.returned_on.data,
-            )
-        except DomainError as error:
-            flash_error(error)
-            status = 422
-        else:
-            flash(
-                _(
-                    "{serial_no} är mottagen och står i karantän.",
-                    serial_no=device.serial_no,
-                ),
-                "success",
-            )
-            return redirect(url_for("stock.device_returns"))
-    elif request.method == "POST":
-        status = 422
-    return render(
-        "devices.html",
-        status,
-        form=form,
-        devices=devices.in_quarantine(),
-        reasons=RETURN_REASON_LABELS,
-        actions=EmptyForm(),
-    )
-
-
-@bp.route("/devices/<int:device_id>/<action>", methods=["POST"])
-@depot_only
-def device_action(device_id: int, action: str):
-    """Recondition, scrap or replace a device in quarantine."""
-    use_cases = {
-        "recondition": (returns.recondition_device, "Enheten är åter i lager."),
-        "scrap": (returns.scrap_device, "Enheten är kasserad."),
-        "replace": (returns.replace_device, "Ersättning beställd under garanti."),
-    }
-    if action not in use_cases:
-        abort(404)
-    if EmptyForm().validate_on_submit():
-        use_case, done = use_cases[action]
-        try:
-            use_case(current_user, device_id)
-        except DomainError as error:
-            flash_error(error)
-        else:
-            flash(_(done), "success")
-    return redirect(url_for("stock.device_returns"))
-
-
-from sesamlike.stock import depot_views  # noqa: E402,F401  (routes on bp)

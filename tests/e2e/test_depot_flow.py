@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.extensions import db
-from sesamlike.orders import ordering
+from sesamlike.orders import services as ordering
 from sesamlike.orders.models import OrderLine
 from sesamlike.stock.models import StockLot
 from tests.e2e.test_login import log_in

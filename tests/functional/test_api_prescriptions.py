@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.accounts.services import issue_token
 from sesamlike.extensions import db
-from sesamlike.orders.models import Prescription
+from sesamlike.prescriptions.models import Prescription
 from tests.factories import (
     make_article,
     make_clinic,

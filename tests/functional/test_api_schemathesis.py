@@ -83,7 +83,7 @@ def row_counts() -> dict[str, int]:
 def scenario():
     """Two clinics, a prescriber of one, depot clerk, manager; patients with
     prescriptions (central stock, supplier, pharmacy, a pump), stock, an order."""
-    from sesamlike.orders import ordering
+    from sesamlike.orders import services as ordering
 
     clinic = make_clinic("VC1")
     make_clinic("VC2")

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.extensions import db
-from sesamlike.orders import ordering
+from sesamlike.orders import services as ordering
 from sesamlike.stock.models import Device, StockLot, StockMovement
 from tests.factories import (
     make_article,

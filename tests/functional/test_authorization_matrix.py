@@ -24,10 +24,10 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.services import issue_token
+from sesamlike.channels.models import SupplierExport
 from sesamlike.extensions import db
-from sesamlike.orders.channels_models import SupplierExport
 from sesamlike.patients.models import Address
-from sesamlike.stock.replenishment import PurchaseProposal, ReorderPoint
+from sesamlike.stock.models import PurchaseProposal, ReorderPoint
 from tests.factories import (
     make_clinic,
     make_patient,
@@ -148,10 +148,10 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "orders.confirmation": STAFF_READERS,
     "orders.new_order": PRESCRIBER,
     "orders.cancel": PRESCRIBER,
-    "orders.prescriptions": STAFF_READERS,
-    "orders.new_prescription": PRESCRIBER,
-    "orders.cancel_prescription": PRESCRIBER,
-    "orders.renew_prescription": PRESCRIBER,
+    "prescriptions.prescriptions": STAFF_READERS,
+    "prescriptions.new_prescription": PRESCRIBER,
+    "prescriptions.cancel_prescription": PRESCRIBER,
+    "prescriptions.renew_prescription": PRESCRIBER,
     # Portal: patients and guardians, each for their own.
     "portal.my_aids": PORTAL,
     "portal.choose_patient": PORTAL,
@@ -163,19 +163,19 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "portal.access_log": PORTAL,
     # Depot pages (admin may read some).
     "stock.overview": DEPOT_ADMIN_READS,
-    "stock.receipt": DEPOT,
-    "stock.count": DEPOT,
-    "stock.deliveries": DEPOT,
-    "stock.device_returns": DEPOT,
-    "stock.device_action": DEPOT,
-    "stock.return_line": DEPOT,
-    "stock.scrap_lot": DEPOT,
-    "stock.deliver": DEPOT,
-    "stock.pack": DEPOT,
-    "stock.pick_order": DEPOT,
-    "stock.packing": DEPOT,
-    "stock.pick_list": DEPOT,
-    "stock.consumable_returns": DEPOT,
+    "fulfilment.receipt": DEPOT,
+    "fulfilment.count": DEPOT,
+    "fulfilment.deliveries": DEPOT,
+    "fulfilment.device_returns": DEPOT,
+    "fulfilment.device_action": DEPOT,
+    "fulfilment.return_line": DEPOT,
+    "fulfilment.scrap_lot": DEPOT,
+    "fulfilment.deliver": DEPOT,
+    "fulfilment.pack": DEPOT,
+    "fulfilment.pick_order": DEPOT,
+    "fulfilment.packing": DEPOT,
+    "fulfilment.pick_list": DEPOT,
+    "fulfilment.consumable_returns": DEPOT,
     # API.
     "api.openapi_document": ALL,
     "api.followup_patient_costs": FOLLOWUP,

@@ -8,13 +8,13 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from sesamlike.channels.models import PharmacyPrescription, SupplierExport
+from sesamlike.channels.pharmacy import issue_pharmacy_prescriptions
+from sesamlike.channels.supplier import export_supplier_orders
 from sesamlike.extensions import db
-from sesamlike.orders.channels_models import PharmacyPrescription, SupplierExport
 from sesamlike.orders.models import OrderLine
-from sesamlike.orders.pharmacy_channel import issue_pharmacy_prescriptions
-from sesamlike.orders.supplier_channel import export_supplier_orders
 from sesamlike.stock import replenishment
-from sesamlike.stock.replenishment import PurchaseProposal
+from sesamlike.stock.models import PurchaseProposal
 from tests.channel_world import ORDER_DAY, World
 from tests.factories import (
     make_clinic,

@@ -8,9 +8,10 @@ from sesamlike.accounts.models import User
 from sesamlike.demo.region import load_demo_region
 from sesamlike.demo.setup import DEMO_PASSWORD
 from sesamlike.extensions import db
-from sesamlike.orders.models import OrderLine, Prescription
+from sesamlike.orders.models import OrderLine
 from sesamlike.patients.identity import AgeGroup
 from sesamlike.patients.models import Guardian, Patient
+from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device, StockLot
 from tests import factories as f
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from sesamlike.extensions import db
 from sesamlike.orders.models import Order, OrderLine
-from sesamlike.orders.order_views import format_day
+from sesamlike.orders.views import format_day
 from sesamlike.stock.models import Reservation
 from tests.conftest import csrf_token_from
 from tests.factories import (

@@ -294,7 +294,7 @@ def test_order_links_appear_only_for_pages_that_exist(client, app, prescriber, o
     patient = make_patient(own)
     page = client.get(f"/patients/{patient.id}")
     for endpoint, path in (
-        ("orders.prescriptions", "prescriptions"),
+        ("prescriptions.prescriptions", "prescriptions"),
         ("orders.patient_orders", "orders"),
     ):
         shown = f"/patients/{patient.id}/{path}" in page.text

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.extensions import db
-from sesamlike.orders.order_views import format_day
+from sesamlike.orders.views import format_day
 from tests.factories import make_user
 from tests.portal_data import TODAY, make_delivery, make_region, reorder_form
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from sesamlike.accounts.mail import OutgoingMail
+from sesamlike.common.models import OutgoingMail
 from sesamlike.extensions import db
-from sesamlike.orders import ordering
+from sesamlike.orders import services as ordering
 from sesamlike.orders.models import Order, OrderLine
-from sesamlike.orders.order_views import format_day
+from sesamlike.orders.views import format_day
 from tests.portal_data import TODAY, make_region, reorder_form
 
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.extensions import db
-from sesamlike.orders.models import Prescription
+from sesamlike.prescriptions.models import Prescription
 from tests.conftest import csrf_token_from
 from tests.factories import (
     ADULT_PNR,

@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.extensions import db
-from sesamlike.orders import ordering, shipping
+from sesamlike.fulfilment import shipping
+from sesamlike.orders import services as ordering
 from sesamlike.orders.models import OrderLine
 from sesamlike.stock.models import Device, StockLot, StockMovement
 from tests.factories import (

@@ -3,8 +3,9 @@
 import sqlalchemy as sa
 
 from sesamlike.extensions import db
-from sesamlike.orders.models import Order, OrderLine, Prescription
+from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients.models import Patient
+from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from sesamlike.accounts.models import utcnow
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.followup import rules
 from sesamlike.followup.lines import load_cost_lines

@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike import jobs
+from sesamlike.common.jobruns import job_lock, run_job
+from sesamlike.common.models import JobRun
 from sesamlike.extensions import db
-from sesamlike.jobruns import JobRun, job_lock, run_job
 from tests.factories import make_clinic
 
 ROOT = Path(__file__).resolve().parents[2]

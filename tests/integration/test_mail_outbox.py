@@ -8,14 +8,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from sesamlike.accounts.mail import (
-    CLAIM_LEASE,
-    MAX_ATTEMPTS,
-    OutgoingMail,
-    queue_mail,
-    send_pending,
-)
-from sesamlike.accounts.models import Clinic, utcnow
+from sesamlike.accounts.models import Clinic
+from sesamlike.common.mail import CLAIM_LEASE, MAX_ATTEMPTS, queue_mail, send_pending
+from sesamlike.common.models import OutgoingMail
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from tests.smtp import free_port, point_mail_at, running_smtp, smtp_server  # noqa: F401
 

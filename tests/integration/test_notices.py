@@ -6,8 +6,10 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from sesamlike.accounts.mail import OutgoingMail, send_pending
-from sesamlike.accounts.models import AuditEvent, utcnow
+from sesamlike.accounts.models import AuditEvent
+from sesamlike.common.mail import send_pending
+from sesamlike.common.models import OutgoingMail
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.orders import notices
 from sesamlike.patients.models import Guardian

@@ -9,11 +9,14 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
-from sesamlike.errors import Forbidden, NotVisible
+from sesamlike.common.errors import Forbidden, NotVisible
 from sesamlike.extensions import db
-from sesamlike.orders import errors, ordering
-from sesamlike.orders.models import Order, OrderLine, Prescription
+from sesamlike.orders import errors
+from sesamlike.orders import services as ordering
+from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients.models import Address
+from sesamlike.prescriptions import errors as prescription_errors
+from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock import reservations
 from sesamlike.stock.models import Reservation, StockMovement
 from tests.factories import (
@@ -143,7 +146,9 @@ def test_supplier_and_pharmacy_lines_go_out_without_stock(world, channel, status
 
 
 def test_more_packs_than_one_withdrawal_allows_is_refused(world):
-    error = refused_without_writing(world, errors.TooManyPacks, [(world.rx.id, 4)])
+    error = refused_without_writing(
+        world, prescription_errors.TooManyPacks, [(world.rx.id, 4)]
+    )
     assert error.status == 422
     assert error.params["max_packs"] == 3
     assert error.fields == {"lines.0.packs": ["För många förpackningar."]}
@@ -169,7 +174,7 @@ def test_no_lines_and_the_same_prescription_twice_are_refused(world):
 def test_used_up_prescription_is_refused(world):
     world.rx.withdrawals_used = world.rx.withdrawals
     db.session.commit()
-    error = refused_without_writing(world, errors.PrescriptionUsedUp)
+    error = refused_without_writing(world, prescription_errors.PrescriptionUsedUp)
     assert error.status == 409
 
 
@@ -177,7 +182,7 @@ def test_withdrawal_before_the_time_lock_opens_is_refused_with_the_date(world):
     world.rx.withdrawals_used = 1
     world.rx.last_withdrawal_on = TODAY - timedelta(days=10)
     db.session.commit()
-    error = refused_without_writing(world, errors.TimeLocked)
+    error = refused_without_writing(world, prescription_errors.TimeLocked)
     assert error.status == 409
     assert error.params["opens_on"] == TODAY + timedelta(days=50)
 
@@ -193,7 +198,9 @@ def test_prescription_not_yet_valid_is_time_locked_until_valid_from(world):
     later = make_prescription(
         world.patient, world.infusion, valid_from=TODAY + timedelta(days=7)
     )
-    error = refused_without_writing(world, errors.TimeLocked, [(later.id, 1)])
+    error = refused_without_writing(
+        world, prescription_errors.TimeLocked, [(later.id, 1)]
+    )
     assert error.params["opens_on"] == TODAY + timedelta(days=7)
 
 
@@ -206,11 +213,13 @@ def test_expired_and_cancelled_prescriptions_are_refused(world):
     )
     cancelled = make_prescription(world.patient, world.infusion, status="cancelled")
     error = refused_without_writing(
-        world, errors.PrescriptionExpired, [(expired.id, 1)]
+        world, prescription_errors.PrescriptionExpired, [(expired.id, 1)]
     )
     assert error.code == "prescription_not_active"
     assert error.params["valid_to"] == TODAY - timedelta(days=1)
-    refused_without_writing(world, errors.PrescriptionCancelled, [(cancelled.id, 1)])
+    refused_without_writing(
+        world, prescription_errors.PrescriptionCancelled, [(cancelled.id, 1)]
+    )
 
 
 def test_a_refused_line_refuses_the_whole_order(world):
@@ -218,7 +227,7 @@ def test_a_refused_line_refuses_the_whole_order(world):
         world.patient, world.infusion, withdrawals_used=1, last_withdrawal_on=TODAY
     )
     error = refused_without_writing(
-        world, errors.TimeLocked, [(world.rx.id, 1), (locked.id, 1)]
+        world, prescription_errors.TimeLocked, [(world.rx.id, 1), (locked.id, 1)]
     )
     assert error.params["line"] == 1
 
@@ -471,7 +480,7 @@ def test_order_options_disable_time_locked_and_used_up_prescriptions(world):
     refusals = {c.prescription.id: c.refusal for c in options.choices}
     assert set(refusals) == {world.rx.id, used.id, locked.id}
     assert refusals[world.rx.id] is None
-    assert isinstance(refusals[used.id], errors.PrescriptionUsedUp)
+    assert isinstance(refusals[used.id], prescription_errors.PrescriptionUsedUp)
     assert refusals[locked.id].params["opens_on"] == TODAY + timedelta(days=60)
     assert options.default_mode == "home"
     assert options.modes == ["home", "clinic", "pickup"]
@@ -480,7 +489,7 @@ def test_order_options_disable_time_locked_and_used_up_prescriptions(world):
 def test_prescription_rows_unchanged_by_a_refused_multi_line_order(world):
     other = make_prescription(world.patient, world.infusion)
     refused_without_writing(
-        world, errors.TooManyPacks, [(other.id, 1), (world.rx.id, 9)]
+        world, prescription_errors.TooManyPacks, [(other.id, 1), (world.rx.id, 9)]
     )
     db.session.refresh(other)
     assert other.withdrawals_used == 0

@@ -15,10 +15,11 @@ import sqlalchemy as sa
 from flask import current_app
 
 from sesamlike.accounts.models import User
-from sesamlike.errors import DomainError
+from sesamlike.common.errors import DomainError
 from sesamlike.extensions import db
-from sesamlike.orders import ordering
-from sesamlike.orders.models import Order, OrderLine, Prescription
+from sesamlike.orders import services as ordering
+from sesamlike.orders.models import Order, OrderLine
+from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock import reservations
 from sesamlike.stock.models import Reservation
 from tests.conftest import is_postgres

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
-from sesamlike.errors import Conflict, Forbidden, Invalid, NotVisible
+from sesamlike.common.errors import Conflict, Forbidden, Invalid, NotVisible
 from sesamlike.extensions import db
 from sesamlike.patients import services
 from sesamlike.patients.identity import synthetic_personnummer

@@ -8,16 +8,16 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from sesamlike.accounts.mail import OutgoingMail
-from sesamlike.extensions import db
-from sesamlike.orders import channel_jobs
-from sesamlike.orders.channels_models import PharmacyDispensing, PharmacyPrescription
-from sesamlike.orders.models import OrderLine
-from sesamlike.orders.pharmacy_channel import (
+from sesamlike.channels import jobs as channel_jobs
+from sesamlike.channels.models import PharmacyDispensing, PharmacyPrescription
+from sesamlike.channels.pharmacy import (
     DispensingInvalid,
     import_dispensing_text,
     issue_pharmacy_prescriptions,
 )
+from sesamlike.common.models import OutgoingMail
+from sesamlike.extensions import db
+from sesamlike.orders.models import OrderLine
 from tests.channel_world import MORNING, World
 
 LATER = date(2026, 4, 30)

@@ -6,10 +6,10 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
-from sesamlike.errors import Forbidden, Invalid, NotVisible
+from sesamlike.common.errors import Forbidden, Invalid, NotVisible
 from sesamlike.extensions import db
-from sesamlike.orders import prescriptions as rx
-from sesamlike.orders.errors import (
+from sesamlike.prescriptions import services as rx
+from sesamlike.prescriptions.errors import (
     ArticleNotPrescribable,
     CancelledNotRenewable,
     FirstPrescriptionRightRequired,
@@ -17,8 +17,8 @@ from sesamlike.orders.errors import (
     PrescriptionAlreadyRenewed,
     ReasonRequired,
 )
-from sesamlike.orders.models import Prescription
-from sesamlike.orders.prescription_rules import default_valid_to
+from sesamlike.prescriptions.models import Prescription
+from sesamlike.prescriptions.rules import default_valid_to
 from tests.factories import (
     make_article,
     make_clinic,

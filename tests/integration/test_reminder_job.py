@@ -7,8 +7,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from sesamlike.accounts.mail import OutgoingMail, send_pending
-from sesamlike.accounts.models import utcnow
+from sesamlike.common.mail import send_pending
+from sesamlike.common.models import OutgoingMail
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.patients.models import Guardian
 from sesamlike.portal.jobs import queue_reminders, run

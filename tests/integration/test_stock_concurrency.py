@@ -16,7 +16,8 @@ from flask import current_app
 
 from sesamlike.accounts.models import User
 from sesamlike.extensions import db
-from sesamlike.orders import ordering, shipping
+from sesamlike.fulfilment import shipping
+from sesamlike.orders import services as ordering
 from sesamlike.orders.models import OrderLine
 from sesamlike.stock import ledger, reservations
 from sesamlike.stock.models import Reservation

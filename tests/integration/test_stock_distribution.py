@@ -7,9 +7,10 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from sesamlike.errors import Forbidden, Invalid
+from sesamlike.common.errors import Forbidden, Invalid
 from sesamlike.extensions import db
-from sesamlike.orders import ordering, returns, shipping
+from sesamlike.fulfilment import returns, shipping
+from sesamlike.orders import services as ordering
 from sesamlike.orders.models import OrderLine, Shipment
 from sesamlike.stock import errors, ledger, picking, reservations
 from sesamlike.stock.models import Device, StockLot, StockMovement

@@ -7,12 +7,16 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from sesamlike.errors import Conflict, Invalid
+from sesamlike.common.errors import Conflict, Invalid
 from sesamlike.extensions import db
 from sesamlike.stock import jobs, replenishment
-from sesamlike.stock.expiry import LotExpiryFlag, flagged_lots
-from sesamlike.stock.models import Reservation, StockMovement
-from sesamlike.stock.replenishment import PurchaseProposal
+from sesamlike.stock.expiry import flagged_lots
+from sesamlike.stock.models import (
+    LotExpiryFlag,
+    PurchaseProposal,
+    Reservation,
+    StockMovement,
+)
 from tests.factories import make_article, make_depot, make_stock_lot
 
 NOW = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 03:00 in Stockholm

@@ -9,17 +9,18 @@ from datetime import UTC, date, datetime
 import pytest
 import sqlalchemy as sa
 
-from sesamlike.accounts.mail import OutgoingMail
-from sesamlike.errors import Forbidden, Invalid
-from sesamlike.extensions import db
-from sesamlike.orders import channel_jobs
-from sesamlike.orders.channels_models import SupplierExport, SupplierExportLine
-from sesamlike.orders.models import Order, OrderLine, Prescription, Shipment
-from sesamlike.orders.supplier_channel import export_supplier_orders
-from sesamlike.orders.supplier_status import (
+from sesamlike.channels import jobs as channel_jobs
+from sesamlike.channels.models import SupplierExport, SupplierExportLine
+from sesamlike.channels.supplier import export_supplier_orders
+from sesamlike.channels.supplier_status import (
     SupplierStatusInvalid,
     import_supplier_status_text,
 )
+from sesamlike.common.errors import Forbidden, Invalid
+from sesamlike.common.models import OutgoingMail
+from sesamlike.extensions import db
+from sesamlike.orders.models import Order, OrderLine, Shipment
+from sesamlike.prescriptions.models import Prescription
 from tests.channel_world import ORDER_DAY, World
 from tests.factories import make_patient
 

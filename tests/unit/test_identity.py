@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from sesamlike.errors import Invalid
+from sesamlike.common.errors import Invalid
 from sesamlike.patients.identity import (
     AgeGroup,
     IdKind,

@@ -9,15 +9,16 @@ import pytest
 from sesamlike.accounts.models import Clinic
 from sesamlike.catalog.models import Article
 from sesamlike.orders import errors
-from sesamlike.orders.models import Prescription
-from sesamlike.orders.order_rules import (
+from sesamlike.orders.rules import (
     allowed_delivery_modes,
     choose_delivery_mode,
     default_delivery_mode,
     ship_to_snapshot,
-    withdrawal_refusal,
 )
 from sesamlike.patients.models import Address, Patient
+from sesamlike.prescriptions import errors as prescription_errors
+from sesamlike.prescriptions.entitlement import withdrawal_refusal
+from sesamlike.prescriptions.models import Prescription
 
 DAY = date(2026, 3, 10)
 
@@ -92,14 +93,14 @@ def test_a_withdrawal_within_the_entitlement_is_allowed():
 
 def test_more_packs_than_one_withdrawal_is_refused():
     refusal = withdrawal_refusal(prescription(), 4, DAY)
-    assert isinstance(refusal, errors.TooManyPacks)
+    assert isinstance(refusal, prescription_errors.TooManyPacks)
     assert refusal.params == {"max_packs": 3, "article": "Infusionsset"}
 
 
 def test_time_lock_counts_lock_days_from_the_last_withdrawal():
     rx = prescription(withdrawals_used=1, last_withdrawal_on=DAY - timedelta(days=59))
     refusal = withdrawal_refusal(rx, 1, DAY)
-    assert isinstance(refusal, errors.TimeLocked)
+    assert isinstance(refusal, prescription_errors.TimeLocked)
     assert refusal.params["opens_on"] == DAY + timedelta(days=1)
     assert withdrawal_refusal(rx, 1, DAY + timedelta(days=1)) is None
 
@@ -114,10 +115,13 @@ def test_prescription_starting_later_opens_on_its_first_day():
 @pytest.mark.parametrize(
     ("changes", "error"),
     [
-        ({"withdrawals_used": 4}, errors.PrescriptionUsedUp),
-        ({"status": "used_up"}, errors.PrescriptionUsedUp),
-        ({"status": "cancelled"}, errors.PrescriptionCancelled),
-        ({"valid_to": DAY - timedelta(days=1)}, errors.PrescriptionExpired),
+        ({"withdrawals_used": 4}, prescription_errors.PrescriptionUsedUp),
+        ({"status": "used_up"}, prescription_errors.PrescriptionUsedUp),
+        ({"status": "cancelled"}, prescription_errors.PrescriptionCancelled),
+        (
+            {"valid_to": DAY - timedelta(days=1)},
+            prescription_errors.PrescriptionExpired,
+        ),
     ],
 )
 def test_prescriptions_that_are_not_active_are_refused(changes, error):

@@ -4,9 +4,9 @@ from datetime import date
 
 import pytest
 
-from sesamlike.errors import Invalid
-from sesamlike.orders import prescription_rules as rules
-from sesamlike.orders.errors import (
+from sesamlike.common.errors import Invalid
+from sesamlike.prescriptions import rules
+from sesamlike.prescriptions.errors import (
     ArticleNotPrescribable,
     FirstPrescriptionRightRequired,
     ReasonRequired,

@@ -7,7 +7,7 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sesamlike.errors import Invalid
+from sesamlike.common.errors import Invalid
 from sesamlike.patients.identity import (
     IdKind,
     parse_personal_id,

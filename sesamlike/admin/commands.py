@@ -1,0 +1,100 @@
+"""`users` and `clinics` commands."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from sesamlike.accounts import services
+from sesamlike.accounts.models import Role
+from sesamlike.common.errors import DomainError
+from sesamlike.extensions import db
+
+users = AppGroup("users", help="Manage logins.")
+clinics = AppGroup("clinics", help="Manage clinics (vårdenheter).")
+
+
+def fail(error: DomainError) -> None:
+    raise click.ClickException(str(error))
+
+
+@users.command("create")
+@click.option("--username", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--clinic", "clinics_", multiple=True, help="Clinic code; repeatable.")
+@click.option("--patient-id", "patient_ids", multiple=True, type=int)
+@click.option("--first-time-prescriber", is_flag=True)
+@click.option("--name", "display_name", default="")
+@click.option("--email", default=None)
+def create_user(
+    username,
+    password,
+    role,
+    clinics_,
+    patient_ids,
+    first_time_prescriber,
+    display_name,
+    email,
+):
+    """Add a login; a patient or guardian names the patient(s) it acts for."""
+    from sesamlike.patients.links import link_user_to_patients
+
+    try:
+        user = services.create_user(
+            username,
+            password,
+            role,
+            clinic_codes=clinics_,
+            display_name=display_name,
+            email=email,
+            first_time_prescriber=first_time_prescriber,
+            commit=False,
+        )
+        db.session.flush()
+        link_user_to_patients(user, patient_ids)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        fail(error)
+    click.echo(f"Created {role} {username} (id {user.id}).")
+
+
+@users.command("token")
+@click.argument("username")
+def token(username):
+    """Print a new API bearer token for USERNAME (the last line is the token)."""
+    try:
+        value = services.issue_token(username)
+    except DomainError as error:
+        fail(error)
+    click.echo(f"New API token for {username}:")
+    click.echo(value)
+
+
+@clinics.command("create")
+@click.option("--code", required=True)
+@click.option("--name", required=True)
+@click.option("--cost-centre", required=True)
+@click.option("--paediatric", is_flag=True)
+def create_clinic(code, name, cost_centre, paediatric):
+    """Add a clinic (vårdenhet) with its paying cost centre."""
+    try:
+        clinic = services.create_clinic(code, name, cost_centre, paediatric=paediatric)
+    except DomainError as error:
+        db.session.rollback()
+        fail(error)
+    click.echo(f"Created clinic {clinic.code} {clinic.name} ({clinic.cost_centre}).")
+
+
+@clinics.command("list")
+def list_clinics():
+    """List clinics."""
+    from sesamlike.accounts.models import Clinic
+
+    for clinic in db.session.scalars(sa.select(Clinic).order_by(Clinic.code)):
+        click.echo(f"{clinic.code}\t{clinic.name}\t{clinic.cost_centre}")
+
+
+COMMANDS = (users, clinics)

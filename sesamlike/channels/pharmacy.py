@@ -1,0 +1,365 @@
+"""The pharmacy channel: e-recept per order line, and dispensings reported back.
+
+Each pharmacy-channel line waiting at the pharmacy (sent_to_pharmacy) gets one
+pharmacy prescription: the patient, the article, the packs, valid for a year
+from the day it was ordered. A dispensing of all the packs still open marks the
+line delivered on the dispensing date. A partial dispensing splits the line: a
+new delivered line carries the dispensed packs, with the same price and VAT
+snapshot, and the original keeps the rest open. So each pack's cost falls in
+the year it was dispensed, VAT included (pharmacy lines carry VAT).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from sesamlike.accounts import audit
+from sesamlike.accounts.models import User
+from sesamlike.catalog.models import Channel
+from sesamlike.channels.models import (
+    PharmacyDispensing,
+    PharmacyPrescription,
+    PharmacyPrescriptionStatus,
+)
+from sesamlike.channels.supplier import require_depot
+from sesamlike.common.csvfiles import ChannelFileInvalid, Row, read_rows
+from sesamlike.common.errors import Conflict
+from sesamlike.common.time import region_day_of, region_today, utcnow
+from sesamlike.extensions import db
+from sesamlike.orders import notices
+from sesamlike.orders.models import LineStatus, Order, OrderLine
+from sesamlike.patients.models import Patient
+
+VALID_DAYS = 365  # a Swedish prescription is valid for one year
+DISPENSING_COLUMNS = (
+    "pharmacy_prescription_id", "dispensing_ref", "pharmacy_id", "pharmacy_name",
+    "dispensed_on", "packs",
+)  # fmt: skip
+
+
+class DispensingInvalid(ChannelFileInvalid):
+    code = "dispensing_invalid"
+    message = "Expedieringsfilen har fel på {count} rader; inget importerades."
+
+
+@dataclass
+class DispensingCounts:
+    dispensings: int = 0
+    delivered_lines: int = 0
+    partial: int = 0
+    unchanged: int = 0
+
+
+def issue_pharmacy_prescriptions(user: User | None = None) -> int:
+    """An e-recept for every pharmacy line that has none yet; commit; how many."""
+    require_depot(user)
+    has_one = sa.select(PharmacyPrescription.id).where(
+        PharmacyPrescription.order_line_id == OrderLine.id
+    )
+    lines = db.session.scalars(
+        sa.select(OrderLine)
+        .where(
+            OrderLine.channel == Channel.PHARMACY,
+            OrderLine.status == LineStatus.SENT_TO_PHARMACY,
+            ~has_one.exists(),
+        )
+        .options(selectinload(OrderLine.order))
+        .order_by(OrderLine.id)
+    ).all()
+    for line in lines:
+        valid_from = region_day_of(line.order.placed_at)
+        db.session.add(
+            PharmacyPrescription(
+                order_line_id=line.id,
+                patient_id=line.order.patient_id,
+                article_id=line.article_id,
+                packs=line.packs,
+                valid_from=valid_from,
+                valid_to=valid_from + timedelta(days=VALID_DAYS - 1),
+            )
+        )
+        audit.record(
+            "create",
+            "pharmacy_prescription",
+            patient_id=line.order.patient_id,
+            object_id=line.id,
+            user=user,
+            detail=f"e-recept for order line {line.id}",
+        )
+    db.session.commit()
+    return len(lines)
+
+
+def open_prescriptions(limit: int = 200) -> list[PharmacyPrescription]:
+    return list(
+        db.session.scalars(
+            sa.select(PharmacyPrescription)
+            .where(PharmacyPrescription.status != PharmacyPrescriptionStatus.DISPENSED)
+            .options(
+                selectinload(PharmacyPrescription.article),
+                selectinload(PharmacyPrescription.order_line),
+            )
+            .order_by(PharmacyPrescription.valid_from, PharmacyPrescription.id)
+            .limit(limit)
+        )
+    )
+
+
+def import_dispensing_text(
+    text: str, user: User | None = None, *, today: date | None = None
+) -> DispensingCounts:
+    """Record every dispensing of the file in one transaction, or raise: none."""
+    require_depot(user)
+    today = today or region_today()
+    problems = []
+    rows = read_rows(text, DISPENSING_COLUMNS, problems)
+    ids = {
+        int(r["pharmacy_prescription_id"])
+        for r in rows
+        if r["pharmacy_prescription_id"].isdigit()
+    }
+    checker = _Checker(_prescriptions(ids), _known(rows), today)
+    counts, accepted = DispensingCounts(), []
+    for row in rows:
+        found = checker.check(row)
+        if row.errors:
+            problems.append(row.problem())
+        elif found is None:
+            counts.unchanged += 1
+        else:
+            accepted.append(found)
+    if problems:
+        raise DispensingInvalid(sorted(problems, key=lambda p: p.line))
+    try:
+        _record(accepted, counts, user, today)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return counts
+
+
+def _prescriptions(ids: set[int]) -> dict[int, PharmacyPrescription]:
+    if not ids:
+        return {}
+    found = db.session.scalars(
+        sa.select(PharmacyPrescription)
+        .where(PharmacyPrescription.id.in_(sorted(ids)))
+        .options(selectinload(PharmacyPrescription.order_line))
+        .with_for_update(of=PharmacyPrescription)
+    )
+    return {p.id: p for p in found}
+
+
+def _known(rows: list[Row]) -> dict[tuple[str, str], PharmacyDispensing]:
+    refs = {r["dispensing_ref"] for r in rows} - {""}
+    if not refs:
+        return {}
+    found = db.session.scalars(
+        sa.select(PharmacyDispensing).where(
+            PharmacyDispensing.dispensing_ref.in_(sorted(refs))
+        )
+    )
+    return {(d.pharmacy_id, d.dispensing_ref): d for d in found}
+
+
+@dataclass
+class _Dispensing:
+    prescription: PharmacyPrescription
+    values: dict
+
+
+class _Checker:
+    def __init__(self, prescriptions, known, today: date):
+        self.prescriptions = prescriptions
+        self.known = known
+        self.today = today
+        self.first_line: dict[tuple[str, str], int] = {}
+        self.left = {p.id: p.packs_left for p in prescriptions.values()}
+
+    def check(self, row: Row) -> _Dispensing | None:
+        rx_id = row.integer("pharmacy_prescription_id")
+        ref = row.text("dispensing_ref", 40)
+        pharmacy_id = row.text("pharmacy_id", 20)
+        pharmacy_name = row.text("pharmacy_name", 120)
+        day = row.date("dispensed_on", required=True)
+        if day and day > self.today:
+            row.add(
+                "dispensed_on",
+                "Expedieringsdatumet {value} ligger i framtiden.",
+                value=row["dispensed_on"],
+            )
+        packs = row.integer("packs")
+        key = (pharmacy_id, ref)
+        if ref and pharmacy_id and key in self.first_line:
+            row.add(
+                "dispensing_ref",
+                "Expedieringen {ref} från apotek {pharmacy_id} står redan på "
+                "rad {line}.",
+                ref=ref,
+                pharmacy_id=pharmacy_id,
+                line=self.first_line[key],
+            )
+        self.first_line.setdefault(key, row.line)
+        rx = self.prescriptions.get(rx_id) if rx_id else None
+        if rx_id and rx is None:
+            row.add(
+                "pharmacy_prescription_id",
+                "E-receptet {id} finns inte.",
+                id=rx_id,
+            )
+        if row.errors or rx is None:
+            return None
+        earlier = self.known.get(key)
+        if earlier is not None:
+            if (earlier.pharmacy_prescription_id, earlier.dispensed_on) != (
+                rx.id,
+                day,
+            ) or earlier.packs != packs:
+                row.add(
+                    "dispensing_ref",
+                    "Expedieringen {ref} är redan inläst med andra uppgifter.",
+                    ref=ref,
+                )
+            return None  # the same dispensing read again: nothing new
+        self._check_prescription(row, rx, day, packs)
+        if row.errors:
+            return None
+        self.left[rx.id] -= packs
+        values = dict(
+            dispensing_ref=ref,
+            pharmacy_id=pharmacy_id,
+            pharmacy_name=pharmacy_name,
+            dispensed_on=day,
+            packs=packs,
+        )
+        return _Dispensing(rx, values)
+
+    def _check_prescription(self, row, rx, day, packs) -> None:
+        if rx.order_line.status != LineStatus.SENT_TO_PHARMACY:
+            row.add(
+                "pharmacy_prescription_id",
+                "E-receptet {id} gäller en orderrad som inte väntar på apoteket.",
+                id=rx.id,
+            )
+            return
+        if not rx.valid_from <= day <= rx.valid_to:
+            row.add(
+                "dispensed_on",
+                "E-receptet {id} gäller {valid_from}–{valid_to}.",
+                id=rx.id,
+                valid_from=rx.valid_from.isoformat(),
+                valid_to=rx.valid_to.isoformat(),
+            )
+        if packs > self.left[rx.id]:
+            row.add(
+                "packs",
+                "E-receptet {id} har bara {left} förpackningar kvar.",
+                id=rx.id,
+                left=self.left[rx.id],
+            )
+
+
+def _record(accepted: list[_Dispensing], counts, user, today) -> None:
+    touched: dict[int, int] = defaultdict(int)
+    ordered = sorted(
+        accepted, key=lambda d: (d.values["dispensed_on"], d.prescription.id)
+    )
+    for item in ordered:
+        rx, packs, day = (
+            item.prescription,
+            item.values["packs"],
+            item.values["dispensed_on"],
+        )
+        line = rx.order_line
+        if packs == rx.packs_left:
+            _set_line(
+                line, line.packs, dict(status=LineStatus.DELIVERED, delivered_on=day)
+            )
+            delivered = line
+            rx.status = PharmacyPrescriptionStatus.DISPENSED
+        else:
+            _set_line(line, line.packs, dict(packs=line.packs - packs))
+            delivered = _split(line, packs, day)
+            rx.status = PharmacyPrescriptionStatus.PARTLY_DISPENSED
+            counts.partial += 1
+        rx.packs_dispensed += packs
+        db.session.add(
+            PharmacyDispensing(
+                pharmacy_prescription_id=rx.id,
+                order_line_id=delivered.id,
+                **item.values,
+            )
+        )
+        counts.dispensings += 1
+        counts.delivered_lines += 1
+        touched[line.order_id] += 1
+    db.session.flush()
+    for order in _orders(sorted(touched)):
+        audit.record(
+            "update",
+            "order",
+            patient_id=order.patient_id,
+            object_id=order.id,
+            user=user,
+            detail=f"pharmacy dispensings: {touched[order.id]}",
+        )
+        notices.order_delivered(order, today)
+
+
+def _set_line(line: OrderLine, seen_packs: int, values: dict) -> None:
+    """Compare-and-set: only a line still waiting with the packs checked."""
+    changed = db.session.execute(
+        sa.update(OrderLine)
+        .where(
+            OrderLine.id == line.id,
+            OrderLine.status == LineStatus.SENT_TO_PHARMACY,
+            OrderLine.packs == seen_packs,
+        )
+        .values(updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise Conflict(
+            "Orderraden {line_id} ändrades under importen; försök igen.",
+            line_id=line.id,
+        )
+    db.session.refresh(line)
+
+
+def _split(line: OrderLine, packs: int, day: date) -> OrderLine:
+    """A delivered line for the dispensed packs, with the open line's snapshot."""
+    part = OrderLine(
+        order_id=line.order_id,
+        prescription_id=line.prescription_id,
+        article_id=line.article_id,
+        packs=packs,
+        channel=line.channel,
+        status=LineStatus.DELIVERED,
+        pack_price_sek=line.pack_price_sek,
+        vat_rate=line.vat_rate,
+        delivered_on=day,
+    )
+    db.session.add(part)
+    db.session.flush()
+    return part
+
+
+def _orders(order_ids: list[int]) -> list[Order]:
+    return list(
+        db.session.scalars(
+            sa.select(Order)
+            .where(Order.id.in_(order_ids))
+            .options(
+                selectinload(Order.lines).selectinload(OrderLine.article),
+                selectinload(Order.patient).selectinload(Patient.guardians),
+            )
+            .order_by(Order.id)
+            .execution_options(populate_existing=True)
+        )
+    )

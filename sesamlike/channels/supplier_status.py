@@ -1,0 +1,283 @@
+"""Status replies from suppliers: confirmed, shipped, delivered, cancelled.
+
+All rows or none, like every file import: each bad row is reported with its
+line number and nothing is written. A row that repeats what is already known
+(the same file imported twice, a confirmation arriving after the parcel) is
+counted as unchanged rather than refused, so a supplier's cumulative status file
+can be imported every day.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from sesamlike.accounts import audit
+from sesamlike.accounts.models import User
+from sesamlike.channels.models import SupplierExportLine, SupplierStatus
+from sesamlike.channels.supplier import require_depot
+from sesamlike.common.csvfiles import ChannelFileInvalid, Row, read_rows
+from sesamlike.common.errors import Conflict
+from sesamlike.common.time import region_day_of, region_today, utcnow
+from sesamlike.extensions import db
+from sesamlike.orders import notices, withdrawals
+from sesamlike.orders.models import LineStatus, Order, OrderLine, Shipment
+from sesamlike.patients.models import Patient
+
+STATUS_COLUMNS = ("line_id", "status", "tracking_ref", "delivered_on")
+REPORTED = (
+    SupplierStatus.CONFIRMED,
+    SupplierStatus.SHIPPED,
+    SupplierStatus.DELIVERED,
+    SupplierStatus.CANCELLED,
+)
+AFTER_SHIPPING = (LineStatus.SHIPPED, LineStatus.DELIVERED, LineStatus.RETURNED)
+TRACKING_MAX = 80
+
+
+class SupplierStatusInvalid(ChannelFileInvalid):
+    code = "supplier_status_invalid"
+    message = "Statusfilen har fel på {count} rader; inget importerades."
+
+
+@dataclass
+class StatusCounts:
+    confirmed: int = 0
+    shipped: int = 0
+    delivered: int = 0
+    cancelled: int = 0
+    unchanged: int = 0
+
+
+@dataclass
+class _Change:
+    mark: SupplierExportLine
+    status: str
+    seen: str  # the line's status when checked: the update only matches that
+    tracking_ref: str | None
+    delivered_on: date | None
+
+
+def import_supplier_status_text(
+    text: str, user: User | None = None, *, today: date | None = None
+) -> StatusCounts:
+    """Apply every row of a status file in one transaction, or raise: nothing."""
+    require_depot(user)
+    today = today or region_today()
+    problems = []
+    rows = read_rows(text, STATUS_COLUMNS, problems)
+    marks = _marks({int(r["line_id"]) for r in rows if r["line_id"].isdigit()})
+    counts, changes, first_line = StatusCounts(), [], {}
+    for row in rows:
+        change = _check(row, marks, first_line, today)
+        if row.errors:
+            problems.append(row.problem())
+        elif change is None:
+            counts.unchanged += 1
+        else:
+            changes.append(change)
+    if problems:
+        raise SupplierStatusInvalid(sorted(problems, key=lambda p: p.line))
+    try:
+        _apply(changes, counts, user, today)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return counts
+
+
+def _marks(line_ids: set[int]) -> dict[int, SupplierExportLine]:
+    if not line_ids:
+        return {}
+    found = db.session.scalars(
+        sa.select(SupplierExportLine)
+        .where(SupplierExportLine.order_line_id.in_(sorted(line_ids)))
+        .options(
+            selectinload(SupplierExportLine.order_line)
+            .selectinload(OrderLine.order)
+            .selectinload(Order.patient)
+        )
+    )
+    return {mark.order_line_id: mark for mark in found}
+
+
+def _check(row: Row, marks, first_line: dict, today: date) -> _Change | None:
+    line_id = row.integer("line_id")
+    status = row["status"].lower()
+    if status not in REPORTED:
+        row.add(
+            "status",
+            "Okänd status «{value}»; tillåtna: {allowed}.",
+            value=row["status"],
+            allowed=", ".join(REPORTED),
+        )
+    tracking = row.text("tracking_ref", TRACKING_MAX, required=status == "shipped")
+    delivered_on = row.date("delivered_on", required=status == "delivered")
+    if delivered_on and delivered_on > today:
+        row.add(
+            "delivered_on",
+            "Leveransdatumet {value} ligger i framtiden.",
+            value=row["delivered_on"],
+        )
+    if line_id is None:
+        return None
+    if line_id in first_line:
+        row.add(
+            "line_id",
+            "Orderraden {line_id} står redan på rad {line}.",
+            line_id=line_id,
+            line=first_line[line_id],
+        )
+        return None
+    first_line[line_id] = row.line
+    mark = marks.get(line_id)
+    if mark is None:
+        row.add(
+            "line_id",
+            "Orderraden {line_id} finns inte i någon leverantörsfil.",
+            line_id=line_id,
+        )
+        return None
+    line = mark.order_line
+    ordered_on = region_day_of(line.order.placed_at)
+    if delivered_on and delivered_on < ordered_on:
+        row.add(
+            "delivered_on",
+            "Leveransdatumet {value} är före beställningen ({ordered_on}).",
+            value=row["delivered_on"],
+            ordered_on=ordered_on.isoformat(),
+        )
+    if row.errors:
+        return None
+    if _unchanged(row, line, mark, status, tracking, delivered_on):
+        return None
+    return _Change(mark, status, line.status, tracking or None, delivered_on)
+
+
+def _unchanged(row, line, mark, status, tracking, delivered_on) -> bool:
+    """True when the row repeats what is known; adds an error when it cannot be."""
+    current = line.status
+    if current == LineStatus.CANCELLED:
+        if status != SupplierStatus.CANCELLED:
+            row.add("status", "Orderraden {line_id} är makulerad.", line_id=line.id)
+            return True
+        # Cancelled here first: the supplier's word only acknowledges it.
+        return mark.supplier_status == SupplierStatus.CANCELLED
+    if status == SupplierStatus.CONFIRMED:
+        return current in AFTER_SHIPPING or mark.supplier_status == status
+    if status == SupplierStatus.CANCELLED:
+        if current in AFTER_SHIPPING:
+            row.add(
+                "status",
+                "Orderraden {line_id} är redan skickad och kan inte makuleras.",
+                line_id=line.id,
+            )
+            return True
+        return False
+    if status == SupplierStatus.SHIPPED and current == LineStatus.SHIPPED:
+        if (mark.tracking_ref or "") != tracking:
+            row.add(
+                "tracking_ref",
+                "Orderraden {line_id} är redan skickad med sändningsnummer "
+                "{tracking_ref}.",
+                line_id=line.id,
+                tracking_ref=mark.tracking_ref or "–",
+            )
+        return True
+    if current in (LineStatus.DELIVERED, LineStatus.RETURNED):
+        if status == SupplierStatus.DELIVERED and line.delivered_on != delivered_on:
+            row.add(
+                "delivered_on",
+                "Orderraden {line_id} är redan levererad {delivered_on}.",
+                line_id=line.id,
+                delivered_on=line.delivered_on.isoformat(),
+            )
+        return True
+    return False
+
+
+def _apply(changes: list[_Change], counts: StatusCounts, user, today) -> None:
+    now = utcnow()
+    shipments: dict[tuple[int, str | None], Shipment] = {}
+    touched: dict[int, set[str]] = defaultdict(set)
+    for change in changes:
+        mark, line = change.mark, change.mark.order_line
+        values: dict = {"updated_at": now}
+        if change.status == SupplierStatus.SHIPPED:
+            key = (line.order_id, change.tracking_ref)
+            if key not in shipments:
+                shipments[key] = Shipment(
+                    order_id=line.order_id,
+                    tracking_ref=change.tracking_ref,
+                    shipped_at=now,
+                    shipped_by_id=user.id if user else None,
+                )
+                db.session.add(shipments[key])
+                db.session.flush()
+            line.order.tracking_ref = change.tracking_ref
+            values.update(
+                status=LineStatus.SHIPPED,
+                shipped_at=now,
+                shipment_id=shipments[key].id,
+            )
+            mark.tracking_ref = change.tracking_ref
+        elif change.status == SupplierStatus.DELIVERED:
+            values.update(status=LineStatus.DELIVERED, delivered_on=change.delivered_on)
+        elif change.status == SupplierStatus.CANCELLED:
+            values.update(status=LineStatus.CANCELLED)
+        if change.seen != LineStatus.CANCELLED:
+            _compare_and_set(line, change.seen, values)
+            if change.status == SupplierStatus.CANCELLED and line.prescription_id:
+                withdrawals.give_back(line)
+        mark.supplier_status = change.status
+        mark.status_updated_at = now
+        setattr(counts, change.status, getattr(counts, change.status) + 1)
+        touched[line.order_id].add(change.status)
+    for order in _orders(sorted(touched)):
+        audit.record(
+            "update",
+            "order",
+            patient_id=order.patient_id,
+            object_id=order.id,
+            user=user,
+            detail="supplier status: " + ", ".join(sorted(touched[order.id])),
+        )
+        if SupplierStatus.SHIPPED in touched[order.id]:
+            notices.order_shipped(order, today)
+        if SupplierStatus.DELIVERED in touched[order.id]:
+            notices.order_delivered(order, today)
+
+
+def _compare_and_set(line: OrderLine, seen: str, values: dict) -> None:
+    changed = db.session.execute(
+        sa.update(OrderLine)
+        .where(OrderLine.id == line.id, OrderLine.status == seen)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:  # cancelled or shipped by someone else meanwhile
+        raise Conflict(
+            "Orderraden {line_id} ändrades under importen; försök igen.",
+            line_id=line.id,
+        )
+    db.session.expire(line)
+
+
+def _orders(order_ids: list[int]) -> list[Order]:
+    return list(
+        db.session.scalars(
+            sa.select(Order)
+            .where(Order.id.in_(order_ids))
+            .options(
+                selectinload(Order.lines).selectinload(OrderLine.article),
+                selectinload(Order.patient).selectinload(Patient.guardians),
+            )
+            .order_by(Order.id)
+            .execution_options(populate_existing=True)
+        )
+    )

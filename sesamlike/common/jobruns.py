@@ -1,0 +1,134 @@
+"""Job runs: one at a time per job across every process, each run recorded.
+
+A run takes a database lock (a PostgreSQL advisory lock held on its own
+connection; on SQLite a row in job_locks), records start, end, outcome and
+counts in job_runs, and leaves earlier results alone when it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import traceback
+import zlib
+from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from sesamlike.common.models import JobLock, JobRun
+from sesamlike.common.time import utcnow
+from sesamlike.extensions import db
+
+# A lock row older than this on SQLite belongs to a process that died.
+STALE_LOCK_AFTER = timedelta(hours=6)
+
+
+def _holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:80]
+
+
+def advisory_key(job_name: str) -> int:
+    """A stable 32-bit key per job name for pg_try_advisory_lock."""
+    return zlib.crc32(f"sesamlike-job:{job_name}".encode())
+
+
+@contextmanager
+def job_lock(job_name: str):
+    """Yield True while holding the job's lock, False when another run holds it."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            key = advisory_key(job_name)
+            got = conn.scalar(sa.select(sa.func.pg_try_advisory_lock(key)))
+            conn.commit()
+            try:
+                yield bool(got)
+            finally:
+                if got:
+                    conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+                    conn.commit()
+        return
+    holder = _holder()
+    got = _take_lock_row(job_name, holder)
+    try:
+        yield got
+    finally:
+        if got:
+            with db.engine.begin() as conn:
+                conn.execute(
+                    sa.delete(JobLock).where(
+                        JobLock.job_name == job_name, JobLock.holder == holder
+                    )
+                )
+
+
+def _take_lock_row(job_name: str, holder: str) -> bool:
+    now = utcnow()
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.delete(JobLock).where(
+                JobLock.job_name == job_name,
+                JobLock.acquired_at < now - STALE_LOCK_AFTER,
+            )
+        )
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.insert(JobLock).values(
+                    job_name=job_name, holder=holder, acquired_at=now
+                )
+            )
+    except sa.exc.IntegrityError:
+        return False
+    return True
+
+
+def run_job(
+    name: str,
+    func: Callable[[datetime], dict | None],
+    now: datetime | None = None,
+    run: JobRun | None = None,
+) -> JobRun:
+    """Run one job under its lock and record the run; never raises for job errors."""
+    now = now or utcnow()
+    with job_lock(name) as locked:
+        if run is None:
+            run = JobRun(job_name=name, started_at=utcnow())
+            db.session.add(run)
+        run.started_at = utcnow()
+        run.outcome = "running" if locked else "skipped"
+        if not locked:
+            run.finished_at = run.started_at
+            run.message = "Another run of this job was under way."
+        db.session.commit()
+        if not locked:
+            return run
+        run_id = run.id
+        try:
+            counts = func(now) or {}
+        except Exception as error:  # recorded, not raised: the scheduler goes on
+            db.session.rollback()
+            run = db.session.get(JobRun, run_id)
+            run.outcome = "failed"
+            run.message = (
+                "".join(traceback.format_exception_only(type(error), error)).strip()[
+                    :4000
+                ]
+                + "\n"
+                + traceback.format_exc()[-4000:]
+            )
+        else:
+            db.session.commit()  # the job's own work, if it left any uncommitted
+            run = db.session.get(JobRun, run_id)
+            run.outcome = "succeeded"
+            run.counts = {k: _jsonable(v) for k, v in dict(counts).items()}
+        run.finished_at = utcnow()
+        db.session.commit()
+        return run
+
+
+def _jsonable(value):
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)

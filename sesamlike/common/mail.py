@@ -1,0 +1,242 @@
+"""The mail outbox: notices are queued in a table and sent by a job over SMTP.
+
+Queueing joins the caller's transaction, so a notice exists exactly when the change
+it tells about was committed. The sender claims rows before sending, so two sender
+runs at once never send the same mail; a mail whose sender died mid-send is claimed
+again after `CLAIM_LEASE` (at-least-once: that one mail may then arrive twice).
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+import smtplib
+import ssl
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+
+from sesamlike.common.models import OutgoingMail
+from sesamlike.common.time import utcnow
+from sesamlike.extensions import db
+
+
+class MailKind(enum.StrEnum):
+    ORDER_RECEIVED = "order_received"
+    ORDER_SHIPPED = "order_shipped"
+    ORDER_DELIVERED = "order_delivered"
+    RUNOUT_REMINDER = "runout_reminder"
+    TIME_LOCK_OPEN = "time_lock_open"
+    PRESCRIPTION_LOW = "prescription_low"
+    PRESCRIPTION_EXPIRING = "prescription_expiring"
+
+
+# After this many failed attempts a mail is left unsent, with its last error.
+MAX_ATTEMPTS = 8
+FIRST_RETRY = timedelta(minutes=5)
+LONGEST_RETRY = timedelta(hours=6)
+# A claim older than this belongs to a sender that died; the mail is claimed again.
+CLAIM_LEASE = timedelta(minutes=15)
+SMTP_TIMEOUT_SECONDS = 30
+
+
+def queue_mail(
+    to: str,
+    subject: str,
+    body: str,
+    kind: str,
+    dedupe_key: str,
+    patient_id: int | None = None,
+    send_after: datetime | None = None,
+) -> OutgoingMail | None:
+    """Add a mail to the outbox in the caller's transaction; None if the key exists.
+
+    INSERT ... ON CONFLICT DO NOTHING, so a duplicate (even one another transaction
+    is inserting at this moment) never raises and never spoils the caller's work.
+    """
+    kind = MailKind(kind)
+    values = dict(
+        to_address=to,
+        subject=subject[:200],
+        body=body,
+        kind=kind.value,
+        patient_id=patient_id,
+        dedupe_key=dedupe_key,
+        created_at=utcnow(),
+        send_after=send_after or utcnow(),
+        attempts=0,
+    )
+    insert = (
+        postgresql.insert
+        if db.session.get_bind().dialect.name == "postgresql"
+        else sqlite.insert
+    )
+    statement = (
+        insert(OutgoingMail)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutgoingMail.id)
+    )
+    mail_id = db.session.execute(statement).scalar()
+    return None if mail_id is None else db.session.get(OutgoingMail, mail_id)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Wait before the next try: 5 min, doubling per failed attempt, at most 6 h."""
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+
+
+def send_pending(now: datetime, limit: int = 100) -> dict[str, int]:
+    """The sender job: send due mails over SMTP; count sent, failed and given up."""
+    counts = {"sent": 0, "failed": 0, "gave_up": 0}
+    token = _claim(now, limit)
+    mails = db.session.scalars(
+        sa.select(OutgoingMail)
+        .where(OutgoingMail.claim_token == token)
+        .order_by(OutgoingMail.id)
+    ).all()
+    if not mails:
+        return counts
+    config = current_app.config
+    smtp: smtplib.SMTP | None = None
+    try:
+        for index, mail in enumerate(mails):
+            if smtp is None:
+                try:
+                    smtp = _connect(config)
+                except (OSError, smtplib.SMTPException) as error:
+                    # The server is unreachable for every mail in this run, not
+                    # just this one: don't wait out a timeout per mail.
+                    for unsent in mails[index:]:
+                        counts[_record_failure(unsent, token, now, error)] += 1
+                    break
+            try:
+                smtp.send_message(_message(mail, config, now))
+            # Anything one mail raises (a refused or malformed address, a dropped
+            # connection) is that mail's failure; the rest of the batch goes on.
+            except Exception as error:
+                counts[_record_failure(mail, token, now, error)] += 1
+                _close(smtp)  # a fresh connection for the next mail
+                smtp = None
+            else:
+                _record_sent(mail, token, now)
+                counts["sent"] += 1
+    finally:
+        if smtp is not None:
+            _close(smtp)
+    return counts
+
+
+def _claim(now: datetime, limit: int) -> str:
+    """Mark up to `limit` due mails as ours and commit; return the claim token.
+
+    On PostgreSQL the SELECT locks its rows and skips those another sender holds;
+    the UPDATE then re-checks `sent_at` and `claimed_at`, which is what keeps
+    senders apart on SQLite (one writer at a time). Two statements, not
+    `UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)`: PostgreSQL
+    may rescan that subquery per row and claim far more than `limit` rows.
+    """
+    token = secrets.token_hex(16)
+    due_ids = db.session.scalars(
+        sa.select(OutgoingMail.id)
+        .where(
+            OutgoingMail.sent_at.is_(None),
+            OutgoingMail.send_after <= now,
+            OutgoingMail.attempts < MAX_ATTEMPTS,
+            _unclaimed(now),
+        )
+        .order_by(OutgoingMail.send_after, OutgoingMail.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if due_ids:
+        db.session.execute(
+            sa.update(OutgoingMail)
+            .where(
+                OutgoingMail.id.in_(due_ids),
+                OutgoingMail.sent_at.is_(None),
+                _unclaimed(now),
+            )
+            .values(claimed_at=now, claim_token=token)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.commit()
+    return token
+
+
+def _unclaimed(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        OutgoingMail.claimed_at.is_(None), OutgoingMail.claimed_at < now - CLAIM_LEASE
+    )
+
+
+def _record_sent(mail: OutgoingMail, token: str, now: datetime) -> None:
+    _finish(mail, token, sent_at=now, claimed_at=None, claim_token=None)
+
+
+def _record_failure(mail: OutgoingMail, token: str, now: datetime, error) -> str:
+    attempts = mail.attempts + 1
+    _finish(
+        mail,
+        token,
+        attempts=attempts,
+        last_error=f"{type(error).__name__}: {error}"[:500],
+        send_after=now + retry_delay(attempts),
+        claimed_at=None,
+        claim_token=None,
+    )
+    return "gave_up" if attempts >= MAX_ATTEMPTS else "failed"
+
+
+def _finish(mail: OutgoingMail, token: str, **values) -> None:
+    """Write one mail's outcome and commit it, only while the claim is still ours."""
+    db.session.execute(
+        sa.update(OutgoingMail)
+        .where(OutgoingMail.id == mail.id, OutgoingMail.claim_token == token)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _connect(config) -> smtplib.SMTP:
+    smtp = smtplib.SMTP(
+        config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=SMTP_TIMEOUT_SECONDS
+    )
+    try:
+        if config.get("MAIL_USE_TLS"):
+            smtp.starttls(context=ssl.create_default_context())
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
+
+
+def _message(mail: OutgoingMail, config, now: datetime) -> EmailMessage:
+    sender = config["MAIL_SENDER"]
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to_address
+    message["Subject"] = mail.subject
+    message["Date"] = format_datetime(now)
+    # Stable per mail, so a receiver can drop the copy a re-claimed send may make.
+    domain = sender.rpartition("@")[2] or "sesamlike.local"
+    key_hash = hashlib.sha256(mail.dedupe_key.encode()).hexdigest()[:16]
+    message["Message-ID"] = f"<outbox-{mail.id}.{key_hash}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(mail.body)
+    return message

@@ -1,0 +1,24 @@
+"""Time in the region: UTC timestamps, and calendar days in Swedish time."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+REGION_TIMEZONE = ZoneInfo("Europe/Stockholm")
+
+
+def region_today(now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(REGION_TIMEZONE).date()
+
+
+def region_day_of(moment: datetime) -> date:
+    """The region's calendar day of a UTC timestamp (SQLite returns it naive)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(REGION_TIMEZONE).date()

@@ -1,0 +1,269 @@
+"""The aids centre takes things back: devices, unused consumables, counted stock.
+
+- A returned device (reason: replaced, faulty, therapy ended) goes into
+  quarantine and its order line is `returned` with `returned_on`, so the
+  device's amortisation stops; a clerk then reconditions or scraps it.
+- A faulty device returned within warranty gets a replacement: a new order
+  line linked to the old one (`replaces_line_id`), with no new withdrawal.
+- Unused stocked consumables come back to stock within 14 days of delivery.
+- A cycle count books its difference as an adjustment with a reason code.
+Stock that comes back may fill backorders, first placed first.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from sesamlike.accounts import audit
+from sesamlike.accounts.models import User
+from sesamlike.catalog.models import Channel
+from sesamlike.common.errors import Conflict, Invalid, NotVisible
+from sesamlike.extensions import db
+from sesamlike.fulfilment.shipping import (
+    commit_use_case,
+    fill_backorders,
+    line_for,
+    load_order,
+    move_line,
+    require_depot,
+)
+from sesamlike.orders.models import LineStatus, Order, OrderLine
+from sesamlike.patients import access
+from sesamlike.stock import devices, picking, receipts, reservations
+from sesamlike.stock.models import Device, DeviceStatus
+
+RETURN_DAYS = 14  # unused consumables come back to stock within this many days
+
+
+class ReturnWindowClosed(Conflict):
+    code = "return_window_closed"
+    message = (
+        "Oanvända förbrukningsartiklar tas tillbaka inom {days} dagar från "
+        "leveransen ({delivered_on})."
+    )
+
+
+class NotReturnable(Conflict):
+    code = "not_returnable"
+    message = "Raden kan inte returneras här: {detail}"
+
+
+class NotUnderWarranty(Conflict):
+    code = "not_under_warranty"
+    message = (
+        "Ersättning under garanti gäller en felaktig enhet som returnerats "
+        "före garantins slut ({warranty_end})."
+    )
+
+
+class AlreadyReplaced(Conflict):
+    code = "already_replaced"
+    message = "Enheten {serial_no} är redan ersatt."
+
+
+def count_lot(user: User, lot_id: int, counted: int, reason_code: str | None):
+    """A cycle count; a surplus may fill backorders."""
+    require_depot(user)
+
+    def run():
+        lot, difference = picking.count_lot(
+            lot_id, counted, reason_code, user_id=user.id
+        )
+        if difference > 0:
+            fill_backorders(lot.article_id, user)
+        return lot, difference
+
+    return commit_use_case(run)
+
+
+def recondition_device(user: User, device_id: int) -> Device:
+    """A quarantined device goes back to stock; it may fill a backorder."""
+    require_depot(user)
+
+    def run():
+        device = devices.recondition(device_id, user_id=user.id)
+        fill_backorders(device.article_id, user)
+        return device
+
+    return commit_use_case(run)
+
+
+def scrap_device(user: User, device_id: int) -> Device:
+    require_depot(user)
+    return commit_use_case(lambda: devices.scrap(device_id, user_id=user.id))
+
+
+def scrap_lot(user: User, lot_id: int) -> int:
+    require_depot(user)
+    return commit_use_case(lambda: picking.scrap_lot(lot_id, user_id=user.id))
+
+
+# Returns and replacements ---------------------------------------------------
+
+
+def return_device(
+    user: User,
+    serial_no: str,
+    reason: str,
+    returned_on: date,
+    *,
+    depot_code: str | None = None,
+    today: date | None = None,
+) -> Device:
+    """A lent device comes back into quarantine; its line is returned."""
+    require_depot(user)
+    if returned_on > (today or date.today()):
+        raise Invalid(fields={"returned_on": ["Kan inte vara i framtiden."]})
+
+    def run():
+        device = devices.on_loan(serial_no)
+        if device.patient_id is not None:
+            access.get_patient(
+                user, device.patient_id, action="return_device", detail=device.serial_no
+            )
+        depot = receipts.depot_by_code(depot_code) if depot_code else None
+        devices.return_to_quarantine(
+            device,
+            reason,
+            returned_on,
+            user_id=user.id,
+            depot_id=depot.id if depot else None,
+        )
+        line = line_for(device.reference)
+        if line is not None and line.status in (
+            LineStatus.SHIPPED,
+            LineStatus.DELIVERED,
+        ):
+            move_line(line, line.status, LineStatus.RETURNED, returned_on=returned_on)
+        return device
+
+    return commit_use_case(run)
+
+
+def replace_device(user: User, device_id: int, today: date | None = None) -> Order:
+    """A faulty device back within warranty: a linked line, no new withdrawal."""
+    require_depot(user)
+    today = today or date.today()
+
+    def run():
+        device = db.session.get(Device, device_id)
+        line = line_for(device.reference) if device else None
+        if device is None or line is None:
+            raise NotVisible()
+        if (
+            device.status != DeviceStatus.QUARANTINE
+            or device.return_reason != devices.ReturnReason.FAULTY
+            or device.warranty_end is None
+            or device.returned_on is None
+            or device.returned_on > device.warranty_end
+        ):
+            raise NotUnderWarranty(warranty_end=device.warranty_end or "-")
+        if db.session.scalar(
+            sa.select(OrderLine.id).where(OrderLine.replaces_line_id == line.id)
+        ):
+            raise AlreadyReplaced(serial_no=device.serial_no)
+        access.get_patient(
+            user,
+            line.order.patient_id,
+            action="replace_device",
+            detail=device.serial_no,
+        )
+        old = line.order
+        order = Order(
+            patient_id=old.patient_id,
+            placed_by_id=user.id,
+            placed_by_role=user.role,
+            delivery_mode=old.delivery_mode,
+            **{
+                c: getattr(old, c)
+                for c in (
+                    "ship_to_name",
+                    "ship_to_street",
+                    "ship_to_postal_code",
+                    "ship_to_city",
+                    "ship_to_door_code",
+                    "contact_phone",
+                )
+            },
+        )
+        # The supplier replaces it under warranty: no withdrawal, no new cost.
+        new = OrderLine(
+            article_id=line.article_id,
+            packs=1,
+            channel=Channel.CENTRAL,
+            status=LineStatus.BACKORDERED,
+            pack_price_sek=0,
+            vat_rate=line.vat_rate,
+            replaces_line_id=line.id,
+        )
+        order.lines.append(new)
+        db.session.add(order)
+        db.session.flush()
+        new.status = reservations.reserve(
+            new.reference, new.article_id, 1, user_id=user.id, today=today
+        )
+        audit.record(
+            "create",
+            "order",
+            patient_id=order.patient_id,
+            object_id=order.id,
+            user=user,
+            detail=f"replaces line {line.id} ({device.serial_no})",
+        )
+        return order
+
+    order = commit_use_case(run)
+    return load_order(order.id)
+
+
+def return_consumables(
+    user: User, line_id: int, returned_on: date, *, today: date | None = None
+) -> OrderLine:
+    """Unused stocked consumables back within 14 days of delivery: back to stock."""
+    require_depot(user)
+    today = today or date.today()
+
+    def run():
+        line = db.session.get(OrderLine, line_id)
+        if line is None:
+            raise NotVisible()
+        access.get_patient(
+            user, line.order.patient_id, action="return_line", detail=str(line.id)
+        )
+        if line.channel != Channel.CENTRAL or line.article.serial_tracked:
+            raise NotReturnable(detail="bara lagerförda förbrukningsartiklar")
+        if line.status != LineStatus.DELIVERED or line.delivered_on is None:
+            raise NotReturnable(detail="raden är inte levererad")
+        if not line.delivered_on <= returned_on <= today:
+            raise Invalid(fields={"returned_on": ["Mellan leveransdagen och i dag."]})
+        if (returned_on - line.delivered_on).days > RETURN_DAYS:
+            raise ReturnWindowClosed(days=RETURN_DAYS, delivered_on=line.delivered_on)
+        picking.return_packs(line.reference, user_id=user.id)
+        move_line(
+            line, LineStatus.DELIVERED, LineStatus.RETURNED, returned_on=returned_on
+        )
+        fill_backorders(line.article_id, user)
+        return line
+
+    return commit_use_case(run)
+
+
+def returnable_lines(today: date | None = None) -> list[OrderLine]:
+    """Delivered stocked consumables still inside the return window."""
+    today = today or date.today()
+    since = date.fromordinal(today.toordinal() - RETURN_DAYS)
+    return list(
+        db.session.scalars(
+            sa.select(OrderLine)
+            .options(selectinload(OrderLine.article))
+            .where(
+                OrderLine.channel == Channel.CENTRAL,
+                OrderLine.status == LineStatus.DELIVERED,
+                OrderLine.delivered_on >= since,
+            )
+            .order_by(OrderLine.delivered_on.desc(), OrderLine.id)
+        )
+    )

@@ -1,0 +1,403 @@
+"""The aids centre's side of an order: receive, pick, ship, deliver, take back.
+
+Orders calls stock (`sesamlike.stock`) for everything physical and keeps the
+order lines in step: a receipt or any stock coming back fills backorders first
+placed first and flips those lines to `reserved`; shipping records a shipment
+(partial shipments: some lines now, the rest later) with serial numbers for
+devices; delivery sets `delivered_on`; returns set `returned_on` so a device's
+amortisation stops. Only the depot role acts here. Each use case commits once,
+and a refusal writes nothing. Returns, replacements and counts: `returns`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from sesamlike.accounts import audit
+from sesamlike.accounts.models import Role, User
+from sesamlike.catalog.models import Channel
+from sesamlike.common.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotVisible,
+)
+from sesamlike.common.time import utcnow
+from sesamlike.extensions import db
+from sesamlike.orders import notices
+from sesamlike.orders.models import LineStatus, Order, OrderLine, Shipment
+from sesamlike.patients import access
+from sesamlike.stock import devices, picking, receipts, reservations
+
+DEPOT_ROLES = frozenset({Role.DEPOT})
+
+TRACKING_MAX = 80
+REFERENCE_PREFIX = "order-line:"
+
+
+class AlreadyShipped(Conflict):
+    code = "already_shipped"
+    message = "Beställning {order_id} är redan skickad."
+
+
+class NotReserved(Conflict):
+    code = "not_reserved"
+    message = (
+        "Beställning {order_id} har inga reserverade rader att skicka "
+        "(restnoterade rader skickas när varorna kommit in)."
+    )
+
+
+class NotShipped(Conflict):
+    code = "not_shipped"
+    message = "Beställning {order_id} har inga skickade rader att leverera."
+
+
+class AlreadyDelivered(Conflict):
+    code = "already_delivered"
+    message = "Beställning {order_id} är redan levererad."
+
+
+def require_depot(user: User) -> None:
+    if user.role not in DEPOT_ROLES:
+        raise Forbidden()
+
+
+# Receiving and backorders -------------------------------------------------
+
+
+def receive_stock(
+    user: User,
+    depot_code: str,
+    article_no: str,
+    packs: int,
+    *,
+    lot: str | None = None,
+    expiry: date | None = None,
+    serials: Sequence[str] = (),
+    bin: str | None = None,
+    today: date | None = None,
+) -> receipts.Receipt:
+    """Receive packs into a depot; backorders fill in order of placement."""
+    require_depot(user)
+    return commit_use_case(
+        lambda: _flip_filled(
+            receipts.receive(
+                depot_code,
+                article_no,
+                packs,
+                lot=lot,
+                expiry=expiry,
+                serials=serials,
+                bin=bin,
+                user_id=user.id,
+                today=today,
+            )
+        )
+    )
+
+
+# Picking, shipping, delivery ----------------------------------------------
+
+
+def pick_order(user: User, order_id: int, today: date | None = None) -> Order:
+    """Pick the order's reserved lines (devices are picked by serial at packing)."""
+    require_depot(user)
+
+    def run():
+        order = load_order(order_id, lock=True)
+        for line in _central(order, LineStatus.RESERVED):
+            if not line.article.serial_tracked:
+                picking.pick(line.reference, user_id=user.id, today=today)
+        return order
+
+    commit_use_case(run)
+    return load_order(order_id)
+
+
+def ship_order(
+    user: User,
+    order_id: int,
+    *,
+    line_ids: Iterable[int] | None = None,
+    serials: Mapping[str | int, Sequence[str]] | None = None,
+    tracking_ref: str | None = None,
+    today: date | None = None,
+) -> Order:
+    """Ship reserved lines (all, or those named) in one parcel; lend devices."""
+    require_depot(user)
+    today = today or date.today()
+    serials = {str(k): list(v or []) for k, v in (serials or {}).items()}
+    tracking_ref = (tracking_ref or "").strip() or None
+    if tracking_ref and len(tracking_ref) > TRACKING_MAX:
+        raise Invalid(fields={"tracking_ref": ["Högst 80 tecken."]})
+
+    def run():
+        order = load_order(order_id, lock=True)
+        access.get_patient(
+            user, order.patient_id, action="ship_order", detail=str(order.id)
+        )
+        lines = _lines_to_ship(order, line_ids)
+        _check_serials(lines, serials)
+        shipment = Shipment(
+            order_id=order.id, tracking_ref=tracking_ref, shipped_by_id=user.id
+        )
+        db.session.add(shipment)
+        db.session.flush()
+        for line in lines:
+            given = serials.get(str(line.id), [])
+            lent = picking.pick(
+                line.reference, serials=given, user_id=user.id, today=today
+            )
+            devices.lend(lent, order.patient_id, today, line.reference)
+            picking.ship(line.reference, user_id=user.id)
+            move_line(
+                line,
+                LineStatus.RESERVED,
+                LineStatus.SHIPPED,
+                shipped_at=utcnow(),
+                shipment_id=shipment.id,
+                serial_no=", ".join(given)[:60] or None,
+            )
+        if tracking_ref:
+            order.tracking_ref = tracking_ref
+        notices.order_shipped(order, today)
+        audit.record(
+            "ship",
+            "order",
+            patient_id=order.patient_id,
+            object_id=order.id,
+            user=user,
+            detail=f"lines {', '.join(str(x.id) for x in lines)}",
+        )
+        return order
+
+    commit_use_case(run)
+    return load_order(order_id)
+
+
+def deliver_order(
+    user: User,
+    order_id: int,
+    delivered_on: date,
+    *,
+    line_ids: Iterable[int] | None = None,
+    today: date | None = None,
+) -> Order:
+    """Confirm delivery of the shipped lines: delivered_on, status delivered."""
+    require_depot(user)
+    today = today or date.today()
+    if delivered_on > today:
+        raise Invalid(
+            fields={"delivered_on": ["Leveransdagen kan inte vara i framtiden."]}
+        )
+
+    def run():
+        order = load_order(order_id, lock=True)
+        access.get_patient(
+            user, order.patient_id, action="deliver_order", detail=str(order.id)
+        )
+        wanted = None if line_ids is None else set(line_ids)
+        lines = [
+            line
+            for line in _central(order, LineStatus.SHIPPED)
+            if wanted is None or line.id in wanted
+        ]
+        if not lines:
+            delivered = _central(order, LineStatus.DELIVERED, LineStatus.RETURNED)
+            raise (AlreadyDelivered if delivered else NotShipped)(order_id=order.id)
+        for line in lines:
+            move_line(
+                line,
+                LineStatus.SHIPPED,
+                LineStatus.DELIVERED,
+                delivered_on=delivered_on,
+            )
+            devices.start_loan(line.reference, delivered_on)
+        notices.order_delivered(order, today)
+        audit.record(
+            "deliver",
+            "order",
+            patient_id=order.patient_id,
+            object_id=order.id,
+            user=user,
+            detail=delivered_on.isoformat(),
+        )
+        return order
+
+    commit_use_case(run)
+    return load_order(order_id)
+
+
+# Reading for the depot pages ------------------------------------------------
+
+
+def line_for(reference: str | None) -> OrderLine | None:
+    """The order line a stock reference names, if it names one."""
+    if not reference or not reference.startswith(REFERENCE_PREFIX):
+        return None
+    return db.session.get(OrderLine, int(reference.removeprefix(REFERENCE_PREFIX)))
+
+
+def lines_for(references: Iterable[str]) -> dict[str, OrderLine]:
+    """The order lines these stock references name, in one query."""
+    ids = {
+        int(ref.removeprefix(REFERENCE_PREFIX))
+        for ref in references
+        if ref.startswith(REFERENCE_PREFIX)
+    }
+    if not ids:
+        return {}
+    lines = db.session.scalars(sa.select(OrderLine).where(OrderLine.id.in_(ids)))
+    return {line.reference: line for line in lines}
+
+
+def orders_with_lines(*statuses: str) -> list[Order]:
+    """Orders with central lines in these statuses, oldest first (no patient data)."""
+    ids = sa.select(OrderLine.order_id).where(
+        OrderLine.channel == Channel.CENTRAL, OrderLine.status.in_(statuses)
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Order)
+            .options(selectinload(Order.lines).selectinload(OrderLine.article))
+            .where(Order.id.in_(ids))
+            .order_by(Order.placed_at, Order.id)
+        )
+    )
+
+
+def order_for_depot(user: User, order_id: int) -> Order:
+    """One order for packing, with its address; audited."""
+    require_depot(user)
+    order = load_order(order_id)
+    access.get_patient(
+        user, order.patient_id, action="read_order", detail=str(order.id)
+    )
+    db.session.commit()
+    return order
+
+
+def picked_references(references: Iterable[str]) -> set[str]:
+    """Which of these references are picked and wait for packing."""
+    return reservations.references_in(
+        list(references), reservations.ReservationStatus.PICKED
+    )
+
+
+# Steps ---------------------------------------------------------------------
+
+
+def commit_use_case(run):
+    try:
+        result = run()
+        db.session.commit()
+    except DomainError:
+        db.session.rollback()
+        raise
+    return result
+
+
+def fill_backorders(article_id: int, user: User) -> None:
+    _flip_filled_refs(reservations.fill_backorders(article_id, user_id=user.id))
+
+
+def _flip_filled(receipt: receipts.Receipt) -> receipts.Receipt:
+    _flip_filled_refs(receipt.filled)
+    return receipt
+
+
+def _flip_filled_refs(references: Iterable[str]) -> None:
+    ids = [
+        int(ref.removeprefix(REFERENCE_PREFIX))
+        for ref in references
+        if ref.startswith(REFERENCE_PREFIX)
+    ]
+    if ids:
+        db.session.execute(
+            sa.update(OrderLine)
+            .where(OrderLine.id.in_(ids), OrderLine.status == LineStatus.BACKORDERED)
+            .values(status=LineStatus.RESERVED, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+
+
+def load_order(order_id: int, *, lock: bool = False) -> Order:
+    query = (
+        sa.select(Order)
+        .options(selectinload(Order.lines).selectinload(OrderLine.article))
+        .where(Order.id == order_id)
+        .execution_options(populate_existing=True)
+    )
+    if lock:
+        query = query.with_for_update(of=Order)
+    order = db.session.scalar(query)
+    if order is None:
+        raise NotVisible()
+    return order
+
+
+def _central(order: Order, *statuses: str) -> list[OrderLine]:
+    return [
+        line
+        for line in order.lines
+        if line.channel == Channel.CENTRAL and line.status in statuses
+    ]
+
+
+def _lines_to_ship(order: Order, line_ids) -> list[OrderLine]:
+    if line_ids is None:
+        lines = _central(order, LineStatus.RESERVED)
+        if lines:
+            return lines
+        done = _central(order, LineStatus.SHIPPED, LineStatus.DELIVERED)
+        raise (AlreadyShipped if done else NotReserved)(order_id=order.id)
+    by_id = {line.id: line for line in order.lines}
+    lines = []
+    for line_id in dict.fromkeys(line_ids):
+        line = by_id.get(line_id)
+        if line is None or line.channel != Channel.CENTRAL:
+            raise Invalid(fields={"line_ids": ["Okänd rad i beställningen."]})
+        if line.status in (LineStatus.SHIPPED, LineStatus.DELIVERED):
+            raise AlreadyShipped(order_id=order.id)
+        if line.status != LineStatus.RESERVED:
+            raise NotReserved(order_id=order.id)
+        lines.append(line)
+    if not lines:
+        raise Invalid(fields={"line_ids": ["Välj minst en rad."]})
+    return lines
+
+
+def _check_serials(lines: list[OrderLine], serials: dict[str, list[str]]) -> None:
+    shipping = {str(line.id): line for line in lines}
+    problems = {}
+    for key in serials:
+        if key not in shipping:
+            problems[f"serials.{key}"] = ["Raden skickas inte nu."]
+    for key, line in shipping.items():
+        given = [s.strip() for s in serials.get(key, []) if s and s.strip()]
+        serials[key] = given
+        if line.article.serial_tracked and len(given) != line.packs:
+            problems[f"serials.{key}"] = ["Ett serienummer per förpackning."]
+        elif not line.article.serial_tracked and given:
+            problems[f"serials.{key}"] = ["Artikeln är inte individmärkt."]
+    if problems:
+        raise Invalid("Ange serienummer för individmärkta hjälpmedel.", fields=problems)
+
+
+def move_line(line: OrderLine, old: str, new: str, **values) -> None:
+    """Compare-and-set the line's status, so a concurrent request wins once."""
+    changed = db.session.execute(
+        sa.update(OrderLine)
+        .where(OrderLine.id == line.id, OrderLine.status == old)
+        .values(status=new, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise AlreadyShipped(order_id=line.order_id)
+    db.session.expire(line)

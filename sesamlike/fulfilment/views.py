@@ -1,0 +1,403 @@
+"""The aids centre's work on orders: receipts that fill backorders, pick list,
+packing and shipping, deliveries, returns, counts and devices on loan."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from sesamlike.accounts.forms import EmptyForm
+from sesamlike.common.errors import DomainError
+from sesamlike.common.i18n import _
+from sesamlike.extensions import db
+from sesamlike.fulfilment import returns, shipping
+from sesamlike.fulfilment.forms import (
+    COUNT_REASON_LABELS,
+    RETURN_REASON_LABELS,
+    ConsumableReturnForm,
+    CountForm,
+    DeliverForm,
+    DeviceReturnForm,
+    PackForm,
+    ReceiptForm,
+    choices,
+)
+from sesamlike.orders.models import LineStatus
+from sesamlike.stock import devices, ledger, picking, receipts
+from sesamlike.stock.gs1 import parse_gs1
+from sesamlike.stock.models import Depot, StockLot
+from sesamlike.stock.views import depot_choices, depot_only, error_text, flash_error
+from sesamlike.stock.views import render as render_depot_page
+
+bp = Blueprint("fulfilment", __name__, url_prefix="/stock")
+
+LINE_STATUS_LABELS = {
+    "reserved": "Reserverad",
+    "backordered": "Restnoterad",
+    "shipped": "Skickad",
+    "delivered": "Levererad",
+    "cancelled": "Makulerad",
+    "returned": "Returnerad",
+}
+
+
+def render(template: str, status: int = 200, **context):
+    return render_depot_page(
+        f"fulfilment/{template}", status, statuses=LINE_STATUS_LABELS, **context
+    )
+
+
+@bp.route("/picking")
+@depot_only
+def pick_list():
+    """What to pick per depot, first expiry first out, with lot and bin."""
+    depots = db.session.scalars(sa.select(Depot).order_by(Depot.code)).all()
+    chosen = request.args.get("depot", type=int) or (depots[0].id if depots else None)
+    rows = picking.pick_list(chosen) if chosen else []
+    by_order = defaultdict(list)
+    lines = shipping.lines_for(row.reference for row in rows)
+    for row in rows:
+        line = lines.get(row.reference)
+        by_order[line.order_id if line else None].append((row, line))
+    return render(
+        "picking.html",
+        depots=depots,
+        chosen=chosen,
+        groups=sorted(by_order.items(), key=lambda kv: kv[0] or 0),
+        form=EmptyForm(),
+    )
+
+
+@bp.route("/orders/<int:order_id>/pick", methods=["POST"])
+@depot_only
+def pick_order(order_id: int):
+    """Mark an order's lines picked (devices are picked by serial when packed)."""
+    if EmptyForm().validate_on_submit():
+        try:
+            shipping.pick_order(current_user, order_id)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            flash(_("Beställning {order_id} är plockad.", order_id=order_id), "success")
+    return redirect(request.form.get("next") or url_for("fulfilment.packing"))
+
+
+@bp.route("/packing")
+@depot_only
+def packing():
+    """Orders with reserved lines, oldest first, ready to pack and ship."""
+    orders = shipping.orders_with_lines(LineStatus.RESERVED)
+    references = [line.reference for order in orders for line in order.lines]
+    return render(
+        "packing.html",
+        orders=orders,
+        picked=shipping.picked_references(references),
+    )
+
+
+@bp.route("/orders/<int:order_id>/pack", methods=["GET", "POST"])
+@depot_only
+def pack(order_id: int):
+    """Pack and ship: choose lines (partial shipment), serials, tracking."""
+    form = PackForm()
+    status = 200
+    if form.validate_on_submit():
+        line_ids = [int(x) for x in request.form.getlist("line") if x.isdigit()]
+        serials = {
+            str(line_id): request.form.get(f"serials-{line_id}", "").split()
+            for line_id in line_ids
+        }
+        try:
+            shipping.ship_order(
+                current_user,
+                order_id,
+                line_ids=line_ids or None,
+                serials={k: v for k, v in serials.items() if v},
+                tracking_ref=form.tracking_ref.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(error_text(error))
+            for name, messages in error.fields.items():
+                form.form_errors.append(f"{name}: {' '.join(_(m) for m in messages)}")
+            status = 422
+        else:
+            flash(_("Beställning {order_id} är skickad.", order_id=order_id), "success")
+            return redirect(url_for("fulfilment.packing"))
+    try:
+        order = shipping.order_for_depot(current_user, order_id)
+    except DomainError as error:
+        flash_error(error)
+        return redirect(url_for("fulfilment.packing"))
+    return render("pack.html", status, order=order, form=form)
+
+
+@bp.route("/deliveries")
+@depot_only
+def deliveries():
+    """Shipped orders whose delivery is still to be confirmed."""
+    form = DeliverForm()
+    form.delivered_on.data = date.today()
+    return render(
+        "deliveries.html",
+        orders=shipping.orders_with_lines(LineStatus.SHIPPED),
+        form=form,
+    )
+
+
+@bp.route("/orders/<int:order_id>/deliver", methods=["POST"])
+@depot_only
+def deliver(order_id: int):
+    """Confirm delivery of an order's shipped lines on the given day."""
+    form = DeliverForm()
+    if form.validate_on_submit():
+        try:
+            shipping.deliver_order(current_user, order_id, form.delivered_on.data)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            flash(
+                _("Beställning {order_id} är levererad.", order_id=order_id), "success"
+            )
+    else:
+        flash(_("Ange leveransdag."), "error")
+    return redirect(url_for("fulfilment.deliveries"))
+
+
+@bp.route("/returns")
+@depot_only
+def consumable_returns():
+    """Delivered stocked consumables that may still come back (14 days)."""
+    form = ConsumableReturnForm()
+    form.returned_on.data = date.today()
+    return render(
+        "returns.html",
+        lines=returns.returnable_lines(),
+        form=form,
+        days=returns.RETURN_DAYS,
+    )
+
+
+@bp.route("/lines/<int:line_id>/return", methods=["POST"])
+@depot_only
+def return_line(line_id: int):
+    """Take unused packs of a delivered line back into stock."""
+    form = ConsumableReturnForm()
+    if form.validate_on_submit():
+        try:
+            returns.return_consumables(current_user, line_id, form.returned_on.data)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            flash(_("Returen är inlagd i lager."), "success")
+    else:
+        flash(_("Ange returdatum."), "error")
+    return redirect(url_for("fulfilment.consumable_returns"))
+
+
+@bp.route("/receipts", methods=["GET", "POST"])
+@depot_only
+def receipt():
+    """Receive goods; paste or scan a GS1 code and press Tolka to fill the form."""
+    form = ReceiptForm()
+    form.depot_code.choices = depot_choices()
+    status = 200
+    if request.method == "POST" and "interpret" in request.form:
+        _interpret(form)
+    elif form.validate_on_submit():
+        try:
+            done = shipping.receive_stock(
+                current_user,
+                form.depot_code.data,
+                form.article_no.data,
+                form.packs.data,
+                lot=form.lot.data,
+                expiry=form.expiry.data,
+                serials=(form.serials.data or "").split(),
+                bin=form.bin.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(error_text(error))
+            for name, messages in error.fields.items():
+                if name in form:
+                    form[name].errors = [*form[name].errors, *messages]
+            status = 422
+        else:
+            flash(
+                _(
+                    "{packs} förp. {article} inlevererade till parti {lot}. "
+                    "Restorder som fick reservation: {filled}.",
+                    packs=done.packs,
+                    article=done.lot.article.name,
+                    lot=done.lot.lot or "–",
+                    filled=len(done.filled),
+                ),
+                "success",
+            )
+            return redirect(url_for("fulfilment.receipt"))
+    elif request.method == "POST":
+        status = 422
+    return render("receipt.html", status, form=form)
+
+
+def _interpret(form: ReceiptForm) -> None:
+    """Fill GTIN's article, lot, expiry and serial from the scanned code."""
+    form.form_errors = []
+    try:
+        scan = parse_gs1(form.barcode.data or "")
+    except DomainError as error:
+        form.barcode.errors = [error_text(error)]
+        return
+    article = receipts.article_by_gtin(scan.gtin) if scan.gtin else None
+    if article is not None:
+        form.article_no.data = article.article_no
+    elif scan.gtin:
+        form.barcode.errors = [
+            _("Ingen artikel i sortimentet har GTIN {gtin}.", gtin=scan.gtin)
+        ]
+    if scan.lot:
+        form.lot.data = scan.lot
+    if scan.expiry:
+        form.expiry.data = scan.expiry
+        form.expiry.raw_data = None  # render the scanned date, not the empty input
+    if scan.serial_no:
+        known = (form.serials.data or "").split()
+        form.serials.data = "\n".join(dict.fromkeys([*known, scan.serial_no]))
+    if not form.packs.data:
+        form.packs.data, form.packs.raw_data = 1, None
+
+
+@bp.route("/count", methods=["GET", "POST"])
+@depot_only
+def count():
+    """Cycle count: book the difference from the books with a reason code."""
+    form = CountForm()
+    lots = db.session.scalars(
+        sa.select(StockLot)
+        .join(StockLot.article)
+        .where(StockLot.lot != ledger.QUARANTINE_LOT)
+        .order_by(StockLot.depot_id, StockLot.article_id, StockLot.expiry)
+    ).all()
+    form.reason_code.choices = choices(COUNT_REASON_LABELS, _)
+    form.lot_id.choices = [
+        SelectChoice(
+            lot.id,
+            f"{lot.depot.code} · {lot.article.article_no} {lot.article.name} · "
+            f"{lot.lot or '–'} ({lot.on_hand})",
+        )
+        for lot in lots
+    ]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            lot, difference = returns.count_lot(
+                current_user,
+                form.lot_id.data,
+                form.counted.data,
+                form.reason_code.data or None,
+            )
+        except DomainError as error:
+            flash_error(error)
+            status = 422
+        else:
+            flash(
+                _(
+                    "Inventering bokförd: differens {difference} förp., "
+                    "nytt saldo {on_hand}.",
+                    difference=difference,
+                    on_hand=lot.on_hand,
+                ),
+                "success",
+            )
+            return redirect(url_for("fulfilment.count"))
+    elif request.method == "POST":
+        status = 422
+    return render(
+        "count.html", status, form=form, lots=lots, reasons=COUNT_REASON_LABELS
+    )
+
+
+@bp.route("/lots/<int:lot_id>/scrap", methods=["POST"])
+@depot_only
+def scrap_lot(lot_id: int):
+    """Scrap what is left of an expired lot."""
+    if EmptyForm().validate_on_submit():
+        try:
+            packs = returns.scrap_lot(current_user, lot_id)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            flash(_("{packs} förp. kasserade.", packs=packs), "success")
+    return redirect(url_for("stock.overview"))
+
+
+@bp.route("/devices", methods=["GET", "POST"])
+@depot_only
+def device_returns():
+    """Take back lent devices; recondition, scrap or replace those in quarantine."""
+    form = DeviceReturnForm()
+    form.reason.choices = choices(RETURN_REASON_LABELS, _)
+    if request.method == "GET":
+        form.returned_on.data = date.today()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            device = returns.return_device(
+                current_user,
+                form.serial_no.data,
+                form.reason.data,
+                form.returned_on.data,
+            )
+        except DomainError as error:
+            flash_error(error)
+            status = 422
+        else:
+            flash(
+                _(
+                    "{serial_no} är mottagen och står i karantän.",
+                    serial_no=device.serial_no,
+                ),
+                "success",
+            )
+            return redirect(url_for("fulfilment.device_returns"))
+    elif request.method == "POST":
+        status = 422
+    return render(
+        "devices.html",
+        status,
+        form=form,
+        devices=devices.in_quarantine(),
+        reasons=RETURN_REASON_LABELS,
+        actions=EmptyForm(),
+    )
+
+
+@bp.route("/devices/<int:device_id>/<action>", methods=["POST"])
+@depot_only
+def device_action(device_id: int, action: str):
+    """Recondition, scrap or replace a device in quarantine."""
+    use_cases = {
+        "recondition": (returns.recondition_device, "Enheten är åter i lager."),
+        "scrap": (returns.scrap_device, "Enheten är kasserad."),
+        "replace": (returns.replace_device, "Ersättning beställd under garanti."),
+    }
+    if action not in use_cases:
+        abort(404)
+    if EmptyForm().validate_on_submit():
+        use_case, done = use_cases[action]
+        try:
+            use_case(current_user, device_id)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            flash(_(done), "success")
+    return redirect(url_for("fulfilment.device_returns"))
+
+
+from sesamlike.fulfilment import views as depot_views  # noqa: E402,F401  (routes on bp)

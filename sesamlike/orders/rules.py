@@ -1,0 +1,107 @@
+"""Ordering rules without a database: delivery modes, entitlement, address snapshot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sesamlike.catalog.models import Channel
+from sesamlike.common.errors import DomainError
+from sesamlike.orders import errors
+from sesamlike.orders.models import OPEN_LINE_STATUSES, DeliveryMode, LineStatus
+from sesamlike.prescriptions import errors as prescription_errors
+
+MODES = tuple(DeliveryMode)
+# How each channel can reach the patient: pharmacy articles are picked up at a
+# pharmacy or posted by it; the others come by post, to a pickup point or clinic.
+CHANNEL_MODES = {
+    Channel.CENTRAL: {DeliveryMode.HOME, DeliveryMode.CLINIC, DeliveryMode.PICKUP},
+    Channel.SUPPLIER: {DeliveryMode.HOME, DeliveryMode.CLINIC, DeliveryMode.PICKUP},
+    Channel.PHARMACY: {DeliveryMode.PHARMACY, DeliveryMode.HOME},
+}
+# Protected identity: nothing goes to the patient's address. Clinic delivery, and
+# for pharmacy articles pickup at the pharmacy, which needs no address either.
+PROTECTED_MODES = frozenset({DeliveryMode.CLINIC, DeliveryMode.PHARMACY})
+SUPPLIER_STATUS = {
+    Channel.SUPPLIER: LineStatus.SENT_TO_SUPPLIER,
+    Channel.PHARMACY: LineStatus.SENT_TO_PHARMACY,
+}
+# Lines that show a patient already has (or had) a device of a category.
+DEVICE_HISTORY_STATUSES = OPEN_LINE_STATUSES | {
+    LineStatus.SHIPPED,
+    LineStatus.DELIVERED,
+    LineStatus.RETURNED,
+}
+
+
+def allowed_delivery_modes(channels: Iterable[str], protected: bool) -> list[str]:
+    """Delivery modes that suit every channel in the order, in display order."""
+    allowed = set(PROTECTED_MODES) if protected else set(MODES)
+    for channel in set(channels):
+        allowed &= CHANNEL_MODES[Channel(channel)]
+    return [mode for mode in MODES if mode in allowed]
+
+
+def default_delivery_mode(
+    channels: Iterable[str], protected: bool, first_device: bool
+) -> str | None:
+    """Clinic for protected identity or a first pump/CGM reader; else the usual."""
+    channels = list(channels)
+    allowed = allowed_delivery_modes(channels, protected)
+    preferred = []
+    if protected or first_device:
+        preferred.append(DeliveryMode.CLINIC)
+    if channels and all(c == Channel.PHARMACY for c in channels):
+        preferred.append(DeliveryMode.PHARMACY)
+    preferred += [DeliveryMode.HOME, *allowed]
+    return next((mode for mode in preferred if mode in allowed), None)
+
+
+def choose_delivery_mode(
+    requested: str | None, channels: Sequence[str], protected: bool, first: bool
+) -> str:
+    allowed = allowed_delivery_modes(channels, protected)
+    if not allowed:
+        raise errors.MixedDeliveryChannels()
+    if requested is None:
+        return default_delivery_mode(channels, protected, first)
+    if requested in allowed:
+        return requested
+    field = {"delivery_mode": ["Välj ett annat leveranssätt."]}
+    if protected and requested in MODES:
+        raise errors.ProtectedIdentityClinicOnly(fields=field)
+    raise errors.DeliveryModeNotAllowed(allowed=", ".join(allowed), fields=field)
+
+
+def ship_to_snapshot(patient, mode, clinic, override, phone, today) -> dict:
+    """The delivery address snapshot for an order: the clinic's or the patient's."""
+    if mode == DeliveryMode.CLINIC:
+        return dict(
+            ship_to_name=clinic.name,
+            ship_to_street=clinic.street,
+            ship_to_postal_code=clinic.postal_code,
+            ship_to_city=clinic.city,
+            contact_phone=None if patient.protected_identity else phone,
+        )
+    contact = {"contact_phone": phone}
+    if mode == DeliveryMode.PHARMACY:
+        return contact
+    address = patient.delivery_address_on(today)
+    snapshot = dict(
+        ship_to_name=patient.full_name,
+        ship_to_street=address.street if address else None,
+        ship_to_postal_code=address.postal_code if address else None,
+        ship_to_city=address.city if address else None,
+        ship_to_door_code=address.door_code if address else None,
+    )
+    for name in ("name", "street", "postal_code", "city", "door_code"):
+        if override and override.get(name):
+            snapshot[f"ship_to_{name}"] = override[name].strip()
+    return snapshot | contact
+
+
+def for_line(refusal: DomainError, index: int) -> DomainError:
+    """Name the line a refusal is about (params for pages, fields for 422s)."""
+    refusal.params["line"] = index
+    if isinstance(refusal, prescription_errors.TooManyPacks):
+        refusal.fields = {f"lines.{index}.packs": ["För många förpackningar."]}
+    return refusal

@@ -1,0 +1,400 @@
+"""Orders (uttag) against prescriptions: place, read and cancel.
+
+Who may order is decided in one place, `_require_orderer`: prescribers, and
+patients and guardians through the portal (which patients they reach is
+`patients.access`'s business). Patients and guardians order consumables only:
+`device_refusal` keeps pumps and CGM readers with the prescriber.
+
+Concurrency. A withdrawal locks its prescription rows (SELECT ... FOR UPDATE,
+which PostgreSQL honours and SQLite ignores) and then consumes the withdrawal
+with a compare-and-set UPDATE that only matches the state it checked. SQLite
+serialises writers, so there the compare-and-set is what refuses a race loser;
+on PostgreSQL the lock makes the loser wait and re-read. Either way the loser
+gets the domain refusal (used up, time locked), never an error page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from sesamlike.accounts import audit
+from sesamlike.accounts.models import Role, User, user_clinics
+from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
+from sesamlike.common.errors import DomainError, Forbidden, Invalid, NotVisible
+from sesamlike.common.time import utcnow
+from sesamlike.extensions import commit_keeping_loaded, db
+from sesamlike.orders import errors, notices, withdrawals
+from sesamlike.orders import rules as order_rules
+from sesamlike.orders.models import OPEN_LINE_STATUSES, LineStatus, Order, OrderLine
+from sesamlike.orders.rules import (
+    DEVICE_HISTORY_STATUSES,
+    MODES,
+    SUPPLIER_STATUS,
+    allowed_delivery_modes,
+    choose_delivery_mode,
+    default_delivery_mode,
+    ship_to_snapshot,
+)
+from sesamlike.patients import access
+from sesamlike.patients.models import Patient
+from sesamlike.prescriptions.entitlement import withdrawal_refusal
+from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
+from sesamlike.stock import reservations
+
+# Patients and guardians reorder consumables themselves (the portal and the API).
+SELF_SERVICE_ROLES = frozenset({Role.PATIENT, Role.GUARDIAN})
+# Roles that may place and cancel orders.
+ORDERING_ROLES = frozenset({Role.PRESCRIBER}) | SELF_SERVICE_ROLES
+IDEMPOTENCY_KEY_MAX = 80
+
+
+class DeviceNeedsPrescriber(Forbidden):
+    """A pump or CGM reader is ordered by the prescriber, never by the patient."""
+
+    code = "device_needs_prescriber"
+    message = (
+        "{article} är ett hjälpmedel som lånas ut och beställs av din förskrivare. "
+        "Kontakta mottagningen om du behöver en ny."
+    )
+
+
+class PlacedOrder(NamedTuple):
+    order: Order
+    created: bool  # False: the idempotency key named an order placed before
+
+
+class Choice(NamedTuple):
+    """A prescription on the new-order page, and why it cannot be ordered now."""
+
+    prescription: Prescription
+    refusal: DomainError | None
+
+
+class OrderOptions(NamedTuple):
+    patient: Patient
+    choices: list[Choice]
+    modes: list[str]
+    default_mode: str | None
+    show_address: bool
+
+
+# Use cases -------------------------------------------------------------------
+
+
+def _require_orderer(user: User) -> None:
+    """The one place that says which roles may place and cancel orders."""
+    if user.role not in ORDERING_ROLES:
+        raise Forbidden()
+
+
+def device_refusal(user: User, prescription: Prescription) -> DomainError | None:
+    """Patients and guardians may not order devices (pumps, CGM readers)."""
+    if user.role in SELF_SERVICE_ROLES and prescription.article.is_device:
+        return DeviceNeedsPrescriber(article=prescription.article.name)
+    return None
+
+
+def order_options(user: User, patient_id: int, today: date | None = None):
+    """What the new-order page offers: prescriptions, delivery modes, default."""
+    _require_orderer(user)
+    today = today or date.today()
+    patient = access.get_patient(user, patient_id)
+    prescriptions = db.session.scalars(
+        sa.select(Prescription)
+        .options(selectinload(Prescription.article))
+        .where(
+            Prescription.patient_id == patient.id,
+            Prescription.status != PrescriptionStatus.CANCELLED,
+            Prescription.valid_to >= today,
+        )
+        .order_by(Prescription.valid_from, Prescription.id)
+    ).all()
+    choices = [
+        Choice(
+            p,
+            device_refusal(user, p)
+            or withdrawal_refusal(p, p.packs_per_withdrawal, today),
+        )
+        for p in prescriptions
+    ]
+    orderable = [c.prescription.article for c in choices if c.refusal is None]
+    channels = [a.channel for a in orderable]
+    protected = patient.protected_identity
+    offered = {
+        mode
+        for channel in {p.article.channel for p in prescriptions}
+        for mode in allowed_delivery_modes([channel], protected)
+    }
+    modes = [mode for mode in MODES if mode in offered]
+    default = default_delivery_mode(
+        channels, protected, _first_device(patient.id, orderable)
+    ) or (modes[0] if modes else None)
+    commit_keeping_loaded()  # the audit row; the page shows what was just read
+    return OrderOptions(
+        patient, choices, modes, default, access.can_see_address(user, patient)
+    )
+
+
+def place_order(
+    user: User,
+    patient_id: int,
+    lines: Sequence[tuple[int, int]],
+    delivery_mode: str | None = None,
+    idempotency_key: str | None = None,
+    *,
+    ship_to: Mapping[str, str] | None = None,
+    contact_phone: str | None = None,
+    today: date | None = None,
+) -> PlacedOrder:
+    """Withdraw against prescriptions; the same idempotency key gives the same order."""
+    _require_orderer(user)
+    key = (idempotency_key or "").strip() or None
+    if key is not None and len(key) > IDEMPOTENCY_KEY_MAX:
+        raise Invalid(fields={"idempotency_key": ["Högst 80 tecken."]})
+    if key is not None and (earlier := _order_by_key(user, key)) is not None:
+        return PlacedOrder(earlier, created=False)
+    try:
+        order = _place(
+            user,
+            patient_id,
+            lines,
+            delivery_mode,
+            key,
+            ship_to,
+            contact_phone,
+            today or date.today(),
+        )
+        db.session.commit()
+    except (DomainError, IntegrityError):
+        db.session.rollback()  # a refusal writes nothing
+        # A twin request with the same key may have won the race meanwhile.
+        if key is not None and (earlier := _order_by_key(user, key)) is not None:
+            return PlacedOrder(earlier, created=False)
+        raise
+    return PlacedOrder(order, created=True)
+
+
+def get_order(user: User, order_id: int) -> Order:
+    """An order whose patient this user may see (else NotVisible); audited."""
+    order = _load_order(order_id)
+    access.get_patient(
+        user, order.patient_id, action="read_order", detail=str(order_id)
+    )
+    db.session.commit()
+    return order
+
+
+def patient_orders(user: User, patient_id: int) -> tuple[Patient, list[Order]]:
+    """A patient's orders, newest first."""
+    patient = access.get_patient(user, patient_id, action="read_orders")
+    orders = db.session.scalars(
+        sa.select(Order)
+        .options(selectinload(Order.lines).selectinload(OrderLine.article))
+        .where(Order.patient_id == patient.id)
+        .order_by(Order.placed_at.desc(), Order.id.desc())
+    ).all()
+    db.session.commit()
+    return patient, list(orders)
+
+
+def cancel_order(user: User, order_id: int) -> Order:
+    """Cancel (makulera) before shipping: release stock, give withdrawals back."""
+    _require_orderer(user)
+    try:
+        order = _load_order(order_id, lock=True)
+        access.get_patient(
+            user, order.patient_id, action="cancel_order", detail=str(order_id)
+        )
+        if not order.cancellable:
+            raise errors.NotCancellable()
+        for line in order.lines:
+            if line.status in OPEN_LINE_STATUSES:
+                _cancel_line(user, line)
+        order.cancelled_at = utcnow()
+        audit.record(
+            "cancel",
+            "order",
+            patient_id=order.patient_id,
+            object_id=order.id,
+            user=user,
+        )
+        db.session.commit()
+    except DomainError:
+        db.session.rollback()
+        raise
+    return _load_order(order_id)
+
+
+# Steps -----------------------------------------------------------------------
+
+
+def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
+    patient = access.get_patient(user, patient_id, action="order")
+    wanted = _parse_lines(lines)
+    by_id = withdrawals.lock_prescriptions([pid for pid, _ in wanted])
+    chosen: list[tuple[Prescription, int]] = []
+    for index, (pid, packs) in enumerate(wanted):
+        prescription = by_id.get(pid)
+        if prescription is None or prescription.patient_id != patient.id:
+            raise errors.UnknownPrescription(
+                prescription_id=pid,
+                line=index,
+                fields={f"lines.{index}.prescription_id": ["Okänd förskrivning."]},
+            )
+        refusal = device_refusal(user, prescription) or withdrawal_refusal(
+            prescription, packs, today
+        )
+        if refusal is not None:
+            raise order_rules.for_line(refusal, index)
+        chosen.append((prescription, packs))
+    articles = [p.article for p, _ in chosen]
+    mode = choose_delivery_mode(
+        requested_mode,
+        [a.channel for a in articles],
+        patient.protected_identity,
+        _first_device(patient.id, articles),
+    )
+    order = Order(
+        patient_id=patient.id,
+        placed_by_id=user.id,
+        placed_by_role=user.role,
+        delivery_mode=mode,
+        idempotency_key=key,
+        **ship_to_snapshot(
+            patient,
+            mode,
+            _delivery_clinic(user, patient) or chosen[0][0].clinic,
+            ship_to,
+            phone or patient.phone,
+            today,
+        ),
+    )
+    db.session.add(order)
+    for index, (prescription, packs) in enumerate(chosen):
+        withdrawals.withdraw(prescription, packs, today, index)
+        article = prescription.article
+        order.lines.append(
+            OrderLine(
+                prescription_id=prescription.id,
+                article_id=article.id,
+                packs=packs,
+                channel=article.channel,
+                status=SUPPLIER_STATUS.get(article.channel, LineStatus.BACKORDERED),
+                pack_price_sek=article.pack_price_sek,
+                vat_rate=article.vat_rate,
+            )
+        )
+    db.session.flush()  # line ids are the stock references
+    central = [line for line in order.lines if line.channel == Channel.CENTRAL]
+    # One article at a time in id order, so two orders never lock lots crosswise.
+    for line in sorted(central, key=lambda line: (line.article_id, line.id)):
+        line.status = reservations.reserve(
+            line.reference, line.article_id, line.packs, user_id=user.id, today=today
+        )
+    audit.record(
+        "create",
+        "order",
+        patient_id=patient.id,
+        object_id=order.id,
+        user=user,
+        detail=f"{len(chosen)} lines, {mode}",
+    )
+    notices.order_received(order, today)  # queued in this transaction
+    return order
+
+
+def _parse_lines(lines) -> list[tuple[int, int]]:
+    if not lines:
+        raise errors.NoOrderLines(fields={"lines": ["Välj minst en rad."]})
+    parsed, seen = [], set()
+    for index, (pid, packs) in enumerate(lines):
+        if not isinstance(packs, int) or isinstance(packs, bool) or packs < 1:
+            raise Invalid(fields={f"lines.{index}.packs": ["Ange minst 1."]})
+        if pid in seen:
+            raise errors.DuplicateOrderLine(
+                prescription_id=pid,
+                fields={f"lines.{index}.prescription_id": ["Finns redan på en rad."]},
+            )
+        seen.add(pid)
+        parsed.append((int(pid), packs))
+    return parsed
+
+
+def _cancel_line(user: User, line: OrderLine) -> None:
+    changed = db.session.execute(
+        sa.update(OrderLine)
+        .where(OrderLine.id == line.id, OrderLine.status == line.status)
+        .values(status=LineStatus.CANCELLED, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:  # shipped or cancelled by someone else meanwhile
+        raise errors.NotCancellable()
+    if line.channel == Channel.CENTRAL:
+        reservations.release(line.reference, user_id=user.id)
+    if line.prescription_id is not None:
+        withdrawals.give_back(line)
+    db.session.expire(line, ["status", "updated_at"])
+
+
+def _load_order(order_id: int, *, lock: bool = False) -> Order:
+    query = (
+        sa.select(Order)
+        .options(selectinload(Order.lines).selectinload(OrderLine.article))
+        .where(Order.id == order_id)
+        .execution_options(populate_existing=True)
+    )
+    if lock:
+        query = query.with_for_update(of=Order)
+    order = db.session.scalar(query)
+    if order is None:
+        raise NotVisible()
+    return order
+
+
+def _order_by_key(user: User, key: str) -> Order | None:
+    order = db.session.scalar(
+        sa.select(Order.id).where(
+            Order.placed_by_id == user.id, Order.idempotency_key == key
+        )
+    )
+    return None if order is None else get_order(user, order)
+
+
+def _first_device(patient_id: int, articles: Iterable[Article]) -> bool:
+    """A pump or CGM reader of a category the patient never had or has ordered."""
+    categories = {a.category for a in articles if a.category in DEVICE_CATEGORIES}
+    if not categories:
+        return False
+    had = set(
+        db.session.scalars(
+            sa.select(Article.category)
+            .join(OrderLine, OrderLine.article_id == Article.id)
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(
+                Order.patient_id == patient_id,
+                Article.category.in_(categories),
+                OrderLine.status.in_(DEVICE_HISTORY_STATUSES),
+            )
+            .distinct()
+        )
+    )
+    return bool(categories - had)
+
+
+def _delivery_clinic(user: User, patient: Patient):
+    """The ordering user's own clinic that cares for the patient, if any."""
+    from sesamlike.accounts.models import Clinic
+
+    return db.session.scalar(
+        sa.select(Clinic)
+        .join(user_clinics, user_clinics.c.clinic_id == Clinic.id)
+        .where(user_clinics.c.user_id == user.id, Clinic.id.in_(patient.clinic_ids))
+        .order_by(Clinic.id)
+        .limit(1)
+    )

@@ -1,0 +1,329 @@
+"""Prescription rules that need no database: defaults, limits, reasons, rights.
+
+Every check collects field-level messages (Swedish source text without
+parameters, so pages and API can translate them next to the field) and raises
+one domain error naming everything that is wrong at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sesamlike.accounts.models import Clinic
+from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Category
+from sesamlike.common.errors import Invalid
+from sesamlike.prescriptions.errors import (
+    ArticleNotPrescribable,
+    FirstPrescriptionRightRequired,
+    ReasonRequired,
+)
+from sesamlike.prescriptions.models import ReasonCode
+
+MAX_VALIDITY_YEARS = 1
+# CGM sensors may be prescribed for two years (public regional routines).
+LONG_VALIDITY_YEARS = {Category.CGM_SENSOR.value: 2}
+MAX_PACKS_PER_WITHDRAWAL = 999
+MAX_WITHDRAWALS = 99
+MAX_PERIOD_DAYS = 730
+MAX_REASON_TEXT = 500
+MAX_COST_CENTRE = 20
+
+REQUIRED = "Obligatoriskt."
+NOT_AN_INTEGER = "Ange ett heltal."
+INVALID_MESSAGE = "Förskrivningen sparades inte. Rätta de markerade uppgifterna."
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The quantities and dates of one prescription, defaults filled in."""
+
+    packs_per_withdrawal: int
+    withdrawals: int
+    period_days: int
+    lock_days: int
+    valid_from: date
+    valid_to: date
+
+
+def add_years(day: date, years: int) -> date:
+    """The same calendar day `years` later; 29 February becomes 1 March."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return date(day.year + years, 3, 1)
+
+
+def max_validity_years(category: str) -> int:
+    return LONG_VALIDITY_YEARS.get(category, MAX_VALIDITY_YEARS)
+
+
+def max_valid_to(valid_from: date, category: str) -> date:
+    """Last allowed day: one year (two for CGM sensors) from valid_from, minus a day."""
+    return add_years(valid_from, max_validity_years(category)) - timedelta(days=1)
+
+
+def default_valid_to(valid_from: date) -> date:
+    """One year minus a day, for every category."""
+    return add_years(valid_from, 1) - timedelta(days=1)
+
+
+def default_lock_days(period_days: int) -> int:
+    """Two thirds of the period, rounded to the nearest day (integer arithmetic)."""
+    return (2 * period_days + 1) // 3
+
+
+def _integer(
+    errors: dict[str, list[str]],
+    name: str,
+    value: object,
+    low: int,
+    high: int,
+    out_of_range: str,
+) -> int | None:
+    if value is None or value == "":
+        errors[name] = [REQUIRED]
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        errors[name] = [NOT_AN_INTEGER]
+        return None
+    if not low <= value <= high:
+        errors[name] = [out_of_range]
+        return None
+    return value
+
+
+def resolve_terms(
+    category: str,
+    packs_per_withdrawal: object,
+    withdrawals: object,
+    period_days: object,
+    valid_from: date | None,
+    valid_to: date | None = None,
+    lock_days: object = None,
+) -> Terms:
+    """Validate quantities and dates, fill in defaults; Invalid with fields if wrong."""
+    errors: dict[str, list[str]] = {}
+    packs = _integer(
+        errors,
+        "packs_per_withdrawal",
+        packs_per_withdrawal,
+        1,
+        MAX_PACKS_PER_WITHDRAWAL,
+        "Ange 1–999 förpackningar per uttag.",
+    )
+    count = _integer(
+        errors, "withdrawals", withdrawals, 1, MAX_WITHDRAWALS, "Ange 1–99 uttag."
+    )
+    period = _integer(
+        errors,
+        "period_days",
+        period_days,
+        1,
+        MAX_PERIOD_DAYS,
+        "Ange en period på 1–730 dagar.",
+    )
+    lock = None
+    if lock_days is None or lock_days == "":
+        lock = default_lock_days(period) if period else None
+    elif period:
+        lock = _integer(
+            errors,
+            "lock_days",
+            lock_days,
+            0,
+            period,
+            "Spärrtiden ska vara 0 dagar till hela perioden.",
+        )
+    if not isinstance(valid_from, date):
+        errors["valid_from"] = [REQUIRED]
+    elif valid_to is None:
+        valid_to = default_valid_to(valid_from)
+    elif valid_to < valid_from:
+        errors["valid_to"] = ["Giltig till får inte vara före giltig från."]
+    elif valid_to > max_valid_to(valid_from, category):
+        errors["valid_to"] = [
+            "Giltigheten får vara högst två år för CGM-sensorer. Välj ett tidigare "
+            "slutdatum."
+            if max_validity_years(category) == 2
+            else "Giltigheten får vara högst ett år. Välj ett tidigare slutdatum."
+        ]
+    if not errors and count and lock is not None:
+        # Otherwise the time lock would leave some withdrawals impossible to make.
+        if (count - 1) * lock > (valid_to - valid_from).days:
+            errors["withdrawals"] = [
+                "Alla uttag hinner inte göras inom giltighetstiden med den spärrtiden. "
+                "Minska antalet uttag, korta spärrtiden eller förläng giltigheten."
+            ]
+    if errors:
+        raise Invalid(INVALID_MESSAGE, fields=errors)
+    return Terms(packs, count, period, lock, valid_from, valid_to)
+
+
+def deviation(procured: bool, first_choice_rank: int | None) -> str | None:
+    """Why a reason is needed: 'not_procured', 'not_first_choice', or None."""
+    if not procured:
+        return "not_procured"
+    if first_choice_rank != 1:
+        return "not_first_choice"
+    return None
+
+
+DEVIATION_MESSAGES = {
+    "not_procured": (
+        "Artikeln {article_no} är inte upphandlad. Välj en upphandlad artikel, eller "
+        "ange orsakskod och motivering till avvikelsen."
+    ),
+    "not_first_choice": (
+        "Artikeln {article_no} är inte förstahandsval i sin kategori. Välj "
+        "förstahandsvalet, eller ange orsakskod och motivering till avvikelsen."
+    ),
+}
+
+
+def check_reason(
+    article_no: str,
+    procured: bool,
+    first_choice_rank: int | None,
+    reason_code: str | None,
+    reason_text: str | None,
+) -> tuple[str | None, str | None]:
+    """The reason to store: required for deviations, dropped when not needed."""
+    why = deviation(procured, first_choice_rank)
+    code = (reason_code or "").strip() or None
+    text = " ".join((reason_text or "").split()) or None
+    errors: dict[str, list[str]] = {}
+    if code is not None and code not in set(ReasonCode):
+        errors["reason_code"] = [
+            "Okänd orsakskod. Välj medicinska skäl, fungerar inte för patienten, "
+            "patientens önskemål eller annat."
+        ]
+    if text is not None and len(text) > MAX_REASON_TEXT:
+        errors["reason_text"] = ["Motiveringen får vara högst 500 tecken."]
+    if why is None:
+        if errors:
+            raise Invalid(INVALID_MESSAGE, fields=errors)
+        return None, None
+    if code is None:
+        errors["reason_code"] = ["Välj en orsakskod."]
+    if text is None:
+        errors["reason_text"] = ["Skriv en motivering."]
+    if errors:
+        raise ReasonRequired(
+            DEVIATION_MESSAGES[why], article_no=article_no, fields=errors
+        )
+    return code, text
+
+
+def needs_first_time_right(category: str, has_earlier_in_category: bool) -> bool:
+    """A first pump or CGM reader for this patient needs the first-time right."""
+    return category in DEVICE_CATEGORIES and not has_earlier_in_category
+
+
+def check_first_time_right(category: str, has_earlier: bool, has_right: bool) -> None:
+    if needs_first_time_right(category, has_earlier) and not has_right:
+        raise FirstPrescriptionRightRequired(
+            fields={
+                "article_no": [
+                    "Be en förskrivare med rätt till nyförskrivning att göra den "
+                    "första förskrivningen."
+                ]
+            }
+        )
+
+
+def check_contract(article: Article, day: date, prescribable: bool) -> None:
+    """Refuse an article outside its contract, saying since or until when."""
+    if prescribable:
+        return
+    choose = {"article_no": ["Välj en artikel som ingår i gällande avtal."]}
+    if article.is_phased_out_on(day):
+        raise ArticleNotPrescribable(
+            "Artikeln {article_no} är utgången sedan {valid_to} och kan inte "
+            "förskrivas. Välj en artikel i gällande avtal.",
+            article_no=article.article_no,
+            valid_to=article.valid_to.isoformat(),
+            fields=choose,
+        )
+    raise ArticleNotPrescribable(
+        "Artikeln {article_no} ingår i avtalet först från {valid_from} och kan inte "
+        "förskrivas än. Välj en annan artikel.",
+        article_no=article.article_no,
+        valid_from=article.valid_from.isoformat(),
+        fields=choose,
+    )
+
+
+def choose_clinic(
+    clinics: Sequence[Clinic], patient_clinic_ids: set[int], code: str | None
+) -> Clinic:
+    """The prescriber's clinic caring for the patient: the one named, else the first."""
+    shared = [c for c in clinics if c.id in patient_clinic_ids]
+    code = (code or "").strip()
+    if code:
+        shared = [c for c in shared if c.code == code]
+    if not shared:
+        raise Invalid(
+            INVALID_MESSAGE,
+            fields={
+                "clinic_code": [
+                    "Välj en av dina vårdenheter där patienten har vårdrelation."
+                ]
+            },
+        )
+    return shared[0]
+
+
+def collect(*checks: Callable[[], Any]) -> list[Any]:
+    """Run every check; raise one error carrying every field's messages."""
+    results, errors = [], []
+    for check in checks:
+        try:
+            results.append(check())
+        except Invalid as error:
+            errors.append(error)
+    if not errors:
+        return results
+    # The most specific refusal names the error; the fields come from all of them.
+    error = next((e for e in errors if type(e) is not Invalid), errors[0])
+    merged: dict[str, list[str]] = {}
+    for each in errors:
+        for name, messages in each.fields.items():
+            merged.setdefault(name, []).extend(messages)
+    error.fields = merged
+    raise error
+
+
+def clean_cost_centre(value: str | None, default: str) -> str:
+    """The paying cost centre: the clinic's unless another is given."""
+    value = (value or "").strip()
+    if not value:
+        return default
+    if len(value) > MAX_COST_CENTRE or not all(c.isalnum() or c in "-_" for c in value):
+        raise Invalid(
+            INVALID_MESSAGE,
+            fields={
+                "cost_centre": [
+                    "Kostnadsstället ska vara högst 20 tecken: bokstäver, siffror, "
+                    "bindestreck."
+                ]
+            },
+        )
+    return value
+
+
+def renewal_start(today: date, old_valid_to: date, old_still_active: bool) -> date:
+    """A renewal of a live prescription starts when the old one ends, else today."""
+    if old_still_active and old_valid_to >= today:
+        return old_valid_to + timedelta(days=1)
+    return today
+
+
+def renewal_end(
+    valid_from: date, old_valid_from: date, old_valid_to: date, category: str
+) -> date:
+    """As long as the old one, but never past the category's limit."""
+    length = old_valid_to - old_valid_from
+    return min(valid_from + length, max_valid_to(valid_from, category))

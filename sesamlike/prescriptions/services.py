@@ -1,0 +1,389 @@
+"""Prescribing use cases: prescribe, renew, cancel (makulera), list and read.
+
+Only prescribers write, and only for patients they can see. Each use case
+checks everything before it writes, audits in the same transaction and commits
+once, so a refusal leaves nothing behind. A prescription's status is computed
+for the day it is shown (`status_on`); the stored column only records events
+(cancelled, or used up by withdrawals), never "expired".
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from sesamlike.accounts import audit
+from sesamlike.accounts.models import Clinic, Role, User
+from sesamlike.catalog import services as catalog
+from sesamlike.catalog.models import Article
+from sesamlike.common.errors import Forbidden, Invalid, NotVisible
+from sesamlike.common.time import utcnow
+from sesamlike.extensions import db
+from sesamlike.patients import access
+from sesamlike.patients.models import Patient
+from sesamlike.prescriptions import rules
+from sesamlike.prescriptions.errors import (
+    CancelledNotRenewable,
+    PrescriptionAlreadyCancelled,
+    PrescriptionAlreadyRenewed,
+)
+from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
+
+PRESCRIBING_ROLES = frozenset({Role.PRESCRIBER})
+# Active first, then the ones a prescriber may want to renew, then the rest.
+STATUS_ORDER = {
+    PrescriptionStatus.ACTIVE: 0,
+    PrescriptionStatus.USED_UP: 1,
+    PrescriptionStatus.EXPIRED: 2,
+    PrescriptionStatus.CANCELLED: 3,
+}
+
+
+@dataclass
+class PatientPrescriptions:
+    patient: Patient
+    prescriptions: list[Prescription]
+    today: date
+
+    @property
+    def renewed_ids(self) -> set[int]:
+        """Prescriptions that already have a renewal that is not cancelled."""
+        return {
+            rx.renewed_from_id
+            for rx in self.prescriptions
+            if rx.renewed_from_id and rx.status != PrescriptionStatus.CANCELLED
+        }
+
+
+@dataclass
+class PrescriptionFormContext:
+    """What the new-prescription form offers this prescriber for this patient."""
+
+    patient: Patient
+    articles: list[Article]
+    clinics: list[Clinic]
+    today: date = field(default_factory=date.today)
+
+
+def can_prescribe(user: User) -> bool:
+    return user.role in PRESCRIBING_ROLES
+
+
+def prescribe(
+    user: User,
+    patient_id: int,
+    article_no: str | None,
+    packs_per_withdrawal: object,
+    withdrawals: object,
+    period_days: object,
+    valid_from: date | None,
+    valid_to: date | None = None,
+    lock_days: object = None,
+    reason_code: str | None = None,
+    reason_text: str | None = None,
+    cost_centre: str | None = None,
+    clinic_code: str | None = None,
+) -> Prescription:
+    """Write a new prescription after every rule has passed."""
+    _require_prescriber(user)
+    patient = _visible_patient(user, patient_id)
+    today = date.today()
+    article = _article(article_no)
+    rules.check_contract(article, today, catalog.is_prescribable(article, today))
+    _check_first_time_right(user, patient, article)
+    terms, reason, clinic, centre = _checked(
+        user,
+        patient,
+        article,
+        dict(
+            packs_per_withdrawal=packs_per_withdrawal,
+            withdrawals=withdrawals,
+            period_days=period_days,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            lock_days=lock_days,
+        ),
+        (reason_code, reason_text),
+        clinic_code,
+        cost_centre,
+    )
+    prescription = _new(
+        user, patient, article, clinic, centre or clinic.cost_centre, terms, reason
+    )
+    _audit(user, prescription, "create", f"article {article.article_no}")
+    db.session.commit()
+    return prescription
+
+
+def renew(
+    user: User,
+    prescription_id: int,
+    valid_from: date | None = None,
+    valid_to: date | None = None,
+    packs_per_withdrawal: int | None = None,
+    withdrawals: int | None = None,
+    period_days: int | None = None,
+    lock_days: int | None = None,
+    reason_code: str | None = None,
+    reason_text: str | None = None,
+    cost_centre: str | None = None,
+    patient_id: int | None = None,
+) -> Prescription:
+    """A new prescription from an old one; the old one keeps its history.
+
+    Unless told otherwise the renewal has the old terms, starts the day after a
+    still active prescription ends (today otherwise), lasts as long as the old
+    one did, and carries on its time lock from the last withdrawal.
+    """
+    _require_prescriber(user)
+    old = _load(user, prescription_id, patient_id, for_update=True)
+    if old.status == PrescriptionStatus.CANCELLED:
+        raise CancelledNotRenewable()
+    if _live_renewal_exists(old.id):
+        raise PrescriptionAlreadyRenewed()
+    today = date.today()
+    article, patient = old.article, old.patient
+    # No first-time right needed: `old` is an earlier one of the same category.
+    rules.check_contract(article, today, catalog.is_prescribable(article, today))
+    start = valid_from or rules.renewal_start(
+        today, old.valid_to, old.status_on(today) == PrescriptionStatus.ACTIVE
+    )
+    end = valid_to or rules.renewal_end(
+        start, old.valid_from, old.valid_to, article.category
+    )
+    if lock_days is None and period_days is None:
+        lock_days = old.lock_days
+    if reason_code is None and reason_text is None:
+        reason_code, reason_text = old.reason_code, old.reason_text
+    keep_clinic = (
+        old.clinic.code if old.clinic_id in _shared_clinic_ids(user, patient) else None
+    )
+    quantities = {
+        name: getattr(old, name) if value is None else value
+        for name, value in (
+            ("packs_per_withdrawal", packs_per_withdrawal),
+            ("withdrawals", withdrawals),
+            ("period_days", period_days),
+        )
+    }
+    terms, reason, clinic, centre = _checked(
+        user,
+        patient,
+        article,
+        dict(quantities, valid_from=start, valid_to=end, lock_days=lock_days),
+        (reason_code, reason_text),
+        keep_clinic,
+        cost_centre,
+    )
+    if not centre:
+        centre = old.cost_centre if clinic.id == old.clinic_id else clinic.cost_centre
+    renewal = _new(user, patient, article, clinic, centre, terms, reason)
+    renewal.renewed_from_id = old.id
+    # The time lock runs on from the last withdrawal, so renewing opens no extra one.
+    renewal.last_withdrawal_on = old.last_withdrawal_on
+    _audit(user, renewal, "renew", f"renewed from {old.id}")
+    db.session.commit()
+    return renewal
+
+
+def cancel(
+    user: User, prescription_id: int, patient_id: int | None = None
+) -> Prescription:
+    """Cancel (makulera) a prescription; no further withdrawals can be made on it.
+
+    `patient_id`, when given, must be the prescription's patient (page URLs).
+    """
+    _require_prescriber(user)
+    prescription = _load(user, prescription_id, patient_id, for_update=True)
+    if prescription.status == PrescriptionStatus.CANCELLED:
+        raise PrescriptionAlreadyCancelled()
+    prescription.status = PrescriptionStatus.CANCELLED
+    prescription.cancelled_at = utcnow()
+    prescription.cancelled_by_id = user.id
+    _audit(user, prescription, "cancel", None)
+    db.session.commit()
+    return prescription
+
+
+def patient_prescriptions(user: User, patient_id: int) -> PatientPrescriptions:
+    """A visible patient and all their prescriptions, live ones first."""
+    patient = access.get_patient(user, patient_id, detail="prescriptions")
+    today = date.today()
+    rows = db.session.scalars(
+        sa.select(Prescription)
+        .where(Prescription.patient_id == patient.id)
+        .options(
+            selectinload(Prescription.article).selectinload(Article.systems),
+            selectinload(Prescription.clinic),
+            selectinload(Prescription.prescriber),
+        )
+        .order_by(Prescription.valid_from.desc(), Prescription.id.desc())
+    ).all()
+    ordered = sorted(rows, key=lambda rx: STATUS_ORDER[rx.status_on(today)])
+    return PatientPrescriptions(patient, ordered, today)
+
+
+def list_for_patient(user: User, patient_id: int) -> list[Prescription]:
+    """A visible patient's prescriptions with article and systems loaded."""
+    return patient_prescriptions(user, patient_id).prescriptions
+
+
+def get_prescription(user: User, prescription_id: int) -> Prescription:
+    """One prescription of a patient this user may see."""
+    prescription = _load(user, prescription_id)
+    _audit(user, prescription, "read", None)
+    return prescription
+
+
+def new_prescription_context(user: User, patient_id: int) -> PrescriptionFormContext:
+    """The patient, the articles that may be prescribed today and the clinics."""
+    _require_prescriber(user)
+    patient = access.get_patient(user, patient_id, detail="new prescription")
+    today = date.today()
+    clinics = [c for c in _sorted_clinics(user) if c.id in patient.clinic_ids]
+    return PrescriptionFormContext(
+        patient, catalog.prescribable_articles(today), clinics, today
+    )
+
+
+# Checks -------------------------------------------------------------------
+
+
+def _require_prescriber(user: User) -> None:
+    if not can_prescribe(user):
+        raise Forbidden(
+            "Bara förskrivare kan förskriva, förnya och makulera förskrivningar."
+        )
+
+
+def _visible_patient(user: User, patient_id: int) -> Patient:
+    patient = db.session.scalar(
+        sa.select(Patient)
+        .where(Patient.id == patient_id, access.visible_patient_filter(user))
+        .options(selectinload(Patient.care_relationships))
+    )
+    if patient is None:
+        raise NotVisible()
+    return patient
+
+
+def _load(
+    user: User,
+    prescription_id: int,
+    patient_id: int | None = None,
+    for_update: bool = False,
+) -> Prescription:
+    query = (
+        sa.select(Prescription)
+        .join(Patient, Patient.id == Prescription.patient_id)
+        .where(Prescription.id == prescription_id, access.visible_patient_filter(user))
+        .options(
+            selectinload(Prescription.article).selectinload(Article.systems),
+            selectinload(Prescription.patient).selectinload(Patient.care_relationships),
+            selectinload(Prescription.clinic),
+        )
+    )
+    if patient_id is not None:
+        query = query.where(Prescription.patient_id == patient_id)
+    if for_update:
+        query = query.with_for_update(of=Prescription)
+    prescription = db.session.scalar(query)
+    if prescription is None:
+        raise NotVisible()
+    return prescription
+
+
+def _article(article_no: str | None) -> Article:
+    article_no = (article_no or "").strip()
+    if not article_no:
+        raise Invalid(rules.INVALID_MESSAGE, fields={"article_no": [rules.REQUIRED]})
+    article = catalog.article_by_no(article_no)
+    if article is None:
+        raise Invalid(
+            "Artikeln {article_no} finns inte i sortimentet.",
+            article_no=article_no,
+            fields={"article_no": ["Artikeln finns inte. Kontrollera artikelnumret."]},
+        )
+    return article
+
+
+def _check_first_time_right(user: User, patient: Patient, article: Article) -> None:
+    earlier = db.session.scalar(
+        sa.select(sa.literal(True))
+        .select_from(Prescription)
+        .join(Article, Article.id == Prescription.article_id)
+        .where(
+            Prescription.patient_id == patient.id,
+            Article.category == article.category,
+        )
+        .limit(1)
+    )
+    rules.check_first_time_right(
+        article.category, bool(earlier), user.first_time_prescriber
+    )
+
+
+def _live_renewal_exists(prescription_id: int) -> bool:
+    return bool(
+        db.session.scalar(
+            sa.select(sa.literal(True)).where(
+                Prescription.renewed_from_id == prescription_id,
+                Prescription.status != PrescriptionStatus.CANCELLED,
+            )
+        )
+    )
+
+
+def _sorted_clinics(user: User) -> list[Clinic]:
+    return sorted(user.clinics, key=lambda clinic: clinic.code)
+
+
+def _shared_clinic_ids(user: User, patient: Patient) -> set[int]:
+    return user.clinic_ids & patient.clinic_ids
+
+
+def _checked(user, patient, article, terms: dict, reason, clinic_code, cost_centre):
+    """Every field check at once: terms, reason, clinic and cost centre ('' if none)."""
+    return rules.collect(
+        lambda: rules.resolve_terms(article.category, **terms),
+        lambda: rules.check_reason(
+            article.article_no, article.procured, article.first_choice_rank, *reason
+        ),
+        lambda: rules.choose_clinic(
+            _sorted_clinics(user), patient.clinic_ids, clinic_code
+        ),
+        lambda: rules.clean_cost_centre(cost_centre, ""),
+    )
+
+
+def _new(user, patient, article, clinic, centre, terms, reason) -> Prescription:
+    code, text = reason
+    prescription = Prescription(
+        patient=patient,
+        article=article,
+        prescriber_id=user.id,
+        clinic=clinic,
+        cost_centre=centre,
+        withdrawals_used=0,
+        **asdict(terms),
+        status=PrescriptionStatus.ACTIVE,
+        reason_code=code,
+        reason_text=text,
+    )
+    db.session.add(prescription)
+    db.session.flush()
+    return prescription
+
+
+def _audit(user: User, prescription: Prescription, action: str, detail) -> None:
+    audit.record(
+        action,
+        "prescription",
+        patient_id=prescription.patient_id,
+        object_id=prescription.id,
+        user=user,
+        detail=detail,
+    )

@@ -1,0 +1,172 @@
+"""Prescriber pages for prescriptions: list, new, renew, cancel (makulera)."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from sesamlike.accounts.forms import EmptyForm
+from sesamlike.accounts.staff import staff_blueprint
+from sesamlike.catalog.labels import category_label, channel_label
+from sesamlike.common.errors import DomainError
+from sesamlike.common.i18n import _
+from sesamlike.extensions import db
+from sesamlike.prescriptions import services
+from sesamlike.prescriptions.forms import REASON_LABELS, PrescriptionForm
+from sesamlike.prescriptions.rules import INVALID_MESSAGE
+
+bp = staff_blueprint("prescriptions", __name__)
+
+STATUS_BADGES = {
+    "active": ("Aktiv", "badge-ok"),
+    "expired": ("Giltighetstiden har gått ut", "badge-muted"),
+    "used_up": ("Alla uttag gjorda", "badge-warn"),
+    "cancelled": ("Makulerad", "badge-err"),
+}
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _page_error(error: DomainError):
+    """Abort with the status a page shows for a refusal that has no form."""
+    db.session.rollback()
+    abort(error.status if error.status in (403, 404) else 400)
+
+
+def _patient_page_url(patient_id: int) -> str | None:
+    if "patients.detail" in current_app.view_functions:
+        return url_for("patients.detail", patient_id=patient_id)
+    return None
+
+
+def _message(error: DomainError) -> str:
+    return _(error.message, **error.params)
+
+
+@bp.route("/patients/<int:patient_id>/prescriptions")
+@login_required
+def prescriptions(patient_id: int):
+    """Show a patient's prescriptions with remaining withdrawals and next date."""
+    try:
+        listing = services.patient_prescriptions(_user(), patient_id)
+    except DomainError as error:
+        _page_error(error)
+    db.session.commit()  # the audit row of this read
+    return render_template(
+        "prescriptions/list.html",
+        listing=listing,
+        patient=listing.patient,
+        patient_url=_patient_page_url(patient_id),
+        can_prescribe=services.can_prescribe(_user()),
+        badges=STATUS_BADGES,
+        reasons=REASON_LABELS,
+        category_label=category_label,
+        channel_label=channel_label,
+    )
+
+
+@bp.route("/patients/<int:patient_id>/prescriptions/new", methods=["GET", "POST"])
+@login_required
+def new_prescription(patient_id: int):
+    """Prescribe an article for the patient; refusals show next to the fields."""
+    try:
+        context = services.new_prescription_context(_user(), patient_id)
+    except DomainError as error:
+        _page_error(error)
+    form = PrescriptionForm()
+    form.offer(context.articles, context.clinics)
+    status, form_error = 200, None
+    if form.is_submitted():
+        if form.validate():
+            try:
+                prescription = services.prescribe(
+                    _user(), patient_id, **form.service_arguments()
+                )
+            except DomainError as error:
+                db.session.rollback()
+                if error.status == 404:
+                    abort(404)
+                form.show_errors(error.fields)
+                form_error, status = _message(error), error.status
+            else:
+                flash(
+                    _(
+                        "Förskrivningen av {article} är sparad.",
+                        article=prescription.article.name,
+                    ),
+                    "success",
+                )
+                return redirect(
+                    url_for("prescriptions.prescriptions", patient_id=patient_id)
+                )
+        elif "csrf_token" in form.errors:
+            abort(400)
+        else:
+            form_error = _(INVALID_MESSAGE)
+            status = 422
+    else:
+        form.valid_from.data = context.today
+        db.session.commit()  # the audit row of reading the patient
+    return render_template(
+        "prescriptions/new.html",
+        form=form,
+        patient=context.patient,
+        patient_url=_patient_page_url(patient_id),
+        today=context.today,
+        form_error=form_error,
+    ), status
+
+
+def _post_action(patient_id: int, prescription_id: int, action, success: str):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        prescription = action(_user(), prescription_id, patient_id=patient_id)
+    except DomainError as error:
+        db.session.rollback()
+        if error.status in (403, 404):
+            abort(error.status)
+        flash(_message(error), "error")
+    else:
+        flash(
+            _(
+                success,
+                article=prescription.article.name,
+                valid_from=prescription.valid_from.isoformat(),
+                valid_to=prescription.valid_to.isoformat(),
+            ),
+            "success",
+        )
+    return redirect(url_for("prescriptions.prescriptions", patient_id=patient_id))
+
+
+@bp.route(
+    "/patients/<int:patient_id>/prescriptions/<int:prescription_id>/renew",
+    methods=["POST"],
+)
+@login_required
+def renew_prescription(patient_id: int, prescription_id: int):
+    """Renew a prescription with its terms; the old one stays in the history."""
+    return _post_action(
+        patient_id,
+        prescription_id,
+        services.renew,
+        "Förskrivningen av {article} är förnyad och gäller {valid_from}–{valid_to}.",
+    )
+
+
+@bp.route(
+    "/patients/<int:patient_id>/prescriptions/<int:prescription_id>/cancel",
+    methods=["POST"],
+)
+@login_required
+def cancel_prescription(patient_id: int, prescription_id: int):
+    """Cancel (makulera) a prescription."""
+    return _post_action(
+        patient_id,
+        prescription_id,
+        services.cancel,
+        "Förskrivningen av {article} är makulerad.",
+    )
