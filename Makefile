@@ -20,7 +20,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/flask --app app db upgrade
 	$(BIN)/flask --app app demo load --if-empty
-	$(BIN)/flask --app app run --host 127.0.0.1 --port 5000
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile -p 5000
 
 test: install
 	$(BIN)/lint-imports --no-cache

@@ -6,6 +6,7 @@ import importlib
 
 from flask import Flask, g, render_template, request
 
+from sesamlike.common.time import local_time
 from sesamlike.config import Config
 from sesamlike.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -57,6 +58,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    app.jinja_env.filters["local_time"] = local_time
 
 
 def register_blueprints(app: Flask) -> None:

@@ -11,22 +11,29 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
+from apscheduler.triggers.cron import CronTrigger
+from cron_descriptor import ExpressionDescriptor, Options
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from sesamlike.common.jobruns import run_job
-from sesamlike.common.models import JobRun
+from sesamlike.common.models import JobRun, SchedulerHeartbeat
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 
 TIMEZONE = "Europe/Stockholm"
 REQUEST_POLL_SECONDS = 15
+# The jobs page warns when no scheduler has said it is alive for this long.
+HEARTBEAT_STALE = timedelta(minutes=2)
 log = logging.getLogger("sesamlike.scheduler")
 
 
@@ -43,10 +50,49 @@ class Job:
         return getattr(importlib.import_module(module), attr)
 
     @property
-    def schedule_text(self) -> str:
+    def cron_expression(self) -> str | None:
+        """The cron fields as a five-field expression (minute hour day month dow)."""
+        if self.cron is None:
+            return None
+        fields = ("minute", "hour", "day", "month", "day_of_week")
+        return " ".join(str(self.cron.get(name, "*")) for name in fields)
+
+    def schedule_text(self, locale: str = "sv") -> str:
+        """When the job runs, in words: "Vid 06:00", "Varje minut"."""
         if self.every_seconds:
-            return f"var {self.every_seconds}:e sekund"
-        return " ".join(f"{k}={v}" for k, v in (self.cron or {}).items())
+            return interval_text(self.every_seconds, locale)
+        options = Options()
+        options.locale_code = CRON_LOCALES.get(locale, "sv_SE")
+        options.use_24hour_time_format = True
+        return ExpressionDescriptor(self.cron_expression, options).get_description()
+
+    def next_run(self, now: datetime, last_started: datetime | None) -> datetime:
+        """When the scheduler starts this job next, in the region's time."""
+        zone = ZoneInfo(TIMEZONE)
+        now = now.astimezone(zone)
+        if self.every_seconds:
+            if last_started is None:
+                return now
+            if last_started.tzinfo is None:  # SQLite returns naive UTC
+                last_started = last_started.replace(tzinfo=UTC)
+            due = last_started.astimezone(zone) + timedelta(seconds=self.every_seconds)
+            return max(due, now)
+        trigger = CronTrigger(timezone=zone, **self.cron)
+        return trigger.get_next_fire_time(None, now)
+
+
+CRON_LOCALES = {"sv": "sv_SE", "en": "en_US"}
+
+
+def interval_text(seconds: int, locale: str) -> str:
+    minutes, rest = divmod(seconds, 60)
+    if locale == "en":
+        if rest:
+            return f"Every {seconds} seconds"
+        return "Every minute" if minutes == 1 else f"Every {minutes} minutes"
+    if rest:
+        return f"Var {seconds}:e sekund"
+    return "Varje minut" if minutes == 1 else f"Var {minutes}:e minut"
 
 
 JOBS: tuple[Job, ...] = (
@@ -124,6 +170,35 @@ def request_run(name: str) -> JobRun:
     return run
 
 
+def beat(holder: str, started_at: datetime) -> None:
+    """Record that this scheduler process is alive (every poll)."""
+    now = utcnow()
+    row = db.session.get(SchedulerHeartbeat, holder)
+    if row is None:
+        db.session.add(
+            SchedulerHeartbeat(holder=holder, started_at=started_at, seen_at=now)
+        )
+    else:
+        row.seen_at = now
+    db.session.commit()
+
+
+def last_heartbeat() -> SchedulerHeartbeat | None:
+    return db.session.scalar(
+        sa.select(SchedulerHeartbeat)
+        .order_by(SchedulerHeartbeat.seen_at.desc())
+        .limit(1)
+    )
+
+
+def scheduler_alive(now: datetime) -> bool:
+    seen = last_heartbeat()
+    if seen is None:
+        return False
+    seen_at = seen.seen_at if seen.seen_at.tzinfo else seen.seen_at.replace(tzinfo=UTC)
+    return now - seen_at <= HEARTBEAT_STALE
+
+
 def run_requested() -> int:
     """Run every job someone asked for; the scheduler polls this."""
     done = 0
@@ -155,7 +230,7 @@ jobs_cli = AppGroup("jobs", help="List and run periodic jobs.")
 def list_jobs():
     """List the periodic jobs and their schedules."""
     for job in JOBS:
-        click.echo(f"{job.name}\t{job.schedule_text}\t{job.description}")
+        click.echo(f"{job.name}\t{job.schedule_text()}\t{job.description}")
 
 
 @jobs_cli.command("run")
@@ -210,14 +285,24 @@ def scheduler_command(once):
             misfire_grace_time=3600,
             **trigger[1],
         )
-    scheduler.add_job(
-        in_app(run_requested),
-        "interval",
-        id="_requests",
-        seconds=REQUEST_POLL_SECONDS,
-        max_instances=1,
-        coalesce=True,
-    )
+    holder = f"{socket.gethostname()}:{os.getpid()}"[:80]
+    started_at = utcnow()
+
+    # Apart from the requests, so a long requested run never looks like a
+    # scheduler that has stopped.
+    for job_id, function in (
+        ("_heartbeat", lambda: beat(holder, started_at)),
+        ("_requests", run_requested),
+    ):
+        scheduler.add_job(
+            in_app(function),
+            "interval",
+            id=job_id,
+            seconds=REQUEST_POLL_SECONDS,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),  # at once, then every poll
+        )
     click.echo(f"Scheduler started with {len(JOBS)} jobs ({TIMEZONE}). Ctrl-C stops.")
     try:
         scheduler.start()

@@ -8,10 +8,17 @@ from flask_login import current_user, login_required
 
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.models import Role
-from sesamlike.common.i18n import _
+from sesamlike.common.i18n import _, get_locale
 from sesamlike.common.models import JobRun
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
-from sesamlike.jobs import JOBS, job_named, request_run
+from sesamlike.jobs import (
+    JOBS,
+    job_named,
+    last_heartbeat,
+    request_run,
+    scheduler_alive,
+)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 RUNS_SHOWN = 100
@@ -49,6 +56,17 @@ def jobs():
             .group_by(JobRun.job_name)
         ).all()
     )
+    now = utcnow()
+    locale = get_locale()
+    schedules = {
+        job.name: (
+            job.schedule_text(locale),
+            job.next_run(
+                now, latest[job.name].started_at if job.name in latest else None
+            ),
+        )
+        for job in JOBS
+    }
     return render_template(
         "admin/jobs.html",
         jobs=JOBS,
@@ -56,6 +74,9 @@ def jobs():
         latest=latest,
         failures=failures,
         only_failed=only_failed,
+        schedules=schedules,
+        heartbeat=last_heartbeat(),
+        scheduler_alive=scheduler_alive(now),
     )
 
 

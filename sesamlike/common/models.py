@@ -75,3 +75,13 @@ class JobLock(db.Model):
     job_name: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
     holder: Mapped[str] = mapped_column(sa.String(80))
     acquired_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class SchedulerHeartbeat(db.Model):
+    """One row per scheduler process; it updates `seen_at` every poll."""
+
+    __tablename__ = "scheduler_heartbeats"
+
+    holder: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    seen_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)

@@ -32,4 +32,10 @@ EN = {
     "Meddelande": "Message",
     "Inga körningar ännu.": "No runs yet.",
     "Körningar, fel och kör nu": "Runs, failures and run now",
+    "Schemaläggaren är igång (hördes av senast {time}).": "The scheduler is running (last heard from {time}).",
+    "Ingen schemaläggare är igång.": "No scheduler is running.",
+    "Den hördes av senast {time}.": "It was last heard from {time}.",
+    "Ingen schemaläggare har hört av sig.": "No scheduler has reported in.",
+    "Inga jobb körs och beställda körningar väntar tills den startas: make run startar den, i drift en egen process med flask --app app scheduler.": "No jobs run and requested runs wait until it starts: make run starts it; in production, a process of its own with flask --app app scheduler.",
+    "Nästa körning": "Next run",
 }

@@ -188,3 +188,45 @@ def test_admin_sees_failures_and_can_request_a_run(client, auth):
     )
     assert requested.job_name == "send_mail"
     assert client.post("/admin/jobs/unknown/run").status_code == 404
+
+
+def test_jobs_page_says_when_each_job_runs_next_in_swedish(client, auth):
+    from tests.factories import make_user
+
+    make_user("admin", username="root")
+    auth.login("root")
+    page = client.get("/admin/jobs").text
+    assert "hour=" not in page and "minute=" not in page
+    assert "Vid 06:00" in page  # the reminders, every day at six
+    assert "Varje minut" in page  # the mail sender
+    assert "Nästa körning" in page
+
+
+def test_jobs_page_warns_when_no_scheduler_has_reported(client, auth):
+    from datetime import timedelta
+
+    from sesamlike.common.models import SchedulerHeartbeat
+    from sesamlike.common.time import utcnow
+    from tests.factories import make_user
+
+    make_user("admin", username="root")
+    auth.login("root")
+    assert "Ingen schemaläggare är igång." in client.get("/admin/jobs").text
+    stale = utcnow() - timedelta(minutes=10)
+    db.session.add(SchedulerHeartbeat(holder="h:1", started_at=stale, seen_at=stale))
+    db.session.commit()
+    assert "Ingen schemaläggare är igång." in client.get("/admin/jobs").text
+    jobs.beat("h:1", stale)
+    page = client.get("/admin/jobs").text
+    assert "Ingen schemaläggare är igång." not in page
+    assert "Schemaläggaren är igång" in page
+
+
+def test_next_run_of_a_daily_job_is_the_next_six_oclock_swedish_time():
+    from datetime import UTC, datetime
+
+    reminders = jobs.job_named("reminders")
+    # 05:30 UTC on 1 December is 06:30 in Stockholm: the next run is tomorrow 06:00.
+    next_run = reminders.next_run(datetime(2026, 12, 1, 5, 30, tzinfo=UTC), None)
+    assert (next_run.day, next_run.hour, next_run.minute) == (2, 6, 0)
+    assert next_run.utcoffset().total_seconds() == 3600
