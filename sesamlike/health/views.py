@@ -6,7 +6,7 @@ request the same app, workers and middleware can serve.
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app, send_from_directory
 
 bp = Blueprint("health", __name__)
 
@@ -15,3 +15,11 @@ bp = Blueprint("health", __name__)
 def healthz():
     """Answer "ok" without touching the database or the session."""
     return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers and bookmarks ask for /favicon.ico whatever the page links."""
+    return send_from_directory(
+        current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon"
+    )

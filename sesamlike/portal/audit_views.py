@@ -18,6 +18,7 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import AuditEvent, Role, User
 from sesamlike.accounts.navigation import ROLE_NAMES
 from sesamlike.extensions import db
+from sesamlike.patients.models import Patient
 from sesamlike.portal.display import render
 from sesamlike.portal.views import acting_patient_id, bp, portal_page
 
@@ -96,5 +97,6 @@ def access_log():
     db.session.commit()
     return render(
         "access_log.html", rows=rows, page=page,
+        patient=db.session.get(Patient, patient_id),
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
     )  # fmt: skip

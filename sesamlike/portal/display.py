@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import render_template
+from flask import current_app, render_template
 
 from sesamlike.catalog.labels import category_label
 from sesamlike.common.errors import DomainError
@@ -65,6 +65,35 @@ def rule_text(prescription) -> str:
     )
 
 
+def runout_warning(runout_on: date | None, today: date, window_days: int):
+    """How urgent a supply's run-out is: ("out" | "soon", text), or None."""
+    if runout_on is None:
+        return None
+    days = (runout_on - today).days
+    if days < 0:
+        if days == -1:
+            return "out", _("Tog slut i går.")
+        return "out", _("Tog slut för {n} dagar sedan.", n=-days)
+    if days == 0:
+        return "out", _("Tar slut i dag.")
+    if days <= window_days:
+        if days == 1:
+            return "soon", _("Tar slut i morgon.")
+        return "soon", _("Tar slut om {n} dagar.", n=days)
+    return None
+
+
+def running_out(aids) -> list:
+    """The consumables that have run out or will within the reminder window."""
+    window = current_app.config["RUNOUT_REMINDER_DAYS"]
+    return [
+        row
+        for row in aids.aids
+        if not row.prescription.article.is_device
+        and runout_warning(row.runout_on, date.today(), window)
+    ]
+
+
 def render(template: str, status: int = 200, **context):
     return render_template(
         f"portal/{template}",
@@ -76,5 +105,8 @@ def render(template: str, status: int = 200, **context):
         category_label=category_label,
         device_refused=lambda error: isinstance(error, ordering.DeviceNeedsPrescriber),
         today=date.today(),
+        runout_warning=lambda day: runout_warning(
+            day, date.today(), current_app.config["RUNOUT_REMINDER_DAYS"]
+        ),
         **context,
     ), status

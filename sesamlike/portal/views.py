@@ -17,7 +17,7 @@ from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import _
 from sesamlike.extensions import db
 from sesamlike.portal import services
-from sesamlike.portal.display import render
+from sesamlike.portal.display import render, running_out
 from sesamlike.portal.forms import ChooseChildForm
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -71,7 +71,9 @@ def my_aids():
         aids = services.my_aids(current_user, patient_id)
     except DomainError as error:
         domain_abort(error)
-    return render("my_aids.html", aids=aids, patient=aids.patient)
+    return render(
+        "my_aids.html", aids=aids, patient=aids.patient, running_out=running_out(aids)
+    )
 
 
 @bp.route("/choose", methods=["GET", "POST"])
@@ -86,8 +88,7 @@ def choose_patient():
             patient = services.choose_child(current_user, form.patient_id.data)
         except DomainError as error:
             domain_abort(error)
-        session[CHOSEN] = patient.id
-        flash(_("Du gör nu ärenden för {name}.", name=patient.full_name), "success")
+        session[CHOSEN] = patient.id  # the acting-for banner on every page says so
         return redirect(url_for("portal.my_aids"))
     if form.is_submitted():
         abort(400)

@@ -160,4 +160,14 @@ EN: dict[str, str] = {
         "You can cancel the order as long as it has not been sent."
     ),
     "Beställningen är makulerad.": "The order is cancelled.",
+    "Tog slut i går.": "Ran out yesterday.",
+    "Tog slut för {n} dagar sedan.": "Ran out {n} days ago.",
+    "Tar slut i dag.": "Runs out today.",
+    "Tar slut i morgon.": "Runs out tomorrow.",
+    "Tar slut om {n} dagar.": "Runs out in {n} days.",
+    "Ett hjälpmedel har tagit slut eller tar snart slut:": "One aid has run out or will soon:",
+    "{n} hjälpmedel har tagit slut eller tar snart slut:": "{n} aids have run out or will soon:",
+    "Beställ nu": "Order now",
+    "Vem har tittat på uppgifterna om {name}": "Who has looked at the data about {name}",
+    "När (svensk tid)": "When (Swedish time)",
 }

@@ -87,6 +87,7 @@ PUBLIC = frozenset(
     {
         "static",
         "health.healthz",
+        "health.favicon",
         "accounts.login",
         "accounts.logout",
         "accounts.language",
@@ -99,6 +100,7 @@ PUBLIC = frozenset(
 ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "static": ALL,
     "health.healthz": ALL,
+    "health.favicon": ALL,
     "accounts.login": ALL,
     "accounts.logout": ALL,
     "accounts.language": ALL,

@@ -1,0 +1,94 @@
+"""The portal as a parent uses it at night on a phone: local times, whose data,
+one banner, supplies that have run out said plainly, a favicon."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from sesamlike.accounts.models import AuditEvent
+from sesamlike.extensions import db
+from tests.portal_data import TODAY, make_delivery, make_region
+
+
+@pytest.fixture
+def region():
+    return make_region()
+
+
+def test_access_log_shows_swedish_local_time_and_says_so(client, auth, region):
+    # 18:41 UTC on a summer evening is 20:41 in Sweden (CEST, UTC+2).
+    db.session.add(
+        AuditEvent(
+            at=datetime(2026, 6, 15, 18, 41, tzinfo=UTC),
+            role="prescriber",
+            action="read",
+            object_type="patient",
+            patient_id=region.patient.id,
+        )
+    )
+    db.session.commit()
+    auth.login("ella")
+    page = client.get("/portal/access-log").text
+    assert "2026-06-15 20:41" in page
+    assert "18:41" not in page
+    assert "svensk tid" in page
+
+
+def test_guardians_access_log_names_the_child_it_covers(client, auth, region):
+    auth.login("anna")
+    client.post("/portal/choose", data={"patient_id": region.child.id})
+    page = client.get("/portal/access-log").text
+    assert "Vem har tittat på uppgifterna om Olle Ek" in page
+    assert "Vem har tittat på mina uppgifter" not in page
+
+
+def test_every_portal_page_names_the_child_once(client, auth, region):
+    auth.login("anna")
+    response = client.post(
+        "/portal/choose", data={"patient_id": region.child.id}, follow_redirects=True
+    )
+    assert response.text.count("Du gör ärenden för Olle Ek") == 1
+    for path in ("/portal/", "/portal/orders", "/portal/order", "/portal/access-log"):
+        page = client.get(path).text
+        assert page.count("Du gör ärenden för Olle Ek") == 1, path
+
+
+def test_supplies_that_ran_out_ten_days_ago_are_a_warning(client, auth, region):
+    # 3 packs of 10 infusion sets, one every third day: 90 days; delivered 100
+    # days ago, so they ran out 10 days ago.
+    make_delivery(region.patient, region.rx_infusion, TODAY - timedelta(days=100), 3)
+    auth.login("ella")
+    page = client.get("/portal/").text
+    assert 'role="alert"' in page
+    assert "Tog slut för 10 dagar sedan." in page
+    assert "runout-out" in page
+    assert "Beställ nu" in page
+
+
+def test_supplies_running_out_within_the_reminder_window_are_flagged(
+    client, auth, region
+):
+    make_delivery(region.patient, region.rx_infusion, TODAY - timedelta(days=85), 3)
+    auth.login("ella")
+    page = client.get("/portal/").text
+    assert "Tar slut om 5 dagar." in page
+    assert "runout-soon" in page
+
+
+def test_supplies_far_from_running_out_raise_no_alarm(client, auth, region):
+    make_delivery(region.patient, region.rx_infusion, TODAY - timedelta(days=10), 3)
+    auth.login("ella")
+    page = client.get("/portal/").text
+    assert 'role="alert"' not in page
+    assert "Tar slut" not in page and "Tog slut" not in page
+
+
+def test_favicon_is_served_and_linked(client, auth, region):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.mimetype == "image/vnd.microsoft.icon"
+    assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO header
+    page = client.get("/login").text
+    assert 'rel="icon"' in page
