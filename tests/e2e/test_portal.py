@@ -215,3 +215,22 @@ def test_axe_finds_no_serious_or_critical_violations_on_portal_pages(
     (folder / "axe-portal.json").write_text(json.dumps(figures, indent=2))
     print(json.dumps(figures, indent=2))
     assert not problems, "\n".join(problems)
+
+
+def test_every_link_and_button_on_my_aids_is_a_24_px_target(mobile_page):
+    """WCAG 2.2 target size (minimum): 24 by 24 CSS px, "Logga ut" included."""
+    region = make_region()
+    make_delivery(region.patient, region.rx_infusion, TODAY - timedelta(days=100), 3)
+    page = mobile_page
+    log_in(page, "ella")
+    page.goto("/portal/")
+    small = page.evaluate(
+        """() => [...document.querySelectorAll('a, button')]
+            .filter(el => el.offsetParent !== null)
+            .map(el => [el.innerText.trim(), el.getBoundingClientRect()])
+            .filter(([, box]) => box.height < 24 || box.width < 24)
+            .map(([text, box]) => `${text}: ${box.width}x${box.height}`)"""
+    )
+    assert small == [], small
+    alert = page.get_by_role("alert")
+    assert "Tog slut för 10 dagar sedan." in alert.inner_text()
