@@ -45,6 +45,9 @@ class Config:
         self.MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
         self.MAIL_SENDER = os.environ.get("MAIL_SENDER", "noreply@sesamlike.local")
         # Days before a consumable's estimated run-out that the reminder goes out.
+        # SMS reminders: "file" writes them to SMS_FILE until a gateway is set up.
+        self.SMS_BACKEND = os.environ.get("SMS_BACKEND", "file")
+        self.SMS_FILE = os.environ.get("SMS_FILE", str(instance / "sms-outbox.txt"))
         self.RUNOUT_REMINDER_DAYS = int(os.environ.get("RUNOUT_REMINDER_DAYS", "10"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

@@ -16,7 +16,9 @@ from sesamlike.patients.models import (  # noqa: F401
     CareRelationship,
     Guardian,
     Patient,
+    ReminderPreference,
 )
+from sesamlike.portal.models import ResupplyCycle  # noqa: F401
 from sesamlike.prescriptions.models import Prescription  # noqa: F401
 from sesamlike.stock.models import (  # noqa: F401
     Depot,

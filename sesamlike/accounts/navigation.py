@@ -26,6 +26,7 @@ NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
             "Vem har tittat",
             "Vem som har läst eller ändrat dina uppgifter",
         ),
+        ("portal.reminders", "Påminnelser", "E-post, SMS eller inga påminnelser"),
     ],
     Role.GUARDIAN: [
         ("portal.choose_patient", "Mina barn", "Välj vem du beställer för"),
@@ -34,6 +35,7 @@ NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
             "Vem har tittat",
             "Vem som har läst eller ändrat barnets uppgifter",
         ),
+        ("portal.reminders", "Påminnelser", "E-post, SMS eller inga påminnelser"),
     ],
     Role.DEPOT: [
         ("patients.search", "Patienter", "Sök patient, adress och leveranser"),

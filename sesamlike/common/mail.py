@@ -9,7 +9,9 @@ again after `CLAIM_LEASE` (at-least-once: that one mail may then arrive twice).
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
+import importlib
 import secrets
 import smtplib
 import ssl
@@ -34,6 +36,7 @@ class MailKind(enum.StrEnum):
     TIME_LOCK_OPEN = "time_lock_open"
     PRESCRIPTION_LOW = "prescription_low"
     PRESCRIPTION_EXPIRING = "prescription_expiring"
+    RESUPPLY_REMINDER = "resupply_reminder"
 
 
 # After this many failed attempts a mail is left unsent, with its last error.
@@ -53,6 +56,7 @@ def queue_mail(
     dedupe_key: str,
     patient_id: int | None = None,
     send_after: datetime | None = None,
+    channel: str = "email",
 ) -> OutgoingMail | None:
     """Add a mail to the outbox in the caller's transaction; None if the key exists.
 
@@ -65,6 +69,7 @@ def queue_mail(
         subject=subject[:200],
         body=body,
         kind=kind.value,
+        channel=channel,
         patient_id=patient_id,
         dedupe_key=dedupe_key,
         created_at=utcnow(),
@@ -106,6 +111,9 @@ def send_pending(now: datetime, limit: int = 100) -> dict[str, int]:
     smtp: smtplib.SMTP | None = None
     try:
         for index, mail in enumerate(mails):
+            if mail.channel == "sms":
+                counts[_send_sms(mail, token, now, config)] += 1
+                continue
             if smtp is None:
                 try:
                     smtp = _connect(config)
@@ -113,7 +121,10 @@ def send_pending(now: datetime, limit: int = 100) -> dict[str, int]:
                     # The server is unreachable for every mail in this run, not
                     # just this one: don't wait out a timeout per mail.
                     for unsent in mails[index:]:
-                        counts[_record_failure(unsent, token, now, error)] += 1
+                        if unsent.channel == "sms":
+                            counts[_send_sms(unsent, token, now, config)] += 1
+                        else:
+                            counts[_record_failure(unsent, token, now, error)] += 1
                     break
             try:
                 smtp.send_message(_message(mail, config, now))
@@ -130,6 +141,35 @@ def send_pending(now: datetime, limit: int = 100) -> dict[str, int]:
         if smtp is not None:
             _close(smtp)
     return counts
+
+
+def _send_sms(mail: OutgoingMail, token: str, now: datetime, config) -> str:
+    """Hand an SMS to the configured sender; count it as sent or failed."""
+    try:
+        sms_sender(config)(mail.to_address, f"{mail.subject}\n{mail.body}")
+    except Exception as error:
+        return _record_failure(mail, token, now, error)
+    _record_sent(mail, token, now)
+    return "sent"
+
+
+def sms_sender(config):
+    """The SMS seam: `SMS_BACKEND` "file" (default) or "module:function".
+
+    "file" appends each message to `SMS_FILE` (instance/sms-outbox.txt), as a
+    stand-in until the region's SMS gateway is connected; "module:function" is
+    called as function(phone, text) and raises on failure.
+    """
+    backend = config.get("SMS_BACKEND") or "file"
+    if backend == "file":
+        return functools.partial(_sms_to_file, config["SMS_FILE"])
+    module, _, attribute = backend.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def _sms_to_file(path: str, phone: str, text: str) -> None:
+    with open(path, "a", encoding="utf-8") as out:
+        out.write(f"{phone}\t{text.replace(chr(10), ' / ')}\n")
 
 
 def _claim(now: datetime, limit: int) -> str:

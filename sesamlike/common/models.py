@@ -21,6 +21,10 @@ class OutgoingMail(db.Model):
     subject: Mapped[str] = mapped_column(sa.String(200))
     body: Mapped[str] = mapped_column(sa.Text)
     kind: Mapped[str] = mapped_column(sa.String(30), index=True)
+    # "email" (to_address is an e-mail address) or "sms" (a phone number).
+    channel: Mapped[str] = mapped_column(
+        sa.String(10), default="email", server_default="email"
+    )
     patient_id: Mapped[int | None] = mapped_column(index=True)
     # e.g. "time_lock_open:prescription:42:2026-03-12:patient:7"; one notice per key.
     dedupe_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
@@ -40,9 +44,10 @@ class OutgoingMail(db.Model):
         sa.CheckConstraint(
             "kind in ('order_received','order_shipped','order_delivered',"
             "'runout_reminder','time_lock_open','prescription_low',"
-            "'prescription_expiring')",
+            "'prescription_expiring','resupply_reminder')",
             name="kind_known",
         ),
+        sa.CheckConstraint("channel in ('email','sms')", name="channel_known"),
         sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         # The sender's question: unsent mails that are due.
         sa.Index("ix_outgoing_mails_due", "sent_at", "send_after"),

@@ -25,6 +25,9 @@ from sesamlike.prescriptions.models import Prescription
 
 # Link paths; the mail client shows them next to the portal's address.
 PORTAL_PATH = "/portal"
+# One click from a reminder to the reorder form with that aid ticked (login first).
+REORDER_PATH = "/portal/order?rx={prescription_id}"
+PREFERENCES_PATH = "/portal/reminders"
 PORTAL_ORDER_PATH = "/portal/orders/{order_id}"
 PRESCRIPTIONS_PATH = "/patients/{patient_id}/prescriptions"
 
@@ -74,6 +77,18 @@ RUNOUT_BODY = (
 )
 RUNOUT_ORDER_NOW = "Nästa uttag kan beställas nu."
 RUNOUT_ORDER_FROM = "Nästa uttag kan beställas från {opens_on}."
+RESUPPLY_SUBJECT = "Påminnelse: dags att beställa {article}"
+RESUPPLY_BODY = (
+    "{greeting}\n\n"
+    "Vi har inte sett någon ny beställning av {article} sedan vi påminde "
+    "{first_notice_on}. Nästa uttag kan beställas nu.\n\n"
+    "Beställ på {link}\n\n"
+    "Det här är påminnelse {number} av {last}. Vill du inte ha fler påminnelser, "
+    "eller ha dem som SMS, ändra det på {preferences}\n\n{signature}"
+)
+RESUPPLY_SMS = (
+    "Påminnelse {number} av {last}: dags att beställa {article}. Beställ på {link}"
+)
 TIME_LOCK_OPEN_SUBJECT = "Nu kan du beställa {article}"
 TIME_LOCK_OPEN_BODY = (
     "{greeting}\n\n"
@@ -104,13 +119,22 @@ class Recipient:
     greeting: str
 
 
-def patient_recipients(patient: Patient, today: date) -> list[Recipient]:
-    """A child's guardians with an e-mail address, else the adult patient's own."""
+def patient_recipients(
+    patient: Patient, today: date, channel: str = "email"
+) -> list[Recipient]:
+    """A child's guardians with an address, else the adult patient's own.
+
+    The address is an e-mail address, or a phone number for `channel` "sms".
+    """
     first_name = patient.first_name
     if patient.age_group_on(today) == AgeGroup.CHILD:
+        if patient.protected_identity:
+            # A guardian may not act for a protected child online (domain.md);
+            # the clinic tells the family instead.
+            return []
         found: dict[str, Recipient] = {}
         for guardian in sorted(patient.guardians, key=lambda g: g.id):
-            address = (guardian.email or "").strip()
+            address = (getattr(guardian, _ADDRESS[channel]) or "").strip()
             if address and address.lower() not in found:
                 found[address.lower()] = Recipient(
                     address,
@@ -118,11 +142,14 @@ def patient_recipients(patient: Patient, today: date) -> list[Recipient]:
                     GREETING_GUARDIAN.format(first_name=first_name),
                 )
         return list(found.values())
-    address = (patient.email or "").strip()
+    address = (getattr(patient, _ADDRESS[channel]) or "").strip()
     if not address:
         return []
     greeting = GREETING_PATIENT.format(first_name=first_name)
     return [Recipient(address, f"patient:{patient.id}", greeting)]
+
+
+_ADDRESS = {"email": "email", "sms": "phone"}
 
 
 def prescriber_recipient(prescription: Prescription) -> Recipient | None:
@@ -206,7 +233,7 @@ def order_delivered(order: Order, today: date | None = None) -> list[OutgoingMai
 
 
 def runout_reminder(
-    prescription: Prescription, runout_on: date, today: date
+    prescription: Prescription, runout_on: date, today: date, channel: str = "email"
 ) -> list[OutgoingMail]:
     """Remind the patient or guardians to reorder before the supply runs out."""
     opens_on = prescription.next_withdrawal_on
@@ -219,7 +246,7 @@ def runout_reminder(
         article=prescription.article.name,
         runout_on=runout_on.isoformat(),
         when=when,
-        link=PORTAL_PATH,
+        link=REORDER_PATH.format(prescription_id=prescription.id),
     )
     return _to_patient(
         prescription.patient,
@@ -229,10 +256,13 @@ def runout_reminder(
         RUNOUT_SUBJECT.format(**fields),
         RUNOUT_BODY,
         fields,
+        channel,
     )
 
 
-def time_lock_open(prescription: Prescription, today: date) -> list[OutgoingMail]:
+def time_lock_open(
+    prescription: Prescription, today: date, channel: str = "email"
+) -> list[OutgoingMail]:
     """Tell the patient or guardians that the next withdrawal may now be ordered."""
     opens_on = prescription.next_withdrawal_on
     if opens_on is None:
@@ -241,7 +271,7 @@ def time_lock_open(prescription: Prescription, today: date) -> list[OutgoingMail
         article=prescription.article.name,
         opens_on=opens_on.isoformat(),
         remaining=prescription.remaining_withdrawals,
-        link=PORTAL_PATH,
+        link=REORDER_PATH.format(prescription_id=prescription.id),
     )
     return _to_patient(
         prescription.patient,
@@ -251,6 +281,38 @@ def time_lock_open(prescription: Prescription, today: date) -> list[OutgoingMail
         TIME_LOCK_OPEN_SUBJECT.format(**fields),
         TIME_LOCK_OPEN_BODY,
         fields,
+        channel,
+    )
+
+
+def resupply_reminder(
+    prescription: Prescription,
+    first_notice_on: date,
+    number: int,
+    last: int,
+    today: date,
+    channel: str = "email",
+) -> list[OutgoingMail]:
+    """Remind again, weekly, that the next withdrawal may be ordered."""
+    fields = dict(
+        article=prescription.article.name,
+        first_notice_on=first_notice_on.isoformat(),
+        number=number,
+        last=last,
+        link=REORDER_PATH.format(prescription_id=prescription.id),
+        preferences=PREFERENCES_PATH,
+    )
+    body = RESUPPLY_SMS if channel == "sms" else RESUPPLY_BODY
+    return _to_patient(
+        prescription.patient,
+        today,
+        MailKind.RESUPPLY_REMINDER,
+        f"resupply_reminder:prescription:{prescription.id}:"
+        f"{prescription.withdrawals_used}:{number}",
+        RESUPPLY_SUBJECT.format(**fields),
+        body,
+        fields,
+        channel,
     )
 
 
@@ -300,11 +362,13 @@ def _to_patient(
     subject: str,
     body: str,
     fields: dict,
+    channel: str = "email",
 ) -> list[OutgoingMail]:
     queued = []
-    for recipient in patient_recipients(patient, today or date.today()):
+    for recipient in patient_recipients(patient, today or date.today(), channel):
         text = body.format(greeting=recipient.greeting, signature=SIGNATURE, **fields)
-        mail = _queue(recipient, subject, text, kind, f"{key}:{recipient.key}", patient)
+        key_of = f"{key}:{recipient.key}" + (":sms" if channel == "sms" else "")
+        mail = _queue(recipient, subject, text, kind, key_of, patient, channel)
         if mail is not None:
             queued.append(mail)
     return queued
@@ -332,8 +396,12 @@ def _to_prescriber(
     )
 
 
-def _queue(recipient, subject, body, kind, key, patient) -> OutgoingMail | None:
-    mail = queue_mail(recipient.address, subject, body, kind, key, patient.id)
+def _queue(
+    recipient, subject, body, kind, key, patient, channel="email"
+) -> OutgoingMail | None:
+    mail = queue_mail(
+        recipient.address, subject, body, kind, key, patient.id, channel=channel
+    )
     if mail is not None:
         # A mail discloses patient data to its recipient: log it like a read.
         audit.record(

@@ -156,3 +156,28 @@ class CareRelationship(db.Model):
     clinic: Mapped[Clinic] = relationship()
 
     __table_args__ = (sa.UniqueConstraint("patient_id", "clinic_id"),)
+
+
+class ReminderPreference(db.Model):
+    """How the patient (or a guardian for a child) wants reorder reminders.
+
+    No row means the defaults: reminders on, by e-mail.
+    """
+
+    __tablename__ = "reminder_preferences"
+
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel: Mapped[str] = mapped_column(sa.String(10), default="email")
+    opted_out: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+    updated_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), index=True
+    )
+
+    __table_args__ = (
+        sa.CheckConstraint("channel in ('email','sms')", name="channel_known"),
+    )

@@ -32,6 +32,20 @@ _PHONE = re.compile(r"^\+?[\d\s\-()]{6,20}$")
 _BOX_ADDRESS = re.compile(r"^\s*(box|postbox|pl)\s*\d", re.IGNORECASE)
 
 
+REMINDER_CHANNEL_LABELS = {"email": "E-post", "sms": "SMS"}
+
+
+class ReminderPreferenceForm(FlaskForm):
+    """How reorder reminders reach the patient, or that they should not come."""
+
+    channel = RadioField(
+        "Påminnelser skickas som",
+        choices=list(REMINDER_CHANNEL_LABELS.items()),
+        validators=[InputRequired(message="Välj e-post eller SMS.")],
+    )
+    opted_out = BooleanField("Skicka inga påminnelser om att beställa")
+
+
 class ChooseChildForm(FlaskForm):
     patient_id = IntegerField("Barn", validators=[InputRequired()])
 

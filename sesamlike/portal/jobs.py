@@ -16,7 +16,8 @@ from sesamlike.common.time import REGION_TIMEZONE
 from sesamlike.extensions import db
 from sesamlike.orders import notices
 from sesamlike.orders.models import OPEN_LINE_STATUSES, LineStatus, OrderLine
-from sesamlike.patients.models import Patient
+from sesamlike.patients.models import Patient, ReminderPreference
+from sesamlike.portal.models import ResupplyCycle
 from sesamlike.portal.runout import last_deliveries, prescription_runout, reminder_on
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 
@@ -25,9 +26,16 @@ from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 LOCK_OPEN_GRACE_DAYS = 3
 EXPIRY_NOTICE_DAYS = 30
 
+# The resupply cycle: the first reminder, then weekly while nothing is ordered,
+# three in all (ReSupply-style outreach); an order or an opt-out ends it.
+RESUPPLY_REMINDERS = 3
+RESUPPLY_INTERVAL_DAYS = 7
+
 COUNT_KEYS = (
     "runout_reminder",
     "time_lock_open",
+    "resupply_reminder",
+    "opted_out",
     "prescription_low",
     "prescription_expiring",
     "no_address",
@@ -47,19 +55,44 @@ def queue_reminders(today: date) -> dict[str, int]:
     deliveries = last_deliveries()
     awaiting = _awaiting_delivery()
     renewed = _renewed()
+    preferences = _preferences()
+    cycles = _cycles()
+    _end_cycles_of_inactive(
+        cycles, {p.id: p.withdrawals_used for p in prescriptions}, today
+    )
     for prescription in prescriptions:
         patient = prescription.patient
-        reaches_patient = bool(notices.patient_recipients(patient, today))
+        preference = preferences.get(patient.id)
+        channel = preference.channel if preference else "email"
+        reaches_patient = bool(notices.patient_recipients(patient, today, channel))
         reaches_prescriber = notices.prescriber_recipient(prescription) is not None
-        if prescription.id not in awaiting:
-            delivery = deliveries.get(prescription.id)
-            runout_on = prescription_runout(prescription, delivery)
-            if runout_on and reminder_on(runout_on, days_before) <= today <= runout_on:
-                queued = notices.runout_reminder(prescription, runout_on, today)
-                _tally(counts, "runout_reminder", queued, reaches_patient)
-        if _lock_opens(prescription, today):
-            queued = notices.time_lock_open(prescription, today)
-            _tally(counts, "time_lock_open", queued, reaches_patient)
+        cycle = cycles.get((prescription.id, prescription.withdrawals_used))
+        if preference is not None and preference.opted_out:
+            counts["opted_out"] += 1
+            _end(cycle, today, "opted_out")
+        elif cycle is not None:
+            queued = _remind_again(cycle, prescription, today, channel)
+            _tally(counts, "resupply_reminder", queued, reaches_patient)
+        else:
+            first = []
+            if prescription.id not in awaiting:
+                delivery = deliveries.get(prescription.id)
+                runout_on = prescription_runout(prescription, delivery)
+                if (
+                    runout_on
+                    and reminder_on(runout_on, days_before) <= today <= runout_on
+                ):
+                    queued = notices.runout_reminder(
+                        prescription, runout_on, today, channel
+                    )
+                    _tally(counts, "runout_reminder", queued, reaches_patient)
+                    first += queued
+            if _lock_opens(prescription, today):
+                queued = notices.time_lock_open(prescription, today, channel)
+                _tally(counts, "time_lock_open", queued, reaches_patient)
+                first += queued
+            if first:
+                _start_cycle(prescription, today)
         if prescription.id in renewed:
             continue
         if prescription.withdrawals > 1 and prescription.remaining_withdrawals == 1:
@@ -70,6 +103,73 @@ def queue_reminders(today: date) -> dict[str, int]:
             _tally(counts, "prescription_expiring", queued, reaches_prescriber)
     db.session.commit()
     return counts
+
+
+def _preferences() -> dict[int, ReminderPreference]:
+    return {p.patient_id: p for p in db.session.scalars(sa.select(ReminderPreference))}
+
+
+def _cycles() -> dict[tuple[int, int], ResupplyCycle]:
+    """Every cycle, by prescription and the withdrawal it is about."""
+    return {
+        (c.prescription_id, c.withdrawals_used): c
+        for c in db.session.scalars(sa.select(ResupplyCycle))
+    }
+
+
+def _start_cycle(prescription: Prescription, today: date) -> None:
+    db.session.add(
+        ResupplyCycle(
+            prescription_id=prescription.id,
+            withdrawals_used=prescription.withdrawals_used,
+            started_on=today,
+            notices=1,
+            last_notice_on=today,
+        )
+    )
+
+
+def _remind_again(
+    cycle: ResupplyCycle, prescription: Prescription, today: date, channel: str
+) -> list:
+    """The next weekly reminder of an open cycle, when it is due and orderable."""
+    if cycle.ended_on is not None:
+        return []
+    if cycle.notices >= RESUPPLY_REMINDERS:
+        _end(cycle, today, "last_notice")
+        return []
+    opens_on = prescription.next_withdrawal_on
+    due = cycle.last_notice_on + timedelta(days=RESUPPLY_INTERVAL_DAYS)
+    if today < due or opens_on is None or opens_on > today:
+        return []
+    queued = notices.resupply_reminder(
+        prescription, cycle.started_on, cycle.notices + 1, RESUPPLY_REMINDERS,
+        today, channel,
+    )  # fmt: skip
+    cycle.notices += 1
+    cycle.last_notice_on = today
+    if cycle.notices >= RESUPPLY_REMINDERS:
+        _end(cycle, today, "last_notice")
+    return queued
+
+
+def _end(cycle: ResupplyCycle | None, today: date, reason: str) -> None:
+    if cycle is not None and cycle.ended_on is None:
+        cycle.ended_on = today
+        cycle.ended_reason = reason
+
+
+def _end_cycles_of_inactive(
+    cycles: dict, withdrawals_used: dict[int, int], today: date
+) -> None:
+    """An order (a withdrawal taken) or an ended prescription closes the cycle."""
+    for (prescription_id, used), cycle in cycles.items():
+        if cycle.ended_on is not None:
+            continue
+        if prescription_id not in withdrawals_used:
+            _end(cycle, today, "not_active")
+        elif withdrawals_used[prescription_id] != used:
+            _end(cycle, today, "ordered")
 
 
 def _active_prescriptions(today: date) -> list[Prescription]:

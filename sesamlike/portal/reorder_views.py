@@ -11,24 +11,45 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, session, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from sesamlike.accounts.forms import EmptyForm
+from sesamlike.accounts.models import Role
 from sesamlike.common.errors import DomainError, NotVisible
 from sesamlike.common.i18n import _
 from sesamlike.extensions import db
 from sesamlike.portal import services
 from sesamlike.portal.display import plain_refusal, render
 from sesamlike.portal.forms import PORTAL_MODE_LABELS, ReorderForm
-from sesamlike.portal.views import acting_patient_id, bp, domain_abort, portal_page
+from sesamlike.portal.views import (
+    CHOSEN,
+    acting_patient_id,
+    bp,
+    domain_abort,
+    portal_page,
+)
+
+
+def _follow_reminder_link(prescription_id: int | None) -> None:
+    """A reminder's link names a prescription: a guardian acts for that child."""
+    user = current_user._get_current_object()
+    if prescription_id is None or user.role != Role.GUARDIAN or request.method != "GET":
+        return
+    patient_id = services.patient_of_prescription(prescription_id)
+    if patient_id is None or patient_id == session.get(CHOSEN):
+        return
+    if services.may_act_for(user, patient_id):
+        services.choose_child(user, patient_id)
+        session[CHOSEN] = patient_id
 
 
 @bp.route("/order", methods=["GET", "POST"])
 @portal_page
 def reorder():
     """Reorder consumables from active prescriptions."""
+    _follow_reminder_link(request.args.get("rx", type=int))
     patient_id = acting_patient_id()
     try:
         options = services.reorder_options(current_user, patient_id)

@@ -18,13 +18,15 @@ from sqlalchemy.orm import joinedload, selectinload
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
 from sesamlike.common.errors import DomainError, Forbidden, NotVisible
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import commit_keeping_loaded, db
-from sesamlike.orders import errors
+from sesamlike.orders import errors, notices
 from sesamlike.orders import services as ordering
 from sesamlike.orders.models import DeliveryMode, Order, OrderLine
 from sesamlike.orders.rules import choose_delivery_mode, for_line
 from sesamlike.patients import access
-from sesamlike.patients.models import Address, Guardian, Patient
+from sesamlike.patients.models import Address, Guardian, Patient, ReminderPreference
+from sesamlike.portal.errors import NoPhoneForSms, UnknownReminderChannel
 from sesamlike.portal.runout import last_deliveries, prescription_runout
 from sesamlike.prescriptions.entitlement import withdrawal_refusal
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
@@ -92,6 +94,13 @@ def require_portal_user(user: User) -> None:
 def own_patient_id(user: User) -> int | None:
     """A patient login's own patient record."""
     return db.session.scalar(sa.select(Patient.id).where(Patient.user_id == user.id))
+
+
+def patient_of_prescription(prescription_id: int) -> int | None:
+    """Whose prescription this is (an id only; access is checked when acting)."""
+    return db.session.scalar(
+        sa.select(Prescription.patient_id).where(Prescription.id == prescription_id)
+    )
 
 
 def may_act_for(user: User, patient_id: int) -> bool:
@@ -374,3 +383,52 @@ def _orders_query(patient_id: int) -> sa.Select:
         .where(Order.patient_id == patient_id)
         .order_by(Order.placed_at.desc(), Order.id.desc())
     )
+
+
+# Reminder preferences -------------------------------------------------------
+
+
+def reminder_preference(user: User, patient_id: int) -> ReminderPreference:
+    """The patient's reminder preference (the defaults when none is stored)."""
+    require_portal_user(user)
+    patient = access.get_patient(user, patient_id, action="read_reminders")
+    found = db.session.get(ReminderPreference, patient.id)
+    db.session.commit()
+    return found or ReminderPreference(
+        patient_id=patient.id, channel="email", opted_out=False
+    )
+
+
+def set_reminder_preference(
+    user: User, patient_id: int, channel: str, opted_out: bool
+) -> ReminderPreference:
+    """Store how reminders reach the patient; an opt-out stops every reminder."""
+    require_portal_user(user)
+    patient = access.get_patient(user, patient_id, action="update_reminders")
+    if channel not in ("email", "sms"):
+        raise UnknownReminderChannel(
+            fields={"channel": [UnknownReminderChannel.message]}
+        )
+    if (
+        channel == "sms"
+        and not opted_out
+        and not notices.patient_recipients(patient, date.today(), "sms")
+    ):
+        raise NoPhoneForSms(fields={"channel": [NoPhoneForSms.message]})
+    found = db.session.get(ReminderPreference, patient.id)
+    if found is None:
+        found = ReminderPreference(patient_id=patient.id)
+        db.session.add(found)
+    found.channel = channel
+    found.opted_out = opted_out
+    found.updated_at = utcnow()
+    found.updated_by_id = user.id
+    audit.record(
+        "update_reminders",
+        "reminder_preference",
+        patient_id=patient.id,
+        object_id=patient.id,
+        detail="opted out" if opted_out else f"by {channel}",
+    )
+    db.session.commit()
+    return found

@@ -138,5 +138,6 @@ def order(order_id: int):
 
 from sesamlike.portal import (  # noqa: E402
     audit_views,  # noqa: F401  (access log on bp)
+    reminder_views,  # noqa: F401
     reorder_views,  # noqa: F401
 )

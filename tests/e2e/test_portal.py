@@ -234,3 +234,26 @@ def test_every_link_and_button_on_my_aids_is_a_24_px_target(mobile_page):
     assert small == [], small
     alert = page.get_by_role("alert")
     assert "Tog slut för 10 dagar sedan." in alert.inner_text()
+
+
+def test_patient_opts_out_of_reminders_on_a_phone(mobile_page):
+    region = make_region()
+    page = mobile_page
+    log_in(page, "ella")
+    page.get_by_role("link", name="Påminnelser").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Påminnelser"
+    page.get_by_label("Skicka inga påminnelser om att beställa").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Spara").click()
+    assert (
+        "Du får inga fler påminnelser om att beställa."
+        in page.locator("main").inner_text()
+    )
+    assert page.get_by_label("Skicka inga påminnelser om att beställa").is_checked()
+    no_horizontal_scroll(page)
+    from sesamlike.extensions import db
+    from sesamlike.patients.models import ReminderPreference
+
+    db.session.expire_all()
+    assert db.session.get(ReminderPreference, region.patient.id).opted_out

@@ -163,6 +163,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "portal.cancel": PORTAL_OWN,
     "portal.prescription": PORTAL_OWN,
     "portal.access_log": PORTAL,
+    "portal.reminders": PORTAL,
     # Depot pages (admin may read some).
     "stock.overview": DEPOT_ADMIN_READS,
     "fulfilment.receipt": DEPOT,

@@ -1,0 +1,53 @@
+"""'Påminnelser': how reorder reminders reach the patient, or that none should."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, url_for
+from flask_login import current_user
+
+from sesamlike.common.errors import DomainError
+from sesamlike.common.i18n import _
+from sesamlike.extensions import db
+from sesamlike.patients.models import Patient
+from sesamlike.portal import services
+from sesamlike.portal.display import render
+from sesamlike.portal.forms import REMINDER_CHANNEL_LABELS, ReminderPreferenceForm
+from sesamlike.portal.views import acting_patient_id, bp, domain_abort, portal_page
+
+
+@bp.route("/reminders", methods=["GET", "POST"])
+@portal_page
+def reminders():
+    """Choose e-mail or SMS for reorder reminders, or opt out of them."""
+    user = current_user._get_current_object()
+    patient_id = acting_patient_id()
+    try:
+        preference = services.reminder_preference(user, patient_id)
+    except DomainError as error:
+        domain_abort(error)
+    form = ReminderPreferenceForm(obj=preference)
+    form.channel.choices = [(k, _(v)) for k, v in REMINDER_CHANNEL_LABELS.items()]
+    status = 200
+    if form.validate_on_submit():
+        try:
+            services.set_reminder_preference(
+                user, patient_id, form.channel.data, form.opted_out.data
+            )
+        except DomainError as error:
+            if error.status in (403, 404):
+                domain_abort(error)
+            db.session.rollback()
+            for name, messages in error.fields.items():
+                getattr(form, name).errors = [_(m) for m in messages]
+            status = 422
+        else:
+            if form.opted_out.data:
+                flash(_("Du får inga fler påminnelser om att beställa."), "success")
+            else:
+                flash(_("Dina val för påminnelser är sparade."), "success")
+            return redirect(url_for("portal.reminders"))
+    elif form.is_submitted():
+        status = 422
+    # Read by the service above (access checked and logged); only shown here.
+    patient = db.session.get(Patient, patient_id)
+    return render("reminders.html", status, form=form, patient=patient)
