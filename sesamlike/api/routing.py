@@ -160,5 +160,12 @@ def load_resources() -> None:
     """Import every resource module in this package so its operations register."""
     package = importlib.import_module("sesamlike.api")
     for module in pkgutil.iter_modules(package.__path__):
-        if module.name not in {"auth", "errors", "openapi", "routing", "schemas"}:
+        if module.name not in {
+            "auth",
+            "errors",
+            "fhir",
+            "openapi",
+            "routing",
+            "schemas",
+        }:
             importlib.import_module(f"sesamlike.api.{module.name}")
