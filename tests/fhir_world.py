@@ -36,7 +36,7 @@ SEARCHED = ("DeviceRequest", "SupplyRequest", "SupplyDelivery", "DeviceDispense"
 class FhirWorld:
     def __init__(self) -> None:
         self.clinic = make_clinic("NORR", name="Diabetesmottagningen Norr",
-                                  street="Sjukhusvägen 1", postal_code="41101",
+                                  street="Sjukhusvägen 1", postal_code="41102",
                                   city="Norrstad")  # fmt: skip
         self.other_clinic = make_clinic("SODR", name="Diabetesmottagningen Söder")
         self.prescriber = make_user("prescriber", clinics=[self.clinic],

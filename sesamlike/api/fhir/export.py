@@ -228,8 +228,8 @@ def _write_type(
     last = 0
     partial = path.with_suffix(".part")
     with partial.open("w", encoding="utf-8") as out:
-        # Keyset pages by primary key: each page its own short query, so the
-        # session can be emptied between pages and memory stays flat.
+        # Keyset pages by primary key: each page its own short query; the
+        # session's identity map holds rows weakly, so memory stays flat.
         while rows := db.session.scalars(
             query.where(kind.id_column > last).limit(CHUNK)
         ).all():
@@ -245,7 +245,6 @@ def _write_type(
                 out.write(json.dumps(resource, ensure_ascii=False,
                                      separators=(",", ":")) + "\n")  # fmt: skip
             count += len(resources)
-            db.session.expunge_all()
     partial.replace(path)
     return count, path.stat().st_size
 
