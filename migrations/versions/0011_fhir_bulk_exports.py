@@ -4,8 +4,8 @@ Reviewed by hand: one new table. `key` is the unguessable part of the status URL
 and the name of the folder under instance/fhir-exports; the status index serves
 the job's "next queued export" and the expires_at index its clean-up.
 
-Revision ID: 0010_fhir_bulk_exports
-Revises: 0009_followup_source_lines
+Revision ID: 0011_fhir_bulk_exports
+Revises: 0010_scheduler_heartbeats
 Create Date: 2026-12-01 22:00:00
 
 """
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0010_fhir_bulk_exports"
-down_revision = "0009_followup_source_lines"
+revision = "0011_fhir_bulk_exports"
+down_revision = "0010_scheduler_heartbeats"
 branch_labels = None
 depends_on = None
 
