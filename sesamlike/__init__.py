@@ -76,6 +76,10 @@ def register_blueprints(app: Flask) -> None:
         return
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens, no cookies: nothing to forge
+    from sesamlike.api.fhir import bp as fhir_bp
+
+    app.register_blueprint(fhir_bp)
+    csrf.exempt(fhir_bp)
 
 
 def register_commands(app: Flask) -> None:
@@ -99,6 +103,10 @@ def register_errorhandlers(app: Flask) -> None:
             from sesamlike.api.errors import error_response
 
             return error_response(code)
+        if request.path.startswith("/fhir/"):
+            from sesamlike.api.fhir.outcome import outcome_response
+
+            return outcome_response(code)
         return render_template("error.html", code=code), code
 
     for code in (400, 403, 404, 405, 413, 429, 500):

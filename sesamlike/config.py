@@ -73,6 +73,12 @@ class Config:
         self.HIGH_COST_THRESHOLD_SEK = int(
             os.environ.get("HIGH_COST_THRESHOLD_SEK", "50000")
         )
+        # The key of the bulk export's patient pseudonyms (HMAC-SHA256). Keep it
+        # secret and never change it: the same patient keeps the same pseudonym
+        # only while the key stays. Without it the region cannot export.
+        self.FHIR_PSEUDONYM_KEY = os.environ.get("FHIR_PSEUDONYM_KEY")
+        # Hours a finished bulk export's files stay for download.
+        self.FHIR_EXPORT_HOURS = int(os.environ.get("FHIR_EXPORT_HOURS", "24"))
         self.TESTING = False
 
 
@@ -82,6 +88,7 @@ class TestConfig(Config):
         self.TESTING = True
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url)
         self.SECRET_KEY = "test-secret-key"
+        self.FHIR_PSEUDONYM_KEY = "test-pseudonym-key"
         # Limits far out of reach; the tests that prove them set the real ones.
         self.LOGIN_LIMIT_PER_ADDRESS = "100000 per minute"
         self.LOGIN_FAILURES_PER_ACCOUNT = "100000 per minute"

@@ -144,6 +144,12 @@ JOBS: tuple[Job, ...] = (
         "Inaktiverar konton som inte använts på 12 månader",
         cron={"hour": 3, "minute": 30},
     ),
+    Job(
+        "fhir_export",
+        "sesamlike.api.fhir.export:run_pending",
+        "Gör regionens beställda FHIR-exporter och tar bort utgångna exportfiler",
+        every_seconds=60,
+    ),
 )
 
 

@@ -1,6 +1,7 @@
 """Import every area's models so metadata, Alembic and create_all see all tables."""
 
 from sesamlike.accounts.models import ApiToken, AuditEvent, Clinic, User  # noqa: F401
+from sesamlike.api.fhir.models import BulkExport  # noqa: F401
 from sesamlike.catalog.models import Article, System  # noqa: F401
 from sesamlike.channels.models import (  # noqa: F401
     PharmacyDispensing,

@@ -36,7 +36,7 @@ def init_app(app: Flask) -> None:
     def idle_timeout():
         # A permanent session is re-signed on every request, and Flask refuses a
         # cookie older than the lifetime: inactivity beyond it means logging in again.
-        if session and not request.path.startswith("/api/"):
+        if session and not request.path.startswith(("/api/", "/fhir/")):
             session.permanent = True
 
     @app.after_request
@@ -55,7 +55,8 @@ def init_app(app: Flask) -> None:
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
         if not request.path.startswith("/static/") and (
-            current_user.is_authenticated or request.path.startswith("/api/")
+            current_user.is_authenticated
+            or request.path.startswith(("/api/", "/fhir/"))
         ):
             headers["Cache-Control"] = "no-store"
         return response

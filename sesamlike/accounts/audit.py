@@ -26,7 +26,7 @@ def record(
     remote_addr = channel = None
     if has_request_context():
         remote_addr = request.remote_addr
-        channel = "api" if request.path.startswith("/api/") else "web"
+        channel = _channel(request.path)
     event = AuditEvent(
         user_id=user.id if user else None,
         role=user.role if user else None,
@@ -40,6 +40,14 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def _channel(path: str) -> str:
+    if path.startswith("/api/"):
+        return "api"
+    if path.startswith("/fhir/"):
+        return "fhir"
+    return "web"
 
 
 class AuditLogImmutable(RuntimeError):

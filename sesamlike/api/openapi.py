@@ -8,6 +8,7 @@ from flask import jsonify
 
 from sesamlike.api import bp
 from sesamlike.api.errors import DEFAULT_ERRORS
+from sesamlike.api.routing import _CONVERTER, INT_MAX, INT_MIN
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -29,6 +30,16 @@ ERROR_SCHEMA = {
             },
         }
     },
+}
+
+
+# Operations whose 201 answer creates what other operations take as a path
+# parameter: the OpenAPI links that let clients (and stateful fuzzing) chain them.
+CREATES = {
+    ("POST", "/patients"): "patient_id",
+    ("POST", "/prescriptions"): "prescription_id",
+    ("POST", "/prescriptions/<int:prescription_id>/renew"): "prescription_id",
+    ("POST", "/orders"): "order_id",
 }
 
 
@@ -66,7 +77,11 @@ def build_spec() -> dict:
                 "description": DEFAULT_ERRORS[status][1],
                 "content": {"application/json": {"schema": error_ref}},
             }
+        links = _links(op, OPERATIONS)
+        if links:
+            responses[str(op.status)]["links"] = links
         details = {
+            "operationId": op.endpoint,
             "summary": op.summary,
             "description": op.description,
             "tags": [op.tag],
@@ -80,7 +95,60 @@ def build_spec() -> dict:
                 "content": {"application/json": {"schema": op.body}},
             }
         spec.path(path=path, operations={op.method.lower(): details})
-    return spec.to_dict()
+    document = spec.to_dict()
+    _bound_integers(document)
+    _catalogue_choices(document)
+    return document
+
+
+def _links(op, operations) -> dict:
+    """Links from an operation that creates a resource to those that take its id."""
+    name = CREATES.get((op.method, op.rule))
+    if name is None:
+        return {}
+    links = {}
+    for target in operations:
+        if [p for _, p in _CONVERTER.findall(target.rule)] == [name]:
+            links[target.endpoint] = {
+                "operationId": target.endpoint,
+                "parameters": {name: "$response.body#/id"},
+                "description": f"The created resource's id as {name}",
+            }
+    return links
+
+
+def _bound_integers(node) -> None:
+    """Every integer the API reads is stored in 32 bits: larger ones are refused
+    (422, or 404 for an id in the path), so the document says so."""
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            node.setdefault("minimum", INT_MIN)
+            node.setdefault("maximum", INT_MAX)
+        for value in node.values():
+            _bound_integers(value)
+    elif isinstance(node, list):
+        for value in node:
+            _bound_integers(value)
+
+
+def _catalogue_choices(document: dict) -> None:
+    """GET /stock takes an article number and a depot code that exist: their
+    current values as enums (the catalogue and the depots are no secret)."""
+    import sqlalchemy as sa
+
+    from sesamlike.catalog.models import Article
+    from sesamlike.extensions import db
+    from sesamlike.stock.models import Depot
+
+    choices = {
+        "article_no": sorted(db.session.scalars(sa.select(Article.article_no))),
+        "depot_code": sorted(db.session.scalars(sa.select(Depot.code))),
+    }
+    operation = document["paths"].get("/stock", {}).get("get", {})
+    for parameter in operation.get("parameters", []):
+        values = choices.get(parameter.get("name"))
+        if values:
+            parameter["schema"]["enum"] = values
 
 
 @bp.route("/openapi.json")

@@ -77,6 +77,13 @@ _MESSAGES = {
     "invalid": "Fel typ av värde.",
 }
 _DATE_MESSAGES = {**_MESSAGES, "invalid": "Ange ett datum som ÅÅÅÅ-MM-DD."}
+# What the service checks, stated in the document (the service keeps its own
+# messages): a real month and day, samordningsnummer's day + 60, or a reserve number.
+PERSONAL_ID_PATTERN = (
+    r"^(?:(?:19|20)?\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]|6[1-9]|[78]\d|9[01])"
+    r"[-+]?\d{4}|[A-Za-z0-9-]{4,20})$"
+)
+NOT_BLANK = {"pattern": r"\S"}
 
 
 def _text(max_len: int, *, required: bool = False, **kw) -> fields.String:
@@ -110,11 +117,14 @@ class PatientCreateSchema(Schema):
         required=True,
         metadata={
             "description": "Personnummer or samordningsnummer, 10 or 12 digits with or "
-            "without separator; with id_kind=reserve, the region's reserve number"
+            "without separator, a real date (samordningsnummer: day + 60) and a valid "
+            "check digit; with id_kind=reserve, the region's reserve number "
+            "(4-20 letters, digits or hyphens)",
+            "pattern": PERSONAL_ID_PATTERN,
         },
     )
-    first_name = _text(80, required=True)
-    last_name = _text(80, required=True)
+    first_name = _text(80, required=True, metadata=NOT_BLANK)
+    last_name = _text(80, required=True, metadata=NOT_BLANK)
     diabetes_type = fields.String(
         required=True,
         error_messages=_MESSAGES,
@@ -122,13 +132,28 @@ class PatientCreateSchema(Schema):
             services.DIABETES_TYPES, error="Välj type1, type2 eller other."
         ),
     )
-    clinic_code = _text(20, required=True)
-    street = _text(120, required=True)
-    postal_code = _text(10, required=True)
-    city = _text(80, required=True)
+    clinic_code = _text(
+        20,
+        required=True,
+        metadata={"description": "One of your clinics (another code: 422)"},
+    )
+    street = _text(
+        120,
+        required=True,
+        metadata={**NOT_BLANK, "description": "Not a box address (Box 123)"},
+    )
+    postal_code = _text(10, required=True, metadata={"pattern": r"^\d{3} ?\d{2}$"})
+    city = _text(80, required=True, metadata=NOT_BLANK)
     door_code = _text(20)
-    phone = _text(30)
-    email = _text(254)
+    phone = _text(
+        30,
+        metadata={
+            "pattern": r"^\+?(?:[\s\-()]*\d){6,15}[\s\-()]*$",
+            "description": "6-15 digits; spaces, hyphens, brackets and a leading + "
+            "allowed",
+        },
+    )
+    email = _text(254, metadata={"pattern": r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"})
     protected_identity = fields.Boolean(
         load_default=False,
         error_messages={**_MESSAGES, "invalid": "Ange true eller false."},

@@ -63,7 +63,8 @@ class TermsSchema(Schema):
     )
     reason_code = _text(
         description=f"{REASON_CODES}; required with reason_text when the article "
-        "is not procured or not first choice in its category"
+        "is not procured or not first choice in its category",
+        enum=[code.value for code in ReasonCode],
     )
     reason_text = _text(description="Why the deviation (at most 500 characters)")
     cost_centre = _text(description="Paying cost centre; default the clinic's")
@@ -72,9 +73,13 @@ class TermsSchema(Schema):
 class PrescriptionInSchema(TermsSchema):
     patient_id = _integer(required=True)
     article_no = fields.String(required=True, error_messages=TEXT)
-    packs_per_withdrawal = _integer(required=True)
-    withdrawals = _integer(required=True, description="Number of withdrawals")
-    period_days = _integer(required=True, description="Days each withdrawal covers")
+    packs_per_withdrawal = _integer(required=True, minimum=1)
+    withdrawals = _integer(
+        required=True, minimum=1, description="Number of withdrawals"
+    )
+    period_days = _integer(
+        required=True, minimum=1, description="Days each withdrawal covers"
+    )
     valid_from = _date(required=True)
     clinic_code = _text(
         description="Prescribing clinic; default your first clinic caring for "

@@ -42,6 +42,7 @@ class Operation:
     roles: frozenset[str] | None
     errors: tuple[int, ...]
     description: str = ""
+    endpoint: str = ""
     extra_responses: dict[int, str] = field(default_factory=dict)
 
 
@@ -117,7 +118,7 @@ def operation(
             data = op.response(many=op.many).dump(result)
             return jsonify(data), status_code
 
-        endpoint = f"{op.tag}_{fn.__name__}"
+        endpoint = op.endpoint = f"{op.tag}_{fn.__name__}"
         bp.add_url_rule(rule, endpoint=endpoint, view_func=view, methods=[op.method])
         OPERATIONS.append(op)
         return fn
@@ -160,5 +161,12 @@ def load_resources() -> None:
     """Import every resource module in this package so its operations register."""
     package = importlib.import_module("sesamlike.api")
     for module in pkgutil.iter_modules(package.__path__):
-        if module.name not in {"auth", "errors", "openapi", "routing", "schemas"}:
+        if module.name not in {
+            "auth",
+            "errors",
+            "fhir",
+            "openapi",
+            "routing",
+            "schemas",
+        }:
             importlib.import_module(f"sesamlike.api.{module.name}")

@@ -19,7 +19,7 @@ def get_locale() -> str:
     if not has_request_context():
         return "sv"
     if "locale" not in g:
-        if request.path.startswith("/api/"):
+        if request.path.startswith(("/api/", "/fhir/")):
             # API clients say what they read; pages are Swedish until switched.
             chosen = request.accept_languages.best_match(LOCALES)
         else:

@@ -28,6 +28,7 @@ ORGANISATION = {
     Role.REGION: "Regionens uppföljning",
     Role.ADMIN: "Regionens IT-förvaltning",
 }
+CHANNELS = {"api": "API", "fhir": "FHIR"}
 WHAT = {
     "read": "Läste uppgifter",
     "search": "Sökte fram dig",
@@ -84,7 +85,7 @@ def access_log():
     }  # fmt: skip
     rows = [
         (e.at, who(e, users.get(e.user_id)), WHAT.get(e.action, "Läste uppgifter"),
-         "API" if e.channel == "api" else "")
+         CHANNELS.get(e.channel, ""))
         for e in events
     ]  # fmt: skip
     audit.record(

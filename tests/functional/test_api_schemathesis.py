@@ -21,6 +21,7 @@ import os
 from datetime import date, timedelta
 
 import hypothesis
+import hypothesis.stateful
 import pytest
 import schemathesis
 import sqlalchemy as sa
@@ -249,3 +250,57 @@ class _Summary:
         terminalreporter.write_sep("=", "schemathesis")
         for line in self.lines:
             terminalreporter.write_line(line)
+
+
+def test_the_document_links_what_post_creates_to_what_takes_its_id(app, scenario):
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    links = document["paths"]["/patients"]["post"]["responses"]["201"]["links"]
+    targets = {link["operationId"] for link in links.values()}
+    assert targets == {"patients_get_patient", "prescriptions_list_prescriptions"}
+    for path in ("/prescriptions", "/orders"):
+        assert document["paths"][path]["post"]["responses"]["201"]["links"]
+    stock = document["paths"]["/stock"]["get"]["parameters"]
+    assert {p["name"]: p["schema"].get("enum") for p in stock} == {
+        "article_no": ["APO-1", "INF-1", "PUMP-1", "SUP-1"],
+        "depot_code": ["HMC"],
+    }
+
+
+def test_stateful_fuzzing_chains_calls_through_the_links_without_5xx(app, scenario):
+    """Schemathesis' stateful phase: sequences of calls that follow the links
+    (register a patient, read them, prescribe, order, cancel...)."""
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    headers = {"Authorization": f"Bearer {scenario['tokens']['prescriber']}"}
+    failures: list[str] = []
+    steps: collections.Counter = collections.Counter()
+
+    class Workflow(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def call(self, case, **kwargs):
+            return call(case, kwargs["headers"])
+
+        def validate_response(self, response, case, **kwargs):
+            steps[(case.operation.label, response.status_code)] += 1
+            try:
+                case.validate_response(
+                    response, checks=[not_a_server_error, error_format]
+                )
+            except Exception as exc:
+                failures.append(f"{case.operation.label}: {exc}")
+
+    hypothesis.stateful.run_state_machine_as_test(
+        Workflow,
+        settings=settings(
+            max_examples=MAX_EXAMPLES,
+            stateful_step_count=6,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )
+    print("schemathesis stateful:", dict(steps))
+    assert not failures, "\n".join(dict.fromkeys(failures))
+    assert sum(steps.values()) >= MAX_EXAMPLES, steps

@@ -1,0 +1,220 @@
+"""Routes of /fhir/r5: metadata, read, search, and the bulk export's endpoints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from flask import g, request, send_file
+from werkzeug.http import http_date
+
+from sesamlike.api.auth import bearer_user
+from sesamlike.api.fhir import bp, export, services
+from sesamlike.api.fhir.capability import capability_statement
+from sesamlike.api.fhir.codes import instant
+from sesamlike.api.fhir.models import ExportStatus
+from sesamlike.api.fhir.outcome import (
+    FhirError,
+    empty_response,
+    fhir_response,
+    outcome_response,
+)
+from sesamlike.common.errors import DomainError
+from sesamlike.extensions import db
+
+PUBLIC = {"fhir.metadata"}
+PAGING = {"_count", "_offset"}
+IGNORED = {"_format"}  # JSON is all we answer in; _format=json is harmless
+EXPORT_PARAMS = {"_type", "_since", "_outputFormat"}
+RETRY_AFTER_SECONDS = 15
+
+
+def base_url() -> str:
+    return request.host_url.rstrip("/") + bp.url_prefix
+
+
+@bp.before_request
+def authenticate():
+    """401 unless a valid bearer token names an active user (metadata is public)."""
+    if request.endpoint in PUBLIC:
+        return None
+    if bearer_user() is None:
+        return outcome_response(401)
+    return None
+
+
+@bp.errorhandler(FhirError)
+def fhir_error(error: FhirError):
+    db.session.rollback()  # a refused request writes nothing
+    return outcome_response(error.status, error.message, **error.params)
+
+
+@bp.errorhandler(DomainError)
+def domain_error(error: DomainError):
+    db.session.rollback()
+    return outcome_response(error.status, error.message, **error.params)
+
+
+@bp.get("/metadata")
+def metadata():
+    """The CapabilityStatement (no token needed)."""
+    return fhir_response(capability_statement(base_url(), "0.1.0"))
+
+
+@bp.get("/<resource_type>/<resource_id>")
+def read(resource_type: str, resource_id: str):
+    """One resource, when its patient is visible to you; else 404."""
+    return fhir_response(services.read(g.api_user, resource_type, resource_id))
+
+
+@bp.get("/<resource_type>")
+def search(resource_type: str):
+    """A searchset of one patient's resources, paged by _count."""
+    kind = services.kind_for(g.api_user, resource_type, "search-type")
+    params = _single_values(set(kind.search_params) | PAGING | IGNORED)
+    count = _integer(params, "_count", services.DEFAULT_COUNT, services.MAX_COUNT)
+    offset = _integer(params, "_offset", 0, 2**31 - 1)
+    page = services.search(g.api_user, resource_type, params, offset, count)
+    criteria = {k: v for k, v in params.items() if k in kind.search_params}
+    return fhir_response(_bundle(resource_type, criteria, page))
+
+
+def _bundle(resource_type: str, criteria: dict, page: services.Page) -> dict:
+    base = base_url()
+
+    def link(relation: str, offset: int) -> dict:
+        query = urlencode({**criteria, "_count": page.count, "_offset": offset})
+        return {"relation": relation, "url": f"{base}/{resource_type}?{query}"}
+
+    links = [link("self", page.offset)]
+    if page.count and page.offset + page.count < page.total:
+        links.append(link("next", page.offset + page.count))
+    if page.offset > 0 and page.count:
+        links.append(link("previous", max(page.offset - page.count, 0)))
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "timestamp": instant(datetime.now(UTC)),
+        "total": page.total,
+        "link": links,
+        "entry": [
+            {
+                "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
+                "resource": resource,
+                "search": {"mode": "match"},
+            }
+            for resource in page.resources
+        ],
+    }
+
+
+def _single_values(allowed: set[str]) -> dict[str, str]:
+    """The query as {name: value}; an unknown or repeated parameter is a 400."""
+    params: dict[str, str] = {}
+    for name, values in request.args.lists():
+        if name not in allowed:
+            raise FhirError(400, "Sökparametern {name} stöds inte.", name=name)
+        if len(values) != 1:
+            raise FhirError(400, "Ange {name} bara en gång.", name=name)
+        params[name] = values[0]
+    return params
+
+
+def _integer(params: dict, name: str, default: int, maximum: int) -> int:
+    value = params.get(name)
+    if value is None:
+        return default
+    if not value.isdigit() or int(value) > maximum:
+        raise FhirError(
+            400, "{name} ska vara ett heltal 0–{maximum}.", name=name, maximum=maximum
+        )
+    return int(value)
+
+
+# Bulk export -----------------------------------------------------------------------
+
+
+@bp.get("/$export")
+def export_kick_off():
+    """Start a pseudonymised export of the whole region (region role)."""
+    if "respond-async" not in request.headers.get("Prefer", ""):
+        raise FhirError(400, "Skicka Prefer: respond-async.")
+    params = {}
+    for name, values in request.args.lists():
+        if name not in EXPORT_PARAMS:
+            raise FhirError(400, "Parametern {name} stöds inte.", name=name)
+        params[name] = ",".join(values)
+    types = [t.strip() for t in params.get("_type", "").split(",") if t.strip()]
+    unknown = [t for t in types if t not in export.EXPORT_TYPES]
+    if unknown:
+        raise FhirError(400, "Typen {type} kan inte exporteras.", type=unknown[0])
+    output_format = params.get("_outputFormat", "application/fhir+ndjson")
+    if output_format not in export.OUTPUT_FORMATS:
+        raise FhirError(400, "Bara NDJSON (application/fhir+ndjson) stöds.")
+    since = _since(params.get("_since"))
+    started = export.kick_off(g.api_user, list(dict.fromkeys(types)), since,
+                              request.url)  # fmt: skip
+    location = f"{base_url()}/$export-poll/{started.key}"
+    return fhir_response(
+        {"resourceType": "OperationOutcome", "issue": [{
+            "severity": "information", "code": "informational",
+            "diagnostics": "Exporten är beställd; fråga Content-Location."}]},
+        202,
+        {"Content-Location": location},
+    )  # fmt: skip
+
+
+def _since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise FhirError(
+            400, "_since ska vara en tidpunkt med tidszon (FHIR instant)."
+        ) from None
+    if moment.tzinfo is None:
+        raise FhirError(400, "_since ska vara en tidpunkt med tidszon (FHIR instant).")
+    return moment.astimezone(UTC)
+
+
+@bp.get("/$export-poll/<key>")
+def export_status(key: str):
+    """202 while the job works, then 200 with the manifest (the starter only)."""
+    started = export.own_export(g.api_user, key)
+    if started.status in (ExportStatus.QUEUED, ExportStatus.RUNNING):
+        return empty_response(
+            202, {"X-Progress": started.status, "Retry-After": str(RETRY_AFTER_SECONDS)}
+        )
+    if started.status == ExportStatus.FAILED:
+        return outcome_response(500, "Exporten misslyckades.")
+    base = base_url()
+    manifest = {
+        "transactionTime": instant(started.started_at),
+        "request": started.request_url,
+        "requiresAccessToken": True,
+        "output": [
+            {"type": item["type"], "count": item["count"],
+             "url": f"{base}/$export-file/{started.key}/{item['file']}"}
+            for item in started.output or []
+        ],
+        "error": [],
+    }  # fmt: skip
+    expires = started.expires_at
+    if expires.tzinfo is None:
+        expires = expires.replace(tzinfo=UTC)
+    return fhir_response(manifest, 200, {"Expires": http_date(expires)})
+
+
+@bp.delete("/$export-poll/<key>")
+def export_delete(key: str):
+    """Cancel a running export or delete a finished one's files."""
+    export.delete(g.api_user, key)
+    return empty_response(202)
+
+
+@bp.get("/$export-file/<key>/<name>")
+def export_file(key: str, name: str):
+    """One NDJSON file of an export (the starter's token only)."""
+    path = export.file_path(g.api_user, key, name)
+    return send_file(path, mimetype="application/fhir+ndjson", max_age=0)

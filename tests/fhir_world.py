@@ -1,0 +1,134 @@
+"""A small region for the FHIR tests, and the helpers to read it as FHIR.
+
+Two clinics; at the first a patient with a login (a pump lent and delivered, an
+infusion-set prescription with an open order), a second patient, and a patient
+with protected identity; a prescriber at each clinic and one user of every
+other role.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import cached_property
+
+from fhir.resources import get_fhir_model_class
+
+from sesamlike.accounts.services import issue_token
+from sesamlike.extensions import db
+from sesamlike.orders import services as ordering
+from sesamlike.stock.models import Device
+from tests.factories import (
+    ADULT_PNR,
+    COORDINATION_NO,
+    make_article,
+    make_clinic,
+    make_delivered_line,
+    make_patient,
+    make_prescription,
+    make_stock_lot,
+    make_system,
+    make_user,
+)
+
+SEARCHED = ("DeviceRequest", "SupplyRequest", "SupplyDelivery", "DeviceDispense")
+
+
+class FhirWorld:
+    def __init__(self) -> None:
+        self.clinic = make_clinic("NORR", name="Diabetesmottagningen Norr",
+                                  street="Sjukhusvägen 1", postal_code="41102",
+                                  city="Norrstad")  # fmt: skip
+        self.other_clinic = make_clinic("SODR", name="Diabetesmottagningen Söder")
+        self.prescriber = make_user("prescriber", clinics=[self.clinic],
+                                    display_name="Doktor Dahl")  # fmt: skip
+        system = make_system("MiniMed 780G")
+        self.pump = make_article("PUMP-1", category="pump", systems=[system],
+                                 serial_tracked=True, units_per_day=None,
+                                 amortisation_years=4, gtin="07350000000019",
+                                 iso9999="04 19 24", name="MiniMed 780G")  # fmt: skip
+        self.infusion = make_article("INF-1", systems=[system], gtin="07350000000026",
+                                     name="Quick-set 6 mm")  # fmt: skip
+        make_stock_lot(self.infusion, on_hand=20)
+        self.patient = make_patient(
+            self.clinic, personal_id=ADULT_PNR, first_name="Ella",
+            last_name="Ekström", phone="070-111 22 33", email="ella@example.se",
+        )  # fmt: skip
+        self.neighbour = make_patient(self.clinic, personal_id=COORDINATION_NO,
+                                      id_kind="samordningsnummer", first_name="Nils",
+                                      last_name="Nord")  # fmt: skip
+        self.protected = make_patient(self.clinic, first_name="Hemlig",
+                                      last_name="Person", protected_identity=True,
+                                      phone="070-999 99 99")  # fmt: skip
+        self.pump_rx = make_prescription(self.patient, self.pump, self.prescriber,
+                                         withdrawals=1)  # fmt: skip
+        self.infusion_rx = make_prescription(self.patient, self.infusion,
+                                             self.prescriber, lock_days=0)  # fmt: skip
+        make_prescription(self.neighbour, self.infusion, self.prescriber)
+        make_prescription(self.protected, self.infusion, self.prescriber)
+        self.pump_line = make_delivered_line(
+            self.patient, self.pump, date.today() - timedelta(days=30),
+            serial_no="SN-0001", prescription_id=self.pump_rx.id,
+        )  # fmt: skip
+        self.device = Device(article_id=self.pump.id, serial_no="SN-0001",
+                             status="on_loan", patient_id=self.patient.id,
+                             lent_on=self.pump_line.delivered_on)  # fmt: skip
+        db.session.add(self.device)
+        db.session.commit()
+        self.order = ordering.place_order(
+            self.prescriber, self.patient.id, [(self.infusion_rx.id, 1)], "home"
+        ).order
+        db.session.commit()
+
+    # Logins are made when a test first uses them (each hashes a password).
+    @cached_property
+    def stranger(self):
+        return make_user("prescriber", clinics=[self.other_clinic])
+
+    @cached_property
+    def patient_user(self):
+        return make_user("patient", patients=[self.patient])
+
+    @cached_property
+    def protected_user(self):
+        return make_user("patient", patients=[self.protected])
+
+    @cached_property
+    def depot(self):
+        return make_user("depot")
+
+    @cached_property
+    def manager(self):
+        return make_user("manager", clinics=[self.clinic])
+
+    @cached_property
+    def region(self):
+        return make_user("region")
+
+    @cached_property
+    def admin(self):
+        return make_user("admin")
+
+
+def bearer(user) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(user.username)}"}
+
+
+def validate_r5(resource: dict):
+    """Parse with fhir.resources' R5 models; raises on anything R5 does not allow."""
+    return get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+
+
+def search_all(client, headers, resource_type: str, patient_id: int, count=50):
+    """Every resource of a patient's searchset, following the `next` links."""
+    url = f"/fhir/r5/{resource_type}?patient=Patient/{patient_id}&_count={count}"
+    resources, bundles = [], []
+    while url:
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        bundle = response.get_json()
+        bundles.append(bundle)
+        resources += [entry["resource"] for entry in bundle.get("entry", [])]
+        following = [lnk["url"] for lnk in bundle["link"] if lnk["relation"] == "next"]
+        url = following[0].split("://", 1)[1].split("/", 1)[1] if following else None
+        url = f"/{url}" if url else None
+    return resources, bundles

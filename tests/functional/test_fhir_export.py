@@ -1,0 +1,180 @@
+"""The region's bulk export: kick-off, the job, the manifest, pseudonyms, expiry."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from sesamlike.api.fhir import export
+from sesamlike.common.time import utcnow
+from sesamlike.jobs import job_named, run_named
+from tests.factories import make_user
+from tests.fhir_world import FhirWorld, bearer, validate_r5
+
+EXPORT = "/fhir/r5/$export"
+ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
+
+
+@pytest.fixture
+def world():
+    return FhirWorld()
+
+
+def local(url: str) -> str:
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+def kick_off(client, user, query: str = "") -> str:
+    response = client.get(f"{EXPORT}{query}", headers={**ASYNC, **bearer(user)})
+    assert response.status_code == 202, response.get_data(as_text=True)
+    return local(response.headers["Content-Location"])
+
+
+def finished_files(client, user, status_url: str) -> dict[str, list[dict]]:
+    """Run the job, then read every file the manifest lists: {type: [resources]}."""
+    headers = bearer(user)
+    assert client.get(status_url, headers=headers).status_code == 202
+    run = run_named("fhir_export")
+    assert run.outcome == "succeeded", run.message
+    response = client.get(status_url, headers=headers)
+    assert response.status_code == 200
+    manifest = response.get_json()
+    assert manifest["requiresAccessToken"] is True and "Expires" in response.headers
+    files = {}
+    for item in manifest["output"]:
+        download = client.get(local(item["url"]), headers=headers)
+        assert download.mimetype == "application/fhir+ndjson"
+        lines = download.get_data(as_text=True).splitlines()
+        assert len(lines) == item["count"]
+        files[item["type"]] = [json.loads(line) for line in lines]
+    return files
+
+
+def assert_no_identity(text: str, patients) -> None:
+    """No identity number, name, address or phone of any patient, anywhere."""
+    for patient in patients:
+        values = [
+            patient.personal_id,
+            patient.display_id,
+            patient.first_name,
+            patient.last_name,
+            patient.full_name,
+            patient.phone,
+            patient.email,
+        ]
+        for address in patient.addresses:
+            values += [address.street, f'"postalCode":"{address.postal_code}"']
+        for value in filter(None, values):
+            assert value not in text, value
+
+
+def test_the_region_exports_every_type_pseudonymised_and_valid(client, world):
+    files = finished_files(client, world.region, kick_off(client, world.region))
+    assert set(files) == set(export.EXPORT_TYPES)
+    for resources in files.values():
+        for resource in resources:
+            validate_r5(resource)
+    text = json.dumps(files, ensure_ascii=False, separators=(",", ":"))
+    assert_no_identity(text, [world.patient, world.neighbour, world.protected])
+    for patient in files["Patient"]:
+        assert set(patient) <= {"resourceType", "id", "identifier", "birthDate"}
+    pseudonyms = {p["id"] for p in files["Patient"]}
+    assert len(pseudonyms) == 3
+    assert str(world.patient.id) not in pseudonyms
+    subjects = {r["subject"]["reference"] for r in files["DeviceRequest"]}
+    assert subjects <= {f"Patient/{p}" for p in pseudonyms}
+
+
+def test_pseudonyms_are_stable_across_exports(client, world):
+    first = finished_files(client, world.region, kick_off(client, world.region))
+    second = finished_files(client, world.region, kick_off(client, world.region))
+    assert first["Patient"] == second["Patient"]
+    assert export.pseudonym(world.patient.id) in {p["id"] for p in first["Patient"]}
+
+
+def test_type_and_since_select_what_is_exported(client, world):
+    url = kick_off(client, world.region, "?_type=Patient,DeviceRequest")
+    files = finished_files(client, world.region, url)
+    assert set(files) == {"Patient", "DeviceRequest"}
+    later = (utcnow() + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    url = kick_off(client, world.region, f"?_type=Patient&_since={later}")
+    assert finished_files(client, world.region, url) == {"Patient": []}
+
+
+@pytest.mark.parametrize(
+    "query, headers, status",
+    [
+        ("", {"Accept": "application/fhir+json"}, 400),  # no Prefer: respond-async
+        ("?_type=Observation", ASYNC, 400),
+        ("?_since=yesterday", ASYNC, 400),
+        ("?_since=2026-01-01T00:00:00", ASYNC, 400),  # no time zone
+        ("?_outputFormat=text/csv", ASYNC, 400),
+        ("?patient=1", ASYNC, 400),
+    ],
+)
+def test_bad_kick_offs_are_refused_and_start_nothing(
+    client, world, query, headers, status
+):
+    headers = {**headers, **bearer(world.region)}
+    response = client.get(f"{EXPORT}{query}", headers=headers)
+    assert response.status_code == status
+    assert response.get_json()["resourceType"] == "OperationOutcome"
+    assert run_named("fhir_export").counts["exports"] == 0
+
+
+@pytest.mark.parametrize("role", ["prescriber", "depot", "manager", "admin"])
+def test_only_the_region_may_export(client, world, role):
+    response = client.get(EXPORT, headers={**ASYNC, **bearer(getattr(world, role))})
+    assert response.status_code == 403
+
+
+def test_status_and_files_are_for_the_user_who_started_only(client, world):
+    status_url = kick_off(client, world.region)
+    run_named("fhir_export")
+    manifest = client.get(status_url, headers=bearer(world.region)).get_json()
+    colleague = make_user("region")
+    for headers in (bearer(colleague), bearer(world.admin)):
+        assert client.get(status_url, headers=headers).status_code == 404
+        file_url = local(manifest["output"][0]["url"])
+        assert client.get(file_url, headers=headers).status_code in (403, 404)
+
+
+def test_files_expire_and_are_removed_by_the_job(client, world, app):
+    status_url = kick_off(client, world.region)
+    run_named("fhir_export")
+    manifest = client.get(status_url, headers=bearer(world.region)).get_json()
+    key = status_url.rsplit("/", 1)[1]
+    folder = export.export_root() / key
+    assert any(folder.iterdir())
+    hours = app.config["FHIR_EXPORT_HOURS"]
+    counts = export.run_pending(utcnow() + timedelta(hours=hours, minutes=1))
+    assert counts["expired"] == 1
+    assert not folder.exists()
+    assert client.get(status_url, headers=bearer(world.region)).status_code == 410
+    file_url = local(manifest["output"][0]["url"])
+    assert client.get(file_url, headers=bearer(world.region)).status_code == 410
+
+
+def test_delete_cancels_and_removes_the_files(client, world):
+    status_url = kick_off(client, world.region)
+    run_named("fhir_export")
+    key = status_url.rsplit("/", 1)[1]
+    response = client.delete(status_url, headers=bearer(world.region))
+    assert response.status_code == 202
+    assert not (export.export_root() / key).exists()
+    assert client.get(status_url, headers=bearer(world.region)).status_code == 404
+
+
+def test_the_export_is_a_scheduled_job(app):
+    job = job_named("fhir_export")
+    assert job.every_seconds and job.function() is export.run_pending
+
+
+def test_without_a_pseudonym_key_the_region_cannot_export(client, world, app,
+                                                          monkeypatch):  # fmt: skip
+    monkeypatch.setitem(app.config, "FHIR_PSEUDONYM_KEY", None)
+    response = client.get(EXPORT, headers={**ASYNC, **bearer(world.region)})
+    assert response.status_code == 503
+    assert run_named("fhir_export").counts["exports"] == 0

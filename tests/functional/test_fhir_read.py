@@ -1,0 +1,224 @@
+"""FHIR R5 reads and searches: the API's tokens, need-to-know rules and audit rows."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import AuditEvent
+from sesamlike.extensions import db
+from tests.fhir_world import SEARCHED, FhirWorld, bearer, search_all, validate_r5
+
+BASE = "/fhir/r5"
+
+
+@pytest.fixture
+def world():
+    return FhirWorld()
+
+
+def resource_paths(world: FhirWorld) -> list[str]:
+    """A read of every resource type the world has, all of the patient's."""
+    line = world.order.lines[0]
+    return [
+        f"Patient/{world.patient.id}",
+        f"DeviceRequest/{world.infusion_rx.id}",
+        f"SupplyRequest/{line.id}",
+        f"SupplyDelivery/{world.pump_line.id}",
+        f"DeviceDispense/{world.pump_line.id}",
+        f"Device/{world.device.id}",
+    ]
+
+
+def test_metadata_is_public_and_states_exactly_what_is_served(client):
+    response = client.get(f"{BASE}/metadata")
+    assert response.status_code == 200
+    assert response.mimetype == "application/fhir+json"
+    statement = response.get_json()
+    validate_r5(statement)
+    served = {
+        r["type"]: ({i["code"] for i in r["interaction"]},
+                    {p["name"] for p in r.get("searchParam", [])})
+        for r in statement["rest"][0]["resource"]
+    }  # fmt: skip
+    assert served == {
+        "Patient": ({"read", "search-type"}, {"_id", "_count"}),
+        **{name: ({"read", "search-type"}, {"patient", "_count"}) for name in SEARCHED},
+        "Device": ({"read"}, set()),
+        "Organization": ({"read"}, set()),
+        "Practitioner": ({"read"}, set()),
+    }
+    assert statement["fhirVersion"] == "5.0.0"
+    assert [op["name"] for op in statement["rest"][0]["operation"]] == ["export"]
+
+
+def test_every_resource_the_prescriber_reads_validates_as_r5(client, world):
+    headers = bearer(world.prescriber)
+    seen = set()
+    for path in resource_paths(world):
+        response = client.get(f"{BASE}/{path}", headers=headers)
+        assert response.status_code == 200, (path, response.get_data(as_text=True))
+        validate_r5(response.get_json())
+        seen.add(response.get_json()["resourceType"])
+    for name in SEARCHED:
+        resources, bundles = search_all(client, headers, name, world.patient.id)
+        for bundle in bundles:
+            validate_r5(bundle)
+        for resource in resources:
+            validate_r5(resource)
+            seen.add(resource["resourceType"])
+    for path in (f"Organization/{world.clinic.id}",
+                 f"Practitioner/{world.prescriber.id}"):  # fmt: skip
+        validate_r5(client.get(f"{BASE}/{path}", headers=headers).get_json())
+    assert seen == {"Patient", "Device", *SEARCHED}
+
+
+def test_patient_carries_swedish_identifiers_and_the_clinic(client, world):
+    headers = bearer(world.prescriber)
+    ella = client.get(f"{BASE}/Patient/{world.patient.id}", headers=headers).get_json()
+    assert ella["identifier"] == [{"use": "official",
+                                   "system": "urn:oid:1.2.752.129.2.1.3.1",
+                                   "value": world.patient.personal_id}]  # fmt: skip
+    assert (
+        ella["managingOrganization"]["reference"] == f"Organization/{world.clinic.id}"
+    )
+    nils = client.get(f"{BASE}/Patient/{world.neighbour.id}", headers=headers)
+    assert nils.get_json()["identifier"][0]["system"] == "urn:oid:1.2.752.129.2.1.3.3"
+
+
+def test_articles_are_coded_with_gtin_iso9999_and_packs_in_ucum(client, world):
+    headers = bearer(world.prescriber)
+    request = client.get(f"{BASE}/DeviceRequest/{world.pump_rx.id}", headers=headers)
+    codings = {c["system"]: c["code"] for c in
+               request.get_json()["code"]["concept"]["coding"]}  # fmt: skip
+    assert codings["urn:oid:1.3.160"] == "07350000000019"
+    assert codings["urn:iso:std:iso:9999"] == "04 19 24"
+    assert request.get_json()["requester"] == {
+        "reference": f"Practitioner/{world.prescriber.id}",
+        "type": "Practitioner", "display": "Doktor Dahl"}  # fmt: skip
+    line = world.order.lines[0]
+    supply = client.get(f"{BASE}/SupplyRequest/{line.id}", headers=headers).get_json()
+    assert supply["quantity"] == {"value": 1, "unit": "pack",
+                                  "system": "http://unitsofmeasure.org",
+                                  "code": "{pack}"}  # fmt: skip
+    assert supply["status"] == "active"  # reserved, not yet shipped
+    device = client.get(f"{BASE}/Device/{world.device.id}", headers=headers).get_json()
+    assert device["serialNumber"] == "SN-0001"
+
+
+def test_prescriber_of_another_clinic_gets_404_and_empty_searchsets(client, world):
+    headers = bearer(world.stranger)
+    for path in resource_paths(world):
+        response = client.get(f"{BASE}/{path}", headers=headers)
+        assert response.status_code == 404, path
+        assert response.get_json()["resourceType"] == "OperationOutcome"
+        assert response.get_json()["issue"][0]["code"] == "not-found"
+    for name in SEARCHED:
+        resources, bundles = search_all(client, headers, name, world.patient.id)
+        assert resources == [] and bundles[0]["total"] == 0
+    found = client.get(f"{BASE}/Patient?_id={world.patient.id}", headers=headers)
+    assert found.get_json()["total"] == 0
+    assert _fhir_audit_rows(world.patient.id) == 0
+
+
+def test_patient_reads_only_self(client, world):
+    headers = bearer(world.patient_user)
+    for path in resource_paths(world):
+        assert client.get(f"{BASE}/{path}", headers=headers).status_code == 200, path
+    for name in ("DeviceRequest", "SupplyRequest"):
+        own, _ = search_all(client, headers, name, world.patient.id)
+        assert own
+        other, _ = search_all(client, headers, name, world.neighbour.id)
+        assert other == []
+    assert client.get(f"{BASE}/Patient/{world.neighbour.id}",
+                      headers=headers).status_code == 404  # fmt: skip
+
+
+def test_protected_identity_shows_contact_only_to_the_patient(client, world):
+    path = f"{BASE}/Patient/{world.protected.id}"
+    seen_by_prescriber = client.get(path, headers=bearer(world.prescriber)).get_json()
+    assert "address" not in seen_by_prescriber and "telecom" not in seen_by_prescriber
+    assert seen_by_prescriber["meta"]["security"][0]["code"] == "R"
+    seen_by_self = client.get(path, headers=bearer(world.protected_user)).get_json()
+    assert seen_by_self["address"][0]["line"] and seen_by_self["telecom"]
+    ella = client.get(f"{BASE}/Patient/{world.patient.id}",
+                      headers=bearer(world.prescriber)).get_json()  # fmt: skip
+    assert ella["address"][0]["city"] == "Göteborg"
+
+
+@pytest.mark.parametrize("role", ["manager", "region", "admin", "depot"])
+def test_roles_outside_care_may_not_read_the_patient_record(client, world, role):
+    headers = bearer(getattr(world, role))
+    for path in (f"Patient/{world.patient.id}",
+                 f"DeviceRequest/{world.infusion_rx.id}"):  # fmt: skip
+        response = client.get(f"{BASE}/{path}", headers=headers)
+        assert response.status_code == 403
+        assert response.get_json()["issue"][0]["code"] == "forbidden"
+    supply = client.get(f"{BASE}/SupplyRequest/{world.order.lines[0].id}",
+                        headers=headers)  # fmt: skip
+    assert supply.status_code == (200 if role == "depot" else 403)
+
+
+def test_reads_and_searches_are_in_the_patients_access_log(client, auth, world):
+    headers = bearer(world.prescriber)
+    client.get(f"{BASE}/Patient/{world.patient.id}", headers=headers)
+    search_all(client, headers, "DeviceRequest", world.patient.id)
+    client.get(f"{BASE}/DeviceRequest?patient={world.neighbour.id}", headers=headers)
+    assert _fhir_audit_rows(world.patient.id) == 2
+    assert _fhir_audit_rows(world.neighbour.id) == 1
+    auth.login(world.patient_user.username)
+    html = client.get("/portal/access-log").get_data(as_text=True)
+    assert html.count("FHIR") == 2
+    assert "Diabetesmottagningen Norr" in html
+
+
+def test_paging_follows_next_links_through_every_resource(client, world):
+    headers = bearer(world.prescriber)
+    everything, _ = search_all(client, headers, "DeviceRequest", world.patient.id)
+    paged, bundles = search_all(client, headers, "DeviceRequest", world.patient.id, 1)
+    assert len(bundles) == len(everything) == 2
+    assert [r["id"] for r in paged] == [r["id"] for r in everything]
+    assert all(bundle["total"] == 2 for bundle in bundles)
+
+
+@pytest.mark.parametrize(
+    "path, status, code",
+    [
+        ("DeviceRequest?patient=Patient/x", 400, "invalid"),
+        ("DeviceRequest", 400, "invalid"),
+        ("DeviceRequest?patient=1&name=Ella", 400, "invalid"),
+        ("DeviceRequest?patient=1&_count=-1", 400, "invalid"),
+        ("DeviceRequest?patient=1&patient=2", 400, "invalid"),
+        ("Observation?patient=1", 404, "not-found"),
+        ("Device?patient=1", 404, "not-found"),
+        ("Patient/abc", 404, "not-found"),
+        ("Patient/99999999999", 404, "not-found"),
+    ],
+)
+def test_bad_requests_are_answered_with_an_operation_outcome(
+    client, world, path, status, code
+):
+    response = client.get(f"{BASE}/{path}", headers=bearer(world.prescriber))
+    assert response.status_code == status
+    outcome = response.get_json()
+    validate_r5(outcome)
+    assert outcome["issue"][0]["code"] == code
+
+
+def test_without_a_token_is_401_and_a_write_is_405(client, world):
+    response = client.get(f"{BASE}/Patient/{world.patient.id}")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert response.get_json()["issue"][0]["code"] == "login"
+    put = client.put(f"{BASE}/Patient/{world.patient.id}", json={},
+                     headers=bearer(world.prescriber))  # fmt: skip
+    assert put.status_code == 405
+    assert put.get_json()["resourceType"] == "OperationOutcome"
+
+
+def _fhir_audit_rows(patient_id: int) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(
+            AuditEvent.patient_id == patient_id, AuditEvent.channel == "fhir"
+        )
+    )
