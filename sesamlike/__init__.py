@@ -62,18 +62,11 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    """Register every area's pages and the API; an area that fails to import
+    stops the app from starting, so nothing is disabled silently."""
     for area in BLUEPRINTS:
-        try:
-            module = importlib.import_module(f"sesamlike.{area}.views")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"sesamlike.{area}.views":
-                raise
-            continue
-        app.register_blueprint(module.bp)
-    try:
-        from sesamlike.api import bp as api_bp
-    except ImportError:
-        return
+        app.register_blueprint(_import(f"sesamlike.{area}.views").bp)
+    api_bp = _import("sesamlike.api").bp
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens, no cookies: nothing to forge
     from sesamlike.api.fhir import bp as fhir_bp
@@ -84,14 +77,23 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if not name.startswith(exc.name or "\0"):  # only the module itself missing
-                raise
-            continue
-        for command in module.COMMANDS:
+        for command in _import(name).COMMANDS:
             app.cli.add_command(command)
+
+
+class AreaImportError(ImportError):
+    """A listed area, the API or a command module could not be imported."""
+
+
+def _import(name: str):
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise AreaImportError(
+            f"{name} could not be imported ({exc}); Sesamlike does not start "
+            "with a part missing.",
+            name=name,
+        ) from exc
 
 
 def register_errorhandlers(app: Flask) -> None:
