@@ -6,6 +6,8 @@ import importlib
 
 from flask import Flask, g, render_template, request
 
+from sesamlike.common.errors import DomainError, Forbidden, NotVisible
+from sesamlike.common.i18n import _
 from sesamlike.common.time import local_time
 from sesamlike.config import Config
 from sesamlike.extensions import csrf, db, limiter, login_manager, migrate
@@ -114,9 +116,31 @@ def register_errorhandlers(app: Flask) -> None:
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, render_error)
 
+    @app.errorhandler(DomainError)
+    def refused(error: DomainError):
+        """A refusal no view shows beside its form: the API's JSON error, or an
+        error page with the refusal in the user's language and its own status."""
+        db.session.rollback()  # a refused request writes nothing
+        if request.path.startswith("/api/"):
+            from sesamlike.api.errors import domain_error_response
+
+            return domain_error_response(error)
+        return render_template(
+            "error.html", code=error.status, refusal=_page_refusal(error)
+        ), error.status
+
     @app.before_request
     def _remember_locale():
         g.pop("locale", None)
+
+
+def _page_refusal(error: DomainError) -> list[str]:
+    """The refusal and its field messages; none for a bare 403 or 404, whose page
+    says it in its own words (and so the same for absent as for not visible)."""
+    if type(error) in (NotVisible, Forbidden):
+        return []
+    fields = [_(message) for messages in error.fields.values() for message in messages]
+    return [_(error.message, **error.params), *fields]
 
 
 def _migrations_dir() -> str:
