@@ -118,13 +118,18 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def refused(error: DomainError):
-        """A refusal no view shows beside its form: the API's JSON error, or an
-        error page with the refusal in the user's language and its own status."""
+        """A refusal no view shows beside its form: the API's JSON error, FHIR's
+        OperationOutcome, or an error page with the refusal in the user's
+        language; always with the refusal's own status."""
         db.session.rollback()  # a refused request writes nothing
         if request.path.startswith("/api/"):
             from sesamlike.api.errors import domain_error_response
 
             return domain_error_response(error)
+        if request.path.startswith("/fhir/"):
+            from sesamlike.api.fhir.outcome import outcome_response
+
+            return outcome_response(error.status, error.message, **error.params)
         return render_template(
             "error.html", code=error.status, refusal=_page_refusal(error)
         ), error.status
