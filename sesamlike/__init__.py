@@ -71,8 +71,7 @@ def register_blueprints(app: Flask) -> None:
     api_bp = _import("sesamlike.api").bp
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens, no cookies: nothing to forge
-    from sesamlike.api.fhir import bp as fhir_bp
-
+    fhir_bp = _import("sesamlike.api.fhir").bp
     app.register_blueprint(fhir_bp)
     csrf.exempt(fhir_bp)
 
