@@ -6,6 +6,8 @@ import importlib
 
 from flask import Flask, g, render_template, request
 
+from sesamlike.common.errors import DomainError, Forbidden, NotVisible
+from sesamlike.common.i18n import _
 from sesamlike.common.time import local_time
 from sesamlike.config import Config
 from sesamlike.extensions import csrf, db, limiter, login_manager, migrate
@@ -62,36 +64,37 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    """Register every area's pages and the API; an area that fails to import
+    stops the app from starting, so nothing is disabled silently."""
     for area in BLUEPRINTS:
-        try:
-            module = importlib.import_module(f"sesamlike.{area}.views")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"sesamlike.{area}.views":
-                raise
-            continue
-        app.register_blueprint(module.bp)
-    try:
-        from sesamlike.api import bp as api_bp
-    except ImportError:
-        return
+        app.register_blueprint(_import(f"sesamlike.{area}.views").bp)
+    api_bp = _import("sesamlike.api").bp
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens, no cookies: nothing to forge
-    from sesamlike.api.fhir import bp as fhir_bp
-
+    fhir_bp = _import("sesamlike.api.fhir").bp
     app.register_blueprint(fhir_bp)
     csrf.exempt(fhir_bp)
 
 
 def register_commands(app: Flask) -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if not name.startswith(exc.name or "\0"):  # only the module itself missing
-                raise
-            continue
-        for command in module.COMMANDS:
+        for command in _import(name).COMMANDS:
             app.cli.add_command(command)
+
+
+class AreaImportError(ImportError):
+    """A listed area, the API or a command module could not be imported."""
+
+
+def _import(name: str):
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise AreaImportError(
+            f"{name} could not be imported ({exc}); Sesamlike does not start "
+            "with a part missing.",
+            name=name,
+        ) from exc
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -112,9 +115,36 @@ def register_errorhandlers(app: Flask) -> None:
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, render_error)
 
+    @app.errorhandler(DomainError)
+    def refused(error: DomainError):
+        """A refusal no view shows beside its form: the API's JSON error, FHIR's
+        OperationOutcome, or an error page with the refusal in the user's
+        language; always with the refusal's own status."""
+        db.session.rollback()  # a refused request writes nothing
+        if request.path.startswith("/api/"):
+            from sesamlike.api.errors import domain_error_response
+
+            return domain_error_response(error)
+        if request.path.startswith("/fhir/"):
+            from sesamlike.api.fhir.outcome import outcome_response
+
+            return outcome_response(error.status, error.message, **error.params)
+        return render_template(
+            "error.html", code=error.status, refusal=_page_refusal(error)
+        ), error.status
+
     @app.before_request
     def _remember_locale():
         g.pop("locale", None)
+
+
+def _page_refusal(error: DomainError) -> list[str]:
+    """The refusal and its field messages; none for a bare 403 or 404, whose page
+    says it in its own words (and so the same for absent as for not visible)."""
+    if type(error) in (NotVisible, Forbidden):
+        return []
+    fields = [_(message) for messages in error.fields.values() for message in messages]
+    return [_(error.message, **error.params), *fields]
 
 
 def _migrations_dir() -> str:

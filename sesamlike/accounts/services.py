@@ -8,8 +8,8 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from sesamlike.accounts import errors
 from sesamlike.accounts.models import ApiToken, Clinic, Role, User
-from sesamlike.common.errors import Conflict, Invalid
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 
@@ -33,30 +33,24 @@ COMMON_PASSWORDS = frozenset(
 def check_password_policy(password: str, username: str) -> None:
     """At least 12 characters, not the username, not a well-known choice."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(
-            "Lösenordet måste ha minst {n} tecken.",
-            n=MIN_PASSWORD_LENGTH,
-            fields={"password": ["För kort."]},
+        raise errors.PasswordTooShort(
+            n=MIN_PASSWORD_LENGTH, fields={"password": ["För kort."]}
         )
     lowered = password.lower()
     if len(username) >= 3 and username.lower() in lowered:
-        raise Invalid(
-            "Lösenordet får inte innehålla användarnamnet.",
-            fields={"password": ["Innehåller användarnamnet."]},
+        raise errors.PasswordContainsUsername(
+            fields={"password": ["Innehåller användarnamnet."]}
         )
     if lowered in COMMON_PASSWORDS or len(set(password)) < 4:
-        raise Invalid(
-            "Lösenordet är för lätt att gissa. Välj en längre fras.",
-            fields={"password": ["För lätt att gissa."]},
-        )
+        raise errors.PasswordTooCommon(fields={"password": ["För lätt att gissa."]})
 
 
 def create_clinic(code: str, name: str, cost_centre: str, **extra) -> Clinic:
     code, name, cost_centre = code.strip(), name.strip(), cost_centre.strip()
     if not code or not name or not cost_centre:
-        raise Invalid("Kod, namn och kostnadsställe krävs.")
+        raise errors.ClinicDetailsRequired()
     if db.session.scalar(sa.select(Clinic.id).where(Clinic.code == code)):
-        raise Conflict("Vårdenheten {code} finns redan.", code=code)
+        raise errors.ClinicExists(code=code)
     clinic = Clinic(code=code, name=name, cost_centre=cost_centre, **extra)
     db.session.add(clinic)
     db.session.commit()
@@ -66,7 +60,7 @@ def create_clinic(code: str, name: str, cost_centre: str, **extra) -> Clinic:
 def clinic_by_code(code: str) -> Clinic:
     clinic = db.session.scalar(sa.select(Clinic).where(Clinic.code == code))
     if clinic is None:
-        raise Invalid("Okänd vårdenhet: {code}.", code=code)
+        raise errors.UnknownClinic(code=code)
     return clinic
 
 
@@ -84,15 +78,15 @@ def create_user(
     """Create a login. Patients and guardians are linked to patients separately."""
     username = username.strip()
     if role not in set(Role):
-        raise Invalid("Okänd roll: {role}.", role=role)
+        raise errors.UnknownRole(role=role)
     if not username:
-        raise Invalid("Användarnamn krävs.")
+        raise errors.UsernameRequired()
     check_password_policy(password, username)
     if db.session.scalar(sa.select(User.id).where(User.username == username)):
-        raise Conflict("Användarnamnet {username} är upptaget.", username=username)
+        raise errors.UsernameTaken(username=username)
     clinics = [clinic_by_code(code) for code in clinic_codes]
     if role in (Role.PRESCRIBER, Role.MANAGER) and not clinics:
-        raise Invalid("Förskrivare och verksamhetschefer behöver en vårdenhet.")
+        raise errors.ClinicRequired()
     user = User(
         username=username,
         role=role,
@@ -125,7 +119,7 @@ def issue_token(username: str) -> str:
     """Create a bearer token for a user; only its hash is stored."""
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None:
-        raise Invalid("Okänd användare: {username}.", username=username)
+        raise errors.UnknownUser(username=username)
     token = secrets.token_urlsafe(32)
     db.session.add(ApiToken(user_id=user.id, token_hash=_hash_token(token)))
     db.session.commit()

@@ -45,9 +45,9 @@ def error_response(
     return response
 
 
-@bp.errorhandler(DomainError)
-def domain_error(error: DomainError):
-    db.session.rollback()  # a refused request writes nothing
+def domain_error_response(error: DomainError):
+    """A refusal in the error format, with its own code (the app's one handler
+    for domain errors answers API requests with this)."""
     fields = {
         name: [_(message) for message in messages]
         for name, messages in error.fields.items()

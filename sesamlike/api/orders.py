@@ -10,8 +10,9 @@ from flask import json
 from marshmallow import Schema, fields, validate
 
 from sesamlike.api import bp
-from sesamlike.api.errors import domain_error
+from sesamlike.api.errors import domain_error_response
 from sesamlike.api.routing import operation
+from sesamlike.extensions import db
 from sesamlike.orders import services as ordering
 from sesamlike.orders.models import DeliveryMode, LineStatus
 from sesamlike.patients import access
@@ -220,7 +221,8 @@ def cancel_order(user, order_id):
 @bp.errorhandler(prescription_errors.TimeLocked)
 def time_locked(error: prescription_errors.TimeLocked):
     """The contract's 409, plus `opens_on` (ISO date) for clients to act on."""
-    response = domain_error(error)
+    db.session.rollback()  # a refused request writes nothing
+    response = domain_error_response(error)
     body = response.get_json()
     body["error"]["opens_on"] = error.params["opens_on"].isoformat()
     if "line" in error.params:

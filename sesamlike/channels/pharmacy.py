@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Channel
+from sesamlike.channels.errors import LineChangedDuringImport
 from sesamlike.channels.models import (
     PharmacyDispensing,
     PharmacyPrescription,
@@ -28,7 +29,6 @@ from sesamlike.channels.models import (
 )
 from sesamlike.channels.supplier import require_depot
 from sesamlike.common.csvfiles import ChannelFileInvalid, Row, read_rows
-from sesamlike.common.errors import Conflict
 from sesamlike.common.time import region_day_of, region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.orders import notices
@@ -325,10 +325,7 @@ def _set_line(line: OrderLine, seen_packs: int, values: dict) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
-        raise Conflict(
-            "Orderraden {line_id} ändrades under importen; försök igen.",
-            line_id=line.id,
-        )
+        raise LineChangedDuringImport(line_id=line.id)
     db.session.refresh(line)
 
 

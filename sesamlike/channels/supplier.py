@@ -21,9 +21,10 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import Channel
+from sesamlike.channels.errors import ExportDayInFuture
 from sesamlike.channels.models import SupplierExport, SupplierExportLine
 from sesamlike.common.csvfiles import write_csv
-from sesamlike.common.errors import Forbidden, Invalid, NotVisible
+from sesamlike.common.errors import Forbidden, NotVisible
 from sesamlike.common.time import REGION_TIMEZONE, region_day_of, region_today
 from sesamlike.extensions import db
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
@@ -49,8 +50,7 @@ def export_supplier_orders(
     """Write the day's supplier files (those not yet written); commit; all of them."""
     require_depot(user)
     if day > (today or region_today()):
-        raise Invalid(
-            "Leverantörsfiler kan inte skapas för ett datum i framtiden ({day}).",
+        raise ExportDayInFuture(
             day=day.isoformat(),
             fields={"day": ["Välj dagens datum eller ett tidigare."]},
         )

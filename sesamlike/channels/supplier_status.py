@@ -18,10 +18,10 @@ from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import User
+from sesamlike.channels.errors import LineChangedDuringImport
 from sesamlike.channels.models import SupplierExportLine, SupplierStatus
 from sesamlike.channels.supplier import require_depot
 from sesamlike.common.csvfiles import ChannelFileInvalid, Row, read_rows
-from sesamlike.common.errors import Conflict
 from sesamlike.common.time import region_day_of, region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.orders import notices, withdrawals
@@ -261,10 +261,7 @@ def _compare_and_set(line: OrderLine, seen: str, values: dict) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:  # cancelled or shipped by someone else meanwhile
-        raise Conflict(
-            "Orderraden {line_id} ändrades under importen; försök igen.",
-            line_id=line.id,
-        )
+        raise LineChangedDuringImport(line_id=line.id)
     db.session.expire(line)
 
 

@@ -102,11 +102,7 @@ def export():
 @bp.route("/suppliers/exports/<int:export_id>.csv")
 def download(export_id: int):
     """Download one supplier file exactly as it was first written."""
-    try:
-        export = supplier_channel.export_file(current_user, export_id)
-    except DomainError as error:
-        db.session.rollback()
-        abort(error.status if error.status in (403, 404) else 400)
+    export = supplier_channel.export_file(current_user, export_id)
     exports = supplier_channel.exports_of(export.export_date)
     name = next(n for n, e in file_names(exports).items() if e.id == export.id)
     return Response(
@@ -208,9 +204,9 @@ def decide(proposal_id: int, status: str):
     try:
         replenishment.decide_proposal(current_user, proposal_id, status)
     except DomainError as error:
-        db.session.rollback()
         if error.status == 404:
-            abort(404)
+            raise
+        db.session.rollback()
         flash(_(error.message, **error.params), "error")
     return redirect(url_for("channels.proposals"))
 
@@ -254,10 +250,7 @@ def delete_reorder_point(point_id: int):
     """Stop watching an article in a depot."""
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        replenishment.delete_reorder_point(point_id)
-    except DomainError:
-        abort(404)
+    replenishment.delete_reorder_point(point_id)
     flash(_("Beställningspunkten är borttagen."), "success")
     return redirect(url_for("channels.reorder_points"))
 

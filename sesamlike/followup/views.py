@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
-from sesamlike.common.errors import Forbidden, NotVisible
+from sesamlike.common.errors import NotVisible
 from sesamlike.common.i18n import _, get_locale
 from sesamlike.followup import charts, drilldown, exports, register, report
 from sesamlike.followup.forms import ReportFilterForm
@@ -30,12 +30,7 @@ FORMATS = {
 
 
 def _scope() -> Scope:
-    try:
-        return resolve(current_user, request.args.get("clinic") or None)
-    except Forbidden:
-        abort(403)
-    except NotVisible:
-        abort(404)
+    return resolve(current_user, request.args.get("clinic") or None)
 
 
 def _year() -> int:

@@ -20,8 +20,14 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Channel
-from sesamlike.common.errors import Conflict, Invalid, NotVisible
+from sesamlike.common.errors import Invalid, NotVisible
 from sesamlike.extensions import db
+from sesamlike.fulfilment.errors import (
+    AlreadyReplaced,
+    NotReturnable,
+    NotUnderWarranty,
+    ReturnWindowClosed,
+)
 from sesamlike.fulfilment.shipping import (
     commit_use_case,
     fill_backorders,
@@ -36,32 +42,6 @@ from sesamlike.stock import devices, picking, receipts, reservations
 from sesamlike.stock.models import Device, DeviceStatus
 
 RETURN_DAYS = 14  # unused consumables come back to stock within this many days
-
-
-class ReturnWindowClosed(Conflict):
-    code = "return_window_closed"
-    message = (
-        "Oanvända förbrukningsartiklar tas tillbaka inom {days} dagar från "
-        "leveransen ({delivered_on})."
-    )
-
-
-class NotReturnable(Conflict):
-    code = "not_returnable"
-    message = "Raden kan inte returneras här: {detail}"
-
-
-class NotUnderWarranty(Conflict):
-    code = "not_under_warranty"
-    message = (
-        "Ersättning under garanti gäller en felaktig enhet som returnerats "
-        "före garantins slut ({warranty_end})."
-    )
-
-
-class AlreadyReplaced(Conflict):
-    code = "already_replaced"
-    message = "Enheten {serial_no} är redan ersatt."
 
 
 def count_lot(user: User, lot_id: int, counted: int, reason_code: str | None):

@@ -20,17 +20,19 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import Channel
-from sesamlike.common.errors import (
-    Conflict,
-    DomainError,
-    Forbidden,
-    Invalid,
-    NotVisible,
-)
+from sesamlike.common.errors import DomainError, Forbidden, Invalid
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
+from sesamlike.fulfilment.errors import (
+    AlreadyDelivered,
+    AlreadyShipped,
+    NotReserved,
+    NotShipped,
+    SerialsMissing,
+)
 from sesamlike.orders import notices
 from sesamlike.orders.models import LineStatus, Order, OrderLine, Shipment
+from sesamlike.orders.services import load_order
 from sesamlike.patients import access
 from sesamlike.stock import devices, picking, receipts, reservations
 
@@ -38,29 +40,6 @@ DEPOT_ROLES = frozenset({Role.DEPOT})
 
 TRACKING_MAX = 80
 REFERENCE_PREFIX = "order-line:"
-
-
-class AlreadyShipped(Conflict):
-    code = "already_shipped"
-    message = "Beställning {order_id} är redan skickad."
-
-
-class NotReserved(Conflict):
-    code = "not_reserved"
-    message = (
-        "Beställning {order_id} har inga reserverade rader att skicka "
-        "(restnoterade rader skickas när varorna kommit in)."
-    )
-
-
-class NotShipped(Conflict):
-    code = "not_shipped"
-    message = "Beställning {order_id} har inga skickade rader att leverera."
-
-
-class AlreadyDelivered(Conflict):
-    code = "already_delivered"
-    message = "Beställning {order_id} är redan levererad."
 
 
 def require_depot(user: User) -> None:
@@ -327,21 +306,6 @@ def _flip_filled_refs(references: Iterable[str]) -> None:
         )
 
 
-def load_order(order_id: int, *, lock: bool = False) -> Order:
-    query = (
-        sa.select(Order)
-        .options(selectinload(Order.lines).selectinload(OrderLine.article))
-        .where(Order.id == order_id)
-        .execution_options(populate_existing=True)
-    )
-    if lock:
-        query = query.with_for_update(of=Order)
-    order = db.session.scalar(query)
-    if order is None:
-        raise NotVisible()
-    return order
-
-
 def _central(order: Order, *statuses: str) -> list[OrderLine]:
     return [
         line
@@ -387,7 +351,7 @@ def _check_serials(lines: list[OrderLine], serials: dict[str, list[str]]) -> Non
         elif not line.article.serial_tracked and given:
             problems[f"serials.{key}"] = ["Artikeln är inte individmärkt."]
     if problems:
-        raise Invalid("Ange serienummer för individmärkta hjälpmedel.", fields=problems)
+        raise SerialsMissing(fields=problems)
 
 
 def move_line(line: OrderLine, old: str, new: str, **values) -> None:

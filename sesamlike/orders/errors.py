@@ -1,6 +1,6 @@
 """Refusals of prescribing and ordering, each with a stable code for pages and API."""
 
-from sesamlike.common.errors import Conflict, Invalid
+from sesamlike.common.errors import Conflict, Forbidden, Invalid
 
 
 class NotCancellable(Conflict):
@@ -9,6 +9,16 @@ class NotCancellable(Conflict):
 
 
 # Ordering (withdrawals against prescriptions).
+
+
+class DeviceNeedsPrescriber(Forbidden):
+    """A pump or CGM reader is ordered by the prescriber, never by the patient."""
+
+    code = "device_needs_prescriber"
+    message = (
+        "{article} är ett hjälpmedel som lånas ut och beställs av din förskrivare. "
+        "Kontakta mottagningen om du behöver en ny."
+    )
 
 
 class UnknownPrescription(Invalid):

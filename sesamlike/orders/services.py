@@ -31,6 +31,7 @@ from sesamlike.common.time import utcnow
 from sesamlike.extensions import commit_keeping_loaded, db
 from sesamlike.orders import errors, notices, withdrawals
 from sesamlike.orders import rules as order_rules
+from sesamlike.orders.errors import DeviceNeedsPrescriber
 from sesamlike.orders.models import OPEN_LINE_STATUSES, LineStatus, Order, OrderLine
 from sesamlike.orders.rules import (
     DEVICE_HISTORY_STATUSES,
@@ -52,16 +53,6 @@ SELF_SERVICE_ROLES = frozenset({Role.PATIENT, Role.GUARDIAN})
 # Roles that may place and cancel orders.
 ORDERING_ROLES = frozenset({Role.PRESCRIBER}) | SELF_SERVICE_ROLES
 IDEMPOTENCY_KEY_MAX = 80
-
-
-class DeviceNeedsPrescriber(Forbidden):
-    """A pump or CGM reader is ordered by the prescriber, never by the patient."""
-
-    code = "device_needs_prescriber"
-    message = (
-        "{article} är ett hjälpmedel som lånas ut och beställs av din förskrivare. "
-        "Kontakta mottagningen om du behöver en ny."
-    )
 
 
 class PlacedOrder(NamedTuple):
@@ -182,7 +173,7 @@ def place_order(
 
 def get_order(user: User, order_id: int) -> Order:
     """An order whose patient this user may see (else NotVisible); audited."""
-    order = _load_order(order_id)
+    order = load_order(order_id)
     access.get_patient(
         user, order.patient_id, action="read_order", detail=str(order_id)
     )
@@ -207,7 +198,7 @@ def cancel_order(user: User, order_id: int) -> Order:
     """Cancel (makulera) before shipping: release stock, give withdrawals back."""
     _require_orderer(user)
     try:
-        order = _load_order(order_id, lock=True)
+        order = load_order(order_id, lock=True)
         access.get_patient(
             user, order.patient_id, action="cancel_order", detail=str(order_id)
         )
@@ -228,7 +219,7 @@ def cancel_order(user: User, order_id: int) -> Order:
     except DomainError:
         db.session.rollback()
         raise
-    return _load_order(order_id)
+    return load_order(order_id)
 
 
 # Steps -----------------------------------------------------------------------
@@ -342,7 +333,8 @@ def _cancel_line(user: User, line: OrderLine) -> None:
     db.session.expire(line, ["status", "updated_at"])
 
 
-def _load_order(order_id: int, *, lock: bool = False) -> Order:
+def load_order(order_id: int, *, lock: bool = False) -> Order:
+    """An order with its lines and articles, fresh from the database."""
     query = (
         sa.select(Order)
         .options(selectinload(Order.lines).selectinload(OrderLine.article))

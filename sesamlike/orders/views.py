@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from sesamlike.accounts.forms import EmptyForm
@@ -64,11 +65,6 @@ def refusal_text(error: DomainError) -> str:
     return _(error.message, **params)
 
 
-def _page_error(error: DomainError):
-    db.session.rollback()
-    abort(error.status if error.status in (403, 404) else 400)
-
-
 def _url_if_exists(endpoint: str, **values) -> str | None:
     """Link to pages other areas build only once they exist."""
     if endpoint in current_app.view_functions:
@@ -96,10 +92,7 @@ def _render(template: str, status: int = 200, **context):
 @login_required
 def new_order(patient_id: int):
     """Order withdrawals from the patient's prescriptions."""
-    try:
-        options = ordering.order_options(current_user, patient_id)
-    except DomainError as error:
-        _page_error(error)
+    options = ordering.order_options(current_user, patient_id)
     form = NewOrderForm()
     form.delivery_mode.choices = [
         SelectChoice(mode, _(MODE_LABELS[mode])) for mode in options.modes
@@ -128,8 +121,8 @@ def new_order(patient_id: int):
             )
         except DomainError as error:
             if error.status in (403, 404):
-                _page_error(error)
-            _show_refusal(form, chosen, error)
+                raise
+            show_refusal(form, chosen, error, refusal_text(error))
             status = error.status
         else:
             if placed.created:
@@ -158,9 +151,9 @@ def new_order(patient_id: int):
     )
 
 
-def _show_refusal(form: NewOrderForm, chosen, error: DomainError) -> None:
-    """Put the refusal at the top and next to the line or field it is about."""
-    message = refusal_text(error)
+def show_refusal(form: FlaskForm, chosen, error: DomainError, message: str) -> None:
+    """Put the refusal at the top and next to the line or field it is about
+    (the new-order form here and the portal's reorder form)."""
     flash(message, "error")
     line = error.params.get("line")
     if line is not None and line < len(chosen):
@@ -175,10 +168,7 @@ def _show_refusal(form: NewOrderForm, chosen, error: DomainError) -> None:
 
 
 def _order_page(order_id: int, template: str, status: int = 200):
-    try:
-        order = ordering.get_order(current_user, order_id)
-    except DomainError as error:
-        _page_error(error)
+    order = ordering.get_order(current_user, order_id)
     patient = order.patient
     return _render(
         template,
@@ -216,7 +206,7 @@ def cancel(order_id: int):
         ordering.cancel_order(current_user, order_id)
     except DomainError as error:
         if error.status in (403, 404):
-            _page_error(error)
+            raise
         db.session.rollback()
         flash(refusal_text(error), "error")
         return _order_page(order_id, "detail.html", error.status)
@@ -231,10 +221,7 @@ def cancel(order_id: int):
 @login_required
 def patient_orders(patient_id: int):
     """List a patient's orders, newest first."""
-    try:
-        patient, orders = ordering.patient_orders(current_user, patient_id)
-    except DomainError as error:
-        _page_error(error)
+    patient, orders = ordering.patient_orders(current_user, patient_id)
     return _render(
         "patient_orders.html",
         patient=patient,

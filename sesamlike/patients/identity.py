@@ -13,7 +13,7 @@ from datetime import date
 
 from personnummer import personnummer as pnr
 
-from sesamlike.common.errors import Invalid
+from sesamlike.patients import errors
 
 
 class IdKind(enum.StrEnum):
@@ -43,18 +43,14 @@ def parse_personal_id(value: str) -> PersonalId:
     """Validate a personnummer or samordningsnummer and normalise it to 12 digits."""
     raw = (value or "").strip()
     if not raw:
-        raise Invalid("Ange personnummer.", fields={"personal_id": ["Obligatoriskt."]})
+        raise errors.PersonalIdRequired(fields={"personal_id": ["Obligatoriskt."]})
     digits = _SEPARATORS.sub("", raw)
     if not digits.isdigit() or len(digits) not in (10, 12):
-        raise Invalid(
-            "Personnumret ska ha 10 eller 12 siffror (ÅÅÅÅMMDD-NNNN).",
-            fields={"personal_id": ["Fel format."]},
-        )
+        raise errors.PersonalIdFormat(fields={"personal_id": ["Fel format."]})
     try:
         parsed = pnr.Personnummer(re.sub(r"\s", "", raw))
     except pnr.PersonnummerException:
-        raise Invalid(
-            "Personnumret är inte giltigt: kontrollera siffrorna.",
+        raise errors.PersonalIdInvalid(
             fields={"personal_id": ["Ogiltig kontrollsiffra eller datum."]},
         ) from None
     kind = (
@@ -69,10 +65,7 @@ def parse_reserve_number(value: str, birth_date: date | None) -> PersonalId:
     """A regional reserve number for people without personnummer (e.g. LMA holders)."""
     raw = (value or "").strip().upper()
     if not _RESERVE.match(raw):
-        raise Invalid(
-            "Reservnumret ska vara 4–20 tecken (bokstäver, siffror, bindestreck).",
-            fields={"personal_id": ["Fel format."]},
-        )
+        raise errors.ReserveNumberFormat(fields={"personal_id": ["Fel format."]})
     return PersonalId(raw, IdKind.RESERVE, birth_date)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sesamlike.accounts.models import Role, User
-from sesamlike.common.errors import Invalid
 from sesamlike.extensions import db
+from sesamlike.patients import errors
 from sesamlike.patients.models import Guardian, Patient
 
 
@@ -15,19 +15,19 @@ def link_user_to_patients(user: User, patient_ids: Iterable[int]) -> None:
     ids = list(dict.fromkeys(patient_ids))
     if user.role not in (Role.PATIENT, Role.GUARDIAN):
         if ids:
-            raise Invalid("Bara patienter och vårdnadshavare kopplas till patienter.")
+            raise errors.PatientLinkNotAllowed()
         return
     if not ids:
-        raise Invalid("Ange vilken patient kontot gäller (--patient-id).")
+        raise errors.PatientIdRequired()
     if user.role == Role.PATIENT and len(ids) != 1:
-        raise Invalid("Ett patientkonto gäller exakt en patient.")
+        raise errors.OnePatientPerLogin()
     for patient_id in ids:
         patient = db.session.get(Patient, patient_id)
         if patient is None:
-            raise Invalid("Okänd patient: {id}.", id=patient_id)
+            raise errors.UnknownPatient(id=patient_id)
         if user.role == Role.PATIENT:
             if patient.user_id is not None:
-                raise Invalid("Patienten {id} har redan ett konto.", id=patient_id)
+                raise errors.PatientHasLogin(id=patient_id)
             patient.user_id = user.id
         else:
             db.session.add(

@@ -13,9 +13,9 @@ from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
-from sesamlike.common.errors import Forbidden, Invalid
+from sesamlike.common.errors import Forbidden
 from sesamlike.extensions import db
-from sesamlike.patients import access
+from sesamlike.patients import access, errors
 from sesamlike.patients.identity import parse_personal_id
 from sesamlike.patients.models import CareRelationship, Patient
 
@@ -102,10 +102,7 @@ def _search_condition(text: str) -> sa.ColumnElement[bool]:
             return Patient.personal_id.like(f"{digits}%")
         if len(digits) == 6:
             return Patient.personal_id.like(f"__{digits}%")
-        raise Invalid(
-            "Sök på personnummer (ÅÅÅÅMMDD-NNNN), födelsedatum eller namn.",
-            fields={"q": ["Fel format."]},
-        )
+        raise errors.SearchTextFormat(fields={"q": ["Fel format."]})
     if any(char.isdigit() for char in text) and " " not in text:
         return Patient.personal_id == text.upper()  # a reserve number
     return sa.and_(*(_name_matches(word) for word in text.split()))

@@ -18,9 +18,10 @@ from sqlalchemy.exc import IntegrityError
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
-from sesamlike.common.errors import Conflict, Forbidden, Invalid, NotVisible
+from sesamlike.common.errors import Forbidden, Invalid, NotVisible
 from sesamlike.extensions import db
-from sesamlike.patients import access
+from sesamlike.patients import access, errors
+from sesamlike.patients.errors import PatientExists
 from sesamlike.patients.identity import (
     AgeGroup,
     IdKind,
@@ -46,11 +47,6 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _BOX_ADDRESS = re.compile(r"^\s*(box|postbox|pl)\s*\d", re.IGNORECASE)
 _LMA_NUMBER = re.compile(r"^[A-Za-z0-9\-]{4,20}$")
 _SEPARATORS = re.compile(r"[\s\-+]")
-
-
-class PatientExists(Conflict):
-    code = "patient_exists"
-    message = "Patienten är redan registrerad."
 
 
 def may_view(user: User) -> bool:
@@ -127,7 +123,7 @@ class _Checks:
 
     def done(self) -> None:
         if self.fields:
-            raise Invalid("Kontrollera de markerade fälten.", fields=self.fields)
+            raise errors.PatientDetailsInvalid(fields=self.fields)
 
 
 def _digits(text: str) -> int:
@@ -249,17 +245,8 @@ def _exists(user: User, existing: Patient) -> PatientExists:
     """Say the patient exists; only name it to a user who may already see it."""
     fields = {"personal_id": ["Finns redan."]}
     if access.can_see(user, existing):
-        return PatientExists(
-            "Patienten är redan registrerad hos din vårdenhet (patient {id}).",
-            fields=fields,
-            id=existing.id,
-        )
-    return PatientExists(
-        "Patienten är redan registrerad i regionen, men inte hos någon av dina "
-        "vårdenheter. Kontakta regionens hjälpmedelsadministration för att "
-        "registrera vårdrelationen.",
-        fields=fields,
-    )
+        return errors.PatientExistsHere(fields=fields, id=existing.id)
+    return errors.PatientExistsElsewhere(fields=fields)
 
 
 # Read ------------------------------------------------------------------------
@@ -345,10 +332,7 @@ def add_temporary_address(
     """A temporary delivery address, valid from one day to another."""
     patient = _patient_for_update(user, patient_id, "tillfällig adress")
     if clinic_delivery_only(patient):
-        raise Conflict(
-            "Patienten har skyddade personuppgifter: leveranser går alltid till "
-            "vårdenheten, så en tillfällig adress används inte."
-        )
+        raise errors.NoTemporaryAddressForProtectedIdentity()
     check = _Checks(data)
     fields = check.address()
     valid_from = check.day("valid_from", required=True)
@@ -390,7 +374,7 @@ def add_guardian(user: User, patient_id: int, data: Mapping[str, Any]) -> Guardi
     """A guardian (vårdnadshavare) with contact details; only for children."""
     patient = _patient_for_update(user, patient_id, "vårdnadshavare")
     if patient.age_group_on(date.today()) != AgeGroup.CHILD:
-        raise Conflict("Vårdnadshavare kan bara läggas till för barn (0–17 år).")
+        raise errors.GuardianOnlyForChild()
     check = _Checks(data)
     name = check.text("name", 120, required=True)
     phone, email = check.contact()
@@ -412,17 +396,14 @@ def add_care_relationship(user: User, patient_id: int, clinic_code: str) -> None
         (c for c in user.clinics if c.code == clinic_code), None
     )
     if clinic is None:
-        raise Invalid(
-            "Välj en av dina vårdenheter.",
-            fields={"clinic_code": ["Välj en av dina vårdenheter."]},
+        raise errors.NotOwnClinic(
+            fields={"clinic_code": ["Välj en av dina vårdenheter."]}
         )
     current = next(
         (c for c in patient.care_relationships if c.clinic_id == clinic.id), None
     )
     if current is not None and current.ended_on is None:
-        raise Conflict(
-            "Patienten har redan vårdrelation med {clinic}.", clinic=clinic.name
-        )
+        raise errors.CareRelationshipExists(clinic=clinic.name)
     if current is None:
         patient.care_relationships.append(
             CareRelationship(clinic_id=clinic.id, started_on=date.today())

@@ -54,21 +54,13 @@ def _user():
 
 
 def _refused(error: DomainError, form: ServiceForm | None = None) -> None:
-    """Roll back and show a refusal: 403/404 as error pages, the rest as messages."""
-    db.session.rollback()
+    """Show a refusal beside the form; 403 and 404 go to the error page."""
     if error.status in (403, 404):
-        abort(error.status)
+        raise error
+    db.session.rollback()
     if form is not None:
         form.add_errors(error.fields)
     flash(_(error.message, **error.params), "error")
-
-
-def _card(patient_id: int) -> services.PatientCard:
-    try:
-        return services.patient_card(_user(), patient_id)
-    except DomainError as error:
-        _refused(error)
-        raise
 
 
 def _require_writer() -> None:
@@ -86,9 +78,9 @@ def search():
         )
         error = None
     except DomainError as refused:
-        db.session.rollback()
         if refused.status in (403, 404):
-            abort(refused.status)
+            raise
+        db.session.rollback()
         error = _(refused.message, **refused.params)
         result = services.SearchPage(text.strip(), [], 0, 1, searched=False)
     return render_template(
@@ -125,7 +117,7 @@ def register():
 @bp.route("/<int:patient_id>")
 def detail(patient_id: int):
     """Show a patient: identity, contact, addresses, guardians, care."""
-    card = _card(patient_id)
+    card = services.patient_card(_user(), patient_id)
     user = _user()
     links = [
         (endpoint, label)
@@ -168,7 +160,7 @@ def _edit(
             return redirect(url_for(".detail", patient_id=patient_id))
     elif form.errors:
         status = 422
-    card = _card(patient_id)
+    card = services.patient_card(_user(), patient_id)
     hint = prefill(card, form) if prefill and request.method == "GET" else None
     return render_template(
         "patients/form.html",

@@ -12,7 +12,7 @@ from sesamlike.patients.models import Patient
 from sesamlike.portal import services
 from sesamlike.portal.display import render
 from sesamlike.portal.forms import REMINDER_CHANNEL_LABELS, ReminderPreferenceForm
-from sesamlike.portal.views import acting_patient_id, bp, domain_abort, portal_page
+from sesamlike.portal.views import acting_patient_id, bp, portal_page
 
 
 @bp.route("/reminders", methods=["GET", "POST"])
@@ -21,10 +21,7 @@ def reminders():
     """Choose e-mail or SMS for reorder reminders, or opt out of them."""
     user = current_user._get_current_object()
     patient_id = acting_patient_id()
-    try:
-        preference = services.reminder_preference(user, patient_id)
-    except DomainError as error:
-        domain_abort(error)
+    preference = services.reminder_preference(user, patient_id)
     form = ReminderPreferenceForm(obj=preference)
     form.channel.choices = [(k, _(v)) for k, v in REMINDER_CHANNEL_LABELS.items()]
     status = 200
@@ -35,7 +32,7 @@ def reminders():
             )
         except DomainError as error:
             if error.status in (403, 404):
-                domain_abort(error)
+                raise
             db.session.rollback()
             for name, messages in error.fields.items():
                 getattr(form, name).errors = [_(m) for m in messages]

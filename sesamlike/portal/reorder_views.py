@@ -20,6 +20,7 @@ from sesamlike.accounts.models import Role
 from sesamlike.common.errors import DomainError, NotVisible
 from sesamlike.common.i18n import _
 from sesamlike.extensions import db
+from sesamlike.orders.views import show_refusal
 from sesamlike.portal import services
 from sesamlike.portal.display import plain_refusal, render
 from sesamlike.portal.forms import PORTAL_MODE_LABELS, ReorderForm
@@ -27,7 +28,6 @@ from sesamlike.portal.views import (
     CHOSEN,
     acting_patient_id,
     bp,
-    domain_abort,
     portal_page,
 )
 
@@ -51,10 +51,7 @@ def reorder():
     """Reorder consumables from active prescriptions."""
     _follow_reminder_link(request.args.get("rx", type=int))
     patient_id = acting_patient_id()
-    try:
-        options = services.reorder_options(current_user, patient_id)
-    except DomainError as error:
-        domain_abort(error)
+    options = services.reorder_options(current_user, patient_id)
     form = ReorderForm()
     form.delivery_mode.choices = [
         SelectChoice(mode, _(PORTAL_MODE_LABELS[mode])) for mode in options.modes
@@ -79,9 +76,9 @@ def reorder():
         )
     except DomainError as error:
         if isinstance(error, NotVisible) or error.status == 403 and not _line(error):
-            domain_abort(error)
+            raise
         db.session.rollback()
-        _show_refusal(form, chosen, error)
+        show_refusal(form, chosen, error, plain_refusal(error))
         return _edit(form, options, error.status)
     return render(
         "summary.html",
@@ -121,7 +118,7 @@ def cancel(order_id: int):
         services.cancel(current_user, patient_id, order_id)
     except DomainError as error:
         if error.status in (403, 404):
-            domain_abort(error)
+            raise
         db.session.rollback()
         flash(plain_refusal(error), "error")
     else:
@@ -167,19 +164,3 @@ def _edit(form: ReorderForm, options, status: int = 200):
 
 def _line(error: DomainError) -> bool:
     return error.params.get("line") is not None
-
-
-def _show_refusal(form: ReorderForm, chosen, error: DomainError) -> None:
-    """The refusal at the top and next to the line or field it is about."""
-    message = plain_refusal(error)
-    flash(message, "error")
-    line = error.params.get("line")
-    if line is not None and line < len(chosen):
-        wanted = str(chosen[line][0])
-        for row in form.lines:
-            if row.prescription_id.data == wanted:
-                row.packs.errors = [*row.packs.errors, message]
-    if "delivery_mode" in error.fields or "allowed" in error.params:
-        form.delivery_mode.errors = [*form.delivery_mode.errors, message]
-    if "lines" in error.fields:
-        form.lines.errors = [message]

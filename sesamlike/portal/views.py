@@ -13,9 +13,7 @@ from flask import Blueprint, abort, flash, redirect, session, url_for
 from flask_login import current_user, login_required
 
 from sesamlike.accounts.models import Role
-from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import _
-from sesamlike.extensions import db
 from sesamlike.portal import services
 from sesamlike.portal.display import render, running_out
 from sesamlike.portal.forms import ChooseChildForm
@@ -56,21 +54,12 @@ def acting_patient_id() -> int:
     return chosen
 
 
-def domain_abort(error: DomainError):
-    """Not visible answers 404 and a role refusal 403; nothing leaks."""
-    db.session.rollback()
-    abort(error.status if error.status in (403, 404) else 400)
-
-
 @bp.route("/")
 @portal_page
 def my_aids():
     """Show prescriptions, devices on loan and recent orders."""
     patient_id = acting_patient_id()
-    try:
-        aids = services.my_aids(current_user, patient_id)
-    except DomainError as error:
-        domain_abort(error)
+    aids = services.my_aids(current_user, patient_id)
     return render(
         "my_aids.html", aids=aids, patient=aids.patient, running_out=running_out(aids)
     )
@@ -84,10 +73,7 @@ def choose_patient():
         return redirect(url_for("portal.my_aids"))
     form = ChooseChildForm()
     if form.validate_on_submit():
-        try:
-            patient = services.choose_child(current_user, form.patient_id.data)
-        except DomainError as error:
-            domain_abort(error)
+        patient = services.choose_child(current_user, form.patient_id.data)
         session[CHOSEN] = patient.id  # the acting-for banner on every page says so
         return redirect(url_for("portal.my_aids"))
     if form.is_submitted():
@@ -105,10 +91,7 @@ def choose_patient():
 def prescription(prescription_id: int):
     """Show one prescription: what is left, when to order next, the run-out."""
     patient_id = acting_patient_id()
-    try:
-        row = services.prescription_for(current_user, patient_id, prescription_id)
-    except DomainError as error:
-        domain_abort(error)
+    row = services.prescription_for(current_user, patient_id, prescription_id)
     return render("prescription.html", row=row, rx=row.prescription)
 
 
@@ -117,10 +100,7 @@ def prescription(prescription_id: int):
 def orders():
     """List every order, newest first."""
     patient_id = acting_patient_id()
-    try:
-        patient, found = services.all_orders(current_user, patient_id)
-    except DomainError as error:
-        domain_abort(error)
+    patient, found = services.all_orders(current_user, patient_id)
     return render("orders.html", patient=patient, orders=found)
 
 
@@ -129,10 +109,7 @@ def orders():
 def order(order_id: int):
     """Show one order: status, lines, delivery, tracking; cancel it if not shipped."""
     patient_id = acting_patient_id()
-    try:
-        found = services.order_for(current_user, patient_id, order_id)
-    except DomainError as error:
-        domain_abort(error)
+    found = services.order_for(current_user, patient_id, order_id)
     return render("order.html", order=found, patient=found.patient)
 
 

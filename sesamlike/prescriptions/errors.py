@@ -80,3 +80,43 @@ class PrescriptionCancelled(PrescriptionNotActive):
 class TooManyPacks(Invalid):
     code = "too_many_packs"
     message = "Högst {max_packs} förpackningar per uttag av {article}. Minska antalet."
+
+
+class PrescriptionInvalid(Invalid):
+    """Bad terms of a prescription; `fields` says which (code `invalid`)."""
+
+    message = "Förskrivningen sparades inte. Rätta de markerade uppgifterna."
+
+
+class PrescriberOnly(Forbidden):
+    """Another role's refusal (code `forbidden`), with what the role lacks."""
+
+    message = "Bara förskrivare kan förskriva, förnya och makulera förskrivningar."
+
+
+class NotProcuredReasonRequired(ReasonRequired):
+    message = (
+        "Artikeln {article_no} är inte upphandlad. Välj en upphandlad artikel, eller "
+        "ange orsakskod och motivering till avvikelsen."
+    )
+
+
+class NotFirstChoiceReasonRequired(ReasonRequired):
+    message = (
+        "Artikeln {article_no} är inte förstahandsval i sin kategori. Välj "
+        "förstahandsvalet, eller ange orsakskod och motivering till avvikelsen."
+    )
+
+
+class ArticlePhasedOut(ArticleNotPrescribable):
+    message = (
+        "Artikeln {article_no} är utgången sedan {valid_to} och kan inte "
+        "förskrivas. Välj en artikel i gällande avtal."
+    )
+
+
+class ArticleNotYetInContract(ArticleNotPrescribable):
+    message = (
+        "Artikeln {article_no} ingår i avtalet först från {valid_from} och kan inte "
+        "förskrivas än. Välj en annan artikel."
+    )

@@ -16,9 +16,12 @@ from sesamlike.accounts.models import Clinic
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Category
 from sesamlike.common.errors import Invalid
 from sesamlike.prescriptions.errors import (
-    ArticleNotPrescribable,
+    ArticleNotYetInContract,
+    ArticlePhasedOut,
     FirstPrescriptionRightRequired,
-    ReasonRequired,
+    NotFirstChoiceReasonRequired,
+    NotProcuredReasonRequired,
+    PrescriptionInvalid,
 )
 from sesamlike.prescriptions.models import ReasonCode
 
@@ -33,7 +36,7 @@ MAX_COST_CENTRE = 20
 
 REQUIRED = "Obligatoriskt."
 NOT_AN_INTEGER = "Ange ett heltal."
-INVALID_MESSAGE = "Förskrivningen sparades inte. Rätta de markerade uppgifterna."
+INVALID_MESSAGE = PrescriptionInvalid.message
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ def resolve_terms(
                 "Minska antalet uttag, korta spärrtiden eller förläng giltigheten."
             ]
     if errors:
-        raise Invalid(INVALID_MESSAGE, fields=errors)
+        raise PrescriptionInvalid(fields=errors)
     return Terms(packs, count, period, lock, valid_from, valid_to)
 
 
@@ -171,15 +174,9 @@ def deviation(procured: bool, first_choice_rank: int | None) -> str | None:
     return None
 
 
-DEVIATION_MESSAGES = {
-    "not_procured": (
-        "Artikeln {article_no} är inte upphandlad. Välj en upphandlad artikel, eller "
-        "ange orsakskod och motivering till avvikelsen."
-    ),
-    "not_first_choice": (
-        "Artikeln {article_no} är inte förstahandsval i sin kategori. Välj "
-        "förstahandsvalet, eller ange orsakskod och motivering till avvikelsen."
-    ),
+DEVIATION_ERRORS = {
+    "not_procured": NotProcuredReasonRequired,
+    "not_first_choice": NotFirstChoiceReasonRequired,
 }
 
 
@@ -204,16 +201,14 @@ def check_reason(
         errors["reason_text"] = ["Motiveringen får vara högst 500 tecken."]
     if why is None:
         if errors:
-            raise Invalid(INVALID_MESSAGE, fields=errors)
+            raise PrescriptionInvalid(fields=errors)
         return None, None
     if code is None:
         errors["reason_code"] = ["Välj en orsakskod."]
     if text is None:
         errors["reason_text"] = ["Skriv en motivering."]
     if errors:
-        raise ReasonRequired(
-            DEVIATION_MESSAGES[why], article_no=article_no, fields=errors
-        )
+        raise DEVIATION_ERRORS[why](article_no=article_no, fields=errors)
     return code, text
 
 
@@ -240,16 +235,12 @@ def check_contract(article: Article, day: date, prescribable: bool) -> None:
         return
     choose = {"article_no": ["Välj en artikel som ingår i gällande avtal."]}
     if article.is_phased_out_on(day):
-        raise ArticleNotPrescribable(
-            "Artikeln {article_no} är utgången sedan {valid_to} och kan inte "
-            "förskrivas. Välj en artikel i gällande avtal.",
+        raise ArticlePhasedOut(
             article_no=article.article_no,
             valid_to=article.valid_to.isoformat(),
             fields=choose,
         )
-    raise ArticleNotPrescribable(
-        "Artikeln {article_no} ingår i avtalet först från {valid_from} och kan inte "
-        "förskrivas än. Välj en annan artikel.",
+    raise ArticleNotYetInContract(
         article_no=article.article_no,
         valid_from=article.valid_from.isoformat(),
         fields=choose,
@@ -265,8 +256,7 @@ def choose_clinic(
     if code:
         shared = [c for c in shared if c.code == code]
     if not shared:
-        raise Invalid(
-            INVALID_MESSAGE,
+        raise PrescriptionInvalid(
             fields={
                 "clinic_code": [
                     "Välj en av dina vårdenheter där patienten har vårdrelation."
@@ -287,7 +277,7 @@ def collect(*checks: Callable[[], Any]) -> list[Any]:
     if not errors:
         return results
     # The most specific refusal names the error; the fields come from all of them.
-    error = next((e for e in errors if type(e) is not Invalid), errors[0])
+    error = next((e for e in errors if e.code != Invalid.code), errors[0])
     merged: dict[str, list[str]] = {}
     for each in errors:
         for name, messages in each.fields.items():
@@ -302,8 +292,7 @@ def clean_cost_centre(value: str | None, default: str) -> str:
     if not value:
         return default
     if len(value) > MAX_COST_CENTRE or not all(c.isalnum() or c in "-_" for c in value):
-        raise Invalid(
-            INVALID_MESSAGE,
+        raise PrescriptionInvalid(
             fields={
                 "cost_centre": [
                     "Kostnadsstället ska vara högst 20 tecken: bokstäver, siffror, "

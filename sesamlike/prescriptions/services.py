@@ -18,8 +18,9 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.catalog import services as catalog
+from sesamlike.catalog.errors import UnknownArticle
 from sesamlike.catalog.models import Article
-from sesamlike.common.errors import Forbidden, Invalid, NotVisible
+from sesamlike.common.errors import NotVisible
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.patients import access
@@ -27,8 +28,10 @@ from sesamlike.patients.models import Patient
 from sesamlike.prescriptions import rules
 from sesamlike.prescriptions.errors import (
     CancelledNotRenewable,
+    PrescriberOnly,
     PrescriptionAlreadyCancelled,
     PrescriptionAlreadyRenewed,
+    PrescriptionInvalid,
 )
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 
@@ -254,9 +257,7 @@ def new_prescription_context(user: User, patient_id: int) -> PrescriptionFormCon
 
 def _require_prescriber(user: User) -> None:
     if not can_prescribe(user):
-        raise Forbidden(
-            "Bara förskrivare kan förskriva, förnya och makulera förskrivningar."
-        )
+        raise PrescriberOnly()
 
 
 def _visible_patient(user: User, patient_id: int) -> Patient:
@@ -299,11 +300,10 @@ def _load(
 def _article(article_no: str | None) -> Article:
     article_no = (article_no or "").strip()
     if not article_no:
-        raise Invalid(rules.INVALID_MESSAGE, fields={"article_no": [rules.REQUIRED]})
+        raise PrescriptionInvalid(fields={"article_no": [rules.REQUIRED]})
     article = catalog.article_by_no(article_no)
     if article is None:
-        raise Invalid(
-            "Artikeln {article_no} finns inte i sortimentet.",
+        raise UnknownArticle(
             article_no=article_no,
             fields={"article_no": ["Artikeln finns inte. Kontrollera artikelnumret."]},
         )

@@ -29,12 +29,6 @@ def _user():
     return current_user._get_current_object()
 
 
-def _page_error(error: DomainError):
-    """Abort with the status a page shows for a refusal that has no form."""
-    db.session.rollback()
-    abort(error.status if error.status in (403, 404) else 400)
-
-
 def _patient_page_url(patient_id: int) -> str | None:
     if "patients.detail" in current_app.view_functions:
         return url_for("patients.detail", patient_id=patient_id)
@@ -49,10 +43,7 @@ def _message(error: DomainError) -> str:
 @login_required
 def prescriptions(patient_id: int):
     """Show a patient's prescriptions with remaining withdrawals and next date."""
-    try:
-        listing = services.patient_prescriptions(_user(), patient_id)
-    except DomainError as error:
-        _page_error(error)
+    listing = services.patient_prescriptions(_user(), patient_id)
     db.session.commit()  # the audit row of this read
     return render_template(
         "prescriptions/list.html",
@@ -71,10 +62,7 @@ def prescriptions(patient_id: int):
 @login_required
 def new_prescription(patient_id: int):
     """Prescribe an article for the patient; refusals show next to the fields."""
-    try:
-        context = services.new_prescription_context(_user(), patient_id)
-    except DomainError as error:
-        _page_error(error)
+    context = services.new_prescription_context(_user(), patient_id)
     form = PrescriptionForm()
     form.offer(context.articles, context.clinics)
     status, form_error = 200, None
@@ -85,9 +73,9 @@ def new_prescription(patient_id: int):
                     _user(), patient_id, **form.service_arguments()
                 )
             except DomainError as error:
-                db.session.rollback()
                 if error.status == 404:
-                    abort(404)
+                    raise
+                db.session.rollback()
                 form.show_errors(error.fields)
                 form_error, status = _message(error), error.status
             else:
@@ -125,9 +113,9 @@ def _post_action(patient_id: int, prescription_id: int, action, success: str):
     try:
         prescription = action(_user(), prescription_id, patient_id=patient_id)
     except DomainError as error:
-        db.session.rollback()
         if error.status in (403, 404):
-            abort(error.status)
+            raise
+        db.session.rollback()
         flash(_message(error), "error")
     else:
         flash(

@@ -1,16 +1,12 @@
 """Refusals of stock use cases, each with a stable code for pages and API."""
 
+from sesamlike.catalog.errors import UnknownArticle  # noqa: F401  (raised here too)
 from sesamlike.common.errors import Conflict, Invalid, NotVisible
 
 
 class UnknownDepot(Invalid):
     code = "unknown_depot"
     message = "Lagret {depot_code} finns inte."
-
-
-class UnknownArticle(Invalid):
-    code = "unknown_article"
-    message = "Artikeln {article_no} finns inte i sortimentet."
 
 
 class SerialsRequired(Invalid):
@@ -66,3 +62,56 @@ class ReasonCodeRequired(Invalid):
 class UnreadableBarcode(Invalid):
     code = "unreadable_barcode"
     message = "Streckkoden kunde inte tolkas som GS1: {detail}"
+
+
+class DepotDetailsRequired(Invalid):
+    code = "depot_details_required"
+    message = "Lagrets kod och namn krävs."
+
+
+class DepotDetailsTooLong(Invalid):
+    code = "depot_details_too_long"
+    message = "Lagrets kod får ha högst {code_max} tecken och namnet högst {name_max}."
+
+
+class DepotExists(Conflict):
+    code = "depot_exists"
+    message = "Lagret {code} finns redan."
+
+
+class LotBlocked(Conflict):
+    code = "lot_blocked"
+    message = "Partiet {lot} är spärrat och tar inte emot inleverans."
+
+
+class LotExpiryMismatch(Conflict):
+    code = "lot_expiry_mismatch"
+    message = "Partiet {lot} har redan utgångsdatum {expiry}."
+
+
+class QuarantineCountedBySerial(Conflict):
+    code = "quarantine_counted_by_serial"
+    message = "Karantänen räknas per serienummer, inte som parti."
+
+
+class LotNotExpired(Conflict):
+    code = "lot_not_expired"
+    message = "Bara partier vars utgångsdatum har passerats kasseras här."
+
+
+class ReservationChanged(Conflict):
+    code = "reservation_changed"
+    message = "Reservationen har ändrats av någon annan. Försök igen."
+
+
+class ProposalAlreadyDecided(Conflict):
+    code = "proposal_already_decided"
+    message = "Förslaget är redan hanterat."
+
+
+class NoDepot(Conflict):
+    code = "no_depot"
+    message = (
+        "Det finns inget lager att reservera eller restnotera i. "
+        "Kontakta hjälpmedelscentralen."
+    )

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from sesamlike.catalog.models import Article
-from sesamlike.common.errors import Conflict, Invalid
+from sesamlike.common.errors import Invalid
 from sesamlike.extensions import db
 from sesamlike.stock import devices as device_steps
 from sesamlike.stock import errors, ledger
@@ -183,7 +183,7 @@ def count_lot(
     if not isinstance(counted, int) or counted < 0:
         raise Invalid(fields={"counted": ["Ange ett antal från 0."]})
     if lot.lot == ledger.QUARANTINE_LOT:
-        raise Conflict("Karantänen räknas per serienummer, inte som parti.")
+        raise errors.QuarantineCountedBySerial()
     difference = counted - lot.on_hand
     if difference and reason_code not in COUNT_REASONS:
         raise errors.ReasonCodeRequired(fields={"reason_code": ["Välj en orsak."]})
@@ -207,7 +207,7 @@ def scrap_lot(lot_id: int, *, user_id: int | None = None) -> int:
     if lot is None:
         raise errors.LotNotFound()
     if lot.expiry is None or lot.expiry >= date.today():
-        raise Conflict("Bara partier vars utgångsdatum har passerats kasseras här.")
+        raise errors.LotNotExpired()
     packs = lot.on_hand
     if packs > 0:
         ledger.book(
@@ -253,7 +253,7 @@ def _set_status(reservation: Reservation, old: str, new: str) -> None:
     ).rowcount
     db.session.expire(reservation, ["status"])
     if changed != 1:
-        raise Conflict("Reservationen har ändrats av någon annan. Försök igen.")
+        raise errors.ReservationChanged()
 
 
 def _devices_for(article, reservation, serials: list[str]) -> list[Device]:

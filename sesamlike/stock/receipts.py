@@ -15,7 +15,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from sesamlike.catalog.models import Article
-from sesamlike.common.errors import Conflict, Invalid
+from sesamlike.common.errors import Invalid
 from sesamlike.extensions import db
 from sesamlike.stock import errors, ledger, reservations
 from sesamlike.stock.gs1 import gtin_forms
@@ -56,12 +56,9 @@ def receive(
         depot.id, article.id, lot_code, expiry=expiry, bin=bin_code
     )
     if row.quarantined:
-        raise Conflict(
-            "Partiet {lot} är spärrat och tar inte emot inleverans.", lot=lot_code
-        )
+        raise errors.LotBlocked(lot=lot_code)
     if expiry is not None and row.expiry not in (None, expiry):
-        raise Conflict(
-            "Partiet {lot} har redan utgångsdatum {expiry}.",
+        raise errors.LotExpiryMismatch(
             lot=lot_code,
             expiry=row.expiry,
             fields={"expiry": ["Stämmer inte med partiets utgångsdatum."]},

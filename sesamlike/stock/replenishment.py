@@ -21,9 +21,10 @@ from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Article
-from sesamlike.common.errors import Conflict, Invalid, NotVisible
+from sesamlike.common.errors import Invalid, NotVisible
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
+from sesamlike.stock import errors
 from sesamlike.stock.models import (
     Depot,
     MovementKind,
@@ -246,6 +247,6 @@ def decide_proposal(user: User | None, proposal_id: int, status: str):
         db.session.rollback()
         if db.session.get(PurchaseProposal, proposal_id) is None:
             raise NotVisible()
-        raise Conflict("Förslaget är redan hanterat.")
+        raise errors.ProposalAlreadyDecided()
     db.session.commit()
     return db.session.get(PurchaseProposal, proposal_id)

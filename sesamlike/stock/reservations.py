@@ -34,9 +34,9 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
-from sesamlike.common.errors import Conflict
 from sesamlike.extensions import db
 from sesamlike.stock import ledger
+from sesamlike.stock.errors import NoDepot
 from sesamlike.stock.models import (
     Depot,
     MovementKind,
@@ -63,14 +63,6 @@ RELEASABLE = (
     ReservationStatus.BACKORDERED,
     ReservationStatus.PICKED,  # cancelled after picking: the packs go back
 )
-
-
-class NoDepot(Conflict):
-    code = "no_depot"
-    message = (
-        "Det finns inget lager att reservera eller restnotera i. "
-        "Kontakta hjälpmedelscentralen."
-    )
 
 
 def available(

@@ -49,9 +49,10 @@ def error_text(error: DomainError) -> str:
 
 
 def flash_error(error: DomainError) -> None:
-    db.session.rollback()
+    """Show a refusal as messages on the page; a 404 goes to the error page."""
     if error.status == 404:
-        abort(404)
+        raise error
+    db.session.rollback()
     flash(error_text(error), "error")
     for name, messages in error.fields.items():
         flash(f"{name}: {' '.join(_(m) for m in messages)}", "error")

@@ -17,6 +17,8 @@ EN: dict[str, str] = {
     "Du saknar behörighet": "Access denied",
     "Sidan finns inte": "Page not found",
     "Metoden stöds inte": "Method not allowed",
+    "Det går inte just nu": "Not possible now",
+    "Uppgifterna kunde inte tas emot": "The details could not be accepted",
     "Filen är för stor": "File too large",
     "För många försök": "Too many attempts",
     "Något gick fel": "Something went wrong",

@@ -19,7 +19,6 @@ from sesamlike.api.fhir.outcome import (
     fhir_response,
     outcome_response,
 )
-from sesamlike.common.errors import DomainError
 from sesamlike.extensions import db
 
 PUBLIC = {"fhir.metadata"}
@@ -46,12 +45,6 @@ def authenticate():
 @bp.errorhandler(FhirError)
 def fhir_error(error: FhirError):
     db.session.rollback()  # a refused request writes nothing
-    return outcome_response(error.status, error.message, **error.params)
-
-
-@bp.errorhandler(DomainError)
-def domain_error(error: DomainError):
-    db.session.rollback()
     return outcome_response(error.status, error.message, **error.params)
 
 

@@ -1,0 +1,63 @@
+"""Refusals of the aids centre's work on orders, each with a stable code."""
+
+from sesamlike.common.errors import Conflict, Invalid
+
+# Shipping and delivery.
+
+
+class AlreadyShipped(Conflict):
+    code = "already_shipped"
+    message = "Beställning {order_id} är redan skickad."
+
+
+class NotReserved(Conflict):
+    code = "not_reserved"
+    message = (
+        "Beställning {order_id} har inga reserverade rader att skicka "
+        "(restnoterade rader skickas när varorna kommit in)."
+    )
+
+
+class NotShipped(Conflict):
+    code = "not_shipped"
+    message = "Beställning {order_id} har inga skickade rader att leverera."
+
+
+class AlreadyDelivered(Conflict):
+    code = "already_delivered"
+    message = "Beställning {order_id} är redan levererad."
+
+
+class SerialsMissing(Invalid):
+    """Serials missing or wrong on lines; `fields` names each (code `invalid`)."""
+
+    message = "Ange serienummer för individmärkta hjälpmedel."
+
+
+# Returns and warranty replacements.
+
+
+class ReturnWindowClosed(Conflict):
+    code = "return_window_closed"
+    message = (
+        "Oanvända förbrukningsartiklar tas tillbaka inom {days} dagar från "
+        "leveransen ({delivered_on})."
+    )
+
+
+class NotReturnable(Conflict):
+    code = "not_returnable"
+    message = "Raden kan inte returneras här: {detail}"
+
+
+class NotUnderWarranty(Conflict):
+    code = "not_under_warranty"
+    message = (
+        "Ersättning under garanti gäller en felaktig enhet som returnerats "
+        "före garantins slut ({warranty_end})."
+    )
+
+
+class AlreadyReplaced(Conflict):
+    code = "already_replaced"
+    message = "Enheten {serial_no} är redan ersatt."

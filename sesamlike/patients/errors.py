@@ -1,0 +1,102 @@
+"""Refusals of patient use cases, each with a stable code for pages, API and CLI."""
+
+from sesamlike.common.errors import Conflict, Invalid
+
+
+class PersonalIdRequired(Invalid):
+    code = "personal_id_required"
+    message = "Ange personnummer."
+
+
+class PersonalIdFormat(Invalid):
+    code = "personal_id_format"
+    message = "Personnumret ska ha 10 eller 12 siffror (ÅÅÅÅMMDD-NNNN)."
+
+
+class PersonalIdInvalid(Invalid):
+    code = "personal_id_invalid"
+    message = "Personnumret är inte giltigt: kontrollera siffrorna."
+
+
+class ReserveNumberFormat(Invalid):
+    code = "reserve_number_format"
+    message = "Reservnumret ska vara 4–20 tecken (bokstäver, siffror, bindestreck)."
+
+
+class SearchTextFormat(Invalid):
+    code = "search_text_format"
+    message = "Sök på personnummer (ÅÅÅÅMMDD-NNNN), födelsedatum eller namn."
+
+
+class PatientDetailsInvalid(Invalid):
+    """Bad patient details; `fields` says which (code `invalid`)."""
+
+    message = "Kontrollera de markerade fälten."
+
+
+class PatientExists(Conflict):
+    code = "patient_exists"
+    message = "Patienten är redan registrerad."
+
+
+class PatientExistsHere(PatientExists):
+    message = "Patienten är redan registrerad hos din vårdenhet (patient {id})."
+
+
+class PatientExistsElsewhere(PatientExists):
+    message = (
+        "Patienten är redan registrerad i regionen, men inte hos någon av dina "
+        "vårdenheter. Kontakta regionens hjälpmedelsadministration för att "
+        "registrera vårdrelationen."
+    )
+
+
+class NoTemporaryAddressForProtectedIdentity(Conflict):
+    code = "protected_identity_no_temporary_address"
+    message = (
+        "Patienten har skyddade personuppgifter: leveranser går alltid till "
+        "vårdenheten, så en tillfällig adress används inte."
+    )
+
+
+class GuardianOnlyForChild(Conflict):
+    code = "guardian_only_for_child"
+    message = "Vårdnadshavare kan bara läggas till för barn (0–17 år)."
+
+
+class NotOwnClinic(Invalid):
+    code = "not_own_clinic"
+    message = "Välj en av dina vårdenheter."
+
+
+class CareRelationshipExists(Conflict):
+    code = "care_relationship_exists"
+    message = "Patienten har redan vårdrelation med {clinic}."
+
+
+# Links between patient or guardian logins and patients (users create).
+
+
+class PatientLinkNotAllowed(Invalid):
+    code = "patient_link_not_allowed"
+    message = "Bara patienter och vårdnadshavare kopplas till patienter."
+
+
+class PatientIdRequired(Invalid):
+    code = "patient_id_required"
+    message = "Ange vilken patient kontot gäller (--patient-id)."
+
+
+class OnePatientPerLogin(Invalid):
+    code = "one_patient_per_login"
+    message = "Ett patientkonto gäller exakt en patient."
+
+
+class UnknownPatient(Invalid):
+    code = "unknown_patient"
+    message = "Okänd patient: {id}."
+
+
+class PatientHasLogin(Invalid):
+    code = "patient_has_login"
+    message = "Patienten {id} har redan ett konto."
