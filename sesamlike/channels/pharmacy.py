@@ -27,7 +27,7 @@ from sesamlike.channels.models import (
     PharmacyPrescriptionStatus,
 )
 from sesamlike.channels.supplier import require_depot
-from sesamlike.common.csvfiles import ChannelFileInvalid, Row, read_rows
+from sesamlike.common.csvfiles import MAX_ROWS, CsvLayout, FileInvalid, Row, read_csv
 from sesamlike.common.errors import Conflict
 from sesamlike.common.time import region_day_of, region_today, utcnow
 from sesamlike.extensions import db
@@ -42,9 +42,17 @@ DISPENSING_COLUMNS = (
 )  # fmt: skip
 
 
-class DispensingInvalid(ChannelFileInvalid):
+class DispensingInvalid(FileInvalid):
     code = "dispensing_invalid"
     message = "Expedieringsfilen har fel på {count} rader; inget importerades."
+
+
+DISPENSING_FILE = CsvLayout(
+    DISPENSING_COLUMNS,
+    invalid=DispensingInvalid,
+    unknown_column="Okänd eller upprepad kolumn: {column}.",
+    max_rows=MAX_ROWS,
+)
 
 
 @dataclass
@@ -116,25 +124,16 @@ def import_dispensing_text(
     """Record every dispensing of the file in one transaction, or raise: none."""
     require_depot(user)
     today = today or region_today()
-    problems = []
-    rows = read_rows(text, DISPENSING_COLUMNS, problems)
+    table = read_csv(text, DISPENSING_FILE)
     ids = {
         int(r["pharmacy_prescription_id"])
-        for r in rows
+        for r in table.rows
         if r["pharmacy_prescription_id"].isdigit()
     }
-    checker = _Checker(_prescriptions(ids), _known(rows), today)
-    counts, accepted = DispensingCounts(), []
-    for row in rows:
-        found = checker.check(row)
-        if row.errors:
-            problems.append(row.problem())
-        elif found is None:
-            counts.unchanged += 1
-        else:
-            accepted.append(found)
-    if problems:
-        raise DispensingInvalid(sorted(problems, key=lambda p: p.line))
+    checker = _Checker(_prescriptions(ids), _known(table.rows), today)
+    checked = table.check(checker.check)
+    accepted = [found for found in checked if found is not None]
+    counts = DispensingCounts(unchanged=len(checked) - len(accepted))
     try:
         _record(accepted, counts, user, today)
         db.session.commit()

@@ -20,7 +20,7 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import User
 from sesamlike.channels.models import SupplierExportLine, SupplierStatus
 from sesamlike.channels.supplier import require_depot
-from sesamlike.common.csvfiles import ChannelFileInvalid, Row, read_rows
+from sesamlike.common.csvfiles import MAX_ROWS, CsvLayout, FileInvalid, Row, read_csv
 from sesamlike.common.errors import Conflict
 from sesamlike.common.time import region_day_of, region_today, utcnow
 from sesamlike.extensions import db
@@ -39,9 +39,17 @@ AFTER_SHIPPING = (LineStatus.SHIPPED, LineStatus.DELIVERED, LineStatus.RETURNED)
 TRACKING_MAX = 80
 
 
-class SupplierStatusInvalid(ChannelFileInvalid):
+class SupplierStatusInvalid(FileInvalid):
     code = "supplier_status_invalid"
     message = "Statusfilen har fel på {count} rader; inget importerades."
+
+
+STATUS_FILE = CsvLayout(
+    STATUS_COLUMNS,
+    invalid=SupplierStatusInvalid,
+    unknown_column="Okänd eller upprepad kolumn: {column}.",
+    max_rows=MAX_ROWS,
+)
 
 
 @dataclass
@@ -68,20 +76,12 @@ def import_supplier_status_text(
     """Apply every row of a status file in one transaction, or raise: nothing."""
     require_depot(user)
     today = today or region_today()
-    problems = []
-    rows = read_rows(text, STATUS_COLUMNS, problems)
-    marks = _marks({int(r["line_id"]) for r in rows if r["line_id"].isdigit()})
-    counts, changes, first_line = StatusCounts(), [], {}
-    for row in rows:
-        change = _check(row, marks, first_line, today)
-        if row.errors:
-            problems.append(row.problem())
-        elif change is None:
-            counts.unchanged += 1
-        else:
-            changes.append(change)
-    if problems:
-        raise SupplierStatusInvalid(sorted(problems, key=lambda p: p.line))
+    table = read_csv(text, STATUS_FILE)
+    ids = {int(r["line_id"]) for r in table.rows if r["line_id"].isdigit()}
+    marks, first_line = _marks(ids), {}
+    checked = table.check(lambda row: _check(row, marks, first_line, today))
+    changes = [change for change in checked if change is not None]
+    counts = StatusCounts(unchanged=len(checked) - len(changes))
     try:
         _apply(changes, counts, user, today)
         db.session.commit()
