@@ -18,6 +18,7 @@ from sesamlike.catalog.models import (
     System,
     SystemKind,
 )
+from sesamlike.common.csvfiles import write_all_or_nothing
 from sesamlike.extensions import db
 
 PAGE_SIZE = 50
@@ -70,13 +71,7 @@ def import_catalogue_text(text: str) -> ImportResult:
     parsed = csvio.parse_catalogue_csv(text)
     if not parsed.ok:
         raise CatalogueInvalid(parsed.problems)
-    try:
-        result = _upsert(parsed.rows)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return result
+    return write_all_or_nothing(lambda: _upsert(parsed.rows))
 
 
 def _upsert(rows: list[csvio.ArticleRow]) -> ImportResult:

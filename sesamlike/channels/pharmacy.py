@@ -27,7 +27,15 @@ from sesamlike.channels.models import (
     PharmacyPrescriptionStatus,
 )
 from sesamlike.channels.supplier import require_depot
-from sesamlike.common.csvfiles import MAX_ROWS, CsvLayout, FileInvalid, Row, read_csv
+from sesamlike.common.csvfiles import (
+    MAX_ROWS,
+    CsvLayout,
+    CsvTable,
+    FileInvalid,
+    Row,
+    read_csv,
+    write_all_or_nothing,
+)
 from sesamlike.common.errors import Conflict
 from sesamlike.common.time import region_day_of, region_today, utcnow
 from sesamlike.extensions import db
@@ -125,46 +133,10 @@ def import_dispensing_text(
     require_depot(user)
     today = today or region_today()
     table = read_csv(text, DISPENSING_FILE)
-    ids = {
-        int(r["pharmacy_prescription_id"])
-        for r in table.rows
-        if r["pharmacy_prescription_id"].isdigit()
-    }
-    checker = _Checker(_prescriptions(ids), _known(table.rows), today)
-    checked = table.check(checker.check)
-    accepted = [found for found in checked if found is not None]
-    counts = DispensingCounts(unchanged=len(checked) - len(accepted))
-    try:
-        _record(accepted, counts, user, today)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    accepted = table.check(_Checker(table, today).check)
+    counts = DispensingCounts(unchanged=table.unchanged)
+    write_all_or_nothing(lambda: _record(accepted, counts, user, today))
     return counts
-
-
-def _prescriptions(ids: set[int]) -> dict[int, PharmacyPrescription]:
-    if not ids:
-        return {}
-    found = db.session.scalars(
-        sa.select(PharmacyPrescription)
-        .where(PharmacyPrescription.id.in_(sorted(ids)))
-        .options(selectinload(PharmacyPrescription.order_line))
-        .with_for_update(of=PharmacyPrescription)
-    )
-    return {p.id: p for p in found}
-
-
-def _known(rows: list[Row]) -> dict[tuple[str, str], PharmacyDispensing]:
-    refs = {r["dispensing_ref"] for r in rows} - {""}
-    if not refs:
-        return {}
-    found = db.session.scalars(
-        sa.select(PharmacyDispensing).where(
-            PharmacyDispensing.dispensing_ref.in_(sorted(refs))
-        )
-    )
-    return {(d.pharmacy_id, d.dispensing_ref): d for d in found}
 
 
 @dataclass
@@ -174,12 +146,14 @@ class _Dispensing:
 
 
 class _Checker:
-    def __init__(self, prescriptions, known, today: date):
-        self.prescriptions = prescriptions
-        self.known = known
+    """Checks rows against the e-recepts and the dispensings already read."""
+
+    def __init__(self, table: CsvTable, today: date):
+        self.prescriptions = _prescriptions(table.ids("pharmacy_prescription_id"))
+        self.known = _known(table.rows)
         self.today = today
         self.first_line: dict[tuple[str, str], int] = {}
-        self.left = {p.id: p.packs_left for p in prescriptions.values()}
+        self.left = {p.id: p.packs_left for p in self.prescriptions.values()}
 
     def check(self, row: Row) -> _Dispensing | None:
         rx_id = row.integer("pharmacy_prescription_id")
@@ -262,6 +236,30 @@ class _Checker:
                 id=rx.id,
                 left=self.left[rx.id],
             )
+
+
+def _prescriptions(ids: set[int]) -> dict[int, PharmacyPrescription]:
+    if not ids:
+        return {}
+    found = db.session.scalars(
+        sa.select(PharmacyPrescription)
+        .where(PharmacyPrescription.id.in_(sorted(ids)))
+        .options(selectinload(PharmacyPrescription.order_line))
+        .with_for_update(of=PharmacyPrescription)
+    )
+    return {p.id: p for p in found}
+
+
+def _known(rows: list[Row]) -> dict[tuple[str, str], PharmacyDispensing]:
+    refs = {r["dispensing_ref"] for r in rows} - {""}
+    if not refs:
+        return {}
+    found = db.session.scalars(
+        sa.select(PharmacyDispensing).where(
+            PharmacyDispensing.dispensing_ref.in_(sorted(refs))
+        )
+    )
+    return {(d.pharmacy_id, d.dispensing_ref): d for d in found}
 
 
 def _record(accepted: list[_Dispensing], counts, user, today) -> None:

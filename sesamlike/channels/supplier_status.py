@@ -20,7 +20,14 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import User
 from sesamlike.channels.models import SupplierExportLine, SupplierStatus
 from sesamlike.channels.supplier import require_depot
-from sesamlike.common.csvfiles import MAX_ROWS, CsvLayout, FileInvalid, Row, read_csv
+from sesamlike.common.csvfiles import (
+    MAX_ROWS,
+    CsvLayout,
+    FileInvalid,
+    Row,
+    read_csv,
+    write_all_or_nothing,
+)
 from sesamlike.common.errors import Conflict
 from sesamlike.common.time import region_day_of, region_today, utcnow
 from sesamlike.extensions import db
@@ -77,17 +84,10 @@ def import_supplier_status_text(
     require_depot(user)
     today = today or region_today()
     table = read_csv(text, STATUS_FILE)
-    ids = {int(r["line_id"]) for r in table.rows if r["line_id"].isdigit()}
-    marks, first_line = _marks(ids), {}
-    checked = table.check(lambda row: _check(row, marks, first_line, today))
-    changes = [change for change in checked if change is not None]
-    counts = StatusCounts(unchanged=len(checked) - len(changes))
-    try:
-        _apply(changes, counts, user, today)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    marks, first_line = _marks(table.ids("line_id")), {}
+    changes = table.check(lambda row: _check(row, marks, first_line, today))
+    counts = StatusCounts(unchanged=table.unchanged)
+    write_all_or_nothing(lambda: _apply(changes, counts, user, today))
     return counts
 
 

@@ -239,12 +239,18 @@ class CsvTable:
     layout: CsvLayout
     rows: list[Row] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
+    unchanged: int = 0  # rows checked without errors and with nothing new
+
+    def ids(self, column: str) -> set[int]:
+        """The whole numbers in a column, to look up before the rows are checked."""
+        return {int(r[column]) for r in self.rows if _INTEGER.fullmatch(r[column])}
 
     def check(self, check: Callable[[Row], T]) -> list[T]:
         """`check(row)` for every row, in file order; raise with every problem.
 
-        What `check` returns for a row without errors is kept; a row with errors
-        becomes a problem, and any problem at all raises `layout.invalid`.
+        A row with errors becomes a problem, and any problem at all raises
+        `layout.invalid`. Else the results, in file order; a row for which
+        `check` returns None adds nothing new and is counted in `unchanged`.
         """
         results = []
         for row in self.rows:
@@ -253,11 +259,24 @@ class CsvTable:
                 problem = row.problem()
                 if problem.errors:
                     self.problems.append(problem)
+            elif result is None:
+                self.unchanged += 1
             else:
                 results.append(result)
         if self.problems:
             raise self.layout.invalid(sorted(self.problems, key=lambda p: p.line))
         return results
+
+
+def write_all_or_nothing(write: Callable[[], T]) -> T:
+    """`write()` and commit; on any exception roll back, so nothing is written."""
+    try:
+        result = write()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return result
 
 
 def read_csv(text: str, layout: CsvLayout) -> CsvTable:

@@ -17,7 +17,13 @@ import sqlalchemy as sa
 
 from sesamlike.accounts import audit
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
-from sesamlike.common.csvfiles import CsvLayout, FileInvalid, Row, read_csv
+from sesamlike.common.csvfiles import (
+    CsvLayout,
+    FileInvalid,
+    Row,
+    read_csv,
+    write_all_or_nothing,
+)
 from sesamlike.common.errors import Invalid
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
@@ -233,16 +239,15 @@ def import_deliveries_text(text: str, today: date | None = None) -> HistoryCount
     """Record every row in one transaction, or raise DeliveriesInvalid: none."""
     table = read_csv(text, DELIVERIES_FILE)
     items = table.check(_Checker(table.rows, today or date.today()).check)
-    try:
-        counts = record_delivered_history(items)
-        per_patient = Counter(item.patient_id for item in items)
-        for patient_id, lines in sorted(per_patient.items()):
-            audit.record("import", "delivered_history", patient_id=patient_id,
-                         detail=f"deliveries import: {lines} lines")  # fmt: skip
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    return write_all_or_nothing(lambda: _record_imported(items))
+
+
+def _record_imported(items: list[Delivered]) -> HistoryCounts:
+    counts = record_delivered_history(items)
+    per_patient = Counter(item.patient_id for item in items)
+    for patient_id, lines in sorted(per_patient.items()):
+        audit.record("import", "delivered_history", patient_id=patient_id,
+                     detail=f"deliveries import: {lines} lines")  # fmt: skip
     return counts
 
 
