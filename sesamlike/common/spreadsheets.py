@@ -97,6 +97,8 @@ def _csv_cell(value, dialect: Dialect) -> str:
         return neutralise(value)
     if isinstance(value, Decimal):
         return f"{value:.2f}".replace(".", dialect.decimal_mark)
+    if isinstance(value, float):
+        return repr(value).replace(".", dialect.decimal_mark)
     if isinstance(value, date):  # a datetime too
         return value.isoformat()
     if isinstance(value, int):
@@ -143,6 +145,6 @@ def _xlsx_cell(sheet, value) -> WriteOnlyCell:
         cell = WriteOnlyCell(sheet, value=value)
         cell.number_format = DATE_FORMAT
         return cell
-    if isinstance(value, int):
+    if isinstance(value, int | float):
         return WriteOnlyCell(sheet, value=value)
     raise TypeError(f"no XLSX cell for {type(value).__name__}")
