@@ -3,9 +3,10 @@
 Catalogue, delivered history, supplier status and pharmacy dispensing files all
 go through `read_csv`: the header is checked against the file's `CsvLayout`,
 every row is checked by the importer's own function on a `Row`, and every
-problem is kept with its line number in the file (the header is line 1). Any
-problem and `CsvTable.check` raises the layout's `FileInvalid` carrying all of
-them, before the importer has written anything.
+problem is kept with its line number in the file (the header is line 1). On any
+problem `CsvTable.check` raises the layout's `FileInvalid` carrying all of them,
+before the importer writes anything; `write_all_or_nothing` then writes in one
+transaction.
 
 Files are UTF-8 with or without a byte-order mark, comma-separated; a file whose
 header row has semicolons and no comma (Swedish Excel's "CSV") is read with
