@@ -8,8 +8,6 @@ No route changes or deletes audit rows (and the ORM and PostgreSQL refuse to).
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -19,6 +17,7 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import AuditEvent, User
 from sesamlike.accounts.navigation import ROLE_NAMES
 from sesamlike.admin.views import bp
+from sesamlike.common.spreadsheets import csv_text
 from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
 
@@ -118,20 +117,16 @@ def audit_export():
     """The same search as CSV, every matching row."""
     filters = _filters()
     patient_ids = _patient_ids(filters["patient"])
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for event, username, personal_id in db.session.execute(
-        _query(filters, patient_ids)
-    ):
-        writer.writerow([
-            event.at.isoformat(), username or "", event.role or "", event.action,
-            event.object_type, event.object_id or "", event.patient_id or "",
-            personal_id or "", event.remote_addr or "", event.channel,
-            event.detail or "",
-        ])  # fmt: skip
+    rows = [
+        [event.at, username, event.role, event.action, event.object_type,
+         event.object_id, event.patient_id, personal_id, event.remote_addr,
+         event.channel, event.detail]
+        for event, username, personal_id in db.session.execute(
+            _query(filters, patient_ids)
+        )
+    ]  # fmt: skip
     _log_review(filters, patient_ids, "csv")
     return Response(
-        out.getvalue(), mimetype="text/csv",
+        csv_text(CSV_COLUMNS, rows), mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=audit.csv"},
     )  # fmt: skip

@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from sesamlike.catalog import services
-from sesamlike.catalog.services import CatalogueInvalid
+from sesamlike.common.csvfiles import import_from_command_line
 
 catalogue = AppGroup("catalogue", help="Import and export the article catalogue.")
 
@@ -21,22 +21,7 @@ def import_catalogue(file: Path) -> None:
     Every row is checked first; on any bad row, print each problem with its line
     number, import nothing and exit 1.
     """
-    try:
-        text = file.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        click.echo(
-            f"{file}: filen är inte UTF-8 (byte {exc.start}); inget importerades.",
-            err=True,
-        )
-        raise SystemExit(1) from None
-    try:
-        result = services.import_catalogue_text(text)
-    except CatalogueInvalid as error:
-        click.echo(f"{file}: {error}", err=True)
-        for problem in error.problems:
-            for line in problem.lines():
-                click.echo(line, err=True)
-        raise SystemExit(1) from None
+    result = import_from_command_line(file, services.import_catalogue_text)
     click.echo(
         f"Imported catalogue {file}: {result.created} created, "
         f"{result.updated} updated, {result.unchanged} unchanged; "

@@ -5,8 +5,6 @@ Every check runs, so a row reports all its problems at once.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date
 from decimal import Decimal
@@ -15,7 +13,7 @@ from typing import Any
 from stdnum import ean
 
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Category, Channel
-from sesamlike.common.csvfiles import FieldError
+from sesamlike.common.csvfiles import FieldError, Row
 
 COLUMNS = (
     "article_no", "name", "category", "systems", "gtin", "iso9999", "supplier",
@@ -28,10 +26,6 @@ SYSTEM_SEPARATOR = "|"
 MAX_LENGTH = {"article_no": 40, "name": 200, "iso9999": 20, "supplier": 120}
 MAX_SYSTEM_NAME = 80
 MAX_PRICE = Decimal(10) ** 10  # Numeric(12, 2)
-
-_INTEGER = re.compile(r"[0-9]{1,9}")
-_DECIMAL = re.compile(r"(?P<whole>[0-9]{1,12})(?:\.(?P<frac>[0-9]+))?")
-_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -67,139 +61,8 @@ class ArticleRow:
         }
 
 
-class _Row:
-    """Typed reads of one row's cells, collecting errors instead of raising.
-
-    A column missing from the header reads as None without an error of its own:
-    the header problem already names it.
-    """
-
-    def __init__(self, values: dict[str, str]):
-        self.values = values
-        self.errors: list[FieldError] = []
-
-    def add(self, column: str, error: FieldError) -> None:
-        error.column = column
-        self.errors.append(error)
-
-    def raw(self, column: str) -> str | None:
-        return self.values.get(column)
-
-    def text(self, column: str, *, required: bool = True) -> str | None:
-        value = self.raw(column)
-        if value is None:
-            return None
-        if not value:
-            if required:
-                self.add(column, FieldError("Värde saknas."))
-            return None
-        if len(value) > MAX_LENGTH[column]:
-            self.add(column, FieldError("Högst {n} tecken.", n=MAX_LENGTH[column]))
-        return value
-
-    def choice(self, column: str, allowed: Iterable[str]) -> str | None:
-        value = self.raw(column)
-        if value is None:
-            return None
-        allowed = [str(a) for a in allowed]
-        if value not in allowed:
-            if value:
-                self.add(
-                    column,
-                    FieldError(
-                        "Okänt värde «{value}»; tillåtna: {allowed}.",
-                        value=value,
-                        allowed=", ".join(allowed),
-                    ),
-                )
-            else:
-                self.add(
-                    column,
-                    FieldError(
-                        "Värde saknas; tillåtna: {allowed}.", allowed=", ".join(allowed)
-                    ),
-                )
-            return None
-        return value
-
-    def yes_no(self, column: str) -> bool | None:
-        value = self.raw(column)
-        if value is None:
-            return None
-        if value not in ("yes", "no"):
-            self.add(
-                column,
-                FieldError("Ska vara yes eller no, inte «{value}».", value=value),
-            )
-            return None
-        return value == "yes"
-
-    def integer(self, column: str, *, required: bool) -> int | None:
-        value = self.raw(column)
-        if not value:
-            if value == "" and required:
-                self.add(column, FieldError("Värde saknas."))
-            return None
-        if not _INTEGER.fullmatch(value) or int(value) == 0:
-            self.add(
-                column,
-                FieldError(
-                    "Ska vara ett positivt heltal, inte «{value}».", value=value
-                ),
-            )
-            return None
-        return int(value)
-
-    def decimal(self, column: str, *, places: int) -> Decimal | None:
-        """A plain decimal with a point and at most `places` decimals."""
-        value = self.raw(column)
-        if not value:
-            return None
-        match = _DECIMAL.fullmatch(value)
-        if not match:
-            if "," in value:
-                self.add(
-                    column,
-                    FieldError(
-                        "Ogiltigt tal «{value}»: använd punkt som decimaltecken.",
-                        value=value,
-                    ),
-                )
-            else:
-                self.add(column, FieldError("Ogiltigt tal «{value}».", value=value))
-            return None
-        if len(match["frac"] or "") > places:
-            self.add(
-                column,
-                FieldError(
-                    "Högst {n} decimaler, inte «{value}».", n=places, value=value
-                ),
-            )
-            return None
-        return Decimal(value)
-
-    def iso_date(self, column: str, *, required: bool) -> date | None:
-        value = self.raw(column)
-        if not value:
-            if value == "" and required:
-                self.add(column, FieldError("Datum saknas (ÅÅÅÅ-MM-DD)."))
-            return None
-        try:
-            if not _ISO_DATE.fullmatch(value):
-                raise ValueError
-            return date.fromisoformat(value)
-        except ValueError:
-            self.add(
-                column,
-                FieldError("Ogiltigt datum «{value}»; skriv ÅÅÅÅ-MM-DD.", value=value),
-            )
-            return None
-
-
-def check_row(
-    line: int, values: dict[str, str]
-) -> tuple[ArticleRow | None, list[FieldError]]:
-    r = _Row(values)
+def check_row(r: Row) -> ArticleRow | None:
+    """The typed row, or None with every problem on `r` (in column order)."""
     category = r.choice("category", Category)
     systems = _systems(r, category)
     gtin = _gtin(r)
@@ -250,8 +113,8 @@ def check_row(
                 "skrivs av på amortisation_years."
             ),
         )
-    valid_from = r.iso_date("valid_from", required=True)
-    valid_to = r.iso_date("valid_to", required=False)
+    valid_from = r.date("valid_from", required=True)
+    valid_to = r.date("valid_to", required=False)
     if valid_from and valid_to and valid_to < valid_from:
         r.add(
             "valid_to",
@@ -262,13 +125,13 @@ def check_row(
             ),
         )
     row_values = dict(
-        article_no=r.text("article_no"),
-        name=r.text("name"),
+        article_no=r.text("article_no", MAX_LENGTH["article_no"]),
+        name=r.text("name", MAX_LENGTH["name"]),
         category=category,
         systems=systems,
         gtin=gtin,
-        iso9999=r.text("iso9999", required=False),
-        supplier=r.text("supplier"),
+        iso9999=r.text("iso9999", MAX_LENGTH["iso9999"], required=False),
+        supplier=r.text("supplier", MAX_LENGTH["supplier"]),
         pack_size=r.integer("pack_size", required=True),
         pack_price_sek=price,
         vat_rate=vat_rate,
@@ -282,17 +145,14 @@ def check_row(
         valid_from=valid_from,
         valid_to=valid_to,
     )
-    if r.errors or set(values) != set(COLUMNS):
-        return None, _in_column_order(r.errors)
-    return ArticleRow(line=line, **row_values), []
+    if r.errors:
+        order = {name: i for i, name in enumerate(COLUMNS)}
+        r.errors.sort(key=lambda e: order.get(e.column, -1))
+        return None
+    return ArticleRow(line=r.line, **row_values)
 
 
-def _in_column_order(errors: list[FieldError]) -> list[FieldError]:
-    order = {name: i for i, name in enumerate(COLUMNS)}
-    return sorted(errors, key=lambda e: order.get(e.column, -1))
-
-
-def _systems(r: _Row, category: str | None) -> tuple[str, ...] | None:
+def _systems(r: Row, category: str | None) -> tuple[str, ...] | None:
     value = r.raw("systems")
     if value is None:
         return None
@@ -327,7 +187,7 @@ def _systems(r: _Row, category: str | None) -> tuple[str, ...] | None:
     return tuple(names)
 
 
-def _gtin(r: _Row) -> str | None:
+def _gtin(r: Row) -> str | None:
     value = r.raw("gtin")
     if not value:
         return None

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from sesamlike.catalog import csvio
+from sesamlike.catalog.csvio import CatalogueInvalid
 from sesamlike.catalog.models import (
     CGM_CATEGORIES,
     Article,
@@ -17,7 +18,7 @@ from sesamlike.catalog.models import (
     System,
     SystemKind,
 )
-from sesamlike.common.errors import Invalid
+from sesamlike.common.csvfiles import write_all_or_nothing
 from sesamlike.extensions import db
 
 PAGE_SIZE = 50
@@ -25,22 +26,6 @@ PAGE_SIZE = 50
 PUMP_SIDE_CATEGORIES = frozenset(
     {Category.PUMP, Category.INFUSION_SET, Category.RESERVOIR, Category.POD}
 )
-
-
-class CatalogueInvalid(Invalid):
-    """A catalogue file with bad rows; `problems` holds each row's line and errors."""
-
-    code = "catalogue_invalid"
-    message = "Katalogfilen har fel på {count} rader; inget importerades."
-
-    def __init__(self, problems: list[csvio.RowProblem]) -> None:
-        super().__init__(count=len(problems))
-        self.problems = problems
-
-    @property
-    def rows(self) -> list[tuple[int, list[str]]]:
-        """(line, Swedish messages) per bad row, in file order."""
-        return [(p.line, [str(e) for e in p.errors]) for p in self.problems]
 
 
 @dataclass(frozen=True)
@@ -86,13 +71,7 @@ def import_catalogue_text(text: str) -> ImportResult:
     parsed = csvio.parse_catalogue_csv(text)
     if not parsed.ok:
         raise CatalogueInvalid(parsed.problems)
-    try:
-        result = _upsert(parsed.rows)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return result
+    return write_all_or_nothing(lambda: _upsert(parsed.rows))
 
 
 def _upsert(rows: list[csvio.ArticleRow]) -> ImportResult:

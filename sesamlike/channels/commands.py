@@ -11,7 +11,7 @@ from sesamlike.channels import pharmacy as pharmacy_channel
 from sesamlike.channels import supplier as supplier_channel
 from sesamlike.channels import supplier_status
 from sesamlike.channels.models import SupplierExport
-from sesamlike.common.csvfiles import ChannelFileInvalid
+from sesamlike.common.csvfiles import import_from_command_line
 from sesamlike.common.errors import DomainError
 from sesamlike.extensions import db
 
@@ -64,7 +64,7 @@ def file_names(exports: list[SupplierExport]) -> dict[str, SupplierExport]:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_status(file: Path) -> None:
     """Import a supplier status CSV FILE; any bad row imports nothing."""
-    counts = _import(file, supplier_status.import_supplier_status_text)
+    counts = import_from_command_line(file, supplier_status.import_supplier_status_text)
     click.echo(
         f"Imported supplier status {file}: {counts.confirmed} confirmed, "
         f"{counts.shipped} shipped, {counts.delivered} delivered, "
@@ -76,7 +76,7 @@ def import_status(file: Path) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_dispensing(file: Path) -> None:
     """Import a pharmacy dispensing CSV FILE; any bad row imports nothing."""
-    counts = _import(file, pharmacy_channel.import_dispensing_text)
+    counts = import_from_command_line(file, pharmacy_channel.import_dispensing_text)
     click.echo(
         f"Imported dispensings {file}: {counts.dispensings} dispensings "
         f"({counts.partial} partial), {counts.unchanged} already known."
@@ -88,28 +88,6 @@ def issue() -> None:
     """Issue an e-recept for every pharmacy order line that has none yet."""
     issued = pharmacy_channel.issue_pharmacy_prescriptions()
     click.echo(f"Issued {issued} pharmacy prescriptions.")
-
-
-def _import(file: Path, importer):
-    try:
-        text = file.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        click.echo(
-            f"{file}: filen är inte UTF-8 (byte {exc.start}); inget importerades.",
-            err=True,
-        )
-        raise SystemExit(1) from None
-    try:
-        return importer(text)
-    except ChannelFileInvalid as error:
-        click.echo(f"{file}: {error}", err=True)
-        for line in error.lines():
-            click.echo(line, err=True)
-        raise SystemExit(1) from None
-    except DomainError as error:
-        db.session.rollback()
-        click.echo(f"{file}: {error}", err=True)
-        raise SystemExit(1) from None
 
 
 COMMANDS = (suppliers, pharmacy)

@@ -28,7 +28,15 @@ from sesamlike.channels.models import (
     PharmacyPrescriptionStatus,
 )
 from sesamlike.channels.supplier import require_depot
-from sesamlike.common.csvfiles import ChannelFileInvalid, Row, read_rows
+from sesamlike.common.csvfiles import (
+    MAX_ROWS,
+    CsvLayout,
+    CsvTable,
+    FileInvalid,
+    Row,
+    read_csv,
+    write_all_or_nothing,
+)
 from sesamlike.common.time import region_day_of, region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.orders import notices
@@ -42,9 +50,17 @@ DISPENSING_COLUMNS = (
 )  # fmt: skip
 
 
-class DispensingInvalid(ChannelFileInvalid):
+class DispensingInvalid(FileInvalid):
     code = "dispensing_invalid"
     message = "Expedieringsfilen har fel på {count} rader; inget importerades."
+
+
+DISPENSING_FILE = CsvLayout(
+    DISPENSING_COLUMNS,
+    invalid=DispensingInvalid,
+    unknown_column="Okänd eller upprepad kolumn: {column}.",
+    max_rows=MAX_ROWS,
+)
 
 
 @dataclass
@@ -116,56 +132,11 @@ def import_dispensing_text(
     """Record every dispensing of the file in one transaction, or raise: none."""
     require_depot(user)
     today = today or region_today()
-    problems = []
-    rows = read_rows(text, DISPENSING_COLUMNS, problems)
-    ids = {
-        int(r["pharmacy_prescription_id"])
-        for r in rows
-        if r["pharmacy_prescription_id"].isdigit()
-    }
-    checker = _Checker(_prescriptions(ids), _known(rows), today)
-    counts, accepted = DispensingCounts(), []
-    for row in rows:
-        found = checker.check(row)
-        if row.errors:
-            problems.append(row.problem())
-        elif found is None:
-            counts.unchanged += 1
-        else:
-            accepted.append(found)
-    if problems:
-        raise DispensingInvalid(sorted(problems, key=lambda p: p.line))
-    try:
-        _record(accepted, counts, user, today)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    table = read_csv(text, DISPENSING_FILE)
+    accepted = table.check(_Checker(table, today).check)
+    counts = DispensingCounts(unchanged=table.unchanged)
+    write_all_or_nothing(lambda: _record(accepted, counts, user, today))
     return counts
-
-
-def _prescriptions(ids: set[int]) -> dict[int, PharmacyPrescription]:
-    if not ids:
-        return {}
-    found = db.session.scalars(
-        sa.select(PharmacyPrescription)
-        .where(PharmacyPrescription.id.in_(sorted(ids)))
-        .options(selectinload(PharmacyPrescription.order_line))
-        .with_for_update(of=PharmacyPrescription)
-    )
-    return {p.id: p for p in found}
-
-
-def _known(rows: list[Row]) -> dict[tuple[str, str], PharmacyDispensing]:
-    refs = {r["dispensing_ref"] for r in rows} - {""}
-    if not refs:
-        return {}
-    found = db.session.scalars(
-        sa.select(PharmacyDispensing).where(
-            PharmacyDispensing.dispensing_ref.in_(sorted(refs))
-        )
-    )
-    return {(d.pharmacy_id, d.dispensing_ref): d for d in found}
 
 
 @dataclass
@@ -175,12 +146,14 @@ class _Dispensing:
 
 
 class _Checker:
-    def __init__(self, prescriptions, known, today: date):
-        self.prescriptions = prescriptions
-        self.known = known
+    """Checks rows against the e-recepts and the dispensings already read."""
+
+    def __init__(self, table: CsvTable, today: date):
+        self.prescriptions = _prescriptions(table.ids("pharmacy_prescription_id"))
+        self.known = _known(table.rows)
         self.today = today
         self.first_line: dict[tuple[str, str], int] = {}
-        self.left = {p.id: p.packs_left for p in prescriptions.values()}
+        self.left = {p.id: p.packs_left for p in self.prescriptions.values()}
 
     def check(self, row: Row) -> _Dispensing | None:
         rx_id = row.integer("pharmacy_prescription_id")
@@ -263,6 +236,30 @@ class _Checker:
                 id=rx.id,
                 left=self.left[rx.id],
             )
+
+
+def _prescriptions(ids: set[int]) -> dict[int, PharmacyPrescription]:
+    if not ids:
+        return {}
+    found = db.session.scalars(
+        sa.select(PharmacyPrescription)
+        .where(PharmacyPrescription.id.in_(sorted(ids)))
+        .options(selectinload(PharmacyPrescription.order_line))
+        .with_for_update(of=PharmacyPrescription)
+    )
+    return {p.id: p for p in found}
+
+
+def _known(rows: list[Row]) -> dict[tuple[str, str], PharmacyDispensing]:
+    refs = {r["dispensing_ref"] for r in rows} - {""}
+    if not refs:
+        return {}
+    found = db.session.scalars(
+        sa.select(PharmacyDispensing).where(
+            PharmacyDispensing.dispensing_ref.in_(sorted(refs))
+        )
+    )
+    return {(d.pharmacy_id, d.dispensing_ref): d for d in found}
 
 
 def _record(accepted: list[_Dispensing], counts, user, today) -> None:

@@ -23,8 +23,8 @@ from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import Channel
 from sesamlike.channels.errors import ExportDayInFuture
 from sesamlike.channels.models import SupplierExport, SupplierExportLine
-from sesamlike.common.csvfiles import write_csv
 from sesamlike.common.errors import Forbidden, NotVisible
+from sesamlike.common.spreadsheets import csv_text
 from sesamlike.common.time import REGION_TIMEZONE, region_day_of, region_today
 from sesamlike.extensions import db
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
@@ -148,8 +148,9 @@ def _export(day: date, user: User | None) -> None:
             supplier=supplier,
             export_date=day,
             created_by_id=user.id if user else None,
-            content=write_csv(
-                EXPORT_COLUMNS, [export_row(line) for line in supplier_lines]
+            content=csv_text(
+                EXPORT_COLUMNS,
+                [_cells(export_row(line)) for line in supplier_lines],
             ),
         )
         db.session.add(export)
@@ -171,6 +172,10 @@ def _export(day: date, user: User | None) -> None:
                 detail=f"{supplier} {day.isoformat()}: {count} lines",
             )
         db.session.flush()
+
+
+def _cells(row: dict[str, object]) -> list:
+    return [row[column] for column in EXPORT_COLUMNS]
 
 
 def export_row(line: OrderLine) -> dict[str, object]:

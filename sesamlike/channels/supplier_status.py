@@ -21,7 +21,14 @@ from sesamlike.accounts.models import User
 from sesamlike.channels.errors import LineChangedDuringImport
 from sesamlike.channels.models import SupplierExportLine, SupplierStatus
 from sesamlike.channels.supplier import require_depot
-from sesamlike.common.csvfiles import ChannelFileInvalid, Row, read_rows
+from sesamlike.common.csvfiles import (
+    MAX_ROWS,
+    CsvLayout,
+    FileInvalid,
+    Row,
+    read_csv,
+    write_all_or_nothing,
+)
 from sesamlike.common.time import region_day_of, region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.orders import notices, withdrawals
@@ -39,9 +46,17 @@ AFTER_SHIPPING = (LineStatus.SHIPPED, LineStatus.DELIVERED, LineStatus.RETURNED)
 TRACKING_MAX = 80
 
 
-class SupplierStatusInvalid(ChannelFileInvalid):
+class SupplierStatusInvalid(FileInvalid):
     code = "supplier_status_invalid"
     message = "Statusfilen har fel på {count} rader; inget importerades."
+
+
+STATUS_FILE = CsvLayout(
+    STATUS_COLUMNS,
+    invalid=SupplierStatusInvalid,
+    unknown_column="Okänd eller upprepad kolumn: {column}.",
+    max_rows=MAX_ROWS,
+)
 
 
 @dataclass
@@ -68,26 +83,11 @@ def import_supplier_status_text(
     """Apply every row of a status file in one transaction, or raise: nothing."""
     require_depot(user)
     today = today or region_today()
-    problems = []
-    rows = read_rows(text, STATUS_COLUMNS, problems)
-    marks = _marks({int(r["line_id"]) for r in rows if r["line_id"].isdigit()})
-    counts, changes, first_line = StatusCounts(), [], {}
-    for row in rows:
-        change = _check(row, marks, first_line, today)
-        if row.errors:
-            problems.append(row.problem())
-        elif change is None:
-            counts.unchanged += 1
-        else:
-            changes.append(change)
-    if problems:
-        raise SupplierStatusInvalid(sorted(problems, key=lambda p: p.line))
-    try:
-        _apply(changes, counts, user, today)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    table = read_csv(text, STATUS_FILE)
+    marks, first_line = _marks(table.ids("line_id")), {}
+    changes = table.check(lambda row: _check(row, marks, first_line, today))
+    counts = StatusCounts(unchanged=table.unchanged)
+    write_all_or_nothing(lambda: _apply(changes, counts, user, today))
     return counts
 
 

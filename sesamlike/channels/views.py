@@ -21,7 +21,7 @@ from sesamlike.channels import supplier as supplier_channel
 from sesamlike.channels import supplier_status
 from sesamlike.channels.commands import file_names
 from sesamlike.channels.forms import ExportForm, ReorderPointForm, UploadForm
-from sesamlike.common.csvfiles import ChannelFileInvalid
+from sesamlike.common.csvfiles import FileInvalid
 from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import _
 from sesamlike.extensions import db, login_manager
@@ -268,7 +268,7 @@ def _import(upload: UploadForm, importer):
         return [(None, _("Filen är inte UTF-8 (byte {n}).", n=exc.start))]
     try:
         return importer(text, current_user)
-    except ChannelFileInvalid as error:
+    except FileInvalid as error:
         return [(None, _(error.message, **error.params))] + [
             (problem.line, _row_text(error_item))
             for problem in error.problems

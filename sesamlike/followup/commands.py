@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from sesamlike.common.spreadsheets import CSV_FORMATS
 from sesamlike.followup import register, runs
 
 followup = AppGroup("followup", help="Annual cost per patient and the NDR export.")
@@ -29,11 +30,19 @@ def run(year: int, full: bool) -> None:
 
 @followup.command("register-export")
 @click.option("--year", type=click.IntRange(2000, 2100), required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(CSV_FORMATS)),
+    default="csv",
+    show_default=True,
+    help="csv: Swedish spreadsheets (semicolons, words); csv-comma: codes, commas.",
+)
 @click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
-def register_export(year: int, file: Path) -> None:
+def register_export(year: int, fmt: str, file: Path) -> None:
     """Write the national diabetes register CSV for YEAR to FILE (every patient)."""
-    with file.open("w", encoding="utf-8", newline="") as out:
-        count = register.write_register_csv(out, year, user=None)
+    body, count = register.register_file(year, user=None, dialect=CSV_FORMATS[fmt])
+    file.write_bytes(body)
     click.echo(f"{count} patients written to {file}.")
 
 

@@ -1,17 +1,13 @@
-"""Every report table as rows, written as CSV or XLSX (openpyxl, write-only)."""
+"""Every report table as headers and typed rows, for `common.spreadsheets`."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
-from decimal import Decimal
-
-from openpyxl import Workbook
+from collections.abc import Iterable
 
 from sesamlike.common.i18n import _
 from sesamlike.followup.report import NO_SYSTEM, Report
 from sesamlike.followup.stats import Summary
+from sesamlike.patients.identity import format_personal_id
 from sesamlike.prescriptions.forms import REASON_LABELS
 
 STAT_HEADERS = ("Patienter", "Medel (kr)", "Median (kr)", "P10 (kr)", "P90 (kr)")
@@ -75,27 +71,8 @@ def patient_table(rows: Iterable) -> tuple[list[str], list[list]]:
     headers = [_("Personnummer"), _("Namn"), _("Pumpsystem"), _("CGM-system"),
                _("Enheter (kr)"), _("Förbrukning (kr)"), _("Totalt (kr)")]  # fmt: skip
     return headers, [
-        [r.personal_id, f"{r.first_name} {r.last_name}", r.pump_system or "",
-         r.cgm_system or "", r.device_cost_sek, r.consumables_cost_sek,
-         r.total_cost_sek]
+        [format_personal_id(r.personal_id), f"{r.first_name} {r.last_name}",
+         r.pump_system or "", r.cgm_system or "", r.device_cost_sek,
+         r.consumables_cost_sek, r.total_cost_sek]
         for r in rows
     ]  # fmt: skip
-
-
-def to_csv(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(headers)
-    writer.writerows(rows)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel reads UTF-8
-
-
-def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence], title: str) -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31] or "Sheet")
-    sheet.append(list(headers))
-    for row in rows:
-        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()

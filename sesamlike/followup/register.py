@@ -1,25 +1,28 @@
 """The national diabetes register (NDR) export: pump and CGM model per patient-year.
 
-CSV columns: personal_id, year, diabetes_type, age_group, pump_model, cgm_model.
-The models are the pump and CGM systems the cost rules attribute to the patient
-for the year (empty when none); the age group is the one on 31 December. Every
-patient written gets an audit row.
+For people (the default) a Swedish spreadsheet CSV: Personnummer (ÅÅÅÅMMDD-NNNN),
+År, Diabetestyp, Åldersgrupp, Pumpmodell, CGM-modell, in words. For a machine
+(`csv-comma`) the earlier file: UTF-8, commas, columns personal_id, year,
+diabetes_type, age_group, pump_model, cgm_model with the stored codes. The models
+are the pump and CGM systems the cost rules attribute to the patient for the year
+(empty when none); the age group is the one on 31 December. Every patient written
+gets an audit row.
 """
 
 from __future__ import annotations
 
-import csv
 from datetime import date
-from typing import TextIO
 
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import User
+from sesamlike.common.i18n import _
+from sesamlike.common.spreadsheets import MACHINE, SWEDISH, Dialect, csv_bytes
 from sesamlike.extensions import db
 from sesamlike.followup import audited
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
-from sesamlike.patients.identity import age_group
+from sesamlike.patients.identity import age_group, format_personal_id
 from sesamlike.patients.models import Patient
 
 COLUMNS = ("personal_id", "year", "diabetes_type", "age_group", "pump_model",
@@ -45,22 +48,36 @@ def register_rows(year: int, scope: Scope | None = None):
     return db.session.execute(query)
 
 
-def write_register_csv(
-    out: TextIO, year: int, *, user: User | None, scope: Scope | None = None
-) -> int:
-    """Write the year's register rows; audit each patient; commit. Return count."""
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
+def register_file(
+    year: int,
+    *,
+    user: User | None,
+    scope: Scope | None = None,
+    dialect: Dialect = SWEDISH,
+) -> tuple[bytes, int]:
+    """The year's register CSV and its patients; audit each patient; commit."""
     end = date(year, 12, 31)
-    ids = []
+    words = dialect is not MACHINE
+    if words:
+        headers = [_("Personnummer"), _("År"), _("Diabetestyp"), _("Åldersgrupp"),
+                   _("Pumpmodell"), _("CGM-modell")]  # fmt: skip
+        types = {"type1": _("Typ 1-diabetes"), "type2": _("Typ 2-diabetes"),
+                 "other": _("Annan diabetes")}  # fmt: skip
+        groups = {"0-17": _("Barn 0–17 år"), "18-64": _("Vuxen 18–64 år"),
+                  "65+": _("Äldre 65+ år")}  # fmt: skip
+    ids, rows = [], []
     for row in register_rows(year, scope):
         group = age_group(row.birth_date, end).value if row.birth_date else ""
-        writer.writerow(
-            (row.personal_id, year, row.diabetes_type, group,
-             row.pump_system or "", row.cgm_system or "")
-        )  # fmt: skip
+        if words:
+            rows.append((format_personal_id(row.personal_id), year,
+                         types.get(row.diabetes_type, row.diabetes_type),
+                         groups.get(group, group), row.pump_system or "",
+                         row.cgm_system or ""))  # fmt: skip
+        else:
+            rows.append((row.personal_id, year, row.diabetes_type, group,
+                         row.pump_system or "", row.cgm_system or ""))  # fmt: skip
         ids.append(row.id)
     audited.record_many("export", "register", ids, user=user,
                         detail=f"NDR export {year}")  # fmt: skip
     db.session.commit()
-    return len(ids)
+    return csv_bytes(headers if words else COLUMNS, rows, dialect), len(ids)

@@ -6,13 +6,13 @@ unknown one. The region sees one clinic or all. Other roles: 403.
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
+from sesamlike.common import spreadsheets
 from sesamlike.common.errors import NotVisible
 from sesamlike.common.i18n import _, get_locale
 from sesamlike.followup import charts, drilldown, exports, register, report
@@ -23,10 +23,7 @@ from sesamlike.prescriptions.forms import REASON_LABELS
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
 
-FORMATS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+FORMATS = {"csv": "text/csv; charset=utf-8", "xlsx": spreadsheets.XLSX_MIMETYPE}
 
 
 def _scope() -> Scope:
@@ -186,13 +183,25 @@ def patient(patient_id: int):
                            detail=detail, args=_args(scope, year))  # fmt: skip
 
 
+def _csv_dialect() -> spreadsheets.Dialect:
+    """Swedish spreadsheets' CSV; `?format=csv-comma` for a machine."""
+    dialect = spreadsheets.CSV_FORMATS.get(request.args.get("format", "csv"))
+    if dialect is None:
+        abort(404)
+    return dialect
+
+
 def _download(headers, rows, name: str, fmt: str):
     if fmt == "csv":
-        body = exports.to_csv(headers, rows)
+        body = spreadsheets.csv_bytes(headers, rows, _csv_dialect())
     else:
-        body = exports.to_xlsx(headers, rows, name)
-    response = current_app.response_class(body, mimetype=FORMATS[fmt])
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+        body = spreadsheets.xlsx_bytes(headers, rows, name)
+    return _attachment(body, f"{name}.{fmt}", FORMATS[fmt])
+
+
+def _attachment(body: bytes, filename: str, mimetype: str):
+    response = current_app.response_class(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -243,16 +252,12 @@ def export_patients(fmt: str):
 @login_required
 def register_csv():
     """The national diabetes register export for the year, in scope."""
-    scope, year = _scope(), _year()
-    out = io.StringIO()
-    register.write_register_csv(out, year, user=current_user, scope=scope)
-    response = current_app.response_class(
-        ("\ufeff" + out.getvalue()).encode("utf-8"), mimetype=FORMATS["csv"]
+    scope, year, dialect = _scope(), _year(), _csv_dialect()
+    body, _count = register.register_file(
+        year, user=current_user, scope=scope, dialect=dialect
     )
     name = f"ndr-{year}{'-' + scope.clinic_code if scope.clinic_code else ''}.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _attachment(body, name, FORMATS["csv"])
 
 
 @bp.app_template_filter("sek")

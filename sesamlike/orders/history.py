@@ -8,8 +8,6 @@ owns the transaction (the import commits once, the generator once per chunk).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,8 +17,13 @@ import sqlalchemy as sa
 
 from sesamlike.accounts import audit
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
-from sesamlike.common.csvfiles import Row as _Row
-from sesamlike.common.csvfiles import RowProblem
+from sesamlike.common.csvfiles import (
+    CsvLayout,
+    FileInvalid,
+    Row,
+    read_csv,
+    write_all_or_nothing,
+)
 from sesamlike.common.errors import Invalid
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
@@ -216,100 +219,51 @@ MAX_SERIAL = 60
 _CHUNK = 500
 
 
-class DeliveriesInvalid(Invalid):
+class DeliveriesInvalid(FileInvalid):
     """A delivered-history file with bad rows; `problems` holds each row's errors."""
 
     code = "deliveries_invalid"
     message = "Leveransfilen har fel på {count} rader; inget importerades."
 
-    def __init__(self, problems: list[RowProblem]) -> None:
-        super().__init__(count=len(problems))
-        self.problems = problems
+
+DELIVERIES_FILE = CsvLayout(
+    DELIVERY_COLUMNS,
+    invalid=DeliveriesInvalid,
+    key="article_no",
+    no_rows="Filen innehåller inga leveransrader.",
+    unknown_column="Okänd eller upprepad kolumn: {column}.",
+)
 
 
 def import_deliveries_text(text: str, today: date | None = None) -> HistoryCounts:
     """Record every row in one transaction, or raise DeliveriesInvalid: none."""
-    problems: list[RowProblem] = []
-    rows = _read_rows(text, problems)
-    checker = _Checker(rows, today or date.today())
-    items = []
-    for line, values in rows:
-        row = _Row(line, values)
-        item = checker.check(row)
-        if row.errors:
-            problems.append(RowProblem(line, values["article_no"], row.errors))
-        else:
-            items.append(item)
-    if problems:
-        raise DeliveriesInvalid(problems)
-    try:
-        counts = record_delivered_history(items)
-        per_patient = Counter(item.patient_id for item in items)
-        for patient_id, lines in sorted(per_patient.items()):
-            audit.record("import", "delivered_history", patient_id=patient_id,
-                         detail=f"deliveries import: {lines} lines")  # fmt: skip
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    table = read_csv(text, DELIVERIES_FILE)
+    items = table.check(_Checker(table.rows, today or date.today()).check)
+    return write_all_or_nothing(lambda: _record_imported(items))
+
+
+def _record_imported(items: list[Delivered]) -> HistoryCounts:
+    counts = record_delivered_history(items)
+    per_patient = Counter(item.patient_id for item in items)
+    for patient_id, lines in sorted(per_patient.items()):
+        audit.record("import", "delivered_history", patient_id=patient_id,
+                     detail=f"deliveries import: {lines} lines")  # fmt: skip
     return counts
-
-
-def _read_rows(text: str, problems: list[RowProblem]) -> list[tuple[int, dict]]:
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    rows: list[tuple[int, dict]] = []
-    header = _Row(1, {})
-    try:
-        names = [cell.strip() for cell in next(reader, [])]
-        for name in names:
-            if name not in DELIVERY_COLUMNS or names.count(name) > 1:
-                header.add(None, "Okänd eller upprepad kolumn: {column}.", column=name)
-        for name in DELIVERY_COLUMNS:
-            if name not in names:
-                header.add(None, "Kolumnen {column} saknas.", column=name)
-        if header.errors:
-            problems.append(RowProblem(1, None, header.errors))
-            return []
-        line = reader.line_num
-        for cells in reader:
-            row = _Row(line + 1, {})
-            line = reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(cells) != len(names):
-                row.add(
-                    None,
-                    "Raden har {found} fält men rubriken har {expected}.",
-                    found=len(cells),
-                    expected=len(names),
-                )
-                problems.append(RowProblem(row.line, None, row.errors))
-                continue
-            rows.append(
-                (row.line, {n: c.strip() for n, c in zip(names, cells, strict=True)})
-            )
-    except csv.Error as exc:
-        header.add(None, "Raden går inte att läsa som CSV ({detail}).", detail=exc)
-        problems.append(RowProblem(reader.line_num, None, header.errors))
-    if not rows and not problems:
-        header.add(None, "Filen innehåller inga leveransrader.")
-        problems.append(RowProblem(1, None, header.errors))
-    return rows
 
 
 class _Checker:
     """Checks rows against the catalogue, the patients and known serial numbers."""
 
-    def __init__(self, rows: list[tuple[int, dict]], today: date):
+    def __init__(self, rows: list[Row], today: date):
         self.today = today
         query = sa.select(Article.id, Article.article_no, Article.serial_tracked)
         self.articles = {a.article_no: a for a in db.session.execute(query)}
-        self.patients = _patient_ids(v["personal_id"] for _, v in rows)
-        self.known_serials = _known_serials({v["serial_no"] for _, v in rows} - {""})
+        self.patients = _patient_ids(r["personal_id"] for r in rows)
+        self.known_serials = _known_serials({r["serial_no"] for r in rows} - {""})
         self.serial_lines: dict[tuple[int, str], int] = {}
 
-    def check(self, r: _Row) -> Delivered | None:
-        v = r.values
+    def check(self, r: Row) -> Delivered | None:
+        v = r  # cells by column; an absent column reads as empty
         patient_id = self._patient(r, v["personal_id"])
         article = self.articles.get(v["article_no"])
         if article is None:
@@ -360,7 +314,7 @@ class _Checker:
             returned_on,
         )
 
-    def _patient(self, r: _Row, value: str) -> int | None:
+    def _patient(self, r: Row, value: str) -> int | None:
         try:
             number = parse_personal_id(value).number
         except Invalid:
@@ -377,7 +331,7 @@ class _Checker:
             r.add("personal_id", "Ingen patient har nummer {value}.", value=value)
         return self.patients.get(number)
 
-    def _check_serial(self, r: _Row, article, serial: str | None, packs: int) -> None:
+    def _check_serial(self, r: Row, article, serial: str | None, packs: int) -> None:
         if not serial:
             r.add(
                 "serial_no",

@@ -28,6 +28,8 @@ EN: dict[str, str] = {
     "Årskostnad per patient och CGM-system": "Annual cost per patient and CGM system",
     "Åldersgrupper": "Age groups",
     "Åldersgrupp": "Age group",
+    "Pumpmodell": "Pump model",
+    "CGM-modell": "CGM model",
     "Okänd ålder": "Unknown age",
     "Årskostnad per åldersgrupp (ålder 31 december)": "Annual cost per age group (age on 31 December)",
     "Patienter per pumpsystem och åldersgrupp": "Patients per pump system and age group",

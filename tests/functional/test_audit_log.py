@@ -136,3 +136,17 @@ def test_guardian_sees_the_chosen_childs_log_only(client, auth, world):
 def test_staff_may_not_open_the_portal_access_log(client, auth, world):
     auth.login("doktor.dahl")
     assert client.get("/portal/access-log").status_code == 403
+
+
+def test_audit_export_neutralises_text_that_a_spreadsheet_would_run(
+    client, auth, world
+):
+    audit.record("read", "patient", patient_id=world["patient"].id,
+                 detail='=HYPERLINK("http://evil.example","x")')  # fmt: skip
+    db.session.commit()
+    auth.login("admin")
+    export = client.get("/admin/audit.csv", query_string={"patient": ADULT_PNR})
+    lines = export.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("at,username,role")
+    cell = '"\'=HYPERLINK(""http://evil.example"",""x"")"'
+    assert [line for line in lines[1:] if line.endswith(cell)]

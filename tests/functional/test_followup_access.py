@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.accounts.services import issue_token
+from sesamlike.catalog.models import System
 from sesamlike.extensions import db
 from sesamlike.followup.runs import run_year
 from tests import factories as f
@@ -209,7 +210,9 @@ def test_patient_page_shows_the_lines_behind_the_cost_and_is_audited(
 
 def test_register_export_has_model_per_patient(client, auth, region):
     auth.login(region["analyst"].username)
-    text = client.get("/followup/register.csv?year=2025").get_data(as_text=True)
+    text = client.get("/followup/register.csv?year=2025&format=csv-comma").get_data(
+        as_text=True
+    )
     lines = text.lstrip("\ufeff").splitlines()
     assert lines[0] == "personal_id,year,diabetes_type,age_group,pump_model,cgm_model"
     assert f"{region['anna'].personal_id},2025,type1,18-64,MiniMed 640G," \
@@ -240,3 +243,92 @@ def test_articles_page_gives_each_articles_cost_by_the_cost_rules(client, auth, 
     assert "11\u00a0280,82" in page
     # The sensors: 26 packs × 550,00 with 25 % VAT through the pharmacy.
     assert "17\u00a0875,00" in page
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def test_csv_export_opens_in_swedish_spreadsheet_conventions(client, auth, region):
+    auth.login(region["manager"].username)
+    body = client.get("/followup/export/pump.csv?year=2025").data
+    assert body.startswith(BOM)
+    lines = body[len(BOM) :].decode("utf-8").split("\r\n")
+    assert lines[0] == "System;Patienter;Medel (kr);Median (kr);P10 (kr);P90 (kr)"
+    # Anna's pump from 1 July (3 780,82) and 26 sensors with VAT (17 875,00).
+    assert lines[1] == "MiniMed 640G;1;21655,82;21655,82;21655,82;21655,82"
+
+
+def test_csv_export_has_a_comma_variant_for_machines(client, auth, region):
+    auth.login(region["manager"].username)
+    body = client.get("/followup/export/pump.csv?year=2025&format=csv-comma").data
+    assert not body.startswith(BOM)
+    assert body.decode().splitlines()[1] == (
+        "MiniMed 640G,1,21655.82,21655.82,21655.82,21655.82"
+    )
+    assert client.get("/followup/export/pump.csv?year=2025&format=x").status_code \
+        == 404  # fmt: skip
+
+
+def test_patient_export_neutralises_a_name_that_is_a_formula(client, auth, region):
+    anna = region["anna"]
+    anna.first_name = '=HYPERLINK("http://evil.example","Anna")'
+    anna.personal_id = f.ADULT_PNR
+    db.session.commit()
+    auth.login(region["analyst"].username)
+    text = client.get("/followup/patients.csv?year=2025").data.decode("utf-8-sig")
+    row = next(line for line in text.split("\r\n") if "Norrman" in line)
+    pnr = f"{f.ADULT_PNR[:8]}-{f.ADULT_PNR[8:]}"
+    assert row == (
+        f'{pnr};"\'=HYPERLINK(""http://evil.example"",""Anna"") Norrman";'
+        "MiniMed 640G;FreeStyle Libre 2;3780,82;17875,00;21655,82"
+    )
+    sheet = load_workbook(io.BytesIO(client.get(
+        "/followup/patients.xlsx?year=2025").data)).active  # fmt: skip
+    cells = next(r for r in sheet.iter_rows(min_row=2) if "Norrman" in r[1].value)
+    assert cells[0].value == pnr
+    assert cells[1].data_type == "s"
+    assert cells[1].value == '\'=HYPERLINK("http://evil.example","Anna") Norrman'
+    assert cells[6].value == pytest.approx(21655.82)
+    assert cells[6].data_type == "n" and cells[6].number_format == "#,##0.00"
+
+
+def test_system_names_that_look_like_formulas_stay_text_in_every_export(
+    client, auth, region
+):
+    system = db.session.scalar(sa.select(System).where(System.name == "MiniMed 640G"))
+    system.name = "@SUM(1+1)"
+    run_year(YEAR, full=True)
+    auth.login(region["analyst"].username)
+    sheet = load_workbook(io.BytesIO(client.get(
+        "/followup/export/pump.xlsx?year=2025").data)).active  # fmt: skip
+    assert sheet["A2"].value == "'@SUM(1+1)" and sheet["A2"].data_type == "s"
+    text = client.get("/followup/register.csv?year=2025").data.decode("utf-8-sig")
+    assert ";'@SUM(1+1);" in text
+
+
+def test_register_export_is_in_swedish_words_for_people(client, auth, region):
+    anna = region["anna"]
+    anna.personal_id = f.ADULT_PNR
+    db.session.commit()
+    auth.login(region["analyst"].username)
+    body = client.get("/followup/register.csv?year=2025").data
+    assert body.startswith(BOM)
+    lines = body.decode("utf-8-sig").split("\r\n")
+    assert lines[0] == "Personnummer;År;Diabetestyp;Åldersgrupp;Pumpmodell;CGM-modell"
+    pnr = f"{f.ADULT_PNR[:8]}-{f.ADULT_PNR[8:]}"
+    assert f"{pnr};2025;Typ 1-diabetes;Vuxen 18–64 år;MiniMed 640G;" \
+           "FreeStyle Libre 2" in lines  # fmt: skip
+
+
+def test_register_export_command_writes_swedish_or_comma_csv(runner, region, tmp_path):
+    people, machine = tmp_path / "ndr.csv", tmp_path / "ndr-machine.csv"
+    assert runner.invoke(args=["followup", "register-export", "--year", "2025",
+                               str(people)]).exit_code == 0  # fmt: skip
+    result = runner.invoke(args=["followup", "register-export", "--year", "2025",
+                                 "--format", "csv-comma", str(machine)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert people.read_bytes().startswith(BOM)
+    assert people.read_text("utf-8-sig").startswith("Personnummer;År;Diabetestyp;")
+    assert machine.read_text("utf-8").splitlines()[0] == (
+        "personal_id,year,diabetes_type,age_group,pump_model,cgm_model"
+    )

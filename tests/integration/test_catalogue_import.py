@@ -151,3 +151,21 @@ def test_export_is_sorted_by_article_number_and_round_trips_unchanged():
 
 def test_export_of_an_empty_catalogue_is_just_the_header():
     assert export_catalogue_text().splitlines() == [",".join(catalogue_row("X").keys())]
+
+
+def test_export_neutralises_formulas_and_the_import_reads_them_back_unchanged():
+    make_article(
+        "AAA-1",
+        name='=HYPERLINK("http://evil.example","Set")',
+        supplier="@Medtronic",
+        systems=[make_system("MiniMed 780G")],
+    )
+    exported = export_catalogue_text()
+    line = exported.splitlines()[1]
+    assert line.startswith('AAA-1,"\'=HYPERLINK(""http://evil.example"",')
+    assert ",'@Medtronic," in line
+    result = import_catalogue_text(exported)
+    assert result == ImportResult(created=0, updated=0, unchanged=1, systems_created=0)
+    stored = articles()["AAA-1"]
+    assert stored.name == '=HYPERLINK("http://evil.example","Set")'
+    assert stored.supplier == "@Medtronic"

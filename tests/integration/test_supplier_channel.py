@@ -335,3 +335,16 @@ def test_the_daily_export_job_writes_todays_files_once(world):
 
     assert channel_jobs.export_supplier_orders(evening) == {"files": 2, "lines": 2}
     assert channel_jobs.export_supplier_orders(evening) == {"files": 0, "lines": 0}
+
+
+def test_supplier_file_neutralises_names_and_phones_a_spreadsheet_would_run(world):
+    patient = make_patient(world.clinic, first_name='=HYPERLINK("http://evil.example"',
+                           last_name='"x")', phone="+46701234567")  # fmt: skip
+    world.order(world.pump, patient=patient)
+
+    [insulet] = export()
+
+    [row] = rows(insulet)
+    assert row["ship_to_name"] == '\'=HYPERLINK("http://evil.example" "x")'
+    assert row["contact_phone"] == "'+46701234567"
+    assert row["packs"] == "1"

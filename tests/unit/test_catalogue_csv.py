@@ -401,3 +401,13 @@ def test_written_numbers_are_plain():
     assert values["pack_price_sek"] == "900.00"
     assert values["units_per_day"] == "0.3333"
     assert values["procured"] == "yes" and values["serial_tracked"] == "no"
+
+
+def test_a_semicolon_file_saved_by_swedish_excel_is_read():
+    text = "\ufeff" + csv_text(PUMP, INFUSION_SET).replace(",", ";").replace(
+        "\n", "\r\n"
+    )
+    parsed = parse_catalogue_csv(text)
+    assert parsed.ok, parsed.problems
+    assert [r.article_no for r in parsed.rows] == ["MMT-1780", "MMT-397"]
+    assert parsed.rows[1].pack_price_sek == Decimal("1250.50")
