@@ -22,8 +22,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from sesamlike import create_app
-from sesamlike.config import TestConfig
 from sesamlike.extensions import db
+from tests.conftest import make_test_config
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -88,9 +88,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def e2e_app(app, database_url):
     """A second app on the same database (built by `app`), with CSRF on."""
-    config = TestConfig(database_url)
-    config.WTF_CSRF_ENABLED = True
-    e2e = create_app(config)
+    e2e = create_app(make_test_config(database_url, csrf=True))
     yield e2e
     with e2e.app_context():
         db.engine.dispose()
