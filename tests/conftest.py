@@ -154,3 +154,32 @@ def csrf_token_from(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     assert match, "page has no CSRF token"
     return match.group(1)
+
+
+# Lines a test adds to pytest's closing summary (figures CI output should show).
+# Under xdist a worker's terminal is not shown, so workers hand theirs on to the
+# controller, which prints them all.
+SUMMARIES = pytest.StashKey[list]()
+
+
+def add_to_summary(config: pytest.Config, title: str, lines: list[str]) -> None:
+    config.stash.setdefault(SUMMARIES, []).append([title, list(lines)])
+
+
+def pytest_sessionfinish(session):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["summaries"] = session.config.stash.get(SUMMARIES, [])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):  # noqa: ARG001 - an xdist hook
+    for title, lines in getattr(node, "workeroutput", {}).get("summaries", []):
+        add_to_summary(node.config, title, lines)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    for title, lines in config.stash.get(SUMMARIES, []):
+        terminalreporter.write_sep("=", title)
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -31,6 +30,7 @@ from tests.factories import (
     make_stock_lot,
     make_user,
 )
+from tests.workers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = textwrap.dedent(
@@ -43,12 +43,6 @@ SERVER = textwrap.dedent(
     make_server("127.0.0.1", int(sys.argv[2]), app, threaded=True).serve_forever()
     """
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
