@@ -9,7 +9,13 @@ from sesamlike.accounts.models import AuditEvent
 from sesamlike.extensions import db
 from sesamlike.patients.models import Address, CareRelationship, Guardian, Patient
 from tests.conftest import csrf_token_from
-from tests.factories import ADULT_PNR, make_clinic, make_patient, make_user
+from tests.factories import (
+    ADULT_PNR,
+    make_clinic,
+    make_patient,
+    make_user,
+    patient_registration,
+)
 
 TODAY = date.today()
 
@@ -27,22 +33,8 @@ def prescriber(own, auth):
 
 
 def form_data(**overrides) -> dict:
-    data = {
-        "id_kind": "personnummer",
-        "personal_id": "19900102-9801",
-        "first_name": "Anna",
-        "last_name": "Svensson",
-        "diabetes_type": "type1",
-        "clinic_code": "OWN",
-        "street": "Storgatan 1",
-        "postal_code": "41101",
-        "city": "Göteborg",
-        "door_code": "1234",
-        "phone": "0701234567",
-        "email": "anna@example.se",
-    }
-    data.update(overrides)
-    return data
+    contact = {"door_code": "1234", "phone": "0701234567", "email": "anna@example.se"}
+    return patient_registration(id_kind="personnummer", **contact) | overrides
 
 
 def row_counts() -> tuple[int, ...]:
