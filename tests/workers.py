@@ -37,9 +37,10 @@ def free_port() -> int:
     """A loopback port nothing listens on now, and no other worker will pick.
 
     The kernel chooses (so runs beside other programs stay as safe as ever);
-    of its choices a worker keeps only ports p with p % workers == its index,
-    so two workers of one run never pick the same port in the moment between
-    the probe and their server's bind.
+    of its choices a worker keeps only ports p with p // 2 % workers == its
+    index, so two workers of one run never pick the same port in the moment
+    between the probe and their server's bind. (p // 2: Linux hands bind() ports
+    of one parity only, keeping the other for connect().)
     """
     index, count = _worker_slot()
     with ExitStack() as held:  # held probes make the kernel offer other ports
@@ -47,7 +48,7 @@ def free_port() -> int:
             probe = held.enter_context(socket.socket())
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-            if port % count == index:
+            if port // 2 % count == index:
                 return port
     raise RuntimeError("no free loopback port for this worker")
 
