@@ -156,6 +156,24 @@ def csrf_token_from(html: str) -> str:
     return match.group(1)
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Under --dist loadgroup, refuse to run if xdist left an xdist_group unapplied
+    (it silently does with some pytest versions): those tests must share a worker."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    ignored = [
+        item.nodeid
+        for item in items
+        if item.get_closest_marker("xdist_group") and "@" not in item.nodeid
+    ]
+    if ignored:
+        raise pytest.UsageError(
+            f"pytest-xdist ignored the xdist_group of {len(ignored)} tests "
+            f"(e.g. {ignored[0]}): use a pytest that xdist supports (pyproject.toml)"
+        )
+
+
 # Lines a test adds to pytest's closing summary (figures CI output should show).
 # Under xdist a worker's terminal is not shown, so workers hand theirs on to the
 # controller, which prints them all.

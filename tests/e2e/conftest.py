@@ -48,11 +48,13 @@ def _unavailable(reason: str):
     pytest.skip(f"browser tests skipped: {reason}")
 
 
-def pytest_collection_modifyitems(config, items):  # noqa: ARG001
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.e2e)
+def pytest_itemcollected(item):
+    # Marked as collected: xdist reads xdist_group in pytest_collection_modifyitems.
+    if Path(__file__).parent in Path(item.fspath).parents:
+        item.add_marker(pytest.mark.e2e)
+        # Under `make test` (xdist, --dist loadgroup) the browser tests run one
+        # after another on one worker: one chromium and one live server a run.
+        item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.hookimpl(hookwrapper=True)
