@@ -4,6 +4,10 @@ import os
 import secrets
 from pathlib import Path
 
+# Werkzeug's scrypt: slow on purpose, so a stolen table is slow to crack. Production
+# has no setting to change it; only TestConfig picks a cheap method.
+PASSWORD_HASH_METHOD = "scrypt"
+
 
 def _instance_dir() -> Path:
     path = Path(os.environ.get("SESAMLIKE_INSTANCE", Path.cwd() / "instance"))
@@ -49,6 +53,7 @@ class Config:
         self.SMS_BACKEND = os.environ.get("SMS_BACKEND", "file")
         self.SMS_FILE = os.environ.get("SMS_FILE", str(instance / "sms-outbox.txt"))
         self.RUNOUT_REMINDER_DAYS = int(os.environ.get("RUNOUT_REMINDER_DAYS", "10"))
+        self.PASSWORD_HASH_METHOD = PASSWORD_HASH_METHOD
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
@@ -89,6 +94,9 @@ class TestConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url)
         self.SECRET_KEY = "test-secret-key"
         self.FHIR_PSEUDONYM_KEY = "test-pseudonym-key"
+        # One PBKDF2 round instead of scrypt: tests log in thousands of times and
+        # prove behaviour, not the hash's cost (test_config checks production's).
+        self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1"
         # Limits far out of reach; the tests that prove them set the real ones.
         self.LOGIN_LIMIT_PER_ADDRESS = "100000 per minute"
         self.LOGIN_FAILURES_PER_ACCOUNT = "100000 per minute"

@@ -3,12 +3,16 @@
 The database is SQLite in a temporary folder unless TEST_DATABASE_URL names a
 PostgreSQL database. The schema is built by the Alembic migrations, so every
 run also proves they upgrade from empty; each test starts from empty tables.
+Under pytest-xdist each worker has a database of its own (tests/workers.py).
+
+Tests in tests/unit get none of this: no app, no app context, no migrations.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -19,8 +23,12 @@ from flask_migrate import upgrade
 from sesamlike import create_app
 from sesamlike.config import TestConfig
 from sesamlike.extensions import db
+from tests.workers import own_postgres_database, redis_key_prefix, worker_id
 
+# The server's database as given; under xdist each worker uses its own copy
+# (the `database_url` fixture), so connect to this one only for server-wide work.
 DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+UNIT_TESTS = Path(__file__).parent / "unit"
 
 
 def is_postgres() -> bool:
@@ -28,8 +36,22 @@ def is_postgres() -> bool:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    return DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+def database_url(tmp_path_factory):
+    """This test process's database (a worker's own under pytest-xdist)."""
+    if not DATABASE_URL:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    elif is_postgres() and worker_id() is not None:
+        with own_postgres_database(DATABASE_URL) as url:
+            yield url
+    else:
+        yield DATABASE_URL
+
+
+def make_test_config(database_url: str, *, csrf: bool) -> TestConfig:
+    config = TestConfig(database_url)
+    config.WTF_CSRF_ENABLED = csrf
+    config.RATELIMIT_KEY_PREFIX = redis_key_prefix()  # workers share no counters
+    return config
 
 
 class RequestIsolatedClient(FlaskClient):
@@ -52,9 +74,8 @@ def app(database_url, tmp_path_factory):
     os.environ.setdefault(
         "SESAMLIKE_INSTANCE", str(tmp_path_factory.mktemp("instance"))
     )
-    config = TestConfig(database_url)
-    config.WTF_CSRF_ENABLED = False  # tests that prove CSRF turn it back on
-    app = create_app(config)
+    # CSRF off: the tests that prove CSRF turn it back on (csrf_on).
+    app = create_app(make_test_config(database_url, csrf=False))
     app.test_client_class = RequestIsolatedClient
     with app.app_context():
         with db.engine.begin() as conn:
@@ -68,8 +89,18 @@ def app(database_url, tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
-def app_ctx(app):
-    """Every test runs in an app context and leaves empty tables behind."""
+def app_ctx(request):
+    """Every test but a unit test runs in an app context and leaves empty tables."""
+    if UNIT_TESTS in request.path.parents:
+        if "app" in request.fixturenames:
+            pytest.fail(
+                "tests/unit run without the app and the database: "
+                "move this test to tests/integration",
+                pytrace=False,
+            )
+        yield
+        return
+    app = request.getfixturevalue("app")
     with app.app_context():
         yield
         db.session.rollback()
@@ -123,3 +154,50 @@ def csrf_token_from(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     assert match, "page has no CSRF token"
     return match.group(1)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Under --dist loadgroup, refuse to run if xdist left an xdist_group unapplied
+    (it silently does with some pytest versions): those tests must share a worker."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    ignored = [
+        item.nodeid
+        for item in items
+        if item.get_closest_marker("xdist_group") and "@" not in item.nodeid
+    ]
+    if ignored:
+        raise pytest.UsageError(
+            f"pytest-xdist ignored the xdist_group of {len(ignored)} tests "
+            f"(e.g. {ignored[0]}): use a pytest that xdist supports (pyproject.toml)"
+        )
+
+
+# Lines a test adds to pytest's closing summary (figures CI output should show).
+# Under xdist a worker's terminal is not shown, so workers hand theirs on to the
+# controller, which prints them all.
+SUMMARIES = pytest.StashKey[list]()
+
+
+def add_to_summary(config: pytest.Config, title: str, lines: list[str]) -> None:
+    config.stash.setdefault(SUMMARIES, []).append([title, list(lines)])
+
+
+def pytest_sessionfinish(session):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["summaries"] = session.config.stash.get(SUMMARIES, [])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):  # noqa: ARG001 - an xdist hook
+    for title, lines in getattr(node, "workeroutput", {}).get("summaries", []):
+        add_to_summary(node.config, title, lines)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    for title, lines in config.stash.get(SUMMARIES, []):
+        terminalreporter.write_sep("=", title)
+        for line in lines:
+            terminalreporter.write_line(line)

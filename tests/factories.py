@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sesamlike.accounts import services as accounts
@@ -52,6 +53,20 @@ def make_user(role: str, *, clinics: list[Clinic] = (), patients=(), **kw) -> Us
     return user
 
 
+def make_role_user(role: str, clinic: Clinic | None = None, **kw) -> User:
+    """A user with what the role needs: prescribers and managers work at `clinic`
+    (a new one unless given), patients and guardians have a new patient of it."""
+    clinic = clinic or make_clinic()
+    staff = role in ("prescriber", "manager")
+    carer = role in ("patient", "guardian")
+    return make_user(
+        role,
+        clinics=[clinic] if staff else [],
+        patients=[make_patient(clinic)] if carer else [],
+        **kw,
+    )
+
+
 def make_patient(clinic: Clinic | None = None, **kw) -> Patient:
     n = next(_seq)
     personal_id = kw.pop("personal_id", f"R{n:07d}")
@@ -82,6 +97,20 @@ def make_patient(clinic: Clinic | None = None, **kw) -> Patient:
     db.session.add(patient)
     db.session.commit()
     return patient
+
+
+def patient_registration(**overrides) -> dict:
+    """The fields that register Anna Svensson (ADULT_PNR) at clinic OWN."""
+    return {
+        "personal_id": "19900102-9801",
+        "first_name": "Anna",
+        "last_name": "Svensson",
+        "diabetes_type": "type1",
+        "clinic_code": "OWN",
+        "street": "Storgatan 1",
+        "postal_code": "41101",
+        "city": "Göteborg",
+    } | overrides
 
 
 def make_system(name: str, kind: str = "pump") -> System:
@@ -120,8 +149,6 @@ def make_article(article_no: str | None = None, *, systems=(), **kw) -> Article:
 
 def make_prescription(patient, article, prescriber=None, **kw):
     """An active prescription; defaults: 1 pack x 4 withdrawals of 90 days, lock 60."""
-    from datetime import timedelta
-
     from sesamlike.prescriptions.models import Prescription
 
     valid_from = kw.pop("valid_from", date.today() - timedelta(days=1))
@@ -249,3 +276,183 @@ def make_delivered_line(patient, article, delivered_on, **kw):
     else:
         db.session.flush()
     return line
+
+
+def make_pump(article_no: str | None = None, **kw) -> Article:
+    """An insulin pump: a serial-tracked device written off over 4 years."""
+    defaults = dict(
+        category="pump", serial_tracked=True, amortisation_years=4, units_per_day=None
+    )
+    return make_article(article_no, **(defaults | kw))
+
+
+def make_device(patient, article, serial_no: str, **kw):
+    """A device (serial number) lent to a patient, by default 400 days ago."""
+    from sesamlike.stock.models import Device
+
+    lent_on = kw.pop("lent_on", date.today() - timedelta(days=400))
+    device = Device(
+        article_id=article.id,
+        serial_no=serial_no,
+        status=kw.pop("status", "on_loan"),
+        patient_id=patient.id,
+        lent_on=lent_on,
+        warranty_end=kw.pop("warranty_end", date(lent_on.year + 4, 1, 31)),
+        **kw,
+    )
+    db.session.add(device)
+    db.session.commit()
+    return device
+
+
+@dataclass
+class PumpSystem:
+    """A pump system as the catalogue sells it: the pump and its consumables."""
+
+    system: System
+    pump: Article
+    infusion: Article
+    reservoir: Article
+
+
+def make_pump_system(depot=None, on_hand: int = 20, **pump) -> PumpSystem:
+    """MiniMed 780G (from the supplier); infusion sets and reservoirs in `depot`."""
+    system = make_system("MiniMed 780G")
+    pump_defaults = dict(
+        name="MiniMed 780G insulinpump",
+        channel="supplier",
+        systems=[system],
+        pack_size=1,
+        pack_price_sek=Decimal("30000.00"),
+    )
+    made = PumpSystem(
+        system=system,
+        pump=make_pump("MM780", **(pump_defaults | pump)),
+        infusion=make_article("QS9", name="Quick-set 9 mm", systems=[system]),
+        reservoir=make_article(
+            "RES3", name="Reservoar 3 ml", category="reservoir", systems=[system]
+        ),
+    )
+    depot = depot or make_depot("HMC")
+    for article in (made.infusion, made.reservoir):
+        make_stock_lot(article, depot, on_hand=on_hand)
+    return made
+
+
+@dataclass
+class Prescribed:
+    """A patient of a clinic with an active prescription by a prescriber there,
+    of an article with packs in stock."""
+
+    clinic: Clinic
+    prescriber: User
+    patient: Patient
+    article: Article
+    lot: object
+    rx: object
+
+    @property
+    def depot(self):
+        return self.lot.depot
+
+
+def make_prescribed(
+    clinic: Clinic | None = None,
+    article: Article | None = None,
+    *,
+    prescriber: User | None = None,
+    patient: Patient | None = None,
+    depot=None,
+    on_hand: int = 10,
+    **prescription,
+) -> Prescribed:
+    """Builds what is not given; `prescription` are make_prescription's kwargs."""
+    clinic = clinic or make_clinic()
+    prescriber = prescriber or make_user("prescriber", clinics=[clinic])
+    patient = patient or make_patient(clinic)
+    article = article or make_article()
+    lot = make_stock_lot(article, depot or make_depot(), on_hand=on_hand)
+    rx = make_prescription(patient, article, prescriber, **prescription)
+    return Prescribed(clinic, prescriber, patient, article, lot, rx)
+
+
+@dataclass
+class DepotWorld:
+    """An aids centre (depot HMC) with its clerk, and a prescriber at a clinic."""
+
+    clinic: Clinic
+    prescriber: User
+    clerk: User
+    depot: object
+    article: Article | None = None  # the one a module's tests are about
+
+
+def make_depot_world(*, clerk: str | None = None, **depot) -> DepotWorld:
+    """`clerk` names the depot user; `depot` are make_depot's kwargs."""
+    clinic = make_clinic()
+    return DepotWorld(
+        clinic=clinic,
+        prescriber=make_user("prescriber", clinics=[clinic]),
+        clerk=make_user("depot", **({"username": clerk} if clerk else {})),
+        depot=make_depot("HMC", **depot),
+    )
+
+
+def place_order_for(
+    prescriber: User, article: Article, packs: int = 1, *, patient=None, mode="home",
+    **prescription,
+):  # fmt: skip
+    """An order of `packs` of `article`, placed by `prescriber` on a new prescription
+    (of `packs` per withdrawal) for `patient`, by default a new one of his clinic."""
+    from sesamlike.orders import services as ordering
+
+    patient = patient or make_patient(prescriber.clinics[0])
+    rx = make_prescription(patient, article, packs_per_withdrawal=packs, **prescription)
+    return ordering.place_order(prescriber, patient.id, [(rx.id, packs)], mode).order
+
+
+def make_order(
+    patient,
+    lines: list[tuple[object, int, str, date | None]],
+    *,
+    delivery_mode: str = "home",
+    tracking_ref: str | None = None,
+    placed_by_role: str = "patient",
+):
+    """An order whose lines are (prescription, packs, status, delivered_on), with
+    the articles' prices as snapshots."""
+    from sesamlike.orders.models import Order, OrderLine
+
+    order = Order(
+        patient_id=patient.id,
+        placed_by_role=placed_by_role,
+        delivery_mode=delivery_mode,
+        tracking_ref=tracking_ref,
+    )
+    for prescription, packs, status, delivered_on in lines:
+        article = prescription.article
+        order.lines.append(
+            OrderLine(
+                prescription_id=prescription.id,
+                article_id=article.id,
+                packs=packs,
+                channel=article.channel,
+                status=status,
+                pack_price_sek=article.pack_price_sek,
+                vat_rate=article.vat_rate,
+                delivered_on=delivered_on,
+            )
+        )
+    db.session.add(order)
+    db.session.commit()
+    return order
+
+
+def make_delivery(patient, prescription, delivered_on: date, packs: int = 1):
+    """A delivered order on a prescription (history: nothing withdrawn again)."""
+    return make_order(
+        patient,
+        [(prescription, packs, "delivered", delivered_on)],
+        placed_by_role="migration",
+        tracking_ref="PN123456789SE",
+    )

@@ -16,15 +16,16 @@ from fhir.resources import get_fhir_model_class
 from sesamlike.accounts.services import issue_token
 from sesamlike.extensions import db
 from sesamlike.orders import services as ordering
-from sesamlike.stock.models import Device
 from tests.factories import (
     ADULT_PNR,
     COORDINATION_NO,
     make_article,
     make_clinic,
     make_delivered_line,
+    make_device,
     make_patient,
     make_prescription,
+    make_pump,
     make_stock_lot,
     make_system,
     make_user,
@@ -42,10 +43,8 @@ class FhirWorld:
         self.prescriber = make_user("prescriber", clinics=[self.clinic],
                                     display_name="Doktor Dahl")  # fmt: skip
         system = make_system("MiniMed 780G")
-        self.pump = make_article("PUMP-1", category="pump", systems=[system],
-                                 serial_tracked=True, units_per_day=None,
-                                 amortisation_years=4, gtin="07350000000019",
-                                 iso9999="04 19 24", name="MiniMed 780G")  # fmt: skip
+        self.pump = make_pump("PUMP-1", systems=[system], gtin="07350000000019",
+                              iso9999="04 19 24", name="MiniMed 780G")  # fmt: skip
         self.infusion = make_article("INF-1", systems=[system], gtin="07350000000026",
                                      name="Quick-set 6 mm")  # fmt: skip
         make_stock_lot(self.infusion, on_hand=20)
@@ -69,11 +68,9 @@ class FhirWorld:
             self.patient, self.pump, date.today() - timedelta(days=30),
             serial_no="SN-0001", prescription_id=self.pump_rx.id,
         )  # fmt: skip
-        self.device = Device(article_id=self.pump.id, serial_no="SN-0001",
-                             status="on_loan", patient_id=self.patient.id,
-                             lent_on=self.pump_line.delivered_on)  # fmt: skip
-        db.session.add(self.device)
-        db.session.commit()
+        self.device = make_device(self.patient, self.pump, "SN-0001",
+                                  lent_on=self.pump_line.delivered_on,
+                                  warranty_end=None)  # fmt: skip
         self.order = ordering.place_order(
             self.prescriber, self.patient.id, [(self.infusion_rx.id, 1)], "home"
         ).order

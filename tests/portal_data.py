@@ -1,28 +1,24 @@
 """A small region for portal tests: a patient, a guardian with children, aids.
 
-Kept apart from tests/factories.py (shared by every area) so the portal's
-scenarios can grow without touching the common builders.
+Built from tests/factories.py; what only the portal's scenarios need stays here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
-from sesamlike.extensions import db
-from sesamlike.orders.models import Order, OrderLine
 from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device
 from tests.factories import (
     CHILD_PNR,
     make_article,
     make_clinic,
-    make_depot,
+    make_device,
     make_patient,
     make_prescription,
-    make_stock_lot,
-    make_system,
+    make_pump_system,
     make_user,
 )
 
@@ -51,48 +47,6 @@ class Region:
     device: Device
 
 
-def make_device(patient, article, serial_no: str, **kw) -> Device:
-    lent_on = kw.pop("lent_on", TODAY - timedelta(days=400))
-    device = Device(
-        article_id=article.id,
-        serial_no=serial_no,
-        status=kw.pop("status", "on_loan"),
-        patient_id=patient.id,
-        lent_on=lent_on,
-        warranty_end=kw.pop("warranty_end", date(lent_on.year + 4, 1, 31)),
-        **kw,
-    )
-    db.session.add(device)
-    db.session.commit()
-    return device
-
-
-def make_delivery(patient, prescription, delivered_on: date, packs: int = 1) -> Order:
-    """A delivered order on a prescription (history: nothing withdrawn again)."""
-    article = prescription.article
-    order = Order(
-        patient_id=patient.id,
-        placed_by_role="migration",
-        delivery_mode="home",
-        tracking_ref="PN123456789SE",
-    )
-    order.lines.append(
-        OrderLine(
-            prescription_id=prescription.id,
-            article_id=article.id,
-            packs=packs,
-            channel=article.channel,
-            status="delivered",
-            pack_price_sek=article.pack_price_sek,
-            vat_rate=article.vat_rate,
-            delivered_on=delivered_on,
-        )
-    )
-    db.session.add(order)
-    db.session.commit()
-    return order
-
-
 def make_region() -> Region:
     clinic = make_clinic(
         "BDM",
@@ -101,13 +55,9 @@ def make_region() -> Region:
         postal_code="41685",
         city="Göteborg",
     )
-    system = make_system("MiniMed 780G")
-    infusion = make_article(
-        "QS9", name="Quick-set 9 mm", systems=[system], pack_size=10
-    )
-    reservoir = make_article(
-        "RES3", name="Reservoar 3 ml", category="reservoir", systems=[system]
-    )
+    pump_system = make_pump_system(on_hand=50)
+    infusion, reservoir = pump_system.infusion, pump_system.reservoir
+    pump = pump_system.pump
     sensor = make_article(
         "G7",
         name="Dexcom G7 sensor",
@@ -116,21 +66,6 @@ def make_region() -> Region:
         pack_size=1,
         units_per_day=Decimal("0.1"),
     )
-    pump = make_article(
-        "MM780",
-        name="MiniMed 780G insulinpump",
-        category="pump",
-        channel="supplier",
-        systems=[system],
-        pack_size=1,
-        pack_price_sek=Decimal("30000.00"),
-        units_per_day=None,
-        amortisation_years=4,
-        serial_tracked=True,
-    )
-    depot = make_depot("HMC")
-    for article in (infusion, reservoir):
-        make_stock_lot(article, depot, on_hand=50)
 
     patient = make_patient(clinic, first_name="Ella", last_name="Ek")
     patient_user = make_user("patient", patients=[patient], username="ella")

@@ -6,7 +6,6 @@ Use the `smtp_server` fixture (import it into the test module), or
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +14,8 @@ from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
+
+from tests.workers import free_port
 
 
 @dataclass
@@ -51,13 +52,6 @@ class SmtpSink:
 
     def to(self, address: str) -> list[Received]:
         return [r for r in self.received if address in r.rcpt_tos]
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (now)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager

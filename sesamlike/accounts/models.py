@@ -6,11 +6,13 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from sesamlike.common.time import utcnow
+from sesamlike.config import PASSWORD_HASH_METHOD
 from sesamlike.extensions import db
 
 
@@ -92,7 +94,7 @@ class User(UserMixin, db.Model):
         return self.active
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -103,6 +105,14 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+def hash_password(password: str) -> str:
+    """Hash by the app's PASSWORD_HASH_METHOD: scrypt, cheaper only under TestConfig."""
+    method = PASSWORD_HASH_METHOD
+    if has_app_context():
+        method = current_app.config.get("PASSWORD_HASH_METHOD", method)
+    return generate_password_hash(password, method=method)
 
 
 class ApiToken(db.Model):

@@ -11,9 +11,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from werkzeug.security import generate_password_hash
 
-from sesamlike.accounts.models import Clinic, User
+from sesamlike.accounts.models import Clinic, User, hash_password
 from sesamlike.catalog.models import Article
 from sesamlike.catalog.services import import_catalogue_text
 from sesamlike.extensions import db
@@ -97,7 +96,7 @@ DEVICES_IN_STOCK = (
 
 def password_hash() -> str:
     """One hash for every demo login: hashing is slow by design, demo data not."""
-    return generate_password_hash(DEMO_PASSWORD)
+    return hash_password(DEMO_PASSWORD)
 
 
 def ensure_catalogue() -> None:

@@ -22,8 +22,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from sesamlike import create_app
-from sesamlike.config import TestConfig
 from sesamlike.extensions import db
+from tests.conftest import make_test_config
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -48,11 +48,13 @@ def _unavailable(reason: str):
     pytest.skip(f"browser tests skipped: {reason}")
 
 
-def pytest_collection_modifyitems(config, items):  # noqa: ARG001
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.e2e)
+def pytest_itemcollected(item):
+    # Marked as collected: xdist reads xdist_group in pytest_collection_modifyitems.
+    if Path(__file__).parent in Path(item.fspath).parents:
+        item.add_marker(pytest.mark.e2e)
+        # Under `make test` (xdist, --dist loadgroup) the browser tests run one
+        # after another on one worker: one chromium and one live server a run.
+        item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -88,9 +90,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def e2e_app(app, database_url):
     """A second app on the same database (built by `app`), with CSRF on."""
-    config = TestConfig(database_url)
-    config.WTF_CSRF_ENABLED = True
-    e2e = create_app(config)
+    e2e = create_app(make_test_config(database_url, csrf=True))
     yield e2e
     with e2e.app_context():
         db.engine.dispose()

@@ -14,17 +14,13 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.extensions import db
-from sesamlike.orders import services as ordering
 from sesamlike.orders.models import OrderLine
 from sesamlike.stock.models import StockLot
 from tests.e2e.test_login import log_in
 from tests.factories import (
     make_article,
-    make_clinic,
-    make_depot,
-    make_patient,
-    make_prescription,
-    make_user,
+    make_depot_world,
+    place_order_for,
 )
 
 pytestmark = pytest.mark.e2e
@@ -33,14 +29,9 @@ GS1 = "(01)07312345678906(17)271231(10)LOT42"
 
 
 def test_clerk_receives_by_gs1_picks_ships_and_confirms_delivery(page):
-    clinic = make_clinic()
-    prescriber = make_user("prescriber", clinics=[clinic])
-    make_user("depot", username="e2e-lager")
-    make_depot("HMC", name="Hjälpmedelscentralen")
+    world = make_depot_world(clerk="e2e-lager", name="Hjälpmedelscentralen")
     article = make_article("QS9", name="Quick-set 9 mm", gtin="7312345678906")
-    patient = make_patient(clinic)
-    rx = make_prescription(patient, article, packs_per_withdrawal=2)
-    order = ordering.place_order(prescriber, patient.id, [(rx.id, 2)], "home").order
+    order = place_order_for(world.prescriber, article, packs=2)
     order_id, line_id = order.id, order.lines[0].id
     assert order.lines[0].status == "backordered"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import PASSWORD, make_clinic, make_patient, make_user
+from tests import factories
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
@@ -20,10 +21,7 @@ ROLE_NAMES = {
 
 
 def make_role_user(role: str):
-    clinic = make_clinic()
-    clinics = [clinic] if role in ("prescriber", "manager") else []
-    patients = [make_patient(clinic)] if role in ("patient", "guardian") else []
-    return make_user(role, clinics=clinics, patients=patients, username=f"e2e-{role}")
+    return factories.make_role_user(role, username=f"e2e-{role}")
 
 
 def log_in(page, username: str, password: str = PASSWORD) -> None:

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_login import log_in
-from tests.portal_data import TODAY, make_delivery, make_region
+from tests.factories import make_delivery
+from tests.portal_data import TODAY, make_region
 
 pytestmark = pytest.mark.e2e
 

@@ -7,7 +7,6 @@ delivery to the clinic and read the confirmation.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 
@@ -19,38 +18,11 @@ from tests.factories import (
     make_depot,
     make_patient,
     make_prescription,
-    make_stock_lot,
-    make_system,
+    make_pump_system,
     make_user,
 )
 
 pytestmark = pytest.mark.e2e
-
-
-def pump_system_catalogue():
-    """A MiniMed 780G pump (from the supplier) and consumables in central stock."""
-    system = make_system("MiniMed 780G")
-    pump = make_article(
-        "MM780",
-        name="MiniMed 780G insulinpump",
-        category="pump",
-        channel="supplier",
-        systems=[system],
-        pack_size=1,
-        pack_price_sek=Decimal("30000.00"),
-        units_per_day=None,
-        amortisation_years=4,
-        serial_tracked=True,
-        benefit=False,
-    )
-    infusion = make_article("QS9", name="Quick-set 9 mm", systems=[system])
-    reservoir = make_article(
-        "RES3", name="Reservoar 3 ml", category="reservoir", systems=[system]
-    )
-    depot = make_depot("HMC", name="Hjälpmedelscentralen")
-    for article in (infusion, reservoir):
-        make_stock_lot(article, depot, on_hand=20)
-    return pump, infusion, reservoir
 
 
 def prescribe(page, article_no: str, packs: int, withdrawals: int, days: int) -> None:
@@ -80,7 +52,7 @@ def test_prescriber_registers_prescribes_and_orders_the_first_pump_to_the_clinic
         username="e2e-doktor",
         first_time_prescriber=True,
     )
-    pump_system_catalogue()
+    make_pump_system(make_depot("HMC", name="Hjälpmedelscentralen"), benefit=False)
     log_in(page, "e2e-doktor")
 
     # Register the patient.

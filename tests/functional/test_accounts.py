@@ -3,17 +3,14 @@ import sqlalchemy as sa
 
 from sesamlike.accounts.models import User
 from sesamlike.extensions import db
+from tests import factories
 from tests.conftest import csrf_token_from
-from tests.factories import make_clinic, make_patient, make_user
 
 ROLES = ["prescriber", "patient", "guardian", "depot", "manager", "region", "admin"]
 
 
 def make_role_user(role):
-    clinic = make_clinic()
-    clinics = [clinic] if role in ("prescriber", "manager") else []
-    patients = [make_patient(clinic)] if role in ("patient", "guardian") else []
-    return make_user(role, clinics=clinics, patients=patients, username=f"u-{role}")
+    return factories.make_role_user(role, username=f"u-{role}")
 
 
 def test_login_page_is_served_in_swedish(client):

@@ -15,10 +15,9 @@ from sesamlike.stock.models import Reservation, StockMovement
 from tests.factories import (
     make_article,
     make_clinic,
-    make_depot,
     make_patient,
+    make_prescribed,
     make_prescription,
-    make_stock_lot,
     make_user,
 )
 from tests.functional.test_api_basics import assert_error_format, bearer
@@ -38,12 +37,9 @@ def setup():
     clinic = make_clinic(
         "OWN", street="Mottagningsgatan 1", postal_code="41101", city="Göteborg"
     )
-    prescriber = make_user("prescriber", clinics=[clinic])
-    patient = make_patient(clinic)
     article = make_article("INF-9", pack_price_sek=Decimal("812.50"))
-    make_stock_lot(article, make_depot(), on_hand=10)
-    rx = make_prescription(patient, article, prescriber, packs_per_withdrawal=3)
-    return prescriber, patient, rx
+    world = make_prescribed(clinic, article, packs_per_withdrawal=3)
+    return world.prescriber, world.patient, world.rx
 
 
 def post_order(client, user, patient, lines, **extra):

@@ -8,7 +8,13 @@ import sqlalchemy as sa
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.extensions import db
 from sesamlike.patients.models import Address, CareRelationship, Patient
-from tests.factories import ADULT_PNR, make_clinic, make_patient, make_user
+from tests.factories import (
+    ADULT_PNR,
+    make_clinic,
+    make_patient,
+    make_user,
+    patient_registration,
+)
 from tests.functional.test_api_basics import assert_error_format, bearer
 
 
@@ -23,17 +29,7 @@ def headers(own):
 
 
 def body(**overrides) -> dict:
-    data = {
-        "personal_id": "19900102-9801",
-        "first_name": "Anna",
-        "last_name": "Svensson",
-        "diabetes_type": "type1",
-        "clinic_code": "OWN",
-        "street": "Storgatan 1",
-        "postal_code": "41101",
-        "city": "Göteborg",
-    }
-    data.update(overrides)
+    data = patient_registration(**overrides)
     return {key: value for key, value in data.items() if value is not None}
 
 

@@ -33,6 +33,7 @@ from schemathesis.generation import GenerationMode
 
 from sesamlike.accounts.services import issue_token
 from sesamlike.extensions import db
+from tests.conftest import add_to_summary
 from tests.factories import (
     ADULT_PNR,
     make_article,
@@ -235,21 +236,9 @@ def test_api_answers_bad_input_without_5xx_in_the_error_format_writing_nothing(
         codes = ", ".join(f"{code}x{n}" for code, n in sorted(counter.items()))
         lines.append(f"  {label}: {examples[label]} examples; {codes}")
     print("\n".join(lines))
-    request.config.pluginmanager.register(_Summary(lines), "schemathesis-summary")
+    add_to_summary(request.config, "schemathesis", lines)
     assert len(operations) >= 16
     assert not failures, "\n".join(dict.fromkeys(failures))
-
-
-class _Summary:
-    """Prints the figures in pytest's terminal summary (shown in CI output)."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-
-    def pytest_terminal_summary(self, terminalreporter):
-        terminalreporter.write_sep("=", "schemathesis")
-        for line in self.lines:
-            terminalreporter.write_line(line)
 
 
 def test_the_document_links_what_post_creates_to_what_takes_its_id(app, scenario):

@@ -8,15 +8,15 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.extensions import db
-from sesamlike.orders import services as ordering
 from sesamlike.stock.models import Device, StockLot, StockMovement
 from tests.factories import (
     make_article,
-    make_clinic,
-    make_depot,
+    make_depot_world,
     make_patient,
-    make_prescription,
+    make_pump,
+    make_role_user,
     make_user,
+    place_order_for,
 )
 from tests.functional.test_api_basics import assert_error_format, bearer
 
@@ -25,14 +25,9 @@ TODAY = date.today()
 
 @pytest.fixture
 def setup():
-    clinic = make_clinic()
-    make_depot("HMC")
-    return {
-        "clinic": clinic,
-        "clerk": make_user("depot"),
-        "prescriber": make_user("prescriber", clinics=[clinic]),
-        "article": make_article("INF-1"),
-    }
+    world = make_depot_world()
+    world.article = make_article("INF-1")
+    return world
 
 
 def receipt(client, user, **body):
@@ -41,23 +36,17 @@ def receipt(client, user, **body):
 
 
 def place(setup, article=None, packs=1):
-    patient = make_patient(setup["clinic"])
-    rx = make_prescription(
-        patient, article or setup["article"], packs_per_withdrawal=packs
-    )
-    return ordering.place_order(
-        setup["prescriber"], patient.id, [(rx.id, packs)], "home"
-    ).order
+    return place_order_for(setup.prescriber, article or setup.article, packs)
 
 
 def test_receipt_is_booked_and_stock_reports_on_hand_reserved_available(client, setup):
-    response = receipt(client, setup["clerk"], lot="L1", expiry="2030-01-31")
+    response = receipt(client, setup.clerk, lot="L1", expiry="2030-01-31")
     assert response.status_code == 201
     body = response.get_json()
     assert (body["lot"], body["expiry"], body["lot_on_hand"]) == ("L1", "2030-01-31", 5)
     place(setup, packs=2)
     response = client.get(
-        "/api/v1/stock?article_no=INF-1&depot_code=HMC", headers=bearer(setup["clerk"])
+        "/api/v1/stock?article_no=INF-1&depot_code=HMC", headers=bearer(setup.clerk)
     )
     assert response.status_code == 200
     data = response.get_json()
@@ -67,7 +56,7 @@ def test_receipt_is_booked_and_stock_reports_on_hand_reserved_available(client, 
 def test_receipt_fills_backorders(client, setup):
     waiting = place(setup)
     assert waiting.lines[0].status == "backordered"
-    body = receipt(client, setup["clerk"], packs=1).get_json()
+    body = receipt(client, setup.clerk, packs=1).get_json()
     assert body["backorders_filled"] == 1
 
 
@@ -85,7 +74,7 @@ def test_receipt_fills_backorders(client, setup):
 def test_invalid_receipt_is_422_with_fields_and_writes_nothing(
     client, setup, body, field
 ):
-    response = receipt(client, setup["clerk"], **body)
+    response = receipt(client, setup.clerk, **body)
     assert_error_format(response, 422, response.get_json()["error"]["code"])
     assert field in response.get_json()["error"]["fields"]
     assert db.session.scalar(sa.select(sa.func.count(StockMovement.id))) == 0
@@ -93,15 +82,15 @@ def test_invalid_receipt_is_422_with_fields_and_writes_nothing(
 
 
 def test_duplicate_serial_is_409(client, setup):
-    make_article("PUMP-1", category="pump", serial_tracked=True, amortisation_years=4)
+    make_pump("PUMP-1")
     assert (
         receipt(
-            client, setup["clerk"], article_no="PUMP-1", packs=1, serials=["X1"]
+            client, setup.clerk, article_no="PUMP-1", packs=1, serials=["X1"]
         ).status_code
         == 201
     )
     response = receipt(
-        client, setup["clerk"], article_no="PUMP-1", packs=1, serials=["X1"]
+        client, setup.clerk, article_no="PUMP-1", packs=1, serials=["X1"]
     )
     assert_error_format(response, 409, "duplicate_serial")
     assert db.session.scalar(sa.select(sa.func.count(Device.id))) == 1
@@ -109,8 +98,7 @@ def test_duplicate_serial_is_409(client, setup):
 
 @pytest.mark.parametrize("role", ["prescriber", "manager", "region", "admin"])
 def test_only_the_depot_receives_and_ships(client, setup, role):
-    clinics = [setup["clinic"]] if role in ("prescriber", "manager") else []
-    user = make_user(role, clinics=clinics)
+    user = make_role_user(role, setup.clinic)
     assert_error_format(receipt(client, user), 403, "forbidden")
     placed = place(setup)
     for path in ("ship", "deliver"):
@@ -123,16 +111,16 @@ def test_only_the_depot_receives_and_ships(client, setup, role):
 
 
 def test_patients_cannot_read_stock(client, setup):
-    patient = make_patient(setup["clinic"])
+    patient = make_patient(setup.clinic)
     user = make_user("patient", patients=[patient])
     response = client.get("/api/v1/stock?article_no=INF-1", headers=bearer(user))
     assert_error_format(response, 403, "forbidden")
 
 
 def test_ship_then_deliver_and_the_conflicts_around_them(client, setup):
-    receipt(client, setup["clerk"], packs=3)
+    receipt(client, setup.clerk, packs=3)
     placed = place(setup, packs=2)
-    headers = bearer(setup["clerk"])
+    headers = bearer(setup.clerk)
     deliver = {"delivered_on": TODAY.isoformat()}
     response = client.post(
         f"/api/v1/orders/{placed.id}/deliver", json=deliver, headers=headers
@@ -162,12 +150,12 @@ def test_ship_then_deliver_and_the_conflicts_around_them(client, setup):
 
 
 def test_ship_of_a_device_needs_its_serials(client, setup):
-    make_article("PUMP-2", category="pump", serial_tracked=True, amortisation_years=4)
-    receipt(client, setup["clerk"], article_no="PUMP-2", packs=1, serials=["Z9"])
+    make_pump("PUMP-2")
+    receipt(client, setup.clerk, article_no="PUMP-2", packs=1, serials=["Z9"])
     article = db.session.scalar(sa.select(StockLot).limit(1)).article
     placed = place(setup, article=article)
     line_id = placed.lines[0].id
-    headers = bearer(setup["clerk"])
+    headers = bearer(setup.clerk)
     response = client.post(f"/api/v1/orders/{placed.id}/ship", json={}, headers=headers)
     assert_error_format(response, 422, "invalid")
     assert f"serials.{line_id}" in response.get_json()["error"]["fields"]
@@ -190,10 +178,10 @@ def test_ship_of_a_device_needs_its_serials(client, setup):
 
 def test_backordered_order_is_409_not_reserved_and_future_delivery_422(client, setup):
     placed = place(setup)
-    headers = bearer(setup["clerk"])
+    headers = bearer(setup.clerk)
     response = client.post(f"/api/v1/orders/{placed.id}/ship", json={}, headers=headers)
     assert_error_format(response, 409, "not_reserved")
-    receipt(client, setup["clerk"], packs=1)
+    receipt(client, setup.clerk, packs=1)
     client.post(f"/api/v1/orders/{placed.id}/ship", json={}, headers=headers)
     tomorrow = (TODAY + timedelta(days=1)).isoformat()
     response = client.post(
@@ -207,6 +195,6 @@ def test_backordered_order_is_409_not_reserved_and_future_delivery_422(client, s
 
 def test_unknown_order_is_404(client, setup):
     response = client.post(
-        "/api/v1/orders/999999/ship", json={}, headers=bearer(setup["clerk"])
+        "/api/v1/orders/999999/ship", json={}, headers=bearer(setup.clerk)
     )
     assert_error_format(response, 404, "not_found")

@@ -30,12 +30,14 @@ from sesamlike.patients.models import Address
 from sesamlike.stock.models import PurchaseProposal, ReorderPoint
 from tests.factories import (
     make_clinic,
+    make_delivery,
+    make_device,
     make_patient,
     make_prescription,
     make_stock_lot,
     make_user,
 )
-from tests.portal_data import TODAY, make_delivery, make_device, make_region
+from tests.portal_data import TODAY, make_region
 
 PERSONAS = (
     "anonymous",

@@ -8,10 +8,8 @@ import pytest
 
 from tests.factories import (
     make_article,
-    make_clinic,
-    make_patient,
+    make_role_user,
     make_system,
-    make_user,
 )
 
 STAFF = ["prescriber", "depot", "manager", "region", "admin"]
@@ -19,10 +17,7 @@ YESTERDAY = date.today() - timedelta(days=1)
 
 
 def login_as(auth, role: str) -> None:
-    clinic = make_clinic()
-    clinics = [clinic] if role in ("prescriber", "manager") else []
-    patients = [make_patient(clinic)] if role in ("patient", "guardian") else []
-    make_user(role, clinics=clinics, patients=patients, username=f"u-{role}")
+    make_role_user(role, username=f"u-{role}")
     assert auth.login(f"u-{role}").status_code == 302
 
 

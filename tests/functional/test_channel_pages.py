@@ -17,11 +17,9 @@ from sesamlike.stock import replenishment
 from sesamlike.stock.models import PurchaseProposal
 from tests.channel_world import ORDER_DAY, World
 from tests.factories import (
-    make_clinic,
     make_depot,
-    make_patient,
+    make_role_user,
     make_stock_lot,
-    make_user,
 )
 
 PAGES = (
@@ -66,10 +64,7 @@ def upload(client, url, text, name="file.csv"):
 )
 @pytest.mark.parametrize("url", PAGES + POSTS)
 def test_only_depot_staff_reach_the_channel_pages(client, auth, role, url):
-    clinic = make_clinic()
-    clinics = [clinic] if role in ("prescriber", "manager") else []
-    patients = [make_patient(clinic)] if role == "patient" else []
-    auth.login(make_user(role, clinics=clinics, patients=patients).username)
+    auth.login(make_role_user(role).username)
     response = (
         client.post(url) if url in POSTS and url not in PAGES else client.get(url)
     )

@@ -16,10 +16,9 @@ from tests.conftest import csrf_token_from
 from tests.factories import (
     make_article,
     make_clinic,
-    make_depot,
     make_patient,
+    make_prescribed,
     make_prescription,
-    make_stock_lot,
     make_user,
 )
 
@@ -35,13 +34,15 @@ def setup(auth):
         postal_code="41666",
         city="Göteborg",
     )
-    prescriber = make_user("prescriber", clinics=[clinic], username="doktor")
-    patient = make_patient(clinic, first_name="Ella", last_name="Ek")
-    infusion = make_article("INF-1", name="Quick-set 9 mm")
-    make_stock_lot(infusion, make_depot(), on_hand=10)
-    rx = make_prescription(patient, infusion, prescriber, packs_per_withdrawal=3)
+    world = make_prescribed(
+        clinic,
+        make_article("INF-1", name="Quick-set 9 mm"),
+        prescriber=make_user("prescriber", clinics=[clinic], username="doktor"),
+        patient=make_patient(clinic, first_name="Ella", last_name="Ek"),
+        packs_per_withdrawal=3,
+    )
     auth.login("doktor")
-    return prescriber, patient, rx
+    return world.prescriber, world.patient, world.rx
 
 
 def form_data(page_html: str, **extra) -> dict:

@@ -1,5 +1,6 @@
 """Patient pages: search, register, detail, changes; roles, 404s and CSRF."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -9,7 +10,13 @@ from sesamlike.accounts.models import AuditEvent
 from sesamlike.extensions import db
 from sesamlike.patients.models import Address, CareRelationship, Guardian, Patient
 from tests.conftest import csrf_token_from
-from tests.factories import ADULT_PNR, make_clinic, make_patient, make_user
+from tests.factories import (
+    ADULT_PNR,
+    make_clinic,
+    make_patient,
+    make_user,
+    patient_registration,
+)
 
 TODAY = date.today()
 
@@ -27,22 +34,8 @@ def prescriber(own, auth):
 
 
 def form_data(**overrides) -> dict:
-    data = {
-        "id_kind": "personnummer",
-        "personal_id": "19900102-9801",
-        "first_name": "Anna",
-        "last_name": "Svensson",
-        "diabetes_type": "type1",
-        "clinic_code": "OWN",
-        "street": "Storgatan 1",
-        "postal_code": "41101",
-        "city": "Göteborg",
-        "door_code": "1234",
-        "phone": "0701234567",
-        "email": "anna@example.se",
-    }
-    data.update(overrides)
-    return data
+    contact = {"door_code": "1234", "phone": "0701234567", "email": "anna@example.se"}
+    return patient_registration(id_kind="personnummer", **contact) | overrides
 
 
 def row_counts() -> tuple[int, ...]:
@@ -270,14 +263,20 @@ def test_protected_home_address_form_is_never_prefilled(client, prescriber, own)
     assert "den nuvarande adressen visas inte" in page.text
 
 
+def same_page(html: str, path: str) -> str:
+    html = html.replace(path, "/patients/N")
+    return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', html)
+
+
 def test_patient_of_another_clinic_is_404_like_a_missing_one(client, prescriber):
     stranger = make_patient(make_clinic("OTHER"))
     hidden = client.get(f"/patients/{stranger.id}")
     missing = client.get("/patients/999999")
     assert hidden.status_code == missing.status_code == 404
-    # Only the page's own path (in the language switch) differs.
-    assert hidden.text.replace(f"/patients/{stranger.id}", "/patients/N") == (
-        missing.text.replace("/patients/999999", "/patients/N")
+    # Only the page's own path (in the language switch) differs, and the CSRF
+    # token, which is signed with the second it was made in.
+    assert same_page(hidden.text, f"/patients/{stranger.id}") == (
+        same_page(missing.text, "/patients/999999")
     )
     for path in ("contact", "address", "guardians/new", "temporary-addresses/new"):
         assert client.get(f"/patients/{stranger.id}/{path}").status_code == 404

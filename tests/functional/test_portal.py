@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.extensions import db
 from sesamlike.orders.views import format_day
-from tests.factories import make_user
-from tests.portal_data import TODAY, make_delivery, make_region, reorder_form
+from tests.factories import make_delivery, make_role_user
+from tests.portal_data import TODAY, make_region, reorder_form
 
 
 @pytest.fixture
@@ -99,8 +99,7 @@ def test_guardian_cannot_choose_a_child_who_is_not_theirs(client, auth, region):
 
 @pytest.mark.parametrize("role", ["prescriber", "depot", "manager", "admin"])
 def test_staff_do_not_use_the_portal(client, auth, region, role):
-    clinics = [region.clinic] if role in ("prescriber", "manager") else []
-    make_user(role, clinics=clinics, username=f"staff-{role}")
+    make_role_user(role, region.clinic, username=f"staff-{role}")
     auth.login(f"staff-{role}")
     assert client.get("/portal/").status_code == 403
     assert client.get("/portal/order").status_code == 403

@@ -9,7 +9,8 @@ import pytest
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.extensions import db
-from tests.portal_data import TODAY, make_delivery, make_region
+from tests.factories import make_delivery
+from tests.portal_data import TODAY, make_region
 
 
 @pytest.fixture

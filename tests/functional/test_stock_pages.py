@@ -9,16 +9,15 @@ import sqlalchemy as sa
 
 from sesamlike.extensions import db
 from sesamlike.fulfilment import shipping
-from sesamlike.orders import services as ordering
 from sesamlike.orders.models import OrderLine
 from sesamlike.stock.models import Device, StockLot, StockMovement
 from tests.factories import (
     make_article,
-    make_clinic,
-    make_depot,
-    make_patient,
-    make_prescription,
+    make_depot_world,
+    make_pump,
+    make_role_user,
     make_user,
+    place_order_for,
 )
 
 TODAY = date.today()
@@ -36,41 +35,28 @@ PAGES = [
 
 @pytest.fixture
 def depot_world(auth):
-    clinic = make_clinic()
-    world = {
-        "clinic": clinic,
-        "clerk": make_user("depot", username="lager"),
-        "prescriber": make_user("prescriber", clinics=[clinic]),
-        "depot": make_depot("HMC"),
-        "article": make_article("INF-7", gtin="7312345678906", name="Infusionsset X"),
-    }
+    world = make_depot_world(clerk="lager")
+    world.article = make_article("INF-7", gtin="7312345678906", name="Infusionsset X")
     auth.login("lager")
     return world
 
 
 def place(world, article=None, packs=1, mode="home"):
-    patient = make_patient(world["clinic"])
-    rx = make_prescription(
-        patient, article or world["article"], lock_days=0, packs_per_withdrawal=packs
+    return place_order_for(
+        world.prescriber, article or world.article, packs, mode=mode, lock_days=0
     )
-    return ordering.place_order(
-        world["prescriber"], patient.id, [(rx.id, packs)], mode
-    ).order
 
 
 def receive(world, packs, **kw):
     return shipping.receive_stock(
-        world["clerk"], "HMC", kw.pop("article_no", "INF-7"), packs, **kw
+        world.clerk, "HMC", kw.pop("article_no", "INF-7"), packs, **kw
     )
 
 
 @pytest.mark.parametrize("role", ["prescriber", "patient", "manager", "region"])
 @pytest.mark.parametrize("path", PAGES)
 def test_only_depot_staff_see_the_depot_pages(client, auth, role, path):
-    clinic = make_clinic()
-    clinics = [clinic] if role in ("prescriber", "manager") else []
-    patients = [make_patient(clinic)] if role == "patient" else []
-    user = make_user(role, clinics=clinics, patients=patients)
+    user = make_role_user(role)
     auth.login(user.username)
     assert client.get(path).status_code == 403
 
@@ -179,13 +165,7 @@ def test_pick_list_pack_ship_partially_and_deliver(client, depot_world):
 
 
 def test_pack_page_asks_for_serials_of_a_device(client, depot_world):
-    pump = make_article(
-        "PUMP-1",
-        category="pump",
-        serial_tracked=True,
-        amortisation_years=4,
-        units_per_day=None,
-    )
+    pump = make_pump("PUMP-1")
     receive(depot_world, 1, article_no="PUMP-1", serials=["SN1"])
     placed = place(depot_world, article=pump, mode="clinic")
     line_id = placed.lines[0].id
@@ -202,17 +182,11 @@ def test_pack_page_asks_for_serials_of_a_device(client, depot_world):
 
 
 def test_device_return_page_puts_it_in_quarantine_and_reconditions(client, depot_world):
-    pump = make_article(
-        "PUMP-2",
-        category="pump",
-        serial_tracked=True,
-        amortisation_years=4,
-        units_per_day=None,
-    )
+    pump = make_pump("PUMP-2")
     receive(depot_world, 1, article_no="PUMP-2", serials=["SN2"])
     placed = place(depot_world, article=pump, mode="clinic")
     shipping.ship_order(
-        depot_world["clerk"], placed.id, serials={placed.lines[0].id: ["SN2"]}
+        depot_world.clerk, placed.id, serials={placed.lines[0].id: ["SN2"]}
     )
     response = client.post(
         "/stock/devices",
@@ -231,8 +205,8 @@ def test_device_return_page_puts_it_in_quarantine_and_reconditions(client, depot
 def test_returns_page_takes_back_recent_deliveries(client, depot_world):
     receive(depot_world, 2)
     placed = place(depot_world, packs=2)
-    shipping.ship_order(depot_world["clerk"], placed.id)
-    shipping.deliver_order(depot_world["clerk"], placed.id, TODAY)
+    shipping.ship_order(depot_world.clerk, placed.id)
+    shipping.deliver_order(depot_world.clerk, placed.id, TODAY)
     assert "Infusionsset X" in client.get("/stock/returns").get_data(as_text=True)
     client.post(
         f"/stock/lines/{placed.lines[0].id}/return",

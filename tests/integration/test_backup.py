@@ -16,6 +16,7 @@ from tests.conftest import DATABASE_URL, is_postgres
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.xdist_group("bench"),  # the demo region through pg_dump: heavy
     pytest.mark.skipif(not is_postgres(), reason="pg_dump/pg_restore need PostgreSQL"),
 ]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -24,13 +23,10 @@ from sesamlike.stock.models import Reservation, StockLot
 from tests.conftest import is_postgres
 from tests.factories import (
     make_article,
-    make_clinic,
     make_depot,
-    make_patient,
-    make_prescription,
-    make_stock_lot,
-    make_user,
+    make_prescribed,
 )
+from tests.workers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = textwrap.dedent(
@@ -43,12 +39,6 @@ SERVER = textwrap.dedent(
     make_server("127.0.0.1", int(sys.argv[2]), app, threaded=True).serve_forever()
     """
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -83,13 +73,9 @@ def test_a_server_killed_in_the_middle_of_order_placement_leaves_no_partial_orde
     server, app
 ):
     process, base = server
-    clinic = make_clinic()
-    prescriber = make_user("prescriber", clinics=[clinic])
-    article = make_article("INF-1")
-    lot = make_stock_lot(article, make_depot("HMC"), on_hand=10)
-    patient = make_patient(clinic)
-    rx = make_prescription(patient, article, prescriber)
-    token = issue_token(prescriber.username)
+    world = make_prescribed(article=make_article("INF-1"), depot=make_depot("HMC"))
+    patient, rx, lot = world.patient, world.rx, world.lot
+    token = issue_token(world.prescriber.username)
     used_before = rx.withdrawals_used
     assert counts() == (0, 0, 0)
 

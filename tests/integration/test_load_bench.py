@@ -16,7 +16,8 @@ from tests.conftest import DATABASE_URL, is_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = [pytest.mark.slow, pytest.mark.postgres]
+# One bench at a time under xdist: it loads the machine with 50 users on purpose.
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.xdist_group("bench")]
 
 
 @pytest.mark.skipif(

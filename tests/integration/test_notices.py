@@ -18,10 +18,10 @@ from tests.factories import (
     CHILD_PNR,
     make_article,
     make_clinic,
+    make_order,
     make_patient,
     make_prescription,
 )
-from tests.notice_data import make_order
 from tests.smtp import smtp_server  # noqa: F401
 
 TODAY = date(2026, 3, 11)

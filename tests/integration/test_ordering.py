@@ -24,6 +24,7 @@ from tests.factories import (
     make_clinic,
     make_depot,
     make_patient,
+    make_prescribed,
     make_prescription,
     make_stock_lot,
     make_user,
@@ -51,25 +52,10 @@ def world():
         postal_code="41345",
         city="Göteborg",
     )
-    prescriber = make_user("prescriber", clinics=[clinic])
-    patient = make_patient(clinic)
     infusion = make_article("INF-1", pack_price_sek=Decimal("812.50"))
-    depot = make_depot("HMC")
-    make_stock_lot(infusion, depot, on_hand=5)
-
-    class World:
-        pass
-
-    w = World()
-    w.clinic, w.prescriber, w.patient, w.infusion, w.depot = (
-        clinic,
-        prescriber,
-        patient,
-        infusion,
-        depot,
+    return make_prescribed(
+        clinic, infusion, depot=make_depot("HMC"), on_hand=5, packs_per_withdrawal=3
     )
-    w.rx = make_prescription(patient, infusion, prescriber, packs_per_withdrawal=3)
-    return w
 
 
 def place(w, lines=None, **kw):
@@ -106,12 +92,12 @@ def test_central_line_with_stock_is_reserved_and_withdrawal_consumed(world):
         2,
         line.reference,
     )
-    assert reservations.available(world.infusion.id) == 3
+    assert reservations.available(world.article.id) == 3
 
 
 def test_later_price_change_does_not_rewrite_the_order(world):
     order = place(world).order
-    world.infusion.pack_price_sek = Decimal("999.00")
+    world.article.pack_price_sek = Decimal("999.00")
     db.session.commit()
     db.session.refresh(order.lines[0])
     assert order.lines[0].pack_price_sek == Decimal("812.50")
@@ -156,7 +142,7 @@ def test_more_packs_than_one_withdrawal_allows_is_refused(world):
 
 def test_unknown_prescription_and_another_patients_are_refused_alike(world):
     stranger = make_patient(world.clinic)
-    theirs = make_prescription(stranger, world.infusion)
+    theirs = make_prescription(stranger, world.article)
     for pid in (theirs.id, 987654):
         error = refused_without_writing(
             world, errors.UnknownPrescription, [(world.rx.id, 1), (pid, 1)]
@@ -196,7 +182,7 @@ def test_time_lock_opens_on_its_day(world):
 
 def test_prescription_not_yet_valid_is_time_locked_until_valid_from(world):
     later = make_prescription(
-        world.patient, world.infusion, valid_from=TODAY + timedelta(days=7)
+        world.patient, world.article, valid_from=TODAY + timedelta(days=7)
     )
     error = refused_without_writing(
         world, prescription_errors.TimeLocked, [(later.id, 1)]
@@ -207,11 +193,11 @@ def test_prescription_not_yet_valid_is_time_locked_until_valid_from(world):
 def test_expired_and_cancelled_prescriptions_are_refused(world):
     expired = make_prescription(
         world.patient,
-        world.infusion,
+        world.article,
         valid_from=TODAY - timedelta(days=400),
         valid_to=TODAY - timedelta(days=1),
     )
-    cancelled = make_prescription(world.patient, world.infusion, status="cancelled")
+    cancelled = make_prescription(world.patient, world.article, status="cancelled")
     error = refused_without_writing(
         world, prescription_errors.PrescriptionExpired, [(expired.id, 1)]
     )
@@ -224,7 +210,7 @@ def test_expired_and_cancelled_prescriptions_are_refused(world):
 
 def test_a_refused_line_refuses_the_whole_order(world):
     locked = make_prescription(
-        world.patient, world.infusion, withdrawals_used=1, last_withdrawal_on=TODAY
+        world.patient, world.article, withdrawals_used=1, last_withdrawal_on=TODAY
     )
     error = refused_without_writing(
         world, prescription_errors.TimeLocked, [(world.rx.id, 1), (locked.id, 1)]
@@ -407,7 +393,7 @@ def test_cancel_releases_stock_and_gives_the_withdrawal_back(world):
     assert [line.status for line in cancelled.lines] == ["cancelled"]
     db.session.refresh(world.rx)
     assert (world.rx.withdrawals_used, world.rx.last_withdrawal_on) == (0, None)
-    assert reservations.available(world.infusion.id) == 5
+    assert reservations.available(world.article.id) == 5
     kinds = db.session.execute(
         sa.select(StockMovement.kind, StockMovement.packs).order_by(StockMovement.id)
     ).all()
@@ -467,15 +453,15 @@ def test_patient_orders_lists_newest_first(world):
 def test_order_options_disable_time_locked_and_used_up_prescriptions(world):
     used = make_prescription(
         world.patient,
-        world.infusion,
+        world.article,
         withdrawals=1,
         withdrawals_used=1,
         last_withdrawal_on=TODAY,
     )
     locked = make_prescription(
-        world.patient, world.infusion, withdrawals_used=1, last_withdrawal_on=TODAY
+        world.patient, world.article, withdrawals_used=1, last_withdrawal_on=TODAY
     )
-    make_prescription(world.patient, world.infusion, status="cancelled")
+    make_prescription(world.patient, world.article, status="cancelled")
     options = ordering.order_options(world.prescriber, world.patient.id)
     refusals = {c.prescription.id: c.refusal for c in options.choices}
     assert set(refusals) == {world.rx.id, used.id, locked.id}
@@ -487,7 +473,7 @@ def test_order_options_disable_time_locked_and_used_up_prescriptions(world):
 
 
 def test_prescription_rows_unchanged_by_a_refused_multi_line_order(world):
-    other = make_prescription(world.patient, world.infusion)
+    other = make_prescription(world.patient, world.article)
     refused_without_writing(
         world, prescription_errors.TooManyPacks, [(other.id, 1), (world.rx.id, 9)]
     )

@@ -25,12 +25,9 @@ from sesamlike.stock.models import Reservation
 from tests.conftest import is_postgres
 from tests.factories import (
     make_article,
-    make_clinic,
     make_depot,
-    make_patient,
-    make_prescription,
+    make_prescribed,
     make_stock_lot,
-    make_user,
 )
 
 THREADS = 20
@@ -61,15 +58,8 @@ def race(fn, n: int = THREADS) -> list[object]:
 @pytest.fixture
 def last_withdrawal():
     """A prescription with one withdrawal left, its patient and a prescriber."""
-    clinic = make_clinic()
-    prescriber = make_user("prescriber", clinics=[clinic])
-    patient = make_patient(clinic)
-    article = make_article()
-    make_stock_lot(article, make_depot(), on_hand=100)
-    rx = make_prescription(
-        patient, article, withdrawals=4, withdrawals_used=3, lock_days=0
-    )
-    ids = prescriber.id, patient.id, rx.id
+    world = make_prescribed(on_hand=100, withdrawals=4, withdrawals_used=3, lock_days=0)
+    ids = world.prescriber.id, world.patient.id, world.rx.id
     db.session.expunge_all()
     return ids
 

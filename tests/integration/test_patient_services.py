@@ -19,6 +19,7 @@ from tests.factories import (
     make_clinic,
     make_patient,
     make_user,
+    patient_registration,
 )
 
 TODAY = date.today()
@@ -35,21 +36,12 @@ def prescriber(own):
 
 
 def registration(**overrides) -> dict:
-    data = {
-        "personal_id": "19900102-9801",
-        "first_name": "Anna",
-        "last_name": "Svensson",
-        "diabetes_type": "type1",
-        "clinic_code": "OWN",
-        "street": "Storgatan 1",
-        "postal_code": "411 01",
-        "city": "Göteborg",
+    contact = {
         "door_code": "1234",
         "phone": "070-123 45 67",
         "email": "anna@example.se",
     }
-    data.update(overrides)
-    return data
+    return patient_registration(postal_code="411 01", **contact) | overrides
 
 
 def row_counts() -> tuple[int, ...]:

@@ -17,11 +17,11 @@ from tests.factories import (
     ADULT_PNR,
     make_article,
     make_clinic,
+    make_order,
     make_patient,
     make_prescription,
     make_user,
 )
-from tests.notice_data import make_order
 from tests.smtp import smtp_server  # noqa: F401
 
 

@@ -24,11 +24,9 @@ from sesamlike.stock.models import Reservation
 from tests.conftest import is_postgres
 from tests.factories import (
     make_article,
-    make_clinic,
-    make_depot,
+    make_depot_world,
     make_patient,
     make_prescription,
-    make_user,
 )
 from tests.integration.test_ordering_concurrency import race
 
@@ -39,18 +37,15 @@ pytestmark = pytest.mark.postgres if is_postgres() else []
 
 
 def test_thirty_orders_for_ten_packs_reserve_ten_and_backorder_twenty_in_order():
-    clinic = make_clinic()
-    prescriber = make_user("prescriber", clinics=[clinic])
-    clerk = make_user("depot")
-    make_depot("HMC")
+    world = make_depot_world()
     article = make_article("SET-1")
-    shipping.receive_stock(clerk, "HMC", "SET-1", PACKS, lot="L1")
+    shipping.receive_stock(world.clerk, "HMC", "SET-1", PACKS, lot="L1")
     wanted = []
     for _ in range(ORDERS):
-        patient = make_patient(clinic)
+        patient = make_patient(world.clinic)
         rx = make_prescription(patient, article, lock_days=0)
         wanted.append((patient.id, rx.id))
-    ids = prescriber.id, clerk.id, article.id
+    ids = world.prescriber.id, world.clerk.id, article.id
     db.session.expunge_all()
     app = current_app._get_current_object()
     free: list[int] = []  # on hand - reserved, sampled while the orders race

@@ -16,11 +16,11 @@ from sesamlike.stock import errors, ledger, picking, reservations
 from sesamlike.stock.models import Device, StockLot, StockMovement
 from tests.factories import (
     make_article,
-    make_clinic,
-    make_depot,
+    make_depot_world,
     make_patient,
     make_prescription,
-    make_user,
+    make_pump,
+    place_order_for,
 )
 
 TODAY = date.today()
@@ -28,27 +28,18 @@ TODAY = date.today()
 
 @pytest.fixture
 def world():
-    clinic = make_clinic()
-    return {
-        "clinic": clinic,
-        "prescriber": make_user("prescriber", clinics=[clinic]),
-        "clerk": make_user("depot"),
-        "depot": make_depot("HMC"),
-    }
+    return make_depot_world()
 
 
 def order(world, article, packs=1, patient=None, mode="home"):
-    patient = patient or make_patient(world["clinic"])
-    rx = make_prescription(patient, article, packs_per_withdrawal=packs, lock_days=0)
-    placed = ordering.place_order(
-        world["prescriber"], patient.id, [(rx.id, packs)], mode
+    return place_order_for(
+        world.prescriber, article, packs, patient=patient, mode=mode, lock_days=0
     )
-    return placed.order
 
 
 def receive(world, article, packs, **kw):
     return shipping.receive_stock(
-        world["clerk"], world["depot"].code, article.article_no, packs, **kw
+        world.clerk, world.depot.code, article.article_no, packs, **kw
     )
 
 
@@ -57,14 +48,7 @@ def line_status(line_id):
 
 
 def pump(**kw):
-    return make_article(
-        category="pump",
-        serial_tracked=True,
-        amortisation_years=4,
-        pack_size=1,
-        units_per_day=None,
-        **kw,
-    )
+    return make_pump(pack_size=1, **kw)
 
 
 def test_receipt_books_the_ledger_and_on_hand_matches_it(world):
@@ -74,7 +58,7 @@ def test_receipt_books_the_ledger_and_on_hand_matches_it(world):
     lot = db.session.scalar(sa.select(StockLot).where(StockLot.lot == "A1"))
     assert (lot.on_hand, lot.bin, lot.expiry) == (8, "B-1", TODAY + timedelta(90))
     assert ledger.ledger_mismatches() == []
-    level = reservations.stock_level(article.id, world["depot"].id)
+    level = reservations.stock_level(article.id, world.depot.id)
     assert (level.on_hand, level.reserved, level.available) == (8, 0, 8)
 
 
@@ -88,7 +72,7 @@ def test_ledger_check_finds_on_hand_changed_outside_the_ledger(world):
 
 def test_only_the_depot_role_receives(world):
     with pytest.raises(Forbidden):
-        shipping.receive_stock(world["prescriber"], "HMC", make_article().article_no, 1)
+        shipping.receive_stock(world.prescriber, "HMC", make_article().article_no, 1)
 
 
 def test_serial_tracked_receipt_needs_one_serial_per_pack(world):
@@ -116,7 +100,7 @@ def test_pick_list_is_first_expiry_first_out_and_skips_expired_and_quarantined(
     db.session.commit()
     placed = order(world, article, packs=4)
     # "OLD" expires tomorrow: expired by the time the picker gets to it.
-    rows = picking.pick_list(world["depot"].id, today=TODAY + timedelta(days=5))
+    rows = picking.pick_list(world.depot.id, today=TODAY + timedelta(days=5))
     assert [(r.lot.lot, r.packs) for r in rows] == [
         ("EARLY", 1),
         ("LATE", 2),
@@ -136,7 +120,7 @@ def test_expired_lots_are_never_picked_even_when_reserved_earlier(world):
     placed = order(world, article, packs=3)
     assert placed.lines[0].status == "reserved"
     with pytest.raises(errors.InsufficientStock):
-        shipping.ship_order(world["clerk"], placed.id, today=TODAY + timedelta(days=1))
+        shipping.ship_order(world.clerk, placed.id, today=TODAY + timedelta(days=1))
     on_hand = sa.select(StockLot.on_hand).where(StockLot.lot == "SOON")
     assert db.session.scalar(on_hand) == 3
 
@@ -173,22 +157,22 @@ def test_a_large_early_backorder_is_not_skipped_for_later_small_ones(world):
 def test_partial_shipment_ships_some_lines_now_and_the_rest_later(world):
     in_stock, short = make_article(), make_article()
     receive(world, in_stock, 5)
-    patient = make_patient(world["clinic"])
+    patient = make_patient(world.clinic)
     rx1 = make_prescription(patient, in_stock, lock_days=0)
     rx2 = make_prescription(patient, short, lock_days=0)
     placed = ordering.place_order(
-        world["prescriber"], patient.id, [(rx1.id, 1), (rx2.id, 1)], "home"
+        world.prescriber, patient.id, [(rx1.id, 1), (rx2.id, 1)], "home"
     ).order
-    shipped = shipping.ship_order(world["clerk"], placed.id, tracking_ref="PKG1")
+    shipped = shipping.ship_order(world.clerk, placed.id, tracking_ref="PKG1")
     assert [line.status for line in shipped.lines] == ["shipped", "backordered"]
     receive(world, short, 1)
-    shipped = shipping.ship_order(world["clerk"], placed.id, tracking_ref="PKG2")
+    shipped = shipping.ship_order(world.clerk, placed.id, tracking_ref="PKG2")
     assert [line.status for line in shipped.lines] == ["shipped", "shipped"]
     refs = db.session.scalars(sa.select(Shipment.tracking_ref).order_by(Shipment.id))
     assert list(refs) == ["PKG1", "PKG2"]
     assert len({line.shipment_id for line in shipped.lines}) == 2
     with pytest.raises(shipping.AlreadyShipped):
-        shipping.ship_order(world["clerk"], placed.id)
+        shipping.ship_order(world.clerk, placed.id)
     assert ledger.ledger_mismatches() == []
 
 
@@ -198,9 +182,9 @@ def test_shipping_a_device_records_serials_and_lends_it_to_the_patient(world):
     placed = order(world, article, mode="clinic")
     line = placed.lines[0]
     with pytest.raises(Invalid):
-        shipping.ship_order(world["clerk"], placed.id)
+        shipping.ship_order(world.clerk, placed.id)
     shipping.ship_order(
-        world["clerk"], placed.id, serials={line.id: ["P-2"]}, today=date(2026, 2, 1)
+        world.clerk, placed.id, serials={line.id: ["P-2"]}, today=date(2026, 2, 1)
     )
     device = db.session.scalar(sa.select(Device).where(Device.serial_no == "P-2"))
     assert device.status == "on_loan"
@@ -209,7 +193,7 @@ def test_shipping_a_device_records_serials_and_lends_it_to_the_patient(world):
     assert db.session.get(OrderLine, line.id).serial_no == "P-2"
     assert reservations.stock_level(article.id).on_hand == 1
     shipping.deliver_order(
-        world["clerk"], placed.id, date(2026, 2, 3), today=date(2026, 2, 3)
+        world.clerk, placed.id, date(2026, 2, 3), today=date(2026, 2, 3)
     )
     db.session.refresh(device)
     assert (device.lent_on, device.warranty_end) == (date(2026, 2, 3), date(2030, 2, 3))
@@ -220,16 +204,16 @@ def test_delivery_sets_delivered_on_and_refuses_twice(world):
     receive(world, article, 1)
     placed = order(world, article)
     with pytest.raises(shipping.NotShipped):
-        shipping.deliver_order(world["clerk"], placed.id, TODAY)
-    shipping.ship_order(world["clerk"], placed.id)
+        shipping.deliver_order(world.clerk, placed.id, TODAY)
+    shipping.ship_order(world.clerk, placed.id)
     with pytest.raises(Invalid):
-        shipping.deliver_order(world["clerk"], placed.id, TODAY + timedelta(days=1))
-    delivered = shipping.deliver_order(world["clerk"], placed.id, TODAY)
+        shipping.deliver_order(world.clerk, placed.id, TODAY + timedelta(days=1))
+    delivered = shipping.deliver_order(world.clerk, placed.id, TODAY)
     assert [(x.status, x.delivered_on) for x in delivered.lines] == [
         ("delivered", TODAY)
     ]
     with pytest.raises(shipping.AlreadyDelivered):
-        shipping.deliver_order(world["clerk"], placed.id, TODAY)
+        shipping.deliver_order(world.clerk, placed.id, TODAY)
 
 
 def lent_pump(world, serial="P-9", days_ago=30):
@@ -238,15 +222,15 @@ def lent_pump(world, serial="P-9", days_ago=30):
     placed = order(world, article, mode="clinic")
     day = TODAY - timedelta(days=days_ago)
     shipping.ship_order(
-        world["clerk"], placed.id, serials={placed.lines[0].id: [serial]}, today=day
+        world.clerk, placed.id, serials={placed.lines[0].id: [serial]}, today=day
     )
-    shipping.deliver_order(world["clerk"], placed.id, day, today=day)
+    shipping.deliver_order(world.clerk, placed.id, day, today=day)
     return article, placed
 
 
 def test_returned_device_goes_to_quarantine_and_its_line_is_returned(world):
     article, placed = lent_pump(world)
-    device = returns.return_device(world["clerk"], "P-9", "therapy_ended", TODAY)
+    device = returns.return_device(world.clerk, "P-9", "therapy_ended", TODAY)
     assert (device.status, device.returned_on) == ("quarantine", TODAY)
     assert line_status(placed.lines[0].id) == "returned"
     assert db.session.get(OrderLine, placed.lines[0].id).returned_on == TODAY
@@ -257,10 +241,10 @@ def test_returned_device_goes_to_quarantine_and_its_line_is_returned(world):
 
 def test_reconditioned_device_is_back_in_stock_and_fills_a_backorder(world):
     article, _ = lent_pump(world)
-    device = returns.return_device(world["clerk"], "P-9", "replaced", TODAY)
+    device = returns.return_device(world.clerk, "P-9", "replaced", TODAY)
     waiting = order(world, article, mode="clinic")
     assert waiting.lines[0].status == "backordered"
-    returns.recondition_device(world["clerk"], device.id)
+    returns.recondition_device(world.clerk, device.id)
     db.session.refresh(device)
     assert (device.status, device.patient_id) == ("in_stock", None)
     assert line_status(waiting.lines[0].id) == "reserved"
@@ -269,8 +253,8 @@ def test_reconditioned_device_is_back_in_stock_and_fills_a_backorder(world):
 
 def test_scrapped_device_leaves_the_books(world):
     article, _ = lent_pump(world)
-    device = returns.return_device(world["clerk"], "P-9", "faulty", TODAY)
-    returns.scrap_device(world["clerk"], device.id)
+    device = returns.return_device(world.clerk, "P-9", "faulty", TODAY)
+    returns.scrap_device(world.clerk, device.id)
     db.session.refresh(device)
     assert device.status == "scrapped"
     assert reservations.stock_level(article.id).unusable == 0
@@ -285,9 +269,9 @@ def test_faulty_device_within_warranty_gets_a_linked_replacement_without_withdra
     article, placed = lent_pump(world)
     rx = db.session.get(OrderLine, placed.lines[0].id).prescription
     used = rx.withdrawals_used
-    device = returns.return_device(world["clerk"], "P-9", "faulty", TODAY)
+    device = returns.return_device(world.clerk, "P-9", "faulty", TODAY)
     receive(world, article, 1, serials=["P-10"])
-    replacement = returns.replace_device(world["clerk"], device.id)
+    replacement = returns.replace_device(world.clerk, device.id)
     new = replacement.lines[0]
     assert new.replaces_line_id == placed.lines[0].id
     assert (new.status, new.prescription_id, new.pack_price_sek) == (
@@ -298,14 +282,14 @@ def test_faulty_device_within_warranty_gets_a_linked_replacement_without_withdra
     db.session.refresh(rx)
     assert rx.withdrawals_used == used
     with pytest.raises(returns.AlreadyReplaced):
-        returns.replace_device(world["clerk"], device.id)
+        returns.replace_device(world.clerk, device.id)
 
 
 def test_device_returned_for_another_reason_gets_no_warranty_replacement(world):
     _, _ = lent_pump(world)
-    device = returns.return_device(world["clerk"], "P-9", "therapy_ended", TODAY)
+    device = returns.return_device(world.clerk, "P-9", "therapy_ended", TODAY)
     with pytest.raises(returns.NotUnderWarranty):
-        returns.replace_device(world["clerk"], device.id)
+        returns.replace_device(world.clerk, device.id)
 
 
 def delivered_consumable(world, days_ago):
@@ -313,16 +297,16 @@ def delivered_consumable(world, days_ago):
     receive(world, article, 3, lot="R1")
     placed = order(world, article, packs=2)
     day = TODAY - timedelta(days=days_ago)
-    shipping.ship_order(world["clerk"], placed.id, today=day)
+    shipping.ship_order(world.clerk, placed.id, today=day)
     db.session.execute(sa.update(OrderLine).values(shipped_at=None))
     db.session.commit()
-    shipping.deliver_order(world["clerk"], placed.id, day, today=day)
+    shipping.deliver_order(world.clerk, placed.id, day, today=day)
     return article, placed.lines[0]
 
 
 def test_unused_consumables_returned_within_14_days_go_back_to_stock(world):
     article, line = delivered_consumable(world, days_ago=14)
-    returns.return_consumables(world["clerk"], line.id, TODAY)
+    returns.return_consumables(world.clerk, line.id, TODAY)
     assert line_status(line.id) == "returned"
     assert reservations.stock_level(article.id).on_hand == 3
     kinds = db.session.scalars(sa.select(StockMovement.kind).order_by(StockMovement.id))
@@ -333,7 +317,7 @@ def test_unused_consumables_returned_within_14_days_go_back_to_stock(world):
 def test_consumables_returned_after_14_days_are_refused(world):
     article, line = delivered_consumable(world, days_ago=15)
     with pytest.raises(returns.ReturnWindowClosed):
-        returns.return_consumables(world["clerk"], line.id, TODAY)
+        returns.return_consumables(world.clerk, line.id, TODAY)
     assert line_status(line.id) == "delivered"
     assert reservations.stock_level(article.id).on_hand == 1
 
@@ -342,8 +326,8 @@ def test_cycle_count_books_the_difference_as_an_adjustment_with_a_reason(world):
     article = make_article()
     receipt = receive(world, article, 10, lot="C1")
     with pytest.raises(errors.ReasonCodeRequired):
-        returns.count_lot(world["clerk"], receipt.lot.id, 8, None)
-    lot, difference = returns.count_lot(world["clerk"], receipt.lot.id, 8, "damaged")
+        returns.count_lot(world.clerk, receipt.lot.id, 8, None)
+    lot, difference = returns.count_lot(world.clerk, receipt.lot.id, 8, "damaged")
     assert (lot.on_hand, difference) == (8, -2)
     movement = db.session.scalars(
         sa.select(StockMovement).order_by(StockMovement.id.desc())
@@ -353,7 +337,7 @@ def test_cycle_count_books_the_difference_as_an_adjustment_with_a_reason(world):
         -2,
         "damaged",
     )
-    _, same = returns.count_lot(world["clerk"], receipt.lot.id, 8, None)
+    _, same = returns.count_lot(world.clerk, receipt.lot.id, 8, None)
     assert same == 0
     assert ledger.ledger_mismatches() == []
 
@@ -364,7 +348,7 @@ def test_a_counted_surplus_fills_a_backorder(world):
     order(world, article)
     waiting = order(world, article)
     assert waiting.lines[0].status == "backordered"
-    returns.count_lot(world["clerk"], receipt.lot.id, 2, "found")
+    returns.count_lot(world.clerk, receipt.lot.id, 2, "found")
     assert line_status(waiting.lines[0].id) == "reserved"
 
 
@@ -372,9 +356,9 @@ def test_an_order_cancelled_after_picking_puts_the_packs_back(world):
     article = make_article()
     receive(world, article, 3, lot="P1")
     placed = order(world, article, packs=2)
-    shipping.pick_order(world["clerk"], placed.id)
+    shipping.pick_order(world.clerk, placed.id)
     assert reservations.stock_level(article.id).on_hand == 1
-    ordering.cancel_order(world["prescriber"], placed.id)
+    ordering.cancel_order(world.prescriber, placed.id)
     level = reservations.stock_level(article.id)
     assert (level.on_hand, level.reserved, level.available) == (3, 0, 3)
     assert ledger.ledger_mismatches() == []

@@ -208,8 +208,22 @@ def article(**kw):
     return Article(**values)
 
 
-def test_article_in_contract_passes():
-    rules.check_contract(article(), START, True)
+@pytest.mark.parametrize(
+    ("valid_from", "valid_to"),
+    [
+        (date(2020, 1, 1), None),  # open-ended contract
+        (START, None),  # the contract's first day
+        (date(2020, 1, 1), START),  # its last day
+    ],
+)
+def test_article_in_contract_passes(valid_from, valid_to):
+    in_contract = article(valid_from=valid_from, valid_to=valid_to)
+    assert in_contract.in_contract_on(START)
+    # Passing: no refusal, nothing raised and nothing returned.
+    assert (
+        rules.check_contract(in_contract, START, in_contract.in_contract_on(START))
+        is None
+    )
 
 
 def test_phased_out_article_is_refused_with_its_end_date():

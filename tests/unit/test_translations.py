@@ -74,7 +74,7 @@ def form_labels():
                         yield path.name, label[0]
 
 
-def test_every_interface_string_has_english(app):
+def test_every_interface_string_has_english():
     missing = sorted(
         {
             f"{where}: {text}"
