@@ -249,3 +249,49 @@ def make_delivered_line(patient, article, delivered_on, **kw):
     else:
         db.session.flush()
     return line
+
+
+def make_lent_device(patient, article, serial_no: str | None = None, **kw):
+    """A serial-numbered device (pump, CGM reader) on loan to the patient."""
+    from datetime import timedelta
+
+    from sesamlike.stock.devices import warranty_end
+    from sesamlike.stock.models import Device
+
+    lent_on = kw.pop("lent_on", date.today() - timedelta(days=400))
+    device = Device(
+        article_id=article.id,
+        serial_no=serial_no or f"SN{next(_seq):06d}",
+        status=kw.pop("status", "on_loan"),
+        patient_id=patient.id,
+        lent_on=lent_on,
+        warranty_end=kw.pop(
+            "warranty_end", warranty_end(lent_on, article.amortisation_years or 4)
+        ),
+        **kw,
+    )
+    db.session.add(device)
+    db.session.commit()
+    return device
+
+
+def make_pump(*, systems=(), **kw) -> Article:
+    """A lent insulin pump article: serial-tracked, amortised over 4 years."""
+    defaults = dict(
+        category="pump",
+        name=kw.pop("name", f"Insulinpump {next(_seq)}"),
+        pack_size=1,
+        pack_price_sek=Decimal("30000.00"),
+        units_per_day=None,
+        amortisation_years=4,
+        serial_tracked=True,
+        benefit=False,
+    )
+    article_no = kw.pop("article_no", None)
+    defaults.update(kw)
+    return make_article(article_no, systems=systems, **defaults)
+
+
+def make_pump_user(patient, *, systems=()):
+    """Give the patient a pump in use (lent), so pump consumables fit."""
+    return make_lent_device(patient, make_pump(systems=systems))

@@ -25,7 +25,7 @@ from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.patients import access
 from sesamlike.patients.models import Patient
-from sesamlike.prescriptions import rules
+from sesamlike.prescriptions import checks, rules
 from sesamlike.prescriptions.errors import (
     CancelledNotRenewable,
     PrescriberOnly,
@@ -96,8 +96,8 @@ def prescribe(
     today = date.today()
     article = _article(article_no)
     rules.check_contract(article, today, catalog.is_prescribable(article, today))
-    _check_first_time_right(user, patient, article)
-    terms, reason, clinic, centre = _checked(
+    checks.check_first_time_right(user, patient, article)
+    terms, reason, clinic, centre = checks.checked(
         user,
         patient,
         article,
@@ -112,6 +112,8 @@ def prescribe(
         (reason_code, reason_text),
         clinic_code,
         cost_centre,
+        checks.patient_pumps(patient.id),
+        today,
     )
     prescription = _new(
         user, patient, article, clinic, centre or clinic.cost_centre, terms, reason
@@ -172,7 +174,7 @@ def renew(
             ("period_days", period_days),
         )
     }
-    terms, reason, clinic, centre = _checked(
+    terms, reason, clinic, centre = checks.checked(
         user,
         patient,
         article,
@@ -180,6 +182,8 @@ def renew(
         (reason_code, reason_text),
         keep_clinic,
         cost_centre,
+        checks.patient_pumps(patient.id),
+        today,
     )
     if not centre:
         centre = old.cost_centre if clinic.id == old.clinic_id else clinic.cost_centre
@@ -246,7 +250,7 @@ def new_prescription_context(user: User, patient_id: int) -> PrescriptionFormCon
     _require_prescriber(user)
     patient = access.get_patient(user, patient_id, detail="new prescription")
     today = date.today()
-    clinics = [c for c in _sorted_clinics(user) if c.id in patient.clinic_ids]
+    clinics = [c for c in checks.sorted_clinics(user) if c.id in patient.clinic_ids]
     return PrescriptionFormContext(
         patient, catalog.prescribable_articles(today), clinics, today
     )
@@ -310,22 +314,6 @@ def _article(article_no: str | None) -> Article:
     return article
 
 
-def _check_first_time_right(user: User, patient: Patient, article: Article) -> None:
-    earlier = db.session.scalar(
-        sa.select(sa.literal(True))
-        .select_from(Prescription)
-        .join(Article, Article.id == Prescription.article_id)
-        .where(
-            Prescription.patient_id == patient.id,
-            Article.category == article.category,
-        )
-        .limit(1)
-    )
-    rules.check_first_time_right(
-        article.category, bool(earlier), user.first_time_prescriber
-    )
-
-
 def _live_renewal_exists(prescription_id: int) -> bool:
     return bool(
         db.session.scalar(
@@ -337,26 +325,8 @@ def _live_renewal_exists(prescription_id: int) -> bool:
     )
 
 
-def _sorted_clinics(user: User) -> list[Clinic]:
-    return sorted(user.clinics, key=lambda clinic: clinic.code)
-
-
 def _shared_clinic_ids(user: User, patient: Patient) -> set[int]:
     return user.clinic_ids & patient.clinic_ids
-
-
-def _checked(user, patient, article, terms: dict, reason, clinic_code, cost_centre):
-    """Every field check at once: terms, reason, clinic and cost centre ('' if none)."""
-    return rules.collect(
-        lambda: rules.resolve_terms(article.category, **terms),
-        lambda: rules.check_reason(
-            article.article_no, article.procured, article.first_choice_rank, *reason
-        ),
-        lambda: rules.choose_clinic(
-            _sorted_clinics(user), patient.clinic_ids, clinic_code
-        ),
-        lambda: rules.clean_cost_centre(cost_centre, ""),
-    )
 
 
 def _new(user, patient, article, clinic, centre, terms, reason) -> Prescription:
