@@ -63,3 +63,14 @@ class MixedDeliveryChannels(Invalid):
         "Artiklarna i beställningen kan inte levereras på samma sätt. "
         "Dela upp dem i två beställningar."
     )
+
+
+class FirstDeviceToClinic(Invalid):
+    """The patient's first pump or CGM reader goes to the clinic for instruction."""
+
+    code = "first_device_to_clinic"
+    message = (
+        "{article} är patientens första pump eller CGM-avläsare och levereras till "
+        "mottagningen, där patienten får instruktion. Välj leveranssättet Till "
+        "mottagningen (beställ apoteksartiklar i en egen beställning)."
+    )
