@@ -91,10 +91,10 @@ def prescribe(
     clinic_code: str | None = None,
 ) -> Prescription:
     """Write a new prescription after every rule has passed."""
-    _require_prescriber(user)
-    patient = _visible_patient(user, patient_id)
+    require_prescriber(user)
+    patient = visible_patient(user, patient_id)
     today = date.today()
-    article = _article(article_no)
+    article = find_article(article_no)
     rules.check_contract(article, today, catalog.is_prescribable(article, today))
     checks.check_first_time_right(user, patient, article)
     terms, reason, clinic, centre = checks.checked(
@@ -115,10 +115,10 @@ def prescribe(
         checks.patient_pumps(patient.id),
         today,
     )
-    prescription = _new(
+    prescription = new_prescription(
         user, patient, article, clinic, centre or clinic.cost_centre, terms, reason
     )
-    _audit(user, prescription, "create", f"article {article.article_no}")
+    audit_prescription(user, prescription, "create", f"article {article.article_no}")
     db.session.commit()
     return prescription
 
@@ -143,7 +143,7 @@ def renew(
     still active prescription ends (today otherwise), lasts as long as the old
     one did, and carries on its time lock from the last withdrawal.
     """
-    _require_prescriber(user)
+    require_prescriber(user)
     old = _load(user, prescription_id, patient_id, for_update=True)
     if old.status == PrescriptionStatus.CANCELLED:
         raise CancelledNotRenewable()
@@ -187,11 +187,11 @@ def renew(
     )
     if not centre:
         centre = old.cost_centre if clinic.id == old.clinic_id else clinic.cost_centre
-    renewal = _new(user, patient, article, clinic, centre, terms, reason)
+    renewal = new_prescription(user, patient, article, clinic, centre, terms, reason)
     renewal.renewed_from_id = old.id
     # The time lock runs on from the last withdrawal, so renewing opens no extra one.
     renewal.last_withdrawal_on = old.last_withdrawal_on
-    _audit(user, renewal, "renew", f"renewed from {old.id}")
+    audit_prescription(user, renewal, "renew", f"renewed from {old.id}")
     db.session.commit()
     return renewal
 
@@ -203,14 +203,14 @@ def cancel(
 
     `patient_id`, when given, must be the prescription's patient (page URLs).
     """
-    _require_prescriber(user)
+    require_prescriber(user)
     prescription = _load(user, prescription_id, patient_id, for_update=True)
     if prescription.status == PrescriptionStatus.CANCELLED:
         raise PrescriptionAlreadyCancelled()
     prescription.status = PrescriptionStatus.CANCELLED
     prescription.cancelled_at = utcnow()
     prescription.cancelled_by_id = user.id
-    _audit(user, prescription, "cancel", None)
+    audit_prescription(user, prescription, "cancel", None)
     db.session.commit()
     return prescription
 
@@ -241,13 +241,13 @@ def list_for_patient(user: User, patient_id: int) -> list[Prescription]:
 def get_prescription(user: User, prescription_id: int) -> Prescription:
     """One prescription of a patient this user may see."""
     prescription = _load(user, prescription_id)
-    _audit(user, prescription, "read", None)
+    audit_prescription(user, prescription, "read", None)
     return prescription
 
 
 def new_prescription_context(user: User, patient_id: int) -> PrescriptionFormContext:
     """The patient, the articles that may be prescribed today and the clinics."""
-    _require_prescriber(user)
+    require_prescriber(user)
     patient = access.get_patient(user, patient_id, detail="new prescription")
     today = date.today()
     clinics = [c for c in checks.sorted_clinics(user) if c.id in patient.clinic_ids]
@@ -259,12 +259,12 @@ def new_prescription_context(user: User, patient_id: int) -> PrescriptionFormCon
 # Checks -------------------------------------------------------------------
 
 
-def _require_prescriber(user: User) -> None:
+def require_prescriber(user: User) -> None:
     if not can_prescribe(user):
         raise PrescriberOnly()
 
 
-def _visible_patient(user: User, patient_id: int) -> Patient:
+def visible_patient(user: User, patient_id: int) -> Patient:
     patient = db.session.scalar(
         sa.select(Patient)
         .where(Patient.id == patient_id, access.visible_patient_filter(user))
@@ -301,7 +301,7 @@ def _load(
     return prescription
 
 
-def _article(article_no: str | None) -> Article:
+def find_article(article_no: str | None) -> Article:
     article_no = (article_no or "").strip()
     if not article_no:
         raise PrescriptionInvalid(fields={"article_no": [rules.REQUIRED]})
@@ -329,7 +329,9 @@ def _shared_clinic_ids(user: User, patient: Patient) -> set[int]:
     return user.clinic_ids & patient.clinic_ids
 
 
-def _new(user, patient, article, clinic, centre, terms, reason) -> Prescription:
+def new_prescription(
+    user, patient, article, clinic, centre, terms, reason
+) -> Prescription:
     code, text = reason
     prescription = Prescription(
         patient=patient,
@@ -348,7 +350,9 @@ def _new(user, patient, article, clinic, centre, terms, reason) -> Prescription:
     return prescription
 
 
-def _audit(user: User, prescription: Prescription, action: str, detail) -> None:
+def audit_prescription(
+    user: User, prescription: Prescription, action: str, detail
+) -> None:
     audit.record(
         action,
         "prescription",
