@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sesamlike.accounts.models import User
+from sesamlike.accounts.models import Clinic, User
 from sesamlike.catalog import assortment
 from sesamlike.catalog import services as catalog
 from sesamlike.catalog.models import Article, System
 from sesamlike.common.errors import DomainError, Invalid
 from sesamlike.extensions import db
+from sesamlike.patients import access
+from sesamlike.patients.models import Patient
 from sesamlike.prescriptions import checks, rules, services
 from sesamlike.prescriptions.errors import UnknownSystem
 from sesamlike.prescriptions.models import Prescription
@@ -54,6 +56,19 @@ class KitLine:
 class Kit:
     system: System
     lines: list[KitLine]
+
+
+@dataclass
+class KitContext:
+    """What the kit page offers this prescriber for this patient."""
+
+    patient: Patient
+    systems: list[System]
+    kit: Kit | None
+    clinics: list[Clinic]
+    pumps: str  # the patient's pump systems, for the page's hint
+    today: date
+    refusal: UnknownSystem | None = None  # the system asked for does not exist
 
 
 @dataclass
@@ -110,6 +125,29 @@ def kit_for(system_name: str | None, day: date | None = None) -> Kit:
             KitLine(category, articles[0], packs, count, period, articles, first_choice)
         )
     return Kit(system, lines)
+
+
+def kit_context(user: User, patient_id: int, system: str | None) -> KitContext:
+    """The systems to choose from, and the proposed kit of the chosen one."""
+    services.require_prescriber(user)
+    patient = access.get_patient(user, patient_id, detail="new kit")
+    today = date.today()
+    clinics = [c for c in checks.sorted_clinics(user) if c.id in patient.clinic_ids]
+    kit, refusal = None, None
+    if (system or "").strip():
+        try:
+            kit = kit_for(system, today)
+        except UnknownSystem as error:
+            refusal = error
+    return KitContext(
+        patient,
+        assortment.systems_for_kits(),
+        kit,
+        clinics,
+        checks.patient_pumps(patient.id).names(),
+        today,
+        refusal,
+    )
 
 
 def proposed_choices(kit: Kit) -> list[KitChoice]:

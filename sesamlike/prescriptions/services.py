@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
+from sesamlike.catalog import assortment
 from sesamlike.catalog import services as catalog
 from sesamlike.catalog.errors import UnknownArticle
 from sesamlike.catalog.models import Article
@@ -50,6 +51,12 @@ class PatientPrescriptions:
     patient: Patient
     prescriptions: list[Prescription]
     today: date
+    show_all: bool = True
+    hidden: int = 0  # expired and cancelled ones left out when not show_all
+
+    @property
+    def shown_ids(self) -> set[int]:
+        return {rx.id for rx in self.prescriptions}
 
     @property
     def renewed_ids(self) -> set[int]:
@@ -69,6 +76,7 @@ class PrescriptionFormContext:
     articles: list[Article]
     clinics: list[Clinic]
     today: date = field(default_factory=date.today)
+    first_choice_ids: set[int] = field(default_factory=set)
 
 
 def can_prescribe(user: User) -> bool:
@@ -215,8 +223,13 @@ def cancel(
     return prescription
 
 
-def patient_prescriptions(user: User, patient_id: int) -> PatientPrescriptions:
-    """A visible patient and all their prescriptions, live ones first."""
+def patient_prescriptions(
+    user: User, patient_id: int, show_all: bool = True
+) -> PatientPrescriptions:
+    """A visible patient and their prescriptions, live ones first.
+
+    Without `show_all`, only current ones (not cancelled, validity not ended).
+    """
     patient = access.get_patient(user, patient_id, detail="prescriptions")
     today = date.today()
     rows = db.session.scalars(
@@ -230,7 +243,10 @@ def patient_prescriptions(user: User, patient_id: int) -> PatientPrescriptions:
         .order_by(Prescription.valid_from.desc(), Prescription.id.desc())
     ).all()
     ordered = sorted(rows, key=lambda rx: STATUS_ORDER[rx.status_on(today)])
-    return PatientPrescriptions(patient, ordered, today)
+    shown = ordered if show_all else [rx for rx in ordered if rx.is_current_on(today)]
+    return PatientPrescriptions(
+        patient, shown, today, show_all, hidden=len(ordered) - len(shown)
+    )
 
 
 def list_for_patient(user: User, patient_id: int) -> list[Prescription]:
@@ -251,8 +267,9 @@ def new_prescription_context(user: User, patient_id: int) -> PrescriptionFormCon
     patient = access.get_patient(user, patient_id, detail="new prescription")
     today = date.today()
     clinics = [c for c in checks.sorted_clinics(user) if c.id in patient.clinic_ids]
+    articles = catalog.prescribable_articles(today)
     return PrescriptionFormContext(
-        patient, catalog.prescribable_articles(today), clinics, today
+        patient, articles, clinics, today, assortment.first_choice_ids(articles)
     )
 
 
