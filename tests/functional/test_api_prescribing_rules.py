@@ -8,29 +8,30 @@ start a pump or CGM (cancelled prescriptions do not count as earlier ones).
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
-from sesamlike.catalog.services import import_catalogue_text
 from sesamlike.extensions import db
 from sesamlike.orders.models import Order
 from sesamlike.prescriptions.models import Prescription
 from sesamlike.prescriptions.rules import default_valid_to
-from tests.factories import make_clinic, make_depot, make_patient, make_user
+from tests.factories import (
+    load_demo_catalogue,
+    make_clinic,
+    make_depot,
+    make_patient,
+    make_user,
+)
 from tests.functional.test_api_basics import assert_error_format, bearer
 
 TODAY = date.today()
-DEMO_CATALOGUE = (
-    Path(__file__).resolve().parents[2] / "sesamlike" / "demo" / "catalogue.csv"
-)
 
 
 @pytest.fixture
 def region():
-    import_catalogue_text(DEMO_CATALOGUE.read_text(encoding="utf-8"))
+    load_demo_catalogue()
     clinic = make_clinic("NORR", name="Diabetesmottagningen Norr")
     make_depot("HMC")  # central lines are reserved or backordered there
 
