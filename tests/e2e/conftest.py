@@ -37,6 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DESKTOP = {"width": 1280, "height": 800}
+WIDE = {"width": 1920, "height": 1080}
 MOBILE = {"width": 360, "height": 740}
 
 
@@ -182,6 +183,12 @@ def _open_page(request, browser, live_server, viewport):
 def page(request, browser, live_server):
     """A fresh browser context (no cookies) at 1280x800; screenshot on failure."""
     yield from _open_page(request, browser, live_server, DESKTOP)
+
+
+@pytest.fixture
+def wide_page(request, browser, live_server):
+    """A fresh browser context at 1920x1080; screenshot on failure."""
+    yield from _open_page(request, browser, live_server, WIDE)
 
 
 @pytest.fixture
