@@ -9,27 +9,18 @@ from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import User
-from sesamlike.common.errors import Conflict, Forbidden, NotVisible
+from sesamlike.common.errors import NotVisible
 from sesamlike.extensions import db
+from sesamlike.orders.errors import NotAtClinic, WorkListsForPrescribers
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order
 from sesamlike.orders.worklists import may_use
 from sesamlike.patients import access
 
 
-class NotAtClinic(Conflict):
-    """Only an order delivered to the clinic, and not yet collected, is collected."""
-
-    code = "not_at_clinic"
-    message = (
-        "Beställning {order_id} väntar inte på mottagningen: den ska inte levereras "
-        "dit, har inte kommit än eller är redan hämtad."
-    )
-
-
 def mark_collected(user: User, order_id: int, day: date | None = None) -> Order:
     """The patient has collected a clinic delivery: it leaves the work list."""
     if not may_use(user):
-        raise Forbidden()
+        raise WorkListsForPrescribers()
     order = db.session.scalar(
         sa.select(Order)
         .where(Order.id == order_id)
@@ -38,9 +29,7 @@ def mark_collected(user: User, order_id: int, day: date | None = None) -> Order:
     )
     if order is None:
         raise NotVisible()
-    access.get_patient(
-        user, order.patient_id, action="collected", detail=str(order_id)
-    )
+    access.get_patient(user, order.patient_id, action="collected", detail=str(order_id))
     arrived = any(
         line.status in (LineStatus.SHIPPED, LineStatus.DELIVERED)
         for line in order.lines

@@ -74,3 +74,28 @@ class FirstDeviceToClinic(Invalid):
         "mottagningen, där patienten får instruktion. Välj leveranssättet Till "
         "mottagningen (beställ apoteksartiklar i en egen beställning)."
     )
+
+
+# The clinic's work lists and deliveries to the clinic.
+
+
+class WorkListsForPrescribers(Forbidden):
+    """Only prescribers work from the clinic's lists (code `forbidden`)."""
+
+    message = "Arbetslistorna är förskrivarnas."
+
+
+class NotOwnClinic(Invalid):
+    """A work list filtered on a clinic that is not the user's (code `invalid`)."""
+
+    message = "Välj en av dina vårdenheter."
+
+
+class NotAtClinic(Conflict):
+    """Only an order delivered to the clinic, and not yet collected, is collected."""
+
+    code = "not_at_clinic"
+    message = (
+        "Beställning {order_id} väntar inte på mottagningen: den ska inte levereras "
+        "dit, har inte kommit än eller är redan hämtad."
+    )

@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.catalog.labels import category_label, channel_label, channel_labels
+from sesamlike.common import spreadsheets
 from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import _
 from sesamlike.common.time import region_day_of
@@ -25,7 +26,6 @@ from sesamlike.orders import clinic, overview, worklists
 from sesamlike.orders import status as order_status
 from sesamlike.orders.forms import MODE_LABELS
 from sesamlike.orders.views import bp, format_day, refusal_text
-from sesamlike.orders.worklist_export import to_csv
 
 LIST_TITLES = {
     "backordered": "Restnoterade",
@@ -59,18 +59,14 @@ def _arg_int(name: str) -> int | None:
 
 
 def _work_list(action: str = "worklist"):
-    try:
-        return worklists.work_list(
-            current_user,
-            request.args.get("list"),
-            request.args.get("clinic"),
-            request.args.get("channel") or None,
-            _arg_int("days"),
-            action=action,
-        )
-    except DomainError as error:
-        db.session.rollback()
-        abort(error.status if error.status in (403, 404) else 400)
+    return worklists.work_list(
+        current_user,
+        request.args.get("list"),
+        request.args.get("clinic"),
+        request.args.get("channel") or None,
+        _arg_int("days"),
+        action=action,
+    )
 
 
 @bp.route("/orders")
@@ -99,9 +95,12 @@ def worklist_export():
     """The chosen work list as a semicolon CSV for a spreadsheet."""
     work = _work_list(action="export")
     headers, rows = _table(work)
+    dialect = spreadsheets.CSV_FORMATS.get(
+        request.args.get("format", "csv"), spreadsheets.SWEDISH
+    )
     name = f"arbetslista-{work.name}-{work.today.isoformat()}.csv"
     return Response(
-        to_csv(headers, rows),
+        spreadsheets.csv_bytes(headers, rows, dialect),
         mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
@@ -114,11 +113,11 @@ def _table(work: worklists.WorkList) -> tuple[list[str], list[list]]:
                    _("Artikelnr"), _("Artikel"), _("Förpackningar"), _("Kanal"),
                    _("Status"), _("Leveranssätt"), _("Levereras senast")]  # fmt: skip
         rows = [
-            [row.order.id, _local_day(row.order.placed_at), row.patient.display_id,
+            [row.order.id, region_day_of(row.order.placed_at), row.patient.display_id,
              row.patient.full_name, row.line.article.article_no,
              row.line.article.name, row.line.packs, channel_label(row.line.channel),
              _(row.text.label), _(MODE_LABELS.get(row.order.delivery_mode, "")),
-             row.due_on.isoformat()]
+             row.due_on]
             for row in work.rows
         ]  # fmt: skip
     elif work.name == "running_out":
@@ -127,8 +126,8 @@ def _table(work: worklists.WorkList) -> tuple[list[str], list[list]]:
         rows = [
             [row.patient.display_id, row.patient.full_name,
              row.prescription.article.article_no, row.prescription.article.name,
-             row.prescription.remaining_withdrawals,
-             row.prescription.valid_to.isoformat(), row.runs_out_on.isoformat()]
+             row.prescription.remaining_withdrawals, row.prescription.valid_to,
+             row.runs_out_on]
             for row in work.rows
         ]  # fmt: skip
     else:
@@ -137,16 +136,10 @@ def _table(work: worklists.WorkList) -> tuple[list[str], list[list]]:
         rows = [
             [row.patient.display_id, row.patient.full_name,
              row.device.article.article_no, row.device.article.name,
-             row.device.serial_no,
-             row.device.lent_on.isoformat() if row.device.lent_on else "",
-             row.device.warranty_end.isoformat()]
+             row.device.serial_no, row.device.lent_on, row.device.warranty_end]
             for row in work.rows
         ]  # fmt: skip
     return headers, rows
-
-
-def _local_day(moment) -> str:
-    return region_day_of(moment).isoformat()
 
 
 @bp.route("/orders/<int:order_id>/collected", methods=["POST"])
@@ -158,9 +151,9 @@ def mark_collected(order_id: int):
     try:
         order = clinic.mark_collected(current_user, order_id)
     except DomainError as error:
-        db.session.rollback()
         if error.status in (403, 404):
-            abort(error.status)
+            raise
+        db.session.rollback()
         flash(refusal_text(error), "error")
     else:
         flash(
@@ -181,11 +174,7 @@ def mark_collected(order_id: int):
 @login_required
 def patient_overview(patient_id: int):
     """A patient's aids: devices in use, current prescriptions, recent orders."""
-    try:
-        found = overview.patient_overview(current_user, patient_id)
-    except DomainError as error:
-        db.session.rollback()
-        abort(error.status if error.status in (403, 404) else 400)
+    found = overview.patient_overview(current_user, patient_id)
     return render_template(
         "orders/overview.html",
         overview=found,

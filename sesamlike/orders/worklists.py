@@ -17,9 +17,9 @@ from sqlalchemy.orm import aliased, contains_eager, selectinload
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
-from sesamlike.common.errors import Forbidden, Invalid
 from sesamlike.extensions import db
 from sesamlike.orders import status as order_status
+from sesamlike.orders.errors import NotOwnClinic, WorkListsForPrescribers
 from sesamlike.orders.models import (
     OPEN_LINE_STATUSES,
     DeliveryMode,
@@ -106,7 +106,7 @@ def work_list(
 ) -> WorkList:
     """One list with its rows, and every list's count, for the user's clinics."""
     if not may_use(user):
-        raise Forbidden("Arbetslistorna är förskrivarnas.")
+        raise WorkListsForPrescribers()
     today = today or date.today()
     name = name if name in LISTS else LISTS[0]
     clinics = sorted(user.clinics, key=lambda clinic: clinic.code)
@@ -149,10 +149,7 @@ def _clinic(clinics: list[Clinic], code: str | None) -> Clinic | None:
     for clinic in clinics:
         if clinic.code == code:
             return clinic
-    raise Invalid(
-        "Välj en av dina vårdenheter.",
-        fields={"clinic": ["Välj en av dina vårdenheter."]},
-    )
+    raise NotOwnClinic(fields={"clinic": ["Välj en av dina vårdenheter."]})
 
 
 def _scope(user: User, clinic: Clinic | None) -> sa.ColumnElement[bool]:

@@ -9,7 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Category
-from sesamlike.prescriptions.errors import DeviceSingleWithdrawal, IncompatibleSystem
+from sesamlike.prescriptions.errors import (
+    DeviceSingleWithdrawal,
+    IncompatibleSystem,
+    NoPumpForConsumable,
+)
 
 # Consumables that must fit one of the patient's pumps.
 PUMP_CONSUMABLES = frozenset(
@@ -71,12 +75,5 @@ def check_compatible(
         ]
     }
     if not pumps.any:
-        raise IncompatibleSystem(
-            "Patienten har ingen pump som {article} passar till. Förskriv pumpen "
-            "först, till exempel som ett helt system, eller ange orsakskod om "
-            "artikeln ändå ska förskrivas.",
-            article=name,
-            pumps="",
-            fields=field,
-        )
+        raise NoPumpForConsumable(article=name, pumps="", fields=field)
     raise IncompatibleSystem(article=name, pumps=pumps.names() or "–", fields=field)

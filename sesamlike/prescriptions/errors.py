@@ -48,6 +48,16 @@ class IncompatibleSystem(Invalid):
     )
 
 
+class NoPumpForConsumable(IncompatibleSystem):
+    """A pump consumable for a patient with no pump at all."""
+
+    message = (
+        "Patienten har ingen pump som {article} passar till. Förskriv pumpen "
+        "först, till exempel som ett helt system, eller ange orsakskod om "
+        "artikeln ändå ska förskrivas."
+    )
+
+
 class DeviceSingleWithdrawal(Invalid):
     """A lent device (pump, CGM reader) is one withdrawal of one unit."""
 
@@ -56,6 +66,18 @@ class DeviceSingleWithdrawal(Invalid):
         "{article} lånas ut till patienten och förskrivs som 1 uttag av 1 "
         "förpackning. Ändra förpackningar per uttag och antal uttag till 1."
     )
+
+
+class KitWithoutLines(Invalid):
+    """A kit with every line left out (code `invalid`)."""
+
+    message = "Välj minst en rad att förskriva."
+
+
+class KitLinesInvalid(Invalid):
+    """A kit line naming an article outside the system, or one twice."""
+
+    message = "Satsen för {system} sparades inte. Rätta de markerade raderna."
 
 
 class UnknownSystem(Invalid):

@@ -31,11 +31,7 @@ def _user():
 def new_kit(patient_id: int):
     """Prescribe a pump or CGM system: device and consumables, each line adjustable."""
     system = (request.values.get("system") or "").strip()
-    try:
-        context = kits.kit_context(_user(), patient_id, system)
-    except DomainError as error:
-        db.session.rollback()
-        abort(error.status if error.status in (403, 404) else 400)
+    context = kits.kit_context(_user(), patient_id, system)
     form = KitForm()
     status, form_error = 200, None
     if context.kit is not None:
@@ -86,9 +82,9 @@ def _save(form: KitForm, context, patient_id: int, system: str):
             cost_centre=form.cost_centre.data or None,
         )
     except DomainError as error:
-        db.session.rollback()
         if error.status == 404:
-            abort(404)
+            raise
+        db.session.rollback()
         form.show_errors(error.fields, rows)
         return error.status, _(error.message, **error.params)
     flash(

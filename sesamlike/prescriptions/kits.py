@@ -26,7 +26,12 @@ from sesamlike.extensions import db
 from sesamlike.patients import access
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions import checks, rules, services
-from sesamlike.prescriptions.errors import UnknownSystem
+from sesamlike.prescriptions.errors import (
+    KitLinesInvalid,
+    KitWithoutLines,
+    PrescriptionInvalid,
+    UnknownSystem,
+)
 from sesamlike.prescriptions.models import Prescription
 
 KIT_PERIOD_DAYS = 90
@@ -182,7 +187,7 @@ def prescribe_kit(
     today = date.today()
     kit = kit_for(system, today)
     if not isinstance(valid_from, date):
-        raise Invalid(rules.INVALID_MESSAGE, fields={"valid_from": [rules.REQUIRED]})
+        raise PrescriptionInvalid(fields={"valid_from": [rules.REQUIRED]})
     choices = proposed_choices(kit) if choices is None else choices
     clinic, _centre = rules.collect(
         lambda: rules.choose_clinic(
@@ -237,10 +242,7 @@ def prescribe_kit(
 def _articles(kit: Kit, choices: list[KitChoice]) -> list[Article]:
     """The chosen articles: each once, each an article of the kit's system."""
     if not choices:
-        raise Invalid(
-            "Välj minst en rad att förskriva.",
-            fields={"lines": ["Välj minst en rad."]},
-        )
+        raise KitWithoutLines(fields={"lines": ["Välj minst en rad."]})
     offered = {
         article.article_no: article
         for line in kit.lines
@@ -259,11 +261,7 @@ def _articles(kit: Kit, choices: list[KitChoice]) -> list[Article]:
         seen.add(article_no)
         articles.append(article)
     if fields:
-        raise Invalid(
-            "Satsen för {system} sparades inte. Rätta de markerade raderna.",
-            system=kit.system.name,
-            fields=fields,
-        )
+        raise KitLinesInvalid(system=kit.system.name, fields=fields)
     return articles
 
 

@@ -99,7 +99,7 @@ def test_the_migration_folds_the_names_of_patients_already_stored(tmp_path):
     url = f"sqlite:///{tmp_path / 'before.db'}"
     old = create_app(TestConfig(url))
     with old.app_context():
-        upgrade(revision="0009_followup_source_lines")
+        upgrade(revision="0012_fhir_bulk_exports")
         with db.engine.begin() as conn:
             conn.execute(
                 sa.text(

@@ -5,8 +5,8 @@ shows clinic deliveries that wait for the patient until it is set; existing
 orders start without it (a clinic delivery of the past shows as waiting until
 someone marks it collected, which the work list limits to recent deliveries).
 
-Revision ID: 0011_order_collected_on
-Revises: 0010_patient_search_name
+Revision ID: 0014_order_collected_on
+Revises: 0013_patient_search_name
 Create Date: 2026-12-01 22:10:00
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0011_order_collected_on"
-down_revision = "0010_patient_search_name"
+revision = "0014_order_collected_on"
+down_revision = "0013_patient_search_name"
 branch_labels = None
 depends_on = None
 
