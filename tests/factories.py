@@ -456,3 +456,72 @@ def make_delivery(patient, prescription, delivered_on: date, packs: int = 1):
         placed_by_role="migration",
         tracking_ref="PN123456789SE",
     )
+
+
+def make_lent_device(patient, article, serial_no: str | None = None, **kw):
+    """A serial-numbered device (pump, CGM reader) on loan to the patient."""
+    from datetime import timedelta
+
+    from sesamlike.stock.devices import warranty_end
+    from sesamlike.stock.models import Device
+
+    lent_on = kw.pop("lent_on", date.today() - timedelta(days=400))
+    device = Device(
+        article_id=article.id,
+        serial_no=serial_no or f"SN{next(_seq):06d}",
+        status=kw.pop("status", "on_loan"),
+        patient_id=patient.id,
+        lent_on=lent_on,
+        warranty_end=kw.pop(
+            "warranty_end", warranty_end(lent_on, article.amortisation_years or 4)
+        ),
+        **kw,
+    )
+    db.session.add(device)
+    db.session.commit()
+    return device
+
+
+def make_pump_user(patient, *, systems=()):
+    """Give the patient a pump in use (lent), so pump consumables fit."""
+    return make_lent_device(patient, make_pump(systems=systems))
+
+
+def load_demo_catalogue() -> None:
+    """The demo region's catalogue (sesamlike/demo/catalogue.csv): real systems."""
+    from pathlib import Path
+
+    from sesamlike.catalog.services import import_catalogue_text
+
+    path = Path(__file__).resolve().parents[1] / "sesamlike/demo/catalogue.csv"
+    import_catalogue_text(path.read_text(encoding="utf-8"))
+
+
+def make_order_line(patient, article, status: str, **kw):
+    """An order with one line in `status`, placed `placed_at` (default now)."""
+    from sesamlike.orders.models import Order, OrderLine
+
+    order = Order(
+        patient_id=patient.id,
+        placed_by_role=kw.pop("placed_by_role", "prescriber"),
+        delivery_mode=kw.pop("delivery_mode", "home"),
+        tracking_ref=kw.pop("tracking_ref", None),
+        collected_on=kw.pop("collected_on", None),
+    )
+    if "placed_at" in kw:
+        order.placed_at = kw.pop("placed_at")
+    order.lines.append(
+        OrderLine(
+            prescription_id=kw.pop("prescription_id", None),
+            article_id=article.id,
+            packs=kw.pop("packs", 1),
+            channel=kw.pop("channel", article.channel),
+            status=status,
+            pack_price_sek=article.pack_price_sek,
+            vat_rate=article.vat_rate,
+            **kw,
+        )
+    )
+    db.session.add(order)
+    db.session.commit()
+    return order

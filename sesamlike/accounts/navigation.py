@@ -13,6 +13,11 @@ from sesamlike.accounts.models import Role
 NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
     Role.PRESCRIBER: [
         ("patients.search", "Patienter", "Sök, registrera och förskriv"),
+        (
+            "orders.worklist",
+            "Arbetslistor",
+            "Restnoterat, försenat, att hämta, förskrivningar som tar slut",
+        ),
         ("catalog.index", "Sortiment", "Upphandlade artiklar och förstahandsval"),
     ],
     Role.PATIENT: [

@@ -12,6 +12,7 @@ from marshmallow import Schema, fields
 
 from sesamlike.accounts.models import Role
 from sesamlike.api.routing import operation
+from sesamlike.prescriptions import kits
 from sesamlike.prescriptions import services as prescriptions
 from sesamlike.prescriptions.models import Prescription, ReasonCode
 
@@ -95,6 +96,43 @@ class RenewalSchema(TermsSchema):
     packs_per_withdrawal = _integer()
     withdrawals = _integer()
     period_days = _integer()
+
+
+class KitLineInSchema(Schema):
+    error_messages = {"unknown": "Okänt fält."}
+
+    article_no = fields.String(required=True, error_messages=TEXT)
+    packs_per_withdrawal = _integer(required=True)
+    withdrawals = _integer(required=True)
+    period_days = _integer(required=True)
+    reason_code = _text(
+        description="Required with reason_text when the line departs from the "
+        "system's first choice or the article is not procured"
+    )
+    reason_text = _text()
+
+
+class KitInSchema(Schema):
+    error_messages = {"unknown": "Okänt fält."}
+
+    patient_id = _integer(required=True)
+    system = fields.String(
+        required=True,
+        error_messages=TEXT,
+        metadata={"description": "A system's name, e.g. MiniMed 640G"},
+    )
+    valid_from = _date(required=True)
+    lines = fields.List(
+        fields.Nested(KitLineInSchema),
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "Optional: the lines as the prescriber wants them "
+            "(articles of the system, each once). Default: the proposed kit."
+        },
+    )
+    clinic_code = _text(description="Prescribing clinic; default your first one")
+    cost_centre = _text(description="Paying cost centre; default the clinic's")
 
 
 class PrescriptionSchema(Schema):
@@ -225,3 +263,42 @@ def renew_prescription(user, prescription_id, body) -> Prescription:
     """A new prescription from the old one (send `{}` to keep its terms); the
     old one keeps its history. 409 when cancelled or already renewed."""
     return prescriptions.renew(user, prescription_id, **body)
+
+
+class KitSchema(Schema):
+    prescriptions = fields.List(fields.Nested(PrescriptionSchema))
+
+
+@operation(
+    "POST",
+    "/prescriptions/kit",
+    body=KitInSchema,
+    response=KitSchema,
+    status=201,
+    roles=PRESCRIBERS,
+    summary="Prescribe a pump or CGM system as a whole (a kit)",
+    tag="prescriptions",
+    errors=(403, 404),
+)
+def create_kit(user, body) -> dict:
+    """The system's first-choice device (1 withdrawal of 1 pack, valid one year)
+    when it has one, and per consumable category its first-choice article with
+    packs_per_withdrawal = ceil(units_per_day x 90 / pack_size), 4 withdrawals of
+    90 days. Every line passes the rules of a single prescription (403
+    `first_prescription_right_required`; 422 `incompatible_system`,
+    `device_single_withdrawal`, `reason_required`, `unknown_system`, with fields
+    named `lines.<n>.<field>`); nothing is saved unless every line is."""
+    lines = body["lines"]
+    choices = None
+    if lines is not None:
+        choices = [kits.KitChoice(**line) for line in lines]
+    made = kits.prescribe_kit(
+        user,
+        body["patient_id"],
+        body["system"],
+        body["valid_from"],
+        choices,
+        clinic_code=body["clinic_code"],
+        cost_centre=body["cost_centre"],
+    )
+    return {"prescriptions": made}

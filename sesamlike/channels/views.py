@@ -31,9 +31,11 @@ from sesamlike.stock.models import Depot
 bp = Blueprint("channels", __name__, url_prefix="/channels")
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+# In the words of the order lines' own statuses (orders.status): an order that
+# has reached the supplier is not yet "skickad".
 SUPPLIER_STATUS_LABELS = {
-    "sent": "Skickad",
-    "confirmed": "Bekräftad",
+    "sent": "Beställd hos leverantören",
+    "confirmed": "Bekräftad av leverantören",
     "shipped": "Skickad av leverantören",
     "delivered": "Levererad",
     "cancelled": "Makulerad av leverantören",

@@ -28,6 +28,7 @@ from sesamlike.fulfilment.forms import (
     choices,
 )
 from sesamlike.orders.models import LineStatus
+from sesamlike.orders.status import LABELS
 from sesamlike.stock import devices, ledger, picking, receipts
 from sesamlike.stock.gs1 import parse_gs1
 from sesamlike.stock.models import Depot, StockLot
@@ -36,14 +37,8 @@ from sesamlike.stock.views import render as render_depot_page
 
 bp = Blueprint("fulfilment", __name__, url_prefix="/stock")
 
-LINE_STATUS_LABELS = {
-    "reserved": "Reserverad",
-    "backordered": "Restnoterad",
-    "shipped": "Skickad",
-    "delivered": "Levererad",
-    "cancelled": "Makulerad",
-    "returned": "Returnerad",
-}
+# Line statuses in the words prescribers and patients read too (orders.status).
+LINE_STATUS_LABELS = {status: label for status, (label, _b) in LABELS.items()}
 
 
 def render(template: str, status: int = 200, **context):

@@ -63,3 +63,39 @@ class MixedDeliveryChannels(Invalid):
         "Artiklarna i beställningen kan inte levereras på samma sätt. "
         "Dela upp dem i två beställningar."
     )
+
+
+class FirstDeviceToClinic(Invalid):
+    """The patient's first pump or CGM reader goes to the clinic for instruction."""
+
+    code = "first_device_to_clinic"
+    message = (
+        "{article} är patientens första pump eller CGM-avläsare och levereras till "
+        "mottagningen, där patienten får instruktion. Välj leveranssättet Till "
+        "mottagningen (beställ apoteksartiklar i en egen beställning)."
+    )
+
+
+# The clinic's work lists and deliveries to the clinic.
+
+
+class WorkListsForPrescribers(Forbidden):
+    """Only prescribers work from the clinic's lists (code `forbidden`)."""
+
+    message = "Arbetslistorna är förskrivarnas."
+
+
+class NotOwnClinic(Invalid):
+    """A work list filtered on a clinic that is not the user's (code `invalid`)."""
+
+    message = "Välj en av dina vårdenheter."
+
+
+class NotAtClinic(Conflict):
+    """Only an order delivered to the clinic, and not yet collected, is collected."""
+
+    code = "not_at_clinic"
+    message = (
+        "Beställning {order_id} väntar inte på mottagningen: den ska inte levereras "
+        "dit, har inte kommit än eller är redan hämtad."
+    )

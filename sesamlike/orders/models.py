@@ -69,6 +69,8 @@ class Order(db.Model):
     contact_phone: Mapped[str | None] = mapped_column(sa.String(30))
     tracking_ref: Mapped[str | None] = mapped_column(sa.String(80))
     cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Delivered to the clinic: the day the patient collected it there.
+    collected_on: Mapped[date | None]
 
     patient: Mapped[Patient] = relationship()
     placed_by: Mapped[User | None] = relationship()

@@ -99,6 +99,14 @@ def ship_to_snapshot(patient, mode, clinic, override, phone, today) -> dict:
     return snapshot | contact
 
 
+def first_device_refusal(article) -> DomainError:
+    """The first pump or CGM reader goes to the clinic, where the patient is taught."""
+    return errors.FirstDeviceToClinic(
+        article=article.name,
+        fields={"delivery_mode": ["Välj Till mottagningen."]},
+    )
+
+
 def for_line(refusal: DomainError, index: int) -> DomainError:
     """Name the line a refusal is about (params for pages, fields for 422s)."""
     refusal.params["line"] = index

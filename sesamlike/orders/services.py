@@ -15,7 +15,7 @@ gets the domain refusal (used up, time locked), never an error page.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import NamedTuple
 
@@ -24,17 +24,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts import audit
-from sesamlike.accounts.models import Role, User, user_clinics
-from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
+from sesamlike.accounts.models import Role, User
+from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import DomainError, Forbidden, Invalid, NotVisible
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import commit_keeping_loaded, db
-from sesamlike.orders import errors, notices, withdrawals
+from sesamlike.orders import delivery, errors, notices, withdrawals
 from sesamlike.orders import rules as order_rules
 from sesamlike.orders.errors import DeviceNeedsPrescriber
-from sesamlike.orders.models import OPEN_LINE_STATUSES, LineStatus, Order, OrderLine
+from sesamlike.orders.models import (
+    OPEN_LINE_STATUSES,
+    DeliveryMode,
+    LineStatus,
+    Order,
+    OrderLine,
+)
 from sesamlike.orders.rules import (
-    DEVICE_HISTORY_STATUSES,
     MODES,
     SUPPLIER_STATUS,
     allowed_delivery_modes,
@@ -124,7 +129,7 @@ def order_options(user: User, patient_id: int, today: date | None = None):
     }
     modes = [mode for mode in MODES if mode in offered]
     default = default_delivery_mode(
-        channels, protected, _first_device(patient.id, orderable)
+        channels, protected, bool(delivery.first_devices(patient.id, orderable))
     ) or (modes[0] if modes else None)
     commit_keeping_loaded()  # the audit row; the page shows what was just read
     return OrderOptions(
@@ -245,12 +250,15 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
             raise order_rules.for_line(refusal, index)
         chosen.append((prescription, packs))
     articles = [p.article for p, _ in chosen]
+    first_devices = delivery.first_devices(patient.id, articles)
     mode = choose_delivery_mode(
         requested_mode,
         [a.channel for a in articles],
         patient.protected_identity,
-        _first_device(patient.id, articles),
+        bool(first_devices),
     )
+    if first_devices and mode != DeliveryMode.CLINIC:
+        raise order_rules.first_device_refusal(first_devices[0])
     order = Order(
         patient_id=patient.id,
         placed_by_id=user.id,
@@ -260,7 +268,7 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
         **ship_to_snapshot(
             patient,
             mode,
-            _delivery_clinic(user, patient) or chosen[0][0].clinic,
+            delivery.delivery_clinic(user, patient) or chosen[0][0].clinic,
             ship_to,
             phone or patient.phone,
             today,
@@ -356,37 +364,3 @@ def _order_by_key(user: User, key: str) -> Order | None:
         )
     )
     return None if order is None else get_order(user, order)
-
-
-def _first_device(patient_id: int, articles: Iterable[Article]) -> bool:
-    """A pump or CGM reader of a category the patient never had or has ordered."""
-    categories = {a.category for a in articles if a.category in DEVICE_CATEGORIES}
-    if not categories:
-        return False
-    had = set(
-        db.session.scalars(
-            sa.select(Article.category)
-            .join(OrderLine, OrderLine.article_id == Article.id)
-            .join(Order, Order.id == OrderLine.order_id)
-            .where(
-                Order.patient_id == patient_id,
-                Article.category.in_(categories),
-                OrderLine.status.in_(DEVICE_HISTORY_STATUSES),
-            )
-            .distinct()
-        )
-    )
-    return bool(categories - had)
-
-
-def _delivery_clinic(user: User, patient: Patient):
-    """The ordering user's own clinic that cares for the patient, if any."""
-    from sesamlike.accounts.models import Clinic
-
-    return db.session.scalar(
-        sa.select(Clinic)
-        .join(user_clinics, user_clinics.c.clinic_id == Clinic.id)
-        .where(user_clinics.c.user_id == user.id, Clinic.id.in_(patient.clinic_ids))
-        .order_by(Clinic.id)
-        .limit(1)
-    )

@@ -17,21 +17,12 @@ from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import _, get_locale
 from sesamlike.extensions import db
 from sesamlike.orders import services as ordering
+from sesamlike.orders import status as order_status
 from sesamlike.orders.forms import MODE_LABELS, NewOrderForm
 from sesamlike.patients import access
 
 bp = staff_blueprint("orders", __name__)
 
-STATUS_LABELS = {
-    "reserved": ("Reserverad", "badge-ok"),
-    "backordered": ("Restnoterad", "badge-warn"),
-    "sent_to_supplier": ("Skickad till leverantör", "badge-ok"),
-    "sent_to_pharmacy": ("Skickad till apotek", "badge-ok"),
-    "shipped": ("Skickad", "badge-ok"),
-    "delivered": ("Levererad", "badge-ok"),
-    "cancelled": ("Makulerad", "badge-err"),
-    "returned": ("Returnerad", "badge-muted"),
-}
 MONTHS = {
     "sv": (
         "januari februari mars april maj juni juli augusti september oktober "
@@ -79,7 +70,9 @@ def _patient_url(patient_id: int) -> str | None:
 def _render(template: str, status: int = 200, **context):
     return render_template(
         f"orders/{template}",
-        statuses=STATUS_LABELS,
+        line_status=order_status.line_status,
+        order_status=order_status.order_status,
+        cancel_rule=order_status.CANCEL_RULE,
         modes=MODE_LABELS,
         channel_label=channel_label,
         format_day=format_day,
@@ -229,3 +222,7 @@ def patient_orders(patient_id: int):
         may_order=current_user.role in ordering.ORDERING_ROLES,
         patient_url=_patient_url(patient_id),
     )
+
+
+# The work lists and the patient overview register their routes on this blueprint.
+from sesamlike.orders import worklist_views  # noqa: E402,F401

@@ -8,9 +8,24 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sesamlike.accounts.models import Clinic, User
+from sesamlike.common.text import fold
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.patients.identity import AgeGroup, age_group, format_personal_id
+
+
+def search_name(first_name: str | None, last_name: str | None) -> str:
+    """The folded name patient search matches: 'Nora Löfgren' -> 'nora lofgren'."""
+    return fold(f"{first_name or ''} {last_name or ''}")[:SEARCH_NAME_LENGTH]
+
+
+def _search_name_default(context) -> str:
+    """Filled on every insert, bulk core inserts included."""
+    row = context.get_current_parameters()
+    return search_name(row.get("first_name"), row.get("last_name"))
+
+
+SEARCH_NAME_LENGTH = 170
 
 
 class Patient(db.Model):
@@ -24,6 +39,10 @@ class Patient(db.Model):
     lma_valid_to: Mapped[date | None]
     first_name: Mapped[str] = mapped_column(sa.String(80))
     last_name: Mapped[str] = mapped_column(sa.String(80))
+    # First and last name folded (no case, no diacritics): what name search matches.
+    search_name: Mapped[str] = mapped_column(
+        sa.String(SEARCH_NAME_LENGTH), default=_search_name_default, server_default=""
+    )
     birth_date: Mapped[date | None]
     diabetes_type: Mapped[str] = mapped_column(sa.String(10))
     protected_identity: Mapped[bool] = mapped_column(default=False)
@@ -181,3 +200,9 @@ class ReminderPreference(db.Model):
     __table_args__ = (
         sa.CheckConstraint("channel in ('email','sms')", name="channel_known"),
     )
+
+
+@sa.event.listens_for(Patient, "before_update")
+def _refold_name(_mapper, _connection, patient: Patient) -> None:
+    """A changed name is searchable by its new spelling at once."""
+    patient.search_name = search_name(patient.first_name, patient.last_name)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
 from sesamlike.common.errors import Forbidden
+from sesamlike.common.text import fold
 from sesamlike.extensions import db
 from sesamlike.patients import access, errors
 from sesamlike.patients.identity import parse_personal_id
@@ -105,19 +106,20 @@ def _search_condition(text: str) -> sa.ColumnElement[bool]:
         raise errors.SearchTextFormat(fields={"q": ["Fel format."]})
     if any(char.isdigit() for char in text) and " " not in text:
         return Patient.personal_id == text.upper()  # a reserve number
-    return sa.and_(*(_name_matches(word) for word in text.split()))
+    parts = fold(text).split()
+    if not parts:
+        raise errors.SearchTextFormat(fields={"q": ["Fel format."]})
+    return sa.and_(*(_name_matches(part) for part in parts))
 
 
-def _name_matches(word: str) -> sa.ColumnElement[bool]:
-    """A prefix of any part of the first or last name, case-insensitive."""
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    # SQLite folds only ASCII case, so also try the usual spellings of Å, Ä, Ö.
-    variants = {escaped, escaped.lower(), escaped.capitalize(), escaped.upper()}
+def _name_matches(part: str) -> sa.ColumnElement[bool]:
+    """The start of any part of the name, ignoring case and diacritics.
+
+    Both sides are folded ("Löfgren", "lofgren" and "LÖFGREN" all find Nora
+    Löfgren), so the match is the same on SQLite and PostgreSQL.
+    """
+    escaped = part.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return sa.or_(
-        *(
-            column.ilike(pattern, escape="\\")
-            for column in (Patient.first_name, Patient.last_name)
-            for variant in variants
-            for pattern in (f"{variant}%", f"% {variant}%", f"%-{variant}%")
-        )
+        Patient.search_name.like(f"{escaped}%", escape="\\"),
+        Patient.search_name.like(f"% {escaped}%", escape="\\"),
     )

@@ -36,10 +36,13 @@ from sesamlike.patients.forms import (
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
 
-# Pages of the orders area, linked from the patient when that area has them.
-ORDER_LINKS = (
+# A patient's pages, as tabs on each of them; pages of higher areas by endpoint
+# name (this area may not import them), shown when the app has them.
+PATIENT_TABS = (
+    ("orders.patient_overview", "Översikt"),
     ("prescriptions.prescriptions", "Förskrivningar"),
     ("orders.patient_orders", "Beställningar"),
+    ("patients.detail", "Patientuppgifter"),
 )
 
 
@@ -47,6 +50,20 @@ ORDER_LINKS = (
 @login_required
 def require_login():
     """Every patient page needs a login."""
+
+
+@bp.app_context_processor
+def patient_tabs():
+    """`patient_tabs(id)`: (url, label, endpoint) of each of a patient's pages."""
+
+    def tabs(patient_id: int) -> list[tuple[str, str, str]]:
+        return [
+            (url_for(endpoint, patient_id=patient_id), label, endpoint)
+            for endpoint, label in PATIENT_TABS
+            if endpoint in current_app.view_functions
+        ]
+
+    return {"patient_tabs": tabs}
 
 
 def _user():
@@ -83,9 +100,17 @@ def search():
         db.session.rollback()
         error = _(refused.message, **refused.params)
         result = services.SearchPage(text.strip(), [], 0, 1, searched=False)
+    # Prescribers start from the overview of a patient's aids when the app has it.
+    overview = "orders.patient_overview"
+    start = (
+        overview
+        if services.may_write(_user()) and overview in current_app.view_functions
+        else "patients.detail"
+    )
     return render_template(
         "patients/search.html",
         result=result,
+        patient_endpoint=start,
         error=error,
         today=date.today(),
         may_register=services.may_write(_user()),
@@ -119,11 +144,6 @@ def detail(patient_id: int):
     """Show a patient: identity, contact, addresses, guardians, care."""
     card = services.patient_card(_user(), patient_id)
     user = _user()
-    links = [
-        (endpoint, label)
-        for endpoint, label in ORDER_LINKS
-        if endpoint in current_app.view_functions
-    ]
     care_form = None
     if services.may_write(user):
         linked = {
@@ -137,7 +157,6 @@ def detail(patient_id: int):
         "patients/detail.html",
         card=card,
         patient=card.patient,
-        links=links,
         may_write=services.may_write(user),
         care_form=care_form,
     )

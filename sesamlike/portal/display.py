@@ -10,21 +10,10 @@ from sesamlike.catalog.labels import category_label
 from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import _
 from sesamlike.orders import services as ordering
+from sesamlike.orders import status as order_status
 from sesamlike.orders.views import format_day, refusal_text
 from sesamlike.portal.forms import PORTAL_MODE_LABELS
 from sesamlike.prescriptions import errors as prescription_errors
-
-# Order and line statuses as a patient would say them, with a badge colour.
-STATUS_LABELS = {
-    "reserved": ("Beställd, packas", "badge-ok"),
-    "backordered": ("Beställd, väntar på varor", "badge-warn"),
-    "sent_to_supplier": ("Beställd hos leverantören", "badge-ok"),
-    "sent_to_pharmacy": ("Skickad till apoteket", "badge-ok"),
-    "shipped": ("Skickad", "badge-ok"),
-    "delivered": ("Levererad", "badge-ok"),
-    "cancelled": ("Makulerad", "badge-err"),
-    "returned": ("Returnerad", "badge-muted"),
-}
 
 
 def plain_refusal(error: DomainError) -> str:
@@ -97,7 +86,8 @@ def running_out(aids) -> list:
 def render(template: str, status: int = 200, **context):
     return render_template(
         f"portal/{template}",
-        statuses=STATUS_LABELS,
+        order_status=order_status.order_status,
+        line_status=order_status.line_status,
         modes=PORTAL_MODE_LABELS,
         format_day=format_day,
         plain_refusal=plain_refusal,

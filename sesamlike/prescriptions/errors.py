@@ -27,11 +27,64 @@ class PrescriptionNotActive(Conflict):
 
 
 class FirstPrescriptionRightRequired(Forbidden):
+    """The patient's first pump, or the start of CGM (reader, transmitter or
+    sensors), by a prescriber without the first-time right."""
+
     code = "first_prescription_right_required"
     message = (
-        "Första förskrivningen av pump eller CGM-avläsare kräver förskrivningsrätt för "
-        "nyförskrivning (läkare eller diabetessjuksköterska med utbildning)."
+        "Första förskrivningen av pump eller CGM (avläsare, sändare eller sensorer) "
+        "kräver förskrivningsrätt för nyförskrivning (läkare eller "
+        "diabetessjuksköterska med utbildning)."
     )
+
+
+class IncompatibleSystem(Invalid):
+    """A pump consumable that fits none of the patient's pumps, without a reason."""
+
+    code = "incompatible_system"
+    message = (
+        "{article} passar inte patientens pump ({pumps}). Välj en artikel till "
+        "patientens pumpsystem, eller ange orsakskod om den ändå ska förskrivas."
+    )
+
+
+class NoPumpForConsumable(IncompatibleSystem):
+    """A pump consumable for a patient with no pump at all."""
+
+    message = (
+        "Patienten har ingen pump som {article} passar till. Förskriv pumpen "
+        "först, till exempel som ett helt system, eller ange orsakskod om "
+        "artikeln ändå ska förskrivas."
+    )
+
+
+class DeviceSingleWithdrawal(Invalid):
+    """A lent device (pump, CGM reader) is one withdrawal of one unit."""
+
+    code = "device_single_withdrawal"
+    message = (
+        "{article} lånas ut till patienten och förskrivs som 1 uttag av 1 "
+        "förpackning. Ändra förpackningar per uttag och antal uttag till 1."
+    )
+
+
+class KitWithoutLines(Invalid):
+    """A kit with every line left out (code `invalid`)."""
+
+    message = "Välj minst en rad att förskriva."
+
+
+class KitLinesInvalid(Invalid):
+    """A kit line naming an article outside the system, or one twice."""
+
+    message = "Satsen för {system} sparades inte. Rätta de markerade raderna."
+
+
+class UnknownSystem(Invalid):
+    """A kit asked for a system the catalogue does not have (or has nothing of)."""
+
+    code = "unknown_system"
+    message = "Systemet {system} finns inte i sortimentet. Välj ett av: {known}."
 
 
 class ReasonRequired(Invalid):

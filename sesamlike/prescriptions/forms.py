@@ -5,7 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Length, Optional
 
 from sesamlike.accounts.models import Clinic
@@ -71,22 +82,33 @@ class PrescriptionForm(FlaskForm):
         validators=[Optional(), Length(max=20, message="Högst 20 tecken.")],
     )
 
-    def offer(self, articles: Iterable[Article], clinics: list[Clinic]) -> None:
-        """Fill the choices: articles grouped by category, reasons, clinics."""
+    def offer(
+        self,
+        articles: Iterable[Article],
+        clinics: list[Clinic],
+        first_choice_ids: set[int] = frozenset(),
+    ) -> None:
+        """Fill the choices: articles grouped by category, reasons, clinics.
+
+        The select lists the lent devices' numbers in `data-devices`, so the
+        page script can set one withdrawal of one pack when one is chosen.
+        """
         groups: dict[str, list[tuple[str, str]]] = {}
+        devices = []
         for article in articles:
             label = category_label(article.category)
             groups.setdefault(label, []).append(
-                (article.article_no, article_option(article))
+                (
+                    article.article_no,
+                    article_option(article, article.id in first_choice_ids),
+                )
             )
+            if article.is_device:
+                devices.append(article.article_no)
         self.article_no.choices = {None: [("", _("– Välj artikel –"))], **groups}
-        self.reason_code.choices = [("", _("– Ingen avvikelse –"))] + [
-            (code, _(text)) for code, text in REASON_LABELS.items()
-        ]
-        self.clinic_code.choices = [
-            (c.code, f"{c.name} ({_('kostnadsställe')} {c.cost_centre})")
-            for c in clinics
-        ]
+        self.article_no.render_kw = {"data-devices": " ".join(devices)}
+        self.reason_code.choices = reason_choices()
+        self.clinic_code.choices = clinic_choices(clinics)
 
     def service_arguments(self) -> dict:
         return {
@@ -119,18 +141,132 @@ REASON_LABELS = {
 }
 
 
-def article_option(article: Article) -> str:
-    """The option text: name, number, systems and the assortment marks."""
+def article_option(
+    article: Article, first_choice: bool | None = None, systems: bool = True
+) -> str:
+    """The option text: name, number, systems and the assortment marks.
+
+    `first_choice`: first choice in its category for one of its systems
+    (catalog.assortment); unknown (None) falls back to rank 1.
+    """
+    if first_choice is None:
+        first_choice = article.first_choice_rank == 1
     marks = []
     if not article.procured:
         marks.append(_("ej upphandlad"))
-    elif article.first_choice_rank == 1:
+    elif first_choice:
         marks.append(_("★ förstahandsval"))
     else:
         marks.append(_("upphandlad, ej förstahandsval"))
-    systems = ", ".join(system.name for system in article.systems)
+    names = ", ".join(system.name for system in article.systems) if systems else ""
     parts = [f"{article.name} ({article.article_no})"]
-    if systems:
-        parts.append(systems)
+    if names:
+        parts.append(names)
     parts.append(" ".join(marks))
     return " · ".join(parts)
+
+
+class KitLineForm(Form):
+    """One category of a kit: prescribe it or not, which article, how much."""
+
+    category = HiddenField()
+    include = BooleanField("Förskriv")
+    article_no = SelectField("Artikel", choices=[], validate_choice=False)
+    packs_per_withdrawal = WholeNumberField(
+        "Förpackningar per uttag", render_kw={"inputmode": "numeric"}
+    )
+    withdrawals = WholeNumberField("Antal uttag", render_kw={"inputmode": "numeric"})
+    period_days = WholeNumberField(
+        "Dagar per uttag", render_kw={"inputmode": "numeric"}
+    )
+    reason_code = SelectField("Orsakskod", choices=[], validate_choice=False)
+    reason_text = TextAreaField(
+        "Motivering", validators=[Length(max=500, message="Högst 500 tecken.")]
+    )
+
+
+class KitForm(FlaskForm):
+    """A pump or CGM system as a whole: one row per category of the system."""
+
+    valid_from = DayField("Giltig från")
+    clinic_code = SelectField("Förskrivande vårdenhet", choices=[])
+    cost_centre = StringField(
+        "Betalande kostnadsställe",
+        validators=[Optional(), Length(max=20, message="Högst 20 tecken.")],
+    )
+    lines = FieldList(FormField(KitLineForm))
+
+    def offer(self, kit, clinics: list[Clinic]) -> None:
+        """Rows for the kit's categories (proposal on a new form), reasons, clinics."""
+        self.clinic_code.choices = clinic_choices(clinics)
+        if not self.is_submitted():
+            for line in kit.lines:
+                self.lines.append_entry(
+                    {
+                        "category": line.category,
+                        "include": True,
+                        "article_no": line.article.article_no,
+                        "packs_per_withdrawal": line.packs_per_withdrawal,
+                        "withdrawals": line.withdrawals,
+                        "period_days": line.period_days,
+                    }
+                )
+        by_category = {line.category: line for line in kit.lines}
+        for row in self.lines:
+            line = by_category.get(row.category.data)
+            alternatives = line.alternatives if line else []
+            row.article_no.choices = [
+                (
+                    a.article_no,
+                    article_option(a, a.id in line.first_choice_ids, systems=False),
+                )
+                for a in alternatives
+            ]
+            row.reason_code.choices = reason_choices()
+
+    def chosen(self) -> list[tuple[int, dict]]:
+        """(row index, the service's line arguments) of the rows to prescribe."""
+        return [
+            (
+                index,
+                {
+                    "article_no": row.article_no.data,
+                    "packs_per_withdrawal": row.packs_per_withdrawal.data,
+                    "withdrawals": row.withdrawals.data,
+                    "period_days": row.period_days.data,
+                    "reason_code": row.reason_code.data or None,
+                    "reason_text": row.reason_text.data or None,
+                },
+            )
+            for index, row in enumerate(self.lines)
+            if row.include.data
+        ]
+
+    def show_errors(self, fields: dict[str, list[str]], rows: list[int]) -> None:
+        """The service's messages next to their fields; `rows[n]` is line n's row."""
+        for name, messages in fields.items():
+            parts = name.split(".")
+            if parts[0] == "lines" and len(parts) == 3 and parts[1].isdigit():
+                position = int(parts[1])
+                if position < len(rows):
+                    row = self.lines[rows[position]]
+                    target = getattr(row, parts[2], None) or row.article_no
+                    target.errors = list(target.errors) + list(messages)
+                    continue
+            if name in ("valid_from", "clinic_code", "cost_centre"):
+                field = getattr(self, name)
+                field.errors = list(field.errors) + list(messages)
+            else:  # "lines", "system": about the form as a whole
+                self.form_errors.extend(messages)
+
+
+def reason_choices() -> list[tuple[str, str]]:
+    return [("", _("– Ingen avvikelse –"))] + [
+        (code, _(text)) for code, text in REASON_LABELS.items()
+    ]
+
+
+def clinic_choices(clinics: list[Clinic]) -> list[tuple[str, str]]:
+    return [
+        (c.code, f"{c.name} ({_('kostnadsställe')} {c.cost_centre})") for c in clinics
+    ]

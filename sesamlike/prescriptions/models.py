@@ -96,6 +96,23 @@ class Prescription(db.Model):
             return self.valid_from
         return max(self.valid_from, self.last_withdrawal_on + timedelta(self.lock_days))
 
+    @property
+    def runs_out_on(self) -> date | None:
+        """The last day this prescription covers; None for lent devices.
+
+        Its validity while withdrawals are left; once every withdrawal is made,
+        the end of the period the last one covers.
+        """
+        if self.status == PrescriptionStatus.CANCELLED or self.article.is_device:
+            return None
+        if self.remaining_withdrawals <= 0 and self.last_withdrawal_on is not None:
+            return self.last_withdrawal_on + timedelta(self.period_days)
+        return self.valid_to
+
+    def is_current_on(self, day: date) -> bool:
+        """Shown by default: not cancelled and still valid (or not yet valid)."""
+        return self.status != PrescriptionStatus.CANCELLED and day <= self.valid_to
+
     def status_on(self, day: date) -> PrescriptionStatus:
         if self.status in (PrescriptionStatus.CANCELLED, PrescriptionStatus.USED_UP):
             return PrescriptionStatus(self.status)

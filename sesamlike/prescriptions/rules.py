@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sesamlike.accounts.models import Clinic
-from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Category
+from sesamlike.catalog.models import Article, Category
 from sesamlike.common.errors import Invalid
 from sesamlike.prescriptions.errors import (
     ArticleNotYetInContract,
@@ -25,6 +25,14 @@ from sesamlike.prescriptions.errors import (
 )
 from sesamlike.prescriptions.models import ReasonCode
 
+# What a first prescription starts: the first pump, or CGM (reader, transmitter or
+# sensors alike: a phone can read a sensor, so sensors alone start CGM too).
+START_KINDS = {
+    Category.PUMP.value: "pump",
+    Category.CGM_READER.value: "cgm",
+    Category.CGM_TRANSMITTER.value: "cgm",
+    Category.CGM_SENSOR.value: "cgm",
+}
 MAX_VALIDITY_YEARS = 1
 # CGM sensors may be prescribed for two years (public regional routines).
 LONG_VALIDITY_YEARS = {Category.CGM_SENSOR.value: 2}
@@ -186,11 +194,15 @@ def check_reason(
     first_choice_rank: int | None,
     reason_code: str | None,
     reason_text: str | None,
+    *,
+    keep: bool = False,
 ) -> tuple[str | None, str | None]:
     """The reason to store: required for deviations, dropped when not needed."""
     why = deviation(procured, first_choice_rank)
     code = (reason_code or "").strip() or None
     text = " ".join((reason_text or "").split()) or None
+    # Without a deviation a reason is still kept when it justifies something else
+    # (an article that fits none of the patient's pumps).
     errors: dict[str, list[str]] = {}
     if code is not None and code not in set(ReasonCode):
         errors["reason_code"] = [
@@ -202,7 +214,7 @@ def check_reason(
     if why is None:
         if errors:
             raise PrescriptionInvalid(fields=errors)
-        return None, None
+        return (code, text) if keep and code else (None, None)
     if code is None:
         errors["reason_code"] = ["Välj en orsakskod."]
     if text is None:
@@ -212,12 +224,13 @@ def check_reason(
     return code, text
 
 
-def needs_first_time_right(category: str, has_earlier_in_category: bool) -> bool:
-    """A first pump or CGM reader for this patient needs the first-time right."""
-    return category in DEVICE_CATEGORIES and not has_earlier_in_category
+def needs_first_time_right(category: str, has_earlier_of_kind: bool) -> bool:
+    """A first pump, or starting CGM, needs the first-time right."""
+    return category in START_KINDS and not has_earlier_of_kind
 
 
 def check_first_time_right(category: str, has_earlier: bool, has_right: bool) -> None:
+    """`has_earlier`: a prescription (not cancelled) or device of the same kind."""
     if needs_first_time_right(category, has_earlier) and not has_right:
         raise FirstPrescriptionRightRequired(
             fields={

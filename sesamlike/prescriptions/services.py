@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
+from sesamlike.catalog import assortment
 from sesamlike.catalog import services as catalog
 from sesamlike.catalog.errors import UnknownArticle
 from sesamlike.catalog.models import Article
@@ -25,7 +26,7 @@ from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.patients import access
 from sesamlike.patients.models import Patient
-from sesamlike.prescriptions import rules
+from sesamlike.prescriptions import checks, rules
 from sesamlike.prescriptions.errors import (
     CancelledNotRenewable,
     PrescriberOnly,
@@ -50,6 +51,12 @@ class PatientPrescriptions:
     patient: Patient
     prescriptions: list[Prescription]
     today: date
+    show_all: bool = True
+    hidden: int = 0  # expired and cancelled ones left out when not show_all
+
+    @property
+    def shown_ids(self) -> set[int]:
+        return {rx.id for rx in self.prescriptions}
 
     @property
     def renewed_ids(self) -> set[int]:
@@ -69,6 +76,7 @@ class PrescriptionFormContext:
     articles: list[Article]
     clinics: list[Clinic]
     today: date = field(default_factory=date.today)
+    first_choice_ids: set[int] = field(default_factory=set)
 
 
 def can_prescribe(user: User) -> bool:
@@ -91,13 +99,13 @@ def prescribe(
     clinic_code: str | None = None,
 ) -> Prescription:
     """Write a new prescription after every rule has passed."""
-    _require_prescriber(user)
-    patient = _visible_patient(user, patient_id)
+    require_prescriber(user)
+    patient = visible_patient(user, patient_id)
     today = date.today()
-    article = _article(article_no)
+    article = find_article(article_no)
     rules.check_contract(article, today, catalog.is_prescribable(article, today))
-    _check_first_time_right(user, patient, article)
-    terms, reason, clinic, centre = _checked(
+    checks.check_first_time_right(user, patient, article)
+    terms, reason, clinic, centre = checks.checked(
         user,
         patient,
         article,
@@ -112,11 +120,13 @@ def prescribe(
         (reason_code, reason_text),
         clinic_code,
         cost_centre,
+        checks.patient_pumps(patient.id),
+        today,
     )
-    prescription = _new(
+    prescription = new_prescription(
         user, patient, article, clinic, centre or clinic.cost_centre, terms, reason
     )
-    _audit(user, prescription, "create", f"article {article.article_no}")
+    audit_prescription(user, prescription, "create", f"article {article.article_no}")
     db.session.commit()
     return prescription
 
@@ -141,7 +151,7 @@ def renew(
     still active prescription ends (today otherwise), lasts as long as the old
     one did, and carries on its time lock from the last withdrawal.
     """
-    _require_prescriber(user)
+    require_prescriber(user)
     old = _load(user, prescription_id, patient_id, for_update=True)
     if old.status == PrescriptionStatus.CANCELLED:
         raise CancelledNotRenewable()
@@ -172,7 +182,7 @@ def renew(
             ("period_days", period_days),
         )
     }
-    terms, reason, clinic, centre = _checked(
+    terms, reason, clinic, centre = checks.checked(
         user,
         patient,
         article,
@@ -180,14 +190,16 @@ def renew(
         (reason_code, reason_text),
         keep_clinic,
         cost_centre,
+        checks.patient_pumps(patient.id),
+        today,
     )
     if not centre:
         centre = old.cost_centre if clinic.id == old.clinic_id else clinic.cost_centre
-    renewal = _new(user, patient, article, clinic, centre, terms, reason)
+    renewal = new_prescription(user, patient, article, clinic, centre, terms, reason)
     renewal.renewed_from_id = old.id
     # The time lock runs on from the last withdrawal, so renewing opens no extra one.
     renewal.last_withdrawal_on = old.last_withdrawal_on
-    _audit(user, renewal, "renew", f"renewed from {old.id}")
+    audit_prescription(user, renewal, "renew", f"renewed from {old.id}")
     db.session.commit()
     return renewal
 
@@ -199,20 +211,25 @@ def cancel(
 
     `patient_id`, when given, must be the prescription's patient (page URLs).
     """
-    _require_prescriber(user)
+    require_prescriber(user)
     prescription = _load(user, prescription_id, patient_id, for_update=True)
     if prescription.status == PrescriptionStatus.CANCELLED:
         raise PrescriptionAlreadyCancelled()
     prescription.status = PrescriptionStatus.CANCELLED
     prescription.cancelled_at = utcnow()
     prescription.cancelled_by_id = user.id
-    _audit(user, prescription, "cancel", None)
+    audit_prescription(user, prescription, "cancel", None)
     db.session.commit()
     return prescription
 
 
-def patient_prescriptions(user: User, patient_id: int) -> PatientPrescriptions:
-    """A visible patient and all their prescriptions, live ones first."""
+def patient_prescriptions(
+    user: User, patient_id: int, show_all: bool = True
+) -> PatientPrescriptions:
+    """A visible patient and their prescriptions, live ones first.
+
+    Without `show_all`, only current ones (not cancelled, validity not ended).
+    """
     patient = access.get_patient(user, patient_id, detail="prescriptions")
     today = date.today()
     rows = db.session.scalars(
@@ -226,7 +243,10 @@ def patient_prescriptions(user: User, patient_id: int) -> PatientPrescriptions:
         .order_by(Prescription.valid_from.desc(), Prescription.id.desc())
     ).all()
     ordered = sorted(rows, key=lambda rx: STATUS_ORDER[rx.status_on(today)])
-    return PatientPrescriptions(patient, ordered, today)
+    shown = ordered if show_all else [rx for rx in ordered if rx.is_current_on(today)]
+    return PatientPrescriptions(
+        patient, shown, today, show_all, hidden=len(ordered) - len(shown)
+    )
 
 
 def list_for_patient(user: User, patient_id: int) -> list[Prescription]:
@@ -237,30 +257,31 @@ def list_for_patient(user: User, patient_id: int) -> list[Prescription]:
 def get_prescription(user: User, prescription_id: int) -> Prescription:
     """One prescription of a patient this user may see."""
     prescription = _load(user, prescription_id)
-    _audit(user, prescription, "read", None)
+    audit_prescription(user, prescription, "read", None)
     return prescription
 
 
 def new_prescription_context(user: User, patient_id: int) -> PrescriptionFormContext:
     """The patient, the articles that may be prescribed today and the clinics."""
-    _require_prescriber(user)
+    require_prescriber(user)
     patient = access.get_patient(user, patient_id, detail="new prescription")
     today = date.today()
-    clinics = [c for c in _sorted_clinics(user) if c.id in patient.clinic_ids]
+    clinics = [c for c in checks.sorted_clinics(user) if c.id in patient.clinic_ids]
+    articles = catalog.prescribable_articles(today)
     return PrescriptionFormContext(
-        patient, catalog.prescribable_articles(today), clinics, today
+        patient, articles, clinics, today, assortment.first_choice_ids(articles)
     )
 
 
 # Checks -------------------------------------------------------------------
 
 
-def _require_prescriber(user: User) -> None:
+def require_prescriber(user: User) -> None:
     if not can_prescribe(user):
         raise PrescriberOnly()
 
 
-def _visible_patient(user: User, patient_id: int) -> Patient:
+def visible_patient(user: User, patient_id: int) -> Patient:
     patient = db.session.scalar(
         sa.select(Patient)
         .where(Patient.id == patient_id, access.visible_patient_filter(user))
@@ -297,7 +318,7 @@ def _load(
     return prescription
 
 
-def _article(article_no: str | None) -> Article:
+def find_article(article_no: str | None) -> Article:
     article_no = (article_no or "").strip()
     if not article_no:
         raise PrescriptionInvalid(fields={"article_no": [rules.REQUIRED]})
@@ -308,22 +329,6 @@ def _article(article_no: str | None) -> Article:
             fields={"article_no": ["Artikeln finns inte. Kontrollera artikelnumret."]},
         )
     return article
-
-
-def _check_first_time_right(user: User, patient: Patient, article: Article) -> None:
-    earlier = db.session.scalar(
-        sa.select(sa.literal(True))
-        .select_from(Prescription)
-        .join(Article, Article.id == Prescription.article_id)
-        .where(
-            Prescription.patient_id == patient.id,
-            Article.category == article.category,
-        )
-        .limit(1)
-    )
-    rules.check_first_time_right(
-        article.category, bool(earlier), user.first_time_prescriber
-    )
 
 
 def _live_renewal_exists(prescription_id: int) -> bool:
@@ -337,29 +342,13 @@ def _live_renewal_exists(prescription_id: int) -> bool:
     )
 
 
-def _sorted_clinics(user: User) -> list[Clinic]:
-    return sorted(user.clinics, key=lambda clinic: clinic.code)
-
-
 def _shared_clinic_ids(user: User, patient: Patient) -> set[int]:
     return user.clinic_ids & patient.clinic_ids
 
 
-def _checked(user, patient, article, terms: dict, reason, clinic_code, cost_centre):
-    """Every field check at once: terms, reason, clinic and cost centre ('' if none)."""
-    return rules.collect(
-        lambda: rules.resolve_terms(article.category, **terms),
-        lambda: rules.check_reason(
-            article.article_no, article.procured, article.first_choice_rank, *reason
-        ),
-        lambda: rules.choose_clinic(
-            _sorted_clinics(user), patient.clinic_ids, clinic_code
-        ),
-        lambda: rules.clean_cost_centre(cost_centre, ""),
-    )
-
-
-def _new(user, patient, article, clinic, centre, terms, reason) -> Prescription:
+def new_prescription(
+    user, patient, article, clinic, centre, terms, reason
+) -> Prescription:
     code, text = reason
     prescription = Prescription(
         patient=patient,
@@ -378,7 +367,9 @@ def _new(user, patient, article, clinic, centre, terms, reason) -> Prescription:
     return prescription
 
 
-def _audit(user: User, prescription: Prescription, action: str, detail) -> None:
+def audit_prescription(
+    user: User, prescription: Prescription, action: str, detail
+) -> None:
     audit.record(
         action,
         "prescription",

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from sesamlike.accounts.forms import EmptyForm
@@ -29,9 +37,10 @@ def _user():
     return current_user._get_current_object()
 
 
-def _patient_page_url(patient_id: int) -> str | None:
-    if "patients.detail" in current_app.view_functions:
-        return url_for("patients.detail", patient_id=patient_id)
+def _url_if_exists(endpoint: str, **values) -> str | None:
+    """Pages of higher areas, linked by endpoint name when the app has them."""
+    if endpoint in current_app.view_functions:
+        return url_for(endpoint, **values)
     return None
 
 
@@ -43,13 +52,14 @@ def _message(error: DomainError) -> str:
 @login_required
 def prescriptions(patient_id: int):
     """Show a patient's prescriptions with remaining withdrawals and next date."""
-    listing = services.patient_prescriptions(_user(), patient_id)
+    show_all = request.args.get("show") == "all"
+    listing = services.patient_prescriptions(_user(), patient_id, show_all)
     db.session.commit()  # the audit row of this read
     return render_template(
         "prescriptions/list.html",
         listing=listing,
         patient=listing.patient,
-        patient_url=_patient_page_url(patient_id),
+        order_url=_url_if_exists("orders.new_order", patient_id=patient_id),
         can_prescribe=services.can_prescribe(_user()),
         badges=STATUS_BADGES,
         reasons=REASON_LABELS,
@@ -64,7 +74,7 @@ def new_prescription(patient_id: int):
     """Prescribe an article for the patient; refusals show next to the fields."""
     context = services.new_prescription_context(_user(), patient_id)
     form = PrescriptionForm()
-    form.offer(context.articles, context.clinics)
+    form.offer(context.articles, context.clinics, context.first_choice_ids)
     status, form_error = 200, None
     if form.is_submitted():
         if form.validate():
@@ -101,13 +111,15 @@ def new_prescription(patient_id: int):
         "prescriptions/new.html",
         form=form,
         patient=context.patient,
-        patient_url=_patient_page_url(patient_id),
+        kit_url=url_for("prescriptions.new_kit", patient_id=patient_id),
         today=context.today,
         form_error=form_error,
     ), status
 
 
-def _post_action(patient_id: int, prescription_id: int, action, success: str):
+def _post_action(
+    patient_id: int, prescription_id: int, action, success: str, show_all=False
+):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
@@ -127,7 +139,15 @@ def _post_action(patient_id: int, prescription_id: int, action, success: str):
             ),
             "success",
         )
-    return redirect(url_for("prescriptions.prescriptions", patient_id=patient_id))
+    # A cancelled prescription is shown with all the others, where it now is.
+    return redirect(
+        url_for(
+            "prescriptions.prescriptions",
+            patient_id=patient_id,
+            show="all" if show_all else None,
+            _anchor=f"rx-{prescription_id}" if show_all else None,
+        )
+    )
 
 
 @bp.route(
@@ -157,4 +177,9 @@ def cancel_prescription(patient_id: int, prescription_id: int):
         prescription_id,
         services.cancel,
         "Förskrivningen av {article} är makulerad.",
+        show_all=True,
     )
+
+
+# The kit page registers its route on this blueprint.
+from sesamlike.prescriptions import kit_views  # noqa: E402,F401

@@ -19,3 +19,22 @@
     button.setAttribute("aria-disabled", "true");
   });
 })();
+
+// The new-prescription form: a lent device (pump, CGM reader) is one
+// withdrawal of one pack covering the year, so choosing one sets those terms.
+// The server refuses anything else (device_single_withdrawal) without this.
+(function () {
+  "use strict";
+  var select = document.querySelector("select[data-devices]");
+  if (!select) return;
+  var devices = (select.getAttribute("data-devices") || "").split(" ");
+  var form = select.form;
+  select.addEventListener("change", function () {
+    if (devices.indexOf(select.value) < 0) return;
+    var terms = { packs_per_withdrawal: "1", withdrawals: "1", period_days: "365" };
+    Object.keys(terms).forEach(function (name) {
+      var input = form.elements[name];
+      if (input) input.value = terms[name];
+    });
+  });
+})();

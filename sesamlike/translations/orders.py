@@ -88,10 +88,7 @@ EN: dict[str, str] = {
     "Not a valid choice.": "Not a valid choice.",
     "Not a valid integer value.": "Not a valid integer value.",
     # Line statuses, delivery modes
-    "Reserverad": "Reserved",
     "Restnoterad": "Backordered",
-    "Skickad till leverantör": "Sent to supplier",
-    "Skickad till apotek": "Sent to pharmacy",
     "Skickad": "Shipped",
     "Levererad": "Delivered",
     "Makulerad": "Cancelled",
@@ -111,7 +108,6 @@ EN: dict[str, str] = {
     "Beställningen är makulerad. Uttagen är återförda till förskrivningarna.": (
         "The order is cancelled. The withdrawals are back on the prescriptions."
     ),
-    "Till patientens sida": "To the patient's page",
     "Beställningar": "Orders",
     "Ny beställning": "New order",
     "Patienten har inga aktiva förskrivningar att beställa från.": (
@@ -180,13 +176,6 @@ EN: dict[str, str] = {
         "back to the prescriptions."
     ),
     "Ja, makulera": "Yes, cancel",
-    (
-        "Beställningen är skickad och kan inte makuleras. Kontakta "
-        "hjälpmedelscentralen om en retur."
-    ): (
-        "The order has shipped and cannot be cancelled. Contact the aids centre about"
-        " a return."
-    ),
     "Nr": "No.",
     "Artiklar": "Articles",
     "Patienten har inga beställningar.": "The patient has no orders.",

@@ -33,9 +33,7 @@ EN: dict[str, str] = {
     ),
     # Statuses and delivery modes in plain words (sesamlike/portal/display.py)
     "Beställd, packas": "Ordered, being packed",
-    "Beställd, väntar på varor": "Ordered, waiting for stock",
     "Beställd hos leverantören": "Ordered from the supplier",
-    "Skickad till apoteket": "Sent to the pharmacy",
     "Hem till mig med posten": "To my home by post",
     "Till ett utlämningsställe (ombud) nära mig": "To a pickup point near me",
     "Jag hämtar på apotek": "I collect it at a pharmacy",
@@ -152,13 +150,9 @@ EN: dict[str, str] = {
         "Thank you! We have received your order."
     ),
     # An order
-    "Inte skickad än": "Not sent yet",
     "Innehåll": "Contents",
     "Levererad {day}": "Delivered {day}",
     "Ångra beställningen": "Undo the order",
-    "Du kan makulera beställningen så länge den inte är skickad.": (
-        "You can cancel the order as long as it has not been sent."
-    ),
     "Beställningen är makulerad.": "The order is cancelled.",
     "Tog slut i går.": "Ran out yesterday.",
     "Tog slut för {n} dagar sedan.": "Ran out {n} days ago.",

@@ -2,11 +2,6 @@
 
 EN: dict[str, str] = {
     # Refusals (orders/errors.py and the service)
-    "Första förskrivningen av pump eller CGM-avläsare kräver förskrivningsrätt för "
-    "nyförskrivning (läkare eller diabetessjuksköterska med utbildning).": (
-        "The first prescription of a pump or CGM reader needs the right to prescribe "
-        "for the first time (a doctor or a diabetes nurse with training)."
-    ),
     "Be en förskrivare med rätt till nyförskrivning att göra den första "
     "förskrivningen.": (
         "Ask a prescriber with the first-time right to make the first prescription."
@@ -136,7 +131,6 @@ EN: dict[str, str] = {
     "★ förstahandsval": "★ first choice",
     "upphandlad, ej förstahandsval": "procured, not first choice",
     "Ny förskrivning": "New prescription",
-    "Till patientens förskrivningar": "To the patient's prescriptions",
     "Bara artiklar i gällande avtal visas. ★ = förstahandsval i kategorin.": (
         "Only articles in the current contract are shown. ★ = first choice in the "
         "category."
@@ -161,7 +155,6 @@ EN: dict[str, str] = {
     "Förskrivningen av {article} är sparad.": "The prescription of {article} is saved.",
     # The list
     "Förskrivningar": "Prescriptions",
-    "Till patientens sida": "To the patient's page",
     "Giltighetstiden har gått ut": "Expired",
     "Alla uttag gjorda": "Used up",
     "Makulerad": "Cancelled",

@@ -4,7 +4,9 @@
 factories write to, so data seeded in a test is what the browser sees) with CSRF
 turned ON, so the browser submits real forms with real tokens. The autouse
 `app_ctx` fixture of tests/conftest.py empties the tables after each test; `page`
-closes its browser context before that, so no request is in flight meanwhile.
+closes its browser context before that, so no request is in flight meanwhile, and
+fails the test when the browser console reports a content security policy violation
+on any page it opened.
 
 The browser is never downloaded: `CHROMIUM_PATH` or /usr/bin/chromium (Debian's
 `chromium` package). Without it, or without playwright, the tests are skipped
@@ -35,6 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DESKTOP = {"width": 1280, "height": 800}
+WIDE = {"width": 1920, "height": 1080}
 MOBILE = {"width": 360, "height": 740}
 
 
@@ -140,12 +143,25 @@ def _artifact_path(request) -> Path:
     return folder / f"{name}.png"
 
 
+def _csp_violations(page) -> list[str]:
+    """Collect what the browser console says the content security policy blocked."""
+    seen: list[str] = []
+
+    def on_console(message) -> None:
+        if "Content Security Policy" in message.text:
+            seen.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    return seen
+
+
 def _open_page(request, browser, live_server, viewport):
     context = browser.new_context(
         base_url=live_server.url, viewport=viewport, locale="sv-SE"
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
+    violations = _csp_violations(page)
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
@@ -154,12 +170,25 @@ def _open_page(request, browser, live_server, viewport):
         except Exception as exc:  # a screenshot must not hide the real failure
             print(f"could not save a screenshot: {exc}")
     context.close()
+    # Every browser test also proves its pages need nothing the policy forbids
+    # (an inline <style> or style= is blocked, and the page loses its layout).
+    if violations:
+        pytest.fail(
+            "the content security policy blocked something:\n" + "\n".join(violations),
+            pytrace=False,
+        )
 
 
 @pytest.fixture
 def page(request, browser, live_server):
     """A fresh browser context (no cookies) at 1280x800; screenshot on failure."""
     yield from _open_page(request, browser, live_server, DESKTOP)
+
+
+@pytest.fixture
+def wide_page(request, browser, live_server):
+    """A fresh browser context at 1920x1080; screenshot on failure."""
+    yield from _open_page(request, browser, live_server, WIDE)
 
 
 @pytest.fixture

@@ -12,8 +12,10 @@ from sesamlike.prescriptions.models import Prescription
 from tests.factories import (
     make_article,
     make_clinic,
+    make_lent_device,
     make_patient,
     make_prescription,
+    make_pump_user,
     make_system,
     make_user,
 )
@@ -53,6 +55,9 @@ def setup():
     patient = make_patient(clinic)
     stranger = make_patient(other)
     system = make_system("MiniMed 640G")
+    # A MiniMed 640G and CGM user: pump consumables fit, CGM has started.
+    make_pump_user(patient, systems=[system])
+    make_lent_device(patient, make_article(category="cgm_reader", units_per_day=None))
     article = make_article("100101", systems=[system], channel="central")
     return {
         "nurse": nurse,
@@ -174,10 +179,11 @@ def test_roles_that_may_not_prescribe_get_403_and_nothing_is_written(
 
 def test_first_pump_without_the_first_time_right_is_403(client, setup):
     make_article("P1", category="pump", units_per_day=None)
+    newcomer = make_patient(setup["clinic"])  # never had a pump
     error = assert_error(
         client.post(
             "/api/v1/prescriptions",
-            json=body(setup["patient"], "P1", packs_per_withdrawal=1, withdrawals=1),
+            json=body(newcomer, "P1", packs_per_withdrawal=1, withdrawals=1),
             headers=bearer(setup["nurse"]),
         ),
         403,
@@ -191,7 +197,7 @@ def test_first_pump_without_the_first_time_right_is_403(client, setup):
     )
     response = client.post(
         "/api/v1/prescriptions",
-        json=body(setup["patient"], "P1", packs_per_withdrawal=1, withdrawals=1),
+        json=body(newcomer, "P1", packs_per_withdrawal=1, withdrawals=1),
         headers=bearer(doctor),
     )
     assert response.status_code == 201

@@ -152,8 +152,14 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "orders.confirmation": STAFF_READERS,
     "orders.new_order": PRESCRIBER,
     "orders.cancel": PRESCRIBER,
+    "orders.patient_overview": STAFF_READERS,
+    # The clinic's work lists: prescribers, each for their own clinics.
+    "orders.worklist": PRESCRIBERS,
+    "orders.worklist_export": PRESCRIBERS,
+    "orders.mark_collected": PRESCRIBER,
     "prescriptions.prescriptions": STAFF_READERS,
     "prescriptions.new_prescription": PRESCRIBER,
+    "prescriptions.new_kit": PRESCRIBER,
     "prescriptions.cancel_prescription": PRESCRIBER,
     "prescriptions.renew_prescription": PRESCRIBER,
     # Portal: patients and guardians, each for their own.
@@ -194,6 +200,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "api.patients_get_patient": SEES_PATIENT,
     "api.prescriptions_list_prescriptions": SEES_PATIENT,
     "api.prescriptions_create_prescription": PRESCRIBERS,
+    "api.prescriptions_create_kit": PRESCRIBERS,  # body names the patient
     "api.prescriptions_get_prescription": SEES_PATIENT,
     "api.prescriptions_cancel_prescription": PRESCRIBER,
     "api.prescriptions_renew_prescription": PRESCRIBER,

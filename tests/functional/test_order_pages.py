@@ -95,7 +95,7 @@ def test_ordering_redirects_to_the_confirmation_in_swedish(client, setup):
     page = client.get(response.location).get_data(as_text=True)
     assert "Beställningen är mottagen" in page
     assert f"Beställningsnummer {order.id}" in page
-    assert "Reserverad" in page and "Hjälpmedelscentral" in page
+    assert "Beställd, packas" in page and "Hjälpmedelscentral" in page
     assert "Till mottagningen" in page and "Östra vägen 3" in page
     db.session.refresh(rx)
     assert rx.withdrawals_used == 1

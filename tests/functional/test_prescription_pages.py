@@ -17,6 +17,7 @@ from tests.factories import (
     make_clinic,
     make_patient,
     make_prescription,
+    make_pump_user,
     make_system,
     make_user,
 )
@@ -38,6 +39,7 @@ def setup():
     )
     stranger = make_patient(other)
     system = make_system("MiniMed 640G")
+    make_pump_user(patient, systems=[system])  # a MiniMed 640G user
     first = make_article("100101", name="Quick-set", systems=[system])
     return {
         "clinic": clinic,
@@ -121,7 +123,8 @@ def test_list_badges_follow_the_computed_status(client, auth, setup):
     make_prescription(patient, article, withdrawals_used=4)
     make_prescription(patient, article, status="cancelled")
     auth.login("nurse")
-    page = text_of(client.get(f"/patients/{patient.id}/prescriptions"))
+    # Expired and cancelled ones are behind the "all" filter.
+    page = text_of(client.get(f"/patients/{patient.id}/prescriptions?show=all"))
     assert "Giltighetstiden har gått ut" in page
     assert "Alla uttag gjorda" in page
     assert 'badge-err">Makulerad' in page
@@ -242,9 +245,10 @@ def test_first_pump_without_the_right_is_refused_on_the_form(client, auth, setup
     make_article(
         "P1", name="MiniMed 640G insulinpump", category="pump", units_per_day=None
     )
+    newcomer = make_patient(setup["clinic"])  # never had a pump
     auth.login("nurse")
     response = client.post(
-        new_url(setup["patient"]),
+        new_url(newcomer),
         data=form_data(article_no="P1", packs_per_withdrawal="1", withdrawals="1"),
     )
     assert response.status_code == 403

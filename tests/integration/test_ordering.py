@@ -313,12 +313,33 @@ def test_first_pump_defaults_to_clinic_and_the_next_to_home(world):
     assert second.delivery_mode == "home"
 
 
-def test_first_pump_may_still_be_sent_home_when_asked(world):
-    pump = make_article(category="pump", channel="supplier")
-    rx = make_prescription(world.patient, pump)
-    assert (
-        place(world, [(rx.id, 1)], delivery_mode="home").order.delivery_mode == "home"
+@pytest.mark.parametrize("mode", ["home", "pickup"])
+@pytest.mark.parametrize("category", ["pump", "cgm_reader"])
+def test_first_device_sent_anywhere_but_the_clinic_is_refused(world, category, mode):
+    device = make_article(category=category, channel="supplier", name="Pumpen")
+    rx = make_prescription(world.patient, device, withdrawals=1)
+    error = refused_without_writing(
+        world, errors.FirstDeviceToClinic, [(rx.id, 1)], delivery_mode=mode
     )
+    assert error.code == "first_device_to_clinic"
+    assert "Pumpen är patientens första" in str(error)
+    assert list(error.fields) == ["delivery_mode"]
+    db.session.refresh(rx)
+    assert rx.withdrawals_used == 0
+    placed = place(world, [(rx.id, 1)], delivery_mode="clinic").order
+    assert placed.delivery_mode == "clinic"
+
+
+def test_first_pump_with_pharmacy_articles_asks_for_two_orders(world):
+    pump = make_article(category="pump", channel="supplier", name="Pumpen")
+    sensor = make_article(category="cgm_sensor", channel="pharmacy")
+    rx_pump = make_prescription(world.patient, pump, withdrawals=1)
+    rx_sensor = make_prescription(world.patient, sensor)
+    # Only home delivery suits both channels; the first pump goes to the clinic.
+    error = refused_without_writing(
+        world, errors.FirstDeviceToClinic, [(rx_pump.id, 1), (rx_sensor.id, 1)]
+    )
+    assert "egen beställning" in str(error)
 
 
 def test_a_cancelled_earlier_pump_does_not_count_as_having_one(world):

@@ -24,6 +24,7 @@ from tests.factories import (
     make_clinic,
     make_patient,
     make_prescription,
+    make_pump_user,
     make_user,
 )
 
@@ -37,12 +38,15 @@ def world():
     nurse = make_user("prescriber", clinics=[clinic])
     doctor = make_user("prescriber", clinics=[clinic], first_time_prescriber=True)
     patient = make_patient(clinic)
+    make_pump_user(patient)  # a pump user: pump consumables fit
     return {
         "clinic": clinic,
         "other": other,
         "nurse": nurse,
         "doctor": doctor,
         "patient": patient,
+        # Never had a pump or CGM: the first one needs the first-time right.
+        "newcomer": make_patient(clinic),
     }
 
 
@@ -99,46 +103,85 @@ def test_prescribing_writes_one_audit_row(world):
 def test_first_device_needs_the_first_time_right_and_writes_nothing(world, category):
     article = make_article(category=category, units_per_day=None, amortisation_years=4)
     with pytest.raises(FirstPrescriptionRightRequired) as excinfo:
-        prescribe(world["nurse"], world["patient"], article, withdrawals=1)
+        prescribe(world["nurse"], world["newcomer"], article, withdrawals=1)
     assert excinfo.value.status == 403
     assert "nyförskrivning" in excinfo.value.message
     assert "article_no" in excinfo.value.fields
     assert counts() == (0, 0)
-    made = prescribe(world["doctor"], world["patient"], article, withdrawals=1)
+    made = prescribe(world["doctor"], world["newcomer"], article, withdrawals=1)
     assert made.id
 
 
-@pytest.mark.parametrize("status", ["active", "cancelled", "used_up"])
+@pytest.mark.parametrize("status", ["active", "used_up"])
 def test_later_device_of_the_same_category_needs_no_first_time_right(world, status):
     first = make_article(category="pump", units_per_day=None)
     second = make_article(category="pump", units_per_day=None)
     make_prescription(
-        world["patient"], first, world["doctor"], status=status, withdrawals=1
+        world["newcomer"], first, world["doctor"], status=status, withdrawals=1
     )
-    assert prescribe(world["nurse"], world["patient"], second, withdrawals=1).id
+    assert prescribe(world["nurse"], world["newcomer"], second, withdrawals=1).id
+
+
+def test_a_cancelled_pump_prescription_does_not_count_as_an_earlier_pump(world):
+    first = make_article(category="pump", units_per_day=None)
+    second = make_article(category="pump", units_per_day=None)
+    make_prescription(
+        world["newcomer"], first, world["doctor"], status="cancelled", withdrawals=1
+    )
+    with pytest.raises(FirstPrescriptionRightRequired):
+        prescribe(world["nurse"], world["newcomer"], second, withdrawals=1)
+    assert counts() == (1, 0)
+
+
+def test_a_pump_in_use_counts_as_an_earlier_pump(world):
+    # The world patient has a lent pump (e.g. delivered before this system).
+    pump = make_article(category="pump", units_per_day=None)
+    assert prescribe(world["nurse"], world["patient"], pump, withdrawals=1).id
 
 
 def test_earlier_prescription_of_another_category_does_not_count(world):
     reader = make_article(category="cgm_reader", units_per_day=None)
     pump = make_article(category="pump", units_per_day=None)
-    make_prescription(world["patient"], reader, world["doctor"], withdrawals=1)
+    make_prescription(world["newcomer"], reader, world["doctor"], withdrawals=1)
     with pytest.raises(FirstPrescriptionRightRequired):
-        prescribe(world["nurse"], world["patient"], pump, withdrawals=1)
+        prescribe(world["nurse"], world["newcomer"], pump, withdrawals=1)
 
 
 def test_another_patients_device_does_not_count(world):
     pump = make_article(category="pump", units_per_day=None)
     make_prescription(make_patient(world["clinic"]), pump, world["doctor"])
     with pytest.raises(FirstPrescriptionRightRequired):
-        prescribe(world["nurse"], world["patient"], pump, withdrawals=1)
+        prescribe(world["nurse"], world["newcomer"], pump, withdrawals=1)
 
 
-@pytest.mark.parametrize(
-    "category", ["cgm_sensor", "cgm_transmitter", "infusion_set", "pod", "battery"]
-)
-def test_consumables_and_sensors_need_no_first_time_right(world, category):
+@pytest.mark.parametrize("category", ["infusion_set", "pod", "battery"])
+def test_pump_consumables_need_no_first_time_right(world, category):
     article = make_article(category=category)
     assert prescribe(world["nurse"], world["patient"], article).id
+
+
+@pytest.mark.parametrize("category", ["cgm_sensor", "cgm_transmitter", "cgm_reader"])
+def test_starting_cgm_needs_the_first_time_right_whatever_the_part(world, category):
+    article = make_article(category=category, units_per_day=None)
+    with pytest.raises(FirstPrescriptionRightRequired) as excinfo:
+        prescribe(world["nurse"], world["newcomer"], article, withdrawals=1)
+    assert "CGM" in excinfo.value.message
+    assert counts() == (0, 0)
+
+
+@pytest.mark.parametrize("earlier", ["cgm_reader", "cgm_sensor"])
+def test_sensors_after_cgm_has_started_need_no_first_time_right(world, earlier):
+    started = make_article(category=earlier, units_per_day=None)
+    make_prescription(world["newcomer"], started, world["doctor"], withdrawals=1)
+    sensor = make_article(category="cgm_sensor")
+    assert prescribe(world["nurse"], world["newcomer"], sensor).id
+
+
+def test_a_cancelled_cgm_start_does_not_count(world):
+    sensor = make_article(category="cgm_sensor")
+    make_prescription(world["newcomer"], sensor, world["doctor"], status="cancelled")
+    with pytest.raises(FirstPrescriptionRightRequired):
+        prescribe(world["nurse"], world["newcomer"], sensor)
 
 
 def test_renewing_a_pump_needs_no_first_time_right(world):
@@ -232,6 +275,7 @@ def test_cost_centre_and_clinic_may_be_chosen(world):
     second = make_clinic("DM3", cost_centre="KS3003")
     doctor = make_user("prescriber", clinics=[world["clinic"], second])
     patient = make_patient(second)
+    make_pump_user(patient)
     made = prescribe(doctor, patient, make_article(), clinic_code="DM3")
     assert (made.clinic_id, made.cost_centre) == (second.id, "KS3003")
     made = prescribe(doctor, patient, make_article(), cost_centre="KS9999")

@@ -162,12 +162,14 @@ def test_unknown_reason_code_and_overlong_text_are_refused():
         ("cgm_reader", False, True),
         ("pump", True, False),
         ("cgm_reader", True, False),
-        ("cgm_sensor", False, False),
+        # Starting CGM with sensors or a transmitter alone needs the right too.
+        ("cgm_sensor", False, True),
+        ("cgm_transmitter", False, True),
+        ("cgm_sensor", True, False),
         ("infusion_set", False, False),
-        ("cgm_transmitter", False, False),
     ],
 )
-def test_first_time_right_is_needed_only_for_a_first_pump_or_reader(
+def test_first_time_right_is_needed_for_a_first_pump_or_to_start_cgm(
     category, earlier, needed
 ):
     assert rules.needs_first_time_right(category, earlier) is needed

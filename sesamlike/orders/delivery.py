@@ -1,0 +1,47 @@
+"""Where an order goes: first devices to the clinic, and which clinic that is."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import Clinic, User, user_clinics
+from sesamlike.catalog.models import DEVICE_CATEGORIES, Article
+from sesamlike.extensions import db
+from sesamlike.orders.models import Order, OrderLine
+from sesamlike.orders.rules import DEVICE_HISTORY_STATUSES
+from sesamlike.patients.models import Patient
+
+
+def first_devices(patient_id: int, articles: Iterable[Article]) -> list[Article]:
+    """Pumps and CGM readers of a category the patient never had nor has ordered."""
+    articles = list(articles)
+    categories = {a.category for a in articles if a.category in DEVICE_CATEGORIES}
+    if not categories:
+        return []
+    had = set(
+        db.session.scalars(
+            sa.select(Article.category)
+            .join(OrderLine, OrderLine.article_id == Article.id)
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(
+                Order.patient_id == patient_id,
+                Article.category.in_(categories),
+                OrderLine.status.in_(DEVICE_HISTORY_STATUSES),
+            )
+            .distinct()
+        )
+    )
+    return [a for a in articles if a.category in categories - had]
+
+
+def delivery_clinic(user: User, patient: Patient):
+    """The ordering user's own clinic that cares for the patient, if any."""
+    return db.session.scalar(
+        sa.select(Clinic)
+        .join(user_clinics, user_clinics.c.clinic_id == Clinic.id)
+        .where(user_clinics.c.user_id == user.id, Clinic.id.in_(patient.clinic_ids))
+        .order_by(Clinic.id)
+        .limit(1)
+    )

@@ -1,0 +1,171 @@
+"""A patient's aids at a glance: devices in use, current prescriptions, recent orders.
+
+Devices in use are the lent devices on loan (with serial and warranty end), and
+devices delivered through a channel that lends no stock device (a supplier's
+pump, delivered with its serial on the order line) and not returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from sesamlike.accounts.models import User
+from sesamlike.catalog.models import CGM_CATEGORIES, DEVICE_CATEGORIES, Article
+from sesamlike.extensions import db
+from sesamlike.orders.models import LineStatus, Order, OrderLine
+from sesamlike.patients import access
+from sesamlike.patients.models import Patient
+from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
+from sesamlike.stock.devices import warranty_end
+from sesamlike.stock.models import Device, DeviceStatus
+
+RECENT_ORDERS = 8
+# Warranty ending this soon is pointed out.
+WARRANTY_WARNING_DAYS = 90
+
+
+@dataclass
+class DeviceInUse:
+    article: Article
+    serial_no: str | None
+    since: date | None
+    warranty_end: date | None
+
+    def warranty_state(self, today: date) -> str | None:
+        """'ended', 'ending' (within WARRANTY_WARNING_DAYS) or None."""
+        if self.warranty_end is None:
+            return None
+        if self.warranty_end < today:
+            return "ended"
+        if (self.warranty_end - today).days <= WARRANTY_WARNING_DAYS:
+            return "ending"
+        return None
+
+
+@dataclass
+class Overview:
+    patient: Patient
+    devices: list[DeviceInUse]
+    prescriptions: list[Prescription]
+    orders: list[Order]
+    more_orders: bool
+    pump_systems: list[str]
+    cgm_systems: list[str]
+    open_orders: int
+    today: date
+
+
+def patient_overview(user: User, patient_id: int, today: date | None = None):
+    """Everything about one patient's aids a prescriber starts from (audited)."""
+    today = today or date.today()
+    patient = access.get_patient(user, patient_id, detail="overview")
+    devices = _devices(patient.id)
+    prescriptions = [
+        rx
+        for rx in db.session.scalars(
+            sa.select(Prescription)
+            .where(
+                Prescription.patient_id == patient.id,
+                Prescription.status != PrescriptionStatus.CANCELLED,
+                Prescription.valid_to >= today,
+            )
+            .options(selectinload(Prescription.article).selectinload(Article.systems))
+            .order_by(Prescription.valid_from, Prescription.id)
+        )
+    ]
+    orders = list(
+        db.session.scalars(
+            sa.select(Order)
+            .where(Order.patient_id == patient.id)
+            .options(selectinload(Order.lines).selectinload(OrderLine.article))
+            .order_by(Order.placed_at.desc(), Order.id.desc())
+            .limit(RECENT_ORDERS + 1)
+        )
+    )
+    open_orders = db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(Order.id)))
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(
+            Order.patient_id == patient.id,
+            OrderLine.status.not_in(
+                (LineStatus.DELIVERED, LineStatus.CANCELLED, LineStatus.RETURNED)
+            ),
+        )
+    )
+    pumps, cgms = _systems(devices, prescriptions)
+    db.session.commit()  # the audit row of this read
+    return Overview(
+        patient,
+        devices,
+        prescriptions,
+        orders[:RECENT_ORDERS],
+        len(orders) > RECENT_ORDERS,
+        pumps,
+        cgms,
+        open_orders or 0,
+        today,
+    )
+
+
+def _devices(patient_id: int) -> list[DeviceInUse]:
+    lent = db.session.scalars(
+        sa.select(Device)
+        .where(Device.patient_id == patient_id, Device.status == DeviceStatus.ON_LOAN)
+        .options(selectinload(Device.article).selectinload(Article.systems))
+        .order_by(Device.lent_on, Device.id)
+    ).all()
+    found = [
+        DeviceInUse(d.article, d.serial_no, d.lent_on, d.warranty_end) for d in lent
+    ]
+    delivered = db.session.scalars(
+        sa.select(OrderLine)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Article, Article.id == OrderLine.article_id)
+        .where(
+            Order.patient_id == patient_id,
+            Article.category.in_(DEVICE_CATEGORIES),
+            OrderLine.status == LineStatus.DELIVERED,
+            OrderLine.returned_on.is_(None),
+        )
+        .options(selectinload(OrderLine.article).selectinload(Article.systems))
+        .order_by(OrderLine.delivered_on, OrderLine.id)
+    ).all()
+    # Lines whose device stock knows (lent from stock, in use or returned).
+    tracked = set()
+    if delivered:
+        references = [line.reference for line in delivered]
+        serials = [line.serial_no for line in delivered if line.serial_no]
+        rows = db.session.execute(
+            sa.select(Device.reference, Device.article_id, Device.serial_no).where(
+                sa.or_(Device.reference.in_(references), Device.serial_no.in_(serials))
+            )
+        ).all()
+        tracked = {ref for ref, _a, _s in rows} | {(a, s) for _r, a, s in rows}
+    for line in delivered:
+        if line.reference in tracked or (line.article_id, line.serial_no) in tracked:
+            continue
+        end = warranty_end(line.delivered_on, line.article.amortisation_years)
+        found.append(DeviceInUse(line.article, line.serial_no, line.delivered_on, end))
+    return found
+
+
+def _systems(devices, prescriptions) -> tuple[list[str], list[str]]:
+    """The pump and CGM systems the patient uses: devices first, then prescriptions."""
+    pumps: dict[str, None] = {}
+    cgms: dict[str, None] = {}
+    for article in [d.article for d in devices] + [p.article for p in prescriptions]:
+        target = (
+            pumps
+            if article.category == "pump"
+            else cgms
+            if article.category in CGM_CATEGORIES
+            else None
+        )
+        if target is not None:
+            for system in article.systems:
+                target.setdefault(system.name)
+    return list(pumps), list(cgms)

@@ -1,0 +1,139 @@
+"""One status model for order lines: a label and one sentence per status and channel.
+
+Prescribers, patients and depot staff read the same words, so a status never
+says one thing on one page and the opposite on another. "Skickad" is kept for a
+parcel that has left (it has a tracking number, or the supplier reports it):
+an order that has only reached the supplier or the pharmacy is "beställd hos"
+or "hos", never "skickad".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sesamlike.catalog.models import Channel
+from sesamlike.common.time import region_day_of
+from sesamlike.orders.models import DeliveryMode, LineStatus
+
+# Working days (Monday to Friday) from order to delivery before a line is late.
+# Central store: the regions' 4-5 working days to the home address; supplier and
+# pharmacy: what the regions' routines give a supplier order or an e-prescription.
+LEAD_TIME_WORKING_DAYS = {
+    Channel.CENTRAL: 5,
+    Channel.SUPPLIER: 10,
+    Channel.PHARMACY: 10,
+}
+
+# Status -> (label, badge class). Labels are short; the sentence says what happens.
+LABELS: dict[str, tuple[str, str]] = {
+    LineStatus.RESERVED: ("Beställd, packas", "badge-ok"),
+    LineStatus.BACKORDERED: ("Restnoterad, väntar på varor", "badge-warn"),
+    LineStatus.SENT_TO_SUPPLIER: ("Beställd hos leverantören", "badge-ok"),
+    LineStatus.SENT_TO_PHARMACY: ("Hos apoteket", "badge-ok"),
+    LineStatus.SHIPPED: ("Skickad", "badge-ok"),
+    LineStatus.DELIVERED: ("Levererad", "badge-ok"),
+    LineStatus.CANCELLED: ("Makulerad", "badge-err"),
+    LineStatus.RETURNED: ("Returnerad", "badge-muted"),
+}
+
+# (status, channel) -> sentence; None as channel: any channel.
+SENTENCES: dict[tuple[str, str | None], str] = {
+    (LineStatus.RESERVED, None): (
+        "Varorna är reserverade i hjälpmedelscentralens lager och packas för leverans."
+    ),
+    (LineStatus.BACKORDERED, None): (
+        "Varan finns inte i lager just nu. Hjälpmedelscentralen skickar den när "
+        "den har kommit in."
+    ),
+    (LineStatus.SENT_TO_SUPPLIER, None): (
+        "Leverantören har fått beställningen och levererar direkt."
+    ),
+    (LineStatus.SENT_TO_PHARMACY, None): (
+        "Apoteket har fått förskrivningen. Varan hämtas ut på apotek eller skickas "
+        "av apoteket."
+    ),
+    (LineStatus.SHIPPED, Channel.SUPPLIER): (
+        "Leverantören har skickat varan och den är på väg."
+    ),
+    (LineStatus.SHIPPED, None): (
+        "Paketet har lämnat hjälpmedelscentralen och är på väg."
+    ),
+    (LineStatus.DELIVERED, Channel.PHARMACY): "Apoteket har lämnat ut varan.",
+    (LineStatus.DELIVERED, None): "Varan är levererad.",
+    (LineStatus.CANCELLED, None): "Raden är makulerad och levereras inte.",
+    (LineStatus.RETURNED, None): (
+        "Varan har kommit tillbaka till hjälpmedelscentralen."
+    ),
+}
+# Delivered to the clinic: where the patient collects it.
+AT_CLINIC = {
+    LineStatus.SHIPPED: "Varan är på väg till mottagningen.",
+    LineStatus.DELIVERED: "Varan har kommit till mottagningen och väntar på patienten.",
+}
+COLLECTED = "Patienten har hämtat varan på mottagningen."
+UNKNOWN = ("Okänd status", "badge-muted")
+CANCEL_RULE = (
+    "Beställningen kan makuleras tills något i den har skickats eller lämnats ut."
+)
+
+
+@dataclass(frozen=True)
+class StatusText:
+    """What every page says about a status: label, badge class and sentence."""
+
+    status: str
+    label: str
+    badge: str
+    sentence: str
+
+
+def describe(
+    status: str,
+    channel: str | None = None,
+    delivery_mode: str | None = None,
+    collected: bool = False,
+) -> StatusText:
+    """The label and the one sentence for a line in this status and channel."""
+    label, badge = LABELS.get(status, UNKNOWN)
+    if delivery_mode == DeliveryMode.CLINIC and status in AT_CLINIC:
+        sentence = COLLECTED if collected else AT_CLINIC[status]
+    else:
+        sentence = SENTENCES.get((status, channel)) or SENTENCES.get((status, None), "")
+    return StatusText(status, label, badge, sentence)
+
+
+def line_status(line) -> StatusText:
+    """The status text of an order line (its order gives the delivery mode)."""
+    order = line.order
+    return describe(
+        line.status,
+        line.channel,
+        order.delivery_mode,
+        collected=order.collected_on is not None,
+    )
+
+
+def order_status(order) -> StatusText:
+    """The order's status (its least advanced line) with that line's sentence."""
+    status = order.status
+    line = next((line for line in order.lines if line.status == status), None)
+    if line is None:
+        return describe(status)
+    return line_status(line)
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The day `days` working days (Monday to Friday) after start."""
+    day = start
+    while days > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            days -= 1
+    return day
+
+
+def due_on(placed_at: datetime | date, channel: str) -> date:
+    """When a line of this channel ordered then should be delivered at the latest."""
+    placed = region_day_of(placed_at) if isinstance(placed_at, datetime) else placed_at
+    return add_working_days(placed, LEAD_TIME_WORKING_DAYS.get(channel, 5))

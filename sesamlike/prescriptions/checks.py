@@ -1,0 +1,133 @@
+"""What the prescribing rules need from the database, and every check at once.
+
+The patient's pumps (in use: lent devices; or prescribed: prescriptions that are
+not cancelled) and what the patient has started (pump, CGM) are looked up here
+and handed to the pure rules in `rules` and `compatibility`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import Clinic, User
+from sesamlike.catalog import assortment
+from sesamlike.catalog.models import Article, Category, System, article_systems
+from sesamlike.extensions import db
+from sesamlike.patients.models import Patient
+from sesamlike.prescriptions import compatibility, rules
+from sesamlike.prescriptions.compatibility import Pumps
+from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
+from sesamlike.stock.models import Device, DeviceStatus
+
+
+def _categories_in_use(patient_id: int, *categories: str):
+    """Article ids and categories the patient has prescribed (not cancelled) or lent."""
+    prescribed = (
+        sa.select(Article.id, Article.category)
+        .join(Prescription, Prescription.article_id == Article.id)
+        .where(
+            Prescription.patient_id == patient_id,
+            Prescription.status != PrescriptionStatus.CANCELLED,
+        )
+    )
+    lent = (
+        sa.select(Article.id, Article.category)
+        .join(Device, Device.article_id == Article.id)
+        .where(Device.patient_id == patient_id, Device.status == DeviceStatus.ON_LOAN)
+    )
+    if categories:
+        prescribed = prescribed.where(Article.category.in_(categories))
+        lent = lent.where(Article.category.in_(categories))
+    return db.session.execute(sa.union(prescribed, lent)).all()
+
+
+def started_kinds(patient_id: int) -> set[str]:
+    """'pump' and/or 'cgm': what the patient has had a prescription or device of.
+
+    Cancelled prescriptions do not count: a cancelled first pump is no first pump.
+    """
+    rows = _categories_in_use(patient_id, *rules.START_KINDS)
+    return {rules.START_KINDS[category] for _id, category in rows}
+
+
+def patient_pumps(patient_id: int) -> Pumps:
+    """The systems of the pumps the patient has in use or prescribed."""
+    ids = [article_id for article_id, _c in _categories_in_use(patient_id, "pump")]
+    if not ids:
+        return Pumps({}, False)
+    systems = db.session.execute(
+        sa.select(System.id, System.name)
+        .join(article_systems, article_systems.c.system_id == System.id)
+        .where(article_systems.c.article_id.in_(ids))
+    ).all()
+    return Pumps(dict(systems), True)
+
+
+def with_pump(pumps: Pumps, article: Article) -> Pumps:
+    """The patient's pumps and a pump being prescribed with them (a kit's)."""
+    if article.category != Category.PUMP:
+        return pumps
+    systems = dict(pumps.systems)
+    systems.update({system.id: system.name for system in article.systems})
+    return Pumps(systems, True)
+
+
+def check_first_time_right(
+    user: User, patient: Patient, article: Article, started: set[str] | None = None
+) -> None:
+    """A first pump, or starting CGM, needs the first-time right (403 otherwise)."""
+    kind = rules.START_KINDS.get(article.category)
+    if kind is None:
+        return
+    if started is None:
+        started = started_kinds(patient.id)
+    rules.check_first_time_right(
+        article.category, kind in started, user.first_time_prescriber
+    )
+
+
+def sorted_clinics(user: User) -> list[Clinic]:
+    return sorted(user.clinics, key=lambda clinic: clinic.code)
+
+
+def checked(
+    user: User,
+    patient: Patient,
+    article: Article,
+    terms: dict,
+    reason: tuple[str | None, str | None],
+    clinic_code: str | None,
+    cost_centre: str | None,
+    pumps: Pumps,
+    day: date,
+):
+    """Every field check at once: terms, device, fit, reason, clinic, cost centre.
+
+    Returns (terms, (reason_code, reason_text), clinic, cost centre or '').
+    """
+    code, text = reason
+    system_ids = {system.id for system in article.systems}
+    fits = compatibility.fits_pumps(article.category, system_ids, pumps)
+    rank = 1 if assortment.is_first_choice(article, day) else article.first_choice_rank
+    terms_, _device, _fit, reason_, clinic, centre = rules.collect(
+        lambda: rules.resolve_terms(article.category, **terms),
+        lambda: compatibility.check_device_terms(
+            article.category,
+            article.name,
+            terms.get("packs_per_withdrawal"),
+            terms.get("withdrawals"),
+        ),
+        lambda: compatibility.check_compatible(
+            article.category, article.name, system_ids, pumps, code
+        ),
+        lambda: rules.check_reason(
+            article.article_no, article.procured, rank, code, text, keep=not fits
+        ),
+        lambda: rules.choose_clinic(
+            sorted_clinics(user), patient.clinic_ids, clinic_code
+        ),
+        lambda: rules.clean_cost_centre(cost_centre, ""),
+    )
+    return terms_, reason_, clinic, centre

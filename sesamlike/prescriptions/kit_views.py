@@ -1,0 +1,102 @@
+"""The kit page: prescribe a pump or CGM system as a whole, line by line."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from sesamlike.catalog.labels import category_label, channel_label
+from sesamlike.common.errors import DomainError
+from sesamlike.common.i18n import _, get_locale
+from sesamlike.extensions import db
+from sesamlike.prescriptions import kits
+from sesamlike.prescriptions.forms import KitForm
+from sesamlike.prescriptions.views import bp
+
+
+def format_decimal(value) -> str:
+    """0.3333 as people write it: 0,3333 in Swedish."""
+    text = format(Decimal(str(value)).normalize(), "f")
+    return text.replace(".", ",") if get_locale() == "sv" else text
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+@bp.route("/patients/<int:patient_id>/prescriptions/kit", methods=["GET", "POST"])
+@login_required
+def new_kit(patient_id: int):
+    """Prescribe a pump or CGM system: device and consumables, each line adjustable."""
+    system = (request.values.get("system") or "").strip()
+    context = kits.kit_context(_user(), patient_id, system)
+    form = KitForm()
+    status, form_error = 200, None
+    if context.kit is not None:
+        form.offer(context.kit, context.clinics)
+        if form.is_submitted():
+            result = _save(form, context, patient_id, system)
+            if not isinstance(result, tuple):
+                return result
+            status, form_error = result
+        else:
+            form.valid_from.data = context.today
+    if status == 200 and not form.is_submitted():
+        db.session.commit()  # the audit row of reading the patient
+    refusal = context.refusal
+    return render_template(
+        "prescriptions/kit.html",
+        form=form,
+        context=context,
+        patient=context.patient,
+        system=system,
+        lines={line.category: line for line in context.kit.lines}
+        if context.kit
+        else {},
+        form_error=form_error
+        or (_(refusal.message, **refusal.params) if refusal else None),
+        category_label=category_label,
+        channel_label=channel_label,
+        decimal=format_decimal,
+    ), status if refusal is None else 422
+
+
+def _save(form: KitForm, context, patient_id: int, system: str):
+    """Prescribe the chosen rows; a redirect, or (status, message) to show again."""
+    if not form.validate():
+        if "csrf_token" in form.errors:
+            abort(400)
+        return 422, _("Förskrivningen sparades inte. Rätta de markerade uppgifterna.")
+    chosen = form.chosen()
+    rows = [index for index, _line in chosen]
+    try:
+        made = kits.prescribe_kit(
+            _user(),
+            patient_id,
+            system,
+            form.valid_from.data,
+            [kits.KitChoice(**line) for _index, line in chosen],
+            clinic_code=form.clinic_code.data or None,
+            cost_centre=form.cost_centre.data or None,
+        )
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        db.session.rollback()
+        form.show_errors(error.fields, rows)
+        return error.status, _(error.message, **error.params)
+    flash(
+        _(
+            "{n} förskrivningar för {system} är sparade.",
+            n=len(made),
+            system=context.kit.system.name,
+        )
+        if len(made) != 1
+        else _(
+            "1 förskrivning för {system} är sparad.", system=context.kit.system.name
+        ),
+        "success",
+    )
+    return redirect(url_for("prescriptions.prescriptions", patient_id=patient_id))

@@ -1,0 +1,294 @@
+"""Kits: a pump or CGM system prescribed as a whole, in one use case.
+
+The proposal (interfaces.md, `POST /prescriptions/kit`): the system's first-choice
+device, one withdrawal of one pack valid one year, when the system has one; and
+for each consumable category of the system its first-choice article with
+packs per withdrawal = ceil(units_per_day x 90 / pack_size), 4 withdrawals of 90
+days. The prescriber may change each line, leave lines out, or choose another
+article of the system (a deviation from first choice then needs a reason). Every
+line passes the same rules as a single prescription; all lines are saved with
+one commit, or none.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sesamlike.accounts.models import Clinic, User
+from sesamlike.catalog import assortment
+from sesamlike.catalog import services as catalog
+from sesamlike.catalog.models import Article, System
+from sesamlike.common.errors import DomainError, Invalid
+from sesamlike.extensions import db
+from sesamlike.patients import access
+from sesamlike.patients.models import Patient
+from sesamlike.prescriptions import checks, rules, services
+from sesamlike.prescriptions.errors import (
+    KitLinesInvalid,
+    KitWithoutLines,
+    PrescriptionInvalid,
+    UnknownSystem,
+)
+from sesamlike.prescriptions.models import Prescription
+
+KIT_PERIOD_DAYS = 90
+KIT_WITHDRAWALS = 4
+# A lent device: one withdrawal of one pack, covering the prescription's year.
+DEVICE_PERIOD_DAYS = 365
+
+
+@dataclass
+class KitLine:
+    """One category of a kit: the proposed article and quantities, and the others."""
+
+    category: str
+    article: Article
+    packs_per_withdrawal: int
+    withdrawals: int
+    period_days: int
+    alternatives: list[Article]
+    first_choice_ids: set[int]
+
+    @property
+    def is_device(self) -> bool:
+        return self.article.is_device
+
+
+@dataclass
+class Kit:
+    system: System
+    lines: list[KitLine]
+
+
+@dataclass
+class KitContext:
+    """What the kit page offers this prescriber for this patient."""
+
+    patient: Patient
+    systems: list[System]
+    kit: Kit | None
+    clinics: list[Clinic]
+    pumps: str  # the patient's pump systems, for the page's hint
+    today: date
+    refusal: UnknownSystem | None = None  # the system asked for does not exist
+
+
+@dataclass
+class KitChoice:
+    """A line as the prescriber wants it: an article of the system and its terms."""
+
+    article_no: str | None
+    packs_per_withdrawal: object
+    withdrawals: object
+    period_days: object
+    reason_code: str | None = None
+    reason_text: str | None = None
+
+
+def packs_for_period(units_per_day, pack_size: int, days: int = KIT_PERIOD_DAYS):
+    """Packs that last `days` at the expected use: ceil(units x days / pack size)."""
+    if not units_per_day or pack_size <= 0:
+        return 1
+    packs = Decimal(str(units_per_day)) * days / pack_size
+    return max(1, math.ceil(packs))
+
+
+def proposal(article: Article) -> tuple[int, int, int]:
+    """(packs per withdrawal, withdrawals, period days) a kit proposes."""
+    if article.is_device:
+        return 1, 1, DEVICE_PERIOD_DAYS
+    return (
+        packs_for_period(article.units_per_day, article.pack_size),
+        KIT_WITHDRAWALS,
+        KIT_PERIOD_DAYS,
+    )
+
+
+def kit_for(system_name: str | None, day: date | None = None) -> Kit:
+    """The proposed kit of a system; UnknownSystem when it has nothing to prescribe."""
+    day = day or date.today()
+    system = assortment.system_by_name(system_name)
+    grouped = assortment.system_articles(system, day) if system else {}
+    categories = assortment.kit_categories(system, grouped) if system else []
+    if not categories:
+        known = ", ".join(s.name for s in assortment.systems_for_kits())
+        raise UnknownSystem(
+            system=(system_name or "").strip() or "–",
+            known=known or "–",
+            fields={"system": ["Välj ett system i sortimentet."]},
+        )
+    prescribable = catalog.prescribable_articles(day)
+    first_choice = assortment.first_choice_ids(prescribable)
+    lines = []
+    for category in categories:
+        articles = grouped[category]
+        packs, count, period = proposal(articles[0])
+        lines.append(
+            KitLine(category, articles[0], packs, count, period, articles, first_choice)
+        )
+    return Kit(system, lines)
+
+
+def kit_context(user: User, patient_id: int, system: str | None) -> KitContext:
+    """The systems to choose from, and the proposed kit of the chosen one."""
+    services.require_prescriber(user)
+    patient = access.get_patient(user, patient_id, detail="new kit")
+    today = date.today()
+    clinics = [c for c in checks.sorted_clinics(user) if c.id in patient.clinic_ids]
+    kit, refusal = None, None
+    if (system or "").strip():
+        try:
+            kit = kit_for(system, today)
+        except UnknownSystem as error:
+            refusal = error
+    return KitContext(
+        patient,
+        assortment.systems_for_kits(),
+        kit,
+        clinics,
+        checks.patient_pumps(patient.id).names(),
+        today,
+        refusal,
+    )
+
+
+def proposed_choices(kit: Kit) -> list[KitChoice]:
+    return [
+        KitChoice(
+            line.article.article_no,
+            line.packs_per_withdrawal,
+            line.withdrawals,
+            line.period_days,
+        )
+        for line in kit.lines
+    ]
+
+
+def prescribe_kit(
+    user: User,
+    patient_id: int,
+    system: str | None,
+    valid_from: date | None,
+    choices: list[KitChoice] | None = None,
+    *,
+    clinic_code: str | None = None,
+    cost_centre: str | None = None,
+) -> list[Prescription]:
+    """Prescribe a system as a whole: every line passes every rule, or nothing is saved.
+
+    Field errors are named `lines.<n>.<field>` after the line's place in
+    `choices` (the proposal when None).
+    """
+    services.require_prescriber(user)
+    patient = services.visible_patient(user, patient_id)
+    today = date.today()
+    kit = kit_for(system, today)
+    if not isinstance(valid_from, date):
+        raise PrescriptionInvalid(fields={"valid_from": [rules.REQUIRED]})
+    choices = proposed_choices(kit) if choices is None else choices
+    clinic, _centre = rules.collect(
+        lambda: rules.choose_clinic(
+            checks.sorted_clinics(user), patient.clinic_ids, clinic_code
+        ),
+        lambda: rules.clean_cost_centre(cost_centre, ""),
+    )
+    articles = _articles(kit, choices)
+    started = checks.started_kinds(patient.id)
+    pumps = checks.patient_pumps(patient.id)
+    for index, article in enumerate(articles):
+        try:
+            checks.check_first_time_right(user, patient, article, started)
+        except DomainError as error:
+            raise _for_line(error, index) from None
+        pumps = checks.with_pump(pumps, article)
+    where = (clinic.code, cost_centre)
+
+    def line(index: int, article: Article, choice: KitChoice):
+        def check():
+            try:
+                rules.check_contract(
+                    article, today, catalog.is_prescribable(article, today)
+                )
+                return _checked(
+                    user, patient, article, choice, valid_from, pumps, where
+                )
+            except Invalid as error:
+                raise _for_line(error, index) from None
+
+        return check
+
+    checked = rules.collect(
+        *(line(i, a, c) for i, (a, c) in enumerate(zip(articles, choices, strict=True)))
+    )
+    made = []
+    for article, (terms, reason, clinic, centre) in zip(articles, checked, strict=True):
+        prescription = services.new_prescription(
+            user, patient, article, clinic, centre or clinic.cost_centre, terms, reason
+        )
+        services.audit_prescription(
+            user,
+            prescription,
+            "create",
+            f"kit {kit.system.name}: article {article.article_no}",
+        )
+        made.append(prescription)
+    db.session.commit()
+    return made
+
+
+def _articles(kit: Kit, choices: list[KitChoice]) -> list[Article]:
+    """The chosen articles: each once, each an article of the kit's system."""
+    if not choices:
+        raise KitWithoutLines(fields={"lines": ["Välj minst en rad."]})
+    offered = {
+        article.article_no: article
+        for line in kit.lines
+        for article in line.alternatives
+    }
+    articles, seen, fields = [], set(), {}
+    for index, choice in enumerate(choices):
+        article_no = (choice.article_no or "").strip()
+        article = offered.get(article_no)
+        if article is None:
+            fields[f"lines.{index}.article_no"] = [
+                "Välj en artikel som ingår i systemet."
+            ]
+        elif article_no in seen:
+            fields[f"lines.{index}.article_no"] = ["Artikeln finns redan på en rad."]
+        seen.add(article_no)
+        articles.append(article)
+    if fields:
+        raise KitLinesInvalid(system=kit.system.name, fields=fields)
+    return articles
+
+
+def _checked(user, patient, article, choice: KitChoice, valid_from, pumps, where):
+    terms = dict(
+        packs_per_withdrawal=choice.packs_per_withdrawal,
+        withdrawals=choice.withdrawals,
+        period_days=choice.period_days,
+        valid_from=valid_from,
+    )
+    return checks.checked(
+        user,
+        patient,
+        article,
+        terms,
+        (choice.reason_code, choice.reason_text),
+        *where,
+        pumps,
+        date.today(),
+    )
+
+
+def _for_line(error: DomainError, index: int) -> DomainError:
+    """Name the line a refusal is about: `lines.<n>.<field>`."""
+    error.fields = {
+        (name if name.startswith("lines.") else f"lines.{index}.{name}"): messages
+        for name, messages in (error.fields or {"article_no": []}).items()
+    }
+    error.params.setdefault("line", index)
+    return error

@@ -1,0 +1,415 @@
+"""The prescriber's clinic pages: prescriptions filter, kit form, work lists, overview.
+
+The demo catalogue gives real systems (MiniMed 640G with its infusion sets,
+reservoirs and batteries; FreeStyle Libre 2 ...).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import AuditEvent
+from sesamlike.catalog.models import Article
+from sesamlike.extensions import db
+from sesamlike.orders.models import Order
+from sesamlike.prescriptions.models import Prescription
+from tests.conftest import csrf_token_from
+from tests.factories import (
+    ADULT_PNR,
+    load_demo_catalogue,
+    make_clinic,
+    make_depot,
+    make_lent_device,
+    make_order_line,
+    make_patient,
+    make_prescription,
+    make_user,
+)
+
+TODAY = date.today()
+MM640 = "MiniMed 640G"
+
+
+def article(article_no: str) -> Article:
+    return db.session.scalar(sa.select(Article).where(Article.article_no == article_no))
+
+
+@pytest.fixture
+def clinic(auth):
+    load_demo_catalogue()
+    make_depot("HMC")
+    own = make_clinic("NORR", name="Diabetesmottagningen Norr")
+
+    class Clinic:
+        clinic = own
+        other = make_clinic("SODR", name="Diabetesmottagningen Söder")
+        nurse = make_user(
+            "prescriber", clinics=[own], username="ssk", first_time_prescriber=True
+        )
+        patient = make_patient(
+            own,
+            personal_id=ADULT_PNR,
+            id_kind="personnummer",
+            first_name="Nora",
+            last_name="Löfgren",
+        )
+
+    auth.login("ssk")
+    return Clinic
+
+
+def text_of(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+# The prescriptions page ---------------------------------------------------------
+
+
+def test_expired_and_cancelled_prescriptions_are_behind_a_filter(client, clinic):
+    patient = clinic.patient
+    make_prescription(patient, article("100101"))
+    make_prescription(
+        patient,
+        article("100201"),
+        valid_from=TODAY - timedelta(days=400),
+        valid_to=TODAY - timedelta(days=36),
+    )
+    make_prescription(patient, article("900001"), status="cancelled")
+    page = text_of(client.get(f"/patients/{patient.id}/prescriptions"))
+    assert "Quick-set infusionsset" in page
+    assert "MiniMed reservoar" not in page and "AA-batteri" not in page
+    assert "2 utgångna eller makulerade förskrivningar visas inte." in page
+    everything = text_of(client.get(f"/patients/{patient.id}/prescriptions?show=all"))
+    assert "MiniMed reservoar" in everything and "AA-batteri" in everything
+    assert "Giltighetstiden har gått ut" in everything
+
+
+def test_prescriptions_page_has_no_inline_styles(client, clinic):
+    make_prescription(clinic.patient, article("100101"))
+    for url in (
+        f"/patients/{clinic.patient.id}/prescriptions",
+        f"/patients/{clinic.patient.id}/prescriptions/kit?system={MM640}",
+        f"/patients/{clinic.patient.id}/orders/new",
+        f"/patients/{clinic.patient.id}/overview",
+        "/orders",
+    ):
+        page = client.get(url).get_data(as_text=True)
+        assert "<style" not in page and "style=" not in page, url
+
+
+def test_new_prescription_form_tells_the_page_which_articles_are_devices(
+    client, clinic
+):
+    page = text_of(client.get(f"/patients/{clinic.patient.id}/prescriptions/new"))
+    devices = re.search(r'data-devices="([^"]*)"', page).group(1).split()
+    assert {"100001", "200001", "500002"} <= set(devices)
+    assert "100101" not in devices
+    # Per system: t:slim X2 ranks 2 among pumps but is first in its system.
+    assert re.search(r"t:slim X2 insulinpump \(200001\)[^<]*★ förstahandsval", page)
+
+
+# The kit form ------------------------------------------------------------------
+
+
+def kit_url(patient, system=MM640) -> str:
+    return f"/patients/{patient.id}/prescriptions/kit?system={system}"
+
+
+def kit_form(page: str) -> dict:
+    """The fields of the kit form as a browser would post them, all rows ticked."""
+    data = {}
+    for name, value in re.findall(
+        r'<input[^>]*name="((?:lines-\d+-)?[a-z_]+)"[^>]*value="([^"]*)"', page
+    ):
+        data[name] = value
+    for name, options in re.findall(
+        r'<select[^>]*name="([a-z_0-9-]+)"[^>]*>(.*?)</select>', page, re.S
+    ):
+        values = re.findall(r'<option([^>]*) value="([^"]*)"', options)
+        chosen = [value for attrs, value in values if "selected" in attrs]
+        data[name] = (chosen or [value for _attrs, value in values] or [""])[0]
+    return data
+
+
+def test_kit_form_proposes_the_system_with_quantities_from_expected_use(client, clinic):
+    page = text_of(client.get(kit_url(clinic.patient)))
+    assert "Förslag för MiniMed 640G" in page
+    data = kit_form(page)
+    rows = [
+        (
+            data[f"lines-{n}-article_no"],
+            data[f"lines-{n}-packs_per_withdrawal"],
+            data[f"lines-{n}-withdrawals"],
+            data[f"lines-{n}-period_days"],
+        )
+        for n in range(4)
+    ]
+    assert rows == [
+        ("100001", "1", "1", "365"),
+        ("100101", "3", "4", "90"),
+        ("100201", "3", "4", "90"),
+        ("900001", "1", "4", "90"),
+    ]
+    assert "3 förpackningar per uttag räcker 90 dagar vid 0,3333 per dag" in page
+
+
+def test_kit_form_saves_every_line_with_the_nurses_changes(client, clinic):
+    data = kit_form(text_of(client.get(kit_url(clinic.patient))))
+    data.update({f"lines-{n}-include": "y" for n in range(4)})
+    data["lines-1-packs_per_withdrawal"] = "4"  # more infusion sets
+    del data["lines-3-include"]  # no batteries
+    response = client.post(kit_url(clinic.patient), data=data)
+    assert response.status_code == 302, text_of(response)
+    assert response.location.endswith(f"/patients/{clinic.patient.id}/prescriptions")
+    made = db.session.execute(
+        sa.select(Article.article_no, Prescription.packs_per_withdrawal)
+        .join(Article)
+        .order_by(Prescription.id)
+    ).all()
+    assert made == [("100001", 1), ("100101", 4), ("100201", 3)]
+    page = text_of(client.get(response.location))
+    assert "3 förskrivningar för MiniMed 640G är sparade." in page
+
+
+def test_kit_line_departing_from_first_choice_asks_for_a_reason_at_that_line(
+    client, clinic
+):
+    data = kit_form(text_of(client.get(kit_url(clinic.patient))))
+    data.update({f"lines-{n}-include": "y" for n in range(4)})
+    data["lines-1-article_no"] = "100102"  # Silhouette, rank 2
+    response = client.post(kit_url(clinic.patient), data=data)
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "Artikeln 100102 är inte förstahandsval" in page
+    assert re.search(r'id="lines-1-reason_code-error">\s*Välj en orsakskod', page)
+    assert count(Prescription) == 0
+    data.update({"lines-1-reason_code": "medical", "lines-1-reason_text": "Hudbesvär"})
+    assert client.post(kit_url(clinic.patient), data=data).status_code == 302
+    assert count(Prescription) == 4
+
+
+def test_kit_for_an_unknown_system_says_which_exist(client, clinic):
+    response = client.get(kit_url(clinic.patient, "MiniMed 999G"))
+    assert response.status_code == 422
+    assert "Systemet MiniMed 999G finns inte" in text_of(response)
+
+
+def test_kit_form_of_another_clinics_patient_is_404(client, clinic):
+    stranger = make_patient(clinic.other)
+    assert client.get(kit_url(stranger)).status_code == 404
+
+
+# The work lists ----------------------------------------------------------------
+
+
+def placed(days_ago: int) -> datetime:
+    return datetime.now(UTC) - timedelta(days=days_ago)
+
+
+def worklist(client, **query) -> str:
+    response = client.get("/orders", query_string=query)
+    assert response.status_code == 200
+    return text_of(response)
+
+
+def test_work_list_shows_backorders_of_the_clinics_patients_only(client, clinic):
+    make_order_line(clinic.patient, article("100101"), "backordered", packs=3)
+    stranger = make_patient(clinic.other, first_name="Per", last_name="Söder")
+    make_order_line(stranger, article("100101"), "backordered")
+    page = worklist(client, list="backordered")
+    assert "Nora Löfgren" in page and "3 × Quick-set" in page
+    assert "Restnoterad, väntar på varor" in page
+    assert "Per Söder" not in page
+    patients = db.session.scalars(
+        sa.select(AuditEvent.patient_id).where(AuditEvent.action == "worklist")
+    ).all()
+    assert patients == [clinic.patient.id]
+
+
+def test_work_list_orders_sent_to_supplier_or_pharmacy(client, clinic):
+    make_order_line(clinic.patient, article("500001"), "sent_to_pharmacy")
+    make_order_line(clinic.patient, article("200001"), "sent_to_supplier")
+    page = worklist(client, list="sent")
+    assert "Hos apoteket" in page and "Beställd hos leverantören" in page
+    only_pharmacy = worklist(client, list="sent", channel="pharmacy")
+    assert "FreeStyle Libre 2 sensor" in only_pharmacy
+    assert "t:slim X2" not in only_pharmacy
+
+
+def test_clinic_delivery_waits_until_marked_collected(client, clinic, csrf_on):
+    order = make_order_line(
+        clinic.patient,
+        article("100001"),
+        "delivered",
+        delivery_mode="clinic",
+        delivered_on=TODAY - timedelta(days=1),
+    )
+    page = worklist(client, list="at_clinic")
+    assert "MiniMed 640G insulinpump" in page
+    assert "Varan har kommit till mottagningen och väntar på patienten." in page
+    response = client.post(
+        f"/orders/{order.id}/collected",
+        data={
+            "csrf_token": csrf_token_from(
+                client.get("/orders?list=at_clinic").get_data(True)
+            )
+        },
+    )
+    assert response.status_code == 302
+    db.session.refresh(order)
+    assert order.collected_on == TODAY
+    assert "MiniMed 640G insulinpump" not in worklist(client, list="at_clinic")
+
+
+def test_collected_twice_is_refused_in_words(client, clinic):
+    order = make_order_line(
+        clinic.patient, article("100001"), "delivered", delivery_mode="clinic"
+    )
+    assert client.post(f"/orders/{order.id}/collected").status_code == 302
+    page = text_of(client.post(f"/orders/{order.id}/collected", follow_redirects=True))
+    assert "väntar inte på mottagningen" in page
+
+
+def test_late_lines_are_measured_against_their_channels_lead_time(client, clinic):
+    make_order_line(
+        clinic.patient, article("100101"), "reserved", placed_at=placed(12)
+    )  # central: 5 working days
+    make_order_line(
+        clinic.patient, article("200001"), "sent_to_supplier", placed_at=placed(8)
+    )  # supplier: 10 working days, not late yet
+    page = worklist(client, list="overdue")
+    assert "Quick-set" in page and "Försenad" in page
+    assert "t:slim X2" not in page
+
+
+def test_prescriptions_running_out_unless_renewed(client, clinic):
+    soon = make_prescription(
+        clinic.patient,
+        article("100101"),
+        valid_from=TODAY - timedelta(days=350),
+        valid_to=TODAY + timedelta(days=14),
+    )
+    make_prescription(clinic.patient, article("100201"))  # a year left
+    page = worklist(client, list="running_out")
+    assert "Quick-set" in page and "om 14 dagar" in page
+    assert "MiniMed reservoar" not in page
+    make_prescription(clinic.patient, article("100101"), renewed_from_id=soon.id)
+    assert "Quick-set" not in worklist(client, list="running_out")
+
+
+def test_devices_whose_warranty_ends(client, clinic):
+    make_lent_device(
+        clinic.patient,
+        article("100001"),
+        "NGP123",
+        warranty_end=TODAY + timedelta(days=40),
+    )
+    make_lent_device(
+        clinic.patient,
+        article("500002"),
+        "LIB999",
+        warranty_end=TODAY + timedelta(days=300),
+    )
+    page = worklist(client, list="warranty")
+    assert "NGP123" in page and "LIB999" not in page
+    assert "LIB999" in worklist(client, list="warranty", days=365)
+
+
+def test_work_list_exports_a_semicolon_csv_that_starts_no_formula(client, clinic):
+    evil = make_patient(clinic.clinic, first_name="=HYPERLINK(1)", last_name="Ek")
+    make_order_line(evil, article("100101"), "backordered")
+    response = client.get("/orders/worklist.csv?list=backordered")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    body = response.data.decode("utf-8")
+    assert body.startswith("\ufeffBeställning;Beställd;Personnummer;Namn;")
+    assert ";'=HYPERLINK(1) Ek;" in body
+    assert db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "export", AuditEvent.patient_id == evil.id)
+    )
+
+
+@pytest.mark.parametrize("role", ["depot", "manager", "region"])
+def test_work_lists_are_the_prescribers(client, clinic, auth, role):
+    make_user(role, clinics=[clinic.clinic], username="other-role")
+    auth.logout()
+    auth.login("other-role")
+    assert client.get("/orders").status_code == 403
+    assert client.get("/orders/worklist.csv").status_code == 403
+
+
+# The patient overview ------------------------------------------------------------
+
+
+def test_overview_shows_devices_prescriptions_and_orders(client, clinic):
+    pump = article("100001")
+    make_lent_device(
+        clinic.patient,
+        pump,
+        "NG1234567H",
+        lent_on=TODAY - timedelta(days=100),
+        warranty_end=TODAY + timedelta(days=1360),
+    )
+    rx = make_prescription(clinic.patient, article("100101"), withdrawals_used=1)
+    make_order_line(
+        clinic.patient, article("100101"), "sent_to_pharmacy", prescription_id=rx.id
+    )
+    page = text_of(client.get(f"/patients/{clinic.patient.id}/overview"))
+    assert "MiniMed 640G insulinpump" in page and "NG1234567H" in page
+    assert (TODAY + timedelta(days=1360)).isoformat() in page
+    assert "MiniMed 640G" in page  # the pump system
+    assert "Quick-set infusionsset" in page and "3 av 4" in page
+    assert "Hos apoteket" in page
+    assert f"/patients/{clinic.patient.id}/prescriptions/kit" in page
+    assert f"/patients/{clinic.patient.id}/orders/new" in page
+
+
+def test_overview_of_another_clinics_patient_is_404(client, clinic):
+    stranger = make_patient(clinic.other)
+    assert client.get(f"/patients/{stranger.id}/overview").status_code == 404
+
+
+def test_search_takes_a_prescriber_to_the_overview(client, clinic):
+    page = text_of(client.get("/patients?q=lofgren"))
+    assert f'href="/patients/{clinic.patient.id}/overview"' in page
+
+
+# One status, one sentence --------------------------------------------------------
+
+
+def test_a_pharmacy_order_never_says_both_sent_and_not_sent(client, clinic, auth):
+    order = make_order_line(clinic.patient, article("500001"), "sent_to_pharmacy")
+    make_user("patient", patients=[clinic.patient], username="nora")
+    staff = text_of(client.get(f"/orders/{order.id}"))
+    auth.logout()
+    auth.login("nora")
+    portal = text_of(client.get(f"/portal/orders/{order.id}"))
+    for page in (staff, portal):
+        assert "Hos apoteket" in page
+        assert "Apoteket har fått förskrivningen." in page
+        assert "Inte skickad än" not in page and "Skickad till apoteket" not in page
+    assert "tills något i den har skickats eller lämnats ut" in portal
+
+
+def test_a_delivered_order_does_not_say_it_is_not_sent(client, clinic, auth):
+    order = make_order_line(
+        clinic.patient, article("100101"), "delivered", delivered_on=TODAY
+    )
+    make_user("patient", patients=[clinic.patient], username="nora")
+    auth.logout()
+    auth.login("nora")
+    page = text_of(client.get(f"/portal/orders/{order.id}"))
+    assert "Levererad" in page and "Varan är levererad." in page
+    assert "Inte skickad" not in page
+    assert count(Order) == 1
