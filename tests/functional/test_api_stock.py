@@ -35,8 +35,8 @@ def receipt(client, user, **body):
     return client.post("/api/v1/stock/receipts", json=body, headers=bearer(user))
 
 
-def place(setup, article=None, packs=1):
-    return place_order_for(setup.prescriber, article or setup.article, packs)
+def place(setup, article=None, packs=1, mode="home"):
+    return place_order_for(setup.prescriber, article or setup.article, packs, mode=mode)
 
 
 def test_receipt_is_booked_and_stock_reports_on_hand_reserved_available(client, setup):
@@ -153,7 +153,8 @@ def test_ship_of_a_device_needs_its_serials(client, setup):
     make_pump("PUMP-2")
     receipt(client, setup.clerk, article_no="PUMP-2", packs=1, serials=["Z9"])
     article = db.session.scalar(sa.select(StockLot).limit(1)).article
-    placed = place(setup, article=article)
+    # A patient's first pump goes to the clinic (first_device_to_clinic).
+    placed = place(setup, article=article, mode="clinic")
     line_id = placed.lines[0].id
     headers = bearer(setup.clerk)
     response = client.post(f"/api/v1/orders/{placed.id}/ship", json={}, headers=headers)
