@@ -134,8 +134,8 @@ def register_errorhandlers(app: Flask) -> None:
         ), error.status
 
     @app.before_request
-    def _remember_locale():
-        g.pop("locale", None)
+    def _choose_locale_afresh():
+        g.pop("_flask_babel", None)  # Flask-Babel's locale and domain for the request
 
 
 def _page_refusal(error: DomainError) -> list[str]:

@@ -25,6 +25,7 @@ from cron_descriptor import ExpressionDescriptor, Options
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from sesamlike.common.i18n import N_
 from sesamlike.common.jobruns import run_job
 from sesamlike.common.models import JobRun, SchedulerHeartbeat
 from sesamlike.common.time import utcnow
@@ -99,49 +100,51 @@ JOBS: tuple[Job, ...] = (
     Job(
         "send_mail",
         "sesamlike.common.mail:send_pending",
-        "Skickar köade e-postaviseringar",
+        N_("Skickar köade e-postaviseringar"),
         every_seconds=60,
     ),
     Job(
         "reminders",
         "sesamlike.portal.jobs:run",
-        "Påminnelser om slutdatum, öppnad tidsspärr och förskrivningar som tar slut",
+        N_(
+            "Påminnelser om slutdatum, öppnad tidsspärr och förskrivningar som tar slut"
+        ),
         cron={"hour": 6, "minute": 0},
     ),
     Job(
         "followup_nightly",
         "sesamlike.followup.jobs:run",
-        "Årskostnad per patient för i år och i fjol (ändrade patienter)",
+        N_("Årskostnad per patient för i år och i fjol (ändrade patienter)"),
         cron={"hour": 2, "minute": 0},
     ),
     Job(
         "expiry_check",
         "sesamlike.stock.jobs:expiry_check",
-        "Flaggar partier som går ut inom 60 dagar och spärrar utgångna",
+        N_("Flaggar partier som går ut inom 60 dagar och spärrar utgångna"),
         cron={"hour": 5, "minute": 0},
     ),
     Job(
         "low_stock_check",
         "sesamlike.stock.jobs:low_stock_check",
-        "Föreslår inköp per leverantör när saldot når beställningspunkten",
+        N_("Föreslår inköp per leverantör när saldot når beställningspunkten"),
         cron={"hour": 5, "minute": 15},
     ),
     Job(
         "pharmacy_prescriptions",
         "sesamlike.channels.jobs:issue_pharmacy_prescriptions",
-        "Skickar e-recept för apoteksrader",
+        N_("Skickar e-recept för apoteksrader"),
         every_seconds=300,
     ),
     Job(
         "supplier_export",
         "sesamlike.channels.jobs:export_supplier_orders",
-        "Skriver dagens beställningsfil per leverantör",
+        N_("Skriver dagens beställningsfil per leverantör"),
         cron={"hour": 16, "minute": 0},
     ),
     Job(
         "deactivate_unused_accounts",
         "sesamlike.accounts.jobs:deactivate_unused",
-        "Inaktiverar konton som inte använts på 12 månader",
+        N_("Inaktiverar konton som inte använts på 12 månader"),
         cron={"hour": 3, "minute": 30},
     ),
     Job(

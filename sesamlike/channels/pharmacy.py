@@ -52,7 +52,11 @@ DISPENSING_COLUMNS = (
 
 class DispensingInvalid(FileInvalid):
     code = "dispensing_invalid"
-    message = "Expedieringsfilen har fel på {count} rader; inget importerades."
+    message = Plural(
+        "Expedieringsfilen har fel på {count} rad; inget importerades.",
+        "Expedieringsfilen har fel på {count} rader; inget importerades.",
+        count="count",
+    )
 
 
 DISPENSING_FILE = CsvLayout(
@@ -164,7 +168,7 @@ class _Checker:
         if day and day > self.today:
             row.add(
                 "dispensed_on",
-                "Expedieringsdatumet {value} ligger i framtiden.",
+                N_("Expedieringsdatumet {value} ligger i framtiden."),
                 value=row["dispensed_on"],
             )
         packs = row.integer("packs")
@@ -172,8 +176,10 @@ class _Checker:
         if ref and pharmacy_id and key in self.first_line:
             row.add(
                 "dispensing_ref",
-                "Expedieringen {ref} från apotek {pharmacy_id} står redan på "
-                "rad {line}.",
+                N_(
+                    "Expedieringen {ref} från apotek {pharmacy_id} står redan på "
+                    "rad {line}."
+                ),
                 ref=ref,
                 pharmacy_id=pharmacy_id,
                 line=self.first_line[key],
@@ -183,7 +189,7 @@ class _Checker:
         if rx_id and rx is None:
             row.add(
                 "pharmacy_prescription_id",
-                "E-receptet {id} finns inte.",
+                N_("E-receptet {id} finns inte."),
                 id=rx_id,
             )
         if row.errors or rx is None:
@@ -196,7 +202,7 @@ class _Checker:
             ) or earlier.packs != packs:
                 row.add(
                     "dispensing_ref",
-                    "Expedieringen {ref} är redan inläst med andra uppgifter.",
+                    N_("Expedieringen {ref} är redan inläst med andra uppgifter."),
                     ref=ref,
                 )
             return None  # the same dispensing read again: nothing new
@@ -217,14 +223,14 @@ class _Checker:
         if rx.order_line.status != LineStatus.SENT_TO_PHARMACY:
             row.add(
                 "pharmacy_prescription_id",
-                "E-receptet {id} gäller en orderrad som inte väntar på apoteket.",
+                N_("E-receptet {id} gäller en orderrad som inte väntar på apoteket."),
                 id=rx.id,
             )
             return
         if not rx.valid_from <= day <= rx.valid_to:
             row.add(
                 "dispensed_on",
-                "E-receptet {id} gäller {valid_from}–{valid_to}.",
+                N_("E-receptet {id} gäller {valid_from}–{valid_to}."),
                 id=rx.id,
                 valid_from=rx.valid_from.isoformat(),
                 valid_to=rx.valid_to.isoformat(),
@@ -232,7 +238,11 @@ class _Checker:
         if packs > self.left[rx.id]:
             row.add(
                 "packs",
-                "E-receptet {id} har bara {left} förpackningar kvar.",
+                Plural(
+                    "E-receptet {id} har bara {left} förpackning kvar.",
+                    "E-receptet {id} har bara {left} förpackningar kvar.",
+                    count="left",
+                ),
                 id=rx.id,
                 left=self.left[rx.id],
             )

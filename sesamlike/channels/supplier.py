@@ -52,7 +52,7 @@ def export_supplier_orders(
     if day > (today or region_today()):
         raise ExportDayInFuture(
             day=day.isoformat(),
-            fields={"day": ["Välj dagens datum eller ett tidigare."]},
+            fields={"day": [N_("Välj dagens datum eller ett tidigare.")]},
         )
     try:
         _export(day, user)

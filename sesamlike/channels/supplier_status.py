@@ -48,7 +48,11 @@ TRACKING_MAX = 80
 
 class SupplierStatusInvalid(FileInvalid):
     code = "supplier_status_invalid"
-    message = "Statusfilen har fel på {count} rader; inget importerades."
+    message = Plural(
+        "Statusfilen har fel på {count} rad; inget importerades.",
+        "Statusfilen har fel på {count} rader; inget importerades.",
+        count="count",
+    )
 
 
 STATUS_FILE = CsvLayout(
@@ -112,7 +116,7 @@ def _check(row: Row, marks, first_line: dict, today: date) -> _Change | None:
     if status not in REPORTED:
         row.add(
             "status",
-            "Okänd status «{value}»; tillåtna: {allowed}.",
+            N_("Okänd status «{value}»; tillåtna: {allowed}."),
             value=row["status"],
             allowed=", ".join(REPORTED),
         )
@@ -121,7 +125,7 @@ def _check(row: Row, marks, first_line: dict, today: date) -> _Change | None:
     if delivered_on and delivered_on > today:
         row.add(
             "delivered_on",
-            "Leveransdatumet {value} ligger i framtiden.",
+            N_("Leveransdatumet {value} ligger i framtiden."),
             value=row["delivered_on"],
         )
     if line_id is None:
@@ -129,7 +133,7 @@ def _check(row: Row, marks, first_line: dict, today: date) -> _Change | None:
     if line_id in first_line:
         row.add(
             "line_id",
-            "Orderraden {line_id} står redan på rad {line}.",
+            N_("Orderraden {line_id} står redan på rad {line}."),
             line_id=line_id,
             line=first_line[line_id],
         )
@@ -139,7 +143,7 @@ def _check(row: Row, marks, first_line: dict, today: date) -> _Change | None:
     if mark is None:
         row.add(
             "line_id",
-            "Orderraden {line_id} finns inte i någon leverantörsfil.",
+            N_("Orderraden {line_id} finns inte i någon leverantörsfil."),
             line_id=line_id,
         )
         return None
@@ -148,7 +152,7 @@ def _check(row: Row, marks, first_line: dict, today: date) -> _Change | None:
     if delivered_on and delivered_on < ordered_on:
         row.add(
             "delivered_on",
-            "Leveransdatumet {value} är före beställningen ({ordered_on}).",
+            N_("Leveransdatumet {value} är före beställningen ({ordered_on})."),
             value=row["delivered_on"],
             ordered_on=ordered_on.isoformat(),
         )
@@ -164,7 +168,7 @@ def _unchanged(row, line, mark, status, tracking, delivered_on) -> bool:
     current = line.status
     if current == LineStatus.CANCELLED:
         if status != SupplierStatus.CANCELLED:
-            row.add("status", "Orderraden {line_id} är makulerad.", line_id=line.id)
+            row.add("status", N_("Orderraden {line_id} är makulerad."), line_id=line.id)
             return True
         # Cancelled here first: the supplier's word only acknowledges it.
         return mark.supplier_status == SupplierStatus.CANCELLED
@@ -174,7 +178,7 @@ def _unchanged(row, line, mark, status, tracking, delivered_on) -> bool:
         if current in AFTER_SHIPPING:
             row.add(
                 "status",
-                "Orderraden {line_id} är redan skickad och kan inte makuleras.",
+                N_("Orderraden {line_id} är redan skickad och kan inte makuleras."),
                 line_id=line.id,
             )
             return True
@@ -183,8 +187,10 @@ def _unchanged(row, line, mark, status, tracking, delivered_on) -> bool:
         if (mark.tracking_ref or "") != tracking:
             row.add(
                 "tracking_ref",
-                "Orderraden {line_id} är redan skickad med sändningsnummer "
-                "{tracking_ref}.",
+                N_(
+                    "Orderraden {line_id} är redan skickad med sändningsnummer "
+                    "{tracking_ref}."
+                ),
                 line_id=line.id,
                 tracking_ref=mark.tracking_ref or "–",
             )
@@ -193,7 +199,7 @@ def _unchanged(row, line, mark, status, tracking, delivered_on) -> bool:
         if status == SupplierStatus.DELIVERED and line.delivered_on != delivered_on:
             row.add(
                 "delivered_on",
-                "Orderraden {line_id} är redan levererad {delivered_on}.",
+                N_("Orderraden {line_id} är redan levererad {delivered_on}."),
                 line_id=line.id,
                 delivered_on=line.delivered_on.isoformat(),
             )

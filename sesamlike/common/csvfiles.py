@@ -55,7 +55,7 @@ class FieldError:
         self.params = params
 
     def __str__(self) -> str:
-        return self.message.format(**self.params)
+        return swedish(self.message, **self.params)
 
     def __repr__(self) -> str:
         return f"<FieldError {self.column}: {self}>"

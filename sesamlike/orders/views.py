@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -14,7 +14,8 @@ from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.staff import staff_blueprint
 from sesamlike.catalog.labels import channel_label
 from sesamlike.common.errors import DomainError
-from sesamlike.common.i18n import _, get_locale
+from sesamlike.common.formatting import format_date
+from sesamlike.common.i18n import N_, _
 from sesamlike.extensions import db
 from sesamlike.orders import services as ordering
 from sesamlike.orders import status as order_status
@@ -45,7 +46,7 @@ def format_day(day: date | datetime) -> str:
 def refusal_text(error: DomainError) -> str:
     """The refusal in the user's language, dates and delivery modes in words."""
     params = {
-        name: format_day(value) if isinstance(value, date) else value
+        name: format_date(value) if isinstance(value, date) else value
         for name, value in error.params.items()
     }
     if "allowed" in params:
@@ -75,7 +76,6 @@ def _render(template: str, status: int = 200, **context):
         cancel_rule=order_status.CANCEL_RULE,
         modes=MODE_LABELS,
         channel_label=channel_label,
-        format_day=format_day,
         refusal_text=refusal_text,
         **context,
     ), status

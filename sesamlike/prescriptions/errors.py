@@ -2,6 +2,7 @@
 each with a stable code for pages and API."""
 
 from sesamlike.common.errors import Conflict, Forbidden, Invalid
+from sesamlike.common.i18n import Plural
 
 
 class TimeLocked(Conflict):

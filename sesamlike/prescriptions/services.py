@@ -326,7 +326,9 @@ def find_article(article_no: str | None) -> Article:
     if article is None:
         raise UnknownArticle(
             article_no=article_no,
-            fields={"article_no": ["Artikeln finns inte. Kontrollera artikelnumret."]},
+            fields={
+                "article_no": [N_("Artikeln finns inte. Kontrollera artikelnumret.")]
+            },
         )
     return article
 

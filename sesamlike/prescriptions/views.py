@@ -17,7 +17,7 @@ from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.staff import staff_blueprint
 from sesamlike.catalog.labels import category_label, channel_label
 from sesamlike.common.errors import DomainError
-from sesamlike.common.i18n import _
+from sesamlike.common.i18n import N_, _
 from sesamlike.extensions import db
 from sesamlike.prescriptions import services
 from sesamlike.prescriptions.forms import REASON_LABELS, PrescriptionForm
@@ -27,8 +27,8 @@ bp = staff_blueprint("prescriptions", __name__)
 
 STATUS_BADGES = {
     "active": ("Aktiv", "badge-ok"),
-    "expired": ("Giltighetstiden har gått ut", "badge-muted"),
-    "used_up": ("Alla uttag gjorda", "badge-warn"),
+    "expired": (N_("Giltighetstiden har gått ut"), "badge-muted"),
+    "used_up": (N_("Alla uttag gjorda"), "badge-warn"),
     "cancelled": ("Makulerad", "badge-err"),
 }
 
@@ -161,7 +161,9 @@ def renew_prescription(patient_id: int, prescription_id: int):
         patient_id,
         prescription_id,
         services.renew,
-        "Förskrivningen av {article} är förnyad och gäller {valid_from}–{valid_to}.",
+        N_(
+            "Förskrivningen av {article} är förnyad och gäller {valid_from}–{valid_to}."
+        ),
     )
 
 

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
+from sesamlike.common.formatting import format_date
 from sesamlike.extensions import db
 from sesamlike.orders.views import format_day
 from tests.factories import make_delivery, make_role_user
@@ -155,11 +156,11 @@ def test_my_aids_shows_withdrawals_next_date_runout_devices_and_orders(
     page = text_of(client.get("/portal/"))
 
     # Infusion sets: 3 packs of 10 at one every third day last 90 days.
-    runout = format_day(delivered_on + timedelta(days=90))
+    runout = format_date(delivered_on + timedelta(days=90))
     assert "4 av 4" in page and runout in page
     assert "Kan göras nu" in page
     # Reservoirs: one withdrawal used 10 days ago, lock 60 days.
-    opens = format_day(TODAY + timedelta(days=50))
+    opens = format_date(TODAY + timedelta(days=50))
     assert "3 av 4" in page
     assert f"Nästa beställning kan göras från {opens}." in page
     # The pump on loan, its serial number and warranty end.
