@@ -60,7 +60,6 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
-    app.jinja_env.filters["local_time"] = local_time
 
 
 def register_blueprints(app: Flask) -> None:

@@ -25,7 +25,7 @@ from cron_descriptor import ExpressionDescriptor, Options
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from sesamlike.common.i18n import N_
+from sesamlike.common.i18n import N_, ngettext
 from sesamlike.common.jobruns import run_job
 from sesamlike.common.models import JobRun, SchedulerHeartbeat
 from sesamlike.common.time import utcnow
@@ -61,7 +61,7 @@ class Job:
     def schedule_text(self, locale: str = "sv") -> str:
         """When the job runs, in words: "Vid 06:00", "Varje minut"."""
         if self.every_seconds:
-            return interval_text(self.every_seconds, locale)
+            return interval_text(self.every_seconds)
         options = Options()
         options.locale_code = CRON_LOCALES.get(locale, "sv_SE")
         options.use_24hour_time_format = True
@@ -85,15 +85,11 @@ class Job:
 CRON_LOCALES = {"sv": "sv_SE", "en": "en_US"}
 
 
-def interval_text(seconds: int, locale: str) -> str:
+def interval_text(seconds: int) -> str:
     minutes, rest = divmod(seconds, 60)
-    if locale == "en":
-        if rest:
-            return f"Every {seconds} seconds"
-        return "Every minute" if minutes == 1 else f"Every {minutes} minutes"
     if rest:
-        return f"Var {seconds}:e sekund"
-    return "Varje minut" if minutes == 1 else f"Var {minutes}:e minut"
+        return ngettext("Varje sekund", "Var {n}:e sekund", seconds)
+    return ngettext("Varje minut", "Var {n}:e minut", minutes)
 
 
 JOBS: tuple[Job, ...] = (

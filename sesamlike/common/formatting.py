@@ -76,11 +76,18 @@ def format_short_date(day: date | datetime, locale: str | None = None) -> str:
     return dates.format_date(_region_day(day), "short", locale=babel_locale(locale))
 
 
-def format_datetime(moment: datetime, locale: str | None = None) -> str:
-    """A timestamp in the region's time: 2026-03-02 14:05 (02/03/2026, 14:05)."""
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return dates.format_datetime(
-        moment, "short", tzinfo=REGION_TIMEZONE, locale=babel_locale(locale)
+def format_datetime(
+    moment: datetime | None, locale: str | None = None, *, seconds: bool = False
+) -> str:
+    """A timestamp on the region's clock: 2026-03-02 14:05 (02/03/2026, 14:05)."""
+    if moment is None:
+        return ""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite: naive
+    locale = babel_locale(locale)
+    local = moment.astimezone(REGION_TIMEZONE)
+    return dates.get_datetime_format("short", locale=locale).format(
+        dates.format_time(local, "medium" if seconds else "short", locale=locale),
+        dates.format_date(local.date(), "short", locale=locale),
     )
 
 
@@ -92,6 +99,7 @@ FILTERS = {
     "date": format_date,
     "shortdate": format_short_date,
     "datetime": format_datetime,
+    "local_time": format_datetime,
 }
 
 
