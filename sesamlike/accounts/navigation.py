@@ -32,7 +32,7 @@ NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
             N_("Vem har tittat"),
             N_("Vem som har läst eller ändrat dina uppgifter"),
         ),
-        ("portal.reminders", "Påminnelser", "E-post, SMS eller inga påminnelser"),
+        ("portal.reminders", "Påminnelser", N_("E-post, SMS eller inga påminnelser")),
     ],
     Role.GUARDIAN: [
         ("portal.choose_patient", N_("Mina barn"), N_("Välj vem du beställer för")),
@@ -41,7 +41,7 @@ NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
             N_("Vem har tittat"),
             N_("Vem som har läst eller ändrat barnets uppgifter"),
         ),
-        ("portal.reminders", "Påminnelser", "E-post, SMS eller inga påminnelser"),
+        ("portal.reminders", "Påminnelser", N_("E-post, SMS eller inga påminnelser")),
     ],
     Role.DEPOT: [
         ("patients.search", "Patienter", N_("Sök patient, adress och leveranser")),

@@ -305,7 +305,7 @@ def resupply_reminder(
     """Remind again, weekly, that the next withdrawal may be ordered."""
     fields = dict(
         article=prescription.article.name,
-        first_notice_on=first_notice_on.isoformat(),
+        first_notice_on=_day(first_notice_on),
         number=number,
         last=last,
         link=REORDER_PATH.format(prescription_id=prescription.id),

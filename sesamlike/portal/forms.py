@@ -33,7 +33,7 @@ _PHONE = re.compile(r"^\+?[\d\s\-()]{6,20}$")
 _BOX_ADDRESS = re.compile(r"^\s*(box|postbox|pl)\s*\d", re.IGNORECASE)
 
 
-REMINDER_CHANNEL_LABELS = {"email": "E-post", "sms": "SMS"}
+REMINDER_CHANNEL_LABELS = {"email": N_("E-post"), "sms": N_("SMS")}
 
 
 class ReminderPreferenceForm(FlaskForm):

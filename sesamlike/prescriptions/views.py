@@ -17,6 +17,7 @@ from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.staff import staff_blueprint
 from sesamlike.catalog.labels import category_label, channel_label
 from sesamlike.common.errors import DomainError
+from sesamlike.common.formatting import format_date
 from sesamlike.common.i18n import N_, _
 from sesamlike.extensions import db
 from sesamlike.prescriptions import services
@@ -134,8 +135,8 @@ def _post_action(
             _(
                 success,
                 article=prescription.article.name,
-                valid_from=prescription.valid_from.isoformat(),
-                valid_to=prescription.valid_to.isoformat(),
+                valid_from=format_date(prescription.valid_from),
+                valid_to=format_date(prescription.valid_to),
             ),
             "success",
         )
