@@ -8,7 +8,6 @@ from flask import Flask, g, render_template, request
 
 from sesamlike.common.errors import DomainError, Forbidden, NotVisible
 from sesamlike.common.i18n import _
-from sesamlike.common.time import local_time
 from sesamlike.config import Config
 from sesamlike.extensions import csrf, db, limiter, login_manager, migrate
 

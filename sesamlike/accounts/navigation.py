@@ -13,13 +13,13 @@ from sesamlike.common.i18n import N_
 
 NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
     Role.PRESCRIBER: [
-        ("patients.search", "Patienter", "Sök, registrera och förskriv"),
+        ("patients.search", "Patienter", N_("Sök, registrera och förskriv")),
         (
             "orders.worklist",
             "Arbetslistor",
-            "Restnoterat, försenat, att hämta, förskrivningar som tar slut",
+            N_("Restnoterat, försenat, att hämta, förskrivningar som tar slut"),
         ),
-        ("catalog.index", "Sortiment", "Upphandlade artiklar och förstahandsval"),
+        ("catalog.index", "Sortiment", N_("Upphandlade artiklar och förstahandsval")),
     ],
     Role.PATIENT: [
         (

@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 from sesamlike.api import bp
 from sesamlike.api.errors import domain_error_response
 from sesamlike.api.routing import operation
+from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 from sesamlike.orders import services as ordering
 from sesamlike.orders.models import DeliveryMode, LineStatus

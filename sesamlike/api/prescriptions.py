@@ -12,6 +12,7 @@ from marshmallow import Schema, fields
 
 from sesamlike.accounts.models import Role
 from sesamlike.api.routing import operation
+from sesamlike.common.i18n import N_
 from sesamlike.prescriptions import kits
 from sesamlike.prescriptions import services as prescriptions
 from sesamlike.prescriptions.models import Prescription, ReasonCode

@@ -37,6 +37,7 @@ from sesamlike.common.csvfiles import (
     read_csv,
     write_all_or_nothing,
 )
+from sesamlike.common.i18n import N_, Plural
 from sesamlike.common.time import region_day_of, region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.orders import notices
@@ -62,7 +63,7 @@ class DispensingInvalid(FileInvalid):
 DISPENSING_FILE = CsvLayout(
     DISPENSING_COLUMNS,
     invalid=DispensingInvalid,
-    unknown_column="Okänd eller upprepad kolumn: {column}.",
+    unknown_column=N_("Okänd eller upprepad kolumn: {column}."),
     max_rows=MAX_ROWS,
 )
 
@@ -240,7 +241,7 @@ class _Checker:
                 "packs",
                 Plural(
                     "E-receptet {id} har bara {left} förpackning kvar.",
-                    "E-receptet {id} har bara {left} förpackningar kvar.",
+                    N_("E-receptet {id} har bara {left} förpackningar kvar."),
                     count="left",
                 ),
                 id=rx.id,

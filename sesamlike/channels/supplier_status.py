@@ -29,6 +29,7 @@ from sesamlike.common.csvfiles import (
     read_csv,
     write_all_or_nothing,
 )
+from sesamlike.common.i18n import N_, Plural
 from sesamlike.common.time import region_day_of, region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.orders import notices, withdrawals
@@ -58,7 +59,7 @@ class SupplierStatusInvalid(FileInvalid):
 STATUS_FILE = CsvLayout(
     STATUS_COLUMNS,
     invalid=SupplierStatusInvalid,
-    unknown_column="Okänd eller upprepad kolumn: {column}.",
+    unknown_column=N_("Okänd eller upprepad kolumn: {column}."),
     max_rows=MAX_ROWS,
 )
 

@@ -35,9 +35,9 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 # In the words of the order lines' own statuses (orders.status): an order that
 # has reached the supplier is not yet "skickad".
 SUPPLIER_STATUS_LABELS = {
-    "sent": "Beställd hos leverantören",
-    "confirmed": "Bekräftad av leverantören",
-    "shipped": "Skickad av leverantören",
+    "sent": N_("Beställd hos leverantören"),
+    "confirmed": N_("Bekräftad av leverantören"),
+    "shipped": N_("Skickad av leverantören"),
     "delivered": "Levererad",
     "cancelled": N_("Makulerad av leverantören"),
 }
@@ -98,7 +98,7 @@ def export():
     flash(
         ngettext(
             "{n} leverantörsfil för {day}.",
-            "{n} leverantörsfiler för {day}.",
+            N_("{n} leverantörsfiler för {day}."),
             len(exports),
             day=format_date(form.day.data),
         ),

@@ -46,8 +46,10 @@ def format_amount(amount, locale: str | None = None, *, decimals: int = 2) -> st
 
 
 def format_number(value, locale: str | None = None) -> str:
-    """A count or quantity with the locale's grouping: 12 500 (12,500)."""
-    return numbers.format_decimal(value, locale=babel_locale(locale))
+    """A count or quantity, every digit kept: 12 500, 0,3333 (12,500, 0.3333)."""
+    return numbers.format_decimal(
+        _decimal(value), locale=babel_locale(locale), decimal_quantization=False
+    )
 
 
 def format_percent(fraction, locale: str | None = None, *, decimals: int = 1) -> str:

@@ -21,15 +21,32 @@ def select_locale() -> str:
     """Pages follow the session's choice; API clients say what they read."""
     default = current_app.config["DEFAULT_LOCALE"]
     if not has_request_context():
-        return "sv"
-    if "locale" not in g:
-        if request.path.startswith(("/api/", "/fhir/")):
-            # API clients say what they read; pages are Swedish until switched.
-            chosen = request.accept_languages.best_match(LOCALES)
-        else:
-            chosen = session.get("locale")
-        g.locale = chosen if chosen in LOCALES else current_app.config["DEFAULT_LOCALE"]
-    return g.locale
+        return default
+    if request.path.startswith(("/api/", "/fhir/")):
+        chosen = request.accept_languages.best_match(LOCALES)
+    else:
+        chosen = session.get("locale")
+    return chosen if chosen in LOCALES else default
+
+
+def get_locale() -> str:
+    """The language of this request ("sv" or "en"); Swedish outside the app."""
+    locale = flask_babel.get_locale()
+    return locale.language if locale is not None else "sv"
+
+
+class Plural(str):
+    """Source text with a plural form, for text kept to translate later (a domain
+    error's message): `_()` picks the form by the count named `count` in its params.
+    """
+
+    plural: str
+    count: str
+
+    def __new__(cls, singular: str, plural: str, count: str = "n") -> Plural:
+        text = super().__new__(cls, singular)
+        text.plural, text.count = plural, count
+        return text
 
 
 def gettext(text: str, **params: Any) -> str:

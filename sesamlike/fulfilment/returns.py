@@ -21,6 +21,7 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import Invalid, NotVisible
+from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 from sesamlike.fulfilment.errors import (
     AlreadyReplaced,

@@ -235,8 +235,8 @@ DELIVERIES_FILE = CsvLayout(
     DELIVERY_COLUMNS,
     invalid=DeliveriesInvalid,
     key="article_no",
-    no_rows="Filen innehåller inga leveransrader.",
-    unknown_column="Okänd eller upprepad kolumn: {column}.",
+    no_rows=N_("Filen innehåller inga leveransrader."),
+    unknown_column=N_("Okänd eller upprepad kolumn: {column}."),
 )
 
 
@@ -281,7 +281,7 @@ class _Checker:
         if not 0 < packs < 1_000_000:
             r.add(
                 "packs",
-                "Ska vara ett positivt heltal, inte «{value}».",
+                N_("Ska vara ett positivt heltal, inte «{value}»."),
                 value=v["packs"],
             )
         if v["channel"] not in set(Channel):
@@ -308,7 +308,7 @@ class _Checker:
             )
         serial = v["serial_no"] or None
         if serial and len(serial) > MAX_SERIAL:
-            r.add("serial_no", "Högst {n} tecken.", n=MAX_SERIAL)
+            r.add("serial_no", N_("Högst {n} tecken."), n=MAX_SERIAL)
         if article is not None and article.serial_tracked:
             self._check_serial(r, article, serial, packs)
         if r.errors:

@@ -104,7 +104,7 @@ def first_device_refusal(article) -> DomainError:
     """The first pump or CGM reader goes to the clinic, where the patient is taught."""
     return errors.FirstDeviceToClinic(
         article=article.name,
-        fields={"delivery_mode": ["Välj Till mottagningen."]},
+        fields={"delivery_mode": [N_("Välj Till mottagningen.")]},
     )
 
 

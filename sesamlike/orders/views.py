@@ -15,7 +15,7 @@ from sesamlike.accounts.staff import staff_blueprint
 from sesamlike.catalog.labels import channel_label
 from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import format_date
-from sesamlike.common.i18n import N_, _
+from sesamlike.common.i18n import _
 from sesamlike.extensions import db
 from sesamlike.orders import services as ordering
 from sesamlike.orders import status as order_status
@@ -23,24 +23,6 @@ from sesamlike.orders.forms import MODE_LABELS, NewOrderForm
 from sesamlike.patients import access
 
 bp = staff_blueprint("orders", __name__)
-
-MONTHS = {
-    "sv": (
-        "januari februari mars april maj juni juli augusti september oktober "
-        "november december"
-    ).split(),
-    "en": (
-        "January February March April May June July August September October "
-        "November December"
-    ).split(),
-}
-
-
-def format_day(day: date | datetime) -> str:
-    """A date as people write it: 2 mars 2026 (2 March 2026 in English)."""
-    if isinstance(day, datetime):  # a UTC timestamp (naive from SQLite): local day
-        day = (day if day.tzinfo else day.replace(tzinfo=UTC)).astimezone().date()
-    return f"{day.day} {MONTHS[get_locale()][day.month - 1]} {day.year}"
 
 
 def refusal_text(error: DomainError) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.common.errors import Forbidden, Invalid, NotVisible
+from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 from sesamlike.patients import access, errors
 from sesamlike.patients.errors import PatientExists

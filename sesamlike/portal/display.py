@@ -12,7 +12,7 @@ from sesamlike.common.formatting import format_date
 from sesamlike.common.i18n import N_, _, ngettext
 from sesamlike.orders import services as ordering
 from sesamlike.orders import status as order_status
-from sesamlike.orders.views import format_day, refusal_text
+from sesamlike.orders.views import refusal_text
 from sesamlike.portal.forms import PORTAL_MODE_LABELS
 from sesamlike.prescriptions import errors as prescription_errors
 
@@ -38,7 +38,7 @@ def plain_refusal(error: DomainError) -> str:
     if isinstance(error, prescription_errors.TooManyPacks):
         return ngettext(
             "Du kan beställa högst {n} förpackning åt gången.",
-            "Du kan beställa högst {n} förpackningar åt gången.",
+            N_("Du kan beställa högst {n} förpackningar åt gången."),
             params["max_packs"],
         )
     return refusal_text(error)

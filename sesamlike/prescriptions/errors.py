@@ -133,7 +133,11 @@ class PrescriptionCancelled(PrescriptionNotActive):
 
 class TooManyPacks(Invalid):
     code = "too_many_packs"
-    message = "Högst {max_packs} förpackningar per uttag av {article}. Minska antalet."
+    message = Plural(
+        "Högst {max_packs} förpackning per uttag av {article}. Minska antalet.",
+        "Högst {max_packs} förpackningar per uttag av {article}. Minska antalet.",
+        count="max_packs",
+    )
 
 
 class PrescriptionInvalid(Invalid):

@@ -179,7 +179,7 @@ def cancel_prescription(patient_id: int, prescription_id: int):
         patient_id,
         prescription_id,
         services.cancel,
-        "Förskrivningen av {article} är makulerad.",
+        N_("Förskrivningen av {article} är makulerad."),
         show_all=True,
     )
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from sesamlike.catalog.models import Article
 from sesamlike.common.errors import Invalid
+from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 from sesamlike.stock import devices as device_steps
 from sesamlike.stock import errors, ledger

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Article
 from sesamlike.common.errors import Invalid, NotVisible
+from sesamlike.common.i18n import N_
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.stock import errors

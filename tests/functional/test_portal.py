@@ -11,7 +11,6 @@ from babel.dates import format_date as babel_date
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.common.formatting import format_date
 from sesamlike.extensions import db
-from sesamlike.orders.views import format_day
 from tests.factories import make_delivery, make_role_user
 from tests.portal_data import TODAY, make_region, reorder_form
 
