@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # `make test PYTEST_WORKERS=0` runs everything in one process.
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test install lint clean
+.PHONY: run test install lint clean translations
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -18,7 +18,25 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The gettext catalogues: compiled here (a fresh clone has only the .po files).
+CATALOGUES := sesamlike/translations
+POT := $(CATALOGUES)/messages.pot
+MO := $(patsubst %.po,%.mo,$(wildcard $(CATALOGUES)/*/LC_MESSAGES/messages.po))
+
+%.mo: %.po | $(STAMP)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+install: $(STAMP) $(MO)
+
+# Extract the Swedish source text from code and templates, add new strings to each
+# catalogue (fill in the English in en/LC_MESSAGES/messages.po), compile.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_ngettext:1,2 -k N_ \
+	  --no-location --sort-output --no-wrap --project Sesamlike -o $(POT) sesamlike
+	$(BIN)/pybabel update -i $(POT) -d $(CATALOGUES) --no-wrap --ignore-obsolete \
+	  --ignore-pot-creation-date
+	rm -f $(POT)
+	$(MAKE) $(MO)
 
 run: install
 	$(BIN)/flask --app app db upgrade

@@ -8,7 +8,6 @@ from flask import Flask, g, render_template, request
 
 from sesamlike.common.errors import DomainError, Forbidden, NotVisible
 from sesamlike.common.i18n import _
-from sesamlike.common.time import local_time
 from sesamlike.config import Config
 from sesamlike.extensions import csrf, db, limiter, login_manager, migrate
 
@@ -60,7 +59,6 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
-    app.jinja_env.filters["local_time"] = local_time
 
 
 def register_blueprints(app: Flask) -> None:
@@ -134,8 +132,8 @@ def register_errorhandlers(app: Flask) -> None:
         ), error.status
 
     @app.before_request
-    def _remember_locale():
-        g.pop("locale", None)
+    def _choose_locale_afresh():
+        g.pop("_flask_babel", None)  # Flask-Babel's locale and domain for the request
 
 
 def _page_refusal(error: DomainError) -> list[str]:

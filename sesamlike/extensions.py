@@ -2,6 +2,7 @@
 
 import sqlalchemy as sa
 from flask import request
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -26,6 +27,8 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Jinja gets our brace-format _ and ngettext and filters (sesamlike.common.i18n).
+babel = Babel(configure_jinja=False)
 
 
 def _client_address() -> str:

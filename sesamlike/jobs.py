@@ -25,6 +25,7 @@ from cron_descriptor import ExpressionDescriptor, Options
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from sesamlike.common.i18n import N_, ngettext
 from sesamlike.common.jobruns import run_job
 from sesamlike.common.models import JobRun, SchedulerHeartbeat
 from sesamlike.common.time import utcnow
@@ -60,7 +61,7 @@ class Job:
     def schedule_text(self, locale: str = "sv") -> str:
         """When the job runs, in words: "Vid 06:00", "Varje minut"."""
         if self.every_seconds:
-            return interval_text(self.every_seconds, locale)
+            return interval_text(self.every_seconds)
         options = Options()
         options.locale_code = CRON_LOCALES.get(locale, "sv_SE")
         options.use_24hour_time_format = True
@@ -84,64 +85,62 @@ class Job:
 CRON_LOCALES = {"sv": "sv_SE", "en": "en_US"}
 
 
-def interval_text(seconds: int, locale: str) -> str:
+def interval_text(seconds: int) -> str:
     minutes, rest = divmod(seconds, 60)
-    if locale == "en":
-        if rest:
-            return f"Every {seconds} seconds"
-        return "Every minute" if minutes == 1 else f"Every {minutes} minutes"
     if rest:
-        return f"Var {seconds}:e sekund"
-    return "Varje minut" if minutes == 1 else f"Var {minutes}:e minut"
+        return ngettext("Varje sekund", "Var {n}:e sekund", seconds)
+    return ngettext("Varje minut", "Var {n}:e minut", minutes)
 
 
 JOBS: tuple[Job, ...] = (
     Job(
         "send_mail",
         "sesamlike.common.mail:send_pending",
-        "Skickar köade e-postaviseringar",
+        N_("Skickar köade e-postaviseringar"),
         every_seconds=60,
     ),
     Job(
         "reminders",
         "sesamlike.portal.jobs:run",
-        "Påminnelser om slutdatum, öppnad tidsspärr och förskrivningar som tar slut",
+        N_(
+            "Påminnelser om slutdatum, öppnad tidsspärr och förskrivningar som tar slut"
+        ),
         cron={"hour": 6, "minute": 0},
     ),
     Job(
         "followup_nightly",
         "sesamlike.followup.jobs:run",
-        "Årskostnad per patient för i år och i fjol (ändrade patienter)",
+        N_("Årskostnad per patient för i år och i fjol (ändrade patienter)"),
         cron={"hour": 2, "minute": 0},
     ),
     Job(
         "expiry_check",
         "sesamlike.stock.jobs:expiry_check",
-        "Flaggar partier som går ut inom 60 dagar och spärrar utgångna",
+        N_("Flaggar partier som går ut inom 60 dagar och spärrar utgångna"),
         cron={"hour": 5, "minute": 0},
     ),
     Job(
         "low_stock_check",
         "sesamlike.stock.jobs:low_stock_check",
-        "Föreslår inköp per leverantör när saldot når beställningspunkten",
+        N_("Föreslår inköp per leverantör när saldot når beställningspunkten"),
         cron={"hour": 5, "minute": 15},
     ),
     Job(
         "pharmacy_prescriptions",
         "sesamlike.channels.jobs:issue_pharmacy_prescriptions",
-        "Skickar e-recept för apoteksrader",
+        N_("Skickar e-recept för apoteksrader"),
         every_seconds=300,
     ),
     Job(
         "supplier_export",
         "sesamlike.channels.jobs:export_supplier_orders",
-        "Skriver dagens beställningsfil per leverantör",
+        N_("Skriver dagens beställningsfil per leverantör"),
         cron={"hour": 16, "minute": 0},
     ),
     Job(
         "deactivate_unused_accounts",
         "sesamlike.accounts.jobs:deactivate_unused",
-        "Inaktiverar konton som inte använts på 12 månader",
+        N_("Inaktiverar konton som inte använts på 12 månader"),
         cron={"hour": 3, "minute": 30},
     ),
     Job(

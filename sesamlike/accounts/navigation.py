@@ -9,62 +9,67 @@ from __future__ import annotations
 from flask import current_app
 
 from sesamlike.accounts.models import Role
+from sesamlike.common.i18n import N_
 
 NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
     Role.PRESCRIBER: [
-        ("patients.search", "Patienter", "Sök, registrera och förskriv"),
+        ("patients.search", "Patienter", N_("Sök, registrera och förskriv")),
         (
             "orders.worklist",
             "Arbetslistor",
-            "Restnoterat, försenat, att hämta, förskrivningar som tar slut",
+            N_("Restnoterat, försenat, att hämta, förskrivningar som tar slut"),
         ),
-        ("catalog.index", "Sortiment", "Upphandlade artiklar och förstahandsval"),
+        ("catalog.index", "Sortiment", N_("Upphandlade artiklar och förstahandsval")),
     ],
     Role.PATIENT: [
         (
             "portal.my_aids",
             "Mina hjälpmedel",
-            "Förskrivningar, beställningar och leveranser",
+            N_("Förskrivningar, beställningar och leveranser"),
         ),
         (
             "portal.access_log",
-            "Vem har tittat",
-            "Vem som har läst eller ändrat dina uppgifter",
+            N_("Vem har tittat"),
+            N_("Vem som har läst eller ändrat dina uppgifter"),
         ),
-        ("portal.reminders", "Påminnelser", "E-post, SMS eller inga påminnelser"),
+        ("portal.reminders", "Påminnelser", N_("E-post, SMS eller inga påminnelser")),
     ],
     Role.GUARDIAN: [
-        ("portal.choose_patient", "Mina barn", "Välj vem du beställer för"),
+        ("portal.choose_patient", N_("Mina barn"), N_("Välj vem du beställer för")),
         (
             "portal.access_log",
-            "Vem har tittat",
-            "Vem som har läst eller ändrat barnets uppgifter",
+            N_("Vem har tittat"),
+            N_("Vem som har läst eller ändrat barnets uppgifter"),
         ),
-        ("portal.reminders", "Påminnelser", "E-post, SMS eller inga påminnelser"),
+        ("portal.reminders", "Påminnelser", N_("E-post, SMS eller inga påminnelser")),
     ],
     Role.DEPOT: [
-        ("patients.search", "Patienter", "Sök patient, adress och leveranser"),
-        ("stock.overview", "Lager", "Saldo, inleverans och plocklistor"),
-        ("channels.index", "Kanaler", "Leverantör, apotek och inköpsförslag"),
-        ("catalog.index", "Sortiment", "Artiklar och kanaler"),
+        ("patients.search", "Patienter", N_("Sök patient, adress och leveranser")),
+        ("stock.overview", "Lager", N_("Saldo, inleverans och plocklistor")),
+        ("channels.index", N_("Kanaler"), N_("Leverantör, apotek och inköpsförslag")),
+        ("catalog.index", "Sortiment", N_("Artiklar och kanaler")),
     ],
     Role.MANAGER: [
         (
             "followup.report",
             "Uppföljning",
-            "Kostnad per patient, system och förskrivare",
+            N_("Kostnad per patient, system och förskrivare"),
         ),
-        ("catalog.index", "Sortiment", "Upphandlade artiklar"),
+        ("catalog.index", "Sortiment", N_("Upphandlade artiklar")),
     ],
     Role.REGION: [
-        ("followup.report", "Uppföljning", "Regionens kostnader och följsamhet"),
-        ("catalog.index", "Sortiment", "Upphandlade artiklar"),
+        ("followup.report", "Uppföljning", N_("Regionens kostnader och följsamhet")),
+        ("catalog.index", "Sortiment", N_("Upphandlade artiklar")),
     ],
     Role.ADMIN: [
-        ("accounts.users", "Användare", "Konton och roller"),
-        ("admin.jobs", "Schemalagda jobb", "Körningar, fel och kör nu"),
-        ("admin.audit", "Granskningslogg", "Vem har läst och ändrat patientuppgifter"),
-        ("catalog.index", "Sortiment", "Artiklar och avtal"),
+        ("accounts.users", "Användare", N_("Konton och roller")),
+        ("admin.jobs", "Schemalagda jobb", N_("Körningar, fel och kör nu")),
+        (
+            "admin.audit",
+            "Granskningslogg",
+            N_("Vem har läst och ändrat patientuppgifter"),
+        ),
+        ("catalog.index", "Sortiment", N_("Artiklar och avtal")),
     ],
 }
 
@@ -73,9 +78,9 @@ ROLE_NAMES = {
     Role.PATIENT: "Patient",
     Role.GUARDIAN: "Vårdnadshavare",
     Role.DEPOT: "Hjälpmedelscentral",
-    Role.MANAGER: "Verksamhetschef",
-    Role.REGION: "Regional uppföljning",
-    Role.ADMIN: "Administratör",
+    Role.MANAGER: N_("Verksamhetschef"),
+    Role.REGION: N_("Regional uppföljning"),
+    Role.ADMIN: N_("Administratör"),
 }
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from sesamlike.accounts import errors
 from sesamlike.accounts.models import ApiToken, Clinic, Role, User
+from sesamlike.common.i18n import N_
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 
@@ -34,15 +35,15 @@ def check_password_policy(password: str, username: str) -> None:
     """At least 12 characters, not the username, not a well-known choice."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise errors.PasswordTooShort(
-            n=MIN_PASSWORD_LENGTH, fields={"password": ["För kort."]}
+            n=MIN_PASSWORD_LENGTH, fields={"password": [N_("För kort.")]}
         )
     lowered = password.lower()
     if len(username) >= 3 and username.lower() in lowered:
         raise errors.PasswordContainsUsername(
-            fields={"password": ["Innehåller användarnamnet."]}
+            fields={"password": [N_("Innehåller användarnamnet.")]}
         )
     if lowered in COMMON_PASSWORDS or len(set(password)) < 4:
-        raise errors.PasswordTooCommon(fields={"password": ["För lätt att gissa."]})
+        raise errors.PasswordTooCommon(fields={"password": [N_("För lätt att gissa.")]})
 
 
 def create_clinic(code: str, name: str, cost_centre: str, **extra) -> Clinic:

@@ -7,21 +7,24 @@ from marshmallow import ValidationError
 
 from sesamlike.api import bp
 from sesamlike.common.errors import DomainError
-from sesamlike.common.i18n import _
+from sesamlike.common.i18n import N_, _
 from sesamlike.extensions import db
 
 DEFAULT_ERRORS = {
-    400: ("bad_request", "Felaktig begäran."),
-    401: ("unauthorized", "Giltig API-nyckel (Bearer) saknas."),
+    400: ("bad_request", N_("Felaktig begäran.")),
+    401: ("unauthorized", N_("Giltig API-nyckel (Bearer) saknas.")),
     403: ("forbidden", "Din roll får inte göra detta."),
     404: ("not_found", "Hittades inte."),
-    405: ("method_not_allowed", "Metoden stöds inte för den här adressen."),
+    405: ("method_not_allowed", N_("Metoden stöds inte för den här adressen.")),
     409: ("conflict", "Går inte i nuvarande läge."),
-    413: ("too_large", "Begäran är för stor."),
-    415: ("unsupported_media_type", "Skicka JSON (Content-Type: application/json)."),
+    413: ("too_large", N_("Begäran är för stor.")),
+    415: (
+        "unsupported_media_type",
+        N_("Skicka JSON (Content-Type: application/json)."),
+    ),
     422: ("invalid", "Ogiltig uppgift."),
-    429: ("too_many_requests", "För många anrop. Vänta en stund."),
-    500: ("internal_error", "Internt fel."),
+    429: ("too_many_requests", N_("För många anrop. Vänta en stund.")),
+    500: ("internal_error", N_("Internt fel.")),
 }
 
 
@@ -32,7 +35,7 @@ def error_response(
     fields: dict[str, list[str]] | None = None,
 ):
     """A JSON error: {"error": {"code", "message", "fields"}} with the HTTP status."""
-    default_code, default_message = DEFAULT_ERRORS.get(status, ("error", "Fel."))
+    default_code, default_message = DEFAULT_ERRORS.get(status, ("error", N_("Fel.")))
     body = {
         "error": {
             "code": code or default_code,

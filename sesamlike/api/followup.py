@@ -14,6 +14,7 @@ from marshmallow import Schema, fields, validate
 
 from sesamlike.accounts.models import Role
 from sesamlike.api.routing import operation
+from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 from sesamlike.followup import audited, report
 from sesamlike.followup.models import PatientYearCost
@@ -21,16 +22,16 @@ from sesamlike.followup.scope import resolve
 from sesamlike.followup.stats import grouped
 
 ROLES = (Role.MANAGER, Role.REGION)
-REQUIRED = {"required": "Obligatoriskt.", "null": "Obligatoriskt."}
+REQUIRED = {"required": N_("Obligatoriskt."), "null": N_("Obligatoriskt.")}
 
 
 class CostQuerySchema(Schema):
-    error_messages = {"unknown": "Okänt fält."}
+    error_messages = {"unknown": N_("Okänt fält.")}
 
     year = fields.Integer(
         required=True,
-        validate=validate.Range(min=2000, max=2100, error="Ange ett år 2000–2100."),
-        error_messages={**REQUIRED, "invalid": "Ange ett heltal."},
+        validate=validate.Range(min=2000, max=2100, error=N_("Ange ett år 2000–2100.")),
+        error_messages={**REQUIRED, "invalid": N_("Ange ett heltal.")},
     )
     clinic_code = fields.String(
         load_default=None,

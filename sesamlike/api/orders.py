@@ -12,14 +12,15 @@ from marshmallow import Schema, fields, validate
 from sesamlike.api import bp
 from sesamlike.api.errors import domain_error_response
 from sesamlike.api.routing import operation
+from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 from sesamlike.orders import services as ordering
 from sesamlike.orders.models import DeliveryMode, LineStatus
 from sesamlike.patients import access
 from sesamlike.prescriptions import errors as prescription_errors
 
-REQUIRED = {"required": "Obligatoriskt.", "null": "Obligatoriskt."}
-INTEGER = {**REQUIRED, "invalid": "Ange ett heltal."}
+REQUIRED = {"required": N_("Obligatoriskt."), "null": N_("Obligatoriskt.")}
+INTEGER = {**REQUIRED, "invalid": N_("Ange ett heltal.")}
 MODES = [mode.value for mode in DeliveryMode]
 ADDRESS_MODES = {DeliveryMode.HOME, DeliveryMode.PICKUP}
 
@@ -28,7 +29,7 @@ def _text(max_length: int, **metadata) -> fields.String:
     return fields.String(
         load_default=None,
         allow_none=True,
-        validate=validate.Length(max=max_length, error="För lång text."),
+        validate=validate.Length(max=max_length, error=N_("För lång text.")),
         metadata=metadata,
     )
 
@@ -58,13 +59,14 @@ class OrderInSchema(Schema):
         fields.Nested(LineInSchema),
         required=True,
         error_messages=REQUIRED,
-        validate=validate.Length(min=1, error="Välj minst en rad."),
+        validate=validate.Length(min=1, error=N_("Välj minst en rad.")),
     )
     delivery_mode = fields.String(
         load_default=None,
         allow_none=True,
         validate=validate.OneOf(
-            MODES, error="Leveranssättet ska vara home, clinic, pickup eller pharmacy."
+            MODES,
+            error=N_("Leveranssättet ska vara home, clinic, pickup eller pharmacy."),
         ),
         metadata={
             "description": "home, clinic, pickup or pharmacy. Default: clinic for "

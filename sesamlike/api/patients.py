@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from sesamlike.accounts.models import Role
 from sesamlike.api.routing import operation
+from sesamlike.common.i18n import N_
 from sesamlike.patients import access, services
 
 
@@ -72,9 +73,9 @@ def get_patient(user, patient_id):
 
 
 _MESSAGES = {
-    "required": "Obligatoriskt.",
-    "null": "Obligatoriskt.",
-    "invalid": "Fel typ av värde.",
+    "required": N_("Obligatoriskt."),
+    "null": N_("Obligatoriskt."),
+    "invalid": N_("Fel typ av värde."),
 }
 _DATE_MESSAGES = {**_MESSAGES, "invalid": "Ange ett datum som ÅÅÅÅ-MM-DD."}
 # What the service checks, stated in the document (the service keeps its own
@@ -110,7 +111,10 @@ class PatientCreateSchema(Schema):
             "see them. Unknown fields are 422."
         )
 
-    error_messages = {"unknown": "Okänt fält.", "type": "Skicka ett JSON-objekt."}
+    error_messages = {
+        "unknown": N_("Okänt fält."),
+        "type": N_("Skicka ett JSON-objekt."),
+    }
 
     personal_id = _text(
         20,
@@ -129,7 +133,7 @@ class PatientCreateSchema(Schema):
         required=True,
         error_messages=_MESSAGES,
         validate=validate.OneOf(
-            services.DIABETES_TYPES, error="Välj type1, type2 eller other."
+            services.DIABETES_TYPES, error=N_("Välj type1, type2 eller other.")
         ),
     )
     clinic_code = _text(
@@ -156,14 +160,14 @@ class PatientCreateSchema(Schema):
     email = _text(254, metadata={"pattern": r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"})
     protected_identity = fields.Boolean(
         load_default=False,
-        error_messages={**_MESSAGES, "invalid": "Ange true eller false."},
+        error_messages={**_MESSAGES, "invalid": N_("Ange true eller false.")},
     )
     # Optional additions to the contract: reserve numbers for people without one.
     id_kind = fields.String(
         error_messages=_MESSAGES,
         validate=validate.OneOf(
             ["personnummer", "samordningsnummer", "reserve"],
-            error="Välj personnummer, samordningsnummer eller reserve.",
+            error=N_("Välj personnummer, samordningsnummer eller reserve."),
         ),
         metadata={
             "description": "reserve: personal_id is a reserve number and "

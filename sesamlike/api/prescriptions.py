@@ -12,15 +12,16 @@ from marshmallow import Schema, fields
 
 from sesamlike.accounts.models import Role
 from sesamlike.api.routing import operation
+from sesamlike.common.i18n import N_
 from sesamlike.prescriptions import kits
 from sesamlike.prescriptions import services as prescriptions
 from sesamlike.prescriptions.models import Prescription, ReasonCode
 
 PRESCRIBERS = (Role.PRESCRIBER,)
-REQUIRED = {"required": "Obligatoriskt.", "null": "Obligatoriskt."}
-INTEGER = {**REQUIRED, "invalid": "Ange ett heltal."}
+REQUIRED = {"required": N_("Obligatoriskt."), "null": N_("Obligatoriskt.")}
+INTEGER = {**REQUIRED, "invalid": N_("Ange ett heltal.")}
 DATE = {**REQUIRED, "invalid": "Ange ett datum som ÅÅÅÅ-MM-DD."}
-TEXT = {**REQUIRED, "invalid": "Ange text."}
+TEXT = {**REQUIRED, "invalid": N_("Ange text.")}
 REASON_CODES = ", ".join(code.value for code in ReasonCode)
 
 
@@ -53,7 +54,7 @@ def _text(**metadata) -> fields.String:
 
 
 class TermsSchema(Schema):
-    error_messages = {"unknown": "Okänt fält."}
+    error_messages = {"unknown": N_("Okänt fält.")}
 
     valid_to = _date(
         description="Default: valid_from + 1 year - 1 day; at most 1 year "

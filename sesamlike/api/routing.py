@@ -25,6 +25,7 @@ from marshmallow import Schema, ValidationError
 
 from sesamlike.api import bp
 from sesamlike.api.errors import error_response
+from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 
 
@@ -50,7 +51,7 @@ OPERATIONS: list[Operation] = []
 # Integers the database stores (ids, packs, years) are 32-bit; anything larger
 # would fail in the driver (SQLite: OverflowError; PostgreSQL: out of range).
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
-TOO_LARGE = "Talet är för stort."
+TOO_LARGE = N_("Talet är för stort.")
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
@@ -101,7 +102,7 @@ def operation(
                 payload = request.get_json(silent=True)
                 if not isinstance(payload, dict):
                     raise ValidationError(
-                        {"_schema": ["Skicka ett JSON-objekt (application/json)."]}
+                        {"_schema": [N_("Skicka ett JSON-objekt (application/json).")]}
                     )
                 kwargs["body"] = op.body().load(payload)
             too_large = list(_too_large({k: v for k, v in kwargs.items()

@@ -7,11 +7,12 @@ from marshmallow import Schema, fields
 from sesamlike.accounts.models import Role
 from sesamlike.api.orders import OrderLineSchema, OrderSchema, order_view
 from sesamlike.api.routing import operation
+from sesamlike.common.i18n import N_
 from sesamlike.fulfilment import shipping
 
 DATE = {
-    "required": "Obligatoriskt.",
-    "null": "Obligatoriskt.",
+    "required": N_("Obligatoriskt."),
+    "null": N_("Obligatoriskt."),
     "invalid": "Ange ett datum som ÅÅÅÅ-MM-DD.",
 }
 LINE_FIELDS = ("serial_no", "shipped_at", "delivered_on", "returned_on", "shipment_id")

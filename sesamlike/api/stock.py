@@ -6,11 +6,12 @@ from marshmallow import Schema, fields, validate
 
 from sesamlike.accounts.models import Role
 from sesamlike.api.routing import operation
+from sesamlike.common.i18n import N_
 from sesamlike.fulfilment import shipping
 from sesamlike.stock import receipts, reservations
 
-REQUIRED = {"required": "Obligatoriskt.", "null": "Obligatoriskt."}
-INTEGER = {**REQUIRED, "invalid": "Ange ett heltal."}
+REQUIRED = {"required": N_("Obligatoriskt."), "null": N_("Obligatoriskt.")}
+INTEGER = {**REQUIRED, "invalid": N_("Ange ett heltal.")}
 DATE = {"invalid": "Ange ett datum som ÅÅÅÅ-MM-DD."}
 STAFF = (Role.DEPOT, Role.PRESCRIBER, Role.MANAGER, Role.REGION, Role.ADMIN)
 

@@ -26,6 +26,7 @@ from sesamlike.common.csvfiles import (
     RowProblem,
     read_csv,
 )
+from sesamlike.common.i18n import Plural
 from sesamlike.common.spreadsheets import csv_text
 
 __all__ = [
@@ -44,7 +45,11 @@ class CatalogueInvalid(FileInvalid):
     """A catalogue file with bad rows; `problems` holds each row's line and errors."""
 
     code = "catalogue_invalid"
-    message = "Katalogfilen har fel på {count} rader; inget importerades."
+    message = Plural(
+        "Katalogfilen har fel på {count} rad; inget importerades.",
+        "Katalogfilen har fel på {count} rader; inget importerades.",
+        count="count",
+    )
 
     @property
     def rows(self) -> list[tuple[int, list[str]]]:

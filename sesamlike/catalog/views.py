@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -12,7 +11,7 @@ from sesamlike.accounts.models import Role
 from sesamlike.catalog import services
 from sesamlike.catalog.forms import CatalogueSearchForm
 from sesamlike.catalog.labels import category_labels, channel_labels
-from sesamlike.common.i18n import _, get_locale
+from sesamlike.common.i18n import _
 
 bp = Blueprint("catalog", __name__)
 
@@ -20,14 +19,6 @@ STAFF_ROLES = frozenset(
     {Role.PRESCRIBER, Role.DEPOT, Role.MANAGER, Role.REGION, Role.ADMIN}
 )
 MAX_QUERY_LENGTH = 100
-
-
-def format_sek(value: Decimal) -> str:
-    """1 250,00 in Swedish, 1,250.00 in English."""
-    text = f"{value:,.2f}"
-    if get_locale() == "sv":
-        text = text.replace(",", "\u00a0").replace(".", ",")
-    return text
 
 
 @bp.route("/catalogue")
@@ -68,7 +59,6 @@ def index():
         today=today,
         category_names=categories,
         channel_names=channel_labels(),
-        format_sek=format_sek,
         page_url=lambda n: url_for("catalog.index", **filters, page=n),
         filtered=bool(text or system_id or category),
     )

@@ -3,32 +3,34 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from sesamlike.common.i18n import N_
+
 
 class ExportForm(FlaskForm):
-    day = DateField("Dag", validators=[DataRequired("Ange ett datum.")])
+    day = DateField("Dag", validators=[DataRequired(N_("Ange ett datum."))])
 
 
 class UploadForm(FlaskForm):
-    file = FileField("CSV-fil", validators=[FileRequired("Välj en fil.")])
+    file = FileField("CSV-fil", validators=[FileRequired(N_("Välj en fil."))])
 
 
 class ReorderPointForm(FlaskForm):
     depot_code = SelectField("Lager", choices=[], validate_choice=False)
     article_no = StringField(
         "Artikelnummer",
-        validators=[DataRequired("Ange artikelnummer."), Length(max=40)],
+        validators=[DataRequired(N_("Ange artikelnummer.")), Length(max=40)],
     )
     reorder_level = IntegerField(
         "Beställningspunkt (förp.)",
         validators=[
-            InputRequired("Ange ett heltal."),
+            InputRequired(N_("Ange ett heltal.")),
             NumberRange(min=0, message="Ange 0 eller mer."),
         ],
     )
     order_up_to = IntegerField(
         "Fyll på upp till (förp.)",
         validators=[
-            InputRequired("Ange ett heltal."),
+            InputRequired(N_("Ange ett heltal.")),
             NumberRange(min=1, message="Ange 1 eller mer."),
         ],
     )

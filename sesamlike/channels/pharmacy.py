@@ -37,6 +37,7 @@ from sesamlike.common.csvfiles import (
     read_csv,
     write_all_or_nothing,
 )
+from sesamlike.common.i18n import N_, Plural
 from sesamlike.common.time import region_day_of, region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.orders import notices
@@ -52,13 +53,17 @@ DISPENSING_COLUMNS = (
 
 class DispensingInvalid(FileInvalid):
     code = "dispensing_invalid"
-    message = "Expedieringsfilen har fel på {count} rader; inget importerades."
+    message = Plural(
+        "Expedieringsfilen har fel på {count} rad; inget importerades.",
+        "Expedieringsfilen har fel på {count} rader; inget importerades.",
+        count="count",
+    )
 
 
 DISPENSING_FILE = CsvLayout(
     DISPENSING_COLUMNS,
     invalid=DispensingInvalid,
-    unknown_column="Okänd eller upprepad kolumn: {column}.",
+    unknown_column=N_("Okänd eller upprepad kolumn: {column}."),
     max_rows=MAX_ROWS,
 )
 
@@ -164,7 +169,7 @@ class _Checker:
         if day and day > self.today:
             row.add(
                 "dispensed_on",
-                "Expedieringsdatumet {value} ligger i framtiden.",
+                N_("Expedieringsdatumet {value} ligger i framtiden."),
                 value=row["dispensed_on"],
             )
         packs = row.integer("packs")
@@ -172,8 +177,10 @@ class _Checker:
         if ref and pharmacy_id and key in self.first_line:
             row.add(
                 "dispensing_ref",
-                "Expedieringen {ref} från apotek {pharmacy_id} står redan på "
-                "rad {line}.",
+                N_(
+                    "Expedieringen {ref} från apotek {pharmacy_id} står redan på "
+                    "rad {line}."
+                ),
                 ref=ref,
                 pharmacy_id=pharmacy_id,
                 line=self.first_line[key],
@@ -183,7 +190,7 @@ class _Checker:
         if rx_id and rx is None:
             row.add(
                 "pharmacy_prescription_id",
-                "E-receptet {id} finns inte.",
+                N_("E-receptet {id} finns inte."),
                 id=rx_id,
             )
         if row.errors or rx is None:
@@ -196,7 +203,7 @@ class _Checker:
             ) or earlier.packs != packs:
                 row.add(
                     "dispensing_ref",
-                    "Expedieringen {ref} är redan inläst med andra uppgifter.",
+                    N_("Expedieringen {ref} är redan inläst med andra uppgifter."),
                     ref=ref,
                 )
             return None  # the same dispensing read again: nothing new
@@ -217,14 +224,14 @@ class _Checker:
         if rx.order_line.status != LineStatus.SENT_TO_PHARMACY:
             row.add(
                 "pharmacy_prescription_id",
-                "E-receptet {id} gäller en orderrad som inte väntar på apoteket.",
+                N_("E-receptet {id} gäller en orderrad som inte väntar på apoteket."),
                 id=rx.id,
             )
             return
         if not rx.valid_from <= day <= rx.valid_to:
             row.add(
                 "dispensed_on",
-                "E-receptet {id} gäller {valid_from}–{valid_to}.",
+                N_("E-receptet {id} gäller {valid_from}–{valid_to}."),
                 id=rx.id,
                 valid_from=rx.valid_from.isoformat(),
                 valid_to=rx.valid_to.isoformat(),
@@ -232,7 +239,11 @@ class _Checker:
         if packs > self.left[rx.id]:
             row.add(
                 "packs",
-                "E-receptet {id} har bara {left} förpackningar kvar.",
+                Plural(
+                    "E-receptet {id} har bara {left} förpackning kvar.",
+                    N_("E-receptet {id} har bara {left} förpackningar kvar."),
+                    count="left",
+                ),
                 id=rx.id,
                 left=self.left[rx.id],
             )

@@ -24,6 +24,7 @@ from sesamlike.catalog.models import Channel
 from sesamlike.channels.errors import ExportDayInFuture
 from sesamlike.channels.models import SupplierExport, SupplierExportLine
 from sesamlike.common.errors import Forbidden, NotVisible
+from sesamlike.common.i18n import N_
 from sesamlike.common.spreadsheets import csv_text
 from sesamlike.common.time import REGION_TIMEZONE, region_day_of, region_today
 from sesamlike.extensions import db
@@ -52,7 +53,7 @@ def export_supplier_orders(
     if day > (today or region_today()):
         raise ExportDayInFuture(
             day=day.isoformat(),
-            fields={"day": ["Välj dagens datum eller ett tidigare."]},
+            fields={"day": [N_("Välj dagens datum eller ett tidigare.")]},
         )
     try:
         _export(day, user)

@@ -29,6 +29,7 @@ from sesamlike.common.csvfiles import (
     read_csv,
     write_all_or_nothing,
 )
+from sesamlike.common.i18n import N_, Plural
 from sesamlike.common.time import region_day_of, region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.orders import notices, withdrawals
@@ -48,13 +49,17 @@ TRACKING_MAX = 80
 
 class SupplierStatusInvalid(FileInvalid):
     code = "supplier_status_invalid"
-    message = "Statusfilen har fel på {count} rader; inget importerades."
+    message = Plural(
+        "Statusfilen har fel på {count} rad; inget importerades.",
+        "Statusfilen har fel på {count} rader; inget importerades.",
+        count="count",
+    )
 
 
 STATUS_FILE = CsvLayout(
     STATUS_COLUMNS,
     invalid=SupplierStatusInvalid,
-    unknown_column="Okänd eller upprepad kolumn: {column}.",
+    unknown_column=N_("Okänd eller upprepad kolumn: {column}."),
     max_rows=MAX_ROWS,
 )
 
@@ -112,7 +117,7 @@ def _check(row: Row, marks, first_line: dict, today: date) -> _Change | None:
     if status not in REPORTED:
         row.add(
             "status",
-            "Okänd status «{value}»; tillåtna: {allowed}.",
+            N_("Okänd status «{value}»; tillåtna: {allowed}."),
             value=row["status"],
             allowed=", ".join(REPORTED),
         )
@@ -121,7 +126,7 @@ def _check(row: Row, marks, first_line: dict, today: date) -> _Change | None:
     if delivered_on and delivered_on > today:
         row.add(
             "delivered_on",
-            "Leveransdatumet {value} ligger i framtiden.",
+            N_("Leveransdatumet {value} ligger i framtiden."),
             value=row["delivered_on"],
         )
     if line_id is None:
@@ -129,7 +134,7 @@ def _check(row: Row, marks, first_line: dict, today: date) -> _Change | None:
     if line_id in first_line:
         row.add(
             "line_id",
-            "Orderraden {line_id} står redan på rad {line}.",
+            N_("Orderraden {line_id} står redan på rad {line}."),
             line_id=line_id,
             line=first_line[line_id],
         )
@@ -139,7 +144,7 @@ def _check(row: Row, marks, first_line: dict, today: date) -> _Change | None:
     if mark is None:
         row.add(
             "line_id",
-            "Orderraden {line_id} finns inte i någon leverantörsfil.",
+            N_("Orderraden {line_id} finns inte i någon leverantörsfil."),
             line_id=line_id,
         )
         return None
@@ -148,7 +153,7 @@ def _check(row: Row, marks, first_line: dict, today: date) -> _Change | None:
     if delivered_on and delivered_on < ordered_on:
         row.add(
             "delivered_on",
-            "Leveransdatumet {value} är före beställningen ({ordered_on}).",
+            N_("Leveransdatumet {value} är före beställningen ({ordered_on})."),
             value=row["delivered_on"],
             ordered_on=ordered_on.isoformat(),
         )
@@ -164,7 +169,7 @@ def _unchanged(row, line, mark, status, tracking, delivered_on) -> bool:
     current = line.status
     if current == LineStatus.CANCELLED:
         if status != SupplierStatus.CANCELLED:
-            row.add("status", "Orderraden {line_id} är makulerad.", line_id=line.id)
+            row.add("status", N_("Orderraden {line_id} är makulerad."), line_id=line.id)
             return True
         # Cancelled here first: the supplier's word only acknowledges it.
         return mark.supplier_status == SupplierStatus.CANCELLED
@@ -174,7 +179,7 @@ def _unchanged(row, line, mark, status, tracking, delivered_on) -> bool:
         if current in AFTER_SHIPPING:
             row.add(
                 "status",
-                "Orderraden {line_id} är redan skickad och kan inte makuleras.",
+                N_("Orderraden {line_id} är redan skickad och kan inte makuleras."),
                 line_id=line.id,
             )
             return True
@@ -183,8 +188,10 @@ def _unchanged(row, line, mark, status, tracking, delivered_on) -> bool:
         if (mark.tracking_ref or "") != tracking:
             row.add(
                 "tracking_ref",
-                "Orderraden {line_id} är redan skickad med sändningsnummer "
-                "{tracking_ref}.",
+                N_(
+                    "Orderraden {line_id} är redan skickad med sändningsnummer "
+                    "{tracking_ref}."
+                ),
                 line_id=line.id,
                 tracking_ref=mark.tracking_ref or "–",
             )
@@ -193,7 +200,7 @@ def _unchanged(row, line, mark, status, tracking, delivered_on) -> bool:
         if status == SupplierStatus.DELIVERED and line.delivered_on != delivered_on:
             row.add(
                 "delivered_on",
-                "Orderraden {line_id} är redan levererad {delivered_on}.",
+                N_("Orderraden {line_id} är redan levererad {delivered_on}."),
                 line_id=line.id,
                 delivered_on=line.delivered_on.isoformat(),
             )

@@ -23,7 +23,8 @@ from sesamlike.channels.commands import file_names
 from sesamlike.channels.forms import ExportForm, ReorderPointForm, UploadForm
 from sesamlike.common.csvfiles import FileInvalid
 from sesamlike.common.errors import DomainError
-from sesamlike.common.i18n import _
+from sesamlike.common.formatting import format_date
+from sesamlike.common.i18n import N_, _, ngettext
 from sesamlike.extensions import db, login_manager
 from sesamlike.stock import expiry, replenishment
 from sesamlike.stock.models import Depot
@@ -34,13 +35,13 @@ MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 # In the words of the order lines' own statuses (orders.status): an order that
 # has reached the supplier is not yet "skickad".
 SUPPLIER_STATUS_LABELS = {
-    "sent": "Beställd hos leverantören",
-    "confirmed": "Bekräftad av leverantören",
-    "shipped": "Skickad av leverantören",
+    "sent": N_("Beställd hos leverantören"),
+    "confirmed": N_("Bekräftad av leverantören"),
+    "shipped": N_("Skickad av leverantören"),
     "delivered": "Levererad",
-    "cancelled": "Makulerad av leverantören",
+    "cancelled": N_("Makulerad av leverantören"),
 }
-PROPOSAL_STATUS_LABELS = {"open": "Förslag", "ordered": "Beställd"}
+PROPOSAL_STATUS_LABELS = {"open": N_("Förslag"), "ordered": "Beställd"}
 
 
 @bp.before_request
@@ -95,7 +96,12 @@ def export():
         form.day.errors = [_(error.message, **error.params)]
         return suppliers(form=form)
     flash(
-        _("{n} leverantörsfiler för {day}.", n=len(exports), day=form.day.data),
+        ngettext(
+            "{n} leverantörsfil för {day}.",
+            N_("{n} leverantörsfiler för {day}."),
+            len(exports),
+            day=format_date(form.day.data),
+        ),
         "success",
     )
     return redirect(url_for("channels.suppliers"))
@@ -150,7 +156,7 @@ def issue():
     if not EmptyForm().validate_on_submit():
         abort(400)
     issued = pharmacy_channel.issue_pharmacy_prescriptions(current_user)
-    flash(_("{n} nya e-recept.", n=issued), "success")
+    flash(ngettext("{n} nytt e-recept.", "{n} nya e-recept.", issued), "success")
     return redirect(url_for("channels.pharmacy"))
 
 
@@ -260,7 +266,7 @@ def delete_reorder_point(point_id: int):
 def _import(upload: UploadForm, importer):
     """Counts, or the problems to show (a list of (line, message))."""
     if not upload.validate_on_submit():
-        return [(None, _(e)) for e in upload.file.errors or ["Välj en fil."]]
+        return [(None, _(e)) for e in upload.file.errors or [N_("Välj en fil.")]]
     raw = upload.file.data.stream.read(MAX_UPLOAD_BYTES + 1)
     if len(raw) > MAX_UPLOAD_BYTES:
         return [(None, _("Filen är större än 5 MB."))]

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import click
 
 from sesamlike.common.errors import DomainError, Invalid
+from sesamlike.common.i18n import N_, Plural, swedish
 from sesamlike.common.spreadsheets import plain
 from sesamlike.extensions import db
 
@@ -55,7 +56,7 @@ class FieldError:
         self.params = params
 
     def __str__(self) -> str:
-        return self.message.format(**self.params)
+        return swedish(self.message, **self.params)
 
     def __repr__(self) -> str:
         return f"<FieldError {self.column}: {self}>"
@@ -79,7 +80,11 @@ class FileInvalid(Invalid):
     """A file with bad rows; `problems` holds each row's line and errors."""
 
     code = "file_invalid"
-    message = "Filen har fel på {count} rader; inget importerades."
+    message = Plural(
+        "Filen har fel på {count} rad; inget importerades.",
+        "Filen har fel på {count} rader; inget importerades.",
+        count="count",
+    )
 
     def __init__(self, problems: list[RowProblem]) -> None:
         super().__init__(count=len(problems))
@@ -99,8 +104,8 @@ class CsvLayout:
     invalid: type[FileInvalid] = FileInvalid
     key: str | None = None  # the column that names a row in its problems
     # None: a file of only a header is valid (and imports nothing).
-    no_rows: str | None = "Filen innehåller inga rader."
-    unknown_column: str = "Okänd kolumn: {column}."
+    no_rows: str | None = N_("Filen innehåller inga rader.")
+    unknown_column: str = N_("Okänd kolumn: {column}.")
     max_rows: int | None = None
 
 
@@ -146,10 +151,10 @@ class Row:
         value = self.raw(column)
         if not value:
             if value == "" and required:
-                self.add(column, "Värde saknas.")
+                self.add(column, N_("Värde saknas."))
             return None
         if len(value) > max_length:
-            self.add(column, "Högst {n} tecken.", n=max_length)
+            self.add(column, N_("Högst {n} tecken."), n=max_length)
         return value
 
     def choice(self, column: str, allowed: Iterable[str]) -> str | None:
@@ -162,13 +167,15 @@ class Row:
         if value:
             self.add(
                 column,
-                "Okänt värde «{value}»; tillåtna: {allowed}.",
+                N_("Okänt värde «{value}»; tillåtna: {allowed}."),
                 value=value,
                 allowed=", ".join(allowed),
             )
         else:
             self.add(
-                column, "Värde saknas; tillåtna: {allowed}.", allowed=", ".join(allowed)
+                column,
+                N_("Värde saknas; tillåtna: {allowed}."),
+                allowed=", ".join(allowed),
             )
         return None
 
@@ -177,7 +184,7 @@ class Row:
         if value is None:
             return None
         if value not in ("yes", "no"):
-            self.add(column, "Ska vara yes eller no, inte «{value}».", value=value)
+            self.add(column, N_("Ska vara yes eller no, inte «{value}»."), value=value)
             return None
         return value == "yes"
 
@@ -186,11 +193,11 @@ class Row:
         value = self.raw(column)
         if not value:
             if value == "" and required:
-                self.add(column, "Värde saknas.")
+                self.add(column, N_("Värde saknas."))
             return None
         if not _INTEGER.fullmatch(value) or int(value) == 0:
             self.add(
-                column, "Ska vara ett positivt heltal, inte «{value}».", value=value
+                column, N_("Ska vara ett positivt heltal, inte «{value}»."), value=value
             )
             return None
         return int(value)
@@ -205,15 +212,18 @@ class Row:
             if "," in value:
                 self.add(
                     column,
-                    "Ogiltigt tal «{value}»: använd punkt som decimaltecken.",
+                    N_("Ogiltigt tal «{value}»: använd punkt som decimaltecken."),
                     value=value,
                 )
             else:
-                self.add(column, "Ogiltigt tal «{value}».", value=value)
+                self.add(column, N_("Ogiltigt tal «{value}»."), value=value)
             return None
         if len(match["frac"] or "") > places:
             self.add(
-                column, "Högst {n} decimaler, inte «{value}».", n=places, value=value
+                column,
+                N_("Högst {n} decimaler, inte «{value}»."),
+                n=places,
+                value=value,
             )
             return None
         return Decimal(value)
@@ -222,14 +232,16 @@ class Row:
         value = self.raw(column)
         if not value:
             if value == "" and required:
-                self.add(column, "Datum saknas (ÅÅÅÅ-MM-DD).")
+                self.add(column, N_("Datum saknas (ÅÅÅÅ-MM-DD)."))
             return None
         try:
             if not _ISO_DATE.fullmatch(value):
                 raise ValueError(value)
             return date.fromisoformat(value)
         except ValueError:
-            self.add(column, "Ogiltigt datum «{value}»; skriv ÅÅÅÅ-MM-DD.", value=value)
+            self.add(
+                column, N_("Ogiltigt datum «{value}»; skriv ÅÅÅÅ-MM-DD."), value=value
+            )
             return None
 
 
@@ -294,7 +306,7 @@ def read_csv(text: str, layout: CsvLayout) -> CsvTable:
         table.problems.append(_unreadable(1, exc))
         return table
     if not cells or not any(cell.strip() for cell in cells):
-        header.add(None, "Filen är tom: den ska börja med en rubrikrad.")
+        header.add(None, N_("Filen är tom: den ska börja med en rubrikrad."))
         table.problems.append(header.problem())
         return table
     names = [cell.strip() for cell in cells]
@@ -318,7 +330,7 @@ def read_csv(text: str, layout: CsvLayout) -> CsvTable:
         if len(cells) != len(names):
             row.add(
                 None,
-                "Raden har {found} fält men rubriken har {expected}.",
+                N_("Raden har {found} fält men rubriken har {expected}."),
                 found=len(cells),
                 expected=len(names),
             )
@@ -332,7 +344,7 @@ def read_csv(text: str, layout: CsvLayout) -> CsvTable:
         row.absent = absent
         table.rows.append(row)
         if layout.max_rows is not None and len(table.rows) > layout.max_rows:
-            row.add(None, "Filen har fler än {n} rader.", n=layout.max_rows)
+            row.add(None, N_("Filen har fler än {n} rader."), n=layout.max_rows)
             table.problems.append(row.problem())
             table.rows = []
             return table
@@ -347,16 +359,16 @@ def _check_header(header: Row, names: list[str], layout: CsvLayout) -> frozenset
     seen: set[str] = set()
     for name in names:
         if not name:
-            header.add(None, "Rubrikraden har en kolumn utan namn.")
+            header.add(None, N_("Rubrikraden har en kolumn utan namn."))
         elif name not in layout.columns and name not in layout.optional:
             header.add(None, layout.unknown_column, column=name)
         elif name in seen:
-            header.add(None, "Kolumnen {column} finns två gånger.", column=name)
+            header.add(None, N_("Kolumnen {column} finns två gånger."), column=name)
         seen.add(name)
     absent = frozenset(name for name in layout.columns if name not in seen)
     for name in layout.columns:
         if name in absent:
-            header.add(None, "Kolumnen {column} saknas.", column=name)
+            header.add(None, N_("Kolumnen {column} saknas."), column=name)
     return absent | frozenset(n for n in layout.optional if n not in seen)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sesamlike.common.i18n import swedish
+
 
 class DomainError(Exception):
     """A refused use case. `message` is Swedish source text, translated at display."""
@@ -22,7 +24,7 @@ class DomainError(Exception):
         self.message = message or self.message
         self.fields = fields or {}
         self.params = params
-        super().__init__(self.message.format(**params) if params else self.message)
+        super().__init__(swedish(self.message, **params))
 
 
 class Invalid(DomainError):

@@ -1,42 +1,91 @@
-"""Swedish-first interface text with an English translation.
+"""Swedish-first interface text with an English translation, through Flask-Babel.
 
-Source strings are Swedish; `translations.EN` maps each to English. A string without an
-English entry shows in Swedish, and a test keeps the table complete.
+Source strings are Swedish; the gettext catalogues in `sesamlike/translations/`
+(`make translations` extracts and updates them, `make install` compiles them) hold
+the English. Placeholders are braces: `_("Order {id} skickad", id=order.id)`.
+A string without an English entry shows in Swedish, and a test keeps the catalogue
+complete.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, has_request_context, request, session
-
-from sesamlike.translations import EN
+import flask_babel
+from flask import current_app, has_request_context, request, session
 
 LOCALES = ("sv", "en")
 
 
-def get_locale() -> str:
+def select_locale() -> str:
+    """Pages follow the session's choice; API clients say what they read."""
+    default = current_app.config["DEFAULT_LOCALE"]
     if not has_request_context():
-        return "sv"
-    if "locale" not in g:
-        if request.path.startswith(("/api/", "/fhir/")):
-            # API clients say what they read; pages are Swedish until switched.
-            chosen = request.accept_languages.best_match(LOCALES)
-        else:
-            chosen = session.get("locale")
-        g.locale = chosen if chosen in LOCALES else current_app.config["DEFAULT_LOCALE"]
-    return g.locale
+        return default
+    if request.path.startswith(("/api/", "/fhir/")):
+        chosen = request.accept_languages.best_match(LOCALES)
+    else:
+        chosen = session.get("locale")
+    return chosen if chosen in LOCALES else default
+
+
+def get_locale() -> str:
+    """The language of this request ("sv" or "en"); Swedish outside the app."""
+    locale = flask_babel.get_locale()
+    return locale.language if locale is not None else "sv"
+
+
+class Plural(str):
+    """Source text with a plural form, for text kept to translate later (a domain
+    error's message): `_()` picks the form by the count named `count` in its params.
+    """
+
+    plural: str
+    count: str
+
+    def __new__(cls, singular: str, plural: str, count: str = "n") -> Plural:
+        text = super().__new__(cls, singular)
+        text.plural, text.count = plural, count
+        return text
 
 
 def gettext(text: str, **params: Any) -> str:
     """Translate Swedish source text to the user's language and fill in params."""
-    if get_locale() == "en":
-        text = EN.get(text, text)
-    return text.format(**params) if params else text
+    if isinstance(text, Plural) and text.count in params:
+        return ngettext(text, text.plural, params[text.count], **params)
+    translated = flask_babel.get_translations().ugettext(str(text))
+    return translated.format(**params) if params else translated
+
+
+def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
+    """Like gettext, choosing the form for the count `n` (also `{n}` in the text)."""
+    translated = flask_babel.get_translations().ungettext(str(singular), plural, n)
+    # A plural entry compiled without its msgstr (the Swedish catalogue) is empty.
+    translated = translated or (str(singular) if n == 1 else plural)
+    return translated.format(**{"n": n, **params})
+
+
+def swedish(text: str, **params: Any) -> str:
+    """The Swedish source text with params filled in, whatever the user's language."""
+    if isinstance(text, Plural) and params.get(text.count, 1) != 1:
+        text = text.plural
+    return str(text).format(**params) if params else str(text)
+
+
+def N_(text: str) -> str:  # noqa: N802  (the gettext convention)
+    """Mark Swedish source text for the catalogue; it is translated where shown."""
+    return text
 
 
 _ = gettext
 
 
 def init_app(app) -> None:
-    app.jinja_env.globals.update(_=gettext, get_locale=get_locale)
+    from sesamlike.common import formatting
+    from sesamlike.extensions import babel
+
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(
+        _=gettext, gettext=gettext, ngettext=ngettext, N_=N_, get_locale=get_locale
+    )
+    formatting.init_app(app)

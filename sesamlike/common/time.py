@@ -22,14 +22,3 @@ def region_day_of(moment: datetime) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(REGION_TIMEZONE).date()
-
-
-def local_time(moment: datetime | None, seconds: bool = False) -> str:
-    """A timestamp as the region's clock shows it: 2026-12-01 20:41 (Swedish time)."""
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:  # SQLite returns naive UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(REGION_TIMEZONE).strftime(
-        "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
-    )

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from markupsafe import Markup, escape
 
+from sesamlike.common.formatting import format_amount
 from sesamlike.followup.stats import Summary
 
 WIDTH = 720
@@ -27,7 +28,7 @@ GRID = "#d0d7de"
 
 
 def _money(value: Decimal | float) -> str:
-    return f"{float(value):,.0f}".replace(",", "\u00a0")
+    return format_amount(value, decimals=0)
 
 
 def _nice_max(value: float) -> float:

@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 
 from sesamlike.common import spreadsheets
 from sesamlike.common.errors import NotVisible
-from sesamlike.common.i18n import _, get_locale
+from sesamlike.common.i18n import _
 from sesamlike.followup import charts, drilldown, exports, register, report
 from sesamlike.followup.forms import ReportFilterForm
 from sesamlike.followup.scope import Scope, resolve
@@ -258,12 +258,3 @@ def register_csv():
     )
     name = f"ndr-{year}{'-' + scope.clinic_code if scope.clinic_code else ''}.csv"
     return _attachment(body, name, FORMATS["csv"])
-
-
-@bp.app_template_filter("sek")
-def sek_filter(value) -> str:
-    """1 250,00 in Swedish, 1,250.00 in English."""
-    text = f"{Decimal(str(value)):,.2f}"
-    if get_locale() == "sv":
-        text = text.replace(",", "\u00a0").replace(".", ",")
-    return text

@@ -13,20 +13,22 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-REQUIRED = "Obligatoriskt."
+from sesamlike.common.i18n import N_
+
+REQUIRED = N_("Obligatoriskt.")
 
 RETURN_REASON_LABELS = {
-    "replaced": "Ersatt av ny enhet",
-    "faulty": "Fel på enheten",
-    "therapy_ended": "Behandlingen avslutad",
+    "replaced": N_("Ersatt av ny enhet"),
+    "faulty": N_("Fel på enheten"),
+    "therapy_ended": N_("Behandlingen avslutad"),
 }
 COUNT_REASON_LABELS = {
-    "": "Ingen differens",
-    "count": "Inventeringsdifferens",
-    "damaged": "Skadad",
-    "found": "Återfunnen",
-    "misplaced": "Felplacerad",
-    "other": "Annat",
+    "": N_("Ingen differens"),
+    "count": N_("Inventeringsdifferens"),
+    "damaged": N_("Skadad"),
+    "found": N_("Återfunnen"),
+    "misplaced": N_("Felplacerad"),
+    "other": N_("Annat"),
 }
 
 

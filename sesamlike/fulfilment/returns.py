@@ -21,6 +21,7 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import Invalid, NotVisible
+from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 from sesamlike.fulfilment.errors import (
     AlreadyReplaced,
@@ -96,7 +97,7 @@ def return_device(
     """A lent device comes back into quarantine; its line is returned."""
     require_depot(user)
     if returned_on > (today or date.today()):
-        raise Invalid(fields={"returned_on": ["Kan inte vara i framtiden."]})
+        raise Invalid(fields={"returned_on": [N_("Kan inte vara i framtiden.")]})
 
     def run():
         device = devices.on_loan(serial_no)
@@ -214,11 +215,13 @@ def return_consumables(
             user, line.order.patient_id, action="return_line", detail=str(line.id)
         )
         if line.channel != Channel.CENTRAL or line.article.serial_tracked:
-            raise NotReturnable(detail="bara lagerförda förbrukningsartiklar")
+            raise NotReturnable(detail=N_("bara lagerförda förbrukningsartiklar"))
         if line.status != LineStatus.DELIVERED or line.delivered_on is None:
-            raise NotReturnable(detail="raden är inte levererad")
+            raise NotReturnable(detail=N_("raden är inte levererad"))
         if not line.delivered_on <= returned_on <= today:
-            raise Invalid(fields={"returned_on": ["Mellan leveransdagen och i dag."]})
+            raise Invalid(
+                fields={"returned_on": [N_("Mellan leveransdagen och i dag.")]}
+            )
         if (returned_on - line.delivered_on).days > RETURN_DAYS:
             raise ReturnWindowClosed(days=RETURN_DAYS, delivered_on=line.delivered_on)
         picking.return_packs(line.reference, user_id=user.id)

@@ -21,6 +21,7 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import DomainError, Forbidden, Invalid
+from sesamlike.common.i18n import N_
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.fulfilment.errors import (
@@ -114,7 +115,7 @@ def ship_order(
     serials = {str(k): list(v or []) for k, v in (serials or {}).items()}
     tracking_ref = (tracking_ref or "").strip() or None
     if tracking_ref and len(tracking_ref) > TRACKING_MAX:
-        raise Invalid(fields={"tracking_ref": ["Högst 80 tecken."]})
+        raise Invalid(fields={"tracking_ref": [N_("Högst 80 tecken.")]})
 
     def run():
         order = load_order(order_id, lock=True)
@@ -173,7 +174,7 @@ def deliver_order(
     today = today or date.today()
     if delivered_on > today:
         raise Invalid(
-            fields={"delivered_on": ["Leveransdagen kan inte vara i framtiden."]}
+            fields={"delivered_on": [N_("Leveransdagen kan inte vara i framtiden.")]}
         )
 
     def run():
@@ -326,14 +327,14 @@ def _lines_to_ship(order: Order, line_ids) -> list[OrderLine]:
     for line_id in dict.fromkeys(line_ids):
         line = by_id.get(line_id)
         if line is None or line.channel != Channel.CENTRAL:
-            raise Invalid(fields={"line_ids": ["Okänd rad i beställningen."]})
+            raise Invalid(fields={"line_ids": [N_("Okänd rad i beställningen.")]})
         if line.status in (LineStatus.SHIPPED, LineStatus.DELIVERED):
             raise AlreadyShipped(order_id=order.id)
         if line.status != LineStatus.RESERVED:
             raise NotReserved(order_id=order.id)
         lines.append(line)
     if not lines:
-        raise Invalid(fields={"line_ids": ["Välj minst en rad."]})
+        raise Invalid(fields={"line_ids": [N_("Välj minst en rad.")]})
     return lines
 
 
@@ -342,14 +343,14 @@ def _check_serials(lines: list[OrderLine], serials: dict[str, list[str]]) -> Non
     problems = {}
     for key in serials:
         if key not in shipping:
-            problems[f"serials.{key}"] = ["Raden skickas inte nu."]
+            problems[f"serials.{key}"] = [N_("Raden skickas inte nu.")]
     for key, line in shipping.items():
         given = [s.strip() for s in serials.get(key, []) if s and s.strip()]
         serials[key] = given
         if line.article.serial_tracked and len(given) != line.packs:
-            problems[f"serials.{key}"] = ["Ett serienummer per förpackning."]
+            problems[f"serials.{key}"] = [N_("Ett serienummer per förpackning.")]
         elif not line.article.serial_tracked and given:
-            problems[f"serials.{key}"] = ["Artikeln är inte individmärkt."]
+            problems[f"serials.{key}"] = [N_("Artikeln är inte individmärkt.")]
     if problems:
         raise SerialsMissing(fields=problems)
 

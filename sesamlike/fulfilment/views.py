@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.common.errors import DomainError
-from sesamlike.common.i18n import _
+from sesamlike.common.i18n import N_, _, ngettext
 from sesamlike.extensions import db
 from sesamlike.fulfilment import returns, shipping
 from sesamlike.fulfilment.forms import (
@@ -225,10 +225,12 @@ def receipt():
             status = 422
         else:
             flash(
-                _(
-                    "{packs} förp. {article} inlevererade till parti {lot}. "
+                ngettext(
+                    "{n} förp. {article} inlevererad till parti {lot}. "
                     "Restorder som fick reservation: {filled}.",
-                    packs=done.packs,
+                    "{n} förp. {article} inlevererade till parti {lot}. "
+                    "Restorder som fick reservation: {filled}.",
+                    done.packs,
                     article=done.lot.article.name,
                     lot=done.lot.lot or "–",
                     filled=len(done.filled),
@@ -328,7 +330,10 @@ def scrap_lot(lot_id: int):
         except DomainError as error:
             flash_error(error)
         else:
-            flash(_("{packs} förp. kasserade.", packs=packs), "success")
+            flash(
+                ngettext("{n} förp. kasserad.", "{n} förp. kasserade.", packs),
+                "success",
+            )
     return redirect(url_for("stock.overview"))
 
 
@@ -378,9 +383,9 @@ def device_returns():
 def device_action(device_id: int, action: str):
     """Recondition, scrap or replace a device in quarantine."""
     use_cases = {
-        "recondition": (returns.recondition_device, "Enheten är åter i lager."),
-        "scrap": (returns.scrap_device, "Enheten är kasserad."),
-        "replace": (returns.replace_device, "Ersättning beställd under garanti."),
+        "recondition": (returns.recondition_device, N_("Enheten är åter i lager.")),
+        "scrap": (returns.scrap_device, N_("Enheten är kasserad.")),
+        "replace": (returns.replace_device, N_("Ersättning beställd under garanti.")),
     }
     if action not in use_cases:
         abort(404)

@@ -15,11 +15,13 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
+from sesamlike.common.i18n import N_
+
 MODE_LABELS = {
-    "home": "Hem med post",
-    "clinic": "Till mottagningen",
-    "pickup": "Till ombud (utlämningsställe)",
-    "pharmacy": "Hämtas på apotek",
+    "home": N_("Hem med post"),
+    "clinic": N_("Till mottagningen"),
+    "pickup": N_("Till ombud (utlämningsställe)"),
+    "pharmacy": N_("Hämtas på apotek"),
 }
 
 

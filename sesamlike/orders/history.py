@@ -25,6 +25,7 @@ from sesamlike.common.csvfiles import (
     write_all_or_nothing,
 )
 from sesamlike.common.errors import Invalid
+from sesamlike.common.i18n import N_, Plural
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
@@ -223,15 +224,19 @@ class DeliveriesInvalid(FileInvalid):
     """A delivered-history file with bad rows; `problems` holds each row's errors."""
 
     code = "deliveries_invalid"
-    message = "Leveransfilen har fel på {count} rader; inget importerades."
+    message = Plural(
+        "Leveransfilen har fel på {count} rad; inget importerades.",
+        "Leveransfilen har fel på {count} rader; inget importerades.",
+        count="count",
+    )
 
 
 DELIVERIES_FILE = CsvLayout(
     DELIVERY_COLUMNS,
     invalid=DeliveriesInvalid,
     key="article_no",
-    no_rows="Filen innehåller inga leveransrader.",
-    unknown_column="Okänd eller upprepad kolumn: {column}.",
+    no_rows=N_("Filen innehåller inga leveransrader."),
+    unknown_column=N_("Okänd eller upprepad kolumn: {column}."),
 )
 
 
@@ -267,18 +272,22 @@ class _Checker:
         patient_id = self._patient(r, v["personal_id"])
         article = self.articles.get(v["article_no"])
         if article is None:
-            r.add("article_no", "Artikeln «{value}» finns inte.", value=v["article_no"])
+            r.add(
+                "article_no",
+                N_("Artikeln «{value}» finns inte."),
+                value=v["article_no"],
+            )
         packs = int(v["packs"]) if v["packs"].isdigit() else 0
         if not 0 < packs < 1_000_000:
             r.add(
                 "packs",
-                "Ska vara ett positivt heltal, inte «{value}».",
+                N_("Ska vara ett positivt heltal, inte «{value}»."),
                 value=v["packs"],
             )
         if v["channel"] not in set(Channel):
             r.add(
                 "channel",
-                "Okänd kanal «{value}»; tillåtna: {allowed}.",
+                N_("Okänd kanal «{value}»; tillåtna: {allowed}."),
                 value=v["channel"],
                 allowed=", ".join(Channel),
             )
@@ -287,19 +296,19 @@ class _Checker:
         if delivered_on and delivered_on > self.today:
             r.add(
                 "delivered_on",
-                "Leveransdatumet {value} ligger i framtiden.",
+                N_("Leveransdatumet {value} ligger i framtiden."),
                 value=v["delivered_on"],
             )
         if delivered_on and returned_on and returned_on < delivered_on:
             r.add(
                 "returned_on",
-                "Returen ({returned_on}) är före leveransen ({delivered_on}).",
+                N_("Returen ({returned_on}) är före leveransen ({delivered_on})."),
                 returned_on=v["returned_on"],
                 delivered_on=v["delivered_on"],
             )
         serial = v["serial_no"] or None
         if serial and len(serial) > MAX_SERIAL:
-            r.add("serial_no", "Högst {n} tecken.", n=MAX_SERIAL)
+            r.add("serial_no", N_("Högst {n} tecken."), n=MAX_SERIAL)
         if article is not None and article.serial_tracked:
             self._check_serial(r, article, serial, packs)
         if r.errors:
@@ -322,32 +331,36 @@ class _Checker:
             if number not in self.patients:
                 r.add(
                     "personal_id",
-                    "«{value}» är varken ett giltigt personnummer "
-                    "eller en patients reservnummer.",
+                    N_(
+                        "«{value}» är varken ett giltigt personnummer "
+                        "eller en patients reservnummer."
+                    ),
                     value=value,
                 )
                 return None
         if number not in self.patients:
-            r.add("personal_id", "Ingen patient har nummer {value}.", value=value)
+            r.add("personal_id", N_("Ingen patient har nummer {value}."), value=value)
         return self.patients.get(number)
 
     def _check_serial(self, r: Row, article, serial: str | None, packs: int) -> None:
         if not serial:
             r.add(
                 "serial_no",
-                "Artikeln {article_no} är individmärkt: serienummer krävs.",
+                N_("Artikeln {article_no} är individmärkt: serienummer krävs."),
                 article_no=article.article_no,
             )
             return
         if packs > 1:
-            r.add("packs", "En individmärkt artikel levereras en i taget (packs 1).")
+            r.add(
+                "packs", N_("En individmärkt artikel levereras en i taget (packs 1).")
+            )
         key = (article.id, serial)
         if key in self.known_serials:
-            r.add("serial_no", "Serienumret {serial} finns redan.", serial=serial)
+            r.add("serial_no", N_("Serienumret {serial} finns redan."), serial=serial)
         elif key in self.serial_lines:
             r.add(
                 "serial_no",
-                "Serienumret {serial} står redan på rad {line}.",
+                N_("Serienumret {serial} står redan på rad {line}."),
                 serial=serial,
                 line=self.serial_lines[key],
             )

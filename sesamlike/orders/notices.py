@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sesamlike.accounts import audit
+from sesamlike.common.formatting import format_date
 from sesamlike.common.mail import MailKind, queue_mail
 from sesamlike.common.models import OutgoingMail
 from sesamlike.orders.models import LineStatus, Order, OrderLine
@@ -110,6 +111,14 @@ PRESCRIPTION_EXPIRING_BODY = (
     "med {valid_to} och har {remaining} uttag kvar. Förnya den vid behov.\n\n"
     "Se förskrivningen på {link}\n\n{signature}"
 )
+
+
+# Notices are written in Swedish only, so their dates are Swedish too: 2 mars 2026.
+MAIL_LOCALE = "sv"
+
+
+def _day(day: date) -> str:
+    return format_date(day, MAIL_LOCALE)
 
 
 @dataclass(frozen=True)
@@ -217,7 +226,7 @@ def order_delivered(order: Order, today: date | None = None) -> list[OutgoingMai
     if not lines:
         return []
     fields = _order_fields(order, lines)
-    fields["delivered_on"] = max(line.delivered_on for line in lines).isoformat()
+    fields["delivered_on"] = _day(max(line.delivered_on for line in lines))
     return _to_patient(
         order.patient,
         today,
@@ -240,11 +249,11 @@ def runout_reminder(
     when = (
         RUNOUT_ORDER_NOW
         if opens_on is None or opens_on <= today
-        else RUNOUT_ORDER_FROM.format(opens_on=opens_on.isoformat())
+        else RUNOUT_ORDER_FROM.format(opens_on=_day(opens_on))
     )
     fields = dict(
         article=prescription.article.name,
-        runout_on=runout_on.isoformat(),
+        runout_on=_day(runout_on),
         when=when,
         link=REORDER_PATH.format(prescription_id=prescription.id),
     )
@@ -269,7 +278,7 @@ def time_lock_open(
         return []
     fields = dict(
         article=prescription.article.name,
-        opens_on=opens_on.isoformat(),
+        opens_on=_day(opens_on),
         remaining=prescription.remaining_withdrawals,
         link=REORDER_PATH.format(prescription_id=prescription.id),
     )
@@ -296,7 +305,7 @@ def resupply_reminder(
     """Remind again, weekly, that the next withdrawal may be ordered."""
     fields = dict(
         article=prescription.article.name,
-        first_notice_on=first_notice_on.isoformat(),
+        first_notice_on=_day(first_notice_on),
         number=number,
         last=last,
         link=REORDER_PATH.format(prescription_id=prescription.id),
@@ -384,7 +393,7 @@ def _to_prescriber(
         prescription_no=prescription.id,
         article=prescription.article.name,
         first_name=prescription.patient.first_name,
-        valid_to=prescription.valid_to.isoformat(),
+        valid_to=_day(prescription.valid_to),
         remaining=prescription.remaining_withdrawals,
         link=PRESCRIPTIONS_PATH.format(patient_id=prescription.patient_id),
     )

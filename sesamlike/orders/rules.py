@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import DomainError
+from sesamlike.common.i18n import N_
 from sesamlike.orders import errors
 from sesamlike.orders.models import OPEN_LINE_STATUSES, DeliveryMode, LineStatus
 from sesamlike.prescriptions import errors as prescription_errors
@@ -66,7 +67,7 @@ def choose_delivery_mode(
         return default_delivery_mode(channels, protected, first)
     if requested in allowed:
         return requested
-    field = {"delivery_mode": ["Välj ett annat leveranssätt."]}
+    field = {"delivery_mode": [N_("Välj ett annat leveranssätt.")]}
     if protected and requested in MODES:
         raise errors.ProtectedIdentityClinicOnly(fields=field)
     raise errors.DeliveryModeNotAllowed(allowed=", ".join(allowed), fields=field)
@@ -103,7 +104,7 @@ def first_device_refusal(article) -> DomainError:
     """The first pump or CGM reader goes to the clinic, where the patient is taught."""
     return errors.FirstDeviceToClinic(
         article=article.name,
-        fields={"delivery_mode": ["Välj Till mottagningen."]},
+        fields={"delivery_mode": [N_("Välj Till mottagningen.")]},
     )
 
 
@@ -111,5 +112,5 @@ def for_line(refusal: DomainError, index: int) -> DomainError:
     """Name the line a refusal is about (params for pages, fields for 422s)."""
     refusal.params["line"] = index
     if isinstance(refusal, prescription_errors.TooManyPacks):
-        refusal.fields = {f"lines.{index}.packs": ["För många förpackningar."]}
+        refusal.fields = {f"lines.{index}.packs": [N_("För många förpackningar.")]}
     return refusal

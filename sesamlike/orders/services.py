@@ -27,6 +27,7 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import DomainError, Forbidden, Invalid, NotVisible
+from sesamlike.common.i18n import N_
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import commit_keeping_loaded, db
 from sesamlike.orders import delivery, errors, notices, withdrawals
@@ -152,7 +153,7 @@ def place_order(
     _require_orderer(user)
     key = (idempotency_key or "").strip() or None
     if key is not None and len(key) > IDEMPOTENCY_KEY_MAX:
-        raise Invalid(fields={"idempotency_key": ["Högst 80 tecken."]})
+        raise Invalid(fields={"idempotency_key": [N_("Högst 80 tecken.")]})
     if key is not None and (earlier := _order_by_key(user, key)) is not None:
         return PlacedOrder(earlier, created=False)
     try:
@@ -241,7 +242,7 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
             raise errors.UnknownPrescription(
                 prescription_id=pid,
                 line=index,
-                fields={f"lines.{index}.prescription_id": ["Okänd förskrivning."]},
+                fields={f"lines.{index}.prescription_id": [N_("Okänd förskrivning.")]},
             )
         refusal = device_refusal(user, prescription) or withdrawal_refusal(
             prescription, packs, today
@@ -310,7 +311,7 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
 
 def _parse_lines(lines) -> list[tuple[int, int]]:
     if not lines:
-        raise errors.NoOrderLines(fields={"lines": ["Välj minst en rad."]})
+        raise errors.NoOrderLines(fields={"lines": [N_("Välj minst en rad.")]})
     parsed, seen = [], set()
     for index, (pid, packs) in enumerate(lines):
         if not isinstance(packs, int) or isinstance(packs, bool) or packs < 1:
@@ -318,7 +319,9 @@ def _parse_lines(lines) -> list[tuple[int, int]]:
         if pid in seen:
             raise errors.DuplicateOrderLine(
                 prescription_id=pid,
-                fields={f"lines.{index}.prescription_id": ["Finns redan på en rad."]},
+                fields={
+                    f"lines.{index}.prescription_id": [N_("Finns redan på en rad.")]
+                },
             )
         seen.add(pid)
         parsed.append((int(pid), packs))

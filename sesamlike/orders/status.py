@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sesamlike.catalog.models import Channel
+from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_day_of
 from sesamlike.orders.models import DeliveryMode, LineStatus
 
@@ -27,10 +28,10 @@ LEAD_TIME_WORKING_DAYS = {
 
 # Status -> (label, badge class). Labels are short; the sentence says what happens.
 LABELS: dict[str, tuple[str, str]] = {
-    LineStatus.RESERVED: ("Beställd, packas", "badge-ok"),
-    LineStatus.BACKORDERED: ("Restnoterad, väntar på varor", "badge-warn"),
-    LineStatus.SENT_TO_SUPPLIER: ("Beställd hos leverantören", "badge-ok"),
-    LineStatus.SENT_TO_PHARMACY: ("Hos apoteket", "badge-ok"),
+    LineStatus.RESERVED: (N_("Beställd, packas"), "badge-ok"),
+    LineStatus.BACKORDERED: (N_("Restnoterad, väntar på varor"), "badge-warn"),
+    LineStatus.SENT_TO_SUPPLIER: (N_("Beställd hos leverantören"), "badge-ok"),
+    LineStatus.SENT_TO_PHARMACY: (N_("Hos apoteket"), "badge-ok"),
     LineStatus.SHIPPED: ("Skickad", "badge-ok"),
     LineStatus.DELIVERED: ("Levererad", "badge-ok"),
     LineStatus.CANCELLED: ("Makulerad", "badge-err"),
@@ -40,40 +41,49 @@ LABELS: dict[str, tuple[str, str]] = {
 # (status, channel) -> sentence; None as channel: any channel.
 SENTENCES: dict[tuple[str, str | None], str] = {
     (LineStatus.RESERVED, None): (
-        "Varorna är reserverade i hjälpmedelscentralens lager och packas för leverans."
+        N_(
+            "Varorna är reserverade i hjälpmedelscentralens lager och packas för "
+            "leverans."
+        )
     ),
     (LineStatus.BACKORDERED, None): (
-        "Varan finns inte i lager just nu. Hjälpmedelscentralen skickar den när "
-        "den har kommit in."
+        N_(
+            "Varan finns inte i lager just nu. Hjälpmedelscentralen skickar den när "
+            "den har kommit in."
+        )
     ),
     (LineStatus.SENT_TO_SUPPLIER, None): (
-        "Leverantören har fått beställningen och levererar direkt."
+        N_("Leverantören har fått beställningen och levererar direkt.")
     ),
     (LineStatus.SENT_TO_PHARMACY, None): (
-        "Apoteket har fått förskrivningen. Varan hämtas ut på apotek eller skickas "
-        "av apoteket."
+        N_(
+            "Apoteket har fått förskrivningen. Varan hämtas ut på apotek eller skickas "
+            "av apoteket."
+        )
     ),
     (LineStatus.SHIPPED, Channel.SUPPLIER): (
-        "Leverantören har skickat varan och den är på väg."
+        N_("Leverantören har skickat varan och den är på väg.")
     ),
     (LineStatus.SHIPPED, None): (
-        "Paketet har lämnat hjälpmedelscentralen och är på väg."
+        N_("Paketet har lämnat hjälpmedelscentralen och är på väg.")
     ),
-    (LineStatus.DELIVERED, Channel.PHARMACY): "Apoteket har lämnat ut varan.",
-    (LineStatus.DELIVERED, None): "Varan är levererad.",
-    (LineStatus.CANCELLED, None): "Raden är makulerad och levereras inte.",
+    (LineStatus.DELIVERED, Channel.PHARMACY): N_("Apoteket har lämnat ut varan."),
+    (LineStatus.DELIVERED, None): N_("Varan är levererad."),
+    (LineStatus.CANCELLED, None): N_("Raden är makulerad och levereras inte."),
     (LineStatus.RETURNED, None): (
-        "Varan har kommit tillbaka till hjälpmedelscentralen."
+        N_("Varan har kommit tillbaka till hjälpmedelscentralen.")
     ),
 }
 # Delivered to the clinic: where the patient collects it.
 AT_CLINIC = {
-    LineStatus.SHIPPED: "Varan är på väg till mottagningen.",
-    LineStatus.DELIVERED: "Varan har kommit till mottagningen och väntar på patienten.",
+    LineStatus.SHIPPED: N_("Varan är på väg till mottagningen."),
+    LineStatus.DELIVERED: N_(
+        "Varan har kommit till mottagningen och väntar på patienten."
+    ),
 }
-COLLECTED = "Patienten har hämtat varan på mottagningen."
-UNKNOWN = ("Okänd status", "badge-muted")
-CANCEL_RULE = (
+COLLECTED = N_("Patienten har hämtat varan på mottagningen.")
+UNKNOWN = (N_("Okänd status"), "badge-muted")
+CANCEL_RULE = N_(
     "Beställningen kan makuleras tills något i den har skickats eller lämnats ut."
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
@@ -14,7 +14,8 @@ from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.staff import staff_blueprint
 from sesamlike.catalog.labels import channel_label
 from sesamlike.common.errors import DomainError
-from sesamlike.common.i18n import _, get_locale
+from sesamlike.common.formatting import format_date
+from sesamlike.common.i18n import _
 from sesamlike.extensions import db
 from sesamlike.orders import services as ordering
 from sesamlike.orders import status as order_status
@@ -23,29 +24,11 @@ from sesamlike.patients import access
 
 bp = staff_blueprint("orders", __name__)
 
-MONTHS = {
-    "sv": (
-        "januari februari mars april maj juni juli augusti september oktober "
-        "november december"
-    ).split(),
-    "en": (
-        "January February March April May June July August September October "
-        "November December"
-    ).split(),
-}
-
-
-def format_day(day: date | datetime) -> str:
-    """A date as people write it: 2 mars 2026 (2 March 2026 in English)."""
-    if isinstance(day, datetime):  # a UTC timestamp (naive from SQLite): local day
-        day = (day if day.tzinfo else day.replace(tzinfo=UTC)).astimezone().date()
-    return f"{day.day} {MONTHS[get_locale()][day.month - 1]} {day.year}"
-
 
 def refusal_text(error: DomainError) -> str:
     """The refusal in the user's language, dates and delivery modes in words."""
     params = {
-        name: format_day(value) if isinstance(value, date) else value
+        name: format_date(value) if isinstance(value, date) else value
         for name, value in error.params.items()
     }
     if "allowed" in params:
@@ -75,7 +58,6 @@ def _render(template: str, status: int = 200, **context):
         cancel_rule=order_status.CANCEL_RULE,
         modes=MODE_LABELS,
         channel_label=channel_label,
-        format_day=format_day,
         refusal_text=refusal_text,
         **context,
     ), status

@@ -19,38 +19,44 @@ from sesamlike.accounts.forms import EmptyForm
 from sesamlike.catalog.labels import category_label, channel_label, channel_labels
 from sesamlike.common import spreadsheets
 from sesamlike.common.errors import DomainError
-from sesamlike.common.i18n import _
+from sesamlike.common.i18n import N_, _
 from sesamlike.common.time import region_day_of
 from sesamlike.extensions import db
 from sesamlike.orders import clinic, overview, worklists
 from sesamlike.orders import status as order_status
 from sesamlike.orders.forms import MODE_LABELS
-from sesamlike.orders.views import bp, format_day, refusal_text
+from sesamlike.orders.views import bp, refusal_text
 
 LIST_TITLES = {
-    "backordered": "Restnoterade",
-    "sent": "Hos leverantör eller apotek",
-    "at_clinic": "Väntar på mottagningen",
-    "overdue": "Försenade",
-    "running_out": "Förskrivningar som tar slut",
-    "warranty": "Garantin går ut",
+    "backordered": N_("Restnoterade"),
+    "sent": N_("Hos leverantör eller apotek"),
+    "at_clinic": N_("Väntar på mottagningen"),
+    "overdue": N_("Försenade"),
+    "running_out": N_("Förskrivningar som tar slut"),
+    "warranty": N_("Garantin går ut"),
 }
 LIST_HINTS = {
-    "backordered": "Rader som väntar på varor i hjälpmedelscentralens lager.",
-    "sent": "Rader som leverantören eller apoteket har fått men inte levererat.",
+    "backordered": N_("Rader som väntar på varor i hjälpmedelscentralens lager."),
+    "sent": N_("Rader som leverantören eller apoteket har fått men inte levererat."),
     "at_clinic": (
-        "Leveranser till mottagningen som patienten inte har hämtat. Markera dem "
-        "när patienten har hämtat."
+        N_(
+            "Leveranser till mottagningen som patienten inte har hämtat. Markera dem "
+            "när patienten har hämtat."
+        )
     ),
     "overdue": (
-        "Rader som inte är levererade inom kanalens ledtid: 5 arbetsdagar från "
-        "hjälpmedelscentralen, 10 från leverantör och apotek."
+        N_(
+            "Rader som inte är levererade inom kanalens ledtid: 5 arbetsdagar från "
+            "hjälpmedelscentralen, 10 från leverantör och apotek."
+        )
     ),
     "running_out": (
-        "Förskrivningar av förbrukningsmaterial som tar slut inom vald tid eller "
-        "nyss har tagit slut, och som inte är förnyade."
+        N_(
+            "Förskrivningar av förbrukningsmaterial som tar slut inom vald tid eller "
+            "nyss har tagit slut, och som inte är förnyade."
+        )
     ),
-    "warranty": "Utlånade pumpar och läsare vars garanti går ut inom vald tid.",
+    "warranty": N_("Utlånade pumpar och läsare vars garanti går ut inom vald tid."),
 }
 
 
@@ -84,7 +90,6 @@ def worklist():
         channel_label=channel_label,
         category_label=category_label,
         modes=MODE_LABELS,
-        format_day=format_day,
         empty_form=EmptyForm(),
     )
 
@@ -184,7 +189,6 @@ def patient_overview(patient_id: int):
         category_label=category_label,
         channel_label=channel_label,
         modes=MODE_LABELS,
-        format_day=format_day,
         order_status=order_status.order_status,
         line_status=order_status.line_status,
     )

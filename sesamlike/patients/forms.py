@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from sesamlike.common.i18n import _
+from sesamlike.common.i18n import N_, _
 
 # Required fields are checked by the services, so one answer lists every error;
 # the attribute still tells browsers and screen readers.
@@ -72,12 +72,12 @@ class ContactFields:
 
 class RegisterPatientForm(ServiceForm, AddressFields, ContactFields):
     id_kind = SelectField("Typ av identitet", validate_choice=False)
-    personal_id = _text("Nummer", 20, required=True)
+    personal_id = _text(N_("Nummer"), 20, required=True)
     lma_number = _text("LMA-nummer", 20)
     lma_valid_to = _date("LMA-kortet gäller till")
     birth_date = _date("Födelsedatum")
-    first_name = _text("Förnamn", 80, required=True)
-    last_name = _text("Efternamn", 80, required=True)
+    first_name = _text(N_("Förnamn"), 80, required=True)
+    last_name = _text(N_("Efternamn"), 80, required=True)
     diabetes_type = SelectField("Diabetestyp", validate_choice=False)
     clinic_code = SelectField("Vårdenhet", validate_choice=False)
     protected_identity = BooleanField("Skyddade personuppgifter")
@@ -110,7 +110,7 @@ class AddressForm(ServiceForm, AddressFields):
 
 
 class TemporaryAddressForm(ServiceForm, AddressFields):
-    valid_from = _date("Gäller från", required=True)
+    valid_from = _date(N_("Gäller från"), required=True)
     valid_to = _date("Gäller till och med", required=True)
 
 

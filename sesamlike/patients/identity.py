@@ -13,6 +13,7 @@ from datetime import date
 
 from personnummer import personnummer as pnr
 
+from sesamlike.common.i18n import N_
 from sesamlike.patients import errors
 
 
@@ -51,7 +52,7 @@ def parse_personal_id(value: str) -> PersonalId:
         parsed = pnr.Personnummer(re.sub(r"\s", "", raw))
     except pnr.PersonnummerException:
         raise errors.PersonalIdInvalid(
-            fields={"personal_id": ["Ogiltig kontrollsiffra eller datum."]},
+            fields={"personal_id": [N_("Ogiltig kontrollsiffra eller datum.")]},
         ) from None
     kind = (
         IdKind.SAMORDNINGSNUMMER

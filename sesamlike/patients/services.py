@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.common.errors import Forbidden, Invalid, NotVisible
+from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 from sesamlike.patients import access, errors
 from sesamlike.patients.errors import PatientExists
@@ -77,7 +78,7 @@ class _Checks:
         value = value.strip() if isinstance(value, str) else ""
         if not value:
             if required:
-                self.fail(name, "Obligatoriskt.")
+                self.fail(name, N_("Obligatoriskt."))
             return None
         if len(value) > max_len:
             self.fail(name, "För långt.")
@@ -93,17 +94,17 @@ class _Checks:
                 return None
         if not isinstance(value, date):
             if required:
-                self.fail(name, "Obligatoriskt.")
+                self.fail(name, N_("Obligatoriskt."))
             return None
         return value
 
     def contact(self) -> tuple[str | None, str | None]:
         phone = self.text("phone", 30)
         if phone and not (_PHONE.match(phone) and 6 <= _digits(phone) <= 15):
-            self.fail("phone", "Ange ett telefonnummer med 6–15 siffror.")
+            self.fail("phone", N_("Ange ett telefonnummer med 6–15 siffror."))
         email = self.text("email", 254)
         if email and not _EMAIL.match(email):
-            self.fail("email", "Ange en e-postadress som namn@exempel.se.")
+            self.fail("email", N_("Ange en e-postadress som namn@exempel.se."))
         return phone, email
 
     def address(self) -> dict[str, Any]:
@@ -151,7 +152,7 @@ def register_patient(user: User, data: Mapping[str, Any]) -> Patient:
     first_name = check.text("first_name", 80, required=True)
     last_name = check.text("last_name", 80, required=True)
     if data.get("diabetes_type") not in DIABETES_TYPES:
-        check.fail("diabetes_type", "Välj diabetestyp.")
+        check.fail("diabetes_type", N_("Välj diabetestyp."))
     code = data.get("clinic_code")
     # An unknown code and another clinic's code get the same answer: no probing.
     clinic = next((c for c in user.clinics if c.code == code), None)
@@ -207,27 +208,27 @@ def register_patient(user: User, data: Mapping[str, Any]) -> Patient:
 def _identity(check: _Checks) -> PersonalId | None:
     kind = check.data.get("id_kind") or IdKind.PERSONNUMMER
     if kind not in set(IdKind):
-        check.fail("id_kind", "Välj typ av identitet.")
+        check.fail("id_kind", N_("Välj typ av identitet."))
         return None
     try:
         if kind != IdKind.RESERVE:
             number = re.sub(r"\s", "", check.data.get("personal_id") or "")
             parsed = parse_personal_id(number)
             if parsed.birth_date and parsed.birth_date > date.today():
-                check.fail("personal_id", "Födelsedatumet ligger i framtiden.")
+                check.fail("personal_id", N_("Födelsedatumet ligger i framtiden."))
             return parsed
         birth_date = check.day("birth_date", required=True)
         if birth_date and birth_date > date.today():
-            check.fail("birth_date", "Födelsedatumet ligger i framtiden.")
+            check.fail("birth_date", N_("Födelsedatumet ligger i framtiden."))
         lma_number = check.text("lma_number", 20, required=True)
         if lma_number and not _LMA_NUMBER.match(lma_number):
-            check.fail("lma_number", "Fel format.")
+            check.fail("lma_number", N_("Fel format."))
         valid_to = check.day("lma_valid_to", required=True)
         if valid_to and valid_to < date.today():
-            check.fail("lma_valid_to", "LMA-kortets giltighetstid har gått ut.")
+            check.fail("lma_valid_to", N_("LMA-kortets giltighetstid har gått ut."))
         number = check.data.get("personal_id") or ""
         if _SEPARATORS.sub("", number).isdigit():
-            check.fail("personal_id", "Ett reservnummer innehåller bokstäver.")
+            check.fail("personal_id", N_("Ett reservnummer innehåller bokstäver."))
             return None
         return parse_reserve_number(number, birth_date)
     except Invalid as error:
@@ -243,7 +244,7 @@ def _patient_by_number(number: str) -> Patient | None:
 
 def _exists(user: User, existing: Patient) -> PatientExists:
     """Say the patient exists; only name it to a user who may already see it."""
-    fields = {"personal_id": ["Finns redan."]}
+    fields = {"personal_id": [N_("Finns redan.")]}
     if access.can_see(user, existing):
         return errors.PatientExistsHere(fields=fields, id=existing.id)
     return errors.PatientExistsElsewhere(fields=fields)
@@ -339,16 +340,18 @@ def add_temporary_address(
     valid_to = check.day("valid_to", required=True)
     if valid_from and valid_to:
         if valid_to < valid_from:
-            check.fail("valid_to", "Till-datum får inte vara före från-datum.")
+            check.fail("valid_to", N_("Till-datum får inte vara före från-datum."))
         elif valid_to < date.today():
-            check.fail("valid_to", "Till-datum har redan passerat.")
+            check.fail("valid_to", N_("Till-datum har redan passerat."))
         elif any(
             a.kind == "temporary"
             and (a.valid_from or date.min) <= valid_to
             and valid_from <= (a.valid_to or date.max)
             for a in patient.addresses
         ):
-            check.fail("valid_from", "Perioden överlappar en annan tillfällig adress.")
+            check.fail(
+                "valid_from", N_("Perioden överlappar en annan tillfällig adress.")
+            )
     check.done()
     address = Address(
         kind="temporary", valid_from=valid_from, valid_to=valid_to, **fields

@@ -21,7 +21,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from sesamlike.common.errors import DomainError
-from sesamlike.common.i18n import _
+from sesamlike.common.i18n import N_, _
 from sesamlike.extensions import db
 from sesamlike.patients import services
 from sesamlike.patients.forms import (
@@ -42,7 +42,7 @@ PATIENT_TABS = (
     ("orders.patient_overview", "Översikt"),
     ("prescriptions.prescriptions", "Förskrivningar"),
     ("orders.patient_orders", "Beställningar"),
-    ("patients.detail", "Patientuppgifter"),
+    ("patients.detail", N_("Patientuppgifter")),
 )
 
 

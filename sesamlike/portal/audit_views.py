@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import AuditEvent, Role, User
 from sesamlike.accounts.navigation import ROLE_NAMES
+from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
 from sesamlike.portal.display import render
@@ -24,39 +25,39 @@ from sesamlike.portal.views import acting_patient_id, bp, portal_page
 
 PAGE_SIZE = 50
 ORGANISATION = {
-    Role.DEPOT: "Hjälpmedelscentralen",
-    Role.REGION: "Regionens uppföljning",
-    Role.ADMIN: "Regionens IT-förvaltning",
+    Role.DEPOT: N_("Hjälpmedelscentralen"),
+    Role.REGION: N_("Regionens uppföljning"),
+    Role.ADMIN: N_("Regionens IT-förvaltning"),
 }
 CHANNELS = {"api": "API", "fhir": "FHIR"}
 WHAT = {
-    "read": "Läste uppgifter",
-    "search": "Sökte fram dig",
-    "update": "Ändrade uppgifter",
-    "create": "Registrerade dig",
-    "order": "Beställde hjälpmedel",
-    "cancel_order": "Makulerade en beställning",
-    "read_orders": "Läste beställningar",
-    "read_order": "Läste en beställning",
-    "read_prescription": "Läste en förskrivning",
-    "read_my_aids": "Läste Mina hjälpmedel",
-    "act_for": "Valde att göra ärenden för barnet",
-    "list_children": "Listade barnen",
-    "ship_order": "Skickade en beställning",
-    "deliver_order": "Registrerade en leverans",
-    "return_line": "Tog emot en retur",
-    "return_device": "Tog emot en återlämnad enhet",
-    "replace_device": "Bytte en enhet under garanti",
-    "import": "Läste in leveranshistorik",
+    "read": N_("Läste uppgifter"),
+    "search": N_("Sökte fram dig"),
+    "update": N_("Ändrade uppgifter"),
+    "create": N_("Registrerade dig"),
+    "order": N_("Beställde hjälpmedel"),
+    "cancel_order": N_("Makulerade en beställning"),
+    "read_orders": N_("Läste beställningar"),
+    "read_order": N_("Läste en beställning"),
+    "read_prescription": N_("Läste en förskrivning"),
+    "read_my_aids": N_("Läste Mina hjälpmedel"),
+    "act_for": N_("Valde att göra ärenden för barnet"),
+    "list_children": N_("Listade barnen"),
+    "ship_order": N_("Skickade en beställning"),
+    "deliver_order": N_("Registrerade en leverans"),
+    "return_line": N_("Tog emot en retur"),
+    "return_device": N_("Tog emot en återlämnad enhet"),
+    "replace_device": N_("Bytte en enhet under garanti"),
+    "import": N_("Läste in leveranshistorik"),
 }
 
 
 def who(event: AuditEvent, user: User | None) -> list[str]:
     """Role and organisation (each shown through _()), never the staff member's name."""
     if user is not None and user.id == current_user.id:
-        return ["Du"]
+        return [N_("Du")]
     role = event.role or ""
-    name = ROLE_NAMES.get(role, "Systemet" if not role else role)
+    name = ROLE_NAMES.get(role, N_("Systemet") if not role else role)
     if role in (Role.PRESCRIBER, Role.MANAGER) and user is not None and user.clinics:
         return [name, *sorted(c.name for c in user.clinics)]
     if role in ORGANISATION:

@@ -8,10 +8,11 @@ from flask import current_app, render_template
 
 from sesamlike.catalog.labels import category_label
 from sesamlike.common.errors import DomainError
-from sesamlike.common.i18n import _
+from sesamlike.common.formatting import format_date
+from sesamlike.common.i18n import N_, _, ngettext
 from sesamlike.orders import services as ordering
 from sesamlike.orders import status as order_status
-from sesamlike.orders.views import format_day, refusal_text
+from sesamlike.orders.views import refusal_text
 from sesamlike.portal.forms import PORTAL_MODE_LABELS
 from sesamlike.prescriptions import errors as prescription_errors
 
@@ -22,7 +23,7 @@ def plain_refusal(error: DomainError) -> str:
     if isinstance(error, prescription_errors.TimeLocked):
         return _(
             "Nästa beställning kan göras från {day}.",
-            day=format_day(params["opens_on"]),
+            day=format_date(params["opens_on"]),
         )
     if isinstance(error, prescription_errors.PrescriptionUsedUp):
         return _(
@@ -32,26 +33,34 @@ def plain_refusal(error: DomainError) -> str:
     if isinstance(error, prescription_errors.PrescriptionExpired):
         return _(
             "Förskrivningen gick ut {day}. Kontakta mottagningen om du behöver en ny.",
-            day=format_day(params["valid_to"]),
+            day=format_date(params["valid_to"]),
         )
     if isinstance(error, prescription_errors.TooManyPacks):
-        return _(
-            "Du kan beställa högst {n} förpackningar åt gången.",
-            n=params["max_packs"],
+        return ngettext(
+            "Du kan beställa högst {n} förpackning åt gången.",
+            N_("Du kan beställa högst {n} förpackningar åt gången."),
+            params["max_packs"],
         )
     return refusal_text(error)
 
 
 def rule_text(prescription) -> str:
     """The entitlement and time lock of a prescription in one sentence."""
-    return _(
-        "Du kan beställa {packs} förpackningar åt gången. Det ska gå minst "
-        "{days} dagar mellan två beställningar. Förskrivningen gäller till och "
-        "med {valid_to}.",
-        packs=prescription.packs_per_withdrawal,
-        days=prescription.lock_days,
-        valid_to=format_day(prescription.valid_to),
+    packs = ngettext(
+        "Du kan beställa {n} förpackning åt gången.",
+        "Du kan beställa {n} förpackningar åt gången.",
+        prescription.packs_per_withdrawal,
     )
+    days = ngettext(
+        "Det ska gå minst {n} dag mellan två beställningar.",
+        "Det ska gå minst {n} dagar mellan två beställningar.",
+        prescription.lock_days,
+    )
+    valid_to = _(
+        "Förskrivningen gäller till och med {valid_to}.",
+        valid_to=format_date(prescription.valid_to),
+    )
+    return f"{packs} {days} {valid_to}"
 
 
 def runout_warning(runout_on: date | None, today: date, window_days: int):
@@ -89,7 +98,6 @@ def render(template: str, status: int = 200, **context):
         order_status=order_status.order_status,
         line_status=order_status.line_status,
         modes=PORTAL_MODE_LABELS,
-        format_day=format_day,
         plain_refusal=plain_refusal,
         rule_text=rule_text,
         category_label=category_label,

@@ -17,14 +17,15 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from sesamlike.common.i18n import N_
 from sesamlike.orders.forms import OrderLineForm
 
 # Labels the patient reads: plain words for the delivery modes.
 PORTAL_MODE_LABELS = {
-    "home": "Hem till mig med posten",
-    "pickup": "Till ett utlämningsställe (ombud) nära mig",
-    "pharmacy": "Jag hämtar på apotek",
-    "clinic": "Till mottagningen",
+    "home": N_("Hem till mig med posten"),
+    "pickup": N_("Till ett utlämningsställe (ombud) nära mig"),
+    "pharmacy": N_("Jag hämtar på apotek"),
+    "clinic": N_("Till mottagningen"),
 }
 ADDRESS_MODES = ("home", "pickup")
 _POSTAL_CODE = re.compile(r"^\d{3} ?\d{2}$")
@@ -32,7 +33,7 @@ _PHONE = re.compile(r"^\+?[\d\s\-()]{6,20}$")
 _BOX_ADDRESS = re.compile(r"^\s*(box|postbox|pl)\s*\d", re.IGNORECASE)
 
 
-REMINDER_CHANNEL_LABELS = {"email": "E-post", "sms": "SMS"}
+REMINDER_CHANNEL_LABELS = {"email": N_("E-post"), "sms": N_("SMS")}
 
 
 class ReminderPreferenceForm(FlaskForm):

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
 from sesamlike.common.errors import DomainError, Forbidden, NotVisible
+from sesamlike.common.i18n import N_
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import commit_keeping_loaded, db
 from sesamlike.orders import errors, notices
@@ -272,7 +273,7 @@ def check_reorder(
     today = today or date.today()
     by_id = {choice.prescription.id: choice for choice in options.choices}
     if not lines:
-        raise errors.NoOrderLines(fields={"lines": ["Välj minst en rad."]})
+        raise errors.NoOrderLines(fields={"lines": [N_("Välj minst en rad.")]})
     chosen = []
     for index, (prescription_id, packs) in enumerate(lines):
         choice = by_id.get(prescription_id)

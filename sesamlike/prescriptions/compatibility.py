@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Category
+from sesamlike.common.i18n import N_
 from sesamlike.prescriptions.errors import (
     DeviceSingleWithdrawal,
     IncompatibleSystem,
@@ -29,9 +30,9 @@ def check_device_terms(
         return
     fields = {}
     if isinstance(packs_per_withdrawal, int) and packs_per_withdrawal > 1:
-        fields["packs_per_withdrawal"] = ["Ange 1 för en pump eller CGM-avläsare."]
+        fields["packs_per_withdrawal"] = [N_("Ange 1 för en pump eller CGM-avläsare.")]
     if isinstance(withdrawals, int) and withdrawals > 1:
-        fields["withdrawals"] = ["Ange 1 uttag för en pump eller CGM-avläsare."]
+        fields["withdrawals"] = [N_("Ange 1 uttag för en pump eller CGM-avläsare.")]
     if fields:
         raise DeviceSingleWithdrawal(article=name, fields=fields)
 
@@ -71,7 +72,7 @@ def check_compatible(
         return
     field = {
         "article_no": [
-            "Välj en artikel som passar patientens pump, eller ange orsakskod."
+            N_("Välj en artikel som passar patientens pump, eller ange orsakskod.")
         ]
     }
     if not pumps.any:

@@ -2,6 +2,7 @@
 each with a stable code for pages and API."""
 
 from sesamlike.common.errors import Conflict, Forbidden, Invalid
+from sesamlike.common.i18n import Plural
 
 
 class TimeLocked(Conflict):
@@ -132,7 +133,11 @@ class PrescriptionCancelled(PrescriptionNotActive):
 
 class TooManyPacks(Invalid):
     code = "too_many_packs"
-    message = "Högst {max_packs} förpackningar per uttag av {article}. Minska antalet."
+    message = Plural(
+        "Högst {max_packs} förpackning per uttag av {article}. Minska antalet.",
+        "Högst {max_packs} förpackningar per uttag av {article}. Minska antalet.",
+        count="max_packs",
+    )
 
 
 class PrescriptionInvalid(Invalid):

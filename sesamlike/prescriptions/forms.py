@@ -22,9 +22,9 @@ from wtforms.validators import Length, Optional
 from sesamlike.accounts.models import Clinic
 from sesamlike.catalog.labels import category_label
 from sesamlike.catalog.models import Article
-from sesamlike.common.i18n import _
+from sesamlike.common.i18n import N_, _
 
-NOT_AN_INTEGER = "Ange ett heltal."
+NOT_AN_INTEGER = N_("Ange ett heltal.")
 NOT_A_DATE = "Ange ett datum som ÅÅÅÅ-MM-DD."
 
 
@@ -134,10 +134,10 @@ class PrescriptionForm(FlaskForm):
 
 
 REASON_LABELS = {
-    "medical": "Medicinska skäl (t.ex. hudproblem, allergi)",
-    "not_working": "Upphandlad produkt fungerar inte för patienten i praktiken",
-    "patient_wish": "Patientens önskemål",
-    "other": "Annat",
+    "medical": N_("Medicinska skäl (t.ex. hudproblem, allergi)"),
+    "not_working": N_("Upphandlad produkt fungerar inte för patienten i praktiken"),
+    "patient_wish": N_("Patientens önskemål"),
+    "other": N_("Annat"),
 }
 
 

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from sesamlike.catalog.labels import category_label, channel_label
 from sesamlike.common.errors import DomainError
-from sesamlike.common.i18n import _, get_locale
+from sesamlike.common.formatting import format_number
+from sesamlike.common.i18n import _
 from sesamlike.extensions import db
 from sesamlike.prescriptions import kits
 from sesamlike.prescriptions.forms import KitForm
 from sesamlike.prescriptions.views import bp
-
-
-def format_decimal(value) -> str:
-    """0.3333 as people write it: 0,3333 in Swedish."""
-    text = format(Decimal(str(value)).normalize(), "f")
-    return text.replace(".", ",") if get_locale() == "sv" else text
 
 
 def _user():
@@ -59,7 +52,7 @@ def new_kit(patient_id: int):
         or (_(refusal.message, **refusal.params) if refusal else None),
         category_label=category_label,
         channel_label=channel_label,
-        decimal=format_decimal,
+        decimal=format_number,
     ), status if refusal is None else 422
 
 

@@ -22,6 +22,7 @@ from sesamlike.catalog import assortment
 from sesamlike.catalog import services as catalog
 from sesamlike.catalog.models import Article, System
 from sesamlike.common.errors import DomainError, Invalid
+from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 from sesamlike.patients import access
 from sesamlike.patients.models import Patient
@@ -118,7 +119,7 @@ def kit_for(system_name: str | None, day: date | None = None) -> Kit:
         raise UnknownSystem(
             system=(system_name or "").strip() or "–",
             known=known or "–",
-            fields={"system": ["Välj ett system i sortimentet."]},
+            fields={"system": [N_("Välj ett system i sortimentet.")]},
         )
     prescribable = catalog.prescribable_articles(day)
     first_choice = assortment.first_choice_ids(prescribable)
@@ -254,10 +255,12 @@ def _articles(kit: Kit, choices: list[KitChoice]) -> list[Article]:
         article = offered.get(article_no)
         if article is None:
             fields[f"lines.{index}.article_no"] = [
-                "Välj en artikel som ingår i systemet."
+                N_("Välj en artikel som ingår i systemet.")
             ]
         elif article_no in seen:
-            fields[f"lines.{index}.article_no"] = ["Artikeln finns redan på en rad."]
+            fields[f"lines.{index}.article_no"] = [
+                N_("Artikeln finns redan på en rad.")
+            ]
         seen.add(article_no)
         articles.append(article)
     if fields:

@@ -15,6 +15,7 @@ from typing import Any
 from sesamlike.accounts.models import Clinic
 from sesamlike.catalog.models import Article, Category
 from sesamlike.common.errors import Invalid
+from sesamlike.common.i18n import N_
 from sesamlike.prescriptions.errors import (
     ArticleNotYetInContract,
     ArticlePhasedOut,
@@ -123,10 +124,10 @@ def resolve_terms(
         packs_per_withdrawal,
         1,
         MAX_PACKS_PER_WITHDRAWAL,
-        "Ange 1–999 förpackningar per uttag.",
+        N_("Ange 1–999 förpackningar per uttag."),
     )
     count = _integer(
-        errors, "withdrawals", withdrawals, 1, MAX_WITHDRAWALS, "Ange 1–99 uttag."
+        errors, "withdrawals", withdrawals, 1, MAX_WITHDRAWALS, N_("Ange 1–99 uttag.")
     )
     period = _integer(
         errors,
@@ -134,7 +135,7 @@ def resolve_terms(
         period_days,
         1,
         MAX_PERIOD_DAYS,
-        "Ange en period på 1–730 dagar.",
+        N_("Ange en period på 1–730 dagar."),
     )
     lock = None
     if lock_days is None or lock_days == "":
@@ -146,27 +147,32 @@ def resolve_terms(
             lock_days,
             0,
             period,
-            "Spärrtiden ska vara 0 dagar till hela perioden.",
+            N_("Spärrtiden ska vara 0 dagar till hela perioden."),
         )
     if not isinstance(valid_from, date):
         errors["valid_from"] = [REQUIRED]
     elif valid_to is None:
         valid_to = default_valid_to(valid_from)
     elif valid_to < valid_from:
-        errors["valid_to"] = ["Giltig till får inte vara före giltig från."]
+        errors["valid_to"] = [N_("Giltig till får inte vara före giltig från.")]
     elif valid_to > max_valid_to(valid_from, category):
         errors["valid_to"] = [
-            "Giltigheten får vara högst två år för CGM-sensorer. Välj ett tidigare "
-            "slutdatum."
+            N_(
+                "Giltigheten får vara högst två år för CGM-sensorer. Välj ett tidigare "
+                "slutdatum."
+            )
             if max_validity_years(category) == 2
-            else "Giltigheten får vara högst ett år. Välj ett tidigare slutdatum."
+            else N_("Giltigheten får vara högst ett år. Välj ett tidigare slutdatum.")
         ]
     if not errors and count and lock is not None:
         # Otherwise the time lock would leave some withdrawals impossible to make.
         if (count - 1) * lock > (valid_to - valid_from).days:
             errors["withdrawals"] = [
-                "Alla uttag hinner inte göras inom giltighetstiden med den spärrtiden. "
-                "Minska antalet uttag, korta spärrtiden eller förläng giltigheten."
+                N_(
+                    "Alla uttag hinner inte göras inom giltighetstiden med den "
+                    "spärrtiden. Minska antalet uttag, korta spärrtiden eller förläng "
+                    "giltigheten."
+                )
             ]
     if errors:
         raise PrescriptionInvalid(fields=errors)
@@ -206,19 +212,21 @@ def check_reason(
     errors: dict[str, list[str]] = {}
     if code is not None and code not in set(ReasonCode):
         errors["reason_code"] = [
-            "Okänd orsakskod. Välj medicinska skäl, fungerar inte för patienten, "
-            "patientens önskemål eller annat."
+            N_(
+                "Okänd orsakskod. Välj medicinska skäl, fungerar inte för patienten, "
+                "patientens önskemål eller annat."
+            )
         ]
     if text is not None and len(text) > MAX_REASON_TEXT:
-        errors["reason_text"] = ["Motiveringen får vara högst 500 tecken."]
+        errors["reason_text"] = [N_("Motiveringen får vara högst 500 tecken.")]
     if why is None:
         if errors:
             raise PrescriptionInvalid(fields=errors)
         return (code, text) if keep and code else (None, None)
     if code is None:
-        errors["reason_code"] = ["Välj en orsakskod."]
+        errors["reason_code"] = [N_("Välj en orsakskod.")]
     if text is None:
-        errors["reason_text"] = ["Skriv en motivering."]
+        errors["reason_text"] = [N_("Skriv en motivering.")]
     if errors:
         raise DEVIATION_ERRORS[why](article_no=article_no, fields=errors)
     return code, text
@@ -235,8 +243,10 @@ def check_first_time_right(category: str, has_earlier: bool, has_right: bool) ->
         raise FirstPrescriptionRightRequired(
             fields={
                 "article_no": [
-                    "Be en förskrivare med rätt till nyförskrivning att göra den "
-                    "första förskrivningen."
+                    N_(
+                        "Be en förskrivare med rätt till nyförskrivning att göra den "
+                        "första förskrivningen."
+                    )
                 ]
             }
         )
@@ -246,7 +256,7 @@ def check_contract(article: Article, day: date, prescribable: bool) -> None:
     """Refuse an article outside its contract, saying since or until when."""
     if prescribable:
         return
-    choose = {"article_no": ["Välj en artikel som ingår i gällande avtal."]}
+    choose = {"article_no": [N_("Välj en artikel som ingår i gällande avtal.")]}
     if article.is_phased_out_on(day):
         raise ArticlePhasedOut(
             article_no=article.article_no,
@@ -272,7 +282,7 @@ def choose_clinic(
         raise PrescriptionInvalid(
             fields={
                 "clinic_code": [
-                    "Välj en av dina vårdenheter där patienten har vårdrelation."
+                    N_("Välj en av dina vårdenheter där patienten har vårdrelation.")
                 ]
             },
         )
@@ -308,8 +318,10 @@ def clean_cost_centre(value: str | None, default: str) -> str:
         raise PrescriptionInvalid(
             fields={
                 "cost_centre": [
-                    "Kostnadsstället ska vara högst 20 tecken: bokstäver, siffror, "
-                    "bindestreck."
+                    N_(
+                        "Kostnadsstället ska vara högst 20 tecken: bokstäver, siffror, "
+                        "bindestreck."
+                    )
                 ]
             },
         )

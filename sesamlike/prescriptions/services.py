@@ -22,6 +22,7 @@ from sesamlike.catalog import services as catalog
 from sesamlike.catalog.errors import UnknownArticle
 from sesamlike.catalog.models import Article
 from sesamlike.common.errors import NotVisible
+from sesamlike.common.i18n import N_
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.patients import access
@@ -326,7 +327,9 @@ def find_article(article_no: str | None) -> Article:
     if article is None:
         raise UnknownArticle(
             article_no=article_no,
-            fields={"article_no": ["Artikeln finns inte. Kontrollera artikelnumret."]},
+            fields={
+                "article_no": [N_("Artikeln finns inte. Kontrollera artikelnumret.")]
+            },
         )
     return article
 

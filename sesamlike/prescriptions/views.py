@@ -17,7 +17,8 @@ from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.staff import staff_blueprint
 from sesamlike.catalog.labels import category_label, channel_label
 from sesamlike.common.errors import DomainError
-from sesamlike.common.i18n import _
+from sesamlike.common.formatting import format_date
+from sesamlike.common.i18n import N_, _
 from sesamlike.extensions import db
 from sesamlike.prescriptions import services
 from sesamlike.prescriptions.forms import REASON_LABELS, PrescriptionForm
@@ -27,8 +28,8 @@ bp = staff_blueprint("prescriptions", __name__)
 
 STATUS_BADGES = {
     "active": ("Aktiv", "badge-ok"),
-    "expired": ("Giltighetstiden har gått ut", "badge-muted"),
-    "used_up": ("Alla uttag gjorda", "badge-warn"),
+    "expired": (N_("Giltighetstiden har gått ut"), "badge-muted"),
+    "used_up": (N_("Alla uttag gjorda"), "badge-warn"),
     "cancelled": ("Makulerad", "badge-err"),
 }
 
@@ -134,8 +135,8 @@ def _post_action(
             _(
                 success,
                 article=prescription.article.name,
-                valid_from=prescription.valid_from.isoformat(),
-                valid_to=prescription.valid_to.isoformat(),
+                valid_from=format_date(prescription.valid_from),
+                valid_to=format_date(prescription.valid_to),
             ),
             "success",
         )
@@ -161,7 +162,9 @@ def renew_prescription(patient_id: int, prescription_id: int):
         patient_id,
         prescription_id,
         services.renew,
-        "Förskrivningen av {article} är förnyad och gäller {valid_from}–{valid_to}.",
+        N_(
+            "Förskrivningen av {article} är förnyad och gäller {valid_from}–{valid_to}."
+        ),
     )
 
 
@@ -176,7 +179,7 @@ def cancel_prescription(patient_id: int, prescription_id: int):
         patient_id,
         prescription_id,
         services.cancel,
-        "Förskrivningen av {article} är makulerad.",
+        N_("Förskrivningen av {article} är makulerad."),
         show_all=True,
     )
 

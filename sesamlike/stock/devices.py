@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from sesamlike.catalog.models import Article
 from sesamlike.common.errors import Invalid
+from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 from sesamlike.stock import errors, ledger
 from sesamlike.stock.ledger import AdjustmentReason
@@ -136,9 +137,9 @@ def return_to_quarantine(
 ) -> Device:
     """Take a lent device back into quarantine (its own depot, else the one given)."""
     if reason not in RETURN_REASONS:
-        raise Invalid(fields={"reason": ["Välj en orsak."]})
+        raise Invalid(fields={"reason": [N_("Välj en orsak.")]})
     if device.lent_on and returned_on < device.lent_on:
-        raise Invalid(fields={"returned_on": ["Före utlåningsdagen."]})
+        raise Invalid(fields={"returned_on": [N_("Före utlåningsdagen.")]})
     # Devices imported from an older system were never in one of our depots.
     device.depot_id = device.depot_id or depot_id or _first_depot()
     lot = ledger.quarantine_lot(device.depot_id, device.article_id)
@@ -200,7 +201,7 @@ def in_quarantine() -> list[Device]:
 def _first_depot() -> int:
     depot_id = db.session.scalar(sa.select(Depot.id).order_by(Depot.id).limit(1))
     if depot_id is None:
-        raise Invalid(fields={"depot_code": ["Inget lager finns."]})
+        raise Invalid(fields={"depot_code": [N_("Inget lager finns.")]})
     return depot_id
 
 

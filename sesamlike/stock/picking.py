@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 
 from sesamlike.catalog.models import Article
 from sesamlike.common.errors import Invalid
+from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 from sesamlike.stock import devices as device_steps
 from sesamlike.stock import errors, ledger
@@ -143,7 +144,7 @@ def pick(
             )
         _set_status(reservation, ReservationStatus.ACTIVE, ReservationStatus.PICKED)
     if wanted_serials:
-        raise Invalid(fields={"serials": ["Fler serienummer än förpackningar."]})
+        raise Invalid(fields={"serials": [N_("Fler serienummer än förpackningar.")]})
     return taken
 
 
@@ -186,7 +187,7 @@ def count_lot(
         raise errors.QuarantineCountedBySerial()
     difference = counted - lot.on_hand
     if difference and reason_code not in COUNT_REASONS:
-        raise errors.ReasonCodeRequired(fields={"reason_code": ["Välj en orsak."]})
+        raise errors.ReasonCodeRequired(fields={"reason_code": [N_("Välj en orsak.")]})
     if difference:
         ledger.book(
             MovementKind.ADJUSTMENT,
@@ -261,7 +262,7 @@ def _devices_for(article, reservation, serials: list[str]) -> list[Device]:
         raise errors.SerialsRequired(
             article=article.name,
             packs=reservation.packs,
-            fields={"serials": ["Ett serienummer per förpackning."]},
+            fields={"serials": [N_("Ett serienummer per förpackning.")]},
         )
     mine = [serials.pop(0) for _ in range(reservation.packs)]
     return device_steps.take_serials(article, reservation.depot_id, mine)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from sesamlike.catalog.models import Article
 from sesamlike.common.errors import Invalid
+from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 from sesamlike.stock import errors, ledger, reservations
 from sesamlike.stock.gs1 import gtin_forms
@@ -61,7 +62,7 @@ def receive(
         raise errors.LotExpiryMismatch(
             lot=lot_code,
             expiry=row.expiry,
-            fields={"expiry": ["Stämmer inte med partiets utgångsdatum."]},
+            fields={"expiry": [N_("Stämmer inte med partiets utgångsdatum.")]},
         )
     if row.expiry is None and expiry is not None:
         row.expiry = expiry
@@ -79,7 +80,7 @@ def depot_by_code(code: str) -> Depot:
     )
     if depot is None:
         raise errors.UnknownDepot(
-            depot_code=code, fields={"depot_code": ["Okänt lager."]}
+            depot_code=code, fields={"depot_code": [N_("Okänt lager.")]}
         )
     return depot
 
@@ -90,7 +91,7 @@ def article_by_no(article_no: str) -> Article:
     )
     if article is None:
         raise errors.UnknownArticle(
-            article_no=article_no, fields={"article_no": ["Okänd artikel."]}
+            article_no=article_no, fields={"article_no": [N_("Okänd artikel.")]}
         )
     return article
 
@@ -115,17 +116,17 @@ def _clean(lot, bin_code, serials, packs):
         or isinstance(packs, bool)
         or not (0 < packs <= MAX_PACKS)
     ):
-        problems["packs"] = ["Ange ett antal förpackningar från 1."]
+        problems["packs"] = [N_("Ange ett antal förpackningar från 1.")]
     if len(lot_code) > LOT_MAX:
-        problems["lot"] = ["Högst 40 tecken."]
+        problems["lot"] = [N_("Högst 40 tecken.")]
     if lot_code == ledger.QUARANTINE_LOT:
-        problems["lot"] = ["Reserverat namn för karantän."]
+        problems["lot"] = [N_("Reserverat namn för karantän.")]
     if bin_code and len(bin_code) > BIN_MAX:
         problems["bin"] = ["Högst 20 tecken."]
     if any(len(s) > SERIAL_MAX for s in cleaned):
-        problems["serials"] = ["Högst 60 tecken per serienummer."]
+        problems["serials"] = [N_("Högst 60 tecken per serienummer.")]
     elif len(set(cleaned)) != len(cleaned):
-        problems["serials"] = ["Samma serienummer finns flera gånger."]
+        problems["serials"] = [N_("Samma serienummer finns flera gånger.")]
     if problems:
         raise Invalid(fields=problems)
     return lot_code, bin_code, cleaned
@@ -136,11 +137,11 @@ def _check_serials(article: Article, packs: int, serials: list[str]) -> None:
         raise errors.SerialsRequired(
             article=article.name,
             packs=packs,
-            fields={"serials": ["Ett serienummer per förpackning."]},
+            fields={"serials": [N_("Ett serienummer per förpackning.")]},
         )
     if not article.serial_tracked and serials:
         raise errors.SerialsNotAllowed(
-            article=article.name, fields={"serials": ["Inte individmärkt."]}
+            article=article.name, fields={"serials": [N_("Inte individmärkt.")]}
         )
 
 
@@ -153,7 +154,7 @@ def _register_device(article, depot, lot, serial_no: str) -> Device:
         raise errors.DuplicateSerial(
             serial_no=serial_no,
             article=article.name,
-            fields={"serials": ["Serienumret finns redan."]},
+            fields={"serials": [N_("Serienumret finns redan.")]},
         )
     device = Device(
         article_id=article.id,

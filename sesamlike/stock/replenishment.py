@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Article
 from sesamlike.common.errors import Invalid, NotVisible
+from sesamlike.common.i18n import N_
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.stock import errors
@@ -70,13 +71,13 @@ def set_reorder_point(
         sa.select(Article).where(Article.article_no == (article_no or "").strip())
     )
     if depot is None:
-        fields["depot_code"] = ["Okänt lager."]
+        fields["depot_code"] = [N_("Okänt lager.")]
     if article is None:
-        fields["article_no"] = ["Okänt artikelnummer."]
+        fields["article_no"] = [N_("Okänt artikelnummer.")]
     if not 0 <= reorder_level < MAX_LEVEL:
-        fields["reorder_level"] = ["Ange ett heltal, 0 eller mer."]
+        fields["reorder_level"] = [N_("Ange ett heltal, 0 eller mer.")]
     if not reorder_level < order_up_to <= MAX_LEVEL:
-        fields["order_up_to"] = ["Ska vara större än beställningspunkten."]
+        fields["order_up_to"] = [N_("Ska vara större än beställningspunkten.")]
     if fields:
         raise Invalid(fields=fields)
     point = db.session.scalar(

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from sesamlike.common.formatting import format_date
 from tests.factories import (
     make_article,
     make_role_user,
@@ -129,7 +130,7 @@ def test_phased_out_articles_are_hidden_unless_asked_for(client, auth, assortmen
     assert "utgångna artiklar visas inte" in default.text
     shown = client.get("/catalogue?phased_out=y")
     assert "ANI-1" in article_numbers(shown.text)
-    assert f"Utgått {YESTERDAY.isoformat()}" in shown.text
+    assert f"Utgått {format_date(YESTERDAY)}" in shown.text
     assert '<input checked id="phased_out" name="phased_out"' in shown.text
 
 
@@ -153,7 +154,7 @@ def test_articles_not_yet_valid_are_marked(client, auth):
     start = date.today() + timedelta(days=30)
     make_article("NEW-1", valid_from=start)
     login_as(auth, "prescriber")
-    assert f"Gäller från {start.isoformat()}" in client.get("/catalogue").text
+    assert f"Gäller från {format_date(start)}" in client.get("/catalogue").text
 
 
 def test_the_page_is_accessible(client, auth, assortment):

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from babel.numbers import format_currency, format_percent
 from openpyxl import load_workbook
 
 from sesamlike.accounts.models import AuditEvent
@@ -181,9 +182,30 @@ def test_report_page_shows_systems_statistics_and_a_chart(client, auth, region):
 def test_high_cost_threshold_can_be_changed_on_the_page(client, auth, region):
     auth.login(region["analyst"].username)
     html = client.get("/followup/?year=2025&threshold=20000").get_data(as_text=True)
-    assert "1 patienter över 20\u00a0000,00 kr" in html
+    sek = format_currency(Decimal("20000"), "SEK", locale="sv_SE")  # 20 000,00 kr
+    assert f"1 patient över {sek} per år" in html  # one: singular
     html = client.get("/followup/?year=2025").get_data(as_text=True)
-    assert "0 patienter över 50\u00a0000,00 kr" in html
+    sek = format_currency(Decimal("50000"), "SEK", locale="sv_SE")
+    assert f"0 patienter över {sek} per år" in html
+
+
+@pytest.mark.parametrize("locale, babel_locale", [("sv", "sv_SE"), ("en", "en_GB")])
+def test_report_writes_amounts_and_shares_as_the_language_does(
+    client, auth, region, locale, babel_locale
+):
+    chosen, other = f.make_article(), f.make_article(procured=False)
+    for article in (chosen, chosen, other):
+        f.make_prescription(region["anna"], article, valid_from=date(YEAR, 2, 1))
+    auth.login(region["manager"].username)
+    client.post("/language", data={"locale": locale})
+    html = client.get(f"/followup/?year={YEAR}").get_data(as_text=True)
+    # Babel's own forms: "21 655,82 kr" and "66,7 %" in Swedish (no-break
+    # spaces), "SEK21,655.82" and "66.7%" in English.
+    assert format_currency(Decimal("21655.82"), "SEK", locale=babel_locale) in html
+    share = format_percent(Decimal("0.667"), locale=babel_locale,
+                           decimal_quantization=False)  # fmt: skip
+    assert share in html
+    assert "21,655.82" not in html if locale == "sv" else "21\u00a0655,82" not in html
 
 
 def test_xlsx_export_opens_with_the_table(client, auth, region):

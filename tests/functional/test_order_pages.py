@@ -8,9 +8,9 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from sesamlike.common.formatting import format_date
 from sesamlike.extensions import db
 from sesamlike.orders.models import Order, OrderLine
-from sesamlike.orders.views import format_day
 from sesamlike.stock.models import Reservation
 from tests.conftest import csrf_token_from
 from tests.factories import (
@@ -150,7 +150,7 @@ def test_time_locked_prescription_is_disabled_with_its_opening_date(client, setu
     db.session.commit()
     html = new_order_page(client, patient)
     opens = TODAY + timedelta(days=50)
-    assert f"Nästa uttag är möjligt från {format_day(opens)}." in html
+    assert f"Nästa uttag är möjligt från {format_date(opens)}." in html
     assert re.search(rf'id="rx-{rx.id}-off" disabled', html)
     assert 'name="lines-0-selected"' not in html
 

@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date as babel_date
 
 from sesamlike.accounts.models import AuditEvent
+from sesamlike.common.formatting import format_date
 from sesamlike.extensions import db
-from sesamlike.orders.views import format_day
 from tests.factories import make_delivery, make_role_user
 from tests.portal_data import TODAY, make_region, reorder_form
 
@@ -155,11 +156,11 @@ def test_my_aids_shows_withdrawals_next_date_runout_devices_and_orders(
     page = text_of(client.get("/portal/"))
 
     # Infusion sets: 3 packs of 10 at one every third day last 90 days.
-    runout = format_day(delivered_on + timedelta(days=90))
+    runout = format_date(delivered_on + timedelta(days=90))
     assert "4 av 4" in page and runout in page
     assert "Kan göras nu" in page
     # Reservoirs: one withdrawal used 10 days ago, lock 60 days.
-    opens = format_day(TODAY + timedelta(days=50))
+    opens = format_date(TODAY + timedelta(days=50))
     assert "3 av 4" in page
     assert f"Nästa beställning kan göras från {opens}." in page
     # The pump on loan, its serial number and warranty end.
@@ -238,3 +239,32 @@ def test_portal_speaks_english_when_switched(client, auth, region):
     page = text_of(client.get("/portal/"))
     assert "My aids" in page and "Prescriptions" in page
     assert "Devices on loan" in page and "Serial number" in page
+
+
+@pytest.mark.parametrize(
+    "locale, babel_locale, one, three",
+    [
+        (
+            "sv",
+            "sv_SE",
+            "Du kan beställa 1 förpackning åt",
+            "beställa 3 förpackningar åt",
+        ),
+        ("en", "en_GB", "You can order 1 pack at a time", "You can order 3 packs at"),
+    ],
+)
+def test_one_pack_reads_singular_and_three_plural_with_the_date_in_words(
+    client, auth, region, locale, babel_locale, one, three
+):
+    region.rx_reservoir.packs_per_withdrawal = 1
+    db.session.commit()
+    auth.login("ella")
+    client.post("/language", data={"locale": locale})
+    single = text_of(client.get(f"/portal/prescriptions/{region.rx_reservoir.id}"))
+    several = text_of(client.get(f"/portal/prescriptions/{region.rx_infusion.id}"))
+    assert one in single and "1 förpackningar" not in single
+    assert three in several
+    # "Valid until" as the language writes a date: 2 mars 2026 / 2 March 2026.
+    assert (
+        babel_date(region.rx_infusion.valid_to, "long", locale=babel_locale) in several
+    )

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from sesamlike.common.formatting import format_date
 from sesamlike.common.models import OutgoingMail
 from sesamlike.extensions import db
 from sesamlike.orders import services as ordering
 from sesamlike.orders.models import Order, OrderLine
-from sesamlike.orders.views import format_day
 from tests.portal_data import TODAY, make_region, reorder_form
 
 
@@ -111,7 +111,7 @@ def test_reorder_before_the_time_lock_is_refused_with_the_opening_date(
     rx = region.rx_infusion
     rx.withdrawals_used, rx.last_withdrawal_on = 1, TODAY - timedelta(days=5)
     db.session.commit()
-    opens = format_day(TODAY + timedelta(days=55))
+    opens = format_date(TODAY + timedelta(days=55))
     auth.login("ella")
 
     page = text_of(client.get("/portal/order"))

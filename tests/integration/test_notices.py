@@ -217,7 +217,7 @@ def test_the_delivered_notice_names_the_delivery_day():
     [mail] = commit(notices.order_delivered(order, TODAY))
 
     assert mail.subject == f"Beställning {order.id} är levererad"
-    assert "levererades 2026-03-09" in mail.body
+    assert "levererades 9 mars 2026" in mail.body
 
 
 def test_each_queued_notice_is_written_to_the_audit_log():

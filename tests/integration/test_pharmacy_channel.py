@@ -218,7 +218,7 @@ def test_every_bad_row_is_reported_with_its_line_and_nothing_is_written(world):
     }
     assert sorted(by_line) == [3, 4, 5, 6, 7, 8, 9]
     assert by_line[3] == [
-        f"packs: E-receptet {rx.id} har bara 1 förpackningar kvar."
+        f"packs: E-receptet {rx.id} har bara 1 förpackning kvar."
     ]  # 2 left, row 2 took one
     assert by_line[4] == ["pharmacy_prescription_id: E-receptet 999999 finns inte."]
     assert by_line[5] == [

@@ -93,8 +93,8 @@ def test_the_runout_reminder_goes_ten_days_before_the_estimated_runout():
     [mail] = mails("runout_reminder")
     assert mail.to_address == "anna@example.se"
     assert mail.subject == "Dags att beställa Mio infusionsset 6 mm"
-    assert "Mio infusionsset 6 mm till omkring 2026-03-31." in mail.body
-    assert "Nästa uttag kan beställas från 2026-04-30." in mail.body
+    assert "Mio infusionsset 6 mm till omkring 31 mars 2026." in mail.body
+    assert "Nästa uttag kan beställas från 30 april 2026." in mail.body
     assert "Lindqvist" not in mail.body and ADULT_PNR not in mail.body
 
 
@@ -119,7 +119,7 @@ def test_the_runout_counts_from_the_last_delivery_day():
 
     assert kinds(queue_reminders(date(2026, 3, 21))) == {}
     assert kinds(queue_reminders(date(2026, 4, 29))) == {"runout_reminder": 1}
-    assert "omkring 2026-05-09" in mails("runout_reminder")[0].body
+    assert "omkring 9 maj 2026" in mails("runout_reminder")[0].body
 
 
 def test_no_runout_reminder_while_an_order_is_on_its_way():
@@ -154,7 +154,7 @@ def test_the_time_lock_notice_goes_on_the_day_the_lock_opens():
     [mail] = mails("time_lock_open")
     assert mail.to_address == "anna@example.se"
     assert mail.subject == "Nu kan du beställa Mio infusionsset 6 mm"
-    assert "Från 2026-03-11 kan nästa uttag" in mail.body
+    assert "Från 11 mars 2026 kan nästa uttag" in mail.body
     assert "Uttag kvar på förskrivningen: 3." in mail.body
 
 
@@ -214,8 +214,8 @@ def test_the_prescriber_hears_once_when_a_prescription_expires_within_30_days():
     assert kinds(queue_reminders(date(2026, 4, 1))) == {}
 
     [mail] = mails("prescription_expiring")
-    assert mail.subject == f"Förskrivning {prescription.id} upphör 2026-04-30"
-    assert "gäller till och med 2026-04-30 och har 4 uttag kvar" in mail.body
+    assert mail.subject == f"Förskrivning {prescription.id} upphör 30 april 2026"
+    assert "gäller till och med 30 april 2026 och har 4 uttag kvar" in mail.body
 
 
 def test_a_renewed_prescription_raises_no_prescriber_notice():
@@ -268,6 +268,6 @@ def test_patient_and_prescriber_notices_reach_their_inboxes(smtp_server):  # noq
     assert "Hej Anna!" in patient_mail.body
     [prescriber_mail] = smtp_server.to("eva.ek@region.example.se")
     assert prescriber_mail.message["Subject"] == (
-        f"Förskrivning {prescription.id} upphör 2026-04-15"
+        f"Förskrivning {prescription.id} upphör 15 april 2026"
     )
     assert "för Anna" in prescriber_mail.body

@@ -1,51 +1,50 @@
-"""Every Swedish interface string has an English translation."""
+"""The gettext catalogues hold every Swedish interface string, with its English.
 
-import ast
+"Used" is what `make translations` extracts (babel.cfg: the gettext calls, domain
+errors, form labels, validator messages and `N_()` marks in code and templates),
+plus every form label and navigation entry as the running app has them.
+"""
+
+import functools
+import importlib
 import re
 from pathlib import Path
 
-from sesamlike.translations import EN
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_keywords, parse_mapping_cfg
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
 
-ROOT = Path(__file__).resolve().parents[2] / "sesamlike"
-TEMPLATE_STRING = re.compile(r"""_\(\s*(["'])(.+?)\1""", re.S)
-ERROR_CALLS = {"_", "gettext", "Invalid", "Conflict", "NotVisible", "Forbidden"}
+from sesamlike.common.i18n_extract import KEYWORDS
 
-
-def template_strings():
-    for path in ROOT.glob("templates/**/*.html"):
-        for match in TEMPLATE_STRING.finditer(path.read_text()):
-            yield path.name, match.group(2)
-
-
-def python_strings():
-    """Strings passed to _() or to a domain error, and `message =` on error classes."""
-    for path in ROOT.rglob("*.py"):
-        if "translations" in path.parts:
-            continue
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call):
-                name = getattr(node.func, "id", None) or getattr(
-                    node.func, "attr", None
-                )
-                if (
-                    name in ERROR_CALLS or (name or "").endswith("Error")
-                ) and node.args:
-                    first = node.args[0]
-                    if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                        yield path.name, first.value
-            if isinstance(node, ast.ClassDef):
-                for stmt in node.body:
-                    if (
-                        isinstance(stmt, ast.Assign)
-                        and [getattr(t, "id", None) for t in stmt.targets]
-                        == ["message"]
-                        and isinstance(stmt.value, ast.Constant)
-                    ):
-                        yield path.name, stmt.value.value
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "sesamlike"
+CATALOGUES = PACKAGE / "translations"
+LOCALES = ("en", "sv")
+PLACEHOLDER = re.compile(r"(?<!\{)\{(\w*)[^{}]*\}")
 
 
-def navigation_strings():
+@functools.cache
+def extracted() -> dict[str, tuple[str | tuple[str, str], str]]:
+    """msgid -> (message, where) for everything `make translations` extracts."""
+    keywords = dict(DEFAULT_KEYWORDS)
+    keywords.update(parse_keywords(list(KEYWORDS)))
+    with open(ROOT / "babel.cfg") as config:
+        method_map, options_map = parse_mapping_cfg(config)
+    found = {}
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        str(PACKAGE), method_map, options_map, keywords=keywords
+    ):
+        msgid = message[0] if isinstance(message, tuple) else message
+        found.setdefault(msgid, (message, f"{filename}:{lineno}"))
+    return found
+
+
+def runtime_labels():
+    """Form labels and navigation as the app has them: a label written through
+    a helper that extraction cannot see shows up here (mark it with N_())."""
+    from wtforms import Form
+
     from sesamlike.accounts.navigation import NAVIGATION, ROLE_NAMES
 
     for entries in NAVIGATION.values():
@@ -54,38 +53,111 @@ def navigation_strings():
             yield "navigation.py", description
     for name in ROLE_NAMES.values():
         yield "navigation.py", name
-
-
-def form_labels():
-    import importlib
-
-    from wtforms import Form
-
-    for path in ROOT.rglob("forms.py"):
+    for path in PACKAGE.rglob("forms.py"):
         module = importlib.import_module(
-            ".".join(path.relative_to(ROOT.parent).with_suffix("").parts)
+            ".".join(path.relative_to(ROOT).with_suffix("").parts)
         )
         for obj in vars(module).values():
             if isinstance(obj, type) and issubclass(obj, Form):
                 for attr in dir(obj):
-                    unbound = getattr(obj, attr)
-                    label = getattr(unbound, "args", None)
+                    label = getattr(getattr(obj, attr), "args", None)
                     if label and isinstance(label[0], str):
                         yield path.name, label[0]
 
 
-def test_every_interface_string_has_english():
-    missing = sorted(
-        {
-            f"{where}: {text}"
-            for source in (
-                template_strings,
-                python_strings,
-                navigation_strings,
-                form_labels,
-            )
-            for where, text in source()
-            if text not in EN
-        }
+def catalogue(locale: str):
+    with open(CATALOGUES / locale / "LC_MESSAGES" / "messages.po", "rb") as po:
+        return read_po(po, locale=locale)
+
+
+def _key(value):
+    return tuple(value) if isinstance(value, list | tuple) else value
+
+
+def _forms(string) -> tuple[str, ...]:
+    return string if isinstance(string, tuple) else (string,)
+
+
+def test_every_used_string_is_in_every_catalogue():
+    used = {msgid: where for msgid, (_m, where) in extracted().items()}
+    for where, text in runtime_labels():
+        used.setdefault(text, where)
+    for locale in LOCALES:
+        entries = catalogue(locale)
+        missing = sorted(f"{where}: {msgid}" for msgid, where in used.items()
+                         if entries.get(msgid) is None)  # fmt: skip
+        assert not missing, (
+            f"Not in translations/{locale}/LC_MESSAGES/messages.po "
+            "(run `make translations`, then fill in the English):\n"
+            + "\n".join(missing)
+        )
+
+
+def test_every_used_string_has_english():
+    entries = catalogue("en")
+    untranslated = sorted(
+        f"{where}: {msgid}"
+        for msgid, (_m, where) in extracted().items()
+        if (entry := entries.get(msgid)) is not None
+        and (entry.fuzzy or not all(_forms(entry.string)))
     )
-    assert not missing, "No English for:\n" + "\n".join(missing)
+    assert not untranslated, "No English (or only a fuzzy guess) for:\n" + "\n".join(
+        untranslated
+    )
+
+
+def test_plural_strings_are_plural_in_the_catalogue():
+    entries = catalogue("en")
+    for msgid, (message, where) in extracted().items():
+        entry = entries.get(msgid)
+        if entry is not None:
+            assert isinstance(message, tuple) == entry.pluralizable, (
+                f"{where}: {msgid}: plural in the code but not in the catalogue, "
+                "or the other way round (run `make translations`)"
+            )
+
+
+def test_english_keeps_the_placeholders():
+    wrong = []
+    for entry in catalogue("en"):
+        if not entry.id or not entry.string:
+            continue
+        source = set().union(*(PLACEHOLDER.findall(s) for s in _forms(entry.id)))
+        for form in _forms(entry.string):
+            names = set(PLACEHOLDER.findall(form))
+            # A plural form may leave out the count ("one pack").
+            if not names <= source or (not entry.pluralizable and names != source):
+                wrong.append(f"{entry.id!r}: {form!r}")
+    assert not wrong, "Placeholders differ from the Swedish:\n" + "\n".join(wrong)
+
+
+def test_catalogues_hold_only_used_strings():
+    """So `make translations`, which drops unused strings, loses no English."""
+    used = set(extracted())
+    for locale in LOCALES:
+        stale = sorted(e.id if isinstance(e.id, str) else e.id[0]
+                       for e in catalogue(locale) if e.id)  # fmt: skip
+        stale = [msgid for msgid in stale if msgid not in used]
+        assert not stale, (
+            f"translations/{locale} has strings no code or template uses "
+            "(run `make translations`):\n" + "\n".join(stale)
+        )
+
+
+def test_compiled_catalogues_match_the_po_files():
+    for locale in LOCALES:
+        mo_path = CATALOGUES / locale / "LC_MESSAGES" / "messages.mo"
+        assert mo_path.exists(), f"{mo_path} is missing: run `make install`"
+        with open(mo_path, "rb") as mo:
+            compiled = {_key(m.id): m.string for m in read_mo(mo) if m.id}
+        written = {  # what `pybabel compile` writes
+            _key(m.id): m.string
+            for m in catalogue(locale)
+            if m.id and m.string and not m.fuzzy
+        }
+        stale = f"{mo_path} is out of date: run `make install`"
+        assert compiled.keys() == written.keys(), stale
+        if locale == "en":
+            assert {k: _key(v) for k, v in compiled.items()} == {
+                k: _key(v) for k, v in written.items()
+            }, stale

@@ -27,6 +27,7 @@ from sesamlike.api.fhir import resources as r
 from sesamlike.api.fhir.models import BulkExport, ExportStatus
 from sesamlike.api.fhir.outcome import FhirError
 from sesamlike.api.fhir.queries import KINDS
+from sesamlike.common.i18n import N_
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 
@@ -71,10 +72,10 @@ def kick_off(
 ) -> BulkExport:
     """Record an export for the job to run (region role only)."""
     if user.role != Role.REGION:
-        raise FhirError(403, "Bara regionens uppföljning får exportera.")
+        raise FhirError(403, N_("Bara regionens uppföljning får exportera."))
     if not current_app.config.get("FHIR_PSEUDONYM_KEY"):
         raise FhirError(
-            503, "Exporten är inte konfigurerad (nyckel för pseudonymer saknas)."
+            503, N_("Exporten är inte konfigurerad (nyckel för pseudonymer saknas).")
         )
     export = BulkExport(
         key=secrets.token_urlsafe(24),

@@ -7,23 +7,23 @@ import json
 from flask import Response
 
 from sesamlike.api.fhir.codes import FHIR_JSON
-from sesamlike.common.i18n import _
+from sesamlike.common.i18n import N_, _
 
 # HTTP status → (OperationOutcome issue code, Swedish default message).
 ISSUES = {
     400: ("invalid", "Felaktig begäran."),
     401: ("login", "Giltig API-nyckel (Bearer) saknas."),
-    403: ("forbidden", "Din roll får inte läsa detta."),
+    403: ("forbidden", N_("Din roll får inte läsa detta.")),
     404: ("not-found", "Hittades inte."),
     405: ("not-supported", "Metoden stöds inte för den här adressen."),
-    406: ("not-supported", "Bara application/fhir+json stöds."),
+    406: ("not-supported", N_("Bara application/fhir+json stöds.")),
     409: ("conflict", "Går inte i nuvarande läge."),
-    410: ("deleted", "Exporten har gått ut och är borttagen."),
+    410: ("deleted", N_("Exporten har gått ut och är borttagen.")),
     413: ("too-costly", "Begäran är för stor."),
     422: ("processing", "Ogiltig uppgift."),
     429: ("throttled", "För många anrop. Vänta en stund."),
     500: ("exception", "Internt fel."),
-    503: ("transient", "Tjänsten är inte tillgänglig just nu."),
+    503: ("transient", N_("Tjänsten är inte tillgänglig just nu.")),
 }
 
 

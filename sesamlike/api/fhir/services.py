@@ -12,6 +12,7 @@ from sesamlike.api.fhir import queries
 from sesamlike.api.fhir.outcome import FhirError
 from sesamlike.api.fhir.queries import KINDS, Kind
 from sesamlike.api.fhir.resources import Viewer
+from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 from sesamlike.patients import access
 from sesamlike.patients.models import Patient
@@ -35,7 +36,9 @@ def kind_for(user: User, resource_type: str, interaction: str) -> Kind:
     """The resource type, if we serve it and this role may use it (else 404/403)."""
     kind = KINDS.get(resource_type)
     if kind is None or interaction not in kind.interactions:
-        raise FhirError(404, "Resurstypen {type} stöds inte här.", type=resource_type)
+        raise FhirError(
+            404, N_("Resurstypen {type} stöds inte här."), type=resource_type
+        )
     if user.role not in kind.readers:
         raise FhirError(403)
     return kind
@@ -76,7 +79,7 @@ def search(
     (name,) = kind.search_params
     match = _PATIENT.match(params.get(name, ""))
     if match is None:
-        raise FhirError(400, "Ange {name}=Patient/id (ett heltal).", name=name)
+        raise FhirError(400, N_("Ange {name}=Patient/id (ett heltal)."), name=name)
     patient_id = int(match.group(1))
     if patient_id > 2**31 - 1 or not queries.visible_patient_ids(user, [patient_id]):
         return Page([], 0, offset, count)

@@ -19,6 +19,7 @@ from sesamlike.api.fhir.outcome import (
     fhir_response,
     outcome_response,
 )
+from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 
 PUBLIC = {"fhir.metadata"}
@@ -106,9 +107,9 @@ def _single_values(allowed: set[str]) -> dict[str, str]:
     params: dict[str, str] = {}
     for name, values in request.args.lists():
         if name not in allowed:
-            raise FhirError(400, "Sökparametern {name} stöds inte.", name=name)
+            raise FhirError(400, N_("Sökparametern {name} stöds inte."), name=name)
         if len(values) != 1:
-            raise FhirError(400, "Ange {name} bara en gång.", name=name)
+            raise FhirError(400, N_("Ange {name} bara en gång."), name=name)
         params[name] = values[0]
     return params
 
@@ -119,7 +120,10 @@ def _integer(params: dict, name: str, default: int, maximum: int) -> int:
         return default
     if not value.isdigit() or int(value) > maximum:
         raise FhirError(
-            400, "{name} ska vara ett heltal 0–{maximum}.", name=name, maximum=maximum
+            400,
+            N_("{name} ska vara ett heltal 0–{maximum}."),
+            name=name,
+            maximum=maximum,
         )
     return int(value)
 
@@ -131,19 +135,19 @@ def _integer(params: dict, name: str, default: int, maximum: int) -> int:
 def export_kick_off():
     """Start a pseudonymised export of the whole region (region role)."""
     if "respond-async" not in request.headers.get("Prefer", ""):
-        raise FhirError(400, "Skicka Prefer: respond-async.")
+        raise FhirError(400, N_("Skicka Prefer: respond-async."))
     params = {}
     for name, values in request.args.lists():
         if name not in EXPORT_PARAMS:
-            raise FhirError(400, "Parametern {name} stöds inte.", name=name)
+            raise FhirError(400, N_("Parametern {name} stöds inte."), name=name)
         params[name] = ",".join(values)
     types = [t.strip() for t in params.get("_type", "").split(",") if t.strip()]
     unknown = [t for t in types if t not in export.EXPORT_TYPES]
     if unknown:
-        raise FhirError(400, "Typen {type} kan inte exporteras.", type=unknown[0])
+        raise FhirError(400, N_("Typen {type} kan inte exporteras."), type=unknown[0])
     output_format = params.get("_outputFormat", "application/fhir+ndjson")
     if output_format not in export.OUTPUT_FORMATS:
-        raise FhirError(400, "Bara NDJSON (application/fhir+ndjson) stöds.")
+        raise FhirError(400, N_("Bara NDJSON (application/fhir+ndjson) stöds."))
     since = _since(params.get("_since"))
     started = export.kick_off(g.api_user, list(dict.fromkeys(types)), since,
                               request.url)  # fmt: skip
@@ -151,7 +155,7 @@ def export_kick_off():
     return fhir_response(
         {"resourceType": "OperationOutcome", "issue": [{
             "severity": "information", "code": "informational",
-            "diagnostics": "Exporten är beställd; fråga Content-Location."}]},
+            "diagnostics": N_("Exporten är beställd; fråga Content-Location.")}]},
         202,
         {"Content-Location": location},
     )  # fmt: skip
@@ -164,10 +168,12 @@ def _since(value: str | None) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise FhirError(
-            400, "_since ska vara en tidpunkt med tidszon (FHIR instant)."
+            400, N_("_since ska vara en tidpunkt med tidszon (FHIR instant).")
         ) from None
     if moment.tzinfo is None:
-        raise FhirError(400, "_since ska vara en tidpunkt med tidszon (FHIR instant).")
+        raise FhirError(
+            400, N_("_since ska vara en tidpunkt med tidszon (FHIR instant).")
+        )
     return moment.astimezone(UTC)
 
 
@@ -180,7 +186,7 @@ def export_status(key: str):
             202, {"X-Progress": started.status, "Retry-After": str(RETRY_AFTER_SECONDS)}
         )
     if started.status == ExportStatus.FAILED:
-        return outcome_response(500, "Exporten misslyckades.")
+        return outcome_response(500, N_("Exporten misslyckades."))
     base = base_url()
     manifest = {
         "transactionTime": instant(started.started_at),

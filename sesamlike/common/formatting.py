@@ -1,0 +1,109 @@
+"""Amounts, numbers, percentages and dates as the reader's language writes them.
+
+The one place that formats them, through Babel: pages (as Jinja filters), mails
+and exports call these. Swedish writes "30 282,90 kr", "99,5 %" and "2 mars 2026";
+English is British ("SEK 30,282.90", "99.5%", "2 March 2026"): a Swedish region's
+English readers expect day-month dates and 24-hour times.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from babel import dates, numbers
+
+from sesamlike.common.i18n import get_locale
+from sesamlike.common.time import REGION_TIMEZONE
+
+# The interface language (the catalogue's) and the conventions it is written in.
+BABEL_LOCALES = {"sv": "sv_SE", "en": "en_GB"}
+CURRENCY = "SEK"
+
+
+def babel_locale(locale: str | None = None) -> str:
+    """The Babel locale for an interface language; the request's by default."""
+    return BABEL_LOCALES.get(locale or get_locale(), BABEL_LOCALES["sv"])
+
+
+def _decimal(value) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def format_sek(amount, locale: str | None = None) -> str:
+    """An amount in kronor with its currency: 30 282,90 kr (SEK 30,282.90)."""
+    return numbers.format_currency(
+        _decimal(amount), CURRENCY, locale=babel_locale(locale)
+    )
+
+
+def format_amount(amount, locale: str | None = None, *, decimals: int = 2) -> str:
+    """An amount without its currency, for a column headed "(kr)": 30 282,90."""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return numbers.format_decimal(
+        _decimal(amount), format=pattern, locale=babel_locale(locale)
+    )
+
+
+def format_number(value, locale: str | None = None) -> str:
+    """A count or quantity, every digit kept: 12 500, 0,3333 (12,500, 0.3333)."""
+    return numbers.format_decimal(
+        _decimal(value), locale=babel_locale(locale), decimal_quantization=False
+    )
+
+
+def format_percent(fraction, locale: str | None = None, *, decimals: int = 1) -> str:
+    """A share (0.995) as a percentage to `decimals` places at most: 99,5 %."""
+    exponent = Decimal(1).scaleb(-(decimals + 2))
+    rounded = _decimal(fraction).quantize(exponent, rounding=ROUND_HALF_UP)
+    return numbers.format_percent(
+        rounded, locale=babel_locale(locale), decimal_quantization=False
+    )
+
+
+def _region_day(day: date | datetime) -> date:
+    if isinstance(day, datetime):  # a UTC timestamp (naive from SQLite)
+        moment = day if day.tzinfo else day.replace(tzinfo=UTC)
+        return moment.astimezone(REGION_TIMEZONE).date()
+    return day
+
+
+def format_date(day: date | datetime, locale: str | None = None) -> str:
+    """A date as people write it: 2 mars 2026 (2 March 2026)."""
+    return dates.format_date(_region_day(day), "long", locale=babel_locale(locale))
+
+
+def format_short_date(day: date | datetime, locale: str | None = None) -> str:
+    """A date in a table column: 2026-03-02 (02/03/2026)."""
+    return dates.format_date(_region_day(day), "short", locale=babel_locale(locale))
+
+
+def format_datetime(
+    moment: datetime | None, locale: str | None = None, *, seconds: bool = False
+) -> str:
+    """A timestamp on the region's clock: 2026-03-02 14:05 (02/03/2026, 14:05)."""
+    if moment is None:
+        return ""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite: naive
+    locale = babel_locale(locale)
+    local = moment.astimezone(REGION_TIMEZONE)
+    return dates.get_datetime_format("short", locale=locale).format(
+        dates.format_time(local, "medium" if seconds else "short", locale=locale),
+        dates.format_date(local.date(), "short", locale=locale),
+    )
+
+
+FILTERS = {
+    "sek": format_sek,
+    "amount": format_amount,
+    "number": format_number,
+    "percent": format_percent,
+    "date": format_date,
+    "shortdate": format_short_date,
+    "datetime": format_datetime,
+    "local_time": format_datetime,
+}
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters.update(FILTERS)
