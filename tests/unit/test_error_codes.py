@@ -94,9 +94,26 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+def _english_catalogue() -> dict[str, str]:
+    """msgid -> English msgstr from the .po catalogue (no app, no compiled .mo)."""
+    from babel.messages.pofile import read_po
+
+    path = Path(sesamlike.__file__).parent / "translations/en/LC_MESSAGES/messages.po"
+    with path.open("rb") as po:
+        catalogue = read_po(po)
+    english = {}
+    for m in catalogue:
+        if isinstance(m.id, str) and m.id and m.string:
+            english[m.id] = m.string
+        elif isinstance(m.id, tuple) and m.string and m.string[-1]:
+            english[m.id[0]] = m.string[-1]  # a count's message: the plural
+    return english
+
+
 def render_document() -> str:
     from sesamlike.api.errors import DEFAULT_ERRORS
-    from sesamlike.translations import EN
+
+    EN = _english_catalogue()
 
     lines = [
         "# Error codes",
