@@ -60,6 +60,12 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         self.SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+        # A request body over 1 MB is refused with 413 (interfaces.md).
+        self.MAX_CONTENT_LENGTH = int(
+            os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024))
+        )
+        # The region's pseudonyms (followup); default: derived from SECRET_KEY.
+        self.PSEUDONYM_KEY = os.environ.get("PSEUDONYM_KEY")
         # memory:// serves one process; set redis://127.0.0.1:6379/0 for several
         # gunicorn workers so they share the login counters.
         self.RATELIMIT_STORAGE_URI = os.environ.get(

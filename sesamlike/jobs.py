@@ -149,6 +149,12 @@ JOBS: tuple[Job, ...] = (
         "Gör regionens beställda FHIR-exporter och tar bort utgångna exportfiler",
         every_seconds=60,
     ),
+    Job(
+        "purge_sessions",
+        "sesamlike.accounts.jobs:purge_sessions",
+        N_("Rensar avslutade inloggningar och gamla misslyckade inloggningsförsök"),
+        cron={"hour": 3, "minute": 45},
+    ),
 )
 
 

@@ -28,6 +28,9 @@ CSP = "; ".join(
 
 
 def init_app(app: Flask) -> None:
+    from sesamlike.accounts import sessions
+
+    sessions.init_app(app)
     app.permanent_session_lifetime = timedelta(
         minutes=app.config["SESSION_IDLE_MINUTES"]
     )

@@ -19,8 +19,13 @@ def record(
     object_id: object | None = None,
     user: User | None = None,
     detail: str | None = None,
+    clinic_code: str | None = None,
 ) -> AuditEvent:
-    """Add an audit row to the session; it commits with the use case it belongs to."""
+    """Add an audit row to the session; it commits with the use case it belongs to.
+
+    `clinic_code` is the clinic the user acted for; by default the user's clinic
+    when they have exactly one (the patient's access log names it).
+    """
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user._get_current_object()
     remote_addr = channel = None
@@ -34,6 +39,7 @@ def record(
         object_type=object_type,
         object_id=None if object_id is None else str(object_id),
         patient_id=patient_id,
+        clinic_code=clinic_code or acting_clinic_code(user),
         remote_addr=remote_addr,
         channel=channel or "cli",
         detail=detail[:500] if detail else None,
@@ -48,6 +54,13 @@ def _channel(path: str) -> str:
     if path.startswith("/fhir/"):
         return "fhir"
     return "web"
+
+
+def acting_clinic_code(user: User | None) -> str | None:
+    """The clinic a user acts for when they have exactly one, else None."""
+    if user is None or not user.clinics or len(user.clinics) != 1:
+        return None
+    return user.clinics[0].code
 
 
 class AuditLogImmutable(RuntimeError):

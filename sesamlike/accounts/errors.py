@@ -56,3 +56,13 @@ class ClinicRequired(Invalid):
 class UnknownUser(Invalid):
     code = "unknown_user"
     message = "Okänd användare: {username}."
+
+
+class TokenDaysOutOfRange(Invalid):
+    code = "token_days_out_of_range"
+    message = "Ange 1–{max} dagar."
+
+
+class AccountDeactivated(Conflict):
+    code = "account_deactivated"
+    message = "Kontot {username} är avstängt."

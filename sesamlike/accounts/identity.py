@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 
 from flask import current_app
 
-from sesamlike.accounts import services
+from sesamlike.accounts import logins
 from sesamlike.accounts.models import User
 
 
@@ -34,7 +34,7 @@ class PasswordProvider:
     name = "password"
 
     def authenticate(self, credentials: Mapping[str, str]) -> User | None:
-        return services.authenticate(
+        return logins.authenticate(
             credentials.get("username") or "", credentials.get("password") or ""
         )
 

@@ -1,4 +1,5 @@
-"""Housekeeping: accounts unused for 12 months are deactivated (VGR webSesam)."""
+"""Housekeeping: accounts unused for 12 months are deactivated (VGR webSesam);
+ended web sessions and old failed logins are removed."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from sesamlike.accounts.models import User
+from sesamlike.accounts import logins, sessions
+from sesamlike.accounts.models import ApiToken, User
 from sesamlike.extensions import db
 
 
@@ -15,11 +17,33 @@ def deactivate_unused(now: datetime) -> dict[str, int]:
     """Deactivate accounts whose last login (or creation, if never used) is too old."""
     cutoff = now - timedelta(days=current_app.config["ACCOUNT_UNUSED_DAYS"])
     last_seen = sa.func.coalesce(User.last_login_at, User.created_at)
-    result = db.session.execute(
-        sa.update(User)
-        .where(User.active.is_(True), last_seen < cutoff)
-        .values(active=False)
-        .execution_options(synchronize_session=False)
-    )
+    stale = sa.select(User.id).where(User.active.is_(True), last_seen < cutoff)
+    ids = list(db.session.scalars(stale))
+    if ids:
+        db.session.execute(
+            sa.update(User)
+            .where(User.id.in_(ids))
+            .values(active=False)
+            .execution_options(synchronize_session=False)
+        )
+        # Their sessions and tokens end with them, should they be reactivated.
+        for user_id in ids:
+            sessions.end_all(user_id, now)
+        db.session.execute(
+            sa.update(ApiToken)
+            .where(ApiToken.user_id.in_(ids), ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
     db.session.commit()
-    return {"deactivated": result.rowcount}
+    return {"deactivated": len(ids)}
+
+
+def purge_sessions(now: datetime) -> dict[str, int]:
+    """Remove sessions ended a month ago and failed logins a day old."""
+    counts = {
+        "sessions": sessions.purge_ended(now),
+        "login_failures": logins.purge_failures(now),
+    }
+    db.session.commit()
+    return counts

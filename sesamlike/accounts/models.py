@@ -1,4 +1,4 @@
-"""Users, roles, clinics, API tokens and the audit log."""
+"""Users, roles, clinics, web sessions, API tokens, login locks and the audit log."""
 
 from __future__ import annotations
 
@@ -80,6 +80,7 @@ class User(UserMixin, db.Model):
         secondary=user_clinics, back_populates="users"
     )
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+    sessions: Mapped[list[UserSession]] = relationship(back_populates="user")
 
     __table_args__ = (
         sa.CheckConstraint(
@@ -116,7 +117,7 @@ def hash_password(password: str) -> str:
 
 
 class ApiToken(db.Model):
-    """A bearer token; only its SHA-256 is stored."""
+    """A bearer token; only its SHA-256 is stored. It stops at expiry or revocation."""
 
     __tablename__ = "api_tokens"
 
@@ -126,10 +127,54 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class UserSession(db.Model):
+    """A web login, kept on the server: logout or deactivation ends it for good.
+
+    The signed cookie carries a random session key; only its SHA-256 is stored.
+    A copy of the cookie is worth nothing once the row is ended.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+    last_seen_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+    ended_at: Mapped[datetime | None] = mapped_column(
+        sa.DateTime(timezone=True), index=True
+    )
+
+    user: Mapped[User] = relationship(back_populates="sessions")
+
+
+class LoginFailure(db.Model):
+    """Failed logins per typed username (known or not), and the lock they set.
+
+    Kept in the database so every worker shares it and `users unlock` lifts it;
+    unknown usernames count and lock alike, so the lock tells nobody which
+    usernames exist.
+    """
+
+    __tablename__ = "login_failures"
+
+    username_key: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    first_failed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
 class AuditEvent(db.Model):
@@ -150,6 +195,8 @@ class AuditEvent(db.Model):
     object_type: Mapped[str] = mapped_column(sa.String(40))
     object_id: Mapped[str | None] = mapped_column(sa.String(40))
     patient_id: Mapped[int | None] = mapped_column(index=True)
+    # The acting user's clinic, as it was (a code, like patient_id without a key).
+    clinic_code: Mapped[str | None] = mapped_column(sa.String(20))
     remote_addr: Mapped[str | None] = mapped_column(sa.String(45))
     channel: Mapped[str] = mapped_column(sa.String(10), default="web")
     detail: Mapped[str | None] = mapped_column(sa.String(500))

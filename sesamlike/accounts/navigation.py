@@ -44,7 +44,6 @@ NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
         ("portal.reminders", "Påminnelser", N_("E-post, SMS eller inga påminnelser")),
     ],
     Role.DEPOT: [
-        ("patients.search", "Patienter", N_("Sök patient, adress och leveranser")),
         ("stock.overview", "Lager", N_("Saldo, inleverans och plocklistor")),
         ("channels.index", N_("Kanaler"), N_("Leverantör, apotek och inköpsförslag")),
         ("catalog.index", "Sortiment", N_("Artiklar och kanaler")),

@@ -1,20 +1,29 @@
-"""Use cases for users, clinics, logins and API tokens."""
+"""Use cases for users, clinics, API tokens and ending a login's access.
+
+Checking a password at login, and the lock after failures: `accounts.logins`.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 
 import sqlalchemy as sa
+from zxcvbn import zxcvbn
 
-from sesamlike.accounts import errors
+from sesamlike.accounts import errors, sessions
 from sesamlike.accounts.models import ApiToken, Clinic, Role, User
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 
 MIN_PASSWORD_LENGTH = 12
+# zxcvbn's score 0-4: 3 is "safely unguessable" (about 10^8 guesses and more).
+MIN_PASSWORD_SCORE = 3
+TOKEN_DAYS = 90
+MAX_TOKEN_DAYS = 3650
 # The commonest choices that still pass the length rule.
 COMMON_PASSWORDS = frozenset(
     {
@@ -32,7 +41,12 @@ COMMON_PASSWORDS = frozenset(
 
 
 def check_password_policy(password: str, username: str) -> None:
-    """At least 12 characters, not the username, not a well-known choice."""
+    """At least 12 characters, not the username, not guessable.
+
+    Guessable is what zxcvbn (Dropbox's estimator: common passwords, keyboard
+    patterns, repeats, dictionary words, dates) scores below 3, and a short list
+    of Swedish favourites.
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         raise errors.PasswordTooShort(
             n=MIN_PASSWORD_LENGTH, fields={"password": [N_("För kort.")]}
@@ -42,7 +56,11 @@ def check_password_policy(password: str, username: str) -> None:
         raise errors.PasswordContainsUsername(
             fields={"password": [N_("Innehåller användarnamnet.")]}
         )
-    if lowered in COMMON_PASSWORDS or len(set(password)) < 4:
+    if (
+        lowered in COMMON_PASSWORDS
+        or len(set(password)) < 4
+        or zxcvbn(password[:100], user_inputs=[username])["score"] < MIN_PASSWORD_SCORE
+    ):
         raise errors.PasswordTooCommon(fields={"password": [N_("För lätt att gissa.")]})
 
 
@@ -103,37 +121,79 @@ def create_user(
     return user
 
 
-def authenticate(username: str, password: str) -> User | None:
-    user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
-    if user is None or not user.active or not user.check_password(password):
-        return None
-    user.last_login_at = utcnow()
-    db.session.commit()
-    return user
-
-
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(username: str) -> str:
-    """Create a bearer token for a user; only its hash is stored."""
+def user_named(username: str) -> User:
     user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None:
         raise errors.UnknownUser(username=username)
+    return user
+
+
+def issue_token(username: str, days: int = TOKEN_DAYS) -> str:
+    """Create a bearer token that works for `days` days; only its hash is stored."""
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise errors.TokenDaysOutOfRange(
+            max=MAX_TOKEN_DAYS, fields={"days": [N_("Fel antal.")]}
+        )
+    user = user_named(username)
+    if not user.active:
+        raise errors.AccountDeactivated(username=username)
     token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=_hash_token(token)))
+    db.session.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=_hash_token(token),
+            expires_at=utcnow() + timedelta(days=days),
+        )
+    )
     db.session.commit()
     return token
 
 
 def user_for_token(token: str) -> User | None:
+    """The active user of a token that has neither expired nor been revoked."""
+    now = utcnow()
     row = db.session.scalar(
         sa.select(ApiToken).where(
-            ApiToken.token_hash == _hash_token(token), ApiToken.revoked_at.is_(None)
+            ApiToken.token_hash == _hash_token(token),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > now,
         )
     )
     if row is None or not row.user.active:
         return None
-    row.last_used_at = utcnow()
+    row.last_used_at = now
     return row.user
+
+
+def revoke_tokens(username: str) -> int:
+    """Every API token of the user stops working now; how many were open."""
+    user = user_named(username)
+    count = _revoke_all(user.id)
+    db.session.commit()
+    return count
+
+
+def deactivate(username: str) -> tuple[int, int]:
+    """The login, its web sessions and its tokens stop working at once.
+
+    Returns (sessions ended, tokens revoked). Nothing is deleted.
+    """
+    user = user_named(username)
+    user.active = False
+    ended = sessions.end_all(user.id)
+    revoked = _revoke_all(user.id)
+    db.session.commit()
+    return ended, revoked
+
+
+def _revoke_all(user_id: int) -> int:
+    return db.session.execute(
+        sa.update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -15,6 +15,16 @@ def staff_pages_only() -> None:
         abort(403)
 
 
+def prescribers_only() -> None:
+    """Pages of the patient record kept by the care: prescribers only.
+
+    The aids centre works on orders in its own pages; managers and the region
+    follow up costs; admins keep the system (domain.md, need to know).
+    """
+    if current_user.is_authenticated and current_user.role != Role.PRESCRIBER:
+        abort(403)
+
+
 def staff_blueprint(name: str, import_name: str, **options) -> Blueprint:
     """A blueprint whose every page answers 403 to patients and guardians."""
     bp = Blueprint(name, import_name, **options)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -18,11 +16,13 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from sesamlike.accounts import identity
+from sesamlike.accounts import identity, sessions
 from sesamlike.accounts.forms import EmptyForm, LoginForm
+from sesamlike.accounts.logins import LoginLocked
 from sesamlike.accounts.models import Role, User
 from sesamlike.accounts.navigation import ROLE_NAMES, navigation_for
 from sesamlike.common.i18n import LOCALES, _
+from sesamlike.common.urls import same_site_path
 from sesamlike.extensions import db, limiter, login_manager
 
 bp = Blueprint("accounts", __name__)
@@ -33,7 +33,8 @@ login_manager.login_message = None
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    """The user of an open server-side session; ended sessions are anonymous."""
+    return sessions.user_for_session(user_id)
 
 
 @bp.app_context_processor
@@ -42,55 +43,48 @@ def inject_navigation():
         return {
             "navigation": navigation_for(current_user.role),
             "role_name": ROLE_NAMES.get(current_user.role, current_user.role),
-            "empty_form": EmptyForm(),
+            "empty_form": _empty_form(),
         }
-    return {"navigation": [], "role_name": "", "empty_form": EmptyForm()}
+    return {"navigation": [], "role_name": "", "empty_form": _empty_form()}
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Only follow ?next= to a path on this site."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/"):
-        return None
-    return target
-
-
-def _login_account() -> str:
-    return "login-account:" + (request.form.get("username") or "").strip().lower()
+def _empty_form() -> EmptyForm:
+    # Only rendered (the CSRF token of the logout button): never reads the body,
+    # so an error page for a body too large (413) can still be shown.
+    return EmptyForm(formdata=None)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
-@limiter.limit(
-    # Only failed attempts count; once over, even the right password waits.
-    lambda: current_app.config["LOGIN_FAILURES_PER_ACCOUNT"],
-    key_func=_login_account,
-    methods=["POST"],
-    deduct_when=lambda response: response.status_code == 401,
-)
 def login():
-    """Log in with username and password."""
+    """Log in with username and password.
+
+    Failed attempts per username lock it for a while (`accounts.logins`); the
+    session lives on the server (`accounts.sessions`), so logout ends it.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("accounts.home"))
     form = LoginForm()
     if form.validate_on_submit():
         credentials = {"username": form.username.data, "password": form.password.data}
-        user = identity.provider().authenticate(credentials)
+        try:
+            user = identity.provider().authenticate(credentials)
+        except LoginLocked:
+            abort(429)
         if user is None:
             flash(_("Fel användarnamn eller lösenord."), "error")
             return render_template("accounts/login.html", form=form), 401
         chosen_locale = session.get("locale")
         session.clear()  # a fresh session at login: no fixation
         login_user(user)
+        sessions.start(user)
         if chosen_locale in LOCALES:  # chosen on the login page: keep and remember it
             session["locale"] = user.locale = chosen_locale
-            db.session.commit()
         elif user.locale in LOCALES:
             session["locale"] = user.locale
+        db.session.commit()
         return redirect(
-            _safe_next(request.args.get("next")) or url_for("accounts.home")
+            same_site_path(request.args.get("next")) or url_for("accounts.home")
         )
     return render_template("accounts/login.html", form=form)
 
@@ -102,6 +96,8 @@ def logout():
     if not form.validate_on_submit():
         abort(400)
     locale = session.get("locale")
+    sessions.end_current()  # on the server: a copy of the cookie is worth nothing
+    db.session.commit()
     logout_user()
     session.clear()
     if locale:
@@ -128,7 +124,9 @@ def language():
     if current_user.is_authenticated:
         current_user.locale = chosen
         db.session.commit()
-    return redirect(_safe_next(request.form.get("next")) or url_for("accounts.home"))
+    return redirect(
+        same_site_path(request.form.get("next")) or url_for("accounts.home")
+    )
 
 
 @bp.route("/admin/users")

@@ -4,10 +4,16 @@ Filters: patient (personnummer or id), user (username), period; newest first,
 paged, CSV export. Looking at the log is itself logged: one audit row per page
 or export, with the filters used, and with the patient's id when one is named.
 No route changes or deletes audit rows (and the ORM and PostgreSQL refuse to).
+
+Need to know: an admin sees no patient's identity. Patients show by row id, an
+identity number in a row's detail (a search text) is masked, and a personnummer
+to filter by is sent in a POST body, never in a URL, and never shown back: the
+page names the patient by id from then on.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -17,6 +23,7 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import AuditEvent, User
 from sesamlike.accounts.navigation import ROLE_NAMES
 from sesamlike.admin.views import bp
+from sesamlike.common.paging import page_number
 from sesamlike.common.spreadsheets import csv_text
 from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
@@ -24,21 +31,30 @@ from sesamlike.patients.models import Patient
 PAGE_SIZE = 50
 CSV_COLUMNS = (
     "at", "username", "role", "action", "object_type", "object_id",
-    "patient_id", "personal_id", "remote_addr", "channel", "detail",
+    "patient_id", "remote_addr", "channel", "detail",
 )  # fmt: skip
+# A personnummer or samordningsnummer (10 or 12 digits, with or without a sign).
+_IDENTITY_NUMBER = re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+ ]?\d{4}(?!\d)")
+MASK = "ÅÅÅÅMMDD-XXXX"
+
+
+def masked(text: str | None) -> str:
+    """The text with every identity number in it masked (search texts in details)."""
+    return _IDENTITY_NUMBER.sub(MASK, text or "")
 
 
 def _day(name: str) -> date | None:
     try:
-        return date.fromisoformat(request.args.get(name, "").strip())
+        return date.fromisoformat(request.form.get(name, "").strip())
     except ValueError:
         return None
 
 
 def _filters() -> dict:
+    """The filters of a POST (the search form, a pager button, the export)."""
     return {
-        "patient": request.args.get("patient", "").strip(),
-        "user": request.args.get("user", "").strip(),
+        "patient": request.form.get("patient", "").strip()[:40],
+        "user": request.form.get("user", "").strip()[:80],
         "from": _day("from"),
         "to": _day("to"),
     }
@@ -48,7 +64,7 @@ def _patient_ids(text: str) -> list[int]:
     """A patient by id or by personnummer (with or without the dash)."""
     if not text:
         return []
-    digits = text.replace("-", "").replace(" ", "")
+    digits = text.replace("-", "").replace("+", "").replace(" ", "")
     ids = list(
         db.session.scalars(sa.select(Patient.id).where(Patient.personal_id == digits))
     )
@@ -58,10 +74,8 @@ def _patient_ids(text: str) -> list[int]:
 
 
 def _query(filters: dict, patient_ids: list[int]) -> sa.Select:
-    query = (
-        sa.select(AuditEvent, User.username, Patient.personal_id)
-        .outerjoin(User, User.id == AuditEvent.user_id)
-        .outerjoin(Patient, Patient.id == AuditEvent.patient_id)
+    query = sa.select(AuditEvent, User.username).outerjoin(
+        User, User.id == AuditEvent.user_id
     )
     if patient_ids:
         query = query.where(AuditEvent.patient_id.in_(patient_ids))
@@ -80,7 +94,7 @@ def _query(filters: dict, patient_ids: list[int]) -> sa.Select:
 def _log_review(filters: dict, patient_ids: list[int], what: str) -> None:
     shown = {
         k: (v.isoformat() if isinstance(v, date) else v)
-        for k, v in filters.items()
+        for k, v in _shown(filters, patient_ids).items()
         if v
     }
     audit.record(
@@ -93,37 +107,46 @@ def _log_review(filters: dict, patient_ids: list[int], what: str) -> None:
     db.session.commit()
 
 
-@bp.route("/audit", endpoint="audit")
+def _shown(filters: dict, patient_ids: list[int]) -> dict:
+    """The filters as the page repeats them: the patient by id, never by number."""
+    patient = ""
+    if patient_ids:
+        patient = str(patient_ids[0]) if patient_ids[0] > 0 else "?"
+    return {**filters, "patient": patient}
+
+
+@bp.route("/audit", endpoint="audit", methods=["GET", "POST"])
 def audit_log():
     """Search the audit log: by patient, user and period, newest first."""
     filters = _filters()
     patient_ids = _patient_ids(filters["patient"])
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.form.get("page"))
     query = _query(filters, patient_ids)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     rows = db.session.execute(
         query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
     _log_review(filters, patient_ids, f"page {page}")
+    shown = _shown(filters, patient_ids)
     return render_template(
-        "admin/audit.html", rows=rows, filters=filters, page=page, total=total,
+        "admin/audit.html", rows=rows, filters=shown, page=page, total=total,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), role_names=ROLE_NAMES,
-        args={k: v for k, v in request.args.items() if k != "page"},
+        masked=masked,
+        hidden={k: (v.isoformat() if isinstance(v, date) else v)
+                for k, v in shown.items() if v},
     )  # fmt: skip
 
 
-@bp.route("/audit.csv")
+@bp.route("/audit.csv", methods=["POST"])
 def audit_export():
     """The same search as CSV, every matching row."""
     filters = _filters()
     patient_ids = _patient_ids(filters["patient"])
     rows = [
         [event.at, username, event.role, event.action, event.object_type,
-         event.object_id, event.patient_id, personal_id, event.remote_addr,
-         event.channel, event.detail]
-        for event, username, personal_id in db.session.execute(
-            _query(filters, patient_ids)
-        )
+         event.object_id, event.patient_id, event.remote_addr,
+         event.channel, masked(event.detail)]
+        for event, username in db.session.execute(_query(filters, patient_ids))
     ]  # fmt: skip
     _log_review(filters, patient_ids, "csv")
     return Response(

@@ -63,14 +63,65 @@ def create_user(
 
 @users.command("token")
 @click.argument("username")
-def token(username):
+@click.option(
+    "--days",
+    default=services.TOKEN_DAYS,
+    show_default=True,
+    type=click.IntRange(1, services.MAX_TOKEN_DAYS),
+    help="Days until the token stops working.",
+)
+def token(username, days):
     """Print a new API bearer token for USERNAME (the last line is the token)."""
     try:
-        value = services.issue_token(username)
+        value = services.issue_token(username, days)
+    except DomainError as error:
+        db.session.rollback()
+        fail(error)
+    click.echo(f"New API token for {username}, valid for {days} days:")
+    click.echo(value)
+
+
+@users.command("revoke-tokens")
+@click.argument("username")
+def revoke_tokens(username):
+    """Every API token of USERNAME stops working at once."""
+    try:
+        count = services.revoke_tokens(username)
+    except DomainError as error:
+        db.session.rollback()
+        fail(error)
+    click.echo(f"Revoked {count} API token(s) of {username}.")
+
+
+@users.command("deactivate")
+@click.argument("username")
+def deactivate(username):
+    """USERNAME's login, web sessions and API tokens stop working at once."""
+    try:
+        ended, revoked = services.deactivate(username)
+    except DomainError as error:
+        db.session.rollback()
+        fail(error)
+    click.echo(
+        f"Deactivated {username}: ended {ended} web session(s), "
+        f"revoked {revoked} API token(s)."
+    )
+
+
+@users.command("unlock")
+@click.argument("username")
+def unlock(username):
+    """Lift the lock set on USERNAME after too many failed logins."""
+    from sesamlike.accounts import logins
+
+    try:
+        services.user_named(username)
     except DomainError as error:
         fail(error)
-    click.echo(f"New API token for {username}:")
-    click.echo(value)
+    if logins.unlock(username):
+        click.echo(f"Unlocked {username}.")
+    else:
+        click.echo(f"{username} was not locked.")
 
 
 @clinics.command("create")

@@ -15,14 +15,13 @@ from sesamlike.api.routing import operation
 from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 from sesamlike.orders import services as ordering
+from sesamlike.orders import shipto
 from sesamlike.orders.models import DeliveryMode, LineStatus
-from sesamlike.patients import access
 from sesamlike.prescriptions import errors as prescription_errors
 
 REQUIRED = {"required": N_("Obligatoriskt."), "null": N_("Obligatoriskt.")}
 INTEGER = {**REQUIRED, "invalid": N_("Ange ett heltal.")}
 MODES = [mode.value for mode in DeliveryMode]
-ADDRESS_MODES = {DeliveryMode.HOME, DeliveryMode.PICKUP}
 
 
 def _text(max_length: int, **metadata) -> fields.String:
@@ -123,30 +122,32 @@ class OrderSchema(Schema):
     ship_to = fields.Nested(
         ShipToSchema,
         allow_none=True,
-        metadata={"description": "null when protected identity hides it from you"},
+        metadata={
+            "description": "Where the order goes. Protected identity: the clinic's "
+            "address; null for pharmacy pickup"
+        },
     )
     contact_phone = fields.String(allow_none=True)
     lines = fields.List(fields.Nested(OrderLineSchema))
 
 
 def order_view(user, order) -> dict:
-    """The order as this user may see it: a protected address stays hidden."""
-    hidden = order.delivery_mode in ADDRESS_MODES and not access.can_see_address(
-        user, order.patient
-    )
-    ship_to = None
-    if order.ship_to_street and not hidden:
-        ship_to = {
-            name: getattr(order, f"ship_to_{name}") for name in ShipToSchema().fields
-        }
+    """The order as this user may see it: the ship-to in force, nothing more.
+
+    Protected identity (also when set after ordering): the clinic's address and
+    no door code or phone. The aids centre's answer carries no patient identity
+    number (orders have none) and the ship-to of the order it ships.
+    """
+    place = shipto.ship_to(order)
     return {
         **{
             name: getattr(order, name)
             for name in OrderSchema().fields
-            if name not in {"ship_to", "lines", "contact_phone"}
+            if name not in {"ship_to", "lines", "contact_phone", "delivery_mode"}
         },
-        "ship_to": ship_to,
-        "contact_phone": None if hidden else order.contact_phone,
+        "delivery_mode": place.mode,
+        "ship_to": place.address(),
+        "contact_phone": place.phone,
         "lines": [
             {
                 **{
@@ -200,10 +201,12 @@ def place_order(user, body):
     response=OrderSchema,
     summary="An order",
     tag="orders",
-    errors=(404,),
+    roles=ordering.ORDER_READERS,
+    errors=(403, 404),
 )
 def get_order(user, order_id):
-    """An order of a patient visible to you."""
+    """An order of a patient in your care (or yourself, or a child you act for);
+    the aids centre reads any order it ships, with its ship-to. Other roles: 403."""
     return order_view(user, ordering.get_order(user, order_id))
 
 

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from sesamlike.accounts.models import Role
 from sesamlike.api.routing import operation
 from sesamlike.common.i18n import N_
-from sesamlike.patients import access, services
+from sesamlike.patients import access, access_log, services
 
 
 class AddressSchema(Schema):
@@ -31,8 +31,12 @@ class PatientSchema(Schema):
     age_group = fields.String(allow_none=True)
     diabetes_type = fields.String()
     protected_identity = fields.Boolean()
-    phone = fields.String(allow_none=True)
-    email = fields.String(allow_none=True)
+    phone = fields.String(
+        allow_none=True, metadata={"description": "null when protected identity"}
+    )
+    email = fields.String(
+        allow_none=True, metadata={"description": "null when protected identity"}
+    )
     clinic_codes = fields.List(fields.String())
     address = fields.Nested(
         AddressSchema,
@@ -41,21 +45,30 @@ class PatientSchema(Schema):
     )
 
 
+CONTACT_FIELDS = {"address", "phone", "email"}
+
+
 def patient_view(user, patient) -> dict:
-    """The patient as this user may see it: protected addresses stay hidden."""
-    address = patient.home_address() if access.can_see_address(user, patient) else None
+    """The patient as this user may see it: protected contact details stay hidden.
+
+    Address, phone and e-mail of a patient with protected identity are in no
+    answer except to the patient.
+    """
+    contact = access.can_see_contact(user, patient)
     group = patient.age_group_on(date.today())
     return {
         **{
             name: getattr(patient, name)
             for name in PatientSchema().fields
-            if hasattr(patient, name) and name not in {"address", "age_group"}
+            if hasattr(patient, name) and name not in CONTACT_FIELDS | {"age_group"}
         },
+        "phone": patient.phone if contact else None,
+        "email": patient.email if contact else None,
         "age_group": group.value if group else None,
         "clinic_codes": sorted(
             c.clinic.code for c in patient.care_relationships if c.ended_on is None
         ),
-        "address": address,
+        "address": patient.home_address() if contact else None,
     }
 
 
@@ -65,10 +78,12 @@ def patient_view(user, patient) -> dict:
     response=PatientSchema,
     summary="A patient",
     tag="patients",
-    errors=(404,),
+    roles=access.RECORD_ROLES,
+    errors=(403, 404),
 )
 def get_patient(user, patient_id):
-    """A patient visible to you through your role and care relationships."""
+    """A patient in your care (prescribers with a care relationship), yourself, or
+    a child you may act for. Every other role: 403."""
     return patient_view(user, access.get_patient(user, patient_id))
 
 
@@ -200,3 +215,30 @@ def create_patient(user, body):
     yours under `fields.clinic_code`); an already registered `personal_id` is 409.
     """
     return patient_view(user, services.register_patient(user, body))
+
+
+class AccessEventSchema(Schema):
+    at = fields.DateTime()
+    role = fields.String(allow_none=True, metadata={"description": "null: the system"})
+    clinic_code = fields.String(allow_none=True)
+    action = fields.String()
+
+
+class AccessLogSchema(Schema):
+    events = fields.List(fields.Nested(AccessEventSchema))
+
+
+@operation(
+    "GET",
+    "/patients/<int:patient_id>/access-log",
+    response=AccessLogSchema,
+    summary="Who read or changed the patient's data",
+    tag="patients",
+    roles=access_log.READERS,
+    errors=(403, 404),
+)
+def get_access_log(user, patient_id):
+    """Every read and write of your data (or your child's), newest first, including
+    another clinic's attempt to register the same person. Staff show by role and
+    clinic, never by name. The patient or a guardian who may act for the child."""
+    return {"events": access_log.events(user, patient_id)}

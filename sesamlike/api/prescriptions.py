@@ -13,6 +13,7 @@ from marshmallow import Schema, fields
 from sesamlike.accounts.models import Role
 from sesamlike.api.routing import operation
 from sesamlike.common.i18n import N_
+from sesamlike.patients import access
 from sesamlike.prescriptions import kits
 from sesamlike.prescriptions import services as prescriptions
 from sesamlike.prescriptions.models import Prescription, ReasonCode
@@ -215,7 +216,8 @@ def create_prescription(user, body) -> Prescription:
     many=True,
     summary="A patient's prescriptions",
     tag="prescriptions",
-    errors=(404,),
+    roles=access.RECORD_ROLES,
+    errors=(403, 404),
 )
 def list_prescriptions(user, patient_id) -> list[Prescription]:
     """Every prescription of a patient visible to you, active ones first."""
@@ -228,7 +230,8 @@ def list_prescriptions(user, patient_id) -> list[Prescription]:
     response=PrescriptionSchema,
     summary="A prescription",
     tag="prescriptions",
-    errors=(404,),
+    roles=access.RECORD_ROLES,
+    errors=(403, 404),
 )
 def get_prescription(user, prescription_id) -> Prescription:
     """One prescription of a patient visible to you."""

@@ -25,7 +25,7 @@ from marshmallow import Schema, ValidationError
 
 from sesamlike.api import bp
 from sesamlike.api.errors import error_response
-from sesamlike.common.i18n import N_
+from sesamlike.common.i18n import N_, _
 from sesamlike.extensions import db
 
 
@@ -52,6 +52,7 @@ OPERATIONS: list[Operation] = []
 # would fail in the driver (SQLite: OverflowError; PostgreSQL: out of range).
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 TOO_LARGE = N_("Talet är för stort.")
+TOO_DEEP = N_("JSON-dokumentet är för djupt nästlat.")
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 
@@ -99,7 +100,10 @@ def operation(
             if op.query is not None:
                 kwargs["query"] = op.query().load(request.args.to_dict())
             if op.body is not None:
-                payload = request.get_json(silent=True)
+                try:
+                    payload = request.get_json(silent=True)
+                except RecursionError:  # nested deeper than Python's stack
+                    return error_response(400, message=_(TOO_DEEP))
                 if not isinstance(payload, dict):
                     raise ValidationError(
                         {"_schema": [N_("Skicka ett JSON-objekt (application/json).")]}

@@ -12,6 +12,7 @@ from sesamlike.catalog import services
 from sesamlike.catalog.forms import CatalogueSearchForm
 from sesamlike.catalog.labels import category_labels, channel_labels
 from sesamlike.common.i18n import _
+from sesamlike.common.paging import page_number
 
 bp = Blueprint("catalog", __name__)
 
@@ -47,7 +48,7 @@ def index():
         category=category,
         include_phased_out=form.phased_out.data,
         day=today,
-        page=request.args.get("page", 1, type=int),
+        page=page_number(request.args.get("page")),
     )
     filters = {
         key: value for key, value in request.args.items() if key != "page" and value

@@ -28,7 +28,8 @@ from sesamlike.common.i18n import N_
 from sesamlike.common.spreadsheets import csv_text
 from sesamlike.common.time import REGION_TIMEZONE, region_day_of, region_today
 from sesamlike.extensions import db
-from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
+from sesamlike.orders import shipto
+from sesamlike.orders.models import LineStatus, Order, OrderLine
 from sesamlike.prescriptions.models import Prescription
 
 EXPORT_COLUMNS = (
@@ -198,34 +199,19 @@ def export_row(line: OrderLine) -> dict[str, object]:
 
 
 def ship_to(order: Order, line: OrderLine) -> dict[str, str]:
-    """The order's snapshot; protected identity: the clinic's address only."""
-    if order.patient.protected_identity:
-        if order.delivery_mode == DeliveryMode.CLINIC:
-            name, street = order.ship_to_name, order.ship_to_street
-            postal_code, city = order.ship_to_postal_code, order.ship_to_city
-        else:  # protected after ordering: send it to the prescribing clinic
-            clinic = line.prescription.clinic if line.prescription else None
-            name = clinic.name if clinic else ""
-            street = clinic.street if clinic else ""
-            postal_code = clinic.postal_code if clinic else ""
-            city = clinic.city if clinic else ""
-        return dict(
-            delivery_mode=DeliveryMode.CLINIC,
-            ship_to_name=name or "",
-            ship_to_street=street or "",
-            ship_to_postal_code=postal_code or "",
-            ship_to_city=city or "",
-            ship_to_door_code="",
-            contact_phone="",
-        )
-    return dict(
-        ship_to_name=order.ship_to_name or "",
-        ship_to_street=order.ship_to_street or "",
-        ship_to_postal_code=order.ship_to_postal_code or "",
-        ship_to_city=order.ship_to_city or "",
-        ship_to_door_code=order.ship_to_door_code or "",
-        contact_phone=order.contact_phone or "",
+    """Where the line goes; protected identity: the clinic's address only."""
+    place = shipto.ship_to(order, line)
+    values = dict(
+        ship_to_name=place.name or "",
+        ship_to_street=place.street or "",
+        ship_to_postal_code=place.postal_code or "",
+        ship_to_city=place.city or "",
+        ship_to_door_code=place.door_code or "",
+        contact_phone=place.phone or "",
     )
+    if place.mode != order.delivery_mode:
+        values["delivery_mode"] = place.mode
+    return values
 
 
 def export_file(user: User | None, export_id: int) -> SupplierExport:

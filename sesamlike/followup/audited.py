@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_login import current_user
 
+from sesamlike.accounts.audit import acting_clinic_code
 from sesamlike.accounts.models import AuditEvent, User
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
@@ -34,6 +35,7 @@ def record_many(
         remote_addr = request.remote_addr
         channel = "api" if request.path.startswith("/api/") else "web"
     now = utcnow()
+    clinic_code = acting_clinic_code(user)
     rows = [
         dict(
             at=now,
@@ -43,6 +45,7 @@ def record_many(
             object_type=object_type,
             object_id=str(patient_id),
             patient_id=patient_id,
+            clinic_code=clinic_code,
             remote_addr=remote_addr,
             channel=channel,
             detail=detail[:500] if detail else None,

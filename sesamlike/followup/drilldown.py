@@ -17,6 +17,7 @@ from sesamlike.patients.identity import AgeGroup
 from sesamlike.patients.models import Patient
 
 PAGE_SIZE = 100
+IDENTITY_COLUMNS = ("personal_id", "first_name", "last_name")
 FILTER_NAMES = ("pump_system", "cgm_system", "age_group", "prescriber", "min_total",
                 "overuse")  # fmt: skip
 
@@ -75,14 +76,17 @@ def query(scope: Scope, year: int, filters: Filters) -> sa.Select:
         where.append(PatientYearCost.patient_id.in_(sa.select(flagged.c.patient_id)))
     if filters.prescriber is not None:
         column = PatientYearCost.prescriber_id
-        where.append(column == int(filters.prescriber) if filters.prescriber.isdigit()
+        by_id = filters.prescriber.isdigit() and len(filters.prescriber) < 10
+        where.append(column == int(filters.prescriber) if by_id
                      else column.is_(None))  # fmt: skip
+    if scope.pseudonymised:  # the region: no name or number leaves the database
+        identity = [sa.literal_column("''").label(name) for name in IDENTITY_COLUMNS]
+    else:
+        identity = [getattr(Patient, name) for name in IDENTITY_COLUMNS]
     return (
         sa.select(
             Patient.id,
-            Patient.personal_id,
-            Patient.first_name,
-            Patient.last_name,
+            *identity,
             Patient.birth_date,
             PatientYearCost.pump_system,
             PatientYearCost.cgm_system,

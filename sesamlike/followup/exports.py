@@ -8,6 +8,7 @@ from sesamlike.common.i18n import _
 from sesamlike.followup.report import NO_SYSTEM, Report
 from sesamlike.followup.stats import Summary
 from sesamlike.patients.identity import format_personal_id
+from sesamlike.patients.pseudonym import pseudonym
 from sesamlike.prescriptions.forms import REASON_LABELS
 
 STAT_HEADERS = ("Patienter", "Medel (kr)", "Median (kr)", "P10 (kr)", "P90 (kr)")
@@ -67,10 +68,19 @@ def table(report: Report, name: str) -> tuple[list[str], list[list]]:
     raise KeyError(name)
 
 
-def patient_table(rows: Iterable) -> tuple[list[str], list[list]]:
-    headers = [_("Personnummer"), _("Namn"), _("Pumpsystem"), _("CGM-system"),
-               _("Enheter (kr)"), _("Förbrukning (kr)"), _("Totalt (kr)")]  # fmt: skip
-    return headers, [
+def patient_table(
+    rows: Iterable, pseudonymised: bool = False
+) -> tuple[list[str], list[list]]:
+    """The drill-down; the region's copy names each patient by pseudonym only."""
+    costs = [_("Pumpsystem"), _("CGM-system"), _("Enheter (kr)"),
+             _("Förbrukning (kr)"), _("Totalt (kr)")]  # fmt: skip
+    if pseudonymised:
+        return [_("Patientnyckel"), *costs], [
+            [pseudonym(r.id), r.pump_system or "", r.cgm_system or "",
+             r.device_cost_sek, r.consumables_cost_sek, r.total_cost_sek]
+            for r in rows
+        ]  # fmt: skip
+    return [_("Personnummer"), _("Namn"), *costs], [
         [format_personal_id(r.personal_id), f"{r.first_name} {r.last_name}",
          r.pump_system or "", r.cgm_system or "", r.device_cost_sek,
          r.consumables_cost_sek, r.total_cost_sek]

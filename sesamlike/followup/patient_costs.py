@@ -33,7 +33,9 @@ class PatientCosts:
 
 def detail(scope: Scope, patient_id: int, year: int) -> PatientCosts:
     """Load a patient visible to the user (NotVisible otherwise); audit; commit."""
-    patient = access.get_patient(scope.user, patient_id, detail=f"follow-up {year}")
+    patient = access.followup_patient(
+        scope.user, patient_id, detail=f"follow-up {year}"
+    )
     years = list(
         db.session.scalars(
             sa.select(PatientYearCost)

@@ -6,7 +6,9 @@ For people (the default) a Swedish spreadsheet CSV: Personnummer (ÅÅÅÅMMDD-N
 diabetes_type, age_group, pump_model, cgm_model with the stored codes. The models
 are the pump and CGM systems the cost rules attribute to the patient for the year
 (empty when none); the age group is the one on 31 December. Every patient written
-gets an audit row.
+gets an audit row. The region's copy names each patient by pseudonym (Patientnyckel,
+or patient_key for a machine) instead of personnummer: the region analyst sees no
+identity numbers.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
 from sesamlike.patients.identity import age_group, format_personal_id
 from sesamlike.patients.models import Patient
+from sesamlike.patients.pseudonym import pseudonym
 
 COLUMNS = ("personal_id", "year", "diabetes_type", "age_group", "pump_model",
            "cgm_model")  # fmt: skip
@@ -58,8 +61,11 @@ def register_file(
     """The year's register CSV and its patients; audit each patient; commit."""
     end = date(year, 12, 31)
     words = dialect is not MACHINE
+    pseudonymised = scope is not None and scope.pseudonymised
+    columns = ("patient_key", *COLUMNS[1:]) if pseudonymised else COLUMNS
     if words:
-        headers = [_("Personnummer"), _("År"), _("Diabetestyp"), _("Åldersgrupp"),
+        who = _("Patientnyckel") if pseudonymised else _("Personnummer")
+        headers = [who, _("År"), _("Diabetestyp"), _("Åldersgrupp"),
                    _("Pumpmodell"), _("CGM-modell")]  # fmt: skip
         types = {"type1": _("Typ 1-diabetes"), "type2": _("Typ 2-diabetes"),
                  "other": _("Annan diabetes")}  # fmt: skip
@@ -68,16 +74,20 @@ def register_file(
     ids, rows = [], []
     for row in register_rows(year, scope):
         group = age_group(row.birth_date, end).value if row.birth_date else ""
+        if pseudonymised:
+            key = pseudonym(row.id)
+        else:
+            key = format_personal_id(row.personal_id) if words else row.personal_id
         if words:
-            rows.append((format_personal_id(row.personal_id), year,
+            rows.append((key, year,
                          types.get(row.diabetes_type, row.diabetes_type),
                          groups.get(group, group), row.pump_system or "",
                          row.cgm_system or ""))  # fmt: skip
         else:
-            rows.append((row.personal_id, year, row.diabetes_type, group,
+            rows.append((key, year, row.diabetes_type, group,
                          row.pump_system or "", row.cgm_system or ""))  # fmt: skip
         ids.append(row.id)
     audited.record_many("export", "register", ids, user=user,
                         detail=f"NDR export {year}")  # fmt: skip
     db.session.commit()
-    return csv_bytes(headers if words else COLUMNS, rows, dialect), len(ids)
+    return csv_bytes(headers if words else columns, rows, dialect), len(ids)

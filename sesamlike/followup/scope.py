@@ -31,6 +31,11 @@ class Scope:
         return self.clinic is None and self.user.role == Role.REGION
 
     @property
+    def pseudonymised(self) -> bool:
+        """The region sees a stable key per patient, never a name or number."""
+        return self.user.role == Role.REGION
+
+    @property
     def clinic_code(self) -> str | None:
         return self.clinic.code if self.clinic else None
 

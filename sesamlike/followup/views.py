@@ -7,7 +7,7 @@ unknown one. The region sees one clinic or all. Other roles: 403.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
@@ -15,14 +15,18 @@ from flask_login import current_user, login_required
 from sesamlike.common import spreadsheets
 from sesamlike.common.errors import NotVisible
 from sesamlike.common.i18n import _
+from sesamlike.common.paging import bounded_decimal, page_number
 from sesamlike.followup import charts, drilldown, exports, register, report
 from sesamlike.followup.forms import ReportFilterForm
 from sesamlike.followup.scope import Scope, resolve
 from sesamlike.followup.stats import summarise
+from sesamlike.patients.pseudonym import pseudonym
 from sesamlike.prescriptions.forms import REASON_LABELS
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
 
+# Larger than any patient's annual cost; what is above it is a typing error.
+MAX_SEK = Decimal("1000000000")
 FORMATS = {"csv": "text/csv; charset=utf-8", "xlsx": spreadsheets.XLSX_MIMETYPE}
 
 
@@ -42,12 +46,11 @@ def _year() -> int:
 
 
 def _threshold() -> Decimal:
+    """The high-cost line; nonsense (NaN, 1e99999, negative) gives the default."""
     default = Decimal(current_app.config.get("HIGH_COST_THRESHOLD_SEK", 50000))
-    try:
-        value = Decimal(request.args.get("threshold") or default)
-    except InvalidOperation:
-        return default
-    return value if value >= 0 else default
+    return bounded_decimal(
+        request.args.get("threshold"), low=Decimal(0), high=MAX_SEK, default=default
+    )
 
 
 def _args(scope: Scope, year: int, **extra) -> dict:
@@ -137,11 +140,9 @@ def system(kind: str):
 
 def _filters() -> drilldown.Filters:
     args = request.args
-    min_total = args.get("min_total")
-    try:
-        minimum = Decimal(min_total) if min_total else None
-    except InvalidOperation:
-        abort(404)
+    minimum = bounded_decimal(
+        args.get("min_total"), low=Decimal(0), high=MAX_SEK, default=None
+    )
     return drilldown.Filters(
         pump_system=args.get("pump_system"),
         cgm_system=args.get("cgm_system"),
@@ -157,11 +158,12 @@ def _filters() -> drilldown.Filters:
 def patients():
     """The patients behind a figure: one audit row per patient shown."""
     scope, year, filters = _scope(), _year(), _filters()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args.get("page"))
     rows, total = drilldown.patients(scope, year, filters, page)
     pages = max((total + drilldown.PAGE_SIZE - 1) // drilldown.PAGE_SIZE, 1)
     return render_template(
         "followup/patients.html", scope=scope, year=year, rows=rows, total=total,
+        pseudonym=pseudonym,
         page=page, pages=pages, filters=filters,
         args=_args(scope, year, **filters.as_args()),
         report_args=_args(scope, year),
@@ -180,7 +182,8 @@ def patient(patient_id: int):
     except NotVisible:
         abort(404)
     return render_template("followup/patient.html", scope=scope, year=year,
-                           detail=detail, args=_args(scope, year))  # fmt: skip
+                           detail=detail, args=_args(scope, year),
+                           pseudonym=pseudonym)  # fmt: skip
 
 
 def _csv_dialect() -> spreadsheets.Dialect:
@@ -244,7 +247,7 @@ def export_patients(fmt: str):
         abort(404)
     scope, year, filters = _scope(), _year(), _filters()
     rows, _total = drilldown.patients(scope, year, filters, per_page=None)
-    headers, table_rows = exports.patient_table(rows)
+    headers, table_rows = exports.patient_table(rows, scope.pseudonymised)
     return _download(headers, table_rows, f"patienter-{year}", fmt)
 
 

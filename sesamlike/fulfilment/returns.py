@@ -102,7 +102,7 @@ def return_device(
     def run():
         device = devices.on_loan(serial_no)
         if device.patient_id is not None:
-            access.get_patient(
+            access.handled_by_depot(
                 user, device.patient_id, action="return_device", detail=device.serial_no
             )
         depot = receipts.depot_by_code(depot_code) if depot_code else None
@@ -146,7 +146,7 @@ def replace_device(user: User, device_id: int, today: date | None = None) -> Ord
             sa.select(OrderLine.id).where(OrderLine.replaces_line_id == line.id)
         ):
             raise AlreadyReplaced(serial_no=device.serial_no)
-        access.get_patient(
+        access.handled_by_depot(
             user,
             line.order.patient_id,
             action="replace_device",
@@ -211,7 +211,7 @@ def return_consumables(
         line = db.session.get(OrderLine, line_id)
         if line is None:
             raise NotVisible()
-        access.get_patient(
+        access.handled_by_depot(
             user, line.order.patient_id, action="return_line", detail=str(line.id)
         )
         if line.channel != Channel.CENTRAL or line.article.serial_tracked:

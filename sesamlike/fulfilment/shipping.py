@@ -119,7 +119,7 @@ def ship_order(
 
     def run():
         order = load_order(order_id, lock=True)
-        access.get_patient(
+        access.handled_by_depot(
             user, order.patient_id, action="ship_order", detail=str(order.id)
         )
         lines = _lines_to_ship(order, line_ids)
@@ -179,7 +179,7 @@ def deliver_order(
 
     def run():
         order = load_order(order_id, lock=True)
-        access.get_patient(
+        access.handled_by_depot(
             user, order.patient_id, action="deliver_order", detail=str(order.id)
         )
         wanted = None if line_ids is None else set(line_ids)
@@ -256,7 +256,7 @@ def order_for_depot(user: User, order_id: int) -> Order:
     """One order for packing, with its address; audited."""
     require_depot(user)
     order = load_order(order_id)
-    access.get_patient(
+    access.handled_by_depot(
         user, order.patient_id, action="read_order", detail=str(order.id)
     )
     db.session.commit()

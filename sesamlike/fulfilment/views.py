@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import N_, _, ngettext
+from sesamlike.common.urls import same_site_path
 from sesamlike.extensions import db
 from sesamlike.fulfilment import returns, shipping
 from sesamlike.fulfilment.forms import (
@@ -27,6 +28,7 @@ from sesamlike.fulfilment.forms import (
     ReceiptForm,
     choices,
 )
+from sesamlike.orders import shipto
 from sesamlike.orders.models import LineStatus
 from sesamlike.orders.status import LABELS
 from sesamlike.stock import devices, ledger, picking, receipts
@@ -52,7 +54,10 @@ def render(template: str, status: int = 200, **context):
 def pick_list():
     """What to pick per depot, first expiry first out, with lot and bin."""
     depots = db.session.scalars(sa.select(Depot).order_by(Depot.code)).all()
-    chosen = request.args.get("depot", type=int) or (depots[0].id if depots else None)
+    known = {depot.id for depot in depots}
+    chosen = request.args.get("depot", type=int)
+    if chosen not in known:  # none, or a hand-edited number no depot has
+        chosen = depots[0].id if depots else None
     rows = picking.pick_list(chosen) if chosen else []
     by_order = defaultdict(list)
     lines = shipping.lines_for(row.reference for row in rows)
@@ -79,7 +84,9 @@ def pick_order(order_id: int):
             flash_error(error)
         else:
             flash(_("Beställning {order_id} är plockad.", order_id=order_id), "success")
-    return redirect(request.form.get("next") or url_for("fulfilment.packing"))
+    return redirect(
+        same_site_path(request.form.get("next")) or url_for("fulfilment.packing")
+    )
 
 
 @bp.route("/packing")
@@ -129,7 +136,9 @@ def pack(order_id: int):
     except DomainError as error:
         flash_error(error)
         return redirect(url_for("fulfilment.packing"))
-    return render("pack.html", status, order=order, form=form)
+    return render(
+        "pack.html", status, order=order, form=form, ship_to=shipto.ship_to(order)
+    )
 
 
 @bp.route("/deliveries")

@@ -5,7 +5,9 @@ Each function queues in the caller's transaction and returns the mails it queued
 first name, article names, dates, the order or prescription number and a link path;
 never a personnummer, a diagnosis or an address (protected identity or not).
 A child's notices go to the guardians with an e-mail address, an adult's to the
-patient's own address.
+patient's own address. A child with protected identity gets no notice by mail:
+its guardians may not act for it online (domain.md), so the clinic tells them.
+A prescriber is told only about a patient still in their care.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from sesamlike.accounts import audit
 from sesamlike.common.formatting import format_date
 from sesamlike.common.mail import MailKind, queue_mail
 from sesamlike.common.models import OutgoingMail
+from sesamlike.orders import shipto
 from sesamlike.orders.models import LineStatus, Order, OrderLine
+from sesamlike.patients import access
 from sesamlike.patients.identity import AgeGroup
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription
@@ -166,6 +170,8 @@ def prescriber_recipient(prescription: Prescription) -> Recipient | None:
     address = (prescriber.email or "").strip() if prescriber else ""
     if not address or not prescriber.active:
         return None
+    if not access.can_see(prescriber, prescription.patient):  # care has ended
+        return None
     name = prescriber.display_name.strip()
     greeting = GREETING_PRESCRIBER.format(name=name) if name else GREETING_PLAIN
     return Recipient(address, f"user:{prescriber.id}", greeting)
@@ -200,7 +206,7 @@ def order_shipped(order: Order, today: date | None = None) -> list[OutgoingMail]
     # A parcel's tracking reveals where it goes: left out for protected identity.
     show_tracking = order.tracking_ref and not order.patient.protected_identity
     fields.update(
-        delivery=DELIVERY_TEXT.get(order.delivery_mode, ""),
+        delivery=DELIVERY_TEXT.get(shipto.ship_to(order).mode, ""),
         tracking=TRACKING.format(tracking_ref=order.tracking_ref)
         if show_tracking
         else "",

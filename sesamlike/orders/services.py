@@ -58,6 +58,8 @@ from sesamlike.stock import reservations
 SELF_SERVICE_ROLES = frozenset({Role.PATIENT, Role.GUARDIAN})
 # Roles that may place and cancel orders.
 ORDERING_ROLES = frozenset({Role.PRESCRIBER}) | SELF_SERVICE_ROLES
+# Roles that read an order: those who may order, and the aids centre that ships it.
+ORDER_READERS = ORDERING_ROLES | {Role.DEPOT}
 IDEMPOTENCY_KEY_MAX = 80
 
 
@@ -134,7 +136,7 @@ def order_options(user: User, patient_id: int, today: date | None = None):
     ) or (modes[0] if modes else None)
     commit_keeping_loaded()  # the audit row; the page shows what was just read
     return OrderOptions(
-        patient, choices, modes, default, access.can_see_address(user, patient)
+        patient, choices, modes, default, access.can_see_contact(user, patient)
     )
 
 
@@ -178,11 +180,21 @@ def place_order(
 
 
 def get_order(user: User, order_id: int) -> Order:
-    """An order whose patient this user may see (else NotVisible); audited."""
+    """An order whose record this user may read, or that the aids centre handles.
+
+    Other roles: Forbidden; a patient out of reach: NotVisible. Audited.
+    """
+    if user.role not in ORDER_READERS:
+        raise Forbidden()
     order = load_order(order_id)
-    access.get_patient(
-        user, order.patient_id, action="read_order", detail=str(order_id)
-    )
+    if user.role == Role.DEPOT:
+        access.handled_by_depot(
+            user, order.patient_id, action="read_order", detail=str(order_id)
+        )
+    else:
+        access.get_patient(
+            user, order.patient_id, action="read_order", detail=str(order_id)
+        )
     db.session.commit()
     return order
 

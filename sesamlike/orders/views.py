@@ -11,18 +11,19 @@ from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from sesamlike.accounts.forms import EmptyForm
-from sesamlike.accounts.staff import staff_blueprint
+from sesamlike.accounts.staff import prescribers_only, staff_blueprint
 from sesamlike.catalog.labels import channel_label
 from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import format_date
 from sesamlike.common.i18n import _
 from sesamlike.extensions import db
 from sesamlike.orders import services as ordering
+from sesamlike.orders import shipto
 from sesamlike.orders import status as order_status
 from sesamlike.orders.forms import MODE_LABELS, NewOrderForm
-from sesamlike.patients import access
 
 bp = staff_blueprint("orders", __name__)
+bp.before_request(prescribers_only)
 
 
 def refusal_text(error: DomainError) -> str:
@@ -109,7 +110,7 @@ def new_order(patient_id: int):
         status = 422
     patient = options.patient
     address = None
-    if options.show_address and not patient.protected_identity:
+    if options.show_address:
         address = patient.delivery_address_on(date.today())
     return _render(
         "new.html",
@@ -150,8 +151,7 @@ def _order_page(order_id: int, template: str, status: int = 200):
         status,
         order=order,
         patient=patient,
-        show_address=access.can_see_address(current_user, patient)
-        or order.delivery_mode not in ("home", "pickup"),
+        ship_to=shipto.ship_to(order),
         may_order=current_user.role in ordering.ORDERING_ROLES,
         patient_url=_patient_url(patient.id),
     )

@@ -1,7 +1,16 @@
-"""Who may see which patient: role, care relationship, guardian link, protection.
+"""Who may see which patient, and how much: need to know (domain.md).
 
 Every service that touches a patient goes through here, so pages, API and jobs
-obey the same rules.
+obey the same rules:
+
+- The patient record (identity, contact, prescriptions, orders) is read by
+  prescribers with a care relationship, the patient and a guardian who may act
+  for the child: `get_patient`. Every other role is refused (403).
+- The aids centre reaches a patient only through an order, return or device it
+  handles: `handled_by_depot` audits that, and `orders.shipto` gives the ship-to.
+- Managers and the region follow up costs: `followup_patient` (managers see
+  identities of their own clinics' patients, the region a pseudonym only).
+- Address, door code and phone: `can_see_contact`.
 """
 
 from __future__ import annotations
@@ -12,14 +21,18 @@ import sqlalchemy as sa
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User, user_clinics
-from sesamlike.common.errors import NotVisible
+from sesamlike.common.errors import Forbidden, NotVisible
 from sesamlike.extensions import db
 from sesamlike.patients.models import CareRelationship, Guardian, Patient
 
 # Roles that reach patients through their clinics' care relationships.
 CLINIC_ROLES = frozenset({Role.PRESCRIBER, Role.MANAGER})
-# The aids centre delivers to every patient; the region follows up all.
-REGION_WIDE_ROLES = frozenset({Role.DEPOT, Role.REGION})
+# The region follows up every patient (pseudonymised).
+REGION_WIDE_ROLES = frozenset({Role.REGION})
+# Roles that read a patient's record: identity, contact, prescriptions, orders.
+RECORD_ROLES = frozenset({Role.PRESCRIBER, Role.PATIENT, Role.GUARDIAN})
+# Roles that follow up costs per patient.
+FOLLOWUP_ROLES = frozenset({Role.MANAGER, Role.REGION})
 
 
 def visible_patient_filter(user: User) -> sa.ColumnElement[bool]:
@@ -73,10 +86,54 @@ def can_see(user: User, patient: Patient) -> bool:
     )
 
 
+def require_record_reader(user: User) -> None:
+    """Only the patient's own care and the patient (or guardian) read the record."""
+    if user.role not in RECORD_ROLES:
+        raise Forbidden()
+
+
 def get_patient(
     user: User, patient_id: int, *, action: str = "read", detail: str | None = None
 ) -> Patient:
-    """Load a patient this user may see and audit the access; else NotVisible."""
+    """Load a patient record this user may read and audit it.
+
+    Forbidden for roles that never read records; NotVisible for a patient out of
+    this user's reach (absent or not: the same answer).
+    """
+    require_record_reader(user)
+    return _load_audited(user, patient_id, action, detail)
+
+
+def followup_patient(user: User, patient_id: int, *, detail: str) -> Patient:
+    """A patient in a manager's or the region's follow-up; audited."""
+    if user.role not in FOLLOWUP_ROLES:
+        raise Forbidden()
+    return _load_audited(user, patient_id, "read", detail)
+
+
+def handled_by_depot(
+    user: User, patient_id: int, *, action: str, detail: str | None = None
+) -> None:
+    """The aids centre works on this patient's order, return or device: audit it.
+
+    The depot reaches patients only this way, through the object it handles,
+    never by looking the patient up.
+    """
+    if user.role != Role.DEPOT:
+        raise Forbidden()
+    audit.record(
+        action,
+        "patient",
+        patient_id=patient_id,
+        object_id=patient_id,
+        user=user,
+        detail=detail,
+    )
+
+
+def _load_audited(
+    user: User, patient_id: int, action: str, detail: str | None
+) -> Patient:
     patient = db.session.scalar(
         sa.select(Patient).where(Patient.id == patient_id, visible_patient_filter(user))
     )
@@ -93,6 +150,19 @@ def get_patient(
     return patient
 
 
-def can_see_address(user: User, patient: Patient) -> bool:
-    """Protected identity hides the address from everyone but the aids centre."""
-    return not patient.protected_identity or user.role == Role.DEPOT
+def is_self(user: User, patient: Patient) -> bool:
+    return user.role == Role.PATIENT and patient.user_id == user.id
+
+
+def can_see_contact(user: User, patient: Patient) -> bool:
+    """Address, door code and phone: the patient's own care, never when protected.
+
+    Protected identity: only the patient. Roles without a record (aids centre,
+    managers, region, admin) never see a patient's own address or phone; the aids
+    centre gets the ship-to of the orders it ships from `orders.shipto`.
+    """
+    if is_self(user, patient):
+        return True
+    if patient.protected_identity or user.role not in RECORD_ROLES:
+        return False
+    return can_see(user, patient)

@@ -20,7 +20,8 @@ from sesamlike.patients import access, errors
 from sesamlike.patients.identity import parse_personal_id
 from sesamlike.patients.models import CareRelationship, Patient
 
-SEARCH_ROLES = frozenset({Role.PRESCRIBER, Role.DEPOT})
+# Only the patient's own care looks patients up (the aids centre never does).
+SEARCH_ROLES = frozenset({Role.PRESCRIBER})
 PAGE_SIZE = 25
 MIN_SEARCH_LENGTH = 2
 _SEPARATORS = re.compile(r"[\s\-+]")

@@ -38,7 +38,7 @@ from sesamlike.patients.search import (  # noqa: F401  (search_patients: public 
 )
 
 DIABETES_TYPES = ("type1", "type2", "other")
-# Pages: prescribers work with patients; the aids centre searches and reads.
+# Pages: prescribers work with patients; nobody else reads the record here.
 VIEW_ROLES = SEARCH_ROLES
 WRITE_ROLES = frozenset({Role.PRESCRIBER})
 
@@ -163,7 +163,7 @@ def register_patient(user: User, data: Mapping[str, Any]) -> Patient:
     check.done()
     existing = _patient_by_number(identity.number)
     if existing is not None:
-        raise _exists(user, existing)
+        raise _exists(user, existing, clinic)
     patient = Patient(
         personal_id=identity.number,
         id_kind=identity.kind.value,
@@ -192,7 +192,7 @@ def register_patient(user: User, data: Mapping[str, Any]) -> Patient:
         # Registered by someone else between our check and our insert.
         db.session.rollback()
         existing = _patient_by_number(identity.number)
-        raise _exists(user, existing) if existing else PatientExists() from None
+        raise _exists(user, existing, clinic) if existing else PatientExists() from None
     audit.record(
         "create",
         "patient",
@@ -242,11 +242,26 @@ def _patient_by_number(number: str) -> Patient | None:
     return db.session.scalar(sa.select(Patient).where(Patient.personal_id == number))
 
 
-def _exists(user: User, existing: Patient) -> PatientExists:
-    """Say the patient exists; only name it to a user who may already see it."""
+def _exists(user: User, existing: Patient, clinic: Clinic) -> PatientExists:
+    """Say the patient exists; only name it to a user who may already see it.
+
+    Another clinic's attempt is written to the patient's access log and kept
+    although the registration is refused: trying a personnummer tells that the
+    person is a diabetes patient of the region, so the patient sees who tried.
+    """
     fields = {"personal_id": [N_("Finns redan.")]}
     if access.can_see(user, existing):
         return errors.PatientExistsHere(fields=fields, id=existing.id)
+    audit.record(
+        "registration_attempt",
+        "patient",
+        patient_id=existing.id,
+        object_id=existing.id,
+        user=user,
+        detail=f"registrering vid {clinic.code}",
+        clinic_code=clinic.code,
+    )
+    db.session.commit()
     return errors.PatientExistsElsewhere(fields=fields)
 
 
@@ -255,10 +270,13 @@ def _exists(user: User, existing: Patient) -> PatientExists:
 
 @dataclass
 class PatientCard:
-    """A patient as one user may see it: hidden addresses are simply absent."""
+    """A patient as one user may see it: hidden contact details are simply absent.
+
+    Protected identity: no address, phone or e-mail, nor the guardians' contact.
+    """
 
     patient: Patient
-    address_visible: bool
+    contact_visible: bool
     home_address: Address | None
     temporary_addresses: list[Address]
     age_group: AgeGroup | None
@@ -274,10 +292,10 @@ def patient_card(user: User, patient_id: int) -> PatientCard:
     _require(user, VIEW_ROLES)
     patient = access.get_patient(user, patient_id)
     db.session.commit()
-    visible = access.can_see_address(user, patient)
+    visible = access.can_see_contact(user, patient)
     return PatientCard(
         patient=patient,
-        address_visible=visible,
+        contact_visible=visible,
         home_address=patient.home_address() if visible else None,
         temporary_addresses=[a for a in patient.addresses if a.kind == "temporary"]
         if visible
@@ -291,11 +309,17 @@ def patient_card(user: User, patient_id: int) -> PatientCard:
 
 
 def update_contact(user: User, patient_id: int, data: Mapping[str, Any]) -> Patient:
-    """Phone and e-mail for notices; may turn protected identity on, never off."""
+    """Phone and e-mail for notices; may turn protected identity on, never off.
+
+    Protected identity: the stored values are not shown, so a field left empty
+    keeps what is stored (nothing is lost by saving a form that hid it).
+    """
     patient = _patient_for_update(user, patient_id, "kontaktuppgifter")
     check = _Checks(data)
     phone, email = check.contact()
     check.done()
+    if patient.protected_identity:
+        phone, email = phone or patient.phone, email or patient.email
     patient.phone, patient.email = phone, email
     if data.get("protected_identity") and not patient.protected_identity:
         patient.protected_identity = True
@@ -367,7 +391,7 @@ def remove_temporary_address(user: User, patient_id: int, address_id: int) -> No
         (a for a in patient.addresses if a.id == address_id and a.kind == "temporary"),
         None,
     )
-    if address is None or not access.can_see_address(user, patient):
+    if address is None or not access.can_see_contact(user, patient):
         raise NotVisible()
     patient.addresses.remove(address)
     db.session.commit()

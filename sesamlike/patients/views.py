@@ -1,6 +1,6 @@
 """Patient pages: search, register, detail, contact, addresses, guardians.
 
-Prescribers use every page; the aids centre searches and reads. A patient the
+Prescribers use every page; no other role reads the patient record here. A patient the
 user may not see answers the same 404 as a missing one.
 """
 
@@ -22,6 +22,7 @@ from flask_login import current_user, login_required
 
 from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import N_, _
+from sesamlike.common.paging import page_number
 from sesamlike.extensions import db
 from sesamlike.patients import services
 from sesamlike.patients.forms import (
@@ -85,13 +86,19 @@ def _require_writer() -> None:
         abort(403)
 
 
-@bp.route("")
+@bp.route("", methods=["GET", "POST"])
 def search():
-    """Search patients by personnummer, birth date or name."""
-    text = request.args.get("q", "")
+    """Search patients by personnummer, birth date or name.
+
+    The search is a POST: a personnummer never travels in a URL (access logs,
+    browser history). A query string is not read.
+    """
+    if not services.may_view(_user()):
+        abort(403)
+    text = request.form.get("q", "") if request.method == "POST" else ""
     try:
         result = services.search_patients(
-            _user(), text, request.args.get("page", 1, type=int)
+            _user(), text, page_number(request.form.get("page"))
         )
         error = None
     except DomainError as refused:
@@ -191,13 +198,19 @@ def _edit(
     ), status
 
 
-def _prefill_contact(card: services.PatientCard, form: ContactForm) -> None:
-    form.phone.data, form.email.data = card.patient.phone, card.patient.email
+def _prefill_contact(card: services.PatientCard, form: ContactForm) -> str | None:
     form.protected_identity.data = card.patient.protected_identity
+    if not card.contact_visible:
+        return _(
+            "Skyddade personuppgifter: de nuvarande uppgifterna visas inte. "
+            "Lämna ett fält tomt för att behålla det som finns."
+        )
+    form.phone.data, form.email.data = card.patient.phone, card.patient.email
+    return None
 
 
 def _prefill_address(card: services.PatientCard, form: AddressForm) -> str | None:
-    if not card.address_visible:
+    if not card.contact_visible:
         return _("Skyddade personuppgifter: den nuvarande adressen visas inte.")
     if card.home_address is not None:
         for name in ("care_of", "street", "postal_code", "city", "door_code"):

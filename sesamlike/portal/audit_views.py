@@ -18,6 +18,7 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import AuditEvent, Role, User
 from sesamlike.accounts.navigation import ROLE_NAMES
 from sesamlike.common.i18n import N_
+from sesamlike.common.paging import page_number
 from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
 from sesamlike.portal.display import render
@@ -49,6 +50,10 @@ WHAT = {
     "return_device": N_("Tog emot en återlämnad enhet"),
     "replace_device": N_("Bytte en enhet under garanti"),
     "import": N_("Läste in leveranshistorik"),
+    "registration_attempt": N_("Försökte registrera dig som ny patient"),
+    "care_relationship_start": N_("Började vårdrelation"),
+    "care_relationship_end": N_("Avslutade vårdrelation"),
+    "mail_queued": N_("Skickade ett meddelande"),
 }
 
 
@@ -70,7 +75,7 @@ def who(event: AuditEvent, user: User | None) -> list[str]:
 def access_log():
     """Who has looked at or changed my (or my child's) data, newest first."""
     patient_id = acting_patient_id()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_number(request.args.get("page"))
     query = sa.select(AuditEvent).where(AuditEvent.patient_id == patient_id)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     events = db.session.scalars(

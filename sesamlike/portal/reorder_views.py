@@ -57,7 +57,7 @@ def reorder():
         SelectChoice(mode, _(PORTAL_MODE_LABELS[mode])) for mode in options.modes
     ]
     if not form.is_submitted():
-        _fill_in(form, options, request.args.get("rx", type=int))
+        _fill_in(form, options, request.args.get("rx", type=int))  # only compared
         return _edit(form, options)
     if not form.validate_on_submit():
         return _edit(form, options, 422)

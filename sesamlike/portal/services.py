@@ -140,7 +140,12 @@ def children(user: User) -> list[Child]:
     for row in rows:
         audit.record("list_children", "patient", patient_id=row.id, user=user)
     db.session.commit()
-    return [Child(row.id, f"{row.first_name} {row.last_name}", row[3]) for row in rows]
+    # A child with protected identity: the first name only, enough to say why.
+    return [
+        Child(row.id, row.first_name if row[3] else f"{row.first_name} {row.last_name}",
+              row[3])
+        for row in rows
+    ]  # fmt: skip
 
 
 def choose_child(user: User, patient_id: int) -> Patient:

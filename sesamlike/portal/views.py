@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 
 from sesamlike.accounts.models import Role
 from sesamlike.common.i18n import _
+from sesamlike.orders import shipto
 from sesamlike.portal import services
 from sesamlike.portal.display import render, running_out
 from sesamlike.portal.forms import ChooseChildForm
@@ -110,7 +111,9 @@ def order(order_id: int):
     """Show one order: status, lines, delivery, tracking; cancel it if not shipped."""
     patient_id = acting_patient_id()
     found = services.order_for(current_user, patient_id, order_id)
-    return render("order.html", order=found, patient=found.patient)
+    return render(
+        "order.html", order=found, patient=found.patient, ship_to=shipto.ship_to(found)
+    )
 
 
 from sesamlike.portal import (  # noqa: E402

@@ -256,7 +256,8 @@ def list_for_patient(user: User, patient_id: int) -> list[Prescription]:
 
 
 def get_prescription(user: User, prescription_id: int) -> Prescription:
-    """One prescription of a patient this user may see."""
+    """One prescription of a patient whose record this user may read."""
+    access.require_record_reader(user)
     prescription = _load(user, prescription_id)
     audit_prescription(user, prescription, "read", None)
     return prescription

@@ -14,7 +14,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from sesamlike.accounts.forms import EmptyForm
-from sesamlike.accounts.staff import staff_blueprint
+from sesamlike.accounts.staff import prescribers_only, staff_blueprint
 from sesamlike.catalog.labels import category_label, channel_label
 from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import format_date
@@ -25,6 +25,7 @@ from sesamlike.prescriptions.forms import REASON_LABELS, PrescriptionForm
 from sesamlike.prescriptions.rules import INVALID_MESSAGE
 
 bp = staff_blueprint("prescriptions", __name__)
+bp.before_request(prescribers_only)
 
 STATUS_BADGES = {
     "active": ("Aktiv", "badge-ok"),

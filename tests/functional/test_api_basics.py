@@ -87,27 +87,40 @@ def test_reading_a_patient_writes_an_audit_row(client, clinic_setup):
     ]
 
 
-def test_protected_identity_hides_address_except_from_the_aids_centre(client):
+def test_protected_identity_hides_address_and_phone_except_from_the_patient(client):
+    """Need to know (issue 15): the aids centre reads no patient record; a
+    protected patient's address and phone are in no answer but the patient's."""
     clinic = make_clinic()
     prescriber = make_user("prescriber", clinics=[clinic])
     depot = make_user("depot")
-    patient = make_patient(clinic, protected_identity=True)
+    patient = make_patient(clinic, protected_identity=True, phone="0701234567")
+    self_user = make_user("patient", patients=[patient])
     as_prescriber = client.get(
         f"/api/v1/patients/{patient.id}", headers=bearer(prescriber)
     )
     as_depot = client.get(f"/api/v1/patients/{patient.id}", headers=bearer(depot))
+    as_self = client.get(f"/api/v1/patients/{patient.id}", headers=bearer(self_user))
     assert as_prescriber.get_json()["address"] is None
-    assert as_depot.get_json()["address"]["street"] == patient.home_address().street
+    assert as_prescriber.get_json()["phone"] is None
+    assert_error_format(as_depot, 403, "forbidden")
+    assert as_self.get_json()["address"]["street"] == patient.home_address().street
+    assert as_self.get_json()["phone"] == "0701234567"
 
 
-@pytest.mark.parametrize("role", ["admin", "patient", "guardian"])
+@pytest.mark.parametrize("role", ["patient", "guardian"])
 def test_roles_without_care_relationship_get_404(client, clinic_setup, role):
     _, patient, stranger = clinic_setup
-    user = make_user(
-        role, patients=[stranger] if role in ("patient", "guardian") else []
-    )
+    user = make_user(role, patients=[stranger])
     response = client.get(f"/api/v1/patients/{patient.id}", headers=bearer(user))
     assert_error_format(response, 404, "not_found")
+
+
+@pytest.mark.parametrize("role", ["admin", "depot", "region"])
+def test_roles_that_read_no_patient_record_get_403(client, clinic_setup, role):
+    _, patient, _ = clinic_setup
+    user = make_user(role)
+    response = client.get(f"/api/v1/patients/{patient.id}", headers=bearer(user))
+    assert_error_format(response, 403, "forbidden")
 
 
 def test_patient_reads_own_record(client, clinic_setup):

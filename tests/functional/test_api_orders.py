@@ -272,10 +272,14 @@ def test_protected_identity_hides_the_home_address_but_not_the_clinics(client, s
     ).get_json()["id"]
     patient.protected_identity = True
     db.session.commit()
-    body = client.get(
-        f"/api/v1/orders/{order_id}", headers=bearer(prescriber)
-    ).get_json()
-    assert body["ship_to"] is None and body["contact_phone"] is None
+    answer = client.get(f"/api/v1/orders/{order_id}", headers=bearer(prescriber))
+    body = answer.get_json()
+    # Protected after ordering (issue 15): the order goes to the clinic now, so
+    # its ship-to is the clinic's address; the home address is in no answer.
+    assert patient.home_address().street not in answer.get_data(as_text=True)
+    assert body["delivery_mode"] == "clinic" and body["contact_phone"] is None
+    assert body["ship_to"]["street"] == "Mottagningsgatan 1"
+    assert body["ship_to"]["door_code"] is None
     refused = post_order(
         client,
         prescriber,

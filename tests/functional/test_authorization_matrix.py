@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sesamlike.accounts.services import issue_token
 from sesamlike.channels.models import SupplierExport
 from sesamlike.extensions import db
-from sesamlike.patients.models import Address
+from sesamlike.patients.models import Address, CareRelationship
 from sesamlike.stock.models import PurchaseProposal, ReorderPoint
 from tests.factories import (
     make_clinic,
@@ -77,13 +77,12 @@ STAFF = frozenset(
         "admin",
     }
 )
-PATIENT_CARD = frozenset({"prescriber", "depot"})
-# Order and prescription lists are readable by all staff who reach the patient.
-STAFF_READERS = frozenset({"prescriber", "manager", "depot", "region"})
-# Anyone who sees the patient through visible_patient_filter.
-SEES_PATIENT = frozenset(
-    {"prescriber", "manager", "depot", "region", "patient", "guardian"}
-)
+# Need to know (domain.md): the patient record is read by the patient's own care,
+# the patient and a guardian who may act for the child; every other role is 403.
+# tests/functional/test_need_to_know.py checks the data inside the answers.
+RECORD_READERS = frozenset({"prescriber", "patient", "guardian"})
+# The aids centre also reads the orders it ships (their ship-to, no number).
+ORDER_READERS = RECORD_READERS | {"depot"}
 
 PUBLIC = frozenset(
     {
@@ -110,7 +109,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "accounts.users": ADMIN,
     "admin.jobs": ADMIN,
     "admin.run_now": ADMIN,
-    "admin.audit": ADMIN,
+    "admin.audit": ADMIN,  # GET: the newest rows; POST: a search
     "admin.audit_export": ADMIN,
     "catalog.index": STAFF,
     # Channels: the aids centre only.
@@ -137,9 +136,9 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "followup.register_csv": FOLLOWUP,
     "followup.system": FOLLOWUP,
     # Patient pages.
-    "patients.search": PATIENT_CARD | {"prescriber_other"},
+    "patients.search": PRESCRIBERS,  # POST: personnummer never in a URL
     "patients.register": PRESCRIBERS,
-    "patients.detail": PATIENT_CARD,
+    "patients.detail": PRESCRIBER,
     "patients.edit_address": PRESCRIBER,
     "patients.edit_contact": PRESCRIBER,
     "patients.add_temporary_address": PRESCRIBER,
@@ -147,17 +146,17 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "patients.add_guardian": PRESCRIBER,
     "patients.add_care_relationship": PRESCRIBER,
     # Prescriber pages for orders and prescriptions.
-    "orders.patient_orders": STAFF_READERS,
-    "orders.detail": STAFF_READERS,
-    "orders.confirmation": STAFF_READERS,
+    "orders.patient_orders": PRESCRIBER,
+    "orders.detail": PRESCRIBER,
+    "orders.confirmation": PRESCRIBER,
     "orders.new_order": PRESCRIBER,
     "orders.cancel": PRESCRIBER,
-    "orders.patient_overview": STAFF_READERS,
+    "orders.patient_overview": PRESCRIBER,
     # The clinic's work lists: prescribers, each for their own clinics.
     "orders.worklist": PRESCRIBERS,
     "orders.worklist_export": PRESCRIBERS,
     "orders.mark_collected": PRESCRIBER,
-    "prescriptions.prescriptions": STAFF_READERS,
+    "prescriptions.prescriptions": PRESCRIBER,
     "prescriptions.new_prescription": PRESCRIBER,
     "prescriptions.new_kit": PRESCRIBER,
     "prescriptions.cancel_prescription": PRESCRIBER,
@@ -192,16 +191,19 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "api.followup_patient_costs": FOLLOWUP,
     "api.followup_system_costs": FOLLOWUP,
     "api.orders_place_order": PRESCRIBERS | PORTAL,  # body names the patient
-    "api.orders_get_order": SEES_PATIENT,
+    "api.orders_get_order": ORDER_READERS,
     "api.orders_cancel_order": PRESCRIBER | PORTAL_OWN,
     "api.orders_deliver_order": DEPOT,
     "api.orders_ship_order": DEPOT,
     "api.patients_create_patient": PRESCRIBERS,
-    "api.patients_get_patient": SEES_PATIENT,
-    "api.prescriptions_list_prescriptions": SEES_PATIENT,
+    "api.patients_get_patient": RECORD_READERS,
+    "api.patients_get_access_log": PORTAL_OWN,
+    "api.care_start_care_relationship": PRESCRIBERS,  # body names the clinic
+    "api.care_end_care_relationship": PRESCRIBER,
+    "api.prescriptions_list_prescriptions": RECORD_READERS,
     "api.prescriptions_create_prescription": PRESCRIBERS,
     "api.prescriptions_create_kit": PRESCRIBERS,  # body names the patient
-    "api.prescriptions_get_prescription": SEES_PATIENT,
+    "api.prescriptions_get_prescription": RECORD_READERS,
     "api.prescriptions_cancel_prescription": PRESCRIBER,
     "api.prescriptions_renew_prescription": PRESCRIBER,
     "api.stock_stock": STAFF,
@@ -248,9 +250,15 @@ def build_scenario() -> Scenario:
     make_prescription(other_patient, region.infusion)
     make_prescription(other_child, region.infusion)
 
+    # The prescriber also works at a second clinic caring for the patients, so
+    # ending that care relationship (a POST of the matrix) leaves BDM's access.
+    second_clinic = make_clinic("BDM2", name="Barndiabetes, filial")
     users = {
         "prescriber": make_user(
-            "prescriber", clinics=[clinic], username="doc", first_time_prescriber=True
+            "prescriber",
+            clinics=[clinic, second_clinic],
+            username="doc",
+            first_time_prescriber=True,
         ),
         "prescriber_other": make_user(
             "prescriber", clinics=[other_clinic], username="doc2"
@@ -301,6 +309,10 @@ def build_scenario() -> Scenario:
         )
         db.session.add(temporary)
         device = make_device(patient, region.pump, f"SN{patient.id}")
+        second_care = CareRelationship(
+            patient_id=patient.id, clinic_id=second_clinic.id, started_on=TODAY
+        )
+        db.session.add(second_care)
         db.session.commit()
         return {
             "patient_id": patient.id,
@@ -309,6 +321,7 @@ def build_scenario() -> Scenario:
             "line_id": order.lines[0].id,
             "address_id": temporary.id,
             "device_id": device.id,
+            "relationship_id": second_care.id,
         }
 
     ella = objects_of(region.patient, region.rx_infusion)

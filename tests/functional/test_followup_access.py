@@ -14,6 +14,7 @@ from sesamlike.accounts.services import issue_token
 from sesamlike.catalog.models import System
 from sesamlike.extensions import db
 from sesamlike.followup.runs import run_year
+from sesamlike.patients.pseudonym import pseudonym
 from tests import factories as f
 
 YEAR = 2025
@@ -163,7 +164,11 @@ def test_region_drill_down_lists_every_clinic_and_audits_each_patient(
 ):
     auth.login(region["analyst"].username)
     response = client.get("/followup/patients?year=2025&pump_system=MiniMed+640G")
-    assert b"Norrman" in response.data and "Söderberg".encode() in response.data
+    # The region sees a stable pseudonym per patient, never a name (issue 15).
+    assert b"Norrman" not in response.data and "Söderberg".encode() not in response.data
+    for patient in (region["anna"], region["bo"]):
+        assert pseudonym(patient.id).encode() in response.data
+        assert patient.personal_id.encode() not in response.data
     rows = db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.object_type == "patient_year_cost")).all()  # fmt: skip
     assert sorted(r.patient_id for r in rows) == sorted(
@@ -231,7 +236,7 @@ def test_patient_page_shows_the_lines_behind_the_cost_and_is_audited(
 
 
 def test_register_export_has_model_per_patient(client, auth, region):
-    auth.login(region["analyst"].username)
+    auth.login(region["manager"].username)
     text = client.get("/followup/register.csv?year=2025&format=csv-comma").get_data(
         as_text=True
     )
@@ -239,7 +244,19 @@ def test_register_export_has_model_per_patient(client, auth, region):
     assert lines[0] == "personal_id,year,diabetes_type,age_group,pump_model,cgm_model"
     assert f"{region['anna'].personal_id},2025,type1,18-64,MiniMed 640G," \
            "FreeStyle Libre 2" in lines  # fmt: skip
-    assert f"{region['bo'].personal_id},2025,type1,18-64,MiniMed 640G," in lines
+
+
+def test_the_regions_register_export_names_patients_by_pseudonym(client, auth, region):
+    auth.login(region["analyst"].username)
+    text = client.get("/followup/register.csv?year=2025&format=csv-comma").get_data(
+        as_text=True
+    )
+    lines = text.lstrip("\ufeff").splitlines()
+    assert lines[0] == "patient_key,year,diabetes_type,age_group,pump_model,cgm_model"
+    assert f"{pseudonym(region['anna'].id)},2025,type1,18-64,MiniMed 640G," \
+           "FreeStyle Libre 2" in lines  # fmt: skip
+    assert f"{pseudonym(region['bo'].id)},2025,type1,18-64,MiniMed 640G," in lines
+    assert region["anna"].personal_id not in text
 
 
 def test_followup_run_command_prints_patients_and_seconds(runner, region):

@@ -59,7 +59,7 @@ def test_search_page_has_a_search_box_and_a_register_button(client, prescriber):
 def test_search_shows_patients_of_own_clinic_only(client, prescriber, own):
     make_patient(own, personal_id=ADULT_PNR, first_name="Anna", last_name="Berg")
     make_patient(make_clinic("OTHER"), first_name="Anna", last_name="Främling")
-    page = client.get("/patients?q=anna")
+    page = client.post("/patients", data={"q": "anna"})
     assert "19900102-9801" in page.text
     assert "Berg, Anna" in page.text and "Främling" not in page.text
     assert "Vuxen 18–64 år" in page.text
@@ -69,26 +69,27 @@ def test_search_shows_patients_of_own_clinic_only(client, prescriber, own):
 
 def test_search_by_personnummer_without_century(client, prescriber, own):
     patient = make_patient(own, personal_id=ADULT_PNR)
-    page = client.get("/patients?q=900102-9801")
+    page = client.post("/patients", data={"q": "900102-9801"})
     assert f"/patients/{patient.id}" in page.text
 
 
 def test_search_with_a_wrong_control_digit_shows_an_error_by_the_box(
     client, prescriber
 ):
-    page = client.get("/patients?q=19900102-9802")
+    page = client.post("/patients", data={"q": "19900102-9802"})
     assert page.status_code == 200
     assert 'id="q-error"' in page.text and 'aria-invalid="true"' in page.text
     assert "inte giltigt" in page.text
 
 
-def test_aids_centre_searches_without_register_button(client, auth, own):
+def test_aids_centre_may_not_search_patients(client, auth, own):
+    """Need to know (issue 15): the depot reaches patients through orders only."""
     make_patient(own, first_name="Anna")
     make_user("depot", username="lager")
     auth.login("lager")
-    page = client.get("/patients?q=anna")
-    assert page.status_code == 200
-    assert "1 träff<" in page.text and "Registrera patient" not in page.text
+    assert client.get("/patients").status_code == 403
+    page = client.post("/patients", data={"q": "anna"})
+    assert page.status_code == 403 and "Anna" not in page.text
     assert client.get("/patients/new").status_code == 403
 
 
@@ -209,7 +210,10 @@ def test_register_duplicate_of_a_hidden_patient_reveals_nothing(client, prescrib
     assert "redan registrerad i regionen" in page.text
     assert "Hemligsson" not in page.text
     assert f"/patients/{hidden.id}" not in page.text
-    assert row_counts() == before
+    # Nothing is registered; the attempt is in the patient's access log (issue 15).
+    assert row_counts()[:-1] == before[:-1]
+    attempt = db.session.scalar(sa.select(AuditEvent).order_by(AuditEvent.id.desc()))
+    assert (attempt.action, attempt.patient_id) == ("registration_attempt", hidden.id)
 
 
 # Detail ----------------------------------------------------------------------
@@ -245,14 +249,15 @@ def test_protected_address_is_hidden_from_the_prescriber(client, prescriber, own
     assert "1234" not in page.text
 
 
-def test_protected_address_is_shown_to_the_aids_centre(client, auth, own):
+def test_protected_address_is_never_shown_to_the_aids_centre(client, auth, own):
+    """Need to know (issue 15): the depot ships a protected patient's aids to the
+    clinic, so it never reads the patient's page or address."""
     patient = make_patient(own, protected_identity=True)
     make_user("depot", username="lager")
     auth.login("lager")
     page = client.get(f"/patients/{patient.id}")
-    assert page.status_code == 200
-    assert patient.home_address().street in page.text
-    assert "Ändra hemadress" not in page.text
+    assert page.status_code == 403
+    assert patient.home_address().street not in page.text
 
 
 def test_protected_home_address_form_is_never_prefilled(client, prescriber, own):

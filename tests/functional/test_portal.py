@@ -72,9 +72,10 @@ def test_protected_child_is_listed_with_the_reason_and_cannot_be_chosen(
 ):
     auth.login("anna")
     page = text_of(client.get("/portal/choose"))
-    assert "Sara Ek" in page
+    # Listed by first name only (issue 15: no identity of a protected child).
+    assert "Sara" in page and "Sara Ek" not in page
     assert "barnet har skyddade personuppgifter" in page
-    assert "Välj Sara Ek" not in page
+    assert "Välj Sara" not in page
     assert choose(client, region.protected_child).status_code == 404
     assert client.get("/portal/").headers["Location"].endswith("/portal/choose")
 

@@ -147,15 +147,16 @@ def test_pages_of_a_patient_of_another_clinic_are_404(client, auth, setup):
 
 
 @pytest.mark.parametrize("role", ["manager", "depot", "region"])
-def test_non_prescribers_see_the_list_but_may_not_prescribe(client, auth, setup, role):
+def test_non_prescribers_neither_read_the_list_nor_prescribe(client, auth, setup, role):
+    """Need to know (issue 15): the patient record is the prescriber's."""
     make_user(
         role, clinics=[setup["clinic"]] if role == "manager" else [], username="viewer"
     )
     existing = make_prescription(setup["patient"], setup["first"])
     auth.login("viewer")
     patient_id = setup["patient"].id
-    page = text_of(client.get(f"/patients/{patient_id}/prescriptions"))
-    assert "Quick-set" in page and "Makulera" not in page
+    listing = client.get(f"/patients/{patient_id}/prescriptions")
+    assert listing.status_code == 403 and "Quick-set" not in text_of(listing)
     assert client.get(new_url(setup["patient"])).status_code == 403
     assert client.post(new_url(setup["patient"]), data=form_data()).status_code == 403
     base = f"/patients/{patient_id}/prescriptions/{existing.id}"

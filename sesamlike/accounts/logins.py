@@ -1,0 +1,123 @@
+"""Checking a username and password, and the lock after too many failures.
+
+Every attempt costs the same whether the username exists or not: an unknown
+username is checked against a dummy hash made the same way, and counts towards
+a lock just like a known one. So neither the time of the answer nor the lock
+tells which usernames exist. The lock lives in the database (`login_failures`),
+shared by every worker, and `users unlock USERNAME` lifts it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import cache
+
+import sqlalchemy as sa
+from flask import current_app
+from limits import parse as parse_limit
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from sesamlike.accounts.models import LoginFailure, User
+from sesamlike.common.errors import DomainError
+from sesamlike.common.time import utcnow
+from sesamlike.extensions import db
+
+KEY_LENGTH = 80
+
+
+class LoginLocked(DomainError):
+    code = "login_locked"
+    status = 429
+    message = (
+        "För många misslyckade inloggningar eller anrop. Av säkerhetsskäl är det "
+        "spärrat en stund: försök igen om 15 minuter, eller kontakta supporten."
+    )
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash made like real ones, for usernames that do not exist."""
+    return generate_password_hash("no such user: the same work as a real check")
+
+
+def login_key(username: str) -> str:
+    return username.strip().lower()[:KEY_LENGTH]
+
+
+def _policy() -> tuple[int, timedelta]:
+    """Failures allowed and the window (and lock) from LOGIN_FAILURES_PER_ACCOUNT."""
+    limit = parse_limit(current_app.config["LOGIN_FAILURES_PER_ACCOUNT"])
+    return limit.amount, timedelta(seconds=limit.get_expiry())
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=utcnow().tzinfo)
+    return moment
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The active user these credentials name, else None; LoginLocked when locked.
+
+    Once locked, even the right password waits until the lock ends (or an admin
+    runs `users unlock`).
+    """
+    now = utcnow()
+    key = login_key(username)
+    user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
+    right = check_password_hash(
+        user.password_hash if user is not None else _dummy_hash(), password
+    )
+    failure = db.session.get(LoginFailure, key)
+    if failure is not None and (_aware(failure.locked_until) or now) > now:
+        db.session.rollback()
+        raise LoginLocked()
+    if right and user is not None and user.active:
+        if failure is not None:
+            db.session.delete(failure)
+        user.last_login_at = now
+        db.session.commit()
+        return user
+    _count_failure(key, failure, now)
+    return None
+
+
+def _count_failure(key: str, failure: LoginFailure | None, now: datetime) -> None:
+    allowed, window = _policy()
+    if failure is None or _aware(failure.first_failed_at) + window <= now:
+        if failure is None:
+            failure = LoginFailure(username_key=key)
+            db.session.add(failure)
+        failure.failures, failure.first_failed_at, failure.locked_until = 0, now, None
+    failure.failures += 1
+    if failure.failures >= allowed:
+        failure.locked_until = now + window
+    try:
+        db.session.commit()
+    except IntegrityError:  # a parallel failure for the same name counted first
+        db.session.rollback()
+
+
+def unlock(username: str) -> bool:
+    """Lift the lock (and forget the failures) of a username; True if it had one."""
+    removed = db.session.execute(
+        sa.delete(LoginFailure).where(LoginFailure.username_key == login_key(username))
+    ).rowcount
+    db.session.commit()
+    return bool(removed)
+
+
+def purge_failures(now: datetime, keep: timedelta = timedelta(days=1)) -> int:
+    """Forget old failures and ended locks; how many rows."""
+    cutoff = now - keep
+    return db.session.execute(
+        sa.delete(LoginFailure)
+        .where(
+            LoginFailure.first_failed_at < cutoff,
+            sa.or_(
+                LoginFailure.locked_until.is_(None), LoginFailure.locked_until < now
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -1,0 +1,120 @@
+"""Web sessions kept on the server, so logout and deactivation really end them.
+
+Flask's signed cookie carries a random session key next to Flask-Login's user
+id; the database keeps the SHA-256 of that key in `user_sessions`. Every request
+with a cookie asks the table again (one indexed read), so:
+
+- logging out ends the row: a copy of the same cookie is refused from then on;
+- `users deactivate` ends every row of that user at once, on every worker;
+- a session idle longer than SESSION_IDLE_MINUTES is ended on the server too,
+  whatever the cookie says.
+
+`last_seen_at` is written at most once a minute per session, at the start of the
+request, before any use case has written anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import Flask, current_app, request, session
+from flask_login import current_user
+
+from sesamlike.accounts.models import User, UserSession
+from sesamlike.common.time import utcnow
+from sesamlike.extensions import db
+
+SESSION_KEY = "session_key"
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def start(user: User) -> None:
+    """A new server-side session for a user who just logged in (not committed)."""
+    key = secrets.token_urlsafe(32)
+    db.session.add(UserSession(user_id=user.id, key_hash=_hash(key)))
+    session[SESSION_KEY] = key
+
+
+def end_current() -> None:
+    """End the session the cookie names (not committed)."""
+    key = session.get(SESSION_KEY)
+    if key:
+        db.session.execute(
+            sa.update(UserSession)
+            .where(UserSession.key_hash == _hash(key), UserSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+        )
+
+
+def end_all(user_id: int, now: datetime | None = None) -> int:
+    """End every open session of a user (not committed); how many."""
+    return db.session.execute(
+        sa.update(UserSession)
+        .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+        .values(ended_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def user_for_session(user_id: str) -> User | None:
+    """Flask-Login's user loader: the user, if the cookie's session is still open."""
+    key = session.get(SESSION_KEY)
+    if not key or not str(user_id).isdigit():
+        return None
+    found = db.session.execute(
+        sa.select(User, UserSession)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            UserSession.key_hash == _hash(key),
+            UserSession.ended_at.is_(None),
+            User.id == int(user_id),
+            User.active.is_(True),
+        )
+    ).first()
+    if found is None:
+        return None
+    user, row = found
+    now = utcnow()
+    last_seen = _aware(row.last_seen_at)
+    idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    if now - last_seen > idle:
+        row.ended_at = now
+        db.session.commit()
+        return None
+    if now - last_seen > TOUCH_EVERY:
+        row.last_seen_at = now
+        db.session.commit()
+    return user
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives naive datetimes back; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+def purge_ended(now: datetime, keep_days: int = 30) -> int:
+    """Remove sessions ended (or idle) more than `keep_days` ago; how many."""
+    cutoff = now - timedelta(days=keep_days)
+    return db.session.execute(
+        sa.delete(UserSession)
+        .where(sa.or_(UserSession.ended_at < cutoff, UserSession.last_seen_at < cutoff))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def check_session():
+        # Ask the sessions table first thing, before any use case writes, so
+        # an ended session is anonymous for the whole request.
+        if request.path.startswith(("/api/", "/static/")):
+            return
+        if session.get("_user_id") is not None:
+            current_user._get_current_object()

@@ -1,0 +1,90 @@
+"""Where an order really goes: the ship-to every page, file, mail and answer uses.
+
+An order keeps the address confirmed when it was placed (a snapshot). Protected
+identity is followed at every step, also when it was set after the order was
+placed: the parcel then goes to the clinic, in neutral packaging, and nothing of
+the patient's name, address, door code or phone travels with it. Pharmacy
+articles are picked up at the pharmacy instead, with no address at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sesamlike.catalog.models import Channel
+from sesamlike.orders.models import DeliveryMode, Order, OrderLine
+
+ADDRESS_FIELDS = ("name", "street", "postal_code", "city", "door_code")
+
+
+@dataclass(frozen=True)
+class ShipTo:
+    mode: str  # the delivery mode in force, which protection may have changed
+    name: str | None = None
+    street: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    door_code: str | None = None
+    phone: str | None = None
+    neutral: bool = False  # protected identity: no patient name on the parcel
+
+    @property
+    def has_address(self) -> bool:
+        return bool(self.street)
+
+    def address(self) -> dict[str, str | None] | None:
+        """name, street, postal_code, city, door_code; None without an address."""
+        if not self.has_address:
+            return None
+        return {name: getattr(self, name) for name in ADDRESS_FIELDS}
+
+
+def ship_to(order: Order, line: OrderLine | None = None) -> ShipTo:
+    """The order's ship-to now; `line` names the prescribing clinic in a file."""
+    if not order.patient.protected_identity:
+        return ShipTo(
+            order.delivery_mode,
+            order.ship_to_name,
+            order.ship_to_street,
+            order.ship_to_postal_code,
+            order.ship_to_city,
+            order.ship_to_door_code,
+            order.contact_phone,
+        )
+    lines = [line] if line is not None else order.lines
+    if order.delivery_mode == DeliveryMode.PHARMACY or (
+        lines and all(item.channel == Channel.PHARMACY for item in lines)
+    ):
+        return ShipTo(DeliveryMode.PHARMACY, neutral=True)
+    if order.delivery_mode == DeliveryMode.CLINIC and order.ship_to_street:
+        # Placed for the clinic: the snapshot is the clinic's address.
+        return ShipTo(
+            DeliveryMode.CLINIC,
+            order.ship_to_name,
+            order.ship_to_street,
+            order.ship_to_postal_code,
+            order.ship_to_city,
+            neutral=True,
+        )
+    clinic = _delivery_clinic(order, lines)
+    if clinic is None:
+        return ShipTo(DeliveryMode.CLINIC, neutral=True)
+    return ShipTo(
+        DeliveryMode.CLINIC,
+        clinic.name,
+        clinic.street,
+        clinic.postal_code,
+        clinic.city,
+        neutral=True,
+    )
+
+
+def _delivery_clinic(order: Order, lines):
+    """Protected after ordering: the prescribing clinic, else a caring clinic."""
+    for item in lines:
+        if item.prescription is not None:
+            return item.prescription.clinic
+    for relationship in order.patient.care_relationships:
+        if relationship.ended_on is None:
+            return relationship.clinic
+    return None

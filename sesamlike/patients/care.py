@@ -1,0 +1,111 @@
+"""Care relationships (vårdrelationer) by personnummer: start one, end one.
+
+A care relationship is what lets a clinic's staff look a patient up. A
+prescriber starts one for their own clinic when the patient comes into its care
+(the patient is named by personnummer, since the clinic cannot see them yet),
+and ends it when the care ends: from then on that clinic's staff no longer reach
+the patient. Both are written to the patient's access log.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import sqlalchemy as sa
+
+from sesamlike.accounts import audit
+from sesamlike.accounts.models import Clinic, Role, User
+from sesamlike.common.errors import Conflict, Forbidden, Invalid, NotVisible
+from sesamlike.extensions import db
+from sesamlike.patients.identity import parse_personal_id
+from sesamlike.patients.models import CareRelationship, Patient
+
+_SEPARATORS = re.compile(r"[\s\-+]")
+
+
+class CareRelationshipExists(Conflict):
+    code = "care_relationship_exists"
+    message = "Patienten har redan vårdrelation med {clinic}."
+
+
+class CareRelationshipEnded(Conflict):
+    code = "care_relationship_ended"
+    message = "Vårdrelationen är redan avslutad."
+
+
+def _require_prescriber(user: User) -> None:
+    if user.role != Role.PRESCRIBER:
+        raise Forbidden()
+
+
+def _own_clinic(user: User, clinic_code: str | None) -> Clinic:
+    # An unknown code and another clinic's code get the same answer: no probing.
+    clinic = next((c for c in user.clinics if c.code == clinic_code), None)
+    if clinic is None:
+        raise Invalid(
+            "Välj en av dina vårdenheter.",
+            fields={"clinic_code": ["Välj en av dina vårdenheter."]},
+        )
+    return clinic
+
+
+def _patient_by_personal_id(text: str | None) -> Patient:
+    text = (text or "").strip()
+    digits = _SEPARATORS.sub("", text)
+    number = parse_personal_id(digits).number if digits.isdigit() else text.upper()
+    patient = db.session.scalar(sa.select(Patient).where(Patient.personal_id == number))
+    if patient is None:
+        raise NotVisible()
+    return patient
+
+
+def start(
+    user: User, personal_id: str | None, clinic_code: str | None
+) -> CareRelationship:
+    """The patient comes into the care of one of the prescriber's clinics."""
+    _require_prescriber(user)
+    clinic = _own_clinic(user, clinic_code)
+    patient = _patient_by_personal_id(personal_id)
+    relationship = db.session.scalar(
+        sa.select(CareRelationship).where(
+            CareRelationship.patient_id == patient.id,
+            CareRelationship.clinic_id == clinic.id,
+        )
+    )
+    if relationship is not None and relationship.ended_on is None:
+        raise CareRelationshipExists(clinic=clinic.name)
+    if relationship is None:
+        relationship = CareRelationship(patient_id=patient.id, clinic_id=clinic.id)
+        db.session.add(relationship)
+    relationship.started_on, relationship.ended_on = date.today(), None
+    db.session.flush()
+    _audit(user, relationship, clinic, "care_relationship_start")
+    db.session.commit()
+    return relationship
+
+
+def end(user: User, relationship_id: int) -> CareRelationship:
+    """The care at the prescriber's clinic ends: its staff lose the patient."""
+    _require_prescriber(user)
+    relationship = db.session.get(CareRelationship, relationship_id)
+    if relationship is None or relationship.clinic_id not in user.clinic_ids:
+        raise NotVisible()
+    if relationship.ended_on is not None:
+        raise CareRelationshipEnded()
+    relationship.ended_on = date.today()
+    _audit(user, relationship, relationship.clinic, "care_relationship_end")
+    db.session.commit()
+    return relationship
+
+
+def _audit(user: User, relationship: CareRelationship, clinic: Clinic, action: str):
+    audit.record(
+        action,
+        "care_relationship",
+        patient_id=relationship.patient_id,
+        object_id=relationship.id,
+        user=user,
+        detail=clinic.code,
+        clinic_code=clinic.code,
+    )
