@@ -19,20 +19,14 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from sesamlike.accounts.models import LoginFailure, User
-from sesamlike.common.errors import DomainError
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 
 KEY_LENGTH = 80
 
 
-class LoginLocked(DomainError):
-    code = "login_locked"
-    status = 429
-    message = (
-        "För många misslyckade inloggningar eller anrop. Av säkerhetsskäl är det "
-        "spärrat en stund: försök igen om 15 minuter, eller kontakta supporten."
-    )
+class LoginLocked(Exception):
+    """Too many failed logins for this username: the page answers 429."""
 
 
 @cache

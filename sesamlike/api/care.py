@@ -11,14 +11,18 @@ from marshmallow import Schema, fields
 
 from sesamlike.accounts.models import Role
 from sesamlike.api.routing import operation
+from sesamlike.common.i18n import N_
 from sesamlike.patients import care
 
-REQUIRED = {"required": "Obligatoriskt.", "null": "Obligatoriskt."}
-TEXT = {**REQUIRED, "invalid": "Ange text."}
+REQUIRED = {"required": N_("Obligatoriskt."), "null": N_("Obligatoriskt.")}
+TEXT = {**REQUIRED, "invalid": N_("Ange text.")}
 
 
 class CareRelationshipInSchema(Schema):
-    error_messages = {"unknown": "Okänt fält.", "type": "Skicka ett JSON-objekt."}
+    error_messages = {
+        "unknown": N_("Okänt fält."),
+        "type": N_("Skicka ett JSON-objekt."),
+    }
 
     personal_id = fields.String(
         required=True,

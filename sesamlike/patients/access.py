@@ -27,8 +27,9 @@ from sesamlike.patients.models import CareRelationship, Guardian, Patient
 
 # Roles that reach patients through their clinics' care relationships.
 CLINIC_ROLES = frozenset({Role.PRESCRIBER, Role.MANAGER})
-# The region follows up every patient (pseudonymised).
-REGION_WIDE_ROLES = frozenset({Role.REGION})
+# The aids centre handles every patient's orders (never their record: see
+# RECORD_ROLES); the region follows up every patient (pseudonymised).
+REGION_WIDE_ROLES = frozenset({Role.DEPOT, Role.REGION})
 # Roles that read a patient's record: identity, contact, prescriptions, orders.
 RECORD_ROLES = frozenset({Role.PRESCRIBER, Role.PATIENT, Role.GUARDIAN})
 # Roles that follow up costs per patient.

@@ -16,22 +16,14 @@ import sqlalchemy as sa
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
-from sesamlike.common.errors import Conflict, Forbidden, Invalid, NotVisible
+from sesamlike.common.errors import Forbidden, NotVisible
+from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
+from sesamlike.patients import errors
 from sesamlike.patients.identity import parse_personal_id
 from sesamlike.patients.models import CareRelationship, Patient
 
 _SEPARATORS = re.compile(r"[\s\-+]")
-
-
-class CareRelationshipExists(Conflict):
-    code = "care_relationship_exists"
-    message = "Patienten har redan vårdrelation med {clinic}."
-
-
-class CareRelationshipEnded(Conflict):
-    code = "care_relationship_ended"
-    message = "Vårdrelationen är redan avslutad."
 
 
 def _require_prescriber(user: User) -> None:
@@ -43,9 +35,8 @@ def _own_clinic(user: User, clinic_code: str | None) -> Clinic:
     # An unknown code and another clinic's code get the same answer: no probing.
     clinic = next((c for c in user.clinics if c.code == clinic_code), None)
     if clinic is None:
-        raise Invalid(
-            "Välj en av dina vårdenheter.",
-            fields={"clinic_code": ["Välj en av dina vårdenheter."]},
+        raise errors.NotOwnClinic(
+            fields={"clinic_code": [N_("Välj en av dina vårdenheter.")]}
         )
     return clinic
 
@@ -74,7 +65,7 @@ def start(
         )
     )
     if relationship is not None and relationship.ended_on is None:
-        raise CareRelationshipExists(clinic=clinic.name)
+        raise errors.CareRelationshipExists(clinic=clinic.name)
     if relationship is None:
         relationship = CareRelationship(patient_id=patient.id, clinic_id=clinic.id)
         db.session.add(relationship)
@@ -92,7 +83,7 @@ def end(user: User, relationship_id: int) -> CareRelationship:
     if relationship is None or relationship.clinic_id not in user.clinic_ids:
         raise NotVisible()
     if relationship.ended_on is not None:
-        raise CareRelationshipEnded()
+        raise errors.CareRelationshipEnded()
     relationship.ended_on = date.today()
     _audit(user, relationship, relationship.clinic, "care_relationship_end")
     db.session.commit()

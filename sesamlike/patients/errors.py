@@ -74,6 +74,11 @@ class CareRelationshipExists(Conflict):
     message = "Patienten har redan vårdrelation med {clinic}."
 
 
+class CareRelationshipEnded(Conflict):
+    code = "care_relationship_ended"
+    message = "Vårdrelationen är redan avslutad."
+
+
 # Links between patient or guardian logins and patients (users create).
 
 

@@ -207,8 +207,15 @@ KINDS: dict[str, Kind] = {
 
 
 def audit_read(user: User, patient_id: int, what: str) -> None:
-    """A FHIR read of a patient's data: audited like the API's, via access."""
-    access.get_patient(user, patient_id, action="read", detail=f"FHIR {what}")
+    """A FHIR read of a patient's data: audited like the API's, via access.
+
+    The aids centre reads only what it handles (orders, deliveries, devices),
+    never the patient's record: need to know (domain.md).
+    """
+    if user.role == Role.DEPOT:
+        access.handled_by_depot(user, patient_id, action="read", detail=f"FHIR {what}")
+    else:
+        access.get_patient(user, patient_id, action="read", detail=f"FHIR {what}")
 
 
 def device_patients(device: Device) -> list[int]:

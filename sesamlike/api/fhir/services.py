@@ -45,7 +45,7 @@ def kind_for(user: User, resource_type: str, interaction: str) -> Kind:
 
 
 def viewer_for(user: User) -> Viewer:
-    return Viewer.for_user(user, access.can_see_address)
+    return Viewer.for_user(user, access.can_see_contact)
 
 
 def read(user: User, resource_type: str, resource_id: str) -> dict:
