@@ -63,7 +63,15 @@ QUERY = {
     "api.followup_patient_costs": {"year": LAST_YEAR},
     "api.followup_system_costs": {"year": LAST_YEAR},
 }
-SKIPPED = {"static", "accounts.login", "api.openapi_document", "health.healthz"}
+SKIPPED = {"static", "accounts.login", "api.openapi_document", "health.healthz",
+           "fhir.metadata"}  # fmt: skip
+# FHIR resources by patient: a read of the Patient and a search of each type.
+FHIR_SEARCHES = (("Patient", "_id"), ("DeviceRequest", "patient"),
+                 ("SupplyRequest", "patient"), ("SupplyDelivery", "patient"),
+                 ("DeviceDispense", "patient"))  # fmt: skip
+# The region's bulk export is asynchronous: its pseudonymised files are
+# tests/functional/test_fhir_export.py's (kick-off is swept as a plain GET).
+NEEDS_A_RUN = {"fhir.export_status", "fhir.export_file"}
 
 
 def forbidden_kinds(persona: str, person) -> frozenset[str]:
@@ -136,7 +144,10 @@ def requests_for(app, region: PrivacyRegion):
     fixed = {"fmt": "csv", "table": "prescribers", "kind": "pump",
              "export_id": region.supplier_export_id or 0}  # fmt: skip
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if "GET" not in rule.methods or rule.endpoint in SKIPPED:
+        if "GET" not in rule.methods or rule.endpoint in SKIPPED | NEEDS_A_RUN:
+            continue
+        if rule.endpoint in ("fhir.read", "fhir.search"):
+            yield from _fhir_requests(rule.endpoint, region)
             continue
         query = QUERY.get(rule.endpoint, {})
         arguments = set(rule.arguments)
@@ -164,6 +175,16 @@ def requests_for(app, region: PrivacyRegion):
     yield "POST", "/admin/audit.csv", {}, {}
 
 
+def _fhir_requests(endpoint: str, region: PrivacyRegion):
+    for person in region.people.values():
+        if endpoint == "fhir.read":
+            yield "GET", f"/fhir/r5/Patient/{person.id}", {}, None
+            continue
+        for resource_type, name in FHIR_SEARCHES:
+            value = str(person.id) if name == "_id" else f"Patient/{person.id}"
+            yield "GET", f"/fhir/r5/{resource_type}", {name: value}, None
+
+
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_no_answer_carries_what_the_role_may_not_see(app, client, persona):
     """Pages, API answers and exports: nothing outside the persona's need to know."""
@@ -171,7 +192,7 @@ def test_no_answer_carries_what_the_role_may_not_see(app, client, persona):
     headers = sign_in(client, persona, region)
     leaks, seen, fetched = [], [], 0
     for method, url, query, form in requests_for(app, region):
-        api = url.startswith("/api/")
+        api = url.startswith(("/api/", "/fhir/"))
         response = client.open(
             url, method=method, query_string=query, data=form,
             headers=headers if api else None,
