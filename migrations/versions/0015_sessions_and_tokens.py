@@ -10,7 +10,7 @@ Reviewed by hand (issue 15, privacy by need to know):
 - audit_events.clinic_code: the acting user's clinic for the patient's access
   log (nullable; adding a column fires no row trigger of revision 0007).
 
-Revision ID: 0015_sessions_tokens_need_to_know
+Revision ID: 0015_sessions_and_tokens
 Revises: 0014_order_collected_on
 Create Date: 2026-12-01 22:30:00
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0015_sessions_tokens_need_to_know"
+revision = "0015_sessions_and_tokens"
 down_revision = "0014_order_collected_on"
 branch_labels = None
 depends_on = None
