@@ -245,7 +245,11 @@ def test_the_document_links_what_post_creates_to_what_takes_its_id(app, scenario
     document = app.test_client().get("/api/v1/openapi.json").get_json()
     links = document["paths"]["/patients"]["post"]["responses"]["201"]["links"]
     targets = {link["operationId"] for link in links.values()}
-    assert targets == {"patients_get_patient", "prescriptions_list_prescriptions"}
+    assert targets == {
+        "patients_get_patient",
+        "patients_get_access_log",
+        "prescriptions_list_prescriptions",
+    }
     for path in ("/prescriptions", "/orders"):
         assert document["paths"][path]["post"]["responses"]["201"]["links"]
     stock = document["paths"]["/stock"]["get"]["parameters"]

@@ -381,7 +381,7 @@ def test_overview_of_another_clinics_patient_is_404(client, clinic):
 
 
 def test_search_takes_a_prescriber_to_the_overview(client, clinic):
-    page = text_of(client.get("/patients?q=lofgren"))
+    page = text_of(client.post("/patients", data={"q": "lofgren"}))  # search by POST
     assert f'href="/patients/{clinic.patient.id}/overview"' in page
 
 
