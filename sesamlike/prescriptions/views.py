@@ -14,18 +14,28 @@ from flask import (
 from flask_login import current_user, login_required
 
 from sesamlike.accounts.forms import EmptyForm
-from sesamlike.accounts.staff import prescribers_only, staff_blueprint
+from sesamlike.accounts.models import Role
+from sesamlike.accounts.staff import staff_blueprint
 from sesamlike.catalog.labels import category_label, channel_label
 from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import format_date
 from sesamlike.common.i18n import N_, _
 from sesamlike.extensions import db
 from sesamlike.prescriptions import services
+from sesamlike.prescriptions.errors import PrescriberOnly
 from sesamlike.prescriptions.forms import REASON_LABELS, PrescriptionForm
 from sesamlike.prescriptions.rules import INVALID_MESSAGE
 
 bp = staff_blueprint("prescriptions", __name__)
-bp.before_request(prescribers_only)
+
+
+@bp.before_request
+def prescribers_only():
+    """A patient's prescriptions are their prescriber's (need to know): any other
+    role is told who may, by the app's refusal page (403)."""
+    if current_user.is_authenticated and current_user.role != Role.PRESCRIBER:
+        raise PrescriberOnly()
+
 
 STATUS_BADGES = {
     "active": ("Aktiv", "badge-ok"),

@@ -64,7 +64,7 @@ QUERY = {
     "api.followup_system_costs": {"year": LAST_YEAR},
 }
 SKIPPED = {"static", "accounts.login", "api.openapi_document", "health.healthz",
-           "fhir.metadata"}  # fmt: skip
+           "fhir.metadata", "health.favicon"}  # fmt: skip
 # FHIR resources by patient: a read of the Patient and a search of each type.
 FHIR_SEARCHES = (("Patient", "_id"), ("DeviceRequest", "patient"),
                  ("SupplyRequest", "patient"), ("SupplyDelivery", "patient"),
@@ -101,7 +101,11 @@ def text_of(response) -> str:
             for sheet in book.worksheets
             for row in sheet.iter_rows(values_only=True)
         )
-    return response.get_data(as_text=True)
+    data = response.get_data()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise AssertionError(f"{response.request.path}: not UTF-8 text") from None
 
 
 def leaks_in(text: str, persona: str, region: PrivacyRegion, where: str) -> list[str]:
