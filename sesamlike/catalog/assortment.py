@@ -22,7 +22,7 @@ from sesamlike.catalog.models import (
     System,
     article_systems,
 )
-from sesamlike.catalog.services import prescribable_articles
+from sesamlike.catalog.services import in_contract_on, prescribable_articles
 from sesamlike.extensions import db
 
 # Categories a kit gives consumables in (accessories are added one by one).
@@ -34,13 +34,6 @@ KIT_CONSUMABLES = (
     Category.CGM_TRANSMITTER,
     Category.CGM_SENSOR,
 )
-
-
-def _in_contract(day: date):
-    return sa.and_(
-        Article.valid_from <= day,
-        sa.or_(Article.valid_to.is_(None), Article.valid_to >= day),
-    )
 
 
 def is_first_choice(article: Article, day: date) -> bool:
@@ -62,7 +55,7 @@ def is_first_choice(article: Article, day: date) -> bool:
                 Article.category == article.category,
                 Article.procured.is_(True),
                 Article.first_choice_rank < rank,
-                _in_contract(day),
+                in_contract_on(day),
             )
             .distinct()
         )

@@ -175,7 +175,8 @@ def _ordering() -> tuple:
     )
 
 
-def _in_contract(day: date):
+def in_contract_on(day: date) -> sa.ColumnElement[bool]:
+    """Articles inside their contract period on `day` (a WHERE clause)."""
     return sa.and_(
         Article.valid_from <= day,
         sa.or_(Article.valid_to.is_(None), Article.valid_to >= day),
@@ -247,7 +248,7 @@ def prescribable_articles(
     system_id: int | None = None,
 ) -> list[Article]:
     """Articles inside their contract period on `day`, systems loaded, best first."""
-    conditions = [_in_contract(day or date.today())]
+    conditions = [in_contract_on(day or date.today())]
     if category:
         conditions.append(Article.category == category)
     if system_id is not None:

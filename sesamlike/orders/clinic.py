@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
-
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import User
-from sesamlike.common.errors import NotVisible
 from sesamlike.extensions import db
 from sesamlike.orders.errors import NotAtClinic, WorkListsForPrescribers
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order
+from sesamlike.orders.services import load_order
 from sesamlike.orders.worklists import may_use
 from sesamlike.patients import access
 
@@ -21,14 +18,7 @@ def mark_collected(user: User, order_id: int, day: date | None = None) -> Order:
     """The patient has collected a clinic delivery: it leaves the work list."""
     if not may_use(user):
         raise WorkListsForPrescribers()
-    order = db.session.scalar(
-        sa.select(Order)
-        .where(Order.id == order_id)
-        .options(selectinload(Order.lines))
-        .with_for_update(of=Order)
-    )
-    if order is None:
-        raise NotVisible()
+    order = load_order(order_id, lock=True)
     access.get_patient(user, order.patient_id, action="collected", detail=str(order_id))
     arrived = any(
         line.status in (LineStatus.SHIPPED, LineStatus.DELIVERED)

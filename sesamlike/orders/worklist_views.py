@@ -28,6 +28,7 @@ from sesamlike.orders.forms import MODE_LABELS
 from sesamlike.orders.views import bp, refusal_text
 
 LIST_TITLES = {
+    "open": N_("Beställt, inte levererat"),
     "backordered": N_("Restnoterade"),
     "sent": N_("Hos leverantör eller apotek"),
     "at_clinic": N_("Väntar på mottagningen"),
@@ -36,6 +37,7 @@ LIST_TITLES = {
     "warranty": N_("Garantin går ut"),
 }
 LIST_HINTS = {
+    "open": N_("Alla rader som är beställda men inte levererade, äldst först."),
     "backordered": N_("Rader som väntar på varor i hjälpmedelscentralens lager."),
     "sent": N_("Rader som leverantören eller apoteket har fått men inte levererat."),
     "at_clinic": (

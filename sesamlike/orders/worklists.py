@@ -33,7 +33,7 @@ from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 from sesamlike.stock.models import Device, DeviceStatus
 
 WORKLIST_ROLES = frozenset({Role.PRESCRIBER})
-ORDER_LISTS = ("backordered", "sent", "at_clinic", "overdue")
+ORDER_LISTS = ("open", "backordered", "sent", "at_clinic", "overdue")
 LISTS = (*ORDER_LISTS, "running_out", "warranty")
 # Days ahead each list looks by default, and the choices offered.
 DEFAULT_DAYS = {"running_out": 30, "warranty": 90}
@@ -115,6 +115,7 @@ def work_list(
     days = days if days in DAY_CHOICES else DEFAULT_DAYS.get(name, 30)
     scope = _scope(user, clinic)
     finders = {
+        "open": lambda: _order_rows(scope, channel, today, "open"),
         "backordered": lambda: _order_rows(scope, channel, today, "backordered"),
         "sent": lambda: _order_rows(scope, channel, today, "sent"),
         "at_clinic": lambda: _order_rows(scope, channel, today, "at_clinic"),
@@ -182,7 +183,11 @@ def _order_rows(scope, channel, today: date, which: str) -> list[OrderRow]:
     )
     if channel:
         query = query.where(OrderLine.channel == channel)
-    if which == "backordered":
+    if which == "open":
+        query = query.where(
+            OrderLine.status.in_(OPEN_LINE_STATUSES | {LineStatus.SHIPPED})
+        )
+    elif which == "backordered":
         query = query.where(OrderLine.status == LineStatus.BACKORDERED)
     elif which == "sent":
         query = query.where(
