@@ -226,7 +226,12 @@ def return_consumables(
             raise ReturnWindowClosed(days=RETURN_DAYS, delivered_on=line.delivered_on)
         picking.return_packs(line.reference, user_id=user.id)
         move_line(
-            line, LineStatus.DELIVERED, LineStatus.RETURNED, returned_on=returned_on
+            line,
+            LineStatus.DELIVERED,
+            LineStatus.RETURNED,
+            returned_on=returned_on,
+            packs_returned=line.packs,
+            packs_restocked=line.packs,
         )
         fill_backorders(line.article_id, user)
         return line

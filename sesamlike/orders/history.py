@@ -142,6 +142,8 @@ def record_delivered_history(
 
 def _line_row(order_id: int, item: Delivered, article: sa.Row, now: datetime) -> dict:
     returned = item.returned_on is not None
+    # A consumable's returned_on: its packs came back to stock unused.
+    restocked = item.packs if returned and article.amortisation_years is None else 0
     return {
         "order_id": order_id,
         "prescription_id": item.prescription_id,
@@ -154,6 +156,8 @@ def _line_row(order_id: int, item: Delivered, article: sa.Row, now: datetime) ->
         "serial_no": item.serial_no,
         "delivered_on": item.delivered_on,
         "returned_on": item.returned_on,
+        "packs_returned": restocked,
+        "packs_restocked": restocked,
         "updated_at": now,
     }
 

@@ -147,6 +147,10 @@ class OrderLine(db.Model):
     shipped_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     delivered_on: Mapped[date | None] = mapped_column(index=True)
     returned_on: Mapped[date | None]
+    # Packs that came back (partial returns), and of those the packs put back on
+    # stock: a consumable line costs (packs - packs_restocked) x price.
+    packs_returned: Mapped[int] = mapped_column(default=0, server_default="0")
+    packs_restocked: Mapped[int] = mapped_column(default=0, server_default="0")
     # The parcel it left in (partial shipments: an order may have several).
     shipment_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("shipments.id"), index=True
@@ -172,6 +176,11 @@ class OrderLine(db.Model):
         ),
         sa.CheckConstraint(
             "channel in ('central','supplier','pharmacy')", name="channel_known"
+        ),
+        sa.CheckConstraint(
+            "packs_restocked >= 0 AND packs_restocked <= packs_returned "
+            "AND packs_returned <= packs",
+            name="returned_packs_in_range",
         ),
     )
 
