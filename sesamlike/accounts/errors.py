@@ -120,7 +120,6 @@ class NoEmail(Invalid):
 
 class PasswordLinkInvalid(Invalid):
     code = "password_link_invalid"
-    status = 410
     message = (
         "Länken fungerar inte längre: den är redan använd eller för gammal. "
         "Be regionens IT-förvaltning om en ny."

@@ -213,9 +213,9 @@ def set_protection(admin: User, patient_id: int, on: bool, reason: str | None) -
     patient = _patient(admin, patient_id)
     reason = " ".join((reason or "").split())
     if not reason:
-        raise errors.ReasonRequired(fields={"reason": [N_("Obligatoriskt.")]})
+        raise errors.ProtectionReasonRequired(fields={"reason": [N_("Obligatoriskt.")]})
     if len(reason) > REASON_MAX:
-        raise errors.ReasonRequired(fields={"reason": [N_("För långt.")]})
+        raise errors.ProtectionReasonRequired(fields={"reason": [N_("För långt.")]})
     if patient.protected_identity == on:
         raise errors.ProtectionUnchanged(state=N_("på") if on else N_("av"))
     patient.protected_identity = on

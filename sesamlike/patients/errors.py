@@ -117,8 +117,8 @@ class GuardianLinkExists(Conflict):
     message = "{username} är redan vårdnadshavare för barnet."
 
 
-class ReasonRequired(Invalid):
-    code = "reason_required"
+class ProtectionReasonRequired(Invalid):
+    code = "protection_reason_required"
     message = "Ange ett skäl: det sparas i granskningsloggen."
 
 
