@@ -142,6 +142,13 @@ def sentence(event: AuditEvent, clinic_names: dict[str, str]) -> str:
     if event.action.startswith("worklist") or detail.startswith("arbetslista: "):
         template = SENTENCES["worklist"]
         detail = detail.removeprefix("arbetslista: ")
+    if event.action == "search" and detail.startswith("sökning: "):
+        template = (
+            N_("Sökte på {detail} och fick fram {patient}")
+            if event.patient_id
+            else N_("Sökte på {detail} utan träff")
+        )
+        detail = _search_words(detail.removeprefix("sökning: "))
     if event.action == "search" and detail == "administration":
         template = N_("Hämtade {patient} för att sköta patientkopplingarna")
     if event.action == "update" and detail == "skyddade personuppgifter på":
@@ -160,6 +167,13 @@ def sentence(event: AuditEvent, clinic_names: dict[str, str]) -> str:
         account=detail.split(":", 1)[0],
         year=year.group(1) if year else "",
     ).rstrip(", ")
+
+
+def _search_words(text: str) -> str:
+    """What was searched for: a number (masked later), a date, or just "a name"."""
+    if any(char.isalpha() for char in text.replace("ÅÅÅÅMMDD-XXXX", "")):
+        return _("ett namn")
+    return f"”{text}”"
 
 
 def _read_template(detail: str) -> str | None:

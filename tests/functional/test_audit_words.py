@@ -96,3 +96,17 @@ def test_account_changes_read_as_sentences(client, auth, world):
             AuditEvent.action == "user_create", AuditEvent.user_id == admin_id
         )
     ) == 1  # fmt: skip
+
+
+def test_a_search_shows_a_masked_number_and_never_a_typed_name(client, auth, world):
+    doc = world["doc"]
+    patient = world["patient"]
+    audit.record("search", "patient", patient_id=patient.id, user=doc,
+                 detail=f"sökning: {ADULT_PNR}")  # fmt: skip
+    audit.record("search", "patient", patient_id=None, user=doc,
+                 detail="sökning: Ek")  # fmt: skip
+    db.session.commit()
+    auth.login("admin")
+    html = client.post("/admin/audit", data={"action": "search"}).text
+    assert f"Sökte på ”ÅÅÅÅMMDD-XXXX” och fick fram patienten (id {patient.id})" in html
+    assert "Sökte på ett namn utan träff" in html and ADULT_PNR not in html
