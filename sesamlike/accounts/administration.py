@@ -125,7 +125,7 @@ def _email(text: str | None) -> str | None:
     return text
 
 
-def _check_role_fields(role: str, clinics: list[Clinic], email: str | None) -> None:
+def _check_role_fields(role: str, clinics: list[Clinic]) -> None:
     if role not in set(Role):
         raise errors.UnknownRole(role=role, fields={"role": [N_("Välj en roll.")]})
     if role in CLINIC_ROLES and not clinics:
@@ -158,7 +158,7 @@ def create(
         raise errors.UsernameTooLong(fields={"username": [N_("För långt.")]})
     clinics = _clinics(clinic_codes)
     address = _email(email)
-    _check_role_fields(role, clinics, address)
+    _check_role_fields(role, clinics)
     if role in (Role.PATIENT, Role.GUARDIAN):
         raise errors.PortalAccountsByCli()
     if address is None:
@@ -199,7 +199,7 @@ def update(
     user = account(admin, user_id)
     clinics = _clinics(clinic_codes)
     address = _email(email)
-    _check_role_fields(role, clinics, address)
+    _check_role_fields(role, clinics)
     portal = (Role.PATIENT, Role.GUARDIAN)
     if (role in portal) != (user.role in portal):
         raise errors.RoleChangeAcrossPortal(
@@ -245,8 +245,11 @@ def reactivate(admin: User, user_id: int) -> User:
 def unlock(admin: User, user_id: int) -> bool:
     """Lift the lock after failed logins; True if there was one."""
     user = account(admin, user_id)
-    _audit(admin, "user_unlock", user, user.username)
-    return logins.unlock(user.username)  # commits the audit row too
+    was_locked = logins.unlock(user.username)
+    if was_locked:
+        _audit(admin, "user_unlock", user, user.username)
+        db.session.commit()
+    return was_locked
 
 
 def send_password_link(
