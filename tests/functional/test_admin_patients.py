@@ -11,9 +11,10 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from sesamlike.accounts.models import AuditEvent
+from sesamlike.accounts.models import AuditEvent, User
 from sesamlike.extensions import db
 from sesamlike.patients.models import Guardian
+from tests.conftest import csrf_token_from
 from tests.factories import (
     ADULT_PNR,
     CHILD_PNR,
@@ -160,3 +161,38 @@ def test_protected_identity_is_set_and_lifted_with_a_reason(client, auth, world)
     db.session.refresh(olle)
     assert not olle.protected_identity
     assert audit_rows("protected_identity_lift")[0].detail == "Skyddet upphävt"
+
+
+def test_every_admin_form_refuses_a_post_without_its_csrf_token(
+    app, client, world, csrf_on
+):
+    html = client.get("/login").text
+    client.post("/login", data={"username": "admin", "password": "correct-horse-1",
+                                "csrf_token": csrf_token_from(html)})  # fmt: skip
+    olle = world["olle"]
+    guardian = db.session.scalar(
+        sa.select(Guardian).where(Guardian.patient_id == olle.id)
+    )
+    relationship = olle.care_relationships[0]
+    doc_id = db.session.scalar(sa.select(User.id).where(User.username == "doktor.dahl"))
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    posts = [
+        ("/admin/users/new", {"username": "x", "role": "depot", "email": "x@ex.se"}),
+        (f"/admin/users/{doc_id}", {"role": "admin"}),
+        (f"/admin/users/{doc_id}/deactivate", {}),
+        (f"/admin/users/{doc_id}/reactivate", {}),
+        (f"/admin/users/{doc_id}/unlock", {}),
+        (f"/admin/users/{doc_id}/password-link", {}),
+        ("/admin/patients", {"personal_id": CHILD_PNR}),
+        (f"/admin/patients/{olle.id}/care", {"clinic_code": "OST"}),
+        (f"/admin/patients/{olle.id}/care/{relationship.id}/end", {}),
+        (f"/admin/patients/{olle.id}/guardians", {"username": "anna"}),
+        (f"/admin/patients/{olle.id}/guardians/{guardian.id}/remove", {}),
+        (f"/admin/patients/{olle.id}/protection", {"protected": "1", "reason": "x"}),
+    ]
+    for url, data in posts:
+        assert client.post(url, data=data).status_code == 400, url
+    after = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    assert after == before
+    db.session.refresh(olle)
+    assert not olle.protected_identity and olle.guardians
