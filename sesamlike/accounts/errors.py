@@ -66,3 +66,66 @@ class TokenDaysOutOfRange(Invalid):
 class AccountDeactivated(Conflict):
     code = "account_deactivated"
     message = "Kontot {username} är avstängt."
+
+
+class UsernameTooLong(Invalid):
+    code = "username_too_long"
+    message = "Användarnamnet får ha högst 80 tecken."
+
+
+class EmailFormat(Invalid):
+    code = "email_format"
+    message = "E-postadressen ser inte rätt ut."
+
+
+class EmailRequired(Invalid):
+    code = "email_required"
+    message = "Ange en e-postadress: länken för att välja lösenord skickas dit."
+
+
+class PortalAccountsByCli(Invalid):
+    code = "portal_accounts_by_cli"
+    message = (
+        "Konton för patienter och vårdnadshavare kopplas till en patient: "
+        "skapa dem med kommandot users create."
+    )
+
+
+class RoleChangeAcrossPortal(Invalid):
+    code = "role_change_across_portal"
+    message = (
+        "Ett personalkonto kan inte bli patient eller vårdnadshavare, eller tvärtom."
+    )
+
+
+class OwnAdminRole(Conflict):
+    code = "own_admin_role"
+    message = "Du kan inte ta bort din egen administratörsroll."
+
+
+class OwnAccount(Conflict):
+    code = "own_account"
+    message = "Du kan inte stänga av ditt eget konto."
+
+
+class AccountActive(Conflict):
+    code = "account_active"
+    message = "Kontot {username} är redan aktivt."
+
+
+class NoEmail(Invalid):
+    code = "no_email"
+    message = "Kontot {username} har ingen e-postadress: lägg till en först."
+
+
+class PasswordLinkInvalid(Invalid):
+    code = "password_link_invalid"
+    message = (
+        "Länken fungerar inte längre: den är redan använd eller för gammal. "
+        "Be regionens IT-förvaltning om en ny."
+    )
+
+
+class PasswordsDiffer(Invalid):
+    code = "passwords_differ"
+    message = "Lösenorden skiljer sig åt."

@@ -10,3 +10,30 @@ class LoginForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token: logout, language switch, cancel buttons."""
+
+
+class ServiceErrorsForm(FlaskForm):
+    """A form that shows a service's field errors next to its fields."""
+
+    def add_errors(self, fields: dict[str, list[str]]) -> bool:
+        shown = False
+        for name, messages in fields.items():
+            if name in self._fields:
+                self._fields[name].errors = [*self._fields[name].errors, *messages]
+                shown = True
+        return shown
+
+
+class PasswordLinkForm(ServiceErrorsForm):
+    """Choose a password through a one-time link (the policy is the service's)."""
+
+    password = PasswordField(
+        "Nytt lösenord",
+        validators=[DataRequired("Obligatoriskt."), Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    repeated = PasswordField(
+        "Upprepa lösenordet",
+        validators=[DataRequired("Obligatoriskt."), Length(max=200)],
+        render_kw={"autocomplete": "new-password"},
+    )

@@ -200,3 +200,27 @@ class AuditEvent(db.Model):
     remote_addr: Mapped[str | None] = mapped_column(sa.String(45))
     channel: Mapped[str] = mapped_column(sa.String(10), default="web")
     detail: Mapped[str | None] = mapped_column(sa.String(500))
+
+
+class PasswordLink(db.Model):
+    """A one-time link to set a password, mailed to the user; only its hash is kept.
+
+    Sent when an admin creates an account or resets a password: no password is
+    ever shown or mailed. It works once, and not after `expires_at`.
+    """
+
+    __tablename__ = "password_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )
+    expires_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -61,7 +61,12 @@ NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
         ("catalog.index", "Sortiment", N_("Upphandlade artiklar")),
     ],
     Role.ADMIN: [
-        ("accounts.users", "Användare", N_("Konton och roller")),
+        ("admin.users", "Användare", N_("Konton och roller")),
+        (
+            "admin.patients",
+            "Patientkopplingar",
+            N_("Vårdrelationer, vårdnadshavare, skyddade personuppgifter"),
+        ),
         ("admin.jobs", "Schemalagda jobb", N_("Körningar, fel och kör nu")),
         (
             "admin.audit",

@@ -1,8 +1,7 @@
-"""Login, logout, the start page per role, language choice and user list."""
+"""Login, logout, the start page per role, language choice, the password link."""
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -16,11 +15,12 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from sesamlike.accounts import identity, sessions
-from sesamlike.accounts.forms import EmptyForm, LoginForm
+from sesamlike.accounts import administration, identity, sessions
+from sesamlike.accounts.forms import EmptyForm, LoginForm, PasswordLinkForm
 from sesamlike.accounts.logins import LoginLocked
-from sesamlike.accounts.models import Role, User
+from sesamlike.accounts.models import User
 from sesamlike.accounts.navigation import ROLE_NAMES, navigation_for
+from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import LOCALES, _
 from sesamlike.common.urls import same_site_path
 from sesamlike.extensions import db, limiter, login_manager
@@ -129,15 +129,29 @@ def language():
     )
 
 
-@bp.route("/admin/users")
-@login_required
-def users():
-    """List logins with role, clinics and last login (admins only)."""
-    if current_user.role != Role.ADMIN:
-        abort(403)
-    rows = db.session.scalars(
-        sa.select(User)
-        .options(sa.orm.selectinload(User.clinics))
-        .order_by(User.role, User.username)
-    ).all()
-    return render_template("accounts/users.html", users=rows, role_names=ROLE_NAMES)
+@bp.route("/password/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
+def password_link(token: str):
+    """Choose a password through a one-time link sent by mail."""
+    try:
+        user = administration.link_user(token)
+    except DomainError as error:
+        db.session.rollback()
+        return render_template("accounts/password_link.html", refused=error), 410
+    form = PasswordLinkForm()
+    if form.validate_on_submit():
+        try:
+            administration.set_password_by_link(
+                token, form.password.data, form.repeated.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.add_errors(error.fields)
+            flash(_(error.message, **error.params), "error")
+        else:
+            flash(_("Ditt lösenord är sparat. Logga in med det nu."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template(
+        "accounts/password_link.html", form=form, username=user.username,
+        refused=None,
+    )  # fmt: skip

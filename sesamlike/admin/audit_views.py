@@ -1,8 +1,10 @@
 """The audit log search for admins (log review under Patientdatalagen).
 
-Filters: patient (personnummer or id), user (username), period; newest first,
-paged, CSV export. Looking at the log is itself logged: one audit row per page
-or export, with the filters used, and with the patient's id when one is named.
+Filters: patient (personnummer or id), user (username), clinic, action, period;
+newest first, paged, CSV export. Each row reads as a Swedish sentence
+(`admin.audit_words`), at the region's local time; the period is in local days.
+Looking at the log is itself logged: one audit row per page or export, with the
+filters used, and with the patient's id when one is named.
 No route changes or deletes audit rows (and the ORM and PostgreSQL refuse to).
 
 Need to know: an admin sees no patient's identity. Patients show by row id, an
@@ -14,17 +16,19 @@ page names the patient by id from then on.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import Response, render_template, request
 
 from sesamlike.accounts import audit
-from sesamlike.accounts.models import AuditEvent, User
+from sesamlike.accounts.models import AuditEvent, Clinic, User
 from sesamlike.accounts.navigation import ROLE_NAMES
+from sesamlike.admin import audit_words
 from sesamlike.admin.views import bp
 from sesamlike.common.paging import page_number
 from sesamlike.common.spreadsheets import csv_text
+from sesamlike.common.time import REGION_TIMEZONE
 from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
 
@@ -55,6 +59,8 @@ def _filters() -> dict:
     return {
         "patient": request.form.get("patient", "").strip()[:40],
         "user": request.form.get("user", "").strip()[:80],
+        "clinic": request.form.get("clinic", "").strip()[:20],
+        "action": request.form.get("action", "").strip()[:40],
         "from": _day("from"),
         "to": _day("to"),
     }
@@ -81,12 +87,18 @@ def _query(filters: dict, patient_ids: list[int]) -> sa.Select:
         query = query.where(AuditEvent.patient_id.in_(patient_ids))
     if filters["user"]:
         query = query.where(sa.func.lower(User.username) == filters["user"].lower())
+    if filters["clinic"]:
+        query = query.where(AuditEvent.clinic_code == filters["clinic"])
+    if filters["action"]:
+        query = query.where(AuditEvent.action == filters["action"])
     if filters["from"]:
         query = query.where(
-            AuditEvent.at >= datetime.combine(filters["from"], time(), UTC)
+            AuditEvent.at >= datetime.combine(filters["from"], time(), REGION_TIMEZONE)
         )
     if filters["to"]:
-        end = datetime.combine(filters["to"] + timedelta(days=1), time(), UTC)
+        end = datetime.combine(
+            filters["to"] + timedelta(days=1), time(), REGION_TIMEZONE
+        )
         query = query.where(AuditEvent.at < end)
     return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
@@ -128,10 +140,15 @@ def audit_log():
     ).all()
     _log_review(filters, patient_ids, f"page {page}")
     shown = _shown(filters, patient_ids)
+    clinics = db.session.execute(
+        sa.select(Clinic.code, Clinic.name).order_by(Clinic.code)
+    ).all()
+    clinic_names = dict(clinics)
     return render_template(
         "admin/audit.html", rows=rows, filters=shown, page=page, total=total,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), role_names=ROLE_NAMES,
-        masked=masked,
+        sentence=lambda event: masked(audit_words.sentence(event, clinic_names)),
+        clinics=clinics, actions=audit_words.ACTION_NAMES,
         hidden={k: (v.isoformat() if isinstance(v, date) else v)
                 for k, v in shown.items() if v},
     )  # fmt: skip

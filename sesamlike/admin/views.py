@@ -94,4 +94,8 @@ def run_now(name: str):
     return redirect(url_for("admin.jobs"))
 
 
-from sesamlike.admin import audit_views  # noqa: E402,F401  (routes on bp)
+from sesamlike.admin import (  # noqa: E402,F401  (routes on bp)
+    audit_views,
+    patients_views,
+    users_views,
+)

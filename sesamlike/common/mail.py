@@ -37,6 +37,7 @@ class MailKind(enum.StrEnum):
     PRESCRIPTION_LOW = "prescription_low"
     PRESCRIPTION_EXPIRING = "prescription_expiring"
     RESUPPLY_REMINDER = "resupply_reminder"
+    PASSWORD_LINK = "password_link"
 
 
 # After this many failed attempts a mail is left unsent, with its last error.

@@ -105,3 +105,33 @@ class UnknownPatient(Invalid):
 class PatientHasLogin(Invalid):
     code = "patient_has_login"
     message = "Patienten {id} har redan ett konto."
+
+
+class NotAGuardianLogin(Invalid):
+    code = "not_a_guardian_login"
+    message = "Det finns inget aktivt vårdnadshavarkonto med användarnamnet {username}."
+
+
+class GuardianLinkExists(Conflict):
+    code = "guardian_link_exists"
+    message = "{username} är redan vårdnadshavare för barnet."
+
+
+class ProtectionReasonRequired(Invalid):
+    code = "protection_reason_required"
+    message = "Ange ett skäl: det sparas i granskningsloggen."
+
+
+class ProtectionUnchanged(Conflict):
+    code = "protection_unchanged"
+    message = "Skyddade personuppgifter är redan {state}."
+
+
+class NoSuchPatient(Invalid):
+    code = "no_such_patient"
+    message = "Det finns ingen patient med det numret."
+
+
+class UnknownClinicCode(Invalid):
+    code = "unknown_clinic_code"
+    message = "Välj en vårdenhet i listan."

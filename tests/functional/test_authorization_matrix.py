@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sesamlike.accounts.services import issue_token
 from sesamlike.channels.models import SupplierExport
 from sesamlike.extensions import db
-from sesamlike.patients.models import Address, CareRelationship
+from sesamlike.patients.models import Address, CareRelationship, Guardian
 from sesamlike.stock.models import PurchaseProposal, ReorderPoint
 from tests.factories import (
     make_clinic,
@@ -92,6 +92,7 @@ PUBLIC = frozenset(
         "accounts.login",
         "accounts.logout",
         "accounts.language",
+        "accounts.password_link",
         "api.openapi_document",
     }
 )
@@ -105,8 +106,22 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "accounts.login": ALL,
     "accounts.logout": ALL,
     "accounts.language": ALL,
+    "accounts.password_link": ALL,
     "accounts.home": AUTH,
-    "accounts.users": ADMIN,
+    "admin.users": ADMIN,
+    "admin.new_user": ADMIN,
+    "admin.user": ADMIN,
+    "admin.deactivate_user": ADMIN,
+    "admin.reactivate_user": ADMIN,
+    "admin.unlock_user": ADMIN,
+    "admin.password_link": ADMIN,
+    "admin.patients": ADMIN,
+    "admin.patient": ADMIN,
+    "admin.start_care": ADMIN,
+    "admin.end_care": ADMIN,
+    "admin.add_guardian": ADMIN,
+    "admin.remove_guardian": ADMIN,
+    "admin.protection": ADMIN,
     "admin.jobs": ADMIN,
     "admin.run_now": ADMIN,
     "admin.audit": ADMIN,  # GET: the newest rows; POST: a search
@@ -313,6 +328,8 @@ def build_scenario() -> Scenario:
             patient_id=patient.id, clinic_id=second_clinic.id, started_on=TODAY
         )
         db.session.add(second_care)
+        guardian = Guardian(patient_id=patient.id, name="Vårdnadshavare utan konto")
+        db.session.add(guardian)
         db.session.commit()
         return {
             "patient_id": patient.id,
@@ -322,6 +339,7 @@ def build_scenario() -> Scenario:
             "address_id": temporary.id,
             "device_id": device.id,
             "relationship_id": second_care.id,
+            "guardian_id": guardian.id,
         }
 
     ella = objects_of(region.patient, region.rx_infusion)
@@ -338,6 +356,8 @@ def build_scenario() -> Scenario:
         "fmt": "csv",
         "action": "scrap",
         "filename": "app.css",
+        "user_id": users["depot"].id,
+        "token": "no-such-link",
     }
     targets = {
         persona: {**common, **(olle if persona.startswith("guardian") else ella)}

@@ -146,7 +146,9 @@ def sign_in(client, persona: str, region: PrivacyRegion) -> dict[str, str]:
 def requests_for(app, region: PrivacyRegion):
     """(method, url, query, form) for every GET route and the POST searches."""
     fixed = {"fmt": "csv", "table": "prescribers", "kind": "pump",
-             "export_id": region.supplier_export_id or 0}  # fmt: skip
+             "export_id": region.supplier_export_id or 0,
+             "user_id": region.users["guardian"].id,
+             "token": "no-such-link"}  # fmt: skip
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if "GET" not in rule.methods or rule.endpoint in SKIPPED | NEEDS_A_RUN:
             continue

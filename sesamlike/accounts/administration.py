@@ -1,0 +1,367 @@
+"""The admin's use cases on accounts: list, create, change, deactivate, unlock,
+and the one-time password link.
+
+No password is ever chosen by the admin, shown on a page or mailed: a new account
+and a reset both get a link by mail that sets a password under the password
+policy, works once and expires after PASSWORD_LINK_HOURS. Every change writes an
+audit row (object type "user"), and deactivation ends the account's web sessions
+and API tokens at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from sesamlike.accounts import audit, errors, logins, services, sessions
+from sesamlike.accounts.models import (
+    Clinic,
+    LoginFailure,
+    PasswordLink,
+    Role,
+    User,
+)
+from sesamlike.common.errors import Forbidden, NotVisible
+from sesamlike.common.i18n import N_
+from sesamlike.common.mail import MailKind, queue_mail
+from sesamlike.common.time import utcnow
+from sesamlike.extensions import db
+
+PASSWORD_LINK_HOURS = 48
+PAGE_SIZE = 50
+EMAIL_MAX = 254
+# Roles whose login works at clinics (and so must name at least one).
+CLINIC_ROLES = frozenset({Role.PRESCRIBER, Role.MANAGER})
+
+
+@dataclass(frozen=True)
+class UserPage:
+    users: list[User]
+    total: int
+    page: int
+    pages: int
+    locked: set[str]
+
+
+def _require_admin(admin: User) -> None:
+    if admin.role != Role.ADMIN:
+        raise Forbidden()
+
+
+def search(admin: User, text: str, role: str | None, page: int) -> UserPage:
+    """Accounts whose username, name or e-mail contains the text; paged."""
+    _require_admin(admin)
+    query = sa.select(User)
+    needle = text.strip().lower()[:80]
+    if needle:
+        like = f"%{needle}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(User.username).like(like),
+                sa.func.lower(User.display_name).like(like),
+                sa.func.lower(sa.func.coalesce(User.email, "")).like(like),
+            )
+        )
+    if role in set(Role):
+        query = query.where(User.role == role)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(page, pages)
+    users = list(
+        db.session.scalars(
+            query.options(selectinload(User.clinics))
+            .order_by(User.username)
+            .limit(PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
+        )
+    )
+    return UserPage(users, total, page, pages, locked_usernames(users))
+
+
+def locked_usernames(users: Iterable[User]) -> set[str]:
+    """Which of these usernames are locked after failed logins right now."""
+    keys = {logins.login_key(u.username): u.username for u in users}
+    if not keys:
+        return set()
+    now = utcnow()
+    return {
+        keys[row.username_key]
+        for row in db.session.scalars(
+            sa.select(LoginFailure).where(LoginFailure.username_key.in_(keys))
+        )
+        if row.locked_until is not None and _aware(row.locked_until) > now
+    }
+
+
+def _aware(moment):
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
+
+
+def account(admin: User, user_id: int) -> User:
+    _require_admin(admin)
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotVisible()
+    return user
+
+
+def _clinics(codes: Iterable[str]) -> list[Clinic]:
+    codes = [c for c in dict.fromkeys(c.strip() for c in codes) if c]
+    return [services.clinic_by_code(code) for code in codes]
+
+
+def _email(text: str | None) -> str | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    if len(text) > EMAIL_MAX or "@" not in text[1:-1] or " " in text:
+        raise errors.EmailFormat(fields={"email": [N_("Fel format.")]})
+    return text
+
+
+def _check_role_fields(role: str, clinics: list[Clinic]) -> None:
+    if role not in set(Role):
+        raise errors.UnknownRole(role=role, fields={"role": [N_("Välj en roll.")]})
+    if role in CLINIC_ROLES and not clinics:
+        raise errors.ClinicRequired(fields={"clinics": [N_("Välj en vårdenhet.")]})
+
+
+def _describe(user: User) -> str:
+    clinics = ",".join(sorted(c.code for c in user.clinics)) or "-"
+    first = " nyförskrivning" if user.first_time_prescriber else ""
+    return f"{user.username}: {user.role} {clinics}{first}"
+
+
+def create(
+    admin: User,
+    *,
+    username: str,
+    role: str,
+    clinic_codes: Iterable[str],
+    display_name: str,
+    email: str | None,
+    first_time_prescriber: bool,
+    link_url: Callable[[str], str],
+) -> User:
+    """A new account; its first password is set through a mailed one-time link."""
+    _require_admin(admin)
+    username = (username or "").strip()
+    if not username:
+        raise errors.UsernameRequired(fields={"username": [N_("Obligatoriskt.")]})
+    if len(username) > 80:
+        raise errors.UsernameTooLong(fields={"username": [N_("För långt.")]})
+    clinics = _clinics(clinic_codes)
+    address = _email(email)
+    _check_role_fields(role, clinics)
+    if role in (Role.PATIENT, Role.GUARDIAN):
+        raise errors.PortalAccountsByCli()
+    if address is None:
+        raise errors.EmailRequired(fields={"email": [N_("Obligatoriskt.")]})
+    if db.session.scalar(sa.select(User.id).where(User.username == username)):
+        raise errors.UsernameTaken(
+            username=username, fields={"username": [N_("Upptaget.")]}
+        )
+    user = User(
+        username=username,
+        role=role,
+        display_name=(display_name or "").strip()[:120] or username,
+        email=address,
+        first_time_prescriber=bool(first_time_prescriber) and role == Role.PRESCRIBER,
+        clinics=clinics,
+    )
+    # Nobody knows this password: the user sets their own through the link.
+    user.set_password(secrets.token_urlsafe(32))
+    db.session.add(user)
+    db.session.flush()
+    _audit(admin, "user_create", user, _describe(user))
+    _send_link(admin, user, link_url, first=True)
+    db.session.commit()
+    return user
+
+
+def update(
+    admin: User,
+    user_id: int,
+    *,
+    role: str,
+    clinic_codes: Iterable[str],
+    display_name: str,
+    email: str | None,
+    first_time_prescriber: bool,
+) -> User:
+    """Change role, clinics, first-time right, name or e-mail of an account."""
+    user = account(admin, user_id)
+    clinics = _clinics(clinic_codes)
+    address = _email(email)
+    _check_role_fields(role, clinics)
+    portal = (Role.PATIENT, Role.GUARDIAN)
+    if (role in portal) != (user.role in portal):
+        raise errors.RoleChangeAcrossPortal(
+            fields={"role": [N_("Välj en annan roll.")]}
+        )
+    if user.id == admin.id and role != Role.ADMIN:
+        raise errors.OwnAdminRole(fields={"role": [N_("Välj en annan roll.")]})
+    before = _describe(user)
+    user.role = role
+    user.clinics = clinics
+    user.display_name = (display_name or "").strip()[:120] or user.username
+    user.email = address
+    user.first_time_prescriber = bool(first_time_prescriber) and role == Role.PRESCRIBER
+    after = _describe(user)
+    _audit(admin, "user_update", user, f"{before} -> {after.split(': ', 1)[1]}")
+    db.session.commit()
+    return user
+
+
+def deactivate(admin: User, user_id: int) -> tuple[int, int]:
+    """The login, its web sessions and API tokens stop at once; (ended, revoked)."""
+    user = account(admin, user_id)
+    if user.id == admin.id:
+        raise errors.OwnAccount()
+    if not user.active:
+        raise errors.AccountDeactivated(username=user.username)
+    _audit(admin, "user_deactivate", user, user.username)
+    db.session.flush()
+    return services.deactivate(user.username)
+
+
+def reactivate(admin: User, user_id: int) -> User:
+    """A deactivated account may log in again (with its old password)."""
+    user = account(admin, user_id)
+    if user.active:
+        raise errors.AccountActive(username=user.username)
+    user.active = True
+    _audit(admin, "user_reactivate", user, user.username)
+    db.session.commit()
+    return user
+
+
+def unlock(admin: User, user_id: int) -> bool:
+    """Lift the lock after failed logins; True if there was one."""
+    user = account(admin, user_id)
+    was_locked = logins.unlock(user.username)
+    if was_locked:
+        _audit(admin, "user_unlock", user, user.username)
+        db.session.commit()
+    return was_locked
+
+
+def send_password_link(
+    admin: User, user_id: int, link_url: Callable[[str], str]
+) -> None:
+    """Mail the account a one-time link to set a new password."""
+    user = account(admin, user_id)
+    if not user.active:
+        raise errors.AccountDeactivated(username=user.username)
+    if not user.email:
+        raise errors.NoEmail(username=user.username)
+    _send_link(admin, user, link_url, first=False)
+    db.session.commit()
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _send_link(
+    admin: User, user: User, link_url: Callable[[str], str], *, first: bool
+) -> None:
+    now = utcnow()
+    # An older unused link stops working: only the newest mail counts.
+    db.session.execute(
+        sa.update(PasswordLink)
+        .where(PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    token = secrets.token_urlsafe(32)
+    link = PasswordLink(
+        user_id=user.id,
+        token_hash=_hash(token),
+        created_at=now,
+        expires_at=now + timedelta(hours=PASSWORD_LINK_HOURS),
+        created_by_id=admin.id,
+    )
+    db.session.add(link)
+    db.session.flush()
+    url = link_url(token)
+    if first:
+        subject = "Ditt konto i Sesamlike"
+        opening = (
+            "Ett konto har skapats åt dig i Sesamlike med användarnamnet "
+            f"{user.username}."
+        )
+    else:
+        subject = "Välj ett nytt lösenord i Sesamlike"
+        opening = (
+            f"Ett nytt lösenord har begärts för ditt konto {user.username} i Sesamlike."
+        )
+    body = (
+        f"Hej!\n\n{opening}\n\n"
+        "Välj ditt lösenord här (länken fungerar en gång och i "
+        f"{PASSWORD_LINK_HOURS} timmar):\n"
+        f"{url}\n\n"
+        "Har du inte väntat dig det här? Kontakta regionens IT-förvaltning.\n"
+    )
+    queue_mail(
+        user.email, subject, body, MailKind.PASSWORD_LINK, f"password_link:{link.id}"
+    )
+    _audit(admin, "password_link_sent", user, user.username)
+
+
+def link_user(token: str) -> User:
+    """The account a link is for, while it is unused and unexpired."""
+    link = _open_link(token)
+    return link.user
+
+
+def _open_link(token: str) -> PasswordLink:
+    link = db.session.scalar(
+        sa.select(PasswordLink).where(PasswordLink.token_hash == _hash(token or ""))
+    )
+    if (
+        link is None
+        or link.used_at is not None
+        or _aware(link.expires_at) <= utcnow()
+        or not link.user.active
+    ):
+        raise errors.PasswordLinkInvalid()
+    return link
+
+
+def set_password_by_link(token: str, password: str, repeated: str) -> User:
+    """Set a password through a link: once, before expiry, under the policy.
+
+    Every web session of the account ends, and a login lock is lifted.
+    """
+    link = _open_link(token)
+    user = link.user
+    if password != repeated:
+        raise errors.PasswordsDiffer(fields={"repeated": [N_("Skiljer sig.")]})
+    services.check_password_policy(password, user.username)
+    user.set_password(password)
+    link.used_at = utcnow()
+    sessions.end_all(user.id)
+    db.session.execute(
+        sa.delete(LoginFailure).where(
+            LoginFailure.username_key == logins.login_key(user.username)
+        )
+    )
+    audit.record(
+        "password_set", "user", patient_id=None, object_id=user.id, user=user,
+        detail=user.username,
+    )  # fmt: skip
+    db.session.commit()
+    return user
+
+
+def _audit(admin: User, action: str, user: User, detail: str) -> None:
+    audit.record(
+        action, "user", patient_id=None, object_id=user.id, user=admin, detail=detail
+    )

@@ -1,0 +1,80 @@
+"""Forms of the admin pages. They check shape; the services hold the rules."""
+
+from __future__ import annotations
+
+from wtforms import (
+    BooleanField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from sesamlike.accounts.forms import ServiceErrorsForm
+from sesamlike.accounts.models import Role
+
+ROLE_CHOICES = [
+    (Role.PRESCRIBER.value, "Förskrivare"),
+    (Role.DEPOT.value, "Hjälpmedelscentralen"),
+    (Role.MANAGER.value, "Verksamhetschef"),
+    (Role.REGION.value, "Regionens uppföljning"),
+    (Role.ADMIN.value, "Administratör"),
+]
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as checkboxes; a choice not offered is simply ignored."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form) -> None:  # the service names unknown clinics
+        pass
+
+
+class AccountForm(ServiceErrorsForm):
+    display_name = StringField(
+        "Namn", validators=[Optional(), Length(max=120, message="För långt.")]
+    )
+    email = StringField(
+        "E-post", validators=[Optional(), Length(max=254, message="För långt.")],
+        render_kw={"autocomplete": "off", "type": "email"},
+    )  # fmt: skip
+    role = SelectField("Roll", choices=ROLE_CHOICES, validate_choice=False)
+    clinics = CheckboxesField("Vårdenheter", choices=[])
+    first_time_prescriber = BooleanField("Får göra nyförskrivning av pump och CGM")
+
+
+class NewAccountForm(AccountForm):
+    username = StringField(
+        "Användarnamn", validators=[Optional(), Length(max=80, message="För långt.")],
+        render_kw={"autocomplete": "off", "required": True},
+    )  # fmt: skip
+
+
+class PatientLookupForm(ServiceErrorsForm):
+    personal_id = StringField(
+        "Personnummer", validators=[Optional(), Length(max=20, message="För långt.")],
+        render_kw={"autocomplete": "off", "required": True},
+    )  # fmt: skip
+
+
+class ClinicForm(ServiceErrorsForm):
+    clinic_code = SelectField("Vårdenhet", choices=[], validate_choice=False)
+
+
+class GuardianLinkForm(ServiceErrorsForm):
+    username = StringField(
+        "Vårdnadshavarens användarnamn",
+        validators=[Optional(), Length(max=80, message="För långt.")],
+        render_kw={"autocomplete": "off", "required": True},
+    )
+
+
+class ReasonForm(ServiceErrorsForm):
+    reason = TextAreaField(
+        "Skäl", validators=[Optional(), Length(max=300, message="För långt.")],
+        render_kw={"required": True, "rows": 2},
+    )  # fmt: skip

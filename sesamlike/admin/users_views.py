@@ -1,0 +1,188 @@
+"""Account administration: search, create, change, deactivate, unlock, reset.
+
+Routes are thin: each calls one use case of `accounts.administration`, which
+checks the rules, writes the audit row and commits. A refusal shows in Swedish
+beside the form and writes nothing.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from sesamlike.accounts import administration
+from sesamlike.accounts.forms import EmptyForm
+from sesamlike.accounts.models import Clinic, Role
+from sesamlike.accounts.navigation import ROLE_NAMES
+from sesamlike.admin.forms import ROLE_CHOICES, AccountForm, NewAccountForm
+from sesamlike.admin.views import bp
+from sesamlike.common.errors import DomainError
+from sesamlike.common.i18n import _, ngettext
+from sesamlike.common.paging import page_number
+from sesamlike.extensions import db
+
+
+def _admin():
+    return current_user._get_current_object()
+
+
+def _link_url(token: str) -> str:
+    """The password link as the user will open it (PUBLIC_URL behind a proxy)."""
+    base = current_app.config.get("PUBLIC_URL")
+    path = url_for("accounts.password_link", token=token)
+    if base:
+        return base.rstrip("/") + path
+    return url_for("accounts.password_link", token=token, _external=True)
+
+
+def _clinic_choices() -> list[tuple[str, str]]:
+    return [
+        (c.code, f"{c.code} {c.name}")
+        for c in db.session.scalars(sa.select(Clinic).order_by(Clinic.code))
+    ]
+
+
+def _refused(error: DomainError, form=None) -> None:
+    if error.status in (403, 404):
+        raise error
+    db.session.rollback()
+    if form is not None:
+        form.add_errors(error.fields)
+    flash(_(error.message, **error.params), "error")
+
+
+@bp.route("/users")
+def users():
+    """Search accounts by username, name or e-mail, and by role; paged."""
+    text = request.args.get("q", "").strip()[:80]
+    role = request.args.get("role", "")
+    found = administration.search(
+        _admin(), text, role, page_number(request.args.get("page"))
+    )
+    return render_template(
+        "admin/users.html", found=found, q=text, role=role, role_names=ROLE_NAMES,
+        roles=[r.value for r in Role],
+    )  # fmt: skip
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    """Create a staff account; its password is chosen through a mailed link."""
+    form = NewAccountForm()
+    form.clinics.choices = _clinic_choices()
+    if form.validate_on_submit():
+        try:
+            user = administration.create(
+                _admin(),
+                username=form.username.data or "",
+                role=form.role.data,
+                clinic_codes=form.clinics.data or [],
+                display_name=form.display_name.data or "",
+                email=form.email.data,
+                first_time_prescriber=form.first_time_prescriber.data,
+                link_url=_link_url,
+            )
+        except DomainError as error:
+            _refused(error, form)
+        else:
+            flash(
+                _("Kontot {username} är skapat. En länk för att välja lösenord "
+                  "har skickats till {email}.", username=user.username,
+                  email=user.email),
+                "success",
+            )  # fmt: skip
+            return redirect(url_for("admin.user", user_id=user.id))
+    elif request.method == "POST":
+        flash(_("Kontrollera uppgifterna i formuläret."), "error")
+    return render_template(
+        "admin/user_form.html", form=form, user=None, role_names=ROLE_NAMES
+    )
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id: int):
+    """Show an account and change its roles, clinics and first-time right."""
+    try:
+        account = administration.account(_admin(), user_id)
+    except DomainError:
+        abort(404)
+    form = AccountForm(obj=None if request.method == "POST" else account)
+    form.clinics.choices = _clinic_choices()
+    portal = account.role in (Role.PATIENT, Role.GUARDIAN)
+    if portal:
+        form.role.choices = [(account.role, ROLE_NAMES[account.role])]
+    if request.method == "GET":
+        form.clinics.data = [c.code for c in account.clinics]
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            administration.update(
+                _admin(), user_id, role=form.role.data,
+                clinic_codes=form.clinics.data or [],
+                display_name=form.display_name.data or "", email=form.email.data,
+                first_time_prescriber=form.first_time_prescriber.data,
+            )  # fmt: skip
+        except DomainError as error:
+            _refused(error, form)
+        else:
+            flash(_("Ändringarna är sparade."), "success")
+            return redirect(url_for("admin.user", user_id=user_id))
+    elif request.method == "POST":
+        flash(_("Kontrollera uppgifterna i formuläret."), "error")
+    locked = bool(administration.locked_usernames([account]))
+    return render_template(
+        "admin/user_form.html", form=form, user=account, locked=locked,
+        role_names=ROLE_NAMES, portal=portal, role_choices=ROLE_CHOICES,
+    )  # fmt: skip
+
+
+def _account_action(user_id: int, action, done) -> object:
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        result = action(_admin(), user_id)
+    except DomainError as error:
+        _refused(error)
+    else:
+        flash(done(result), "success")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+def deactivate_user(user_id: int):
+    """Deactivate an account: its sessions and API tokens end at once."""
+    return _account_action(
+        user_id, administration.deactivate,
+        lambda counts: _("Kontot är avstängt.") + " " + ngettext(
+            "{n} inloggning avslutad", "{n} inloggningar avslutade", counts[0]
+        ) + ", " + ngettext(
+            "{n} API-nyckel spärrad.", "{n} API-nycklar spärrade.", counts[1]
+        ),
+    )  # fmt: skip
+
+
+@bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+def reactivate_user(user_id: int):
+    """Let a deactivated account log in again."""
+    return _account_action(
+        user_id, administration.reactivate, lambda _user: _("Kontot är aktivt igen.")
+    )
+
+
+@bp.route("/users/<int:user_id>/unlock", methods=["POST"])
+def unlock_user(user_id: int):
+    """Lift the lock set after too many failed logins."""
+    return _account_action(
+        user_id, administration.unlock,
+        lambda was: _("Kontot är upplåst.") if was else _("Kontot var inte låst."),
+    )  # fmt: skip
+
+
+@bp.route("/users/<int:user_id>/password-link", methods=["POST"])
+def password_link(user_id: int):
+    """Mail a one-time link to choose a new password."""
+    return _account_action(
+        user_id,
+        lambda admin, uid: administration.send_password_link(admin, uid, _link_url),
+        lambda _none: _("En länk för att välja nytt lösenord har skickats."),
+    )

@@ -1,0 +1,226 @@
+"""The admin's work on a patient's links: care relationships, guardians and
+protected identity, without seeing who the patient is.
+
+An admin has no need to know a patient's identity (domain.md): the patient is
+found by a personnummer typed into a POSTed form, and from then on named by id.
+The admin sees the clinics that care for the patient, the guardian logins and
+whether the identity is protected. Every look and change is audited; protected
+identity is set or lifted with a reason, kept in the audit row.
+
+A guardian's link ends by itself on the child's 18th birthday: access checks it
+on every request (`access.visible_patient_filter`), so no job has to run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from sesamlike.accounts import audit
+from sesamlike.accounts.models import Clinic, Role, User
+from sesamlike.common.errors import Forbidden, NotVisible
+from sesamlike.common.i18n import N_
+from sesamlike.extensions import db
+from sesamlike.patients import errors
+from sesamlike.patients.identity import AgeGroup, parse_personal_id
+from sesamlike.patients.models import CareRelationship, Guardian, Patient
+
+REASON_MAX = 300
+_SEPARATORS = re.compile(r"[\s\-+]")
+
+
+@dataclass(frozen=True)
+class GuardianRow:
+    id: int
+    username: str | None
+    ends_on: date | None
+    ended: bool
+
+
+@dataclass(frozen=True)
+class PatientLinks:
+    patient_id: int
+    protected: bool
+    child: bool
+    care: list[CareRelationship]
+    guardians: list[GuardianRow]
+
+
+def _require_admin(user: User) -> None:
+    if user.role != Role.ADMIN:
+        raise Forbidden()
+
+
+def find(admin: User, personal_id: str | None) -> int:
+    """The id of the patient with this personnummer (or reserve number)."""
+    _require_admin(admin)
+    text = (personal_id or "").strip()
+    digits = _SEPARATORS.sub("", text)
+    number = parse_personal_id(text).number if digits.isdigit() else text.upper()
+    patient_id = db.session.scalar(
+        sa.select(Patient.id).where(Patient.personal_id == number)
+    )
+    if patient_id is None:
+        raise errors.NoSuchPatient(
+            fields={"personal_id": [N_("Ingen patient med det numret.")]}
+        )
+    audit.record(
+        "search", "patient", patient_id=patient_id, object_id=patient_id,
+        user=admin, detail="administration",
+    )  # fmt: skip
+    db.session.commit()
+    return patient_id
+
+
+def _patient(admin: User, patient_id: int) -> Patient:
+    _require_admin(admin)
+    patient = db.session.get(Patient, patient_id)
+    if patient is None:
+        raise NotVisible()
+    return patient
+
+
+def adult_on(birth_date: date | None) -> date | None:
+    """The 18th birthday (1 March for one born on 29 February)."""
+    if birth_date is None:
+        return None
+    try:
+        return birth_date.replace(year=birth_date.year + 18)
+    except ValueError:
+        return date(birth_date.year + 18, 3, 1)
+
+
+def links(admin: User, patient_id: int, today: date | None = None) -> PatientLinks:
+    """Care relationships, guardian logins and protection of a patient (audited)."""
+    today = today or date.today()
+    patient = _patient(admin, patient_id)
+    audit.record(
+        "read", "patient", patient_id=patient.id, object_id=patient.id, user=admin,
+        detail="administration",
+    )  # fmt: skip
+    db.session.commit()
+    ends = adult_on(patient.birth_date)
+    guardians = [
+        GuardianRow(
+            g.id, g.user.username if g.user else None, ends,
+            ends is not None and ends <= today,
+        )
+        for g in sorted(patient.guardians, key=lambda g: g.id)
+    ]  # fmt: skip
+    care = sorted(
+        patient.care_relationships, key=lambda c: (c.ended_on is not None, c.id)
+    )
+    return PatientLinks(
+        patient.id, patient.protected_identity,
+        patient.age_group_on(today) == AgeGroup.CHILD, care, guardians,
+    )  # fmt: skip
+
+
+def start_care(admin: User, patient_id: int, clinic_code: str | None) -> None:
+    """A clinic's staff may reach the patient from now on."""
+    patient = _patient(admin, patient_id)
+    clinic = db.session.scalar(sa.select(Clinic).where(Clinic.code == clinic_code))
+    if clinic is None:
+        raise errors.UnknownClinicCode(
+            fields={"clinic_code": [N_("Välj en vårdenhet.")]}
+        )
+    current = next(
+        (c for c in patient.care_relationships if c.clinic_id == clinic.id), None
+    )
+    if current is not None and current.ended_on is None:
+        raise errors.CareRelationshipExists(clinic=clinic.name)
+    if current is None:
+        current = CareRelationship(clinic_id=clinic.id)
+        patient.care_relationships.append(current)
+    current.started_on, current.ended_on = date.today(), None
+    db.session.flush()
+    _care_audit(admin, current, clinic, "care_relationship_start")
+    db.session.commit()
+
+
+def end_care(admin: User, patient_id: int, relationship_id: int) -> None:
+    """The clinic's staff lose the patient at once (their next request)."""
+    patient = _patient(admin, patient_id)
+    relationship = next(
+        (c for c in patient.care_relationships if c.id == relationship_id), None
+    )
+    if relationship is None:
+        raise NotVisible()
+    if relationship.ended_on is not None:
+        raise errors.CareRelationshipEnded()
+    relationship.ended_on = date.today()
+    _care_audit(admin, relationship, relationship.clinic, "care_relationship_end")
+    db.session.commit()
+
+
+def _care_audit(admin: User, relationship: CareRelationship, clinic, action: str):
+    audit.record(
+        action, "care_relationship", patient_id=relationship.patient_id,
+        object_id=relationship.id, user=admin, detail=clinic.code,
+    )  # fmt: skip
+
+
+def add_guardian(admin: User, patient_id: int, username: str | None) -> None:
+    """A guardian login may act for the child online (until the 18th birthday)."""
+    patient = _patient(admin, patient_id)
+    if patient.age_group_on(date.today()) != AgeGroup.CHILD:
+        raise errors.GuardianOnlyForChild()
+    username = (username or "").strip()
+    user = db.session.scalar(
+        sa.select(User).where(
+            User.username == username, User.role == Role.GUARDIAN, User.active
+        )
+    )
+    if user is None:
+        raise errors.NotAGuardianLogin(
+            username=username or "–",
+            fields={"username": [N_("Inget vårdnadshavarkonto med det namnet.")]},
+        )
+    if any(g.user_id == user.id for g in patient.guardians):
+        raise errors.GuardianLinkExists(username=username)
+    guardian = Guardian(
+        name=user.display_name or user.username, email=user.email, user_id=user.id
+    )
+    patient.guardians.append(guardian)
+    db.session.flush()
+    audit.record(
+        "guardian_add", "guardian", patient_id=patient.id, object_id=guardian.id,
+        user=admin, detail=user.username,
+    )  # fmt: skip
+    db.session.commit()
+
+
+def remove_guardian(admin: User, patient_id: int, guardian_id: int) -> None:
+    """The guardian may no longer act for the child, from their next request."""
+    patient = _patient(admin, patient_id)
+    guardian = next((g for g in patient.guardians if g.id == guardian_id), None)
+    if guardian is None:
+        raise NotVisible()
+    who = guardian.user.username if guardian.user else f"#{guardian.id}"
+    audit.record(
+        "guardian_remove", "guardian", patient_id=patient.id, object_id=guardian.id,
+        user=admin, detail=who,
+    )  # fmt: skip
+    patient.guardians.remove(guardian)
+    db.session.commit()
+
+
+def set_protection(admin: User, patient_id: int, on: bool, reason: str | None) -> None:
+    """Set or lift protected identity, with the reason in the audit row."""
+    patient = _patient(admin, patient_id)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise errors.ProtectionReasonRequired(fields={"reason": [N_("Obligatoriskt.")]})
+    if len(reason) > REASON_MAX:
+        raise errors.ProtectionReasonRequired(fields={"reason": [N_("För långt.")]})
+    if patient.protected_identity == on:
+        raise errors.ProtectionUnchanged(state=N_("på") if on else N_("av"))
+    patient.protected_identity = on
+    audit.record(
+        "protected_identity_set" if on else "protected_identity_lift", "patient",
+        patient_id=patient.id, object_id=patient.id, user=admin, detail=reason,
+    )  # fmt: skip
+    db.session.commit()

@@ -1,0 +1,198 @@
+"""A patient's links for admins: care relationships, guardians, protected identity.
+
+The patient is found by a POSTed personnummer and shown by id only; every
+change is audited, and the people whose access changes notice at once.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import AuditEvent, User
+from sesamlike.extensions import db
+from sesamlike.patients.models import Guardian
+from tests.conftest import csrf_token_from
+from tests.factories import (
+    ADULT_PNR,
+    CHILD_PNR,
+    make_clinic,
+    make_patient,
+    make_user,
+)
+
+
+@pytest.fixture
+def world():
+    clinic = make_clinic("BDM", name="Barndiabetesmottagningen")
+    other = make_clinic("OST", name="Östra mottagningen")
+    ella = make_patient(clinic, personal_id=ADULT_PNR, first_name="Ella",
+                        last_name="Ek")  # fmt: skip
+    olle = make_patient(clinic, personal_id=CHILD_PNR, first_name="Olle",
+                        last_name="Ström", birth_date=date(2015, 12, 24))  # fmt: skip
+    make_user("prescriber", clinics=[clinic], username="doktor.dahl")
+    make_user("prescriber", clinics=[other], username="doktor.ost")
+    make_user("guardian", patients=[olle], username="anna")
+    make_user("admin", username="admin")
+    return {"clinic": clinic, "other": other, "ella": ella, "olle": olle}
+
+
+def audit_rows(action: str) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action))
+    )
+
+
+def test_admin_finds_a_patient_by_posted_number_and_sees_no_identity(
+    client, auth, world
+):
+    auth.login("admin")
+    found = client.post("/admin/patients", data={"personal_id": "19900102-9801"})
+    assert found.status_code == 302
+    assert found.location.endswith(f"/admin/patients/{world['ella'].id}")
+    assert "9801" not in found.location
+    page = client.get(found.location).text
+    assert f"Patient {world['ella'].id}" in page and "Barndiabetesmottagningen" in page
+    assert "Ek" not in page.replace("Ekonomi", "") and "19900102" not in page
+    assert len(audit_rows("search")) == 1
+    unknown = client.post("/admin/patients", data={"personal_id": "19900102-9819"})
+    assert "Det finns ingen patient med det numret." in unknown.text
+
+
+def test_ending_a_care_relationship_takes_the_clinic_off_the_patient_at_once(
+    app, client, auth, world
+):
+    ella = world["ella"]
+    doc = app.test_client()
+    doc.post("/login", data={"username": "doktor.dahl", "password": "correct-horse-1"})
+    assert doc.get(f"/patients/{ella.id}").status_code == 200
+    relationship = ella.care_relationships[0]
+    auth.login("admin")
+    ended = client.post(f"/admin/patients/{ella.id}/care/{relationship.id}/end")
+    assert "Vårdrelationen är avslutad." in client.get(ended.location).text
+    assert doc.get(f"/patients/{ella.id}").status_code == 404
+    [row] = audit_rows("care_relationship_end")
+    assert row.patient_id == ella.id and row.detail == "BDM"
+    again = client.post(f"/admin/patients/{ella.id}/care/{relationship.id}/end")
+    assert "Vårdrelationen är redan avslutad." in client.get(again.location).text
+
+
+def test_starting_a_care_relationship_lets_the_clinic_reach_the_patient(
+    app, client, auth, world
+):
+    ella = world["ella"]
+    doc = app.test_client()
+    doc.post("/login", data={"username": "doktor.ost", "password": "correct-horse-1"})
+    assert doc.get(f"/patients/{ella.id}").status_code == 404
+    auth.login("admin")
+    client.post(f"/admin/patients/{ella.id}/care", data={"clinic_code": "OST"})
+    assert doc.get(f"/patients/{ella.id}").status_code == 200
+    assert len(audit_rows("care_relationship_start")) == 1
+    twice = client.post(f"/admin/patients/{ella.id}/care", data={"clinic_code": "OST"})
+    assert twice.status_code == 422
+    assert "Patienten har redan vårdrelation med Östra mottagningen." in twice.text
+
+
+def test_removing_a_guardian_ends_their_acting_for_the_child(app, client, auth, world):
+    olle = world["olle"]
+    anna = app.test_client()
+    anna.post("/login", data={"username": "anna", "password": "correct-horse-1"})
+    anna.post("/portal/choose", data={"patient_id": olle.id})
+    assert anna.get("/portal/").status_code == 200
+    guardian = db.session.scalar(
+        sa.select(Guardian).where(Guardian.patient_id == olle.id)
+    )
+    auth.login("admin")
+    page = client.get(f"/admin/patients/{olle.id}").text
+    assert "anna" in page and "till 2033-12-24 (18 år)" in page
+    done = client.post(f"/admin/patients/{olle.id}/guardians/{guardian.id}/remove")
+    assert "Vårdnadshavaren är borttagen från barnet." in client.get(done.location).text
+    assert anna.get("/portal/").status_code == 302  # off to choose another child
+    assert audit_rows("guardian_remove")[0].detail == "anna"
+
+
+def test_admin_links_a_guardian_login_to_a_child_only(client, auth, world):
+    make_user("guardian", patients=[world["olle"]], username="bo")
+    auth.login("admin")
+    olle, ella = world["olle"], world["ella"]
+    unknown = client.post(f"/admin/patients/{olle.id}/guardians",
+                          data={"username": "doktor.dahl"})  # fmt: skip
+    assert unknown.status_code == 422
+    assert (
+        "inget aktivt vårdnadshavarkonto med användarnamnet doktor.dahl" in unknown.text
+    )
+    twice = client.post(f"/admin/patients/{olle.id}/guardians", data={"username": "bo"})
+    assert "bo är redan vårdnadshavare för barnet." in twice.text
+    adult = client.post(f"/admin/patients/{ella.id}/guardians", data={"username": "bo"})
+    assert "Vårdnadshavare kan bara läggas till för barn" in adult.text
+    assert audit_rows("guardian_add") == []
+
+
+def test_a_guardian_link_ends_on_the_childs_18th_birthday(client, auth, world):
+    grown = make_patient(world["clinic"], birth_date=date(2000, 1, 1))
+    make_user("guardian", patients=[grown], username="gamla.mamma")
+    auth.login("admin")
+    page = client.get(f"/admin/patients/{grown.id}").text
+    assert "Upphört 2018-01-01" in page
+    auth.logout()
+    auth.login("gamla.mamma")
+    choose = client.post("/portal/choose", data={"patient_id": grown.id})
+    assert choose.status_code in (302, 403, 404)
+    assert client.get("/portal/").status_code != 200
+
+
+def test_protected_identity_is_set_and_lifted_with_a_reason(client, auth, world):
+    olle = world["olle"]
+    auth.login("admin")
+    url = f"/admin/patients/{olle.id}/protection"
+    no_reason = client.post(url, data={"protected": "1", "reason": "  "})
+    assert no_reason.status_code == 422
+    assert "Ange ett skäl: det sparas i granskningsloggen." in no_reason.text
+    db.session.refresh(olle)
+    assert not olle.protected_identity
+    client.post(url, data={"protected": "1", "reason": "Beslut från Skatteverket"})
+    db.session.refresh(olle)
+    assert olle.protected_identity
+    [row] = audit_rows("protected_identity_set")
+    assert row.detail == "Beslut från Skatteverket"
+    client.post(url, data={"protected": "0", "reason": "Skyddet upphävt"})
+    db.session.refresh(olle)
+    assert not olle.protected_identity
+    assert audit_rows("protected_identity_lift")[0].detail == "Skyddet upphävt"
+
+
+def test_every_admin_form_refuses_a_post_without_its_csrf_token(
+    app, client, world, csrf_on
+):
+    html = client.get("/login").text
+    client.post("/login", data={"username": "admin", "password": "correct-horse-1",
+                                "csrf_token": csrf_token_from(html)})  # fmt: skip
+    olle = world["olle"]
+    guardian = db.session.scalar(
+        sa.select(Guardian).where(Guardian.patient_id == olle.id)
+    )
+    relationship = olle.care_relationships[0]
+    doc_id = db.session.scalar(sa.select(User.id).where(User.username == "doktor.dahl"))
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    posts = [
+        ("/admin/users/new", {"username": "x", "role": "depot", "email": "x@ex.se"}),
+        (f"/admin/users/{doc_id}", {"role": "admin"}),
+        (f"/admin/users/{doc_id}/deactivate", {}),
+        (f"/admin/users/{doc_id}/reactivate", {}),
+        (f"/admin/users/{doc_id}/unlock", {}),
+        (f"/admin/users/{doc_id}/password-link", {}),
+        ("/admin/patients", {"personal_id": CHILD_PNR}),
+        (f"/admin/patients/{olle.id}/care", {"clinic_code": "OST"}),
+        (f"/admin/patients/{olle.id}/care/{relationship.id}/end", {}),
+        (f"/admin/patients/{olle.id}/guardians", {"username": "anna"}),
+        (f"/admin/patients/{olle.id}/guardians/{guardian.id}/remove", {}),
+        (f"/admin/patients/{olle.id}/protection", {"protected": "1", "reason": "x"}),
+    ]
+    for url, data in posts:
+        assert client.post(url, data=data).status_code == 400, url
+    after = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    assert after == before
+    db.session.refresh(olle)
+    assert not olle.protected_identity and olle.guardians

@@ -1,0 +1,236 @@
+"""Account administration: search, create, change, deactivate, unlock, reset.
+
+No password is ever chosen by the admin or mailed: a new account and a reset
+both get a one-time link that sets a password under the policy.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import AuditEvent, PasswordLink, User
+from sesamlike.common.models import OutgoingMail
+from sesamlike.common.time import utcnow
+from sesamlike.extensions import db
+from tests.conftest import csrf_token_from
+from tests.factories import make_clinic, make_user
+
+NEW_PASSWORD = "blåbärssoppa vid vasaloppet"
+
+
+@pytest.fixture
+def world():
+    clinic = make_clinic("BDM", name="Barndiabetesmottagningen")
+    make_clinic("OST", name="Östra mottagningen")
+    make_user("admin", username="admin")
+    doc = make_user(
+        "prescriber", clinics=[clinic], username="doktor.dahl",
+        display_name="Doris Dahl", email="doris@example.se",
+    )  # fmt: skip
+    return {"clinic": clinic, "doc": doc}
+
+
+def audit_actions(object_id: int) -> list[str]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent.action)
+            .where(AuditEvent.object_type == "user")
+            .where(AuditEvent.object_id == str(object_id))
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def link_in_mail(to: str) -> str:
+    mail = db.session.scalars(
+        sa.select(OutgoingMail)
+        .where(OutgoingMail.to_address == to)
+        .order_by(OutgoingMail.id.desc())
+    ).first()
+    assert mail is not None, f"no mail to {to}"
+    return re.search(r"https?://\S+(/password/\S+)", mail.body).group(1)
+
+
+def create_prescriber(client, **overrides):
+    data = {
+        "username": "sjukskoterska.ny", "display_name": "Siv Ny",
+        "email": "siv@example.se", "role": "prescriber", "clinics": ["BDM"],
+        "first_time_prescriber": "y",
+    } | overrides  # fmt: skip
+    return client.post("/admin/users/new", data=data)
+
+
+def test_admin_searches_and_pages_the_accounts(client, auth, world):
+    for n in range(55):
+        make_user("depot", username=f"lager{n:02d}")
+    auth.login("admin")
+    page = client.get("/admin/users", query_string={"q": "dahl"}).text
+    assert "doktor.dahl" in page and "lager01" not in page
+    assert "1 konto, sida 1 av 1." in page
+    by_name = client.get("/admin/users", query_string={"q": "doris"}).text
+    assert "doktor.dahl" in by_name
+    first = client.get("/admin/users").text
+    assert "sida 1 av 2" in first and "page=2" in first
+    second = client.get("/admin/users", query_string={"page": 2}).text
+    assert "sida 2 av 2" in second
+    depots = client.get("/admin/users", query_string={"role": "depot"}).text
+    assert "55 konton" in depots and "doktor.dahl" not in depots
+
+
+def test_a_new_prescriber_sets_a_password_by_the_mailed_link_and_logs_in(
+    client, auth, world
+):
+    auth.login("admin")
+    response = create_prescriber(client)
+    assert response.status_code == 302
+    user = db.session.scalar(sa.select(User).where(User.username == "sjukskoterska.ny"))
+    assert user.role == "prescriber" and user.first_time_prescriber
+    assert [c.code for c in user.clinics] == ["BDM"]
+    assert "Kontot sjukskoterska.ny är skapat" in client.get(response.location).text
+    assert audit_actions(user.id) == ["user_create", "password_link_sent"]
+    mail = db.session.scalar(
+        sa.select(OutgoingMail).where(OutgoingMail.to_address == "siv@example.se")
+    )
+    assert mail.subject == "Ditt konto i Sesamlike"
+    assert "sjukskoterska.ny" in mail.body and "Välj ditt lösenord" in mail.body
+    link = link_in_mail("siv@example.se")
+    auth.logout()
+    # The admin chose no password: nothing typed by anyone logs in yet.
+    assert auth.login("sjukskoterska.ny", "").status_code == 200
+    form = client.get(link)
+    assert form.status_code == 200 and "sjukskoterska.ny" in form.text
+    weak = client.post(
+        link, data={"password": "sommar123456", "repeated": "sommar123456"}
+    )
+    assert "Lösenordet är för lätt att gissa" in weak.text
+    saved = client.post(link, data={"password": NEW_PASSWORD, "repeated": NEW_PASSWORD})
+    assert saved.status_code == 302 and saved.location.endswith("/login")
+    assert auth.login("sjukskoterska.ny", NEW_PASSWORD).status_code == 302
+    auth.logout()
+    again = client.get(link)
+    assert again.status_code == 410 and "redan använd eller för gammal" in again.text
+    assert "password_set" in audit_actions(user.id)
+
+
+def test_a_refused_account_says_why_in_swedish_and_writes_nothing(client, auth, world):
+    auth.login("admin")
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    no_clinic = create_prescriber(client, clinics=[])
+    assert "Förskrivare och verksamhetschefer behöver en vårdenhet." in no_clinic.text
+    taken = create_prescriber(client, username="doktor.dahl")
+    assert "Användarnamnet doktor.dahl är upptaget." in taken.text
+    no_mail = create_prescriber(client, email="")
+    assert "Ange en e-postadress" in no_mail.text
+    bad_mail = create_prescriber(client, email="inte en adress")
+    assert "E-postadressen ser inte rätt ut." in bad_mail.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutgoingMail)) == 0
+    assert db.session.scalar(
+        sa.select(sa.func.count()).where(User.username == "sjukskoterska.ny")
+    ) == 0  # fmt: skip
+    after = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    assert after == before
+
+
+def test_admin_changes_role_clinics_and_first_time_right_audited(client, auth, world):
+    doc = world["doc"]
+    auth.login("admin")
+    page = client.get(f"/admin/users/{doc.id}").text
+    assert "doris@example.se" in page and 'value="BDM" checked' in page
+    response = client.post(
+        f"/admin/users/{doc.id}",
+        data={"role": "prescriber", "clinics": ["BDM", "OST"], "email": doc.email,
+              "display_name": "Doris Dahl", "first_time_prescriber": "y"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    db.session.refresh(doc)
+    assert sorted(c.code for c in doc.clinics) == ["BDM", "OST"]
+    assert doc.first_time_prescriber
+    detail = db.session.scalar(
+        sa.select(AuditEvent.detail).where(AuditEvent.action == "user_update")
+    )
+    assert detail == "doktor.dahl: prescriber BDM -> prescriber BDM,OST nyförskrivning"
+
+
+def test_deactivation_ends_the_users_sessions_and_tokens_at_once(
+    app, client, auth, world
+):
+    from sesamlike.accounts.services import issue_token
+
+    doc_client = app.test_client()
+    doc_client.post(
+        "/login", data={"username": "doktor.dahl", "password": "correct-horse-1"}
+    )
+    assert doc_client.get("/").status_code == 200
+    token = issue_token("doktor.dahl")
+    auth.login("admin")
+    done = client.post(f"/admin/users/{world['doc'].id}/deactivate")
+    assert done.status_code == 302
+    text = client.get(done.location).text
+    assert "Kontot är avstängt. 1 inloggning avslutad, 1 API-nyckel spärrad." in text
+    assert doc_client.get("/").status_code == 302  # to the login page
+    api = doc_client.get("/api/v1/stock", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 401
+    assert "user_deactivate" in audit_actions(world["doc"].id)
+    admin_id = db.session.scalar(sa.select(User.id).where(User.username == "admin"))
+    own = client.post(f"/admin/users/{admin_id}/deactivate")
+    assert "Du kan inte stänga av ditt eget konto." in client.get(own.location).text
+
+
+def test_admin_unlocks_an_account_locked_by_failed_logins(
+    app, client, auth, world, monkeypatch
+):
+    monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_ACCOUNT", "3 per 15 minutes")
+    other = app.test_client()
+    for _ in range(3):
+        other.post("/login", data={"username": "doktor.dahl", "password": "fel"})
+    assert other.post(
+        "/login", data={"username": "doktor.dahl", "password": "correct-horse-1"}
+    ).status_code == 429  # fmt: skip
+    auth.login("admin")
+    page = client.get(f"/admin/users/{world['doc'].id}").text
+    assert "Låst efter för många misslyckade inloggningar" in page
+    done = client.post(f"/admin/users/{world['doc'].id}/unlock")
+    assert "Kontot är upplåst." in client.get(done.location).text
+    assert other.post(
+        "/login", data={"username": "doktor.dahl", "password": "correct-horse-1"}
+    ).status_code == 302  # fmt: skip
+    assert "user_unlock" in audit_actions(world["doc"].id)
+
+
+def test_a_reset_link_expires_and_only_the_newest_works(client, auth, world):
+    auth.login("admin")
+    doc_id = world["doc"].id
+    client.post(f"/admin/users/{doc_id}/password-link")
+    first = link_in_mail("doris@example.se")
+    client.post(f"/admin/users/{doc_id}/password-link")
+    second = link_in_mail("doris@example.se")
+    auth.logout()
+    assert client.get(first).status_code == 410  # replaced by the newer one
+    assert client.get(second).status_code == 200
+    link = db.session.scalars(
+        sa.select(PasswordLink).order_by(PasswordLink.id.desc())
+    ).first()
+    link.expires_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    late = client.post(
+        second, data={"password": NEW_PASSWORD, "repeated": NEW_PASSWORD}
+    )
+    assert late.status_code == 410
+    assert auth.login("doktor.dahl", NEW_PASSWORD).status_code == 401
+
+
+def test_the_password_form_refuses_a_forged_post(client, auth, world, csrf_on):
+    auth_client = client
+    html = auth_client.get("/login").text
+    auth_client.post("/login", data={"username": "admin", "password": "correct-horse-1",
+                                     "csrf_token": csrf_token_from(html)})  # fmt: skip
+    forged = auth_client.post(
+        "/admin/users/new",
+        data={"username": "x.y", "role": "admin", "email": "x@example.se"},
+    )
+    assert forged.status_code == 400
+    assert db.session.scalar(sa.select(User.id).where(User.username == "x.y")) is None
