@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts.models import User
-from sesamlike.catalog.models import Channel
+from sesamlike.catalog.models import Article, Channel
 from sesamlike.common.text import fold
 from sesamlike.extensions import db
 from sesamlike.fulfilment.shipping import require_depot
@@ -57,8 +57,10 @@ def returnable(
         sa.select(OrderLine, Patient)
         .join(Order, Order.id == OrderLine.order_id)
         .join(Patient, Patient.id == Order.patient_id)
+        .join(Article, Article.id == OrderLine.article_id)
         .where(
             OrderLine.channel == Channel.CENTRAL,
+            Article.serial_tracked.is_(False),  # devices come back on their page
             OrderLine.status == LineStatus.DELIVERED,
             OrderLine.delivered_on >= since,
             OrderLine.packs_returned < OrderLine.packs,

@@ -16,7 +16,6 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import User
@@ -295,21 +294,3 @@ def return_consumables(
         return line
 
     return commit_use_case(run)
-
-
-def returnable_lines(today: date | None = None) -> list[OrderLine]:
-    """Delivered stocked consumables still inside the return window."""
-    today = today or date.today()
-    since = date.fromordinal(today.toordinal() - RETURN_DAYS)
-    return list(
-        db.session.scalars(
-            sa.select(OrderLine)
-            .options(selectinload(OrderLine.article))
-            .where(
-                OrderLine.channel == Channel.CENTRAL,
-                OrderLine.status == LineStatus.DELIVERED,
-                OrderLine.delivered_on >= since,
-            )
-            .order_by(OrderLine.delivered_on.desc(), OrderLine.id)
-        )
-    )

@@ -135,7 +135,6 @@ def ship_order(
             user, order.patient_id, action="ship_order", detail=str(order.id)
         )
         lines = _lines_to_ship(order, line_ids)
-        _check_serials(lines, serials)
         unpicked = unpicked_lines(lines)
         if unpicked and require_picked and not pick_override:
             raise NotPicked(
@@ -151,6 +150,7 @@ def ship_order(
                 user=user,
                 detail=pick_override,
             )
+        _check_serials(lines, serials)
         shipment = Shipment(
             order_id=order.id, tracking_ref=tracking_ref, shipped_by_id=user.id
         )

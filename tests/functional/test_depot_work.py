@@ -241,9 +241,17 @@ def test_returns_page_is_searched_by_order_patient_or_serial_and_paged(client, w
 
     pump = make_pump("PUMP-1")
     make_lent_device(maria, pump, "SN-MARIA")
+    receive(world, 1, article_no="PUMP-1", serials=["SN-SHIPPED"])
+    device_order = place(world, article=pump, mode="clinic", patient=maria)
+    shipping.ship_order(
+        world.clerk, device_order.id, serials={device_order.lines[0].id: ["SN-SHIPPED"]}
+    )
+    shipping.deliver_order(world.clerk, device_order.id, TODAY)
     by_serial = html(client.post("/stock/returns", data={"q": "SN-MARIA"}))
     assert f"Beställning {hers.id}:" in by_serial
-    assert by_serial.count("Registrera retur") == 1
+    assert by_serial.count("Registrera retur") == 1  # a device comes back elsewhere
+    shipped_in = html(client.post("/stock/returns", data={"q": "SN-SHIPPED"}))
+    assert "Pump" not in shipped_in and shipped_in.count("Registrera retur") == 1
 
 
 def test_partial_return_on_the_page_restocks_some_and_scraps_others(client, world):
