@@ -5,6 +5,7 @@
   number of the same order.
 - Devices on loan: serial, article and the patient's name (what the depot needs
   to take a device back; no personnummer, no address), found by serial or name.
+A patient with protected identity is shown without a name and never found by it.
 
 The depot sees patients only through what it handles: each patient shown on a
 page is audited. Search terms come by POST (never in a URL).
@@ -45,6 +46,14 @@ def clean(text: str | None) -> str:
     return " ".join((text or "").split())[:TEXT_MAX]
 
 
+def named(text: str) -> sa.ColumnElement[bool]:
+    """Patients by name; never one with protected identity (shown without a name)."""
+    return sa.and_(
+        Patient.protected_identity.is_(False),
+        Patient.search_name.contains(fold(text), autoescape=True),
+    )
+
+
 def returnable(
     user: User, text: str = "", page: int = 1, *, days: int, today: date | None = None
 ) -> Page:
@@ -78,7 +87,7 @@ def returnable(
         if text.isdigit():  # an order number (names have no digits)
             matches.append(Order.id == int(text) if len(text) < 10 else sa.false())
         else:
-            matches.append(Patient.search_name.contains(fold(text), autoescape=True))
+            matches.append(named(text))
         query = query.where(sa.or_(*matches))
     query = query.options(selectinload(OrderLine.article)).order_by(
         OrderLine.delivered_on.desc(), OrderLine.id
@@ -99,7 +108,7 @@ def on_loan(user: User, text: str = "", page: int = 1) -> Page:
         query = query.where(
             sa.or_(
                 Device.serial_no.contains(text, autoescape=True),
-                Patient.search_name.contains(fold(text), autoescape=True),
+                named(text),
             )
         )
     query = query.options(selectinload(Device.article)).order_by(

@@ -220,6 +220,23 @@ def test_devices_on_loan_are_searched_by_serial_or_name_by_post_and_paged(
     assert "XYZ-9" in by_name and "Per Nr00" not in by_name
 
 
+def test_a_protected_patient_is_neither_named_nor_found_by_name(client, world):
+    pump = make_pump("PUMP-1", name="Pump Y")
+    hidden = make_patient(
+        world.clinic, first_name="Sara", last_name="Dold", protected_identity=True
+    )
+    make_lent_device(hidden, pump, "SN-HIDDEN")
+    page = html(client.get("/stock/devices"))
+    assert "SN-HIDDEN" in page and "Skyddade personuppgifter" in page
+    assert "Dold" not in page
+    by_name = html(client.post("/stock/devices", data={"search": "1", "q": "Dold"}))
+    assert "SN-HIDDEN" not in by_name
+    by_serial = html(
+        client.post("/stock/devices", data={"search": "1", "q": "SN-HIDDEN"})
+    )
+    assert "SN-HIDDEN" in by_serial and "Sara" not in by_serial
+
+
 # Returns ------------------------------------------------------------------------
 
 
