@@ -78,10 +78,11 @@ def returnable(
     if text:
         # A serial: the order it was shipped in, and the patient who has it.
         serial_orders = sa.select(OrderLine.order_id).where(
-            OrderLine.serial_no.contains(text, autoescape=True)
+            OrderLine.serial_no.icontains(text, autoescape=True)
         )
         serial_patients = sa.select(Device.patient_id).where(
-            Device.serial_no == text, Device.patient_id.isnot(None)
+            sa.func.upper(Device.serial_no) == text.upper(),
+            Device.patient_id.isnot(None),
         )
         matches = [Order.id.in_(serial_orders), Patient.id.in_(serial_patients)]
         if text.isdigit():  # an order number (names have no digits)
@@ -107,7 +108,7 @@ def on_loan(user: User, text: str = "", page: int = 1) -> Page:
     if text:
         query = query.where(
             sa.or_(
-                Device.serial_no.contains(text, autoescape=True),
+                Device.serial_no.icontains(text, autoescape=True),
                 named(text),
             )
         )
