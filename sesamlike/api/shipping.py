@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from sesamlike.accounts.models import Role
 from sesamlike.api.orders import OrderLineSchema, OrderSchema, order_view
 from sesamlike.api.routing import operation
 from sesamlike.common.i18n import N_
-from sesamlike.fulfilment import shipping
+from sesamlike.fulfilment import returns, shipping
 
 DATE = {
     "required": N_("Obligatoriskt."),
     "null": N_("Obligatoriskt."),
     "invalid": "Ange ett datum som ÅÅÅÅ-MM-DD.",
 }
-LINE_FIELDS = ("serial_no", "shipped_at", "delivered_on", "returned_on", "shipment_id")
+LINE_FIELDS = (
+    "serial_no",
+    "shipped_at",
+    "delivered_on",
+    "returned_on",
+    "shipment_id",
+    "packs_returned",
+    "packs_restocked",
+)
 
 
 class ShipInSchema(Schema):
@@ -39,12 +47,33 @@ class DeliverInSchema(Schema):
     line_ids = fields.List(fields.Integer(strict=True), load_default=None)
 
 
+class ReturnInSchema(Schema):
+    packs = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=1, error=N_("Ange minst 1.")),
+        error_messages={"required": N_("Obligatoriskt."), "null": N_("Obligatoriskt.")},
+        metadata={"description": "Packs that came back (at most those left)"},
+    )
+    returned_on = fields.Date(required=True, error_messages=DATE)
+    restock = fields.Boolean(
+        required=True,
+        error_messages={"required": N_("Obligatoriskt."), "null": N_("Obligatoriskt.")},
+        metadata={
+            "description": "true: back on stock (fills backorders); "
+            "false: scrapped, still a cost"
+        },
+    )
+
+
 class ShippedLineSchema(OrderLineSchema):
     serial_no = fields.String(allow_none=True)
     shipped_at = fields.DateTime(allow_none=True)
     delivered_on = fields.Date(allow_none=True)
     returned_on = fields.Date(allow_none=True)
     shipment_id = fields.Integer(allow_none=True)
+    packs_returned = fields.Integer()
+    packs_restocked = fields.Integer()
 
 
 class ShippedOrderSchema(OrderSchema):
@@ -98,3 +127,32 @@ def deliver_order(user, order_id, body):
     """
     order = shipping.deliver_order(user, order_id, **body)
     return shipped_view(user, order)
+
+
+@operation(
+    "POST",
+    "/orders/<int:order_id>/lines/<int:line_id>/return",
+    body=ReturnInSchema,
+    response=ShippedOrderSchema,
+    summary="Take packs of a delivered consumable line back",
+    tag="orders",
+    roles=(Role.DEPOT,),
+    errors=(403, 404, 409),
+)
+def return_line(user, order_id, line_id, body):
+    """Record unused packs back within 14 days of delivery, restocked or scrapped.
+
+    Partial returns add up; the line is `returned` when all its packs are back.
+    409 `too_many_packs_returned` for more packs than are left on the line,
+    `return_window_closed` after 14 days, `not_returnable` for devices and
+    lines not delivered.
+    """
+    line = returns.return_consumables(
+        user,
+        line_id,
+        body["returned_on"],
+        packs=body["packs"],
+        restock=body["restock"],
+        order_id=order_id,
+    )
+    return shipped_view(user, line.order)

@@ -18,6 +18,14 @@ class NotReserved(Conflict):
     )
 
 
+class NotPicked(Conflict):
+    code = "not_picked"
+    message = (
+        "Beställning {order_id} är inte plockad ({articles}). Plocka den först, "
+        "eller ange varför den packas utan plockning."
+    )
+
+
 class NotShipped(Conflict):
     code = "not_shipped"
     message = "Beställning {order_id} har inga skickade rader att leverera."
@@ -48,6 +56,11 @@ class ReturnWindowClosed(Conflict):
 class NotReturnable(Conflict):
     code = "not_returnable"
     message = "Raden kan inte returneras här: {detail}"
+
+
+class TooManyPacksReturned(Conflict):
+    code = "too_many_packs_returned"
+    message = "{article}: {left} förp. kvar att returnera på raden, inte {asked}."
 
 
 class NotUnderWarranty(Conflict):

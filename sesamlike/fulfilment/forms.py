@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -60,6 +61,9 @@ class PackForm(FlaskForm):
     tracking_ref = StringField(
         "Sändnings-id (kollinummer)", validators=[Optional(), Length(max=80)]
     )
+    pick_override = StringField(
+        "Skäl att packa utan plockning", validators=[Optional(), Length(max=200)]
+    )
 
 
 class DeliverForm(FlaskForm):
@@ -79,6 +83,27 @@ class DeviceReturnForm(FlaskForm):
 
 class ConsumableReturnForm(FlaskForm):
     returned_on = DateField("Returdatum", validators=[InputRequired(REQUIRED)])
+    # Without packs: all that are left; without restock: back on stock.
+    packs = IntegerField(
+        "Antal förpackningar tillbaka",
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=2**31 - 1, message="Ange minst 1."),
+        ],
+    )
+    restock = RadioField(
+        "Förpackningarna",
+        choices=[SelectChoice("1", "Tillbaka i lager"), SelectChoice("0", "Kasseras")],
+        default="1",
+        validators=[Optional()],
+    )
+
+
+class ReturnSearchForm(FlaskForm):
+    q = StringField(
+        "Beställning, patientens namn eller serienummer",
+        validators=[Optional(), Length(max=60)],
+    )
 
 
 class CountForm(FlaskForm):
@@ -99,3 +124,9 @@ class CountForm(FlaskForm):
 def choices(labels: dict[str, str], translate) -> list[SelectChoice]:
     """Select options with labels in the user's language (set per request)."""
     return [SelectChoice(value, translate(label)) for value, label in labels.items()]
+
+
+class LoanSearchForm(FlaskForm):
+    q = StringField(
+        "Serienummer eller patientens namn", validators=[Optional(), Length(max=60)]
+    )

@@ -5,7 +5,8 @@
   device's amortisation stops; a clerk then reconditions or scraps it.
 - A faulty device returned within warranty gets a replacement: a new order
   line linked to the old one (`replaces_line_id`), with no new withdrawal.
-- Unused stocked consumables come back to stock within 14 days of delivery.
+- Unused stocked consumables come back within 14 days of delivery, all or some
+  packs at a time, back on stock or scrapped; the line is `returned` when all are back.
 - A cycle count books its difference as an adjustment with a reason code.
 Stock that comes back may fill backorders, first placed first.
 """
@@ -15,19 +16,20 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import Invalid, NotVisible
 from sesamlike.common.i18n import N_
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.fulfilment.errors import (
     AlreadyReplaced,
     NotReturnable,
     NotUnderWarranty,
     ReturnWindowClosed,
+    TooManyPacksReturned,
 )
 from sesamlike.fulfilment.shipping import (
     commit_use_case,
@@ -201,21 +203,42 @@ def replace_device(user: User, device_id: int, today: date | None = None) -> Ord
 
 
 def return_consumables(
-    user: User, line_id: int, returned_on: date, *, today: date | None = None
+    user: User,
+    line_id: int,
+    returned_on: date,
+    *,
+    packs: int | None = None,
+    restock: bool = True,
+    order_id: int | None = None,
+    today: date | None = None,
 ) -> OrderLine:
-    """Unused stocked consumables back within 14 days of delivery: back to stock."""
+    """Unused packs of a delivered consumable line back within 14 days.
+
+    `packs`: how many came back (None: all that are left). `restock`: they go
+    back on stock (and may fill backorders); otherwise they are scrapped and
+    still cost. Partial returns add up; the line is `returned` when all its
+    packs are back. `order_id`: the order the line must belong to (API path).
+    """
     require_depot(user)
     today = today or date.today()
+    if packs is not None and (
+        isinstance(packs, bool) or not isinstance(packs, int) or packs < 1
+    ):
+        raise Invalid(fields={"packs": [N_("Ange minst 1.")]})
 
     def run():
-        line = db.session.get(OrderLine, line_id)
-        if line is None:
+        line = db.session.scalar(
+            sa.select(OrderLine).where(OrderLine.id == line_id).with_for_update()
+        )
+        if line is None or (order_id is not None and line.order_id != order_id):
             raise NotVisible()
         access.handled_by_depot(
             user, line.order.patient_id, action="return_line", detail=str(line.id)
         )
         if line.channel != Channel.CENTRAL or line.article.serial_tracked:
             raise NotReturnable(detail=N_("bara lagerförda förbrukningsartiklar"))
+        if line.status == LineStatus.RETURNED:
+            raise NotReturnable(detail=N_("alla förpackningar är redan returnerade"))
         if line.status != LineStatus.DELIVERED or line.delivered_on is None:
             raise NotReturnable(detail=N_("raden är inte levererad"))
         if not line.delivered_on <= returned_on <= today:
@@ -224,34 +247,50 @@ def return_consumables(
             )
         if (returned_on - line.delivered_on).days > RETURN_DAYS:
             raise ReturnWindowClosed(days=RETURN_DAYS, delivered_on=line.delivered_on)
-        picking.return_packs(line.reference, user_id=user.id)
-        move_line(
-            line,
-            LineStatus.DELIVERED,
-            LineStatus.RETURNED,
-            returned_on=returned_on,
-            packs_returned=line.packs,
-            packs_restocked=line.packs,
+        left = line.packs - line.packs_returned
+        count = left if packs is None else packs
+        if count > left:
+            raise TooManyPacksReturned(
+                article=line.article.name, left=left, asked=count
+            )
+        if restock:
+            picking.return_packs(line.reference, packs=count, user_id=user.id)
+        returned = line.packs_returned + count
+        values = {
+            "packs_returned": returned,
+            "packs_restocked": line.packs_restocked + (count if restock else 0),
+        }
+        if returned == line.packs:
+            values.update(status=LineStatus.RETURNED, returned_on=returned_on)
+        # Compare-and-set on what was back, so two returns never lose one another.
+        changed = db.session.execute(
+            sa.update(OrderLine)
+            .where(
+                OrderLine.id == line.id,
+                OrderLine.status == LineStatus.DELIVERED,
+                OrderLine.packs_returned == line.packs_returned,
+            )
+            .values(updated_at=utcnow(), **values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if changed != 1:
+            raise TooManyPacksReturned(
+                article=line.article.name, left=left, asked=count
+            )
+        audit.record(
+            "return_packs",
+            "order",
+            patient_id=line.order.patient_id,
+            object_id=line.order_id,
+            user=user,
+            detail=(
+                f"{line.article.article_no}: {count} "
+                f"{'restocked' if restock else 'scrapped'}"
+            ),
         )
-        fill_backorders(line.article_id, user)
+        db.session.expire(line)
+        if restock:
+            fill_backorders(line.article_id, user)
         return line
 
     return commit_use_case(run)
-
-
-def returnable_lines(today: date | None = None) -> list[OrderLine]:
-    """Delivered stocked consumables still inside the return window."""
-    today = today or date.today()
-    since = date.fromordinal(today.toordinal() - RETURN_DAYS)
-    return list(
-        db.session.scalars(
-            sa.select(OrderLine)
-            .options(selectinload(OrderLine.article))
-            .where(
-                OrderLine.channel == Channel.CENTRAL,
-                OrderLine.status == LineStatus.DELIVERED,
-                OrderLine.delivered_on >= since,
-            )
-            .order_by(OrderLine.delivered_on.desc(), OrderLine.id)
-        )
-    )

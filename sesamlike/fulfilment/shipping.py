@@ -27,6 +27,7 @@ from sesamlike.extensions import db
 from sesamlike.fulfilment.errors import (
     AlreadyDelivered,
     AlreadyShipped,
+    NotPicked,
     NotReserved,
     NotShipped,
     SerialsMissing,
@@ -40,6 +41,7 @@ from sesamlike.stock import devices, picking, receipts, reservations
 DEPOT_ROLES = frozenset({Role.DEPOT})
 
 TRACKING_MAX = 80
+OVERRIDE_MAX = 200
 REFERENCE_PREFIX = "order-line:"
 
 
@@ -107,15 +109,25 @@ def ship_order(
     line_ids: Iterable[int] | None = None,
     serials: Mapping[str | int, Sequence[str]] | None = None,
     tracking_ref: str | None = None,
+    require_picked: bool = False,
+    pick_override: str | None = None,
     today: date | None = None,
 ) -> Order:
-    """Ship reserved lines (all, or those named) in one parcel; lend devices."""
+    """Ship reserved lines (all, or those named) in one parcel; lend devices.
+
+    `require_picked` (the depot pages): consumable lines must have been picked
+    first, unless `pick_override` gives the reason to pack them unpicked, which
+    is audited. Devices are picked by serial here, when packed.
+    """
     require_depot(user)
     today = today or date.today()
     serials = {str(k): list(v or []) for k, v in (serials or {}).items()}
     tracking_ref = (tracking_ref or "").strip() or None
     if tracking_ref and len(tracking_ref) > TRACKING_MAX:
         raise Invalid(fields={"tracking_ref": [N_("Högst 80 tecken.")]})
+    pick_override = " ".join((pick_override or "").split()) or None
+    if pick_override and len(pick_override) > OVERRIDE_MAX:
+        raise Invalid(fields={"pick_override": [N_("Högst 200 tecken.")]})
 
     def run():
         order = load_order(order_id, lock=True)
@@ -123,6 +135,21 @@ def ship_order(
             user, order.patient_id, action="ship_order", detail=str(order.id)
         )
         lines = _lines_to_ship(order, line_ids)
+        unpicked = unpicked_lines(lines)
+        if unpicked and require_picked and not pick_override:
+            raise NotPicked(
+                order_id=order.id,
+                articles=", ".join(line.article.name for line in unpicked),
+            )
+        if unpicked and pick_override:
+            audit.record(
+                "pick_override",
+                "order",
+                patient_id=order.patient_id,
+                object_id=order.id,
+                user=user,
+                detail=pick_override,
+            )
         _check_serials(lines, serials)
         shipment = Shipment(
             order_id=order.id, tracking_ref=tracking_ref, shipped_by_id=user.id
@@ -263,11 +290,25 @@ def order_for_depot(user: User, order_id: int) -> Order:
     return order
 
 
-def picked_references(references: Iterable[str]) -> set[str]:
-    """Which of these references are picked and wait for packing."""
-    return reservations.references_in(
-        list(references), reservations.ReservationStatus.PICKED
+def unpicked_lines(lines: Iterable[OrderLine]) -> list[OrderLine]:
+    """Consumable lines whose packs are not picked yet (devices: at packing)."""
+    lines = [line for line in lines if not line.article.serial_tracked]
+    if not lines:
+        return []
+    waiting = reservations.references_in(
+        [line.reference for line in lines], reservations.ReservationStatus.ACTIVE
     )
+    return [line for line in lines if line.reference in waiting]
+
+
+def serials_in_stock(order: Order) -> dict[int, list[str]]:
+    """Per reserved serial-tracked line: the serials on the shelf of its depot."""
+    found = {}
+    for line in _central(order, LineStatus.RESERVED):
+        if line.article.serial_tracked:
+            depot_ids = reservations.depots_of(line.reference)
+            found[line.id] = devices.serials_in_stock(line.article_id, depot_ids)
+    return found
 
 
 # Steps ---------------------------------------------------------------------

@@ -14,9 +14,10 @@ from wtforms.fields.choices import SelectChoice
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import N_, _, ngettext
+from sesamlike.common.paging import page_number
 from sesamlike.common.urls import same_site_path
 from sesamlike.extensions import db
-from sesamlike.fulfilment import returns, shipping
+from sesamlike.fulfilment import registers, returns, shipping
 from sesamlike.fulfilment.forms import (
     COUNT_REASON_LABELS,
     RETURN_REASON_LABELS,
@@ -24,8 +25,10 @@ from sesamlike.fulfilment.forms import (
     CountForm,
     DeliverForm,
     DeviceReturnForm,
+    LoanSearchForm,
     PackForm,
     ReceiptForm,
+    ReturnSearchForm,
     choices,
 )
 from sesamlike.orders import shipto
@@ -34,7 +37,13 @@ from sesamlike.orders.status import LABELS
 from sesamlike.stock import devices, ledger, picking, receipts
 from sesamlike.stock.gs1 import parse_gs1
 from sesamlike.stock.models import Depot, StockLot
-from sesamlike.stock.views import depot_choices, depot_only, error_text, flash_error
+from sesamlike.stock.views import (
+    depot_choices,
+    depot_only,
+    error_text,
+    field_label,
+    flash_error,
+)
 from sesamlike.stock.views import render as render_depot_page
 
 bp = Blueprint("fulfilment", __name__, url_prefix="/stock")
@@ -94,24 +103,43 @@ def pick_order(order_id: int):
 def packing():
     """Orders with reserved lines, oldest first, ready to pack and ship."""
     orders = shipping.orders_with_lines(LineStatus.RESERVED)
-    references = [line.reference for order in orders for line in order.lines]
-    return render(
-        "packing.html",
-        orders=orders,
-        picked=shipping.picked_references(references),
-    )
+    reserved = [
+        line
+        for order in orders
+        for line in order.lines
+        if line.status == LineStatus.RESERVED
+    ]
+    unpicked = {line.id for line in shipping.unpicked_lines(reserved)}
+    picked = {}  # order id -> yes, no, or devices only (picked by serial when packed)
+    for order in orders:
+        mine = [line for line in order.lines if line.status == LineStatus.RESERVED]
+        if any(line.id in unpicked for line in mine):
+            picked[order.id] = N_("Nej")
+        elif all(line.article.serial_tracked for line in mine):
+            picked[order.id] = N_("Vid packning (serienummer)")
+        else:
+            picked[order.id] = N_("Ja")
+    return render("packing.html", orders=orders, picked=picked)
 
 
 @bp.route("/orders/<int:order_id>/pack", methods=["GET", "POST"])
 @depot_only
 def pack(order_id: int):
-    """Pack and ship: choose lines (partial shipment), serials, tracking."""
+    """Pack and ship: choose lines (partial shipment), serials, tracking.
+
+    Consumable lines are picked first (the pick list), or packed unpicked with
+    a reason that is audited. Serials come from those on the depot's shelf.
+    """
     form = PackForm()
-    status = 200
+    status, refusal = 200, None
     if form.validate_on_submit():
         line_ids = [int(x) for x in request.form.getlist("line") if x.isdigit()]
         serials = {
-            str(line_id): request.form.get(f"serials-{line_id}", "").split()
+            str(line_id): [
+                serial
+                for given in request.form.getlist(f"serials-{line_id}")
+                for serial in given.split()
+            ]
             for line_id in line_ids
         }
         try:
@@ -121,13 +149,12 @@ def pack(order_id: int):
                 line_ids=line_ids or None,
                 serials={k: v for k, v in serials.items() if v},
                 tracking_ref=form.tracking_ref.data,
+                require_picked=True,
+                pick_override=form.pick_override.data,
             )
         except DomainError as error:
             db.session.rollback()
-            form.form_errors.append(error_text(error))
-            for name, messages in error.fields.items():
-                form.form_errors.append(f"{name}: {' '.join(_(m) for m in messages)}")
-            status = 422
+            status, refusal = 422, error
         else:
             flash(_("Beställning {order_id} är skickad.", order_id=order_id), "success")
             return redirect(url_for("fulfilment.packing"))
@@ -136,9 +163,33 @@ def pack(order_id: int):
     except DomainError as error:
         flash_error(error)
         return redirect(url_for("fulfilment.packing"))
+    if refusal is not None:
+        form.form_errors.extend(_pack_errors(refusal, order))
+    reserved = [line for line in order.lines if line.status == LineStatus.RESERVED]
     return render(
-        "pack.html", status, order=order, form=form, ship_to=shipto.ship_to(order)
+        "pack.html",
+        status,
+        order=order,
+        form=form,
+        ship_to=shipto.ship_to(order),
+        unpicked={line.id for line in shipping.unpicked_lines(reserved)},
+        in_stock=shipping.serials_in_stock(order),
+        chosen={
+            key.removeprefix("serials-"): request.form.getlist(key)
+            for key in request.form
+            if key.startswith("serials-")
+        },
     )
+
+
+def _pack_errors(error: DomainError, order) -> list[str]:
+    """The refusal and its fields in words: a line by its article, never its id."""
+    names = {f"serials.{line.id}": line.article.name for line in order.lines}
+    texts = [error_text(error)]
+    for name, messages in error.fields.items():
+        label = names.get(name) or field_label(name)
+        texts.append(f"{label}: {' '.join(_(m) for m in messages)}")
+    return texts
 
 
 @bp.route("/deliveries")
@@ -173,15 +224,25 @@ def deliver(order_id: int):
     return redirect(url_for("fulfilment.deliveries"))
 
 
-@bp.route("/returns")
+@bp.route("/returns", methods=["GET", "POST"])
 @depot_only
 def consumable_returns():
-    """Delivered stocked consumables that may still come back (14 days)."""
+    """Delivered stocked consumables that may still come back (14 days).
+
+    Searched by order number, patient name or serial (POST, never in a URL), paged.
+    """
+    search = ReturnSearchForm()
+    text, page = "", 1
+    if request.method == "POST":
+        if not search.validate_on_submit():
+            abort(400)
+        text, page = search.q.data or "", page_number(request.form.get("page"))
     form = ConsumableReturnForm()
     form.returned_on.data = date.today()
     return render(
         "returns.html",
-        lines=returns.returnable_lines(),
+        result=registers.returnable(current_user, text, page, days=returns.RETURN_DAYS),
+        search=search,
         form=form,
         days=returns.RETURN_DAYS,
     )
@@ -190,17 +251,40 @@ def consumable_returns():
 @bp.route("/lines/<int:line_id>/return", methods=["POST"])
 @depot_only
 def return_line(line_id: int):
-    """Take unused packs of a delivered line back into stock."""
+    """Take packs of a delivered line back: to stock, or scrapped."""
     form = ConsumableReturnForm()
     if form.validate_on_submit():
+        restock = form.restock.data != "0"
         try:
-            returns.return_consumables(current_user, line_id, form.returned_on.data)
+            line = returns.return_consumables(
+                current_user,
+                line_id,
+                form.returned_on.data,
+                packs=form.packs.data,
+                restock=restock,
+            )
         except DomainError as error:
             flash_error(error)
         else:
-            flash(_("Returen är inlagd i lager."), "success")
+            words = {
+                "article": line.article.name,
+                "order_id": line.order_id,
+                "n": form.packs.data or line.packs_returned,
+            }
+            flash(
+                _(
+                    "{article}, beställning {order_id}: {n} förp. tillbaka i lager.",
+                    **words,
+                )
+                if restock
+                else _(
+                    "{article}, beställning {order_id}: {n} förp. kasserade.", **words
+                ),
+                "success",
+            )
     else:
-        flash(_("Ange returdatum."), "error")
+        for name, messages in form.errors.items():
+            flash(f"{field_label(name)}: {' '.join(_(m) for m in messages)}", "error")
     return redirect(url_for("fulfilment.consumable_returns"))
 
 
@@ -235,17 +319,25 @@ def receipt():
         else:
             flash(
                 ngettext(
-                    "{n} förp. {article} inlevererad till parti {lot}. "
-                    "Restorder som fick reservation: {filled}.",
-                    "{n} förp. {article} inlevererade till parti {lot}. "
-                    "Restorder som fick reservation: {filled}.",
+                    "{n} förp. {article} inlevererad till parti {lot}.",
+                    "{n} förp. {article} inlevererade till parti {lot}.",
                     done.packs,
                     article=done.lot.article.name,
                     lot=done.lot.lot or "–",
-                    filled=len(done.filled),
                 ),
                 "success",
             )
+            if done.filled:  # nothing said when no waiting order got stock
+                flash(
+                    ngettext(
+                        "{n} restnoterad beställningsrad är nu reserverad och "
+                        "kan plockas.",
+                        "{n} restnoterade beställningsrader är nu reserverade och "
+                        "kan plockas.",
+                        len(done.filled),
+                    ),
+                    "success",
+                )
             return redirect(url_for("fulfilment.receipt"))
     elif request.method == "POST":
         status = 422
@@ -349,13 +441,20 @@ def scrap_lot(lot_id: int):
 @bp.route("/devices", methods=["GET", "POST"])
 @depot_only
 def device_returns():
-    """Take back lent devices; recondition, scrap or replace those in quarantine."""
+    """Devices on loan (searched, paged) and returns; recondition, scrap or
+    replace those in quarantine."""
     form = DeviceReturnForm()
     form.reason.choices = choices(RETURN_REASON_LABELS, _)
-    if request.method == "GET":
+    search = LoanSearchForm()
+    text, page = "", 1
+    if request.method == "GET" or "search" in request.form:
         form.returned_on.data = date.today()
     status = 200
-    if form.validate_on_submit():
+    if "search" in request.form:
+        if not search.validate_on_submit():
+            abort(400)
+        text, page = search.q.data or "", page_number(request.form.get("page"))
+    elif form.validate_on_submit():
         try:
             device = returns.return_device(
                 current_user,
@@ -381,6 +480,8 @@ def device_returns():
         "devices.html",
         status,
         form=form,
+        search=search,
+        loans=registers.on_loan(current_user, text, page),
         devices=devices.in_quarantine(),
         reasons=RETURN_REASON_LABELS,
         actions=EmptyForm(),

@@ -76,6 +76,24 @@ def take_serials(
     return devices
 
 
+def serials_in_stock(article_id: int, depot_ids: Sequence[int]) -> list[str]:
+    """Serials of the article on the shelf in these depots, for the packer to pick."""
+    if not depot_ids:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Device.serial_no)
+            .where(
+                Device.article_id == article_id,
+                Device.depot_id.in_(depot_ids),
+                Device.status == DeviceStatus.IN_STOCK,
+            )
+            .order_by(Device.serial_no)
+            .limit(200)
+        )
+    )
+
+
 def lend(
     devices: Sequence[Device], patient_id: int, start: date, reference: str
 ) -> None:

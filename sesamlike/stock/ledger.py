@@ -139,8 +139,13 @@ def ledger_mismatches() -> list[Mismatch]:
     return [Mismatch(lot_id, on_hand, int(packs)) for lot_id, on_hand, packs in rows]
 
 
-def put_back(reference: str, *, user_id: int | None = None) -> int:
-    """Book the reference's picked, not yet returned packs back into their lots."""
+def put_back(
+    reference: str, *, packs: int | None = None, user_id: int | None = None
+) -> int:
+    """Book the reference's picked, not yet returned packs back into their lots.
+
+    `packs`: at most this many (a partial return), lot by lot; None: all of them.
+    """
     net = db.session.execute(
         sa.select(StockMovement.lot_id, sa.func.sum(StockMovement.packs))
         .where(
@@ -152,8 +157,10 @@ def put_back(reference: str, *, user_id: int | None = None) -> int:
         .order_by(StockMovement.lot_id)
     ).all()
     returned = 0
-    for lot_id, packs in net:
-        out = -int(packs or 0)
+    for lot_id, net_packs in net:
+        out = -int(net_packs or 0)
+        if packs is not None:
+            out = min(out, packs - returned)
         if out > 0:
             lot = db.session.get(StockLot, lot_id)
             book(MovementKind.RETURN, lot, out, reference=reference, user_id=user_id)

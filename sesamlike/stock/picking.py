@@ -167,9 +167,12 @@ def ship(reference: str, *, user_id: int | None = None) -> int:
     return shipped
 
 
-def return_packs(reference: str, *, user_id: int | None = None) -> int:
-    """Book the reference's picked, not yet returned packs back into their lots."""
-    return ledger.put_back(reference, user_id=user_id)
+def return_packs(
+    reference: str, *, packs: int | None = None, user_id: int | None = None
+) -> int:
+    """Book the reference's picked, not yet returned packs (or `packs` of them)
+    back into their lots."""
+    return ledger.put_back(reference, packs=packs, user_id=user_id)
 
 
 def count_lot(
@@ -284,5 +287,6 @@ def _device_lot(reservation: Reservation, lot_id: int | None) -> StockLot:
             .limit(1)
         )
     if lot is None:
-        raise errors.InsufficientStock(article=str(reservation.article_id))
+        article = db.session.get(Article, reservation.article_id)
+        raise errors.InsufficientStock(article=article.name)
     return lot

@@ -165,6 +165,20 @@ def references_in(references: list[str], status: str) -> set[str]:
     )
 
 
+def depots_of(reference: str) -> list[int]:
+    """The depots holding the reference's active reservations."""
+    return list(
+        db.session.scalars(
+            sa.select(Reservation.depot_id)
+            .where(
+                Reservation.reference == reference,
+                Reservation.status == ReservationStatus.ACTIVE,
+            )
+            .distinct()
+        )
+    )
+
+
 class Level(NamedTuple):
     on_hand: int  # usable: not quarantined, not past expiry
     reserved: int

@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.models import Role
 from sesamlike.common.errors import DomainError
-from sesamlike.common.i18n import _
+from sesamlike.common.i18n import N_, _
 from sesamlike.extensions import db
 from sesamlike.stock import ledger, overview
 from sesamlike.stock.models import Depot
@@ -48,6 +48,32 @@ def error_text(error: DomainError) -> str:
     return _(error.message, **error.params)
 
 
+# Field names of refusals as the depot's forms call them (never a code on screen).
+FIELD_LABELS = {
+    "returned_on": N_("Returdatum"),
+    "delivered_on": N_("Leveransdag"),
+    "packs": N_("Antal förpackningar"),
+    "serials": N_("Serienummer"),
+    "serial_no": N_("Serienummer"),
+    "reason": N_("Orsak"),
+    "reason_code": N_("Orsak till differens"),
+    "counted": N_("Räknat antal"),
+    "depot_code": N_("Lager"),
+    "article_no": N_("Artikelnummer"),
+    "lot": N_("Parti"),
+    "expiry": N_("Utgångsdatum"),
+    "tracking_ref": N_("Sändnings-id"),
+    "line_ids": N_("Rader"),
+    "pick_override": N_("Skäl att packa utan plockning"),
+    "restock": N_("Förpackningarna"),
+    "q": N_("Sök"),
+}
+
+
+def field_label(name: str) -> str:
+    return _(FIELD_LABELS.get(name, N_("Uppgift")))
+
+
 def flash_error(error: DomainError) -> None:
     """Show a refusal as messages on the page; a 404 goes to the error page."""
     if error.status == 404:
@@ -55,7 +81,7 @@ def flash_error(error: DomainError) -> None:
     db.session.rollback()
     flash(error_text(error), "error")
     for name, messages in error.fields.items():
-        flash(f"{name}: {' '.join(_(m) for m in messages)}", "error")
+        flash(f"{field_label(name)}: {' '.join(_(m) for m in messages)}", "error")
 
 
 def depot_choices() -> list[SelectChoice]:

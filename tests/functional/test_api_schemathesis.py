@@ -132,6 +132,7 @@ def scenario():
             "patient_id": [adult.id, other.id],
             "prescription_id": [rx.id for rx in prescriptions],
             "order_id": [order.id],
+            "line_id": [order.lines[0].id],
         },
     }
 
@@ -140,7 +141,7 @@ def acting_role(operation) -> str:
     """The role the operation is for: stock and shipping are the depot's,
     follow-up the manager's, everything else the prescriber's."""
     path = operation.path
-    if path.startswith("/stock") or path.endswith(("/ship", "/deliver")):
+    if path.startswith("/stock") or path.endswith(("/ship", "/deliver", "/return")):
         return "depot"
     if path.startswith("/followup"):
         return "manager"

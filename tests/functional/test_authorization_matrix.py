@@ -210,6 +210,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "api.orders_cancel_order": PRESCRIBER | PORTAL_OWN,
     "api.orders_deliver_order": DEPOT,
     "api.orders_ship_order": DEPOT,
+    "api.orders_return_line": DEPOT,
     "api.patients_create_patient": PRESCRIBERS,
     "api.patients_get_patient": RECORD_READERS,
     "api.patients_get_access_log": PORTAL_OWN,

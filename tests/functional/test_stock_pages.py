@@ -116,7 +116,8 @@ def test_receipt_form_books_stock_and_reports_filled_backorders(client, depot_wo
         follow_redirects=True,
     )
     html = response.get_data(as_text=True)
-    assert "Restorder som fick reservation: 1" in html
+    assert "1 restnoterad beställningsrad är nu reserverad och kan plockas" in html
+    assert "Restorder" not in html
     lot = db.session.scalar(sa.select(StockLot))
     assert (lot.lot, lot.on_hand, lot.bin) == ("ABC", 4, "A-3")
     assert (

@@ -1,0 +1,135 @@
+"""What the aids centre looks up in its daily work, searched and paged.
+
+- Returns: delivered stocked consumables still inside the return window, with
+  the packs left to come back, found by order number, patient name or a serial
+  number of the same order.
+- Devices on loan: serial, article and the patient's name (what the depot needs
+  to take a device back; no personnummer, no address), found by serial or name.
+A patient with protected identity is shown without a name and never found by it.
+
+The depot sees patients only through what it handles: each patient shown on a
+page is audited. Search terms come by POST (never in a URL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from sesamlike.accounts.models import User
+from sesamlike.catalog.models import Article, Channel
+from sesamlike.common.text import fold
+from sesamlike.extensions import db
+from sesamlike.fulfilment.shipping import require_depot
+from sesamlike.orders.models import LineStatus, Order, OrderLine
+from sesamlike.patients import access
+from sesamlike.patients.models import Patient
+from sesamlike.stock.models import Device, DeviceStatus
+
+PER_PAGE = 20
+TEXT_MAX = 60
+
+
+@dataclass
+class Page:
+    rows: list
+    page: int
+    pages: int
+    total: int
+    text: str
+
+
+def clean(text: str | None) -> str:
+    return " ".join((text or "").split())[:TEXT_MAX]
+
+
+def named(text: str) -> sa.ColumnElement[bool]:
+    """Patients by name; never one with protected identity (shown without a name)."""
+    return sa.and_(
+        Patient.protected_identity.is_(False),
+        Patient.search_name.contains(fold(text), autoescape=True),
+    )
+
+
+def returnable(
+    user: User, text: str = "", page: int = 1, *, days: int, today: date | None = None
+) -> Page:
+    """Consumable lines with packs left to return, newest delivery first."""
+    require_depot(user)
+    today = today or date.today()
+    text = clean(text)
+    since = date.fromordinal(today.toordinal() - days)
+    query = (
+        sa.select(OrderLine, Patient)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Patient, Patient.id == Order.patient_id)
+        .join(Article, Article.id == OrderLine.article_id)
+        .where(
+            OrderLine.channel == Channel.CENTRAL,
+            Article.serial_tracked.is_(False),  # devices come back on their page
+            OrderLine.status == LineStatus.DELIVERED,
+            OrderLine.delivered_on >= since,
+            OrderLine.packs_returned < OrderLine.packs,
+        )
+    )
+    if text:
+        # A serial: the order it was shipped in, and the patient who has it.
+        serial_orders = sa.select(OrderLine.order_id).where(
+            OrderLine.serial_no.icontains(text, autoescape=True)
+        )
+        serial_patients = sa.select(Device.patient_id).where(
+            sa.func.upper(Device.serial_no) == text.upper(),
+            Device.patient_id.isnot(None),
+        )
+        matches = [Order.id.in_(serial_orders), Patient.id.in_(serial_patients)]
+        if text.isdigit():  # an order number (names have no digits)
+            matches.append(Order.id == int(text) if len(text) < 10 else sa.false())
+        else:
+            matches.append(named(text))
+        query = query.where(sa.or_(*matches))
+    query = query.options(selectinload(OrderLine.article)).order_by(
+        OrderLine.delivered_on.desc(), OrderLine.id
+    )
+    return _page(user, query, text, page, action="read_returns")
+
+
+def on_loan(user: User, text: str = "", page: int = 1) -> Page:
+    """Devices on loan with the patients who have them, by serial."""
+    require_depot(user)
+    text = clean(text)
+    query = (
+        sa.select(Device, Patient)
+        .join(Patient, Patient.id == Device.patient_id)
+        .where(Device.status == DeviceStatus.ON_LOAN)
+    )
+    if text:
+        query = query.where(
+            sa.or_(
+                Device.serial_no.icontains(text, autoescape=True),
+                named(text),
+            )
+        )
+    query = query.options(selectinload(Device.article)).order_by(
+        Device.serial_no, Device.id
+    )
+    return _page(user, query, text, page, action="read_devices_on_loan")
+
+
+def _page(user: User, query: sa.Select, text: str, page: int, *, action: str) -> Page:
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(max(page, 1), pages)
+    rows = db.session.execute(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    for patient_id in dict.fromkeys(patient.id for _, patient in rows):
+        access.handled_by_depot(user, patient_id, action=action)
+    db.session.commit()
+    return Page(
+        rows=[tuple(row) for row in rows],
+        page=page,
+        pages=pages,
+        total=total,
+        text=text,
+    )

@@ -1,0 +1,336 @@
+"""Issue 18, the depot's daily work on its pages.
+
+Picking before packing (or an audited override), serials on the shelf to pick
+from when packing, error messages naming articles (no internal ids), the
+register of devices on loan, the returns page searched and paged with partial
+returns, and the trade's words.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import AuditEvent
+from sesamlike.extensions import db
+from sesamlike.fulfilment import shipping
+from sesamlike.orders.models import OrderLine
+from sesamlike.stock.models import Device, StockLot
+from tests.factories import (
+    make_article,
+    make_depot_world,
+    make_lent_device,
+    make_patient,
+    make_pump,
+    place_order_for,
+)
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def world(auth):
+    world = make_depot_world(clerk="lager")
+    world.article = make_article("INF-7", name="Infusionsset X")
+    auth.login("lager")
+    return world
+
+
+def place(world, article=None, packs=1, mode="home", patient=None):
+    return place_order_for(
+        world.prescriber,
+        article or world.article,
+        packs,
+        mode=mode,
+        patient=patient,
+        lock_days=0,
+    )
+
+
+def receive(world, packs, article_no="INF-7", **kw):
+    return shipping.receive_stock(world.clerk, "HMC", article_no, packs, **kw)
+
+
+def line(line_id) -> OrderLine:
+    return db.session.get(OrderLine, line_id, populate_existing=True)
+
+
+def html(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def delivered(world, packs=3, patient=None):
+    receive(world, packs)
+    order = place(world, packs=packs, patient=patient)
+    shipping.ship_order(world.clerk, order.id)
+    shipping.deliver_order(world.clerk, order.id, TODAY)
+    return order
+
+
+# Picking before packing ---------------------------------------------------------
+
+
+def test_an_unpicked_order_is_not_shipped_from_the_pack_page(client, world):
+    receive(world, 2)
+    order = place(world, packs=2)
+    page = html(client.get(f"/stock/orders/{order.id}/pack"))
+    assert "Inte plockad" in page and "Skäl att packa utan plockning" in page
+
+    response = client.post(
+        f"/stock/orders/{order.id}/pack", data={"line": str(order.lines[0].id)}
+    )
+    assert response.status_code == 422
+    assert f"Beställning {order.id} är inte plockad (Infusionsset X)" in html(response)
+    assert line(order.lines[0].id).status == "reserved"
+
+
+def test_packing_list_says_which_orders_are_picked(client, world):
+    receive(world, 2)
+    place(world)  # placed first, not picked
+    picked = place(world)
+    client.post(f"/stock/orders/{picked.id}/pick")
+    rows = html(client.get("/stock/packing"))
+    assert rows.index("<td>Nej</td>") < rows.index("<td>Ja</td>")
+
+
+def test_packing_unpicked_with_a_reason_ships_and_audits_the_reason(client, world):
+    receive(world, 1)
+    order = place(world)
+    response = client.post(
+        f"/stock/orders/{order.id}/pack",
+        data={
+            "line": str(order.lines[0].id),
+            "pick_override": "Plockad av kollega, listan skrevs inte ut",
+        },
+        follow_redirects=True,
+    )
+    assert f"Beställning {order.id} är skickad" in html(response)
+    assert line(order.lines[0].id).status == "shipped"
+    event = db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "pick_override")
+    )
+    assert event.detail == "Plockad av kollega, listan skrevs inte ut"
+    assert event.patient_id == order.patient_id
+
+
+def test_picked_order_ships_without_a_reason(client, world):
+    receive(world, 1)
+    order = place(world)
+    client.post(f"/stock/orders/{order.id}/pick")
+    page = html(client.get(f"/stock/orders/{order.id}/pack"))
+    assert "Skäl att packa utan plockning" not in page
+    client.post(f"/stock/orders/{order.id}/pack", data={"line": order.lines[0].id})
+    assert line(order.lines[0].id).status == "shipped"
+
+
+# Serials when packing -----------------------------------------------------------
+
+
+def test_pack_page_offers_the_serials_on_the_shelf_and_names_the_article(client, world):
+    pump = make_pump("PUMP-1", name="Pump Y")
+    receive(world, 2, article_no="PUMP-1", serials=["SN-A", "SN-B"])
+    order = place(world, article=pump, mode="clinic")
+    line_id = order.lines[0].id
+    page = html(client.get(f"/stock/orders/{order.id}/pack"))
+    assert "Serienummer för Pump Y" in page
+    assert '<option value="SN-A">SN-A</option>' in page
+    assert '<option value="SN-B">SN-B</option>' in page
+    assert f"rad {line_id}" not in page
+
+    client.post(
+        f"/stock/orders/{order.id}/pack",
+        data={"line": str(line_id), f"serials-{line_id}": "SN-B"},
+    )
+    device = db.session.scalar(sa.select(Device).where(Device.serial_no == "SN-B"))
+    assert (device.status, device.patient_id) == ("on_loan", order.patient_id)
+
+
+def test_a_missing_serial_is_refused_naming_the_article_not_the_line(client, world):
+    pump = make_pump("PUMP-1", name="Pump Y")
+    receive(world, 1, article_no="PUMP-1", serials=["SN-A"])
+    order = place(world, article=pump, mode="clinic")
+    line_id = order.lines[0].id
+    response = client.post(
+        f"/stock/orders/{order.id}/pack", data={"line": str(line_id)}
+    )
+    assert response.status_code == 422
+    page = html(response)
+    assert "Pump Y: Ett serienummer per förpackning." in page
+    assert f"serials.{line_id}" not in page
+
+
+def test_a_serial_not_on_the_shelf_is_still_refused(client, world):
+    pump = make_pump("PUMP-1", name="Pump Y")
+    receive(world, 1, article_no="PUMP-1", serials=["SN-A"])
+    order = place(world, article=pump, mode="clinic")
+    line_id = order.lines[0].id
+    response = client.post(
+        f"/stock/orders/{order.id}/pack",
+        data={"line": str(line_id), f"serials-{line_id}": "SN-FORGED"},
+    )
+    assert response.status_code == 422
+    assert "SN-FORGED" in html(response) and "Pump Y" in html(response)
+    assert line(line_id).status == "reserved"
+
+
+# Devices on loan ----------------------------------------------------------------
+
+
+def test_devices_on_loan_are_listed_with_their_patients_without_personnummer(
+    client, world
+):
+    pump = make_pump("PUMP-1", name="Pump Y")
+    maria = make_patient(
+        world.clinic, first_name="Maria", last_name="Ek", personal_id="199001029801"
+    )
+    make_lent_device(maria, pump, "SN-LOAN-1")
+    page = html(client.get("/stock/devices"))
+    assert "SN-LOAN-1" in page and "Maria Ek" in page and "Pump Y" in page
+    assert "19900102" not in page
+    assert db.session.scalar(
+        sa.select(sa.func.count(AuditEvent.id)).where(
+            AuditEvent.action == "read_devices_on_loan",
+            AuditEvent.patient_id == maria.id,
+        )
+    )
+
+
+def test_devices_on_loan_are_searched_by_serial_or_name_by_post_and_paged(
+    client, world
+):
+    pump = make_pump("PUMP-1", name="Pump Y")
+    for n in range(25):
+        patient = make_patient(world.clinic, first_name="Per", last_name=f"Nr{n:02d}")
+        make_lent_device(patient, pump, f"SN-{n:03d}")
+    maria = make_patient(world.clinic, first_name="Maria", last_name="Ek")
+    make_lent_device(maria, pump, "XYZ-9")
+
+    first = html(client.get("/stock/devices"))
+    assert "26 enheter utlånade" in first and "Sida 1 av 2" in first
+    second = html(
+        client.post("/stock/devices", data={"search": "1", "q": "", "page": "2"})
+    )
+    assert "Sida 2 av 2" in second and "XYZ-9" in second
+
+    found = html(client.post("/stock/devices", data={"search": "1", "q": "xyz-9"}))
+    assert "Maria Ek" in found and "SN-000" not in found
+    by_name = html(client.post("/stock/devices", data={"search": "1", "q": "maria"}))
+    assert "XYZ-9" in by_name and "Per Nr00" not in by_name
+
+
+def test_a_protected_patient_is_neither_named_nor_found_by_name(client, world):
+    pump = make_pump("PUMP-1", name="Pump Y")
+    hidden = make_patient(
+        world.clinic, first_name="Sara", last_name="Dold", protected_identity=True
+    )
+    make_lent_device(hidden, pump, "SN-HIDDEN")
+    page = html(client.get("/stock/devices"))
+    assert "SN-HIDDEN" in page and "Skyddade personuppgifter" in page
+    assert "Dold" not in page
+    by_name = html(client.post("/stock/devices", data={"search": "1", "q": "Dold"}))
+    assert "SN-HIDDEN" not in by_name
+    by_serial = html(
+        client.post("/stock/devices", data={"search": "1", "q": "SN-HIDDEN"})
+    )
+    assert "SN-HIDDEN" in by_serial and "Sara" not in by_serial
+
+
+# Returns ------------------------------------------------------------------------
+
+
+def test_returns_page_is_searched_by_order_patient_or_serial_and_paged(client, world):
+    maria = make_patient(world.clinic, first_name="Maria", last_name="Ek")
+    hers = delivered(world, packs=2, patient=maria)
+    others = [delivered(world, packs=1) for _ in range(21)]
+
+    first = html(client.get("/stock/returns"))
+    assert "Sida 1 av 2" in first
+    assert first.count("Registrera retur av Infusionsset X") == 20
+
+    by_order = html(client.post("/stock/returns", data={"q": str(others[3].id)}))
+    assert f"Beställning {others[3].id}:" in by_order
+    assert by_order.count("Registrera retur") == 1
+    by_name = html(client.post("/stock/returns", data={"q": "Maria"}))
+    assert f"Beställning {hers.id}:" in by_name and "Maria Ek" in by_name
+    assert by_name.count("Registrera retur") == 1
+
+    pump = make_pump("PUMP-1")
+    make_lent_device(maria, pump, "SN-MARIA")
+    receive(world, 1, article_no="PUMP-1", serials=["SN-SHIPPED"])
+    device_order = place(world, article=pump, mode="clinic", patient=maria)
+    shipping.ship_order(
+        world.clerk, device_order.id, serials={device_order.lines[0].id: ["SN-SHIPPED"]}
+    )
+    shipping.deliver_order(world.clerk, device_order.id, TODAY)
+    by_serial = html(client.post("/stock/returns", data={"q": "sn-maria"}))
+    assert f"Beställning {hers.id}:" in by_serial
+    assert by_serial.count("Registrera retur") == 1  # a device comes back elsewhere
+    shipped_in = html(client.post("/stock/returns", data={"q": "SN-SHIPPED"}))
+    assert "Pump" not in shipped_in and shipped_in.count("Registrera retur") == 1
+
+
+def test_partial_return_on_the_page_restocks_some_and_scraps_others(client, world):
+    order = delivered(world, packs=5)
+    line_id = order.lines[0].id
+    response = client.post(
+        f"/stock/lines/{line_id}/return",
+        data={"packs": "2", "restock": "1", "returned_on": TODAY.isoformat()},
+        follow_redirects=True,
+    )
+    assert f"Infusionsset X, beställning {order.id}: 2 förp. tillbaka i lager" in html(
+        response
+    )
+    response = client.post(
+        f"/stock/lines/{line_id}/return",
+        data={"packs": "1", "restock": "0", "returned_on": TODAY.isoformat()},
+        follow_redirects=True,
+    )
+    assert f"beställning {order.id}: 1 förp. kasserade" in html(response)
+    assert "högst 2" in html(response)  # what is left on the line
+    returned = line(line_id)
+    assert (returned.status, returned.packs_returned, returned.packs_restocked) == (
+        "delivered",
+        3,
+        2,
+    )
+    assert db.session.scalar(sa.select(sa.func.sum(StockLot.on_hand))) == 2
+
+    response = client.post(
+        f"/stock/lines/{line_id}/return",
+        data={"packs": "3", "restock": "1", "returned_on": TODAY.isoformat()},
+        follow_redirects=True,
+    )
+    assert "Infusionsset X: 2 förp. kvar att returnera på raden, inte 3." in html(
+        response
+    )
+    assert line(line_id).packs_returned == 3
+
+
+def test_search_terms_never_go_in_a_url(client, world):
+    delivered(world)
+    page = html(client.get("/stock/returns"))
+    assert 'method="post" action="/stock/returns"' in page
+    devices = html(client.get("/stock/devices"))
+    assert 'method="post" action="/stock/devices" class="filters"' in devices
+
+
+# Words --------------------------------------------------------------------------
+
+
+def test_receipt_says_nothing_of_backorders_when_none_were_waiting(client, world):
+    response = client.post(
+        "/stock/receipts",
+        data={"depot_code": "HMC", "article_no": "INF-7", "packs": "3", "lot": "P1"},
+        follow_redirects=True,
+    )
+    page = html(response)
+    assert "3 förp. Infusionsset X inlevererade till parti P1." in page
+    assert "Restorder" not in page and ": 0" not in page
+
+
+def test_batches_are_partier_not_lotter(client, world):
+    page = html(client.get("/channels/"))
+    assert "Lotter" not in page and "lotter" not in page
+    assert "Partier som går ut inom 60 dagar" in page

@@ -1,0 +1,163 @@
+"""Issue 16: packs returned to stock come off their line, a part at a time.
+
+POST /api/v1/orders/{id}/lines/{line_id}/return and returns.return_consumables:
+how many packs came back, restocked (on stock, fills backorders) or scrapped.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.common.errors import DomainError
+from sesamlike.extensions import db
+from sesamlike.fulfilment import returns, shipping
+from sesamlike.orders.models import OrderLine
+from sesamlike.stock.models import StockLot
+from tests.factories import make_article, make_depot_world, make_pump, place_order_for
+from tests.functional.test_api_basics import assert_error_format, bearer
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def world():
+    world = make_depot_world()
+    world.article = make_article("INF-1", name="Infusionsset X")
+    return world
+
+
+def delivered(world, packs=5, stock=None):
+    shipping.receive_stock(world.clerk, "HMC", "INF-1", stock or packs, lot="L1")
+    order = place_order_for(world.prescriber, world.article, packs)
+    shipping.ship_order(world.clerk, order.id)
+    shipping.deliver_order(world.clerk, order.id, TODAY)
+    return order.id, order.lines[0].id
+
+
+def on_hand() -> int:
+    return db.session.scalar(sa.select(sa.func.sum(StockLot.on_hand)))
+
+
+def line(line_id) -> OrderLine:
+    return db.session.get(OrderLine, line_id, populate_existing=True)
+
+
+def give_back(client, world, order_id, line_id, **body):
+    body = {"packs": 2, "returned_on": TODAY.isoformat(), "restock": True, **body}
+    return client.post(
+        f"/api/v1/orders/{order_id}/lines/{line_id}/return",
+        json=body,
+        headers=bearer(world.clerk),
+    )
+
+
+def test_partial_returns_add_up_and_the_line_is_returned_when_all_are_back(
+    client, world
+):
+    order_id, line_id = delivered(world, packs=5)
+    assert on_hand() == 0
+
+    response = give_back(client, world, order_id, line_id, packs=2, restock=True)
+    assert response.status_code == 200
+    data = response.get_json()["lines"][0]
+    assert (data["status"], data["packs_returned"], data["packs_restocked"]) == (
+        "delivered",
+        2,
+        2,
+    )
+    assert on_hand() == 2
+
+    response = give_back(client, world, order_id, line_id, packs=1, restock=False)
+    data = response.get_json()["lines"][0]
+    assert (data["status"], data["packs_returned"], data["packs_restocked"]) == (
+        "delivered",
+        3,
+        2,
+    )
+    assert on_hand() == 2  # a scrapped pack never reaches the shelf
+
+    response = give_back(client, world, order_id, line_id, packs=2, restock=True)
+    data = response.get_json()["lines"][0]
+    assert (data["status"], data["returned_on"], data["packs_returned"]) == (
+        "returned",
+        TODAY.isoformat(),
+        5,
+    )
+    assert (data["packs_restocked"], on_hand()) == (4, 4)
+
+
+def test_more_packs_than_are_left_are_refused_naming_the_article(client, world):
+    order_id, line_id = delivered(world, packs=3)
+    give_back(client, world, order_id, line_id, packs=2)
+    response = give_back(client, world, order_id, line_id, packs=2)
+    assert_error_format(response, 409, "too_many_packs_returned")
+    message = response.get_json()["error"]["message"]
+    assert "Infusionsset X" in message and "1" in message
+    assert (line(line_id).packs_returned, on_hand()) == (2, 2)
+
+
+def test_restocked_packs_fill_a_waiting_backorder(client, world):
+    order_id, line_id = delivered(world, packs=3)
+    waiting = place_order_for(world.prescriber, world.article, 1)
+    assert waiting.lines[0].status == "backordered"
+    give_back(client, world, order_id, line_id, packs=1, restock=True)
+    assert line(waiting.lines[0].id).status == "reserved"
+
+
+def test_scrapped_packs_fill_no_backorder(client, world):
+    order_id, line_id = delivered(world, packs=3)
+    waiting = place_order_for(world.prescriber, world.article, 1)
+    give_back(client, world, order_id, line_id, packs=3, restock=False)
+    assert line(line_id).status == "returned"
+    assert (line(line_id).packs_restocked, on_hand()) == (0, 0)
+    assert line(waiting.lines[0].id).status == "backordered"
+
+
+def test_the_line_must_belong_to_the_order_in_the_path(client, world):
+    order_id, line_id = delivered(world, packs=2)
+    response = give_back(client, world, order_id + 1000, line_id, packs=1)
+    assert response.status_code == 404
+    assert line(line_id).packs_returned == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"packs": 0}, {"packs": -1}, {"packs": "2"}, {"restock": None}, {"packs": None}],
+)
+def test_bad_input_is_422_and_writes_nothing(client, world, body):
+    order_id, line_id = delivered(world, packs=2)
+    response = give_back(client, world, order_id, line_id, **body)
+    assert_error_format(response, 422, "invalid")
+    assert line(line_id).packs_returned == 0
+
+
+def test_only_depot_staff_take_returns(client, world):
+    order_id, line_id = delivered(world, packs=2)
+    response = client.post(
+        f"/api/v1/orders/{order_id}/lines/{line_id}/return",
+        json={"packs": 1, "returned_on": TODAY.isoformat(), "restock": True},
+        headers=bearer(world.prescriber),
+    )
+    assert response.status_code == 403
+    assert line(line_id).packs_returned == 0
+
+
+def test_a_device_line_is_not_returned_as_packs(world):
+    pump = make_pump("PUMP-1")
+    shipping.receive_stock(world.clerk, "HMC", "PUMP-1", 1, serials=["SN-1"])
+    order = place_order_for(world.prescriber, pump, 1, mode="clinic")
+    shipping.ship_order(world.clerk, order.id, serials={order.lines[0].id: ["SN-1"]})
+    shipping.deliver_order(world.clerk, order.id, TODAY)
+    with pytest.raises(DomainError) as refused:
+        returns.return_consumables(world.clerk, order.lines[0].id, TODAY, packs=1)
+    assert refused.value.code == "not_returnable"
+
+
+def test_whole_line_return_without_packs_still_takes_all_back(world):
+    order_id, line_id = delivered(world, packs=3)
+    returns.return_consumables(world.clerk, line_id, TODAY)
+    assert (line(line_id).status, line(line_id).packs_restocked) == ("returned", 3)
+    assert on_hand() == 3
