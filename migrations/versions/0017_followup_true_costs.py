@@ -46,11 +46,15 @@ def upgrade():
         )
         batch_op.create_foreign_key(
             batch_op.f("fk_order_lines_amortised_line_id_order_lines"),
-            "order_lines", ["amortised_line_id"], ["id"],
+            "order_lines",
+            ["amortised_line_id"],
+            ["id"],
         )
         batch_op.create_foreign_key(
             batch_op.f("fk_order_lines_cost_clinic_id_clinics"),
-            "clinics", ["cost_clinic_id"], ["id"],
+            "clinics",
+            ["cost_clinic_id"],
+            ["id"],
         )
     with op.batch_alter_table("patient_year_costs", schema=None) as batch_op:
         batch_op.add_column(

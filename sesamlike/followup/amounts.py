@@ -73,8 +73,7 @@ class Amounts:
         vat = sa.case(
             (
                 line.c.channel == "pharmacy",
-                literal_int(10_000)
-                + sa.cast(line.c.vat_rate * 10_000, sa.BigInteger),
+                literal_int(10_000) + sa.cast(line.c.vat_rate * 10_000, sa.BigInteger),
             ),
             else_=literal_int(10_000),
         )

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from sesamlike.accounts import audit
+from sesamlike.accounts.models import Clinic
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
 from sesamlike.common.csvfiles import (
     CsvLayout,
@@ -30,7 +31,7 @@ from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 from sesamlike.patients.identity import parse_personal_id
-from sesamlike.patients.models import Patient
+from sesamlike.patients.models import CareRelationship, Patient
 from sesamlike.stock.models import Device, DeviceStatus
 
 MIGRATION_ROLE = "migration"
@@ -122,11 +123,19 @@ def record_delivered_history(
             for patient_id, ordered_on, mode in keys
         ],
     )
+    payers = paying_clinics(
+        {item.patient_id for item in items if item.prescription_id is None}
+    )
     line_rows, line_items = [], []
     for order_id, key in zip(order_ids, keys, strict=True):
         for item in groups[key]:
             article = facts[item.article_id]
-            line_rows.append(_line_row(order_id, item, article, now))
+            row = _line_row(order_id, item, article, now)
+            payer = (None, None)  # a prescribed line: its prescription pays
+            if item.prescription_id is None:
+                payer = payers.get(item.patient_id, payer)
+            row["cost_clinic_id"], row["cost_centre"] = payer
+            line_rows.append(row)
             line_items.append(item)
     line_ids = insert_with_ids(OrderLine, line_rows)
 
@@ -138,6 +147,26 @@ def record_delivered_history(
     if device_rows:
         db.session.connection().execute(sa.insert(Device.__table__), device_rows)
     return HistoryCounts(len(order_ids), len(line_ids), len(device_rows))
+
+
+def paying_clinics(patient_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
+    """Who pays a line without a prescription (imported history): the patient's
+    clinic now (the first care relationship still active), with its cost centre."""
+    found: dict[int, tuple[int, str]] = {}
+    ids = sorted(set(patient_ids))
+    for start in range(0, len(ids), _CHUNK):
+        rows = db.session.execute(
+            sa.select(CareRelationship.patient_id, Clinic.id, Clinic.cost_centre)
+            .join(Clinic, Clinic.id == CareRelationship.clinic_id)
+            .where(
+                CareRelationship.patient_id.in_(ids[start : start + _CHUNK]),
+                CareRelationship.ended_on.is_(None),
+            )
+            .order_by(CareRelationship.id)
+        )
+        for patient_id, clinic_id, cost_centre in rows:
+            found.setdefault(patient_id, (clinic_id, cost_centre))
+    return found
 
 
 def _line_row(order_id: int, item: Delivered, article: sa.Row, now: datetime) -> dict:

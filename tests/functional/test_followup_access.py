@@ -67,6 +67,7 @@ def test_manager_gets_own_clinic_patient_costs_in_the_contract_shape(client, reg
             "patient_id": region["anna"].id, "pump_system": "MiniMed 640G",
             "cgm_system": "FreeStyle Libre 2", "device_cost_sek": 3780.82,
             "consumables_cost_sek": 17875.0, "total_cost_sek": 21655.82,
+            "pump_part_sek": 3780.82, "cgm_part_sek": 17875.0,
         }],
     }  # fmt: skip
 
@@ -119,9 +120,16 @@ def test_system_costs_give_statistics_per_pump_and_cgm_system(client, region):
     assert pump["p10_sek"] == 8915.58
     assert pump["p90_sek"] == 20240.24
     assert pump["mean_sek"] == 14577.91
-    assert systems[("cgm", "FreeStyle Libre 2")]["patients"] == 1
+    # The pump part alone: Anna's 3,780.82 (her sensors are the CGM part), Bo's
+    # 7,500.00.
+    assert pump["system_mean_sek"] == 5640.41
+    assert pump["system_median_sek"] == 5640.41
+    libre = systems[("cgm", "FreeStyle Libre 2")]
+    assert libre["patients"] == 1
+    assert (libre["mean_sek"], libre["system_mean_sek"]) == (21655.82, 17875.0)
     assert set(pump) == {"system", "kind", "patients", "mean_sek", "median_sek",
-                         "p10_sek", "p90_sek"}  # fmt: skip
+                         "p10_sek", "p90_sek", "system_mean_sek",
+                         "system_median_sek"}  # fmt: skip
 
 
 def test_a_missing_year_is_422(client, region):
