@@ -184,3 +184,24 @@ def test_the_current_year_counts_device_days_up_to_today(pump):
     # The next day's run counts one more day, though no line changed.
     run_year(2026, now=datetime(2026, 12, 3, 10, 0, tzinfo=UTC))
     assert stored(2026)[patient.id].device_cost_sek == Decimal("3205.48")
+
+
+def test_the_weekly_full_run_catches_a_deleted_line_the_nightly_run_cannot_see():
+    from sesamlike.followup import jobs
+    from sesamlike.orders.models import Order
+
+    sets = f.make_article(category="infusion_set", pack_price_sek=Decimal("1000.00"))
+    patient = f.make_patient(f.make_clinic())
+    line = f.make_delivered_line(patient, sets, date(2025, 3, 3), packs=2)
+    now = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
+    jobs.run(now)
+    assert stored(2025)[patient.id].consumables_cost_sek == Decimal("2000.00")
+    db.session.delete(db.session.get(Order, line.order_id))  # nothing left to see
+    db.session.commit()
+
+    jobs.run(datetime(2026, 12, 7, 2, 0, tzinfo=UTC))
+    assert patient.id in stored(2025)  # the nightly run cannot know
+    counts = jobs.run_full(datetime(2026, 12, 7, 3, 0, tzinfo=UTC))
+
+    assert counts["full_2025"] == 1
+    assert stored(2025) == {}
