@@ -134,7 +134,7 @@ def _system_name(rank: sa.ColumnElement, systems: Systems):
 def line_costs(year: int, scope: sa.Select | None = None,
                systems: Systems = (), *, amounts: Amounts,
                articles: bool = False,
-               today: date | None = None) -> sa.CompoundSelect:  # fmt: skip
+               today: date | None = None) -> sa.Select | sa.CompoundSelect:  # fmt: skip
     """Every line that may have a part in the year, with what the rules need.
 
     Consumables delivered in the year, and durable devices and CGM transmitters
@@ -145,12 +145,25 @@ def line_costs(year: int, scope: sa.Select | None = None,
     replacements (few) come from `replacement_costs`, each with its chain's
     first device's value, amortisation years and period.
     """
+    plain = _plain_line_costs(year, scope, systems, amounts=amounts,
+                              articles=articles, today=today)  # fmt: skip
+    if not any_replacement():  # a union costs SQLite a pass over every line
+        return plain
     return sa.union_all(
-        _plain_line_costs(year, scope, systems, amounts=amounts,
-                          articles=articles, today=today),
+        plain,
         replacement_costs(year, scope, amounts=amounts, articles=articles,
                           today=today),
     )  # fmt: skip
+
+
+def any_replacement() -> bool:
+    """Whether any line continues another's amortisation (found by its index)."""
+    return (
+        db.session.scalar(
+            sa.select(ol.c.id).where(ol.c.amortised_line_id.is_not(None)).limit(1)
+        )
+        is not None
+    )
 
 
 def _plain_line_costs(year: int, scope: sa.Select | None, systems: Systems, *,
