@@ -192,6 +192,23 @@ def test_report_page_shows_systems_statistics_and_a_chart(client, auth, region):
     assert "21\u00a0655,82" in html  # the one patient's total, Swedish format
 
 
+def test_report_first_screen_shows_the_pump_systems_own_cost_and_cost_centres(
+    client, auth, region
+):
+    auth.login(region["manager"].username)
+    html = client.get("/followup/?year=2025").get_data(as_text=True)
+    own = html.split('id="system-parts"')[1].split("</table>")[0]
+    # Anna's pump part (3,780.82) beside her total (21,655.82); her sensors
+    # are the CGM system's own cost (17,875.00).
+    assert "MiniMed 640G (pump)" in own and "3\u00a0780,82" in own
+    assert "21\u00a0655,82" in own
+    assert "FreeStyle Libre 2 (CGM)" in own and "17\u00a0875,00" in own
+    centres = html.split('id="cost-centres"')[1].split("</table>")[0]
+    assert region["north"].cost_centre in centres and "NORR" in centres
+    assert "SODR" not in centres  # not the manager's clinic
+    assert html.index('id="system-parts"') < html.index('id="pump"')  # first screen
+
+
 def test_high_cost_threshold_can_be_changed_on_the_page(client, auth, region):
     auth.login(region["analyst"].username)
     html = client.get("/followup/?year=2025&threshold=20000").get_data(as_text=True)
