@@ -22,7 +22,7 @@ from sesamlike.followup.amounts import Amounts
 from sesamlike.followup.compute import in_year, line_costs, line_parts
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.sqlfuncs import money, round_ore
-from sesamlike.orders.models import OrderLine
+from sesamlike.orders.models import Order, OrderLine
 from sesamlike.prescriptions.models import Prescription
 
 ol = OrderLine.__table__
@@ -44,12 +44,14 @@ class CostCentreSum:
         return self.device_cost_sek + self.consumables_cost_sek
 
 
-def paid_lines(year: int, today: date | None = None) -> sa.Select:
+def paid_lines(year: int, today: date | None = None,
+               clinic_ids: list[int] | None = None) -> sa.Select:  # fmt: skip
     """Every line with a part in the year: patient, payer (cost centre and
     clinic), units, and its device, consumable and VAT parts in kronor
-    (unrounded)."""
+    (unrounded). With `clinic_ids`, only the lines those clinics paid."""
     amounts = Amounts.for_session()
-    lines = line_costs(year, amounts=amounts, articles=True,
+    patients = None if clinic_ids is None else _patients_paid_by(clinic_ids)
+    lines = line_costs(year, patients, amounts=amounts, articles=True,
                        today=today).subquery("costed")  # fmt: skip
     device, consumables = line_parts(lines, year, amounts)
     device = amounts.line_sek(device, device=True)
@@ -59,15 +61,17 @@ def paid_lines(year: int, today: date | None = None) -> sa.Select:
     vat = sa.case(
         (paid.c.channel == "pharmacy", consumables * vat_rate / (1 + vat_rate)),
     )
+    payer = sa.func.coalesce(prescriptions.c.clinic_id, paid.c.cost_clinic_id)
+    where = [in_year(lines, year)]
+    if clinic_ids is not None:
+        where.append(payer.in_(clinic_ids))
     return (
         sa.select(
             lines.c.patient_id,
             sa.func.coalesce(prescriptions.c.cost_centre, paid.c.cost_centre).label(
                 "cost_centre"
             ),
-            sa.func.coalesce(prescriptions.c.clinic_id, paid.c.cost_clinic_id).label(
-                "clinic_id"
-            ),
+            payer.label("clinic_id"),
             lines.c.units,
             device.label("device"),
             consumables.label("consumables"),
@@ -75,7 +79,19 @@ def paid_lines(year: int, today: date | None = None) -> sa.Select:
         )
         .join(paid, paid.c.id == lines.c.line_id)
         .outerjoin(prescriptions, prescriptions.c.id == paid.c.prescription_id)
-        .where(in_year(lines, year))
+        .where(*where)
+    )
+
+
+def _patients_paid_by(clinic_ids: list[int]) -> sa.Select:
+    """Patients with a prescription of these clinics or a line they pay: the
+    only ones whose lines need reading."""
+    ordered = sa.select(Order.patient_id).join(ol, ol.c.order_id == Order.id)
+    return sa.union(
+        sa.select(prescriptions.c.patient_id).where(
+            prescriptions.c.clinic_id.in_(clinic_ids)
+        ),
+        ordered.where(ol.c.cost_clinic_id.in_(clinic_ids)),
     )
 
 
@@ -84,7 +100,7 @@ def cost_centre_sums(
 ) -> list[CostCentreSum]:
     """Per cost centre and paying clinic in scope: patients, units, and the
     device, consumable and VAT amounts, each rounded half up after summing."""
-    lines = paid_lines(year, today).subquery("paid")
+    lines = paid_lines(year, today, scope.clinic_ids()).subquery("paid")
     query = (
         sa.select(
             lines.c.cost_centre,
@@ -96,7 +112,6 @@ def cost_centre_sums(
             round_ore(sa.func.coalesce(sa.func.sum(lines.c.vat), 0)),
         )
         .outerjoin(Clinic, Clinic.id == lines.c.clinic_id)
-        .where(scope.clinic_where(lines.c.clinic_id))
         .group_by(lines.c.cost_centre, Clinic.code)
         .order_by(lines.c.cost_centre, Clinic.code)
     )
@@ -119,10 +134,11 @@ def paying_patient_ids(scope: Scope, year: int,
                        today: date | None = None) -> sa.Select | None:  # fmt: skip
     """The patients whose costs of the year a clinic in scope paid any part
     of (a subquery); None for the whole region."""
-    if scope.clinic_ids() is None:
+    clinic_ids = scope.clinic_ids()
+    if clinic_ids is None:
         return None
-    lines = paid_lines(year, today).subquery("paid")
-    return sa.select(lines.c.patient_id).where(scope.clinic_where(lines.c.clinic_id))
+    lines = paid_lines(year, today, clinic_ids).subquery("paid")
+    return sa.select(lines.c.patient_id)
 
 
 def _ore(value) -> Decimal:
