@@ -15,8 +15,8 @@ Reviewed by hand (issue 16):
   (TLV's comparable figure) and the CGM part. NULL on existing rows: the rules'
   fingerprint changes with this revision, so the next run is full and fills them.
 
-Revision ID: 0017_followup_true_costs
-Revises: 0016_partial_returns
+Revision ID: 0018_followup_true_costs
+Revises: 0017_password_links
 Create Date: 2026-12-02 01:45:00
 
 """
@@ -25,8 +25,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0017_followup_true_costs"
-down_revision = "0016_partial_returns"
+revision = "0018_followup_true_costs"
+down_revision = "0017_password_links"
 branch_labels = None
 depends_on = None
 
