@@ -134,3 +134,39 @@ def test_cost_centres_sum_what_each_cost_centre_paid(client, lent):
     other = client.get(f"/api/v1/followup/cost-centres?year={TODAY.year}"
                        "&clinic_code=NOPE", headers=bearer(analyst))  # fmt: skip
     assert other.status_code == 404
+
+
+def test_packs_returned_through_the_api_come_off_the_cost_the_scrapped_still_cost(
+    client,
+):
+    from sesamlike.followup.models import PatientYearCost
+    from sesamlike.followup.runs import run_year
+    from sesamlike.fulfilment import shipping
+    from tests.factories import make_article
+
+    world = make_depot_world()
+    article = make_article("INF-1", pack_price_sek=Decimal("900.00"))
+    shipping.receive_stock(world.clerk, "HMC", "INF-1", 5, lot="L1")
+    order = place_order_for(world.prescriber, article, 5)
+    shipping.ship_order(world.clerk, order.id)
+    shipping.deliver_order(world.clerk, order.id, TODAY)
+    line_id = order.lines[0].id
+    run_year(TODAY.year, full=True)
+    for packs, restock in ((2, True), (1, False)):
+        answer = client.post(
+            f"/api/v1/orders/{order.id}/lines/{line_id}/return",
+            headers=bearer(world.clerk),
+            json={"packs": packs, "returned_on": TODAY.isoformat(), "restock": restock},
+        )
+        assert answer.status_code == 200, answer.get_json()
+
+    run_year(TODAY.year)  # the nightly run sees the returned line
+
+    cost = db.session.scalar(
+        sa.select(PatientYearCost.consumables_cost_sek).where(
+            PatientYearCost.patient_id == order.patient_id,
+            PatientYearCost.year == TODAY.year,
+        )
+    )
+    # 5 packs less the 2 restocked: the scrapped pack still costs.
+    assert cost == Decimal("2700.00")
