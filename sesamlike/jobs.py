@@ -114,6 +114,15 @@ JOBS: tuple[Job, ...] = (
         cron={"hour": 2, "minute": 0},
     ),
     Job(
+        "followup_weekly_full",
+        "sesamlike.followup.jobs:run_full",
+        N_(
+            "Årskostnad för i år och i fjol för alla patienter (fångar borttagna "
+            "rader och ändrade patientuppgifter)"
+        ),
+        cron={"day_of_week": "sun", "hour": 3, "minute": 0},
+    ),
+    Job(
         "expiry_check",
         "sesamlike.stock.jobs:expiry_check",
         N_("Flaggar partier som går ut inom 60 dagar och spärrar utgångna"),

@@ -253,6 +253,13 @@ def make_delivered_line(patient, article, delivered_on, **kw):
 
     returned_on = kw.pop("returned_on", None)
     commit = kw.pop("commit", True)  # False: flushed into the open transaction
+    if kw.get("prescription_id") is None and "cost_clinic_id" not in kw:
+        # Paid like imported history: by the patient's clinic when recorded.
+        from sesamlike.orders.history import paying_clinics
+
+        clinic = paying_clinics([patient.id]).get(patient.id)
+        if clinic is not None:
+            kw["cost_clinic_id"], kw["cost_centre"] = clinic
     order = Order(
         patient_id=patient.id,
         placed_by_role="migration",

@@ -1,10 +1,13 @@
-"""Follow-up: GET /followup/patient-costs and GET /followup/system-costs.
+"""Follow-up: GET /followup/patient-costs, /followup/system-costs and
+/followup/cost-centres.
 
 Managers get their own clinics (all of them, or the one named by clinic_code);
 a clinic_code that is not theirs answers 404, exactly like an unknown one, so
 codes cannot be probed. The region role gets every clinic or one. Other roles:
 403. Statistics are over total_cost_sek; percentiles by linear interpolation
-between closest ranks (numpy's default; see followup.stats).
+between closest ranks (numpy's default; see followup.stats). A clinic_code
+selects the patients whose costs that clinic's cost centre paid any part of in
+the year (followup.cost_centres), whatever their care relationship today.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from marshmallow import Schema, fields, validate
 from sesamlike.accounts.models import Role
 from sesamlike.api.routing import operation
 from sesamlike.common.i18n import N_
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.followup import audited, report
+from sesamlike.followup import audited, cost_centres
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import resolve
 from sesamlike.followup.stats import grouped
@@ -46,6 +50,13 @@ class PatientCostSchema(Schema):
     device_cost_sek = fields.Float()
     consumables_cost_sek = fields.Float()
     total_cost_sek = fields.Float()
+    pump_part_sek = fields.Float(
+        allow_none=True,
+        metadata={"description": "Pump, infusion sets, reservoirs, pods, batteries"},
+    )
+    cgm_part_sek = fields.Float(
+        allow_none=True, metadata={"description": "CGM readers, transmitters, sensors"}
+    )
 
 
 class PatientCostsSchema(Schema):
@@ -61,6 +72,12 @@ class SystemCostSchema(Schema):
     median_sek = fields.Float()
     p10_sek = fields.Float()
     p90_sek = fields.Float()
+    system_mean_sek = fields.Float(
+        metadata={"description": "Mean of the pump part (pump rows) or CGM part"}
+    )
+    system_median_sek = fields.Float(
+        metadata={"description": "Median of the pump part (pump rows) or CGM part"}
+    )
 
 
 class SystemCostsSchema(Schema):
@@ -78,11 +95,12 @@ def patient_costs(user, query):
     One audit row per patient listed. A clinic_code that is not yours: 404.
     """
     scope = resolve(user, query["clinic_code"])
+    paying = cost_centres.paying_patient_ids(scope, query["year"], region_today())
     statement = (
         sa.select(PatientYearCost)
         .where(
             PatientYearCost.year == query["year"],
-            scope.where(PatientYearCost.patient_id),
+            sa.true() if paying is None else PatientYearCost.patient_id.in_(paying),
         )
         .order_by(PatientYearCost.patient_id)
     )
@@ -105,12 +123,61 @@ def system_costs(user, query):
     a system count for neither kind. A clinic_code that is not yours: 404.
     """
     scope = resolve(user, query["clinic_code"])
-    rows = report.cost_rows(scope, query["year"])
+    year = query["year"]
+    paying = cost_centres.paying_patient_ids(scope, year, region_today())
+    rows = db.session.execute(
+        sa.select(PatientYearCost.pump_system, PatientYearCost.cgm_system,
+                  PatientYearCost.total_cost_sek, PatientYearCost.pump_part_sek,
+                  PatientYearCost.cgm_part_sek)
+        .where(PatientYearCost.year == year,
+               sa.true() if paying is None
+               else PatientYearCost.patient_id.in_(paying))
+    ).all()  # fmt: skip
     systems = []
-    for kind, column in (("pump", "pump_system"), ("cgm", "cgm_system")):
-        pairs = ((getattr(r, column), r.total_cost_sek) for r in rows)
-        for name, s in grouped((k, v) for k, v in pairs if k).items():
+    kinds = (("pump", "pump_system", "pump_part_sek"),
+             ("cgm", "cgm_system", "cgm_part_sek"))  # fmt: skip
+    for kind, column, part in kinds:
+        mine = [r for r in rows if getattr(r, column)]
+        totals = grouped((getattr(r, column), r.total_cost_sek) for r in mine)
+        parts = grouped((getattr(r, column), getattr(r, part) or 0) for r in mine)
+        for name, s in totals.items():
+            own = parts[name]
             systems.append(dict(system=name, kind=kind, patients=s.patients,
                                 mean_sek=s.mean, median_sek=s.median,
-                                p10_sek=s.p10, p90_sek=s.p90))  # fmt: skip
-    return {"year": query["year"], "systems": systems}
+                                p10_sek=s.p10, p90_sek=s.p90,
+                                system_mean_sek=own.mean,
+                                system_median_sek=own.median))  # fmt: skip
+    return {"year": year, "systems": systems}
+
+
+class CostCentreSchema(Schema):
+    cost_centre = fields.String(allow_none=True)
+    clinic_code = fields.String(allow_none=True)
+    patients = fields.Integer()
+    units = fields.Integer(metadata={"description": "Units delivered and kept"})
+    device_cost_sek = fields.Float()
+    consumables_cost_sek = fields.Float()
+    vat_sek = fields.Float(metadata={"description": "VAT paid through pharmacies"})
+    total_cost_sek = fields.Float()
+
+
+class CostCentresSchema(Schema):
+    year = fields.Integer()
+    cost_centres = fields.List(fields.Nested(CostCentreSchema))
+
+
+@operation("GET", "/followup/cost-centres", query=CostQuerySchema,
+           response=CostCentresSchema, roles=ROLES, tag="followup",
+           summary="Annual cost and volume per paying cost centre",
+           errors=(404,))  # fmt: skip
+def cost_centre_costs(user, query):
+    """Per cost centre and paying clinic: the patients whose lines it paid, the
+    units, and the device, consumable and VAT amounts of those lines that year.
+
+    A line is paid by its prescription's cost centre (imported history: the
+    patient's clinic when imported). Aggregates only: no audit row per patient.
+    A clinic_code that is not yours: 404.
+    """
+    scope = resolve(user, query["clinic_code"])
+    sums = cost_centres.cost_centre_sums(scope, query["year"], region_today())
+    return {"year": query["year"], "cost_centres": sums}

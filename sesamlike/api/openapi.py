@@ -40,7 +40,11 @@ CREATES = {
     ("POST", "/prescriptions"): "prescription_id",
     ("POST", "/prescriptions/<int:prescription_id>/renew"): "prescription_id",
     ("POST", "/orders"): "order_id",
+    # A warranty swap lends a new device: it may come back, or be swapped again.
+    ("POST", "/devices/<serial_no>/replace"): "serial_no",
 }
+# The answer's field that holds the created resource's key (default: id).
+KEY_FIELD = {"serial_no": "serial_no"}
 
 
 def build_spec() -> dict:
@@ -111,7 +115,7 @@ def _links(op, operations) -> dict:
         if [p for _, p in _CONVERTER.findall(target.rule)] == [name]:
             links[target.endpoint] = {
                 "operationId": target.endpoint,
-                "parameters": {name: "$response.body#/id"},
+                "parameters": {name: f"$response.body#/{KEY_FIELD.get(name, 'id')}"},
                 "description": f"The created resource's id as {name}",
             }
     return links

@@ -145,11 +145,39 @@ def check_row(r: Row) -> ArticleRow | None:
         valid_from=valid_from,
         valid_to=valid_to,
     )
+    _check_channel(r, row_values)
     if r.errors:
         order = {name: i for i, name in enumerate(COLUMNS)}
         r.errors.sort(key=lambda e: order.get(e.column, -1))
         return None
     return ArticleRow(line=r.line, **row_values)
+
+
+def _check_channel(r: Row, values: dict[str, Any]) -> None:
+    """What the money rules need of channel, benefit and devices: VAT is paid
+    only on benefit consumables dispensed at a pharmacy, and a lent device is
+    serial-tracked and amortised."""
+    channel, category = values["channel"], values["category"]
+    if channel == Channel.PHARMACY and values["amortisation_years"]:
+        r.add(
+            "channel",
+            FieldError(
+                "Ett hjälpmedel som skrivs av (amortisation_years) lämnas inte ut "
+                "på apotek."
+            ),
+        )
+    if channel == Channel.PHARMACY and values["benefit"] is False:
+        r.add(
+            "benefit",
+            FieldError("Kanalen apotek gäller bara artiklar i läkemedelsförmånen."),
+        )
+    if category in (Category.PUMP, Category.CGM_READER) and (
+        values["serial_tracked"] is False
+    ):
+        r.add(
+            "serial_tracked",
+            FieldError("Pumpar och CGM-läsare är individmärkta (yes)."),
+        )
 
 
 def _systems(r: Row, category: str | None) -> tuple[str, ...] | None:

@@ -61,21 +61,32 @@ class Amounts:
         """Device parts fit 64-bit integers (else they are NUMERIC)."""
         return self.lcm <= MAX_LCM
 
-    def value(self) -> sa.ColumnElement:
-        """Packs × pack price, with VAT on pharmacy lines (the line's snapshots)."""
+    def value(self, line=ol) -> sa.ColumnElement:
+        """Packs kept (not put back on stock) × pack price, with VAT on pharmacy
+        lines (the line's snapshots). `line`: the order lines or an alias."""
+        packs = line.c.packs - line.c.packs_restocked
         if not self.postgresql:
-            vat = sa.case((ol.c.channel == "pharmacy", 1 + money(ol.c.vat_rate)),
+            vat = sa.case((line.c.channel == "pharmacy", 1 + money(line.c.vat_rate)),
                           else_=1)  # fmt: skip
-            return ol.c.packs * money(ol.c.pack_price_sek) * vat
-        cents = sa.cast(ol.c.pack_price_sek * 100, sa.BigInteger)
+            return packs * money(line.c.pack_price_sek) * vat
+        cents = sa.cast(line.c.pack_price_sek * 100, sa.BigInteger)
         vat = sa.case(
             (
-                ol.c.channel == "pharmacy",
-                literal_int(10_000) + sa.cast(ol.c.vat_rate * 10_000, sa.BigInteger),
+                line.c.channel == "pharmacy",
+                literal_int(10_000) + sa.cast(line.c.vat_rate * 10_000, sa.BigInteger),
             ),
             else_=literal_int(10_000),
         )
-        return ol.c.packs * cents * vat
+        return packs * cents * vat
+
+    def combined(self, device, consumables) -> sa.ColumnElement:
+        """A line's device part and consumable part as one number in the
+        units of device parts (either may be NULL)."""
+        device = sa.func.coalesce(device, 0)
+        consumables = sa.func.coalesce(consumables, 0)
+        if not self.postgresql:
+            return device + consumables
+        return device + consumables * literal_int(self.lcm * DAYS_PER_YEAR)
 
     def device_part(self, value, days, years) -> sa.ColumnElement:
         """A durable device's part of its value for its days in use in the year."""

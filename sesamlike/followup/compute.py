@@ -20,8 +20,10 @@ from sesamlike.followup.amounts import Amounts
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.rules import (
     CGM_DEVICE_CATEGORIES,
+    CGM_PART_CATEGORIES,
     COUNTED_STATUSES,
     DAYS_PER_YEAR,
+    PUMP_PART_CATEGORIES,
 )
 from sesamlike.followup.sqlfuncs import (
     epoch_day,
@@ -66,14 +68,25 @@ def durable_expr() -> sa.ColumnElement[bool]:
     return sa.func.coalesce(art.c.amortisation_years, 0) > 0
 
 
-def days_expr(year: int) -> sa.ColumnElement[int]:
+def _year_ends(year: int, today: date | None) -> tuple[int, int]:
+    """The year's first day number and the day after its last one counted: in
+    the current year (`today`'s), none after today (the contract says nothing
+    of later years: they are counted whole, as a forecast)."""
+    first, after = epoch(date(year, 1, 1)), epoch(date(year + 1, 1, 1))
+    if today is not None and today.year == year:
+        after = epoch(today) + 1
+    return first, after
+
+
+def days_expr(year: int, today: date | None = None) -> sa.ColumnElement[int]:
     """Days in use inside the year: from delivery (counted) to the return (not)."""
     start = epoch_day(ol.c.delivered_on)
+    kept = ol.c.packs - ol.c.packs_restocked
     use = sa.case(
         (durable_expr(), art.c.amortisation_years * DAYS_PER_YEAR),
         (
             sa.and_(art.c.category == "cgm_transmitter", art.c.units_per_day > 0),
-            floor_int(ol.c.packs * art.c.pack_size / money(art.c.units_per_day)),
+            floor_int(kept * art.c.pack_size / money(art.c.units_per_day)),
         ),
         else_=0,
     )
@@ -81,7 +94,7 @@ def days_expr(year: int) -> sa.ColumnElement[int]:
         (ol.c.returned_on.is_(None), start + use),
         else_=least(start + use, epoch_day(ol.c.returned_on)),
     )
-    first, after = epoch(date(year, 1, 1)), epoch(date(year + 1, 1, 1))
+    first, after = _year_ends(year, today)
     return greatest(0, least(end, after) - greatest(start, first))
 
 
@@ -119,16 +132,43 @@ def _system_name(rank: sa.ColumnElement, systems: Systems):
 
 
 def line_costs(year: int, scope: sa.Select | None = None,
-               systems: Systems = (), *,
-               amounts: Amounts, articles: bool = False) -> sa.Select:  # fmt: skip
+               systems: Systems = (), *, amounts: Amounts,
+               articles: bool = False,
+               today: date | None = None) -> sa.Select | sa.CompoundSelect:  # fmt: skip
     """Every line that may have a part in the year, with what the rules need.
 
     Consumables delivered in the year, and durable devices and CGM transmitters
     delivered early enough to be in use in it. `days` (in use inside the year)
     and `day` (the delivery's day number) are computed for those only; other
     lines carry NULL there. One row per line; with `articles`, also its article
-    and units.
+    and units. Lines whose packs all went back on stock are left out. Warranty
+    replacements (few) come from `replacement_costs`, each with its chain's
+    first device's value, amortisation years and period.
     """
+    plain = _plain_line_costs(year, scope, systems, amounts=amounts,
+                              articles=articles, today=today)  # fmt: skip
+    if not any_replacement():  # a union costs SQLite a pass over every line
+        return plain
+    return sa.union_all(
+        plain,
+        replacement_costs(year, scope, amounts=amounts, articles=articles,
+                          today=today),
+    )  # fmt: skip
+
+
+def any_replacement() -> bool:
+    """Whether any line continues another's amortisation (found by its index)."""
+    return (
+        db.session.scalar(
+            sa.select(ol.c.id).where(ol.c.amortised_line_id.is_not(None)).limit(1)
+        )
+        is not None
+    )
+
+
+def _plain_line_costs(year: int, scope: sa.Select | None, systems: Systems, *,
+                      amounts: Amounts, articles: bool,
+                      today: date | None) -> sa.Select:  # fmt: skip
     first, after = date(year, 1, 1), date(year + 1, 1, 1)
     in_use = sa.or_(durable_expr(), art.c.category == "cgm_transmitter")
     category = art.c.category
@@ -145,6 +185,8 @@ def line_costs(year: int, scope: sa.Select | None = None,
         delivered >= date(year - lookback_years(), 1, 1),
         delivered < after,
         sa.or_(delivered >= first, in_use),
+        ol.c.amortised_line_id.is_(None),
+        ol.c.packs_restocked < ol.c.packs,
     ]
     if scope is not None:
         where.append(orders.c.patient_id.in_(scope))
@@ -156,7 +198,7 @@ def line_costs(year: int, scope: sa.Select | None = None,
             art.c.amortisation_years.label("years"),
             ol.c.delivered_on,
             amounts.value().label("value"),
-            sa.case((in_use, days_expr(year))).label("days"),
+            sa.case((in_use, days_expr(year, today))).label("days"),
             sa.case((in_use, epoch_day(ol.c.delivered_on))).label("day"),
             sensor.label("sensor_rank"),
         )
@@ -164,6 +206,63 @@ def line_costs(year: int, scope: sa.Select | None = None,
         .join(art, art.c.id == ol.c.article_id)
         .where(*where)
     )  # fmt: skip
+    if articles:
+        units = (ol.c.packs - ol.c.packs_restocked) * art.c.pack_size
+        select = select.add_columns(ol.c.article_id, units.label("units"))
+    return select
+
+
+def replacement_costs(year: int, scope: sa.Select | None = None, *,
+                      amounts: Amounts, articles: bool = False,
+                      today: date | None = None) -> sa.Select:  # fmt: skip
+    """Warranty replacements in use in the year, as `line_costs` rows.
+
+    A replacement continues the first device of its chain (`amortised_line_id`):
+    its days run from the day the device it replaces came back (its own
+    delivery when that one has none), counted, to the end of the first device's
+    amortisation period, at the first device's daily rate; its own price adds
+    nothing. Found through their index: there are few.
+    """
+    first_line = ol.alias("first_line")
+    first_article = art.alias("first_article")
+    replaced = ol.alias("replaced_line")
+    years = first_article.c.amortisation_years
+    start = epoch_day(sa.func.coalesce(replaced.c.returned_on, ol.c.delivered_on))
+    end = epoch_day(first_line.c.delivered_on) + years * DAYS_PER_YEAR
+    end = sa.case(
+        (ol.c.returned_on.is_(None), end),
+        else_=least(end, epoch_day(ol.c.returned_on)),
+    )
+    first_day, after = _year_ends(year, today)
+    days = greatest(0, least(end, after) - greatest(start, first_day))
+    where = [
+        ol.c.amortised_line_id.is_not(None),
+        ol.c.status.in_(sorted(COUNTED_STATUSES)),
+        ol.c.delivered_on < date(year + 1, 1, 1),
+        durable_expr(),
+        sa.func.coalesce(years, 0) > 0,
+    ]
+    if scope is not None:
+        where.append(orders.c.patient_id.in_(scope))
+    select = (
+        sa.select(
+            orders.c.patient_id,
+            ol.c.id.label("line_id"),
+            art.c.category.label("category"),
+            years.label("years"),
+            ol.c.delivered_on,
+            amounts.value(first_line).label("value"),
+            days.label("days"),
+            start.label("day"),
+            sa.cast(sa.null(), sa.BigInteger).label("sensor_rank"),
+        )
+        .select_from(ol.join(orders, orders.c.id == ol.c.order_id))
+        .join(art, art.c.id == ol.c.article_id)
+        .join(first_line, first_line.c.id == ol.c.amortised_line_id)
+        .join(first_article, first_article.c.id == first_line.c.article_id)
+        .outerjoin(replaced, replaced.c.id == ol.c.replaces_line_id)
+        .where(*where)
+    )
     if articles:
         select = select.add_columns(
             ol.c.article_id, (ol.c.packs * art.c.pack_size).label("units")
@@ -199,11 +298,13 @@ def line_parts(lines: sa.Subquery, year: int, amounts: Amounts):
     return device, consumables
 
 
-def article_lines(year: int, scope: sa.Select | None = None) -> sa.Select:
+def article_lines(year: int, scope: sa.Select | None = None,
+                  today: date | None = None) -> sa.Select:  # fmt: skip
     """Every line with a part in the year: patient, article, units and parts in
     kronor (unrounded)."""
     amounts = Amounts.for_session()
-    lines = line_costs(year, scope, amounts=amounts, articles=True).subquery("costed")
+    lines = line_costs(year, scope, amounts=amounts, articles=True,
+                       today=today).subquery("costed")  # fmt: skip
     device, consumables = line_parts(lines, year, amounts)
     return sa.select(
         lines.c.patient_id,
@@ -265,6 +366,7 @@ def year_costs(
     scope: sa.Select | None = None,
     systems: Systems | None = None,
     amounts: Amounts | None = None,
+    today: date | None = None,
 ) -> sa.Select:
     """One row per patient with a cost in the year: the amounts, and the lines
     the systems and the prescriber are to be read from.
@@ -284,15 +386,21 @@ def year_costs(
     """
     systems = sensor_systems() if systems is None else systems
     amounts = amounts or Amounts.for_session()
-    lines = line_costs(year, scope, systems, amounts=amounts).subquery("lines")
+    lines = line_costs(year, scope, systems, amounts=amounts,
+                       today=today).subquery("lines")  # fmt: skip
     durable = lines.c.years > 0  # NULL for consumables: not true
     cgm_device = lines.c.category.in_(sorted(CGM_DEVICE_CATEGORIES))
     device, consumables = line_parts(lines, year, amounts)
+    both = amounts.combined(device, consumables)
+    pump_part = sa.case((lines.c.category.in_(sorted(PUMP_PART_CATEGORIES)), both))
+    cgm_part = sa.case((lines.c.category.in_(sorted(CGM_PART_CATEGORIES)), both))
     parts = (
         sa.select(
             lines.c.patient_id,
             device.label("device"),
             consumables.label("consumables"),
+            pump_part.label("pump_part"),
+            cgm_part.label("cgm_part"),
             # The cheap test first: most lines are consumables. A durable
             # line here is in use on some day (`in_year`); a CGM device must be.
             # A device key is at least KEY_DAYS (a day in use), above any line
@@ -315,6 +423,8 @@ def year_costs(
             parts.c.patient_id,
             sa.func.sum(parts.c.device).label("device"),
             sa.func.sum(parts.c.consumables).label("consumables"),
+            sa.func.sum(parts.c.pump_part).label("pump_part"),
+            sa.func.sum(parts.c.cgm_part).label("cgm_part"),
             sa.func.max(parts.c.pump_key).label("pump_key"),
             sa.func.max(parts.c.cgm_key).label("cgm_key"),
             sa.func.min(parts.c.cgm_key).label("cgm_low"),
@@ -337,6 +447,8 @@ def year_costs(
         device.label("device_cost_sek"),
         consumables.label("consumables_cost_sek"),
         (device + consumables).label("total_cost_sek"),
+        amounts.device_sek(sums.c.pump_part).label("pump_part_sek"),
+        amounts.device_sek(sums.c.cgm_part).label("cgm_part_sek"),
         pump_line.label("pump_line_id"),
         cgm_line.label("cgm_line_id"),
         sa.func.coalesce(pump_line, cgm_line, last_line).label("prescriber_line_id"),
@@ -351,7 +463,7 @@ def mixed_sensor_system(
     """A patient's CGM system by sensor units summed per system (then name)."""
     first, after = date(year, 1, 1), date(year + 1, 1, 1)
     rank = sensor_rank(systems)
-    units = ol.c.packs * art.c.pack_size
+    units = (ol.c.packs - ol.c.packs_restocked) * art.c.pack_size
     best = (
         sa.select(rank)
         .select_from(ol.join(orders, orders.c.id == ol.c.order_id))

@@ -8,19 +8,32 @@ from sesamlike.common.time import REGION_TIMEZONE
 from sesamlike.followup.runs import run_year
 
 
-def run(now: datetime) -> dict[str, int]:
+def run(now: datetime, *, full: bool = False) -> dict[str, int]:
     """Recompute the current and the previous year for changed patients only.
 
     The previous year is included because late deliveries and returns keep
     changing it in January. Returns counts for the job record.
+
+    What an incremental run notices: every order line written since the last
+    run (a delivery, a return or a partial return, a warranty swap: both lines
+    are written) recomputes its patient; the current year's first run of a day
+    is full, as its device days grow. A prescription's cost centre is read when
+    a report asks (`followup.cost_centres`), never stored. What it cannot see
+    (deleted lines, changed patient data) the weekly full run (`run_full`)
+    catches.
     """
     # The calendar year is Swedish: 00:30 on 1 January is already the new year.
     year = now.astimezone(REGION_TIMEZONE).year if now.tzinfo else now.year
     counts: dict[str, int] = {}
     for current in (year - 1, year):
-        result = run_year(current)
+        result = run_year(current, full=full)
         counts[f"patients_{current}"] = result.patients
         counts[f"removed_{current}"] = result.removed
         counts[f"full_{current}"] = int(result.full)
     counts["patients"] = sum(v for k, v in counts.items() if k.startswith("patients_"))
     return counts
+
+
+def run_full(now: datetime) -> dict[str, int]:
+    """The weekly full recompute of the current and the previous year."""
+    return run(now, full=True)

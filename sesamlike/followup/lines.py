@@ -11,6 +11,7 @@ from sesamlike.extensions import db
 from sesamlike.followup.compute import article_system
 from sesamlike.followup.rules import COUNTED_STATUSES, CostLine
 from sesamlike.orders.models import Order, OrderLine
+from sesamlike.prescriptions.models import Prescription
 
 
 def load_cost_lines(patient_ids: Iterable[int] | None = None) -> list[CostLine]:
@@ -36,8 +37,17 @@ def load_cost_lines(patient_ids: Iterable[int] | None = None) -> list[CostLine]:
             cgm_of.c.system.label("cgm_system"),
             Article.article_no,
             Article.name,
+            OrderLine.packs_restocked,
+            OrderLine.replaces_line_id,
+            sa.func.coalesce(Prescription.clinic_id, OrderLine.cost_clinic_id).label(
+                "payer_clinic_id"
+            ),
+            sa.func.coalesce(Prescription.cost_centre, OrderLine.cost_centre).label(
+                "cost_centre"
+            ),
         )
         .join(Order, Order.id == OrderLine.order_id)
+        .outerjoin(Prescription, Prescription.id == OrderLine.prescription_id)
         .join(Article, Article.id == OrderLine.article_id)
         .outerjoin(pump_of, pump_of.c.article_id == Article.id)
         .outerjoin(cgm_of, cgm_of.c.article_id == Article.id)
@@ -68,6 +78,10 @@ def load_cost_lines(patient_ids: Iterable[int] | None = None) -> list[CostLine]:
             cgm_system=row.cgm_system,
             article_no=row.article_no,
             article_name=row.name,
+            packs_restocked=row.packs_restocked,
+            replaces_line_id=row.replaces_line_id,
+            payer_clinic_id=row.payer_clinic_id,
+            cost_centre=row.cost_centre,
         )
         for row in db.session.execute(query)
     ]

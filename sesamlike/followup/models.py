@@ -38,6 +38,11 @@ class PatientYearCost(db.Model):
     device_cost_sek: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
     consumables_cost_sek: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
     total_cost_sek: Mapped[Decimal] = mapped_column(sa.Numeric(12, 2))
+    # The pump system's own cost (pump, infusion sets, reservoirs, pods,
+    # batteries: TLV's comparable figure) and the CGM part (readers,
+    # transmitters, sensors); accessories count in the total only.
+    pump_part_sek: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
+    cgm_part_sek: Mapped[Decimal | None] = mapped_column(sa.Numeric(12, 2))
     computed_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup import rules
 from sesamlike.followup.lines import load_cost_lines
@@ -44,11 +45,13 @@ def detail(scope: Scope, patient_id: int, year: int) -> PatientCosts:
         )
     )
     all_lines = load_cost_lines([patient.id])
+    today = region_today()
     lines = []
-    for line in all_lines:
-        cost = rules.device_cost(line, year) + rules.consumable_cost(line, year)
-        days = line.days_in_year(year) if line.durable else 0
+    for line in rules.continue_warranties(all_lines):
+        cost = rules.line_cost(line, year, today)
+        days = line.days_in_year(year, today) if line.durable else 0
         if cost or days:
             lines.append(LineCost(line, days, rules.round_half_up(cost)))
     db.session.commit()  # the audit row
-    return PatientCosts(patient, years, lines, rules.patient_year_cost(all_lines, year))
+    reference = rules.patient_year_cost(all_lines, year, today)
+    return PatientCosts(patient, years, lines, reference)

@@ -6,7 +6,15 @@ hand-computed cases and an integration test can check that both agree.
 
 Choices the contract leaves open, made the same way in the SQL:
 - A line counts once it is delivered: status `delivered` or `returned` with a
-  `delivered_on`. Returned consumables still cost (they cannot be reused).
+  `delivered_on`. Packs put back on stock (`packs_restocked`) come off their
+  line; packs returned and scrapped still cost.
+- A warranty replacement (`replaces_line_id`) continues the first device of its
+  chain: from the day the device it replaces came back (its own delivery when
+  that one has no return) to the end of the first device's amortisation period,
+  at the first device's daily rate; its own price adds nothing.
+- With `today`, a device's days in today's year end with today (counted): the
+  days of the current year that have not happened cost nothing yet. Later
+  years are counted whole (a forecast; the contract says nothing of them).
 - A durable device is an article with `amortisation_years` (pumps, readers).
 - A CGM transmitter without amortisation years is a consumable for cost, and is
   "in use" for `cgm_system` from delivery for the days its units last at
@@ -21,13 +29,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
 COUNTED_STATUSES = frozenset({"delivered", "returned"})
 CGM_DEVICE_CATEGORIES = frozenset({"cgm_reader", "cgm_transmitter"})
+# The pump system's own cost (TLV's comparable figure) and the CGM part.
+PUMP_PART_CATEGORIES = frozenset({"pump", "infusion_set", "reservoir", "pod",
+                                  "battery"})  # fmt: skip
+CGM_PART_CATEGORIES = frozenset({"cgm_reader", "cgm_transmitter", "cgm_sensor"})
 ORE = Decimal("0.01")
 DAYS_PER_YEAR = 365
 
@@ -53,6 +65,21 @@ class CostLine:
     cgm_system: str | None = None  # the article's system of kind "cgm"
     article_no: str = ""
     article_name: str = ""
+    packs_restocked: int = 0
+    replaces_line_id: int | None = None
+    # Who pays: the prescription's clinic and cost centre, else (imported
+    # history) the patient's clinic when imported.
+    payer_clinic_id: int | None = None
+    cost_centre: str | None = None
+    # Set by `continue_warranties` on a warranty replacement: the first line of
+    # its chain (whose period and rate it continues) and the day it took over.
+    amortised: CostLine | None = None
+    swap_on: date | None = None
+
+    @property
+    def packs_kept(self) -> int:
+        """The packs that cost: those not put back on stock."""
+        return self.packs - self.packs_restocked
 
     @property
     def counted(self) -> bool:
@@ -64,31 +91,52 @@ class CostLine:
 
     @property
     def value(self) -> Fraction:
-        """Packs × pack price, with VAT when the line goes through a pharmacy."""
-        value = Fraction(self.packs) * Fraction(self.pack_price_sek)
+        """Packs kept × pack price, with VAT when the line goes through a pharmacy."""
+        value = Fraction(self.packs_kept) * Fraction(self.pack_price_sek)
         if self.channel == "pharmacy":
             value *= 1 + Fraction(self.vat_rate)
         return value
+
+    @property
+    def amortised_value(self) -> Fraction:
+        """What the device's days are a share of: the first device's value."""
+        return self.amortised.value if self.amortised else self.value
+
+    @property
+    def amortised_years(self) -> int | None:
+        return (self.amortised or self).amortisation_years
 
     def use_days(self) -> int:
         """How long the line is in use from delivery, before any return."""
         if self.durable:
             return self.amortisation_years * DAYS_PER_YEAR
         if self.category == "cgm_transmitter" and self.units_per_day:
-            units = Fraction(self.packs * self.pack_size)
+            units = Fraction(self.packs_kept * self.pack_size)
             return math.floor(units / Fraction(self.units_per_day))
         return 0
 
-    def days_in_year(self, year: int) -> int:
-        """Days in use inside the calendar year: delivery day counted, return not."""
+    def days_in_year(self, year: int, today: date | None = None) -> int:
+        """Days in use inside the calendar year: delivery day counted, return not;
+        with `today`, none after today."""
         if not self.counted:
             return 0
-        start = self.delivered_on.toordinal()
-        end = start + self.use_days()
+        if self.amortised is not None:
+            start = (self.swap_on or self.delivered_on).toordinal()
+            end = (self.amortised.delivered_on.toordinal()
+                   + self.amortised.amortisation_years * DAYS_PER_YEAR)  # fmt: skip
+        else:
+            start = self.delivered_on.toordinal()
+            end = start + self.use_days()
         if self.returned_on is not None:
             end = min(end, self.returned_on.toordinal())
+        if today is not None and today.year == year:
+            end = min(end, today.toordinal() + 1)
         first, after = date(year, 1, 1).toordinal(), date(year + 1, 1, 1).toordinal()
         return max(0, min(end, after) - max(start, first))
+
+    @property
+    def fully_restocked(self) -> bool:
+        return self.packs_kept <= 0
 
     def delivered_in(self, year: int) -> bool:
         return self.counted and self.delivered_on.year == year
@@ -100,6 +148,8 @@ class YearCost:
     cgm_system: str | None
     device_cost_sek: Decimal
     consumables_cost_sek: Decimal
+    pump_part_sek: Decimal = Decimal("0.00")
+    cgm_part_sek: Decimal = Decimal("0.00")
 
     @property
     def total_cost_sek(self) -> Decimal:
@@ -115,11 +165,31 @@ def round_half_up(value: Fraction) -> Decimal:
     return (Decimal(whole) / 100).quantize(ORE)
 
 
-def device_cost(line: CostLine, year: int) -> Fraction:
+def continue_warranties(lines: Iterable[CostLine]) -> list[CostLine]:
+    """The lines, each warranty replacement tied to the first line of its chain
+    and to the day the device it replaces came back (the swap)."""
+    lines = list(lines)
+    by_id = {line.line_id: line for line in lines}
+    result = []
+    for line in lines:
+        replaced = by_id.get(line.replaces_line_id) if line.replaces_line_id else None
+        if replaced is None or not line.durable:
+            result.append(line)
+            continue
+        first, seen = replaced, {line.line_id}
+        while first.replaces_line_id in by_id and first.line_id not in seen:
+            seen.add(first.line_id)
+            first = by_id[first.replaces_line_id]
+        swap_on = replaced.returned_on or line.delivered_on
+        result.append(replace(line, amortised=first, swap_on=swap_on))
+    return result
+
+
+def device_cost(line: CostLine, year: int, today: date | None = None) -> Fraction:
     if not line.durable:
         return Fraction(0)
-    days = line.days_in_year(year)
-    return line.value * days / (line.amortisation_years * DAYS_PER_YEAR)
+    days = line.days_in_year(year, today)
+    return line.amortised_value * days / (line.amortised_years * DAYS_PER_YEAR)
 
 
 def consumable_cost(line: CostLine, year: int) -> Fraction:
@@ -128,31 +198,42 @@ def consumable_cost(line: CostLine, year: int) -> Fraction:
     return line.value
 
 
-def _device_in_use(lines: Iterable[CostLine], year: int, categories) -> CostLine | None:
+def line_cost(line: CostLine, year: int, today: date | None = None) -> Fraction:
+    return device_cost(line, year, today) + consumable_cost(line, year)
+
+
+def _device_in_use(lines: Iterable[CostLine], year: int, categories,
+                   today: date | None = None) -> CostLine | None:  # fmt: skip
     candidates = [
         line
         for line in lines
-        if line.category in categories and line.days_in_year(year) > 0
+        if line.category in categories and line.days_in_year(year, today) > 0
     ]
     if not candidates:
         return None
     return max(
         candidates,
-        key=lambda line: (line.days_in_year(year), line.delivered_on, line.line_id),
+        key=lambda line: (
+            line.days_in_year(year, today),
+            line.swap_on or line.delivered_on,
+            line.line_id,
+        ),
     )
 
 
-def pump_system(lines: Iterable[CostLine], year: int) -> str | None:
+def pump_system(lines: Iterable[CostLine], year: int,
+                today: date | None = None) -> str | None:  # fmt: skip
     """The system of the pump with the most days in use that year."""
     pumps = [line for line in lines if line.durable]
-    pump = _device_in_use(pumps, year, {"pump"})
+    pump = _device_in_use(pumps, year, {"pump"}, today)
     return pump.pump_system if pump else None
 
 
-def cgm_system(lines: Iterable[CostLine], year: int) -> str | None:
+def cgm_system(lines: Iterable[CostLine], year: int,
+               today: date | None = None) -> str | None:  # fmt: skip
     """The CGM reader or transmitter in use, else the sensors delivered most."""
     lines = list(lines)
-    device = _device_in_use(lines, year, CGM_DEVICE_CATEGORIES)
+    device = _device_in_use(lines, year, CGM_DEVICE_CATEGORIES, today)
     if device is not None:
         return device.cgm_system
     units: dict[str, int] = {}
@@ -160,41 +241,99 @@ def cgm_system(lines: Iterable[CostLine], year: int) -> str | None:
         if line.category == "cgm_sensor" and line.delivered_in(year):
             if line.cgm_system:
                 units[line.cgm_system] = (
-                    units.get(line.cgm_system, 0) + line.packs * line.pack_size
+                    units.get(line.cgm_system, 0) + line.packs_kept * line.pack_size
                 )
     if not units:
         return None
     return min(units, key=lambda name: (-units[name], name))
 
 
-def patient_year_cost(lines: Iterable[CostLine], year: int) -> YearCost | None:
+def _part(lines: list[CostLine], year: int, today: date | None,
+          categories: frozenset[str]) -> Fraction:  # fmt: skip
+    parts = (line_cost(line, year, today) for line in lines
+             if line.category in categories)  # fmt: skip
+    return sum(parts, Fraction(0))
+
+
+def patient_year_cost(lines: Iterable[CostLine], year: int,
+                      today: date | None = None) -> YearCost | None:  # fmt: skip
     """One patient's cost for a calendar year; None when nothing falls in it."""
-    lines = [line for line in lines if line.counted]
+    lines = continue_warranties(
+        line for line in lines if line.counted and not line.fully_restocked
+    )
     relevant = [
         line
         for line in lines
-        if line.days_in_year(year) > 0 or (not line.durable and line.delivered_in(year))
+        if line.days_in_year(year, today) > 0
+        or (not line.durable and line.delivered_in(year))
     ]
     if not relevant:
         return None
-    device = sum((device_cost(line, year) for line in lines), Fraction(0))
+    device = sum((device_cost(line, year, today) for line in lines), Fraction(0))
     consumables = sum((consumable_cost(line, year) for line in lines), Fraction(0))
+    pump_part = _part(lines, year, today, PUMP_PART_CATEGORIES)
+    cgm_part = _part(lines, year, today, CGM_PART_CATEGORIES)
     return YearCost(
-        pump_system(lines, year),
-        cgm_system(lines, year),
+        pump_system(lines, year, today),
+        cgm_system(lines, year, today),
         round_half_up(device),
         round_half_up(consumables),
+        round_half_up(pump_part),
+        round_half_up(cgm_part),
     )
 
 
-def costs_by_patient(lines: Iterable[CostLine], year: int) -> dict[int, YearCost]:
+def costs_by_patient(lines: Iterable[CostLine], year: int,
+                     today: date | None = None) -> dict[int, YearCost]:  # fmt: skip
     """Every patient's YearCost for the year, from all their lines."""
     grouped: dict[int, list[CostLine]] = {}
     for line in lines:
         grouped.setdefault(line.patient_id, []).append(line)
     result = {}
     for patient_id, patient_lines in grouped.items():
-        cost = patient_year_cost(patient_lines, year)
+        cost = patient_year_cost(patient_lines, year, today)
         if cost is not None:
             result[patient_id] = cost
     return result
+
+
+def cost_centre_sums(lines: Iterable[CostLine], year: int,
+                     today: date | None = None) -> dict:  # fmt: skip
+    """Per (cost centre, paying clinic): patients, device, consumables, VAT and
+    total, each rounded half up to öre after summing the lines it paid."""
+    grouped: dict[int, list[CostLine]] = {}
+    for line in lines:
+        grouped.setdefault(line.patient_id, []).append(line)
+    sums: dict[tuple, dict] = {}
+    for patient_lines in grouped.values():
+        kept = continue_warranties(
+            line for line in patient_lines if line.counted and not line.fully_restocked
+        )
+        for line in kept:
+            device = device_cost(line, year, today)
+            consumables = consumable_cost(line, year)
+            if not device and not consumables and not (
+                line.days_in_year(year, today) or (
+                    not line.durable and line.delivered_in(year))
+            ):  # fmt: skip
+                continue
+            vat = Fraction(0)
+            if line.channel == "pharmacy" and consumables:
+                vat = consumables - consumables / (1 + Fraction(line.vat_rate))
+            key = (line.cost_centre, line.payer_clinic_id)
+            entry = sums.setdefault(key, {"patients": set(), "device": Fraction(0),
+                                          "consumables": Fraction(0),
+                                          "vat": Fraction(0)})  # fmt: skip
+            entry["patients"].add(line.patient_id)
+            entry["device"] += device
+            entry["consumables"] += consumables
+            entry["vat"] += vat
+    return {
+        key: {
+            "patients": len(entry["patients"]),
+            "device_cost_sek": round_half_up(entry["device"]),
+            "consumables_cost_sek": round_half_up(entry["consumables"]),
+            "vat_sek": round_half_up(entry["vat"]),
+        }
+        for key, entry in sums.items()
+    }

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from sesamlike.catalog.models import Article, System, article_systems
-from sesamlike.common.time import utcnow
+from sesamlike.common.time import region_day_of, utcnow
 from sesamlike.extensions import db
 from sesamlike.followup import staging
 from sesamlike.followup.models import FollowupRun
@@ -43,8 +43,14 @@ class RunResult:
     changed: int = 0  # rows written because their figures are new or changed
 
 
+# Bumped when the rules change what a stored row holds: the digest changes, so
+# the next run is full and rewrites every row.
+RULES_VERSION = 2  # 2: warranty chains, restocked packs, pump and CGM parts
+
+
 def catalogue_digest() -> str:
-    """A fingerprint of every article fact and system link the rules read."""
+    """A fingerprint of every article fact and system link the rules read
+    (and of the rules' version)."""
     rows = db.session.execute(
         sa.select(
             Article.id,
@@ -59,7 +65,7 @@ def catalogue_digest() -> str:
         .join(System, System.id == article_systems.c.system_id)
         .order_by(article_systems.c.article_id, System.name)
     ).all()
-    text = repr([tuple(map(str, row)) for row in rows + links])
+    text = repr([RULES_VERSION, *[tuple(map(str, row)) for row in rows + links]])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -93,11 +99,17 @@ def run_year(
     step = progress or (lambda _n: None)
     started = time.perf_counter()
     now = now or utcnow()
+    today = region_day_of(now)
     digest = catalogue_digest()
     previous = last_run(year)
     # After a catalogue change every row's systems are looked up again.
     rederive = previous is None or previous.catalogue_digest != digest
-    full = full or rederive
+    # In the current year every device in use costs one more day each day: the
+    # first run of a day computes every patient.
+    new_day = year >= today.year and (
+        previous is None or region_day_of(previous.started_at) != today
+    )
+    full = full or rederive or new_day
     step(1)
     try:
         staging.tune_session()
@@ -105,7 +117,7 @@ def run_year(
         if not full:
             since = previous.started_at - CHANGE_MARGIN
             scope = staging.fix_scope(changed_patients(since))
-        staged = staging.stage(year, scope, rederive=rederive)
+        staged = staging.stage(year, scope, rederive=rederive, today=today)
         step(1)
         changed = staging.write_year(year, now, rederive=rederive)
         removed = staging.remove_stale(year, now, scope, staged)

@@ -17,7 +17,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -44,10 +44,12 @@ SCOPE = "followup_scope"
 # What the stage holds beside patient_id and year.
 STAGED = ("device_cost_sek", "consumables_cost_sek", "total_cost_sek",
           "pump_line_id", "cgm_line_id", "prescriber_line_id",
-          "sensor_system", "sensor_mixed")  # fmt: skip
+          "sensor_system", "sensor_mixed",
+          "pump_part_sek", "cgm_part_sek")  # fmt: skip
 # What the stage and the stored row are compared by to find the changed rows.
 COMPARED = ("device_cost_sek", "consumables_cost_sek", "total_cost_sek",
-            "pump_line_id", "cgm_line_id", "prescriber_line_id")  # fmt: skip
+            "pump_line_id", "cgm_line_id", "prescriber_line_id",
+            "pump_part_sek", "cgm_part_sek")  # fmt: skip
 # What a changed row carries of the stored row (None: there is none), by name
 # in `followup_changed`: the systems and prescriber it may keep.
 WAS = {"stored_id": "id", "was_pump_line_id": "pump_line_id",
@@ -59,7 +61,7 @@ WAS = {"stored_id": "id", "was_pump_line_id": "pump_line_id",
 # A stored row's figures: one that differs from the computed one is rewritten.
 VALUES = ("pump_system", "cgm_system", "device_cost_sek", "consumables_cost_sek",
           "total_cost_sek", "prescription_id", "pump_line_id", "cgm_line_id",
-          "prescriber_line_id")  # fmt: skip
+          "prescriber_line_id", "pump_part_sek", "cgm_part_sek")  # fmt: skip
 
 
 class CreateTempTableAs(Executable, ClauseElement):
@@ -136,7 +138,7 @@ def fix_scope(patients: sa.Select) -> sa.Select:
 
 
 def stage(year: int, scope: sa.Select | None = None, *,
-          rederive: bool = False) -> int | None:  # fmt: skip
+          rederive: bool = False, today: date | None = None) -> int | None:  # fmt: skip
     """Compute the year's rows of the patients in scope (all: None) and keep
     those to write or remove in `followup_changed`.
 
@@ -148,7 +150,7 @@ def stage(year: int, scope: sa.Select | None = None, *,
         drop_stage()  # (on SQLite, where DDL may autocommit)
     connection = db.session.connection()
     systems = sensor_systems()
-    computed = year_costs(year, scope, systems)
+    computed = year_costs(year, scope, systems, today=today)
     if scope is None and on_postgresql():
         _keep_changes(year, computed.subquery("computed"), systems,
                       rederive=rederive, full_join=True)  # fmt: skip

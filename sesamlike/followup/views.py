@@ -16,7 +16,14 @@ from sesamlike.common import spreadsheets
 from sesamlike.common.errors import NotVisible
 from sesamlike.common.i18n import _
 from sesamlike.common.paging import bounded_decimal, page_number
-from sesamlike.followup import charts, drilldown, exports, register, report
+from sesamlike.followup import (
+    charts,
+    drilldown,
+    exports,
+    register,
+    report,
+    system_parts,
+)
 from sesamlike.followup.forms import ReportFilterForm
 from sesamlike.followup.scope import Scope, resolve
 from sesamlike.followup.stats import summarise
@@ -91,6 +98,8 @@ def report_page():
         args=_args(scope, year),
         no_system=report.NO_SYSTEM,
         reason_labels=REASON_LABELS,
+        parts=system_parts.system_parts(scope, year),
+        centres=system_parts.cost_centres(scope, year),
         pump_chart=charts.box_plot(
             [(k or _("Inget system"), s) for k, s in data.pump.items()],
             _("Årskostnad per pumpsystem"),

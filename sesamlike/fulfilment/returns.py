@@ -37,6 +37,7 @@ from sesamlike.fulfilment.shipping import (
     line_for,
     load_order,
     move_line,
+    payer_of,
     require_depot,
 )
 from sesamlike.orders.models import LineStatus, Order, OrderLine
@@ -181,6 +182,9 @@ def replace_device(user: User, device_id: int, today: date | None = None) -> Ord
             pack_price_sek=0,
             vat_rate=line.vat_rate,
             replaces_line_id=line.id,
+            # The follow-up continues the first device's amortisation on it.
+            amortised_line_id=line.amortised_line_id or line.id,
+            **payer_of(line),
         )
         order.lines.append(new)
         db.session.add(order)

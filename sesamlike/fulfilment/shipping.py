@@ -37,6 +37,7 @@ from sesamlike.orders.models import LineStatus, Order, OrderLine, Shipment
 from sesamlike.orders.services import load_order
 from sesamlike.patients import access
 from sesamlike.stock import devices, picking, receipts, reservations
+from sesamlike.stock.models import Device
 
 DEPOT_ROLES = frozenset({Role.DEPOT})
 
@@ -162,6 +163,7 @@ def ship_order(
                 line.reference, serials=given, user_id=user.id, today=today
             )
             devices.lend(lent, order.patient_id, today, line.reference)
+            keep_warranty(line)
             picking.ship(line.reference, user_id=user.id)
             move_line(
                 line,
@@ -226,6 +228,7 @@ def deliver_order(
                 delivered_on=delivered_on,
             )
             devices.start_loan(line.reference, delivered_on)
+            keep_warranty(line)
         notices.order_delivered(order, today)
         audit.record(
             "deliver",
@@ -394,6 +397,32 @@ def _check_serials(lines: list[OrderLine], serials: dict[str, list[str]]) -> Non
             problems[f"serials.{key}"] = [N_("Artikeln är inte individmärkt.")]
     if problems:
         raise SerialsMissing(fields=problems)
+
+
+def payer_of(line: OrderLine) -> dict:
+    """Who pays a line that replaces `line` without a withdrawal of its own:
+    the same cost centre and clinic (written on the new line)."""
+    if line.prescription is not None:
+        return {"cost_clinic_id": line.prescription.clinic_id,
+                "cost_centre": line.prescription.cost_centre}  # fmt: skip
+    return {"cost_clinic_id": line.cost_clinic_id, "cost_centre": line.cost_centre}
+
+
+def keep_warranty(line: OrderLine) -> None:
+    """A warranty replacement's device keeps the warranty end of the device it
+    replaces: the region's warranty runs from the first delivery, not the swap."""
+    if line.replaces_line_id is None:
+        return
+    end = db.session.scalar(
+        sa.select(Device.warranty_end)
+        .where(Device.reference == f"order-line:{line.replaces_line_id}")
+        .order_by(Device.id.desc())
+        .limit(1)
+    )
+    if end is None:
+        return
+    for device in devices.lent_under(line.reference):
+        device.warranty_end = end
 
 
 def move_line(line: OrderLine, old: str, new: str, **values) -> None:

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from sesamlike.accounts import audit
+from sesamlike.accounts.models import Clinic
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
 from sesamlike.common.csvfiles import (
     CsvLayout,
@@ -30,7 +31,7 @@ from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 from sesamlike.patients.identity import parse_personal_id
-from sesamlike.patients.models import Patient
+from sesamlike.patients.models import CareRelationship, Patient
 from sesamlike.stock.models import Device, DeviceStatus
 
 MIGRATION_ROLE = "migration"
@@ -51,6 +52,9 @@ class Delivered:
     return_reason: str | None = None
     prescription_id: int | None = None
     ordered_on: date | None = None  # defaults to delivered_on
+    # A warranty replacement of the patient's device with this serial (of the
+    # same batch, or recorded before).
+    replaces_serial_no: str | None = None
 
 
 @dataclass
@@ -122,22 +126,128 @@ def record_delivered_history(
             for patient_id, ordered_on, mode in keys
         ],
     )
+    payers = paying_clinics(
+        {item.patient_id for item in items if item.prescription_id is None}
+    )
     line_rows, line_items = [], []
     for order_id, key in zip(order_ids, keys, strict=True):
         for item in groups[key]:
             article = facts[item.article_id]
-            line_rows.append(_line_row(order_id, item, article, now))
+            row = _line_row(order_id, item, article, now)
+            payer = (None, None)  # a prescribed line: its prescription pays
+            if item.prescription_id is None:
+                payer = payers.get(item.patient_id, payer)
+            row["cost_clinic_id"], row["cost_centre"] = payer
+            line_rows.append(row)
             line_items.append(item)
     line_ids = insert_with_ids(OrderLine, line_rows)
+    warranty_ends = _link_replacements(line_ids, line_items, facts)
 
     device_rows = [
         _device_row(line_id, item, facts[item.article_id])
         for line_id, item in zip(line_ids, line_items, strict=True)
         if item.serial_no and facts[item.article_id].serial_tracked
     ]
+    for row in device_rows:
+        row["warranty_end"] = warranty_ends.get(row["reference"], row["warranty_end"])
     if device_rows:
         db.session.connection().execute(sa.insert(Device.__table__), device_rows)
     return HistoryCounts(len(order_ids), len(line_ids), len(device_rows))
+
+
+def _link_replacements(
+    line_ids: list[int], items: list[Delivered], facts: Mapping[int, sa.Row]
+) -> dict[str, date]:
+    """Tie each warranty replacement to the line it replaces and to the first
+    line of its chain (`amortised_line_id`); return the warranty end each
+    replacement device keeps (the first device's), by device reference."""
+    wanted = [(i, item) for i, item in enumerate(items) if item.replaces_serial_no]
+    if not wanted:
+        return {}
+    # (patient, serial) -> (line id, first line id, first delivery, its years)
+    known: dict[tuple[int, str], tuple[int, int, date, int | None]] = {}
+    for (patient_id, serial), found in _recorded_devices(
+        {(item.patient_id, item.replaces_serial_no) for _i, item in wanted}
+    ).items():
+        known[(patient_id, serial)] = found
+    order = sorted(range(len(items)), key=lambda i: (items[i].delivered_on, i))
+    updates, ends = [], {}
+    for i in order:
+        item, line_id = items[i], line_ids[i]
+        years = facts[item.article_id].amortisation_years
+        replaced = (
+            known.get((item.patient_id, item.replaces_serial_no))
+            if item.replaces_serial_no
+            else None
+        )
+        if replaced is None:
+            first = (line_id, item.delivered_on, years)
+        else:
+            first = replaced[1:]
+            updates.append({"line_id": line_id, "replaces": replaced[0],
+                            "first": first[0]})  # fmt: skip
+            ends[f"order-line:{line_id}"] = _warranty_end(first[1], first[2])
+        if item.serial_no:
+            known[(item.patient_id, item.serial_no)] = (line_id, *first)
+    if updates:
+        table = OrderLine.__table__
+        db.session.connection().execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("line_id"))
+            .values(replaces_line_id=sa.bindparam("replaces"),
+                    amortised_line_id=sa.bindparam("first")),
+            updates,
+        )  # fmt: skip
+    return ends
+
+
+def _recorded_devices(
+    wanted: set[tuple[int, str]],
+) -> dict[tuple[int, str], tuple[int, int, date, int | None]]:
+    """Devices recorded before, by (patient, serial): their line, and the first
+    line of their chain with its delivery and amortisation years."""
+    serials = sorted({serial for _p, serial in wanted})
+    found = {}
+    first = OrderLine.__table__.alias("first_line")
+    for chunk in _chunks(serials):
+        rows = db.session.execute(
+            sa.select(Device.patient_id, Device.serial_no, OrderLine.id,
+                      first.c.id, first.c.delivered_on, Article.amortisation_years)
+            .join(OrderLine, Device.reference == sa.literal("order-line:")
+                  + sa.cast(OrderLine.id, sa.String))
+            .join(first, first.c.id == sa.func.coalesce(
+                OrderLine.amortised_line_id, OrderLine.id))
+            .join(Article, Article.id == first.c.article_id)
+            .where(Device.serial_no.in_(chunk))
+        )  # fmt: skip
+        for patient_id, serial, line_id, first_id, delivered_on, years in rows:
+            if (patient_id, serial) in wanted:
+                found[(patient_id, serial)] = (line_id, first_id, delivered_on, years)
+    return found
+
+
+def _warranty_end(delivered_on: date, years: int | None) -> date:
+    return add_years(delivered_on, years or DEFAULT_WARRANTY_YEARS) - timedelta(days=1)
+
+
+def paying_clinics(patient_ids: Iterable[int]) -> dict[int, tuple[int, str]]:
+    """Who pays a line without a prescription (imported history): the patient's
+    clinic now (the first care relationship still active), with its cost centre."""
+    found: dict[int, tuple[int, str]] = {}
+    ids = sorted(set(patient_ids))
+    for start in range(0, len(ids), _CHUNK):
+        rows = db.session.execute(
+            sa.select(CareRelationship.patient_id, Clinic.id, Clinic.cost_centre)
+            .join(Clinic, Clinic.id == CareRelationship.clinic_id)
+            .where(
+                CareRelationship.patient_id.in_(ids[start : start + _CHUNK]),
+                CareRelationship.ended_on.is_(None),
+            )
+            .order_by(CareRelationship.id)
+        )
+        for patient_id, clinic_id, cost_centre in rows:
+            found.setdefault(patient_id, (clinic_id, cost_centre))
+    return found
 
 
 def _line_row(order_id: int, item: Delivered, article: sa.Row, now: datetime) -> dict:
@@ -173,7 +283,7 @@ def _device_row(line_id: int, item: Delivered, article: sa.Row) -> dict:
         # The last borrower, kept for returned devices too.
         "patient_id": item.patient_id,
         "lent_on": item.delivered_on,
-        "warranty_end": add_years(item.delivered_on, years) - timedelta(days=1),
+        "warranty_end": _warranty_end(item.delivered_on, years),
         "returned_on": item.returned_on,
         "return_reason": (item.return_reason or "returned") if returned else None,
         "reference": f"order-line:{line_id}",
@@ -237,6 +347,7 @@ class DeliveriesInvalid(FileInvalid):
 
 DELIVERIES_FILE = CsvLayout(
     DELIVERY_COLUMNS,
+    optional=("replaces_serial_no",),
     invalid=DeliveriesInvalid,
     key="article_no",
     no_rows=N_("Filen innehåller inga leveransrader."),
@@ -265,8 +376,13 @@ class _Checker:
 
     def __init__(self, rows: list[Row], today: date):
         self.today = today
-        query = sa.select(Article.id, Article.article_no, Article.serial_tracked)
+        query = sa.select(Article.id, Article.article_no, Article.serial_tracked,
+                          Article.benefit, Article.amortisation_years)  # fmt: skip
         self.articles = {a.article_no: a for a in db.session.execute(query)}
+        self.rows_by_serial: dict[str, list[Row]] = {}
+        for row in rows:
+            if row["serial_no"]:
+                self.rows_by_serial.setdefault(row["serial_no"], []).append(row)
         self.patients = _patient_ids(r["personal_id"] for r in rows)
         self.known_serials = _known_serials({r["serial_no"] for r in rows} - {""})
         self.serial_lines: dict[tuple[int, str], int] = {}
@@ -295,6 +411,19 @@ class _Checker:
                 value=v["channel"],
                 allowed=", ".join(Channel),
             )
+        elif (
+            article is not None
+            and v["channel"] == Channel.PHARMACY
+            and (article.amortisation_years or not article.benefit)
+        ):
+            r.add(
+                "channel",
+                N_(
+                    "Artikeln {article_no} lämnas inte ut på apotek (bara "
+                    "förbrukningsartiklar i läkemedelsförmånen)."
+                ),
+                article_no=article.article_no,
+            )
         delivered_on = r.date("delivered_on", required=True)
         returned_on = r.date("returned_on", required=False)
         if delivered_on and delivered_on > self.today:
@@ -315,6 +444,9 @@ class _Checker:
             r.add("serial_no", N_("Högst {n} tecken."), n=MAX_SERIAL)
         if article is not None and article.serial_tracked:
             self._check_serial(r, article, serial, packs)
+        replaces = v["replaces_serial_no"] or None
+        if replaces and patient_id is not None:
+            self._check_replaced(r, article, replaces, patient_id, delivered_on)
         if r.errors:
             return None
         return Delivered(
@@ -325,7 +457,49 @@ class _Checker:
             delivered_on,
             serial,
             returned_on,
+            replaces_serial_no=replaces,
         )
+
+    def _check_replaced(self, r: Row, article, replaces: str, patient_id: int,
+                        delivered_on: date | None) -> None:  # fmt: skip
+        """A warranty replacement names a device of the same patient, delivered
+        earlier (in this file or before), that came back the day this one came."""
+        if article is not None and not article.amortisation_years:
+            r.add(
+                "replaces_serial_no",
+                N_("Bara en pump eller CGM-läsare ersätts under garanti."),
+            )
+            return
+        returns = [
+            row["returned_on"]
+            for row in self.rows_by_serial.get(replaces, [])
+            if self._patient_of(row["personal_id"]) == patient_id
+        ]
+        if not returns:
+            recorded = _recorded_returns(replaces, patient_id)
+            returns = [day.isoformat() if day else "" for day in recorded]
+        if not returns:
+            r.add(
+                "replaces_serial_no",
+                N_("Patienten har inget hjälpmedel med serienumret {serial}."),
+                serial=replaces,
+            )
+        elif delivered_on and delivered_on.isoformat() not in returns:
+            r.add(
+                "replaces_serial_no",
+                N_(
+                    "Hjälpmedlet {serial} ska ha returned_on {delivered_on}, "
+                    "dagen ersättningen levererades."
+                ),
+                serial=replaces,
+                delivered_on=delivered_on.isoformat(),
+            )
+
+    def _patient_of(self, value: str) -> int | None:
+        try:
+            return self.patients.get(parse_personal_id(value).number)
+        except Invalid:
+            return self.patients.get(value.upper())
 
     def _patient(self, r: Row, value: str) -> int | None:
         try:
@@ -387,6 +561,17 @@ def _patient_ids(values: Iterable[str]) -> dict[str, int]:
         rows = db.session.execute(query.where(Patient.personal_id.in_(chunk)))
         found.update((number, id_) for number, id_ in rows)
     return found
+
+
+def _recorded_returns(serial: str, patient_id: int) -> list[date | None]:
+    """The return days of the patient's recorded devices with this serial."""
+    return list(
+        db.session.scalars(
+            sa.select(Device.returned_on).where(
+                Device.serial_no == serial, Device.patient_id == patient_id
+            )
+        )
+    )
 
 
 def _known_serials(serials: set[str]) -> set[tuple[int, str]]:

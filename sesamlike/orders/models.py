@@ -159,6 +159,17 @@ class OrderLine(db.Model):
     replaces_line_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("order_lines.id"), index=True
     )
+    # A warranty replacement: the first line of its chain of replacements, whose
+    # amortisation period and daily rate it continues (the region paid once).
+    amortised_line_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("order_lines.id"), index=True
+    )
+    # Who pays a line without a prescription (imported history): the patient's
+    # clinic when it was imported. A prescribed line's payer is its prescription's.
+    cost_clinic_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("clinics.id"), index=True
+    )
+    cost_centre: Mapped[str | None] = mapped_column(sa.String(20))
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow, index=True
     )

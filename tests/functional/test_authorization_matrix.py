@@ -205,6 +205,9 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "api.openapi_document": ALL,
     "api.followup_patient_costs": FOLLOWUP,
     "api.followup_system_costs": FOLLOWUP,
+    "api.followup_cost_centre_costs": FOLLOWUP,
+    "api.devices_return_device": DEPOT,
+    "api.devices_replace_device": DEPOT,
     "api.orders_place_order": PRESCRIBERS | PORTAL,  # body names the patient
     "api.orders_get_order": ORDER_READERS,
     "api.orders_cancel_order": PRESCRIBER | PORTAL_OWN,
@@ -339,6 +342,7 @@ def build_scenario() -> Scenario:
             "line_id": order.lines[0].id,
             "address_id": temporary.id,
             "device_id": device.id,
+            "serial_no": device.serial_no,
             "relationship_id": second_care.id,
             "guardian_id": guardian.id,
         }
@@ -386,7 +390,8 @@ def refused(response, api: bool) -> bool:
     return response.status_code in (401, 403, 404) or is_login_redirect(response)
 
 
-PATIENT_BOUND = {"patient_id", "order_id", "prescription_id", "line_id", "device_id"}
+PATIENT_BOUND = {"patient_id", "order_id", "prescription_id", "line_id", "device_id",
+                 "serial_no"}  # fmt: skip
 
 
 def expected_refusal(

@@ -113,3 +113,30 @@ def test_export_to_standard_output(runner):
     result = runner.invoke(args=["catalogue", "export", "-"])
     assert result.exit_code == 0
     assert result.output.splitlines()[1].startswith("A-1,Quick-set,infusion_set,")
+
+
+def test_rows_the_money_rules_cannot_cost_are_refused(runner, tmp_path):
+    """A pump through a pharmacy would be costed with VAT; a pharmacy article
+    outside the benefit scheme is not dispensed there; a pump or reader that is
+    not serial-tracked or not amortised cannot be lent and costed per day."""
+    path = write(
+        tmp_path,
+        catalogue_csv(
+            catalogue_row("OK-1"),
+            catalogue_row("PUMP-1", category="pump", channel="pharmacy"),
+            catalogue_row("SET-1", channel="pharmacy", benefit="no"),
+            catalogue_row("PUMP-2", category="pump", serial_tracked="no"),
+            catalogue_row("READ-1", category="cgm_reader", amortisation_years=""),
+            catalogue_row("SET-2", channel="pharmacy", benefit="yes"),
+        ),
+    )
+    result = runner.invoke(args=["catalogue", "import", str(path)])
+    assert result.exit_code == 1
+    output = result.output
+    assert "Katalogfilen har fel på 4 rader; inget importerades." in output
+    assert "rad 3: channel: " in output
+    assert "rad 4: benefit: " in output
+    assert "rad 5: serial_tracked: " in output
+    assert "rad 6: amortisation_years: " in output
+    assert "rad 2:" not in output and "rad 7:" not in output
+    assert article_count() == 0

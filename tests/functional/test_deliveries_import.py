@@ -212,3 +212,70 @@ def test_the_import_is_audited_per_patient(runner, tmp_path, region):
         [region["adult"].id, region["asylum"].id]
     )
     assert {e.channel for e in events} == {"cli"}
+
+
+def test_a_channel_the_article_cannot_have_is_refused(runner, tmp_path, region):
+    outside = f.make_article("100202", benefit=False)
+    body = (
+        "19900102-9801,100001,1,pharmacy,2024-03-01,PX-1001,\n"
+        f"19900102-9801,{outside.article_no},2,pharmacy,2024-03-01,,\n"
+        "19900102-9801,100101,2,post,2024-03-01,,\n"
+        "19900102-9801,100101,2,pharmacy,2024-03-01,,\n"
+    )
+
+    result = run(runner, tmp_path, body)
+
+    assert result.exit_code == 1
+    assert "rad 2: channel: " in result.output
+    assert "rad 3: channel: " in result.output
+    assert "rad 4: channel: Okänd kanal «post»" in result.output
+    assert "rad 5:" not in result.output
+    assert count(OrderLine) == 0
+
+
+REPLACING = HEADER.rstrip("\n") + ",replaces_serial_no\n"
+
+
+def test_a_warranty_replacement_continues_the_first_pumps_period(
+    runner, tmp_path, region
+):
+    from sesamlike.followup.models import PatientYearCost
+    from sesamlike.followup.runs import run_year
+
+    body = (
+        "19900102-9801,100001,1,central,2024-01-10,PX-1001,2025-04-01,\n"
+        "19900102-9801,100001,1,central,2025-04-01,PX-2002,,PX-1001\n"
+    )
+
+    result = run(runner, tmp_path, body, header=REPLACING)
+
+    assert result.exit_code == 0, result.output
+    first, second = db.session.scalars(sa.select(OrderLine).order_by(OrderLine.id))
+    assert (second.replaces_line_id, second.amortised_line_id) == (first.id, first.id)
+    new = db.session.scalar(sa.select(Device).where(Device.serial_no == "PX-2002"))
+    assert new.warranty_end == date(2028, 1, 9)  # the first pump's
+    for year, expected in ((2025, "7500.00"), (2027, "7500.00"), (2028, "164.38")):
+        run_year(year, full=True)
+        cost = db.session.scalar(sa.select(PatientYearCost.device_cost_sek).where(
+            PatientYearCost.year == year))  # fmt: skip
+        assert (year, cost) == (year, Decimal(expected))
+
+
+def test_a_replacement_of_an_unknown_or_unreturned_device_is_refused(
+    runner, tmp_path, region
+):
+    body = (
+        "19900102-9801,100001,1,central,2024-01-10,PX-1001,,\n"
+        "19900102-9801,100001,1,central,2025-04-01,PX-2002,,PX-1001\n"
+        "19900102-9801,100001,1,central,2025-04-01,PX-3003,,PX-9999\n"
+        "19900102-9801,100101,1,central,2025-04-01,,,PX-1001\n"
+    )
+
+    result = run(runner, tmp_path, body, header=REPLACING)
+
+    assert result.exit_code == 1
+    assert "rad 3: replaces_serial_no: " in result.output
+    assert "returned_on 2025-04-01" in result.output
+    assert "rad 4: replaces_serial_no: " in result.output
+    assert "rad 5: replaces_serial_no: " in result.output
+    assert count(OrderLine) == 0

@@ -67,6 +67,7 @@ def test_manager_gets_own_clinic_patient_costs_in_the_contract_shape(client, reg
             "patient_id": region["anna"].id, "pump_system": "MiniMed 640G",
             "cgm_system": "FreeStyle Libre 2", "device_cost_sek": 3780.82,
             "consumables_cost_sek": 17875.0, "total_cost_sek": 21655.82,
+            "pump_part_sek": 3780.82, "cgm_part_sek": 17875.0,
         }],
     }  # fmt: skip
 
@@ -119,9 +120,16 @@ def test_system_costs_give_statistics_per_pump_and_cgm_system(client, region):
     assert pump["p10_sek"] == 8915.58
     assert pump["p90_sek"] == 20240.24
     assert pump["mean_sek"] == 14577.91
-    assert systems[("cgm", "FreeStyle Libre 2")]["patients"] == 1
+    # The pump part alone: Anna's 3,780.82 (her sensors are the CGM part), Bo's
+    # 7,500.00.
+    assert pump["system_mean_sek"] == 5640.41
+    assert pump["system_median_sek"] == 5640.41
+    libre = systems[("cgm", "FreeStyle Libre 2")]
+    assert libre["patients"] == 1
+    assert (libre["mean_sek"], libre["system_mean_sek"]) == (21655.82, 17875.0)
     assert set(pump) == {"system", "kind", "patients", "mean_sek", "median_sek",
-                         "p10_sek", "p90_sek"}  # fmt: skip
+                         "p10_sek", "p90_sek", "system_mean_sek",
+                         "system_median_sek"}  # fmt: skip
 
 
 def test_a_missing_year_is_422(client, region):
@@ -182,6 +190,23 @@ def test_report_page_shows_systems_statistics_and_a_chart(client, auth, region):
     assert "MiniMed 640G" in html and "FreeStyle Libre 2" in html
     assert "<svg" in html and "<script>" not in html  # no inline scripts (CSP)
     assert "21\u00a0655,82" in html  # the one patient's total, Swedish format
+
+
+def test_report_first_screen_shows_the_pump_systems_own_cost_and_cost_centres(
+    client, auth, region
+):
+    auth.login(region["manager"].username)
+    html = client.get("/followup/?year=2025").get_data(as_text=True)
+    own = html.split('id="system-parts"')[1].split("</table>")[0]
+    # Anna's pump part (3,780.82) beside her total (21,655.82); her sensors
+    # are the CGM system's own cost (17,875.00).
+    assert "MiniMed 640G (pump)" in own and "3\u00a0780,82" in own
+    assert "21\u00a0655,82" in own
+    assert "FreeStyle Libre 2 (CGM)" in own and "17\u00a0875,00" in own
+    centres = html.split('id="cost-centres"')[1].split("</table>")[0]
+    assert region["north"].cost_centre in centres and "NORR" in centres
+    assert "SODR" not in centres  # not the manager's clinic
+    assert html.index('id="system-parts"') < html.index('id="pump"')  # first screen
 
 
 def test_high_cost_threshold_can_be_changed_on_the_page(client, auth, region):

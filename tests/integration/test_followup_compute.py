@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from sesamlike.common.time import utcnow
+from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.followup import rules
 from sesamlike.followup.lines import load_cost_lines
@@ -128,12 +128,13 @@ def test_a_leap_year_in_sql_has_366_days(kit):
 
 
 def _python_costs(year):
-    return rules.costs_by_patient(load_cost_lines(), year)
+    return rules.costs_by_patient(load_cost_lines(), year, region_today())
 
 
 def _as_tuples(costs):
     return {pid: (c.pump_system, c.cgm_system, c.device_cost_sek,
-                  c.consumables_cost_sek, c.total_cost_sek)
+                  c.consumables_cost_sek, c.total_cost_sek,
+                  c.pump_part_sek, c.cgm_part_sek)
             for pid, c in costs.items()}  # fmt: skip
 
 

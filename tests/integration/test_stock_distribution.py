@@ -285,6 +285,23 @@ def test_faulty_device_within_warranty_gets_a_linked_replacement_without_withdra
         returns.replace_device(world.clerk, device.id)
 
 
+def test_a_warranty_replacement_keeps_the_first_devices_warranty_end(world):
+    article, placed = lent_pump(world, days_ago=30)
+    first_end = db.session.scalar(
+        sa.select(Device.warranty_end).where(Device.serial_no == "P-9")
+    )
+    device = returns.return_device(world.clerk, "P-9", "faulty", TODAY)
+    receive(world, article, 1, serials=["P-10"])
+    replacement = returns.replace_device(world.clerk, device.id)
+    line = replacement.lines[0]
+    shipping.ship_order(world.clerk, replacement.id, serials={line.id: ["P-10"]})
+    shipping.deliver_order(world.clerk, replacement.id, TODAY)
+
+    new = db.session.scalar(sa.select(Device).where(Device.serial_no == "P-10"))
+    assert (new.status, new.warranty_end) == ("on_loan", first_end)
+    assert db.session.get(OrderLine, line.id).amortised_line_id == placed.lines[0].id
+
+
 def test_device_returned_for_another_reason_gets_no_warranty_replacement(world):
     _, _ = lent_pump(world)
     device = returns.return_device(world.clerk, "P-9", "therapy_ended", TODAY)

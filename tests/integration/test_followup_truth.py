@@ -1,0 +1,207 @@
+"""Issue 16: the follow-up tells the truth. Hand-computed cases, SQL and rules.
+
+- A warranty replacement continues the first pump's period and daily rate.
+- Packs returned to stock and issued to another patient cost once.
+- A patient who moves clinic leaves the old clinic's costs where they fell.
+- The current year counts a device's days up to and including today.
+"""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.extensions import db
+from sesamlike.followup import rules
+from sesamlike.followup.cost_centres import cost_centre_sums
+from sesamlike.followup.lines import load_cost_lines
+from sesamlike.followup.models import PatientYearCost
+from sesamlike.followup.runs import run_year
+from sesamlike.followup.scope import resolve
+from tests import factories as f
+
+AFTER = datetime(2029, 2, 5, 3, 0, tzinfo=UTC)  # 2024-2028 are whole past years
+
+
+def stored(year):
+    rows = db.session.scalars(
+        sa.select(PatientYearCost).where(PatientYearCost.year == year)
+    )
+    return {row.patient_id: row for row in rows}
+
+
+@pytest.fixture
+def pump():
+    system = f.make_system("MiniMed 640G")
+    return f.make_pump(systems=[system], pack_price_sek=Decimal("30000.00"))
+
+
+def swapped_pump(patient, pump, *, replacement_price=Decimal("0")):
+    """Delivered 10 Jan 2024, swapped under warranty on 1 Apr 2025."""
+    first = f.make_delivered_line(
+        patient, pump, date(2024, 1, 10), returned_on=date(2025, 4, 1)
+    )
+    return first, f.make_delivered_line(
+        patient, pump, date(2025, 4, 1), replaces_line_id=first.id,
+        amortised_line_id=first.id, pack_price_sek=replacement_price,
+    )  # fmt: skip
+
+
+EXPECTED_SWAP = {2024: "7335.62", 2025: "7500.00", 2026: "7500.00",
+                 2027: "7500.00", 2028: "164.38"}  # fmt: skip
+
+
+def test_a_pump_swapped_under_warranty_costs_over_its_original_period(pump):
+    patient = f.make_patient(f.make_clinic())
+    swapped_pump(patient, pump)
+    for year, expected in EXPECTED_SWAP.items():
+        run_year(year, full=True, now=AFTER)
+        row = stored(year)[patient.id]
+        assert (year, row.device_cost_sek) == (year, Decimal(expected))
+        assert row.pump_system == "MiniMed 640G"
+        assert row.pump_part_sek == Decimal(expected)
+    run_year(2029, full=True, now=AFTER)
+    assert stored(2029) == {}
+
+
+def test_the_rules_cost_a_swapped_pump_as_the_sql(pump):
+    patient = f.make_patient(f.make_clinic())
+    # The history import snapshots the article's price on the replacement too:
+    # it adds nothing all the same.
+    swapped_pump(patient, pump, replacement_price=Decimal("30000.00"))
+    lines = load_cost_lines()
+    for year, expected in EXPECTED_SWAP.items():
+        cost = rules.patient_year_cost(lines, year, AFTER.date())
+        assert cost.device_cost_sek == Decimal(expected)
+        run_year(year, full=True, now=AFTER)
+        assert stored(year)[patient.id].device_cost_sek == Decimal(expected)
+
+
+def test_a_second_swap_still_runs_on_the_first_pumps_period(pump):
+    patient = f.make_patient(f.make_clinic())
+    first, second = swapped_pump(patient, pump)
+    db.session.execute(
+        sa.update(type(second)).where(type(second).id == second.id)
+        .values(status="returned", returned_on=date(2026, 6, 1))
+    )  # fmt: skip
+    db.session.commit()
+    f.make_delivered_line(
+        patient, pump, date(2026, 6, 1), replaces_line_id=second.id,
+        amortised_line_id=first.id, pack_price_sek=Decimal("0"),
+    )  # fmt: skip
+    for year, expected in EXPECTED_SWAP.items():
+        run_year(year, full=True, now=AFTER)
+        assert stored(year)[patient.id].device_cost_sek == Decimal(expected)
+        reference = rules.patient_year_cost(load_cost_lines(), year, AFTER.date())
+        assert reference.device_cost_sek == Decimal(expected)
+
+
+def test_packs_returned_to_stock_and_issued_again_cost_once():
+    sets = f.make_article(category="infusion_set", pack_price_sek=Decimal("1150.00"),
+                          channel="central")  # fmt: skip
+    clinic = f.make_clinic()
+    first, second = f.make_patient(clinic), f.make_patient(clinic)
+    f.make_delivered_line(first, sets, date(2025, 3, 3), packs=4,
+                          returned_on=date(2025, 3, 10), packs_returned=4,
+                          packs_restocked=4)  # fmt: skip
+    f.make_delivered_line(second, sets, date(2025, 3, 12), packs=4)
+
+    run_year(2025, full=True)
+
+    rows = stored(2025)
+    assert first.id not in rows  # nothing of theirs costs in 2025
+    assert rows[second.id].consumables_cost_sek == Decimal("4600.00")
+    region = resolve(f.make_user("region"), None)
+    (centre,) = cost_centre_sums(region, 2025)
+    assert (centre.consumables_cost_sek, centre.units, centre.patients) == (
+        Decimal("4600.00"), 4 * sets.pack_size, 1)  # fmt: skip
+    assert rules.costs_by_patient(load_cost_lines(), 2025)[
+        second.id
+    ].consumables_cost_sek == Decimal("4600.00")
+    assert first.id not in rules.costs_by_patient(load_cost_lines(), 2025)
+
+
+def test_a_partial_return_to_stock_comes_off_its_line():
+    sets = f.make_article(category="infusion_set", pack_price_sek=Decimal("1150.00"),
+                          channel="central")  # fmt: skip
+    patient = f.make_patient(f.make_clinic())
+    # 10 packs delivered; 4 came back, 3 of them fit for stock, 1 scrapped.
+    f.make_delivered_line(patient, sets, date(2025, 3, 3), packs=10,
+                          packs_returned=4, packs_restocked=3)  # fmt: skip
+
+    run_year(2025, full=True)
+
+    assert stored(2025)[patient.id].consumables_cost_sek == Decimal("8050.00")
+
+
+def test_a_patient_who_moves_clinic_leaves_the_old_clinics_costs_there():
+    from sesamlike.patients.models import CareRelationship
+
+    north = f.make_clinic("NORR", cost_centre="KS-100")
+    south = f.make_clinic("SODR", cost_centre="KS-200")
+    sets = f.make_article(category="infusion_set", pack_price_sek=Decimal("1000.00"),
+                          channel="central")  # fmt: skip
+    patient = f.make_patient(north)
+    at_north = f.make_prescription(patient, sets, clinic=north,
+                                   valid_from=date(2025, 1, 1))  # fmt: skip
+    for month in range(1, 6):  # January to May: north prescribes and pays
+        f.make_delivery(patient, at_north, date(2025, month, 15), packs=2)
+    # June: the patient moves; north's care relationship ends.
+    relationship = db.session.scalar(
+        sa.select(CareRelationship).where(CareRelationship.patient_id == patient.id)
+    )
+    relationship.ended_on = date(2025, 6, 1)
+    db.session.add(CareRelationship(patient_id=patient.id, clinic_id=south.id,
+                                    started_on=date(2025, 6, 1)))  # fmt: skip
+    db.session.commit()
+    at_south = f.make_prescription(patient, sets, clinic=south,
+                                   valid_from=date(2025, 6, 1))  # fmt: skip
+    for month in range(6, 13):
+        f.make_delivery(patient, at_south, date(2025, month, 15), packs=1)
+
+    run_year(2025, full=True)
+
+    region = resolve(f.make_user("region"), None)
+    sums = {c.clinic_code: c for c in cost_centre_sums(region, 2025)}
+    assert sums["NORR"].consumables_cost_sek == Decimal("10000.00")
+    assert sums["NORR"].cost_centre == "KS-100"
+    assert sums["SODR"].consumables_cost_sek == Decimal("7000.00")
+    total = stored(2025)[patient.id].total_cost_sek
+    assert sums["NORR"].total_cost_sek + sums["SODR"].total_cost_sek == total
+    north_only = resolve(f.make_user("region"), "NORR")
+    assert [c.clinic_code for c in cost_centre_sums(north_only, 2025)] == ["NORR"]
+
+
+def test_the_current_year_counts_device_days_up_to_today(pump):
+    patient = f.make_patient(f.make_clinic())
+    f.make_delivered_line(patient, pump, date(2026, 7, 1))
+    # 2 December 2026: 1 July to 2 December, both counted, is 155 days.
+    run_year(2026, full=True, now=datetime(2026, 12, 2, 10, 0, tzinfo=UTC))
+    assert stored(2026)[patient.id].device_cost_sek == Decimal("3184.93")
+    reference = rules.patient_year_cost(load_cost_lines(), 2026, date(2026, 12, 2))
+    assert reference.device_cost_sek == Decimal("3184.93")
+    # The next day's run counts one more day, though no line changed.
+    run_year(2026, now=datetime(2026, 12, 3, 10, 0, tzinfo=UTC))
+    assert stored(2026)[patient.id].device_cost_sek == Decimal("3205.48")
+
+
+def test_the_weekly_full_run_catches_a_deleted_line_the_nightly_run_cannot_see():
+    from sesamlike.followup import jobs
+    from sesamlike.orders.models import Order
+
+    sets = f.make_article(category="infusion_set", pack_price_sek=Decimal("1000.00"))
+    patient = f.make_patient(f.make_clinic())
+    line = f.make_delivered_line(patient, sets, date(2025, 3, 3), packs=2)
+    now = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
+    jobs.run(now)
+    assert stored(2025)[patient.id].consumables_cost_sek == Decimal("2000.00")
+    db.session.delete(db.session.get(Order, line.order_id))  # nothing left to see
+    db.session.commit()
+
+    jobs.run(datetime(2026, 12, 7, 2, 0, tzinfo=UTC))
+    assert patient.id in stored(2025)  # the nightly run cannot know
+    counts = jobs.run_full(datetime(2026, 12, 7, 3, 0, tzinfo=UTC))
+
+    assert counts["full_2025"] == 1
+    assert stored(2025) == {}
