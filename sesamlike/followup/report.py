@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import User
-from sesamlike.catalog.models import Article
+from sesamlike.catalog.models import Article, article_systems
 from sesamlike.extensions import db
 from sesamlike.followup import compute
 from sesamlike.followup.models import FollowupRun, PatientYearCost
@@ -26,7 +26,7 @@ from sesamlike.followup.stats import Summary, grouped, summarise
 from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients.identity import AgeGroup, age_group
 from sesamlike.patients.models import Patient
-from sesamlike.prescriptions.models import Prescription
+from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 
 OVERUSE_FACTOR = Decimal("1.5")
 ORE = Decimal("0.01")
@@ -174,14 +174,51 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
     return sorted(rows, key=lambda row: -row.cost), overuse
 
 
+# A pump (or CGM reader) is the system itself: choosing one is choosing between
+# systems, so it is ranked across its whole category. Everything else is ranked
+# among the procured articles of its category that share a system with it: a
+# sensor that fits the patient's CGM system is no deviation because another
+# system's sensor ranks higher (domain.md, "What the money really is").
+SYSTEM_DEVICE_CATEGORIES = frozenset({"pump", "cgm_reader"})
+
+
+def first_choice_articles() -> set[int]:
+    """The articles that are first choice in their category, per system."""
+    ranked = db.session.execute(
+        sa.select(Article.id, Article.category, Article.first_choice_rank)
+        .where(Article.procured, Article.first_choice_rank.is_not(None))
+    ).all()  # fmt: skip
+    systems: dict[int, set[int]] = {}
+    for article_id, system_id in db.session.execute(sa.select(article_systems)):
+        systems.setdefault(article_id, set()).add(system_id)
+    best: dict[tuple[str, int | None], int] = {}
+    keys: dict[int, list[tuple[str, int | None]]] = {}
+    for row in ranked:
+        own = (
+            systems.get(row.id)
+            if row.category not in SYSTEM_DEVICE_CATEGORIES
+            else None
+        )
+        keys[row.id] = (
+            [(row.category, s) for s in own] if own else [(row.category, None)]
+        )
+        for key in keys[row.id]:
+            best[key] = min(best.get(key, row.first_choice_rank), row.first_choice_rank)
+    return {
+        row.id
+        for row in ranked
+        if any(best[key] == row.first_choice_rank for key in keys[row.id])
+    }
+
+
 def compliance(scope: Scope, year: int) -> tuple[dict[str, int], list]:
-    """Prescriptions written in the year at the clinics in scope: on procured
-    and first-choice articles, and the reason codes given for the others."""
-    first_choice = sa.func.coalesce(Article.first_choice_rank, 0) == 1
+    """Prescriptions written in the year at the clinics in scope, cancelled ones
+    left out: on procured and first-choice articles (ranked per system, see
+    `first_choice_articles`), and the reason codes given for the others."""
     query = (
         sa.select(
+            Prescription.article_id,
             Article.procured,
-            first_choice.label("first_choice"),
             Prescription.reason_code,
             sa.func.count().label("n"),
         )
@@ -189,17 +226,20 @@ def compliance(scope: Scope, year: int) -> tuple[dict[str, int], list]:
         .where(
             Prescription.valid_from >= date(year, 1, 1),
             Prescription.valid_from <= year_end(year),
+            Prescription.status != PrescriptionStatus.CANCELLED,
             scope.clinic_where(Prescription.clinic_id),
         )
-        .group_by(Article.procured, first_choice, Prescription.reason_code)
+        .group_by(Prescription.article_id, Article.procured, Prescription.reason_code)
     )
+    first = first_choice_articles()
     counts = {"total": 0, "procured": 0, "first_choice": 0, "deviations": 0}
     reasons: dict[str, int] = {}
     for row in db.session.execute(query):
+        first_choice = row.article_id in first
         counts["total"] += row.n
         counts["procured"] += row.n if row.procured else 0
-        counts["first_choice"] += row.n if row.first_choice else 0
-        if not (row.procured and row.first_choice):
+        counts["first_choice"] += row.n if first_choice else 0
+        if not (row.procured and first_choice):
             counts["deviations"] += row.n
             key = row.reason_code or ""
             reasons[key] = reasons.get(key, 0) + row.n
