@@ -1,8 +1,12 @@
 """Write planned patients with bulk core inserts: demo region and scale generator.
 
 Patients, addresses, care relationships and guardians, then prescriptions, then
-the delivered history through `orders.history.record_delivered_history`. Nothing
-here commits; the caller decides the transaction.
+the delivered history through `orders.history.record_delivered_history`, then
+what history rows do not carry: warranty swaps (the replacement line linked to
+the replaced one, at no price, its device under the replaced one's warranty) and
+packs partly returned to stock. A prescription written while the patient was at
+an earlier clinic is that clinic's, on its cost centre. Nothing here commits;
+the caller decides the transaction.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from sesamlike.orders.history import (
     insert_with_ids,
     record_delivered_history,
 )
+from sesamlike.orders.models import OrderLine
 from sesamlike.patients.models import Address, CareRelationship, Guardian, Patient
 from sesamlike.prescriptions.models import Prescription
+from sesamlike.stock.models import Device
 
 
 @dataclass
@@ -147,14 +153,16 @@ class RegionWriter:
             if rows:
                 db.session.connection().execute(sa.insert(model.__table__), rows)
         items = self._prescriptions_and_history(rng, patient_ids, specs, plans)
-        return patient_ids, record_delivered_history(items, self.facts)
+        counts = record_delivered_history(items, self.facts)
+        _swaps_and_returns(plans)
+        return patient_ids, counts
 
     def _prescriptions_and_history(self, rng, patient_ids, specs, plans):
         rows, owners = [], []
         for pid, spec, plan in zip(patient_ids, specs, plans, strict=True):
-            clinic = self.clinics[spec.clinic_code]
-            first, others = self.prescribers.get(clinic.id, ([], []))
             for rx in plan.prescriptions:
+                clinic = self.clinics[_prescribing_clinic(spec, rx.valid_from)]
+                first, others = self.prescribers.get(clinic.id, ([], []))
                 pool = first if rx.device else (first + others)
                 rows.append(
                     _rx_row(
@@ -178,11 +186,15 @@ class RegionWriter:
             ]
             for d in plan.deliveries:
                 article = self.articles[d.article_no]
+                # A partial return is written after (`_swaps_and_returns`).
+                whole = d.packs_restocked == 0 or d.packs_restocked == d.packs
                 items.append(Delivered(
                     pid, article.id, d.packs, article.channel, d.delivered_on,
-                    d.serial_no, d.returned_on, d.return_reason, ids[d.rx],
-                    d.ordered_on,
+                    d.serial_no, d.returned_on if whole else None, d.return_reason,
+                    ids[d.rx] if d.rx is not None else None, d.ordered_on,
                 ))  # fmt: skip
+                if d.rx is not None:
+                    d.prescription_id = ids[d.rx]
         if renewals:
             table = Prescription.__table__
             statement = (
@@ -192,6 +204,62 @@ class RegionWriter:
             )
             db.session.connection().execute(statement, renewals)
         return items
+
+
+def _prescribing_clinic(spec: PatientSpec, day: date) -> str:
+    """The clinic the patient was at on `day`: the earlier one before the move."""
+    if spec.earlier_clinic and day < spec.earlier_clinic[2]:
+        return spec.earlier_clinic[0]
+    return spec.clinic_code
+
+
+def _swaps_and_returns(plans: Sequence[PatientPlan]) -> None:
+    """Link warranty replacements to what they replace and record partial
+    returns, on the lines just written (serials and prescriptions are unique)."""
+    lines, devices = OrderLine.__table__, Device.__table__
+    swaps, partial = [], []
+    for plan in plans:
+        for d in plan.deliveries:
+            if d.replaces is not None:
+                old = plan.deliveries[d.replaces].serial_no
+                swaps.append({"new": d.serial_no, "old": old})
+            elif 0 < d.packs_restocked < d.packs:
+                partial.append(
+                    {"rx": d.prescription_id, "day": d.delivered_on,
+                     "back": d.returned_on, "n": d.packs_restocked}
+                )  # fmt: skip
+    connection = db.session.connection()
+    if swaps:
+        old_line = (
+            sa.select(lines.c.id)
+            .where(lines.c.serial_no == sa.bindparam("old"))
+            .scalar_subquery()
+        )
+        connection.execute(
+            sa.update(lines).where(lines.c.serial_no == sa.bindparam("new"))
+            .values(replaces_line_id=old_line, pack_price_sek=0),
+            swaps,
+        )  # fmt: skip
+        warranty = (
+            sa.select(devices.c.warranty_end)
+            .where(devices.c.serial_no == sa.bindparam("old"))
+            .scalar_subquery()
+        )
+        connection.execute(
+            sa.update(devices).where(devices.c.serial_no == sa.bindparam("new"))
+            .values(warranty_end=warranty),
+            swaps,
+        )  # fmt: skip
+    if partial:
+        connection.execute(
+            sa.update(lines)
+            .where(lines.c.prescription_id == sa.bindparam("rx"),
+                   lines.c.delivered_on == sa.bindparam("day"))
+            .values(returned_on=sa.bindparam("back"),
+                    packs_returned=sa.bindparam("n"),
+                    packs_restocked=sa.bindparam("n")),
+            partial,
+        )  # fmt: skip
 
 
 def _at(day: date) -> datetime:
