@@ -15,9 +15,11 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts.models import User
-from sesamlike.catalog.models import Article, article_systems
+from sesamlike.catalog import assortment
+from sesamlike.catalog.models import Article
 from sesamlike.extensions import db
 from sesamlike.followup import compute
 from sesamlike.followup.models import FollowupRun, PatientYearCost
@@ -174,47 +176,19 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
     return sorted(rows, key=lambda row: -row.cost), overuse
 
 
-# A pump (or CGM reader) is the system itself: choosing one is choosing between
-# systems, so it is ranked across its whole category. Everything else is ranked
-# among the procured articles of its category that share a system with it: a
-# sensor that fits the patient's CGM system is no deviation because another
-# system's sensor ranks higher (domain.md, "What the money really is").
-SYSTEM_DEVICE_CATEGORIES = frozenset({"pump", "cgm_reader"})
-
-
 def first_choice_articles() -> set[int]:
-    """The articles that are first choice in their category, per system."""
-    ranked = db.session.execute(
-        sa.select(Article.id, Article.category, Article.first_choice_rank)
-        .where(Article.procured, Article.first_choice_rank.is_not(None))
-    ).all()  # fmt: skip
-    systems: dict[int, set[int]] = {}
-    for article_id, system_id in db.session.execute(sa.select(article_systems)):
-        systems.setdefault(article_id, set()).add(system_id)
-    best: dict[tuple[str, int | None], int] = {}
-    keys: dict[int, list[tuple[str, int | None]]] = {}
-    for row in ranked:
-        own = (
-            systems.get(row.id)
-            if row.category not in SYSTEM_DEVICE_CATEGORIES
-            else None
-        )
-        keys[row.id] = (
-            [(row.category, s) for s in own] if own else [(row.category, None)]
-        )
-        for key in keys[row.id]:
-            best[key] = min(best.get(key, row.first_choice_rank), row.first_choice_rank)
-    return {
-        row.id
-        for row in ranked
-        if any(best[key] == row.first_choice_rank for key in keys[row.id])
-    }
+    """The catalogue's first-choice articles by the prescribing rule: ranked
+    inside their category for each of their systems (`catalog.assortment`)."""
+    articles = db.session.scalars(
+        sa.select(Article).options(selectinload(Article.systems))
+    ).all()
+    return assortment.first_choice_ids(list(articles))
 
 
 def compliance(scope: Scope, year: int) -> tuple[dict[str, int], list]:
     """Prescriptions written in the year at the clinics in scope, cancelled ones
-    left out: on procured and first-choice articles (ranked per system, see
-    `first_choice_articles`), and the reason codes given for the others."""
+    left out: on procured and first-choice articles (ranked per system, as the
+    prescribing rules rank them), and the reason codes given for the others."""
     query = (
         sa.select(
             Prescription.article_id,
@@ -243,7 +217,7 @@ def compliance(scope: Scope, year: int) -> tuple[dict[str, int], list]:
             counts["deviations"] += row.n
             key = row.reason_code or ""
             reasons[key] = reasons.get(key, 0) + row.n
-    return counts, sorted(reasons.items(), key=lambda item: -item[1])
+    return counts, sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
 
 
 @dataclass(frozen=True)

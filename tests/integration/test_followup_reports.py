@@ -168,14 +168,16 @@ def test_compliance_ranks_first_choice_inside_each_system(world):
     # Dexcom's own sensor: the first choice of its system, though Libre's ranks 1.
     prescribe(world, world["bo"], "g6")
     prescribe(world, world["bo"], "sets2", status="cancelled")
-    prescribe(world, world["cid"], "tslim", reason_code="medical")  # pumps: across
+    # t:slim X2's pump ranks 2 among pumps, 1 in its own system (as prescribing).
+    prescribe(world, world["cid"], "tslim")
+    # Deviations: a set ranked 2 inside 640G, an accessory of no system not rank 1.
     prescribe(world, world["cid"], "sets2", reason_code="patient_wish")
-    prescribe(world, world["cid"], "clip", reason_code="patient_wish")
+    prescribe(world, world["cid"], "clip", reason_code="medical")
 
     counts, reasons = report.compliance(scope_of(world["analyst"]), YEAR)
 
-    assert counts == {"total": 7, "procured": 7, "first_choice": 4, "deviations": 3}
-    assert reasons == [("patient_wish", 2), ("medical", 1)]
+    assert counts == {"total": 7, "procured": 7, "first_choice": 5, "deviations": 2}
+    assert reasons == [("medical", 1), ("patient_wish", 1)]
 
 
 def test_cancelled_prescriptions_are_left_out_of_compliance(world):
