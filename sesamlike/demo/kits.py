@@ -100,12 +100,18 @@ SERIAL_PREFIX = {
     "400003": "DR", "400102": "DS", "500002": "LB", "500102": "LC", "600001": "AV",
 }  # fmt: skip
 
+# Reasons for prescribing outside the first choice of the article's system.
 REASONS = {
     "not_procured": ("medical", "Hudreaktion på upphandlade alternativ."),
     "pump": ("medical", "Behöver sensorstyrd insulintillförsel; ordinerat av läkare."),
-    "cgm": ("not_working", "Upphandlat förstahandsval fungerade inte för patienten."),
+    "not_working": ("not_working",
+                    "Upphandlat förstahandsval fungerade inte för patienten."),
     "other": ("patient_wish", "Patientens önskemål efter utprovning."),
-}
+}  # fmt: skip
+# Categories where the first choice not working is the usual reason.
+NOT_WORKING_CATEGORIES = frozenset(
+    {"infusion_set", "cgm_sensor", "cgm_transmitter", "cgm_reader"}
+)
 
 
 def pick(rng, options):

@@ -24,6 +24,7 @@ from datetime import date, timedelta
 from sesamlike.demo.kits import (
     CGM_WITH,
     CGMS,
+    NOT_WORKING_CATEGORIES,
     PREVIOUS_PUMP,
     PUMP_SHARES,
     PUMPS,
@@ -55,6 +56,7 @@ class ArticleInfo:
     first_choice_rank: int | None
     channel: str
     valid_from: date
+    first_choice: bool = False  # in its category, for one of its systems
 
 
 @dataclass
@@ -322,11 +324,13 @@ class Planner:
     def _reason(self, article: ArticleInfo) -> tuple[str, str] | None:
         if not article.procured:
             return REASONS["not_procured"]
-        if article.first_choice_rank == 1:
+        if article.first_choice:
             return None
         if article.category == "pump":
             return REASONS["pump"]
-        return REASONS["cgm" if article.category.startswith("cgm") else "other"]
+        if article.category in NOT_WORKING_CATEGORIES:
+            return REASONS["not_working"]
+        return REASONS["other"]
 
     def _valid(self, choice, day: date) -> bool:
         return all(self.articles[no].valid_from <= day for no in choice)

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts.models import Clinic, User
+from sesamlike.catalog import assortment
 from sesamlike.catalog.models import Article
 from sesamlike.demo.people import Home
 from sesamlike.demo.plan import ArticleInfo, PatientPlan
@@ -58,6 +60,11 @@ class PatientSpec:
 
 
 def load_articles() -> dict[str, ArticleInfo]:
+    """The catalogue as the planner needs it, first choice as prescribing ranks it."""
+    first_choice = assortment.first_choice_ids(
+        list(db.session.scalars(
+            sa.select(Article).options(selectinload(Article.systems))))
+    )  # fmt: skip
     rows = db.session.execute(
         sa.select(
             Article.id,
@@ -82,6 +89,7 @@ def load_articles() -> dict[str, ArticleInfo]:
             row.first_choice_rank,
             row.channel,
             row.valid_from,
+            row.id in first_choice,
         )
         for row in rows
     }
