@@ -162,7 +162,8 @@ class RegionWriter:
                 db.session.connection().execute(sa.insert(model.__table__), rows)
         items = self._prescriptions_and_history(rng, patient_ids, specs, plans)
         counts = record_delivered_history(items, self.facts)
-        _swaps_and_returns(plans)
+        _link_swaps(plans)
+        _partial_returns(plans)
         return patient_ids, counts
 
     def _prescriptions_and_history(self, rng, patient_ids, specs, plans):
@@ -194,7 +195,7 @@ class RegionWriter:
             ]
             for d in plan.deliveries:
                 article = self.articles[d.article_no]
-                # A partial return is written after (`_swaps_and_returns`).
+                # A partial return is written after (`_partial_returns`).
                 whole = d.packs_restocked == 0 or d.packs_restocked == d.packs
                 items.append(Delivered(
                     pid, article.id, d.packs, article.channel, d.delivered_on,
@@ -221,53 +222,62 @@ def _prescribing_clinic(spec: PatientSpec, day: date) -> str:
     return spec.clinic_code
 
 
-def _swaps_and_returns(plans: Sequence[PatientPlan]) -> None:
-    """Link warranty replacements to what they replace and record partial
-    returns, on the lines just written (serials and prescriptions are unique)."""
+def _link_swaps(plans: Sequence[PatientPlan]) -> None:
+    """Tie each warranty replacement just written to the line it replaces (by
+    their serials, unique in a region): no price, the replaced one's warranty."""
+    swaps = [
+        {"new": d.serial_no, "old": plan.deliveries[d.replaces].serial_no}
+        for plan in plans
+        for d in plan.deliveries
+        if d.replaces is not None
+    ]
+    if not swaps:
+        return
     lines, devices = OrderLine.__table__, Device.__table__
-    swaps, partial = [], []
-    for plan in plans:
-        for d in plan.deliveries:
-            if d.replaces is not None:
-                old = plan.deliveries[d.replaces].serial_no
-                swaps.append({"new": d.serial_no, "old": old})
-            elif 0 < d.packs_restocked < d.packs:
-                partial.append(
-                    {"rx": d.prescription_id, "day": d.delivered_on,
-                     "back": d.returned_on, "n": d.packs_restocked}
-                )  # fmt: skip
     connection = db.session.connection()
-    if swaps:
-        old_line = (
-            sa.select(lines.c.id)
-            .where(lines.c.serial_no == sa.bindparam("old"))
-            .scalar_subquery()
-        )
-        connection.execute(
-            sa.update(lines).where(lines.c.serial_no == sa.bindparam("new"))
-            .values(replaces_line_id=old_line, pack_price_sek=0),
-            swaps,
-        )  # fmt: skip
-        warranty = (
-            sa.select(devices.c.warranty_end)
-            .where(devices.c.serial_no == sa.bindparam("old"))
-            .scalar_subquery()
-        )
-        connection.execute(
-            sa.update(devices).where(devices.c.serial_no == sa.bindparam("new"))
-            .values(warranty_end=warranty),
-            swaps,
-        )  # fmt: skip
-    if partial:
-        connection.execute(
-            sa.update(lines)
-            .where(lines.c.prescription_id == sa.bindparam("rx"),
-                   lines.c.delivered_on == sa.bindparam("day"))
-            .values(returned_on=sa.bindparam("back"),
-                    packs_returned=sa.bindparam("n"),
-                    packs_restocked=sa.bindparam("n")),
-            partial,
-        )  # fmt: skip
+    old_line = (
+        sa.select(lines.c.id)
+        .where(lines.c.serial_no == sa.bindparam("old"))
+        .scalar_subquery()
+    )
+    connection.execute(
+        sa.update(lines).where(lines.c.serial_no == sa.bindparam("new"))
+        .values(replaces_line_id=old_line, pack_price_sek=0),
+        swaps,
+    )  # fmt: skip
+    warranty = (
+        sa.select(devices.c.warranty_end)
+        .where(devices.c.serial_no == sa.bindparam("old"))
+        .scalar_subquery()
+    )
+    connection.execute(
+        sa.update(devices).where(devices.c.serial_no == sa.bindparam("new"))
+        .values(warranty_end=warranty),
+        swaps,
+    )  # fmt: skip
+
+
+def _partial_returns(plans: Sequence[PatientPlan]) -> None:
+    """Packs of a consumable line that came back to stock, the rest kept: on the
+    lines just written (one per prescription and delivery day)."""
+    partial = [
+        {"rx": d.prescription_id, "day": d.delivered_on, "back": d.returned_on,
+         "n": d.packs_restocked}
+        for plan in plans
+        for d in plan.deliveries
+        if d.replaces is None and 0 < d.packs_restocked < d.packs
+    ]  # fmt: skip
+    if not partial:
+        return
+    lines = OrderLine.__table__
+    db.session.connection().execute(
+        sa.update(lines)
+        .where(lines.c.prescription_id == sa.bindparam("rx"),
+               lines.c.delivered_on == sa.bindparam("day"))
+        .values(returned_on=sa.bindparam("back"), packs_returned=sa.bindparam("n"),
+                packs_restocked=sa.bindparam("n")),
+        partial,
+    )  # fmt: skip
 
 
 def _at(day: date) -> datetime:
