@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from openpyxl import load_workbook
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.extensions import db
@@ -257,3 +258,12 @@ def test_a_manager_cannot_export_another_clinics_breakdown(client, auth, world):
     auth.logout()
     auth.login(other.username)
     assert client.get(f"/followup/export/places.csv?year={YEAR}").status_code == 403
+
+
+def test_channel_export_opens_as_xlsx_with_amounts_as_numbers(client, auth, world):
+    auth.login(world["manager"].username)
+    response = client.get(f"/followup/export/channels.xlsx?year={YEAR}")
+    rows = list(load_workbook(io.BytesIO(response.data)).active.values)
+    assert rows[0][0] == "Kanal"
+    assert rows[-1][0] == "Summa" and rows[-1][2] is None
+    assert float(rows[-1][-1]) == pytest.approx(41393.32)
