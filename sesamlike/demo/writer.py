@@ -223,37 +223,42 @@ def _prescribing_clinic(spec: PatientSpec, day: date) -> str:
 
 
 def _link_swaps(plans: Sequence[PatientPlan]) -> None:
-    """Tie each warranty replacement just written to the line it replaces (by
-    their serials, unique in a region): no price, the replaced one's warranty."""
-    swaps = [
-        {"new": d.serial_no, "old": plan.deliveries[d.replaces].serial_no}
+    """Tie each warranty replacement just written to the line it replaces: no
+    price, and its device keeps the replaced one's warranty end. Lines are found
+    through their devices (serials are indexed and unique in a region; a device
+    names its line in `reference`)."""
+    pairs = [
+        (d.serial_no, plan.deliveries[d.replaces].serial_no)
         for plan in plans
         for d in plan.deliveries
         if d.replaces is not None
     ]
-    if not swaps:
+    if not pairs:
         return
-    lines, devices = OrderLine.__table__, Device.__table__
+    devices = Device.__table__
+    found = {
+        row.serial_no: row
+        for row in db.session.execute(
+            sa.select(devices.c.serial_no, devices.c.reference,
+                      devices.c.warranty_end)
+            .where(devices.c.serial_no.in_([s for pair in pairs for s in pair]))
+        )
+    }  # fmt: skip
+
+    def line_id(serial: str) -> int:
+        return int(found[serial].reference.rsplit(":", 1)[1])
+
     connection = db.session.connection()
-    old_line = (
-        sa.select(lines.c.id)
-        .where(lines.c.serial_no == sa.bindparam("old"))
-        .scalar_subquery()
-    )
+    lines = OrderLine.__table__
     connection.execute(
-        sa.update(lines).where(lines.c.serial_no == sa.bindparam("new"))
-        .values(replaces_line_id=old_line, pack_price_sek=0),
-        swaps,
+        sa.update(lines).where(lines.c.id == sa.bindparam("new_id"))
+        .values(replaces_line_id=sa.bindparam("old_id"), pack_price_sek=0),
+        [{"new_id": line_id(new), "old_id": line_id(old)} for new, old in pairs],
     )  # fmt: skip
-    warranty = (
-        sa.select(devices.c.warranty_end)
-        .where(devices.c.serial_no == sa.bindparam("old"))
-        .scalar_subquery()
-    )
     connection.execute(
-        sa.update(devices).where(devices.c.serial_no == sa.bindparam("new"))
-        .values(warranty_end=warranty),
-        swaps,
+        sa.update(devices).where(devices.c.serial_no == sa.bindparam("serial"))
+        .values(warranty_end=sa.bindparam("end")),
+        [{"serial": new, "end": found[old].warranty_end} for new, old in pairs],
     )  # fmt: skip
 
 

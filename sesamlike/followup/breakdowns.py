@@ -1,6 +1,8 @@
-"""The report's breakdowns of seed 000 (4.8, 4.9.2): the region's cost per
-channel with the VAT paid through pharmacies, the places each patient collects
-aids from, and cost by diabetes type.
+"""Breakdowns of seed 000 (4.8, 4.9.2): the region's cost per channel with the
+VAT paid through pharmacies and the places each patient collects aids from (a
+page of their own, `followup.channels`: they read the year's lines, as the
+articles page does), and cost by diabetes type (on the report: it reads only the
+stored costs).
 
 Aggregates only, over the patients in scope (a manager's clinics, the region):
 nothing here names a patient, so nothing is audited. Costs per channel come from
@@ -21,10 +23,9 @@ from sesamlike.extensions import db
 from sesamlike.followup import compute
 from sesamlike.followup.amounts import Amounts
 from sesamlike.followup.models import PatientYearCost
-from sesamlike.followup.rules import COUNTED_STATUSES
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.stats import Summary, summarise
-from sesamlike.orders.models import Order, OrderLine
+from sesamlike.orders.models import OrderLine
 from sesamlike.patients.models import Patient
 
 ORE = Decimal("0.01")
@@ -88,100 +89,109 @@ def _sek(value) -> Decimal:
     return Decimal(str(value or 0)).quantize(ORE, rounding=ROUND_HALF_UP)
 
 
-def channel_costs(scope: Scope, year: int) -> list[ChannelCost]:
-    """The cost rules' parts of every line in the year, summed per channel.
+@dataclass(frozen=True)
+class _PlaceSum:
+    """One patient's lines of one channel, place and VAT rate in the year."""
 
-    Per channel and VAT rate in SQL; the VAT in a pharmacy line's cost is its
-    cost × rate / (1 + rate), taken in Python on the exact sums, then rounded
-    half up to öre per channel.
-    """
+    patient_id: int
+    channel: str
+    place: str
+    vat_rate: Decimal
+    lines: int
+    device: Decimal
+    consumables: Decimal
+    collected: bool  # some line of it was delivered in the year
+
+
+def place_expr() -> sa.ColumnElement[str]:
+    """Where a line was collected from: the aids centre, the pharmacy, or the
+    supplier by name (each supplier sends its own parcels)."""
+    ol = OrderLine.__table__
+    return sa.case(
+        (ol.c.channel == "supplier",
+         sa.literal("supplier:") + sa.func.coalesce(Article.supplier, "")),
+        else_=ol.c.channel,
+    )  # fmt: skip
+
+
+def _place_sums(scope: Scope, year: int) -> list[_PlaceSum]:
+    """The cost rules' parts of every line with a part in the year, summed per
+    patient, channel, place and VAT rate: one pass over the lines."""
     amounts = Amounts.for_session()
     lines = compute.line_costs(year, scope.patient_ids(), amounts=amounts)
     lines = lines.subquery("costed")
     device, consumables = compute.line_parts(lines, year, amounts)
     ol = OrderLine.__table__
+    place = place_expr()
+    delivered = sa.case((lines.c.delivered_on >= date(year, 1, 1), 1), else_=0)
     query = (
         sa.select(
+            lines.c.patient_id,
             ol.c.channel,
+            place.label("place"),
             ol.c.vat_rate,
             sa.func.count().label("lines"),
-            sa.func.count(sa.distinct(lines.c.patient_id)).label("patients"),
             sa.func.sum(amounts.line_sek(device, device=True)).label("device"),
             sa.func.sum(amounts.line_sek(consumables, device=False)).label("cons"),
+            sa.func.max(delivered).label("collected"),
         )
         .join(ol, ol.c.id == lines.c.line_id)
+        .join(Article, Article.id == ol.c.article_id)
         .where(compute.in_year(lines, year))
-        .group_by(ol.c.channel, ol.c.vat_rate)
+        .group_by(lines.c.patient_id, ol.c.channel, place, ol.c.vat_rate)
     )
-    sums: dict[str, dict] = {}
-    patients = _patients_per_channel(lines, year)
-    for row in db.session.execute(query):
-        each = sums.setdefault(
-            row.channel, dict(lines=0, device=Decimal(0), cons=Decimal(0), vat=0)
-        )
-        device_sum = Decimal(str(row.device or 0))
-        cons_sum = Decimal(str(row.cons or 0))
-        each["lines"] += row.lines
-        each["device"] += device_sum
-        each["cons"] += cons_sum
-        if row.channel == "pharmacy":
-            rate = Decimal(str(row.vat_rate))
-            each["vat"] += (device_sum + cons_sum) * rate / (1 + rate)
     return [
-        ChannelCost(channel, sums[channel]["lines"], patients.get(channel, 0),
-                    _sek(sums[channel]["device"]), _sek(sums[channel]["cons"]),
-                    _sek(sums[channel]["vat"]))
-        for channel in CHANNELS if channel in sums
+        _PlaceSum(row.patient_id, row.channel, row.place,
+                  Decimal(str(row.vat_rate)), row.lines,
+                  Decimal(str(row.device or 0)), Decimal(str(row.cons or 0)),
+                  bool(row.collected))
+        for row in db.session.execute(query)
     ]  # fmt: skip
 
 
-def _patients_per_channel(lines: sa.Subquery, year: int) -> dict[str, int]:
-    ol = OrderLine.__table__
-    query = (
-        sa.select(ol.c.channel, sa.func.count(sa.distinct(lines.c.patient_id)))
-        .join(ol, ol.c.id == lines.c.line_id)
-        .where(compute.in_year(lines, year))
-        .group_by(ol.c.channel)
-    )
-    return dict(db.session.execute(query).all())
+def channel_costs(
+    scope: Scope, year: int, sums: list[_PlaceSum] | None = None
+) -> list[ChannelCost]:
+    """The cost rules' parts of every line in the year, summed per channel.
+
+    The VAT in a pharmacy line's cost is its cost × rate / (1 + rate), taken on
+    the exact sums, then rounded half up to öre per channel like the parts.
+    """
+    sums = _place_sums(scope, year) if sums is None else sums
+    totals: dict[str, dict] = {}
+    for each in sums:
+        channel = totals.setdefault(
+            each.channel,
+            dict(lines=0, patients=set(), device=Decimal(0), cons=Decimal(0),
+                 vat=Decimal(0)),
+        )  # fmt: skip
+        channel["lines"] += each.lines
+        channel["patients"].add(each.patient_id)
+        channel["device"] += each.device
+        channel["cons"] += each.consumables
+        if each.channel == "pharmacy":
+            cost = each.device + each.consumables
+            channel["vat"] += cost * each.vat_rate / (1 + each.vat_rate)
+    return [
+        ChannelCost(channel, t["lines"], len(t["patients"]), _sek(t["device"]),
+                    _sek(t["cons"]), _sek(t["vat"]))
+        for channel in CHANNELS if (t := totals.get(channel))
+    ]  # fmt: skip
 
 
-def place_expr() -> sa.ColumnElement[str]:
-    """Where a delivered line was collected from: the aids centre, the pharmacy,
-    or the supplier by name (each supplier sends its own parcels)."""
-    return sa.case(
-        (OrderLine.channel == "supplier",
-         sa.literal("supplier:") + sa.func.coalesce(Article.supplier, "")),
-        else_=OrderLine.channel,
-    )  # fmt: skip
-
-
-def places_per_patient(scope: Scope, year: int) -> dict[int, int]:
+def places_per_patient(
+    scope: Scope, year: int, sums: list[_PlaceSum] | None = None
+) -> dict[int, int]:
     """How many patients collected aids delivered in the year from 1, 2, and 3
-    or more places."""
-    per_patient = (
-        sa.select(
-            Order.patient_id,
-            sa.func.count(sa.distinct(place_expr())).label("places"),
-        )
-        .join(OrderLine, OrderLine.order_id == Order.id)
-        .join(Article, Article.id == OrderLine.article_id)
-        .where(
-            OrderLine.status.in_(sorted(COUNTED_STATUSES)),
-            OrderLine.delivered_on >= date(year, 1, 1),
-            OrderLine.delivered_on < date(year + 1, 1, 1),
-            scope.where(Order.patient_id),
-        )
-        .group_by(Order.patient_id)
-        .subquery("per_patient")
-    )
-    bucket = sa.case(
-        (per_patient.c.places >= MOST_PLACES, MOST_PLACES), else_=per_patient.c.places
-    )
-    query = sa.select(bucket, sa.func.count()).group_by(bucket)
+    or more places (a line whose every pack went back to stock was no trip)."""
+    sums = _place_sums(scope, year) if sums is None else sums
+    places: dict[int, set[str]] = {}
+    for each in sums:
+        if each.collected:
+            places.setdefault(each.patient_id, set()).add(each.place)
     counts = {n: 0 for n in range(1, MOST_PLACES + 1)}
-    for places, patients in db.session.execute(query):
-        counts[int(places)] += patients
+    for patient_places in places.values():
+        counts[min(len(patient_places), MOST_PLACES)] += 1
     return counts
 
 
@@ -209,10 +219,23 @@ def diabetes_types(scope: Scope, year: int) -> list[DiabetesType]:
     ]
 
 
-def build(scope: Scope, year: int) -> Breakdowns:
+def channels_and_places(scope: Scope, year: int) -> Breakdowns:
+    """The channels page: one pass over the year's lines for both tables."""
+    sums = _place_sums(scope, year)
     return Breakdowns(
         year,
-        channels=channel_costs(scope, year),
-        places=places_per_patient(scope, year),
-        diabetes_types=diabetes_types(scope, year),
+        channels=channel_costs(scope, year, sums),
+        places=places_per_patient(scope, year, sums),
     )
+
+
+def by_diabetes_type(scope: Scope, year: int) -> Breakdowns:
+    """The report's own breakdown: over the stored costs, no lines read."""
+    return Breakdowns(year, diabetes_types=diabetes_types(scope, year))
+
+
+def build(scope: Scope, year: int, table: str) -> Breakdowns:
+    """What one export table needs."""
+    if table == "diabetes_types":
+        return by_diabetes_type(scope, year)
+    return channels_and_places(scope, year)

@@ -109,7 +109,7 @@ def test_cost_per_channel_shows_the_vat_paid_through_pharmacies(world):
 
 
 def test_the_channels_add_up_to_the_patients_totals(world):
-    data = breakdowns.build(scope_of(world["analyst"]), YEAR)
+    data = breakdowns.channels_and_places(scope_of(world["analyst"]), YEAR)
     totals = db.session.scalar(
         sa.text("select sum(total_cost_sek) from patient_year_costs where year = 2025")
     )
@@ -191,24 +191,36 @@ def test_cancelled_prescriptions_are_left_out_of_compliance(world):
     assert reasons == []
 
 
-def test_the_report_page_shows_the_breakdowns_in_swedish(client, auth, world):
+def test_the_report_shows_cost_by_diabetes_type_and_leads_to_the_channels(
+    client, auth, world
+):
     auth.login(world["manager"].username)
     html = client.get(f"/followup/?year={YEAR}").get_data(as_text=True)
-    assert "Kostnad per kanal" in html and "Apotek" in html
-    assert "3\u00a0712,50" in html  # the VAT paid through pharmacies (own clinic)
-    assert "3 eller fler ställen" in html
     assert "Typ 1-diabetes" in html and "Annan diabetes" in html
     assert "Typ 2-diabetes" not in html  # bo is not the manager's patient
+    assert f"/followup/channels?year={YEAR}" in html
+
+
+def test_the_channels_page_shows_vat_and_places_in_swedish(client, auth, world):
+    auth.login(world["manager"].username)
+    html = client.get(f"/followup/channels?year={YEAR}").get_data(as_text=True)
+    assert "Kostnad per kanal" in html and "Apotek" in html
+    assert "3\u00a0712,50" in html  # the VAT paid through pharmacies (own clinic)
+    assert "41\u00a0393,32" in html  # the sum of the own clinic's channels
+    assert "3 eller fler ställen" in html
     for patient in ("anna", "cid", "dora"):
         assert world[patient].personal_id not in html
+    assert client.get(f"/followup/channels?year={YEAR}&clinic=SODR").status_code == 404
 
 
-def test_the_report_page_in_english(client, auth, world):
+def test_the_pages_in_english(client, auth, world):
     auth.login(world["analyst"].username)
     client.post("/language", data={"locale": "en"})
-    html = client.get(f"/followup/?year={YEAR}").get_data(as_text=True)
+    html = client.get(f"/followup/channels?year={YEAR}").get_data(as_text=True)
     assert "Cost per channel" in html and "Pharmacy" in html
-    assert "3 or more places" in html and "Type 2 diabetes" in html
+    assert "3 or more places" in html
+    html = client.get(f"/followup/?year={YEAR}").get_data(as_text=True)
+    assert "Type 2 diabetes" in html and "Channels and places" in html
 
 
 def read_csv(response) -> list[list[str]]:
