@@ -183,7 +183,7 @@ def places_per_patient(
     scope: Scope, year: int, sums: list[_PlaceSum] | None = None
 ) -> dict[int, int]:
     """How many patients collected aids delivered in the year from 1, 2, and 3
-    or more places (a line whose every pack went back to stock was no trip)."""
+    or more places, over the lines the cost rules read (delivered or returned)."""
     sums = _place_sums(scope, year) if sums is None else sums
     places: dict[int, set[str]] = {}
     for each in sums:
