@@ -2,8 +2,8 @@
 
 Patients, addresses, care relationships and guardians, then prescriptions, then
 the delivered history through `orders.history.record_delivered_history`, then
-what history rows do not carry: warranty swaps (the replacement line linked to
-the replaced one, at no price, its device under the replaced one's warranty) and
+what history rows do not carry: a warranty swap's price of nothing (history
+links it to the replaced device, whose period and warranty it continues) and
 packs partly returned to stock. A prescription written while the patient was at
 an earlier clinic is that clinic's, on its cost centre. Nothing here commits;
 the caller decides the transaction.
@@ -162,7 +162,7 @@ class RegionWriter:
                 db.session.connection().execute(sa.insert(model.__table__), rows)
         items = self._prescriptions_and_history(rng, patient_ids, specs, plans)
         counts = record_delivered_history(items, self.facts)
-        _link_swaps(plans)
+        _free_swaps(plans)
         _partial_returns(plans)
         return patient_ids, counts
 
@@ -197,10 +197,12 @@ class RegionWriter:
                 article = self.articles[d.article_no]
                 # A partial return is written after (`_partial_returns`).
                 whole = d.packs_restocked == 0 or d.packs_restocked == d.packs
+                swapped = None if d.replaces is None else plan.deliveries[d.replaces]
                 items.append(Delivered(
                     pid, article.id, d.packs, article.channel, d.delivered_on,
                     d.serial_no, d.returned_on if whole else None, d.return_reason,
                     ids[d.rx] if d.rx is not None else None, d.ordered_on,
+                    replaces_serial_no=swapped.serial_no if swapped else None,
                 ))  # fmt: skip
                 if d.rx is not None:
                     d.prescription_id = ids[d.rx]
@@ -222,44 +224,23 @@ def _prescribing_clinic(spec: PatientSpec, day: date) -> str:
     return spec.clinic_code
 
 
-def _link_swaps(plans: Sequence[PatientPlan]) -> None:
-    """Tie each warranty replacement just written to the line it replaces: no
-    price, and its device keeps the replaced one's warranty end. Lines are found
-    through their devices (serials are indexed and unique in a region; a device
-    names its line in `reference`)."""
-    pairs = [
-        (d.serial_no, plan.deliveries[d.replaces].serial_no)
-        for plan in plans
-        for d in plan.deliveries
-        if d.replaces is not None
+def _free_swaps(plans: Sequence[PatientPlan]) -> None:
+    """A warranty replacement cost the region nothing: its line has no price,
+    as the depot's replacement has. Lines are found through their devices
+    (serials are indexed and unique in a region; a device names its line)."""
+    serials = [
+        d.serial_no for plan in plans for d in plan.deliveries if d.replaces is not None
     ]
-    if not pairs:
+    if not serials:
         return
-    devices = Device.__table__
-    found = {
-        row.serial_no: row
-        for row in db.session.execute(
-            sa.select(devices.c.serial_no, devices.c.reference,
-                      devices.c.warranty_end)
-            .where(devices.c.serial_no.in_([s for pair in pairs for s in pair]))
-        )
-    }  # fmt: skip
-
-    def line_id(serial: str) -> int:
-        return int(found[serial].reference.rsplit(":", 1)[1])
-
-    connection = db.session.connection()
-    lines = OrderLine.__table__
-    connection.execute(
-        sa.update(lines).where(lines.c.id == sa.bindparam("new_id"))
-        .values(replaces_line_id=sa.bindparam("old_id"), pack_price_sek=0),
-        [{"new_id": line_id(new), "old_id": line_id(old)} for new, old in pairs],
-    )  # fmt: skip
-    connection.execute(
-        sa.update(devices).where(devices.c.serial_no == sa.bindparam("serial"))
-        .values(warranty_end=sa.bindparam("end")),
-        [{"serial": new, "end": found[old].warranty_end} for new, old in pairs],
-    )  # fmt: skip
+    devices, lines = Device.__table__, OrderLine.__table__
+    references = db.session.scalars(
+        sa.select(devices.c.reference).where(devices.c.serial_no.in_(serials))
+    )
+    ids = [int(reference.rsplit(":", 1)[1]) for reference in references]
+    db.session.connection().execute(
+        sa.update(lines).where(lines.c.id.in_(ids)).values(pack_price_sek=0)
+    )
 
 
 def _partial_returns(plans: Sequence[PatientPlan]) -> None:

@@ -19,6 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 
 from sesamlike.catalog.models import Article
+from sesamlike.common.time import region_day_of, utcnow
 from sesamlike.extensions import db
 from sesamlike.followup import compute
 from sesamlike.followup.amounts import Amounts
@@ -118,8 +119,10 @@ def _place_sums(scope: Scope, year: int) -> list[_PlaceSum]:
     """The cost rules' parts of every line with a part in the year, summed per
     patient, channel, place and VAT rate: one pass over the lines."""
     amounts = Amounts.for_session()
-    lines = compute.line_costs(year, scope.patient_ids(), amounts=amounts)
-    lines = lines.subquery("costed")
+    # Device days of the current year up to today, as the nightly run counts.
+    today = region_day_of(utcnow())
+    lines = compute.line_costs(year, scope.patient_ids(), amounts=amounts,
+                               today=today).subquery("costed")  # fmt: skip
     device, consumables = compute.line_parts(lines, year, amounts)
     ol = OrderLine.__table__
     place = place_expr()
