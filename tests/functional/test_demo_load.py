@@ -10,6 +10,7 @@ from sesamlike.demo.region import load_demo_region
 from sesamlike.demo.setup import DEMO_PASSWORD
 from sesamlike.extensions import db
 from sesamlike.followup import report
+from sesamlike.followup.cost_centres import paid_lines
 from sesamlike.followup.scope import resolve
 from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients.identity import AgeGroup
@@ -275,3 +276,22 @@ def test_the_demo_regions_deviations_are_real_ones_each_with_a_reason():
         # are (issue 16: 217 of the year's prescriptions were, most forced).
         assert 0 < counts["deviations"] < 0.1 * counts["total"]
         assert "" not in dict(reasons)  # each deviation has its reason code
+
+
+def test_the_demo_movers_year_is_paid_by_both_clinics_and_adds_up():
+    load_demo_region()
+    moved_on = date(date.today().year - 1, 6, 1)
+    old = db.session.scalar(
+        sa.select(CareRelationship).where(CareRelationship.ended_on == moved_on)
+    )
+    new = next(c for c in old.patient.care_relationships if c.ended_on is None)
+    paid = paid_lines(moved_on.year).subquery()
+    rows = db.session.execute(
+        sa.select(paid.c.clinic_id, sa.func.sum(paid.c.consumables))
+        .where(paid.c.patient_id == old.patient_id)
+        .group_by(paid.c.clinic_id)
+    ).all()  # fmt: skip
+    by_clinic = {clinic_id: amount for clinic_id, amount in rows}
+    # January-May with the clinic left, June on with the new one.
+    assert set(by_clinic) == {old.clinic_id, new.clinic_id}
+    assert all(amount > 0 for amount in by_clinic.values())
