@@ -1,8 +1,8 @@
 """Which demo articles make up each pump and CGM system, and who uses which.
 
 Article numbers refer to `catalogue.csv`. Shares are illustrative, loosely after
-the national figures in domain.md (Omnipod and MiniMed common; most children on
-a pump; adults with type 2 on CGM alone).
+the national figures of 2018 in domain.md: pump use per group and the pump
+systems' shares; adults with type 2 on CGM alone.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ CGMS = {
 
 # CGM used with each pump (None: no CGM); the key None is life without a pump.
 CGM_WITH = {
-    "MiniMed 640G": ((None, 0.4), ("FreeStyle Libre 2", 0.6)),
+    "MiniMed 640G": ((None, 0.5), ("FreeStyle Libre 2", 0.5)),
     "MiniMed 780G": (("Guardian 4", 0.85), (None, 0.15)),
     "t:slim X2": (("Dexcom G6", 0.5), ("Dexcom G7", 0.5)),
     "Omnipod DASH": (("FreeStyle Libre 2", 0.5), ("Dexcom G6", 0.3), (None, 0.2)),
@@ -68,13 +68,23 @@ CGM_WITH = {
            ("Dexcom G7", 0.25)),
 }  # fmt: skip
 
-PUMP_SHARES = {
-    "child": (("Omnipod 5", 0.30), ("MiniMed 780G", 0.15), ("t:slim X2", 0.15),
-              ("Omnipod DASH", 0.15), ("MiniMed 640G", 0.10), (None, 0.15)),
-    "type1": (("MiniMed 640G", 0.16), ("MiniMed 780G", 0.12), ("t:slim X2", 0.10),
-              ("Omnipod DASH", 0.09), ("Omnipod 5", 0.10), (None, 0.43)),
-    "other": (("MiniMed 640G", 0.05), (None, 0.95)),
-}  # fmt: skip
+# Pump systems as shared in 2018 (domain.md: Omnipod 33 %, MiniMed 640G 27 %,
+# Animas Vibe 22 %): Animas Vibe left the market that year, and its share goes
+# to t:slim X2, where its users moved; the rest to MiniMed 780G.
+SYSTEM_SHARES = (("Omnipod DASH", 0.15), ("Omnipod 5", 0.18), ("MiniMed 640G", 0.27),
+                 ("t:slim X2", 0.22), ("MiniMed 780G", 0.18))  # fmt: skip
+# Who uses a pump (2018): 65 % of children and 22 % of adults with type 1,
+# under 1 % with type 2.
+PUMP_USE = {"child": 0.65, "type1": 0.22, "other": 0.005}
+
+
+def _with_pump_use(share: float):
+    return tuple((name, share * weight) for name, weight in SYSTEM_SHARES) + (
+        (None, 1 - share),
+    )
+
+
+PUMP_SHARES = {group: _with_pump_use(share) for group, share in PUMP_USE.items()}
 
 # The system a patient used before switching to a newer one.
 PREVIOUS_PUMP = {
@@ -90,12 +100,18 @@ SERIAL_PREFIX = {
     "400003": "DR", "400102": "DS", "500002": "LB", "500102": "LC", "600001": "AV",
 }  # fmt: skip
 
+# Reasons for prescribing outside the first choice of the article's system.
 REASONS = {
     "not_procured": ("medical", "Hudreaktion på upphandlade alternativ."),
     "pump": ("medical", "Behöver sensorstyrd insulintillförsel; ordinerat av läkare."),
-    "cgm": ("not_working", "Upphandlat förstahandsval fungerade inte för patienten."),
+    "not_working": ("not_working",
+                    "Upphandlat förstahandsval fungerade inte för patienten."),
     "other": ("patient_wish", "Patientens önskemål efter utprovning."),
-}
+}  # fmt: skip
+# Categories where the first choice not working is the usual reason.
+NOT_WORKING_CATEGORIES = frozenset(
+    {"infusion_set", "cgm_sensor", "cgm_transmitter", "cgm_reader"}
+)
 
 
 def pick(rng, options):

@@ -6,6 +6,12 @@ segment before it (the same system renewed, or an older system). Devices are len
 at a segment's start and returned at its end; consumables are withdrawn about
 every 91 days against one-year prescriptions of four withdrawals, in packs that
 follow the article's expected use times the patient's own consumption.
+
+Some devices fail and are swapped under warranty (a replacement line with no
+prescription of its own, `replaces`), a few deliveries of the aids centre's
+consumables partly come back to stock unused within 14 days, and a patient who
+moves clinic (`moves_on`) has the prescriptions running then ended at the move
+and renewed from it: the new clinic writes, and pays for, those.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from datetime import date, timedelta
 from sesamlike.demo.kits import (
     CGM_WITH,
     CGMS,
+    NOT_WORKING_CATEGORIES,
     PREVIOUS_PUMP,
     PUMP_SHARES,
     PUMPS,
@@ -31,6 +38,11 @@ from sesamlike.orders.history import add_years
 YEAR = 365
 WITHDRAWAL_DAYS = 91
 LOCK_DAYS = 60
+FAULT_SHARE = 0.08  # devices in use that fail and are swapped under warranty
+RETURN_SHARE = 0.02  # central consumable deliveries partly returned to stock
+RETURN_DAYS = 14
+WARRANTY_YEARS = 4
+NO_PUMP = ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,7 @@ class ArticleInfo:
     first_choice_rank: int | None
     channel: str
     valid_from: date
+    first_choice: bool = False  # in its category, for one of its systems
 
 
 @dataclass
@@ -70,10 +83,13 @@ class Delivery:
     packs: int
     ordered_on: date
     delivered_on: date
-    rx: int
+    rx: int | None  # None: a warranty replacement, on no prescription
     serial_no: str | None = None
     returned_on: date | None = None
     return_reason: str | None = None
+    replaces: int | None = None  # the swapped device's delivery (index)
+    packs_restocked: int = 0  # packs back on stock unused (on `returned_on`)
+    prescription_id: int | None = None  # set when written
 
 
 @dataclass
@@ -106,13 +122,20 @@ class Planner:
         serial_tag: str,
         *,
         animas: bool = False,
+        pump: str | None = None,
+        moves_on: date | None = None,
     ) -> PatientPlan:
-        """`group`: child, type1 or other; `serial_tag` makes serials unique."""
+        """`group`: child, type1 or other; `serial_tag` makes serials unique;
+        `pump` the pump system to use (NO_PUMP: none; None: drawn from the
+        group's shares); `moves_on` the day the patient moves clinic.
+        """
         plan = PatientPlan()
         self._serials = (serial_tag, iter(range(10)))
+        self._moves_on = moves_on
         earliest = max(birth_date + timedelta(days=200), date(2015, 1, 1))
         usage = math.exp(rng.gauss(0, 0.18)) * (1.45 if rng.random() < 0.07 else 1)
-        pump = "t:slim X2" if animas else pick(rng, PUMP_SHARES[group])
+        drawn = pick(rng, PUMP_SHARES[group])
+        pump = "t:slim X2" if animas else (drawn if pump is None else pump or None)
         cgm = pick(rng, CGM_WITH[pump])
         if pump:
             plan.pump_system = pump
@@ -177,24 +200,28 @@ class Planner:
                 self._consumables(rng, plan, segment, usage)
 
     def _devices(self, rng, plan, segment, end, returned_reason) -> None:
-        """The segment's device; one in 16 broke and was replaced by a new one."""
-        loans = [(segment.start, end, returned_reason)]
-        room = (self.today - segment.start).days - 70
-        if end is None and room > 0 and rng.random() < 0.06:
-            fault_on = segment.start + timedelta(days=60 + rng.randrange(room))
-            loans = [(segment.start, fault_on, "fault"), (fault_on, None, None)]
+        """The segment's device; one in 12 fails within its warranty and is
+        swapped for a new one (no new prescription: the supplier replaces it)."""
         article_no = segment.kit.device
-        for lent_on, returned_on, why in loans:
-            ordered_on = lent_on - timedelta(days=10)
-            rx = self._rx(plan, article_no, ordered_on, 1, 1)
-            rx.device, rx.status, rx.withdrawals_used = True, "used_up", 1
-            rx.last_withdrawal_on = ordered_on
-            delivery = Delivery(
-                article_no, 1, ordered_on, lent_on, len(plan.prescriptions) - 1
-            )
-            delivery.serial_no = self._serial(article_no)
-            delivery.returned_on, delivery.return_reason = returned_on, why
-            plan.deliveries.append(delivery)
+        ordered_on = segment.start - timedelta(days=10)
+        rx = self._rx(plan, article_no, ordered_on, 1, 1)
+        rx.device, rx.status, rx.withdrawals_used = True, "used_up", 1
+        rx.last_withdrawal_on = ordered_on
+        delivery = Delivery(
+            article_no, 1, ordered_on, segment.start, len(plan.prescriptions) - 1
+        )
+        delivery.serial_no = self._serial(article_no)
+        delivery.returned_on, delivery.return_reason = end, returned_reason
+        plan.deliveries.append(delivery)
+        warranty_end = add_years(segment.start, WARRANTY_YEARS) - timedelta(days=1)
+        room = (min(self.today, warranty_end) - segment.start).days - 70
+        if end is None and room > 0 and rng.random() < FAULT_SHARE:
+            fault_on = segment.start + timedelta(days=60 + rng.randrange(room))
+            delivery.returned_on, delivery.return_reason = fault_on, "faulty"
+            swap = Delivery(article_no, 1, fault_on, fault_on, None,
+                            replaces=len(plan.deliveries) - 1)  # fmt: skip
+            swap.serial_no = self._serial(article_no)
+            plan.deliveries.append(swap)
 
     def _consumables(self, rng, plan, segment, usage: float) -> None:
         schedule = self._schedule(rng, segment)
@@ -206,25 +233,32 @@ class Planner:
                 article = self.articles[article_no]
                 self._withdrawals(rng, plan, segment, article, factor, schedule)
 
-    def _schedule(self, rng, segment: _Segment) -> list[tuple[date, list]]:
+    def _schedule(self, rng, segment: _Segment) -> list[tuple[date, list, date]]:
         """One-year prescription periods, each with four withdrawal days (ordered,
-        delivered) that all the segment's articles share: one order a quarter.
+        delivered) that all the segment's articles share: one order a quarter,
+        and the day the period ends early (a move of clinic) or None.
 
         An open segment gets the next period too when it starts within 90 days,
-        so a used-up prescription already has its renewal.
+        so a used-up prescription already has its renewal. A move inside the
+        segment ends the period running then; the next starts on the move.
         """
         if segment.end:
             horizon = segment.end - timedelta(days=1)
         else:
             horizon = self.today + timedelta(days=90)
+        move = self._moves_on
+        if move is not None and not segment.start < move <= horizon:
+            move = None
         periods, start = [], segment.start
         while start <= horizon:
             days = []
             for k in range(4):
                 ordered = start + timedelta(k * WITHDRAWAL_DAYS + rng.randrange(15))
                 days.append((ordered, ordered + timedelta(rng.randrange(2, 6))))
-            periods.append((start, days))
-            start += timedelta(days=YEAR)
+            cut = move if move is not None and start < move < start + timedelta(
+                days=YEAR) else None  # fmt: skip
+            periods.append((start, days, cut))
+            start = cut or start + timedelta(days=YEAR)
         return periods
 
     def _withdrawals(self, rng, plan, segment, article, factor, schedule) -> None:
@@ -233,7 +267,7 @@ class Planner:
         per_withdrawal = max(1, math.ceil(need * 1.2))
         stop = min(segment.end or self.today, self.today)
         cumulative, delivered, previous = 0.0, 0, None
-        for period_start, days in schedule:
+        for period_start, days, cut in schedule:
             if period_start > stop and (
                 previous is None or plan.prescriptions[previous].status != "used_up"
             ):
@@ -246,6 +280,8 @@ class Planner:
             for ordered_on, delivered_on in days:
                 if ordered_on >= stop or delivered_on > self.today:
                     break
+                if cut is not None and ordered_on >= cut:
+                    break
                 cumulative += need * (1.25 if rng.random() < 0.1 else 1)
                 packs = min(per_withdrawal, round(cumulative) - delivered)
                 if packs <= 0:
@@ -255,10 +291,20 @@ class Planner:
                 rx.last_withdrawal_on = ordered_on
                 if ordered_on < self.history_start:
                     continue  # happened, but before the history we hold
-                plan.deliveries.append(Delivery(
+                delivery = Delivery(
                     article.article_no, packs, ordered_on, delivered_on, previous
-                ))  # fmt: skip
-            rx.status = self._status(rx, segment)
+                )
+                if (article.channel == "central" and packs > 1
+                        and rng.random() < RETURN_SHARE):  # fmt: skip
+                    back_on = delivered_on + timedelta(rng.randrange(2, RETURN_DAYS))
+                    if back_on <= self.today:
+                        delivery.returned_on = back_on
+                        delivery.packs_restocked = rng.randrange(1, packs)
+                plan.deliveries.append(delivery)
+            if cut is not None:  # the new clinic renews it from the move
+                rx.status, rx.cancelled_on = "cancelled", cut
+            else:
+                rx.status = self._status(rx, segment)
 
     def _status(self, rx: Rx, segment: _Segment) -> str:
         if segment.end is not None and segment.end <= rx.valid_to:
@@ -278,11 +324,13 @@ class Planner:
     def _reason(self, article: ArticleInfo) -> tuple[str, str] | None:
         if not article.procured:
             return REASONS["not_procured"]
-        if article.first_choice_rank == 1:
+        if article.first_choice:
             return None
         if article.category == "pump":
             return REASONS["pump"]
-        return REASONS["cgm" if article.category.startswith("cgm") else "other"]
+        if article.category in NOT_WORKING_CATEGORIES:
+            return REASONS["not_working"]
+        return REASONS["other"]
 
     def _valid(self, choice, day: date) -> bool:
         return all(self.articles[no].valid_from <= day for no in choice)

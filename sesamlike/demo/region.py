@@ -1,5 +1,11 @@
 """The demo region: 200 fictional patients with two years of delivered history.
 
+The mix follows the seed's 2018 figures (domain.md): every eighth patient a
+child, pump use of 65 % among children and 22 % among adults with type 1 and
+under 1 % with type 2, the pump systems' shares of `kits`. Some devices are
+swapped under warranty, some consumables partly come back to stock, and one
+patient moves clinic in June last year.
+
 Prices in the demo catalogue are illustrative, not contract prices; they are set
 so that MiniMed 640G without CGM costs about 30,000 SEK a patient-year, three
 quarters of it consumables (TLV's estimate, domain.md). Names, numbers and
@@ -19,7 +25,8 @@ import sqlalchemy as sa
 from sesamlike.accounts.models import Clinic, User
 from sesamlike.catalog.models import Article, System
 from sesamlike.demo import people, setup
-from sesamlike.demo.plan import PatientPlan, Planner
+from sesamlike.demo.kits import PUMP_USE, SYSTEM_SHARES
+from sesamlike.demo.plan import NO_PUMP, PatientPlan, Planner
 from sesamlike.demo.setup import Login
 from sesamlike.demo.writer import PatientSpec, RegionWriter, load_articles
 from sesamlike.extensions import db
@@ -30,13 +37,20 @@ from sesamlike.stock.models import Device
 PATIENTS = 200
 HISTORY_YEARS = 2
 SEED = "sesamlike-demo-2026"
-PROTECTED = {5, 47, 111, 150}
+PROTECTED = {5, 47, 111, 152}
 COORDINATION = {22, 88, 134}
 RESERVE = {10, 65, 176}
 TEMPORARY_ADDRESS = {7, 52, 101}
-SIBLINGS = {33: 30, 63: 60, 93: 90}  # younger child: older sibling (same home)
+SIBLINGS = {40: 32, 64: 56, 96: 88}  # younger child: older sibling (same home)
 ANIMAS = {14, 71}
 PATIENT_LOGINS = 5
+# Every eighth patient is a child: with 65 % of children and 22 % of adults with
+# type 1 on a pump (2018), children are about a third of the pump users.
+CHILD_EVERY = 8
+# Moves from the south clinic to the north one on 1 June last year, on a pump:
+# its costs until May are the south clinic's, from June the north's.
+MOVER = 2
+MOVER_PUMP = "MiniMed 640G"
 
 
 @dataclass
@@ -62,22 +76,71 @@ def build_patients(today: date, taken: set[str] | None = None) -> list[DemoPatie
     planner = Planner(load_articles(), today, HISTORY_YEARS)
     taken = set(taken or ())
     result: list[DemoPatient] = []
+    pumps = PumpQuota()
     for i in range(PATIENTS):
         rng = random.Random(f"{SEED}:{i}")
         patient = _patient(rng, i, today, taken, result)
+        moves_on = _move(patient.spec, today) if i == MOVER else None
+        if i in ANIMAS:
+            patient.spec.diabetes_type = "type1"
         group = (
             "child"
-            if i % 3 == 0
+            if is_child(i)
             else ("type1" if patient.spec.diabetes_type == "type1" else "other")
         )
-        patient.plan = planner.plan(rng, group, patient.spec.birth_date,
-                                    f"D{i:04d}", animas=i in ANIMAS)  # fmt: skip
+        forced = "t:slim X2" if i in ANIMAS else (MOVER_PUMP if moves_on else None)
+        patient.plan = planner.plan(
+            rng, group, patient.spec.birth_date, f"D{i:04d}", animas=i in ANIMAS,
+            pump=pumps.next(group, forced), moves_on=moves_on,
+        )  # fmt: skip
         result.append(patient)
     return result
 
 
+class PumpQuota:
+    """Pump or not, and which system, so that 200 patients show the 2018 mix
+    rather than a random draw's noise: the k-th patient of a group is on a pump
+    when k × its pump use passes a whole number, and a pump user gets the system
+    furthest below its share so far."""
+
+    def __init__(self):
+        self.seen: dict[str, int] = {}
+        self.systems: dict[str, int] = {name: 0 for name, _ in SYSTEM_SHARES}
+
+    def next(self, group: str, forced: str | None = None) -> str:
+        k = self.seen.get(group, 0)
+        self.seen[group] = k + 1
+        share = PUMP_USE[group]
+        if forced is None and int((k + 1) * share) == int(k * share):
+            return NO_PUMP
+        users = sum(self.systems.values()) + 1
+        system = (
+            forced
+            or max(
+                SYSTEM_SHARES, key=lambda item: item[1] * users - self.systems[item[0]]
+            )[0]
+        )
+        self.systems[system] += 1
+        return system
+
+
+def is_child(i: int) -> bool:
+    return i % CHILD_EVERY == 0
+
+
+def _move(spec: PatientSpec, today: date) -> date:
+    """The mover: type 1, at the south clinic until 1 June last year, then north."""
+    moves_on = date(today.year - 1, 6, 1)
+    spec.diabetes_type = "type1"
+    spec.earlier_clinic = ("SODR", min(spec.care_since, moves_on - timedelta(900)),
+                           moves_on)  # fmt: skip
+    spec.clinic_code, spec.care_since = "NORR", moves_on
+    spec.home = people.Home("Kyrkogatan 12", "87142", "Norrstad", spec.home.door_code)
+    return moves_on
+
+
 def _patient(rng, i: int, today: date, taken, done) -> DemoPatient:
-    child = i % 3 == 0
+    child = is_child(i)
     if child:
         low, high = (1, 17)
     elif i % 9 in (1, 5) and i % 2:
@@ -88,10 +151,13 @@ def _patient(rng, i: int, today: date, taken, done) -> DemoPatient:
     sibling = done[SIBLINGS[i]] if i in SIBLINGS else None
     who = people.person(rng, birth_date, sibling.spec.last_name if sibling else None)
     home = sibling.spec.home if sibling else people.home(rng)
-    if child or low == 18:
-        diabetes = "type1" if child or rng.random() < 0.8 else "type2"
+    roll = rng.random()
+    if child:
+        diabetes = "type1"
+    elif low == 18:
+        diabetes = "type1" if roll < 0.85 else ("other" if roll < 0.88 else "type2")
     else:
-        diabetes = "type2" if rng.random() < 0.55 else "type1"
+        diabetes = "type2" if roll < 0.55 else "type1"
     number, kind, lma = _identity(rng, i, birth_date, today, taken)
     spec = PatientSpec(
         personal_id=number, id_kind=kind, first_name=who.first_name,
@@ -204,7 +270,9 @@ def _patient_logins(patients: list[DemoPatient], ids: list[int], hashed) -> None
         lambda p: p.spec.id_kind == "reserve",
         lambda p: p.spec.protected_identity,
     ]
-    adults = [(p, pid) for p, pid in zip(patients, ids, strict=True) if p.index % 3]
+    adults = [
+        (p, pid) for p, pid in zip(patients, ids, strict=True) if not is_child(p.index)
+    ]
     chosen: list[tuple[DemoPatient, int]] = []
     for test in wanted[:PATIENT_LOGINS]:
         match = next((a for a in adults if test(a[0]) and a not in chosen), None)

@@ -1,8 +1,12 @@
 """Write planned patients with bulk core inserts: demo region and scale generator.
 
 Patients, addresses, care relationships and guardians, then prescriptions, then
-the delivered history through `orders.history.record_delivered_history`. Nothing
-here commits; the caller decides the transaction.
+the delivered history through `orders.history.record_delivered_history`, then
+what history rows do not carry: a warranty swap's price of nothing (history
+links it to the replaced device, whose period and warranty it continues) and
+packs partly returned to stock. A prescription written while the patient was at
+an earlier clinic is that clinic's, on its cost centre. Nothing here commits;
+the caller decides the transaction.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts.models import Clinic, User
+from sesamlike.catalog import assortment
 from sesamlike.catalog.models import Article
 from sesamlike.demo.people import Home
 from sesamlike.demo.plan import ArticleInfo, PatientPlan
@@ -26,8 +32,10 @@ from sesamlike.orders.history import (
     insert_with_ids,
     record_delivered_history,
 )
+from sesamlike.orders.models import OrderLine
 from sesamlike.patients.models import Address, CareRelationship, Guardian, Patient
 from sesamlike.prescriptions.models import Prescription
+from sesamlike.stock.models import Device
 
 
 @dataclass
@@ -52,6 +60,11 @@ class PatientSpec:
 
 
 def load_articles() -> dict[str, ArticleInfo]:
+    """The catalogue as the planner needs it, first choice as prescribing ranks it."""
+    first_choice = assortment.first_choice_ids(
+        list(db.session.scalars(
+            sa.select(Article).options(selectinload(Article.systems))))
+    )  # fmt: skip
     rows = db.session.execute(
         sa.select(
             Article.id,
@@ -76,6 +89,7 @@ def load_articles() -> dict[str, ArticleInfo]:
             row.first_choice_rank,
             row.channel,
             row.valid_from,
+            row.id in first_choice,
         )
         for row in rows
     }
@@ -147,14 +161,17 @@ class RegionWriter:
             if rows:
                 db.session.connection().execute(sa.insert(model.__table__), rows)
         items = self._prescriptions_and_history(rng, patient_ids, specs, plans)
-        return patient_ids, record_delivered_history(items, self.facts)
+        counts = record_delivered_history(items, self.facts)
+        _free_swaps(plans)
+        _partial_returns(plans)
+        return patient_ids, counts
 
     def _prescriptions_and_history(self, rng, patient_ids, specs, plans):
         rows, owners = [], []
         for pid, spec, plan in zip(patient_ids, specs, plans, strict=True):
-            clinic = self.clinics[spec.clinic_code]
-            first, others = self.prescribers.get(clinic.id, ([], []))
             for rx in plan.prescriptions:
+                clinic = self.clinics[_prescribing_clinic(spec, rx.valid_from)]
+                first, others = self.prescribers.get(clinic.id, ([], []))
                 pool = first if rx.device else (first + others)
                 rows.append(
                     _rx_row(
@@ -178,11 +195,17 @@ class RegionWriter:
             ]
             for d in plan.deliveries:
                 article = self.articles[d.article_no]
+                # A partial return is written after (`_partial_returns`).
+                whole = d.packs_restocked == 0 or d.packs_restocked == d.packs
+                swapped = None if d.replaces is None else plan.deliveries[d.replaces]
                 items.append(Delivered(
                     pid, article.id, d.packs, article.channel, d.delivered_on,
-                    d.serial_no, d.returned_on, d.return_reason, ids[d.rx],
-                    d.ordered_on,
+                    d.serial_no, d.returned_on if whole else None, d.return_reason,
+                    ids[d.rx] if d.rx is not None else None, d.ordered_on,
+                    replaces_serial_no=swapped.serial_no if swapped else None,
                 ))  # fmt: skip
+                if d.rx is not None:
+                    d.prescription_id = ids[d.rx]
         if renewals:
             table = Prescription.__table__
             statement = (
@@ -192,6 +215,55 @@ class RegionWriter:
             )
             db.session.connection().execute(statement, renewals)
         return items
+
+
+def _prescribing_clinic(spec: PatientSpec, day: date) -> str:
+    """The clinic the patient was at on `day`: the earlier one before the move."""
+    if spec.earlier_clinic and day < spec.earlier_clinic[2]:
+        return spec.earlier_clinic[0]
+    return spec.clinic_code
+
+
+def _free_swaps(plans: Sequence[PatientPlan]) -> None:
+    """A warranty replacement cost the region nothing: its line has no price,
+    as the depot's replacement has. Lines are found through their devices
+    (serials are indexed and unique in a region; a device names its line)."""
+    serials = [
+        d.serial_no for plan in plans for d in plan.deliveries if d.replaces is not None
+    ]
+    if not serials:
+        return
+    devices, lines = Device.__table__, OrderLine.__table__
+    references = db.session.scalars(
+        sa.select(devices.c.reference).where(devices.c.serial_no.in_(serials))
+    )
+    ids = [int(reference.rsplit(":", 1)[1]) for reference in references]
+    db.session.connection().execute(
+        sa.update(lines).where(lines.c.id.in_(ids)).values(pack_price_sek=0)
+    )
+
+
+def _partial_returns(plans: Sequence[PatientPlan]) -> None:
+    """Packs of a consumable line that came back to stock, the rest kept: on the
+    lines just written (one per prescription and delivery day)."""
+    partial = [
+        {"rx": d.prescription_id, "day": d.delivered_on, "back": d.returned_on,
+         "n": d.packs_restocked}
+        for plan in plans
+        for d in plan.deliveries
+        if d.replaces is None and 0 < d.packs_restocked < d.packs
+    ]  # fmt: skip
+    if not partial:
+        return
+    lines = OrderLine.__table__
+    db.session.connection().execute(
+        sa.update(lines)
+        .where(lines.c.prescription_id == sa.bindparam("rx"),
+               lines.c.delivered_on == sa.bindparam("day"))
+        .values(returned_on=sa.bindparam("back"), packs_returned=sa.bindparam("n"),
+                packs_restocked=sa.bindparam("n")),
+        partial,
+    )  # fmt: skip
 
 
 def _at(day: date) -> datetime:

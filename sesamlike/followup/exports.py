@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sesamlike.common.i18n import _
+from sesamlike.common.i18n import N_, _, ngettext
+from sesamlike.followup.breakdowns import MOST_PLACES, Breakdowns
 from sesamlike.followup.report import NO_SYSTEM, Report
 from sesamlike.followup.stats import Summary
 from sesamlike.patients.identity import format_personal_id
@@ -65,6 +66,54 @@ def table(report: Report, name: str) -> tuple[list[str], list[list]]:
         return [_("År"), _("Patienter"), _("Medel (kr)"), _("Summa (kr)")], [
             [t.year, t.patients, t.mean, t.total] for t in report.trend
         ]
+    raise KeyError(name)
+
+
+BREAKDOWNS = ("channels", "places", "diabetes_types")
+CHANNEL_LABELS = {
+    "central": N_("Hjälpmedelscentral"),
+    "supplier": N_("Leverantör"),
+    "pharmacy": N_("Apotek"),
+}
+DIABETES_LABELS = {
+    "type1": N_("Typ 1-diabetes"),
+    "type2": N_("Typ 2-diabetes"),
+    "other": N_("Annan diabetes"),
+}
+
+
+def place_label(places: int) -> str:
+    if places >= MOST_PLACES:
+        return _("{n} eller fler ställen", n=MOST_PLACES)
+    return ngettext("{n} ställe", "{n} ställen", places)
+
+
+def breakdown(data: Breakdowns, name: str) -> tuple[list[str], list[list]]:
+    """Headers (translated) and rows of one of the report's breakdowns."""
+    if name == "channels":
+        rows = [
+            [_(CHANNEL_LABELS.get(c.channel, c.channel)), c.lines, c.patients,
+             c.device, c.consumables, c.vat, c.excluding_vat, c.total]
+            for c in data.channels
+        ]  # fmt: skip
+        if data.channels:
+            t = data.channel_total
+            rows.append([_("Summa"), t.lines, None, t.device, t.consumables, t.vat,
+                         t.excluding_vat, t.total])  # fmt: skip
+        return [_("Kanal"), _("Rader"), _("Patienter"), _("Hjälpmedel (kr)"),
+                _("Förbrukning (kr)"), _("Moms (kr)"), _("Exkl. moms (kr)"),
+                _("Totalt (kr)")], rows  # fmt: skip
+    if name == "places":
+        return [_("Ställen"), _("Patienter")], [
+            [place_label(n), count] for n, count in data.places.items()
+        ]
+    if name == "diabetes_types":
+        stats = [_(h) for h in STAT_HEADERS]
+        return [_("Diabetestyp"), *stats, _("Med pump")], [
+            [_(DIABETES_LABELS.get(d.diabetes_type, d.diabetes_type)),
+             *_stats(d.summary), d.on_pump]
+            for d in data.diabetes_types
+        ]  # fmt: skip
     raise KeyError(name)
 
 

@@ -15,8 +15,10 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts.models import User
+from sesamlike.catalog import assortment
 from sesamlike.catalog.models import Article
 from sesamlike.extensions import db
 from sesamlike.followup import compute
@@ -26,7 +28,7 @@ from sesamlike.followup.stats import Summary, grouped, summarise
 from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients.identity import AgeGroup, age_group
 from sesamlike.patients.models import Patient
-from sesamlike.prescriptions.models import Prescription
+from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 
 OVERUSE_FACTOR = Decimal("1.5")
 ORE = Decimal("0.01")
@@ -174,14 +176,23 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
     return sorted(rows, key=lambda row: -row.cost), overuse
 
 
+def first_choice_articles() -> set[int]:
+    """The catalogue's first-choice articles by the prescribing rule: ranked
+    inside their category for each of their systems (`catalog.assortment`)."""
+    articles = db.session.scalars(
+        sa.select(Article).options(selectinload(Article.systems))
+    ).all()
+    return assortment.first_choice_ids(list(articles))
+
+
 def compliance(scope: Scope, year: int) -> tuple[dict[str, int], list]:
-    """Prescriptions written in the year at the clinics in scope: on procured
-    and first-choice articles, and the reason codes given for the others."""
-    first_choice = sa.func.coalesce(Article.first_choice_rank, 0) == 1
+    """Prescriptions written in the year at the clinics in scope, cancelled ones
+    left out: on procured and first-choice articles (ranked per system, as the
+    prescribing rules rank them), and the reason codes given for the others."""
     query = (
         sa.select(
+            Prescription.article_id,
             Article.procured,
-            first_choice.label("first_choice"),
             Prescription.reason_code,
             sa.func.count().label("n"),
         )
@@ -189,21 +200,24 @@ def compliance(scope: Scope, year: int) -> tuple[dict[str, int], list]:
         .where(
             Prescription.valid_from >= date(year, 1, 1),
             Prescription.valid_from <= year_end(year),
+            Prescription.status != PrescriptionStatus.CANCELLED,
             scope.clinic_where(Prescription.clinic_id),
         )
-        .group_by(Article.procured, first_choice, Prescription.reason_code)
+        .group_by(Prescription.article_id, Article.procured, Prescription.reason_code)
     )
+    first = first_choice_articles()
     counts = {"total": 0, "procured": 0, "first_choice": 0, "deviations": 0}
     reasons: dict[str, int] = {}
     for row in db.session.execute(query):
+        first_choice = row.article_id in first
         counts["total"] += row.n
         counts["procured"] += row.n if row.procured else 0
-        counts["first_choice"] += row.n if row.first_choice else 0
-        if not (row.procured and row.first_choice):
+        counts["first_choice"] += row.n if first_choice else 0
+        if not (row.procured and first_choice):
             counts["deviations"] += row.n
             key = row.reason_code or ""
             reasons[key] = reasons.get(key, 0) + row.n
-    return counts, sorted(reasons.items(), key=lambda item: -item[1])
+    return counts, sorted(reasons.items(), key=lambda item: (-item[1], item[0]))
 
 
 @dataclass(frozen=True)

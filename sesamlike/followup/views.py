@@ -17,6 +17,7 @@ from sesamlike.common.errors import NotVisible
 from sesamlike.common.i18n import _
 from sesamlike.common.paging import bounded_decimal, page_number
 from sesamlike.followup import (
+    breakdowns,
     charts,
     drilldown,
     exports,
@@ -94,6 +95,7 @@ def report_page():
         year=year,
         threshold=threshold,
         data=data,
+        more=breakdowns.by_diabetes_type(scope, year),
         form=_filter_form(scope, year, threshold),
         args=_args(scope, year),
         no_system=report.NO_SYSTEM,
@@ -222,10 +224,13 @@ def _attachment(body: bytes, filename: str, mimetype: str):
 @login_required
 def export(table: str, fmt: str):
     """One table of the report as CSV or XLSX."""
-    if fmt not in FORMATS or table not in exports.TABLES:
+    if fmt not in FORMATS or table not in exports.TABLES + exports.BREAKDOWNS:
         abort(404)
     scope, year, threshold = _scope(), _year(), _threshold()
-    headers, rows = exports.table(report.build(scope, year, threshold), table)
+    if table in exports.BREAKDOWNS:
+        headers, rows = exports.breakdown(breakdowns.build(scope, year, table), table)
+    else:
+        headers, rows = exports.table(report.build(scope, year, threshold), table)
     suffix = f"-{scope.clinic_code}" if scope.clinic_code else ""
     return _download(headers, rows, f"uppfoljning-{table}-{year}{suffix}", fmt)
 
@@ -245,6 +250,16 @@ def articles(fmt: str | None):
         return _download(headers, table_rows, f"artiklar-{year}{suffix}", fmt)
     return render_template("followup/articles.html", scope=scope, year=year,
                            rows=rows, overuse=overuse,
+                           args=_args(scope, year))  # fmt: skip
+
+
+@bp.route("/channels")
+@login_required
+def channels():
+    """The region's cost per channel with VAT, and places per patient."""
+    scope, year = _scope(), _year()
+    return render_template("followup/channels.html", scope=scope, year=year,
+                           more=breakdowns.channels_and_places(scope, year),
                            args=_args(scope, year))  # fmt: skip
 
 

@@ -144,6 +144,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     # Follow-up: managers (own clinic) and the region.
     "followup.report": FOLLOWUP,
     "followup.articles": FOLLOWUP,
+    "followup.channels": FOLLOWUP,
     "followup.export": FOLLOWUP,
     "followup.patients": FOLLOWUP,
     "followup.export_patients": FOLLOWUP,

@@ -5,12 +5,16 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import User
+from sesamlike.catalog.models import Article, System
 from sesamlike.demo.region import load_demo_region
 from sesamlike.demo.setup import DEMO_PASSWORD
 from sesamlike.extensions import db
-from sesamlike.orders.models import OrderLine
+from sesamlike.followup import report
+from sesamlike.followup.cost_centres import paid_lines
+from sesamlike.followup.scope import resolve
+from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients.identity import AgeGroup
-from sesamlike.patients.models import Guardian, Patient
+from sesamlike.patients.models import CareRelationship, Guardian, Patient
 from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device, StockLot
 from tests import factories as f
@@ -84,7 +88,8 @@ def assert_demo_region_content():
     patients = db.session.scalars(sa.select(Patient)).all()
     assert len(patients) == 200
     children = [p for p in patients if p.age_group_on(today) == AgeGroup.CHILD]
-    assert 60 <= len(children) <= 75
+    # An eighth of the patients: with 2018's pump use, a third of pump users.
+    assert 20 <= len(children) <= 30
     assert any(p.age_group_on(today) == AgeGroup.ELDERLY for p in patients)
     for child in children:
         logins = [g.user for g in child.guardians if g.user_id is not None]
@@ -117,7 +122,8 @@ def assert_demo_region_content():
     assert on_loan and all(d.lent_on and d.warranty_end for d in on_loan)
     assert any(d.returned_on for d in devices)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(StockLot)) > 0
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Guardian)) >= 60
+    guardians = db.session.scalar(sa.select(sa.func.count()).select_from(Guardian))
+    assert guardians >= len(children)
 
 
 def test_demo_load_if_empty_leaves_a_database_with_users_alone(runner):
@@ -145,3 +151,147 @@ def test_demo_load_computes_follow_up_so_managers_see_costs_at_once(
     # Deviations are named in words, with the code beside them.
     assert "Upphandlad produkt fungerar inte för patienten i praktiken" in page
     assert "(not_working)" in page
+
+
+def pumps_on_loan() -> dict[int, str]:
+    """Each patient's pump system, from the pumps on loan today."""
+    query = (
+        sa.select(Device.patient_id, System.name)
+        .join(Article, Article.id == Device.article_id)
+        .join(Article.systems)
+        .where(Device.status == "on_loan", Article.category == "pump")
+    )
+    return dict(db.session.execute(query).all())
+
+
+def share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+def test_the_demo_region_has_the_seeds_mix_of_pump_users():
+    load_demo_region()
+    today = date.today()
+    pumps = pumps_on_loan()
+    patients = db.session.scalars(sa.select(Patient)).all()
+    children = [p for p in patients if p.age_group_on(today) == AgeGroup.CHILD]
+    adults_type1 = [p for p in patients if p not in children
+                    and p.diabetes_type == "type1"]  # fmt: skip
+    type2 = [p for p in patients if p.diabetes_type == "type2"]
+    on_pump = [p for p in patients if p.id in pumps]
+
+    # 2018 (domain.md): 65 % of children and 22 % of adults with type 1 on a
+    # pump, children just under a third of pump users, type 2 under 1 %.
+    assert 0.55 <= share(sum(p.id in pumps for p in children), len(children)) <= 0.75
+    assert 0.17 <= share(sum(p.id in pumps for p in adults_type1),
+                         len(adults_type1)) <= 0.28  # fmt: skip
+    assert share(sum(p.id in pumps for p in type2), len(type2)) < 0.01
+    assert len(type2) >= 20
+    assert 0.25 <= share(sum(p in children for p in on_pump), len(on_pump)) <= 0.40
+    # Omnipod 33 %, MiniMed 640G 27 % of pump use.
+    systems = list(pumps.values())
+    omnipod = sum(name.startswith("Omnipod") for name in systems)
+    assert 0.28 <= share(omnipod, len(systems)) <= 0.38
+    assert 0.22 <= share(systems.count("MiniMed 640G"), len(systems)) <= 0.32
+    assert {"type1", "type2", "other"} <= {p.diabetes_type for p in patients}
+
+
+def test_the_demo_region_has_warranty_swaps_on_the_replaced_devices_warranty():
+    load_demo_region()
+    swaps = db.session.scalars(
+        sa.select(OrderLine).where(OrderLine.replaces_line_id.is_not(None))
+    ).all()
+    assert len(swaps) >= 3
+    devices = {d.serial_no: d for d in db.session.scalars(sa.select(Device))}
+    for new in swaps:
+        old = db.session.get(OrderLine, new.replaces_line_id)
+        assert (new.article_id, new.order.patient_id) == (
+            old.article_id, old.order.patient_id)  # fmt: skip
+        assert new.pack_price_sek == 0 and new.prescription_id is None
+        assert old.status == "returned" and old.returned_on == new.delivered_on
+        assert devices[old.serial_no].return_reason == "faulty"
+        assert (
+            devices[new.serial_no].warranty_end == devices[old.serial_no].warranty_end
+        )
+        assert new.delivered_on <= devices[old.serial_no].warranty_end
+    assert any(line.article.category == "pump" for line in swaps)
+
+
+def test_the_demo_region_has_consumables_partly_returned_to_stock():
+    load_demo_region()
+    returned = db.session.scalars(
+        sa.select(OrderLine).where(OrderLine.packs_restocked > 0,
+                                   OrderLine.serial_no.is_(None))
+    ).all()  # fmt: skip
+    partial = [line for line in returned if line.packs_restocked < line.packs]
+    assert len(partial) >= 3
+    for line in partial:
+        assert line.packs_returned == line.packs_restocked
+        assert line.channel == "central"  # back to the aids centre's stock
+        assert 0 < (line.returned_on - line.delivered_on).days < 14
+
+
+def test_a_demo_patient_moves_clinic_in_june_and_the_new_clinic_prescribes():
+    load_demo_region()
+    moved_on = date(date.today().year - 1, 6, 1)
+    ended = db.session.scalars(
+        sa.select(CareRelationship).where(CareRelationship.ended_on == moved_on)
+    ).all()
+    movers = [
+        (old, new)
+        for old in ended
+        for new in old.patient.care_relationships
+        if new.started_on == moved_on and new.ended_on is None
+    ]
+    assert len(movers) == 1
+    old, new = movers[0]
+    assert old.clinic_id != new.clinic_id
+    prescriptions = db.session.scalars(sa.select(Prescription).where(
+        Prescription.patient_id == old.patient_id)).all()  # fmt: skip
+    before = [p for p in prescriptions if p.valid_from < moved_on]
+    after = [p for p in prescriptions if p.valid_from >= moved_on]
+    assert before and after
+    assert {(p.clinic_id, p.cost_centre) for p in before} == {
+        (old.clinic_id, old.clinic.cost_centre)}  # fmt: skip
+    assert {(p.clinic_id, p.cost_centre) for p in after} == {
+        (new.clinic_id, new.clinic.cost_centre)}  # fmt: skip
+    # Deliveries of the year on either side of the move, each on its clinic's
+    # prescription.
+    lines = db.session.scalars(sa.select(OrderLine).join(Order).where(
+        Order.patient_id == old.patient_id,
+        OrderLine.delivered_on >= date(moved_on.year, 1, 1),
+        OrderLine.delivered_on < date(moved_on.year + 1, 1, 1),
+        OrderLine.prescription_id.is_not(None)))  # fmt: skip
+    clinics = {(line.delivered_on < moved_on, line.prescription.clinic_id)
+               for line in lines if line.article.category != "pump"}  # fmt: skip
+    assert clinics == {(True, old.clinic_id), (False, new.clinic_id)}
+
+
+def test_the_demo_regions_deviations_are_real_ones_each_with_a_reason():
+    load_demo_region()
+    analyst = db.session.scalar(sa.select(User).where(User.role == "region"))
+    scope = resolve(analyst, None)
+    for year in (date.today().year - 1, date.today().year):
+        counts, reasons = report.compliance(scope, year)
+        # Ranked per system, a compatible sensor is no deviation: a few percent
+        # are (issue 16: 217 of the year's prescriptions were, most forced).
+        assert 0 < counts["deviations"] < 0.1 * counts["total"]
+        assert "" not in dict(reasons)  # each deviation has its reason code
+
+
+def test_the_demo_movers_year_is_paid_by_both_clinics_and_adds_up():
+    load_demo_region()
+    moved_on = date(date.today().year - 1, 6, 1)
+    old = db.session.scalar(
+        sa.select(CareRelationship).where(CareRelationship.ended_on == moved_on)
+    )
+    new = next(c for c in old.patient.care_relationships if c.ended_on is None)
+    paid = paid_lines(moved_on.year).subquery()
+    rows = db.session.execute(
+        sa.select(paid.c.clinic_id, sa.func.sum(paid.c.consumables))
+        .where(paid.c.patient_id == old.patient_id)
+        .group_by(paid.c.clinic_id)
+    ).all()  # fmt: skip
+    by_clinic = {clinic_id: amount for clinic_id, amount in rows}
+    # January-May with the clinic left, June on with the new one.
+    assert set(by_clinic) == {old.clinic_id, new.clinic_id}
+    assert all(amount > 0 for amount in by_clinic.values())

@@ -59,6 +59,7 @@ QUERY = {
     "followup.register_csv": {"year": LAST_YEAR},
     "followup.export": {"year": LAST_YEAR},
     "followup.articles": {"year": LAST_YEAR},
+    "followup.channels": {"year": LAST_YEAR},
     "followup.system": {"year": LAST_YEAR, "name": "MiniMed 780G"},
     "api.followup_patient_costs": {"year": LAST_YEAR},
     "api.followup_system_costs": {"year": LAST_YEAR},

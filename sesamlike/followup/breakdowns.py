@@ -1,0 +1,244 @@
+"""Breakdowns of seed 000 (4.8, 4.9.2): the region's cost per channel with the
+VAT paid through pharmacies and the places each patient collects aids from (a
+page of their own, `followup.channels`: they read the year's lines, as the
+articles page does), and cost by diabetes type (on the report: it reads only the
+stored costs).
+
+Aggregates only, over the patients in scope (a manager's clinics, the region):
+nothing here names a patient, so nothing is audited. Costs per channel come from
+the cost rules' own line parts (`compute.line_costs`), so they follow the rules
+and add up to the patients' totals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+import sqlalchemy as sa
+
+from sesamlike.catalog.models import Article
+from sesamlike.common.time import region_day_of, utcnow
+from sesamlike.extensions import db
+from sesamlike.followup import compute
+from sesamlike.followup.amounts import Amounts
+from sesamlike.followup.models import PatientYearCost
+from sesamlike.followup.scope import Scope
+from sesamlike.followup.stats import Summary, summarise
+from sesamlike.orders.models import OrderLine
+from sesamlike.patients.models import Patient
+
+ORE = Decimal("0.01")
+CHANNELS = ("central", "supplier", "pharmacy")
+DIABETES_TYPES = ("type1", "type2", "other")
+# Places per patient are counted 1, 2 and 3 or more (seed 000, 4.8: "up to
+# three places").
+MOST_PLACES = 3
+
+
+@dataclass(frozen=True)
+class ChannelCost:
+    channel: str
+    lines: int
+    patients: int
+    device: Decimal
+    consumables: Decimal
+    vat: Decimal  # VAT in the cost: pharmacy lines only (procured goods carry none)
+
+    @property
+    def total(self) -> Decimal:
+        return self.device + self.consumables
+
+    @property
+    def excluding_vat(self) -> Decimal:
+        return self.total - self.vat
+
+
+@dataclass(frozen=True)
+class DiabetesType:
+    diabetes_type: str
+    summary: Summary
+    on_pump: int  # patients with a pump in use that year
+
+
+@dataclass
+class Breakdowns:
+    year: int
+    channels: list[ChannelCost] = field(default_factory=list)
+    # {1: patients with one place, 2: two, 3: three or more}
+    places: dict[int, int] = field(default_factory=dict)
+    diabetes_types: list[DiabetesType] = field(default_factory=list)
+
+    @property
+    def channel_total(self) -> ChannelCost:
+        return ChannelCost(
+            "",
+            sum(c.lines for c in self.channels),
+            0,
+            sum((c.device for c in self.channels), Decimal(0)),
+            sum((c.consumables for c in self.channels), Decimal(0)),
+            sum((c.vat for c in self.channels), Decimal(0)),
+        )
+
+    @property
+    def patients_with_places(self) -> int:
+        return sum(self.places.values())
+
+
+def _sek(value) -> Decimal:
+    return Decimal(str(value or 0)).quantize(ORE, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class _PlaceSum:
+    """One patient's lines of one channel, place and VAT rate in the year."""
+
+    patient_id: int
+    channel: str
+    place: str
+    vat_rate: Decimal
+    lines: int
+    device: Decimal
+    consumables: Decimal
+    collected: bool  # some line of it was delivered in the year
+
+
+def place_expr() -> sa.ColumnElement[str]:
+    """Where a line was collected from: the aids centre, the pharmacy, or the
+    supplier by name (each supplier sends its own parcels)."""
+    ol = OrderLine.__table__
+    return sa.case(
+        (ol.c.channel == "supplier",
+         sa.literal("supplier:") + sa.func.coalesce(Article.supplier, "")),
+        else_=ol.c.channel,
+    )  # fmt: skip
+
+
+def _place_sums(scope: Scope, year: int) -> list[_PlaceSum]:
+    """The cost rules' parts of every line with a part in the year, summed per
+    patient, channel, place and VAT rate: one pass over the lines."""
+    amounts = Amounts.for_session()
+    # Device days of the current year up to today, as the nightly run counts.
+    today = region_day_of(utcnow())
+    lines = compute.line_costs(year, scope.patient_ids(), amounts=amounts,
+                               today=today).subquery("costed")  # fmt: skip
+    device, consumables = compute.line_parts(lines, year, amounts)
+    ol = OrderLine.__table__
+    place = place_expr()
+    delivered = sa.case((lines.c.delivered_on >= date(year, 1, 1), 1), else_=0)
+    query = (
+        sa.select(
+            lines.c.patient_id,
+            ol.c.channel,
+            place.label("place"),
+            ol.c.vat_rate,
+            sa.func.count().label("lines"),
+            sa.func.sum(amounts.line_sek(device, device=True)).label("device"),
+            sa.func.sum(amounts.line_sek(consumables, device=False)).label("cons"),
+            sa.func.max(delivered).label("collected"),
+        )
+        .join(ol, ol.c.id == lines.c.line_id)
+        .join(Article, Article.id == ol.c.article_id)
+        .where(compute.in_year(lines, year))
+        .group_by(lines.c.patient_id, ol.c.channel, place, ol.c.vat_rate)
+    )
+    return [
+        _PlaceSum(row.patient_id, row.channel, row.place,
+                  Decimal(str(row.vat_rate)), row.lines,
+                  Decimal(str(row.device or 0)), Decimal(str(row.cons or 0)),
+                  bool(row.collected))
+        for row in db.session.execute(query)
+    ]  # fmt: skip
+
+
+def channel_costs(
+    scope: Scope, year: int, sums: list[_PlaceSum] | None = None
+) -> list[ChannelCost]:
+    """The cost rules' parts of every line in the year, summed per channel.
+
+    The VAT in a pharmacy line's cost is its cost × rate / (1 + rate), taken on
+    the exact sums, then rounded half up to öre per channel like the parts.
+    """
+    sums = _place_sums(scope, year) if sums is None else sums
+    totals: dict[str, dict] = {}
+    for each in sums:
+        channel = totals.setdefault(
+            each.channel,
+            dict(lines=0, patients=set(), device=Decimal(0), cons=Decimal(0),
+                 vat=Decimal(0)),
+        )  # fmt: skip
+        channel["lines"] += each.lines
+        channel["patients"].add(each.patient_id)
+        channel["device"] += each.device
+        channel["cons"] += each.consumables
+        if each.channel == "pharmacy":
+            cost = each.device + each.consumables
+            channel["vat"] += cost * each.vat_rate / (1 + each.vat_rate)
+    return [
+        ChannelCost(channel, t["lines"], len(t["patients"]), _sek(t["device"]),
+                    _sek(t["cons"]), _sek(t["vat"]))
+        for channel in CHANNELS if (t := totals.get(channel))
+    ]  # fmt: skip
+
+
+def places_per_patient(
+    scope: Scope, year: int, sums: list[_PlaceSum] | None = None
+) -> dict[int, int]:
+    """How many patients collected aids delivered in the year from 1, 2, and 3
+    or more places, over the lines the cost rules read (delivered or returned)."""
+    sums = _place_sums(scope, year) if sums is None else sums
+    places: dict[int, set[str]] = {}
+    for each in sums:
+        if each.collected:
+            places.setdefault(each.patient_id, set()).add(each.place)
+    counts = {n: 0 for n in range(1, MOST_PLACES + 1)}
+    for patient_places in places.values():
+        counts[min(len(patient_places), MOST_PLACES)] += 1
+    return counts
+
+
+def diabetes_types(scope: Scope, year: int) -> list[DiabetesType]:
+    """Annual cost statistics per diabetes type, and how many used a pump."""
+    query = (
+        sa.select(
+            Patient.diabetes_type,
+            PatientYearCost.total_cost_sek,
+            PatientYearCost.pump_system,
+        )
+        .join(Patient, Patient.id == PatientYearCost.patient_id)
+        .where(PatientYearCost.year == year, scope.where(PatientYearCost.patient_id))
+    )
+    totals: dict[str, list[Decimal]] = {}
+    pumps: dict[str, int] = {}
+    for kind, total, pump in db.session.execute(query):
+        totals.setdefault(kind, []).append(total)
+        pumps[kind] = pumps.get(kind, 0) + (1 if pump else 0)
+    order = list(DIABETES_TYPES) + sorted(set(totals) - set(DIABETES_TYPES))
+    return [
+        DiabetesType(kind, summarise(totals[kind]), pumps[kind])
+        for kind in order
+        if kind in totals
+    ]
+
+
+def channels_and_places(scope: Scope, year: int) -> Breakdowns:
+    """The channels page: one pass over the year's lines for both tables."""
+    sums = _place_sums(scope, year)
+    return Breakdowns(
+        year,
+        channels=channel_costs(scope, year, sums),
+        places=places_per_patient(scope, year, sums),
+    )
+
+
+def by_diabetes_type(scope: Scope, year: int) -> Breakdowns:
+    """The report's own breakdown: over the stored costs, no lines read."""
+    return Breakdowns(year, diabetes_types=diabetes_types(scope, year))
+
+
+def build(scope: Scope, year: int, table: str) -> Breakdowns:
+    """What one export table needs."""
+    if table == "diabetes_types":
+        return by_diabetes_type(scope, year)
+    return channels_and_places(scope, year)
