@@ -70,7 +70,7 @@ BODY_TAKES = {
 KEY_FIELD = {"serial_no": "serial_no"}
 
 
-def build_spec() -> dict:
+def build_spec(user=None) -> dict:
     from sesamlike.api.routing import OPERATIONS, openapi_path
 
     spec = APISpec(
@@ -126,6 +126,8 @@ def build_spec() -> dict:
     _bound_integers(document)
     _null_or_object(document)
     _catalogue_choices(document)
+    if user is not None:
+        _your_clinics(document, user)
     return document
 
 
@@ -225,13 +227,38 @@ def _catalogue_choices(document: dict) -> None:
             for parameter in operation.get("parameters", []):
                 values = choices.get(parameter.get("name"))
                 if values and parameter["in"] == "query":
-                    parameter["schema"]["enum"] = values
+                    # An optional one left empty is left out (GET /stock: all depots).
+                    empty = [] if parameter.get("required") else [""]
+                    parameter["schema"]["enum"] = values + empty
     components = document["components"]["schemas"]
     for name in _request_components(document):
         properties = components[name].get("properties", {})
         for field, values in choices.items():
             if field in properties and values:
                 properties[field]["enum"] = values
+
+
+def _your_clinics(document: dict, user) -> None:
+    """Fetched with a token, the document names the caller's clinics where an
+    operation takes only those (a clinic_code in a body: 422 for any other; in
+    follow-up's query: 404)."""
+    codes = sorted(clinic.code for clinic in user.clinics)
+    if not codes:
+        return
+    for methods in document["paths"].values():
+        for operation in methods.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("name") == "clinic_code":
+                    parameter["schema"]["enum"] = codes
+    components = document["components"]["schemas"]
+    for name in _request_components(document):
+        field = components[name].get("properties", {}).get("clinic_code")
+        if field is not None:
+            field["enum"] = codes + ([None] if field.get("nullable") else [])
+            field["description"] = (
+                field.get("description", "") + " (fetched with your token: the "
+                "codes of your clinics)"
+            ).strip()
 
 
 def _request_components(document: dict) -> set[str]:
@@ -276,5 +303,8 @@ def _null_or_object(node) -> None:
 
 @bp.route("/openapi.json")
 def openapi_document():
-    """The OpenAPI 3 document of this API (no token needed)."""
-    return jsonify(build_spec())
+    """The OpenAPI 3 document of this API (no token needed; with one, the
+    clinic codes you may name are listed)."""
+    from sesamlike.api.auth import bearer_user
+
+    return jsonify(build_spec(bearer_user()))

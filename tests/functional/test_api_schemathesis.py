@@ -276,7 +276,7 @@ def test_the_document_links_what_post_creates_to_what_takes_its_id(app, scenario
     stock = paths["/stock"]["get"]["parameters"]
     assert {p["name"]: p["schema"].get("enum") for p in stock} == {
         "article_no": ["APO-1", "INF-1", "PUMP-1", "SUP-1"],
-        "depot_code": ["HMC"],
+        "depot_code": ["HMC", ""],
     }
 
 
@@ -319,6 +319,18 @@ def test_the_document_states_the_ranges_and_choices_the_server_enforces(app, sce
                                json={**valid, name: maximum + 1})  # fmt: skip
         assert response.status_code == 422, (name, response.get_json())
         assert name in response.get_json()["error"]["fields"]
+
+    # Fetched with a prescriber's token: the clinics they may register at; the
+    # other clinic's code is refused as the document says.
+    assert "enum" not in schemas["PatientCreate"]["properties"]["clinic_code"]
+    mine = client.get("/api/v1/openapi.json", headers=headers).get_json()
+    for schema in ("PatientCreate", "CareRelationshipIn"):
+        field = mine["components"]["schemas"][schema]["properties"]["clinic_code"]
+        assert field["enum"] == ["VC1"], schema
+    other = {"personal_id": ADULT_PNR, "clinic_code": "VC2"}
+    response = client.post("/api/v1/care-relationships", headers=headers, json=other)
+    assert response.status_code == 422
+    assert "clinic_code" in response.get_json()["error"]["fields"]
 
 
 def test_stateful_fuzzing_chains_calls_through_the_links_without_5xx(app, scenario):
