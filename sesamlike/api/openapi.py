@@ -169,7 +169,15 @@ def _links(op, operations) -> dict:
             "requestBody": _fill(body, values[name], values.get("patient_id")),
             "description": f"The created resource's id as {name} in the body",
         }
+        if set(body) >= _required(target.body):
+            # A whole body: schemathesis' stateful phase sends it as it is
+            # rather than mixing its fields with generated ones.
+            links[target.endpoint]["x-schemathesis"] = {"merge_body": False}
     return links
+
+
+def _required(schema) -> set[str]:
+    return {name for name, field in schema().fields.items() if field.required}
 
 
 def _answer_fields(op) -> list[str]:
