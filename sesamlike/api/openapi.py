@@ -48,6 +48,8 @@ CREATES = {
 }
 # Where the created id sits in the answer (default: its `id`).
 CREATED_ID = {("POST", "/prescriptions/kit"): "/prescriptions/0/id"}
+# Other ids in the answer that operations take (an order's first line).
+ALSO_CREATES = {("POST", "/orders"): {"line_id": "/lines/0/id"}}
 # Operations that take an id in their body: the request body a link fills in
 # ("{id}" is the created resource's id, "{patient_id}" its patient's). Operations
 # other helpers add join here when they take a created id in the body.
@@ -146,6 +148,8 @@ def _links(op, operations) -> dict:
     for field in answer:
         if field.endswith("_id") and field != name:
             values[field] = f"$response.body#{item}/{field}"
+    for field, at in ALSO_CREATES.get((op.method, op.rule), {}).items():
+        values[field] = f"$response.body#{at}"
     links = {}
     for target in operations:
         taken = [p for _, p in _CONVERTER.findall(target.rule)]
