@@ -280,6 +280,33 @@ def test_the_document_links_what_post_creates_to_what_takes_its_id(app, scenario
     }
 
 
+def test_every_operation_that_takes_an_id_is_the_target_of_a_link(app, scenario):
+    """What stateful fuzzing (and a client) needs to chain calls: an operation
+    that takes an id, in its path or its body, is reached from the one creating it."""
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    targets = {
+        link["operationId"]
+        for methods in document["paths"].values()
+        for operation in methods.values()
+        for response in operation["responses"].values()
+        for link in response.get("links", {}).values()
+    }
+    taking = set()
+    for methods in document["paths"].values():
+        for operation in methods.values():
+            names = [p["name"] for p in operation["parameters"] if p["in"] == "path"]
+            body = operation.get("requestBody", {})
+            ref = body.get("content", {}).get("application/json", {}).get("schema", {})
+            if "$ref" in ref:
+                schema = schemas[ref["$ref"].rsplit("/", 1)[1]]
+                names += schema.get("required", [])
+            if any(n.endswith("_id") and n != "personal_id" for n in names):
+                taking.add(operation["operationId"])
+    assert "orders_place_order" in taking and "prescriptions_create_kit" in taking
+    assert taking - targets == set()
+
+
 def test_the_document_states_the_ranges_and_choices_the_server_enforces(app, scenario):
     """The limits in the document are the prescribing rules' own; every one of
     them refuses one past the edge (422 naming the field)."""
