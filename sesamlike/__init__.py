@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from flask import Flask, g, render_template, request
+from flask import Flask, g, make_response, render_template, request
 
 from sesamlike.common.errors import DomainError, Forbidden, NotVisible
 from sesamlike.common.i18n import _
@@ -103,12 +103,16 @@ def register_errorhandlers(app: Flask) -> None:
         if request.path.startswith("/api/"):
             from sesamlike.api.errors import error_response
 
-            return error_response(code)
-        if request.path.startswith("/fhir/"):
+            response = error_response(code)
+        elif request.path.startswith("/fhir/"):
             from sesamlike.api.fhir.outcome import outcome_response
 
-            return outcome_response(code)
-        return render_template("error.html", code=code), code
+            response = outcome_response(code)
+        else:
+            response = make_response(render_template("error.html", code=code), code)
+        if getattr(error, "valid_methods", None):  # 405: RFC 9110 wants Allow
+            response.headers["Allow"] = ", ".join(error.valid_methods)
+        return response
 
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, render_error)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields
 
 from sesamlike.accounts.models import Role
+from sesamlike.api.patients import PERSONAL_ID_PATTERN
 from sesamlike.api.routing import operation
 from sesamlike.common.i18n import N_
 from sesamlike.patients import care
@@ -27,7 +28,11 @@ class CareRelationshipInSchema(Schema):
     personal_id = fields.String(
         required=True,
         error_messages=TEXT,
-        metadata={"description": "Personnummer or samordningsnummer, 10 or 12 digits"},
+        metadata={
+            "description": "Personnummer or samordningsnummer, 10 or 12 digits "
+            "with a valid check digit (else 422); no such patient: 404",
+            "pattern": PERSONAL_ID_PATTERN,
+        },
     )
     clinic_code = fields.String(
         required=True,

@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 from sesamlike.api import bp
 from sesamlike.api.errors import domain_error_response
 from sesamlike.api.routing import operation
+from sesamlike.api.schemas import Timestamp
 from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 from sesamlike.orders import services as ordering
@@ -114,11 +115,11 @@ class OrderSchema(Schema):
     patient_id = fields.Integer()
     status = fields.String(metadata={"description": "The least advanced live line's"})
     delivery_mode = fields.String()
-    placed_at = fields.DateTime()
+    placed_at = Timestamp()
     placed_by_role = fields.String()
     idempotency_key = fields.String(allow_none=True)
     cancellable = fields.Boolean()
-    cancelled_at = fields.DateTime(allow_none=True)
+    cancelled_at = Timestamp(allow_none=True)
     ship_to = fields.Nested(
         ShipToSchema,
         allow_none=True,

@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from sesamlike.accounts.models import Role
 from sesamlike.api.routing import operation
+from sesamlike.api.schemas import Timestamp
 from sesamlike.common.i18n import N_
 from sesamlike.patients import access, access_log, services
 
@@ -218,7 +219,7 @@ def create_patient(user, body):
 
 
 class AccessEventSchema(Schema):
-    at = fields.DateTime()
+    at = Timestamp()
     role = fields.String(allow_none=True, metadata={"description": "null: the system"})
     clinic_code = fields.String(allow_none=True)
     action = fields.String()

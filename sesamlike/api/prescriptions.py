@@ -12,9 +12,10 @@ from marshmallow import Schema, fields
 
 from sesamlike.accounts.models import Role
 from sesamlike.api.routing import operation
+from sesamlike.api.schemas import Timestamp
 from sesamlike.common.i18n import N_
 from sesamlike.patients import access
-from sesamlike.prescriptions import kits
+from sesamlike.prescriptions import kits, rules
 from sesamlike.prescriptions import services as prescriptions
 from sesamlike.prescriptions.models import Prescription, ReasonCode
 
@@ -24,6 +25,19 @@ INTEGER = {**REQUIRED, "invalid": N_("Ange ett heltal.")}
 DATE = {**REQUIRED, "invalid": "Ange ett datum som ÅÅÅÅ-MM-DD."}
 TEXT = {**REQUIRED, "invalid": N_("Ange text.")}
 REASON_CODES = ", ".join(code.value for code in ReasonCode)
+# The ranges and lengths the prescribing rules enforce, stated in the document.
+PACKS = {"minimum": 1, "maximum": rules.MAX_PACKS_PER_WITHDRAWAL}
+WITHDRAWALS = {"minimum": 1, "maximum": rules.MAX_WITHDRAWALS}
+PERIOD_DAYS = {"minimum": 1, "maximum": rules.MAX_PERIOD_DAYS}
+LOCK_DAYS = {"minimum": 0, "maximum": rules.MAX_PERIOD_DAYS}
+REASON_CODE = {"enum": [code.value for code in ReasonCode]}
+REASON_TEXT = {"maxLength": rules.MAX_REASON_TEXT}
+COST_CENTRE = {
+    "maxLength": rules.MAX_COST_CENTRE,
+    "pattern": r"^[\w-]*$",
+    "description": "Paying cost centre (letters, digits, hyphens); default the "
+    "clinic's",
+}
 
 
 def _integer(required: bool = False, **metadata) -> fields.Integer:
@@ -62,26 +76,28 @@ class TermsSchema(Schema):
         "(2 years for cgm_sensor)"
     )
     lock_days = _integer(
-        description="Days before the next withdrawal; default 2/3 of period_days"
+        description="Days before the next withdrawal, at most period_days; "
+        "default 2/3 of period_days",
+        **LOCK_DAYS,
     )
     reason_code = _text(
         description=f"{REASON_CODES}; required with reason_text when the article "
         "is not procured or not first choice in its category",
-        enum=[code.value for code in ReasonCode],
+        **REASON_CODE,
     )
-    reason_text = _text(description="Why the deviation (at most 500 characters)")
-    cost_centre = _text(description="Paying cost centre; default the clinic's")
+    reason_text = _text(description="Why the deviation", **REASON_TEXT)
+    cost_centre = _text(**COST_CENTRE)
 
 
 class PrescriptionInSchema(TermsSchema):
     patient_id = _integer(required=True)
     article_no = fields.String(required=True, error_messages=TEXT)
-    packs_per_withdrawal = _integer(required=True, minimum=1)
+    packs_per_withdrawal = _integer(required=True, **PACKS)
     withdrawals = _integer(
-        required=True, minimum=1, description="Number of withdrawals"
+        required=True, description="Number of withdrawals", **WITHDRAWALS
     )
     period_days = _integer(
-        required=True, minimum=1, description="Days each withdrawal covers"
+        required=True, description="Days each withdrawal covers", **PERIOD_DAYS
     )
     valid_from = _date(required=True)
     clinic_code = _text(
@@ -95,23 +111,24 @@ class RenewalSchema(TermsSchema):
         description="Default: the day after a still active prescription ends, "
         "else today"
     )
-    packs_per_withdrawal = _integer()
-    withdrawals = _integer()
-    period_days = _integer()
+    packs_per_withdrawal = _integer(**PACKS)
+    withdrawals = _integer(**WITHDRAWALS)
+    period_days = _integer(**PERIOD_DAYS)
 
 
 class KitLineInSchema(Schema):
     error_messages = {"unknown": "Okänt fält."}
 
     article_no = fields.String(required=True, error_messages=TEXT)
-    packs_per_withdrawal = _integer(required=True)
-    withdrawals = _integer(required=True)
-    period_days = _integer(required=True)
+    packs_per_withdrawal = _integer(required=True, **PACKS)
+    withdrawals = _integer(required=True, **WITHDRAWALS)
+    period_days = _integer(required=True, **PERIOD_DAYS)
     reason_code = _text(
         description="Required with reason_text when the line departs from the "
-        "system's first choice or the article is not procured"
+        "system's first choice or the article is not procured",
+        **REASON_CODE,
     )
-    reason_text = _text()
+    reason_text = _text(**REASON_TEXT)
 
 
 class KitInSchema(Schema):
@@ -134,7 +151,7 @@ class KitInSchema(Schema):
         },
     )
     clinic_code = _text(description="Prescribing clinic; default your first one")
-    cost_centre = _text(description="Paying cost centre; default the clinic's")
+    cost_centre = _text(**COST_CENTRE)
 
 
 class PrescriptionSchema(Schema):
@@ -173,8 +190,8 @@ class PrescriptionSchema(Schema):
     cost_centre = fields.String()
     prescriber_id = fields.Integer(allow_none=True)
     renewed_from_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    cancelled_at = fields.DateTime(allow_none=True)
+    created_at = Timestamp()
+    cancelled_at = Timestamp(allow_none=True)
 
 
 @operation(

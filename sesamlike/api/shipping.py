@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 from sesamlike.accounts.models import Role
 from sesamlike.api.orders import OrderLineSchema, OrderSchema, order_view
 from sesamlike.api.routing import operation
+from sesamlike.api.schemas import Timestamp
 from sesamlike.common.i18n import N_
 from sesamlike.fulfilment import returns, shipping
 
@@ -68,7 +69,7 @@ class ReturnInSchema(Schema):
 
 class ShippedLineSchema(OrderLineSchema):
     serial_no = fields.String(allow_none=True)
-    shipped_at = fields.DateTime(allow_none=True)
+    shipped_at = Timestamp(allow_none=True)
     delivered_on = fields.Date(allow_none=True)
     returned_on = fields.Date(allow_none=True)
     shipment_id = fields.Integer(allow_none=True)

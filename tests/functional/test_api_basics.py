@@ -138,11 +138,10 @@ def test_unknown_api_path_and_wrong_method_answer_in_error_format(client, clinic
     assert_error_format(
         client.get("/api/v1/nothing-here", headers=headers), 404, "not_found"
     )
-    assert_error_format(
-        client.delete(f"/api/v1/patients/{patient.id}", headers=headers),
-        405,
-        "method_not_allowed",
-    )
+    wrong_method = client.delete(f"/api/v1/patients/{patient.id}", headers=headers)
+    assert_error_format(wrong_method, 405, "method_not_allowed")
+    # RFC 9110: a 405 says which methods the address takes.
+    assert set(wrong_method.headers["Allow"].split(", ")) >= {"GET"}
 
 
 def test_error_messages_follow_accept_language(client):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -71,6 +71,8 @@ def test_order_is_placed_with_its_lines(client, setup):
         "pack_price_sek": 812.5,
     }
     assert isinstance(line["id"], int)
+    # A date-time with its offset (OpenAPI's date-time), on SQLite as on PostgreSQL.
+    assert datetime.fromisoformat(body["placed_at"]).utcoffset() == timedelta(0)
     got = client.get(f"/api/v1/orders/{body['id']}", headers=bearer(prescriber))
     assert got.status_code == 200 and got.get_json() == body
 

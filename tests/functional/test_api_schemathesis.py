@@ -244,20 +244,120 @@ def test_api_answers_bad_input_without_5xx_in_the_error_format_writing_nothing(
 
 def test_the_document_links_what_post_creates_to_what_takes_its_id(app, scenario):
     document = app.test_client().get("/api/v1/openapi.json").get_json()
-    links = document["paths"]["/patients"]["post"]["responses"]["201"]["links"]
-    targets = {link["operationId"] for link in links.values()}
-    assert targets == {
+    paths = document["paths"]
+
+    def links(path):
+        return paths[path]["post"]["responses"]["201"]["links"]
+
+    targets = {link["operationId"]: link for link in links("/patients").values()}
+    assert set(targets) == {
         "patients_get_patient",
         "patients_get_access_log",
         "prescriptions_list_prescriptions",
+        "prescriptions_create_prescription",
+        "prescriptions_create_kit",
     }
-    for path in ("/prescriptions", "/orders"):
-        assert document["paths"][path]["post"]["responses"]["201"]["links"]
-    stock = document["paths"]["/stock"]["get"]["parameters"]
+    # Prescribing takes the new patient's id in its body.
+    assert targets["prescriptions_create_prescription"]["requestBody"] == {
+        "patient_id": "$response.body#/id"
+    }
+    # A new prescription (or kit) can be ordered against, cancelled, renewed.
+    for path, at in (
+        ("/prescriptions", ""),
+        ("/prescriptions/kit", "/prescriptions/0"),
+    ):
+        order = links(path)["orders_place_order"]["requestBody"]
+        assert order["lines"][0]["prescription_id"] == f"$response.body#{at}/id"
+        assert order["patient_id"] == f"$response.body#{at}/patient_id"
+        assert {"prescriptions_cancel_prescription",
+                "prescriptions_renew_prescription"} <= set(links(path))  # fmt: skip
+    assert {"orders_get_order", "orders_cancel_order"} <= set(links("/orders"))
+    assert set(links("/care-relationships")) >= {"care_end_care_relationship"}
+    stock = paths["/stock"]["get"]["parameters"]
     assert {p["name"]: p["schema"].get("enum") for p in stock} == {
         "article_no": ["APO-1", "INF-1", "PUMP-1", "SUP-1"],
-        "depot_code": ["HMC"],
+        "depot_code": ["HMC", ""],
     }
+
+
+def test_every_operation_that_takes_an_id_is_the_target_of_a_link(app, scenario):
+    """What stateful fuzzing (and a client) needs to chain calls: an operation
+    that takes an id, in its path or its body, is reached from the one creating it."""
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    targets = {
+        link["operationId"]
+        for methods in document["paths"].values()
+        for operation in methods.values()
+        for response in operation["responses"].values()
+        for link in response.get("links", {}).values()
+    }
+    taking = set()
+    for methods in document["paths"].values():
+        for operation in methods.values():
+            names = [p["name"] for p in operation["parameters"] if p["in"] == "path"]
+            body = operation.get("requestBody", {})
+            ref = body.get("content", {}).get("application/json", {}).get("schema", {})
+            if "$ref" in ref:
+                schema = schemas[ref["$ref"].rsplit("/", 1)[1]]
+                names += schema.get("required", [])
+            if any(n.endswith("_id") and n != "personal_id" for n in names):
+                taking.add(operation["operationId"])
+    assert "orders_place_order" in taking and "prescriptions_create_kit" in taking
+    assert taking - targets == set()
+
+
+def test_the_document_states_the_ranges_and_choices_the_server_enforces(app, scenario):
+    """The limits in the document are the prescribing rules' own; every one of
+    them refuses one past the edge (422 naming the field)."""
+    from sesamlike.prescriptions import rules
+
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    prescription = schemas["PrescriptionIn"]["properties"]
+    limits = {
+        "packs_per_withdrawal": rules.MAX_PACKS_PER_WITHDRAWAL,
+        "withdrawals": rules.MAX_WITHDRAWALS,
+        "period_days": rules.MAX_PERIOD_DAYS,
+    }
+    for name, maximum in limits.items():
+        for schema in ("PrescriptionIn", "Renewal", "KitLineIn"):
+            stated = schemas[schema]["properties"][name]
+            assert (stated["minimum"], stated["maximum"]) == (1, maximum), schema
+    assert prescription["reason_text"]["maxLength"] == rules.MAX_REASON_TEXT
+    assert prescription["cost_centre"]["maxLength"] == rules.MAX_COST_CENTRE
+    assert schemas["KitLineIn"]["properties"]["reason_code"]["enum"]
+    assert prescription["article_no"]["enum"] == ["APO-1", "INF-1", "PUMP-1", "SUP-1"]
+    assert schemas["KitIn"]["properties"]["system"]["enum"] == [
+        "Dexcom G7", "MiniMed 780G"]  # fmt: skip
+    # A nullable nested object is that object or null, never any object.
+    ship_to = schemas["OrderIn"]["properties"]["ship_to"]["anyOf"]
+    assert {"$ref": "#/components/schemas/ShipToIn"} in ship_to
+    assert all(o.get("enum") == [None] for o in ship_to if "$ref" not in o)
+
+    headers = {"Authorization": f"Bearer {scenario['tokens']['prescriber']}"}
+    patient_id = scenario["ids"]["patient_id"][0]
+    valid = {"patient_id": patient_id, "article_no": "INF-1", "valid_from":
+             date.today().isoformat(), "packs_per_withdrawal": 1, "withdrawals": 1,
+             "period_days": 90}  # fmt: skip
+    client = app.test_client()
+    for name, maximum in limits.items():
+        response = client.post("/api/v1/prescriptions", headers=headers,
+                               json={**valid, name: maximum + 1})  # fmt: skip
+        assert response.status_code == 422, (name, response.get_json())
+        assert name in response.get_json()["error"]["fields"]
+
+    # Fetched with a prescriber's token: the clinics they may register at; the
+    # other clinic's code is refused as the document says.
+    assert "enum" not in schemas["PatientCreate"]["properties"]["clinic_code"]
+    mine = client.get("/api/v1/openapi.json", headers=headers).get_json()
+    for schema in ("PatientCreate", "CareRelationshipIn"):
+        field = mine["components"]["schemas"][schema]["properties"]["clinic_code"]
+        assert field["enum"] == ["VC1"], schema
+    other = {"personal_id": ADULT_PNR, "clinic_code": "VC2"}
+    response = client.post("/api/v1/care-relationships", headers=headers, json=other)
+    assert response.status_code == 422
+    assert "clinic_code" in response.get_json()["error"]["fields"]
 
 
 def test_stateful_fuzzing_chains_calls_through_the_links_without_5xx(app, scenario):
