@@ -11,6 +11,7 @@ the core insert, nothing here commits and no ORM event runs.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 
 import sqlalchemy as sa
 
@@ -52,20 +53,25 @@ def insert_rows(
         and (column.default.is_scalar or column.default.is_callable)
     ]
     columns = given + defaulted
-    processors = [column.type._cached_bind_processor(dialect) for column in columns]
+    processed = [
+        (i, processor)
+        for i, column in enumerate(columns)
+        if (processor := column.type._cached_bind_processor(dialect)) is not None
+    ]
     keys = [column.key for column in given]
+    pick = itemgetter(*keys) if len(keys) > 1 else lambda row: (row[keys[0]],)
     context = _DefaultContext()
     values = []
     for row in rows:
-        value = [row[key] for key in keys]
+        value = pick(row)
         if defaulted:
             context.current_parameters = row
-            value += [_default(column.default, context) for column in defaulted]
-        values.append(
-            tuple(
-                v if p is None else p(v) for v, p in zip(value, processors, strict=True)
-            )
-        )
+            value += tuple(_default(column.default, context) for column in defaulted)
+        if processed:
+            value = list(value)
+            for i, processor in processed:
+                value[i] = processor(value[i])
+        values.append(value)
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(column.name) for column in columns)
     target = dialect.identifier_preparer.format_table(table)
