@@ -296,7 +296,8 @@ def _drive_in_subprocess(port: int, arbiter: int, args) -> dict:
     out = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "_drive", json.dumps(settings)],
         cwd=ROOT, check=True, capture_output=True, text=True,
-        timeout=3 * args.max_seconds + 120,
+        # Three phases, each with a warm-up of up to 60 s; a login per user.
+        timeout=3 * (args.max_seconds + 60) + 120 + args.users,
     )  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])
 
