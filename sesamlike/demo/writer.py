@@ -38,6 +38,8 @@ from sesamlike.patients.models import Address, CareRelationship, Guardian, Patie
 from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device
 
+SQLITE_CACHE_KB = 256 * 1024
+
 
 @dataclass
 class PatientSpec:
@@ -108,6 +110,11 @@ class RegionWriter:
 
     def __init__(self, articles: dict[str, ArticleInfo]):
         self.articles = articles
+        connection = db.session.connection()
+        if connection.dialect.name == "sqlite":
+            # Index pages of the growing tables stay in memory between chunks
+            # (SQLite's default page cache is 2 MB), for this connection only.
+            connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
         self.facts = article_facts()
         self.clinics = {
             c.code: c for c in db.session.execute(sa.select(Clinic.id, Clinic.code,
