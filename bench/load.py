@@ -545,7 +545,8 @@ def reorder(client: Client, timed) -> None:
 
 def _order_form(page: str) -> str:
     """The reorder form of the page (not the logout or language forms)."""
-    start = page.find('class="portal-form"')
+    found = re.search(r'class="portal-form[ "]', page)  # more classes may follow
+    start = found.start() if found else -1
     return page[start : page.find("</form>", start)] if start >= 0 else ""
 
 
