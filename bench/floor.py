@@ -84,15 +84,163 @@ SELECT count(*), sum(total) FROM (
 
 def floor_totals(session, year: int) -> tuple[int, float]:
     """(patients, sum of total_cost_sek) for the year, by the cost rules."""
+    params = _params(year)
+    sql = _POSTGRES if session.get_bind().dialect.name == "postgresql" else _SQLITE
+    count, total = session.execute(sa.text(sql), params).one()
+    return count, total or 0
+
+
+# The write floor: the same per-patient rows the follow-up run stores (amounts,
+# pump and CGM system, prescriber), by one hand-written INSERT … SELECT into a
+# plain table with the same keys as patient_year_costs (an id, unique patient
+# and year, an index on year). Devices and CGM transmitters in use longest win
+# by a key (days in use, then delivery day, then line id) as the rules say; the
+# sensors' system is the one with the most units, then by name. Written once
+# for both dialects: {day}, {least}, {greatest}, {value} and {floor} differ.
+
+WRITE_FLOOR_TABLE = "bench_write_floor"
+
+_WRITE_FLOOR = """
+WITH lines AS (
+  SELECT o.patient_id, ol.id AS line_id, ol.prescription_id, ol.article_id,
+         a.category, a.amortisation_years AS years, ol.packs * a.pack_size AS units,
+         {day_d} AS d, {value} AS value,
+         CASE WHEN a.amortisation_years > 0 OR a.category = 'cgm_transmitter' THEN
+           {greatest}(0, {least}(
+             CASE WHEN ol.returned_on IS NULL THEN {day_d} + {use}
+                  ELSE {least}({day_d} + {use}, {day_r}) END, :y1)
+             - {greatest}({day_d}, :y0))
+         END AS days
+  FROM order_lines ol
+  JOIN orders o ON o.id = ol.order_id
+  JOIN articles a ON a.id = ol.article_id
+  WHERE ol.status IN ('delivered', 'returned')
+    AND ol.delivered_on >= :lower AND ol.delivered_on < :end
+    AND (a.amortisation_years > 0 OR a.category = 'cgm_transmitter'
+         OR ol.delivered_on >= :start)
+), parts AS (
+  SELECT patient_id, line_id, article_id, category, units, d,
+    CASE WHEN years > 0 THEN value * days / (years * 365) END AS dev,
+    CASE WHEN coalesce(years, 0) = 0 AND d >= :y0 THEN value END AS cons,
+    CASE WHEN days > 0 THEN days * 18014398509481984 + d * 274877906944 + line_id
+    END AS device_key
+  FROM lines
+  WHERE coalesce(days, 1) > 0 OR (coalesce(years, 0) = 0 AND d >= :y0)
+), totals AS (
+  SELECT patient_id,
+    {round_dev} AS device, {round_cons} AS consumables,
+    max(CASE WHEN category = 'pump' THEN device_key END) % 274877906944 AS pump_line,
+    max(CASE WHEN category IN ('cgm_reader', 'cgm_transmitter') THEN device_key END)
+      % 274877906944 AS cgm_line,
+    max(line_id) AS last_line
+  FROM parts GROUP BY patient_id
+), cgm_names AS (
+  SELECT s_a.article_id, min(s.name) AS name FROM article_systems s_a
+  JOIN systems s ON s.id = s_a.system_id WHERE s.kind = 'cgm' GROUP BY s_a.article_id
+), pump_names AS (
+  SELECT s_a.article_id, min(s.name) AS name FROM article_systems s_a
+  JOIN systems s ON s.id = s_a.system_id WHERE s.kind = 'pump' GROUP BY s_a.article_id
+), sensors AS (
+  SELECT patient_id, name, rank() OVER (
+           PARTITION BY patient_id ORDER BY sum(units) DESC, name {collate}) AS place
+  FROM parts JOIN cgm_names ON cgm_names.article_id = parts.article_id
+  WHERE category = 'cgm_sensor' AND d >= :y0
+  GROUP BY patient_id, name
+)
+INSERT INTO {table} (patient_id, year, pump_system, cgm_system, prescriber_id,
+                     device_cost_sek, consumables_cost_sek, total_cost_sek)
+SELECT t.patient_id, :year, pn.name, coalesce(cn.name, sn.name), rx.prescriber_id,
+       t.device, t.consumables, t.device + t.consumables
+FROM totals t
+LEFT JOIN order_lines pl ON pl.id = t.pump_line
+LEFT JOIN pump_names pn ON pn.article_id = pl.article_id
+LEFT JOIN order_lines cl ON cl.id = t.cgm_line
+LEFT JOIN cgm_names cn ON cn.article_id = cl.article_id
+LEFT JOIN sensors sn ON sn.patient_id = t.patient_id AND sn.place = 1
+  AND t.cgm_line IS NULL
+LEFT JOIN order_lines xl ON xl.id = coalesce(t.pump_line, t.cgm_line, t.last_line)
+LEFT JOIN prescriptions rx ON rx.id = xl.prescription_id
+"""
+
+_DIALECT = {
+    "postgresql": dict(
+        day_d="(ol.delivered_on - DATE '1970-01-01')",
+        day_r="(ol.returned_on - DATE '1970-01-01')",
+        value="ol.packs * ol.pack_price_sek * (CASE WHEN ol.channel = 'pharmacy' "
+        "THEN 1 + ol.vat_rate ELSE 1 END)",
+        least="LEAST",
+        greatest="GREATEST",
+        collate='COLLATE "C"',
+        use="CASE WHEN a.amortisation_years > 0 THEN a.amortisation_years * 365 "
+        "WHEN a.units_per_day > 0 THEN CAST(floor(ol.packs * a.pack_size "
+        "/ a.units_per_day) AS integer) ELSE 0 END",
+        round_dev="coalesce(ROUND(SUM(dev), 2), 0)",
+        round_cons="coalesce(ROUND(SUM(cons), 2), 0)",
+        create="CREATE TABLE {table} (id serial PRIMARY KEY, patient_id integer NOT "
+        "NULL, year integer NOT NULL, pump_system varchar(80), cgm_system "
+        "varchar(80), prescriber_id integer, device_cost_sek numeric(12, 2) NOT NULL, "
+        "consumables_cost_sek numeric(12, 2) NOT NULL, total_cost_sek numeric(12, 2) "
+        "NOT NULL, UNIQUE (patient_id, year))",
+    ),
+    "sqlite": dict(
+        day_d="CAST(julianday(ol.delivered_on) - 2440587.5 AS INTEGER)",
+        day_r="CAST(julianday(ol.returned_on) - 2440587.5 AS INTEGER)",
+        value="ol.packs * CAST(ol.pack_price_sek AS REAL) * (CASE WHEN ol.channel = "
+        "'pharmacy' THEN 1 + ol.vat_rate ELSE 1 END)",
+        least="min",
+        greatest="max",
+        collate="",
+        use="CASE WHEN a.amortisation_years > 0 THEN a.amortisation_years * 365 "
+        "WHEN a.units_per_day > 0 THEN CAST(ol.packs * a.pack_size "
+        "/ CAST(a.units_per_day AS REAL) AS INTEGER) ELSE 0 END",
+        round_dev="coalesce(ROUND(SUM(dev) + 0.000000001, 2), 0)",
+        round_cons="coalesce(ROUND(SUM(cons) + 0.000000001, 2), 0)",
+        create="CREATE TABLE {table} (id INTEGER PRIMARY KEY, patient_id INTEGER NOT "
+        "NULL, year INTEGER NOT NULL, pump_system VARCHAR(80), cgm_system "
+        "VARCHAR(80), prescriber_id INTEGER, device_cost_sek NUMERIC(12, 2) NOT NULL, "
+        "consumables_cost_sek NUMERIC(12, 2) NOT NULL, total_cost_sek NUMERIC(12, 2) "
+        "NOT NULL, UNIQUE (patient_id, year))",
+    ),
+}
+
+
+def prepare_write_floor(session) -> None:
+    """An empty write-floor table (created when missing), as a year never run."""
+    dialect = session.get_bind().dialect.name
+    table = WRITE_FLOOR_TABLE
+    session.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+    session.execute(sa.text(_DIALECT[dialect]["create"].format(table=table)))
+    session.execute(sa.text(f"CREATE INDEX ix_{table}_year ON {table} (year)"))
+    session.commit()
+
+
+def write_floor(session, year: int) -> None:
+    """Store the year's per-patient rows in the write-floor table.
+
+    The table must be empty for the year (`prepare_write_floor`).
+    """
+    dialect = session.get_bind().dialect.name
+    parts = {k: v for k, v in _DIALECT[dialect].items() if k != "create"}
+    sql = _WRITE_FLOOR.format(table=WRITE_FLOOR_TABLE, **parts)
+    session.execute(sa.text(sql), {**_params(year), "year": year})
+    session.commit()
+
+
+def write_floor_totals(session, year: int) -> tuple[int, float]:
+    """(rows, sum of total_cost_sek) the write floor stored for the year."""
+    count, total = session.execute(
+        sa.text(f"SELECT count(*), sum(total_cost_sek) FROM {WRITE_FLOOR_TABLE} "
+                "WHERE year = :year"), {"year": year}).one()  # fmt: skip
+    return count, total or 0
+
+
+def _params(year: int) -> dict:
     start, end = date(year, 1, 1), date(year + 1, 1, 1)
     epoch = date(1970, 1, 1)
-    params = {
+    return {
         "start": start,
         "end": end,
         "lower": date(year - 12, 1, 1),
         "y0": (start - epoch).days,
         "y1": (end - epoch).days,
     }
-    sql = _POSTGRES if session.get_bind().dialect.name == "postgresql" else _SQLITE
-    count, total = session.execute(sa.text(sql), params).one()
-    return count, total or 0

@@ -10,16 +10,25 @@ next to the one the URL names, dropped at the end), fills it with
 - the full recompute of one year (the last whole year): first into an empty
   year (every row written), then twice more as reruns (rows whose figures did
   not change are not rewritten);
-- the floor: one hand-written SQL query computing the same per-patient totals
-  (count and sum over them, so no time goes to shipping rows), best of six (on
-  PostgreSQL with the server's settings and with the run's), and the ratios
-  full / floor;
+- the read floor: one hand-written SQL query computing the same per-patient
+  totals (count and sum over them, so no time goes to shipping rows), best of
+  six (on PostgreSQL with the server's settings and with the run's);
+- the write floor: one hand-written INSERT … SELECT storing the same per-patient
+  rows (amounts, pump and CGM system, prescriber) into an empty plain table with
+  the same keys, best of six likewise; the first run into an empty year is
+  compared with the write floor, the reruns with the read floor;
 - the incremental run after 1 % of patients get a new delivery in that year, and
   its share of the full run: three nights, each with another 1 % (best and
   median); the stored totals are then checked against the floor;
 - the peak memory (max RSS) of a `flask followup run --full` process;
-- the manager report page's server time for the clinic nearest 5,000 patients:
-  median of 20 requests through the Flask test client.
+- the report page's server time for the largest clinic (a manager) and for
+  the whole region (a region user): median of 20 requests through the Flask
+  test client;
+- last, one machine-readable line (issue 19):
+  SUMMARY followup db=<sqlite|postgresql> patients=<N> years=<Y>
+  first_vs_write_floor=<x> rerun_vs_floor=<x> incremental_pct=<x> peak_mb=<x>
+  clinic_report_ms=<x> region_report_ms=<x> generate_s=<x>
+  (generate_s=na when measuring a kept database with --existing).
 """
 
 from __future__ import annotations
@@ -42,7 +51,12 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.floor import floor_totals  # noqa: E402
+from bench.floor import (  # noqa: E402
+    floor_totals,
+    prepare_write_floor,
+    write_floor,
+    write_floor_totals,
+)
 
 
 def main() -> None:
@@ -60,9 +74,10 @@ def main() -> None:
         env = {**os.environ, "DATABASE_URL": args.existing,
                "SESAMLIKE_INSTANCE": str(workdir)}  # fmt: skip
         try:
-            _measure(env, args.existing, args)
+            figures = _measure(env, args.existing, args)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+        print(summary_line(_dialect(args.existing), args, figures, None))
         return
     url, drop = _create_database(args.database_url, workdir)
     print(f"database: {url}")
@@ -72,17 +87,32 @@ def main() -> None:
         started = time.perf_counter()
         _flask(env, "demo", "generate", "--patients", str(args.patients),
                "--years", str(args.years), "--seed", str(args.seed))  # fmt: skip
+        generate_s = time.perf_counter() - started
         print(f"data: {args.patients} patients x {args.years} years generated in "
-              f"{time.perf_counter() - started:.0f} s ({_dialect(url)})")  # fmt: skip
-        _measure(env, url, args)
+              f"{generate_s:.0f} s ({_dialect(url)})")  # fmt: skip
+        figures = _measure(env, url, args)
     finally:
         if not args.keep:
             drop()
             # The SQLite database lives here (about 850 MB for 100,000 patients).
             shutil.rmtree(workdir, ignore_errors=True)
+    print(summary_line(_dialect(url), args, figures, generate_s))
 
 
-def _measure(env: dict, url: str, args) -> None:
+def summary_line(dialect: str, args, figures: dict, generate_s: float | None) -> str:
+    """The benchmark's last line, for machines (issue 19's format)."""
+    fields = {
+        "db": "postgresql" if dialect == "PostgreSQL" else "sqlite",
+        "patients": args.patients,
+        "years": args.years,
+        **figures,
+        "generate_s": "na" if generate_s is None else f"{generate_s:.1f}",
+    }
+    return "SUMMARY followup " + " ".join(f"{k}={v}" for k, v in fields.items())
+
+
+def _measure(env: dict, url: str, args) -> dict:
+    """Print the figures; return those of the SUMMARY line, formatted."""
     os.environ.update(env)
     from sesamlike import create_app
     from sesamlike.config import Config
@@ -113,26 +143,35 @@ def _measure(env: dict, url: str, args) -> None:
                            {"y": year})  # fmt: skip
         db.session.commit()
         _vacuum(db, "patient_year_costs")  # as a year never computed: no dead rows
-        floor_times, full_times = [], []
+        floor_times, write_times, full_times = [], [], []
         for _ in range(3):
             best_floor_now, floor = _floor(db, year)
             floor_times.append(best_floor_now)
+            write_times.append(_write_floor(db, year))
             started = time.perf_counter()
             result = run_year(year, full=True)
             full_times.append(time.perf_counter() - started)
             print(f"  full run: {full_times[-1]:.2f} s, {result.patients} patients, "
                   f"{result.changed} rows written")  # fmt: skip
         cold, rerun, best_floor = full_times[0], min(full_times[1:]), min(floor_times)
+        best_write = min(write_times)
         print(
             f"full recompute {year}: {cold:.2f} s into an empty year, "
             f"{rerun:.2f} s as a rerun ({result.patients} patients; runs "
             f"{', '.join(f'{t:.2f}' for t in full_times)})"
         )
         print(
-            f"floor query: {best_floor:.2f} s ({floor[0]} patients; best of "
+            f"read floor query: {best_floor:.2f} s ({floor[0]} patients; best of "
             f"{', '.join(f'{t:.2f}' for t in floor_times)}); "
-            f"ratio full/floor {cold / best_floor:.2f} (empty year), "
-            f"{rerun / best_floor:.2f} (rerun)"
+            f"ratio rerun/read floor {rerun / best_floor:.2f} "
+            f"(empty year/read floor {cold / best_floor:.2f})"
+        )
+        written = write_floor_totals(db.session, year)
+        print(
+            f"write floor INSERT … SELECT: {best_write:.2f} s ({written[0]} rows; "
+            f"best of {', '.join(f'{t:.2f}' for t in write_times)}); ratio empty "
+            f"year/write floor {cold / best_write:.2f}; its totals match the read "
+            f"floor's: {_same(written, floor)}"
         )
         full = rerun
         # Three nights: each adds a delivery for another 1 % of patients, and
@@ -157,14 +196,28 @@ def _measure(env: dict, url: str, args) -> None:
             "SELECT count(*), sum(total_cost_sek) FROM patient_year_costs "
             "WHERE year = :y"), {"y": year}).one()  # fmt: skip
         floor = floor_totals(db.session, year)
-        same = stored[0] == floor[0] and abs(float(stored[1]) - float(floor[1])) < 1
+        same = _same(stored, floor)
         print(
             f"stored totals match the floor after the incremental run: {same} "
             f"({stored[0]} / {floor[0]} patients, {float(stored[1]):.2f} / "
             f"{float(floor[1]):.2f} SEK)"
         )
-    print(f"peak memory of `followup run --full`: {_peak_memory(env, year):.0f} MB")
-    _report_time(app, year)
+    peak = _peak_memory(env, year)
+    print(f"peak memory of `followup run --full`: {peak:.0f} MB")
+    clinic_ms, region_ms = _report_time(app, year)
+    return {
+        "first_vs_write_floor": f"{cold / best_write:.2f}",
+        "rerun_vs_floor": f"{rerun / best_floor:.2f}",
+        "incremental_pct": f"{100 * incremental / full:.1f}",
+        "peak_mb": f"{peak:.0f}",
+        "clinic_report_ms": f"{clinic_ms:.0f}",
+        "region_report_ms": f"{region_ms:.0f}",
+    }
+
+
+def _same(stored, floor) -> bool:
+    """Same patients and the same sum to within a krona (SQLite sums REAL)."""
+    return stored[0] == floor[0] and abs(float(stored[1]) - float(floor[1])) < 1
 
 
 def _vacuum(db, table: str = "") -> None:
@@ -192,6 +245,23 @@ def _floor(db, year: int):
         times.append(time.perf_counter() - started)
         db.session.commit()
     return min(times), floor
+
+
+def _write_floor(db, year: int) -> float:
+    """The write floor's best time into an empty table, with the server's
+    settings and (PostgreSQL) with the run's, as for the read floor."""
+    from sesamlike.followup.staging import tune_session
+
+    times = []
+    for tuned in (False, True) if db.engine.dialect.name == "postgresql" else (False,):
+        prepare_write_floor(db.session)
+        _vacuum(db, "bench_write_floor")
+        if tuned:
+            tune_session()
+        started = time.perf_counter()
+        write_floor(db.session, year)
+        times.append(time.perf_counter() - started)
+    return min(times)
 
 
 INCREMENTAL_NIGHTS = 3
@@ -240,7 +310,9 @@ def _peak_memory(env: dict, year: int) -> float:
     return int(out.stdout.split()[-1]) / 1024
 
 
-def _report_time(app, year: int) -> None:
+def _report_time(app, year: int) -> tuple[float, float]:
+    """Median server time (ms) of the report page: the largest clinic's, for
+    its manager, and the whole region's, for a region user."""
     from sesamlike.accounts import services as accounts
     from sesamlike.extensions import db
 
@@ -248,25 +320,35 @@ def _report_time(app, year: int) -> None:
         row = db.session.execute(sa.text(
             "SELECT c.code, count(*) AS n FROM care_relationships r "
             "JOIN clinics c ON c.id = r.clinic_id WHERE r.ended_on IS NULL "
-            "GROUP BY c.code ORDER BY abs(count(*) - 5000) LIMIT 1")).one()  # fmt: skip
-        name = f"bench-chef-{uuid.uuid4().hex[:6]}"
-        accounts.create_user(name, "bench-password-1", "manager",
+            "GROUP BY c.code ORDER BY n DESC, c.code LIMIT 1")).one()  # fmt: skip
+        suffix = uuid.uuid4().hex[:6]
+        accounts.create_user(f"bench-chef-{suffix}", "bench-password-1", "manager",
                              clinic_codes=[row.code], commit=True)  # fmt: skip
-    client = app.test_client()
-    client.post("/login", data={"username": name, "password": "bench-password-1"})
-    path = f"/followup/?year={year}&clinic={row.code}"
-    assert client.get(path).status_code == 200
-    times = []
-    for _ in range(20):
-        started = time.perf_counter()
-        response = client.get(path)
-        times.append(time.perf_counter() - started)
-        assert response.status_code == 200
-    print(
-        f"manager report, clinic {row.code} with {row.n} patients: median "
-        f"{1000 * statistics.median(times):.0f} ms of 20 (min "
-        f"{1000 * min(times):.0f}, max {1000 * max(times):.0f})"
-    )
+        accounts.create_user(f"bench-region-{suffix}", "bench-password-1", "region",
+                             commit=True)  # fmt: skip
+    figures = []
+    for who, path, what in (
+        ("chef", f"/followup/?year={year}&clinic={row.code}",
+         f"clinic {row.code} with {row.n} patients"),
+        ("region", f"/followup/?year={year}", "the whole region"),
+    ):  # fmt: skip
+        client = app.test_client()
+        client.post("/login", data={"username": f"bench-{who}-{suffix}",
+                                    "password": "bench-password-1"})  # fmt: skip
+        assert client.get(path).status_code == 200
+        times = []
+        for _ in range(20):
+            started = time.perf_counter()
+            response = client.get(path)
+            times.append(time.perf_counter() - started)
+            assert response.status_code == 200
+        print(
+            f"report page, {what}: median "
+            f"{1000 * statistics.median(times):.0f} ms of 20 (min "
+            f"{1000 * min(times):.0f}, max {1000 * max(times):.0f})"
+        )
+        figures.append(1000 * statistics.median(times))
+    return figures[0], figures[1]
 
 
 def _flask(env: dict, *args: str) -> None:

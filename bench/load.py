@@ -36,6 +36,12 @@ What it does, and stops by itself:
    PASS/FAIL: "my aids" p95 < 100 ms and every reorder request's p95 < 200 ms,
    both with no errors (the whole three-request reorder is shown for
    information). Then stops gunicorn and drops the database.
+5. Ends with one machine-readable line (issue 19):
+   SUMMARY load users=<N> think_ms=<T> myaids_cpu_ms=<x> reorder_cpu_ms=<x>
+   myaids_share_of_healthz_pct=<x> myaids_p95_ms=<x> reorder_step_p95_ms=<x>
+   errors=<N>
+   (CPU: gunicorn workers' per "my aids" request and per whole reorder; errors
+   of all three phases).
 
 Only 127.0.0.1 is ever contacted. No assertions: figures only.
 """
@@ -106,7 +112,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         result = _drive_in_subprocess(port, gunicorn.pid, args)
         _print_table(result, args)
-        return 0
     finally:
         if gunicorn is not None:
             _stop(gunicorn)
@@ -114,6 +119,38 @@ def main(argv: list[str] | None = None) -> int:
             print(f"kept: DATABASE_URL={url}")
         else:
             _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print(summary_line(result, args))
+    return 0
+
+
+def summary_line(results: dict, args) -> str:
+    """The run's last line, for machines (issue 19's format)."""
+    healthz, aids, reorders = (results[n] for n in ("healthz", "my_aids", "reorder"))
+
+    def rate(phase) -> float:
+        requests = sum(len(phase["samples"].get(s, [])) for s in phase["steps"])
+        return requests / phase["elapsed"] if phase["elapsed"] else 0.0
+
+    aids_requests = len(aids["samples"].get("GET", []))
+    whole = len(reorders["samples"].get("whole", []))
+    fields = {
+        "users": args.users,
+        "think_ms": f"{args.think_ms:.0f}",
+        "myaids_cpu_ms": f"{1000 * aids['cpu'] / max(aids_requests, 1):.1f}",
+        "reorder_cpu_ms": f"{1000 * reorders['cpu'] / max(whole, 1):.1f}",
+        "myaids_share_of_healthz_pct": (
+            f"{100 * rate(aids) / rate(healthz):.1f}" if rate(healthz) else "nan"
+        ),
+        "myaids_p95_ms": f"{percentile(aids['samples'].get('GET', []), 95):.1f}",
+        "reorder_step_p95_ms": "{:.1f}".format(
+            max(
+                percentile(reorders["samples"].get(s, []), 95)
+                for s in reorders["steps"]
+            )  # fmt: skip
+        ),
+        "errors": sum(sum(p["errors"].values()) for p in results.values()),
+    }
+    return "SUMMARY load " + " ".join(f"{k}={v}" for k, v in fields.items())
 
 
 def _parse(argv):
@@ -259,7 +296,8 @@ def _drive_in_subprocess(port: int, arbiter: int, args) -> dict:
     out = subprocess.run(
         [sys.executable, str(Path(__file__).resolve()), "_drive", json.dumps(settings)],
         cwd=ROOT, check=True, capture_output=True, text=True,
-        timeout=3 * args.max_seconds + 120,
+        # Three phases, each with a warm-up of up to 60 s; a login per user.
+        timeout=3 * (args.max_seconds + 60) + 120 + args.users,
     )  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -507,7 +545,8 @@ def reorder(client: Client, timed) -> None:
 
 def _order_form(page: str) -> str:
     """The reorder form of the page (not the logout or language forms)."""
-    start = page.find('class="portal-form"')
+    found = re.search(r'class="portal-form[ "]', page)  # more classes may follow
+    start = found.start() if found else -1
     return page[start : page.find("</form>", start)] if start >= 0 else ""
 
 

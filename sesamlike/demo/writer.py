@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts.models import Clinic, User
 from sesamlike.catalog import assortment
 from sesamlike.catalog.models import Article
+from sesamlike.common.bulk import insert_rows, reserve_ids
 from sesamlike.demo.people import Home
 from sesamlike.demo.plan import ArticleInfo, PatientPlan
 from sesamlike.extensions import db
@@ -36,6 +37,8 @@ from sesamlike.orders.models import OrderLine
 from sesamlike.patients.models import Address, CareRelationship, Guardian, Patient
 from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device
+
+SQLITE_CACHE_KB = 256 * 1024
 
 
 @dataclass
@@ -96,10 +99,22 @@ def load_articles() -> dict[str, ArticleInfo]:
 
 
 class RegionWriter:
-    """Holds what every chunk needs: articles, clinics and their prescribers."""
+    """Holds what every chunk needs: articles, clinics and their prescribers.
+
+    Rows go in through `common.bulk.insert_rows` (COPY on PostgreSQL, one
+    driver executemany a table on SQLite); with `bulk` False through plain core
+    inserts, which write the same rows (tests compare the two).
+    """
+
+    bulk = True
 
     def __init__(self, articles: dict[str, ArticleInfo]):
         self.articles = articles
+        connection = db.session.connection()
+        if connection.dialect.name == "sqlite":
+            # Index pages of the growing tables stay in memory between chunks
+            # (SQLite's default page cache is 2 MB), for this connection only.
+            connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
         self.facts = article_facts()
         self.clinics = {
             c.code: c for c in db.session.execute(sa.select(Clinic.id, Clinic.code,
@@ -123,7 +138,9 @@ class RegionWriter:
         plans: Sequence[PatientPlan],
     ) -> tuple[list[int], HistoryCounts]:
         """Insert the patients and their plans; return the new patient ids."""
-        patient_ids = insert_with_ids(Patient, [_patient_row(s) for s in specs])
+        patient_ids = insert_with_ids(
+            Patient, [_patient_row(s) for s in specs], bulk=self.bulk
+        )
         addresses, cares, guardians = [], [], []
         for pid, spec in zip(patient_ids, specs, strict=True):
             addresses.append(_address_row(pid, spec.home, "home"))
@@ -158,13 +175,18 @@ class RegionWriter:
             (CareRelationship, cares),
             (Guardian, guardians),
         ):
-            if rows:
-                db.session.connection().execute(sa.insert(model.__table__), rows)
+            self._insert(model, rows)
         items = self._prescriptions_and_history(rng, patient_ids, specs, plans)
-        counts = record_delivered_history(items, self.facts)
+        counts = record_delivered_history(items, self.facts, bulk=self.bulk)
         _free_swaps(plans)
         _partial_returns(plans)
         return patient_ids, counts
+
+    def _insert(self, model, rows: list[dict]) -> None:
+        if rows and self.bulk:
+            insert_rows(db.session.connection(), model.__table__, rows)
+        elif rows:
+            db.session.connection().execute(sa.insert(model.__table__), rows)
 
     def _prescriptions_and_history(self, rng, patient_ids, specs, plans):
         rows, owners = [], []
@@ -183,16 +205,18 @@ class RegionWriter:
                     )
                 )
                 owners.append(plan)  # fmt: skip
-        rx_ids = insert_with_ids(Prescription, rows)
-        renewals, items, cursor = [], [], 0
+        # Ids up front: a renewal names the prescription it renews in its row.
+        connection = db.session.connection()
+        rx_ids = reserve_ids(connection, Prescription.__table__, len(rows))
+        for id_, row in zip(rx_ids, rows, strict=True):
+            row["id"] = id_
+        items, cursor = [], 0
         for pid, plan in zip(patient_ids, plans, strict=True):
             ids = rx_ids[cursor : cursor + len(plan.prescriptions)]
+            for i, rx in enumerate(plan.prescriptions):
+                if rx.renews is not None:
+                    rows[cursor + i]["renewed_from_id"] = ids[rx.renews]
             cursor += len(plan.prescriptions)
-            renewals += [
-                {"rx_id": ids[i], "renews_id": ids[rx.renews]}
-                for i, rx in enumerate(plan.prescriptions)
-                if rx.renews is not None
-            ]
             for d in plan.deliveries:
                 article = self.articles[d.article_no]
                 # A partial return is written after (`_partial_returns`).
@@ -206,14 +230,7 @@ class RegionWriter:
                 ))  # fmt: skip
                 if d.rx is not None:
                     d.prescription_id = ids[d.rx]
-        if renewals:
-            table = Prescription.__table__
-            statement = (
-                sa.update(table)
-                .where(table.c.id == sa.bindparam("rx_id"))
-                .values(renewed_from_id=sa.bindparam("renews_id"))
-            )
-            db.session.connection().execute(statement, renewals)
+        self._insert(Prescription, rows)
         return items
 
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
+from sesamlike.common.bulk import insert_rows, reserve_ids
 from sesamlike.common.csvfiles import (
     CsvLayout,
     FileInvalid,
@@ -94,12 +95,16 @@ def delivery_mode_for(facts: sa.Row, channel: str) -> str:
 def record_delivered_history(
     items: Sequence[Delivered],
     facts: Mapping[int, sa.Row] | None = None,
+    *,
+    bulk: bool = False,
 ) -> HistoryCounts:
     """Write orders, delivered or returned lines and lent devices for `items`.
 
     Items of one patient ordered on one day with one delivery mode share an order.
     Serial numbers of serial-tracked articles become Device rows (on loan, or
     scrapped when returned: the old system does not tell what became of them).
+    `bulk`: rows written by `common.bulk.insert_rows` (COPY on PostgreSQL), for
+    the scale generator; the same rows either way.
     """
     if not items:
         return HistoryCounts()
@@ -125,6 +130,7 @@ def record_delivered_history(
             }
             for patient_id, ordered_on, mode in keys
         ],
+        bulk=bulk,
     )
     payers = paying_clinics(
         {item.patient_id for item in items if item.prescription_id is None}
@@ -140,7 +146,7 @@ def record_delivered_history(
             row["cost_clinic_id"], row["cost_centre"] = payer
             line_rows.append(row)
             line_items.append(item)
-    line_ids = insert_with_ids(OrderLine, line_rows)
+    line_ids = insert_with_ids(OrderLine, line_rows, bulk=bulk)
     warranty_ends = _link_replacements(line_ids, line_items, facts)
 
     device_rows = [
@@ -150,7 +156,9 @@ def record_delivered_history(
     ]
     for row in device_rows:
         row["warranty_end"] = warranty_ends.get(row["reference"], row["warranty_end"])
-    if device_rows:
+    if device_rows and bulk:
+        insert_rows(db.session.connection(), Device.__table__, device_rows)
+    elif device_rows:
         db.session.connection().execute(sa.insert(Device.__table__), device_rows)
     return HistoryCounts(len(order_ids), len(line_ids), len(device_rows))
 
@@ -290,29 +298,24 @@ def _device_row(line_id: int, item: Delivered, article: sa.Row) -> dict:
     }
 
 
-def insert_with_ids(model, rows: list[dict]) -> list[int]:
+def insert_with_ids(model, rows: list[dict], *, bulk: bool = False) -> list[int]:
     """Bulk insert `rows` (given their ids here); return the ids in row order.
 
-    Ids are taken up front (PostgreSQL: from the table's sequence; SQLite, one
-    writer at a time: after the largest id) so the insert is a plain multi-row
-    executemany: RETURNING in parameter order costs one statement a row on SQLite.
+    Ids are taken up front (`bulk.reserve_ids`) so the insert is a plain
+    multi-row executemany: RETURNING in parameter order costs one statement a
+    row on SQLite. `bulk`: written by `bulk.insert_rows` (COPY on PostgreSQL).
     """
     if not rows:
         return []
     table = model.__table__
     connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        sequence = sa.text(
-            "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
-            "FROM generate_series(1, :n)"
-        )
-        ids = list(connection.scalars(sequence, {"table": table.name, "n": len(rows)}))
-    else:
-        first = (connection.scalar(sa.select(sa.func.max(table.c.id))) or 0) + 1
-        ids = list(range(first, first + len(rows)))
+    ids = reserve_ids(connection, table, len(rows))
     for id_, row in zip(ids, rows, strict=True):
         row["id"] = id_
-    connection.execute(sa.insert(table), rows)
+    if bulk:
+        insert_rows(connection, table, rows)
+    else:
+        connection.execute(sa.insert(table), rows)
     return ids
 
 

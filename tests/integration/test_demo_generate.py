@@ -5,6 +5,8 @@ from datetime import date
 import sqlalchemy as sa
 
 from sesamlike.catalog.models import Article
+from sesamlike.demo.generate import generate_region
+from sesamlike.demo.writer import RegionWriter
 from sesamlike.extensions import db
 from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients.identity import AgeGroup
@@ -74,3 +76,85 @@ def test_a_generated_region_has_the_seeds_mix_swaps_and_returns(runner):
     partial = count(OrderLine, OrderLine.packs_restocked > 0,
                     OrderLine.packs_restocked < OrderLine.packs)  # fmt: skip
     assert swaps > 0 and partial > 0
+
+
+# What a generated region is, by natural keys: ids and the time of writing left
+# out (PostgreSQL's sequences move on between two generations of one test).
+FINGERPRINT = {
+    "patients": """SELECT personal_id, id_kind, lma_number, lma_valid_to, first_name,
+        last_name, search_name, birth_date, diabetes_type, protected_identity, phone,
+        email FROM patients""",
+    "addresses": """SELECT p.personal_id, a.kind, a.street, a.postal_code, a.city,
+        a.door_code, a.valid_from, a.valid_to
+        FROM addresses a JOIN patients p ON p.id = a.patient_id""",
+    "care": """SELECT p.personal_id, c.code, r.started_on, r.ended_on
+        FROM care_relationships r JOIN patients p ON p.id = r.patient_id
+        JOIN clinics c ON c.id = r.clinic_id""",
+    "guardians": """SELECT p.personal_id, g.name, g.phone FROM guardians g
+        JOIN patients p ON p.id = g.patient_id""",
+    "prescriptions": """SELECT p.personal_id, a.article_no, u.username, c.code,
+        x.cost_centre, x.packs_per_withdrawal, x.withdrawals, x.withdrawals_used,
+        x.period_days, x.lock_days, x.valid_from, x.valid_to, x.last_withdrawal_on,
+        x.status, x.reason_code, x.reason_text, x.created_at, x.cancelled_at,
+        x.cancelled_by_id IS NOT NULL, r.valid_from, ra.article_no
+        FROM prescriptions x JOIN patients p ON p.id = x.patient_id
+        JOIN articles a ON a.id = x.article_id JOIN clinics c ON c.id = x.clinic_id
+        LEFT JOIN users u ON u.id = x.prescriber_id
+        LEFT JOIN prescriptions r ON r.id = x.renewed_from_id
+        LEFT JOIN articles ra ON ra.id = r.article_id""",
+    "orders": """SELECT p.personal_id, o.placed_by_role, o.placed_at, o.delivery_mode,
+        (SELECT count(*) FROM order_lines l WHERE l.order_id = o.id)
+        FROM orders o JOIN patients p ON p.id = o.patient_id""",
+    "lines": """SELECT p.personal_id, o.placed_at, a.article_no, l.packs, l.channel,
+        l.status, l.pack_price_sek, l.vat_rate, l.serial_no, l.delivered_on,
+        l.returned_on, l.packs_returned, l.packs_restocked, x.valid_from
+        FROM order_lines l JOIN orders o ON o.id = l.order_id
+        JOIN patients p ON p.id = o.patient_id JOIN articles a ON a.id = l.article_id
+        LEFT JOIN prescriptions x ON x.id = l.prescription_id""",
+    "devices": """SELECT a.article_no, d.serial_no, d.status, p.personal_id, d.lent_on,
+        d.warranty_end, d.returned_on, d.return_reason, l.serial_no, l.delivered_on
+        FROM devices d JOIN articles a ON a.id = d.article_id
+        JOIN patients p ON p.id = d.patient_id
+        JOIN order_lines l ON 'order-line:' || l.id = d.reference""",
+}
+
+
+def fingerprint() -> dict[str, list[tuple]]:
+    return {
+        name: sorted(
+            (tuple(row) for row in db.session.execute(sa.text(sql))),
+            key=lambda row: tuple((value is None, str(value)) for value in row),
+        )
+        for name, sql in FINGERPRINT.items()
+    }
+
+
+def empty_tables() -> None:
+    db.session.rollback()
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SET LOCAL sesamlike.allow_audit_purge = 'on'"))
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+def test_bulk_writer_writes_the_same_region_as_plain_inserts(monkeypatch):
+    today = date(2026, 6, 15)
+    monkeypatch.setattr(RegionWriter, "bulk", False)
+    plain_counts = generate_region(60, 2, seed=11, today=today)
+    plain = fingerprint()
+    empty_tables()
+
+    monkeypatch.setattr(RegionWriter, "bulk", True)
+    bulk_counts = generate_region(60, 2, seed=11, today=today)
+    bulk = fingerprint()
+
+    assert bulk_counts == plain_counts
+    assert {name: len(rows) for name, rows in bulk.items()} == {
+        name: len(rows) for name, rows in plain.items()
+    }
+    assert all(plain[name] for name in ("patients", "lines", "devices", "guardians"))
+    for name in FINGERPRINT:
+        assert bulk[name] == plain[name], name
+    renewals = [row for row in bulk["prescriptions"] if row[-1] is not None]
+    assert renewals, "some prescriptions renew an earlier one"

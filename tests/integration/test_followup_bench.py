@@ -1,0 +1,59 @@
+"""Smoke run of bench/followup.py: it runs end to end at a tiny scale and ends
+with its one machine-readable SUMMARY line. Figures only: nothing is timed here.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATABASE_URL, is_postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bench")]
+
+NUMBER = r"\d+(\.\d+)?"
+SUMMARY_FOLLOWUP = re.compile(
+    rf"SUMMARY followup db=(?P<db>sqlite|postgresql) patients=40 years=1 "
+    rf"first_vs_write_floor={NUMBER} rerun_vs_floor={NUMBER} "
+    rf"incremental_pct={NUMBER} peak_mb={NUMBER} clinic_report_ms={NUMBER} "
+    rf"region_report_ms={NUMBER} generate_s={NUMBER}"
+)
+
+
+@pytest.fixture(scope="module")
+def bench_output() -> str:
+    server = ["--database-url", DATABASE_URL] if is_postgres() else []
+    result = subprocess.run(
+        [sys.executable, "bench/followup.py", "--patients", "40", "--years", "1",
+         *server],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return result.stdout
+
+
+def test_followup_benchmark_ends_with_one_summary_line(bench_output):
+    lines = bench_output.strip().splitlines()
+    assert [line for line in lines if line.startswith("SUMMARY")] == [lines[-1]]
+    summary = SUMMARY_FOLLOWUP.fullmatch(lines[-1])
+    assert summary, lines[-1]
+    assert summary["db"] == ("postgresql" if is_postgres() else "sqlite")
+    # The write floor stores the rows the read floor sums.
+    assert "its totals match the read floor's: True" in bench_output
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bench/floor.py's floors predate main's cost rules for restocked "
+    "packs and warranty chains: the stored totals now differ from them",
+)
+def test_followup_benchmark_stored_totals_equal_the_floor(bench_output):
+    assert "stored totals match the floor after the incremental run: True" in (
+        bench_output
+    )
