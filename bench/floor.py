@@ -18,23 +18,43 @@ SELECT count(*), sum(total) FROM (
   FROM (
     SELECT o.patient_id AS patient_id,
       CASE WHEN a.amortisation_years > 0 THEN
-        ol.packs * CAST(ol.pack_price_sek AS REAL)
-        * (CASE WHEN ol.channel = 'pharmacy' THEN 1 + ol.vat_rate ELSE 1 END)
-        * max(0, min(min(d + a.amortisation_years * 365,
-                         coalesce(r, d + a.amortisation_years * 365)), :y1)
-                 - max(d, :y0))
-        / (a.amortisation_years * 365) ELSE 0 END AS dev,
+        (CASE WHEN fl.id IS NULL THEN (ol.packs - ol.packs_restocked)
+              * CAST(ol.pack_price_sek AS REAL)
+              * (CASE WHEN ol.channel = 'pharmacy' THEN 1 + ol.vat_rate ELSE 1 END)
+              ELSE (fl.packs - fl.packs_restocked) * CAST(fl.pack_price_sek AS REAL)
+              * (CASE WHEN fl.channel = 'pharmacy' THEN 1 + fl.vat_rate ELSE 1 END)
+         END)
+        * max(0, min(min(ol.e, coalesce(ol.r, ol.e)), :y1) - max(ol.s, :y0))
+        / (ol.years * 365) ELSE 0 END AS dev,
       CASE WHEN coalesce(a.amortisation_years, 0) = 0 THEN
-        ol.packs * CAST(ol.pack_price_sek AS REAL)
+        (ol.packs - ol.packs_restocked) * CAST(ol.pack_price_sek AS REAL)
         * (CASE WHEN ol.channel = 'pharmacy' THEN 1 + ol.vat_rate ELSE 1 END)
         ELSE 0 END AS cons,
       CASE WHEN a.amortisation_years > 0 THEN
-        min(min(d + a.amortisation_years * 365,
-                coalesce(r, d + a.amortisation_years * 365)), :y1) - max(d, :y0)
+        min(min(ol.e, coalesce(ol.r, ol.e)), :y1) - max(ol.s, :y0)
         ELSE 1 END AS live
-    FROM (SELECT ol.*, CAST(julianday(ol.delivered_on) - 2440587.5 AS INTEGER) AS d,
-                 CAST(julianday(ol.returned_on) - 2440587.5 AS INTEGER) AS r
-          FROM order_lines ol) ol
+    FROM (
+      SELECT ol.*, fl_.id AS fl_id,
+        CAST(julianday(ol.returned_on) - 2440587.5 AS INTEGER) AS r,
+        -- A warranty replacement runs from the swap (the replaced device's return)
+        -- to the end of the first device's period, at the first device's rate.
+        CASE WHEN fl_.id IS NULL
+          THEN CAST(julianday(ol.delivered_on) - 2440587.5 AS INTEGER)
+          ELSE CAST(julianday(coalesce(rl.returned_on, ol.delivered_on))
+                    - 2440587.5 AS INTEGER) END AS s,
+        CASE WHEN fl_.id IS NULL
+          THEN CAST(julianday(ol.delivered_on) - 2440587.5 AS INTEGER)
+               + a_.amortisation_years * 365
+          ELSE CAST(julianday(fl_.delivered_on) - 2440587.5 AS INTEGER)
+               + fa.amortisation_years * 365 END AS e,
+        coalesce(fa.amortisation_years, a_.amortisation_years) AS years
+      FROM order_lines ol
+      JOIN articles a_ ON a_.id = ol.article_id
+      LEFT JOIN order_lines fl_ ON fl_.id = ol.amortised_line_id
+      LEFT JOIN articles fa ON fa.id = fl_.article_id
+      LEFT JOIN order_lines rl ON rl.id = ol.replaces_line_id
+    ) ol
+    LEFT JOIN order_lines fl ON fl.id = ol.fl_id
     JOIN orders o ON o.id = ol.order_id
     JOIN articles a ON a.id = ol.article_id
     WHERE ol.status IN ('delivered', 'returned')
@@ -52,26 +72,37 @@ SELECT count(*), sum(total) FROM (
   FROM (
     SELECT o.patient_id,
       CASE WHEN a.amortisation_years > 0 THEN
-        ol.packs * ol.pack_price_sek
-        * (CASE WHEN ol.channel = 'pharmacy' THEN 1 + ol.vat_rate ELSE 1 END)
-        * GREATEST(0, LEAST(ol.delivered_on + a.amortisation_years * 365,
-                            coalesce(ol.returned_on,
-                                     ol.delivered_on + a.amortisation_years * 365),
+        (CASE WHEN fl.id IS NULL
+              THEN (ol.packs - ol.packs_restocked) * ol.pack_price_sek
+              * (CASE WHEN ol.channel = 'pharmacy' THEN 1 + ol.vat_rate ELSE 1 END)
+              ELSE (fl.packs - fl.packs_restocked) * fl.pack_price_sek
+              * (CASE WHEN fl.channel = 'pharmacy' THEN 1 + fl.vat_rate ELSE 1 END) END)
+        * GREATEST(0, LEAST(ends.e, coalesce(ol.returned_on, ends.e),
                             CAST(:end AS date))
-                      - GREATEST(ol.delivered_on, CAST(:start AS date)))
-        / (a.amortisation_years * 365) ELSE 0 END AS dev,
+                      - GREATEST(ends.s, CAST(:start AS date)))
+        / (coalesce(fa.amortisation_years, a.amortisation_years) * 365)
+        ELSE 0 END AS dev,
       CASE WHEN coalesce(a.amortisation_years, 0) = 0 THEN
-        ol.packs * ol.pack_price_sek
+        (ol.packs - ol.packs_restocked) * ol.pack_price_sek
         * (CASE WHEN ol.channel = 'pharmacy' THEN 1 + ol.vat_rate ELSE 1 END)
         ELSE 0 END AS cons,
       CASE WHEN a.amortisation_years > 0 THEN
-        LEAST(ol.delivered_on + a.amortisation_years * 365,
-              coalesce(ol.returned_on, ol.delivered_on + a.amortisation_years * 365),
-              CAST(:end AS date)) - GREATEST(ol.delivered_on, CAST(:start AS date))
+        LEAST(ends.e, coalesce(ol.returned_on, ends.e), CAST(:end AS date))
+          - GREATEST(ends.s, CAST(:start AS date))
         ELSE 1 END AS live
     FROM order_lines ol
     JOIN orders o ON o.id = ol.order_id
     JOIN articles a ON a.id = ol.article_id
+    -- A warranty replacement runs from the swap (the replaced device's return) to
+    -- the end of the first device's period, at the first device's rate.
+    LEFT JOIN order_lines fl ON fl.id = ol.amortised_line_id
+    LEFT JOIN articles fa ON fa.id = fl.article_id
+    LEFT JOIN order_lines rl ON rl.id = ol.replaces_line_id
+    CROSS JOIN LATERAL (SELECT
+      CASE WHEN fl.id IS NULL THEN ol.delivered_on
+           ELSE coalesce(rl.returned_on, ol.delivered_on) END AS s,
+      CASE WHEN fl.id IS NULL THEN ol.delivered_on + a.amortisation_years * 365
+           ELSE fl.delivered_on + fa.amortisation_years * 365 END AS e) ends
     WHERE ol.status IN ('delivered', 'returned')
       AND ol.delivered_on >= :lower AND ol.delivered_on < :end
       AND (a.amortisation_years > 0 OR ol.delivered_on >= :start)
@@ -103,17 +134,24 @@ WRITE_FLOOR_TABLE = "bench_write_floor"
 _WRITE_FLOOR = """
 WITH lines AS (
   SELECT o.patient_id, ol.id AS line_id, ol.prescription_id, ol.article_id,
-         a.category, a.amortisation_years AS years, ol.packs * a.pack_size AS units,
-         {day_d} AS d, {value} AS value,
+         a.category, coalesce(fa.amortisation_years, a.amortisation_years) AS years,
+         (ol.packs - ol.packs_restocked) * a.pack_size AS units,
+         {day_d} AS d,
+         CASE WHEN fl.id IS NULL THEN {value} ELSE {first_value} END AS value,
          CASE WHEN a.amortisation_years > 0 OR a.category = 'cgm_transmitter' THEN
            {greatest}(0, {least}(
-             CASE WHEN ol.returned_on IS NULL THEN {day_d} + {use}
-                  ELSE {least}({day_d} + {use}, {day_r}) END, :y1)
-             - {greatest}({day_d}, :y0))
+             CASE WHEN ol.returned_on IS NULL THEN {use_end}
+                  ELSE {least}({use_end}, {day_r}) END, :y1)
+             - {greatest}({use_start}, :y0))
          END AS days
   FROM order_lines ol
   JOIN orders o ON o.id = ol.order_id
   JOIN articles a ON a.id = ol.article_id
+  -- A warranty replacement runs from the swap (the replaced device's return) to
+  -- the end of the first device's period, at the first device's rate.
+  LEFT JOIN order_lines fl ON fl.id = ol.amortised_line_id
+  LEFT JOIN articles fa ON fa.id = fl.article_id
+  LEFT JOIN order_lines rl ON rl.id = ol.replaces_line_id
   WHERE ol.status IN ('delivered', 'returned')
     AND ol.delivered_on >= :lower AND ol.delivered_on < :end
     AND (a.amortisation_years > 0 OR a.category = 'cgm_transmitter'
@@ -166,13 +204,21 @@ _DIALECT = {
     "postgresql": dict(
         day_d="(ol.delivered_on - DATE '1970-01-01')",
         day_r="(ol.returned_on - DATE '1970-01-01')",
-        value="ol.packs * ol.pack_price_sek * (CASE WHEN ol.channel = 'pharmacy' "
-        "THEN 1 + ol.vat_rate ELSE 1 END)",
+        value="(ol.packs - ol.packs_restocked) * ol.pack_price_sek * (CASE WHEN "
+        "ol.channel = 'pharmacy' THEN 1 + ol.vat_rate ELSE 1 END)",
+        first_value="(fl.packs - fl.packs_restocked) * fl.pack_price_sek * (CASE WHEN "
+        "fl.channel = 'pharmacy' THEN 1 + fl.vat_rate ELSE 1 END)",
+        use_start="CASE WHEN fl.id IS NULL THEN (ol.delivered_on - DATE '1970-01-01') "
+        "ELSE (coalesce(rl.returned_on, ol.delivered_on) - DATE '1970-01-01') END",
+        use_end="CASE WHEN fl.id IS NULL THEN (ol.delivered_on - DATE '1970-01-01') + "
+        "{use} ELSE (fl.delivered_on - DATE '1970-01-01') + fa.amortisation_years "
+        "* 365 END",
         least="LEAST",
         greatest="GREATEST",
         collate='COLLATE "C"',
         use="CASE WHEN a.amortisation_years > 0 THEN a.amortisation_years * 365 "
-        "WHEN a.units_per_day > 0 THEN CAST(floor(ol.packs * a.pack_size "
+        "WHEN a.units_per_day > 0 THEN CAST(floor((ol.packs - ol.packs_restocked) "
+        "* a.pack_size "
         "/ a.units_per_day) AS integer) ELSE 0 END",
         round_dev="coalesce(ROUND(SUM(dev), 2), 0)",
         round_cons="coalesce(ROUND(SUM(cons), 2), 0)",
@@ -185,13 +231,21 @@ _DIALECT = {
     "sqlite": dict(
         day_d="CAST(julianday(ol.delivered_on) - 2440587.5 AS INTEGER)",
         day_r="CAST(julianday(ol.returned_on) - 2440587.5 AS INTEGER)",
-        value="ol.packs * CAST(ol.pack_price_sek AS REAL) * (CASE WHEN ol.channel = "
-        "'pharmacy' THEN 1 + ol.vat_rate ELSE 1 END)",
+        value="(ol.packs - ol.packs_restocked) * CAST(ol.pack_price_sek AS REAL) * "
+        "(CASE WHEN ol.channel = 'pharmacy' THEN 1 + ol.vat_rate ELSE 1 END)",
+        first_value="(fl.packs - fl.packs_restocked) * CAST(fl.pack_price_sek AS REAL) "
+        "* (CASE WHEN fl.channel = 'pharmacy' THEN 1 + fl.vat_rate ELSE 1 END)",
+        use_start="CAST(julianday(CASE WHEN fl.id IS NULL THEN ol.delivered_on ELSE "
+        "coalesce(rl.returned_on, ol.delivered_on) END) - 2440587.5 AS INTEGER)",
+        use_end="CASE WHEN fl.id IS NULL THEN CAST(julianday(ol.delivered_on) - "
+        "2440587.5 AS INTEGER) + {use} ELSE CAST(julianday(fl.delivered_on) - "
+        "2440587.5 AS INTEGER) + fa.amortisation_years * 365 END",
         least="min",
         greatest="max",
         collate="",
         use="CASE WHEN a.amortisation_years > 0 THEN a.amortisation_years * 365 "
-        "WHEN a.units_per_day > 0 THEN CAST(ol.packs * a.pack_size "
+        "WHEN a.units_per_day > 0 THEN CAST((ol.packs - ol.packs_restocked) "
+        "* a.pack_size "
         "/ CAST(a.units_per_day AS REAL) AS INTEGER) ELSE 0 END",
         round_dev="coalesce(ROUND(SUM(dev) + 0.000000001, 2), 0)",
         round_cons="coalesce(ROUND(SUM(cons) + 0.000000001, 2), 0)",
@@ -221,6 +275,7 @@ def write_floor(session, year: int) -> None:
     """
     dialect = session.get_bind().dialect.name
     parts = {k: v for k, v in _DIALECT[dialect].items() if k != "create"}
+    parts["use_end"] = parts["use_end"].format(use=f"({parts['use']})")
     sql = _WRITE_FLOOR.format(table=WRITE_FLOOR_TABLE, **parts)
     session.execute(sa.text(sql), {**_params(year), "year": year})
     session.commit()

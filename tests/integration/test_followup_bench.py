@@ -48,11 +48,6 @@ def test_followup_benchmark_ends_with_one_summary_line(bench_output):
     assert "its totals match the read floor's: True" in bench_output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bench/floor.py's floors predate main's cost rules for restocked "
-    "packs and warranty chains: the stored totals now differ from them",
-)
 def test_followup_benchmark_stored_totals_equal_the_floor(bench_output):
     assert "stored totals match the floor after the incremental run: True" in (
         bench_output
