@@ -23,7 +23,6 @@ import os
 import re
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +33,8 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.databases import create_database, dialect, flask  # noqa: E402
 
 REGION_USER = "bench.fhir.region"
 # Personnummer or samordningsnummer: 10 or 12 digits, with or without separator.
@@ -60,24 +61,24 @@ def main() -> None:
         if args.existing:
             url = args.existing
         else:
-            url, drop = _create_database(args.database_url, workdir)
+            url, drop = create_database(args.database_url, workdir, "bench_fhir")
         env = {**os.environ, "DATABASE_URL": url, "SESAMLIKE_INSTANCE": str(workdir),
                "FHIR_PSEUDONYM_KEY": os.environ.get("FHIR_PSEUDONYM_KEY",
                                                     "bench-pseudonym-key")}  # fmt: skip
-        print(f"database: {_dialect(url)}")
+        print(f"database: {dialect(url)}")
         if not args.existing:
-            _flask(env, "db", "upgrade")
+            flask(env, "db", "upgrade")
             started = time.perf_counter()
             if args.demo:
-                _flask(env, "demo", "load")
+                flask(env, "demo", "load")
                 what = "demo region"
             else:
                 size = ["--patients", str(args.patients), "--years", str(args.years)]
-                _flask(env, "demo", "generate", *size, "--seed", str(args.seed))
+                flask(env, "demo", "generate", *size, "--seed", str(args.seed))
                 what = f"{args.patients} patients x {args.years} years"
             print(f"data: {what} in {time.perf_counter() - started:.0f} s")
         username = f"{REGION_USER}-{uuid.uuid4().hex[:6]}"
-        _flask(env, "users", "create", "--username", username,
+        flask(env, "users", "create", "--username", username,
                "--password", uuid.uuid4().hex, "--role", "region")  # fmt: skip
         os.environ.update(env)
         _measure()
@@ -135,35 +136,6 @@ def _measure() -> None:
         db.engine.dispose()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (max RSS of this process): {peak:.0f} MB")
-
-
-def _flask(env: dict, *args: str) -> None:
-    command = [sys.executable, "-m", "flask", "--app", "app", *args]
-    subprocess.run(command, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-
-
-def _dialect(url: str) -> str:
-    return "PostgreSQL" if url.startswith("postgres") else "SQLite"
-
-
-def _create_database(server_url: str | None, workdir: Path):
-    if not server_url:
-        return f"sqlite:///{workdir / 'bench.db'}", lambda: None
-    from sesamlike.config import normalise_database_url
-
-    admin = sa.create_engine(normalise_database_url(server_url),
-                             isolation_level="AUTOCOMMIT")  # fmt: skip
-    name = f"bench_fhir_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
 
 
 if __name__ == "__main__":

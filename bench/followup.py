@@ -51,6 +51,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.databases import create_database, dialect, flask  # noqa: E402
 from bench.floor import (  # noqa: E402
     floor_totals,
     prepare_write_floor,
@@ -77,26 +78,26 @@ def main() -> None:
             figures = _measure(env, args.existing, args)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        print(summary_line(_dialect(args.existing), args, figures, None))
+        print(summary_line(dialect(args.existing), args, figures, None))
         return
-    url, drop = _create_database(args.database_url, workdir)
+    url, drop = create_database(args.database_url, workdir, "bench_followup")
     print(f"database: {url}")
     env = {**os.environ, "DATABASE_URL": url, "SESAMLIKE_INSTANCE": str(workdir)}
     try:
-        _flask(env, "db", "upgrade")
+        flask(env, "db", "upgrade")
         started = time.perf_counter()
-        _flask(env, "demo", "generate", "--patients", str(args.patients),
+        flask(env, "demo", "generate", "--patients", str(args.patients),
                "--years", str(args.years), "--seed", str(args.seed))  # fmt: skip
         generate_s = time.perf_counter() - started
         print(f"data: {args.patients} patients x {args.years} years generated in "
-              f"{generate_s:.0f} s ({_dialect(url)})")  # fmt: skip
+              f"{generate_s:.0f} s ({dialect(url)})")  # fmt: skip
         figures = _measure(env, url, args)
     finally:
         if not args.keep:
             drop()
             # The SQLite database lives here (about 850 MB for 100,000 patients).
             shutil.rmtree(workdir, ignore_errors=True)
-    print(summary_line(_dialect(url), args, figures, generate_s))
+    print(summary_line(dialect(url), args, figures, generate_s))
 
 
 def summary_line(dialect: str, args, figures: dict, generate_s: float | None) -> str:
@@ -349,41 +350,6 @@ def _report_time(app, year: int) -> tuple[float, float]:
         )
         figures.append(1000 * statistics.median(times))
     return figures[0], figures[1]
-
-
-def _flask(env: dict, *args: str) -> None:
-    command = [sys.executable, "-m", "flask", "--app", "app", *args]
-    subprocess.run(command, env=env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-
-
-def _dialect(url: str) -> str:
-    return "PostgreSQL" if url.startswith("postgres") else "SQLite"
-
-
-def _create_database(server_url: str | None, workdir: Path):
-    if not server_url:
-        return f"sqlite:///{workdir / 'bench.db'}", lambda: None
-    from sesamlike.config import normalise_database_url
-
-    admin = sa.create_engine(normalise_database_url(server_url),
-                             isolation_level="AUTOCOMMIT")  # fmt: skip
-    name = f"bench_followup_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-
-    def drop() -> None:
-        from sesamlike.extensions import db
-
-        try:
-            db.engine.dispose()
-        except RuntimeError:
-            pass  # no app context: nothing pooled here
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
 
 
 if __name__ == "__main__":

@@ -67,6 +67,10 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.databases import flask  # noqa: E402
+
 PASSWORD = "bench-patient-1"
 SECRET_KEY = "bench-load-secret-key-not-for-production"
 USER_PREFIX = "bench.patient"
@@ -95,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
             "PYTHONUNBUFFERED": "1",
         }
         started = time.perf_counter()
-        _flask(env, "db", "upgrade")
-        _flask(env, "demo", "load")
+        flask(env, "db", "upgrade")
+        flask(env, "demo", "load")
         counts = _seed(env, args)
         print(
             f"database {name}: demo region + {counts} "
@@ -216,13 +220,6 @@ def _admin(server_url: str, statement: str) -> None:
             conn.execute(sa.text(statement))
     finally:
         engine.dispose()
-
-
-def _flask(env: dict, *args: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", *args],
-        cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
 
 
 def _seed(env: dict, args) -> str:

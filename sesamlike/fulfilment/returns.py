@@ -127,6 +127,35 @@ def return_device(
     return commit_use_case(run)
 
 
+def open_replacement(
+    user: User, line: OrderLine, today: date, order: Order
+) -> tuple[OrderLine, str]:
+    """Add to `order` the warranty replacement of `line`'s device and reserve it.
+
+    The supplier replaces it under warranty: no withdrawal, no new cost; the
+    follow-up continues the first device's amortisation on it. Returns the new
+    line and the reservation's status.
+    """
+    new = OrderLine(
+        article_id=line.article_id,
+        packs=1,
+        channel=Channel.CENTRAL,
+        status=LineStatus.BACKORDERED,
+        pack_price_sek=0,
+        vat_rate=line.vat_rate,
+        replaces_line_id=line.id,
+        amortised_line_id=line.amortised_line_id or line.id,
+        **payer_of(line),
+    )
+    order.lines.append(new)
+    db.session.add(order)
+    db.session.flush()
+    status = reservations.reserve(
+        new.reference, new.article_id, 1, user_id=user.id, today=today
+    )
+    return new, status
+
+
 def replace_device(user: User, device_id: int, today: date | None = None) -> Order:
     """A faulty device back within warranty: a linked line, no new withdrawal."""
     require_depot(user)
@@ -173,25 +202,8 @@ def replace_device(user: User, device_id: int, today: date | None = None) -> Ord
                 )
             },
         )
-        # The supplier replaces it under warranty: no withdrawal, no new cost.
-        new = OrderLine(
-            article_id=line.article_id,
-            packs=1,
-            channel=Channel.CENTRAL,
-            status=LineStatus.BACKORDERED,
-            pack_price_sek=0,
-            vat_rate=line.vat_rate,
-            replaces_line_id=line.id,
-            # The follow-up continues the first device's amortisation on it.
-            amortised_line_id=line.amortised_line_id or line.id,
-            **payer_of(line),
-        )
-        order.lines.append(new)
-        db.session.add(order)
-        db.session.flush()
-        new.status = reservations.reserve(
-            new.reference, new.article_id, 1, user_id=user.id, today=today
-        )
+        new, new_status = open_replacement(user, line, today, order)
+        new.status = new_status
         audit.record(
             "create",
             "order",

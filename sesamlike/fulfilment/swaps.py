@@ -16,23 +16,21 @@ from datetime import date
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import User
-from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import Invalid, NotVisible
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.fulfilment.errors import NotUnderWarranty
-from sesamlike.fulfilment.returns import return_device
+from sesamlike.fulfilment.returns import open_replacement, return_device
 from sesamlike.fulfilment.shipping import (
     commit_use_case,
     line_for,
     move_line,
-    payer_of,
     require_depot,
 )
-from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
+from sesamlike.orders.models import DeliveryMode, LineStatus, Order
 from sesamlike.patients import access
-from sesamlike.stock import devices, picking, reservations
+from sesamlike.stock import devices, picking
 from sesamlike.stock.errors import SerialNotInStock
 from sesamlike.stock.models import Device
 
@@ -93,23 +91,7 @@ def swap_device(
             placed_by_role=user.role,
             delivery_mode=DeliveryMode.CLINIC,
         )
-        new = OrderLine(
-            article_id=line.article_id,
-            packs=1,
-            channel=Channel.CENTRAL,
-            status=LineStatus.BACKORDERED,
-            pack_price_sek=0,  # the supplier replaces it under warranty
-            vat_rate=line.vat_rate,
-            replaces_line_id=line.id,
-            amortised_line_id=line.amortised_line_id or line.id,
-            **payer_of(line),
-        )
-        order.lines.append(new)
-        db.session.add(order)
-        db.session.flush()
-        status = reservations.reserve(
-            new.reference, new.article_id, 1, user_id=user.id, today=today
-        )
+        new, status = open_replacement(user, line, today, order)
         if status != LineStatus.RESERVED:
             raise SerialNotInStock(serial_no=new_serial_no, article=old.article.name)
         lent = picking.pick(
