@@ -16,6 +16,7 @@ class ServiceErrorsForm(FlaskForm):
     """A form that shows a service's field errors next to its fields."""
 
     def add_errors(self, fields: dict[str, list[str]]) -> bool:
+        """Show a service's field errors next to the fields; False if none fit."""
         shown = False
         for name, messages in fields.items():
             if name in self._fields:

@@ -21,21 +21,13 @@ from sesamlike.admin.forms import (
 from sesamlike.admin.views import bp
 from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import _
+from sesamlike.common.refusals import show_refusal
 from sesamlike.extensions import db
 from sesamlike.patients import administration
 
 
 def _admin():
     return current_user._get_current_object()
-
-
-def _refused(error: DomainError, form=None) -> None:
-    if error.status in (403, 404):
-        raise error
-    db.session.rollback()
-    if form is not None:
-        form.add_errors(error.fields)
-    flash(_(error.message, **error.params), "error")
 
 
 @bp.route("/patients", methods=["GET", "POST"])
@@ -46,7 +38,7 @@ def patients():
         try:
             patient_id = administration.find(_admin(), form.personal_id.data)
         except DomainError as error:
-            _refused(error, form)
+            show_refusal(error, form)
         else:
             return redirect(url_for("admin.patient", patient_id=patient_id))
     form.personal_id.data = ""  # never shown back
@@ -88,7 +80,7 @@ def start_care(patient_id: int):
     try:
         administration.start_care(_admin(), patient_id, form.clinic_code.data)
     except DomainError as error:
-        _refused(error, form)
+        show_refusal(error, form)
         return _page(patient_id, clinic_form=form), 422
     flash(_("Vårdrelationen är startad."), "success")
     return _done(patient_id)
@@ -102,7 +94,7 @@ def end_care(patient_id: int, relationship_id: int):
     try:
         administration.end_care(_admin(), patient_id, relationship_id)
     except DomainError as error:
-        _refused(error)
+        show_refusal(error)
     else:
         flash(
             _("Vårdrelationen är avslutad. Vårdenhetens personal når inte längre "
@@ -120,7 +112,7 @@ def add_guardian(patient_id: int):
     try:
         administration.add_guardian(_admin(), patient_id, form.username.data)
     except DomainError as error:
-        _refused(error, form)
+        show_refusal(error, form)
         return _page(patient_id, guardian_form=form), 422
     flash(_("Vårdnadshavaren är kopplad till barnet."), "success")
     return _done(patient_id)
@@ -136,7 +128,7 @@ def remove_guardian(patient_id: int, guardian_id: int):
     try:
         administration.remove_guardian(_admin(), patient_id, guardian_id)
     except DomainError as error:
-        _refused(error)
+        show_refusal(error)
     else:
         flash(_("Vårdnadshavaren är borttagen från barnet."), "success")
     return _done(patient_id)
@@ -152,7 +144,7 @@ def protection(patient_id: int):
     try:
         administration.set_protection(_admin(), patient_id, on, form.reason.data)
     except DomainError as error:
-        _refused(error, form)
+        show_refusal(error, form)
         return _page(patient_id, reason_form=form), 422
     flash(
         _("Skyddade personuppgifter är satta.") if on

@@ -20,6 +20,7 @@ from sesamlike.admin.views import bp
 from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import _, ngettext
 from sesamlike.common.paging import page_number
+from sesamlike.common.refusals import show_refusal
 from sesamlike.extensions import db
 
 
@@ -41,15 +42,6 @@ def _clinic_choices() -> list[tuple[str, str]]:
         (c.code, f"{c.code} {c.name}")
         for c in db.session.scalars(sa.select(Clinic).order_by(Clinic.code))
     ]
-
-
-def _refused(error: DomainError, form=None) -> None:
-    if error.status in (403, 404):
-        raise error
-    db.session.rollback()
-    if form is not None:
-        form.add_errors(error.fields)
-    flash(_(error.message, **error.params), "error")
 
 
 @bp.route("/users")
@@ -84,7 +76,7 @@ def new_user():
                 link_url=_link_url,
             )
         except DomainError as error:
-            _refused(error, form)
+            show_refusal(error, form)
         else:
             flash(
                 _("Kontot {username} är skapat. En länk för att välja lösenord "
@@ -123,7 +115,7 @@ def user(user_id: int):
                 first_time_prescriber=form.first_time_prescriber.data,
             )  # fmt: skip
         except DomainError as error:
-            _refused(error, form)
+            show_refusal(error, form)
         else:
             flash(_("Ändringarna är sparade."), "success")
             return redirect(url_for("admin.user", user_id=user_id))
@@ -142,7 +134,7 @@ def _account_action(user_id: int, action, done) -> object:
     try:
         result = action(_admin(), user_id)
     except DomainError as error:
-        _refused(error)
+        show_refusal(error)
     else:
         flash(done(result), "success")
     return redirect(url_for("admin.user", user_id=user_id))

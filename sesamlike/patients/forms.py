@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from sesamlike.accounts.forms import ServiceErrorsForm
 from sesamlike.common.i18n import N_, _
 
 # Required fields are checked by the services, so one answer lists every error;
@@ -37,7 +37,7 @@ def _date(label: str, *, required: bool = False) -> SwedishDateField:
     )
 
 
-class ServiceForm(FlaskForm):
+class ServiceForm(ServiceErrorsForm):
     """A form whose data goes to a service as a dict of field names."""
 
     def service_data(self) -> dict:
@@ -46,15 +46,6 @@ class ServiceForm(FlaskForm):
             for name, field in self._fields.items()
             if name != "csrf_token"
         }
-
-    def add_errors(self, fields: dict[str, list[str]]) -> bool:
-        """Show a service's field errors next to the fields; False if none fit."""
-        shown = False
-        for name, messages in fields.items():
-            if name in self._fields:
-                self._fields[name].errors = [*self._fields[name].errors, *messages]
-                shown = True
-        return shown
 
 
 class AddressFields:

@@ -23,6 +23,7 @@ from flask_login import current_user, login_required
 from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import N_, _
 from sesamlike.common.paging import page_number
+from sesamlike.common.refusals import show_refusal
 from sesamlike.extensions import db
 from sesamlike.patients import services
 from sesamlike.patients.forms import (
@@ -69,16 +70,6 @@ def patient_tabs():
 
 def _user():
     return current_user._get_current_object()
-
-
-def _refused(error: DomainError, form: ServiceForm | None = None) -> None:
-    """Show a refusal beside the form; 403 and 404 go to the error page."""
-    if error.status in (403, 404):
-        raise error
-    db.session.rollback()
-    if form is not None:
-        form.add_errors(error.fields)
-    flash(_(error.message, **error.params), "error")
 
 
 def _require_writer() -> None:
@@ -134,7 +125,7 @@ def register():
         try:
             patient = services.register_patient(_user(), form.service_data())
         except DomainError as error:
-            _refused(error, form)
+            show_refusal(error, form)
             existing_id, status = error.params.get("id"), error.status
         else:
             flash(_("Patienten är registrerad."), "success")
@@ -179,7 +170,7 @@ def _edit(
         try:
             action(_user(), patient_id, form.service_data())
         except DomainError as error:
-            _refused(error, form)
+            show_refusal(error, form)
             status = error.status
         else:
             flash(done, "success")
@@ -265,7 +256,7 @@ def remove_temporary_address(patient_id: int, address_id: int):
     try:
         services.remove_temporary_address(_user(), patient_id, address_id)
     except DomainError as error:
-        _refused(error)
+        show_refusal(error)
     else:
         flash(_("Den tillfälliga adressen är borttagen."), "success")
     return redirect(url_for(".detail", patient_id=patient_id))
@@ -291,7 +282,7 @@ def add_care_relationship(patient_id: int):
     try:
         services.add_care_relationship(_user(), patient_id, form.clinic_code.data)
     except DomainError as error:
-        _refused(error)
+        show_refusal(error)
     else:
         flash(_("Vårdrelationen är registrerad."), "success")
     return redirect(url_for(".detail", patient_id=patient_id))
