@@ -17,6 +17,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import Clinic
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup.amounts import Amounts
 from sesamlike.followup.compute import in_year, line_costs, line_parts
@@ -133,12 +134,21 @@ def cost_centre_sums(
 def paying_patient_ids(scope: Scope, year: int,
                        today: date | None = None) -> sa.Select | None:  # fmt: skip
     """The patients whose costs of the year a clinic in scope paid any part
-    of (a subquery); None for the whole region."""
+    of (a subquery); None for the whole region. Device days of the current
+    year up to `today` (the region's today by default)."""
     clinic_ids = scope.clinic_ids()
     if clinic_ids is None:
         return None
-    lines = paid_lines(year, today, clinic_ids).subquery("paid")
+    lines = paid_lines(year, today or region_today(), clinic_ids).subquery("paid")
     return sa.select(lines.c.patient_id)
+
+
+def paid_where(scope: Scope, year: int, column: sa.ColumnElement[int],
+               today: date | None = None) -> sa.ColumnElement[bool]:  # fmt: skip
+    """`column` (a patient id) is one of `paying_patient_ids`: the follow-up's
+    one rule for a clinic's patients in a year, for the API, pages and exports."""
+    paying = paying_patient_ids(scope, year, today)
+    return sa.true() if paying is None else column.in_(paying)
 
 
 def _ore(value) -> Decimal:
