@@ -23,7 +23,7 @@ from sesamlike.common.time import region_day_of, utcnow
 from sesamlike.extensions import db
 from sesamlike.followup import compute
 from sesamlike.followup.amounts import Amounts
-from sesamlike.followup.cost_centres import paid_where, paying_patient_ids
+from sesamlike.followup.cost_centres import paid_patients, paid_where
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.stats import Summary, summarise
@@ -122,7 +122,7 @@ def _place_sums(scope: Scope, year: int) -> list[_PlaceSum]:
     amounts = Amounts.for_session()
     # Device days of the current year up to today, as the nightly run counts.
     today = region_day_of(utcnow())
-    paying = paying_patient_ids(scope, year, today)
+    paying = paid_patients(scope, year, today)
     lines = compute.line_costs(year, paying, amounts=amounts,
                                today=today).subquery("costed")  # fmt: skip
     device, consumables = compute.line_parts(lines, year, amounts)

@@ -22,7 +22,7 @@ from sesamlike.catalog import assortment
 from sesamlike.catalog.models import Article
 from sesamlike.extensions import db
 from sesamlike.followup import compute
-from sesamlike.followup.cost_centres import paid_where, paying_patient_ids
+from sesamlike.followup.cost_centres import paid_patients, paid_where
 from sesamlike.followup.models import FollowupRun, PatientYearCost
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.stats import Summary, grouped, summarise
@@ -127,9 +127,7 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
     """Volume and cost (by the cost rules) per article, and how many patients
     used some article above 1.5 × its expected use: one pass over the lines,
     aggregated twice in SQL (per patient and article, then per article)."""
-    lines = compute.article_lines(year, paying_patient_ids(scope, year)).subquery(
-        "lines"
-    )
+    lines = compute.article_lines(year, paid_patients(scope, year)).subquery("lines")
     days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
     units = sa.func.sum(lines.c.units)
     limit = Article.units_per_day * days * OVERUSE_FACTOR

@@ -9,7 +9,7 @@ patient who moves clinic stays in the old clinic's earlier years.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
@@ -25,6 +25,8 @@ class Scope:
     user: User
     clinic: Clinic | None  # None: every clinic the user follows up
     clinics: tuple[Clinic, ...]  # the clinics the user may choose
+    # What a request has read once for this scope (the paying patients of a year).
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def region_wide(self) -> bool:
