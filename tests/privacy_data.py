@@ -23,6 +23,7 @@ from sesamlike.patients.identity import format_personal_id, synthetic_personnumm
 from tests.factories import (
     make_article,
     make_clinic,
+    make_delivered_line,
     make_depot,
     make_patient,
     make_prescription,
@@ -162,6 +163,9 @@ def make_privacy_region() -> PrivacyRegion:
             person.prescriptions.append(rx.id)
             placed = ordering.place_order(by, patient.id, [(rx.id, 1)])
             person.orders.append(placed.order.id)
+        # Last year's cost, paid by the clinic: a clinic follows up the
+        # patients whose costs it paid (`cost_centres.paid_where`).
+        make_delivered_line(patient, central, date(LAST_YEAR, 6, 15))
         db.session.add(
             PatientYearCost(
                 patient_id=patient.id, year=LAST_YEAR, pump_system="MiniMed 780G",

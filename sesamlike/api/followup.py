@@ -95,13 +95,11 @@ def patient_costs(user, query):
     One audit row per patient listed. A clinic_code that is not yours: 404.
     """
     scope = resolve(user, query["clinic_code"])
-    paying = cost_centres.paying_patient_ids(scope, query["year"], region_today())
+    paid = cost_centres.paid_where(scope, query["year"], PatientYearCost.patient_id,
+                                   region_today())  # fmt: skip
     statement = (
         sa.select(PatientYearCost)
-        .where(
-            PatientYearCost.year == query["year"],
-            sa.true() if paying is None else PatientYearCost.patient_id.in_(paying),
-        )
+        .where(PatientYearCost.year == query["year"], paid)
         .order_by(PatientYearCost.patient_id)
     )
     rows = db.session.scalars(statement).all()
@@ -124,14 +122,13 @@ def system_costs(user, query):
     """
     scope = resolve(user, query["clinic_code"])
     year = query["year"]
-    paying = cost_centres.paying_patient_ids(scope, year, region_today())
+    paid = cost_centres.paid_where(scope, year, PatientYearCost.patient_id,
+                                   region_today())  # fmt: skip
     rows = db.session.execute(
         sa.select(PatientYearCost.pump_system, PatientYearCost.cgm_system,
                   PatientYearCost.total_cost_sek, PatientYearCost.pump_part_sek,
                   PatientYearCost.cgm_part_sek)
-        .where(PatientYearCost.year == year,
-               sa.true() if paying is None
-               else PatientYearCost.patient_id.in_(paying))
+        .where(PatientYearCost.year == year, paid)
     ).all()  # fmt: skip
     systems = []
     kinds = (("pump", "pump_system", "pump_part_sek"),

@@ -23,6 +23,7 @@ from sesamlike.common.time import region_day_of, utcnow
 from sesamlike.extensions import db
 from sesamlike.followup import compute
 from sesamlike.followup.amounts import Amounts
+from sesamlike.followup.cost_centres import paid_patients, paid_where
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.stats import Summary, summarise
@@ -121,7 +122,8 @@ def _place_sums(scope: Scope, year: int) -> list[_PlaceSum]:
     amounts = Amounts.for_session()
     # Device days of the current year up to today, as the nightly run counts.
     today = region_day_of(utcnow())
-    lines = compute.line_costs(year, scope.patient_ids(), amounts=amounts,
+    paying = paid_patients(scope, year, today)
+    lines = compute.line_costs(year, paying, amounts=amounts,
                                today=today).subquery("costed")  # fmt: skip
     device, consumables = compute.line_parts(lines, year, amounts)
     ol = OrderLine.__table__
@@ -207,8 +209,9 @@ def diabetes_types(scope: Scope, year: int) -> list[DiabetesType]:
             PatientYearCost.pump_system,
         )
         .join(Patient, Patient.id == PatientYearCost.patient_id)
-        .where(PatientYearCost.year == year, scope.where(PatientYearCost.patient_id))
-    )
+        .where(PatientYearCost.year == year,
+               paid_where(scope, year, PatientYearCost.patient_id))
+    )  # fmt: skip
     totals: dict[str, list[Decimal]] = {}
     pumps: dict[str, int] = {}
     for kind, total, pump in db.session.execute(query):

@@ -17,12 +17,14 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import Clinic
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup.amounts import Amounts
 from sesamlike.followup.compute import in_year, line_costs, line_parts
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.sqlfuncs import money, round_ore
 from sesamlike.orders.models import Order, OrderLine
+from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription
 
 ol = OrderLine.__table__
@@ -133,12 +135,39 @@ def cost_centre_sums(
 def paying_patient_ids(scope: Scope, year: int,
                        today: date | None = None) -> sa.Select | None:  # fmt: skip
     """The patients whose costs of the year a clinic in scope paid any part
-    of (a subquery); None for the whole region."""
+    of (a subquery); None for the whole region. Device days of the current
+    year up to `today` (the region's today by default)."""
     clinic_ids = scope.clinic_ids()
     if clinic_ids is None:
         return None
-    lines = paid_lines(year, today, clinic_ids).subquery("paid")
+    lines = paid_lines(year, today or region_today(), clinic_ids).subquery("paid")
     return sa.select(lines.c.patient_id)
+
+
+def paid_where(scope: Scope, year: int, column: sa.ColumnElement[int],
+               today: date | None = None) -> sa.ColumnElement[bool]:  # fmt: skip
+    """`column` (a patient id) is one of `paying_patient_ids`: the follow-up's
+    one rule for a clinic's patients in a year, for the API, pages and exports.
+    The patients are read once per scope and year: a page asks several times."""
+    if scope.clinic_ids() is None:
+        return sa.true()
+    day = today or region_today()
+    key = ("paying", year, day)
+    if key not in scope.memo:
+        paying = paying_patient_ids(scope, year, day).subquery("paying")
+        scope.memo[key] = sorted(
+            db.session.scalars(sa.select(paying.c.patient_id).distinct())
+        )
+    return column.in_(scope.memo[key])
+
+
+def paid_patients(scope: Scope, year: int,
+                  today: date | None = None) -> sa.Select | None:  # fmt: skip
+    """`paid_where` as a subquery of patient ids, for `compute.line_costs`;
+    None for the whole region."""
+    if scope.clinic_ids() is None:
+        return None
+    return sa.select(Patient.id).where(paid_where(scope, year, Patient.id, today))
 
 
 def _ore(value) -> Decimal:

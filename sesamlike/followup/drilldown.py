@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from sesamlike.extensions import db
 from sesamlike.followup import audited, report
+from sesamlike.followup.cost_centres import paid_where
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
 from sesamlike.patients.access import visible_patient_filter
@@ -60,7 +61,7 @@ def query(scope: Scope, year: int, filters: Filters) -> sa.Select:
     """Patients in scope and visible to the user, with their cost for the year."""
     where = [
         PatientYearCost.year == year,
-        scope.where(PatientYearCost.patient_id),
+        paid_where(scope, year, PatientYearCost.patient_id),
         visible_patient_filter(scope.user),
     ]
     if filters.pump_system is not None:

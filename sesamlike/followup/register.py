@@ -22,6 +22,7 @@ from sesamlike.common.i18n import _
 from sesamlike.common.spreadsheets import MACHINE, SWEDISH, Dialect, csv_bytes
 from sesamlike.extensions import db
 from sesamlike.followup import audited
+from sesamlike.followup.cost_centres import paid_where
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
 from sesamlike.patients.identity import age_group, format_personal_id
@@ -47,7 +48,7 @@ def register_rows(year: int, scope: Scope | None = None):
         .order_by(Patient.personal_id)
     )
     if scope is not None:
-        query = query.where(scope.where(Patient.id))
+        query = query.where(paid_where(scope, year, Patient.id))
     return db.session.execute(query)
 
 

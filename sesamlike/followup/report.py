@@ -22,6 +22,7 @@ from sesamlike.catalog import assortment
 from sesamlike.catalog.models import Article
 from sesamlike.extensions import db
 from sesamlike.followup import compute
+from sesamlike.followup.cost_centres import paid_patients, paid_where
 from sesamlike.followup.models import FollowupRun, PatientYearCost
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.stats import Summary, grouped, summarise
@@ -57,7 +58,8 @@ def year_end(year: int) -> date:
 
 
 def cost_rows(scope: Scope, year: int) -> list[sa.Row]:
-    """One row per patient in scope with a cost that year, with the birth date."""
+    """One row per patient in scope with a cost that year, with the birth date:
+    a clinic's are those whose costs of the year it paid part of."""
     query = (
         sa.select(
             PatientYearCost.patient_id,
@@ -68,8 +70,9 @@ def cost_rows(scope: Scope, year: int) -> list[sa.Row]:
             Patient.birth_date,
         )
         .join(Patient, Patient.id == PatientYearCost.patient_id)
-        .where(PatientYearCost.year == year, scope.where(PatientYearCost.patient_id))
-    )
+        .where(PatientYearCost.year == year,
+               paid_where(scope, year, PatientYearCost.patient_id))
+    )  # fmt: skip
     return db.session.execute(query).all()
 
 
@@ -102,7 +105,7 @@ def overuse_query(scope: Scope, year: int) -> sa.Select:
             OrderLine.delivered_on < date(year + 1, 1, 1),
             Article.units_per_day > 0,
             sa.func.coalesce(Article.amortisation_years, 0) == 0,
-            scope.where(Order.patient_id),
+            paid_where(scope, year, Order.patient_id),
         )
         .group_by(Order.patient_id, Article.id)
         .having(units > expected * OVERUSE_FACTOR)
@@ -124,7 +127,7 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
     """Volume and cost (by the cost rules) per article, and how many patients
     used some article above 1.5 × its expected use: one pass over the lines,
     aggregated twice in SQL (per patient and article, then per article)."""
-    lines = compute.article_lines(year, scope.patient_ids()).subquery("lines")
+    lines = compute.article_lines(year, paid_patients(scope, year)).subquery("lines")
     days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
     units = sa.func.sum(lines.c.units)
     limit = Article.units_per_day * days * OVERUSE_FACTOR
@@ -229,16 +232,25 @@ class YearTotal:
 
 
 def trend(scope: Scope) -> list[YearTotal]:
-    """Patients, total and mean cost per year: SQL aggregates only."""
+    """Patients, total and mean cost per year: SQL aggregates only. A clinic's
+    patients of each year are those whose costs it paid part of that year."""
     total = sa.func.sum(PatientYearCost.total_cost_sek)
-    query = (
-        sa.select(
-            PatientYearCost.year, sa.func.count().label("n"), total.label("amount")
-        )
-        .where(scope.where(PatientYearCost.patient_id))
-        .group_by(PatientYearCost.year)
-        .order_by(PatientYearCost.year)
-    )
+    per_year = sa.select(
+        PatientYearCost.year, sa.func.count().label("n"), total.label("amount")
+    ).group_by(PatientYearCost.year)
+    if scope.clinic_ids() is None:
+        query = per_year.order_by(PatientYearCost.year)
+    else:
+        years = db.session.scalars(
+            sa.select(PatientYearCost.year).distinct().order_by(PatientYearCost.year)
+        ).all()
+        if not years:
+            return []
+        query = sa.union_all(*(
+            per_year.where(PatientYearCost.year == year,
+                           paid_where(scope, year, PatientYearCost.patient_id))
+            for year in years
+        )).order_by("year")  # fmt: skip
     rows = []
     for row in db.session.execute(query):
         amount = Decimal(str(row.amount)).quantize(ORE)

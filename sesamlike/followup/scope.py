@@ -2,20 +2,20 @@
 
 A clinic outside a manager's own answers 404 (NotVisible), exactly like a clinic
 code that does not exist, so clinic codes cannot be probed. Other roles: 403.
-A clinic's patients are those with an active care relationship there, the same
-patients its staff may look up (`patients.access`).
+A clinic's patients in a year are those whose costs of that year it paid part
+of (`cost_centres.paid_where`, one rule for the API, pages and exports), so a
+patient who moves clinic stays in the old clinic's earlier years.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.common.errors import Forbidden, NotVisible
 from sesamlike.extensions import db
-from sesamlike.patients.models import CareRelationship
 
 FOLLOWUP_ROLES = frozenset({Role.MANAGER, Role.REGION})
 
@@ -25,6 +25,8 @@ class Scope:
     user: User
     clinic: Clinic | None  # None: every clinic the user follows up
     clinics: tuple[Clinic, ...]  # the clinics the user may choose
+    # What a request has read once for this scope (the paying patients of a year).
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def region_wide(self) -> bool:
@@ -39,15 +41,6 @@ class Scope:
     def clinic_code(self) -> str | None:
         return self.clinic.code if self.clinic else None
 
-    def patient_ids(self) -> sa.Select | None:
-        """The patients in scope as a subquery; None for the whole region."""
-        ids = self.clinic_ids()
-        if ids is None:
-            return None
-        return sa.select(CareRelationship.patient_id).where(
-            CareRelationship.clinic_id.in_(ids), CareRelationship.ended_on.is_(None)
-        )
-
     def clinic_ids(self) -> list[int] | None:
         """The clinics in scope; None for the whole region."""
         if self.region_wide:
@@ -56,10 +49,6 @@ class Scope:
 
     def clinic_where(self, column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
         ids = self.clinic_ids()
-        return sa.true() if ids is None else column.in_(ids)
-
-    def where(self, column: sa.ColumnElement[int]) -> sa.ColumnElement[bool]:
-        ids = self.patient_ids()
         return sa.true() if ids is None else column.in_(ids)
 
 

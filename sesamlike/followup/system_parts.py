@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.followup.cost_centres import CostCentreSum, cost_centre_sums
+from sesamlike.followup.cost_centres import CostCentreSum, cost_centre_sums, paid_where
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.stats import Summary, grouped
@@ -39,7 +39,8 @@ def system_parts(scope: Scope, year: int) -> list[SystemPart]:
         sa.select(PatientYearCost.pump_system, PatientYearCost.cgm_system,
                   PatientYearCost.total_cost_sek, PatientYearCost.pump_part_sek,
                   PatientYearCost.cgm_part_sek)
-        .where(PatientYearCost.year == year, scope.where(PatientYearCost.patient_id))
+        .where(PatientYearCost.year == year,
+               paid_where(scope, year, PatientYearCost.patient_id))
     ).all()  # fmt: skip
     parts = []
     kinds = (("pump", "pump_system", "pump_part_sek"),

@@ -6,6 +6,9 @@
 - The current year counts a device's days up to and including today.
 """
 
+import csv
+import io
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -205,3 +208,60 @@ def test_the_weekly_full_run_catches_a_deleted_line_the_nightly_run_cannot_see()
 
     assert counts["full_2025"] == 1
     assert stored(2025) == {}
+
+
+def report_patients(client, year, clinic) -> int:
+    """The report page's 'patients with a cost' (0 when it shows none)."""
+    html = client.get(f"/followup/?year={year}&clinic={clinic}").get_data(as_text=True)
+    found = re.search(r"<dt>Patienter med kostnad</dt><dd>(\d+)</dd>", html)
+    return int(found.group(1)) if found else 0
+
+
+def trend_export(client, clinic) -> dict[str, list[str]]:
+    response = client.get(f"/followup/export/trend.csv?year=2025&clinic={clinic}"
+                          "&format=csv-comma")  # fmt: skip
+    text = response.get_data(as_text=True).lstrip("\ufeff")
+    return {row[0]: row[1:] for row in list(csv.reader(io.StringIO(text)))[1:]}
+
+
+def test_the_report_pages_follow_who_paid_in_the_year_shown(client, auth):
+    """Issue 16 item 3: a patient who moves clinic in June 2025 is in the old
+    clinic's 2024 and in both clinics' 2025, in the pages and the exports."""
+    from sesamlike.patients.models import CareRelationship
+
+    north = f.make_clinic("NORR", cost_centre="KS-100")
+    south = f.make_clinic("SODR", cost_centre="KS-200")
+    sets = f.make_article(category="infusion_set", pack_price_sek=Decimal("1000.00"),
+                          channel="central")  # fmt: skip
+    patient = f.make_patient(north)
+    at_north = f.make_prescription(patient, sets, clinic=north,
+                                   valid_from=date(2024, 1, 1))  # fmt: skip
+    f.make_delivery(patient, at_north, date(2024, 3, 15), packs=3)
+    f.make_delivery(patient, at_north, date(2025, 3, 15), packs=2)
+    relationship = db.session.scalar(
+        sa.select(CareRelationship).where(CareRelationship.patient_id == patient.id)
+    )
+    relationship.ended_on = date(2025, 6, 1)
+    db.session.add(CareRelationship(patient_id=patient.id, clinic_id=south.id,
+                                    started_on=date(2025, 6, 1)))  # fmt: skip
+    db.session.commit()
+    at_south = f.make_prescription(patient, sets, clinic=south,
+                                   valid_from=date(2025, 6, 1))  # fmt: skip
+    f.make_delivery(patient, at_south, date(2025, 9, 15), packs=1)
+    run_year(2024, full=True)
+    run_year(2025, full=True)
+    manager = f.make_user("manager", clinics=[north, south])
+
+    auth.login(manager.username)
+    assert report_patients(client, 2024, "NORR") == 1
+    assert report_patients(client, 2024, "SODR") == 0
+    assert report_patients(client, 2025, "NORR") == 1
+    assert report_patients(client, 2025, "SODR") == 1
+    north_trend, south_trend = (
+        trend_export(client, "NORR"),
+        trend_export(client, "SODR"),
+    )
+    assert north_trend["2024"] == ["1", "3000.00", "3000.00"]
+    assert north_trend["2025"] == ["1", "3000.00", "3000.00"]
+    assert "2024" not in south_trend
+    assert south_trend["2025"] == ["1", "3000.00", "3000.00"]
