@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Flask, current_app, request, session
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from sesamlike.accounts.models import User, UserSession
 from sesamlike.common.time import utcnow
@@ -68,16 +69,22 @@ def user_for_session(user_id: str) -> User | None:
     key = session.get(SESSION_KEY)
     if not key or not str(user_id).isdigit():
         return None
-    found = db.session.execute(
-        sa.select(User, UserSession)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            UserSession.key_hash == _hash(key),
-            UserSession.ended_at.is_(None),
-            User.id == int(user_id),
-            User.active.is_(True),
+    # The user's clinics come along: every audit row names the acting clinic.
+    found = (
+        db.session.execute(
+            sa.select(User, UserSession)
+            .join(UserSession, UserSession.user_id == User.id)
+            .options(joinedload(User.clinics))
+            .where(
+                UserSession.key_hash == _hash(key),
+                UserSession.ended_at.is_(None),
+                User.id == int(user_id),
+                User.active.is_(True),
+            )
         )
-    ).first()
+        .unique()
+        .first()
+    )
     if found is None:
         return None
     user, row = found

@@ -8,6 +8,7 @@ English readers expect day-month dates and 24-hour times.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -70,12 +71,18 @@ def _region_day(day: date | datetime) -> date:
 
 def format_date(day: date | datetime, locale: str | None = None) -> str:
     """A date as people write it: 2 mars 2026 (2 March 2026)."""
-    return dates.format_date(_region_day(day), "long", locale=babel_locale(locale))
+    return _formatted(_region_day(day), "long", babel_locale(locale))
 
 
 def format_short_date(day: date | datetime, locale: str | None = None) -> str:
     """A date in a table column: 2026-03-02 (02/03/2026)."""
-    return dates.format_date(_region_day(day), "short", locale=babel_locale(locale))
+    return _formatted(_region_day(day), "short", babel_locale(locale))
+
+
+@functools.lru_cache(maxsize=4096)
+def _formatted(day: date, width: str, locale: str) -> str:
+    """Babel parses the locale and pattern on every call; a page repeats dates."""
+    return dates.format_date(day, width, locale=locale)
 
 
 def format_datetime(

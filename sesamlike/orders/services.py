@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
@@ -106,7 +106,7 @@ def order_options(user: User, patient_id: int, today: date | None = None):
     patient = access.get_patient(user, patient_id)
     prescriptions = db.session.scalars(
         sa.select(Prescription)
-        .options(selectinload(Prescription.article))
+        .options(joinedload(Prescription.article, innerjoin=True))
         .where(
             Prescription.patient_id == patient.id,
             Prescription.status != PrescriptionStatus.CANCELLED,

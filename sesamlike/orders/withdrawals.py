@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from sesamlike.extensions import db
 from sesamlike.orders.models import LineStatus, Order, OrderLine
@@ -22,9 +24,14 @@ from sesamlike.prescriptions.models import Prescription
 
 
 def lock_prescriptions(ids: list[int]) -> dict[int, Prescription]:
-    """Load and row-lock the prescriptions in id order (no deadlocks between orders)."""
+    """Load and row-lock the prescriptions in id order (no deadlocks between orders).
+
+    Their articles come in the same statement (every line needs one), not one
+    query per line; only the prescriptions' rows are locked.
+    """
     rows = db.session.scalars(
         sa.select(Prescription)
+        .options(joinedload(Prescription.article, innerjoin=True))
         .where(Prescription.id.in_(ids))
         .order_by(Prescription.id)
         .with_for_update(of=Prescription)
@@ -54,9 +61,14 @@ def withdraw(prescription: Prescription, packs: int, today: date, index: int) ->
             )
             .execution_options(synchronize_session=False)
         ).rowcount
-        db.session.refresh(prescription)
         if changed == 1:
+            # The row is as it was checked plus this withdrawal: no need to read it.
+            set_committed_value(
+                prescription, "withdrawals_used", prescription.withdrawals_used + 1
+            )
+            set_committed_value(prescription, "last_withdrawal_on", today)
             return
+        db.session.refresh(prescription)
         # Another withdrawal or cancellation came first: judge again on fresh data.
         refusal = withdrawal_refusal(prescription, packs, today)
         if refusal is not None:
