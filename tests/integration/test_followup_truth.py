@@ -138,9 +138,21 @@ def test_a_partial_return_to_stock_comes_off_its_line():
     assert stored(2025)[patient.id].consumables_cost_sek == Decimal("8050.00")
 
 
-def test_a_patient_who_moves_clinic_leaves_the_old_clinics_costs_there():
+def move_clinic(patient, clinic, on: date) -> None:
+    """The patient moves: the care relationship ends and one at `clinic` starts."""
     from sesamlike.patients.models import CareRelationship
 
+    relationship = db.session.scalar(
+        sa.select(CareRelationship).where(CareRelationship.patient_id == patient.id)
+    )
+    relationship.ended_on = on
+    db.session.add(
+        CareRelationship(patient_id=patient.id, clinic_id=clinic.id, started_on=on)
+    )
+    db.session.commit()
+
+
+def test_a_patient_who_moves_clinic_leaves_the_old_clinics_costs_there():
     north = f.make_clinic("NORR", cost_centre="KS-100")
     south = f.make_clinic("SODR", cost_centre="KS-200")
     sets = f.make_article(category="infusion_set", pack_price_sek=Decimal("1000.00"),
@@ -151,13 +163,7 @@ def test_a_patient_who_moves_clinic_leaves_the_old_clinics_costs_there():
     for month in range(1, 6):  # January to May: north prescribes and pays
         f.make_delivery(patient, at_north, date(2025, month, 15), packs=2)
     # June: the patient moves; north's care relationship ends.
-    relationship = db.session.scalar(
-        sa.select(CareRelationship).where(CareRelationship.patient_id == patient.id)
-    )
-    relationship.ended_on = date(2025, 6, 1)
-    db.session.add(CareRelationship(patient_id=patient.id, clinic_id=south.id,
-                                    started_on=date(2025, 6, 1)))  # fmt: skip
-    db.session.commit()
+    move_clinic(patient, south, date(2025, 6, 1))
     at_south = f.make_prescription(patient, sets, clinic=south,
                                    valid_from=date(2025, 6, 1))  # fmt: skip
     for month in range(6, 13):
@@ -227,8 +233,6 @@ def trend_export(client, clinic) -> dict[str, list[str]]:
 def test_the_report_pages_follow_who_paid_in_the_year_shown(client, auth):
     """Issue 16 item 3: a patient who moves clinic in June 2025 is in the old
     clinic's 2024 and in both clinics' 2025, in the pages and the exports."""
-    from sesamlike.patients.models import CareRelationship
-
     north = f.make_clinic("NORR", cost_centre="KS-100")
     south = f.make_clinic("SODR", cost_centre="KS-200")
     sets = f.make_article(category="infusion_set", pack_price_sek=Decimal("1000.00"),
@@ -238,13 +242,7 @@ def test_the_report_pages_follow_who_paid_in_the_year_shown(client, auth):
                                    valid_from=date(2024, 1, 1))  # fmt: skip
     f.make_delivery(patient, at_north, date(2024, 3, 15), packs=3)
     f.make_delivery(patient, at_north, date(2025, 3, 15), packs=2)
-    relationship = db.session.scalar(
-        sa.select(CareRelationship).where(CareRelationship.patient_id == patient.id)
-    )
-    relationship.ended_on = date(2025, 6, 1)
-    db.session.add(CareRelationship(patient_id=patient.id, clinic_id=south.id,
-                                    started_on=date(2025, 6, 1)))  # fmt: skip
-    db.session.commit()
+    move_clinic(patient, south, date(2025, 6, 1))
     at_south = f.make_prescription(patient, sets, clinic=south,
                                    valid_from=date(2025, 6, 1))  # fmt: skip
     f.make_delivery(patient, at_south, date(2025, 9, 15), packs=1)
