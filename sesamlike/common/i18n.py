@@ -35,14 +35,17 @@ def get_locale() -> str:
     return locale.language if locale is not None else "sv"
 
 
+def _chosen_locale():
+    """Flask-Babel's per-context namespace and the locale it has chosen there
+    (None, None outside a context or before it has chosen)."""
+    ctx = g.get("_flask_babel") if has_app_context() else None
+    return ctx, getattr(ctx, "babel_locale", None)
+
+
 def _babel_locale():
     """Flask-Babel's locale of this context, once it has chosen it (else asks)."""
-    if has_app_context():
-        ctx = g.get("_flask_babel")
-        locale = getattr(ctx, "babel_locale", None)
-        if locale is not None:
-            return locale
-    return flask_babel.get_locale()
+    locale = _chosen_locale()[1]
+    return locale if locale is not None else flask_babel.get_locale()
 
 
 def _translations():
@@ -53,16 +56,12 @@ def _translations():
     Flask-Babel's own per-context namespace and is keyed on the locale object,
     so `force_locale` and `refresh` (which replace that object) are obeyed.
     """
-    if not has_app_context():
-        return flask_babel.get_translations()
-    ctx = g.get("_flask_babel")
-    locale = getattr(ctx, "babel_locale", None)
+    ctx, locale = _chosen_locale()
     cached = getattr(ctx, "sesamlike_translations", None)
     if cached is not None and locale is not None and cached[0] is locale:
         return cached[1]
     translations = flask_babel.get_translations()
-    ctx = g.get("_flask_babel")  # created by the first lookup
-    locale = getattr(ctx, "babel_locale", None)
+    ctx, locale = _chosen_locale()  # the first lookup creates them
     if ctx is not None and locale is not None:
         ctx.sesamlike_translations = (locale, translations)
     return translations
