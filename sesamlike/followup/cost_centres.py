@@ -20,9 +20,9 @@ from sesamlike.accounts.models import Clinic
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup.amounts import Amounts
-from sesamlike.followup.compute import in_year, line_costs, line_parts
+from sesamlike.followup.compute import in_year, line_costs, line_parts, on_postgresql
 from sesamlike.followup.scope import Scope
-from sesamlike.followup.sqlfuncs import money, round_ore
+from sesamlike.followup.sqlfuncs import in_ids, money, round_ore
 from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription
@@ -158,7 +158,7 @@ def paid_where(scope: Scope, year: int, column: sa.ColumnElement[int],
         scope.memo[key] = sorted(
             db.session.scalars(sa.select(paying.c.patient_id).distinct())
         )
-    return column.in_(scope.memo[key])
+    return in_ids(column, scope.memo[key], postgresql=on_postgresql())
 
 
 def paid_patients(scope: Scope, year: int,

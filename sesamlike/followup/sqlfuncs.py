@@ -10,6 +10,8 @@ would truncate) and rounding adds a nanokrona against binary representation erro
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -158,3 +160,15 @@ class array_of(FunctionElement):
 def _array_of_postgresql(element, compiler, **kw):
     (select,) = list(element.clauses)
     return f"ARRAY({compiler.process(select, **kw)})"
+
+
+def in_ids(column: sa.ColumnElement[int], ids: list[int], *, postgresql: bool):
+    """`column` is one of `ids`, as one bound value however many there are (a
+    plain IN binds one parameter per id: PostgreSQL's protocol stops at 65,535,
+    SQLite at 250,000; a region-wide manager passes either)."""
+    if postgresql:
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == sa.any_(sa.bindparam(None, ids, type_=ARRAY(sa.Integer)))
+    listed = sa.func.json_each(json.dumps(ids)).table_valued("value")
+    return column.in_(sa.select(listed.c.value))

@@ -263,3 +263,19 @@ def test_the_report_pages_follow_who_paid_in_the_year_shown(client, auth):
     assert north_trend["2025"] == ["1", "3000.00", "3000.00"]
     assert "2024" not in south_trend
     assert south_trend["2025"] == ["1", "3000.00", "3000.00"]
+
+
+def test_a_clinic_of_any_size_is_one_bound_list_of_paying_patients():
+    """A manager's scope lists its paying patients; 300,000 of them (more than
+    PostgreSQL's 65,535 and SQLite's 250,000 parameters) still select the rows."""
+    from sesamlike.followup.compute import on_postgresql
+    from sesamlike.followup.sqlfuncs import in_ids
+    from sesamlike.patients.models import Patient
+
+    patients = [f.make_patient() for _ in range(3)]
+    db.session.commit()
+    ids = [*range(10_000_000, 10_300_000), patients[0].id, patients[2].id]
+    chosen = db.session.scalars(
+        sa.select(Patient.id).where(in_ids(Patient.id, ids, postgresql=on_postgresql()))
+    ).all()
+    assert sorted(chosen) == sorted([patients[0].id, patients[2].id])
