@@ -10,7 +10,11 @@ the core insert, nothing here commits and no ORM event runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
 from operator import itemgetter
 
 import sqlalchemy as sa
@@ -24,6 +28,14 @@ def reserve_ids(connection: sa.Connection, table: sa.Table, count: int) -> list[
     """
     if count <= 0:
         return []
+    if table.name in connection.info.get(_LOCKED, ()):
+        # Nobody else inserts meanwhile: move the sequence once.
+        last = connection.scalar(
+            sa.text("SELECT setval(pg_get_serial_sequence(:table, 'id'), "
+                    "nextval(pg_get_serial_sequence(:table, 'id')) + :n - 1)"),
+            {"table": table.name, "n": count},
+        )  # fmt: skip
+        return list(range(last - count + 1, last + 1))
     if connection.dialect.name == "postgresql":
         sequence = sa.text(
             "SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
@@ -80,8 +92,12 @@ def insert_rows(
     try:
         if dialect.name == "postgresql":
             with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
-                for value in values:
-                    copy.write_row(value)
+                text = _copy_text(values)
+                if text is None:  # a value of a type not written here
+                    for value in values:
+                        copy.write_row(value)
+                else:
+                    copy.write(text)
         else:
             marks = ", ".join("?" for _ in columns)
             cursor.executemany(
@@ -89,6 +105,107 @@ def insert_rows(
             )
     finally:
         cursor.close()
+
+
+_LOCKED = "sesamlike.bulk.locked_tables"
+
+
+@contextmanager
+def deferred_indexes(
+    connection: sa.Connection, tables: Sequence[sa.Table], keep: Sequence[str] = ()
+) -> Iterator[None]:
+    """A bulk load on PostgreSQL with the tables' secondary indexes and foreign
+    keys made after it, as the manual's "Populating a Database" advises: one
+    sort per index and one join per key instead of an index insert and a key
+    lookup per row (COPY of order lines about 7 times faster).
+
+    Unique indexes and primary keys stay (they check what they check, and
+    find rows by id); so do the indexes named in `keep`, which the load itself
+    searches by. The tables are locked for the load (others wait), ids are
+    reserved with one sequence move (`reserve_ids`), and the whole load must
+    be one transaction: what was dropped comes back at the end, or with the
+    rollback of a failed load. Does nothing on other databases.
+    """
+    if connection.dialect.name != "postgresql" or not tables:
+        yield
+        return
+    names = [table.name for table in tables]
+    connection.exec_driver_sql(
+        "LOCK TABLE " + ", ".join(f'"{name}"' for name in names) + " IN EXCLUSIVE MODE"
+    )
+    keys = connection.execute(
+        sa.text("SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+                "FROM pg_constraint WHERE contype = 'f' "
+                "AND conrelid = ANY(CAST(:names AS regclass[])) ORDER BY conname"),
+        {"names": names},
+    ).all()  # fmt: skip
+    indexes = connection.execute(
+        sa.text("SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                "JOIN pg_class c ON c.oid = i.indexrelid "
+                "WHERE i.indrelid = ANY(CAST(:names AS regclass[])) "
+                "AND NOT i.indisunique "
+                "AND NOT c.relname = ANY(CAST(:keep AS text[])) ORDER BY c.relname"),
+        {"names": names, "keep": list(keep)},
+    ).all()  # fmt: skip
+    for table, name, _definition in keys:
+        connection.exec_driver_sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+    for name, _definition in indexes:
+        connection.exec_driver_sql(f'DROP INDEX "{name}"')
+    connection.info[_LOCKED] = set(names)
+    try:
+        yield
+    finally:
+        connection.info.pop(_LOCKED, None)
+    connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")
+    for _name, definition in indexes:
+        connection.exec_driver_sql(definition)
+    for table, name, definition in keys:
+        connection.exec_driver_sql(
+            f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}'
+        )
+
+
+def _escaped(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        value = value.replace("\\", "\\\\").replace("\t", "\\t")
+        value = value.replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
+# COPY's text format per Python type (psycopg's write_row dumps value by value,
+# about 3 times slower); enums of str write their value.
+_TEXT = {
+    type(None): lambda _value: "\\N",
+    bool: lambda value: "t" if value else "f",
+    int: int.__repr__,
+    float: float.__repr__,
+    Decimal: Decimal.__str__,
+    str: _escaped,
+    date: date.isoformat,
+    datetime: datetime.isoformat,
+}
+
+
+def _copy_text(values: list) -> str | None:
+    """The rows in COPY's text format, or None if a value's type is not known
+    here (then psycopg writes them)."""
+    lines = []
+    text = _TEXT
+    for row in values:
+        try:
+            lines.append("\t".join([text[type(value)](value) for value in row]))
+        except KeyError:
+            fields = []
+            for value in row:
+                if isinstance(value, Enum) and isinstance(value.value, str):
+                    fields.append(_escaped(value.value))
+                elif type(value) in text:
+                    fields.append(text[type(value)](value))
+                else:
+                    return None
+            lines.append("\t".join(fields))
+    lines.append("")
+    return "\n".join(lines)
 
 
 class _DefaultContext:

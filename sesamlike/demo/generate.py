@@ -1,30 +1,40 @@
 """A synthetic region of any size, for scale tests (`demo generate`).
 
-Patients are planned and written in chunks with bulk core inserts, one commit per
-chunk, so 100,000 patients with two years of history need neither ORM objects
-nor much memory. Patient n of seed s is drawn from its own seeded generator, so a
-run is reproducible for the same seed on the same database state.
+Patients are planned (in a second process for big regions) and written in
+chunks with bulk inserts (COPY on PostgreSQL), one commit per chunk or one for
+a deferred load, so 100,000 patients with two years of history need neither ORM
+objects nor much memory. Patient n of seed s is drawn from its own seeded
+generator, so a run is reproducible for the same seed on the same database
+state.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import random
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import Clinic
+from sesamlike.common import bulk
 from sesamlike.demo import people, setup
 from sesamlike.demo.plan import Planner
 from sesamlike.demo.setup import Login
 from sesamlike.demo.writer import PatientSpec, RegionWriter, load_articles
 from sesamlike.extensions import db
 from sesamlike.orders.history import HistoryCounts
-from sesamlike.patients.models import Patient
+from sesamlike.orders.models import Order, OrderLine
+from sesamlike.patients.models import Address, CareRelationship, Guardian, Patient
+from sesamlike.prescriptions.models import Prescription
+from sesamlike.stock.models import Device
 
 CHUNK = 1000
+DEFER_FROM = 10_000  # patients: below, dropping and making indexes costs more
 PATIENTS_PER_CLINIC = 5000
 TOWNS = ("Norrstad", "Söderby", "Älvsjönäs", "Granby", "Bergsvik", "Åby", "Ekeby")
 
@@ -43,8 +53,17 @@ def generate_region(
     *,
     progress: Callable[[int], None] | None = None,
     today: date | None = None,
+    defer: bool | None = None,
+    pipeline: bool | None = None,
 ) -> GenerateCounts:
-    """Add `patients` synthetic patients with `years` years of delivered history."""
+    """Add `patients` synthetic patients with `years` years of delivered history.
+
+    `defer`: on PostgreSQL, load in one transaction with the indexes made and
+    the keys checked after (`common.bulk.deferred_indexes`); by default when
+    the region at least doubles and is no toy. `pipeline`: plan in a second
+    process while this one writes (`planned_elsewhere`); by default from two
+    chunks on.
+    """
     today = today or date.today()
     if not setup.catalogue_present():
         setup.ensure_catalogue()
@@ -56,22 +75,97 @@ def generate_region(
     taken = set(db.session.scalars(sa.select(Patient.personal_id)))
     first = db.session.scalar(sa.select(sa.func.count()).select_from(Patient))
     counts = GenerateCounts(clinics=len(clinics))
-    adults = [c for c in clinics if not c.paediatric]
-    children = [c for c in clinics if c.paediatric] or adults
-    for start in range(0, patients, CHUNK):
+    places = [_Place(c.code, c.paediatric) for c in clinics]
+    chunks = _planned(planner, range(first, first + patients), seed, today, taken,
+                      places)  # fmt: skip
+    if patients >= 2 * CHUNK if pipeline is None else pipeline:
+        chunks = planned_elsewhere(chunks)
+    # Into an empty or small region, PostgreSQL builds the indexes and checks
+    # the keys once after the load, in one transaction; otherwise a commit a
+    # chunk.
+    deferred = patients >= max(first, DEFER_FROM) if defer is None else defer
+    connection = db.session.connection()
+    with (
+        bulk.deferred_indexes(connection, _big_tables(), keep=_SEARCHED)
+        if deferred
+        else nullcontext()
+    ):
+        for start, specs, plans in chunks:
+            _ids, history = writer.write(random.Random(f"{seed}:{start}"), specs, plans)
+            if not deferred:
+                db.session.commit()
+            counts.prescriptions += sum(len(plan.prescriptions) for plan in plans)
+            counts.history.add(history)
+            if progress:
+                progress(len(specs))
+    db.session.commit()
+    return counts
+
+
+@dataclass(frozen=True)
+class _Place:
+    code: str
+    paediatric: bool
+
+
+def _planned(planner: Planner, numbers: range, seed: int, today: date,
+             taken: set[str], places: list[_Place]) -> Iterator[tuple]:  # fmt: skip
+    """(first patient's offset, specs, plans) a chunk at a time: patient n drawn
+    from its own seeded generator, identity numbers unique in the region."""
+    adults = [p for p in places if not p.paediatric]
+    children = [p for p in places if p.paediatric] or adults
+    for start in range(0, len(numbers), CHUNK):
         specs, plans = [], []
-        for n in range(first + start, first + min(start + CHUNK, patients)):
+        for n in numbers[start : start + CHUNK]:
             rng = random.Random(f"sesamlike-generate:{seed}:{n}")
             spec, group = _spec(rng, n, today, taken, adults, children)
             specs.append(spec)
             plans.append(planner.plan(rng, group, spec.birth_date, f"G{seed}N{n}"))
-        _ids, history = writer.write(random.Random(f"{seed}:{start}"), specs, plans)
-        db.session.commit()
-        counts.prescriptions += sum(len(plan.prescriptions) for plan in plans)
-        counts.history.add(history)
-        if progress:
-            progress(len(specs))
-    return counts
+        yield start, specs, plans
+
+
+def planned_elsewhere(chunks: Iterator[tuple], ahead: int = 2) -> Iterator[tuple]:
+    """The same chunks, planned in a forked process while this one writes (a
+    core each: planning costs about as much as writing). In order, so the
+    region is the one planned here would make; the child never touches the
+    database. Without fork (Windows), planned here."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield from chunks
+        return
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(maxsize=ahead)
+    child = context.Process(target=_plan_into, args=(chunks, queue), daemon=True)
+    child.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, str):
+                raise RuntimeError(f"planning failed in the planning process:\n{item}")
+            yield item
+    finally:
+        child.terminate()
+        child.join()
+
+
+def _plan_into(chunks: Iterator[tuple], queue) -> None:
+    try:
+        for chunk in chunks:
+            queue.put(chunk)
+        queue.put(None)
+    except BaseException:  # noqa: BLE001 - reported to the writing process
+        queue.put(traceback.format_exc())
+
+
+def _big_tables() -> list[sa.Table]:
+    """The tables a generated region fills, a row or more per patient."""
+    return [model.__table__ for model in (
+        Patient, Address, CareRelationship, Guardian, Prescription, Order,
+        OrderLine, Device,
+    )]  # fmt: skip
+
+
+# Indexes the writer searches by while it loads (`writer._partial_returns`,
+# `orders.history._recorded_devices`): kept during a deferred load.
+_SEARCHED = ("ix_order_lines_prescription_id", "ix_devices_serial_no")
 
 
 def _ensure_clinics(seed: int, count: int) -> list[Clinic]:

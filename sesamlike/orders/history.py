@@ -112,8 +112,12 @@ def record_delivered_history(
         facts = article_facts({item.article_id for item in items})
     now = utcnow()
     groups: dict[tuple[int, date, str], list[Delivered]] = {}
+    modes: dict[tuple[int, str], str] = {}
     for item in items:
-        mode = delivery_mode_for(facts[item.article_id], item.channel)
+        mode = modes.get((item.article_id, item.channel))
+        if mode is None:
+            mode = delivery_mode_for(facts[item.article_id], item.channel)
+            modes[(item.article_id, item.channel)] = mode
         key = (item.patient_id, item.ordered_on or item.delivered_on, mode)
         groups.setdefault(key, []).append(item)
 
@@ -178,7 +182,10 @@ def _link_replacements(
         {(item.patient_id, item.replaces_serial_no) for _i, item in wanted}
     ).items():
         known[(patient_id, serial)] = found
-    order = sorted(range(len(items)), key=lambda i: (items[i].delivered_on, i))
+    # Only serial-numbered items make or continue a chain.
+    chained = [i for i, item in enumerate(items)
+               if item.serial_no or item.replaces_serial_no]  # fmt: skip
+    order = sorted(chained, key=lambda i: (items[i].delivered_on, i))
     updates, ends = [], {}
     for i in order:
         item, line_id = items[i], line_ids[i]

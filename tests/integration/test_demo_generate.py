@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 
 from sesamlike.catalog.models import Article
@@ -158,3 +159,95 @@ def test_bulk_writer_writes_the_same_region_as_plain_inserts(monkeypatch):
         assert bulk[name] == plain[name], name
     renewals = [row for row in bulk["prescriptions"] if row[-1] is not None]
     assert renewals, "some prescriptions renew an earlier one"
+
+
+SCHEMA = {
+    "postgresql": """SELECT 'index', indexname, indexdef FROM pg_indexes
+        WHERE schemaname = current_schema()
+        UNION ALL SELECT 'key', conname, pg_get_constraintdef(oid) FROM pg_constraint
+        WHERE connamespace = CAST(current_schema() AS regnamespace)""",
+    "sqlite": "SELECT type, name, sql FROM sqlite_master",
+}
+
+
+def schema() -> list[tuple]:
+    sql = SCHEMA[db.session.connection().dialect.name]
+    return sorted(tuple(row) for row in db.session.execute(sa.text(sql)))
+
+
+def test_a_deferred_load_writes_the_same_region_and_every_index_and_key(monkeypatch):
+    today = date(2026, 6, 15)
+    before = schema()
+    monkeypatch.setattr(RegionWriter, "bulk", True)
+    chunked = generate_region(60, 2, seed=11, today=today, defer=False)
+    expected = fingerprint()
+    empty_tables()
+    during = []
+    written = RegionWriter.write
+
+    def write(self, *args, **kwargs):
+        during.append(len(schema()))
+        return written(self, *args, **kwargs)
+
+    monkeypatch.setattr(RegionWriter, "write", write)
+    deferred = generate_region(60, 2, seed=11, today=today, defer=True)
+
+    assert deferred == chunked
+    if db.session.connection().dialect.name == "postgresql":
+        assert during[0] < len(before)  # secondary indexes and keys made after
+    assert fingerprint() == expected
+    assert schema() == before
+    if db.session.connection().dialect.name == "postgresql":
+        # The keys are checked again: a line of an order that does not exist.
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.execute(sa.text(
+                "UPDATE order_lines SET order_id = -1 WHERE id = "
+                "(SELECT min(id) FROM order_lines)"))  # fmt: skip
+        db.session.rollback()
+
+
+def test_a_failed_deferred_load_writes_nothing_and_keeps_the_indexes(monkeypatch):
+    before = schema()
+    written = RegionWriter.write
+    calls = []
+
+    def fail_on_second_chunk(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return written(self, *args, **kwargs)
+
+    monkeypatch.setattr("sesamlike.demo.generate.CHUNK", 20)
+    monkeypatch.setattr(RegionWriter, "write", fail_on_second_chunk)
+    with pytest.raises(RuntimeError):
+        generate_region(60, 1, seed=5, today=date(2026, 6, 15), defer=True)
+    db.session.rollback()
+
+    assert count(Patient) == 0 and count(OrderLine) == 0
+    assert schema() == before
+
+
+def test_planning_in_a_second_process_writes_the_same_region(monkeypatch):
+    today = date(2026, 6, 15)
+    monkeypatch.setattr("sesamlike.demo.generate.CHUNK", 20)
+    here = generate_region(60, 2, seed=13, today=today, pipeline=False)
+    expected = fingerprint()
+    empty_tables()
+
+    elsewhere = generate_region(60, 2, seed=13, today=today, pipeline=True)
+
+    assert elsewhere == here
+    assert fingerprint() == expected
+
+
+def test_a_planning_failure_in_the_second_process_is_reported(monkeypatch):
+    monkeypatch.setattr("sesamlike.demo.generate.CHUNK", 20)
+
+    def broken(*_args, **_kwargs):
+        raise ValueError("no article for kit")
+
+    monkeypatch.setattr("sesamlike.demo.plan.Planner.plan", broken)
+    with pytest.raises(RuntimeError, match="no article for kit"):
+        generate_region(60, 1, seed=5, today=date(2026, 6, 15), pipeline=True)
+    db.session.rollback()
+    assert count(Patient) == 0
