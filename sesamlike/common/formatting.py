@@ -75,8 +75,16 @@ def format_date(day: date | datetime, locale: str | None = None) -> str:
 
 
 def format_short_date(day: date | datetime, locale: str | None = None) -> str:
-    """A date in a table column: 2026-03-02 (02/03/2026)."""
-    return _formatted(_region_day(day), "short", babel_locale(locale))
+    """A date in a table column: 2026-03-02 (2 Mar 2026: 02/03/2026 reads as
+    3 February to half the English-speaking world)."""
+    locale = babel_locale(locale)
+    return _formatted(_region_day(day), _short_width(locale), locale)
+
+
+def _short_width(locale: str) -> str:
+    """Swedish short dates are ISO 8601; others' are day and month in an order
+    that depends on the reader, so the month is written out."""
+    return "short" if locale.startswith("sv") else "medium"
 
 
 @functools.lru_cache(maxsize=4096)
@@ -88,7 +96,7 @@ def _formatted(day: date, width: str, locale: str) -> str:
 def format_datetime(
     moment: datetime | None, locale: str | None = None, *, seconds: bool = False
 ) -> str:
-    """A timestamp on the region's clock: 2026-03-02 14:05 (02/03/2026, 14:05)."""
+    """A timestamp on the region's clock: 2026-03-02 14:05 (2 Mar 2026, 14:05)."""
     if moment is None:
         return ""
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite: naive
@@ -96,7 +104,7 @@ def format_datetime(
     local = moment.astimezone(REGION_TIMEZONE)
     return dates.get_datetime_format("short", locale=locale).format(
         dates.format_time(local, "medium" if seconds else "short", locale=locale),
-        dates.format_date(local.date(), "short", locale=locale),
+        _formatted(local.date(), _short_width(locale), locale),
     )
 
 

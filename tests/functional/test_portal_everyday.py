@@ -37,6 +37,20 @@ def test_access_log_shows_swedish_local_time_and_says_so(client, auth, region):
     assert "svensk tid" in page
 
 
+def test_english_access_log_writes_the_month_so_no_reader_mistakes_the_day(
+    client, auth, region
+):
+    db.session.add(AuditEvent(at=datetime(2026, 6, 3, 18, 41, tzinfo=UTC),
+                              role="prescriber", action="read",
+                              object_type="patient", patient_id=region.patient.id))  # fmt: skip
+    db.session.commit()
+    auth.login("ella")
+    client.post("/language", data={"locale": "en", "next": "/"})
+    page = client.get("/portal/access-log").text
+    assert "3 Jun 2026, 20:41" in page
+    assert "03/06/2026" not in page  # 6 March to an American reader
+
+
 def test_guardians_access_log_names_the_child_it_covers(client, auth, region):
     auth.login("anna")
     client.post("/portal/choose", data={"patient_id": region.child.id})
