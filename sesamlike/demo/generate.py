@@ -114,11 +114,12 @@ def _planned(planner: Planner, numbers: range, seed: int, today: date,
     from its own seeded generator, identity numbers unique in the region."""
     adults = [p for p in places if not p.paediatric]
     children = [p for p in places if p.paediatric] or adults
+    full: set[tuple[date, bool]] = set()  # days whose test numbers are taken
     for start in range(0, len(numbers), CHUNK):
         specs, plans = [], []
         for n in numbers[start : start + CHUNK]:
             rng = random.Random(f"sesamlike-generate:{seed}:{n}")
-            spec, group = _spec(rng, n, today, taken, adults, children)
+            spec, group = _spec(rng, n, today, taken, adults, children, full)
             specs.append(spec)
             plans.append(planner.plan(rng, group, spec.birth_date, f"G{seed}N{n}"))
         yield start, specs, plans
@@ -202,7 +203,7 @@ def _ensure_clinics(seed: int, count: int) -> list[Clinic]:
     return clinics
 
 
-def _spec(rng, n: int, today: date, taken: set[str], adults, children):
+def _spec(rng, n: int, today: date, taken: set[str], adults, children, full):
     roll = rng.random()
     # One patient in ten a child: with the pump use of kits.PUMP_USE, children
     # are about a third of the pump users (seed 000: just under a third).
@@ -219,8 +220,9 @@ def _spec(rng, n: int, today: date, taken: set[str], adults, children):
                today + timedelta(days=rng.randrange(-30, 365)))  # fmt: skip
     else:
         coordination = kind_roll < 0.008
-        number = people.personal_number(rng, birth_date, taken,
-                                        coordination=coordination)  # fmt: skip
+        number = people.personal_number(
+            rng, birth_date, taken, coordination=coordination, full=full
+        )
     if child:
         diabetes, group = "type1", "child"
     else:

@@ -63,6 +63,7 @@ TOWNS = (
 NORTH_TOWNS = frozenset({"Norrstad", "Älvsjönäs", "Bergsvik"})
 
 TEST_SERIALS = range(980, 1000)
+MAX_DAYS_BACK = 366 * 60
 
 
 @dataclass(frozen=True)
@@ -128,23 +129,35 @@ def phone(rng: random.Random) -> str:
 
 
 def personal_number(
-    rng: random.Random, birth_date: date, taken: set[str], *, coordination: bool
+    rng: random.Random,
+    birth_date: date,
+    taken: set[str],
+    *,
+    coordination: bool,
+    full: set[tuple[date, bool]] | None = None,
 ) -> str:
     """An unused test personnummer (or samordningsnummer) for this birth date.
 
-    When all test serials of the day are taken, a neighbouring day is used.
+    A day has only the 20 test serials (980-999): when they are all taken, an
+    earlier day is used, never a later one (a birth date stays in the past).
+    At 500,000 patients the working ages hold more people than their days have
+    test numbers, so the walk may be long: `full` remembers the days found
+    full (pass the same set for one region), and each is tried once.
     """
+    full = set() if full is None else full
     day = birth_date
-    for _attempt in range(400):
-        start = rng.randrange(len(TEST_SERIALS))
-        for offset in range(len(TEST_SERIALS)):
-            serial = TEST_SERIALS[(start + offset) % len(TEST_SERIALS)]
-            number = synthetic_personnummer(day, serial, coordination=coordination)
-            if number not in taken:
-                taken.add(number)
-                return number
-        day += timedelta(days=1)
-    raise RuntimeError("no free test personnummer near " + birth_date.isoformat())
+    for _attempt in range(MAX_DAYS_BACK):
+        if (day, coordination) not in full:
+            start = rng.randrange(len(TEST_SERIALS))
+            for offset in range(len(TEST_SERIALS)):
+                serial = TEST_SERIALS[(start + offset) % len(TEST_SERIALS)]
+                number = synthetic_personnummer(day, serial, coordination=coordination)
+                if number not in taken:
+                    taken.add(number)
+                    return number
+            full.add((day, coordination))
+        day -= timedelta(days=1)
+    raise RuntimeError("no free test personnummer before " + birth_date.isoformat())
 
 
 def id_kind_of(number: str) -> IdKind:

@@ -40,9 +40,10 @@ def test_access_log_shows_swedish_local_time_and_says_so(client, auth, region):
 def test_english_access_log_writes_the_month_so_no_reader_mistakes_the_day(
     client, auth, region
 ):
-    db.session.add(AuditEvent(at=datetime(2026, 6, 3, 18, 41, tzinfo=UTC),
-                              role="prescriber", action="read",
-                              object_type="patient", patient_id=region.patient.id))  # fmt: skip
+    event = AuditEvent(at=datetime(2026, 6, 3, 18, 41, tzinfo=UTC), role="prescriber",
+                       action="read", object_type="patient",
+                       patient_id=region.patient.id)  # fmt: skip
+    db.session.add(event)
     db.session.commit()
     auth.login("ella")
     client.post("/language", data={"locale": "en", "next": "/"})
