@@ -29,6 +29,7 @@ from sesamlike.demo.writer import PatientSpec, RegionWriter, load_articles
 from sesamlike.extensions import db
 from sesamlike.orders.history import HistoryCounts
 from sesamlike.orders.models import Order, OrderLine
+from sesamlike.patients.identity import parse_personal_id
 from sesamlike.patients.models import Address, CareRelationship, Guardian, Patient
 from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device
@@ -223,6 +224,8 @@ def _spec(rng, n: int, today: date, taken: set[str], adults, children, full):
         number = people.personal_number(
             rng, birth_date, taken, coordination=coordination, full=full
         )
+        # A number from an earlier day (its day's were taken) says the birth date.
+        birth_date = parse_personal_id(number).birth_date
     if child:
         diabetes, group = "type1", "child"
     else:

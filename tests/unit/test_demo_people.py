@@ -37,3 +37,20 @@ def test_many_patients_born_the_same_day_all_get_their_own_number():
     assert len(set(numbers)) == 1000
     assert all(number[:8] <= "19990217" for number in numbers)
     assert len(full) == 1000 // len(TEST_SERIALS) - 1  # each full day once
+
+
+def test_a_generated_patient_is_born_on_the_day_the_number_says(monkeypatch):
+    from sesamlike.demo import generate, people
+
+    def crowded(rng, birth_date, taken, *, coordination, full=None):
+        return synthetic_personnummer(birth_date - timedelta(days=3), 990,
+                                      coordination=coordination)  # fmt: skip
+
+    monkeypatch.setattr(people, "personal_number", crowded)
+    place = generate._Place("A", False)
+    for n in range(20):
+        rng = random.Random(n)
+        spec, _ = generate._spec(rng, n, date(2026, 12, 2), set(), [place], [place],
+                                 set())  # fmt: skip
+        if spec.personal_id.isdigit():
+            assert parse_personal_id(spec.personal_id).birth_date == spec.birth_date
