@@ -17,7 +17,8 @@ after a warm-up, --iterations times
 
 as this process's CPU time (time.process_time: the app and the test client,
 no network), printing the median and the statements each request sent.
---profile adds cProfile's top entries of the measured loops.
+--profile adds cProfile's top entries of the measured loops (process CPU
+time), --statements the SQL of one "my aids" and one reorder.
 
 Ends with one machine-readable line:
     SUMMARY portal_cpu db=<SQLite|PostgreSQL> myaids_cpu_ms=<median>
@@ -97,20 +98,26 @@ def _parse(argv):
         "--profile", action="store_true", help="cProfile's top of the measured loops"
     )
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument(
+        "--statements", action="store_true", help="the SQL of one of each"
+    )
     return parser.parse_args(argv)
 
 
 class Counted:
     """Statements sent to the database, counted per request."""
 
-    def __init__(self, engine):
+    def __init__(self, engine, show: bool = False):
         import sqlalchemy as sa
 
         self.n = 0
+        self.show = show
         sa.event.listen(engine, "before_cursor_execute", self._count)
 
-    def _count(self, *_args, **_kwargs):
+    def _count(self, _conn, _cursor, statement, *_args, **_kwargs):
         self.n += 1
+        if self.show:
+            print(f"    {self.n:>2}. {' '.join(statement.split())[:150]}")
 
     def take(self) -> int:
         n, self.n = self.n, 0
@@ -161,7 +168,16 @@ def _measure(args, db_name: str) -> None:
     for _ in range(args.warmup):
         my_aids()
         reorder({}, {})
-    profiler = cProfile.Profile() if args.profile else None
+    if args.statements:
+        counted.show = True
+        print("  my aids:")
+        counted.take()
+        my_aids()
+        print("  a reorder (form, review, send):")
+        counted.take()
+        reorder({}, {})
+        counted.show = False
+    profiler = cProfile.Profile(time.process_time) if args.profile else None
 
     aids_cpu = []
     counted.take()
@@ -177,7 +193,7 @@ def _measure(args, db_name: str) -> None:
         aids_cpu.append(time.process_time() - began)
     _print_profile(profiler, '"my aids"', args.top)
 
-    profiler = cProfile.Profile() if args.profile else None
+    profiler = cProfile.Profile(time.process_time) if args.profile else None
     whole, steps, queries = [], {}, {}
     for _ in range(args.iterations):
         began = time.process_time()

@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from flask import g, has_app_context
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User, user_clinics
@@ -132,10 +133,43 @@ def handled_by_depot(
     )
 
 
+_OWN_PATIENT = sa.select(Patient).where(Patient.user_id == sa.bindparam("user_id"))
+
+
+def own_patient(user: User) -> Patient | None:
+    """A patient login's own record, or None; not audited (the use case that
+    shows it audits it). Remembered for the request, so that use case's
+    `get_patient` finds it without asking the database again."""
+    if user.role != Role.PATIENT:
+        return None
+    patient = db.session.scalar(_OWN_PATIENT, {"user_id": user.id})
+    if has_app_context():
+        g.sesamlike_own_patient = (user.id, patient)
+    return patient
+
+
+def _own_patient_loaded(user: User, patient_id: int) -> Patient | None:
+    """The patient's own record as `own_patient` loaded it in this request, if
+    it is this one and still loaded in this session: what visible_patient_filter
+    asks of a patient (Patient.user_id == user.id) was that very query."""
+    if user.role != Role.PATIENT or not has_app_context():
+        return None
+    user_id, patient = g.get("sesamlike_own_patient", (None, None))
+    if patient is None or user_id != user.id:
+        return None
+    state = sa.inspect(patient)
+    if state.session is not db.session() or state.expired_attributes & {
+        "id",
+        "user_id",
+    }:
+        return None  # committed since (expired) or another session: ask again
+    return patient if patient.id == patient_id and patient.user_id == user.id else None
+
+
 def _load_audited(
     user: User, patient_id: int, action: str, detail: str | None
 ) -> Patient:
-    patient = db.session.scalar(
+    patient = _own_patient_loaded(user, patient_id) or db.session.scalar(
         sa.select(Patient).where(Patient.id == patient_id, visible_patient_filter(user))
     )
     if patient is None:

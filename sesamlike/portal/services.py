@@ -93,8 +93,10 @@ def require_portal_user(user: User) -> None:
 
 
 def own_patient_id(user: User) -> int | None:
-    """A patient login's own patient record."""
-    return db.session.scalar(sa.select(Patient.id).where(Patient.user_id == user.id))
+    """A patient login's own patient record (loaded whole: the use case that
+    follows reads it through `access.get_patient` without a second query)."""
+    patient = access.own_patient(user)
+    return None if patient is None else patient.id
 
 
 def patient_of_prescription(prescription_id: int) -> int | None:
@@ -181,15 +183,8 @@ def my_aids(user: User, patient_id: int, today: date | None = None) -> MyAids:
         )
         for p in prescriptions
     ]
-    devices = db.session.scalars(
-        sa.select(Device)
-        .options(joinedload(Device.article))
-        .where(Device.patient_id == patient.id, Device.status == DeviceStatus.ON_LOAN)
-        .order_by(Device.lent_on, Device.id)
-    ).all()
-    orders = db.session.scalars(
-        _orders_query(patient.id).limit(RECENT_ORDERS + 1)
-    ).all()
+    devices = db.session.scalars(_DEVICES_ON_LOAN, {"patient_id": patient.id}).all()
+    orders = db.session.scalars(_RECENT_ORDERS, {"patient_id": patient.id}).all()
     commit_keeping_loaded()
     return MyAids(
         patient,
@@ -205,7 +200,7 @@ def all_orders(user: User, patient_id: int) -> tuple[Patient, list[Order]]:
     access.get_patient(user, patient_id, action="read_orders")
     db.session.commit()  # audited first; nothing loaded below is expired again
     patient = db.session.get(Patient, patient_id)
-    return patient, list(db.session.scalars(_orders_query(patient.id)))
+    return patient, list(db.session.scalars(_ORDERS, {"patient_id": patient.id}))
 
 
 def order_for(user: User, patient_id: int, order_id: int) -> Order:
@@ -364,30 +359,44 @@ def cancel(user: User, patient_id: int, order_id: int) -> Order:
 # Queries ---------------------------------------------------------------------
 
 
+# The statements of "my aids" are built once (each request then only fills in
+# its values): built anew they cost more CPU than the queries themselves.
+_CURRENT_PRESCRIPTIONS = (
+    sa.select(Prescription)
+    .options(joinedload(Prescription.article))
+    .where(
+        Prescription.patient_id == sa.bindparam("patient_id"),
+        Prescription.status.in_(
+            (PrescriptionStatus.ACTIVE, PrescriptionStatus.USED_UP)
+        ),
+        Prescription.valid_to >= sa.bindparam("today"),
+    )
+    .order_by(Prescription.valid_from, Prescription.id)
+)
+_DEVICES_ON_LOAN = (
+    sa.select(Device)
+    .options(joinedload(Device.article))
+    .where(
+        Device.patient_id == sa.bindparam("patient_id"),
+        Device.status == DeviceStatus.ON_LOAN,
+    )
+    .order_by(Device.lent_on, Device.id)
+)
+_ORDERS = (
+    sa.select(Order)
+    .options(selectinload(Order.lines).joinedload(OrderLine.article))
+    .where(Order.patient_id == sa.bindparam("patient_id"))
+    .order_by(Order.placed_at.desc(), Order.id.desc())
+)
+_RECENT_ORDERS = _ORDERS.limit(RECENT_ORDERS + 1)
+
+
 def _current_prescriptions(patient_id: int, today: date) -> list[Prescription]:
     """Not cancelled and not yet expired (future ones say when they open)."""
     return list(
         db.session.scalars(
-            sa.select(Prescription)
-            .options(joinedload(Prescription.article))
-            .where(
-                Prescription.patient_id == patient_id,
-                Prescription.status.in_(
-                    (PrescriptionStatus.ACTIVE, PrescriptionStatus.USED_UP)
-                ),
-                Prescription.valid_to >= today,
-            )
-            .order_by(Prescription.valid_from, Prescription.id)
+            _CURRENT_PRESCRIPTIONS, {"patient_id": patient_id, "today": today}
         )
-    )
-
-
-def _orders_query(patient_id: int) -> sa.Select:
-    return (
-        sa.select(Order)
-        .options(selectinload(Order.lines).joinedload(OrderLine.article))
-        .where(Order.patient_id == patient_id)
-        .order_by(Order.placed_at.desc(), Order.id.desc())
     )
 
 
