@@ -184,7 +184,9 @@ def my_aids(user: User, patient_id: int, today: date | None = None) -> MyAids:
         for p in prescriptions
     ]
     devices = db.session.scalars(_DEVICES_ON_LOAN, {"patient_id": patient.id}).all()
-    orders = db.session.scalars(_RECENT_ORDERS, {"patient_id": patient.id}).all()
+    orders = (
+        db.session.scalars(_RECENT_ORDERS, {"patient_id": patient.id}).unique().all()
+    )
     commit_keeping_loaded()
     return MyAids(
         patient,
@@ -200,7 +202,8 @@ def all_orders(user: User, patient_id: int) -> tuple[Patient, list[Order]]:
     access.get_patient(user, patient_id, action="read_orders")
     db.session.commit()  # audited first; nothing loaded below is expired again
     patient = db.session.get(Patient, patient_id)
-    return patient, list(db.session.scalars(_ORDERS, {"patient_id": patient.id}))
+    found = db.session.scalars(_ORDERS, {"patient_id": patient.id}).unique()
+    return patient, list(found)
 
 
 def order_for(user: User, patient_id: int, order_id: int) -> Order:
@@ -382,9 +385,10 @@ _DEVICES_ON_LOAN = (
     )
     .order_by(Device.lent_on, Device.id)
 )
+# Lines and their articles in the same statement (the LIMIT applies to orders).
 _ORDERS = (
     sa.select(Order)
-    .options(selectinload(Order.lines).joinedload(OrderLine.article))
+    .options(joinedload(Order.lines).joinedload(OrderLine.article))
     .where(Order.patient_id == sa.bindparam("patient_id"))
     .order_by(Order.placed_at.desc(), Order.id.desc())
 )
