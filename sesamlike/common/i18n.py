@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import flask_babel
-from flask import current_app, g, has_app_context, has_request_context, request, session
+from flask import current_app, has_request_context, request, session
+from flask.globals import _cv_app
 
 LOCALES = ("sv", "en")
 
@@ -38,7 +39,10 @@ def get_locale() -> str:
 def _chosen_locale():
     """Flask-Babel's per-context namespace and the locale it has chosen there
     (None, None outside a context or before it has chosen)."""
-    ctx = g.get("_flask_babel") if has_app_context() else None
+    # The app context itself rather than `g` and has_app_context(): a page asks
+    # this for every string it shows (a hundred times), and each proxy costs.
+    app_ctx = _cv_app.get(None)
+    ctx = app_ctx.g.get("_flask_babel") if app_ctx is not None else None
     return ctx, getattr(ctx, "babel_locale", None)
 
 
