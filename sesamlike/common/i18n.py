@@ -9,6 +9,7 @@ complete.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import flask_babel
@@ -116,9 +117,30 @@ def N_(text: str) -> str:  # noqa: N802  (the gettext convention)
 _ = gettext
 
 
+@functools.cache
+def _wtforms_catalogue(locale: str):
+    from babel import support
+    from wtforms.i18n import messages_path
+
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+def _wtforms_translations():
+    """WTForms' own messages in the request's language. Flask-WTF reads its
+    catalogue from disk on every request that shows one (each form page); the
+    same catalogue, read once per locale."""
+    if not has_request_context():
+        return None
+    return _wtforms_catalogue(str(_babel_locale()))
+
+
 def init_app(app) -> None:
+    import flask_wtf.i18n
+
     from sesamlike.common import formatting
     from sesamlike.extensions import babel
+
+    flask_wtf.i18n._get_translations = _wtforms_translations
 
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(
