@@ -143,33 +143,46 @@ def own_patient(user: User) -> Patient | None:
     if user.role != Role.PATIENT:
         return None
     patient = db.session.scalar(_OWN_PATIENT, {"user_id": user.id})
-    if has_app_context():
-        g.sesamlike_own_patient = (user.id, patient)
+    _remember(user, patient)
     return patient
 
 
-def _own_patient_loaded(user: User, patient_id: int) -> Patient | None:
-    """The patient's own record as `own_patient` loaded it in this request, if
-    it is this one and still loaded in this session: what visible_patient_filter
-    asks of a patient (Patient.user_id == user.id) was that very query."""
-    if user.role != Role.PATIENT or not has_app_context():
+def visible_patient(user: User, patient_id: int) -> Patient | None:
+    """The patient if this user may see them now, else None; not audited (the
+    use case that shows it audits it). Remembered for the request like
+    `own_patient`."""
+    patient = db.session.scalar(
+        sa.select(Patient).where(Patient.id == patient_id, visible_patient_filter(user))
+    )
+    _remember(user, patient)
+    return patient
+
+
+def _remember(user: User, patient: Patient | None) -> None:
+    if patient is not None and has_app_context():
+        g.sesamlike_visible_patient = (user.id, user.role, patient)
+
+
+def _remembered(user: User, patient_id: int) -> Patient | None:
+    """The patient `own_patient` or `visible_patient` found for this user in this
+    request, if it is this one and still loaded, unexpired, in this session: that
+    query asked visible_patient_filter itself (for a patient login,
+    Patient.user_id == user.id is the whole of it)."""
+    if not has_app_context():
         return None
-    user_id, patient = g.get("sesamlike_own_patient", (None, None))
-    if patient is None or user_id != user.id:
+    user_id, role, patient = g.get("sesamlike_visible_patient", (None, None, None))
+    if patient is None or user_id != user.id or role != user.role:
         return None
     state = sa.inspect(patient)
-    if state.session is not db.session() or state.expired_attributes & {
-        "id",
-        "user_id",
-    }:
+    if state.session is not db.session() or state.expired or state.expired_attributes:
         return None  # committed since (expired) or another session: ask again
-    return patient if patient.id == patient_id and patient.user_id == user.id else None
+    return patient if patient.id == patient_id else None
 
 
 def _load_audited(
     user: User, patient_id: int, action: str, detail: str | None
 ) -> Patient:
-    patient = _own_patient_loaded(user, patient_id) or db.session.scalar(
+    patient = _remembered(user, patient_id) or db.session.scalar(
         sa.select(Patient).where(Patient.id == patient_id, visible_patient_filter(user))
     )
     if patient is None:

@@ -226,6 +226,15 @@ def test_my_aids_queries_do_not_grow_with_orders_or_devices(client, auth, region
     assert many <= 7, many
 
 
+def test_a_guardians_my_aids_reads_the_child_once(client, auth, region):
+    auth.login("anna")
+    choose(client, region.child)
+    statements = count_queries(client, "/portal/")
+    # user, the child (the access rules asked again: the same read serves the
+    # page), prescriptions, deliveries, devices, orders with lines, the audit row
+    assert statements <= 7, statements
+
+
 def test_all_orders_page_lists_every_order(client, auth, region):
     for days in range(12):
         make_delivery(region.patient, region.rx_infusion, TODAY - timedelta(days))
