@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 from flask_login import current_user
 
 CSP = "; ".join(
@@ -58,8 +58,16 @@ def init_app(app: Flask) -> None:
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
         if not request.path.startswith("/static/") and (
-            current_user.is_authenticated
-            or request.path.startswith(("/api/", "/fhir/"))
+            request.path.startswith(("/api/", "/fhir/")) or _logged_in()
         ):
             headers["Cache-Control"] = "no-store"
         return response
+
+
+def _logged_in() -> bool:
+    """Whether this request has a logged-in user, without loading them again: a
+    use case that committed has expired the user's row (one more query)."""
+    user = g.get("_login_user")  # Flask-Login's user of this request, once loaded
+    if user is None:
+        return current_user.is_authenticated
+    return not user.is_anonymous

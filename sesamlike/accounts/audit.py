@@ -25,6 +25,10 @@ def record(
 
     `clinic_code` is the clinic the user acted for; by default the user's clinic
     when they have exactly one (the patient's access log names it).
+
+    The row waits in the session until the transaction commits, and then all of
+    the request's rows go in together (one INSERT) in that same transaction; a
+    rollback drops them with everything else the use case wrote.
     """
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user._get_current_object()
@@ -44,8 +48,24 @@ def record(
         channel=channel or "cli",
         detail=detail[:500] if detail else None,
     )
-    db.session.add(event)
+    db.session.info.setdefault(PENDING, []).append(event)
     return event
+
+
+PENDING = "sesamlike_audit_pending"
+
+
+def add_pending(session) -> None:
+    """before_commit: the transaction's audit rows join the session, to be flushed
+    (as one INSERT) with the commit."""
+    pending = session.info.pop(PENDING, None)
+    if pending:
+        session.add_all(pending)
+
+
+def drop_pending(session) -> None:
+    """after_rollback: the rolled-back use case's audit rows go with it."""
+    session.info.pop(PENDING, None)
 
 
 def _channel(path: str) -> str:
@@ -78,3 +98,5 @@ def refuse_audit_changes(session, flush_context, instances) -> None:
 
 
 sa_event.listen(Session, "before_flush", refuse_audit_changes)
+sa_event.listen(Session, "before_commit", add_pending)
+sa_event.listen(Session, "after_rollback", drop_pending)

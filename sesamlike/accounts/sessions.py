@@ -64,6 +64,21 @@ def end_all(user_id: int, now: datetime | None = None) -> int:
     ).rowcount
 
 
+# Built once: every request asks it (a statement built anew costs more than the
+# query; SQLAlchemy's compiled cache then only fills in the values).
+_SESSION_USER = (
+    sa.select(User, UserSession)
+    .join(UserSession, UserSession.user_id == User.id)
+    .options(joinedload(User.clinics))
+    .where(
+        UserSession.key_hash == sa.bindparam("key_hash"),
+        UserSession.ended_at.is_(None),
+        User.id == sa.bindparam("user_id"),
+        User.active.is_(True),
+    )
+)
+
+
 def user_for_session(user_id: str) -> User | None:
     """Flask-Login's user loader: the user, if the cookie's session is still open."""
     key = session.get(SESSION_KEY)
@@ -72,15 +87,7 @@ def user_for_session(user_id: str) -> User | None:
     # The user's clinics come along: every audit row names the acting clinic.
     found = (
         db.session.execute(
-            sa.select(User, UserSession)
-            .join(UserSession, UserSession.user_id == User.id)
-            .options(joinedload(User.clinics))
-            .where(
-                UserSession.key_hash == _hash(key),
-                UserSession.ended_at.is_(None),
-                User.id == int(user_id),
-                User.active.is_(True),
-            )
+            _SESSION_USER, {"key_hash": _hash(key), "user_id": int(user_id)}
         )
         .unique()
         .first()

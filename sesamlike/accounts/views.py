@@ -7,6 +7,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -14,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.local import LocalProxy
 
 from sesamlike.accounts import administration, identity, sessions
 from sesamlike.accounts.forms import EmptyForm, LoginForm, PasswordLinkForm
@@ -43,15 +45,22 @@ def inject_navigation():
         return {
             "navigation": navigation_for(current_user.role),
             "role_name": ROLE_NAMES.get(current_user.role, current_user.role),
-            "empty_form": _empty_form(),
+            "empty_form": _EMPTY_FORM,
         }
-    return {"navigation": [], "role_name": "", "empty_form": _empty_form()}
+    return {"navigation": [], "role_name": "", "empty_form": _EMPTY_FORM}
 
 
 def _empty_form() -> EmptyForm:
-    # Only rendered (the CSRF token of the logout button): never reads the body,
-    # so an error page for a body too large (413) can still be shown.
-    return EmptyForm(formdata=None)
+    # Only rendered (the CSRF token of a POST button): never reads the body,
+    # so an error page for a body too large (413) can still be shown. Made when
+    # a page first uses it, once per request: most pages never do.
+    form = g.get("sesamlike_empty_form")
+    if form is None:
+        form = g.sesamlike_empty_form = EmptyForm(formdata=None)
+    return form
+
+
+_EMPTY_FORM = LocalProxy(_empty_form)
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -9,10 +9,12 @@ complete.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import flask_babel
-from flask import current_app, g, has_app_context, has_request_context, request, session
+from flask import current_app, has_request_context, request, session
+from flask.globals import _cv_app
 
 LOCALES = ("sv", "en")
 
@@ -38,7 +40,10 @@ def get_locale() -> str:
 def _chosen_locale():
     """Flask-Babel's per-context namespace and the locale it has chosen there
     (None, None outside a context or before it has chosen)."""
-    ctx = g.get("_flask_babel") if has_app_context() else None
+    # The app context itself rather than `g` and has_app_context(): a page asks
+    # this for every string it shows (a hundred times), and each proxy costs.
+    app_ctx = _cv_app.get(None)
+    ctx = app_ctx.g.get("_flask_babel") if app_ctx is not None else None
     return ctx, getattr(ctx, "babel_locale", None)
 
 
@@ -112,9 +117,30 @@ def N_(text: str) -> str:  # noqa: N802  (the gettext convention)
 _ = gettext
 
 
+@functools.cache
+def _wtforms_catalogue(locale: str):
+    from babel import support
+    from wtforms.i18n import messages_path
+
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+def _wtforms_translations():
+    """WTForms' own messages in the request's language. Flask-WTF reads its
+    catalogue from disk on every request that shows one (each form page); the
+    same catalogue, read once per locale."""
+    if not has_request_context():
+        return None
+    return _wtforms_catalogue(str(_babel_locale()))
+
+
 def init_app(app) -> None:
+    import flask_wtf.i18n
+
     from sesamlike.common import formatting
     from sesamlike.extensions import babel
+
+    flask_wtf.i18n._get_translations = _wtforms_translations
 
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(

@@ -67,6 +67,11 @@ class PlacedOrder(NamedTuple):
     order: Order
     created: bool  # False: the idempotency key named an order placed before
 
+    @property
+    def order_id(self) -> int:
+        """The order's number, without loading the committed order again."""
+        return sa.inspect(self.order).identity[0]
+
 
 class Choice(NamedTuple):
     """A prescription on the new-order page, and why it cannot be ordered now."""
@@ -99,20 +104,31 @@ def device_refusal(user: User, prescription: Prescription) -> DomainError | None
     return None
 
 
+# Built once (each request fills in its values): the new-order page's
+# prescriptions, and an order by its idempotency key.
+_ORDERABLE = (
+    sa.select(Prescription)
+    .options(joinedload(Prescription.article, innerjoin=True))
+    .where(
+        Prescription.patient_id == sa.bindparam("patient_id"),
+        Prescription.status != PrescriptionStatus.CANCELLED,
+        Prescription.valid_to >= sa.bindparam("today"),
+    )
+    .order_by(Prescription.valid_from, Prescription.id)
+)
+_ORDER_BY_KEY = sa.select(Order.id).where(
+    Order.placed_by_id == sa.bindparam("user_id"),
+    Order.idempotency_key == sa.bindparam("key"),
+)
+
+
 def order_options(user: User, patient_id: int, today: date | None = None):
     """What the new-order page offers: prescriptions, delivery modes, default."""
     _require_orderer(user)
     today = today or date.today()
     patient = access.get_patient(user, patient_id)
     prescriptions = db.session.scalars(
-        sa.select(Prescription)
-        .options(joinedload(Prescription.article, innerjoin=True))
-        .where(
-            Prescription.patient_id == patient.id,
-            Prescription.status != PrescriptionStatus.CANCELLED,
-            Prescription.valid_to >= today,
-        )
-        .order_by(Prescription.valid_from, Prescription.id)
+        _ORDERABLE, {"patient_id": patient.id, "today": today}
     ).all()
     choices = [
         Choice(
@@ -272,24 +288,27 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
     )
     if first_devices and mode != DeliveryMode.CLINIC:
         raise order_rules.first_device_refusal(first_devices[0])
+    # Only an order to the clinic ships to a clinic: the others ask for none.
+    clinic = None
+    if mode == DeliveryMode.CLINIC:
+        clinic = delivery.delivery_clinic(user, patient) or chosen[0][0].clinic
     order = Order(
         patient_id=patient.id,
         placed_by_id=user.id,
         placed_by_role=user.role,
         delivery_mode=mode,
         idempotency_key=key,
+        lines=[],  # a new order has none: appending below asks the database nothing
         **ship_to_snapshot(
-            patient,
-            mode,
-            delivery.delivery_clinic(user, patient) or chosen[0][0].clinic,
-            ship_to,
-            phone or patient.phone,
-            today,
+            patient, mode, clinic, ship_to, phone or patient.phone, today
         ),
     )
     db.session.add(order)
     for index, (prescription, packs) in enumerate(chosen):
         withdrawals.withdraw(prescription, packs, today, index)
+    # After the withdrawals (each an UPDATE, which flushes what is pending), so
+    # the lines go in together.
+    for prescription, packs in chosen:
         article = prescription.article
         order.lines.append(
             OrderLine(
@@ -373,9 +392,5 @@ def load_order(order_id: int, *, lock: bool = False) -> Order:
 
 
 def _order_by_key(user: User, key: str) -> Order | None:
-    order = db.session.scalar(
-        sa.select(Order.id).where(
-            Order.placed_by_id == user.id, Order.idempotency_key == key
-        )
-    )
+    order = db.session.scalar(_ORDER_BY_KEY, {"user_id": user.id, "key": key})
     return None if order is None else get_order(user, order)

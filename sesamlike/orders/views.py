@@ -105,7 +105,7 @@ def new_order(patient_id: int):
                 flash(_("Beställningen är skickad."), "success")
             else:
                 flash(_("Beställningen var redan skickad. Här är den."), "info")
-            return redirect(url_for("orders.confirmation", order_id=placed.order.id))
+            return redirect(url_for("orders.confirmation", order_id=placed.order_id))
     elif form.is_submitted():
         status = 422
     patient = options.patient

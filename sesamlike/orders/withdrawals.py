@@ -22,6 +22,15 @@ from sesamlike.prescriptions import errors as prescription_errors
 from sesamlike.prescriptions.entitlement import withdrawal_refusal
 from sesamlike.prescriptions.models import Prescription
 
+_LOCK_PRESCRIPTIONS = (
+    sa.select(Prescription)
+    .options(joinedload(Prescription.article, innerjoin=True))
+    .where(Prescription.id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(Prescription.id)
+    .with_for_update(of=Prescription)
+    .execution_options(populate_existing=True)
+)  # built once: each order fills in its ids
+
 
 def lock_prescriptions(ids: list[int]) -> dict[int, Prescription]:
     """Load and row-lock the prescriptions in id order (no deadlocks between orders).
@@ -29,14 +38,7 @@ def lock_prescriptions(ids: list[int]) -> dict[int, Prescription]:
     Their articles come in the same statement (every line needs one), not one
     query per line; only the prescriptions' rows are locked.
     """
-    rows = db.session.scalars(
-        sa.select(Prescription)
-        .options(joinedload(Prescription.article, innerjoin=True))
-        .where(Prescription.id.in_(ids))
-        .order_by(Prescription.id)
-        .with_for_update(of=Prescription)
-        .execution_options(populate_existing=True)
-    ).all()
+    rows = db.session.scalars(_LOCK_PRESCRIPTIONS, {"ids": ids}).all()
     return {p.id: p for p in rows}
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from flask import g, has_app_context
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User, user_clinics
@@ -132,10 +133,56 @@ def handled_by_depot(
     )
 
 
+_OWN_PATIENT = sa.select(Patient).where(Patient.user_id == sa.bindparam("user_id"))
+
+
+def own_patient(user: User) -> Patient | None:
+    """A patient login's own record, or None; not audited (the use case that
+    shows it audits it). Remembered for the request, so that use case's
+    `get_patient` finds it without asking the database again."""
+    if user.role != Role.PATIENT:
+        return None
+    patient = db.session.scalar(_OWN_PATIENT, {"user_id": user.id})
+    _remember(user, patient)
+    return patient
+
+
+def visible_patient(user: User, patient_id: int) -> Patient | None:
+    """The patient if this user may see them now, else None; not audited (the
+    use case that shows it audits it). Remembered for the request like
+    `own_patient`."""
+    patient = db.session.scalar(
+        sa.select(Patient).where(Patient.id == patient_id, visible_patient_filter(user))
+    )
+    _remember(user, patient)
+    return patient
+
+
+def _remember(user: User, patient: Patient | None) -> None:
+    if patient is not None and has_app_context():
+        g.sesamlike_visible_patient = (user.id, user.role, patient)
+
+
+def _remembered(user: User, patient_id: int) -> Patient | None:
+    """The patient `own_patient` or `visible_patient` found for this user in this
+    request, if it is this one and still loaded, unexpired, in this session: that
+    query asked visible_patient_filter itself (for a patient login,
+    Patient.user_id == user.id is the whole of it)."""
+    if not has_app_context():
+        return None
+    user_id, role, patient = g.get("sesamlike_visible_patient", (None, None, None))
+    if patient is None or user_id != user.id or role != user.role:
+        return None
+    state = sa.inspect(patient)
+    if state.session is not db.session() or state.expired or state.expired_attributes:
+        return None  # committed since (expired) or another session: ask again
+    return patient if patient.id == patient_id else None
+
+
 def _load_audited(
     user: User, patient_id: int, action: str, detail: str | None
 ) -> Patient:
-    patient = db.session.scalar(
+    patient = _remembered(user, patient_id) or db.session.scalar(
         sa.select(Patient).where(Patient.id == patient_id, visible_patient_filter(user))
     )
     if patient is None:

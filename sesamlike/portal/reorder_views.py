@@ -104,7 +104,7 @@ def _send(form: ReorderForm, options, patient_id: int, chosen):
         flash(_("Tack! Vi har tagit emot din beställning."), "success")
     else:
         flash(_("Beställningen var redan skickad. Här är den."), "info")
-    return redirect(url_for("portal.order", order_id=placed.order.id))
+    return redirect(url_for("portal.order", order_id=placed.order_id))
 
 
 @bp.route("/orders/<int:order_id>/cancel", methods=["POST"])

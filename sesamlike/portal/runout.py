@@ -57,31 +57,38 @@ def last_delivery(deliveries: Iterable[tuple[date, int]]) -> tuple[date, int] | 
     return None if latest is None else (latest, packs)
 
 
+_DELIVERIES = (
+    sa.select(
+        OrderLine.prescription_id,
+        OrderLine.delivered_on,
+        sa.func.sum(OrderLine.packs),
+    )
+    .where(
+        OrderLine.status == LineStatus.DELIVERED,
+        OrderLine.delivered_on.is_not(None),
+        OrderLine.prescription_id.is_not(None),
+    )
+    .group_by(OrderLine.prescription_id, OrderLine.delivered_on)
+)
+_DELIVERIES_OF = _DELIVERIES.where(
+    OrderLine.prescription_id.in_(sa.bindparam("ids", expanding=True))
+)
+
+
 def last_deliveries(
     prescription_ids: Iterable[int] | None = None,
 ) -> dict[int, tuple[date, int]]:
     """Last delivery day and packs per prescription (active ones when ids is None)."""
-    statement = (
-        sa.select(
-            OrderLine.prescription_id,
-            OrderLine.delivered_on,
-            sa.func.sum(OrderLine.packs),
-        )
-        .where(
-            OrderLine.status == LineStatus.DELIVERED,
-            OrderLine.delivered_on.is_not(None),
-            OrderLine.prescription_id.is_not(None),
-        )
-        .group_by(OrderLine.prescription_id, OrderLine.delivered_on)
-    )
+    statement = _DELIVERIES
     if prescription_ids is None:
         statement = statement.join(
             Prescription, Prescription.id == OrderLine.prescription_id
         ).where(Prescription.status == PrescriptionStatus.ACTIVE)
-    else:
-        statement = statement.where(OrderLine.prescription_id.in_(prescription_ids))
+        found = db.session.execute(statement)
+    else:  # the portal's pages: built once, each request fills in the ids
+        found = db.session.execute(_DELIVERIES_OF, {"ids": list(prescription_ids)})
     per_prescription: dict[int, list[tuple[date, int]]] = {}
-    for prescription_id, delivered_on, packs in db.session.execute(statement):
+    for prescription_id, delivered_on, packs in found:
         per_prescription.setdefault(prescription_id, []).append(
             (delivered_on, int(packs))
         )

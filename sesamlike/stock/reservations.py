@@ -293,43 +293,52 @@ def _hold(
 def lock_article(article_id: int) -> None:
     """Serialise reservations of one article until the transaction ends."""
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(
-            sa.select(StockLot.id)
-            .where(StockLot.article_id == article_id)
-            .order_by(StockLot.id)
-            .with_for_update()
-        )
+        db.session.execute(_LOCK_LOTS, {"article_id": article_id})
     else:
         # SQLite has no row locks; any write takes its single write lock (even
         # when no row matches) and holds it to commit, so readers after it here
         # see the latest state and no other writer can slip in between.
-        db.session.execute(
-            sa.update(StockLot)
-            .where(StockLot.article_id == article_id)
-            .values(on_hand=StockLot.on_hand)
-            .execution_options(synchronize_session=False)
-        )
+        db.session.execute(_TOUCH_LOTS, {"lots_of": article_id})
+
+
+# Every reservation sends these: built once, each fills in its values.
+_LOCK_LOTS = (
+    sa.select(StockLot.id)
+    .where(StockLot.article_id == sa.bindparam("article_id"))
+    .order_by(StockLot.id)
+    .with_for_update()
+)
+_TOUCH_LOTS = (
+    sa.update(StockLot)
+    .where(StockLot.article_id == sa.bindparam("lots_of"))
+    .values(on_hand=StockLot.on_hand)
+    .execution_options(synchronize_session=False)
+)
+_ON_HAND = (
+    sa.select(StockLot.depot_id, sa.func.sum(StockLot.on_hand))
+    .where(
+        StockLot.article_id == sa.bindparam("article_id"),
+        StockLot.quarantined.is_(False),
+        sa.or_(StockLot.expiry.is_(None), StockLot.expiry >= sa.bindparam("today")),
+    )
+    .group_by(StockLot.depot_id)
+)
+_HELD = (
+    sa.select(Reservation.depot_id, sa.func.sum(Reservation.packs))
+    .where(
+        Reservation.article_id == sa.bindparam("article_id"),
+        Reservation.status == ReservationStatus.ACTIVE,
+    )
+    .group_by(Reservation.depot_id)
+)
 
 
 def _free_by_depot(article_id: int, today: date) -> dict[int, int]:
     """{depot_id: usable on hand - active reservations} for every depot involved."""
     on_hand = db.session.execute(
-        sa.select(StockLot.depot_id, sa.func.sum(StockLot.on_hand))
-        .where(
-            StockLot.article_id == article_id,
-            StockLot.quarantined.is_(False),
-            sa.or_(StockLot.expiry.is_(None), StockLot.expiry >= today),
-        )
-        .group_by(StockLot.depot_id)
+        _ON_HAND, {"article_id": article_id, "today": today}
     ).all()
-    held = db.session.execute(
-        sa.select(Reservation.depot_id, sa.func.sum(Reservation.packs))
-        .where(
-            Reservation.article_id == article_id,
-            Reservation.status == ReservationStatus.ACTIVE,
-        )
-        .group_by(Reservation.depot_id)
-    ).all()
+    held = db.session.execute(_HELD, {"article_id": article_id}).all()
     free: dict[int, int] = {depot: int(n or 0) for depot, n in on_hand}
     for depot, n in held:
         free[depot] = free.get(depot, 0) - int(n or 0)

@@ -325,4 +325,23 @@ def test_sending_a_two_line_reorder_reads_each_prescription_once(client, auth, r
     # The prescriptions are locked with their articles in one statement and not
     # read again after each withdrawal (was 4 more for two lines); the rest is
     # the access check, audit, order, lines and each line's stock reservation.
-    assert queries <= 36, queries
+    # The patient is read once (was twice), no clinic is looked up for a home
+    # delivery (was 3 statements), the new order's lines are not loaded, and
+    # neither the order nor the user is read again after the commit. (SQLite
+    # inserts audit rows and lines one by one: PostgreSQL sends 24.)
+    assert queries <= 26, queries
+
+
+def test_the_form_and_the_summary_read_the_patient_once(client, auth, region):
+    auth.login("ella")
+    shown, form_queries = count_queries(lambda: client.get("/portal/order"))
+    lines = [(region.rx_infusion.id, 2), (region.rx_reservoir.id, 2)]
+    reviewed, review_queries = count_queries(
+        lambda: client.post("/portal/order", data=reorder_form(lines, action="review"))
+    )
+    assert shown.status_code == 200 and reviewed.status_code == 200
+    assert "Skicka beställningen" in text_of(reviewed)
+    # user, the patient (once: was twice), prescriptions with their articles,
+    # the audit row; the form also the patient's address
+    assert form_queries <= 5, form_queries
+    assert review_queries <= 4, review_queries
