@@ -31,6 +31,7 @@ from sesamlike.extensions import db
 from sesamlike.followup.cost_centres import paid_where
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
+from sesamlike.followup.sqlfuncs import literal_int
 from sesamlike.followup.stats import ORE, Summary
 from sesamlike.patients.identity import AgeGroup
 from sesamlike.patients.models import Patient
@@ -220,24 +221,58 @@ def _figures_in_python(base: sa.Select, threshold: Decimal | None) -> Figures:
     return result
 
 
+# The report's statement on PostgreSQL: its sorts fit in memory (the default
+# 4 MB spills a region's to disk), and JIT compiling costs more than it saves.
+POSTGRES_SETTINGS = {"jit": "off", "work_mem": "64MB"}
+COUNTS = len(GROUPINGS)  # the branch of the counts, after the groupings
+
+
 def _figures_in_database(base: sa.Select, threshold: Decimal | None) -> Figures:
+    """One statement. The base rows once (a CTE); per grouping, each group's
+    values sorted inside the database (array_agg ... ORDER BY), and only the
+    order statistics the figures need come back from each sorted array: the
+    least, the greatest and the two around each percentile's position. The
+    counts per pump system, age group and diabetes type (a hash aggregate)
+    come as one more branch.
+
+    (Measured at 91,000 rows, against two alternatives giving equal figures:
+    sorting each grouping's rows by key and value first, and sorting only the
+    distinct (key, value) pairs with running counts. Both were slower here.)"""
+    connection = db.session.connection()
+    for name, value in POSTGRES_SETTINGS.items():
+        connection.exec_driver_sql(f"SET LOCAL {name} = '{value}'")
     rows = base.cte("base")
     branches = []
-    for grouping in GROUPINGS:
+    for number, grouping in enumerate(GROUPINGS):
+        key = None if grouping.key is None else rows.c[grouping.key]
         value = rows.c[grouping.value]
-        key = sa.null() if grouping.key is None else rows.c[grouping.key]
         branch = sa.select(
-            sa.literal(grouping.name).label("grouping"),
-            sa.cast(key, sa.Text).label("key"),
+            literal_int(number).label("grouping"),
+            sa.cast(key if key is not None else sa.null(), sa.Text).label("key"),
             sa.func.count().label("n"),
             sa.func.sum(value).label("total"),
             sa.func.array_agg(aggregate_order_by(value, value)).label("sorted"),
-        ).select_from(rows)
-        if grouping.key is not None:
+        )
+        if key is not None:
             branch = branch.group_by(key)
-        if grouping.known:
-            branch = branch.where(key != NO_SYSTEM)
+            if grouping.known:
+                branch = branch.where(key != NO_SYSTEM)
         branches.append(branch)
+    over = (
+        sa.func.count().filter(rows.c.total > threshold * 100)
+        if threshold is not None
+        else sa.literal(0, sa.BigInteger)
+    )
+    separator = sa.literal("\x1f")
+    branches.append(
+        sa.select(
+            literal_int(COUNTS),
+            rows.c.pump + separator + rows.c.age + separator + rows.c.diabetes_type,
+            sa.func.count(),
+            over,
+            sa.null(),
+        ).group_by(rows.c.pump, rows.c.age, rows.c.diabetes_type)
+    )
     groups = sa.union_all(*branches).subquery("groups")
     ordered = sa.type_coerce(groups.c.sorted, ARRAY(sa.BigInteger))
     n = groups.c.n
@@ -249,26 +284,22 @@ def _figures_in_database(base: sa.Select, threshold: Decimal | None) -> Figures:
                       ordered[1], ordered[n], *picks)  # fmt: skip
     result = Figures()
     summaries: dict[str, dict[object, Summary]] = {g.name: {} for g in GROUPINGS}
-    convert = {g.name: g.convert for g in GROUPINGS}
-    for row in db.session.execute(query):
-        name, key, count, total, least, greatest, *values = row
+    for row in connection.execute(query):
+        number, key, count, total, least, greatest, *values = row
+        if number == COUNTS:
+            pump, age, kind = key.split("\x1f")
+            _count(result, pump, age, kind, count)
+            result.high_cost += int(total)  # the column is NUMERIC (SUM)
+            continue
         if not count:  # the one group of no rows
             continue
-        key = None if key is None else convert[name](key)
+        grouping = GROUPINGS[number]
         chosen = {
             p: (values[2 * i], values[2 * i + 1]) for i, p in enumerate(PERCENTILES)
         }
-        summaries[name][key] = _summary(count, int(total), least, greatest, chosen)
+        summary = _summary(count, int(total), least, greatest, chosen)
+        summaries[grouping.name][None if key is None else grouping.convert(key)] = (
+            summary
+        )
     result.groups = {name: _ordered(each) for name, each in summaries.items()}
-    over = (
-        sa.func.count().filter(rows.c.total > threshold * 100)
-        if threshold is not None
-        else sa.literal(0)
-    )
-    counts = sa.select(
-        rows.c.pump, rows.c.age, rows.c.diabetes_type, sa.func.count(), over
-    ).group_by(rows.c.pump, rows.c.age, rows.c.diabetes_type)
-    for pump, age, kind, count, high in db.session.execute(counts):
-        _count(result, pump, age, kind, count)
-        result.high_cost += high
     return result
