@@ -191,18 +191,51 @@ def _stored_cost_centre_sums(scope: Scope, year: int) -> list[CostCentreSum]:
 def payer_rows(year: int, today: date | None = None,
                patients: sa.Select | None = None) -> sa.Select:  # fmt: skip
     """What `patient_year_payers` holds for a year (all patients, or those in
-    `patients`): the paid lines summed per patient, clinic and cost centre."""
-    lines = paid_lines(year, today, patients=patients).subquery("paid")
+    `patients`): the lines with a part in the year summed per patient, paying
+    clinic and cost centre, as `paid_lines` says who pays.
+
+    One pass over the lines (`line_costs` carries who pays each): the parts
+    are summed in the units of `Amounts` (whole numbers on PostgreSQL) per
+    patient, payer and VAT rate of pharmacy lines, and turned into kronor and
+    VAT once per such group, not once per line."""
+    amounts = Amounts.for_session()
+    lines = line_costs(year, patients, amounts=amounts, articles=True, payer=True,
+                       today=today).subquery("costed")  # fmt: skip
+    device, consumables = line_parts(lines, year, amounts)
+    payer = sa.func.coalesce(prescriptions.c.clinic_id, lines.c.cost_clinic_id)
+    centre = sa.func.coalesce(prescriptions.c.cost_centre, lines.c.line_cost_centre)
+    rate = sa.case((lines.c.channel == "pharmacy", lines.c.vat_rate))
+    sums = (
+        sa.select(
+            lines.c.patient_id,
+            payer.label("clinic_id"),
+            centre.label("cost_centre"),
+            rate.label("vat_rate"),
+            sa.func.sum(lines.c.units).label("units"),
+            sa.func.sum(device).label("device"),
+            sa.func.sum(consumables).label("consumables"),
+        )
+        .select_from(lines)
+        .outerjoin(prescriptions, prescriptions.c.id == lines.c.prescription_id)
+        .where(in_year(lines, year))
+        .group_by(lines.c.patient_id, payer, centre, rate)
+        .subquery("sums")
+    )
+    consumables = amounts.line_sek(sums.c.consumables, device=False)
+    vat_rate = money(sums.c.vat_rate)
+    vat = sa.case(
+        (sums.c.vat_rate.is_not(None), consumables * vat_rate / (1 + vat_rate))
+    )
     return sa.select(
         sa.literal(year, sa.Integer).label("year"),
-        lines.c.clinic_id,
-        lines.c.patient_id,
-        lines.c.cost_centre,
-        sa.func.coalesce(sa.func.sum(lines.c.units), 0).label("units"),
-        sa.func.sum(lines.c.device).label("device_sek"),
-        sa.func.sum(lines.c.consumables).label("consumables_sek"),
-        sa.func.sum(lines.c.vat).label("vat_sek"),
-    ).group_by(lines.c.patient_id, lines.c.clinic_id, lines.c.cost_centre)
+        sums.c.clinic_id,
+        sums.c.patient_id,
+        sums.c.cost_centre,
+        sa.func.coalesce(sa.func.sum(sums.c.units), 0).label("units"),
+        sa.func.sum(amounts.line_sek(sums.c.device, device=True)).label("device_sek"),
+        sa.func.sum(consumables).label("consumables_sek"),
+        sa.func.sum(vat).label("vat_sek"),
+    ).group_by(sums.c.patient_id, sums.c.clinic_id, sums.c.cost_centre)
 
 
 def store_payers(year: int, today: date | None = None,
@@ -217,6 +250,7 @@ def store_payers(year: int, today: date | None = None,
     rows = payer_rows(year, today, patients)
     names = [column.name for column in rows.selected_columns]
     statement = sa.insert(payers).from_select(names, rows)
+    statement = statement.execution_options(preserve_rowcount=True)  # an INSERT's
     return connection.execute(statement).rowcount
 
 
