@@ -19,6 +19,7 @@ to it to the öre (tests compare them).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -186,32 +187,39 @@ def _count(result: Figures, pump: str, age: str, kind: str, n: int) -> None:
 
 
 def _figures_in_python(base: sa.Select, threshold: Decimal | None) -> Figures:
+    """The rows as plain tuples of integers and strings, read once; each
+    grouping's values collected per key column by column, then sorted."""
     names = ["total", "pump", "cgm", "age", "prescriber", "diabetes_type",
              "pump_part", "cgm_part"]  # fmt: skip
     rows = base.subquery("base")
-    tuples = db.session.execute(sa.select(*[rows.c[name] for name in names])).all()
-    at = {name: i for i, name in enumerate(names)}
+    query = sa.select(*[rows.c[name] for name in names])
+    tuples = db.session.connection().execute(query).all()
+    columns = dict(zip(names, zip(*tuples, strict=True), strict=True)) if tuples else {}
     result = Figures()
+    if not tuples:
+        result.groups = {grouping.name: {} for grouping in GROUPINGS}
+        return result
     limit = None if threshold is None else threshold * 100
-    counts: dict[tuple[str, str, str], int] = {}
-    for row in tuples:
-        key = (row[1], row[3], row[5])
-        counts[key] = counts.get(key, 0) + 1
-        if limit is not None and row[0] > limit:
-            result.high_cost += 1
+    if limit is not None:
+        result.high_cost = sum(1 for total in columns["total"] if total > limit)
+    counts: dict[tuple[str, str, str], int] = defaultdict(int)
+    keys = zip(columns["pump"], columns["age"], columns["diabetes_type"], strict=True)
+    for key in keys:
+        counts[key] += 1
     for (pump, age, kind), n in counts.items():
         _count(result, pump, age, kind, n)
     for grouping in GROUPINGS:
-        values: dict[object, list[int]] = {}
-        value_at = at[grouping.value]
-        key_at = None if grouping.key is None else at[grouping.key]
-        for row in tuples:
-            key = None if key_at is None else row[key_at]
-            if grouping.known and key == NO_SYSTEM:
-                continue
-            values.setdefault(key, []).append(row[value_at])
+        values = columns[grouping.value]
+        if grouping.key is None:
+            groups = {None: list(values)}
+        else:
+            groups = defaultdict(list)
+            for key, value in zip(columns[grouping.key], values, strict=True):
+                groups[key].append(value)
+            if grouping.known:
+                groups.pop(NO_SYSTEM, None)
         summaries = {}
-        for key, group in values.items():
+        for key, group in groups.items():
             group.sort()
             n = len(group)
             picks = {name: (group[low], group[high])
