@@ -28,7 +28,7 @@ from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup.amounts import Amounts
 from sesamlike.followup.compute import in_year, line_costs, line_parts, on_postgresql
-from sesamlike.followup.models import PatientYearPayer
+from sesamlike.followup.models import PatientYearCost, PatientYearPayer
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.sqlfuncs import in_ids, money, round_ore
 from sesamlike.orders.models import Order, OrderLine
@@ -252,6 +252,16 @@ def store_payers(year: int, today: date | None = None,
     statement = sa.insert(payers).from_select(names, rows)
     statement = statement.execution_options(preserve_rowcount=True)  # an INSERT's
     return connection.execute(statement).rowcount
+
+
+def remove_stale_payers(year: int) -> int:
+    """Remove the year's payers of patients with no cost row in it any more."""
+    costs = PatientYearCost.__table__
+    kept = sa.select(costs.c.patient_id).where(costs.c.year == year)
+    statement = sa.delete(payers).where(
+        payers.c.year == year, payers.c.patient_id.not_in(kept)
+    )
+    return db.session.connection().execute(statement).rowcount
 
 
 def stored_payers(scope: Scope, year: int) -> bool:

@@ -9,7 +9,13 @@ have changed since it, the run is full; so is the first run of a year whose
 costs are stored without their payers (computed before payers were stored).
 
 Beside the costs, a run stores who paid them (`cost_centres.store_payers`):
-a full run the whole year's, an incremental run its changed patients'.
+an incremental run its changed patients'; a full run those of the patients
+whose figures changed or who have a line written since the previous run (a
+line's payer is its prescription's clinic, or the clinic stored on the line,
+neither changed once written), and removes those of patients with no cost left
+in the year; a year's first run, or one after a catalogue change, all of them.
+Recomputing every patient's payers on a full rerun cost more than the rerun
+itself (PostgreSQL, 100,000 patients: 3 s -> 10 s).
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from sesamlike.catalog.models import Article, System, article_systems
 from sesamlike.common.time import region_day_of, utcnow
 from sesamlike.extensions import db
 from sesamlike.followup import staging
-from sesamlike.followup.cost_centres import store_payers
+from sesamlike.followup.cost_centres import remove_stale_payers, store_payers
 from sesamlike.followup.models import FollowupRun, PatientYearCost, PatientYearPayer
 from sesamlike.orders.models import Order, OrderLine
 
@@ -124,7 +130,12 @@ def run_year(
     new_day = year >= today.year and (
         previous is None or region_day_of(previous.started_at) != today
     )
-    full = full or rederive or new_day or payers_missing(year)
+    missing = payers_missing(year)
+    full = full or rederive or new_day or missing
+    # Who paid is recomputed for every patient when the year has none stored
+    # or the catalogue changed (which lines fall in the year may differ);
+    # else for the patients whose figures changed or whose lines were written.
+    all_payers = previous is None or rederive or missing
     step(1)
     try:
         staging.tune_session()
@@ -137,7 +148,13 @@ def run_year(
         changed = staging.write_year(year, now, rederive=rederive)
         removed = staging.remove_stale(year, now, scope, staged)
         patients = staging.count_year(year, now) if staged is None else staged
-        store_payers(year, today, scope)
+        if scope is not None or all_payers:
+            store_payers(year, today, scope)
+        else:
+            since = previous.started_at - CHANGE_MARGIN
+            touched = sa.union(staging.changed_rows(), changed_patients(since))
+            store_payers(year, today, touched)
+            remove_stale_payers(year)
         staging.drop_stage()
         # The statements read the catalogue one at a time (systems, sensor
         # places, amortisation years): a change in between would mix two.

@@ -351,3 +351,43 @@ def test_a_year_without_stored_payers_is_worked_out_from_the_lines(two_clinics):
 
     assert run_year(2025).full
     assert db.session.scalar(sa.select(sa.func.count(PatientYearPayer.id))) == 1
+
+
+def test_a_full_rerun_refreshes_the_payers_of_changed_patients(two_clinics):
+    """A full rerun recomputes who paid for the patients whose figures changed
+    or who have a line written since the previous run, and removes those of
+    patients with nothing left in the year."""
+    from sesamlike.orders.models import Order, OrderLine
+
+    north, south, sets, patient = two_clinics
+    other = f.make_patient(north)
+    f.make_delivery(other, f.make_prescription(other, sets, clinic=north,
+                                               valid_from=date(2025, 1, 1)),
+                    date(2025, 4, 1))  # fmt: skip
+    run_year(2025)
+
+    def payers() -> set:
+        rows = db.session.execute(sa.select(PatientYearPayer.patient_id,
+                                            PatientYearPayer.clinic_id))  # fmt: skip
+        return set(rows)
+
+    assert payers() == {(patient.id, north.id), (other.id, north.id)}
+    at_south = f.make_prescription(patient, sets, clinic=south,
+                                   valid_from=date(2025, 6, 1))  # fmt: skip
+    f.make_delivery(patient, at_south, date(2025, 9, 15), packs=1)
+    assert run_year(2025, full=True).full
+    assert payers() == {(patient.id, north.id), (patient.id, south.id),
+                        (other.id, north.id)}  # fmt: skip
+
+    # North's lines of the patient go (deleted: no line is written); the
+    # figures change, so its payers are recomputed; the other patient's
+    # lines all go, so theirs are removed with their row.
+    north_orders = db.session.scalars(
+        sa.select(Order.id).join(OrderLine).where(
+            OrderLine.prescription_id.is_not(None),
+            OrderLine.prescription_id != at_south.id)).all()  # fmt: skip
+    for order_id in north_orders:
+        db.session.delete(db.session.get(Order, order_id))
+    db.session.commit()
+    assert run_year(2025, full=True).full
+    assert payers() == {(patient.id, south.id)}
