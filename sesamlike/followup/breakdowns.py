@@ -23,12 +23,11 @@ from sesamlike.common.time import region_day_of, utcnow
 from sesamlike.extensions import db
 from sesamlike.followup import compute
 from sesamlike.followup.amounts import Amounts
-from sesamlike.followup.cost_centres import paid_patients, paid_where
-from sesamlike.followup.models import PatientYearCost
+from sesamlike.followup.cost_centres import paid_patients
 from sesamlike.followup.scope import Scope
-from sesamlike.followup.stats import Summary, summarise
+from sesamlike.followup.stats import Summary
+from sesamlike.followup.summaries import scope_figures
 from sesamlike.orders.models import OrderLine
-from sesamlike.patients.models import Patient
 
 ORE = Decimal("0.01")
 CHANNELS = ("central", "supplier", "pharmacy")
@@ -201,25 +200,13 @@ def places_per_patient(
 
 
 def diabetes_types(scope: Scope, year: int) -> list[DiabetesType]:
-    """Annual cost statistics per diabetes type, and how many used a pump."""
-    query = (
-        sa.select(
-            Patient.diabetes_type,
-            PatientYearCost.total_cost_sek,
-            PatientYearCost.pump_system,
-        )
-        .join(Patient, Patient.id == PatientYearCost.patient_id)
-        .where(PatientYearCost.year == year,
-               paid_where(scope, year, PatientYearCost.patient_id))
-    )  # fmt: skip
-    totals: dict[str, list[Decimal]] = {}
-    pumps: dict[str, int] = {}
-    for kind, total, pump in db.session.execute(query):
-        totals.setdefault(kind, []).append(total)
-        pumps[kind] = pumps.get(kind, 0) + (1 if pump else 0)
+    """Annual cost statistics per diabetes type, and how many used a pump (the
+    report's figures, `summaries`)."""
+    found = scope_figures(scope, year)
+    totals = found.groups["diabetes_type"]
     order = list(DIABETES_TYPES) + sorted(set(totals) - set(DIABETES_TYPES))
     return [
-        DiabetesType(kind, summarise(totals[kind]), pumps[kind])
+        DiabetesType(kind, totals[kind], found.pump_users.get(kind, 0))
         for kind in order
         if kind in totals
     ]

@@ -133,7 +133,7 @@ def _system_name(rank: sa.ColumnElement, systems: Systems):
 
 def line_costs(year: int, scope: sa.Select | None = None,
                systems: Systems = (), *, amounts: Amounts,
-               articles: bool = False,
+               articles: bool = False, payer: bool = False,
                today: date | None = None) -> sa.Select | sa.CompoundSelect:  # fmt: skip
     """Every line that may have a part in the year, with what the rules need.
 
@@ -141,18 +141,21 @@ def line_costs(year: int, scope: sa.Select | None = None,
     delivered early enough to be in use in it. `days` (in use inside the year)
     and `day` (the delivery's day number) are computed for those only; other
     lines carry NULL there. One row per line; with `articles`, also its article
-    and units. Lines whose packs all went back on stock are left out. Warranty
+    and units; with `payer`, who pays it (its prescription, and the clinic and
+    cost centre stored on it) and its channel and VAT rate. Lines whose packs
+    all went back on stock are left out. Warranty
     replacements (few) come from `replacement_costs`, each with its chain's
     first device's value, amortisation years and period.
     """
     plain = _plain_line_costs(year, scope, systems, amounts=amounts,
-                              articles=articles, today=today)  # fmt: skip
+                              articles=articles, payer=payer,
+                              today=today)  # fmt: skip
     if not any_replacement():  # a union costs SQLite a pass over every line
         return plain
     return sa.union_all(
         plain,
         replacement_costs(year, scope, amounts=amounts, articles=articles,
-                          today=today),
+                          payer=payer, today=today),
     )  # fmt: skip
 
 
@@ -167,7 +170,7 @@ def any_replacement() -> bool:
 
 
 def _plain_line_costs(year: int, scope: sa.Select | None, systems: Systems, *,
-                      amounts: Amounts, articles: bool,
+                      amounts: Amounts, articles: bool, payer: bool = False,
                       today: date | None) -> sa.Select:  # fmt: skip
     first, after = date(year, 1, 1), date(year + 1, 1, 1)
     in_use = sa.or_(durable_expr(), art.c.category == "cgm_transmitter")
@@ -209,11 +212,21 @@ def _plain_line_costs(year: int, scope: sa.Select | None, systems: Systems, *,
     if articles:
         units = (ol.c.packs - ol.c.packs_restocked) * art.c.pack_size
         select = select.add_columns(ol.c.article_id, units.label("units"))
+    if payer:
+        select = select.add_columns(*payer_columns())
     return select
+
+
+def payer_columns() -> list[sa.ColumnElement]:
+    """Who pays a line and what its VAT is (`line_costs(payer=True)`)."""
+    return [ol.c.prescription_id, ol.c.cost_clinic_id,
+            ol.c.cost_centre.label("line_cost_centre"), ol.c.channel,
+            ol.c.vat_rate]  # fmt: skip
 
 
 def replacement_costs(year: int, scope: sa.Select | None = None, *,
                       amounts: Amounts, articles: bool = False,
+                      payer: bool = False,
                       today: date | None = None) -> sa.Select:  # fmt: skip
     """Warranty replacements in use in the year, as `line_costs` rows.
 
@@ -267,6 +280,8 @@ def replacement_costs(year: int, scope: sa.Select | None = None, *,
         select = select.add_columns(
             ol.c.article_id, (ol.c.packs * art.c.pack_size).label("units")
         )
+    if payer:
+        select = select.add_columns(*payer_columns())
     return select
 
 

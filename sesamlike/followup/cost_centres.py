@@ -4,8 +4,15 @@ whose costs a clinic's cost centre paid any part of.
 A line is paid by its prescription's cost centre and clinic; a line without a
 prescription (imported history) by the clinic stored on it when imported (the
 patient's clinic then). A patient who moves clinic leaves the old clinic's
-costs where they fell. Computed from the lines when asked (a report's query,
-not the nightly run's): a prescription's cost centre is then never stale.
+costs where they fell.
+
+`followup run` stores it per patient, paying clinic and cost centre
+(`patient_year_payers`, `store_payers`) with the patient's costs, from the same
+lines; the reports read that table (a clinic's patients: an EXISTS on its
+index). A prescription's clinic and cost centre are never changed once written,
+so what is stored goes stale only as the costs do, until the next run. A year
+with no stored payers (computed before they were stored, or never) is worked
+out from the lines when asked, as before.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup.amounts import Amounts
 from sesamlike.followup.compute import in_year, line_costs, line_parts, on_postgresql
+from sesamlike.followup.models import PatientYearCost, PatientYearPayer
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.sqlfuncs import in_ids, money, round_ore
 from sesamlike.orders.models import Order, OrderLine
@@ -46,13 +54,19 @@ class CostCentreSum:
         return self.device_cost_sek + self.consumables_cost_sek
 
 
+payers = PatientYearPayer.__table__
+
+
 def paid_lines(year: int, today: date | None = None,
-               clinic_ids: list[int] | None = None) -> sa.Select:  # fmt: skip
+               clinic_ids: list[int] | None = None,
+               patients: sa.Select | None = None) -> sa.Select:  # fmt: skip
     """Every line with a part in the year: patient, payer (cost centre and
     clinic), units, and its device, consumable and VAT parts in kronor
-    (unrounded). With `clinic_ids`, only the lines those clinics paid."""
+    (unrounded). With `clinic_ids`, only the lines those clinics paid; with
+    `patients` (a select of ids), only those patients' lines."""
     amounts = Amounts.for_session()
-    patients = None if clinic_ids is None else _patients_paid_by(clinic_ids)
+    if patients is None and clinic_ids is not None:
+        patients = _patients_paid_by(clinic_ids)
     lines = line_costs(year, patients, amounts=amounts, articles=True,
                        today=today).subquery("costed")  # fmt: skip
     device, consumables = line_parts(lines, year, amounts)
@@ -101,7 +115,11 @@ def cost_centre_sums(
     scope: Scope, year: int, today: date | None = None
 ) -> list[CostCentreSum]:
     """Per cost centre and paying clinic in scope: patients, units, and the
-    device, consumable and VAT amounts, each rounded half up after summing."""
+    device, consumable and VAT amounts, each rounded half up after summing.
+    From the stored payers when the year has them (then as of the run: `today`
+    is the run's), else from the lines."""
+    if stored_payers(scope, year):
+        return _stored_cost_centre_sums(scope, year)
     lines = paid_lines(year, today, scope.clinic_ids()).subquery("paid")
     query = (
         sa.select(
@@ -132,14 +150,145 @@ def cost_centre_sums(
     ]
 
 
+def _stored_cost_centre_sums(scope: Scope, year: int) -> list[CostCentreSum]:
+    """`cost_centre_sums` from the stored payers. A patient has one row per
+    clinic and cost centre, so the rows of a group are its patients."""
+    clinic_ids = scope.clinic_ids()
+    where = [payers.c.year == year]
+    if clinic_ids is not None:
+        where.append(payers.c.clinic_id.in_(clinic_ids))
+    query = (
+        sa.select(
+            payers.c.cost_centre,
+            Clinic.code,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(payers.c.units), 0),
+            round_ore(sa.func.coalesce(sa.func.sum(payers.c.device_sek), 0)),
+            round_ore(sa.func.coalesce(sa.func.sum(payers.c.consumables_sek), 0)),
+            round_ore(sa.func.coalesce(sa.func.sum(payers.c.vat_sek), 0)),
+        )
+        .outerjoin(Clinic, Clinic.id == payers.c.clinic_id)
+        .where(*where)
+        .group_by(payers.c.cost_centre, Clinic.code)
+        .order_by(payers.c.cost_centre, Clinic.code)
+    )
+    return [
+        CostCentreSum(
+            centre,
+            code,
+            patients,
+            int(units),
+            _ore(device),
+            _ore(consumables),
+            _ore(vat),
+        )  # fmt: skip
+        for centre, code, patients, units, device, consumables, vat in (
+            db.session.execute(query)
+        )
+    ]
+
+
+def payer_rows(year: int, today: date | None = None,
+               patients: sa.Select | None = None) -> sa.Select:  # fmt: skip
+    """What `patient_year_payers` holds for a year (all patients, or those in
+    `patients`): the lines with a part in the year summed per patient, paying
+    clinic and cost centre, as `paid_lines` says who pays.
+
+    One pass over the lines (`line_costs` carries who pays each): the parts
+    are summed in the units of `Amounts` (whole numbers on PostgreSQL) per
+    patient, payer and VAT rate of pharmacy lines, and turned into kronor and
+    VAT once per such group, not once per line."""
+    amounts = Amounts.for_session()
+    lines = line_costs(year, patients, amounts=amounts, articles=True, payer=True,
+                       today=today).subquery("costed")  # fmt: skip
+    device, consumables = line_parts(lines, year, amounts)
+    payer = sa.func.coalesce(prescriptions.c.clinic_id, lines.c.cost_clinic_id)
+    centre = sa.func.coalesce(prescriptions.c.cost_centre, lines.c.line_cost_centre)
+    rate = sa.case((lines.c.channel == "pharmacy", lines.c.vat_rate))
+    sums = (
+        sa.select(
+            lines.c.patient_id,
+            payer.label("clinic_id"),
+            centre.label("cost_centre"),
+            rate.label("vat_rate"),
+            sa.func.sum(lines.c.units).label("units"),
+            sa.func.sum(device).label("device"),
+            sa.func.sum(consumables).label("consumables"),
+        )
+        .select_from(lines)
+        .outerjoin(prescriptions, prescriptions.c.id == lines.c.prescription_id)
+        .where(in_year(lines, year))
+        .group_by(lines.c.patient_id, payer, centre, rate)
+        .subquery("sums")
+    )
+    consumables = amounts.line_sek(sums.c.consumables, device=False)
+    vat_rate = money(sums.c.vat_rate)
+    vat = sa.case(
+        (sums.c.vat_rate.is_not(None), consumables * vat_rate / (1 + vat_rate))
+    )
+    return sa.select(
+        sa.literal(year, sa.Integer).label("year"),
+        sums.c.clinic_id,
+        sums.c.patient_id,
+        sums.c.cost_centre,
+        sa.func.coalesce(sa.func.sum(sums.c.units), 0).label("units"),
+        sa.func.sum(amounts.line_sek(sums.c.device, device=True)).label("device_sek"),
+        sa.func.sum(consumables).label("consumables_sek"),
+        sa.func.sum(vat).label("vat_sek"),
+    ).group_by(sums.c.patient_id, sums.c.clinic_id, sums.c.cost_centre)
+
+
+def store_payers(year: int, today: date | None = None,
+                 patients: sa.Select | None = None) -> int:  # fmt: skip
+    """Replace the year's stored payers (all, or those of `patients`) with what
+    the lines say now; returns the rows written. Part of `followup run`."""
+    connection = db.session.connection()
+    delete = sa.delete(payers).where(payers.c.year == year)
+    if patients is not None:
+        delete = delete.where(payers.c.patient_id.in_(patients))
+    connection.execute(delete)
+    rows = payer_rows(year, today, patients)
+    names = [column.name for column in rows.selected_columns]
+    statement = sa.insert(payers).from_select(names, rows)
+    statement = statement.execution_options(preserve_rowcount=True)  # an INSERT's
+    return connection.execute(statement).rowcount
+
+
+def remove_stale_payers(year: int) -> int:
+    """Remove the year's payers of patients with no cost row in it any more."""
+    costs = PatientYearCost.__table__
+    kept = sa.select(costs.c.patient_id).where(costs.c.year == year)
+    statement = sa.delete(payers).where(
+        payers.c.year == year, payers.c.patient_id.not_in(kept)
+    )
+    return db.session.connection().execute(statement).rowcount
+
+
+def stored_payers(scope: Scope, year: int) -> bool:
+    """Whether a run has stored the year's payers (read once per scope)."""
+    key = ("stored_payers", year)
+    if key not in scope.memo:
+        found = db.session.scalar(
+            sa.select(payers.c.id).where(payers.c.year == year).limit(1)
+        )
+        scope.memo[key] = found is not None
+    return scope.memo[key]
+
+
 def paying_patient_ids(scope: Scope, year: int,
                        today: date | None = None) -> sa.Select | None:  # fmt: skip
     """The patients whose costs of the year a clinic in scope paid any part
-    of (a subquery); None for the whole region. Device days of the current
-    year up to `today` (the region's today by default)."""
+    of (a subquery; a patient may come more than once); None for the whole
+    region. From the stored payers when the year has them, else from the lines
+    with device days of the current year up to `today` (the region's today by
+    default)."""
     clinic_ids = scope.clinic_ids()
     if clinic_ids is None:
         return None
+    if stored_payers(scope, year):
+        return sa.select(payers.c.patient_id).where(
+            payers.c.year == year, payers.c.clinic_id.in_(clinic_ids)
+        )
     lines = paid_lines(year, today or region_today(), clinic_ids).subquery("paid")
     return sa.select(lines.c.patient_id)
 
@@ -148,9 +297,18 @@ def paid_where(scope: Scope, year: int, column: sa.ColumnElement[int],
                today: date | None = None) -> sa.ColumnElement[bool]:  # fmt: skip
     """`column` (a patient id) is one of `paying_patient_ids`: the follow-up's
     one rule for a clinic's patients in a year, for the API, pages and exports.
-    The patients are read once per scope and year: a page asks several times."""
-    if scope.clinic_ids() is None:
+    From the stored payers an EXISTS on their index; else the patients are read
+    from the lines once per scope and year (a page asks several times)."""
+    clinic_ids = scope.clinic_ids()
+    if clinic_ids is None:
         return sa.true()
+    if stored_payers(scope, year):
+        return (
+            sa.select(payers.c.patient_id)
+            .where(payers.c.year == year, payers.c.clinic_id.in_(clinic_ids),
+                   payers.c.patient_id == column)
+            .exists()
+        )  # fmt: skip
     day = today or region_today()
     key = ("paying", year, day)
     if key not in scope.memo:
@@ -167,6 +325,8 @@ def paid_patients(scope: Scope, year: int,
     None for the whole region."""
     if scope.clinic_ids() is None:
         return None
+    if stored_payers(scope, year):
+        return paying_patient_ids(scope, year)
     return sa.select(Patient.id).where(paid_where(scope, year, Patient.id, today))
 
 

@@ -67,3 +67,37 @@ class FollowupRun(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     patients: Mapped[int] = mapped_column(default=0)
     catalogue_digest: Mapped[str] = mapped_column(sa.String(64))
+
+
+class PatientYearPayer(db.Model):
+    """Who paid a patient's costs of a year: per paying clinic and cost centre,
+    the units and the device, consumable and VAT parts of its lines (unrounded
+    kronor; reports sum, then round half up to öre).
+
+    Written by `followup run` with the patient's costs (a full run: the whole
+    year; an incremental run: its changed patients), from the same lines. A
+    clinic's patients in a year are those with a row of theirs here. A line is
+    paid by its prescription's clinic and cost centre, else (imported history)
+    by the clinic and cost centre stored on it; NULL when it names neither.
+    Derived: no foreign keys.
+    """
+
+    __tablename__ = "patient_year_payers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int]
+    clinic_id: Mapped[int | None]
+    patient_id: Mapped[int]
+    cost_centre: Mapped[str | None] = mapped_column(sa.String(20))
+    units: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    device_sek: Mapped[Decimal | None] = mapped_column(sa.Numeric())
+    consumables_sek: Mapped[Decimal | None] = mapped_column(sa.Numeric())
+    vat_sek: Mapped[Decimal | None] = mapped_column(sa.Numeric())
+
+    __table_args__ = (
+        # A clinic's patients of a year (the reports' EXISTS), in key order.
+        sa.Index("ix_patient_year_payers_year_clinic", "year", "clinic_id",
+                 "patient_id"),
+        # An incremental run's patients, to replace their rows.
+        sa.Index("ix_patient_year_payers_patient", "patient_id", "year"),
+    )  # fmt: skip

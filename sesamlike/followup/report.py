@@ -21,11 +21,11 @@ from sesamlike.accounts.models import User
 from sesamlike.catalog import assortment
 from sesamlike.catalog.models import Article
 from sesamlike.extensions import db
-from sesamlike.followup import compute
+from sesamlike.followup import compute, summaries
 from sesamlike.followup.cost_centres import paid_patients, paid_where
 from sesamlike.followup.models import FollowupRun, PatientYearCost
 from sesamlike.followup.scope import Scope
-from sesamlike.followup.stats import Summary, grouped, summarise
+from sesamlike.followup.stats import Summary
 from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients.identity import AgeGroup, age_group
 from sesamlike.patients.models import Patient
@@ -33,8 +33,8 @@ from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 
 OVERUSE_FACTOR = Decimal("1.5")
 ORE = Decimal("0.01")
-NO_SYSTEM = ""  # key for patients without a pump (or CGM) system
-UNKNOWN_AGE = "?"
+NO_SYSTEM = summaries.NO_SYSTEM  # key for patients without a pump (or CGM) system
+UNKNOWN_AGE = summaries.UNKNOWN_AGE
 
 
 @dataclass
@@ -268,24 +268,23 @@ def prescriber_names(ids: set[int]) -> dict[int, str]:
 
 
 def build(scope: Scope, year: int, threshold: Decimal) -> Report:
+    """The report: its statistics in one pass over the scope's patient-year
+    rows (`summaries`), equal to `stats` over `cost_rows`."""
     report = Report(year, threshold)
-    rows = cost_rows(scope, year)
-    report.overall = summarise(row.total_cost_sek for row in rows)
-    report.pump = grouped((r.pump_system or NO_SYSTEM, r.total_cost_sek) for r in rows)
-    report.cgm = grouped((r.cgm_system or NO_SYSTEM, r.total_cost_sek) for r in rows)
-    keys = [age_key(r.birth_date, year) for r in rows]
-    ages = [(key, r.total_cost_sek) for key, r in zip(keys, rows, strict=True)]
+    found = summaries.scope_figures(scope, year, threshold)
+    groups = found.groups
+    report.overall = groups["overall"].get(None)
+    report.pump = groups["pump"]
+    report.cgm = groups["cgm"]
     order = [group.value for group in AgeGroup] + [UNKNOWN_AGE]
-    report.ages = dict(sorted(grouped(ages).items(), key=lambda i: order.index(i[0])))
-    for key, row in zip(keys, rows, strict=True):
-        counts = report.system_ages.setdefault(row.pump_system or NO_SYSTEM, {})
-        counts[key] = counts.get(key, 0) + 1
-    by_prescriber = grouped((r.prescriber_id, r.total_cost_sek) for r in rows)
+    report.ages = dict(sorted(groups["age"].items(), key=lambda i: order.index(i[0])))
+    report.system_ages = found.system_ages
+    by_prescriber = groups["prescriber"]
     names = prescriber_names({pid for pid in by_prescriber if pid})
     report.prescribers = [
         (pid, names.get(pid, ""), summary) for pid, summary in by_prescriber.items()
     ]
-    report.high_cost = sum(1 for r in rows if r.total_cost_sek > threshold)
+    report.high_cost = found.high_cost
     report.compliance, report.deviations = compliance(scope, year)
     report.trend = trend(scope)
     return report

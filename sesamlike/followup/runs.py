@@ -5,7 +5,17 @@ An incremental run recomputes the patients with an order line changed
 margin: a line changed in a transaction that committed after that run read the
 database carries an earlier timestamp, and recomputing a patient twice is
 harmless. Without a previous run, or when the catalogue facts the rules read
-have changed since it, the run is full.
+have changed since it, the run is full; so is the first run of a year whose
+costs are stored without their payers (computed before payers were stored).
+
+Beside the costs, a run stores who paid them (`cost_centres.store_payers`):
+an incremental run its changed patients'; a full run those of the patients
+whose figures changed or who have a line written since the previous run (a
+line's payer is its prescription's clinic, or the clinic stored on the line,
+neither changed once written), and removes those of patients with no cost left
+in the year; a year's first run, or one after a catalogue change, all of them.
+Recomputing every patient's payers on a full rerun cost more than the rerun
+itself (PostgreSQL, 100,000 patients: 3 s -> 10 s).
 """
 
 from __future__ import annotations
@@ -22,11 +32,12 @@ from sesamlike.catalog.models import Article, System, article_systems
 from sesamlike.common.time import region_day_of, utcnow
 from sesamlike.extensions import db
 from sesamlike.followup import staging
-from sesamlike.followup.models import FollowupRun
+from sesamlike.followup.cost_centres import remove_stale_payers, store_payers
+from sesamlike.followup.models import FollowupRun, PatientYearCost, PatientYearPayer
 from sesamlike.orders.models import Order, OrderLine
 
 CHANGE_MARGIN = timedelta(minutes=10)
-STEPS = 4  # for progress bars: scope, compute, remove stale, record
+STEPS = 4  # for progress bars: scope, compute, remove stale and payers, record
 
 
 class CatalogueChangedDuringRun(RuntimeError):
@@ -78,6 +89,16 @@ def last_run(year: int) -> FollowupRun | None:
     )
 
 
+def payers_missing(year: int) -> bool:
+    """The year has stored costs but no stored payers: the next run is full."""
+
+    def any_row(model) -> bool:
+        found = sa.select(model.id).where(model.year == year).limit(1)
+        return db.session.scalar(found) is not None
+
+    return any_row(PatientYearCost) and not any_row(PatientYearPayer)
+
+
 def changed_patients(since: datetime) -> sa.Select:
     """Patients with an order line written since `since` (a subquery)."""
     return (
@@ -109,7 +130,12 @@ def run_year(
     new_day = year >= today.year and (
         previous is None or region_day_of(previous.started_at) != today
     )
-    full = full or rederive or new_day
+    missing = payers_missing(year)
+    full = full or rederive or new_day or missing
+    # Who paid is recomputed for every patient when the year has none stored
+    # or the catalogue changed (which lines fall in the year may differ);
+    # else for the patients whose figures changed or whose lines were written.
+    all_payers = previous is None or rederive or missing
     step(1)
     try:
         staging.tune_session()
@@ -122,6 +148,13 @@ def run_year(
         changed = staging.write_year(year, now, rederive=rederive)
         removed = staging.remove_stale(year, now, scope, staged)
         patients = staging.count_year(year, now) if staged is None else staged
+        if scope is not None or all_payers:
+            store_payers(year, today, scope)
+        else:
+            since = previous.started_at - CHANGE_MARGIN
+            touched = sa.union(staging.changed_rows(), changed_patients(since))
+            store_payers(year, today, touched)
+            remove_stale_payers(year)
         staging.drop_stage()
         # The statements read the catalogue one at a time (systems, sensor
         # places, amortisation years): a change in between would mix two.

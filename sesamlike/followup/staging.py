@@ -116,6 +116,11 @@ def _analyze(name: str) -> None:
         db.session.connection().exec_driver_sql(f"ANALYZE pg_temp.{name}")
 
 
+def changed_rows() -> sa.Select:
+    """The patients of `followup_changed`: figures new, changed or stale."""
+    return sa.select(_changed().c.patient_id)
+
+
 def drop_stage() -> None:
     connection = db.session.connection()
     for name in (STAGE, CHANGED, SCOPE):

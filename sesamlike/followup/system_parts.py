@@ -8,14 +8,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-import sqlalchemy as sa
-
 from sesamlike.common.time import region_today
-from sesamlike.extensions import db
-from sesamlike.followup.cost_centres import CostCentreSum, cost_centre_sums, paid_where
-from sesamlike.followup.models import PatientYearCost
+from sesamlike.followup.cost_centres import CostCentreSum, cost_centre_sums
 from sesamlike.followup.scope import Scope
-from sesamlike.followup.stats import Summary, grouped
+from sesamlike.followup.stats import Summary
+from sesamlike.followup.summaries import scope_figures
 
 
 @dataclass(frozen=True)
@@ -34,21 +31,12 @@ class SystemPart:
 
 
 def system_parts(scope: Scope, year: int) -> list[SystemPart]:
-    """Per pump system and per CGM system: its own part and the total."""
-    rows = db.session.execute(
-        sa.select(PatientYearCost.pump_system, PatientYearCost.cgm_system,
-                  PatientYearCost.total_cost_sek, PatientYearCost.pump_part_sek,
-                  PatientYearCost.cgm_part_sek)
-        .where(PatientYearCost.year == year,
-               paid_where(scope, year, PatientYearCost.patient_id))
-    ).all()  # fmt: skip
+    """Per pump system and per CGM system: its own part and the total (the
+    report's figures, `summaries`)."""
+    groups = scope_figures(scope, year).groups
     parts = []
-    kinds = (("pump", "pump_system", "pump_part_sek"),
-             ("cgm", "cgm_system", "cgm_part_sek"))  # fmt: skip
-    for kind, column, part in kinds:
-        mine = [r for r in rows if getattr(r, column)]
-        own = grouped((getattr(r, column), getattr(r, part) or 0) for r in mine)
-        totals = grouped((getattr(r, column), r.total_cost_sek) for r in mine)
+    for kind in ("pump", "cgm"):
+        own, totals = groups[f"{kind}_part"], groups[kind]
         parts += [SystemPart(name, kind, own[name], totals[name])
                   for name in sorted(own)]  # fmt: skip
     return parts
