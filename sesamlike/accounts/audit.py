@@ -28,7 +28,9 @@ def record(
 
     The row waits in the session until the transaction commits, and then all of
     the request's rows go in together (one INSERT) in that same transaction; a
-    rollback drops them with everything else the use case wrote.
+    rollback drops them with everything else the use case wrote. Inside a
+    savepoint (`begin_nested`) the row joins the session at once, as before:
+    a savepoint that rolls back drops only the rows written inside it.
     """
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user._get_current_object()
@@ -48,7 +50,11 @@ def record(
         channel=channel or "cli",
         detail=detail[:500] if detail else None,
     )
-    db.session.info.setdefault(PENDING, []).append(event)
+    session = db.session()
+    if session.in_nested_transaction():
+        session.add(event)
+    else:
+        session.info.setdefault(PENDING, []).append(event)
     return event
 
 
@@ -64,8 +70,11 @@ def add_pending(session) -> None:
 
 
 def drop_pending(session) -> None:
-    """after_rollback: the rolled-back use case's audit rows go with it."""
-    session.info.pop(PENDING, None)
+    """after_rollback: the rolled-back use case's audit rows go with it. Not
+    those recorded before a savepoint that rolls back (after_rollback fires for
+    a savepoint too): the reads they log happened."""
+    if not session.in_nested_transaction():
+        session.info.pop(PENDING, None)
 
 
 def _channel(path: str) -> str:
