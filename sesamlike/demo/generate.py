@@ -11,6 +11,7 @@ state.
 from __future__ import annotations
 
 import multiprocessing
+import queue as queue_module
 import random
 import traceback
 from collections.abc import Callable, Iterator
@@ -139,13 +140,31 @@ def planned_elsewhere(chunks: Iterator[tuple], ahead: int = 2) -> Iterator[tuple
     child = context.Process(target=_plan_into, args=(chunks, queue), daemon=True)
     child.start()
     try:
-        while (item := queue.get()) is not None:
+        while (item := _next_planned(queue, child)) is not None:
             if isinstance(item, str):
                 raise RuntimeError(f"planning failed in the planning process:\n{item}")
             yield item
     finally:
         child.terminate()
         child.join()
+
+
+def _next_planned(queue, child, poll: float = 5.0):
+    """The planning process's next item; a RuntimeError if it has died without
+    one (killed, say, by the out-of-memory killer: nothing on the queue), so a
+    deferred load does not wait for ever holding its tables' locks."""
+    while True:
+        try:
+            return queue.get(timeout=poll)
+        except queue_module.Empty:
+            if child.exitcode is not None:
+                try:  # what it put just before it ended
+                    return queue.get(timeout=poll)
+                except queue_module.Empty:
+                    raise RuntimeError(
+                        "the planning process ended without finishing "
+                        f"(exit code {child.exitcode})"
+                    ) from None
 
 
 def _plan_into(chunks: Iterator[tuple], queue) -> None:
