@@ -28,9 +28,10 @@ def record(
 
     The row waits in the session until the transaction commits, and then all of
     the request's rows go in together (one INSERT) in that same transaction; a
-    rollback drops them with everything else the use case wrote. Inside a
-    savepoint (`begin_nested`) the row joins the session at once, as before:
-    a savepoint that rolls back drops only the rows written inside it.
+    rollback (or closing the session) drops them with everything else the
+    use case wrote. Inside a savepoint (`begin_nested`) the row joins the
+    session at once, as before: a savepoint that rolls back drops only the
+    rows written inside it.
     """
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user._get_current_object()
@@ -69,11 +70,12 @@ def add_pending(session) -> None:
         session.add_all(pending)
 
 
-def drop_pending(session) -> None:
-    """after_rollback: the rolled-back use case's audit rows go with it. Not
-    those recorded before a savepoint that rolls back (after_rollback fires for
-    a savepoint too): the reads they log happened."""
-    if not session.in_nested_transaction():
+def drop_pending(session, transaction) -> None:
+    """after_transaction_end: a transaction that ends without its commit (a
+    rollback, or the session closed) takes its audit rows with it; a commit
+    has taken them already. Not a savepoint's end: the rows recorded before a
+    savepoint that rolls back stay (the reads they log happened)."""
+    if transaction.parent is None:
         session.info.pop(PENDING, None)
 
 
@@ -108,4 +110,4 @@ def refuse_audit_changes(session, flush_context, instances) -> None:
 
 sa_event.listen(Session, "before_flush", refuse_audit_changes)
 sa_event.listen(Session, "before_commit", add_pending)
-sa_event.listen(Session, "after_rollback", drop_pending)
+sa_event.listen(Session, "after_transaction_end", drop_pending)

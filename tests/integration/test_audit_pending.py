@@ -1,5 +1,6 @@
 """Audit rows wait in the session until commit (accounts.audit): a savepoint
-that rolls back drops only the rows written inside it."""
+that rolls back drops only the rows written inside it, and closing the session
+drops them as a rollback does."""
 
 from __future__ import annotations
 
@@ -57,3 +58,15 @@ def test_a_released_savepoint_keeps_its_rows_and_a_rollback_drops_them_all():
         audit.record("write", "patient", patient_id=patient.id, user=user)
     db.session.commit()
     assert sorted(_actions()) == ["read", "write"]  # in one commit: any order
+
+
+def test_closing_the_session_drops_its_pending_rows():
+    user = make_role_user(Role.PRESCRIBER)
+    patient = make_patient()
+    db.session.commit()
+    db.session.scalar(sa.select(sa.literal(1)))
+    audit.record("write", "patient", patient_id=patient.id, user=user)
+    db.session.close()  # the unit of work is abandoned: nothing it did is kept
+    db.session.scalar(sa.select(sa.literal(1)))
+    db.session.commit()
+    assert _actions() == []
