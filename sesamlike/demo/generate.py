@@ -61,8 +61,8 @@ def generate_region(
     """Add `patients` synthetic patients with `years` years of delivered history.
 
     `defer`: on PostgreSQL, load in one transaction with the indexes made and
-    the keys checked after (`common.bulk.deferred_indexes`); by default when
-    the region at least doubles and is no toy. `pipeline`: plan in a second
+    the keys checked after (`common.bulk.deferred_indexes`); by default only
+    into an empty region, and no toy one. `pipeline`: plan in a second
     process while this one writes (`planned_elsewhere`); by default from two
     chunks on.
     """
@@ -82,10 +82,10 @@ def generate_region(
                       places)  # fmt: skip
     if patients >= 2 * CHUNK if pipeline is None else pipeline:
         chunks = planned_elsewhere(chunks)
-    # Into an empty or small region, PostgreSQL builds the indexes and checks
-    # the keys once after the load, in one transaction; otherwise a commit a
-    # chunk.
-    deferred = patients >= max(first, DEFER_FROM) if defer is None else defer
+    # Into an empty region, PostgreSQL builds the indexes and checks the keys
+    # once after the load, in one transaction (the tables are locked until it
+    # commits: never by default on a region in use); otherwise a commit a chunk.
+    deferred = first == 0 and patients >= DEFER_FROM if defer is None else defer
     connection = db.session.connection()
     with (
         bulk.deferred_indexes(connection, _big_tables(), keep=_SEARCHED)
