@@ -52,3 +52,21 @@ def create_database(server_url: str | None, workdir: Path, prefix: str):
         admin.dispose()
 
     return url, drop
+
+
+def report_users(db) -> tuple[sa.Row, str]:
+    """The largest clinic (code, n: patients in its care) and a manager of it
+    and a region user, `bench-chef-<suffix>` and `bench-region-<suffix>` with
+    the password `bench-password-1`; returns (clinic row, suffix)."""
+    from sesamlike.accounts import services as accounts
+
+    row = db.session.execute(sa.text(
+        "SELECT c.code, count(*) AS n FROM care_relationships r "
+        "JOIN clinics c ON c.id = r.clinic_id WHERE r.ended_on IS NULL "
+        "GROUP BY c.code ORDER BY n DESC, c.code LIMIT 1")).one()  # fmt: skip
+    suffix = uuid.uuid4().hex[:6]
+    accounts.create_user(f"bench-chef-{suffix}", "bench-password-1", "manager",
+                         clinic_codes=[row.code], commit=True)  # fmt: skip
+    accounts.create_user(f"bench-region-{suffix}", "bench-password-1", "region",
+                         commit=True)  # fmt: skip
+    return row, suffix

@@ -42,7 +42,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -51,7 +50,7 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.databases import create_database, dialect, flask  # noqa: E402
+from bench.databases import create_database, dialect, flask, report_users  # noqa: E402
 from bench.floor import (  # noqa: E402
     floor_totals,
     prepare_write_floor,
@@ -317,19 +316,10 @@ def _peak_memory(env: dict, year: int) -> float:
 def _report_time(app, year: int, requests: int = 20) -> tuple[float, float]:
     """Median server time (ms) of the report page: the largest clinic's, for
     its manager, and the whole region's, for a region user."""
-    from sesamlike.accounts import services as accounts
     from sesamlike.extensions import db
 
     with app.app_context():
-        row = db.session.execute(sa.text(
-            "SELECT c.code, count(*) AS n FROM care_relationships r "
-            "JOIN clinics c ON c.id = r.clinic_id WHERE r.ended_on IS NULL "
-            "GROUP BY c.code ORDER BY n DESC, c.code LIMIT 1")).one()  # fmt: skip
-        suffix = uuid.uuid4().hex[:6]
-        accounts.create_user(f"bench-chef-{suffix}", "bench-password-1", "manager",
-                             clinic_codes=[row.code], commit=True)  # fmt: skip
-        accounts.create_user(f"bench-region-{suffix}", "bench-password-1", "region",
-                             commit=True)  # fmt: skip
+        row, suffix = report_users(db)
     figures = []
     for who, path, what in (
         ("chef", f"/followup/?year={year}&clinic={row.code}",

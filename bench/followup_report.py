@@ -21,7 +21,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 
@@ -29,6 +28,8 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.databases import report_users  # noqa: E402
 
 
 def main() -> None:
@@ -41,22 +42,13 @@ def main() -> None:
     os.environ["DATABASE_URL"] = args.database_url
     os.environ.setdefault("SESAMLIKE_INSTANCE", tempfile.mkdtemp(prefix="bench-"))
     from sesamlike import create_app
-    from sesamlike.accounts import services as accounts
     from sesamlike.config import Config
     from sesamlike.extensions import db
 
     app = create_app(Config())
     app.config["WTF_CSRF_ENABLED"] = False
     with app.app_context():
-        row = db.session.execute(sa.text(
-            "SELECT c.code, count(*) AS n FROM care_relationships r "
-            "JOIN clinics c ON c.id = r.clinic_id WHERE r.ended_on IS NULL "
-            "GROUP BY c.code ORDER BY n DESC, c.code LIMIT 1")).one()  # fmt: skip
-        suffix = uuid.uuid4().hex[:6]
-        accounts.create_user(f"bench-chef-{suffix}", "bench-password-1", "manager",
-                             clinic_codes=[row.code], commit=True)  # fmt: skip
-        accounts.create_user(f"bench-region-{suffix}", "bench-password-1", "region",
-                             commit=True)  # fmt: skip
+        row, suffix = report_users(db)
         engine = db.engine
     queries = [0]
     sa.event.listen(engine, "before_cursor_execute",

@@ -135,19 +135,7 @@ def cost_centre_sums(
         .group_by(lines.c.cost_centre, Clinic.code)
         .order_by(lines.c.cost_centre, Clinic.code)
     )
-    rows = db.session.execute(query).all()
-    return [
-        CostCentreSum(
-            centre,
-            code,
-            patients,
-            int(units),
-            _ore(device),
-            _ore(consumables),
-            _ore(vat),
-        )  # fmt: skip
-        for centre, code, patients, units, device, consumables, vat in rows
-    ]
+    return _sums(db.session.execute(query))
 
 
 def _stored_cost_centre_sums(scope: Scope, year: int) -> list[CostCentreSum]:
@@ -172,6 +160,12 @@ def _stored_cost_centre_sums(scope: Scope, year: int) -> list[CostCentreSum]:
         .group_by(payers.c.cost_centre, Clinic.code)
         .order_by(payers.c.cost_centre, Clinic.code)
     )
+    return _sums(db.session.execute(query))
+
+
+def _sums(rows) -> list[CostCentreSum]:
+    """(cost centre, clinic code, patients, units, device, consumables, VAT)
+    rows as sums in öre."""
     return [
         CostCentreSum(
             centre,
@@ -182,9 +176,7 @@ def _stored_cost_centre_sums(scope: Scope, year: int) -> list[CostCentreSum]:
             _ore(consumables),
             _ore(vat),
         )  # fmt: skip
-        for centre, code, patients, units, device, consumables, vat in (
-            db.session.execute(query)
-        )
+        for centre, code, patients, units, device, consumables, vat in rows
     ]
 
 
