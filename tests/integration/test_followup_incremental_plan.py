@@ -1,0 +1,63 @@
+"""An incremental run reads its few patients' lines through their orders.
+
+On SQLite without statistics, a test on an indexed column draws the planner to
+that index: "no warranty chain" (amortised_line_id IS NULL, true of nearly every
+line) and "delivered or returned" made it read every line of the region and test
+each for the patients in scope. At 20,000 patients an incremental run of 200
+took 0.51 s instead of 0.09 s, and at 100,000 over half of a full run.
+"""
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.extensions import db
+from sesamlike.followup.amounts import Amounts
+from sesamlike.followup.compute import line_costs
+from sesamlike.orders.models import Order
+from tests.factories import (
+    make_article,
+    make_clinic,
+    make_delivery,
+    make_patient,
+    make_prescription,
+)
+
+BROAD = (
+    "ix_order_lines_status",
+    "ix_order_lines_amortised_line_id (amortised_line_id=?)",
+)
+
+
+@pytest.fixture
+def region_with_a_swap():
+    clinic = make_clinic("NORR")
+    patient = make_patient(clinic)
+    pump = make_article(category="pump", amortisation_years=4)
+    first = make_delivery(patient, make_prescription(patient, pump), date(2024, 3, 1))
+    again = make_delivery(patient, make_prescription(patient, pump), date(2025, 2, 1))
+    swap = again.lines[0]
+    swap.amortised_line_id = swap.replaces_line_id = first.lines[0].id
+    db.session.commit()
+    return patient
+
+
+def plan(select: sa.Select) -> list[str]:
+    compiled = select.compile(db.engine, compile_kwargs={"literal_binds": True})
+    rows = db.session.execute(sa.text(f"EXPLAIN QUERY PLAN {compiled}"))
+    return [row[-1] for row in rows]
+
+
+def test_an_incremental_run_finds_the_lines_through_the_patients_orders(
+    region_with_a_swap,
+):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL plans with its statistics")
+    scope = sa.select(Order.patient_id).where(Order.patient_id == region_with_a_swap.id)
+    select = line_costs(2025, scope, amounts=Amounts.for_session(), payer=True)
+    steps = plan(select)
+
+    assert any("order_lines" in step for step in steps), steps
+    broad = [step for step in steps if any(index in step for index in BROAD)]
+    assert broad == [], steps
