@@ -58,44 +58,48 @@ payers = PatientYearPayer.__table__
 
 
 def paid_lines(year: int, today: date | None = None,
-               clinic_ids: list[int] | None = None,
-               patients: sa.Select | None = None) -> sa.Select:  # fmt: skip
+               clinic_ids: list[int] | None = None) -> sa.Select:  # fmt: skip
     """Every line with a part in the year: patient, payer (cost centre and
     clinic), units, and its device, consumable and VAT parts in kronor
-    (unrounded). With `clinic_ids`, only the lines those clinics paid; with
-    `patients` (a select of ids), only those patients' lines."""
+    (unrounded). With `clinic_ids`, only the lines those clinics paid."""
     amounts = Amounts.for_session()
-    if patients is None and clinic_ids is not None:
-        patients = _patients_paid_by(clinic_ids)
-    lines = line_costs(year, patients, amounts=amounts, articles=True,
+    patients = None if clinic_ids is None else _patients_paid_by(clinic_ids)
+    lines = line_costs(year, patients, amounts=amounts, articles=True, payer=True,
                        today=today).subquery("costed")  # fmt: skip
     device, consumables = line_parts(lines, year, amounts)
     device = amounts.line_sek(device, device=True)
     consumables = amounts.line_sek(consumables, device=False)
-    paid = ol.alias("paid_line")
-    vat_rate = money(paid.c.vat_rate)
+    vat_rate = money(lines.c.vat_rate)
     vat = sa.case(
-        (paid.c.channel == "pharmacy", consumables * vat_rate / (1 + vat_rate)),
+        (lines.c.channel == "pharmacy", consumables * vat_rate / (1 + vat_rate)),
     )
-    payer = sa.func.coalesce(prescriptions.c.clinic_id, paid.c.cost_clinic_id)
+    payer, centre = _who_pays(lines)
     where = [in_year(lines, year)]
     if clinic_ids is not None:
         where.append(payer.in_(clinic_ids))
     return (
         sa.select(
             lines.c.patient_id,
-            sa.func.coalesce(prescriptions.c.cost_centre, paid.c.cost_centre).label(
-                "cost_centre"
-            ),
+            centre.label("cost_centre"),
             payer.label("clinic_id"),
             lines.c.units,
             device.label("device"),
             consumables.label("consumables"),
             vat.label("vat"),
         )
-        .join(paid, paid.c.id == lines.c.line_id)
-        .outerjoin(prescriptions, prescriptions.c.id == paid.c.prescription_id)
+        .select_from(lines)
+        .outerjoin(prescriptions, prescriptions.c.id == lines.c.prescription_id)
         .where(*where)
+    )
+
+
+def _who_pays(lines) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+    """A costed line's paying clinic and cost centre (`line_costs(payer=True)`,
+    joined to its prescription): the prescription's, else those stored on the
+    line (imported history)."""
+    return (
+        sa.func.coalesce(prescriptions.c.clinic_id, lines.c.cost_clinic_id),
+        sa.func.coalesce(prescriptions.c.cost_centre, lines.c.line_cost_centre),
     )
 
 
@@ -194,8 +198,7 @@ def payer_rows(year: int, today: date | None = None,
     lines = line_costs(year, patients, amounts=amounts, articles=True, payer=True,
                        today=today).subquery("costed")  # fmt: skip
     device, consumables = line_parts(lines, year, amounts)
-    payer = sa.func.coalesce(prescriptions.c.clinic_id, lines.c.cost_clinic_id)
-    centre = sa.func.coalesce(prescriptions.c.cost_centre, lines.c.line_cost_centre)
+    payer, centre = _who_pays(lines)
     rate = sa.case((lines.c.channel == "pharmacy", lines.c.vat_rate))
     sums = (
         sa.select(
