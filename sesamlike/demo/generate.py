@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import accumulate
 
 import sqlalchemy as sa
 
@@ -116,15 +117,26 @@ def _planned(planner: Planner, numbers: range, seed: int, today: date,
     from its own seeded generator, identity numbers unique in the region."""
     adults = [p for p in places if not p.paediatric]
     children = [p for p in places if p.paediatric] or adults
+    adult_weights = list(accumulate(_clinic_weights(len(adults))))
+    child_weights = list(accumulate(_clinic_weights(len(children))))
     full: set[tuple[date, bool]] = set()  # days whose test numbers are taken
     for start in range(0, len(numbers), CHUNK):
         specs, plans = [], []
         for n in numbers[start : start + CHUNK]:
             rng = random.Random(f"sesamlike-generate:{seed}:{n}")
-            spec, group = _spec(rng, n, today, taken, adults, children, full)
+            spec, group = _spec(rng, n, today, taken, (adults, adult_weights),
+                                (children, child_weights), full)  # fmt: skip
             specs.append(spec)
             plans.append(planner.plan(rng, group, spec.birth_date, f"G{seed}N{n}"))
         yield start, specs, plans
+
+
+def _clinic_weights(count: int) -> list[float]:
+    """Clinics are not the same size: a university hospital's clinic has
+    several times the patients of a county hospital's. The k-th clinic draws
+    patients in proportion to k^-1/4: at 500,000 patients in 40 clinics the
+    largest has about 25,000, the smallest about 10,000."""
+    return [k**-0.25 for k in range(1, count + 1)]
 
 
 def planned_elsewhere(chunks: Iterator[tuple], ahead: int = 2) -> Iterator[tuple]:
@@ -251,7 +263,8 @@ def _spec(rng, n: int, today: date, taken: set[str], adults, children, full):
         type2 = rng.random() < (0.55 if low == 65 else 0.15)
         diabetes = "type2" if type2 else "type1"
         group = "other" if type2 else "type1"
-    clinic = rng.choice(children if child else adults)
+    places, weights = children if child else adults
+    clinic = rng.choices(places, cum_weights=weights)[0]
     spec = PatientSpec(
         personal_id=number, id_kind=people.id_kind_of(number),
         first_name=who.first_name, last_name=who.last_name, birth_date=birth_date,
