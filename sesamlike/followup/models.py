@@ -101,3 +101,20 @@ class PatientYearPayer(db.Model):
         # An incremental run's patients, to replace their rows.
         sa.Index("ix_patient_year_payers_patient", "patient_id", "year"),
     )  # fmt: skip
+
+
+class ReportFigures(db.Model):
+    """The report's figures of one scope, year and high-cost line, kept once
+    computed (`stored_figures`): valid while `token` (the year's last finished
+    run and the patients' last change) still describes the data."""
+
+    __tablename__ = "followup_report_figures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # sha256 of the year, the clinics in scope and the high-cost line
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    token: Mapped[str] = mapped_column(sa.String(200))
+    figures: Mapped[str] = mapped_column(sa.Text)  # JSON
+    computed_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow
+    )

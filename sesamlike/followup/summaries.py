@@ -163,11 +163,16 @@ def scope_figures(scope: Scope, year: int,
                   threshold: Decimal | None = None) -> Figures:  # fmt: skip
     """`figures` for a scope and year, read once per request: the report, its
     diabetes types and its system parts share them. Without a threshold, any
-    figures of the year already read do (high_cost is then not needed)."""
+    figures of the year already read do (high_cost is then not needed). Kept
+    once computed while the data is the same (`stored_figures`)."""
+    from sesamlike.followup import stored_figures  # it reads Figures from here
+
     for key, found in scope.memo.items():
         if key[:2] == ("figures", year) and threshold in (None, key[2]):
             return found
-    found = figures(base_rows(scope, year), threshold)
+    found = stored_figures.figures(
+        scope, year, threshold, lambda: figures(base_rows(scope, year), threshold)
+    )
     scope.memo[("figures", year, threshold)] = found
     return found
 

@@ -26,6 +26,7 @@ from sesamlike.followup.runs import run_year
 from sesamlike.followup.scope import resolve
 from sesamlike.followup.stats import grouped, summarise
 from tests import factories as f
+from tests.conftest import is_postgres
 from tests.integration.test_followup_truth import move_clinic
 
 YEARS = (2024, 2025)
@@ -240,7 +241,8 @@ def scopes(world):
 
 def test_every_figure_on_the_report_is_the_per_patient_rows(world):
     checked = 0
-    for year in YEARS:
+    # Twice: computed, then (PostgreSQL) as kept by stored_figures.
+    for year in YEARS * 2:
         for scope, clinic_ids in scopes(world):
             rows = rows_in(year, clinic_ids)
             assert rows, (year, clinic_ids)
@@ -261,7 +263,7 @@ def test_every_figure_on_the_report_is_the_per_patient_rows(world):
                 for c in cost_centre_sums(scope, year)
             ) == expected_cost_centres(year, clinic_ids)  # fmt: skip
             checked += 1
-    assert checked == 10
+    assert checked == 20
     # The figures interpolate: some percentile falls between two patients.
     overall = report.build(scopes(world).__next__()[0], 2025, THRESHOLD).overall
     assert overall.patients >= 20 and overall.median not in {
@@ -391,3 +393,48 @@ def test_a_full_rerun_refreshes_the_payers_of_changed_patients(two_clinics):
     db.session.commit()
     assert run_year(2025, full=True).full
     assert payers() == {(patient.id, south.id)}
+
+
+@pytest.mark.skipif(not is_postgres(), reason="figures are kept on PostgreSQL only")
+def test_the_report_reads_kept_figures_until_a_run_or_a_patient_changes(
+    two_clinics, monkeypatch
+):
+    from sesamlike.followup import summaries
+    from sesamlike.followup.models import ReportFigures
+
+    north, south, sets, patient = two_clinics
+    run_year(2025)
+    region = f.make_user("region")
+    manager = f.make_user("manager", clinics=[north, south])
+
+    def build(user, clinic=None):
+        return report.build(resolve(user, clinic), 2025, THRESHOLD)
+
+    computed = {"region": build(region), "both": build(manager)}
+    assert db.session.scalar(sa.select(sa.func.count(ReportFigures.id))) == 2
+
+    def fails(*args):
+        raise AssertionError("computed again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(summaries, "figures", fails)
+        assert build(region) == computed["region"]
+        assert build(manager) == computed["both"]
+        with pytest.raises(AssertionError, match="computed again"):
+            build(region, "NORR")  # a scope not kept yet
+
+    patient.diabetes_type = "type2" if patient.diabetes_type != "type2" else "type1"
+    db.session.commit()
+    scope = resolve(region, None)
+    report.build(scope, 2025, THRESHOLD)
+    (kind,) = breakdowns.diabetes_types(scope, 2025)
+    assert kind.diabetes_type == patient.diabetes_type
+
+    other = f.make_patient(south)
+    at_south = f.make_prescription(other, sets, clinic=south,
+                                   valid_from=date(2025, 1, 1))  # fmt: skip
+    f.make_delivery(other, at_south, date(2025, 5, 1), packs=3)
+    assert build(region).overall.patients == 1  # no run yet: the same data
+    run_year(2025)
+    assert build(region).overall.patients == 2
+    assert build(manager).overall.total == Decimal("5000.00")
