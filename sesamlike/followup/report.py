@@ -21,7 +21,7 @@ from sesamlike.accounts.models import User
 from sesamlike.catalog import assortment
 from sesamlike.catalog.models import Article
 from sesamlike.extensions import db
-from sesamlike.followup import compute, summaries
+from sesamlike.followup import compute, stored_figures, summaries
 from sesamlike.followup.cost_centres import paid_patients, paid_where
 from sesamlike.followup.models import FollowupRun, PatientYearCost
 from sesamlike.followup.scope import Scope
@@ -259,6 +259,22 @@ def trend(scope: Scope) -> list[YearTotal]:
     return rows
 
 
+def kept_trend(scope: Scope) -> list[YearTotal]:
+    """`trend`, kept for the region until the next run (`stored_figures`): it
+    sums every year's stored costs. A clinic's is read each time (it may come
+    from the lines of a year without stored payers)."""
+    if not scope.region_wide:
+        return trend(scope)
+    return stored_figures.kept(
+        stored_figures.scope_key("trend", scope),
+        lambda: stored_figures.run_token(None),
+        lambda: trend(scope),
+        lambda rows: [[t.year, t.patients, str(t.total), str(t.mean)] for t in rows],
+        lambda rows: [YearTotal(y, n, Decimal(total), Decimal(mean))
+                      for y, n, total, mean in rows],
+    )  # fmt: skip
+
+
 def prescriber_names(ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
@@ -286,7 +302,7 @@ def build(scope: Scope, year: int, threshold: Decimal) -> Report:
     ]
     report.high_cost = found.high_cost
     report.compliance, report.deviations = compliance(scope, year)
-    report.trend = trend(scope)
+    report.trend = kept_trend(scope)
     return report
 
 

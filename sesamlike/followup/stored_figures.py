@@ -1,19 +1,22 @@
-"""The report's figures of a scope and year, kept once computed.
+"""What the report computes over every patient-year, kept once computed.
 
 A region's figures sort every patient-year's cost once per grouping (the
-summaries' statement), which at national scale takes seconds, while the data
-they come from changes only when a run finishes (the stored costs and payers)
-or a patient is changed (age group, diabetes type). So the first report of a
-scope, year and high-cost line after such a change computes them
-(`summaries.figures`) and keeps them as JSON in `followup_report_figures`
-with a token of the data: the year's last finished run and the patients'
-count and last change. Every later report of it reads that one row while the
-token is the same, and so gets the same figures as the per-patient rows
-(a manager's several clinics too: the key is the set of clinics).
+summaries' statement), its trend sums every year's stored costs, and its cost
+centre sums read every stored payer of the year: at national scale seconds,
+while what they come from changes only when a run finishes (the stored costs
+and payers) or a patient is changed (age group, diabetes type). So the first
+report after such a change computes them and keeps each as JSON in
+`followup_report_figures`, under a key (what, the clinics in scope, the year,
+the high-cost line) with a token of the data: the last finished run (of the
+year; for the trend, of any year) and, for the figures, the patients' count
+and last change. Every later report reads the kept row while the token is
+the same, and so shows the same figures as the per-patient rows (a manager's
+several clinics too: the key is the set of clinics). What a year without
+stored payers works out from today's lines is never kept.
 
 PostgreSQL only: the row is written on a connection of its own, in its own
 short transaction, so a report (a GET, which commits nothing) keeps it. On
-SQLite (small regions) the figures are computed every time.
+SQLite (small regions) everything is computed every time.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ import hashlib
 import json
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
+from sesamlike.followup.cost_centres import stored_payers
 from sesamlike.followup.models import FollowupRun, ReportFigures
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.stats import Summary
@@ -35,61 +40,84 @@ from sesamlike.followup.summaries import Figures
 from sesamlike.patients.models import Patient
 
 table = ReportFigures.__table__
+T = TypeVar("T")
 SUMMARY_FIELDS = tuple(Summary.__dataclass_fields__)
 
 
-def scope_key(scope: Scope, year: int, threshold: Decimal | None) -> str:
-    """The row's key: the year, the clinics in scope (all: the region) and the
-    high-cost line."""
+def scope_key(kind: str, scope: Scope, *parts) -> str:
+    """The row's key: what is kept (figures, trend, cost centres), the clinics
+    in scope (all: the region) and the rest of what it depends on (the year,
+    the high-cost line)."""
     ids = scope.clinic_ids()
     clinics = "*" if ids is None else ",".join(str(i) for i in sorted(set(ids)))
-    text = f"{year}|{clinics}|{threshold}"
+    text = "|".join([kind, clinics, *(str(part) for part in parts)])
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def run_token(year: int | None) -> str | None:
+    """The last finished run of the year (None: of any year), or None before
+    one has finished (then nothing is kept)."""
+    query = sa.select(FollowupRun.id, FollowupRun.finished_at).where(
+        FollowupRun.finished_at.is_not(None)
+    )
+    if year is not None:
+        query = query.where(FollowupRun.year == year)
+    run = db.session.execute(query.order_by(FollowupRun.id.desc()).limit(1)).first()
+    return None if run is None else f"{run.id}|{run.finished_at.isoformat()}"
 
 
 def data_token(year: int) -> str | None:
     """What the figures of the year were computed from: the last finished
-    run of the year, and the patients' count and last change. None before
-    any run of the year has finished (then nothing is kept)."""
-    run = db.session.execute(
-        sa.select(FollowupRun.id, FollowupRun.finished_at)
-        .where(FollowupRun.year == year, FollowupRun.finished_at.is_not(None))
-        .order_by(FollowupRun.id.desc())
-        .limit(1)
-    ).first()
+    run of the year, and the patients' count and last change (age group and
+    diabetes type come from the patients as they are)."""
+    run = run_token(year)
     if run is None:
         return None
     count, changed = db.session.execute(
         sa.select(sa.func.count(), sa.func.max(Patient.updated_at))
     ).one()
     changed = changed.isoformat() if changed else ""
-    return f"{run.id}|{run.finished_at.isoformat()}|{count}|{changed}"
+    return f"{run}|{count}|{changed}"
 
 
 def figures(scope: Scope, year: int, threshold: Decimal | None,
             compute: Callable[[], Figures]) -> Figures:  # fmt: skip
-    """The kept figures of the scope, year and line if the data is still what
-    they were computed from, else `compute()`'s, then kept."""
-    if db.session.connection().dialect.name != "postgresql":
+    """The report's figures of the scope, year and high-cost line."""
+    if not _postgresql() or not (scope.region_wide or stored_payers(scope, year)):
+        return compute()  # a year without stored payers: from today's lines
+    key = scope_key("figures", scope, year, threshold)
+    return kept(key, lambda: data_token(year), compute, dumps, loads)
+
+
+def kept(key: str, token_of: Callable[[], str | None], compute: Callable[[], T],
+         dump: Callable[[T], object], load: Callable[[object], T]) -> T:  # fmt: skip
+    """What is kept under the key if the data is still what it was computed
+    from (`token_of()`), else `compute()`'s, then kept (`dump` makes it
+    JSON-able, `load` makes it again). On SQLite, or without a token,
+    `compute()`'s."""
+    if not _postgresql():
         return compute()
-    token = data_token(year)
+    token = token_of()
     if token is None:
         return compute()
-    key = scope_key(scope, year, threshold)
-    kept = db.session.scalar(
+    found = db.session.scalar(
         sa.select(table.c.figures).where(table.c.key == key, table.c.token == token)
     )
-    if kept is not None:
-        return loads(kept)
-    found = compute()
-    keep(key, token, found)
-    return found
+    if found is not None:
+        return load(json.loads(found))
+    value = compute()
+    keep(key, token, json.dumps(dump(value)))
+    return value
 
 
-def keep(key: str, token: str, found: Figures) -> None:
+def _postgresql() -> bool:
+    return db.session.connection().dialect.name == "postgresql"
+
+
+def keep(key: str, token: str, text: str) -> None:
     """Write the row in a transaction of its own (a concurrent report of the
     same scope may write it too: the last one stays)."""
-    values = dict(key=key, token=token, figures=dumps(found), computed_at=utcnow())
+    values = dict(key=key, token=token, figures=text, computed_at=utcnow())
     statement = insert(table).values(**values)
     statement = statement.on_conflict_do_update(
         index_elements=[table.c.key],
@@ -99,7 +127,7 @@ def keep(key: str, token: str, found: Figures) -> None:
         connection.execute(statement)
 
 
-def dumps(found: Figures) -> str:
+def dumps(found: Figures) -> dict:
     """Figures as JSON: amounts as strings, each grouping's groups in order."""
     groups = {
         name: [
@@ -108,14 +136,11 @@ def dumps(found: Figures) -> str:
         ]
         for name, each in found.groups.items()
     }
-    return json.dumps(
-        dict(groups=groups, system_ages=found.system_ages,
-             pump_users=found.pump_users, high_cost=found.high_cost)
-    )  # fmt: skip
+    return dict(groups=groups, system_ages=found.system_ages,
+                pump_users=found.pump_users, high_cost=found.high_cost)  # fmt: skip
 
 
-def loads(text: str) -> Figures:
-    data = json.loads(text)
+def loads(data: dict) -> Figures:
     groups = {
         name: {key: _summary(values) for key, values in each}
         for name, each in data["groups"].items()

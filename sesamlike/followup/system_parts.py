@@ -9,7 +9,12 @@ from datetime import date
 from decimal import Decimal
 
 from sesamlike.common.time import region_today
-from sesamlike.followup.cost_centres import CostCentreSum, cost_centre_sums
+from sesamlike.followup import stored_figures
+from sesamlike.followup.cost_centres import (
+    CostCentreSum,
+    cost_centre_sums,
+    stored_payers,
+)
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.stats import Summary
 from sesamlike.followup.summaries import scope_figures
@@ -44,5 +49,20 @@ def system_parts(scope: Scope, year: int) -> list[SystemPart]:
 
 def cost_centres(scope: Scope, year: int,
                  today: date | None = None) -> list[CostCentreSum]:  # fmt: skip
-    """What each cost centre in scope paid that year (cost and volume)."""
-    return cost_centre_sums(scope, year, today or region_today())
+    """What each cost centre in scope paid that year (cost and volume); kept
+    until the next run of the year when read from the stored payers
+    (`stored_figures`)."""
+    if not stored_payers(scope, year):
+        return cost_centre_sums(scope, year, today or region_today())
+    fields = tuple(CostCentreSum.__dataclass_fields__)
+    money = {"device_cost_sek", "consumables_cost_sek", "vat_sek"}
+    return stored_figures.kept(
+        stored_figures.scope_key("cost_centres", scope, year),
+        lambda: stored_figures.run_token(year),
+        lambda: cost_centre_sums(scope, year, today or region_today()),
+        lambda sums: [[str(getattr(s, f)) if f in money else getattr(s, f)
+                       for f in fields] for s in sums],
+        lambda rows: [CostCentreSum(*[Decimal(v) if f in money else v
+                                      for f, v in zip(fields, row, strict=True)])
+                      for row in rows],
+    )  # fmt: skip

@@ -411,15 +411,20 @@ def test_the_report_reads_kept_figures_until_a_run_or_a_patient_changes(
         return report.build(resolve(user, clinic), 2025, THRESHOLD)
 
     computed = {"region": build(region), "both": build(manager)}
-    assert db.session.scalar(sa.select(sa.func.count(ReportFigures.id))) == 2
+    centres = system_parts.cost_centres(resolve(region, None), 2025)
+    # The region's figures and trend, the manager's figures, the cost centres.
+    assert db.session.scalar(sa.select(sa.func.count(ReportFigures.id))) == 4
 
     def fails(*args):
         raise AssertionError("computed again")
 
     with monkeypatch.context() as patched:
         patched.setattr(summaries, "figures", fails)
+        patched.setattr(system_parts, "cost_centre_sums", fails)
+        assert build(manager) == computed["both"]  # its trend is read each time
+        patched.setattr(report, "trend", fails)
         assert build(region) == computed["region"]
-        assert build(manager) == computed["both"]
+        assert system_parts.cost_centres(resolve(region, None), 2025) == centres
         with pytest.raises(AssertionError, match="computed again"):
             build(region, "NORR")  # a scope not kept yet
 
@@ -437,4 +442,7 @@ def test_the_report_reads_kept_figures_until_a_run_or_a_patient_changes(
     assert build(region).overall.patients == 1  # no run yet: the same data
     run_year(2025)
     assert build(region).overall.patients == 2
+    assert build(region).trend[-1].total == Decimal("5000.00")
     assert build(manager).overall.total == Decimal("5000.00")
+    assert sum(c.patients for c in system_parts.cost_centres(
+        resolve(region, None), 2025)) == 2  # fmt: skip
