@@ -22,7 +22,7 @@ from sesamlike.catalog import assortment
 from sesamlike.catalog.models import Article
 from sesamlike.extensions import db
 from sesamlike.followup import compute, stored_figures, summaries
-from sesamlike.followup.cost_centres import paid_patients, paid_where
+from sesamlike.followup.cost_centres import paid_patients, paid_where, stored_payers
 from sesamlike.followup.models import FollowupRun, PatientYearCost
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.stats import Summary
@@ -260,14 +260,21 @@ def trend(scope: Scope) -> list[YearTotal]:
 
 
 def kept_trend(scope: Scope) -> list[YearTotal]:
-    """`trend`, kept for the region until the next run (`stored_figures`): it
-    sums every year's stored costs. A clinic's is read each time (it may come
-    from the lines of a year without stored payers)."""
-    if not scope.region_wide:
-        return trend(scope)
+    """`trend`, kept until the next run of any year (`stored_figures`): the
+    region's sums every year's stored costs. A clinic's is kept only while
+    every year computed has stored payers (else some year's patients come from
+    today's lines)."""
+
+    def token() -> str | None:
+        if not scope.region_wide:
+            years = db.session.scalars(sa.select(FollowupRun.year).distinct())
+            if not all(stored_payers(scope, year) for year in years):
+                return None
+        return stored_figures.run_token(None)
+
     return stored_figures.kept(
         stored_figures.scope_key("trend", scope),
-        lambda: stored_figures.run_token(None),
+        token,
         lambda: trend(scope),
         lambda rows: [[t.year, t.patients, str(t.total), str(t.mean)] for t in rows],
         lambda rows: [YearTotal(y, n, Decimal(total), Decimal(mean))
