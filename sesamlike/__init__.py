@@ -50,7 +50,7 @@ def create_app(config: object | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from sesamlike import models, security  # noqa: F401  (models: all tables)
-    from sesamlike.common import i18n
+    from sesamlike.common import html_params, i18n, urls
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir())
@@ -59,6 +59,9 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    html_params.install()  # WTForms' attribute writer, cheaper
+    # Templates' links: each in-site address worked out once per process.
+    app.jinja_env.globals["url_for"] = urls.cached_url_for(app.url_for)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -19,3 +19,39 @@ def same_site_path(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
+
+
+# Addresses pages link to, per process: (script root, endpoint, values) -> URL.
+# A page builds a dozen (the stylesheet, the menu, each order's page) and
+# Werkzeug's router works each one out anew; the answer only changes with
+# the script root the app is mounted under, which is part of the key.
+_BUILT: dict[tuple, str] = {}
+_BUILT_MAX = 10_000
+
+
+def cached_url_for(build):
+    """Templates' `url_for`: `build`'s URL (Flask's app.url_for), remembered for
+    in-site addresses. Not remembered: outside a request, relative endpoints
+    (".name", which depend on the blueprint), options such as `_external`, and
+    values that are not plain strings or numbers."""
+    from flask import has_request_context, request
+
+    def url_for(endpoint: str, **values) -> str:
+        if (
+            not has_request_context()
+            or endpoint.startswith(".")
+            or not all(
+                type(value) in (str, int) and not key.startswith("_")
+                for key, value in values.items()
+            )
+        ):
+            return build(endpoint, **values)
+        key = (request.script_root, endpoint, *sorted(values.items()))
+        url = _BUILT.get(key)
+        if url is None:
+            url = build(endpoint, **values)
+            if len(_BUILT) < _BUILT_MAX:
+                _BUILT[key] = url
+        return url
+
+    return url_for

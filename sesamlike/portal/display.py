@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
-from flask import current_app, render_template
+from flask import current_app, render_template, url_for
 
 from sesamlike.catalog.labels import category_label
 from sesamlike.common.errors import DomainError
@@ -90,6 +91,48 @@ def running_out(aids) -> list:
         if not row.prescription.article.is_device
         and runout_warning(row.runout_on, date.today(), window)
     ]
+
+
+class OrderRow(NamedTuple):
+    """An order in the portal's lists, its words ready to print."""
+
+    url: str
+    title: str
+    placed: str
+    badge: str
+    label: str
+    sentence: str
+    lines: list[str]  # "2 förp. Article"
+    mode: str
+    tracking: str | None
+
+
+def order_rows(orders) -> list[OrderRow]:
+    """The order list's rows, worked out here: a template spends several times
+    the CPU on each call it makes, and "my aids" shows ten orders."""
+    # Every order's page is the list's address and its number (one url_for).
+    prefix = url_for("portal.orders")
+    rows = []
+    for order in orders:
+        state = order_status.order_status(order)
+        rows.append(
+            OrderRow(
+                f"{prefix}/{order.id}",
+                _("Beställning {id}", id=order.id),
+                _("Beställd {day}", day=format_date(order.placed_at)),
+                state.badge,
+                _(state.label),
+                _(state.sentence),
+                [
+                    f"{ngettext('{n} förp.', '{n} förp.', line.packs)} "
+                    f"{line.article.name}"
+                    for line in order.lines
+                ],
+                _(PORTAL_MODE_LABELS.get(order.delivery_mode, order.delivery_mode)),
+                order.tracking_ref,
+            )
+        )
+    return rows
 
 
 def render(template: str, status: int = 200, **context):

@@ -24,7 +24,7 @@ from sesamlike.common.time import utcnow
 from sesamlike.extensions import commit_keeping_loaded, db
 from sesamlike.orders import errors, notices
 from sesamlike.orders import services as ordering
-from sesamlike.orders.models import DeliveryMode, Order, OrderLine
+from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 from sesamlike.orders.rules import choose_delivery_mode, for_line
 from sesamlike.patients import access
 from sesamlike.patients.models import Address, Guardian, Patient, ReminderPreference
@@ -168,16 +168,16 @@ def my_aids(user: User, patient_id: int, today: date | None = None) -> MyAids:
     require_portal_user(user)
     today = today or date.today()
     patient = access.get_patient(user, patient_id, action="read_my_aids")
-    prescriptions = _current_prescriptions(patient.id, today)
-    deliveries = last_deliveries([p.id for p in prescriptions]) if prescriptions else {}
     aids = [
         AidRow(
             p,
-            prescription_runout(p, deliveries.get(p.id)),
+            prescription_runout(p, (last_on, int(packs)) if last_on else None),
             ordering.device_refusal(user, p)
             or withdrawal_refusal(p, p.packs_per_withdrawal, today),
         )
-        for p in prescriptions
+        for p, last_on, packs in db.session.execute(
+            _AIDS, {"patient_id": patient.id, "today": today}
+        )
     ]
     devices = db.session.scalars(_DEVICES_ON_LOAN, {"patient_id": patient.id}).all()
     orders = (
@@ -360,21 +360,52 @@ def cancel(user: User, patient_id: int, order_id: int) -> Order:
 
 # The statements of "my aids" are built once (each request then only fills in
 # its values): built anew they cost more CPU than the queries themselves.
-_CURRENT_PRESCRIPTIONS = (
-    sa.select(Prescription)
-    .options(joinedload(Prescription.article))
+_CURRENT_PRESCRIPTIONS = sa.select(Prescription).where(
+    Prescription.patient_id == sa.bindparam("patient_id"),
+    Prescription.status.in_((PrescriptionStatus.ACTIVE, PrescriptionStatus.USED_UP)),
+    Prescription.valid_to >= sa.bindparam("today"),
+)
+# What "my aids" shows of an article, and what its rules read: every column
+# costs (PostgreSQL's driver describes each one on every query).
+_AID_ARTICLE = (
+    Article.name,
+    Article.article_no,
+    Article.category,
+    Article.channel,
+    Article.pack_size,
+    Article.units_per_day,
+)
+# Each prescription's last delivery (its day and the packs delivered that day)
+# in the same statement: runout.last_deliveries' figures, one round trip fewer.
+_LAST_DELIVERED_ON = (
+    sa.select(sa.func.max(OrderLine.delivered_on))
     .where(
-        Prescription.patient_id == sa.bindparam("patient_id"),
-        Prescription.status.in_(
-            (PrescriptionStatus.ACTIVE, PrescriptionStatus.USED_UP)
-        ),
-        Prescription.valid_to >= sa.bindparam("today"),
+        OrderLine.prescription_id == Prescription.id,
+        OrderLine.status == LineStatus.DELIVERED,
     )
+    .correlate(Prescription)
+    .scalar_subquery()
+)
+_LAST_DELIVERED_PACKS = (
+    sa.select(sa.func.coalesce(sa.func.sum(OrderLine.packs), 0))
+    .where(
+        OrderLine.prescription_id == Prescription.id,
+        OrderLine.status == LineStatus.DELIVERED,
+        OrderLine.delivered_on == _LAST_DELIVERED_ON,
+    )
+    .correlate(Prescription)
+    .scalar_subquery()
+)
+_AIDS = (
+    _CURRENT_PRESCRIPTIONS.options(
+        joinedload(Prescription.article).load_only(*_AID_ARTICLE)
+    )
+    .add_columns(_LAST_DELIVERED_ON, _LAST_DELIVERED_PACKS)
     .order_by(Prescription.valid_from, Prescription.id)
 )
 _DEVICES_ON_LOAN = (
     sa.select(Device)
-    .options(joinedload(Device.article))
+    .options(joinedload(Device.article).load_only(Article.name))
     .where(
         Device.patient_id == sa.bindparam("patient_id"),
         Device.status == DeviceStatus.ON_LOAN,
@@ -387,7 +418,16 @@ _DEVICES_ON_LOAN = (
 _ORDERS = (
     sa.select(Order)
     .options(
-        joinedload(Order.lines).joinedload(OrderLine.article).load_only(Article.name),
+        joinedload(Order.lines)
+        .load_only(
+            OrderLine.order_id,
+            OrderLine.article_id,
+            OrderLine.packs,
+            OrderLine.status,
+            OrderLine.channel,
+        )
+        .joinedload(OrderLine.article)
+        .load_only(Article.name),
         defer(Order.ship_to_name),
         defer(Order.ship_to_street),
         defer(Order.ship_to_postal_code),
@@ -399,15 +439,6 @@ _ORDERS = (
     .order_by(Order.placed_at.desc(), Order.id.desc())
 )
 _RECENT_ORDERS = _ORDERS.limit(RECENT_ORDERS + 1)
-
-
-def _current_prescriptions(patient_id: int, today: date) -> list[Prescription]:
-    """Not cancelled and not yet expired (future ones say when they open)."""
-    return list(
-        db.session.scalars(
-            _CURRENT_PRESCRIPTIONS, {"patient_id": patient_id, "today": today}
-        )
-    )
 
 
 # Reminder preferences -------------------------------------------------------

@@ -16,7 +16,7 @@ from sesamlike.accounts.models import Role
 from sesamlike.common.i18n import _
 from sesamlike.orders import shipto
 from sesamlike.portal import services
-from sesamlike.portal.display import render, running_out
+from sesamlike.portal.display import order_rows, render, running_out
 from sesamlike.portal.forms import ChooseChildForm
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
@@ -62,7 +62,11 @@ def my_aids():
     patient_id = acting_patient_id()
     aids = services.my_aids(current_user, patient_id)
     return render(
-        "my_aids.html", aids=aids, patient=aids.patient, running_out=running_out(aids)
+        "my_aids.html",
+        aids=aids,
+        patient=aids.patient,
+        running_out=running_out(aids),
+        order_rows=order_rows(aids.orders),
     )
 
 
@@ -102,7 +106,9 @@ def orders():
     """List every order, newest first."""
     patient_id = acting_patient_id()
     patient, found = services.all_orders(current_user, patient_id)
-    return render("orders.html", patient=patient, orders=found)
+    return render(
+        "orders.html", patient=patient, orders=found, order_rows=order_rows(found)
+    )
 
 
 @bp.route("/orders/<int:order_id>")
