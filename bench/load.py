@@ -33,7 +33,8 @@ What it does, and stops by itself:
      one reorder, shown on its own line.
 4. Prints requests, errors, req/s, p50/p95/p99 (ms) per phase and step, each
    phase's request throughput as a share of /healthz's, and the targets with
-   PASS/FAIL: "my aids" p95 < 100 ms and every reorder request's p95 < 200 ms,
+   PASS/FAIL: "my aids" p95 < 100 ms and every reorder request's p95 < 100 ms
+   (issue 19: every step, also with 500 users and 2 s think time),
    both with no errors (the whole three-request reorder is shown for
    information). Then stops gunicorn and drops the database.
 5. Ends with one machine-readable line (issue 19):
@@ -74,7 +75,7 @@ from bench.databases import flask  # noqa: E402
 PASSWORD = "bench-patient-1"
 SECRET_KEY = "bench-load-secret-key-not-for-production"
 USER_PREFIX = "bench.patient"
-TARGETS = {"my_aids": 100.0, "reorder": 200.0}  # p95 in ms
+TARGETS = {"my_aids": 100.0, "reorder": 100.0}  # p95 in ms
 HOST = "127.0.0.1"
 
 
@@ -735,7 +736,8 @@ def _print_table(results: dict, args) -> None:
     verdicts = [
         ("my aids p95 < 100 ms, no errors", aids_p95, aids_errors,
          aids_p95 < TARGETS["my_aids"] and not aids_errors),
-        ("reorder p95 < 200 ms per request, no errors", step_p95, re_errors,
+        (f"reorder p95 < {TARGETS['reorder']:.0f} ms per request, no errors",
+         step_p95, re_errors,
          step_p95 < TARGETS["reorder"] and not re_errors),
     ]  # fmt: skip
     print("targets")

@@ -107,7 +107,7 @@ class OrderRow(NamedTuple):
     tracking: str | None
 
 
-def order_rows(orders) -> list[OrderRow]:
+def order_rows(orders) -> list[OrderRow]:  # portal.services.ListedOrder
     """The order list's rows, worked out here: a template spends several times
     the CPU on each call it makes, and "my aids" shows ten orders."""
     # Every order's page is the list's address and its number (one url_for).
@@ -125,7 +125,7 @@ def order_rows(orders) -> list[OrderRow]:
                 _(state.sentence),
                 [
                     f"{ngettext('{n} förp.', '{n} förp.', line.packs)} "
-                    f"{line.article.name}"
+                    f"{line.article_name}"
                     for line in order.lines
                 ],
                 _(PORTAL_MODE_LABELS.get(order.delivery_mode, order.delivery_mode)),

@@ -172,6 +172,33 @@ def test_my_aids_shows_withdrawals_next_date_runout_devices_and_orders(
     assert "Levererad" in page and "PN123456789SE" in page
 
 
+def test_my_aids_runout_counts_the_last_delivery_day_only(client, auth, region):
+    """The page reads the last delivery in its prescriptions' statement: the
+    same day and packs as runout.last_deliveries (same-day lines add up,
+    earlier deliveries and undelivered lines do not count)."""
+    from sesamlike.portal.runout import last_deliveries
+
+    last = TODAY - timedelta(days=20)
+    make_delivery(region.patient, region.rx_infusion, TODAY - timedelta(days=60), 5)
+    make_delivery(region.patient, region.rx_infusion, last, packs=1)
+    make_delivery(region.patient, region.rx_infusion, last, packs=2)
+    later = make_delivery(region.patient, region.rx_infusion, TODAY, packs=4)
+    for line in later.lines:
+        line.status, line.delivered_on = "shipped", None
+    db.session.commit()
+    assert last_deliveries([region.rx_infusion.id]) == {
+        region.rx_infusion.id: (last, 3)
+    }
+    auth.login("ella")
+
+    page = text_of(client.get("/portal/"))
+
+    # 3 packs of 10 at one every third day: 90 days from the last delivery day.
+    assert format_date(last + timedelta(days=90)) in page
+    assert format_date(last + timedelta(days=30)) not in page  # 1 pack: no
+    assert format_date(TODAY - timedelta(days=60) + timedelta(days=150)) not in page
+
+
 def test_my_aids_read_is_audited(client, auth, region):
     auth.login("ella")
     client.get("/portal/")
