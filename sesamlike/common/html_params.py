@@ -4,8 +4,9 @@ Every input WTForms renders goes through `wtforms.widgets.core.html_params`, whi
 formats each attribute through a `Markup` template (an escaping formatter per
 attribute): the reorder form and its summary render thirty fields, and that
 was a tenth of a whole reorder's CPU. This one escapes the same way and joins
-plain strings, marking the result safe once. `install` puts it where the
-widgets look it up; a test compares both on every kind of value.
+plain strings, marking the result safe once. `install` puts it everywhere
+WTForms looks it up; tests compare both on every kind of value and render
+inputs and labels through it.
 """
 
 from __future__ import annotations
@@ -32,4 +33,12 @@ def html_params(**kwargs) -> Markup:
 
 
 def install() -> None:
+    """Where WTForms looks it up: the module (most widgets), the package (labels)
+    and the input classes, which keep their own reference."""
+    import wtforms.widgets
+
     core.html_params = html_params
+    wtforms.widgets.html_params = html_params
+    for widget in vars(core).values():
+        if isinstance(widget, type) and "html_params" in vars(widget):
+            widget.html_params = staticmethod(html_params)

@@ -27,14 +27,31 @@ def test_the_same_markup_as_wtforms(params):
     assert isinstance(ours, Markup)
 
 
-def test_installed_where_the_widgets_look():
+def test_installed_where_the_widgets_look(monkeypatch):
+    import wtforms.widgets
+    from wtforms.fields.core import Label
     from wtforms.widgets import core
 
+    calls = []
+
+    def counted(**kwargs):
+        calls.append(kwargs)
+        return html_params(**kwargs)
+
+    monkeypatch.setattr("sesamlike.common.html_params.html_params", counted)
+    for widget in (core.Input, core.SubmitInput, core.TextInput, core.CheckboxInput):
+        monkeypatch.setattr(widget, "html_params", widget.html_params)
+    monkeypatch.setattr(core, "html_params", core.html_params)
+    monkeypatch.setattr(wtforms.widgets, "html_params", wtforms.widgets.html_params)
     install()  # what create_app does
-    assert core.html_params is html_params
     assert str(core.TextInput()(_Field())) == (
         '<input id="f" name="f" type="text" value="a&#34;b">'
     )
+    assert str(core.CheckboxInput()(_Field(), checked=True)) == (
+        '<input checked id="f" name="f" type="checkbox" value="a&#34;b">'
+    )
+    assert str(Label("f", "Ort")(class_="x")) == '<label class="x" for="f">Ort</label>'
+    assert len(calls) == 3  # the text input, the checkbox and the label
 
 
 class _Field:
