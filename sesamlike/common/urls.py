@@ -21,20 +21,21 @@ def same_site_path(target: str | None) -> str | None:
     return target
 
 
-# Addresses pages link to, per process: (script root, endpoint, values) -> URL.
-# A page builds a dozen (the stylesheet, the menu, each order's page) and
-# Werkzeug's router works each one out anew; the answer only changes with
-# the script root the app is mounted under, which is part of the key.
-_BUILT: dict[tuple, str] = {}
+# Addresses a page links to, kept per app: a dozen on every page.
 _BUILT_MAX = 10_000
 
 
 def cached_url_for(build):
     """Templates' `url_for`: `build`'s URL (Flask's app.url_for), remembered for
-    in-site addresses. Not remembered: outside a request, relative endpoints
-    (".name", which depend on the blueprint), options such as `_external`, and
-    values that are not plain strings or numbers."""
+    in-site addresses. Werkzeug's router works each one out anew, and the
+    answer only changes with the script root the app is mounted under, which
+    is part of the key (script root, endpoint, values). Not remembered:
+    outside a request, relative endpoints (".name", which depend on the
+    blueprint), options such as `_external`, and values that are not plain
+    strings or numbers."""
     from flask import has_request_context, request
+
+    built: dict[tuple, str] = {}
 
     def url_for(endpoint: str, **values) -> str:
         if (
@@ -47,11 +48,11 @@ def cached_url_for(build):
         ):
             return build(endpoint, **values)
         key = (request.script_root, endpoint, *sorted(values.items()))
-        url = _BUILT.get(key)
+        url = built.get(key)
         if url is None:
             url = build(endpoint, **values)
-            if len(_BUILT) < _BUILT_MAX:
-                _BUILT[key] = url
+            if len(built) < _BUILT_MAX:
+                built[key] = url
         return url
 
     return url_for
