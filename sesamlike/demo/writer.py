@@ -14,7 +14,8 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -22,18 +23,23 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts.models import Clinic, User
 from sesamlike.catalog import assortment
 from sesamlike.catalog.models import Article
-from sesamlike.common.bulk import insert_rows, reserve_ids
+from sesamlike.common.bulk import copy_rows, insert_rows, reserve_ids
+from sesamlike.common.time import utcnow
 from sesamlike.demo.people import Home
 from sesamlike.demo.plan import ArticleInfo, PatientPlan
 from sesamlike.extensions import db
 from sesamlike.orders.history import (
+    DEFAULT_WARRANTY_YEARS,
+    MIGRATION_ROLE,
     Delivered,
     HistoryCounts,
+    add_years,
     article_facts,
+    delivery_mode_for,
     insert_with_ids,
     record_delivered_history,
 )
-from sesamlike.orders.models import OrderLine
+from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients.models import Address, CareRelationship, Guardian, Patient
 from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device
@@ -130,6 +136,17 @@ class RegionWriter:
         for row in db.session.execute(query):
             first, others = self.prescribers.setdefault(row.clinic, ([], []))
             (first if row.first_time_prescriber else others).append(row.id)
+        # For the bulk writer: who may prescribe a device, who anything else,
+        # by clinic; and each article's delivery mode.
+        self._pools = {}
+        for clinic in self.clinics.values():
+            first, others = self.prescribers.get(clinic.id, ([], []))
+            self._pools[clinic.id] = (first, first + others)
+        self._modes = {
+            no: str(delivery_mode_for(self.facts[a.id], a.channel))
+            for no, a in articles.items()
+        }
+        self._at = _at
 
     def write(
         self,
@@ -176,8 +193,10 @@ class RegionWriter:
             (Guardian, guardians),
         ):
             self._insert(model, rows)
+        if self.bulk:
+            return patient_ids, self._bulk_history(rng, patient_ids, specs, plans)
         items = self._prescriptions_and_history(rng, patient_ids, specs, plans)
-        counts = record_delivered_history(items, self.facts, bulk=self.bulk)
+        counts = record_delivered_history(items, self.facts)
         _free_swaps(plans)
         _partial_returns(plans)
         return patient_ids, counts
@@ -233,6 +252,157 @@ class RegionWriter:
         self._insert(Prescription, rows)
         return items
 
+    def _bulk_history(self, rng, patient_ids, specs, plans) -> HistoryCounts:
+        """Prescriptions, orders, lines and devices as rows of values, written
+        with `common.bulk.copy_rows`: the rows `record_delivered_history` and
+        the updates after it (`_free_swaps`, `_partial_returns`) make, in one
+        pass with no dict a row and no update (tests compare the two)."""
+        connection = db.session.connection()
+        tables = _BulkTables(self, connection, plans)
+        rx_ids, order_ids, line_ids = tables.rx_ids, tables.order_ids, tables.line_ids
+        rx_rows, order_rows, line_rows, swap_rows, device_rows = [], [], [], [], []
+        at, modes, pools = self._at, self._modes, self._pools
+        now = utcnow()
+        rx_next = order_next = line_next = 0
+        for pid, spec, plan in zip(patient_ids, specs, plans, strict=True):
+            ids = rx_ids[rx_next : rx_next + len(plan.prescriptions)]
+            rx_next += len(plan.prescriptions)
+            for id_, rx in zip(ids, plan.prescriptions, strict=True):
+                clinic = self.clinics[_prescribing_clinic(spec, rx.valid_from)]
+                first, everyone = pools[clinic.id]
+                pool = first if rx.device else everyone
+                prescriber = rng.choice(pool) if pool else None
+                code, text = rx.reason or (None, None)
+                cancelled = rx.cancelled_on
+                rx_rows.append((
+                    id_, pid, self.articles[rx.article_no].id, prescriber, clinic.id,
+                    clinic.cost_centre, rx.packs_per_withdrawal, rx.withdrawals,
+                    rx.withdrawals_used, 90, 60, rx.valid_from, rx.valid_to,
+                    rx.last_withdrawal_on, rx.status, code, text,
+                    None if rx.renews is None else ids[rx.renews], at(rx.valid_from),
+                    None if cancelled is None else at(cancelled),
+                    None if cancelled is None else prescriber,
+                ))  # fmt: skip
+            # Orders as history groups them: one a day and delivery mode.
+            groups: dict[tuple[date, str], list[int]] = {}
+            for i, d in enumerate(plan.deliveries):
+                groups.setdefault((d.ordered_on, modes[d.article_no]), []).append(i)
+            line_of = {}
+            for members in groups.values():
+                for i in members:
+                    line_of[i] = line_ids[line_next]
+                    line_next += 1
+            home = self.clinics[spec.clinic_code]
+            first_of: dict[int, tuple[int, date, int | None]] = {}
+            for (ordered_on, mode), members in groups.items():
+                order_id = order_ids[order_next]
+                order_next += 1
+                order_rows.append((order_id, pid, MIGRATION_ROLE,
+                                   _placed_at(ordered_on), mode))  # fmt: skip
+                for i in members:
+                    d = plan.deliveries[i]
+                    article = self.articles[d.article_no]
+                    facts = self.facts[article.id]
+                    line_id = line_of[i]
+                    price, replaces, chain, payer = (
+                        facts.pack_price_sek,
+                        None,
+                        None,
+                        None,
+                    )
+                    if d.replaces is not None:  # a warranty swap: free, no rx
+                        price, replaces = 0, line_of[d.replaces]
+                        chain = first_of.get(d.replaces) or (
+                            replaces, plan.deliveries[d.replaces].delivered_on,
+                            self.facts[self.articles[
+                                plan.deliveries[d.replaces].article_no].id
+                            ].amortisation_years,
+                        )  # fmt: skip
+                        first_of[i] = chain
+                    payer = home if d.rx is None else None
+                    returned_on, back = d.returned_on, 0
+                    if 0 < d.packs_restocked < d.packs:  # partly back to stock
+                        status, back = "delivered", d.packs_restocked
+                    elif returned_on is not None:
+                        status = "returned"
+                        if facts.amortisation_years is None:
+                            back = d.packs
+                    else:
+                        status = "delivered"
+                    # A swap's line after the line it names (SQLite checks
+                    # keys row by row).
+                    (line_rows if replaces is None else swap_rows).append((
+                        line_id, order_id, None if d.rx is None else ids[d.rx],
+                        article.id, d.packs, article.channel, status, price,
+                        facts.vat_rate, d.serial_no, d.delivered_on, returned_on,
+                        back, back, replaces, None if chain is None else chain[0],
+                        None if payer is None else payer.id,
+                        None if payer is None else payer.cost_centre, now,
+                    ))  # fmt: skip
+                    if d.serial_no and facts.serial_tracked:
+                        years = facts.amortisation_years
+                        warranty_end = (
+                            _warranty_end(d.delivered_on, years)
+                            if chain is None
+                            else _warranty_end(chain[1], chain[2])
+                        )
+                        device_rows.append((
+                            article.id, d.serial_no,
+                            "on_loan" if returned_on is None else "scrapped",
+                            pid, d.delivered_on, warranty_end, returned_on,
+                            None if returned_on is None
+                            else (d.return_reason or "returned"),
+                            f"order-line:{line_id}",
+                        ))  # fmt: skip
+        copy_rows(connection, Prescription.__table__, _RX_KEYS, rx_rows)
+        copy_rows(connection, Order.__table__, _ORDER_KEYS, order_rows)
+        line_rows += swap_rows
+        copy_rows(connection, OrderLine.__table__, _LINE_KEYS, line_rows)
+        copy_rows(connection, Device.__table__, _DEVICE_KEYS, device_rows)
+        return HistoryCounts(len(order_rows), len(line_rows), len(device_rows))
+
+
+class _BulkTables:
+    """Ids for a chunk's prescriptions, orders and lines, reserved up front."""
+
+    def __init__(self, writer: RegionWriter, connection, plans) -> None:
+        modes = writer._modes
+        rxs = orders = lines = 0
+        for plan in plans:
+            rxs += len(plan.prescriptions)
+            lines += len(plan.deliveries)
+            orders += len(
+                {(d.ordered_on, modes[d.article_no]) for d in plan.deliveries}
+            )
+        self.rx_ids = reserve_ids(connection, Prescription.__table__, rxs)
+        self.order_ids = reserve_ids(connection, Order.__table__, orders)
+        self.line_ids = reserve_ids(connection, OrderLine.__table__, lines)
+
+
+_RX_KEYS = (
+    "id", "patient_id", "article_id", "prescriber_id", "clinic_id", "cost_centre",
+    "packs_per_withdrawal", "withdrawals", "withdrawals_used", "period_days",
+    "lock_days", "valid_from", "valid_to", "last_withdrawal_on", "status",
+    "reason_code", "reason_text", "renewed_from_id", "created_at", "cancelled_at",
+    "cancelled_by_id",
+)  # fmt: skip
+_ORDER_KEYS = ("id", "patient_id", "placed_by_role", "placed_at", "delivery_mode")
+_LINE_KEYS = (
+    "id", "order_id", "prescription_id", "article_id", "packs", "channel", "status",
+    "pack_price_sek", "vat_rate", "serial_no", "delivered_on", "returned_on",
+    "packs_returned", "packs_restocked", "replaces_line_id", "amortised_line_id",
+    "cost_clinic_id", "cost_centre", "updated_at",
+)  # fmt: skip
+_DEVICE_KEYS = (
+    "article_id", "serial_no", "status", "patient_id", "lent_on", "warranty_end",
+    "returned_on", "return_reason", "reference",
+)  # fmt: skip
+
+
+@cache
+def _placed_at(day: date) -> datetime:
+    return datetime.combine(day, time(8), UTC)
+
 
 def _prescribing_clinic(spec: PatientSpec, day: date) -> str:
     """The clinic the patient was at on `day`: the earlier one before the move."""
@@ -283,8 +453,14 @@ def _partial_returns(plans: Sequence[PatientPlan]) -> None:
     )  # fmt: skip
 
 
+@cache
 def _at(day: date) -> datetime:
     return datetime.combine(day, time(9), UTC)
+
+
+def _warranty_end(delivered_on: date, years: int | None) -> date:
+    """As `orders.history` sets it: the day before the years are up."""
+    return add_years(delivered_on, years or DEFAULT_WARRANTY_YEARS) - timedelta(days=1)
 
 
 def _patient_row(spec: PatientSpec) -> dict:

@@ -108,10 +108,13 @@ FINGERPRINT = {
         FROM orders o JOIN patients p ON p.id = o.patient_id""",
     "lines": """SELECT p.personal_id, o.placed_at, a.article_no, l.packs, l.channel,
         l.status, l.pack_price_sek, l.vat_rate, l.serial_no, l.delivered_on,
-        l.returned_on, l.packs_returned, l.packs_restocked, x.valid_from
+        l.returned_on, l.packs_returned, l.packs_restocked, x.valid_from,
+        l.cost_centre, r.serial_no, r.delivered_on, f.serial_no, f.delivered_on
         FROM order_lines l JOIN orders o ON o.id = l.order_id
         JOIN patients p ON p.id = o.patient_id JOIN articles a ON a.id = l.article_id
-        LEFT JOIN prescriptions x ON x.id = l.prescription_id""",
+        LEFT JOIN prescriptions x ON x.id = l.prescription_id
+        LEFT JOIN order_lines r ON r.id = l.replaces_line_id
+        LEFT JOIN order_lines f ON f.id = l.amortised_line_id""",
     "devices": """SELECT a.article_no, d.serial_no, d.status, p.personal_id, d.lent_on,
         d.warranty_end, d.returned_on, d.return_reason, l.serial_no, l.delivered_on
         FROM devices d JOIN articles a ON a.id = d.article_id
