@@ -118,7 +118,16 @@ def copy_rows(
     driver = connection.connection.driver_connection
     cursor = driver.cursor()
     try:
-        if dialect.name == "postgresql":
+        if dialect.name == "postgresql" and (types := _binary_types(columns, dialect)):
+            # Binary: about a third less work for this process than the text
+            # format, half for the server (it parses no text).
+            with cursor.copy(
+                f"COPY {target} ({names}) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(types)
+                for value in rows:
+                    copy.write_row(value)
+        elif dialect.name == "postgresql":
             with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
                 text = _copy_text(rows)
                 if text is None:  # a value of a type not written here
@@ -131,6 +140,25 @@ def copy_rows(
             cursor.executemany(f"INSERT INTO {target} ({names}) VALUES ({marks})", rows)
     finally:
         cursor.close()
+
+
+# Column types COPY's binary format is written for here (psycopg's names).
+_BINARY = {
+    "INTEGER": "int4", "BIGINT": "int8", "SMALLINT": "int2", "VARCHAR": "varchar",
+    "TEXT": "text", "NUMERIC": "numeric", "DATE": "date", "BOOLEAN": "bool",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz", "TIMESTAMP": "timestamp",
+}  # fmt: skip
+
+
+def _binary_types(columns: Sequence[sa.Column], dialect) -> list[str] | None:
+    """The columns' types for a binary COPY, or None if one is of another type."""
+    names = []
+    for column in columns:
+        name = _BINARY.get(column.type.compile(dialect).split("(")[0])
+        if name is None:
+            return None
+        names.append(name)
+    return names
 
 
 _LOCKED = "sesamlike.bulk.locked_tables"

@@ -89,7 +89,9 @@ def generate_region(
     deferred = first == 0 and patients >= DEFER_FROM if defer is None else defer
     connection = db.session.connection()
     with (
-        bulk.deferred_indexes(connection, _big_tables(), keep=_SEARCHED)
+        bulk.deferred_indexes(
+            connection, _big_tables(), keep=() if writer.bulk else _SEARCHED
+        )
         if deferred
         else nullcontext()
     ):
@@ -196,8 +198,9 @@ def _big_tables() -> list[sa.Table]:
     )]  # fmt: skip
 
 
-# Indexes the writer searches by while it loads (`writer._partial_returns`,
-# `orders.history._recorded_devices`): kept during a deferred load.
+# Indexes the plain writer searches by while it loads (`writer._partial_returns`,
+# `orders.history._recorded_devices`): kept during its deferred load (the bulk
+# writer searches nothing).
 _SEARCHED = ("ix_order_lines_prescription_id", "ix_devices_serial_no")
 
 
