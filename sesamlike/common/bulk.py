@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -53,10 +54,17 @@ def insert_rows(
     """Insert `rows` (dicts with the same keys, as for a core executemany)."""
     if not rows:
         return
-    dialect = connection.dialect
-    if dialect.name not in ("postgresql", "sqlite"):
+    if connection.dialect.name not in ("postgresql", "sqlite"):
         connection.execute(sa.insert(table), [dict(row) for row in rows])
         return
+    keys, values = row_values(table, rows)
+    copy_rows(connection, table, keys, values)
+
+
+def row_values(table: sa.Table, rows: Sequence[Mapping]) -> tuple[list[str], list]:
+    """The keys and value tuples of `rows` (dicts with the same keys) with the
+    columns' Python-side defaults filled in, as a core insert would. Pure:
+    touches no database."""
     given = [table.c[key] for key in rows[0]]
     defaulted = [
         column
@@ -65,7 +73,6 @@ def insert_rows(
         and column.default is not None
         and (column.default.is_scalar or column.default.is_callable)
     ]
-    columns = given + defaulted
     keys = [column.key for column in given]
     pick = itemgetter(*keys) if len(keys) > 1 else lambda row: (row[keys[0]],)
     context = _DefaultContext()
@@ -76,7 +83,18 @@ def insert_rows(
             context.current_parameters = row
             value += tuple(_default(column.default, context) for column in defaulted)
         values.append(value)
-    copy_rows(connection, table, [column.key for column in columns], values)
+    return keys + [column.key for column in defaulted], values
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Rows ready to go in (`prepare`): COPY's text on PostgreSQL when every
+    value could be written here, else the values."""
+
+    table: str
+    keys: tuple[str, ...]
+    text: str | None = None
+    rows: Sequence[Sequence] = ()
 
 
 def copy_rows(
@@ -90,15 +108,19 @@ def copy_rows(
     database's: NULL, or its sequence's next id). For writers that make many
     rows of known shape, without a dict a row; each value still goes through
     its column type's bind processor."""
-    if not rows:
-        return
-    dialect = connection.dialect
+    if rows:
+        prepared = prepare(connection.dialect, table, keys, rows)
+        write_prepared(connection, table, prepared)
+
+
+def prepare(
+    dialect, table: sa.Table, keys: Sequence[str], rows: Sequence[Sequence],
+    *, text: bool = False,
+) -> Prepared:  # fmt: skip
+    """`rows` as `copy_rows` writes them, bind processors applied; `text`: in
+    COPY's text format on PostgreSQL (to hand to another process: a string
+    crosses cheaply). Pure: touches no database."""
     columns = [table.c[key] for key in keys]
-    if dialect.name not in ("postgresql", "sqlite"):
-        connection.execute(
-            sa.insert(table), [dict(zip(keys, row, strict=True)) for row in rows]
-        )
-        return
     processed = [
         (i, processor)
         for i, column in enumerate(columns)
@@ -112,23 +134,42 @@ def copy_rows(
                 value[i] = processor(value[i])
             values.append(value)
         rows = values
+    if text and dialect.name == "postgresql":
+        return Prepared(table.name, tuple(keys), text=_copy_text(rows), rows=rows)
+    return Prepared(table.name, tuple(keys), rows=rows)
+
+
+def write_prepared(connection: sa.Connection, table: sa.Table, prepared: Prepared):
+    """Insert what `prepare` made of rows of `table`."""
+    dialect = connection.dialect
+    columns = [table.c[key] for key in prepared.keys]
+    rows = prepared.rows
+    if dialect.name not in ("postgresql", "sqlite"):
+        connection.execute(
+            sa.insert(table),
+            [dict(zip(prepared.keys, row, strict=True)) for row in rows],
+        )
+        return
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(column.name) for column in columns)
-    target = dialect.identifier_preparer.format_table(table)
+    copy_from = f"COPY {dialect.identifier_preparer.format_table(table)} ({names}) "
     driver = connection.connection.driver_connection
     cursor = driver.cursor()
     try:
-        if dialect.name == "postgresql" and (types := _binary_types(columns, dialect)):
+        if dialect.name == "postgresql" and prepared.text is not None:
+            with cursor.copy(copy_from + "FROM STDIN") as copy:
+                copy.write(prepared.text)
+        elif dialect.name == "postgresql" and (
+            types := _binary_types(columns, dialect)
+        ):
             # Binary: about a third less work for this process than the text
             # format, half for the server (it parses no text).
-            with cursor.copy(
-                f"COPY {target} ({names}) FROM STDIN (FORMAT BINARY)"
-            ) as copy:
+            with cursor.copy(copy_from + "FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(types)
                 for value in rows:
                     copy.write_row(value)
         elif dialect.name == "postgresql":
-            with cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+            with cursor.copy(copy_from + "FROM STDIN") as copy:
                 text = _copy_text(rows)
                 if text is None:  # a value of a type not written here
                     for value in rows:
@@ -136,10 +177,49 @@ def copy_rows(
                 else:
                     copy.write(text)
         else:
+            target = dialect.identifier_preparer.format_table(table)
             marks = ", ".join("?" for _ in columns)
             cursor.executemany(f"INSERT INTO {target} ({names}) VALUES ({marks})", rows)
     finally:
         cursor.close()
+
+
+class IdBlock:
+    """Ids for a load into locked tables (`deferred_indexes`), handed out
+    here without the database: from each table's next sequence value, read
+    once (`read`), to the sequences moved past the last one (`close`). So
+    another process can make rows that refer to each other by id."""
+
+    def __init__(self, first: dict[str, int]):
+        self.next = dict(first)
+
+    @classmethod
+    def read(cls, connection: sa.Connection, tables: Sequence[sa.Table]) -> IdBlock:
+        locked = connection.info.get(_LOCKED, ())
+        if any(table.name not in locked for table in tables):
+            raise RuntimeError("ids are handed out ahead only in a locked load")
+        return cls({
+            table.name: connection.scalar(
+                sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))"),
+                {"table": table.name},
+            )
+            for table in tables
+        })  # fmt: skip
+
+    def take(self, table: sa.Table, count: int) -> list[int]:
+        first = self.next[table.name]
+        self.next[table.name] = first + count
+        return list(range(first, first + count))
+
+    def close(self, connection: sa.Connection, last: dict[str, int]) -> None:
+        """Move the sequences to the ids after `last` (a block's `next` in the
+        process that handed them out)."""
+        for name, next_id in last.items():
+            connection.execute(
+                sa.text("SELECT setval(pg_get_serial_sequence(:table, 'id'), "
+                        ":next, false)"),
+                {"table": name, "next": next_id},
+            )  # fmt: skip
 
 
 # Column types COPY's binary format is written for here (psycopg's names).

@@ -81,8 +81,7 @@ def generate_region(
     places = [_Place(c.code, c.paediatric) for c in clinics]
     chunks = _planned(planner, range(first, first + patients), seed, today, taken,
                       places)  # fmt: skip
-    if patients >= 2 * CHUNK if pipeline is None else pipeline:
-        chunks = planned_elsewhere(chunks)
+    pipeline = patients >= 2 * CHUNK if pipeline is None else pipeline
     # Into an empty region, PostgreSQL builds the indexes and checks the keys
     # once after the load, in one transaction (the tables are locked until it
     # commits: never by default on a region in use); otherwise a commit a chunk.
@@ -95,16 +94,51 @@ def generate_region(
         if deferred
         else nullcontext()
     ):
-        for start, specs, plans in chunks:
-            _ids, history = writer.write(random.Random(f"{seed}:{start}"), specs, plans)
-            if not deferred:
-                db.session.commit()
-            counts.prescriptions += sum(len(plan.prescriptions) for plan in plans)
-            counts.history.add(history)
-            if progress:
-                progress(len(specs))
+        if deferred and pipeline and writer.bulk and _is_postgresql(connection):
+            # The tables are locked: the planning process takes the ids too
+            # and makes the rows, this one only copies them in.
+            block = bulk.IdBlock.read(connection, _ID_TABLES)
+            made = planned_elsewhere(_made(writer, chunks, block, seed))
+            last = block.next
+            for size, rows, after in made:
+                writer.store(rows)
+                last = after
+                _count(counts, rows.prescriptions, rows.history, size, progress)
+            block.close(connection, last)
+        else:
+            if pipeline:
+                chunks = planned_elsewhere(chunks)
+            for start, specs, plans in chunks:
+                rng = random.Random(f"{seed}:{start}")
+                _ids, history = writer.write(rng, specs, plans)
+                if not deferred:
+                    db.session.commit()
+                prescriptions = sum(len(plan.prescriptions) for plan in plans)
+                _count(counts, prescriptions, history, len(specs), progress)
     db.session.commit()
     return counts
+
+
+def _count(counts: GenerateCounts, prescriptions: int, history: HistoryCounts,
+           patients: int, progress: Callable[[int], None] | None) -> None:  # fmt: skip
+    counts.prescriptions += prescriptions
+    counts.history.add(history)
+    if progress:
+        progress(patients)
+
+
+def _made(writer: RegionWriter, chunks: Iterator[tuple], block: bulk.IdBlock,
+          seed: int) -> Iterator[tuple]:  # fmt: skip
+    """(patients, rows made, ids next) a chunk at a time: the rows in COPY's
+    text, with ids from `block`, as `writer.write` would write them."""
+    for start, specs, plans in chunks:
+        rng = random.Random(f"{seed}:{start}")
+        rows = writer.rows(rng, specs, plans, block, text=True)
+        yield len(specs), rows, dict(block.next)
+
+
+def _is_postgresql(connection: sa.Connection) -> bool:
+    return connection.dialect.name == "postgresql"
 
 
 @dataclass(frozen=True)
@@ -197,6 +231,9 @@ def _big_tables() -> list[sa.Table]:
         OrderLine, Device,
     )]  # fmt: skip
 
+
+# Tables whose ids a row of another names: handed out ahead in a locked load.
+_ID_TABLES = [model.__table__ for model in (Patient, Prescription, Order, OrderLine)]
 
 # Indexes the plain writer searches by while it loads (`writer._partial_returns`,
 # `orders.history._recorded_devices`): kept during its deferred load (the bulk

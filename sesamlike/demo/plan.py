@@ -43,6 +43,10 @@ RETURN_SHARE = 0.02  # central consumable deliveries partly returned to stock
 RETURN_DAYS = 14
 WARRANTY_YEARS = 4
 NO_PUMP = ""
+# Day offsets up to a withdrawal schedule's last day, made once: planning adds
+# millions of them.
+_DAYS = tuple(timedelta(days=n) for n in range(4 * WITHDRAWAL_DAYS + 20))
+_YEAR_LESS_A_DAY = timedelta(days=YEAR - 1)
 
 
 @dataclass(frozen=True)
@@ -113,6 +117,8 @@ class Planner:
         self.articles = articles
         self.today = today
         self.history_start = today - timedelta(days=YEAR * years)
+        self._reasons = {no: self._reason(a) for no, a in articles.items()}
+        self._valid_from: dict[tuple[str, ...], date] = {}
 
     def plan(
         self,
@@ -252,9 +258,10 @@ class Planner:
         periods, start = [], segment.start
         while start <= horizon:
             days = []
+            random = rng.random  # int(random() * n): a draw below n, cheaper
             for k in range(4):
-                ordered = start + timedelta(k * WITHDRAWAL_DAYS + rng.randrange(15))
-                days.append((ordered, ordered + timedelta(rng.randrange(2, 6))))
+                ordered = start + _DAYS[k * WITHDRAWAL_DAYS + int(random() * 15)]
+                days.append((ordered, ordered + _DAYS[2 + int(random() * 4)]))
             cut = move if move is not None and start < move < start + timedelta(
                 days=YEAR) else None  # fmt: skip
             periods.append((start, days, cut))
@@ -272,7 +279,7 @@ class Planner:
                 previous is None or plan.prescriptions[previous].status != "used_up"
             ):
                 break  # no renewal ahead of time needed
-            if period_start + timedelta(days=YEAR - 1) < self.history_start:
+            if period_start + _YEAR_LESS_A_DAY < self.history_start:
                 continue
             rx = self._rx(plan, article.article_no, period_start, per_withdrawal, 4)
             rx.renews = previous
@@ -296,7 +303,7 @@ class Planner:
                 )
                 if (article.channel == "central" and packs > 1
                         and rng.random() < RETURN_SHARE):  # fmt: skip
-                    back_on = delivered_on + timedelta(rng.randrange(2, RETURN_DAYS))
+                    back_on = delivered_on + _DAYS[rng.randrange(2, RETURN_DAYS)]
                     if back_on <= self.today:
                         delivery.returned_on = back_on
                         delivery.packs_restocked = rng.randrange(1, packs)
@@ -315,9 +322,8 @@ class Planner:
         return "active" if rx.valid_to >= self.today else "expired"
 
     def _rx(self, plan, article_no: str, valid_from: date, packs: int, times: int):
-        article = self.articles[article_no]
-        rx = Rx(article_no, valid_from, valid_from + timedelta(days=YEAR - 1), packs,
-                times, reason=self._reason(article))  # fmt: skip
+        rx = Rx(article_no, valid_from, valid_from + _YEAR_LESS_A_DAY, packs, times,
+                reason=self._reasons[article_no])  # fmt: skip
         plan.prescriptions.append(rx)
         return rx
 
@@ -333,7 +339,12 @@ class Planner:
         return REASONS["other"]
 
     def _valid(self, choice, day: date) -> bool:
-        return all(self.articles[no].valid_from <= day for no in choice)
+        """Every article of the choice is on contract that day."""
+        since = self._valid_from.get(choice)
+        if since is None:
+            since = max(self.articles[no].valid_from for no in choice)
+            self._valid_from[choice] = since
+        return since <= day
 
     def _serial(self, article_no: str) -> str:
         tag, counter = self._serials

@@ -23,7 +23,14 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts.models import Clinic, User
 from sesamlike.catalog import assortment
 from sesamlike.catalog.models import Article
-from sesamlike.common.bulk import copy_rows, insert_rows, reserve_ids
+from sesamlike.common.bulk import (
+    Prepared,
+    insert_rows,
+    prepare,
+    reserve_ids,
+    row_values,
+    write_prepared,
+)
 from sesamlike.common.time import utcnow
 from sesamlike.demo.people import Home
 from sesamlike.demo.plan import ArticleInfo, PatientPlan
@@ -121,6 +128,7 @@ class RegionWriter:
             # Index pages of the growing tables stay in memory between chunks
             # (SQLite's default page cache is 2 MB), for this connection only.
             connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")
+        self.dialect = connection.dialect
         self.facts = article_facts()
         self.clinics = {
             c.code: c for c in db.session.execute(sa.select(Clinic.id, Clinic.code,
@@ -155,9 +163,67 @@ class RegionWriter:
         plans: Sequence[PatientPlan],
     ) -> tuple[list[int], HistoryCounts]:
         """Insert the patients and their plans; return the new patient ids."""
-        patient_ids = insert_with_ids(
-            Patient, [_patient_row(s) for s in specs], bulk=self.bulk
-        )
+        if self.bulk:
+            connection = db.session.connection()
+            return self.store(self.rows(rng, specs, plans, _Reserving(connection)))
+        patient_ids = insert_with_ids(Patient, [_patient_row(s) for s in specs])
+        addresses, cares, guardians = self._people(patient_ids, specs)
+        for model, rows in (
+            (Address, addresses),
+            (CareRelationship, cares),
+            (Guardian, guardians),
+        ):
+            self._insert(model, rows)
+        items = self._prescriptions_and_history(rng, patient_ids, specs, plans)
+        counts = record_delivered_history(items, self.facts)
+        _free_swaps(plans)
+        _partial_returns(plans)
+        return patient_ids, counts
+
+    def rows(
+        self,
+        rng: random.Random,
+        specs: Sequence[PatientSpec],
+        plans: Sequence[PatientPlan],
+        ids,
+        *,
+        text: bool = False,
+    ) -> Made:
+        """What `write` inserts in bulk, ready to insert (`store`), with ids
+        from `ids` (a `common.bulk.IdBlock`, or reserved as needed). Touches
+        the database only through `ids`: with an IdBlock, another process
+        can make the rows (`text`: in COPY's text format, to hand over)."""
+        patients = [_patient_row(s) for s in specs]
+        patient_ids = ids.take(Patient.__table__, len(patients))
+        for id_, row in zip(patient_ids, patients, strict=True):
+            row["id"] = id_
+        addresses, cares, guardians = self._people(patient_ids, specs)
+        made = Made(patient_ids, sum(len(plan.prescriptions) for plan in plans))
+        for model, rows in (
+            (Patient, patients),
+            (Address, addresses),
+            (CareRelationship, cares),
+            (Guardian, guardians),
+        ):
+            if rows:
+                keys, values = row_values(model.__table__, rows)
+                made.tables.append(self._prepare(model, keys, values, text))
+        made.history = self._bulk_history(rng, patient_ids, specs, plans, ids,
+                                          made.tables, text)  # fmt: skip
+        return made
+
+    def store(self, made: Made) -> tuple[list[int], HistoryCounts]:
+        """Insert what `rows` made."""
+        connection = db.session.connection()
+        for prepared in made.tables:
+            write_prepared(connection, _TABLES[prepared.table], prepared)
+        return made.patient_ids, made.history
+
+    def _prepare(self, model, keys, rows, text: bool) -> Prepared:
+        return prepare(self.dialect, model.__table__, keys, rows, text=text)
+
+    def _people(self, patient_ids, specs) -> tuple[list, list, list]:
+        """Address, care relationship and guardian rows of the patients."""
         addresses, cares, guardians = [], [], []
         for pid, spec in zip(patient_ids, specs, strict=True):
             addresses.append(_address_row(pid, spec.home, "home"))
@@ -187,19 +253,7 @@ class RegionWriter:
                 dict(patient_id=pid, name=name, phone=phone, email=None, user_id=None)
                 for name, phone in spec.guardians
             ]  # fmt: skip
-        for model, rows in (
-            (Address, addresses),
-            (CareRelationship, cares),
-            (Guardian, guardians),
-        ):
-            self._insert(model, rows)
-        if self.bulk:
-            return patient_ids, self._bulk_history(rng, patient_ids, specs, plans)
-        items = self._prescriptions_and_history(rng, patient_ids, specs, plans)
-        counts = record_delivered_history(items, self.facts)
-        _free_swaps(plans)
-        _partial_returns(plans)
-        return patient_ids, counts
+        return addresses, cares, guardians
 
     def _insert(self, model, rows: list[dict]) -> None:
         if rows and self.bulk:
@@ -252,14 +306,14 @@ class RegionWriter:
         self._insert(Prescription, rows)
         return items
 
-    def _bulk_history(self, rng, patient_ids, specs, plans) -> HistoryCounts:
+    def _bulk_history(self, rng, patient_ids, specs, plans, ids, tables,
+                      text: bool) -> HistoryCounts:  # fmt: skip
         """Prescriptions, orders, lines and devices as rows of values, written
         with `common.bulk.copy_rows`: the rows `record_delivered_history` and
         the updates after it (`_free_swaps`, `_partial_returns`) make, in one
         pass with no dict a row and no update (tests compare the two)."""
-        connection = db.session.connection()
-        tables = _BulkTables(self, connection, plans)
-        rx_ids, order_ids, line_ids = tables.rx_ids, tables.order_ids, tables.line_ids
+        taken = _BulkIds(self, ids, plans)
+        rx_ids, order_ids, line_ids = taken.rx_ids, taken.order_ids, taken.line_ids
         rx_rows, order_rows, line_rows, swap_rows, device_rows = [], [], [], [], []
         at, modes, pools = self._at, self._modes, self._pools
         now = utcnow()
@@ -354,18 +408,48 @@ class RegionWriter:
                             else (d.return_reason or "returned"),
                             f"order-line:{line_id}",
                         ))  # fmt: skip
-        copy_rows(connection, Prescription.__table__, _RX_KEYS, rx_rows)
-        copy_rows(connection, Order.__table__, _ORDER_KEYS, order_rows)
         line_rows += swap_rows
-        copy_rows(connection, OrderLine.__table__, _LINE_KEYS, line_rows)
-        copy_rows(connection, Device.__table__, _DEVICE_KEYS, device_rows)
+        for model, keys, rows in (
+            (Prescription, _RX_KEYS, rx_rows),
+            (Order, _ORDER_KEYS, order_rows),
+            (OrderLine, _LINE_KEYS, line_rows),
+            (Device, _DEVICE_KEYS, device_rows),
+        ):
+            if rows:
+                tables.append(self._prepare(model, keys, rows, text))
         return HistoryCounts(len(order_rows), len(line_rows), len(device_rows))
 
 
-class _BulkTables:
-    """Ids for a chunk's prescriptions, orders and lines, reserved up front."""
+@dataclass
+class Made:
+    """A chunk's rows made by `RegionWriter.rows`, for `RegionWriter.store`."""
 
-    def __init__(self, writer: RegionWriter, connection, plans) -> None:
+    patient_ids: list[int]
+    prescriptions: int
+    history: HistoryCounts = field(default_factory=HistoryCounts)
+    tables: list[Prepared] = field(default_factory=list)
+
+
+_TABLES = {model.__table__.name: model.__table__ for model in (
+    Patient, Address, CareRelationship, Guardian, Prescription, Order, OrderLine,
+    Device,
+)}  # fmt: skip
+
+
+class _Reserving:
+    """Ids reserved from the database as rows need them (`bulk.reserve_ids`)."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+
+    def take(self, table, count: int) -> list[int]:
+        return reserve_ids(self.connection, table, count)
+
+
+class _BulkIds:
+    """Ids for a chunk's prescriptions, orders and lines, taken up front."""
+
+    def __init__(self, writer: RegionWriter, ids, plans) -> None:
         modes = writer._modes
         rxs = orders = lines = 0
         for plan in plans:
@@ -374,9 +458,9 @@ class _BulkTables:
             orders += len(
                 {(d.ordered_on, modes[d.article_no]) for d in plan.deliveries}
             )
-        self.rx_ids = reserve_ids(connection, Prescription.__table__, rxs)
-        self.order_ids = reserve_ids(connection, Order.__table__, orders)
-        self.line_ids = reserve_ids(connection, OrderLine.__table__, lines)
+        self.rx_ids = ids.take(Prescription.__table__, rxs)
+        self.order_ids = ids.take(Order.__table__, orders)
+        self.line_ids = ids.take(OrderLine.__table__, lines)
 
 
 _RX_KEYS = (

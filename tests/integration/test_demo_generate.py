@@ -209,9 +209,12 @@ def test_a_deferred_load_writes_the_same_region_and_every_index_and_key(monkeypa
         db.session.rollback()
 
 
-def test_a_failed_deferred_load_writes_nothing_and_keeps_the_indexes(monkeypatch):
+@pytest.mark.parametrize("pipeline", [False, True])
+def test_a_failed_deferred_load_writes_nothing_and_keeps_the_indexes(
+    monkeypatch, pipeline
+):
     before = schema()
-    written = RegionWriter.write
+    written = RegionWriter.store  # what both writes go through
     calls = []
 
     def fail_on_second_chunk(self, *args, **kwargs):
@@ -221,9 +224,10 @@ def test_a_failed_deferred_load_writes_nothing_and_keeps_the_indexes(monkeypatch
         return written(self, *args, **kwargs)
 
     monkeypatch.setattr("sesamlike.demo.generate.CHUNK", 20)
-    monkeypatch.setattr(RegionWriter, "write", fail_on_second_chunk)
+    monkeypatch.setattr(RegionWriter, "store", fail_on_second_chunk)
     with pytest.raises(RuntimeError):
-        generate_region(60, 1, seed=5, today=date(2026, 6, 15), defer=True)
+        generate_region(60, 1, seed=5, today=date(2026, 6, 15), defer=True,
+                        pipeline=pipeline)  # fmt: skip
     db.session.rollback()
 
     assert count(Patient) == 0 and count(OrderLine) == 0
@@ -241,6 +245,27 @@ def test_planning_in_a_second_process_writes_the_same_region(monkeypatch):
 
     assert elsewhere == here
     assert fingerprint() == expected
+
+
+def test_a_locked_load_made_in_the_second_process_writes_the_same_region(
+    monkeypatch,
+):
+    """In a deferred load the planning process also takes the ids and makes
+    the rows; ids go on from there afterwards."""
+    today = date(2026, 6, 15)
+    monkeypatch.setattr("sesamlike.demo.generate.CHUNK", 20)
+    here = generate_region(60, 2, seed=13, today=today, pipeline=False, defer=False)
+    expected = fingerprint()
+    empty_tables()
+
+    elsewhere = generate_region(60, 2, seed=13, today=today, pipeline=True,
+                                defer=True)  # fmt: skip
+
+    assert elsewhere == here
+    assert fingerprint() == expected
+    more = generate_region(5, 1, seed=14, today=today, pipeline=False, defer=False)
+    assert more.prescriptions > 0
+    assert count(Patient) == 65
 
 
 def test_a_planning_failure_in_the_second_process_is_reported(monkeypatch):
