@@ -274,40 +274,45 @@ class Planner:
         per_withdrawal = max(1, math.ceil(need * 1.2))
         stop = min(segment.end or self.today, self.today)
         cumulative, delivered, previous = 0.0, 0, None
+        today, history_start = self.today, self.history_start
+        random, add = rng.random, plan.deliveries.append
+        article_no, central = article.article_no, article.channel == "central"
         for period_start, days, cut in schedule:
             if period_start > stop and (
                 previous is None or plan.prescriptions[previous].status != "used_up"
             ):
                 break  # no renewal ahead of time needed
-            if period_start + _YEAR_LESS_A_DAY < self.history_start:
+            if period_start + _YEAR_LESS_A_DAY < history_start:
                 continue
-            rx = self._rx(plan, article.article_no, period_start, per_withdrawal, 4)
+            rx = self._rx(plan, article_no, period_start, per_withdrawal, 4)
             rx.renews = previous
             previous = len(plan.prescriptions) - 1
+            used, last = 0, None
             for ordered_on, delivered_on in days:
-                if ordered_on >= stop or delivered_on > self.today:
+                if ordered_on >= stop or delivered_on > today:
                     break
                 if cut is not None and ordered_on >= cut:
                     break
-                cumulative += need * (1.25 if rng.random() < 0.1 else 1)
+                cumulative += need * (1.25 if random() < 0.1 else 1)
                 packs = min(per_withdrawal, round(cumulative) - delivered)
                 if packs <= 0:
                     continue
                 delivered += packs
-                rx.withdrawals_used += 1
-                rx.last_withdrawal_on = ordered_on
-                if ordered_on < self.history_start:
+                used += 1
+                last = ordered_on
+                if ordered_on < history_start:
                     continue  # happened, but before the history we hold
                 delivery = Delivery(
-                    article.article_no, packs, ordered_on, delivered_on, previous
+                    article_no, packs, ordered_on, delivered_on, previous
                 )
-                if (article.channel == "central" and packs > 1
-                        and rng.random() < RETURN_SHARE):  # fmt: skip
+                if central and packs > 1 and random() < RETURN_SHARE:
                     back_on = delivered_on + _DAYS[rng.randrange(2, RETURN_DAYS)]
-                    if back_on <= self.today:
+                    if back_on <= today:
                         delivery.returned_on = back_on
                         delivery.packs_restocked = rng.randrange(1, packs)
-                plan.deliveries.append(delivery)
+                add(delivery)
+            if used:
+                rx.withdrawals_used, rx.last_withdrawal_on = used, last
             if cut is not None:  # the new clinic renews it from the move
                 rx.status, rx.cancelled_on = "cancelled", cut
             else:

@@ -193,7 +193,8 @@ class RegionWriter:
         from `ids` (a `common.bulk.IdBlock`, or reserved as needed). Touches
         the database only through `ids`: with an IdBlock, another process
         can make the rows (`text`: in COPY's text format, to hand over)."""
-        patients = [_patient_row(s) for s in specs]
+        now = datetime.now(UTC)
+        patients = [_patient_row(s, now) for s in specs]
         patient_ids = ids.take(Patient.__table__, len(patients))
         for id_, row in zip(patient_ids, patients, strict=True):
             row["id"] = id_
@@ -547,8 +548,8 @@ def _warranty_end(delivered_on: date, years: int | None) -> date:
     return add_years(delivered_on, years or DEFAULT_WARRANTY_YEARS) - timedelta(days=1)
 
 
-def _patient_row(spec: PatientSpec) -> dict:
-    now = datetime.now(UTC)
+def _patient_row(spec: PatientSpec, now: datetime | None = None) -> dict:
+    now = now or datetime.now(UTC)
     return dict(
         personal_id=spec.personal_id, id_kind=spec.id_kind,
         lma_number=spec.lma_number, lma_valid_to=spec.lma_valid_to,
