@@ -258,10 +258,9 @@ class Planner:
         periods, start = [], segment.start
         while start <= horizon:
             days = []
-            random = rng.random  # int(random() * n): a draw below n, cheaper
             for k in range(4):
-                ordered = start + _DAYS[k * WITHDRAWAL_DAYS + int(random() * 15)]
-                days.append((ordered, ordered + _DAYS[2 + int(random() * 4)]))
+                ordered = start + _DAYS[k * WITHDRAWAL_DAYS + rng.randrange(15)]
+                days.append((ordered, ordered + _DAYS[rng.randrange(2, 6)]))
             cut = move if move is not None and start < move < start + timedelta(
                 days=YEAR) else None  # fmt: skip
             periods.append((start, days, cut))

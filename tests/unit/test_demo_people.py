@@ -50,7 +50,8 @@ def test_a_generated_patient_is_born_on_the_day_the_number_says(monkeypatch):
     place = generate._Place("A", False)
     for n in range(20):
         rng = random.Random(n)
-        spec, _ = generate._spec(rng, n, date(2026, 12, 2), set(), [place], [place],
+        places = ([place], [1.0])  # the clinics and their cumulative weights
+        spec, _ = generate._spec(rng, n, date(2026, 12, 2), set(), places, places,
                                  set())  # fmt: skip
         if spec.personal_id.isdigit():
             assert parse_personal_id(spec.personal_id).birth_date == spec.birth_date
