@@ -35,6 +35,7 @@ from sesamlike.followup.sqlfuncs import (
     no_index,
 )
 from sesamlike.orders.models import Order, OrderLine
+from sesamlike.prescriptions.models import Prescription
 
 # Device lines are read this many years back at least: a CGM transmitter lasts
 # as long as its units do. Durable devices: their amortisation years and one.
@@ -52,6 +53,7 @@ ol = OrderLine.__table__
 orders = Order.__table__
 art = Article.__table__
 costs = PatientYearCost.__table__
+prescriptions = Prescription.__table__
 
 
 def lookback_years() -> int:
@@ -379,33 +381,15 @@ def _key_line(key: sa.ColumnElement[int]) -> sa.ColumnElement[int]:
     return sa.case((key >= KEY_DAYS, key % KEY_DAY))
 
 
-def year_costs(
-    year: int,
-    scope: sa.Select | None = None,
-    systems: Systems | None = None,
-    amounts: Amounts | None = None,
-    today: date | None = None,
-) -> sa.Select:
-    """One row per patient with a cost in the year: the amounts, and the lines
-    the systems and the prescriber are to be read from.
+def _line_parts(lines: sa.Subquery, year: int, amounts: Amounts, *,
+                payer: bool = False) -> sa.Subquery:  # fmt: skip
+    """Each line's parts and keys (see `year_costs`); with `payer`, also its
+    units and who pays it (clinic, cost centre, and the VAT rate of a pharmacy
+    line), as `line_costs(articles=True, payer=True)` carries them.
 
-    One pass over the lines grouped by patient, as a hand-written query would.
-    The pump and the CGM device in use longest are the MAX of `device_key`, so
-    no window over lines is needed. The sensors' system is the one every sensor
-    line of the year shares (lowest and highest place in name order agree);
-    the few patients with sensors of several systems are settled afterwards by
-    `mixed_sensor_system`, which sums their units per system. Five aggregates
-    in all: each costs SQLite a call per line, so the last line and the
-    sensors' places share the device keys' MAX and MIN (see `parts`).
-
-    The lines' parts and keys are computed in a select of their own. SQLite
-    keeps it apart from the grouping (LIMIT -1): it sorts to group, and its
-    sorter then holds a few numbers per line, not the columns they come from.
-    """
-    systems = sensor_systems() if systems is None else systems
-    amounts = amounts or Amounts.for_session()
-    lines = line_costs(year, scope, systems, amounts=amounts,
-                       today=today).subquery("lines")  # fmt: skip
+    SQLite keeps this select apart from the grouping (LIMIT -1): it sorts to
+    group, and its sorter then holds a few numbers per line, not the columns
+    they come from."""
     durable = lines.c.years > 0  # NULL for consumables: not true
     cgm_device = lines.c.category.in_(sorted(CGM_DEVICE_CATEGORIES))
     device, consumables = line_parts(lines, year, amounts)
@@ -433,20 +417,114 @@ def year_costs(
         )
         .where(in_year(lines, year))
     )  # fmt: skip
+    if payer:
+        clinic, centre = who_pays(lines)
+        parts = parts.add_columns(
+            lines.c.units,
+            clinic.label("clinic_id"),
+            centre.label("cost_centre"),
+            sa.case((lines.c.channel == "pharmacy", lines.c.vat_rate)).label(
+                "vat_rate"
+            ),
+        ).outerjoin(prescriptions, prescriptions.c.id == lines.c.prescription_id)
     if not on_postgresql():
         parts = parts.limit(-1)
-    parts = parts.subquery("parts")
+    return parts.subquery("parts")
+
+
+def who_pays(lines) -> tuple[sa.ColumnElement, sa.ColumnElement]:
+    """A costed line's paying clinic and cost centre (`line_costs(payer=True)`,
+    joined to its prescription): the prescription's, else those stored on the
+    line (imported history)."""
+    return (
+        sa.func.coalesce(prescriptions.c.clinic_id, lines.c.cost_clinic_id),
+        sa.func.coalesce(prescriptions.c.cost_centre, lines.c.line_cost_centre),
+    )
+
+
+# What `line_groups` sums a patient's lines by: who pays them.
+PAYER_KEY = ("clinic_id", "cost_centre", "vat_rate")
+
+
+def line_groups(
+    year: int,
+    scope: sa.Select | None = None,
+    systems: Systems | None = None,
+    amounts: Amounts | None = None,
+    today: date | None = None,
+) -> sa.Select:
+    """The lines with a part in the year summed per patient and payer (paying
+    clinic, cost centre, and the VAT rate of pharmacy lines): units, the parts
+    of `year_costs` and the MAX and MIN of its keys.
+
+    Both a patient's costs (`year_costs(groups=...)`) and its payers
+    (`cost_centres.payer_rows`) are summed from these rows, so a run that needs
+    both reads the lines once: a patient has one or two payers, so the rows are
+    hardly more than the patients. Sums of sums are the same sums: PostgreSQL
+    sums whole numbers; SQLite's REAL sums differ at most in the last bits, far
+    below the nanokrona its rounding adds.
+    """
+    systems = sensor_systems() if systems is None else systems
+    amounts = amounts or Amounts.for_session()
+    lines = line_costs(year, scope, systems, amounts=amounts, articles=True,
+                       payer=True, today=today).subquery("lines")  # fmt: skip
+    parts = _line_parts(lines, year, amounts, payer=True)
+    key = [parts.c[name] for name in PAYER_KEY]
+    return sa.select(
+        parts.c.patient_id,
+        *key,
+        sa.func.sum(parts.c.units).label("units"),
+        *_sums(parts),
+    ).group_by(parts.c.patient_id, *key)
+
+
+def _sums(parts) -> list[sa.ColumnElement]:
+    """The aggregates `year_costs` groups a patient's lines (or line groups) by."""
+    return [
+        sa.func.sum(parts.c.device).label("device"),
+        sa.func.sum(parts.c.consumables).label("consumables"),
+        sa.func.sum(parts.c.pump_part).label("pump_part"),
+        sa.func.sum(parts.c.cgm_part).label("cgm_part"),
+        sa.func.max(parts.c.pump_key).label("pump_key"),
+        sa.func.max(parts.c.cgm_key).label("cgm_key"),
+        sa.func.min(parts.c.cgm_low if "cgm_low" in parts.c else parts.c.cgm_key).label(
+            "cgm_low"
+        ),
+    ]
+
+
+def year_costs(
+    year: int,
+    scope: sa.Select | None = None,
+    systems: Systems | None = None,
+    amounts: Amounts | None = None,
+    today: date | None = None,
+    groups: sa.FromClause | None = None,
+) -> sa.Select:
+    """One row per patient with a cost in the year: the amounts, and the lines
+    the systems and the prescriber are to be read from.
+
+    One pass over the lines grouped by patient, as a hand-written query would
+    (or, given `groups`, the rows of `line_groups` grouped by patient: the
+    lines were read once for the costs and the payers both).
+    The pump and the CGM device in use longest are the MAX of `device_key`, so
+    no window over lines is needed. The sensors' system is the one every sensor
+    line of the year shares (lowest and highest place in name order agree);
+    the few patients with sensors of several systems are settled afterwards by
+    `mixed_sensor_system`, which sums their units per system. Five aggregates
+    in all: each costs SQLite a call per line, so the last line and the
+    sensors' places share the device keys' MAX and MIN (see `_line_parts`).
+    """
+    systems = sensor_systems() if systems is None else systems
+    amounts = amounts or Amounts.for_session()
+    if groups is None:
+        lines = line_costs(year, scope, systems, amounts=amounts,
+                           today=today).subquery("lines")  # fmt: skip
+        parts = _line_parts(lines, year, amounts)
+    else:
+        parts = groups
     sums = (
-        sa.select(
-            parts.c.patient_id,
-            sa.func.sum(parts.c.device).label("device"),
-            sa.func.sum(parts.c.consumables).label("consumables"),
-            sa.func.sum(parts.c.pump_part).label("pump_part"),
-            sa.func.sum(parts.c.cgm_part).label("cgm_part"),
-            sa.func.max(parts.c.pump_key).label("pump_key"),
-            sa.func.max(parts.c.cgm_key).label("cgm_key"),
-            sa.func.min(parts.c.cgm_key).label("cgm_low"),
-        )
+        sa.select(parts.c.patient_id, *_sums(parts))
         .group_by(parts.c.patient_id)
         .subquery("sums")
     )

@@ -27,7 +27,14 @@ from sesamlike.accounts.models import Clinic
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup.amounts import Amounts
-from sesamlike.followup.compute import in_year, line_costs, line_parts, on_postgresql
+from sesamlike.followup.compute import (
+    in_year,
+    line_costs,
+    line_groups,
+    line_parts,
+    on_postgresql,
+    who_pays,
+)
 from sesamlike.followup.models import PatientYearCost, PatientYearPayer
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.sqlfuncs import in_ids, money, round_ore
@@ -73,7 +80,7 @@ def paid_lines(year: int, today: date | None = None,
     vat = sa.case(
         (lines.c.channel == "pharmacy", consumables * vat_rate / (1 + vat_rate)),
     )
-    payer, centre = _who_pays(lines)
+    payer, centre = who_pays(lines)
     where = [in_year(lines, year)]
     if clinic_ids is not None:
         where.append(payer.in_(clinic_ids))
@@ -90,16 +97,6 @@ def paid_lines(year: int, today: date | None = None,
         .select_from(lines)
         .outerjoin(prescriptions, prescriptions.c.id == lines.c.prescription_id)
         .where(*where)
-    )
-
-
-def _who_pays(lines) -> tuple[sa.ColumnElement, sa.ColumnElement]:
-    """A costed line's paying clinic and cost centre (`line_costs(payer=True)`,
-    joined to its prescription): the prescription's, else those stored on the
-    line (imported history)."""
-    return (
-        sa.func.coalesce(prescriptions.c.clinic_id, lines.c.cost_clinic_id),
-        sa.func.coalesce(prescriptions.c.cost_centre, lines.c.line_cost_centre),
     )
 
 
@@ -185,64 +182,51 @@ def _sums(rows) -> list[CostCentreSum]:
 
 
 def payer_rows(year: int, today: date | None = None,
-               patients: sa.Select | None = None) -> sa.Select:  # fmt: skip
+               patients: sa.Select | None = None, *,
+               groups: sa.FromClause | None = None) -> sa.Select:  # fmt: skip
     """What `patient_year_payers` holds for a year (all patients, or those in
     `patients`): the lines with a part in the year summed per patient, paying
     clinic and cost centre, as `paid_lines` says who pays.
 
-    One pass over the lines (`line_costs` carries who pays each): the parts
-    are summed in the units of `Amounts` (whole numbers on PostgreSQL) per
-    patient, payer and VAT rate of pharmacy lines, and turned into kronor and
-    VAT once per such group, not once per line."""
+    From `compute.line_groups`, its rows read from the lines (one pass: the
+    parts are summed in the units of `Amounts`, whole numbers on PostgreSQL,
+    per patient, payer and VAT rate of pharmacy lines), or given as `groups`
+    (the run's table of them, which its costs are summed from too); then
+    turned into kronor and VAT once per such group, not once per line."""
     amounts = Amounts.for_session()
-    lines = line_costs(year, patients, amounts=amounts, articles=True, payer=True,
-                       today=today).subquery("costed")  # fmt: skip
-    device, consumables = line_parts(lines, year, amounts)
-    payer, centre = _who_pays(lines)
-    rate = sa.case((lines.c.channel == "pharmacy", lines.c.vat_rate))
-    sums = (
-        sa.select(
-            lines.c.patient_id,
-            payer.label("clinic_id"),
-            centre.label("cost_centre"),
-            rate.label("vat_rate"),
-            sa.func.sum(lines.c.units).label("units"),
-            sa.func.sum(device).label("device"),
-            sa.func.sum(consumables).label("consumables"),
-        )
-        .select_from(lines)
-        .outerjoin(prescriptions, prescriptions.c.id == lines.c.prescription_id)
-        .where(in_year(lines, year))
-        .group_by(lines.c.patient_id, payer, centre, rate)
-        .subquery("sums")
-    )
-    consumables = amounts.line_sek(sums.c.consumables, device=False)
-    vat_rate = money(sums.c.vat_rate)
+    if groups is None:
+        groups = line_groups(year, patients, systems=[], amounts=amounts,
+                             today=today).subquery("sums")  # fmt: skip
+    consumables = amounts.line_sek(groups.c.consumables, device=False)
+    vat_rate = money(groups.c.vat_rate)
     vat = sa.case(
-        (sums.c.vat_rate.is_not(None), consumables * vat_rate / (1 + vat_rate))
+        (groups.c.vat_rate.is_not(None), consumables * vat_rate / (1 + vat_rate))
     )
+    device = amounts.line_sek(groups.c.device, device=True)
     return sa.select(
         sa.literal(year, sa.Integer).label("year"),
-        sums.c.clinic_id,
-        sums.c.patient_id,
-        sums.c.cost_centre,
-        sa.func.coalesce(sa.func.sum(sums.c.units), 0).label("units"),
-        sa.func.sum(amounts.line_sek(sums.c.device, device=True)).label("device_sek"),
+        groups.c.clinic_id,
+        groups.c.patient_id,
+        groups.c.cost_centre,
+        sa.func.coalesce(sa.func.sum(groups.c.units), 0).label("units"),
+        sa.func.sum(device).label("device_sek"),
         sa.func.sum(consumables).label("consumables_sek"),
         sa.func.sum(vat).label("vat_sek"),
-    ).group_by(sums.c.patient_id, sums.c.clinic_id, sums.c.cost_centre)
+    ).group_by(groups.c.patient_id, groups.c.clinic_id, groups.c.cost_centre)
 
 
 def store_payers(year: int, today: date | None = None,
-                 patients: sa.Select | None = None) -> int:  # fmt: skip
+                 patients: sa.Select | None = None, *,
+                 groups: sa.FromClause | None = None) -> int:  # fmt: skip
     """Replace the year's stored payers (all, or those of `patients`) with what
-    the lines say now; returns the rows written. Part of `followup run`."""
+    the lines say now (or `groups`, the run's `line_groups` of those
+    patients); returns the rows written. Part of `followup run`."""
     connection = db.session.connection()
     delete = sa.delete(payers).where(payers.c.year == year)
     if patients is not None:
         delete = delete.where(payers.c.patient_id.in_(patients))
     connection.execute(delete)
-    rows = payer_rows(year, today, patients)
+    rows = payer_rows(year, today, patients, groups=groups)
     names = [column.name for column in rows.selected_columns]
     statement = sa.insert(payers).from_select(names, rows)
     statement = statement.execution_options(preserve_rowcount=True)  # an INSERT's

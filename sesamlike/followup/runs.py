@@ -9,11 +9,13 @@ have changed since it, the run is full; so is the first run of a year whose
 costs are stored without their payers (computed before payers were stored).
 
 Beside the costs, a run stores who paid them (`cost_centres.store_payers`):
-an incremental run its changed patients'; a full run those of the patients
+an incremental run its changed patients', summed from the same pass over their
+lines as their costs (`staging.stage(payers=True)`); a full run those of the patients
 whose figures changed or who have a line written since the previous run (a
 line's payer is its prescription's clinic, or the clinic stored on the line,
 neither changed once written), and removes those of patients with no cost left
-in the year; a year's first run, or one after a catalogue change, all of them.
+in the year; a year's first run, or one after a catalogue change, all of them
+(again from the costs' pass over the lines).
 Recomputing every patient's payers on a full rerun cost more than the rerun
 itself (PostgreSQL, 100,000 patients: 3 s -> 10 s).
 """
@@ -143,13 +145,17 @@ def run_year(
         if not full:
             since = previous.started_at - CHANGE_MARGIN
             scope = staging.fix_scope(changed_patients(since))
-        staged = staging.stage(year, scope, rederive=rederive, today=today)
+        # An incremental run, and a run that stores every payer, read the
+        # lines once for both costs and payers (`staging.groups`).
+        together = scope is not None or all_payers
+        staged = staging.stage(year, scope, rederive=rederive, today=today,
+                               payers=together)  # fmt: skip
         step(1)
         changed = staging.write_year(year, now, rederive=rederive)
         removed = staging.remove_stale(year, now, scope, staged)
         patients = staging.count_year(year, now) if staged is None else staged
-        if scope is not None or all_payers:
-            store_payers(year, today, scope)
+        if together:
+            store_payers(year, today, scope, groups=staging.groups())
         else:
             since = previous.started_at - CHANGE_MARGIN
             touched = sa.union(staging.changed_rows(), changed_patients(since))

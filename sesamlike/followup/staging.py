@@ -27,8 +27,10 @@ from sqlalchemy.sql.elements import ClauseElement
 
 from sesamlike.extensions import db
 from sesamlike.followup.compute import (
+    PAYER_KEY,
     article_system,
     costs,
+    line_groups,
     mixed_sensor_system,
     ol,
     on_postgresql,
@@ -41,6 +43,10 @@ from sesamlike.prescriptions.models import Prescription
 STAGE = "followup_stage"
 CHANGED = "followup_changed"
 SCOPE = "followup_scope"
+GROUPS = "followup_groups"
+# What `followup_groups` holds: `compute.line_groups`'s rows.
+GROUPED = ("patient_id", *PAYER_KEY, "units", "device", "consumables",
+           "pump_part", "cgm_part", "pump_key", "cgm_key", "cgm_low")  # fmt: skip
 # What the stage holds beside patient_id and year.
 STAGED = ("device_cost_sek", "consumables_cost_sek", "total_cost_sek",
           "pump_line_id", "cgm_line_id", "prescriber_line_id",
@@ -116,6 +122,12 @@ def _analyze(name: str) -> None:
         db.session.connection().exec_driver_sql(f"ANALYZE pg_temp.{name}")
 
 
+def groups() -> sa.TableClause:
+    """`followup_groups`: the lines of a run that stages with `payers`, summed
+    per patient and payer (`compute.line_groups`), for `cost_centres.store_payers`."""
+    return _temp(GROUPS, GROUPED)
+
+
 def changed_rows() -> sa.Select:
     """The patients of `followup_changed`: figures new, changed or stale."""
     return sa.select(_changed().c.patient_id)
@@ -123,7 +135,7 @@ def changed_rows() -> sa.Select:
 
 def drop_stage() -> None:
     connection = db.session.connection()
-    for name in (STAGE, CHANGED, SCOPE):
+    for name in (STAGE, CHANGED, SCOPE, GROUPS):
         table = _temp(name)
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table.schema}.{name}")
 
@@ -143,9 +155,14 @@ def fix_scope(patients: sa.Select) -> sa.Select:
 
 
 def stage(year: int, scope: sa.Select | None = None, *,
-          rederive: bool = False, today: date | None = None) -> int | None:  # fmt: skip
+          rederive: bool = False, today: date | None = None,
+          payers: bool = False) -> int | None:  # fmt: skip
     """Compute the year's rows of the patients in scope (all: None) and keep
     those to write or remove in `followup_changed`.
+
+    With `payers` the lines are read once for the costs and who paid them:
+    summed per patient and payer into `followup_groups` (`groups`), and the
+    patients' rows summed from there.
 
     Returns how many patients have a row, where that is known without counting:
     a full run on PostgreSQL keeps only the changes, and its count is read after
@@ -155,7 +172,12 @@ def stage(year: int, scope: sa.Select | None = None, *,
         drop_stage()  # (on SQLite, where DDL may autocommit)
     connection = db.session.connection()
     systems = sensor_systems()
-    computed = year_costs(year, scope, systems, today=today)
+    groups_table = None
+    if payers:
+        grouped = line_groups(year, scope, systems, today=today)
+        connection.execute(CreateTempTableAs(GROUPS, grouped))
+        groups_table = groups()
+    computed = year_costs(year, scope, systems, today=today, groups=groups_table)
     if scope is None and on_postgresql():
         _keep_changes(year, computed.subquery("computed"), systems,
                       rederive=rederive, full_join=True)  # fmt: skip

@@ -1,0 +1,127 @@
+"""Issue 19 item 3: a run reads the lines once for the costs and who paid them.
+
+An incremental run, and a run that stores every payer (a year's first), sum
+their patients' lines per patient and payer once (`compute.line_groups`), and
+sum both the patients' costs and their payers from those rows. What they store
+is what a year's first run stores from scratch, and the payers are what the
+lines say (`cost_centres.payer_rows`, read from the lines).
+"""
+
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from sesamlike.extensions import db
+from sesamlike.followup.cost_centres import payer_rows
+from sesamlike.followup.models import FollowupRun, PatientYearCost, PatientYearPayer
+from sesamlike.followup.runs import run_year
+from sesamlike.orders.models import OrderLine
+from sesamlike.prescriptions.models import Prescription
+from tests import factories as f
+from tests.integration.test_followup_report_figures import world  # noqa: F401
+
+# A statement that reads lines for their costs has this test (`line_costs`).
+LINES_READ = "order_lines.packs_restocked < order_lines.packs"
+# Unrounded kronor (payers): SQLite sums REAL in the order it reads the lines.
+CLOSE = Decimal("0.000001")
+
+
+def costs() -> list[tuple]:
+    rows = db.session.scalars(
+        sa.select(PatientYearCost).order_by(PatientYearCost.year,
+                                            PatientYearCost.patient_id))  # fmt: skip
+    names = ("year", "patient_id", "pump_system", "cgm_system", "device_cost_sek",
+             "consumables_cost_sek", "total_cost_sek", "prescription_id",
+             "prescriber_id", "pump_line_id", "cgm_line_id", "prescriber_line_id",
+             "pump_part_sek", "cgm_part_sek")  # fmt: skip
+    return [tuple(getattr(row, name) for name in names) for row in rows]
+
+
+def _kronor(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value)).quantize(CLOSE)
+
+
+def payers(rows=None) -> list[tuple]:
+    if rows is None:
+        payer = PatientYearPayer.__table__
+        rows = db.session.execute(
+            sa.select(payer.c.year, payer.c.clinic_id, payer.c.patient_id,
+                      payer.c.cost_centre, payer.c.units, payer.c.device_sek,
+                      payer.c.consumables_sek, payer.c.vat_sek))  # fmt: skip
+    found = [(year, clinic, patient, centre, int(units),
+              _kronor(device), _kronor(consumables), _kronor(vat))
+             for year, clinic, patient, centre, units, device, consumables, vat
+             in rows]  # fmt: skip
+    return sorted(found, key=repr)
+
+
+def lines_read_during(action) -> int:
+    """How many statements `action` runs that read lines for their costs."""
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        action()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    return sum(LINES_READ in statement for statement in statements)
+
+
+def new_lines(world) -> None:  # noqa: F811
+    """New deliveries in 2025 for a few patients: on their prescriptions, as
+    imported history, and on a new prescription at another clinic."""
+    clinics = world["clinics"]
+    prescriptions = db.session.scalars(
+        sa.select(Prescription).order_by(Prescription.id)).all()  # fmt: skip
+    for prescription in prescriptions[::7]:
+        f.make_delivery(prescription.patient, prescription, date(2025, 11, 3),
+                        packs=2)  # fmt: skip
+    imported = db.session.scalars(
+        sa.select(OrderLine).where(OrderLine.prescription_id.is_(None)).limit(1)
+    ).one()
+    f.make_delivered_line(imported.order.patient, imported.article,
+                          date(2025, 10, 1), packs=1)  # fmt: skip
+    mover = world["mover"]
+    sets = next(p.article for p in prescriptions if p.patient_id == mover.id
+                and p.article.category != "pump")  # fmt: skip
+    at_west = f.make_prescription(mover, sets, world["prescribers"][1],
+                                  clinic=clinics[2],
+                                  valid_from=date(2025, 10, 1))  # fmt: skip
+    f.make_delivery(mover, at_west, date(2025, 10, 20), packs=1)
+
+
+def test_an_incremental_run_stores_what_a_first_run_does(world):  # noqa: F811
+    new_lines(world)
+    counted: list[int] = []
+    counted.append(lines_read_during(lambda: counted.append(
+        run_year(2025).full)))  # fmt: skip
+    assert counted == [False, 1]  # incremental; its lines read once
+    after_incremental = costs(), payers()
+    assert (world["mover"].id, world["clinics"][2].id) in {
+        (patient, clinic) for _y, clinic, patient, *_rest in after_incremental[1]
+    }
+
+    # The year from scratch: its first run stores every row and payer.
+    db.session.execute(sa.delete(FollowupRun).where(FollowupRun.year == 2025))
+    db.session.execute(sa.delete(PatientYearPayer).where(PatientYearPayer.year == 2025))
+    db.session.execute(sa.delete(PatientYearCost).where(PatientYearCost.year == 2025))
+    db.session.commit()
+    reads = lines_read_during(lambda: run_year(2025))
+
+    assert reads == 1
+    assert (costs(), payers()) == after_incremental
+
+
+def test_the_stored_payers_are_what_the_lines_say(world):  # noqa: F811
+    new_lines(world)
+    run_year(2025)  # incremental
+    run_year(2025, full=True)  # a rerun: its changed patients' payers
+    db.session.commit()
+    for year in (2024, 2025):
+        from_lines = db.session.execute(payer_rows(year)).all()
+        stored = [row for row in payers() if row[0] == year]
+        assert stored == payers(from_lines)
