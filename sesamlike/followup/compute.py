@@ -254,9 +254,13 @@ def replacement_costs(year: int, scope: sa.Select | None = None, *,
     first_day, after = _year_ends(year, today)
     days = greatest(0, least(end, after) - greatest(start, first_day))
     where = [
-        ol.c.amortised_line_id.is_not(None),
+        # A range (ids are positive): SQLite walks the chains' index for it,
+        # not for IS NOT NULL.
+        ol.c.amortised_line_id > 0,
         counted(incremental=True),  # found by the chain's index, not the status
-        ol.c.delivered_on < date(year + 1, 1, 1),
+        # Nor by the delivery day: SQLite without statistics would read nearly
+        # every line through that index to find the few replacements.
+        no_index(ol.c.delivered_on) < date(year + 1, 1, 1),
         durable_expr(),
         sa.func.coalesce(years, 0) > 0,
     ]
