@@ -160,7 +160,10 @@ def run_year(
             since = previous.started_at - CHANGE_MARGIN
             touched = sa.union(staging.changed_rows(), changed_patients(since))
             store_payers(year, today, touched)
-            remove_stale_payers(year)
+            # A patient's payers outlive its row only when this run removed
+            # the row (SQLite: those are not among the changed rows).
+            if removed:
+                remove_stale_payers(year)
         staging.drop_stage()
         # The statements read the catalogue one at a time (systems, sensor
         # places, amortisation years): a change in between would mix two.
