@@ -8,7 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from sesamlike.common.spreadsheets import CSV_FORMATS
-from sesamlike.followup import register, runs
+from sesamlike.followup import register, runs, warming
 
 followup = AppGroup("followup", help="Annual cost per patient and the NDR export.")
 
@@ -16,8 +16,14 @@ followup = AppGroup("followup", help="Annual cost per patient and the NDR export
 @followup.command("run")
 @click.option("--year", type=click.IntRange(2000, 2100), required=True)
 @click.option("--full", is_flag=True, help="Recompute every patient, not only changed.")
-def run(year: int, full: bool) -> None:
-    """Compute per-patient annual cost for YEAR (changed patients, or all)."""
+@click.option(
+    "--no-warm",
+    is_flag=True,
+    help="Do not compute the report's default figures afterwards (PostgreSQL).",
+)
+def run(year: int, full: bool, no_warm: bool) -> None:
+    """Compute per-patient annual cost for YEAR (changed patients, or all),
+    then keep the report's default figures of YEAR (unless --no-warm)."""
     with click.progressbar(length=runs.STEPS, label=f"Year {year}") as bar:
         result = runs.run_year(year, full=full, progress=bar.update)
     kind = "full" if result.full else "changed patients only"
@@ -26,6 +32,16 @@ def run(year: int, full: bool) -> None:
         f"{result.changed} rows new or changed, {result.removed} removed, "
         f"in {result.seconds:.2f} s."
     )
+    if no_warm:
+        return
+    warmed = warming.warm([year])
+    if warmed.failed:
+        click.echo(f"Warming the report figures failed after {warmed.scopes} "
+                   "scopes (see the log); reports compute them.",
+                   err=True)  # fmt: skip
+    elif warmed.scopes:
+        click.echo(f"Report figures of {warmed.scopes} scopes (the region and each "
+                   f"clinic) kept in {warmed.seconds:.2f} s.")  # fmt: skip
 
 
 @followup.command("register-export")

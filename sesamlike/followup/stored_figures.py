@@ -83,7 +83,7 @@ def data_token(year: int) -> str | None:
 def figures(scope: Scope, year: int, threshold: Decimal | None,
             compute: Callable[[], Figures]) -> Figures:  # fmt: skip
     """The report's figures of the scope, year and high-cost line."""
-    if not _postgresql() or not (scope.region_wide or stored_payers(scope, year)):
+    if not postgresql() or not (scope.region_wide or stored_payers(scope, year)):
         return compute()  # a year without stored payers: from today's lines
     key = scope_key("figures", scope, year, threshold)
     return kept(key, lambda: data_token(year), compute, dumps, loads)
@@ -95,7 +95,7 @@ def kept(key: str, token_of: Callable[[], str | None], compute: Callable[[], T],
     from (`token_of()`), else `compute()`'s, then kept (`dump` makes it
     JSON-able, `load` makes it again). On SQLite, or without a token,
     `compute()`'s."""
-    if not _postgresql():
+    if not postgresql():
         return compute()
     token = token_of()
     if token is None:
@@ -110,7 +110,8 @@ def kept(key: str, token_of: Callable[[], str | None], compute: Callable[[], T],
     return value
 
 
-def _postgresql() -> bool:
+def postgresql() -> bool:
+    """Whether figures are kept at all (PostgreSQL only)."""
     return db.session.connection().dialect.name == "postgresql"
 
 

@@ -1,0 +1,99 @@
+"""Warming the report's kept figures after a follow-up run.
+
+Each run changes the token of what the report keeps (`stored_figures`), so
+without this step the first report after the nightly run computes everything
+(seconds for the region at national scale). After the run has committed, this
+step computes and keeps what the report page shows by default for the years
+the run computed: for the whole region and for each clinic, the figures at the
+default high-cost line, the cost centre sums, and the trend (once per scope).
+Each scope is its own short read transaction; each kept row is written in a
+transaction of its own by `stored_figures.keep`.
+
+It is a step of its own (never inside `runs.run_year`, whose time is the
+engine's benchmark), and it never fails the run: an error is logged, the
+warming stops, and the report computes what was not kept as before. On
+SQLite nothing is kept, so nothing is warmed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app
+
+from sesamlike.accounts.models import Clinic, Role, User
+from sesamlike.extensions import db
+from sesamlike.followup import report, stored_figures, summaries, system_parts
+from sesamlike.followup.cost_centres import stored_payers
+from sesamlike.followup.models import FollowupRun
+from sesamlike.followup.scope import Scope
+
+log = logging.getLogger("sesamlike.followup.warming")
+
+
+@dataclass(frozen=True)
+class Warmed:
+    scopes: int  # the region and the clinics whose figures were kept
+    seconds: float
+    failed: bool = False
+
+    def counts(self) -> dict[str, int]:
+        """For the job record: how many scopes, how long (ms), whether it failed."""
+        return {
+            "warmed_scopes": self.scopes,
+            "warm_ms": round(1000 * self.seconds),
+            "warm_failed": int(self.failed),
+        }
+
+
+def default_threshold() -> Decimal:
+    """The high-cost line the report page shows when none is asked for."""
+    return Decimal(current_app.config.get("HIGH_COST_THRESHOLD_SEK", 50000))
+
+
+def warm(years: Iterable[int]) -> Warmed:
+    """Compute and keep the default report figures of the years for the
+    region and each clinic. Call it after the run has committed."""
+    started = time.perf_counter()
+    years = sorted(set(years))
+    done = 0
+    try:
+        db.session.commit()  # nothing of the run's is pending; start afresh
+        if not stored_figures.postgresql():
+            return Warmed(0, time.perf_counter() - started)
+        threshold = default_threshold()
+        # A transient region user: never added to the session.
+        region = User(username="followup-warming", role=Role.REGION)
+        clinics = db.session.scalars(sa.select(Clinic).order_by(Clinic.id)).all()
+        scopes = [Scope(region, None, tuple(clinics))]
+        scopes += [Scope(region, clinic, (clinic,)) for clinic in clinics]
+        for scope in scopes:
+            _warm_scope(scope, years, threshold)
+            db.session.rollback()  # end the scope's read transaction
+            done += 1
+    except Exception:
+        db.session.rollback()
+        log.exception("warming the report's kept figures failed after %d scopes", done)
+        return Warmed(done, time.perf_counter() - started, failed=True)
+    seconds = time.perf_counter() - started
+    log.info("kept the report figures of %d scopes in %.2f s", done, seconds)
+    return Warmed(done, seconds)
+
+
+def _warm_scope(scope: Scope, years: list[int], threshold: Decimal) -> None:
+    """What the report page reads for the scope: figures and cost centre sums
+    of each year, and the trend. What would not be kept (a clinic's figures of
+    a year without stored payers) is not computed."""
+    for year in years:
+        if not (scope.region_wide or stored_payers(scope, year)):
+            continue
+        summaries.scope_figures(scope, year, threshold)
+        system_parts.cost_centres(scope, year)
+    computed = db.session.scalars(sa.select(FollowupRun.year).distinct())
+    if scope.region_wide or all(stored_payers(scope, year) for year in computed):
+        report.kept_trend(scope)

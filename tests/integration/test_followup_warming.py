@@ -1,0 +1,141 @@
+"""The report's default figures are kept right after the follow-up run
+(`warming`), so the first report after the night computes nothing: for the
+region and for each clinic, the same figures as the per-patient rows."""
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.extensions import db
+from sesamlike.followup import jobs, report, summaries, system_parts, warming
+from sesamlike.followup.models import FollowupRun, ReportFigures
+from sesamlike.followup.scope import resolve
+from tests import factories as f
+from tests.conftest import is_postgres
+from tests.integration import test_followup_report_figures as report_figures
+from tests.integration.test_followup_report_figures import (
+    THRESHOLD,
+    YEARS,
+    expected_report,
+    expected_trend,
+    rows_in,
+    shown_report,
+)
+
+world = report_figures.world  # the fixture: three clinics, run for both years
+NIGHT = datetime(2025, 6, 1, 2, 0, tzinfo=UTC)  # the job computes 2024 and 2025
+postgres_only = pytest.mark.skipif(
+    not is_postgres(), reason="figures are kept on PostgreSQL only"
+)
+
+
+@pytest.fixture
+def computed(monkeypatch, app):
+    """Counts what the report computes over every patient-year (the figures,
+    the cost centre sums, the trend) instead of reading kept figures."""
+    monkeypatch.setitem(app.config, "HIGH_COST_THRESHOLD_SEK", int(THRESHOLD))
+    counted = {"figures": 0, "cost_centre_sums": 0, "trend": 0}
+
+    def counting(module, name):
+        real = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            counted[name] += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    counting(summaries, "figures")
+    counting(system_parts, "cost_centre_sums")
+    counting(report, "trend")
+    return counted
+
+
+@postgres_only
+def test_after_the_job_the_region_and_each_clinic_read_kept_figures(
+    world, computed, client, auth
+):
+    counts = jobs.run(NIGHT)
+
+    clinics = world["clinics"]
+    assert counts["warmed_scopes"] == 1 + len(clinics)
+    assert counts["warm_failed"] == 0 and counts["warm_ms"] >= 0
+    assert computed["figures"] > 0  # by the warming
+    # figures and cost centres per scope and year, trend per scope
+    kept = db.session.scalar(sa.select(sa.func.count(ReportFigures.id)))
+    assert kept == (1 + len(clinics)) * (2 * len(YEARS) + 1)
+    for name in computed:
+        computed[name] = 0
+
+    region = f.make_user("region")
+    auth.login(region.username)
+    for year in YEARS:
+        for code in [None] + [c.code for c in clinics]:
+            clinic = f"&clinic={code}" if code else ""
+            assert client.get(f"/followup/?year={year}{clinic}").status_code == 200
+    # The page's own figures: the default high-cost line, from kept figures.
+    for year in YEARS:
+        for clinic in [None, *clinics]:
+            scope = resolve(region, clinic.code if clinic else None)
+            ids = [clinic.id] if clinic else None
+            built = report.build(scope, year, warming.default_threshold())
+            assert shown_report(built) == expected_report(rows_in(year, ids), year)
+            assert [(t.year, t.patients, t.total, t.mean) for t in built.trend] == (
+                expected_trend(ids)
+            )
+            system_parts.cost_centres(scope, year)
+    assert computed == {"figures": 0, "cost_centre_sums": 0, "trend": 0}
+
+
+def test_on_sqlite_nothing_is_warmed(world, computed):
+    if is_postgres():
+        pytest.skip("SQLite keeps nothing")
+    counts = jobs.run(NIGHT)
+    assert (counts["warmed_scopes"], counts["warm_failed"]) == (0, 0)
+    assert computed["figures"] == 0
+
+
+@postgres_only
+def test_a_failure_while_warming_fails_neither_the_job_nor_its_run(
+    world, computed, monkeypatch, client, auth
+):
+    runs_before = db.session.scalar(sa.select(sa.func.count(FollowupRun.id)))
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(summaries, "figures", fails)
+        counts = jobs.run(NIGHT)
+
+    assert (counts["warmed_scopes"], counts["warm_failed"]) == (0, 1)
+    assert counts["patients"] >= 0
+    runs_after = db.session.scalar(sa.select(sa.func.count(FollowupRun.id)))
+    assert runs_after == runs_before + len(YEARS)
+    # The report computes as before.
+    region = f.make_user("region")
+    auth.login(region.username)
+    assert client.get("/followup/?year=2025").status_code == 200
+    built = report.build(resolve(region, None), 2025, THRESHOLD)
+    assert shown_report(built) == expected_report(rows_in(2025, None), 2025)
+
+
+@postgres_only
+def test_followup_run_warms_unless_told_not_to(world, computed, runner):
+    result = runner.invoke(args=["followup", "run", "--year", "2025", "--no-warm"])
+    assert result.exit_code == 0, result.output
+    assert "Report figures" not in result.output
+    assert db.session.scalar(sa.select(sa.func.count(ReportFigures.id))) == 0
+
+    result = runner.invoke(args=["followup", "run", "--year", "2025"])
+    assert result.exit_code == 0, result.output
+    assert "Report figures of 4 scopes (the region and each clinic) kept in" in (
+        result.output
+    )
+    for name in computed:
+        computed[name] = 0
+    region = f.make_user("region")
+    for clinic in (None, "NORR"):
+        report.build(resolve(region, clinic), 2025, THRESHOLD)
+    assert computed["figures"] == 0
