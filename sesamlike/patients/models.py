@@ -55,8 +55,9 @@ class Patient(db.Model):
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )
+    # Indexed: the report's kept figures read max(updated_at) on every request.
     updated_at: Mapped[datetime] = mapped_column(
-        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow, index=True
     )
 
     user: Mapped[User | None] = relationship()
