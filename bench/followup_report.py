@@ -4,11 +4,15 @@
         [--repeat 10] [--profile]
 
 For the largest clinic (its manager) and for the whole region (a region user):
-the wall time of the first request after a run (no figures kept), the median
-wall time and the median CPU time of this process (the app's own
+the wall and CPU time of the first request after a run that kept no figures,
+the median wall time and the median CPU time of this process (the app's own
 work: Python, the driver; the database server's is in the wall time only) over
-`--repeat` requests through the Flask test client, and the queries per request.
-With --profile, the functions the region's request spent most time in.
+`--repeat` later requests through the Flask test client, and the queries per
+request. Then the warming step the nightly job and `followup run` take after
+the run (`followup.warming`: the default figures of the year for the region
+and each clinic), its wall and CPU time, and the first request of each page
+after it. With --profile, the functions the region's request spent most time
+in.
 Prints figures only; asserts nothing about them.
 """
 
@@ -51,7 +55,7 @@ def main() -> None:
     with app.app_context():
         row, suffix = report_users(db)
         engine = db.engine
-    queries = [0]
+    queries, clients = [0], []
     sa.event.listen(engine, "before_cursor_execute",
                     lambda *a, **k: queries.__setitem__(0, queries[0] + 1))  # fmt: skip
     for who, path, what in (
@@ -62,12 +66,14 @@ def main() -> None:
         client = app.test_client()
         client.post("/login", data={"username": f"bench-{who}-{suffix}",
                                     "password": "bench-password-1"})  # fmt: skip
-        # The first report after a run computes the figures and keeps them
-        # (stored_figures, PostgreSQL); the later ones read them.
+        # The first report after a run that warmed nothing computes the
+        # figures and keeps them (stored_figures, PostgreSQL); the later ones
+        # read them.
         _forget_kept_figures(engine)
-        wall = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         assert client.get(path).status_code == 200
-        first = time.perf_counter() - wall
+        first = time.perf_counter() - wall, time.process_time() - cpu
+        clients.append((what, path, client))
         walls, cpus = [], []
         queries[0] = 0
         for _ in range(args.repeat):
@@ -80,13 +86,36 @@ def main() -> None:
               f" ms (min {1000 * min(walls):.0f}), CPU median "
               f"{1000 * statistics.median(cpus):.0f} ms, "
               f"{queries[0] / args.repeat:.0f} queries; the first after a run "
-              f"{1000 * first:.0f} ms")  # fmt: skip
+              f"without warming {1000 * first[0]:.0f} ms (CPU "
+              f"{1000 * first[1]:.0f} ms)")  # fmt: skip
         if args.profile:
             profile = cProfile.Profile()
             profile.enable()
             client.get(path)
             profile.disable()
             pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+    _warm_and_first(app, engine, args.year, clients)
+
+
+def _warm_and_first(app, engine, year: int, clients: list) -> None:
+    """As after the nightly run: no figures kept, then the warming step
+    (timed: wall and this process's CPU), then the first request of each page."""
+    from sesamlike.followup import warming
+
+    _forget_kept_figures(engine)
+    with app.app_context():
+        wall, cpu = time.perf_counter(), time.process_time()
+        warmed = warming.warm([year])
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    state = "FAILED, " if warmed.failed else ""
+    print(f"warming after a run ({state}{warmed.scopes} scopes: the region and each "
+          f"clinic, year {year}): wall {wall:.2f} s, CPU {cpu:.2f} s")  # fmt: skip
+    for what, path, client in clients:
+        wall, cpu = time.perf_counter(), time.process_time()
+        assert client.get(path).status_code == 200
+        print(f"report page, {what}: the first after a warmed run: wall "
+              f"{1000 * (time.perf_counter() - wall):.0f} ms, CPU "
+              f"{1000 * (time.process_time() - cpu):.0f} ms")  # fmt: skip
 
 
 def _forget_kept_figures(engine) -> None:
