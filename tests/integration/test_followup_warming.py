@@ -24,6 +24,7 @@ from tests.integration.test_followup_report_figures import (
 )
 
 world = report_figures.world  # the fixture: three clinics, run for both years
+two_clinics = report_figures.two_clinics
 NIGHT = datetime(2025, 6, 1, 2, 0, tzinfo=UTC)  # the job computes 2024 and 2025
 postgres_only = pytest.mark.skipif(
     not is_postgres(), reason="figures are kept on PostgreSQL only"
@@ -139,3 +140,21 @@ def test_followup_run_warms_unless_told_not_to(world, computed, runner):
     for clinic in (None, "NORR"):
         report.build(resolve(region, clinic), 2025, THRESHOLD)
     assert computed["figures"] == 0
+
+
+def test_a_new_or_changed_patient_changes_the_data_token(two_clinics):
+    """The kept figures' check reads the patients' last change only (no
+    count): a new patient and a changed one each change it."""
+    from sesamlike.followup import stored_figures
+    from sesamlike.followup.runs import run_year
+
+    north, _south, _sets, patient = two_clinics
+    run_year(2025)
+    before = stored_figures.data_token(2025)
+    assert before is not None and stored_figures.data_token(2025) == before
+    f.make_patient(north)
+    added = stored_figures.data_token(2025)
+    assert added != before
+    patient.diabetes_type = "type2" if patient.diabetes_type != "type2" else "type1"
+    db.session.commit()
+    assert stored_figures.data_token(2025) not in (before, added)
