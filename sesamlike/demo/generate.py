@@ -116,7 +116,20 @@ def generate_region(
                 prescriptions = sum(len(plan.prescriptions) for plan in plans)
                 _count(counts, prescriptions, history, len(specs), progress)
     db.session.commit()
+    _analyse(db.session.connection(), _big_tables())
     return counts
+
+
+def _analyse(connection: sa.Connection, tables: list[sa.Table]) -> None:
+    """On PostgreSQL, the planner's statistics of the tables just filled, as
+    a DBA would take them after a bulk load: without them the first follow-up
+    run on a fresh region picks nested loops over millions of lines (minutes
+    instead of seconds) until autovacuum gets round to it, if it runs at all."""
+    if not _is_postgresql(connection):
+        return
+    for table in tables:
+        connection.execute(sa.text(f'ANALYZE "{table.name}"'))
+    db.session.commit()
 
 
 def _count(counts: GenerateCounts, prescriptions: int, history: HistoryCounts,

@@ -279,3 +279,19 @@ def test_a_planning_failure_in_the_second_process_is_reported(monkeypatch):
         generate_region(60, 1, seed=5, today=date(2026, 6, 15), pipeline=True)
     db.session.rollback()
     assert count(Patient) == 0
+
+
+def test_a_generated_region_has_the_planners_statistics_on_postgresql():
+    if db.session.connection().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics (SQLite plans without them)")
+    # What an earlier test's ANALYZE may have left: gone, as on a new server.
+    db.session.execute(
+        sa.text("DELETE FROM pg_statistic WHERE starelid = 'order_lines'::regclass")
+    )
+    db.session.commit()
+
+    generate_region(30, 2, seed=5, today=date(2026, 6, 15), defer=True)
+
+    columns = db.session.scalar(sa.text(
+        "SELECT count(*) FROM pg_stats WHERE tablename = 'order_lines'"))  # fmt: skip
+    assert columns > 0
