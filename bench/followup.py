@@ -22,13 +22,15 @@ next to the one the URL names, dropped at the end), fills it with
   median); the stored totals are then checked against the floor;
 - the peak memory (max RSS) of a `flask followup run --full` process;
 - the report page's server time for the largest clinic (a manager) and for
-  the whole region (a region user): median of 20 requests through the Flask
-  test client;
+  the whole region (a region user): the warming step the nightly job takes
+  after its run, each page's first request had nothing been warmed (the kept
+  figures deleted), then the median of 20 requests through the Flask test
+  client;
 - last, one machine-readable line (issue 19):
   SUMMARY followup db=<sqlite|postgresql> patients=<N> years=<Y>
   first_vs_write_floor=<x> rerun_vs_floor=<x> incremental_pct=<x> peak_mb=<x>
   clinic_report_ms=<x> region_report_ms=<x> generate_s=<x>
-  (generate_s=na when measuring a kept database with --existing).
+  (with --existing: generate_s from --generated-in, else na).
 """
 
 from __future__ import annotations
@@ -70,6 +72,11 @@ def main() -> None:
     parser.add_argument(
         "--requests", type=int, default=20, help="Report page requests per scope."
     )
+    parser.add_argument(
+        "--generated-in", type=float,
+        help="With --existing: the seconds `demo generate` took for that database "
+             "(measured before), for the SUMMARY line's generate_s.",
+    )  # fmt: skip
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-followup-"))
@@ -80,7 +87,7 @@ def main() -> None:
             figures = _measure(env, args.existing, args)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        print(summary_line(dialect(args.existing), args, figures, None))
+        print(summary_line(dialect(args.existing), args, figures, args.generated_in))
         return
     url, drop = create_database(args.database_url, workdir, "bench_followup")
     print(f"database: {url}")
@@ -315,20 +322,41 @@ def _peak_memory(env: dict, year: int) -> float:
 
 def _report_time(app, year: int, requests: int = 20) -> tuple[float, float]:
     """Median server time (ms) of the report page: the largest clinic's, for
-    its manager, and the whole region's, for a region user."""
+    its manager, and the whole region's, for a region user; after the warming
+    step the nightly job takes after its run (`followup.warming`). Printed
+    too: the warming step's time and each page's first request had nothing
+    been warmed (what it computes when nothing is kept)."""
     from sesamlike.extensions import db
+    from sesamlike.followup import warming
 
     with app.app_context():
         row, suffix = report_users(db)
-    figures = []
-    for who, path, what in (
+    pages = (
         ("chef", f"/followup/?year={year}&clinic={row.code}",
          f"clinic {row.code} with {row.n} patients"),
         ("region", f"/followup/?year={year}", "the whole region"),
-    ):  # fmt: skip
+    )  # fmt: skip
+    with app.app_context():
+        started = time.perf_counter()
+        warmed = warming.warm([year])
+        print(f"warming after the run: {warmed.scopes} scopes in "
+              f"{time.perf_counter() - started:.1f} s"
+              f"{' (FAILED)' if warmed.failed else ''}")  # fmt: skip
+        # What the first report would compute had nothing been warmed.
+        db.session.execute(sa.text("DELETE FROM followup_report_figures"))
+        db.session.commit()
+    clients = []
+    for who, path, what in pages:
         client = app.test_client()
         client.post("/login", data={"username": f"bench-{who}-{suffix}",
                                     "password": "bench-password-1"})  # fmt: skip
+        started = time.perf_counter()
+        assert client.get(path).status_code == 200
+        print(f"report page, {what}: the first after the run, unwarmed: "
+              f"{1000 * (time.perf_counter() - started):.0f} ms")  # fmt: skip
+        clients.append(client)
+    figures = []
+    for client, (_who, path, what) in zip(clients, pages, strict=True):
         assert client.get(path).status_code == 200
         times = []
         for _ in range(requests):
