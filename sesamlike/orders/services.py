@@ -304,10 +304,9 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
         ),
     )
     db.session.add(order)
-    for index, (prescription, packs) in enumerate(chosen):
-        withdrawals.withdraw(prescription, packs, today, index)
-    # After the withdrawals (each an UPDATE, which flushes what is pending), so
-    # the lines go in together.
+    withdrawals.withdraw_all(chosen, today)
+    # After the withdrawals (an UPDATE, which flushes what is pending), so the
+    # lines go in together.
     for prescription, packs in chosen:
         article = prescription.article
         order.lines.append(
