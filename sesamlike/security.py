@@ -37,9 +37,15 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def idle_timeout():
-        # A permanent session is re-signed on every request, and Flask refuses a
-        # cookie older than the lifetime: inactivity beyond it means logging in again.
-        if session and not request.path.startswith(("/api/", "/fhir/")):
+        # A permanent session's cookie is re-signed when the server's session is
+        # touched (accounts.sessions), and Flask refuses a cookie older than the
+        # lifetime: inactivity beyond it means logging in again.
+        # Set once: setting it writes the session, which would re-send the cookie.
+        if (
+            session
+            and not session.permanent
+            and not request.path.startswith(("/api/", "/fhir/"))
+        ):
             session.permanent = True
 
     @app.after_request

@@ -10,7 +10,8 @@ with a cookie asks the table again (one indexed read), so:
   whatever the cookie says.
 
 `last_seen_at` is written at most once a minute per session, at the start of the
-request, before any use case has written anything.
+request, before any use case has written anything; the cookie is signed and sent
+again then (and when the session changes), not on every request.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ def user_for_session(user_id: str) -> User | None:
     if now - last_seen > TOUCH_EVERY:
         row.last_seen_at = now
         db.session.commit()
+        session.modified = True  # the cookie's lifetime starts again too
     return user
 
 
@@ -124,6 +126,12 @@ def purge_ended(now: datetime, keep_days: int = 30) -> int:
 
 
 def init_app(app: Flask) -> None:
+    # The signed cookie is re-sent when its session changes, and when the
+    # server's session is touched (at most once a minute, above): its lifetime
+    # (the idle timeout) then runs from the same moment as the server's. Not on
+    # every request: signing and sending an unchanged cookie costs CPU each time.
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
+
     @app.before_request
     def check_session():
         # Ask the sessions table first thing, before any use case writes, so

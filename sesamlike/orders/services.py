@@ -304,10 +304,9 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
         ),
     )
     db.session.add(order)
-    for index, (prescription, packs) in enumerate(chosen):
-        withdrawals.withdraw(prescription, packs, today, index)
-    # After the withdrawals (each an UPDATE, which flushes what is pending), so
-    # the lines go in together.
+    withdrawals.withdraw_all(chosen, today)
+    # After the withdrawals (an UPDATE, which flushes what is pending), so the
+    # lines go in together.
     for prescription, packs in chosen:
         article = prescription.article
         order.lines.append(
@@ -323,11 +322,16 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
         )
     db.session.flush()  # line ids are the stock references
     central = [line for line in order.lines if line.channel == Channel.CENTRAL]
-    # One article at a time in id order, so two orders never lock lots crosswise.
-    for line in sorted(central, key=lambda line: (line.article_id, line.id)):
-        line.status = reservations.reserve(
-            line.reference, line.article_id, line.packs, user_id=user.id, today=today
-        )
+    # Articles in id order (reserve_many locks them so), so two orders never lock
+    # lots crosswise.
+    central.sort(key=lambda line: (line.article_id, line.id))
+    statuses = reservations.reserve_many(
+        [(line.reference, line.article_id, line.packs) for line in central],
+        user_id=user.id,
+        today=today,
+    )
+    for line, status in zip(central, statuses, strict=True):
+        line.status = status  # written with the reservations, at the commit
     audit.record(
         "create",
         "order",

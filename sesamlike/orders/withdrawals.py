@@ -9,6 +9,7 @@ gets the domain refusal: used up or time locked.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
@@ -42,21 +43,62 @@ def lock_prescriptions(ids: list[int]) -> dict[int, Prescription]:
     return {p.id: p for p in rows}
 
 
+def withdraw_all(chosen: Sequence[tuple[Prescription, int]], today: date) -> None:
+    """`withdraw` each (prescription, packs), line by line as checked.
+
+    One UPDATE for them all, which consumes the withdrawals of those still as
+    they were checked (all of them, but for a race) and says which; any other
+    goes through `withdraw` (judged again on fresh data) in line order.
+    """
+    if not chosen:
+        return
+    done = set(
+        db.session.scalars(
+            sa.update(Prescription)
+            .where(sa.or_(*(_as_checked(p) for p, _packs in chosen)))
+            .values(
+                withdrawals_used=Prescription.withdrawals_used + 1,
+                last_withdrawal_on=today,
+            )
+            .returning(Prescription.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    for index, (prescription, packs) in enumerate(chosen):
+        if prescription.id in done:
+            _withdrawn(prescription, today)
+        else:
+            withdraw(prescription, packs, today, index)
+
+
+def _as_checked(prescription: Prescription):
+    """The prescription's row as the rules were checked against, with one to spare."""
+    seen_last = prescription.last_withdrawal_on
+    return sa.and_(
+        Prescription.id == prescription.id,
+        Prescription.status == prescription.status,
+        Prescription.withdrawals_used == prescription.withdrawals_used,
+        Prescription.withdrawals_used < Prescription.withdrawals,
+        Prescription.last_withdrawal_on.is_(None)
+        if seen_last is None
+        else Prescription.last_withdrawal_on == seen_last,
+    )
+
+
+def _withdrawn(prescription: Prescription, today: date) -> None:
+    """The row is as it was checked plus this withdrawal: no need to read it."""
+    set_committed_value(
+        prescription, "withdrawals_used", prescription.withdrawals_used + 1
+    )
+    set_committed_value(prescription, "last_withdrawal_on", today)
+
+
 def withdraw(prescription: Prescription, packs: int, today: date, index: int) -> None:
     """Consume one withdrawal if the prescription is still as it was checked."""
     for _attempt in range(5):
-        seen_last = prescription.last_withdrawal_on
         changed = db.session.execute(
             sa.update(Prescription)
-            .where(
-                Prescription.id == prescription.id,
-                Prescription.status == prescription.status,
-                Prescription.withdrawals_used == prescription.withdrawals_used,
-                Prescription.withdrawals_used < Prescription.withdrawals,
-                Prescription.last_withdrawal_on.is_(None)
-                if seen_last is None
-                else Prescription.last_withdrawal_on == seen_last,
-            )
+            .where(_as_checked(prescription))
             .values(
                 withdrawals_used=Prescription.withdrawals_used + 1,
                 last_withdrawal_on=today,
@@ -64,11 +106,7 @@ def withdraw(prescription: Prescription, packs: int, today: date, index: int) ->
             .execution_options(synchronize_session=False)
         ).rowcount
         if changed == 1:
-            # The row is as it was checked plus this withdrawal: no need to read it.
-            set_committed_value(
-                prescription, "withdrawals_used", prescription.withdrawals_used + 1
-            )
-            set_committed_value(prescription, "last_withdrawal_on", today)
+            _withdrawn(prescription, today)
             return
         db.session.refresh(prescription)
         # Another withdrawal or cancellation came first: judge again on fresh data.

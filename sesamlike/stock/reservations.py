@@ -29,6 +29,7 @@ both take the last packs. Functions do not commit: the caller's use case does.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import date
 from typing import NamedTuple
 
@@ -84,23 +85,53 @@ def reserve(
     today: date | None = None,
 ) -> str:
     """Hold packs for the reference: "reserved", or "backordered" when short."""
-    if packs <= 0:
-        raise ValueError(f"packs must be positive, not {packs}")
-    lock_article(article_id)
-    free = _free_by_depot(article_id, today or date.today())
-    if sum(max(n, 0) for n in free.values()) < packs:
-        db.session.add(
-            Reservation(
-                reference=reference,
-                depot_id=_backorder_depot(article_id),
-                article_id=article_id,
-                packs=packs,
-                status=ReservationStatus.BACKORDERED,
+    return reserve_many([(reference, article_id, packs)], user_id=user_id, today=today)[
+        0
+    ]
+
+
+def reserve_many(
+    wanted: Sequence[tuple[str, int, int]],
+    *,
+    user_id: int | None = None,
+    today: date | None = None,
+) -> list[str]:
+    """`reserve` for each (reference, article_id, packs), in the order given.
+
+    The same holds as one `reserve` after another: the articles' lots are locked
+    in one statement (article by article, lot id order, as one call after
+    another would), their free stock read in one, and each reservation taken
+    from what the earlier ones left. The rows are written at the end, each
+    table's in one statement (no ORM objects: nothing here reads them back).
+    """
+    for _reference, _article_id, packs in wanted:
+        if packs <= 0:
+            raise ValueError(f"packs must be positive, not {packs}")
+    if not wanted:
+        return []
+    articles = sorted({article_id for _reference, article_id, _packs in wanted})
+    _lock_articles(articles)
+    free = _free_by_article(articles, today or date.today())
+    statuses: list[str] = []
+    rows = _Rows([], [])
+    for reference, article_id, packs in wanted:
+        article_free = free.setdefault(article_id, {})
+        if sum(max(n, 0) for n in article_free.values()) < packs:
+            rows.reservations.append(
+                {
+                    "reference": reference,
+                    "depot_id": _backorder_depot(article_id),
+                    "article_id": article_id,
+                    "packs": packs,
+                    "status": ReservationStatus.BACKORDERED,
+                }
             )
-        )
-        return BACKORDERED
-    _take(reference, article_id, packs, free, user_id)
-    return RESERVED
+            statuses.append(BACKORDERED)
+            continue
+        _take(reference, article_id, packs, article_free, user_id, rows)
+        statuses.append(RESERVED)
+    rows.write()
+    return statuses
 
 
 def fill_backorders(
@@ -133,7 +164,9 @@ def fill_backorders(
         ).rowcount
         db.session.expire(row, ["status"])
         if changed:  # not cancelled meanwhile
-            _take(row.reference, article_id, row.packs, free, user_id)
+            rows = _Rows([], [])
+            _take(row.reference, article_id, row.packs, free, user_id, rows)
+            rows.write()
             filled.append(row.reference)
     return filled
 
@@ -248,12 +281,28 @@ def release(reference: str, *, user_id: int | None = None) -> int:
     return freed
 
 
+class _Rows(NamedTuple):
+    """Reservation and movement rows to insert, each table in one statement."""
+
+    reservations: list[dict]
+    movements: list[dict]
+
+    def write(self) -> None:
+        # Bulk inserts: nothing reads these rows back in the request, so no
+        # ORM objects and no ids fetched, and several rows go in one statement.
+        if self.reservations:
+            db.session.execute(sa.insert(Reservation), self.reservations)
+        if self.movements:
+            db.session.execute(sa.insert(StockMovement), self.movements)
+
+
 def _take(
     reference: str,
     article_id: int,
     packs: int,
     free: dict[int, int],
     user_id: int | None,
+    rows: _Rows,
 ) -> None:
     """Hold packs from the depots with most free stock first."""
     wanted = packs
@@ -261,88 +310,95 @@ def _take(
         take = min(depot_free, wanted)
         if take <= 0:
             break
-        _hold(reference, depot_id, article_id, take, user_id)
+        rows.reservations.append(
+            {
+                "reference": reference,
+                "depot_id": depot_id,
+                "article_id": article_id,
+                "packs": take,
+                "status": ReservationStatus.ACTIVE,
+            }
+        )
+        rows.movements.append(
+            {
+                "kind": MovementKind.RESERVATION,
+                "depot_id": depot_id,
+                "article_id": article_id,
+                "lot_id": None,
+                "packs": take,
+                "reference": reference,
+                "reason_code": None,
+                "user_id": user_id,
+            }
+        )
         free[depot_id] -= take
         wanted -= take
 
 
-def _hold(
-    reference: str, depot_id: int, article_id: int, packs: int, user_id: int | None
-) -> None:
-    db.session.add(
-        Reservation(
-            reference=reference,
-            depot_id=depot_id,
-            article_id=article_id,
-            packs=packs,
-            status=ReservationStatus.ACTIVE,
-        )
-    )
-    db.session.add(
-        StockMovement(
-            kind=MovementKind.RESERVATION,
-            depot_id=depot_id,
-            article_id=article_id,
-            packs=packs,
-            reference=reference,
-            user_id=user_id,
-        )
-    )
-
-
 def lock_article(article_id: int) -> None:
     """Serialise reservations of one article until the transaction ends."""
+    _lock_articles([article_id])
+
+
+def _lock_articles(article_ids: list[int]) -> None:
+    """`lock_article` for each article in id order, in one statement."""
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(_LOCK_LOTS, {"article_id": article_id})
+        db.session.execute(_LOCK_LOTS, {"article_ids": article_ids})
     else:
         # SQLite has no row locks; any write takes its single write lock (even
         # when no row matches) and holds it to commit, so readers after it here
         # see the latest state and no other writer can slip in between.
-        db.session.execute(_TOUCH_LOTS, {"lots_of": article_id})
+        db.session.execute(_TOUCH_LOTS, {"lots_of": article_ids})
 
 
 # Every reservation sends these: built once, each fills in its values.
 _LOCK_LOTS = (
     sa.select(StockLot.id)
-    .where(StockLot.article_id == sa.bindparam("article_id"))
-    .order_by(StockLot.id)
+    .where(StockLot.article_id.in_(sa.bindparam("article_ids", expanding=True)))
+    .order_by(StockLot.article_id, StockLot.id)  # rows are locked in this order
     .with_for_update()
 )
 _TOUCH_LOTS = (
     sa.update(StockLot)
-    .where(StockLot.article_id == sa.bindparam("lots_of"))
+    .where(StockLot.article_id.in_(sa.bindparam("lots_of", expanding=True)))
     .values(on_hand=StockLot.on_hand)
     .execution_options(synchronize_session=False)
 )
-_ON_HAND = (
-    sa.select(StockLot.depot_id, sa.func.sum(StockLot.on_hand))
+
+
+# Usable packs on hand (+) and active reservations (-) per article and depot.
+_FREE = sa.union_all(
+    sa.select(StockLot.article_id, StockLot.depot_id, sa.func.sum(StockLot.on_hand))
     .where(
-        StockLot.article_id == sa.bindparam("article_id"),
+        StockLot.article_id.in_(sa.bindparam("article_ids", expanding=True)),
         StockLot.quarantined.is_(False),
         sa.or_(StockLot.expiry.is_(None), StockLot.expiry >= sa.bindparam("today")),
     )
-    .group_by(StockLot.depot_id)
-)
-_HELD = (
-    sa.select(Reservation.depot_id, sa.func.sum(Reservation.packs))
+    .group_by(StockLot.article_id, StockLot.depot_id),
+    sa.select(
+        Reservation.article_id, Reservation.depot_id, -sa.func.sum(Reservation.packs)
+    )
     .where(
-        Reservation.article_id == sa.bindparam("article_id"),
+        Reservation.article_id.in_(sa.bindparam("article_ids", expanding=True)),
         Reservation.status == ReservationStatus.ACTIVE,
     )
-    .group_by(Reservation.depot_id)
+    .group_by(Reservation.article_id, Reservation.depot_id),
 )
+
+
+def _free_by_article(article_ids: list[int], today: date) -> dict[int, dict[int, int]]:
+    """`_free_by_depot` of each article, in one statement."""
+    free: dict[int, dict[int, int]] = {}
+    rows = db.session.execute(_FREE, {"article_ids": article_ids, "today": today})
+    for article_id, depot_id, packs in rows:
+        depots = free.setdefault(article_id, {})
+        depots[depot_id] = depots.get(depot_id, 0) + int(packs or 0)
+    return free
 
 
 def _free_by_depot(article_id: int, today: date) -> dict[int, int]:
     """{depot_id: usable on hand - active reservations} for every depot involved."""
-    on_hand = db.session.execute(
-        _ON_HAND, {"article_id": article_id, "today": today}
-    ).all()
-    held = db.session.execute(_HELD, {"article_id": article_id}).all()
-    free: dict[int, int] = {depot: int(n or 0) for depot, n in on_hand}
-    for depot, n in held:
-        free[depot] = free.get(depot, 0) - int(n or 0)
-    return free
+    return _free_by_article([article_id], today).get(article_id, {})
 
 
 def _backorder_depot(article_id: int) -> int:

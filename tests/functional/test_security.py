@@ -3,6 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from sesamlike.accounts.jobs import deactivate_unused
 from sesamlike.extensions import db, limiter
@@ -55,6 +56,27 @@ def test_session_expires_after_inactivity(app, client, auth, monkeypatch):
     time.sleep(2.1)
     response = client.get("/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_an_unchanged_session_cookie_is_sent_again_only_when_the_session_is_touched(
+    client, auth
+):
+    from sesamlike.accounts.models import UserSession
+
+    make_user("admin", username="root")
+    assert "Set-Cookie" in auth.login("root").headers
+    client.get("/")
+    assert "Set-Cookie" not in client.get("/").headers  # within the minute
+    db.session.execute(
+        sa.update(UserSession).values(
+            last_seen_at=datetime.now(UTC) - timedelta(minutes=2)
+        )
+    )
+    db.session.commit()
+    touched = client.get("/")
+    assert touched.status_code == 200
+    assert "session=" in touched.headers["Set-Cookie"]  # lifetime from now again
+    assert "Set-Cookie" not in client.get("/").headers
 
 
 @pytest.fixture

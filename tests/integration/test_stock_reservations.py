@@ -62,6 +62,45 @@ def test_reserve_takes_from_several_depots_when_one_is_short():
     assert reservations.available(article.id) == 0
 
 
+def test_reserve_many_holds_as_one_reserve_after_another_would():
+    """Lines of one order at once: each takes what the earlier ones left."""
+    article, other = make_article(), make_article()
+    big, small = make_depot("BIG"), make_depot("SMALL")
+    make_stock_lot(article, big, on_hand=3)
+    make_stock_lot(article, small, on_hand=2)
+    make_stock_lot(other, small, on_hand=1)
+    reservations.reserve("ref:0", article.id, 1)  # held before: not free
+    wanted = [
+        ("ref:a", article.id, 3),  # 2 free in each depot: BIG first, then SMALL
+        ("ref:b", article.id, 2),  # 1 left: a backorder, holds nothing
+        ("ref:c", article.id, 1),  # the last pack
+        ("ref:d", other.id, 1),
+    ]
+    assert reservations.reserve_many(wanted, user_id=None) == [
+        "reserved",
+        "backordered",
+        "reserved",
+        "reserved",
+    ]
+    assert rows("ref:a") == [(big.id, 2, "active"), (small.id, 1, "active")]
+    assert rows("ref:b") == [(big.id, 2, "backordered")]
+    assert rows("ref:c") == [(small.id, 1, "active")]
+    assert rows("ref:d") == [(small.id, 1, "active")]
+    assert reservations.available(article.id) == 0
+    assert reservations.available(other.id) == 0
+    movements = db.session.execute(
+        sa.select(StockMovement.reference, StockMovement.depot_id, StockMovement.packs)
+        .where(StockMovement.reference != "ref:0")
+        .order_by(StockMovement.id)
+    ).all()
+    assert movements == [
+        ("ref:a", big.id, 2),
+        ("ref:a", small.id, 1),
+        ("ref:c", small.id, 1),
+        ("ref:d", small.id, 1),
+    ]
+
+
 def test_short_stock_records_a_backorder_without_holding_anything():
     article = make_article()
     depot = make_depot()
