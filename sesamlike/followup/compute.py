@@ -265,7 +265,7 @@ def replacement_costs(year: int, scope: sa.Select | None = None, *,
         sa.func.coalesce(years, 0) > 0,
     ]
     if scope is not None:
-        where.append(orders.c.patient_id.in_(scope))
+        where.append(ol.c.order_id.in_(_scope_orders(scope)))
     select = (
         sa.select(
             orders.c.patient_id,
@@ -292,6 +292,15 @@ def replacement_costs(year: int, scope: sa.Select | None = None, *,
     if payer:
         select = select.add_columns(*payer_columns())
     return select
+
+
+def _scope_orders(scope: sa.Select) -> sa.Select:
+    """The orders of the patients in scope (found by their patients' index).
+
+    The region's few warranty replacements are matched with these by their
+    order, and only those of the patients in scope are looked up further: not
+    each replacement's order first, to learn its patient."""
+    return sa.select(orders.c.id).where(orders.c.patient_id.in_(scope))
 
 
 def in_year(lines: sa.Subquery, year: int) -> sa.ColumnElement[bool]:

@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ClauseElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from sesamlike.extensions import db
 from sesamlike.followup.compute import (
@@ -71,9 +72,19 @@ VALUES = ("pump_system", "cgm_system", "device_cost_sek", "consumables_cost_sek"
 
 
 class CreateTempTableAs(Executable, ClauseElement):
-    """CREATE TEMPORARY TABLE name AS <select>, with the select's parameters."""
+    """CREATE TEMPORARY TABLE name AS <select>, with the select's parameters.
+
+    Cached as its select is (by the name and the select's cache key): a run's
+    statements are the same each time but for bound values, and compiling the
+    large ones again cost more client time than an incremental run's database
+    work on SQLite.
+    """
 
     inherit_cache = False
+    _traverse_internals = [
+        ("name", InternalTraversal.dp_string),
+        ("select", InternalTraversal.dp_clauseelement),
+    ]
 
     def __init__(self, name: str, select: sa.Select):
         self.name = name

@@ -125,3 +125,28 @@ def test_the_stored_payers_are_what_the_lines_say(world):  # noqa: F811
         from_lines = db.session.execute(payer_rows(year)).all()
         stored = [row for row in payers() if row[0] == year]
         assert stored == payers(from_lines)
+
+
+def test_a_run_compiles_its_temporary_tables_once(world):  # noqa: F811
+    """A run's CREATE TEMPORARY TABLE ... AS statements are cached as their
+    selects are: the next incremental run compiles none of them again (before,
+    they were never cached, and compiling them cost SQLite more than running
+    an incremental run's statements)."""
+    run_year(2025)
+    new_lines(world)
+    run_year(2025)  # incremental: compiles its statements
+    new_lines(world)
+    compiled: list[str] = []
+
+    def seen(_conn, _cursor, statement, _params, context, _many) -> None:
+        if statement.startswith("CREATE TEMPORARY TABLE"):
+            if context.cache_hit != context.dialect.CACHE_HIT:
+                compiled.append(statement[:60])
+
+    sa.event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        result = run_year(2025)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", seen)
+    assert not result.full
+    assert compiled == []
