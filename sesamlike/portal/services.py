@@ -24,12 +24,17 @@ from sesamlike.common.time import utcnow
 from sesamlike.extensions import commit_keeping_loaded, db
 from sesamlike.orders import errors, notices
 from sesamlike.orders import services as ordering
-from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
+from sesamlike.orders.models import DeliveryMode, Order, OrderLine
 from sesamlike.orders.rules import choose_delivery_mode, for_line
 from sesamlike.patients import access
 from sesamlike.patients.models import Address, Guardian, Patient, ReminderPreference
 from sesamlike.portal.errors import NoPhoneForSms, UnknownReminderChannel
-from sesamlike.portal.runout import last_deliveries, prescription_runout
+from sesamlike.portal.runout import (
+    LAST_DELIVERED_ON,
+    LAST_DELIVERED_PACKS,
+    last_deliveries,
+    prescription_runout,
+)
 from sesamlike.prescriptions.entitlement import withdrawal_refusal
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 from sesamlike.stock.models import Device, DeviceStatus
@@ -398,32 +403,11 @@ _AID_ARTICLE = (
     Article.pack_size,
     Article.units_per_day,
 )
-# Each prescription's last delivery (its day and the packs delivered that day)
-# in the same statement: runout.last_deliveries' figures, one round trip fewer.
-_LAST_DELIVERED_ON = (
-    sa.select(sa.func.max(OrderLine.delivered_on))
-    .where(
-        OrderLine.prescription_id == Prescription.id,
-        OrderLine.status == LineStatus.DELIVERED,
-    )
-    .correlate(Prescription)
-    .scalar_subquery()
-)
-_LAST_DELIVERED_PACKS = (
-    sa.select(sa.func.coalesce(sa.func.sum(OrderLine.packs), 0))
-    .where(
-        OrderLine.prescription_id == Prescription.id,
-        OrderLine.status == LineStatus.DELIVERED,
-        OrderLine.delivered_on == _LAST_DELIVERED_ON,
-    )
-    .correlate(Prescription)
-    .scalar_subquery()
-)
 _AIDS = (
     _CURRENT_PRESCRIPTIONS.options(
         joinedload(Prescription.article).load_only(*_AID_ARTICLE)
     )
-    .add_columns(_LAST_DELIVERED_ON, _LAST_DELIVERED_PACKS)
+    .add_columns(LAST_DELIVERED_ON, LAST_DELIVERED_PACKS)
     .order_by(Prescription.valid_from, Prescription.id)
 )
 _DEVICES_ON_LOAN = (
