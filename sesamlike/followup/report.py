@@ -259,18 +259,21 @@ def trend(scope: Scope) -> list[YearTotal]:
     return rows
 
 
+def trend_keepable(scope: Scope) -> bool:
+    """The region's trend is kept; a clinic's while every year computed has
+    stored payers (else some year's patients come from today's lines)."""
+    if scope.region_wide:
+        return True
+    years = db.session.scalars(sa.select(FollowupRun.year).distinct())
+    return all(stored_payers(scope, year) for year in years)
+
+
 def kept_trend(scope: Scope) -> list[YearTotal]:
-    """`trend`, kept until the next run of any year (`stored_figures`): the
-    region's sums every year's stored costs. A clinic's is kept only while
-    every year computed has stored payers (else some year's patients come from
-    today's lines)."""
+    """`trend`, kept until the next run of any year (`stored_figures`) where
+    `trend_keepable`: the region's sums every year's stored costs."""
 
     def token() -> str | None:
-        if not scope.region_wide:
-            years = db.session.scalars(sa.select(FollowupRun.year).distinct())
-            if not all(stored_payers(scope, year) for year in years):
-                return None
-        return stored_figures.run_token(None)
+        return stored_figures.run_token(None) if trend_keepable(scope) else None
 
     return stored_figures.kept(
         stored_figures.scope_key("trend", scope),

@@ -86,10 +86,16 @@ def data_token(year: int) -> str | None:
 def figures(scope: Scope, year: int, threshold: Decimal | None,
             compute: Callable[[], Figures]) -> Figures:  # fmt: skip
     """The report's figures of the scope, year and high-cost line."""
-    if not postgresql() or not (scope.region_wide or stored_payers(scope, year)):
+    if not postgresql() or not keepable(scope, year):
         return compute()  # a year without stored payers: from today's lines
     key = scope_key("figures", scope, year, threshold)
     return kept(key, lambda: data_token(year), compute, dumps, loads)
+
+
+def keepable(scope: Scope, year: int) -> bool:
+    """Whether the scope's figures of the year are kept: not those a year
+    without stored payers works out from today's lines (a clinic's)."""
+    return scope.region_wide or stored_payers(scope, year)
 
 
 def kept(key: str, token_of: Callable[[], str | None], compute: Callable[[], T],

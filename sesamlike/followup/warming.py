@@ -29,8 +29,6 @@ from flask import current_app
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.extensions import db
 from sesamlike.followup import report, stored_figures, summaries, system_parts
-from sesamlike.followup.cost_centres import stored_payers
-from sesamlike.followup.models import FollowupRun
 from sesamlike.followup.scope import Scope
 
 log = logging.getLogger("sesamlike.followup.warming")
@@ -90,10 +88,8 @@ def _warm_scope(scope: Scope, years: list[int], threshold: Decimal) -> None:
     of each year, and the trend. What would not be kept (a clinic's figures of
     a year without stored payers) is not computed."""
     for year in years:
-        if not (scope.region_wide or stored_payers(scope, year)):
-            continue
-        summaries.scope_figures(scope, year, threshold)
-        system_parts.cost_centres(scope, year)
-    computed = db.session.scalars(sa.select(FollowupRun.year).distinct())
-    if scope.region_wide or all(stored_payers(scope, year) for year in computed):
+        if stored_figures.keepable(scope, year):
+            summaries.scope_figures(scope, year, threshold)
+            system_parts.cost_centres(scope, year)
+    if report.trend_keepable(scope):
         report.kept_trend(scope)
