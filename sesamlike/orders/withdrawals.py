@@ -44,7 +44,9 @@ def lock_prescriptions(ids: list[int]) -> dict[int, Prescription]:
 
 
 def withdraw_all(chosen: Sequence[tuple[Prescription, int]], today: date) -> None:
-    """`withdraw` each (prescription, packs), line by line as checked.
+    """`withdraw` each (prescription, packs), line by line as checked. Each
+    prescription once (an order's lines are, `services._parse_lines`): the
+    UPDATE consumes one withdrawal of a row however often it is named.
 
     One UPDATE for them all, which consumes the withdrawals of those still as
     they were checked (all of them, but for a race) and says which; any other
