@@ -298,8 +298,12 @@ def gunicorn_options(args) -> list[str]:
         options += ["--worker-class", args.worker_class]
     if args.workers:
         options += ["--workers", str(args.workers)]
-    if args.threads:
-        options += ["--threads", str(args.threads)]
+    if args.threads or args.worker_class == "sync":
+        # gunicorn turns a sync worker with threads into a gthread one.
+        options += [
+            "--threads",
+            str(1 if args.worker_class == "sync" else args.threads),
+        ]
     return options
 
 
