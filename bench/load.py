@@ -1,7 +1,8 @@
 """Load test: the patient portal under gunicorn and PostgreSQL, 50 users at once.
 
     .venv/bin/python bench/load.py [--users 50] [--requests 2000] [--reorders 500]
-        [--workers 5] [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
+        [--think-ms 2000] [--drivers 2] [--worker-class sync] [--workers 5]
+        [--threads 8] [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
     .venv/bin/python bench/load.py --quick          # a smoke run with tiny numbers
 
 What it does, and stops by itself:
@@ -13,18 +14,21 @@ What it does, and stops by itself:
    withdrawals and lock_days 0, a home address and some delivered history; the
    articles get a lot of 1,000,000 packs in depot HMC. So every reorder is a real
    order with stock reserved, never a refusal or a backorder.
-2. Starts gunicorn (`app:app`, sync workers, --workers; default 2 x cores + 1)
-   on 127.0.0.1 with a free port, DATABASE_URL at the bench database, a fixed
-   SECRET_KEY and RATELIMIT_ENABLED=false (every user logs in from 127.0.0.1;
-   the login limit per address would otherwise refuse most of them).
-3. Drives it from a separate process (this file, `_drive`): --users threads,
-   each with its own keep-alive http.client connection and its own patient
-   login (login is not measured). Three phases, each a bounded number of
-   operations shared by the users, after an unmeasured warm-up of one operation
-   per user. By default a closed loop (each user sends its next request at
-   once: latency = users / throughput); --think-ms gives each user a random
-   pause after every page (exponential, that mean), reorder steps included,
-   as a person reading each page would:
+2. Starts gunicorn (`app:app`) with gunicorn.conf.py, the configuration the
+   README recommends for production (--worker-class, --workers, --threads
+   override it), on 127.0.0.1 with a free port, DATABASE_URL at the bench
+   database, a fixed SECRET_KEY and RATELIMIT_ENABLED=false (every user logs in
+   from 127.0.0.1; the login limit per address would otherwise refuse most).
+3. Drives it from --drivers separate processes (bench/load_driver.py, default
+   one per core), the --users shared among them as asyncio tasks, each user
+   with its own connection (kept alive while the server keeps it) and its own
+   patient login (logins are not measured). Three phases, each a bounded number
+   of operations shared by all the users, after an unmeasured warm-up of one
+   operation per user; a phase lasts from its start to its last answer (not to
+   the end of the last user's pause). By default a closed loop (each user
+   sends its next request at once: latency = users / throughput); --think-ms
+   gives each user a random pause after every page (exponential, that mean),
+   reorder steps included, as a person reading each page would:
    - /healthz: the trivial endpoint of the same app (no database, no session):
      the ceiling;
    - "my aids": GET /portal/;
@@ -36,7 +40,10 @@ What it does, and stops by itself:
    PASS/FAIL: "my aids" p95 < 100 ms and every reorder request's p95 < 100 ms
    (issue 19: every step, also with 500 users and 2 s think time),
    both with no errors (the whole three-request reorder is shown for
-   information). Then stops gunicorn and drops the database.
+   information); then, per phase, the rate offered (users / think time) and
+   achieved, the driver processes' own CPU and the connections they opened,
+   to show the driver is not what limits. Then stops gunicorn and drops the
+   database.
 5. Ends with one machine-readable line (issue 19):
    SUMMARY load users=<N> think_ms=<T> myaids_cpu_ms=<x> reorder_cpu_ms=<x>
    myaids_share_of_healthz_pct=<x> myaids_p95_ms=<x> reorder_step_p95_ms=<x>
@@ -53,19 +60,15 @@ import argparse
 import http.client
 import json
 import os
-import random
 import re
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -109,9 +112,11 @@ def main(argv: list[str] | None = None) -> int:
         )
         port = _free_port()
         gunicorn = _start_gunicorn(env, port, args, workdir)
+        args.server = server_config(args)
         print(
-            f"gunicorn: {args.workers} sync workers on {HOST}:{port} "
-            f"({os.cpu_count()} cores); load: {args.users} users, "
+            f"gunicorn: {args.server} on {HOST}:{port} "
+            f"({os.cpu_count()} cores); load: {args.users} users in "
+            f"{args.drivers} driver processes, "
             f"{args.requests} x /healthz, {args.requests} x my aids, "
             f"{args.reorders} reorders"
         )
@@ -172,7 +177,15 @@ def _parse(argv):
         help="mean pause of each user between operations (exponential); 0 = "
         "closed loop, every user sends its next request at once",
     )
-    parser.add_argument("--workers", type=int, default=2 * cores + 1)
+    parser.add_argument(
+        "--worker-class", help="gunicorn's (default: gunicorn.conf.py's)"
+    )
+    parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's")
+    parser.add_argument("--threads", type=int, help="default: gunicorn.conf.py's")
+    parser.add_argument(
+        "--drivers", type=int, default=cores,
+        help="load generator processes, the users shared among them",
+    )  # fmt: skip
     parser.add_argument("--patients", type=int, help="bench patients (default users)")
     parser.add_argument("--history", type=int, default=6,
                         help="delivered orders per bench patient")  # fmt: skip
@@ -191,7 +204,7 @@ def _parse(argv):
     args = parser.parse_args(argv)
     if args.quick:
         args.users, args.requests, args.reorders = 4, 40, 8
-        args.workers, args.history, args.max_seconds = 2, 1, 30
+        args.history, args.max_seconds = 1, 30
     args.patients = max(args.patients or args.users, args.users)
     if not args.database_url.startswith("postgres"):
         parser.error("--database-url must name a PostgreSQL server")
@@ -242,10 +255,8 @@ def _free_port() -> int:
 def _start_gunicorn(env: dict, port: int, args, workdir: Path) -> subprocess.Popen:
     log = open(workdir / "gunicorn.log", "wb")  # noqa: SIM115 (kept for the process)
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}",
-         "--workers", str(args.workers), "--worker-class", "sync",
-         "--backlog", "2048", "--timeout", "60", "--log-level", "warning",
-         "app:app"],
+        [sys.executable, "-m", "gunicorn", *gunicorn_options(args),
+         "--bind", f"{HOST}:{port}", "--log-level", "warning", "app:app"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
@@ -279,9 +290,42 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def gunicorn_options(args) -> list[str]:
+    """gunicorn.conf.py, the configuration the README recommends for production,
+    unless the command line asks for another worker class, workers or threads."""
+    options = ["--config", str(ROOT / "gunicorn.conf.py")]
+    if args.worker_class:
+        options += ["--worker-class", args.worker_class]
+    if args.workers:
+        options += ["--workers", str(args.workers)]
+    if args.threads or args.worker_class == "sync":
+        # gunicorn turns a sync worker with threads into a gthread one.
+        options += [
+            "--threads",
+            str(1 if args.worker_class == "sync" else args.threads),
+        ]
+    return options
+
+
+def server_config(args) -> str:
+    """The gunicorn configuration the bench runs, in words."""
+    import runpy
+
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    kind = args.worker_class or conf.get("worker_class", "sync")
+    workers = args.workers or conf.get("workers", 1)
+    threads = args.threads or conf.get("threads", 1)
+    if kind == "sync":
+        return f"{workers} sync workers"
+    return (f"{workers} {kind} workers x {threads} threads, "
+            f"keep-alive {conf.get('keepalive', 2)} s")  # fmt: skip
+
+
 def _drive_in_subprocess(port: int, arbiter: int, args) -> dict:
-    """The load generator in its own process, so it shares no GIL with this one."""
+    """The load generator in its own processes (bench/load_driver.py), so it
+    shares no GIL with this one."""
     settings = dict(
+        drivers=args.drivers,
         port=port,
         arbiter=arbiter,
         users=args.users,
@@ -412,7 +456,8 @@ def seed(patients: int, history: int) -> str:
     )
 
 
-# The load generator (its own process) ----------------------------------------
+# Forms, as a browser posts them (the driver, bench/load_driver.py, and
+# bench/portal_cpu.py) ---------------------------------------------------------
 
 _INPUT = re.compile(r"<input\b([^>]*)>", re.IGNORECASE)
 _ATTR = re.compile(r'([\w-]+)(?:="([^"]*)")?')
@@ -435,225 +480,11 @@ def form_fields(html: str) -> list[tuple[str, str]]:
     return fields
 
 
-class Client:
-    """One user's keep-alive connection and session cookie."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.conn = http.client.HTTPConnection(HOST, port, timeout=60)
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, body: dict | list | None = None,
-                cookies: bool = True):  # fmt: skip
-        headers = {"Host": f"{HOST}:{self.port}"}
-        if cookies and self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        data = None
-        if body is not None:
-            data = urlencode(body)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        for attempt in range(2):
-            try:
-                self.conn.request(method, path, data, headers)
-                response = self.conn.getresponse()
-                text = response.read().decode("utf-8", "replace")
-                break
-            except (http.client.RemoteDisconnected, ConnectionResetError,
-                    BrokenPipeError):  # fmt: skip
-                # The server closed the idle keep-alive connection: open a new one.
-                self.conn.close()
-                if attempt:
-                    raise
-        if response.getheader("Connection", "").lower() == "close":
-            self.conn.close()  # sync workers close after each response
-        if cookies:
-            for header, value in response.getheaders():
-                if header.lower() == "set-cookie":
-                    name, _, rest = value.partition("=")
-                    self.cookies[name.strip()] = rest.split(";", 1)[0]
-        return response.status, response.getheader("Location", ""), text
-
-    def login(self, username: str) -> None:
-        _status, _loc, page = self.request("GET", "/login")
-        token = dict(form_fields(page))["csrf_token"]
-        status, location, _page = self.request(
-            "POST", "/login",
-            {"csrf_token": token, "username": username, "password": PASSWORD},
-        )  # fmt: skip
-        if status != 302 or "/login" in location:
-            raise RuntimeError(f"login of {username} failed: {status}")
-
-
-@dataclass
-class Phase:
-    name: str
-    total: int
-    steps: tuple[str, ...]
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    taken: int = 0
-    samples: dict = field(default_factory=dict)  # step -> [ms]
-    errors: dict = field(default_factory=dict)  # step -> count
-    examples: list = field(default_factory=list)
-
-    def ticket(self) -> bool:
-        with self.lock:
-            if self.taken >= self.total:
-                return False
-            self.taken += 1
-            return True
-
-
-class Failed(Exception):
-    def __init__(self, step: str, detail: str):
-        super().__init__(detail)
-        self.step = step
-
-
-def healthz(client: Client, timed) -> None:
-    status, _loc, text = timed("GET", client, "GET", "/healthz", cookies=False)
-    if status != 200 or text != "ok":
-        raise Failed("GET", f"/healthz {status}")
-
-
-def my_aids(client: Client, timed) -> None:
-    status, _loc, text = timed("GET", client, "GET", "/portal/")
-    if status != 200 or 'name="csrf_token"' not in text:
-        raise Failed("GET", f"/portal/ {status}")
-
-
-def reorder(client: Client, timed) -> None:
-    status, _loc, page = timed("form", client, "GET", "/portal/order")
-    if status != 200:
-        raise Failed("form", f"GET /portal/order {status}")
-    fields = [(k, v) for k, v in form_fields(_order_form(page)) if k != "action"]
-    if not any(k.endswith("-selected") for k, _v in fields):
-        raise Failed("form", "nothing orderable on the form")
-    status, _loc, page = timed(
-        "review", client, "POST", "/portal/order", [*fields, ("action", "review")]
-    )
-    if status != 200 or "Skicka" not in page:
-        raise Failed("review", f"POST review {status}")
-    fields = [(k, v) for k, v in form_fields(_order_form(page)) if k != "action"]
-    status, location, _page = timed(
-        "send", client, "POST", "/portal/order", [*fields, ("action", "send")]
-    )
-    if status != 302 or not re.search(r"/portal/orders/\d+$", location):
-        raise Failed("send", f"POST send {status} {location}")
-
-
 def _order_form(page: str) -> str:
     """The reorder form of the page (not the logout or language forms)."""
     found = re.search(r'class="portal-form[ "]', page)  # more classes may follow
     start = found.start() if found else -1
     return page[start : page.find("</form>", start)] if start >= 0 else ""
-
-
-OPERATIONS = {"healthz": healthz, "my_aids": my_aids, "reorder": reorder}
-
-
-def workers_cpu_seconds(arbiter: int) -> float:
-    """User + system CPU time of the gunicorn workers (children of the arbiter)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rpartition(")")[2].split()
-        if int(fields[1]) == arbiter:  # ppid
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
-def drive(settings: dict) -> dict:
-    users, port = settings["users"], settings["port"]
-    clients = [Client(port) for _ in range(users)]
-    # Users spread over the bench patients; logging in is not measured.
-    for n, client in enumerate(clients):
-        client.login(f"{USER_PREFIX}{n % settings['patients'] + 1}")
-    phases = [
-        Phase("healthz", settings["requests"], ("GET",)),
-        Phase("my_aids", settings["requests"], ("GET",)),
-        Phase("reorder", settings["reorders"], ("form", "review", "send")),
-    ]
-    results = {}
-    for phase in phases:
-        operation = OPERATIONS[phase.name]
-        _run(clients, Phase(phase.name, users, phase.steps), operation, 60)  # warm-up
-        load_before = os.getloadavg()[0]
-        cpu = workers_cpu_seconds(settings["arbiter"])
-        started = time.perf_counter()
-        _run(
-            clients,
-            phase,
-            operation,
-            settings["max_seconds"],
-            settings.get("think_ms", 0),
-        )
-        elapsed = time.perf_counter() - started
-        results[phase.name] = {
-            "elapsed": elapsed,
-            "cpu": workers_cpu_seconds(settings["arbiter"]) - cpu,
-            "load": (load_before, os.getloadavg()[0]),
-            "done": phase.taken,
-            "steps": phase.steps,
-            "samples": phase.samples,
-            "errors": phase.errors,
-            "examples": phase.examples[:5],
-        }
-    for client in clients:
-        client.conn.close()
-    return results
-
-
-def _run(
-    clients, phase: Phase, operation, max_seconds: float, think_ms: float = 0
-) -> None:
-    deadline = time.monotonic() + max_seconds
-
-    def user(client: Client) -> None:
-        spent: list[float] = []  # this operation's request times
-
-        def timed(step, client, *args, **kwargs):
-            began = time.perf_counter()
-            answer = client.request(*args, **kwargs)
-            ms = (time.perf_counter() - began) * 1000
-            spent.append(ms)
-            with phase.lock:
-                phase.samples.setdefault(step, []).append(ms)
-            if think_ms:  # a person reads each page before the next click
-                time.sleep(random.expovariate(1000 / think_ms))
-            return answer
-
-        if think_ms:  # people arrive over a while, not all in the same instant
-            time.sleep(random.uniform(0, 2 * think_ms / 1000))
-        while time.monotonic() < deadline and phase.ticket():
-            spent.clear()
-            try:
-                operation(client, timed)
-            except Failed as error:
-                with phase.lock:
-                    phase.errors[error.step] = phase.errors.get(error.step, 0) + 1
-                    phase.examples.append(str(error))
-                continue
-            except (OSError, http.client.HTTPException) as error:
-                client.conn.close()
-                with phase.lock:
-                    phase.errors["io"] = phase.errors.get("io", 0) + 1
-                    phase.examples.append(repr(error))
-                continue
-            if len(phase.steps) > 1:  # the requests' own time, not the reading
-                with phase.lock:
-                    phase.samples.setdefault("whole", []).append(sum(spent))
-
-    threads = [threading.Thread(target=user, args=(c,)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
 
 
 # Report ----------------------------------------------------------------------
@@ -708,7 +539,7 @@ def _print_table(results: dict, args) -> None:
         else "closed loop, no think time"
     )
     print(f"{args.users} concurrent users, {pace}; "
-          f"gunicorn {args.workers} sync workers; PostgreSQL")  # fmt: skip
+          f"gunicorn {args.server}; PostgreSQL")  # fmt: skip
     print(header)
     print("-" * len(header))
     for label, requests, errors, rate, samples, share, cpu in rows:
@@ -725,6 +556,26 @@ def _print_table(results: dict, args) -> None:
           f"counted). Load average (1 min) over the phases: {loads} "
           f"on {os.cpu_count()} cores; above the core count the machine was "
           f"shared and latencies are inflated.")  # fmt: skip
+    print()
+    print("the driver (is it the bottleneck?)")
+    for name, phase in results.items():
+        requests = sum(len(phase["samples"].get(s, [])) for s in phase["steps"])
+        busy = phase["driver_cpu"] / phase["elapsed"] if phase["elapsed"] else 0
+        offered = (
+            f"offered {args.users * 1000 / args.think_ms:7.1f} req/s, "
+            if args.think_ms
+            else ""
+        )
+        print(f"  {name:<8} {offered}achieved "
+              f"{requests / phase['elapsed'] if phase['elapsed'] else 0:7.1f} req/s "
+              f"over {phase['elapsed']:5.1f} s; {phase['drivers']} driver processes "
+              f"busy {100 * busy:5.1f} % of one core in all "
+              f"({1000 * phase['driver_cpu'] / max(requests, 1):.2f} ms CPU/request); "
+              f"{phase['connects']} connections opened")  # fmt: skip
+    print(
+        "  (offered: users / mean think time, had every answer taken no time; "
+        "a driver process near 100 % of a core would limit the rate)"
+    )
     print()
     aids = results["my_aids"]
     aids_p95 = percentile(aids["samples"].get("GET", []), 95)
@@ -754,6 +605,8 @@ if __name__ == "__main__":
         sys.path.insert(0, str(ROOT))
         print(seed(int(sys.argv[2]), int(sys.argv[3])))
     elif len(sys.argv) > 1 and sys.argv[1] == "_drive":
+        from bench.load_driver import drive
+
         print(json.dumps(drive(json.loads(sys.argv[2]))))
     else:
         sys.path.insert(0, str(ROOT))

@@ -39,6 +39,9 @@ def test_load_benchmark_quick_run_prints_its_table():
     assert "p95 ms" in out and "of /healthz" in out
     assert "my aids p95 < 100 ms" in out and "reorder p95 < 100 ms" in out
     assert "error in" not in out  # every request of the smoke run succeeded
+    # The README's production configuration, and the driver's own account.
+    assert "gthread workers x 8 threads" in out
+    assert out.count("achieved") == 3 and "driver processes busy" in out
 
 
 NUMBER = r"(\d+(\.\d+)?|nan)"

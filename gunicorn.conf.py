@@ -1,0 +1,25 @@
+"""gunicorn's settings for Sesamlike in production (README: Production), and the
+ones bench/load.py measures.
+
+    gunicorn --config gunicorn.conf.py --bind 127.0.0.1:8000 app:app
+
+Threaded workers that keep connections alive: a sync worker closes the
+connection after every response (each request then opens a new one) and sits
+idle while PostgreSQL answers or flushes a commit; a threaded worker keeps the
+connection and runs another request meanwhile. One worker process per core
+(the GIL lets one thread of a process run at a time), eight threads each.
+WEB_WORKERS and WEB_THREADS change the counts; every thread may hold one
+database connection (SQLAlchemy's pool: 5, and up to 10 more), so workers x
+threads stays well under PostgreSQL's max_connections.
+"""
+
+import os
+
+_cores = os.cpu_count() or 1
+
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_WORKERS", _cores))
+threads = int(os.environ.get("WEB_THREADS", 8))
+keepalive = 5  # seconds an idle connection is kept (a reverse proxy's are reused)
+backlog = 2048
+timeout = 60
