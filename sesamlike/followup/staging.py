@@ -3,10 +3,11 @@
 1. `stage`: `compute.year_costs`, compared with the stored rows, keeping the
    rows to write or remove in a temporary table (CREATE TABLE AS, which
    PostgreSQL may run with parallel workers; an INSERT ... SELECT may not). A
-   full run on PostgreSQL does this in one statement with a full join; otherwise
-   the computed rows are staged first (SQLite, or an incremental run's few
-   patients). Patients with sensors of several systems are settled one by one
-   (they are few).
+   full run on PostgreSQL does this in one statement with a full join; a full
+   run on SQLite stages the computed rows first; an incremental run compares
+   its few patients' rows as they are summed from its `followup_groups`.
+   Patients with sensors of several systems are settled one by one (they are
+   few).
 2. `write_year`: an upsert of the changed rows. Systems (from the catalogue)
    and prescriber (from the line's prescription) are looked up only where the
    lines they come from changed; rows whose figures did not change are left
