@@ -37,7 +37,7 @@ from sesamlike.followup.compute import (
 )
 from sesamlike.followup.models import PatientYearCost, PatientYearPayer
 from sesamlike.followup.scope import Scope
-from sesamlike.followup.sqlfuncs import in_ids, money, round_ore
+from sesamlike.followup.sqlfuncs import array_of, in_ids, money, round_ore
 from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription
@@ -217,13 +217,23 @@ def payer_rows(year: int, today: date | None = None,
 
 def store_payers(year: int, today: date | None = None,
                  patients: sa.Select | None = None, *,
-                 groups: sa.FromClause | None = None) -> int:  # fmt: skip
+                 groups: sa.FromClause | None = None,
+                 few: bool = False) -> int:  # fmt: skip
     """Replace the year's stored payers (all, or those of `patients`) with what
     the lines say now (or `groups`, the run's `line_groups` of those
-    patients); returns the rows written. Part of `followup run`."""
+    patients); returns the rows written. Part of `followup run`.
+
+    With `few` (an incremental run's patients) PostgreSQL finds their rows by
+    their key, whatever the statistics of the stored rows say: gathered before
+    the last full run stored the year, they made it read every row of the year
+    to find a thousand patients' (100,000 patients: a fifth of the run)."""
     connection = db.session.connection()
     delete = sa.delete(payers).where(payers.c.year == year)
-    if patients is not None:
+    if patients is not None and few and on_postgresql():
+        delete = delete.where(
+            payers.c.patient_id == sa.any_(array_of(patients.scalar_subquery()))
+        )
+    elif patients is not None:
         delete = delete.where(payers.c.patient_id.in_(patients))
     connection.execute(delete)
     rows = payer_rows(year, today, patients, groups=groups)

@@ -155,7 +155,8 @@ def run_year(
         removed = staging.remove_stale(year, now, scope, staged)
         patients = staging.count_year(year, now) if staged is None else staged
         if together:
-            store_payers(year, today, scope, groups=staging.groups())
+            store_payers(year, today, scope, groups=staging.groups(),
+                         few=scope is not None)  # fmt: skip
         else:
             since = previous.started_at - CHANGE_MARGIN
             touched = sa.union(staging.changed_rows(), changed_patients(since))

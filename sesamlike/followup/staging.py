@@ -3,10 +3,11 @@
 1. `stage`: `compute.year_costs`, compared with the stored rows, keeping the
    rows to write or remove in a temporary table (CREATE TABLE AS, which
    PostgreSQL may run with parallel workers; an INSERT ... SELECT may not). A
-   full run on PostgreSQL does this in one statement with a full join; otherwise
-   the computed rows are staged first (SQLite, or an incremental run's few
-   patients). Patients with sensors of several systems are settled one by one
-   (they are few).
+   full run on PostgreSQL does this in one statement with a full join; a full
+   run on SQLite stages the computed rows first; an incremental run compares
+   its few patients' rows as they are summed from its `followup_groups`.
+   Patients with sensors of several systems are settled one by one (they are
+   few).
 2. `write_year`: an upsert of the changed rows. Systems (from the catalogue)
    and prescriber (from the line's prescription) are looked up only where the
    lines they come from changed; rows whose figures did not change are left
@@ -27,6 +28,7 @@ from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from sesamlike.extensions import db
+from sesamlike.followup.amounts import Amounts
 from sesamlike.followup.compute import (
     PAYER_KEY,
     article_system,
@@ -145,10 +147,23 @@ def changed_rows() -> sa.Select:
 
 
 def drop_stage() -> None:
+    """Drop the run's tables (PostgreSQL: in one statement)."""
     connection = db.session.connection()
-    for name in (STAGE, CHANGED, SCOPE, GROUPS):
-        table = _temp(name)
-        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {table.schema}.{name}")
+    names = [f"{_temp(name).schema}.{name}" for name in (STAGE, CHANGED, SCOPE, GROUPS)]
+    if on_postgresql():
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {', '.join(names)}")
+        return
+    for name in names:
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+
+
+def _drop_left_over() -> None:
+    """Drop the tables a run that failed left on SQLite, where DDL may
+    autocommit. (PostgreSQL's DDL is part of the run's transaction: a failed
+    run's tables went with its rollback, and a run drops its own before it
+    commits.)"""
+    if not on_postgresql():
+        drop_stage()
 
 
 def fix_scope(patients: sa.Select) -> sa.Select:
@@ -158,7 +173,7 @@ def fix_scope(patients: sa.Select) -> sa.Select:
     scope would take in a patient whose line was written meanwhile, and remove
     that patient's row as if nothing fell in the year.
     """
-    drop_stage()  # left by a run that failed on SQLite, where DDL may autocommit
+    _drop_left_over()
     distinct = sa.select(patients.subquery().c.patient_id).distinct()
     db.session.connection().execute(CreateTempTableAs(SCOPE, distinct))
     _analyze(SCOPE)
@@ -173,29 +188,39 @@ def stage(year: int, scope: sa.Select | None = None, *,
 
     With `payers` the lines are read once for the costs and who paid them:
     summed per patient and payer into `followup_groups` (`groups`), and the
-    patients' rows summed from there.
+    patients' rows summed from there. An incremental run (a scope) always
+    does so, and compares its rows with the stored ones straight from there:
+    its patients are those of `followup_groups` (see `remove_stale`).
 
     Returns how many patients have a row, where that is known without counting:
     a full run on PostgreSQL keeps only the changes, and its count is read after
     writing (None).
     """
     if scope is None:  # else fix_scope has cleared what a failed run left
-        drop_stage()  # (on SQLite, where DDL may autocommit)
+        _drop_left_over()
     connection = db.session.connection()
     systems = sensor_systems()
+    amounts = Amounts.for_session()
     groups_table = None
-    if payers:
-        grouped = line_groups(year, scope, systems, today=today)
+    if payers or scope is not None:
+        grouped = line_groups(year, scope, systems, amounts, today=today,
+                              few=scope is not None)  # fmt: skip
         connection.execute(CreateTempTableAs(GROUPS, grouped))
         groups_table = groups()
-    computed = year_costs(year, scope, systems, today=today, groups=groups_table)
+    computed = year_costs(year, scope, systems, amounts, today=today,
+                          groups=groups_table)  # fmt: skip
     if scope is None and on_postgresql():
         _keep_changes(year, computed.subquery("computed"), systems,
                       rederive=rederive, full_join=True)  # fmt: skip
         return None
+    if scope is not None:
+        # A few patients' rows: compared as they come, not written to a
+        # table first (and counted among the groups).
+        _keep_changes(year, computed.subquery("computed"), systems,
+                      rederive=rederive, full_join=False)  # fmt: skip
+        patients = sa.select(sa.func.count(sa.distinct(groups_table.c.patient_id)))
+        return connection.scalar(patients)
     connection.execute(CreateTempTableAs(STAGE, computed))
-    if scope is not None:  # its rows are found one by one
-        _analyze(STAGE)
     staged = connection.scalar(sa.select(sa.func.count()).select_from(_stage()))
     _keep_changes(year, _stage(), systems, rederive=rederive, full_join=False)
     return staged
@@ -404,8 +429,8 @@ def remove_stale(year: int, now: datetime, scope: sa.Select | None = None,
       so the year's rows are the staged ones plus the stale ones. Equal counts
       mean nothing to remove, and counting is cheaper than looking for what is
       not there.
-    - An incremental run: its patients that were not staged, each found by its
-      key.
+    - An incremental run: its patients with no line of the year summed
+      (`followup_groups`), each found by its key.
 
     A row written after this run started (by a run that overlapped it, for a
     patient this one did not compute) is never stale to this run.
@@ -426,11 +451,13 @@ def remove_stale(year: int, now: datetime, scope: sa.Select | None = None,
         stale = costs.c.patient_id.not_in(sa.select(stage.c.patient_id))
     else:
         in_scope = _temp(SCOPE, ("patient_id",))
-        stale = costs.c.patient_id.in_(
-            sa.select(in_scope.c.patient_id).where(
-                in_scope.c.patient_id.not_in(sa.select(stage.c.patient_id))
-            )
+        gone = sa.select(in_scope.c.patient_id).where(
+            in_scope.c.patient_id.not_in(sa.select(groups().c.patient_id))
         )
+        if on_postgresql():  # whatever the statistics of the stored rows say
+            stale = costs.c.patient_id == sa.any_(array_of(gone.scalar_subquery()))
+        else:
+            stale = costs.c.patient_id.in_(gone)
     statement = sa.delete(costs).where(
         costs.c.year == year, costs.c.computed_at < now, stale
     )

@@ -150,3 +150,64 @@ def test_a_run_compiles_its_temporary_tables_once(world):  # noqa: F811
         sa.event.remove(db.engine, "before_cursor_execute", seen)
     assert not result.full
     assert compiled == []
+
+
+def swaps_returns_and_moves(world) -> int:  # noqa: F811
+    """Changes an incremental run must follow as a first run would: a pump
+    swapped under warranty, packs put back on stock, a pharmacy delivery on a
+    prescription, and a patient whose only line of 2025 moves to 2024
+    (returns the id of that patient, who has nothing left in 2025)."""
+    from sesamlike.catalog.models import Article
+
+    lines = sa.select(OrderLine).join(Article, Article.id == OrderLine.article_id)
+    pump = db.session.scalars(lines.where(Article.category == "pump")
+                              .order_by(OrderLine.id).limit(1)).one()  # fmt: skip
+    swap = f.make_delivered_line(pump.order.patient, pump.article, date(2025, 5, 2),
+                                 prescription_id=pump.prescription_id,
+                                 replaces_line_id=pump.id,
+                                 amortised_line_id=pump.id)  # fmt: skip
+    pump.status, pump.returned_on = "returned", date(2025, 5, 1)
+    on_prescription = lines.where(
+        Article.amortisation_years.is_(None),
+        OrderLine.prescription_id.is_not(None),
+        OrderLine.packs > 1,
+        OrderLine.delivered_on >= date(2025, 1, 1),
+        OrderLine.order_id != swap.order_id,
+    ).order_by(OrderLine.id)
+    partly, wholly = db.session.scalars(on_prescription.limit(2)).all()
+    partly.packs_returned = partly.packs_restocked = 1
+    wholly.packs_returned = wholly.packs_restocked = wholly.packs
+    wholly.status, wholly.returned_on = "returned", date(2025, 12, 1)
+    sensors = db.session.scalars(
+        lines.where(Article.channel == "pharmacy",
+                    OrderLine.prescription_id.is_not(None)).limit(1)).one()  # fmt: skip
+    prescription = db.session.get(Prescription, sensors.prescription_id)
+    f.make_delivery(prescription.patient, prescription, date(2025, 8, 8), packs=2)
+    # A patient with one line in 2025, computed; then that line is 2024's.
+    newcomer = f.make_patient(world["clinics"][0])
+    only = f.make_delivered_line(newcomer, sensors.article, date(2025, 1, 5))
+    db.session.commit()
+    assert not run_year(2025).full
+    assert newcomer.id in {row[1] for row in costs()}
+    only.delivered_on = date(2024, 12, 30)
+    db.session.commit()
+    return newcomer.id
+
+
+def test_an_incremental_run_after_swaps_returns_and_moves_stores_what_a_first_run_does(
+    world,  # noqa: F811
+):
+    gone = swaps_returns_and_moves(world)
+    result = run_year(2025)
+    assert not result.full and result.removed == 1
+    after_incremental = costs(), payers()
+    assert gone not in {row[1] for row in after_incremental[0] if row[0] == 2025}
+    assert gone not in {row[2] for row in after_incremental[1] if row[0] == 2025}
+
+    db.session.execute(sa.delete(FollowupRun).where(FollowupRun.year == 2025))
+    db.session.execute(sa.delete(PatientYearPayer).where(PatientYearPayer.year == 2025))
+    db.session.execute(sa.delete(PatientYearCost).where(PatientYearCost.year == 2025))
+    db.session.commit()
+    run_year(2025)
+
+    assert (costs(), payers()) == after_incremental
