@@ -4,6 +4,7 @@ cookies; and how the driver processes' phases are put together."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from bench import load_driver
 from bench.load_driver import Client
@@ -30,6 +31,14 @@ async def _serve(answers: list[bytes], seen: list[bytes], connections: list[int]
     return await asyncio.start_server(handle, load_driver.HOST, 0)
 
 
+def _run(coroutine):
+    """Run `coroutine` on an event loop of its own thread: a test run before
+    this one on the same worker (the browser tests) may leave a loop running
+    in this thread, where `asyncio.run` refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _answer(body: str, *headers: str) -> bytes:
     lines = ["HTTP/1.1 200 OK", f"Content-Length: {len(body.encode())}", *headers]
     return ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
@@ -52,7 +61,7 @@ def test_client_keeps_the_connection_until_the_server_closes_it():
         server.close()
         return texts, client.connects
 
-    texts, connects = asyncio.run(run())
+    texts, connects = _run(run())
 
     assert texts == ["one", "two", "three"]
     assert connects == 2 == len(connections)  # one kept alive, one after `close`
