@@ -16,7 +16,7 @@ SELECT count(*), sum(total) FROM (
   SELECT ROUND(SUM(dev) + 0.000000001, 2) + ROUND(SUM(cons) + 0.000000001, 2)
          AS total
   FROM (
-    SELECT o.patient_id AS patient_id,
+    SELECT ol.patient_id AS patient_id,
       CASE WHEN a.amortisation_years > 0 THEN
         (CASE WHEN fl.id IS NULL THEN (ol.packs - ol.packs_restocked)
               * CAST(ol.pack_price_sek AS REAL)
@@ -55,7 +55,6 @@ SELECT count(*), sum(total) FROM (
       LEFT JOIN order_lines rl ON rl.id = ol.replaces_line_id
     ) ol
     LEFT JOIN order_lines fl ON fl.id = ol.fl_id
-    JOIN orders o ON o.id = ol.order_id
     JOIN articles a ON a.id = ol.article_id
     WHERE ol.status IN ('delivered', 'returned')
       AND ol.delivered_on >= :lower AND ol.delivered_on < :end
@@ -70,7 +69,7 @@ _POSTGRES = """
 SELECT count(*), sum(total) FROM (
   SELECT ROUND(SUM(dev), 2) + ROUND(SUM(cons), 2) AS total
   FROM (
-    SELECT o.patient_id,
+    SELECT ol.patient_id,
       CASE WHEN a.amortisation_years > 0 THEN
         (CASE WHEN fl.id IS NULL
               THEN (ol.packs - ol.packs_restocked) * ol.pack_price_sek
@@ -91,7 +90,6 @@ SELECT count(*), sum(total) FROM (
           - GREATEST(ends.s, CAST(:start AS date))
         ELSE 1 END AS live
     FROM order_lines ol
-    JOIN orders o ON o.id = ol.order_id
     JOIN articles a ON a.id = ol.article_id
     -- A warranty replacement runs from the swap (the replaced device's return) to
     -- the end of the first device's period, at the first device's rate.
@@ -133,7 +131,7 @@ WRITE_FLOOR_TABLE = "bench_write_floor"
 
 _WRITE_FLOOR = """
 WITH lines AS (
-  SELECT o.patient_id, ol.id AS line_id, ol.prescription_id, ol.article_id,
+  SELECT ol.patient_id, ol.id AS line_id, ol.prescription_id, ol.article_id,
          a.category, coalesce(fa.amortisation_years, a.amortisation_years) AS years,
          (ol.packs - ol.packs_restocked) * a.pack_size AS units,
          {day_d} AS d,
@@ -145,7 +143,6 @@ WITH lines AS (
              - {greatest}({use_start}, :y0))
          END AS days
   FROM order_lines ol
-  JOIN orders o ON o.id = ol.order_id
   JOIN articles a ON a.id = ol.article_id
   -- A warranty replacement runs from the swap (the replaced device's return) to
   -- the end of the first device's period, at the first device's rate.

@@ -341,6 +341,7 @@ def _split(line: OrderLine, packs: int, day: date) -> OrderLine:
     """A delivered line for the dispensed packs, with the open line's snapshot."""
     part = OrderLine(
         order_id=line.order_id,
+        patient_id=line.patient_id,
         prescription_id=line.prescription_id,
         article_id=line.article_id,
         packs=packs,

@@ -387,7 +387,7 @@ class RegionWriter:
                     # A swap's line after the line it names (SQLite checks
                     # keys row by row).
                     (line_rows if replaces is None else swap_rows).append((
-                        line_id, order_id, None if d.rx is None else ids[d.rx],
+                        line_id, order_id, pid, None if d.rx is None else ids[d.rx],
                         article.id, d.packs, article.channel, status, price,
                         facts.vat_rate, d.serial_no, d.delivered_on, returned_on,
                         back, back, replaces, None if chain is None else chain[0],
@@ -473,10 +473,10 @@ _RX_KEYS = (
 )  # fmt: skip
 _ORDER_KEYS = ("id", "patient_id", "placed_by_role", "placed_at", "delivery_mode")
 _LINE_KEYS = (
-    "id", "order_id", "prescription_id", "article_id", "packs", "channel", "status",
-    "pack_price_sek", "vat_rate", "serial_no", "delivered_on", "returned_on",
-    "packs_returned", "packs_restocked", "replaces_line_id", "amortised_line_id",
-    "cost_clinic_id", "cost_centre", "updated_at",
+    "id", "order_id", "patient_id", "prescription_id", "article_id", "packs",
+    "channel", "status", "pack_price_sek", "vat_rate", "serial_no", "delivered_on",
+    "returned_on", "packs_returned", "packs_restocked", "replaces_line_id",
+    "amortised_line_id", "cost_clinic_id", "cost_centre", "updated_at",
 )  # fmt: skip
 _DEVICE_KEYS = (
     "article_id", "serial_no", "status", "patient_id", "lent_on", "warranty_end",

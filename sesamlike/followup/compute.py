@@ -34,7 +34,7 @@ from sesamlike.followup.sqlfuncs import (
     money,
     no_index,
 )
-from sesamlike.orders.models import Order, OrderLine
+from sesamlike.orders.models import OrderLine
 from sesamlike.prescriptions.models import Prescription
 
 # Device lines are read this many years back at least: a CGM transmitter lasts
@@ -50,7 +50,6 @@ KEY_DAY = literal_int(2**38)
 Systems = list[tuple[str, list[int]]]
 
 ol = OrderLine.__table__
-orders = Order.__table__
 art = Article.__table__
 costs = PatientYearCost.__table__
 prescriptions = Prescription.__table__
@@ -104,7 +103,7 @@ def counted(incremental: bool = False) -> sa.ColumnElement[bool]:
     """Delivered or returned lines.
 
     Read for a set of patients (`incremental`), the lines must be found through
-    those patients (orders.patient_id), so on SQLite no index on status is
+    those patients (order_lines.patient_id), so on SQLite no index on status is
     considered: without statistics SQLite would otherwise prefer it. PostgreSQL
     has statistics and plans the plain test. (A full run's `line_costs` keeps
     SQLite off every index of the lines: it reads nearly all of them.)
@@ -197,10 +196,10 @@ def _plain_line_costs(year: int, scope: sa.Select | None, systems: Systems, *,
         ol.c.packs_restocked < ol.c.packs,
     ]
     if scope is not None:
-        where.append(orders.c.patient_id.in_(scope))
+        where.append(ol.c.patient_id.in_(scope))
     select = (
         sa.select(
-            orders.c.patient_id,
+            ol.c.patient_id,
             ol.c.id.label("line_id"),
             category.label("category"),
             art.c.amortisation_years.label("years"),
@@ -210,7 +209,7 @@ def _plain_line_costs(year: int, scope: sa.Select | None, systems: Systems, *,
             sa.case((in_use, epoch_day(ol.c.delivered_on))).label("day"),
             sensor.label("sensor_rank"),
         )
-        .select_from(ol.join(orders, orders.c.id == ol.c.order_id))
+        .select_from(ol)
         .join(art, art.c.id == ol.c.article_id)
         .where(*where)
     )  # fmt: skip
@@ -265,10 +264,10 @@ def replacement_costs(year: int, scope: sa.Select | None = None, *,
         sa.func.coalesce(years, 0) > 0,
     ]
     if scope is not None:
-        where.append(ol.c.order_id.in_(_scope_orders(scope)))
+        where.append(ol.c.patient_id.in_(scope))
     select = (
         sa.select(
-            orders.c.patient_id,
+            ol.c.patient_id,
             ol.c.id.label("line_id"),
             art.c.category.label("category"),
             years.label("years"),
@@ -278,7 +277,7 @@ def replacement_costs(year: int, scope: sa.Select | None = None, *,
             start.label("day"),
             sa.cast(sa.null(), sa.BigInteger).label("sensor_rank"),
         )
-        .select_from(ol.join(orders, orders.c.id == ol.c.order_id))
+        .select_from(ol)
         .join(art, art.c.id == ol.c.article_id)
         .join(first_line, first_line.c.id == ol.c.amortised_line_id)
         .join(first_article, first_article.c.id == first_line.c.article_id)
@@ -292,15 +291,6 @@ def replacement_costs(year: int, scope: sa.Select | None = None, *,
     if payer:
         select = select.add_columns(*payer_columns())
     return select
-
-
-def _scope_orders(scope: sa.Select) -> sa.Select:
-    """The orders of the patients in scope (found by their patients' index).
-
-    The region's few warranty replacements are matched with these by their
-    order, and only those of the patients in scope are looked up further: not
-    each replacement's order first, to learn its patient."""
-    return sa.select(orders.c.id).where(orders.c.patient_id.in_(scope))
 
 
 def in_year(lines: sa.Subquery, year: int) -> sa.ColumnElement[bool]:
@@ -641,9 +631,9 @@ def mixed_sensor_system(
     units = (ol.c.packs - ol.c.packs_restocked) * art.c.pack_size
     best = (
         sa.select(rank)
-        .select_from(ol.join(orders, orders.c.id == ol.c.order_id))
+        .select_from(ol)
         .join(art, art.c.id == ol.c.article_id)
-        .where(orders.c.patient_id == patient_id, counted(incremental=True),
+        .where(ol.c.patient_id == patient_id, counted(incremental=True),
                ol.c.delivered_on >= first, ol.c.delivered_on < after,
                art.c.category == "cgm_sensor", units > 0, rank.is_not(None))
         .group_by(rank)

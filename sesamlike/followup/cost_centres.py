@@ -38,7 +38,7 @@ from sesamlike.followup.compute import (
 from sesamlike.followup.models import PatientYearCost, PatientYearPayer
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.sqlfuncs import array_of, in_ids, money, round_ore
-from sesamlike.orders.models import Order, OrderLine
+from sesamlike.orders.models import OrderLine
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription
 
@@ -103,12 +103,11 @@ def paid_lines(year: int, today: date | None = None,
 def _patients_paid_by(clinic_ids: list[int]) -> sa.Select:
     """Patients with a prescription of these clinics or a line they pay: the
     only ones whose lines need reading."""
-    ordered = sa.select(Order.patient_id).join(ol, ol.c.order_id == Order.id)
     return sa.union(
         sa.select(prescriptions.c.patient_id).where(
             prescriptions.c.clinic_id.in_(clinic_ids)
         ),
-        ordered.where(ol.c.cost_clinic_id.in_(clinic_ids)),
+        sa.select(ol.c.patient_id).where(ol.c.cost_clinic_id.in_(clinic_ids)),
     )
 
 

@@ -271,6 +271,7 @@ def _line_row(order_id: int, item: Delivered, article: sa.Row, now: datetime) ->
     restocked = item.packs if returned and article.amortisation_years is None else 0
     return {
         "order_id": order_id,
+        "patient_id": item.patient_id,
         "prescription_id": item.prescription_id,
         "article_id": item.article_id,
         "packs": item.packs,

@@ -133,6 +133,10 @@ class OrderLine(db.Model):
     order_id: Mapped[int] = mapped_column(
         sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True
     )
+    # The order's patient, on the line too: the follow-up reads lines by
+    # patient (`ix_order_lines_patient_id_delivered_on`) without their orders.
+    # Set from the order when the ORM inserts a line (`_patient_of_order`).
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id"))
     prescription_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("prescriptions.id"), index=True
     )
@@ -193,9 +197,21 @@ class OrderLine(db.Model):
             "AND packs_returned <= packs",
             name="returned_packs_in_range",
         ),
+        sa.Index(
+            "ix_order_lines_patient_id_delivered_on", "patient_id", "delivered_on"
+        ),
     )
 
     @property
     def reference(self) -> str:
         """The opaque key stock uses for this line's reservation."""
         return f"order-line:{self.id}"
+
+
+@sa.event.listens_for(OrderLine, "before_insert")
+def _patient_of_order(_mapper, _connection, line: OrderLine) -> None:
+    """A new line's patient is its order's (the order is flushed first, so its
+    patient is known however it was given). A line made with only an order id
+    names its patient itself."""
+    if line.patient_id is None and line.order is not None:
+        line.patient_id = line.order.patient_id

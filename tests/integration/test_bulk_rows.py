@@ -66,7 +66,8 @@ def test_copy_writes_enums_by_value_and_decimals_exactly():
     )  # fmt: skip
     db.session.add(order)
     db.session.flush()
-    line = dict(order_id=order.id, article_id=article.id, packs=3,
+    line = dict(order_id=order.id, patient_id=patient.id, article_id=article.id,
+                packs=3,
                 channel=Channel.CENTRAL, status=LineStatus.DELIVERED,
                 pack_price_sek=Decimal("1234.57"), vat_rate=Decimal("0.25"),
                 delivered_on=date(2026, 1, 5),

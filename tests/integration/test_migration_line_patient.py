@@ -1,0 +1,128 @@
+"""Revision 0022 upgrades a region with orders from the previous revision.
+
+The demo region is loaded at head, the database taken back to 0021 (the
+column goes, the lines stay), and upgraded again: every line gets its order's
+patient, and the follow-up reads the lines by that patient.
+"""
+
+import os
+import subprocess
+import sys
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import DATABASE_URL, is_postgres
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bench")]
+PREVIOUS = "0021_patients_updated_at"
+
+
+@pytest.fixture
+def scratch_url(tmp_path):
+    """A database of its own: a SQLite file, or one beside TEST_DATABASE_URL's."""
+    if not is_postgres():
+        yield f"sqlite:///{tmp_path / 'migration.db'}"
+        return
+    base = sa.engine.make_url(
+        DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
+    )
+    name = f"sl_migration_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(
+        base.set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def flask(url: str, tmp_path: Path, *args: str) -> str:
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "migration-test",
+           "SESAMLIKE_INSTANCE": str(tmp_path / "instance")}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def mismatched_lines(engine) -> tuple[int, int]:
+    """(lines, lines whose patient is not their order's)."""
+    with engine.connect() as conn:
+        return conn.execute(
+            sa.text(
+                "SELECT count(*), sum(CASE WHEN l.patient_id = o.patient_id "
+                "THEN 0 ELSE 1 END) FROM order_lines l "
+                "JOIN orders o ON o.id = l.order_id"
+            )
+        ).one()
+
+
+def test_upgrading_from_0021_gives_every_line_its_orders_patient(scratch_url, tmp_path):
+    year = date.today().year - 1
+    flask(scratch_url, tmp_path, "db", "upgrade")
+    flask(scratch_url, tmp_path, "demo", "load")
+    engine = sa.create_engine(scratch_url)
+    try:
+        lines, wrong = mismatched_lines(engine)
+        assert lines > 1000 and wrong == 0  # as the writers set it
+        flask(scratch_url, tmp_path, "followup", "run", "--year", str(year))
+        before = stored_costs(engine, year)
+        assert before[0] > 100
+
+        flask(scratch_url, tmp_path, "db", "downgrade", PREVIOUS)
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("order_lines")}
+        assert "patient_id" not in columns
+        engine.dispose()
+        flask(scratch_url, tmp_path, "db", "upgrade")
+
+        inspector = sa.inspect(engine)
+        column = next(
+            c for c in inspector.get_columns("order_lines") if c["name"] == "patient_id"
+        )
+        assert column["nullable"] is False
+        indexes = {
+            i["name"]: i["column_names"] for i in inspector.get_indexes("order_lines")
+        }
+        assert indexes["ix_order_lines_patient_id_delivered_on"] == [
+            "patient_id",
+            "delivered_on",
+        ]
+        assert mismatched_lines(engine) == (lines, 0)
+        # The year computed afresh from the backfilled lines: the same costs.
+        with engine.begin() as conn:
+            for table in ("patient_year_payers", "patient_year_costs", "followup_runs"):
+                conn.execute(
+                    sa.text(f"DELETE FROM {table} WHERE year = :y"), {"y": year}
+                )
+        flask(scratch_url, tmp_path, "followup", "run", "--year", str(year))
+        assert stored_costs(engine, year) == before
+    finally:
+        engine.dispose()
+
+
+def stored_costs(engine, year: int) -> tuple:
+    with engine.connect() as conn:
+        return tuple(
+            conn.execute(
+                sa.text(
+                    "SELECT count(*), sum(total_cost_sek), sum(pump_part_sek) "
+                    "FROM patient_year_costs WHERE year = :y"
+                ),
+                {"y": year},
+            ).one()
+        )
