@@ -38,11 +38,28 @@ INDEX = "ix_order_lines_patient_id_delivered_on"
 def upgrade():
     with op.batch_alter_table("order_lines", schema=None) as batch_op:
         batch_op.add_column(sa.Column("patient_id", sa.Integer(), nullable=True))
-    if op.get_bind().dialect.name == "postgresql":
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        # Every line gets a new row version, and with it an entry in each of
+        # the table's indexes: made again after the UPDATE instead (one sorted
+        # build each), the backfill of 11.6 million lines takes minutes, not
+        # the quarter of an hour it took with the indexes in place.
+        indexes = bind.execute(
+            sa.text(
+                "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid "
+                "WHERE x.indrelid = 'order_lines'::regclass AND NOT x.indisprimary "
+                "AND NOT x.indisunique"
+            )
+        ).all()
+        for name, _definition in indexes:
+            op.execute(f'DROP INDEX "{name}"')
         op.execute(
             "UPDATE order_lines SET patient_id = orders.patient_id "
             "FROM orders WHERE orders.id = order_lines.order_id"
         )
+        for _name, definition in indexes:
+            op.execute(definition)
     else:
         op.execute(
             "UPDATE order_lines SET patient_id = ("

@@ -26,6 +26,7 @@ from sesamlike.followup.rules import (
     PUMP_PART_CATEGORIES,
 )
 from sesamlike.followup.sqlfuncs import (
+    array_of,
     epoch_day,
     floor_int,
     greatest,
@@ -196,7 +197,7 @@ def _plain_line_costs(year: int, scope: sa.Select | None, systems: Systems, *,
         ol.c.packs_restocked < ol.c.packs,
     ]
     if scope is not None:
-        where.append(ol.c.patient_id.in_(scope))
+        where.append(in_scope(ol.c.patient_id, scope))
     select = (
         sa.select(
             ol.c.patient_id,
@@ -264,7 +265,7 @@ def replacement_costs(year: int, scope: sa.Select | None = None, *,
         sa.func.coalesce(years, 0) > 0,
     ]
     if scope is not None:
-        where.append(ol.c.patient_id.in_(scope))
+        where.append(in_scope(ol.c.patient_id, scope))
     select = (
         sa.select(
             ol.c.patient_id,
@@ -291,6 +292,20 @@ def replacement_costs(year: int, scope: sa.Select | None = None, *,
     if payer:
         select = select.add_columns(*payer_columns())
     return select
+
+
+def in_scope(patient_id: sa.ColumnElement[int], scope: sa.Select):
+    """The line's patient is one of an incremental run's few.
+
+    On PostgreSQL as `= ANY(ARRAY(scope))`: an array the planner cannot see
+    into, so it probes the lines' patient index for each patient. As a plain
+    IN, it estimated a patient's lines across every year by the index's
+    scattered heap order, and at 500,000 patients x 5 years read every line of
+    the region in parallel instead, joining them to the 5,000 patients in scope
+    (5.1 s against the probes' fraction of a second)."""
+    if on_postgresql():
+        return patient_id == sa.any_(array_of(scope.scalar_subquery()))
+    return patient_id.in_(scope)
 
 
 def in_year(lines: sa.Subquery, year: int) -> sa.ColumnElement[bool]:

@@ -98,3 +98,22 @@ def test_a_full_run_takes_each_line_one_step_to_its_grouping(
 
     assert any("order_lines" in step for step in steps), steps
     assert not [step for step in steps if step.startswith("CO-ROUTINE lines")], steps
+
+
+def test_on_postgresql_the_patients_in_scope_are_one_array_to_probe_by(
+    region_with_a_swap,
+):
+    """As a plain IN over the scope's table, PostgreSQL's planner estimated
+    each patient's lines by the heap order of the patients' index and read
+    every line of the region in parallel instead, joining them to the patients
+    in scope: 5.1 s against under 1 s at 500,000 patients x 5 years. An array
+    it cannot see into keeps it on the index."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite takes the index by itself (the tests above)")
+    scope = sa.select(Order.patient_id).where(Order.patient_id == region_with_a_swap.id)
+    select = line_costs(2025, scope, amounts=Amounts.for_session(), payer=True)
+    sql = str(select.compile(db.engine))
+
+    # The plain lines and the warranty replacements: each arm so.
+    assert sql.count("order_lines.patient_id = ANY (ARRAY((SELECT") == 2, sql
+    assert "patient_id IN" not in sql, sql
