@@ -1,19 +1,16 @@
 """pg_dump/pg_restore of the demo region gives identical follow-up figures."""
 
-import os
 import shutil
 import subprocess
-import sys
 import uuid
 from datetime import date
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from tests.cli import flask
 from tests.conftest import DATABASE_URL, is_postgres
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.xdist_group("bench"),  # the demo region through pg_dump: heavy
@@ -30,20 +27,6 @@ def server_url(name: str) -> str:
 
 def libpq_url(name: str) -> str:
     return server_url(name).replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-def flask(url: str, *args: str) -> str:
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "backup-test"}
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 def report_figures(url: str, year: int) -> dict:

@@ -5,19 +5,15 @@ column goes, the lines stay), and upgraded again: every line gets its order's
 patient, and the follow-up reads the lines by that patient.
 """
 
-import os
-import subprocess
-import sys
 import uuid
 from datetime import date
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from tests.cli import flask
 from tests.conftest import DATABASE_URL, is_postgres
 
-ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bench")]
 PREVIOUS = "0021_patients_updated_at"
 
@@ -45,21 +41,6 @@ def scratch_url(tmp_path):
         admin.dispose()
 
 
-def flask(url: str, tmp_path: Path, *args: str) -> str:
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "migration-test",
-           "SESAMLIKE_INSTANCE": str(tmp_path / "instance")}  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
 def mismatched_lines(engine) -> tuple[int, int]:
     """(lines, lines whose patient is not their order's)."""
     with engine.connect() as conn:
@@ -72,23 +53,23 @@ def mismatched_lines(engine) -> tuple[int, int]:
         ).one()
 
 
-def test_upgrading_from_0021_gives_every_line_its_orders_patient(scratch_url, tmp_path):
+def test_upgrading_from_0021_gives_every_line_its_orders_patient(scratch_url):
     year = date.today().year - 1
-    flask(scratch_url, tmp_path, "db", "upgrade")
-    flask(scratch_url, tmp_path, "demo", "load")
+    flask(scratch_url, "db", "upgrade")
+    flask(scratch_url, "demo", "load")
     engine = sa.create_engine(scratch_url)
     try:
         lines, wrong = mismatched_lines(engine)
         assert lines > 1000 and wrong == 0  # as the writers set it
-        flask(scratch_url, tmp_path, "followup", "run", "--year", str(year))
+        flask(scratch_url, "followup", "run", "--year", str(year))
         before = stored_costs(engine, year)
         assert before[0] > 100
 
-        flask(scratch_url, tmp_path, "db", "downgrade", PREVIOUS)
+        flask(scratch_url, "db", "downgrade", PREVIOUS)
         columns = {c["name"] for c in sa.inspect(engine).get_columns("order_lines")}
         assert "patient_id" not in columns
         engine.dispose()
-        flask(scratch_url, tmp_path, "db", "upgrade")
+        flask(scratch_url, "db", "upgrade")
 
         inspector = sa.inspect(engine)
         column = next(
@@ -109,7 +90,7 @@ def test_upgrading_from_0021_gives_every_line_its_orders_patient(scratch_url, tm
                 conn.execute(
                     sa.text(f"DELETE FROM {table} WHERE year = :y"), {"y": year}
                 )
-        flask(scratch_url, tmp_path, "followup", "run", "--year", str(year))
+        flask(scratch_url, "followup", "run", "--year", str(year))
         assert stored_costs(engine, year) == before
     finally:
         engine.dispose()
