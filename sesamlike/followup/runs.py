@@ -36,6 +36,7 @@ from sesamlike.extensions import db
 from sesamlike.followup import staging
 from sesamlike.followup.cost_centres import remove_stale_payers, store_payers
 from sesamlike.followup.models import FollowupRun, PatientYearCost, PatientYearPayer
+from sesamlike.followup.sqlfuncs import no_index
 from sesamlike.orders.models import OrderLine
 
 CHANGE_MARGIN = timedelta(minutes=10)
@@ -102,10 +103,14 @@ def payers_missing(year: int) -> bool:
 
 
 def changed_patients(since: datetime) -> sa.Select:
-    """Patients with an order line written since `since` (a subquery)."""
-    return (
-        sa.select(OrderLine.patient_id).where(OrderLine.updated_at >= since).distinct()
-    )
+    """Patients with an order line written since `since` (a subquery).
+
+    Found through the lines' index on updated_at: SQLite, without statistics,
+    would rather walk the whole index by patient (in the order DISTINCT wants)
+    and test every line's updated_at, 177 ms against 1 ms at 20,000 patients;
+    `no_index` keeps the patient out of that choice."""
+    patient = no_index(OrderLine.patient_id).label("patient_id")
+    return sa.select(patient).where(OrderLine.updated_at >= since).distinct()
 
 
 def run_year(

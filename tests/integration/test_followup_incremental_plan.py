@@ -117,3 +117,23 @@ def test_on_postgresql_the_patients_in_scope_are_one_array_to_probe_by(
     # The plain lines and the warranty replacements: each arm so.
     assert sql.count("order_lines.patient_id = ANY (ARRAY((SELECT") == 2, sql
     assert "patient_id IN" not in sql, sql
+
+
+def test_an_incremental_run_finds_its_patients_by_the_lines_last_change(
+    region_with_a_swap,
+):
+    """SQLite, without statistics, walked the whole patient index of the lines
+    (in the order DISTINCT wants) and tested each line's updated_at: 177 ms
+    against 1 ms at 20,000 patients, a quarter of an incremental run."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL plans with its statistics")
+    from datetime import UTC, datetime
+
+    from sesamlike.followup.runs import changed_patients
+
+    steps = plan(changed_patients(datetime(2026, 1, 1, tzinfo=UTC)))
+
+    assert any(
+        "SEARCH order_lines USING INDEX ix_order_lines_updated_at" in step
+        for step in steps
+    ), steps
