@@ -37,7 +37,7 @@ from sesamlike.followup.compute import (
 )
 from sesamlike.followup.models import PatientYearCost, PatientYearPayer
 from sesamlike.followup.scope import Scope
-from sesamlike.followup.sqlfuncs import array_of, in_ids, money, round_ore
+from sesamlike.followup.sqlfuncs import in_few, in_ids, money, round_ore
 from sesamlike.orders.models import OrderLine
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription
@@ -228,12 +228,10 @@ def store_payers(year: int, today: date | None = None,
     to find a thousand patients' (100,000 patients: a fifth of the run)."""
     connection = db.session.connection()
     delete = sa.delete(payers).where(payers.c.year == year)
-    if patients is not None and few and on_postgresql():
+    if patients is not None:
         delete = delete.where(
-            payers.c.patient_id == sa.any_(array_of(patients.scalar_subquery()))
+            in_few(payers.c.patient_id, patients, postgresql=few and on_postgresql())
         )
-    elif patients is not None:
-        delete = delete.where(payers.c.patient_id.in_(patients))
     connection.execute(delete)
     rows = payer_rows(year, today, patients, groups=groups)
     names = [column.name for column in rows.selected_columns]

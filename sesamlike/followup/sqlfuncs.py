@@ -162,6 +162,16 @@ def _array_of_postgresql(element, compiler, **kw):
     return f"ARRAY({compiler.process(select, **kw)})"
 
 
+def in_few(column: sa.ColumnElement[int], select: sa.Select, *, postgresql: bool):
+    """`column` is one of a few ids a select gives (an incremental run's
+    patients): on PostgreSQL as `= ANY(ARRAY(select))`, an array the planner
+    cannot see into, so it looks each one up by its key whatever its statistics
+    of the table say; elsewhere a plain IN."""
+    if postgresql:
+        return column == sa.any_(array_of(select.scalar_subquery()))
+    return column.in_(select)
+
+
 def in_ids(column: sa.ColumnElement[int], ids: list[int], *, postgresql: bool):
     """`column` is one of `ids`, as one bound value however many there are (a
     plain IN binds one parameter per id: PostgreSQL's protocol stops at 65,535,

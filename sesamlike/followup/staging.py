@@ -40,7 +40,7 @@ from sesamlike.followup.compute import (
     sensor_systems,
     year_costs,
 )
-from sesamlike.followup.sqlfuncs import array_of, literal_int
+from sesamlike.followup.sqlfuncs import array_of, in_few, literal_int
 from sesamlike.prescriptions.models import Prescription
 
 STAGE = "followup_stage"
@@ -454,10 +454,8 @@ def remove_stale(year: int, now: datetime, scope: sa.Select | None = None,
         gone = sa.select(in_scope.c.patient_id).where(
             in_scope.c.patient_id.not_in(sa.select(groups().c.patient_id))
         )
-        if on_postgresql():  # whatever the statistics of the stored rows say
-            stale = costs.c.patient_id == sa.any_(array_of(gone.scalar_subquery()))
-        else:
-            stale = costs.c.patient_id.in_(gone)
+        # Each by its key, whatever the statistics of the stored rows say.
+        stale = in_few(costs.c.patient_id, gone, postgresql=on_postgresql())
     statement = sa.delete(costs).where(
         costs.c.year == year, costs.c.computed_at < now, stale
     )
