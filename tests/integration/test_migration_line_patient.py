@@ -5,12 +5,12 @@ column goes, the lines stay), and upgraded again: every line gets its order's
 patient, and the follow-up reads the lines by that patient.
 """
 
-import uuid
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
+from bench.databases import create_database
 from tests.cli import flask
 from tests.conftest import DATABASE_URL, is_postgres
 
@@ -21,24 +21,12 @@ PREVIOUS = "0021_patients_updated_at"
 @pytest.fixture
 def scratch_url(tmp_path):
     """A database of its own: a SQLite file, or one beside TEST_DATABASE_URL's."""
-    if not is_postgres():
-        yield f"sqlite:///{tmp_path / 'migration.db'}"
-        return
-    base = sa.engine.make_url(
-        DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1)
-    )
-    name = f"sl_migration_{uuid.uuid4().hex[:8]}"
-    admin = sa.create_engine(
-        base.set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url, drop = create_database(DATABASE_URL if is_postgres() else None, tmp_path,
+                                "sl_migration")  # fmt: skip
     try:
-        yield base.set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop()
 
 
 def mismatched_lines(engine) -> tuple[int, int]:
