@@ -548,13 +548,18 @@ def _per_prescription(parts: sa.Subquery) -> sa.Subquery:
         .subquery("per_prescription")
     )  # fmt: skip
     clinic, centre = who_pays(summed)
+    # By patient and id: the patient's entries of ix_prescriptions_patient_payer
+    # lie side by side and name the payer (PostgreSQL reads it from the index
+    # alone), where the primary key led to a scattered row per prescription.
+    payer_of = sa.and_(prescriptions.c.patient_id == summed.c.patient_id,
+                       prescriptions.c.id == summed.c.prescription_id)  # fmt: skip
     names = ("patient_id", "units", "device", "consumables", "pump_part",
              "cgm_part", "pump_key", "cgm_key", "cgm_low", "vat_rate")  # fmt: skip
     return (
         sa.select(*[summed.c[name] for name in names],
                   clinic.label("clinic_id"), centre.label("cost_centre"))
         .select_from(summed)
-        .outerjoin(prescriptions, prescriptions.c.id == summed.c.prescription_id)
+        .outerjoin(prescriptions, payer_of)
         .subquery("parts")
     )  # fmt: skip
 

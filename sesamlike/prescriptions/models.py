@@ -35,7 +35,7 @@ class Prescription(db.Model):
     __tablename__ = "prescriptions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(sa.ForeignKey("patients.id"))
     article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id"), index=True)
     prescriber_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id"), index=True
@@ -85,6 +85,12 @@ class Prescription(db.Model):
         # counted per article, status and reason from the index alone.
         sa.Index("ix_prescriptions_year_compliance", "valid_from", "clinic_id",
                  "article_id", "status", "reason_code"),
+        # A patient's prescriptions, and who pays each (its clinic and cost
+        # centre) from the index alone on PostgreSQL: an incremental follow-up
+        # run looks up the payer of every prescription its patients' lines
+        # name, a scattered row each (500,000 patients: 0.66 s of 1.4 s).
+        sa.Index("ix_prescriptions_patient_payer", "patient_id", "id",
+                 postgresql_include=["clinic_id", "cost_centre"]),
     )  # fmt: skip
 
     @property

@@ -137,3 +137,25 @@ def test_an_incremental_run_finds_its_patients_by_the_lines_last_change(
         "SEARCH order_lines USING INDEX ix_order_lines_updated_at" in step
         for step in steps
     ), steps
+
+
+def test_on_postgresql_who_pays_comes_from_the_patients_prescription_index(
+    region_with_a_swap,
+):
+    """An incremental run looks up the payer (clinic, cost centre) of each
+    prescription its patients' lines name. By the primary key that was a
+    scattered table row each: 0.66 s of an incremental run of 5,000 patients at
+    500,000 x 5. By patient and id it is the patient's entries of one index,
+    side by side, which also carry the payer."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no INCLUDE (and reads its lines otherwise)")
+    scope = sa.select(Order.patient_id).where(Order.patient_id == region_with_a_swap.id)
+    sql = str(line_groups(2025, scope, few=True).compile(db.engine))
+
+    assert "prescriptions.patient_id = per_prescription.patient_id" in sql, sql
+    definition = db.session.scalar(
+        sa.text("SELECT indexdef FROM pg_indexes WHERE tablename = 'prescriptions' "
+                "AND indexname = 'ix_prescriptions_patient_payer'")
+    )  # fmt: skip
+    assert definition is not None
+    assert "(patient_id, id) INCLUDE (clinic_id, cost_centre)" in definition
