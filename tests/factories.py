@@ -10,6 +10,7 @@ from decimal import Decimal
 from sesamlike.accounts import services as accounts
 from sesamlike.accounts.models import Clinic, User
 from sesamlike.catalog.models import Article, System
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.patients.links import link_user_to_patients
 from sesamlike.patients.models import Address, CareRelationship, Patient
@@ -151,7 +152,7 @@ def make_prescription(patient, article, prescriber=None, **kw):
     """An active prescription; defaults: 1 pack x 4 withdrawals of 90 days, lock 60."""
     from sesamlike.prescriptions.models import Prescription
 
-    valid_from = kw.pop("valid_from", date.today() - timedelta(days=1))
+    valid_from = kw.pop("valid_from", region_today() - timedelta(days=1))
     clinic = kw.pop("clinic", None) or patient.care_relationships[0].clinic
     prescription = Prescription(
         patient_id=patient.id,
@@ -297,7 +298,7 @@ def make_device(patient, article, serial_no: str, **kw):
     """A device (serial number) lent to a patient, by default 400 days ago."""
     from sesamlike.stock.models import Device
 
-    lent_on = kw.pop("lent_on", date.today() - timedelta(days=400))
+    lent_on = kw.pop("lent_on", region_today() - timedelta(days=400))
     device = Device(
         article_id=article.id,
         serial_no=serial_no,
@@ -472,7 +473,7 @@ def make_lent_device(patient, article, serial_no: str | None = None, **kw):
     from sesamlike.stock.devices import warranty_end
     from sesamlike.stock.models import Device
 
-    lent_on = kw.pop("lent_on", date.today() - timedelta(days=400))
+    lent_on = kw.pop("lent_on", region_today() - timedelta(days=400))
     device = Device(
         article_id=article.id,
         serial_no=serial_no or f"SN{next(_seq):06d}",

@@ -8,12 +8,13 @@ other role.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import cached_property
 
 from fhir.resources import get_fhir_model_class
 
 from sesamlike.accounts.services import issue_token
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders import services as ordering
 from tests.factories import (
@@ -65,7 +66,7 @@ class FhirWorld:
         make_prescription(self.neighbour, self.infusion, self.prescriber)
         make_prescription(self.protected, self.infusion, self.prescriber)
         self.pump_line = make_delivered_line(
-            self.patient, self.pump, date.today() - timedelta(days=30),
+            self.patient, self.pump, region_today() - timedelta(days=30),
             serial_no="SN-0001", prescription_id=self.pump_rx.id,
         )  # fmt: skip
         self.device = make_device(self.patient, self.pump, "SN-0001",

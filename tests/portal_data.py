@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from sesamlike.common.time import region_today
 from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device
 from tests.factories import (
@@ -22,7 +23,7 @@ from tests.factories import (
     make_user,
 )
 
-TODAY = date.today()
+TODAY = region_today()
 
 
 @dataclass

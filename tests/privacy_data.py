@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.orders import services as ordering
@@ -32,7 +33,7 @@ from tests.factories import (
     make_user,
 )
 
-TODAY = date.today()
+TODAY = region_today()
 LAST_YEAR = TODAY.year - 1
 
 

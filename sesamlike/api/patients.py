@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from marshmallow import Schema, fields, validate
 
 from sesamlike.accounts.models import Role
 from sesamlike.api.routing import operation
 from sesamlike.api.schemas import Timestamp
 from sesamlike.common.i18n import N_
+from sesamlike.common.time import region_today
 from sesamlike.patients import access, access_log, services
 
 
@@ -56,7 +55,7 @@ def patient_view(user, patient) -> dict:
     answer except to the patient.
     """
     contact = access.can_see_contact(user, patient)
-    group = patient.age_group_on(date.today())
+    group = patient.age_group_on(region_today())
     return {
         **{
             name: getattr(patient, name)

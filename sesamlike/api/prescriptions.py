@@ -6,14 +6,13 @@ contract) is the service's, so pages and API refuse with the same messages.
 
 from __future__ import annotations
 
-from datetime import date
-
 from marshmallow import Schema, fields
 
 from sesamlike.accounts.models import Role
 from sesamlike.api.routing import operation
 from sesamlike.api.schemas import Timestamp
 from sesamlike.common.i18n import N_
+from sesamlike.common.time import region_today
 from sesamlike.patients import access
 from sesamlike.prescriptions import kits, rules
 from sesamlike.prescriptions import services as prescriptions
@@ -181,7 +180,7 @@ class PrescriptionSchema(Schema):
     last_withdrawal_on = fields.Date(allow_none=True)
     next_withdrawal_on = fields.Date(allow_none=True)
     status = fields.Function(
-        lambda rx: rx.status_on(date.today()).value,
+        lambda rx: rx.status_on(region_today()).value,
         metadata={"enum": ["active", "expired", "used_up", "cancelled"]},
     )
     reason_code = fields.String(allow_none=True)

@@ -19,6 +19,7 @@ from sesamlike.catalog.models import (
     SystemKind,
 )
 from sesamlike.common.csvfiles import write_all_or_nothing
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 
 PAGE_SIZE = 50
@@ -197,7 +198,7 @@ def search_articles(
     Phased-out articles (valid_to before `day`) are left out unless asked for;
     articles whose contract has not started yet are shown.
     """
-    day = day or date.today()
+    day = day or region_today()
     conditions = []
     text = (text or "").strip()
     if text:
@@ -239,7 +240,7 @@ def list_systems() -> list[System]:
 
 def is_prescribable(article: Article, day: date | None = None) -> bool:
     """Inside its contract period on `day`: neither phased out nor yet to start."""
-    return article.in_contract_on(day or date.today())
+    return article.in_contract_on(day or region_today())
 
 
 def prescribable_articles(
@@ -248,7 +249,7 @@ def prescribable_articles(
     system_id: int | None = None,
 ) -> list[Article]:
     """Articles inside their contract period on `day`, systems loaded, best first."""
-    conditions = [in_contract_on(day or date.today())]
+    conditions = [in_contract_on(day or region_today())]
     if category:
         conditions.append(Article.category == category)
     if system_id is not None:

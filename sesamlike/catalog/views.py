@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -13,6 +11,7 @@ from sesamlike.catalog.forms import CatalogueSearchForm
 from sesamlike.catalog.labels import category_labels, channel_labels
 from sesamlike.common.i18n import _
 from sesamlike.common.paging import page_number
+from sesamlike.common.time import region_today
 
 bp = Blueprint("catalog", __name__)
 
@@ -41,7 +40,7 @@ def index():
         system_id = int(form.system.data)
     category = form.category.data if form.category.data in categories else None
     text = (form.q.data or "")[:MAX_QUERY_LENGTH]
-    today = date.today()
+    today = region_today()
     result = services.search_articles(
         text=text,
         system_id=system_id,

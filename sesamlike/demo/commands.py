@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import time
-from datetime import date
 
 import click
 from flask.cli import AppGroup
 
+from sesamlike.common.time import region_today
 from sesamlike.demo import generate as generator
 from sesamlike.demo import region
 from sesamlike.demo.setup import DEMO_PASSWORD
@@ -27,7 +27,7 @@ def load(if_empty: bool) -> None:
     logins = region.load_demo_region()
     # The managers' reports read computed costs: compute them now rather than
     # leave the follow-up pages empty until the scheduler's first night.
-    this_year = date.today().year
+    this_year = region_today().year
     for year in (this_year - 1, this_year):
         if last_run(year) is None:  # a second load leaves the figures be
             run_year(year)

@@ -15,6 +15,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
+from sesamlike.common.time import region_today
 
 DAYS = Decimal(365)
 ORE = Decimal("0.01")
@@ -38,7 +39,7 @@ def expected_annual_cost(
     articles: Iterable[Article], system: str, day: date | None = None
 ) -> AnnualCost:
     """One patient-year on `system` alone (no CGM unless `system` is one)."""
-    day = day or date.today()
+    day = day or region_today()
     mine = [
         a
         for a in articles

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from sesamlike.accounts.models import Clinic
 from sesamlike.common import bulk
+from sesamlike.common.time import region_today
 from sesamlike.demo import people, setup
 from sesamlike.demo.plan import Planner
 from sesamlike.demo.setup import Login
@@ -67,7 +68,7 @@ def generate_region(
     process while this one writes (`planned_elsewhere`); by default from two
     chunks on.
     """
-    today = today or date.today()
+    today = today or region_today()
     if not setup.catalogue_present():
         setup.ensure_catalogue()
     clinics = _ensure_clinics(seed, max(2, min(40, patients // PATIENTS_PER_CLINIC)))

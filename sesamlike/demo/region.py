@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from sesamlike.accounts.models import Clinic, User
 from sesamlike.catalog.models import Article, System
+from sesamlike.common.time import region_today
 from sesamlike.demo import people, setup
 from sesamlike.demo.kits import PUMP_USE, SYSTEM_SHARES
 from sesamlike.demo.plan import NO_PUMP, PatientPlan, Planner
@@ -205,7 +206,7 @@ def load_demo_region(today: date | None = None) -> list[PrintedLogin]:
     The patients are created once, with their guardian and patient logins, the
     first time the demo clinics have none; a later load (any day) leaves them be.
     """
-    today = today or date.today()
+    today = today or region_today()
     setup.ensure_catalogue()
     clinics = setup.ensure_clinics()
     hashed = setup.password_hash()

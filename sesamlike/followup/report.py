@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts.models import User
 from sesamlike.catalog import assortment
 from sesamlike.catalog.models import Article
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup import compute, stored_figures, summaries
 from sesamlike.followup.cost_centres import paid_patients, paid_where, stored_payers
@@ -319,4 +320,4 @@ def build(scope: Scope, year: int, threshold: Decimal) -> Report:
 def years_with_costs() -> list[int]:
     """Years computed (from the small runs table), newest first, and this year."""
     years = db.session.scalars(sa.select(FollowupRun.year).distinct())
-    return sorted(set(years) | {date.today().year}, reverse=True)
+    return sorted(set(years) | {region_today().year}, reverse=True)

@@ -6,7 +6,6 @@ unknown one. The region sees one clinic or all. Other roles: 403.
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -16,6 +15,7 @@ from sesamlike.common import spreadsheets
 from sesamlike.common.errors import NotVisible
 from sesamlike.common.i18n import _
 from sesamlike.common.paging import bounded_decimal, page_number
+from sesamlike.common.time import region_today
 from sesamlike.followup import (
     breakdowns,
     charts,
@@ -46,7 +46,7 @@ def _year() -> int:
     year = request.args.get("year", type=int)
     if year is None:
         years = report.years_with_costs()
-        previous = date.today().year - 1
+        previous = region_today().year - 1
         return previous if previous in years else years[0]
     if not 2000 <= year <= 2100:
         abort(404)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Article, Channel
 from sesamlike.common.text import fold
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.fulfilment.shipping import require_depot
 from sesamlike.orders.models import LineStatus, Order, OrderLine
@@ -59,7 +60,7 @@ def returnable(
 ) -> Page:
     """Consumable lines with packs left to return, newest delivery first."""
     require_depot(user)
-    today = today or date.today()
+    today = today or region_today()
     text = clean(text)
     since = date.fromordinal(today.toordinal() - days)
     query = (

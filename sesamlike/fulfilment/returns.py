@@ -22,7 +22,7 @@ from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import Invalid, NotVisible
 from sesamlike.common.i18n import N_
-from sesamlike.common.time import utcnow
+from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.fulfilment.errors import (
     AlreadyReplaced,
@@ -99,7 +99,7 @@ def return_device(
 ) -> Device:
     """A lent device comes back into quarantine; its line is returned."""
     require_depot(user)
-    if returned_on > (today or date.today()):
+    if returned_on > (today or region_today()):
         raise Invalid(fields={"returned_on": [N_("Kan inte vara i framtiden.")]})
 
     def run():
@@ -159,7 +159,7 @@ def open_replacement(
 def replace_device(user: User, device_id: int, today: date | None = None) -> Order:
     """A faulty device back within warranty: a linked line, no new withdrawal."""
     require_depot(user)
-    today = today or date.today()
+    today = today or region_today()
 
     def run():
         device = db.session.get(Device, device_id)
@@ -236,7 +236,7 @@ def return_consumables(
     packs are back. `order_id`: the order the line must belong to (API path).
     """
     require_depot(user)
-    today = today or date.today()
+    today = today or region_today()
     if packs is not None and (
         isinstance(packs, bool) or not isinstance(packs, int) or packs < 1
     ):

@@ -22,7 +22,7 @@ from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import DomainError, Forbidden, Invalid
 from sesamlike.common.i18n import N_
-from sesamlike.common.time import utcnow
+from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.fulfilment.errors import (
     AlreadyDelivered,
@@ -121,7 +121,7 @@ def ship_order(
     is audited. Devices are picked by serial here, when packed.
     """
     require_depot(user)
-    today = today or date.today()
+    today = today or region_today()
     serials = {str(k): list(v or []) for k, v in (serials or {}).items()}
     tracking_ref = (tracking_ref or "").strip() or None
     if tracking_ref and len(tracking_ref) > TRACKING_MAX:
@@ -200,7 +200,7 @@ def deliver_order(
 ) -> Order:
     """Confirm delivery of the shipped lines: delivered_on, status delivered."""
     require_depot(user)
-    today = today or date.today()
+    today = today or region_today()
     if delivered_on > today:
         raise Invalid(
             fields={"delivered_on": [N_("Leveransdagen kan inte vara i framtiden.")]}

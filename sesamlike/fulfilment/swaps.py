@@ -18,7 +18,7 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import User
 from sesamlike.common.errors import Invalid, NotVisible
 from sesamlike.common.i18n import N_
-from sesamlike.common.time import utcnow
+from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.fulfilment.errors import NotUnderWarranty
 from sesamlike.fulfilment.returns import open_replacement, return_device
@@ -60,7 +60,7 @@ def swap_device(
 ) -> Device:
     """Exchange a lent device under warranty for `new_serial_no` from stock."""
     require_depot(user)
-    today = today or date.today()
+    today = today or region_today()
     if replaced_on > today:
         raise Invalid(fields={"replaced_on": [N_("Kan inte vara i framtiden.")]})
     new_serial_no = (new_serial_no or "").strip()

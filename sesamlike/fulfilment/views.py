@@ -4,7 +4,6 @@ packing and shipping, deliveries, returns, counts and devices on loan."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, request, url_for
@@ -15,6 +14,7 @@ from sesamlike.accounts.forms import EmptyForm
 from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import N_, _, ngettext
 from sesamlike.common.paging import page_number
+from sesamlike.common.time import region_today
 from sesamlike.common.urls import same_site_path
 from sesamlike.extensions import db
 from sesamlike.fulfilment import registers, returns, shipping
@@ -197,7 +197,7 @@ def _pack_errors(error: DomainError, order) -> list[str]:
 def deliveries():
     """Shipped orders whose delivery is still to be confirmed."""
     form = DeliverForm()
-    form.delivered_on.data = date.today()
+    form.delivered_on.data = region_today()
     return render(
         "deliveries.html",
         orders=shipping.orders_with_lines(LineStatus.SHIPPED),
@@ -238,7 +238,7 @@ def consumable_returns():
             abort(400)
         text, page = search.q.data or "", page_number(request.form.get("page"))
     form = ConsumableReturnForm()
-    form.returned_on.data = date.today()
+    form.returned_on.data = region_today()
     return render(
         "returns.html",
         result=registers.returnable(current_user, text, page, days=returns.RETURN_DAYS),
@@ -448,7 +448,7 @@ def device_returns():
     search = LoanSearchForm()
     text, page = "", 1
     if request.method == "GET" or "search" in request.form:
-        form.returned_on.data = date.today()
+        form.returned_on.data = region_today()
     status = 200
     if "search" in request.form:
         if not search.validate_on_submit():

@@ -6,6 +6,7 @@ from datetime import date
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import User
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders.errors import NotAtClinic, WorkListsForPrescribers
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order
@@ -30,7 +31,7 @@ def mark_collected(user: User, order_id: int, day: date | None = None) -> Order:
         or not arrived
     ):
         raise NotAtClinic(order_id=order_id)
-    order.collected_on = day or date.today()
+    order.collected_on = day or region_today()
     audit.record(
         "update",
         "order",

@@ -28,7 +28,7 @@ from sesamlike.common.csvfiles import (
 )
 from sesamlike.common.errors import Invalid
 from sesamlike.common.i18n import N_, Plural
-from sesamlike.common.time import utcnow
+from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 from sesamlike.patients.identity import parse_personal_id
@@ -369,7 +369,7 @@ DELIVERIES_FILE = CsvLayout(
 def import_deliveries_text(text: str, today: date | None = None) -> HistoryCounts:
     """Record every row in one transaction, or raise DeliveriesInvalid: none."""
     table = read_csv(text, DELIVERIES_FILE)
-    items = table.check(_Checker(table.rows, today or date.today()).check)
+    items = table.check(_Checker(table.rows, today or region_today()).check)
     return write_all_or_nothing(lambda: _record_imported(items))
 
 

@@ -21,6 +21,7 @@ from sesamlike.accounts import audit
 from sesamlike.common.formatting import format_date
 from sesamlike.common.mail import MailKind, queue_mail
 from sesamlike.common.models import OutgoingMail
+from sesamlike.common.time import region_today
 from sesamlike.orders import shipto
 from sesamlike.orders.models import LineStatus, Order, OrderLine
 from sesamlike.patients import access
@@ -380,7 +381,7 @@ def _to_patient(
     channel: str = "email",
 ) -> list[OutgoingMail]:
     queued = []
-    for recipient in patient_recipients(patient, today or date.today(), channel):
+    for recipient in patient_recipients(patient, today or region_today(), channel):
         text = body.format(greeting=recipient.greeting, signature=SIGNATURE, **fields)
         key_of = f"{key}:{recipient.key}" + (":sms" if channel == "sms" else "")
         mail = _queue(recipient, subject, text, kind, key_of, patient, channel)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts.models import User
 from sesamlike.catalog.models import CGM_CATEGORIES, DEVICE_CATEGORIES, Article
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders.models import LineStatus, Order, OrderLine
 from sesamlike.patients import access
@@ -61,7 +62,7 @@ class Overview:
 
 def patient_overview(user: User, patient_id: int, today: date | None = None):
     """Everything about one patient's aids a prescriber starts from (audited)."""
-    today = today or date.today()
+    today = today or region_today()
     patient = access.get_patient(user, patient_id, detail="overview")
     devices = _devices(patient.id)
     prescriptions = [

@@ -28,7 +28,7 @@ from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import DomainError, Forbidden, Invalid, NotVisible
 from sesamlike.common.i18n import N_
-from sesamlike.common.time import utcnow
+from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import commit_keeping_loaded, db
 from sesamlike.orders import delivery, errors, notices, withdrawals
 from sesamlike.orders import rules as order_rules
@@ -125,7 +125,7 @@ _ORDER_BY_KEY = sa.select(Order.id).where(
 def order_options(user: User, patient_id: int, today: date | None = None):
     """What the new-order page offers: prescriptions, delivery modes, default."""
     _require_orderer(user)
-    today = today or date.today()
+    today = today or region_today()
     patient = access.get_patient(user, patient_id)
     prescriptions = db.session.scalars(
         _ORDERABLE, {"patient_id": patient.id, "today": today}
@@ -183,7 +183,7 @@ def place_order(
             key,
             ship_to,
             contact_phone,
-            today or date.today(),
+            today or region_today(),
         )
         db.session.commit()
     except (DomainError, IntegrityError):

@@ -16,6 +16,7 @@ from sesamlike.catalog.labels import channel_label
 from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import format_date
 from sesamlike.common.i18n import _
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders import services as ordering
 from sesamlike.orders import shipto
@@ -111,7 +112,7 @@ def new_order(patient_id: int):
     patient = options.patient
     address = None
     if options.show_address:
-        address = patient.delivery_address_on(date.today())
+        address = patient.delivery_address_on(region_today())
     return _render(
         "new.html",
         status,

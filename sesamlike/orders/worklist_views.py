@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Response,
     abort,
@@ -20,7 +18,7 @@ from sesamlike.catalog.labels import category_label, channel_label, channel_labe
 from sesamlike.common import spreadsheets
 from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import N_, _
-from sesamlike.common.time import region_day_of
+from sesamlike.common.time import region_day_of, region_today
 from sesamlike.extensions import db
 from sesamlike.orders import clinic, overview, worklists
 from sesamlike.orders import status as order_status
@@ -187,7 +185,7 @@ def patient_overview(patient_id: int):
         overview=found,
         patient=found.patient,
         can_prescribe=current_user.role == "prescriber",
-        today=date.today(),
+        today=region_today(),
         category_label=category_label,
         channel_label=channel_label,
         modes=MODE_LABELS,

@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased, contains_eager, selectinload
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders import status as order_status
 from sesamlike.orders.errors import NotOwnClinic, WorkListsForPrescribers
@@ -107,7 +108,7 @@ def work_list(
     """One list with its rows, and every list's count, for the user's clinics."""
     if not may_use(user):
         raise WorkListsForPrescribers()
-    today = today or date.today()
+    today = today or region_today()
     name = name if name in LISTS else LISTS[0]
     clinics = sorted(user.clinics, key=lambda clinic: clinic.code)
     clinic = _clinic(clinics, clinic_code)

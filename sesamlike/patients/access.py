@@ -23,6 +23,7 @@ from flask import g, has_app_context
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User, user_clinics
 from sesamlike.common.errors import Forbidden, NotVisible
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.patients.models import CareRelationship, Guardian, Patient
 
@@ -71,7 +72,7 @@ def visible_patient_filter(user: User) -> sa.ColumnElement[bool]:
 
 def adult_born_before(today: date | None = None) -> date:
     """Whoever was born on or before this day is 18 or older today."""
-    today = today or date.today()
+    today = today or region_today()
     try:
         return today.replace(year=today.year - 18)
     except ValueError:  # 29 February: the birthday falls on 1 March

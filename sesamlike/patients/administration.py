@@ -23,6 +23,7 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.common.errors import Forbidden, NotVisible
 from sesamlike.common.i18n import N_
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.patients import errors
 from sesamlike.patients.identity import AgeGroup, parse_personal_id
@@ -95,7 +96,7 @@ def adult_on(birth_date: date | None) -> date | None:
 
 def links(admin: User, patient_id: int, today: date | None = None) -> PatientLinks:
     """Care relationships, guardian logins and protection of a patient (audited)."""
-    today = today or date.today()
+    today = today or region_today()
     patient = _patient(admin, patient_id)
     audit.record(
         "read", "patient", patient_id=patient.id, object_id=patient.id, user=admin,
@@ -135,7 +136,7 @@ def start_care(admin: User, patient_id: int, clinic_code: str | None) -> None:
     if current is None:
         current = CareRelationship(clinic_id=clinic.id)
         patient.care_relationships.append(current)
-    current.started_on, current.ended_on = date.today(), None
+    current.started_on, current.ended_on = region_today(), None
     db.session.flush()
     _care_audit(admin, current, clinic, "care_relationship_start")
     db.session.commit()
@@ -151,7 +152,7 @@ def end_care(admin: User, patient_id: int, relationship_id: int) -> None:
         raise NotVisible()
     if relationship.ended_on is not None:
         raise errors.CareRelationshipEnded()
-    relationship.ended_on = date.today()
+    relationship.ended_on = region_today()
     _care_audit(admin, relationship, relationship.clinic, "care_relationship_end")
     db.session.commit()
 
@@ -166,7 +167,7 @@ def _care_audit(admin: User, relationship: CareRelationship, clinic, action: str
 def add_guardian(admin: User, patient_id: int, username: str | None) -> None:
     """A guardian login may act for the child online (until the 18th birthday)."""
     patient = _patient(admin, patient_id)
-    if patient.age_group_on(date.today()) != AgeGroup.CHILD:
+    if patient.age_group_on(region_today()) != AgeGroup.CHILD:
         raise errors.GuardianOnlyForChild()
     username = (username or "").strip()
     user = db.session.scalar(

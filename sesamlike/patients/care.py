@@ -10,7 +10,6 @@ the patient. Both are written to the patient's access log.
 from __future__ import annotations
 
 import re
-from datetime import date
 
 import sqlalchemy as sa
 
@@ -18,6 +17,7 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.common.errors import Forbidden, NotVisible
 from sesamlike.common.i18n import N_
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.patients import errors
 from sesamlike.patients.identity import parse_personal_id
@@ -69,7 +69,7 @@ def start(
     if relationship is None:
         relationship = CareRelationship(patient_id=patient.id, clinic_id=clinic.id)
         db.session.add(relationship)
-    relationship.started_on, relationship.ended_on = date.today(), None
+    relationship.started_on, relationship.ended_on = region_today(), None
     db.session.flush()
     _audit(user, relationship, clinic, "care_relationship_start")
     db.session.commit()
@@ -84,7 +84,7 @@ def end(user: User, relationship_id: int) -> CareRelationship:
         raise NotVisible()
     if relationship.ended_on is not None:
         raise errors.CareRelationshipEnded()
-    relationship.ended_on = date.today()
+    relationship.ended_on = region_today()
     _audit(user, relationship, relationship.clinic, "care_relationship_end")
     db.session.commit()
     return relationship

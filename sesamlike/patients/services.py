@@ -20,6 +20,7 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.common.errors import Forbidden, Invalid, NotVisible
 from sesamlike.common.i18n import N_
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.patients import access, errors
 from sesamlike.patients.errors import PatientExists
@@ -183,7 +184,7 @@ def register_patient(user: User, data: Mapping[str, Any]) -> Patient:
     )
     patient.addresses.append(Address(kind="home", **address))
     patient.care_relationships.append(
-        CareRelationship(clinic_id=clinic.id, started_on=date.today())
+        CareRelationship(clinic_id=clinic.id, started_on=region_today())
     )
     db.session.add(patient)
     try:
@@ -214,17 +215,17 @@ def _identity(check: _Checks) -> PersonalId | None:
         if kind != IdKind.RESERVE:
             number = re.sub(r"\s", "", check.data.get("personal_id") or "")
             parsed = parse_personal_id(number)
-            if parsed.birth_date and parsed.birth_date > date.today():
+            if parsed.birth_date and parsed.birth_date > region_today():
                 check.fail("personal_id", N_("Födelsedatumet ligger i framtiden."))
             return parsed
         birth_date = check.day("birth_date", required=True)
-        if birth_date and birth_date > date.today():
+        if birth_date and birth_date > region_today():
             check.fail("birth_date", N_("Födelsedatumet ligger i framtiden."))
         lma_number = check.text("lma_number", 20, required=True)
         if lma_number and not _LMA_NUMBER.match(lma_number):
             check.fail("lma_number", N_("Fel format."))
         valid_to = check.day("lma_valid_to", required=True)
-        if valid_to and valid_to < date.today():
+        if valid_to and valid_to < region_today():
             check.fail("lma_valid_to", N_("LMA-kortets giltighetstid har gått ut."))
         number = check.data.get("personal_id") or ""
         if _SEPARATORS.sub("", number).isdigit():
@@ -300,7 +301,7 @@ def patient_card(user: User, patient_id: int) -> PatientCard:
         temporary_addresses=[a for a in patient.addresses if a.kind == "temporary"]
         if visible
         else [],
-        age_group=patient.age_group_on(date.today()),
+        age_group=patient.age_group_on(region_today()),
         clinic_delivery_only=clinic_delivery_only(patient),
     )
 
@@ -365,7 +366,7 @@ def add_temporary_address(
     if valid_from and valid_to:
         if valid_to < valid_from:
             check.fail("valid_to", N_("Till-datum får inte vara före från-datum."))
-        elif valid_to < date.today():
+        elif valid_to < region_today():
             check.fail("valid_to", N_("Till-datum har redan passerat."))
         elif any(
             a.kind == "temporary"
@@ -400,7 +401,7 @@ def remove_temporary_address(user: User, patient_id: int, address_id: int) -> No
 def add_guardian(user: User, patient_id: int, data: Mapping[str, Any]) -> Guardian:
     """A guardian (vårdnadshavare) with contact details; only for children."""
     patient = _patient_for_update(user, patient_id, "vårdnadshavare")
-    if patient.age_group_on(date.today()) != AgeGroup.CHILD:
+    if patient.age_group_on(region_today()) != AgeGroup.CHILD:
         raise errors.GuardianOnlyForChild()
     check = _Checks(data)
     name = check.text("name", 120, required=True)
@@ -433,8 +434,8 @@ def add_care_relationship(user: User, patient_id: int, clinic_code: str) -> None
         raise errors.CareRelationshipExists(clinic=clinic.name)
     if current is None:
         patient.care_relationships.append(
-            CareRelationship(clinic_id=clinic.id, started_on=date.today())
+            CareRelationship(clinic_id=clinic.id, started_on=region_today())
         )
     else:
-        current.started_on, current.ended_on = date.today(), None
+        current.started_on, current.ended_on = region_today(), None
     db.session.commit()

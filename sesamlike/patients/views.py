@@ -6,8 +6,6 @@ user may not see answers the same 404 as a missing one.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     abort,
@@ -24,6 +22,7 @@ from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import N_, _
 from sesamlike.common.paging import page_number
 from sesamlike.common.refusals import show_refusal
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.patients import services
 from sesamlike.patients.forms import (
@@ -110,7 +109,7 @@ def search():
         result=result,
         patient_endpoint=start,
         error=error,
-        today=date.today(),
+        today=region_today(),
         may_register=services.may_write(_user()),
     )
 

@@ -11,6 +11,7 @@ from sesamlike.catalog.labels import category_label
 from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import format_date
 from sesamlike.common.i18n import N_, _, ngettext
+from sesamlike.common.time import region_today
 from sesamlike.orders import services as ordering
 from sesamlike.orders import status as order_status
 from sesamlike.orders.views import refusal_text
@@ -89,7 +90,7 @@ def running_out(aids) -> list:
         row
         for row in aids.aids
         if not row.prescription.article.is_device
-        and runout_warning(row.runout_on, date.today(), window)
+        and runout_warning(row.runout_on, region_today(), window)
     ]
 
 
@@ -145,9 +146,9 @@ def render(template: str, status: int = 200, **context):
         rule_text=rule_text,
         category_label=category_label,
         device_refused=lambda error: isinstance(error, ordering.DeviceNeedsPrescriber),
-        today=date.today(),
+        today=region_today(),
         runout_warning=lambda day: runout_warning(
-            day, date.today(), current_app.config["RUNOUT_REMINDER_DAYS"]
+            day, region_today(), current_app.config["RUNOUT_REMINDER_DAYS"]
         ),
         **context,
     ), status

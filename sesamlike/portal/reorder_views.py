@@ -9,7 +9,6 @@ first shown, so a double click or a resent form gives the first order back.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 from flask import abort, flash, redirect, request, session, url_for
 from flask_login import current_user
@@ -19,6 +18,7 @@ from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.models import Role
 from sesamlike.common.errors import DomainError, NotVisible
 from sesamlike.common.i18n import _
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders.views import show_refusal
 from sesamlike.portal import services
@@ -143,7 +143,7 @@ def _fill_in(form: ReorderForm, options, only: int | None) -> None:
     form.phone.data = patient.phone
     address = None
     if not patient.protected_identity:
-        address = patient.delivery_address_on(date.today())
+        address = patient.delivery_address_on(region_today())
     if address is not None:
         form.street.data = address.street
         form.postal_code.data = address.postal_code

@@ -20,7 +20,7 @@ from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import Article
 from sesamlike.common.errors import DomainError, Forbidden, NotVisible
 from sesamlike.common.i18n import N_
-from sesamlike.common.time import utcnow
+from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import commit_keeping_loaded, db
 from sesamlike.orders import errors, notices
 from sesamlike.orders import services as ordering
@@ -197,7 +197,7 @@ def my_aids(user: User, patient_id: int, today: date | None = None) -> MyAids:
     expiring the loaded rows (which would turn the page into a query per row).
     """
     require_portal_user(user)
-    today = today or date.today()
+    today = today or region_today()
     patient = access.get_patient(user, patient_id, action="read_my_aids")
     aids = [
         AidRow(
@@ -244,7 +244,7 @@ def prescription_for(
 ) -> AidRow:
     """One of the acting patient's prescriptions; any other answers NotVisible."""
     require_portal_user(user)
-    today = today or date.today()
+    today = today or region_today()
     patient = access.get_patient(
         user, patient_id, action="read_prescription", detail=str(prescription_id)
     )
@@ -297,7 +297,7 @@ def check_reorder(
     today: date | None = None,
 ) -> Preview:
     """The summary step: the same refusals place_order gives, nothing written."""
-    today = today or date.today()
+    today = today or region_today()
     by_id = {choice.prescription.id: choice for choice in options.choices}
     if not lines:
         raise errors.NoOrderLines(fields={"lines": [N_("Välj minst en rad.")]})
@@ -492,7 +492,7 @@ def set_reminder_preference(
     if (
         channel == "sms"
         and not opted_out
-        and not notices.patient_recipients(patient, date.today(), "sms")
+        and not notices.patient_recipients(patient, region_today(), "sms")
     ):
         raise NoPhoneForSms(fields={"channel": [NoPhoneForSms.message]})
     found = db.session.get(ReminderPreference, patient.id)

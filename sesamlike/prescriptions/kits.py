@@ -23,6 +23,7 @@ from sesamlike.catalog import services as catalog
 from sesamlike.catalog.models import Article, System
 from sesamlike.common.errors import DomainError, Invalid
 from sesamlike.common.i18n import N_
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.patients import access
 from sesamlike.patients.models import Patient
@@ -110,7 +111,7 @@ def proposal(article: Article) -> tuple[int, int, int]:
 
 def kit_for(system_name: str | None, day: date | None = None) -> Kit:
     """The proposed kit of a system; UnknownSystem when it has nothing to prescribe."""
-    day = day or date.today()
+    day = day or region_today()
     system = assortment.system_by_name(system_name)
     grouped = assortment.system_articles(system, day) if system else {}
     categories = assortment.kit_categories(system, grouped) if system else []
@@ -137,7 +138,7 @@ def kit_context(user: User, patient_id: int, system: str | None) -> KitContext:
     """The systems to choose from, and the proposed kit of the chosen one."""
     services.require_prescriber(user)
     patient = access.get_patient(user, patient_id, detail="new kit")
-    today = date.today()
+    today = region_today()
     clinics = [c for c in checks.sorted_clinics(user) if c.id in patient.clinic_ids]
     kit, refusal = None, None
     if (system or "").strip():
@@ -185,7 +186,7 @@ def prescribe_kit(
     """
     services.require_prescriber(user)
     patient = services.visible_patient(user, patient_id)
-    today = date.today()
+    today = region_today()
     kit = kit_for(system, today)
     if not isinstance(valid_from, date):
         raise PrescriptionInvalid(fields={"valid_from": [rules.REQUIRED]})
@@ -283,7 +284,7 @@ def _checked(user, patient, article, choice: KitChoice, valid_from, pumps, where
         (choice.reason_code, choice.reason_text),
         *where,
         pumps,
-        date.today(),
+        region_today(),
     )
 
 

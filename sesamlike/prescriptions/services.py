@@ -23,7 +23,7 @@ from sesamlike.catalog.errors import UnknownArticle
 from sesamlike.catalog.models import Article
 from sesamlike.common.errors import NotVisible
 from sesamlike.common.i18n import N_
-from sesamlike.common.time import utcnow
+from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.patients import access
 from sesamlike.patients.models import Patient
@@ -76,7 +76,7 @@ class PrescriptionFormContext:
     patient: Patient
     articles: list[Article]
     clinics: list[Clinic]
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=region_today)
     first_choice_ids: set[int] = field(default_factory=set)
 
 
@@ -102,7 +102,7 @@ def prescribe(
     """Write a new prescription after every rule has passed."""
     require_prescriber(user)
     patient = visible_patient(user, patient_id)
-    today = date.today()
+    today = region_today()
     article = find_article(article_no)
     rules.check_contract(article, today, catalog.is_prescribable(article, today))
     checks.check_first_time_right(user, patient, article)
@@ -158,7 +158,7 @@ def renew(
         raise CancelledNotRenewable()
     if _live_renewal_exists(old.id):
         raise PrescriptionAlreadyRenewed()
-    today = date.today()
+    today = region_today()
     article, patient = old.article, old.patient
     # No first-time right needed: `old` is an earlier one of the same category.
     rules.check_contract(article, today, catalog.is_prescribable(article, today))
@@ -232,7 +232,7 @@ def patient_prescriptions(
     Without `show_all`, only current ones (not cancelled, validity not ended).
     """
     patient = access.get_patient(user, patient_id, detail="prescriptions")
-    today = date.today()
+    today = region_today()
     rows = db.session.scalars(
         sa.select(Prescription)
         .where(Prescription.patient_id == patient.id)
@@ -267,7 +267,7 @@ def new_prescription_context(user: User, patient_id: int) -> PrescriptionFormCon
     """The patient, the articles that may be prescribed today and the clinics."""
     require_prescriber(user)
     patient = access.get_patient(user, patient_id, detail="new prescription")
-    today = date.today()
+    today = region_today()
     clinics = [c for c in checks.sorted_clinics(user) if c.id in patient.clinic_ids]
     articles = catalog.prescribable_articles(today)
     return PrescriptionFormContext(

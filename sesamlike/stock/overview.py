@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from sesamlike.catalog.models import Article
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.stock.models import Depot, Reservation, StockLot
 from sesamlike.stock.reservations import ReservationStatus
@@ -33,7 +34,7 @@ class Total(NamedTuple):
 
 def lots(today: date | None = None) -> list[LotRow]:
     """Lots with packs on hand, by article, depot and earliest expiry."""
-    today = today or date.today()
+    today = today or region_today()
     soon = today + timedelta(days=EXPIRY_WARNING_DAYS)
     rows = db.session.scalars(
         sa.select(StockLot)
@@ -61,7 +62,7 @@ def lots(today: date | None = None) -> list[LotRow]:
 
 def totals(today: date | None = None) -> list[Total]:
     """Per article and depot: usable on hand, reserved, available, backordered."""
-    today = today or date.today()
+    today = today or region_today()
     usable = sa.and_(
         StockLot.quarantined.is_(False),
         sa.or_(StockLot.expiry.is_(None), StockLot.expiry >= today),

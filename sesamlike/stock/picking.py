@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from sesamlike.catalog.models import Article
 from sesamlike.common.errors import Invalid
 from sesamlike.common.i18n import N_
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.stock import devices as device_steps
 from sesamlike.stock import errors, ledger
@@ -60,7 +61,7 @@ def fefo(query: sa.Select) -> sa.Select:
 
 def pick_list(depot_id: int, today: date | None = None) -> list[PickRow]:
     """What to pick in the depot, reservation by reservation, lot by lot (FEFO)."""
-    today = today or date.today()
+    today = today or region_today()
     held = db.session.scalars(
         sa.select(Reservation)
         .where(
@@ -108,7 +109,7 @@ def pick(
     today: date | None = None,
 ) -> list[Device]:
     """Book the reference's active reservations out of stock; return devices taken."""
-    today = today or date.today()
+    today = today or region_today()
     taken: list[Device] = []
     wanted_serials = list(serials)
     for reservation in _rows(reference, ReservationStatus.ACTIVE):
@@ -210,7 +211,7 @@ def scrap_lot(lot_id: int, *, user_id: int | None = None) -> int:
     )
     if lot is None:
         raise errors.LotNotFound()
-    if lot.expiry is None or lot.expiry >= date.today():
+    if lot.expiry is None or lot.expiry >= region_today():
         raise errors.LotNotExpired()
     packs = lot.on_hand
     if packs > 0:

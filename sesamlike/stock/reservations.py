@@ -35,6 +35,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.stock import ledger
 from sesamlike.stock.errors import NoDepot
@@ -70,7 +71,7 @@ def available(
     article_id: int, depot_id: int | None = None, *, today: date | None = None
 ) -> int:
     """Packs of the article free to reserve, in one depot or all depots."""
-    free = _free_by_depot(article_id, today or date.today())
+    free = _free_by_depot(article_id, today or region_today())
     if depot_id is not None:
         return max(free.get(depot_id, 0), 0)
     return sum(max(packs, 0) for packs in free.values())
@@ -111,7 +112,7 @@ def reserve_many(
         return []
     articles = sorted({article_id for _reference, article_id, _packs in wanted})
     _lock_articles(articles)
-    free = _free_by_article(articles, today or date.today())
+    free = _free_by_article(articles, today or region_today())
     statuses: list[str] = []
     rows = _Rows([], [])
     for reference, article_id, packs in wanted:
@@ -139,7 +140,7 @@ def fill_backorders(
 ) -> list[str]:
     """Reserve for the article's backorders in order of placement; return the refs."""
     lock_article(article_id)
-    today = today or date.today()
+    today = today or region_today()
     waiting = db.session.scalars(
         sa.select(Reservation)
         .where(
@@ -223,7 +224,7 @@ def stock_level(
     article_id: int, depot_id: int | None = None, *, today: date | None = None
 ) -> Level:
     """On hand, reserved and available packs; available never below zero."""
-    today = today or date.today()
+    today = today or region_today()
     usable = sa.and_(
         StockLot.quarantined.is_(False),
         sa.or_(StockLot.expiry.is_(None), StockLot.expiry >= today),

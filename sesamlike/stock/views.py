@@ -6,7 +6,6 @@ pages that work on orders live in `fulfilment.views`; they share the helpers her
 
 from __future__ import annotations
 
-from datetime import date
 from functools import wraps
 
 import sqlalchemy as sa
@@ -18,6 +17,7 @@ from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.models import Role
 from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import N_, _
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.stock import ledger, overview
 from sesamlike.stock.models import Depot
@@ -91,7 +91,7 @@ def depot_choices() -> list[SelectChoice]:
 
 def render(template: str, status: int = 200, **context):
     """A depot page; `template` is relative to templates/ ("stock/overview.html")."""
-    context.setdefault("today", date.today())
+    context.setdefault("today", region_today())
     return render_template(
         template, can_act=current_user.role == Role.DEPOT, **context
     ), status

@@ -4,12 +4,13 @@ ordered to the clinic, and the order found on the clinic's work list."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from sesamlike.catalog.models import Article
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from tests.e2e.test_login import log_in
 from tests.factories import (
@@ -122,7 +123,7 @@ def fill_prescriptions_page(patient) -> None:
         make_prescription(
             patient,
             demo(article_no),
-            last_withdrawal_on=date.today() - timedelta(days=20),
+            last_withdrawal_on=region_today() - timedelta(days=20),
             **kw,
         )
 

@@ -11,11 +11,10 @@ the shelf; a patient brings back some of the packs, found by order number.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 import sqlalchemy as sa
 
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.fulfilment import shipping
 from sesamlike.orders import services as ordering
@@ -77,7 +76,7 @@ def test_clerk_receives_by_gs1_picks_ships_and_confirms_delivery(page):
 
     db.session.expire_all()
     line = db.session.get(OrderLine, line_id)
-    assert (line.status, line.delivered_on) == ("delivered", date.today())
+    assert (line.status, line.delivered_on) == ("delivered", region_today())
     lot = db.session.scalar(sa.select(StockLot).where(StockLot.lot == "LOT42"))
     assert lot.on_hand == 3
 
@@ -132,7 +131,7 @@ def test_clerk_picks_packs_a_serial_from_the_shelf_and_takes_back_some_packs(pag
     device = db.session.scalar(sa.select(Device).where(Device.serial_no == "SN-200"))
     assert (device.status, device.patient_id) == ("on_loan", patient.id)
 
-    shipping.deliver_order(world.clerk, order_id, date.today())
+    shipping.deliver_order(world.clerk, order_id, region_today())
     page.get_by_role("link", name="Returer").click()
     page.get_by_label("Beställning, patientens namn eller serienummer").fill(
         str(order_id)

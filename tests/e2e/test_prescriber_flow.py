@@ -6,10 +6,11 @@ delivery to the clinic and read the confirmation.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from sesamlike.common.time import region_today
 from tests.e2e.test_login import log_in
 from tests.factories import (
     ADULT_PNR,
@@ -116,13 +117,13 @@ def test_time_locked_prescription_shows_when_it_opens(page):
     patient = make_patient(clinic)
     infusion = make_article(name="Quick-set 6 mm")
     make_prescription(
-        patient, infusion, withdrawals_used=1, last_withdrawal_on=date.today()
+        patient, infusion, withdrawals_used=1, last_withdrawal_on=region_today()
     )
     log_in(page, "e2e-doktor")
     page.goto(f"/patients/{patient.id}/orders/new")
     checkbox = page.get_by_label("Quick-set 6 mm")
     assert checkbox.is_disabled()
-    opens = date.today() + timedelta(days=60)
+    opens = region_today() + timedelta(days=60)
     assert (
         f"Nästa uttag är möjligt från {opens.day} " in page.locator("main").inner_text()
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 import sqlalchemy as sa
 
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders.models import OrderLine
 from sesamlike.stock.models import Device
@@ -20,7 +21,9 @@ from tests.factories import (
 )
 from tests.functional.test_api_basics import assert_error_format, bearer
 
-TODAY = date.today()
+# The region's day: the follow-up counts a device's days by the Swedish
+# calendar (between 23:00 and 24:00 UTC in winter the machine's date is a day behind).
+TODAY = region_today()
 LENT_ON = TODAY - timedelta(days=400)
 
 
@@ -109,6 +112,35 @@ def test_a_returned_device_goes_to_quarantine_and_its_days_end(client, lent):
     again = client.post("/api/v1/devices/PX-1/return", headers=bearer(lent.clerk),
                         json={"returned_on": TODAY.isoformat()})  # fmt: skip
     assert again.status_code == 404
+
+
+def test_after_midnight_in_sweden_a_return_dated_today_is_not_in_the_future(
+    client, lent, monkeypatch
+):
+    """The services' "today" is the region's day, as the follow-up's is. On a
+    server keeping UTC the machine's date lags Swedish time by one or two hours
+    after midnight: a clerk's return dated today was refused as in the future,
+    and a parent's reorder met yesterday's time lock."""
+    import sesamlike.common.time as region_time
+
+    utc_day = datetime.now(UTC).date()
+    half_past_midnight = datetime.combine(utc_day, time(23, 30), tzinfo=UTC)
+
+    class AtNight(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return half_past_midnight.astimezone(tz) if tz else half_past_midnight
+
+    monkeypatch.setattr(region_time, "datetime", AtNight)
+    swedish_day = utc_day + timedelta(days=1)
+    assert region_time.region_today() == swedish_day
+
+    response = client.post("/api/v1/devices/PX-1/return", headers=bearer(lent.clerk),
+                           json={"returned_on": swedish_day.isoformat()})  # fmt: skip
+
+    assert response.status_code == 200, response.get_json()
+    line = db.session.get(OrderLine, lent.line_id)
+    assert (line.status, line.returned_on) == ("returned", swedish_day)
 
 
 def test_cost_centres_sum_what_each_cost_centre_paid(client, lent):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders.models import Order, OrderLine
 from sesamlike.stock.models import Reservation, StockMovement
@@ -22,7 +23,7 @@ from tests.factories import (
 )
 from tests.functional.test_api_basics import assert_error_format, bearer
 
-TODAY = date.today()
+TODAY = region_today()
 
 
 def counts():

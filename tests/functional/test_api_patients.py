@@ -1,11 +1,12 @@
 """POST /api/v1/patients as in interfaces.md, and GET after POST."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.patients.models import Address, CareRelationship, Patient
 from tests.factories import (
@@ -82,7 +83,7 @@ def test_protected_identity_is_registered_and_its_address_not_echoed(client, hea
 
 
 def test_reserve_number_with_lma_card(client, headers):
-    valid_to = (date.today() + timedelta(days=100)).isoformat()
+    valid_to = (region_today() + timedelta(days=100)).isoformat()
     response = client.post(
         "/api/v1/patients",
         json=body(

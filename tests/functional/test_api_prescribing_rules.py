@@ -7,12 +7,11 @@ start a pump or CGM (cancelled prescriptions do not count as earlier ones).
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders.models import Order
 from sesamlike.prescriptions.models import Prescription
@@ -26,7 +25,7 @@ from tests.factories import (
 )
 from tests.functional.test_api_basics import assert_error_format, bearer
 
-TODAY = date.today()
+TODAY = region_today()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.accounts.services import issue_token
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.prescriptions.models import Prescription
 from tests.factories import (
@@ -20,7 +21,7 @@ from tests.factories import (
     make_user,
 )
 
-TODAY = date.today()
+TODAY = region_today()
 
 
 def bearer(user, language: str | None = None) -> dict:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import collections
 import json
 import os
-from datetime import date, timedelta
+from datetime import timedelta
 
 import hypothesis
 import hypothesis.stateful
@@ -32,6 +32,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
 
 from sesamlike.accounts.services import issue_token
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from tests.conftest import add_to_summary
 from tests.factories import (
@@ -103,7 +104,7 @@ def scenario():
         units_per_day=None, amortisation_years=4, first_choice_rank=None,
     )  # fmt: skip
     make_stock_lot(infusion, depot, on_hand=50, lot="L1",
-                   expiry=date.today() + timedelta(days=400))  # fmt: skip
+                   expiry=region_today() + timedelta(days=400))  # fmt: skip
     adult = make_patient(clinic, personal_id=ADULT_PNR, id_kind="personnummer")
     other = make_patient(clinic)
     prescriptions = [
@@ -338,7 +339,7 @@ def test_the_document_states_the_ranges_and_choices_the_server_enforces(app, sce
     headers = {"Authorization": f"Bearer {scenario['tokens']['prescriber']}"}
     patient_id = scenario["ids"]["patient_id"][0]
     valid = {"patient_id": patient_id, "article_no": "INF-1", "valid_from":
-             date.today().isoformat(), "packs_per_withdrawal": 1, "withdrawals": 1,
+             region_today().isoformat(), "packs_per_withdrawal": 1, "withdrawals": 1,
              "period_days": 90}  # fmt: skip
     client = app.test_client()
     for name, maximum in limits.items():

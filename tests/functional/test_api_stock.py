@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.stock.models import Device, StockLot, StockMovement
 from tests.factories import (
@@ -20,7 +21,7 @@ from tests.factories import (
 )
 from tests.functional.test_api_basics import assert_error_format, bearer
 
-TODAY = date.today()
+TODAY = region_today()
 
 
 @pytest.fixture

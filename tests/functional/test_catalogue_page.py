@@ -1,12 +1,13 @@
 """The assortment page (/catalogue): search, marks, phased-out articles, access."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
 from sesamlike.common.formatting import format_date
+from sesamlike.common.time import region_today
 from tests.factories import (
     make_article,
     make_role_user,
@@ -14,7 +15,7 @@ from tests.factories import (
 )
 
 STAFF = ["prescriber", "depot", "manager", "region", "admin"]
-YESTERDAY = date.today() - timedelta(days=1)
+YESTERDAY = region_today() - timedelta(days=1)
 
 
 def login_as(auth, role: str) -> None:
@@ -151,7 +152,7 @@ def test_marks_prices_and_channels_are_shown(client, auth, assortment):
 
 
 def test_articles_not_yet_valid_are_marked(client, auth):
-    start = date.today() + timedelta(days=30)
+    start = region_today() + timedelta(days=30)
     make_article("NEW-1", valid_from=start)
     login_as(auth, "prescriber")
     assert f"Gäller från {format_date(start)}" in client.get("/catalogue").text

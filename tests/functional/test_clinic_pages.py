@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.catalog.models import Article
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders.models import Order
 from sesamlike.prescriptions.models import Prescription
@@ -31,7 +32,7 @@ from tests.factories import (
     make_user,
 )
 
-TODAY = date.today()
+TODAY = region_today()
 MM640 = "MiniMed 640G"
 
 

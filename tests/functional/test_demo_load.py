@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Article, System
+from sesamlike.common.time import region_today
 from sesamlike.demo.region import load_demo_region
 from sesamlike.demo.setup import DEMO_PASSWORD
 from sesamlike.extensions import db
@@ -77,14 +78,14 @@ def test_demo_load_on_a_later_day_adds_no_second_region(runner):
     runner.invoke(args=["demo", "load"])
     counts = row_counts()
 
-    logins = load_demo_region(today=date.today() + timedelta(days=400))
+    logins = load_demo_region(today=region_today() + timedelta(days=400))
 
     assert row_counts() == counts
     assert len(logins) == counts["users"]
 
 
 def assert_demo_region_content():
-    today = date.today()
+    today = region_today()
     patients = db.session.scalars(sa.select(Patient)).all()
     assert len(patients) == 200
     children = [p for p in patients if p.age_group_on(today) == AgeGroup.CHILD]
@@ -141,7 +142,7 @@ def test_demo_load_computes_follow_up_so_managers_see_costs_at_once(
 ):
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
-    this_year = date.today().year
+    this_year = region_today().year
     assert f"follow-up costs of {this_year - 1} and {this_year}" in result.output
 
     auth.login("chef.norr", DEMO_PASSWORD)
@@ -170,7 +171,7 @@ def share(part: int, whole: int) -> float:
 
 def test_the_demo_region_has_the_seeds_mix_of_pump_users():
     load_demo_region()
-    today = date.today()
+    today = region_today()
     pumps = pumps_on_loan()
     patients = db.session.scalars(sa.select(Patient)).all()
     children = [p for p in patients if p.age_group_on(today) == AgeGroup.CHILD]
@@ -232,7 +233,7 @@ def test_the_demo_region_has_consumables_partly_returned_to_stock():
 
 def test_a_demo_patient_moves_clinic_in_june_and_the_new_clinic_prescribes():
     load_demo_region()
-    moved_on = date(date.today().year - 1, 6, 1)
+    moved_on = date(region_today().year - 1, 6, 1)
     ended = db.session.scalars(
         sa.select(CareRelationship).where(CareRelationship.ended_on == moved_on)
     ).all()
@@ -270,7 +271,7 @@ def test_the_demo_regions_deviations_are_real_ones_each_with_a_reason():
     load_demo_region()
     analyst = db.session.scalar(sa.select(User).where(User.role == "region"))
     scope = resolve(analyst, None)
-    for year in (date.today().year - 1, date.today().year):
+    for year in (region_today().year - 1, region_today().year):
         counts, reasons = report.compliance(scope, year)
         # Ranked per system, a compatible sensor is no deviation: a few percent
         # are (issue 16: 217 of the year's prescriptions were, most forced).
@@ -280,7 +281,7 @@ def test_the_demo_regions_deviations_are_real_ones_each_with_a_reason():
 
 def test_the_demo_movers_year_is_paid_by_both_clinics_and_adds_up():
     load_demo_region()
-    moved_on = date(date.today().year - 1, 6, 1)
+    moved_on = date(region_today().year - 1, 6, 1)
     old = db.session.scalar(
         sa.select(CareRelationship).where(CareRelationship.ended_on == moved_on)
     )

@@ -8,12 +8,11 @@ returns, and the trade's words.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.fulfilment import shipping
 from sesamlike.orders.models import OrderLine
@@ -27,7 +26,7 @@ from tests.factories import (
     place_order_for,
 )
 
-TODAY = date.today()
+TODAY = region_today()
 
 
 @pytest.fixture

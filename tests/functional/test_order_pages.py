@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from sesamlike.common.formatting import format_date
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders.models import Order, OrderLine
 from sesamlike.stock.models import Reservation
@@ -22,7 +23,7 @@ from tests.factories import (
     make_user,
 )
 
-TODAY = date.today()
+TODAY = region_today()
 
 
 @pytest.fixture

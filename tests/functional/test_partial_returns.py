@@ -6,12 +6,11 @@ how many packs came back, restocked (on stock, fills backorders) or scrapped.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 import sqlalchemy as sa
 
 from sesamlike.common.errors import DomainError
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.fulfilment import returns, shipping
 from sesamlike.orders.models import OrderLine
@@ -19,7 +18,7 @@ from sesamlike.stock.models import StockLot
 from tests.factories import make_article, make_depot_world, make_pump, place_order_for
 from tests.functional.test_api_basics import assert_error_format, bearer
 
-TODAY = date.today()
+TODAY = region_today()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.patients.models import Address, CareRelationship, Guardian, Patient
 from tests.conftest import csrf_token_from
@@ -18,7 +19,7 @@ from tests.factories import (
     patient_registration,
 )
 
-TODAY = date.today()
+TODAY = region_today()
 
 
 @pytest.fixture

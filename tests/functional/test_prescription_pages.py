@@ -2,12 +2,13 @@
 
 import html
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.prescriptions.models import Prescription
 from tests.conftest import csrf_token_from
@@ -22,7 +23,7 @@ from tests.factories import (
     make_user,
 )
 
-TODAY = date.today()
+TODAY = region_today()
 
 
 @pytest.fixture

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.fulfilment import shipping
 from sesamlike.orders.models import OrderLine
@@ -20,7 +21,7 @@ from tests.factories import (
     place_order_for,
 )
 
-TODAY = date.today()
+TODAY = region_today()
 PAGES = [
     "/stock",
     "/stock/receipts",

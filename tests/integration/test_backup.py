@@ -3,11 +3,11 @@
 import shutil
 import subprocess
 import uuid
-from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
+from sesamlike.common.time import region_today
 from tests.cli import flask
 from tests.conftest import DATABASE_URL, is_postgres
 
@@ -57,7 +57,7 @@ def report_figures(url: str, year: int) -> dict:
 def test_restored_dump_gives_identical_report_figures(tmp_path):
     live, restored = (f"sl_backup_{uuid.uuid4().hex[:8]}_{n}" for n in ("live", "copy"))
     admin = sa.create_engine(server_url("postgres"), isolation_level="AUTOCOMMIT")
-    year = date.today().year - 1
+    year = region_today().year - 1
     try:
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{live}"'))

@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.catalog.models import Article
+from sesamlike.common.time import region_today
 from sesamlike.demo.generate import generate_region
 from sesamlike.demo.writer import RegionWriter
 from sesamlike.extensions import db
@@ -55,7 +56,7 @@ def test_a_generated_region_has_the_seeds_mix_swaps_and_returns(runner):
     args = ["demo", "generate", "--patients", "400", "--years", "2", "--seed", "11"]
     assert runner.invoke(args=args).exit_code == 0
 
-    today = date.today()
+    today = region_today()
     pumps = dict(db.session.execute(
         sa.select(Device.patient_id, Article.id)
         .join(Article, Article.id == Device.article_id)

@@ -144,7 +144,7 @@ def test_sql_and_python_agree_on_a_generated_region():
 
     generate_region(300, 2, seed=7)
     db.session.commit()
-    for year in (date.today().year - 1, date.today().year):
+    for year in (region_today().year - 1, region_today().year):
         run_year(year, full=True)
         expected = _as_tuples(_python_costs(year))
         got = _as_tuples(stored(year))
@@ -253,7 +253,7 @@ def test_demo_minimed_640g_without_cgm_costs_about_30000_a_year():
     from sesamlike.demo import region
 
     region.load_demo_region()
-    year = date.today().year - 1
+    year = region_today().year - 1
     run_year(year, full=True)
     rows = db.session.scalars(
         sa.select(PatientYearCost).where(

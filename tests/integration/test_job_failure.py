@@ -1,9 +1,8 @@
 """A failed scheduler job leaves earlier results intact and shows on the job page."""
 
-from datetime import date
-
 import sqlalchemy as sa
 
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup import staging
 from sesamlike.followup.models import PatientYearCost
@@ -35,7 +34,7 @@ def test_failed_followup_run_keeps_earlier_results_and_is_reported(
 
     # New history arrives, then the next run breaks half-way.
     patient = db.session.scalar(sa.select(Patient).order_by(Patient.id).limit(1))
-    today = date.today()
+    today = region_today()
     import_deliveries_text(
         "personal_id,article_no,packs,channel,delivered_on,serial_no,returned_on\n"
         f"{patient.personal_id},{_consumable_no()},3,central,{today},,\n"

@@ -5,12 +5,11 @@ column goes, the lines stay), and upgraded again: every line gets its order's
 patient, and the follow-up reads the lines by that patient.
 """
 
-from datetime import date
-
 import pytest
 import sqlalchemy as sa
 
 from bench.databases import create_database
+from sesamlike.common.time import region_today
 from tests.cli import flask
 from tests.conftest import DATABASE_URL, is_postgres
 
@@ -42,7 +41,7 @@ def mismatched_lines(engine) -> tuple[int, int]:
 
 
 def test_upgrading_from_0021_gives_every_line_its_orders_patient(scratch_url):
-    year = date.today().year - 1
+    year = region_today().year - 1
     flask(scratch_url, "db", "upgrade")
     flask(scratch_url, "demo", "load")
     engine = sa.create_engine(scratch_url)

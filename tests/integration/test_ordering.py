@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.common.errors import Forbidden, NotVisible
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders import errors
 from sesamlike.orders import services as ordering
@@ -30,7 +31,7 @@ from tests.factories import (
     make_user,
 )
 
-TODAY = date.today()
+TODAY = region_today()
 COUNTED = (Order, OrderLine, Reservation, StockMovement, AuditEvent)
 
 

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.common.errors import Conflict, Forbidden, Invalid, NotVisible
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.patients import services
 from sesamlike.patients.identity import synthetic_personnummer
@@ -22,7 +23,7 @@ from tests.factories import (
     patient_registration,
 )
 
-TODAY = date.today()
+TODAY = region_today()
 
 
 @pytest.fixture

@@ -1,12 +1,13 @@
 """Prescribing use cases against the database: rights, reasons, contract, history."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.common.errors import Forbidden, Invalid, NotVisible
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.prescriptions import services as rx
 from sesamlike.prescriptions.errors import (
@@ -28,7 +29,7 @@ from tests.factories import (
     make_user,
 )
 
-TODAY = date.today()
+TODAY = region_today()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.common.errors import Forbidden, Invalid
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.fulfilment import returns, shipping
 from sesamlike.orders import services as ordering
@@ -23,7 +24,7 @@ from tests.factories import (
     place_order_for,
 )
 
-TODAY = date.today()
+TODAY = region_today()
 
 
 @pytest.fixture

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.stock import reservations
 from sesamlike.stock.models import Reservation, StockMovement
 from tests.factories import make_article, make_depot, make_stock_lot
 
-TODAY = date.today()
+TODAY = region_today()
 
 
 def rows(reference):

@@ -7,13 +7,14 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders import withdrawals
 from sesamlike.prescriptions import errors as prescription_errors
 from sesamlike.prescriptions.models import Prescription
 from tests.factories import make_article, make_prescribed, make_prescription
 
-TODAY = date.today()
+TODAY = region_today()
 
 
 def used(rx_id: int) -> tuple[int, date | None]:

@@ -7,6 +7,7 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sesamlike.common.time import region_today
 from sesamlike.stock.gs1 import GS, parse_gs1
 
 
@@ -25,8 +26,8 @@ lots = st.text(
 )
 # Two-digit years resolve within -49/+50 years of today (GS1 General Spec 7.12).
 expiries = st.dates(
-    min_value=date(date.today().year - 40, 1, 1),
-    max_value=date(date.today().year + 40, 12, 31),
+    min_value=date(region_today().year - 40, 1, 1),
+    max_value=date(region_today().year + 40, 12, 31),
 )
 
 

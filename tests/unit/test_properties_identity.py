@@ -8,13 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sesamlike.common.errors import Invalid
+from sesamlike.common.time import region_today
 from sesamlike.patients.identity import (
     IdKind,
     parse_personal_id,
     synthetic_personnummer,
 )
 
-birth_dates = st.dates(min_value=date(1900, 1, 1), max_value=date.today())
+birth_dates = st.dates(min_value=date(1900, 1, 1), max_value=region_today())
 
 
 @st.composite

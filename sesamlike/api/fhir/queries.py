@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.api.fhir import resources as r
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders.models import LineStatus, Order, OrderLine
 from sesamlike.patients import access
@@ -131,13 +132,13 @@ KINDS: dict[str, Kind] = {
             Prescription.patient_id,
             Prescription.id,
             lambda rows, viewer: [
-                r.device_request(row, viewer, date.today()) for row in rows
+                r.device_request(row, viewer, region_today()) for row in rows
             ],
             since=lambda t: sa.or_(
                 Prescription.created_at >= t,
                 Prescription.cancelled_at >= t,
                 Prescription.last_withdrawal_on >= _day(t),
-                Prescription.valid_to.between(_day(t), date.today()),
+                Prescription.valid_to.between(_day(t), region_today()),
             ),
         ),
         Kind(
