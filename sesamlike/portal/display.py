@@ -85,12 +85,12 @@ def runout_warning(runout_on: date | None, today: date, window_days: int):
 
 def running_out(aids) -> list:
     """The consumables that have run out or will within the reminder window."""
-    window = current_app.config["RUNOUT_REMINDER_DAYS"]
+    window, today = current_app.config["RUNOUT_REMINDER_DAYS"], region_today()
     return [
         row
         for row in aids.aids
         if not row.prescription.article.is_device
-        and runout_warning(row.runout_on, region_today(), window)
+        and runout_warning(row.runout_on, today, window)
     ]
 
 
@@ -137,6 +137,7 @@ def order_rows(orders) -> list[OrderRow]:  # portal.services.ListedOrder
 
 
 def render(template: str, status: int = 200, **context):
+    today, window = region_today(), current_app.config["RUNOUT_REMINDER_DAYS"]
     return render_template(
         f"portal/{template}",
         order_status=order_status.order_status,
@@ -146,9 +147,7 @@ def render(template: str, status: int = 200, **context):
         rule_text=rule_text,
         category_label=category_label,
         device_refused=lambda error: isinstance(error, ordering.DeviceNeedsPrescriber),
-        today=region_today(),
-        runout_warning=lambda day: runout_warning(
-            day, region_today(), current_app.config["RUNOUT_REMINDER_DAYS"]
-        ),
+        today=today,
+        runout_warning=lambda day: runout_warning(day, today, window),
         **context,
     ), status
