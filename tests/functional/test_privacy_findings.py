@@ -170,6 +170,42 @@ def test_5_logout_ends_the_session_for_every_copy_of_the_cookie(app, client, aut
     assert answer.status_code == 302 and "/login" in answer.headers["Location"]
 
 
+def test_5_an_idle_session_ends_on_the_server_whatever_the_cookie_says(
+    app, client, auth
+):
+    """A stolen cookie with a long lifetime is still dead after the idle limit."""
+    from sesamlike.accounts.models import UserSession
+
+    make_user("prescriber", clinics=[make_clinic()], username="doc")
+    auth.login("doc")
+    assert client.get("/").status_code == 200
+    idle = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"], seconds=5)
+    db.session.execute(sa.update(UserSession).values(last_seen_at=utcnow() - idle))
+    db.session.commit()
+    answer = client.get("/")  # the signed cookie itself is still valid
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+    row = db.session.scalar(sa.select(UserSession))
+    assert row.ended_at is not None  # ended on the server, not only forgotten
+    db.session.execute(sa.update(UserSession).values(last_seen_at=utcnow()))
+    db.session.commit()
+    assert client.get("/").status_code == 302  # an ended session never comes back
+
+
+def test_5_ended_sessions_are_purged_after_a_month(app, client, auth):
+    from sesamlike.accounts.jobs import purge_sessions
+    from sesamlike.accounts.models import UserSession
+
+    make_user("prescriber", clinics=[make_clinic()], username="doc")
+    auth.login("doc")
+    auth.logout()
+    auth.login("doc")  # the open one stays
+    assert len(db.session.scalars(sa.select(UserSession)).all()) == 2
+    assert purge_sessions(utcnow())["sessions"] == 0  # ended today: kept
+    counts = purge_sessions(utcnow() + timedelta(days=31))
+    assert counts["sessions"] == 2  # ended a month ago; idle a month
+    assert db.session.scalars(sa.select(UserSession)).all() == []
+
+
 def test_5_a_token_stops_working_when_it_expires(app, client, runner):
     make_user("admin", username="root")
     result = runner.invoke(args=["users", "token", "root", "--days", "1"])
