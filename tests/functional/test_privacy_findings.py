@@ -309,6 +309,31 @@ def test_6_a_registration_probe_is_in_the_patients_access_log(client, auth, regi
     assert "Östra mottagningen" in page.text
 
 
+def test_6_a_probe_through_the_registration_page_is_audited_too(client, auth, region):
+    """The web form refuses like the API: no name shown, a row the patient sees."""
+    ella = region.person("ella")
+    auth.login("doc2")
+    answer = client.post(
+        "/patients/new",
+        data={
+            "id_kind": "personnummer", "personal_id": ella.personal_id,
+            "first_name": "X", "last_name": "Y", "diabetes_type": "type1",
+            "clinic_code": "OST", "street": "Gatan 1", "postal_code": "41101",
+            "city": "Göteborg",
+        },
+    )  # fmt: skip
+    assert answer.status_code == 409
+    assert ella.last_name not in answer.text
+    probes = audit_rows(patient_id=ella.id, action="registration_attempt")
+    assert len(probes) == 1 and probes[0].clinic_code == "OST"
+    auth.logout()
+    auth.login("ella")
+    assert (
+        "Försökte registrera dig som ny patient"
+        in client.get("/portal/access-log").text
+    )
+
+
 # 7. Login timing told usernames apart; weak passwords were accepted ----------
 
 
