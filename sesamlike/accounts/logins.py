@@ -29,10 +29,16 @@ class LoginLocked(Exception):
     """Too many failed logins for this username: the page answers 429."""
 
 
-@cache
 def _dummy_hash() -> str:
-    """A hash made like real ones, for usernames that do not exist."""
-    return generate_password_hash("no such user: the same work as a real check")
+    """A hash made like real ones (the app's method), for unknown usernames."""
+    return _dummy_hash_by(current_app.config.get("PASSWORD_HASH_METHOD", "scrypt"))
+
+
+@cache
+def _dummy_hash_by(method: str) -> str:
+    return generate_password_hash(
+        "no such user: the same work as a real check", method=method
+    )
 
 
 def login_key(username: str) -> str:
