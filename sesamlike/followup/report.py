@@ -180,24 +180,36 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
     return sorted(rows, key=lambda row: -row.cost), overuse
 
 
-def first_choice_articles() -> set[int]:
-    """The catalogue's first-choice articles by the prescribing rule: ranked
-    inside their category for each of their systems (`catalog.assortment`)."""
-    articles = db.session.scalars(
-        sa.select(Article).options(selectinload(Article.systems))
-    ).all()
-    return assortment.first_choice_ids(list(articles))
+class _FirstChoiceByDay:
+    """First choice as the prescriber met it: among the articles in contract on
+    the day the prescription was written. The set changes only when a contract
+    starts or ends, so it is worked out once per distinct assortment."""
+
+    def __init__(self) -> None:
+        self.articles = db.session.scalars(
+            sa.select(Article).options(selectinload(Article.systems))
+        ).all()
+        self.by_assortment: dict[frozenset[int], set[int]] = {}
+
+    def on(self, day: date) -> set[int]:
+        offered = [a for a in self.articles if a.in_contract_on(day)]
+        key = frozenset(a.id for a in offered)
+        if key not in self.by_assortment:
+            self.by_assortment[key] = assortment.first_choice_ids(offered)
+        return self.by_assortment[key]
 
 
 def compliance(scope: Scope, year: int) -> tuple[dict[str, int], list]:
     """Prescriptions written in the year at the clinics in scope, cancelled ones
     left out: on procured and first-choice articles (ranked per system, as the
-    prescribing rules rank them), and the reason codes given for the others."""
+    prescribing rules rank them, among the articles in contract the day each
+    was written), and the reason codes given for the others."""
     query = (
         sa.select(
             Prescription.article_id,
             Article.procured,
             Prescription.reason_code,
+            Prescription.valid_from,
             sa.func.count().label("n"),
         )
         .join(Article, Article.id == Prescription.article_id)
@@ -207,13 +219,18 @@ def compliance(scope: Scope, year: int) -> tuple[dict[str, int], list]:
             Prescription.status != PrescriptionStatus.CANCELLED,
             scope.clinic_where(Prescription.clinic_id),
         )
-        .group_by(Prescription.article_id, Article.procured, Prescription.reason_code)
+        .group_by(
+            Prescription.article_id,
+            Article.procured,
+            Prescription.reason_code,
+            Prescription.valid_from,
+        )  # fmt: skip
     )
-    first = first_choice_articles()
+    first = _FirstChoiceByDay()
     counts = {"total": 0, "procured": 0, "first_choice": 0, "deviations": 0}
     reasons: dict[str, int] = {}
     for row in db.session.execute(query):
-        first_choice = row.article_id in first
+        first_choice = row.article_id in first.on(row.valid_from)
         counts["total"] += row.n
         counts["procured"] += row.n if row.procured else 0
         counts["first_choice"] += row.n if first_choice else 0

@@ -191,6 +191,22 @@ def test_cancelled_prescriptions_are_left_out_of_compliance(world):
     assert reasons == []
 
 
+def test_compliance_ranks_among_the_articles_in_contract_the_day_it_was_written(
+    world,
+):
+    """When the first-choice set's contract ends, the next one becomes first choice."""
+    world["sets"].valid_to = date(YEAR, 5, 31)
+    db.session.commit()
+    prescribe(world, world["anna"], "sets2", reason_code="patient_wish")  # 1 March
+    f.make_prescription(world["anna"], world["sets2"], clinic=world["north"],
+                        valid_from=date(YEAR, 7, 1))  # fmt: skip
+
+    counts, reasons = report.compliance(scope_of(world["manager"]), YEAR)
+
+    assert counts == {"total": 2, "procured": 2, "first_choice": 1, "deviations": 1}
+    assert reasons == [("patient_wish", 1)]
+
+
 def test_the_report_shows_cost_by_diabetes_type_and_leads_to_the_channels(
     client, auth, world
 ):
