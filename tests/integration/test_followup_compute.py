@@ -140,16 +140,34 @@ def _as_tuples(costs):
 
 @pytest.mark.slow
 def test_sql_and_python_agree_on_a_generated_region():
+    from sesamlike.accounts.models import Clinic
     from sesamlike.demo.generate import generate_region
+    from sesamlike.followup.cost_centres import cost_centre_sums
+    from sesamlike.followup.scope import resolve
 
     generate_region(300, 2, seed=7)
     db.session.commit()
+    region = resolve(f.make_user("region"), None)
     for year in (region_today().year - 1, region_today().year):
         run_year(year, full=True)
         expected = _as_tuples(_python_costs(year))
         got = _as_tuples(stored(year))
         assert len(got) > 250
         assert got == expected
+        # Who paid: each cost centre's sums, from the run's stored payers.
+        centres = sorted(
+            (c.cost_centre, c.clinic_code, c.patients, c.device_cost_sek,
+             c.consumables_cost_sek, c.vat_sek)
+            for c in cost_centre_sums(region, year)
+        )  # fmt: skip
+        codes = dict(db.session.execute(sa.select(Clinic.id, Clinic.code)).all())
+        sums = rules.cost_centre_sums(load_cost_lines(), year, region_today())
+        assert len(centres) >= 2
+        assert centres == sorted(
+            (centre, codes.get(clinic_id), s["patients"], s["device_cost_sek"],
+             s["consumables_cost_sek"], s["vat_sek"])
+            for (centre, clinic_id), s in sums.items()
+        )  # fmt: skip
 
 
 def _written_yesterday():
