@@ -74,6 +74,20 @@ def format_date(day: date | datetime, locale: str | None = None) -> str:
     return _formatted(_region_day(day), "long", babel_locale(locale))
 
 
+class ReadersDate(date):
+    """A date that a message fills in as its reader's language writes it
+    ("30 juni 2018", "30 June 2018"): a domain error's params are filled in
+    where the refusal is shown (page, API, job), in that language, Swedish
+    outside a request. An explicit format spec still gets `date`'s own."""
+
+    @classmethod
+    def of(cls, day: date) -> ReadersDate:
+        return cls(day.year, day.month, day.day)
+
+    def __format__(self, spec: str) -> str:
+        return super().__format__(spec) if spec else format_date(self)
+
+
 def format_short_date(day: date | datetime, locale: str | None = None) -> str:
     """A date in a table column: 2026-03-02 (2 Mar 2026: 02/03/2026 reads as
     3 February to half the English-speaking world)."""
