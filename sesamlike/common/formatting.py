@@ -20,6 +20,9 @@ from sesamlike.common.time import REGION_TIMEZONE
 # The interface language (the catalogue's) and the conventions it is written in.
 BABEL_LOCALES = {"sv": "sv_SE", "en": "en_GB"}
 CURRENCY = "SEK"
+# CLDR puts a space between a currency code and the digits beside it ("currency
+# spacing"); Babel leaves it out ("SEK30,282.90"), so English says it itself.
+CURRENCY_FORMATS = {"en_GB": "¤\u00a0#,##0.00"}
 
 
 def babel_locale(locale: str | None = None) -> str:
@@ -32,9 +35,11 @@ def _decimal(value) -> Decimal:
 
 
 def format_sek(amount, locale: str | None = None) -> str:
-    """An amount in kronor with its currency: 30 282,90 kr (SEK 30,282.90)."""
+    """An amount in kronor with its currency: 30 282,90 kr (SEK 30,282.90), the
+    spaces no-break ones."""
+    locale = babel_locale(locale)
     return numbers.format_currency(
-        _decimal(amount), CURRENCY, locale=babel_locale(locale)
+        _decimal(amount), CURRENCY, CURRENCY_FORMATS.get(locale), locale=locale
     )
 
 
