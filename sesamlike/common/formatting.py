@@ -20,6 +20,9 @@ from sesamlike.common.time import REGION_TIMEZONE
 # The interface language (the catalogue's) and the conventions it is written in.
 BABEL_LOCALES = {"sv": "sv_SE", "en": "en_GB"}
 CURRENCY = "SEK"
+# CLDR puts a space between a currency code and the digits beside it ("currency
+# spacing"); Babel leaves it out ("SEK30,282.90"), so English says it itself.
+CURRENCY_FORMATS = {"en_GB": "¤\u00a0#,##0.00"}
 
 
 def babel_locale(locale: str | None = None) -> str:
@@ -32,9 +35,11 @@ def _decimal(value) -> Decimal:
 
 
 def format_sek(amount, locale: str | None = None) -> str:
-    """An amount in kronor with its currency: 30 282,90 kr (SEK 30,282.90)."""
+    """An amount in kronor with its currency: 30 282,90 kr (SEK 30,282.90), the
+    spaces no-break ones."""
+    locale = babel_locale(locale)
     return numbers.format_currency(
-        _decimal(amount), CURRENCY, locale=babel_locale(locale)
+        _decimal(amount), CURRENCY, CURRENCY_FORMATS.get(locale), locale=locale
     )
 
 
@@ -72,6 +77,20 @@ def _region_day(day: date | datetime) -> date:
 def format_date(day: date | datetime, locale: str | None = None) -> str:
     """A date as people write it: 2 mars 2026 (2 March 2026)."""
     return _formatted(_region_day(day), "long", babel_locale(locale))
+
+
+class ReadersDate(date):
+    """A date that a message fills in as its reader's language writes it
+    ("30 juni 2018", "30 June 2018"): a domain error's params are filled in
+    where the refusal is shown (page, API, job), in that language, Swedish
+    outside a request. An explicit format spec still gets `date`'s own."""
+
+    @classmethod
+    def of(cls, day: date) -> ReadersDate:
+        return cls(day.year, day.month, day.day)
+
+    def __format__(self, spec: str) -> str:
+        return super().__format__(spec) if spec else format_date(self)
 
 
 def format_short_date(day: date | datetime, locale: str | None = None) -> str:

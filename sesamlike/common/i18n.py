@@ -99,7 +99,16 @@ def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
     translated = _translations().ungettext(str(singular), plural, n)
     # A plural entry compiled without its msgstr (the Swedish catalogue) is empty.
     translated = translated or (str(singular) if n == 1 else plural)
-    return translated.format(**{"n": n, **params})
+    return translated.format(**{"n": _count(n), **params})
+
+
+def _count(n: int):
+    """`{n}` as the reader's language groups digits: 12 500 (12,500)."""
+    if isinstance(n, int) and -1000 < n < 1000:
+        return n  # nothing to group: spares Babel on every small count
+    from sesamlike.common.formatting import format_number  # it imports this
+
+    return format_number(n)
 
 
 def swedish(text: str, **params: Any) -> str:

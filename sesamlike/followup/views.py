@@ -11,6 +11,7 @@ from decimal import Decimal
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
+from sesamlike.catalog.labels import channel_label
 from sesamlike.common import spreadsheets
 from sesamlike.common.errors import NotVisible
 from sesamlike.common.i18n import _
@@ -194,7 +195,8 @@ def patient(patient_id: int):
         abort(404)
     return render_template("followup/patient.html", scope=scope, year=year,
                            detail=detail, args=_args(scope, year),
-                           pseudonym=pseudonym)  # fmt: skip
+                           pseudonym=pseudonym,
+                           channel_label=channel_label)  # fmt: skip
 
 
 def _csv_dialect() -> spreadsheets.Dialect:

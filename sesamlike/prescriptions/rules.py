@@ -15,6 +15,7 @@ from typing import Any
 from sesamlike.accounts.models import Clinic
 from sesamlike.catalog.models import Article, Category
 from sesamlike.common.errors import Invalid
+from sesamlike.common.formatting import ReadersDate
 from sesamlike.common.i18n import N_
 from sesamlike.prescriptions.errors import (
     ArticleNotYetInContract,
@@ -260,12 +261,12 @@ def check_contract(article: Article, day: date, prescribable: bool) -> None:
     if article.is_phased_out_on(day):
         raise ArticlePhasedOut(
             article_no=article.article_no,
-            valid_to=article.valid_to.isoformat(),
+            valid_to=ReadersDate.of(article.valid_to),
             fields=choose,
         )
     raise ArticleNotYetInContract(
         article_no=article.article_no,
-        valid_from=article.valid_from.isoformat(),
+        valid_from=ReadersDate.of(article.valid_from),
         fields=choose,
     )
 

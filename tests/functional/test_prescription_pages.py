@@ -2,7 +2,7 @@
 
 import html
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -371,3 +371,18 @@ def test_reading_the_list_is_audited(client, auth, setup):
         sa.select(AuditEvent.action, AuditEvent.patient_id, AuditEvent.channel)
     ).all()
     assert rows == [("read", setup["patient"].id, "web")]
+
+
+@pytest.mark.parametrize(
+    "locale, since",
+    [("sv", "sedan 30 juni 2018"), ("en", "phased out on 30 June 2018")],
+)
+def test_phased_out_refusal_writes_its_date_in_the_readers_language(
+    client, auth, setup, locale, since
+):
+    make_article("OLD", valid_to=date(2018, 6, 30))
+    auth.login("nurse")
+    client.post("/language", data={"locale": locale})
+    response = client.post(new_url(setup["patient"]), data=form_data(article_no="OLD"))
+    page = text_of(response)
+    assert since in page and "2018-06-30" not in page

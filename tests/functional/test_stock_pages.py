@@ -235,3 +235,12 @@ def test_count_page_books_a_difference(client, depot_world):
 def test_forms_need_csrf(client, depot_world, csrf_on):
     assert client.post("/stock/count", data={"counted": "1"}).status_code in (400, 422)
     assert db.session.scalar(sa.select(sa.func.count(StockMovement.id))) == 0
+
+
+@pytest.mark.parametrize("locale, packs", [("sv", "12\u00a0500"), ("en", "12,500")])
+def test_overview_groups_the_digits_of_large_stock(client, depot_world, locale, packs):
+    receive(depot_world, 12500, lot="BIG1", expiry=TODAY + timedelta(days=400))
+    client.post("/language", data={"locale": locale})
+    html = client.get("/stock").get_data(as_text=True)
+    assert f'<td class="num">{packs}</td>' in html
+    assert '<td class="num">12500</td>' not in html

@@ -234,7 +234,7 @@ def test_phased_out_article_is_refused_with_its_end_date():
     error = excinfo.value
     assert error.status == 422 and error.code == "article_not_prescribable"
     assert error.message.format(**error.params).startswith(
-        "Artikeln A1 är utgången sedan 2018-06-30"
+        "Artikeln A1 är utgången sedan 30 juni 2018"
     )
     assert list(error.fields) == ["article_no"]
 
@@ -242,7 +242,7 @@ def test_phased_out_article_is_refused_with_its_end_date():
 def test_article_before_its_contract_is_refused_with_its_start_date():
     with pytest.raises(ArticleNotPrescribable) as excinfo:
         rules.check_contract(article(valid_from=date(2025, 4, 1)), START, False)
-    assert "först från 2025-04-01" in excinfo.value.message.format(
+    assert "först från 1 april 2025" in excinfo.value.message.format(
         **excinfo.value.params
     )
 
