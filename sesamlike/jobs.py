@@ -9,9 +9,11 @@ row with start, end, outcome and counts. "Run now" on the admin page records a
 
 from __future__ import annotations
 
+import calendar
 import importlib
 import logging
 import os
+import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from zoneinfo import ZoneInfo
 import click
 import sqlalchemy as sa
 from apscheduler.triggers.cron import CronTrigger
+from babel.dates import get_day_names
 from cron_descriptor import ExpressionDescriptor, Options
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
@@ -65,7 +68,8 @@ class Job:
         options = Options()
         options.locale_code = CRON_LOCALES.get(locale, "sv_SE")
         options.use_24hour_time_format = True
-        return ExpressionDescriptor(self.cron_expression, options).get_description()
+        text = ExpressionDescriptor(self.cron_expression, options).get_description()
+        return _localised_day_names(text, locale)
 
     def next_run(self, now: datetime, last_started: datetime | None) -> datetime:
         """When the scheduler starts this job next, in the region's time."""
@@ -83,6 +87,15 @@ class Job:
 
 
 CRON_LOCALES = {"sv": "sv_SE", "en": "en_US"}
+
+
+def _localised_day_names(text: str, locale: str) -> str:
+    """cron-descriptor names weekdays in the process's locale (calendar.day_name,
+    "Sunday" on a server); put the page's language's names in their place."""
+    names = get_day_names("wide", locale=CRON_LOCALES.get(locale, "sv_SE"))
+    for index, name in enumerate(calendar.day_name):  # 0 is Monday in both
+        text = re.sub(rf"\b{re.escape(name)}\b", names[index], text)
+    return text
 
 
 def interval_text(seconds: int) -> str:

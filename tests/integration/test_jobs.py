@@ -230,3 +230,15 @@ def test_next_run_of_a_daily_job_is_the_next_six_oclock_swedish_time():
     next_run = reminders.next_run(datetime(2026, 12, 1, 5, 30, tzinfo=UTC), None)
     assert (next_run.day, next_run.hour, next_run.minute) == (2, 6, 0)
     assert next_run.utcoffset().total_seconds() == 3600
+
+
+def test_the_weekly_job_names_its_day_in_the_pages_language(client, auth):
+    from tests.factories import make_user
+
+    weekly = jobs.job_named("followup_weekly_full")
+    assert weekly.schedule_text("sv") == "Vid 03:00, bara på söndag"
+    assert weekly.schedule_text("en") == "At 03:00, only on Sunday"
+    make_user("admin", username="root")
+    auth.login("root")
+    page = client.get("/admin/jobs").text
+    assert "söndag" in page and "Sunday" not in page
