@@ -28,7 +28,7 @@ from cron_descriptor import ExpressionDescriptor, Options
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from sesamlike.common.i18n import N_, ngettext
+from sesamlike.common.i18n import N_, gettext, ngettext
 from sesamlike.common.jobruns import run_job
 from sesamlike.common.models import JobRun, SchedulerHeartbeat
 from sesamlike.common.time import utcnow
@@ -168,7 +168,7 @@ JOBS: tuple[Job, ...] = (
     Job(
         "fhir_export",
         "sesamlike.api.fhir.export:run_pending",
-        "Gör regionens beställda FHIR-exporter och tar bort utgångna exportfiler",
+        N_("Gör regionens beställda FHIR-exporter och tar bort utgångna exportfiler"),
         every_seconds=60,
     ),
     Job(
@@ -178,6 +178,56 @@ JOBS: tuple[Job, ...] = (
         cron={"hour": 3, "minute": 45},
     ),
 )
+
+
+# What the jobs' counts count, in words on the jobs page (a key not here is shown
+# as it is). Keys ending in a year ("patients_2026") use the entry of YEAR_COUNTS.
+COUNT_LABELS = {
+    "sent": N_("skickade"),
+    "failed": N_("misslyckade"),
+    "gave_up": N_("gav upp"),
+    "runout_reminder": N_("påminnelser om slutdatum"),
+    "time_lock_open": N_("aviseringar om öppnad tidsspärr"),
+    "resupply_reminder": N_("upprepade påminnelser"),
+    "opted_out": N_("avböjer påminnelser"),
+    "prescription_low": N_("förskrivningar med ett uttag kvar"),
+    "prescription_expiring": N_("förskrivningar som snart upphör"),
+    "no_address": N_("utan adress"),
+    "patients": N_("patienter"),
+    "warmed_scopes": N_("förberäknade urval"),
+    "warm_ms": N_("förberäkning (ms)"),
+    "warm_failed": N_("förberäkning misslyckad"),
+    "proposed": N_("föreslagna inköp"),
+    "updated": N_("ändrade förslag"),
+    "unchanged": N_("oförändrade förslag"),
+    "received": N_("mottagna inköp"),
+    "checked": N_("kontrollerade artiklar"),
+    "flagged": N_("flaggade partier"),
+    "quarantined": N_("spärrade partier"),
+    "issued": N_("skickade e-recept"),
+    "files": N_("filer"),
+    "lines": N_("rader"),
+    "deactivated": N_("inaktiverade konton"),
+    "sessions": N_("rensade inloggningar"),
+    "login_failures": N_("rensade misslyckade inloggningsförsök"),
+    "exports": N_("exporter"),
+    "expired": N_("borttagna exportfiler"),
+}
+YEAR_COUNTS = {
+    "patients": N_("patienter {year}"),
+    "removed": N_("borttagna {year}"),
+    "full": N_("full omräkning {year}"),
+}
+
+
+def count_label(key: str) -> str:
+    """A job run's count key in the user's language: "påminnelser om slutdatum"."""
+    if key in COUNT_LABELS:
+        return gettext(COUNT_LABELS[key])
+    stem, _, year = key.rpartition("_")
+    if stem in YEAR_COUNTS and year.isdigit():
+        return gettext(YEAR_COUNTS[stem], year=year)
+    return key
 
 
 def job_named(name: str) -> Job:

@@ -242,3 +242,22 @@ def test_the_weekly_job_names_its_day_in_the_pages_language(client, auth):
     auth.login("root")
     page = client.get("/admin/jobs").text
     assert "söndag" in page and "Sunday" not in page
+
+
+def test_run_counts_and_descriptions_are_words_in_the_pages_language(client, auth):
+    from tests.factories import make_user
+
+    make_user("admin", username="root")
+    counts = {"runout_reminder": 8, "no_address": 17, "patients_2026": 4}
+    run_job("reminders", lambda now: counts)
+    auth.login("root")
+    page = client.get("/admin/jobs").text
+    assert "påminnelser om slutdatum: 8" in page and "utan adress: 17" in page
+    assert "patienter 2026: 4" in page
+    assert "runout_reminder" not in page and "no_address" not in page
+
+    with client.session_transaction() as session:
+        session["locale"] = "en"
+    page = client.get("/admin/jobs").text
+    assert "run-out reminders: 8" in page and "without an address: 17" in page
+    assert "requested FHIR exports and removes expired export files" in page
