@@ -48,8 +48,9 @@ class Config:
         self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
         self.MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
         self.MAIL_SENDER = os.environ.get("MAIL_SENDER", "noreply@sesamlike.local")
-        # The address users open, for links in mails (a password link); when unset,
-        # the address of the request that sent the mail.
+        # The address users open, for links in mails (common/urls.public_url); when
+        # unset, the request's address, or outside one (the scheduler's reminders)
+        # the development server's.
         self.PUBLIC_URL = os.environ.get("PUBLIC_URL")
         # Days before a consumable's estimated run-out that the reminder goes out.
         # SMS reminders: "file" writes them to SMS_FILE until a gateway is set up.

@@ -9,9 +9,11 @@ row with start, end, outcome and counts. "Run now" on the admin page records a
 
 from __future__ import annotations
 
+import calendar
 import importlib
 import logging
 import os
+import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,11 +23,12 @@ from zoneinfo import ZoneInfo
 import click
 import sqlalchemy as sa
 from apscheduler.triggers.cron import CronTrigger
+from babel.dates import get_day_names
 from cron_descriptor import ExpressionDescriptor, Options
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from sesamlike.common.i18n import N_, ngettext
+from sesamlike.common.i18n import N_, gettext, ngettext
 from sesamlike.common.jobruns import run_job
 from sesamlike.common.models import JobRun, SchedulerHeartbeat
 from sesamlike.common.time import utcnow
@@ -65,7 +68,8 @@ class Job:
         options = Options()
         options.locale_code = CRON_LOCALES.get(locale, "sv_SE")
         options.use_24hour_time_format = True
-        return ExpressionDescriptor(self.cron_expression, options).get_description()
+        text = ExpressionDescriptor(self.cron_expression, options).get_description()
+        return _localised_day_names(text, locale)
 
     def next_run(self, now: datetime, last_started: datetime | None) -> datetime:
         """When the scheduler starts this job next, in the region's time."""
@@ -83,6 +87,15 @@ class Job:
 
 
 CRON_LOCALES = {"sv": "sv_SE", "en": "en_US"}
+
+
+def _localised_day_names(text: str, locale: str) -> str:
+    """cron-descriptor names weekdays in the process's locale (calendar.day_name,
+    "Sunday" on a server); put the page's language's names in their place."""
+    names = get_day_names("wide", locale=CRON_LOCALES.get(locale, "sv_SE"))
+    for index, name in enumerate(calendar.day_name):  # 0 is Monday in both
+        text = re.sub(rf"\b{re.escape(name)}\b", names[index], text)
+    return text
 
 
 def interval_text(seconds: int) -> str:
@@ -155,7 +168,7 @@ JOBS: tuple[Job, ...] = (
     Job(
         "fhir_export",
         "sesamlike.api.fhir.export:run_pending",
-        "Gör regionens beställda FHIR-exporter och tar bort utgångna exportfiler",
+        N_("Gör regionens beställda FHIR-exporter och tar bort utgångna exportfiler"),
         every_seconds=60,
     ),
     Job(
@@ -165,6 +178,56 @@ JOBS: tuple[Job, ...] = (
         cron={"hour": 3, "minute": 45},
     ),
 )
+
+
+# What the jobs' counts count, in words on the jobs page (a key not here is shown
+# as it is). Keys ending in a year ("patients_2026") use the entry of YEAR_COUNTS.
+COUNT_LABELS = {
+    "sent": N_("skickade"),
+    "failed": N_("misslyckade"),
+    "gave_up": N_("gav upp"),
+    "runout_reminder": N_("påminnelser om slutdatum"),
+    "time_lock_open": N_("aviseringar om öppnad tidsspärr"),
+    "resupply_reminder": N_("upprepade påminnelser"),
+    "opted_out": N_("avböjer påminnelser"),
+    "prescription_low": N_("förskrivningar med ett uttag kvar"),
+    "prescription_expiring": N_("förskrivningar som snart upphör"),
+    "no_address": N_("utan adress"),
+    "patients": N_("patienter"),
+    "warmed_scopes": N_("förberäknade urval"),
+    "warm_ms": N_("förberäkning (ms)"),
+    "warm_failed": N_("förberäkning misslyckad"),
+    "proposed": N_("föreslagna inköp"),
+    "updated": N_("ändrade förslag"),
+    "unchanged": N_("oförändrade förslag"),
+    "received": N_("mottagna inköp"),
+    "checked": N_("kontrollerade artiklar"),
+    "flagged": N_("flaggade partier"),
+    "quarantined": N_("spärrade partier"),
+    "issued": N_("skickade e-recept"),
+    "files": N_("filer"),
+    "lines": N_("rader"),
+    "deactivated": N_("inaktiverade konton"),
+    "sessions": N_("rensade inloggningar"),
+    "login_failures": N_("rensade misslyckade inloggningsförsök"),
+    "exports": N_("exporter"),
+    "expired": N_("borttagna exportfiler"),
+}
+YEAR_COUNTS = {
+    "patients": N_("patienter {year}"),
+    "removed": N_("borttagna {year}"),
+    "full": N_("full omräkning {year}"),
+}
+
+
+def count_label(key: str) -> str:
+    """A job run's count key in the user's language: "påminnelser om slutdatum"."""
+    if key in COUNT_LABELS:
+        return gettext(COUNT_LABELS[key])
+    stem, _, year = key.rpartition("_")
+    if stem in YEAR_COUNTS and year.isdigit():
+        return gettext(YEAR_COUNTS[stem], year=year)
+    return key
 
 
 def job_named(name: str) -> Job:

@@ -8,7 +8,7 @@ beside the form and writes nothing.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from sesamlike.accounts import administration
@@ -21,6 +21,7 @@ from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import _, ngettext
 from sesamlike.common.paging import page_number
 from sesamlike.common.refusals import show_refusal
+from sesamlike.common.urls import public_url
 from sesamlike.extensions import db
 
 
@@ -30,11 +31,7 @@ def _admin():
 
 def _link_url(token: str) -> str:
     """The password link as the user will open it (PUBLIC_URL behind a proxy)."""
-    base = current_app.config.get("PUBLIC_URL")
-    path = url_for("accounts.password_link", token=token)
-    if base:
-        return base.rstrip("/") + path
-    return url_for("accounts.password_link", token=token, _external=True)
+    return public_url(url_for("accounts.password_link", token=token))
 
 
 def _clinic_choices() -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.jobs import (
     JOBS,
+    count_label,
     job_named,
     last_heartbeat,
     request_run,
@@ -75,6 +76,7 @@ def jobs():
         failures=failures,
         only_failed=only_failed,
         schedules=schedules,
+        count_label=count_label,
         heartbeat=last_heartbeat(),
         scheduler_alive=scheduler_alive(now),
     )

@@ -1,4 +1,5 @@
-"""Where a form may send the browser next: a path on this site, nothing else."""
+"""Where a form may send the browser next: a path on this site, nothing else;
+and the full address of a path, for links in mails."""
 
 from __future__ import annotations
 
@@ -19,6 +20,22 @@ def same_site_path(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
+
+
+# Where `make run` serves the app: mails name it when PUBLIC_URL is unset and no
+# request tells the address (the scheduler's daily reminders).
+DEVELOPMENT_URL = "http://127.0.0.1:5000"
+
+
+def public_url(path: str) -> str:
+    """`path` as a link a mail client can open: PUBLIC_URL + path; without it,
+    the address of the current request, or the development server's."""
+    from flask import current_app, has_request_context, request
+
+    base = current_app.config.get("PUBLIC_URL")
+    if not base:
+        base = request.host_url if has_request_context() else DEVELOPMENT_URL
+    return base.rstrip("/") + path
 
 
 # Addresses a page links to, kept per app: a dozen on every page.

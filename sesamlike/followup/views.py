@@ -29,6 +29,7 @@ from sesamlike.followup import (
 from sesamlike.followup.forms import ReportFilterForm
 from sesamlike.followup.scope import Scope, resolve
 from sesamlike.followup.stats import summarise
+from sesamlike.patients.identity import format_personal_id
 from sesamlike.patients.pseudonym import pseudonym
 from sesamlike.prescriptions.forms import REASON_LABELS
 
@@ -175,7 +176,7 @@ def patients():
     pages = max((total + drilldown.PAGE_SIZE - 1) // drilldown.PAGE_SIZE, 1)
     return render_template(
         "followup/patients.html", scope=scope, year=year, rows=rows, total=total,
-        pseudonym=pseudonym,
+        pseudonym=pseudonym, personal_id=format_personal_id,
         page=page, pages=pages, filters=filters,
         args=_args(scope, year, **filters.as_args()),
         report_args=_args(scope, year),

@@ -2,7 +2,8 @@
 
 Each function queues in the caller's transaction and returns the mails it queued
 (none when a dedupe key says the notice already exists). Mails carry the patient's
-first name, article names, dates, the order or prescription number and a link path;
+first name, article names, dates, the order or prescription number and a link (the
+public address, PUBLIC_URL, and a path);
 never a personnummer, a diagnosis or an address (protected identity or not).
 A child's notices go to the guardians with an e-mail address, an adult's to the
 patient's own address. A child with protected identity gets no notice by mail:
@@ -22,6 +23,7 @@ from sesamlike.common.formatting import format_date
 from sesamlike.common.mail import MailKind, queue_mail
 from sesamlike.common.models import OutgoingMail
 from sesamlike.common.time import region_today
+from sesamlike.common.urls import public_url
 from sesamlike.orders import shipto
 from sesamlike.orders.models import LineStatus, Order, OrderLine
 from sesamlike.patients import access
@@ -29,7 +31,7 @@ from sesamlike.patients.identity import AgeGroup
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription
 
-# Link paths; the mail client shows them next to the portal's address.
+# Link paths, sent as full addresses (`_link`) that a mail client can open.
 PORTAL_PATH = "/portal"
 # One click from a reminder to the reorder form with that aid ticked (login first).
 REORDER_PATH = "/portal/order?rx={prescription_id}"
@@ -79,7 +81,11 @@ RUNOUT_BODY = (
     "{greeting}\n\n"
     "Enligt vår beräkning räcker den senaste leveransen av {article} "
     "till omkring {runout_on}. {when}\n\n"
-    "Beställ på {link}\n\n{signature}"
+    "Beställ på {link}\n\n{opt_out}\n\n{signature}"
+)
+# The first notice of a cycle says where to stop them (later ones say it too).
+OPT_OUT = (
+    "Vill du inte ha påminnelser, eller ha dem som SMS, ändra det på {preferences}"
 )
 RUNOUT_ORDER_NOW = "Nästa uttag kan beställas nu."
 RUNOUT_ORDER_FROM = "Nästa uttag kan beställas från {opens_on}."
@@ -100,7 +106,7 @@ TIME_LOCK_OPEN_BODY = (
     "{greeting}\n\n"
     "Från {opens_on} kan nästa uttag av {article} beställas. "
     "Uttag kvar på förskrivningen: {remaining}.\n\n"
-    "Beställ på {link}\n\n{signature}"
+    "Beställ på {link}\n\n{opt_out}\n\n{signature}"
 )
 PRESCRIPTION_LOW_SUBJECT = "Förskrivning {prescription_no}: ett uttag kvar"
 PRESCRIPTION_LOW_BODY = (
@@ -124,6 +130,10 @@ MAIL_LOCALE = "sv"
 
 def _day(day: date) -> str:
     return format_date(day, MAIL_LOCALE)
+
+
+def _link(path: str) -> str:
+    return public_url(path)
 
 
 @dataclass(frozen=True)
@@ -262,7 +272,8 @@ def runout_reminder(
         article=prescription.article.name,
         runout_on=_day(runout_on),
         when=when,
-        link=REORDER_PATH.format(prescription_id=prescription.id),
+        link=_link(REORDER_PATH.format(prescription_id=prescription.id)),
+        opt_out=OPT_OUT.format(preferences=_link(PREFERENCES_PATH)),
     )
     return _to_patient(
         prescription.patient,
@@ -287,7 +298,8 @@ def time_lock_open(
         article=prescription.article.name,
         opens_on=_day(opens_on),
         remaining=prescription.remaining_withdrawals,
-        link=REORDER_PATH.format(prescription_id=prescription.id),
+        link=_link(REORDER_PATH.format(prescription_id=prescription.id)),
+        opt_out=OPT_OUT.format(preferences=_link(PREFERENCES_PATH)),
     )
     return _to_patient(
         prescription.patient,
@@ -315,8 +327,8 @@ def resupply_reminder(
         first_notice_on=_day(first_notice_on),
         number=number,
         last=last,
-        link=REORDER_PATH.format(prescription_id=prescription.id),
-        preferences=PREFERENCES_PATH,
+        link=_link(REORDER_PATH.format(prescription_id=prescription.id)),
+        preferences=_link(PREFERENCES_PATH),
     )
     body = RESUPPLY_SMS if channel == "sms" else RESUPPLY_BODY
     return _to_patient(
@@ -358,7 +370,7 @@ def _order_fields(order: Order, lines: Iterable[OrderLine]) -> dict:
         lines="\n".join(
             LINE.format(packs=line.packs, article=line.article.name) for line in lines
         ),
-        link=PORTAL_ORDER_PATH.format(order_id=order.id),
+        link=_link(PORTAL_ORDER_PATH.format(order_id=order.id)),
     )
 
 
@@ -402,7 +414,7 @@ def _to_prescriber(
         first_name=prescription.patient.first_name,
         valid_to=_day(prescription.valid_to),
         remaining=prescription.remaining_withdrawals,
-        link=PRESCRIPTIONS_PATH.format(patient_id=prescription.patient_id),
+        link=_link(PRESCRIPTIONS_PATH.format(patient_id=prescription.patient_id)),
     )
     text = body.format(greeting=recipient.greeting, signature=SIGNATURE, **fields)
     # Once per prescription and condition, whoever the prescriber is by then.

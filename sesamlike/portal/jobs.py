@@ -87,7 +87,9 @@ def queue_reminders(today: date) -> dict[str, int]:
                     )
                     _tally(counts, "runout_reminder", queued, reaches_patient)
                     first += queued
-            if _lock_opens(prescription, today):
+            # The run-out reminder already says the next withdrawal can be
+            # ordered: one first notice a day, so the cycle stays at three.
+            if not first and _lock_opens(prescription, today):
                 queued = notices.time_lock_open(prescription, today, channel)
                 _tally(counts, "time_lock_open", queued, reaches_patient)
                 first += queued

@@ -401,3 +401,16 @@ def test_register_export_command_writes_swedish_or_comma_csv(runner, region, tmp
     assert machine.read_text("utf-8").splitlines()[0] == (
         "personal_id,year,diabetes_type,age_group,pump_model,cgm_model"
     )
+
+
+def test_the_managers_patient_list_shows_personnummer_with_a_hyphen(
+    client, auth, region
+):
+    anna = region["anna"]
+    anna.personal_id = f.ADULT_PNR
+    db.session.commit()
+    auth.login(region["manager"].username)
+    html = client.get("/followup/patients?year=2025").get_data(as_text=True)
+    assert "Norrman" in html
+    assert f"<small>{f.ADULT_PNR[:8]}-{f.ADULT_PNR[8:]}</small>" in html
+    assert f.ADULT_PNR not in html

@@ -230,3 +230,34 @@ def test_next_run_of_a_daily_job_is_the_next_six_oclock_swedish_time():
     next_run = reminders.next_run(datetime(2026, 12, 1, 5, 30, tzinfo=UTC), None)
     assert (next_run.day, next_run.hour, next_run.minute) == (2, 6, 0)
     assert next_run.utcoffset().total_seconds() == 3600
+
+
+def test_the_weekly_job_names_its_day_in_the_pages_language(client, auth):
+    from tests.factories import make_user
+
+    weekly = jobs.job_named("followup_weekly_full")
+    assert weekly.schedule_text("sv") == "Vid 03:00, bara på söndag"
+    assert weekly.schedule_text("en") == "At 03:00, only on Sunday"
+    make_user("admin", username="root")
+    auth.login("root")
+    page = client.get("/admin/jobs").text
+    assert "söndag" in page and "Sunday" not in page
+
+
+def test_run_counts_and_descriptions_are_words_in_the_pages_language(client, auth):
+    from tests.factories import make_user
+
+    make_user("admin", username="root")
+    counts = {"runout_reminder": 8, "no_address": 17, "patients_2026": 4}
+    run_job("reminders", lambda now: counts)
+    auth.login("root")
+    page = client.get("/admin/jobs").text
+    assert "påminnelser om slutdatum: 8" in page and "utan adress: 17" in page
+    assert "patienter 2026: 4" in page
+    assert "runout_reminder" not in page and "no_address" not in page
+
+    with client.session_transaction() as session:
+        session["locale"] = "en"
+    page = client.get("/admin/jobs").text
+    assert "run-out reminders: 8" in page and "without an address: 17" in page
+    assert "requested FHIR exports and removes expired export files" in page

@@ -271,3 +271,31 @@ def test_patient_and_prescriber_notices_reach_their_inboxes(smtp_server):  # noq
         f"Förskrivning {prescription.id} upphör 15 april 2026"
     )
     assert "för Anna" in prescriber_mail.body
+
+
+def test_reminder_links_are_full_addresses_and_the_first_says_where_to_opt_out(
+    app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://hjalpmedel.region.se/")
+    _region, prescription = supplied_region()
+    queue_reminders(date(2026, 3, 21))
+
+    [mail] = mails("runout_reminder")
+    order_link = f"https://hjalpmedel.region.se/portal/order?rx={prescription.id}"
+    assert f"Beställ på {order_link}\n" in mail.body
+    assert "ändra det på https://hjalpmedel.region.se/portal/reminders" in mail.body
+
+
+def test_the_lock_open_notice_links_to_the_development_server_without_public_url(
+    app, monkeypatch
+):
+    monkeypatch.setitem(app.config, "PUBLIC_URL", None)
+    region = Region()
+    prescription = region.prescription(
+        withdrawals_used=1, last_withdrawal_on=date(2026, 1, 10), lock_days=60
+    )
+    queue_reminders(date(2026, 3, 11))
+
+    [mail] = mails("time_lock_open")
+    assert f"http://127.0.0.1:5000/portal/order?rx={prescription.id}" in mail.body
+    assert "ändra det på http://127.0.0.1:5000/portal/reminders" in mail.body

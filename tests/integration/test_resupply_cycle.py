@@ -150,3 +150,22 @@ def test_no_reminder_reaches_a_guardian_blocked_from_a_protected_child():
     )
     assert run_days(date(2026, 3, 1), date(2026, 5, 31)) == {}
     assert reminders() == []
+
+
+def test_run_out_and_lock_opening_on_one_day_send_one_notice_and_three_in_all():
+    """A delivery on 1 March lasting 30 days, 20 days' lock: the run-out window
+    and the lock both open on 21 March. One notice that day, three in the cycle."""
+    region = Region()
+    prescription = region.prescription(
+        withdrawals_used=1, last_withdrawal_on=date(2026, 3, 1), lock_days=20
+    )
+    region.delivered(prescription, 1, date(2026, 3, 1))
+
+    sent = run_days(date(2026, 3, 1), date(2026, 5, 31))
+    assert sent == {
+        date(2026, 3, 21): ["runout_reminder"],
+        date(2026, 3, 28): ["resupply_reminder"],
+        date(2026, 4, 4): ["resupply_reminder"],
+    }
+    [first] = [m for m in reminders() if m.kind == "runout_reminder"]
+    assert "Nästa uttag kan beställas nu." in first.body
