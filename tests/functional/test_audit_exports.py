@@ -4,7 +4,8 @@ Issue 15 (finding 10): the audit CSV wrote the raw detail, so a name search
 showed as `sökning: Ekblomsson` while the page said "ett namn".
 Issue 18 (G2, G3, G7): the CSV was English with commas, UTC times and Python
 dicts; some actions read as raw codes ("Gjorde ”read_returns” på patient");
-the patient's own log showed changes as "Läste uppgifter".
+the patient's own log showed changes as "Läste uppgifter"; the `users`
+commands left no audit row.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts import audit
-from sesamlike.accounts.models import AuditEvent, User
+from sesamlike.accounts.models import AuditEvent, LoginFailure, User
 from sesamlike.admin import audit_words
 from sesamlike.extensions import db
 from sesamlike.portal import audit_views as portal_log
@@ -235,3 +236,59 @@ def test_the_depots_registers_read_in_words_on_the_audit_page(client, auth, worl
     assert "Gjorde ”" not in html
     assert f"Såg patienten (id {patient.id}) i returregistret" in html
     assert "utan plockning. Skäl: Skannern trasig" in html
+
+
+# Issue 18, G7 -------------------------------------------------------------------
+
+
+def _rows(action: str) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent).where(
+                AuditEvent.action == action, AuditEvent.object_type == "user"
+            )
+        )
+    )
+
+
+def test_each_users_command_leaves_an_audit_row(runner, client, auth):
+    make_clinic("BDM")
+    make_user("admin", username="admin")
+    commands = [
+        (["users", "create", "--username", "ny.doktor", "--password",
+          "Korrekt-Häst-Batteri-9", "--role", "prescriber", "--clinic", "BDM"],
+         "user_create"),
+        (["users", "token", "ny.doktor"], "user_token"),
+        (["users", "revoke-tokens", "ny.doktor"], "user_revoke_tokens"),
+        (["users", "deactivate", "ny.doktor"], "user_deactivate"),
+    ]  # fmt: skip
+    for args, action in commands:
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+        rows = _rows(action)
+        assert len(rows) == 1, action
+        assert rows[0].channel == "cli" and rows[0].user_id is None
+    user_id = db.session.scalar(sa.select(User.id).where(User.username == "ny.doktor"))
+    assert {row.object_id for row in _rows("user_create")} == {str(user_id)}
+
+    db.session.add(
+        LoginFailure(username_key="ny.doktor", failures=9,
+                     first_failed_at=datetime.now(UTC),
+                     locked_until=datetime(2099, 1, 1, tzinfo=UTC))
+    )  # fmt: skip
+    db.session.commit()
+    assert runner.invoke(args=["users", "unlock", "ny.doktor"]).exit_code == 0
+    assert len(_rows("user_unlock")) == 1
+    runner.invoke(args=["users", "unlock", "ny.doktor"])  # not locked: no change
+    assert len(_rows("user_unlock")) == 1
+
+    auth.login("admin")
+    html = client.post("/admin/audit", data={"user": ""}).text
+    for words in (
+        "Skapade kontot ny.doktor",
+        "Gav kontot ny.doktor en API-nyckel",
+        "Drog in API-nycklarna för kontot ny.doktor",
+        "Stängde av kontot ny.doktor",
+        "Låste upp kontot ny.doktor",
+    ):
+        assert words in html
