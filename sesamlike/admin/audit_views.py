@@ -15,36 +15,37 @@ page names the patient by id from then on.
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import Response, render_template, request
+from flask import Response, abort, render_template, request
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import AuditEvent, Clinic, User
 from sesamlike.accounts.navigation import ROLE_NAMES
 from sesamlike.admin import audit_words
 from sesamlike.admin.views import bp
+from sesamlike.common.i18n import N_, _
 from sesamlike.common.paging import page_number
-from sesamlike.common.spreadsheets import csv_text
+from sesamlike.common.spreadsheets import CSV_FORMATS, SWEDISH, Dialect, csv_bytes
 from sesamlike.common.time import REGION_TIMEZONE
 from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
 
 PAGE_SIZE = 50
+# The export's columns: what the page shows, in Swedish (the raw detail stays in
+# the database: `audit_words.described` says what an admin may read of it).
 CSV_COLUMNS = (
-    "at", "username", "role", "action", "object_type", "object_id",
-    "patient_id", "remote_addr", "channel", "detail",
+    N_("Tid (svensk tid)"), N_("Användare"), N_("Roll"), N_("Klinik"),
+    N_("Händelse"), N_("Åtgärd (kod)"), N_("Objekt"), N_("Objekt-id"),
+    N_("Patient-id"), N_("Kanal"), N_("IP-adress"),
 )  # fmt: skip
-# A personnummer or samordningsnummer (10 or 12 digits, with or without a sign).
-_IDENTITY_NUMBER = re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+ ]?\d{4}(?!\d)")
-MASK = "ÅÅÅÅMMDD-XXXX"
-
-
-def masked(text: str | None) -> str:
-    """The text with every identity number in it masked (search texts in details)."""
-    return _IDENTITY_NUMBER.sub(MASK, text or "")
+CHANNEL_NAMES = {
+    "web": N_("webben"),
+    "api": "API",
+    "fhir": "FHIR",
+    "cli": N_("kommandorad"),
+}
 
 
 def _day(name: str) -> date | None:
@@ -104,17 +105,17 @@ def _query(filters: dict, patient_ids: list[int]) -> sa.Select:
 
 
 def _log_review(filters: dict, patient_ids: list[int], what: str) -> None:
-    shown = {
-        k: (v.isoformat() if isinstance(v, date) else v)
+    shown = ", ".join(
+        f"{k}={v.isoformat() if isinstance(v, date) else v}"
         for k, v in _shown(filters, patient_ids).items()
         if v
-    }
+    )
     audit.record(
         "read", "audit_log",
         patient_id=(
             patient_ids[0] if len(patient_ids) == 1 and patient_ids[0] > 0 else None
         ),
-        detail=f"{what} {shown}",
+        detail=f"{what}: {shown}" if shown else what,
     )  # fmt: skip
     db.session.commit()
 
@@ -147,7 +148,7 @@ def audit_log():
     return render_template(
         "admin/audit.html", rows=rows, filters=shown, page=page, total=total,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), role_names=ROLE_NAMES,
-        sentence=lambda event: masked(audit_words.sentence(event, clinic_names)),
+        sentence=lambda event: audit_words.described(event, clinic_names),
         clinics=clinics, actions=audit_words.ACTION_NAMES,
         hidden={k: (v.isoformat() if isinstance(v, date) else v)
                 for k, v in shown.items() if v},
@@ -156,17 +157,41 @@ def audit_log():
 
 @bp.route("/audit.csv", methods=["POST"])
 def audit_export():
-    """The same search as CSV, every matching row."""
+    """The same search as a file, every matching row, in the page's words.
+
+    Swedish spreadsheets' CSV (byte-order mark, semicolons, local times);
+    `?format=csv-comma` for a machine (commas, ISO times with their offset).
+    """
     filters = _filters()
     patient_ids = _patient_ids(filters["patient"])
+    dialect = CSV_FORMATS.get(
+        request.args.get("format") or request.form.get("format") or "csv"
+    )
+    if dialect is None:
+        abort(400)
+    clinic_names = dict(db.session.execute(sa.select(Clinic.code, Clinic.name)).all())
     rows = [
-        [event.at, username, event.role, event.action, event.object_type,
-         event.object_id, event.patient_id, event.remote_addr,
-         event.channel, masked(event.detail)]
+        [_local(event.at, dialect), username or _("Systemet"),
+         _(ROLE_NAMES[event.role]) if event.role in ROLE_NAMES else event.role,
+         event.clinic_code, audit_words.described(event, clinic_names),
+         event.action, event.object_type, event.object_id, event.patient_id,
+         _(CHANNEL_NAMES[event.channel]) if event.channel in CHANNEL_NAMES
+         else event.channel,
+         event.remote_addr]
         for event, username in db.session.execute(_query(filters, patient_ids))
     ]  # fmt: skip
     _log_review(filters, patient_ids, "csv")
     return Response(
-        csv_text(CSV_COLUMNS, rows), mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=audit.csv"},
+        csv_bytes([_(column) for column in CSV_COLUMNS], rows, dialect),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=granskningslogg.csv"},
     )  # fmt: skip
+
+
+def _local(moment: datetime, dialect: Dialect) -> str:
+    """The time on the region's clock: 2026-03-02 14:05:07, or ISO with the offset."""
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite: naive
+    local = moment.astimezone(REGION_TIMEZONE)
+    if dialect is SWEDISH:
+        return local.strftime("%Y-%m-%d %H:%M:%S")
+    return local.isoformat(timespec="seconds")

@@ -83,6 +83,21 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
         "Skickade en länk för nytt lösenord till kontot {account}"
     ),
     "password_set": N_("Valde ett nytt lösenord med länken ({account})"),
+    "user_token": N_("Gav kontot {account} en API-nyckel"),
+    "user_revoke_tokens": N_("Drog in API-nycklarna för kontot {account}"),
+    ("update", "user"): N_("Ändrade kontot {account}"),
+    ("create", "prescription"): N_("Förskrev ett hjälpmedel till {patient}"),
+    ("renew", "prescription"): N_("Förnyade en förskrivning för {patient}"),
+    ("cancel", "prescription"): N_("Makulerade en förskrivning för {patient}"),
+    ("read", "prescription"): N_("Läste en förskrivning för {patient}"),
+    "read_returns": N_("Såg {patient} i returregistret"),
+    "read_devices_on_loan": N_("Såg {patient} i registret över utlånade hjälpmedel"),
+    "pick_override": N_(
+        "Packade en beställning för {patient} utan plockning. Skäl: {detail}"
+    ),
+    "return_packs": N_("Tog emot oanvända förpackningar i retur från {patient}"),
+    ("export", "patient"): N_("Exporterade {patient} ur arbetslistan {detail}"),
+    ("export", "register"): N_("Exporterade {patient} till kvalitetsregistret"),
 }
 
 # What a read of the patient record was for (the detail of access.get_patient).
@@ -122,7 +137,55 @@ ACTION_NAMES = {
     "user_unlock": N_("Konto upplåst"),
     "password_link_sent": N_("Lösenordslänk skickad"),
     "password_set": N_("Lösenord valt"),
+    "user_reactivate": N_("Konto aktiverat igen"),
+    "user_token": N_("API-nyckel utfärdad"),
+    "user_revoke_tokens": N_("API-nycklar indragna"),
+    "renew": N_("Förnyelse"),
+    "import": N_("Inläsning av leveranshistorik"),
+    "export_file": N_("Hämtad exportfil"),
+    "worklist": N_("Arbetslista"),
+    "cancel_order": N_("Beställning makulerad"),
+    "read_orders": N_("Beställningar lästa"),
+    "read_order": N_("Beställning läst"),
+    "read_prescription": N_("Förskrivning läst"),
+    "read_my_aids": N_("Mina hjälpmedel lästa"),
+    "act_for": N_("Ärenden för barn"),
+    "list_children": N_("Barnen listade"),
+    "ship_order": N_("Beställning packad"),
+    "deliver_order": N_("Leverans registrerad (förråd)"),
+    "collected": N_("Hämtad på mottagningen"),
+    "return_line": N_("Retur mottagen"),
+    "return_device": N_("Enhet återlämnad"),
+    "replace_device": N_("Enhet bytt under garanti"),
+    "return_packs": N_("Förpackningar i retur"),
+    "pick_override": N_("Packad utan plockning"),
+    "read_returns": N_("Returregistret läst"),
+    "read_devices_on_loan": N_("Utlåningsregistret läst"),
+    "read_reminders": N_("Påminnelseinställningar lästa"),
+    "update_reminders": N_("Påminnelseinställningar ändrade"),
 }
+
+
+# A personnummer or samordningsnummer (10 or 12 digits, with or without a sign).
+_IDENTITY_NUMBER = re.compile(r"(?<!\d)(?:\d{2})?\d{6}[-+ ]?\d{4}(?!\d)")
+MASK = "ÅÅÅÅMMDD-XXXX"
+
+
+def masked(text: str | None) -> str:
+    """The text with every identity number in it masked (search texts in details)."""
+    return _IDENTITY_NUMBER.sub(MASK, text or "")
+
+
+def described(event: AuditEvent, clinic_names: dict[str, str]) -> str:
+    """What the row says as an admin may read it, on the page and in every export:
+    the sentence, the patient by id, a searched name as "ett namn", numbers masked.
+    The raw detail never leaves the database (an admin has no need to know)."""
+    return masked(sentence(event, clinic_names))
+
+
+def is_worded(action: str, object_type: str) -> bool:
+    """Whether rows of this kind read as a sentence of their own (not FALLBACK)."""
+    return (action, object_type) in SENTENCES or action in SENTENCES
 
 
 def patient_words(patient_id: int | None) -> str:
@@ -140,7 +203,9 @@ def sentence(event: AuditEvent, clinic_names: dict[str, str]) -> str:
     if event.action == "read" and event.object_type == "patient":
         template = _read_template(detail) or template
     if event.action.startswith("worklist") or detail.startswith("arbetslista: "):
-        template = SENTENCES["worklist"]
+        template = SENTENCES[
+            ("export", "patient") if event.action == "export" else "worklist"
+        ]
         detail = detail.removeprefix("arbetslista: ")
     if event.action == "search" and detail.startswith("sökning: "):
         template = (

@@ -6,8 +6,8 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from sesamlike.accounts import services
-from sesamlike.accounts.models import Role
+from sesamlike.accounts import audit, services
+from sesamlike.accounts.models import Role, User
 from sesamlike.common.errors import DomainError
 from sesamlike.extensions import db
 
@@ -17,6 +17,19 @@ clinics = AppGroup("clinics", help="Manage clinics (vårdenheter).")
 
 def fail(error: DomainError) -> None:
     raise click.ClickException(str(error))
+
+
+def _audit(action: str, user: User, detail: str) -> None:
+    """An account change from the command line, in the audit log like the admin
+    pages' (`accounts.administration`): no acting user, channel "cli"."""
+    audit.record(
+        action, "user", patient_id=None, object_id=user.id, user=None, detail=detail
+    )
+
+
+def _audit_named(action: str, username: str, detail: str | None = None) -> None:
+    _audit(action, services.user_named(username), detail or username)
+    db.session.commit()
 
 
 @users.command("create")
@@ -54,6 +67,8 @@ def create_user(
         )
         db.session.flush()
         link_user_to_patients(user, patient_ids)
+        clinic_list = ",".join(sorted(c.code for c in user.clinics)) or "-"
+        _audit("user_create", user, f"{user.username}: {role} {clinic_list}")
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
@@ -74,6 +89,7 @@ def token(username, days):
     """Print a new API bearer token for USERNAME (the last line is the token)."""
     try:
         value = services.issue_token(username, days)
+        _audit_named("user_token", username, f"{username}: {days} d")
     except DomainError as error:
         db.session.rollback()
         fail(error)
@@ -87,6 +103,7 @@ def revoke_tokens(username):
     """Every API token of USERNAME stops working at once."""
     try:
         count = services.revoke_tokens(username)
+        _audit_named("user_revoke_tokens", username)
     except DomainError as error:
         db.session.rollback()
         fail(error)
@@ -99,6 +116,7 @@ def deactivate(username):
     """USERNAME's login, web sessions and API tokens stop working at once."""
     try:
         ended, revoked = services.deactivate(username)
+        _audit_named("user_deactivate", username)
     except DomainError as error:
         db.session.rollback()
         fail(error)
@@ -119,6 +137,7 @@ def unlock(username):
     except DomainError as error:
         fail(error)
     if logins.unlock(username):
+        _audit_named("user_unlock", username)
         click.echo(f"Unlocked {username}.")
     else:
         click.echo(f"{username} was not locked.")

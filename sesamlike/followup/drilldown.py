@@ -114,7 +114,8 @@ def patients(
     rows = db.session.execute(statement).all()
     audited.record_many(
         "read", "patient_year_cost", [row.id for row in rows],
-        detail=f"follow-up drill-down {year}: {filters.as_args()}"[:500],
+        detail=f"follow-up drill-down {year}: "
+        + ", ".join(f"{k}={v}" for k, v in filters.as_args().items()),
     )  # fmt: skip
     db.session.commit()
     return rows, total

@@ -54,6 +54,23 @@ WHAT = {
     "care_relationship_start": N_("Började vårdrelation"),
     "care_relationship_end": N_("Avslutade vårdrelation"),
     "mail_queued": N_("Skickade ett meddelande"),
+    "renew": N_("Förnyade en förskrivning"),
+    "cancel": N_("Makulerade"),
+    "ship": N_("Skickade en beställning"),
+    "deliver": N_("Registrerade en leverans"),
+    "export": N_("Lämnade ut uppgifter i en export"),
+    "collected": N_("Registrerade att en beställning hämtats"),
+    "worklist": N_("Såg dig i en arbetslista"),
+    "read_returns": N_("Såg dig i returregistret"),
+    "read_devices_on_loan": N_("Såg dig i registret över utlånade hjälpmedel"),
+    "pick_override": N_("Packade en beställning utan plockning"),
+    "return_packs": N_("Tog emot oanvända förpackningar i retur"),
+    "read_reminders": N_("Läste påminnelseinställningarna"),
+    "update_reminders": N_("Ändrade påminnelseinställningarna"),
+    "guardian_add": N_("Kopplade en vårdnadshavare"),
+    "guardian_remove": N_("Tog bort en vårdnadshavare"),
+    "protected_identity_set": N_("Satte skyddade personuppgifter"),
+    "protected_identity_lift": N_("Hävde skyddade personuppgifter"),
 }
 
 

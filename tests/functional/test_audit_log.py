@@ -86,10 +86,11 @@ def test_admin_searches_by_personnummer_newest_first_and_the_search_is_logged(
     by_user = client.post("/admin/audit", data={"user": "nobody"})
     assert "Inga händelser." in by_user.get_data(as_text=True)
     export = client.post("/admin/audit.csv", data={"patient": ADULT_PNR})
-    lines = export.get_data(as_text=True).splitlines()
-    assert export.mimetype == "text/csv" and lines[0].startswith("at,username,role")
+    lines = export.get_data().decode("utf-8-sig").splitlines()
+    assert export.mimetype == "text/csv"
+    assert lines[0].startswith("Tid (svensk tid);Användare;Roll")
     # newest first: the first data row is the admin's own page view
-    assert ",admin,admin,read,audit_log," in lines[1]
+    assert ";admin;Administratör;" in lines[1] and ";read;audit_log;" in lines[1]
     assert count_audit(object_type="audit_log") == 3
 
 
@@ -143,14 +144,15 @@ def test_staff_may_not_open_the_portal_access_log(client, auth, world):
 def test_audit_export_neutralises_text_that_a_spreadsheet_would_run(
     client, auth, world
 ):
-    audit.record("read", "patient", patient_id=world["patient"].id,
-                 detail='=HYPERLINK("http://evil.example","x")')  # fmt: skip
+    # The export shows no raw detail (issue 15): a username is text it shows.
+    evil = make_user("depot", username='=HYPERLINK("http://evil.example","x")')
+    audit.record("read", "patient", patient_id=world["patient"].id, user=evil)
     db.session.commit()
     auth.login("admin")
     export = client.post(
         "/admin/audit.csv", data={"patient": ADULT_PNR}
     )  # no pnr in URLs
-    lines = export.get_data(as_text=True).splitlines()
-    assert lines[0].startswith("at,username,role")
-    cell = '"\'=HYPERLINK(""http://evil.example"",""x"")"'
-    assert [line for line in lines[1:] if line.endswith(cell)]
+    lines = export.get_data().decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("Tid (svensk tid);Användare;Roll")
+    cell = ';"\'=HYPERLINK(""http://evil.example"",""x"")";'
+    assert [line for line in lines[1:] if cell in line]
