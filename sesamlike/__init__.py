@@ -60,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     security.init_app(app)
     html_params.install()  # WTForms' attribute writer, cheaper
+    app.url_map.converters["int"] = urls.IdConverter  # before any route
     # Templates' links: each in-site address worked out once per process.
     app.jinja_env.globals["url_for"] = urls.cached_url_for(app.url_for)
 

@@ -8,7 +8,8 @@ from flask import jsonify
 
 from sesamlike.api import bp
 from sesamlike.api.errors import DEFAULT_ERRORS
-from sesamlike.api.routing import _CONVERTER, INT_MAX, INT_MIN
+from sesamlike.api.routing import _CONVERTER
+from sesamlike.common.urls import INT_MAX, INT_MIN
 
 ERROR_SCHEMA = {
     "type": "object",

@@ -26,6 +26,7 @@ from marshmallow import Schema, ValidationError
 from sesamlike.api import bp
 from sesamlike.api.errors import error_response
 from sesamlike.common.i18n import N_, _
+from sesamlike.common.urls import INT_MAX, INT_MIN
 from sesamlike.extensions import db
 
 
@@ -48,9 +49,6 @@ class Operation:
 
 
 OPERATIONS: list[Operation] = []
-# Integers the database stores (ids, packs, years) are 32-bit; anything larger
-# would fail in the driver (SQLite: OverflowError; PostgreSQL: out of range).
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 TOO_LARGE = N_("Talet är för stort.")
 TOO_DEEP = N_("JSON-dokumentet är för djupt nästlat.")
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
@@ -94,9 +92,7 @@ def operation(
             user = _current_user()
             if op.roles is not None and user.role not in op.roles:
                 return error_response(403)
-            kwargs = dict(path_args)
-            if list(_too_large(path_args)):
-                return error_response(404)  # no row has such an id
+            kwargs = dict(path_args)  # ids within range: common.urls.IdConverter
             if op.query is not None:
                 kwargs["query"] = op.query().load(request.args.to_dict())
             if op.body is not None:

@@ -41,8 +41,8 @@ from sesamlike.common.i18n import N_, Plural
 from sesamlike.common.time import region_day_of, region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.orders import notices
-from sesamlike.orders.models import LineStatus, Order, OrderLine
-from sesamlike.patients.models import Patient
+from sesamlike.orders.changes import audit_update, orders_for_notices
+from sesamlike.orders.models import LineStatus, OrderLine
 
 VALID_DAYS = 365  # a Swedish prescription is valid for one year
 DISPENSING_COLUMNS = (
@@ -308,15 +308,8 @@ def _record(accepted: list[_Dispensing], counts, user, today) -> None:
         counts.delivered_lines += 1
         touched[line.order_id] += 1
     db.session.flush()
-    for order in _orders(sorted(touched)):
-        audit.record(
-            "update",
-            "order",
-            patient_id=order.patient_id,
-            object_id=order.id,
-            user=user,
-            detail=f"pharmacy dispensings: {touched[order.id]}",
-        )
+    for order in orders_for_notices(sorted(touched)):
+        audit_update(order, user, f"pharmacy dispensings: {touched[order.id]}")
         notices.order_delivered(order, today)
 
 
@@ -354,18 +347,3 @@ def _split(line: OrderLine, packs: int, day: date) -> OrderLine:
     db.session.add(part)
     db.session.flush()
     return part
-
-
-def _orders(order_ids: list[int]) -> list[Order]:
-    return list(
-        db.session.scalars(
-            sa.select(Order)
-            .where(Order.id.in_(order_ids))
-            .options(
-                selectinload(Order.lines).selectinload(OrderLine.article),
-                selectinload(Order.patient).selectinload(Patient.guardians),
-            )
-            .order_by(Order.id)
-            .execution_options(populate_existing=True)
-        )
-    )

@@ -16,7 +16,6 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from sesamlike.accounts import audit
 from sesamlike.accounts.models import User
 from sesamlike.channels.errors import LineChangedDuringImport
 from sesamlike.channels.models import SupplierExportLine, SupplierStatus
@@ -33,8 +32,8 @@ from sesamlike.common.i18n import N_, Plural
 from sesamlike.common.time import region_day_of, region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.orders import notices, withdrawals
+from sesamlike.orders.changes import audit_update, orders_for_notices
 from sesamlike.orders.models import LineStatus, Order, OrderLine, Shipment
-from sesamlike.patients.models import Patient
 
 STATUS_COLUMNS = ("line_id", "status", "tracking_ref", "delivered_on")
 REPORTED = (
@@ -245,14 +244,9 @@ def _apply(changes: list[_Change], counts: StatusCounts, user, today) -> None:
         mark.status_updated_at = now
         setattr(counts, change.status, getattr(counts, change.status) + 1)
         touched[line.order_id].add(change.status)
-    for order in _orders(sorted(touched)):
-        audit.record(
-            "update",
-            "order",
-            patient_id=order.patient_id,
-            object_id=order.id,
-            user=user,
-            detail="supplier status: " + ", ".join(sorted(touched[order.id])),
+    for order in orders_for_notices(sorted(touched)):
+        audit_update(
+            order, user, "supplier status: " + ", ".join(sorted(touched[order.id]))
         )
         if SupplierStatus.SHIPPED in touched[order.id]:
             notices.order_shipped(order, today)
@@ -270,18 +264,3 @@ def _compare_and_set(line: OrderLine, seen: str, values: dict) -> None:
     if changed != 1:  # cancelled or shipped by someone else meanwhile
         raise LineChangedDuringImport(line_id=line.id)
     db.session.expire(line)
-
-
-def _orders(order_ids: list[int]) -> list[Order]:
-    return list(
-        db.session.scalars(
-            sa.select(Order)
-            .where(Order.id.in_(order_ids))
-            .options(
-                selectinload(Order.lines).selectinload(OrderLine.article),
-                selectinload(Order.patient).selectinload(Patient.guardians),
-            )
-            .order_by(Order.id)
-            .execution_options(populate_existing=True)
-        )
-    )

@@ -1,9 +1,23 @@
 """Where a form may send the browser next: a path on this site, nothing else;
-and the full address of a path, for links in mails."""
+the ids an address may carry; and the full address of a path, for links in mails."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
+
+from werkzeug.routing import IntegerConverter
+
+# Ids (and every other integer) are 32-bit in the database; a larger one would
+# fail in the driver (SQLite: OverflowError; PostgreSQL: out of range).
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route: an id no row can have (`/patients/10^20`) does
+    not match, so the answer is 404 before any view asks the database."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=INT_MAX, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def same_site_path(target: str | None) -> str | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from sesamlike.accounts import audit
 from sesamlike.accounts.models import User
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
+from sesamlike.orders import changes
 from sesamlike.orders.errors import NotAtClinic, WorkListsForPrescribers
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order
 from sesamlike.orders.services import load_order
@@ -32,13 +32,6 @@ def mark_collected(user: User, order_id: int, day: date | None = None) -> Order:
     ):
         raise NotAtClinic(order_id=order_id)
     order.collected_on = day or region_today()
-    audit.record(
-        "update",
-        "order",
-        patient_id=order.patient_id,
-        object_id=order.id,
-        user=user,
-        detail="hämtad på mottagningen",
-    )
+    changes.audit_update(order, user, "hämtad på mottagningen")
     db.session.commit()
     return order

@@ -19,6 +19,7 @@ from sesamlike.common import spreadsheets
 from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import N_, _
 from sesamlike.common.time import region_day_of, region_today
+from sesamlike.common.urls import same_site_path
 from sesamlike.extensions import db
 from sesamlike.orders import clinic, overview, worklists
 from sesamlike.orders import status as order_status
@@ -169,10 +170,10 @@ def mark_collected(order_id: int):
             ),
             "success",
         )
-    back = request.form.get("next") or ""
-    if not back.startswith("/") or back.startswith("//"):
-        back = url_for("orders.worklist", list="at_clinic")
-    return redirect(back)
+    return redirect(
+        same_site_path(request.form.get("next"))
+        or url_for("orders.worklist", list="at_clinic")
+    )
 
 
 @bp.route("/patients/<int:patient_id>/overview")

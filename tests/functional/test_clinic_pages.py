@@ -280,6 +280,36 @@ def test_collected_twice_is_refused_in_words(client, clinic):
     assert "väntar inte på mottagningen" in page
 
 
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\\elsewhere.example",
+        "//elsewhere.example",
+        "https://elsewhere.example/orders",
+        "/\telsewhere.example",
+        "orders",
+    ],
+)
+def test_marked_collected_goes_back_to_a_page_here_only(client, clinic, target):
+    order = make_order_line(
+        clinic.patient, article("100001"), "delivered", delivery_mode="clinic"
+    )
+    response = client.post(f"/orders/{order.id}/collected", data={"next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/orders?list=at_clinic"
+    db.session.refresh(order)
+    assert order.collected_on == TODAY
+
+
+def test_marked_collected_goes_back_to_the_work_list_it_came_from(client, clinic):
+    order = make_order_line(
+        clinic.patient, article("100001"), "delivered", delivery_mode="clinic"
+    )
+    came_from = "/orders?list=at_clinic&channel=central"
+    response = client.post(f"/orders/{order.id}/collected", data={"next": came_from})
+    assert response.headers["Location"] == came_from
+
+
 def test_late_lines_are_measured_against_their_channels_lead_time(client, clinic):
     make_order_line(
         clinic.patient, article("100101"), "reserved", placed_at=placed(12)

@@ -21,7 +21,7 @@ from sesamlike.common.models import OutgoingMail
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db, limiter
 from sesamlike.fulfilment import shipping
-from tests.factories import make_clinic, make_user
+from tests.factories import make_clinic, make_role_user, make_user
 from tests.privacy_data import LAST_YEAR, make_privacy_region, protect_after_ordering
 
 
@@ -398,6 +398,33 @@ def test_8_numbers_out_of_range_answer_a_page_not_a_500(
     auth.login(username)
     response = client.open(url, method=method, data=data)
     assert response.status_code == 200
+
+
+PAGE_ROLES = "prescriber patient guardian depot manager region admin".split()
+
+
+def test_8_an_id_beyond_the_database_in_any_address_is_a_404_not_a_500(
+    app, client, auth, monkeypatch
+):
+    """Every route with an id in its path (from the URL map: pages and API),
+    asked for id 10**20 by every role: "not found", never a 500 from the
+    database driver."""
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)  # a 500 is a 500
+    clinic = make_clinic()
+    with_ids = [r for r in app.url_map.iter_rules() if "<int:" in r.rule]
+    assert len(with_ids) > 40  # pages and API
+    problems = []
+    for role in PAGE_ROLES:
+        user = make_role_user(role, clinic)
+        auth.login(user.username)
+        for rule in with_ids:
+            path = re.sub(r"<[^>]+>", "x", re.sub(r"<int:\w+>", HUGE, rule.rule))
+            for method in sorted(rule.methods & {"GET", "POST"}):
+                answer = client.open(path, method=method)
+                if answer.status_code != 404:
+                    problems.append(f"{role} {method} {path}: {answer.status_code}")
+        auth.logout()
+    assert not problems, "\n".join(problems)
 
 
 def test_8_a_json_body_nested_50000_levels_is_a_400_in_the_error_format(client):

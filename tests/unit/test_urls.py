@@ -1,0 +1,41 @@
+"""Where a form may send the browser next, and which ids an address may carry."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.routing import Map, ValidationError
+
+from sesamlike.common.urls import INT_MAX, IdConverter, same_site_path
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/\\evil.example",  # browsers read a backslash as a slash
+        "//evil.example",  # scheme-relative: another host
+        "https://evil.example/orders",
+        "http:/evil.example",
+        "/\tevil.example",  # control characters are dropped by browsers
+        "/\x7fevil.example",
+        "orders",  # not a path from the root
+        "",
+        None,
+    ],
+)
+def test_a_path_elsewhere_or_no_path_is_refused(target):
+    assert same_site_path(target) is None
+
+
+@pytest.mark.parametrize(
+    "target", ["/", "/orders?list=at_clinic&channel=central", "/stock/orders/7/pack"]
+)
+def test_a_path_on_this_site_is_kept_as_it_is(target):
+    assert same_site_path(target) == target
+
+
+def test_an_id_the_database_can_hold_is_an_id_and_a_larger_one_no_match():
+    converter = IdConverter(Map())
+    assert converter.to_python(str(INT_MAX)) == INT_MAX
+    for too_large in (str(INT_MAX + 1), "99999999999999999999"):
+        with pytest.raises(ValidationError):
+            converter.to_python(too_large)
