@@ -60,7 +60,8 @@ TEXT_BOXES = """() => {
 # Every <select> in <main>: its chosen option's text and the room a closed select
 # gives it (a closed select's scrollWidth says nothing: measure the text itself,
 # in the select's font, less its padding and the drop-down arrow's ~24 px).
-SELECT_TEXTS = """() => Array.from(document.querySelectorAll("main select")).map(sel => {
+SELECT_TEXTS = """() => Array.from(
+  document.querySelectorAll("main select")).map(sel => {
   const style = getComputedStyle(sel);
   const pen = document.createElement("canvas").getContext("2d");
   pen.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
@@ -240,10 +241,10 @@ def test_nurse_prescribes_a_640g_kit_orders_the_pump_and_finds_it_on_the_work_li
     assert_readable(page)
     # The filter button stands on the line of the selects beside it.
     button = page.locator("form.filters").get_by_role("button", name="Visa")
+    selects = page.locator("form.filters select").all()
     bottoms = {
         round(box["y"] + box["height"])
-        for box in [button.bounding_box()]
-        + [select.bounding_box() for select in page.locator("form.filters select").all()]
+        for box in [button.bounding_box()] + [s.bounding_box() for s in selects]
     }
     assert max(bottoms) - min(bottoms) <= 1, bottoms
     screenshot(page, "worklist")
