@@ -34,10 +34,10 @@ LABELS: dict[str, tuple[str, str]] = {
     LineStatus.BACKORDERED: (N_("Restnoterad, väntar på varor"), "badge-warn"),
     LineStatus.SENT_TO_SUPPLIER: (N_("Beställd hos leverantören"), "badge-ok"),
     LineStatus.SENT_TO_PHARMACY: (N_("Hos apoteket"), "badge-ok"),
-    LineStatus.SHIPPED: ("Skickad", "badge-ok"),
-    LineStatus.DELIVERED: ("Levererad", "badge-ok"),
-    LineStatus.CANCELLED: ("Makulerad", "badge-err"),
-    LineStatus.RETURNED: ("Returnerad", "badge-muted"),
+    LineStatus.SHIPPED: (N_("Skickad"), "badge-ok"),
+    LineStatus.DELIVERED: (N_("Levererad"), "badge-ok"),
+    LineStatus.CANCELLED: (N_("Makulerad"), "badge-err"),
+    LineStatus.RETURNED: (N_("Returnerad"), "badge-muted"),
 }
 
 # (status, channel) -> sentence; None as channel: any channel.
