@@ -31,6 +31,8 @@ from sesamlike.demo.plan import NO_PUMP, PatientPlan, Planner
 from sesamlike.demo.setup import Login
 from sesamlike.demo.writer import PatientSpec, RegionWriter, load_articles
 from sesamlike.extensions import db
+from sesamlike.orders.history import MIGRATION_ROLE
+from sesamlike.orders.models import DeliveryMode, Order, OrderLine
 from sesamlike.patients.models import CareRelationship, Guardian, Patient
 from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device
@@ -222,8 +224,52 @@ def load_demo_region(today: date | None = None) -> list[PrintedLogin]:
                                     [p.plan for p in patients])  # fmt: skip
         _guardian_logins(patients, ids, hashed)
         _patient_logins(patients, ids, hashed)
+        _collected_at_clinic(today)
     db.session.commit()
     return [_printed(login) for login in setup.STAFF] + _patient_side_logins()
+
+
+# A demo patient collects a delivery to the clinic within a few days; one
+# delivered in the last fortnight may still wait (the work list shows some).
+COLLECTED_WITHIN_DAYS = 2
+STILL_WAITING_DAYS = 14
+
+
+def _collected_at_clinic(today: date) -> None:
+    """Clinic deliveries of the history that were obviously collected get
+    their day: those holding a device (the patient uses or returned it) and
+    every one older than a fortnight."""
+    rows = db.session.execute(
+        sa.select(
+            Order.id,
+            sa.func.max(OrderLine.delivered_on),
+            sa.func.count(OrderLine.serial_no),
+        )
+        .join(OrderLine, OrderLine.order_id == Order.id)
+        .where(
+            Order.delivery_mode == DeliveryMode.CLINIC,
+            Order.placed_by_role == MIGRATION_ROLE,
+            Order.collected_on.is_(None),
+            OrderLine.delivered_on.is_not(None),
+        )
+        .group_by(Order.id)
+    ).all()
+    collected = [
+        {
+            "order_id": order_id,
+            "day": min(delivered_on + timedelta(COLLECTED_WITHIN_DAYS), today),
+        }
+        for order_id, delivered_on, devices in rows
+        if devices or delivered_on < today - timedelta(STILL_WAITING_DAYS)
+    ]
+    if collected:
+        table = Order.__table__
+        db.session.execute(
+            table.update()
+            .where(table.c.id == sa.bindparam("order_id"))
+            .values(collected_on=sa.bindparam("day")),
+            collected,
+        )
 
 
 def _patients_loaded() -> bool:

@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import sqlalchemy as sa
+
 from sesamlike.catalog.models import Channel
 from sesamlike.common.i18n import N_
-from sesamlike.common.time import region_day_of
-from sesamlike.orders.models import DeliveryMode, LineStatus
+from sesamlike.common.time import region_day_of, region_today
+from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 
 # Working days (Monday to Friday) from order to delivery before a line is late.
 # Central store: the regions' 4-5 working days to the home address; supplier and
@@ -32,10 +34,10 @@ LABELS: dict[str, tuple[str, str]] = {
     LineStatus.BACKORDERED: (N_("Restnoterad, väntar på varor"), "badge-warn"),
     LineStatus.SENT_TO_SUPPLIER: (N_("Beställd hos leverantören"), "badge-ok"),
     LineStatus.SENT_TO_PHARMACY: (N_("Hos apoteket"), "badge-ok"),
-    LineStatus.SHIPPED: ("Skickad", "badge-ok"),
-    LineStatus.DELIVERED: ("Levererad", "badge-ok"),
-    LineStatus.CANCELLED: ("Makulerad", "badge-err"),
-    LineStatus.RETURNED: ("Returnerad", "badge-muted"),
+    LineStatus.SHIPPED: (N_("Skickad"), "badge-ok"),
+    LineStatus.DELIVERED: (N_("Levererad"), "badge-ok"),
+    LineStatus.CANCELLED: (N_("Makulerad"), "badge-err"),
+    LineStatus.RETURNED: (N_("Returnerad"), "badge-muted"),
 }
 
 # (status, channel) -> sentence; None as channel: any channel.
@@ -82,6 +84,10 @@ AT_CLINIC = {
     ),
 }
 COLLECTED = N_("Patienten har hämtat varan på mottagningen.")
+# A delivery to the clinic this many days old is taken as collected, though no
+# one marked it: the work list no longer shows it, and no page says it waits.
+# (A lent device is no sign: the loan starts when the depot sends it.)
+COLLECTED_AFTER_DAYS = 90
 UNKNOWN = (N_("Okänd status"), "badge-muted")
 CANCEL_RULE = N_(
     "Beställningen kan makuleras tills något i den har skickats eller lämnats ut."
@@ -113,24 +119,48 @@ def describe(
     return StatusText(status, label, badge, sentence)
 
 
-def line_status(line) -> StatusText:
+def collected(
+    collected_on: date | None, delivered_on: date | None, today: date
+) -> bool:
+    """Has the patient collected a clinic delivery? Marked so, or delivered
+    more than COLLECTED_AFTER_DAYS ago (the rule of `collected_clause` too)."""
+    if collected_on is not None:
+        return True
+    return delivered_on is not None and delivered_on < today - timedelta(
+        COLLECTED_AFTER_DAYS
+    )
+
+
+def collected_clause(today: date):
+    """`collected` as SQL, on an order and one of its lines."""
+    return sa.or_(
+        Order.collected_on.is_not(None),
+        OrderLine.delivered_on < today - timedelta(COLLECTED_AFTER_DAYS),
+    )
+
+
+def line_status(line, today: date | None = None) -> StatusText:
     """The status text of an order line (its order gives the delivery mode)."""
     order = line.order
     return describe(
         line.status,
         line.channel,
         order.delivery_mode,
-        collected=order.collected_on is not None,
+        collected=collected(
+            order.collected_on,
+            getattr(line, "delivered_on", None),
+            today or region_today(),
+        ),
     )
 
 
-def order_status(order) -> StatusText:
+def order_status(order, today: date | None = None) -> StatusText:
     """The order's status (its least advanced line) with that line's sentence."""
     status = order.status
     line = next((line for line in order.lines if line.status == status), None)
     if line is None:
         return describe(status)
-    return line_status(line)
+    return line_status(line, today)
 
 
 def add_working_days(start: date, days: int) -> date:

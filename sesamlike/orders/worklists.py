@@ -41,8 +41,6 @@ DEFAULT_DAYS = {"running_out": 30, "warranty": 90}
 DAY_CHOICES = (30, 60, 90, 180, 365)
 # A prescription that ran out this many days ago without renewal still shows.
 RAN_OUT_WINDOW = 30
-# Deliveries to the clinic this old are taken as collected.
-AT_CLINIC_WINDOW = 90
 MAX_ROWS = 500
 
 
@@ -199,12 +197,8 @@ def _order_rows(scope, channel, today: date, which: str) -> list[OrderRow]:
     elif which == "at_clinic":
         query = query.where(
             Order.delivery_mode == DeliveryMode.CLINIC,
-            Order.collected_on.is_(None),
             OrderLine.status.in_((LineStatus.SHIPPED, LineStatus.DELIVERED)),
-            sa.or_(
-                OrderLine.delivered_on.is_(None),
-                OrderLine.delivered_on >= today - timedelta(AT_CLINIC_WINDOW),
-            ),
+            ~order_status.collected_clause(today),
         )
     else:  # overdue: not delivered within the channel's lead time
         shortest = min(order_status.LEAD_TIME_WORKING_DAYS.values())
@@ -223,7 +217,8 @@ def _order_rows(scope, channel, today: date, which: str) -> list[OrderRow]:
         )
         if which == "overdue" and not late:
             continue
-        rows.append(OrderRow(line, order_status.line_status(line), due_on, late))
+        text = order_status.line_status(line, today)
+        rows.append(OrderRow(line, text, due_on, late))
     return rows
 
 

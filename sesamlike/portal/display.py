@@ -113,9 +113,10 @@ def order_rows(orders) -> list[OrderRow]:  # portal.services.ListedOrder
     the CPU on each call it makes, and "my aids" shows ten orders."""
     # Every order's page is the list's address and its number (one url_for).
     prefix = url_for("portal.orders")
+    today = region_today()
     rows = []
     for order in orders:
-        state = order_status.order_status(order)
+        state = order_status.order_status(order, today)
         rows.append(
             OrderRow(
                 f"{prefix}/{order.id}",
@@ -140,8 +141,8 @@ def render(template: str, status: int = 200, **context):
     today, window = region_today(), current_app.config["RUNOUT_REMINDER_DAYS"]
     return render_template(
         f"portal/{template}",
-        order_status=order_status.order_status,
-        line_status=order_status.line_status,
+        order_status=lambda order: order_status.order_status(order, today),
+        line_status=lambda line: order_status.line_status(line, today),
         modes=PORTAL_MODE_LABELS,
         plain_refusal=plain_refusal,
         rule_text=rule_text,

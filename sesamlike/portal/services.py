@@ -72,6 +72,7 @@ class ListedLine:
     channel: str
     packs: int
     article_name: str
+    delivered_on: date | None
     order: ListedOrder
 
 
@@ -439,7 +440,12 @@ def _order_list(limit: int | None):
     )
     return (
         sa.select(
-            orders, OrderLine.status, OrderLine.channel, OrderLine.packs, Article.name
+            orders,
+            OrderLine.status,
+            OrderLine.channel,
+            OrderLine.packs,
+            Article.name,
+            OrderLine.delivered_on,
         )
         .select_from(
             orders.outerjoin(OrderLine, OrderLine.order_id == orders.c.id).outerjoin(

@@ -6,7 +6,8 @@ turned ON, so the browser submits real forms with real tokens. The autouse
 `app_ctx` fixture of tests/conftest.py empties the tables after each test; `page`
 closes its browser context before that, so no request is in flight meanwhile, and
 fails the test when the browser console reports a content security policy violation
-on any page it opened.
+on any page of that context, popups and second tabs included (`watch_csp`; a test
+opening a context of its own uses it too).
 
 The browser is never downloaded: `CHROMIUM_PATH` or /usr/bin/chromium (Debian's
 `chromium` package). Without it, or without playwright, the tests are skipped
@@ -143,16 +144,28 @@ def _artifact_path(request) -> Path:
     return folder / f"{name}.png"
 
 
-def _csp_violations(page) -> list[str]:
-    """Collect what the browser console says the content security policy blocked."""
+def watch_csp(context) -> list[str]:
+    """Collect what the browser console says the content security policy blocked,
+    on every page of the context: popups and second tabs too."""
     seen: list[str] = []
 
     def on_console(message) -> None:
         if "Content Security Policy" in message.text:
-            seen.append(f"{page.url}: {message.text}")
+            where = message.page.url if message.page else "?"
+            seen.append(f"{where}: {message.text}")
 
-    page.on("console", on_console)
+    context.on("console", on_console)
     return seen
+
+
+def fail_on_csp(violations: list[str]) -> None:
+    """Every browser test also proves its pages need nothing the policy forbids
+    (an inline <style> or style= is blocked, and the page loses its layout)."""
+    if violations:
+        pytest.fail(
+            "the content security policy blocked something:\n" + "\n".join(violations),
+            pytrace=False,
+        )
 
 
 def _open_page(request, browser, live_server, viewport):
@@ -160,8 +173,8 @@ def _open_page(request, browser, live_server, viewport):
         base_url=live_server.url, viewport=viewport, locale="sv-SE"
     )
     context.set_default_timeout(10_000)
+    violations = watch_csp(context)
     page = context.new_page()
-    violations = _csp_violations(page)
     yield page
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
@@ -170,13 +183,7 @@ def _open_page(request, browser, live_server, viewport):
         except Exception as exc:  # a screenshot must not hide the real failure
             print(f"could not save a screenshot: {exc}")
     context.close()
-    # Every browser test also proves its pages need nothing the policy forbids
-    # (an inline <style> or style= is blocked, and the page loses its layout).
-    if violations:
-        pytest.fail(
-            "the content security policy blocked something:\n" + "\n".join(violations),
-            pytrace=False,
-        )
+    fail_on_csp(violations)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 
 from sesamlike.common.mail import send_pending
 from sesamlike.common.time import utcnow
+from tests.e2e.conftest import fail_on_csp, watch_csp
 from tests.e2e.test_login import log_in
 from tests.factories import (
     ADULT_PNR,
@@ -37,10 +38,12 @@ def second_browser(browser, live_server):
         locale="sv-SE",
     )  # fmt: skip
     context.set_default_timeout(10_000)
+    violations = watch_csp(context)
     try:
         yield context.new_page()
     finally:
         context.close()
+    fail_on_csp(violations)
 
 
 def mailed_link(smtp, address: str) -> str:

@@ -57,6 +57,33 @@ TEXT_BOXES = """() => {
 }"""
 
 
+# Every <select> in <main>: its chosen option's text and the room a closed select
+# gives it (a closed select's scrollWidth says nothing: measure the text itself,
+# in the select's font, less its padding and the drop-down arrow's ~24 px).
+SELECT_TEXTS = """() => Array.from(
+  document.querySelectorAll("main select")).map(sel => {
+  const style = getComputedStyle(sel);
+  const pen = document.createElement("canvas").getContext("2d");
+  pen.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  const text = sel.selectedIndex < 0 ? "" : sel.options[sel.selectedIndex].text;
+  const room = sel.clientWidth - parseFloat(style.paddingLeft)
+    - parseFloat(style.paddingRight) - 24;
+  return {id: sel.id, text, width: pen.measureText(text).width, room};
+})"""
+
+
+def assert_selects_show_their_choice(page) -> int:
+    """Each closed select shows the whole text of its chosen option."""
+    measured = page.evaluate(SELECT_TEXTS)
+    clipped = [
+        f"{s['id']}: {s['text']!r} needs {s['width']:.0f} px of {s['room']:.0f}"
+        for s in measured
+        if s["width"] > s["room"]
+    ]
+    assert not clipped, f"selects cut their text: {clipped}"
+    return len(measured)
+
+
 def overlaps(a: dict, b: dict, slack: float = 1.0) -> bool:
     return (
         a["left"] < b["right"] - slack
@@ -177,6 +204,7 @@ def test_nurse_prescribes_a_640g_kit_orders_the_pump_and_finds_it_on_the_work_li
     pump = page.locator("fieldset.kit-line", has_text="Insulinpump")
     assert pump.get_by_label("Antal uttag").input_value() == "1"
     assert_readable(page)
+    assert assert_selects_show_their_choice(page) >= 5
     screenshot(page, "kit")
     packs.fill("4")  # this patient changes sets more often
     page.get_by_role("button", name="Spara förskrivningarna").click()
@@ -211,6 +239,14 @@ def test_nurse_prescribes_a_640g_kit_orders_the_pump_and_finds_it_on_the_work_li
     assert "Restnoterad, väntar på varor" in listed.inner_text()
     assert "Till mottagningen" in listed.inner_text()
     assert_readable(page)
+    # The filter button stands on the line of the selects beside it.
+    button = page.locator("form.filters").get_by_role("button", name="Visa")
+    selects = page.locator("form.filters select").all()
+    bottoms = {
+        round(box["y"] + box["height"])
+        for box in [button.bounding_box()] + [s.bounding_box() for s in selects]
+    }
+    assert max(bottoms) - min(bottoms) <= 1, bottoms
     screenshot(page, "worklist")
 
     # And the patient's overview says the same.

@@ -326,15 +326,19 @@ def order(client, user, patient, prescription_id, mode):
 
 
 @pytest.mark.parametrize("mode", ["home", "pickup"])
-def test_the_first_pump_goes_to_the_clinic(client, region, mode):
-    rx = prescribe(client, region.doctor, region.patient, "100001", 1, 1).get_json()
+@pytest.mark.parametrize(
+    ("article_no", "name"),
+    [("100001", "MiniMed 640G insulinpump"), ("500002", "FreeStyle Libre 2 avläsare")],
+)
+def test_the_first_device_goes_to_the_clinic(client, region, mode, article_no, name):
+    rx = prescribe(client, region.doctor, region.patient, article_no, 1, 1).get_json()
     before = written()
     error = refused(
         order(client, region.nurse, region.patient, rx["id"], mode),
         422,
         "first_device_to_clinic",
     )
-    assert "MiniMed 640G insulinpump" in error["message"]
+    assert name in error["message"]
     assert "Till mottagningen" in error["message"]
     assert list(error["fields"]) == ["delivery_mode"]
     assert written() == before

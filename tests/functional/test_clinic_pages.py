@@ -444,3 +444,33 @@ def test_a_delivered_order_does_not_say_it_is_not_sent(client, clinic, auth):
     assert "Levererad" in page and "Varan är levererad." in page
     assert "Inte skickad" not in page
     assert count(Order) == 1
+
+
+@pytest.mark.parametrize("days_ago", [89, 91])
+def test_a_clinic_delivery_waits_for_the_patient_only_as_long_as_the_work_list_says(
+    client, clinic, auth, days_ago
+):
+    order = make_order_line(
+        clinic.patient,
+        article("100001"),
+        "delivered",
+        delivery_mode="clinic",
+        delivered_on=TODAY - timedelta(days=days_ago),
+    )
+    waiting = "Varan har kommit till mottagningen och väntar på patienten."
+    on_list = "MiniMed 640G insulinpump" in worklist(client, list="at_clinic")
+    pages = [
+        text_of(client.get(f"/orders/{order.id}")),
+        text_of(client.get(f"/patients/{clinic.patient.id}/overview")),
+    ]
+    make_user("patient", patients=[clinic.patient], username="nora")
+    auth.logout()
+    auth.login("nora")
+    pages += [
+        text_of(client.get(f"/portal/orders/{order.id}")),
+        text_of(client.get("/portal/orders")),
+    ]
+    for page in pages:
+        assert (waiting in page) is on_list
+        assert ("Patienten har hämtat varan på mottagningen." in page) is not on_list
+    assert on_list is (days_ago < 90)

@@ -296,3 +296,22 @@ def test_the_demo_movers_year_is_paid_by_both_clinics_and_adds_up():
     # January-May with the clinic left, June on with the new one.
     assert set(by_clinic) == {old.clinic_id, new.clinic_id}
     assert all(amount > 0 for amount in by_clinic.values())
+
+
+def test_demo_clinic_deliveries_in_use_are_collected_and_only_recent_ones_wait():
+    today = region_today()
+    load_demo_region(today)
+    orders = db.session.scalars(
+        sa.select(Order).where(Order.delivery_mode == "clinic")
+    ).all()
+    assert orders
+    waiting = []
+    for order in orders:
+        delivered = max(line.delivered_on for line in order.lines)
+        if any(line.serial_no for line in order.lines) or (
+            delivered < today - timedelta(days=14)
+        ):
+            assert delivered <= order.collected_on <= today, order.id
+        else:
+            waiting.append(order)
+    assert all(order.collected_on is None for order in waiting)

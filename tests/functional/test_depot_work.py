@@ -21,7 +21,9 @@ from tests.factories import (
     make_article,
     make_depot_world,
     make_lent_device,
+    make_order,
     make_patient,
+    make_prescription,
     make_pump,
     place_order_for,
 )
@@ -122,6 +124,33 @@ def test_picked_order_ships_without_a_reason(client, world):
     assert "Skäl att packa utan plockning" not in page
     client.post(f"/stock/orders/{order.id}/pack", data={"line": order.lines[0].id})
     assert line(order.lines[0].id).status == "shipped"
+
+
+def test_packing_list_gives_each_line_the_status_words_everyone_reads(client, world):
+    patient = make_patient(world.prescriber.clinics[0])
+    names = ("Reserverad A", "Restnoterad B", "Skickad C", "Levererad D")
+    rxs = [
+        make_prescription(patient, make_article(f"PK-{i}", name=name))
+        for i, name in enumerate(names)
+    ]
+    statuses = ("reserved", "backordered", "shipped", "delivered")
+    make_order(
+        patient,
+        [
+            (rx, 1, status, TODAY if status == "delivered" else None)
+            for rx, status in zip(rxs, statuses, strict=True)
+        ],
+    )
+    rows = html(client.get("/stock/packing"))
+    shown = {
+        name: rows[rows.index(name) : rows.index("<br>", rows.index(name))]
+        for name in names
+    }
+    assert "badge" not in shown["Reserverad A"]
+    assert "Restnoterad, väntar på varor</span>" in shown["Restnoterad B"]
+    assert "Skickad</span>" in shown["Skickad C"]
+    assert "Levererad</span>" in shown["Levererad D"]
+    assert "Skickad" not in shown["Levererad D"]
 
 
 # Serials when packing -----------------------------------------------------------
