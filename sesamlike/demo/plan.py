@@ -43,10 +43,17 @@ RETURN_SHARE = 0.02  # central consumable deliveries partly returned to stock
 RETURN_DAYS = 14
 WARRANTY_YEARS = 4
 NO_PUMP = ""
+# The mean of what scales a patient's expected use: their own consumption
+# (spread 0.18, one in 14 using 1.45 times as much), each article group's spread
+# (0.12) and one withdrawal in ten a quarter larger. Use is divided by it, so the
+# region as a whole withdraws what the articles' expected use says (MiniMed 640G
+# without CGM: a little over 30,000 SEK a year, as TLV estimates).
+USAGE_MEAN = math.exp((0.18**2 + 0.12**2) / 2) * (1 + 0.07 * 0.45) * (1 + 0.1 * 0.25)
 # Day offsets up to a withdrawal schedule's last day, made once: planning adds
 # millions of them.
 _DAYS = tuple(timedelta(days=n) for n in range(4 * WITHDRAWAL_DAYS + 20))
 _YEAR_LESS_A_DAY = timedelta(days=YEAR - 1)
+_FAR = date.max
 
 
 @dataclass(frozen=True)
@@ -140,6 +147,7 @@ class Planner:
         self._moves_on = moves_on
         earliest = max(birth_date + timedelta(days=200), date(2015, 1, 1))
         usage = math.exp(rng.gauss(0, 0.18)) * (1.45 if rng.random() < 0.07 else 1)
+        usage /= USAGE_MEAN
         drawn = pick(rng, PUMP_SHARES[group])
         pump = "t:slim X2" if animas else (drawn if pump is None else pump or None)
         cgm = pick(rng, CGM_WITH[pump])
@@ -292,7 +300,14 @@ class Planner:
                     break
                 if cut is not None and ordered_on >= cut:
                     break
-                cumulative += need * (1.25 if random() < 0.1 else 1)
+                # A withdrawal covers a quarter, or up to the segment's end or the
+                # move when that comes sooner: the next segment or clinic's
+                # prescription supplies the days after it.
+                end = min(segment.end or _FAR, cut or _FAR)
+                covered = min(WITHDRAWAL_DAYS, (end - ordered_on).days)
+                cumulative += (
+                    need * covered / WITHDRAWAL_DAYS * (1.25 if random() < 0.1 else 1)
+                )
                 packs = min(per_withdrawal, round(cumulative) - delivered)
                 if packs <= 0:
                     continue

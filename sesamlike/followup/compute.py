@@ -332,20 +332,31 @@ def line_parts(lines: sa.Subquery, year: int, amounts: Amounts):
 
 
 def article_lines(year: int, scope: sa.Select | None = None,
-                  today: date | None = None) -> sa.Select:  # fmt: skip
+                  today: date | None = None,
+                  clinic_ids: list[int] | None = None) -> sa.Select:  # fmt: skip
     """Every line with a part in the year: patient, article, units and parts in
-    kronor (unrounded)."""
+    kronor (unrounded). With `clinic_ids`, only the lines those clinics paid
+    (`who_pays`): a patient who moved counts at each clinic for its own lines."""
     amounts = Amounts.for_session()
-    lines = line_costs(year, scope, amounts=amounts, articles=True,
+    paid = clinic_ids is not None
+    lines = line_costs(year, scope, amounts=amounts, articles=True, payer=paid,
                        today=today).subquery("costed")  # fmt: skip
     device, consumables = line_parts(lines, year, amounts)
-    return sa.select(
+    query = sa.select(
         lines.c.patient_id,
         lines.c.article_id,
         lines.c.units,
         amounts.line_sek(device, device=True).label("device"),
         amounts.line_sek(consumables, device=False).label("consumables"),
     ).where(in_year(lines, year))
+    if not paid:
+        return query
+    payer, _ = who_pays(lines)
+    return (
+        query.select_from(lines)
+        .outerjoin(prescriptions, prescriptions.c.id == lines.c.prescription_id)
+        .where(payer.in_(clinic_ids))
+    )
 
 
 def article_system(kind: str) -> sa.Select:

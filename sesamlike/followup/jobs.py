@@ -18,10 +18,12 @@ def run(now: datetime, *, full: bool = False) -> dict[str, int]:
     What an incremental run notices: every order line written since the last
     run (a delivery, a return or a partial return, a warranty swap: both lines
     are written) recomputes its patient; the current year's first run of a day
-    is full, as its device days grow. A prescription's cost centre is read when
-    a report asks (`followup.cost_centres`), never stored. What it cannot see
-    (deleted lines, changed patient data) the weekly full run (`run_full`)
-    catches.
+    is full, as its device days grow. Who paid (each patient's paying clinics
+    and cost centres, `followup.cost_centres`) is stored with the costs, for
+    the patients the run recomputed: a prescription's clinic and cost centre
+    never change once written, so the stored payers change only with the lines.
+    What it cannot see (deleted lines, changed patient data) the weekly full
+    run (`run_full`) catches.
 
     Then, as a step of its own, the report's default figures of both years
     are computed and kept (`warming`), so the first report after the night is

@@ -128,7 +128,9 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
     """Volume and cost (by the cost rules) per article, and how many patients
     used some article above 1.5 × its expected use: one pass over the lines,
     aggregated twice in SQL (per patient and article, then per article)."""
-    lines = compute.article_lines(year, paid_patients(scope, year)).subquery("lines")
+    lines = compute.article_lines(
+        year, paid_patients(scope, year), clinic_ids=scope.clinic_ids()
+    ).subquery("lines")
     days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
     units = sa.func.sum(lines.c.units)
     limit = Article.units_per_day * days * OVERUSE_FACTOR

@@ -202,6 +202,8 @@ def test_report_first_screen_shows_the_pump_systems_own_cost_and_cost_centres(
     # are the CGM system's own cost (17,875.00).
     assert "MiniMed 640G (pump)" in own and "3\u00a0780,82" in own
     assert "21\u00a0655,82" in own
+    # The pump system's own share of her total: 3,780.82 / 21,655.82.
+    assert "Egen kostnad, andel av total" in own and "17,5\u00a0%" in own
     assert "FreeStyle Libre 2 (CGM)" in own and "17\u00a0875,00" in own
     centres = html.split('id="cost-centres"')[1].split("</table>")[0]
     assert region["north"].cost_centre in centres and "NORR" in centres

@@ -279,3 +279,43 @@ def test_a_clinic_of_any_size_is_one_bound_list_of_paying_patients():
         sa.select(Patient.id).where(in_ids(Patient.id, ids, postgresql=on_postgresql()))
     ).all()
     assert sorted(chosen) == sorted([patients[0].id, patients[2].id])
+
+
+def article_units(client, clinic: str = "") -> dict[str, tuple[int, str]]:
+    """The article volumes export: article number -> (units, cost)."""
+    response = client.get(f"/followup/articles.csv?year=2025&clinic={clinic}"
+                          "&format=csv-comma")  # fmt: skip
+    text = response.get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    return {row[0]: (int(row[3]), row[6]) for row in rows}
+
+
+def test_each_clinics_article_volumes_count_only_the_lines_it_paid(client, auth):
+    """Issue 16 item 8: a patient who moves clinic in June 2025 is on both
+    clinics' article pages, each with the lines it paid; together they make the
+    region's volume."""
+    north = f.make_clinic("NORR", cost_centre="KS-100")
+    south = f.make_clinic("SODR", cost_centre="KS-200")
+    sets = f.make_article("S1", category="infusion_set", pack_size=10,
+                          pack_price_sek=Decimal("1000.00"),
+                          channel="central")  # fmt: skip
+    patient = f.make_patient(north)
+    at_north = f.make_prescription(patient, sets, clinic=north,
+                                   valid_from=date(2025, 1, 1))  # fmt: skip
+    f.make_delivery(patient, at_north, date(2025, 3, 15), packs=2)
+    move_clinic(patient, south, date(2025, 6, 1))
+    at_south = f.make_prescription(patient, sets, clinic=south,
+                                   valid_from=date(2025, 6, 1))  # fmt: skip
+    f.make_delivery(patient, at_south, date(2025, 9, 15), packs=1)
+    run_year(2025, full=True)
+
+    auth.login(f.make_user("region").username)
+    region = article_units(client)
+    north_page, south_page = (
+        article_units(client, "NORR"),
+        article_units(client, "SODR"),
+    )
+
+    assert north_page["S1"] == (20, "2000.00")
+    assert south_page["S1"] == (10, "1000.00")
+    assert north_page["S1"][0] + south_page["S1"][0] == region["S1"][0] == 30
