@@ -286,7 +286,7 @@ def test_partial_return_on_the_page_restocks_some_and_scraps_others(client, worl
         data={"packs": "1", "restock": "0", "returned_on": TODAY.isoformat()},
         follow_redirects=True,
     )
-    assert f"beställning {order.id}: 1 förp. kasserade" in html(response)
+    assert f"beställning {order.id}: 1 förp. kasserad." in html(response)
     assert "högst 2" in html(response)  # what is left on the line
     returned = line(line_id)
     assert (returned.status, returned.packs_returned, returned.packs_restocked) == (
