@@ -475,3 +475,27 @@ def test_work_list_says_in_one_day_and_in_three_days(
     page = worklist(client, list="running_out")
     assert one in page and three in page
     assert "1 dagar" not in page and "1 days" not in page
+
+
+@pytest.mark.parametrize(
+    "locale, one, three",
+    [
+        ("sv", ("1 dag ·", "1 dag per uttag<"), ("3 dagar ·", "3 dagar per uttag<")),
+        (
+            "en",
+            ("1 day ·", "1 day per withdrawal<"),
+            ("3 days ·", "3 days per withdrawal<"),
+        ),
+    ],
+)
+def test_prescriptions_page_says_one_day_and_three_days(
+    client, clinic, locale, one, three
+):
+    for days, article_no in ((1, "100101"), (3, "100201")):
+        make_prescription(
+            clinic.patient, article(article_no), lock_days=days, period_days=days
+        )
+    client.post("/language", data={"locale": locale})
+    page = text_of(client.get(f"/patients/{clinic.patient.id}/prescriptions"))
+    assert all(text in page for text in one + three)
+    assert "1 dagar" not in page and "1 days" not in page
