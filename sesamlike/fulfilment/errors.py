@@ -1,6 +1,7 @@
 """Refusals of the aids centre's work on orders, each with a stable code."""
 
 from sesamlike.common.errors import Conflict, Invalid
+from sesamlike.common.i18n import Plural
 
 # Shipping and delivery.
 
@@ -47,9 +48,12 @@ class SerialsMissing(Invalid):
 
 class ReturnWindowClosed(Conflict):
     code = "return_window_closed"
-    message = (
+    message = Plural(
+        "Oanvända förbrukningsartiklar tas tillbaka inom {days} dag från "
+        "leveransen ({delivered_on}).",
         "Oanvända förbrukningsartiklar tas tillbaka inom {days} dagar från "
-        "leveransen ({delivered_on})."
+        "leveransen ({delivered_on}).",
+        count="days",
     )
 
 
@@ -60,7 +64,11 @@ class NotReturnable(Conflict):
 
 class TooManyPacksReturned(Conflict):
     code = "too_many_packs_returned"
-    message = "{article}: {left} förp. kvar att returnera på raden, inte {asked}."
+    message = Plural(
+        "{article}: {left} förp. kvar att returnera på raden, inte {asked}.",
+        "{article}: {left} förp. kvar att returnera på raden, inte {asked}.",
+        count="left",
+    )
 
 
 class NotUnderWarranty(Conflict):

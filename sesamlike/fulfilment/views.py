@@ -266,19 +266,21 @@ def return_line(line_id: int):
         except DomainError as error:
             flash_error(error)
         else:
-            words = {
-                "article": line.article.name,
-                "order_id": line.order_id,
-                "n": form.packs.data or line.packs_returned,
-            }
+            packs = form.packs.data or line.packs_returned
+            words = {"article": line.article.name, "order_id": line.order_id}
             flash(
-                _(
+                ngettext(
                     "{article}, beställning {order_id}: {n} förp. tillbaka i lager.",
+                    "{article}, beställning {order_id}: {n} förp. tillbaka i lager.",
+                    packs,
                     **words,
                 )
                 if restock
-                else _(
-                    "{article}, beställning {order_id}: {n} förp. kasserade.", **words
+                else ngettext(
+                    "{article}, beställning {order_id}: {n} förp. kasserad.",
+                    "{article}, beställning {order_id}: {n} förp. kasserade.",
+                    packs,
+                    **words,
                 ),
                 "success",
             )
@@ -405,9 +407,12 @@ def count():
             status = 422
         else:
             flash(
-                _(
+                ngettext(
                     "Inventering bokförd: differens {difference} förp., "
                     "nytt saldo {on_hand}.",
+                    "Inventering bokförd: differens {difference} förp., "
+                    "nytt saldo {on_hand}.",
+                    abs(difference),
                     difference=difference,
                     on_hand=lot.on_hand,
                 ),

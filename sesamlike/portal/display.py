@@ -73,13 +73,15 @@ def runout_warning(runout_on: date | None, today: date, window_days: int):
     if days < 0:
         if days == -1:
             return "out", _("Tog slut i går.")
-        return "out", _("Tog slut för {n} dagar sedan.", n=-days)
+        return "out", ngettext(
+            "Tog slut för {n} dag sedan.", "Tog slut för {n} dagar sedan.", -days
+        )
     if days == 0:
         return "out", _("Tar slut i dag.")
     if days <= window_days:
         if days == 1:
             return "soon", _("Tar slut i morgon.")
-        return "soon", _("Tar slut om {n} dagar.", n=days)
+        return "soon", ngettext("Tar slut om {n} dag.", "Tar slut om {n} dagar.", days)
     return None
 
 

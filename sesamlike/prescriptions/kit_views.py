@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sesamlike.catalog.labels import category_label, channel_label
 from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import format_number
-from sesamlike.common.i18n import _
+from sesamlike.common.i18n import _, ngettext
 from sesamlike.extensions import db
 from sesamlike.prescriptions import kits
 from sesamlike.prescriptions.forms import KitForm
@@ -81,14 +81,11 @@ def _save(form: KitForm, context, patient_id: int, system: str):
         form.show_errors(error.fields, rows)
         return error.status, _(error.message, **error.params)
     flash(
-        _(
+        ngettext(
+            "{n} förskrivning för {system} är sparad.",
             "{n} förskrivningar för {system} är sparade.",
-            n=len(made),
+            len(made),
             system=context.kit.system.name,
-        )
-        if len(made) != 1
-        else _(
-            "1 förskrivning för {system} är sparad.", system=context.kit.system.name
         ),
         "success",
     )

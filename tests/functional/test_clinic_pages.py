@@ -474,3 +474,88 @@ def test_a_clinic_delivery_waits_for_the_patient_only_as_long_as_the_work_list_s
         assert (waiting in page) is on_list
         assert ("Patienten har hämtat varan på mottagningen." in page) is not on_list
     assert on_list is (days_ago < 90)
+
+
+# Counts read singular for one and plural for more, in Swedish and English -------
+
+
+@pytest.mark.parametrize(
+    "locale, one, three",
+    [
+        ("sv", "1 förpackning per uttag räcker", "3 förpackningar per uttag räcker"),
+        ("en", "1 pack per withdrawal lasts", "3 packs per withdrawal last "),
+    ],
+)
+def test_kit_form_says_one_pack_and_three_packs_per_withdrawal(
+    client, clinic, locale, one, three
+):
+    client.post("/language", data={"locale": locale})
+    page = text_of(client.get(kit_url(clinic.patient)))
+    assert one in page and three in page
+    assert "1 förpackningar" not in page and "1 packs" not in page
+
+
+@pytest.mark.parametrize(
+    "locale, one, three",
+    [
+        ("sv", "1 förskrivning för MiniMed 640G är sparad.", "3 förskrivningar för"),
+        ("en", "1 prescription for MiniMed 640G is saved.", "3 prescriptions for"),
+    ],
+)
+def test_kit_saved_message_counts_one_and_three_prescriptions(
+    client, clinic, locale, one, three
+):
+    client.post("/language", data={"locale": locale})
+    form = kit_form(text_of(client.get(kit_url(clinic.patient))))
+    data = {k: v for k, v in form.items() if not k.endswith("-include")}
+    response = client.post(
+        kit_url(clinic.patient), data={**data, "lines-0-include": "y"}
+    )
+    assert one in text_of(client.get(response.location))
+    data.update({f"lines-{n}-include": "y" for n in (1, 2, 3)})
+    response = client.post(kit_url(clinic.patient), data=data)
+    assert three in text_of(client.get(response.location))
+
+
+@pytest.mark.parametrize(
+    "locale, one, three",
+    [("sv", "om 1 dag<", "om 3 dagar<"), ("en", "in 1 day<", "in 3 days<")],
+)
+def test_work_list_says_in_one_day_and_in_three_days(
+    client, clinic, locale, one, three
+):
+    for days, article_no in ((1, "100101"), (3, "100201")):
+        make_prescription(
+            clinic.patient,
+            article(article_no),
+            valid_from=TODAY - timedelta(days=350),
+            valid_to=TODAY + timedelta(days=days),
+        )
+    client.post("/language", data={"locale": locale})
+    page = worklist(client, list="running_out")
+    assert one in page and three in page
+    assert "1 dagar" not in page and "1 days" not in page
+
+
+@pytest.mark.parametrize(
+    "locale, one, three",
+    [
+        ("sv", ("1 dag ·", "1 dag per uttag<"), ("3 dagar ·", "3 dagar per uttag<")),
+        (
+            "en",
+            ("1 day ·", "1 day per withdrawal<"),
+            ("3 days ·", "3 days per withdrawal<"),
+        ),
+    ],
+)
+def test_prescriptions_page_says_one_day_and_three_days(
+    client, clinic, locale, one, three
+):
+    for days, article_no in ((1, "100101"), (3, "100201")):
+        make_prescription(
+            clinic.patient, article(article_no), lock_days=days, period_days=days
+        )
+    client.post("/language", data={"locale": locale})
+    page = text_of(client.get(f"/patients/{clinic.patient.id}/prescriptions"))
+    assert all(text in page for text in one + three)
+    assert "1 dagar" not in page and "1 days" not in page

@@ -315,7 +315,7 @@ def test_partial_return_on_the_page_restocks_some_and_scraps_others(client, worl
         data={"packs": "1", "restock": "0", "returned_on": TODAY.isoformat()},
         follow_redirects=True,
     )
-    assert f"beställning {order.id}: 1 förp. kasserade" in html(response)
+    assert f"beställning {order.id}: 1 förp. kasserad." in html(response)
     assert "högst 2" in html(response)  # what is left on the line
     returned = line(line_id)
     assert (returned.status, returned.packs_returned, returned.packs_restocked) == (
@@ -362,3 +362,28 @@ def test_batches_are_partier_not_lotter(client, world):
     page = html(client.get("/channels/"))
     assert "Lotter" not in page and "lotter" not in page
     assert "Partier som går ut inom 60 dagar" in page
+
+
+@pytest.mark.parametrize(
+    "locale, restocked, scrapped, back",
+    [
+        ("sv", "1 förp. tillbaka i lager.", "1 förp. kasserad.", "1 förp. redan"),
+        ("en", "1 pack back on stock.", "1 pack scrapped.", "1 pack already back"),
+    ],
+)
+def test_one_returned_pack_reads_singular_in_swedish_and_english(
+    client, world, locale, restocked, scrapped, back
+):
+    order = delivered(world, packs=5)
+    line_id = order.lines[0].id
+    client.post("/language", data={"locale": locale})
+    for restock, said in (("1", restocked), ("0", scrapped)):
+        response = client.post(
+            f"/stock/lines/{line_id}/return",
+            data={"packs": "1", "restock": restock, "returned_on": TODAY.isoformat()},
+            follow_redirects=True,
+        )
+        assert f"{order.id}: {said}" in html(response)
+        assert "1 packs" not in html(response)
+        if restock == "1":  # the line on the returns page, one pack back
+            assert back in html(response)

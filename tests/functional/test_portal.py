@@ -306,3 +306,20 @@ def test_one_pack_reads_singular_and_three_plural_with_the_date_in_words(
     assert (
         babel_date(region.rx_infusion.valid_to, "long", locale=babel_locale) in several
     )
+
+
+@pytest.mark.parametrize(
+    "locale, one, three",
+    [("sv", "1 förp. ", "3 förp. "), ("en", "1 pack ", "3 packs ")],
+)
+def test_an_order_of_one_pack_reads_singular_and_of_three_plural(
+    client, auth, region, locale, one, three
+):
+    single = make_delivery(region.patient, region.rx_infusion, TODAY, packs=1)
+    several = make_delivery(region.patient, region.rx_reservoir, TODAY, packs=3)
+    auth.login("ella")
+    client.post("/language", data={"locale": locale})
+    single_page = text_of(client.get(f"/portal/orders/{single.id}"))
+    several_page = text_of(client.get(f"/portal/orders/{several.id}"))
+    assert one in single_page and "1 packs" not in single_page
+    assert three in several_page

@@ -117,6 +117,31 @@ def test_plural_strings_are_plural_in_the_catalogue():
             )
 
 
+# A count followed by a plural noun: "{n} dagar" reads "1 dagar" / "1 days" for one.
+# (A range's bound, "1–{max} dagar", is no count.)
+COUNTED_PLURAL = re.compile(r"(?<!–)\{\w+\} (dagar|förpackningar|förp\.)")
+# Plural forms marked N_() on their own, inside ngettext(...) or Plural(...).
+MARKED_PLURAL_FORMS = {
+    "Du kan beställa högst {n} förpackningar åt gången.",
+    "E-receptet {id} har bara {left} förpackningar kvar.",
+}
+
+
+def test_counts_are_written_with_ngettext():
+    plurals = {m[1] for m, _where in extracted().values() if isinstance(m, tuple)}
+    counted = sorted(
+        f"{where}: {msgid}"
+        for msgid, (message, where) in extracted().items()
+        if not isinstance(message, tuple)
+        and msgid not in plurals | MARKED_PLURAL_FORMS
+        and COUNTED_PLURAL.search(msgid)
+    )
+    assert not counted, (
+        "A count with a hand-made plural (use ngettext or Plural):\n"
+        + "\n".join(counted)
+    )
+
+
 def test_english_keeps_the_placeholders():
     wrong = []
     for entry in catalogue("en"):
