@@ -6,17 +6,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+
+import sqlalchemy as sa
 
 from sesamlike.common.time import region_today
+from sesamlike.extensions import db
 from sesamlike.followup import stored_figures
 from sesamlike.followup.cost_centres import (
     CostCentreSum,
     cost_centre_sums,
+    paid_where,
     stored_payers,
 )
+from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
-from sesamlike.followup.stats import Summary
+from sesamlike.followup.stats import ORE, Summary
 from sesamlike.followup.summaries import scope_figures
 
 
@@ -45,6 +50,46 @@ def system_parts(scope: Scope, year: int) -> list[SystemPart]:
         parts += [SystemPart(name, kind, own[name], totals[name])
                   for name in sorted(own)]  # fmt: skip
     return parts
+
+
+@dataclass(frozen=True)
+class WithoutCgm:
+    """TLV's comparable figure: a pump system's cost per patient who uses it
+    without CGM (the pump written off, and its consumables), and how much of
+    it is consumables."""
+
+    system: str
+    patients: int
+    mean: Decimal
+    consumables_share: Decimal | None
+
+
+def pump_systems_without_cgm(scope: Scope, year: int) -> list[WithoutCgm]:
+    """Per pump system, over the patients in scope with that pump and no CGM
+    system that year: the mean pump-system cost and the consumables' share of
+    it. Without CGM a patient's devices are the pump, so the pump's write-off
+    is the device cost and the rest of the pump part is its consumables."""
+    costs = PatientYearCost
+    own = sa.func.sum(sa.func.coalesce(costs.pump_part_sek, 0))
+    devices = sa.func.sum(costs.device_cost_sek)
+    query = (
+        sa.select(costs.pump_system, sa.func.count(), own, devices)
+        .where(
+            costs.year == year,
+            costs.pump_system.isnot(None),
+            costs.cgm_system.is_(None),
+            paid_where(scope, year, costs.patient_id),
+        )
+        .group_by(costs.pump_system)
+        .order_by(costs.pump_system)
+    )
+    rows = []
+    for system, patients, own_sum, device_sum in db.session.execute(query):
+        own_sum, device_sum = Decimal(str(own_sum)), Decimal(str(device_sum))
+        mean = (own_sum / patients).quantize(ORE, rounding=ROUND_HALF_UP)
+        share = (own_sum - device_sum) / own_sum if own_sum else None
+        rows.append(WithoutCgm(system, patients, mean, share))
+    return rows
 
 
 def cost_centres(scope: Scope, year: int,

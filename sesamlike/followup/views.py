@@ -103,6 +103,7 @@ def report_page():
         no_system=report.NO_SYSTEM,
         reason_labels=REASON_LABELS,
         parts=system_parts.system_parts(scope, year),
+        without_cgm=system_parts.pump_systems_without_cgm(scope, year),
         centres=system_parts.cost_centres(scope, year),
         pump_chart=charts.box_plot(
             [(k or _("Inget system"), s) for k, s in data.pump.items()],

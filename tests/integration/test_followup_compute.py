@@ -305,6 +305,16 @@ def test_demo_minimed_640g_without_cgm_costs_about_30000_a_year():
     assert Decimal(28000) < pump_part < Decimal(32000), pump_part
     consumables = (pump_part - Decimal(7500)) / pump_part
     assert Decimal("0.70") < consumables < Decimal("0.80"), consumables
+    # The report's first screen says so (every 640G user without CGM that year).
+    from sesamlike.followup.scope import resolve
+    from sesamlike.followup.system_parts import pump_systems_without_cgm
+
+    shown = {
+        row.system: row
+        for row in pump_systems_without_cgm(resolve(f.make_user("region"), None), year)
+    }["MiniMed 640G"]
+    assert Decimal(27000) < shown.mean < Decimal(33000), shown
+    assert Decimal("0.70") < shown.consumables_share < Decimal("0.80"), shown
 
 
 def test_the_prescriber_is_the_pump_prescriber_else_of_the_last_delivery(kit):

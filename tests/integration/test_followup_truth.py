@@ -319,3 +319,43 @@ def test_each_clinics_article_volumes_count_only_the_lines_it_paid(client, auth)
     assert north_page["S1"] == (20, "2000.00")
     assert south_page["S1"] == (10, "1000.00")
     assert north_page["S1"][0] + south_page["S1"][0] == region["S1"][0] == 30
+
+
+def test_the_pump_systems_cost_without_cgm_and_its_consumables_share(
+    pump, client, auth
+):
+    """TLV's comparable figure on the report's first screen: per patient with
+    the pump and no CGM, the pump written off plus its consumables."""
+    from sesamlike.followup.system_parts import pump_systems_without_cgm
+
+    system = pump.systems[0]
+    sets = f.make_article(systems=[system], pack_price_sek=Decimal("1000.00"))
+    sensor = f.make_article(
+        category="cgm_sensor", systems=[f.make_system("Dexcom G7", "cgm")],
+        pack_price_sek=Decimal("2000.00"),
+    )  # fmt: skip
+    clinic = f.make_clinic()
+    ann, bo, cgm_user = (f.make_patient(clinic) for _ in range(3))
+    for patient, packs in ((ann, 22), (bo, 24), (cgm_user, 20)):
+        f.make_delivered_line(patient, pump, date(2024, 1, 1))  # whole 2025 in use
+        f.make_delivered_line(patient, sets, date(2025, 2, 1), packs=packs)
+    f.make_delivered_line(cgm_user, sensor, date(2025, 3, 1), packs=10)
+    run_year(2025, full=True, now=AFTER)
+
+    # Ann 7,500 + 22,000; Bo 7,500 + 24,000; the CGM user is left out.
+    region = resolve(f.make_user("region"), None)
+    (row,) = pump_systems_without_cgm(region, 2025)
+    assert (row.system, row.patients, row.mean) == (
+        "MiniMed 640G",
+        2,
+        Decimal("30500.00"),
+    )
+    assert row.consumables_share == Decimal(46000) / Decimal(61000)  # 75.4 %
+
+    manager = f.make_user("manager", clinics=[clinic])
+    auth.login(manager.username)
+    html = client.get("/followup/?year=2025").get_data(as_text=True)
+    table = html.split('id="without-cgm"')[1].split("</table>")[0]
+    assert "TLV:s jämförbara siffra" in table
+    assert "30\u00a0500,00" in table and "75,4\u00a0%" in table
+    assert html.index('id="without-cgm"') < html.index('id="pump"')  # first screen
