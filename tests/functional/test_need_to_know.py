@@ -258,7 +258,7 @@ def expected_to_see(persona: str, region: PrivacyRegion) -> list[str]:
             "SN-NTK-PER",
             per.last_name,
         ],
-        "manager": [ella.last_name, sara.last_name, ella.strings("number")[0]],
+        "manager": [ella.last_name, sara.last_name, ella.strings("number")[1]],
         "manager_other": [per.last_name],
         "region": ["P-"],
         "admin": ["Granskningslogg"],
