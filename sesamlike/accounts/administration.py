@@ -148,8 +148,12 @@ def create(
     email: str | None,
     first_time_prescriber: bool,
     link_url: Callable[[str], str],
+    link_to_patient: Callable[[User], None] | None = None,
 ) -> User:
-    """A new account; its first password is set through a mailed one-time link."""
+    """A new account; its first password is set through a mailed one-time link.
+
+    A patient or guardian login is made from the patient's page only: its
+    `link_to_patient` ties it to the patient before anything is stored."""
     _require_admin(admin)
     username = (username or "").strip()
     if not username:
@@ -159,7 +163,7 @@ def create(
     clinics = _clinics(clinic_codes)
     address = _email(email)
     _check_role_fields(role, clinics)
-    if role in (Role.PATIENT, Role.GUARDIAN):
+    if (role in (Role.PATIENT, Role.GUARDIAN)) != (link_to_patient is not None):
         raise errors.PortalAccountsByCli()
     if address is None:
         raise errors.EmailRequired(fields={"email": [N_("Obligatoriskt.")]})
@@ -179,6 +183,8 @@ def create(
     user.set_password(secrets.token_urlsafe(32))
     db.session.add(user)
     db.session.flush()
+    if link_to_patient is not None:
+        link_to_patient(user)
     _audit(admin, "user_create", user, _describe(user))
     _send_link(admin, user, link_url, first=True)
     db.session.commit()

@@ -87,7 +87,7 @@ class PortalAccountsByCli(Invalid):
     code = "portal_accounts_by_cli"
     message = (
         "Konton för patienter och vårdnadshavare kopplas till en patient: "
-        "skapa dem med kommandot users create."
+        "skapa dem på patientens sida under Patientkopplingar."
     )
 
 

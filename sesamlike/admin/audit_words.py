@@ -50,6 +50,7 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
         "Avslutade vårdrelationen mellan {patient} och {clinic}"
     ),
     "guardian_add": N_("Kopplade vårdnadshavaren {detail} till {patient}"),
+    "login_create": N_("Skapade inloggningen {detail} för {patient}"),
     "guardian_remove": N_("Tog bort vårdnadshavaren {detail} från {patient}"),
     "protected_identity_set": N_(
         "Satte skyddade personuppgifter för {patient}. Skäl: {detail}"
@@ -128,6 +129,7 @@ ACTION_NAMES = {
     "care_relationship_start": N_("Vårdrelation startad"),
     "care_relationship_end": N_("Vårdrelation avslutad"),
     "guardian_add": N_("Vårdnadshavare kopplad"),
+    "login_create": N_("Inloggning skapad för patienten"),
     "guardian_remove": N_("Vårdnadshavare borttagen"),
     "protected_identity_set": N_("Skyddade personuppgifter satta"),
     "protected_identity_lift": N_("Skyddade personuppgifter hävda"),

@@ -14,6 +14,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from sesamlike.accounts.forms import ServiceErrorsForm
 from sesamlike.accounts.models import Role
+from sesamlike.common.i18n import _
 
 ROLE_CHOICES = [
     (Role.PRESCRIBER.value, "Förskrivare"),
@@ -71,6 +72,28 @@ class GuardianLinkForm(ServiceErrorsForm):
         validators=[Optional(), Length(max=80, message="För långt.")],
         render_kw={"autocomplete": "off", "required": True},
     )
+
+
+class PortalLoginForm(ServiceErrorsForm):
+    """A login for the patient or a guardian, made on the patient's page."""
+
+    role = SelectField("Kontot är för", validate_choice=False)
+    username = StringField(
+        "Användarnamn", validators=[Optional(), Length(max=80, message="För långt.")],
+        render_kw={"autocomplete": "off", "required": True},
+    )  # fmt: skip
+    display_name = StringField(
+        "Namn", validators=[Optional(), Length(max=120, message="För långt.")]
+    )
+    email = StringField(
+        "E-post", validators=[Optional(), Length(max=254, message="För långt.")],
+        render_kw={"autocomplete": "off", "type": "email", "required": True},
+    )  # fmt: skip
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = [(Role.PATIENT.value, _("Patienten själv")),
+                             (Role.GUARDIAN.value, _("En vårdnadshavare"))]  # fmt: skip
 
 
 class ReasonForm(ServiceErrorsForm):

@@ -16,8 +16,10 @@ from sesamlike.admin.forms import (
     ClinicForm,
     GuardianLinkForm,
     PatientLookupForm,
+    PortalLoginForm,
     ReasonForm,
 )
+from sesamlike.admin.users_views import _link_url
 from sesamlike.admin.views import bp
 from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import _
@@ -45,7 +47,8 @@ def patients():
     return render_template("admin/patients.html", form=form)
 
 
-def _page(patient_id: int, clinic_form=None, guardian_form=None, reason_form=None):
+def _page(patient_id: int, clinic_form=None, guardian_form=None, reason_form=None,
+          login_form=None):  # fmt: skip
     found = administration.links(_admin(), patient_id)
     clinic_form = clinic_form or ClinicForm(formdata=None)
     caring = {c.clinic_id for c in found.care if c.ended_on is None}
@@ -58,6 +61,7 @@ def _page(patient_id: int, clinic_form=None, guardian_form=None, reason_form=Non
         "admin/patient.html", found=found, clinic_form=clinic_form,
         guardian_form=guardian_form or GuardianLinkForm(formdata=None),
         reason_form=reason_form or ReasonForm(formdata=None),
+        login_form=login_form or PortalLoginForm(formdata=None),
     )  # fmt: skip
 
 
@@ -115,6 +119,31 @@ def add_guardian(patient_id: int):
         show_refusal(error, form)
         return _page(patient_id, guardian_form=form), 422
     flash(_("Vårdnadshavaren är kopplad till barnet."), "success")
+    return _done(patient_id)
+
+
+@bp.route("/patients/<int:patient_id>/logins", methods=["POST"])
+def create_login(patient_id: int):
+    """A login for the patient or a guardian; the password is chosen through a
+    one-time link mailed to the new user."""
+    form = PortalLoginForm()
+    if not form.validate_on_submit():
+        return _page(patient_id, login_form=form), 422
+    try:
+        user = administration.create_login(
+            _admin(), patient_id, role=form.role.data, username=form.username.data,
+            display_name=form.display_name.data, email=form.email.data,
+            link_url=_link_url,
+        )  # fmt: skip
+    except DomainError as error:
+        show_refusal(error, form)
+        return _page(patient_id, login_form=form), error.status
+    flash(
+        _("Kontot {username} är skapat och kopplat till patienten. En länk för att "
+          "välja lösenord har skickats till {email}.", username=user.username,
+          email=user.email),
+        "success",
+    )  # fmt: skip
     return _done(patient_id)
 
 

@@ -14,11 +14,13 @@ on every request (`access.visible_patient_filter`), so no job has to run.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 
+from sesamlike.accounts import administration as accounts
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.common.errors import Forbidden, NotVisible
@@ -27,6 +29,7 @@ from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.patients import errors
 from sesamlike.patients.identity import AgeGroup, parse_personal_id
+from sesamlike.patients.links import link_user_to_patients
 from sesamlike.patients.models import CareRelationship, Guardian, Patient
 
 REASON_MAX = 300
@@ -192,6 +195,48 @@ def add_guardian(admin: User, patient_id: int, username: str | None) -> None:
         user=admin, detail=user.username,
     )  # fmt: skip
     db.session.commit()
+
+
+def create_login(
+    admin: User,
+    patient_id: int,
+    *,
+    role: str,
+    username: str,
+    display_name: str,
+    email: str | None,
+    link_url: Callable[[str], str],
+) -> User:
+    """A new login for the patient, or for a guardian of a child, tied to the
+    patient; its password is chosen through a mailed one-time link."""
+    patient = _patient(admin, patient_id)
+    if role not in (Role.PATIENT, Role.GUARDIAN):
+        raise errors.PortalRoleRequired(
+            fields={"role": [N_("Välj patient eller vårdnadshavare.")]}
+        )
+    if role == Role.GUARDIAN and patient.age_group_on(region_today()) != AgeGroup.CHILD:
+        raise errors.GuardianOnlyForChild()
+    if role == Role.PATIENT and patient.user_id is not None:
+        raise errors.PatientHasLogin(id=patient.id)
+
+    def tie(user: User) -> None:
+        link_user_to_patients(user, [patient.id])
+        db.session.flush()
+        if role == Role.GUARDIAN:
+            guardian = next(g for g in patient.guardians if g.user_id == user.id)
+            action, kind, object_id = "guardian_add", "guardian", guardian.id
+        else:
+            action, kind, object_id = "login_create", "patient", patient.id
+        audit.record(
+            action, kind, patient_id=patient.id, object_id=object_id, user=admin,
+            detail=user.username,
+        )  # fmt: skip
+
+    return accounts.create(
+        admin, username=username, role=role, clinic_codes=(),
+        display_name=display_name, email=email, first_time_prescriber=False,
+        link_url=link_url, link_to_patient=tie,
+    )  # fmt: skip
 
 
 def remove_guardian(admin: User, patient_id: int, guardian_id: int) -> None:

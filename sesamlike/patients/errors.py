@@ -135,3 +135,10 @@ class NoSuchPatient(Invalid):
 class UnknownClinicCode(Invalid):
     code = "unknown_clinic_code"
     message = "Välj en vårdenhet i listan."
+
+
+class PortalRoleRequired(Invalid):
+    code = "portal_role_required"
+    message = (
+        "Ett konto på patientens sida är för patienten själv eller en vårdnadshavare."
+    )

@@ -68,6 +68,7 @@ WHAT = {
     "read_reminders": N_("Läste påminnelseinställningarna"),
     "update_reminders": N_("Ändrade påminnelseinställningarna"),
     "guardian_add": N_("Kopplade en vårdnadshavare"),
+    "login_create": N_("Skapade ditt konto för e-tjänsten"),
     "guardian_remove": N_("Tog bort en vårdnadshavare"),
     "protected_identity_set": N_("Satte skyddade personuppgifter"),
     "protected_identity_lift": N_("Hävde skyddade personuppgifter"),

@@ -196,3 +196,55 @@ def test_every_admin_form_refuses_a_post_without_its_csrf_token(
     assert after == before
     db.session.refresh(olle)
     assert not olle.protected_identity and olle.guardians
+
+
+def _new_login(client, patient_id, **overrides):
+    data = {"role": "guardian", "username": "pappa.strom", "display_name": "Per Ström",
+            "email": "per@example.se"} | overrides  # fmt: skip
+    return client.post(f"/admin/patients/{patient_id}/logins", data=data)
+
+
+def test_admin_creates_a_guardian_login_who_sets_a_password_and_acts_for_the_child(
+    client, auth, world
+):
+    from tests.functional.test_admin_users import NEW_PASSWORD, link_in_mail
+
+    olle = world["olle"]
+    auth.login("admin")
+    made = _new_login(client, olle.id)
+    assert made.status_code == 302
+    assert "Kontot pappa.strom är skapat och kopplat" in client.get(made.location).text
+    user = db.session.scalar(sa.select(User).where(User.username == "pappa.strom"))
+    assert user.role == "guardian"
+    assert {g.user_id for g in olle.guardians} >= {user.id}
+    [row] = [r for r in audit_rows("guardian_add") if r.detail == "pappa.strom"]
+    assert row.patient_id == olle.id  # the child's own access log shows it
+    link = link_in_mail("per@example.se")
+    auth.logout()
+    saved = client.post(link, data={"password": NEW_PASSWORD, "repeated": NEW_PASSWORD})
+    assert saved.status_code == 302
+    assert auth.login("pappa.strom", NEW_PASSWORD).status_code == 302
+    assert "Olle" in client.get("/portal/", follow_redirects=True).text
+
+
+def test_admin_creates_the_patients_own_login_once(client, auth, world):
+    ella = world["ella"]
+    auth.login("admin")
+    made = _new_login(client, ella.id, role="patient", username="ella.e",
+                      email="ella@example.se")  # fmt: skip
+    assert made.status_code == 302
+    db.session.expire_all()
+    user = db.session.scalar(sa.select(User).where(User.username == "ella.e"))
+    assert user.role == "patient" and ella.user_id == user.id
+    [row] = audit_rows("login_create")
+    assert row.patient_id == ella.id and row.detail == "ella.e"
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    again = _new_login(client, ella.id, role="patient", username="ella.2",
+                       email="ella2@example.se")  # fmt: skip
+    assert again.status_code == 422 and "har redan ett konto" in again.text
+    adult = _new_login(client, ella.id, username="mamma.ek")  # a guardian for an adult
+    assert adult.status_code == 409 and "bara läggas till för barn" in adult.text
+    staff = _new_login(client, ella.id, role="prescriber", username="doc.x")
+    assert staff.status_code == 422
+    assert "patienten själv eller en vårdnadshavare" in staff.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == before
