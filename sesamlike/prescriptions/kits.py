@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
 from sesamlike.accounts.models import Clinic, User
 from sesamlike.catalog import assortment
 from sesamlike.catalog import services as catalog
@@ -76,6 +79,9 @@ class KitContext:
     pumps: str  # the patient's pump systems, for the page's hint
     today: date
     refusal: UnknownSystem | None = None  # the system asked for does not exist
+    # Per category, the patient's prescriptions still current today: a kit
+    # saved beside them would make two of the same kind.
+    current: dict[str, list[Prescription]] | None = None
 
 
 @dataclass
@@ -154,7 +160,22 @@ def kit_context(user: User, patient_id: int, system: str | None) -> KitContext:
         checks.patient_pumps(patient.id).names(),
         today,
         refusal,
+        current_by_category(patient.id, today) if kit else {},
     )
+
+
+def current_by_category(patient_id: int, today: date) -> dict[str, list[Prescription]]:
+    """The patient's prescriptions current today, per article category."""
+    found: dict[str, list[Prescription]] = {}
+    for prescription in db.session.scalars(
+        sa.select(Prescription)
+        .where(Prescription.patient_id == patient_id)
+        .options(selectinload(Prescription.article))
+        .order_by(Prescription.valid_to, Prescription.id)
+    ):
+        if prescription.is_current_on(today):
+            found.setdefault(prescription.article.category, []).append(prescription)
+    return found
 
 
 def proposed_choices(kit: Kit) -> list[KitChoice]:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.catalog.models import Article
@@ -123,6 +124,19 @@ def test_new_prescription_form_tells_the_page_which_articles_are_devices(
 
 def kit_url(patient, system=MM640) -> str:
     return f"/patients/{patient.id}/prescriptions/kit?system={system}"
+
+
+def test_kit_form_warns_of_a_prescription_the_patient_already_has(client, clinic):
+    patient = clinic.patient
+    current = make_prescription(patient, article("100101"))  # infusion sets
+    make_prescription(patient, article("100201"), status="cancelled")  # reservoirs
+    page = text_of(client.get(kit_url(patient)))
+    assert page.count("Patienten har redan en aktuell förskrivning") == 1
+    name = article("100101").name
+    assert f"redan en aktuell förskrivning: {name}, giltig till" in page
+    assert format_date(current.valid_to, "d MMMM y", locale="sv_SE") in page
+    other = make_patient(clinic.clinic, first_name="Ny", last_name="Patient")
+    assert "redan en aktuell förskrivning" not in text_of(client.get(kit_url(other)))
 
 
 def kit_form(page: str) -> dict:
