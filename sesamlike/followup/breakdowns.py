@@ -122,7 +122,11 @@ def _place_sums(scope: Scope, year: int) -> list[_PlaceSum]:
     # Device days of the current year up to today, as the nightly run counts.
     today = region_day_of(utcnow())
     paying = paid_patients(scope, year, today)
-    lines = compute.line_costs(year, paying, amounts=amounts,
+    # A clinic's channels hold only the lines it paid (`who_pays`): a patient
+    # who moved counts at each clinic for its own lines, as the cost centres do.
+    clinic_ids = scope.clinic_ids()
+    paid = clinic_ids is not None
+    lines = compute.line_costs(year, paying, amounts=amounts, payer=paid,
                                today=today).subquery("costed")  # fmt: skip
     device, consumables = compute.line_parts(lines, year, amounts)
     ol = OrderLine.__table__
@@ -144,6 +148,12 @@ def _place_sums(scope: Scope, year: int) -> list[_PlaceSum]:
         .where(compute.in_year(lines, year))
         .group_by(lines.c.patient_id, ol.c.channel, place, ol.c.vat_rate)
     )
+    if paid:
+        payer, _ = compute.who_pays(lines)
+        query = query.outerjoin(
+            compute.prescriptions,
+            compute.prescriptions.c.id == lines.c.prescription_id,
+        ).where(payer.in_(clinic_ids))
     return [
         _PlaceSum(row.patient_id, row.channel, row.place,
                   Decimal(str(row.vat_rate)), row.lines,

@@ -321,6 +321,37 @@ def test_each_clinics_article_volumes_count_only_the_lines_it_paid(client, auth)
     assert north_page["S1"][0] + south_page["S1"][0] == region["S1"][0] == 30
 
 
+def test_each_clinics_channels_hold_only_the_lines_it_paid():
+    """The channel page of a clinic: a patient who moves clinic in June 2025
+    counts at each clinic for its own lines, and the clinics make the region."""
+    from sesamlike.followup.breakdowns import channel_costs
+
+    north = f.make_clinic("NORR", cost_centre="KS-100")
+    south = f.make_clinic("SODR", cost_centre="KS-200")
+    sets = f.make_article("S1", category="infusion_set", pack_size=10,
+                          pack_price_sek=Decimal("1000.00"),
+                          channel="central")  # fmt: skip
+    patient = f.make_patient(north)
+    at_north = f.make_prescription(patient, sets, clinic=north,
+                                   valid_from=date(2025, 1, 1))  # fmt: skip
+    f.make_delivery(patient, at_north, date(2025, 3, 15), packs=2)
+    move_clinic(patient, south, date(2025, 6, 1))
+    at_south = f.make_prescription(patient, sets, clinic=south,
+                                   valid_from=date(2025, 6, 1))  # fmt: skip
+    f.make_delivery(patient, at_south, date(2025, 9, 15), packs=1)
+    run_year(2025, full=True)
+
+    region = f.make_user("region")
+    shown = {
+        code: [(c.channel, c.lines, c.consumables)
+               for c in channel_costs(resolve(region, code), 2025)]
+        for code in (None, "NORR", "SODR")
+    }  # fmt: skip
+    assert shown["NORR"] == [("central", 1, Decimal("2000.00"))]
+    assert shown["SODR"] == [("central", 1, Decimal("1000.00"))]
+    assert shown[None] == [("central", 2, Decimal("3000.00"))]
+
+
 def test_the_pump_systems_cost_without_cgm_and_its_consumables_share(
     pump, client, auth
 ):
