@@ -177,8 +177,10 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
             continue
         fact = facts[row[0]]
         cost = Decimal(str(row[4] or 0)).quantize(ORE, rounding=ROUND_HALF_UP)
+        # Units and lines are whole numbers (PostgreSQL sums integers as numeric).
         rows.append(ArticleRow(fact.article_no, fact.name, fact.category,
-                               row[1] or 0, row[2], row[3], cost))  # fmt: skip
+                               int(row[1] or 0), int(row[2]), int(row[3]),
+                               cost))  # fmt: skip
     return sorted(rows, key=lambda row: -row.cost), overuse
 
 
