@@ -132,10 +132,14 @@ def collected(
 
 
 def collected_clause(today: date):
-    """`collected` as SQL, on an order and one of its lines."""
+    """`collected` as SQL, on an order and one of its lines: true or false,
+    never NULL, so that its negation keeps lines not delivered yet."""
     return sa.or_(
         Order.collected_on.is_not(None),
-        OrderLine.delivered_on < today - timedelta(COLLECTED_AFTER_DAYS),
+        sa.and_(
+            OrderLine.delivered_on.is_not(None),
+            OrderLine.delivered_on < today - timedelta(COLLECTED_AFTER_DAYS),
+        ),
     )
 
 

@@ -490,6 +490,16 @@ def test_a_clinic_delivery_waits_for_the_patient_only_as_long_as_the_work_list_s
     assert on_list is (days_ago < 90)
 
 
+def test_a_device_shipped_to_the_clinic_is_on_the_at_clinic_list_before_it_arrives(
+    client, clinic
+):
+    """Shipped, not yet delivered: the clinic expects it (not "collected")."""
+    make_order_line(
+        clinic.patient, article("100001"), "shipped", delivery_mode="clinic"
+    )
+    assert "MiniMed 640G insulinpump" in worklist(client, list="at_clinic")
+
+
 # Counts read singular for one and plural for more, in Swedish and English -------
 
 
