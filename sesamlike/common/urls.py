@@ -36,19 +36,18 @@ def same_site_path(target: str | None) -> str | None:
     return target
 
 
-# Where `make run` serves the app: mails name it when PUBLIC_URL is unset and no
-# request tells the address (the scheduler's daily reminders).
+# Where `make run` serves the app: mails name it when PUBLIC_URL is unset.
 DEVELOPMENT_URL = "http://127.0.0.1:5000"
 
 
 def public_url(path: str) -> str:
-    """`path` as a link a mail client can open: PUBLIC_URL + path; without it,
-    the address of the current request, or the development server's."""
-    from flask import current_app, has_request_context, request
+    """`path` as a link a mail client can open: PUBLIC_URL + path, else the
+    development server's address. Never the request's own Host header: whoever
+    sends a request (a portal user, an API client) could otherwise have the
+    links in other people's mails point at a host of their choosing."""
+    from flask import current_app
 
-    base = current_app.config.get("PUBLIC_URL")
-    if not base:
-        base = request.host_url if has_request_context() else DEVELOPMENT_URL
+    base = current_app.config.get("PUBLIC_URL") or DEVELOPMENT_URL
     return base.rstrip("/") + path
 
 

@@ -39,3 +39,19 @@ def test_an_id_the_database_can_hold_is_an_id_and_a_larger_one_no_match():
     for too_large in (str(INT_MAX + 1), "99999999999999999999"):
         with pytest.raises(ValidationError):
             converter.to_python(too_large)
+
+
+def test_a_mailed_link_never_takes_the_host_a_request_names():
+    """Host-header poisoning: a portal user's or API client's forged Host must
+    not reach the links in other people's mails."""
+    from flask import Flask
+
+    from sesamlike.common.urls import DEVELOPMENT_URL, public_url
+
+    app = Flask(__name__)
+    with app.test_request_context("/", base_url="http://evil.example/"):
+        assert (
+            public_url("/portal/order?rx=1") == DEVELOPMENT_URL + "/portal/order?rx=1"
+        )
+        app.config["PUBLIC_URL"] = "https://hjalpmedel.region.se/"
+        assert public_url("/x") == "https://hjalpmedel.region.se/x"
