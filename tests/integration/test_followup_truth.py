@@ -290,10 +290,9 @@ def article_units(client, clinic: str = "") -> dict[str, tuple[int, str]]:
     return {row[0]: (int(row[3]), row[6]) for row in rows}
 
 
-def test_each_clinics_article_volumes_count_only_the_lines_it_paid(client, auth):
-    """Issue 16 item 8: a patient who moves clinic in June 2025 is on both
-    clinics' article pages, each with the lines it paid; together they make the
-    region's volume."""
+def june_mover() -> None:
+    """A patient at NORR (cost centre KS-100) moves to SODR (KS-200) on 1 June
+    2025: 2 packs of S1 paid by NORR in March, 1 by SODR in September."""
     north = f.make_clinic("NORR", cost_centre="KS-100")
     south = f.make_clinic("SODR", cost_centre="KS-200")
     sets = f.make_article("S1", category="infusion_set", pack_size=10,
@@ -308,6 +307,13 @@ def test_each_clinics_article_volumes_count_only_the_lines_it_paid(client, auth)
                                    valid_from=date(2025, 6, 1))  # fmt: skip
     f.make_delivery(patient, at_south, date(2025, 9, 15), packs=1)
     run_year(2025, full=True)
+
+
+def test_each_clinics_article_volumes_count_only_the_lines_it_paid(client, auth):
+    """Issue 16 item 8: a patient who moves clinic in June 2025 is on both
+    clinics' article pages, each with the lines it paid; together they make the
+    region's volume."""
+    june_mover()
 
     auth.login(f.make_user("region").username)
     region = article_units(client)
@@ -326,20 +332,7 @@ def test_each_clinics_channels_hold_only_the_lines_it_paid():
     counts at each clinic for its own lines, and the clinics make the region."""
     from sesamlike.followup.breakdowns import channel_costs
 
-    north = f.make_clinic("NORR", cost_centre="KS-100")
-    south = f.make_clinic("SODR", cost_centre="KS-200")
-    sets = f.make_article("S1", category="infusion_set", pack_size=10,
-                          pack_price_sek=Decimal("1000.00"),
-                          channel="central")  # fmt: skip
-    patient = f.make_patient(north)
-    at_north = f.make_prescription(patient, sets, clinic=north,
-                                   valid_from=date(2025, 1, 1))  # fmt: skip
-    f.make_delivery(patient, at_north, date(2025, 3, 15), packs=2)
-    move_clinic(patient, south, date(2025, 6, 1))
-    at_south = f.make_prescription(patient, sets, clinic=south,
-                                   valid_from=date(2025, 6, 1))  # fmt: skip
-    f.make_delivery(patient, at_south, date(2025, 9, 15), packs=1)
-    run_year(2025, full=True)
+    june_mover()
 
     region = f.make_user("region")
     shown = {
