@@ -103,6 +103,8 @@ def e2e_app(app, database_url):
 @pytest.fixture(scope="session")
 def live_server(e2e_app):
     server = LiveServer(e2e_app)
+    # As a deployment sets it: the address mailed links name (password links).
+    e2e_app.config["PUBLIC_URL"] = server.url
     server.start()
     yield server
     server.stop()

@@ -120,6 +120,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "admin.start_care": ADMIN,
     "admin.end_care": ADMIN,
     "admin.add_guardian": ADMIN,
+    "admin.create_login": ADMIN,
     "admin.remove_guardian": ADMIN,
     "admin.protection": ADMIN,
     "admin.jobs": ADMIN,
