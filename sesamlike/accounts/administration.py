@@ -132,7 +132,7 @@ def _check_role_fields(role: str, clinics: list[Clinic]) -> None:
         raise errors.ClinicRequired(fields={"clinics": [N_("Välj en vårdenhet.")]})
 
 
-def _describe(user: User) -> str:
+def account_summary(user: User) -> str:
     clinics = ",".join(sorted(c.code for c in user.clinics)) or "-"
     first = " nyförskrivning" if user.first_time_prescriber else ""
     return f"{user.username}: {user.role} {clinics}{first}"
@@ -185,7 +185,7 @@ def create(
     db.session.flush()
     if link_to_patient is not None:
         link_to_patient(user)
-    _audit(admin, "user_create", user, _describe(user))
+    audit_account(admin, "user_create", user, account_summary(user))
     _send_link(admin, user, link_url, first=True)
     db.session.commit()
     return user
@@ -213,14 +213,14 @@ def update(
         )
     if user.id == admin.id and role != Role.ADMIN:
         raise errors.OwnAdminRole(fields={"role": [N_("Välj en annan roll.")]})
-    before = _describe(user)
+    before = account_summary(user)
     user.role = role
     user.clinics = clinics
     user.display_name = (display_name or "").strip()[:120] or user.username
     user.email = address
     user.first_time_prescriber = bool(first_time_prescriber) and role == Role.PRESCRIBER
-    after = _describe(user)
-    _audit(admin, "user_update", user, f"{before} -> {after.split(': ', 1)[1]}")
+    after = account_summary(user)
+    audit_account(admin, "user_update", user, f"{before} -> {after.split(': ', 1)[1]}")
     db.session.commit()
     return user
 
@@ -232,7 +232,7 @@ def deactivate(admin: User, user_id: int) -> tuple[int, int]:
         raise errors.OwnAccount()
     if not user.active:
         raise errors.AccountDeactivated(username=user.username)
-    _audit(admin, "user_deactivate", user, user.username)
+    audit_account(admin, "user_deactivate", user, user.username)
     db.session.flush()
     return services.deactivate(user.username)
 
@@ -243,7 +243,7 @@ def reactivate(admin: User, user_id: int) -> User:
     if user.active:
         raise errors.AccountActive(username=user.username)
     user.active = True
-    _audit(admin, "user_reactivate", user, user.username)
+    audit_account(admin, "user_reactivate", user, user.username)
     db.session.commit()
     return user
 
@@ -253,7 +253,7 @@ def unlock(admin: User, user_id: int) -> bool:
     user = account(admin, user_id)
     was_locked = logins.unlock(user.username)
     if was_locked:
-        _audit(admin, "user_unlock", user, user.username)
+        audit_account(admin, "user_unlock", user, user.username)
         db.session.commit()
     return was_locked
 
@@ -318,7 +318,7 @@ def _send_link(
     queue_mail(
         user.email, subject, body, MailKind.PASSWORD_LINK, f"password_link:{link.id}"
     )
-    _audit(admin, "password_link_sent", user, user.username)
+    audit_account(admin, "password_link_sent", user, user.username)
 
 
 def link_user(token: str) -> User:
@@ -367,7 +367,8 @@ def set_password_by_link(token: str, password: str, repeated: str) -> User:
     return user
 
 
-def _audit(admin: User, action: str, user: User, detail: str) -> None:
+def audit_account(admin: User | None, action: str, user: User, detail: str) -> None:
+    """An account change in the audit log; `admin` None: the command line."""
     audit.record(
         action, "user", patient_id=None, object_id=user.id, user=admin, detail=detail
     )

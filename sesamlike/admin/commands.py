@@ -6,8 +6,9 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from sesamlike.accounts import audit, services
-from sesamlike.accounts.models import Role, User
+from sesamlike.accounts import services
+from sesamlike.accounts.administration import audit_account
+from sesamlike.accounts.models import Role
 from sesamlike.common.errors import DomainError
 from sesamlike.extensions import db
 
@@ -19,16 +20,8 @@ def fail(error: DomainError) -> None:
     raise click.ClickException(str(error))
 
 
-def _audit(action: str, user: User, detail: str) -> None:
-    """An account change from the command line, in the audit log like the admin
-    pages' (`accounts.administration`): no acting user, channel "cli"."""
-    audit.record(
-        action, "user", patient_id=None, object_id=user.id, user=None, detail=detail
-    )
-
-
 def _audit_named(action: str, username: str, detail: str | None = None) -> None:
-    _audit(action, services.user_named(username), detail or username)
+    audit_account(None, action, services.user_named(username), detail or username)
     db.session.commit()
 
 
@@ -68,7 +61,9 @@ def create_user(
         db.session.flush()
         link_user_to_patients(user, patient_ids)
         clinic_list = ",".join(sorted(c.code for c in user.clinics)) or "-"
-        _audit("user_create", user, f"{user.username}: {role} {clinic_list}")
+        audit_account(
+            None, "user_create", user, f"{user.username}: {role} {clinic_list}"
+        )
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
