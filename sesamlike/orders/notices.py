@@ -31,7 +31,7 @@ from sesamlike.patients.identity import AgeGroup
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription
 
-# Link paths, sent as full addresses (`_link`) that a mail client can open.
+# Link paths, sent as full addresses (`public_url`) that a mail client can open.
 PORTAL_PATH = "/portal"
 # One click from a reminder to the reorder form with that aid ticked (login first).
 REORDER_PATH = "/portal/order?rx={prescription_id}"
@@ -130,10 +130,6 @@ MAIL_LOCALE = "sv"
 
 def _day(day: date) -> str:
     return format_date(day, MAIL_LOCALE)
-
-
-def _link(path: str) -> str:
-    return public_url(path)
 
 
 @dataclass(frozen=True)
@@ -272,8 +268,8 @@ def runout_reminder(
         article=prescription.article.name,
         runout_on=_day(runout_on),
         when=when,
-        link=_link(REORDER_PATH.format(prescription_id=prescription.id)),
-        opt_out=OPT_OUT.format(preferences=_link(PREFERENCES_PATH)),
+        link=public_url(REORDER_PATH.format(prescription_id=prescription.id)),
+        opt_out=OPT_OUT.format(preferences=public_url(PREFERENCES_PATH)),
     )
     return _to_patient(
         prescription.patient,
@@ -298,8 +294,8 @@ def time_lock_open(
         article=prescription.article.name,
         opens_on=_day(opens_on),
         remaining=prescription.remaining_withdrawals,
-        link=_link(REORDER_PATH.format(prescription_id=prescription.id)),
-        opt_out=OPT_OUT.format(preferences=_link(PREFERENCES_PATH)),
+        link=public_url(REORDER_PATH.format(prescription_id=prescription.id)),
+        opt_out=OPT_OUT.format(preferences=public_url(PREFERENCES_PATH)),
     )
     return _to_patient(
         prescription.patient,
@@ -327,8 +323,8 @@ def resupply_reminder(
         first_notice_on=_day(first_notice_on),
         number=number,
         last=last,
-        link=_link(REORDER_PATH.format(prescription_id=prescription.id)),
-        preferences=_link(PREFERENCES_PATH),
+        link=public_url(REORDER_PATH.format(prescription_id=prescription.id)),
+        preferences=public_url(PREFERENCES_PATH),
     )
     body = RESUPPLY_SMS if channel == "sms" else RESUPPLY_BODY
     return _to_patient(
@@ -370,7 +366,7 @@ def _order_fields(order: Order, lines: Iterable[OrderLine]) -> dict:
         lines="\n".join(
             LINE.format(packs=line.packs, article=line.article.name) for line in lines
         ),
-        link=_link(PORTAL_ORDER_PATH.format(order_id=order.id)),
+        link=public_url(PORTAL_ORDER_PATH.format(order_id=order.id)),
     )
 
 
@@ -414,7 +410,7 @@ def _to_prescriber(
         first_name=prescription.patient.first_name,
         valid_to=_day(prescription.valid_to),
         remaining=prescription.remaining_withdrawals,
-        link=_link(PRESCRIPTIONS_PATH.format(patient_id=prescription.patient_id)),
+        link=public_url(PRESCRIPTIONS_PATH.format(patient_id=prescription.patient_id)),
     )
     text = body.format(greeting=recipient.greeting, signature=SIGNATURE, **fields)
     # Once per prescription and condition, whoever the prescriber is by then.
