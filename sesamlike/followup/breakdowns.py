@@ -149,11 +149,7 @@ def _place_sums(scope: Scope, year: int) -> list[_PlaceSum]:
         .group_by(lines.c.patient_id, ol.c.channel, place, ol.c.vat_rate)
     )
     if paid:
-        payer, _ = compute.who_pays(lines)
-        query = query.outerjoin(
-            compute.prescriptions,
-            compute.prescriptions.c.id == lines.c.prescription_id,
-        ).where(payer.in_(clinic_ids))
+        query = compute.paid_by(query, lines, clinic_ids)
     return [
         _PlaceSum(row.patient_id, row.channel, row.place,
                   Decimal(str(row.vat_rate)), row.lines,

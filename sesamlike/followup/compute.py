@@ -351,12 +351,16 @@ def article_lines(year: int, scope: sa.Select | None = None,
     ).where(in_year(lines, year))
     if not paid:
         return query
+    return paid_by(query.select_from(lines), lines, clinic_ids)
+
+
+def paid_by(query: sa.Select, lines, clinic_ids: list[int]) -> sa.Select:
+    """`query` over costed lines (`line_costs(payer=True)`) kept to the lines
+    these clinics paid (`who_pays`)."""
     payer, _ = who_pays(lines)
-    return (
-        query.select_from(lines)
-        .outerjoin(prescriptions, prescriptions.c.id == lines.c.prescription_id)
-        .where(payer.in_(clinic_ids))
-    )
+    return query.outerjoin(
+        prescriptions, prescriptions.c.id == lines.c.prescription_id
+    ).where(payer.in_(clinic_ids))
 
 
 def article_system(kind: str) -> sa.Select:

@@ -194,13 +194,16 @@ class _FirstChoiceByDay:
             sa.select(Article).options(selectinload(Article.systems))
         ).all()
         self.by_assortment: dict[frozenset[int], set[int]] = {}
+        self.by_day: dict[date, set[int]] = {}
 
     def on(self, day: date) -> set[int]:
-        offered = [a for a in self.articles if a.in_contract_on(day)]
-        key = frozenset(a.id for a in offered)
-        if key not in self.by_assortment:
-            self.by_assortment[key] = assortment.first_choice_ids(offered)
-        return self.by_assortment[key]
+        if day not in self.by_day:
+            offered = [a for a in self.articles if a.in_contract_on(day)]
+            key = frozenset(a.id for a in offered)
+            if key not in self.by_assortment:
+                self.by_assortment[key] = assortment.first_choice_ids(offered)
+            self.by_day[day] = self.by_assortment[key]
+        return self.by_day[day]
 
 
 def compliance(scope: Scope, year: int) -> tuple[dict[str, int], list]:
