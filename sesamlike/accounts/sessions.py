@@ -66,9 +66,11 @@ def end_all(user_id: int, now: datetime | None = None) -> int:
 
 
 # Built once: every request asks it (a statement built anew costs more than the
-# query; SQLAlchemy's compiled cache then only fills in the values).
+# query; SQLAlchemy's compiled cache then only fills in the values). The
+# session row comes as its two columns, not as an entity: building and
+# tracking a second object cost more than the rest of the lookup.
 _SESSION_USER = (
-    sa.select(User, UserSession)
+    sa.select(User, UserSession.id, UserSession.last_seen_at)
     .join(UserSession, UserSession.user_id == User.id)
     .options(joinedload(User.clinics))
     .where(
@@ -95,19 +97,28 @@ def user_for_session(user_id: str) -> User | None:
     )
     if found is None:
         return None
-    user, row = found
+    user, session_id, last_seen_at = found
     now = utcnow()
-    last_seen = _aware(row.last_seen_at)
+    last_seen = _aware(last_seen_at)
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
     if now - last_seen > idle:
-        row.ended_at = now
-        db.session.commit()
+        _touch(session_id, ended_at=now)
         return None
     if now - last_seen > TOUCH_EVERY:
-        row.last_seen_at = now
-        db.session.commit()
+        _touch(session_id, last_seen_at=now)
         session.modified = True  # the cookie's lifetime starts again too
     return user
+
+
+def _touch(session_id: int, **values) -> None:
+    """End or touch the session row, committed at once (before any use case)."""
+    db.session.execute(
+        sa.update(UserSession)
+        .where(UserSession.id == session_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def _aware(moment: datetime) -> datetime:

@@ -34,8 +34,9 @@ def count_audit(**where) -> int:
 
 
 def test_audit_rows_cannot_be_changed_or_deleted_through_the_orm(world):
-    event = audit.record("read", "patient", patient_id=world["patient"].id)
+    audit.record("read", "patient", patient_id=world["patient"].id)
     db.session.commit()
+    event = db.session.scalar(sa.select(AuditEvent).order_by(AuditEvent.id.desc()))
     event.detail = "edited"
     with pytest.raises(audit.AuditLogImmutable):
         db.session.commit()
