@@ -41,7 +41,12 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
             os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'sesamlike.db'}")
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Connections are pinged on checkout after an idle spell, not every
+        # time (common/pinging.py).
+        self.SQLALCHEMY_ENGINE_OPTIONS = {}
+        self.DB_PING_AFTER_IDLE_SECONDS = float(
+            os.environ.get("DB_PING_AFTER_IDLE_SECONDS", "10")
+        )
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER", "127.0.0.1")
         self.MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
         self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME")

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
-from sesamlike.accounts.models import AuditEvent, User
+from sesamlike.accounts.models import NO_CLINIC_ROLES, AuditEvent, User
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 
@@ -80,7 +80,10 @@ def add_pending(session) -> None:
     pending = session.info.pop(PENDING, None)
     if pending:
         session.flush()
-        session.execute(_INSERT, [vars(row) for row in pending])
+        rows = [vars(row) for row in pending]
+        # One row as one statement: a list takes the executemany path, which
+        # renders the statement anew for every batch.
+        session.execute(_INSERT, rows if len(rows) > 1 else rows[0])
 
 
 def drop_pending(session, transaction) -> None:
@@ -101,8 +104,11 @@ def _channel(path: str) -> str:
 
 
 def acting_clinic_code(user: User | None) -> str | None:
-    """The clinic a user acts for when they have exactly one, else None."""
-    if user is None or not user.clinics or len(user.clinics) != 1:
+    """The clinic a user acts for when they have exactly one, else None (and
+    None for patients and guardians, who act for no clinic)."""
+    if user is None or user.role in NO_CLINIC_ROLES:
+        return None
+    if not user.clinics or len(user.clinics) != 1:
         return None
     return user.clinics[0].code
 

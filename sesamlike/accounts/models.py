@@ -26,6 +26,10 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+# Patients and guardians act for themselves and their children, never for a
+# clinic: their requests neither load nor name one (accounts.sessions, audit).
+NO_CLINIC_ROLES = frozenset({Role.PATIENT, Role.GUARDIAN})
+
 user_clinics = sa.Table(
     "user_clinics",
     db.Model.metadata,

@@ -23,9 +23,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import Flask, current_app, request, session
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
-from sesamlike.accounts.models import User, UserSession
+from sesamlike.accounts.models import NO_CLINIC_ROLES, User, UserSession
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 
@@ -72,7 +71,6 @@ def end_all(user_id: int, now: datetime | None = None) -> int:
 _SESSION_USER = (
     sa.select(User, UserSession.id, UserSession.last_seen_at)
     .join(UserSession, UserSession.user_id == User.id)
-    .options(joinedload(User.clinics))
     .where(
         UserSession.key_hash == sa.bindparam("key_hash"),
         UserSession.ended_at.is_(None),
@@ -87,14 +85,9 @@ def user_for_session(user_id: str) -> User | None:
     key = session.get(SESSION_KEY)
     if not key or not str(user_id).isdigit():
         return None
-    # The user's clinics come along: every audit row names the acting clinic.
-    found = (
-        db.session.execute(
-            _SESSION_USER, {"key_hash": _hash(key), "user_id": int(user_id)}
-        )
-        .unique()
-        .first()
-    )
+    found = db.session.execute(
+        _SESSION_USER, {"key_hash": _hash(key), "user_id": int(user_id)}
+    ).first()
     if found is None:
         return None
     user, session_id, last_seen_at = found
@@ -107,6 +100,10 @@ def user_for_session(user_id: str) -> User | None:
     if now - last_seen > TOUCH_EVERY:
         _touch(session_id, last_seen_at=now)
         session.modified = True  # the cookie's lifetime starts again too
+    if user.role not in NO_CLINIC_ROLES:
+        # Staff: their clinics now (every audit row names the acting clinic),
+        # not in the lookup: joined there, they cost every portal request too.
+        user.clinics  # noqa: B018
     return user
 
 

@@ -247,7 +247,7 @@ def test_my_aids_queries_do_not_grow_with_orders_or_devices(client, auth, region
         make_delivery(region.patient, region.rx_reservoir, TODAY - timedelta(days))
     many = count_queries(client, "/portal/")
     assert many == few, (few, many)
-    # user (with its clinics, for the audit row), the patient (once: the access
+    # user (a patient's clinics are not asked for), the patient (once: the access
     # check reads the row acting_patient_id loaded), prescriptions, deliveries,
     # devices, orders with their lines, the audit row: nothing loaded twice
     assert many <= 7, many
@@ -260,6 +260,33 @@ def test_a_guardians_my_aids_reads_the_child_once(client, auth, region):
     # user, the child (the access rules asked again: the same read serves the
     # page), prescriptions, deliveries, devices, orders with lines, the audit row
     assert statements <= 7, statements
+
+
+def test_a_patients_page_asks_for_no_clinic_and_its_audit_rows_name_none(
+    client, auth, region
+):
+    # A patient login linked to a clinic by mistake still acts for no clinic.
+    region.patient_user.clinics = [region.clinic]
+    db.session.commit()
+    auth.login("ella")
+    statements = []
+
+    def record(_conn, _cursor, statement, *_args, **_kwargs):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert client.get("/portal/").status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert not [s for s in statements if "user_clinics" in s], statements
+    codes = db.session.scalars(
+        sa.select(AuditEvent.clinic_code).where(
+            AuditEvent.user_id == region.patient_user.id,
+            AuditEvent.action == "read_my_aids",
+        )
+    ).all()
+    assert codes == [None]
 
 
 def test_all_orders_page_lists_every_order(client, auth, region):
