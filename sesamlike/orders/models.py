@@ -126,15 +126,6 @@ class Shipment(db.Model):
     )
 
 
-# What ix_order_lines_patient_id_delivered_on carries beside its key on
-# PostgreSQL: the rest of what the follow-up's cost rules read of a line.
-PATIENT_LINE_COLUMNS = ("id", "article_id", "status", "packs", "packs_restocked",
-                        "pack_price_sek", "channel", "vat_rate", "returned_on",
-                        "amortised_line_id", "replaces_line_id",
-                        "prescription_id", "cost_clinic_id",
-                        "cost_centre")  # fmt: skip
-
-
 class OrderLine(db.Model):
     __tablename__ = "order_lines"
 
@@ -206,14 +197,8 @@ class OrderLine(db.Model):
             "AND packs_returned <= packs",
             name="returned_packs_in_range",
         ),
-        # On PostgreSQL it carries every column of a line the follow-up's cost
-        # rules read (migration 0024), so an incremental run reads its
-        # patients' lines from the index alone, a patient's side by side.
         sa.Index(
-            "ix_order_lines_patient_id_delivered_on",
-            "patient_id",
-            "delivered_on",
-            postgresql_include=list(PATIENT_LINE_COLUMNS),
+            "ix_order_lines_patient_id_delivered_on", "patient_id", "delivered_on"
         ),
     )
 

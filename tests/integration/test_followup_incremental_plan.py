@@ -159,34 +159,3 @@ def test_on_postgresql_who_pays_comes_from_the_patients_prescription_index(
     )  # fmt: skip
     assert definition is not None
     assert "(patient_id, id) INCLUDE (clinic_id, cost_centre)" in definition
-
-
-def test_on_postgresql_the_patients_index_carries_every_column_of_a_line_read(
-    region_with_a_swap,
-):
-    """An incremental run reads its patients' lines, of every year a device
-    may still be in use, by the patients' index: each a scattered table row
-    (at 500,000 x 5 most of them earlier years' consumables, read only to be
-    left out). The index carries every column of the lines so read, so the
-    run can take them from its leaf pages alone (migration 0024)."""
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has no INCLUDE")
-    from sesamlike.orders.models import PATIENT_LINE_COLUMNS
-
-    lines = Order.__table__.c.id.table.metadata.tables["order_lines"]
-    scope = sa.select(Order.patient_id).where(Order.patient_id == region_with_a_swap.id)
-    read = {
-        element.name
-        for element in sa.sql.visitors.iterate(line_groups(2025, scope, few=True))
-        if isinstance(element, sa.Column) and element.table is lines
-    }
-
-    assert {"patient_id", "delivered_on", "status", "pack_price_sek"} <= read
-    assert read - {"patient_id", "delivered_on"} <= set(PATIENT_LINE_COLUMNS)
-    definition = db.session.scalar(
-        sa.text("SELECT indexdef FROM pg_indexes WHERE tablename = 'order_lines' "
-                "AND indexname = 'ix_order_lines_patient_id_delivered_on'")
-    )  # fmt: skip
-    assert definition.endswith(
-        f"(patient_id, delivered_on) INCLUDE ({', '.join(PATIENT_LINE_COLUMNS)})"
-    ), definition
