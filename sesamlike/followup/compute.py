@@ -602,8 +602,9 @@ def year_costs(
     today: date | None = None,
     groups: sa.FromClause | None = None,
 ) -> sa.Select:
-    """One row per patient with a cost in the year: the amounts, and the lines
-    the systems and the prescriber are to be read from.
+    """One row per patient with a cost in the year: the amounts (as a run
+    stages them: `Amounts.device_staged`), and the lines the systems and the
+    prescriber are to be read from.
 
     One pass over the lines grouped by patient, as a hand-written query would
     (or, given `groups`, the rows of `line_groups` grouped by patient: the
@@ -627,8 +628,8 @@ def year_costs(
         .group_by(parts.c.patient_id)
         .subquery("sums")
     )
-    device = amounts.device_sek(sums.c.device)
-    consumables = amounts.consumables_sek(sums.c.consumables)
+    device = amounts.device_staged(sums.c.device)
+    consumables = amounts.consumables_staged(sums.c.consumables)
     pump_line = _key_line(sums.c.pump_key)
     cgm_line = _key_line(sums.c.cgm_key)
     last_line = sums.c.pump_key  # when there is no pump, else not needed
@@ -642,8 +643,8 @@ def year_costs(
         device.label("device_cost_sek"),
         consumables.label("consumables_cost_sek"),
         (device + consumables).label("total_cost_sek"),
-        amounts.device_sek(sums.c.pump_part).label("pump_part_sek"),
-        amounts.device_sek(sums.c.cgm_part).label("cgm_part_sek"),
+        amounts.device_staged(sums.c.pump_part).label("pump_part_sek"),
+        amounts.device_staged(sums.c.cgm_part).label("cgm_part_sek"),
         pump_line.label("pump_line_id"),
         cgm_line.label("cgm_line_id"),
         sa.func.coalesce(pump_line, cgm_line, last_line).label("prescriber_line_id"),

@@ -59,6 +59,10 @@ STAGED = ("device_cost_sek", "consumables_cost_sek", "total_cost_sek",
 COMPARED = ("device_cost_sek", "consumables_cost_sek", "total_cost_sek",
             "pump_line_id", "cgm_line_id", "prescriber_line_id",
             "pump_part_sek", "cgm_part_sek")  # fmt: skip
+# The amounts among them: staged as `Amounts.device_staged` says (whole öre on
+# PostgreSQL), and written as `Amounts.staged_sek` says.
+AMOUNTS = ("device_cost_sek", "consumables_cost_sek", "total_cost_sek",
+           "pump_part_sek", "cgm_part_sek")  # fmt: skip
 # What a changed row carries of the stored row (None: there is none), by name
 # in `followup_changed`: the systems and prescriber it may keep.
 WAS = {"stored_id": "id", "was_pump_line_id": "pump_line_id",
@@ -210,24 +214,25 @@ def stage(year: int, scope: sa.Select | None = None, *,
     computed = year_costs(year, scope, systems, amounts, today=today,
                           groups=groups_table)  # fmt: skip
     if scope is None and on_postgresql():
-        _keep_changes(year, computed.subquery("computed"), systems,
+        _keep_changes(year, computed.subquery("computed"), systems, amounts,
                       rederive=rederive, full_join=True)  # fmt: skip
         return None
     if scope is not None:
         # A few patients' rows: compared as they come, not written to a
         # table first (and counted among the groups).
-        _keep_changes(year, computed.subquery("computed"), systems,
+        _keep_changes(year, computed.subquery("computed"), systems, amounts,
                       rederive=rederive, full_join=False)  # fmt: skip
         patients = sa.select(sa.func.count(sa.distinct(groups_table.c.patient_id)))
         return connection.scalar(patients)
     connection.execute(CreateTempTableAs(STAGE, computed))
     staged = connection.scalar(sa.select(sa.func.count()).select_from(_stage()))
-    _keep_changes(year, _stage(), systems, rederive=rederive, full_join=False)
+    _keep_changes(year, _stage(), systems, amounts, rederive=rederive,
+                  full_join=False)  # fmt: skip
     return staged
 
 
-def _keep_changes(year: int, computed, systems, *, rederive: bool,
-                  full_join: bool) -> None:  # fmt: skip
+def _keep_changes(year: int, computed, systems, amounts: Amounts, *,
+                  rederive: bool, full_join: bool) -> None:  # fmt: skip
     """The computed rows whose amounts or source lines differ from the stored row
     (or that have none), with what the stored row says, into `followup_changed`:
     the rest are left alone, and need no lookups. After a catalogue change
@@ -239,7 +244,8 @@ def _keep_changes(year: int, computed, systems, *, rederive: bool,
     rerun's rows are the same as stored, and writing them all out to compare
     them afterwards cost about a tenth of the run.
 
-    A CGM system from sensors is compared as it stands; one from a device
+    Amounts are compared as staged (`Amounts.stored_staged`: whole öre on
+    PostgreSQL). A CGM system from sensors is compared as it stands; one from a device
     follows from the device's line, as the pump system does from the pump's.
     Patients whose sensors are of several systems are always kept, and settled
     here (they are few).
@@ -272,7 +278,8 @@ def _keep_changes(year: int, computed, systems, *, rederive: bool,
         stored.c.id.is_(None),
         stale == 1,
         computed.c.sensor_mixed == 1,
-        *[stored.c[name].is_distinct_from(computed.c[name]) for name in COMPARED],
+        *[_as_staged(stored, name, amounts).is_distinct_from(computed.c[name])
+          for name in COMPARED],
         sa.and_(computed.c.cgm_line_id.is_(None),
                 stored.c.cgm_system.is_distinct_from(computed.c.sensor_system)),
     )  # fmt: skip
@@ -297,6 +304,12 @@ def _keep_changes(year: int, computed, systems, *, rederive: bool,
     _analyze(CHANGED)
 
 
+def _as_staged(stored, name: str, amounts: Amounts) -> sa.ColumnElement:
+    """A stored row's column as the computed row has it."""
+    column = stored.c[name]
+    return amounts.stored_staged(column) if name in AMOUNTS else column
+
+
 def _article_system_of(article_id: sa.ColumnElement, kind: str):
     """The article's system of a kind, from the catalogue read once per run (a
     few dozen articles): a CASE, where a join would make the planner guess."""
@@ -312,7 +325,8 @@ def _article_system_of(article_id: sa.ColumnElement, kind: str):
     return sa.case(*whens)
 
 
-def write_year(year: int, now: datetime, *, rederive: bool = False) -> int:
+def write_year(year: int, now: datetime, *, rederive: bool = False,
+               amounts: Amounts | None = None) -> int:  # fmt: skip
     """Upsert the changed rows into patient_year_costs; returns the rows written.
 
     A row keeps the stored row's systems when its pump and CGM device lines are
@@ -324,8 +338,10 @@ def write_year(year: int, now: datetime, *, rederive: bool = False) -> int:
     consumables thus changes the amounts and reads nothing more.
 
     A row whose figures are the same is left alone, computed_at included: it
-    says when the row's figures were last written.
+    says when the row's figures were last written. `amounts`: the run's (as
+    it staged them).
     """
+    amounts = amounts or Amounts.for_session()
     source = _changed()
     live = source.c.stale == 0
     roles = ("pump_line_id", "cgm_line_id", "prescriber_line_id")
@@ -381,12 +397,12 @@ def write_year(year: int, now: datetime, *, rederive: bool = False) -> int:
             (same["cgm_line_id"], source.c.was_cgm_system),
             else_=_article_system_of(cgm_line.c.article_id, "cgm"),
         ),
-        **{name: source.c[name] for name in VALUES[2:5]},
+        **{name: _written(source, name, amounts) for name in VALUES[2:5]},
         "prescription_id": sa.case(
             (prescriber_same, source.c.was_prescription_id),
             else_=prescriber_line.c.prescription_id,
         ),
-        **{name: source.c[name] for name in VALUES[6:]},
+        **{name: _written(source, name, amounts) for name in VALUES[6:]},
         "prescriber_id": sa.case(
             (prescriber_same, source.c.was_prescriber_id),
             else_=written_on.c.prescriber_id,
@@ -417,6 +433,12 @@ def write_year(year: int, now: datetime, *, rederive: bool = False) -> int:
     )  # fmt: skip
     statement = statement.execution_options(preserve_rowcount=True)  # an INSERT's
     return db.session.connection().execute(statement).rowcount
+
+
+def _written(source, name: str, amounts: Amounts) -> sa.ColumnElement:
+    """A changed row's column as it is stored."""
+    column = source.c[name]
+    return amounts.staged_sek(column) if name in AMOUNTS else column
 
 
 def remove_stale(year: int, now: datetime, scope: sa.Select | None = None,

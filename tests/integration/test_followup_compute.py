@@ -672,3 +672,29 @@ def test_a_catalogue_without_cgm_systems_still_costs_its_pumps():
     assert (row.pump_system, row.cgm_system) == ("MiniMed 640G", None)
     assert row.device_cost_sek == Decimal("9150.00")
     assert row.total_cost_sek == Decimal("11150.00")
+
+
+@pytest.mark.parametrize("lcm", [4, 2520])
+def test_amounts_staged_in_whole_ore_round_half_up_however_large(lcm):
+    """On PostgreSQL a run rounds its sums to whole öre in 64-bit integers and
+    writes them as kronor; a sum too large for that (past 2^62) takes NUMERIC.
+    Either way: half an öre up, and a stored amount reads back the same."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite stages kronor (REAL), as it stores them")
+    from sesamlike.followup.amounts import MICRO, Amounts
+
+    amounts = Amounts(postgresql=True, lcm=lcm)
+    unit = lcm * rules.DAYS_PER_YEAR * MICRO
+    huge = 2**62 // unit * unit  # whole kronor just below the switch
+    totals = [0, unit // 200 - 1, unit // 200, 7 * unit + unit // 2,
+              huge, huge + unit // 200, huge + unit + unit // 200 - 1,
+              2**63 + unit // 200]  # fmt: skip
+    for total in totals:
+        staged = amounts.device_staged(sa.literal(Decimal(total), sa.Numeric))
+        expected = (Decimal(total) * 100 / Decimal(unit) + Decimal("0.5")) // 1
+        assert db.session.scalar(sa.select(staged)) == expected, total
+        if expected < 10**12:  # what NUMERIC(12, 2) holds
+            written = amounts.staged_sek(staged)
+            assert db.session.scalar(sa.select(written)) == expected / 100
+            again = amounts.stored_staged(written)
+            assert db.session.scalar(sa.select(again)) == expected
