@@ -34,6 +34,7 @@ from sesamlike.catalog.models import Article, System, article_systems
 from sesamlike.common.time import region_day_of, utcnow
 from sesamlike.extensions import db
 from sesamlike.followup import staging
+from sesamlike.followup.amounts import Amounts
 from sesamlike.followup.cost_centres import remove_stale_payers, store_payers
 from sesamlike.followup.models import FollowupRun, PatientYearCost, PatientYearPayer
 from sesamlike.followup.sqlfuncs import no_index
@@ -150,10 +151,13 @@ def run_year(
         # An incremental run, and a run that stores every payer, read the
         # lines once for both costs and payers (`staging.groups`).
         together = scope is not None or all_payers
+        # One reading of the amortisation years for staging and writing: the
+        # rows are staged in the unit it gives and written back from it.
+        amounts = Amounts.for_session()
         staged = staging.stage(year, scope, rederive=rederive, today=today,
-                               payers=together)  # fmt: skip
+                               payers=together, amounts=amounts)  # fmt: skip
         step(1)
-        changed = staging.write_year(year, now, rederive=rederive)
+        changed = staging.write_year(year, now, rederive=rederive, amounts=amounts)
         removed = staging.remove_stale(year, now, scope, staged)
         patients = staging.count_year(year, now) if staged is None else staged
         if together:

@@ -186,7 +186,8 @@ def fix_scope(patients: sa.Select) -> sa.Select:
 
 def stage(year: int, scope: sa.Select | None = None, *,
           rederive: bool = False, today: date | None = None,
-          payers: bool = False) -> int | None:  # fmt: skip
+          payers: bool = False,
+          amounts: Amounts | None = None) -> int | None:  # fmt: skip
     """Compute the year's rows of the patients in scope (all: None) and keep
     those to write or remove in `followup_changed`.
 
@@ -198,13 +199,13 @@ def stage(year: int, scope: sa.Select | None = None, *,
 
     Returns how many patients have a row, where that is known without counting:
     a full run on PostgreSQL keeps only the changes, and its count is read after
-    writing (None).
+    writing (None). `amounts`: the run's, passed on to `write_year` too.
     """
     if scope is None:  # else fix_scope has cleared what a failed run left
         _drop_left_over()
     connection = db.session.connection()
     systems = sensor_systems()
-    amounts = Amounts.for_session()
+    amounts = amounts or Amounts.for_session()
     groups_table = None
     if payers or scope is not None:
         grouped = line_groups(year, scope, systems, amounts, today=today,
