@@ -42,8 +42,10 @@ class Config:
             os.environ.get("DATABASE_URL", f"sqlite:///{instance / 'sesamlike.db'}")
         )
         # Connections are pinged on checkout after an idle spell, not every
-        # time (common/pinging.py).
-        self.SQLALCHEMY_ENGINE_OPTIONS = {}
+        # time (common/pinging.py). The pool hands out the connection used
+        # last (LIFO): a worker's busy connection stays busy and needs no
+        # ping, where FIFO would rotate through every pooled connection.
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_use_lifo": True}
         self.DB_PING_AFTER_IDLE_SECONDS = float(
             os.environ.get("DB_PING_AFTER_IDLE_SECONDS", "10")
         )

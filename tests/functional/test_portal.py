@@ -224,18 +224,23 @@ def test_choosing_a_child_is_audited_for_that_child(client, auth, region):
     assert ("list_children", region.protected_child.id) in rows
 
 
-def count_queries(client, path: str) -> int:
+def statements_of(client, path: str) -> list[str]:
+    """The SQL statements one GET of `path` sends."""
     statements = []
 
-    def count(*_args, **_kwargs):
-        statements.append(1)
+    def record(_conn, _cursor, statement, *_args, **_kwargs):
+        statements.append(statement)
 
-    sa.event.listen(db.engine, "before_cursor_execute", count)
+    sa.event.listen(db.engine, "before_cursor_execute", record)
     try:
         assert client.get(path).status_code == 200
     finally:
-        sa.event.remove(db.engine, "before_cursor_execute", count)
-    return len(statements)
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    return statements
+
+
+def count_queries(client, path: str) -> int:
+    return len(statements_of(client, path))
 
 
 def test_my_aids_queries_do_not_grow_with_orders_or_devices(client, auth, region):
@@ -269,16 +274,7 @@ def test_a_patients_page_asks_for_no_clinic_and_its_audit_rows_name_none(
     region.patient_user.clinics = [region.clinic]
     db.session.commit()
     auth.login("ella")
-    statements = []
-
-    def record(_conn, _cursor, statement, *_args, **_kwargs):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        assert client.get("/portal/").status_code == 200
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
+    statements = statements_of(client, "/portal/")
     assert not [s for s in statements if "user_clinics" in s], statements
     codes = db.session.scalars(
         sa.select(AuditEvent.clinic_code).where(

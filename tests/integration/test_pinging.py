@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.common.pinging import ping_idle_connections
+from sesamlike.config import normalise_database_url
 from sesamlike.extensions import db
 from tests.conftest import is_postgres
 
@@ -36,9 +37,7 @@ def test_the_apps_connections_used_a_moment_ago_are_not_pinged(app, monkeypatch)
 def test_a_connection_idle_past_the_limit_is_pinged_on_checkout(
     database_url, monkeypatch
 ):
-    engine = sa.create_engine(
-        database_url.replace("postgresql://", "postgresql+psycopg://")
-    )
+    engine = sa.create_engine(normalise_database_url(database_url))
     try:
         ping_idle_connections(engine, after_seconds=0)
         with engine.connect() as conn:
@@ -53,7 +52,7 @@ def test_a_connection_idle_past_the_limit_is_pinged_on_checkout(
 
 @pytest.mark.skipif(not is_postgres(), reason="a server that drops a connection")
 def test_a_connection_the_server_dropped_while_idle_is_replaced_unseen(database_url):
-    url = database_url.replace("postgresql://", "postgresql+psycopg://")
+    url = normalise_database_url(database_url)
     engine, other = sa.create_engine(url), sa.create_engine(url)
     try:
         ping_idle_connections(engine, after_seconds=0)
