@@ -11,7 +11,8 @@ stock). Then, in this process, the production configuration (CSRF on, scrypt
 only at the one login) with the test client: logs the patient in and measures,
 after a warm-up, --iterations times
 
-- "my aids": GET /portal/;
+- "my aids": GET /portal/, the same page again and again (its body kept:
+  portal.kept), and again with nothing kept (the first view after a change);
 - a whole two-line reorder: GET /portal/order, POST review, POST send (302 to
   the new order), each step also on its own;
 
@@ -23,7 +24,7 @@ time), --statements the SQL of one "my aids" and one reorder.
 Ends with one machine-readable line:
     SUMMARY portal_cpu db=<SQLite|PostgreSQL> myaids_cpu_ms=<median>
     reorder_cpu_ms=<median> myaids_queries=<n> form_queries=<n> review_queries=<n>
-    send_queries=<n>
+    send_queries=<n> myaids_afresh_cpu_ms=<median>
 No assertions: figures only.
 """
 
@@ -193,6 +194,24 @@ def _measure(args, db_name: str) -> None:
         aids_cpu.append(time.process_time() - began)
     _print_profile(profiler, '"my aids"', args.top)
 
+    # The same page with nothing kept (portal.kept): what the first view after
+    # a change of the patient's data costs.
+    def forget():
+        kept = app.extensions.get("sesamlike_kept_pages")
+        if kept is not None:
+            kept.clear()
+
+    afresh_cpu = []
+    forget()
+    counted.take()
+    my_aids()
+    afresh_queries = counted.take()
+    for _ in range(args.iterations):
+        forget()
+        began = time.process_time()
+        my_aids()
+        afresh_cpu.append(time.process_time() - began)
+
     profiler = cProfile.Profile(time.process_time) if args.profile else None
     whole, steps, queries = [], {}, {}
     for _ in range(args.iterations):
@@ -217,6 +236,8 @@ def _measure(args, db_name: str) -> None:
           f"(10th percentile) [statements sent]:")  # fmt: skip
     print(f"  my aids GET /portal/     {ms(aids_cpu):>6} ({low(aids_cpu)}) "
           f"[{aids_queries}]")  # fmt: skip
+    print(f"  my aids, built afresh    {ms(afresh_cpu):>6} ({low(afresh_cpu)}) "
+          f"[{afresh_queries}]")  # fmt: skip
     for name, text in (("form", "GET form"), ("review", "POST review"),
                        ("send", "POST send")):  # fmt: skip
         print(f"  reorder {text:<16} {ms(steps[name]):>6} ({low(steps[name])}) "
@@ -227,7 +248,7 @@ def _measure(args, db_name: str) -> None:
         f"SUMMARY portal_cpu db={db_name} myaids_cpu_ms={ms(aids_cpu)} "
         f"reorder_cpu_ms={ms(whole)} myaids_queries={aids_queries} "
         f"form_queries={queries['form']} review_queries={queries['review']} "
-        f"send_queries={queries['send']}"
+        f"send_queries={queries['send']} myaids_afresh_cpu_ms={ms(afresh_cpu)}"
     )
 
 

@@ -63,6 +63,8 @@ class Config:
         self.SMS_BACKEND = os.environ.get("SMS_BACKEND", "file")
         self.SMS_FILE = os.environ.get("SMS_FILE", str(instance / "sms-outbox.txt"))
         self.RUNOUT_REMINDER_DAYS = int(os.environ.get("RUNOUT_REMINDER_DAYS", "10"))
+        # "My aids" bodies kept per worker process until the data moves (portal.kept).
+        self.PORTAL_KEPT_PAGES = int(os.environ.get("PORTAL_KEPT_PAGES", "2000"))
         self.PASSWORD_HASH_METHOD = PASSWORD_HASH_METHOD
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

@@ -90,3 +90,14 @@ class SchedulerHeartbeat(db.Model):
     holder: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     seen_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), index=True)
+
+
+class DataVersion(db.Model):
+    """A counter the database raises on every change of some shared data that
+    pages show (triggers, migration 0024): 'articles', the catalogue. No row
+    yet means never changed (0); the first change makes it."""
+
+    __tablename__ = "data_versions"
+
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")

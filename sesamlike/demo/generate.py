@@ -23,7 +23,7 @@ from itertools import accumulate
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import Clinic
-from sesamlike.common import bulk
+from sesamlike.common import bulk, data_versions
 from sesamlike.common.time import region_today
 from sesamlike.demo import people, setup
 from sesamlike.demo.plan import Planner
@@ -102,7 +102,8 @@ def generate_region(
             made = planned_elsewhere(_made(writer, chunks, block, seed))
             last = block.next
             for size, rows, after in made:
-                writer.store(rows)
+                with data_versions.suspended(connection):
+                    writer.store(rows)
                 last = after
                 _count(counts, rows.prescriptions, rows.history, size, progress)
             block.close(connection, last)
@@ -111,7 +112,9 @@ def generate_region(
                 chunks = planned_elsewhere(chunks)
             for start, specs, plans in chunks:
                 rng = random.Random(f"{seed}:{start}")
-                _ids, history = writer.write(rng, specs, plans)
+                # New patients' history: no page of theirs was built before it.
+                with data_versions.suspended(db.session.connection()):
+                    _ids, history = writer.write(rng, specs, plans)
                 if not deferred:
                     db.session.commit()
                 prescriptions = sum(len(plan.prescriptions) for plan in plans)

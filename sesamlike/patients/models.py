@@ -59,6 +59,12 @@ class Patient(db.Model):
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow, index=True
     )
+    # Raised by the database (triggers, migration 0024) whenever a row of the
+    # patient's prescriptions, orders, order lines or lent devices changes: what
+    # the portal keeps of a built page is good until it moves (portal.kept).
+    data_version: Mapped[int] = mapped_column(
+        sa.BigInteger, default=0, server_default="0"
+    )
 
     user: Mapped[User | None] = relationship()
     addresses: Mapped[list[Address]] = relationship(

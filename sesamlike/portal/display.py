@@ -6,6 +6,7 @@ from datetime import date
 from typing import NamedTuple
 
 from flask import current_app, render_template, url_for
+from markupsafe import Markup
 
 from sesamlike.catalog.labels import category_label
 from sesamlike.common.errors import DomainError
@@ -140,9 +141,17 @@ def order_rows(orders) -> list[OrderRow]:  # portal.services.ListedOrder
 
 
 def render(template: str, status: int = 200, **context):
+    return render_template(f"portal/{template}", **_helpers(), **context), status
+
+
+def render_part(template: str, **context) -> Markup:
+    """A part of a page (HTML to put in one), with the same helpers as a page."""
+    return Markup(render_template(f"portal/{template}", **_helpers(), **context))
+
+
+def _helpers() -> dict:
     today, window = region_today(), current_app.config["RUNOUT_REMINDER_DAYS"]
-    return render_template(
-        f"portal/{template}",
+    return dict(
         order_status=lambda order: order_status.order_status(order, today),
         line_status=lambda line: order_status.line_status(line, today),
         modes=PORTAL_MODE_LABELS,
@@ -152,5 +161,4 @@ def render(template: str, status: int = 200, **context):
         device_refused=lambda error: isinstance(error, ordering.DeviceNeedsPrescriber),
         today=today,
         runout_warning=lambda day: runout_warning(day, today, window),
-        **context,
-    ), status
+    )

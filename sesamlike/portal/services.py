@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import Article
+from sesamlike.common import data_versions
 from sesamlike.common.errors import DomainError, Forbidden, NotVisible
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today, utcnow
@@ -98,6 +99,16 @@ class MyAids:
     devices: list[Device]
     orders: list[ListedOrder]
     more_orders: bool
+
+
+@dataclass(frozen=True)
+class OpenedAids:
+    """The patient whose "my aids" is being read, audited, and the versions of
+    everything its body is built from (`portal.kept`)."""
+
+    patient: Patient
+    today: date
+    version: tuple
 
 
 @dataclass(frozen=True)
@@ -190,16 +201,48 @@ def choose_child(user: User, patient_id: int) -> Patient:
 # Reading ---------------------------------------------------------------------
 
 
-def my_aids(user: User, patient_id: int, today: date | None = None) -> MyAids:
-    """Prescriptions with run-out, devices on loan and recent orders; one audit row.
+def open_my_aids(user: User, patient_id: int, today: date | None = None) -> OpenedAids:
+    """Check access to the patient's "my aids" and audit the read (one row, not
+    yet committed), with the data versions its body is built from.
+
+    The patient row (with its data version) was read before anything under it,
+    so a body built in this transaction is never older than its version.
+    """
+    require_portal_user(user)
+    today = today or region_today()
+    patient = access.get_patient(user, patient_id, action="read_my_aids")
+    version = (
+        patient.id,
+        patient.created_at,
+        patient.data_version,
+        data_versions.catalogue_version(db.session),
+        today,
+    )
+    return OpenedAids(patient, today, version)
+
+
+def seen(opened: OpenedAids) -> Patient:
+    """A kept body will be shown: commit the read's audit row first."""
+    commit_keeping_loaded()
+    return opened.patient
+
+
+def my_aids(
+    user: User,
+    patient_id: int,
+    today: date | None = None,
+    *,
+    opened: OpenedAids | None = None,
+) -> MyAids:
+    """Prescriptions with run-out, devices on loan and recent orders; one audit row
+    (the one `open_my_aids` wrote when given, else its own).
 
     Everything is read in the transaction that writes the audit row, which is
     committed before the page is shown (so nothing is shown unlogged) without
     expiring the loaded rows (which would turn the page into a query per row).
     """
-    require_portal_user(user)
-    today = today or region_today()
-    patient = access.get_patient(user, patient_id, action="read_my_aids")
+    opened = opened or open_my_aids(user, patient_id, today)
+    patient, today = opened.patient, opened.today
     aids = [
         AidRow(
             p,

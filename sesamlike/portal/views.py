@@ -13,11 +13,12 @@ from flask import Blueprint, abort, flash, redirect, session, url_for
 from flask_login import current_user, login_required
 
 from sesamlike.accounts.models import Role
-from sesamlike.common.i18n import _
+from sesamlike.common.i18n import _, get_locale
 from sesamlike.orders import shipto
 from sesamlike.portal import services
-from sesamlike.portal.display import order_rows, render, running_out
+from sesamlike.portal.display import order_rows, render, render_part, running_out
 from sesamlike.portal.forms import ChooseChildForm
+from sesamlike.portal.kept import kept_pages
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -60,14 +61,25 @@ def acting_patient_id() -> int:
 def my_aids():
     """Show prescriptions, devices on loan and recent orders."""
     patient_id = acting_patient_id()
-    aids = services.my_aids(current_user, patient_id)
-    return render(
-        "my_aids.html",
-        aids=aids,
-        patient=aids.patient,
-        running_out=running_out(aids),
-        order_rows=order_rows(aids.orders),
-    )
+    user = current_user._get_current_object()
+    opened = services.open_my_aids(user, patient_id)
+    # The body is built from the patient's data alone (portal.kept says what
+    # its key holds); the access check and audit row above come first.
+    key = ("my_aids", *opened.version, user.role, get_locale())
+    kept = kept_pages()
+    body = kept.get(key)
+    if body is None:
+        aids = services.my_aids(user, patient_id, opened=opened)
+        body = render_part(
+            "_my_aids_body.html",
+            aids=aids,
+            running_out=running_out(aids),
+            order_rows=order_rows(aids.orders),
+        )
+        kept.put(key, body)
+    else:
+        services.seen(opened)
+    return render("my_aids.html", patient=opened.patient, body=body)
 
 
 @bp.route("/choose", methods=["GET", "POST"])

@@ -1,0 +1,327 @@
+""" "My aids" kept between views (portal.kept), and never kept past a change.
+
+Each change below goes in the way its real writer makes it (the portal's own
+reorder, or a core UPDATE as jobs and imports do), and the page shown after it
+must equal the page built from scratch: the database's data versions
+(migration 0024) move with every such change.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import AuditEvent
+from sesamlike.catalog.models import Article
+from sesamlike.common import data_versions
+from sesamlike.extensions import db
+from sesamlike.orders.models import OrderLine
+from sesamlike.patients.models import Patient
+from sesamlike.portal import display, services
+from sesamlike.portal.kept import KeptPages, kept_pages
+from sesamlike.prescriptions.models import Prescription
+from sesamlike.stock.models import Device
+from tests.factories import make_delivery, make_order
+from tests.functional.test_portal import choose, statements_of, text_of
+from tests.portal_data import TODAY, make_region, reorder_form
+
+
+@pytest.fixture
+def region():
+    return make_region()
+
+
+def body(response) -> str:
+    """The page's own part: what comes after the heading, to the end of main."""
+    text = text_of(response)
+    return text[text.index("</h1>") : text.index("</main>")]
+
+
+def page(client) -> str:
+    response = client.get("/portal/")
+    assert response.status_code == 200
+    return body(response)
+
+
+def built_afresh(client) -> str:
+    """The page as it is without anything kept."""
+    store = kept_pages()
+    saved = store.capacity
+    store.capacity = 0
+    try:
+        return page(client)
+    finally:
+        store.capacity = saved
+
+
+def read_my_aids_rows(user) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.user_id == user.id, AuditEvent.action == "read_my_aids")
+    )
+
+
+def assert_shows_the_change(client, before: str) -> str:
+    after = page(client)
+    assert after != before
+    assert after == built_afresh(client)
+    return after
+
+
+def test_my_aids_seen_again_is_not_rebuilt_but_still_checked_and_audited(
+    client, auth, region
+):
+    auth.login("ella")
+    make_delivery(region.patient, region.rx_infusion, TODAY - timedelta(days=5))
+    first = statements_of(client, "/portal/")
+    again = statements_of(client, "/portal/")
+    # The prescriptions, devices and orders are not read again...
+    assert len(again) == len(first) - 3, (first, again)
+    assert not [s for s in again if "FROM devices" in s or "FROM order_lines" in s]
+    # ...but the login, the access check (the patient row) and the audit row are.
+    assert any("FROM patients" in s for s in again)
+    assert any("INSERT INTO audit_events" in s for s in again)
+    assert read_my_aids_rows(region.patient_user) == 2
+    assert page(client) == built_afresh(client)
+
+
+def test_a_reorder_shows_at_once(client, auth, region):
+    auth.login("ella")
+    before = page(client)
+    response = client.post(
+        "/portal/order",
+        data=reorder_form([(region.rx_infusion.id, 2)], action="send", key="k1"),
+    )
+    assert response.status_code == 302
+    after = assert_shows_the_change(client, before)
+    assert "Beställning" in after and "2 förp. Quick-set 9 mm" in after
+
+
+def test_a_line_status_changed_by_a_job_shows_at_once(client, auth, region):
+    order = make_order(
+        region.patient, [(region.rx_reservoir, 1, "sent_to_supplier", None)]
+    )
+    auth.login("ella")
+    before = page(client)
+    # As the supplier status import writes it: one core UPDATE, no ORM.
+    db.session.execute(
+        sa.update(OrderLine)
+        .where(OrderLine.order_id == order.id)
+        .values(status="delivered", delivered_on=TODAY)
+    )
+    db.session.commit()
+    assert_shows_the_change(client, before)
+
+
+def test_a_prescription_changed_at_the_clinic_shows_at_once(client, auth, region):
+    auth.login("ella")
+    before = page(client)
+    db.session.execute(
+        sa.update(Prescription)
+        .where(Prescription.id == region.rx_reservoir.id)
+        .values(withdrawals_used=Prescription.withdrawals)
+    )
+    db.session.commit()
+    after = assert_shows_the_change(client, before)
+    assert "Du har gjort alla beställningar" in after
+
+
+def test_a_returned_device_leaves_the_page_at_once(client, auth, region):
+    auth.login("ella")
+    before = page(client)
+    assert "NG1234567H" in before
+    db.session.execute(
+        sa.update(Device)
+        .where(Device.id == region.device.id)
+        .values(status="in_stock", patient_id=None)
+    )
+    db.session.commit()
+    after = assert_shows_the_change(client, before)
+    assert "NG1234567H" not in after
+
+
+def test_a_renamed_article_shows_at_once(client, auth, region):
+    auth.login("ella")
+    before = page(client)
+    db.session.execute(
+        sa.update(Article)
+        .where(Article.id == region.reservoir.id)
+        .values(name="Reservoar 3 ml (ny)")
+    )
+    db.session.commit()
+    after = assert_shows_the_change(client, before)
+    assert "Reservoar 3 ml (ny)" in after
+
+
+def test_the_next_day_is_a_new_page(client, auth, region, monkeypatch):
+    # Ordered so the time lock opens tomorrow.
+    rx = region.rx_infusion
+    db.session.execute(
+        sa.update(Prescription)
+        .where(Prescription.id == rx.id)
+        .values(
+            withdrawals_used=1,
+            last_withdrawal_on=TODAY - timedelta(days=rx.lock_days - 1),
+            valid_from=TODAY - timedelta(days=rx.lock_days),
+        )
+    )
+    db.session.commit()
+    auth.login("ella")
+    today = page(client)
+    assert "Nästa beställning kan göras från" in today
+    tomorrow = TODAY + timedelta(days=1)
+    monkeypatch.setattr(services, "region_today", lambda: tomorrow)
+    monkeypatch.setattr(display, "region_today", lambda: tomorrow)
+    assert_shows_the_change(client, today)
+
+
+def test_each_language_has_its_own_page(client, auth, region):
+    auth.login("ella")
+    swedish = page(client)
+    client.post("/language", data={"locale": "en"})
+    english = page(client)
+    assert "Prescriptions" in english and "Förskrivningar" not in english
+    client.post("/language", data={"locale": "sv"})
+    assert page(client) == swedish
+
+
+def test_a_guardian_switching_child_never_sees_the_other_childs_page(
+    client, auth, region
+):
+    from tests.factories import make_prescription
+
+    make_prescription(region.protected_child, region.reservoir)  # not reachable
+    second = make_prescription(region.child, region.sensor)
+    auth.login("anna")
+    choose(client, region.child)
+    olle = page(client)
+    assert "Dexcom G7 sensor" in olle
+    db.session.execute(
+        sa.update(Patient)
+        .where(Patient.id == region.protected_child.id)
+        .values(protected_identity=False)
+    )
+    db.session.commit()
+    choose(client, region.protected_child)
+    sara = page(client)
+    assert "Reservoar" in sara and "Dexcom G7 sensor" not in sara
+    choose(client, region.child)
+    assert page(client) == olle
+    assert second.id
+
+
+def test_a_patient_out_of_reach_gets_nothing_kept(client, auth, region):
+    auth.login("anna")
+    choose(client, region.child)
+    page(client)  # Olle's body is kept now
+    db.session.execute(
+        sa.update(Patient)
+        .where(Patient.id == region.child.id)
+        .values(protected_identity=True)
+    )
+    db.session.commit()
+    response = client.get("/portal/")
+    assert response.status_code == 302  # off to choose again: the access check ran
+    assert "Quick-set" not in text_of(client.get("/portal/choose"))
+
+
+def test_none_kept_when_the_store_holds_none(client, auth, region, app, monkeypatch):
+    monkeypatch.setitem(app.extensions, "sesamlike_kept_pages", KeptPages(0))
+    auth.login("ella")
+    first = statements_of(client, "/portal/")
+    again = statements_of(client, "/portal/")
+    assert len(again) == len(first)
+
+
+def test_the_store_drops_the_least_recently_used_first():
+    store = KeptPages(2)
+    store.put("a", "A")
+    store.put("b", "B")
+    assert store.get("a") == "A"  # now b is the oldest
+    store.put("c", "C")
+    assert store.get("b") is None
+    assert (store.get("a"), store.get("c"), len(store)) == ("A", "C", 2)
+
+
+# The database's counters themselves ------------------------------------------
+
+
+def versions(*patients) -> list[int]:
+    db.session.expire_all()
+    return [db.session.get(Patient, p.id).data_version for p in patients]
+
+
+def test_one_statement_over_many_patients_moves_each_of_them(region):
+    make_delivery(region.patient, region.rx_infusion, TODAY - timedelta(days=3))
+    make_delivery(region.child, region.rx_child, TODAY - timedelta(days=3))
+    before = versions(region.patient, region.child, region.other)
+    db.session.execute(sa.update(OrderLine).values(packs_returned=0))
+    db.session.commit()
+    after = versions(region.patient, region.child, region.other)
+    assert after[0] > before[0] and after[1] > before[1]
+    assert after[2] == before[2]  # no line of Bo's was written
+
+
+def test_a_device_moving_between_patients_moves_both(region):
+    before = versions(region.patient, region.other)
+    db.session.execute(
+        sa.update(Device)
+        .where(Device.id == region.device.id)
+        .values(patient_id=region.other.id)
+    )
+    db.session.commit()
+    after = versions(region.patient, region.other)
+    assert after[0] > before[0] and after[1] > before[1]
+
+
+def test_the_catalogue_counter_moves_with_any_article_change(region):
+    before = data_versions.catalogue_version(db.session)
+    db.session.execute(
+        sa.update(Article).where(Article.id == region.pump.id).values(name="Pump X")
+    )
+    db.session.commit()
+    assert data_versions.catalogue_version(db.session) > before
+
+
+def test_suspended_bumps_end_with_the_transaction_even_when_it_fails(region):
+    rx = region.rx_infusion
+    before = versions(region.patient)
+    with pytest.raises(RuntimeError):
+        with data_versions.suspended(db.session.connection()):
+            db.session.execute(
+                sa.update(Prescription)
+                .where(Prescription.id == rx.id)
+                .values(withdrawals_used=2)
+            )
+            raise RuntimeError("the load failed")
+    db.session.rollback()
+    db.session.execute(
+        sa.update(Prescription)
+        .where(Prescription.id == rx.id)
+        .values(withdrawals_used=3)
+    )
+    db.session.commit()
+    assert versions(region.patient)[0] > before[0]
+
+
+def test_suspended_bumps_write_nothing_of_a_version(region):
+    before = versions(region.patient)
+    with data_versions.suspended(db.session.connection()):
+        db.session.execute(
+            sa.update(Prescription)
+            .where(Prescription.id == region.rx_infusion.id)
+            .values(withdrawals_used=2)
+        )
+    db.session.commit()
+    assert versions(region.patient) == before
+    # And the next write, after the block, moves it again.
+    db.session.execute(
+        sa.update(Prescription)
+        .where(Prescription.id == region.rx_infusion.id)
+        .values(withdrawals_used=1)
+    )
+    db.session.commit()
+    assert versions(region.patient)[0] > before[0]
