@@ -296,3 +296,23 @@ def test_a_generated_region_has_the_planners_statistics_on_postgresql():
     columns = db.session.scalar(sa.text(
         "SELECT count(*) FROM pg_stats WHERE tablename = 'order_lines'"))  # fmt: skip
     assert columns > 0
+
+
+@pytest.mark.parametrize("defer", [False, True])
+def test_generated_history_moves_no_data_version_and_later_changes_do(
+    monkeypatch, defer
+):
+    # The patients are new: no page of theirs was built, so their history is
+    # written with the bumps suspended (a version per row would cost the load a
+    # write of every patient per table), and only for that load's transactions.
+    monkeypatch.setattr("sesamlike.demo.generate.CHUNK", 20)
+    generate_region(60, 2, seed=17, today=date(2026, 6, 15), defer=defer,
+                    pipeline=False)  # fmt: skip
+    assert count(OrderLine) > 0
+    assert count(Patient, Patient.data_version != 0) == 0
+    line = db.session.scalars(sa.select(OrderLine).limit(1)).one()
+    db.session.execute(
+        sa.update(OrderLine).where(OrderLine.id == line.id).values(packs_returned=0)
+    )
+    db.session.commit()
+    assert db.session.get(Patient, line.patient_id).data_version > 0
