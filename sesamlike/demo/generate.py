@@ -88,12 +88,15 @@ def generate_region(
     # commits: never by default on a region in use); otherwise a commit a chunk.
     deferred = first == 0 and patients >= DEFER_FROM if defer is None else defer
     connection = db.session.connection()
+    # The new patients' history moves no data version: no page of theirs was
+    # built before it (common.data_versions).
     with (
         bulk.deferred_indexes(
             connection, _big_tables(), keep=() if writer.bulk else _SEARCHED
         )
         if deferred
-        else nullcontext()
+        else nullcontext(),
+        data_versions.left_out(connection) if deferred else nullcontext(),
     ):
         if deferred and pipeline and writer.bulk and _is_postgresql(connection):
             # The tables are locked: the planning process takes the ids too
@@ -102,8 +105,7 @@ def generate_region(
             made = planned_elsewhere(_made(writer, chunks, block, seed))
             last = block.next
             for size, rows, after in made:
-                with data_versions.suspended(connection):
-                    writer.store(rows)
+                writer.store(rows)
                 last = after
                 _count(counts, rows.prescriptions, rows.history, size, progress)
             block.close(connection, last)
@@ -112,8 +114,11 @@ def generate_region(
                 chunks = planned_elsewhere(chunks)
             for start, specs, plans in chunks:
                 rng = random.Random(f"{seed}:{start}")
-                # New patients' history: no page of theirs was built before it.
-                with data_versions.suspended(db.session.connection()):
+                with (
+                    nullcontext()
+                    if deferred
+                    else data_versions.suspended(db.session.connection())
+                ):
                     _ids, history = writer.write(rng, specs, plans)
                 if not deferred:
                     db.session.commit()

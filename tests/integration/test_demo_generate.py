@@ -169,7 +169,9 @@ SCHEMA = {
     "postgresql": """SELECT 'index', indexname, indexdef FROM pg_indexes
         WHERE schemaname = current_schema()
         UNION ALL SELECT 'key', conname, pg_get_constraintdef(oid) FROM pg_constraint
-        WHERE connamespace = CAST(current_schema() AS regnamespace)""",
+        WHERE connamespace = CAST(current_schema() AS regnamespace)
+        UNION ALL SELECT 'trigger', tgname, pg_get_triggerdef(oid) FROM pg_trigger
+        WHERE NOT tgisinternal""",
     "sqlite": "SELECT type, name, sql FROM sqlite_master",
 }
 
