@@ -2,25 +2,31 @@
 the portal shows a patient, so a built "my aids" page can be kept until it moves.
 
 Reviewed by hand (issue 19):
-- patients.data_version (BIGINT, 0 for every existing patient): raised by one
-  whenever a row of the patient's prescriptions, orders, order lines or lent
-  devices is inserted, updated or deleted, in the same transaction. A device
-  moving between patients (a return) bumps both.
+- patient_data_versions (patient_id, version): raised by one whenever a row of
+  the patient's prescriptions, orders, order lines or lent devices is
+  inserted, updated or deleted, in the same transaction. A device moving
+  between patients (a return) bumps both. No row means "never changed" (0):
+  the first bump makes it (an upsert), and existing patients start without.
+  A table of its own rather than a column of patients: a bump writes a narrow
+  row (patients' rows are wide, read by every page and report, and indexed
+  five times) and locks it, not the patient record.
 - data_versions (name, version): one counter for data every patient's page
   shows, today the catalogue ('articles': names, numbers, categories). Bumped
-  by any change of articles; the row is made by the first bump (an upsert), so
-  a missing row only means "never changed".
+  by any change of articles, made by the first bump likewise.
 - The bumps are triggers, not application code, so every writer obeys them:
   the ORM, core UPDATEs of jobs and imports, psql. On PostgreSQL they are
-  statement-level with transition tables (one UPDATE of the patients a
-  statement touched, however many rows it wrote); SQLite has row triggers
-  only. The bump takes the patient rows' locks (in id order) until the
-  commit, as placing an order already does with the prescription's.
+  statement-level with transition tables (one upsert of the patients a
+  statement touched, however many rows it wrote, in patient order so two
+  statements never wait for each other crosswise); SQLite has row triggers
+  only. The counter rows stay locked until the commit.
 - `demo generate` writes rows only for patients it creates in the same run
-  and suspends the bumps for its own transaction (`common.data_versions.
-  suspended`): on PostgreSQL `SET LOCAL sesamlike.data_versions_suspended`,
-  on SQLite a row 'suspended' in data_versions that it deletes before its
-  commit. Both end with the transaction, so a failed load leaves nothing off.
+  and leaves the bumps out for its own transaction (`common.data_versions`):
+  on PostgreSQL a one-transaction load drops the triggers and makes them again
+  at the end (a statement trigger that does nothing still has PostgreSQL keep
+  its transition table: a fifth more time for a COPY), a chunked one sets
+  `SET LOCAL sesamlike.data_versions_suspended`; on SQLite a row 'suspended'
+  in data_versions, deleted before the commit. All end with the transaction,
+  so a failed load leaves nothing off.
 
 Revision ID: 0024_patient_data_versions
 Revises: 0023_prescriptions_patient_payer
@@ -42,6 +48,10 @@ BUMP_CATALOGUE = (
     "INSERT INTO data_versions (name, version) VALUES ('articles', 1) "
     "ON CONFLICT (name) DO UPDATE SET version = data_versions.version + 1"
 )
+BUMP_PATIENT = (
+    "ON CONFLICT (patient_id) "
+    "DO UPDATE SET version = patient_data_versions.version + 1"
+)
 
 SUSPENDED = (
     "coalesce(current_setting('sesamlike.data_versions_suspended', true), '') = 'on'"
@@ -51,9 +61,17 @@ WHEN_ON = "WHEN NOT EXISTS (SELECT 1 FROM data_versions WHERE name = 'suspended'
 
 
 def upgrade():
-    op.add_column(
-        "patients",
-        sa.Column("data_version", sa.BigInteger(), server_default="0", nullable=False),
+    op.create_table(
+        "patient_data_versions",
+        sa.Column("patient_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.BigInteger(), server_default="0", nullable=False),
+        sa.ForeignKeyConstraint(
+            ["patient_id"],
+            ["patients.id"],
+            name=op.f("fk_patient_data_versions_patient_id_patients"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("patient_id", name=op.f("pk_patient_data_versions")),
     )
     op.create_table(
         "data_versions",
@@ -74,19 +92,17 @@ def _postgresql_triggers():
         ("both", "SELECT patient_id FROM old_rows UNION SELECT patient_id FROM new_rows"),
     ):
         op.execute(f"""
-            CREATE OR REPLACE FUNCTION bump_patient_data_versions_{name}() RETURNS trigger
-            LANGUAGE plpgsql AS $$
+            CREATE OR REPLACE FUNCTION bump_patient_data_versions_{name}()
+            RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF {SUSPENDED} THEN
                     RETURN NULL;
                 END IF;
-                -- Locked in id order: two statements bumping the same
-                -- patients never wait for each other crosswise.
-                UPDATE patients SET data_version = data_version + 1
-                WHERE id IN (
-                    SELECT id FROM patients WHERE id IN ({rows})
-                    ORDER BY id FOR NO KEY UPDATE
-                );
+                INSERT INTO patient_data_versions (patient_id, version)
+                SELECT DISTINCT patient_id, 1 FROM ({rows}) AS changed
+                WHERE patient_id IS NOT NULL
+                ORDER BY patient_id
+                {BUMP_PATIENT};
                 RETURN NULL;
             END;
             $$
@@ -126,9 +142,11 @@ def _postgresql_triggers():
 
 
 def _bump(row: str) -> str:
+    # SQLite's upsert from a SELECT needs its WHERE (else ON reads as a join's).
     return (
-        f"UPDATE patients SET data_version = data_version + 1 "
-        f"WHERE id = {row}.patient_id;"
+        f"INSERT INTO patient_data_versions (patient_id, version) "
+        f"SELECT {row}.patient_id, 1 WHERE {row}.patient_id IS NOT NULL "
+        f"{BUMP_PATIENT};"
     )
 
 
@@ -169,5 +187,4 @@ def downgrade():
         for event in ("insert", "update", "delete"):
             op.execute(f"DROP TRIGGER articles_bump_{event}")
     op.drop_table("data_versions")
-    with op.batch_alter_table("patients") as batch:
-        batch.drop_column("data_version")
+    op.drop_table("patient_data_versions")

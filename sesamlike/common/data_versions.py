@@ -1,7 +1,8 @@
 """Counters the database raises when data that pages show changes (migration 0024).
 
-`patients.data_version` moves with every change of a patient's prescriptions,
-orders, order lines or lent devices; `data_versions` holds shared ones, today
+`patient_data_versions` holds a counter per patient that moves with every
+change of their prescriptions, orders, order lines or lent devices;
+`data_versions` holds shared ones, today
 'articles' (the catalogue). Triggers raise them in the writing transaction, so
 every writer obeys them and a reader that sees a counter also sees the data it
 stands for. What is built from that data can be kept under the counters' values
@@ -32,12 +33,13 @@ _PATIENT_TRIGGERS = [
     for event in ("insert", "update", "delete")
 ]
 
-_CATALOGUE_VERSION = sa.select(DataVersion.version).where(DataVersion.name == CATALOGUE)
+# The catalogue's counter (no row: 0, never changed).
+CATALOGUE_VERSION = sa.select(DataVersion.version).where(DataVersion.name == CATALOGUE)
 
 
 def catalogue_version(session) -> int:
     """The catalogue's counter (0 until its first change)."""
-    return session.scalar(_CATALOGUE_VERSION) or 0
+    return session.scalar(CATALOGUE_VERSION) or 0
 
 
 @contextmanager

@@ -28,7 +28,13 @@ from sesamlike.orders import services as ordering
 from sesamlike.orders.models import DeliveryMode, Order, OrderLine
 from sesamlike.orders.rules import choose_delivery_mode, for_line
 from sesamlike.patients import access
-from sesamlike.patients.models import Address, Guardian, Patient, ReminderPreference
+from sesamlike.patients.models import (
+    Address,
+    Guardian,
+    Patient,
+    PatientDataVersion,
+    ReminderPreference,
+)
 from sesamlike.portal.errors import NoPhoneForSms, UnknownReminderChannel
 from sesamlike.portal.runout import (
     LAST_DELIVERED_ON,
@@ -205,19 +211,14 @@ def open_my_aids(user: User, patient_id: int, today: date | None = None) -> Open
     """Check access to the patient's "my aids" and audit the read (one row, not
     yet committed), with the data versions its body is built from.
 
-    The patient row (with its data version) was read before anything under it,
-    so a body built in this transaction is never older than its version.
+    The counters are read before anything under them, so a body built in this
+    transaction is never older than its version.
     """
     require_portal_user(user)
     today = today or region_today()
     patient = access.get_patient(user, patient_id, action="read_my_aids")
-    version = (
-        patient.id,
-        patient.created_at,
-        patient.data_version,
-        data_versions.catalogue_version(db.session),
-        today,
-    )
+    counters = db.session.execute(_DATA_VERSIONS, {"patient_id": patient.id}).one()
+    version = (patient.id, patient.created_at, *counters, today)
     return OpenedAids(patient, today, version)
 
 
@@ -453,6 +454,17 @@ _AIDS = (
     )
     .add_columns(LAST_DELIVERED_ON, LAST_DELIVERED_PACKS)
     .order_by(Prescription.valid_from, Prescription.id)
+)
+# The patient's data version and the catalogue's (common.data_versions), in
+# one statement; 0 where the counter was never raised.
+_DATA_VERSIONS = sa.select(
+    sa.func.coalesce(
+        sa.select(PatientDataVersion.version)
+        .where(PatientDataVersion.patient_id == sa.bindparam("patient_id"))
+        .scalar_subquery(),
+        0,
+    ),
+    sa.func.coalesce(data_versions.CATALOGUE_VERSION.scalar_subquery(), 0),
 )
 _DEVICES_ON_LOAN = (
     sa.select(Device)

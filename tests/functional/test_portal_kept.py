@@ -18,7 +18,7 @@ from sesamlike.catalog.models import Article
 from sesamlike.common import data_versions
 from sesamlike.extensions import db
 from sesamlike.orders.models import OrderLine
-from sesamlike.patients.models import Patient
+from sesamlike.patients.models import Patient, PatientDataVersion
 from sesamlike.portal import display, services
 from sesamlike.portal.kept import KeptPages, kept_pages
 from sesamlike.prescriptions.models import Prescription
@@ -251,7 +251,10 @@ def test_the_store_drops_the_least_recently_used_first():
 
 def versions(*patients) -> list[int]:
     db.session.expire_all()
-    return [db.session.get(Patient, p.id).data_version for p in patients]
+    return [
+        getattr(db.session.get(PatientDataVersion, p.id), "version", 0)
+        for p in patients
+    ]
 
 
 def test_one_statement_over_many_patients_moves_each_of_them(region):
