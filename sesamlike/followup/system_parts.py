@@ -68,7 +68,33 @@ def pump_systems_without_cgm(scope: Scope, year: int) -> list[WithoutCgm]:
     """Per pump system, over the patients in scope with that pump and no CGM
     system that year: the mean pump-system cost and the consumables' share of
     it. Without CGM a patient's devices are the pump, so the pump's write-off
-    is the device cost and the rest of the pump part is its consumables."""
+    is the device cost and the rest of the pump part is its consumables.
+
+    Read from the stored rows and payers only, so kept until the next run of
+    the year (`stored_figures`): at 500,000 patients the query took 160 ms of
+    a 25,000-patient clinic's report page."""
+    if not stored_payers(scope, year):
+        return _without_cgm(scope, year)
+    return stored_figures.kept(
+        stored_figures.scope_key("without_cgm", scope, year),
+        lambda: stored_figures.run_token(year),
+        lambda: _without_cgm(scope, year),
+        lambda rows: [[r.system, r.patients, str(r.mean),
+                       _text(r.consumables_share)] for r in rows],
+        lambda rows: [WithoutCgm(system, patients, Decimal(mean), _decimal(share))
+                      for system, patients, mean, share in rows],
+    )  # fmt: skip
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _without_cgm(scope: Scope, year: int) -> list[WithoutCgm]:
     costs = PatientYearCost
     own = sa.func.sum(sa.func.coalesce(costs.pump_part_sek, 0))
     devices = sa.func.sum(costs.device_cost_sek)

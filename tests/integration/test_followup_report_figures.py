@@ -239,6 +239,26 @@ def scopes(world):
     yield resolve(manager, None), [north.id, south.id]
 
 
+def expected_without_cgm(rows) -> list:
+    """Per pump system, its patients without CGM: count, mean pump part, and
+    the consumables' share of the pump part (the part less the pump's
+    write-off)."""
+    systems: dict[str, list] = {}
+    for row in rows:
+        if row.pump_system is not None and row.cgm_system is None:
+            systems.setdefault(row.pump_system, []).append(row)
+    expected = []
+    for system in sorted(systems):
+        mine = systems[system]
+        own = sum((row.pump_part_sek or Decimal(0) for row in mine), Decimal(0))
+        devices = sum((row.device_cost_sek for row in mine), Decimal(0))
+        mean = (own / len(mine)).quantize(ORE, rounding=ROUND_HALF_UP)
+        expected.append(
+            (system, len(mine), mean, (own - devices) / own if own else None)
+        )
+    return expected
+
+
 def test_every_figure_on_the_report_is_the_per_patient_rows(world):
     checked = 0
     # Twice: computed, then (PostgreSQL) as kept by stored_figures.
@@ -262,6 +282,9 @@ def test_every_figure_on_the_report_is_the_per_patient_rows(world):
                  c.consumables_cost_sek, c.vat_sek)
                 for c in cost_centre_sums(scope, year)
             ) == expected_cost_centres(year, clinic_ids)  # fmt: skip
+            assert [(w.system, w.patients, w.mean, w.consumables_share)
+                    for w in system_parts.pump_systems_without_cgm(scope, year)
+                    ] == expected_without_cgm(rows)  # fmt: skip
             checked += 1
     assert checked == 20
     # The figures interpolate: some percentile falls between two patients.
@@ -415,6 +438,7 @@ def test_the_report_reads_kept_figures_until_a_run_or_a_patient_changes(
     # Figures and trend of the region and of the manager's clinics, and the
     # region's cost centres.
     assert db.session.scalar(sa.select(sa.func.count(ReportFigures.id))) == 5
+    without_cgm = system_parts.pump_systems_without_cgm(resolve(region, None), 2025)
 
     def fails(*args):
         raise AssertionError("computed again")
@@ -423,6 +447,10 @@ def test_the_report_reads_kept_figures_until_a_run_or_a_patient_changes(
         patched.setattr(summaries, "figures", fails)
         patched.setattr(system_parts, "cost_centre_sums", fails)
         patched.setattr(report, "trend", fails)
+        patched.setattr(system_parts, "_without_cgm", fails)
+        assert system_parts.pump_systems_without_cgm(
+            resolve(region, None), 2025
+        ) == without_cgm  # fmt: skip
         assert build(manager) == computed["both"]
         assert build(region) == computed["region"]
         assert system_parts.cost_centres(resolve(region, None), 2025) == centres
