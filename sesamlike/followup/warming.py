@@ -84,12 +84,13 @@ def warm(years: Iterable[int]) -> Warmed:
 
 
 def _warm_scope(scope: Scope, years: list[int], threshold: Decimal) -> None:
-    """What the report page reads for the scope: figures and cost centre sums
-    of each year, and the trend. What would not be kept (a clinic's figures of
-    a year without stored payers) is not computed."""
+    """What the report page reads for the scope: figures, cost centre sums and
+    pump systems without CGM of each year, and the trend. What would not be
+    kept (a clinic's figures of a year without stored payers) is not computed."""
     for year in years:
         if stored_figures.keepable(scope, year):
             summaries.scope_figures(scope, year, threshold)
             system_parts.cost_centres(scope, year)
+            system_parts.pump_systems_without_cgm(scope, year)
     if report.trend_keepable(scope):
         report.kept_trend(scope)

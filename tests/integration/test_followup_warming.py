@@ -36,7 +36,7 @@ def computed(monkeypatch, app):
     """Counts what the report computes over every patient-year (the figures,
     the cost centre sums, the trend) instead of reading kept figures."""
     monkeypatch.setitem(app.config, "HIGH_COST_THRESHOLD_SEK", int(THRESHOLD))
-    counted = {"figures": 0, "cost_centre_sums": 0, "trend": 0}
+    counted = {"figures": 0, "cost_centre_sums": 0, "trend": 0, "_without_cgm": 0}
 
     def counting(module, name):
         real = getattr(module, name)
@@ -50,6 +50,7 @@ def computed(monkeypatch, app):
     counting(summaries, "figures")
     counting(system_parts, "cost_centre_sums")
     counting(report, "trend")
+    counting(system_parts, "_without_cgm")
     return counted
 
 
@@ -63,9 +64,10 @@ def test_after_the_job_the_region_and_each_clinic_read_kept_figures(
     assert counts["warmed_scopes"] == 1 + len(clinics)
     assert counts["warm_failed"] == 0 and counts["warm_ms"] >= 0
     assert computed["figures"] > 0  # by the warming
-    # figures and cost centres per scope and year, trend per scope
+    # figures, cost centres and pump systems without CGM per scope and year,
+    # trend per scope
     kept = db.session.scalar(sa.select(sa.func.count(ReportFigures.id)))
-    assert kept == (1 + len(clinics)) * (2 * len(YEARS) + 1)
+    assert kept == (1 + len(clinics)) * (3 * len(YEARS) + 1)
     for name in computed:
         computed[name] = 0
 
@@ -86,7 +88,13 @@ def test_after_the_job_the_region_and_each_clinic_read_kept_figures(
                 expected_trend(ids)
             )
             system_parts.cost_centres(scope, year)
-    assert computed == {"figures": 0, "cost_centre_sums": 0, "trend": 0}
+            system_parts.pump_systems_without_cgm(scope, year)
+    assert computed == {
+        "figures": 0,
+        "cost_centre_sums": 0,
+        "trend": 0,
+        "_without_cgm": 0,
+    }
 
 
 def test_on_sqlite_nothing_is_warmed(world, computed):
