@@ -16,9 +16,12 @@ Reviewed by hand (issue 19):
 - The bumps are triggers, not application code, so every writer obeys them:
   the ORM, core UPDATEs of jobs and imports, psql. On PostgreSQL they are
   statement-level with transition tables (one upsert of the patients a
-  statement touched, however many rows it wrote, in patient order so two
-  statements never wait for each other crosswise); SQLite has row triggers
-  only. The counter rows stay locked until the commit.
+  statement touched, however many rows it wrote, in patient order); SQLite
+  has row triggers only. The counter rows stay locked until the commit: two
+  transactions writing rows of the same patient now wait for each other at
+  its counter, and two that bump the same two patients in opposite order
+  across statements (jobs updating line by line) can deadlock, where before
+  they met only if they wrote the same rows. PostgreSQL then aborts one.
 - `demo generate` writes rows only for patients it creates in the same run
   and leaves the bumps out for its own transaction (`common.data_versions`):
   on PostgreSQL a one-transaction load drops the triggers and makes them again

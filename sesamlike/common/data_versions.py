@@ -52,19 +52,32 @@ def suspended(connection: sa.Connection) -> Iterator[None]:
     leaves nothing suspended).
     """
     if connection.dialect.name == "postgresql":
-        connection.execute(
-            sa.text("SELECT set_config(:name, 'on', true)"),
-            {"name": _SUSPENDED_SETTING},
-        )
-        yield
-        connection.execute(
-            sa.text("SELECT set_config(:name, '', true)"), {"name": _SUSPENDED_SETTING}
-        )
+        switch = sa.text("SELECT set_config(:name, :value, true)")
+        connection.execute(switch, {"name": _SUSPENDED_SETTING, "value": "on"})
+        try:
+            yield
+        finally:
+            _end(connection, switch, {"name": _SUSPENDED_SETTING, "value": ""})
         return
     table = DataVersion.__table__
     connection.execute(sa.insert(table).values(name=_SUSPENDED_ROW, version=0))
-    yield
-    connection.execute(sa.delete(table).where(table.c.name == _SUSPENDED_ROW))
+    try:
+        yield
+    finally:
+        # Also when the block fails: a caller that went on to commit would
+        # otherwise leave every bump off.
+        _end(connection, sa.delete(table).where(table.c.name == _SUSPENDED_ROW))
+
+
+def _end(connection: sa.Connection, statement, params=None) -> None:
+    """End a suspension; in a transaction the database has already failed
+    (PostgreSQL), nothing can be committed, and the error that failed it is
+    the one to raise."""
+    try:
+        connection.execute(statement, params)
+    except sa.exc.DBAPIError:
+        if not connection.in_transaction() or connection.dialect.name == "sqlite":
+            raise
 
 
 @contextmanager

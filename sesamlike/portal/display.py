@@ -86,9 +86,10 @@ def runout_warning(runout_on: date | None, today: date, window_days: int):
     return None
 
 
-def running_out(aids) -> list:
+def running_out(aids, today: date | None = None) -> list:
     """The consumables that have run out or will within the reminder window."""
-    window, today = current_app.config["RUNOUT_REMINDER_DAYS"], region_today()
+    window = current_app.config["RUNOUT_REMINDER_DAYS"]
+    today = today or region_today()
     return [
         row
         for row in aids.aids
@@ -111,12 +112,12 @@ class OrderRow(NamedTuple):
     tracking: str | None
 
 
-def order_rows(orders) -> list[OrderRow]:  # portal.services.ListedOrder
+def order_rows(orders, today: date | None = None) -> list[OrderRow]:
     """The order list's rows, worked out here: a template spends several times
     the CPU on each call it makes, and "my aids" shows ten orders."""
     # Every order's page is the list's address and its number (one url_for).
     prefix = url_for("portal.orders")
-    today = region_today()
+    today = today or region_today()  # orders: portal.services.ListedOrder
     rows = []
     for order in orders:
         state = order_status.order_status(order, today)
@@ -144,13 +145,15 @@ def render(template: str, status: int = 200, **context):
     return render_template(f"portal/{template}", **_helpers(), **context), status
 
 
-def render_part(template: str, **context) -> Markup:
-    """A part of a page (HTML to put in one), with the same helpers as a page."""
-    return Markup(render_template(f"portal/{template}", **_helpers(), **context))
+def render_part(template: str, today: date | None = None, **context) -> Markup:
+    """A part of a page (HTML to put in one), with the same helpers as a page;
+    `today`: the day it is built for (by default the region's today)."""
+    return Markup(render_template(f"portal/{template}", **_helpers(today), **context))
 
 
-def _helpers() -> dict:
-    today, window = region_today(), current_app.config["RUNOUT_REMINDER_DAYS"]
+def _helpers(today: date | None = None) -> dict:
+    today = today or region_today()
+    window = current_app.config["RUNOUT_REMINDER_DAYS"]
     return dict(
         order_status=lambda order: order_status.order_status(order, today),
         line_status=lambda line: order_status.line_status(line, today),

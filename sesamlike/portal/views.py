@@ -70,11 +70,14 @@ def my_aids():
     body = kept.get(key)
     if body is None:
         aids = services.my_aids(user, patient_id, opened=opened)
+        # Built for the day in its key, also if midnight passes meanwhile.
+        today = opened.today
         body = render_part(
             "_my_aids_body.html",
+            today,
             aids=aids,
-            running_out=running_out(aids),
-            order_rows=order_rows(aids.orders),
+            running_out=running_out(aids, today),
+            order_rows=order_rows(aids.orders, today),
         )
         kept.put(key, body)
     else:

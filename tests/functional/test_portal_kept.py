@@ -328,3 +328,21 @@ def test_suspended_bumps_write_nothing_of_a_version(region):
     )
     db.session.commit()
     assert versions(region.patient)[0] > before[0]
+
+
+def test_a_failed_suspended_block_ends_the_suspension_even_if_the_caller_commits(
+    region,
+):
+    rx = region.rx_infusion
+    before = versions(region.patient)
+    with pytest.raises(RuntimeError):
+        with data_versions.suspended(db.session.connection()):
+            raise RuntimeError("caught by a caller that goes on")
+    db.session.commit()
+    db.session.execute(
+        sa.update(Prescription)
+        .where(Prescription.id == rx.id)
+        .values(withdrawals_used=3)
+    )
+    db.session.commit()
+    assert versions(region.patient)[0] > before[0]
