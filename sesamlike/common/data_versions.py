@@ -37,11 +37,6 @@ _PATIENT_TRIGGERS = [
 CATALOGUE_VERSION = sa.select(DataVersion.version).where(DataVersion.name == CATALOGUE)
 
 
-def catalogue_version(session) -> int:
-    """The catalogue's counter (0 until its first change)."""
-    return session.scalar(CATALOGUE_VERSION) or 0
-
-
 @contextmanager
 def suspended(connection: sa.Connection) -> Iterator[None]:
     """No counter moves for what this transaction writes inside the block.

@@ -222,10 +222,9 @@ def open_my_aids(user: User, patient_id: int, today: date | None = None) -> Open
     return OpenedAids(patient, today, version)
 
 
-def seen(opened: OpenedAids) -> Patient:
+def seen(opened: OpenedAids) -> None:
     """A kept body will be shown: commit the read's audit row first."""
     commit_keeping_loaded()
-    return opened.patient
 
 
 def my_aids(
