@@ -177,6 +177,15 @@ JOBS: tuple[Job, ...] = (
         N_("Rensar avslutade inloggningar och gamla misslyckade inloggningsförsök"),
         cron={"hour": 3, "minute": 45},
     ),
+    Job(
+        "prune_data_changes",
+        "sesamlike.common.data_versions:prune",
+        N_(
+            "Tömmer loggarna över ändrade patientdata och artiklar (sparade "
+            "portalsidor byggs om en gång)"
+        ),
+        cron={"hour": 3, "minute": 50},
+    ),
 )
 
 

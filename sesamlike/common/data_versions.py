@@ -1,31 +1,40 @@
-"""Counters the database raises when data that pages show changes (migration 0024).
+"""Data versions: numbers that move whenever data that pages show changes.
 
-`patient_data_versions` holds a counter per patient that moves with every
-change of their prescriptions, orders, order lines or lent devices;
-`data_versions` holds shared ones, today
-'articles' (the catalogue). Triggers raise them in the writing transaction, so
-every writer obeys them and a reader that sees a counter also sees the data it
-stands for. What is built from that data can be kept under the counters' values
-(`portal.kept`) and is good until one moves.
+Triggers (migrations 0024, 0025) add a row to `patient_data_changes` for each
+statement that writes a patient's prescriptions, orders, order lines or lent
+devices, and one to `catalogue_changes` for each that writes articles, in the
+writing transaction. A patient's version is the number of their rows: every
+committed writer adds at least one, so a reader that sees the number also sees
+the data it stands for, and a later commit always moves it. Adding a row locks
+nothing another writer waits for (a counter row raised in place did: jobs and
+reorders of the same patients waited for, and could deadlock on, each other).
+What is built from the data can be kept under the versions (`portal.kept`) and
+is good until one moves.
+
+`prune` empties the logs each night and raises the generation ('pruned' in
+`data_versions`), which every key holds too: numbers that start again from 0
+match no key made before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import sqlalchemy as sa
 
-from sesamlike.common.models import DataVersion
+from sesamlike.common.models import CatalogueChange, DataVersion, PatientDataChange
+from sesamlike.extensions import db
 
-CATALOGUE = "articles"
+PRUNED = "pruned"
 # SQLite's triggers skip while this row exists (written and deleted inside the
 # suspending transaction); PostgreSQL's read a transaction-local setting.
 _SUSPENDED_ROW = "suspended"
 _SUSPENDED_SETTING = "sesamlike.data_versions_suspended"
 
-# The tables whose rows move their patient's counter, each with a trigger per
-# event (migration 0024).
+# The tables whose rows move their patient's version, each with a trigger per
+# event (migrations 0024, 0025).
 PATIENT_TABLES = ("prescriptions", "orders", "order_lines", "devices")
 _PATIENT_TRIGGERS = [
     f"{table}_bump_{event}"
@@ -33,8 +42,35 @@ _PATIENT_TRIGGERS = [
     for event in ("insert", "update", "delete")
 ]
 
-# The catalogue's counter (no row: 0, never changed).
-CATALOGUE_VERSION = sa.select(DataVersion.version).where(DataVersion.name == CATALOGUE)
+PATIENT_VERSION = (
+    sa.select(sa.func.count())
+    .select_from(PatientDataChange)
+    .where(PatientDataChange.patient_id == sa.bindparam("patient_id"))
+)
+CATALOGUE_VERSION = sa.select(sa.func.count()).select_from(CatalogueChange)
+GENERATION = sa.select(DataVersion.version).where(DataVersion.name == PRUNED)
+# (generation, catalogue, patient) in one statement, so in one snapshot.
+VERSIONS = sa.select(
+    sa.func.coalesce(GENERATION.scalar_subquery(), 0),
+    CATALOGUE_VERSION.scalar_subquery(),
+    PATIENT_VERSION.scalar_subquery(),
+)
+_NEXT_GENERATION = sa.text(
+    "INSERT INTO data_versions (name, version) VALUES (:name, 1) "
+    "ON CONFLICT (name) DO UPDATE SET version = data_versions.version + 1"
+)
+
+
+def prune(now: datetime | None = None) -> dict[str, int]:
+    """The nightly job: empty both logs and raise the generation, in one
+    transaction (rows of writers not yet committed stay, and count after)."""
+    counts = {
+        "patient_changes": db.session.execute(sa.delete(PatientDataChange)).rowcount,
+        "catalogue_changes": db.session.execute(sa.delete(CatalogueChange)).rowcount,
+    }
+    db.session.execute(_NEXT_GENERATION, {"name": PRUNED})
+    db.session.commit()
+    return counts
 
 
 @contextmanager

@@ -93,11 +93,35 @@ class SchedulerHeartbeat(db.Model):
 
 
 class DataVersion(db.Model):
-    """A counter the database raises on every change of some shared data that
-    pages show (triggers, migration 0024): 'articles', the catalogue. No row
-    yet means never changed (0); the first change makes it."""
+    """Shared counters of the data versions (migration 0025): 'pruned', the
+    generation of the change logs below, raised each time they are emptied.
+    No row yet means 0."""
 
     __tablename__ = "data_versions"
 
     name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
     version: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
+
+
+_LOG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class PatientDataChange(db.Model):
+    """One row the database adds (triggers, migration 0025) for each statement
+    that writes the patient's prescriptions, orders, order lines or lent
+    devices. Their number is the patient's data version (common.data_versions).
+    No foreign key: its check would lock the patient's row on every write."""
+
+    __tablename__ = "patient_data_changes"
+
+    id: Mapped[int] = mapped_column(_LOG_ID, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(index=True)
+
+
+class CatalogueChange(db.Model):
+    """One row the database adds for each statement that writes articles: their
+    number is the catalogue's data version."""
+
+    __tablename__ = "catalogue_changes"
+
+    id: Mapped[int] = mapped_column(_LOG_ID, primary_key=True)

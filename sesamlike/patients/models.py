@@ -207,17 +207,3 @@ class ReminderPreference(db.Model):
 def _refold_name(_mapper, _connection, patient: Patient) -> None:
     """A changed name is searchable by its new spelling at once."""
     patient.search_name = search_name(patient.first_name, patient.last_name)
-
-
-class PatientDataVersion(db.Model):
-    """A counter the database raises (triggers, migration 0024) whenever a row
-    of the patient's prescriptions, orders, order lines or lent devices
-    changes: what the portal keeps of a built page is good until it moves
-    (portal.kept). No row yet means never changed (0)."""
-
-    __tablename__ = "patient_data_versions"
-
-    patient_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True
-    )
-    version: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")

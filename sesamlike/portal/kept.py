@@ -4,9 +4,9 @@ A parent following a delivery opens "my aids" again and again; between two
 changes of the child's data the page's body is the same. Each entry is keyed
 on everything the body is built from: the patient (id and creation time, so a
 reused id never matches), the database's data versions (`common.data_versions`:
-the patient's counter and the catalogue's), the day (time locks and run-out
-dates move with it), the language and the role. A change of any of them is a
-new key; old entries fall out, least recently used first.
+the patient's, the catalogue's and the generation of their logs), the day (time
+locks and run-out dates move with it), the language and the role. A change of
+any of them is a new key; old entries fall out, least recently used first.
 
 What is kept is only ever handed out after the page's own access check and
 audit row (`portal.services.open_my_aids`), so keeping it changes who sees

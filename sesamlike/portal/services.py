@@ -32,7 +32,6 @@ from sesamlike.patients.models import (
     Address,
     Guardian,
     Patient,
-    PatientDataVersion,
     ReminderPreference,
 )
 from sesamlike.portal.errors import NoPhoneForSms, UnknownReminderChannel
@@ -211,14 +210,16 @@ def open_my_aids(user: User, patient_id: int, today: date | None = None) -> Open
     """Check access to the patient's "my aids" and audit the read (one row, not
     yet committed), with the data versions its body is built from.
 
-    The counters are read before anything under them, so a body built in this
-    transaction is never older than its version.
+    The versions are read before anything under them, so a body built in this
+    transaction is never older than its key.
     """
     require_portal_user(user)
     today = today or region_today()
     patient = access.get_patient(user, patient_id, action="read_my_aids")
-    counters = db.session.execute(_DATA_VERSIONS, {"patient_id": patient.id}).one()
-    version = (patient.id, patient.created_at, *counters, today)
+    versions = db.session.execute(
+        data_versions.VERSIONS, {"patient_id": patient.id}
+    ).one()
+    version = (patient.id, patient.created_at, *versions, today)
     return OpenedAids(patient, today, version)
 
 
@@ -453,17 +454,6 @@ _AIDS = (
     )
     .add_columns(LAST_DELIVERED_ON, LAST_DELIVERED_PACKS)
     .order_by(Prescription.valid_from, Prescription.id)
-)
-# The patient's data version and the catalogue's (common.data_versions), in
-# one statement; 0 where the counter was never raised.
-_DATA_VERSIONS = sa.select(
-    sa.func.coalesce(
-        sa.select(PatientDataVersion.version)
-        .where(PatientDataVersion.patient_id == sa.bindparam("patient_id"))
-        .scalar_subquery(),
-        0,
-    ),
-    sa.func.coalesce(data_versions.CATALOGUE_VERSION.scalar_subquery(), 0),
 )
 _DEVICES_ON_LOAN = (
     sa.select(Device)

@@ -3,7 +3,7 @@
 Each change below goes in the way its real writer makes it (the portal's own
 reorder, or a core UPDATE as jobs and imports do), and the page shown after it
 must equal the page built from scratch: the database's data versions
-(migration 0024) move with every such change.
+(migrations 0024, 0025) move with every such change.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sesamlike.catalog.models import Article
 from sesamlike.common import data_versions
 from sesamlike.extensions import db
 from sesamlike.orders.models import OrderLine
-from sesamlike.patients.models import Patient, PatientDataVersion
+from sesamlike.patients.models import Patient
 from sesamlike.portal import display, services
 from sesamlike.portal.kept import KeptPages, kept_pages
 from sesamlike.prescriptions.models import Prescription
@@ -241,6 +241,31 @@ def test_none_kept_when_the_store_holds_none(client, auth, region, app, monkeypa
     assert len(again) == len(first)
 
 
+def test_after_the_nightly_prune_an_old_page_never_matches_again(
+    client, auth, region
+):
+    auth.login("ella")
+    before = page(client)
+    kept_under = versions(region.patient)[0]
+    catalogue = catalogue_version()
+    assert data_versions.prune()["patient_changes"] >= kept_under > 0
+    assert (versions(region.patient), catalogue_version()) == ([0], 0)
+    # As many changes again bring both numbers back to where they were.
+    for _ in range(catalogue):
+        db.session.execute(
+            sa.update(Article).where(Article.id == region.pump.id).values(gtin=None)
+        )
+        db.session.commit()
+    for _ in range(kept_under - 1):
+        use_withdrawals(region.rx_reservoir.id, 0)
+        db.session.commit()
+    use_withdrawals(region.rx_reservoir.id, Prescription.withdrawals)
+    db.session.commit()
+    assert (versions(region.patient), catalogue_version()) == ([kept_under], catalogue)
+    after = assert_shows_the_change(client, before)
+    assert "Du har gjort alla beställningar" in after
+
+
 def test_the_store_drops_the_least_recently_used_first():
     store = KeptPages(2)
     store.put("a", "A")
@@ -257,7 +282,7 @@ def test_the_store_drops_the_least_recently_used_first():
 def versions(*patients) -> list[int]:
     db.session.expire_all()
     return [
-        getattr(db.session.get(PatientDataVersion, p.id), "version", 0)
+        db.session.scalar(data_versions.PATIENT_VERSION, {"patient_id": p.id})
         for p in patients
     ]
 
@@ -286,7 +311,7 @@ def test_a_device_moving_between_patients_moves_both(region):
 
 
 def catalogue_version() -> int:
-    return db.session.scalar(data_versions.CATALOGUE_VERSION) or 0
+    return db.session.scalar(data_versions.CATALOGUE_VERSION)
 
 
 def test_the_catalogue_counter_moves_with_any_article_change(region):

@@ -6,13 +6,15 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.catalog.models import Article
+from sesamlike.common import data_versions
+from sesamlike.common.models import PatientDataChange
 from sesamlike.common.time import region_today
 from sesamlike.demo.generate import generate_region
 from sesamlike.demo.writer import RegionWriter
 from sesamlike.extensions import db
 from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients.identity import AgeGroup
-from sesamlike.patients.models import Patient, PatientDataVersion
+from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device
 
@@ -311,10 +313,11 @@ def test_generated_history_moves_no_data_version_and_later_changes_do(
     generate_region(60, 2, seed=17, today=date(2026, 6, 15), defer=defer,
                     pipeline=False)  # fmt: skip
     assert count(OrderLine) > 0
-    assert count(PatientDataVersion) == 0
+    assert count(PatientDataChange) == 0
     line = db.session.scalars(sa.select(OrderLine).limit(1)).one()
     db.session.execute(
         sa.update(OrderLine).where(OrderLine.id == line.id).values(packs_returned=0)
     )
     db.session.commit()
-    assert db.session.get(PatientDataVersion, line.patient_id).version > 0
+    version = data_versions.PATIENT_VERSION
+    assert db.session.scalar(version, {"patient_id": line.patient_id}) > 0
