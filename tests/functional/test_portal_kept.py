@@ -241,9 +241,7 @@ def test_none_kept_when_the_store_holds_none(client, auth, region, app, monkeypa
     assert len(again) == len(first)
 
 
-def test_after_the_nightly_prune_an_old_page_never_matches_again(
-    client, auth, region
-):
+def test_after_the_nightly_prune_an_old_page_never_matches_again(client, auth, region):
     auth.login("ella")
     before = page(client)
     kept_under = versions(region.patient)[0]

@@ -125,7 +125,10 @@ def test_an_import_giving_back_a_withdrawal_and_a_reorder_never_deadlock(world):
         importer.close()
         reorder.close()
     assert outcome == {"import": "committed", "reorder": "committed"}
-    assert db.session.scalar(
-        sa.text("SELECT withdrawals_used FROM prescriptions WHERE id = :rx"),
-        {"rx": rx},
-    ) == used
+    assert (
+        db.session.scalar(
+            sa.text("SELECT withdrawals_used FROM prescriptions WHERE id = :rx"),
+            {"rx": rx},
+        )
+        == used
+    )
