@@ -73,6 +73,9 @@ def choose_delivery_mode(
     raise errors.DeliveryModeNotAllowed(allowed=", ".join(allowed), fields=field)
 
 
+SHIP_TO_FIELDS = ("street", "postal_code", "city", "door_code")
+
+
 def ship_to_snapshot(patient, mode, clinic, override, phone, today) -> dict:
     """The delivery address snapshot for an order: the clinic's or the patient's."""
     if mode == DeliveryMode.CLINIC:
@@ -86,7 +89,13 @@ def ship_to_snapshot(patient, mode, clinic, override, phone, today) -> dict:
     contact = {"contact_phone": phone}
     if mode == DeliveryMode.PHARMACY:
         return contact
-    address = patient.delivery_address_on(today)
+    # An address given in full (as the portal's form gives it) needs none read.
+    given = override or {}
+    address = (
+        None
+        if all(given.get(name) for name in SHIP_TO_FIELDS)
+        else patient.delivery_address_on(today)
+    )
     snapshot = dict(
         ship_to_name=patient.full_name,
         ship_to_street=address.street if address else None,
@@ -94,8 +103,8 @@ def ship_to_snapshot(patient, mode, clinic, override, phone, today) -> dict:
         ship_to_city=address.city if address else None,
         ship_to_door_code=address.door_code if address else None,
     )
-    for name in ("name", "street", "postal_code", "city", "door_code"):
-        if override and override.get(name):
+    for name in ("name", *SHIP_TO_FIELDS):
+        if given.get(name):
             snapshot[f"ship_to_{name}"] = override[name].strip()
     return snapshot | contact
 

@@ -122,8 +122,15 @@ _ORDER_BY_KEY = sa.select(Order.id).where(
 )
 
 
-def order_options(user: User, patient_id: int, today: date | None = None):
-    """What the new-order page offers: prescriptions, delivery modes, default."""
+def order_options(
+    user: User, patient_id: int, today: date | None = None, *, commit: bool = True
+):
+    """What the new-order page offers: prescriptions, delivery modes, default.
+
+    commit=False leaves the read's audit row to the caller's commit: a request
+    that places the order goes on in the same transaction (one commit, the
+    audit rows in one INSERT); a refusal rolls it back and reads again.
+    """
     _require_orderer(user)
     today = today or region_today()
     patient = access.get_patient(user, patient_id)
@@ -150,7 +157,8 @@ def order_options(user: User, patient_id: int, today: date | None = None):
     default = default_delivery_mode(
         channels, protected, bool(delivery.first_devices(patient.id, orderable))
     ) or (modes[0] if modes else None)
-    commit_keeping_loaded()  # the audit row; the page shows what was just read
+    if commit:
+        commit_keeping_loaded()  # the audit row; the page shows what was just read
     return OrderOptions(
         patient, choices, modes, default, access.can_see_contact(user, patient)
     )
@@ -172,8 +180,9 @@ def place_order(
     key = (idempotency_key or "").strip() or None
     if key is not None and len(key) > IDEMPOTENCY_KEY_MAX:
         raise Invalid(fields={"idempotency_key": [N_("Högst 80 tecken.")]})
-    if key is not None and (earlier := _order_by_key(user, key)) is not None:
-        return PlacedOrder(earlier, created=False)
+    # A key seen before is found by its unique index when the order goes in
+    # (the IntegrityError below), not looked up first: a resend is rare, a
+    # lookup on every order is not.
     try:
         order = _place(
             user,
@@ -305,9 +314,26 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
     )
     db.session.add(order)
     withdrawals.withdraw_all(chosen, today)
-    # After the withdrawals (an UPDATE, which flushes what is pending), so the
-    # lines go in together.
-    for prescription, packs in chosen:
+    # Central lines reserve stock in article order (reserve_many's locks), so
+    # two orders never lock lots crosswise; each line knows its status before
+    # it goes in. After the withdrawals (an UPDATE, which flushes the order).
+    central = sorted(
+        (
+            (prescription.article_id, index)
+            for index, (prescription, _packs) in enumerate(chosen)
+            if prescription.article.channel == Channel.CENTRAL
+        ),
+    )
+    planned = reservations.plan_many(
+        [(article_id, chosen[index][1]) for article_id, index in central],
+        user_id=user.id,
+        today=today,
+    )
+    reserved = {
+        index: status
+        for (_article_id, index), status in zip(central, planned.statuses, strict=True)
+    }
+    for index, (prescription, packs) in enumerate(chosen):
         article = prescription.article
         order.lines.append(
             OrderLine(
@@ -315,23 +341,14 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
                 article_id=article.id,
                 packs=packs,
                 channel=article.channel,
-                status=SUPPLIER_STATUS.get(article.channel, LineStatus.BACKORDERED),
+                status=reserved.get(index)
+                or SUPPLIER_STATUS.get(article.channel, LineStatus.BACKORDERED),
                 pack_price_sek=article.pack_price_sek,
                 vat_rate=article.vat_rate,
             )
         )
     db.session.flush()  # line ids are the stock references
-    central = [line for line in order.lines if line.channel == Channel.CENTRAL]
-    # Articles in id order (reserve_many locks them so), so two orders never lock
-    # lots crosswise.
-    central.sort(key=lambda line: (line.article_id, line.id))
-    statuses = reservations.reserve_many(
-        [(line.reference, line.article_id, line.packs) for line in central],
-        user_id=user.id,
-        today=today,
-    )
-    for line, status in zip(central, statuses, strict=True):
-        line.status = status  # written with the reservations, at the commit
+    planned.write([order.lines[index].reference for _article_id, index in central])
     audit.record(
         "create",
         "order",

@@ -51,7 +51,11 @@ def reorder():
     """Reorder consumables from active prescriptions."""
     _follow_reminder_link(request.args.get("rx", type=int))
     patient_id = acting_patient_id()
-    options = services.reorder_options(current_user, patient_id)
+    # A send places the order in the transaction that read the options: their
+    # audit row goes in with the order's (one commit). Any other way out
+    # commits it before a page shows what was read.
+    sending = request.method == "POST" and request.form.get("action") == "send"
+    options = services.reorder_options(current_user, patient_id, commit=not sending)
     form = ReorderForm()
     form.delivery_mode.choices = [
         SelectChoice(mode, _(PORTAL_MODE_LABELS[mode])) for mode in options.modes
@@ -60,6 +64,7 @@ def reorder():
         _fill_in(form, options, request.args.get("rx", type=int))  # only compared
         return _edit(form, options)
     if not form.validate_on_submit():
+        services.commit_reads()
         return _edit(form, options, 422)
     action = request.form.get("action", "review")
     if action == "edit":
@@ -67,6 +72,7 @@ def reorder():
     chosen = form.selected_lines()
     known = {choice.prescription.id for choice in options.choices}
     if any(prescription_id not in known for prescription_id, _packs in chosen):
+        services.commit_reads()
         abort(404)  # someone else's prescription, or none at all
     try:
         if action == "send":
@@ -78,6 +84,8 @@ def reorder():
         if isinstance(error, NotVisible) or error.status == 403 and not _line(error):
             raise
         db.session.rollback()
+        if action == "send":  # the rollback took the options' audit row
+            options = services.reorder_options(current_user, patient_id)
         show_refusal(form, chosen, error, plain_refusal(error))
         return _edit(form, options, error.status)
     return render(

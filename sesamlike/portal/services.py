@@ -223,8 +223,9 @@ def open_my_aids(user: User, patient_id: int, today: date | None = None) -> Open
     return OpenedAids(patient, today, version)
 
 
-def seen(opened: OpenedAids) -> None:
-    """A kept body will be shown: commit the read's audit row first."""
+def commit_reads() -> None:
+    """Commit the audit rows of what this request read (kept loaded) before a
+    page shows it: a kept "my aids" body, a form read without committing."""
     commit_keeping_loaded()
 
 
@@ -317,11 +318,13 @@ def prescription_for(
 
 
 def reorder_options(
-    user: User, patient_id: int, today: date | None = None
+    user: User, patient_id: int, today: date | None = None, *, commit: bool = True
 ) -> ReorderOptions:
-    """The acting patient's prescriptions and the delivery modes they may choose."""
+    """The acting patient's prescriptions and the delivery modes they may choose
+    (commit=False: the audit row waits for `send_reorder`'s commit, or
+    `commit_reads`)."""
     require_portal_user(user)
-    options = ordering.order_options(user, patient_id, today)
+    options = ordering.order_options(user, patient_id, today, commit=commit)
     patient = options.patient
     modes = [
         mode

@@ -81,7 +81,7 @@ def my_aids():
         )
         kept.put(key, body)
     else:
-        services.seen(opened)
+        services.commit_reads()
     return render("my_aids.html", patient=opened.patient, body=body)
 
 

@@ -105,22 +105,56 @@ def reserve_many(
     from what the earlier ones left. The rows are written at the end, each
     table's in one statement (no ORM objects: nothing here reads them back).
     """
-    for _reference, _article_id, packs in wanted:
+    planned = plan_many(
+        [(article_id, packs) for _reference, article_id, packs in wanted],
+        user_id=user_id,
+        today=today,
+    )
+    planned.write([reference for reference, _article_id, _packs in wanted])
+    return planned.statuses
+
+
+class Planned(NamedTuple):
+    """`reserve_many`'s outcome before its references exist: each wanted
+    item's status, and the rows to write once the references are known."""
+
+    statuses: list[str]
+    rows: _Rows
+
+    def write(self, references: Sequence[str]) -> None:
+        """Insert the rows, each naming the reference of its wanted item."""
+        for row in [*self.rows.reservations, *self.rows.movements]:
+            row["reference"] = references[row["reference"]]
+        self.rows.write()
+
+
+def plan_many(
+    wanted: Sequence[tuple[int, int]],
+    *,
+    user_id: int | None = None,
+    today: date | None = None,
+) -> Planned:
+    """`reserve_many` for each (article_id, packs), but written only by
+    `Planned.write`: an order knows its lines' statuses before it inserts them
+    (one statement fewer than setting them afterwards). The locks are taken
+    here and held to the commit, as `reserve_many`'s are."""
+    for _article_id, packs in wanted:
         if packs <= 0:
             raise ValueError(f"packs must be positive, not {packs}")
-    if not wanted:
-        return []
-    articles = sorted({article_id for _reference, article_id, _packs in wanted})
-    _lock_articles(articles)
-    free = _free_by_article(articles, today or region_today())
     statuses: list[str] = []
     rows = _Rows([], [])
-    for reference, article_id, packs in wanted:
+    if not wanted:
+        return Planned(statuses, rows)
+    articles = sorted({article_id for article_id, _packs in wanted})
+    _lock_articles(articles)
+    free = _free_by_article(articles, today or region_today())
+    # Until `write`, a row's "reference" is the index of its wanted item.
+    for index, (article_id, packs) in enumerate(wanted):
         article_free = free.setdefault(article_id, {})
         if sum(max(n, 0) for n in article_free.values()) < packs:
             rows.reservations.append(
                 {
-                    "reference": reference,
+                    "reference": index,
                     "depot_id": _backorder_depot(article_id),
                     "article_id": article_id,
                     "packs": packs,
@@ -129,10 +163,9 @@ def reserve_many(
             )
             statuses.append(BACKORDERED)
             continue
-        _take(reference, article_id, packs, article_free, user_id, rows)
+        _take(index, article_id, packs, article_free, user_id, rows)
         statuses.append(RESERVED)
-    rows.write()
-    return statuses
+    return Planned(statuses, rows)
 
 
 def fill_backorders(
@@ -298,7 +331,7 @@ class _Rows(NamedTuple):
 
 
 def _take(
-    reference: str,
+    reference: str | int,
     article_id: int,
     packs: int,
     free: dict[int, int],
