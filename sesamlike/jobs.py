@@ -221,6 +221,8 @@ COUNT_LABELS = {
     "login_failures": N_("rensade misslyckade inloggningsförsök"),
     "exports": N_("exporter"),
     "expired": N_("borttagna exportfiler"),
+    "patient_changes": N_("rader om ändrade patientdata"),
+    "catalogue_changes": N_("rader om ändrade artiklar"),
 }
 YEAR_COUNTS = {
     "patients": N_("patienter {year}"),

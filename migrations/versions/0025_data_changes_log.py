@@ -10,7 +10,10 @@ Reviewed by hand (issue 19):
   waited for any import of the patient's lines to commit. Neither met before.
 - Now the same triggers add a row: patient_data_changes (id, patient_id), one
   per patient a statement touched (PostgreSQL, from the transition tables) or
-  per row (SQLite), and catalogue_changes (id), one per statement on articles.
+  per row (SQLite), and catalogue_changes (id), one per transaction that
+  writes articles (its transaction id; SQLite: one per row). Every portal view
+  counts the catalogue's rows, and an import writes its articles one
+  statement each.
   Inserting a new row locks nothing another writer waits for.
 - A version is now the number of such rows: every committed writer adds at
   least one, and between two prunes nothing removes one, so the number moves
@@ -46,7 +49,12 @@ depends_on = None
 
 PATIENT_TABLES = ("prescriptions", "orders", "order_lines", "devices")
 EVENTS = ("insert", "update", "delete")
-NOTE_CATALOGUE = "INSERT INTO catalogue_changes DEFAULT VALUES"
+# One row per writing transaction (its id), however many articles it writes:
+# every portal view counts these rows.
+NOTE_CATALOGUE = (
+    "INSERT INTO catalogue_changes (id) VALUES (txid_current()) "
+    "ON CONFLICT (id) DO NOTHING"
+)
 # SQLite takes no DEFAULT VALUES in a trigger; a NULL key is the next rowid.
 NOTE_CATALOGUE_SQLITE = "INSERT INTO catalogue_changes (id) VALUES (NULL)"
 SUSPENDED = (

@@ -86,6 +86,18 @@ def add_pending(session) -> None:
         session.execute(_INSERT, rows if len(rows) > 1 else rows[0])
 
 
+def waiting() -> list[SimpleNamespace]:
+    """The audit rows waiting for this transaction's commit (a copy)."""
+    return list(db.session().info.get(PENDING, ()))
+
+
+def wait_again(rows: list[SimpleNamespace]) -> None:
+    """After a rollback: rows of reads made before it wait for the next commit
+    again (the reads happened; what rolled back was the write after them)."""
+    if rows:
+        db.session().info.setdefault(PENDING, []).extend(rows)
+
+
 def drop_pending(session, transaction) -> None:
     """after_transaction_end: a transaction that ends without its commit (a
     rollback, or the session closed) takes its audit rows with it; a commit

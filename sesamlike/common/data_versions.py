@@ -2,14 +2,14 @@
 
 Triggers (migrations 0024, 0025) add a row to `patient_data_changes` for each
 statement that writes a patient's prescriptions, orders, order lines or lent
-devices, and one to `catalogue_changes` for each that writes articles, in the
-writing transaction. A patient's version is the number of their rows: every
-committed writer adds at least one, so a reader that sees the number also sees
-the data it stands for, and a later commit always moves it. Adding a row locks
-nothing another writer waits for (a counter row raised in place did: jobs and
-reorders of the same patients waited for, and could deadlock on, each other).
-What is built from the data can be kept under the versions (`portal.kept`) and
-is good until one moves.
+devices, and one to `catalogue_changes` for each transaction that writes
+articles, in the writing transaction. A patient's version is the number of
+their rows: every committed writer adds at least one, so a reader that sees the
+number also sees the data it stands for, and a later commit always moves it.
+Adding a row locks nothing another writer waits for (a counter row raised in
+place did: jobs and reorders of the same patients waited for, and could
+deadlock on, each other). What is built from the data can be kept under the
+versions (`portal.kept`) and is good until one moves.
 
 `prune` empties the logs each night and raises the generation ('pruned' in
 `data_versions`), which every key holds too: numbers that start again from 0

@@ -119,8 +119,9 @@ class PatientDataChange(db.Model):
 
 
 class CatalogueChange(db.Model):
-    """One row the database adds for each statement that writes articles: their
-    number is the catalogue's data version."""
+    """One row the database adds for each transaction that writes articles (on
+    PostgreSQL its transaction id; SQLite adds one per row): their number is
+    the catalogue's data version."""
 
     __tablename__ = "catalogue_changes"
 

@@ -129,7 +129,7 @@ def order_options(
 
     commit=False leaves the read's audit row to the caller's commit: a request
     that places the order goes on in the same transaction (one commit, the
-    audit rows in one INSERT); a refusal rolls it back and reads again.
+    audit rows in one INSERT; `place_order` commits it also when it refuses).
     """
     _require_orderer(user)
     today = today or region_today()
@@ -183,6 +183,7 @@ def place_order(
     # A key seen before is found by its unique index when the order goes in
     # (the IntegrityError below), not looked up first: a resend is rare, a
     # lookup on every order is not.
+    reads = audit.waiting()  # a caller's reads not yet committed (order_options)
     try:
         order = _place(
             user,
@@ -196,7 +197,10 @@ def place_order(
         )
         db.session.commit()
     except (DomainError, IntegrityError):
-        db.session.rollback()  # a refusal writes nothing
+        db.session.rollback()  # a refusal writes nothing...
+        if reads:  # ...but the reads before it stay logged, whatever comes next
+            audit.wait_again(reads)
+            db.session.commit()
         # A twin request with the same key may have won the race meanwhile.
         if key is not None and (earlier := _order_by_key(user, key)) is not None:
             return PlacedOrder(earlier, created=False)

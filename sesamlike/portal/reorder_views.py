@@ -82,10 +82,9 @@ def reorder():
         )
     except DomainError as error:
         if isinstance(error, NotVisible) or error.status == 403 and not _line(error):
+            services.commit_reads()  # a send's options read, if still waiting
             raise
-        db.session.rollback()
-        if action == "send":  # the rollback took the options' audit row
-            options = services.reorder_options(current_user, patient_id)
+        db.session.rollback()  # (a send's options read: place_order committed it)
         show_refusal(form, chosen, error, plain_refusal(error))
         return _edit(form, options, error.status)
     return render(

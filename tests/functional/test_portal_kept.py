@@ -23,6 +23,7 @@ from sesamlike.portal import display, services
 from sesamlike.portal.kept import KeptPages, kept_pages
 from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device
+from tests.conftest import is_postgres
 from tests.factories import make_delivery, make_order
 from tests.functional.test_portal import choose, statements_of, text_of
 from tests.portal_data import TODAY, make_region, reorder_form
@@ -319,6 +320,18 @@ def test_the_catalogue_counter_moves_with_any_article_change(region):
     )
     db.session.commit()
     assert catalogue_version() > before
+
+
+def test_an_import_of_many_articles_adds_one_catalogue_row_per_transaction(region):
+    # Every portal view counts the catalogue's rows: an import that writes its
+    # articles one statement each adds one on PostgreSQL (SQLite: one per row).
+    before = catalogue_version()
+    for article in (region.pump, region.sensor, region.infusion):
+        db.session.execute(
+            sa.update(Article).where(Article.id == article.id).values(gtin=None)
+        )
+    db.session.commit()
+    assert catalogue_version() == before + (1 if is_postgres() else 3)
 
 
 def test_suspended_bumps_end_with_the_transaction_even_when_it_fails(region):

@@ -230,7 +230,11 @@ def test_double_submission_gives_one_order(client, auth, region):
     auth.login("ella")
     data = reorder_form([(region.rx_infusion.id, 1)], action="send", key="same")
     first = client.post("/portal/order", data=data)
+    before = audit_actions(region.patient_user, region.patient)
     second = client.post("/portal/order", data=data)
+    # The resend read the options before its key was found: logged too.
+    logged = audit_actions(region.patient_user, region.patient)[len(before) :]
+    assert logged == ["read", "read_order"]
     assert first.headers["Location"] == second.headers["Location"]
     assert len(orders_of(region.patient)) == 1
     page = text_of(client.get(second.headers["Location"]))

@@ -25,6 +25,15 @@ def test_every_listed_job_resolves_to_a_function():
         assert bool(job.cron) != bool(job.every_seconds), job.name
 
 
+def test_the_nightly_prune_runs_as_a_job_with_its_counts_in_words():
+    run = jobs.run_named("prune_data_changes")
+    stored = db.session.get(JobRun, run.id)
+    assert stored.outcome == "succeeded"
+    assert set(stored.counts) == {"patient_changes", "catalogue_changes"}
+    with_words = [jobs.count_label(key) for key in stored.counts]
+    assert with_words == ["rader om ändrade patientdata", "rader om ändrade artiklar"]
+
+
 def test_a_successful_run_is_recorded_with_its_counts():
     run = run_job("demo_job", lambda now: {"sent": 3})
     stored = db.session.get(JobRun, run.id)
