@@ -81,16 +81,38 @@ def test_a_server_killed_in_the_middle_of_order_placement_leaves_no_partial_orde
 
     # Our own connection blocks the server's order transaction part-way. On
     # PostgreSQL a row lock on the stock lot: the server has inserted the order
-    # and its line and used a withdrawal, then waits to reserve. On SQLite the
-    # write lock: the server waits at its first write.
+    # and used a withdrawal, then waits to reserve (before its line goes in
+    # with the reservation's status). On SQLite the write lock: the server
+    # waits at its first write.
     blocker = db.engine.connect()
-    if is_postgres():
-        transaction = blocker.begin()
-        blocker.execute(
-            sa.select(StockLot).where(StockLot.id == lot.id).with_for_update()
-        )
-    else:
-        blocker.exec_driver_sql("BEGIN IMMEDIATE")
+    try:
+        if is_postgres():
+            transaction = blocker.begin()
+            blocker.execute(
+                sa.select(StockLot).where(StockLot.id == lot.id).with_for_update()
+            )
+        else:
+            blocker.exec_driver_sql("BEGIN IMMEDIATE")
+        answered_early = _order_killed_while_blocked(process, base, patient, rx, token)
+    finally:
+        # Also when an assertion above failed: a lock left held would keep the
+        # test's teardown waiting for ever.
+        if is_postgres():
+            transaction.rollback()
+        else:
+            blocker.exec_driver_sql("ROLLBACK")
+        blocker.close()
+    assert not answered_early, "the order was answered before the kill"
+
+    assert counts() == (0, 0, 0)
+    db.session.expire_all()
+    assert db.session.get(type(rx), rx.id).withdrawals_used == used_before
+    assert db.session.get(StockLot, lot.id).on_hand == 10
+
+
+def _order_killed_while_blocked(process, base, patient, rx, token) -> bool:
+    """Post an order that blocks on our lock, see it part-way, kill the server;
+    whether it answered before the kill."""
     body = {"patient_id": patient.id, "lines": [{"prescription_id": rx.id, "packs": 1}],
             "delivery_mode": "home"}  # fmt: skip
     client = (
@@ -102,38 +124,31 @@ def test_a_server_killed_in_the_middle_of_order_placement_leaves_no_partial_orde
          f"Bearer {token}"],
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    if is_postgres():
-        waiting = sa.text(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-            "AND datname = current_database()"
-        )
-        # A fresh transaction per look: pg_stat_activity is a snapshot per transaction.
-        for _ in range(100):
+    try:
+        if is_postgres():
+            waiting = sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            )
+            # A fresh transaction per look: pg_stat_activity is a snapshot per
+            # transaction.
+            for _ in range(100):
+                with db.engine.connect() as look:
+                    if look.execute(waiting).scalar():
+                        break
+                time.sleep(0.1)
+            written = sa.text(
+                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                "WHERE c.relname IN ('orders', 'prescriptions') "
+                "AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid()"
+            )
             with db.engine.connect() as look:
-                if look.execute(waiting).scalar():
-                    break
-            time.sleep(0.1)
-        inserted = sa.text(
-            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-            "WHERE c.relname IN ('orders', 'order_lines') "
-            "AND l.mode = 'RowExclusiveLock' AND l.pid <> pg_backend_pid()"
-        )
-        with db.engine.connect() as look:
-            assert look.execute(inserted).scalar() == 2  # it wrote the order and line
-    else:
-        time.sleep(2)
-    answered_early = request.poll() is not None
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    request.wait()
-    if is_postgres():
-        transaction.rollback()
-    else:
-        blocker.exec_driver_sql("ROLLBACK")
-    blocker.close()
-    assert not answered_early, "the order was answered before the kill"
-
-    assert counts() == (0, 0, 0)
-    db.session.expire_all()
-    assert db.session.get(type(rx), rx.id).withdrawals_used == used_before
-    assert db.session.get(StockLot, lot.id).on_hand == 10
+                # It wrote the order and used the withdrawal.
+                assert look.execute(written).scalar() == 2
+        else:
+            time.sleep(2)
+        return request.poll() is not None
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        request.wait()
