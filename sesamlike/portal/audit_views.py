@@ -75,6 +75,21 @@ WHAT = {
 }
 
 
+# Where an action means something else on another kind of record: "create" on
+# the patient registers them, on an order it places (or replaces) one.
+WHAT_ON = {
+    ("create", "order"): N_("Registrerade en beställning"),
+    ("create", "pharmacy_prescription"): N_("Skickade ett e-recept till apoteket"),
+}
+
+
+def what(event: AuditEvent) -> str:
+    """What the event did, in words (a msgid, shown through _())."""
+    return WHAT_ON.get(
+        (event.action, event.object_type), WHAT.get(event.action, "Läste uppgifter")
+    )
+
+
 def who(event: AuditEvent, user: User | None) -> list[str]:
     """Role and organisation (each shown through _()), never the staff member's name."""
     if user is not None and user.id == current_user.id:
@@ -108,8 +123,7 @@ def access_log():
         )
     }  # fmt: skip
     rows = [
-        (e.at, who(e, users.get(e.user_id)), WHAT.get(e.action, "Läste uppgifter"),
-         CHANNELS.get(e.channel, ""))
+        (e.at, who(e, users.get(e.user_id)), what(e), CHANNELS.get(e.channel, ""))
         for e in events
     ]  # fmt: skip
     audit.record(

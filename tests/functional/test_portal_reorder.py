@@ -199,6 +199,20 @@ def test_a_sent_reorder_logs_the_options_read_and_the_order(client, auth, region
     assert logged == ["read", "order", "create"]
 
 
+def test_the_access_log_says_an_order_was_placed_not_that_the_patient_was_registered(
+    client, auth, region
+):
+    auth.login("ella")
+    client.post(
+        "/portal/order",
+        data=reorder_form([(region.rx_infusion.id, 1)], action="send"),
+    )
+    html = text_of(client.get("/portal/access-log"))
+    assert "Registrerade en beställning" in html
+    assert "Beställde hjälpmedel" in html
+    assert "Registrerade dig" not in html
+
+
 def test_a_refused_send_logs_the_read_of_the_page_it_shows(client, auth, region):
     rx = region.rx_infusion
     rx.withdrawals_used, rx.last_withdrawal_on = 1, TODAY - timedelta(days=5)
