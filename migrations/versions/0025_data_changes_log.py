@@ -27,7 +27,9 @@ Reviewed by hand (issue 19):
 - patient_data_versions and the 'articles' counter go. Kept pages live in
   the workers' memory only: restart the app with the upgrade (as always).
 - The trigger and function names stay those of 0024 (`demo generate` drops
-  and makes them again around a one-transaction load, by name).
+  and makes them again around a one-transaction load, by name). On
+  PostgreSQL only the functions are replaced; SQLite's row triggers, whose
+  bodies are the statements, are made again.
 
 Revision ID: 0025_data_changes_log
 Revises: 0024_patient_data_versions
@@ -81,10 +83,10 @@ def upgrade():
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_catalogue_changes")),
     )
-    _drop_triggers()
     if op.get_bind().dialect.name == "postgresql":
-        _postgresql_triggers()
+        _postgresql_functions()
     else:
+        _drop_triggers()
         _sqlite_triggers()
     op.drop_table("patient_data_versions")
     op.execute("DELETE FROM data_versions WHERE name = 'articles'")
@@ -106,14 +108,15 @@ def _drop_triggers():
             op.execute(f"DROP TRIGGER articles_bump_{event}")
 
 
-def _postgresql_triggers():
+def _postgresql_functions():
+    """The triggers stay (0024's, by name): only what their functions do changes."""
     for name, rows in (
         ("new", "SELECT patient_id FROM new_rows"),
         ("old", "SELECT patient_id FROM old_rows"),
         ("both", "SELECT patient_id FROM old_rows UNION SELECT patient_id FROM new_rows"),
     ):
         op.execute(f"""
-            CREATE FUNCTION bump_patient_data_versions_{name}()
+            CREATE OR REPLACE FUNCTION bump_patient_data_versions_{name}()
             RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF {SUSPENDED} THEN
@@ -126,24 +129,8 @@ def _postgresql_triggers():
             END;
             $$
         """)
-    for table in PATIENT_TABLES:
-        op.execute(f"""
-            CREATE TRIGGER {table}_bump_insert AFTER INSERT ON {table}
-            REFERENCING NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION bump_patient_data_versions_new()
-        """)
-        op.execute(f"""
-            CREATE TRIGGER {table}_bump_update AFTER UPDATE ON {table}
-            REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION bump_patient_data_versions_both()
-        """)
-        op.execute(f"""
-            CREATE TRIGGER {table}_bump_delete AFTER DELETE ON {table}
-            REFERENCING OLD TABLE AS old_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION bump_patient_data_versions_old()
-        """)
     op.execute(f"""
-        CREATE FUNCTION bump_catalogue_version() RETURNS trigger
+        CREATE OR REPLACE FUNCTION bump_catalogue_version() RETURNS trigger
         LANGUAGE plpgsql AS $$
         BEGIN
             IF {SUSPENDED} THEN
@@ -153,10 +140,6 @@ def _postgresql_triggers():
             RETURN NULL;
         END;
         $$
-    """)
-    op.execute("""
-        CREATE TRIGGER articles_bump AFTER INSERT OR UPDATE OR DELETE ON articles
-        FOR EACH STATEMENT EXECUTE FUNCTION bump_catalogue_version()
     """)
 
 
