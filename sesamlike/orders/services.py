@@ -322,11 +322,9 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
     # two orders never lock lots crosswise; each line knows its status before
     # it goes in. After the withdrawals (an UPDATE, which flushes the order).
     central = sorted(
-        (
-            (prescription.article_id, index)
-            for index, (prescription, _packs) in enumerate(chosen)
-            if prescription.article.channel == Channel.CENTRAL
-        ),
+        (prescription.article_id, index)
+        for index, (prescription, _packs) in enumerate(chosen)
+        if prescription.article.channel == Channel.CENTRAL
     )
     planned = reservations.plan_many(
         [(article_id, chosen[index][1]) for article_id, index in central],

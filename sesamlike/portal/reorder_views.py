@@ -54,7 +54,8 @@ def reorder():
     # A send places the order in the transaction that read the options: their
     # audit row goes in with the order's (one commit). Any other way out
     # commits it before a page shows what was read.
-    sending = request.method == "POST" and request.form.get("action") == "send"
+    action = request.form.get("action", "review")
+    sending = request.method == "POST" and action == "send"
     options = services.reorder_options(current_user, patient_id, commit=not sending)
     form = ReorderForm()
     form.delivery_mode.choices = [
@@ -66,7 +67,6 @@ def reorder():
     if not form.validate_on_submit():
         services.commit_reads()
         return _edit(form, options, 422)
-    action = request.form.get("action", "review")
     if action == "edit":
         return _edit(form, options)
     chosen = form.selected_lines()
@@ -75,7 +75,7 @@ def reorder():
         services.commit_reads()
         abort(404)  # someone else's prescription, or none at all
     try:
-        if action == "send":
+        if sending:
             return _send(form, options, patient_id, chosen)
         preview = services.check_reorder(
             current_user, options, chosen, form.delivery_mode.data
