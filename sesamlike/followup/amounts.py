@@ -17,7 +17,7 @@ against binary representation error (`sqlfuncs.round_ore`).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
@@ -49,6 +49,9 @@ class Amounts:
 
     postgresql: bool
     lcm: int = 1  # of the amortisation years (PostgreSQL)
+    # NUMERIC device parts and sums whatever the LCM: a run whose 64-bit
+    # integers overflowed computes again so (`widened`).
+    wide: bool = False
 
     @classmethod
     def for_session(cls) -> Amounts:
@@ -59,7 +62,22 @@ class Amounts:
     @property
     def whole_numbers(self) -> bool:
         """Device parts fit 64-bit integers (else they are NUMERIC)."""
-        return self.lcm <= MAX_LCM
+        return self.lcm <= MAX_LCM and not self.wide
+
+    def widened(self) -> Amounts:
+        """The same amounts in NUMERIC throughout: exact however large."""
+        return replace(self, wide=True)
+
+    def sum(self, part) -> sa.ColumnElement:
+        """The SUM of parts in these units. PostgreSQL's SUM of BIGINT adds
+        in NUMERIC (128 bits) and returns NUMERIC; `sum_int8` (migration
+        0026) adds in 64 bits, about a seventh of a full rerun's time less at
+        500,000 patients x 5 years, and stops with `numeric_value_out_of_range`
+        past them (some ten million kronor a patient at the largest LCM), when
+        the run computes again `widened` (`runs.run_year`)."""
+        if self.postgresql and self.whole_numbers:
+            return sa.func.sum_int8(part, type_=sa.BigInteger)
+        return sa.func.sum(part)
 
     def value(self, line=ol) -> sa.ColumnElement:
         """Packs kept (not put back on stock) × pack price, with VAT on pharmacy

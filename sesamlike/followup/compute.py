@@ -538,7 +538,8 @@ def line_groups(
         lines = line_costs(year, scope, systems, amounts=amounts, articles=True,
                            payer=True, today=today).subquery("lines")  # fmt: skip
         parts = _per_prescription(
-            _line_parts(lines, year, amounts, by_prescription=True).subquery("parts")
+            _line_parts(lines, year, amounts, by_prescription=True).subquery("parts"),
+            amounts,
         )
     else:
         parts = _parts(year, scope, systems, amounts, payer=True, today=today)
@@ -547,18 +548,18 @@ def line_groups(
         parts.c.patient_id,
         *key,
         sa.func.sum(parts.c.units).label("units"),
-        *_sums(parts),
+        *_sums(parts, amounts),
     ).group_by(parts.c.patient_id, *key)
 
 
-def _per_prescription(parts: sa.Subquery) -> sa.Subquery:
+def _per_prescription(parts: sa.Subquery, amounts: Amounts) -> sa.Subquery:
     """`_line_parts(by_prescription=True)` summed per patient and what who
     pays is worked out from, and then who pays each sum (as `_line_parts(payer=True)`
     says it per line)."""
     source = [parts.c[name] for name in PAYER_SOURCE]
     summed = (
         sa.select(parts.c.patient_id, *source,
-                  sa.func.sum(parts.c.units).label("units"), *_sums(parts))
+                  sa.func.sum(parts.c.units).label("units"), *_sums(parts, amounts))
         .group_by(parts.c.patient_id, *source)
         .subquery("per_prescription")
     )  # fmt: skip
@@ -579,13 +580,13 @@ def _per_prescription(parts: sa.Subquery) -> sa.Subquery:
     )  # fmt: skip
 
 
-def _sums(parts) -> list[sa.ColumnElement]:
+def _sums(parts, amounts: Amounts) -> list[sa.ColumnElement]:
     """The aggregates `year_costs` groups a patient's lines (or line groups) by."""
     return [
-        sa.func.sum(parts.c.device).label("device"),
-        sa.func.sum(parts.c.consumables).label("consumables"),
-        sa.func.sum(parts.c.pump_part).label("pump_part"),
-        sa.func.sum(parts.c.cgm_part).label("cgm_part"),
+        amounts.sum(parts.c.device).label("device"),
+        amounts.sum(parts.c.consumables).label("consumables"),
+        amounts.sum(parts.c.pump_part).label("pump_part"),
+        amounts.sum(parts.c.cgm_part).label("cgm_part"),
         sa.func.max(parts.c.pump_key).label("pump_key"),
         sa.func.max(parts.c.cgm_key).label("cgm_key"),
         sa.func.min(parts.c.cgm_low if "cgm_low" in parts.c else parts.c.cgm_key).label(
@@ -620,14 +621,9 @@ def year_costs(
     systems = sensor_systems() if systems is None else systems
     amounts = amounts or Amounts.for_session()
     if groups is None:
-        parts = _parts(year, scope, systems, amounts, today=today)
+        sums = _patient_sums(year, scope, systems, amounts, today=today)
     else:
-        parts = groups
-    sums = (
-        sa.select(parts.c.patient_id, *_sums(parts))
-        .group_by(parts.c.patient_id)
-        .subquery("sums")
-    )
+        sums = _grouped(groups, "sums", amounts)
     device = amounts.device_staged(sums.c.device)
     consumables = amounts.consumables_staged(sums.c.consumables)
     pump_line = _key_line(sums.c.pump_key)
@@ -651,6 +647,61 @@ def year_costs(
         sa.case((low == high, _system_name(low, systems))).label("sensor_system"),
         sa.case((low < high, 1), else_=0).label("sensor_mixed"),
     )  # fmt: skip
+
+
+def _grouped(parts, name: str, amounts: Amounts) -> sa.Subquery:
+    """`parts` summed per patient (`_sums`)."""
+    return (
+        sa.select(parts.c.patient_id, *_sums(parts, amounts))
+        .group_by(parts.c.patient_id)
+        .subquery(name)
+    )
+
+
+def _patient_sums(year: int, scope: sa.Select | None, systems: Systems,
+                  amounts: Amounts, *, today: date | None) -> sa.Subquery:  # fmt: skip
+    """Every line's parts (`_parts`) summed per patient.
+
+    On PostgreSQL the plain lines and the warranty replacements are summed
+    apart, and the two sums joined by patient: over a union of the two,
+    PostgreSQL 15 sums every line in one process after gathering them from
+    its workers (they cannot sum an append of subqueries); the plain lines
+    alone its workers sum in parallel, and the replacements are few. A sum
+    is NULL where neither has a line; a MAX or MIN takes the other's
+    where one is NULL (GREATEST and LEAST skip NULLs on PostgreSQL).
+    """
+    if not on_postgresql():
+        return _grouped(_parts(year, scope, systems, amounts, today=today),
+                        "sums", amounts)  # fmt: skip
+    kwargs = dict(amounts=amounts, articles=False, payer=False, today=today)
+    plain = _plain_line_costs(year, scope, systems, **kwargs).subquery("lines")
+    a = _grouped(_line_parts(plain, year, amounts).subquery("parts"),
+                 "plain_sums", amounts)  # fmt: skip
+    if not any_replacement():
+        return a
+    chained = replacement_costs(year, scope, **kwargs).subquery("chained")
+    b = _grouped(_line_parts(chained, year, amounts).subquery("chained_parts"),
+                 "chained_sums", amounts)  # fmt: skip
+
+    def added(name: str) -> sa.ColumnElement:
+        return sa.case((a.c[name].is_(None), b.c[name]),
+                       (b.c[name].is_(None), a.c[name]),
+                       else_=a.c[name] + b.c[name])  # fmt: skip
+
+    return (
+        sa.select(
+            sa.func.coalesce(a.c.patient_id, b.c.patient_id).label("patient_id"),
+            *[
+                added(name).label(name)
+                for name in ("device", "consumables", "pump_part", "cgm_part")
+            ],
+            greatest(a.c.pump_key, b.c.pump_key).label("pump_key"),
+            greatest(a.c.cgm_key, b.c.cgm_key).label("cgm_key"),
+            least(a.c.cgm_low, b.c.cgm_low).label("cgm_low"),
+        )
+        .select_from(a.join(b, a.c.patient_id == b.c.patient_id, full=True))
+        .subquery("sums")
+    )
 
 
 def mixed_sensor_system(

@@ -182,7 +182,8 @@ def _sums(rows) -> list[CostCentreSum]:
 
 def payer_rows(year: int, today: date | None = None,
                patients: sa.Select | None = None, *,
-               groups: sa.FromClause | None = None) -> sa.Select:  # fmt: skip
+               groups: sa.FromClause | None = None,
+               amounts: Amounts | None = None) -> sa.Select:  # fmt: skip
     """What `patient_year_payers` holds for a year (all patients, or those in
     `patients`): the lines with a part in the year summed per patient, paying
     clinic and cost centre, as `paid_lines` says who pays.
@@ -191,8 +192,9 @@ def payer_rows(year: int, today: date | None = None,
     parts are summed in the units of `Amounts`, whole numbers on PostgreSQL,
     per patient, payer and VAT rate of pharmacy lines), or given as `groups`
     (the run's table of them, which its costs are summed from too); then
-    turned into kronor and VAT once per such group, not once per line."""
-    amounts = Amounts.for_session()
+    turned into kronor and VAT once per such group, not once per line.
+    `amounts`: the run's, which `groups` were summed in."""
+    amounts = amounts or Amounts.for_session()
     if groups is None:
         groups = line_groups(year, patients, systems=[], amounts=amounts,
                              today=today).subquery("sums")  # fmt: skip
@@ -217,7 +219,7 @@ def payer_rows(year: int, today: date | None = None,
 def store_payers(year: int, today: date | None = None,
                  patients: sa.Select | None = None, *,
                  groups: sa.FromClause | None = None,
-                 few: bool = False) -> int:  # fmt: skip
+                 few: bool = False, amounts: Amounts | None = None) -> int:  # fmt: skip
     """Replace the year's stored payers (all, or those of `patients`) with what
     the lines say now (or `groups`, the run's `line_groups` of those
     patients); returns the rows written. Part of `followup run`.
@@ -233,7 +235,7 @@ def store_payers(year: int, today: date | None = None,
             in_few(payers.c.patient_id, patients, postgresql=few and on_postgresql())
         )
     connection.execute(delete)
-    rows = payer_rows(year, today, patients, groups=groups)
+    rows = payer_rows(year, today, patients, groups=groups, amounts=amounts)
     names = [column.name for column in rows.selected_columns]
     statement = sa.insert(payers).from_select(names, rows)
     statement = statement.execution_options(preserve_rowcount=True)  # an INSERT's

@@ -154,19 +154,19 @@ def run_year(
         # One reading of the amortisation years for staging and writing: the
         # rows are staged in the unit it gives and written back from it.
         amounts = Amounts.for_session()
-        staged = staging.stage(year, scope, rederive=rederive, today=today,
-                               payers=together, amounts=amounts)  # fmt: skip
+        staged, amounts = _stage(year, scope, amounts, rederive=rederive,
+                                 today=today, payers=together)  # fmt: skip
         step(1)
         changed = staging.write_year(year, now, rederive=rederive, amounts=amounts)
         removed = staging.remove_stale(year, now, scope, staged)
         patients = staging.count_year(year, now) if staged is None else staged
         if together:
             store_payers(year, today, scope, groups=staging.groups(),
-                         few=scope is not None)  # fmt: skip
+                         few=scope is not None, amounts=amounts)  # fmt: skip
         else:
             since = previous.started_at - CHANGE_MARGIN
             touched = sa.union(staging.changed_rows(), changed_patients(since))
-            store_payers(year, today, touched)
+            store_payers(year, today, touched, amounts=amounts)
             # A patient's payers outlive its row only when this run removed
             # the row (SQLite: those are not among the changed rows).
             if removed:
@@ -197,3 +197,25 @@ def run_year(
     step(1)
     seconds = time.perf_counter() - started
     return RunResult(year, full, patients, removed, seconds, changed)
+
+
+# PostgreSQL's SQLSTATE for a number out of its type's range.
+OUT_OF_RANGE = "22003"
+
+
+def _stage(year: int, scope: sa.Select | None, amounts: Amounts,
+           **kwargs) -> tuple[int | None, Amounts]:  # fmt: skip
+    """`staging.stage` in 64-bit integers where they hold, and the amounts it
+    staged in. A device part or sum past them (some ten million kronor a
+    patient at the largest LCM) stops its statement on PostgreSQL; the year is
+    then staged again in NUMERIC (`Amounts.widened`), exact however large."""
+    if not (amounts.postgresql and amounts.whole_numbers):
+        return staging.stage(year, scope, amounts=amounts, **kwargs), amounts
+    try:
+        with db.session.begin_nested():
+            return staging.stage(year, scope, amounts=amounts, **kwargs), amounts
+    except sa.exc.DataError as error:
+        if getattr(error.orig, "sqlstate", None) != OUT_OF_RANGE:
+            raise
+    amounts = amounts.widened()
+    return staging.stage(year, scope, amounts=amounts, **kwargs), amounts

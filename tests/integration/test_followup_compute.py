@@ -479,6 +479,48 @@ def test_odd_amortisation_years_cost_what_the_rules_say(kit, years):
         assert Amounts.for_session().whole_numbers == (max(years) < 9)
 
 
+@pytest.mark.parametrize("price, pumps", [("40000000.00", 2), ("60000000.00", 1)],
+                         ids=["sum-past-64-bits", "line-past-64-bits"])  # fmt: skip
+def test_a_year_past_64_bit_integers_is_computed_again_in_numeric(kit, price, pumps):
+    """On PostgreSQL a run adds device parts in 64-bit integers (`sum_int8`).
+    At the largest LCM (5, 7, 8 and 9 years: 2520) two 40 million kronor pumps
+    in use all year pass them in their sum, one of 60 million in its own part:
+    the run computes the year again in NUMERIC, and stores what the rules say
+    (costs and payers). The second stopped the run before."""
+    clinic = f.make_clinic()
+    patient, other = f.make_patient(clinic), f.make_patient(clinic)
+    pumps_of = []
+    for amortisation in (5, 7, 8, 9):
+        pumps_of.append(f.make_article(
+            category="pump", systems=kit["p640"].systems,
+            pack_price_sek=Decimal(price), amortisation_years=amortisation,
+            units_per_day=None, pack_size=1, serial_tracked=True))  # fmt: skip
+    for n in range(pumps):
+        f.make_delivered_line(patient, pumps_of[0], date(2024, 6, 1 + n))
+    f.make_delivered_line(patient, kit["sets"], date(2025, 2, 1))
+    f.make_delivered_line(other, kit["p640"], date(2024, 5, 1))
+
+    result = run_year(2025, full=True)
+
+    assert result.patients == 2
+    got = _as_tuples(stored(2025))
+    assert got == _as_tuples(_python_costs(2025))
+    row = stored(2025)[patient.id]
+    # 365 of 1,826 days (5 years) of each pump.
+    each = (Decimal(price) * 365 / (5 * rules.DAYS_PER_YEAR)).quantize(Decimal("0.01"))
+    assert row.device_cost_sek == pumps * each
+    payers = db.session.scalar(
+        sa.text("SELECT sum(device_sek) FROM patient_year_payers "
+                "WHERE year = 2025 AND patient_id = :p"),
+        {"p": patient.id},
+    )  # fmt: skip
+    assert Decimal(payers).quantize(Decimal("0.01")) == row.device_cost_sek
+    if db.engine.dialect.name == "postgresql":
+        from sesamlike.followup.amounts import Amounts
+
+        assert Amounts.for_session().lcm == 2520
+
+
 def test_a_full_rerun_rewrites_the_row_whose_figures_changed(kit):
     """With the catalogue unchanged a full run compares first: the patient with
     a new delivery is rewritten, the other is left alone."""
