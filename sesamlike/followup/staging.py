@@ -56,7 +56,10 @@ STAGED = ("device_cost_sek", "consumables_cost_sek", "total_cost_sek",
           "sensor_system", "sensor_mixed",
           "pump_part_sek", "cgm_part_sek")  # fmt: skip
 # What the stage and the stored row are compared by to find the changed rows.
-COMPARED = ("device_cost_sek", "consumables_cost_sek", "total_cost_sek",
+# Not the total: a run writes it as the device cost plus the consumables (both
+# compared), and each stored amount is turned into whole öre to compare (a
+# NUMERIC product per row: at 500,000 patients a tenth of a second each).
+COMPARED = ("device_cost_sek", "consumables_cost_sek",
             "pump_line_id", "cgm_line_id", "prescriber_line_id",
             "pump_part_sek", "cgm_part_sek")  # fmt: skip
 # The amounts among them: staged as `Amounts.device_staged` says (whole öre on
