@@ -3,10 +3,10 @@
 Reviewed by hand (issue 19):
 - `sum_int8(bigint)`: PostgreSQL's SUM of BIGINT adds in 128 bits and returns
   NUMERIC. A follow-up run sums four parts of every line in whole numbers
-  (`followup.amounts`), and at 500,000 patients x 5 years those sums were
-  about a seventh of a full rerun. `sum_int8` adds with `int8pl`, the
-  built-in BIGINT +, which stops with numeric_value_out_of_range rather than
-  wrap; the run then computes again in NUMERIC (`Amounts.widened`). The same
+  (`followup.amounts`); at 500,000 patients x 5 years the four sums of a
+  full rerun took 0.6 s less of about 6 with `sum_int8`. It adds with
+  `int8pl`, the built-in BIGINT +, which stops with numeric_value_out_of_range
+  rather than wrap; the run then computes again in NUMERIC (`Amounts.widened`). The same
   function combines the partial sums of parallel workers. Like SUM it skips
   NULLs and is NULL over no row.
 - SQLite: nothing (it sums its own way).
