@@ -521,6 +521,31 @@ def test_a_year_past_64_bit_integers_is_computed_again_in_numeric(kit, price, pu
         assert Amounts.for_session().lcm == 2520
 
 
+def test_an_incremental_run_past_64_bit_integers_is_computed_again_in_numeric(kit):
+    """The same for an incremental run: a 60 million kronor pump delivered
+    after the last run (at the largest LCM) is computed again in NUMERIC, for
+    the changed patient only; the others keep their rows."""
+    clinic = f.make_clinic()
+    patient, other = f.make_patient(clinic), f.make_patient(clinic)
+    pumps = [f.make_article(category="pump", systems=kit["p640"].systems,
+                            pack_price_sek=Decimal("60000000.00"),
+                            amortisation_years=years, units_per_day=None,
+                            pack_size=1, serial_tracked=True)
+             for years in (5, 7, 8, 9)]  # fmt: skip
+    f.make_delivered_line(patient, kit["sets"], date(2025, 2, 1))
+    f.make_delivered_line(other, kit["p640"], date(2024, 5, 1))
+    _written_yesterday()
+    run_year(2025, full=True)
+    f.make_delivered_line(patient, pumps[0], date(2025, 1, 1))
+
+    result = run_year(2025)
+
+    assert (result.full, result.patients) == (False, 1)
+    assert _as_tuples(stored(2025)) == _as_tuples(_python_costs(2025))
+    # 365 of 1,825 days: a fifth of the pump.
+    assert stored(2025)[patient.id].device_cost_sek == Decimal("12000000.00")
+
+
 def test_a_full_rerun_rewrites_the_row_whose_figures_changed(kit):
     """With the catalogue unchanged a full run compares first: the patient with
     a new delivery is rewritten, the other is left alone."""
