@@ -479,16 +479,25 @@ def _parts(year: int, scope: sa.Select | None, systems: Systems, amounts: Amount
     every line took one more step through it (a full rerun's pass over the
     lines at 100,000 patients: about an eighth more CPU time).
     """
-    kwargs = dict(amounts=amounts, articles=payer, payer=payer, today=today)
     if on_postgresql() or not any_replacement():
-        lines = line_costs(year, scope, systems, **kwargs).subquery("lines")
+        lines = line_costs(year, scope, systems, amounts=amounts, articles=payer,
+                           payer=payer, today=today).subquery("lines")  # fmt: skip
         return _line_parts(lines, year, amounts, payer=payer).subquery("parts")
+    arms = _arm_parts(year, scope, systems, amounts, payer=payer, today=today,
+                      apart=False)  # fmt: skip
+    return sa.union_all(*arms).subquery("parts")
+
+
+def _arm_parts(year: int, scope: sa.Select | None, systems: Systems,
+               amounts: Amounts, *, payer: bool, today: date | None,
+               apart: bool = True) -> tuple[sa.Select, sa.Select]:  # fmt: skip
+    """`_line_parts` of the plain lines and of the warranty replacements, each
+    from its own select of lines (`_plain_line_costs`, `replacement_costs`)."""
+    kwargs = dict(amounts=amounts, articles=payer, payer=payer, today=today)
     plain = _plain_line_costs(year, scope, systems, **kwargs).subquery("lines")
     chained = replacement_costs(year, scope, **kwargs).subquery("chained")
-    return sa.union_all(
-        _line_parts(plain, year, amounts, payer=payer, apart=False),
-        _line_parts(chained, year, amounts, payer=payer, apart=False),
-    ).subquery("parts")
+    return (_line_parts(plain, year, amounts, payer=payer, apart=apart),
+            _line_parts(chained, year, amounts, payer=payer, apart=apart))  # fmt: skip
 
 
 def who_pays(lines) -> tuple[sa.ColumnElement, sa.ColumnElement]:
@@ -673,15 +682,12 @@ def _patient_sums(year: int, scope: sa.Select | None, systems: Systems,
     if not on_postgresql():
         return _grouped(_parts(year, scope, systems, amounts, today=today),
                         "sums", amounts)  # fmt: skip
-    kwargs = dict(amounts=amounts, articles=False, payer=False, today=today)
-    plain = _plain_line_costs(year, scope, systems, **kwargs).subquery("lines")
-    a = _grouped(_line_parts(plain, year, amounts).subquery("parts"),
-                 "plain_sums", amounts)  # fmt: skip
+    plain, chained = _arm_parts(year, scope, systems, amounts, payer=False,
+                                today=today)  # fmt: skip
+    a = _grouped(plain.subquery("parts"), "plain_sums", amounts)
     if not any_replacement():
         return a
-    chained = replacement_costs(year, scope, **kwargs).subquery("chained")
-    b = _grouped(_line_parts(chained, year, amounts).subquery("chained_parts"),
-                 "chained_sums", amounts)  # fmt: skip
+    b = _grouped(chained.subquery("chained_parts"), "chained_sums", amounts)
 
     def added(name: str) -> sa.ColumnElement:
         return sa.case((a.c[name].is_(None), b.c[name]),

@@ -41,6 +41,7 @@ from sesamlike.followup.sqlfuncs import no_index
 from sesamlike.orders.models import OrderLine
 
 CHANGE_MARGIN = timedelta(minutes=10)
+OUT_OF_RANGE = "22003"  # PostgreSQL's SQLSTATE for a number past its type's range
 STEPS = 4  # for progress bars: scope, compute, remove stale and payers, record
 
 
@@ -197,10 +198,6 @@ def run_year(
     step(1)
     seconds = time.perf_counter() - started
     return RunResult(year, full, patients, removed, seconds, changed)
-
-
-# PostgreSQL's SQLSTATE for a number out of its type's range.
-OUT_OF_RANGE = "22003"
 
 
 def _stage(year: int, scope: sa.Select | None, amounts: Amounts,
