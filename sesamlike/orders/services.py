@@ -116,6 +116,7 @@ _ORDERABLE = (
     )
     .order_by(Prescription.valid_from, Prescription.id)
 )
+_ORDERABLE_LOCKED = withdrawals.locking(_ORDERABLE)  # for a send's options
 _ORDER_BY_KEY = sa.select(Order.id).where(
     Order.placed_by_id == sa.bindparam("user_id"),
     Order.idempotency_key == sa.bindparam("key"),
@@ -123,20 +124,34 @@ _ORDER_BY_KEY = sa.select(Order.id).where(
 
 
 def order_options(
-    user: User, patient_id: int, today: date | None = None, *, commit: bool = True
+    user: User,
+    patient_id: int,
+    today: date | None = None,
+    *,
+    commit: bool = True,
+    lock: bool = False,
 ):
     """What the new-order page offers: prescriptions, delivery modes, default.
 
     commit=False leaves the read's audit row to the caller's commit: a request
     that places the order goes on in the same transaction (one commit, the
     audit rows in one INSERT; `place_order` commits it also when it refuses).
+    lock=True (with commit=False) also row-locks the prescriptions read, for
+    that order (`withdrawals.locked_read`): it then reads them no second time.
     """
     _require_orderer(user)
+    if lock and commit:
+        raise ValueError("a commit would end the locks: lock=True needs commit=False")
     today = today or region_today()
     patient = access.get_patient(user, patient_id)
-    prescriptions = db.session.scalars(
-        _ORDERABLE, {"patient_id": patient.id, "today": today}
-    ).all()
+    params = {"patient_id": patient.id, "today": today}
+    if lock:
+        prescriptions = sorted(
+            withdrawals.locked_read(_ORDERABLE_LOCKED, params),
+            key=lambda p: (p.valid_from, p.id),  # as _ORDERABLE shows them
+        )
+    else:
+        prescriptions = db.session.scalars(_ORDERABLE, params).all()
     choices = [
         Choice(
             p,

@@ -33,14 +33,60 @@ _LOCK_PRESCRIPTIONS = (
 )  # built once: each order fills in its ids
 
 
+# session.info: the prescriptions this transaction has locked already
+# (`locked_read`), with the transaction that holds their locks.
+_LOCKED = "sesamlike_locked_prescriptions"
+
+
 def lock_prescriptions(ids: list[int]) -> dict[int, Prescription]:
     """Load and row-lock the prescriptions in id order (no deadlocks between orders).
 
     Their articles come in the same statement (every line needs one), not one
-    query per line; only the prescriptions' rows are locked.
+    query per line; only the prescriptions' rows are locked. Rows this
+    transaction locked and loaded already (`locked_read`) are not asked again.
     """
+    held = _held()
+    if all(pid in held for pid in ids):
+        return {pid: held[pid] for pid in ids}
     rows = db.session.scalars(_LOCK_PRESCRIPTIONS, {"ids": ids}).all()
     return {p.id: p for p in rows}
+
+
+def locking(statement: sa.Select) -> sa.Select:
+    """A select of prescriptions as `locked_read` runs it: in id order (the
+    order `lock_prescriptions` locks in), row-locked, loaded afresh."""
+    return (
+        statement.order_by(None)
+        .order_by(Prescription.id)
+        .with_for_update(of=Prescription)
+        .execution_options(populate_existing=True)
+    )
+
+
+def locked_read(locked: sa.Select, params: dict) -> list[Prescription]:
+    """The prescriptions a `locking` select reads, remembered as locked for the
+    rest of this transaction: an order placed in it next (a portal send) locks
+    and reads them once, not twice."""
+    rows = db.session.scalars(locked, params).all()
+    if db.session().get_nested_transaction() is None:  # a savepoint's locks may go
+        db.session.info[_LOCKED] = (
+            db.session().get_transaction(),
+            {p.id: p for p in rows},
+        )
+    return rows
+
+
+def _held() -> dict[int, Prescription]:
+    """The prescriptions `locked_read` locked in this very transaction."""
+    transaction, rows = db.session.info.get(_LOCKED, (None, {}))
+    if (
+        transaction is None
+        or transaction is not db.session().get_transaction()
+        or db.session().get_nested_transaction() is not None
+    ):
+        db.session.info.pop(_LOCKED, None)
+        return {}
+    return rows
 
 
 def withdraw_all(chosen: Sequence[tuple[Prescription, int]], today: date) -> None:
@@ -54,23 +100,48 @@ def withdraw_all(chosen: Sequence[tuple[Prescription, int]], today: date) -> Non
     """
     if not chosen:
         return
-    done = set(
-        db.session.scalars(
-            sa.update(Prescription)
-            .where(sa.or_(*(_as_checked(p) for p, _packs in chosen)))
-            .values(
-                withdrawals_used=Prescription.withdrawals_used + 1,
-                last_withdrawal_on=today,
-            )
-            .returning(Prescription.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
+    seen = [_seen(p) for p, _packs in chosen]
+    done = set(db.session.scalars(_WITHDRAW_AS_SEEN, {"seen": seen, "today": today}))
     for index, (prescription, packs) in enumerate(chosen):
         if prescription.id in done:
             _withdrawn(prescription, today)
         else:
             withdraw(prescription, packs, today, index)
+
+
+# No withdrawal has been taken before: the row's last_withdrawal_on is NULL,
+# which is compared as this day (before any real one).
+_NEVER = date(1, 1, 1)
+# `withdraw_all`'s UPDATE, built once: the rows as the rules were checked
+# against, as (id, status, withdrawals used, last withdrawal or _NEVER).
+_WITHDRAW_AS_SEEN = (
+    sa.update(Prescription)
+    .where(
+        sa.tuple_(
+            Prescription.id,
+            Prescription.status,
+            Prescription.withdrawals_used,
+            sa.func.coalesce(Prescription.last_withdrawal_on, _NEVER),
+        ).in_(sa.bindparam("seen", expanding=True)),
+        Prescription.withdrawals_used < Prescription.withdrawals,
+    )
+    .values(
+        withdrawals_used=Prescription.withdrawals_used + 1,
+        last_withdrawal_on=sa.bindparam("today", type_=sa.Date),
+    )
+    .returning(Prescription.id)
+    .execution_options(synchronize_session=False)
+)
+
+
+def _seen(prescription: Prescription) -> tuple:
+    """The prescription as `_WITHDRAW_AS_SEEN` compares it."""
+    return (
+        prescription.id,
+        prescription.status,
+        prescription.withdrawals_used,
+        prescription.last_withdrawal_on or _NEVER,
+    )
 
 
 def _as_checked(prescription: Prescription):

@@ -56,7 +56,9 @@ def reorder():
     # commits it before a page shows what was read.
     action = request.form.get("action", "review")
     sending = request.method == "POST" and action == "send"
-    options = services.reorder_options(current_user, patient_id, commit=not sending)
+    options = services.reorder_options(
+        current_user, patient_id, commit=not sending, lock=sending
+    )
     form = ReorderForm()
     form.delivery_mode.choices = [
         SelectChoice(mode, _(PORTAL_MODE_LABELS[mode])) for mode in options.modes

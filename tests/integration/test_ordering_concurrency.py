@@ -90,6 +90,28 @@ def test_twenty_racing_withdrawals_on_the_last_one_exactly_one_succeeds(
     assert db.session.scalar(sa.select(sa.func.count(Reservation.id))) == 1
 
 
+def test_twenty_racing_portal_sends_whose_options_read_locks_place_one_order(
+    last_withdrawal,
+):
+    """A portal send reads the options with their rows locked, and the order
+    then takes its withdrawal without reading them again: the losers wait at
+    that read and are refused on what the winner left."""
+    user_id, patient_id, rx_id = last_withdrawal
+
+    def send(_i):
+        user = db.session.get(User, user_id)
+        options = ordering.order_options(user, patient_id, commit=False, lock=True)
+        assert [c.prescription.id for c in options.choices] == [rx_id]
+        return ordering.place_order(user, patient_id, [(rx_id, 1)], "home")
+
+    outcomes = Counter(outcome_name(r) for r in race(send))
+
+    assert outcomes == {"placed": 1, "prescription_used_up": THREADS - 1}
+    rx = db.session.get(Prescription, rx_id)
+    assert rx.withdrawals_used == rx.withdrawals == 4
+    assert db.session.scalar(sa.select(sa.func.count(OrderLine.id))) == 1
+
+
 def test_racing_withdrawals_under_a_time_lock_let_one_through(last_withdrawal):
     user_id, patient_id, rx_id = last_withdrawal
     rx = db.session.get(Prescription, rx_id)
