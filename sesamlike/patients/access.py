@@ -134,7 +134,15 @@ def handled_by_depot(
     )
 
 
-_OWN_PATIENT = sa.select(Patient).where(Patient.user_id == sa.bindparam("user_id"))
+def own_patient_select(*columns: sa.ColumnElement) -> sa.Select:
+    """A patient login's own record (`own_patient`), with `columns` beside it
+    (`own_patient_with`)."""
+    return sa.select(Patient, *columns).where(
+        Patient.user_id == sa.bindparam("user_id")
+    )
+
+
+_OWN_PATIENT = own_patient_select()
 
 
 def own_patient(user: User) -> Patient | None:
@@ -146,6 +154,17 @@ def own_patient(user: User) -> Patient | None:
     patient = db.session.scalar(_OWN_PATIENT, {"user_id": user.id})
     _remember(user, patient)
     return patient
+
+
+def own_patient_with(user: User, statement: sa.Select) -> sa.Row | None:
+    """`own_patient` read by `statement` (`own_patient_select` with more
+    columns): the row, the patient first, or None. Remembered as it is."""
+    if user.role != Role.PATIENT:
+        return None
+    row = db.session.execute(statement, {"user_id": user.id}).first()
+    if row is not None:
+        _remember(user, row[0])
+    return row
 
 
 def visible_patient(user: User, patient_id: int) -> Patient | None:

@@ -95,6 +95,9 @@ def test_my_aids_seen_again_is_not_rebuilt_but_still_checked_and_audited(
     # ...but the login, the access check (the patient row) and the audit row are.
     assert any("FROM patients" in s for s in again)
     assert any("INSERT INTO audit_events" in s for s in again)
+    # Three in all for a patient login: the login, the patient's row with the
+    # data versions beside it (was a statement of their own), the audit row.
+    assert len(again) == 3, again
     assert read_my_aids_rows(region.patient_user) == 2
     assert page(client) == built_afresh(client)
 
