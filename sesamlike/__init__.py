@@ -50,13 +50,16 @@ def create_app(config: object | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from sesamlike import models, security  # noqa: F401  (models: all tables)
-    from sesamlike.common import html_params, i18n, pinging, urls
+    from sesamlike.common import html_params, i18n, pinging, transaction_ends, urls
 
     db.init_app(app)
     with app.app_context():
         pinging.ping_idle_connections(
             db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"]
         )
+        # First of the app's before_request functions: it notes whether a
+        # transaction was open before any of them reads.
+        transaction_ends.init_app(app, db.engine)
     migrate.init_app(app, db, directory=_migrations_dir())
     login_manager.init_app(app)
     csrf.init_app(app)

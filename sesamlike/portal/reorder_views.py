@@ -52,12 +52,14 @@ def reorder():
     _follow_reminder_link(request.args.get("rx", type=int))
     patient_id = acting_patient_id()
     # A send places the order in the transaction that read the options: their
-    # audit row goes in with the order's (one commit). Any other way out
-    # commits it before a page shows what was read.
+    # audit row goes in with the order's (one commit). A new form reads the
+    # patient's address in it too, then commits. Any other way out commits it
+    # before a page shows what was read.
     action = request.form.get("action", "review")
-    sending = request.method == "POST" and action == "send"
+    posted = request.method == "POST"
+    sending = posted and action == "send"
     options = services.reorder_options(
-        current_user, patient_id, commit=not sending, lock=sending
+        current_user, patient_id, commit=posted and not sending, lock=sending
     )
     form = ReorderForm()
     form.delivery_mode.choices = [
@@ -65,6 +67,7 @@ def reorder():
     ]
     if not form.is_submitted():
         _fill_in(form, options, request.args.get("rx", type=int))  # only compared
+        services.commit_reads()
         return _edit(form, options)
     if not form.validate_on_submit():
         services.commit_reads()

@@ -1,0 +1,72 @@
+"""A request's transaction that only read ends with COMMIT, not ROLLBACK.
+
+psycopg forgets every statement it has prepared on the connection whenever a
+transaction rolls back (it sends DEALLOCATE ALL: one prepared inside it might
+be gone), and it prepares a statement only from its fifth run on. Nearly every
+page reads something after its last commit (a list with no audit row, a
+template's lazy load), and the session's end rolled that back: the statements
+a worker sends again and again (the login's, the patient's, "my aids") were
+parsed and planned afresh for five runs after each such page, and prepared
+again, only to be dropped by the next.
+
+For a transaction that wrote nothing, COMMIT and ROLLBACK leave the database
+the same, and both release its locks. So at the end of a request without an
+error, a transaction that sent only plain SELECTs since it began and holds no
+unflushed change is committed; any other (a write, a failure, DDL, a statement
+that is not a SELECT) is left to roll back as before. PostgreSQL only: SQLite
+keeps no prepared statements across this.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Flask, g
+
+from sesamlike.extensions import db
+
+WROTE = "sesamlike_wrote"  # connection.info: sent something but a SELECT
+
+
+def init_app(app: Flask, engine: sa.Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        return
+
+    @sa.event.listens_for(engine, "begin")
+    def _began(connection) -> None:
+        connection.info.pop(WROTE, None)
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _sent(connection, _cursor, statement, *_args, **_kwargs) -> None:
+        if not _only_reads(statement):
+            connection.info[WROTE] = True
+
+    @app.before_request
+    def _note_open() -> None:
+        # A transaction already open (a test's app context shared with its
+        # requests) is its owner's to end.
+        g.sesamlike_open_before = db.session().in_transaction()
+
+    @app.teardown_request
+    def _end(error: BaseException | None) -> None:
+        if error is None and not g.get("sesamlike_open_before", True):
+            commit_if_only_read()
+
+
+def _only_reads(statement: str) -> bool:
+    """A plain SELECT (locking or not): no data-changing CTE can hide in it,
+    as one may behind WITH."""
+    return statement.lstrip()[:6].upper() == "SELECT"
+
+
+def commit_if_only_read() -> bool:
+    """Commit the session's transaction if it only read; whether it did."""
+    session = db.session()
+    if not session.in_transaction() or session.get_nested_transaction() is not None:
+        return False
+    if session.new or session.dirty or session.deleted:
+        return False
+    connection = session.connection()
+    if connection.info.get(WROTE):
+        return False
+    session.commit()
+    return True
