@@ -422,3 +422,23 @@ def test_the_form_and_the_summary_read_the_patient_once(client, auth, region):
     # the audit row; the form also the patient's address
     assert form_queries <= 5, form_queries
     assert review_queries <= 4, review_queries
+
+
+def test_the_form_is_read_in_one_transaction(client, auth, region):
+    auth.login("ella")
+    ends = []
+    listeners = {"commit": lambda _c: ends.append("commit"),
+                 "rollback": lambda _c: ends.append("rollback")}  # fmt: skip
+    for name, listener in listeners.items():
+        sa.event.listen(db.engine, name, listener)
+    try:
+        page = client.get("/portal/order")
+    finally:
+        for name, listener in listeners.items():
+            sa.event.remove(db.engine, name, listener)
+    assert page.status_code == 200
+    assert 'value="Storgatan' in text_of(page)  # the address, read before the commit
+    # One commit: the address read after it opened a second transaction (two
+    # more round trips; on PostgreSQL its rollback also dropped every statement
+    # psycopg had prepared on the connection).
+    assert ends == ["commit"], ends
