@@ -141,7 +141,7 @@ def order_options(
     """
     _require_orderer(user)
     if lock and commit:
-        raise ValueError("a commit would end the locks: lock=True needs commit=False")
+        raise TypeError("a commit would end the locks: lock=True needs commit=False")
     today = today or region_today()
     patient = access.get_patient(user, patient_id)
     params = {"patient_id": patient.id, "today": today}
