@@ -136,12 +136,11 @@ def order_options(
     commit=False leaves the read's audit row to the caller's commit: a request
     that places the order goes on in the same transaction (one commit, the
     audit rows in one INSERT; `place_order` commits it also when it refuses).
-    lock=True (with commit=False) also row-locks the prescriptions read, for
-    that order (`withdrawals.locked_read`): it then reads them no second time.
+    lock=True also row-locks the prescriptions read, for that order
+    (`withdrawals.locked_read`), which then reads them no second time; it
+    commits nothing either (the locks would end with it).
     """
     _require_orderer(user)
-    if lock and commit:
-        raise TypeError("a commit would end the locks: lock=True needs commit=False")
     today = today or region_today()
     patient = access.get_patient(user, patient_id)
     params = {"patient_id": patient.id, "today": today}
@@ -172,7 +171,7 @@ def order_options(
     default = default_delivery_mode(
         channels, protected, bool(delivery.first_devices(patient.id, orderable))
     ) or (modes[0] if modes else None)
-    if commit:
+    if commit and not lock:
         commit_keeping_loaded()  # the audit row; the page shows what was just read
     return OrderOptions(
         patient, choices, modes, default, access.can_see_contact(user, patient)
