@@ -42,34 +42,19 @@ _PATIENT_TRIGGERS = [
     for event in ("insert", "update", "delete")
 ]
 
+PATIENT_VERSION = (
+    sa.select(sa.func.count())
+    .select_from(PatientDataChange)
+    .where(PatientDataChange.patient_id == sa.bindparam("patient_id"))
+)
 CATALOGUE_VERSION = sa.select(sa.func.count()).select_from(CatalogueChange)
 GENERATION = sa.select(DataVersion.version).where(DataVersion.name == PRUNED)
-
-
-def _patient_version(patient_id) -> sa.Select:
-    return (
-        sa.select(sa.func.count())
-        .select_from(PatientDataChange)
-        .where(PatientDataChange.patient_id == patient_id)
-    )
-
-
-PATIENT_VERSION = _patient_version(sa.bindparam("patient_id"))
-
-
-def version_columns(patient_id) -> tuple[sa.ColumnElement, ...]:
-    """(generation, catalogue, patient) versions as columns of one statement,
-    so read in one snapshot; `patient_id` a bound value or a column to
-    correlate with (`portal.services.open_own_aids` reads them beside the
-    patient's row)."""
-    return (
-        sa.func.coalesce(GENERATION.scalar_subquery(), 0),
-        CATALOGUE_VERSION.scalar_subquery(),
-        _patient_version(patient_id).scalar_subquery(),
-    )
-
-
-VERSIONS = sa.select(*version_columns(sa.bindparam("patient_id")))
+# (generation, catalogue, patient) in one statement, so in one snapshot.
+VERSIONS = sa.select(
+    sa.func.coalesce(GENERATION.scalar_subquery(), 0),
+    CATALOGUE_VERSION.scalar_subquery(),
+    PATIENT_VERSION.scalar_subquery(),
+)
 _NEXT_GENERATION = sa.text(
     "INSERT INTO data_versions (name, version) VALUES (:name, 1) "
     "ON CONFLICT (name) DO UPDATE SET version = data_versions.version + 1"

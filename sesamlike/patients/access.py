@@ -134,37 +134,26 @@ def handled_by_depot(
     )
 
 
-def own_patient_select(*columns: sa.ColumnElement) -> sa.Select:
-    """A patient login's own record (`own_patient`), with `columns` beside it
-    (`own_patient_with`)."""
-    return sa.select(Patient, *columns).where(
-        Patient.user_id == sa.bindparam("user_id")
-    )
-
-
-_OWN_PATIENT = own_patient_select()
+_OWN_PATIENT = sa.select(Patient).where(Patient.user_id == sa.bindparam("user_id"))
 
 
 def own_patient(user: User) -> Patient | None:
     """A patient login's own record, or None; not audited (the use case that
     shows it audits it). Remembered for the request, so that use case's
-    `get_patient` finds it without asking the database again."""
+    `get_patient` finds it without asking the database again; read with the
+    login itself (`remember_own`), it is not asked for at all."""
     if user.role != Role.PATIENT:
         return None
-    patient = db.session.scalar(_OWN_PATIENT, {"user_id": user.id})
+    patient = _remembered(user) or db.session.scalar(_OWN_PATIENT, {"user_id": user.id})
     _remember(user, patient)
     return patient
 
 
-def own_patient_with(user: User, statement: sa.Select) -> sa.Row | None:
-    """`own_patient` read by `statement` (`own_patient_select` with more
-    columns): the row, the patient first, or None. Remembered as it is."""
-    if user.role != Role.PATIENT:
-        return None
-    row = db.session.execute(statement, {"user_id": user.id}).first()
-    if row is not None:
-        _remember(user, row[0])
-    return row
+def remember_own(user: User, patient: Patient | None) -> None:
+    """The login's own record, read in the same statement as the login
+    (`accounts.sessions.load_beside`): remembered for the request."""
+    if user.role == Role.PATIENT:
+        _remember(user, patient)
 
 
 def visible_patient(user: User, patient_id: int) -> Patient | None:
@@ -183,11 +172,11 @@ def _remember(user: User, patient: Patient | None) -> None:
         g.sesamlike_visible_patient = (user.id, user.role, patient)
 
 
-def _remembered(user: User, patient_id: int) -> Patient | None:
+def _remembered(user: User, patient_id: int | None = None) -> Patient | None:
     """The patient `own_patient` or `visible_patient` found for this user in this
-    request, if it is this one and still loaded, unexpired, in this session: that
-    query asked visible_patient_filter itself (for a patient login,
-    Patient.user_id == user.id is the whole of it)."""
+    request, if it is this one (None: whichever) and still loaded, unexpired, in
+    this session: that query asked visible_patient_filter itself (for a patient
+    login, Patient.user_id == user.id is the whole of it)."""
     if not has_app_context():
         return None
     user_id, role, patient = g.get("sesamlike_visible_patient", (None, None, None))
@@ -196,7 +185,7 @@ def _remembered(user: User, patient_id: int) -> Patient | None:
     state = sa.inspect(patient)
     if state.session is not db.session() or state.expired or state.expired_attributes:
         return None  # committed since (expired) or another session: ask again
-    return patient if patient.id == patient_id else None
+    return patient if patient_id in (None, patient.id) else None
 
 
 def _load_audited(

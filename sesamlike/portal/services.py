@@ -214,33 +214,11 @@ def open_my_aids(user: User, patient_id: int, today: date | None = None) -> Open
     transaction is never older than its key.
     """
     require_portal_user(user)
+    today = today or region_today()
     patient = access.get_patient(user, patient_id, action="read_my_aids")
     versions = db.session.execute(
         data_versions.VERSIONS, {"patient_id": patient.id}
     ).one()
-    return _opened(patient, versions, today)
-
-
-# A patient login's own record with its data versions, in one statement.
-_OWN_AIDS = access.own_patient_select(*data_versions.version_columns(Patient.id))
-
-
-def open_own_aids(user: User, today: date | None = None) -> OpenedAids | None:
-    """`open_my_aids` of a patient login's own record (None: it has none),
-    found with its versions in one statement."""
-    require_portal_user(user)
-    row = access.own_patient_with(user, _OWN_AIDS)
-    if row is None:
-        return None
-    patient, *versions = row
-    # Found through the login: the access rule for one's own record is that
-    # very lookup, and get_patient audits the read without asking again.
-    access.get_patient(user, patient.id, action="read_my_aids")
-    return _opened(patient, versions, today)
-
-
-def _opened(patient: Patient, versions, today: date | None) -> OpenedAids:
-    today = today or region_today()
     version = (patient.id, patient.created_at, *versions, today)
     return OpenedAids(patient, today, version)
 

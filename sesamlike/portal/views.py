@@ -60,14 +60,9 @@ def acting_patient_id() -> int:
 @portal_page
 def my_aids():
     """Show prescriptions, devices on loan and recent orders."""
+    patient_id = acting_patient_id()
     user = current_user._get_current_object()
-    if user.role == Role.PATIENT:  # their own record and its versions at once
-        opened = services.open_own_aids(user)
-        if opened is None:
-            abort(404)
-    else:
-        opened = services.open_my_aids(user, acting_patient_id())
-    patient_id = opened.patient.id
+    opened = services.open_my_aids(user, patient_id)
     # The body is built from the patient's data alone (portal.kept says what
     # its key holds); the access check and audit row above come first.
     key = ("my_aids", *opened.version, user.role, get_locale())
