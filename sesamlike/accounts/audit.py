@@ -11,6 +11,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from sesamlike.accounts.models import NO_CLINIC_ROLES, AuditEvent, User
+from sesamlike.common import transaction_ends
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 
@@ -69,6 +70,9 @@ def record(
 
 
 PENDING = "sesamlike_audit_pending"
+# Waiting rows make a commit write: a request that only read but holds some
+# is not committed at its end for the sake of its prepared statements.
+transaction_ends.writes_at_commit(PENDING)
 
 
 _INSERT = sa.insert(AuditEvent.__table__)

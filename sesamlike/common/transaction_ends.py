@@ -11,13 +11,17 @@ again, only to be dropped by the next.
 
 For a transaction that wrote nothing, COMMIT and ROLLBACK leave the database
 the same, and both release its locks. So at the end of a request without an
-error, a transaction that sent only plain SELECTs since it began and holds no
-unflushed change is committed; any other (a write, a failure, DDL, a statement
-that is not a SELECT) is left to roll back as before. PostgreSQL only: SQLite
-keeps no prepared statements across this.
+error, a transaction that sent only plain SELECTs since it began, holds no
+unflushed change and has nothing its commit would write (`writes_at_commit`:
+audit rows waiting in the session) is committed; any other (a write, a failure,
+DDL, a statement that is not a SELECT) is left to roll back as before. A commit
+that fails here is rolled back and logged: the page has been answered.
+PostgreSQL only: SQLite keeps no prepared statements across this.
 """
 
 from __future__ import annotations
+
+import logging
 
 import sqlalchemy as sa
 from flask import Flask, g
@@ -25,6 +29,17 @@ from flask import Flask, g
 from sesamlike.extensions import db
 
 WROTE = "sesamlike_wrote"  # connection.info: sent something but a SELECT
+# session.info keys of rows a before_commit hook writes (`writes_at_commit`).
+_WRITTEN_AT_COMMIT: set[str] = set()
+
+log = logging.getLogger(__name__)
+
+
+def writes_at_commit(key: str) -> None:
+    """Rows kept under session.info[key] are written when the session commits
+    (accounts.audit's waiting rows): a transaction holding some has not only
+    read, and is left to roll back as it would have before."""
+    _WRITTEN_AT_COMMIT.add(key)
 
 
 def init_app(app: Flask, engine: sa.Engine) -> None:
@@ -65,8 +80,15 @@ def commit_if_only_read() -> bool:
         return False
     if session.new or session.dirty or session.deleted:
         return False
+    if any(session.info.get(key) for key in _WRITTEN_AT_COMMIT):
+        return False
     connection = session.connection()
     if connection.info.get(WROTE):
         return False
-    session.commit()
+    try:
+        session.commit()
+    except sa.exc.SQLAlchemyError:
+        log.exception("Committing a transaction that only read failed")
+        session.rollback()
+        return False
     return True

@@ -116,7 +116,6 @@ _ORDERABLE = (
     )
     .order_by(Prescription.valid_from, Prescription.id)
 )
-_ORDERABLE_LOCKED = withdrawals.locking(_ORDERABLE)  # for a send's options
 _ORDER_BY_KEY = sa.select(Order.id).where(
     Order.placed_by_id == sa.bindparam("user_id"),
     Order.idempotency_key == sa.bindparam("key"),
@@ -124,33 +123,20 @@ _ORDER_BY_KEY = sa.select(Order.id).where(
 
 
 def order_options(
-    user: User,
-    patient_id: int,
-    today: date | None = None,
-    *,
-    commit: bool = True,
-    lock: bool = False,
+    user: User, patient_id: int, today: date | None = None, *, commit: bool = True
 ):
     """What the new-order page offers: prescriptions, delivery modes, default.
 
     commit=False leaves the read's audit row to the caller's commit: a request
     that places the order goes on in the same transaction (one commit, the
     audit rows in one INSERT; `place_order` commits it also when it refuses).
-    lock=True also row-locks the prescriptions read, for that order
-    (`withdrawals.locked_read`), which then reads them no second time; it
-    commits nothing either (the locks would end with it).
     """
     _require_orderer(user)
     today = today or region_today()
     patient = access.get_patient(user, patient_id)
-    params = {"patient_id": patient.id, "today": today}
-    if lock:
-        prescriptions = sorted(
-            withdrawals.locked_read(_ORDERABLE_LOCKED, params),
-            key=lambda p: (p.valid_from, p.id),  # as _ORDERABLE shows them
-        )
-    else:
-        prescriptions = db.session.scalars(_ORDERABLE, params).all()
+    prescriptions = db.session.scalars(
+        _ORDERABLE, {"patient_id": patient.id, "today": today}
+    ).all()
     choices = [
         Choice(
             p,
@@ -171,7 +157,7 @@ def order_options(
     default = default_delivery_mode(
         channels, protected, bool(delivery.first_devices(patient.id, orderable))
     ) or (modes[0] if modes else None)
-    if commit and not lock:
+    if commit:
         commit_keeping_loaded()  # the audit row; the page shows what was just read
     return OrderOptions(
         patient, choices, modes, default, access.can_see_contact(user, patient)

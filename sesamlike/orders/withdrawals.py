@@ -33,60 +33,14 @@ _LOCK_PRESCRIPTIONS = (
 )  # built once: each order fills in its ids
 
 
-# session.info: the prescriptions this transaction has locked already
-# (`locked_read`), with the transaction that holds their locks.
-_LOCKED = "sesamlike_locked_prescriptions"
-
-
 def lock_prescriptions(ids: list[int]) -> dict[int, Prescription]:
     """Load and row-lock the prescriptions in id order (no deadlocks between orders).
 
     Their articles come in the same statement (every line needs one), not one
-    query per line; only the prescriptions' rows are locked. Rows this
-    transaction locked and loaded already (`locked_read`) are not asked again.
+    query per line; only the prescriptions' rows are locked.
     """
-    held = _held()
-    if all(pid in held for pid in ids):
-        return {pid: held[pid] for pid in ids}
     rows = db.session.scalars(_LOCK_PRESCRIPTIONS, {"ids": ids}).all()
     return {p.id: p for p in rows}
-
-
-def locking(statement: sa.Select) -> sa.Select:
-    """A select of prescriptions as `locked_read` runs it: in id order (the
-    order `lock_prescriptions` locks in), row-locked, loaded afresh."""
-    return (
-        statement.order_by(None)
-        .order_by(Prescription.id)
-        .with_for_update(of=Prescription)
-        .execution_options(populate_existing=True)
-    )
-
-
-def locked_read(locked: sa.Select, params: dict) -> list[Prescription]:
-    """The prescriptions a `locking` select reads, remembered as locked for the
-    rest of this transaction: an order placed in it next (a portal send) locks
-    and reads them once, not twice."""
-    rows = db.session.scalars(locked, params).all()
-    if db.session().get_nested_transaction() is None:  # a savepoint's locks may go
-        db.session.info[_LOCKED] = (
-            db.session().get_transaction(),
-            {p.id: p for p in rows},
-        )
-    return rows
-
-
-def _held() -> dict[int, Prescription]:
-    """The prescriptions `locked_read` locked in this very transaction."""
-    transaction, rows = db.session.info.get(_LOCKED, (None, {}))
-    if (
-        transaction is None
-        or transaction is not db.session().get_transaction()
-        or db.session().get_nested_transaction() is not None
-    ):
-        db.session.info.pop(_LOCKED, None)
-        return {}
-    return rows
 
 
 def withdraw_all(chosen: Sequence[tuple[Prescription, int]], today: date) -> None:

@@ -59,7 +59,7 @@ def reorder():
     posted = request.method == "POST"
     sending = posted and action == "send"
     options = services.reorder_options(
-        current_user, patient_id, commit=posted and not sending, lock=sending
+        current_user, patient_id, commit=posted and not sending
     )
     form = ReorderForm()
     form.delivery_mode.choices = [

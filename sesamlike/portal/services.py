@@ -318,19 +318,13 @@ def prescription_for(
 
 
 def reorder_options(
-    user: User,
-    patient_id: int,
-    today: date | None = None,
-    *,
-    commit: bool = True,
-    lock: bool = False,
+    user: User, patient_id: int, today: date | None = None, *, commit: bool = True
 ) -> ReorderOptions:
     """The acting patient's prescriptions and the delivery modes they may choose
     (commit=False: the audit row waits for `send_reorder`'s commit, or
-    `commit_reads`; lock=True: the prescriptions are locked for that send, as
-    `ordering.order_options` says)."""
+    `commit_reads`)."""
     require_portal_user(user)
-    options = ordering.order_options(user, patient_id, today, commit=commit, lock=lock)
+    options = ordering.order_options(user, patient_id, today, commit=commit)
     patient = options.patient
     modes = [
         mode

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from sesamlike.accounts import audit
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.common import transaction_ends
 from sesamlike.extensions import db
@@ -102,4 +103,31 @@ def test_a_transaction_that_only_read_is_committed(app, region):
     with app.test_request_context():
         db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
         assert transaction_ends.commit_if_only_read() is True
+        assert not db.session().in_transaction()
+
+
+def test_audit_rows_waiting_for_the_commit_are_not_committed_at_the_end(app, region):
+    """Rows a commit would write (audit rows wait in the session until its
+    before_commit) leave the transaction to roll back, as before and on SQLite."""
+    with app.test_request_context():
+        db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
+        audit.record(
+            "update", "patient", patient_id=region.patient.id,
+            object_id=region.patient.id, user=region.patient_user,
+        )  # fmt: skip
+        assert transaction_ends.commit_if_only_read() is False
+        db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == 0
+
+
+def test_a_commit_that_fails_at_the_end_is_rolled_back_not_raised(
+    app, region, monkeypatch
+):
+    def fail():
+        raise sa.exc.OperationalError("COMMIT", {}, Exception("connection lost"))
+
+    with app.test_request_context():
+        db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
+        monkeypatch.setattr(db.session(), "commit", fail)
+        assert transaction_ends.commit_if_only_read() is False
         assert not db.session().in_transaction()

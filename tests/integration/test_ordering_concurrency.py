@@ -7,6 +7,7 @@ same tests too, where the compare-and-set UPDATE and its single writer decide.
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,6 +19,7 @@ from sesamlike.accounts.models import User
 from sesamlike.common.errors import DomainError
 from sesamlike.extensions import db
 from sesamlike.orders import services as ordering
+from sesamlike.orders import withdrawals
 from sesamlike.orders.models import Order, OrderLine
 from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock import reservations
@@ -27,6 +29,7 @@ from tests.factories import (
     make_article,
     make_depot,
     make_prescribed,
+    make_prescription,
     make_stock_lot,
 )
 
@@ -90,26 +93,57 @@ def test_twenty_racing_withdrawals_on_the_last_one_exactly_one_succeeds(
     assert db.session.scalar(sa.select(sa.func.count(Reservation.id))) == 1
 
 
-def test_twenty_racing_portal_sends_whose_options_read_locks_place_one_order(
-    last_withdrawal,
-):
-    """A portal send reads the options with their rows locked, and the order
-    then takes its withdrawal without reading them again: the losers wait at
-    that read and are refused on what the winner left."""
-    user_id, patient_id, rx_id = last_withdrawal
+@pytest.mark.skipif(not is_postgres(), reason="row locks: PostgreSQL only")
+def test_a_one_line_send_does_not_deadlock_with_a_give_back_of_another_rx():
+    """A send locks the prescriptions it orders, not every one its form read:
+    a writer that locks the same patient's prescriptions one at a time in
+    another order (a supplier status import or a cancellation giving
+    withdrawals back, line by line) only waits for it. (Locking all that the
+    options read, tried in review, deadlocked here.)"""
+    world = make_prescribed(lock_days=0)
+    low = world.rx
+    high = make_prescription(world.patient, make_article(), world.prescriber)
+    assert low.id < high.id
+    prescriber_id, patient_id = world.prescriber.id, world.patient.id
+    low_id, high_id = low.id, high.id
+    db.session.expunge_all()
+    app = current_app._get_current_object()
+    writer_holds_high, errors = threading.Event(), []
 
-    def send(_i):
-        user = db.session.get(User, user_id)
-        options = ordering.order_options(user, patient_id, commit=False, lock=True)
-        assert [c.prescription.id for c in options.choices] == [rx_id]
-        return ordering.place_order(user, patient_id, [(rx_id, 1)], "home")
+    def writer():  # as supplier_status: give_back(high line), then the low one
+        with app.app_context():
+            try:
+                withdrawals.lock_prescriptions([high_id])
+                writer_holds_high.set()
+                time.sleep(0.5)  # the send reads and locks meanwhile
+                withdrawals.lock_prescriptions([low_id])
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 - the outcome is what we check
+                errors.append(exc)
+                db.session.rollback()
+            finally:
+                db.session.remove()
 
-    outcomes = Counter(outcome_name(r) for r in race(send))
+    def send():  # as the portal's send: the options read, then one line ordered
+        with app.app_context():
+            try:
+                writer_holds_high.wait(5)
+                user = db.session.get(User, prescriber_id)
+                ordering.order_options(user, patient_id, commit=False)
+                ordering.place_order(user, patient_id, [(low_id, 1)], "home")
+            except Exception as exc:  # noqa: BLE001
+                errors.append(exc)
+                db.session.rollback()
+            finally:
+                db.session.remove()
 
-    assert outcomes == {"placed": 1, "prescription_used_up": THREADS - 1}
-    rx = db.session.get(Prescription, rx_id)
-    assert rx.withdrawals_used == rx.withdrawals == 4
-    assert db.session.scalar(sa.select(sa.func.count(OrderLine.id))) == 1
+    threads = [threading.Thread(target=writer), threading.Thread(target=send)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors, errors
+    assert db.session.get(Prescription, low_id).withdrawals_used == 1
 
 
 def test_racing_withdrawals_under_a_time_lock_let_one_through(last_withdrawal):
