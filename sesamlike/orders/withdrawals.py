@@ -66,8 +66,9 @@ def withdraw_all(chosen: Sequence[tuple[Prescription, int]], today: date) -> Non
 # No withdrawal has been taken before: the row's last_withdrawal_on is NULL,
 # which is compared as this day (before any real one).
 _NEVER = date(1, 1, 1)
-# `withdraw_all`'s UPDATE, built once: the rows as the rules were checked
-# against, as (id, status, withdrawals used, last withdrawal or _NEVER).
+# The compare-and-set of `withdraw_all` and `withdraw`, built once: the rows as
+# the rules were checked against, as (id, status, withdrawals used, last
+# withdrawal or _NEVER), with one withdrawal to spare.
 _WITHDRAW_AS_SEEN = (
     sa.update(Prescription)
     .where(
@@ -98,20 +99,6 @@ def _seen(prescription: Prescription) -> tuple:
     )
 
 
-def _as_checked(prescription: Prescription):
-    """The prescription's row as the rules were checked against, with one to spare."""
-    seen_last = prescription.last_withdrawal_on
-    return sa.and_(
-        Prescription.id == prescription.id,
-        Prescription.status == prescription.status,
-        Prescription.withdrawals_used == prescription.withdrawals_used,
-        Prescription.withdrawals_used < Prescription.withdrawals,
-        Prescription.last_withdrawal_on.is_(None)
-        if seen_last is None
-        else Prescription.last_withdrawal_on == seen_last,
-    )
-
-
 def _withdrawn(prescription: Prescription, today: date) -> None:
     """The row is as it was checked plus this withdrawal: no need to read it."""
     set_committed_value(
@@ -123,16 +110,10 @@ def _withdrawn(prescription: Prescription, today: date) -> None:
 def withdraw(prescription: Prescription, packs: int, today: date, index: int) -> None:
     """Consume one withdrawal if the prescription is still as it was checked."""
     for _attempt in range(5):
-        changed = db.session.execute(
-            sa.update(Prescription)
-            .where(_as_checked(prescription))
-            .values(
-                withdrawals_used=Prescription.withdrawals_used + 1,
-                last_withdrawal_on=today,
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if changed == 1:
+        changed = db.session.scalars(
+            _WITHDRAW_AS_SEEN, {"seen": [_seen(prescription)], "today": today}
+        ).first()
+        if changed is not None:
             _withdrawn(prescription, today)
             return
         db.session.refresh(prescription)
