@@ -70,9 +70,18 @@ def record(
 
 
 PENDING = "sesamlike_audit_pending"
-# Waiting rows make a commit write: a request that only read but holds some
-# is not committed at its end for the sake of its prepared statements.
-transaction_ends.writes_at_commit(PENDING)
+# What a user looked at, as against what they changed. The read happened
+# whatever came after it: its row survives a rollback of a refused write
+# (`transaction_ends.rollback_keeping_reads`), and a request that only read
+# commits it at its end (a form shown again with its errors shows the patient).
+READS = frozenset({"read", "search"})
+
+
+def _is_read(row) -> bool:
+    return row.action in READS
+
+
+transaction_ends.writes_at_commit(PENDING, survives_rollback=_is_read)
 
 
 _INSERT = sa.insert(AuditEvent.__table__)

@@ -8,7 +8,7 @@ from flask import flash
 
 from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import _
-from sesamlike.extensions import db
+from sesamlike.common.transaction_ends import rollback_keeping_reads
 
 
 class ShowsFieldErrors(Protocol):
@@ -17,10 +17,11 @@ class ShowsFieldErrors(Protocol):
 
 def show_refusal(error: DomainError, form: ShowsFieldErrors | None = None) -> None:
     """Its field errors beside the form's fields and its message at the top;
-    nothing the request began is kept. 403 and 404 go to the error page."""
+    nothing the request began is kept but the record of what it read. 403 and
+    404 go to the error page."""
     if error.status in (403, 404):
         raise error
-    db.session.rollback()
+    rollback_keeping_reads()
     if form is not None:
         form.add_errors(error.fields)
     flash(_(error.message, **error.params), "error")

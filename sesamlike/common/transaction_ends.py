@@ -16,12 +16,22 @@ unflushed change and has nothing its commit would write (`writes_at_commit`:
 audit rows waiting in the session) is committed; any other (a write, a failure,
 DDL, a statement that is not a SELECT) is left to roll back as before. A commit
 that fails here is rolled back and logged: the page has been answered.
-PostgreSQL only: SQLite keeps no prepared statements across this.
+
+The one thing such a commit may write is what a key registers as surviving a
+rollback: the audit rows of the request's reads. A page answered 422 (a form
+shown again with its errors) or after a refused write has shown the patient's
+data it read; the read's audit row waited for a commit that never came, and was
+dropped with the rollback at the request's end. Now a transaction that only
+read commits those rows at its end, and `rollback_keeping_reads` rolls back a
+refused write but keeps the rows of the reads made before it. On both
+databases: the audit log may not depend on the driver.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, g
@@ -29,23 +39,44 @@ from flask import Flask, g
 from sesamlike.extensions import db
 
 WROTE = "sesamlike_wrote"  # connection.info: sent something but a SELECT
-# session.info keys of rows a before_commit hook writes (`writes_at_commit`).
-_WRITTEN_AT_COMMIT: set[str] = set()
+# session.info keys of rows a before_commit hook writes (`writes_at_commit`),
+# each with which of its rows a rollback spares.
+_WRITTEN_AT_COMMIT: dict[str, Callable[[Any], bool]] = {}
 
 log = logging.getLogger(__name__)
 
 
-def writes_at_commit(key: str) -> None:
+def _never(_row: Any) -> bool:
+    return False
+
+
+def writes_at_commit(
+    key: str, survives_rollback: Callable[[Any], bool] = _never
+) -> None:
     """Rows kept under session.info[key] are written when the session commits
-    (accounts.audit's waiting rows): a transaction holding some has not only
-    read, and is left to roll back as it would have before."""
-    _WRITTEN_AT_COMMIT.add(key)
+    (accounts.audit's waiting rows). A transaction holding one that does not
+    survive a rollback has not only read, and is left to roll back; rows that
+    survive one (the record of a read, which happened whatever came after)
+    are committed at the request's end, and kept by `rollback_keeping_reads`."""
+    _WRITTEN_AT_COMMIT[key] = survives_rollback
+
+
+def rollback_keeping_reads() -> None:
+    """Roll back what the request began (a refused write), but the rows that
+    survive a rollback (the audit rows of the reads before it) wait for the
+    next commit again: the page shows what was read."""
+    session = db.session()
+    kept = {
+        key: [row for row in session.info.get(key, ()) if survives(row)]
+        for key, survives in _WRITTEN_AT_COMMIT.items()
+    }
+    session.rollback()
+    for key, rows in kept.items():
+        if rows:
+            session.info.setdefault(key, []).extend(rows)
 
 
 def init_app(app: Flask, engine: sa.Engine) -> None:
-    if engine.dialect.name != "postgresql":
-        return
-
     @sa.event.listens_for(engine, "begin")
     def _began(connection) -> None:
         connection.info.pop(WROTE, None)
@@ -74,16 +105,23 @@ def _only_reads(statement: str) -> bool:
 
 
 def commit_if_only_read() -> bool:
-    """Commit the session's transaction if it only read; whether it did."""
+    """Commit the session's transaction if it only read (and, with it, the
+    audit rows of its reads); whether it did."""
     session = db.session()
-    if not session.in_transaction() or session.get_nested_transaction() is not None:
+    waiting = False
+    for key, survives in _WRITTEN_AT_COMMIT.items():
+        rows = session.info.get(key) or ()
+        if not all(survives(row) for row in rows):
+            return False
+        waiting = waiting or bool(rows)
+    if not session.in_transaction():
+        if not waiting:
+            return False
+    elif session.get_nested_transaction() is not None:
         return False
-    if session.new or session.dirty or session.deleted:
+    elif session.new or session.dirty or session.deleted:
         return False
-    if any(session.info.get(key) for key in _WRITTEN_AT_COMMIT):
-        return False
-    connection = session.connection()
-    if connection.info.get(WROTE):
+    elif session.connection().info.get(WROTE):
         return False
     try:
         session.commit()

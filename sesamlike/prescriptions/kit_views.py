@@ -9,6 +9,7 @@ from sesamlike.catalog.labels import category_label, channel_label
 from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import format_number
 from sesamlike.common.i18n import _, ngettext
+from sesamlike.common.transaction_ends import rollback_keeping_reads
 from sesamlike.extensions import db
 from sesamlike.prescriptions import kits
 from sesamlike.prescriptions.forms import KitForm
@@ -77,7 +78,7 @@ def _save(form: KitForm, context, patient_id: int, system: str):
     except DomainError as error:
         if error.status == 404:
             raise
-        db.session.rollback()
+        rollback_keeping_reads()  # the patient was read and is shown again
         form.show_errors(error.fields, rows)
         return error.status, _(error.message, **error.params)
     flash(

@@ -20,6 +20,7 @@ from sesamlike.catalog.labels import category_label, channel_label
 from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import format_date
 from sesamlike.common.i18n import N_, _
+from sesamlike.common.transaction_ends import rollback_keeping_reads
 from sesamlike.extensions import db
 from sesamlike.prescriptions import services
 from sesamlike.prescriptions.errors import PrescriberOnly
@@ -97,7 +98,7 @@ def new_prescription(patient_id: int):
             except DomainError as error:
                 if error.status == 404:
                     raise
-                db.session.rollback()
+                rollback_keeping_reads()  # the patient was read and is shown again
                 form.show_errors(error.fields)
                 form_error, status = _message(error), error.status
             else:

@@ -108,7 +108,8 @@ def test_a_transaction_that_only_read_is_committed(app, region):
 
 def test_audit_rows_waiting_for_the_commit_are_not_committed_at_the_end(app, region):
     """Rows a commit would write (audit rows wait in the session until its
-    before_commit) leave the transaction to roll back, as before and on SQLite."""
+    before_commit) of a change leave the transaction to roll back; only the
+    rows of reads are committed (tests/functional/test_reads_on_refused_forms)."""
     with app.test_request_context():
         db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
         audit.record(
