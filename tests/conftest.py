@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from flask_migrate import upgrade
 from sesamlike import create_app
 from sesamlike.config import TestConfig
 from sesamlike.extensions import db
+from tests import midnight
 from tests.workers import own_postgres_database, redis_key_prefix, worker_id
 
 # The server's database as given; under xdist each worker uses its own copy
@@ -154,6 +157,23 @@ def csrf_token_from(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     assert match, "page has no CSRF token"
     return match.group(1)
+
+
+def pytest_configure(config):
+    """Before any test module fixes its day: a run that would cross the
+    region's midnight waits for it (tests/midnight.py). Once, in the process
+    that starts the xdist workers."""
+    if hasattr(config, "workerinput"):
+        return
+    wait = midnight.wait_before(midnight.now())
+    if wait:
+        print(
+            f"Midnight in Stockholm is {wait.seconds // 60} min away: the tests "
+            "fix the region's day when imported, so this run waits for the new day.",
+            file=sys.stderr,
+            flush=True,
+        )
+        time.sleep(wait.total_seconds())
 
 
 @pytest.hookimpl(trylast=True)
