@@ -74,11 +74,16 @@ PENDING = "sesamlike_audit_pending"
 # whatever came after it: its row survives a rollback of a refused write
 # (`transaction_ends.rollback_keeping_reads`), and a request that only read
 # commits it at its end (a form shown again with its errors shows the patient).
-READS = frozenset({"read", "search"})
+# Besides these, every action named read_… (read_orders, read_my_aids, …).
+READS = frozenset({"read", "search", "worklist", "act_for", "list_children"})
+
+
+def is_read(action: str) -> bool:
+    return action in READS or action.startswith("read_")
 
 
 def _is_read(row) -> bool:
-    return row.action in READS
+    return is_read(row.action)
 
 
 transaction_ends.writes_at_commit(PENDING, survives_rollback=_is_read)
@@ -97,18 +102,6 @@ def add_pending(session) -> None:
         # One row as one statement: a list takes the executemany path, which
         # renders the statement anew for every batch.
         session.execute(_INSERT, rows if len(rows) > 1 else rows[0])
-
-
-def waiting() -> list[SimpleNamespace]:
-    """The audit rows waiting for this transaction's commit (a copy)."""
-    return list(db.session().info.get(PENDING, ()))
-
-
-def wait_again(rows: list[SimpleNamespace]) -> None:
-    """After a rollback: rows of reads made before it wait for the next commit
-    again (the reads happened; what rolled back was the write after them)."""
-    if rows:
-        db.session().info.setdefault(PENDING, []).extend(rows)
 
 
 def drop_pending(session, transaction) -> None:

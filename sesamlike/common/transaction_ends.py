@@ -22,9 +22,11 @@ rollback: the audit rows of the request's reads. A page answered 422 (a form
 shown again with its errors) or after a refused write has shown the patient's
 data it read; the read's audit row waited for a commit that never came, and was
 dropped with the rollback at the request's end. Now a transaction that only
-read commits those rows at its end, and `rollback_keeping_reads` rolls back a
-refused write but keeps the rows of the reads made before it. On both
-databases: the audit log may not depend on the driver.
+read commits those rows before its response leaves (`after_request`), and
+`rollback_keeping_reads` rolls back a refused write but keeps the rows of the
+reads made before it. A commit of audit rows that fails is raised, so the page
+becomes the error page: no patient data goes out whose reading was not logged.
+On both databases: the audit log may not depend on the driver.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, g
+from flask import Flask, Response, g
 
 from sesamlike.extensions import db
 
@@ -92,10 +94,12 @@ def init_app(app: Flask, engine: sa.Engine) -> None:
         # requests) is its owner's to end.
         g.sesamlike_open_before = db.session().in_transaction()
 
-    @app.teardown_request
-    def _end(error: BaseException | None) -> None:
-        if error is None and not g.get("sesamlike_open_before", True):
+    @app.after_request
+    def _end(response: Response) -> Response:
+        # Not a server error's page: its handler has rolled back already.
+        if response.status_code < 500 and not g.get("sesamlike_open_before", True):
             commit_if_only_read()
+        return response
 
 
 def _only_reads(statement: str) -> bool:
@@ -126,7 +130,9 @@ def commit_if_only_read() -> bool:
     try:
         session.commit()
     except sa.exc.SQLAlchemyError:
-        log.exception("Committing a transaction that only read failed")
         session.rollback()
+        if waiting:  # the reads would go unlogged: the page must not go out
+            raise
+        log.exception("Committing a transaction that only read failed")
         return False
     return True

@@ -29,6 +29,7 @@ from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import DomainError, Forbidden, Invalid, NotVisible
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today, utcnow
+from sesamlike.common.transaction_ends import rollback_keeping_reads
 from sesamlike.extensions import commit_keeping_loaded, db
 from sesamlike.orders import delivery, errors, notices, withdrawals
 from sesamlike.orders import rules as order_rules
@@ -183,7 +184,6 @@ def place_order(
     # A key seen before is found by its unique index when the order goes in
     # (the IntegrityError below), not looked up first: a resend is rare, a
     # lookup on every order is not.
-    reads = audit.waiting()  # a caller's reads not yet committed (order_options)
     try:
         order = _place(
             user,
@@ -197,10 +197,10 @@ def place_order(
         )
         db.session.commit()
     except (DomainError, IntegrityError):
-        db.session.rollback()  # a refusal writes nothing...
-        if reads:  # ...but the reads before it stay logged, whatever comes next
-            audit.wait_again(reads)
-            db.session.commit()
+        # A refusal writes nothing, but the reads before it (order_options's,
+        # not yet committed) stay logged, whatever comes next.
+        rollback_keeping_reads()
+        db.session.commit()  # (no round trip when nothing waits)
         # A twin request with the same key may have won the race meanwhile.
         if key is not None and (earlier := _order_by_key(user, key)) is not None:
             return PlacedOrder(earlier, created=False)

@@ -246,13 +246,13 @@ def _patient_by_number(number: str) -> Patient | None:
 def _exists(user: User, existing: Patient, clinic: Clinic) -> PatientExists:
     """Say the patient exists; only name it to a user who may already see it.
 
-    Another clinic's attempt is written to the patient's access log and kept
-    although the registration is refused: trying a personnummer tells that the
-    person is a diabetes patient of the region, so the patient sees who tried.
+    The attempt is written to the patient's access log and kept although the
+    registration is refused: trying a personnummer tells that the person is a
+    diabetes patient of the region (and, to a user of the patient's clinic,
+    which patient), so the patient sees who tried.
     """
     fields = {"personal_id": [N_("Finns redan.")]}
-    if access.can_see(user, existing):
-        return errors.PatientExistsHere(fields=fields, id=existing.id)
+    here, patient_id = access.can_see(user, existing), existing.id
     audit.record(
         "registration_attempt",
         "patient",
@@ -263,6 +263,8 @@ def _exists(user: User, existing: Patient, clinic: Clinic) -> PatientExists:
         clinic_code=clinic.code,
     )
     db.session.commit()
+    if here:
+        return errors.PatientExistsHere(fields=fields, id=patient_id)
     return errors.PatientExistsElsewhere(fields=fields)
 
 

@@ -169,7 +169,7 @@ def test_body_that_is_not_a_json_object_is_422(client, headers):
     assert_error_format(response, 422, "invalid")
 
 
-def test_duplicate_is_409_and_writes_nothing(client, headers, own):
+def test_duplicate_is_409_and_writes_nothing_but_the_attempt(client, headers, own):
     existing = make_patient(own, personal_id=ADULT_PNR)
     before = row_counts()
     response = client.post(
@@ -177,7 +177,10 @@ def test_duplicate_is_409_and_writes_nothing(client, headers, own):
     )
     assert_error_format(response, 409, "patient_exists")
     assert str(existing.id) in response.get_json()["error"]["message"]
-    assert row_counts() == before
+    # The answer names the patient: the attempt is in the patient's access log.
+    assert row_counts() == (*before[:-1], before[-1] + 1)
+    attempt = db.session.scalar(sa.select(AuditEvent).order_by(AuditEvent.id.desc()))
+    assert (attempt.action, attempt.patient_id) == ("registration_attempt", existing.id)
 
 
 def test_duplicate_of_a_patient_you_cannot_see_reveals_nothing(client, headers):

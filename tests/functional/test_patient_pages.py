@@ -200,6 +200,9 @@ def test_register_duplicate_links_to_the_visible_patient(client, prescriber, own
     assert page.status_code == 409
     assert "redan registrerad hos din vårdenhet" in page.text
     assert f'href="/patients/{patient.id}"' in page.text
+    # The page tells which patient has the number: the patient sees who tried.
+    attempt = db.session.scalar(sa.select(AuditEvent).order_by(AuditEvent.id.desc()))
+    assert (attempt.action, attempt.patient_id) == ("registration_attempt", patient.id)
 
 
 def test_register_duplicate_of_a_hidden_patient_reveals_nothing(client, prescriber):

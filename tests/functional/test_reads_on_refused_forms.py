@@ -100,3 +100,64 @@ def test_a_refused_write_keeps_the_reads_before_it(app, setup):
         assert transaction_ends.commit_if_only_read() is True
     assert rows(patient) == [("read", "patient", "web")]
     assert db.session.get(type(patient), patient.id).phone != "070-000 00 00"
+
+
+def test_every_kind_of_read_survives_a_refused_write(app, setup):
+    """The portal's and the work lists' reads have actions of their own."""
+    patient = setup["patient"]
+    with app.test_request_context():
+        for action in ("read_orders", "read_my_aids", "worklist", "act_for"):
+            audit.record(action, "patient", patient_id=patient.id, user=setup["nurse"])
+        audit.record(
+            "cancel_order", "order", patient_id=patient.id, user=setup["nurse"]
+        )
+        transaction_ends.rollback_keeping_reads()
+        assert transaction_ends.commit_if_only_read() is True
+    assert [action for action, _type, _channel in rows(patient)] == [
+        "read_orders",
+        "read_my_aids",
+        "worklist",
+        "act_for",
+    ]
+
+
+def test_a_refused_order_keeps_the_reads_before_it_but_not_a_change(app, setup):
+    """place_order's refusal put back every row that waited before it, a
+    change's among them, and committed it without its change."""
+    from sesamlike.common.errors import DomainError
+    from sesamlike.orders.services import order_options, place_order
+
+    patient, nurse = setup["patient"], setup["nurse"]
+    with app.test_request_context():
+        order_options(nurse, patient.id, commit=False)
+        audit.record("update", "patient", patient_id=patient.id, user=nurse)
+        try:
+            place_order(nurse, patient.id, [(999_999, 1)], "home")
+        except DomainError:
+            pass
+        else:
+            raise AssertionError("an unknown prescription was ordered")
+    assert rows(patient) == [("read", "patient", "web")]
+
+
+def test_a_form_whose_read_cannot_be_logged_is_not_shown(
+    app, client, auth, setup, monkeypatch
+):
+    """The audit row of a form shown again goes in at the request's end; if it
+    cannot, the page is the error page, not the patient's data unlogged."""
+    auth.login("nurse")
+    commit = sa.orm.Session.commit
+
+    def failing_commit(session):
+        if session.info.get(audit.PENDING):
+            raise sa.exc.OperationalError("INSERT", {}, Exception("disk full"))
+        return commit(session)
+
+    monkeypatch.setattr(sa.orm.Session, "commit", failing_commit)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    response = client.post(
+        new_url(setup["patient"]), data=form_data(packs_per_withdrawal="två")
+    )
+    assert response.status_code == 500
+    assert "Astrid" not in text_of(response)
+    assert rows(setup["patient"]) == []
