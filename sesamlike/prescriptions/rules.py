@@ -7,7 +7,7 @@ one domain error naming everything that is wrong at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -178,6 +178,16 @@ def resolve_terms(
     if errors:
         raise PrescriptionInvalid(fields=errors)
     return Terms(packs, count, period, lock, valid_from, valid_to)
+
+
+def errors_whatever_the_article(given: Mapping[str, object]) -> dict[str, list[str]]:
+    """`resolve_terms`'s field errors that hold for any article: all but the
+    last day's, whose limit is the category's (two years for CGM sensors)."""
+    try:
+        resolve_terms("", **given)
+    except PrescriptionInvalid as error:
+        return {name: m for name, m in error.fields.items() if name != "valid_to"}
+    return {}
 
 
 def deviation(procured: bool, first_choice_rank: int | None) -> str | None:

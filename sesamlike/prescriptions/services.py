@@ -103,21 +103,28 @@ def prescribe(
     require_prescriber(user)
     patient = visible_patient(user, patient_id)
     today = region_today()
-    article = find_article(article_no)
+    given = dict(
+        packs_per_withdrawal=packs_per_withdrawal,
+        withdrawals=withdrawals,
+        period_days=period_days,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        lock_days=lock_days,
+    )
+    try:
+        article = find_article(article_no)
+    except (PrescriptionInvalid, UnknownArticle) as error:
+        # The quantities are wrong whatever the article: said now, not only
+        # once the article is mended.
+        error.fields.update(rules.errors_whatever_the_article(given))
+        raise
     rules.check_contract(article, today, catalog.is_prescribable(article, today))
     checks.check_first_time_right(user, patient, article)
     terms, reason, clinic, centre = checks.checked(
         user,
         patient,
         article,
-        dict(
-            packs_per_withdrawal=packs_per_withdrawal,
-            withdrawals=withdrawals,
-            period_days=period_days,
-            valid_from=valid_from,
-            valid_to=valid_to,
-            lock_days=lock_days,
-        ),
+        given,
         (reason_code, reason_text),
         clinic_code,
         cost_centre,

@@ -389,3 +389,39 @@ def test_phased_out_refusal_writes_its_date_in_the_readers_language(
     response = client.post(new_url(setup["patient"]), data=form_data(article_no="OLD"))
     page = text_of(response)
     assert since in page and "2018-06-30" not in page
+
+
+def test_a_missing_article_and_wrong_quantities_are_shown_at_once(client, auth, setup):
+    """The nurse mends the form once: before, the quantities' errors came only
+    after the article had been chosen and the form sent again."""
+    auth.login("nurse")
+    response = client.post(
+        new_url(setup["patient"]),
+        data=form_data(article_no="", packs_per_withdrawal="0", period_days="900"),
+    )
+    assert response.status_code == 422
+    page = text_of(response)
+    assert error_next_to(page, "article_no") == "Obligatoriskt."
+    assert (
+        error_next_to(page, "packs_per_withdrawal")
+        == "Ange 1–999 förpackningar per uttag."
+    )
+    assert error_next_to(page, "period_days") == "Ange en period på 1–730 dagar."
+    assert count_prescriptions() == 0
+
+
+def test_an_unknown_article_keeps_the_last_days_check_for_its_category(
+    client, auth, setup
+):
+    """Two years is too long for most articles but not for CGM sensors: with
+    no known article the last day is not judged yet."""
+    auth.login("nurse")
+    two_years = (TODAY + timedelta(days=600)).isoformat()
+    response = client.post(
+        new_url(setup["patient"]),
+        data=form_data(article_no="NOSUCH", valid_to=two_years),
+    )
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "Artikeln finns inte" in error_next_to(page, "article_no")
+    assert 'id="valid_to-error"' not in page
