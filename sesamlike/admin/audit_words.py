@@ -14,6 +14,7 @@ import re
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.common.i18n import N_, _
+from sesamlike.orders.worklists import TITLES
 
 _YEAR = re.compile(r"\b(20\d\d)\b")
 
@@ -209,6 +210,7 @@ def sentence(event: AuditEvent, clinic_names: dict[str, str]) -> str:
             ("export", "patient") if event.action == "export" else "worklist"
         ]
         detail = detail.removeprefix("arbetslista: ")
+        detail = _(TITLES[detail]) if detail in TITLES else detail
     if event.action == "search" and detail.startswith("sökning: "):
         template = (
             N_("Sökte på {detail} och fick fram {patient}")

@@ -53,6 +53,12 @@ def _svg(height: int, title: str, description: str, body: list[str]) -> Markup:
     return Markup(head + "".join(body) + "</svg>")
 
 
+def _tick_anchor(i: int, last: int) -> str:
+    """The last tick's label ends at its tick, inside the chart: centred, a
+    six-figure amount ("200 000") ran past the right edge and was cut."""
+    return "end" if i == last else "middle"
+
+
 def _x_axis(top: int, maximum: float, unit: str) -> list[str]:
     plot = WIDTH - LABEL_WIDTH - RIGHT_MARGIN
     parts = []
@@ -61,7 +67,7 @@ def _x_axis(top: int, maximum: float, unit: str) -> list[str]:
         x = LABEL_WIDTH + plot * i / 4
         parts.append(
             f'<line x1="{x:.1f}" y1="0" x2="{x:.1f}" y2="{top}" stroke="{GRID}"/>'
-            f'<text x="{x:.1f}" y="{top + 16}" text-anchor="middle">'
+            f'<text x="{x:.1f}" y="{top + 16}" text-anchor="{_tick_anchor(i, 4)}">'
             f"{escape(_money(value))}</text>"
         )
     parts.append(
@@ -137,7 +143,8 @@ def histogram(
     for i in range(0, bins + 1, bins // 4):
         xpos = left + i * width
         body.append(
-            f'<text x="{xpos:.1f}" y="{height + 16}" text-anchor="middle">'
+            f'<text x="{xpos:.1f}" y="{height + 16}" '
+            f'text-anchor="{_tick_anchor(i, bins)}">'
             f"{escape(_money(maximum * i / bins))}</text>"
         )
     body.append(

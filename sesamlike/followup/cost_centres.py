@@ -65,10 +65,13 @@ payers = PatientYearPayer.__table__
 
 
 def paid_lines(year: int, today: date | None = None,
-               clinic_ids: list[int] | None = None) -> sa.Select:  # fmt: skip
+               clinic_ids: list[int] | None = None, *,
+               elsewhere: bool = False) -> sa.Select:  # fmt: skip
     """Every line with a part in the year: patient, payer (cost centre and
     clinic), units, and its device, consumable and VAT parts in kronor
-    (unrounded). With `clinic_ids`, only the lines those clinics paid."""
+    (unrounded). With `clinic_ids`, only the lines those clinics paid; and
+    `elsewhere`, only those other clinics (or none) paid, of the patients
+    those clinics paid some line of."""
     amounts = Amounts.for_session()
     patients = None if clinic_ids is None else _patients_paid_by(clinic_ids)
     lines = line_costs(year, patients, amounts=amounts, articles=True, payer=True,
@@ -82,7 +85,9 @@ def paid_lines(year: int, today: date | None = None,
     )
     payer, centre = who_pays(lines)
     where = [in_year(lines, year)]
-    if clinic_ids is not None:
+    if clinic_ids is not None and elsewhere:
+        where.append(sa.or_(payer.is_(None), payer.not_in(clinic_ids)))
+    elif clinic_ids is not None:
         where.append(payer.in_(clinic_ids))
     return (
         sa.select(
@@ -136,6 +141,45 @@ def cost_centre_sums(
         .order_by(lines.c.cost_centre, Clinic.code)
     )
     return _sums(db.session.execute(query))
+
+
+def paid_elsewhere(scope: Scope, year: int,
+                   today: date | None = None) -> CostCentreSum | None:  # fmt: skip
+    """What clinics out of scope (or no clinic) paid of the costs of the
+    patients in scope: a patient who moved clinic, a prescription of another
+    clinic. With the cost centres in scope it makes the patients' total, as
+    the report shows it. None for the whole region, or when nothing was."""
+    clinic_ids = scope.clinic_ids()
+    if clinic_ids is None:
+        return None
+    if stored_payers(scope, year):
+        paid = payers.alias("elsewhere")
+        figures = (paid.c.patient_id, paid.c.units, paid.c.device_sek,
+                   paid.c.consumables_sek, paid.c.vat_sek)  # fmt: skip
+        where = [
+            paid.c.year == year,
+            sa.or_(paid.c.clinic_id.is_(None), paid.c.clinic_id.not_in(clinic_ids)),
+            paid_where(scope, year, paid.c.patient_id),
+        ]
+    else:
+        day = today or region_today()
+        paid = paid_lines(year, day, clinic_ids, elsewhere=True).subquery("paid")
+        figures = (paid.c.patient_id, paid.c.units, paid.c.device,
+                   paid.c.consumables, paid.c.vat)  # fmt: skip
+        where = [paid_where(scope, year, paid.c.patient_id, day)]
+    patient, units, device, consumables, vat = figures
+    row = db.session.execute(
+        sa.select(
+            sa.func.count(sa.distinct(patient)),
+            sa.func.coalesce(sa.func.sum(units), 0),
+            round_ore(sa.func.coalesce(sa.func.sum(device), 0)),
+            round_ore(sa.func.coalesce(sa.func.sum(consumables), 0)),
+            round_ore(sa.func.coalesce(sa.func.sum(vat), 0)),
+        ).where(*where)
+    ).one()
+    if not row[0]:
+        return None
+    return _sums([(None, None, *row)])[0]
 
 
 def _stored_cost_centre_sums(scope: Scope, year: int) -> list[CostCentreSum]:

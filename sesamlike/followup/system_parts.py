@@ -16,6 +16,7 @@ from sesamlike.followup import stored_figures
 from sesamlike.followup.cost_centres import (
     CostCentreSum,
     cost_centre_sums,
+    paid_elsewhere,
     paid_where,
     stored_payers,
 )
@@ -118,22 +119,60 @@ def _without_cgm(scope: Scope, year: int) -> list[WithoutCgm]:
     return rows
 
 
-def cost_centres(scope: Scope, year: int,
-                 today: date | None = None) -> list[CostCentreSum]:  # fmt: skip
-    """What each cost centre in scope paid that year (cost and volume); kept
-    until the next run of the year when read from the stored payers
-    (`stored_figures`)."""
+@dataclass(frozen=True)
+class CostCentres:
+    """Who paid the costs of the patients in scope: each cost centre in scope,
+    and what other clinics paid of the same patients (`paid_elsewhere`), so
+    the table adds up to the patients' total."""
+
+    centres: list[CostCentreSum]
+    elsewhere: CostCentreSum | None
+
+    @property
+    def rows(self) -> list[CostCentreSum]:
+        return self.centres + ([self.elsewhere] if self.elsewhere else [])
+
+    @property
+    def total_cost_sek(self) -> Decimal:
+        return sum((row.total_cost_sek for row in self.rows), Decimal("0.00"))
+
+
+_FIELDS = tuple(CostCentreSum.__dataclass_fields__)
+_MONEY = {"device_cost_sek", "consumables_cost_sek", "vat_sek"}
+
+
+def _row(sums: CostCentreSum) -> list:
+    return [str(getattr(sums, f)) if f in _MONEY else getattr(sums, f) for f in _FIELDS]
+
+
+def _sums(row: list) -> CostCentreSum:
+    return CostCentreSum(*[Decimal(v) if f in _MONEY else v
+                           for f, v in zip(_FIELDS, row, strict=True)])  # fmt: skip
+
+
+def cost_centres(scope: Scope, year: int, today: date | None = None) -> CostCentres:
+    """What each cost centre in scope paid that year (cost and volume), and
+    what other clinics paid of the same patients; kept until the next run of
+    the year when read from the stored payers (`stored_figures`)."""
+    day = today or region_today()
+
+    def compute() -> CostCentres:
+        return CostCentres(
+            cost_centre_sums(scope, year, day), paid_elsewhere(scope, year, day)
+        )
+
     if not stored_payers(scope, year):
-        return cost_centre_sums(scope, year, today or region_today())
-    fields = tuple(CostCentreSum.__dataclass_fields__)
-    money = {"device_cost_sek", "consumables_cost_sek", "vat_sek"}
+        return compute()
     return stored_figures.kept(
-        stored_figures.scope_key("cost_centres", scope, year),
+        stored_figures.scope_key("cost_centres_and_elsewhere", scope, year),
         lambda: stored_figures.run_token(year),
-        lambda: cost_centre_sums(scope, year, today or region_today()),
-        lambda sums: [[str(getattr(s, f)) if f in money else getattr(s, f)
-                       for f in fields] for s in sums],
-        lambda rows: [CostCentreSum(*[Decimal(v) if f in money else v
-                                      for f, v in zip(fields, row, strict=True)])
-                      for row in rows],
-    )  # fmt: skip
+        compute,
+        lambda paid: {
+            "centres": [_row(c) for c in paid.centres],
+            "elsewhere": _row(paid.elsewhere) if paid.elsewhere else None,
+        },
+        lambda kept: CostCentres(
+            [_sums(row) for row in kept["centres"]],
+            _sums(kept["elsewhere"]) if kept["elsewhere"] else None,
+        ),
+    )

@@ -26,15 +26,6 @@ from sesamlike.orders import status as order_status
 from sesamlike.orders.forms import MODE_LABELS
 from sesamlike.orders.views import bp, refusal_text
 
-LIST_TITLES = {
-    "open": N_("Beställt, inte levererat"),
-    "backordered": N_("Restnoterade"),
-    "sent": N_("Hos leverantör eller apotek"),
-    "at_clinic": N_("Väntar på mottagningen"),
-    "overdue": N_("Försenade"),
-    "running_out": N_("Förskrivningar som tar slut"),
-    "warranty": N_("Garantin går ut"),
-}
 LIST_HINTS = {
     "open": N_("Alla rader som är beställda men inte levererade, äldst först."),
     "backordered": N_("Rader som väntar på varor i hjälpmedelscentralens lager."),
@@ -84,7 +75,7 @@ def worklist():
     return render_template(
         "orders/worklist.html",
         work=work,
-        titles=LIST_TITLES,
+        titles=worklists.TITLES,
         hints=LIST_HINTS,
         day_choices=worklists.DAY_CHOICES,
         channels=channel_labels(),

@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased, contains_eager, selectinload
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
+from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders import status as order_status
@@ -37,6 +38,16 @@ WORKLIST_ROLES = frozenset({Role.PRESCRIBER})
 ORDER_LISTS = ("open", "backordered", "sent", "at_clinic", "overdue")
 LISTS = (*ORDER_LISTS, "running_out", "warranty")
 # Days ahead each list looks by default, and the choices offered.
+# The lists by name, as the pages and the audit log's sentences call them.
+TITLES = {
+    "open": N_("Beställt, inte levererat"),
+    "backordered": N_("Restnoterade"),
+    "sent": N_("Hos leverantör eller apotek"),
+    "at_clinic": N_("Väntar på mottagningen"),
+    "overdue": N_("Försenade"),
+    "running_out": N_("Förskrivningar som tar slut"),
+    "warranty": N_("Garantin går ut"),
+}
 DEFAULT_DAYS = {"running_out": 30, "warranty": 90}
 DAY_CHOICES = (30, 60, 90, 180, 365)
 # A prescription that ran out this many days ago without renewal still shows.

@@ -110,3 +110,20 @@ def test_a_search_shows_a_masked_number_and_never_a_typed_name(client, auth, wor
     html = client.post("/admin/audit", data={"action": "search"}).text
     assert f"Sökte på ”ÅÅÅÅMMDD-XXXX” och fick fram patienten (id {patient.id})" in html
     assert "Sökte på ett namn utan träff" in html and ADULT_PNR not in html
+
+
+def test_a_work_list_is_named_as_the_page_names_it(client, auth, world):
+    """The log said "i arbetslistan open": the list's name in the code."""
+    patient = world["patient"]
+    audit.record(
+        "worklist", "patient", patient_id=patient.id, object_id=patient.id,
+        user=world["chef"], detail="arbetslista: open",
+    )  # fmt: skip
+    db.session.commit()
+    auth.login("admin")
+    html = client.post("/admin/audit", data={"action": "worklist"}).text
+    assert (
+        f"Såg patienten (id {patient.id}) i arbetslistan Beställt, inte levererat"
+        in html
+    )
+    assert "arbetslistan open" not in html

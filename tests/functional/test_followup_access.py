@@ -416,3 +416,14 @@ def test_the_managers_patient_list_shows_personnummer_with_a_hyphen(
     assert "Norrman" in html
     assert f"<small>{f.ADULT_PNR[:8]}-{f.ADULT_PNR[8:]}</small>" in html
     assert f.ADULT_PNR not in html
+
+
+def test_the_two_export_links_under_compliance_say_which_table(client, auth, region):
+    """Two identical "Exportera: CSV · XLSX" lines stood one after the other."""
+    chosen = f.make_article()
+    f.make_prescription(region["anna"], chosen, valid_from=date(YEAR, 2, 1))
+    auth.login(region["manager"].username)
+    html = client.get(f"/followup/?year={YEAR}").get_data(as_text=True)
+    section = html.split('id="compliance"')[1]
+    assert "Exportera följsamheten:" in section
+    assert "Exportera avvikelserna per orsakskod:" in section

@@ -474,4 +474,4 @@ def test_the_report_reads_kept_figures_until_a_run_or_a_patient_changes(
     assert build(region).trend[-1].total == Decimal("5000.00")
     assert build(manager).overall.total == Decimal("5000.00")
     assert sum(c.patients for c in system_parts.cost_centres(
-        resolve(region, None), 2025)) == 2  # fmt: skip
+        resolve(region, None), 2025).centres) == 2  # fmt: skip
