@@ -102,8 +102,10 @@ def checked(
     cost_centre: str | None,
     pumps: Pumps,
     day: date,
+    quantity_confirmed: bool = True,
 ):
-    """Every field check at once: terms, device, fit, reason, clinic, cost centre.
+    """Every field check at once: terms, device, fit, reason, clinic, cost centre,
+    and (unless confirmed) a quantity above the expected use.
 
     Returns (terms, (reason_code, reason_text), clinic, cost centre or '').
     """
@@ -111,7 +113,7 @@ def checked(
     system_ids = {system.id for system in article.systems}
     fits = compatibility.fits_pumps(article.category, system_ids, pumps)
     rank = 1 if assortment.is_first_choice(article, day) else article.first_choice_rank
-    terms_, _device, _fit, reason_, clinic, centre = rules.collect(
+    terms_, _device, _fit, reason_, clinic, centre, _quantity = rules.collect(
         lambda: rules.resolve_terms(article.category, **terms),
         lambda: compatibility.check_device_terms(
             article.category,
@@ -129,5 +131,11 @@ def checked(
             sorted_clinics(user), patient.clinic_ids, clinic_code
         ),
         lambda: rules.clean_cost_centre(cost_centre, ""),
+        lambda: rules.check_quantity(
+            article,
+            terms.get("packs_per_withdrawal"),
+            terms.get("period_days"),
+            quantity_confirmed,
+        ),
     )
     return terms_, reason_, clinic, centre

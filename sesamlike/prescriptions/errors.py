@@ -178,3 +178,21 @@ class ArticleNotYetInContract(ArticleNotPrescribable):
         "Artikeln {article_no} ingår i avtalet först från {valid_from} och kan inte "
         "förskrivas än. Välj en annan artikel."
     )
+
+
+class QuantityToConfirm(Invalid):
+    """More than 1.5 times the article's expected use per withdrawal (the line
+    above which the follow-up lists a patient's use for review): the
+    prescriber confirms the quantity, or lowers it. A typo of 50 for 5 would
+    otherwise let the patient order ten times the need."""
+
+    code = "quantity_to_confirm"
+    message = Plural(
+        "{article}: {packs} per uttag räcker till mer än 1,5 gånger förväntad "
+        "användning under uttagets period, som är ungefär {expected} förpackning. "
+        "Minska mängden, eller bekräfta att den stämmer.",
+        "{article}: {packs} per uttag räcker till mer än 1,5 gånger förväntad "
+        "användning under uttagets period, som är ungefär {expected} förpackningar. "
+        "Minska mängden, eller bekräfta att den stämmer.",
+        count="expected",
+    )

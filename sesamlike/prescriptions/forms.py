@@ -25,6 +25,7 @@ from sesamlike.catalog.models import Article
 from sesamlike.common.i18n import N_, _
 
 NOT_AN_INTEGER = N_("Ange ett heltal.")
+QUANTITY_CONFIRMED = N_("Mängden är kontrollerad och stämmer")
 NOT_A_DATE = "Ange ett datum som ÅÅÅÅ-MM-DD."
 
 
@@ -81,6 +82,7 @@ class PrescriptionForm(FlaskForm):
         "Betalande kostnadsställe",
         validators=[Optional(), Length(max=20, message="Högst 20 tecken.")],
     )
+    quantity_confirmed = BooleanField(QUANTITY_CONFIRMED)
 
     def offer(
         self,
@@ -123,6 +125,7 @@ class PrescriptionForm(FlaskForm):
             "reason_text": self.reason_text.data or None,
             "cost_centre": self.cost_centre.data or None,
             "clinic_code": self.clinic_code.data or None,
+            "quantity_confirmed": bool(self.quantity_confirmed.data),
         }
 
     def show_errors(self, fields: dict[str, list[str]]) -> None:
@@ -183,6 +186,7 @@ class KitLineForm(Form):
     reason_text = TextAreaField(
         "Motivering", validators=[Length(max=500, message="Högst 500 tecken.")]
     )
+    quantity_confirmed = BooleanField(QUANTITY_CONFIRMED)
 
 
 class KitForm(FlaskForm):
@@ -236,6 +240,7 @@ class KitForm(FlaskForm):
                     "period_days": row.period_days.data,
                     "reason_code": row.reason_code.data or None,
                     "reason_text": row.reason_text.data or None,
+                    "quantity_confirmed": bool(row.quantity_confirmed.data),
                 },
             )
             for index, row in enumerate(self.lines)

@@ -94,6 +94,7 @@ class KitChoice:
     period_days: object
     reason_code: str | None = None
     reason_text: str | None = None
+    quantity_confirmed: bool = True  # the page: False until the prescriber ticks it
 
 
 def packs_for_period(units_per_day, pack_size: int, days: int = KIT_PERIOD_DAYS):
@@ -306,6 +307,7 @@ def _checked(user, patient, article, choice: KitChoice, valid_from, pumps, where
         *where,
         pumps,
         region_today(),
+        choice.quantity_confirmed,
     )
 
 

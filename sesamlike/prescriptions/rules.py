@@ -7,9 +7,11 @@ one domain error naming everything that is wrong at once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sesamlike.accounts.models import Clinic
@@ -24,6 +26,7 @@ from sesamlike.prescriptions.errors import (
     NotFirstChoiceReasonRequired,
     NotProcuredReasonRequired,
     PrescriptionInvalid,
+    QuantityToConfirm,
 )
 from sesamlike.prescriptions.models import ReasonCode
 
@@ -188,6 +191,33 @@ def errors_whatever_the_article(given: Mapping[str, object]) -> dict[str, list[s
     except PrescriptionInvalid as error:
         return {name: m for name, m in error.fields.items() if name != "valid_to"}
     return {}
+
+
+# The follow-up's line for use to review (followup.report.OVERUSE_FACTOR).
+QUANTITY_CHECK_FACTOR = Decimal("1.5")
+ABOVE_EXPECTED_USE = N_("Mer än 1,5 gånger förväntad användning.")
+
+
+def check_quantity(article: Article, packs: object, period_days: object,
+                   confirmed: bool) -> None:  # fmt: skip
+    """A consumable's packs per withdrawal above 1.5 times the expected use
+    over the period need the prescriber's confirmation (QuantityToConfirm).
+    Devices and articles without an expected use are not judged; nor are
+    quantities the other checks refuse."""
+    if confirmed or article.is_device or not article.units_per_day:
+        return
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0
+               for v in (packs, period_days)):  # fmt: skip
+        return
+    expected = Decimal(str(article.units_per_day)) * period_days
+    if packs * article.pack_size <= QUANTITY_CHECK_FACTOR * expected:
+        return
+    raise QuantityToConfirm(
+        packs=packs,
+        article=article.name,
+        expected=max(1, math.ceil(expected / article.pack_size)),
+        fields={"packs_per_withdrawal": [ABOVE_EXPECTED_USE]},
+    )
 
 
 def deviation(procured: bool, first_choice_rank: int | None) -> str | None:

@@ -98,8 +98,11 @@ def prescribe(
     reason_text: str | None = None,
     cost_centre: str | None = None,
     clinic_code: str | None = None,
+    quantity_confirmed: bool = True,
 ) -> Prescription:
-    """Write a new prescription after every rule has passed."""
+    """Write a new prescription after every rule has passed. The pages ask the
+    prescriber to confirm a quantity above the expected use
+    (`quantity_confirmed=False` until they have)."""
     require_prescriber(user)
     patient = visible_patient(user, patient_id)
     today = region_today()
@@ -130,6 +133,7 @@ def prescribe(
         cost_centre,
         checks.patient_pumps(patient.id),
         today,
+        quantity_confirmed,
     )
     prescription = new_prescription(
         user, patient, article, clinic, centre or clinic.cost_centre, terms, reason

@@ -583,3 +583,28 @@ def test_prescriptions_page_says_one_day_and_three_days(
     page = text_of(client.get(f"/patients/{clinic.patient.id}/prescriptions"))
     assert all(text in page for text in one + three)
     assert "1 dagar" not in page and "1 days" not in page
+
+
+def test_kit_line_far_above_the_expected_use_asks_to_be_confirmed_at_that_line(
+    client, clinic
+):
+    data = kit_form(text_of(client.get(kit_url(clinic.patient))))
+    data.update({f"lines-{n}-include": "y" for n in range(4)})
+    data["lines-1-packs_per_withdrawal"] = "50"  # infusion sets: 3 is the need
+    response = client.post(kit_url(clinic.patient), data=data)
+    assert response.status_code == 422
+    page = text_of(response)
+    assert (
+        "Quick-set infusionsset 6 mm/60 cm, 10 st: 50 per uttag räcker till mer "
+        "än 1,5 gånger förväntad användning under uttagets period, som är ungefär 3 "
+        "förpackningar." in page
+    )
+    assert re.search(
+        r'id="lines-1-packs_per_withdrawal-error">\s*Mer än 1,5 gånger förväntad', page
+    )
+    assert 'name="lines-1-quantity_confirmed"' in page
+    assert 'name="lines-2-quantity_confirmed"' not in page
+    assert count(Prescription) == 0
+    data["lines-1-quantity_confirmed"] = "y"
+    assert client.post(kit_url(clinic.patient), data=data).status_code == 302
+    assert count(Prescription) == 4

@@ -425,3 +425,59 @@ def test_an_unknown_article_keeps_the_last_days_check_for_its_category(
     page = text_of(response)
     assert "Artikeln finns inte" in error_next_to(page, "article_no")
     assert 'id="valid_to-error"' not in page
+
+
+def test_a_quantity_far_above_the_expected_use_asks_to_be_confirmed(
+    client, auth, setup
+):
+    """50 for 5 is one key: before, it was saved and the patient could order
+    ten times the need. Quick-set: 10 a pack, a set every third day: 3 packs
+    last 90 days; more than 1.5 times that asks the nurse to confirm."""
+    auth.login("nurse")
+    response = client.post(
+        new_url(setup["patient"]), data=form_data(packs_per_withdrawal="5")
+    )
+    assert response.status_code == 422
+    page = text_of(response)
+    assert (
+        "Quick-set: 5 per uttag räcker till mer än 1,5 gånger förväntad användning "
+        "under uttagets period, som är ungefär 3 förpackningar." in page
+    )
+    assert (
+        error_next_to(page, "packs_per_withdrawal")
+        == "Mer än 1,5 gånger förväntad användning."
+    )
+    assert 'name="quantity_confirmed"' in page
+    assert count_prescriptions() == 0
+
+    response = client.post(
+        new_url(setup["patient"]),
+        data=form_data(packs_per_withdrawal="5", quantity_confirmed="y"),
+    )
+    assert response.status_code == 302
+    assert db.session.scalars(sa.select(Prescription)).one().packs_per_withdrawal == 5
+
+
+def test_the_expected_use_with_room_needs_no_confirmation(client, auth, setup):
+    auth.login("nurse")
+    page = text_of(client.get(new_url(setup["patient"])))
+    assert 'name="quantity_confirmed"' not in page
+    # 4 packs: 40 sets for 90 days, within 1.5 times the 30 expected.
+    response = client.post(
+        new_url(setup["patient"]), data=form_data(packs_per_withdrawal="4")
+    )
+    assert response.status_code == 302
+
+
+def test_the_api_prescribes_as_before_without_a_confirmation(client, setup):
+    """The contract has no confirmation: a region's script is not refused."""
+    from sesamlike.accounts.services import issue_token
+
+    response = client.post(
+        "/api/v1/prescriptions",
+        headers={"Authorization": f"Bearer {issue_token('nurse')}"},
+        json={"patient_id": setup["patient"].id, "article_no": "100101",
+              "packs_per_withdrawal": 5, "withdrawals": 4, "period_days": 90,
+              "valid_from": TODAY.isoformat(), "clinic_code": "OWN"},
+    )  # fmt: skip
+    assert response.status_code == 201, response.get_json()
