@@ -14,7 +14,7 @@ import hashlib
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -38,11 +38,41 @@ PAGE_SIZE = 50
 EMAIL_MAX = 254
 # Roles whose login works at clinics (and so must name at least one).
 CLINIC_ROLES = frozenset({Role.PRESCRIBER, Role.MANAGER})
+# A query of account ids, e.g. those whose name and e-mail are hidden.
+IdQuery = sa.Select | sa.CompoundSelect
+
+
+@dataclass(frozen=True)
+class AccountShown:
+    """An account as the admin's pages show it. A hidden one, the login of a
+    patient with protected identity or of a guardian of one, has no name or
+    e-mail here: they would say who the patient is (domain.md)."""
+
+    id: int
+    username: str
+    role: str
+    display_name: str | None
+    email: str | None
+    clinics: list[Clinic]
+    first_time_prescriber: bool
+    active: bool
+    last_login_at: datetime | None
+    created_at: datetime
+    hidden: bool
+
+
+def shown(user: User, hidden: bool) -> AccountShown:
+    return AccountShown(
+        user.id, user.username, user.role,
+        None if hidden else user.display_name, None if hidden else user.email,
+        list(user.clinics), user.first_time_prescriber, user.active,
+        user.last_login_at, user.created_at, hidden,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class UserPage:
-    users: list[User]
+    users: list[AccountShown]
     total: int
     page: int
     pages: int
@@ -54,8 +84,13 @@ def _require_admin(admin: User) -> None:
         raise Forbidden()
 
 
-def search(admin: User, text: str, role: str | None, page: int) -> UserPage:
-    """Accounts whose username, name or e-mail contains the text; paged."""
+def search(
+    admin: User, text: str, role: str | None, page: int, *, hidden: IdQuery
+) -> UserPage:
+    """Accounts whose username, name or e-mail contains the text; paged.
+
+    `hidden` selects the ids of accounts whose name and e-mail are not shown
+    (`patients.login_privacy`): those are found by their username only."""
     _require_admin(admin)
     query = sa.select(User)
     needle = text.strip().lower()[:80]
@@ -64,8 +99,13 @@ def search(admin: User, text: str, role: str | None, page: int) -> UserPage:
         query = query.where(
             sa.or_(
                 sa.func.lower(User.username).like(like),
-                sa.func.lower(User.display_name).like(like),
-                sa.func.lower(sa.func.coalesce(User.email, "")).like(like),
+                sa.and_(
+                    User.id.not_in(hidden),
+                    sa.or_(
+                        sa.func.lower(User.display_name).like(like),
+                        sa.func.lower(sa.func.coalesce(User.email, "")).like(like),
+                    ),
+                ),
             )
         )
     if role in set(Role):
@@ -81,10 +121,25 @@ def search(admin: User, text: str, role: str | None, page: int) -> UserPage:
             .offset((page - 1) * PAGE_SIZE)
         )
     )
-    return UserPage(users, total, page, pages, locked_usernames(users))
+    hidden_ids = _hidden_among(users, hidden)
+    return UserPage(
+        [shown(u, u.id in hidden_ids) for u in users], total, page, pages,
+        locked_usernames(users),
+    )  # fmt: skip
 
 
-def locked_usernames(users: Iterable[User]) -> set[str]:
+def _hidden_among(users: Iterable[User], hidden: IdQuery) -> set[int]:
+    ids = [u.id for u in users]
+    if not ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(User.id).where(User.id.in_(ids), User.id.in_(hidden))
+        )
+    )
+
+
+def locked_usernames(users: Iterable[User | AccountShown]) -> set[str]:
     """Which of these usernames are locked after failed logins right now."""
     keys = {logins.login_key(u.username): u.username for u in users}
     if not keys:
@@ -109,6 +164,12 @@ def account(admin: User, user_id: int) -> User:
     if user is None:
         raise NotVisible()
     return user
+
+
+def account_shown(admin: User, user_id: int, *, hidden: IdQuery) -> AccountShown:
+    """An account for its page; `hidden` as in `search`."""
+    user = account(admin, user_id)
+    return shown(user, bool(_hidden_among([user], hidden)))
 
 
 def _clinics(codes: Iterable[str]) -> list[Clinic]:
@@ -200,11 +261,19 @@ def update(
     display_name: str,
     email: str | None,
     first_time_prescriber: bool,
+    hidden: IdQuery,
 ) -> User:
-    """Change role, clinics, first-time right, name or e-mail of an account."""
+    """Change role, clinics, first-time right, name or e-mail of an account.
+
+    An account whose name and e-mail are hidden (`hidden` as in `search`) keeps
+    the stored ones where the form, which could not show them, left a field empty.
+    """
     user = account(admin, user_id)
     clinics = _clinics(clinic_codes)
     address = _email(email)
+    if _hidden_among([user], hidden):
+        display_name = (display_name or "").strip() or user.display_name
+        address = address or user.email
     _check_role_fields(role, clinics)
     portal = (Role.PATIENT, Role.GUARDIAN)
     if (role in portal) != (user.role in portal):

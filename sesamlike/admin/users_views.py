@@ -23,6 +23,7 @@ from sesamlike.common.paging import page_number
 from sesamlike.common.refusals import show_refusal
 from sesamlike.common.urls import public_url
 from sesamlike.extensions import db
+from sesamlike.patients.login_privacy import protected_logins
 
 
 def _admin():
@@ -47,8 +48,9 @@ def users():
     text = request.args.get("q", "").strip()[:80]
     role = request.args.get("role", "")
     found = administration.search(
-        _admin(), text, role, page_number(request.args.get("page"))
-    )
+        _admin(), text, role, page_number(request.args.get("page")),
+        hidden=protected_logins(),
+    )  # fmt: skip
     return render_template(
         "admin/users.html", found=found, q=text, role=role, role_names=ROLE_NAMES,
         roles=[r.value for r in Role],
@@ -91,9 +93,13 @@ def new_user():
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user(user_id: int):
-    """Show an account and change its roles, clinics and first-time right."""
+    """Show an account and change its roles, clinics and first-time right.
+
+    A protected patient's or guardian's login shows no name or e-mail."""
     try:
-        account = administration.account(_admin(), user_id)
+        account = administration.account_shown(
+            _admin(), user_id, hidden=protected_logins()
+        )
     except DomainError:
         abort(404)
     form = AccountForm(obj=None if request.method == "POST" else account)
@@ -110,6 +116,7 @@ def user(user_id: int):
                 clinic_codes=form.clinics.data or [],
                 display_name=form.display_name.data or "", email=form.email.data,
                 first_time_prescriber=form.first_time_prescriber.data,
+                hidden=protected_logins(),
             )  # fmt: skip
         except DomainError as error:
             show_refusal(error, form)

@@ -7,7 +7,7 @@ both get a one-time link that sets a password under the policy.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from sesamlike.common.models import OutgoingMail
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from tests.conftest import csrf_token_from
-from tests.factories import make_clinic, make_user
+from tests.factories import make_clinic, make_patient, make_user
 
 NEW_PASSWORD = "blåbärssoppa vid vasaloppet"
 
@@ -234,3 +234,98 @@ def test_the_password_form_refuses_a_forged_post(client, auth, world, csrf_on):
     )
     assert forged.status_code == 400
     assert db.session.scalar(sa.select(User.id).where(User.username == "x.y")) is None
+
+
+@pytest.fixture
+def protected_world(world):
+    """Ulla has protected identity and her own login; Stina, a protected child,
+    has a guardian login; Per and his login are not protected."""
+    ulla = make_patient(first_name="Ulla", last_name="Sjöberg", protected_identity=True)
+    make_user("patient", patients=[ulla], username="patient5",
+              display_name="Ulla Sjöberg", email="ulla.sjoberg@example.se")  # fmt: skip
+    stina = make_patient(first_name="Stina", last_name="Lind", protected_identity=True,
+                         birth_date=date(2015, 12, 24))  # fmt: skip
+    make_user("guardian", patients=[stina], username="vh007",
+              display_name="Lena Lind", email="lena.lind@example.se")  # fmt: skip
+    per = make_patient(first_name="Per", last_name="Holm")
+    make_user("patient", patients=[per], username="patient6",
+              display_name="Per Holm", email="per.holm@example.se")  # fmt: skip
+    return world
+
+
+PROTECTED_WORDS = ("Sjöberg", "sjoberg", "Lena Lind", "lena.lind")
+
+
+def user_id(username: str) -> int:
+    return db.session.scalar(sa.select(User.id).where(User.username == username))
+
+
+def test_user_list_hides_who_a_protected_patients_or_guardians_login_is(
+    client, auth, protected_world
+):
+    auth.login("admin")
+    page = client.get("/admin/users").text
+    assert "patient5" in page and "vh007" in page
+    assert not [word for word in PROTECTED_WORDS if word in page]
+    assert page.count("Skyddade personuppgifter") == 2
+    assert "Per Holm" in page and "Doris Dahl" in page
+
+
+def test_user_search_finds_a_protected_login_by_username_only(
+    client, auth, protected_world
+):
+    auth.login("admin")
+    for text in ("Sjöberg", "ulla", "lena", "lind@example"):
+        found = client.get("/admin/users", query_string={"q": text}).text
+        assert "0 konton" in found, text
+    by_username = client.get("/admin/users", query_string={"q": "patient5"}).text
+    assert "1 konto" in by_username and "Skyddade personuppgifter" in by_username
+    assert "Sjöberg" not in by_username
+    assert "Per Holm" in client.get("/admin/users", query_string={"q": "holm"}).text
+
+
+def test_a_protected_login_shows_no_name_or_email_and_saving_keeps_them(
+    client, auth, protected_world
+):
+    auth.login("admin")
+    for username in ("patient5", "vh007"):
+        page = client.get(f"/admin/users/{user_id(username)}").text
+        assert f"Konto {username}" in page
+        assert not [word for word in PROTECTED_WORDS if word in page], username
+        assert "Skyddade personuppgifter: de nuvarande uppgifterna visas inte." in page
+    ulla = db.session.get(User, user_id("patient5"))
+    saved = client.post(
+        f"/admin/users/{ulla.id}",
+        data={"role": "patient", "display_name": "", "email": ""},
+    )
+    assert saved.status_code == 302
+    assert "Sjöberg" not in client.get(saved.location).text
+    db.session.refresh(ulla)
+    assert ulla.display_name == "Ulla Sjöberg"
+    assert ulla.email == "ulla.sjoberg@example.se"
+    client.post(
+        f"/admin/users/{ulla.id}",
+        data={"role": "patient", "display_name": "", "email": "ny@example.se"},
+    )
+    db.session.refresh(ulla)
+    assert (ulla.display_name, ulla.email) == ("Ulla Sjöberg", "ny@example.se")
+    per = client.get(f"/admin/users/{user_id('patient6')}").text
+    assert "Per Holm" in per and "per.holm@example.se" in per
+
+
+def test_the_audit_log_of_a_protected_login_names_no_one(client, auth, protected_world):
+    auth.login("admin")
+    ulla_id = user_id("patient5")
+    client.post(f"/admin/users/{ulla_id}/password-link")
+    client.post(
+        f"/admin/users/{ulla_id}",
+        data={"role": "patient", "display_name": "", "email": "ny@example.se"},
+    )
+    for filters in ({}, {"user": "patient5"}, {"action": "user_update"}):
+        page = client.post("/admin/audit", data=filters).text
+        assert "patient5" in page
+        assert not [word for word in PROTECTED_WORDS if word in page], filters
+        assert "ny@example.se" not in page
+    export = client.post("/admin/audit.csv", data={}).data.decode("utf-8-sig")
+    assert "patient5" in export and "Sjöberg" not in export
+    assert "ny@example.se" not in export
