@@ -66,28 +66,33 @@ class ClinicForm(ServiceErrorsForm):
     clinic_code = SelectField("Vårdenhet", choices=[], validate_choice=False)
 
 
+# The patient page holds several forms: their fields have ids of their own
+# (a label must lead to its own input), their names stay what the services read.
 class GuardianLinkForm(ServiceErrorsForm):
     username = StringField(
         "Vårdnadshavarens användarnamn",
         validators=[Optional(), Length(max=80, message="För långt.")],
         render_kw={"autocomplete": "off", "required": True},
+        id="guardian_username",
     )
 
 
 class PortalLoginForm(ServiceErrorsForm):
     """A login for the patient or a guardian, made on the patient's page."""
 
-    role = SelectField("Kontot är för", validate_choice=False)
+    role = SelectField("Kontot är för", validate_choice=False, id="login_role")
     username = StringField(
         "Användarnamn", validators=[Optional(), Length(max=80, message="För långt.")],
-        render_kw={"autocomplete": "off", "required": True},
+        render_kw={"autocomplete": "off", "required": True}, id="login_username",
     )  # fmt: skip
     display_name = StringField(
-        "Namn", validators=[Optional(), Length(max=120, message="För långt.")]
-    )
+        "Namn", validators=[Optional(), Length(max=120, message="För långt.")],
+        id="login_display_name",
+    )  # fmt: skip
     email = StringField(
         "E-post", validators=[Optional(), Length(max=254, message="För långt.")],
         render_kw={"autocomplete": "off", "type": "email", "required": True},
+        id="login_email",
     )  # fmt: skip
 
     def __init__(self, *args, **kwargs) -> None:

@@ -6,7 +6,9 @@ change is audited, and the people whose access changes notice at once.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
+from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
@@ -248,3 +250,58 @@ def test_admin_creates_the_patients_own_login_once(client, auth, world):
     assert staff.status_code == 422
     assert "patienten själv eller en vårdnadshavare" in staff.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == before
+
+
+class _Ids(HTMLParser):
+    """Every id on a page, every label's target, and the form action around each."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: list[str] = []
+        self.labels: list[str] = []
+        self.form_of: dict[str, str] = {}
+        self._form = ""
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self._form = attrs.get("action") or ""
+        if tag == "label" and attrs.get("for"):
+            self.labels.append(attrs["for"])
+        if attrs.get("id"):
+            self.ids.append(attrs["id"])
+            self.form_of[attrs["id"]] = self._form
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = ""
+
+
+def ids_on(page: str) -> _Ids:
+    parsed = _Ids()
+    parsed.feed(page)
+    return parsed
+
+
+def test_the_patient_page_gives_every_field_its_own_id(client, auth, world):
+    olle = world["olle"]
+    auth.login("admin")
+    refused_link = client.post(
+        f"/admin/patients/{olle.id}/guardians", data={"username": "x"}
+    )
+    refused_login = _new_login(client, olle.id, username="", email="")
+    assert refused_link.status_code == refused_login.status_code == 422
+    pages = [
+        client.get(f"/admin/patients/{olle.id}").text,
+        refused_link.text,
+        refused_login.text,
+    ]
+    for page in pages:
+        found = ids_on(page)
+        assert [i for i, n in Counter(found.ids).items() if n > 1] == []
+        assert set(found.labels) <= set(found.ids)
+    # Each username label leads into its own form.
+    found = ids_on(pages[0])
+    targets = {found.form_of[i] for i in found.labels if "username" in i}
+    assert targets == {f"/admin/patients/{olle.id}/guardians",
+                       f"/admin/patients/{olle.id}/logins"}  # fmt: skip
