@@ -8,6 +8,7 @@ from typing import NamedTuple
 from flask import current_app, render_template, url_for
 from markupsafe import Markup
 
+from sesamlike.accounts.models import Role
 from sesamlike.catalog.labels import category_label
 from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import format_date
@@ -16,7 +17,7 @@ from sesamlike.common.time import region_today
 from sesamlike.orders import services as ordering
 from sesamlike.orders import status as order_status
 from sesamlike.orders.views import refusal_text
-from sesamlike.portal.forms import PORTAL_MODE_LABELS
+from sesamlike.portal.forms import GUARDIAN_MODE_LABELS, PORTAL_MODE_LABELS
 from sesamlike.prescriptions import errors as prescription_errors
 
 
@@ -45,6 +46,19 @@ def plain_refusal(error: DomainError) -> str:
             params["max_packs"],
         )
     return refusal_text(error)
+
+
+def child_name(user, patient) -> str | None:
+    """The first name of the child a guardian acts for; None for the patient."""
+    return patient.first_name if user.role == Role.GUARDIAN else None
+
+
+def mode_label(mode: str, child: str | None = None) -> str:
+    """A delivery mode in plain words: the patient's own ("hem till mig"), or a
+    guardian's about the child (`child`: the child's first name)."""
+    if child and mode in GUARDIAN_MODE_LABELS:
+        return _(GUARDIAN_MODE_LABELS[mode], name=child)
+    return _(PORTAL_MODE_LABELS.get(mode, mode))
 
 
 def rule_text(prescription) -> str:
@@ -112,9 +126,12 @@ class OrderRow(NamedTuple):
     tracking: str | None
 
 
-def order_rows(orders, today: date | None = None) -> list[OrderRow]:
+def order_rows(
+    orders, today: date | None = None, child: str | None = None
+) -> list[OrderRow]:
     """The order list's rows, worked out here: a template spends several times
-    the CPU on each call it makes, and "my aids" shows ten orders."""
+    the CPU on each call it makes, and "my aids" shows ten orders. `child`: as
+    in `mode_label`."""
     # Every order's page is the list's address and its number (one url_for).
     prefix = url_for("portal.orders")
     today = today or region_today()  # orders: portal.services.ListedOrder
@@ -134,7 +151,7 @@ def order_rows(orders, today: date | None = None) -> list[OrderRow]:
                     f"{line.article_name}"
                     for line in order.lines
                 ],
-                _(PORTAL_MODE_LABELS.get(order.delivery_mode, order.delivery_mode)),
+                mode_label(order.delivery_mode, child),
                 order.tracking_ref,
             )
         )
@@ -157,7 +174,8 @@ def _helpers(today: date | None = None) -> dict:
     return dict(
         order_status=lambda order: order_status.order_status(order, today),
         line_status=lambda line: order_status.line_status(line, today),
-        modes=PORTAL_MODE_LABELS,
+        mode_label=mode_label,
+        child_name=child_name,
         plain_refusal=plain_refusal,
         rule_text=rule_text,
         category_label=category_label,

@@ -27,6 +27,11 @@ PORTAL_MODE_LABELS = {
     "pharmacy": N_("Jag hämtar på apotek"),
     "clinic": N_("Till mottagningen"),
 }
+# A guardian orders for a child: the parcel goes to the child's home, or near it.
+GUARDIAN_MODE_LABELS = {
+    "home": N_("Hem till {name} med posten"),
+    "pickup": N_("Till ett utlämningsställe (ombud) nära {name}"),
+}
 ADDRESS_MODES = ("home", "pickup")
 _POSTAL_CODE = re.compile(r"^\d{3} ?\d{2}$")
 _PHONE = re.compile(r"^\+?[\d\s\-()]{6,20}$")

@@ -22,8 +22,8 @@ from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders.views import show_refusal
 from sesamlike.portal import services
-from sesamlike.portal.display import plain_refusal, render
-from sesamlike.portal.forms import PORTAL_MODE_LABELS, ReorderForm
+from sesamlike.portal.display import child_name, mode_label, plain_refusal, render
+from sesamlike.portal.forms import ReorderForm
 from sesamlike.portal.views import (
     CHOSEN,
     acting_patient_id,
@@ -62,8 +62,9 @@ def reorder():
         current_user, patient_id, commit=posted and not sending
     )
     form = ReorderForm()
+    child = child_name(current_user, options.patient)
     form.delivery_mode.choices = [
-        SelectChoice(mode, _(PORTAL_MODE_LABELS[mode])) for mode in options.modes
+        SelectChoice(mode, mode_label(mode, child)) for mode in options.modes
     ]
     if not form.is_submitted():
         _fill_in(form, options, request.args.get("rx", type=int))  # only compared

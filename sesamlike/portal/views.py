@@ -16,7 +16,13 @@ from sesamlike.accounts.models import Role
 from sesamlike.common.i18n import _, get_locale
 from sesamlike.orders import shipto
 from sesamlike.portal import services
-from sesamlike.portal.display import order_rows, render, render_part, running_out
+from sesamlike.portal.display import (
+    child_name,
+    order_rows,
+    render,
+    render_part,
+    running_out,
+)
 from sesamlike.portal.forms import ChooseChildForm
 from sesamlike.portal.kept import kept_pages
 
@@ -77,7 +83,7 @@ def my_aids():
             today,
             aids=aids,
             running_out=running_out(aids, today),
-            order_rows=order_rows(aids.orders, today),
+            order_rows=order_rows(aids.orders, today, child_name(user, opened.patient)),
         )
         kept.put(key, body)
     else:
@@ -121,9 +127,8 @@ def orders():
     """List every order, newest first."""
     patient_id = acting_patient_id()
     patient, found = services.all_orders(current_user, patient_id)
-    return render(
-        "orders.html", patient=patient, orders=found, order_rows=order_rows(found)
-    )
+    rows = order_rows(found, child=child_name(current_user, patient))
+    return render("orders.html", patient=patient, orders=found, order_rows=rows)
 
 
 @bp.route("/orders/<int:order_id>")

@@ -59,7 +59,7 @@ def test_guardian_picks_the_child_reorders_and_sees_the_order(mobile_page, scree
     page.wait_for_load_state()
     infusion = page.get_by_label("Quick-set 9 mm")
     assert infusion.is_checked()
-    page.get_by_label("Hem till mig med posten").check()
+    page.get_by_label("Hem till Olle med posten").check()
     page.get_by_label("Portkod (om det finns)").fill("1917")
     no_horizontal_scroll(page)
     screenshot(page, "3-reorder")

@@ -328,6 +328,40 @@ def test_guardian_reorders_for_the_chosen_child(client, auth, region):
     assert f"Beställning {order.id}" in page
 
 
+def test_the_patient_reads_the_delivery_and_contact_choices_as_their_own(
+    client, auth, region
+):
+    auth.login("ella")
+    page = text_of(client.get("/portal/order"))
+    assert "Hem till mig med posten" in page and "nära mig" in page
+    assert "Spara adress och telefonnummer som mina nya kontaktuppgifter" in page
+    form = reorder_form([(region.rx_infusion.id, 1)], update_contact="y")
+    summary = text_of(client.post("/portal/order", data=form))
+    assert "Hem till mig med posten" in summary and "Sparas som dina nya" in summary
+
+
+def test_a_guardian_reads_that_the_childs_address_and_phone_are_used_and_saved(
+    client, auth, region
+):
+    auth.login("anna")
+    client.post("/portal/choose", data={"patient_id": region.child.id})
+    page = text_of(client.get("/portal/order"))
+    assert "Hur ska hjälpmedlen till Olle levereras?" in page
+    assert "Hem till Olle med posten" in page and "nära Olle" in page
+    assert "Spara adressen och telefonnumret som nya kontaktuppgifter för Olle" in page
+    form = reorder_form([(region.rx_child.id, 1)], update_contact="y")
+    summary = text_of(client.post("/portal/order", data=form))
+    assert "Hem till Olle med posten" in summary
+    assert "Sparas som nya kontaktuppgifter för Olle" in summary
+    sent = client.post("/portal/order", data=form | {"action": "send"})
+    order = text_of(client.get(sent.headers["Location"]))
+    aids = text_of(client.get("/portal/"))
+    for text in (page, summary, order, aids):
+        assert "mig" not in text.split() and "mina nya" not in text
+        assert "dina nya" not in text
+    assert "Hem till Olle med posten" in order and "Hem till Olle med posten" in aids
+
+
 def test_guardian_cannot_order_on_the_parents_own_prescription(client, auth, region):
     auth.login("anna")
     client.post("/portal/choose", data={"patient_id": region.child.id})
