@@ -81,7 +81,6 @@ def worklist():
         channels=channel_labels(),
         channel_label=channel_label,
         category_label=category_label,
-        modes=MODE_LABELS,
         empty_form=EmptyForm(),
     )
 
@@ -113,7 +112,7 @@ def _table(work: worklists.WorkList) -> tuple[list[str], list[list]]:
             [row.order.id, region_day_of(row.order.placed_at), row.patient.display_id,
              row.patient.full_name, row.line.article.article_no,
              row.line.article.name, row.line.packs, channel_label(row.line.channel),
-             _(row.text.label), _(MODE_LABELS.get(row.order.delivery_mode, "")),
+             _(row.text.label), _(row.delivery_label),
              row.due_on]
             for row in work.rows
         ]  # fmt: skip

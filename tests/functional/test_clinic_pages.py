@@ -6,7 +6,9 @@ reservoirs and batteries; FreeStyle Libre 2 ...).
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -258,6 +260,51 @@ def test_work_list_orders_sent_to_supplier_or_pharmacy(client, clinic):
     only_pharmacy = worklist(client, list="sent", channel="pharmacy")
     assert "FreeStyle Libre 2 sensor" in only_pharmacy
     assert "t:slim X2" not in only_pharmacy
+
+
+def order_with_pharmacy_and_central_lines(clinic) -> Order:
+    """The walkthrough's order: Libre 2 sensors (pharmacy channel) with
+    reservoirs from the aids centre, home by post (the only mode both allow)."""
+    from sesamlike.orders import services as ordering
+
+    sensors = make_prescription(clinic.patient, article("500001"))
+    reservoirs = make_prescription(clinic.patient, article("100201"))
+    return ordering.place_order(
+        clinic.nurse,
+        clinic.patient.id,
+        [(sensors.id, 1), (reservoirs.id, 1)],
+        "home",
+    ).order
+
+
+def test_work_list_says_a_pharmacy_line_reaches_the_patient_via_the_pharmacy(
+    client, clinic
+):
+    order = order_with_pharmacy_and_central_lines(clinic)
+    assert order.delivery_mode == "home"
+    page = worklist(client, list="open")
+    rows = {
+        name: row
+        for row in re.findall(r"<tr>.*?</tr>", page, re.S)
+        for name in ("FreeStyle Libre 2 sensor", "MiniMed reservoar")
+        if name in row
+    }
+    assert "Hos apoteket" in rows["FreeStyle Libre 2 sensor"]
+    assert "Via apoteket" in rows["FreeStyle Libre 2 sensor"]
+    assert "Hem med post" not in rows["FreeStyle Libre 2 sensor"]
+    assert "Hem med post" in rows["MiniMed reservoar"]
+    assert "Via apoteket" not in rows["MiniMed reservoar"]
+
+
+def test_work_list_csv_says_a_pharmacy_line_reaches_the_patient_via_the_pharmacy(
+    client, clinic
+):
+    order_with_pharmacy_and_central_lines(clinic)
+    response = client.get("/orders/worklist.csv?list=open&format=csv-comma")
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8"))))
+    modes = {row["Artikelnr"]: row["Leveranssätt"] for row in rows}
+    assert modes == {"500001": "Via apoteket", "100201": "Hem med post"}
 
 
 def test_clinic_delivery_waits_until_marked_collected(client, clinic, csrf_on):
