@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import Response, abort, render_template, request
+from flask import abort, render_template, request
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import AuditEvent, Clinic, User
@@ -27,7 +27,13 @@ from sesamlike.admin import audit_words
 from sesamlike.admin.views import bp
 from sesamlike.common.i18n import N_, _
 from sesamlike.common.paging import page_number
-from sesamlike.common.spreadsheets import CSV_FORMATS, SWEDISH, Dialect, csv_bytes
+from sesamlike.common.spreadsheets import (
+    CSV_FORMATS,
+    SWEDISH,
+    Dialect,
+    csv_bytes,
+    download,
+)
 from sesamlike.common.time import REGION_TIMEZONE
 from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
@@ -181,11 +187,10 @@ def audit_export():
         for event, username in db.session.execute(_query(filters, patient_ids))
     ]  # fmt: skip
     _log_review(filters, patient_ids, "csv")
-    return Response(
+    return download(
         csv_bytes([_(column) for column in CSV_COLUMNS], rows, dialect),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=granskningslogg.csv"},
-    )  # fmt: skip
+        "granskningslogg.csv",
+    )
 
 
 def _local(moment: datetime, dialect: Dialect) -> str:

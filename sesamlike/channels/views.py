@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -21,6 +20,7 @@ from sesamlike.channels import supplier as supplier_channel
 from sesamlike.channels import supplier_status
 from sesamlike.channels.commands import file_names
 from sesamlike.channels.forms import ExportForm, ReorderPointForm, UploadForm
+from sesamlike.common import spreadsheets
 from sesamlike.common.csvfiles import FileInvalid
 from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import format_date
@@ -113,11 +113,7 @@ def download(export_id: int):
     export = supplier_channel.export_file(current_user, export_id)
     exports = supplier_channel.exports_of(export.export_date)
     name = next(n for n, e in file_names(exports).items() if e.id == export.id)
-    return Response(
-        export.content,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return spreadsheets.download(export.content, name)
 
 
 @bp.route("/suppliers/status", methods=["POST"])

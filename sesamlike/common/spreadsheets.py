@@ -11,6 +11,7 @@ Two CSV dialects: `SWEDISH` for people (UTF-8 with a byte-order mark,
 semicolons, decimal comma, CRLF: Swedish Excel opens it in columns) and
 `MACHINE` for the contract's files (UTF-8, commas, decimal point). XLSX cells
 are typed: numbers are numbers with a number format, dates are dates.
+`download` hands either out as an attachment with its one Content-Type.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask import Response, current_app
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -34,6 +36,10 @@ AMOUNT_FORMAT = "#,##0.00"
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Every CSV the app writes is UTF-8. Sent as the whole Content-Type: Werkzeug
+# adds "; charset=utf-8" to a text/* *mimetype* itself, so a mimetype that
+# already said it went out as "text/csv; charset=utf-8; charset=utf-8".
+CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 
 
 @dataclass(frozen=True)
@@ -148,3 +154,12 @@ def _xlsx_cell(sheet, value) -> WriteOnlyCell:
     if isinstance(value, int | float):
         return WriteOnlyCell(sheet, value=value)
     raise TypeError(f"no XLSX cell for {type(value).__name__}")
+
+
+def download(
+    body: bytes | str, filename: str, content_type: str = CSV_CONTENT_TYPE
+) -> Response:
+    """A file to save: `content_type` goes out exactly as given, once."""
+    response = current_app.response_class(body, content_type=content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -37,7 +37,7 @@ bp = Blueprint("followup", __name__, url_prefix="/followup")
 
 # Larger than any patient's annual cost; what is above it is a typing error.
 MAX_SEK = Decimal("1000000000")
-FORMATS = {"csv": "text/csv; charset=utf-8", "xlsx": spreadsheets.XLSX_MIMETYPE}
+FORMATS = {"csv": spreadsheets.CSV_CONTENT_TYPE, "xlsx": spreadsheets.XLSX_MIMETYPE}
 
 
 def _scope() -> Scope:
@@ -217,9 +217,8 @@ def _download(headers, rows, name: str, fmt: str):
     return _attachment(body, f"{name}.{fmt}", FORMATS[fmt])
 
 
-def _attachment(body: bytes, filename: str, mimetype: str):
-    response = current_app.response_class(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+def _attachment(body: bytes, filename: str, content_type: str):
+    response = spreadsheets.download(body, filename, content_type)
     response.headers["Cache-Control"] = "no-store"
     return response
 

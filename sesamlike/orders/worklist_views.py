@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import (
-    Response,
     abort,
     flash,
     redirect,
@@ -95,11 +94,7 @@ def worklist_export():
         request.args.get("format", "csv"), spreadsheets.SWEDISH
     )
     name = f"arbetslista-{work.name}-{work.today.isoformat()}.csv"
-    return Response(
-        spreadsheets.csv_bytes(headers, rows, dialect),
-        mimetype="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return spreadsheets.download(spreadsheets.csv_bytes(headers, rows, dialect), name)
 
 
 def _table(work: worklists.WorkList) -> tuple[list[str], list[list]]:

@@ -89,6 +89,7 @@ def test_admin_searches_by_personnummer_newest_first_and_the_search_is_logged(
     export = client.post("/admin/audit.csv", data={"patient": ADULT_PNR})
     lines = export.get_data().decode("utf-8-sig").splitlines()
     assert export.mimetype == "text/csv"
+    assert export.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert lines[0].startswith("Tid (svensk tid);Användare;Roll")
     # newest first: the first data row is the admin's own page view
     assert ";admin;Administratör;" in lines[1] and ";read;audit_log;" in lines[1]

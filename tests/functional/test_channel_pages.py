@@ -100,6 +100,7 @@ def test_depot_staff_create_and_download_the_days_supplier_files(client, depot):
 
     assert download.status_code == 200
     assert download.mimetype == "text/csv"
+    assert download.headers["Content-Type"] == "text/csv; charset=utf-8"
     assert "orders-2026-03-02-insulet-ab.csv" in download.headers["Content-Disposition"]
     assert download.text == export.content
     assert "Anna Andersson" in download.text

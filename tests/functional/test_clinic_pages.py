@@ -422,6 +422,7 @@ def test_work_list_exports_a_semicolon_csv_that_starts_no_formula(client, clinic
     response = client.get("/orders/worklist.csv?list=backordered")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     body = response.data.decode("utf-8")
     assert body.startswith("\ufeffBeställning;Beställd;Personnummer;Namn;")
     assert ";'=HYPERLINK(1) Ek;" in body

@@ -327,6 +327,23 @@ def test_csv_export_opens_in_swedish_spreadsheet_conventions(client, auth, regio
     assert lines[1] == "MiniMed 640G;1;21655,82;21655,82;21655,82;21655,82"
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/followup/export/pump.csv?year=2025",
+        "/followup/export/pump.csv?year=2025&format=csv-comma",
+        "/followup/articles.csv?year=2025",
+        "/followup/patients.csv?year=2025",
+        "/followup/register.csv?year=2025",
+    ],
+)
+def test_csv_exports_say_their_charset_once(client, auth, region, url):
+    auth.login(region["manager"].username)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
 def test_csv_export_has_a_comma_variant_for_machines(client, auth, region):
     auth.login(region["manager"].username)
     body = client.get("/followup/export/pump.csv?year=2025&format=csv-comma").data
