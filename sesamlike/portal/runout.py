@@ -3,16 +3,22 @@
 The estimate counts from the prescription's last delivery: the packs delivered that
 day last packs × pack size / units per day whole days. Leftovers from earlier
 deliveries are not counted, so the estimate errs towards reminding early.
+
+The pages count a renewal's deliveries with those of the prescriptions it renews
+(`renewed_from_id`, renewal by renewal back), of the same article: a renewal
+replaces the old prescription, not what the patient has at home, so a battery
+cap delivered on last year's prescription still lasts on this year's.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from sesamlike.extensions import db
 from sesamlike.orders.models import LineStatus, OrderLine
@@ -57,6 +63,57 @@ def last_delivery(deliveries: Iterable[tuple[date, int]]) -> tuple[date, int] | 
     return None if latest is None else (latest, packs)
 
 
+def renewal_lineage(chosen: Callable[[type[Prescription]], sa.ColumnElement[bool]]):
+    """A CTE of (prescription_id, article_id, supplied_by): each prescription
+    that `chosen` selects, with itself and with every prescription it renews,
+    renewal by renewal (`renewed_from_id`) back to the first; article_id is
+    the chosen prescription's, so only deliveries of that article count."""
+    first = aliased(Prescription)
+    lineage = (
+        sa.select(
+            first.id.label("prescription_id"),
+            first.article_id.label("article_id"),
+            first.id.label("supplied_by"),
+        )
+        .where(chosen(first))
+        .cte("renewal_lineage", recursive=True)
+    )
+    renewed = aliased(Prescription)
+    return lineage.union(  # UNION: a cycle (never written) would still end
+        sa.select(
+            lineage.c.prescription_id, lineage.c.article_id, renewed.renewed_from_id
+        )
+        .join(renewed, renewed.id == lineage.c.supplied_by)
+        .where(renewed.renewed_from_id.is_not(None))
+    )
+
+
+def _delivered_on_lineage(lineage):
+    """Delivered lines of the lineage's prescriptions, of the renewal's article."""
+    return sa.and_(
+        OrderLine.prescription_id == lineage.c.supplied_by,
+        OrderLine.article_id == lineage.c.article_id,
+        OrderLine.status == LineStatus.DELIVERED,
+        OrderLine.delivered_on.is_not(None),
+    )
+
+
+def _deliveries(lineage):
+    return (
+        sa.select(
+            lineage.c.prescription_id,
+            OrderLine.delivered_on,
+            sa.func.sum(OrderLine.packs),
+        )
+        .select_from(lineage)
+        .join(OrderLine, _delivered_on_lineage(lineage))
+        .group_by(lineage.c.prescription_id, OrderLine.delivered_on)
+    )
+
+
+# Each prescription's own deliveries (the reminder job's: it reminds once per
+# active prescription, and holds back while that prescription's order is on
+# its way, so a renewal does not yet count what was delivered before it).
 _DELIVERIES = (
     sa.select(
         OrderLine.prescription_id,
@@ -70,28 +127,33 @@ _DELIVERIES = (
     )
     .group_by(OrderLine.prescription_id, OrderLine.delivered_on)
 )
-_DELIVERIES_OF = _DELIVERIES.where(
-    OrderLine.prescription_id.in_(sa.bindparam("ids", expanding=True))
+# The portal's pages: with the prescriptions each one renews.
+_DELIVERIES_OF = _deliveries(
+    renewal_lineage(lambda rx: rx.id.in_(sa.bindparam("ids", expanding=True)))
 )
 
 
-# `last_delivery` in SQL, for a select of prescriptions: each one's last
-# delivery day and the packs delivered that day ("my aids" reads them with its
-# prescriptions, one round trip fewer than `last_deliveries`).
+# `last_delivery` in SQL, for a select of one patient's prescriptions (bound as
+# `patient_id`): each one's last delivery day and the packs delivered that day,
+# renewed prescriptions' included ("my aids" reads them with its prescriptions,
+# one round trip fewer than `last_deliveries`).
+_PATIENTS_LINEAGE = renewal_lineage(
+    lambda rx: rx.patient_id == sa.bindparam("patient_id")
+)
 LAST_DELIVERED_ON = (
     sa.select(sa.func.max(OrderLine.delivered_on))
-    .where(
-        OrderLine.prescription_id == Prescription.id,
-        OrderLine.status == LineStatus.DELIVERED,
-    )
+    .select_from(_PATIENTS_LINEAGE)
+    .join(OrderLine, _delivered_on_lineage(_PATIENTS_LINEAGE))
+    .where(_PATIENTS_LINEAGE.c.prescription_id == Prescription.id)
     .correlate(Prescription)
     .scalar_subquery()
 )
 LAST_DELIVERED_PACKS = (
     sa.select(sa.func.coalesce(sa.func.sum(OrderLine.packs), 0))
+    .select_from(_PATIENTS_LINEAGE)
+    .join(OrderLine, _delivered_on_lineage(_PATIENTS_LINEAGE))
     .where(
-        OrderLine.prescription_id == Prescription.id,
-        OrderLine.status == LineStatus.DELIVERED,
+        _PATIENTS_LINEAGE.c.prescription_id == Prescription.id,
         OrderLine.delivered_on == LAST_DELIVERED_ON,
     )
     .correlate(Prescription)
@@ -102,10 +164,11 @@ LAST_DELIVERED_PACKS = (
 def last_deliveries(
     prescription_ids: Iterable[int] | None = None,
 ) -> dict[int, tuple[date, int]]:
-    """Last delivery day and packs per prescription (active ones when ids is None)."""
-    statement = _DELIVERIES
+    """Last delivery day and packs per prescription: for the given ids with the
+    deliveries of the prescriptions each renews (the pages'); for every active
+    prescription its own only when ids is None (the reminder job's)."""
     if prescription_ids is None:
-        statement = statement.join(
+        statement = _DELIVERIES.join(
             Prescription, Prescription.id == OrderLine.prescription_id
         ).where(Prescription.status == PrescriptionStatus.ACTIVE)
         found = db.session.execute(statement)

@@ -199,6 +199,89 @@ def test_my_aids_runout_counts_the_last_delivery_day_only(client, auth, region):
     assert format_date(TODAY - timedelta(days=60) + timedelta(days=150)) not in page
 
 
+def renewed_battery_cap(region, *renewals: int):
+    """MiniMed batterilock (1 a pack, 0.0055 a day: 181 days a pack) delivered
+    40 days ago on a prescription that expired 36 days ago, renewed once per
+    number in `renewals` (the days ago each renewal began; each prescription
+    ends the day before its renewal begins)."""
+    from decimal import Decimal
+
+    from tests.factories import make_article, make_prescription
+
+    cap = make_article(
+        "100301", name="MiniMed batterilock", category="accessory", pack_size=1,
+        units_per_day=Decimal("0.0055"),
+    )  # fmt: skip
+    old = make_prescription(
+        region.patient, cap, valid_from=TODAY - timedelta(days=400),
+        valid_to=TODAY - timedelta(days=36), withdrawals_used=1,
+    )  # fmt: skip
+    delivered_on = TODAY - timedelta(days=40)
+    make_delivery(region.patient, old, delivered_on)
+    chain = [old]
+    for valid_from in renewals:
+        chain[-1].valid_to = TODAY - timedelta(days=valid_from + 1)
+        chain.append(
+            make_prescription(
+                region.patient,
+                cap,
+                renewed_from_id=chain[-1].id,
+                valid_from=TODAY - timedelta(days=valid_from),
+            )  # fmt: skip
+        )
+    return chain, delivered_on + timedelta(days=181)
+
+
+def runout_of(page: str, name: str) -> str:
+    """What "Räcker ungefär till" says in the row of the article `name`."""
+    row = page[page.index(f">{name}</a></h3>") :]
+    start = row.index('class="runout">') + len('class="runout">')
+    return row[start : row.index("</dd>", start)]
+
+
+def test_my_aids_runout_counts_the_delivery_on_the_prescription_renewed(
+    client, auth, region
+):
+    (old, current), runs_out = renewed_battery_cap(region, 35)
+    auth.login("ella")
+
+    page = text_of(client.get("/portal/"))
+
+    assert format_date(runs_out) in runout_of(page, "MiniMed batterilock")
+    detail = text_of(client.get(f"/portal/prescriptions/{current.id}"))
+    assert format_date(runs_out) in detail and "Ingen leverans ännu" not in detail
+
+
+def test_my_aids_runout_follows_renewals_back_and_a_later_delivery_wins(
+    client, auth, region
+):
+    (old, middle, current), runs_out = renewed_battery_cap(region, 35, 1)
+    auth.login("ella")
+    assert format_date(runs_out) in runout_of(
+        text_of(client.get("/portal/")), "MiniMed batterilock"
+    )
+    make_delivery(region.patient, current, TODAY, packs=2)
+    assert format_date(TODAY + timedelta(days=363)) in runout_of(
+        text_of(client.get("/portal/")), "MiniMed batterilock"
+    )
+
+
+def test_my_aids_runout_counts_no_delivery_outside_the_renewals(client, auth, region):
+    """Another prescription of the same article (not renewed by this one) and
+    the old prescription's renewal of another patient count nothing here."""
+    from tests.factories import make_prescription
+
+    (old,), _ = renewed_battery_cap(region)
+    current = make_prescription(region.patient, old.article)
+    make_prescription(region.child, old.article, renewed_from_id=old.id)
+    auth.login("ella")
+    page = text_of(client.get("/portal/"))
+    assert runout_of(page, "MiniMed batterilock") == "Ingen leverans ännu"
+    assert "Ingen leverans ännu" in text_of(
+        client.get(f"/portal/prescriptions/{current.id}")
+    )
+
+
 def test_my_aids_read_is_audited(client, auth, region):
     auth.login("ella")
     client.get("/portal/")

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.catalog.models import Article
 from sesamlike.common import data_versions
+from sesamlike.common.formatting import format_date
 from sesamlike.extensions import db
 from sesamlike.orders.models import OrderLine
 from sesamlike.patients.models import Patient
@@ -128,6 +129,34 @@ def test_a_line_status_changed_by_a_job_shows_at_once(client, auth, region):
     )
     db.session.commit()
     assert_shows_the_change(client, before)
+
+
+def test_a_delivery_on_the_prescription_renewed_shows_at_once(client, auth, region):
+    """The renewal's "lasts until" counts the old prescription's deliveries:
+    a line of the old one delivered (a job's core UPDATE) is a new page."""
+    from tests.factories import make_prescription
+
+    old = make_prescription(
+        region.patient, region.infusion, valid_from=TODAY - timedelta(days=400),
+        valid_to=TODAY - timedelta(days=2),
+    )  # fmt: skip
+    order = make_order(region.patient, [(old, 3, "shipped", None)])
+    make_prescription(
+        region.patient, region.infusion, renewed_from_id=old.id, valid_from=TODAY
+    )
+    region.rx_infusion.status = "cancelled"  # the renewal is the only one shown
+    db.session.commit()
+    auth.login("ella")
+    before = page(client)
+    assert "Ingen leverans ännu" in before
+    db.session.execute(
+        sa.update(OrderLine)
+        .where(OrderLine.order_id == order.id)
+        .values(status="delivered", delivered_on=TODAY - timedelta(days=10))
+    )
+    db.session.commit()
+    after = assert_shows_the_change(client, before)
+    assert format_date(TODAY + timedelta(days=80)) in after
 
 
 def test_a_prescription_changed_at_the_clinic_shows_at_once(client, auth, region):
