@@ -45,8 +45,8 @@ IdQuery = sa.Select | sa.CompoundSelect
 @dataclass(frozen=True)
 class AccountShown:
     """An account as the admin's pages show it. A hidden one, the login of a
-    patient with protected identity or of a guardian of one, has no name or
-    e-mail here: they would say who the patient is (domain.md)."""
+    patient or of a guardian, has no name or e-mail here: they would say who
+    the patient is, which an admin has no need to know (domain.md)."""
 
     id: int
     username: str

@@ -23,7 +23,7 @@ from sesamlike.common.paging import page_number
 from sesamlike.common.refusals import show_refusal
 from sesamlike.common.urls import public_url
 from sesamlike.extensions import db
-from sesamlike.patients.login_privacy import protected_logins
+from sesamlike.patients.login_privacy import identifying_logins
 
 
 def _admin():
@@ -49,7 +49,7 @@ def users():
     role = request.args.get("role", "")
     found = administration.search(
         _admin(), text, role, page_number(request.args.get("page")),
-        hidden=protected_logins(),
+        hidden=identifying_logins(),
     )  # fmt: skip
     return render_template(
         "admin/users.html", found=found, q=text, role=role, role_names=ROLE_NAMES,
@@ -98,7 +98,7 @@ def user(user_id: int):
     A protected patient's or guardian's login shows no name or e-mail."""
     try:
         account = administration.account_shown(
-            _admin(), user_id, hidden=protected_logins()
+            _admin(), user_id, hidden=identifying_logins()
         )
     except DomainError:
         abort(404)
@@ -116,7 +116,7 @@ def user(user_id: int):
                 clinic_codes=form.clinics.data or [],
                 display_name=form.display_name.data or "", email=form.email.data,
                 first_time_prescriber=form.first_time_prescriber.data,
-                hidden=protected_logins(),
+                hidden=identifying_logins(),
             )  # fmt: skip
         except DomainError as error:
             show_refusal(error, form)
