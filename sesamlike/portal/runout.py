@@ -4,10 +4,11 @@ The estimate counts from the prescription's last delivery: the packs delivered t
 day last packs × pack size / units per day whole days. Leftovers from earlier
 deliveries are not counted, so the estimate errs towards reminding early.
 
-The pages count a renewal's deliveries with those of the prescriptions it renews
-(`renewed_from_id`, renewal by renewal back), of the same article: a renewal
-replaces the old prescription, not what the patient has at home, so a battery
-cap delivered on last year's prescription still lasts on this year's.
+The pages and the reminder job count a renewal's deliveries with those of the
+prescriptions it renews (`renewed_from_id`, renewal by renewal back), of the same
+article: a renewal replaces the old prescription, not what the patient has at
+home, so a battery cap delivered on last year's prescription still lasts on this
+year's.
 """
 
 from __future__ import annotations
@@ -99,37 +100,39 @@ def _delivered_on_lineage(lineage):
 
 
 def _deliveries(lineage):
-    return (
+    """Each prescription's last delivery day and the packs delivered that day
+    (`last_delivery` in SQL): one row a prescription. Every delivery day of a
+    whole renewal chain, shipped to Python, was 930,000 rows at 100,000
+    patients and tripled the reminder job's read (1.3 s -> 4.4 s)."""
+    days = (
         sa.select(
-            lineage.c.prescription_id,
-            OrderLine.delivered_on,
-            sa.func.sum(OrderLine.packs),
+            lineage.c.prescription_id.label("prescription_id"),
+            OrderLine.delivered_on.label("delivered_on"),
+            sa.func.sum(OrderLine.packs).label("packs"),
+            sa.func.rank()
+            .over(
+                partition_by=lineage.c.prescription_id,
+                order_by=OrderLine.delivered_on.desc(),
+            )
+            .label("newest"),
         )
         .select_from(lineage)
         .join(OrderLine, _delivered_on_lineage(lineage))
         .group_by(lineage.c.prescription_id, OrderLine.delivered_on)
+        .subquery("days")
+    )
+    return sa.select(days.c.prescription_id, days.c.delivered_on, days.c.packs).where(
+        days.c.newest == 1
     )
 
 
-# Each prescription's own deliveries (the reminder job's: it reminds once per
-# active prescription, and holds back while that prescription's order is on
-# its way, so a renewal does not yet count what was delivered before it).
-_DELIVERIES = (
-    sa.select(
-        OrderLine.prescription_id,
-        OrderLine.delivered_on,
-        sa.func.sum(OrderLine.packs),
-    )
-    .where(
-        OrderLine.status == LineStatus.DELIVERED,
-        OrderLine.delivered_on.is_not(None),
-        OrderLine.prescription_id.is_not(None),
-    )
-    .group_by(OrderLine.prescription_id, OrderLine.delivered_on)
-)
-# The portal's pages: with the prescriptions each one renews.
+# The portal's pages: each prescription asked for, with those it renews.
 _DELIVERIES_OF = _deliveries(
     renewal_lineage(lambda rx: rx.id.in_(sa.bindparam("ids", expanding=True)))
+)
+# The reminder job: every active prescription, with those it renews.
+_DELIVERIES_OF_ACTIVE = _deliveries(
+    renewal_lineage(lambda rx: rx.status == PrescriptionStatus.ACTIVE)
 )
 
 
@@ -164,14 +167,11 @@ LAST_DELIVERED_PACKS = (
 def last_deliveries(
     prescription_ids: Iterable[int] | None = None,
 ) -> dict[int, tuple[date, int]]:
-    """Last delivery day and packs per prescription: for the given ids with the
-    deliveries of the prescriptions each renews (the pages'); for every active
-    prescription its own only when ids is None (the reminder job's)."""
+    """Last delivery day and packs per prescription, with the deliveries of the
+    prescriptions each renews: for the given ids (the pages'), or for every
+    active prescription when ids is None (the reminder job's)."""
     if prescription_ids is None:
-        statement = _DELIVERIES.join(
-            Prescription, Prescription.id == OrderLine.prescription_id
-        ).where(Prescription.status == PrescriptionStatus.ACTIVE)
-        found = db.session.execute(statement)
+        found = db.session.execute(_DELIVERIES_OF_ACTIVE)
     else:  # the portal's pages: built once, each request fills in the ids
         found = db.session.execute(_DELIVERIES_OF, {"ids": list(prescription_ids)})
     per_prescription: dict[int, list[tuple[date, int]]] = {}

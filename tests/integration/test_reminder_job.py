@@ -299,3 +299,41 @@ def test_the_lock_open_notice_links_to_the_development_server_without_public_url
     [mail] = mails("time_lock_open")
     assert f"http://127.0.0.1:5000/portal/order?rx={prescription.id}" in mail.body
     assert "ändra det på http://127.0.0.1:5000/portal/reminders" in mail.body
+
+
+def renewed_region(old_valid_to: date):
+    """A pack delivered 1 March on last year's prescription (runs out 31 March);
+    its renewal, valid from 15 March, has no delivery of its own yet."""
+    region = Region()
+    old = region.prescription(
+        valid_from=date(2025, 4, 1), valid_to=old_valid_to,
+        withdrawals_used=1, last_withdrawal_on=date(2026, 3, 1),
+    )  # fmt: skip
+    region.delivered(old, 1, date(2026, 3, 1))
+    renewal = region.prescription(valid_from=date(2026, 3, 15), renewed_from_id=old.id)
+    return region, old, renewal
+
+
+def test_a_renewal_reminds_of_what_the_renewed_prescription_delivered():
+    """Before, the renewal counted only its own deliveries: none, so the
+    patient was never reminded that the pack from March runs out."""
+    _region, _old, renewal = renewed_region(old_valid_to=date(2026, 3, 14))
+
+    assert kinds(queue_reminders(date(2026, 3, 21))) == {"runout_reminder": 1}
+    assert "omkring 31 mars 2026" in mails("runout_reminder")[0].body
+    assert db.session.get(type(renewal), renewal.id).article.name in (
+        mails("runout_reminder")[0].body
+    )
+
+
+def test_a_prescription_and_its_renewal_in_force_together_remind_once():
+    _region, _old, _renewal = renewed_region(old_valid_to=date(2026, 4, 30))
+
+    assert kinds(queue_reminders(date(2026, 3, 21))) == {"runout_reminder": 1}
+
+
+def test_no_runout_reminder_while_the_renewed_prescriptions_order_is_on_its_way():
+    region, old, _renewal = renewed_region(old_valid_to=date(2026, 4, 30))
+    region.delivered(old, 1, None, status="shipped")
+
+    assert kinds(queue_reminders(date(2026, 3, 21))) == {}
