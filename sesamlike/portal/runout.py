@@ -136,32 +136,14 @@ _DELIVERIES_OF_ACTIVE = _deliveries(
 )
 
 
-# `last_delivery` in SQL, for a select of one patient's prescriptions (bound as
-# `patient_id`): each one's last delivery day and the packs delivered that day,
-# renewed prescriptions' included ("my aids" reads them with its prescriptions,
-# one round trip fewer than `last_deliveries`).
-_PATIENTS_LINEAGE = renewal_lineage(
-    lambda rx: rx.patient_id == sa.bindparam("patient_id")
-)
-LAST_DELIVERED_ON = (
-    sa.select(sa.func.max(OrderLine.delivered_on))
-    .select_from(_PATIENTS_LINEAGE)
-    .join(OrderLine, _delivered_on_lineage(_PATIENTS_LINEAGE))
-    .where(_PATIENTS_LINEAGE.c.prescription_id == Prescription.id)
-    .correlate(Prescription)
-    .scalar_subquery()
-)
-LAST_DELIVERED_PACKS = (
-    sa.select(sa.func.coalesce(sa.func.sum(OrderLine.packs), 0))
-    .select_from(_PATIENTS_LINEAGE)
-    .join(OrderLine, _delivered_on_lineage(_PATIENTS_LINEAGE))
-    .where(
-        _PATIENTS_LINEAGE.c.prescription_id == Prescription.id,
-        OrderLine.delivered_on == LAST_DELIVERED_ON,
-    )
-    .correlate(Prescription)
-    .scalar_subquery()
-)
+# `last_delivery` in SQL for one patient's prescriptions (bound as
+# `patient_id`), renewed prescriptions' deliveries included: a subquery of
+# (prescription_id, delivered_on, packs) that "my aids" outer-joins to its
+# prescriptions, one round trip fewer than `last_deliveries`. The renewal
+# chains are walked once for the patient, not again in a subquery per row.
+PATIENTS_LAST_DELIVERIES = _deliveries(
+    renewal_lineage(lambda rx: rx.patient_id == sa.bindparam("patient_id"))
+).subquery("last_delivered")
 
 
 def last_deliveries(

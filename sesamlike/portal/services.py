@@ -36,8 +36,7 @@ from sesamlike.patients.models import (
 )
 from sesamlike.portal.errors import NoPhoneForSms, UnknownReminderChannel
 from sesamlike.portal.runout import (
-    LAST_DELIVERED_ON,
-    LAST_DELIVERED_PACKS,
+    PATIENTS_LAST_DELIVERIES,
     last_deliveries,
     prescription_runout,
 )
@@ -455,7 +454,14 @@ _AIDS = (
     _CURRENT_PRESCRIPTIONS.options(
         joinedload(Prescription.article).load_only(*_AID_ARTICLE)
     )
-    .add_columns(LAST_DELIVERED_ON, LAST_DELIVERED_PACKS)
+    .outerjoin(
+        PATIENTS_LAST_DELIVERIES,
+        PATIENTS_LAST_DELIVERIES.c.prescription_id == Prescription.id,
+    )
+    .add_columns(
+        PATIENTS_LAST_DELIVERIES.c.delivered_on,
+        sa.func.coalesce(PATIENTS_LAST_DELIVERIES.c.packs, 0),
+    )
     .order_by(Prescription.valid_from, Prescription.id)
 )
 _DEVICES_ON_LOAN = (
