@@ -429,3 +429,24 @@ def test_an_order_of_one_pack_reads_singular_and_of_three_plural(
     several_page = text_of(client.get(f"/portal/orders/{several.id}"))
     assert one in single_page and "1 packs" not in single_page
     assert three in several_page
+
+
+def test_a_guardian_is_not_spoken_to_as_the_patient(client, auth, region):
+    """"Tillbaka till mina hjälpmedel" and "Du har inga giltiga förskrivningar"
+    were the patient's words on the child's pages."""
+    region.rx_child.status = "cancelled"
+    db.session.commit()
+    auth.login("anna")
+    choose(client, region.child)
+    aids = text_of(client.get("/portal/"))
+    assert "Olle har inga giltiga förskrivningar. Kontakta barnets mottagning." in aids
+    assert "Du har inga giltiga förskrivningar" not in aids
+    for path in ("/portal/orders", "/portal/order"):
+        page = text_of(client.get(path))
+        assert "Tillbaka till hjälpmedlen för Olle" in page, path
+        assert "Tillbaka till mina hjälpmedel" not in page, path
+
+
+def test_the_patient_keeps_their_own_words(client, auth, region):
+    auth.login("ella")
+    assert "Tillbaka till mina hjälpmedel" in text_of(client.get("/portal/orders"))
