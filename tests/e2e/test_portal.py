@@ -84,7 +84,7 @@ def test_guardian_picks_the_child_reorders_and_sees_the_order(mobile_page, scree
     no_horizontal_scroll(page)
     screenshot(page, "5-order")
 
-    page.get_by_role("link", name="Tillbaka till mina hjälpmedel").click()
+    page.get_by_role("link", name="Tillbaka till hjälpmedlen för Olle").click()
     page.wait_for_load_state()
     history = page.locator("#orders-heading + ul").inner_text()
     assert f"Beställning {order_no}" in history
