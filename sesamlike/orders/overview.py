@@ -54,8 +54,8 @@ class Overview:
     prescriptions: list[Prescription]
     orders: list[Order]
     more_orders: bool
-    pump_systems: list[str]
-    cgm_systems: list[str]
+    pump_systems: list[SystemInUse]
+    cgm_systems: list[SystemInUse]
     open_orders: int
     today: date
 
@@ -154,11 +154,22 @@ def _devices(patient_id: int) -> list[DeviceInUse]:
     return found
 
 
-def _systems(devices, prescriptions) -> tuple[list[str], list[str]]:
-    """The pump and CGM systems the patient uses: devices first, then prescriptions."""
-    pumps: dict[str, None] = {}
-    cgms: dict[str, None] = {}
-    for article in [d.article for d in devices] + [p.article for p in prescriptions]:
+@dataclass(frozen=True)
+class SystemInUse:
+    """A pump or CGM system of the patient; `in_use`: a device of it is with
+    the patient, else it is only prescribed (a new pump not delivered yet)."""
+
+    name: str
+    in_use: bool
+
+
+def _systems(devices, prescriptions) -> tuple[list[SystemInUse], list[SystemInUse]]:
+    """The pump and CGM systems the patient uses (devices) and is prescribed."""
+    pumps: dict[str, bool] = {}
+    cgms: dict[str, bool] = {}
+    articles = [(d.article, True) for d in devices]
+    articles += [(p.article, False) for p in prescriptions]
+    for article, in_use in articles:
         target = (
             pumps
             if article.category == "pump"
@@ -168,5 +179,8 @@ def _systems(devices, prescriptions) -> tuple[list[str], list[str]]:
         )
         if target is not None:
             for system in article.systems:
-                target.setdefault(system.name)
-    return list(pumps), list(cgms)
+                target[system.name] = target.get(system.name, False) or in_use
+    return (
+        [SystemInUse(name, used) for name, used in pumps.items()],
+        [SystemInUse(name, used) for name, used in cgms.items()],
+    )

@@ -468,6 +468,21 @@ def test_overview_shows_devices_prescriptions_and_orders(client, clinic):
     assert f"/patients/{clinic.patient.id}/orders/new" in page
 
 
+def test_overview_tells_a_pump_in_use_from_one_only_prescribed(client, clinic):
+    """Right after prescribing a 780G the summary said "Pumpsystem: MiniMed
+    640G, MiniMed 780G", as if both were in use; the new one is not delivered."""
+    make_lent_device(clinic.patient, article("100001"), "NG1234567H",
+                     lent_on=TODAY - timedelta(days=100))  # fmt: skip
+    make_prescription(clinic.patient, article("100002"), withdrawals=1)
+    page = text_of(client.get(f"/patients/{clinic.patient.id}/overview"))
+    summary = page.split('class="summary"')[1].split("</ul>")[0]
+    prescribed_only = (
+        r'MiniMed 780G\s*<span class="hint">\(förskrivet, inte i bruk än\)'
+    )
+    assert re.search(r"MiniMed 640G, " + prescribed_only, summary), summary
+    assert "MiniMed 640G <span" not in summary
+
+
 def test_overview_of_another_clinics_patient_is_404(client, clinic):
     stranger = make_patient(clinic.other)
     assert client.get(f"/patients/{stranger.id}/overview").status_code == 404

@@ -432,7 +432,7 @@ def test_an_order_of_one_pack_reads_singular_and_of_three_plural(
 
 
 def test_a_guardian_is_not_spoken_to_as_the_patient(client, auth, region):
-    """"Tillbaka till mina hjälpmedel" and "Du har inga giltiga förskrivningar"
+    """ "Tillbaka till mina hjälpmedel" and "Du har inga giltiga förskrivningar"
     were the patient's words on the child's pages."""
     region.rx_child.status = "cancelled"
     db.session.commit()
