@@ -671,3 +671,11 @@ def test_kit_line_far_above_the_expected_use_asks_to_be_confirmed_at_that_line(
     data["lines-1-quantity_confirmed"] = "y"
     assert client.post(kit_url(clinic.patient), data=data).status_code == 302
     assert count(Prescription) == 4
+
+
+def test_an_order_with_a_pharmacy_line_says_it_goes_via_the_pharmacy(client, clinic):
+    """The order page said only "Hem med post" for the whole order; the sensors
+    go via the pharmacy (the work list says so per line)."""
+    order = order_with_pharmacy_and_central_lines(clinic)
+    page = text_of(client.get(f"/orders/{order.id}"))
+    assert re.search(r"Hem med post; apoteksvarorna via apoteket</dd>", page), page

@@ -478,3 +478,16 @@ def test_the_form_is_read_in_one_transaction(client, auth, region):
     # more round trips; on PostgreSQL its rollback also dropped every statement
     # psycopg had prepared on the connection).
     assert ends == ["commit"], ends
+
+
+def test_an_order_home_with_a_pharmacy_line_says_that_line_goes_via_the_pharmacy(
+    client, auth, region
+):
+    auth.login("ella")
+    form = reorder_form(
+        [(region.rx_sensor.id, 1), (region.rx_reservoir.id, 1)], action="send"
+    )
+    response = client.post("/portal/order", data=form)
+    assert response.status_code == 302, text_of(response)
+    page = text_of(client.get(response.location))
+    assert "Hem till mig med posten; apoteksvarorna via apoteket" in page
