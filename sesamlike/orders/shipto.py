@@ -88,3 +88,15 @@ def _delivery_clinic(order: Order, lines):
         if relationship.ended_on is None:
             return relationship.clinic
     return None
+
+
+def goes_via_pharmacy(line: OrderLine, mode: str) -> bool:
+    """A pharmacy line of an order sent another way (home by post, the only
+    mode a pharmacy line shares with the aids centre's) reaches the patient via
+    the pharmacy: the e-recept names no delivery, whatever the other lines do."""
+    return line.channel == Channel.PHARMACY and mode != DeliveryMode.PHARMACY
+
+
+def pharmacy_lines_apart(order: Order, shipped: ShipTo) -> bool:
+    """Whether some line of the order goes via the pharmacy, not as `shipped`."""
+    return any(goes_via_pharmacy(line, shipped.mode) for line in order.lines)

@@ -147,12 +147,14 @@ def show_refusal(form: FlaskForm, chosen, error: DomainError, message: str) -> N
 def _order_page(order_id: int, template: str, status: int = 200):
     order = ordering.get_order(current_user, order_id)
     patient = order.patient
+    shipped = shipto.ship_to(order)
     return _render(
         template,
         status,
         order=order,
         patient=patient,
-        ship_to=shipto.ship_to(order),
+        ship_to=shipped,
+        pharmacy_apart=shipto.pharmacy_lines_apart(order, shipped),
         may_order=current_user.role in ordering.ORDERING_ROLES,
         patient_url=_patient_url(patient.id),
     )

@@ -30,7 +30,7 @@ from sesamlike.orders.models import (
     Order,
     OrderLine,
 )
-from sesamlike.orders.shipto import ship_to
+from sesamlike.orders.shipto import goes_via_pharmacy, ship_to
 from sesamlike.patients import access
 from sesamlike.patients.models import CareRelationship, Patient
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
@@ -55,10 +55,7 @@ DAY_CHOICES = (30, 60, 90, 180, 365)
 # A prescription that ran out this many days ago without renewal still shows.
 RAN_OUT_WINDOW = 30
 MAX_ROWS = 500
-# A pharmacy line of an order sent another way (home by post, the only mode a
-# pharmacy line shares with the aids centre's): the e-recept names no delivery,
-# so the pharmacy hands it out or posts it, whatever the order's other lines do.
-VIA_PHARMACY = N_("Via apoteket")
+VIA_PHARMACY = N_("Via apoteket")  # shipto.goes_via_pharmacy
 
 
 @dataclass
@@ -81,7 +78,7 @@ class OrderRow:
         """How this line reaches the patient (Swedish source text): the order's
         delivery mode in force, except that a pharmacy line goes via the pharmacy."""
         mode = ship_to(self.order, self.line).mode
-        if self.line.channel == Channel.PHARMACY and mode != DeliveryMode.PHARMACY:
+        if goes_via_pharmacy(self.line, mode):
             return VIA_PHARMACY
         return MODE_LABELS.get(mode, mode)
 

@@ -137,9 +137,11 @@ def order(order_id: int):
     """Show one order: status, lines, delivery, tracking; cancel it if not shipped."""
     patient_id = acting_patient_id()
     found = services.order_for(current_user, patient_id, order_id)
+    shipped = shipto.ship_to(found)
     return render(
-        "order.html", order=found, patient=found.patient, ship_to=shipto.ship_to(found)
-    )
+        "order.html", order=found, patient=found.patient, ship_to=shipped,
+        pharmacy_apart=shipto.pharmacy_lines_apart(found, shipped),
+    )  # fmt: skip
 
 
 from sesamlike.portal import (  # noqa: E402
