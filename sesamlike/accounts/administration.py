@@ -27,6 +27,7 @@ from sesamlike.accounts.models import (
     Role,
     User,
 )
+from sesamlike.accounts.staff import PORTAL_ROLES
 from sesamlike.common.errors import Forbidden, NotVisible
 from sesamlike.common.i18n import N_
 from sesamlike.common.mail import MailKind, queue_mail
@@ -38,15 +39,14 @@ PAGE_SIZE = 50
 EMAIL_MAX = 254
 # Roles whose login works at clinics (and so must name at least one).
 CLINIC_ROLES = frozenset({Role.PRESCRIBER, Role.MANAGER})
-# A query of account ids, e.g. those whose name and e-mail are hidden.
-IdQuery = sa.Select | sa.CompoundSelect
 
 
 @dataclass(frozen=True)
 class AccountShown:
     """An account as the admin's pages show it. A hidden one, the login of a
-    patient or of a guardian, has no name or e-mail here: they would say who
-    the patient is, which an admin has no need to know (domain.md)."""
+    patient or of a guardian (`identifies_patient`), has no name or e-mail
+    here: they would say who the patient is, which an admin has no need to
+    know (domain.md); the admin's patient pages show patients by id only."""
 
     id: int
     username: str
@@ -61,7 +61,13 @@ class AccountShown:
     hidden: bool
 
 
-def shown(user: User, hidden: bool) -> AccountShown:
+def identifies_patient(user: User) -> bool:
+    """A patient's or guardian's login: its name and e-mail say who the patient is."""
+    return user.role in PORTAL_ROLES
+
+
+def shown(user: User) -> AccountShown:
+    hidden = identifies_patient(user)
     return AccountShown(
         user.id, user.username, user.role,
         None if hidden else user.display_name, None if hidden else user.email,
@@ -84,13 +90,9 @@ def _require_admin(admin: User) -> None:
         raise Forbidden()
 
 
-def search(
-    admin: User, text: str, role: str | None, page: int, *, hidden: IdQuery
-) -> UserPage:
-    """Accounts whose username, name or e-mail contains the text; paged.
-
-    `hidden` selects the ids of accounts whose name and e-mail are not shown
-    (`patients.login_privacy`): those are found by their username only."""
+def search(admin: User, text: str, role: str | None, page: int) -> UserPage:
+    """Accounts whose username, name or e-mail contains the text; paged. A
+    patient's or guardian's login is found by its username only."""
     _require_admin(admin)
     query = sa.select(User)
     needle = text.strip().lower()[:80]
@@ -100,7 +102,7 @@ def search(
             sa.or_(
                 sa.func.lower(User.username).like(like),
                 sa.and_(
-                    User.id.not_in(hidden),
+                    User.role.not_in(PORTAL_ROLES),
                     sa.or_(
                         sa.func.lower(User.display_name).like(like),
                         sa.func.lower(sa.func.coalesce(User.email, "")).like(like),
@@ -121,21 +123,8 @@ def search(
             .offset((page - 1) * PAGE_SIZE)
         )
     )
-    hidden_ids = _hidden_among(users, hidden)
     return UserPage(
-        [shown(u, u.id in hidden_ids) for u in users], total, page, pages,
-        locked_usernames(users),
-    )  # fmt: skip
-
-
-def _hidden_among(users: Iterable[User], hidden: IdQuery) -> set[int]:
-    ids = [u.id for u in users]
-    if not ids:
-        return set()
-    return set(
-        db.session.scalars(
-            sa.select(User.id).where(User.id.in_(ids), User.id.in_(hidden))
-        )
+        [shown(u) for u in users], total, page, pages, locked_usernames(users)
     )
 
 
@@ -166,10 +155,9 @@ def account(admin: User, user_id: int) -> User:
     return user
 
 
-def account_shown(admin: User, user_id: int, *, hidden: IdQuery) -> AccountShown:
-    """An account for its page; `hidden` as in `search`."""
-    user = account(admin, user_id)
-    return shown(user, bool(_hidden_among([user], hidden)))
+def account_shown(admin: User, user_id: int) -> AccountShown:
+    """An account for its page, as `shown`."""
+    return shown(account(admin, user_id))
 
 
 def _clinics(codes: Iterable[str]) -> list[Clinic]:
@@ -261,22 +249,20 @@ def update(
     display_name: str,
     email: str | None,
     first_time_prescriber: bool,
-    hidden: IdQuery,
 ) -> User:
     """Change role, clinics, first-time right, name or e-mail of an account.
 
-    An account whose name and e-mail are hidden (`hidden` as in `search`) keeps
-    the stored ones where the form, which could not show them, left a field empty.
+    A patient's or guardian's login, whose name and e-mail the form could not
+    show (`identifies_patient`), keeps the stored ones where a field is empty.
     """
     user = account(admin, user_id)
     clinics = _clinics(clinic_codes)
     address = _email(email)
-    if _hidden_among([user], hidden):
+    if identifies_patient(user):
         display_name = (display_name or "").strip() or user.display_name
         address = address or user.email
     _check_role_fields(role, clinics)
-    portal = (Role.PATIENT, Role.GUARDIAN)
-    if (role in portal) != (user.role in portal):
+    if (role in PORTAL_ROLES) != identifies_patient(user):
         raise errors.RoleChangeAcrossPortal(
             fields={"role": [N_("Välj en annan roll.")]}
         )

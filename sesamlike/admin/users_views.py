@@ -23,7 +23,6 @@ from sesamlike.common.paging import page_number
 from sesamlike.common.refusals import show_refusal
 from sesamlike.common.urls import public_url
 from sesamlike.extensions import db
-from sesamlike.patients.login_privacy import identifying_logins
 
 
 def _admin():
@@ -48,9 +47,8 @@ def users():
     text = request.args.get("q", "").strip()[:80]
     role = request.args.get("role", "")
     found = administration.search(
-        _admin(), text, role, page_number(request.args.get("page")),
-        hidden=identifying_logins(),
-    )  # fmt: skip
+        _admin(), text, role, page_number(request.args.get("page"))
+    )
     return render_template(
         "admin/users.html", found=found, q=text, role=role, role_names=ROLE_NAMES,
         roles=[r.value for r in Role],
@@ -95,11 +93,9 @@ def new_user():
 def user(user_id: int):
     """Show an account and change its roles, clinics and first-time right.
 
-    A protected patient's or guardian's login shows no name or e-mail."""
+    A patient's or guardian's login shows no name or e-mail."""
     try:
-        account = administration.account_shown(
-            _admin(), user_id, hidden=identifying_logins()
-        )
+        account = administration.account_shown(_admin(), user_id)
     except DomainError:
         abort(404)
     form = AccountForm(obj=None if request.method == "POST" else account)
@@ -116,7 +112,6 @@ def user(user_id: int):
                 clinic_codes=form.clinics.data or [],
                 display_name=form.display_name.data or "", email=form.email.data,
                 first_time_prescriber=form.first_time_prescriber.data,
-                hidden=identifying_logins(),
             )  # fmt: skip
         except DomainError as error:
             show_refusal(error, form)
