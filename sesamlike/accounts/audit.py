@@ -78,12 +78,8 @@ PENDING = "sesamlike_audit_pending"
 READS = frozenset({"read", "search", "worklist", "act_for", "list_children"})
 
 
-def is_read(action: str) -> bool:
-    return action in READS or action.startswith("read_")
-
-
 def _is_read(row) -> bool:
-    return is_read(row.action)
+    return row.action in READS or row.action.startswith("read_")
 
 
 transaction_ends.writes_at_commit(PENDING, survives_rollback=_is_read)

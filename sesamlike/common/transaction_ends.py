@@ -15,7 +15,7 @@ error, a transaction that sent only plain SELECTs since it began, holds no
 unflushed change and has nothing its commit would write (`writes_at_commit`:
 audit rows waiting in the session) is committed; any other (a write, a failure,
 DDL, a statement that is not a SELECT) is left to roll back as before. A commit
-that fails here is rolled back and logged: the page has been answered.
+of only reads that fails here is rolled back and logged: nothing was lost.
 
 The one thing such a commit may write is what a key registers as surviving a
 rollback: the audit rows of the request's reads. A page answered 422 (a form

@@ -12,10 +12,8 @@ one commit, or none.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -97,20 +95,14 @@ class KitChoice:
     quantity_confirmed: bool = True  # the page: False until the prescriber ticks it
 
 
-def packs_for_period(units_per_day, pack_size: int, days: int = KIT_PERIOD_DAYS):
-    """Packs that last `days` at the expected use: ceil(units x days / pack size)."""
-    if not units_per_day or pack_size <= 0:
-        return 1
-    packs = Decimal(str(units_per_day)) * days / pack_size
-    return max(1, math.ceil(packs))
-
-
 def proposal(article: Article) -> tuple[int, int, int]:
     """(packs per withdrawal, withdrawals, period days) a kit proposes."""
     if article.is_device:
         return 1, 1, DEVICE_PERIOD_DAYS
     return (
-        packs_for_period(article.units_per_day, article.pack_size),
+        rules.packs_for_period(
+            article.units_per_day, article.pack_size, KIT_PERIOD_DAYS
+        ),
         KIT_WITHDRAWALS,
         KIT_PERIOD_DAYS,
     )

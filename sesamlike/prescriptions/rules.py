@@ -193,9 +193,18 @@ def errors_whatever_the_article(given: Mapping[str, object]) -> dict[str, list[s
     return {}
 
 
-# The follow-up's line for use to review (followup.report.OVERUSE_FACTOR).
-QUANTITY_CHECK_FACTOR = Decimal("1.5")
+# More than this times the expected use is use to look at: the prescriber
+# confirms such a quantity, and the follow-up lists patients who used more.
+OVERUSE_FACTOR = Decimal("1.5")
 ABOVE_EXPECTED_USE = N_("Mer än 1,5 gånger förväntad användning.")
+
+
+def packs_for_period(units_per_day, pack_size: int, days: int) -> int:
+    """Packs that last `days` at the expected use: ceil(units x days / pack size)."""
+    if not units_per_day or pack_size <= 0:
+        return 1
+    packs = Decimal(str(units_per_day)) * days / pack_size
+    return max(1, math.ceil(packs))
 
 
 def check_quantity(article: Article, packs: object, period_days: object,
@@ -210,12 +219,14 @@ def check_quantity(article: Article, packs: object, period_days: object,
                for v in (packs, period_days)):  # fmt: skip
         return
     expected = Decimal(str(article.units_per_day)) * period_days
-    if packs * article.pack_size <= QUANTITY_CHECK_FACTOR * expected:
+    if packs * article.pack_size <= OVERUSE_FACTOR * expected:
         return
     raise QuantityToConfirm(
         packs=packs,
         article=article.name,
-        expected=max(1, math.ceil(expected / article.pack_size)),
+        expected=packs_for_period(
+            article.units_per_day, article.pack_size, period_days
+        ),
         fields={"packs_per_withdrawal": [ABOVE_EXPECTED_USE]},
     )
 
