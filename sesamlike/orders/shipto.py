@@ -52,9 +52,7 @@ def ship_to(order: Order, line: OrderLine | None = None) -> ShipTo:
             order.contact_phone,
         )
     lines = [line] if line is not None else order.lines
-    if order.delivery_mode == DeliveryMode.PHARMACY or (
-        lines and all(item.channel == Channel.PHARMACY for item in lines)
-    ):
+    if mode_in_force(order, line) == DeliveryMode.PHARMACY:
         return ShipTo(DeliveryMode.PHARMACY, neutral=True)
     if order.delivery_mode == DeliveryMode.CLINIC and order.ship_to_street:
         # Placed for the clinic: the snapshot is the clinic's address.
@@ -77,6 +75,19 @@ def ship_to(order: Order, line: OrderLine | None = None) -> ShipTo:
         clinic.city,
         neutral=True,
     )
+
+
+def mode_in_force(order: Order, line: OrderLine | None = None) -> str:
+    """`ship_to(order, line).mode` without looking up any address: protected
+    identity sends all but pharmacy articles to the clinic."""
+    if not order.patient.protected_identity:
+        return order.delivery_mode
+    lines = [line] if line is not None else order.lines
+    if order.delivery_mode == DeliveryMode.PHARMACY or (
+        lines and all(item.channel == Channel.PHARMACY for item in lines)
+    ):
+        return DeliveryMode.PHARMACY
+    return DeliveryMode.CLINIC
 
 
 def _delivery_clinic(order: Order, lines):

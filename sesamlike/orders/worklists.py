@@ -30,7 +30,7 @@ from sesamlike.orders.models import (
     Order,
     OrderLine,
 )
-from sesamlike.orders.shipto import goes_via_pharmacy, ship_to
+from sesamlike.orders.shipto import goes_via_pharmacy, mode_in_force
 from sesamlike.patients import access
 from sesamlike.patients.models import CareRelationship, Patient
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
@@ -77,7 +77,7 @@ class OrderRow:
     def delivery_label(self) -> str:
         """How this line reaches the patient (Swedish source text): the order's
         delivery mode in force, except that a pharmacy line goes via the pharmacy."""
-        mode = ship_to(self.order, self.line).mode
+        mode = mode_in_force(self.order, self.line)  # no address looked up
         if goes_via_pharmacy(self.line, mode):
             return VIA_PHARMACY
         return MODE_LABELS.get(mode, mode)
