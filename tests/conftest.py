@@ -23,6 +23,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from sesamlike import create_app
+from sesamlike.common.time import utcnow
 from sesamlike.config import TestConfig
 from sesamlike.extensions import db
 from tests import midnight
@@ -165,7 +166,7 @@ def pytest_configure(config):
     that starts the xdist workers."""
     if hasattr(config, "workerinput"):
         return
-    wait = midnight.wait_before(midnight.now())
+    wait = midnight.wait_before(utcnow())
     if wait:
         print(
             f"Midnight in Stockholm is {wait.seconds // 60} min away: the tests "

@@ -31,7 +31,3 @@ def wait_before(now: datetime, margin: timedelta = MARGIN) -> timedelta:
     if left > margin:
         return timedelta(0)
     return left + timedelta(seconds=5)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
