@@ -39,7 +39,6 @@ from sesamlike.stock.models import Device, DeviceStatus
 WORKLIST_ROLES = frozenset({Role.PRESCRIBER})
 ORDER_LISTS = ("open", "backordered", "sent", "at_clinic", "overdue")
 LISTS = (*ORDER_LISTS, "running_out", "warranty")
-# Days ahead each list looks by default, and the choices offered.
 # The lists by name, as the pages and the audit log's sentences call them.
 TITLES = {
     "open": N_("Beställt, inte levererat"),
@@ -50,6 +49,7 @@ TITLES = {
     "running_out": N_("Förskrivningar som tar slut"),
     "warranty": N_("Garantin går ut"),
 }
+# Days ahead each list looks by default, and the choices offered.
 DEFAULT_DAYS = {"running_out": 30, "warranty": 90}
 DAY_CHOICES = (30, 60, 90, 180, 365)
 # A prescription that ran out this many days ago without renewal still shows.
