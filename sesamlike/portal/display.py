@@ -21,8 +21,9 @@ from sesamlike.portal.forms import GUARDIAN_MODE_LABELS, PORTAL_MODE_LABELS
 from sesamlike.prescriptions import errors as prescription_errors
 
 
-def plain_refusal(error: DomainError) -> str:
-    """Why an aid cannot be ordered now, in words a patient uses."""
+def plain_refusal(error: DomainError, child: str | None = None) -> str:
+    """Why an aid cannot be ordered now, in words a patient uses; to a guardian
+    (`child`: the child's first name), about the child and the child's clinic."""
     params = error.params
     if isinstance(error, prescription_errors.TimeLocked):
         return _(
@@ -30,11 +31,24 @@ def plain_refusal(error: DomainError) -> str:
             day=format_date(params["opens_on"]),
         )
     if isinstance(error, prescription_errors.PrescriptionUsedUp):
+        if child:
+            return _(
+                "Alla beställningar som förskrivningen räcker till är gjorda. "
+                "Kontakta barnets mottagning om {name} behöver en ny förskrivning.",
+                name=child,
+            )
         return _(
             "Du har gjort alla beställningar som förskrivningen räcker till. "
             "Kontakta mottagningen om du behöver en ny förskrivning."
         )
     if isinstance(error, prescription_errors.PrescriptionExpired):
+        if child:
+            return _(
+                "Förskrivningen gick ut {day}. Kontakta barnets mottagning om "
+                "{name} behöver en ny.",
+                day=format_date(params["valid_to"]),
+                name=child,
+            )
         return _(
             "Förskrivningen gick ut {day}. Kontakta mottagningen om du behöver en ny.",
             day=format_date(params["valid_to"]),
@@ -44,6 +58,13 @@ def plain_refusal(error: DomainError) -> str:
             "Du kan beställa högst {n} förpackning åt gången.",
             N_("Du kan beställa högst {n} förpackningar åt gången."),
             params["max_packs"],
+        )
+    if child and isinstance(error, ordering.DeviceNeedsPrescriber):
+        return _(
+            "{article} är ett hjälpmedel som lånas ut och beställs av barnets "
+            "förskrivare. Kontakta barnets mottagning om {name} behöver en ny.",
+            article=params["article"],
+            name=child,
         )
     return refusal_text(error)
 

@@ -91,7 +91,7 @@ def reorder():
             services.commit_reads()  # a send's options read, if still waiting
             raise
         db.session.rollback()  # (a send's options read: place_order committed it)
-        show_refusal(form, chosen, error, plain_refusal(error))
+        show_refusal(form, chosen, error, plain_refusal(error, child))
         return _edit(form, options, error.status)
     return render(
         "summary.html",

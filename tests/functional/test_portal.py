@@ -450,3 +450,57 @@ def test_a_guardian_is_not_spoken_to_as_the_patient(client, auth, region):
 def test_the_patient_keeps_their_own_words(client, auth, region):
     auth.login("ella")
     assert "Tillbaka till mina hjälpmedel" in text_of(client.get("/portal/orders"))
+
+
+def test_a_guardian_is_told_of_the_childs_refusals_not_their_own(client, auth, region):
+    """A used-up or expired prescription, or a pump, read "Du har gjort alla
+    beställningar … om du behöver en ny" and "beställs av din förskrivare" to
+    the guardian too: the child's prescriber and clinic, in the child's name."""
+    rx = region.rx_child
+    rx.withdrawals_used = rx.withdrawals
+    db.session.commit()
+    auth.login("anna")
+    choose(client, region.child)
+    for page in (
+        text_of(client.get("/portal/")),
+        text_of(client.get(f"/portal/prescriptions/{rx.id}")),
+    ):
+        assert (
+            "Alla beställningar som förskrivningen räcker till är gjorda. Kontakta "
+            "barnets mottagning om Olle behöver en ny förskrivning." in page
+        )
+        assert "Du har gjort alla beställningar" not in page
+        assert "om du behöver" not in page
+    rx.withdrawals_used = 0
+    rx.valid_to = TODAY - timedelta(days=1)
+    db.session.commit()
+    page = text_of(client.get(f"/portal/prescriptions/{rx.id}"))
+    assert "Kontakta barnets mottagning om Olle behöver en ny." in page
+    assert "om du behöver" not in page
+
+
+def test_a_guardian_is_told_the_childs_pump_is_ordered_by_the_childs_prescriber(
+    client, auth, region
+):
+    from tests.factories import make_prescription
+
+    make_prescription(region.child, region.rx_pump.article, withdrawals=1)
+    db.session.commit()
+    auth.login("anna")
+    choose(client, region.child)
+    page = text_of(client.get("/portal/"))
+    assert (
+        f"{region.rx_pump.article.name} är ett hjälpmedel som lånas ut och beställs "
+        "av barnets förskrivare. Kontakta barnets mottagning om Olle behöver en ny."
+        in page
+    )
+    assert "din förskrivare" not in page
+
+
+def test_the_patient_is_still_told_of_their_own_refusals(client, auth, region):
+    region.rx_infusion.withdrawals_used = region.rx_infusion.withdrawals
+    db.session.commit()
+    auth.login("ella")
+    page = text_of(client.get("/portal/"))
+    assert "Du har gjort alla beställningar som förskrivningen räcker till." in page
+    assert "beställs av din förskrivare" in page  # her pump
