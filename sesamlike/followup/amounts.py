@@ -1,7 +1,8 @@
 """Amounts in the cost SQL: a line's value, its device part, and sums to öre.
 
 PostgreSQL sums whole numbers. A line's value is counted in millionths of a krona
-(prices have 2 decimals and VAT rates 4, so it is exact), and a device's part is
+(prices have 2 decimals and VAT rates 4, so it is exact; the database keeps it
+on the line, `order_lines.value_micro`), and a device's part is
 value × days × (L / amortisation years), L being the least common multiple of the
 catalogue's amortisation years, so the yearly sum over lines is the exact cost ×
 L × 365 × 10^6. Summing NUMERIC is several times slower, the more so in parallel
@@ -81,12 +82,22 @@ class Amounts:
 
     def value(self, line=ol) -> sa.ColumnElement:
         """Packs kept (not put back on stock) × pack price, with VAT on pharmacy
-        lines (the line's snapshots). `line`: the order lines or an alias."""
+        lines (the line's snapshots). `line`: the order lines or an alias.
+
+        PostgreSQL reads it as the database keeps it (`value_micro`, migration
+        0027): two NUMERIC products a line, for each part they were summed
+        into, were a fifth of a full rerun. A line too large for it (NULL)
+        is worked out here, as it always was."""
         packs = line.c.packs - line.c.packs_restocked
         if not self.postgresql:
             vat = sa.case((line.c.channel == "pharmacy", 1 + money(line.c.vat_rate)),
                           else_=1)  # fmt: skip
             return packs * money(line.c.pack_price_sek) * vat
+        return sa.func.coalesce(line.c.value_micro, self._micro(line, packs))
+
+    @staticmethod
+    def _micro(line, packs) -> sa.ColumnElement:
+        """`value` in millionths of a krona from the line's columns."""
         cents = sa.cast(line.c.pack_price_sek * 100, sa.BigInteger)
         vat = sa.case(
             (
