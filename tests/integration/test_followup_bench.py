@@ -46,6 +46,12 @@ def test_followup_benchmark_ends_with_one_summary_line(bench_output):
     assert summary["db"] == ("postgresql" if is_postgres() else "sqlite")
     # The write floor stores the rows the read floor sums.
     assert "its totals match the read floor's: True" in bench_output
+    if is_postgres():  # and the floor reading the stored line values sums them
+        assert re.search(
+            r"read floor reading the stored line values: .*its totals match the "
+            r"read floor's: True",
+            bench_output,
+        )
 
 
 def test_followup_benchmark_stored_totals_equal_the_floor(bench_output):
