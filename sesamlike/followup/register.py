@@ -8,7 +8,8 @@ are the pump and CGM systems the cost rules attribute to the patient for the yea
 (empty when none); the age group is the one on 31 December. Every patient written
 gets an audit row. The region's copy names each patient by pseudonym (Patientnyckel,
 or patient_key for a machine) instead of personnummer: the region analyst sees no
-identity numbers.
+identity numbers. A manager's copy holds the patients the drill-down shows: those
+in the scope's costs who are still in the care of one of the manager's clinics.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sesamlike.followup import audited
 from sesamlike.followup.cost_centres import paid_where
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
+from sesamlike.patients.access import visible_patient_filter
 from sesamlike.patients.identity import age_group, format_personal_id
 from sesamlike.patients.models import Patient
 from sesamlike.patients.pseudonym import pseudonym
@@ -48,7 +50,9 @@ def register_rows(year: int, scope: Scope | None = None):
         .order_by(Patient.personal_id)
     )
     if scope is not None:
-        query = query.where(paid_where(scope, year, Patient.id))
+        query = query.where(
+            paid_where(scope, year, Patient.id), visible_patient_filter(scope.user)
+        )
     return db.session.execute(query)
 
 
