@@ -82,6 +82,14 @@ def _is_read(row) -> bool:
     return row.action in READS or row.action.startswith("read_")
 
 
+def read_waiting(patient_id: int) -> bool:
+    """Whether a read of this patient waits in the session for its commit."""
+    return any(
+        row.patient_id == patient_id and _is_read(row)
+        for row in db.session().info.get(PENDING, ())
+    )
+
+
 transaction_ends.writes_at_commit(PENDING, survives_rollback=_is_read)
 
 

@@ -69,7 +69,12 @@ def refused_without_writing(w, error_class, lines=None, **kw):
     rx_before = (w.rx.withdrawals_used, w.rx.last_withdrawal_on)
     with pytest.raises(error_class) as caught:
         place(w, lines, **kw)
-    assert counts() == before
+    # Nothing written but the read of the patient the refusal tells of.
+    assert counts() == before | {"audit_events": before["audit_events"] + 1}
+    last = db.session.scalars(
+        sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)
+    ).one()
+    assert (last.action, last.patient_id) == ("read", w.patient.id)
     db.session.refresh(w.rx)
     assert (w.rx.withdrawals_used, w.rx.last_withdrawal_on) == rx_before
     return caught.value
