@@ -201,24 +201,13 @@ def place_order(
         # not yet committed) stay logged, whatever comes next.
         rollback_keeping_reads()
         if isinstance(error, DomainError):
-            _log_refusal_read(user, patient_id, error)
+            access.log_refusal_read(user, patient_id, error, "refused order")
         db.session.commit()  # (no round trip when nothing waits)
         # A twin request with the same key may have won the race meanwhile.
         if key is not None and (earlier := _order_by_key(user, key)) is not None:
             return PlacedOrder(earlier, created=False)
         raise
     return PlacedOrder(order, created=True)
-
-
-def _log_refusal_read(user: User, patient_id: int, error: DomainError) -> None:
-    """A refusal about the patient's prescriptions (a time lock's opening day,
-    the packs per withdrawal, a used-up prescription) tells what it read of
-    them: logged as a read, unless one waits already (the order page's). A
-    patient out of reach (or a role that may not order) was read not at all."""
-    if isinstance(error, NotVisible | Forbidden):
-        return
-    if not audit.read_waiting(patient_id):
-        access.get_patient(user, patient_id, detail="refused order")
 
 
 def get_order(user: User, order_id: int) -> Order:

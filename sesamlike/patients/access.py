@@ -15,6 +15,8 @@ obey the same rules:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import sqlalchemy as sa
@@ -22,8 +24,9 @@ from flask import g, has_app_context
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User, user_clinics
-from sesamlike.common.errors import Forbidden, NotVisible
+from sesamlike.common.errors import DomainError, Forbidden, NotVisible
 from sesamlike.common.time import region_today
+from sesamlike.common.transaction_ends import rollback_keeping_reads
 from sesamlike.extensions import db
 from sesamlike.patients.models import CareRelationship, Guardian, Patient
 
@@ -132,6 +135,32 @@ def handled_by_depot(
         user=user,
         detail=detail,
     )
+
+
+def log_refusal_read(
+    user: User, patient_id: int, error: DomainError, detail: str
+) -> None:
+    """A refused write that tells what it read of a visible patient (a time
+    lock's opening day, the patient's pumps, a first prescription): logged as a
+    read, unless one waits already (the form's). Call it after rolling back the
+    write. A patient out of reach, or a role that may not, read nothing."""
+    if type(error) in (NotVisible, Forbidden):
+        return
+    if not audit.read_waiting(patient_id):
+        get_patient(user, patient_id, detail=detail)
+
+
+@contextmanager
+def refusal_logs_read(user: User, patient_id: int, detail: str) -> Iterator[None]:
+    """Around a write to a visible patient: a refusal writes nothing but the
+    read (`log_refusal_read`), committed before the refusal goes on up."""
+    try:
+        yield
+    except DomainError as error:
+        rollback_keeping_reads()
+        log_refusal_read(user, patient_id, error, detail)
+        db.session.commit()
+        raise
 
 
 _OWN_PATIENT = sa.select(Patient).where(Patient.user_id == sa.bindparam("user_id"))

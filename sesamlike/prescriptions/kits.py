@@ -200,59 +200,71 @@ def prescribe_kit(
     """
     services.require_prescriber(user)
     patient = services.visible_patient(user, patient_id)
-    today = region_today()
-    kit = kit_for(system, today)
-    if not isinstance(valid_from, date):
-        raise PrescriptionInvalid(fields={"valid_from": [rules.REQUIRED]})
-    choices = proposed_choices(kit) if choices is None else choices
-    clinic, _centre = rules.collect(
-        lambda: rules.choose_clinic(
-            checks.sorted_clinics(user), patient.clinic_ids, clinic_code
-        ),
-        lambda: rules.clean_cost_centre(cost_centre, ""),
-    )
-    articles = _articles(kit, choices)
-    started = checks.started_kinds(patient.id)
-    pumps = checks.patient_pumps(patient.id)
-    for index, article in enumerate(articles):
-        try:
-            checks.check_first_time_right(user, patient, article, started)
-        except DomainError as error:
-            raise _for_line(error, index) from None
-        pumps = checks.with_pump(pumps, article)
-    where = (clinic.code, cost_centre)
-
-    def line(index: int, article: Article, choice: KitChoice):
-        def check():
+    with access.refusal_logs_read(user, patient.id, "refused kit"):
+        today = region_today()
+        kit = kit_for(system, today)
+        if not isinstance(valid_from, date):
+            raise PrescriptionInvalid(fields={"valid_from": [rules.REQUIRED]})
+        choices = proposed_choices(kit) if choices is None else choices
+        clinic, _centre = rules.collect(
+            lambda: rules.choose_clinic(
+                checks.sorted_clinics(user), patient.clinic_ids, clinic_code
+            ),
+            lambda: rules.clean_cost_centre(cost_centre, ""),
+        )
+        articles = _articles(kit, choices)
+        started = checks.started_kinds(patient.id)
+        pumps = checks.patient_pumps(patient.id)
+        for index, article in enumerate(articles):
             try:
-                rules.check_contract(
-                    article, today, catalog.is_prescribable(article, today)
-                )
-                return _checked(
-                    user, patient, article, choice, valid_from, pumps, where
-                )
-            except Invalid as error:
+                checks.check_first_time_right(user, patient, article, started)
+            except DomainError as error:
                 raise _for_line(error, index) from None
+            pumps = checks.with_pump(pumps, article)
+        where = (clinic.code, cost_centre)
 
-        return check
+        def line(index: int, article: Article, choice: KitChoice):
+            def check():
+                try:
+                    rules.check_contract(
+                        article, today, catalog.is_prescribable(article, today)
+                    )
+                    return _checked(
+                        user, patient, article, choice, valid_from, pumps, where
+                    )
+                except Invalid as error:
+                    raise _for_line(error, index) from None
 
-    checked = rules.collect(
-        *(line(i, a, c) for i, (a, c) in enumerate(zip(articles, choices, strict=True)))
-    )
-    made = []
-    for article, (terms, reason, clinic, centre) in zip(articles, checked, strict=True):
-        prescription = services.new_prescription(
-            user, patient, article, clinic, centre or clinic.cost_centre, terms, reason
+            return check
+
+        checked = rules.collect(
+            *(
+                line(i, a, c)
+                for i, (a, c) in enumerate(zip(articles, choices, strict=True))
+            )
         )
-        services.audit_prescription(
-            user,
-            prescription,
-            "create",
-            f"kit {kit.system.name}: article {article.article_no}",
-        )
-        made.append(prescription)
-    db.session.commit()
-    return made
+        made = []
+        for article, (terms, reason, clinic, centre) in zip(
+            articles, checked, strict=True
+        ):
+            prescription = services.new_prescription(
+                user,
+                patient,
+                article,
+                clinic,
+                centre or clinic.cost_centre,
+                terms,
+                reason,
+            )
+            services.audit_prescription(
+                user,
+                prescription,
+                "create",
+                f"kit {kit.system.name}: article {article.article_no}",
+            )
+            made.append(prescription)
+        db.session.commit()
+        return made
 
 
 def _articles(kit: Kit, choices: list[KitChoice]) -> list[Article]:

@@ -105,42 +105,45 @@ def prescribe(
     (`quantity_confirmed=False` until they have)."""
     require_prescriber(user)
     patient = visible_patient(user, patient_id)
-    today = region_today()
-    given = dict(
-        packs_per_withdrawal=packs_per_withdrawal,
-        withdrawals=withdrawals,
-        period_days=period_days,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        lock_days=lock_days,
-    )
-    try:
-        article = find_article(article_no)
-    except (PrescriptionInvalid, UnknownArticle) as error:
-        # The quantities are wrong whatever the article: said now, not only
-        # once the article is mended.
-        error.fields.update(rules.errors_whatever_the_article(given))
-        raise
-    rules.check_contract(article, today, catalog.is_prescribable(article, today))
-    checks.check_first_time_right(user, patient, article)
-    terms, reason, clinic, centre = checks.checked(
-        user,
-        patient,
-        article,
-        given,
-        (reason_code, reason_text),
-        clinic_code,
-        cost_centre,
-        checks.patient_pumps(patient.id),
-        today,
-        quantity_confirmed,
-    )
-    prescription = new_prescription(
-        user, patient, article, clinic, centre or clinic.cost_centre, terms, reason
-    )
-    audit_prescription(user, prescription, "create", f"article {article.article_no}")
-    db.session.commit()
-    return prescription
+    with access.refusal_logs_read(user, patient.id, "refused prescription"):
+        today = region_today()
+        given = dict(
+            packs_per_withdrawal=packs_per_withdrawal,
+            withdrawals=withdrawals,
+            period_days=period_days,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            lock_days=lock_days,
+        )
+        try:
+            article = find_article(article_no)
+        except (PrescriptionInvalid, UnknownArticle) as error:
+            # The quantities are wrong whatever the article: said now, not only
+            # once the article is mended.
+            error.fields.update(rules.errors_whatever_the_article(given))
+            raise
+        rules.check_contract(article, today, catalog.is_prescribable(article, today))
+        checks.check_first_time_right(user, patient, article)
+        terms, reason, clinic, centre = checks.checked(
+            user,
+            patient,
+            article,
+            given,
+            (reason_code, reason_text),
+            clinic_code,
+            cost_centre,
+            checks.patient_pumps(patient.id),
+            today,
+            quantity_confirmed,
+        )
+        prescription = new_prescription(
+            user, patient, article, clinic, centre or clinic.cost_centre, terms, reason
+        )
+        audit_prescription(
+            user, prescription, "create", f"article {article.article_no}"
+        )
+        db.session.commit()
+        return prescription
 
 
 def renew(
@@ -165,55 +168,62 @@ def renew(
     """
     require_prescriber(user)
     old = _load(user, prescription_id, patient_id, for_update=True)
-    if old.status == PrescriptionStatus.CANCELLED:
-        raise CancelledNotRenewable()
-    if _live_renewal_exists(old.id):
-        raise PrescriptionAlreadyRenewed()
-    today = region_today()
-    article, patient = old.article, old.patient
-    # No first-time right needed: `old` is an earlier one of the same category.
-    rules.check_contract(article, today, catalog.is_prescribable(article, today))
-    start = valid_from or rules.renewal_start(
-        today, old.valid_to, old.status_on(today) == PrescriptionStatus.ACTIVE
-    )
-    end = valid_to or rules.renewal_end(
-        start, old.valid_from, old.valid_to, article.category
-    )
-    if lock_days is None and period_days is None:
-        lock_days = old.lock_days
-    if reason_code is None and reason_text is None:
-        reason_code, reason_text = old.reason_code, old.reason_text
-    keep_clinic = (
-        old.clinic.code if old.clinic_id in _shared_clinic_ids(user, patient) else None
-    )
-    quantities = {
-        name: getattr(old, name) if value is None else value
-        for name, value in (
-            ("packs_per_withdrawal", packs_per_withdrawal),
-            ("withdrawals", withdrawals),
-            ("period_days", period_days),
+    with access.refusal_logs_read(user, old.patient_id, "refused renewal"):
+        if old.status == PrescriptionStatus.CANCELLED:
+            raise CancelledNotRenewable()
+        if _live_renewal_exists(old.id):
+            raise PrescriptionAlreadyRenewed()
+        today = region_today()
+        article, patient = old.article, old.patient
+        # No first-time right needed: `old` is an earlier one of the same category.
+        rules.check_contract(article, today, catalog.is_prescribable(article, today))
+        start = valid_from or rules.renewal_start(
+            today, old.valid_to, old.status_on(today) == PrescriptionStatus.ACTIVE
         )
-    }
-    terms, reason, clinic, centre = checks.checked(
-        user,
-        patient,
-        article,
-        dict(quantities, valid_from=start, valid_to=end, lock_days=lock_days),
-        (reason_code, reason_text),
-        keep_clinic,
-        cost_centre,
-        checks.patient_pumps(patient.id),
-        today,
-    )
-    if not centre:
-        centre = old.cost_centre if clinic.id == old.clinic_id else clinic.cost_centre
-    renewal = new_prescription(user, patient, article, clinic, centre, terms, reason)
-    renewal.renewed_from_id = old.id
-    # The time lock runs on from the last withdrawal, so renewing opens no extra one.
-    renewal.last_withdrawal_on = old.last_withdrawal_on
-    audit_prescription(user, renewal, "renew", f"renewed from {old.id}")
-    db.session.commit()
-    return renewal
+        end = valid_to or rules.renewal_end(
+            start, old.valid_from, old.valid_to, article.category
+        )
+        if lock_days is None and period_days is None:
+            lock_days = old.lock_days
+        if reason_code is None and reason_text is None:
+            reason_code, reason_text = old.reason_code, old.reason_text
+        keep_clinic = (
+            old.clinic.code
+            if old.clinic_id in _shared_clinic_ids(user, patient)
+            else None
+        )
+        quantities = {
+            name: getattr(old, name) if value is None else value
+            for name, value in (
+                ("packs_per_withdrawal", packs_per_withdrawal),
+                ("withdrawals", withdrawals),
+                ("period_days", period_days),
+            )
+        }
+        terms, reason, clinic, centre = checks.checked(
+            user,
+            patient,
+            article,
+            dict(quantities, valid_from=start, valid_to=end, lock_days=lock_days),
+            (reason_code, reason_text),
+            keep_clinic,
+            cost_centre,
+            checks.patient_pumps(patient.id),
+            today,
+        )
+        if not centre:
+            centre = (
+                old.cost_centre if clinic.id == old.clinic_id else clinic.cost_centre
+            )
+        renewal = new_prescription(
+            user, patient, article, clinic, centre, terms, reason
+        )
+        renewal.renewed_from_id = old.id
+        # The time lock runs on from the last withdrawal: renewing opens no extra one.
+        renewal.last_withdrawal_on = old.last_withdrawal_on
+        audit_prescription(user, renewal, "renew", f"renewed from {old.id}")
+        db.session.commit()
+        return renewal
 
 
 def cancel(
@@ -225,14 +235,17 @@ def cancel(
     """
     require_prescriber(user)
     prescription = _load(user, prescription_id, patient_id, for_update=True)
-    if prescription.status == PrescriptionStatus.CANCELLED:
-        raise PrescriptionAlreadyCancelled()
-    prescription.status = PrescriptionStatus.CANCELLED
-    prescription.cancelled_at = utcnow()
-    prescription.cancelled_by_id = user.id
-    audit_prescription(user, prescription, "cancel", None)
-    db.session.commit()
-    return prescription
+    with access.refusal_logs_read(
+        user, prescription.patient_id, "refused cancellation"
+    ):
+        if prescription.status == PrescriptionStatus.CANCELLED:
+            raise PrescriptionAlreadyCancelled()
+        prescription.status = PrescriptionStatus.CANCELLED
+        prescription.cancelled_at = utcnow()
+        prescription.cancelled_by_id = user.id
+        audit_prescription(user, prescription, "cancel", None)
+        db.session.commit()
+        return prescription
 
 
 def patient_prescriptions(

@@ -58,11 +58,14 @@ def prescribe(user, patient, article, **kw):
 
 
 def counts() -> tuple[int, int]:
-    """Prescriptions and audit rows after whatever the caller left in the session."""
+    """Prescriptions and audit rows of changes after whatever the caller left in
+    the session (a refusal logs only the read of what it tells about the patient)."""
     db.session.commit()
     return (
         db.session.scalar(sa.select(sa.func.count()).select_from(Prescription)),
-        db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)),
+        db.session.scalar(
+            sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action != "read")
+        ),
     )
 
 
