@@ -92,6 +92,34 @@ def queue_mail(
     return None if mail_id is None else db.session.get(OutgoingMail, mail_id)
 
 
+def withdraw_unsent(patient_id: int, recipient: str, reason: str) -> int:
+    """Unsent mails about this patient to `recipient` are never sent: marked as
+    given up with `reason`, in the caller's transaction. `recipient` is the
+    recipient part of their dedupe keys: "guardian:7" for one guardian,
+    "guardian" for every guardian (an e-mail or an SMS alike).
+
+    For what stops a recipient's right to hear of the patient (protected
+    identity, a guardian's link removed) while their mail waits for the sender.
+    A mail a sender holds at this very moment may still go.
+    """
+    if ":" in recipient:
+        keys = [f"%:{recipient}", f"%:{recipient}:sms"]
+    else:
+        keys = [f"%:{recipient}:%"]
+    result = db.session.execute(
+        sa.update(OutgoingMail)
+        .where(
+            OutgoingMail.patient_id == patient_id,
+            OutgoingMail.sent_at.is_(None),
+            OutgoingMail.attempts < MAX_ATTEMPTS,
+            sa.or_(*(OutgoingMail.dedupe_key.like(key) for key in keys)),
+        )
+        .values(attempts=MAX_ATTEMPTS, last_error=f"Withdrawn: {reason}"[:500])
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Wait before the next try: 5 min, doubling per failed attempt, at most 6 h."""
     return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sesamlike.accounts import administration as accounts
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
+from sesamlike.common import mail
 from sesamlike.common.errors import Forbidden, NotVisible
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
@@ -251,6 +252,7 @@ def remove_guardian(admin: User, patient_id: int, guardian_id: int) -> None:
         user=admin, detail=who,
     )  # fmt: skip
     patient.guardians.remove(guardian)
+    mail.withdraw_unsent(patient.id, f"guardian:{guardian.id}", "guardian removed")
     db.session.commit()
 
 
@@ -265,6 +267,8 @@ def set_protection(admin: User, patient_id: int, on: bool, reason: str | None) -
     if patient.protected_identity == on:
         raise errors.ProtectionUnchanged(state=N_("på") if on else N_("av"))
     patient.protected_identity = on
+    if on:  # a guardian may not act for a protected child: nothing more to them
+        mail.withdraw_unsent(patient.id, "guardian", "protected identity")
     audit.record(
         "protected_identity_set" if on else "protected_identity_lift", "patient",
         patient_id=patient.id, object_id=patient.id, user=admin, detail=reason,

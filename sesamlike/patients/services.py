@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
+from sesamlike.common import mail
 from sesamlike.common.errors import Forbidden, Invalid, NotVisible
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
@@ -326,6 +327,8 @@ def update_contact(user: User, patient_id: int, data: Mapping[str, Any]) -> Pati
     patient.phone, patient.email = phone, email
     if data.get("protected_identity") and not patient.protected_identity:
         patient.protected_identity = True
+        # A guardian may not act for a protected child: nothing more to them.
+        mail.withdraw_unsent(patient.id, "guardian", "protected identity")
         audit.record(
             "update",
             "patient",

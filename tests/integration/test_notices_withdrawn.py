@@ -1,0 +1,73 @@
+"""A notice queued for a guardian is not sent once the guardian may no longer
+act for the child.
+
+The outbox is sent by a job (every minute, and with retries for hours while the
+mail server is away). Protected identity set meanwhile, or the guardian's link
+removed, must stop what still waits: a guardian may not act for a protected
+child online (domain.md), and protection is often set because of someone close.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from sesamlike.common.mail import send_pending
+from sesamlike.common.models import OutgoingMail
+from sesamlike.common.time import utcnow
+from sesamlike.extensions import db
+from sesamlike.orders import notices
+from sesamlike.patients import administration
+from sesamlike.patients import services as patient_services
+from tests.factories import make_clinic, make_user
+from tests.integration.test_notices import TODAY, child, commit, order_for
+from tests.smtp import smtp_server  # noqa: F401
+
+
+def _queued_child():
+    clinic = make_clinic()
+    patient = child(clinic)
+    commit(notices.order_received(order_for(patient, "reserved"), TODAY))
+    assert db.session.scalar(sa.select(sa.func.count(OutgoingMail.id))) == 1
+    return clinic, patient
+
+
+def test_protection_set_by_the_admin_stops_the_guardians_waiting_mail(
+    smtp_server,  # noqa: F811
+):
+    _clinic, patient = _queued_child()
+
+    administration.set_protection(make_user("admin"), patient.id, True, "Beslut")
+    send_pending(utcnow())
+
+    assert smtp_server.to("karin@example.se") == []
+
+
+def test_protection_set_by_the_prescriber_stops_the_guardians_waiting_mail(
+    smtp_server,  # noqa: F811
+):
+    clinic, patient = _queued_child()
+    prescriber = make_user("prescriber", clinics=[clinic])
+
+    patient_services.update_contact(
+        prescriber, patient.id, {"protected_identity": True}
+    )
+    send_pending(utcnow())
+
+    assert smtp_server.to("karin@example.se") == []
+
+
+def test_a_removed_guardian_gets_no_waiting_mail(smtp_server):  # noqa: F811
+    _clinic, patient = _queued_child()
+    [guardian] = patient.guardians
+
+    administration.remove_guardian(make_user("admin"), patient.id, guardian.id)
+    send_pending(utcnow())
+
+    assert smtp_server.to("karin@example.se") == []
+
+
+def test_mail_to_a_guardian_still_allowed_is_sent(smtp_server):  # noqa: F811
+    _queued_child()
+
+    assert send_pending(utcnow())["sent"] == 1
+    assert len(smtp_server.to("karin@example.se")) == 1
