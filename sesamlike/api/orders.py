@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import json
 from marshmallow import Schema, fields, validate
 
+from sesamlike.accounts.models import Role
 from sesamlike.api import bp
 from sesamlike.api.errors import domain_error_response
 from sesamlike.api.routing import operation
@@ -98,8 +99,12 @@ class OrderLineSchema(Schema):
     status = fields.String(
         metadata={"description": ", ".join(status.value for status in LineStatus)}
     )
-    pack_price_sek = fields.Float()
-    vat_rate = fields.Float()
+    pack_price_sek = fields.Float(
+        allow_none=True, metadata={"description": "null unless you prescribe"}
+    )
+    vat_rate = fields.Float(
+        allow_none=True, metadata={"description": "null unless you prescribe"}
+    )
 
 
 class ShipToSchema(Schema):
@@ -137,9 +142,11 @@ def order_view(user, order) -> dict:
 
     Protected identity (also when set after ordering): the clinic's address and
     no door code or phone. The aids centre's answer carries no patient identity
-    number (orders have none) and the ship-to of the order it ships.
+    number (orders have none) and the ship-to of the order it ships. Prices go
+    to prescribers only: patients, guardians and the aids centre need no costs.
     """
     place = shipto.ship_to(order)
+    costs = user.role == Role.PRESCRIBER
     return {
         **{
             name: getattr(order, name)
@@ -158,6 +165,8 @@ def order_view(user, order) -> dict:
                 },
                 "article_no": line.article.article_no,
                 "article_name": line.article.name,
+                "pack_price_sek": line.pack_price_sek if costs else None,
+                "vat_rate": line.vat_rate if costs else None,
             }
             for line in order.lines
         ],
