@@ -246,6 +246,7 @@ def patient_orders(user: User, patient_id: int) -> tuple[Patient, list[Order]]:
 def cancel_order(user: User, order_id: int) -> Order:
     """Cancel (makulera) before shipping: release stock, give withdrawals back."""
     _require_orderer(user)
+    order = None
     try:
         order = load_order(order_id, lock=True)
         access.get_patient(
@@ -265,8 +266,12 @@ def cancel_order(user: User, order_id: int) -> Order:
             user=user,
         )
         db.session.commit()
-    except DomainError:
-        db.session.rollback()
+    except DomainError as error:
+        patient_id = None if order is None else order.patient_id
+        rollback_keeping_reads()
+        if patient_id is not None:  # the refusal tells the order's state
+            access.log_refusal_read(user, patient_id, error, "refused cancellation")
+        db.session.commit()
         raise
     return load_order(order_id)
 

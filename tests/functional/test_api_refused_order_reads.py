@@ -89,3 +89,18 @@ def test_a_patient_out_of_reach_gets_404_and_no_row(client):
 
     assert response.status_code == 404
     assert _reads(stranger) == reads
+
+
+def test_a_refused_cancellation_logs_the_read_of_the_order(client):
+    world = _world()
+    placed = _order(client, world.prescriber, world.patient, world.rx, 1)
+    order_id = placed.get_json()["id"]
+    headers = bearer(world.prescriber)
+    cancel = client.post(f"/api/v1/orders/{order_id}/cancel", headers=headers)
+    assert cancel.status_code == 200
+    reads = _reads(world.patient)
+
+    again = client.post(f"/api/v1/orders/{order_id}/cancel", headers=headers)
+
+    assert again.status_code == 409  # tells the order can no longer be cancelled
+    assert _reads(world.patient) == [*reads, ("read", "api")]
