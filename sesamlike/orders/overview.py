@@ -14,7 +14,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts.models import User
-from sesamlike.catalog.models import CGM_CATEGORIES, DEVICE_CATEGORIES, Article
+from sesamlike.catalog.models import (
+    CGM_CATEGORIES,
+    DEVICE_CATEGORIES,
+    Article,
+    System,
+    article_systems,
+)
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders.models import LineStatus, Order, OrderLine
@@ -97,7 +103,7 @@ def patient_overview(user: User, patient_id: int, today: date | None = None):
             ),
         )
     )
-    pumps, cgms = _systems(devices, prescriptions)
+    pumps, cgms = _systems(devices, prescriptions, _cgm_delivered(patient.id))
     db.session.commit()  # the audit row of this read
     return Overview(
         patient,
@@ -163,8 +169,31 @@ class SystemInUse:
     in_use: bool
 
 
-def _systems(devices, prescriptions) -> tuple[list[SystemInUse], list[SystemInUse]]:
-    """The pump and CGM systems the patient uses (devices) and is prescribed."""
+def _cgm_delivered(patient_id: int) -> set[str]:
+    """CGM systems whose sensors or transmitters the patient has received: a
+    CGM read by phone has no receiver on loan, yet it is in use."""
+    return set(
+        db.session.scalars(
+            sa.select(System.name)
+            .join(article_systems, article_systems.c.system_id == System.id)
+            .join(OrderLine, OrderLine.article_id == article_systems.c.article_id)
+            .join(Order, Order.id == OrderLine.order_id)
+            .join(Article, Article.id == OrderLine.article_id)
+            .where(
+                Order.patient_id == patient_id,
+                Article.category.in_(CGM_CATEGORIES - DEVICE_CATEGORIES),
+                OrderLine.status == LineStatus.DELIVERED,
+            )
+            .distinct()
+        )
+    )
+
+
+def _systems(
+    devices, prescriptions, cgm_delivered: set[str] = frozenset()
+) -> tuple[list[SystemInUse], list[SystemInUse]]:
+    """The pump and CGM systems the patient uses (devices, or for CGM also
+    delivered sensors and transmitters) and is prescribed."""
     pumps: dict[str, bool] = {}
     cgms: dict[str, bool] = {}
     articles = [(d.article, True) for d in devices]
@@ -182,5 +211,8 @@ def _systems(devices, prescriptions) -> tuple[list[SystemInUse], list[SystemInUs
                 target[system.name] = target.get(system.name, False) or in_use
     return (
         [SystemInUse(name, used) for name, used in pumps.items()],
-        [SystemInUse(name, used) for name, used in cgms.items()],
+        [
+            SystemInUse(name, used or name in cgm_delivered)
+            for name, used in cgms.items()
+        ],
     )

@@ -483,6 +483,35 @@ def test_overview_tells_a_pump_in_use_from_one_only_prescribed(client, clinic):
     assert "MiniMed 640G <span" not in summary
 
 
+def test_overview_counts_a_cgm_read_by_phone_in_use_once_sensors_are_delivered(
+    client, clinic
+):
+    """The walkthrough: a patient on Dexcom G6 for a year (sensors and
+    transmitters delivered, read by phone, no receiver) was summed up as
+    "Dexcom G6 (förskrivet, inte i bruk än)"."""
+    sensors = make_prescription(clinic.patient, article("400001"), withdrawals_used=1)
+    make_order_line(
+        clinic.patient,
+        article("400001"),
+        "delivered",
+        prescription_id=sensors.id,
+        delivered_on=TODAY - timedelta(days=30),
+    )
+    page = text_of(client.get(f"/patients/{clinic.patient.id}/overview"))
+    summary = page.split('class="summary"')[1].split("</ul>")[0]
+    assert "Dexcom G6" in summary
+    assert "inte i bruk än" not in summary
+
+
+def test_overview_calls_a_cgm_only_prescribed_not_in_use(client, clinic):
+    make_prescription(clinic.patient, article("400001"))
+    make_order_line(clinic.patient, article("400001"), "sent_to_pharmacy")
+    page = text_of(client.get(f"/patients/{clinic.patient.id}/overview"))
+    summary = page.split('class="summary"')[1].split("</ul>")[0]
+    assert re.search(r'Dexcom G6\s*<span class="hint">\(förskrivet, inte i bruk än\)',
+                     summary), summary  # fmt: skip
+
+
 def test_overview_of_another_clinics_patient_is_404(client, clinic):
     stranger = make_patient(clinic.other)
     assert client.get(f"/patients/{stranger.id}/overview").status_code == 404
