@@ -83,11 +83,25 @@ WHAT_ON = {
 }
 
 
-def what(event: AuditEvent) -> str:
-    """What the event did, in words (a msgid, shown through _())."""
-    return WHAT_ON.get(
-        (event.action, event.object_type), WHAT.get(event.action, "Läste uppgifter")
-    )
+# A guardian reads the child's log: what was done to "dig" was done to the child.
+WHAT_TO_CHILD = {
+    "search": N_("Sökte fram barnet"),
+    "create": N_("Registrerade barnet"),
+    "registration_attempt": N_("Försökte registrera barnet som ny patient"),
+    "worklist": N_("Såg barnet i en arbetslista"),
+    "read_returns": N_("Såg barnet i returregistret"),
+    "read_devices_on_loan": N_("Såg barnet i registret över utlånade hjälpmedel"),
+    "login_create": N_("Skapade barnets konto för e-tjänsten"),
+}
+
+
+def what(event: AuditEvent, child: bool = False) -> str:
+    """What the event did, in words (a msgid, shown through _()); `child`: to
+    a guardian, about the child."""
+    found = WHAT_ON.get((event.action, event.object_type))
+    if found is None and child:
+        found = WHAT_TO_CHILD.get(event.action)
+    return found or WHAT.get(event.action, "Läste uppgifter")
 
 
 def who(event: AuditEvent, user: User | None) -> list[str]:
@@ -122,8 +136,10 @@ def access_log():
             sa.select(User).where(User.id.in_(user_ids)).options(selectinload(User.clinics))
         )
     }  # fmt: skip
+    child = current_user.role == Role.GUARDIAN
     rows = [
-        (e.at, who(e, users.get(e.user_id)), what(e), CHANNELS.get(e.channel, ""))
+        (e.at, who(e, users.get(e.user_id)), what(e, child),
+         CHANNELS.get(e.channel, ""))
         for e in events
     ]  # fmt: skip
     audit.record(

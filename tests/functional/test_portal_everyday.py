@@ -60,6 +60,47 @@ def test_guardians_access_log_names_the_child_it_covers(client, auth, region):
     assert "Vem har tittat på mina uppgifter" not in page
 
 
+def staff_event(patient, action: str, object_type: str = "patient") -> None:
+    db.session.add(
+        AuditEvent(at=datetime(2026, 6, 15, 18, 41, tzinfo=UTC), role="prescriber",
+                   action=action, object_type=object_type, patient_id=patient.id)
+    )  # fmt: skip
+    db.session.commit()
+
+
+STAFF_ACTIONS = (
+    "search",
+    "create",
+    "worklist",
+    "read_returns",
+    "read_devices_on_loan",
+    "registration_attempt",
+    "login_create",
+)
+
+
+def test_a_guardians_access_log_speaks_of_the_child_not_of_you(client, auth, region):
+    """The walkthrough: a nurse's search for the child showed the parent
+    "Förskrivare ... Sökte fram dig"; it was the child who was looked up."""
+    for action in STAFF_ACTIONS:
+        staff_event(region.child, action)
+    auth.login("anna")
+    client.post("/portal/choose", data={"patient_id": region.child.id})
+    page = client.get("/portal/access-log").text
+    assert "Sökte fram barnet" in page
+    assert "Registrerade barnet" in page
+    assert "Såg barnet i en arbetslista" in page
+    assert " dig" not in page.split("<tbody>")[1], page
+    assert "ditt konto" not in page
+
+
+def test_the_patients_access_log_still_says_you(client, auth, region):
+    staff_event(region.patient, "search")
+    auth.login("ella")
+    page = client.get("/portal/access-log").text
+    assert "Sökte fram dig" in page and "barnet" not in page
+
+
 def test_every_portal_page_names_the_child_once(client, auth, region):
     auth.login("anna")
     response = client.post(
