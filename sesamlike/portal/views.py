@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect, session, url_for
+from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
 from sesamlike.accounts.models import Role
 from sesamlike.common.i18n import _, get_locale
+from sesamlike.common.urls import same_site_path
 from sesamlike.orders import shipto
 from sesamlike.portal import services
 from sesamlike.portal.display import (
@@ -54,7 +55,11 @@ def acting_patient_id() -> int:
         return patient_id
     chosen = session.get(CHOSEN)
     if chosen is None:
-        abort(redirect(url_for("portal.choose_patient")))
+        # Back to the page asked for once a child is chosen ("Vem har tittat").
+        asked = request.full_path.rstrip("?") if request.method == "GET" else None
+        if asked == url_for("portal.my_aids"):
+            asked = None  # where choosing leads anyway
+        abort(redirect(url_for("portal.choose_patient", next=asked)))
     if not services.may_act_for(user, chosen):
         session.pop(CHOSEN, None)
         flash(_("Du kan inte längre göra ärenden för det barnet här."), "error")
@@ -101,7 +106,9 @@ def choose_patient():
     if form.validate_on_submit():
         patient = services.choose_child(current_user, form.patient_id.data)
         session[CHOSEN] = patient.id  # the acting-for banner on every page says so
-        return redirect(url_for("portal.my_aids"))
+        return redirect(
+            _portal_page(request.form.get("next")) or url_for("portal.my_aids")
+        )
     if form.is_submitted():
         abort(400)
     kids = services.children(current_user)
@@ -109,7 +116,18 @@ def choose_patient():
         "choose_patient.html",
         children=kids,
         chosen=session.get(CHOSEN),
+        next=_portal_page(request.args.get("next")),
     )
+
+
+def _portal_page(target: str | None) -> str | None:
+    """`target` if it is a portal page to go on to after choosing, else None."""
+    path = same_site_path(target)
+    if path is None or not path.startswith(bp.url_prefix + "/"):
+        return None
+    if path.startswith(url_for("portal.choose_patient")):
+        return None
+    return path
 
 
 @bp.route("/prescriptions/<int:prescription_id>")

@@ -101,6 +101,36 @@ def test_the_patients_access_log_still_says_you(client, auth, region):
     assert "Sökte fram dig" in page and "barnet" not in page
 
 
+def test_a_guardian_sent_to_choose_a_child_comes_back_to_the_page_they_asked_for(
+    client, auth, region
+):
+    """The walkthrough: "Vem har tittat" before choosing a child asked which
+    child, then showed the child's aids, not who had looked."""
+    auth.login("anna")
+    response = client.get("/portal/access-log")
+    assert response.status_code == 302
+    choose_url = response.headers["Location"]
+    assert "next=" in choose_url
+    page = client.get(choose_url).text
+    assert 'name="next" value="/portal/access-log"' in page
+    response = client.post(
+        "/portal/choose",
+        data={"patient_id": region.child.id, "next": "/portal/access-log"},
+    )
+    assert response.headers["Location"].endswith("/portal/access-log")
+
+
+@pytest.mark.parametrize(
+    "target", ["https://elsewhere.example/", "//elsewhere", "/admin/users"]
+)
+def test_choosing_a_child_goes_back_to_a_portal_page_only(client, auth, region, target):
+    auth.login("anna")
+    response = client.post(
+        "/portal/choose", data={"patient_id": region.child.id, "next": target}
+    )
+    assert response.headers["Location"].endswith("/portal/")
+
+
 def test_every_portal_page_names_the_child_once(client, auth, region):
     auth.login("anna")
     response = client.post(
