@@ -18,7 +18,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from sesamlike.accounts import audit
-from sesamlike.accounts.models import User
+from sesamlike.accounts.models import Clinic, User
 from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import Invalid, NotVisible
 from sesamlike.common.i18n import N_
@@ -40,7 +40,8 @@ from sesamlike.fulfilment.shipping import (
     payer_of,
     require_depot,
 )
-from sesamlike.orders.models import LineStatus, Order, OrderLine
+from sesamlike.orders import rules
+from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 from sesamlike.patients import access
 from sesamlike.stock import devices, picking, receipts, reservations
 from sesamlike.stock.models import Device, DeviceStatus
@@ -156,6 +157,19 @@ def open_replacement(
     return new, status
 
 
+def _paying_clinic(line: OrderLine, order: Order) -> Clinic | None:
+    """The clinic a device's line belongs to: its prescription's, the one that
+    paid it (imported history), else one that cares for the patient."""
+    if line.prescription is not None:
+        return line.prescription.clinic
+    if line.cost_clinic_id is not None:
+        return db.session.get(Clinic, line.cost_clinic_id)
+    return next(
+        (r.clinic for r in order.patient.care_relationships if r.ended_on is None),
+        None,
+    )
+
+
 def replace_device(user: User, device_id: int, today: date | None = None) -> Order:
     """A faulty device back within warranty: a linked line, no new withdrawal."""
     require_depot(user)
@@ -202,6 +216,23 @@ def replace_device(user: User, device_id: int, today: date | None = None) -> Ord
                 )
             },
         )
+        # Imported history keeps no address on its orders: where the device
+        # goes now (a protected patient's: the clinic's, which ship_to gives).
+        clinic = _paying_clinic(line, old)
+        mode = order.delivery_mode
+        if not order.ship_to_street and (
+            (mode == DeliveryMode.CLINIC and clinic is not None)
+            or (
+                mode in (DeliveryMode.HOME, DeliveryMode.PICKUP)
+                and not old.patient.protected_identity
+            )
+        ):
+            snapshot = rules.ship_to_snapshot(
+                old.patient, order.delivery_mode, clinic, None,
+                order.contact_phone or old.patient.phone, today,
+            )  # fmt: skip
+            for column, value in snapshot.items():
+                setattr(order, column, value)
         new, new_status = open_replacement(user, line, today, order)
         new.status = new_status
         audit.record(

@@ -12,7 +12,7 @@ from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.fulfilment import returns, shipping
 from sesamlike.orders import services as ordering
-from sesamlike.orders.models import OrderLine, Shipment
+from sesamlike.orders.models import Order, OrderLine, Shipment
 from sesamlike.stock import errors, ledger, picking, reservations
 from sesamlike.stock.models import Device, StockLot, StockMovement
 from tests.factories import (
@@ -301,6 +301,38 @@ def test_a_warranty_replacement_keeps_the_first_devices_warranty_end(world):
     new = db.session.scalar(sa.select(Device).where(Device.serial_no == "P-10"))
     assert (new.status, new.warranty_end) == ("on_loan", first_end)
     assert db.session.get(OrderLine, line.id).amortised_line_id == placed.lines[0].id
+
+
+@pytest.mark.parametrize("mode", ["clinic", "home"])
+def test_a_replacement_for_a_device_from_imported_history_has_an_address(world, mode):
+    """The walkthrough: a pump lent before the region moved to this system
+    (imported history: no address kept on its order) was replaced under
+    warranty, and the pack page said "Ingen adress" for an order to the clinic."""
+    article, placed = lent_pump(world)
+    old = db.session.get(Order, placed.id)
+    old.delivery_mode = mode
+    clinic = old.lines[0].prescription.clinic
+    clinic.street, clinic.postal_code, clinic.city = (
+        "Sjukhusvägen 1",
+        "87140",
+        "Norrstad",
+    )
+    for column in ("ship_to_name", "ship_to_street", "ship_to_postal_code",
+                   "ship_to_city", "ship_to_door_code"):  # fmt: skip
+        setattr(old, column, None)
+    db.session.commit()
+    device = returns.return_device(world.clerk, "P-9", "faulty", TODAY)
+    receive(world, article, 1, serials=["P-10"])
+    replacement = returns.replace_device(world.clerk, device.id)
+    if mode == "clinic":
+        expected = (clinic.name, clinic.street, clinic.city)
+    else:
+        address = old.patient.delivery_address_on(TODAY)
+        expected = (old.patient.full_name, address.street, address.city)
+    assert expected[1]
+    got = (replacement.ship_to_name, replacement.ship_to_street,
+           replacement.ship_to_city)  # fmt: skip
+    assert got == expected
 
 
 def test_device_returned_for_another_reason_gets_no_warranty_replacement(world):
