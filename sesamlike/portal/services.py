@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
-from sesamlike.catalog.models import Article
+from sesamlike.catalog.models import Article, Channel
 from sesamlike.common import data_versions
 from sesamlike.common.errors import DomainError, Forbidden, NotVisible
 from sesamlike.common.i18n import N_
@@ -130,6 +130,13 @@ class Preview:
     patient: Patient
     lines: list[tuple[Prescription, int]]
     mode: str
+
+    @property
+    def pharmacy_apart(self) -> bool:
+        """Some line goes via the pharmacy, not as `mode` says (shipto's rule)."""
+        return self.mode != DeliveryMode.PHARMACY and any(
+            rx.article.channel == Channel.PHARMACY for rx, _packs in self.lines
+        )
 
 
 def require_portal_user(user: User) -> None:

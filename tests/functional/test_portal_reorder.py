@@ -296,6 +296,27 @@ def test_pharmacy_articles_can_be_collected_at_a_pharmacy(client, auth, region):
     assert order.lines[0].status == "sent_to_pharmacy"
 
 
+def test_the_summary_says_pharmacy_articles_go_via_the_pharmacy(client, auth, region):
+    """The walkthrough: sensors (pharmacy) with infusion sets, home by post. The
+    summary said only "Hem till mig med posten"; the order page afterwards said
+    "apoteksvarorna via apoteket". The patient should know before sending."""
+    auth.login("ella")
+    data = reorder_form([(region.rx_infusion.id, 1), (region.rx_sensor.id, 3)])
+    page = text_of(client.post("/portal/order", data=data))
+    mode = page.split('class="mode"')[1].split("</dd>")[0]
+    assert "Hem till mig med posten" in mode
+    assert "apoteksvarorna via apoteket" in mode
+
+
+def test_the_summary_of_aids_centre_articles_alone_says_nothing_of_a_pharmacy(
+    client, auth, region
+):
+    auth.login("ella")
+    data = reorder_form([(region.rx_infusion.id, 1)])
+    page = text_of(client.post("/portal/order", data=data))
+    assert "apoteksvarorna via apoteket" not in page
+
+
 def test_protected_identity_patient_gets_clinic_delivery(client, auth, region):
     region.patient.protected_identity = True
     db.session.commit()
