@@ -229,6 +229,16 @@ def test_the_channels_page_shows_vat_and_places_in_swedish(client, auth, world):
     assert client.get(f"/followup/channels?year={YEAR}&clinic=SODR").status_code == 404
 
 
+def test_the_channels_vat_column_says_it_is_part_of_the_total(client, auth, world):
+    """The walkthrough: "Moms (kr)" stood beside "Totalt (kr)", whose figure
+    already holds the VAT (Förbrukning includes it), as the cost-centre
+    table's "Varav moms" says. Read as extra it inflates the sum."""
+    auth.login(world["manager"].username)
+    html = client.get(f"/followup/channels?year={YEAR}").get_data(as_text=True)
+    assert ">Varav moms (kr)<" in html
+    assert ">Moms (kr)<" not in html
+
+
 def test_the_pages_in_english(client, auth, world):
     auth.login(world["analyst"].username)
     client.post("/language", data={"locale": "en"})
