@@ -32,6 +32,7 @@ from sesamlike.fulfilment.errors import (
     TooManyPacksReturned,
 )
 from sesamlike.fulfilment.shipping import (
+    REFERENCE_PREFIX,
     commit_use_case,
     fill_backorders,
     line_for,
@@ -155,6 +156,23 @@ def open_replacement(
         new.reference, new.article_id, 1, user_id=user.id, today=today
     )
     return new, status
+
+
+def replaced_devices(quarantined: list[Device]) -> set[int]:
+    """The ids of these devices whose warranty replacement is already ordered."""
+    by_line = {}
+    for device in quarantined:
+        reference = device.reference or ""
+        if reference.startswith(REFERENCE_PREFIX):
+            by_line[int(reference.removeprefix(REFERENCE_PREFIX))] = device.id
+    if not by_line:
+        return set()
+    replaced = db.session.scalars(
+        sa.select(OrderLine.replaces_line_id).where(
+            OrderLine.replaces_line_id.in_(by_line)
+        )
+    )
+    return {by_line[line_id] for line_id in replaced}
 
 
 def _paying_clinic(line: OrderLine, order: Order) -> Clinic | None:

@@ -481,13 +481,15 @@ def device_returns():
             return redirect(url_for("fulfilment.device_returns"))
     elif request.method == "POST":
         status = 422
+    quarantined = devices.in_quarantine()
     return render(
         "devices.html",
         status,
         form=form,
         search=search,
         loans=registers.on_loan(current_user, text, page),
-        devices=devices.in_quarantine(),
+        devices=quarantined,
+        replaced=returns.replaced_devices(quarantined),
         reasons=RETURN_REASON_LABELS,
         actions=EmptyForm(),
     )

@@ -204,6 +204,31 @@ def test_device_return_page_puts_it_in_quarantine_and_reconditions(client, depot
     assert device.status == "in_stock"
 
 
+def test_a_device_replaced_under_warranty_offers_no_second_replacement(
+    client, depot_world
+):
+    """The walkthrough: after "Ersätt under garanti" the button stayed; pressed
+    again it answered "Enheten är redan ersatt"."""
+    pump = make_pump("PUMP-3")
+    receive(depot_world, 2, article_no="PUMP-3", serials=["SN3", "SN4"])
+    placed = place(depot_world, article=pump, mode="clinic")
+    shipping.ship_order(
+        depot_world.clerk, placed.id, serials={placed.lines[0].id: ["SN3"]}
+    )
+    client.post(
+        "/stock/devices",
+        data={"serial_no": "SN3", "reason": "faulty", "returned_on": TODAY.isoformat()},
+    )
+    device = db.session.scalar(sa.select(Device).where(Device.serial_no == "SN3"))
+    html = client.get("/stock/devices").get_data(as_text=True)
+    assert f"/stock/devices/{device.id}/replace" in html
+    response = client.post(f"/stock/devices/{device.id}/replace", follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "Ersättning beställd under garanti." in html
+    assert f"/stock/devices/{device.id}/replace" not in html
+    assert "Ersättning beställd" in html.split("I karantän")[1]  # said in its row
+
+
 def test_returns_page_takes_back_recent_deliveries(client, depot_world):
     receive(depot_world, 2)
     placed = place(depot_world, packs=2)
