@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import NamedTuple
 
@@ -16,6 +17,7 @@ from sesamlike.common.i18n import N_, _, ngettext
 from sesamlike.common.time import region_today
 from sesamlike.orders import services as ordering
 from sesamlike.orders import status as order_status
+from sesamlike.orders.models import LineStatus
 from sesamlike.orders.views import refusal_text
 from sesamlike.portal.forms import GUARDIAN_MODE_LABELS, PORTAL_MODE_LABELS
 from sesamlike.prescriptions import errors as prescription_errors
@@ -133,6 +135,21 @@ def running_out(aids, today: date | None = None) -> list:
     ]
 
 
+# The staff's sentences about "the patient", as the patient or guardian reads them.
+PORTAL_SENTENCES = {
+    order_status.COLLECTED: N_("Varan är hämtad på mottagningen."),
+    order_status.AT_CLINIC[LineStatus.DELIVERED]: N_(
+        "Varan har kommit till mottagningen och kan hämtas där."
+    ),
+}
+
+
+def portal_words(state: order_status.StatusText) -> order_status.StatusText:
+    """A status in the portal's words: the same label, no "patienten"."""
+    sentence = PORTAL_SENTENCES.get(state.sentence)
+    return state if sentence is None else replace(state, sentence=sentence)
+
+
 class OrderRow(NamedTuple):
     """An order in the portal's lists, its words ready to print."""
 
@@ -158,7 +175,7 @@ def order_rows(
     today = today or region_today()  # orders: portal.services.ListedOrder
     rows = []
     for order in orders:
-        state = order_status.order_status(order, today)
+        state = portal_words(order_status.order_status(order, today))
         rows.append(
             OrderRow(
                 f"{prefix}/{order.id}",
@@ -193,8 +210,10 @@ def _helpers(today: date | None = None) -> dict:
     today = today or region_today()
     window = current_app.config["RUNOUT_REMINDER_DAYS"]
     return dict(
-        order_status=lambda order: order_status.order_status(order, today),
-        line_status=lambda line: order_status.line_status(line, today),
+        order_status=lambda order: portal_words(
+            order_status.order_status(order, today)
+        ),
+        line_status=lambda line: portal_words(order_status.line_status(line, today)),
         mode_label=mode_label,
         child_name=child_name,
         plain_refusal=plain_refusal,

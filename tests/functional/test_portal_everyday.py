@@ -131,6 +131,25 @@ def test_choosing_a_child_goes_back_to_a_portal_page_only(client, auth, region, 
     assert response.headers["Location"].endswith("/portal/")
 
 
+@pytest.mark.parametrize("collected_on", [None, TODAY])
+def test_a_clinic_delivery_is_told_to_the_patient_not_of_the_patient(
+    client, auth, region, collected_on
+):
+    """The walkthrough: the patient read "Patienten har hämtat varan på
+    mottagningen" about herself (and "väntar på patienten" before)."""
+    order = make_delivery(region.patient, region.rx_infusion, TODAY)
+    order.delivery_mode, order.collected_on = "clinic", collected_on
+    db.session.commit()
+    auth.login("ella")
+    for path in ("/portal/", f"/portal/orders/{order.id}"):
+        page = client.get(path).text
+        assert "Patienten" not in page and "patienten" not in page, path
+        if collected_on:
+            assert "Varan är hämtad på mottagningen." in page, path
+        else:
+            assert "Varan har kommit till mottagningen och kan hämtas där." in page
+
+
 def test_every_portal_page_names_the_child_once(client, auth, region):
     auth.login("anna")
     response = client.post(
