@@ -179,6 +179,17 @@ def test_kit_form_proposes_the_system_with_quantities_from_expected_use(client, 
     assert "3 förpackningar per uttag räcker 90 dagar vid 0,3333 per dag" in page
 
 
+def test_kit_form_keeps_cgm_in_capitals_when_it_lower_cases_the_category(
+    client, clinic
+):
+    """The walkthrough: "Förskriv cgm-läsare", "Förskriv cgm-sensor"."""
+    page = text_of(client.get(kit_url(clinic.patient, "FreeStyle Libre 2")))
+    assert "Förskriv CGM-läsare" in page and "Förskriv CGM-sensor" in page
+    assert "cgm-" not in page
+    page = text_of(client.get(kit_url(clinic.patient)))
+    assert "Förskriv insulinpump" in page and "Förskriv infusionsset" in page
+
+
 def test_kit_form_saves_every_line_with_the_nurses_changes(client, clinic):
     data = kit_form(text_of(client.get(kit_url(clinic.patient))))
     data.update({f"lines-{n}-include": "y" for n in range(4)})
