@@ -158,13 +158,22 @@ def line_status(line, today: date | None = None) -> StatusText:
     )
 
 
+# The order as a whole, where a line's sentence speaks of "the line".
+ORDER_SENTENCES = {
+    LineStatus.CANCELLED: N_("Beställningen är makulerad och levereras inte."),
+}
+
+
 def order_status(order, today: date | None = None) -> StatusText:
     """The order's status (its least advanced line) with that line's sentence."""
     status = order.status
     line = next((line for line in order.lines if line.status == status), None)
-    if line is None:
-        return describe(status)
-    return line_status(line, today)
+    state = describe(status) if line is None else line_status(line, today)
+    if status in ORDER_SENTENCES:
+        return StatusText(
+            state.status, state.label, state.badge, ORDER_SENTENCES[status]
+        )
+    return state
 
 
 def add_working_days(start: date, days: int) -> date:

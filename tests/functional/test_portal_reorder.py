@@ -407,6 +407,23 @@ def test_cancel_before_shipping_gives_the_withdrawal_back(client, auth, region):
     assert region.rx_infusion.withdrawals_used == 0
 
 
+def test_a_cancelled_order_is_called_an_order_not_a_line(client, auth, region):
+    """The walkthrough: the cancelled order's status said "Raden är makulerad"
+    at the top of the page and in the list; the lines keep their own words."""
+    auth.login("ella")
+    data = reorder_form([(region.rx_infusion.id, 1)], action="send")
+    location = client.post("/portal/order", data=data).headers["Location"]
+    [order] = orders_of(region.patient)
+    client.post(f"/portal/orders/{order.id}/cancel")
+    page = text_of(client.get(location))
+    status = page.split('class="status"')[1].split("</dd>")[0]
+    assert "Beställningen är makulerad och levereras inte." in status
+    assert "Raden" not in status
+    assert "Raden är makulerad och levereras inte." in page  # the line itself
+    listed = text_of(client.get("/portal/orders"))
+    assert "Beställningen är makulerad och levereras inte." in listed
+
+
 def test_a_shipped_order_cannot_be_cancelled(client, auth, region):
     auth.login("ella")
     data = reorder_form([(region.rx_infusion.id, 1)], action="send")
