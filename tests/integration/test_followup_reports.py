@@ -239,6 +239,21 @@ def test_the_channels_vat_column_says_it_is_part_of_the_total(client, auth, worl
     assert ">Moms (kr)<" not in html
 
 
+def test_a_clinics_channels_page_says_it_holds_only_what_the_clinic_pays(
+    client, auth, world
+):
+    """The walkthrough: the manager's channels sum (own cost centre) was less
+    than the report's total cost (the patients' costs wherever paid), with no
+    word of why; the report's cost-centre table says it, this page did not."""
+    auth.login(world["manager"].username)
+    html = client.get(f"/followup/channels?year={YEAR}").get_data(as_text=True)
+    assert "Bara det som mottagningens kostnadsställe betalar" in html
+    auth.logout()
+    auth.login(world["analyst"].username)
+    html = client.get(f"/followup/channels?year={YEAR}").get_data(as_text=True)
+    assert "Bara det som mottagningens kostnadsställe betalar" not in html
+
+
 def test_the_pages_in_english(client, auth, world):
     auth.login(world["analyst"].username)
     client.post("/language", data={"locale": "en"})
