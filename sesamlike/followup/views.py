@@ -11,12 +11,14 @@ from decimal import Decimal
 from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import current_user, login_required
 
+from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.labels import channel_label
 from sesamlike.common import spreadsheets
 from sesamlike.common.errors import NotVisible
 from sesamlike.common.i18n import _
 from sesamlike.common.paging import bounded_decimal, page_number
 from sesamlike.common.time import region_today
+from sesamlike.extensions import db
 from sesamlike.followup import (
     breakdowns,
     charts,
@@ -179,9 +181,23 @@ def patients():
         "followup/patients.html", scope=scope, year=year, rows=rows, total=total,
         pseudonym=pseudonym, personal_id=format_personal_id,
         page=page, pages=pages, filters=filters,
+        prescriber_name=_prescriber_name(filters.prescriber),
         args=_args(scope, year, **filters.as_args()),
         report_args=_args(scope, year),
     )  # fmt: skip
+
+
+def _prescriber_name(prescriber: str | None) -> str | None:
+    """The name of the prescriber the drill-down is for ("" is none); None
+    when the id is no prescriber's."""
+    if prescriber is None:
+        return None
+    if prescriber == "":
+        return _("Ingen förskrivare")
+    if not prescriber.isdigit() or len(prescriber) >= 10:
+        return None
+    user = db.session.get(User, int(prescriber))
+    return user.display_name if user and user.role == Role.PRESCRIBER else None
 
 
 @bp.route("/patients/<int:patient_id>")

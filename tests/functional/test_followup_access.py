@@ -167,6 +167,22 @@ def test_other_roles_get_403_on_every_page(client, auth, region, path, role):
     assert client.get(path).status_code == 403
 
 
+def test_the_drill_down_by_prescriber_names_the_prescriber(client, auth, region):
+    """The walkthrough: from "Sara Ek 33" the list was headed "Förskrivare
+    vald", naming no one; the other filters say their value."""
+    nurse = f.make_user("prescriber", clinics=[region["north"]], display_name="Sara Ek")
+    auth.login(region["manager"].username)
+    page = client.get(f"/followup/patients?year=2025&prescriber={nurse.id}").text
+    assert "Förskrivare: Sara Ek" in page
+    page = client.get("/followup/patients?year=2025&prescriber=").text
+    assert "Förskrivare: Ingen förskrivare" in page
+    # An id that is no prescriber names no one.
+    page = client.get(
+        f"/followup/patients?year=2025&prescriber={region['admin'].id}"
+    ).text
+    assert "Förskrivare: –" in page
+
+
 def test_region_drill_down_lists_every_clinic_and_audits_each_patient(
     client, auth, region
 ):
