@@ -190,6 +190,15 @@ def test_kit_form_keeps_cgm_in_capitals_when_it_lower_cases_the_category(
     assert "Förskriv insulinpump" in page and "Förskriv infusionsset" in page
 
 
+def test_kit_of_a_pump_system_without_a_pump_in_the_assortment_says_so(client, clinic):
+    """The walkthrough: "Förskriv ett helt system" for Animas Vibe (off the
+    market since 2018) proposed batteries alone, headed like a whole system."""
+    page = text_of(client.get(kit_url(clinic.patient, "Animas Vibe")))
+    assert "Animas Vibe har ingen pump i sortimentet" in page
+    page = text_of(client.get(kit_url(clinic.patient)))
+    assert "ingen pump i sortimentet" not in page
+
+
 def test_kit_form_saves_every_line_with_the_nurses_changes(client, clinic):
     data = kit_form(text_of(client.get(kit_url(clinic.patient))))
     data.update({f"lines-{n}-include": "y" for n in range(4)})
