@@ -204,6 +204,17 @@ def test_device_return_page_puts_it_in_quarantine_and_reconditions(client, depot
     assert device.status == "in_stock"
 
 
+def test_the_device_return_form_says_which_reason_leads_to_a_warranty_swap(
+    client, depot_world
+):
+    """The walkthrough: a clerk swapping a faulty pump chose "Ersatt av ny
+    enhet" (it sounds like the swap) and got no "Ersätt under garanti"."""
+    page = client.get("/stock/devices").get_data(as_text=True)
+    hint = page.split('id="reason-hint"')[1].split("</p>")[0]
+    assert "Garantibyte: välj Fel på enheten" in hint
+    assert 'aria-describedby="reason-hint"' in page
+
+
 def test_a_device_replaced_under_warranty_offers_no_second_replacement(
     client, depot_world
 ):
