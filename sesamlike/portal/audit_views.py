@@ -80,6 +80,10 @@ WHAT = {
 WHAT_ON = {
     ("create", "order"): N_("Registrerade en beställning"),
     ("create", "pharmacy_prescription"): N_("Skickade ett e-recept till apoteket"),
+    ("create", "prescription"): N_("Förskrev ett hjälpmedel"),
+    ("cancel", "prescription"): N_("Makulerade en förskrivning"),
+    ("cancel", "order"): N_("Makulerade en beställning"),
+    ("read", "prescription"): N_("Läste en förskrivning"),
 }
 
 

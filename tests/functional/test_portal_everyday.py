@@ -94,6 +94,24 @@ def test_a_guardians_access_log_speaks_of_the_child_not_of_you(client, auth, reg
     assert "ditt konto" not in page
 
 
+def test_a_prescription_in_the_access_log_is_called_a_prescription(
+    client, auth, region
+):
+    """The walkthrough: a nurse's new prescription showed the patient
+    "Förskrivare ... Registrerade dig", and a cancelled one just "Makulerade"."""
+    staff_event(region.patient, "create", "prescription")
+    staff_event(region.patient, "cancel", "prescription")
+    staff_event(region.patient, "cancel", "order")
+    auth.login("ella")
+    page = client.get("/portal/access-log").text
+    rows = page.split("<tbody>")[1]
+    assert "Förskrev ett hjälpmedel" in rows
+    assert "Makulerade en förskrivning" in rows
+    assert "Makulerade en beställning" in rows
+    assert "Registrerade dig" not in rows
+    assert "Makulerade<" not in rows
+
+
 def test_the_patients_access_log_still_says_you(client, auth, region):
     staff_event(region.patient, "search")
     auth.login("ella")
