@@ -8,7 +8,7 @@ pump, delivered with its serial on the order line) and not returned.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -103,7 +103,7 @@ def patient_overview(user: User, patient_id: int, today: date | None = None):
             ),
         )
     )
-    pumps, cgms = _systems(devices, prescriptions, _cgm_delivered(patient.id))
+    pumps, cgms = _systems(devices, prescriptions, _cgm_delivered(patient.id, today))
     db.session.commit()  # the audit row of this read
     return Overview(
         patient,
@@ -169,9 +169,15 @@ class SystemInUse:
     in_use: bool
 
 
-def _cgm_delivered(patient_id: int) -> set[str]:
-    """CGM systems whose sensors or transmitters the patient has received: a
-    CGM read by phone has no receiver on loan, yet it is in use."""
+# Sensors last days and transmitters months: a CGM system whose consumables
+# came no later than this is no longer in use.
+CGM_IN_USE_DAYS = 365
+
+
+def _cgm_delivered(patient_id: int, today: date) -> set[str]:
+    """CGM systems whose sensors or transmitters the patient has received in
+    the last CGM_IN_USE_DAYS: a CGM read by phone has no receiver on loan, yet
+    it is in use."""
     return set(
         db.session.scalars(
             sa.select(System.name)
@@ -183,6 +189,7 @@ def _cgm_delivered(patient_id: int) -> set[str]:
                 Order.patient_id == patient_id,
                 Article.category.in_(CGM_CATEGORIES - DEVICE_CATEGORIES),
                 OrderLine.status == LineStatus.DELIVERED,
+                OrderLine.delivered_on > today - timedelta(days=CGM_IN_USE_DAYS),
             )
             .distinct()
         )

@@ -732,3 +732,20 @@ def test_an_order_with_a_pharmacy_line_says_it_goes_via_the_pharmacy(client, cli
     order = order_with_pharmacy_and_central_lines(clinic)
     page = text_of(client.get(f"/orders/{order.id}"))
     assert re.search(r"Hem med post; apoteksvarorna via apoteket</dd>", page), page
+
+
+def test_overview_calls_a_cgm_whose_sensors_came_years_ago_not_in_use(client, clinic):
+    """Sensors last days and transmitters months: G6 sensors delivered two
+    years ago, and none since, are no CGM in use today."""
+    sensors = make_prescription(clinic.patient, article("400001"), withdrawals_used=1)
+    make_order_line(
+        clinic.patient,
+        article("400001"),
+        "delivered",
+        prescription_id=sensors.id,
+        delivered_on=TODAY - timedelta(days=730),
+    )
+    page = text_of(client.get(f"/patients/{clinic.patient.id}/overview"))
+    summary = page.split('class="summary"')[1].split("</ul>")[0]
+    assert re.search(r'Dexcom G6\s*<span class="hint">\(förskrivet, inte i bruk än\)',
+                     summary), summary  # fmt: skip
