@@ -45,7 +45,7 @@ def test_a_prescriber_takes_a_patient_into_care_and_ends_it(client):
         sa.select(AuditEvent.action).where(
             AuditEvent.patient_id == ella.id,
             AuditEvent.object_type == "care_relationship",
-        )
+        ).order_by(AuditEvent.id)
     ).all()
     assert actions == ["care_relationship_start", "care_relationship_end"]
     log = client.get(f"/api/v1/patients/{ella.id}/access-log", headers=bearer("ella"))

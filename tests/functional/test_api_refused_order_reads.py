@@ -43,7 +43,7 @@ def _reads(patient) -> list[tuple[str, str]]:
     return db.session.execute(
         sa.select(AuditEvent.action, AuditEvent.channel).where(
             AuditEvent.patient_id == patient.id
-        )
+        ).order_by(AuditEvent.id)
     ).all()
 
 
