@@ -193,7 +193,7 @@ class OrderLine(db.Model):
     )
     # VALUE_MICRO: stored on PostgreSQL, where a follow-up run sums it rather
     # than multiply NUMERICs for every line (a full rerun at 100,000 patients:
-    # a fifth less time); computed when read on SQLite, whose runs work in
+    # 16 % less time); computed when read on SQLite, whose runs work in
     # REAL kronor and do not read it. Read by SQL only: never loaded with a line.
     value_micro: Mapped[int | None] = mapped_column(
         sa.BigInteger, sa.Computed(VALUE_MICRO), deferred=True
