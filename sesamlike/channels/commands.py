@@ -44,7 +44,9 @@ def export_orders(day, out_dir: Path) -> None:
         raise click.ClickException(str(error)) from None
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, export in file_names(exports).items():
-        (out_dir / name).write_text(export.content, encoding="utf-8")
+        (out_dir / name).write_text(
+            supplier_channel.file_text(export), encoding="utf-8"
+        )
         click.echo(f"{out_dir / name}: {len(export.lines)} lines ({export.supplier})")
     click.echo(f"{len(exports)} supplier files for {day.isoformat()}.")
 

@@ -6,11 +6,16 @@ in no file yet) into one file per supplier for that day. The first export of a
 supplier's day is final: its text is stored, a re-export gives the same bytes,
 and lines ordered after it go into the next day's file. The file carries the
 order's ship-to snapshot; for a patient with protected identity only the
-clinic's address, never the patient's, whatever the snapshot says.
+clinic's address, never the patient's, whatever the snapshot says. A file
+downloaded again is the text first written, except the rows of a patient who
+has got protected identity since: those show today's ship-to (the clinic's
+address), not the home address the supplier was sent (`file_text`).
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -25,7 +30,7 @@ from sesamlike.channels.errors import ExportDayInFuture
 from sesamlike.channels.models import SupplierExport, SupplierExportLine
 from sesamlike.common.errors import Forbidden, NotVisible
 from sesamlike.common.i18n import N_
-from sesamlike.common.spreadsheets import csv_text
+from sesamlike.common.spreadsheets import MACHINE, csv_text, plain
 from sesamlike.common.time import REGION_TIMEZONE, region_day_of, region_today
 from sesamlike.extensions import db
 from sesamlike.orders import shipto
@@ -214,6 +219,36 @@ def ship_to(order: Order, line: OrderLine) -> dict[str, str]:
     return values
 
 
+# The cells of a row that tell where it goes and to whom.
+SHIP_TO_COLUMNS = ("delivery_mode", "ship_to_name", "ship_to_street",
+                   "ship_to_postal_code", "ship_to_city", "ship_to_door_code",
+                   "contact_phone")  # fmt: skip
+
+
+def file_text(export: SupplierExport) -> str:
+    """The file to hand out again: its stored text, but a patient who has got
+    protected identity since it was written has today's ship-to in its rows
+    (the clinic's address), never the home address, door code or phone the
+    supplier was sent. The stored text itself is kept as the record."""
+    protected = {
+        mark.order_line_id: mark.order_line
+        for mark in export.lines
+        if mark.order_line.order.patient.protected_identity
+    }
+    if not protected:
+        return export.content
+    header, *rows = csv.reader(io.StringIO(export.content), delimiter=MACHINE.delimiter)
+    cells = [[plain(cell) for cell in row] for row in rows]
+    for row in cells:
+        line = protected.get(int(row[0]))
+        if line is not None:
+            now = {"delivery_mode": line.order.delivery_mode}
+            now |= ship_to(line.order, line)
+            for column in SHIP_TO_COLUMNS:
+                row[header.index(column)] = now[column]
+    return csv_text(header, cells)
+
+
 def export_file(user: User | None, export_id: int) -> SupplierExport:
     """A supplier file to download; each patient in it is audited as read."""
     require_depot(user)
@@ -224,6 +259,7 @@ def export_file(user: User | None, export_id: int) -> SupplierExport:
             selectinload(SupplierExport.lines)
             .selectinload(SupplierExportLine.order_line)
             .selectinload(OrderLine.order)
+            .selectinload(Order.patient)
         )
     )
     if export is None:

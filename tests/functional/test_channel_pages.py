@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import date
 
@@ -105,6 +106,32 @@ def test_depot_staff_create_and_download_the_days_supplier_files(client, depot):
     assert download.text == export.content
     assert "Anna Andersson" in download.text
     assert client.get("/channels/suppliers/exports/999.csv").status_code == 404
+
+
+def test_a_file_downloaded_after_the_patient_got_protected_identity_hides_the_home(
+    client, depot
+):
+    depot.order(depot.pump)
+    export = export_supplier_orders(ORDER_DAY)[0]
+    sent = export.content
+    [_, home] = list(csv.reader(io.StringIO(sent)))
+    depot.patient.protected_identity = True
+    db.session.commit()
+
+    text = client.get(f"/channels/suppliers/exports/{export.id}.csv").text
+
+    [header, row] = list(csv.reader(io.StringIO(text)))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["delivery_mode"] == "clinic"
+    assert cells["ship_to_name"] == "Diabetesmottagningen Östra"
+    assert cells["ship_to_street"] == "Östra vägen 1"
+    assert cells["ship_to_door_code"] == cells["contact_phone"] == ""
+    assert "Anna Andersson" in sent and "0701234567" in sent
+    assert "Anna Andersson" not in text and "0701234567" not in text
+    assert home[10] and home[10] not in text  # the home street
+    assert cells["article_no"] == "PUMP-1" and cells["packs"] == "1"
+    db.session.expire_all()
+    assert db.session.get(SupplierExport, export.id).content == sent  # the record
 
 
 def test_a_future_day_is_refused_on_the_page(client, depot):
