@@ -54,13 +54,19 @@ SENTENCES: dict[tuple[str, str | None], str] = {
             "den har kommit in."
         )
     ),
+    # True before the day's supplier file (16:00) or the e-recept (within five
+    # minutes) has gone, and after: the line does not know which.
     (LineStatus.SENT_TO_SUPPLIER, None): (
-        N_("Leverantören har fått beställningen och levererar direkt.")
+        N_(
+            "Beställningen går till leverantören i hjälpmedelscentralens "
+            "beställningsfil, som skickas en gång om dagen. Leverantören levererar "
+            "direkt."
+        )
     ),
     (LineStatus.SENT_TO_PHARMACY, None): (
         N_(
-            "Apoteket har fått förskrivningen. Varan hämtas ut på apotek eller skickas "
-            "av apoteket."
+            "Förskrivningen går till apoteket som e-recept. Varan hämtas ut på apotek "
+            "eller skickas av apoteket."
         )
     ),
     (LineStatus.SHIPPED, Channel.SUPPLIER): (

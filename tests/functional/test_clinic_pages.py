@@ -554,9 +554,24 @@ def test_a_pharmacy_order_never_says_both_sent_and_not_sent(client, clinic, auth
     portal = text_of(client.get(f"/portal/orders/{order.id}"))
     for page in (staff, portal):
         assert "Hos apoteket" in page
-        assert "Apoteket har fått förskrivningen." in page
+        assert "Förskrivningen går till apoteket som e-recept." in page
         assert "Inte skickad än" not in page and "Skickad till apoteket" not in page
     assert "tills något i den har skickats eller lämnats ut" in portal
+
+
+def test_a_supplier_line_not_yet_in_a_file_is_not_said_received(client, clinic, auth):
+    """The supplier file goes once a day: a parent ordering at night is not
+    told the supplier has the order."""
+    order = make_order_line(clinic.patient, article("500001"), "sent_to_supplier")
+    make_user("patient", patients=[clinic.patient], username="nora")
+    staff = text_of(client.get(f"/orders/{order.id}"))
+    auth.logout()
+    auth.login("nora")
+    portal = text_of(client.get(f"/portal/orders/{order.id}"))
+    for page in (staff, portal):
+        assert "Beställd hos leverantören" in page
+        assert "Leverantören har fått beställningen" not in page
+        assert "beställningsfil, som skickas en gång om dagen" in page
 
 
 def test_a_delivered_order_does_not_say_it_is_not_sent(client, clinic, auth):
