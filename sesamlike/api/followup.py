@@ -20,8 +20,9 @@ from sesamlike.api.routing import operation
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.followup import audited, cost_centres
+from sesamlike.followup import cost_centres
 from sesamlike.followup.models import PatientYearCost
+from sesamlike.followup.patient_costs import year_list
 from sesamlike.followup.scope import resolve
 from sesamlike.followup.stats import grouped
 
@@ -44,7 +45,16 @@ class CostQuerySchema(Schema):
 
 
 class PatientCostSchema(Schema):
-    patient_id = fields.Integer()
+    patient_id = fields.Integer(
+        allow_none=True,
+        metadata={"description": "The patient's id; null for the region role"},
+    )
+    patient_key = fields.String(
+        metadata={
+            "description": "Region role only: the patient's stable pseudonym "
+            "(as in the drill-down and the register export)"
+        },
+    )
     pump_system = fields.String(allow_none=True)
     cgm_system = fields.String(allow_none=True)
     device_cost_sek = fields.Float()
@@ -92,21 +102,14 @@ def patient_costs(user, query):
     """Each patient's device, consumables and total cost for the year, with the
     pump and CGM system the cost rules attribute to them (null when none).
 
-    One audit row per patient listed. A clinic_code that is not yours: 404.
+    One audit row per patient listed. The region role gets each patient's
+    pseudonym in patient_key and null in patient_id. A clinic_code that is not
+    yours: 404.
     """
     scope = resolve(user, query["clinic_code"])
-    paid = cost_centres.paid_where(scope, query["year"], PatientYearCost.patient_id,
-                                   region_today())  # fmt: skip
-    statement = (
-        sa.select(PatientYearCost)
-        .where(PatientYearCost.year == query["year"], paid)
-        .order_by(PatientYearCost.patient_id)
-    )
-    rows = db.session.scalars(statement).all()
-    detail = f"API patient-costs {query['year']}"
-    ids = [row.patient_id for row in rows]
-    audited.record_many("read", "patient_year_cost", ids, user=user, detail=detail)
-    return {"year": query["year"], "patients": rows}
+    year = query["year"]
+    rows = year_list(scope, year, detail=f"API patient-costs {year}")
+    return {"year": year, "patients": rows}
 
 
 @operation("GET", "/followup/system-costs", query=CostQuerySchema,

@@ -1,4 +1,5 @@
-"""One patient's annual costs and the order lines behind them (audited)."""
+"""Patients' annual costs: the year's list, and one patient's with the order lines
+behind them. Both audited; the region names patients by pseudonym only."""
 
 from __future__ import annotations
 
@@ -9,12 +10,17 @@ import sqlalchemy as sa
 
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.followup import rules
+from sesamlike.followup import audited, rules
+from sesamlike.followup.cost_centres import paid_where
 from sesamlike.followup.lines import load_cost_lines
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
 from sesamlike.patients import access
 from sesamlike.patients.models import Patient
+from sesamlike.patients.pseudonym import pseudonym
+
+AMOUNTS = ("pump_system", "cgm_system", "device_cost_sek", "consumables_cost_sek",
+           "total_cost_sek", "pump_part_sek", "cgm_part_sek")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -55,3 +61,32 @@ def detail(scope: Scope, patient_id: int, year: int) -> PatientCosts:
     db.session.commit()  # the audit row
     reference = rules.patient_year_cost(all_lines, year, today)
     return PatientCosts(patient, years, lines, reference)
+
+
+def year_list(scope: Scope, year: int, *, detail: str) -> list[dict]:
+    """Each patient in scope with costs in the year; one audit row per patient.
+
+    The region gets `patient_key` (the pseudonym of the drill-down and the
+    register export) and a null `patient_id`, so no row id links the list to
+    other data of the patient; managers get the contract's `patient_id`.
+    """
+    paid = paid_where(scope, year, PatientYearCost.patient_id, region_today())
+    rows = db.session.scalars(
+        sa.select(PatientYearCost)
+        .where(PatientYearCost.year == year, paid)
+        .order_by(PatientYearCost.patient_id)
+    ).all()
+    ids = [row.patient_id for row in rows]
+    audited.record_many("read", "patient_year_cost", ids, user=scope.user,
+                        detail=detail)  # fmt: skip
+    listed = []
+    for row in rows:
+        amounts = {name: getattr(row, name) for name in AMOUNTS}
+        if scope.pseudonymised:
+            who = {"patient_id": None, "patient_key": pseudonym(row.patient_id)}
+        else:
+            who = {"patient_id": row.patient_id}
+        listed.append(who | amounts)
+    if scope.pseudonymised:  # in key order: row ids tell who was registered when
+        listed.sort(key=lambda row: row["patient_key"])
+    return listed

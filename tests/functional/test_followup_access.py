@@ -96,9 +96,30 @@ def test_region_sees_every_clinic_or_one(client, region):
     every = client.get(f"/api/v1/followup/patient-costs?year={YEAR}", headers=headers)
     one = client.get(f"/api/v1/followup/patient-costs?year={YEAR}&clinic_code=SODR",
                      headers=headers)  # fmt: skip
-    assert {p["patient_id"] for p in every.get_json()["patients"]} == {
-        region["anna"].id, region["bo"].id}  # fmt: skip
-    assert [p["patient_id"] for p in one.get_json()["patients"]] == [region["bo"].id]
+    anna, bo = pseudonym(region["anna"].id), pseudonym(region["bo"].id)
+    assert {p["patient_key"] for p in every.get_json()["patients"]} == {anna, bo}
+    assert [p["patient_key"] for p in one.get_json()["patients"]] == [bo]
+
+
+def test_the_regions_patient_costs_name_each_patient_by_pseudonym_not_row_id(
+    client, region
+):
+    """The analyst's key is the drill-down's and the register export's, and the
+    answer holds no database id that would link it to a patient's other data."""
+    response = client.get(f"/api/v1/followup/patient-costs?year={YEAR}",
+                          headers=bearer(region["analyst"]))  # fmt: skip
+    rows = response.get_json()["patients"]
+    assert {row["patient_key"] for row in rows} == {
+        pseudonym(region["anna"].id), pseudonym(region["bo"].id)}  # fmt: skip
+    assert [row["patient_id"] for row in rows] == [None, None]
+    anna = next(r for r in rows if r["patient_key"] == pseudonym(region["anna"].id))
+    assert anna["total_cost_sek"] == 21655.82
+    # The manager's answer is the contract's, with no key to link the region's
+    # pseudonyms back to the patients.
+    manager = client.get(f"/api/v1/followup/patient-costs?year={YEAR}",
+                         headers=bearer(region["manager"])).get_json()  # fmt: skip
+    assert [row["patient_id"] for row in manager["patients"]] == [region["anna"].id]
+    assert "patient_key" not in manager["patients"][0]
 
 
 @pytest.mark.parametrize("role", ["prescriber", "admin"])
