@@ -219,7 +219,11 @@ def sentence(event: AuditEvent, clinic_names: dict[str, str]) -> str:
         )
         detail = _search_words(detail.removeprefix("sökning: "))
     if event.action == "search" and detail == "administration":
-        template = N_("Hämtade {patient} för att sköta patientkopplingarna")
+        template = (
+            N_("Hämtade {patient} för att sköta patientkopplingarna")
+            if event.patient_id
+            else N_("Sökte en patient att sköta patientkopplingarna för, utan träff")
+        )
     if event.action == "update" and detail == "skyddade personuppgifter på":
         template = N_("Satte skyddade personuppgifter för {patient}")
     if event.action == "read" and event.object_type == "audit_log" and event.patient_id:

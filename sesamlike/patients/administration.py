@@ -68,15 +68,17 @@ def find(admin: User, personal_id: str | None) -> int:
     patient_id = db.session.scalar(
         sa.select(Patient.id).where(Patient.personal_id == number)
     )
-    if patient_id is None:
-        raise errors.NoSuchPatient(
-            fields={"personal_id": [N_("Ingen patient med det numret.")]}
-        )
+    # A lookup is logged whether or not it finds anyone, so fishing for
+    # numbers shows; the number itself is kept in neither row.
     audit.record(
         "search", "patient", patient_id=patient_id, object_id=patient_id,
         user=admin, detail="administration",
     )  # fmt: skip
     db.session.commit()
+    if patient_id is None:
+        raise errors.NoSuchPatient(
+            fields={"personal_id": [N_("Ingen patient med det numret.")]}
+        )
     return patient_id
 
 

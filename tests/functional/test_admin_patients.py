@@ -63,6 +63,25 @@ def test_admin_finds_a_patient_by_posted_number_and_sees_no_identity(
     assert "Det finns ingen patient med det numret." in unknown.text
 
 
+def test_an_admin_lookup_without_a_match_is_logged_without_the_number(
+    client, auth, world
+):
+    """A lookup is a read attempt whether or not the number names anyone:
+    fishing for numbers shows in the log, as a prescriber's search does."""
+    auth.login("admin")
+    unknown = client.post("/admin/patients", data={"personal_id": "19900102-9819"})
+    assert "Det finns ingen patient med det numret." in unknown.text
+    admin_id = db.session.scalar(sa.select(User.id).where(User.username == "admin"))
+    [row] = audit_rows("search")
+    assert (row.user_id, row.patient_id, row.object_type) == (admin_id, None,
+                                                              "patient")  # fmt: skip
+    # Like a lookup that finds the patient: the number is stored nowhere.
+    assert "9819" not in (row.detail or "") and "900102" not in (row.detail or "")
+    html = client.post("/admin/audit", data={"action": "search"}).text
+    assert "Sökte en patient att sköta patientkopplingarna för, utan träff" in html
+    assert "9819" not in html
+
+
 def test_ending_a_care_relationship_takes_the_clinic_off_the_patient_at_once(
     app, client, auth, world
 ):
