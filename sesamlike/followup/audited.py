@@ -26,14 +26,20 @@ def record_many(
     *,
     user: User | None = None,
     detail: str | None = None,
+    channel: str | None = None,
 ) -> int:
-    """Add one audit row per patient to the current transaction."""
+    """Add one audit row per patient to the current transaction.
+
+    `channel`: where the data went, for a job that works for a request made
+    earlier (the FHIR export's "fhir"); by default the request's, else "cli".
+    """
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user._get_current_object()
-    remote_addr, channel = None, "cli"
+    remote_addr, found = None, "cli"
     if has_request_context():
         remote_addr = request.remote_addr
-        channel = "api" if request.path.startswith("/api/") else "web"
+        found = "api" if request.path.startswith("/api/") else "web"
+    channel = channel or found
     now = utcnow()
     clinic_code = acting_clinic_code(user)
     rows = [

@@ -6,9 +6,12 @@ import json
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
+from sesamlike.accounts.models import AuditEvent
 from sesamlike.api.fhir import export
 from sesamlike.common.time import utcnow
+from sesamlike.extensions import db
 from sesamlike.jobs import job_named, run_named
 from tests.factories import make_user
 from tests.fhir_world import FhirWorld, bearer, validate_r5
@@ -85,6 +88,33 @@ def test_the_region_exports_every_type_pseudonymised_and_valid(client, world):
     assert str(world.patient.id) not in pseudonyms
     subjects = {r["subject"]["reference"] for r in files["DeviceRequest"]}
     assert subjects <= {f"Patient/{p}" for p in pseudonyms}
+
+
+def reads_by(user) -> list[int]:
+    """The patients of the read rows this user has in the audit log."""
+    return list(db.session.scalars(
+        sa.select(AuditEvent.patient_id)
+        .where(AuditEvent.user_id == user.id, AuditEvent.action == "read")
+    ))  # fmt: skip
+
+
+def test_every_exported_patient_sees_the_export_in_their_access_log(client, world):
+    """Patientdatalagen: every read is logged and visible to the patient. The
+    export hands each patient's data to the region: each gets a read row of its
+    own, not only the export's row without a patient."""
+    patient_user = world.patient_user  # made before the export, like the patient
+    finished_files(client, world.region,
+                   kick_off(client, world.region, "?_type=SupplyRequest"))  # fmt: skip
+    log = client.get(f"/api/v1/patients/{world.patient.id}/access-log",
+                     headers=bearer(patient_user)).get_json()["events"]  # fmt: skip
+    assert [e for e in log if e["role"] == "region" and e["action"] == "read"]
+    # A patient with nothing in the chosen types is not in the export: no row.
+    assert reads_by(world.region) == [world.patient.id]
+    # The whole region: every patient, once per export.
+    finished_files(client, world.region, kick_off(client, world.region))
+    assert sorted(reads_by(world.region)) == sorted([world.patient.id, world.patient.id,
+                                                    world.neighbour.id,
+                                                    world.protected.id])  # fmt: skip
 
 
 def test_pseudonyms_are_stable_across_exports(client, world):

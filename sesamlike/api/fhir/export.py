@@ -5,6 +5,7 @@ job writes one NDJSON file per resource type under instance/fhir-exports/<key>/
 and removes the files when the export expires. Patients are pseudonymised: a
 keyed hash (HMAC-SHA256 with FHIR_PSEUDONYM_KEY, never stored in the repository)
 of the patient id, so the same patient has the same pseudonym in every export.
+Every patient whose data is in the files gets a read row in their access log.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sesamlike.api.fhir.queries import KINDS
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
+from sesamlike.followup import audited
 
 EXPORT_TYPES = (
     "Patient",
@@ -42,6 +44,14 @@ EXPORT_TYPES = (
 )
 OUTPUT_FORMATS = {"application/fhir+ndjson", "application/ndjson", "ndjson"}
 CHUNK = 1000
+# Whose data each exported row carries (Device and Organization: no patient's).
+PATIENT_OF = {
+    "Patient": lambda row: row.id,
+    "DeviceRequest": lambda row: row.patient_id,
+    "SupplyRequest": lambda row: row.order.patient_id,
+    "SupplyDelivery": lambda row: row.order.patient_id,
+    "DeviceDispense": lambda row: row.order.patient_id,
+}
 
 
 def pseudonym(patient_id: int, key: str | None = None) -> str:
@@ -201,8 +211,11 @@ def write_export(export: BulkExport) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     viewer = pseudonymised_viewer()
     output = []
+    patient_ids: set[int] = set()
     for name in export.type_list:
-        count, size = _write_type(folder / f"{name}.ndjson", name, since, viewer)
+        count, size = _write_type(
+            folder / f"{name}.ndjson", name, since, viewer, patient_ids
+        )
         output.append(
             {"type": name, "file": f"{name}.ndjson", "count": count, "bytes": size}
         )
@@ -211,6 +224,10 @@ def write_export(export: BulkExport) -> None:
     if export.status == ExportStatus.DELETED:  # deleted while it ran
         shutil.rmtree(folder, ignore_errors=True)
         return
+    # Each patient in the files is read by the region that asked (Patientdatalagen:
+    # every read in the patient's own log), written with the export it belongs to.
+    audited.record_many("read", "patient", sorted(patient_ids), user=export.user,
+                        detail=f"FHIR $export {export.id}", channel="fhir")  # fmt: skip
     export.status = ExportStatus.COMPLETED
     export.output = output
     export.finished_at = utcnow()
@@ -219,9 +236,15 @@ def write_export(export: BulkExport) -> None:
 
 
 def _write_type(
-    path: Path, name: str, since: datetime | None, viewer: r.Viewer
+    path: Path,
+    name: str,
+    since: datetime | None,
+    viewer: r.Viewer,
+    patient_ids: set[int],
 ) -> tuple[int, int]:
+    """Write one type's file; add the patients whose data it holds."""
     kind = KINDS[name]
+    patient_of = PATIENT_OF.get(name)
     query = kind.query().order_by(kind.id_column)
     if since is not None and kind.since is not None:
         query = query.where(kind.since(since))
@@ -235,6 +258,8 @@ def _write_type(
             query.where(kind.id_column > last).limit(CHUNK)
         ).all():
             last = rows[-1].id
+            if patient_of is not None:
+                patient_ids.update(patient_of(row) for row in rows)
             if name == "Patient":
                 resources = [
                     r.pseudonymised_patient(row, pseudonym_of(viewer, row.id))
