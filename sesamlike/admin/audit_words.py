@@ -224,6 +224,8 @@ def sentence(event: AuditEvent, clinic_names: dict[str, str]) -> str:
             if event.patient_id
             else N_("Sökte en patient att sköta patientkopplingarna för, utan träff")
         )
+    if event.action == "search" and detail == "vårdrelation":
+        template = N_("Sökte en patient att ta i vård på {clinic}, utan träff")
     if event.action == "update" and detail == "skyddade personuppgifter på":
         template = N_("Satte skyddade personuppgifter för {patient}")
     if event.action == "read" and event.object_type == "audit_log" and event.patient_id:

@@ -86,8 +86,8 @@ class Amounts:
 
         PostgreSQL reads it as the database keeps it (`value_micro`, migration
         0027): two NUMERIC products a line, for each part they were summed
-        into, were a sixth of a full rerun (1.76 s, 1.48 s without). A line too large for it (NULL)
-        is worked out here, as it always was."""
+        into, were a sixth of a full rerun (1.76 s, 1.48 s without). A line
+        too large for it (NULL) is worked out here, as it always was."""
         packs = line.c.packs - line.c.packs_restocked
         if not self.postgresql:
             vat = sa.case((line.c.channel == "pharmacy", 1 + money(line.c.vat_rate)),

@@ -41,12 +41,21 @@ def _own_clinic(user: User, clinic_code: str | None) -> Clinic:
     return clinic
 
 
-def _patient_by_personal_id(text: str | None) -> Patient:
+# The audit detail of a lookup that found no one (the number is kept nowhere).
+NO_MATCH = "vårdrelation"
+
+
+def _patient_by_personal_id(user: User, text: str | None, clinic: Clinic) -> Patient:
+    """The patient with the number; a number that names no one is logged as a
+    lookup without a match (as the admin's is), so fishing for numbers shows."""
     text = (text or "").strip()
     digits = _SEPARATORS.sub("", text)
     number = parse_personal_id(digits).number if digits.isdigit() else text.upper()
     patient = db.session.scalar(sa.select(Patient).where(Patient.personal_id == number))
     if patient is None:
+        audit.record("search", "patient", patient_id=None, user=user,
+                     detail=NO_MATCH, clinic_code=clinic.code)  # fmt: skip
+        db.session.commit()
         raise NotVisible()
     return patient
 
@@ -57,7 +66,7 @@ def start(
     """The patient comes into the care of one of the prescriber's clinics."""
     _require_prescriber(user)
     clinic = _own_clinic(user, clinic_code)
-    patient = _patient_by_personal_id(personal_id)
+    patient = _patient_by_personal_id(user, personal_id, clinic)
     relationship = db.session.scalar(
         sa.select(CareRelationship).where(
             CareRelationship.patient_id == patient.id,

@@ -42,10 +42,12 @@ def test_a_prescriber_takes_a_patient_into_care_and_ends_it(client):
     twice = client.post(f"/api/v1/care-relationships/{body['id']}/end", headers=headers)
     assert twice.status_code == 409
     actions = db.session.scalars(
-        sa.select(AuditEvent.action).where(
+        sa.select(AuditEvent.action)
+        .where(
             AuditEvent.patient_id == ella.id,
             AuditEvent.object_type == "care_relationship",
-        ).order_by(AuditEvent.id)
+        )
+        .order_by(AuditEvent.id)
     ).all()
     assert actions == ["care_relationship_start", "care_relationship_end"]
     log = client.get(f"/api/v1/patients/{ella.id}/access-log", headers=bearer("ella"))
@@ -54,7 +56,7 @@ def test_a_prescriber_takes_a_patient_into_care_and_ends_it(client):
     assert events[0]["clinic_code"] == "OST"
 
 
-def test_an_unknown_number_is_404_and_another_clinic_422(client):
+def test_an_unknown_number_is_404_and_another_clinic_422(client, auth):
     make_privacy_region()
     headers = bearer("doc2")
     unknown = client.post(
@@ -63,6 +65,23 @@ def test_an_unknown_number_is_404_and_another_clinic_422(client):
         json={"personal_id": "19121212-1212", "clinic_code": "OST"},
     )
     assert unknown.status_code == 404
+    # A number that names no one is logged (without the number), as the admin's
+    # lookup is: fishing for numbers shows in the log.
+    [row] = db.session.execute(
+        sa.select(
+            AuditEvent.action,
+            AuditEvent.patient_id,
+            AuditEvent.clinic_code,
+            AuditEvent.channel,
+            AuditEvent.detail,
+        ).where(AuditEvent.action == "search")  # fmt: skip
+    ).all()
+    assert row == ("search", None, "OST", "api", "vårdrelation")
+    auth.login("admin")
+    log = client.post("/admin/audit", data={"action": "search"}).text
+    assert "Sökte en patient att ta i vård på Östra" in log and "utan träff" in log
+    assert "1212" not in log
+    auth.logout()
     not_mine = client.post(
         "/api/v1/care-relationships",
         headers=headers,

@@ -41,9 +41,9 @@ def _changes() -> list[int]:
 def _reads(patient) -> list[tuple[str, str]]:
     db.session.expire_all()
     return db.session.execute(
-        sa.select(AuditEvent.action, AuditEvent.channel).where(
-            AuditEvent.patient_id == patient.id
-        ).order_by(AuditEvent.id)
+        sa.select(AuditEvent.action, AuditEvent.channel)
+        .where(AuditEvent.patient_id == patient.id)
+        .order_by(AuditEvent.id)
     ).all()
 
 
