@@ -11,6 +11,7 @@ and API tokens at once.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from sesamlike.accounts.models import (
     User,
 )
 from sesamlike.accounts.staff import PORTAL_ROLES
-from sesamlike.common.errors import Forbidden, NotVisible
+from sesamlike.common.errors import DomainError, Forbidden, NotVisible
 from sesamlike.common.i18n import N_
 from sesamlike.common.mail import MailKind, queue_mail
 from sesamlike.common.time import utcnow
@@ -181,6 +182,70 @@ def _check_role_fields(role: str, clinics: list[Clinic]) -> None:
         raise errors.ClinicRequired(fields={"clinics": [N_("Välj en vårdenhet.")]})
 
 
+# A username is typed at every login: letters a-z, digits, dot, hyphen, underscore.
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
+NAME_MAX = 120
+
+
+def _new_account_refusals(
+    username: str,
+    role: str,
+    clinic_codes: Iterable[str],
+    display_name: str,
+    email: str | None,
+) -> tuple[list[DomainError], list[Clinic], str | None]:
+    """Every refusal of a new account's details, each with its field's sentence;
+    and the clinics and e-mail address as far as they were valid."""
+    refusals: list[DomainError] = []
+
+    def refuse(error: DomainError, field: str) -> None:
+        error.fields = {field: [error.message]}
+        refusals.append(error)
+
+    if not username:
+        refuse(errors.UsernameRequired(), "username")
+    elif len(username) > 80:
+        refuse(errors.UsernameTooLong(), "username")
+    elif not USERNAME_PATTERN.fullmatch(username):
+        refuse(errors.UsernameCharacters(), "username")
+    elif db.session.scalar(sa.select(User.id).where(User.username == username)):
+        refusals.append(
+            errors.UsernameTaken(
+                username=username,
+                fields={"username": [N_("Användarnamnet är upptaget.")]},
+            )
+        )
+    if role not in PORTAL_ROLES and not display_name:
+        # Staff are named in audit rows, lists and mails; a patient's login is
+        # named by the patient's record.
+        refuse(errors.NameRequired(), "display_name")
+    elif len(display_name) > NAME_MAX:
+        refuse(errors.NameTooLong(), "display_name")
+    clinics: list[Clinic] = []
+    unknown_clinic = False
+    try:
+        clinics = _clinics(clinic_codes)
+    except errors.UnknownClinic as error:
+        error.fields = {"clinics": [N_("Okänd vårdenhet.")]}
+        refusals.append(error)
+        unknown_clinic = True
+    if role not in set(Role):
+        refusals.append(
+            errors.UnknownRole(role=role, fields={"role": [N_("Välj en roll.")]})
+        )
+    elif role in CLINIC_ROLES and not clinics and not unknown_clinic:
+        refuse(errors.ClinicRequired(), "clinics")
+    address = None
+    try:
+        address = _email(email)
+    except errors.EmailFormat as error:
+        refuse(error, "email")
+    else:
+        if address is None:
+            refuse(errors.EmailRequired(), "email")
+    return refusals, clinics, address
+
+
 def account_summary(user: User) -> str:
     clinics = ",".join(sorted(c.code for c in user.clinics)) or "-"
     first = " nyförskrivning" if user.first_time_prescriber else ""
@@ -205,25 +270,23 @@ def create(
     `link_to_patient` ties it to the patient before anything is stored."""
     _require_admin(admin)
     username = (username or "").strip()
-    if not username:
-        raise errors.UsernameRequired(fields={"username": [N_("Obligatoriskt.")]})
-    if len(username) > 80:
-        raise errors.UsernameTooLong(fields={"username": [N_("För långt.")]})
-    clinics = _clinics(clinic_codes)
-    address = _email(email)
-    _check_role_fields(role, clinics)
-    if (role in (Role.PATIENT, Role.GUARDIAN)) != (link_to_patient is not None):
+    display_name = (display_name or "").strip()
+    if (role in PORTAL_ROLES) != (link_to_patient is not None):
         raise errors.PortalAccountsByCli()
-    if address is None:
-        raise errors.EmailRequired(fields={"email": [N_("Obligatoriskt.")]})
-    if db.session.scalar(sa.select(User.id).where(User.username == username)):
-        raise errors.UsernameTaken(
-            username=username, fields={"username": [N_("Upptaget.")]}
+    refusals, clinics, address = _new_account_refusals(
+        username, role, clinic_codes, display_name, email
+    )
+    if len(refusals) > 1:
+        # Every fault at once, each beside its field: one submit shows them all.
+        raise errors.AccountInvalid(
+            fields={name: m for r in refusals for name, m in r.fields.items()}
         )
+    if refusals:
+        raise refusals[0]
     user = User(
         username=username,
         role=role,
-        display_name=(display_name or "").strip()[:120] or username,
+        display_name=display_name or username,
         email=address,
         first_time_prescriber=bool(first_time_prescriber) and role == Role.PRESCRIBER,
         clinics=clinics,

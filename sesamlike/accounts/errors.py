@@ -73,6 +73,31 @@ class UsernameTooLong(Invalid):
     message = "Användarnamnet får ha högst 80 tecken."
 
 
+class UsernameCharacters(Invalid):
+    code = "username_characters"
+    message = (
+        "Användarnamnet får bara ha bokstäverna a–z, siffror, punkt, bindestreck "
+        "och understreck (inga mellanslag)."
+    )
+
+
+class NameRequired(Invalid):
+    code = "name_required"
+    message = "Ange användarens namn."
+
+
+class NameTooLong(Invalid):
+    code = "name_too_long"
+    message = "Namnet får ha högst 120 tecken."
+
+
+class AccountInvalid(Invalid):
+    """Several faults in a new account's details; `fields` names them all."""
+
+    code = "account_invalid"
+    message = "Kontot skapades inte. Rätta de markerade uppgifterna."
+
+
 class EmailFormat(Invalid):
     code = "email_format"
     message = "E-postadressen ser inte rätt ut."

@@ -6,6 +6,7 @@ both get a one-time link that sets a password under the policy.
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date, timedelta
 
@@ -329,3 +330,33 @@ def test_the_audit_log_of_a_protected_login_names_no_one(client, auth, protected
     export = client.post("/admin/audit.csv", data={}).data.decode("utf-8-sig")
     assert "patient5" in export and "Sjöberg" not in export
     assert "ny@example.se" not in export
+
+
+def test_a_new_account_with_several_faults_names_them_all_at_once_and_writes_nothing(
+    client, auth, world
+):
+    auth.login("admin")
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    page = create_prescriber(
+        client, username="siv ny", display_name="  ", email="inte en adress",
+        clinics=[],
+    ).text  # fmt: skip
+    assert "Kontot skapades inte. Rätta de markerade uppgifterna." in page
+    assert "inga mellanslag" in page
+    assert "Ange användarens namn." in page
+    assert "E-postadressen ser inte rätt ut." in page
+    assert "Förskrivare och verksamhetschefer behöver en vårdenhet." in page
+    assert page.count('aria-invalid="true"') == 3  # username, name, e-mail
+    assert db.session.scalar(
+        sa.select(sa.func.count()).where(User.username.like("siv%"))
+    ) == 0  # fmt: skip
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutgoingMail)) == 0
+    after = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    assert after == before
+    client.post("/language", data={"locale": "en"})
+    english = html.unescape(
+        create_prescriber(client, username="siv ny", display_name="").text
+    )
+    assert "The account was not created. Correct the marked details." in english
+    assert "Enter the user's name." in english
+    assert "no spaces" in english
