@@ -10,7 +10,7 @@ from sesamlike.common.i18n import _
 from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
 from sesamlike.portal import services
-from sesamlike.portal.display import render
+from sesamlike.portal.display import child_name, render
 from sesamlike.portal.forms import REMINDER_CHANNEL_LABELS, ReminderPreferenceForm
 from sesamlike.portal.views import acting_patient_id, bp, portal_page
 
@@ -22,6 +22,9 @@ def reminders():
     user = current_user._get_current_object()
     patient_id = acting_patient_id()
     preference = services.reminder_preference(user, patient_id)
+    # Read by the service above (access checked and logged); only shown here.
+    patient = db.session.get(Patient, patient_id)
+    child = child_name(user, patient)
     form = ReminderPreferenceForm(obj=preference)
     form.channel.choices = [(k, _(v)) for k, v in REMINDER_CHANNEL_LABELS.items()]
     status = 200
@@ -38,13 +41,23 @@ def reminders():
                 getattr(form, name).errors = [_(m) for m in messages]
             status = 422
         else:
-            if form.opted_out.data:
-                flash(_("Du får inga fler påminnelser om att beställa."), "success")
-            else:
-                flash(_("Dina val för påminnelser är sparade."), "success")
+            flash(_saved(form.opted_out.data, child), "success")
             return redirect(url_for("portal.reminders"))
     elif form.is_submitted():
         status = 422
-    # Read by the service above (access checked and logged); only shown here.
-    patient = db.session.get(Patient, patient_id)
-    return render("reminders.html", status, form=form, patient=patient)
+    return render("reminders.html", status, form=form, patient=patient, child=child)
+
+
+def _saved(opted_out: bool, child: str | None) -> str:
+    """What was saved: a guardian's choices are about the child's reminders."""
+    if child:
+        if opted_out:
+            return _(
+                "Du får inga fler påminnelser om att beställa åt {name}.", name=child
+            )
+        return _(
+            "Valen för påminnelser om att beställa åt {name} är sparade.", name=child
+        )
+    if opted_out:
+        return _("Du får inga fler påminnelser om att beställa.")
+    return _("Dina val för påminnelser är sparade.")

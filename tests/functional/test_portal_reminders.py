@@ -88,3 +88,29 @@ def test_a_reminder_link_does_not_reach_someone_elses_child(client, auth, region
     response = client.get(f"/portal/order?rx={region.rx_other.id}")
     assert response.status_code == 302  # to choose a child: Bo is not hers
     assert urlsplit(response.headers["Location"]).path == "/portal/choose"
+
+
+def test_a_guardians_reminder_choices_speak_of_the_child(client, auth, region):
+    auth.login("anna")
+    client.post("/portal/choose", data={"patient_id": region.child.id})
+    form = client.get("/portal/reminders").text
+    assert "När det är dags att beställa igen åt Olle" in form
+    saved = client.post(
+        "/portal/reminders", data={"channel": "email"}, follow_redirects=True
+    ).text
+    assert "Valen för påminnelser om att beställa åt Olle är sparade." in saved
+    assert "Dina val" not in saved
+    stopped = client.post(
+        "/portal/reminders",
+        data={"channel": "email", "opted_out": "y"},
+        follow_redirects=True,
+    ).text
+    assert "Du får inga fler påminnelser om att beställa åt Olle." in stopped
+
+
+def test_a_patients_reminder_choices_are_their_own(client, auth, region):
+    auth.login("ella")
+    saved = client.post(
+        "/portal/reminders", data={"channel": "email"}, follow_redirects=True
+    ).text
+    assert "Dina val för påminnelser är sparade." in saved
