@@ -106,6 +106,10 @@ def ship_to_snapshot(patient, mode, clinic, override, phone, today) -> dict:
     for name in ("name", *SHIP_TO_FIELDS):
         if given.get(name):
             snapshot[f"ship_to_{name}"] = override[name].strip()
+    if mode == DeliveryMode.PICKUP:
+        # The parcel is handed over at the pickup point, found by the address:
+        # nobody comes to the door, so its code is not needed (domain.md).
+        snapshot["ship_to_door_code"] = None
     return snapshot | contact
 
 

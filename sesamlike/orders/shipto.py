@@ -48,7 +48,10 @@ def ship_to(order: Order, line: OrderLine | None = None) -> ShipTo:
             order.ship_to_street,
             order.ship_to_postal_code,
             order.ship_to_city,
-            order.ship_to_door_code,
+            # Only the postman at the door needs it; older pickup orders kept it.
+            order.ship_to_door_code
+            if order.delivery_mode == DeliveryMode.HOME
+            else None,
             order.contact_phone,
         )
     lines = [line] if line is not None else order.lines

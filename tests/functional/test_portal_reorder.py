@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -529,3 +530,33 @@ def test_an_order_home_with_a_pharmacy_line_says_that_line_goes_via_the_pharmacy
     assert response.status_code == 302, text_of(response)
     page = text_of(client.get(response.location))
     assert "Hem till mig med posten; apoteksvarorna via apoteket" in page
+
+
+def test_a_parcel_to_a_pickup_point_shows_and_keeps_no_door_code(client, auth, region):
+    auth.login("ella")
+    lines = [(region.rx_infusion.id, 1)]
+    home = text_of(client.post("/portal/order", data=reorder_form(lines)))
+    assert "Portkod 4321" in home  # the postman needs it at the door
+    form = reorder_form(lines, mode="pickup", door_code="9999")
+    summary = text_of(client.post("/portal/order", data=form))
+    assert "Storgatan 1" in summary  # the nearest pickup point is found by it
+    shown = re.sub(r"<input[^>]*>", "", summary)  # "Ändra" keeps what was typed
+    assert "Portkod" not in shown and "9999" not in shown
+    sent = client.post("/portal/order", data=form | {"action": "send"})
+    [order] = orders_of(region.patient)
+    assert order.delivery_mode == "pickup" and order.ship_to_door_code is None
+    page = text_of(client.get(sent.headers["Location"]))
+    assert "Portkod" not in page and "9999" not in page
+
+
+def test_an_older_pickup_order_with_a_door_code_shows_it_nowhere(client, auth, region):
+    from sesamlike.orders.shipto import ship_to
+
+    auth.login("ella")
+    form = reorder_form([(region.rx_infusion.id, 1)], action="send", mode="pickup")
+    sent = client.post("/portal/order", data=form)
+    [order] = orders_of(region.patient)
+    order.ship_to_door_code = "9999"  # kept by the code before this rule
+    db.session.commit()
+    assert ship_to(order).door_code is None
+    assert "9999" not in text_of(client.get(sent.headers["Location"]))
