@@ -43,7 +43,7 @@ def table(report: Report, name: str) -> tuple[list[str], list[list]]:
         return [_("Åldersgrupp"), *stats], [[k, *_stats(s)] for k, s in
                                             report.ages.items()]  # fmt: skip
     if name == "system_ages":
-        groups = sorted({g for counts in report.system_ages.values() for g in counts})
+        groups = report.system_age_groups()
         rows = [[_system(system), *(counts.get(g, 0) for g in groups)]
                 for system, counts in report.system_ages.items()]  # fmt: skip
         return [_("Pumpsystem"), *groups], rows

@@ -53,6 +53,14 @@ class Report:
     deviations: list[tuple[str, int]] = field(default_factory=list)
     trend: list = field(default_factory=list)  # YearTotal
 
+    def system_age_groups(self) -> list[str]:
+        """The columns of users per pump system and age group, on the page and in
+        its export alike: every age group, and unknown age when someone has it."""
+        groups = [group.value for group in AgeGroup]
+        if any(UNKNOWN_AGE in counts for counts in self.system_ages.values()):
+            groups.append(UNKNOWN_AGE)
+        return groups
+
 
 def year_end(year: int) -> date:
     return date(year, 12, 31)

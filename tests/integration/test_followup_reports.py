@@ -320,3 +320,18 @@ def test_channel_export_opens_as_xlsx_with_amounts_as_numbers(client, auth, worl
     assert rows[0][0] == "Kanal"
     assert rows[-1][0] == "Summa" and rows[-1][2] is None
     assert float(rows[-1][-1]) == pytest.approx(41393.32)
+
+
+def test_the_system_and_age_export_has_every_age_group_the_page_shows(
+    client, auth, world
+):
+    """No patient is 65 or over: the page still has the column, with 0s."""
+    auth.login(world["analyst"].username)
+    page = client.get(f"/followup/?year={YEAR}").get_data(as_text=True)
+    assert '<th scope="col" class="num">65+</th>' in page
+    rows = read_csv(client.get(
+        f"/followup/export/system_ages.csv?year={YEAR}&format=csv-comma"))  # fmt: skip
+    assert rows[0] == ["Pumpsystem", "0-17", "18-64", "65+"]
+    by_system = {row[0]: row[1:] for row in rows[1:]}
+    assert by_system["t:slim X2"] == ["1", "0", "0"]
+    assert by_system["MiniMed 640G"] == ["0", "1", "0"]
