@@ -72,6 +72,17 @@ class FirstDeviceToClinic(Invalid):
     message = (
         "{article} är patientens första pump eller CGM-avläsare och levereras till "
         "mottagningen, där patienten får instruktion. Välj leveranssättet Till "
+        "mottagningen."
+    )
+
+
+class FirstDeviceBesidePharmacyArticles(FirstDeviceToClinic):
+    """The first device and pharmacy articles, which never go to the clinic, in
+    one order: two orders are needed (code `first_device_to_clinic`)."""
+
+    message = (
+        "{article} är patientens första pump eller CGM-avläsare och levereras till "
+        "mottagningen, där patienten får instruktion. Välj leveranssättet Till "
         "mottagningen (beställ apoteksartiklar i en egen beställning)."
     )
 

@@ -113,9 +113,16 @@ def ship_to_snapshot(patient, mode, clinic, override, phone, today) -> dict:
     return snapshot | contact
 
 
-def first_device_refusal(article) -> DomainError:
-    """The first pump or CGM reader goes to the clinic, where the patient is taught."""
-    return errors.FirstDeviceToClinic(
+def first_device_refusal(article, pharmacy_articles: bool = False) -> DomainError:
+    """The first pump or CGM reader goes to the clinic, where the patient is taught;
+    pharmacy articles in the same order (`pharmacy_articles`) need one of their own.
+    """
+    refusal = (
+        errors.FirstDeviceBesidePharmacyArticles
+        if pharmacy_articles
+        else errors.FirstDeviceToClinic
+    )
+    return refusal(
         article=article.name,
         fields={"delivery_mode": [N_("Välj Till mottagningen.")]},
     )

@@ -307,7 +307,9 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
         bool(first_devices),
     )
     if first_devices and mode != DeliveryMode.CLINIC:
-        raise order_rules.first_device_refusal(first_devices[0])
+        raise order_rules.first_device_refusal(
+            first_devices[0], any(a.channel == Channel.PHARMACY for a in articles)
+        )
     # Only an order to the clinic ships to a clinic: the others ask for none.
     clinic = None
     if mode == DeliveryMode.CLINIC:

@@ -330,3 +330,21 @@ def test_new_order_form_needs_its_csrf_token(client, setup, csrf_on):
     assert (
         client.post(f"/patients/{patient.id}/orders/new", data=data).status_code == 302
     )
+
+
+def test_a_first_pump_sent_home_is_refused_without_words_of_pharmacy_articles(
+    client, setup
+):
+    _, patient, _ = setup
+    make_prescription(
+        patient, make_article(category="pump", channel="supplier", name="Pumpen")
+    )
+    html = new_order_page(client, patient)
+    pump_line = re.findall(r'name="(lines-\d+)-prescription_id"', html)[-1]
+    data = form_data(
+        html, **{f"{pump_line}-selected": "y", f"{pump_line}-packs": "1",
+                 "delivery_mode": "home"},
+    )  # fmt: skip
+    page = client.post(f"/patients/{patient.id}/orders/new", data=data).text
+    assert "Pumpen är patientens första pump eller CGM-avläsare" in page
+    assert "apoteksartiklar" not in page

@@ -329,6 +329,7 @@ def test_first_device_sent_anywhere_but_the_clinic_is_refused(world, category, m
     )
     assert error.code == "first_device_to_clinic"
     assert "Pumpen är patientens första" in str(error)
+    assert "apotek" not in str(error)  # no pharmacy article in this order
     assert list(error.fields) == ["delivery_mode"]
     db.session.refresh(rx)
     assert rx.withdrawals_used == 0
