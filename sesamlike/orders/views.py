@@ -5,7 +5,15 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
@@ -69,7 +77,11 @@ def _render(template: str, status: int = 200, **context):
 @login_required
 def new_order(patient_id: int):
     """Order withdrawals from the patient's prescriptions."""
-    options = ordering.order_options(current_user, patient_id)
+    # A submitted form's read waits for the order's commit, or for a refusal,
+    # which then needs no read of its own: one page, one row in the access log.
+    options = ordering.order_options(
+        current_user, patient_id, commit=request.method == "GET"
+    )
     form = NewOrderForm()
     form.delivery_mode.choices = [
         SelectChoice(mode, _(MODE_LABELS[mode])) for mode in options.modes

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from sesamlike.accounts.models import AuditEvent
 from sesamlike.common.formatting import format_date
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
@@ -348,3 +349,34 @@ def test_a_first_pump_sent_home_is_refused_without_words_of_pharmacy_articles(
     page = client.post(f"/patients/{patient.id}/orders/new", data=data).text
     assert "Pumpen är patientens första pump eller CGM-avläsare" in page
     assert "apoteksartiklar" not in page
+
+
+def test_a_refused_order_is_one_read_in_the_patients_access_log(client, setup):
+    """The page's read waits for the refusal, which then needs no read of its own."""
+    _, patient, rx = setup
+    data = form_data(
+        new_order_page(client, patient),
+        **{"lines-0-selected": "y", "lines-0-packs": "1", "delivery_mode": "home"},
+    )
+    client.post(f"/patients/{patient.id}/orders/new", data=data)
+    before = db.session.scalar(sa.select(sa.func.max(AuditEvent.id)))
+    again = client.post(
+        f"/patients/{patient.id}/orders/new", data=data | {"idempotency_key": "two"}
+    )
+    assert again.status_code == 409  # the time lock: the page tells its opening day
+    assert "Nästa uttag är möjligt från" in again.text
+    logged = db.session.execute(
+        sa.select(AuditEvent.action, AuditEvent.object_type)
+        .where(AuditEvent.patient_id == patient.id, AuditEvent.id > before)
+        .order_by(AuditEvent.id)
+    ).all()
+    assert logged == [("read", "patient")]
+
+
+def test_an_order_form_shown_again_with_its_errors_keeps_its_read(client, setup):
+    _, patient, _ = setup
+    response = client.post(f"/patients/{patient.id}/orders/new", data={})
+    assert response.status_code == 422 and "Ella" in response.text
+    assert db.session.execute(
+        sa.select(AuditEvent.action).where(AuditEvent.patient_id == patient.id)
+    ).scalars().all() == ["read"]
