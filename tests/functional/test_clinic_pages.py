@@ -764,3 +764,15 @@ def test_overview_calls_a_cgm_whose_sensors_came_years_ago_not_in_use(client, cl
     summary = page.split('class="summary"')[1].split("</ul>")[0]
     assert re.search(r'Dexcom G6\s*<span class="hint">\(förskrivet, inte i bruk än\)',
                      summary), summary  # fmt: skip
+
+
+def test_staff_pages_say_how_long_the_prescription_lasts_not_the_supply(client, clinic):
+    """The portal's "Räcker ungefär till" is when the delivered supply runs out;
+    these pages' date is the prescription's, and say so."""
+    make_prescription(clinic.patient, article("100101"), withdrawals_used=1)
+    pid = clinic.patient.id
+    for path in (f"/patients/{pid}/overview", f"/patients/{pid}/prescriptions"):
+        page = text_of(client.get(path))
+        assert "Förskrivningen räcker till" in page, path
+        assert ">Räcker till<" not in page and "'Räcker till'" not in page, path
+        assert 'data-label="Räcker till"' not in page, path
