@@ -27,6 +27,7 @@ from tests.factories import (
     make_patient,
     make_prescription,
     make_pump,
+    make_stock_lot,
     place_order_for,
 )
 
@@ -154,3 +155,24 @@ def test_clerk_picks_packs_a_serial_from_the_shelf_and_takes_back_some_packs(pag
     )
     lot = db.session.scalar(sa.select(StockLot).where(StockLot.lot == "P-7"))
     assert lot.on_hand == 4
+
+
+def test_pick_list_and_packing_list_fit_a_phone_without_sideways_scrolling(
+    mobile_page, screenshot
+):
+    world = make_depot_world(clerk="e2e-lager", name="Hjälpmedelscentralen")
+    article = make_article("QS9", name="Quick-set infusionsset 9 mm/60 cm")
+    make_stock_lot(article, world.depot, on_hand=5, lot="L2026-0412", bin="A-12-03",
+                   expiry=region_today().replace(year=2030))  # fmt: skip
+    place_order_for(world.prescriber, article, packs=2)
+    page = mobile_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, "e2e-lager")
+    for path, name in (("/stock/picking", "pick-list"), ("/stock/packing", "packing")):
+        page.goto(path)
+        screenshot(page, name)
+        widths = page.evaluate(
+            "() => [...document.querySelectorAll('.table-wrap, html')]"
+            ".map(e => [e.scrollWidth, e.clientWidth])"
+        )
+        assert all(scroll <= client for scroll, client in widths), (path, widths)

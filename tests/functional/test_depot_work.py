@@ -93,7 +93,7 @@ def test_packing_list_says_which_orders_are_picked(client, world):
     picked = place(world)
     client.post(f"/stock/orders/{picked.id}/pick")
     rows = html(client.get("/stock/packing"))
-    assert rows.index("<td>Nej</td>") < rows.index("<td>Ja</td>")
+    assert rows.index('"Plockad">Nej</td>') < rows.index('"Plockad">Ja</td>')
 
 
 def test_packing_unpicked_with_a_reason_ships_and_audits_the_reason(client, world):
@@ -387,3 +387,31 @@ def test_one_returned_pack_reads_singular_in_swedish_and_english(
         assert "1 packs" not in html(response)
         if restock == "1":  # the line on the returns page, one pack back
             assert back in html(response)
+
+
+def test_on_a_phone_the_pick_and_packing_lists_read_as_cards_with_their_labels(
+    client, auth
+):
+    """Their tables were wider than a phone: a clerk scrolled sideways to the
+    bin and the count. Stacked (`table.stack`), each value carries its name."""
+    from tests.factories import (
+        make_article,
+        make_depot_world,
+        make_stock_lot,
+        place_order_for,
+    )
+
+    world = make_depot_world(clerk="lager-mobil")
+    article = make_article("QS9", name="Quick-set 9 mm")
+    make_stock_lot(article, world.depot, on_hand=5, lot="L42", bin="A-12")
+    place_order_for(world.prescriber, article, packs=2)
+    auth.login("lager-mobil")
+    picking = client.get("/stock/picking").text
+    packing = client.get("/stock/packing").text
+    for page, labels in (
+        (picking, ("Parti", "Lagerplats", "Utgångsdatum", "Antal")),
+        (packing, ("Rader", "Plockad")),
+    ):
+        assert '<table class="stack"' in page
+        for label in labels:
+            assert f'data-label="{label}"' in page, label
