@@ -182,8 +182,9 @@ def _check_role_fields(role: str, clinics: list[Clinic]) -> None:
         raise errors.ClinicRequired(fields={"clinics": [N_("Välj en vårdenhet.")]})
 
 
-# A username is typed at every login: letters a-z, digits, dot, hyphen, underscore.
-USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._-]+")
+# A username is typed at every login: letters a-z, digits, dot, hyphen,
+# underscore, and @ for a region that logs staff in by e-mail address.
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._@-]+")
 NAME_MAX = 120
 
 

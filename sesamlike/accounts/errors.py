@@ -76,8 +76,8 @@ class UsernameTooLong(Invalid):
 class UsernameCharacters(Invalid):
     code = "username_characters"
     message = (
-        "Användarnamnet får bara ha bokstäverna a–z, siffror, punkt, bindestreck "
-        "och understreck (inga mellanslag)."
+        "Användarnamnet får bara ha bokstäverna a–z, siffror, punkt, bindestreck, "
+        "understreck och @ (inga mellanslag)."
     )
 
 

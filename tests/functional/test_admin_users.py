@@ -332,6 +332,15 @@ def test_the_audit_log_of_a_protected_login_names_no_one(client, auth, protected
     assert "ny@example.se" not in export
 
 
+def test_a_username_may_be_an_e_mail_address(client, auth, world):
+    """Regions that log staff in by e-mail address keep doing so."""
+    auth.login("admin")
+    create_prescriber(client, username="siv.ny@region.se")
+    assert db.session.scalar(
+        sa.select(User.display_name).where(User.username == "siv.ny@region.se")
+    ) == "Siv Ny"  # fmt: skip
+
+
 def test_a_new_account_with_several_faults_names_them_all_at_once_and_writes_nothing(
     client, auth, world
 ):
