@@ -14,13 +14,13 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from sesamlike.accounts.models import AuditEvent
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders.models import Order, OrderLine
 from sesamlike.stock.models import Reservation, StockMovement
 from tests.factories import make_article, make_clinic, make_patient, make_prescribed
 from tests.functional.test_api_basics import bearer
+from tests.functional.test_api_refused_prescription_reads import access_rows
 
 TODAY = region_today()
 
@@ -38,15 +38,6 @@ def _changes() -> list[int]:
     ]
 
 
-def _reads(patient) -> list[tuple[str, str]]:
-    db.session.expire_all()
-    return db.session.execute(
-        sa.select(AuditEvent.action, AuditEvent.channel)
-        .where(AuditEvent.patient_id == patient.id)
-        .order_by(AuditEvent.id)
-    ).all()
-
-
 def _order(client, user, patient, rx, packs):
     body = {"patient_id": patient.id,
             "lines": [{"prescription_id": rx.id, "packs": packs}]}  # fmt: skip
@@ -58,37 +49,37 @@ def test_a_time_locked_order_logs_the_read_of_the_prescription(client):
     rx = world.rx
     rx.withdrawals_used, rx.last_withdrawal_on = 1, TODAY - timedelta(days=20)
     db.session.commit()
-    before, reads = _changes(), _reads(world.patient)
+    before, reads = _changes(), access_rows(world.patient)
 
     response = _order(client, world.prescriber, world.patient, rx, 1)
 
     assert response.status_code == 409
     assert response.get_json()["error"]["opens_on"]  # the patient's data, shown
     assert _changes() == before
-    assert _reads(world.patient) == [*reads, ("read", "api")]
+    assert access_rows(world.patient) == [*reads, ("read", "api")]
 
 
 def test_too_many_packs_logs_the_read_of_the_prescription(client):
     world = _world()
-    before, reads = _changes(), _reads(world.patient)
+    before, reads = _changes(), access_rows(world.patient)
 
     response = _order(client, world.prescriber, world.patient, world.rx, 4)
 
     assert response.status_code == 422
     assert "Högst 3 förpackningar" in response.get_json()["error"]["message"]
     assert _changes() == before
-    assert _reads(world.patient) == [*reads, ("read", "api")]
+    assert access_rows(world.patient) == [*reads, ("read", "api")]
 
 
 def test_a_patient_out_of_reach_gets_404_and_no_row(client):
     world = _world()
     stranger = make_patient(make_clinic("ELSE"))
-    reads = _reads(stranger)
+    reads = access_rows(stranger)
 
     response = _order(client, world.prescriber, stranger, world.rx, 1)
 
     assert response.status_code == 404
-    assert _reads(stranger) == reads
+    assert access_rows(stranger) == reads
 
 
 def test_a_refused_cancellation_logs_the_read_of_the_order(client):
@@ -98,9 +89,9 @@ def test_a_refused_cancellation_logs_the_read_of_the_order(client):
     headers = bearer(world.prescriber)
     cancel = client.post(f"/api/v1/orders/{order_id}/cancel", headers=headers)
     assert cancel.status_code == 200
-    reads = _reads(world.patient)
+    reads = access_rows(world.patient)
 
     again = client.post(f"/api/v1/orders/{order_id}/cancel", headers=headers)
 
     assert again.status_code == 409  # tells the order can no longer be cancelled
-    assert _reads(world.patient) == [*reads, ("read", "api")]
+    assert access_rows(world.patient) == [*reads, ("read", "api")]

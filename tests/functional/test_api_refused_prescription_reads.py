@@ -21,7 +21,8 @@ from tests.functional.test_api_prescribing_rules import TODAY, prescribe, region
 __all__ = ["region"]  # fixture
 
 
-def _rows(patient) -> list[tuple[str, str]]:
+def access_rows(patient) -> list[tuple[str, str]]:
+    """The patient's audit rows (action, channel), oldest first."""
     db.session.expire_all()
     return db.session.execute(
         sa.select(AuditEvent.action, AuditEvent.channel)
@@ -39,18 +40,18 @@ def test_an_incompatible_article_logs_the_read_of_the_patients_pumps(client, reg
         prescribe(client, region.doctor, region.patient, "100001", 1, 1).status_code
         == 201
     )
-    before, rows = _prescriptions(), _rows(region.patient)
+    before, rows = _prescriptions(), access_rows(region.patient)
 
     response = prescribe(client, region.doctor, region.patient, "300101", 3)
 
     assert response.status_code == 422
     assert "MiniMed 640G" in response.get_json()["error"]["message"]
     assert _prescriptions() == before
-    assert _rows(region.patient) == [*rows, ("read", "api")]
+    assert access_rows(region.patient) == [*rows, ("read", "api")]
 
 
 def test_a_refused_kit_logs_the_read(client, region):
-    rows = _rows(region.patient)
+    rows = access_rows(region.patient)
     body = {"patient_id": region.patient.id, "system": "FreeStyle Libre 2",
             "valid_from": TODAY.isoformat()}  # fmt: skip
 
@@ -61,7 +62,7 @@ def test_a_refused_kit_logs_the_read(client, region):
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "first_prescription_right_required"
     assert _prescriptions() == 0
-    assert _rows(region.patient) == [*rows, ("read", "api")]
+    assert access_rows(region.patient) == [*rows, ("read", "api")]
 
 
 def test_renewing_a_cancelled_prescription_logs_the_read(client, region):
@@ -69,7 +70,7 @@ def test_renewing_a_cancelled_prescription_logs_the_read(client, region):
     headers = bearer(region.doctor)
     cancel = client.post(f"/api/v1/prescriptions/{made['id']}/cancel", headers=headers)
     assert cancel.status_code == 200
-    rows = _rows(region.patient)
+    rows = access_rows(region.patient)
 
     response = client.post(
         f"/api/v1/prescriptions/{made['id']}/renew", json={}, headers=headers
@@ -77,7 +78,7 @@ def test_renewing_a_cancelled_prescription_logs_the_read(client, region):
 
     assert response.status_code == 409
     assert _prescriptions() == 1
-    assert _rows(region.patient) == [*rows, ("read", "api")]
+    assert access_rows(region.patient) == [*rows, ("read", "api")]
 
 
 def test_a_patient_out_of_reach_is_404_without_a_row(client, region):
@@ -88,4 +89,4 @@ def test_a_patient_out_of_reach_is_404_without_a_row(client, region):
     response = prescribe(client, region.doctor, stranger, "500001", 7)
 
     assert response.status_code == 404
-    assert _rows(stranger) == []
+    assert access_rows(stranger) == []

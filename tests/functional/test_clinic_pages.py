@@ -503,22 +503,27 @@ def test_overview_tells_a_pump_in_use_from_one_only_prescribed(client, clinic):
     assert "MiniMed 640G <span" not in summary
 
 
-def test_overview_counts_a_cgm_read_by_phone_in_use_once_sensors_are_delivered(
-    client, clinic
-):
-    """The walkthrough: a patient on Dexcom G6 for a year (sensors and
-    transmitters delivered, read by phone, no receiver) was summed up as
-    "Dexcom G6 (förskrivet, inte i bruk än)"."""
+def _summary_after_g6_sensors(client, clinic, days_ago: int) -> str:
+    """The overview's summary after G6 sensors were delivered `days_ago`."""
     sensors = make_prescription(clinic.patient, article("400001"), withdrawals_used=1)
     make_order_line(
         clinic.patient,
         article("400001"),
         "delivered",
         prescription_id=sensors.id,
-        delivered_on=TODAY - timedelta(days=30),
+        delivered_on=TODAY - timedelta(days=days_ago),
     )
     page = text_of(client.get(f"/patients/{clinic.patient.id}/overview"))
-    summary = page.split('class="summary"')[1].split("</ul>")[0]
+    return page.split('class="summary"')[1].split("</ul>")[0]
+
+
+def test_overview_counts_a_cgm_read_by_phone_in_use_once_sensors_are_delivered(
+    client, clinic
+):
+    """The walkthrough: a patient on Dexcom G6 for a year (sensors and
+    transmitters delivered, read by phone, no receiver) was summed up as
+    "Dexcom G6 (förskrivet, inte i bruk än)"."""
+    summary = _summary_after_g6_sensors(client, clinic, days_ago=30)
     assert "Dexcom G6" in summary
     assert "inte i bruk än" not in summary
 
@@ -752,16 +757,7 @@ def test_an_order_with_a_pharmacy_line_says_it_goes_via_the_pharmacy(client, cli
 def test_overview_calls_a_cgm_whose_sensors_came_years_ago_not_in_use(client, clinic):
     """Sensors last days and transmitters months: G6 sensors delivered two
     years ago, and none since, are no CGM in use today."""
-    sensors = make_prescription(clinic.patient, article("400001"), withdrawals_used=1)
-    make_order_line(
-        clinic.patient,
-        article("400001"),
-        "delivered",
-        prescription_id=sensors.id,
-        delivered_on=TODAY - timedelta(days=730),
-    )
-    page = text_of(client.get(f"/patients/{clinic.patient.id}/overview"))
-    summary = page.split('class="summary"')[1].split("</ul>")[0]
+    summary = _summary_after_g6_sensors(client, clinic, days_ago=730)
     assert re.search(r'Dexcom G6\s*<span class="hint">\(förskrivet, inte i bruk än\)',
                      summary), summary  # fmt: skip
 
