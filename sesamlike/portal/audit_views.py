@@ -9,6 +9,8 @@ as "Du" and "Vårdnadshavare". Looking at this page is logged like any read.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import request
 from flask_login import current_user
@@ -99,6 +101,38 @@ WHAT_TO_CHILD = {
 }
 
 
+# A change is logged twice: the access check names its purpose (an action on
+# the patient) and the change names its record. To the patient that is one act:
+# change (action, object) -> the purpose row it follows in the same request.
+PURPOSE_OF = {
+    ("create", "order"): "order",
+    ("cancel", "order"): "cancel_order",
+    ("update_reminders", "reminder_preference"): "update_reminders",
+}
+# Rows of one request are written within this much of each other.
+SAME_ACT = timedelta(seconds=2)
+
+
+def one_row_per_act(events: list[AuditEvent]) -> list[AuditEvent]:
+    """The events newest first, each change's purpose row folded into the change
+    (shown in the purpose's words: "Beställde hjälpmedel", not also "Registrerade
+    en beställning"). The audit log itself keeps both rows."""
+    shown: list[AuditEvent] = []
+    for event in events:
+        change = shown[-1] if shown else None
+        if (
+            change is not None
+            and event.object_type == "patient"
+            and PURPOSE_OF.get((change.action, change.object_type)) == event.action
+            and (change.user_id, change.channel) == (event.user_id, event.channel)
+            and abs(change.at - event.at) <= SAME_ACT
+        ):
+            shown[-1] = event  # the purpose's words, the change's place
+            continue
+        shown.append(event)
+    return shown
+
+
 def what(event: AuditEvent, child: bool = False) -> str:
     """What the event did, in words (a msgid, shown through _()); `child`: to
     a guardian, about the child."""
@@ -144,7 +178,7 @@ def access_log():
     rows = [
         (e.at, who(e, users.get(e.user_id)), what(e, child),
          CHANNELS.get(e.channel, ""))
-        for e in events
+        for e in one_row_per_act(events)
     ]  # fmt: skip
     audit.record(
         "read",

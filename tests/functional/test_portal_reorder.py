@@ -210,9 +210,26 @@ def test_the_access_log_says_an_order_was_placed_not_that_the_patient_was_regist
         data=reorder_form([(region.rx_infusion.id, 1)], action="send"),
     )
     html = text_of(client.get("/portal/access-log"))
-    assert "Registrerade en beställning" in html
-    assert "Beställde hjälpmedel" in html
+    assert html.count("Beställde hjälpmedel") == 1
     assert "Registrerade dig" not in html
+    # The access check and the order are one act to the patient: one row.
+    assert "Registrerade en beställning" not in html
+
+
+def test_a_cancelled_order_is_one_row_in_the_access_log(client, auth, region):
+    auth.login("ella")
+    client.post(
+        "/portal/order",
+        data=reorder_form([(region.rx_infusion.id, 1)], action="send"),
+    )
+    [order] = orders_of(region.patient)
+    assert client.post(f"/portal/orders/{order.id}/cancel").status_code == 302
+    html = text_of(client.get("/portal/access-log"))
+    assert html.count("Makulerade en beställning") == 1
+    assert html.count("Beställde hjälpmedel") == 1
+    # Both rows of each act stay in the audit log itself.
+    actions = audit_actions(region.patient_user, region.patient)
+    assert actions.count("cancel_order") == actions.count("cancel") == 1
 
 
 def test_a_refused_send_logs_the_read_of_the_page_it_shows(client, auth, region):
