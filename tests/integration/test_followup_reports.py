@@ -322,6 +322,25 @@ def test_channel_export_opens_as_xlsx_with_amounts_as_numbers(client, auth, worl
     assert float(rows[-1][-1]) == pytest.approx(41393.32)
 
 
+def test_the_age_exports_name_an_unknown_age_as_the_page_does(client, auth, world):
+    """A patient with no birth date is 'Okänd ålder' on the page; the exports
+    said '?'."""
+    world["anna"].birth_date = None
+    db.session.commit()
+    run_year(YEAR, full=True)
+    auth.login(world["analyst"].username)
+    page = client.get(f"/followup/?year={YEAR}").get_data(as_text=True)
+    assert "Okänd ålder" in page
+    ages = read_csv(
+        client.get(f"/followup/export/ages.csv?year={YEAR}&format=csv-comma")
+    )
+    assert "Okänd ålder" in [row[0] for row in ages[1:]]
+    assert "?" not in [row[0] for row in ages[1:]]
+    systems = read_csv(client.get(
+        f"/followup/export/system_ages.csv?year={YEAR}&format=csv-comma"))  # fmt: skip
+    assert systems[0] == ["Pumpsystem", "0-17", "18-64", "65+", "Okänd ålder"]
+
+
 def test_the_system_and_age_export_has_every_age_group_the_page_shows(
     client, auth, world
 ):
