@@ -86,7 +86,8 @@ def test_account_changes_read_as_sentences(client, auth, world):
     auth.login("admin")
     client.post(
         "/admin/users/new",
-        data={"username": "ny.lager", "role": "depot", "email": "ny@example.se"},
+        data={"username": "ny.lager", "role": "depot", "email": "ny@example.se",
+              "display_name": "Ny Lagerist"},  # fmt: skip
     )
     html = client.post("/admin/audit", data={"action": "user_create"}).text
     assert "Skapade kontot ny.lager" in html
