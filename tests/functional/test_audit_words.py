@@ -86,8 +86,12 @@ def test_account_changes_read_as_sentences(client, auth, world):
     auth.login("admin")
     client.post(
         "/admin/users/new",
-        data={"username": "ny.lager", "role": "depot", "email": "ny@example.se",
-              "display_name": "Ny Lagerist"},  # fmt: skip
+        data={
+            "username": "ny.lager",
+            "role": "depot",
+            "email": "ny@example.se",
+            "display_name": "Ny Lagerist",
+        },
     )
     html = client.post("/admin/audit", data={"action": "user_create"}).text
     assert "Skapade kontot ny.lager" in html
