@@ -369,3 +369,17 @@ def test_a_new_account_with_several_faults_names_them_all_at_once_and_writes_not
     assert "The account was not created. Correct the marked details." in english
     assert "Enter the user's name." in english
     assert "no spaces" in english
+
+
+def test_the_new_account_page_sends_portal_accounts_to_the_patients_page(
+    client, auth, world
+):
+    """Patient and guardian logins are made on the patient's page; the form
+    pointed to the command line."""
+    auth.login("admin")
+    page = client.get("/admin/users/new").text
+    assert "users create" not in page
+    assert (
+        'kopplade till patienten: <a href="/admin/patients">Patientkopplingar</a>'
+        in page
+    )
