@@ -550,13 +550,18 @@ def test_search_takes_a_prescriber_to_the_overview(client, clinic):
 # One status, one sentence --------------------------------------------------------
 
 
-def test_a_pharmacy_order_never_says_both_sent_and_not_sent(client, clinic, auth):
-    order = make_order_line(clinic.patient, article("500001"), "sent_to_pharmacy")
+def _staff_and_portal_pages(client, clinic, auth, status: str) -> tuple[str, str]:
+    """An order of one line in `status`, as staff and as the patient see it."""
+    order = make_order_line(clinic.patient, article("500001"), status)
     make_user("patient", patients=[clinic.patient], username="nora")
     staff = text_of(client.get(f"/orders/{order.id}"))
     auth.logout()
     auth.login("nora")
-    portal = text_of(client.get(f"/portal/orders/{order.id}"))
+    return staff, text_of(client.get(f"/portal/orders/{order.id}"))
+
+
+def test_a_pharmacy_order_never_says_both_sent_and_not_sent(client, clinic, auth):
+    staff, portal = _staff_and_portal_pages(client, clinic, auth, "sent_to_pharmacy")
     for page in (staff, portal):
         assert "Hos apoteket" in page
         assert "Förskrivningen går till apoteket som e-recept." in page
@@ -567,12 +572,7 @@ def test_a_pharmacy_order_never_says_both_sent_and_not_sent(client, clinic, auth
 def test_a_supplier_line_not_yet_in_a_file_is_not_said_received(client, clinic, auth):
     """The supplier file goes once a day: a parent ordering at night is not
     told the supplier has the order."""
-    order = make_order_line(clinic.patient, article("500001"), "sent_to_supplier")
-    make_user("patient", patients=[clinic.patient], username="nora")
-    staff = text_of(client.get(f"/orders/{order.id}"))
-    auth.logout()
-    auth.login("nora")
-    portal = text_of(client.get(f"/portal/orders/{order.id}"))
+    staff, portal = _staff_and_portal_pages(client, clinic, auth, "sent_to_supplier")
     for page in (staff, portal):
         assert "Beställd hos leverantören" in page
         assert "Leverantören har fått beställningen" not in page
