@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
@@ -35,6 +35,7 @@ from sesamlike.common.time import REGION_TIMEZONE, region_day_of, region_today
 from sesamlike.extensions import db
 from sesamlike.orders import shipto
 from sesamlike.orders.models import LineStatus, Order, OrderLine
+from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription
 
 EXPORT_COLUMNS = (
@@ -231,21 +232,32 @@ def file_text(export: SupplierExport) -> str:
     (the clinic's address), never the home address, door code or phone the
     supplier was sent. The stored text itself is kept as the record."""
     protected = {
-        mark.order_line_id: mark.order_line
-        for mark in export.lines
-        if mark.order_line.order.patient.protected_identity
-    }
+        line.id: line
+        for line in db.session.scalars(
+            sa.select(OrderLine)
+            .join(SupplierExportLine, SupplierExportLine.order_line_id == OrderLine.id)
+            .join(OrderLine.order)
+            .join(Order.patient)
+            .where(SupplierExportLine.export_id == export.id)
+            .where(Patient.protected_identity)
+            .options(
+                contains_eager(OrderLine.order).contains_eager(Order.patient),
+                selectinload(OrderLine.prescription),
+            )
+        )
+    }  # one statement, not three lazy loads for every line of the file
     if not protected:
         return export.content
     header, *rows = csv.reader(io.StringIO(export.content), delimiter=MACHINE.delimiter)
+    columns = [header.index(column) for column in SHIP_TO_COLUMNS]
     cells = [[plain(cell) for cell in row] for row in rows]
     for row in cells:
         line = protected.get(int(row[0]))
         if line is not None:
             now = {"delivery_mode": line.order.delivery_mode}
             now |= ship_to(line.order, line)
-            for column in SHIP_TO_COLUMNS:
-                row[header.index(column)] = now[column]
+            for index, column in zip(columns, SHIP_TO_COLUMNS, strict=True):
+                row[index] = now[column]
     return csv_text(header, cells)
 
 
@@ -259,7 +271,6 @@ def export_file(user: User | None, export_id: int) -> SupplierExport:
             selectinload(SupplierExport.lines)
             .selectinload(SupplierExportLine.order_line)
             .selectinload(OrderLine.order)
-            .selectinload(Order.patient)
         )
     )
     if export is None:
