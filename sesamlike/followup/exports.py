@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sesamlike.common.i18n import N_, _, ngettext
 from sesamlike.followup.breakdowns import MOST_PLACES, Breakdowns
-from sesamlike.followup.report import NO_SYSTEM, UNKNOWN_AGE, Report
+from sesamlike.followup.report import NO_SYSTEM, Report, age_label
 from sesamlike.followup.stats import Summary
 from sesamlike.patients.identity import format_personal_id
 from sesamlike.patients.pseudonym import pseudonym
@@ -40,13 +40,13 @@ def table(report: Report, name: str) -> tuple[list[str], list[list]]:
         rows = [[_system(k), *_stats(s)] for k, s in groups.items()]
         return [_("System"), *stats], rows
     if name == "ages":
-        return [_("Åldersgrupp"), *stats], [[_age(k), *_stats(s)] for k, s in
+        return [_("Åldersgrupp"), *stats], [[age_label(k), *_stats(s)] for k, s in
                                             report.ages.items()]  # fmt: skip
     if name == "system_ages":
         groups = report.system_age_groups()
         rows = [[_system(system), *(counts.get(g, 0) for g in groups)]
                 for system, counts in report.system_ages.items()]  # fmt: skip
-        return [_("Pumpsystem"), *map(_age, groups)], rows
+        return [_("Pumpsystem"), *map(age_label, groups)], rows
     if name == "prescribers":
         rows = [[label or _("Ingen förskrivare"), *_stats(s)]
                 for _pid, label, s in report.prescribers]  # fmt: skip
@@ -135,8 +135,3 @@ def patient_table(
          r.consumables_cost_sek, r.total_cost_sek]
         for r in rows
     ]  # fmt: skip
-
-
-def _age(group: str) -> str:
-    """An age group as the page names it: "Okänd ålder" for no birth date."""
-    return _("Okänd ålder") if group == UNKNOWN_AGE else group

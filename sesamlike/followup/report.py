@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts.models import User
 from sesamlike.catalog import assortment
 from sesamlike.catalog.models import Article
+from sesamlike.common.i18n import _
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup import compute, stored_figures, summaries
@@ -36,6 +37,12 @@ from sesamlike.prescriptions.rules import OVERUSE_FACTOR
 ORE = Decimal("0.01")
 NO_SYSTEM = summaries.NO_SYSTEM  # key for patients without a pump (or CGM) system
 UNKNOWN_AGE = summaries.UNKNOWN_AGE
+
+
+def age_label(group: str) -> str:
+    """An age group as the page and the exports name it: "Okänd ålder" for no
+    birth date."""
+    return _("Okänd ålder") if group == UNKNOWN_AGE else group
 
 
 @dataclass

@@ -103,6 +103,7 @@ def report_page():
         form=_filter_form(scope, year, threshold),
         args=_args(scope, year),
         no_system=report.NO_SYSTEM,
+        age_label=report.age_label,
         reason_labels=REASON_LABELS,
         parts=system_parts.system_parts(scope, year),
         without_cgm=system_parts.pump_systems_without_cgm(scope, year),
