@@ -9,6 +9,7 @@ or "hos", never "skickad".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -69,6 +70,29 @@ SENTENCES: dict[tuple[str, str | None], str] = {
             "eller skickas av apoteket."
         )
     ),
+    # Said only where the supplier files and e-recept were looked up (`HandOver`).
+    (LineStatus.SENT_TO_SUPPLIER, "handed over"): (
+        N_("Leverantören har fått beställningen och levererar direkt.")
+    ),
+    (LineStatus.SENT_TO_SUPPLIER, "waiting"): (
+        N_(
+            "Beställningen går till leverantören med hjälpmedelscentralens nästa "
+            "beställningsfil, som skickas kl. 16 varje dag. Leverantören levererar "
+            "direkt."
+        )
+    ),
+    (LineStatus.SENT_TO_PHARMACY, "handed over"): (
+        N_(
+            "E-receptet finns hos apoteket. Varan hämtas ut på apotek eller skickas "
+            "av apoteket."
+        )
+    ),
+    (LineStatus.SENT_TO_PHARMACY, "waiting"): (
+        N_(
+            "Förskrivningen skickas till apoteket som e-recept inom några minuter. "
+            "Varan hämtas ut på apotek eller skickas av apoteket."
+        )
+    ),
     (LineStatus.SHIPPED, Channel.SUPPLIER): (
         N_("Leverantören har skickat varan och den är på väg.")
     ),
@@ -110,16 +134,51 @@ class StatusText:
     sentence: str
 
 
+@dataclass(frozen=True)
+class HandOver:
+    """Whether a line for the supplier or the pharmacy has gone to them, as
+    the supplier files and e-recept say: `on`, the day it went (its file's day,
+    its e-recept's); None: not yet."""
+
+    on: date | None
+
+
+HANDED_OVER_STATUSES = (LineStatus.SENT_TO_SUPPLIER, LineStatus.SENT_TO_PHARMACY)
+# How the order pages find the hand-overs of their lines: given by the channels
+# area, which keeps the supplier files and e-recept, when the app starts.
+_find_handovers: Callable[[list[int]], dict[int, date]] | None = None
+
+
+def register_handovers(find: Callable[[list[int]], dict[int, date]]) -> None:
+    """`find(line ids)` -> {line id: the day it went to the supplier or pharmacy}."""
+    global _find_handovers
+    _find_handovers = find
+
+
+def handovers(lines) -> dict[int, HandOver]:
+    """The hand-over of each line waiting at the supplier or the pharmacy (one
+    query for all of them); lines of other statuses have none."""
+    waiting = [line.id for line in lines if line.status in HANDED_OVER_STATUSES]
+    if not waiting or _find_handovers is None:
+        return {}
+    gone = _find_handovers(waiting)
+    return {line_id: HandOver(gone.get(line_id)) for line_id in waiting}
+
+
 def describe(
     status: str,
     channel: str | None = None,
     delivery_mode: str | None = None,
     collected: bool = False,
+    handover: HandOver | None = None,
 ) -> StatusText:
-    """The label and the one sentence for a line in this status and channel."""
+    """The label and the one sentence for a line in this status and channel;
+    `handover`, where known, says whether the supplier or pharmacy has it."""
     label, badge = LABELS.get(status, UNKNOWN)
     if delivery_mode == DeliveryMode.CLINIC and status in AT_CLINIC:
         sentence = COLLECTED if collected else AT_CLINIC[status]
+    elif handover is not None and status in HANDED_OVER_STATUSES:
+        sentence = SENTENCES[(status, "handed over" if handover.on else "waiting")]
     else:
         sentence = SENTENCES.get((status, channel)) or SENTENCES.get((status, None), "")
     return StatusText(status, label, badge, sentence)
@@ -149,7 +208,8 @@ def collected_clause(today: date):
     )
 
 
-def line_status(line, today: date | None = None) -> StatusText:
+def line_status(line, today: date | None = None,
+                handover: HandOver | None = None) -> StatusText:  # fmt: skip
     """The status text of an order line (its order gives the delivery mode)."""
     order = line.order
     return describe(
@@ -161,6 +221,7 @@ def line_status(line, today: date | None = None) -> StatusText:
             getattr(line, "delivered_on", None),
             today or region_today(),
         ),
+        handover=handover,
     )
 
 
@@ -170,11 +231,16 @@ ORDER_SENTENCES = {
 }
 
 
-def order_status(order, today: date | None = None) -> StatusText:
-    """The order's status (its least advanced line) with that line's sentence."""
+def order_status(order, today: date | None = None,
+                 handed: dict[int, HandOver] | None = None) -> StatusText:  # fmt: skip
+    """The order's status (its least advanced line) with that line's sentence;
+    `handed`: the lines' hand-overs (`handovers`), where looked up."""
     status = order.status
     line = next((line for line in order.lines if line.status == status), None)
-    state = describe(status) if line is None else line_status(line, today)
+    if line is None:
+        state = describe(status)
+    else:
+        state = line_status(line, today, handed.get(line.id) if handed else None)
     if status in ORDER_SENTENCES:
         return StatusText(
             state.status, state.label, state.badge, ORDER_SENTENCES[status]

@@ -167,6 +167,7 @@ def _order_page(order_id: int, template: str, status: int = 200):
         patient=patient,
         ship_to=shipped,
         pharmacy_apart=shipto.pharmacy_lines_apart(order, shipped),
+        handed=order_status.handovers(order.lines),
         may_order=current_user.role in ordering.ORDERING_ROLES,
         patient_url=_patient_url(patient.id),
     )

@@ -210,10 +210,12 @@ def _helpers(today: date | None = None) -> dict:
     today = today or region_today()
     window = current_app.config["RUNOUT_REMINDER_DAYS"]
     return dict(
-        order_status=lambda order: portal_words(
-            order_status.order_status(order, today)
+        order_status=lambda order, handed=None: portal_words(
+            order_status.order_status(order, today, handed)
         ),
-        line_status=lambda line: portal_words(order_status.line_status(line, today)),
+        line_status=lambda line, handover=None: portal_words(
+            order_status.line_status(line, today, handover)
+        ),
         mode_label=mode_label,
         child_name=child_name,
         plain_refusal=plain_refusal,

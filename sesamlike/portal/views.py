@@ -16,6 +16,7 @@ from sesamlike.accounts.models import Role
 from sesamlike.common.i18n import _, get_locale
 from sesamlike.common.urls import same_site_path
 from sesamlike.orders import shipto
+from sesamlike.orders import status as order_status
 from sesamlike.portal import services
 from sesamlike.portal.display import (
     child_name,
@@ -159,6 +160,7 @@ def order(order_id: int):
     return render(
         "order.html", order=found, patient=found.patient, ship_to=shipped,
         pharmacy_apart=shipto.pharmacy_lines_apart(found, shipped),
+        handed=order_status.handovers(found.lines),
     )  # fmt: skip
 
 

@@ -564,7 +564,7 @@ def test_a_pharmacy_order_never_says_both_sent_and_not_sent(client, clinic, auth
     staff, portal = _staff_and_portal_pages(client, clinic, auth, "sent_to_pharmacy")
     for page in (staff, portal):
         assert "Hos apoteket" in page
-        assert "Förskrivningen går till apoteket som e-recept." in page
+        assert "Förskrivningen skickas till apoteket som e-recept inom några" in page
         assert "Inte skickad än" not in page and "Skickad till apoteket" not in page
     assert "tills något i den har skickats eller lämnats ut" in portal
 
@@ -576,7 +576,7 @@ def test_a_supplier_line_not_yet_in_a_file_is_not_said_received(client, clinic, 
     for page in (staff, portal):
         assert "Beställd hos leverantören" in page
         assert "Leverantören har fått beställningen" not in page
-        assert "beställningsfil, som skickas en gång om dagen" in page
+        assert "nästa beställningsfil, som skickas kl. 16 varje dag" in page
 
 
 def test_a_delivered_order_does_not_say_it_is_not_sent(client, clinic, auth):
