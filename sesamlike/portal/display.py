@@ -11,13 +11,14 @@ from markupsafe import Markup
 
 from sesamlike.accounts.models import Role
 from sesamlike.catalog.labels import category_label
+from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import format_date
 from sesamlike.common.i18n import N_, _, ngettext
 from sesamlike.common.time import region_today
 from sesamlike.orders import services as ordering
 from sesamlike.orders import status as order_status
-from sesamlike.orders.models import LineStatus
+from sesamlike.orders.models import DeliveryMode, LineStatus
 from sesamlike.orders.views import refusal_text
 from sesamlike.portal.forms import GUARDIAN_MODE_LABELS, PORTAL_MODE_LABELS
 from sesamlike.prescriptions import errors as prescription_errors
@@ -150,6 +151,37 @@ def portal_words(state: order_status.StatusText) -> order_status.StatusText:
     return state if sentence is None else replace(state, sentence=sentence)
 
 
+# Lines on their way: the channel's lead time gives the day they should be
+# there by, the day the clinic's work list counts them late from. Not pharmacy
+# lines (collected when the patient goes to a pharmacy), nor backordered ones
+# (waiting for goods: no day can be promised).
+ON_THE_WAY = (LineStatus.RESERVED, LineStatus.SENT_TO_SUPPLIER, LineStatus.SHIPPED)
+
+
+def arrival(line, order, today: date, child: str | None = None) -> str | None:
+    """When the line should be there (home, pickup point or clinic), or that
+    it is late and whom to ask; None where no day can be said."""
+    if line.status not in ON_THE_WAY or line.channel == Channel.PHARMACY:
+        return None
+    due = order_status.due_on(order.placed_at, line.channel)
+    day = format_date(due)
+    if due >= today:
+        if order.delivery_mode == DeliveryMode.CLINIC:
+            return _("Väntas till mottagningen senast {day}.", day=day)
+        return _("Väntas fram senast {day}.", day=day)
+    if child:
+        return _(
+            "Skulle ha kommit fram senast {day}. Hör av dig till barnets "
+            "mottagning om den inte har kommit.",
+            day=day,
+        )
+    return _(
+        "Skulle ha kommit fram senast {day}. Hör av dig till din mottagning om "
+        "den inte har kommit.",
+        day=day,
+    )
+
+
 class OrderRow(NamedTuple):
     """An order in the portal's lists, its words ready to print."""
 
@@ -218,6 +250,7 @@ def _helpers(today: date | None = None) -> dict:
         ),
         mode_label=mode_label,
         child_name=child_name,
+        arrival=lambda line, order, child=None: arrival(line, order, today, child),
         plain_refusal=plain_refusal,
         rule_text=rule_text,
         category_label=category_label,
