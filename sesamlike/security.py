@@ -30,7 +30,7 @@ CSP = "; ".join(
 def init_app(app: Flask) -> None:
     from sesamlike.accounts import sessions
     from sesamlike.accounts.models import User
-    from sesamlike.channels.handover import handover_days
+    from sesamlike.channels import handover
     from sesamlike.orders import status
     from sesamlike.patients import access
     from sesamlike.patients.models import Patient
@@ -40,7 +40,7 @@ def init_app(app: Flask) -> None:
     # with the login (one statement fewer each).
     sessions.load_beside(Patient, Patient.user_id == User.id, access.remember_own)
     # The order pages say whether the supplier file or e-recept has gone.
-    status.register_handovers(handover_days)
+    status.register_handovers(handover.handovers)
     app.permanent_session_lifetime = timedelta(
         minutes=app.config["SESSION_IDLE_MINUTES"]
     )

@@ -74,6 +74,9 @@ SENTENCES: dict[tuple[str, str | None], str] = {
     (LineStatus.SENT_TO_SUPPLIER, "handed over"): (
         N_("Leverantören har fått beställningen och levererar direkt.")
     ),
+    (LineStatus.SENT_TO_SUPPLIER, "confirmed"): (
+        N_("Leverantören har bekräftat beställningen och levererar direkt.")
+    ),
     (LineStatus.SENT_TO_SUPPLIER, "waiting"): (
         N_(
             "Beställningen går till leverantören med hjälpmedelscentralens nästa "
@@ -138,19 +141,21 @@ class StatusText:
 class HandOver:
     """Whether a line for the supplier or the pharmacy has gone to them, as
     the supplier files and e-recept say: `on`, the day it went (its file's day,
-    its e-recept's); None: not yet."""
+    its e-recept's); None: not yet. `confirmed`: the supplier's status file
+    has confirmed the line."""
 
-    on: date | None
+    on: date | None = None
+    confirmed: bool = False
 
 
 HANDED_OVER_STATUSES = (LineStatus.SENT_TO_SUPPLIER, LineStatus.SENT_TO_PHARMACY)
 # How the order pages find the hand-overs of their lines: given by the channels
 # area, which keeps the supplier files and e-recept, when the app starts.
-_find_handovers: Callable[[list[int]], dict[int, date]] | None = None
+_find_handovers: Callable[[list[int]], dict[int, HandOver]] | None = None
 
 
-def register_handovers(find: Callable[[list[int]], dict[int, date]]) -> None:
-    """`find(line ids)` -> {line id: the day it went to the supplier or pharmacy}."""
+def register_handovers(find: Callable[[list[int]], dict[int, HandOver]]) -> None:
+    """`find(line ids)` -> {line id: its hand-over}, for those that have gone."""
     global _find_handovers
     _find_handovers = find
 
@@ -162,7 +167,7 @@ def handovers(lines) -> dict[int, HandOver]:
     if not waiting or _find_handovers is None:
         return {}
     gone = _find_handovers(waiting)
-    return {line_id: HandOver(gone.get(line_id)) for line_id in waiting}
+    return {line_id: gone.get(line_id, HandOver()) for line_id in waiting}
 
 
 def describe(
@@ -178,10 +183,16 @@ def describe(
     if delivery_mode == DeliveryMode.CLINIC and status in AT_CLINIC:
         sentence = COLLECTED if collected else AT_CLINIC[status]
     elif handover is not None and status in HANDED_OVER_STATUSES:
-        sentence = SENTENCES[(status, "handed over" if handover.on else "waiting")]
+        sentence = SENTENCES[(status, _handover_key(handover))]
     else:
         sentence = SENTENCES.get((status, channel)) or SENTENCES.get((status, None), "")
     return StatusText(status, label, badge, sentence)
+
+
+def _handover_key(handover: HandOver) -> str:
+    if handover.confirmed:
+        return "confirmed"
+    return "handed over" if handover.on else "waiting"
 
 
 def collected(

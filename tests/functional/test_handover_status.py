@@ -13,6 +13,7 @@ import pytest
 
 from sesamlike.channels.pharmacy import issue_pharmacy_prescriptions
 from sesamlike.channels.supplier import export_supplier_orders
+from sesamlike.channels.supplier_status import import_supplier_status_text
 from sesamlike.common.formatting import format_date
 from sesamlike.common.time import region_today
 from tests.channel_world import ORDER_DAY, World
@@ -94,3 +95,16 @@ def test_lists_keep_the_sentence_true_before_and_after(client, auth, world):
     for page in (before, after):
         assert "beställningsfil, som skickas en gång om dagen" in page
         assert SUPPLIER_WAITING not in page and SUPPLIER_HAS_IT not in page
+
+
+def test_a_line_the_supplier_confirmed_says_so(client, auth, world):
+    order = world.order(world.pump)
+    export_supplier_orders(ORDER_DAY)
+    [line] = order.lines
+    import_supplier_status_text(
+        f"line_id,status,tracking_ref,delivered_on\n{line.id},confirmed,,\n"
+    )
+
+    for page in pages(client, auth, world, order):
+        assert "Leverantören har bekräftat beställningen och levererar direkt." in page
+        assert SUPPLIER_HAS_IT not in page and SUPPLIER_WAITING not in page
