@@ -18,9 +18,11 @@ import sqlalchemy as sa
 from sesamlike.catalog.models import Channel
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_day_of, region_today
+from sesamlike.common.workdays import add_working_days
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 
-# Working days (Monday to Friday) from order to delivery before a line is late.
+# Working days (Monday to Friday but public holidays and the eves nobody delivers
+# on: common.workdays) from order to delivery before a line is late.
 # Central store: the regions' 4-5 working days to the home address; supplier and
 # pharmacy: what the regions' routines give a supplier order or an e-prescription.
 LEAD_TIME_WORKING_DAYS = {
@@ -257,16 +259,6 @@ def order_status(order, today: date | None = None,
             state.status, state.label, state.badge, ORDER_SENTENCES[status]
         )
     return state
-
-
-def add_working_days(start: date, days: int) -> date:
-    """The day `days` working days (Monday to Friday) after start."""
-    day = start
-    while days > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            days -= 1
-    return day
 
 
 def due_on(placed_at: datetime | date, channel: str) -> date:

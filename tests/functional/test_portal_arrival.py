@@ -109,3 +109,19 @@ def test_pharmacy_lines_get_no_day(client, auth, world):
 
     assert "Hos apoteket" in page
     assert "Väntas fram" not in page and "Skulle ha kommit fram" not in page
+
+
+def test_the_day_skips_christmas_and_new_year(client, auth, world, app):
+    before_christmas = datetime(2026, 12, 22, 8, 0, tzinfo=UTC)  # a Tuesday
+    strips = make_article(
+        "SET-2", name="Infusionsset", category="infusion_set", channel="central",
+        pack_price_sek=Decimal("100.00"),
+    )  # fmt: skip
+    make_stock_lot(strips)
+    order = world.order(strips, at=before_christmas)
+
+    page = order_page(client, auth, order)
+
+    # Five working days: 23, 28, 29, 30 December and 4 January. (Once that day
+    # has passed the page says the line is late, by the same day.)
+    assert f"senast {day_text(app, date(2027, 1, 4))}." in page
