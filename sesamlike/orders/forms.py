@@ -9,12 +9,12 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     RadioField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, ValidationError
 
+from sesamlike.common.fields import WholeNumberField
 from sesamlike.common.i18n import N_
 
 MODE_LABELS = {
@@ -30,14 +30,18 @@ class OrderLineForm(Form):
 
     prescription_id = HiddenField()
     selected = BooleanField("Beställ")
-    packs = IntegerField(
-        "Antal förpackningar",
-        validators=[Optional(), NumberRange(min=1, message="Ange minst 1.")],
-    )
+    packs = WholeNumberField("Antal förpackningar")
 
     def validate_packs(self, field):
-        if self.selected.data and field.data is None:
-            raise ValidationError("Ange antal förpackningar.")
+        # One message per fault; a ticked row must say how many (a row left empty
+        # went on to the entitlement check with no number and failed there).
+        if field.process_errors:
+            return
+        if field.data is None:
+            if self.selected.data:
+                raise ValidationError("Ange antal förpackningar.")
+        elif field.data < 1:
+            raise ValidationError("Ange minst 1.")
 
 
 class NewOrderForm(FlaskForm):

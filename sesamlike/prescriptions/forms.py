@@ -12,7 +12,6 @@ from wtforms import (
     Form,
     FormField,
     HiddenField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -22,24 +21,11 @@ from wtforms.validators import Length, Optional
 from sesamlike.accounts.models import Clinic
 from sesamlike.catalog.labels import category_label
 from sesamlike.catalog.models import Article
+from sesamlike.common.fields import WholeNumberField
 from sesamlike.common.i18n import N_, _
 
-NOT_AN_INTEGER = N_("Ange ett heltal.")
 QUANTITY_CONFIRMED = N_("Mängden är kontrollerad och stämmer")
 NOT_A_DATE = "Ange ett datum som ÅÅÅÅ-MM-DD."
-
-
-class WholeNumberField(IntegerField):
-    """An integer field whose parse error is Swedish source text."""
-
-    def process_formdata(self, valuelist):
-        if valuelist and not str(valuelist[0]).strip():
-            self.data = None  # empty: the service says what is required
-            return
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            raise ValueError(NOT_AN_INTEGER) from exc
 
 
 class DayField(DateField):

@@ -380,3 +380,29 @@ def test_an_order_form_shown_again_with_its_errors_keeps_its_read(client, setup)
     assert db.session.execute(
         sa.select(AuditEvent.action).where(AuditEvent.patient_id == patient.id)
     ).scalars().all() == ["read"]
+
+
+@pytest.mark.parametrize(
+    ("packs", "message"),
+    [("", "Ange antal förpackningar."), ("1,5", "Ange ett heltal.")],
+)
+def test_a_ticked_line_without_a_whole_number_of_packs_is_told_so_once(
+    client, setup, packs, message
+):
+    _, patient, _ = setup
+    response = client.post(
+        f"/patients/{patient.id}/orders/new",
+        data=form_data(
+            new_order_page(client, patient),
+            **{
+                "lines-0-selected": "y",
+                "lines-0-packs": packs,
+                "delivery_mode": "home",
+            },
+        ),
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    error = re.search(r'id="lines-0-packs-error">([^<]*)<', html)
+    assert error and error.group(1).strip() == message  # Swedish, and only it
+    assert db.session.scalar(sa.select(sa.func.count(OrderLine.id))) == 0

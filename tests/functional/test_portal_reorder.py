@@ -577,3 +577,20 @@ def test_an_older_pickup_order_with_a_door_code_shows_it_nowhere(client, auth, r
     db.session.commit()
     assert ship_to(order).door_code is None
     assert "9999" not in text_of(client.get(sent.headers["Location"]))
+
+
+@pytest.mark.parametrize("action", ["review", "send"])
+@pytest.mark.parametrize(
+    ("packs", "message"),
+    [("", "Ange antal förpackningar."), ("1,5", "Ange ett heltal.")],
+)
+def test_a_ticked_line_without_a_whole_number_of_packs_is_told_so_once(
+    client, auth, region, action, packs, message
+):
+    auth.login("ella")
+    data = reorder_form([(region.rx_infusion.id, packs)], action=action)
+    response = client.post("/portal/order", data=data)
+    assert response.status_code == 422
+    error = re.search(r'id="lines-0-packs-error">([^<]*)<', text_of(response))
+    assert error and error.group(1).strip() == message  # Swedish, and only it
+    assert orders_of(region.patient) == []
