@@ -406,3 +406,20 @@ def test_a_ticked_line_without_a_whole_number_of_packs_is_told_so_once(
     error = re.search(r'id="lines-0-packs-error">([^<]*)<', html)
     assert error and error.group(1).strip() == message  # Swedish, and only it
     assert db.session.scalar(sa.select(sa.func.count(OrderLine.id))) == 0
+
+
+def test_a_fault_on_a_line_is_shown_at_the_line_not_as_a_dump_above_the_list(
+    client, setup
+):
+    _, patient, _ = setup
+    response = client.post(
+        f"/patients/{patient.id}/orders/new",
+        data=form_data(
+            new_order_page(client, patient),
+            **{"lines-0-selected": "y", "lines-0-packs": "0", "delivery_mode": "home"},
+        ),
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="lines-0-packs-error">Ange minst 1.' in html
+    assert 'id="lines-error"' not in html and "packs&#39;" not in html

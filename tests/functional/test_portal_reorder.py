@@ -594,3 +594,16 @@ def test_a_ticked_line_without_a_whole_number_of_packs_is_told_so_once(
     error = re.search(r'id="lines-0-packs-error">([^<]*)<', text_of(response))
     assert error and error.group(1).strip() == message  # Swedish, and only it
     assert orders_of(region.patient) == []
+
+
+def test_a_fault_on_a_line_is_shown_at_the_line_not_as_a_dump_above_the_list(
+    client, auth, region
+):
+    auth.login("ella")
+    response = client.post(
+        "/portal/order", data=reorder_form([(region.rx_infusion.id, 0)])
+    )
+    assert response.status_code == 422
+    html = text_of(response)
+    assert 'id="lines-0-packs-error">Ange minst 1.' in html
+    assert 'id="lines-error"' not in html and "packs&#39;" not in html
