@@ -188,6 +188,22 @@ USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._@-]+")
 NAME_MAX = 120
 
 
+def _refuse(refusals: list[DomainError], error: DomainError, field: str) -> None:
+    error.fields = {field: [error.message]}
+    refusals.append(error)
+
+
+def _raise_all(refusals: list[DomainError], several: type[DomainError]) -> None:
+    """The one refusal; or `several`, naming every fault beside its field, so
+    one submit shows them all."""
+    if len(refusals) > 1:
+        raise several(
+            fields={name: m for r in refusals for name, m in r.fields.items()}
+        )
+    if refusals:
+        raise refusals[0]
+
+
 def _new_account_refusals(
     username: str,
     role: str,
@@ -200,8 +216,7 @@ def _new_account_refusals(
     refusals: list[DomainError] = []
 
     def refuse(error: DomainError, field: str) -> None:
-        error.fields = {field: [error.message]}
-        refusals.append(error)
+        _refuse(refusals, error, field)
 
     if not username:
         refuse(errors.UsernameRequired(), "username")
@@ -216,6 +231,23 @@ def _new_account_refusals(
                 fields={"username": [N_("Användarnamnet är upptaget.")]},
             )
         )
+    details, clinics, address = _details_refusals(
+        role, clinic_codes, display_name, email
+    )
+    return refusals + details, clinics, address
+
+
+def _details_refusals(
+    role: str, clinic_codes: Iterable[str], display_name: str, email: str | None
+) -> tuple[list[DomainError], list[Clinic], str | None]:
+    """Every refusal of an account's name, role, clinics and e-mail (a new
+    account's or a staff account changed); and the clinics and e-mail address
+    as far as they were valid."""
+    refusals: list[DomainError] = []
+
+    def refuse(error: DomainError, field: str) -> None:
+        _refuse(refusals, error, field)
+
     if role not in PORTAL_ROLES and not display_name:
         # Staff are named in audit rows, lists and mails; a patient's login is
         # named by the patient's record.
@@ -277,13 +309,7 @@ def create(
     refusals, clinics, address = _new_account_refusals(
         username, role, clinic_codes, display_name, email
     )
-    if len(refusals) > 1:
-        # Every fault at once, each beside its field: one submit shows them all.
-        raise errors.AccountInvalid(
-            fields={name: m for r in refusals for name, m in r.fields.items()}
-        )
-    if refusals:
-        raise refusals[0]
+    _raise_all(refusals, errors.AccountInvalid)
     user = User(
         username=username,
         role=role,
@@ -320,12 +346,19 @@ def update(
     show (`identifies_patient`), keeps the stored ones where a field is empty.
     """
     user = account(admin, user_id)
-    clinics = _clinics(clinic_codes)
-    address = _email(email)
+    display_name = (display_name or "").strip()
     if identifies_patient(user):
-        display_name = (display_name or "").strip() or user.display_name
-        address = address or user.email
-    _check_role_fields(role, clinics)
+        clinics = _clinics(clinic_codes)
+        display_name = display_name or user.display_name
+        address = _email(email) or user.email
+        _check_role_fields(role, clinics)
+    else:
+        # A staff account is held to a new one's rules: a blank name became
+        # the username, and the reset link needs the e-mail address.
+        refusals, clinics, address = _details_refusals(
+            role, clinic_codes, display_name, email
+        )
+        _raise_all(refusals, errors.AccountChangeInvalid)
     if (role in PORTAL_ROLES) != identifies_patient(user):
         raise errors.RoleChangeAcrossPortal(
             fields={"role": [N_("Välj en annan roll.")]}
@@ -335,7 +368,7 @@ def update(
     before = account_summary(user)
     user.role = role
     user.clinics = clinics
-    user.display_name = (display_name or "").strip()[:120] or user.username
+    user.display_name = display_name[:NAME_MAX] or user.username
     user.email = address
     user.first_time_prescriber = bool(first_time_prescriber) and role == Role.PRESCRIBER
     after = account_summary(user)

@@ -98,6 +98,13 @@ class AccountInvalid(Invalid):
     message = "Kontot skapades inte. Rätta de markerade uppgifterna."
 
 
+class AccountChangeInvalid(Invalid):
+    """Several faults in an account's changed details; `fields` names them all."""
+
+    code = "account_change_invalid"
+    message = "Ändringarna sparades inte. Rätta de markerade uppgifterna."
+
+
 class EmailFormat(Invalid):
     code = "email_format"
     message = "E-postadressen ser inte rätt ut."

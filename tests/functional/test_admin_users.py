@@ -383,3 +383,46 @@ def test_the_new_account_page_sends_portal_accounts_to_the_patients_page(
         'kopplade till patienten: <a href="/admin/patients">Patientkopplingar</a>'
         in page
     )
+
+
+def change_prescriber(client, doc, **overrides):
+    data = {
+        "role": "prescriber", "clinics": ["BDM"], "email": doc.email,
+        "display_name": doc.display_name,
+    } | overrides  # fmt: skip
+    return client.post(f"/admin/users/{doc.id}", data=data)
+
+
+def test_a_staff_account_changed_to_no_name_keeps_its_name_and_says_why(
+    client, auth, world
+):
+    doc = world["doc"]
+    auth.login("admin")
+    page = change_prescriber(client, doc, display_name="  ").text
+    assert "Ange användarens namn." in page
+    db.session.refresh(doc)
+    assert doc.display_name == "Doris Dahl"  # was replaced by the username
+    assert "user_update" not in audit_actions(doc.id)
+
+
+def test_changing_a_staff_account_with_several_faults_names_them_all_at_once(
+    client, auth, world
+):
+    doc = world["doc"]
+    auth.login("admin")
+    page = change_prescriber(
+        client, doc, display_name="", email="inte en adress", clinics=[]
+    ).text
+    assert "Ändringarna sparades inte. Rätta de markerade uppgifterna." in page
+    assert "Ange användarens namn." in page
+    assert "E-postadressen ser inte rätt ut." in page
+    assert "Förskrivare och verksamhetschefer behöver en vårdenhet." in page
+    no_mail = change_prescriber(client, doc, email="").text
+    assert "Ange en e-postadress" in no_mail
+    db.session.refresh(doc)
+    assert (doc.display_name, doc.email) == ("Doris Dahl", "doris@example.se")
+    assert [c.code for c in doc.clinics] == ["BDM"]
+    assert "user_update" not in audit_actions(doc.id)
+    client.post("/language", data={"locale": "en"})
+    english = html.unescape(change_prescriber(client, doc, display_name="").text)
+    assert "Enter the user's name." in english
