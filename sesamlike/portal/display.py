@@ -19,6 +19,7 @@ from sesamlike.common.time import region_today
 from sesamlike.orders import services as ordering
 from sesamlike.orders import status as order_status
 from sesamlike.orders.models import DeliveryMode, LineStatus
+from sesamlike.orders.shipto import goes_via_pharmacy
 from sesamlike.orders.views import refusal_text
 from sesamlike.portal.forms import GUARDIAN_MODE_LABELS, PORTAL_MODE_LABELS
 from sesamlike.prescriptions import errors as prescription_errors
@@ -221,11 +222,20 @@ def order_rows(
                     f"{line.article_name}"
                     for line in order.lines
                 ],
-                mode_label(order.delivery_mode, child),
+                _listed_mode(order, child),
                 order.tracking_ref,
             )
         )
     return rows
+
+
+def _listed_mode(order, child: str | None) -> str:
+    """The order's delivery as its own page says it: the pharmacy lines of an
+    order home by post are collected at the pharmacy."""
+    mode = mode_label(order.delivery_mode, child)
+    if any(goes_via_pharmacy(line, order.delivery_mode) for line in order.lines):
+        return f"{mode}; {_('apoteksvarorna via apoteket')}"
+    return mode
 
 
 def render(template: str, status: int = 200, **context):

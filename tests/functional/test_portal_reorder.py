@@ -607,3 +607,29 @@ def test_a_fault_on_a_line_is_shown_at_the_line_not_as_a_dump_above_the_list(
     html = text_of(response)
     assert 'id="lines-0-packs-error">Ange minst 1.' in html
     assert 'id="lines-error"' not in html and "packs&#39;" not in html
+
+
+@pytest.mark.parametrize("page_url", ["/portal/", "/portal/orders"])
+def test_the_order_lists_say_a_pharmacy_line_of_an_order_home_goes_via_the_pharmacy(
+    client, auth, region, page_url
+):
+    """The lists said only "Hem till mig med posten" of an order whose sensors
+    are collected at the pharmacy; its own page says both."""
+    auth.login("ella")
+    form = reorder_form(
+        [(region.rx_sensor.id, 1), (region.rx_reservoir.id, 1)], action="send"
+    )
+    assert client.post("/portal/order", data=form).status_code == 302
+    page = text_of(client.get(page_url))
+    assert "Hem till mig med posten; apoteksvarorna via apoteket" in page
+
+
+def test_the_order_lists_say_nothing_of_a_pharmacy_for_aids_centre_lines_alone(
+    client, auth, region
+):
+    auth.login("ella")
+    form = reorder_form([(region.rx_reservoir.id, 1)], action="send")
+    assert client.post("/portal/order", data=form).status_code == 302
+    page = text_of(client.get("/portal/orders"))
+    assert "Hem till mig med posten" in page
+    assert "apoteksvarorna via apoteket" not in page
