@@ -245,7 +245,10 @@ def replacement_costs(year: int, scope: sa.Select | None = None, *,
     first_article = art.alias("first_article")
     replaced = ol.alias("replaced_line")
     years = first_article.c.amortisation_years
-    start = epoch_day(sa.func.coalesce(replaced.c.returned_on, ol.c.delivered_on))
+    # The swap: a replacement delivered in January for a pump back faulty in
+    # December has days in December too.
+    swap_on = sa.func.coalesce(replaced.c.returned_on, no_index(ol.c.delivered_on))
+    start = epoch_day(swap_on)
     end = epoch_day(first_line.c.delivered_on) + years * DAYS_PER_YEAR
     end = sa.case(
         (ol.c.returned_on.is_(None), end),
@@ -259,8 +262,9 @@ def replacement_costs(year: int, scope: sa.Select | None = None, *,
         ol.c.amortised_line_id > 0,
         counted(incremental=True),  # found by the chain's index, not the status
         # Nor by the delivery day: SQLite without statistics would read nearly
-        # every line through that index to find the few replacements.
-        no_index(ol.c.delivered_on) < date(year + 1, 1, 1),
+        # every line through that index to find the few replacements. Its
+        # days start at the swap, which may fall in a year before its delivery.
+        swap_on < date(year + 1, 1, 1),
         durable_expr(),
         sa.func.coalesce(years, 0) > 0,
     ]
