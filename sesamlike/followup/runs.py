@@ -61,7 +61,9 @@ class RunResult:
 
 # Bumped when the rules change what a stored row holds: the digest changes, so
 # the next run is full and rewrites every row.
-RULES_VERSION = 2  # 2: warranty chains, restocked packs, pump and CGM parts
+# 2: warranty chains, restocked packs, pump and CGM parts; 3: a replacement's
+# prescriber is its chain's first device's (rows stored without one get it).
+RULES_VERSION = 3
 
 
 def catalogue_digest() -> str:

@@ -354,9 +354,12 @@ def write_year(year: int, now: datetime, *, rederive: bool = False,
                       source.c[f"was_{role}"].is_not_distinct_from(source.c[role]))
         for role in roles
     }  # fmt: skip
-    if rederive:  # the systems are looked up again, the prescriber need not be
-        same["pump_line_id"] = same["cgm_line_id"] = sa.false()
+    if rederive:  # the systems and the prescriber are looked up again
+        same = dict.fromkeys(roles, sa.false())
     found = ol
+    # A warranty replacement has no prescription of its own: its prescriber
+    # is that of the first device of its chain (`amortised_line_id`).
+    chain_first = ol.alias("chain_first")
     if on_postgresql():
         # The lines to read, in one pass rather than one per role. (SQLite
         # finds a line by its rowid at once; and a statement that starts with
@@ -368,8 +371,12 @@ def write_year(year: int, now: datetime, *, rederive: bool = False,
             sa.select(source.c[role]).where(live, sa.not_(same[role]))
             for role in roles
         ])  # fmt: skip
+        own_or_first = sa.func.coalesce(ol.c.prescription_id,
+                                        chain_first.c.prescription_id)  # fmt: skip
         found = (
-            sa.select(ol.c.id, ol.c.article_id, ol.c.prescription_id)
+            sa.select(ol.c.id, ol.c.article_id, own_or_first.label("prescription_id"))
+            .select_from(ol)
+            .outerjoin(chain_first, chain_first.c.id == ol.c.amortised_line_id)
             .where(ol.c.id == sa.any_(array_of(named.scalar_subquery())))
             .cte("named_lines")
         )
@@ -385,6 +392,9 @@ def write_year(year: int, now: datetime, *, rederive: bool = False,
     pump_line, cgm_line = found.alias("pump_line"), found.alias("cgm_line")
     prescriber_line = found.alias("prescriber_line")
     prescriber_same = same["prescriber_line_id"]
+    prescription = prescriber_line.c.prescription_id  # the CTE's: own or first
+    if found is ol:
+        prescription = sa.func.coalesce(prescription, chain_first.c.prescription_id)
     values = {
         "patient_id": source.c.patient_id,
         "year": source.c.year,
@@ -404,7 +414,7 @@ def write_year(year: int, now: datetime, *, rederive: bool = False,
         **{name: _written(source, name, amounts) for name in VALUES[2:5]},
         "prescription_id": sa.case(
             (prescriber_same, source.c.was_prescription_id),
-            else_=prescriber_line.c.prescription_id,
+            else_=prescription,
         ),
         **{name: _written(source, name, amounts) for name in VALUES[6:]},
         "prescriber_id": sa.case(
@@ -420,7 +430,13 @@ def write_year(year: int, now: datetime, *, rederive: bool = False,
         .outerjoin(cgm_line, cgm_line.c.id == source.c.cgm_line_id)
         .outerjoin(prescriber_line,
                    prescriber_line.c.id == source.c.prescriber_line_id)
-        .outerjoin(written_on, written_on.c.id == prescriber_line.c.prescription_id)
+    )  # fmt: skip
+    if found is ol:
+        select = select.outerjoin(
+            chain_first, chain_first.c.id == prescriber_line.c.amortised_line_id
+        )
+    select = (
+        select.outerjoin(written_on, written_on.c.id == prescription)
         .where(live)
         # In key order: the index entries and key checks of a first run's
         # rows then go page after page.

@@ -15,10 +15,11 @@ import sqlalchemy as sa
 
 from sesamlike.extensions import db
 from sesamlike.followup.cost_centres import cost_centre_sums
-from sesamlike.followup.models import PatientYearCost
+from sesamlike.followup.models import FollowupRun, PatientYearCost
 from sesamlike.followup.runs import run_year
 from sesamlike.followup.scope import resolve
-from sesamlike.fulfilment import returns, shipping
+from sesamlike.fulfilment import returns, shipping, swaps
+from sesamlike.orders import services as ordering
 from tests import factories as f
 
 
@@ -107,3 +108,46 @@ def test_a_pump_replaced_under_warranty_across_new_year_costs_the_gap(world):
     assert figures(2025)[patient_id][0] == "7500.00"
     run_year(2028)  # 1 March 2024 + 1,460 days: 28 February 2028 is the last
     assert figures(2028)[patient_id][0] == "1212.33"
+
+
+def test_a_pump_swapped_under_warranty_keeps_its_prescriber(world):
+    """The replacement has no prescription of its own: the year's prescriber
+    is the one who prescribed the first pump, before and after the swap, and
+    a row stored without one gets it from the next run."""
+    patient = f.make_patient(world.clinic)
+    rx = f.make_prescription(patient, world.article, world.prescriber, lock_days=0)
+    shipping.receive_stock(world.clerk, "HMC", "MM640", 2, serials=["P-1", "P-2"],
+                           lot="")  # fmt: skip
+    order = ordering.place_order(world.prescriber, patient.id, [(rx.id, 1)],
+                                 "clinic").order  # fmt: skip
+    shipping.ship_order(world.clerk, order.id, serials={order.lines[0].id: ["P-1"]},
+                        today=date(2024, 7, 1))  # fmt: skip
+    shipping.deliver_order(world.clerk, order.id, date(2024, 7, 1),
+                           today=date(2024, 7, 1))  # fmt: skip
+    run_year(2025)
+
+    swaps.swap_device(world.clerk, "P-1", "P-2", date(2025, 4, 1),
+                      today=date(2025, 4, 1))  # fmt: skip
+
+    def prescriber(year: int) -> tuple:
+        row = db.session.scalar(
+            sa.select(PatientYearCost).where(PatientYearCost.year == year)
+        )
+        return row.prescriber_id, row.prescription_id
+
+    expected = (world.prescriber.id, rx.id)
+    assert not run_year(2025).full  # the replacement's 275 days: its pump now
+    assert prescriber(2025) == expected
+    run_year(2025, full=True)
+    assert prescriber(2025) == expected
+    run_year(2026)  # the replacement's alone
+    assert prescriber(2026) == expected
+
+    # As a run before this rule stored it: the next run looks it up again.
+    db.session.execute(
+        sa.update(PatientYearCost).values(prescriber_id=None, prescription_id=None)
+    )
+    db.session.execute(sa.update(FollowupRun).values(catalogue_digest="before"))
+    db.session.commit()
+    assert run_year(2026).full
+    assert prescriber(2026) == expected
