@@ -21,6 +21,7 @@ from sesamlike.followup.scope import resolve
 from sesamlike.fulfilment import returns, shipping, swaps
 from sesamlike.orders import services as ordering
 from tests import factories as f
+from tests.integration.test_followup_truth import move_clinic
 
 
 @pytest.fixture
@@ -151,3 +152,140 @@ def test_a_pump_swapped_under_warranty_keeps_its_prescriber(world):
     db.session.commit()
     assert run_year(2026).full
     assert prescriber(2026) == expected
+
+
+def test_a_pump_swapped_at_the_counter_mid_year_runs_on_its_first_period(world):
+    order = lend_pump(world, "P-1", date(2024, 7, 1))
+    patient_id = order.patient_id
+    run_year(2025)
+    assert figures(2025)[patient_id][0] == "7500.00"
+
+    shipping.receive_stock(world.clerk, "HMC", "MM640", 1, serials=["P-2"], lot="")
+    swaps.swap_device(world.clerk, "P-1", "P-2", date(2025, 4, 1),
+                      today=date(2025, 4, 1))  # fmt: skip
+
+    # 90 days of the first pump and 275 of the replacement.
+    expected = {patient_id: ("7500.00", "0.00", "7500.00", "MiniMed 640G", None)}
+    payers = [(world.clinic.code, "7500.00", "0.00", "0.00", 1)]
+    assert incremental_and_full(2025) == ((expected, payers),) * 2
+    run_year(2024)
+    assert figures(2024)[patient_id][0] == "3780.82"  # 184 days
+    run_year(2028)  # 1 July 2024 + 1,460 days: 29 June 2028 is the last
+    assert figures(2028)[patient_id][0] == "3719.18"
+
+
+def test_a_pump_returned_early_stops_costing_in_the_stored_year(world):
+    order = lend_pump(world, "P-1", date(2024, 7, 1))
+    run_year(2025)
+    assert figures(2025)[order.patient_id][0] == "7500.00"
+
+    swaps.return_lent_device(world.clerk, "P-1", date(2025, 3, 15),
+                             today=date(2025, 3, 15))  # fmt: skip
+
+    # 1 January to 14 March: 73 days.
+    expected = {order.patient_id: ("1500.00", "0.00", "1500.00", "MiniMed 640G",
+                                   None)}  # fmt: skip
+    payers = [(world.clinic.code, "1500.00", "0.00", "0.00", 1)]
+    assert incremental_and_full(2025) == ((expected, payers),) * 2
+
+
+def test_packs_partly_restocked_and_partly_scrapped_after_the_year_was_run(world):
+    sets = f.make_article("QS9", pack_price_sek=Decimal("1150.00"), pack_size=10)
+    shipping.receive_stock(world.clerk, "HMC", "QS9", 10, lot="L1")
+    order = f.place_order_for(world.prescriber, sets, 10, lock_days=0)
+    shipping.ship_order(world.clerk, order.id, today=date(2025, 3, 3))
+    shipping.deliver_order(world.clerk, order.id, date(2025, 3, 3),
+                           today=date(2025, 3, 3))  # fmt: skip
+    run_year(2025)
+    assert figures(2025)[order.patient_id][1] == "11500.00"
+
+    line_id = order.lines[0].id
+    returns.return_consumables(world.clerk, line_id, date(2025, 3, 10), packs=3,
+                               restock=True, today=date(2025, 3, 10))  # fmt: skip
+    returns.return_consumables(world.clerk, line_id, date(2025, 3, 12), packs=1,
+                               restock=False, today=date(2025, 3, 12))  # fmt: skip
+
+    # 3 packs back on stock come off; the scrapped one still costs.
+    expected = {order.patient_id: ("0.00", "8050.00", "8050.00", None, None)}
+    payers = [(world.clinic.code, "0.00", "8050.00", "0.00", 1)]
+    assert incremental_and_full(2025) == ((expected, payers),) * 2
+
+
+def test_pharmacy_lines_add_vat_rounded_once_per_patient_and_cost_centre(world):
+    pods = f.make_article(category="pod", channel="pharmacy", pack_size=10,
+                          pack_price_sek=Decimal("333.33"))  # fmt: skip
+    batteries = f.make_article(category="battery", channel="central", pack_size=4,
+                               pack_price_sek=Decimal("99.99"))  # fmt: skip
+    patient = f.make_patient(world.clinic)
+    run_year(2025)  # nothing yet: the year's first run
+    for article, packs in ((pods, 3), (batteries, 1)):
+        rx = f.make_prescription(patient, article, valid_from=date(2025, 1, 1))
+        f.make_delivery(patient, rx, date(2025, 6, 2), packs=packs)
+
+    # 3 × 333.33 × 1.25 = 1,249.9875 and 99.99: 1,349.9775; VAT 249.9975.
+    expected = {patient.id: ("0.00", "1349.98", "1349.98", None, None)}
+    payers = [(world.clinic.code, "0.00", "1349.98", "250.00", 1)]
+    assert incremental_and_full(2025) == ((expected, payers),) * 2
+
+
+def test_a_transmitter_from_last_year_gives_the_cgm_system_and_costs_nothing(world):
+    dexcom = f.make_system("Dexcom G6", kind="cgm")
+    libre = f.make_system("FreeStyle Libre 2", kind="cgm")
+    transmitter = f.make_article(category="cgm_transmitter", systems=[dexcom],
+                                 pack_size=1, units_per_day=Decimal("0.0111"),
+                                 pack_price_sek=Decimal("2500.00"))  # fmt: skip
+    sensors = f.make_article(category="cgm_sensor", systems=[libre], pack_size=2,
+                             units_per_day=Decimal("0.0714"),
+                             pack_price_sek=Decimal("900.00"))  # fmt: skip
+    patient = f.make_patient(world.clinic)
+    f.make_delivered_line(patient, transmitter, date(2024, 11, 15))
+    run_year(2024)
+    run_year(2025)
+    # 1 / 0.0111 is 90 whole days: 15 November 2024 to 12 February 2025.
+    assert figures(2024) == {
+        patient.id: ("0.00", "2500.00", "2500.00", None, "Dexcom G6")
+    }
+    assert figures(2025) == {patient.id: ("0.00", "0.00", "0.00", None, "Dexcom G6")}
+
+    f.make_delivered_line(patient, sensors, date(2025, 3, 1), packs=2)
+
+    # The transmitter was in use in 2025: its system, not the sensors'.
+    expected = {patient.id: ("0.00", "1800.00", "1800.00", None, "Dexcom G6")}
+    payers = [(world.clinic.code, "0.00", "1800.00", "0.00", 1)]
+    assert incremental_and_full(2025) == ((expected, payers),) * 2
+
+
+def test_a_change_of_amortisation_years_reaches_every_stored_year(world):
+    order = lend_pump(world, "P-1", date(2024, 7, 1))
+    run_year(2024)
+    run_year(2025)
+    assert figures(2025)[order.patient_id][0] == "7500.00"
+
+    world.article.amortisation_years = 5
+    db.session.commit()
+
+    assert run_year(2025).full
+    assert figures(2025)[order.patient_id][0] == "6000.00"
+    assert paid(2025) == [(world.clinic.code, "6000.00", "0.00", "0.00", 1)]
+    assert run_year(2024).full
+    assert figures(2024)[order.patient_id][0] == "3024.66"  # 184 / 1,825
+
+
+def test_a_pump_keeps_costing_the_clinic_that_prescribed_it_after_a_move(world):
+    north, south = world.clinic, f.make_clinic("SODR", cost_centre="KS-200")
+    sets = f.make_article(pack_price_sek=Decimal("1000.00"))
+    order = lend_pump(world, "P-1", date(2025, 1, 1))
+    patient = order.patient
+    run_year(2025)
+
+    move_clinic(patient, south, date(2025, 7, 1))
+    at_south = f.make_prescription(patient, sets, clinic=south,
+                                   valid_from=date(2025, 7, 1))  # fmt: skip
+    f.make_delivery(patient, at_south, date(2025, 8, 15), packs=2)
+
+    expected = {patient.id: ("7500.00", "2000.00", "9500.00", "MiniMed 640G", None)}
+    payers = sorted([(north.code, "7500.00", "0.00", "0.00", 1),
+                     ("SODR", "0.00", "2000.00", "0.00", 1)])  # fmt: skip
+    (incremental, full) = incremental_and_full(2025)
+    assert (incremental[0], sorted(incremental[1])) == (expected, payers)
+    assert (full[0], sorted(full[1])) == (expected, payers)
