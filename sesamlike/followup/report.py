@@ -103,7 +103,9 @@ def overuse_query(scope: Scope, year: int) -> sa.Select:
     current year: deliveries ahead of use must not flag patients in spring.
     """
     days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
-    units = sa.func.sum(OrderLine.packs * Article.pack_size)
+    # The packs kept: those put back on stock were not used (as the volumes).
+    kept = OrderLine.packs - OrderLine.packs_restocked
+    units = sa.func.sum(kept * Article.pack_size)
     expected = Article.units_per_day * days
     return (
         sa.select(
@@ -113,6 +115,7 @@ def overuse_query(scope: Scope, year: int) -> sa.Select:
             units.label("units"),
             expected.label("expected"),
         )
+        .select_from(OrderLine)
         .join(Order, Order.id == OrderLine.order_id)
         .join(Article, Article.id == OrderLine.article_id)
         .where(

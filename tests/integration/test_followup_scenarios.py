@@ -289,3 +289,24 @@ def test_a_pump_keeps_costing_the_clinic_that_prescribed_it_after_a_move(world):
     (incremental, full) = incremental_and_full(2025)
     assert (incremental[0], sorted(incremental[1])) == (expected, payers)
     assert (full[0], sorted(full[1])) == (expected, payers)
+
+
+def test_packs_back_on_stock_are_no_overuse_in_the_drill_down(world):
+    """Volumes count the packs kept: 20 packs of 10 sets delivered and 5 put
+    back on stock are 150 sets, under 1.5 × 0.3333 × 365 = 182.5."""
+    from sesamlike.followup import drilldown, report
+
+    sets = f.make_article("QS9", pack_size=10, units_per_day=Decimal("0.3333"))
+    shipping.receive_stock(world.clerk, "HMC", "QS9", 20, lot="L1")
+    order = f.place_order_for(world.prescriber, sets, 20, lock_days=0)
+    shipping.ship_order(world.clerk, order.id, today=date(2025, 3, 3))
+    shipping.deliver_order(world.clerk, order.id, date(2025, 3, 3),
+                           today=date(2025, 3, 3))  # fmt: skip
+    returns.return_consumables(world.clerk, order.lines[0].id, date(2025, 3, 10),
+                               packs=5, today=date(2025, 3, 10))  # fmt: skip
+    run_year(2025)
+
+    region = resolve(f.make_user("region"), None)
+    assert report.articles_and_overuse(region, 2025)[1] == 0
+    flagged = drilldown.query(region, 2025, drilldown.Filters(overuse=True))
+    assert db.session.execute(flagged).all() == []
