@@ -126,13 +126,15 @@ def runout_warning(runout_on: date | None, today: date, window_days: int):
 
 
 def running_out(aids, today: date | None = None) -> list:
-    """The consumables that have run out or will within the reminder window."""
+    """The consumables that have run out or will within the reminder window,
+    and have no order that is not delivered yet."""
     window = current_app.config["RUNOUT_REMINDER_DAYS"]
     today = today or region_today()
     return [
         row
         for row in aids.aids
         if not row.prescription.article.is_device
+        and not row.ordered  # more is on its way
         and runout_warning(row.runout_on, today, window)
     ]
 

@@ -25,7 +25,13 @@ from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import commit_keeping_loaded, db
 from sesamlike.orders import errors, notices
 from sesamlike.orders import services as ordering
-from sesamlike.orders.models import DeliveryMode, Order, OrderLine
+from sesamlike.orders.models import (
+    OPEN_LINE_STATUSES,
+    DeliveryMode,
+    LineStatus,
+    Order,
+    OrderLine,
+)
 from sesamlike.orders.rules import choose_delivery_mode, for_line
 from sesamlike.patients import access
 from sesamlike.patients.models import (
@@ -67,6 +73,8 @@ class AidRow:
     prescription: Prescription
     runout_on: date | None
     refusal: DomainError | None  # why it cannot be ordered today, or None
+    # An order of it not delivered yet: its run-out is no alarm ("my aids" only).
+    ordered: bool = False
 
 
 @dataclass
@@ -257,8 +265,9 @@ def my_aids(
             prescription_runout(p, (last_on, int(packs)) if last_on else None),
             ordering.device_refusal(user, p)
             or withdrawal_refusal(p, p.packs_per_withdrawal, today),
+            bool(ordered),
         )
-        for p, last_on, packs in db.session.execute(
+        for p, last_on, packs, ordered in db.session.execute(
             _AIDS, {"patient_id": patient.id, "today": today}
         )
     ]
@@ -468,6 +477,13 @@ _AIDS = (
     .add_columns(
         PATIENTS_LAST_DELIVERIES.c.delivered_on,
         sa.func.coalesce(PATIENTS_LAST_DELIVERIES.c.packs, 0),
+        # Ordered and not delivered yet (on its way, or waiting at the pharmacy).
+        sa.select(OrderLine.id)
+        .where(
+            OrderLine.prescription_id == Prescription.id,
+            OrderLine.status.in_(sorted(OPEN_LINE_STATUSES | {LineStatus.SHIPPED})),
+        )
+        .exists(),
     )
     .order_by(Prescription.valid_from, Prescription.id)
 )

@@ -9,7 +9,7 @@ import pytest
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.extensions import db
-from tests.factories import make_delivery
+from tests.factories import make_delivery, make_order_line
 from tests.portal_data import TODAY, make_region
 
 
@@ -189,6 +189,34 @@ def test_supplies_that_ran_out_ten_days_ago_are_a_warning(client, auth, region):
     assert "Tog slut för 10 dagar sedan." in page
     assert "runout-out" in page
     assert "Beställ nu" in page
+
+
+@pytest.mark.parametrize("status", ["reserved", "sent_to_pharmacy", "shipped"])
+def test_supplies_already_reordered_raise_no_alarm(client, auth, region, status):
+    """Right after reordering, "my aids" still said they had run out, with a
+    warning, though the new packs were on their way (the walkthrough)."""
+    make_delivery(region.patient, region.rx_infusion, TODAY - timedelta(days=100), 3)
+    make_order_line(
+        region.patient, region.rx_infusion.article, status,
+        prescription_id=region.rx_infusion.id,
+    )  # fmt: skip
+    auth.login("ella")
+    page = client.get("/portal/").text
+    assert 'role="alert"' not in page
+    assert "Tog slut" not in page
+    assert "Det finns en beställning som inte har levererats än." in page
+
+
+def test_a_cancelled_reorder_leaves_the_alarm(client, auth, region):
+    make_delivery(region.patient, region.rx_infusion, TODAY - timedelta(days=100), 3)
+    make_order_line(
+        region.patient, region.rx_infusion.article, "cancelled",
+        prescription_id=region.rx_infusion.id,
+    )  # fmt: skip
+    auth.login("ella")
+    page = client.get("/portal/").text
+    assert "Tog slut för 10 dagar sedan." in page
+    assert "Det finns en beställning som inte har levererats än." not in page
 
 
 def test_supplies_running_out_within_the_reminder_window_are_flagged(
