@@ -118,15 +118,24 @@ def test_double_submit_with_the_same_key_gives_one_order(client, setup):
     assert "redan skickad" in client.get(second.location).get_data(as_text=True)
 
 
-def test_too_many_packs_is_shown_at_the_line_and_nothing_is_written(client, setup):
-    _, patient, _ = setup
-    response = client.post(
+def order_one_line(client, patient, packs: str):
+    """The new-order form sent with its first line ticked, `packs` as typed."""
+    return client.post(
         f"/patients/{patient.id}/orders/new",
         data=form_data(
             new_order_page(client, patient),
-            **{"lines-0-selected": "y", "lines-0-packs": "4", "delivery_mode": "home"},
+            **{
+                "lines-0-selected": "y",
+                "lines-0-packs": packs,
+                "delivery_mode": "home",
+            },
         ),
     )
+
+
+def test_too_many_packs_is_shown_at_the_line_and_nothing_is_written(client, setup):
+    _, patient, _ = setup
+    response = order_one_line(client, patient, "4")
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "Högst 3 förpackningar per uttag av Quick-set 9 mm. Minska antalet." in html
@@ -390,17 +399,7 @@ def test_a_ticked_line_without_a_whole_number_of_packs_is_told_so_once(
     client, setup, packs, message
 ):
     _, patient, _ = setup
-    response = client.post(
-        f"/patients/{patient.id}/orders/new",
-        data=form_data(
-            new_order_page(client, patient),
-            **{
-                "lines-0-selected": "y",
-                "lines-0-packs": packs,
-                "delivery_mode": "home",
-            },
-        ),
-    )
+    response = order_one_line(client, patient, packs)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     error = re.search(r'id="lines-0-packs-error">([^<]*)<', html)
@@ -412,13 +411,7 @@ def test_a_fault_on_a_line_is_shown_at_the_line_not_as_a_dump_above_the_list(
     client, setup
 ):
     _, patient, _ = setup
-    response = client.post(
-        f"/patients/{patient.id}/orders/new",
-        data=form_data(
-            new_order_page(client, patient),
-            **{"lines-0-selected": "y", "lines-0-packs": "0", "delivery_mode": "home"},
-        ),
-    )
+    response = order_one_line(client, patient, "0")
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'id="lines-0-packs-error">Ange minst 1.' in html
