@@ -15,6 +15,7 @@ from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.labels import channel_label
 from sesamlike.common import spreadsheets
 from sesamlike.common.errors import NotVisible
+from sesamlike.common.formatting import format_amount
 from sesamlike.common.i18n import _
 from sesamlike.common.paging import bounded_decimal, page_number
 from sesamlike.common.time import region_today
@@ -65,6 +66,24 @@ def _threshold() -> Decimal:
     )
 
 
+def _refuse_threshold(form: ReportFilterForm, used: Decimal) -> None:
+    """A typed high-cost line that is no amount from 0 kr to MAX_SEK: said
+    beside the field, as typed, with the line the report used instead."""
+    typed = (request.args.get("threshold") or "").strip()
+    if not typed:
+        return
+    if bounded_decimal(typed, low=Decimal(0), high=MAX_SEK, default=None) is not None:
+        return
+    form.threshold.raw_data = [typed]
+    form.threshold.errors = [
+        _(
+            "Ange ett belopp från 0 till 1 000 000 000 kr. Rapporten visar "
+            "gränsen {amount} kr så länge.",
+            amount=format_amount(used, decimals=0),
+        )
+    ]
+
+
 def _args(scope: Scope, year: int, **extra) -> dict:
     args = {"year": year, **extra}
     if scope.clinic_code:
@@ -92,6 +111,8 @@ def report_page():
     """The follow-up report for a year and a clinic."""
     scope, year, threshold = _scope(), _year(), _threshold()
     data = report.build(scope, year, threshold)
+    form = _filter_form(scope, year, threshold)
+    _refuse_threshold(form, threshold)
     unit = _("kr per patient och år")
     return render_template(
         "followup/report.html",
@@ -100,7 +121,7 @@ def report_page():
         threshold=threshold,
         data=data,
         more=breakdowns.by_diabetes_type(scope, year),
-        form=_filter_form(scope, year, threshold),
+        form=form,
         args=_args(scope, year),
         no_system=report.NO_SYSTEM,
         age_label=report.age_label,

@@ -258,6 +258,28 @@ def test_high_cost_threshold_can_be_changed_on_the_page(client, auth, region):
     assert f"0 patienter över {sek} per år" in html
 
 
+@pytest.mark.parametrize("typed", ["abc", "-5", "1e400"])
+def test_a_high_cost_threshold_that_is_no_amount_is_told_beside_the_field(
+    client, auth, region, typed
+):
+    """It was silently replaced by 50 000 kr: the manager believed the report
+    showed the line they typed."""
+    auth.login(region["analyst"].username)
+    html = client.get(f"/followup/?year=2025&threshold={typed}").get_data(as_text=True)
+    error = html.split('id="threshold-error">')[1].split("</p>")[0]
+    assert "Ange ett belopp från 0 till 1 000 000 000 kr." in error
+    assert "Rapporten visar gränsen 50\u00a0000 kr så länge." in error
+    assert f'value="{typed}"' in html and 'aria-invalid="true"' in html
+    sek = format_currency(Decimal("50000"), "SEK", locale="sv_SE")
+    assert f"0 patienter över {sek} per år" in html  # the report as by default
+
+
+def test_a_good_threshold_gets_no_message(client, auth, region):
+    auth.login(region["analyst"].username)
+    html = client.get("/followup/?year=2025&threshold=20000").get_data(as_text=True)
+    assert 'id="threshold-error"' not in html and 'aria-invalid="true"' not in html
+
+
 @pytest.mark.parametrize(
     "locale, babel_locale, total",
     [("sv", "sv_SE", "21\u00a0655,82\u00a0kr"), ("en", "en_GB", "SEK\u00a021,655.82")],
