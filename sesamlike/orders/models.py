@@ -36,6 +36,8 @@ OPEN_LINE_STATUSES = frozenset(
         LineStatus.SENT_TO_PHARMACY,
     }
 )
+# Ordered and not delivered yet: open, or on its way (work lists, reminders, my aids).
+UNDELIVERED_LINE_STATUSES = OPEN_LINE_STATUSES | {LineStatus.SHIPPED}
 
 
 class DeliveryMode(enum.StrEnum):

@@ -24,7 +24,7 @@ from sesamlike.orders import status as order_status
 from sesamlike.orders.errors import NotOwnClinic, WorkListsForPrescribers
 from sesamlike.orders.forms import MODE_LABELS
 from sesamlike.orders.models import (
-    OPEN_LINE_STATUSES,
+    UNDELIVERED_LINE_STATUSES,
     DeliveryMode,
     LineStatus,
     Order,
@@ -206,9 +206,7 @@ def _order_rows(scope, channel, today: date, which: str) -> list[OrderRow]:
     if channel:
         query = query.where(OrderLine.channel == channel)
     if which == "open":
-        query = query.where(
-            OrderLine.status.in_(OPEN_LINE_STATUSES | {LineStatus.SHIPPED})
-        )
+        query = query.where(OrderLine.status.in_(UNDELIVERED_LINE_STATUSES))
     elif which == "backordered":
         query = query.where(OrderLine.status == LineStatus.BACKORDERED)
     elif which == "sent":
@@ -227,7 +225,7 @@ def _order_rows(scope, channel, today: date, which: str) -> list[OrderRow]:
         shortest = min(order_status.LEAD_TIME_WORKING_DAYS.values())
         cutoff = datetime.combine(today - timedelta(shortest), datetime.min.time())
         query = query.where(
-            OrderLine.status.in_(OPEN_LINE_STATUSES | {LineStatus.SHIPPED}),
+            OrderLine.status.in_(UNDELIVERED_LINE_STATUSES),
             Order.placed_at < cutoff.replace(tzinfo=UTC),
         )
     rows = []

@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased, selectinload
 from sesamlike.common.time import REGION_TIMEZONE
 from sesamlike.extensions import db
 from sesamlike.orders import notices
-from sesamlike.orders.models import OPEN_LINE_STATUSES, LineStatus, OrderLine
+from sesamlike.orders.models import UNDELIVERED_LINE_STATUSES, OrderLine
 from sesamlike.patients.models import Patient, ReminderPreference
 from sesamlike.portal.models import ResupplyCycle
 from sesamlike.portal.runout import (
@@ -210,7 +210,7 @@ def _awaiting_delivery() -> set[int]:
             OrderLine.article_id.label("article_id"),
         )
         .where(
-            OrderLine.status.in_(OPEN_LINE_STATUSES | {LineStatus.SHIPPED}),
+            OrderLine.status.in_(UNDELIVERED_LINE_STATUSES),
             OrderLine.prescription_id.is_not(None),
         )
         .cte("on_its_way", recursive=True)

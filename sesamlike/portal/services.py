@@ -26,9 +26,8 @@ from sesamlike.extensions import commit_keeping_loaded, db
 from sesamlike.orders import errors, notices
 from sesamlike.orders import services as ordering
 from sesamlike.orders.models import (
-    OPEN_LINE_STATUSES,
+    UNDELIVERED_LINE_STATUSES,
     DeliveryMode,
-    LineStatus,
     Order,
     OrderLine,
 )
@@ -481,7 +480,7 @@ _AIDS = (
         sa.select(OrderLine.id)
         .where(
             OrderLine.prescription_id == Prescription.id,
-            OrderLine.status.in_(sorted(OPEN_LINE_STATUSES | {LineStatus.SHIPPED})),
+            OrderLine.status.in_(sorted(UNDELIVERED_LINE_STATUSES)),
         )
         .exists(),
     )
