@@ -11,7 +11,6 @@ from markupsafe import Markup
 
 from sesamlike.accounts.models import Role
 from sesamlike.catalog.labels import category_label
-from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import format_date
 from sesamlike.common.i18n import N_, _, ngettext
@@ -156,15 +155,15 @@ def portal_words(state: order_status.StatusText) -> order_status.StatusText:
 
 # Lines on their way: the channel's lead time gives the day they should be
 # there by, the day the clinic's work list counts them late from. Not pharmacy
-# lines (collected when the patient goes to a pharmacy), nor backordered ones
-# (waiting for goods: no day can be promised).
+# lines (sent_to_pharmacy: collected when the patient goes to a pharmacy), nor
+# backordered ones (waiting for goods: no day can be promised).
 ON_THE_WAY = (LineStatus.RESERVED, LineStatus.SENT_TO_SUPPLIER, LineStatus.SHIPPED)
 
 
 def arrival(line, order, today: date, child: str | None = None) -> str | None:
     """When the line should be there (home, pickup point or clinic), or that
     it is late and whom to ask; None where no day can be said."""
-    if line.status not in ON_THE_WAY or line.channel == Channel.PHARMACY:
+    if line.status not in ON_THE_WAY:
         return None
     due = order_status.due_on(order.placed_at, line.channel)
     day = format_date(due)
