@@ -72,7 +72,22 @@ SENTENCES: dict[tuple[str, str | None], str] = {
             "eller skickas av apoteket."
         )
     ),
-    # Said only where the supplier files and e-recept were looked up (`HandOver`).
+    (LineStatus.SHIPPED, Channel.SUPPLIER): (
+        N_("Leverantören har skickat varan och den är på väg.")
+    ),
+    (LineStatus.SHIPPED, None): (
+        N_("Paketet har lämnat hjälpmedelscentralen och är på väg.")
+    ),
+    (LineStatus.DELIVERED, Channel.PHARMACY): N_("Apoteket har lämnat ut varan."),
+    (LineStatus.DELIVERED, None): N_("Varan är levererad."),
+    (LineStatus.CANCELLED, None): N_("Raden är makulerad och levereras inte."),
+    (LineStatus.RETURNED, None): (
+        N_("Varan har kommit tillbaka till hjälpmedelscentralen.")
+    ),
+}
+# (status, what the supplier files and e-recept say: `HandOver`) -> sentence,
+# where they were looked up (an order's page).
+HANDOVER_SENTENCES: dict[tuple[str, str], str] = {
     (LineStatus.SENT_TO_SUPPLIER, "handed over"): (
         N_("Leverantören har fått beställningen och levererar direkt.")
     ),
@@ -97,18 +112,6 @@ SENTENCES: dict[tuple[str, str | None], str] = {
             "Förskrivningen skickas till apoteket som e-recept inom några minuter. "
             "Varan hämtas ut på apotek eller skickas av apoteket."
         )
-    ),
-    (LineStatus.SHIPPED, Channel.SUPPLIER): (
-        N_("Leverantören har skickat varan och den är på väg.")
-    ),
-    (LineStatus.SHIPPED, None): (
-        N_("Paketet har lämnat hjälpmedelscentralen och är på väg.")
-    ),
-    (LineStatus.DELIVERED, Channel.PHARMACY): N_("Apoteket har lämnat ut varan."),
-    (LineStatus.DELIVERED, None): N_("Varan är levererad."),
-    (LineStatus.CANCELLED, None): N_("Raden är makulerad och levereras inte."),
-    (LineStatus.RETURNED, None): (
-        N_("Varan har kommit tillbaka till hjälpmedelscentralen.")
     ),
 }
 # Delivered to the clinic: where the patient collects it.
@@ -185,7 +188,7 @@ def describe(
     if delivery_mode == DeliveryMode.CLINIC and status in AT_CLINIC:
         sentence = COLLECTED if collected else AT_CLINIC[status]
     elif handover is not None and status in HANDED_OVER_STATUSES:
-        sentence = SENTENCES[(status, _handover_key(handover))]
+        sentence = HANDOVER_SENTENCES[(status, _handover_key(handover))]
     else:
         sentence = SENTENCES.get((status, channel)) or SENTENCES.get((status, None), "")
     return StatusText(status, label, badge, sentence)
