@@ -45,7 +45,17 @@ def create_app(config: object | None = None) -> Flask:
     register_blueprints(app)
     register_commands(app)
     register_errorhandlers(app)
+    connect_areas()
     return app
+
+
+def connect_areas() -> None:
+    """What a lower area asks of a higher one, given here: the order pages
+    say whether the supplier file or e-recept has gone (channels)."""
+    from sesamlike.channels import handover
+    from sesamlike.orders import status
+
+    status.register_handovers(handover.handovers)
 
 
 def register_extensions(app: Flask) -> None:

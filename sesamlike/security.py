@@ -30,8 +30,6 @@ CSP = "; ".join(
 def init_app(app: Flask) -> None:
     from sesamlike.accounts import sessions
     from sesamlike.accounts.models import User
-    from sesamlike.channels import handover
-    from sesamlike.orders import status
     from sesamlike.patients import access
     from sesamlike.patients.models import Patient
 
@@ -39,8 +37,6 @@ def init_app(app: Flask) -> None:
     # Every portal page reads a patient login's own record first: it comes
     # with the login (one statement fewer each).
     sessions.load_beside(Patient, Patient.user_id == User.id, access.remember_own)
-    # The order pages say whether the supplier file or e-recept has gone.
-    status.register_handovers(handover.handovers)
     app.permanent_session_lifetime = timedelta(
         minutes=app.config["SESSION_IDLE_MINUTES"]
     )
