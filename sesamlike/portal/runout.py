@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from sesamlike.extensions import db
-from sesamlike.orders.models import LineStatus, OrderLine
+from sesamlike.orders.models import UNDELIVERED_LINE_STATUSES, LineStatus, OrderLine
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 
 
@@ -136,14 +136,39 @@ _DELIVERIES_OF_ACTIVE = _deliveries(
 )
 
 
-# `last_delivery` in SQL for one patient's prescriptions (bound as
-# `patient_id`), renewed prescriptions' deliveries included: a subquery of
-# (prescription_id, delivered_on, packs) that "my aids" outer-joins to its
-# prescriptions, one round trip fewer than `last_deliveries`. The renewal
-# chains are walked once for the patient, not again in a subquery per row.
-PATIENTS_LAST_DELIVERIES = _deliveries(
-    renewal_lineage(lambda rx: rx.patient_id == sa.bindparam("patient_id"))
-).subquery("last_delivered")
+# One patient's prescriptions (bound as `patient_id`) with those they renew:
+# the renewal chains are walked once for the patient, not again per row.
+_PATIENTS_LINEAGE = renewal_lineage(
+    lambda rx: rx.patient_id == sa.bindparam("patient_id")
+)
+# `last_delivery` in SQL for the patient's prescriptions, renewed
+# prescriptions' deliveries included: a subquery of (prescription_id,
+# delivered_on, packs) that "my aids" outer-joins to its prescriptions, one
+# round trip fewer than `last_deliveries`.
+PATIENTS_LAST_DELIVERIES = _deliveries(_PATIENTS_LINEAGE).subquery("last_delivered")
+
+
+def patients_order_awaited(prescription_id: sa.ColumnElement[int]):
+    """EXISTS: an order not delivered yet (on its way, or waiting at the
+    pharmacy) on the prescription or on one it renews, of its article; the
+    reminder job's `_awaiting_delivery` by the same rule, so the page raises
+    no run-out alarm where the job sends no reminder. In a statement bound
+    with the patient's `patient_id`."""
+    lineage = _PATIENTS_LINEAGE
+    return (
+        sa.select(OrderLine.id)
+        .select_from(lineage)
+        .join(
+            OrderLine,
+            sa.and_(
+                OrderLine.prescription_id == lineage.c.supplied_by,
+                OrderLine.article_id == lineage.c.article_id,
+                OrderLine.status.in_(sorted(UNDELIVERED_LINE_STATUSES)),
+            ),
+        )
+        .where(lineage.c.prescription_id == prescription_id)
+        .exists()
+    )
 
 
 def last_deliveries(

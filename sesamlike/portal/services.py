@@ -26,7 +26,6 @@ from sesamlike.extensions import commit_keeping_loaded, db
 from sesamlike.orders import errors, notices
 from sesamlike.orders import services as ordering
 from sesamlike.orders.models import (
-    UNDELIVERED_LINE_STATUSES,
     DeliveryMode,
     Order,
     OrderLine,
@@ -43,6 +42,7 @@ from sesamlike.portal.errors import NoPhoneForSms, UnknownReminderChannel
 from sesamlike.portal.runout import (
     PATIENTS_LAST_DELIVERIES,
     last_deliveries,
+    patients_order_awaited,
     prescription_runout,
 )
 from sesamlike.prescriptions.entitlement import withdrawal_refusal
@@ -476,13 +476,7 @@ _AIDS = (
     .add_columns(
         PATIENTS_LAST_DELIVERIES.c.delivered_on,
         sa.func.coalesce(PATIENTS_LAST_DELIVERIES.c.packs, 0),
-        # Ordered and not delivered yet (on its way, or waiting at the pharmacy).
-        sa.select(OrderLine.id)
-        .where(
-            OrderLine.prescription_id == Prescription.id,
-            OrderLine.status.in_(sorted(UNDELIVERED_LINE_STATUSES)),
-        )
-        .exists(),
+        patients_order_awaited(Prescription.id),
     )
     .order_by(Prescription.valid_from, Prescription.id)
 )

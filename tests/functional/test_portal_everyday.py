@@ -207,6 +207,59 @@ def test_supplies_already_reordered_raise_no_alarm(client, auth, region, status)
     assert "Det finns en beställning som inte har levererats än." in page
 
 
+def test_an_order_on_the_renewed_prescription_raises_no_alarm(client, auth, region):
+    """The order on its way was placed on the old prescription, then the
+    prescriber renewed it: "my aids" shows the renewal, and said its supplies
+    had run out, while the reminder job (which follows the renewal) sent no
+    reminder for the same reason. Both now follow the renewal."""
+    from sesamlike.portal.jobs import _awaiting_delivery
+    from tests.factories import make_prescription
+
+    old = make_prescription(
+        region.patient, region.rx_infusion.article,
+        valid_from=TODAY - timedelta(days=400), valid_to=TODAY - timedelta(days=2),
+    )  # fmt: skip
+    make_delivery(region.patient, old, TODAY - timedelta(days=100), 3)
+    make_order_line(
+        region.patient, old.article, "shipped", prescription_id=old.id
+    )  # fmt: skip
+    renewal = make_prescription(
+        region.patient, old.article, renewed_from_id=old.id, valid_from=TODAY
+    )
+    region.rx_infusion.status = "cancelled"  # the renewal is the only one shown
+    db.session.commit()
+    assert renewal.id in _awaiting_delivery()  # the reminder job's view
+    auth.login("ella")
+    page = client.get("/portal/").text
+    assert "Tog slut" not in page
+    assert 'role="alert"' not in page
+    assert "Det finns en beställning som inte har levererats än." in page
+
+
+def test_an_order_of_another_article_on_the_renewed_one_leaves_the_alarm(
+    client, auth, region
+):
+    """The renewal follows its own article: an order of something else on the
+    old prescription is not more of these supplies."""
+    from tests.factories import make_prescription
+
+    old = make_prescription(
+        region.patient, region.rx_infusion.article,
+        valid_from=TODAY - timedelta(days=400), valid_to=TODAY - timedelta(days=2),
+    )  # fmt: skip
+    make_delivery(region.patient, old, TODAY - timedelta(days=100), 3)
+    other = region.rx_reservoir.article
+    make_order_line(region.patient, other, "shipped", prescription_id=old.id)
+    make_prescription(
+        region.patient, old.article, renewed_from_id=old.id, valid_from=TODAY
+    )
+    region.rx_infusion.status = "cancelled"
+    db.session.commit()
+    auth.login("ella")
+    page = client.get("/portal/").text
+    assert "Tog slut för 10 dagar sedan." in page
+
+
 def test_a_cancelled_reorder_leaves_the_alarm(client, auth, region):
     make_delivery(region.patient, region.rx_infusion, TODAY - timedelta(days=100), 3)
     make_order_line(
