@@ -488,6 +488,29 @@ def test_overview_shows_devices_prescriptions_and_orders(client, clinic):
     assert f"/patients/{clinic.patient.id}/orders/new" in page
 
 
+def test_overview_says_a_withdrawal_whose_lock_has_passed_can_be_made_now(
+    client, clinic
+):
+    """"Nästa uttag tidigast" showed a day weeks past, bare, as if it were the
+    earliest day still to come; the prescriptions page says it can be made now."""
+    due = TODAY - timedelta(days=30)
+    make_prescription(
+        clinic.patient, article("100101"), withdrawals_used=1,
+        last_withdrawal_on=due - timedelta(days=60), lock_days=60,
+    )  # fmt: skip
+    waiting = make_prescription(
+        clinic.patient, article("100102"), withdrawals_used=1,
+        last_withdrawal_on=TODAY - timedelta(days=10), lock_days=60,
+    )  # fmt: skip
+    page = text_of(client.get(f"/patients/{clinic.patient.id}/overview"))
+    rows = {row.split("</th>")[0]: row for row in page.split("<tr>")[1:]}
+    (due_row,) = [row for head, row in rows.items() if "Quick-set" in head]
+    (waiting_row,) = [row for head, row in rows.items() if "Silhouette" in head]
+    assert "uttag kan göras nu" in due_row
+    assert "uttag kan göras nu" not in waiting_row
+    assert format_date(waiting.next_withdrawal_on, "short", locale="sv") in waiting_row
+
+
 def test_overview_tells_a_pump_in_use_from_one_only_prescribed(client, clinic):
     """Right after prescribing a 780G the summary said "Pumpsystem: MiniMed
     640G, MiniMed 780G", as if both were in use; the new one is not delivered."""
