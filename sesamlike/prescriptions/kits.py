@@ -203,28 +203,40 @@ def prescribe_kit(
     with access.refusal_logs_read(user, patient.id, "refused kit"):
         today = region_today()
         kit = kit_for(system, today)
-        if not isinstance(valid_from, date):
-            raise PrescriptionInvalid(fields={"valid_from": [rules.REQUIRED]})
         choices = proposed_choices(kit) if choices is None else choices
-        clinic, _centre = rules.collect(
-            lambda: rules.choose_clinic(
-                checks.sorted_clinics(user), patient.clinic_ids, clinic_code
-            ),
-            lambda: rules.clean_cost_centre(cost_centre, ""),
-        )
-        articles = _articles(kit, choices)
+        articles, unknown = _articles(kit, choices)
         started = checks.started_kinds(patient.id)
         pumps = checks.patient_pumps(patient.id)
         for index, article in enumerate(articles):
-            try:
+            if article is None:
+                continue
+            try:  # a right the prescriber lacks (403): no use telling the rest
                 checks.check_first_time_right(user, patient, article, started)
             except DomainError as error:
                 raise _for_line(error, index) from None
             pumps = checks.with_pump(pumps, article)
-        where = (clinic.code, cost_centre)
+        where = (clinic_code, cost_centre)
 
-        def line(index: int, article: Article, choice: KitChoice):
+        def dated() -> None:
+            if not isinstance(valid_from, date):
+                raise PrescriptionInvalid(fields={"valid_from": [rules.REQUIRED]})
+
+        def place() -> None:
+            rules.collect(
+                lambda: rules.choose_clinic(
+                    checks.sorted_clinics(user), patient.clinic_ids, clinic_code
+                ),
+                lambda: rules.clean_cost_centre(cost_centre, ""),
+            )
+
+        def chosen() -> None:
+            if unknown:
+                raise KitLinesInvalid(system=kit.system.name, fields=unknown)
+
+        def line(index: int, article: Article | None, choice: KitChoice):
             def check():
+                if article is None:
+                    return None  # told by `chosen`
                 try:
                     rules.check_contract(
                         article, today, catalog.is_prescribable(article, today)
@@ -233,15 +245,26 @@ def prescribe_kit(
                         user, patient, article, choice, valid_from, pumps, where
                     )
                 except Invalid as error:
+                    # The start day, clinic and cost centre are the whole
+                    # kit's: told once (`dated`, `place`), not on every line.
+                    fields = error.fields or {"article_no": []}
+                    kept = {n: m for n, m in fields.items() if n not in FORM_FIELDS}
+                    if not kept:
+                        return None
+                    error.fields = kept
                     raise _for_line(error, index) from None
 
             return check
 
-        checked = rules.collect(
+        # Every fault at once: the nurse corrects the whole form in one go.
+        _dated, _place, _chosen, *checked = rules.collect(
+            dated,
+            place,
+            chosen,
             *(
                 line(i, a, c)
                 for i, (a, c) in enumerate(zip(articles, choices, strict=True))
-            )
+            ),
         )
         made = []
         for article, (terms, reason, clinic, centre) in zip(
@@ -267,8 +290,11 @@ def prescribe_kit(
         return made
 
 
-def _articles(kit: Kit, choices: list[KitChoice]) -> list[Article]:
-    """The chosen articles: each once, each an article of the kit's system."""
+def _articles(
+    kit: Kit, choices: list[KitChoice]
+) -> tuple[list[Article | None], dict[str, list[str]]]:
+    """The chosen articles, each an article of the kit's system and each once
+    (None where not), and the messages of the lines that are not."""
     if not choices:
         raise KitWithoutLines(fields={"lines": ["Välj minst en rad."]})
     offered = {
@@ -288,11 +314,10 @@ def _articles(kit: Kit, choices: list[KitChoice]) -> list[Article]:
             fields[f"lines.{index}.article_no"] = [
                 N_("Artikeln finns redan på en rad.")
             ]
+            article = None
         seen.add(article_no)
         articles.append(article)
-    if fields:
-        raise KitLinesInvalid(system=kit.system.name, fields=fields)
-    return articles
+    return articles, fields
 
 
 def _checked(user, patient, article, choice: KitChoice, valid_from, pumps, where):
@@ -313,6 +338,10 @@ def _checked(user, patient, article, choice: KitChoice, valid_from, pumps, where
         region_today(),
         choice.quantity_confirmed,
     )
+
+
+# A kit's fields of its own, not any line's.
+FORM_FIELDS = frozenset({"valid_from", "clinic_code", "cost_centre"})
 
 
 def _for_line(error: DomainError, index: int) -> DomainError:

@@ -491,7 +491,7 @@ def test_overview_shows_devices_prescriptions_and_orders(client, clinic):
 def test_overview_says_a_withdrawal_whose_lock_has_passed_can_be_made_now(
     client, clinic
 ):
-    """"Nästa uttag tidigast" showed a day weeks past, bare, as if it were the
+    """ "Nästa uttag tidigast" showed a day weeks past, bare, as if it were the
     earliest day still to come; the prescriptions page says it can be made now."""
     due = TODAY - timedelta(days=30)
     make_prescription(
@@ -767,6 +767,53 @@ def test_kit_line_far_above_the_expected_use_asks_to_be_confirmed_at_that_line(
     data["lines-1-quantity_confirmed"] = "y"
     assert client.post(kit_url(clinic.patient), data=data).status_code == 302
     assert count(Prescription) == 4
+
+
+def test_kit_tells_every_fault_at_once_not_one_group_per_submit(client, clinic):
+    """A mistyped cost centre hid the line faults: the nurse corrected it, sent
+    again, and only then learnt that line 2 needed a reason and line 3 was
+    far above the expected use."""
+    data = kit_form(text_of(client.get(kit_url(clinic.patient))))
+    data.update({f"lines-{n}-include": "y" for n in range(4)})
+    data["cost_centre"] = "K 1234!"
+    data["lines-1-article_no"] = "100102"  # Silhouette, rank 2: needs a reason
+    data["lines-2-packs_per_withdrawal"] = "50"  # reservoirs: far above the need
+    response = client.post(kit_url(clinic.patient), data=data)
+    assert response.status_code == 422
+    page = text_of(response)
+    assert re.search(r'id="cost_centre-error">\s*Kostnadsstället ska vara', page)
+    assert re.search(r'id="lines-1-reason_code-error">\s*Välj en orsakskod', page)
+    assert re.search(
+        r'id="lines-2-packs_per_withdrawal-error">\s*Mer än 1,5 gånger förväntad', page
+    )
+    assert page.count("Kostnadsstället ska vara") == 1  # once, not once a line
+    assert count(Prescription) == 0
+    data.update({
+        "cost_centre": "K1234", "lines-1-reason_code": "medical",
+        "lines-1-reason_text": "Hudbesvär", "lines-2-quantity_confirmed": "y",
+    })  # fmt: skip
+    assert client.post(kit_url(clinic.patient), data=data).status_code == 302
+    assert count(Prescription) == 4
+
+
+def test_kit_without_a_start_day_still_checks_its_lines(clinic):
+    """The service (also the API's): no start day is told once, beside the
+    line faults, not instead of them nor again on every line."""
+    from dataclasses import replace
+
+    from sesamlike.common.errors import DomainError
+    from sesamlike.prescriptions import kits
+
+    choices = kits.proposed_choices(kits.kit_for(MM640))
+    choices[1] = replace(choices[1], article_no="100102")
+    with pytest.raises(DomainError) as refused:
+        kits.prescribe_kit(clinic.nurse, clinic.patient.id, MM640, None, choices)
+    fields = refused.value.fields
+    assert "valid_from" in fields
+    assert "lines.1.reason_code" in fields
+    assert not any(name.startswith("lines.") and name.endswith("valid_from")
+                   for name in fields)  # fmt: skip
+    assert count(Prescription) == 0
 
 
 def test_an_order_with_a_pharmacy_line_says_it_goes_via_the_pharmacy(client, clinic):
