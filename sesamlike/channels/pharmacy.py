@@ -79,16 +79,9 @@ class DispensingCounts:
 def issue_pharmacy_prescriptions(user: User | None = None) -> int:
     """An e-recept for every pharmacy line that has none yet; commit; how many."""
     require_depot(user)
-    has_one = sa.select(PharmacyPrescription.id).where(
-        PharmacyPrescription.order_line_id == OrderLine.id
-    )
     lines = db.session.scalars(
         sa.select(OrderLine)
-        .where(
-            OrderLine.channel == Channel.PHARMACY,
-            OrderLine.status == LineStatus.SENT_TO_PHARMACY,
-            ~has_one.exists(),
-        )
+        .where(*_WAITING_FOR_E_RECEPT)
         .options(selectinload(OrderLine.order))
         .order_by(OrderLine.id)
     ).all()
@@ -116,19 +109,46 @@ def issue_pharmacy_prescriptions(user: User | None = None) -> int:
     return len(lines)
 
 
-def open_prescriptions(limit: int = 200) -> list[PharmacyPrescription]:
+def lines_waiting_for_e_recept() -> int:
+    """Pharmacy lines the next issue (the job's or the clerk's) makes e-recepts of."""
+    waiting = sa.select(sa.func.count(OrderLine.id)).where(*_WAITING_FOR_E_RECEPT)
+    return db.session.scalar(waiting)
+
+
+def count_open_prescriptions() -> int:
+    """E-recepts not wholly dispensed: all of them, not only the rows shown."""
+    return db.session.scalar(
+        sa.select(sa.func.count(PharmacyPrescription.id)).where(_OPEN)
+    )
+
+
+def open_prescriptions(limit: int | None = None) -> list[PharmacyPrescription]:
+    """The oldest open e-recepts, at most `limit` (the page's SHOWN_OPEN)."""
     return list(
         db.session.scalars(
             sa.select(PharmacyPrescription)
-            .where(PharmacyPrescription.status != PharmacyPrescriptionStatus.DISPENSED)
+            .where(_OPEN)
             .options(
                 selectinload(PharmacyPrescription.article),
                 selectinload(PharmacyPrescription.order_line),
             )
             .order_by(PharmacyPrescription.valid_from, PharmacyPrescription.id)
-            .limit(limit)
+            .limit(SHOWN_OPEN if limit is None else limit)
         )
     )
+
+
+# The pharmacy page's table of open e-recepts: the oldest this many.
+SHOWN_OPEN = 200
+_OPEN = PharmacyPrescription.status != PharmacyPrescriptionStatus.DISPENSED
+# A pharmacy line with no e-recept yet.
+_WAITING_FOR_E_RECEPT = (
+    OrderLine.channel == Channel.PHARMACY,
+    OrderLine.status == LineStatus.SENT_TO_PHARMACY,
+    ~sa.select(PharmacyPrescription.id)
+    .where(PharmacyPrescription.order_line_id == OrderLine.id)
+    .exists(),
+)
 
 
 def import_dispensing_text(

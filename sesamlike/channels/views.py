@@ -60,7 +60,7 @@ def index():
     return render_template(
         "channels/index.html",
         waiting=_by_supplier(supplier_channel.waiting_lines()),
-        open_prescriptions=len(pharmacy_channel.open_prescriptions()),
+        open_prescriptions=pharmacy_channel.count_open_prescriptions(),
         proposals=len(replenishment.proposals(("open",))),
         flags=expiry.flagged_lots(),
     )
@@ -143,6 +143,8 @@ def pharmacy(upload=None, problems=None):
         upload=upload or UploadForm(),
         problems=problems,
         prescriptions=pharmacy_channel.open_prescriptions(),
+        open_count=pharmacy_channel.count_open_prescriptions(),
+        waiting=pharmacy_channel.lines_waiting_for_e_recept(),
         button=EmptyForm(),
     ), (422 if problems else 200)
 

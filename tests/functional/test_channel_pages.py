@@ -188,6 +188,35 @@ def test_dispensings_are_uploaded_on_the_pharmacy_page(client, depot):
     assert db.session.get(OrderLine, rx.order_line_id).status == "delivered"
 
 
+def test_the_pharmacy_page_says_how_many_lines_wait_for_an_e_recept(client, depot):
+    """The clerk saw the button "Skapa e-recept för nya apoteksrader" and no
+    word of whether any line waited for one."""
+    depot.order(depot.pods, 2)
+    depot.order(depot.pods, 1)
+    page = client.get("/channels/pharmacy").text
+    assert "2 apoteksrader väntar på e-recept." in page
+    assert client.post("/channels/pharmacy/issue").status_code == 302
+    page = client.get("/channels/pharmacy").text
+    assert "Inga apoteksrader väntar på e-recept." in page
+    assert "Öppna e-recept (2)" in page
+
+
+def test_open_e_recepts_are_counted_past_the_rows_shown(client, depot, monkeypatch):
+    """The overview counted the rows the pharmacy table shows (at most 200),
+    so a region with 5,000 open e-recepts read "Öppna e-recept: 200"."""
+    from sesamlike.channels import pharmacy
+
+    monkeypatch.setattr(pharmacy, "SHOWN_OPEN", 2)
+    for _ in range(3):
+        depot.order(depot.pods, 1)
+    issue_pharmacy_prescriptions(depot.depot_user)
+    assert "Öppna e-recept: 3" in client.get("/channels/").text
+    page = client.get("/channels/pharmacy").text
+    assert "Öppna e-recept (3)" in page
+    assert "Visar de 2 äldsta av 3 öppna e-recepten." in page
+    assert page.count('<th scope="row">') == 2
+
+
 def test_an_upload_without_a_file_is_refused(client, depot):
     response = client.post("/channels/pharmacy/dispensing", data={})
     assert response.status_code == 422
