@@ -1,41 +1,36 @@
 """The admin's use cases on accounts: list, create, change, deactivate, unlock,
-and the one-time password link.
+and mailing the one-time password link (`password_links`).
 
 No password is ever chosen by the admin, shown on a page or mailed: a new account
-and a reset both get a link by mail that sets a password under the password
-policy, works once and expires after PASSWORD_LINK_HOURS. Every change writes an
+and a reset both get a link by mail that sets a password. Every change writes an
 audit row (object type "user"), and deactivation ends the account's web sessions
 and API tokens at once.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from sesamlike.accounts import audit, errors, logins, services, sessions
+from sesamlike.accounts import audit, errors, logins, password_links, services
 from sesamlike.accounts.models import (
     Clinic,
     LoginFailure,
-    PasswordLink,
     Role,
     User,
 )
 from sesamlike.accounts.staff import PORTAL_ROLES
 from sesamlike.common.errors import DomainError, Forbidden, NotVisible
 from sesamlike.common.i18n import N_
-from sesamlike.common.mail import MailKind, queue_mail
-from sesamlike.common.time import utcnow
+from sesamlike.common.time import stored_utc, utcnow
 from sesamlike.extensions import db
 
-PASSWORD_LINK_HOURS = 48
 PAGE_SIZE = 50
 EMAIL_MAX = 254
 # Roles whose login works at clinics (and so must name at least one).
@@ -140,12 +135,8 @@ def locked_usernames(users: Iterable[User | AccountShown]) -> set[str]:
         for row in db.session.scalars(
             sa.select(LoginFailure).where(LoginFailure.username_key.in_(keys))
         )
-        if row.locked_until is not None and _aware(row.locked_until) > now
+        if row.locked_until is not None and stored_utc(row.locked_until) > now
     }
-
-
-def _aware(moment):
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
 
 
 def account(admin: User, user_id: int) -> User:
@@ -325,7 +316,7 @@ def create(
     if link_to_patient is not None:
         link_to_patient(user)
     audit_account(admin, "user_create", user, account_summary(user))
-    _send_link(admin, user, link_url, first=True)
+    password_links.send(admin, user, link_url, first=True)
     db.session.commit()
     return user
 
@@ -419,104 +410,8 @@ def send_password_link(
         raise errors.AccountDeactivated(username=user.username)
     if not user.email:
         raise errors.NoEmail(username=user.username)
-    _send_link(admin, user, link_url, first=False)
+    password_links.send(admin, user, link_url, first=False)
     db.session.commit()
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _send_link(
-    admin: User, user: User, link_url: Callable[[str], str], *, first: bool
-) -> None:
-    now = utcnow()
-    # An older unused link stops working: only the newest mail counts.
-    db.session.execute(
-        sa.update(PasswordLink)
-        .where(PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    token = secrets.token_urlsafe(32)
-    link = PasswordLink(
-        user_id=user.id,
-        token_hash=_hash(token),
-        created_at=now,
-        expires_at=now + timedelta(hours=PASSWORD_LINK_HOURS),
-        created_by_id=admin.id,
-    )
-    db.session.add(link)
-    db.session.flush()
-    url = link_url(token)
-    if first:
-        subject = "Ditt konto i Sesamlike"
-        opening = (
-            "Ett konto har skapats åt dig i Sesamlike med användarnamnet "
-            f"{user.username}."
-        )
-    else:
-        subject = "Välj ett nytt lösenord i Sesamlike"
-        opening = (
-            f"Ett nytt lösenord har begärts för ditt konto {user.username} i Sesamlike."
-        )
-    body = (
-        f"Hej!\n\n{opening}\n\n"
-        "Välj ditt lösenord här (länken fungerar en gång och i "
-        f"{PASSWORD_LINK_HOURS} timmar):\n"
-        f"{url}\n\n"
-        "Har du inte väntat dig det här? Kontakta regionens IT-förvaltning.\n"
-    )
-    queue_mail(
-        user.email, subject, body, MailKind.PASSWORD_LINK, f"password_link:{link.id}"
-    )
-    audit_account(admin, "password_link_sent", user, user.username)
-
-
-def link_user(token: str) -> User:
-    """The account a link is for, while it is unused and unexpired."""
-    link = _open_link(token)
-    return link.user
-
-
-def _open_link(token: str) -> PasswordLink:
-    link = db.session.scalar(
-        sa.select(PasswordLink).where(PasswordLink.token_hash == _hash(token or ""))
-    )
-    if (
-        link is None
-        or link.used_at is not None
-        or _aware(link.expires_at) <= utcnow()
-        or not link.user.active
-    ):
-        raise errors.PasswordLinkInvalid()
-    return link
-
-
-def set_password_by_link(token: str, password: str, repeated: str) -> User:
-    """Set a password through a link: once, before expiry, under the policy.
-
-    Every web session of the account ends, and a login lock is lifted.
-    """
-    link = _open_link(token)
-    user = link.user
-    if password != repeated:
-        raise errors.PasswordsDiffer(fields={"repeated": [N_("Skiljer sig.")]})
-    services.check_password_policy(password, user.username)
-    user.set_password(password)
-    link.used_at = utcnow()
-    sessions.end_all(user.id)
-    db.session.execute(
-        sa.delete(LoginFailure).where(
-            LoginFailure.username_key == logins.login_key(user.username)
-        )
-    )
-    audit.record(
-        "password_set", "user", patient_id=None, object_id=user.id, user=user,
-        detail=user.username,
-    )  # fmt: skip
-    db.session.commit()
-    return user
 
 
 def audit_account(admin: User | None, action: str, user: User, detail: str) -> None:

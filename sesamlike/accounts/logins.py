@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from sesamlike.accounts.models import LoginFailure, User
-from sesamlike.common.time import utcnow
+from sesamlike.common.time import stored_utc, utcnow
 from sesamlike.extensions import db
 
 KEY_LENGTH = 80
@@ -51,12 +51,6 @@ def _policy() -> tuple[int, timedelta]:
     return limit.amount, timedelta(seconds=limit.get_expiry())
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=utcnow().tzinfo)
-    return moment
-
-
 def authenticate(username: str, password: str) -> User | None:
     """The active user these credentials name, else None; LoginLocked when locked.
 
@@ -70,7 +64,7 @@ def authenticate(username: str, password: str) -> User | None:
         user.password_hash if user is not None else _dummy_hash(), password
     )
     failure = db.session.get(LoginFailure, key)
-    if failure is not None and (_aware(failure.locked_until) or now) > now:
+    if failure is not None and (stored_utc(failure.locked_until) or now) > now:
         db.session.rollback()
         raise LoginLocked()
     if right and user is not None and user.active:
@@ -85,7 +79,7 @@ def authenticate(username: str, password: str) -> User | None:
 
 def _count_failure(key: str, failure: LoginFailure | None, now: datetime) -> None:
     allowed, window = _policy()
-    if failure is None or _aware(failure.first_failed_at) + window <= now:
+    if failure is None or stored_utc(failure.first_failed_at) + window <= now:
         if failure is None:
             failure = LoginFailure(username_key=key)
             db.session.add(failure)

@@ -26,7 +26,7 @@ from flask import Flask, current_app, request, session
 from flask_login import current_user
 
 from sesamlike.accounts.models import NO_CLINIC_ROLES, User, UserSession
-from sesamlike.common.time import utcnow
+from sesamlike.common.time import stored_utc, utcnow
 from sesamlike.extensions import db
 
 SESSION_KEY = "session_key"
@@ -113,7 +113,7 @@ def user_for_session(user_id: str) -> User | None:
         return None
     user, session_id, last_seen_at, *beside = found
     now = utcnow()
-    last_seen = _aware(last_seen_at)
+    last_seen = stored_utc(last_seen_at)
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
     if now - last_seen > idle:
         _touch(session_id, ended_at=now)
@@ -139,11 +139,6 @@ def _touch(session_id: int, **values) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives naive datetimes back; they were stored as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
 
 
 def purge_ended(now: datetime, keep_days: int = 30) -> int:

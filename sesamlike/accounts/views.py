@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.local import LocalProxy
 
-from sesamlike.accounts import administration, identity, sessions
+from sesamlike.accounts import identity, password_links, sessions
 from sesamlike.accounts.forms import EmptyForm, LoginForm, PasswordLinkForm
 from sesamlike.accounts.logins import LoginLocked
 from sesamlike.accounts.models import User
@@ -143,14 +143,14 @@ def language():
 def password_link(token: str):
     """Choose a password through a one-time link sent by mail."""
     try:
-        user = administration.link_user(token)
+        user = password_links.link_user(token)
     except DomainError as error:
         db.session.rollback()
         return render_template("accounts/password_link.html", refused=error), 410
     form = PasswordLinkForm()
     if form.validate_on_submit():
         try:
-            administration.set_password_by_link(
+            password_links.set_password_by_link(
                 token, form.password.data, form.repeated.data
             )
         except DomainError as error:

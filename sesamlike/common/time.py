@@ -10,6 +10,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def stored_utc(moment: datetime | None) -> datetime | None:
+    """A stored timestamp as UTC: SQLite gives it back naive (it was stored as UTC)."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment
+
+
 REGION_TIMEZONE = ZoneInfo("Europe/Stockholm")
 
 

@@ -1,0 +1,124 @@
+"""One-time password links: a new account's first password and a reset.
+
+The link is mailed, never shown: it sets a password under the password policy,
+works once and expires after PASSWORD_LINK_HOURS; a newer link ends the older
+ones. Only the token's hash is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from sesamlike.accounts import audit, errors, logins, services, sessions
+from sesamlike.accounts.models import LoginFailure, PasswordLink, User
+from sesamlike.common.i18n import N_
+from sesamlike.common.mail import MailKind, queue_mail
+from sesamlike.common.time import stored_utc, utcnow
+from sesamlike.extensions import db
+
+PASSWORD_LINK_HOURS = 48
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def send(
+    admin: User, user: User, link_url: Callable[[str], str], *, first: bool
+) -> None:
+    """Mail `user` a new link (`first`: for a new account); older links stop working."""
+    now = utcnow()
+    # An older unused link stops working: only the newest mail counts.
+    db.session.execute(
+        sa.update(PasswordLink)
+        .where(PasswordLink.user_id == user.id, PasswordLink.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    token = secrets.token_urlsafe(32)
+    link = PasswordLink(
+        user_id=user.id,
+        token_hash=_hash(token),
+        created_at=now,
+        expires_at=now + timedelta(hours=PASSWORD_LINK_HOURS),
+        created_by_id=admin.id,
+    )
+    db.session.add(link)
+    db.session.flush()
+    url = link_url(token)
+    if first:
+        subject = "Ditt konto i Sesamlike"
+        opening = (
+            "Ett konto har skapats åt dig i Sesamlike med användarnamnet "
+            f"{user.username}."
+        )
+    else:
+        subject = "Välj ett nytt lösenord i Sesamlike"
+        opening = (
+            f"Ett nytt lösenord har begärts för ditt konto {user.username} i Sesamlike."
+        )
+    body = (
+        f"Hej!\n\n{opening}\n\n"
+        "Välj ditt lösenord här (länken fungerar en gång och i "
+        f"{PASSWORD_LINK_HOURS} timmar):\n"
+        f"{url}\n\n"
+        "Har du inte väntat dig det här? Kontakta regionens IT-förvaltning.\n"
+    )
+    queue_mail(
+        user.email, subject, body, MailKind.PASSWORD_LINK, f"password_link:{link.id}"
+    )
+    audit.record(
+        "password_link_sent", "user", patient_id=None, object_id=user.id,
+        user=admin, detail=user.username,
+    )  # fmt: skip
+
+
+def link_user(token: str) -> User:
+    """The account a link is for, while it is unused and unexpired."""
+    link = _open_link(token)
+    return link.user
+
+
+def _open_link(token: str) -> PasswordLink:
+    link = db.session.scalar(
+        sa.select(PasswordLink).where(PasswordLink.token_hash == _hash(token or ""))
+    )
+    if (
+        link is None
+        or link.used_at is not None
+        or stored_utc(link.expires_at) <= utcnow()
+        or not link.user.active
+    ):
+        raise errors.PasswordLinkInvalid()
+    return link
+
+
+def set_password_by_link(token: str, password: str, repeated: str) -> User:
+    """Set a password through a link: once, before expiry, under the policy.
+
+    Every web session of the account ends, and a login lock is lifted.
+    """
+    link = _open_link(token)
+    user = link.user
+    if password != repeated:
+        raise errors.PasswordsDiffer(fields={"repeated": [N_("Skiljer sig.")]})
+    services.check_password_policy(password, user.username)
+    user.set_password(password)
+    link.used_at = utcnow()
+    sessions.end_all(user.id)
+    db.session.execute(
+        sa.delete(LoginFailure).where(
+            LoginFailure.username_key == logins.login_key(user.username)
+        )
+    )
+    audit.record(
+        "password_set", "user", patient_id=None, object_id=user.id, user=user,
+        detail=user.username,
+    )  # fmt: skip
+    db.session.commit()
+    return user
