@@ -390,6 +390,12 @@ def renewal_start(today: date, old_valid_to: date, old_still_active: bool) -> da
 def renewal_end(
     valid_from: date, old_valid_from: date, old_valid_to: date, category: str
 ) -> date:
-    """As long as the old one, but never past the category's limit."""
-    length = old_valid_to - old_valid_from
-    return min(valid_from + length, max_valid_to(valid_from, category))
+    """As long as the old one, but never past the category's limit: as many
+    whole years where the old one was (whatever leap days fall in), else as
+    many days."""
+    years = (old_valid_to + timedelta(1)).year - old_valid_from.year
+    if years > 0 and old_valid_to == add_years(old_valid_from, years) - timedelta(1):
+        end = add_years(valid_from, years) - timedelta(1)
+    else:
+        end = valid_from + (old_valid_to - old_valid_from)
+    return min(end, max_valid_to(valid_from, category))

@@ -202,6 +202,23 @@ def test_renewal_keeps_the_length_in_days_but_not_past_the_limit():
     ) == date(2025, 2, 28)
 
 
+def test_a_renewal_of_whole_years_lasts_whole_years_over_a_leap_day():
+    """A prescription for one year (4 Dec 2026 - 3 Dec 2027), renewed from the
+    day after, was "förnyad och gäller 4 december 2027-2 december 2028": 364
+    days on, a day short, as 29 February 2028 falls inside."""
+    assert rules.renewal_end(
+        date(2027, 12, 4), date(2026, 12, 4), date(2027, 12, 3), "infusion_set"
+    ) == date(2028, 12, 3)
+    # Two years of CGM sensors stay two years.
+    assert rules.renewal_end(
+        date(2027, 1, 1), date(2025, 1, 1), date(2026, 12, 31), "cgm_sensor"
+    ) == date(2028, 12, 31)
+    # Whole years never pass the category's limit.
+    assert rules.renewal_end(
+        date(2027, 1, 1), date(2025, 1, 1), date(2026, 12, 31), "pod"
+    ) == date(2027, 12, 31)
+
+
 def article(**kw):
     from sesamlike.catalog.models import Article
 
