@@ -107,7 +107,7 @@ def _search_condition(text: str) -> sa.ColumnElement[bool]:
         raise errors.SearchTextFormat(fields={"q": ["Fel format."]})
     if any(char.isdigit() for char in text) and " " not in text:
         return Patient.personal_id == text.upper()  # a reserve number
-    parts = fold(text).split()
+    parts = fold(text.replace(",", " ")).split()  # "Löfgren, Nora", as listed
     if not parts:
         raise errors.SearchTextFormat(fields={"q": ["Fel format."]})
     return sa.and_(*(_name_matches(part) for part in parts))

@@ -39,10 +39,10 @@ def prescribers_only():
 
 
 STATUS_BADGES = {
-    "active": ("Aktiv", "badge-ok"),
+    "active": (N_("Aktiv"), "badge-ok"),
     "expired": (N_("Giltighetstiden har gått ut"), "badge-muted"),
     "used_up": (N_("Alla uttag gjorda"), "badge-warn"),
-    "cancelled": ("Makulerad", "badge-err"),
+    "cancelled": (N_("Makulerad"), "badge-err"),
 }
 
 

@@ -131,6 +131,34 @@ def test_list_badges_follow_the_computed_status(client, auth, setup):
     assert 'badge-err">Makulerad' in page
 
 
+def test_every_status_badge_is_in_english_too(client, auth, setup):
+    """In English the list said "Used up", "Expired", "Cancelled" and "Aktiv"."""
+    patient, article = setup["patient"], setup["first"]
+    make_prescription(patient, article)
+    make_prescription(patient, article, status="cancelled")
+    auth.login("nurse")
+    client.post("/language", data={"locale": "en"})
+    page = text_of(client.get(f"/patients/{patient.id}/prescriptions?show=all"))
+    assert 'badge-ok">Active' in page
+    assert 'badge-err">Cancelled' in page
+    assert "Aktiv" not in page and "Makulerad" not in page
+
+
+def test_a_renewal_that_starts_later_is_not_called_active_yet(client, auth, setup):
+    """A renewal starting when the current one ends was listed as "Aktiv"
+    beside it, as if the patient had two prescriptions in force."""
+    patient, article = setup["patient"], setup["first"]
+    current = make_prescription(patient, article, valid_to=TODAY + timedelta(days=30))
+    make_prescription(
+        patient, article, renewed_from_id=current.id,
+        valid_from=TODAY + timedelta(days=31), valid_to=TODAY + timedelta(days=395),
+    )  # fmt: skip
+    auth.login("nurse")
+    page = text_of(client.get(f"/patients/{patient.id}/prescriptions"))
+    assert page.count('badge-ok">Aktiv') == 1
+    assert re.search(r'badge-muted">Gäller från \d', page)
+
+
 def test_pages_of_a_patient_of_another_clinic_are_404(client, auth, setup):
     stranger = setup["stranger"]
     existing = make_prescription(stranger, setup["first"])

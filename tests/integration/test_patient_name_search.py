@@ -50,6 +50,15 @@ def test_first_and_last_name_words_both_must_match(prescriber):
     assert [p.id for p in result.patients] == [nora.id]
 
 
+@pytest.mark.parametrize("typed", ["Löfgren, Nora", "löfgren,nora", "Nora, Löfgren"])
+def test_a_name_typed_as_the_results_show_it_is_found(prescriber, typed):
+    """Results list "Löfgren, Nora"; typed back like that it found nothing."""
+    nora = make_patient(prescriber.test_clinic, first_name="Nora", last_name="Löfgren")
+    make_patient(prescriber.test_clinic, first_name="Maja", last_name="Löfgren")
+    result = services.search_patients(prescriber, typed)
+    assert [p.id for p in result.patients] == [nora.id]
+
+
 def test_a_renamed_patient_is_found_by_the_new_name(prescriber):
     patient = make_patient(prescriber.test_clinic, last_name="Berg")
     patient.last_name = "Öström"
