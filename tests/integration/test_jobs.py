@@ -231,6 +231,24 @@ def test_jobs_page_warns_when_no_scheduler_has_reported(client, auth):
     assert "Schemaläggaren är igång" in page
 
 
+def test_a_run_requested_with_no_scheduler_does_not_promise_half_a_minute(
+    client, auth
+):
+    """"Kör nu" said "startar inom en halv minut" above the page's own warning
+    that no scheduler runs, so nothing would start."""
+    from sesamlike.common.time import utcnow
+    from tests.factories import make_user
+
+    make_user("admin", username="root")
+    auth.login("root")
+    page = client.post("/admin/jobs/send_mail/run", follow_redirects=True).text
+    assert "startar inom en halv minut" not in page
+    assert "Körningen är beställd. Den startar när schemaläggaren startas." in page
+    jobs.beat("h:1", utcnow())
+    page = client.post("/admin/jobs/send_mail/run", follow_redirects=True).text
+    assert "Körningen är beställd och startar inom en halv minut." in page
+
+
 def test_next_run_of_a_daily_job_is_the_next_six_oclock_swedish_time():
     from datetime import UTC, datetime
 
