@@ -95,7 +95,9 @@ def run_now(name: str):
     if scheduler_alive(utcnow()):
         flash(_("Körningen är beställd och startar inom en halv minut."), "success")
     else:  # the page says no scheduler runs: promise nothing it cannot keep
-        flash(_("Körningen är beställd. Den startar när schemaläggaren startas."), "info")
+        flash(
+            _("Körningen är beställd. Den startar när schemaläggaren startas."), "info"
+        )
     return redirect(url_for("admin.jobs"))
 
 

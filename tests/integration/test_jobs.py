@@ -231,10 +231,8 @@ def test_jobs_page_warns_when_no_scheduler_has_reported(client, auth):
     assert "Schemaläggaren är igång" in page
 
 
-def test_a_run_requested_with_no_scheduler_does_not_promise_half_a_minute(
-    client, auth
-):
-    """"Kör nu" said "startar inom en halv minut" above the page's own warning
+def test_a_run_requested_with_no_scheduler_does_not_promise_half_a_minute(client, auth):
+    """ "Kör nu" said "startar inom en halv minut" above the page's own warning
     that no scheduler runs, so nothing would start."""
     from sesamlike.common.time import utcnow
     from tests.factories import make_user
