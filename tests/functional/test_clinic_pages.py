@@ -141,6 +141,17 @@ def test_kit_form_warns_of_a_prescription_the_patient_already_has(client, clinic
     assert "redan en aktuell förskrivning" not in text_of(client.get(kit_url(other)))
 
 
+def test_kit_form_does_not_promise_to_replace_the_prescription_in_force(client, clinic):
+    """The notice said "Bocka ur raden om den ska fortsätta gälla", as if a
+    ticked line replaced it; saving left it in force beside the new one."""
+    patient = clinic.patient
+    current = make_prescription(patient, article("100101"))
+    page = text_of(client.get(kit_url(patient)))
+    assert "Bocka ur raden om den ska fortsätta gälla" not in page
+    assert "Den fortsätter att gälla tills du makulerar den" in page
+    assert f"/patients/{patient.id}/prescriptions#rx-{current.id}" in page
+
+
 def kit_form(page: str) -> dict:
     """The fields of the kit form as a browser would post them, all rows ticked."""
     data = {}
