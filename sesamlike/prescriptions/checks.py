@@ -18,6 +18,7 @@ from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions import compatibility, rules
 from sesamlike.prescriptions.compatibility import Pumps
+from sesamlike.prescriptions.errors import DuplicateToConfirm
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 from sesamlike.stock.models import Device, DeviceStatus
 
@@ -86,6 +87,31 @@ def check_first_time_right(
     rules.check_first_time_right(
         article.category, kind in started, user.first_time_prescriber
     )
+
+
+def check_no_duplicate(
+    patient_id: int, article: Article, valid_from: object, today: date
+) -> None:
+    """Refuse (to be confirmed) a new prescription of an article the patient
+    has a prescription of in force on the new one's first day (or today)."""
+    start = valid_from if isinstance(valid_from, date) else today
+    in_force = db.session.scalars(
+        sa.select(Prescription).where(
+            Prescription.patient_id == patient_id,
+            Prescription.article_id == article.id,
+            Prescription.status == PrescriptionStatus.ACTIVE,
+            Prescription.valid_to >= max(start, today),
+        )
+    ).all()
+    current = [
+        rx for rx in in_force if rx.status_on(today) == PrescriptionStatus.ACTIVE
+    ]
+    if current:
+        raise DuplicateToConfirm(
+            article=article.name,
+            valid_to=max(rx.valid_to for rx in current),
+            fields={"article_no": [rules.DUPLICATE_IN_FORCE]},
+        )
 
 
 def sorted_clinics(user: User) -> list[Clinic]:

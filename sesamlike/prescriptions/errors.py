@@ -180,6 +180,20 @@ class ArticleNotYetInContract(ArticleNotPrescribable):
     )
 
 
+class DuplicateToConfirm(Invalid):
+    """The patient already has a prescription of the article in force over the
+    new one's start: the patient could order from both, each with its own time
+    lock. The prescriber renews the one in force instead, or confirms that both
+    are to apply."""
+
+    code = "duplicate_to_confirm"
+    message = (
+        "Patienten har redan en aktuell förskrivning av {article}, giltig till "
+        "{valid_to}. Förnya den i stället, eller bekräfta att båda ska gälla: "
+        "patienten kan då beställa på båda."
+    )
+
+
 class QuantityToConfirm(Invalid):
     """More than 1.5 times the article's expected use per withdrawal (the line
     above which the follow-up lists a patient's use for review): the

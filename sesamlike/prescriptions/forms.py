@@ -25,6 +25,7 @@ from sesamlike.common.fields import WholeNumberField
 from sesamlike.common.i18n import N_, _
 
 QUANTITY_CONFIRMED = N_("Mängden är kontrollerad och stämmer")
+DUPLICATE_CONFIRMED = N_("Båda förskrivningarna ska gälla")
 NOT_A_DATE = "Ange ett datum som ÅÅÅÅ-MM-DD."
 
 
@@ -69,6 +70,7 @@ class PrescriptionForm(FlaskForm):
         validators=[Optional(), Length(max=20, message="Högst 20 tecken.")],
     )
     quantity_confirmed = BooleanField(QUANTITY_CONFIRMED)
+    duplicate_confirmed = BooleanField(DUPLICATE_CONFIRMED)
 
     def offer(
         self,
@@ -112,6 +114,7 @@ class PrescriptionForm(FlaskForm):
             "cost_centre": self.cost_centre.data or None,
             "clinic_code": self.clinic_code.data or None,
             "quantity_confirmed": bool(self.quantity_confirmed.data),
+            "duplicate_confirmed": bool(self.duplicate_confirmed.data),
         }
 
     def show_errors(self, fields: dict[str, list[str]]) -> None:

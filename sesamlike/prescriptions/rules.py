@@ -197,6 +197,7 @@ def errors_whatever_the_article(given: Mapping[str, object]) -> dict[str, list[s
 # confirms such a quantity, and the follow-up lists patients who used more.
 OVERUSE_FACTOR = Decimal("1.5")
 ABOVE_EXPECTED_USE = N_("Mer än 1,5 gånger förväntad användning.")
+DUPLICATE_IN_FORCE = N_("Patienten har redan en aktuell förskrivning av artikeln.")
 
 
 def packs_for_period(units_per_day, pack_size: int, days: int) -> int:

@@ -99,10 +99,13 @@ def prescribe(
     cost_centre: str | None = None,
     clinic_code: str | None = None,
     quantity_confirmed: bool = True,
+    duplicate_confirmed: bool = True,
 ) -> Prescription:
     """Write a new prescription after every rule has passed. The pages ask the
     prescriber to confirm a quantity above the expected use
-    (`quantity_confirmed=False` until they have)."""
+    (`quantity_confirmed=False` until they have), and a second prescription of
+    an article in force (`duplicate_confirmed=False` until they have; the API
+    keeps creating one as it always did)."""
     require_prescriber(user)
     patient = visible_patient(user, patient_id)
     with access.refusal_logs_read(user, patient.id, "refused prescription"):
@@ -124,17 +127,23 @@ def prescribe(
             raise
         rules.check_contract(article, today, catalog.is_prescribable(article, today))
         checks.check_first_time_right(user, patient, article)
-        terms, reason, clinic, centre = checks.checked(
-            user,
-            patient,
-            article,
-            given,
-            (reason_code, reason_text),
-            clinic_code,
-            cost_centre,
-            checks.patient_pumps(patient.id),
-            today,
-            quantity_confirmed,
+        (terms, reason, clinic, centre), _none = rules.collect(
+            lambda: checks.checked(
+                user,
+                patient,
+                article,
+                given,
+                (reason_code, reason_text),
+                clinic_code,
+                cost_centre,
+                checks.patient_pumps(patient.id),
+                today,
+                quantity_confirmed,
+            ),
+            lambda: (
+                duplicate_confirmed
+                or checks.check_no_duplicate(patient.id, article, valid_from, today)
+            ),
         )
         prescription = new_prescription(
             user, patient, article, clinic, centre or clinic.cost_centre, terms, reason

@@ -25,7 +25,11 @@ from sesamlike.extensions import db
 from sesamlike.prescriptions import services
 from sesamlike.prescriptions.errors import PrescriberOnly
 from sesamlike.prescriptions.forms import REASON_LABELS, PrescriptionForm
-from sesamlike.prescriptions.rules import ABOVE_EXPECTED_USE, INVALID_MESSAGE
+from sesamlike.prescriptions.rules import (
+    ABOVE_EXPECTED_USE,
+    DUPLICATE_IN_FORCE,
+    INVALID_MESSAGE,
+)
 
 bp = staff_blueprint("prescriptions", __name__)
 
@@ -126,6 +130,7 @@ def new_prescription(patient_id: int):
         patient=context.patient,
         kit_url=url_for("prescriptions.new_kit", patient_id=patient_id),
         above=ABOVE_EXPECTED_USE,
+        duplicate=DUPLICATE_IN_FORCE,
         today=context.today,
         form_error=form_error,
     ), status

@@ -159,6 +159,53 @@ def test_a_renewal_that_starts_later_is_not_called_active_yet(client, auth, setu
     assert re.search(r'badge-muted">Gäller från \d', page)
 
 
+def test_a_second_prescription_of_an_article_in_force_is_confirmed_first(
+    client, auth, setup
+):
+    """A second active prescription of the same article was saved without a
+    word: the patient could then order from both, the time lock of the first
+    meaning nothing."""
+    patient = setup["patient"]
+    current = make_prescription(
+        patient, setup["first"], valid_to=TODAY + timedelta(200)
+    )
+    auth.login("nurse")
+    response = client.post(new_url(patient), data=form_data())
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "Patienten har redan en aktuell förskrivning av Quick-set" in page
+    assert "Förnya den i stället" in page
+    assert "Patienten har redan en aktuell förskrivning av artikeln." in error_next_to(
+        page, "article_no"
+    )
+    assert 'name="duplicate_confirmed"' in page
+    assert count_prescriptions() == 1
+    confirmed = form_data(duplicate_confirmed="y")
+    assert client.post(new_url(patient), data=confirmed).status_code == 302
+    assert count_prescriptions() == 2
+    # One that ends before the new one starts is no duplicate.
+    second = db.session.scalars(
+        sa.select(Prescription).where(Prescription.id != current.id)
+    ).one()
+    second.status = "cancelled"
+    current.valid_to = TODAY + timedelta(10)
+    db.session.commit()
+    later = form_data(valid_from=(TODAY + timedelta(11)).isoformat())
+    assert client.post(new_url(patient), data=later).status_code == 302
+
+
+def test_the_api_keeps_creating_a_second_prescription_as_before(client, setup):
+    """The API's callers script against it (interfaces.md): no new refusal."""
+    from sesamlike.prescriptions import services
+
+    patient = setup["patient"]
+    make_prescription(patient, setup["first"])
+    made = services.prescribe(
+        setup["nurse"], patient.id, "100101", 2, 4, 90, TODAY, clinic_code="OWN"
+    )
+    assert made.id is not None
+
+
 def test_pages_of_a_patient_of_another_clinic_are_404(client, auth, setup):
     stranger = setup["stranger"]
     existing = make_prescription(stranger, setup["first"])
@@ -372,7 +419,8 @@ def test_forms_need_the_csrf_token(app, client, auth, setup, monkeypatch):
     token = csrf_token_from(
         client.get(new_url(setup["patient"])).get_data(as_text=True)
     )
-    response = client.post(new_url(setup["patient"]), data=form_data(csrf_token=token))
+    confirmed = form_data(csrf_token=token, duplicate_confirmed="y")  # of `existing`
+    response = client.post(new_url(setup["patient"]), data=confirmed)
     assert response.status_code == 302
     listing = client.get(f"/patients/{patient_id}/prescriptions").get_data(as_text=True)
     assert (
