@@ -51,11 +51,15 @@ def create_app(config: object | None = None) -> Flask:
 
 def connect_areas() -> None:
     """What a lower area asks of a higher one, given here: the order pages
-    say whether the supplier file or e-recept has gone (channels)."""
+    say whether the supplier file or e-recept has gone (channels); the
+    prescriptions page, which orders on a prescription are on their way
+    (orders)."""
     from sesamlike.channels import handover
-    from sesamlike.orders import status
+    from sesamlike.orders import status, withdrawals
+    from sesamlike.prescriptions import services as prescriptions
 
     status.register_handovers(handover.handovers)
+    prescriptions.register_open_orders(withdrawals.undelivered_orders)
 
 
 def register_extensions(app: Flask) -> None:

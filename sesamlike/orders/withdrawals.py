@@ -17,7 +17,12 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from sesamlike.extensions import db
-from sesamlike.orders.models import LineStatus, Order, OrderLine
+from sesamlike.orders.models import (
+    UNDELIVERED_LINE_STATUSES,
+    LineStatus,
+    Order,
+    OrderLine,
+)
 from sesamlike.orders.rules import for_line
 from sesamlike.prescriptions import errors as prescription_errors
 from sesamlike.prescriptions.entitlement import withdrawal_refusal
@@ -161,3 +166,22 @@ def _local_date(moment: datetime) -> date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone().date()
+
+
+def undelivered_orders(prescription_ids: list[int]) -> dict[int, list[int]]:
+    """{prescription id: ids of its orders with a line not delivered yet}: a
+    withdrawal made and on its way, which cancelling the prescription leaves
+    be (the prescriptions page's warning; given to it at app start)."""
+    rows = db.session.execute(
+        sa.select(OrderLine.prescription_id, OrderLine.order_id)
+        .where(
+            OrderLine.prescription_id.in_(prescription_ids),
+            OrderLine.status.in_(sorted(UNDELIVERED_LINE_STATUSES)),
+        )
+        .distinct()
+        .order_by(OrderLine.prescription_id, OrderLine.order_id)
+    )
+    found: dict[int, list[int]] = {}
+    for prescription_id, order_id in rows:
+        found.setdefault(prescription_id, []).append(order_id)
+    return found

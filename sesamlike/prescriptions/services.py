@@ -9,6 +9,7 @@ for the day it is shown (`status_on`); the stored column only records events
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -54,6 +55,9 @@ class PatientPrescriptions:
     today: date
     show_all: bool = True
     hidden: int = 0  # expired and cancelled ones left out when not show_all
+    # {prescription id: ids of its orders not delivered yet}: cancelling the
+    # prescription does not stop them, and the page says so.
+    open_orders: dict[int, list[int]] = field(default_factory=dict)
 
     @property
     def shown_ids(self) -> set[int]:
@@ -257,12 +261,24 @@ def cancel(
         return prescription
 
 
+# How the prescriptions page finds the orders not delivered yet on each
+# prescription: given by the orders area (above this one) when the app starts.
+_find_open_orders: Callable[[list[int]], dict[int, list[int]]] | None = None
+
+
+def register_open_orders(find: Callable[[list[int]], dict[int, list[int]]]) -> None:
+    """`find(prescription ids)` -> {prescription id: its undelivered orders' ids}."""
+    global _find_open_orders
+    _find_open_orders = find
+
+
 def patient_prescriptions(
-    user: User, patient_id: int, show_all: bool = True
+    user: User, patient_id: int, show_all: bool = True, with_open_orders: bool = False
 ) -> PatientPrescriptions:
     """A visible patient and their prescriptions, live ones first.
 
-    Without `show_all`, only current ones (not cancelled, validity not ended).
+    Without `show_all`, only current ones (not cancelled, validity not ended);
+    `with_open_orders`: the orders not delivered yet on each (the page's).
     """
     patient = access.get_patient(user, patient_id, detail="prescriptions")
     today = region_today()
@@ -278,8 +294,14 @@ def patient_prescriptions(
     ).all()
     ordered = sorted(rows, key=lambda rx: STATUS_ORDER[rx.status_on(today)])
     shown = ordered if show_all else [rx for rx in ordered if rx.is_current_on(today)]
+    cancellable = [rx.id for rx in shown if rx.status != PrescriptionStatus.CANCELLED]
+    open_orders = (
+        _find_open_orders(cancellable)
+        if with_open_orders and cancellable and _find_open_orders
+        else {}
+    )
     return PatientPrescriptions(
-        patient, shown, today, show_all, hidden=len(ordered) - len(shown)
+        patient, shown, today, show_all, len(ordered) - len(shown), open_orders
     )
 
 

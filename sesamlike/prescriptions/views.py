@@ -70,7 +70,9 @@ def _message(error: DomainError) -> str:
 def prescriptions(patient_id: int):
     """Show a patient's prescriptions with remaining withdrawals and next date."""
     show_all = request.args.get("show") == "all"
-    listing = services.patient_prescriptions(_user(), patient_id, show_all)
+    listing = services.patient_prescriptions(
+        _user(), patient_id, show_all, with_open_orders=True
+    )
     db.session.commit()  # the audit row of this read
     return render_template(
         "prescriptions/list.html",

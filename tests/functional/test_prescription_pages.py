@@ -386,6 +386,28 @@ def test_renew_button_makes_a_renewal(client, auth, setup):
     assert "Förskrivningen är redan förnyad" in again
 
 
+def test_cancelling_warns_of_an_order_on_the_prescription_not_delivered(
+    client, auth, setup
+):
+    """ "Makulera förskrivningen? Inga fler uttag kan göras på den." and no
+    word of the order placed on it, still being packed: the nurse believed the
+    cancellation stopped it, and the goods went out all the same."""
+    from tests.factories import make_order_line
+
+    patient, article = setup["patient"], setup["first"]
+    open_rx = make_prescription(patient, article)
+    quiet_rx = make_prescription(patient, article)
+    order = make_order_line(patient, article, "reserved", prescription_id=open_rx.id)
+    make_order_line(patient, article, "delivered", prescription_id=quiet_rx.id)
+    auth.login("nurse")
+    page = text_of(client.get(f"/patients/{patient.id}/prescriptions"))
+    rows = {row.split('id="rx-')[1].split('"')[0]: row for row in page.split("<tr")[2:]}
+    warning = "på förskrivningen är inte levererad än och levereras ändå"
+    assert warning in rows[str(open_rx.id)]
+    assert f'href="/orders/{order.id}"' in rows[str(open_rx.id)]
+    assert warning not in rows[str(quiet_rx.id)]
+
+
 def test_cancel_button_cancels_and_a_second_cancel_says_so(client, auth, setup):
     existing = make_prescription(setup["patient"], setup["first"])
     auth.login("nurse")
