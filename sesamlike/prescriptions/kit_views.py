@@ -76,6 +76,7 @@ def _save(form: KitForm, context, patient_id: int, system: str):
             [kits.KitChoice(**line) for _index, line in chosen],
             clinic_code=form.clinic_code.data or None,
             cost_centre=form.cost_centre.data or None,
+            ended_allowed=False,
         )
     except DomainError as error:
         if error.status == 404:

@@ -192,8 +192,10 @@ def prescribe_kit(
     *,
     clinic_code: str | None = None,
     cost_centre: str | None = None,
+    ended_allowed: bool = True,
 ) -> list[Prescription]:
     """Prescribe a system as a whole: every line passes every rule, or nothing is saved.
+    `ended_allowed=False` (the page): refuse a start so early that it has ended.
 
     Field errors are named `lines.<n>.<field>` after the line's place in
     `choices` (the proposal when None).
@@ -220,6 +222,8 @@ def prescribe_kit(
         def dated() -> None:
             if not isinstance(valid_from, date):
                 raise PrescriptionInvalid(fields={"valid_from": [rules.REQUIRED]})
+            if not ended_allowed:  # every line lasts a year from valid_from
+                rules.check_not_ended(rules.default_valid_to(valid_from), today)
 
         def place() -> None:
             rules.collect(

@@ -198,6 +198,16 @@ def errors_whatever_the_article(given: Mapping[str, object]) -> dict[str, list[s
 OVERUSE_FACTOR = Decimal("1.5")
 ABOVE_EXPECTED_USE = N_("Mer än 1,5 gånger förväntad användning.")
 DUPLICATE_IN_FORCE = N_("Patienten har redan en aktuell förskrivning av artikeln.")
+ALREADY_ENDED = N_(
+    "Förskrivningen skulle redan ha gått ut. Välj en start så att den gäller i dag "
+    "eller senare."
+)
+
+
+def check_not_ended(valid_to: date, today: date) -> None:
+    """A prescription written on a page is for use: not one ended already."""
+    if valid_to < today:
+        raise PrescriptionInvalid(fields={"valid_from": [ALREADY_ENDED]})
 
 
 def packs_for_period(units_per_day, pack_size: int, days: int) -> int:

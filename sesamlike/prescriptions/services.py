@@ -104,12 +104,14 @@ def prescribe(
     clinic_code: str | None = None,
     quantity_confirmed: bool = True,
     duplicate_confirmed: bool = True,
+    ended_allowed: bool = True,
 ) -> Prescription:
     """Write a new prescription after every rule has passed. The pages ask the
     prescriber to confirm a quantity above the expected use
     (`quantity_confirmed=False` until they have), and a second prescription of
     an article in force (`duplicate_confirmed=False` until they have; the API
-    keeps creating one as it always did)."""
+    keeps creating one as it always did), and refuse one that has ended
+    already (`ended_allowed=False`; the API may record such history)."""
     require_prescriber(user)
     patient = visible_patient(user, patient_id)
     with access.refusal_logs_read(user, patient.id, "refused prescription"):
@@ -149,6 +151,8 @@ def prescribe(
                 or checks.check_no_duplicate(patient.id, article, valid_from, today)
             ),
         )
+        if not ended_allowed:
+            rules.check_not_ended(terms.valid_to, today)
         prescription = new_prescription(
             user, patient, article, clinic, centre or clinic.cost_centre, terms, reason
         )

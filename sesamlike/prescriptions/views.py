@@ -99,7 +99,7 @@ def new_prescription(patient_id: int):
         if form.validate():
             try:
                 prescription = services.prescribe(
-                    _user(), patient_id, **form.service_arguments()
+                    _user(), patient_id, **form.service_arguments(), ended_allowed=False
                 )
             except DomainError as error:
                 if error.status == 404:

@@ -152,6 +152,18 @@ def test_kit_form_does_not_promise_to_replace_the_prescription_in_force(client, 
     assert f"/patients/{patient.id}/prescriptions#rx-{current.id}" in page
 
 
+def test_kit_with_a_start_so_early_that_it_has_ended_is_refused(client, clinic):
+    data = kit_form(text_of(client.get(kit_url(clinic.patient))))
+    data.update({f"lines-{n}-include": "y" for n in range(4)})
+    data["valid_from"] = "2020-01-01"
+    response = client.post(kit_url(clinic.patient), data=data)
+    assert response.status_code == 422
+    assert re.search(
+        r'id="valid_from-error">\s*Förskrivningen skulle redan', text_of(response)
+    )
+    assert count(Prescription) == 0
+
+
 def kit_form(page: str) -> dict:
     """The fields of the kit form as a browser would post them, all rows ticked."""
     data = {}

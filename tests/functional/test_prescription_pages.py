@@ -206,6 +206,22 @@ def test_the_api_keeps_creating_a_second_prescription_as_before(client, setup):
     assert made.id is not None
 
 
+def test_a_start_so_early_that_the_prescription_has_ended_is_refused(
+    client, auth, setup
+):
+    """Giltig från 2020-01-01 was saved ("Förskrivningen ... är sparad."), ended
+    at birth and hidden from the list: the nurse believed the patient had it."""
+    patient = setup["patient"]
+    auth.login("nurse")
+    response = client.post(new_url(patient), data=form_data(valid_from="2020-01-01"))
+    assert response.status_code == 422
+    assert "redan ha gått ut" in error_next_to(text_of(response), "valid_from")
+    assert count_prescriptions() == 0
+    # Started a month ago and running still: a paper prescription registered late.
+    month_ago = form_data(valid_from=(TODAY - timedelta(30)).isoformat())
+    assert client.post(new_url(patient), data=month_ago).status_code == 302
+
+
 def test_pages_of_a_patient_of_another_clinic_are_404(client, auth, setup):
     stranger = setup["stranger"]
     existing = make_prescription(stranger, setup["first"])
