@@ -67,8 +67,14 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     "read_my_aids": N_("Läste Mina hjälpmedel för {patient}"),
     "act_for": N_("Valde att göra ärenden för {patient}"),
     "list_children": N_("Listade barnen, bland dem {patient}"),
-    "ship_order": N_("Packade och skickade en beställning för {patient}"),
-    "deliver_order": N_("Registrerade en leverans för {patient}"),
+    # The aids centre's read of the record that packing or a delivery needs;
+    # the act itself is its own row ("ship" / "deliver" on the order).
+    "ship_order": N_(
+        "Läste uppgifterna om {patient} för att packa och skicka en beställning"
+    ),
+    "deliver_order": N_(
+        "Läste uppgifterna om {patient} för att registrera en leverans"
+    ),
     "return_line": N_("Tog emot en retur från {patient}"),
     "return_device": N_("Tog emot en återlämnad enhet från {patient}"),
     "replace_device": N_("Bytte en enhet under garanti för {patient}"),

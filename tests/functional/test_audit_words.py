@@ -132,3 +132,26 @@ def test_a_work_list_is_named_as_the_page_names_it(client, auth, world):
         in html
     )
     assert "arbetslistan open" not in html
+
+
+def test_shipping_reads_as_one_read_and_one_act_not_two_acts(client, auth, world):
+    """A shipment showed "Skickade en beställning till patienten" and "Packade
+    och skickade en beställning för patienten": two acts to a reviewer, where
+    one is the read of the patient's record the packing needed."""
+    from sesamlike.patients import access
+
+    patient = world["patient"]
+    depot = make_user("depot", username="lager")
+    access.handled_by_depot(depot, patient.id, action="ship_order", detail="7")
+    audit.record("ship", "order", patient_id=patient.id, object_id=7, user=depot)
+    access.handled_by_depot(depot, patient.id, action="deliver_order", detail="7")
+    audit.record("deliver", "order", patient_id=patient.id, object_id=7, user=depot)
+    db.session.commit()
+    auth.login("admin")
+    html = client.post("/admin/audit", data={"user": "lager"}).text
+    who = f"patienten (id {patient.id})"
+    assert f"Läste uppgifterna om {who} för att packa och skicka en beställning" in html
+    assert f"Skickade en beställning till {who}" in html
+    assert f"Läste uppgifterna om {who} för att registrera en leverans" in html
+    assert f"Registrerade en leverans till {who}" in html
+    assert "Packade och skickade" not in html
