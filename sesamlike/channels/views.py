@@ -25,6 +25,7 @@ from sesamlike.common.csvfiles import FileInvalid
 from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import format_date
 from sesamlike.common.i18n import N_, _, ngettext
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db, login_manager
 from sesamlike.stock import expiry, replenishment
 from sesamlike.stock.models import Depot
@@ -57,12 +58,14 @@ def depot_only():
 @bp.route("/")
 def index():
     """Overview: what waits in each channel, proposals and expiring lots."""
+    today = region_today()
     return render_template(
         "channels/index.html",
         waiting=_by_supplier(supplier_channel.waiting_lines()),
         open_prescriptions=pharmacy_channel.count_open_prescriptions(),
         proposals=len(replenishment.proposals(("open",))),
-        flags=expiry.flagged_lots(),
+        lots=expiry.lots_to_watch(today),
+        today=today,
     )
 
 

@@ -71,6 +71,25 @@ def check_expiry(today: date) -> dict[str, int]:
     return counts
 
 
+def lots_to_watch(today: date) -> list[StockLot]:
+    """Lots with packs left that have expired or expire within the warning
+    days, soonest first: read as they stand, not only those the nightly check
+    has flagged (a lot received expired, or since the last check, counts)."""
+    horizon = today + timedelta(days=EXPIRY_WARNING_DAYS)
+    return list(
+        db.session.scalars(
+            sa.select(StockLot)
+            .where(
+                StockLot.expiry.is_not(None),
+                StockLot.expiry <= horizon,
+                StockLot.on_hand > 0,
+            )
+            .options(selectinload(StockLot.depot), selectinload(StockLot.article))
+            .order_by(StockLot.expiry, StockLot.id)
+        )
+    )
+
+
 def flagged_lots() -> list[LotExpiryFlag]:
     """Flagged lots with packs left, soonest expiry first."""
     return list(

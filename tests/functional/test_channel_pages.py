@@ -338,3 +338,31 @@ def test_pharmacy_import_dispensing_from_the_command_line(runner, world, tmp_pat
     assert "1 dispensings" in result.output
     assert undecodable.exit_code == 1
     assert "inte UTF-8" in undecodable.output
+
+
+def test_the_overview_shows_an_expired_lot_before_the_nightly_check_flags_it(
+    client, depot
+):
+    """ "Inga partier går ut inom 60 dagar" while a lot that expired last month
+    still held 12 packs to scrap: the list showed only lots the 05:00 job had
+    flagged, and the job had not run since the goods came in."""
+    from datetime import timedelta
+
+    from sesamlike.common.time import region_today
+
+    today = region_today()
+    hmc = make_depot("HMC")
+    make_stock_lot(depot.pods, hmc, on_hand=12, lot="MI2411B",
+                   expiry=today - timedelta(20))  # fmt: skip
+    make_stock_lot(depot.pods, hmc, on_hand=5, lot="SOON1",
+                   expiry=today + timedelta(30))  # fmt: skip
+    make_stock_lot(depot.pods, hmc, on_hand=5, lot="LATER1",
+                   expiry=today + timedelta(90))  # fmt: skip
+    page = client.get("/channels/").text
+    assert "Inga partier" not in page
+    rows = page.split("<tr>")
+    (expired,) = [row for row in rows if "MI2411B" in row]
+    (soon,) = [row for row in rows if "SOON1" in row]
+    assert "Utgånget, kassera" in expired
+    assert "Går snart ut" in soon
+    assert "LATER1" not in page
