@@ -319,7 +319,9 @@ def return_consumables(
                 article=line.article.name, left=left, asked=count
             )
         if restock:
-            picking.return_packs(line.reference, packs=count, user_id=user.id)
+            picking.return_packs(
+                line.reference, line.article_id, count, user_id=user.id, today=today
+            )
         returned = line.packs_returned + count
         values = {
             "packs_returned": returned,

@@ -8,7 +8,8 @@
   picked by serial number from the devices' own lots.
 - `ship` marks picked reservations `shipped` with a `ship` movement (no lot).
 - `return_packs` books unused packs of a reference back into the lots they were
-  picked from. `count_lot` books a cycle count's difference as an adjustment.
+  picked from (never-picked packs into the article's latest-expiry lot).
+  `count_lot` books a cycle count's difference as an adjustment.
 Nothing commits here: the caller's use case does.
 """
 
@@ -169,11 +170,63 @@ def ship(reference: str, *, user_id: int | None = None) -> int:
 
 
 def return_packs(
-    reference: str, *, packs: int | None = None, user_id: int | None = None
+    reference: str,
+    article_id: int,
+    packs: int,
+    *,
+    user_id: int | None = None,
+    today: date | None = None,
 ) -> int:
-    """Book the reference's picked, not yet returned packs (or `packs` of them)
-    back into their lots."""
-    return ledger.put_back(reference, packs=packs, user_id=user_id)
+    """Book `packs` unused packs of the reference back on stock; return them.
+
+    Into the lots they were picked from; packs never picked here (history
+    imported from the old system) into the article's usable lot with the
+    latest expiry, in the depot it was picked from or that stocks it. Refuses
+    when there is no such lot: packs are never restocked without a booking.
+    """
+    back = ledger.put_back(reference, packs=packs, user_id=user_id)
+    rest = packs - back
+    if rest > 0:
+        lot = restock_lot(article_id, today=today)
+        if lot is None:
+            article = db.session.get(Article, article_id)
+            raise errors.NoLotToRestock(article=article.name)
+        ledger.book(
+            MovementKind.RETURN, lot, rest, reference=reference, user_id=user_id
+        )
+    return packs
+
+
+def restock_lot(article_id: int, *, today: date | None = None) -> StockLot | None:
+    """The lot returned packs of unknown lot go back to: a usable lot of the
+    article, latest expiry first (a lot without expiry last), in the depot that
+    stocks the article most."""
+    today = today or region_today()
+    stocked = (
+        sa.select(StockLot.depot_id)
+        .where(StockLot.article_id == article_id, usable(today))
+        .group_by(StockLot.depot_id)
+        .order_by(sa.func.sum(StockLot.on_hand).desc(), StockLot.depot_id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return db.session.scalar(
+        sa.select(StockLot)
+        .where(
+            StockLot.article_id == article_id,
+            StockLot.depot_id == stocked,
+            StockLot.lot != ledger.QUARANTINE_LOT,
+            usable(today),
+        )
+        .order_by(
+            StockLot.expiry.is_(None),
+            StockLot.expiry.desc(),
+            StockLot.on_hand.desc(),
+            StockLot.id,
+        )
+        .limit(1)
+        .with_for_update()
+    )
 
 
 def count_lot(

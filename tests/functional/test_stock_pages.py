@@ -14,7 +14,9 @@ from sesamlike.orders.models import OrderLine
 from sesamlike.stock.models import Device, StockLot, StockMovement
 from tests.factories import (
     make_article,
+    make_delivered_line,
     make_depot_world,
+    make_patient,
     make_pump,
     make_role_user,
     make_user,
@@ -280,3 +282,52 @@ def test_overview_groups_the_digits_of_large_stock(client, depot_world, locale, 
     html = client.get("/stock").get_data(as_text=True)
     assert f'<td class="num">{packs}</td>' in html
     assert '<td class="num">12500</td>' not in html
+
+
+def imported_line(world, packs=2):
+    """A consumable line of history imported from the old system, delivered today:
+    never picked from one of our lots."""
+    patient = make_patient(world.clinic)
+    return make_delivered_line(patient, world.article, TODAY, packs=packs)
+
+
+def test_restocking_an_imported_line_books_the_packs_into_the_latest_expiry_lot(
+    client, depot_world
+):
+    """The walkthrough: "1 förp. tillbaka i lager" but no lot rose."""
+    receive(depot_world, 3, lot="EARLY", expiry=TODAY + timedelta(days=30))
+    receive(depot_world, 3, lot="LATE", expiry=TODAY + timedelta(days=300))
+    line = imported_line(depot_world)
+    response = client.post(
+        f"/stock/lines/{line.id}/return",
+        data={"returned_on": TODAY.isoformat(), "packs": "1", "restock": "1"},
+        follow_redirects=True,
+    )
+    assert "1 förp. tillbaka i lager" in response.get_data(as_text=True)
+    lots = dict(db.session.execute(sa.select(StockLot.lot, StockLot.on_hand)).all())
+    assert lots == {"EARLY": 3, "LATE": 4}
+    movement = db.session.scalar(
+        sa.select(StockMovement).where(StockMovement.kind == "return")
+    )
+    assert (movement.packs, movement.reference) == (1, line.reference)
+    assert (
+        db.session.get(OrderLine, line.id, populate_existing=True).packs_restocked == 1
+    )
+
+
+def test_restocking_an_imported_line_without_a_lot_to_book_into_is_refused(
+    client, depot_world
+):
+    line = imported_line(depot_world)
+    response = client.post(
+        f"/stock/lines/{line.id}/return",
+        data={"returned_on": TODAY.isoformat(), "packs": "1", "restock": "1"},
+        follow_redirects=True,
+    )
+    html = response.get_data(as_text=True)
+    assert "Det finns inget användbart parti av Infusionsset X" in html
+    assert "Ta emot dem som en inleverans" in html
+    assert "tillbaka i lager." not in html
+    line = db.session.get(OrderLine, line.id, populate_existing=True)
+    assert (line.packs_returned, line.packs_restocked) == (0, 0)
+    assert db.session.scalar(sa.select(sa.func.count(StockMovement.id))) == 0
