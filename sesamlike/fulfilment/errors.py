@@ -37,6 +37,18 @@ class AlreadyDelivered(Conflict):
     message = "Beställning {order_id} är redan levererad."
 
 
+class DeliveredBeforeOrdered(Invalid):
+    code = "delivered_before_sent"
+    message = "Leveransdagen {delivered_on} är före beställningen ({ordered_on})."
+
+
+class DeliveredBeforeShipped(DeliveredBeforeOrdered):
+    message = (
+        "Leveransdagen {delivered_on} är före dagen då beställningen skickades "
+        "({shipped_on})."
+    )
+
+
 class SerialsMissing(Invalid):
     """Serials missing or wrong on lines; `fields` names each (code `invalid`)."""
 

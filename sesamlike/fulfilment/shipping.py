@@ -22,11 +22,13 @@ from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import DomainError, Forbidden, Invalid
 from sesamlike.common.i18n import N_
-from sesamlike.common.time import region_today, utcnow
+from sesamlike.common.time import region_day_of, region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.fulfilment.errors import (
     AlreadyDelivered,
     AlreadyShipped,
+    DeliveredBeforeOrdered,
+    DeliveredBeforeShipped,
     NotPicked,
     NotReserved,
     NotShipped,
@@ -220,6 +222,7 @@ def deliver_order(
         if not lines:
             delivered = _central(order, LineStatus.DELIVERED, LineStatus.RETURNED)
             raise (AlreadyDelivered if delivered else NotShipped)(order_id=order.id)
+        _check_not_before_sent(order, lines, delivered_on)
         for line in lines:
             move_line(
                 line,
@@ -242,6 +245,27 @@ def deliver_order(
 
     commit_use_case(run)
     return load_order(order_id)
+
+
+def _check_not_before_sent(
+    order: Order, lines: list[OrderLine], delivered_on: date
+) -> None:
+    """Refuse a delivery day before the lines were shipped (else placed): it
+    would move their cost into a period, perhaps a closed year, they never saw."""
+    shipped = [region_day_of(line.shipped_at) for line in lines if line.shipped_at]
+    if shipped and delivered_on < max(shipped):
+        raise DeliveredBeforeShipped(
+            delivered_on=delivered_on,
+            shipped_on=max(shipped),
+            fields={"delivered_on": [N_("Före dagen då beställningen skickades.")]},
+        )
+    ordered_on = region_day_of(order.placed_at)
+    if delivered_on < ordered_on:
+        raise DeliveredBeforeOrdered(
+            delivered_on=delivered_on,
+            ordered_on=ordered_on,
+            fields={"delivered_on": [N_("Före dagen då beställningen lades.")]},
+        )
 
 
 # Reading for the depot pages ------------------------------------------------

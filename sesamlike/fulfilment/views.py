@@ -198,29 +198,53 @@ def deliveries():
     """Shipped orders whose delivery is still to be confirmed."""
     form = DeliverForm()
     form.delivered_on.data = region_today()
+    return _deliveries_page(form)
+
+
+def _deliveries_page(form: DeliverForm, status: int = 200, **refused):
+    if refused:  # the other orders' fields offer today, as on the first view
+        form.delivered_on.data = region_today()
     return render(
         "deliveries.html",
+        status,
         orders=shipping.orders_with_lines(LineStatus.SHIPPED),
         form=form,
+        **refused,
     )
 
 
 @bp.route("/orders/<int:order_id>/deliver", methods=["POST"])
 @depot_only
 def deliver(order_id: int):
-    """Confirm delivery of an order's shipped lines on the given day."""
+    """Confirm delivery of an order's shipped lines on the given day.
+
+    A refused day is said beside that order's field, the day entered kept.
+    """
     form = DeliverForm()
-    if form.validate_on_submit():
-        try:
-            shipping.deliver_order(current_user, order_id, form.delivered_on.data)
-        except DomainError as error:
+    if not form.validate_on_submit():
+        return _deliveries_page(
+            form,
+            422,
+            refused_order=order_id,
+            refusal=[_("Ange leveransdag.")],
+            entered=request.form.get("delivered_on", ""),
+        )
+    try:
+        shipping.deliver_order(current_user, order_id, form.delivered_on.data)
+    except DomainError as error:
+        if "delivered_on" not in error.fields:
             flash_error(error)
-        else:
-            flash(
-                _("Beställning {order_id} är levererad.", order_id=order_id), "success"
-            )
-    else:
-        flash(_("Ange leveransdag."), "error")
+            return redirect(url_for("fulfilment.deliveries"))
+        db.session.rollback()
+        return _deliveries_page(
+            form,
+            422,
+            refused_order=order_id,
+            refusal=[error_text(error)] if error.params else [],
+            entered=form.delivered_on.data.isoformat(),
+            field_errors=[_(m) for m in error.fields["delivered_on"]],
+        )
+    flash(_("Beställning {order_id} är levererad.", order_id=order_id), "success")
     return redirect(url_for("fulfilment.deliveries"))
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from sesamlike.common.errors import DomainError
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.fulfilment import shipping
@@ -331,3 +332,61 @@ def test_restocking_an_imported_line_without_a_lot_to_book_into_is_refused(
     line = db.session.get(OrderLine, line.id, populate_existing=True)
     assert (line.packs_returned, line.packs_restocked) == (0, 0)
     assert db.session.scalar(sa.select(sa.func.count(StockMovement.id))) == 0
+
+
+def shipped_today(world):
+    receive(world, 1)
+    placed = place(world)
+    shipping.ship_order(world.clerk, placed.id)
+    return placed
+
+
+def test_a_delivery_day_before_the_order_was_shipped_is_refused_beside_the_field(
+    client, depot_world
+):
+    """The walkthrough: shipped today, delivered 2025-06-01 was accepted and
+    moved the cost into a closed year."""
+    placed = shipped_today(depot_world)
+    response = client.post(
+        f"/stock/orders/{placed.id}/deliver", data={"delivered_on": "2025-06-01"}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    error = html.split(f'id="delivered-{placed.id}-error">')[1].split("</p>")[0]
+    assert (
+        f"Leveransdagen 2025-06-01 är före dagen då beställningen skickades "
+        f"({TODAY.isoformat()})." in error
+    )
+    assert 'value="2025-06-01"' in html
+    line = db.session.get(OrderLine, placed.lines[0].id, populate_existing=True)
+    assert (line.status, line.delivered_on) == ("shipped", None)
+
+
+def test_a_delivery_day_before_the_order_was_placed_is_refused_by_the_service(
+    depot_world,
+):
+    placed = shipped_today(depot_world)
+    db.session.execute(
+        sa.update(OrderLine)
+        .where(OrderLine.order_id == placed.id)
+        .values(shipped_at=None)
+    )
+    db.session.commit()
+    with pytest.raises(DomainError) as refused:
+        shipping.deliver_order(depot_world.clerk, placed.id, TODAY - timedelta(days=1))
+    assert refused.value.code == "delivered_before_sent"
+    assert "är före beställningen" in str(refused.value)
+    assert "delivered_on" in refused.value.fields
+
+
+def test_a_delivery_day_in_the_future_is_said_beside_the_field(client, depot_world):
+    placed = shipped_today(depot_world)
+    response = client.post(
+        f"/stock/orders/{placed.id}/deliver",
+        data={"delivered_on": (TODAY + timedelta(days=1)).isoformat()},
+    )
+    assert response.status_code == 422
+    error = response.get_data(as_text=True).split(f'id="delivered-{placed.id}-error">')[
+        1
+    ]
+    assert "Leveransdagen kan inte vara i framtiden." in error.split("</p>")[0]
