@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sesamlike.catalog.models import Article
 from sesamlike.common.errors import Invalid
 from sesamlike.common.i18n import N_
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.stock import errors, ledger, reservations
 from sesamlike.stock.gs1 import gtin_forms
@@ -51,6 +52,7 @@ def receive(
     depot = depot_by_code(depot_code)
     article = article_by_no(article_no)
     lot_code, bin_code, serials = _clean(lot, bin, serials, packs)
+    _check_lot_and_expiry(article, lot_code, expiry, today or region_today())
     _check_serials(article, packs, serials)
     reservations.lock_article(article.id)
     row = ledger.get_or_create_lot(
@@ -130,6 +132,23 @@ def _clean(lot, bin_code, serials, packs):
     if problems:
         raise Invalid(fields=problems)
     return lot_code, bin_code, cleaned
+
+
+def _check_lot_and_expiry(
+    article: Article, lot_code: str, expiry: date | None, today: date
+) -> None:
+    """A consumable is traced by its lot (a recall names lots); nothing already
+    expired comes in. Some consumables (battery caps) carry no expiry, so only
+    the lot is required; a serial-tracked device is traced by its serial."""
+    problems: dict[str, list[str]] = {}
+    if not article.serial_tracked and not lot_code:
+        problems["lot"] = [
+            N_("Ange batch/parti: förbrukningsartiklar spåras per parti.")
+        ]
+    if expiry is not None and expiry < today:
+        problems["expiry"] = [N_("Utgångsdatumet har redan passerats.")]
+    if problems:
+        raise Invalid(fields=problems)
 
 
 def _check_serials(article: Article, packs: int, serials: list[str]) -> None:

@@ -32,7 +32,7 @@ def setup():
 
 
 def receipt(client, user, **body):
-    body = {"depot_code": "HMC", "article_no": "INF-1", "packs": 5, **body}
+    body = {"depot_code": "HMC", "article_no": "INF-1", "packs": 5, "lot": "L0", **body}
     return client.post("/api/v1/stock/receipts", json=body, headers=bearer(user))
 
 

@@ -51,6 +51,8 @@ def place(world, article=None, packs=1, mode="home", patient=None):
 
 
 def receive(world, packs, article_no="INF-7", **kw):
+    if not kw.get("serials"):
+        kw.setdefault("lot", "L0")  # a consumable comes in by its lot
     return shipping.receive_stock(world.clerk, "HMC", article_no, packs, **kw)
 
 

@@ -52,6 +52,8 @@ def place(world, article=None, packs=1, mode="home"):
 
 
 def receive(world, packs, **kw):
+    if not kw.get("serials"):
+        kw.setdefault("lot", "L0")  # a consumable comes in by its lot
     return shipping.receive_stock(
         world.clerk, "HMC", kw.pop("article_no", "INF-7"), packs, **kw
     )
@@ -390,3 +392,58 @@ def test_a_delivery_day_in_the_future_is_said_beside_the_field(client, depot_wor
         1
     ]
     assert "Leveransdagen kan inte vara i framtiden." in error.split("</p>")[0]
+
+
+def receipt_form(**data):
+    return {
+        "depot_code": "HMC",
+        "article_no": "INF-7",
+        "packs": "4",
+        "lot": "ABC",
+        "expiry": "2030-01-31",
+        "receive": "1",
+        **data,
+    }
+
+
+def field_error(html: str, name: str) -> str:
+    return html.split(f'id="{name}-error">')[1].split("</p>")[0]
+
+
+def test_a_receipt_of_a_lot_already_expired_is_refused_beside_the_expiry(
+    client, depot_world
+):
+    """The walkthrough: an expired lot came in and showed "Utgånget Kassera"."""
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
+    response = client.post("/stock/receipts", data=receipt_form(expiry=yesterday))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Utgångsdatumet har redan passerats." in field_error(html, "expiry")
+    assert f'value="{yesterday}"' in html
+    assert db.session.scalar(sa.select(sa.func.count(StockMovement.id))) == 0
+    assert db.session.scalar(sa.select(sa.func.count(StockLot.id))) == 0
+
+
+def test_a_consumable_received_without_a_lot_is_refused_beside_the_lot(
+    client, depot_world
+):
+    """The walkthrough: "inlevererade till parti –"."""
+    response = client.post("/stock/receipts", data=receipt_form(lot="", expiry=""))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Ange batch/parti" in field_error(html, "lot")
+    assert db.session.scalar(sa.select(sa.func.count(StockMovement.id))) == 0
+
+
+def test_a_consumable_without_expiry_comes_in_by_its_lot_and_a_device_by_serial(
+    client, depot_world
+):
+    response = client.post(
+        "/stock/receipts", data=receipt_form(expiry=""), follow_redirects=True
+    )
+    assert "4 förp. Infusionsset X inlevererade till parti ABC." in (
+        response.get_data(as_text=True)
+    )
+    make_pump("PUMP-9")
+    receive(depot_world, 1, article_no="PUMP-9", serials=["SN9"])
+    assert db.session.scalar(sa.select(sa.func.sum(StockLot.on_hand))) == 5

@@ -40,6 +40,8 @@ def order(world, article, packs=1, patient=None, mode="home"):
 
 
 def receive(world, article, packs, **kw):
+    if not kw.get("serials"):
+        kw.setdefault("lot", "L0")  # a consumable comes in by its lot
     return shipping.receive_stock(
         world.clerk, world.depot.code, article.article_no, packs, **kw
     )
