@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts.models import User
-from sesamlike.catalog.models import Article
+from sesamlike.catalog.models import Article, Channel
 from sesamlike.common.errors import Invalid, NotVisible
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import utcnow
@@ -74,6 +74,13 @@ def set_reorder_point(
         fields["depot_code"] = [N_("Okänt lager.")]
     if article is None:
         fields["article_no"] = [N_("Okänt artikelnummer.")]
+    elif article.channel == Channel.PHARMACY:
+        fields["article_no"] = [
+            N_(
+                "Artikeln lämnas ut via apotek, inte från hjälpmedelscentralens "
+                "lager: den har ingen beställningspunkt."
+            )
+        ]
     if not 0 <= reorder_level < MAX_LEVEL:
         fields["reorder_level"] = [N_("Ange ett heltal, 0 eller mer.")]
     if not reorder_level < order_up_to <= MAX_LEVEL:
@@ -123,6 +130,8 @@ def check_low_stock(today: date) -> dict[str, int]:
         )
     }
     for point in sorted(points, key=lambda p: p.id):
+        if point.article.channel == Channel.PHARMACY:
+            continue  # stored before such points were refused: never bought here
         counts["checked"] += 1
         key = (point.depot_id, point.article_id)
         position = positions.get(key, 0)

@@ -18,6 +18,7 @@ from sesamlike.stock import replenishment
 from sesamlike.stock.models import PurchaseProposal
 from tests.channel_world import ORDER_DAY, World
 from tests.factories import (
+    make_article,
     make_depot,
     make_role_user,
     make_stock_lot,
@@ -366,3 +367,22 @@ def test_the_overview_shows_an_expired_lot_before_the_nightly_check_flags_it(
     assert "Utgånget, kassera" in expired
     assert "Går snart ut" in soon
     assert "LATER1" not in page
+
+
+def test_a_pharmacy_article_gets_no_reorder_point_on_its_page(client, depot):
+    make_depot("HMC", name="Hjälpmedelscentralen")
+    make_article("400101", channel="pharmacy", category="cgm_sensor")
+    response = client.post(
+        "/channels/reorder-points",
+        data={
+            "depot_code": "HMC",
+            "article_no": "400101",
+            "reorder_level": "5",
+            "order_up_to": "40",
+        },
+    )
+    assert response.status_code == 422
+    error = response.text.split('id="article_no-error">')[1].split("</p>")[0]
+    assert "Artikeln lämnas ut via apotek" in error
+    assert "Beställningspunkten är sparad." not in response.text
+    assert replenishment.reorder_points() == []

@@ -14,6 +14,7 @@ from sesamlike.stock.expiry import flagged_lots
 from sesamlike.stock.models import (
     LotExpiryFlag,
     PurchaseProposal,
+    ReorderPoint,
     Reservation,
     StockMovement,
 )
@@ -234,3 +235,31 @@ def test_expired_lots_are_quarantined_with_a_ledger_row(stock):
         sa.select(LotExpiryFlag).where(LotExpiryFlag.lot_id == expired.id)
     )
     assert flag.quarantined_at is not None
+
+
+def test_a_pharmacy_article_gets_no_reorder_point(stock):
+    """The walkthrough: 400101 Dexcom G7 sensor (pharmacy) got a reorder point."""
+    make_article("G7-1", channel="pharmacy", category="cgm_sensor")
+    with pytest.raises(Invalid) as refused:
+        replenishment.set_reorder_point(None, "HMC", "G7-1", 5, 40)
+    assert "lämnas ut via apotek" in refused.value.fields["article_no"][0]
+    assert replenishment.reorder_points() == []
+
+
+def test_the_check_proposes_no_purchase_of_a_pharmacy_article_already_stored(stock):
+    sensors = make_article("G7-1", channel="pharmacy", category="cgm_sensor")
+    db.session.add(
+        ReorderPoint(
+            depot_id=stock.depot.id,
+            article_id=sensors.id,
+            reorder_level=5,
+            order_up_to=40,
+        )
+    )
+    db.session.commit()
+    replenishment.set_reorder_point(None, "HMC", "INF-1", 5, 40)
+
+    counts = jobs.low_stock_check(NOW)
+
+    assert [p.article_id for p in proposals()] == [stock.sets.id]
+    assert (counts["proposed"], counts["checked"]) == (1, 1)
