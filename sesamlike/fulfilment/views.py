@@ -35,6 +35,7 @@ from sesamlike.orders import shipto
 from sesamlike.orders.models import LineStatus
 from sesamlike.orders.status import LABELS
 from sesamlike.stock import devices, ledger, picking, receipts
+from sesamlike.stock.errors import DeviceNotFound
 from sesamlike.stock.gs1 import parse_gs1
 from sesamlike.stock.models import Depot, StockLot
 from sesamlike.stock.views import (
@@ -492,8 +493,15 @@ def device_returns():
                 form.returned_on.data,
             )
         except DomainError as error:
-            flash_error(error)
             status = 422
+            if error.status == 404:
+                # A mistyped serial (or a patient not ours: said alike, so
+                # nothing leaks) beside the field, the values entered kept.
+                db.session.rollback()
+                unknown = DeviceNotFound(serial_no=form.serial_no.data.strip())
+                form.serial_no.errors = [error_text(unknown)]
+            else:
+                flash_error(error)
         else:
             flash(
                 _(

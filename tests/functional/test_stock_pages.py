@@ -447,3 +447,29 @@ def test_a_consumable_without_expiry_comes_in_by_its_lot_and_a_device_by_serial(
     make_pump("PUMP-9")
     receive(depot_world, 1, article_no="PUMP-9", serials=["SN9"])
     assert db.session.scalar(sa.select(sa.func.sum(StockLot.on_hand))) == 5
+
+
+def test_a_mistyped_serial_is_said_beside_the_field_with_the_values_kept(
+    client, depot_world
+):
+    """The walkthrough: NGD0021X gave a whole 404 page and lost the form."""
+    pump = make_pump("PUMP-5")
+    receive(depot_world, 1, article_no="PUMP-5", serials=["NGD0021"])
+    placed = place(depot_world, article=pump, mode="clinic")
+    shipping.ship_order(
+        depot_world.clerk, placed.id, serials={placed.lines[0].id: ["NGD0021"]}
+    )
+    day = (TODAY - timedelta(days=1)).isoformat()
+    response = client.post(
+        "/stock/devices",
+        data={"serial_no": "NGD0021X", "reason": "faulty", "returned_on": day},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    error = field_error(html, "serial_no")
+    assert "Inget utlånat hjälpmedel med serienumret NGD0021X." in error
+    assert 'value="NGD0021X"' in html
+    assert f'value="{day}"' in html
+    assert '<option selected value="faulty">' in html
+    device = db.session.scalar(sa.select(Device))
+    assert device.status == "on_loan"
