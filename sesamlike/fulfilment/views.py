@@ -166,6 +166,9 @@ def pack(order_id: int):
         return redirect(url_for("fulfilment.packing"))
     if refusal is not None:
         form.form_errors.extend(_pack_errors(refusal, order))
+        for name, messages in refusal.fields.items():
+            if name in form:  # beside its field too, as the receipt form does
+                form[name].errors = [*form[name].errors, *messages]
     reserved = [line for line in order.lines if line.status == LineStatus.RESERVED]
     return render(
         "pack.html",

@@ -473,3 +473,27 @@ def test_a_mistyped_serial_is_said_beside_the_field_with_the_values_kept(
     assert '<option selected value="faulty">' in html
     device = db.session.scalar(sa.select(Device))
     assert device.status == "on_loan"
+
+
+@pytest.mark.parametrize("reason", ["x", "  kollega  "])
+def test_packing_unpicked_needs_a_real_reason(client, depot_world, reason):
+    """The walkthrough: the reason "x" was accepted and audited."""
+    receive(depot_world, 1)
+    placed = place(depot_world)
+    response = client.post(
+        f"/stock/orders/{placed.id}/pack",
+        data={"line": str(placed.lines[0].id), "pick_override": reason},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Skriv skälet med minst 10 tecken" in field_error(html, "pick_override")
+    line = db.session.get(OrderLine, placed.lines[0].id, populate_existing=True)
+    assert line.status == "reserved"
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(StockMovement.id)).where(
+                StockMovement.kind == "pick"
+            )
+        )
+        == 0
+    )
