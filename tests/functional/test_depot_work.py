@@ -363,7 +363,7 @@ def test_receipt_says_nothing_of_backorders_when_none_were_waiting(client, world
 def test_batches_are_partier_not_lotter(client, world):
     page = html(client.get("/channels/"))
     assert "Lotter" not in page and "lotter" not in page
-    assert "Partier som går ut inom 60 dagar" in page
+    assert "Partier som har gått ut eller går ut inom 60 dagar" in page
 
 
 @pytest.mark.parametrize(
