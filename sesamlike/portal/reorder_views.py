@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import abort, flash, redirect, request, session, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -25,24 +25,19 @@ from sesamlike.portal import services
 from sesamlike.portal.display import child_name, mode_label, plain_refusal, render
 from sesamlike.portal.forms import ReorderForm
 from sesamlike.portal.views import (
-    CHOSEN,
     acting_patient_id,
     bp,
+    follow_link_to,
     portal_page,
 )
 
 
 def _follow_reminder_link(prescription_id: int | None) -> None:
     """A reminder's link names a prescription: a guardian acts for that child."""
-    user = current_user._get_current_object()
-    if prescription_id is None or user.role != Role.GUARDIAN or request.method != "GET":
+    if prescription_id is None or current_user.role != Role.GUARDIAN:
         return
-    patient_id = services.patient_of_prescription(prescription_id)
-    if patient_id is None or patient_id == session.get(CHOSEN):
-        return
-    if services.may_act_for(user, patient_id):
-        services.choose_child(user, patient_id)
-        session[CHOSEN] = patient_id
+    if request.method == "GET":
+        follow_link_to(services.patient_of_prescription(prescription_id))
 
 
 @bp.route("/order", methods=["GET", "POST"])

@@ -168,6 +168,11 @@ def patient_of_prescription(prescription_id: int) -> int | None:
     )
 
 
+def patient_of_order(order_id: int) -> int | None:
+    """Whose order this is (an id only; access is checked when acting)."""
+    return db.session.scalar(sa.select(Order.patient_id).where(Order.id == order_id))
+
+
 def may_act_for(user: User, patient_id: int) -> bool:
     """The access rules, asked again on every request (links and protection change)."""
     # The record itself, so the use case's access check that follows finds it.

@@ -68,6 +68,18 @@ def acting_patient_id() -> int:
     return chosen
 
 
+def follow_link_to(patient_id: int | None) -> None:
+    """A mail's link names an order or a prescription: a guardian who may act
+    for its patient acts for that child from now on (audited as choosing is).
+    Anyone else's changes nothing: the page answers as for no such thing."""
+    user = current_user._get_current_object()
+    if patient_id is None or patient_id == session.get(CHOSEN):
+        return
+    if services.may_act_for(user, patient_id):
+        services.choose_child(user, patient_id)
+        session[CHOSEN] = patient_id
+
+
 @bp.route("/")
 @portal_page
 def my_aids():
@@ -154,6 +166,8 @@ def orders():
 @portal_page
 def order(order_id: int):
     """Show one order: status, lines, delivery, tracking; cancel it if not shipped."""
+    if current_user.role == Role.GUARDIAN:  # the order mail's link (a GET)
+        follow_link_to(services.patient_of_order(order_id))
     patient_id = acting_patient_id()
     found = services.order_for(current_user, patient_id, order_id)
     shipped = shipto.ship_to(found)

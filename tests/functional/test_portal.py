@@ -11,7 +11,7 @@ from babel.dates import format_date as babel_date
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.common.formatting import format_date
 from sesamlike.extensions import db
-from tests.factories import make_delivery, make_role_user
+from tests.factories import make_delivery, make_prescription, make_role_user
 from tests.portal_data import TODAY, make_region, reorder_form
 
 
@@ -139,6 +139,78 @@ def test_guardian_does_not_see_the_other_childs_order_while_acting_for_one(
     auth.login("anna")
     choose(client, region.child)
     assert client.get(f"/portal/orders/{own.id}").status_code == 404
+
+
+def second_child(region):
+    """Alma, a second child of the guardian's (Olle is the first)."""
+    from datetime import date
+
+    from sesamlike.patients.links import link_user_to_patients
+    from tests.factories import make_patient
+
+    alma = make_patient(region.clinic, first_name="Alma", last_name="Ek",
+                        birth_date=date(2019, 4, 2))  # fmt: skip
+    link_user_to_patients(region.guardian, [alma.id])
+    db.session.commit()
+    return alma
+
+
+def test_an_order_link_switches_a_guardian_to_the_child_it_is_about(
+    client, auth, region
+):
+    """The walkthrough: the order mail about Olle opened while Alma was the
+    chosen child answered "Det du letar efter finns inte"."""
+    alma = second_child(region)
+    olles = make_delivery(region.child, region.rx_child, TODAY)
+    auth.login("anna")
+    choose(client, alma)
+    response = client.get(f"/portal/orders/{olles.id}")
+    assert response.status_code == 200
+    assert "Du gör ärenden för Olle Ek." in text_of(response)
+    assert f"Beställning {olles.id}" in text_of(response)
+    chosen = db.session.scalars(
+        sa.select(AuditEvent.patient_id).where(
+            AuditEvent.user_id == region.guardian.id, AuditEvent.action == "act_for"
+        )
+    ).all()
+    assert chosen == [alma.id, region.child.id]  # the switch is audited
+    assert "Du gör ärenden för Olle Ek." in text_of(client.get("/portal/"))
+
+
+def test_an_order_link_opened_before_choosing_a_child_acts_for_its_child(
+    client, auth, region
+):
+    second_child(region)
+    olles = make_delivery(region.child, region.rx_child, TODAY)
+    auth.login("anna")
+    response = client.get(f"/portal/orders/{olles.id}")
+    assert response.status_code == 200
+    assert "Du gör ärenden för Olle Ek." in text_of(response)
+
+
+def test_an_order_link_does_not_reach_an_order_the_guardian_may_not_act_for(
+    client, auth, region
+):
+    alma = second_child(region)
+    others = make_delivery(region.other, region.rx_other, TODAY)
+    ellas = make_delivery(region.patient, region.rx_infusion, TODAY)
+    sara_rx = make_prescription(region.protected_child, region.infusion)
+    saras = make_delivery(region.protected_child, sara_rx, TODAY)
+    auth.login("anna")
+    choose(client, alma)
+    for order in (others, ellas, saras):
+        response = client.get(f"/portal/orders/{order.id}")
+        assert response.status_code == 404, order.patient_id
+        # The same page as for an order that does not exist (but its own path).
+        missing = text_of(client.get("/portal/orders/999999"))
+        path = f"/portal/orders/{order.id}?"
+        assert text_of(response) == missing.replace("/portal/orders/999999?", path)
+    assert "Du gör ärenden för Alma Ek." in text_of(client.get("/portal/"))
+    assert db.session.scalars(
+        sa.select(AuditEvent.patient_id).where(
+            AuditEvent.user_id == region.guardian.id, AuditEvent.action == "act_for"
+        )
+    ).all() == [alma.id]
 
 
 # My aids --------------------------------------------------------------------
