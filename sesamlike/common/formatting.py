@@ -12,7 +12,7 @@ import functools
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from babel import dates, numbers
+from babel import dates, lists, numbers
 
 from sesamlike.common.i18n import get_locale
 from sesamlike.common.time import REGION_TIMEZONE
@@ -56,6 +56,11 @@ def format_number(value, locale: str | None = None) -> str:
     return numbers.format_decimal(
         _decimal(value), locale=babel_locale(locale), decimal_quantization=False
     )
+
+
+def format_alternatives(items: list[str], locale: str | None = None) -> str:
+    """Alternatives as the language lists them: "a, b eller c" ("a, b or c")."""
+    return lists.format_list(items, style="or", locale=babel_locale(locale))
 
 
 def format_percent(fraction, locale: str | None = None, *, decimals: int = 1) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
 from typing import NamedTuple
@@ -12,9 +13,10 @@ from markupsafe import Markup
 from sesamlike.accounts.models import Role
 from sesamlike.catalog.labels import category_label
 from sesamlike.common.errors import DomainError
-from sesamlike.common.formatting import format_date
+from sesamlike.common.formatting import format_alternatives, format_date
 from sesamlike.common.i18n import N_, _, ngettext
 from sesamlike.common.time import region_today
+from sesamlike.orders import errors as order_errors
 from sesamlike.orders import services as ordering
 from sesamlike.orders import status as order_status
 from sesamlike.orders.models import DeliveryMode, LineStatus
@@ -24,10 +26,30 @@ from sesamlike.portal.forms import GUARDIAN_MODE_LABELS, PORTAL_MODE_LABELS
 from sesamlike.prescriptions import errors as prescription_errors
 
 
-def plain_refusal(error: DomainError, child: str | None = None) -> str:
+def plain_refusal(
+    error: DomainError,
+    child: str | None = None,
+    offered: Mapping[str, str] | None = None,
+) -> str:
     """Why an aid cannot be ordered now, in words a patient uses; to a guardian
-    (`child`: the child's first name), about the child and the child's clinic."""
+    (`child`: the child's first name), about the child and the child's clinic.
+    `offered`: the delivery modes the form offers, by their labels on it."""
     params = error.params
+    if isinstance(error, order_errors.DeliveryModeNotAllowed) and offered:
+        allowed = params["allowed"].split(", ")
+        # Only what this form lets the user choose (not the clinic, which a
+        # prescriber or staff chooses), named as its radio buttons name it.
+        labels = [
+            _("”{mode}”", mode=label)
+            for mode, label in offered.items()
+            if mode in allowed
+        ]
+        if labels:
+            return _(
+                "Leveranssättet passar inte artiklarna i beställningen. "
+                "Välj {modes} i stället.",
+                modes=format_alternatives(labels),
+            )
     if isinstance(error, prescription_errors.TimeLocked):
         return _(
             "Nästa beställning kan göras från {day}.",

@@ -86,7 +86,8 @@ def reorder():
             services.commit_reads()  # a send's options read, if still waiting
             raise
         db.session.rollback()  # (a send's options read: place_order committed it)
-        show_refusal(form, chosen, error, plain_refusal(error, child))
+        offered = {choice.value: choice.label for choice in form.delivery_mode.choices}
+        show_refusal(form, chosen, error, plain_refusal(error, child, offered))
         return _edit(form, options, error.status)
     return render(
         "summary.html",

@@ -15,6 +15,7 @@ from sesamlike.extensions import db
 from sesamlike.orders import services as ordering
 from sesamlike.orders.models import Order, OrderLine
 from tests.conftest import is_postgres
+from tests.factories import make_prescription
 from tests.portal_data import TODAY, make_region, reorder_form
 
 
@@ -333,6 +334,48 @@ def test_the_summary_of_aids_centre_articles_alone_says_nothing_of_a_pharmacy(
     data = reorder_form([(region.rx_infusion.id, 1)])
     page = text_of(client.post("/portal/order", data=data))
     assert "apoteksvarorna via apoteket" not in page
+
+
+def radio_labels(page: str) -> list[str]:
+    """The labels of the delivery mode's radio buttons, as the form shows them."""
+    return re.findall(r'<label for="delivery_mode-\d+">([^<]*)</label>', page)
+
+
+PICKUP = "Till ett utlämningsställe (ombud) nära"
+
+
+@pytest.mark.parametrize(
+    "who, offered",
+    [
+        ("anna", ("Hem till Olle med posten", f"{PICKUP} Olle")),
+        ("ella", ("Hem till mig med posten", f"{PICKUP} mig")),
+    ],
+)
+def test_a_refused_delivery_mode_names_only_the_forms_choices_in_its_words(
+    client, auth, region, who, offered
+):
+    """The walkthrough: aids-centre goods to "Jag hämtar på apotek" were refused
+    with "Välj ett av: hem med post, till mottagningen, till ombud
+    (utlämningsställe)", though the form offers no "till mottagningen"."""
+    auth.login(who)
+    if who == "anna":
+        make_prescription(region.child, region.sensor)  # "apotek" is offered
+        client.post("/portal/choose", data={"patient_id": region.child.id})
+        rx = region.rx_child
+    else:
+        rx = region.rx_infusion
+    assert radio_labels(text_of(client.get("/portal/order")))[:2] == list(offered)
+    data = reorder_form([(rx.id, 1)], mode="pharmacy", street="")
+    response = client.post("/portal/order", data=data)
+    assert response.status_code == 422
+    page = text_of(response)
+    said = (
+        "Leveranssättet passar inte artiklarna i beställningen. "
+        f"Välj ”{offered[0]}” eller ”{offered[1]}” i stället."
+    )
+    assert said in page
+    assert "till mottagningen" not in page.lower()
+    assert "Välj ett av" not in page
 
 
 def test_protected_identity_patient_gets_clinic_delivery(client, auth, region):
