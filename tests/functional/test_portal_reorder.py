@@ -468,6 +468,33 @@ def test_cancel_before_shipping_gives_the_withdrawal_back(client, auth, region):
     assert region.rx_infusion.withdrawals_used == 0
 
 
+def test_cancelling_an_order_asks_for_confirmation_first(client, auth, region):
+    """The walkthrough: "Makulera beställningen" cancelled at one tap (a parent
+    on a phone at night); staff get a "Ja, makulera" step. The first tap opens
+    a disclosure (no JavaScript needed), the cancelling button is inside it."""
+    auth.login("ella")
+    data = reorder_form([(region.rx_infusion.id, 1)], action="send")
+    page = text_of(client.get(client.post("/portal/order", data=data).location))
+    [order] = orders_of(region.patient)
+    action = f'action="/portal/orders/{order.id}/cancel"'
+    [form] = re.findall(r"<form[^>]*>.*?</form>", page, re.S)[-1:]
+    assert action in form
+    # The one button that posts the cancel confirms; it is not the first tap.
+    assert re.findall(r"<button[^>]*>([^<]*)</button>", form) == [
+        "Ja, makulera beställningen"
+    ]
+    assert 'name="csrf_token"' in form
+    disclosure = re.search(r"<details[^>]*>(.*?)</details>", page, re.S)
+    assert disclosure is not None and action in disclosure.group(1)
+    assert re.search(
+        r"<summary[^>]*>\s*Makulera beställningen\s*</summary>", disclosure.group(1)
+    )
+    # The confirming button cancels as before.
+    assert client.post(f"/portal/orders/{order.id}/cancel").status_code == 302
+    db.session.expire_all()
+    assert orders_of(region.patient)[0].status == "cancelled"
+
+
 def test_a_cancelled_order_is_called_an_order_not_a_line(client, auth, region):
     """The walkthrough: the cancelled order's status said "Raden är makulerad"
     at the top of the page and in the list; the lines keep their own words."""
