@@ -4,7 +4,9 @@ Like the log view in 1177's Journalen, staff are shown by role and care unit
 (clinic), not by name: the patient sees which part of the region looked and
 when; a name-level log extract is asked of the region (PDL 8 kap. 1 §), where
 someone can explain it. The patient's own and the guardian's own actions show
-as "Du" and "Vårdnadshavare". Looking at this page is logged like any read.
+as "Du" and "Vårdnadshavare". The page opens on what others did (staff, jobs,
+another guardian): the viewer's own clicks would bury them; ?show=all shows
+everything. Looking at this page is logged like any read.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from sesamlike.accounts.navigation import ROLE_NAMES
 from sesamlike.common.i18n import N_
 from sesamlike.common.paging import page_number
 from sesamlike.extensions import db
-from sesamlike.patients.models import Patient
+from sesamlike.patients.models import Guardian, Patient
 from sesamlike.portal.display import render
 from sesamlike.portal.views import acting_patient_id, bp, portal_page
 
 PAGE_SIZE = 50
+SHOW_ALL = "all"  # ?show=all: the viewer's own actions too
 ORGANISATION = {
     Role.DEPOT: N_("Hjälpmedelscentralen"),
     Role.REGION: N_("Regionens uppföljning"),
@@ -142,8 +145,47 @@ def what(event: AuditEvent, child: bool = False) -> str:
     return found or WHAT.get(event.action, "Läste uppgifter")
 
 
+# A mail is the system's: queued by whoever's act it follows (their own order
+# too), sent to the recipient its row names ("order_received to guardian:7").
+MAIL = "mail_queued"
+MAIL_TO = {
+    "you": N_("Skickade ett meddelande till dig"),
+    "user": N_("Skickade ett meddelande om dig till förskrivaren"),
+    "guardian": N_("Skickade ett meddelande till din vårdnadshavare"),
+}
+MAIL_TO_CHILD = {
+    "you": N_("Skickade ett meddelande till dig"),
+    "user": N_("Skickade ett meddelande om barnet till förskrivaren"),
+    "guardian": N_("Skickade ett meddelande till en annan vårdnadshavare"),
+    "patient": N_("Skickade ett meddelande till barnet"),
+}
+
+
+def mail_to(event: AuditEvent, yours: set[str], child: bool = False) -> str:
+    """Whom a mail went to, in words (a msgid); `yours`: the viewer's recipient
+    keys ("patient:3", "guardian:7")."""
+    recipient = (event.detail or "").rpartition(" to ")[2]
+    kind = "you" if recipient in yours else recipient.partition(":")[0]
+    found = (MAIL_TO_CHILD if child else MAIL_TO).get(kind)
+    return found if found and ":" in recipient else WHAT[MAIL]
+
+
+def recipient_keys(user: User, patient_id: int) -> set[str]:
+    """How the mail log names the viewer: the patient, or this guardian."""
+    if user.role != Role.GUARDIAN:
+        return {f"patient:{patient_id}"}
+    guardian_ids = db.session.scalars(
+        sa.select(Guardian.id).where(
+            Guardian.patient_id == patient_id, Guardian.user_id == user.id
+        )
+    )
+    return {f"guardian:{guardian_id}" for guardian_id in guardian_ids}
+
+
 def who(event: AuditEvent, user: User | None) -> list[str]:
     """Role and organisation (each shown through _()), never the staff member's name."""
+    if event.action == MAIL:
+        return [N_("Systemet")]  # whoever's act made the system send it
     if user is not None and user.id == current_user.id:
         return [N_("Du")]
     role = event.role or ""
@@ -161,7 +203,14 @@ def access_log():
     """Who has looked at or changed my (or my child's) data, newest first."""
     patient_id = acting_patient_id()
     page = page_number(request.args.get("page"))
+    # By default what others did (staff, jobs, another guardian): what the
+    # page is opened for. The viewer's own clicks on request (?show=all).
+    show_all = request.args.get("show") == SHOW_ALL
     query = sa.select(AuditEvent).where(AuditEvent.patient_id == patient_id)
+    if not show_all:
+        query = query.where(
+            sa.or_(AuditEvent.user_id.is_(None), AuditEvent.user_id != current_user.id)
+        )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     events = db.session.scalars(
         query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
@@ -175,8 +224,15 @@ def access_log():
         )
     }  # fmt: skip
     child = current_user.role == Role.GUARDIAN
+    user = current_user._get_current_object()
+    yours = (
+        recipient_keys(user, patient_id)
+        if any(e.action == MAIL for e in events)
+        else set()
+    )
     rows = [
-        (e.at, who(e, users.get(e.user_id)), what(e, child),
+        (e.at, who(e, users.get(e.user_id)),
+         mail_to(e, yours, child) if e.action == MAIL else what(e, child),
          CHANNELS.get(e.channel, ""))
         for e in one_row_per_act(events)
     ]  # fmt: skip
@@ -185,11 +241,11 @@ def access_log():
         "access_log",
         patient_id=patient_id,
         object_id=patient_id,
-        detail=f"page {page}",
+        detail=f"page {page}" + (" (all)" if show_all else ""),
     )
     db.session.commit()
     return render(
-        "access_log.html", rows=rows, page=page,
+        "access_log.html", rows=rows, page=page, show=SHOW_ALL if show_all else None,
         patient=db.session.get(Patient, patient_id),
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
     )  # fmt: skip

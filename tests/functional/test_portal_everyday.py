@@ -3,6 +3,7 @@ one banner, supplies that have run out said plainly, a favicon."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -297,3 +298,133 @@ def test_favicon_is_served_and_linked(client, auth, region):
     assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO header
     page = client.get("/login").text
     assert 'rel="icon"' in page
+
+
+def log_rows(page: str) -> list[tuple[str, str]]:
+    """(Vem, Vad) of each row of the access log's table."""
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    return [
+        (cells[1], cells[2])
+        for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
+        if len(cells := re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)) == 3
+    ]
+
+
+def own_clicks(user, patient, n: int) -> None:
+    for minute in range(n):
+        db.session.add(
+            AuditEvent(at=datetime(2026, 6, 16, 9, minute, tzinfo=UTC),
+                       user_id=user.id, role=user.role, action="read_my_aids",
+                       object_type="patient", patient_id=patient.id)
+        )  # fmt: skip
+    db.session.commit()
+
+
+def test_the_access_log_shows_who_else_looked_unless_asked_for_everything(
+    client, auth, region
+):
+    """The walkthrough: the one staff read was buried among ~50 rows of the
+    patient's own clicks ("Du – Läste Mina hjälpmedel")."""
+    for _ in range(51):
+        staff_event(region.patient, "read")
+    db.session.add(AuditEvent(at=datetime(2026, 6, 15, 3, 0, tzinfo=UTC),
+                              action="worklist", object_type="patient",
+                              patient_id=region.patient.id))  # fmt: skip
+    own_clicks(region.patient_user, region.patient, 60)
+    auth.login("ella")
+
+    page = client.get("/portal/access-log").text
+    rows = log_rows(page)
+    assert len(rows) == 50 and ("Du", "Läste Mina hjälpmedel") not in rows
+    assert set(rows) == {("Förskrivare", "Läste uppgifter")}
+    assert "Sida 1 av 2" in page  # 52 rows of others, not 112 of everyone
+    assert 'href="/portal/access-log?show=all"' in page  # see your own too
+    older = client.get("/portal/access-log?page=2").text
+    assert log_rows(older) == [
+        ("Förskrivare", "Läste uppgifter"),
+        ("Systemet", "Såg dig i en arbetslista"),
+    ]
+    assert "Sida 2 av 2" in older and "page=3" not in older
+
+    everything = client.get("/portal/access-log?show=all").text
+    assert ("Du", "Läste Mina hjälpmedel") in log_rows(everything)
+    assert "Sida 1 av 3" in everything
+    assert 'href="/portal/access-log?show=all&amp;page=2"' in everything
+    assert 'href="/portal/access-log"' in everything  # back to others only
+    last = client.get("/portal/access-log?show=all&page=3").text
+    assert ("Systemet", "Såg dig i en arbetslista") in log_rows(last)
+    assert "Sida 3 av 3" in last and 'show=all&amp;page=2"' in last
+
+
+def test_a_guardians_access_log_shows_the_other_guardian_not_their_own_clicks(
+    client, auth, region
+):
+    from tests.factories import make_user
+
+    other = make_user("guardian", patients=[region.child], username="bertil")
+    own_clicks(other, region.child, 1)
+    own_clicks(region.guardian, region.child, 5)
+    auth.login("anna")
+    client.post("/portal/choose", data={"patient_id": region.child.id})
+    rows = log_rows(client.get("/portal/access-log").text)
+    assert rows == [("Vårdnadshavare", "Läste Mina hjälpmedel")]
+    everything = log_rows(client.get("/portal/access-log?show=all").text)
+    assert ("Du", "Valde att göra ärenden för barnet") in everything
+    assert everything.count(("Du", "Läste Mina hjälpmedel")) == 5
+
+
+def test_the_order_mail_reads_as_sent_by_the_system_to_you(client, auth, region):
+    """The walkthrough: the automatic order confirmation read "Du – Skickade
+    ett meddelande": the guardian sent nothing, the system mailed them."""
+    from tests.portal_data import reorder_form
+
+    region.child.guardians[0].email = "anna@example.se"
+    db.session.commit()
+    auth.login("anna")
+    client.post("/portal/choose", data={"patient_id": region.child.id})
+    form = reorder_form([(region.rx_child.id, 1)], action="send")
+    assert client.post("/portal/order", data=form).status_code == 302
+    rows = log_rows(client.get("/portal/access-log?show=all").text)
+    assert ("Systemet", "Skickade ett meddelande till dig") in rows
+    assert ("Du", "Skickade ett meddelande") not in rows
+    assert ("Du", "Beställde hjälpmedel") in rows
+
+
+SENT = "Skickade ett meddelande"
+
+
+@pytest.mark.parametrize(
+    "viewer, recipient, said",
+    [
+        ("ella", "patient", f"{SENT} till dig"),
+        ("ella", "prescriber", f"{SENT} om dig till förskrivaren"),
+        ("anna", "other_guardian", f"{SENT} till en annan vårdnadshavare"),
+        ("anna", "prescriber", f"{SENT} om barnet till förskrivaren"),
+        ("anna", "unknown", SENT),
+    ],
+)
+def test_a_mail_in_the_access_log_says_the_system_sent_it_and_to_whom(
+    client, auth, region, viewer, recipient, said
+):
+    from sesamlike.patients.models import Guardian
+
+    patient = region.patient if viewer == "ella" else region.child
+    to = {
+        "patient": f"patient:{patient.id}",
+        "prescriber": "user:99",
+        "other_guardian": "guardian:9999",
+    }.get(recipient)
+    if recipient == "other_guardian":
+        db.session.add(Guardian(id=9999, patient_id=patient.id, name="Bertil Ek"))
+    db.session.add(
+        AuditEvent(at=datetime(2026, 6, 15, 3, 0, tzinfo=UTC), role="depot",
+                   action="mail_queued", object_type="outgoing_mail",
+                   patient_id=patient.id,
+                   detail=f"order_shipped to {to}" if to else None)
+    )  # fmt: skip
+    db.session.commit()
+    auth.login(viewer)
+    if viewer == "anna":
+        client.post("/portal/choose", data={"patient_id": patient.id})
+    rows = log_rows(client.get("/portal/access-log").text)
+    assert rows == [("Systemet", said)]
