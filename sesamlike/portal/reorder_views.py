@@ -9,8 +9,9 @@ first shown, so a double click or a resent form gives the first order back.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -62,9 +63,10 @@ def reorder():
         SelectChoice(mode, mode_label(mode, child)) for mode in options.modes
     ]
     if not form.is_submitted():
-        _fill_in(form, options, request.args.get("rx", type=int))  # only compared
+        runouts = services.reorder_runouts(options)
+        _fill_in(form, options, request.args.get("rx", type=int), runouts)
         services.commit_reads()
-        return _edit(form, options)
+        return _edit(form, options, runouts=runouts)
     if not form.validate_on_submit():
         services.commit_reads()
         return _edit(form, options, 422)
@@ -135,17 +137,27 @@ def cancel(order_id: int):
     return redirect(url_for("portal.order", order_id=order_id))
 
 
-def _fill_in(form: ReorderForm, options, only: int | None) -> None:
-    """A new form: a fresh key, the orderable rows, the patient's own address."""
+def _fill_in(form: ReorderForm, options, only: int | None, runouts) -> None:
+    """A new form: a fresh key, the orderable rows, the patient's own address.
+
+    Ticked: the line a reminder's link names (`only`), else the lines that run
+    out within the reminder window or have no delivery to go by; a supply that
+    lasts for months is left for the patient to tick, not ordered by one tap.
+    """
     form.idempotency_key.data = uuid.uuid4().hex
     form.delivery_mode.data = options.default_mode
+    due_by = region_today() + timedelta(days=current_app.config["RUNOUT_REMINDER_DAYS"])
     for choice in options.choices:
         if choice.refusal is None:
+            rx = choice.prescription
+            runout = runouts.get(rx.id)
             form.lines.append_entry(
                 {
-                    "prescription_id": str(choice.prescription.id),
-                    "selected": only is None or only == choice.prescription.id,
-                    "packs": choice.prescription.packs_per_withdrawal,
+                    "prescription_id": str(rx.id),
+                    "selected": only == rx.id
+                    if only is not None
+                    else runout is None or runout <= due_by,
+                    "packs": rx.packs_per_withdrawal,
                 }
             )
     patient = options.patient
@@ -160,7 +172,8 @@ def _fill_in(form: ReorderForm, options, only: int | None) -> None:
         form.door_code.data = address.door_code
 
 
-def _edit(form: ReorderForm, options, status: int = 200):
+def _edit(form: ReorderForm, options, status: int = 200, *, runouts=None):
+    """The form, first or again; each row says how long its supplies last."""
     return render(
         "reorder.html",
         status,
@@ -168,6 +181,7 @@ def _edit(form: ReorderForm, options, status: int = 200):
         options=options,
         patient=options.patient,
         rows={row.prescription_id.data: row for row in form.lines},
+        runouts=services.reorder_runouts(options) if runouts is None else runouts,
     )
 
 

@@ -356,6 +356,17 @@ def reorder_options(
     )
 
 
+def reorder_runouts(options: ReorderOptions) -> dict[int, date | None]:
+    """When each orderable line's supplies run out, by its last delivery (with
+    those of the prescriptions it renews); None: no delivery to go by. One
+    query, for the form that is filled in or shown again."""
+    orderable = [c.prescription for c in options.choices if c.refusal is None]
+    if not orderable:
+        return {}
+    deliveries = last_deliveries(rx.id for rx in orderable)
+    return {rx.id: prescription_runout(rx, deliveries.get(rx.id)) for rx in orderable}
+
+
 def check_reorder(
     user: User,
     options: ReorderOptions,

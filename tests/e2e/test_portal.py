@@ -58,7 +58,10 @@ def test_guardian_picks_the_child_reorders_and_sees_the_order(mobile_page, scree
     page.get_by_role("link", name="Beställ förbrukningsartiklar").click()
     page.wait_for_load_state()
     infusion = page.get_by_label("Quick-set 9 mm")
-    assert infusion.is_checked()
+    # Delivered 20 days ago, lasts 70 days more: not ticked for a tap.
+    assert not infusion.is_checked()
+    assert "Räcker ungefär till" in page.locator("main").inner_text()
+    infusion.check()
     page.get_by_label("Hem till Olle med posten").check()
     page.get_by_label("Portkod (om det finns)").fill("1917")
     no_horizontal_scroll(page)

@@ -49,6 +49,43 @@ def test_reorder_page_offers_consumables_with_the_rules_in_plain_words(
     assert "Till mottagningen" not in page  # no clinic for a patient without need
 
 
+def row_of(page: str, rx) -> str:
+    """The reorder form's row of the prescription (from its hidden id on)."""
+    hidden = re.search(
+        rf'name="lines-\d+-prescription_id" type="hidden" value="{rx.id}"', page
+    )
+    return page[hidden.start() :].split("</li>", 1)[0]
+
+
+def ticked(page: str, rx) -> bool:
+    """Whether the row of the prescription is ticked on the reorder form."""
+    row = row_of(page, rx)
+    box = re.search(r'<input[^>]*name="lines-\d+-selected"[^>]*>', row).group(0)
+    return " checked " in box
+
+
+def test_the_form_ticks_what_runs_out_soon_not_what_lasts_for_months(
+    client, auth, region
+):
+    """Every orderable line came ticked at the most allowed: batteries that
+    last till March were one tap from being ordered again, a waste on the
+    region. Ticked now: what runs out within the reminder window, or has never
+    been delivered; each row says how long it lasts."""
+    from tests.factories import make_delivery
+
+    make_delivery(region.patient, region.rx_infusion, TODAY - timedelta(85), 3)
+    make_delivery(region.patient, region.rx_reservoir, TODAY - timedelta(10), 2)
+    auth.login("ella")
+    page = text_of(client.get("/portal/order"))
+    assert ticked(page, region.rx_infusion)  # 3 x 10 sets: out in 5 days
+    assert not ticked(page, region.rx_reservoir)  # lasts for weeks yet
+    assert ticked(page, region.rx_sensor)  # never delivered: nothing to go by
+    assert "Räcker ungefär till" in row_of(page, region.rx_reservoir)
+    # A reminder's link for one line still ticks that line alone.
+    page = text_of(client.get(f"/portal/order?rx={region.rx_reservoir.id}"))
+    assert ticked(page, region.rx_reservoir) and not ticked(page, region.rx_infusion)
+
+
 def test_patient_reorders_within_entitlement_through_the_summary(client, auth, region):
     auth.login("ella")
     rx = region.rx_infusion
@@ -582,8 +619,9 @@ def test_the_form_and_the_summary_read_the_patient_once(client, auth, region):
     assert "Skicka beställningen" in text_of(reviewed)
     # the user with the patient's own record (the patient was read twice, then
     # once on its own), prescriptions with their articles, the audit row; the
-    # form also the patient's address
-    assert (form_queries, review_queries) == (4, 3), (form_queries, review_queries)
+    # form also the patient's address and the lines' last deliveries (what
+    # runs out soon is ticked, each row says how long it lasts)
+    assert (form_queries, review_queries) == (5, 3), (form_queries, review_queries)
 
 
 def test_the_form_is_read_in_one_transaction(client, auth, region):
