@@ -49,6 +49,27 @@ class DeliveryModeNotAllowed(Invalid):
     )
 
 
+class LinesNotThatWay(DeliveryModeNotAllowed):
+    """Some lines never go the way asked (pharmacy articles never to the
+    clinic): named, to go in an order of their own (the code stays
+    `delivery_mode_not_allowed`)."""
+
+    message = (
+        "{articles} kan inte levereras på det sättet. Beställ dem i en egen "
+        "beställning, eller välj ett av: {allowed}."
+    )
+
+
+class LinesApartFromFirstDevice(DeliveryModeNotAllowed):
+    """The first device goes to the clinic, where these lines never go: they
+    need an order of their own (no other mode would do for the device)."""
+
+    message = (
+        "{articles} kan inte levereras till mottagningen, dit {device} ska. "
+        "Beställ dem i en egen beställning."
+    )
+
+
 class ProtectedIdentityClinicOnly(Invalid):
     code = "protected_identity_clinic_only"
     message = (

@@ -113,6 +113,32 @@ def ship_to_snapshot(patient, mode, clinic, override, phone, today) -> dict:
     return snapshot | contact
 
 
+def mode_refusal(
+    error: errors.DeliveryModeNotAllowed, requested: str | None, articles, first_devices
+) -> DomainError:
+    """A mode that does not suit the order, said of the lines that rule it out
+    when others would go that way: those lines go in an order of their own.
+    With a first device (which goes to the clinic) no other mode is offered."""
+    blocking = [
+        article
+        for article in articles
+        if requested not in CHANNEL_MODES[Channel(article.channel)]
+    ]
+    if not blocking or len(blocking) == len(articles):
+        return error  # nothing to take out: another mode is the answer
+    names = ", ".join(dict.fromkeys(article.name for article in blocking))
+    if first_devices and requested == DeliveryMode.CLINIC:
+        return errors.LinesApartFromFirstDevice(
+            articles=names,
+            device=first_devices[0].name,
+            allowed=error.params["allowed"],
+            fields=error.fields,
+        )
+    return errors.LinesNotThatWay(
+        articles=names, allowed=error.params["allowed"], fields=error.fields
+    )
+
+
 def first_device_refusal(article, pharmacy_articles: bool = False) -> DomainError:
     """The first pump or CGM reader goes to the clinic, where the patient is taught;
     pharmacy articles in the same order (`pharmacy_articles`) need one of their own.

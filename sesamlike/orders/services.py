@@ -300,12 +300,18 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
         chosen.append((prescription, packs))
     articles = [p.article for p, _ in chosen]
     first_devices = delivery.first_devices(patient.id, articles)
-    mode = choose_delivery_mode(
-        requested_mode,
-        [a.channel for a in articles],
-        patient.protected_identity,
-        bool(first_devices),
-    )
+    try:
+        mode = choose_delivery_mode(
+            requested_mode,
+            [a.channel for a in articles],
+            patient.protected_identity,
+            bool(first_devices),
+        )
+    except errors.DeliveryModeNotAllowed as error:
+        refusal = order_rules.mode_refusal(
+            error, requested_mode, articles, first_devices
+        )
+        raise refusal from None
     if first_devices and mode != DeliveryMode.CLINIC:
         raise order_rules.first_device_refusal(
             first_devices[0], any(a.channel == Channel.PHARMACY for a in articles)

@@ -360,6 +360,47 @@ def test_a_first_pump_sent_home_is_refused_without_words_of_pharmacy_articles(
     assert "apoteksartiklar" not in page
 
 
+def test_a_first_pump_with_a_pharmacy_article_is_not_sent_in_a_loop(client, setup):
+    """Home: "choose Till mottagningen (order pharmacy articles apart)"; then
+    to the clinic: "Välj ett av: hem med post", the mode just refused. The
+    second answer now names the line to take out."""
+    _, patient, _ = setup
+    make_prescription(
+        patient, make_article(category="pump", channel="supplier", name="Pumpen")
+    )
+    make_prescription(patient, make_article(name="Sensorn", channel="pharmacy"))
+    html = new_order_page(client, patient)
+    lines = re.findall(r'name="(lines-\d+)-prescription_id"', html)[-2:]
+    data = form_data(html, delivery_mode="clinic")
+    for line in lines:
+        data |= {f"{line}-selected": "y", f"{line}-packs": "1"}
+    response = client.post(f"/patients/{patient.id}/orders/new", data=data)
+    assert response.status_code == 422
+    page = response.text
+    assert "Välj ett av: hem med post" not in page
+    assert (
+        "Sensorn kan inte levereras till mottagningen, dit Pumpen ska. "
+        "Beställ dem i en egen beställning." in page
+    )
+
+
+def test_a_pharmacy_article_beside_others_is_named_when_the_mode_suits_not_it(
+    client, setup
+):
+    _, patient, _ = setup
+    make_prescription(patient, make_article(name="Sensorn", channel="pharmacy"))
+    html = new_order_page(client, patient)
+    lines = re.findall(r'name="(lines-\d+)-prescription_id"', html)
+    data = form_data(html, delivery_mode="clinic")
+    for line in lines:
+        data |= {f"{line}-selected": "y", f"{line}-packs": "1"}
+    page = client.post(f"/patients/{patient.id}/orders/new", data=data).text
+    assert (
+        "Sensorn kan inte levereras på det sättet. Beställ dem i en egen beställning, "
+        "eller välj ett av: hem med post." in page
+    )
+
+
 def test_a_refused_order_is_one_read_in_the_patients_access_log(client, setup):
     """The page's read waits for the refusal, which then needs no read of its own."""
     _, patient, rx = setup
