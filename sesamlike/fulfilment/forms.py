@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     IntegerField,
     RadioField,
@@ -119,6 +120,7 @@ class CountForm(FlaskForm):
         "Orsak till differens",
         validators=[Optional()],
     )
+    confirmed = BooleanField("Antalet är kontrollerat och stämmer")
 
 
 def choices(labels: dict[str, str], translate) -> list[SelectChoice]:

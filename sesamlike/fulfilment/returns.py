@@ -50,13 +50,21 @@ from sesamlike.stock.models import Device, DeviceStatus
 RETURN_DAYS = 14  # unused consumables come back to stock within this many days
 
 
-def count_lot(user: User, lot_id: int, counted: int, reason_code: str | None):
-    """A cycle count; a surplus may fill backorders."""
+def count_lot(
+    user: User,
+    lot_id: int,
+    counted: int,
+    reason_code: str | None,
+    *,
+    confirmed: bool = True,
+):
+    """A cycle count; a surplus may fill backorders. `confirmed=False` (the
+    page, until its box is ticked): a count far from the books is refused."""
     require_depot(user)
 
     def run():
         lot, difference = picking.count_lot(
-            lot_id, counted, reason_code, user_id=user.id
+            lot_id, counted, reason_code, user_id=user.id, confirmed=confirmed
         )
         if difference > 0:
             fill_backorders(lot.article_id, user)

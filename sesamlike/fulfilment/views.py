@@ -429,9 +429,14 @@ def count():
                 form.lot_id.data,
                 form.counted.data,
                 form.reason_code.data or None,
+                confirmed=bool(form.confirmed.data),
             )
         except DomainError as error:
             flash_error(error)
+            for name, messages in error.fields.items():
+                field = getattr(form, name, None)
+                if field is not None:
+                    field.errors = [*field.errors, *messages]
             status = 422
         else:
             flash(
@@ -450,8 +455,9 @@ def count():
     elif request.method == "POST":
         status = 422
     return render(
-        "count.html", status, form=form, lots=lots, reasons=COUNT_REASON_LABELS
-    )
+        "count.html", status, form=form, lots=lots, reasons=COUNT_REASON_LABELS,
+        far_off=picking.COUNT_FAR_OFF,
+    )  # fmt: skip
 
 
 @bp.route("/lots/<int:lot_id>/scrap", methods=["POST"])

@@ -124,3 +124,15 @@ class NoDepot(Conflict):
         "Det finns inget lager att reservera eller restnotera i. "
         "Kontakta hjälpmedelscentralen."
     )
+
+
+class CountToConfirm(Invalid):
+    """A count far from the books (more than the lot holds, and more than
+    LARGE_COUNT_DIFFERENCE packs off): a slip of the keyboard would move stock
+    and purchase proposals, so the clerk checks and confirms it."""
+
+    code = "count_to_confirm"
+    message = (
+        "Räknat antal {counted} skiljer sig mycket från saldot {on_hand}. "
+        "Kontrollera antalet och bekräfta att det stämmer."
+    )

@@ -229,10 +229,22 @@ def restock_lot(article_id: int, *, today: date | None = None) -> StockLot | Non
     )
 
 
+# A count this many packs or more off the books, and more than the lot
+# holds, is confirmed before it is booked (`confirmed`; the pages ask).
+LARGE_COUNT_DIFFERENCE = 100
+COUNT_FAR_OFF = N_("Långt från saldot: kontrollera och bekräfta.")
+
+
 def count_lot(
-    lot_id: int, counted: int, reason_code: str | None, *, user_id: int | None = None
+    lot_id: int,
+    counted: int,
+    reason_code: str | None,
+    *,
+    user_id: int | None = None,
+    confirmed: bool = True,
 ) -> tuple[StockLot, int]:
-    """Book a cycle count: the difference from the books, with a reason code."""
+    """Book a cycle count: the difference from the books, with a reason code.
+    A difference far from the books waits for `confirmed` (the page's box)."""
     lot = db.session.scalar(
         sa.select(StockLot).where(StockLot.id == lot_id).with_for_update()
     )
@@ -245,6 +257,14 @@ def count_lot(
     difference = counted - lot.on_hand
     if difference and reason_code not in COUNT_REASONS:
         raise errors.ReasonCodeRequired(fields={"reason_code": [N_("Välj en orsak.")]})
+    if not confirmed and abs(difference) >= max(
+        LARGE_COUNT_DIFFERENCE, lot.on_hand + 1
+    ):
+        raise errors.CountToConfirm(
+            counted=counted,
+            on_hand=lot.on_hand,
+            fields={"counted": [COUNT_FAR_OFF]},
+        )
     if difference:
         ledger.book(
             MovementKind.ADJUSTMENT,

@@ -273,6 +273,31 @@ def test_count_page_books_a_difference(client, depot_world):
     assert db.session.scalar(sa.select(StockLot.on_hand)) == 3
 
 
+def test_a_count_far_from_the_books_is_confirmed_before_it_is_booked(
+    client, depot_world
+):
+    """1,000,000 typed for a lot of 39 was booked at once ("differens 999961"),
+    and stock and purchase proposals went with it."""
+    receipt = receive(depot_world, 39, lot="G6T")
+    data = {"lot_id": str(receipt.lot.id), "counted": "1000000", "reason_code": "found"}
+    response = client.post("/stock/count", data=data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Räknat antal 1" in html and "skiljer sig mycket från saldot 39" in html
+    assert 'name="confirmed"' in html
+    assert db.session.scalar(sa.select(StockLot.on_hand)) == 39
+    confirmed = client.post("/stock/count", data=data | {"confirmed": "y"})
+    assert confirmed.status_code == 302
+    assert db.session.scalar(sa.select(StockLot.on_hand)) == 1000000
+    # An everyday difference needs no confirming.
+    small = {
+        "lot_id": str(receipt.lot.id),
+        "counted": "999990",
+        "reason_code": "damaged",
+    }
+    assert client.post("/stock/count", data=small).status_code == 302
+
+
 def test_forms_need_csrf(client, depot_world, csrf_on):
     assert client.post("/stock/count", data={"counted": "1"}).status_code in (400, 422)
     assert db.session.scalar(sa.select(sa.func.count(StockMovement.id))) == 0
