@@ -170,9 +170,12 @@ def upload_dispensing():
     if not isinstance(result, pharmacy_channel.DispensingCounts):
         return pharmacy(upload=upload, problems=result)
     flash(
-        _(
+        ngettext(
+            "Expedieringarna är inlästa: {dispensings} expediering "
+            "({partial} delvis), {unchanged} redan kända.",
             "Expedieringarna är inlästa: {dispensings} expedieringar "
             "({partial} delvis), {unchanged} redan kända.",
+            result.dispensings,
             **vars(result),
         ),
         "success",

@@ -186,6 +186,8 @@ def test_dispensings_are_uploaded_on_the_pharmacy_page(client, depot):
 
     assert bad.status_code == 422 and "rad 2" in bad.text
     assert good.status_code == 302
+    said = client.get("/channels/pharmacy").text
+    assert "1 expediering (" in said and "1 expedieringar" not in said
     assert db.session.get(OrderLine, rx.order_line_id).status == "delivered"
 
 

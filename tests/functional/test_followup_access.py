@@ -1,6 +1,7 @@
 """Follow-up pages, API and exports: managers their clinic, region all, others 403."""
 
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -246,6 +247,22 @@ def test_report_first_screen_shows_the_pump_systems_own_cost_and_cost_centres(
     assert region["north"].cost_centre in centres and "NORR" in centres
     assert "SODR" not in centres  # not the manager's clinic
     assert html.index('id="system-parts"') < html.index('id="pump"')  # first screen
+
+
+def test_cost_centre_columns_say_which_are_counts_and_which_kronor(
+    client, auth, region
+):
+    """The cost-centre table headed the units "Enheter" and the device kronor
+    "Hjälpmedel" (in English "Aid"), while every other table says "Enheter
+    (kr)" for the device kronor: a manager read the units as kronor."""
+    auth.login(region["manager"].username)
+    html = client.get("/followup/?year=2025").get_data(as_text=True)
+    head = html.split('id="cost-centres"')[1].split("</thead>")[0]
+    headings = re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', head)
+    assert headings[3:] == [
+        "Volym (st)", "Enheter (kr)", "Förbrukning (kr)", "Varav moms (kr)",
+        "Totalt (kr)",
+    ]  # fmt: skip
 
 
 def test_high_cost_threshold_can_be_changed_on_the_page(client, auth, region):
