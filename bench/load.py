@@ -480,6 +480,15 @@ def form_fields(html: str) -> list[tuple[str, str]]:
     return fields
 
 
+def reorder_choice(page: str) -> list[tuple[str, str]]:
+    """The reorder form as posted by a user who ticks every orderable line
+    (the form ticks only what runs out soon): a two-line reorder each time."""
+    fields = [(k, v) for k, v in form_fields(_order_form(page)) if k != "action"]
+    ticked = {k for k, _v in fields}
+    boxes = re.findall(r'name="(lines-\d+-selected)"', _order_form(page))
+    return fields + [(box, "y") for box in boxes if box not in ticked]
+
+
 def _order_form(page: str) -> str:
     """The reorder form of the page (not the logout or language forms)."""
     found = re.search(r'class="portal-form[ "]', page)  # more classes may follow

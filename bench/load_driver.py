@@ -26,7 +26,14 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from bench.load import HOST, PASSWORD, USER_PREFIX, _order_form, form_fields
+from bench.load import (
+    HOST,
+    PASSWORD,
+    USER_PREFIX,
+    _order_form,
+    form_fields,
+    reorder_choice,
+)
 
 LOGINS_AT_ONCE = 16  # scrypt is slow on purpose: not all 500 at once
 TIMEOUT = 60.0
@@ -156,7 +163,7 @@ async def reorder(client: Client, timed) -> None:
     status, _loc, page = await timed("form", client, "GET", "/portal/order")
     if status != 200:
         raise Failed("form", f"GET /portal/order {status}")
-    fields = [(k, v) for k, v in form_fields(_order_form(page)) if k != "action"]
+    fields = reorder_choice(page)  # every orderable line ticked, as a user would
     if not any(k.endswith("-selected") for k, _v in fields):
         raise Failed("form", "nothing orderable on the form")
     status, _loc, page = await timed(

@@ -47,7 +47,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.databases import create_database, dialect, flask  # noqa: E402
-from bench.load import PASSWORD, USER_PREFIX, _order_form, form_fields  # noqa: E402
+from bench.load import (  # noqa: E402
+    PASSWORD,
+    USER_PREFIX,
+    _order_form,
+    form_fields,
+    reorder_choice,
+)
 
 SECRET_KEY = "bench-portal-cpu-secret-key-not-for-production"
 
@@ -153,8 +159,7 @@ def _measure(args, db_name: str) -> None:
 
         response = step("form", lambda: client.get("/portal/order"))
         page = response.get_data(as_text=True)
-        fields = [(k, v) for k, v in form_fields(_order_form(page)) if k != "action"]
-        review = MultiDict([*fields, ("action", "review")])
+        review = MultiDict([*reorder_choice(page), ("action", "review")])
         response = step("review", lambda: client.post("/portal/order", data=review))
         page = response.get_data(as_text=True)
         if response.status_code != 200 or "Skicka" not in page:
