@@ -68,8 +68,10 @@ def receive_stock(
     serials: Sequence[str] = (),
     bin: str | None = None,
     today: date | None = None,
+    traced: bool = False,
 ) -> receipts.Receipt:
-    """Receive packs into a depot; backorders fill in order of placement."""
+    """Receive packs into a depot; backorders fill in order of placement.
+    `traced`: the page's stricter rules (`receipts.receive`)."""
     require_depot(user)
     return commit_use_case(
         lambda: _flip_filled(
@@ -83,6 +85,7 @@ def receive_stock(
                 bin=bin,
                 user_id=user.id,
                 today=today,
+                traced=traced,
             )
         )
     )

@@ -338,6 +338,7 @@ def receipt():
                 expiry=form.expiry.data,
                 serials=(form.serials.data or "").split(),
                 bin=form.bin.data,
+                traced=True,
             )
         except DomainError as error:
             db.session.rollback()

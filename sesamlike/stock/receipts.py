@@ -47,12 +47,18 @@ def receive(
     bin: str | None = None,
     user_id: int | None = None,
     today: date | None = None,
+    traced: bool = False,
 ) -> Receipt:
-    """Book received packs (and devices), then fill backorders first placed first."""
+    """Book received packs (and devices), then fill backorders first placed first.
+
+    `traced` (the page): a consumable names its lot and nothing expired comes
+    in. The API takes what the contract lets it (lot and expiry optional): a
+    migration loads old stock, expired lots too, to be scrapped here."""
     depot = depot_by_code(depot_code)
     article = article_by_no(article_no)
     lot_code, bin_code, serials = _clean(lot, bin, serials, packs)
-    _check_lot_and_expiry(article, lot_code, expiry, today or region_today())
+    if traced:
+        _check_lot_and_expiry(article, lot_code, expiry, today or region_today())
     _check_serials(article, packs, serials)
     reservations.lock_article(article.id)
     row = ledger.get_or_create_lot(
