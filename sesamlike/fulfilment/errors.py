@@ -38,15 +38,8 @@ class AlreadyDelivered(Conflict):
 
 
 class DeliveredBeforeOrdered(Invalid):
-    code = "delivered_before_sent"
+    code = "delivered_before_ordered"
     message = "Leveransdagen {delivered_on} är före beställningen ({ordered_on})."
-
-
-class DeliveredBeforeShipped(DeliveredBeforeOrdered):
-    message = (
-        "Leveransdagen {delivered_on} är före dagen då beställningen skickades "
-        "({shipped_on})."
-    )
 
 
 class SerialsMissing(Invalid):

@@ -234,7 +234,9 @@ def deliver(order_id: int):
             entered=request.form.get("delivered_on", ""),
         )
     try:
-        shipping.deliver_order(current_user, order_id, form.delivered_on.data)
+        shipping.deliver_order(
+            current_user, order_id, form.delivered_on.data, not_before_ordered=True
+        )
     except DomainError as error:
         if "delivered_on" not in error.fields:
             flash_error(error)

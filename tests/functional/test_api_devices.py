@@ -18,7 +18,6 @@ from tests.factories import (
     make_system,
     make_user,
     place_order_for,
-    sent_on,
 )
 from tests.functional.test_api_basics import assert_error_format, bearer
 
@@ -44,7 +43,6 @@ def lent(client):
     shipped = client.post(f"/api/v1/orders/{order.id}/ship", headers=headers,
                           json={"serials": {str(line_id): ["PX-1"]}})  # fmt: skip
     assert shipped.status_code == 200
-    sent_on(order.id, LENT_ON)
     delivered = client.post(f"/api/v1/orders/{order.id}/deliver", headers=headers,
                             json={"delivered_on": LENT_ON.isoformat()})  # fmt: skip
     assert delivered.status_code == 200

@@ -42,7 +42,6 @@ def lend_pump(world, serial: str, on: date, patient=None):
                               mode="clinic", lock_days=0)  # fmt: skip
     shipping.ship_order(world.clerk, order.id, serials={order.lines[0].id: [serial]},
                         today=on)  # fmt: skip
-    f.sent_on(order.id, on)
     shipping.deliver_order(world.clerk, order.id, on, today=on)
     return order
 
@@ -100,7 +99,6 @@ def test_a_pump_replaced_under_warranty_across_new_year_costs_the_gap(world):
     line = replacement.lines[0]
     shipping.ship_order(world.clerk, replacement.id, serials={line.id: ["P-2"]},
                         today=date(2025, 1, 9))  # fmt: skip
-    f.sent_on(replacement.id, date(2025, 1, 9))
     shipping.deliver_order(world.clerk, replacement.id, date(2025, 1, 10),
                            today=date(2025, 1, 10))  # fmt: skip
 
@@ -125,7 +123,6 @@ def test_a_pump_swapped_under_warranty_keeps_its_prescriber(world):
                                  "clinic").order  # fmt: skip
     shipping.ship_order(world.clerk, order.id, serials={order.lines[0].id: ["P-1"]},
                         today=date(2024, 7, 1))  # fmt: skip
-    f.sent_on(order.id, date(2024, 7, 1))
     shipping.deliver_order(world.clerk, order.id, date(2024, 7, 1),
                            today=date(2024, 7, 1))  # fmt: skip
     run_year(2025)
@@ -197,7 +194,6 @@ def test_packs_partly_restocked_and_partly_scrapped_after_the_year_was_run(world
     shipping.receive_stock(world.clerk, "HMC", "QS9", 10, lot="L1")
     order = f.place_order_for(world.prescriber, sets, 10, lock_days=0)
     shipping.ship_order(world.clerk, order.id, today=date(2025, 3, 3))
-    f.sent_on(order.id, date(2025, 3, 3))
     shipping.deliver_order(world.clerk, order.id, date(2025, 3, 3),
                            today=date(2025, 3, 3))  # fmt: skip
     run_year(2025)
@@ -304,7 +300,6 @@ def test_packs_back_on_stock_are_no_overuse_in_the_drill_down(world):
     shipping.receive_stock(world.clerk, "HMC", "QS9", 20, lot="L1")
     order = f.place_order_for(world.prescriber, sets, 20, lock_days=0)
     shipping.ship_order(world.clerk, order.id, today=date(2025, 3, 3))
-    f.sent_on(order.id, date(2025, 3, 3))
     shipping.deliver_order(world.clerk, order.id, date(2025, 3, 3),
                            today=date(2025, 3, 3))  # fmt: skip
     returns.return_consumables(world.clerk, order.lines[0].id, date(2025, 3, 10),

@@ -22,7 +22,6 @@ from tests.factories import (
     make_prescription,
     make_pump,
     place_order_for,
-    sent_on,
 )
 
 TODAY = region_today()
@@ -196,7 +195,6 @@ def test_shipping_a_device_records_serials_and_lends_it_to_the_patient(world):
     assert (device.lent_on, device.warranty_end) == (date(2026, 2, 1), date(2030, 2, 1))
     assert db.session.get(OrderLine, line.id).serial_no == "P-2"
     assert reservations.stock_level(article.id).on_hand == 1
-    sent_on(placed.id, date(2026, 2, 1))
     shipping.deliver_order(
         world.clerk, placed.id, date(2026, 2, 3), today=date(2026, 2, 3)
     )
@@ -229,7 +227,6 @@ def lent_pump(world, serial="P-9", days_ago=30):
     shipping.ship_order(
         world.clerk, placed.id, serials={placed.lines[0].id: [serial]}, today=day
     )
-    sent_on(placed.id, day)
     shipping.deliver_order(world.clerk, placed.id, day, today=day)
     return article, placed
 
@@ -355,7 +352,6 @@ def delivered_consumable(world, days_ago):
     shipping.ship_order(world.clerk, placed.id, today=day)
     db.session.execute(sa.update(OrderLine).values(shipped_at=None))
     db.session.commit()
-    sent_on(placed.id, day)
     shipping.deliver_order(world.clerk, placed.id, day, today=day)
     return article, placed.lines[0]
 
