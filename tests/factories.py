@@ -533,26 +533,3 @@ def make_order_line(patient, article, status: str, **kw):
     db.session.add(order)
     db.session.commit()
     return order
-
-
-def sent_on(order_id: int, day: date) -> None:
-    """Back-date an order's placing and its lines' shipping to `day` (10:00 UTC),
-    so a test that lives on another day may deliver it then (never before it
-    was placed or shipped)."""
-    from datetime import UTC, datetime, time
-
-    import sqlalchemy as sa
-
-    from sesamlike.orders.models import Order, OrderLine
-
-    moment = datetime.combine(day, time(10), tzinfo=UTC)
-    db.session.execute(
-        sa.update(Order).where(Order.id == order_id).values(placed_at=moment)
-    )
-    db.session.execute(
-        sa.update(OrderLine)
-        .where(OrderLine.order_id == order_id, OrderLine.shipped_at.isnot(None))
-        .values(shipped_at=moment)
-    )
-    db.session.commit()
-    db.session.expire_all()
