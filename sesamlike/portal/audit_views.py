@@ -5,8 +5,9 @@ Like the log view in 1177's Journalen, staff are shown by role and care unit
 when; a name-level log extract is asked of the region (PDL 8 kap. 1 §), where
 someone can explain it. The patient's own and the guardian's own actions show
 as "Du" and "Vårdnadshavare". The page opens on what others did (staff, jobs,
-another guardian): the viewer's own clicks would bury them; ?show=all shows
-everything. Looking at this page is logged like any read.
+another guardian, the system's mails) and on the viewer's login used through
+the API: the viewer's own clicks in the portal would bury them; ?show=all
+shows everything. Looking at this page is logged like any read.
 """
 
 from __future__ import annotations
@@ -207,9 +208,14 @@ def access_log():
     # page is opened for. The viewer's own clicks on request (?show=all).
     show_all = request.args.get("show") == SHOW_ALL
     query = sa.select(AuditEvent).where(AuditEvent.patient_id == patient_id)
-    if not show_all:
+    if not show_all:  # hidden: only the viewer's own clicks in the portal
         query = query.where(
-            sa.or_(AuditEvent.user_id.is_(None), AuditEvent.user_id != current_user.id)
+            sa.or_(
+                AuditEvent.user_id.is_(None),
+                AuditEvent.user_id != current_user.id,
+                AuditEvent.action == MAIL,  # the system's, whoever set it off
+                AuditEvent.channel.in_(tuple(CHANNELS)),  # own login elsewhere
+            )
         )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     events = db.session.scalars(

@@ -390,6 +390,34 @@ def test_the_order_mail_reads_as_sent_by_the_system_to_you(client, auth, region)
     assert ("Du", "Beställde hjälpmedel") in rows
 
 
+def test_the_default_log_keeps_the_systems_mails_and_own_login_elsewhere(
+    client, auth, region
+):
+    """Hiding every row of the viewer's login hid the mail the order set off
+    (which the page says it shows: "systemet") and any use of the login
+    through the API, the one a patient would most want to spot."""
+    from sesamlike.accounts import audit
+    from tests.portal_data import reorder_form
+
+    region.child.guardians[0].email = "anna@example.se"
+    db.session.commit()
+    auth.login("anna")
+    client.post("/portal/choose", data={"patient_id": region.child.id})
+    form = reorder_form([(region.rx_child.id, 1)], action="send")
+    assert client.post("/portal/order", data=form).status_code == 302
+    guardian = region.child.guardians[0].user
+    event = audit.record(
+        "read_orders", "patient", patient_id=region.child.id,
+        object_id=region.child.id, user=guardian,
+    )  # fmt: skip
+    event.channel = "api"  # as an API request records it
+    db.session.commit()
+    rows = log_rows(client.get("/portal/access-log").text)
+    assert ("Systemet", "Skickade ett meddelande till dig") in rows
+    assert ("Du", "Läste beställningar (API)") in rows  # own login, elsewhere
+    assert ("Du", "Beställde hjälpmedel") not in rows  # own click on the page
+
+
 SENT = "Skickade ett meddelande"
 
 
