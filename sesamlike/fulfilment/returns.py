@@ -328,7 +328,7 @@ def return_consumables(
             )
         if restock:
             picking.return_packs(
-                line.reference, line.article_id, count, user_id=user.id, today=today
+                line.reference, line.article_id, count, user_id=user.id
             )
         returned = line.packs_returned + count
         values = {

@@ -89,15 +89,6 @@ class LotExpiryMismatch(Conflict):
     message = "Partiet {lot} har redan utgångsdatum {expiry}."
 
 
-class NoLotToRestock(Conflict):
-    code = "no_lot_to_restock"
-    message = (
-        "Det finns inget användbart parti av {article} i lager att lägga tillbaka "
-        "förpackningarna i. Ta emot dem som en inleverans (med batch och "
-        "utgångsdatum) i stället."
-    )
-
-
 class QuarantineCountedBySerial(Conflict):
     code = "quarantine_counted_by_serial"
     message = "Karantänen räknas per serienummer, inte som parti."

@@ -25,6 +25,8 @@ ON_HAND_KINDS = (
     MovementKind.SCRAP,
 )
 QUARANTINE_LOT = "KARANTÄN"
+# Packs put back whose lot is not known (history imported from the old system).
+UNKNOWN_LOT = "OKÄNT PARTI"
 
 
 class AdjustmentReason:

@@ -8,7 +8,7 @@
   picked by serial number from the devices' own lots.
 - `ship` marks picked reservations `shipped` with a `ship` movement (no lot).
 - `return_packs` books unused packs of a reference back into the lots they were
-  picked from (never-picked packs into the article's latest-expiry lot).
+  picked from (never-picked packs into the article's lot of unknown origin).
   `count_lot` books a cycle count's difference as an adjustment.
 Nothing commits here: the caller's use case does.
 """
@@ -32,6 +32,7 @@ from sesamlike.stock import devices as device_steps
 from sesamlike.stock import errors, ledger
 from sesamlike.stock.ledger import COUNT_REASONS
 from sesamlike.stock.models import (
+    Depot,
     Device,
     MovementKind,
     Reservation,
@@ -175,58 +176,41 @@ def return_packs(
     packs: int,
     *,
     user_id: int | None = None,
-    today: date | None = None,
 ) -> int:
     """Book `packs` unused packs of the reference back on stock; return them.
 
     Into the lots they were picked from; packs never picked here (history
-    imported from the old system) into the article's usable lot with the
-    latest expiry, in the depot it was picked from or that stocks it. Refuses
-    when there is no such lot: packs are never restocked without a booking.
+    imported from the old system), whose lot is not known, into the lot
+    UNKNOWN_LOT of the article in the depot that stocks it most: never mixed
+    into a real lot, which a recall would name (or miss). Packs are never
+    recorded as restocked without a booking.
     """
     back = ledger.put_back(reference, packs=packs, user_id=user_id)
     rest = packs - back
     if rest > 0:
-        lot = restock_lot(article_id, today=today)
-        if lot is None:
-            article = db.session.get(Article, article_id)
-            raise errors.NoLotToRestock(article=article.name)
+        lot = ledger.get_or_create_lot(
+            _restock_depot_id(article_id), article_id, ledger.UNKNOWN_LOT
+        )
         ledger.book(
             MovementKind.RETURN, lot, rest, reference=reference, user_id=user_id
         )
     return packs
 
 
-def restock_lot(article_id: int, *, today: date | None = None) -> StockLot | None:
-    """The lot returned packs of unknown lot go back to: a usable lot of the
-    article, latest expiry first (a lot without expiry last), in the depot that
-    stocks the article most."""
-    today = today or region_today()
-    stocked = (
+def _restock_depot_id(article_id: int) -> int:
+    """The depot that holds most of the article (any lot), else the first."""
+    stocked = db.session.scalar(
         sa.select(StockLot.depot_id)
-        .where(StockLot.article_id == article_id, usable(today))
+        .where(StockLot.article_id == article_id)
         .group_by(StockLot.depot_id)
         .order_by(sa.func.sum(StockLot.on_hand).desc(), StockLot.depot_id)
         .limit(1)
-        .scalar_subquery()
     )
-    return db.session.scalar(
-        sa.select(StockLot)
-        .where(
-            StockLot.article_id == article_id,
-            StockLot.depot_id == stocked,
-            StockLot.lot != ledger.QUARANTINE_LOT,
-            usable(today),
-        )
-        .order_by(
-            StockLot.expiry.is_(None),
-            StockLot.expiry.desc(),
-            StockLot.on_hand.desc(),
-            StockLot.id,
-        )
-        .limit(1)
-        .with_for_update()
-    )
+    if stocked is None:
+        stocked = db.session.scalar(sa.select(Depot.id).order_by(Depot.code).limit(1))
+    if stocked is None:
+        raise errors.NoDepot()
+    return stocked
 
 
 # A count this many packs or more off the books, and more than the lot
