@@ -58,6 +58,11 @@ def format_number(value, locale: str | None = None) -> str:
     )
 
 
+def format_list(items: list[str], locale: str | None = None) -> str:
+    """Items as the language lists them: "a, b och c" ("a, b and c")."""
+    return lists.format_list(items, style="standard", locale=babel_locale(locale))
+
+
 def format_alternatives(items: list[str], locale: str | None = None) -> str:
     """Alternatives as the language lists them: "a, b eller c" ("a, b or c")."""
     return lists.format_list(items, style="or", locale=babel_locale(locale))

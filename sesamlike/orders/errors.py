@@ -1,6 +1,7 @@
 """Refusals of prescribing and ordering, each with a stable code for pages and API."""
 
 from sesamlike.common.errors import Conflict, Forbidden, Invalid
+from sesamlike.common.i18n import Plural
 
 
 class NotCancellable(Conflict):
@@ -54,9 +55,12 @@ class LinesNotThatWay(DeliveryModeNotAllowed):
     clinic): named, to go in an order of their own (the code stays
     `delivery_mode_not_allowed`)."""
 
-    message = (
+    message = Plural(
+        "{articles} kan inte levereras på det sättet. Beställ den i en egen "
+        "beställning, eller välj ett av: {allowed}.",
         "{articles} kan inte levereras på det sättet. Beställ dem i en egen "
-        "beställning, eller välj ett av: {allowed}."
+        "beställning, eller välj ett av: {allowed}.",
+        count="count",
     )
 
 
@@ -64,9 +68,12 @@ class LinesApartFromFirstDevice(DeliveryModeNotAllowed):
     """The first device goes to the clinic, where these lines never go: they
     need an order of their own (no other mode would do for the device)."""
 
-    message = (
+    message = Plural(
         "{articles} kan inte levereras till mottagningen, dit {device} ska. "
-        "Beställ dem i en egen beställning."
+        "Beställ den i en egen beställning.",
+        "{articles} kan inte levereras till mottagningen, dit {device} ska. "
+        "Beställ dem i en egen beställning.",
+        count="count",
     )
 
 

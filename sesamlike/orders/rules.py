@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import DomainError
+from sesamlike.common.formatting import format_list
 from sesamlike.common.i18n import N_
 from sesamlike.orders import errors
 from sesamlike.orders.models import OPEN_LINE_STATUSES, DeliveryMode, LineStatus
@@ -119,24 +120,26 @@ def mode_refusal(
     """A mode that does not suit the order, said of the lines that rule it out
     when others would go that way: those lines go in an order of their own.
     With a first device (which goes to the clinic) no other mode is offered."""
+    # A first device goes to the clinic whatever was asked: what cannot go
+    # there is taken out, and no other mode is offered (it would be refused).
+    way = DeliveryMode.CLINIC if first_devices else requested
     blocking = [
         article
         for article in articles
-        if requested not in CHANNEL_MODES[Channel(article.channel)]
+        if way not in CHANNEL_MODES[Channel(article.channel)]
     ]
     if not blocking or len(blocking) == len(articles):
         return error  # nothing to take out: another mode is the answer
-    names = ", ".join(dict.fromkeys(article.name for article in blocking))
-    if first_devices and requested == DeliveryMode.CLINIC:
-        return errors.LinesApartFromFirstDevice(
-            articles=names,
-            device=first_devices[0].name,
-            allowed=error.params["allowed"],
-            fields=error.fields,
-        )
-    return errors.LinesNotThatWay(
-        articles=names, allowed=error.params["allowed"], fields=error.fields
+    names = list(dict.fromkeys(article.name for article in blocking))
+    said = dict(
+        articles=format_list(names),
+        count=len(names),
+        allowed=error.params["allowed"],
+        fields=error.fields,
     )
+    if first_devices:
+        return errors.LinesApartFromFirstDevice(device=first_devices[0].name, **said)
+    return errors.LinesNotThatWay(**said)
 
 
 def first_device_refusal(article, pharmacy_articles: bool = False) -> DomainError:

@@ -380,8 +380,14 @@ def test_a_first_pump_with_a_pharmacy_article_is_not_sent_in_a_loop(client, setu
     assert "Välj ett av: hem med post" not in page
     assert (
         "Sensorn kan inte levereras till mottagningen, dit Pumpen ska. "
-        "Beställ dem i en egen beställning." in page
+        "Beställ den i en egen beställning." in page
     )
+    # Asked to go to a pickup point instead: the pump goes to the clinic all
+    # the same, so the answer is the same, not "välj hem med post".
+    data["delivery_mode"] = "pickup"
+    page = client.post(f"/patients/{patient.id}/orders/new", data=data).text
+    assert "Välj ett av: hem med post" not in page
+    assert "Sensorn kan inte levereras till mottagningen, dit Pumpen ska." in page
 
 
 def test_a_pharmacy_article_beside_others_is_named_when_the_mode_suits_not_it(
@@ -396,7 +402,7 @@ def test_a_pharmacy_article_beside_others_is_named_when_the_mode_suits_not_it(
         data |= {f"{line}-selected": "y", f"{line}-packs": "1"}
     page = client.post(f"/patients/{patient.id}/orders/new", data=data).text
     assert (
-        "Sensorn kan inte levereras på det sättet. Beställ dem i en egen beställning, "
+        "Sensorn kan inte levereras på det sättet. Beställ den i en egen beställning, "
         "eller välj ett av: hem med post." in page
     )
 
