@@ -63,10 +63,10 @@ def reorder():
         SelectChoice(mode, mode_label(mode, child)) for mode in options.modes
     ]
     if not form.is_submitted():
-        runouts = services.reorder_runouts(options)
-        _fill_in(form, options, request.args.get("rx", type=int), runouts)
+        supplies = services.reorder_supplies(options)
+        _fill_in(form, options, request.args.get("rx", type=int), supplies)
         services.commit_reads()
-        return _edit(form, options, runouts=runouts)
+        return _edit(form, options, supplies=supplies)
     if not form.validate_on_submit():
         services.commit_reads()
         return _edit(form, options, 422)
@@ -137,26 +137,25 @@ def cancel(order_id: int):
     return redirect(url_for("portal.order", order_id=order_id))
 
 
-def _fill_in(form: ReorderForm, options, only: int | None, runouts) -> None:
+def _fill_in(form: ReorderForm, options, only: int | None, supplies) -> None:
     """A new form: a fresh key, the orderable rows, the patient's own address.
 
-    Ticked: the line a reminder's link names (`only`), else the lines that run
-    out within the reminder window or have no delivery to go by; a supply that
-    lasts for months is left for the patient to tick, not ordered by one tap.
+    Ticked: the line a reminder's link names (`only`), else the lines due
+    (`services.due_for_reorder`); a supply that lasts for months, or one with
+    more on its way, is left for the patient to tick, not ordered by one tap.
     """
     form.idempotency_key.data = uuid.uuid4().hex
     form.delivery_mode.data = options.default_mode
-    due_by = region_today() + timedelta(days=current_app.config["RUNOUT_REMINDER_DAYS"])
+    if only is None:
+        window = timedelta(days=current_app.config["RUNOUT_REMINDER_DAYS"])
+        due = services.due_for_reorder(options, supplies, region_today() + window)
     for choice in options.choices:
         if choice.refusal is None:
             rx = choice.prescription
-            runout = runouts.get(rx.id)
             form.lines.append_entry(
                 {
                     "prescription_id": str(rx.id),
-                    "selected": only == rx.id
-                    if only is not None
-                    else runout is None or runout <= due_by,
+                    "selected": only == rx.id if only is not None else rx.id in due,
                     "packs": rx.packs_per_withdrawal,
                 }
             )
@@ -172,7 +171,7 @@ def _fill_in(form: ReorderForm, options, only: int | None, runouts) -> None:
         form.door_code.data = address.door_code
 
 
-def _edit(form: ReorderForm, options, status: int = 200, *, runouts=None):
+def _edit(form: ReorderForm, options, status: int = 200, *, supplies=None):
     """The form, first or again; each row says how long its supplies last."""
     return render(
         "reorder.html",
@@ -181,7 +180,7 @@ def _edit(form: ReorderForm, options, status: int = 200, *, runouts=None):
         options=options,
         patient=options.patient,
         rows={row.prescription_id.data: row for row in form.lines},
-        runouts=services.reorder_runouts(options) if runouts is None else runouts,
+        supplies=services.reorder_supplies(options) if supplies is None else supplies,
     )
 
 

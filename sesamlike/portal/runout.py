@@ -127,9 +127,8 @@ def _deliveries(lineage):
 
 
 # The portal's pages: each prescription asked for, with those it renews.
-_DELIVERIES_OF = _deliveries(
-    renewal_lineage(lambda rx: rx.id.in_(sa.bindparam("ids", expanding=True)))
-)
+_LINEAGE_OF = renewal_lineage(lambda rx: rx.id.in_(sa.bindparam("ids", expanding=True)))
+_DELIVERIES_OF = _deliveries(_LINEAGE_OF)
 # The reminder job: every active prescription, with those it renews.
 _DELIVERIES_OF_ACTIVE = _deliveries(
     renewal_lineage(lambda rx: rx.status == PrescriptionStatus.ACTIVE)
@@ -169,6 +168,53 @@ def patients_order_awaited(prescription_id: sa.ColumnElement[int]):
         .where(lineage.c.prescription_id == prescription_id)
         .exists()
     )
+
+
+# The reorder form's lines (bound as `ids`) in one statement: each one's
+# delivery days as `_DELIVERIES_OF` gives them (awaited 0), and a row (awaited
+# 1) for each with an order not delivered yet on it or on one it renews, of
+# its article (`patients_order_awaited`'s rule).
+_SUPPLIES_OF = sa.union_all(
+    _DELIVERIES_OF.add_columns(sa.literal(0).label("awaited")),
+    sa.select(
+        _LINEAGE_OF.c.prescription_id,
+        sa.cast(sa.null(), sa.Date()),  # typed, as the first part's columns
+        sa.cast(sa.null(), sa.BigInteger()),
+        sa.literal(1),
+    )
+    .join(
+        OrderLine,
+        sa.and_(
+            OrderLine.prescription_id == _LINEAGE_OF.c.supplied_by,
+            OrderLine.article_id == _LINEAGE_OF.c.article_id,
+            OrderLine.status.in_(sorted(UNDELIVERED_LINE_STATUSES)),
+        ),
+    )
+    .distinct(),
+)
+
+
+def supplies_of(
+    prescription_ids: Iterable[int],
+) -> tuple[dict[int, tuple[date, int]], set[int]]:
+    """Last delivery day and packs per prescription (as `last_deliveries`),
+    and which have an order not delivered yet: one round trip."""
+    ids = list(prescription_ids)
+    if not ids:
+        return {}, set()
+    per_prescription: dict[int, list[tuple[date, int]]] = {}
+    awaited = set()
+    for prescription_id, delivered_on, packs, waiting in db.session.execute(
+        _SUPPLIES_OF, {"ids": ids}
+    ):
+        if waiting:
+            awaited.add(prescription_id)
+        else:
+            per_prescription.setdefault(prescription_id, []).append(
+                (delivered_on, int(packs))
+            )
+    last = {rx_id: last_delivery(rows) for rx_id, rows in per_prescription.items()}
+    return last, awaited
 
 
 def last_deliveries(

@@ -44,6 +44,7 @@ from sesamlike.portal.runout import (
     last_deliveries,
     patients_order_awaited,
     prescription_runout,
+    supplies_of,
 )
 from sesamlike.prescriptions.entitlement import withdrawal_refusal
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
@@ -356,15 +357,50 @@ def reorder_options(
     )
 
 
-def reorder_runouts(options: ReorderOptions) -> dict[int, date | None]:
-    """When each orderable line's supplies run out, by its last delivery (with
-    those of the prescriptions it renews); None: no delivery to go by. One
-    query, for the form that is filled in or shown again."""
+@dataclass(frozen=True)
+class Supply:
+    """How an orderable line's supplies stand, for the reorder form."""
+
+    runout_on: date | None  # by the last delivery; None: nothing to go by
+    delivered: bool  # ever (on it or on one it renews)
+    awaited: bool  # an order not delivered yet: more is on its way
+
+
+def reorder_supplies(options: ReorderOptions) -> dict[int, Supply]:
+    """Each orderable line's supplies, by its last delivery (with those of the
+    prescriptions it renews): one query, for the form filled in or shown again."""
     orderable = [c.prescription for c in options.choices if c.refusal is None]
     if not orderable:
         return {}
-    deliveries = last_deliveries(rx.id for rx in orderable)
-    return {rx.id: prescription_runout(rx, deliveries.get(rx.id)) for rx in orderable}
+    deliveries, awaited = supplies_of(rx.id for rx in orderable)
+    return {
+        rx.id: Supply(
+            prescription_runout(rx, deliveries.get(rx.id)),
+            rx.id in deliveries,
+            rx.id in awaited,
+        )
+        for rx in orderable
+    }
+
+
+def due_for_reorder(
+    options: ReorderOptions, supplies: Mapping[int, Supply], due_by: date
+) -> set[int]:
+    """The lines a new reorder form ticks: what runs out by `due_by`, or was
+    never delivered (an article of known use); never one with an order still
+    on its way (more is coming: "my aids" raises no alarm for it either)."""
+    due = set()
+    for choice in options.choices:
+        rx = choice.prescription
+        supply = supplies.get(rx.id)
+        if supply is None or supply.awaited:
+            continue
+        if supply.runout_on is not None:
+            if supply.runout_on <= due_by:
+                due.add(rx.id)
+        elif not supply.delivered and rx.article.units_per_day:
+            due.add(rx.id)
+    return due
 
 
 def check_reorder(

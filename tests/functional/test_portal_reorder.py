@@ -86,6 +86,26 @@ def test_the_form_ticks_what_runs_out_soon_not_what_lasts_for_months(
     assert ticked(page, region.rx_reservoir) and not ticked(page, region.rx_infusion)
 
 
+def test_the_form_leaves_unticked_what_is_on_its_way_and_says_when_it_ran_out(
+    client, auth, region
+):
+    """Review: a line whose supplies ran out but whose order is still on its
+    way was ticked (a second order, where "my aids" raises no alarm), and a
+    day past read "Räcker ungefär till"."""
+    from tests.factories import make_delivery, make_order_line
+
+    make_delivery(region.patient, region.rx_infusion, TODAY - timedelta(100), 3)
+    make_order_line(
+        region.patient, region.infusion, "backordered",
+        prescription_id=region.rx_infusion.id,
+    )  # fmt: skip
+    auth.login("ella")
+    page = text_of(client.get("/portal/order"))
+    row = row_of(page, region.rx_infusion)
+    assert not ticked(page, region.rx_infusion)
+    assert "Tog slut ungefär" in row and "Räcker ungefär till" not in row
+
+
 def test_patient_reorders_within_entitlement_through_the_summary(client, auth, region):
     auth.login("ella")
     rx = region.rx_infusion
