@@ -168,20 +168,22 @@ def _local_date(moment: datetime) -> date:
     return moment.astimezone().date()
 
 
-def undelivered_orders(prescription_ids: list[int]) -> dict[int, list[int]]:
-    """{prescription id: ids of its orders with a line not delivered yet}: a
-    withdrawal made and on its way, which cancelling the prescription leaves
-    be (the prescriptions page's warning; given to it at app start)."""
+def undelivered_orders(prescription_ids: list[int]) -> dict[int, dict[int, bool]]:
+    """{prescription id: {order id: whether it can still be cancelled}} of its
+    orders with a line not delivered yet: withdrawals made and on their way,
+    which cancelling the prescription leaves be (the prescriptions page's
+    warning; given to it at app start). One not shipped yet can be cancelled;
+    a shipped one comes all the same."""
     rows = db.session.execute(
-        sa.select(OrderLine.prescription_id, OrderLine.order_id)
+        sa.select(OrderLine.prescription_id, OrderLine.order_id, OrderLine.status)
         .where(
             OrderLine.prescription_id.in_(prescription_ids),
             OrderLine.status.in_(sorted(UNDELIVERED_LINE_STATUSES)),
         )
-        .distinct()
         .order_by(OrderLine.prescription_id, OrderLine.order_id)
     )
-    found: dict[int, list[int]] = {}
-    for prescription_id, order_id in rows:
-        found.setdefault(prescription_id, []).append(order_id)
+    found: dict[int, dict[int, bool]] = {}
+    for prescription_id, order_id, status in rows:
+        orders = found.setdefault(prescription_id, {})
+        orders[order_id] = orders.get(order_id, False) or status != LineStatus.SHIPPED
     return found

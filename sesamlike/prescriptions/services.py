@@ -55,9 +55,9 @@ class PatientPrescriptions:
     today: date
     show_all: bool = True
     hidden: int = 0  # expired and cancelled ones left out when not show_all
-    # {prescription id: ids of its orders not delivered yet}: cancelling the
-    # prescription does not stop them, and the page says so.
-    open_orders: dict[int, list[int]] = field(default_factory=dict)
+    # {prescription id: {order id: cancellable}} of its orders not delivered
+    # yet: cancelling the prescription does not stop them; the page says so.
+    open_orders: dict[int, dict[int, bool]] = field(default_factory=dict)
 
     @property
     def shown_ids(self) -> set[int]:
@@ -267,11 +267,14 @@ def cancel(
 
 # How the prescriptions page finds the orders not delivered yet on each
 # prescription: given by the orders area (above this one) when the app starts.
-_find_open_orders: Callable[[list[int]], dict[int, list[int]]] | None = None
+_find_open_orders: Callable[[list[int]], dict[int, dict[int, bool]]] | None = None
 
 
-def register_open_orders(find: Callable[[list[int]], dict[int, list[int]]]) -> None:
-    """`find(prescription ids)` -> {prescription id: its undelivered orders' ids}."""
+def register_open_orders(
+    find: Callable[[list[int]], dict[int, dict[int, bool]]],
+) -> None:
+    """`find(prescription ids)` -> {prescription id: {undelivered order id:
+    whether it can still be cancelled}}."""
     global _find_open_orders
     _find_open_orders = find
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
+from sesamlike.orders.models import OrderLine
 from sesamlike.prescriptions.models import Prescription
 from tests.conftest import csrf_token_from
 from tests.factories import (
@@ -422,6 +423,17 @@ def test_cancelling_warns_of_an_order_on_the_prescription_not_delivered(
     assert warning in rows[str(open_rx.id)]
     assert f'href="/orders/{order.id}"' in rows[str(open_rx.id)]
     assert warning not in rows[str(quiet_rx.id)]
+    # A shipped order cannot be cancelled: the page does not advise it.
+    db.session.execute(
+        sa.update(OrderLine)
+        .where(OrderLine.order_id == order.id)
+        .values(status="shipped")
+    )
+    db.session.commit()
+    page = text_of(client.get(f"/patients/{patient.id}/prescriptions"))
+    rows = {row.split('id="rx-')[1].split('"')[0]: row for row in page.split("<tr")[2:]}
+    assert "redan skickad och kommer fram ändå" in rows[str(open_rx.id)]
+    assert warning not in rows[str(open_rx.id)]
 
 
 def test_cancel_button_cancels_and_a_second_cancel_says_so(client, auth, setup):
