@@ -45,6 +45,7 @@ DEPOT_ROLES = frozenset({Role.DEPOT})
 TRACKING_MAX = 80
 OVERRIDE_MAX = 200
 OVERRIDE_MIN = 10
+OVERRIDE_TOO_SHORT = N_("Skriv skälet med minst 10 tecken, t.ex. vem som plockade.")
 REFERENCE_PREFIX = "order-line:"
 
 
@@ -134,15 +135,6 @@ def ship_order(
     pick_override = " ".join((pick_override or "").split()) or None
     if pick_override and len(pick_override) > OVERRIDE_MAX:
         raise Invalid(fields={"pick_override": [N_("Högst 200 tecken.")]})
-    if pick_override and len(pick_override) < OVERRIDE_MIN:
-        # The reason is audited and read later: "x" tells the reader nothing.
-        raise Invalid(
-            fields={
-                "pick_override": [
-                    N_("Skriv skälet med minst 10 tecken, t.ex. vem som plockade.")
-                ]
-            }
-        )
 
     def run():
         order = load_order(order_id, lock=True)
@@ -156,6 +148,9 @@ def ship_order(
                 order_id=order.id,
                 articles=", ".join(line.article.name for line in unpicked),
             )
+        if unpicked and pick_override and len(pick_override) < OVERRIDE_MIN:
+            # The reason is audited and read later: "x" tells the reader nothing.
+            raise Invalid(fields={"pick_override": [OVERRIDE_TOO_SHORT]})
         if unpicked and pick_override:
             audit.record(
                 "pick_override",

@@ -148,7 +148,7 @@ def test_kit_form_does_not_promise_to_replace_the_prescription_in_force(client, 
     current = make_prescription(patient, article("100101"))
     page = text_of(client.get(kit_url(patient)))
     assert "Bocka ur raden om den ska fortsätta gälla" not in page
-    assert "Den fortsätter att gälla tills du makulerar den" in page
+    assert "Den gäller vidare om du inte makulerar den" in page
     assert f"/patients/{patient.id}/prescriptions#rx-{current.id}" in page
 
 
