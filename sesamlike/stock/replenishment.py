@@ -115,7 +115,9 @@ def delete_reorder_point(point_id: int) -> None:
 
 def check_low_stock(today: date) -> dict[str, int]:
     """Propose purchases where stock is at or below its reorder point; commit."""
-    counts = dict(proposed=0, updated=0, unchanged=0, received=0, checked=0)
+    counts = dict(
+        proposed=0, updated=0, unchanged=0, received=0, checked=0, dismissed=0
+    )
     counts["received"] = _close_received()
     points = db.session.scalars(
         sa.select(ReorderPoint).options(selectinload(ReorderPoint.article))
@@ -131,7 +133,13 @@ def check_low_stock(today: date) -> dict[str, int]:
     }
     for point in sorted(points, key=lambda p: p.id):
         if point.article.channel == Channel.PHARMACY:
-            continue  # stored before such points were refused: never bought here
+            # Stored before such points were refused: never bought here, and
+            # a proposal made then is dismissed by the check (no user).
+            stale = open_proposals.pop((point.depot_id, point.article_id), None)
+            if stale is not None:
+                stale.status, stale.decided_at = ProposalStatus.DISMISSED, utcnow()
+                counts["dismissed"] += 1
+            continue
         counts["checked"] += 1
         key = (point.depot_id, point.article_id)
         position = positions.get(key, 0)

@@ -263,3 +263,29 @@ def test_the_check_proposes_no_purchase_of_a_pharmacy_article_already_stored(sto
 
     assert [p.article_id for p in proposals()] == [stock.sets.id]
     assert (counts["proposed"], counts["checked"]) == (1, 1)
+
+
+def test_an_open_proposal_for_a_pharmacy_article_is_dismissed_by_the_check(stock):
+    """A proposal made before pharmacy articles were refused a reorder point
+    stayed open and counted among "Öppna förslag", asking to buy stock the
+    aids centre never dispenses."""
+    sensors = make_article("G7-2", channel="pharmacy", category="cgm_sensor")
+    db.session.add(
+        ReorderPoint(
+            depot_id=stock.depot.id, article_id=sensors.id, reorder_level=5,
+            order_up_to=40,
+        )
+    )  # fmt: skip
+    db.session.add(
+        PurchaseProposal(
+            depot_id=stock.depot.id, article_id=sensors.id, supplier="Dexcom",
+            packs=40, position=0, reorder_level=5, order_up_to=40,
+        )
+    )  # fmt: skip
+    db.session.commit()
+    counts = jobs.low_stock_check(NOW)
+    proposal = db.session.scalar(
+        sa.select(PurchaseProposal).where(PurchaseProposal.article_id == sensors.id)
+    )
+    assert proposal.status == "dismissed" and counts["dismissed"] == 1
+    assert replenishment.proposals(("open",)) == []
