@@ -21,6 +21,7 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import DomainError, Forbidden, Invalid
+from sesamlike.common.formatting import ReadersDate
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_day_of, region_today, utcnow
 from sesamlike.extensions import db
@@ -265,8 +266,8 @@ def _check_not_before_ordered(order: Order, delivered_on: date) -> None:
     ordered_on = region_day_of(order.placed_at)
     if delivered_on < ordered_on:
         raise DeliveredBeforeOrdered(
-            delivered_on=delivered_on,
-            ordered_on=ordered_on,
+            delivered_on=ReadersDate.of(delivered_on),
+            ordered_on=ReadersDate.of(ordered_on),
             fields={"delivered_on": [N_("Före dagen då beställningen lades.")]},
         )
 

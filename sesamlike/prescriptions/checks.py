@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sesamlike.accounts.models import Clinic, User
 from sesamlike.catalog import assortment
 from sesamlike.catalog.models import Article, Category, System, article_systems
+from sesamlike.common.formatting import ReadersDate
 from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions import compatibility, rules
@@ -109,7 +110,7 @@ def check_no_duplicate(
     if current:
         raise DuplicateToConfirm(
             article=article.name,
-            valid_to=max(rx.valid_to for rx in current),
+            valid_to=ReadersDate.of(max(rx.valid_to for rx in current)),
             fields={"article_no": [rules.DUPLICATE_IN_FORCE]},
         )
 

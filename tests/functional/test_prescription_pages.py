@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.common.time import region_today
@@ -175,6 +176,8 @@ def test_a_second_prescription_of_an_article_in_force_is_confirmed_first(
     assert response.status_code == 422
     page = text_of(response)
     assert "Patienten har redan en aktuell förskrivning av Quick-set" in page
+    day = format_date(current.valid_to, "d MMMM y", locale="sv_SE")
+    assert f"giltig till {day}." in page  # as the reader writes a day
     assert "Förnya den i stället" in page
     assert "Patienten har redan en aktuell förskrivning av artikeln." in error_next_to(
         page, "article_no"
