@@ -221,6 +221,11 @@ def test_a_start_so_early_that_the_prescription_has_ended_is_refused(
     assert response.status_code == 422
     assert "redan ha gått ut" in error_next_to(text_of(response), "valid_from")
     assert count_prescriptions() == 0
+    # Told with the other faults, not after them.
+    both = form_data(valid_from="2020-01-01", packs_per_withdrawal="0")
+    page = text_of(client.post(new_url(patient), data=both))
+    assert "redan ha gått ut" in error_next_to(page, "valid_from")
+    assert error_next_to(page, "packs_per_withdrawal")
     # Started a month ago and running still: a paper prescription registered late.
     month_ago = form_data(valid_from=(TODAY - timedelta(30)).isoformat())
     assert client.post(new_url(patient), data=month_ago).status_code == 302
