@@ -176,6 +176,7 @@ class KitLineForm(Form):
         "Motivering", validators=[Length(max=500, message="Högst 500 tecken.")]
     )
     quantity_confirmed = BooleanField(QUANTITY_CONFIRMED)
+    duplicate_confirmed = BooleanField(DUPLICATE_CONFIRMED)
 
 
 class KitForm(FlaskForm):
@@ -230,6 +231,7 @@ class KitForm(FlaskForm):
                     "reason_code": row.reason_code.data or None,
                     "reason_text": row.reason_text.data or None,
                     "quantity_confirmed": bool(row.quantity_confirmed.data),
+                    "duplicate_confirmed": bool(row.duplicate_confirmed.data),
                 },
             )
             for index, row in enumerate(self.lines)

@@ -93,6 +93,9 @@ class KitChoice:
     reason_code: str | None = None
     reason_text: str | None = None
     quantity_confirmed: bool = True  # the page: False until the prescriber ticks it
+    # The page: False until the prescriber confirms a second prescription of an
+    # article the patient has in force (the API creates one as before).
+    duplicate_confirmed: bool = True
 
 
 def proposal(article: Article) -> tuple[int, int, int]:
@@ -245,9 +248,18 @@ def prescribe_kit(
                     rules.check_contract(
                         article, today, catalog.is_prescribable(article, today)
                     )
-                    return _checked(
-                        user, patient, article, choice, valid_from, pumps, where
+                    checked, _none = rules.collect(
+                        lambda: _checked(
+                            user, patient, article, choice, valid_from, pumps, where
+                        ),
+                        lambda: (
+                            choice.duplicate_confirmed
+                            or checks.check_no_duplicate(
+                                patient.id, article, valid_from, today
+                            )
+                        ),
                     )
+                    return checked
                 except Invalid as error:
                     # The start day, clinic and cost centre are the whole
                     # kit's: told once (`dated`, `place`), not on every line.

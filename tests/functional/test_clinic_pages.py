@@ -164,6 +164,27 @@ def test_kit_with_a_start_so_early_that_it_has_ended_is_refused(client, clinic):
     assert count(Prescription) == 0
 
 
+def test_kit_line_of_an_article_in_force_is_confirmed_first(client, clinic):
+    """The kit saved a second Quick-set beside the one in force (a notice
+    only), so the patient could order from both; the single-article page
+    already asked. The line now asks the same."""
+    make_prescription(clinic.patient, article("100101"))  # Quick-set, in force
+    data = kit_form(text_of(client.get(kit_url(clinic.patient))))
+    data.update({f"lines-{n}-include": "y" for n in range(4)})
+    response = client.post(kit_url(clinic.patient), data=data)
+    assert response.status_code == 422
+    page = text_of(response)
+    assert re.search(
+        r'id="lines-1-article_no-error">\s*Patienten har redan en aktuell', page
+    )
+    assert 'name="lines-1-duplicate_confirmed"' in page
+    assert 'name="lines-0-duplicate_confirmed"' not in page
+    assert count(Prescription) == 1
+    data["lines-1-duplicate_confirmed"] = "y"
+    assert client.post(kit_url(clinic.patient), data=data).status_code == 302
+    assert count(Prescription) == 5
+
+
 def kit_form(page: str) -> dict:
     """The fields of the kit form as a browser would post them, all rows ticked."""
     data = {}
