@@ -99,6 +99,16 @@ def _delivered_on_lineage(lineage):
     )
 
 
+def _undelivered_on_lineage(lineage):
+    """Lines not delivered yet (on their way, or waiting at the pharmacy) of
+    the lineage's prescriptions, of the renewal's article."""
+    return sa.and_(
+        OrderLine.prescription_id == lineage.c.supplied_by,
+        OrderLine.article_id == lineage.c.article_id,
+        OrderLine.status.in_(sorted(UNDELIVERED_LINE_STATUSES)),
+    )
+
+
 def _deliveries(lineage):
     """Each prescription's last delivery day and the packs delivered that day
     (`last_delivery` in SQL): one row a prescription. Every delivery day of a
@@ -157,14 +167,7 @@ def patients_order_awaited(prescription_id: sa.ColumnElement[int]):
     return (
         sa.select(OrderLine.id)
         .select_from(lineage)
-        .join(
-            OrderLine,
-            sa.and_(
-                OrderLine.prescription_id == lineage.c.supplied_by,
-                OrderLine.article_id == lineage.c.article_id,
-                OrderLine.status.in_(sorted(UNDELIVERED_LINE_STATUSES)),
-            ),
-        )
+        .join(OrderLine, _undelivered_on_lineage(lineage))
         .where(lineage.c.prescription_id == prescription_id)
         .exists()
     )
@@ -182,14 +185,7 @@ _SUPPLIES_OF = sa.union_all(
         sa.cast(sa.null(), sa.BigInteger()),
         sa.literal(1),
     )
-    .join(
-        OrderLine,
-        sa.and_(
-            OrderLine.prescription_id == _LINEAGE_OF.c.supplied_by,
-            OrderLine.article_id == _LINEAGE_OF.c.article_id,
-            OrderLine.status.in_(sorted(UNDELIVERED_LINE_STATUSES)),
-        ),
-    )
+    .join(OrderLine, _undelivered_on_lineage(_LINEAGE_OF))
     .distinct(),
 )
 

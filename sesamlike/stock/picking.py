@@ -32,14 +32,13 @@ from sesamlike.stock import devices as device_steps
 from sesamlike.stock import errors, ledger
 from sesamlike.stock.ledger import COUNT_REASONS
 from sesamlike.stock.models import (
-    Depot,
     Device,
     MovementKind,
     Reservation,
     StockLot,
     StockMovement,
 )
-from sesamlike.stock.reservations import ReservationStatus, lock_article
+from sesamlike.stock.reservations import ReservationStatus, lock_article, usual_depot
 
 
 class PickRow(NamedTuple):
@@ -189,28 +188,12 @@ def return_packs(
     rest = packs - back
     if rest > 0:
         lot = ledger.get_or_create_lot(
-            _restock_depot_id(article_id), article_id, ledger.UNKNOWN_LOT
+            usual_depot(article_id), article_id, ledger.UNKNOWN_LOT
         )
         ledger.book(
             MovementKind.RETURN, lot, rest, reference=reference, user_id=user_id
         )
     return packs
-
-
-def _restock_depot_id(article_id: int) -> int:
-    """The depot that holds most of the article (any lot), else the first."""
-    stocked = db.session.scalar(
-        sa.select(StockLot.depot_id)
-        .where(StockLot.article_id == article_id)
-        .group_by(StockLot.depot_id)
-        .order_by(sa.func.sum(StockLot.on_hand).desc(), StockLot.depot_id)
-        .limit(1)
-    )
-    if stocked is None:
-        stocked = db.session.scalar(sa.select(Depot.id).order_by(Depot.code).limit(1))
-    if stocked is None:
-        raise errors.NoDepot()
-    return stocked
 
 
 # A count this many packs or more off the books, and more than the lot

@@ -155,7 +155,7 @@ def plan_many(
             rows.reservations.append(
                 {
                     "reference": index,
-                    "depot_id": _backorder_depot(article_id),
+                    "depot_id": usual_depot(article_id),
                     "article_id": article_id,
                     "packs": packs,
                     "status": ReservationStatus.BACKORDERED,
@@ -435,8 +435,10 @@ def _free_by_depot(article_id: int, today: date) -> dict[int, int]:
     return _free_by_article([article_id], today).get(article_id, {})
 
 
-def _backorder_depot(article_id: int) -> int:
-    """The depot that usually stocks the article, else the first depot."""
+def usual_depot(article_id: int) -> int:
+    """The depot that usually stocks the article (holds most of it, any lot),
+    else the first depot: where its backorders wait and packs of unknown lot
+    are put back."""
     depot_id = db.session.scalar(
         sa.select(StockLot.depot_id)
         .where(StockLot.article_id == article_id)
