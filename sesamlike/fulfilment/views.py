@@ -42,6 +42,7 @@ from sesamlike.stock.views import (
     depot_choices,
     depot_only,
     error_text,
+    errors_beside_fields,
     field_label,
     flash_error,
 )
@@ -166,9 +167,7 @@ def pack(order_id: int):
         return redirect(url_for("fulfilment.packing"))
     if refusal is not None:
         form.form_errors.extend(_pack_errors(refusal, order))
-        for name, messages in refusal.fields.items():
-            if name in form:  # beside its field too, as the receipt form does
-                form[name].errors = [*form[name].errors, *messages]
+        errors_beside_fields(form, refusal.fields)  # as the receipt form does
     reserved = [line for line in order.lines if line.status == LineStatus.RESERVED]
     return render(
         "pack.html",
@@ -345,9 +344,7 @@ def receipt():
         except DomainError as error:
             db.session.rollback()
             form.form_errors.append(error_text(error))
-            for name, messages in error.fields.items():
-                if name in form:
-                    form[name].errors = [*form[name].errors, *messages]
+            errors_beside_fields(form, error.fields)
             status = 422
         else:
             flash(
@@ -436,10 +433,7 @@ def count():
             )
         except DomainError as error:
             flash_error(error)
-            for name, messages in error.fields.items():
-                field = getattr(form, name, None)
-                if field is not None:
-                    field.errors = [*field.errors, *messages]
+            errors_beside_fields(form, error.fields)
             status = 422
         else:
             flash(

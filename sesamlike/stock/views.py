@@ -84,6 +84,13 @@ def flash_error(error: DomainError) -> None:
         flash(f"{field_label(name)}: {' '.join(_(m) for m in messages)}", "error")
 
 
+def errors_beside_fields(form, fields: dict[str, list[str]]) -> None:
+    """A refusal's field messages beside the form's fields of those names."""
+    for name, messages in fields.items():
+        if name in form:
+            form[name].errors = [*form[name].errors, *messages]
+
+
 def depot_choices() -> list[SelectChoice]:
     depots = db.session.scalars(sa.select(Depot).order_by(Depot.code))
     return [SelectChoice(d.code, f"{d.code} – {d.name}") for d in depots]
