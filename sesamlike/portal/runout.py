@@ -198,19 +198,10 @@ def supplies_of(
     ids = list(prescription_ids)
     if not ids:
         return {}, set()
-    per_prescription: dict[int, list[tuple[date, int]]] = {}
-    awaited = set()
-    for prescription_id, delivered_on, packs, waiting in db.session.execute(
-        _SUPPLIES_OF, {"ids": ids}
-    ):
-        if waiting:
-            awaited.add(prescription_id)
-        else:
-            per_prescription.setdefault(prescription_id, []).append(
-                (delivered_on, int(packs))
-            )
-    last = {rx_id: last_delivery(rows) for rx_id, rows in per_prescription.items()}
-    return last, awaited
+    rows = db.session.execute(_SUPPLIES_OF, {"ids": ids}).all()
+    awaited = {prescription_id for prescription_id, *_day, waiting in rows if waiting}
+    days = [(rx_id, on, packs) for rx_id, on, packs, waiting in rows if not waiting]
+    return _last_per_prescription(days), awaited
 
 
 def last_deliveries(
@@ -223,8 +214,13 @@ def last_deliveries(
         found = db.session.execute(_DELIVERIES_OF_ACTIVE)
     else:  # the portal's pages: built once, each request fills in the ids
         found = db.session.execute(_DELIVERIES_OF, {"ids": list(prescription_ids)})
+    return _last_per_prescription(found)
+
+
+def _last_per_prescription(days) -> dict[int, tuple[date, int]]:
+    """(prescription id, delivery day, packs) rows -> each one's last delivery."""
     per_prescription: dict[int, list[tuple[date, int]]] = {}
-    for prescription_id, delivered_on, packs in found:
+    for prescription_id, delivered_on, packs in days:
         per_prescription.setdefault(prescription_id, []).append(
             (delivered_on, int(packs))
         )
