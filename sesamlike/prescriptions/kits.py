@@ -226,7 +226,7 @@ def prescribe_kit(
             if not isinstance(valid_from, date):
                 raise PrescriptionInvalid(fields={"valid_from": [rules.REQUIRED]})
             if not ended_allowed:  # every line lasts a year from valid_from
-                rules.check_not_ended(rules.default_valid_to(valid_from), today)
+                rules.check_not_ended(valid_from, None, today)
 
         def place() -> None:
             rules.collect(

@@ -204,9 +204,14 @@ ALREADY_ENDED = N_(
 )
 
 
-def check_not_ended(valid_to: date, today: date) -> None:
-    """A prescription written on a page is for use: not one ended already."""
-    if valid_to < today:
+def check_not_ended(valid_from: object, valid_to: object, today: date) -> None:
+    """A prescription written on a page is for use: not one ended already (its
+    last day given, or the default a year on). Dates that are no dates are told
+    by `resolve_terms`."""
+    if not isinstance(valid_from, date):
+        return
+    last = valid_to if isinstance(valid_to, date) else default_valid_to(valid_from)
+    if last < today:
         raise PrescriptionInvalid(fields={"valid_from": [ALREADY_ENDED]})
 
 

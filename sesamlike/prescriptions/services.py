@@ -150,7 +150,7 @@ def prescribe(
                 duplicate_confirmed
                 or checks.check_no_duplicate(patient.id, article, valid_from, today)
             ),
-            lambda: ended_allowed or _check_not_ended(valid_from, valid_to, today),
+            lambda: ended_allowed or rules.check_not_ended(valid_from, valid_to, today),
         )
         prescription = new_prescription(
             user, patient, article, clinic, centre or clinic.cost_centre, terms, reason
@@ -262,14 +262,6 @@ def cancel(
         audit_prescription(user, prescription, "cancel", None)
         db.session.commit()
         return prescription
-
-
-def _check_not_ended(valid_from: object, valid_to: object, today: date) -> None:
-    """The page's refusal of a prescription ended already, told with the other
-    faults (the dates themselves are checked by `rules.resolve_terms`)."""
-    if isinstance(valid_from, date):
-        last = valid_to if isinstance(valid_to, date) else None
-        rules.check_not_ended(last or rules.default_valid_to(valid_from), today)
 
 
 # How the prescriptions page finds the orders not delivered yet on each
