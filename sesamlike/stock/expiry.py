@@ -23,17 +23,22 @@ QUARANTINE_KIND = "quarantine"
 EXPIRED_REASON = "expired"
 
 
+def _expiring_by(today: date) -> tuple[sa.ColumnElement[bool], ...]:
+    """Lots with packs left that have expired or expire within the warning days."""
+    horizon = today + timedelta(days=EXPIRY_WARNING_DAYS)
+    return (
+        StockLot.expiry.is_not(None),
+        StockLot.expiry <= horizon,
+        StockLot.on_hand > 0,
+    )
+
+
 def check_expiry(today: date) -> dict[str, int]:
     """Flag lots expiring within 60 days; quarantine expired ones; commit."""
     counts = dict(flagged=0, quarantined=0)
-    horizon = today + timedelta(days=EXPIRY_WARNING_DAYS)
     lots = db.session.scalars(
         sa.select(StockLot)
-        .where(
-            StockLot.expiry.is_not(None),
-            StockLot.expiry <= horizon,
-            StockLot.on_hand > 0,
-        )
+        .where(*_expiring_by(today))
         .order_by(StockLot.id)
         .with_for_update()
     ).all()
@@ -75,15 +80,10 @@ def lots_to_watch(today: date) -> list[StockLot]:
     """Lots with packs left that have expired or expire within the warning
     days, soonest first: read as they stand, not only those the nightly check
     has flagged (a lot received expired, or since the last check, counts)."""
-    horizon = today + timedelta(days=EXPIRY_WARNING_DAYS)
     return list(
         db.session.scalars(
             sa.select(StockLot)
-            .where(
-                StockLot.expiry.is_not(None),
-                StockLot.expiry <= horizon,
-                StockLot.on_hand > 0,
-            )
+            .where(*_expiring_by(today))
             .options(selectinload(StockLot.depot), selectinload(StockLot.article))
             .order_by(StockLot.expiry, StockLot.id)
         )
