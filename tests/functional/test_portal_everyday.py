@@ -373,9 +373,9 @@ def test_a_guardians_access_log_shows_the_other_guardian_not_their_own_clicks(
     assert everything.count(("Du", "Läste Mina hjälpmedel")) == 5
 
 
-def test_the_order_mail_reads_as_sent_by_the_system_to_you(client, auth, region):
-    """The walkthrough: the automatic order confirmation read "Du – Skickade
-    ett meddelande": the guardian sent nothing, the system mailed them."""
+def anna_orders_for_the_child(client, auth, region) -> None:
+    """The guardian (with an e-mail address) reorders for the child: the
+    order's confirmation mail is queued."""
     from tests.portal_data import reorder_form
 
     region.child.guardians[0].email = "anna@example.se"
@@ -384,6 +384,12 @@ def test_the_order_mail_reads_as_sent_by_the_system_to_you(client, auth, region)
     client.post("/portal/choose", data={"patient_id": region.child.id})
     form = reorder_form([(region.rx_child.id, 1)], action="send")
     assert client.post("/portal/order", data=form).status_code == 302
+
+
+def test_the_order_mail_reads_as_sent_by_the_system_to_you(client, auth, region):
+    """The walkthrough: the automatic order confirmation read "Du – Skickade
+    ett meddelande": the guardian sent nothing, the system mailed them."""
+    anna_orders_for_the_child(client, auth, region)
     rows = log_rows(client.get("/portal/access-log?show=all").text)
     assert ("Systemet", "Skickade ett meddelande till dig") in rows
     assert ("Du", "Skickade ett meddelande") not in rows
@@ -397,14 +403,8 @@ def test_the_default_log_keeps_the_systems_mails_and_own_login_elsewhere(
     (which the page says it shows: "systemet") and any use of the login
     through the API, the one a patient would most want to spot."""
     from sesamlike.accounts import audit
-    from tests.portal_data import reorder_form
 
-    region.child.guardians[0].email = "anna@example.se"
-    db.session.commit()
-    auth.login("anna")
-    client.post("/portal/choose", data={"patient_id": region.child.id})
-    form = reorder_form([(region.rx_child.id, 1)], action="send")
-    assert client.post("/portal/order", data=form).status_code == 302
+    anna_orders_for_the_child(client, auth, region)
     guardian = region.child.guardians[0].user
     event = audit.record(
         "read_orders", "patient", patient_id=region.child.id,

@@ -318,6 +318,15 @@ def imported_line(world, packs=2):
     return make_delivered_line(patient, world.article, TODAY, packs=packs)
 
 
+def restock(client, line, packs: int):
+    """Packs of the line come back today and go back on stock, on the page."""
+    return client.post(
+        f"/stock/lines/{line.id}/return",
+        data={"returned_on": TODAY.isoformat(), "packs": str(packs), "restock": "1"},
+        follow_redirects=True,
+    )
+
+
 def test_restocking_an_imported_line_books_the_packs_into_a_lot_of_unknown_origin(
     client, depot_world
 ):
@@ -328,11 +337,7 @@ def test_restocking_an_imported_line_books_the_packs_into_a_lot_of_unknown_origi
     receive(depot_world, 3, lot="EARLY", expiry=TODAY + timedelta(days=30))
     receive(depot_world, 3, lot="LATE", expiry=TODAY + timedelta(days=300))
     line = imported_line(depot_world)
-    response = client.post(
-        f"/stock/lines/{line.id}/return",
-        data={"returned_on": TODAY.isoformat(), "packs": "1", "restock": "1"},
-        follow_redirects=True,
-    )
+    response = restock(client, line, 1)
     assert "1 förp. tillbaka i lager" in response.get_data(as_text=True)
     lots = dict(db.session.execute(sa.select(StockLot.lot, StockLot.on_hand)).all())
     assert lots == {"EARLY": 3, "LATE": 3, "OKÄNT PARTI": 1}
@@ -351,11 +356,7 @@ def test_restocking_an_imported_line_with_no_lot_of_the_article_anywhere(
     """No lot of the article in any depot: still booked (into the depot's
     unknown lot), never recorded as restocked without a booking."""
     line = imported_line(depot_world)
-    response = client.post(
-        f"/stock/lines/{line.id}/return",
-        data={"returned_on": TODAY.isoformat(), "packs": "2", "restock": "1"},
-        follow_redirects=True,
-    )
+    response = restock(client, line, 2)
     assert "2 förp. tillbaka i lager" in response.get_data(as_text=True)
     lot = db.session.scalar(sa.select(StockLot))
     assert (lot.lot, lot.on_hand, lot.expiry) == ("OKÄNT PARTI", 2, None)
