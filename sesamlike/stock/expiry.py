@@ -88,19 +88,3 @@ def lots_to_watch(today: date) -> list[StockLot]:
             .order_by(StockLot.expiry, StockLot.id)
         )
     )
-
-
-def flagged_lots() -> list[LotExpiryFlag]:
-    """Flagged lots with packs left, soonest expiry first."""
-    return list(
-        db.session.scalars(
-            sa.select(LotExpiryFlag)
-            .join(StockLot, StockLot.id == LotExpiryFlag.lot_id)
-            .where(StockLot.on_hand > 0)
-            .options(
-                selectinload(LotExpiryFlag.lot).selectinload(StockLot.depot),
-                selectinload(LotExpiryFlag.lot).selectinload(StockLot.article),
-            )
-            .order_by(LotExpiryFlag.expiry, LotExpiryFlag.lot_id)
-        )
-    )

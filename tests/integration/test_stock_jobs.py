@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from sesamlike.common.errors import Conflict, Invalid
 from sesamlike.extensions import db
 from sesamlike.stock import jobs, replenishment
-from sesamlike.stock.expiry import flagged_lots
 from sesamlike.stock.models import (
     LotExpiryFlag,
     PurchaseProposal,
     ReorderPoint,
     Reservation,
+    StockLot,
     StockMovement,
 )
 from tests.factories import make_article, make_depot, make_stock_lot
@@ -191,6 +191,18 @@ def test_reorder_points_are_checked_and_changed_in_place(stock):
 
 
 # Expiry ------------------------------------------------------------------------
+
+
+def flagged_lots() -> list[LotExpiryFlag]:
+    """The nightly check's flags of lots with packs left, soonest expiry first."""
+    return list(
+        db.session.scalars(
+            sa.select(LotExpiryFlag)
+            .join(StockLot, StockLot.id == LotExpiryFlag.lot_id)
+            .where(StockLot.on_hand > 0)
+            .order_by(LotExpiryFlag.expiry, LotExpiryFlag.lot_id)
+        )
+    )
 
 
 def test_lots_expiring_within_60_days_are_flagged_once(stock):
