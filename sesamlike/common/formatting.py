@@ -103,6 +103,17 @@ class ReadersDate(date):
         return super().__format__(spec) if spec else format_date(self)
 
 
+class ReadersNumber(int):
+    """A count that a message fills in grouped as its reader's language groups
+    digits ("1 000 000", "1,000,000"), like `{n}` of a plural text; below a
+    thousand as it is. An explicit format spec still gets `int`'s own."""
+
+    def __format__(self, spec: str) -> str:
+        if spec or -1000 < self < 1000:
+            return super().__format__(spec)
+        return format_number(int(self))
+
+
 def format_short_date(day: date | datetime, locale: str | None = None) -> str:
     """A date in a table column: 2026-03-02 (2 Mar 2026: 02/03/2026 reads as
     3 February to half the English-speaking world)."""

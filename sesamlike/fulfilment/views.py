@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.common.errors import DomainError
+from sesamlike.common.formatting import ReadersNumber
 from sesamlike.common.i18n import N_, _, ngettext
 from sesamlike.common.paging import page_number
 from sesamlike.common.time import region_today
@@ -443,8 +444,8 @@ def count():
                     "Inventering bokförd: differens {difference} förp., "
                     "nytt saldo {on_hand}.",
                     abs(difference),
-                    difference=difference,
-                    on_hand=lot.on_hand,
+                    difference=ReadersNumber(difference),
+                    on_hand=ReadersNumber(lot.on_hand),
                 ),
                 "success",
             )

@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from sesamlike.catalog.models import Article
 from sesamlike.common.errors import Invalid
+from sesamlike.common.formatting import ReadersNumber
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
@@ -228,8 +229,8 @@ def count_lot(
         LARGE_COUNT_DIFFERENCE, lot.on_hand + 1
     ):
         raise errors.CountToConfirm(
-            counted=counted,
-            on_hand=lot.on_hand,
+            counted=ReadersNumber(counted),
+            on_hand=ReadersNumber(lot.on_hand),
             fields={"counted": [COUNT_FAR_OFF]},
         )
     if difference:

@@ -297,6 +297,25 @@ def test_a_count_far_from_the_books_is_confirmed_before_it_is_booked(
     assert client.post("/stock/count", data=small).status_code == 302
 
 
+def test_a_large_count_reads_with_its_digits_grouped(client, depot_world):
+    """The clerk compares the count with what was typed: "1000000" and
+    "differens 999961" had to be counted digit by digit."""
+    receipt = receive(depot_world, 39, lot="G6T")
+    data = {"lot_id": str(receipt.lot.id), "counted": "1000000", "reason_code": "found"}
+    html = client.post("/stock/count", data=data).get_data(as_text=True)
+    assert "Räknat antal 1\xa0000\xa0000 skiljer sig mycket från saldot 39" in html
+    booked = client.post(
+        "/stock/count", data=data | {"confirmed": "y"}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "differens 999\xa0961 förp., nytt saldo 1\xa0000\xa0000." in booked
+    client.post("/language", data={"locale": "en"})
+    english = client.post("/stock/count", data=data | {"counted": "3000000"})
+    assert (
+        "count of 3,000,000 differs greatly from the balance of 1,000,000"
+        in english.get_data(as_text=True)
+    )
+
+
 def test_forms_need_csrf(client, depot_world, csrf_on):
     assert client.post("/stock/count", data={"counted": "1"}).status_code in (400, 422)
     assert db.session.scalar(sa.select(sa.func.count(StockMovement.id))) == 0
