@@ -223,6 +223,14 @@ class OrderLine(db.Model):
         sa.Index(
             "ix_order_lines_patient_id_delivered_on", "patient_id", "delivered_on"
         ),
+        # A patient's warranty replacements (few): an incremental follow-up
+        # run finds its patients' among them, not among all their lines.
+        sa.Index(
+            "ix_order_lines_replacements_patient_id",
+            "patient_id",
+            postgresql_where=sa.text("amortised_line_id IS NOT NULL"),
+            sqlite_where=sa.text("amortised_line_id IS NOT NULL"),
+        ),
     )
 
     @property

@@ -14,7 +14,12 @@ import sqlalchemy as sa
 
 from sesamlike.extensions import db
 from sesamlike.followup.amounts import Amounts
-from sesamlike.followup.compute import line_costs, line_groups, year_costs
+from sesamlike.followup.compute import (
+    line_costs,
+    line_groups,
+    replacement_costs,
+    year_costs,
+)
 from sesamlike.orders.models import Order
 from tests.factories import (
     make_article,
@@ -62,10 +67,40 @@ def test_an_incremental_run_finds_the_lines_through_the_patients_index(
     steps = plan(select)
 
     by_patient = "SEARCH order_lines USING INDEX ix_order_lines_patient_id_delivered_on"
-    lines = [step for step in steps if "order_lines" in step]
-    assert lines and all(step.startswith(by_patient) for step in lines), steps
+    replacements = (
+        "SEARCH order_lines USING INDEX ix_order_lines_replacements_patient_id"
+    )
+    lines = [step for step in steps if step.startswith("SEARCH order_lines")]
+    assert [step.split(" (")[0] for step in lines] == [by_patient, replacements], steps
     broad = [step for step in steps if any(index in step for index in BROAD)]
     assert broad == [], steps
+
+
+def test_an_incremental_run_finds_its_patients_replacements_among_replacements(
+    region_with_a_swap,
+):
+    """The warranty replacements' arm reads the patients' entries of an index
+    of replacements only (migration 0028): before, it read every line of each
+    patient in scope to find the few that continue a chain (PostgreSQL: every
+    line's index entry, 115,698 for 5,000 patients at 500,000 x 5)."""
+    if db.engine.dialect.name != "sqlite":
+        # PostgreSQL plans with its statistics (a test database has none
+        # worth the name): the bench's plan at 500,000 x 5 is in the closing
+        # note. Here: the index is there, of replacements only.
+        definition = db.session.scalar(
+            sa.text("SELECT indexdef FROM pg_indexes WHERE tablename = 'order_lines' "
+                    "AND indexname = 'ix_order_lines_replacements_patient_id'")
+        )  # fmt: skip
+        assert definition is not None
+        assert definition.endswith("(patient_id) WHERE (amortised_line_id IS NOT NULL)")
+        return
+    scope = sa.select(Order.patient_id).where(Order.patient_id == region_with_a_swap.id)
+    steps = plan(replacement_costs(2025, scope, amounts=Amounts.for_session()))
+
+    replacements = (
+        "SEARCH order_lines USING INDEX ix_order_lines_replacements_patient_id"
+    )
+    assert any(step.startswith(replacements) for step in steps), steps
 
 
 def test_a_full_run_finds_the_warranty_replacements_by_their_chain(
