@@ -49,6 +49,10 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
         # Writers queue for the lock; SQLite does not serve them in turn, so
         # under a burst one may wait for most of the others (30 s, not 10).
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Temporary tables and sorts in memory, not in a file of their own: a
+        # follow-up run's tables (100,000 patients: 90,875 rows staged)
+        # were written out and their pages freed again on DROP.
+        cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
 
 
