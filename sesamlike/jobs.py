@@ -31,7 +31,7 @@ from flask.cli import AppGroup, with_appcontext
 from sesamlike.common.i18n import N_, gettext, ngettext
 from sesamlike.common.jobruns import run_job
 from sesamlike.common.models import JobRun, SchedulerHeartbeat
-from sesamlike.common.time import utcnow
+from sesamlike.common.time import stored_utc, utcnow
 from sesamlike.extensions import db
 
 TIMEZONE = "Europe/Stockholm"
@@ -78,10 +78,8 @@ class Job:
         if self.every_seconds:
             if last_started is None:
                 return now
-            if last_started.tzinfo is None:  # SQLite returns naive UTC
-                last_started = last_started.replace(tzinfo=UTC)
-            due = last_started.astimezone(zone) + timedelta(seconds=self.every_seconds)
-            return max(due, now)
+            every = timedelta(seconds=self.every_seconds)
+            return max(stored_utc(last_started).astimezone(zone) + every, now)
         trigger = CronTrigger(timezone=zone, **self.cron)
         return trigger.get_next_fire_time(None, now)
 
@@ -289,8 +287,7 @@ def scheduler_alive(now: datetime) -> bool:
     seen = last_heartbeat()
     if seen is None:
         return False
-    seen_at = seen.seen_at if seen.seen_at.tzinfo else seen.seen_at.replace(tzinfo=UTC)
-    return now - seen_at <= HEARTBEAT_STALE
+    return now - stored_utc(seen.seen_at) <= HEARTBEAT_STALE
 
 
 def run_requested() -> int:

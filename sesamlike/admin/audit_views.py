@@ -15,7 +15,7 @@ page names the patient by id from then on.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import abort, render_template, request
@@ -34,7 +34,7 @@ from sesamlike.common.spreadsheets import (
     csv_bytes,
     download,
 )
-from sesamlike.common.time import REGION_TIMEZONE
+from sesamlike.common.time import REGION_TIMEZONE, stored_utc
 from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
 
@@ -195,8 +195,7 @@ def audit_export():
 
 def _local(moment: datetime, dialect: Dialect) -> str:
     """The time on the region's clock: 2026-03-02 14:05:07, or ISO with the offset."""
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite: naive
-    local = moment.astimezone(REGION_TIMEZONE)
+    local = stored_utc(moment).astimezone(REGION_TIMEZONE)
     if dialect is SWEDISH:
         return local.strftime("%Y-%m-%d %H:%M:%S")
     return local.isoformat(timespec="seconds")

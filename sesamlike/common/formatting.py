@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from babel import dates, lists, numbers
 
 from sesamlike.common.i18n import get_locale
-from sesamlike.common.time import REGION_TIMEZONE
+from sesamlike.common.time import REGION_TIMEZONE, region_day_of
 
 # The interface language (the catalogue's) and the conventions it is written in.
 BABEL_LOCALES = {"sv": "sv_SE", "en": "en_GB"}
@@ -79,8 +79,7 @@ def format_percent(fraction, locale: str | None = None, *, decimals: int = 1) ->
 
 def _region_day(day: date | datetime) -> date:
     if isinstance(day, datetime):  # a UTC timestamp (naive from SQLite)
-        moment = day if day.tzinfo else day.replace(tzinfo=UTC)
-        return moment.astimezone(REGION_TIMEZONE).date()
+        return region_day_of(day)
     return day
 
 

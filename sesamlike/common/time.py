@@ -26,6 +26,4 @@ def region_today(now: datetime | None = None) -> date:
 
 def region_day_of(moment: datetime) -> date:
     """The region's calendar day of a UTC timestamp (SQLite returns it naive)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(REGION_TIMEZONE).date()
+    return stored_utc(moment).astimezone(REGION_TIMEZONE).date()

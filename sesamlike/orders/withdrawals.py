@@ -10,12 +10,13 @@ gets the domain refusal: used up or time locked.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from sesamlike.common.time import stored_utc
 from sesamlike.extensions import db
 from sesamlike.orders.models import (
     UNDELIVERED_LINE_STATUSES,
@@ -163,9 +164,7 @@ def give_back(line: OrderLine) -> None:
 
 def _local_date(moment: datetime) -> date:
     """The server's calendar day of a timestamp (SQLite returns it naive, in UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone().date()
+    return stored_utc(moment).astimezone().date()
 
 
 def undelivered_orders(prescription_ids: list[int]) -> dict[int, dict[int, bool]]:

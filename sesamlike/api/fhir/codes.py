@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from sesamlike.common.time import stored_utc
+
 # Swedish national identifier systems (Inera's OIDs for the Swedish person ids).
 PERSONNUMMER = "urn:oid:1.2.752.129.2.1.3.1"
 SAMORDNINGSNUMMER = "urn:oid:1.2.752.129.2.1.3.3"
@@ -41,9 +43,12 @@ def instant(moment: datetime | None) -> str | None:
     """A FHIR instant: always with a time zone (SQLite hands back naive UTC)."""
     if moment is None:
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return (
+        stored_utc(moment)
+        .astimezone(UTC)
+        .isoformat(timespec="seconds")
+        .replace("+00:00", "Z")
+    )
 
 
 def day(value: date | None) -> str | None:

@@ -29,7 +29,7 @@ from sesamlike.api.fhir.models import BulkExport, ExportStatus
 from sesamlike.api.fhir.outcome import FhirError
 from sesamlike.api.fhir.queries import KINDS
 from sesamlike.common.i18n import N_
-from sesamlike.common.time import utcnow
+from sesamlike.common.time import stored_utc, utcnow
 from sesamlike.extensions import db
 from sesamlike.followup import audited
 
@@ -139,12 +139,8 @@ def file_path(user: User, key: str, name: str) -> Path:
 
 
 def _expired(export: BulkExport, now: datetime) -> bool:
-    expires = export.expires_at
-    if expires is None:
-        return False
-    if expires.tzinfo is None:  # SQLite hands back naive UTC
-        expires = expires.replace(tzinfo=now.tzinfo)
-    return expires <= now
+    expires = stored_utc(export.expires_at)
+    return expires is not None and expires <= now
 
 
 # The job -----------------------------------------------------------------------

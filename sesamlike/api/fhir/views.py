@@ -20,6 +20,7 @@ from sesamlike.api.fhir.outcome import (
     outcome_response,
 )
 from sesamlike.common.i18n import N_
+from sesamlike.common.time import stored_utc
 from sesamlike.extensions import db
 
 PUBLIC = {"fhir.metadata"}
@@ -199,9 +200,7 @@ def export_status(key: str):
         ],
         "error": [],
     }  # fmt: skip
-    expires = started.expires_at
-    if expires.tzinfo is None:
-        expires = expires.replace(tzinfo=UTC)
+    expires = stored_utc(started.expires_at)
     return fhir_response(manifest, 200, {"Expires": http_date(expires)})
 
 
