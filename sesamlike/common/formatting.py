@@ -104,8 +104,9 @@ class ReadersDate(date):
 
 class ReadersNumber(int):
     """A count that a message fills in grouped as its reader's language groups
-    digits ("1 000 000", "1,000,000"), like `{n}` of a plural text; below a
-    thousand as it is. An explicit format spec still gets `int`'s own."""
+    digits ("1 000 000", "1,000,000"), as `{n}` of a plural text is; below a
+    thousand as it is (no call to Babel for most counts). An explicit format
+    spec still gets `int`'s own."""
 
     def __format__(self, spec: str) -> str:
         if spec or -1000 < self < 1000:

@@ -104,11 +104,10 @@ def ngettext(singular: str, plural: str, n: int, **params: Any) -> str:
 
 def _count(n: int):
     """`{n}` as the reader's language groups digits: 12 500 (12,500)."""
-    if isinstance(n, int) and -1000 < n < 1000:
-        return n  # nothing to group: spares Babel on every small count
-    from sesamlike.common.formatting import format_number  # it imports this
+    # Imported here: formatting imports this module.
+    from sesamlike.common.formatting import ReadersNumber, format_number
 
-    return format_number(n)
+    return ReadersNumber(n) if isinstance(n, int) else format_number(n)
 
 
 def swedish(text: str, **params: Any) -> str:
