@@ -90,27 +90,40 @@ def check_first_time_right(
     )
 
 
-def check_no_duplicate(
-    patient_id: int, article: Article, valid_from: object, today: date
-) -> None:
-    """Refuse (to be confirmed) a new prescription of an article the patient
-    has a prescription of in force on the new one's first day (or today)."""
+def in_force_until(
+    patient_id: int, article_ids: list[int], valid_from: object, today: date
+) -> dict[int, date]:
+    """Of these articles, those the patient has a prescription of in force on a
+    new one's first day (or today), each with the last day one is in force:
+    one query for a whole kit."""
+    if not article_ids:
+        return {}
     start = valid_from if isinstance(valid_from, date) else today
-    in_force = db.session.scalars(
+    rows = db.session.scalars(
         sa.select(Prescription).where(
             Prescription.patient_id == patient_id,
-            Prescription.article_id == article.id,
+            Prescription.article_id.in_(article_ids),
             Prescription.status == PrescriptionStatus.ACTIVE,
             Prescription.valid_to >= max(start, today),
         )
-    ).all()
-    current = [
-        rx for rx in in_force if rx.status_on(today) == PrescriptionStatus.ACTIVE
-    ]
-    if current:
+    )
+    found: dict[int, date] = {}
+    for rx in rows:
+        if rx.status_on(today) == PrescriptionStatus.ACTIVE:
+            found[rx.article_id] = max(
+                rx.valid_to, found.get(rx.article_id, rx.valid_to)
+            )
+    return found
+
+
+def check_no_duplicate(article: Article, in_force: dict[int, date]) -> None:
+    """Refuse (to be confirmed) a new prescription of an article the patient
+    has a prescription of in force (`in_force_until`)."""
+    valid_to = in_force.get(article.id)
+    if valid_to is not None:
         raise DuplicateToConfirm(
             article=article.name,
-            valid_to=ReadersDate.of(max(rx.valid_to for rx in current)),
+            valid_to=ReadersDate.of(valid_to),
             fields={"article_no": [rules.DUPLICATE_IN_FORCE]},
         )
 

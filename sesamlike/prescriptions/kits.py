@@ -221,6 +221,13 @@ def prescribe_kit(
                 raise _for_line(error, index) from None
             pumps = checks.with_pump(pumps, article)
         where = (clinic_code, cost_centre)
+        # Second prescriptions of articles in force, to be confirmed: one query.
+        unconfirmed = [
+            article.id
+            for article, choice in zip(articles, choices, strict=True)
+            if article is not None and not choice.duplicate_confirmed
+        ]
+        in_force = checks.in_force_until(patient.id, unconfirmed, valid_from, today)
 
         def dated() -> None:
             if not isinstance(valid_from, date):
@@ -254,9 +261,7 @@ def prescribe_kit(
                         ),
                         lambda: (
                             choice.duplicate_confirmed
-                            or checks.check_no_duplicate(
-                                patient.id, article, valid_from, today
-                            )
+                            or checks.check_no_duplicate(article, in_force)
                         ),
                     )
                     return checked

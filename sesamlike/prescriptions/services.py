@@ -148,7 +148,10 @@ def prescribe(
             ),
             lambda: (
                 duplicate_confirmed
-                or checks.check_no_duplicate(patient.id, article, valid_from, today)
+                or checks.check_no_duplicate(
+                    article,
+                    checks.in_force_until(patient.id, [article.id], valid_from, today),
+                )
             ),
             lambda: ended_allowed or rules.check_not_ended(valid_from, valid_to, today),
         )
