@@ -483,9 +483,10 @@ def form_fields(html: str) -> list[tuple[str, str]]:
 def reorder_choice(page: str) -> list[tuple[str, str]]:
     """The reorder form as posted by a user who ticks every orderable line
     (the form ticks only what runs out soon): a two-line reorder each time."""
-    fields = [(k, v) for k, v in form_fields(_order_form(page)) if k != "action"]
+    form = _order_form(page)
+    fields = [(k, v) for k, v in form_fields(form) if k != "action"]
     ticked = {k for k, _v in fields}
-    boxes = re.findall(r'name="(lines-\d+-selected)"', _order_form(page))
+    boxes = re.findall(r'name="(lines-\d+-selected)"', form)
     return fields + [(box, "y") for box in boxes if box not in ticked]
 
 
