@@ -42,8 +42,11 @@ What it does, and stops by itself:
    both with no errors (the whole three-request reorder is shown for
    information); then, per phase, the rate offered (users / think time) and
    achieved, the driver processes' own CPU and the connections they opened,
-   to show the driver is not what limits. Then stops gunicorn and drops the
-   database.
+   to show the driver is not what limits; and the CPU one request takes in
+   all, the workers', PostgreSQL's (its backends for the bench database and
+   its background processes, from /proc) and the driver's, with the rate the
+   machine's cores could give at most at that cost. Then stops gunicorn and
+   drops the database.
 5. Ends with one machine-readable line (issue 19):
    SUMMARY load users=<N> think_ms=<T> myaids_cpu_ms=<x> reorder_cpu_ms=<x>
    myaids_share_of_healthz_pct=<x> myaids_p95_ms=<x> reorder_step_p95_ms=<x>
@@ -120,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.requests} x /healthz, {args.requests} x my aids, "
             f"{args.reorders} reorders"
         )
-        result = _drive_in_subprocess(port, gunicorn.pid, args)
+        result = _drive_in_subprocess(port, gunicorn.pid, name, args)
         _print_table(result, args)
     finally:
         if gunicorn is not None:
@@ -321,13 +324,14 @@ def server_config(args) -> str:
             f"keep-alive {conf.get('keepalive', 2)} s")  # fmt: skip
 
 
-def _drive_in_subprocess(port: int, arbiter: int, args) -> dict:
+def _drive_in_subprocess(port: int, arbiter: int, database: str, args) -> dict:
     """The load generator in its own processes (bench/load_driver.py), so it
     shares no GIL with this one."""
     settings = dict(
         drivers=args.drivers,
         port=port,
         arbiter=arbiter,
+        database=database,
         users=args.users,
         patients=args.patients,
         requests=args.requests,
@@ -509,6 +513,37 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+def _print_capacity(results: dict, args) -> None:
+    """Each phase's CPU per request on this machine, gunicorn's, PostgreSQL's and
+    the driver's, and the rate the cores could give at most if nothing else
+    ran and nothing waited: all of it over the CPU time one request takes."""
+    cores = os.cpu_count() or 1
+    print(f"CPU per request, all of it (the machine's {cores} cores serve the "
+          "workers, PostgreSQL and the driver alike)")  # fmt: skip
+    for name, phase in results.items():
+        requests = sum(len(phase["samples"].get(s, [])) for s in phase["steps"])
+        if not requests:
+            continue
+        worker, database, driver = (
+            1000 * phase[key] / requests for key in ("cpu", "db_cpu", "driver_cpu")
+        )
+        total = worker + database + driver
+        achieved = requests / phase["elapsed"] if phase["elapsed"] else 0
+        offered = (
+            f", offered {args.users * 1000 / args.think_ms:.0f}"
+            if args.think_ms
+            else ""
+        )
+        print(f"  {name:<8} workers {worker:5.2f} + PostgreSQL {database:5.2f} + "
+              f"driver {driver:4.2f} = {total:5.2f} ms: at most "
+              f"{cores * 1000 / total if total else 0:7.1f} req/s on {cores} cores; "
+              f"achieved {achieved:.1f}{offered}")  # fmt: skip
+    print(
+        "  (PostgreSQL: its backends for the bench database and the server's "
+        "background processes, read from /proc; 0 when the server runs elsewhere)"
+    )
+
+
 def _print_table(results: dict, args) -> None:
     rows = []  # label, requests, errors, req/s, samples, share-of phase
     ceiling = None
@@ -562,8 +597,8 @@ def _print_table(results: dict, args) -> None:
         f"{name} {phase['load'][0]:.1f}->{phase['load'][1]:.1f}"
         for name, phase in results.items()
     )
-    print(f"CPU ms/req: gunicorn workers' CPU time per request (PostgreSQL's not "
-          f"counted). Load average (1 min) over the phases: {loads} "
+    print(f"CPU ms/req: gunicorn workers' CPU time per request (PostgreSQL's "
+          f"below). Load average (1 min) over the phases: {loads} "
           f"on {os.cpu_count()} cores; above the core count the machine was "
           f"shared and latencies are inflated.")  # fmt: skip
     print()
@@ -586,6 +621,8 @@ def _print_table(results: dict, args) -> None:
         "  (offered: users / mean think time, had every answer taken no time; "
         "a driver process near 100 % of a core would limit the rate)"
     )
+    print()
+    _print_capacity(results, args)
     print()
     aids = results["my_aids"]
     aids_p95 = percentile(aids["samples"].get("GET", []), 95)

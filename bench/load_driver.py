@@ -204,6 +204,41 @@ def workers_cpu_seconds(arbiter: int) -> float:
     return total
 
 
+def database_cpu_seconds(database: str) -> dict[int, float]:
+    """User + system CPU time of each PostgreSQL process working for `database`
+    (by pid): its backends (`postgres: ... <database> <client> <state>`), and
+    the server's own background processes (WAL writer, checkpointer, background
+    writer, ...), which write what the commits ask of them. Read from /proc, so
+    only where the server runs on this machine; empty elsewhere."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            title = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        words = title.decode(errors="replace").split()
+        if not words or words[0] != "postgres:":
+            continue
+        # A backend names user, database, client and state; a background
+        # process names only itself (after the cluster's "15/main:").
+        backend = any(w.endswith(")") and "(" in w for w in words) or "[local]" in words
+        if backend and database not in words:
+            continue
+        fields = stat.rpartition(")")[2].split()
+        found[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
+def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU time spent between two readings: a process new since the first
+    counts whole (it began in between); one gone by the second, not at all."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 # Processes -------------------------------------------------------------------
 
 
@@ -261,6 +296,7 @@ async def _driver(settings, k, drivers, barrier, taken) -> dict:
         await _run(clients, name, steps, operation, warm, len(clients), 60, 0)
         await _wait(barrier)
         cpu = workers_cpu_seconds(settings["arbiter"]) if k == 0 else 0.0
+        db_cpu = database_cpu_seconds(settings["database"]) if k == 0 else {}
         load_before = os.getloadavg()[0]
         await _wait(barrier)
         own_cpu = time.process_time()
@@ -273,6 +309,9 @@ async def _driver(settings, k, drivers, barrier, taken) -> dict:
         phase["connects"] = sum(c.connects for c in clients) - connects
         await _wait(barrier)
         phase["cpu"] = workers_cpu_seconds(settings["arbiter"]) - cpu if k == 0 else 0
+        if k == 0:
+            after = database_cpu_seconds(settings["database"])
+        phase["db_cpu"] = cpu_since(db_cpu, after) if k == 0 else 0.0
         phase["load"] = (load_before, os.getloadavg()[0])
         results[name] = phase
     for client in clients:
@@ -358,6 +397,7 @@ def _merge(parts: list[dict]) -> dict:
         merged[name] = {
             "elapsed": max(p["last"] for p in phases) - started,
             "cpu": phases[0]["cpu"],
+            "db_cpu": phases[0]["db_cpu"],
             "driver_cpu": sum(p["driver_cpu"] for p in phases),
             "drivers": len(phases),
             "connects": sum(p["connects"] for p in phases),

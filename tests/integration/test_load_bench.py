@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from bench import load_driver
 from tests.conftest import DATABASE_URL, is_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +43,17 @@ def test_load_benchmark_quick_run_prints_its_table():
     assert "error in" not in out  # every request of the smoke run succeeded
     # The README's production configuration, and the driver's own account.
     assert "gthread workers x 8 threads" in out
-    assert out.count("achieved") == 3 and "driver processes busy" in out
+    assert out.count("achieved") == 6 and "driver processes busy" in out
+    # Where the CPU of a request goes, PostgreSQL's included, and what the
+    # cores could serve at that cost.
+    capacity = re.findall(
+        r"(healthz|my_aids|reorder) +workers +([\d.]+) \+ PostgreSQL +([\d.]+) \+ "
+        r"driver +([\d.]+) = +([\d.]+) ms: at most +([\d.]+) req/s",
+        out,
+    )
+    assert [phase for phase, *_ in capacity] == ["healthz", "my_aids", "reorder"]
+    figures = {phase: [float(x) for x in rest] for phase, *rest in capacity}
+    assert figures["reorder"][1] > 0  # a reorder's statements cost PostgreSQL CPU
 
 
 NUMBER = r"(\d+(\.\d+)?|nan)"
@@ -68,3 +80,25 @@ def test_load_benchmark_ends_with_one_summary_line_with_think_time():
     summary = SUMMARY_LOAD.fullmatch(lines[-1])
     assert summary, lines[-1]
     assert summary["think"] == "20" and summary["errors"] == "0"
+
+
+@pytest.mark.skipif(
+    not is_postgres(), reason="the benchmark reads PostgreSQL's processes from /proc"
+)
+def test_load_benchmark_counts_the_cpu_of_postgresql_working_for_its_database(
+    database_url,
+):
+    engine = sa.create_engine(database_url, poolclass=sa.NullPool)
+    with engine.connect() as connection:
+        pid = connection.scalar(sa.text("SELECT pg_backend_pid()"))
+        name = connection.scalar(sa.text("SELECT current_database()"))
+        before = load_driver.database_cpu_seconds(name)
+        connection.scalar(sa.text("SELECT sum(i) FROM generate_series(1, 5000000) i"))
+        after = load_driver.database_cpu_seconds(name)
+        elsewhere = load_driver.database_cpu_seconds(f"{name}_not_this_one")
+    engine.dispose()
+
+    assert pid in before and pid in after  # this connection's backend
+    assert after[pid] - before[pid] >= 0.1  # the sum took its CPU there
+    assert load_driver.cpu_since(before, after) >= after[pid] - before[pid]
+    assert pid not in elsewhere  # a backend of another database is not counted

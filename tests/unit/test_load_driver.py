@@ -73,7 +73,8 @@ def test_a_phase_lasts_from_the_first_start_to_the_last_answer_of_any_driver():
         phase = {
             "started": started, "last": last, "steps": ("GET",),
             "samples": {"GET": samples}, "errors": {}, "examples": [],
-            "cpu": cpu, "driver_cpu": 0.5, "connects": len(samples),
+            "cpu": cpu, "db_cpu": cpu / 2, "driver_cpu": 0.5,
+            "connects": len(samples),
             "load": (1.0, 1.0),
         }  # fmt: skip
         return {name: phase for name, _steps in load_driver.PHASES}
@@ -86,4 +87,12 @@ def test_a_phase_lasts_from_the_first_start_to_the_last_answer_of_any_driver():
     assert phase["elapsed"] == 5.0
     assert sorted(phase["samples"]["GET"]) == [1.0, 2.0, 5.0]
     assert phase["cpu"] == 3.0  # the first driver reads the workers' CPU
+    assert phase["db_cpu"] == 1.5  # and PostgreSQL's
     assert phase["driver_cpu"] == 1.0 and phase["drivers"] == 2
+
+
+def test_cpu_since_counts_a_new_process_whole_and_a_gone_one_not_at_all():
+    before = {10: 1.0, 11: 2.0}
+    after = {10: 1.5, 12: 0.25}  # 11 ended between the readings, 12 began
+
+    assert load_driver.cpu_since(before, after) == 0.75
