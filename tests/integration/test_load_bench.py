@@ -42,7 +42,7 @@ def test_load_benchmark_quick_run_prints_its_table():
     assert "my aids p95 < 100 ms" in out and "reorder p95 < 100 ms" in out
     assert "error in" not in out  # every request of the smoke run succeeded
     # The README's production configuration, and the driver's own account.
-    assert "gthread workers x 8 threads" in out
+    assert "gthread workers x 4 threads" in out
     assert out.count("achieved") == 6 and "driver processes busy" in out
     # Where the CPU of a request goes, PostgreSQL's included, and what the
     # cores could serve at that cost.
