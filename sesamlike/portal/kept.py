@@ -8,10 +8,13 @@ the patient's, the catalogue's and the generation of their logs), the day (time
 locks and run-out dates move with it), the language and the role. A change of
 any of them is a new key; old entries fall out, least recently used first.
 
+The session that built a page also keeps the whole page, frame and all
+(`session_page_key`): the same body in the same frame, for that session alone.
+
 What is kept is only ever handed out after the page's own access check and
 audit row (`portal.services.open_my_aids`), so keeping it changes who sees
 nothing. `PORTAL_KEPT_PAGES` bounds the entries per worker process (0: keep
-none); a body is about 10 kB.
+none); a body is about 10 kB, a whole page about 15 kB.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 
-from flask import current_app
+from flask import current_app, request, session
+from flask_login import current_user
 from markupsafe import Markup
 
 _EXTENSION = "sesamlike_kept_pages"
@@ -56,6 +60,29 @@ class KeptPages:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+def session_page_key(body_key: tuple) -> tuple | None:
+    """The key of a whole page around a kept body, for this session alone, or
+    None where the page is to be built: a message waits to be shown once, or
+    the session has no form token yet (building the page makes one).
+
+    Beside the body's key it holds all the page's frame shows of this request:
+    the user (id and name, as the menu says them), the session's form token
+    (each form on the page carries it, signed; it never expires while the
+    session lasts: WTF_CSRF_TIME_LIMIT None), and the address (the language
+    switch returns to it)."""
+    token = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    if token is None or messages_waiting():
+        return None
+    user = current_user._get_current_object()
+    return ("page", body_key, user.id, user.display_name, token, request.full_path)
+
+
+def messages_waiting() -> bool:
+    """Whether the session holds messages for the next page (Flask's flashes):
+    a page that shows them is shown once, never kept."""
+    return "_flashes" in session
 
 
 def kept_pages() -> KeptPages:

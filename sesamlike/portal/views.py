@@ -26,7 +26,7 @@ from sesamlike.portal.display import (
     running_out,
 )
 from sesamlike.portal.forms import ChooseChildForm
-from sesamlike.portal.kept import kept_pages
+from sesamlike.portal.kept import kept_pages, messages_waiting, session_page_key
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
@@ -91,6 +91,11 @@ def my_aids():
     # its key holds); the access check and audit row above come first.
     key = ("my_aids", *opened.version, user.role, get_locale())
     kept = kept_pages()
+    page_key = session_page_key(key)
+    if page_key is not None and (page := kept.get(page_key)) is not None:
+        services.commit_reads()
+        return page
+    keep_page = not messages_waiting()
     body = kept.get(key)
     if body is None:
         aids = services.my_aids(user, patient_id, opened=opened)
@@ -106,7 +111,11 @@ def my_aids():
         kept.put(key, body)
     else:
         services.commit_reads()
-    return render("my_aids.html", patient=opened.patient, body=body)
+    page, status = render("my_aids.html", patient=opened.patient, body=body)
+    # Keyed after building: the first page of a session makes its form token.
+    if keep_page and (page_key := session_page_key(key)) is not None:
+        kept.put(page_key, page)
+    return page, status
 
 
 @bp.route("/choose", methods=["GET", "POST"])
