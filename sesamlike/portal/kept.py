@@ -14,7 +14,7 @@ The session that built a page also keeps the whole page, frame and all
 What is kept is only ever handed out after the page's own access check and
 audit row (`portal.services.open_my_aids`), so keeping it changes who sees
 nothing. `PORTAL_KEPT_PAGES` bounds the entries per worker process (0: keep
-none); a body is about 10 kB, a whole page about 15 kB.
+none); a body is about 10 kB, a whole page a few kB more.
 """
 
 from __future__ import annotations
