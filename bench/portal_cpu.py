@@ -11,8 +11,9 @@ stock). Then, in this process, the production configuration (CSRF on, scrypt
 only at the one login) with the test client: logs the patient in and measures,
 after a warm-up, --iterations times
 
-- "my aids": GET /portal/, the same page again and again (its body kept:
-  portal.kept), and again with nothing kept (the first view after a change);
+- "my aids": GET /portal/, the same page again and again (kept whole for the
+  session since 2026-12-04, its body before: portal.kept), and again with
+  nothing kept (the first view after a change);
 - a whole two-line reorder: GET /portal/order, POST review, POST send (302 to
   the new order), each step also on its own;
 

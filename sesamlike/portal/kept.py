@@ -25,7 +25,6 @@ from collections.abc import Hashable
 
 from flask import current_app, request, session
 from flask_login import current_user
-from markupsafe import Markup
 
 _EXTENSION = "sesamlike_kept_pages"
 
@@ -35,17 +34,17 @@ class KeptPages:
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self._entries: OrderedDict[Hashable, Markup] = OrderedDict()
+        self._entries: OrderedDict[Hashable, str] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> Markup | None:
+    def get(self, key: Hashable) -> str | None:
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
                 self._entries.move_to_end(key)
             return found
 
-    def put(self, key: Hashable, body: Markup) -> None:
+    def put(self, key: Hashable, body: str) -> None:
         if self.capacity <= 0:
             return
         with self._lock:
@@ -62,21 +61,30 @@ class KeptPages:
         return len(self._entries)
 
 
-def session_page_key(body_key: tuple) -> tuple | None:
-    """The key of a whole page around a kept body, for this session alone, or
-    None where the page is to be built: a message waits to be shown once, or
-    the session has no form token yet (building the page makes one).
+def session_page_key(body_key: tuple, patient) -> tuple | None:
+    """The key of a whole "my aids" page around a kept body, for this session
+    alone, or None where the page is to be built and not kept: a request other
+    than a plain GET of the page (a HEAD, an address with a query), a message
+    waiting to be shown once, a session with no form token yet (building the
+    page makes one), or form tokens that expire (WTF_CSRF_TIME_LIMIT set: a
+    kept page would carry an old one).
 
-    Beside the body's key it holds all the page's frame shows of this request:
-    the user (id and name, as the menu says them), the session's form token
-    (each form on the page carries it, signed; it never expires while the
-    session lasts: WTF_CSRF_TIME_LIMIT None), and the address (the language
-    switch returns to it)."""
-    token = session.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    Beside the body's key it holds what the frame shows that the body's key
+    does not: the user (id and name, as the menu says them), the patient's
+    name (the heading and the guardian's "acting for" line; the data versions
+    follow the patient's aids, not the name) and the session's form token
+    (each form on the page carries it, signed)."""
+    config = current_app.config
+    if request.method != "GET" or request.query_string:
+        return None
+    if config.get("WTF_CSRF_TIME_LIMIT") is not None:
+        return None
+    token = session.get(config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
     if token is None or messages_waiting():
         return None
     user = current_user._get_current_object()
-    return ("page", body_key, user.id, user.display_name, token, request.full_path)
+    return ("page", body_key, user.id, user.display_name,
+            patient.first_name, patient.last_name, token)  # fmt: skip
 
 
 def messages_waiting() -> bool:
@@ -86,7 +94,8 @@ def messages_waiting() -> bool:
 
 
 def kept_pages() -> KeptPages:
-    """This app's kept page bodies (one store per app and worker process)."""
+    """This app's kept page bodies and whole pages (one store per app and
+    worker process)."""
     app = current_app._get_current_object()
     found = app.extensions.get(_EXTENSION)
     if found is None:

@@ -91,10 +91,12 @@ def my_aids():
     # its key holds); the access check and audit row above come first.
     key = ("my_aids", *opened.version, user.role, get_locale())
     kept = kept_pages()
-    page_key = session_page_key(key)
+    page_key = session_page_key(key, opened.patient)
     if page_key is not None and (page := kept.get(page_key)) is not None:
+        kept.get(key)  # its body is in use: not the first to fall out
         services.commit_reads()
         return page
+    # Asked before building: showing the page takes the messages waiting.
     keep_page = not messages_waiting()
     body = kept.get(key)
     if body is None:
@@ -113,7 +115,7 @@ def my_aids():
         services.commit_reads()
     page, status = render("my_aids.html", patient=opened.patient, body=body)
     # Keyed after building: the first page of a session makes its form token.
-    if keep_page and (page_key := session_page_key(key)) is not None:
+    if keep_page and (page_key := session_page_key(key, opened.patient)) is not None:
         kept.put(page_key, page)
     return page, status
 

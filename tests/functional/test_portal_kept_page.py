@@ -14,6 +14,7 @@ from flask import template_rendered
 
 from sesamlike.extensions import db
 from tests.conftest import PASSWORD, csrf_token_from
+from tests.functional.test_portal import choose
 from tests.functional.test_portal_kept import read_my_aids_rows
 from tests.portal_data import make_region
 
@@ -135,3 +136,42 @@ def test_the_language_switch_returns_to_the_address_the_page_was_asked_by(
     _names, html = rendered_templates(app, client, "/portal/?from=reminder")
 
     assert 'name="next" value="/portal/?from=reminder"' in html
+
+
+def test_a_guardian_sees_the_childs_name_as_it_is_now(app, client, auth):
+    region = make_region()
+    auth.login("anna")
+    choose(client, region.child)
+    client.get("/portal/")
+    client.get("/portal/")  # kept
+    # A name is no aid: the data versions do not move with it.
+    region.child.first_name = "Olof"
+    db.session.commit()
+
+    _names, html = rendered_templates(app, client)
+
+    assert "Hjälpmedel för Olof" in html and "Olof Ek" in html
+    assert "Olle" not in html
+
+
+def test_a_head_request_neither_takes_nor_leaves_a_kept_page(app, client, auth):
+    make_region()
+    auth.login("ella")
+    client.get("/portal/orders")  # the session has its form token
+    assert client.head("/portal/").status_code == 200
+
+    names, html = rendered_templates(app, client)
+
+    assert "portal/my_aids.html" in names
+    assert 'name="next" value="/portal/?"' in html  # back here after switching
+
+
+def test_no_page_is_kept_when_form_tokens_expire(app, client, auth, monkeypatch):
+    make_region()
+    monkeypatch.setitem(app.config, "WTF_CSRF_TIME_LIMIT", 3600)
+    auth.login("ella")
+    client.get("/portal/")
+
+    names, _html = rendered_templates(app, client)
+
+    assert "portal/my_aids.html" in names  # built again, with a fresh token
