@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/load.py [--users 50] [--requests 2000] [--reorders 500]
         [--think-ms 2000] [--drivers 2] [--worker-class sync] [--workers 5]
-        [--threads 8] [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
+        [--threads 4] [--database-url postgresql://postgres@127.0.0.1:5432/postgres]
     .venv/bin/python bench/load.py --quick          # a smoke run with tiny numbers
 
 What it does, and stops by itself:
@@ -524,9 +524,9 @@ def _print_capacity(results: dict, args) -> None:
         requests = sum(len(phase["samples"].get(s, [])) for s in phase["steps"])
         if not requests:
             continue
-        worker, database, driver = (
-            1000 * phase[key] / requests for key in ("cpu", "db_cpu", "driver_cpu")
-        )
+        worker, driver = (1000 * phase[key] / requests for key in ("cpu", "driver_cpu"))
+        seen = phase["db_cpu"] is not None
+        database = 1000 * phase["db_cpu"] / requests if seen else 0.0
         total = worker + database + driver
         achieved = requests / phase["elapsed"] if phase["elapsed"] else 0
         offered = (
@@ -534,13 +534,16 @@ def _print_capacity(results: dict, args) -> None:
             if args.think_ms
             else ""
         )
-        print(f"  {name:<8} workers {worker:5.2f} + PostgreSQL {database:5.2f} + "
+        database_text = f"{database:5.2f}" if seen else "  n/a"
+        print(f"  {name:<8} workers {worker:5.2f} + PostgreSQL {database_text} + "
               f"driver {driver:4.2f} = {total:5.2f} ms: at most "
               f"{cores * 1000 / total if total else 0:7.1f} req/s on {cores} cores; "
               f"achieved {achieved:.1f}{offered}")  # fmt: skip
     print(
-        "  (PostgreSQL: its backends for the bench database and the server's "
-        "background processes, read from /proc; 0 when the server runs elsewhere)"
+        "  (PostgreSQL: its backends for the bench database, their autovacuum and\n"
+        "  parallel workers, and the server's checkpointer and writers, which work\n"
+        "  for every database of the server; read from /proc, n/a when the server\n"
+        "  runs elsewhere; a connection closed during a phase is not counted)"
     )
 
 

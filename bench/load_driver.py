@@ -187,31 +187,10 @@ PHASES = (
 )
 
 
-def workers_cpu_seconds(arbiter: int) -> float:
-    """User + system CPU time of the gunicorn workers (children of the arbiter)."""
+def _processes():
+    """(pid, title words, parent pid, user + system CPU seconds) of every
+    process this machine lets us read, from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        fields = stat.rpartition(")")[2].split()
-        if int(fields[1]) == arbiter:  # ppid
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
-
-
-def database_cpu_seconds(database: str) -> dict[int, float]:
-    """User + system CPU time of each PostgreSQL process working for `database`
-    (by pid): its backends (`postgres: ... <database> <client> <state>`), and
-    the server's own background processes (WAL writer, checkpointer, background
-    writer, ...), which write what the commits ask of them. Read from /proc, so
-    only where the server runs on this machine; empty elsewhere."""
-    tick = os.sysconf("SC_CLK_TCK")
-    found = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -220,22 +199,66 @@ def database_cpu_seconds(database: str) -> dict[int, float]:
             stat = Path(f"/proc/{entry}/stat").read_text()
         except OSError:
             continue
-        words = title.decode(errors="replace").split()
-        if not words or words[0] != "postgres:":
-            continue
-        # A backend names user, database, client and state; a background
-        # process names only itself (after the cluster's "15/main:").
-        backend = any(w.endswith(")") and "(" in w for w in words) or "[local]" in words
-        if backend and database not in words:
-            continue
         fields = stat.rpartition(")")[2].split()
-        found[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+        cpu = (int(fields[11]) + int(fields[12])) / tick
+        yield int(entry), title.decode(errors="replace").split(), int(fields[1]), cpu
+
+
+def workers_cpu_seconds(arbiter: int) -> float:
+    """User + system CPU time of the gunicorn workers (children of the arbiter)."""
+    return sum(cpu for _pid, _words, ppid, cpu in _processes() if ppid == arbiter)
+
+
+# The server's own processes, which work for every database: writing the WAL
+# the commits ask for, and the pages they change (process titles after the
+# cluster's name, PostgreSQL 15).
+SERVER_PROCESSES = (("checkpointer",), ("background", "writer"), ("walwriter",))
+
+
+def database_cpu_seconds(database: str) -> dict[int, float] | None:
+    """User + system CPU time of each PostgreSQL process working for `database`
+    (by pid): its backends (`postgres: <cluster>: <user> <database> <client>
+    <state>`), its autovacuum workers and the parallel workers of its backends,
+    and the server's own processes (`SERVER_PROCESSES`), which also work for
+    the other databases of the server. Read from /proc: None where no
+    PostgreSQL process shows (the server on another machine)."""
+    postgres = [
+        (pid, words, cpu) for pid, words, _ppid, cpu in _processes()
+        if words and words[0] == "postgres:"
+    ]  # fmt: skip
+    if not postgres:
+        return None
+    found = {pid: cpu for pid, words, cpu in postgres if works_for(words, database)}
+    for pid, words, cpu in postgres:  # "parallel worker for PID <leader>"
+        role = _role(words)
+        if role[:3] == ["parallel", "worker", "for"] and role[-1].isdigit():
+            if int(role[-1]) in found:
+                found[pid] = cpu
     return found
 
 
-def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
+def works_for(words: list[str], database: str) -> bool:
+    """Whether a PostgreSQL process (its title's words) works for `database`:
+    a backend or autovacuum worker of it, or one of the server's own."""
+    role = _role(words)
+    return database in role or tuple(role) in SERVER_PROCESSES
+
+
+def _role(words: list[str]) -> list[str]:
+    """A PostgreSQL process title's words after "postgres:" and the cluster's
+    name where it has one (Debian's "15/main:")."""
+    role = words[1:]
+    return role[1:] if role and role[0].endswith(":") else role
+
+
+def cpu_since(
+    before: dict[int, float] | None, after: dict[int, float] | None
+) -> float | None:
     """CPU time spent between two readings: a process new since the first
-    counts whole (it began in between); one gone by the second, not at all."""
+    counts whole (it began in between); one gone by the second, not at all
+    (a connection closed meanwhile). None when either reading had none."""
+    if before is None or after is None:
+        return None
     return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
@@ -295,8 +318,9 @@ async def _driver(settings, k, drivers, barrier, taken) -> dict:
         warm = multiprocessing.Value("i", 0)  # one unmeasured operation per user
         await _run(clients, name, steps, operation, warm, len(clients), 60, 0)
         await _wait(barrier)
+        # The first driver reads the server's CPU (workers, PostgreSQL).
         cpu = workers_cpu_seconds(settings["arbiter"]) if k == 0 else 0.0
-        db_cpu = database_cpu_seconds(settings["database"]) if k == 0 else {}
+        db_cpu = database_cpu_seconds(settings["database"]) if k == 0 else None
         load_before = os.getloadavg()[0]
         await _wait(barrier)
         own_cpu = time.process_time()
@@ -308,10 +332,12 @@ async def _driver(settings, k, drivers, barrier, taken) -> dict:
         phase["driver_cpu"] = time.process_time() - own_cpu
         phase["connects"] = sum(c.connects for c in clients) - connects
         await _wait(barrier)
-        phase["cpu"] = workers_cpu_seconds(settings["arbiter"]) - cpu if k == 0 else 0
+        phase["cpu"], phase["db_cpu"] = 0.0, None
         if k == 0:
-            after = database_cpu_seconds(settings["database"])
-        phase["db_cpu"] = cpu_since(db_cpu, after) if k == 0 else 0.0
+            phase["cpu"] = workers_cpu_seconds(settings["arbiter"]) - cpu
+            phase["db_cpu"] = cpu_since(
+                db_cpu, database_cpu_seconds(settings["database"])
+            )
         phase["load"] = (load_before, os.getloadavg()[0])
         results[name] = phase
     for client in clients:

@@ -47,13 +47,13 @@ def test_load_benchmark_quick_run_prints_its_table():
     # Where the CPU of a request goes, PostgreSQL's included, and what the
     # cores could serve at that cost.
     capacity = re.findall(
-        r"(healthz|my_aids|reorder) +workers +([\d.]+) \+ PostgreSQL +([\d.]+) \+ "
-        r"driver +([\d.]+) = +([\d.]+) ms: at most +([\d.]+) req/s",
+        r"(healthz|my_aids|reorder) +workers +([\d.]+) \+ PostgreSQL +([\d.]+|n/a) "
+        r"\+ driver +([\d.]+) = +([\d.]+) ms: at most +([\d.]+) req/s",
         out,
     )
     assert [phase for phase, *_ in capacity] == ["healthz", "my_aids", "reorder"]
-    figures = {phase: [float(x) for x in rest] for phase, *rest in capacity}
-    assert figures["reorder"][1] > 0  # a reorder's statements cost PostgreSQL CPU
+    for _phase, worker, _database, driver, total, _most in capacity:
+        assert float(total) >= float(worker) + float(driver) > 0
 
 
 NUMBER = r"(\d+(\.\d+)?|nan)"
@@ -91,6 +91,9 @@ def test_load_benchmark_counts_the_cpu_of_postgresql_working_for_its_database(
     engine = sa.create_engine(database_url, poolclass=sa.NullPool)
     with engine.connect() as connection:
         pid = connection.scalar(sa.text("SELECT pg_backend_pid()"))
+        title = Path(f"/proc/{pid}/cmdline")
+        if not title.exists() or not title.read_bytes().startswith(b"postgres:"):
+            pytest.skip("PostgreSQL runs where this machine cannot see its processes")
         name = connection.scalar(sa.text("SELECT current_database()"))
         before = load_driver.database_cpu_seconds(name)
         connection.scalar(sa.text("SELECT sum(i) FROM generate_series(1, 5000000) i"))

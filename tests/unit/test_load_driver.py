@@ -96,3 +96,23 @@ def test_cpu_since_counts_a_new_process_whole_and_a_gone_one_not_at_all():
     after = {10: 1.5, 12: 0.25}  # 11 ended between the readings, 12 began
 
     assert load_driver.cpu_since(before, after) == 0.75
+
+
+def test_cpu_since_is_none_where_postgresql_could_not_be_read():
+    assert load_driver.cpu_since(None, {10: 1.0}) is None
+    assert load_driver.cpu_since({10: 1.0}, None) is None
+
+
+def test_the_postgresql_processes_counted_for_a_database():
+    def works_for(title: str) -> bool:
+        return load_driver.works_for(title.split(), "bench_db")
+
+    assert works_for("postgres: 15/main: postgres bench_db 127.0.0.1(5432) idle")
+    assert works_for("postgres: postgres bench_db 127.0.0.1(5432) idle")  # no cluster
+    assert works_for("postgres: 15/main: autovacuum worker bench_db")
+    assert works_for("postgres: 15/main: checkpointer")
+    assert works_for("postgres: walwriter") and works_for("postgres: background writer")
+    assert not works_for("postgres: 15/main: postgres other_db 127.0.0.1(5432) idle")
+    assert not works_for("postgres: 15/main: autovacuum worker other_db")
+    assert not works_for("postgres: 15/main: bench_db_copy bench_db_copy [local] idle")
+    assert not works_for("postgres: 15/main: logical replication launcher")
