@@ -30,13 +30,25 @@ CSP = "; ".join(
 def init_app(app: Flask) -> None:
     from sesamlike.accounts import sessions
     from sesamlike.accounts.models import User
+    from sesamlike.common import data_versions
     from sesamlike.patients import access
     from sesamlike.patients.models import Patient
 
+    def _remember_own(user, patient, *versions) -> None:
+        access.remember_own(user, patient)
+        if patient is not None:
+            data_versions.remember(patient.id, versions)
+
     sessions.init_app(app)
-    # Every portal page reads a patient login's own record first: it comes
-    # with the login (one statement fewer each).
-    sessions.load_beside(Patient, Patient.user_id == User.id, access.remember_own)
+    # Every portal page reads a patient login's own record first, and "my
+    # aids" its data versions next: they come with the login (a statement
+    # fewer each).
+    sessions.load_beside(
+        Patient,
+        Patient.user_id == User.id,
+        _remember_own,
+        *data_versions.beside(Patient.id),
+    )
     app.permanent_session_lifetime = timedelta(
         minutes=app.config["SESSION_IDLE_MINUTES"]
     )

@@ -83,21 +83,25 @@ def _session_user() -> sa.Select:
 
 
 _SESSION_USER = _session_user()
-_LOADED_BESIDE: Callable[[User, object | None], None] | None = None
+_LOADED_BESIDE: Callable[..., None] | None = None
 
 
-def load_beside(entity, onclause, loaded: Callable[[User, object | None], None]):
+def load_beside(entity, onclause, loaded: Callable[..., None], *columns):
     """Read `entity` outer-joined on `onclause` in the same statement as the
-    login, and hand it (None where none matched) with the user to `loaded`.
+    login, with `columns` (which may name it), and hand them (None where none
+    matched) with the user to `loaded`: `loaded(user, entity, *columns)`.
 
     For the row a higher area reads first on nearly every request of a role:
     a patient login's own record (`patients.access.remember_own`), which every
-    portal page reads; found by a unique index, it costs the other roles'
-    lookups next to nothing, and each portal request one statement fewer.
+    portal page reads, and its data versions, which "my aids" reads next;
+    found by unique indexes, they cost the other roles' lookups next to
+    nothing, and each portal request a statement fewer.
     Registered once at app start (`security.init_app`).
     """
     global _SESSION_USER, _LOADED_BESIDE
-    _SESSION_USER = _session_user().add_columns(entity).outerjoin(entity, onclause)
+    _SESSION_USER = (
+        _session_user().add_columns(entity, *columns).outerjoin(entity, onclause)
+    )
     _LOADED_BESIDE = loaded
 
 
@@ -126,7 +130,7 @@ def user_for_session(user_id: str) -> User | None:
         # not in the lookup: joined there, they cost every portal request too.
         user.clinics  # noqa: B018
     if _LOADED_BESIDE is not None:
-        _LOADED_BESIDE(user, beside[0])
+        _LOADED_BESIDE(user, *beside)
     return user
 
 

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import g, has_app_context
 
 from sesamlike.common.models import CatalogueChange, DataVersion, PatientDataChange
 from sesamlike.extensions import db
@@ -55,6 +56,44 @@ VERSIONS = sa.select(
     CATALOGUE_VERSION.scalar_subquery(),
     PATIENT_VERSION.scalar_subquery(),
 )
+_REMEMBERED = "sesamlike_data_versions"
+
+
+def beside(patient_id: sa.ColumnElement[int]) -> list[sa.ColumnElement]:
+    """`VERSIONS`' columns for the patient an outer statement names, to read
+    in that statement (None where it names none): the login reads a patient's
+    own versions with the patient's record (`accounts.sessions.load_beside`),
+    and the patient's "my aids" asks the database one statement fewer."""
+    patient_version = (
+        sa.select(sa.func.count())
+        .select_from(PatientDataChange)
+        .where(PatientDataChange.patient_id == patient_id)
+        .scalar_subquery()
+    )
+    named = patient_id.is_not(None)
+    return [
+        sa.case((named, sa.func.coalesce(GENERATION.scalar_subquery(), 0))),
+        sa.case((named, CATALOGUE_VERSION.scalar_subquery())),
+        sa.case((named, patient_version)),
+    ]
+
+
+def remember(patient_id: int, versions: tuple) -> None:
+    """Versions read (`beside`) for this request, before anything under them."""
+    if has_app_context():
+        g.setdefault(_REMEMBERED, {})[patient_id] = tuple(versions)
+
+
+def of_patient(patient_id: int) -> tuple:
+    """(generation, catalogue, patient) as this request read them first for the
+    patient (`remember`), else read now; before anything built under them."""
+    remembered = g.get(_REMEMBERED, {}) if has_app_context() else {}
+    found = remembered.get(patient_id)
+    if found is not None:
+        return found
+    return tuple(db.session.execute(VERSIONS, {"patient_id": patient_id}).one())
+
+
 _NEXT_GENERATION = sa.text(
     "INSERT INTO data_versions (name, version) VALUES (:name, 1) "
     "ON CONFLICT (name) DO UPDATE SET version = data_versions.version + 1"

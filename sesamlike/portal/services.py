@@ -235,9 +235,7 @@ def open_my_aids(user: User, patient_id: int, today: date | None = None) -> Open
     require_portal_user(user)
     today = today or region_today()
     patient = access.get_patient(user, patient_id, action="read_my_aids")
-    versions = db.session.execute(
-        data_versions.VERSIONS, {"patient_id": patient.id}
-    ).one()
+    versions = data_versions.of_patient(patient.id)  # with the login, if own
     version = (patient.id, patient.created_at, *versions, today)
     return OpenedAids(patient, today, version)
 

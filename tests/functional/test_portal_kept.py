@@ -93,12 +93,14 @@ def test_my_aids_seen_again_is_not_rebuilt_but_still_checked_and_audited(
     # The prescriptions, devices and orders are not read again...
     assert len(again) == len(first) - 3, (first, again)
     assert not [s for s in again if "FROM devices" in s or "FROM order_lines" in s]
-    # ...but the login, the access check (the patient row) and the audit row are.
+    # ...but the login, the access check (the patient row), the data versions
+    # and the audit row are.
     assert any("JOIN patients" in s or "FROM patients" in s for s in again)
+    assert any("patient_data_changes" in s for s in again)
     assert any("INSERT INTO audit_events" in s for s in again)
-    # Three in all for a patient login: the login with the patient's own row
-    # beside it (was a statement of its own), the data versions, the audit row.
-    assert len(again) == 3, again
+    # Two in all for a patient login: the login with the patient's own row and
+    # data versions beside it (each was a statement of its own), the audit row.
+    assert len(again) == 2, again
     assert read_my_aids_rows(region.patient_user) == 2
     assert page(client) == built_afresh(client)
 
@@ -249,6 +251,20 @@ def test_a_guardian_switching_child_never_sees_the_other_childs_page(
     assert "Reservoar" in sara and "Dexcom G7 sensor" not in sara
     choose(client, region.child)
     assert page(client) == olle
+
+
+def test_a_change_to_a_childs_aids_shows_at_once_to_the_guardian(
+    client, auth, region
+):
+    """A patient login's versions come with the login; a guardian's login has
+    none of its own, and the child's are read for the child."""
+    auth.login("anna")
+    choose(client, region.child)
+    before = page(client)
+    assert page(client) == before  # kept
+    use_withdrawals(region.rx_child.id, 2)
+    db.session.commit()
+    assert_shows_the_change(client, before)
 
 
 def test_a_patient_out_of_reach_gets_nothing_kept(client, auth, region):
