@@ -34,7 +34,7 @@ def init_app(app: Flask) -> None:
     from sesamlike.patients import access
     from sesamlike.patients.models import Patient
 
-    def _remember_own(user, patient, *versions) -> None:
+    def _loaded_with_login(user, patient, *versions) -> None:
         access.remember_own(user, patient)
         if patient is not None:
             data_versions.remember(patient.id, versions)
@@ -46,7 +46,7 @@ def init_app(app: Flask) -> None:
     sessions.load_beside(
         Patient,
         Patient.user_id == User.id,
-        _remember_own,
+        _loaded_with_login,
         *data_versions.beside(Patient.id),
     )
     app.permanent_session_lifetime = timedelta(

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from flask import g, has_app_context
 
 from sesamlike.common.models import CatalogueChange, DataVersion, PatientDataChange
+from sesamlike.common.transaction_ends import WROTE
 from sesamlike.extensions import db
 
 PRUNED = "pruned"
@@ -43,11 +44,16 @@ _PATIENT_TRIGGERS = [
     for event in ("insert", "update", "delete")
 ]
 
-PATIENT_VERSION = (
-    sa.select(sa.func.count())
-    .select_from(PatientDataChange)
-    .where(PatientDataChange.patient_id == sa.bindparam("patient_id"))
-)
+
+def _patient_version(patient_id: sa.ColumnElement[int]) -> sa.Select:
+    return (
+        sa.select(sa.func.count())
+        .select_from(PatientDataChange)
+        .where(PatientDataChange.patient_id == patient_id)
+    )
+
+
+PATIENT_VERSION = _patient_version(sa.bindparam("patient_id"))
 CATALOGUE_VERSION = sa.select(sa.func.count()).select_from(CatalogueChange)
 GENERATION = sa.select(DataVersion.version).where(DataVersion.name == PRUNED)
 # (generation, catalogue, patient) in one statement, so in one snapshot.
@@ -61,36 +67,44 @@ _REMEMBERED = "sesamlike_data_versions"
 
 def beside(patient_id: sa.ColumnElement[int]) -> list[sa.ColumnElement]:
     """`VERSIONS`' columns for the patient an outer statement names, to read
-    in that statement (None where it names none): the login reads a patient's
-    own versions with the patient's record (`accounts.sessions.load_beside`),
-    and the patient's "my aids" asks the database one statement fewer."""
-    patient_version = (
-        sa.select(sa.func.count())
-        .select_from(PatientDataChange)
-        .where(PatientDataChange.patient_id == patient_id)
-        .scalar_subquery()
-    )
+    in that statement (None where it names none, and then not read at all):
+    the login reads a patient login's own versions with the patient's record
+    (`accounts.sessions.load_beside`), and the patient's "my aids" asks the
+    database one statement fewer. Every request of a patient login reads
+    them: three lookups by index and a count of the catalogue's changes of
+    the day (`prune` empties that log each night)."""
     named = patient_id.is_not(None)
     return [
         sa.case((named, sa.func.coalesce(GENERATION.scalar_subquery(), 0))),
         sa.case((named, CATALOGUE_VERSION.scalar_subquery())),
-        sa.case((named, patient_version)),
+        sa.case((named, _patient_version(patient_id).scalar_subquery())),
     ]
 
 
 def remember(patient_id: int, versions: tuple) -> None:
-    """Versions read (`beside`) for this request, before anything under them."""
+    """Versions read (`beside`) in this request's transaction, for
+    `of_patient` while that transaction has written nothing."""
     if has_app_context():
-        g.setdefault(_REMEMBERED, {})[patient_id] = tuple(versions)
+        transaction = db.session().get_transaction()
+        g.setdefault(_REMEMBERED, {})[patient_id] = (transaction, tuple(versions))
 
 
 def of_patient(patient_id: int) -> tuple:
-    """(generation, catalogue, patient) as this request read them first for the
-    patient (`remember`), else read now; before anything built under them."""
+    """(generation, catalogue, patient): as `remember` kept them, if they were
+    read in this transaction and it has written nothing since (else a page
+    could be looked up under versions older than its own write); else read
+    now. Read before anything built under them."""
     remembered = g.get(_REMEMBERED, {}) if has_app_context() else {}
-    found = remembered.get(patient_id)
-    if found is not None:
-        return found
+    transaction, versions = remembered.get(patient_id, (None, None))
+    session = db.session()
+    if (
+        versions is not None
+        and transaction is not None
+        and transaction is session.get_transaction()
+        and not (session.new or session.dirty or session.deleted)
+        and not session.connection().info.get(WROTE)
+    ):
+        return versions
     return tuple(db.session.execute(VERSIONS, {"patient_id": patient_id}).one())
 
 

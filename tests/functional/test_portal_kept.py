@@ -13,10 +13,11 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from sesamlike.accounts.models import AuditEvent
+from sesamlike.accounts.models import AuditEvent, UserSession
 from sesamlike.catalog.models import Article
 from sesamlike.common import data_versions
 from sesamlike.common.formatting import format_date
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.orders.models import OrderLine
 from sesamlike.patients.models import Patient
@@ -253,18 +254,51 @@ def test_a_guardian_switching_child_never_sees_the_other_childs_page(
     assert page(client) == olle
 
 
-def test_a_change_to_a_childs_aids_shows_at_once_to_the_guardian(
-    client, auth, region
-):
+def test_a_change_to_a_childs_aids_shows_at_once_to_the_guardian(client, auth, region):
     """A patient login's versions come with the login; a guardian's login has
     none of its own, and the child's are read for the child."""
     auth.login("anna")
     choose(client, region.child)
     before = page(client)
-    assert page(client) == before  # kept
+    again = statements_of(client, "/portal/")  # kept
+    # The child's versions in a statement of their own, not the login's.
+    assert [
+        s for s in again if "patient_data_changes" in s and "JOIN patients" not in s
+    ]
     use_withdrawals(region.rx_child.id, 2)
     db.session.commit()
     assert_shows_the_change(client, before)
+
+
+def test_a_change_shows_also_on_the_view_that_refreshes_the_login(client, auth, region):
+    """The login read the versions, then refreshed its last-seen time (a
+    commit) before the page: the versions are read again after it."""
+    auth.login("ella")
+    before = page(client)
+    assert page(client) == before  # kept
+    db.session.execute(
+        sa.update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=2))
+    )
+    use_withdrawals(region.rx_infusion.id, 1)
+    db.session.commit()
+    assert_shows_the_change(client, before)
+
+
+def test_versions_read_with_the_login_serve_only_their_transaction(app, region):
+    """Kept for the transaction that read them, while it has written nothing."""
+    patient_id = region.patient.id
+    read = data_versions.of_patient(patient_id)
+    other = (read[0], read[1], read[2] + 100)  # as if read with the login
+
+    data_versions.remember(patient_id, other)
+    assert data_versions.of_patient(patient_id) == other
+    use_withdrawals(region.rx_infusion.id, 1)  # a write in the same transaction
+    assert data_versions.of_patient(patient_id) == (read[0], read[1], read[2] + 1)
+    db.session.commit()
+
+    data_versions.remember(patient_id, other)
+    db.session.commit()  # another transaction from here on
+    assert data_versions.of_patient(patient_id) == (read[0], read[1], read[2] + 1)
 
 
 def test_a_patient_out_of_reach_gets_nothing_kept(client, auth, region):
