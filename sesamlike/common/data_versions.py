@@ -56,13 +56,20 @@ def _patient_version(patient_id: sa.ColumnElement[int]) -> sa.Select:
 PATIENT_VERSION = _patient_version(sa.bindparam("patient_id"))
 CATALOGUE_VERSION = sa.select(sa.func.count()).select_from(CatalogueChange)
 GENERATION = sa.select(DataVersion.version).where(DataVersion.name == PRUNED)
-# (generation, catalogue, patient) in one statement, so in one snapshot.
-VERSIONS = sa.select(
-    sa.func.coalesce(GENERATION.scalar_subquery(), 0),
-    CATALOGUE_VERSION.scalar_subquery(),
-    PATIENT_VERSION.scalar_subquery(),
-)
 _REMEMBERED = "sesamlike_data_versions"
+
+
+def _versions(patient_id: sa.ColumnElement[int]) -> list[sa.ColumnElement]:
+    """(generation, catalogue, patient) of the patient `patient_id` names."""
+    return [
+        sa.func.coalesce(GENERATION.scalar_subquery(), 0),
+        CATALOGUE_VERSION.scalar_subquery(),
+        _patient_version(patient_id).scalar_subquery(),
+    ]
+
+
+# The three in one statement, so in one snapshot.
+VERSIONS = sa.select(*_versions(sa.bindparam("patient_id")))
 
 
 def beside(patient_id: sa.ColumnElement[int]) -> list[sa.ColumnElement]:
@@ -74,11 +81,7 @@ def beside(patient_id: sa.ColumnElement[int]) -> list[sa.ColumnElement]:
     them: three lookups by index and a count of the catalogue's changes of
     the day (`prune` empties that log each night)."""
     named = patient_id.is_not(None)
-    return [
-        sa.case((named, sa.func.coalesce(GENERATION.scalar_subquery(), 0))),
-        sa.case((named, CATALOGUE_VERSION.scalar_subquery())),
-        sa.case((named, _patient_version(patient_id).scalar_subquery())),
-    ]
+    return [sa.case((named, column)) for column in _versions(patient_id)]
 
 
 def remember(patient_id: int, versions: tuple) -> None:
