@@ -23,6 +23,9 @@ next to the one the URL names, dropped at the end), fills it with
 - the incremental run after 1 % of patients get a new delivery in that year, and
   its share of the full run: three nights, each with another 1 % (best and
   median); the stored totals are then checked against the floor;
+- where the time of the best rerun and of the best incremental run went
+  (`bench.run_clock`): their statements, their commit and the rest (Python),
+  and their slowest statements;
 - the peak memory (max RSS) of a `flask followup run --full` process;
 - the report page's server time for the largest clinic (a manager) and for
   the whole region (a region user): the warming step the nightly job takes
@@ -62,6 +65,7 @@ from bench.floor import (  # noqa: E402
     write_floor,
     write_floor_totals,
 )
+from bench.run_clock import RunClock  # noqa: E402
 
 
 def main() -> None:
@@ -157,6 +161,7 @@ def _measure(env: dict, url: str, args) -> dict:
         db.session.commit()
         _vacuum(db, "patient_year_costs")  # as a year never computed: no dead rows
         floor_times, write_times, full_times, stored_times = [], [], [], []
+        full_clocks: list[RunClock] = []
         postgresql = db.engine.dialect.name == "postgresql"
         for _ in range(3):
             best_floor_now, floor = _floor(db, year)
@@ -166,8 +171,10 @@ def _measure(env: dict, url: str, args) -> dict:
                 stored_times.append(best_stored_now)
             write_times.append(_write_floor(db, year))
             started = time.perf_counter()
-            result = run_year(year, full=True)
+            with RunClock(db.engine) as clock:
+                result = run_year(year, full=True)
             full_times.append(time.perf_counter() - started)
+            full_clocks.append(clock)
             print(f"  full run: {full_times[-1]:.2f} s, {result.patients} patients, "
                   f"{result.changed} rows written")  # fmt: skip
         cold, rerun, best_floor = full_times[0], min(full_times[1:]), min(floor_times)
@@ -200,16 +207,19 @@ def _measure(env: dict, url: str, args) -> dict:
             f"year/write floor {cold / best_write:.2f}; its totals match the read "
             f"floor's: {_same(written, floor)}"
         )
+        _print_clock("the best rerun", full_clocks[full_times.index(rerun)])
         full = rerun
         # Three nights: each adds a delivery for another 1 % of patients, and
         # the night before's lines count as written yesterday (as between two
         # nightly runs, beyond the run's safety margin).
-        incremental_times = []
+        incremental_times, incremental_clocks = [], []
         for night in range(INCREMENTAL_NIGHTS):
             changed = _new_deliveries(db, year, args.patients // 100, seed=night)
             started = time.perf_counter()
-            result = run_year(year)
+            with RunClock(db.engine) as clock:
+                result = run_year(year)
             incremental_times.append(time.perf_counter() - started)
+            incremental_clocks.append(clock)
             _age_recent_lines(db)
         incremental = min(incremental_times)
         print(
@@ -219,6 +229,8 @@ def _measure(env: dict, url: str, args) -> dict:
             f"{100 * incremental / full:.1f} % of full, "
             f"{100 * statistics.median(incremental_times) / full:.1f} % by the median)"
         )
+        best_night = incremental_times.index(incremental)
+        _print_clock("the best incremental run", incremental_clocks[best_night])
         stored = db.session.execute(sa.text(
             "SELECT count(*), sum(total_cost_sek) FROM patient_year_costs "
             "WHERE year = :y"), {"y": year}).one()  # fmt: skip
@@ -240,6 +252,13 @@ def _measure(env: dict, url: str, args) -> dict:
         "clinic_report_ms": f"{clinic_ms:.0f}",
         "region_report_ms": f"{region_ms:.0f}",
     }
+
+
+def _print_clock(run: str, clock: RunClock) -> None:
+    """Where `run`'s time went (`bench.run_clock`)."""
+    first, *slowest = clock.lines()
+    print(f"where the time of {run} went: {first}; the slowest statements:")
+    print("\n".join(slowest))
 
 
 def _same(stored, floor) -> bool:

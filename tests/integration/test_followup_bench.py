@@ -58,3 +58,26 @@ def test_followup_benchmark_stored_totals_equal_the_floor(bench_output):
     assert "stored totals match the floor after the incremental run: True" in (
         bench_output
     )
+
+
+MS = r"-?\d+\.\d"
+
+
+def test_followup_benchmark_says_where_the_runs_time_went(bench_output):
+    for run in ("the best rerun", "the best incremental run"):
+        found = re.search(
+            rf"where the time of {run} went: (?P<total>{MS}) ms = (?P<count>\d+) "
+            rf"statements (?P<sql>{MS}) ms \+ commit (?P<commit>{MS}) ms \+ "
+            rf"Python (?P<rest>{MS}) ms .*the slowest statements:\n(?P<top>(  .*\n)+)",
+            bench_output,
+        )
+        assert found, bench_output
+        total, sql, commit, rest = (
+            float(found[name]) for name in ("total", "sql", "commit", "rest")
+        )
+        # Printed to a tenth of a millisecond: the parts add up to the total.
+        assert int(found["count"]) > 5 and abs(total - (sql + commit + rest)) <= 0.15
+        slowest = found["top"].splitlines()
+        assert 1 <= len(slowest) <= 5
+        # The computation's own temporary tables are among them.
+        assert any("followup_" in line for line in slowest), slowest
