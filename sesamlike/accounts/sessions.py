@@ -83,26 +83,35 @@ def _session_user() -> sa.Select:
 
 
 _SESSION_USER = _session_user()
+# With the columns `load_beside` reads only for some requests (`wanted`).
+_SESSION_USER_WITH_COLUMNS = _SESSION_USER
 _LOADED_BESIDE: Callable[..., None] | None = None
+_COLUMNS_WANTED: Callable[[], bool] = lambda: True  # noqa: E731
 
 
-def load_beside(entity, onclause, loaded: Callable[..., None], *columns):
+def load_beside(entity, onclause, loaded: Callable[..., None], *columns,
+                wanted: Callable[[], bool] | None = None):  # fmt: skip
     """Read `entity` outer-joined on `onclause` in the same statement as the
-    login, with `columns` (which may name it), and hand them (None where none
-    matched) with the user to `loaded`: `loaded(user, entity, *columns)`.
+    login, and `columns` (which may name it) where `wanted()` says this
+    request uses them (always without `wanted`); hand them (None where none
+    matched) with the user to `loaded`: `loaded(user, entity, *columns)`, or
+    `loaded(user, entity)` where the columns were not read.
 
-    For the row a higher area reads first on nearly every request of a role:
-    a patient login's own record (`patients.access.remember_own`), which every
+    For the rows a higher area reads first on the requests of a role: a
+    patient login's own record (`patients.access.remember_own`), which every
     portal page reads, and its data versions, which "my aids" reads next;
     found by unique indexes, they cost the other roles' lookups next to
-    nothing, and each portal request a statement fewer.
+    nothing, and each such request a statement fewer.
     Registered once at app start (`security.init_app`).
     """
-    global _SESSION_USER, _LOADED_BESIDE
-    _SESSION_USER = (
+    global _SESSION_USER, _SESSION_USER_WITH_COLUMNS, _LOADED_BESIDE
+    global _COLUMNS_WANTED
+    _SESSION_USER = _session_user().add_columns(entity).outerjoin(entity, onclause)
+    _SESSION_USER_WITH_COLUMNS = (
         _session_user().add_columns(entity, *columns).outerjoin(entity, onclause)
     )
     _LOADED_BESIDE = loaded
+    _COLUMNS_WANTED = wanted or (lambda: True)
 
 
 def user_for_session(user_id: str) -> User | None:
@@ -110,8 +119,9 @@ def user_for_session(user_id: str) -> User | None:
     key = session.get(SESSION_KEY)
     if not key or not str(user_id).isdigit():
         return None
+    statement = _SESSION_USER_WITH_COLUMNS if _COLUMNS_WANTED() else _SESSION_USER
     found = db.session.execute(
-        _SESSION_USER, {"key_hash": _hash(key), "user_id": int(user_id)}
+        statement, {"key_hash": _hash(key), "user_id": int(user_id)}
     ).first()
     if found is None:
         return None

@@ -77,9 +77,9 @@ def beside(patient_id: sa.ColumnElement[int]) -> list[sa.ColumnElement]:
     in that statement (None where it names none, and then not read at all):
     the login reads a patient login's own versions with the patient's record
     (`accounts.sessions.load_beside`), and the patient's "my aids" asks the
-    database one statement fewer. Every request of a patient login reads
-    them: three lookups by index and a count of the catalogue's changes of
-    the day (`prune` empties that log each night)."""
+    database one statement fewer. Only a request for "my aids" reads them
+    there (`security.init_app`): three lookups by index and a count of the
+    catalogue's changes of the day (`prune` empties that log each night)."""
     named = patient_id.is_not(None)
     return [sa.case((named, column)) for column in _versions(patient_id)]
 

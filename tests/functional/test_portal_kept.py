@@ -106,6 +106,21 @@ def test_my_aids_seen_again_is_not_rebuilt_but_still_checked_and_audited(
     assert page(client) == built_afresh(client)
 
 
+def test_the_login_reads_the_data_versions_for_my_aids_alone(client, auth, region):
+    """The versions are the key of "my aids" only: the patient's other pages
+    sent the login's three lookups of them for nothing on every request."""
+    auth.login("ella")
+    order = make_delivery(region.patient, region.rx_infusion, TODAY)
+    for path in ("/portal/order", "/portal/orders", f"/portal/orders/{order.id}",
+                 f"/portal/prescriptions/{region.rx_infusion.id}"):  # fmt: skip
+        statements = statements_of(client, path)
+        assert not [s for s in statements if "patient_data_changes" in s], path
+        # The login still brings the patient's own record beside it.
+        assert "user_sessions" in statements[0] and "patients" in statements[0]
+    login = statements_of(client, "/portal/")[0]
+    assert "user_sessions" in login and "patient_data_changes" in login
+
+
 def test_a_reorder_shows_at_once(client, auth, region):
     auth.login("ella")
     before = page(client)
