@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, g, has_request_context, request, session
+from flask import Flask, g, request, session
 from flask_login import current_user
 
-MY_AIDS = "portal.my_aids"  # the endpoint the login reads the data versions for
+_MY_AIDS = "portal.my_aids"  # the login reads the data versions for it alone
 
 CSP = "; ".join(
     [
@@ -41,10 +41,10 @@ def init_app(app: Flask) -> None:
         if patient is not None and versions:
             data_versions.remember(patient.id, versions)
 
-    def _my_aids() -> bool:
+    def _for_my_aids() -> bool:
         # "My aids" alone reads the versions (its kept page's key); the
         # login's other requests would read them for nothing.
-        return has_request_context() and request.endpoint == MY_AIDS
+        return request.endpoint == _MY_AIDS
 
     sessions.init_app(app)
     # Every portal page reads a patient login's own record first, and "my
@@ -55,7 +55,7 @@ def init_app(app: Flask) -> None:
         Patient.user_id == User.id,
         _loaded_with_login,
         *data_versions.beside(Patient.id),
-        wanted=_my_aids,
+        wanted=_for_my_aids,
     )
     app.permanent_session_lifetime = timedelta(
         minutes=app.config["SESSION_IDLE_MINUTES"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -82,11 +83,19 @@ def _session_user() -> sa.Select:
     )
 
 
-_SESSION_USER = _session_user()
-# With the columns `load_beside` reads only for some requests (`wanted`).
-_SESSION_USER_WITH_COLUMNS = _SESSION_USER
-_LOADED_BESIDE: Callable[..., None] | None = None
-_COLUMNS_WANTED: Callable[[], bool] = lambda: True  # noqa: E731
+@dataclass(frozen=True)
+class _Beside:
+    """What `load_beside` registered: the login's statement without and with
+    the columns, who gets what it read, and which requests want the columns."""
+
+    plain: sa.Select
+    with_columns: sa.Select
+    loaded: Callable[..., None]
+    wanted: Callable[[], bool] | None
+
+
+_SESSION_USER = _session_user()  # with nothing beside it
+_BESIDE: _Beside | None = None
 
 
 def load_beside(entity, onclause, loaded: Callable[..., None], *columns,
@@ -99,19 +108,14 @@ def load_beside(entity, onclause, loaded: Callable[..., None], *columns,
 
     For the rows a higher area reads first on the requests of a role: a
     patient login's own record (`patients.access.remember_own`), which every
-    portal page reads, and its data versions, which "my aids" reads next;
-    found by unique indexes, they cost the other roles' lookups next to
-    nothing, and each such request a statement fewer.
+    portal page reads, and its data versions, which "my aids" alone reads
+    next; found by unique indexes, they cost the other roles' lookups next
+    to nothing, and each such request a statement fewer.
     Registered once at app start (`security.init_app`).
     """
-    global _SESSION_USER, _SESSION_USER_WITH_COLUMNS, _LOADED_BESIDE
-    global _COLUMNS_WANTED
-    _SESSION_USER = _session_user().add_columns(entity).outerjoin(entity, onclause)
-    _SESSION_USER_WITH_COLUMNS = (
-        _session_user().add_columns(entity, *columns).outerjoin(entity, onclause)
-    )
-    _LOADED_BESIDE = loaded
-    _COLUMNS_WANTED = wanted or (lambda: True)
+    global _BESIDE
+    joined = _session_user().add_columns(entity).outerjoin(entity, onclause)
+    _BESIDE = _Beside(joined, joined.add_columns(*columns), loaded, wanted)
 
 
 def user_for_session(user_id: str) -> User | None:
@@ -119,13 +123,17 @@ def user_for_session(user_id: str) -> User | None:
     key = session.get(SESSION_KEY)
     if not key or not str(user_id).isdigit():
         return None
-    statement = _SESSION_USER_WITH_COLUMNS if _COLUMNS_WANTED() else _SESSION_USER
+    beside = _BESIDE
+    statement = _SESSION_USER
+    if beside is not None:
+        wanted = beside.wanted is None or beside.wanted()
+        statement = beside.with_columns if wanted else beside.plain
     found = db.session.execute(
         statement, {"key_hash": _hash(key), "user_id": int(user_id)}
     ).first()
     if found is None:
         return None
-    user, session_id, last_seen_at, *beside = found
+    user, session_id, last_seen_at, *read_beside = found
     now = utcnow()
     last_seen = stored_utc(last_seen_at)
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
@@ -139,8 +147,8 @@ def user_for_session(user_id: str) -> User | None:
         # Staff: their clinics now (every audit row names the acting clinic),
         # not in the lookup: joined there, they cost every portal request too.
         user.clinics  # noqa: B018
-    if _LOADED_BESIDE is not None:
-        _LOADED_BESIDE(user, *beside)
+    if beside is not None:
+        beside.loaded(user, *read_beside)
     return user
 
 
