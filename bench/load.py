@@ -64,6 +64,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -128,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if gunicorn is not None:
             _stop(gunicorn)
+        # The instance folder and gunicorn's log (shown above if it failed).
+        shutil.rmtree(workdir, ignore_errors=True)
         if args.keep:
             print(f"kept: DATABASE_URL={url}")
         else:

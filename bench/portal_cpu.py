@@ -37,6 +37,7 @@ import io
 import os
 import pstats
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -87,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         _measure(args, dialect(url))
     finally:
         drop()
+        shutil.rmtree(workdir, ignore_errors=True)  # the instance folder
     return 0
 
 

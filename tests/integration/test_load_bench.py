@@ -6,6 +6,7 @@ proves the benchmark still runs end to end (tiny numbers) and prints its table.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -26,15 +27,18 @@ pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.xdist_group("b
 @pytest.mark.skipif(
     not is_postgres(), reason="bench/load.py runs gunicorn against PostgreSQL only"
 )
-def test_load_benchmark_quick_run_prints_its_table():
+def test_load_benchmark_quick_run_prints_its_table(tmp_path):
     result = subprocess.run(
         [sys.executable, "bench/load.py", "--quick", "--database-url", DATABASE_URL],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=240,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    # Its working folder (the instance, gunicorn's log) goes with it.
+    assert list(tmp_path.iterdir()) == []
     out = result.stdout
     for row in ("/healthz", "my aids GET /portal/", "POST send", "one reorder"):
         assert row in out

@@ -7,6 +7,7 @@ it still runs end to end (tiny numbers) and ends with its summary line.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -28,14 +29,17 @@ SUMMARY = re.compile(
 )
 
 
-def test_portal_cpu_benchmark_quick_run_ends_with_its_summary_line():
+def test_portal_cpu_benchmark_quick_run_ends_with_its_summary_line(tmp_path):
     server = ["--database-url", DATABASE_URL] if is_postgres() else []
     result = subprocess.run(
         [sys.executable, "bench/portal_cpu.py", "--iterations", "3", "--warmup", "1",
          "--statements", *server],
         cwd=ROOT, capture_output=True, text=True, timeout=240,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    # Its working folder (the instance, a SQLite database) goes with it.
+    assert list(tmp_path.iterdir()) == []
     lines = result.stdout.strip().splitlines()
     assert SUMMARY.match(lines[-1]), lines[-1]
     for row in (
