@@ -74,6 +74,10 @@ WAS = {"stored_id": "id", "was_pump_line_id": "pump_line_id",
        "was_pump_system": "pump_system", "was_cgm_system": "cgm_system",
        "was_prescription_id": "prescription_id",
        "was_prescriber_id": "prescriber_id"}  # fmt: skip
+# What later statements filter or join `followup_changed` by: its statistics
+# (`_analyze`). The rest it only carries.
+PLANNED = ("patient_id", "stale", "stored_id", "pump_line_id", "cgm_line_id",
+           "prescriber_line_id")  # fmt: skip
 # A stored row's figures: one that differs from the computed one is rewritten.
 VALUES = ("pump_system", "cgm_system", "device_cost_sek", "consumables_cost_sek",
           "total_cost_sek", "prescription_id", "pump_line_id", "cgm_line_id",
@@ -134,12 +138,18 @@ def tune_session() -> None:
             connection.execute(sa.text(f"SET LOCAL {name} = '{value}'"))
 
 
-def _analyze(name: str) -> None:
+def _analyze(name: str, columns: tuple[str, ...] = ()) -> None:
     """Statistics for a temporary table on PostgreSQL (autovacuum never sees
     one): without them the planner guesses its size from its pages, and plans a
-    few hundred patients' lookups as if they were thousands, or the reverse."""
+    few hundred patients' lookups as if they were thousands, or the reverse.
+
+    Any ANALYZE counts the rows; `columns` limits the per-column statistics to
+    those the later statements filter or join by. Each column's statistics
+    cost about a millisecond: all 21 of `followup_changed` were 30 ms of an
+    incremental run at 500,000 patients (5,000 changed), its six 4 ms."""
     if on_postgresql():
-        db.session.connection().exec_driver_sql(f"ANALYZE pg_temp.{name}")
+        listed = f" ({', '.join(columns)})" if columns else ""
+        db.session.connection().exec_driver_sql(f"ANALYZE pg_temp.{name}{listed}")
 
 
 def groups() -> sa.TableClause:
@@ -305,7 +315,7 @@ def _keep_changes(year: int, computed, systems, amounts: Amounts, *,
         .values(sensor_system=mixed_sensor_system(year, changed.c.patient_id, systems))
     )
     # How many changed (from none to all): the lookups' plan depends on it.
-    _analyze(CHANGED)
+    _analyze(CHANGED, PLANNED)
 
 
 def _as_staged(stored, name: str, amounts: Amounts) -> sa.ColumnElement:
