@@ -211,3 +211,36 @@ def test_an_incremental_run_after_swaps_returns_and_moves_stores_what_a_first_ru
     run_year(2025)
 
     assert (costs(), payers()) == after_incremental
+
+
+def test_an_incremental_run_drops_a_payer_that_pays_nothing_of_the_year_any_more(
+    world,  # noqa: F811
+):
+    """A patient keeps its other payers and loses one: the delivery at the new
+    clinic is cancelled. The incremental run removes that payer, keeps the
+    patient's others as the lines say, and leaves other patients' alone."""
+    new_lines(world)
+    assert not run_year(2025).full
+    mover, west = world["mover"].id, world["clinics"][2].id
+
+    def payers_of(patient: int) -> set[int | None]:
+        return {clinic for year, clinic, who, *_rest in payers()
+                if year == 2025 and who == patient}  # fmt: skip
+
+    before = payers_of(mover)
+    assert west in before and len(before) > 1
+    others = [row for row in payers() if row[2] != mover]
+    at_west = db.session.scalars(
+        sa.select(OrderLine)
+        .join(Prescription, Prescription.id == OrderLine.prescription_id)
+        .where(OrderLine.patient_id == mover, Prescription.clinic_id == west)
+    ).one()
+    at_west.status = "cancelled"
+    db.session.commit()
+
+    assert not run_year(2025).full
+    db.session.commit()
+    assert payers_of(mover) == before - {west}
+    assert [row for row in payers() if row[2] != mover] == others
+    from_lines = db.session.execute(payer_rows(2025)).all()
+    assert [row for row in payers() if row[0] == 2025] == payers(from_lines)
