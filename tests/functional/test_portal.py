@@ -390,8 +390,8 @@ def test_choosing_a_child_is_audited_for_that_child(client, auth, region):
     assert ("list_children", region.protected_child.id) in rows
 
 
-def statements_of(client, path: str) -> list[str]:
-    """The SQL statements one GET of `path` sends."""
+def statements_of(client, path: str, data: dict | None = None) -> list[str]:
+    """The SQL statements one GET of `path` sends (a POST of `data`, if given)."""
     statements = []
 
     def record(_conn, _cursor, statement, *_args, **_kwargs):
@@ -399,7 +399,11 @@ def statements_of(client, path: str) -> list[str]:
 
     sa.event.listen(db.engine, "before_cursor_execute", record)
     try:
-        assert client.get(path).status_code == 200
+        if data is None:
+            response = client.get(path)
+        else:
+            response = client.post(path, data=data)
+        assert response.status_code == 200
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
     return statements

@@ -119,13 +119,7 @@ def test_the_login_reads_the_data_versions_for_my_aids_alone(client, auth, regio
         assert "user_sessions" in statements[0] and "patients" in statements[0]
     # A reorder's review step, a POST.
     form = reorder_form([(region.rx_infusion.id, 1)], action="review")
-    posted: list[str] = []
-    record = lambda _c, _cur, statement, *_a: posted.append(statement)  # noqa: E731
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        assert client.post("/portal/order", data=form).status_code == 200
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
+    posted = statements_of(client, "/portal/order", form)
     assert "user_sessions" in posted[0] and "patients" in posted[0]
     assert not [s for s in posted if "patient_data_changes" in s], posted
     login = statements_of(client, "/portal/")[0]
