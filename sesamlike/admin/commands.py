@@ -11,6 +11,7 @@ from sesamlike.accounts.administration import audit_account
 from sesamlike.accounts.models import Role
 from sesamlike.common.errors import DomainError
 from sesamlike.extensions import db
+from sesamlike.stock import staff
 
 users = AppGroup("users", help="Manage logins.")
 clinics = AppGroup("clinics", help="Manage clinics (vårdenheter).")
@@ -34,6 +35,8 @@ def _audit_named(action: str, username: str, detail: str | None = None) -> None:
 @click.option("--first-time-prescriber", is_flag=True)
 @click.option("--name", "display_name", default="")
 @click.option("--email", default=None)
+@click.option("--depot", "depot_code", default=None,
+              help="Depot code: an aids-centre login's own depot.")  # fmt: skip
 def create_user(
     username,
     password,
@@ -43,11 +46,13 @@ def create_user(
     first_time_prescriber,
     display_name,
     email,
+    depot_code,
 ):
     """Add a login; a patient or guardian names the patient(s) it acts for."""
     from sesamlike.patients.links import link_user_to_patients
 
     try:
+        depot = staff.depot_for(role, depot_code)
         user = services.create_user(
             username,
             password,
@@ -64,11 +69,33 @@ def create_user(
         audit_account(
             None, "user_create", user, f"{user.username}: {role} {clinic_list}"
         )
+        staff.set_own_depot(None, user, depot)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
         fail(error)
     click.echo(f"Created {role} {username} (id {user.id}).")
+
+
+@users.command("set-depot")
+@click.argument("username")
+@click.argument("depot_code", required=False)
+def set_depot(username, depot_code):
+    """Give an aids-centre login its own depot (no DEPOT_CODE: take it away)."""
+    try:
+        user = services.user_named(username)
+        depot = staff.depot_for(user.role, depot_code)
+        changed = staff.set_own_depot(None, user, depot)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        fail(error)
+    if not changed:
+        click.echo(f"{username}: unchanged.")
+    elif depot is None:
+        click.echo(f"{username}: no own depot.")
+    else:
+        click.echo(f"{username}: own depot {depot.code}.")
 
 
 @users.command("token")

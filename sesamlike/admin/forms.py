@@ -46,6 +46,11 @@ class AccountForm(ServiceErrorsForm):
     role = SelectField("Roll", choices=ROLE_CHOICES, validate_choice=False)
     clinics = CheckboxesField("Vårdenheter", choices=[])
     first_time_prescriber = BooleanField("Får göra nyförskrivning av pump och CGM")
+    # The service names an unknown depot, or one for another role.
+    depot_code = SelectField(
+        "Eget lager (hjälpmedelscentralens personal)", choices=[],
+        validate_choice=False,
+    )  # fmt: skip
 
 
 class NewAccountForm(AccountForm):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from sesamlike.accounts import administration
 from sesamlike.accounts.forms import EmptyForm
@@ -23,6 +24,8 @@ from sesamlike.common.paging import page_number
 from sesamlike.common.refusals import show_refusal
 from sesamlike.common.urls import public_url
 from sesamlike.extensions import db
+from sesamlike.stock import staff
+from sesamlike.stock.models import Depot
 
 
 def _admin():
@@ -38,6 +41,13 @@ def _clinic_choices() -> list[tuple[str, str]]:
     return [
         (c.code, f"{c.code} {c.name}")
         for c in db.session.scalars(sa.select(Clinic).order_by(Clinic.code))
+    ]
+
+
+def _depot_choices() -> list[SelectChoice]:
+    depots = db.session.scalars(sa.select(Depot).order_by(Depot.code))
+    return [SelectChoice("", _("Inget eget lager"))] + [
+        SelectChoice(d.code, f"{d.code} {d.name}") for d in depots
     ]
 
 
@@ -60,8 +70,10 @@ def new_user():
     """Create a staff account; its password is chosen through a mailed link."""
     form = NewAccountForm()
     form.clinics.choices = _clinic_choices()
+    form.depot_code.choices = _depot_choices()
     if form.validate_on_submit():
         try:
+            depot = staff.depot_for(form.role.data, form.depot_code.data)
             user = administration.create(
                 _admin(),
                 username=form.username.data or "",
@@ -75,6 +87,8 @@ def new_user():
         except DomainError as error:
             show_refusal(error, form)
         else:
+            if staff.set_own_depot(_admin(), user, depot):
+                db.session.commit()
             flash(
                 _("Kontot {username} är skapat. En länk för att välja lösenord "
                   "har skickats till {email}.", username=user.username,
@@ -100,14 +114,22 @@ def user(user_id: int):
         abort(404)
     form = AccountForm(obj=None if request.method == "POST" else account)
     form.clinics.choices = _clinic_choices()
+    form.depot_code.choices = _depot_choices()
     portal = account.role in (Role.PATIENT, Role.GUARDIAN)
     if portal:
         form.role.choices = [(account.role, ROLE_NAMES[account.role])]
     if request.method == "GET":
         form.clinics.data = [c.code for c in account.clinics]
+        own = None if portal else staff.own_depot(account)
+        form.depot_code.data = own.code if own is not None else ""
     if request.method == "POST" and form.validate_on_submit():
         try:
-            administration.update(
+            depot = (
+                None
+                if portal
+                else staff.depot_for(form.role.data, form.depot_code.data)
+            )
+            changed = administration.update(
                 _admin(), user_id, role=form.role.data,
                 clinic_codes=form.clinics.data or [],
                 display_name=form.display_name.data or "", email=form.email.data,
@@ -116,6 +138,8 @@ def user(user_id: int):
         except DomainError as error:
             show_refusal(error, form)
         else:
+            if staff.set_own_depot(_admin(), changed, depot):
+                db.session.commit()
             flash(_("Ändringarna är sparade."), "success")
             return redirect(url_for("admin.user", user_id=user_id))
     elif request.method == "POST":

@@ -27,7 +27,7 @@ from sesamlike.common.formatting import format_date
 from sesamlike.common.i18n import N_, _, ngettext
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db, login_manager
-from sesamlike.stock import expiry, replenishment
+from sesamlike.stock import expiry, replenishment, staff
 from sesamlike.stock.models import Depot
 
 bp = Blueprint("channels", __name__, url_prefix="/channels")
@@ -230,6 +230,8 @@ def reorder_points():
     form = ReorderPointForm()
     depots = db.session.scalars(sa.select(Depot).order_by(Depot.code)).all()
     form.depot_code.choices = [(d.code, f"{d.code} {d.name}") for d in depots]
+    if not form.is_submitted() and (own := staff.own_depot(current_user)):
+        form.depot_code.data = own.code
     status = 200
     if form.validate_on_submit():
         try:

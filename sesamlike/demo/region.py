@@ -215,7 +215,7 @@ def load_demo_region(today: date | None = None) -> list[PrintedLogin]:
     for login in setup.STAFF:
         setup.ensure_user(login, hashed, clinics)
     setup.ensure_depots_and_stock(today)
-    db.session.flush()
+    setup.ensure_own_depots()
     if not _patients_loaded():
         taken = set(db.session.scalars(sa.select(Patient.personal_id)))
         patients = build_patients(today, taken)

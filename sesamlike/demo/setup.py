@@ -16,7 +16,14 @@ from sesamlike.accounts.models import Clinic, User, hash_password
 from sesamlike.catalog.models import Article
 from sesamlike.catalog.services import import_catalogue_text
 from sesamlike.extensions import db
-from sesamlike.stock.models import Depot, Device, MovementKind, StockLot, StockMovement
+from sesamlike.stock.models import (
+    Depot,
+    DepotStaff,
+    Device,
+    MovementKind,
+    StockLot,
+    StockMovement,
+)
 
 CATALOGUE = Path(__file__).with_name("catalogue.csv")
 DEMO_PASSWORD = "demo-sesam-2026"
@@ -45,13 +52,14 @@ class Login:
     clinics: tuple[str, ...] = ()
     first_time_prescriber: bool = False
     note: str = ""
+    depot: str = ""  # an aids-centre login's own depot
 
 
 STAFF = (
     Login("admin", "admin", "Agneta Admin", note="systemförvaltare"),
     Login("analytiker", "region", "Rasmus Regionsson", note="regional uppföljning"),
-    Login("lager", "depot", "Lisa Lagerström", note="HMC"),
-    Login("lager.soder", "depot", "Leif Lagerqvist", note="HMCS"),
+    Login("lager", "depot", "Lisa Lagerström", note="HMC", depot="HMC"),
+    Login("lager.soder", "depot", "Leif Lagerqvist", note="HMCS", depot="HMCS"),
     Login("chef.norr", "manager", "Maria Chefsdotter", ("NORR",)),
     Login("chef.soder", "manager", "Magnus Ledare", ("SODR",)),
     Login("chef.barn", "manager", "Margit Barnlund", ("BARN",)),
@@ -169,6 +177,18 @@ def ensure_depots_and_stock(today: date) -> None:
                    status="in_stock", depot_id=depots["HMC"].id)
             for serial in new
         )  # fmt: skip
+
+
+def ensure_own_depots() -> None:
+    """Each demo aids-centre login works at its own depot, unless it has one."""
+    depots = {d.code: d for d in db.session.scalars(sa.select(Depot))}
+    for login in STAFF:
+        if not login.depot:
+            continue
+        user = db.session.scalar(sa.select(User).where(User.username == login.username))
+        if db.session.get(DepotStaff, user.id) is None:
+            db.session.add(DepotStaff(user_id=user.id, depot_id=depots[login.depot].id))
+    db.session.flush()
 
 
 def _lot(depot, article_id, lot, packs, expiry, quarantined, add=False) -> None:

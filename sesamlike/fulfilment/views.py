@@ -35,7 +35,7 @@ from sesamlike.fulfilment.forms import (
 from sesamlike.orders import shipto
 from sesamlike.orders.models import LineStatus
 from sesamlike.orders.status import LABELS
-from sesamlike.stock import devices, ledger, picking, receipts
+from sesamlike.stock import devices, ledger, picking, receipts, staff
 from sesamlike.stock.errors import DeviceNotFound
 from sesamlike.stock.gs1 import parse_gs1
 from sesamlike.stock.models import Depot, StockLot
@@ -69,7 +69,7 @@ def pick_list():
     known = {depot.id for depot in depots}
     chosen = request.args.get("depot", type=int)
     if chosen not in known:  # none, or a hand-edited number no depot has
-        chosen = depots[0].id if depots else None
+        chosen = staff.starting_depot_id(current_user, depots)
     rows = picking.pick_list(chosen) if chosen else []
     by_order = defaultdict(list)
     lines = shipping.lines_for(row.reference for row in rows)
@@ -326,6 +326,8 @@ def receipt():
     """Receive goods; paste or scan a GS1 code and press Tolka to fill the form."""
     form = ReceiptForm()
     form.depot_code.choices = depot_choices()
+    if not form.is_submitted() and (own := staff.own_depot(current_user)):
+        form.depot_code.data = own.code
     status = 200
     if request.method == "POST" and "interpret" in request.form:
         _interpret(form)

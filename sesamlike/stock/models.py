@@ -46,6 +46,21 @@ class Depot(db.Model):
         return f"<Depot {self.code}>"
 
 
+class DepotStaff(db.Model):
+    """Aids-centre staff's own depot (hemlager): where their depot pages open
+    and their forms book goods unless they choose another. One per login;
+    staff may still work for any depot (centres cover for each other)."""
+
+    __tablename__ = "depot_staff"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    depot_id: Mapped[int] = mapped_column(sa.ForeignKey("depots.id"), index=True)
+
+    depot: Mapped[Depot] = relationship()
+
+
 class StockLot(db.Model):
     """Packs of one article and lot in one depot. On hand is checked by the ledger."""
 

@@ -17,7 +17,7 @@ from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients.identity import AgeGroup
 from sesamlike.patients.models import CareRelationship, Guardian, Patient
 from sesamlike.prescriptions.models import Prescription
-from sesamlike.stock.models import Device, StockLot
+from sesamlike.stock.models import Depot, DepotStaff, Device, StockLot
 from tests import factories as f
 
 
@@ -108,6 +108,13 @@ def assert_demo_region_content():
         sa.select(User).where(User.role == "prescriber")
     ).all()
     assert {u.first_time_prescriber for u in prescribers} == {True, False}
+    # Each aids-centre login works at its own depot, as the README says.
+    clerks = db.session.execute(
+        sa.select(User.username, Depot.code)
+        .join(DepotStaff, DepotStaff.user_id == User.id)
+        .join(Depot, Depot.id == DepotStaff.depot_id)
+    ).all()
+    assert sorted(clerks) == [("lager", "HMC"), ("lager.soder", "HMCS")]
     with_active = db.session.scalars(
         sa.select(Prescription.patient_id).where(Prescription.status == "active")
     ).all()
