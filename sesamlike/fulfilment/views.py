@@ -495,11 +495,14 @@ def device_returns():
         text, page = search.q.data or "", page_number(request.form.get("page"))
     elif form.validate_on_submit():
         try:
+            # A device from the old system has no depot: the clerk's own.
+            own = staff.own_depot(current_user)
             device = returns.return_device(
                 current_user,
                 form.serial_no.data,
                 form.reason.data,
                 form.returned_on.data,
+                depot_code=own.code if own is not None else None,
             )
         except DomainError as error:
             status = 422

@@ -9,10 +9,19 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent, User
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.stock.models import DepotStaff, StockLot
 from sesamlike.stock.staff import own_depot
-from tests.factories import make_article, make_clinic, make_depot, make_user
+from tests.factories import (
+    make_article,
+    make_clinic,
+    make_depot,
+    make_device,
+    make_patient,
+    make_pump,
+    make_user,
+)
 
 
 @pytest.fixture
@@ -191,3 +200,23 @@ def test_the_command_line_refuses_an_unknown_depot_or_another_role(runner, depot
     other = runner.invoke(args=["users", "set-depot", "dr.x", "HMC"])
     assert other.exit_code == 1
     assert "Bara hjälpmedelscentralens personal har ett eget lager." in other.output
+
+
+def test_a_device_from_the_old_system_comes_back_into_the_own_depot(
+    client, auth, depots
+):
+    _hmc, hmcs = depots
+    _own(make_user("depot", username="lager.soder"), hmcs)
+    patient = make_patient(make_clinic("BDM"))
+    # Lent before this system: no depot of ours has had it.
+    device = make_device(patient, make_pump("PUMP-OLD"), "SN-OLD")
+    auth.login("lager.soder")
+    returned = client.post(
+        "/stock/devices",
+        data={"serial_no": "SN-OLD", "reason": "faulty",
+              "returned_on": region_today().isoformat()},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert "SN-OLD är mottagen och står i karantän" in returned.text
+    db.session.refresh(device)
+    assert (device.status, device.depot_id) == ("quarantine", hmcs.id)
