@@ -9,6 +9,11 @@ class UnknownDepot(Invalid):
     message = "Lagret {depot_code} finns inte."
 
 
+class DepotOnlyForDepotStaff(Invalid):
+    code = "depot_only_for_depot_staff"
+    message = "Bara hjälpmedelscentralens personal har ett eget lager."
+
+
 class SerialsRequired(Invalid):
     code = "serials_required"
     message = (

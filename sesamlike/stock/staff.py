@@ -16,16 +16,11 @@ import sqlalchemy as sa
 
 from sesamlike.accounts.administration import AccountShown, audit_account
 from sesamlike.accounts.models import Role, User
-from sesamlike.common.errors import Invalid
 from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
+from sesamlike.stock.errors import DepotOnlyForDepotStaff
 from sesamlike.stock.models import Depot, DepotStaff
 from sesamlike.stock.receipts import depot_by_code
-
-
-class DepotOnlyForDepotStaff(Invalid):
-    code = "depot_only_for_depot_staff"
-    message = "Bara hjälpmedelscentralens personal har ett eget lager."
 
 
 def own_depot(user: User | AccountShown) -> Depot | None:
