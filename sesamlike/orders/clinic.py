@@ -8,8 +8,13 @@ from sesamlike.accounts.models import User
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders import changes
-from sesamlike.orders.errors import NotAtClinic, WorkListsForPrescribers
-from sesamlike.orders.models import DeliveryMode, LineStatus, Order
+from sesamlike.orders.errors import NotAllSent, NotAtClinic, WorkListsForPrescribers
+from sesamlike.orders.models import (
+    OPEN_LINE_STATUSES,
+    DeliveryMode,
+    LineStatus,
+    Order,
+)
 from sesamlike.orders.services import load_order
 from sesamlike.orders.worklists import may_use
 from sesamlike.patients import access
@@ -31,6 +36,10 @@ def mark_collected(user: User, order_id: int, day: date | None = None) -> Order:
         or not arrived
     ):
         raise NotAtClinic(order_id=order_id)
+    if any(line.status in OPEN_LINE_STATUSES for line in order.lines):
+        # The order is collected whole (one day for all of it): the rest
+        # would arrive afterwards as if already collected.
+        raise NotAllSent(order_id=order_id)
     order.collected_on = day or region_today()
     changes.audit_update(order, user, "hämtad på mottagningen")
     db.session.commit()

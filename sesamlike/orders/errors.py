@@ -130,6 +130,16 @@ class NotOwnClinic(Invalid):
     message = "Välj en av dina vårdenheter."
 
 
+class NotAllSent(Conflict):
+    """An order is collected whole: not while part of it has not been sent."""
+
+    code = "not_all_sent"
+    message = (
+        "Beställning {order_id} kan inte markeras som hämtad än: en del av den har "
+        "inte skickats till mottagningen."
+    )
+
+
 class NotAtClinic(Conflict):
     """Only an order delivered to the clinic, and not yet collected, is collected."""
 

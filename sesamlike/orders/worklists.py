@@ -24,6 +24,7 @@ from sesamlike.orders import status as order_status
 from sesamlike.orders.errors import NotOwnClinic, WorkListsForPrescribers
 from sesamlike.orders.forms import MODE_LABELS
 from sesamlike.orders.models import (
+    OPEN_LINE_STATUSES,
     UNDELIVERED_LINE_STATUSES,
     DeliveryMode,
     LineStatus,
@@ -64,6 +65,8 @@ class OrderRow:
     text: order_status.StatusText
     due_on: date
     late: bool
+    # At the clinic: the patient may collect the order (nothing of it unsent).
+    collectable: bool = False
 
     @property
     def order(self) -> Order:
@@ -229,7 +232,11 @@ def _order_rows(scope, channel, today: date, which: str) -> list[OrderRow]:
             Order.placed_at < cutoff.replace(tzinfo=UTC),
         )
     rows = []
-    for line in db.session.scalars(query).unique():
+    lines = db.session.scalars(query).unique().all()
+    unsent = set()
+    if which == "at_clinic":
+        unsent = _orders_with_unsent_lines({line.order_id for line in lines})
+    for line in lines:
         due_on = order_status.due_on(line.order.placed_at, line.channel)
         late = due_on < today and line.status not in (
             LineStatus.DELIVERED,
@@ -239,8 +246,23 @@ def _order_rows(scope, channel, today: date, which: str) -> list[OrderRow]:
         if which == "overdue" and not late:
             continue
         text = order_status.line_status(line, today)
-        rows.append(OrderRow(line, text, due_on, late))
+        collectable = which == "at_clinic" and line.order_id not in unsent
+        rows.append(OrderRow(line, text, due_on, late, collectable))
     return rows
+
+
+def _orders_with_unsent_lines(order_ids: set[int]) -> set[int]:
+    """Those of the orders with a line not sent yet (one query)."""
+    if not order_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(OrderLine.order_id)
+            .where(OrderLine.order_id.in_(sorted(order_ids)))
+            .where(OrderLine.status.in_(sorted(OPEN_LINE_STATUSES)))
+            .distinct()
+        )
+    )
 
 
 def _running_out(scope, today: date, days: int) -> list[PrescriptionRow]:

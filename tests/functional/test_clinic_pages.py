@@ -20,7 +20,7 @@ from sesamlike.accounts.models import AuditEvent
 from sesamlike.catalog.models import Article
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.orders.models import Order
+from sesamlike.orders.models import Order, OrderLine
 from sesamlike.prescriptions.models import Prescription
 from tests.conftest import csrf_token_from
 from tests.factories import (
@@ -394,6 +394,34 @@ def test_clinic_delivery_waits_until_marked_collected(client, clinic, csrf_on):
     db.session.refresh(order)
     assert order.collected_on == TODAY
     assert "MiniMed 640G insulinpump" not in worklist(client, list="at_clinic")
+
+
+def test_an_order_not_all_sent_is_not_collected_and_says_why(client, clinic):
+    # A pump from the supplier and its cassettes from the aids centre, to the
+    # clinic: the cassettes have arrived, the pump has not left the supplier.
+    order = make_order_line(
+        clinic.patient, article("100001"), "sent_to_supplier", delivery_mode="clinic"
+    )
+    cassettes = article("100101")
+    order.lines.append(
+        OrderLine(article_id=cassettes.id, packs=1, channel="central",
+                  status="delivered", delivered_on=TODAY,
+                  pack_price_sek=cassettes.pack_price_sek,
+                  vat_rate=cassettes.vat_rate)
+    )  # fmt: skip
+    db.session.commit()
+    listed = worklist(client, list="at_clinic")
+    assert cassettes.name in listed and "Hämtad av patienten" not in listed
+    assert "Väntar på resten av beställningen" in listed
+    refused = client.post(f"/orders/{order.id}/collected", follow_redirects=True)
+    assert "en del av den har inte skickats till mottagningen" in text_of(refused)
+    db.session.refresh(order)
+    assert order.collected_on is None
+    changed = sa.select(AuditEvent.id).where(
+        AuditEvent.action == "update", AuditEvent.object_type == "order",
+        AuditEvent.object_id == str(order.id),
+    )  # fmt: skip
+    assert db.session.scalar(changed) is None
 
 
 def test_collected_twice_is_refused_in_words(client, clinic):
