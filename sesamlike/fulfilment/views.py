@@ -149,7 +149,8 @@ def pack(order_id: int):
             shipping.ship_order(
                 current_user,
                 order_id,
-                line_ids=line_ids or None,
+                # None ticked is none chosen (the page lists every line).
+                line_ids=line_ids,
                 serials={k: v for k, v in serials.items() if v},
                 tracking_ref=form.tracking_ref.data,
                 require_picked=True,
@@ -177,6 +178,7 @@ def pack(order_id: int):
         form=form,
         ship_to=shipto.ship_to(order),
         unpicked={line.id for line in shipping.unpicked_lines(reserved)},
+        to_ship=bool(reserved),
         in_stock=shipping.serials_in_stock(order),
         chosen={
             key.removeprefix("serials-"): request.form.getlist(key)

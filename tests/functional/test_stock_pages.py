@@ -550,3 +550,27 @@ def test_a_short_note_on_a_fully_picked_order_is_no_reason_to_refuse(depot_world
     shipping.ship_order(depot_world.clerk, placed.id, pick_override="ok")
     line = db.session.get(OrderLine, placed.lines[0].id, populate_existing=True)
     assert line.status == "shipped"
+
+
+def test_packing_with_no_line_ticked_ships_nothing_and_says_so(client, depot_world):
+    """The walkthrough: unticking the only line and pressing Skicka shipped it."""
+    receive(depot_world, 1)
+    placed = place(depot_world)
+    client.post(f"/stock/orders/{placed.id}/pick")
+    response = client.post(
+        f"/stock/orders/{placed.id}/pack", data={"tracking_ref": "RR2SE"}
+    )
+    assert response.status_code == 422
+    assert "Välj minst en rad." in response.get_data(as_text=True)
+    line = db.session.get(OrderLine, placed.lines[0].id, populate_existing=True)
+    assert line.status == "reserved"
+
+
+def test_the_pack_page_of_a_shipped_order_offers_no_send(client, depot_world):
+    receive(depot_world, 1)
+    placed = place(depot_world)
+    shipping.pick_order(depot_world.clerk, placed.id)
+    shipping.ship_order(depot_world.clerk, placed.id)
+    page = client.get(f"/stock/orders/{placed.id}/pack").get_data(as_text=True)
+    assert "Inget i beställningen väntar på att skickas härifrån." in page
+    assert ">Skicka</button>" not in page
