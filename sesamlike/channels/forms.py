@@ -1,8 +1,9 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from sesamlike.common.fields import WholeNumberField
 from sesamlike.common.i18n import N_
 
 
@@ -20,14 +21,14 @@ class ReorderPointForm(FlaskForm):
         "Artikelnummer",
         validators=[DataRequired(N_("Ange artikelnummer.")), Length(max=40)],
     )
-    reorder_level = IntegerField(
+    reorder_level = WholeNumberField(
         "Beställningspunkt (förp.)",
         validators=[
             InputRequired(N_("Ange ett heltal.")),
             NumberRange(min=0, message="Ange 0 eller mer."),
         ],
     )
-    order_up_to = IntegerField(
+    order_up_to = WholeNumberField(
         "Fyll på upp till (förp.)",
         validators=[
             InputRequired(N_("Ange ett heltal.")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wtforms import IntegerField
+from wtforms.validators import StopValidation
 
 from sesamlike.common.i18n import N_
 
@@ -21,3 +22,9 @@ class WholeNumberField(IntegerField):
             super().process_formdata(valuelist)
         except ValueError as exc:
             raise ValueError(NOT_AN_INTEGER) from exc
+
+    def pre_validate(self, form) -> None:
+        """Not a whole number: that alone is said (a range check of the
+        missing number would add a second message to the same field)."""
+        if self.process_errors:
+            raise StopValidation()

@@ -6,7 +6,6 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from sesamlike.common.fields import WholeNumberField
 from sesamlike.common.i18n import N_
 
 REQUIRED = N_("Obligatoriskt.")
@@ -43,7 +43,7 @@ class ReceiptForm(FlaskForm):
     article_no = StringField(
         "Artikelnummer", validators=[InputRequired(REQUIRED), Length(max=40)]
     )
-    packs = IntegerField(
+    packs = WholeNumberField(
         "Antal förpackningar",
         validators=[
             InputRequired("Ange ett antal."),
@@ -85,7 +85,7 @@ class DeviceReturnForm(FlaskForm):
 class ConsumableReturnForm(FlaskForm):
     returned_on = DateField("Returdatum", validators=[InputRequired(REQUIRED)])
     # Without packs: all that are left; without restock: back on stock.
-    packs = IntegerField(
+    packs = WholeNumberField(
         "Antal förpackningar tillbaka",
         validators=[
             Optional(),
@@ -109,7 +109,7 @@ class ReturnSearchForm(FlaskForm):
 
 class CountForm(FlaskForm):
     lot_id = SelectField("Parti", coerce=int, validators=[InputRequired(REQUIRED)])
-    counted = IntegerField(
+    counted = WholeNumberField(
         "Räknat antal förpackningar",
         validators=[
             InputRequired("Ange ett antal."),

@@ -66,7 +66,11 @@ class ReasonCodeRequired(Invalid):
 
 class UnreadableBarcode(Invalid):
     code = "unreadable_barcode"
-    message = "Streckkoden kunde inte tolkas som GS1: {detail}"
+    # What the parser said (English, for the log) is kept in `detail`, never shown.
+    message = (
+        "Streckkoden kunde inte tolkas som GS1. Skanna den igen, eller fyll i "
+        "artikelnummer, parti och utgångsdatum för hand."
+    )
 
 
 class DepotDetailsRequired(Invalid):

@@ -100,9 +100,12 @@ def test_pasted_gs1_code_fills_article_lot_and_expiry(client, depot_world):
 
 def test_unreadable_code_says_so(client, depot_world):
     response = client.post(
-        "/stock/receipts", data={"barcode": "hello", "interpret": "1"}
+        "/stock/receipts", data={"barcode": "garbage123", "interpret": "1"}
     )
-    assert "kunde inte tolkas som GS1" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "kunde inte tolkas som GS1. Skanna den igen" in page
+    # Nothing of the parser's own (English) words on the page.
+    assert "Failed" not in page and "Application Identifier" not in page
 
 
 def test_receipt_form_books_stock_and_reports_filled_backorders(client, depot_world):
@@ -574,3 +577,16 @@ def test_the_pack_page_of_a_shipped_order_offers_no_send(client, depot_world):
     page = client.get(f"/stock/orders/{placed.id}/pack").get_data(as_text=True)
     assert "Inget i beställningen väntar på att skickas härifrån." in page
     assert ">Skicka</button>" not in page
+
+
+def test_packs_that_are_no_number_get_one_clear_message(client, depot_world):
+    """The walkthrough: 'abc' read 'Inte ett giltigt heltal Ange minst 1.'"""
+    response = client.post(
+        "/stock/receipts",
+        data={"depot_code": "HMC", "article_no": "INF-7", "packs": "abc", "lot": "L"},
+    )
+    assert response.status_code == 422
+    assert field_error(response.get_data(as_text=True), "packs").strip() == (
+        "Ange ett heltal."
+    )
+    assert db.session.scalar(sa.select(sa.func.count(StockLot.id))) == 0
