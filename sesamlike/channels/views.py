@@ -101,7 +101,7 @@ def export():
     flash(
         ngettext(
             "{n} leverantörsfil för {day}.",
-            N_("{n} leverantörsfiler för {day}."),
+            "{n} leverantörsfiler för {day}.",
             len(exports),
             day=format_date(form.day.data),
         ),

@@ -81,7 +81,7 @@ def plain_refusal(
     if isinstance(error, prescription_errors.TooManyPacks):
         return ngettext(
             "Du kan beställa högst {n} förpackning åt gången.",
-            N_("Du kan beställa högst {n} förpackningar åt gången."),
+            "Du kan beställa högst {n} förpackningar åt gången.",
             params["max_packs"],
         )
     if child and isinstance(error, ordering.DeviceNeedsPrescriber):

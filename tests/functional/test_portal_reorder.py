@@ -361,6 +361,55 @@ def test_missing_address_for_home_delivery_is_asked_for(client, auth, region):
     assert "Skriv gatuadressen." in text and "Postnumret ska ha fem siffror." in text
 
 
+def problems_first(page: str) -> list[str]:
+    """The list of things to put right that opens the page, as the links say
+    them (before the form: on a phone the fields are screens further down)."""
+    head = page.split("portal-form portal-choices", 1)[0]
+    box = re.search(r'role="alert" aria-labelledby="problems-heading">(.*?)</div>',
+                    head, re.S)  # fmt: skip
+    assert box, "no list of problems before the form"
+    links = re.findall(r'<a href="#[^"]+">(.*?)</a>', box.group(1))
+    return [re.sub(r"\s+", " ", link).strip() for link in links]
+
+
+def test_what_to_put_right_opens_the_page_with_links_to_the_fields(
+    client, auth, region
+):
+    """The walkthrough: on a phone, 'Granska' seemed to do nothing; the message
+    was 2,500 px down the page."""
+    auth.login("ella")
+    data = reorder_form([(region.rx_infusion.id, 1)], street="", postal_code="4")
+    page = text_of(client.post("/portal/order", data=data))
+    assert "Beställningen är inte skickad" in page.split("portal-choices", 1)[0]
+    assert problems_first(page) == [
+        "Gatuadress: Skriv gatuadressen.",
+        "Postnummer: Postnumret ska ha fem siffror.",
+    ]
+    assert 'href="#street"' in page and 'id="street"' in page
+    too_many = text_of(client.post(
+        "/portal/order", data=reorder_form([(region.rx_infusion.id, 4)])
+    ))  # fmt: skip
+    assert any("högst 3 förpackningar åt gången" in p for p in problems_first(too_many))
+
+
+def test_too_many_packs_is_said_in_english_when_english_is_chosen(client, auth, region):
+    """The walkthrough: in English the refusal stayed Swedish."""
+    auth.login("ella")
+    client.post("/language", data={"locale": "en"})
+    page = text_of(client.post(
+        "/portal/order", data=reorder_form([(region.rx_infusion.id, 4)])
+    ))  # fmt: skip
+    assert "You can order at most 3 packs at a time." in page
+    assert "förpackningar åt gången" not in page
+    assert "The order has not been sent" in page
+
+
+def test_a_form_without_faults_opens_with_no_list_of_problems(client, auth, region):
+    auth.login("ella")
+    page = text_of(client.get("/portal/order"))
+    assert 'aria-labelledby="problems-heading"' not in page
+
+
 def test_pharmacy_articles_can_be_collected_at_a_pharmacy(client, auth, region):
     auth.login("ella")
     data = reorder_form(

@@ -186,3 +186,28 @@ def test_compiled_catalogues_match_the_po_files():
             assert {k: _key(v) for k, v in compiled.items()} == {
                 k: _key(v) for k, v in written.items()
             }, stale
+
+
+def test_every_plural_is_written_out_for_extraction():
+    """`ngettext(singular, plural, n)` is extracted as one plural entry only
+    when both are string literals: with the plural wrapped in N_(), the
+    catalogue got it as a singular of its own, and the English page showed
+    the Swedish plural ("Du kan beställa högst 3 förpackningar åt gången.")."""
+    import ast
+
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = getattr(node, "func", None)
+            name = getattr(name, "id", getattr(name, "attr", None))
+            if not isinstance(node, ast.Call) or name not in (
+                "ngettext",
+                "lazy_ngettext",
+            ):
+                continue
+            if path.name == "i18n.py":
+                continue  # the function itself, passing a marked Plural on
+            first_two = node.args[:2]
+            if not all(isinstance(arg, ast.Constant) for arg in first_two):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not found, found
