@@ -6,8 +6,9 @@ first name, article names, dates, the order or prescription number and a link (t
 public address, PUBLIC_URL, and a path);
 never a personnummer, a diagnosis or an address (protected identity or not).
 A child's notices go to the guardians with an e-mail address, an adult's to the
-patient's own address. A child with protected identity gets no notice by mail:
-its guardians may not act for it online (domain.md), so the clinic tells them.
+patient's own address (on record, else that of their own login). A child with
+protected identity gets no notice by mail: its guardians may not act for it
+online (domain.md), so the clinic tells them.
 A prescriber is told only about a patient still in their care.
 """
 
@@ -28,7 +29,7 @@ from sesamlike.orders import shipto
 from sesamlike.orders.models import LineStatus, Order, OrderLine
 from sesamlike.patients import access
 from sesamlike.patients.identity import AgeGroup
-from sesamlike.patients.models import Patient
+from sesamlike.patients.models import Guardian, Patient
 from sesamlike.prescriptions.models import Prescription
 
 # Link paths, sent as full addresses (`public_url`) that a mail client can open.
@@ -154,7 +155,7 @@ def patient_recipients(
             return []
         found: dict[str, Recipient] = {}
         for guardian in sorted(patient.guardians, key=lambda g: g.id):
-            address = (getattr(guardian, _ADDRESS[channel]) or "").strip()
+            address = _address(guardian, channel)
             if address and address.lower() not in found:
                 found[address.lower()] = Recipient(
                     address,
@@ -162,7 +163,7 @@ def patient_recipients(
                     GREETING_GUARDIAN.format(first_name=first_name),
                 )
         return list(found.values())
-    address = (getattr(patient, _ADDRESS[channel]) or "").strip()
+    address = _address(patient, channel)
     if not address:
         return []
     greeting = GREETING_PATIENT.format(first_name=first_name)
@@ -170,6 +171,18 @@ def patient_recipients(
 
 
 _ADDRESS = {"email": "email", "sms": "phone"}
+
+
+def _address(person: Patient | Guardian, channel: str) -> str:
+    """The e-mail address or phone number of a patient or guardian: as their
+    record has it, else (e-mail) their own active login's, where the link to
+    choose a password went. A patient whose record had no e-mail got no order
+    confirmation, though the portal promised them."""
+    address = (getattr(person, _ADDRESS[channel]) or "").strip()
+    login = person.user
+    if not address and channel == "email" and login is not None and login.active:
+        address = (login.email or "").strip()
+    return address
 
 
 def prescriber_recipient(prescription: Prescription) -> Recipient | None:

@@ -21,6 +21,7 @@ from tests.factories import (
     make_order,
     make_patient,
     make_prescription,
+    make_user,
 )
 from tests.smtp import smtp_server  # noqa: F401
 
@@ -155,6 +156,26 @@ def test_an_adult_without_an_address_gets_no_mail():
 
     assert notices.order_received(order_for(patient, "reserved"), TODAY) == []
     assert db.session.scalar(sa.select(sa.func.count(OutgoingMail.id))) == 0
+
+
+def test_an_adult_with_no_address_on_record_is_mailed_at_their_own_login():
+    """The walkthrough: patient1 ordered online and got no confirmation; the
+    record had no e-mail, the login (where the password link went) had one."""
+    patient = adult(make_clinic(), email=None)
+    make_user("patient", patients=[patient], email="anna.login@example.se")
+    [mail] = commit(notices.order_received(order_for(patient, "reserved"), TODAY))
+    assert mail.to_address == "anna.login@example.se"
+    # A login that has been shut off is no way to reach anyone.
+    patient.user.active = False
+    later = order_for(patient, "reserved")
+    assert notices.order_received(later, TODAY) == []
+
+
+def test_the_address_on_record_comes_before_the_logins():
+    patient = adult(make_clinic())
+    make_user("patient", patients=[patient], email="anna.login@example.se")
+    [mail] = commit(notices.order_received(order_for(patient, "reserved"), TODAY))
+    assert mail.to_address == "anna@example.se"
 
 
 def test_an_order_notice_is_queued_once():
