@@ -112,6 +112,9 @@ PURPOSE_OF = {
     ("create", "order"): "order",
     ("cancel", "order"): "cancel_order",
     ("update_reminders", "reminder_preference"): "update_reminders",
+    # The aids centre's read of the record to pack, and the shipment itself.
+    ("ship", "order"): "ship_order",
+    ("deliver", "order"): "deliver_order",
 }
 # Rows of one request are written within this much of each other.
 SAME_ACT = timedelta(seconds=2)
@@ -123,18 +126,29 @@ def one_row_per_act(events: list[AuditEvent]) -> list[AuditEvent]:
     en beställning"). The audit log itself keeps both rows."""
     shown: list[AuditEvent] = []
     for event in events:
-        change = shown[-1] if shown else None
-        if (
-            change is not None
-            and event.object_type == "patient"
-            and PURPOSE_OF.get((change.action, change.object_type)) == event.action
-            and (change.user_id, change.channel) == (event.user_id, event.channel)
-            and abs(change.at - event.at) <= SAME_ACT
-        ):
-            shown[-1] = event  # the purpose's words, the change's place
+        at = _change_of(shown, event) if event.object_type == "patient" else None
+        if at is not None:
+            shown[at] = event  # the purpose's words, the change's place
             continue
         shown.append(event)
     return shown
+
+
+def _change_of(shown: list[AuditEvent], purpose: AuditEvent) -> int | None:
+    """Where in `shown` the change that `purpose` is the access check of is,
+    if it is there: a row of the same act (user, channel, moments apart), with
+    the act's mails (a shipment's notice) possibly in between."""
+    for at in range(len(shown) - 1, -1, -1):
+        row = shown[at]
+        if abs(row.at - purpose.at) > SAME_ACT:
+            return None
+        if row.action == MAIL:
+            continue
+        same = (row.user_id, row.channel) == (purpose.user_id, purpose.channel)
+        if same and PURPOSE_OF.get((row.action, row.object_type)) == purpose.action:
+            return at
+        return None
+    return None
 
 
 def what(event: AuditEvent, child: bool = False) -> str:
@@ -239,7 +253,9 @@ def access_log():
     rows = [
         (e.at, who(e, users.get(e.user_id)),
          mail_to(e, yours, child) if e.action == MAIL else what(e, child),
-         CHANNELS.get(e.channel, ""))
+         # A mail is the system's, whatever request set it off: never "(API)",
+         # which says the viewer's login was used outside the e-service.
+         "" if e.action == MAIL else CHANNELS.get(e.channel, ""))
         for e in one_row_per_act(events)
     ]  # fmt: skip
     audit.record(

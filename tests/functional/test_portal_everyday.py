@@ -456,3 +456,32 @@ def test_a_mail_in_the_access_log_says_the_system_sent_it_and_to_whom(
         client.post("/portal/choose", data={"patient_id": patient.id})
     rows = log_rows(client.get("/portal/access-log").text)
     assert rows == [("Systemet", said)]
+
+
+def test_a_shipment_through_the_api_is_one_row_and_its_mail_the_systems(
+    client, auth, region, runner
+):
+    """The walkthrough: one ship call showed as two rows "Skickade en beställning
+    (API)", and the mail it set off as "(API)", which the page says means the
+    viewer's own login used outside the e-service."""
+    import sqlalchemy as sa
+
+    from sesamlike.orders.models import Order
+    from tests.factories import make_user
+
+    anna_orders_for_the_child(client, auth, region)
+    order = db.session.scalar(
+        sa.select(Order).where(Order.patient_id == region.child.id)
+    )
+    make_user("depot", username="lager.api")
+    token = runner.invoke(args=["users", "token", "lager.api"]).output.split()[-1]
+    shipped = client.post(
+        f"/api/v1/orders/{order.id}/ship", json={},
+        headers={"Authorization": f"Bearer {token}"},
+    )  # fmt: skip
+    assert shipped.status_code == 200, shipped.get_data(as_text=True)
+    rows = log_rows(client.get("/portal/access-log").text)
+    shipped = [what for _who, what in rows if "Skickade en beställning" in what]
+    assert shipped == ["Skickade en beställning (API)"]
+    mails = [what for who, what in rows if who == "Systemet"]
+    assert mails and all("(API)" not in what for what in mails)
