@@ -88,7 +88,7 @@ def test_admin_creates_a_prescriber_who_chooses_a_password_and_logs_in(
         choose_password(siv, link)
         assert "Ditt lösenord är sparat" in siv.locator(".flashes").inner_text()
         log_in(siv, "siv.ny", NEW_PASSWORD)
-        assert "Du är inloggad som Förskrivare." in siv.locator("main").inner_text()
+        assert "Du är inloggad som förskrivare." in siv.locator("main").inner_text()
 
 
 def test_a_password_reset_by_mail_through_the_smtp_server(
@@ -117,7 +117,7 @@ def test_a_password_reset_by_mail_through_the_smtp_server(
     with second_browser(browser, live_server) as doris:
         choose_password(doris, link)
         log_in(doris, "doktor.dahl", NEW_PASSWORD)
-        assert "Du är inloggad som Förskrivare." in doris.locator("main").inner_text()
+        assert "Du är inloggad som förskrivare." in doris.locator("main").inner_text()
         doris.goto(link)  # a second use
         assert "redan använd eller för gammal" in doris.locator("main").inner_text()
 

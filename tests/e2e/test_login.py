@@ -40,7 +40,7 @@ def test_each_role_logs_in_sees_its_role_and_logs_out(page, role):
 
     assert page.url.endswith("/")
     lead = page.locator("main .lead")
-    assert f"Du är inloggad som {ROLE_NAMES[role]}." in lead.inner_text()
+    assert f"Du är inloggad som {ROLE_NAMES[role].lower()}." in lead.inner_text()
     assert page.get_by_role("heading", level=1).inner_text() == f"Välkommen, e2e-{role}"
 
     page.get_by_role("button", name="Logga ut").click()
@@ -54,7 +54,7 @@ def test_each_role_logs_in_sees_its_role_and_logs_out(page, role):
 def test_start_page_screenshot(page, screenshot):
     make_role_user("prescriber")
     log_in(page, "e2e-prescriber")
-    assert "Du är inloggad som Förskrivare." in page.locator("main").inner_text()
+    assert "Du är inloggad som förskrivare." in page.locator("main").inner_text()
     assert screenshot(page).exists()
 
 

@@ -56,15 +56,16 @@ def test_each_role_reaches_its_start_page(client, auth, role):
     home = client.get("/")
     assert home.status_code == 200
     expected = {
-        "prescriber": "Förskrivare",
-        "patient": "Patient",
-        "guardian": "Vårdnadshavare",
-        "depot": "Hjälpmedelscentral",
-        "manager": "Verksamhetschef",
-        "region": "Regional uppföljning",
-        "admin": "Administratör",
+        "prescriber": "förskrivare",
+        "patient": "patient",
+        "guardian": "vårdnadshavare",
+        "depot": "hjälpmedelscentral",
+        "manager": "verksamhetschef",
+        "region": "regional uppföljning",
+        "admin": "administratör",
     }[role]
-    assert f"Du är inloggad som {expected}" in home.text
+    # The role mid-sentence, in lower case (it read "som Vårdnadshavare.").
+    assert f"Du är inloggad som {expected}." in home.text
 
 
 def test_logout_ends_the_session(client, auth):

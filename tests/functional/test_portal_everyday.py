@@ -485,3 +485,15 @@ def test_a_shipment_through_the_api_is_one_row_and_its_mail_the_systems(
     assert shipped == ["Skickade en beställning (API)"]
     mails = [what for who, what in rows if who == "Systemet"]
     assert mails and all("(API)" not in what for what in mails)
+
+
+def test_the_access_log_stacks_its_rows_on_a_phone(client, auth, region):
+    """The walkthrough: at 390 px the "Vad" column was cut off ("Skickade er…")
+    and the time wrapped onto three lines. Each row is a card there, every
+    value under its column's name."""
+    anna_orders_for_the_child(client, auth, region)
+    page = client.get("/portal/access-log?show=all").text
+    table = page.split('<div class="table-wrap">')[1].split("</table>")[0]
+    assert '<table class="stack">' in table
+    cells = re.findall(r"<td([^>]*)>", table.split("<tbody>")[1])
+    assert cells and all("data-label=" in attrs for attrs in cells)
