@@ -15,7 +15,7 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from sesamlike.common.i18n import N_
 from sesamlike.orders.forms import OrderLineForm
@@ -71,9 +71,7 @@ class ReorderForm(FlaskForm):
     postal_code = StringField("Postnummer", validators=[Length(max=10)])
     city = StringField("Ort", validators=[Length(max=80)])
     door_code = StringField("Portkod (om det finns)", validators=[Length(max=20)])
-    phone = StringField(
-        "Mobilnummer för avisering", validators=[Optional(), Length(max=30)]
-    )
+    phone = StringField("Mobilnummer för avisering", validators=[Length(max=30)])
     update_contact = BooleanField(
         "Spara adress och telefonnummer som mina nya kontaktuppgifter"
     )
@@ -101,6 +99,11 @@ class ReorderForm(FlaskForm):
 
     def validate_phone(self, field):
         value = (field.data or "").strip()
+        if not value and self.delivery_mode.data == "pickup":
+            # The parcel waits at the pickup point; the text message says so.
+            raise ValidationError(
+                "Skriv ett mobilnummer: vi skickar ett sms när paketet kan hämtas."
+            )
         if value and not _PHONE.match(value):
             raise ValidationError("Skriv ett telefonnummer med bara siffror.")
 

@@ -88,12 +88,12 @@ def test_start_page_switches_to_english_and_back(page):
 
     page.get_by_role("button", name="English").click()
     page.wait_for_load_state()
-    assert "You are logged in as Administrator." in page.locator("main").inner_text()
+    assert "You are logged in as administrator." in page.locator("main").inner_text()
     assert page.get_by_role("button", name="Log out").is_visible()
 
     page.get_by_role("button", name="Svenska").click()
     page.wait_for_load_state()
-    assert "Du är inloggad som Administratör." in page.locator("main").inner_text()
+    assert "Du är inloggad som administratör." in page.locator("main").inner_text()
 
 
 def test_english_chosen_before_login_is_kept_after_login(page):
@@ -105,7 +105,7 @@ def test_english_chosen_before_login_is_kept_after_login(page):
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
-    assert "You are logged in as Administrator." in page.locator("main").inner_text()
+    assert "You are logged in as administrator." in page.locator("main").inner_text()
 
 
 def test_login_page_fits_a_360_px_screen(mobile_page, screenshot):

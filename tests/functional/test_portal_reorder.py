@@ -726,6 +726,21 @@ def test_an_order_home_with_a_pharmacy_line_says_that_line_goes_via_the_pharmacy
     assert "Hem till mig med posten; apoteksvarorna via apoteket" in page
 
 
+def test_a_parcel_to_a_pickup_point_needs_a_mobile_number(client, auth, region):
+    """The walkthrough: accepted with no number, though the form promises a text
+    message when the parcel can be collected."""
+    auth.login("ella")
+    form = reorder_form([(region.rx_infusion.id, 1)], mode="pickup", phone="")
+    response = client.post("/portal/order", data=form)
+    assert response.status_code == 422
+    assert (
+        "Skriv ett mobilnummer: vi skickar ett sms"
+        in problems_first(text_of(response))[0]
+    )
+    home = reorder_form([(region.rx_infusion.id, 1)], mode="home", phone="")
+    assert client.post("/portal/order", data=home).status_code == 200
+
+
 def test_a_parcel_to_a_pickup_point_shows_and_keeps_no_door_code(client, auth, region):
     auth.login("ella")
     lines = [(region.rx_infusion.id, 1)]
