@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import abort, render_template, request
+from flask import abort, flash, render_template, request
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import AuditEvent, Clinic, User
@@ -71,6 +71,26 @@ def _filters() -> dict:
         "from": _day("from"),
         "to": _day("to"),
     }
+
+
+def _search_problems(filters: dict, patient_ids: list[int]) -> list[str]:
+    """Why a search can find nothing, in words: a patient no one has, a day
+    that is no date, a period that ends before it starts."""
+    problems = []
+    unknown = patient_ids == [-1] or (
+        len(patient_ids) == 1
+        and db.session.scalar(sa.select(Patient.id).where(Patient.id == patient_ids[0]))
+        is None
+    )  # (only whether the id is anyone's: nothing of the patient is read)
+    if filters["patient"] and unknown:
+        problems.append(_("Ingen patient har det id-numret eller personnumret."))
+    for name in ("from", "to"):
+        if request.form.get(name, "").strip() and filters[name] is None:
+            problems.append(_("Skriv datumen som ÅÅÅÅ-MM-DD."))
+            break
+    if filters["from"] and filters["to"] and filters["from"] > filters["to"]:
+        problems.append(_("Från-datumet är efter till-datumet."))
+    return problems
 
 
 def _patient_ids(text: str) -> list[int]:
@@ -139,6 +159,8 @@ def audit_log():
     """Search the audit log: by patient, user and period, newest first."""
     filters = _filters()
     patient_ids = _patient_ids(filters["patient"])
+    for problem in _search_problems(filters, patient_ids):
+        flash(problem, "error")  # else an empty page says "0 händelser" alone
     page = page_number(request.form.get("page"))
     query = _query(filters, patient_ids)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))

@@ -96,6 +96,22 @@ def test_admin_searches_by_personnummer_newest_first_and_the_search_is_logged(
     assert count_audit(object_type="audit_log") == 3
 
 
+def test_a_search_that_cannot_find_anything_says_why(client, auth, world):
+    """The walkthrough: a patient no one has, or "Från" after "Till", gave
+    "0 händelser" and nothing more."""
+    auth.login("admin")
+    unknown = client.post("/admin/audit", data={"patient": "999999"}).text
+    assert "Ingen patient har det id-numret eller personnumret." in unknown
+    backwards = client.post(
+        "/admin/audit", data={"from": "2026-06-30", "to": "2026-06-01"}
+    ).text
+    assert "Från-datumet är efter till-datumet." in backwards
+    garbled = client.post("/admin/audit", data={"from": "30/6"}).text
+    assert "Skriv datumen som ÅÅÅÅ-MM-DD." in garbled
+    fine = client.post("/admin/audit", data={"from": "2026-06-01"}).text
+    assert "Från-datumet" not in fine and "Ingen patient har" not in fine
+
+
 def test_admin_pages_through_the_log(client, auth, world):
     for _ in range(60):
         audit.record("read", "patient", patient_id=world["patient"].id)
