@@ -234,6 +234,8 @@ def check_quantity(article: Article, packs: object, period_days: object,
     if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0
                for v in (packs, period_days)):  # fmt: skip
         return
+    if packs > MAX_PACKS_PER_WITHDRAWAL or period_days > MAX_PERIOD_DAYS:
+        return  # refused as out of range: confirming could not help
     expected = Decimal(str(article.units_per_day)) * period_days
     if packs * article.pack_size <= OVERUSE_FACTOR * expected:
         return

@@ -592,6 +592,23 @@ def test_a_quantity_far_above_the_expected_use_asks_to_be_confirmed(
     assert db.session.scalars(sa.select(Prescription)).one().packs_per_withdrawal == 5
 
 
+def test_a_quantity_out_of_range_is_not_offered_to_be_confirmed(client, auth, setup):
+    """The walkthrough: 999999 per withdrawal asked "Minska mängden, eller
+    bekräfta att den stämmer" beside "Ange 1–999": confirming could not help."""
+    auth.login("nurse")
+    response = client.post(
+        new_url(setup["patient"]), data=form_data(packs_per_withdrawal="999999")
+    )
+    assert response.status_code == 422
+    page = text_of(response)
+    assert error_next_to(page, "packs_per_withdrawal") == (
+        "Ange 1–999 förpackningar per uttag."
+    )
+    assert "bekräfta att den stämmer" not in page
+    assert 'name="quantity_confirmed"' not in page
+    assert count_prescriptions() == 0
+
+
 def test_the_expected_use_with_room_needs_no_confirmation(client, auth, setup):
     auth.login("nurse")
     page = text_of(client.get(new_url(setup["patient"])))
