@@ -23,7 +23,8 @@ from sesamlike.catalog.models import (
 )
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.orders.models import LineStatus, Order, OrderLine
+from sesamlike.orders import status as order_status
+from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 from sesamlike.patients import access
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
@@ -41,6 +42,9 @@ class DeviceInUse:
     serial_no: str | None
     since: date | None
     warranty_end: date | None
+    # Lent, not with the patient yet: "on_the_way" (sent, not delivered) or
+    # "at_clinic" (delivered to the clinic, not collected). None: in use.
+    not_yet: str | None = None
 
     def warranty_state(self, today: date) -> str | None:
         """'ended', 'ending' (within WARRANTY_WARNING_DAYS) or None."""
@@ -70,7 +74,7 @@ def patient_overview(user: User, patient_id: int, today: date | None = None):
     """Everything about one patient's aids a prescriber starts from (audited)."""
     today = today or region_today()
     patient = access.get_patient(user, patient_id, detail="overview")
-    devices = _devices(patient.id)
+    devices = _devices(patient.id, today)
     prescriptions = [
         rx
         for rx in db.session.scalars(
@@ -118,16 +122,19 @@ def patient_overview(user: User, patient_id: int, today: date | None = None):
     )
 
 
-def _devices(patient_id: int) -> list[DeviceInUse]:
+def _devices(patient_id: int, today: date) -> list[DeviceInUse]:
     lent = db.session.scalars(
         sa.select(Device)
         .where(Device.patient_id == patient_id, Device.status == DeviceStatus.ON_LOAN)
         .options(selectinload(Device.article).selectinload(Article.systems))
         .order_by(Device.lent_on, Device.id)
     ).all()
+    not_yet = _not_with_the_patient_yet(lent, today)
     found = [
-        DeviceInUse(d.article, d.serial_no, d.lent_on, d.warranty_end) for d in lent
-    ]
+        DeviceInUse(d.article, d.serial_no, d.lent_on, d.warranty_end,
+                    not_yet.get(d.reference))
+        for d in lent
+    ]  # fmt: skip
     delivered = db.session.scalars(
         sa.select(OrderLine)
         .join(Order, Order.id == OrderLine.order_id)
@@ -157,6 +164,33 @@ def _devices(patient_id: int) -> list[DeviceInUse]:
             continue
         end = warranty_end(line.delivered_on, line.article.amortisation_years)
         found.append(DeviceInUse(line.article, line.serial_no, line.delivered_on, end))
+    return found
+
+
+def _not_with_the_patient_yet(lent: list[Device], today: date) -> dict[str, str]:
+    """Of lent devices, by reference, those the patient has not got yet: a
+    device is lent when the aids centre sends it (a warranty swap's new pump
+    read "in use" while it waited at the clinic)."""
+    if not lent:
+        return {}
+    rows = db.session.execute(
+        sa.select(Device.reference, OrderLine.status, OrderLine.delivered_on,
+                  Order.delivery_mode, Order.collected_on)
+        .join(OrderLine, Device.reference == sa.literal("order-line:")
+              + sa.cast(OrderLine.id, sa.String))
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(Device.id.in_([device.id for device in lent]))
+    ).all()  # fmt: skip
+    found = {}
+    for reference, status, delivered_on, mode, collected_on in rows:
+        if status == LineStatus.SHIPPED:
+            found[reference] = "on_the_way"
+        elif (
+            status == LineStatus.DELIVERED
+            and mode == DeliveryMode.CLINIC
+            and not order_status.collected(collected_on, delivered_on, today)
+        ):
+            found[reference] = "at_clinic"
     return found
 
 
@@ -203,7 +237,7 @@ def _systems(
     delivered sensors and transmitters) and is prescribed."""
     pumps: dict[str, bool] = {}
     cgms: dict[str, bool] = {}
-    articles = [(d.article, True) for d in devices]
+    articles = [(d.article, d.not_yet is None) for d in devices]
     articles += [(p.article, False) for p in prescriptions]
     for article, in_use in articles:
         target = (

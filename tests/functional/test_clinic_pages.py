@@ -598,6 +598,40 @@ def test_overview_tells_a_pump_in_use_from_one_only_prescribed(client, clinic):
     assert "MiniMed 640G <span" not in summary
 
 
+@pytest.mark.parametrize(
+    "status, collected, said",
+    [
+        ("shipped", False, "Skickad, inte levererad än"),
+        ("delivered", False, "Väntar på mottagningen"),
+        ("delivered", True, None),  # collected: in use since it was lent
+    ],
+)
+def test_a_lent_pump_not_with_the_patient_yet_is_not_called_in_use(
+    client, clinic, status, collected, said
+):
+    """The walkthrough: after a warranty swap the new pump read "I bruk sedan
+    2026-12-05" while the same page said it waited at the clinic."""
+    pump = article("100001")
+    order = make_order_line(
+        clinic.patient, pump, status, delivery_mode="clinic",
+        delivered_on=TODAY if status == "delivered" else None,
+        collected_on=TODAY if collected else None,
+    )  # fmt: skip
+    make_lent_device(clinic.patient, pump, "NG7654321H", lent_on=TODAY,
+                     reference=order.lines[0].reference)  # fmt: skip
+    page = text_of(client.get(f"/patients/{clinic.patient.id}/overview"))
+    row = page.split("NG7654321H")[1].split("</tr>")[0]
+    summary = page.split('class="summary"')[1].split("</ul>")[0]
+    if said:
+        assert said in row
+        # Nor is its system in use yet.
+        assert re.search(r'MiniMed 640G\s*<span class="hint">\(förskrivet, inte i '
+                         r"bruk än\)", summary), summary  # fmt: skip
+    else:
+        assert format_date(TODAY, "yyyy-MM-dd") in row or TODAY.isoformat() in row
+        assert "Väntar" not in row and "inte levererad" not in row
+
+
 def _summary_after_g6_sensors(client, clinic, days_ago: int) -> str:
     """The overview's summary after G6 sensors were delivered `days_ago`."""
     sensors = make_prescription(clinic.patient, article("400001"), withdrawals_used=1)
