@@ -97,6 +97,9 @@ def reorder():
         preview=preview,
         patient=options.patient,
         contact=form.contact(),
+        gaps=services.supply_gaps(
+            preview.lines, lambda: services.reorder_supplies(options)
+        ),
     )
 
 

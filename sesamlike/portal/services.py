@@ -8,9 +8,9 @@ Ordering itself is `orders.ordering`'s: the portal only prepares and explains.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -41,6 +41,7 @@ from sesamlike.patients.models import (
 from sesamlike.portal.errors import NoPhoneForSms, UnknownReminderChannel
 from sesamlike.portal.runout import (
     PATIENTS_LAST_DELIVERIES,
+    estimated_runout,
     last_deliveries,
     patients_order_awaited,
     prescription_runout,
@@ -379,6 +380,63 @@ def reorder_supplies(options: ReorderOptions) -> dict[int, Supply]:
         )
         for rx in orderable
     }
+
+
+@dataclass(frozen=True)
+class SupplyGap:
+    """A line of a reorder that runs out before the next order may be placed:
+    the patient would be without (sensors, infusion sets) for days."""
+
+    prescription: Prescription
+    packs: int
+    runs_out_on: date  # the first day without, with this order
+    next_order_on: date  # the first day the time lock allows the next order
+
+    @property
+    def may_order_more(self) -> bool:
+        return self.packs < self.prescription.packs_per_withdrawal
+
+
+def supply_gaps(
+    lines: Sequence[tuple[Prescription, int]],
+    supplies: Callable[[], Mapping[int, Supply]],
+    today: date | None = None,
+) -> list[SupplyGap]:
+    """The lines of a checked reorder (`Preview.lines`) whose packs, added to
+    what is left of the last delivery (`supplies()`, `reorder_supplies`), run
+    out before the time lock lets the next order in. Not for devices,
+    articles without an expected use, or the last withdrawal of a
+    prescription. What is left is looked up only when the order alone would
+    not last (most orders do: the summary step reads nothing more)."""
+    today = today or region_today()
+    short = []
+    for rx, packs in lines:
+        article = rx.article
+        if article.is_device or not article.units_per_day:
+            continue
+        if rx.remaining_withdrawals <= 1:
+            continue  # no next order on it: renewing is the clinic's matter
+        next_order_on = today + timedelta(days=rx.lock_days)
+        if _runs_out(rx, packs, today) < next_order_on:
+            short.append((rx, packs, next_order_on))
+    if not short:
+        return []
+    left = supplies()
+    gaps = []
+    for rx, packs, next_order_on in short:
+        supply = left.get(rx.id)
+        start = today
+        if supply is not None and supply.runout_on is not None:
+            start = max(today, supply.runout_on)
+        runs_out_on = _runs_out(rx, packs, start)
+        if runs_out_on < next_order_on:
+            gaps.append(SupplyGap(rx, packs, runs_out_on, next_order_on))
+    return gaps
+
+
+def _runs_out(rx: Prescription, packs: int, start: date) -> date:
+    article = rx.article
+    return estimated_runout(start, packs, article.pack_size, article.units_per_day)
 
 
 def due_for_reorder(

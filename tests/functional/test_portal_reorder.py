@@ -404,6 +404,47 @@ def test_too_many_packs_is_said_in_english_when_english_is_chosen(client, auth, 
     assert "The order has not been sent" in page
 
 
+def test_the_summary_warns_when_the_packs_run_out_before_the_next_order(
+    client, auth, region
+):
+    """The walkthrough: 3 packs of 14-day sensors last about 42 days, the next
+    order was allowed only after 60, and nothing said so. Quick-set: 10 a pack,
+    one every third day; the time lock is 60 days."""
+    auth.login("ella")
+    one = text_of(client.post(
+        "/portal/order", data=reorder_form([(region.rx_infusion.id, 1)])
+    ))  # fmt: skip
+    runs_out = format_date(TODAY + timedelta(days=30))
+    next_on = format_date(TODAY + timedelta(days=60))
+    assert (
+        f"Quick-set 9 mm: 1 förpackning räcker ungefär till {runs_out}, men nästa "
+        f"beställning kan göras först {next_on}." in re.sub(r"\s+", " ", one)
+    )
+    assert "beställ fler (högst 3 förpackningar)" in one
+    three = text_of(client.post(
+        "/portal/order", data=reorder_form([(region.rx_infusion.id, 3)])
+    ))  # fmt: skip
+    assert "Räcker det till nästa beställning?" not in three
+
+
+def test_what_is_left_at_home_is_counted_before_warning(client, auth, region):
+    """3 packs came ten days ago (they last to day 80): one more pack lasts
+    past the next order's day, so nothing is said."""
+    from tests.factories import make_order_line
+
+    make_order_line(
+        region.patient, region.infusion, "delivered", packs=3,
+        prescription_id=region.rx_infusion.id,
+        delivered_on=TODAY - timedelta(days=10),
+    )  # fmt: skip
+    auth.login("ella")
+    page = text_of(client.post(
+        "/portal/order", data=reorder_form([(region.rx_infusion.id, 1)])
+    ))  # fmt: skip
+    assert "Skicka beställningen" in page
+    assert "Räcker det till nästa beställning?" not in page
+
+
 def test_a_form_without_faults_opens_with_no_list_of_problems(client, auth, region):
     auth.login("ella")
     page = text_of(client.get("/portal/order"))
