@@ -62,6 +62,13 @@ def reorder():
     form.delivery_mode.choices = [
         SelectChoice(mode, mode_label(mode, child)) for mode in options.modes
     ]
+    if posted and _made_for_another_child(form, options, patient_id):
+        services.commit_reads()
+        # Another child was chosen in another tab since this form was made.
+        flash(_("Beställningen är inte skickad: du har valt ett annat barn "
+                "sedan formuläret fylldes i. Välj barnet igen och gör "
+                "beställningen på nytt."), "error")  # fmt: skip
+        return redirect(url_for("portal.choose_patient"))
     if not form.is_submitted():
         supplies = services.reorder_supplies(options)
         _fill_in(form, options, request.args.get("rx", type=int), supplies)
@@ -100,6 +107,31 @@ def reorder():
         gaps=services.supply_gaps(
             preview.lines, lambda: services.reorder_supplies(options)
         ),
+    )
+
+
+def _made_for_another_child(form: ReorderForm, options, acting_for: int) -> bool:
+    """A guardian's posted form names a prescription of another of their
+    children, chosen meanwhile in another tab: said so, rather than "not
+    found" (or a refusal of the form as if made for this child)."""
+    if current_user.role != Role.GUARDIAN:
+        return False
+    known = {choice.prescription.id for choice in options.choices}
+    named = [
+        int(row.prescription_id.data)
+        for row in form.lines
+        if (row.prescription_id.data or "").isdigit()
+    ]
+    unknown = [
+        prescription_id for prescription_id in named if prescription_id not in known
+    ]
+    if not unknown:
+        return False
+    owner = services.patient_of_prescription(unknown[0])
+    return (
+        owner is not None
+        and owner != acting_for
+        and services.may_act_for(current_user, owner)
     )
 
 

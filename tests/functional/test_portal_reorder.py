@@ -557,6 +557,37 @@ def test_guardian_reorders_for_the_chosen_child(client, auth, region):
     assert f"Beställning {order.id}" in page
 
 
+def test_a_child_chosen_in_another_tab_stops_the_send_and_says_why(
+    client, auth, region
+):
+    """The walkthrough: a form made for Olle, then Stina chosen in another tab:
+    "Skicka" answered "Sidan finns inte", with nothing said of the order."""
+    from sesamlike.patients.models import Guardian
+    from tests.factories import make_patient
+
+    stina = make_patient(region.clinic, first_name="Stina", last_name="Ek",
+                         birth_date=TODAY.replace(year=TODAY.year - 8))  # fmt: skip
+    stina.guardians.append(Guardian(name="Anna Ek", user_id=region.guardian.id))
+    db.session.commit()
+    auth.login("anna")
+    client.post("/portal/choose", data={"patient_id": region.child.id})
+    data = reorder_form([(region.rx_child.id, 1)], action="send")
+    client.post("/portal/choose", data={"patient_id": stina.id})  # the other tab
+    response = client.post("/portal/order", data=data)
+    assert response.status_code == 302
+    assert response.location.endswith("/portal/choose")
+    page = text_of(client.get(response.location))
+    assert "Beställningen är inte skickad: du har valt ett annat barn" in page
+    assert orders_of(region.child) == [] and orders_of(stina) == []
+
+
+def test_someone_elses_prescription_is_still_not_found(client, auth, region):
+    auth.login("anna")
+    client.post("/portal/choose", data={"patient_id": region.child.id})
+    data = reorder_form([(region.rx_other.id, 1)], action="send")
+    assert client.post("/portal/order", data=data).status_code == 404
+
+
 def test_the_patient_reads_the_delivery_and_contact_choices_as_their_own(
     client, auth, region
 ):
