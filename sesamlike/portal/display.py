@@ -94,6 +94,41 @@ def plain_refusal(
     return refusal_text(error)
 
 
+class Problem(NamedTuple):
+    """Something to put right on the reorder form, for the list that opens it."""
+
+    anchor: str  # the id of the field, or of its error, to jump to
+    label: str  # the article or the field, shown
+    messages: list[str]  # msgids, shown through _()
+
+
+def form_problems(form, options) -> list[Problem]:
+    """Everything the reorder form says is wrong, in page order: on a phone
+    the fields with errors may be screens further down, and the page opens
+    at its top ('Granska' seemed to do nothing)."""
+    found = []
+    lines = [e for e in form.lines.errors if not isinstance(e, Mapping)]
+    if lines:
+        found.append(Problem("lines-error", _("Vad vill du beställa?"), lines))
+    rows = {row.prescription_id.data: row for row in form.lines}
+    for choice in options.choices:
+        row = rows.get(str(choice.prescription.id))
+        if row is None or choice.refusal is not None:
+            continue
+        for part in (row.selected, row.packs):
+            if part.errors:
+                found.append(Problem(part.id, choice.prescription.article.name,
+                                     list(part.errors)))  # fmt: skip
+    if form.delivery_mode.errors:
+        found.append(
+            Problem("mode-error", _("Leveranssätt"), list(form.delivery_mode.errors))
+        )
+    for part in (form.street, form.postal_code, form.city, form.door_code, form.phone):
+        if part.errors:
+            found.append(Problem(part.id, _(part.label.text), list(part.errors)))
+    return found
+
+
 def child_name(user, patient) -> str | None:
     """The first name of the child a guardian acts for; None for the patient."""
     return patient.first_name if user.role == Role.GUARDIAN else None

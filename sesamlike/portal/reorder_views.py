@@ -23,7 +23,13 @@ from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders.views import show_refusal
 from sesamlike.portal import services
-from sesamlike.portal.display import child_name, mode_label, plain_refusal, render
+from sesamlike.portal.display import (
+    child_name,
+    form_problems,
+    mode_label,
+    plain_refusal,
+    render,
+)
 from sesamlike.portal.forms import ReorderForm
 from sesamlike.portal.views import (
     acting_patient_id,
@@ -75,6 +81,10 @@ def reorder():
         services.commit_reads()
         return _edit(form, options, supplies=supplies)
     if not form.validate_on_submit():
+        # The lines' own refusals too: every fault at once, not one a try.
+        chosen = form.selected_lines()
+        for refusal in services.line_refusals(options, chosen):
+            show_refusal(form, chosen, refusal, plain_refusal(refusal, child))
         services.commit_reads()
         return _edit(form, options, 422)
     if action == "edit":
@@ -213,6 +223,7 @@ def _edit(form: ReorderForm, options, status: int = 200, *, supplies=None):
         status,
         form=form,
         options=options,
+        problems=form_problems(form, options),
         patient=options.patient,
         rows={row.prescription_id.data: row for row in form.lines},
         supplies=services.reorder_supplies(options) if supplies is None else supplies,

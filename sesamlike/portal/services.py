@@ -471,22 +471,41 @@ def check_reorder(
     by_id = {choice.prescription.id: choice for choice in options.choices}
     if not lines:
         raise errors.NoOrderLines(fields={"lines": [N_("Välj minst en rad.")]})
-    chosen = []
-    for index, (prescription_id, packs) in enumerate(lines):
-        choice = by_id.get(prescription_id)
-        if choice is None:
-            raise NotVisible()
-        refusal = choice.refusal or withdrawal_refusal(
-            choice.prescription, packs, today
-        )
-        if refusal is not None:
-            raise for_line(refusal, index)
-        chosen.append((choice.prescription, packs))
+    if any(prescription_id not in by_id for prescription_id, _packs in lines):
+        raise NotVisible()
+    refusals = line_refusals(options, lines, today)
+    if refusals:
+        raise refusals[0]
+    chosen = [(by_id[prescription_id].prescription, packs)
+              for prescription_id, packs in lines]  # fmt: skip
     patient = options.patient
     mode = choose_delivery_mode(
         mode, [p.article.channel for p, _ in chosen], patient.protected_identity, False
     )
     return Preview(patient, chosen, mode)
+
+
+def line_refusals(
+    options: ReorderOptions,
+    lines: Sequence[tuple[int, int | None]],
+    today: date | None = None,
+) -> list[DomainError]:
+    """Each chosen line's refusal (entitlement, time lock, packs), each
+    naming its line (`for_line`); lines not among the options, or without a
+    number of packs, are left to the other checks."""
+    today = today or region_today()
+    by_id = {choice.prescription.id: choice for choice in options.choices}
+    found = []
+    for index, (prescription_id, packs) in enumerate(lines):
+        choice = by_id.get(prescription_id)
+        if choice is None or packs is None:
+            continue
+        refusal = choice.refusal or withdrawal_refusal(
+            choice.prescription, packs, today
+        )
+        if refusal is not None:
+            found.append(for_line(refusal, index))
+    return found
 
 
 def send_reorder(

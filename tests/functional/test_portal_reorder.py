@@ -390,6 +390,10 @@ def test_what_to_put_right_opens_the_page_with_links_to_the_fields(
         "/portal/order", data=reorder_form([(region.rx_infusion.id, 4)])
     ))  # fmt: skip
     assert any("högst 3 förpackningar åt gången" in p for p in problems_first(too_many))
+    # Said once at the top (the refusal's own flash would say it again), and
+    # not carried over to the next page either.
+    assert too_many.count("högst 3 förpackningar åt gången") == 2  # list and row
+    assert "högst 3 förpackningar" not in text_of(client.get("/portal/"))
 
 
 def test_too_many_packs_is_said_in_english_when_english_is_chosen(client, auth, region):
@@ -443,6 +447,16 @@ def test_what_is_left_at_home_is_counted_before_warning(client, auth, region):
     ))  # fmt: skip
     assert "Skicka beställningen" in page
     assert "Räcker det till nästa beställning?" not in page
+
+
+def test_every_fault_of_the_form_is_said_at_once(client, auth, region):
+    """The walkthrough: with 9 packs where 4 were allowed and the street left
+    empty, only the address was said; the packs came up on the next try."""
+    auth.login("ella")
+    data = reorder_form([(region.rx_infusion.id, 4)], street="")
+    problems = problems_first(text_of(client.post("/portal/order", data=data)))
+    assert "Gatuadress: Skriv gatuadressen." in problems
+    assert any("högst 3 förpackningar åt gången" in p for p in problems)
 
 
 def test_a_form_without_faults_opens_with_no_list_of_problems(client, auth, region):
