@@ -23,6 +23,7 @@ from sesamlike.catalog.labels import category_label
 from sesamlike.catalog.models import Article
 from sesamlike.common.fields import WholeNumberField
 from sesamlike.common.i18n import N_, _
+from sesamlike.prescriptions.rules import errors_whatever_the_article
 
 QUANTITY_CONFIRMED = N_("Mängden är kontrollerad och stämmer")
 DUPLICATE_CONFIRMED = N_("Båda förskrivningarna ska gälla")
@@ -117,6 +118,18 @@ class PrescriptionForm(FlaskForm):
             "duplicate_confirmed": bool(self.duplicate_confirmed.data),
         }
 
+    def show_term_errors(self) -> None:
+        """The quantities' and days' own faults beside the fields, with a form
+        that failed its checks (a number that is no number: the rest were not
+        said until that one was mended). A field with a fault of its own
+        already keeps just that one."""
+        given = self.service_arguments()
+        terms = {name: given[name] for name in TERM_FIELDS}
+        for name, messages in errors_whatever_the_article(terms).items():
+            field = getattr(self, name)
+            if not field.errors:
+                field.errors = list(messages)
+
     def show_errors(self, fields: dict[str, list[str]]) -> None:
         """Put the service's field messages next to their fields."""
         for name, messages in fields.items():
@@ -124,6 +137,10 @@ class PrescriptionForm(FlaskForm):
             target = field if field is not None else self.article_no
             target.errors = list(target.errors) + list(messages)
 
+
+# What `rules.resolve_terms` checks, by the names of the form's fields.
+TERM_FIELDS = ("packs_per_withdrawal", "withdrawals", "period_days", "valid_from",
+               "valid_to", "lock_days")  # fmt: skip
 
 REASON_LABELS = {
     "medical": N_("Medicinska skäl (t.ex. hudproblem, allergi)"),

@@ -121,6 +121,7 @@ def new_prescription(patient_id: int):
         elif "csrf_token" in form.errors:
             abort(400)
         else:
+            form.show_term_errors()  # every fault at once, not one a try
             form_error = _(INVALID_MESSAGE)
             status = 422
     else:

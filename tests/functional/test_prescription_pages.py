@@ -592,6 +592,24 @@ def test_a_quantity_far_above_the_expected_use_asks_to_be_confirmed(
     assert db.session.scalars(sa.select(Prescription)).one().packs_per_withdrawal == 5
 
 
+def test_every_fault_of_the_quantities_is_said_at_once(client, auth, setup):
+    """The walkthrough: packs -3, withdrawals 0 and period "abc" said only
+    "Ange ett heltal." of the period; the others came one try at a time."""
+    auth.login("nurse")
+    response = client.post(
+        new_url(setup["patient"]),
+        data=form_data(packs_per_withdrawal="-3", withdrawals="0", period_days="abc"),
+    )
+    assert response.status_code == 422
+    page = text_of(response)
+    assert error_next_to(page, "period_days") == "Ange ett heltal."
+    assert error_next_to(page, "packs_per_withdrawal") == (
+        "Ange 1–999 förpackningar per uttag."
+    )
+    assert error_next_to(page, "withdrawals") == "Ange 1–99 uttag."
+    assert count_prescriptions() == 0
+
+
 def test_a_quantity_out_of_range_is_not_offered_to_be_confirmed(client, auth, setup):
     """The walkthrough: 999999 per withdrawal asked "Minska mängden, eller
     bekräfta att den stämmer" beside "Ange 1–999": confirming could not help."""
