@@ -115,6 +115,21 @@ def test_list_shows_what_the_prescriber_needs(client, auth, setup):
     assert f"/patients/{setup['patient'].id}/prescriptions/new" in page
 
 
+def test_a_time_lock_is_shown_only_where_there_is_a_next_withdrawal(
+    client, auth, setup
+):
+    """The walkthrough: a pump prescribed for one withdrawal read "Spärrtid 243
+    dagar", a lock on a withdrawal that cannot come."""
+    make_prescription(setup["patient"], setup["first"], withdrawals=4, lock_days=60)
+    pump = make_article("P-1", name="Pumpen", category="pump", units_per_day=None,
+                        amortisation_years=4, serial_tracked=True)  # fmt: skip
+    make_prescription(setup["patient"], pump, withdrawals=1, lock_days=243)
+    auth.login("nurse")
+    page = text_of(client.get(f"/patients/{setup['patient'].id}/prescriptions"))
+    assert "Spärrtid 60 dagar" in re.sub(r"\s+", " ", page)
+    assert "243 dagar" not in page
+
+
 def test_list_badges_follow_the_computed_status(client, auth, setup):
     patient, article = setup["patient"], setup["first"]
     make_prescription(
