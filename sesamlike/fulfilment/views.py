@@ -352,16 +352,21 @@ def receipt():
             errors_beside_fields(form, error.fields)
             status = 422
         else:
-            flash(
-                ngettext(
-                    "{n} förp. {article} inlevererad till parti {lot}.",
-                    "{n} förp. {article} inlevererade till parti {lot}.",
-                    done.packs,
-                    article=done.lot.article.name,
-                    lot=done.lot.lot or "–",
-                ),
-                "success",
-            )
+            depot = done.lot.depot.code
+            if done.lot.lot:
+                received = ngettext(
+                    "{n} förp. {article} inlevererad till parti {lot} i {depot}.",
+                    "{n} förp. {article} inlevererade till parti {lot} i {depot}.",
+                    done.packs, article=done.lot.article.name, lot=done.lot.lot,
+                    depot=depot,
+                )  # fmt: skip
+            else:  # serial-numbered devices come in by serial, in no lot
+                received = ngettext(
+                    "{n} förp. {article} inlevererad till {depot}.",
+                    "{n} förp. {article} inlevererade till {depot}.",
+                    done.packs, article=done.lot.article.name, depot=depot,
+                )  # fmt: skip
+            flash(received, "success")
             if done.filled:  # nothing said when no waiting order got stock
                 flash(
                     ngettext(

@@ -356,7 +356,7 @@ def test_receipt_says_nothing_of_backorders_when_none_were_waiting(client, world
         follow_redirects=True,
     )
     page = html(response)
-    assert "3 förp. Infusionsset X inlevererade till parti P1." in page
+    assert "3 förp. Infusionsset X inlevererade till parti P1 i " in page
     assert "Restorder" not in page and ": 0" not in page
 
 

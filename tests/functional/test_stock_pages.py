@@ -488,11 +488,18 @@ def test_a_consumable_without_expiry_comes_in_by_its_lot_and_a_device_by_serial(
     response = client.post(
         "/stock/receipts", data=receipt_form(expiry=""), follow_redirects=True
     )
-    assert "4 förp. Infusionsset X inlevererade till parti ABC." in (
+    assert "4 förp. Infusionsset X inlevererade till parti ABC i HMC." in (
         response.get_data(as_text=True)
     )
-    make_pump("PUMP-9")
-    receive(depot_world, 1, article_no="PUMP-9", serials=["SN9"])
+    make_pump("PUMP-9", name="Pump Nio")
+    # A device comes in by its serial, in no lot: "till parti –" said nothing.
+    pump = client.post(
+        "/stock/receipts",
+        data=receipt_form(article_no="PUMP-9", packs="1", lot="", expiry="",
+                          serials="SN9"),
+        follow_redirects=True,
+    ).get_data(as_text=True)  # fmt: skip
+    assert "1 förp. Pump Nio inlevererad till HMC." in pump and "parti –" not in pump
     assert db.session.scalar(sa.select(sa.func.sum(StockLot.on_hand))) == 5
 
 
