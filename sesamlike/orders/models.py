@@ -142,6 +142,10 @@ VALUE_MICRO = (
 )
 
 
+# How stock names an order line (its reservations, movements and lent devices).
+LINE_REFERENCE = "order-line:"
+
+
 class OrderLine(db.Model):
     __tablename__ = "order_lines"
 
@@ -236,7 +240,7 @@ class OrderLine(db.Model):
     @property
     def reference(self) -> str:
         """The opaque key stock uses for this line's reservation."""
-        return f"order-line:{self.id}"
+        return f"{LINE_REFERENCE}{self.id}"
 
 
 @sa.event.listens_for(OrderLine, "before_insert")

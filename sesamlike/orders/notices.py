@@ -179,10 +179,10 @@ def _address(person: Patient | Guardian, channel: str) -> str:
     choose a password went. A patient whose record had no e-mail got no order
     confirmation, though the portal promised them."""
     address = (getattr(person, _ADDRESS[channel]) or "").strip()
-    login = person.user
-    if not address and channel == "email" and login is not None and login.active:
-        address = (login.email or "").strip()
-    return address
+    if address or channel != "email" or person.user_id is None:
+        return address
+    login = person.user  # read only here: most have an address of their own
+    return (login.email or "").strip() if login.active else ""
 
 
 def prescriber_recipient(prescription: Prescription) -> Recipient | None:

@@ -24,7 +24,13 @@ from sesamlike.catalog.models import (
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders import status as order_status
-from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
+from sesamlike.orders.models import (
+    LINE_REFERENCE,
+    DeliveryMode,
+    LineStatus,
+    Order,
+    OrderLine,
+)
 from sesamlike.patients import access
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
@@ -171,18 +177,25 @@ def _not_with_the_patient_yet(lent: list[Device], today: date) -> dict[str, str]
     """Of lent devices, by reference, those the patient has not got yet: a
     device is lent when the aids centre sends it (a warranty swap's new pump
     read "in use" while it waited at the clinic)."""
-    if not lent:
+    # By the lines' key (a join on the reference text reads every line).
+    line_ids = [
+        int(number)
+        for device in lent
+        if (number := (device.reference or "").removeprefix(LINE_REFERENCE)).isdigit()
+    ]
+    if not line_ids:
         return {}
     rows = db.session.execute(
-        sa.select(Device.reference, OrderLine.status, OrderLine.delivered_on,
+        sa.select(OrderLine.id, OrderLine.status, OrderLine.delivered_on,
                   Order.delivery_mode, Order.collected_on)
-        .join(OrderLine, Device.reference == sa.literal("order-line:")
-              + sa.cast(OrderLine.id, sa.String))
         .join(Order, Order.id == OrderLine.order_id)
-        .where(Device.id.in_([device.id for device in lent]))
+        .where(OrderLine.id.in_(line_ids))
     ).all()  # fmt: skip
     found = {}
-    for reference, status, delivered_on, mode, collected_on in rows:
+    for line_id, status, delivered_on, mode, collected_on in rows:
+        reference = f"{LINE_REFERENCE}{line_id}"
+        if mode == DeliveryMode.CLINIC and collected_on is not None:
+            continue  # collected at the clinic (arrived, whatever its status says)
         if status == LineStatus.SHIPPED:
             found[reference] = "on_the_way"
         elif (

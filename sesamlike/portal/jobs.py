@@ -16,7 +16,7 @@ from sesamlike.common.time import REGION_TIMEZONE
 from sesamlike.extensions import db
 from sesamlike.orders import notices
 from sesamlike.orders.models import UNDELIVERED_LINE_STATUSES, OrderLine
-from sesamlike.patients.models import Patient, ReminderPreference
+from sesamlike.patients.models import Guardian, Patient, ReminderPreference
 from sesamlike.portal.models import ResupplyCycle
 from sesamlike.portal.runout import (
     last_deliveries,
@@ -191,8 +191,12 @@ def _active_prescriptions(today: date) -> list[Prescription]:
         .options(
             selectinload(Prescription.article),
             selectinload(Prescription.prescriber),
-            selectinload(Prescription.patient).selectinload(Patient.guardians),
-        )
+            selectinload(Prescription.patient)
+            .selectinload(Patient.guardians)
+            .selectinload(Guardian.user),
+            # Their own logins: the address of one with none on record.
+            selectinload(Prescription.patient).selectinload(Patient.user),
+        )  # fmt: skip
         .order_by(Prescription.id)
     ).all()
     return [p for p in found if p.status_on(today) == PrescriptionStatus.ACTIVE]

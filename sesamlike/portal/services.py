@@ -392,9 +392,8 @@ class SupplyGap:
     runs_out_on: date  # the first day without, with this order
     next_order_on: date  # the first day the time lock allows the next order
 
-    @property
-    def may_order_more(self) -> bool:
-        return self.packs < self.prescription.packs_per_withdrawal
+    # The most the prescription allows would last until the next order.
+    more_would_do: bool = False
 
 
 def supply_gaps(
@@ -417,6 +416,8 @@ def supply_gaps(
         if rx.remaining_withdrawals <= 1:
             continue  # no next order on it: renewing is the clinic's matter
         next_order_on = today + timedelta(days=rx.lock_days)
+        if next_order_on > rx.valid_to:
+            continue  # no next order on it either: renewing is the clinic's matter
         if _runs_out(rx, packs, today) < next_order_on:
             short.append((rx, packs, next_order_on))
     if not short:
@@ -430,7 +431,9 @@ def supply_gaps(
             start = max(today, supply.runout_on)
         runs_out_on = _runs_out(rx, packs, start)
         if runs_out_on < next_order_on:
-            gaps.append(SupplyGap(rx, packs, runs_out_on, next_order_on))
+            most = rx.packs_per_withdrawal
+            enough = packs < most and _runs_out(rx, most, start) >= next_order_on
+            gaps.append(SupplyGap(rx, packs, runs_out_on, next_order_on, enough))
     return gaps
 
 

@@ -110,6 +110,9 @@ def test_a_search_that_cannot_find_anything_says_why(client, auth, world):
     assert "Skriv datumen som ÅÅÅÅ-MM-DD." in garbled
     fine = client.post("/admin/audit", data={"from": "2026-06-01"}).text
     assert "Från-datumet" not in fine and "Ingen patient har" not in fine
+    for known in (str(world["patient"].id), ADULT_PNR):
+        found = client.post("/admin/audit", data={"patient": known}).text
+        assert "Ingen patient har" not in found, known
 
 
 def test_admin_pages_through_the_log(client, auth, world):

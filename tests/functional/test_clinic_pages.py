@@ -604,6 +604,8 @@ def test_overview_tells_a_pump_in_use_from_one_only_prescribed(client, clinic):
         ("shipped", False, "Skickad, inte levererad än"),
         ("delivered", False, "Väntar på mottagningen"),
         ("delivered", True, None),  # collected: in use since it was lent
+        # Collected before the aids centre confirmed the delivery: in use.
+        ("shipped", True, None),
     ],
 )
 def test_a_lent_pump_not_with_the_patient_yet_is_not_called_in_use(

@@ -75,7 +75,7 @@ def test_the_picking_list_opens_on_the_clerks_own_depot(client, auth, depots):
 def test_goods_received_are_booked_at_the_own_depot_unless_another_is_chosen(
     client, auth, depots
 ):
-    _hmc, hmcs = depots
+    hmc, hmcs = depots
     _own(make_user("depot", username="lager.soder"), hmcs)
     make_article("INF-7", name="Infusionsset X")
     auth.login("lager.soder")
@@ -89,6 +89,13 @@ def test_goods_received_are_booked_at_the_own_depot_unless_another_is_chosen(
     assert booked.status_code in (200, 302), booked.text
     lot = db.session.scalar(sa.select(StockLot).where(StockLot.lot == "L1"))
     assert lot.depot_id == hmcs.id and lot.on_hand == 4
+    # Another depot, chosen on the form, is where the goods go.
+    client.post(
+        "/stock/receipts",
+        data={"depot_code": "HMC", "article_no": "INF-7", "packs": 2, "lot": "L2"},
+    )
+    other = db.session.scalar(sa.select(StockLot).where(StockLot.lot == "L2"))
+    assert other.depot_id == hmc.id and other.on_hand == 2
 
 
 def test_reorder_points_are_set_for_the_own_depot_by_default(client, auth, depots):

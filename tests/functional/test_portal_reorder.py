@@ -431,6 +431,28 @@ def test_the_summary_warns_when_the_packs_run_out_before_the_next_order(
     assert "Räcker det till nästa beställning?" not in three
 
 
+def test_a_gap_the_most_allowed_cannot_close_is_the_clinics_matter(
+    client, auth, region
+):
+    rx = make_prescription(region.patient, region.reservoir, packs_per_withdrawal=1,
+                           lock_days=60)  # fmt: skip
+    auth.login("ella")
+    page = text_of(client.post("/portal/order", data=reorder_form([(rx.id, 1)])))
+    assert "Räcker det till nästa beställning?" in page
+    assert "Kontakta mottagningen om förskrivningen behöver ändras." in page
+    assert "beställ fler" not in page
+
+
+def test_no_next_order_is_promised_past_the_prescriptions_end(client, auth, region):
+    ends = TODAY + timedelta(days=30)
+    rx = make_prescription(region.patient, region.reservoir, packs_per_withdrawal=3,
+                           lock_days=60, valid_to=ends)  # fmt: skip
+    auth.login("ella")
+    page = text_of(client.post("/portal/order", data=reorder_form([(rx.id, 1)])))
+    assert "Skicka beställningen" in page
+    assert "Räcker det till nästa beställning?" not in page
+
+
 def test_what_is_left_at_home_is_counted_before_warning(client, auth, region):
     """3 packs came ten days ago (they last to day 80): one more pack lasts
     past the next order's day, so nothing is said."""
