@@ -6,7 +6,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from sesamlike.accounts.models import Role
-from sesamlike.catalog import services
+from sesamlike.catalog import assortment, services
 from sesamlike.catalog.forms import CatalogueSearchForm
 from sesamlike.catalog.labels import category_labels, channel_labels
 from sesamlike.common.i18n import _
@@ -56,6 +56,9 @@ def index():
         "catalog/index.html",
         form=form,
         result=result,
+        # As the prescribing pages mark them: first in its category for one of
+        # its systems (a pump of rank 2 is first choice in its own system).
+        first_choice=assortment.first_choice_ids(services.prescribable_articles(today)),
         today=today,
         category_names=categories,
         channel_names=channel_labels(),

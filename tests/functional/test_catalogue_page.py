@@ -151,6 +151,21 @@ def test_marks_prices_and_channels_are_shown(client, auth, assortment):
     assert "Förstahandsval" not in sensor
 
 
+def test_first_choice_reads_as_on_the_prescribing_pages(client, auth, assortment):
+    """The walkthrough: pumps of rank 2, 4 and 5 read "Val 2/4/5" here and
+    "★ förstahandsval" on the prescribing pages. First choice is ranked inside
+    a category for each system (domain.md): each is first in its own system."""
+    make_article("MMT-398", name="Quick-set 6 mm", systems=[assortment["minimed"]],
+                 first_choice_rank=2)  # fmt: skip
+    login_as(auth, "prescriber")
+    html = client.get("/catalogue").text
+    pump = row_of(html, "MMT-1780")
+    assert "Förstahandsval i sitt system" in pump and "Val 2 i kategorin" in pump
+    # Second to the 9 mm in the same system and category: not first choice.
+    second = row_of(html, "MMT-398")
+    assert "Val 2" in second and "Förstahandsval" not in second
+
+
 def test_articles_not_yet_valid_are_marked(client, auth):
     start = region_today() + timedelta(days=30)
     make_article("NEW-1", valid_from=start)
