@@ -44,6 +44,16 @@ def plain_refusal(
             for mode, label in offered.items()
             if mode in allowed
         ]
+        if labels and isinstance(error, order_errors.LinesNotThatWay):
+            return ngettext(
+                "{articles} kan inte levereras på det sättet. Beställ den i en "
+                "egen beställning, eller välj {modes} i stället.",
+                "{articles} kan inte levereras på det sättet. Beställ dem i en "
+                "egen beställning, eller välj {modes} i stället.",
+                params["count"],
+                articles=params["articles"],
+                modes=format_alternatives(labels),
+            )
         if labels:
             return _(
                 "Leveranssättet passar inte artiklarna i beställningen. "

@@ -30,7 +30,7 @@ from sesamlike.orders.models import (
     Order,
     OrderLine,
 )
-from sesamlike.orders.rules import choose_delivery_mode, for_line
+from sesamlike.orders.rules import choose_delivery_mode, for_line, mode_refusal
 from sesamlike.patients import access
 from sesamlike.patients.models import (
     Address,
@@ -482,9 +482,14 @@ def check_reorder(
     chosen = [(by_id[prescription_id].prescription, packs)
               for prescription_id, packs in lines]  # fmt: skip
     patient = options.patient
-    mode = choose_delivery_mode(
-        mode, [p.article.channel for p, _ in chosen], patient.protected_identity, False
-    )
+    articles = [p.article for p, _ in chosen]
+    try:
+        mode = choose_delivery_mode(
+            mode, [a.channel for a in articles], patient.protected_identity, False
+        )
+    except errors.DeliveryModeNotAllowed as error:
+        # The lines that rule the mode out, named (as the send step says).
+        raise mode_refusal(error, mode, articles, []) from None
     return Preview(patient, chosen, mode)
 
 

@@ -561,6 +561,21 @@ def test_a_refused_delivery_mode_names_only_the_forms_choices_in_its_words(
     assert "Välj ett av" not in page
 
 
+def test_a_mode_refused_for_some_lines_names_them(client, auth, region):
+    """The walkthrough: with pharmacy and aids-centre lines ticked, "Jag hämtar
+    på apotek" was refused without saying which article did not go that way."""
+    auth.login("ella")
+    lines = [(region.rx_infusion.id, 1), (region.rx_sensor.id, 1)]
+    page = text_of(client.post(
+        "/portal/order", data=reorder_form(lines, mode="pharmacy")
+    ))  # fmt: skip
+    assert (
+        "Quick-set 9 mm kan inte levereras på det sättet. Beställ den i en egen "
+        "beställning, eller välj" in re.sub(r"\s+", " ", page)
+    )
+    assert "Dexcom G7 sensor kan inte" not in page
+
+
 def test_protected_identity_patient_gets_clinic_delivery(client, auth, region):
     region.patient.protected_identity = True
     db.session.commit()
