@@ -98,6 +98,9 @@ class ConsumableReturnForm(FlaskForm):
         default="1",
         validators=[Optional()],
     )
+    # Packs from the old system: the lot and expiry printed on them.
+    lot = StringField("Parti på förpackningen", validators=[Optional(), Length(max=40)])
+    expiry = DateField("Utgångsdatum på förpackningen", validators=[Optional()])
 
 
 class ReturnSearchForm(FlaskForm):

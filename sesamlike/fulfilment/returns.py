@@ -284,6 +284,8 @@ def return_consumables(
     restock: bool = True,
     order_id: int | None = None,
     today: date | None = None,
+    lot: str | None = None,
+    expiry: date | None = None,
 ) -> OrderLine:
     """Unused packs of a delivered consumable line back within 14 days.
 
@@ -291,6 +293,8 @@ def return_consumables(
     back on stock (and may fill backorders); otherwise they are scrapped and
     still cost. Partial returns add up; the line is `returned` when all its
     packs are back. `order_id`: the order the line must belong to (API path).
+    `lot`, `expiry`: as printed on the packs, for those never picked here
+    (`picking.return_packs`); packs past their expiry never go back on stock.
     """
     require_depot(user)
     today = today or region_today()
@@ -298,6 +302,12 @@ def return_consumables(
         isinstance(packs, bool) or not isinstance(packs, int) or packs < 1
     ):
         raise Invalid(fields={"packs": [N_("Ange minst 1.")]})
+    if restock and expiry is not None and expiry < today:
+        raise Invalid(
+            fields={"expiry": [N_("Utgånget: välj Kasseras i stället.")]}
+        )  # fmt: skip
+    if restock and expiry is not None and not (lot or "").strip():
+        raise Invalid(fields={"lot": [N_("Ange partiet som står på förpackningen.")]})
 
     def run():
         line = db.session.scalar(
@@ -328,8 +338,9 @@ def return_consumables(
             )
         if restock:
             picking.return_packs(
-                line.reference, line.article_id, count, user_id=user.id
-            )
+                line.reference, line.article_id, count, user_id=user.id,
+                lot_code=lot, expiry=expiry,
+            )  # fmt: skip
         returned = line.packs_returned + count
         values = {
             "packs_returned": returned,

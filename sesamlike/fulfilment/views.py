@@ -271,12 +271,15 @@ def consumable_returns():
         text, page = search.q.data or "", page_number(request.form.get("page"))
     form = ConsumableReturnForm()
     form.returned_on.data = region_today()
+    result = registers.returnable(current_user, text, page, days=returns.RETURN_DAYS)
     return render(
         "returns.html",
-        result=registers.returnable(current_user, text, page, days=returns.RETURN_DAYS),
+        result=result,
         search=search,
         form=form,
         days=returns.RETURN_DAYS,
+        # Lines never picked here (the old system's): their lot is asked for.
+        unpicked=picking.unpicked(line.reference for line, _p in result.rows),
     )
 
 
@@ -294,6 +297,8 @@ def return_line(line_id: int):
                 form.returned_on.data,
                 packs=form.packs.data,
                 restock=restock,
+                lot=form.lot.data or None,
+                expiry=form.expiry.data,
             )
         except DomainError as error:
             flash_error(error)

@@ -16,7 +16,7 @@ Nothing commits here: the caller's use case does.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import NamedTuple
 
@@ -176,25 +176,46 @@ def return_packs(
     packs: int,
     *,
     user_id: int | None = None,
+    lot_code: str | None = None,
+    expiry: date | None = None,
 ) -> int:
     """Book `packs` unused packs of the reference back on stock; return them.
 
-    Into the lots they were picked from; packs never picked here (history
-    imported from the old system), whose lot is not known, into the lot
-    UNKNOWN_LOT of the article in the depot that stocks it most: never mixed
-    into a real lot, which a recall would name (or miss). Packs are never
+    Into the lots they were picked from. Packs never picked here (history
+    imported from the old system) go into the lot printed on the pack when
+    the clerk gives it (`lot_code`, `expiry`), so they are picked in expiry
+    order and a recall finds them; else into the lot UNKNOWN_LOT of the
+    article, never mixed into a real lot, which a recall would name (or
+    miss). Either in the depot that stocks the article most. Packs are never
     recorded as restocked without a booking.
     """
     back = ledger.put_back(reference, packs=packs, user_id=user_id)
     rest = packs - back
     if rest > 0:
+        code = (lot_code or "").strip() or ledger.UNKNOWN_LOT
         lot = ledger.get_or_create_lot(
-            usual_depot(article_id), article_id, ledger.UNKNOWN_LOT
-        )
+            usual_depot(article_id), article_id, code,
+            expiry=expiry if code != ledger.UNKNOWN_LOT else None,
+        )  # fmt: skip
         ledger.book(
             MovementKind.RETURN, lot, rest, reference=reference, user_id=user_id
         )
     return packs
+
+
+def unpicked(references: Iterable[str]) -> set[str]:
+    """Of these references, those with no packs picked from a lot of ours
+    (history imported from the old system): their packs' lot is not known."""
+    wanted = list(dict.fromkeys(references))
+    if not wanted:
+        return set()
+    picked = db.session.scalars(
+        sa.select(StockMovement.reference)
+        .where(StockMovement.reference.in_(wanted),
+               StockMovement.kind == MovementKind.PICK)
+        .distinct()
+    )  # fmt: skip
+    return set(wanted) - set(picked)
 
 
 # A count this many packs or more off the books, and more than the lot

@@ -372,6 +372,59 @@ def test_restocking_an_imported_line_books_the_packs_into_a_lot_of_unknown_origi
     )
 
 
+def test_packs_from_the_old_system_go_back_into_the_lot_printed_on_them(
+    client, depot_world
+):
+    """The walkthrough: restocked packs of unknown origin went into "OKÄNT
+    PARTI" with no expiry, picked last and never counted as expired. The page
+    asks for the lot and expiry on the pack for such a line (only for such)."""
+    receive(depot_world, 3, lot="EARLY", expiry=TODAY + timedelta(days=30))
+    line = imported_line(depot_world)
+    page = client.get("/stock/returns").get_data(as_text=True)
+    form = page.split(f"/stock/lines/{line.id}/return")[1].split("</form>")[0]
+    assert f'id="lot-{line.id}"' in form and f'id="expiry-{line.id}"' in form
+    expiry = TODAY + timedelta(days=200)
+    response = client.post(
+        f"/stock/lines/{line.id}/return",
+        data={"returned_on": TODAY.isoformat(), "packs": "1", "restock": "1",
+              "lot": "MI2611A", "expiry": expiry.isoformat()},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert "1 förp. tillbaka i lager" in response.get_data(as_text=True)
+    lot = db.session.scalar(sa.select(StockLot).where(StockLot.lot == "MI2611A"))
+    assert (lot.on_hand, lot.expiry) == (1, expiry)
+    assert db.session.scalar(
+        sa.select(StockLot).where(StockLot.lot == "OKÄNT PARTI")
+    ) is None  # fmt: skip
+
+
+def test_packs_past_their_printed_expiry_never_go_back_on_stock(client, depot_world):
+    line = imported_line(depot_world)
+    response = client.post(
+        f"/stock/lines/{line.id}/return",
+        data={"returned_on": TODAY.isoformat(), "packs": "1", "restock": "1",
+              "lot": "OLD1", "expiry": (TODAY - timedelta(days=1)).isoformat()},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert "Utgånget: välj Kasseras i stället." in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(StockLot.id))) == 0
+    assert (
+        db.session.get(OrderLine, line.id, populate_existing=True).packs_returned == 0
+    )
+
+
+def test_a_line_picked_here_is_not_asked_for_its_lot(client, depot_world):
+    receive(depot_world, 3)
+    placed = place(depot_world)
+    shipping.pick_order(depot_world.clerk, placed.id)
+    shipping.ship_order(depot_world.clerk, placed.id)
+    shipping.deliver_order(depot_world.clerk, placed.id, TODAY)
+    page = client.get("/stock/returns").get_data(as_text=True)
+    line_id = placed.lines[0].id
+    form = page.split(f"/stock/lines/{line_id}/return")[1].split("</form>")[0]
+    assert f'id="lot-{line_id}"' not in form
+
+
 def test_restocking_an_imported_line_with_no_lot_of_the_article_anywhere(
     client, depot_world
 ):
