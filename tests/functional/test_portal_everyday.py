@@ -497,3 +497,35 @@ def test_the_access_log_stacks_its_rows_on_a_phone(client, auth, region):
     assert '<table class="stack">' in table
     cells = re.findall(r"<td([^>]*)>", table.split("<tbody>")[1])
     assert cells and all("data-label=" in attrs for attrs in cells)
+
+
+def test_a_patients_access_log_speaks_of_no_other_guardians(client, auth, region):
+    """The walkthrough: an adult patient's log said it showed what "andra
+    vårdnadshavare" did; a patient has none."""
+    auth.login("ella")
+    page = client.get("/portal/access-log").text
+    assert (
+        "vårdnadshavare" not in page.split('class="log-filter"')[1].split("</nav>")[0]
+    )
+    auth.logout()
+    auth.login("anna")
+    client.post("/portal/choose", data={"patient_id": region.child.id})
+    guardian = client.get("/portal/access-log").text
+    assert "andra vårdnadshavare" in guardian
+
+
+def test_an_order_page_says_delivered_and_its_sentence_once(client, auth, region):
+    """The walkthrough: "Levererad · Levererad 2 december 2026", and a
+    one-line order's sentence twice (the order's and the line's)."""
+    from sesamlike.common.formatting import format_date
+
+    day = TODAY - timedelta(days=3)
+    order = make_delivery(region.patient, region.rx_infusion, day)
+    auth.login("ella")
+    page = client.get(f"/portal/orders/{order.id}").text
+    lines = page.split("<h2>Innehåll</h2>")[1]
+    assert f"Levererad {format_date(day)}" not in lines
+    assert format_date(day) in lines
+    sentences = re.findall(r'<p class="meta">([^<]+)</p>', lines)
+    status = page.split('class="status">')[1].split("</dd>")[0]
+    assert not any(s.strip() and s.strip() in status for s in sentences), sentences
