@@ -99,8 +99,8 @@ class ConsumableReturnForm(FlaskForm):
         validators=[Optional()],
     )
     # Packs from the old system: the lot and expiry printed on them.
-    lot = StringField("Parti på förpackningen", validators=[Optional(), Length(max=40)])
-    expiry = DateField("Utgångsdatum på förpackningen", validators=[Optional()])
+    lot = StringField("Parti", validators=[Optional(), Length(max=40)])
+    expiry = DateField("Utgångsdatum", validators=[Optional()])
 
 
 class ReturnSearchForm(FlaskForm):

@@ -302,10 +302,6 @@ def return_consumables(
         isinstance(packs, bool) or not isinstance(packs, int) or packs < 1
     ):
         raise Invalid(fields={"packs": [N_("Ange minst 1.")]})
-    if restock and expiry is not None and expiry < today:
-        raise Invalid(
-            fields={"expiry": [N_("Utgånget: välj Kasseras i stället.")]}
-        )  # fmt: skip
     if restock and expiry is not None and not (lot or "").strip():
         raise Invalid(fields={"lot": [N_("Ange partiet som står på förpackningen.")]})
 
@@ -372,7 +368,12 @@ def return_consumables(
             detail=(
                 f"{line.article.article_no}: {count} "
                 f"{'restocked' if restock else 'scrapped'}"
-            ),
+                + (
+                    f" (lot {lot.strip()}, expiry {expiry or '-'}, as on the pack)"
+                    if restock and (lot or "").strip()
+                    else ""
+                )
+            ),  # fmt: skip
         )
         db.session.expire(line)
         if restock:

@@ -39,6 +39,7 @@ from sesamlike.stock.models import (
     StockLot,
     StockMovement,
 )
+from sesamlike.stock.receipts import lot_for_restock
 from sesamlike.stock.reservations import ReservationStatus, lock_article, usual_depot
 
 
@@ -192,11 +193,13 @@ def return_packs(
     back = ledger.put_back(reference, packs=packs, user_id=user_id)
     rest = packs - back
     if rest > 0:
-        code = (lot_code or "").strip() or ledger.UNKNOWN_LOT
-        lot = ledger.get_or_create_lot(
-            usual_depot(article_id), article_id, code,
-            expiry=expiry if code != ledger.UNKNOWN_LOT else None,
-        )  # fmt: skip
+        depot_id = usual_depot(article_id)
+        if (lot_code or "").strip() or expiry is not None:
+            lot = lot_for_restock(
+                depot_id, article_id, lot_code, expiry, region_today()
+            )
+        else:
+            lot = ledger.get_or_create_lot(depot_id, article_id, ledger.UNKNOWN_LOT)
         ledger.book(
             MovementKind.RETURN, lot, rest, reference=reference, user_id=user_id
         )

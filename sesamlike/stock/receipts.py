@@ -82,6 +82,61 @@ def receive(
     return Receipt(row, packs, devices, filled)
 
 
+def lot_for_restock(
+    depot_id: int, article_id: int, lot: str, expiry: date | None, today: date
+) -> StockLot:
+    """The lot printed on packs that come back (`picking.return_packs`), held to
+    a receipt's rules: a name of its own, never blocked or past expiry, the
+    expiry the books have for it (or, for a lot new to the books, one when
+    the article's lots carry expiries), so the packs are picked in expiry
+    order and a recall finds them."""
+    code = (lot or "").strip()
+    if len(code) > LOT_MAX:
+        raise Invalid(fields={"lot": [N_("Högst 40 tecken.")]})
+    if code in (ledger.QUARANTINE_LOT, ledger.UNKNOWN_LOT):
+        raise Invalid(fields={"lot": [N_("Skriv partiet som står på förpackningen.")]})
+    row = db.session.scalar(
+        sa.select(StockLot).where(
+            StockLot.depot_id == depot_id,
+            StockLot.article_id == article_id,
+            StockLot.lot == code,
+        )
+    )
+    known = row.expiry if row is not None else None
+    if row is not None and row.quarantined:
+        raise errors.LotBlocked(lot=code)
+    if expiry is not None and known not in (None, expiry):
+        raise errors.LotExpiryMismatch(
+            lot=code, expiry=known,
+            fields={"expiry": [N_("Stämmer inte med partiets utgångsdatum.")]},
+        )  # fmt: skip
+    expiry = expiry or known
+    if expiry is None and _expiries_kept(article_id):
+        raise Invalid(
+            fields={"expiry": [N_("Ange utgångsdatumet som står på förpackningen.")]}
+        )
+    if expiry is not None and expiry < today:
+        raise Invalid(
+            fields={"expiry": [N_("Utgångsdatumet har passerats: välj Kasseras.")]}
+        )
+    row = ledger.get_or_create_lot(depot_id, article_id, code, expiry=expiry)
+    if row.expiry is None and expiry is not None:
+        row.expiry = expiry
+    return row
+
+
+def _expiries_kept(article_id: int) -> bool:
+    """Whether the article's lots carry expiry dates (battery caps' do not)."""
+    return (
+        db.session.scalar(
+            sa.select(StockLot.id)
+            .where(StockLot.article_id == article_id, StockLot.expiry.is_not(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def depot_by_code(code: str) -> Depot:
     depot = db.session.scalar(
         sa.select(Depot).where(Depot.code == (code or "").strip())

@@ -406,11 +406,64 @@ def test_packs_past_their_printed_expiry_never_go_back_on_stock(client, depot_wo
               "lot": "OLD1", "expiry": (TODAY - timedelta(days=1)).isoformat()},
         follow_redirects=True,
     )  # fmt: skip
-    assert "Utgånget: välj Kasseras i stället." in response.get_data(as_text=True)
+    assert "Utgångsdatumet har passerats: välj Kasseras." in response.get_data(
+        as_text=True
+    )
     assert db.session.scalar(sa.select(sa.func.count(StockLot.id))) == 0
     assert (
         db.session.get(OrderLine, line.id, populate_existing=True).packs_returned == 0
     )
+
+
+def return_with_lot(client, line, **data):
+    return client.post(
+        f"/stock/lines/{line.id}/return",
+        data={"returned_on": TODAY.isoformat(), "packs": "1", "restock": "1", **data},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+
+
+def test_a_lot_on_the_books_keeps_its_expiry_and_an_expired_one_takes_nothing(
+    client, depot_world
+):
+    """The review: a typed lot already on the books took the packs whatever
+    its own expiry said, an expired lot included."""
+    receive(depot_world, 2, lot="MI1", expiry=TODAY + timedelta(days=90))
+    line = imported_line(depot_world)
+    other = (TODAY + timedelta(days=200)).isoformat()
+    page = return_with_lot(client, line, lot="MI1", expiry=other)
+    assert "Stämmer inte med partiets utgångsdatum." in page
+    # Without an expiry typed, the lot's own is taken.
+    assert "1 förp. tillbaka i lager" in return_with_lot(client, line, lot="MI1")
+    lot = db.session.scalar(sa.select(StockLot).where(StockLot.lot == "MI1"))
+    assert lot.on_hand == 3
+    db.session.add(StockLot(depot_id=depot_world.depot.id,
+                            article_id=depot_world.article.id, lot="OLD9",
+                            expiry=TODAY - timedelta(days=3), on_hand=0))  # fmt: skip
+    db.session.commit()
+    assert "Utgångsdatumet har passerats" in return_with_lot(client, line, lot="OLD9")
+    assert (
+        db.session.get(OrderLine, line.id, populate_existing=True).packs_returned == 1
+    )
+
+
+def test_a_new_lot_needs_the_expiry_on_the_pack_where_the_article_has_them(
+    client, depot_world
+):
+    receive(depot_world, 1, lot="L0", expiry=TODAY + timedelta(days=90))
+    line = imported_line(depot_world)
+    page = return_with_lot(client, line, lot="NEW1")
+    assert "Ange utgångsdatumet som står på förpackningen." in page
+    assert db.session.scalar(sa.select(StockLot).where(StockLot.lot == "NEW1")) is None
+
+
+def test_the_stores_own_lot_names_are_not_taken_for_a_pack(client, depot_world):
+    line = imported_line(depot_world)
+    expiry = (TODAY + timedelta(days=90)).isoformat()
+    for name in ("KARANTÄN", "OKÄNT PARTI"):
+        page = return_with_lot(client, line, lot=name, expiry=expiry)
+        assert "Skriv partiet som står på förpackningen." in page, name
+    assert db.session.scalar(sa.select(sa.func.count(StockLot.id))) == 0
 
 
 def test_a_line_picked_here_is_not_asked_for_its_lot(client, depot_world):
