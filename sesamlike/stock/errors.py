@@ -14,6 +14,17 @@ class DepotOnlyForDepotStaff(Invalid):
     message = "Bara hjälpmedelscentralens personal har ett eget lager."
 
 
+class LotNotRestockable(Conflict):
+    """Packs come back from a lot since blocked (a recall) or past its expiry:
+    they cannot go back on stock, and are scrapped instead."""
+
+    code = "lot_not_restockable"
+    message = (
+        "Partiet {lot} är spärrat eller har gått ut: förpackningarna kan inte gå "
+        "tillbaka i lager. Välj Kasseras."
+    )
+
+
 class SerialsRequired(Invalid):
     code = "serials_required"
     message = (

@@ -141,6 +141,25 @@ def ledger_mismatches() -> list[Mismatch]:
     return [Mismatch(lot_id, on_hand, int(packs)) for lot_id, on_hand, packs in rows]
 
 
+def lots_picked_for(reference: str) -> list[StockLot]:
+    """The lots the reference has packs picked from and not yet put back."""
+    net = (
+        sa.select(StockMovement.lot_id)
+        .where(
+            StockMovement.reference == reference,
+            StockMovement.kind.in_((MovementKind.PICK, MovementKind.RETURN)),
+            StockMovement.lot_id.isnot(None),
+        )
+        .group_by(StockMovement.lot_id)
+        .having(sa.func.sum(StockMovement.packs) < 0)
+    )
+    return list(
+        db.session.scalars(
+            sa.select(StockLot).where(StockLot.id.in_(net)).order_by(StockLot.id)
+        )
+    )
+
+
 def put_back(
     reference: str, *, packs: int | None = None, user_id: int | None = None
 ) -> int:

@@ -190,6 +190,12 @@ def return_packs(
     miss). Either in the depot that stocks the article most. Packs are never
     recorded as restocked without a booking.
     """
+    today = region_today()
+    for lot in ledger.lots_picked_for(reference):
+        if lot.quarantined or (lot.expiry is not None and lot.expiry < today):
+            raise errors.LotNotRestockable(
+                lot=lot.lot, fields={"restock": [N_("Välj Kasseras.")]}
+            )
     back = ledger.put_back(reference, packs=packs, user_id=user_id)
     rest = packs - back
     if rest > 0:

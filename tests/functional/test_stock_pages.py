@@ -705,3 +705,31 @@ def test_packs_that_are_no_number_get_one_clear_message(client, depot_world):
         "Ange ett heltal."
     )
     assert db.session.scalar(sa.select(sa.func.count(StockLot.id))) == 0
+
+
+def test_packs_of_a_lot_since_blocked_or_expired_are_not_restocked(client, depot_world):
+    """The second review: packs picked here went back into their own lot even
+    once it was blocked (a recall) or past expiry, and counted as restocked
+    (costing nothing) though they could never be picked again."""
+    receive(depot_world, 2, lot="RC1", expiry=TODAY + timedelta(days=5))
+    placed = place(depot_world)
+    shipping.pick_order(depot_world.clerk, placed.id)
+    shipping.ship_order(depot_world.clerk, placed.id)
+    shipping.deliver_order(depot_world.clerk, placed.id, TODAY)
+    lot = db.session.scalar(sa.select(StockLot).where(StockLot.lot == "RC1"))
+    lot.quarantined = True  # recalled
+    db.session.commit()
+    line = placed.lines[0]
+    page = restock(client, line, 1).get_data(as_text=True)
+    assert "Partiet RC1 är spärrat eller har gått ut" in page
+    db.session.refresh(lot)
+    assert lot.on_hand == 1
+    assert (
+        db.session.get(OrderLine, line.id, populate_existing=True).packs_returned == 0
+    )
+    scrapped = client.post(
+        f"/stock/lines/{line.id}/return",
+        data={"returned_on": TODAY.isoformat(), "packs": "1", "restock": "0"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "1 förp. kasserad" in scrapped
