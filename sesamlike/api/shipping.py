@@ -65,6 +65,21 @@ class ReturnInSchema(Schema):
             "false: scrapped, still a cost"
         },
     )
+    lot = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=40, error=N_("Högst 40 tecken.")),
+        metadata={
+            "description": "A line from the old system (never picked here): the lot "
+            "printed on the packs, to go back into (else the lot OKÄNT PARTI)"
+        },
+    )
+    expiry = fields.Date(
+        load_default=None,
+        allow_none=True,
+        error_messages=DATE,
+        metadata={"description": "With `lot`: the expiry printed on the packs"},
+    )
 
 
 class ShippedLineSchema(OrderLineSchema):
@@ -155,5 +170,7 @@ def return_line(user, order_id, line_id, body):
         packs=body["packs"],
         restock=body["restock"],
         order_id=order_id,
+        lot=body["lot"],
+        expiry=body["expiry"],
     )
     return shipped_view(user, line.order)

@@ -160,3 +160,26 @@ def test_whole_line_return_without_packs_still_takes_all_back(world):
     returns.return_consumables(world.clerk, line_id, TODAY)
     assert (line(line_id).status, line(line_id).packs_restocked) == ("returned", 3)
     assert on_hand() == 3
+
+
+def test_the_api_takes_the_lot_printed_on_packs_from_the_old_system(client, world):
+    """As the returns page does: a line never picked here goes back into the
+    lot and expiry printed on its packs, held to a receipt's rules."""
+    from datetime import timedelta
+
+    from tests.factories import make_delivered_line, make_patient
+
+    shipping.receive_stock(world.clerk, "HMC", "INF-1", 1, lot="L1",
+                           expiry=TODAY + timedelta(days=90))  # fmt: skip
+    old = make_delivered_line(make_patient(world.clinic), world.article, TODAY, packs=2)
+    expiry = TODAY + timedelta(days=300)
+    response = give_back(client, world, old.order_id, old.id, packs=1,
+                         lot="MI2611A", expiry=expiry.isoformat())  # fmt: skip
+    assert response.status_code == 200, response.get_json()
+    lot = db.session.scalar(sa.select(StockLot).where(StockLot.lot == "MI2611A"))
+    assert (lot.on_hand, lot.expiry) == (1, expiry)
+    mismatch = give_back(client, world, old.order_id, old.id, packs=1, lot="L1",
+                         expiry=expiry.isoformat())  # fmt: skip
+    assert mismatch.status_code == 409
+    assert mismatch.get_json()["error"]["code"] == "lot_expiry_mismatch"
+    assert line(old.id).packs_returned == 1
