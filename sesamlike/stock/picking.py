@@ -201,9 +201,7 @@ def return_packs(
     if rest > 0:
         depot_id = usual_depot(article_id)
         if (lot_code or "").strip() or expiry is not None:
-            lot = lot_for_restock(
-                depot_id, article_id, lot_code, expiry, region_today()
-            )
+            lot = lot_for_restock(depot_id, article_id, lot_code, expiry, today)
         else:
             lot = ledger.get_or_create_lot(depot_id, article_id, ledger.UNKNOWN_LOT)
         ledger.book(

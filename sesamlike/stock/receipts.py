@@ -64,16 +64,7 @@ def receive(
     row = ledger.get_or_create_lot(
         depot.id, article.id, lot_code, expiry=expiry, bin=bin_code
     )
-    if row.quarantined:
-        raise errors.LotBlocked(lot=lot_code)
-    if expiry is not None and row.expiry not in (None, expiry):
-        raise errors.LotExpiryMismatch(
-            lot=lot_code,
-            expiry=row.expiry,
-            fields={"expiry": [N_("Stämmer inte med partiets utgångsdatum.")]},
-        )
-    if row.expiry is None and expiry is not None:
-        row.expiry = expiry
+    _as_the_books_have_it(row, expiry)
     if bin_code and not row.bin:
         row.bin = bin_code
     ledger.book(MovementKind.RECEIPT, row, packs, user_id=user_id)
@@ -95,34 +86,33 @@ def lot_for_restock(
         raise Invalid(fields={"lot": [N_("Högst 40 tecken.")]})
     if code in (ledger.QUARANTINE_LOT, ledger.UNKNOWN_LOT):
         raise Invalid(fields={"lot": [N_("Skriv partiet som står på förpackningen.")]})
-    row = db.session.scalar(
-        sa.select(StockLot).where(
-            StockLot.depot_id == depot_id,
-            StockLot.article_id == article_id,
-            StockLot.lot == code,
-        )
-    )
-    known = row.expiry if row is not None else None
-    if row is not None and row.quarantined:
-        raise errors.LotBlocked(lot=code)
-    if expiry is not None and known not in (None, expiry):
-        raise errors.LotExpiryMismatch(
-            lot=code, expiry=known,
-            fields={"expiry": [N_("Stämmer inte med partiets utgångsdatum.")]},
-        )  # fmt: skip
-    expiry = expiry or known
-    if expiry is None and _expiries_kept(article_id):
+    # Made before it is judged, as a receipt's: a refusal rolls the use case back.
+    row = ledger.get_or_create_lot(depot_id, article_id, code, expiry=expiry)
+    _as_the_books_have_it(row, expiry)
+    if row.expiry is None and _expiries_kept(article_id):
         raise Invalid(
             fields={"expiry": [N_("Ange utgångsdatumet som står på förpackningen.")]}
         )
-    if expiry is not None and expiry < today:
+    if row.expiry is not None and row.expiry < today:
         raise Invalid(
             fields={"expiry": [N_("Utgångsdatumet har passerats: välj Kasseras.")]}
         )
-    row = ledger.get_or_create_lot(depot_id, article_id, code, expiry=expiry)
+    return row
+
+
+def _as_the_books_have_it(row: StockLot, expiry: date | None) -> None:
+    """Packs booked into a lot: never a blocked one, never with another expiry
+    than the books have for it; a lot without one takes the given expiry."""
+    if row.quarantined:
+        raise errors.LotBlocked(lot=row.lot)
+    if expiry is not None and row.expiry not in (None, expiry):
+        raise errors.LotExpiryMismatch(
+            lot=row.lot,
+            expiry=row.expiry,
+            fields={"expiry": [N_("Stämmer inte med partiets utgångsdatum.")]},
+        )
     if row.expiry is None and expiry is not None:
         row.expiry = expiry
-    return row
 
 
 def _expiries_kept(article_id: int) -> bool:
