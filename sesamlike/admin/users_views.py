@@ -25,7 +25,7 @@ from sesamlike.common.refusals import show_refusal
 from sesamlike.common.urls import public_url
 from sesamlike.extensions import db
 from sesamlike.stock import staff
-from sesamlike.stock.models import Depot
+from sesamlike.stock.views import depot_choices
 
 
 def _admin():
@@ -45,10 +45,7 @@ def _clinic_choices() -> list[tuple[str, str]]:
 
 
 def _depot_choices() -> list[SelectChoice]:
-    depots = db.session.scalars(sa.select(Depot).order_by(Depot.code))
-    return [SelectChoice("", _("Inget eget lager"))] + [
-        SelectChoice(d.code, f"{d.code} {d.name}") for d in depots
-    ]
+    return [SelectChoice("", _("Inget eget lager")), *depot_choices()]
 
 
 @bp.route("/users")

@@ -54,7 +54,7 @@ def set_own_depot(admin: User | None, user: User, depot: Depot | None) -> bool:
         depot = None
     link = db.session.get(DepotStaff, user.id)
     before = link.depot if link is not None else None
-    if before is depot or (before and depot and before.id == depot.id):
+    if (before and before.id) == (depot and depot.id):
         return False
     if depot is None:
         db.session.delete(link)
