@@ -238,8 +238,9 @@ def replacement_costs(year: int, scope: sa.Select | None = None, *,
     A replacement continues the first device of its chain (`amortised_line_id`):
     its days run from the day the device it replaces came back (its own
     delivery when that one has none), counted, to the end of the first device's
-    amortisation period, at the first device's daily rate; its own price adds
-    nothing. Found through their index: there are few.
+    amortisation period (from its delivery, or from its return when it came
+    back before a delivery was recorded), at the first device's daily rate; its
+    own price adds nothing. Found through their index: there are few.
     """
     first_line = ol.alias("first_line")
     first_article = art.alias("first_article")
@@ -249,7 +250,12 @@ def replacement_costs(year: int, scope: sa.Select | None = None, *,
     # December has days in December too.
     swap_on = sa.func.coalesce(replaced.c.returned_on, no_index(ol.c.delivered_on))
     start = epoch_day(swap_on)
-    end = epoch_day(first_line.c.delivered_on) + years * DAYS_PER_YEAR
+    # A first device swapped or returned before its delivery was recorded
+    # (shipped to the clinic, faulty there) has no delivery day: its period
+    # runs from the day it came back, when the patient got the chain's first
+    # working device.
+    began = sa.func.coalesce(first_line.c.delivered_on, first_line.c.returned_on)
+    end = epoch_day(began) + years * DAYS_PER_YEAR
     end = sa.case(
         (ol.c.returned_on.is_(None), end),
         else_=least(end, epoch_day(ol.c.returned_on)),

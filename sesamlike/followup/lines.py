@@ -53,7 +53,12 @@ def load_cost_lines(patient_ids: Iterable[int] | None = None) -> list[CostLine]:
         .outerjoin(cgm_of, cgm_of.c.article_id == Article.id)
         .where(
             OrderLine.status.in_(sorted(COUNTED_STATUSES)),
-            OrderLine.delivered_on.is_not(None),
+            # A device returned before its delivery was recorded costs nothing
+            # itself, but may start a warranty chain (`rules.continue_warranties`).
+            sa.or_(
+                OrderLine.delivered_on.is_not(None),
+                OrderLine.returned_on.is_not(None),
+            ),
         )
         .order_by(Order.patient_id, OrderLine.delivered_on, OrderLine.id)
     )

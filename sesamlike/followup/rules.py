@@ -11,7 +11,9 @@ Choices the contract leaves open, made the same way in the SQL:
 - A warranty replacement (`replaces_line_id`) continues the first device of its
   chain: from the day the device it replaces came back (its own delivery when
   that one has no return) to the end of the first device's amortisation period,
-  at the first device's daily rate; its own price adds nothing.
+  at the first device's daily rate; its own price adds nothing. The period runs
+  from the first device's delivery, or from its return when it came back (a
+  swap at the clinic) before its delivery was recorded.
 - With `today`, a device's days in today's year end with today (counted): the
   days of the current year that have not happened cost nothing yet. Later
   years are counted whole (a forecast; the contract says nothing of them).
@@ -122,8 +124,8 @@ class CostLine:
             return 0
         if self.amortised is not None:
             start = (self.swap_on or self.delivered_on).toordinal()
-            end = (self.amortised.delivered_on.toordinal()
-                   + self.amortised.amortisation_years * DAYS_PER_YEAR)  # fmt: skip
+            began = self.amortised.delivered_on or self.amortised.returned_on
+            end = began.toordinal() + self.amortised.amortisation_years * DAYS_PER_YEAR
         else:
             start = self.delivered_on.toordinal()
             end = start + self.use_days()
@@ -183,6 +185,17 @@ def continue_warranties(lines: Iterable[CostLine]) -> list[CostLine]:
         swap_on = replaced.returned_on or line.delivered_on
         result.append(replace(line, amortised=first, swap_on=swap_on))
     return result
+
+
+def costing(lines: Iterable[CostLine]) -> list[CostLine]:
+    """The lines that cost, warranty replacements tied to their chains. The
+    chains are found among all the lines: a first device returned before its
+    delivery was recorded costs nothing itself but starts its chain's period."""
+    return [
+        line
+        for line in continue_warranties(lines)
+        if line.counted and not line.fully_restocked
+    ]
 
 
 def device_cost(line: CostLine, year: int, today: date | None = None) -> Fraction:
@@ -258,9 +271,7 @@ def _part(lines: list[CostLine], year: int, today: date | None,
 def patient_year_cost(lines: Iterable[CostLine], year: int,
                       today: date | None = None) -> YearCost | None:  # fmt: skip
     """One patient's cost for a calendar year; None when nothing falls in it."""
-    lines = continue_warranties(
-        line for line in lines if line.counted and not line.fully_restocked
-    )
+    lines = costing(lines)
     relevant = [
         line
         for line in lines
@@ -306,9 +317,7 @@ def cost_centre_sums(lines: Iterable[CostLine], year: int,
         grouped.setdefault(line.patient_id, []).append(line)
     sums: dict[tuple, dict] = {}
     for patient_lines in grouped.values():
-        kept = continue_warranties(
-            line for line in patient_lines if line.counted and not line.fully_restocked
-        )
+        kept = costing(patient_lines)
         for line in kept:
             device = device_cost(line, year, today)
             consumables = consumable_cost(line, year)

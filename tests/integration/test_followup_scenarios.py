@@ -7,14 +7,16 @@ A pump of 30,000 SEK over 4 years costs 30,000 × days / 1,460 in a year.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
 from sesamlike.extensions import db
+from sesamlike.followup import rules
 from sesamlike.followup.cost_centres import cost_centre_sums
+from sesamlike.followup.lines import load_cost_lines
 from sesamlike.followup.models import FollowupRun, PatientYearCost
 from sesamlike.followup.runs import run_year
 from sesamlike.followup.scope import resolve
@@ -22,6 +24,8 @@ from sesamlike.fulfilment import returns, shipping, swaps
 from sesamlike.orders import services as ordering
 from tests import factories as f
 from tests.integration.test_followup_truth import move_clinic
+
+AFTER = datetime(2029, 2, 5, 3, 0, tzinfo=UTC)  # 2024-2028 are whole past years
 
 
 @pytest.fixture
@@ -172,6 +176,33 @@ def test_a_pump_swapped_at_the_counter_mid_year_runs_on_its_first_period(world):
     assert figures(2024)[patient_id][0] == "3780.82"  # 184 days
     run_year(2028)  # 1 July 2024 + 1,460 days: 29 June 2028 is the last
     assert figures(2028)[patient_id][0] == "3719.18"
+
+
+def test_a_pump_swapped_at_the_clinic_before_its_delivery_was_recorded(world):
+    """Shipped to the clinic on 1 July 2024, found faulty there and swapped on
+    3 July before anyone recorded its delivery: the region paid one pump of
+    30,000, over four years (1,460 days) from the swap. Before, the chain had
+    no start: PostgreSQL charged 7,500 a year for ever, SQLite nothing."""
+    shipping.receive_stock(world.clerk, "HMC", "MM640", 2, serials=["P-1", "P-2"],
+                           lot="", today=date(2024, 7, 1))  # fmt: skip
+    order = f.place_order_for(world.prescriber, world.article, mode="clinic",
+                              lock_days=0)  # fmt: skip
+    shipping.ship_order(world.clerk, order.id, serials={order.lines[0].id: ["P-1"]},
+                        today=date(2024, 7, 1))  # fmt: skip
+    swaps.swap_device(world.clerk, "P-1", "P-2", date(2024, 7, 3),
+                      today=date(2024, 7, 3))  # fmt: skip
+    # 3 July 2024 + 1,460 days: 1 July 2028 is the last day. 2024: 182 days.
+    expected = {2024: "3739.73", 2025: "7500.00", 2026: "7500.00",
+                2027: "7500.00", 2028: "3760.27"}  # fmt: skip
+    lines = load_cost_lines()
+    for year, device in expected.items():
+        run_year(year, full=True, now=AFTER)
+        assert figures(year)[order.patient_id][0] == device
+        reference = rules.patient_year_cost(lines, year, AFTER.date())
+        assert str(reference.device_cost_sek) == device
+    run_year(2029, full=True, now=AFTER)
+    assert figures(2029) == {}
+    assert sum(map(Decimal, expected.values())) == Decimal("30000.00")
 
 
 def test_a_pump_returned_early_stops_costing_in_the_stored_year(world):
