@@ -22,6 +22,9 @@ _YEAR = re.compile(r"\b(20\d\d)\b")
 SENTENCES: dict[tuple[str, str] | str, str] = {
     ("read", "patient"): N_("Läste patientuppgifterna för {patient}"),
     ("read", "patient_year_cost"): N_("Läste kostnadsunderlag för {patient}, {year}"),
+    ("export", "patient_year_cost"): N_(
+        "Exporterade kostnadsunderlag för {patient}, {year}, till en fil"
+    ),
     ("read", "audit_log"): N_("Sökte i granskningsloggen"),
     ("read", "access_log"): N_("Läste åtkomstloggen för {patient}"),
     ("read", "supplier_order"): N_("Hämtade en leverantörsfil med {patient}"),

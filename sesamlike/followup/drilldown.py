@@ -102,9 +102,16 @@ def query(scope: Scope, year: int, filters: Filters) -> sa.Select:
 
 
 def patients(
-    scope: Scope, year: int, filters: Filters, page: int = 1, *, per_page=PAGE_SIZE
+    scope: Scope,
+    year: int,
+    filters: Filters,
+    page: int = 1,
+    *,
+    per_page=PAGE_SIZE,
+    exported: bool = False,
 ) -> tuple[list[sa.Row], int]:
-    """One page of patients (all with per_page=None) and the total; audited."""
+    """One page of patients (all with per_page=None) and the total; audited,
+    as an export when `exported` (a file leaves the system with them)."""
     statement = query(scope, year, filters)
     total = db.session.scalar(
         sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
@@ -113,7 +120,7 @@ def patients(
         statement = statement.limit(per_page).offset((page - 1) * per_page)
     rows = db.session.execute(statement).all()
     audited.record_many(
-        "read", "patient_year_cost", [row.id for row in rows],
+        "export" if exported else "read", "patient_year_cost", [row.id for row in rows],
         detail=f"follow-up drill-down {year}: "
         + ", ".join(f"{k}={v}" for k, v in filters.as_args().items()),
     )  # fmt: skip

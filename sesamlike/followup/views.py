@@ -311,7 +311,8 @@ def export_patients(fmt: str):
     if fmt not in FORMATS:
         abort(404)
     scope, year, filters = _scope(), _year(), _filters()
-    rows, _total = drilldown.patients(scope, year, filters, per_page=None)
+    rows, _total = drilldown.patients(scope, year, filters, per_page=None,
+                                      exported=True)  # fmt: skip
     headers, table_rows = exports.patient_table(rows, scope.pseudonymised)
     return _download(headers, table_rows, f"patienter-{year}", fmt)
 

@@ -455,6 +455,28 @@ def test_patient_export_neutralises_a_name_that_is_a_formula(client, auth, regio
     assert cells[6].data_type == "n" and cells[6].number_format == "#,##0.00"
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_patient_list_taken_out_as_a_file_is_logged_as_an_export(
+    client, auth, region, fmt
+):
+    """The manager's file names each patient with personnummer: the admin must
+    be able to find who took it out, apart from who only looked at the list."""
+    anna = region["anna"]
+    auth.login(region["manager"].username)
+    client.get("/followup/patients?year=2025")  # looked at
+    assert client.get(f"/followup/patients.{fmt}?year=2025").status_code == 200
+    rows = db.session.execute(sa.select(AuditEvent.action, AuditEvent.patient_id)
+                              .where(AuditEvent.object_type == "patient_year_cost")
+                              ).all()  # fmt: skip
+    assert sorted(rows) == [("export", anna.id), ("read", anna.id)]
+    auth.logout()
+    auth.login(region["admin"].username)
+    html = client.post("/admin/audit", data={"action": "export"}).text
+    assert (f"Exporterade kostnadsunderlag för patienten (id {anna.id}), 2025, "
+            "till en fil") in html  # fmt: skip
+    assert "Läste kostnadsunderlag" not in html
+
+
 def test_system_names_that_look_like_formulas_stay_text_in_every_export(
     client, auth, region
 ):
