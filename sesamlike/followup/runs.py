@@ -62,8 +62,10 @@ class RunResult:
 # Bumped when the rules change what a stored row holds: the digest changes, so
 # the next run is full and rewrites every row.
 # 2: warranty chains, restocked packs, pump and CGM parts; 3: a replacement's
-# prescriber is its chain's first device's (rows stored without one get it).
-RULES_VERSION = 3
+# prescriber is its chain's first device's (rows stored without one get it);
+# 4: a chain whose first device came back before its delivery was recorded
+# runs from that return (stored rows had no end to it, or no cost).
+RULES_VERSION = 4
 
 
 def catalogue_digest() -> str:
