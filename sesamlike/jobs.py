@@ -121,7 +121,10 @@ JOBS: tuple[Job, ...] = (
     Job(
         "followup_nightly",
         "sesamlike.followup.jobs:run",
-        N_("Årskostnad per patient för i år och i fjol (ändrade patienter)"),
+        N_(
+            "Årskostnad per patient för i år och i fjol (ändrade patienter), och för "
+            "tidigare år när katalogen eller reglerna har ändrats"
+        ),
         cron={"hour": 2, "minute": 0},
     ),
     Job(
@@ -129,7 +132,8 @@ JOBS: tuple[Job, ...] = (
         "sesamlike.followup.jobs:run_full",
         N_(
             "Årskostnad för i år och i fjol för alla patienter (fångar borttagna "
-            "rader och ändrade patientuppgifter)"
+            "rader och ändrade patientuppgifter), och för ändrade patienter "
+            "tidigare år"
         ),
         cron={"day_of_week": "sun", "hour": 3, "minute": 0},
     ),

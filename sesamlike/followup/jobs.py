@@ -6,14 +6,18 @@ from datetime import datetime
 
 from sesamlike.common.time import REGION_TIMEZONE
 from sesamlike.followup import warming
-from sesamlike.followup.runs import run_year
+from sesamlike.followup.runs import computed_years, run_year, stale_years
 
 
 def run(now: datetime, *, full: bool = False) -> dict[str, int]:
     """Recompute the current and the previous year for changed patients only.
 
     The previous year is included because late deliveries and returns keep
-    changing it in January. Returns counts for the job record.
+    changing it in January. Earlier years computed before are run again when
+    the catalogue or the rules changed since their last run (a changed
+    amortisation period changes every year a device was in use), and each
+    week for their changed patients (`run_full`). Returns counts for the job
+    record.
 
     What an incremental run notices: every order line written since the last
     run (a delivery, a return or a partial return, a warranty swap: both lines
@@ -33,16 +37,21 @@ def run(now: datetime, *, full: bool = False) -> dict[str, int]:
     # The calendar year is Swedish: 00:30 on 1 January is already the new year.
     year = now.astimezone(REGION_TIMEZONE).year if now.tzinfo else now.year
     counts: dict[str, int] = {}
-    for current in (year - 1, year):
-        result = run_year(current, full=full)
+    # Earlier years computed before: each night those whose catalogue or rules
+    # changed since (their runs are full); each week all of them, for the
+    # changed patients (a return dated back, history imported for them).
+    older = computed_years(year - 1) if full else stale_years(year - 1)
+    for current in (*older, year - 1, year):
+        result = run_year(current, full=full and current >= year - 1)
         counts[f"patients_{current}"] = result.patients
         counts[f"removed_{current}"] = result.removed
         counts[f"full_{current}"] = int(result.full)
     counts["patients"] = sum(v for k, v in counts.items() if k.startswith("patients_"))
-    counts.update(warming.warm((year - 1, year)).counts())
+    counts.update(warming.warm((*older, year - 1, year)).counts())
     return counts
 
 
 def run_full(now: datetime) -> dict[str, int]:
-    """The weekly full recompute of the current and the previous year."""
+    """The weekly full recompute of the current and the previous year, and
+    the changed patients of every earlier year computed before."""
     return run(now, full=True)

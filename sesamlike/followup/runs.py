@@ -98,6 +98,23 @@ def last_run(year: int) -> FollowupRun | None:
     )
 
 
+def computed_years(before: int) -> list[int]:
+    """The years before `before` that a run has computed, oldest first."""
+    found = sa.select(FollowupRun.year).where(FollowupRun.year < before).distinct()
+    return sorted(db.session.scalars(found))
+
+
+def stale_years(before: int) -> list[int]:
+    """Computed years before `before` whose last run read another catalogue or
+    another version of the rules than today's: their stored rows may be wrong."""
+    digest = catalogue_digest()
+    return [
+        year
+        for year in computed_years(before)
+        if (run := last_run(year)) is not None and run.catalogue_digest != digest
+    ]
+
+
 def payers_missing(year: int) -> bool:
     """The year has stored costs but no stored payers: the next run is full."""
 

@@ -267,6 +267,51 @@ def test_the_nightly_job_computes_this_and_last_year(kit):
     assert len(stored(2025)) == 1  # nothing changed, nothing removed
 
 
+def test_a_catalogue_change_reaches_earlier_years_in_the_nightly_job(kit):
+    """A pump delivered on 1 January 2022 was in use in 2022-2025: a changed
+    amortisation period changes each of those years, not only the two the
+    nightly job keeps up to date."""
+    from datetime import UTC, datetime
+
+    from sesamlike.followup import jobs
+
+    patient = f.make_patient(f.make_clinic())
+    f.make_delivered_line(patient, kit["p640"], date(2022, 1, 1))
+    for year in (2022, 2023):
+        run_year(year)
+        assert stored(year)[patient.id].device_cost_sek == Decimal("7500.00")
+    _written_yesterday()
+    kit["p640"].amortisation_years = 5
+    db.session.commit()
+    counts = jobs.run(datetime(2026, 6, 1, 2, 0, tzinfo=UTC))
+    assert (counts["full_2022"], counts["full_2023"]) == (1, 1)
+    for year in (2022, 2023):
+        assert stored(year)[patient.id].device_cost_sek == Decimal("6000.00")
+    again = jobs.run(datetime(2026, 6, 2, 2, 0, tzinfo=UTC))
+    assert "patients_2022" not in again  # up to date: not run every night
+
+
+def test_the_weekly_job_catches_a_return_dated_back_into_an_earlier_year(kit):
+    """The pump came back on 2 July 2023, recorded in 2026: 182 days of 2023."""
+    from datetime import UTC, datetime
+
+    from sesamlike.followup import jobs
+    from sesamlike.orders.models import OrderLine
+
+    patient = f.make_patient(f.make_clinic())
+    line = f.make_delivered_line(patient, kit["p640"], date(2022, 1, 1))
+    run_year(2023)
+    assert stored(2023)[patient.id].device_cost_sek == Decimal("7500.00")
+    db.session.execute(
+        sa.update(OrderLine).where(OrderLine.id == line.id)
+        .values(status="returned", returned_on=date(2023, 7, 2), updated_at=utcnow())
+    )  # fmt: skip
+    db.session.commit()
+    counts = jobs.run_full(datetime(2026, 6, 7, 3, 0, tzinfo=UTC))
+    assert counts["patients_2023"] == 1 and counts["full_2023"] == 0
+    assert stored(2023)[patient.id].device_cost_sek == Decimal("3739.73")
+
+
 def test_demo_minimed_640g_without_cgm_costs_about_30000_a_year():
     from sesamlike.demo import region
 
