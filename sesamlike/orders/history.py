@@ -12,12 +12,14 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
+from sesamlike.catalog.rows import MAX_PRICE
 from sesamlike.common.bulk import insert_rows, reserve_ids
 from sesamlike.common.csvfiles import (
     CsvLayout,
@@ -56,6 +58,8 @@ class Delivered:
     # A warranty replacement of the patient's device with this serial (of the
     # same batch, or recorded before).
     replaces_serial_no: str | None = None
+    # What the region paid per pack then; None: the article's price today.
+    pack_price_sek: Decimal | None = None
 
 
 @dataclass
@@ -277,7 +281,9 @@ def _line_row(order_id: int, item: Delivered, article: sa.Row, now: datetime) ->
         "packs": item.packs,
         "channel": item.channel,
         "status": LineStatus.RETURNED if returned else LineStatus.DELIVERED,
-        "pack_price_sek": article.pack_price_sek,
+        "pack_price_sek": article.pack_price_sek
+        if item.pack_price_sek is None
+        else item.pack_price_sek,
         "vat_rate": article.vat_rate,
         "serial_no": item.serial_no,
         "delivered_on": item.delivered_on,
@@ -358,7 +364,7 @@ class DeliveriesInvalid(FileInvalid):
 
 DELIVERIES_FILE = CsvLayout(
     DELIVERY_COLUMNS,
-    optional=("replaces_serial_no",),
+    optional=("replaces_serial_no", "pack_price_sek"),
     invalid=DeliveriesInvalid,
     key="article_no",
     no_rows=N_("Filen innehåller inga leveransrader."),
@@ -458,6 +464,13 @@ class _Checker:
         replaces = v["replaces_serial_no"] or None
         if replaces and patient_id is not None:
             self._check_replaced(r, article, replaces, patient_id, delivered_on)
+        price = r.decimal("pack_price_sek", places=2)
+        if price is not None and price >= MAX_PRICE:
+            r.add(
+                "pack_price_sek",
+                N_("Orimligt stort belopp «{value}»."),
+                value=v["pack_price_sek"],
+            )
         if r.errors:
             return None
         return Delivered(
@@ -469,6 +482,7 @@ class _Checker:
             serial,
             returned_on,
             replaces_serial_no=replaces,
+            pack_price_sek=price,
         )
 
     def _check_replaced(self, r: Row, article, replaces: str, patient_id: int,

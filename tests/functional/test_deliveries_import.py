@@ -279,3 +279,50 @@ def test_a_replacement_of_an_unknown_or_unreturned_device_is_refused(
     assert "rad 4: replaces_serial_no: " in result.output
     assert "rad 5: replaces_serial_no: " in result.output
     assert count(OrderLine) == 0
+
+
+def test_a_price_paid_then_is_kept_instead_of_todays(runner, tmp_path, region):
+    """History from the old system costs what the region paid then: the sets
+    cost 1,000.00 a pack in 2023, 1,150.00 today. Without the column (or with
+    it empty), today's price as before."""
+    from sesamlike.followup.models import PatientYearCost
+    from sesamlike.followup.runs import run_year
+
+    body = (
+        "19900102-9801,100101,4,central,2023-06-01,,,1000.00\n"
+        "19900102-9801,100101,2,central,2023-09-01,,,\n"
+    )
+    result = run(
+        runner, tmp_path, body, header=HEADER.rstrip("\n") + ",pack_price_sek\n"
+    )
+    assert result.exit_code == 0, result.output
+    prices = db.session.scalars(sa.select(OrderLine.pack_price_sek)
+                                .order_by(OrderLine.delivered_on)).all()  # fmt: skip
+    assert prices == [Decimal("1000.00"), Decimal("1150.00")]
+    run_year(2023, full=True)
+    cost = db.session.scalar(sa.select(PatientYearCost.consumables_cost_sek))
+    assert cost == Decimal("6300.00")  # 4 x 1,000 + 2 x 1,150
+
+
+@pytest.mark.parametrize(
+    ("price", "message"),
+    [
+        ("12,50", "använd punkt som decimaltecken"),
+        ("-5.00", "Ogiltigt tal"),
+        ("9.999", "Högst 2 decimaler"),
+        ("99999999999.00", "Orimligt stort belopp"),
+    ],
+)
+def test_a_bad_price_names_its_line_and_imports_nothing(
+    runner, tmp_path, region, price, message
+):
+    body = (
+        "19900102-9801,100101,4,central,2023-06-01,,,1000.00\n"
+        f'19900102-9801,100101,2,central,2023-09-01,,,"{price}"\n'
+    )
+    result = run(
+        runner, tmp_path, body, header=HEADER.rstrip("\n") + ",pack_price_sek\n"
+    )
+    assert result.exit_code == 1
+    assert "rad 3: pack_price_sek: " in result.output and message in result.output
+    assert count(OrderLine) == 0
