@@ -12,6 +12,9 @@ from datetime import timedelta
 from functools import cached_property
 
 from fhir.resources import get_fhir_model_class
+from fhir.resources.codeablereference import CodeableReference
+from fhir.resources.reference import Reference
+from pydantic import BaseModel
 
 from sesamlike.accounts.services import issue_token
 from sesamlike.common.time import region_today
@@ -112,8 +115,33 @@ def bearer(user) -> dict[str, str]:
 
 
 def validate_r5(resource: dict):
-    """Parse with fhir.resources' R5 models; raises on anything R5 does not allow."""
-    return get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+    """Parse with fhir.resources' R5 models; raises on anything R5 does not allow,
+    including a reference to a resource type its element does not take (the
+    models list the types but do not check them)."""
+    model = get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+    wrong = wrong_reference_types(model)
+    assert not wrong, f"{resource['resourceType']} refers to types R5 forbids: {wrong}"
+    return model
+
+
+def wrong_reference_types(model: BaseModel, path: str = "") -> list[tuple]:
+    """(element, type named, types allowed) of each reference R5 does not allow."""
+    found = []
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name, None)
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra,
+                                                      dict) else {}  # fmt: skip
+        allowed = extra.get("enum_reference_types") or ["Resource"]
+        for item in value if isinstance(value, list) else [value]:
+            if not isinstance(item, BaseModel):
+                continue
+            ref = item.reference if isinstance(item, CodeableReference) else item
+            if isinstance(ref, Reference) and "Resource" not in allowed:
+                named = ref.type or (ref.reference or "").split("/")[0] or None
+                if named and named not in allowed:
+                    found.append((path + name, named, allowed))
+            found += wrong_reference_types(item, f"{path}{name}.")
+    return found
 
 
 def search_all(client, headers, resource_type: str, patient_id: int, count=50):

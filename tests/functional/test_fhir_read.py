@@ -106,6 +106,17 @@ def test_articles_are_coded_with_gtin_iso9999_and_packs_in_ucum(client, world):
     assert device["serialNumber"] == "SN-0001"
 
 
+def test_a_delivery_names_its_patient_but_no_patient_as_receiver(client, world):
+    """R5 SupplyDelivery.receiver takes Practitioner, PractitionerRole or
+    Organization only; the patient the parcel is for is `patient`."""
+    path = f"{BASE}/SupplyDelivery/{world.pump_line.id}"
+    delivery = client.get(path, headers=bearer(world.prescriber)).get_json()
+    assert delivery["patient"]["reference"] == f"Patient/{world.patient.id}"
+    for receiver in delivery.get("receiver", []):
+        assert receiver["type"] in {"Practitioner", "PractitionerRole", "Organization"}
+    validate_r5(delivery)
+
+
 def test_prescriber_of_another_clinic_gets_404_and_empty_searchsets(client, world):
     headers = bearer(world.stranger)
     for path in resource_paths(world):

@@ -305,7 +305,8 @@ def supply_delivery(line: OrderLine, viewer: Viewer) -> dict:
         "type": {"coding": [c.coding(c.SUPPLY_ITEM_TYPE, "device", "Device")]},
         "suppliedItem": [item],
         **occurrence,
-        "receiver": [viewer.patient_ref(line.order.patient_id)],
+        # No receiver: R5 takes only staff or an organisation there, and where
+        # a parcel goes is delivery detail for the aids centre (docs/fhir.md).
     })  # fmt: skip
 
 
