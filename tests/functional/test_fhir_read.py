@@ -117,6 +117,16 @@ def test_a_delivery_names_its_patient_but_no_patient_as_receiver(client, world):
     validate_r5(delivery)
 
 
+def test_a_delivery_is_typed_from_the_r5_supply_item_type_code_system(client, world):
+    """SupplyDelivery.type is bound (required) to R5's own code system."""
+    path = f"{BASE}/SupplyDelivery/{world.pump_line.id}"
+    delivery = client.get(path, headers=bearer(world.prescriber)).get_json()
+    assert delivery["type"]["coding"] == [
+        {"system": "http://hl7.org/fhir/supplydelivery-supplyitemtype",
+         "code": "device", "display": "Device"}
+    ]  # fmt: skip
+
+
 def test_prescriber_of_another_clinic_gets_404_and_empty_searchsets(client, world):
     headers = bearer(world.stranger)
     for path in resource_paths(world):

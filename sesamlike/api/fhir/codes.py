@@ -19,7 +19,9 @@ ISO_9999 = "urn:iso:std:iso:9999"
 UCUM = "http://unitsofmeasure.org"
 GS1_DI = "http://hl7.org/fhir/NamingSystem/gs1-di"
 CONFIDENTIALITY = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
-SUPPLY_ITEM_TYPE = "http://terminology.hl7.org/CodeSystem/supply-item-type"
+# R5 binds SupplyDelivery.type (required) to this system: medication, device,
+# biologicallyderivedproduct. terminology.hl7.org's supply-item-type is R4's.
+SUPPLY_ITEM_TYPE = "http://hl7.org/fhir/supplydelivery-supplyitemtype"
 
 # Our own systems: the region's numbers and codes, stable across installations.
 LOCAL = "https://sesamlike.example/fhir"
