@@ -142,6 +142,19 @@ def test_prescriber_of_another_clinic_gets_404_and_empty_searchsets(client, worl
     assert _fhir_audit_rows(world.patient.id) == 0
 
 
+def test_an_empty_searchset_leaves_out_entry(client, world):
+    """FHIR JSON has no empty arrays: a searchset without matches has no entry."""
+    headers = bearer(world.stranger)
+    for query in (f"DeviceRequest?patient={world.patient.id}",
+                  f"Patient?_id={world.patient.id}"):  # fmt: skip
+        bundle = client.get(f"{BASE}/{query}", headers=headers).get_json()
+        assert bundle["total"] == 0 and "entry" not in bundle
+        validate_r5(bundle)
+    counted = client.get(f"{BASE}/DeviceRequest?patient={world.patient.id}&_count=0",
+                         headers=bearer(world.prescriber)).get_json()  # fmt: skip
+    assert counted["total"] == 2 and "entry" not in counted
+
+
 def test_patient_reads_only_self(client, world):
     headers = bearer(world.patient_user)
     for path in resource_paths(world):

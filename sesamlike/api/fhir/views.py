@@ -86,21 +86,23 @@ def _bundle(resource_type: str, criteria: dict, page: services.Page) -> dict:
         links.append(link("next", page.offset + page.count))
     if page.offset > 0 and page.count:
         links.append(link("previous", max(page.offset - page.count, 0)))
-    return {
+    bundle = {
         "resourceType": "Bundle",
         "type": "searchset",
         "timestamp": instant(datetime.now(UTC)),
         "total": page.total,
         "link": links,
-        "entry": [
+    }
+    if page.resources:  # FHIR JSON has no empty arrays: no matches, no entry
+        bundle["entry"] = [
             {
                 "fullUrl": f"{base}/{resource['resourceType']}/{resource['id']}",
                 "resource": resource,
                 "search": {"mode": "match"},
             }
             for resource in page.resources
-        ],
-    }
+        ]
+    return bundle
 
 
 def _single_values(allowed: set[str]) -> dict[str, str]:
