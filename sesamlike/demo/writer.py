@@ -336,7 +336,7 @@ class RegionWriter:
                     rx.last_withdrawal_on, rx.status, code, text,
                     None if rx.renews is None else ids[rx.renews], at(rx.valid_from),
                     None if cancelled is None else at(cancelled),
-                    None if cancelled is None else prescriber,
+                    None if cancelled is None else prescriber, now,
                 ))  # fmt: skip
             # Orders as history groups them: one a day and delivery mode.
             groups: dict[tuple[date, str], list[int]] = {}
@@ -469,7 +469,7 @@ _RX_KEYS = (
     "packs_per_withdrawal", "withdrawals", "withdrawals_used", "period_days",
     "lock_days", "valid_from", "valid_to", "last_withdrawal_on", "status",
     "reason_code", "reason_text", "renewed_from_id", "created_at", "cancelled_at",
-    "cancelled_by_id",
+    "cancelled_by_id", "updated_at",
 )  # fmt: skip
 _ORDER_KEYS = ("id", "patient_id", "placed_by_role", "placed_at", "delivery_mode")
 _LINE_KEYS = (

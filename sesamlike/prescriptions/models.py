@@ -64,6 +64,12 @@ class Prescription(db.Model):
     )
     cancelled_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     cancelled_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # Moved by every write of the row, the ORM's and core UPDATEs alike (a
+    # withdrawal taken or given back, a cancellation): the FHIR export's
+    # _since reads it (revision 0031).
+    updated_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow, index=True
+    )
 
     patient: Mapped[Patient] = relationship()
     article: Mapped[Article] = relationship()

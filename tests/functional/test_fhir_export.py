@@ -133,6 +133,24 @@ def test_type_and_since_select_what_is_exported(client, world):
     assert finished_files(client, world.region, url) == {"Patient": []}
 
 
+def test_since_finds_a_prescription_whose_order_was_cancelled_since(client, world):
+    """A cancelled order gives its withdrawal back: the prescription changed
+    (remaining withdrawals, time lock) and an incremental export carries it."""
+    between = utcnow().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    cancelled = client.post(f"/api/v1/orders/{world.order.id}/cancel",
+                            headers=bearer(world.prescriber))  # fmt: skip
+    assert cancelled.status_code == 200, cancelled.get_data(as_text=True)
+    url = kick_off(client, world.region, f"?_type=DeviceRequest&_since={between}")
+    requests = finished_files(client, world.region, url).get("DeviceRequest", [])
+    assert [r["id"] for r in requests] == [str(world.infusion_rx.id)]
+    remaining = next(
+        p
+        for p in requests[0]["parameter"]
+        if p["code"]["coding"][0]["code"] == "remaining-withdrawals"
+    )
+    assert remaining["valueQuantity"]["value"] == world.infusion_rx.withdrawals
+
+
 @pytest.mark.parametrize(
     "query, headers, status",
     [

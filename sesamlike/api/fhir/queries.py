@@ -134,10 +134,10 @@ KINDS: dict[str, Kind] = {
             lambda rows, viewer: [
                 r.device_request(row, viewer, region_today()) for row in rows
             ],
+            # Written since (made, withdrawn from, a withdrawal given back,
+            # cancelled), or ended since (valid_to passed: its status moved).
             since=lambda t: sa.or_(
-                Prescription.created_at >= t,
-                Prescription.cancelled_at >= t,
-                Prescription.last_withdrawal_on >= _day(t),
+                Prescription.updated_at >= t,
                 Prescription.valid_to.between(_day(t), region_today()),
             ),
         ),
