@@ -127,6 +127,20 @@ def test_a_delivery_is_typed_from_the_r5_supply_item_type_code_system(client, wo
     ]  # fmt: skip
 
 
+def test_supply_request_gives_the_delivery_mode_in_force_as_the_api_does(client, world):
+    """Protected identity set after ordering sends the parcel to the clinic: the
+    API and FHIR both say so."""
+    world.patient.protected_identity = True
+    db.session.commit()
+    headers = bearer(world.prescriber)
+    order = client.get(f"/api/v1/orders/{world.order.id}", headers=headers)
+    assert order.get_json()["delivery_mode"] == "clinic"
+    line = world.order.lines[0]
+    supply = client.get(f"{BASE}/SupplyRequest/{line.id}", headers=headers).get_json()
+    (mode,) = supply["parameter"]
+    assert mode["valueCodeableConcept"]["coding"][0]["code"] == "clinic"
+
+
 def test_prescriber_of_another_clinic_gets_404_and_empty_searchsets(client, world):
     headers = bearer(world.stranger)
     for path in resource_paths(world):

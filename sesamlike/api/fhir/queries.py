@@ -71,6 +71,10 @@ def _lines() -> sa.Select:
         .join(Order, Order.id == OrderLine.order_id)
         .options(
             selectinload(OrderLine.order).selectinload(Order.placed_by),
+            # The delivery mode in force (orders.shipto): the patient's
+            # protection, and for a protected one the order's lines' channels.
+            selectinload(OrderLine.order).selectinload(Order.patient),
+            selectinload(OrderLine.order).selectinload(Order.lines),
             selectinload(OrderLine.article),
         )
     )

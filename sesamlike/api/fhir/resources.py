@@ -15,6 +15,7 @@ from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.api.fhir import codes as c
 from sesamlike.catalog.models import DEVICE_CATEGORIES
 from sesamlike.orders.models import LineStatus, Order, OrderLine
+from sesamlike.orders.shipto import mode_in_force
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device, DeviceStatus
@@ -250,7 +251,11 @@ def _parameter(code: str, quantity: dict) -> dict:
 
 
 def supply_request(line: OrderLine, viewer: Viewer) -> dict:
-    """An order line (uttag): packs of one article against one prescription."""
+    """An order line (uttag): packs of one article against one prescription.
+
+    The delivery mode is the one in force, as GET /api/v1/orders/{id} gives it:
+    protected identity (also set after ordering) sends it to the clinic.
+    """
     order: Order = line.order
     return c.drop_empty({
         "resourceType": "SupplyRequest",
@@ -268,7 +273,7 @@ def supply_request(line: OrderLine, viewer: Viewer) -> dict:
         "parameter": [{
             "code": {"coding": [c.coding(c.DELIVERY_MODE, "delivery-mode")]},
             "valueCodeableConcept": {"coding": [
-                c.coding(c.DELIVERY_MODE, order.delivery_mode)]}}],
+                c.coding(c.DELIVERY_MODE, mode_in_force(order))]}}],
         "authoredOn": c.instant(order.placed_at),
         "requester": _placed_by(order, viewer),
     })  # fmt: skip
