@@ -237,6 +237,17 @@ def test_paging_follows_next_links_through_every_resource(client, world):
         ("DeviceRequest?patient=1&name=Ella", 400, "invalid"),
         ("DeviceRequest?patient=1&_count=-1", 400, "invalid"),
         ("DeviceRequest?patient=1&patient=2", 400, "invalid"),
+        # Digits of other scripts and of any length are no _count or _offset.
+        ("DeviceRequest?patient=1&_count=%C2%B2", 400, "invalid"),  # ²
+        ("DeviceRequest?patient=1&_offset=%C2%B2", 400, "invalid"),
+        ("DeviceRequest?patient=1&_count=%D9%A3", 400, "invalid"),  # Arabic 3
+        ("DeviceRequest?patient=1&_count=5%0A", 400, "invalid"),
+        pytest.param(
+            "DeviceRequest?patient=1&_offset=" + "9" * 5000,
+            400,
+            "invalid",
+            id="offset-of-5000-digits",
+        ),
         ("Observation?patient=1", 404, "not-found"),
         ("Device?patient=1", 404, "not-found"),
         ("Patient/abc", 404, "not-found"),

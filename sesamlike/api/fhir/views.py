@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -28,6 +29,7 @@ PAGING = {"_count", "_offset"}
 IGNORED = {"_format"}  # JSON is all we answer in; _format=json is harmless
 EXPORT_PARAMS = {"_type", "_since", "_outputFormat"}
 RETRY_AFTER_SECONDS = 15
+_DIGITS = re.compile(r"[0-9]{1,10}")
 
 
 def base_url() -> str:
@@ -121,7 +123,9 @@ def _integer(params: dict, name: str, default: int, maximum: int) -> int:
     value = params.get(name)
     if value is None:
         return default
-    if not value.isdigit() or int(value) > maximum:
+    # ASCII digits only, and few: str.isdigit() takes "²" and other scripts'
+    # digits, which int() refuses, and int() refuses over 4,300 digits.
+    if _DIGITS.fullmatch(value) is None or int(value) > maximum:
         raise FhirError(
             400,
             N_("{name} ska vara ett heltal 0–{maximum}."),
