@@ -133,6 +133,17 @@ def test_type_and_since_select_what_is_exported(client, world):
     assert finished_files(client, world.region, url) == {"Patient": []}
 
 
+@pytest.mark.parametrize(
+    "since",
+    ["2026-12-01T00:00:00Z", "2026-12-01T01:00:00.123%2B01:00",
+     "2026-11-30T10:00:00.123456789-14:00", "0001-01-01T00:00:00Z"],
+)  # fmt: skip
+def test_since_takes_any_fhir_instant(client, world, since):
+    response = client.get(f"{EXPORT}?_since={since}",
+                          headers={**ASYNC, **bearer(world.region)})  # fmt: skip
+    assert response.status_code == 202, response.get_data(as_text=True)
+
+
 def test_since_finds_a_prescription_whose_order_was_cancelled_since(client, world):
     """A cancelled order gives its withdrawal back: the prescription changed
     (remaining withdrawals, time lock) and an incremental export carries it."""
@@ -158,6 +169,18 @@ def test_since_finds_a_prescription_whose_order_was_cancelled_since(client, worl
         ("?_type=Observation", ASYNC, 400),
         ("?_since=yesterday", ASYNC, 400),
         ("?_since=2026-01-01T00:00:00", ASYNC, 400),  # no time zone
+        # Out of range once in UTC:
+        ("?_since=0001-01-01T00:00:00%2B01:00", ASYNC, 400),
+        ("?_since=9999-12-31T23:59:59-14:00", ASYNC, 400),
+        # ISO 8601, but not a FHIR instant (YYYY-MM-DDThh:mm:ss[.s](Z|±hh:mm)):
+        ("?_since=20261201T000000Z", ASYNC, 400),
+        ("?_since=2026-W48-1T00:00:00Z", ASYNC, 400),
+        ("?_since=2026-12-01T00:00Z", ASYNC, 400),
+        ("?_since=2026-12-01T00:00:00%2B0100", ASYNC, 400),
+        ("?_since=2026-12-01T00:00:00%2B15:00", ASYNC, 400),
+        ("?_since=2026-12-01 00:00:00Z", ASYNC, 400),
+        ("?_since=2026-12-01T00:00:00Z%0A", ASYNC, 400),
+        ("?_since=%EF%BC%92026-12-01T00:00:00Z", ASYNC, 400),  # fullwidth 2
         ("?_outputFormat=text/csv", ASYNC, 400),
         ("?patient=1", ASYNC, 400),
     ],

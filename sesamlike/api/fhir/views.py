@@ -30,6 +30,13 @@ IGNORED = {"_format"}  # JSON is all we answer in; _format=json is harmless
 EXPORT_PARAMS = {"_type", "_since", "_outputFormat"}
 RETRY_AFTER_SECONDS = 15
 _DIGITS = re.compile(r"[0-9]{1,10}")
+# The FHIR R5 instant (datatypes.html#instant), as its regex: seconds, a time
+# zone, and nothing of ISO 8601's other forms (basic format, week dates).
+_INSTANT = re.compile(
+    r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)-(0[1-9]|1[0-2])-"
+    r"(0[1-9]|[1-2][0-9]|3[0-1])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)"
+    r"(\.[0-9]{1,9})?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))"
+)
 
 
 def base_url() -> str:
@@ -169,19 +176,20 @@ def export_kick_off():
 
 
 def _since(value: str | None) -> datetime | None:
+    """A FHIR instant, in UTC; anything else (other ISO 8601 forms, a moment
+    outside years 1-9999 once in UTC) is a 400."""
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if _INSTANT.fullmatch(value) is None:
+            raise ValueError(value)
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise FhirError(
-            400, N_("_since ska vara en tidpunkt med tidszon (FHIR instant).")
-        ) from None
-    if moment.tzinfo is None:
-        raise FhirError(
-            400, N_("_since ska vara en tidpunkt med tidszon (FHIR instant).")
-        )
-    return moment.astimezone(UTC)
+            400,
+            N_("_since ska vara en FHIR instant, ÅÅÅÅ-MM-DDThh:mm:ss med tidszon "
+               "(Z eller +hh:mm), som i UTC ligger mellan år 1 och 9999."),
+        ) from None  # fmt: skip
 
 
 @bp.get("/$export-poll/<key>")
