@@ -183,6 +183,8 @@ def test_since_finds_a_prescription_whose_order_was_cancelled_since(client, worl
         ("?_since=%EF%BC%92026-12-01T00:00:00Z", ASYNC, 400),  # fullwidth 2
         ("?_outputFormat=text/csv", ASYNC, 400),
         ("?patient=1", ASYNC, 400),
+        ("", {**ASYNC, "Accept": "application/fhir+xml"}, 406),
+        ("?_format=xml", ASYNC, 406),
     ],
 )
 def test_bad_kick_offs_are_refused_and_start_nothing(

@@ -264,6 +264,65 @@ def test_bad_requests_are_answered_with_an_operation_outcome(
     assert outcome["issue"][0]["code"] == code
 
 
+NOT_JSON = [
+    ({"Accept": "application/fhir+xml"}, ""),
+    ({"Accept": "application/xml"}, ""),
+    ({"Accept": "text/html"}, ""),
+    ({"Accept": "application/fhir+json; fhirVersion=4.0"}, ""),
+    ({"Accept": "application/fhir+json;fhirVersion=4.0, application/fhir+xml"}, ""),
+    ({}, "_format=xml"),
+    ({}, "_format=application/fhir%2Bxml"),
+    ({"Accept": "application/fhir+json"}, "_format=xml"),  # _format wins
+]
+JSON = [
+    ({}, ""),
+    ({"Accept": "*/*"}, ""),
+    ({"Accept": "application/json"}, ""),
+    ({"Accept": "application/fhir+json"}, ""),
+    ({"Accept": "application/fhir+json; fhirVersion=5.0"}, ""),
+    ({"Accept": "application/fhir+xml, application/fhir+json;q=0.5"}, ""),
+    ({"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"},
+     ""),  # a browser's
+    ({}, "_format=json"),
+    ({"Accept": "application/fhir+xml"}, "_format=application/fhir%2Bjson"),
+]  # fmt: skip
+
+
+def negotiated_paths(world) -> list[str]:
+    return [
+        "metadata",
+        f"Patient/{world.patient.id}",
+        f"DeviceRequest?patient={world.patient.id}",
+    ]
+
+
+@pytest.mark.parametrize("headers, query", NOT_JSON)
+def test_a_client_that_takes_no_json_gets_406(client, world, headers, query):
+    """We answer in JSON only: a client asking for XML (or another FHIR
+    version) is told so rather than handed JSON it did not ask for."""
+    for path in negotiated_paths(world):
+        url = f"{BASE}/{path}" + (
+            ("&" if "?" in path else "?") + query if query else ""
+        )
+        response = client.get(url, headers={**headers, **bearer(world.prescriber)})
+        assert response.status_code == 406, (path, response.get_data(as_text=True))
+        assert response.mimetype == "application/fhir+json"
+        outcome = response.get_json()
+        validate_r5(outcome)
+        assert outcome["issue"][0]["code"] == "not-supported"
+
+
+@pytest.mark.parametrize("headers, query", JSON)
+def test_a_client_that_takes_json_gets_json(client, world, headers, query):
+    for path in negotiated_paths(world):
+        url = f"{BASE}/{path}" + (
+            ("&" if "?" in path else "?") + query if query else ""
+        )
+        response = client.get(url, headers={**headers, **bearer(world.prescriber)})
+        assert response.status_code == 200, (path, response.get_data(as_text=True))
+        assert response.mimetype == "application/fhir+json"
+
+
 def test_without_a_token_is_401_and_a_write_is_405(client, world):
     response = client.get(f"{BASE}/Patient/{world.patient.id}")
     assert response.status_code == 401

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from flask import g, request, send_file
-from werkzeug.http import http_date
+from werkzeug.http import http_date, parse_options_header
 
 from sesamlike.api.auth import bearer_user
 from sesamlike.api.fhir import bp, export, services
@@ -26,7 +26,14 @@ from sesamlike.extensions import db
 
 PUBLIC = {"fhir.metadata"}
 PAGING = {"_count", "_offset"}
-IGNORED = {"_format"}  # JSON is all we answer in; _format=json is harmless
+IGNORED = {"_format"}  # checked by `negotiate`: it names JSON, or the answer is 406
+# What a client may ask for and get JSON (Accept or _format), and the one FHIR
+# version we answer in (the media type's fhirVersion parameter).
+JSON_TYPES = frozenset({"application/fhir+json", "application/json", "json",
+                        "*/*", "application/*"})  # fmt: skip
+FHIR_VERSION = "5.0"
+# A bulk file is NDJSON whatever the client asks: the Bulk Data spec's default.
+UNNEGOTIATED = {"fhir.export_file"}
 EXPORT_PARAMS = {"_type", "_since", "_outputFormat"}
 RETRY_AFTER_SECONDS = 15
 _DIGITS = re.compile(r"[0-9]{1,10}")
@@ -51,6 +58,29 @@ def authenticate():
     if bearer_user() is None:
         return outcome_response(401)
     return None
+
+
+@bp.before_request
+def negotiate():
+    """406 unless the client takes JSON: _format if given, else Accept."""
+    if request.endpoint in UNNEGOTIATED:
+        return None
+    formats = request.args.getlist("_format")
+    if formats:
+        wanted = formats
+    elif request.accept_mimetypes:
+        wanted = [value for value, quality in request.accept_mimetypes if quality > 0]
+    else:
+        return None  # no Accept: anything will do
+    if not any(_takes_json(media_range) for media_range in wanted):
+        return outcome_response(406)
+    return None
+
+
+def _takes_json(media_range: str) -> bool:
+    mimetype, params = parse_options_header(media_range)
+    version = params.get("fhirversion")
+    return mimetype.lower() in JSON_TYPES and version in (None, FHIR_VERSION)
 
 
 @bp.errorhandler(FhirError)
