@@ -323,6 +323,39 @@ def test_a_client_that_takes_json_gets_json(client, world, headers, query):
         assert response.mimetype == "application/fhir+json"
 
 
+@pytest.mark.parametrize(
+    "query", ["name=Ella", "_summary=true", "_elements=id", "_format=json&_format=json"]
+)
+def test_a_read_with_a_parameter_it_does_not_support_is_400(client, world, query):
+    """As a search: a client never takes an unfiltered answer for a filtered one.
+    Refused before anything is read: no row in the patient's access log."""
+    response = client.get(f"{BASE}/Patient/{world.patient.id}?{query}",
+                          headers=bearer(world.prescriber))  # fmt: skip
+    assert response.status_code == 400
+    assert response.get_json()["issue"][0]["code"] == "invalid"
+    assert _fhir_audit_rows(world.patient.id) == 0
+
+
+def test_a_read_takes_format_json(client, world):
+    response = client.get(f"{BASE}/Patient/{world.patient.id}?_format=json",
+                          headers=bearer(world.prescriber))  # fmt: skip
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "query, status",
+    [("", 200), ("mode=full", 200), ("_format=json", 200),
+     ("mode=terminology", 400), ("mode=normative", 400), ("mode=full&mode=full", 400),
+     ("name=x", 400)],
+)  # fmt: skip
+def test_metadata_serves_the_full_statement_only(client, query, status):
+    response = client.get(f"{BASE}/metadata?{query}")
+    assert response.status_code == status
+    body = response.get_json()
+    expected = "CapabilityStatement" if status == 200 else "OperationOutcome"
+    assert body["resourceType"] == expected
+
+
 def test_without_a_token_is_401_and_a_write_is_405(client, world):
     response = client.get(f"{BASE}/Patient/{world.patient.id}")
     assert response.status_code == 401

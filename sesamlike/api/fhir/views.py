@@ -36,6 +36,8 @@ FHIR_VERSION = "5.0"
 UNNEGOTIATED = {"fhir.export_file"}
 EXPORT_PARAMS = {"_type", "_since", "_outputFormat"}
 RETRY_AFTER_SECONDS = 15
+UNKNOWN = N_("Sökparametern {name} stöds inte.")
+UNSUPPORTED = N_("Parametern {name} stöds inte.")
 _DIGITS = re.compile(r"[0-9]{1,10}")
 # The FHIR R5 instant (datatypes.html#instant), as its regex: seconds, a time
 # zone, and nothing of ISO 8601's other forms (basic format, week dates).
@@ -91,13 +93,18 @@ def fhir_error(error: FhirError):
 
 @bp.get("/metadata")
 def metadata():
-    """The CapabilityStatement (no token needed)."""
+    """The CapabilityStatement (no token needed); mode=full is the only mode."""
+    params = _single_values({"mode"} | IGNORED, UNSUPPORTED)
+    if params.get("mode", "full") != "full":
+        raise FhirError(400, N_("Bara mode=full stöds."))
     return fhir_response(capability_statement(base_url(), "0.1.0"))
 
 
 @bp.get("/<resource_type>/<resource_id>")
 def read(resource_type: str, resource_id: str):
     """One resource, when its patient is visible to you; else 404."""
+    services.kind_for(g.api_user, resource_type, "read")
+    _single_values(IGNORED, UNSUPPORTED)  # refused before anything is read
     return fhir_response(services.read(g.api_user, resource_type, resource_id))
 
 
@@ -144,12 +151,12 @@ def _bundle(resource_type: str, criteria: dict, page: services.Page) -> dict:
     return bundle
 
 
-def _single_values(allowed: set[str]) -> dict[str, str]:
+def _single_values(allowed: set[str], unknown: str = UNKNOWN) -> dict[str, str]:
     """The query as {name: value}; an unknown or repeated parameter is a 400."""
     params: dict[str, str] = {}
     for name, values in request.args.lists():
         if name not in allowed:
-            raise FhirError(400, N_("Sökparametern {name} stöds inte."), name=name)
+            raise FhirError(400, unknown, name=name)
         if len(values) != 1:
             raise FhirError(400, N_("Ange {name} bara en gång."), name=name)
         params[name] = values[0]
@@ -183,7 +190,7 @@ def export_kick_off():
     params = {}
     for name, values in request.args.lists():
         if name not in EXPORT_PARAMS:
-            raise FhirError(400, N_("Parametern {name} stöds inte."), name=name)
+            raise FhirError(400, UNSUPPORTED, name=name)
         params[name] = ",".join(values)
     types = [t.strip() for t in params.get("_type", "").split(",") if t.strip()]
     unknown = [t for t in types if t not in export.EXPORT_TYPES]
