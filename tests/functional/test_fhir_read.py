@@ -356,6 +356,24 @@ def test_metadata_serves_the_full_statement_only(client, query, status):
     assert body["resourceType"] == expected
 
 
+def test_ids_are_read_only_in_their_one_written_form(client, world):
+    """`3` is an id; `3\\n` and `03` are not another spelling of it: a read
+    answers 404, a search 400, as for any other malformed id."""
+    headers = bearer(world.prescriber)
+    pid = world.patient.id
+    for path in (f"Patient/{pid}%0A", f"Patient/0{pid}",
+                 f"DeviceRequest/{world.infusion_rx.id}%0A"):  # fmt: skip
+        response = client.get(f"{BASE}/{path}", headers=headers)
+        assert response.status_code == 404, path
+    for query in (f"DeviceRequest?patient={pid}%0A", f"DeviceRequest?patient=0{pid}",
+                  f"DeviceRequest?patient=Patient/0{pid}", f"Patient?_id={pid}%0A",
+                  f"Patient?_id=0{pid}"):  # fmt: skip
+        response = client.get(f"{BASE}/{query}", headers=headers)
+        assert response.status_code == 400, query
+        assert response.get_json()["issue"][0]["code"] == "invalid"
+    assert _fhir_audit_rows(pid) == 0
+
+
 def test_without_a_token_is_401_and_a_write_is_405(client, world):
     response = client.get(f"{BASE}/Patient/{world.patient.id}")
     assert response.status_code == 401

@@ -20,8 +20,10 @@ from sesamlike.stock.models import Device
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 500
-_ID = re.compile(r"^[0-9]{1,10}$")
-_PATIENT = re.compile(r"^(?:Patient/)?([0-9]{1,10})$")
+# An id as we write it, matched whole (fullmatch: `$` would let "3\n" through):
+# no leading zero, so "03" is not another name for 3.
+_ID = re.compile(r"0|[1-9][0-9]{0,9}")
+_PATIENT = re.compile(r"(?:Patient/)?(0|[1-9][0-9]{0,9})")
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def viewer_for(user: User) -> Viewer:
 def read(user: User, resource_type: str, resource_id: str) -> dict:
     """One resource whose patient the user may see; audited as a read of them."""
     kind = kind_for(user, resource_type, "read")
-    if not _ID.match(resource_id) or int(resource_id) > 2**31 - 1:
+    if not _ID.fullmatch(resource_id) or int(resource_id) > 2**31 - 1:
         raise FhirError(404)
     ident = int(resource_id)
     if resource_type == "Device":
@@ -77,7 +79,7 @@ def search(
     """A patient's resources of one type: empty when the patient is not visible."""
     kind = kind_for(user, resource_type, "search-type")
     (name,) = kind.search_params
-    match = _PATIENT.match(params.get(name, ""))
+    match = _PATIENT.fullmatch(params.get(name, ""))
     if match is None:
         raise FhirError(400, N_("Ange {name}=Patient/id (ett heltal)."), name=name)
     patient_id = int(match.group(1))
