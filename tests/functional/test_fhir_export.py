@@ -18,6 +18,7 @@ from tests.fhir_world import FhirWorld, bearer, validate_r5
 
 EXPORT = "/fhir/r5/$export"
 ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
+PRACTITIONER = "https://sesamlike.example/fhir/sid/practitioner"
 
 
 @pytest.fixture
@@ -88,6 +89,33 @@ def test_the_region_exports_every_type_pseudonymised_and_valid(client, world):
     assert str(world.patient.id) not in pseudonyms
     subjects = {r["subject"]["reference"] for r in files["DeviceRequest"]}
     assert subjects <= {f"Patient/{p}" for p in pseudonyms}
+
+
+def references_in(value) -> list[dict]:
+    """Every Reference (a dict with `reference` or `identifier` and `type`)."""
+    if isinstance(value, list):
+        return [ref for item in value for ref in references_in(item)]
+    if not isinstance(value, dict):
+        return []
+    is_reference = "type" in value and ("reference" in value or "identifier" in value)
+    found = [value] if is_reference else []
+    return found + [ref for item in value.values() for ref in references_in(item)]
+
+
+def test_every_reference_in_a_whole_export_resolves_in_it(client, world):
+    """A literal reference (Type/id) names a resource of the export; staff,
+    whom the export does not carry, are named by identifier and without names."""
+    files = finished_files(client, world.region, kick_off(client, world.region))
+    exported = {f"{r['resourceType']}/{r['id']}" for rs in files.values() for r in rs}
+    references = references_in(files)
+    literal = {ref["reference"] for ref in references if "reference" in ref}
+    assert literal and literal <= exported, literal - exported
+    prescriber = {
+        "type": "Practitioner",
+        "identifier": {"system": PRACTITIONER, "value": str(world.prescriber.id)},
+    }
+    requesters = [r["requester"] for r in files["DeviceRequest"]]
+    assert requesters and all(ref == prescriber for ref in requesters)
 
 
 def reads_by(user) -> list[int]:

@@ -29,6 +29,9 @@ RESERVE_NUMBER = f"{LOCAL}/sid/reserve-number"
 LMA_NUMBER = f"{LOCAL}/sid/lma-number"
 ARTICLE_NO = f"{LOCAL}/sid/article-no"
 CLINIC_CODE = f"{LOCAL}/sid/clinic-code"
+# A prescriber's or manager's user id: Practitioner.id at /fhir/r5, and how the
+# export (which carries no Practitioner) names them.
+PRACTITIONER_ID = f"{LOCAL}/sid/practitioner"
 PSEUDONYM = f"{LOCAL}/sid/patient-pseudonym"
 ARTICLE_CATEGORY = f"{LOCAL}/CodeSystem/article-category"
 CHANNEL = f"{LOCAL}/CodeSystem/channel"

@@ -158,10 +158,14 @@ def organization_ref(clinic: Clinic) -> dict:
 
 
 def practitioner_ref(user: User | None, viewer: Viewer) -> dict | None:
+    """A literal reference with the name; where staff go unnamed (the export,
+    which carries no Practitioner to resolve), a logical one by identifier."""
     if user is None:
         return None
-    name = (user.display_name or None) if viewer.staff_names else None
-    return c.reference("Practitioner", user.id, name)
+    if not viewer.staff_names:
+        identifier = {"system": c.PRACTITIONER_ID, "value": str(user.id)}
+        return {"type": "Practitioner", "identifier": identifier}
+    return c.reference("Practitioner", user.id, user.display_name or None)
 
 
 def organization(clinic: Clinic) -> dict:
@@ -182,6 +186,7 @@ def practitioner(user: User) -> dict:
     return c.drop_empty({
         "resourceType": "Practitioner",
         "id": str(user.id),
+        "identifier": [{"system": c.PRACTITIONER_ID, "value": str(user.id)}],
         "active": user.active,
         "name": [{"text": user.display_name or user.username}],
     })  # fmt: skip
