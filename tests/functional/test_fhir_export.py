@@ -231,6 +231,21 @@ def test_only_the_region_may_export(client, world, role):
     assert response.status_code == 403
 
 
+def test_accepted_answers_are_an_operation_outcome_not_empty_html(client, world):
+    """While the job works, and after a DELETE: 202 with an OperationOutcome in
+    FHIR JSON, never an empty body that calls itself text/html."""
+    status_url = kick_off(client, world.region)
+    polled = client.get(status_url, headers=bearer(world.region))
+    deleted = client.delete(status_url, headers=bearer(world.region))
+    for response in (polled, deleted):
+        assert response.status_code == 202
+        assert response.mimetype == "application/fhir+json"
+        outcome = response.get_json()
+        validate_r5(outcome)
+        assert outcome["issue"][0]["severity"] == "information"
+    assert polled.headers["X-Progress"] == "queued" and polled.headers["Retry-After"]
+
+
 def test_status_and_files_are_for_the_user_who_started_only(client, world):
     status_url = kick_off(client, world.region)
     run_named("fhir_export")

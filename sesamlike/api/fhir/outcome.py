@@ -49,12 +49,18 @@ def fhir_response(body: dict, status: int = 200, headers: dict | None = None):
     return response
 
 
-def empty_response(status: int, headers: dict | None = None):
-    response = Response(status=status)
-    response.headers["Cache-Control"] = "no-store"
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
+def information_response(
+    status: int, message: str, headers: dict | None = None, **params
+):
+    """A 2xx that is no resource (an export accepted, still running, deleted):
+    an informational OperationOutcome, as the Bulk Data spec allows, rather
+    than an empty body."""
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "information", "code": "informational",
+                   "diagnostics": _(message, **params)}],
+    }  # fmt: skip
+    return fhir_response(outcome, status, headers)
 
 
 def operation_outcome(status: int, message: str | None = None, **params) -> dict:

@@ -16,8 +16,8 @@ from sesamlike.api.fhir.codes import instant
 from sesamlike.api.fhir.models import ExportStatus
 from sesamlike.api.fhir.outcome import (
     FhirError,
-    empty_response,
     fhir_response,
+    information_response,
     outcome_response,
 )
 from sesamlike.common.i18n import N_
@@ -203,13 +203,11 @@ def export_kick_off():
     started = export.kick_off(g.api_user, list(dict.fromkeys(types)), since,
                               request.url)  # fmt: skip
     location = f"{base_url()}/$export-poll/{started.key}"
-    return fhir_response(
-        {"resourceType": "OperationOutcome", "issue": [{
-            "severity": "information", "code": "informational",
-            "diagnostics": N_("Exporten är beställd; fråga Content-Location.")}]},
+    return information_response(
         202,
+        N_("Exporten är beställd; fråga Content-Location."),
         {"Content-Location": location},
-    )  # fmt: skip
+    )
 
 
 def _since(value: str | None) -> datetime | None:
@@ -234,8 +232,10 @@ def export_status(key: str):
     """202 while the job works, then 200 with the manifest (the starter only)."""
     started = export.own_export(g.api_user, key)
     if started.status in (ExportStatus.QUEUED, ExportStatus.RUNNING):
-        return empty_response(
-            202, {"X-Progress": started.status, "Retry-After": str(RETRY_AFTER_SECONDS)}
+        return information_response(
+            202,
+            N_("Exporten är inte klar än; fråga igen efter Retry-After."),
+            {"X-Progress": started.status, "Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     if started.status == ExportStatus.FAILED:
         return outcome_response(500, N_("Exporten misslyckades."))
@@ -259,7 +259,7 @@ def export_status(key: str):
 def export_delete(key: str):
     """Cancel a running export or delete a finished one's files."""
     export.delete(g.api_user, key)
-    return empty_response(202)
+    return information_response(202, N_("Exporten är borttagen."))
 
 
 @bp.get("/$export-file/<key>/<name>")
