@@ -246,6 +246,16 @@ def test_accepted_answers_are_an_operation_outcome_not_empty_html(client, world)
     assert polled.headers["X-Progress"] == "queued" and polled.headers["Retry-After"]
 
 
+def test_the_manifest_is_served_as_application_json(client, world):
+    """The Bulk Data manifest is no FHIR resource: application/json."""
+    status_url = kick_off(client, world.region)
+    run_named("fhir_export")
+    response = client.get(status_url, headers=bearer(world.region))
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    assert response.get_json()["requiresAccessToken"] is True
+
+
 def test_status_and_files_are_for_the_user_who_started_only(client, world):
     status_url = kick_off(client, world.region)
     run_named("fhir_export")

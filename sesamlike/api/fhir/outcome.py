@@ -37,11 +37,18 @@ class FhirError(Exception):
         super().__init__(message or ISSUES.get(status, ("", ""))[1])
 
 
-def fhir_response(body: dict, status: int = 200, headers: dict | None = None):
+def fhir_response(
+    body: dict,
+    status: int = 200,
+    headers: dict | None = None,
+    mimetype: str = FHIR_JSON,
+):
+    """`body` as JSON: FHIR's media type unless it is no resource (the Bulk
+    Data manifest is application/json)."""
     response = Response(
         json.dumps(body, ensure_ascii=False, separators=(",", ":")),
         status=status,
-        mimetype=FHIR_JSON,
+        mimetype=mimetype,
     )
     response.headers["Cache-Control"] = "no-store"
     for name, value in (headers or {}).items():

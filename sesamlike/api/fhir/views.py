@@ -252,7 +252,10 @@ def export_status(key: str):
         "error": [],
     }  # fmt: skip
     expires = stored_utc(started.expires_at)
-    return fhir_response(manifest, 200, {"Expires": http_date(expires)})
+    # The manifest is no FHIR resource: the Bulk Data spec serves it as JSON.
+    return fhir_response(
+        manifest, 200, {"Expires": http_date(expires)}, mimetype="application/json"
+    )
 
 
 @bp.delete("/$export-poll/<key>")
