@@ -158,7 +158,22 @@ def test_type_and_since_select_what_is_exported(client, world):
     assert set(files) == {"Patient", "DeviceRequest"}
     later = (utcnow() + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     url = kick_off(client, world.region, f"?_type=Patient&_since={later}")
-    assert finished_files(client, world.region, url) == {"Patient": []}
+    assert finished_files(client, world.region, url) == {}
+
+
+def test_types_with_nothing_to_export_are_left_out_of_the_manifest(client, world):
+    """The Bulk Data manifest lists files with resources only; no empty file."""
+    later = (utcnow() + timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    url = kick_off(client, world.region, f"?_type=Patient,Organization&_since={later}")
+    run_named("fhir_export")
+    manifest = client.get(url, headers=bearer(world.region)).get_json()
+    assert [(item["type"], item["count"]) for item in manifest["output"]] == [
+        ("Organization", 2)
+    ]
+    folder = export.export_root() / url.rsplit("/", 1)[1]
+    assert sorted(path.name for path in folder.iterdir()) == ["Organization.ndjson"]
+    empty = url.replace("$export-poll", "$export-file") + "/Patient.ndjson"
+    assert client.get(empty, headers=bearer(world.region)).status_code == 404
 
 
 @pytest.mark.parametrize(

@@ -209,12 +209,12 @@ def write_export(export: BulkExport) -> None:
     output = []
     patient_ids: set[int] = set()
     for name in export.type_list:
-        count, size = _write_type(
-            folder / f"{name}.ndjson", name, since, viewer, patient_ids
-        )
-        output.append(
-            {"type": name, "file": f"{name}.ndjson", "count": count, "bytes": size}
-        )
+        path = folder / f"{name}.ndjson"
+        count, size = _write_type(path, name, since, viewer, patient_ids)
+        if count == 0:  # the manifest lists files with resources only
+            path.unlink()
+            continue
+        output.append({"type": name, "file": path.name, "count": count, "bytes": size})
     export = db.session.get(BulkExport, export_id)
     db.session.refresh(export)
     if export.status == ExportStatus.DELETED:  # deleted while it ran
