@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 import sqlalchemy as sa
 
@@ -227,6 +229,34 @@ def test_paging_follows_next_links_through_every_resource(client, world):
     assert len(bundles) == len(everything) == 2
     assert [r["id"] for r in paged] == [r["id"] for r in everything]
     assert all(bundle["total"] == 2 for bundle in bundles)
+
+
+def links_of(bundle: dict) -> dict[str, str]:
+    return {link["relation"]: link["url"] for link in bundle["link"]}
+
+
+@pytest.mark.parametrize("count, offset, previous", [(1, 10, 1), (2, 5, 0), (1, 2, 1)])
+def test_paging_past_the_end_points_back_at_the_last_page(
+    client, world, count, offset, previous
+):
+    """The patient has 2 prescriptions: `previous` leads to the last page that
+    has any, never to another page past the end."""
+    headers = bearer(world.prescriber)
+    query = f"patient={world.patient.id}&_count={count}&_offset={offset}"
+    bundle = client.get(f"{BASE}/DeviceRequest?{query}", headers=headers).get_json()
+    assert bundle["total"] == 2 and "entry" not in bundle
+    links = links_of(bundle)
+    assert "next" not in links
+    assert parse_qs(urlsplit(links["previous"]).query)["_offset"] == [str(previous)]
+    back = "/" + links["previous"].split("://", 1)[1].split("/", 1)[1]
+    assert client.get(back, headers=headers).get_json()["entry"]
+
+
+def test_paging_past_the_end_of_nothing_gives_no_previous(client, world):
+    query = f"patient={world.patient.id}&_count=1&_offset=3"
+    bundle = client.get(f"{BASE}/DeviceRequest?{query}",
+                        headers=bearer(world.stranger)).get_json()  # fmt: skip
+    assert bundle["total"] == 0 and set(links_of(bundle)) == {"self"}
 
 
 @pytest.mark.parametrize(

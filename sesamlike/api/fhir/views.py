@@ -130,8 +130,12 @@ def _bundle(resource_type: str, criteria: dict, page: services.Page) -> dict:
     links = [link("self", page.offset)]
     if page.count and page.offset + page.count < page.total:
         links.append(link("next", page.offset + page.count))
-    if page.offset > 0 and page.count:
-        links.append(link("previous", max(page.offset - page.count, 0)))
+    if page.offset > 0 and page.count and page.total:
+        # Past the end, back to the last page with matches, not to another
+        # page past the end; with no matches at all there is nothing before.
+        last_page = (page.total - 1) // page.count * page.count
+        links.append(link("previous", min(max(page.offset - page.count, 0),
+                                          last_page)))  # fmt: skip
     bundle = {
         "resourceType": "Bundle",
         "type": "searchset",
