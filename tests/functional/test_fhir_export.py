@@ -13,7 +13,7 @@ from sesamlike.api.fhir import export
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.jobs import job_named, run_named
-from tests.factories import make_user
+from tests.factories import make_prescription, make_user
 from tests.fhir_world import FhirWorld, bearer, validate_r5
 
 EXPORT = "/fhir/r5/$export"
@@ -116,6 +116,25 @@ def test_every_reference_in_a_whole_export_resolves_in_it(client, world):
     }
     requesters = [r["requester"] for r in files["DeviceRequest"]]
     assert requesters and all(ref == prescriber for ref in requesters)
+
+
+def test_the_export_keeps_a_deviations_code_but_not_its_free_text(client, world):
+    """A prescriber's free-text reason may name anyone (the patient, a
+    relative): the pseudonymised export carries the coded reason only. Read
+    through /fhir/r5 by the prescriber, the text is there."""
+    reason = "Ella Ekström fick eksem av plåstret, enligt hennes mamma Eva"
+    rx = make_prescription(world.patient, world.infusion, world.prescriber,
+                           reason_code="medical", reason_text=reason)  # fmt: skip
+    url = kick_off(client, world.region, "?_type=DeviceRequest")
+    requests = {r["id"]: r for r in finished_files(client, world.region,
+                                                   url)["DeviceRequest"]}  # fmt: skip
+    assert requests[str(rx.id)]["reason"] == [{"concept": {"coding": [{
+        "system": "https://sesamlike.example/fhir/CodeSystem/deviation-reason",
+        "code": "medical"}]}}]  # fmt: skip
+    assert "eksem" not in json.dumps(requests, ensure_ascii=False)
+    read = client.get(f"/fhir/r5/DeviceRequest/{rx.id}",
+                      headers=bearer(world.prescriber)).get_json()  # fmt: skip
+    assert read["reason"][0]["concept"]["text"] == reason
 
 
 def reads_by(user) -> list[int]:

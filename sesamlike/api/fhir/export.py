@@ -67,6 +67,7 @@ def pseudonymised_viewer() -> r.Viewer:
         patient_ref=lambda pid: c.reference("Patient", pseudonym(pid, key)),
         shows_contact=lambda patient: False,
         staff_names=False,
+        free_text=False,
     )
 
 

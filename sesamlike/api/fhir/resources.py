@@ -61,6 +61,9 @@ class Viewer:
     patient_ref: Callable[[int], dict]
     shows_contact: Callable[[Patient], bool]
     staff_names: bool = True
+    # Free text staff wrote (a deviation's reason) may name anyone: not for
+    # the pseudonymised export, which keeps the codes.
+    free_text: bool = True
 
     @classmethod
     def for_user(cls, user: User, can_see_address: Callable) -> Viewer:
@@ -221,11 +224,12 @@ def device_request(rx: Prescription, viewer: Viewer, today) -> dict:
         ),  # fmt: skip
     ]
     reason = None
-    if rx.reason_code or rx.reason_text:
+    text = rx.reason_text if viewer.free_text else None
+    if rx.reason_code or text:
         reason = [{"concept": {
             "coding": [c.coding(c.DEVIATION_REASON, rx.reason_code)]
             if rx.reason_code else [],
-            "text": rx.reason_text}}]  # fmt: skip
+            "text": text}}]  # fmt: skip
     return c.drop_empty({
         "resourceType": "DeviceRequest",
         "id": str(rx.id),
