@@ -61,15 +61,25 @@ class World:
             vat_rate=Decimal("0.25"),
         )
 
-    def order(self, article, packs=1, *, patient=None, mode=None, at=MORNING):
-        """An order of one line, placed at `at` (UTC)."""
+    def order(
+        self,
+        article,
+        packs=1,
+        *,
+        patient=None,
+        mode=None,
+        at=MORNING,
+        valid_from=date(2026, 1, 1),
+    ):
+        """An order of one line, placed at `at` (UTC), on a prescription valid
+        from `valid_from`."""
         patient = patient or self.patient
         prescription = make_prescription(
             patient,
             article,
             self.prescriber,
             packs_per_withdrawal=max(packs, 1),
-            valid_from=date(2026, 1, 1),
+            valid_from=valid_from,
             lock_days=0,
         )
         placed = ordering.place_order(

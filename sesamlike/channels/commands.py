@@ -72,6 +72,8 @@ def import_status(file: Path) -> None:
         f"{counts.shipped} shipped, {counts.delivered} delivered, "
         f"{counts.cancelled} cancelled, {counts.unchanged} unchanged."
     )
+    if counts.lent:  # a line of its own: scripts read the line above as before
+        click.echo(f"{counts.lent} devices registered as lent to their patients.")
 
 
 @pharmacy.command("import-dispensing")

@@ -5,12 +5,19 @@ line number and nothing is written. A row that repeats what is already known
 (the same file imported twice, a confirmation arriving after the parcel) is
 counted as unchanged rather than refused, so a supplier's cumulative status file
 can be imported every day.
+
+A pump or CGM reader the supplier delivers to the patient is the region's,
+lent like one from the aids centre's shelf: a `delivered` row's optional
+`serial_no` registers it as lent from `delivered_on` (`devices.register_loan`),
+so it can come back or be swapped under warranty, and its amortisation stops or
+continues as for a central delivery. A later file may add the serial of a line
+delivered without one.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
@@ -34,8 +41,11 @@ from sesamlike.extensions import db
 from sesamlike.orders import notices, withdrawals
 from sesamlike.orders.changes import audit_update, orders_for_notices
 from sesamlike.orders.models import LineStatus, Order, OrderLine, Shipment
+from sesamlike.stock import devices
+from sesamlike.stock.models import Device
 
 STATUS_COLUMNS = ("line_id", "status", "tracking_ref", "delivered_on")
+SERIAL_MAX = 60
 REPORTED = (
     SupplierStatus.CONFIRMED,
     SupplierStatus.SHIPPED,
@@ -57,6 +67,7 @@ class SupplierStatusInvalid(FileInvalid):
 
 STATUS_FILE = CsvLayout(
     STATUS_COLUMNS,
+    optional=("serial_no",),
     invalid=SupplierStatusInvalid,
     unknown_column=N_("Okänd eller upprepad kolumn: {column}."),
     max_rows=MAX_ROWS,
@@ -70,6 +81,7 @@ class StatusCounts:
     delivered: int = 0
     cancelled: int = 0
     unchanged: int = 0
+    lent: int = 0  # devices registered as lent to the patient (serial_no)
 
 
 @dataclass
@@ -79,6 +91,18 @@ class _Change:
     seen: str  # the line's status when checked: the update only matches that
     tracking_ref: str | None
     delivered_on: date | None
+    serial_no: str | None = None  # lend the line's device under this serial
+    serial_only: bool = False  # a delivered line gets its serial: nothing else
+
+
+@dataclass
+class _Seen:
+    """What the rows are checked against: the devices their serials and lines
+    have in the register, and where each line and serial stood first."""
+
+    known: list[Device]
+    lines: dict[int, int] = field(default_factory=dict)
+    serials: dict[str, int] = field(default_factory=dict)
 
 
 def import_supplier_status_text(
@@ -88,8 +112,18 @@ def import_supplier_status_text(
     require_depot(user)
     today = today or region_today()
     table = read_csv(text, STATUS_FILE)
-    marks, first_line = _marks(table.ids("line_id")), {}
-    changes = table.check(lambda row: _check(row, marks, first_line, today))
+    marks = _marks(table.ids("line_id"))
+    seen = _Seen(
+        devices.registered(
+            {row["serial_no"] for row in table.rows} - {""},
+            [
+                mark.order_line.reference
+                for mark in marks.values()
+                if mark.order_line.article.serial_tracked
+            ],
+        )
+    )
+    changes = table.check(lambda row: _check(row, marks, seen, today))
     counts = StatusCounts(unchanged=table.unchanged)
     write_all_or_nothing(lambda: _apply(changes, counts, user, today))
     return counts
@@ -104,13 +138,14 @@ def _marks(line_ids: set[int]) -> dict[int, SupplierExportLine]:
         .options(
             selectinload(SupplierExportLine.order_line)
             .selectinload(OrderLine.order)
-            .selectinload(Order.patient)
+            .selectinload(Order.patient),
+            selectinload(SupplierExportLine.order_line).selectinload(OrderLine.article),
         )
     )
     return {mark.order_line_id: mark for mark in found}
 
 
-def _check(row: Row, marks, first_line: dict, today: date) -> _Change | None:
+def _check(row: Row, marks, seen: _Seen, today: date) -> _Change | None:
     line_id = row.integer("line_id")
     status = row["status"].lower()
     if status not in REPORTED:
@@ -130,15 +165,15 @@ def _check(row: Row, marks, first_line: dict, today: date) -> _Change | None:
         )
     if line_id is None:
         return None
-    if line_id in first_line:
+    if line_id in seen.lines:
         row.add(
             "line_id",
             N_("Orderraden {line_id} står redan på rad {line}."),
             line_id=line_id,
-            line=first_line[line_id],
+            line=seen.lines[line_id],
         )
         return None
-    first_line[line_id] = row.line
+    seen.lines[line_id] = row.line
     mark = marks.get(line_id)
     if mark is None:
         row.add(
@@ -156,11 +191,69 @@ def _check(row: Row, marks, first_line: dict, today: date) -> _Change | None:
             value=row["delivered_on"],
             ordered_on=ordered_on.isoformat(),
         )
+    serial = _serial(row, line, status, seen)
     if row.errors:
         return None
     if _unchanged(row, line, mark, status, tracking, delivered_on):
+        if serial and line.status == LineStatus.DELIVERED and not row.errors:
+            return _Change(mark, status, line.status, None, delivered_on, serial, True)
         return None
-    return _Change(mark, status, line.status, tracking or None, delivered_on)
+    return _Change(mark, status, line.status, tracking or None, delivered_on, serial)
+
+
+def _serial(row: Row, line: OrderLine, status: str, seen: _Seen) -> str | None:
+    """The serial number to lend the line's device under, or None when there is
+    none or it is known already; adds the row's errors."""
+    serial = row.text("serial_no", SERIAL_MAX, required=False)
+    if not serial or row.errors:
+        return None
+    article = line.article
+    if status != SupplierStatus.DELIVERED:
+        row.add(
+            "serial_no",
+            N_(
+                "Serienumret anges med status delivered: hjälpmedlet lånas ut "
+                "från leveransdagen."
+            ),
+        )
+        return None
+    if not article.serial_tracked:
+        row.add(
+            "serial_no",
+            N_("Artikeln {article_no} är inte individmärkt och tar inget serienummer."),
+            article_no=article.article_no,
+        )
+        return None
+    if serial in seen.serials:
+        row.add(
+            "serial_no",
+            N_("Serienumret {serial} står redan på rad {line}."),
+            serial=serial,
+            line=seen.serials[serial],
+        )
+        return None
+    seen.serials[serial] = row.line
+    # Registered before (an earlier file, or the clerk when it came back): the
+    # line keeps the serial after its device has been reconditioned and lent on.
+    known = line.serial_no or next(
+        (d.serial_no for d in seen.known if d.reference == line.reference), None
+    )
+    if known:
+        if known != serial:
+            row.add(
+                "serial_no",
+                N_("Orderraden {line_id} har redan serienumret {serial}."),
+                line_id=line.id,
+                serial=known,
+            )
+        return None
+    refusal = devices.serial_refusal(article.id, serial, seen.known)
+    if refusal is not None:
+        row.add("serial_no", refusal.message, **refusal.params)
+        return None
+    if line.status == LineStatus.RETURNED:
+        return None  # back already: there is no loan to register
+    return serial
 
 
 def _unchanged(row, line, mark, status, tracking, delivered_on) -> bool:
@@ -213,7 +306,12 @@ def _apply(changes: list[_Change], counts: StatusCounts, user, today) -> None:
     touched: dict[int, set[str]] = defaultdict(set)
     for change in changes:
         mark, line = change.mark, change.mark.order_line
-        values: dict = {"updated_at": now}
+        if change.serial_only:
+            values = {"updated_at": now, "serial_no": change.serial_no}
+            _compare_and_set(line, change.seen, values)
+            _lend(line, change, counts, touched)
+            continue
+        values = {"updated_at": now}
         if change.status == SupplierStatus.SHIPPED:
             key = (line.order_id, change.tracking_ref)
             if key not in shipments:
@@ -234,6 +332,8 @@ def _apply(changes: list[_Change], counts: StatusCounts, user, today) -> None:
             mark.tracking_ref = change.tracking_ref
         elif change.status == SupplierStatus.DELIVERED:
             values.update(status=LineStatus.DELIVERED, delivered_on=change.delivered_on)
+            if change.serial_no:
+                values.update(serial_no=change.serial_no)
         elif change.status == SupplierStatus.CANCELLED:
             values.update(status=LineStatus.CANCELLED)
         if change.seen != LineStatus.CANCELLED:
@@ -244,6 +344,8 @@ def _apply(changes: list[_Change], counts: StatusCounts, user, today) -> None:
         mark.status_updated_at = now
         setattr(counts, change.status, getattr(counts, change.status) + 1)
         touched[line.order_id].add(change.status)
+        if change.serial_no:
+            _lend(line, change, counts, touched)
     for order in orders_for_notices(sorted(touched)):
         audit_update(
             order, user, "supplier status: " + ", ".join(sorted(touched[order.id]))
@@ -252,6 +354,19 @@ def _apply(changes: list[_Change], counts: StatusCounts, user, today) -> None:
             notices.order_shipped(order, today)
         if SupplierStatus.DELIVERED in touched[order.id]:
             notices.order_delivered(order, today)
+
+
+def _lend(line: OrderLine, change: _Change, counts: StatusCounts, touched) -> None:
+    """Register the delivered device as lent to the patient from its delivery."""
+    devices.register_loan(
+        line.article,
+        change.serial_no,
+        line.patient_id,
+        line.delivered_on,
+        line.reference,
+    )
+    counts.lent += 1
+    touched[line.order_id].add(f"device {change.serial_no} lent")
 
 
 def _compare_and_set(line: OrderLine, seen: str, values: dict) -> None:

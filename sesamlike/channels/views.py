@@ -135,6 +135,15 @@ def upload_status():
         ),
         "success",
     )
+    if result.lent:
+        flash(
+            ngettext(
+                "{n} hjälpmedel är registrerat som utlånat till patienten.",
+                "{n} hjälpmedel är registrerade som utlånade till patienterna.",
+                result.lent,
+            ),
+            "success",
+        )
     return redirect(url_for("channels.suppliers"))
 
 

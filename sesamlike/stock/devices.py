@@ -11,14 +11,14 @@ commits here.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from sesamlike.catalog.models import Article
-from sesamlike.common.errors import Invalid
+from sesamlike.common.errors import DomainError, Invalid
 from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 from sesamlike.stock import errors, ledger
@@ -30,6 +30,8 @@ from sesamlike.stock.models import (
     MovementKind,
     StockLot,
 )
+
+_CHUNK = 500  # values per IN list (SQLite's limit on parameters)
 
 
 class ReturnReason:
@@ -105,6 +107,54 @@ def lend(
         device.lent_on = start
         device.warranty_end = warranty_end(start, device.article.amortisation_years)
         device.returned_on = device.return_reason = None
+
+
+def register_loan(
+    article: Article, serial_no: str, patient_id: int, start: date, reference: str
+) -> Device:
+    """A device that never passed our depots (a supplier delivered it to the
+    patient) enters the register as lent from `start`, as a central delivery
+    lends one: serial, patient, lent_on, warranty end, reference. The caller
+    checks `serial_refusal` first."""
+    device = Device(article_id=article.id, serial_no=serial_no, article=article)
+    lend([device], patient_id, start, reference)
+    db.session.add(device)
+    db.session.flush()
+    return device
+
+
+def registered(
+    serials: Iterable[str] = (), references: Iterable[str] = ()
+) -> list[Device]:
+    """Devices with these serial numbers (any article) or under these references."""
+    serials, references = sorted(set(serials)), sorted(set(references))
+    found: dict[int, Device] = {}
+    for column, values in ((Device.serial_no, serials), (Device.reference, references)):
+        for start in range(0, len(values), _CHUNK):
+            chunk = values[start : start + _CHUNK]
+            query = sa.select(Device).options(selectinload(Device.article))
+            for device in db.session.scalars(query.where(column.in_(chunk))):
+                found[device.id] = device
+    return [found[key] for key in sorted(found)]
+
+
+def serial_refusal(
+    article_id: int, serial_no: str, known: Iterable[Device]
+) -> DomainError | None:
+    """Why `serial_no` cannot enter the register as the article's lent device:
+    it is on loan already (of any article: the API finds a lent device by its
+    serial alone), or the register has it for this article (in stock, in
+    quarantine, scrapped). `known`: the devices `registered` found."""
+    for device in known:
+        if device.serial_no != serial_no:
+            continue
+        if device.status == DeviceStatus.ON_LOAN:
+            return errors.SerialOnLoan(serial_no=serial_no, article=device.article.name)
+        if device.article_id == article_id:
+            return errors.DuplicateSerial(
+                serial_no=serial_no, article=device.article.name
+            )
+    return None
 
 
 def start_loan(reference: str, start: date) -> list[Device]:

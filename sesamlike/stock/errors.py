@@ -42,6 +42,13 @@ class DuplicateSerial(Conflict):
     message = "Serienumret {serial_no} finns redan för {article}."
 
 
+class SerialOnLoan(Conflict):
+    """A serial number lent to a patient already: one device is lent once."""
+
+    code = "serial_on_loan"
+    message = "Serienumret {serial_no} är redan utlånat ({article})."
+
+
 class SerialNotInStock(Conflict):
     code = "serial_not_in_stock"
     message = "Serienumret {serial_no} finns inte i lager för {article}."

@@ -1,0 +1,217 @@
+"""A pump the supplier delivers to the patient is lent like one from the shelf.
+
+The review's case: a t:slim X2 (supplier channel) delivered 5 March 2025 through
+the supplier's status file comes back on 5 March 2026 when the patient switches
+pump. Its days run up to but not including the return (interfaces.md), so 2026
+holds 63 of them: 38,000 × 63 / 1,460 = 1,639.73 SEK. Before, the device was in
+no register: it could neither come back nor be swapped, and the follow-up went on
+writing it off (9,500.00 in 2026 and every year after).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.channels.supplier import export_supplier_orders
+from sesamlike.channels.supplier_status import (
+    SupplierStatusInvalid,
+    import_supplier_status_text,
+)
+from sesamlike.extensions import db
+from sesamlike.followup.models import PatientYearCost
+from sesamlike.followup.runs import run_year
+from sesamlike.fulfilment import shipping
+from sesamlike.orders.models import OrderLine
+from sesamlike.stock.models import DepotStaff, Device
+from tests.channel_world import World
+from tests.factories import (
+    make_depot,
+    make_lent_device,
+    make_patient,
+    make_pump,
+    make_system,
+    make_user,
+)
+from tests.functional.test_api_basics import bearer
+
+ORDERED = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
+DELIVERED = date(2025, 3, 5)
+BACK = date(2026, 3, 5)  # the patient switches pump
+WARRANTY_END = date(2029, 3, 5)  # four years, as a central delivery counts them
+COST_2026 = Decimal("1639.73")  # 38,000 × 63 / 1,460
+COST_2025 = Decimal("7860.27")  # 38,000 × 302 / 1,460 (5 March to 31 December)
+
+
+@pytest.fixture
+def tslim(auth):
+    """Anna's t:slim X2, ordered from the supplier and in its order file; the
+    clerk "lager" works at HMC (own depot) and is logged in."""
+    world = World()
+    world.hmc = make_depot("HMC")
+    world.clerk = make_user("depot", username="lager")
+    db.session.add(DepotStaff(user_id=world.clerk.id, depot_id=world.hmc.id))
+    db.session.commit()
+    world.tslim = make_pump(
+        "200001",
+        name="t:slim X2 insulinpump",
+        channel="supplier",
+        supplier="Tandem Diabetes Care",
+        pack_size=1,
+        pack_price_sek=Decimal("38000.00"),
+        systems=[make_system("t:slim X2")],
+    )
+    order = world.order(
+        world.tslim, mode="clinic", at=ORDERED, valid_from=date(2025, 1, 1)
+    )
+    world.line_id = order.lines[0].id
+    export_supplier_orders(ORDERED.date(), today=ORDERED.date())
+    auth.login("lager")
+    return world
+
+
+def status_file(*rows: str, serials: bool = True) -> str:
+    header = "line_id,status,tracking_ref,delivered_on" + (
+        ",serial_no" if serials else ""
+    )
+    return header + "\n" + "\n".join(rows) + "\n"
+
+
+def delivered(world, serial: str | None = None) -> str:
+    """The status file's row: the pump delivered on 5 March 2025 (with `serial`)."""
+    row = f"{world.line_id},delivered,,{DELIVERED.isoformat()}"
+    return row + f",{serial}" if serial is not None else row
+
+
+def line(world) -> OrderLine:
+    db.session.expire_all()
+    return db.session.get(OrderLine, world.line_id)
+
+
+def device(serial: str) -> Device | None:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(Device).where(Device.serial_no == serial))
+
+
+def device_cost(world, year: int) -> Decimal:
+    run_year(year, full=True)
+    return db.session.scalar(
+        sa.select(PatientYearCost.device_cost_sek).where(
+            PatientYearCost.patient_id == world.patient.id,
+            PatientYearCost.year == year,
+        )
+    )
+
+
+def test_a_pump_the_supplier_delivers_with_its_serial_is_lent_comes_back_and_stops_costing(  # noqa: E501
+    client, tslim
+):
+    counts = import_supplier_status_text(
+        status_file(delivered(tslim, "TS-1001")), tslim.depot_user
+    )
+
+    assert (counts.delivered, counts.lent) == (1, 1)
+    lent = device("TS-1001")
+    assert (lent.status, lent.patient_id, lent.lent_on, lent.warranty_end) == (
+        "on_loan", tslim.patient.id, DELIVERED, WARRANTY_END)  # fmt: skip
+    assert lent.reference == f"order-line:{tslim.line_id}"
+    assert line(tslim).serial_no == "TS-1001"
+    assert "TS-1001" in client.get("/stock/devices").text  # among the lent devices
+
+    returned = client.post(
+        "/stock/devices",
+        data={"serial_no": "TS-1001", "reason": "replaced",
+              "returned_on": BACK.isoformat()},
+        follow_redirects=True,
+    )  # fmt: skip
+
+    assert "TS-1001 är mottagen och står i karantän." in returned.text
+    back = device("TS-1001")
+    assert (back.status, back.returned_on, back.depot_id) == (
+        "quarantine", BACK, tslim.hmc.id)  # fmt: skip
+    assert (line(tslim).status, line(tslim).returned_on) == ("returned", BACK)
+    assert device_cost(tslim, 2026) == COST_2026
+    assert device_cost(tslim, 2025) == COST_2025
+
+
+def test_a_warranty_swap_of_a_supplier_delivered_pump_keeps_its_amortisation(
+    client, tslim
+):
+    import_supplier_status_text(
+        status_file(delivered(tslim, "TS-1001")), tslim.depot_user
+    )
+    shipping.receive_stock(tslim.clerk, "HMC", "200001", 1, serials=["TS-2002"])
+
+    swapped = client.post(
+        "/api/v1/devices/TS-1001/replace",
+        headers=bearer(tslim.clerk),
+        json={"new_serial_no": "TS-2002", "replaced_on": "2025-09-01"},
+    )
+
+    assert swapped.status_code == 201, swapped.get_json()
+    body = swapped.get_json()
+    assert (body["serial_no"], body["patient_id"], body["warranty_end"]) == (
+        "TS-2002", tslim.patient.id, WARRANTY_END.isoformat())  # fmt: skip
+    first = line(tslim)
+    assert (first.status, first.returned_on) == ("returned", date(2025, 9, 1))
+    # One pump written off from 5 March on, whatever the swap: not 180 days of it.
+    assert device_cost(tslim, 2025) == COST_2025
+
+
+def test_a_serial_on_loan_elsewhere_refuses_the_status_file_and_writes_nothing(
+    tslim,
+):
+    other = make_patient(tslim.clinic, first_name="Bo")
+    make_lent_device(other, tslim.tslim, "TS-1001")
+    sensor = tslim.order(tslim.cgm, at=ORDERED, valid_from=date(2025, 1, 1))
+    export_supplier_orders(ORDERED.date(), today=ORDERED.date())
+    sensor_line = sensor.lines[0].id
+    text = status_file(
+        f"{sensor_line},delivered,,{DELIVERED.isoformat()},",
+        delivered(tslim, "TS-1001"),
+    )
+
+    with pytest.raises(SupplierStatusInvalid) as refused:
+        import_supplier_status_text(text, tslim.depot_user)
+
+    assert refused.value.lines() == [
+        "rad 3: serial_no: Serienumret TS-1001 är redan utlånat "
+        "(t:slim X2 insulinpump)."
+    ]
+    assert str(refused.value) == "Statusfilen har fel på 1 rad; inget importerades."
+    db.session.expire_all()
+    assert db.session.get(OrderLine, sensor_line).status == "sent_to_supplier"
+    assert line(tslim).status == "sent_to_supplier"
+    assert db.session.scalar(sa.select(sa.func.count(Device.id))) == 1
+
+
+def test_a_later_status_file_gives_the_serial_of_a_pump_delivered_without_one(
+    tslim,
+):
+    import_supplier_status_text(
+        status_file(delivered(tslim), serials=False), tslim.depot_user
+    )
+    assert device("TS-1001") is None
+
+    later = import_supplier_status_text(
+        status_file(delivered(tslim, "TS-1001")), tslim.depot_user
+    )
+    again = import_supplier_status_text(
+        status_file(delivered(tslim, "TS-1001")), tslim.depot_user
+    )
+
+    assert (later.delivered, later.lent, later.unchanged) == (0, 1, 0)
+    assert (again.lent, again.unchanged) == (0, 1)
+    lent = device("TS-1001")
+    assert (lent.status, lent.lent_on, lent.warranty_end) == (
+        "on_loan", DELIVERED, WARRANTY_END)  # fmt: skip
+    with pytest.raises(SupplierStatusInvalid) as refused:
+        import_supplier_status_text(
+            status_file(delivered(tslim, "TS-7")), tslim.depot_user
+        )
+    assert refused.value.lines() == [
+        f"rad 2: serial_no: Orderraden {tslim.line_id} har redan serienumret TS-1001."
+    ]
