@@ -104,6 +104,9 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     ("read", "prescription"): N_("Läste en förskrivning för {patient}"),
     "read_returns": N_("Såg {patient} i returregistret"),
     "read_devices_on_loan": N_("Såg {patient} i registret över utlånade hjälpmedel"),
+    "read_unregistered_devices": N_(
+        "Såg {patient} bland hjälpmedel levererade utan serienummer"
+    ),
     "pick_override": N_(
         "Packade en beställning för {patient} utan plockning. Skäl: {detail}"
     ),
@@ -175,6 +178,7 @@ ACTION_NAMES = {
     "pick_override": N_("Packad utan plockning"),
     "read_returns": N_("Returregistret läst"),
     "read_devices_on_loan": N_("Utlåningsregistret läst"),
+    "read_unregistered_devices": N_("Leveranser utan serienummer lästa"),
     "read_reminders": N_("Påminnelseinställningar lästa"),
     "update_reminders": N_("Påminnelseinställningar ändrade"),
 }

@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     RadioField,
     SelectField,
     StringField,
@@ -135,3 +136,30 @@ class LoanSearchForm(FlaskForm):
     q = StringField(
         "Serienummer eller patientens namn", validators=[Optional(), Length(max=60)]
     )
+
+
+class UnregisteredSearchForm(FlaskForm):
+    q = StringField(
+        "Patientens namn eller beställningsnummer",
+        validators=[Optional(), Length(max=60)],
+    )
+
+
+class UnregisteredReturnForm(FlaskForm):
+    """A device a supplier delivered without reporting its serial: the delivery
+    (a line found by the search `q`, kept to show the list again) and the
+    serial read off the device."""
+
+    q = HiddenField(validators=[Optional(), Length(max=60)])
+    line_id = RadioField(
+        "Leverans",
+        coerce=int,
+        validate_choice=False,  # the service finds the line, or says why not
+        validators=[InputRequired(N_("Välj leveransen som enheten kom med."))],
+    )
+    serial_no = StringField(
+        "Serienummer (som det står på enheten)",
+        validators=[InputRequired(REQUIRED), Length(max=60)],
+    )
+    reason = SelectField("Orsak", validators=[InputRequired(REQUIRED)])
+    returned_on = DateField("Returdatum", validators=[InputRequired(REQUIRED)])

@@ -5,6 +5,10 @@
   number of the same order.
 - Devices on loan: serial, article and the patient's name (what the depot needs
   to take a device back; no personnummer, no address), found by serial or name.
+- Devices delivered without a serial number (a supplier delivered them to the
+  patient and never reported it): their delivered lines, found by the patient's
+  name or the order number only (nothing is listed unsearched), so the clerk
+  holding one can book it back under the serial read off it.
 A patient with protected identity is shown without a name and never found by it.
 
 The depot sees patients only through what it handles: each patient shown on a
@@ -25,7 +29,7 @@ from sesamlike.common.text import fold
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.fulfilment.shipping import require_depot
-from sesamlike.orders.models import LineStatus, Order, OrderLine
+from sesamlike.orders.models import LINE_REFERENCE, LineStatus, Order, OrderLine
 from sesamlike.patients import access
 from sesamlike.patients.models import Patient
 from sesamlike.stock.models import Device, DeviceStatus
@@ -117,6 +121,36 @@ def on_loan(user: User, text: str = "", page: int = 1) -> Page:
         Device.serial_no, Device.id
     )
     return _page(user, query, text, page, action="read_devices_on_loan")
+
+
+def unregistered(user: User, text: str = "", page: int = 1) -> Page:
+    """Delivered device lines with no device in the register, by patient name
+    or order number; newest delivery first."""
+    require_depot(user)
+    text = clean(text)
+    if not text:
+        return Page(rows=[], page=1, pages=1, total=0, text="")
+    reference = sa.literal(LINE_REFERENCE) + sa.cast(OrderLine.id, sa.String)
+    match = (
+        (Order.id == int(text) if len(text) < 10 else sa.false())
+        if text.isdecimal()  # an order number (names have no digits)
+        else named(text)
+    )
+    query = (
+        sa.select(OrderLine, Patient)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Patient, Patient.id == Order.patient_id)
+        .join(Article, Article.id == OrderLine.article_id)
+        .where(
+            Article.serial_tracked.is_(True),
+            OrderLine.status == LineStatus.DELIVERED,
+            match,
+            ~sa.exists().where(Device.reference == reference),
+        )
+        .options(selectinload(OrderLine.article))
+        .order_by(OrderLine.delivered_on.desc(), OrderLine.id)
+    )
+    return _page(user, query, text, page, action="read_unregistered_devices")
 
 
 def _page(user: User, query: sa.Select, text: str, page: int, *, action: str) -> Page:

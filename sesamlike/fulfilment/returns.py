@@ -45,9 +45,11 @@ from sesamlike.orders import rules
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 from sesamlike.patients import access
 from sesamlike.stock import devices, picking, receipts, reservations
+from sesamlike.stock.errors import DeviceNotFound
 from sesamlike.stock.models import Device, DeviceStatus
 
 RETURN_DAYS = 14  # unused consumables come back to stock within this many days
+SERIAL_MAX = 60
 
 
 def count_lot(
@@ -104,16 +106,20 @@ def return_device(
     reason: str,
     returned_on: date,
     *,
+    line_id: int | None = None,
     depot_code: str | None = None,
     today: date | None = None,
 ) -> Device:
-    """A lent device comes back into quarantine; its line is returned."""
+    """A lent device comes back into quarantine; its line is returned.
+
+    `line_id`: for a device the register does not know (`lent_device`).
+    """
     require_depot(user)
     if returned_on > (today or region_today()):
         raise Invalid(fields={"returned_on": [N_("Kan inte vara i framtiden.")]})
 
     def run():
-        device = devices.on_loan(serial_no)
+        device = lent_device(serial_no, line_id)
         if device.patient_id is not None:
             access.handled_by_depot(
                 user, device.patient_id, action="return_device", detail=device.serial_no
@@ -135,6 +141,54 @@ def return_device(
         return device
 
     return commit_use_case(run)
+
+
+def lent_device(serial_no: str, line_id: int | None = None) -> Device:
+    """The device on loan with this serial number, locked.
+
+    With `line_id`, the device delivered on that order line: a pump or reader a
+    supplier delivered straight to the patient without reporting its serial
+    number is in no register until it comes back. It is registered then, under
+    the serial read off it, as lent from the line's delivery (as the supplier's
+    status file would have registered it), so its return or swap is booked
+    like any other lent device's. A device registered since is found by its
+    serial on the line.
+    """
+    serial_no = (serial_no or "").strip()
+    if line_id is None:
+        return devices.on_loan(serial_no)
+    if not serial_no:
+        raise Invalid(fields={"serial_no": [N_("Obligatoriskt.")]})
+    if len(serial_no) > SERIAL_MAX:
+        raise Invalid(fields={"serial_no": [N_("Högst 60 tecken.")]})
+    line = db.session.scalar(
+        sa.select(OrderLine).where(OrderLine.id == line_id).with_for_update()
+    )
+    if line is None:
+        raise NotVisible()
+    known = devices.registered([serial_no], [line.reference])
+    if line.serial_no or any(d.reference == line.reference for d in known):
+        if not any(
+            device.reference == line.reference
+            and device.serial_no == serial_no
+            and device.status == DeviceStatus.ON_LOAN
+            for device in known
+        ):
+            raise DeviceNotFound(serial_no=serial_no)
+        return devices.on_loan(serial_no)
+    if not line.article.serial_tracked:
+        raise NotReturnable(detail=N_("artikeln är inte individmärkt"))
+    if line.status == LineStatus.RETURNED:
+        raise NotReturnable(detail=N_("enheten är redan returnerad"))
+    if line.status != LineStatus.DELIVERED or line.delivered_on is None:
+        raise NotReturnable(detail=N_("raden är inte levererad"))
+    refusal = devices.serial_refusal(line.article_id, serial_no, known)
+    if refusal is not None:
+        raise refusal
+    line.serial_no = serial_no  # flushed with the device, before the line moves
+    return devices.register_loan(
+        line.article, serial_no, line.patient_id, line.delivered_on, line.reference
+    )
 
 
 def open_replacement(

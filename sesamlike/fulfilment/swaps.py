@@ -21,7 +21,11 @@ from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.fulfilment.errors import NotUnderWarranty
-from sesamlike.fulfilment.returns import open_replacement, return_device
+from sesamlike.fulfilment.returns import (
+    lent_device,
+    open_replacement,
+    return_device,
+)
 from sesamlike.fulfilment.shipping import (
     commit_use_case,
     line_for,
@@ -43,10 +47,14 @@ def return_lent_device(
     returned_on: date,
     reason: str = devices.ReturnReason.THERAPY_ENDED,
     *,
+    line_id: int | None = None,
     today: date | None = None,
 ) -> Device:
-    """A lent device comes back into quarantine; its line is returned."""
-    device = return_device(user, serial_no, reason, returned_on, today=today)
+    """A lent device comes back into quarantine; its line is returned.
+    `line_id`: a device never registered (`returns.lent_device`)."""
+    device = return_device(
+        user, serial_no, reason, returned_on, line_id=line_id, today=today
+    )
     return db.session.get(Device, device.id)
 
 
@@ -56,9 +64,11 @@ def swap_device(
     new_serial_no: str,
     replaced_on: date,
     *,
+    line_id: int | None = None,
     today: date | None = None,
 ) -> Device:
-    """Exchange a lent device under warranty for `new_serial_no` from stock."""
+    """Exchange a lent device under warranty for `new_serial_no` from stock.
+    `line_id`: a device never registered (`returns.lent_device`)."""
     require_depot(user)
     today = today or region_today()
     if replaced_on > today:
@@ -68,7 +78,7 @@ def swap_device(
         raise Invalid(fields={"new_serial_no": [N_("Obligatoriskt.")]})
 
     def run():
-        old = devices.on_loan(serial_no)
+        old = lent_device(serial_no, line_id)
         line = line_for(old.reference)
         if line is None or old.patient_id is None:
             raise NotVisible()

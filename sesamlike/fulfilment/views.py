@@ -30,6 +30,8 @@ from sesamlike.fulfilment.forms import (
     PackForm,
     ReceiptForm,
     ReturnSearchForm,
+    UnregisteredReturnForm,
+    UnregisteredSearchForm,
     choices,
 )
 from sesamlike.orders import shipto
@@ -489,6 +491,13 @@ def scrap_lot(lot_id: int):
     return redirect(url_for("stock.overview"))
 
 
+# A device a supplier delivered to the patient without reporting its serial.
+UNREGISTERED_HINT = N_(
+    "Lämnade leverantören enheten direkt till patienten? Sök leveransen under "
+    "”Levererade utan serienummer” nedan."
+)
+
+
 @bp.route("/devices", methods=["GET", "POST"])
 @depot_only
 def device_returns():
@@ -523,7 +532,7 @@ def device_returns():
                 # nothing leaks) beside the field, the values entered kept.
                 db.session.rollback()
                 unknown = DeviceNotFound(serial_no=form.serial_no.data.strip())
-                form.serial_no.errors = [error_text(unknown)]
+                form.serial_no.errors = [error_text(unknown), UNREGISTERED_HINT]
             else:
                 flash_error(error)
         else:
@@ -537,13 +546,85 @@ def device_returns():
             return redirect(url_for("fulfilment.device_returns"))
     elif request.method == "POST":
         status = 422
+    return _devices_page(status, form=form, search=search, text=text, page=page)
+
+
+@bp.route("/devices/unregistered", methods=["POST"])
+@depot_only
+def unregistered_return():
+    """Find a device delivered without a serial number (by the patient's name
+    or the order number), and take it back under the serial read off it."""
+    find = UnregisteredSearchForm(prefix="find")
+    form = UnregisteredReturnForm(prefix="unregistered")
+    form.reason.choices = choices(RETURN_REASON_LABELS, _)
+    if "find-q" in request.form:
+        if not find.validate_on_submit():
+            abort(400)
+        form = UnregisteredReturnForm(prefix="unregistered", formdata=None)
+        form.reason.choices = choices(RETURN_REASON_LABELS, _)
+        form.q.data = find.q.data or ""
+        form.returned_on.data = region_today()
+        return _devices_page(200, unregistered=form, find=find)
+    if form.validate_on_submit():
+        own = staff.own_depot(current_user)
+        try:
+            device = returns.return_device(
+                current_user,
+                form.serial_no.data,
+                form.reason.data,
+                form.returned_on.data,
+                line_id=form.line_id.data,
+                depot_code=own.code if own is not None else None,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _unregistered_refusal(form, error)
+        else:
+            flash(
+                _(
+                    "{serial_no} är mottagen och står i karantän.",
+                    serial_no=device.serial_no,
+                ),
+                "success",
+            )
+            return redirect(url_for("fulfilment.device_returns"))
+    find = UnregisteredSearchForm(prefix="find", formdata=None, q=form.q.data)
+    return _devices_page(422, unregistered=form, find=find)
+
+
+def _unregistered_refusal(form: UnregisteredReturnForm, error: DomainError) -> None:
+    """Each refusal beside the field it is about, the values entered kept."""
+    if error.fields:
+        errors_beside_fields(form, error.fields)
+    elif error.code in ("serial_on_loan", "duplicate_serial", "device_not_found"):
+        form.serial_no.errors = [*form.serial_no.errors, error_text(error)]
+    elif error.status == 404:  # a line not found (not among those searched)
+        form.line_id.errors = [_("Välj en av leveranserna i listan.")]
+    else:
+        form.form_errors.append(error_text(error))
+
+
+def _devices_page(status: int, *, form=None, search=None, text="", page=1,
+                  unregistered=None, find=None):  # fmt: skip
+    """The devices page; the forms not sent are shown empty."""
+    if form is None:
+        form = DeviceReturnForm(formdata=None)
+        form.reason.choices = choices(RETURN_REASON_LABELS, _)
+        form.returned_on.data = region_today()
+    if unregistered is None:
+        unregistered = UnregisteredReturnForm(prefix="unregistered", formdata=None)
+        unregistered.reason.choices = choices(RETURN_REASON_LABELS, _)
+        unregistered.returned_on.data = region_today()
     quarantined = devices.in_quarantine()
     return render(
         "devices.html",
         status,
         form=form,
-        search=search,
+        search=search or LoanSearchForm(formdata=None),
         loans=registers.on_loan(current_user, text, page),
+        unregistered=unregistered,
+        find=find or UnregisteredSearchForm(prefix="find", formdata=None),
+        delivered=registers.unregistered(current_user, unregistered.q.data or ""),
         devices=quarantined,
         replaced=returns.replaced_devices(quarantined),
         reasons=RETURN_REASON_LABELS,

@@ -69,6 +69,9 @@ WHAT = {
     "worklist": N_("Såg dig i en arbetslista"),
     "read_returns": N_("Såg dig i returregistret"),
     "read_devices_on_loan": N_("Såg dig i registret över utlånade hjälpmedel"),
+    "read_unregistered_devices": N_(
+        "Såg dig bland hjälpmedel levererade utan serienummer"
+    ),
     "pick_override": N_("Packade en beställning utan plockning"),
     "return_packs": N_("Tog emot oanvända förpackningar i retur"),
     "read_reminders": N_("Läste påminnelseinställningarna"),
@@ -101,6 +104,9 @@ WHAT_TO_CHILD = {
     "worklist": N_("Såg barnet i en arbetslista"),
     "read_returns": N_("Såg barnet i returregistret"),
     "read_devices_on_loan": N_("Såg barnet i registret över utlånade hjälpmedel"),
+    "read_unregistered_devices": N_(
+        "Såg barnet bland hjälpmedel levererade utan serienummer"
+    ),
     "login_create": N_("Skapade barnets konto för e-tjänsten"),
 }
 

@@ -195,6 +195,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "fulfilment.deliveries": DEPOT,
     "fulfilment.device_returns": DEPOT,
     "fulfilment.device_action": DEPOT,
+    "fulfilment.unregistered_return": DEPOT,
     "fulfilment.return_line": DEPOT,
     "fulfilment.scrap_lot": DEPOT,
     "fulfilment.deliver": DEPOT,

@@ -10,12 +10,14 @@ writing it off (9,500.00 in 2026 and every year after).
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
+from sesamlike.accounts.models import AuditEvent
 from sesamlike.channels.supplier import export_supplier_orders
 from sesamlike.channels.supplier_status import (
     SupplierStatusInvalid,
@@ -36,7 +38,7 @@ from tests.factories import (
     make_system,
     make_user,
 )
-from tests.functional.test_api_basics import bearer
+from tests.functional.test_api_basics import assert_error_format, bearer
 
 ORDERED = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 DELIVERED = date(2025, 3, 5)
@@ -106,6 +108,29 @@ def device_cost(world, year: int) -> Decimal:
     )
 
 
+def field_error(html: str, field_id: str) -> str:
+    return html.split(f'id="{field_id}-error">')[1].split("</p>")[0]
+
+
+def find(client, text: str):
+    return client.post("/stock/devices/unregistered", data={"find-q": text})
+
+
+def book_back(client, world, **values):
+    data = {
+        "unregistered-q": "Andersson",
+        "unregistered-line_id": str(world.line_id),
+        "unregistered-serial_no": "TS-1001",
+        "unregistered-reason": "replaced",
+        "unregistered-returned_on": BACK.isoformat(),
+    }
+    data.update({f"unregistered-{name}": value for name, value in values.items()})
+    return client.post(
+        "/stock/devices/unregistered",
+        data={k: v for k, v in data.items() if v is not None},
+    )
+
+
 def test_a_pump_the_supplier_delivers_with_its_serial_is_lent_comes_back_and_stops_costing(  # noqa: E501
     client, tslim
 ):
@@ -135,6 +160,90 @@ def test_a_pump_the_supplier_delivers_with_its_serial_is_lent_comes_back_and_sto
     assert (line(tslim).status, line(tslim).returned_on) == ("returned", BACK)
     assert device_cost(tslim, 2026) == COST_2026
     assert device_cost(tslim, 2025) == COST_2025
+
+
+def test_a_pump_delivered_without_its_serial_is_booked_back_under_the_serial_read_off_it(  # noqa: E501
+    client, tslim
+):
+    # A status file as suppliers sent it before the column: the pump is in no
+    # register, so its serial is unknown to the return form.
+    import_supplier_status_text(
+        status_file(delivered(tslim), serials=False), tslim.depot_user
+    )
+    unknown = client.post(
+        "/stock/devices",
+        data={"serial_no": "TS-1001", "reason": "replaced",
+              "returned_on": BACK.isoformat()},
+    )  # fmt: skip
+    assert unknown.status_code == 422
+    assert "Sök leveransen under ”Levererade utan serienummer”" in unknown.text
+
+    found = find(client, "andersson")
+
+    assert found.status_code == 200
+    assert "1 leverans utan serienummer matchar ”andersson”." in found.text
+    assert re.search(
+        rf'value="{tslim.line_id}"[^>]*>\s*<label[^>]*>Beställning \d+: t:slim X2 '
+        r"insulinpump · Anna Andersson · Levererad",
+        found.text,
+    )
+    booked = book_back(client, tslim)
+
+    assert booked.status_code == 302
+    back = device("TS-1001")
+    assert (back.status, back.patient_id, back.lent_on, back.warranty_end) == (
+        "quarantine", tslim.patient.id, DELIVERED, WARRANTY_END)  # fmt: skip
+    assert (back.returned_on, back.return_reason, back.depot_id) == (
+        BACK, "replaced", tslim.hmc.id)  # fmt: skip
+    booked_line = line(tslim)
+    assert (booked_line.status, booked_line.returned_on, booked_line.serial_no) == (
+        "returned", BACK, "TS-1001")  # fmt: skip
+    actions = set(
+        db.session.scalars(
+            sa.select(AuditEvent.action).where(
+                AuditEvent.patient_id == tslim.patient.id
+            )
+        )
+    )
+    assert {"read_unregistered_devices", "return_device"} <= actions
+    # Nothing left to book back.
+    assert "0 leveranser utan serienummer matchar" in find(client, "andersson").text
+    assert device_cost(tslim, 2026) == COST_2026
+
+
+def test_the_page_refuses_a_bad_return_in_swedish_and_keeps_what_was_typed(
+    client, tslim
+):
+    import_supplier_status_text(
+        status_file(delivered(tslim), serials=False), tslim.depot_user
+    )
+    make_lent_device(make_patient(tslim.clinic), tslim.tslim, "TS-9")
+
+    taken = book_back(client, tslim, serial_no="TS-9", reason="faulty")
+    html = taken.text
+    assert taken.status_code == 422
+    assert "Serienumret TS-9 är redan utlånat (t:slim X2 insulinpump)." in field_error(
+        html, "unregistered-serial_no"
+    )
+    assert 'value="TS-9"' in html
+    assert f'value="{BACK.isoformat()}"' in html
+    assert '<option selected value="faulty">' in html
+    assert re.search(rf'value="{tslim.line_id}"\s+checked', html)
+
+    unchosen = book_back(client, tslim, line_id=None, serial_no="TS-1001")
+    assert unchosen.status_code == 422
+    assert "Välj leveransen som enheten kom med." in field_error(
+        unchosen.text, "unregistered-line_id"
+    )
+    assert 'value="TS-1001"' in unchosen.text
+
+    early = book_back(client, tslim, returned_on="2025-03-01")
+    assert early.status_code == 422
+    assert "Före utlåningsdagen." in field_error(early.text, "unregistered-returned_on")
+    assert 'value="2025-03-01"' in early.text
+
+    assert device("TS-1001") is None
+    assert (line(tslim).status, line(tslim).serial_no) == ("delivered", None)
 
 
 def test_a_warranty_swap_of_a_supplier_delivered_pump_keeps_its_amortisation(
@@ -215,3 +324,52 @@ def test_a_later_status_file_gives_the_serial_of_a_pump_delivered_without_one(
     assert refused.value.lines() == [
         f"rad 2: serial_no: Orderraden {tslim.line_id} har redan serienumret TS-1001."
     ]
+
+
+def test_the_api_returns_a_pump_delivered_without_serial_by_its_line(client, tslim):
+    import_supplier_status_text(
+        status_file(delivered(tslim), serials=False), tslim.depot_user
+    )
+    headers = bearer(tslim.clerk)
+    body = {"returned_on": BACK.isoformat(), "reason": "replaced"}
+    unknown = client.post("/api/v1/devices/TS-1001/return", headers=headers, json=body)
+    assert_error_format(unknown, 404, "device_not_found")
+    make_lent_device(make_patient(tslim.clinic), tslim.tslim, "TS-9")
+    taken = client.post("/api/v1/devices/TS-9/return", headers=headers,
+                        json=body | {"line_id": tslim.line_id})  # fmt: skip
+    assert_error_format(taken, 409, "serial_on_loan")
+
+    returned = client.post("/api/v1/devices/TS-1001/return", headers=headers,
+                           json=body | {"line_id": tslim.line_id})  # fmt: skip
+
+    assert returned.status_code == 200, returned.get_json()
+    answer = returned.get_json()
+    assert (answer["serial_no"], answer["status"], answer["patient_id"]) == (
+        "TS-1001", "quarantine", tslim.patient.id)  # fmt: skip
+    assert answer["lent_on"] == DELIVERED.isoformat()
+    assert (line(tslim).status, line(tslim).returned_on) == ("returned", BACK)
+    again = client.post("/api/v1/devices/TS-1001/return", headers=headers,
+                        json=body | {"line_id": tslim.line_id})  # fmt: skip
+    assert again.status_code == 404
+    assert device_cost(tslim, 2026) == COST_2026
+
+
+def test_the_api_swaps_a_pump_delivered_without_serial_by_its_line(client, tslim):
+    import_supplier_status_text(
+        status_file(delivered(tslim), serials=False), tslim.depot_user
+    )
+    shipping.receive_stock(tslim.clerk, "HMC", "200001", 1, serials=["TS-2002"])
+
+    swapped = client.post(
+        "/api/v1/devices/TS-1001/replace",
+        headers=bearer(tslim.clerk),
+        json={"new_serial_no": "TS-2002", "replaced_on": "2025-09-01",
+              "line_id": tslim.line_id},
+    )  # fmt: skip
+
+    assert swapped.status_code == 201, swapped.get_json()
+    assert swapped.get_json()["warranty_end"] == WARRANTY_END.isoformat()
+    old = device("TS-1001")
+    assert (old.status, old.lent_on, old.returned_on) == (
+        "quarantine", DELIVERED, date(2025, 9, 1))  # fmt: skip
+    assert device_cost(tslim, 2025) == COST_2025
