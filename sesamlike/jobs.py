@@ -238,7 +238,7 @@ def count_label(key: str) -> str:
     if key in COUNT_LABELS:
         return gettext(COUNT_LABELS[key])
     stem, _, year = key.rpartition("_")
-    if stem in YEAR_COUNTS and year.isdigit():
+    if stem in YEAR_COUNTS and year.isdecimal():
         return gettext(YEAR_COUNTS[stem], year=year)
     return key
 

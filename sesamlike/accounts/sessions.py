@@ -121,7 +121,7 @@ def load_beside(entity, onclause, loaded: Callable[..., None], *columns,
 def user_for_session(user_id: str) -> User | None:
     """Flask-Login's user loader: the user, if the cookie's session is still open."""
     key = session.get(SESSION_KEY)
-    if not key or not str(user_id).isdigit():
+    if not key or not str(user_id).isdecimal():
         return None
     beside = _BESIDE
     statement = _SESSION_USER

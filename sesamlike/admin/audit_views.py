@@ -101,7 +101,7 @@ def _patient_ids(text: str) -> list[int]:
     ids = list(
         db.session.scalars(sa.select(Patient.id).where(Patient.personal_id == digits))
     )
-    if not ids and text.isdigit() and len(text) < 10:
+    if not ids and text.isdecimal() and len(text) < 10:
         ids = [int(text)]
     return ids or [-1]  # a search for an unknown patient finds nothing
 

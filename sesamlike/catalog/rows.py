@@ -219,7 +219,7 @@ def _gtin(r: Row) -> str | None:
     value = r.raw("gtin")
     if not value:
         return None
-    if not value.isdigit() or len(value) not in (8, 12, 13, 14):
+    if not value.isdecimal() or len(value) not in (8, 12, 13, 14):
         r.add(
             "gtin",
             FieldError(

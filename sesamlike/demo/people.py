@@ -161,7 +161,7 @@ def personal_number(
 
 
 def id_kind_of(number: str) -> IdKind:
-    if not number.isdigit():
+    if not number.isdecimal():
         return IdKind.RESERVE
     return IdKind.SAMORDNINGSNUMMER if int(number[6:8]) > 60 else IdKind.PERSONNUMMER
 

@@ -77,7 +77,7 @@ def query(scope: Scope, year: int, filters: Filters) -> sa.Select:
         where.append(PatientYearCost.patient_id.in_(sa.select(flagged.c.patient_id)))
     if filters.prescriber is not None:
         column = PatientYearCost.prescriber_id
-        by_id = filters.prescriber.isdigit() and len(filters.prescriber) < 10
+        by_id = filters.prescriber.isdecimal() and len(filters.prescriber) < 10
         where.append(column == int(filters.prescriber) if by_id
                      else column.is_(None))  # fmt: skip
     if scope.pseudonymised:  # the region: no name or number leaves the database

@@ -216,7 +216,7 @@ def _prescriber_name(prescriber: str | None) -> str | None:
         return None
     if prescriber == "":
         return _("Ingen förskrivare")
-    if not prescriber.isdigit() or len(prescriber) >= 10:
+    if not prescriber.isdecimal() or len(prescriber) >= 10:
         return None
     user = db.session.get(User, int(prescriber))
     return user.display_name if user and user.role == Role.PRESCRIBER else None

@@ -90,7 +90,7 @@ def returnable(
             Device.patient_id.isnot(None),
         )
         matches = [Order.id.in_(serial_orders), Patient.id.in_(serial_patients)]
-        if text.isdigit():  # an order number (names have no digits)
+        if text.isdecimal():  # an order number (names have no digits)
             matches.append(Order.id == int(text) if len(text) < 10 else sa.false())
         else:
             matches.append(named(text))

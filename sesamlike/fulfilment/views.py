@@ -138,7 +138,7 @@ def pack(order_id: int):
     form = PackForm()
     status, refusal = 200, None
     if form.validate_on_submit():
-        line_ids = [int(x) for x in request.form.getlist("line") if x.isdigit()]
+        line_ids = [int(x) for x in request.form.getlist("line") if x.isdecimal()]
         serials = {
             str(line_id): [
                 serial

@@ -59,5 +59,5 @@ class NewOrderForm(FlaskForm):
         return [
             (int(row.prescription_id.data), row.packs.data)
             for row in self.lines
-            if row.selected.data and (row.prescription_id.data or "").isdigit()
+            if row.selected.data and (row.prescription_id.data or "").isdecimal()
         ]

@@ -414,7 +414,7 @@ class _Checker:
                 N_("Artikeln «{value}» finns inte."),
                 value=v["article_no"],
             )
-        packs = int(v["packs"]) if v["packs"].isdigit() else 0
+        packs = int(v["packs"]) if v["packs"].isdecimal() else 0
         if not 0 < packs < 1_000_000:
             r.add(
                 "packs",

@@ -181,7 +181,7 @@ def _not_with_the_patient_yet(lent: list[Device], today: date) -> dict[str, str]
     line_ids = [
         int(number)
         for device in lent
-        if (number := (device.reference or "").removeprefix(LINE_REFERENCE)).isdigit()
+        if (number := (device.reference or "").removeprefix(LINE_REFERENCE)).isdecimal()
     ]
     if not line_ids:
         return {}

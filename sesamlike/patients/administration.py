@@ -64,7 +64,7 @@ def find(admin: User, personal_id: str | None) -> int:
     _require_admin(admin)
     text = (personal_id or "").strip()
     digits = _SEPARATORS.sub("", text)
-    number = parse_personal_id(text).number if digits.isdigit() else text.upper()
+    number = parse_personal_id(text).number if digits.isdecimal() else text.upper()
     patient_id = db.session.scalar(
         sa.select(Patient.id).where(Patient.personal_id == number)
     )

@@ -50,7 +50,7 @@ def _patient_by_personal_id(user: User, text: str | None, clinic: Clinic) -> Pat
     lookup without a match (as the admin's is), so fishing for numbers shows."""
     text = (text or "").strip()
     digits = _SEPARATORS.sub("", text)
-    number = parse_personal_id(digits).number if digits.isdigit() else text.upper()
+    number = parse_personal_id(digits).number if digits.isdecimal() else text.upper()
     patient = db.session.scalar(sa.select(Patient).where(Patient.personal_id == number))
     if patient is None:
         audit.record("search", "patient", patient_id=None, user=user,

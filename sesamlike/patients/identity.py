@@ -46,7 +46,7 @@ def parse_personal_id(value: str) -> PersonalId:
     if not raw:
         raise errors.PersonalIdRequired(fields={"personal_id": ["Obligatoriskt."]})
     digits = _SEPARATORS.sub("", raw)
-    if not digits.isdigit() or len(digits) not in (10, 12):
+    if not digits.isdecimal() or len(digits) not in (10, 12):
         raise errors.PersonalIdFormat(fields={"personal_id": ["Fel format."]})
     try:
         parsed = pnr.Personnummer(re.sub(r"\s", "", raw))
@@ -89,7 +89,7 @@ def age_group(birth_date: date, day: date) -> AgeGroup:
 
 def format_personal_id(number: str) -> str:
     """Show 12-digit numbers as ÅÅÅÅMMDD-NNNN; reserve numbers as stored."""
-    if len(number) == 12 and number.isdigit():
+    if len(number) == 12 and number.isdecimal():
         return f"{number[:8]}-{number[8:]}"
     return number
 

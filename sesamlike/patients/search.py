@@ -93,7 +93,7 @@ def search_patients(user: User, text: str | None, page: int = 1) -> SearchPage:
 
 def _search_condition(text: str) -> sa.ColumnElement[bool]:
     digits = _SEPARATORS.sub("", text)
-    if digits.isdigit():
+    if digits.isdecimal():
         if len(digits) == 12:
             return Patient.personal_id == parse_personal_id(digits).number
         if len(digits) == 10:
@@ -105,7 +105,7 @@ def _search_condition(text: str) -> sa.ColumnElement[bool]:
         if len(digits) == 6:
             return Patient.personal_id.like(f"__{digits}%")
         raise errors.SearchTextFormat(fields={"q": ["Fel format."]})
-    if any(char.isdigit() for char in text) and " " not in text:
+    if any(char.isdecimal() for char in text) and " " not in text:
         return Patient.personal_id == text.upper()  # a reserve number
     parts = fold(text.replace(",", " ")).split()  # "Löfgren, Nora", as listed
     if not parts:

@@ -130,7 +130,7 @@ class _Checks:
 
 
 def _digits(text: str) -> int:
-    return sum(char.isdigit() for char in text)
+    return sum(char.isdecimal() for char in text)
 
 
 def _require(user: User, roles: frozenset[str]) -> None:
@@ -229,7 +229,7 @@ def _identity(check: _Checks) -> PersonalId | None:
         if valid_to and valid_to < region_today():
             check.fail("lma_valid_to", N_("LMA-kortets giltighetstid har gått ut."))
         number = check.data.get("personal_id") or ""
-        if _SEPARATORS.sub("", number).isdigit():
+        if _SEPARATORS.sub("", number).isdecimal():
             check.fail("personal_id", N_("Ett reservnummer innehåller bokstäver."))
             return None
         return parse_reserve_number(number, birth_date)

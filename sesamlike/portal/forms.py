@@ -112,7 +112,7 @@ class ReorderForm(FlaskForm):
         return [
             (int(row.prescription_id.data), row.packs.data)
             for row in self.lines
-            if row.selected.data and (row.prescription_id.data or "").isdigit()
+            if row.selected.data and (row.prescription_id.data or "").isdecimal()
         ]
 
     def contact(self) -> dict[str, str | None]:

@@ -130,7 +130,7 @@ def _made_for_another_child(form: ReorderForm, options, acting_for: int) -> bool
     named = [
         int(row.prescription_id.data)
         for row in form.lines
-        if (row.prescription_id.data or "").isdigit()
+        if (row.prescription_id.data or "").isdecimal()
     ]
     unknown = [
         prescription_id for prescription_id in named if prescription_id not in known

@@ -259,7 +259,7 @@ class KitForm(FlaskForm):
         """The service's messages next to their fields; `rows[n]` is line n's row."""
         for name, messages in fields.items():
             parts = name.split(".")
-            if parts[0] == "lines" and len(parts) == 3 and parts[1].isdigit():
+            if parts[0] == "lines" and len(parts) == 3 and parts[1].isdecimal():
                 position = int(parts[1])
                 if position < len(rows):
                     row = self.lines[rows[position]]

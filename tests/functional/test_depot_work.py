@@ -417,3 +417,13 @@ def test_on_a_phone_the_pick_and_packing_lists_read_as_cards_with_their_labels(
         assert '<table class="stack"' in page
         for label in labels:
             assert f'data-label="{label}"' in page, label
+
+
+@pytest.mark.parametrize("text", ["²", "1²", "٣"])
+def test_a_search_of_digit_like_text_is_answered_not_a_server_error(
+    client, world, text
+):
+    """Superscripts pass str.isdigit() but not int(): the search gave a 500."""
+    response = client.post("/stock/returns", data={"q": text})
+    assert response.status_code == 200
+    assert "Inget att returnera matchar sökningen." in html(response)
