@@ -43,14 +43,17 @@ def _nice_max(value: float) -> float:
 
 
 def _svg(height: int, title: str, description: str, body: list[str]) -> Markup:
+    # In a box of its own that scrolls sideways on a phone (app.css gives the
+    # picture a least width): scaled to 360 px its labels were 6 px high.
     head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
+        f'<div class="chart-wrap"><svg xmlns="http://www.w3.org/2000/svg" '
+        f'class="chart" role="img" '
         f'viewBox="0 0 {WIDTH} {height}" width="100%" '
         f'preserveAspectRatio="xMinYMin meet" font-family="sans-serif" '
         f'font-size="12"><title>{escape(title)}</title>'
         f"<desc>{escape(description)}</desc>"
     )
-    return Markup(head + "".join(body) + "</svg>")
+    return Markup(head + "".join(body) + "</svg></div>")
 
 
 def _tick_anchor(i: int, last: int) -> str:

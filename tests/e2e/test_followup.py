@@ -73,3 +73,40 @@ def test_manager_follows_a_system_down_to_a_patient_and_exports(page):
                 .values)  # fmt: skip
     assert rows[1][0] == "MiniMed 640G" and rows[1][1] == 1
     assert anna.id
+
+
+# Every element of the report's main part that reaches past the window, outside the
+# boxes that scroll sideways on their own (tables, charts).
+PAST_THE_EDGE = """() => [...document.querySelectorAll('main *')]
+    .filter(e => !e.closest('.table-wrap, .chart-wrap'))
+    .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+    .map(e => e.tagName.toLowerCase() + ': ' + e.textContent.trim().slice(0, 40))"""
+CHART_SCALES = """() => [...document.querySelectorAll('svg.chart')].map(svg => [
+    svg.getBoundingClientRect().width / svg.viewBox.baseVal.width,
+    (svg.closest('.chart-wrap') || svg).getBoundingClientRect().right])"""
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_the_managers_report_fits_a_phone_and_its_charts_scroll_in_their_own_box(
+    mobile_page, screenshot, width
+):
+    """At 390 px the page was 958 px wide (tables outside .table-wrap) and the box
+    plots were scaled down until their labels were 6 px high (walkthrough)."""
+    seed_two_years()
+    mobile_page.set_viewport_size({"width": width, "height": 844})
+    log_in(mobile_page, "e2e-chef")
+    mobile_page.goto("/followup/?year=2025")
+    assert mobile_page.locator("#without-cgm").count() == 1
+    assert mobile_page.locator("#cost-centres").count() == 1
+    widths = mobile_page.evaluate(
+        "() => [document.documentElement.scrollWidth,"
+        " document.documentElement.clientWidth]"
+    )
+    assert widths[0] <= width, f"the page scrolls sideways: {widths}"
+    assert mobile_page.evaluate(PAST_THE_EDGE) == []
+    scales = mobile_page.evaluate(CHART_SCALES)
+    assert len(scales) >= 3  # the pump, CGM, age and trend charts
+    for scale, right in scales:
+        assert scale >= 1, "a chart's 12 px labels are drawn smaller than 12 px"
+        assert right <= width, "a chart's box reaches past the window"
+    screenshot(mobile_page, str(width))
