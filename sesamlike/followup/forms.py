@@ -8,6 +8,11 @@ from flask_wtf import FlaskForm
 from wtforms import DecimalField, SelectField
 from wtforms.validators import NumberRange, Optional
 
+# The highest high-cost line: far above any patient's annual cost, so what is
+# above it is a typing error. The field (its max), the report and the message
+# beside the field all use this one.
+MAX_THRESHOLD_SEK = Decimal(10_000_000)
+
 
 class ReportFilterForm(FlaskForm):
     class Meta:
@@ -18,6 +23,5 @@ class ReportFilterForm(FlaskForm):
     threshold = DecimalField(
         "Gräns för högkostnad (kr per år)",
         places=0,
-        validators=[Optional(), NumberRange(min=Decimal(0), max=Decimal(10_000_000),
-                                            message="Ange ett belopp från 0 kr.")],
+        validators=[Optional(), NumberRange(min=Decimal(0), max=MAX_THRESHOLD_SEK)],
     )  # fmt: skip

@@ -29,7 +29,7 @@ from sesamlike.followup import (
     report,
     system_parts,
 )
-from sesamlike.followup.forms import ReportFilterForm
+from sesamlike.followup.forms import MAX_THRESHOLD_SEK, ReportFilterForm
 from sesamlike.followup.scope import Scope, resolve
 from sesamlike.followup.stats import summarise
 from sesamlike.patients.identity import format_personal_id
@@ -38,7 +38,8 @@ from sesamlike.prescriptions.forms import REASON_LABELS
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
 
-# Larger than any patient's annual cost; what is above it is a typing error.
+# Larger than any patient's annual cost (a drill-down's least total); what is
+# above it is a typing error.
 MAX_SEK = Decimal("1000000000")
 FORMATS = {"csv": spreadsheets.CSV_CONTENT_TYPE, "xlsx": spreadsheets.XLSX_MIMETYPE}
 
@@ -61,24 +62,30 @@ def _year() -> int:
 def _threshold() -> Decimal:
     """The high-cost line; nonsense (NaN, 1e99999, negative) gives the default."""
     default = Decimal(current_app.config.get("HIGH_COST_THRESHOLD_SEK", 50000))
+    return _typed_threshold(request.args.get("threshold"), default)
+
+
+def _typed_threshold(typed: str | None, default: Decimal | None) -> Decimal | None:
     return bounded_decimal(
-        request.args.get("threshold"), low=Decimal(0), high=MAX_SEK, default=default
+        typed, low=Decimal(0), high=MAX_THRESHOLD_SEK, default=default
     )
 
 
 def _refuse_threshold(form: ReportFilterForm, used: Decimal) -> None:
-    """A typed high-cost line that is no amount from 0 kr to MAX_SEK: said
-    beside the field, as typed, with the line the report used instead."""
+    """A typed high-cost line that is no amount from 0 kr to the field's own
+    limit: said beside the field, as typed, with the line the report used
+    instead."""
     typed = (request.args.get("threshold") or "").strip()
     if not typed:
         return
-    if bounded_decimal(typed, low=Decimal(0), high=MAX_SEK, default=None) is not None:
+    if _typed_threshold(typed, None) is not None:
         return
     form.threshold.raw_data = [typed]
     form.threshold.errors = [
         _(
-            "Ange ett belopp från 0 till 1 000 000 000 kr. Rapporten visar "
+            "Ange ett belopp från 0 till {maximum} kr. Rapporten visar "
             "gränsen {amount} kr så länge.",
+            maximum=format_amount(MAX_THRESHOLD_SEK, decimals=0),
             amount=format_amount(used, decimals=0),
         )
     ]

@@ -284,11 +284,32 @@ def test_a_high_cost_threshold_that_is_no_amount_is_told_beside_the_field(
     auth.login(region["analyst"].username)
     html = client.get(f"/followup/?year=2025&threshold={typed}").get_data(as_text=True)
     error = html.split('id="threshold-error">')[1].split("</p>")[0]
-    assert "Ange ett belopp från 0 till 1 000 000 000 kr." in error
+    assert "Ange ett belopp från 0 till 10\u00a0000\u00a0000 kr." in error
     assert "Rapporten visar gränsen 50\u00a0000 kr så länge." in error
     assert f'value="{typed}"' in html and 'aria-invalid="true"' in html
     sek = format_currency(Decimal("50000"), "SEK", locale="sv_SE")
     assert f"0 patienter över {sek} per år" in html  # the report as by default
+
+
+def test_the_high_cost_hint_names_the_limit_the_field_itself_keeps(
+    client, auth, region
+):
+    """The hint said "0 till 1 000 000 000 kr" while the field stops at
+    10 000 000: 20 000 000 was taken silently by the report, and refused by the
+    browser on the next Visa (walkthrough)."""
+    auth.login(region["analyst"].username)
+    html = client.get("/followup/?year=2025&threshold=20000000").text
+    field = re.search(r'<input[^>]*id="threshold"[^>]*>', html).group(0)
+    assert 'max="10000000"' in field
+    error = html.split('id="threshold-error">')[1].split("</p>")[0]
+    assert "Ange ett belopp från 0 till 10\u00a0000\u00a0000 kr." in error
+    assert "Rapporten visar gränsen 50\u00a0000 kr så länge." in error
+    sek = format_currency(Decimal("50000"), "SEK", locale="sv_SE")
+    assert f"0 patienter över {sek} per år" in html  # the report as by default
+    # The limit itself is an amount the field and the report take.
+    html = client.get("/followup/?year=2025&threshold=10000000").text
+    assert 'id="threshold-error"' not in html
+    assert "10\u00a0000\u00a0000,00\u00a0kr per år" in html
 
 
 def test_a_good_threshold_gets_no_message(client, auth, region):
