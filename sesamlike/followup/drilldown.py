@@ -101,6 +101,11 @@ def query(scope: Scope, year: int, filters: Filters) -> sa.Select:
     )
 
 
+def page_count(total: int, per_page: int = PAGE_SIZE) -> int:
+    """The pages a list of `total` patients fills; one for none."""
+    return max((total + per_page - 1) // per_page, 1)
+
+
 def patients(
     scope: Scope,
     year: int,
@@ -111,12 +116,14 @@ def patients(
     exported: bool = False,
 ) -> tuple[list[sa.Row], int]:
     """One page of patients (all with per_page=None) and the total; audited,
-    as an export when `exported` (a file leaves the system with them)."""
+    as an export when `exported` (a file leaves the system with them). A page
+    past the last gives the last (an old link after the list shrank)."""
     statement = query(scope, year, filters)
     total = db.session.scalar(
         sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
     )
     if per_page:
+        page = min(page, page_count(total, per_page))
         statement = statement.limit(per_page).offset((page - 1) * per_page)
     rows = db.session.execute(statement).all()
     audited.record_many(

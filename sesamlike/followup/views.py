@@ -205,7 +205,8 @@ def patients():
     scope, year, filters = _scope(), _year(), _filters()
     page = page_number(request.args.get("page"))
     rows, total = drilldown.patients(scope, year, filters, page)
-    pages = max((total + drilldown.PAGE_SIZE - 1) // drilldown.PAGE_SIZE, 1)
+    pages = drilldown.page_count(total)
+    page = min(page, pages)  # the one drilldown.patients showed
     return render_template(
         "followup/patients.html", scope=scope, year=year, rows=rows, total=total,
         pseudonym=pseudonym, personal_id=format_personal_id,

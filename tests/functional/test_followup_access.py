@@ -205,6 +205,24 @@ def test_the_drill_down_by_prescriber_names_the_prescriber(client, auth, region)
     assert "Förskrivare: –" in page
 
 
+def test_a_page_past_the_last_shows_the_last_page_not_an_empty_list(
+    client, auth, region
+):
+    """`?page=5` of a one-page list said "4 patienter" above no table at all
+    (walkthrough): an old link, or a list that shrank since, shows its last page."""
+    auth.login(region["manager"].username)
+    html = client.get("/followup/patients?year=2025&page=5").text
+    assert "1 patient. Visningen loggas per patient." in html
+    assert "Patienter, sida 1 av 1, högst kostnad först" in html
+    assert "Anna Norrman" in html
+    assert "Föregående" not in html and "Nästa" not in html
+    audited = db.session.scalars(
+        sa.select(AuditEvent.patient_id).where(
+            AuditEvent.object_type == "patient_year_cost")
+    ).all()  # fmt: skip
+    assert audited == [region["anna"].id]  # the patient shown is logged
+
+
 def test_region_drill_down_lists_every_clinic_and_audits_each_patient(
     client, auth, region
 ):
