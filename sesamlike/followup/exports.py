@@ -25,11 +25,17 @@ def _system(name: str) -> str:
     return name if name != NO_SYSTEM else _("Inget system")
 
 
-def article_table(rows) -> tuple[list[str], list[list]]:
+def article_table(rows, total=None, covers: str = "") -> tuple[list[str], list[list]]:
+    """The articles, and with `total` (an `article_totals.ArticleSum`) a sum row
+    last that says whose payments they are (`covers`); patients are not summed."""
     headers = [_("Artikelnr"), _("Benämning"), _("Kategori"), _("Enheter"),
                _("Rader"), _("Patienter"), _("Kostnad (kr)")]  # fmt: skip
-    return headers, [[r.article_no, r.name, r.category, r.units, r.lines, r.patients,
-                      r.cost] for r in rows]  # fmt: skip
+    table = [[r.article_no, r.name, r.category, r.units, r.lines, r.patients, r.cost]
+             for r in rows]  # fmt: skip
+    if total is not None and rows:
+        table.append([_("Summa"), covers, "", total.units, total.lines, None,
+                      total.cost])  # fmt: skip
+    return headers, table
 
 
 def table(report: Report, name: str) -> tuple[list[str], list[list]]:

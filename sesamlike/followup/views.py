@@ -21,6 +21,7 @@ from sesamlike.common.paging import bounded_decimal, page_number
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup import (
+    article_totals,
     breakdowns,
     charts,
     drilldown,
@@ -288,17 +289,21 @@ def export(table: str, fmt: str):
 @bp.route("/articles.<fmt>")
 @login_required
 def articles(fmt: str | None):
-    """Volume and cost per article and the number of patients over 1.5 × use."""
+    """Volume and cost per article and the number of patients over 1.5 × use,
+    with their sum and what it covers."""
     if fmt is not None and fmt not in FORMATS:
         abort(404)
     scope, year = _scope(), _year()
     rows, overuse = report.articles_and_overuse(scope, year)
     if fmt:
-        headers, table_rows = exports.article_table(rows)
+        headers, table_rows = exports.article_table(
+            rows, article_totals.article_sum(rows), article_totals.covers(scope)
+        )
         suffix = f"-{scope.clinic_code}" if scope.clinic_code else ""
         return _download(headers, table_rows, f"artiklar-{year}{suffix}", fmt)
     return render_template("followup/articles.html", scope=scope, year=year,
                            rows=rows, overuse=overuse,
+                           totals=article_totals.article_totals(scope, year, rows),
                            args=_args(scope, year))  # fmt: skip
 
 

@@ -9,11 +9,14 @@ what other clinics paid of the same patients, and a sum equal to the total.
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 
 import pytest
 import sqlalchemy as sa
+from openpyxl import load_workbook
 
 from sesamlike.accounts.models import Clinic
 from sesamlike.extensions import db
@@ -82,3 +85,60 @@ def test_the_region_has_no_other_clinics_row(client, auth, mover):
     assert [row[1] for row in rows[1:-1]] == ["NORR", "SODR"]
     assert not any("Andra vårdenheter" in row[0] for row in rows)
     assert rows[-1] == ["Summa", "3\u00a0000,00\u00a0kr"] == ["Summa", total_on(page)]
+
+
+def articles_sum_row(page: str) -> list[str]:
+    foot = page.split("<tfoot>")[1].split("</tfoot>")[0]
+    cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", foot, re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in cells]
+
+
+def articles_scope(page: str) -> str:
+    note = page.split('id="articles-scope">')[1].split("</p>")[0]
+    return re.sub(r"[ \n]+", " ", html.unescape(note)).strip()
+
+
+@pytest.mark.parametrize("stored", [True, False], ids=["stored payers", "from lines"])
+def test_the_article_page_sums_what_the_clinic_paid_and_says_what_is_left_out(
+    client, auth, mover, stored
+):
+    """The walkthrough: 'Volym och kostnad per artikel 2025' added up to 60 509,73
+    kr less than the report's total, with no sum row and no word of why: the
+    articles are the lines the clinic's cost centre paid, the total is the whole
+    cost of the same patients, part of it paid by another clinic."""
+    if not stored:
+        db.session.execute(sa.delete(PatientYearPayer))
+        db.session.commit()
+    auth.login(mover["NORR"].username)
+    page = client.get("/followup/articles?year=2025").text
+
+    assert articles_sum_row(page) == ["Summa", "20", "1", "", "2\u00a0000,00"]
+    assert articles_scope(page) == (
+        "Bara det som mottagningens kostnadsställe betalar. Samma patienter hade "
+        "också kostnader på 1\u00a0000,00\u00a0kr som andra vårdenheter betalar. "
+        "De ingår i uppföljningens totala kostnad, 3\u00a0000,00\u00a0kr, men inte "
+        "här."
+    )
+    report = client.get("/followup/?year=2025").text
+    assert total_on(report) == "3\u00a0000,00\u00a0kr"
+
+
+def test_the_article_export_ends_with_its_sum_and_what_it_covers(client, auth, mover):
+    auth.login(mover["NORR"].username)
+    text = client.get("/followup/articles.csv?year=2025&format=csv-comma").text
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[1][:4] == ["S1", rows[1][1], "infusion_set", "20"]
+    assert rows[-1] == ["Summa", "Det som mottagningens kostnadsställe betalar", "",
+                        "20", "1", "", "2000.00"]  # fmt: skip
+    xlsx = client.get("/followup/articles.xlsx?year=2025").data
+    sheet = load_workbook(io.BytesIO(xlsx)).active
+    last = [cell.value for cell in list(sheet.rows)[-1]]
+    assert last[0] == "Summa" and last[-1] == 2000
+
+
+def test_the_regions_article_page_sums_to_the_reports_total(client, auth, mover):
+    auth.login(f.make_user("region").username)
+    page = client.get("/followup/articles?year=2025").text
+    assert articles_sum_row(page) == ["Summa", "30", "2", "", "3\u00a0000,00"]
+    assert "summan är uppföljningens totala kostnad" in articles_scope(page)
+    assert "3\u00a0000,00\u00a0kr" == total_on(client.get("/followup/?year=2025").text)
