@@ -88,6 +88,11 @@ def format_date(day: date | datetime, locale: str | None = None) -> str:
     return _formatted(_region_day(day), "long", babel_locale(locale))
 
 
+def format_day_month(day: date, locale: str | None = None) -> str:
+    """A day of a year already named beside it: 5 december (5 December)."""
+    return _formatted(day, "d MMMM", babel_locale(locale))
+
+
 class ReadersDate(date):
     """A date that a message fills in as its reader's language writes it
     ("30 juni 2018", "30 June 2018"): a domain error's params are filled in

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sesamlike.common.i18n import N_, _, ngettext
+from sesamlike.followup import periods
 from sesamlike.followup.breakdowns import MOST_PLACES, Breakdowns
 from sesamlike.followup.report import NO_SYSTEM, Report, age_label
 from sesamlike.followup.stats import Summary
@@ -69,9 +70,14 @@ def table(report: Report, name: str) -> tuple[list[str], list[list]]:
             for code, n in report.deviations
         ]  # fmt: skip
     if name == "trend":
-        return [_("År"), _("Patienter"), _("Medel (kr)"), _("Summa (kr)")], [
-            [t.year, t.patients, t.mean, t.total] for t in report.trend
-        ]
+        # The last column says which year is counted only up to today (added
+        # last, so the columns before it stay where they were).
+        return [_("År"), _("Patienter"), _("Medel (kr)"), _("Summa (kr)"),
+                _("Räknat t.o.m.")], [
+            [t.year, t.patients, t.mean, t.total,
+             periods.counted_to(t.year, report.today)]
+            for t in report.trend
+        ]  # fmt: skip
     raise KeyError(name)
 
 

@@ -59,6 +59,8 @@ class Report:
     compliance: dict[str, int] = field(default_factory=dict)
     deviations: list[tuple[str, int]] = field(default_factory=list)
     trend: list = field(default_factory=list)  # YearTotal
+    # The region's today: the current year's figures count up to it (`periods`).
+    today: date = field(default_factory=region_today)
 
     def system_age_groups(self) -> list[str]:
         """The columns of users per pump system and age group, on the page and in

@@ -26,6 +26,7 @@ from sesamlike.followup import (
     charts,
     drilldown,
     exports,
+    periods,
     register,
     report,
     system_parts,
@@ -43,6 +44,14 @@ bp = Blueprint("followup", __name__, url_prefix="/followup")
 # above it is a typing error.
 MAX_SEK = Decimal("1000000000")
 FORMATS = {"csv": spreadsheets.CSV_CONTENT_TYPE, "xlsx": spreadsheets.XLSX_MIMETYPE}
+
+
+@bp.context_processor
+def _periods() -> dict:
+    """`period(year)`: the year as a figure's period (the current one counted
+    up to today, `periods`), and the region's today, once per request."""
+    today = region_today()
+    return {"period": lambda year: periods.year_label(year, today), "today": today}
 
 
 def _scope() -> Scope:
@@ -103,7 +112,9 @@ def _filter_form(scope: Scope, year: int, threshold: Decimal) -> ReportFilterFor
     form = ReportFilterForm(formdata=None, year=year,
                             clinic=scope.clinic_code or "",
                             threshold=threshold)  # fmt: skip
-    form.year.choices = [(y, str(y)) for y in report.years_with_costs()]
+    today = region_today()
+    form.year.choices = [(y, periods.year_label(y, today))
+                         for y in report.years_with_costs()]  # fmt: skip
     everyone = (
         _("Hela regionen")
         if scope.user.role == "region"
@@ -151,7 +162,7 @@ def report_page():
             list(data.ages.items()), _("Årskostnad per åldersgrupp"),
             _("Låda: 25:e till 75:e percentilen; streck: median."), unit),
         trend_chart=charts.bars(
-            [(str(t.year), t.mean) for t in data.trend],
+            [(periods.year_label(t.year, data.today), t.mean) for t in data.trend],
             _("Medelkostnad per år"), _("Medelkostnad per patient och år."), unit),
     )  # fmt: skip
 

@@ -227,7 +227,8 @@ def trend_export(client, clinic) -> dict[str, list[str]]:
     response = client.get(f"/followup/export/trend.csv?year=2025&clinic={clinic}"
                           "&format=csv-comma")  # fmt: skip
     text = response.get_data(as_text=True).lstrip("\ufeff")
-    return {row[0]: row[1:] for row in list(csv.reader(io.StringIO(text)))[1:]}
+    # Patients, mean and sum (the last day counted follows: test_followup_part_year).
+    return {row[0]: row[1:4] for row in list(csv.reader(io.StringIO(text)))[1:]}
 
 
 def test_the_report_pages_follow_who_paid_in_the_year_shown(client, auth):
