@@ -20,7 +20,7 @@ from sesamlike.api.routing import operation
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.followup import cost_centres
+from sesamlike.followup import cost_centres, periods
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.patient_costs import year_list
 from sesamlike.followup.scope import resolve
@@ -42,6 +42,24 @@ class CostQuerySchema(Schema):
         load_default=None,
         metadata={"description": "One clinic; default: every clinic you follow up"},
     )
+
+
+def counted_to_field() -> fields.Date:
+    return fields.Date(
+        allow_none=True,
+        metadata={
+            "description": "The last day the year's figures count: 31 December "
+            "of a past year; in the current year the region's today (the cost "
+            "rules count it up to today, so it is part of a year); null for a "
+            "year not begun"
+        },
+    )
+
+
+def _answer(year: int, **rows) -> dict:
+    """`year`, `counted_to` and the rows."""
+    return {"year": year, "counted_to": periods.counted_to(year, region_today()),
+            **rows}  # fmt: skip
 
 
 class PatientCostSchema(Schema):
@@ -71,6 +89,7 @@ class PatientCostSchema(Schema):
 
 class PatientCostsSchema(Schema):
     year = fields.Integer()
+    counted_to = counted_to_field()
     patients = fields.List(fields.Nested(PatientCostSchema))
 
 
@@ -92,6 +111,7 @@ class SystemCostSchema(Schema):
 
 class SystemCostsSchema(Schema):
     year = fields.Integer()
+    counted_to = counted_to_field()
     systems = fields.List(fields.Nested(SystemCostSchema))
 
 
@@ -109,7 +129,7 @@ def patient_costs(user, query):
     scope = resolve(user, query["clinic_code"])
     year = query["year"]
     rows = year_list(scope, year, detail=f"API patient-costs {year}")
-    return {"year": year, "patients": rows}
+    return _answer(year, patients=rows)
 
 
 @operation("GET", "/followup/system-costs", query=CostQuerySchema,
@@ -147,7 +167,7 @@ def system_costs(user, query):
                                 p10_sek=s.p10, p90_sek=s.p90,
                                 system_mean_sek=own.mean,
                                 system_median_sek=own.median))  # fmt: skip
-    return {"year": year, "systems": systems}
+    return _answer(year, systems=systems)
 
 
 class CostCentreSchema(Schema):
@@ -163,6 +183,7 @@ class CostCentreSchema(Schema):
 
 class CostCentresSchema(Schema):
     year = fields.Integer()
+    counted_to = counted_to_field()
     cost_centres = fields.List(fields.Nested(CostCentreSchema))
 
 
@@ -180,4 +201,4 @@ def cost_centre_costs(user, query):
     """
     scope = resolve(user, query["clinic_code"])
     sums = cost_centres.cost_centre_sums(scope, query["year"], region_today())
-    return {"year": query["year"], "cost_centres": sums}
+    return _answer(query["year"], cost_centres=sums)

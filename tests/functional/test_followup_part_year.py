@@ -123,3 +123,17 @@ def test_the_current_year_is_labelled_in_english(client, auth, two_years):
     response = client.get(f"/followup/export/trend.csv?year={THIS_YEAR}")
     assert "Counted up to" in response.text.splitlines()[0]
 
+
+@pytest.mark.parametrize("path", ["patient-costs", "system-costs", "cost-centres"])
+def test_the_api_says_up_to_which_day_a_year_is_counted(client, two_years, path):
+    """An added field beside the contract's: `counted_to`; the figures' meaning
+    is unchanged."""
+    from sesamlike.accounts.services import issue_token
+
+    headers = {"Authorization": f"Bearer {issue_token(two_years['manager'].username)}"}
+    for year, counted_to in ((THIS_YEAR, TODAY.isoformat()),
+                             (LAST_YEAR, f"{LAST_YEAR}-12-31")):  # fmt: skip
+        body = client.get(f"/api/v1/followup/{path}?year={year}", headers=headers).json
+        assert body["year"] == year and body["counted_to"] == counted_to
+    body = client.get(f"/api/v1/followup/{path}?year=2100", headers=headers).json
+    assert body["counted_to"] is None
