@@ -12,21 +12,40 @@ from __future__ import annotations
 
 from datetime import date
 
+import sqlalchemy as sa
+
 from sesamlike.common.formatting import format_day_month
 from sesamlike.common.i18n import _
+from sesamlike.common.time import region_day_of, region_today
+from sesamlike.extensions import db
+from sesamlike.followup.models import FollowupRun
 
 
-def counted_to(year: int, today: date) -> date | None:
-    """The last day the year's figures count: 31 December of a past year,
-    today in the current one; None for a year not begun."""
-    if year < today.year:
+def figures_day(today: date | None = None) -> date:
+    """The day the current year's stored figures count up to: that of its
+    last run (a run counts through the day it runs), never after today. After
+    midnight, before the nightly run, the figures still end yesterday."""
+    today = today or region_today()
+    started = db.session.scalar(
+        sa.select(sa.func.max(FollowupRun.started_at)).where(
+            FollowupRun.year == today.year
+        )
+    )
+    return today if started is None else min(today, region_day_of(started))
+
+
+def counted_to(year: int, day: date) -> date | None:
+    """The last day the year's figures count, `day` being `figures_day()`:
+    31 December of a past year, `day` in the current one; None for a year not
+    begun."""
+    if year < day.year:
         return date(year, 12, 31)
-    return today if year == today.year else None
+    return day if year == day.year else None
 
 
-def year_label(year: int, today: date) -> str:
-    """The year as a figure's period: "2026 (t.o.m. 5 december)" for the
-    current year, "2025" for a whole one."""
-    if year == today.year:
-        return _("{year} (t.o.m. {day})", year=year, day=format_day_month(today))
+def year_label(year: int, day: date) -> str:
+    """The year as a figure's period, `day` being `figures_day()`: "2026 (t.o.m.
+    5 december)" for the current year, "2025" for a whole one."""
+    if year == day.year:
+        return _("{year} (t.o.m. {day})", year=year, day=format_day_month(day))
     return str(year)

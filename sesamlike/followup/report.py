@@ -23,7 +23,7 @@ from sesamlike.catalog.models import Article
 from sesamlike.common.i18n import _
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.followup import compute, stored_figures, summaries
+from sesamlike.followup import compute, periods, stored_figures, summaries
 from sesamlike.followup.cost_centres import paid_patients, paid_where, stored_payers
 from sesamlike.followup.models import FollowupRun, PatientYearCost
 from sesamlike.followup.scope import Scope
@@ -59,8 +59,8 @@ class Report:
     compliance: dict[str, int] = field(default_factory=dict)
     deviations: list[tuple[str, int]] = field(default_factory=list)
     trend: list = field(default_factory=list)  # YearTotal
-    # The region's today: the current year's figures count up to it (`periods`).
-    today: date = field(default_factory=region_today)
+    # The day the current year's figures count up to (`periods.figures_day`).
+    today: date = field(default_factory=lambda: periods.figures_day())
 
     def system_age_groups(self) -> list[str]:
         """The columns of users per pump system and age group, on the page and in

@@ -50,8 +50,8 @@ FORMATS = {"csv": spreadsheets.CSV_CONTENT_TYPE, "xlsx": spreadsheets.XLSX_MIMET
 def _periods() -> dict:
     """`period(year)`: the year as a figure's period (the current one counted
     up to today, `periods`), and the region's today, once per request."""
-    today = region_today()
-    return {"period": lambda year: periods.year_label(year, today), "today": today}
+    day = periods.figures_day()
+    return {"period": lambda year: periods.year_label(year, day), "today": day}
 
 
 def _scope() -> Scope:
@@ -112,8 +112,8 @@ def _filter_form(scope: Scope, year: int, threshold: Decimal) -> ReportFilterFor
     form = ReportFilterForm(formdata=None, year=year,
                             clinic=scope.clinic_code or "",
                             threshold=threshold)  # fmt: skip
-    today = region_today()
-    form.year.choices = [(y, periods.year_label(y, today))
+    day = periods.figures_day()
+    form.year.choices = [(y, periods.year_label(y, day))
                          for y in report.years_with_costs()]  # fmt: skip
     everyone = (
         _("Hela regionen")

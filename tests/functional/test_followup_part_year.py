@@ -137,3 +137,27 @@ def test_the_api_says_up_to_which_day_a_year_is_counted(client, two_years, path)
         assert body["year"] == year and body["counted_to"] == counted_to
     body = client.get(f"/api/v1/followup/{path}?year=2100", headers=headers).json
     assert body["counted_to"] is None
+
+
+def test_the_label_says_the_day_of_the_last_run_not_today(client, auth):
+    """Between midnight and the nightly run (or with the scheduler stopped)
+    the stored figures still end on the day of the last run: the label and
+    the API's counted_to say that day, not today."""
+    from datetime import UTC, datetime, time, timedelta
+
+    if TODAY.timetuple().tm_yday == 1:
+        pytest.skip("the day before today is in another year")
+    clinic = f.make_clinic("NORR")
+    pump = f.make_system("MiniMed 640G")
+    p640 = f.make_article(category="pump", systems=[pump], units_per_day=None,
+                          amortisation_years=4, pack_size=1,
+                          pack_price_sek=Decimal("30000.00"))  # fmt: skip
+    f.make_delivered_line(f.make_patient(clinic), p640, date(THIS_YEAR, 1, 1))
+    yesterday = TODAY - timedelta(days=1)
+    run_year(THIS_YEAR, full=True, now=datetime.combine(yesterday, time(12), UTC))
+    manager = f.make_user("manager", clinics=[clinic])
+    auth.login(manager.username)
+    page = client.get(f"/followup/?year={THIS_YEAR}").get_data(as_text=True)
+    label = f"{THIS_YEAR} (t.o.m. {format_date(yesterday, 'd MMMM', locale='sv_SE')})"
+    assert label in html.unescape(page)
+    assert SV_LABEL not in html.unescape(page)
