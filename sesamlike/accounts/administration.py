@@ -18,7 +18,14 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from sesamlike.accounts import audit, errors, logins, password_links, services
+from sesamlike.accounts import (
+    audit,
+    errors,
+    logins,
+    password_links,
+    services,
+    usernames,
+)
 from sesamlike.accounts.models import (
     Clinic,
     LoginFailure,
@@ -215,13 +222,11 @@ def _new_account_refusals(
         refuse(errors.UsernameTooLong(), "username")
     elif not USERNAME_PATTERN.fullmatch(username):
         refuse(errors.UsernameCharacters(), "username")
-    elif db.session.scalar(sa.select(User.id).where(User.username == username)):
-        refusals.append(
-            errors.UsernameTaken(
-                username=username,
-                fields={"username": [N_("Användarnamnet är upptaget.")]},
-            )
-        )
+    elif (taken := usernames.refusal_if_taken(username)) is not None:
+        # "SSK.NORR" beside "ssk.norr" would be one login to the lock and
+        # to anyone reading the lists: names differ in more than case.
+        taken.fields = {"username": [N_("Användarnamnet är upptaget.")]}
+        refusals.append(taken)
     details, clinics, address = _details_refusals(
         role, clinic_codes, display_name, email
     )

@@ -48,6 +48,15 @@ class UsernameTaken(Conflict):
     message = "Användarnamnet {username} är upptaget."
 
 
+class UsernameTakenInOtherCase(UsernameTaken):
+    """The name differs from an existing one only in case: the same login."""
+
+    message = (
+        "Användarnamnet är upptaget: {username} finns redan, och stora och små "
+        "bokstäver räknas som samma."
+    )
+
+
 class ClinicRequired(Invalid):
     code = "clinic_required"
     message = "Förskrivare och verksamhetschefer behöver en vårdenhet."
@@ -76,8 +85,8 @@ class UsernameTooLong(Invalid):
 class UsernameCharacters(Invalid):
     code = "username_characters"
     message = (
-        "Användarnamnet får bara ha bokstäverna a–z, siffror, punkt, bindestreck, "
-        "understreck och @ (inga mellanslag)."
+        "Användarnamnet får bara ha bokstäverna a–z (stora eller små, inte å, ä, ö), "
+        "siffror, punkt, bindestreck, understreck och @ (inga mellanslag)."
     )
 
 

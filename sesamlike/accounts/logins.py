@@ -18,6 +18,7 @@ from limits import parse as parse_limit
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from sesamlike.accounts import usernames
 from sesamlike.accounts.models import LoginFailure, User
 from sesamlike.common.time import stored_utc, utcnow
 from sesamlike.extensions import db
@@ -42,6 +43,7 @@ def _dummy_hash_by(method: str) -> str:
 
 
 def login_key(username: str) -> str:
+    """The lock's key: one per account, as `usernames.find` reads a name."""
     return username.strip().lower()[:KEY_LENGTH]
 
 
@@ -59,7 +61,8 @@ def authenticate(username: str, password: str) -> User | None:
     """
     now = utcnow()
     key = login_key(username)
-    user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
+    # The same account whatever the case typed, as the lock's key is.
+    user = usernames.find(username)
     right = check_password_hash(
         user.password_hash if user is not None else _dummy_hash(), password
     )

@@ -92,6 +92,8 @@ class User(UserMixin, db.Model):
             "'region','admin')",
             name="role_known",
         ),
+        # A login finds its account whatever the case typed (accounts.usernames).
+        sa.Index("ix_users_username_lower", sa.text("lower(username)")),
     )
 
     @property

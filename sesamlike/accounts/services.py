@@ -13,7 +13,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from zxcvbn import zxcvbn
 
-from sesamlike.accounts import errors, sessions
+from sesamlike.accounts import errors, sessions, usernames
 from sesamlike.accounts.models import ApiToken, Clinic, Role, User
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import utcnow
@@ -101,8 +101,8 @@ def create_user(
     if not username:
         raise errors.UsernameRequired()
     check_password_policy(password, username)
-    if db.session.scalar(sa.select(User.id).where(User.username == username)):
-        raise errors.UsernameTaken(username=username)
+    if (taken := usernames.refusal_if_taken(username)) is not None:
+        raise taken
     clinics = [clinic_by_code(code) for code in clinic_codes]
     if role in (Role.PRESCRIBER, Role.MANAGER) and not clinics:
         raise errors.ClinicRequired()
@@ -126,7 +126,8 @@ def _hash_token(token: str) -> str:
 
 
 def user_named(username: str) -> User:
-    user = db.session.scalar(sa.select(User).where(User.username == username))
+    """The account a typed username names, whatever its case."""
+    user = usernames.find(username)
     if user is None:
         raise errors.UnknownUser(username=username)
     return user

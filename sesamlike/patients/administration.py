@@ -21,7 +21,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from sesamlike.accounts import administration as accounts
-from sesamlike.accounts import audit
+from sesamlike.accounts import audit, usernames
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.common import mail
 from sesamlike.common.errors import Forbidden, NotVisible
@@ -176,18 +176,14 @@ def add_guardian(admin: User, patient_id: int, username: str | None) -> None:
     if patient.age_group_on(region_today()) != AgeGroup.CHILD:
         raise errors.GuardianOnlyForChild()
     username = (username or "").strip()
-    user = db.session.scalar(
-        sa.select(User).where(
-            User.username == username, User.role == Role.GUARDIAN, User.active
-        )
-    )
-    if user is None:
+    user = usernames.find(username)  # whatever the case typed, as at login
+    if user is None or user.role != Role.GUARDIAN or not user.active:
         raise errors.NotAGuardianLogin(
             username=username or "–",
             fields={"username": [N_("Inget vårdnadshavarkonto med det namnet.")]},
         )
     if any(g.user_id == user.id for g in patient.guardians):
-        raise errors.GuardianLinkExists(username=username)
+        raise errors.GuardianLinkExists(username=user.username)
     guardian = Guardian(
         name=user.display_name or user.username, email=user.email, user_id=user.id
     )

@@ -324,3 +324,27 @@ def test_the_patient_page_gives_every_field_its_own_id(client, auth, world):
     targets = {found.form_of[i] for i in found.labels if "username" in i}
     assert targets == {f"/admin/patients/{olle.id}/guardians",
                        f"/admin/patients/{olle.id}/logins"}  # fmt: skip
+
+
+def test_a_guardian_login_differing_only_in_case_is_taken(client, auth, world):
+    """VH019 beside vh019: the child then listed both as guardians."""
+    olle = world["olle"]
+    auth.login("admin")
+    refused = _new_login(client, olle.id, username="ANNA")
+    assert refused.status_code == 409
+    assert "Användarnamnet är upptaget." in refused.text
+    assert "anna finns redan" in refused.text
+    db.session.refresh(olle)
+    assert [g.user.username for g in olle.guardians] == ["anna"]
+
+
+def test_a_guardian_login_is_linked_whatever_the_case_typed(client, auth, world):
+    make_user("guardian", patients=[world["ella"]], username="bo")
+    olle = world["olle"]
+    auth.login("admin")
+    linked = client.post(
+        f"/admin/patients/{olle.id}/guardians", data={"username": "BO"}
+    )
+    assert "Vårdnadshavaren är kopplad till barnet." in client.get(linked.location).text
+    db.session.refresh(olle)
+    assert sorted(g.user.username for g in olle.guardians) == ["anna", "bo"]

@@ -426,3 +426,58 @@ def test_changing_a_staff_account_with_several_faults_names_them_all_at_once(
     client.post("/language", data={"locale": "en"})
     english = html.unescape(change_prescriber(client, doc, display_name="").text)
     assert "Enter the user's name." in english
+
+
+def test_a_username_differing_only_in_case_is_taken(client, auth, world):
+    """The admin made "SSK.NORR" beside "ssk.norr": one login to the lock, two
+    accounts to everyone else."""
+    auth.login("admin")
+    page = create_prescriber(client, username="DOKTOR.Dahl").text
+    assert "Användarnamnet är upptaget." in page
+    assert "doktor.dahl finns redan" in page
+    assert "stora och små bokstäver räknas som samma" in page
+    assert db.session.scalar(
+        sa.select(sa.func.count()).where(sa.func.lower(User.username) == "doktor.dahl")
+    ) == 1  # fmt: skip
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutgoingMail)) == 0
+
+
+def test_the_username_rule_says_capitals_are_allowed(client, auth, world):
+    auth.login("admin")
+    page = html.unescape(create_prescriber(client, username="siv ny").text)
+    assert "bokstäverna a–z (stora eller små, inte å, ä, ö)" in page
+    assert "Stora och små bokstäver räknas som samma" in page
+
+
+def test_login_and_its_lock_read_a_username_whatever_its_case(
+    app, client, auth, world, monkeypatch
+):
+    """Failed logins typed in capitals locked the real account, whose login
+    itself only matched the exact spelling: the two now agree."""
+    monkeypatch.setitem(app.config, "LOGIN_FAILURES_PER_ACCOUNT", "3 per 15 minutes")
+    assert auth.login("DOKTOR.DAHL").status_code == 302
+    auth.logout()
+    for _ in range(3):
+        assert auth.login("Doktor.Dahl", "fel").status_code == 401
+    assert auth.login("doktor.dahl").status_code == 429
+    auth.login("admin")
+    page = client.get(f"/admin/users/{world['doc'].id}").text
+    assert "Låst efter för många misslyckade inloggningar" in page
+
+
+def test_older_accounts_differing_only_in_case_keep_their_own_logins(
+    client, auth, world
+):
+    """Nothing is renamed or deleted: each logs in with its own spelling, and a
+    third spelling names neither."""
+    twin = make_user("prescriber", clinics=[world["clinic"]], username="x.twin")
+    db.session.execute(
+        sa.update(User).where(User.id == twin.id).values(username="DOKTOR.DAHL")
+    )
+    db.session.commit()
+    assert auth.login("DOKTOR.DAHL").status_code == 302
+    assert "Du är inloggad som förskrivare" in client.get("/").text
+    auth.logout()
+    assert auth.login("doktor.dahl").status_code == 302
+    auth.logout()
+    assert auth.login("Doktor.Dahl").status_code == 401

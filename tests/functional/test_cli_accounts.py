@@ -184,3 +184,25 @@ def test_users_token_for_unknown_user_fails(runner):
     result = runner.invoke(args=["users", "token", "nobody"])
     assert result.exit_code == 1
     assert "Okänd användare" in result.output
+
+
+def test_users_create_refuses_a_username_differing_only_in_case(runner):
+    clinic = make_clinic("A")
+    args = ["users", "create", "--password", "long-enough-1", "--role", "prescriber",
+            "--clinic", clinic.code, "--username"]  # fmt: skip
+    assert runner.invoke(args=[*args, "dr.berg"]).exit_code == 0
+    result = runner.invoke(args=[*args, "DR.Berg"])
+    assert result.exit_code == 1
+    assert "Användarnamnet är upptaget: dr.berg finns redan" in result.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+def test_users_commands_name_an_account_whatever_the_case_typed(runner):
+    make_clinic("A")
+    runner.invoke(args=["users", "create", "--username", "dr.berg", "--password",
+                        "long-enough-1", "--role", "prescriber",
+                        "--clinic", "A"])  # fmt: skip
+    result = runner.invoke(args=["users", "deactivate", "DR.BERG"])
+    assert result.exit_code == 0, result.output
+    active = sa.select(User.active).where(User.username == "dr.berg")
+    assert db.session.scalar(active) is False
