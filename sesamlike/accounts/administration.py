@@ -173,11 +173,52 @@ def _email(text: str | None) -> str | None:
     return text
 
 
-def _check_role_fields(role: str, clinics: list[Clinic]) -> None:
+def offers_clinics(role: str | None) -> bool:
+    """Whether an account of this role works at clinics (the form offers them)."""
+    return role in CLINIC_ROLES
+
+
+def offers_first_time_right(role: str | None) -> bool:
+    """Whether an account of this role may get the first-time right."""
+    return role == Role.PRESCRIBER
+
+
+def _role_refusals(
+    role: str, clinic_codes: Iterable[str], first_time_prescriber: bool
+) -> tuple[list[DomainError], list[Clinic]]:
+    """Every refusal of a role with its clinics and first-time right, and the
+    clinics as far as they were valid. A role that works at no clinic takes
+    none, and only a prescriber the first-time right, as only the aids
+    centre's staff take a depot: ticked for another role, they would show on
+    the user's pages ("Vårdenhet: ..." on a patient's start page)."""
+    refusals: list[DomainError] = []
+    clinics: list[Clinic] = []
+    unknown_clinic = False
+    try:
+        clinics = _clinics(clinic_codes)
+    except errors.UnknownClinic as error:
+        error.fields = {"clinics": [N_("Okänd vårdenhet.")]}
+        refusals.append(error)
+        unknown_clinic = True
     if role not in set(Role):
-        raise errors.UnknownRole(role=role, fields={"role": [N_("Välj en roll.")]})
-    if role in CLINIC_ROLES and not clinics:
-        raise errors.ClinicRequired(fields={"clinics": [N_("Välj en vårdenhet.")]})
+        refusals.append(
+            errors.UnknownRole(role=role, fields={"role": [N_("Välj en roll.")]})
+        )
+        return refusals, clinics
+    if offers_clinics(role) and not clinics and not unknown_clinic:
+        _refuse(refusals, errors.ClinicRequired(), "clinics")
+    elif not offers_clinics(role) and (clinics or unknown_clinic):
+        refusals = [r for r in refusals if not isinstance(r, errors.UnknownClinic)]
+        error = errors.ClinicsNotForRole(
+            fields={"clinics": [N_("Välj ingen vårdenhet för den här rollen.")]}
+        )
+        refusals.append(error)
+    if first_time_prescriber and not offers_first_time_right(role):
+        error = errors.FirstTimeRightNotForRole(
+            fields={"first_time_prescriber": [N_("Bara för förskrivare.")]}
+        )
+        refusals.append(error)
+    return refusals, clinics
 
 
 # A username is typed at every login: letters a-z, digits, dot, hyphen,
@@ -206,6 +247,7 @@ def _new_account_refusals(
     username: str,
     role: str,
     clinic_codes: Iterable[str],
+    first_time_prescriber: bool,
     display_name: str,
     email: str | None,
 ) -> tuple[list[DomainError], list[Clinic], str | None]:
@@ -228,17 +270,21 @@ def _new_account_refusals(
         taken.fields = {"username": [N_("Användarnamnet är upptaget.")]}
         refusals.append(taken)
     details, clinics, address = _details_refusals(
-        role, clinic_codes, display_name, email
+        role, clinic_codes, first_time_prescriber, display_name, email
     )
     return refusals + details, clinics, address
 
 
 def _details_refusals(
-    role: str, clinic_codes: Iterable[str], display_name: str, email: str | None
+    role: str,
+    clinic_codes: Iterable[str],
+    first_time_prescriber: bool,
+    display_name: str,
+    email: str | None,
 ) -> tuple[list[DomainError], list[Clinic], str | None]:
-    """Every refusal of an account's name, role, clinics and e-mail (a new
-    account's or a staff account changed); and the clinics and e-mail address
-    as far as they were valid."""
+    """Every refusal of an account's name, role, clinics, first-time right and
+    e-mail (a new account's or a staff account changed); and the clinics and
+    e-mail address as far as they were valid."""
     refusals: list[DomainError] = []
 
     def refuse(error: DomainError, field: str) -> None:
@@ -250,20 +296,8 @@ def _details_refusals(
         refuse(errors.NameRequired(), "display_name")
     elif len(display_name) > NAME_MAX:
         refuse(errors.NameTooLong(), "display_name")
-    clinics: list[Clinic] = []
-    unknown_clinic = False
-    try:
-        clinics = _clinics(clinic_codes)
-    except errors.UnknownClinic as error:
-        error.fields = {"clinics": [N_("Okänd vårdenhet.")]}
-        refusals.append(error)
-        unknown_clinic = True
-    if role not in set(Role):
-        refusals.append(
-            errors.UnknownRole(role=role, fields={"role": [N_("Välj en roll.")]})
-        )
-    elif role in CLINIC_ROLES and not clinics and not unknown_clinic:
-        refuse(errors.ClinicRequired(), "clinics")
+    role_refusals, clinics = _role_refusals(role, clinic_codes, first_time_prescriber)
+    refusals += role_refusals
     address = None
     try:
         address = _email(email)
@@ -303,7 +337,7 @@ def create(
     if (role in PORTAL_ROLES) != (link_to_patient is not None):
         raise errors.PortalAccountsByCli()
     refusals, clinics, address = _new_account_refusals(
-        username, role, clinic_codes, display_name, email
+        username, role, clinic_codes, first_time_prescriber, display_name, email
     )
     _raise_all(refusals, errors.AccountInvalid)
     user = User(
@@ -311,7 +345,7 @@ def create(
         role=role,
         display_name=display_name or username,
         email=address,
-        first_time_prescriber=bool(first_time_prescriber) and role == Role.PRESCRIBER,
+        first_time_prescriber=bool(first_time_prescriber),
         clinics=clinics,
     )
     # Nobody knows this password: the user sets their own through the link.
@@ -344,17 +378,16 @@ def update(
     user = account(admin, user_id)
     display_name = (display_name or "").strip()
     if identifies_patient(user):
-        clinics = _clinics(clinic_codes)
         display_name = display_name or user.display_name
         address = _email(email) or user.email
-        _check_role_fields(role, clinics)
+        refusals, clinics = _role_refusals(role, clinic_codes, first_time_prescriber)
     else:
         # A staff account is held to a new one's rules: a blank name became
         # the username, and the reset link needs the e-mail address.
         refusals, clinics, address = _details_refusals(
-            role, clinic_codes, display_name, email
+            role, clinic_codes, first_time_prescriber, display_name, email
         )
-        _raise_all(refusals, errors.AccountChangeInvalid)
+    _raise_all(refusals, errors.AccountChangeInvalid)
     if (role in PORTAL_ROLES) != identifies_patient(user):
         raise errors.RoleChangeAcrossPortal(
             fields={"role": [N_("Välj en annan roll.")]}
@@ -366,7 +399,7 @@ def update(
     user.clinics = clinics
     user.display_name = display_name[:NAME_MAX] or user.username
     user.email = address
-    user.first_time_prescriber = bool(first_time_prescriber) and role == Role.PRESCRIBER
+    user.first_time_prescriber = bool(first_time_prescriber)
     after = account_summary(user)
     audit_account(admin, "user_update", user, f"{before} -> {after.split(': ', 1)[1]}")
     db.session.commit()

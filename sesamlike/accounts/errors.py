@@ -62,6 +62,19 @@ class ClinicRequired(Invalid):
     message = "Förskrivare och verksamhetschefer behöver en vårdenhet."
 
 
+class ClinicsNotForRole(Invalid):
+    code = "clinics_not_for_role"
+    message = (
+        "Bara förskrivare och verksamhetschefer har vårdenheter: välj ingen för "
+        "den här rollen."
+    )
+
+
+class FirstTimeRightNotForRole(Invalid):
+    code = "first_time_right_not_for_role"
+    message = "Bara förskrivare kan få göra nyförskrivning av pump och CGM."
+
+
 class UnknownUser(Invalid):
     code = "unknown_user"
     message = "Okänd användare: {username}."

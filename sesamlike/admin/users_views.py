@@ -95,9 +95,12 @@ def new_user():
             return redirect(url_for("admin.user", user_id=user.id))
     elif request.method == "POST":
         flash(_("Kontrollera uppgifterna i formuläret."), "error")
+    # The role is chosen in the same form: every field is offered, and the
+    # service refuses those the chosen role does not take.
     return render_template(
-        "admin/user_form.html", form=form, user=None, role_names=ROLE_NAMES
-    )
+        "admin/user_form.html", form=form, user=None, role_names=ROLE_NAMES,
+        offer_clinics=True, offer_first_time=True,
+    )  # fmt: skip
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -142,9 +145,15 @@ def user(user_id: int):
     elif request.method == "POST":
         flash(_("Kontrollera uppgifterna i formuläret."), "error")
     locked = bool(administration.locked_usernames([account]))
+    # Offered for the account's role (after a refused change: the role asked
+    # for), and wherever a refusal has to be shown and undone.
+    role = form.role.data or account.role
     return render_template(
         "admin/user_form.html", form=form, user=account, locked=locked,
         role_names=ROLE_NAMES, portal=portal, role_choices=ROLE_CHOICES,
+        offer_clinics=administration.offers_clinics(role) or bool(form.clinics.errors),
+        offer_first_time=administration.offers_first_time_right(role)
+        or bool(form.first_time_prescriber.errors),
     )  # fmt: skip
 
 

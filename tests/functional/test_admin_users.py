@@ -481,3 +481,79 @@ def test_older_accounts_differing_only_in_case_keep_their_own_logins(
     assert auth.login("doktor.dahl").status_code == 302
     auth.logout()
     assert auth.login("Doktor.Dahl").status_code == 401
+
+
+def test_a_patients_login_is_offered_no_clinic_or_first_time_right(
+    client, auth, protected_world
+):
+    """patient1 was offered both; ticking a clinic put the patient's login under
+    the clinic, and the patient's start page then named it."""
+    auth.login("admin")
+    per = db.session.get(User, user_id("patient6"))
+    page = client.get(f"/admin/users/{per.id}").text
+    assert "Vårdenheter" not in page and "Får göra nyförskrivning" not in page
+    refused = client.post(
+        f"/admin/users/{per.id}",
+        data={"role": "patient", "clinics": ["BDM"], "first_time_prescriber": "y"},
+    )
+    assert "Ändringarna är sparade." not in refused.text
+    assert "Välj ingen vårdenhet för den här rollen." in refused.text
+    assert "Bara för förskrivare." in refused.text
+    db.session.refresh(per)
+    assert per.clinics == [] and not per.first_time_prescriber
+    assert "user_update" not in audit_actions(per.id)
+    auth.logout()
+    auth.login("patient6")
+    assert "Vårdenhet:" not in client.get("/").text
+
+
+@pytest.mark.parametrize(
+    ("role", "clinics", "first_time"),
+    [("region", True, False), ("admin", True, False), ("manager", True, True),
+     ("depot", False, True)],
+)  # fmt: skip
+def test_a_staff_role_is_offered_and_takes_only_its_own_fields(
+    client, auth, world, role, clinics, first_time
+):
+    auth.login("admin")
+    account = make_user(role, clinics=[world["clinic"]] if role == "manager" else [],
+                        display_name="Sam Stab", email="sam@example.se")  # fmt: skip
+    page = client.get(f"/admin/users/{account.id}").text
+    assert ("Vårdenheter" in page) is (role == "manager")
+    assert "Får göra nyförskrivning" not in page
+    data = {"role": role, "display_name": "Sam Stab", "email": "sam@example.se"}
+    if clinics:
+        data["clinics"] = ["OST"]
+    if first_time:
+        data["first_time_prescriber"] = "y"
+    saved = client.post(f"/admin/users/{account.id}", data=data)
+    if role == "manager":  # a manager works at clinics, but prescribes nothing
+        assert "Bara för förskrivare." in saved.text
+    else:
+        assert saved.status_code == 200 and "Ändringarna är sparade." not in saved.text
+    db.session.refresh(account)
+    assert not account.first_time_prescriber
+    assert [c.code for c in account.clinics] == (["BDM"] if role == "manager" else [])
+    new = create_prescriber(
+        client, username=f"ny.{role}", role=role, clinics=["BDM"] if clinics else [],
+        first_time_prescriber="y" if first_time else "",
+    )  # fmt: skip
+    assert new.status_code == 200, role
+    made = sa.select(User.id).where(User.username == f"ny.{role}")
+    assert db.session.scalar(made) is None
+
+
+def test_changing_a_region_account_to_prescriber_offers_the_clinics(
+    client, auth, world
+):
+    auth.login("admin")
+    analyst = make_user("region", display_name="Ann Alys", email="ann@example.se")
+    data = {"role": "prescriber", "display_name": "Ann Alys", "email": "ann@example.se"}
+    refused = client.post(f"/admin/users/{analyst.id}", data=data).text
+    assert "Förskrivare och verksamhetschefer behöver en vårdenhet." in refused
+    assert 'name="clinics" value="BDM"' in refused
+    assert "Får göra nyförskrivning" in refused
+    saved = client.post(f"/admin/users/{analyst.id}", data=data | {"clinics": ["BDM"]})
+    assert saved.status_code == 302
+    db.session.refresh(analyst)
+    assert analyst.role == "prescriber" and [c.code for c in analyst.clinics] == ["BDM"]
