@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.models import Role
 from sesamlike.common.i18n import _, get_locale
+from sesamlike.common.jobruns import FAILED_OUTCOMES
 from sesamlike.common.models import JobRun
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
@@ -38,7 +39,7 @@ def jobs():
     only_failed = request.args.get("failed") == "1"
     query = sa.select(JobRun).order_by(JobRun.id.desc()).limit(RUNS_SHOWN)
     if only_failed:
-        query = query.where(JobRun.outcome == "failed")
+        query = query.where(JobRun.outcome.in_(FAILED_OUTCOMES))
     runs = db.session.scalars(query).all()
     latest = {
         run.job_name: run
@@ -53,7 +54,7 @@ def jobs():
     failures = dict(
         db.session.execute(
             sa.select(JobRun.job_name, sa.func.count())
-            .where(JobRun.outcome == "failed")
+            .where(JobRun.outcome.in_(FAILED_OUTCOMES))
             .group_by(JobRun.job_name)
         ).all()
     )

@@ -2,7 +2,9 @@
 
 A run takes a database lock (a PostgreSQL advisory lock held on its own
 connection; on SQLite a row in job_locks), records start, end, outcome and
-counts in job_runs, and leaves earlier results alone when it fails.
+counts in job_runs, and leaves earlier results alone when it fails. A run
+that finished but counts failed items (a mail the SMTP server never took) is
+"partial": the admin sees it with the failed runs, not as done.
 """
 
 from __future__ import annotations
@@ -23,6 +25,20 @@ from sesamlike.extensions import db
 
 # A lock row older than this on SQLite belongs to a process that died.
 STALE_LOCK_AFTER = timedelta(hours=6)
+# Counts of a job's items that failed (mails not sent, exports not made, the
+# report's figures not kept): a run that counts any ended "partial", not
+# "succeeded", and the jobs page counts it with the failed runs.
+ITEM_FAILURE_COUNTS = ("failed", "gave_up", "warm_failed")
+# The outcomes the jobs page counts and filters as failed.
+FAILED_OUTCOMES = ("failed", "partial")
+
+
+def items_failed(counts: dict) -> bool:
+    """Whether a run's counts say some of its items failed."""
+    return any(
+        isinstance(counts.get(key), int) and counts[key] > 0
+        for key in ITEM_FAILURE_COUNTS
+    )
 
 
 def _holder() -> str:
@@ -121,8 +137,8 @@ def run_job(
         else:
             db.session.commit()  # the job's own work, if it left any uncommitted
             run = db.session.get(JobRun, run_id)
-            run.outcome = "succeeded"
             run.counts = {k: _jsonable(v) for k, v in dict(counts).items()}
+            run.outcome = "partial" if items_failed(run.counts) else "succeeded"
         run.finished_at = utcnow()
         db.session.commit()
         return run

@@ -66,7 +66,8 @@ class JobRun(db.Model):
         sa.DateTime(timezone=True), default=utcnow, index=True
     )
     finished_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    # requested (from the admin page), running, succeeded, failed, skipped
+    # requested (from the admin page), running, succeeded, partial (finished
+    # with failed items: jobruns.ITEM_FAILURE_COUNTS), failed, skipped
     outcome: Mapped[str] = mapped_column(sa.String(12), default="running")
     counts: Mapped[dict | None] = mapped_column(sa.JSON)
     message: Mapped[str | None] = mapped_column(sa.Text)

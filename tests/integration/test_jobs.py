@@ -1,6 +1,7 @@
 """Job runs: locks across processes, recorded outcomes, run-now requests."""
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -286,3 +287,50 @@ def test_run_counts_and_descriptions_are_words_in_the_pages_language(client, aut
     page = client.get("/admin/jobs").text
     assert "run-out reminders: 8" in page and "without an address: 17" in page
     assert "requested FHIR exports and removes expired export files" in page
+
+
+def _failures_cell(page: str, job_name: str) -> str:
+    row = re.search(rf"<strong>{job_name}</strong>.*?</tr>", page, re.DOTALL).group(0)
+    return re.search(r'<td class="num">(\d+)</td>', row).group(1)
+
+
+def test_a_mail_run_that_reached_no_server_counts_as_failed(
+    app, client, auth, monkeypatch
+):
+    """The send_mail run showed "klar" with "misslyckade: 5", the Misslyckade
+    column said 0, and "Visa bara misslyckade" said "Inga körningar ännu."."""
+    from sesamlike.common.mail import queue_mail
+    from tests.factories import make_user
+    from tests.smtp import free_port, point_mail_at
+
+    make_user("admin", username="root")
+    auth.login("root")
+    empty = client.get("/admin/jobs?failed=1").text
+    assert "Inga misslyckade körningar." in empty
+    assert "Inga körningar ännu." not in empty
+
+    point_mail_at(app, monkeypatch, free_port())  # nothing listens there
+    for n in range(5):
+        queue_mail(f"anna{n}@example.se", "Ämne", "Text", "password_link", f"k{n}")
+    db.session.commit()
+    run = jobs.run_named("send_mail")
+    assert run.outcome == "partial" and run.counts["failed"] == 5
+    run_job("send_mail", lambda now: {"sent": 0, "failed": 0, "gave_up": 0})
+
+    page = client.get("/admin/jobs").text
+    assert _failures_cell(page, "send_mail") == "1"
+    assert "delvis misslyckad" in page
+    failed = client.get("/admin/jobs?failed=1").text
+    assert "misslyckade: 5" in failed and "misslyckade: 0" not in failed
+    assert "Inga misslyckade körningar." not in failed
+
+
+def test_a_run_with_failed_items_is_partial_and_one_without_succeeded():
+    for counts, outcome in (
+        ({"sent": 3, "failed": 0, "gave_up": 0}, "succeeded"),
+        ({"sent": 3, "failed": 0, "gave_up": 1}, "partial"),
+        ({"exports": 1, "failed": 2, "expired": 0}, "partial"),
+        ({"patients": 9, "warm_failed": 1}, "partial"),
+        ({"sent": 2}, "succeeded"),
+    ):
+        assert run_job("some_job", lambda now, c=counts: c).outcome == outcome, counts
