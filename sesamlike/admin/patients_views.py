@@ -19,7 +19,7 @@ from sesamlike.admin.forms import (
     PortalLoginForm,
     ReasonForm,
 )
-from sesamlike.admin.users_views import _link_url
+from sesamlike.admin.users_views import _link_url, link_queued
 from sesamlike.admin.views import bp
 from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import _
@@ -138,11 +138,10 @@ def create_login(patient_id: int):
     except DomainError as error:
         show_refusal(error, form)
         return _page(patient_id, login_form=form), error.status
+    queued, category = link_queued(user.email)
     flash(
-        _("Kontot {username} är skapat och kopplat till patienten. En länk för att "
-          "välja lösenord har skickats till {email}.", username=user.username,
-          email=user.email),
-        "success",
+        _("Kontot {username} är skapat och kopplat till patienten.",
+          username=user.username) + " " + queued, category,
     )  # fmt: skip
     return _done(patient_id)
 

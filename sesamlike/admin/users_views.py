@@ -22,8 +22,10 @@ from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import _, ngettext
 from sesamlike.common.paging import page_number
 from sesamlike.common.refusals import show_refusal
+from sesamlike.common.time import utcnow
 from sesamlike.common.urls import public_url
 from sesamlike.extensions import db
+from sesamlike.jobs import scheduler_alive
 from sesamlike.stock import staff
 from sesamlike.stock.views import depot_choices
 
@@ -35,6 +37,34 @@ def _admin():
 def _link_url(token: str) -> str:
     """The password link as the user will open it (PUBLIC_URL behind a proxy)."""
     return public_url(url_for("accounts.password_link", token=token))
+
+
+def link_queued(email: str | None = None) -> tuple[str, str]:
+    """What became of a mailed password link, and the message's category.
+
+    The link is put in the mail outbox in the same commit; the scheduler's
+    send_mail job sends it within a minute, or not at all while no scheduler
+    runs, and a send that fails shows on the jobs page. So the page never
+    says the mail has been sent."""
+    if not scheduler_alive(utcnow()):
+        if email:
+            text = _("En länk för att välja lösenord har lagts i kö till {email}, "
+                     "men ingen schemaläggare är igång: den skickas först när "
+                     "schemaläggaren startas.", email=email)  # fmt: skip
+        else:
+            text = _("En länk för att välja nytt lösenord har lagts i kö, men ingen "
+                     "schemaläggare är igång: den skickas först när schemaläggaren "
+                     "startas.")  # fmt: skip
+        return text, "info"
+    if email:
+        text = _("En länk för att välja lösenord har lagts i kö till {email} och "
+                 "skickas inom någon minut.", email=email)  # fmt: skip
+    else:
+        text = _("En länk för att välja nytt lösenord har lagts i kö och skickas "
+                 "inom någon minut.")  # fmt: skip
+    return text + " " + _("Ett misslyckat utskick syns under Schemalagda jobb."), (
+        "success"
+    )
 
 
 def _clinic_choices() -> list[tuple[str, str]]:
@@ -86,11 +116,10 @@ def new_user():
         else:
             if staff.set_own_depot(_admin(), user, depot):
                 db.session.commit()
+            queued, category = link_queued(user.email)
             flash(
-                _("Kontot {username} är skapat. En länk för att välja lösenord "
-                  "har skickats till {email}.", username=user.username,
-                  email=user.email),
-                "success",
+                _("Kontot {username} är skapat.", username=user.username)
+                + " " + queued, category,
             )  # fmt: skip
             return redirect(url_for("admin.user", user_id=user.id))
     elif request.method == "POST":
@@ -202,8 +231,12 @@ def unlock_user(user_id: int):
 @bp.route("/users/<int:user_id>/password-link", methods=["POST"])
 def password_link(user_id: int):
     """Mail a one-time link to choose a new password."""
-    return _account_action(
-        user_id,
-        lambda admin, uid: administration.send_password_link(admin, uid, _link_url),
-        lambda _none: _("En länk för att välja nytt lösenord har skickats."),
-    )
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        administration.send_password_link(_admin(), user_id, _link_url)
+    except DomainError as error:
+        show_refusal(error)
+    else:
+        flash(*link_queued())
+    return redirect(url_for("admin.user", user_id=user_id))

@@ -107,7 +107,7 @@ def test_a_password_reset_by_mail_through_the_smtp_server(
     page.get_by_role("button", name="Skicka länk för nytt lösenord").click()
     page.wait_for_load_state()
     assert (
-        "En länk för att välja nytt lösenord har skickats."
+        "En länk för att välja nytt lösenord har lagts i kö"
         in page.locator(".flashes").inner_text()
     )
 

@@ -6,6 +6,7 @@ change is audited, and the people whose access changes notice at once.
 
 from __future__ import annotations
 
+import html
 from collections import Counter
 from datetime import date
 from html.parser import HTMLParser
@@ -348,3 +349,15 @@ def test_a_guardian_login_is_linked_whatever_the_case_typed(client, auth, world)
     assert "Vårdnadshavaren är kopplad till barnet." in client.get(linked.location).text
     db.session.refresh(olle)
     assert sorted(g.user.username for g in olle.guardians) == ["anna", "bo"]
+
+
+def test_a_new_portal_login_says_its_link_is_queued_not_sent(client, auth, world):
+    auth.login("admin")
+    made = _new_login(client, world["olle"].id)
+    page = html.unescape(client.get(made.location).text)
+    assert "har skickats" not in page
+    assert (
+        "Kontot pappa.strom är skapat och kopplat till patienten. En länk för att "
+        "välja lösenord har lagts i kö till per@example.se, men ingen "
+        "schemaläggare är igång"
+    ) in page

@@ -557,3 +557,34 @@ def test_changing_a_region_account_to_prescriber_offers_the_clinics(
     assert saved.status_code == 302
     db.session.refresh(analyst)
     assert analyst.role == "prescriber" and [c.code for c in analyst.clinics] == ["BDM"]
+
+
+def test_the_messages_say_a_password_link_is_queued_not_sent(client, auth, world):
+    """The page said "En länk ... har skickats till anna.nystrom@..." while no SMTP
+    server was reachable: the link only goes in the outbox, which the scheduler's
+    send_mail job empties."""
+    from sesamlike import jobs
+
+    auth.login("admin")
+    made = create_prescriber(client)
+    page = html.unescape(client.get(made.location).text)
+    assert "har skickats" not in page
+    assert (
+        "Kontot sjukskoterska.ny är skapat. En länk för att välja lösenord har lagts "
+        "i kö till siv@example.se, men ingen schemaläggare är igång: den skickas "
+        "först när schemaläggaren startas."
+    ) in page
+    jobs.beat("h:1", utcnow())
+    made = create_prescriber(client, username="siv.tva", email="siv2@example.se")
+    page = html.unescape(client.get(made.location).text)
+    assert (
+        "En länk för att välja lösenord har lagts i kö till siv2@example.se och "
+        "skickas inom någon minut. Ett misslyckat utskick syns under Schemalagda jobb."
+    ) in page
+    reset = client.post(f"/admin/users/{world['doc'].id}/password-link")
+    page = html.unescape(client.get(reset.location).text)
+    assert "har skickats" not in page
+    assert (
+        "En länk för att välja nytt lösenord har lagts i kö och skickas inom någon "
+        "minut."
+    ) in page
