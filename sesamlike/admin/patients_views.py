@@ -57,11 +57,15 @@ def _page(patient_id: int, clinic_form=None, guardian_form=None, reason_form=Non
         for c in db.session.scalars(sa.select(Clinic).order_by(Clinic.code))
         if c.id not in caring
     ]
+    login_form = login_form or PortalLoginForm(formdata=None)
+    # "Patienten själv" only while the patient has no login of their own.
+    login_form.role.choices = [
+        choice for choice in login_form.role.choices if choice[0] in found.login_roles
+    ]
     return render_template(
         "admin/patient.html", found=found, clinic_form=clinic_form,
         guardian_form=guardian_form or GuardianLinkForm(formdata=None),
-        reason_form=reason_form or ReasonForm(formdata=None),
-        login_form=login_form or PortalLoginForm(formdata=None),
+        reason_form=reason_form or ReasonForm(formdata=None), login_form=login_form,
     )  # fmt: skip
 
 

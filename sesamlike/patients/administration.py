@@ -46,12 +46,29 @@ class GuardianRow:
 
 
 @dataclass(frozen=True)
+class LoginRow:
+    """A login of the patient's own: the admin sees its username, not whose."""
+
+    user_id: int
+    username: str
+    active: bool
+
+
+@dataclass(frozen=True)
 class PatientLinks:
     patient_id: int
     protected: bool
     child: bool
     care: list[CareRelationship]
     guardians: list[GuardianRow]
+    own_logins: list[LoginRow]
+
+    @property
+    def login_roles(self) -> list[str]:
+        """Whom a new login may be for: the patient while they have none of
+        their own, a guardian while the patient is a child."""
+        roles = [] if self.own_logins else [Role.PATIENT.value]
+        return roles + ([Role.GUARDIAN.value] if self.child else [])
 
 
 def _require_admin(user: User) -> None:
@@ -101,7 +118,8 @@ def adult_on(birth_date: date | None) -> date | None:
 
 
 def links(admin: User, patient_id: int, today: date | None = None) -> PatientLinks:
-    """Care relationships, guardian logins and protection of a patient (audited)."""
+    """Care relationships, the patient's own and guardians' logins and
+    protection of a patient (audited)."""
     today = today or region_today()
     patient = _patient(admin, patient_id)
     audit.record(
@@ -120,9 +138,14 @@ def links(admin: User, patient_id: int, today: date | None = None) -> PatientLin
     care = sorted(
         patient.care_relationships, key=lambda c: (c.ended_on is not None, c.id)
     )
+    own = [
+        LoginRow(user.id, user.username, user.active)
+        for user in (patient.user,)
+        if user is not None
+    ]
     return PatientLinks(
         patient.id, patient.protected_identity,
-        patient.age_group_on(today) == AgeGroup.CHILD, care, guardians,
+        patient.age_group_on(today) == AgeGroup.CHILD, care, guardians, own,
     )  # fmt: skip
 
 

@@ -7,6 +7,7 @@ change is audited, and the people whose access changes notice at once.
 from __future__ import annotations
 
 import html
+import re
 from collections import Counter
 from datetime import date
 from html.parser import HTMLParser
@@ -361,3 +362,35 @@ def test_a_new_portal_login_says_its_link_is_queued_not_sent(client, auth, world
         "välja lösenord har lagts i kö till per@example.se, men ingen "
         "schemaläggare är igång"
     ) in page
+
+
+def login_roles_offered(page: str) -> list[str]:
+    select = re.search(r'<select id="login_role".*?</select>', page, re.DOTALL)
+    if select is None:
+        return []
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select.group(0))
+
+
+def test_the_patient_page_lists_the_patients_own_login_and_offers_no_second(
+    client, auth, world
+):
+    """kalle.barn existed, the page did not show it, and the form defaulted to
+    "Patienten själv" until a submit said the patient already had a login."""
+    olle, ella = world["olle"], world["ella"]
+    make_user("patient", patients=[olle], username="kalle.barn")
+    auth.login("admin")
+    page = client.get(f"/admin/patients/{olle.id}").text
+    own = page.split("Patientens eget konto", 1)[1].split("Vårdnadshavare med", 1)[0]
+    assert "kalle.barn" in own and "Aktivt" in own
+    assert "anna" in page.split("Vårdnadshavare med", 1)[1]
+    assert login_roles_offered(page) == ["En vårdnadshavare"]
+
+    adult = client.get(f"/admin/patients/{ella.id}").text
+    assert "Patienten har inget eget konto." in adult
+    assert login_roles_offered(adult) == ["Patienten själv"]
+    _new_login(client, ella.id, role="patient", username="ella.e",
+               email="ella@example.se")  # fmt: skip
+    adult = client.get(f"/admin/patients/{ella.id}").text
+    assert "ella.e" in adult.split("Patientens eget konto", 1)[1]
+    assert login_roles_offered(adult) == []
+    assert "Patienten har redan ett eget konto" in adult
