@@ -80,6 +80,10 @@ def find(admin: User, personal_id: str | None) -> int:
     """The id of the patient with this personnummer (or reserve number)."""
     _require_admin(admin)
     text = (personal_id or "").strip()
+    if not text:  # nothing looked up, so nothing to log
+        raise errors.PersonalIdRequired(
+            fields={"personal_id": [N_("Ange personnummer.")]}
+        )
     digits = _SEPARATORS.sub("", text)
     number = parse_personal_id(text).number if digits.isdecimal() else text.upper()
     patient_id = db.session.scalar(
@@ -199,10 +203,14 @@ def add_guardian(admin: User, patient_id: int, username: str | None) -> None:
     if patient.age_group_on(region_today()) != AgeGroup.CHILD:
         raise errors.GuardianOnlyForChild()
     username = (username or "").strip()
+    if not username:
+        raise errors.GuardianUsernameRequired(
+            fields={"username": [N_("Ange vårdnadshavarens användarnamn.")]}
+        )
     user = usernames.find(username)  # whatever the case typed, as at login
     if user is None or user.role != Role.GUARDIAN or not user.active:
         raise errors.NotAGuardianLogin(
-            username=username or "–",
+            username=username,
             fields={"username": [N_("Inget vårdnadshavarkonto med det namnet.")]},
         )
     if any(g.user_id == user.id for g in patient.guardians):

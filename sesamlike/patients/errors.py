@@ -112,6 +112,11 @@ class NotAGuardianLogin(Invalid):
     message = "Det finns inget aktivt vårdnadshavarkonto med användarnamnet {username}."
 
 
+class GuardianUsernameRequired(Invalid):
+    code = "guardian_username_required"
+    message = "Ange vårdnadshavarens användarnamn."
+
+
 class GuardianLinkExists(Conflict):
     code = "guardian_link_exists"
     message = "{username} är redan vårdnadshavare för barnet."

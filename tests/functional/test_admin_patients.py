@@ -394,3 +394,18 @@ def test_the_patient_page_lists_the_patients_own_login_and_offers_no_second(
     assert "ella.e" in adult.split("Patientens eget konto", 1)[1]
     assert login_roles_offered(adult) == []
     assert "Patienten har redan ett eget konto" in adult
+
+
+def test_empty_lookups_ask_for_what_is_missing(client, auth, world):
+    """An empty personnummer said "Det finns ingen patient med det numret.", an
+    empty guardian username "... med användarnamnet –."."""
+    auth.login("admin")
+    empty = client.post("/admin/patients", data={"personal_id": "  "})
+    assert "Ange personnummer." in empty.text
+    assert "Det finns ingen patient" not in empty.text
+    assert audit_rows("search") == []  # nothing was looked up
+    olle = world["olle"]
+    nobody = client.post(f"/admin/patients/{olle.id}/guardians", data={"username": ""})
+    assert nobody.status_code == 422
+    assert "Ange vårdnadshavarens användarnamn." in nobody.text
+    assert "användarnamnet –" not in nobody.text
