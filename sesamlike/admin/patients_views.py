@@ -34,7 +34,10 @@ def _admin():
 
 @bp.route("/patients", methods=["GET", "POST"])
 def patients():
-    """Find a patient by personnummer (POSTed) to manage their links."""
+    """Find a patient by personnummer (POSTed) to manage their links.
+
+    A refused number is shown back in the form to be corrected: in the body
+    of the answer to the POST (never cached), never in a URL."""
     form = PatientLookupForm()
     if form.validate_on_submit():
         try:
@@ -43,7 +46,6 @@ def patients():
             show_refusal(error, form)
         else:
             return redirect(url_for("admin.patient", patient_id=patient_id))
-    form.personal_id.data = ""  # never shown back
     return render_template("admin/patients.html", form=form)
 
 

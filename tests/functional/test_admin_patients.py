@@ -409,3 +409,17 @@ def test_empty_lookups_ask_for_what_is_missing(client, auth, world):
     assert nobody.status_code == 422
     assert "Ange vårdnadshavarens användarnamn." in nobody.text
     assert "användarnamnet –" not in nobody.text
+
+
+def test_a_refused_personnummer_stays_in_the_field_but_out_of_every_url(
+    client, auth, world
+):
+    """The typed number was cleared after an error: the admin had to type it
+    all again to correct one digit."""
+    auth.login("admin")
+    refused = client.post("/admin/patients", data={"personal_id": "19900102-9819"})
+    assert "Det finns ingen patient med det numret." in refused.text
+    assert 'value="19900102-9819"' in refused.text
+    assert refused.headers["Cache-Control"] == "no-store"
+    assert "9819" not in refused.request.url and "Location" not in refused.headers
+    assert "9819" not in client.get("/admin/patients").text
