@@ -174,3 +174,22 @@ def test_a_removed_guardian_can_no_longer_act_for_the_child(page, browser, live_
 
         anna.goto("/portal/")
         assert "Olle" not in anna.locator("main").inner_text()
+
+
+def test_deactivating_an_account_asks_before_it_acts(page, live_server):
+    make_user("admin", username="admin")
+    doc = make_user("prescriber", clinics=[make_clinic("BDM")], username="doktor.dahl",
+                    email="doris@example.se")  # fmt: skip
+    log_in(page, "admin")
+    page.goto(f"/admin/users/{doc.id}")
+    question = page.get_by_text("Vill du stänga av kontot doktor.dahl?")
+    assert not question.is_visible()
+    page.get_by_text("Stäng av kontot", exact=True).click()
+    page.wait_for_load_state()
+    assert question.is_visible()
+    assert "Kontot är avstängt" not in page.locator("main").inner_text()
+    assert page.locator(".badge-err", has_text="Avstängt").count() == 0
+    page.get_by_role("button", name="Ja, stäng av kontot").click()
+    page.wait_for_load_state()
+    assert "Kontot är avstängt." in page.locator(".flashes").inner_text()
+    assert page.get_by_role("button", name="Aktivera kontot igen").is_visible()

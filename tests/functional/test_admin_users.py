@@ -588,3 +588,20 @@ def test_the_messages_say_a_password_link_is_queued_not_sent(client, auth, world
         "En länk för att välja nytt lösenord har lagts i kö och skickas inom någon "
         "minut."
     ) in page
+
+
+def test_deactivating_an_account_asks_first(client, auth, world):
+    """The button "Stäng av kontot" acted at once; like the portal's order cancel it
+    now only opens the question, answered by a second button (no JavaScript)."""
+    auth.login("admin")
+    page = client.get(f"/admin/users/{world['doc'].id}").text
+    question = re.search(
+        r'<details class="confirm-danger">\s*<summary>Stäng av kontot</summary>'
+        r"(.*?)</details>", page, re.DOTALL,
+    )  # fmt: skip
+    assert question is not None
+    inside = question.group(1)
+    assert "Vill du stänga av kontot doktor.dahl?" in inside
+    assert f'action="/admin/users/{world["doc"].id}/deactivate"' in inside
+    assert ">Ja, stäng av kontot</button>" in inside
+    assert ">Stäng av kontot</button>" not in page
