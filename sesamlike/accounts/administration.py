@@ -164,11 +164,16 @@ def _clinics(codes: Iterable[str]) -> list[Clinic]:
     return [services.clinic_by_code(code) for code in codes]
 
 
+# Something before one @, and a domain of dot-separated parts after it: the
+# link must reach a mail server, and "anna@exa" (no dot) names none.
+EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
+
+
 def _email(text: str | None) -> str | None:
     text = (text or "").strip()
     if not text:
         return None
-    if len(text) > EMAIL_MAX or "@" not in text[1:-1] or " " in text:
+    if len(text) > EMAIL_MAX or not EMAIL_PATTERN.fullmatch(text):
         raise errors.EmailFormat(fields={"email": [N_("Fel format.")]})
     return text
 

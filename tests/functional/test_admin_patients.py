@@ -423,3 +423,13 @@ def test_a_refused_personnummer_stays_in_the_field_but_out_of_every_url(
     assert refused.headers["Cache-Control"] == "no-store"
     assert "9819" not in refused.request.url and "Location" not in refused.headers
     assert "9819" not in client.get("/admin/patients").text
+
+
+def test_a_portal_login_needs_an_e_mail_domain_with_a_dot(client, auth, world):
+    auth.login("admin")
+    refused = _new_login(client, world["olle"].id, email="per@exa")
+    assert refused.status_code == 422
+    assert "E-postadressen ser inte rätt ut." in refused.text
+    assert (
+        db.session.scalar(sa.select(User).where(User.username == "pappa.strom")) is None
+    )

@@ -605,3 +605,16 @@ def test_deactivating_an_account_asks_first(client, auth, world):
     assert f'action="/admin/users/{world["doc"].id}/deactivate"' in inside
     assert ">Ja, stäng av kontot</button>" in inside
     assert ">Stäng av kontot</button>" not in page
+
+
+@pytest.mark.parametrize("address", ["anna.nystrom@exa", "anna@exa.", "anna@.se"])
+def test_an_e_mail_address_needs_a_domain_with_a_dot(client, auth, world, address):
+    """The address "anna.nystrom@exa" was accepted: the link went nowhere."""
+    auth.login("admin")
+    page = create_prescriber(client, email=address).text
+    assert "E-postadressen ser inte rätt ut." in page
+    assert db.session.scalar(
+        sa.select(User.id).where(User.username == "sjukskoterska.ny")
+    ) is None  # fmt: skip
+    changed = change_prescriber(client, world["doc"], email=address).text
+    assert "E-postadressen ser inte rätt ut." in changed
