@@ -193,3 +193,33 @@ def test_deactivating_an_account_asks_before_it_acts(page, live_server):
     page.wait_for_load_state()
     assert "Kontot är avstängt." in page.locator(".flashes").inner_text()
     assert page.get_by_role("button", name="Aktivera kontot igen").is_visible()
+
+
+def test_the_patient_pages_clinic_list_shows_whole_clinic_names(page, live_server):
+    """It read "NORR Diabetesmottagninge…": the select sat in a quarter of a
+    filter row."""
+    make_clinic("NORR", name="Diabetesmottagningen Norrstads sjukhus")
+    ella = make_patient(make_clinic("BDM"), personal_id=ADULT_PNR)
+    make_user("admin", username="admin")
+    log_in(page, "admin")
+    page.goto(f"/admin/patients/{ella.id}")
+    select = page.get_by_label("Vårdenhet", exact=True)
+    assert select.evaluate("el => el.options[el.selectedIndex].text") == (
+        "NORR Diabetesmottagningen Norrstads sjukhus"
+    )
+    # The chosen name's width in the select's own font, against the room inside
+    # it (its padding and the arrow, at most 2rem, taken off).
+    text_width, room = select.evaluate(
+        """el => {
+            const style = getComputedStyle(el);
+            const context = document.createElement("canvas").getContext("2d");
+            context.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+            const text = el.options[el.selectedIndex].text;
+            const size = parseFloat(style.fontSize);
+            const padding =
+                parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+            const room = el.clientWidth - padding - 2 * size;
+            return [context.measureText(text).width, room];
+        }"""
+    )
+    assert text_width <= room, (text_width, room)
