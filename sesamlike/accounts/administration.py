@@ -9,7 +9,6 @@ and API tokens at once.
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,14 +17,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from sesamlike.accounts import (
-    audit,
-    errors,
-    logins,
-    password_links,
-    services,
-    usernames,
-)
+from sesamlike.accounts import account_details as details
+from sesamlike.accounts import audit, errors, logins, password_links, services
 from sesamlike.accounts.models import (
     Clinic,
     LoginFailure,
@@ -33,15 +26,12 @@ from sesamlike.accounts.models import (
     User,
 )
 from sesamlike.accounts.staff import PORTAL_ROLES
-from sesamlike.common.errors import DomainError, Forbidden, NotVisible
+from sesamlike.common.errors import Forbidden, NotVisible
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import stored_utc, utcnow
 from sesamlike.extensions import db
 
 PAGE_SIZE = 50
-EMAIL_MAX = 254
-# Roles whose login works at clinics (and so must name at least one).
-CLINIC_ROLES = frozenset({Role.PRESCRIBER, Role.MANAGER})
 
 
 @dataclass(frozen=True)
@@ -159,161 +149,6 @@ def account_shown(admin: User, user_id: int) -> AccountShown:
     return shown(account(admin, user_id))
 
 
-def _clinics(codes: Iterable[str]) -> list[Clinic]:
-    codes = [c for c in dict.fromkeys(c.strip() for c in codes) if c]
-    return [services.clinic_by_code(code) for code in codes]
-
-
-# Something before one @, and a domain of dot-separated parts after it: the
-# link must reach a mail server, and "anna@exa" (no dot) names none.
-EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
-
-
-def _email(text: str | None) -> str | None:
-    text = (text or "").strip()
-    if not text:
-        return None
-    if len(text) > EMAIL_MAX or not EMAIL_PATTERN.fullmatch(text):
-        raise errors.EmailFormat(fields={"email": [N_("Fel format.")]})
-    return text
-
-
-def offers_clinics(role: str | None) -> bool:
-    """Whether an account of this role works at clinics (the form offers them)."""
-    return role in CLINIC_ROLES
-
-
-def offers_first_time_right(role: str | None) -> bool:
-    """Whether an account of this role may get the first-time right."""
-    return role == Role.PRESCRIBER
-
-
-def _role_refusals(
-    role: str, clinic_codes: Iterable[str], first_time_prescriber: bool
-) -> tuple[list[DomainError], list[Clinic]]:
-    """Every refusal of a role with its clinics and first-time right, and the
-    clinics as far as they were valid. A role that works at no clinic takes
-    none, and only a prescriber the first-time right, as only the aids
-    centre's staff take a depot: ticked for another role, they would show on
-    the user's pages ("Vårdenhet: ..." on a patient's start page)."""
-    refusals: list[DomainError] = []
-    clinics: list[Clinic] = []
-    unknown_clinic = False
-    try:
-        clinics = _clinics(clinic_codes)
-    except errors.UnknownClinic as error:
-        error.fields = {"clinics": [N_("Okänd vårdenhet.")]}
-        refusals.append(error)
-        unknown_clinic = True
-    if role not in set(Role):
-        refusals.append(
-            errors.UnknownRole(role=role, fields={"role": [N_("Välj en roll.")]})
-        )
-        return refusals, clinics
-    if offers_clinics(role) and not clinics and not unknown_clinic:
-        _refuse(refusals, errors.ClinicRequired(), "clinics")
-    elif not offers_clinics(role) and (clinics or unknown_clinic):
-        refusals = [r for r in refusals if not isinstance(r, errors.UnknownClinic)]
-        error = errors.ClinicsNotForRole(
-            fields={"clinics": [N_("Välj ingen vårdenhet för den här rollen.")]}
-        )
-        refusals.append(error)
-    if first_time_prescriber and not offers_first_time_right(role):
-        error = errors.FirstTimeRightNotForRole(
-            fields={"first_time_prescriber": [N_("Bara för förskrivare.")]}
-        )
-        refusals.append(error)
-    return refusals, clinics
-
-
-# A username is typed at every login: letters a-z, digits, dot, hyphen,
-# underscore, and @ for a region that logs staff in by e-mail address.
-USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._@-]+")
-NAME_MAX = 120
-
-
-def _refuse(refusals: list[DomainError], error: DomainError, field: str) -> None:
-    error.fields = {field: [error.message]}
-    refusals.append(error)
-
-
-def _raise_all(refusals: list[DomainError], several: type[DomainError]) -> None:
-    """The one refusal; or `several`, naming every fault beside its field, so
-    one submit shows them all."""
-    if len(refusals) > 1:
-        raise several(
-            fields={name: m for r in refusals for name, m in r.fields.items()}
-        )
-    if refusals:
-        raise refusals[0]
-
-
-def _new_account_refusals(
-    username: str,
-    role: str,
-    clinic_codes: Iterable[str],
-    first_time_prescriber: bool,
-    display_name: str,
-    email: str | None,
-) -> tuple[list[DomainError], list[Clinic], str | None]:
-    """Every refusal of a new account's details, each with its field's sentence;
-    and the clinics and e-mail address as far as they were valid."""
-    refusals: list[DomainError] = []
-
-    def refuse(error: DomainError, field: str) -> None:
-        _refuse(refusals, error, field)
-
-    if not username:
-        refuse(errors.UsernameRequired(), "username")
-    elif len(username) > 80:
-        refuse(errors.UsernameTooLong(), "username")
-    elif not USERNAME_PATTERN.fullmatch(username):
-        refuse(errors.UsernameCharacters(), "username")
-    elif (taken := usernames.refusal_if_taken(username)) is not None:
-        # "SSK.NORR" beside "ssk.norr" would be one login to the lock and
-        # to anyone reading the lists: names differ in more than case.
-        taken.fields = {"username": [N_("Användarnamnet är upptaget.")]}
-        refusals.append(taken)
-    details, clinics, address = _details_refusals(
-        role, clinic_codes, first_time_prescriber, display_name, email
-    )
-    return refusals + details, clinics, address
-
-
-def _details_refusals(
-    role: str,
-    clinic_codes: Iterable[str],
-    first_time_prescriber: bool,
-    display_name: str,
-    email: str | None,
-) -> tuple[list[DomainError], list[Clinic], str | None]:
-    """Every refusal of an account's name, role, clinics, first-time right and
-    e-mail (a new account's or a staff account changed); and the clinics and
-    e-mail address as far as they were valid."""
-    refusals: list[DomainError] = []
-
-    def refuse(error: DomainError, field: str) -> None:
-        _refuse(refusals, error, field)
-
-    if role not in PORTAL_ROLES and not display_name:
-        # Staff are named in audit rows, lists and mails; a patient's login is
-        # named by the patient's record.
-        refuse(errors.NameRequired(), "display_name")
-    elif len(display_name) > NAME_MAX:
-        refuse(errors.NameTooLong(), "display_name")
-    role_refusals, clinics = _role_refusals(role, clinic_codes, first_time_prescriber)
-    refusals += role_refusals
-    address = None
-    try:
-        address = _email(email)
-    except errors.EmailFormat as error:
-        refuse(error, "email")
-    else:
-        if address is None:
-            refuse(errors.EmailRequired(), "email")
-    return refusals, clinics, address
-
-
 def account_summary(user: User) -> str:
     clinics = ",".join(sorted(c.code for c in user.clinics)) or "-"
     first = " nyförskrivning" if user.first_time_prescriber else ""
@@ -341,10 +176,10 @@ def create(
     display_name = (display_name or "").strip()
     if (role in PORTAL_ROLES) != (link_to_patient is not None):
         raise errors.PortalAccountsByCli()
-    refusals, clinics, address = _new_account_refusals(
+    refusals, clinics, address = details.new_account_refusals(
         username, role, clinic_codes, first_time_prescriber, display_name, email
     )
-    _raise_all(refusals, errors.AccountInvalid)
+    details.raise_all(refusals, errors.AccountInvalid)
     user = User(
         username=username,
         role=role,
@@ -384,15 +219,17 @@ def update(
     display_name = (display_name or "").strip()
     if identifies_patient(user):
         display_name = display_name or user.display_name
-        address = _email(email) or user.email
-        refusals, clinics = _role_refusals(role, clinic_codes, first_time_prescriber)
+        address = details.email_address(email) or user.email
+        refusals, clinics = details.role_refusals(
+            role, clinic_codes, first_time_prescriber
+        )
     else:
         # A staff account is held to a new one's rules: a blank name became
         # the username, and the reset link needs the e-mail address.
-        refusals, clinics, address = _details_refusals(
+        refusals, clinics, address = details.details_refusals(
             role, clinic_codes, first_time_prescriber, display_name, email
         )
-    _raise_all(refusals, errors.AccountChangeInvalid)
+    details.raise_all(refusals, errors.AccountChangeInvalid)
     if (role in PORTAL_ROLES) != identifies_patient(user):
         raise errors.RoleChangeAcrossPortal(
             fields={"role": [N_("Välj en annan roll.")]}
@@ -402,7 +239,7 @@ def update(
     before = account_summary(user)
     user.role = role
     user.clinics = clinics
-    user.display_name = display_name[:NAME_MAX] or user.username
+    user.display_name = display_name[: details.NAME_MAX] or user.username
     user.email = address
     user.first_time_prescriber = bool(first_time_prescriber)
     after = account_summary(user)

@@ -12,7 +12,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from sesamlike.accounts import administration
+from sesamlike.accounts import account_details, administration
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.models import Clinic, Role
 from sesamlike.accounts.navigation import ROLE_NAMES
@@ -180,8 +180,8 @@ def user(user_id: int):
     return render_template(
         "admin/user_form.html", form=form, user=account, locked=locked,
         role_names=ROLE_NAMES, portal=portal, role_choices=ROLE_CHOICES,
-        offer_clinics=administration.offers_clinics(role) or bool(form.clinics.errors),
-        offer_first_time=administration.offers_first_time_right(role)
+        offer_clinics=account_details.offers_clinics(role) or bool(form.clinics.errors),
+        offer_first_time=account_details.offers_first_time_right(role)
         or bool(form.first_time_prescriber.errors),
     )  # fmt: skip
 
