@@ -42,10 +42,9 @@ from sesamlike.orders import notices, withdrawals
 from sesamlike.orders.changes import audit_update, orders_for_notices
 from sesamlike.orders.models import LineStatus, Order, OrderLine, Shipment
 from sesamlike.stock import devices
-from sesamlike.stock.models import Device
+from sesamlike.stock.models import SERIAL_MAX, Device
 
 STATUS_COLUMNS = ("line_id", "status", "tracking_ref", "delivered_on")
-SERIAL_MAX = 60
 REPORTED = (
     SupplierStatus.CONFIRMED,
     SupplierStatus.SHIPPED,
@@ -195,7 +194,7 @@ def _check(row: Row, marks, seen: _Seen, today: date) -> _Change | None:
     if row.errors:
         return None
     if _unchanged(row, line, mark, status, tracking, delivered_on):
-        if serial and line.status == LineStatus.DELIVERED and not row.errors:
+        if serial and line.status == LineStatus.DELIVERED:
             return _Change(mark, status, line.status, None, delivered_on, serial, True)
         return None
     return _Change(mark, status, line.status, tracking or None, delivered_on, serial)

@@ -46,10 +46,9 @@ from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 from sesamlike.patients import access
 from sesamlike.stock import devices, picking, receipts, reservations
 from sesamlike.stock.errors import DeviceNotFound
-from sesamlike.stock.models import Device, DeviceStatus
+from sesamlike.stock.models import SERIAL_MAX, Device, DeviceStatus
 
 RETURN_DAYS = 14  # unused consumables come back to stock within this many days
-SERIAL_MAX = 60
 
 
 def count_lot(

@@ -35,7 +35,7 @@ from sesamlike.extensions import db
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 from sesamlike.patients.identity import parse_personal_id
 from sesamlike.patients.models import CareRelationship, Patient
-from sesamlike.stock.models import Device, DeviceStatus
+from sesamlike.stock.models import SERIAL_MAX, Device, DeviceStatus
 
 MIGRATION_ROLE = "migration"
 DEFAULT_WARRANTY_YEARS = 4
@@ -347,7 +347,6 @@ DELIVERY_COLUMNS = (
     "personal_id", "article_no", "packs", "channel", "delivered_on", "serial_no",
     "returned_on",
 )  # fmt: skip
-MAX_SERIAL = 60
 _CHUNK = 500
 
 
@@ -457,8 +456,8 @@ class _Checker:
                 delivered_on=v["delivered_on"],
             )
         serial = v["serial_no"] or None
-        if serial and len(serial) > MAX_SERIAL:
-            r.add("serial_no", N_("Högst {n} tecken."), n=MAX_SERIAL)
+        if serial and len(serial) > SERIAL_MAX:
+            r.add("serial_no", N_("Högst {n} tecken."), n=SERIAL_MAX)
         if article is not None and article.serial_tracked:
             self._check_serial(r, article, serial, packs)
         replaces = v["replaces_serial_no"] or None

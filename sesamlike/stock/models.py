@@ -124,6 +124,10 @@ class StockMovement(db.Model):
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
 
 
+# The longest serial number a device, a line or a file may carry.
+SERIAL_MAX = 60
+
+
 class Device(db.Model):
     """A serial-numbered pump or CGM reader (individ), lent to one patient at a time."""
 
@@ -131,7 +135,7 @@ class Device(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     article_id: Mapped[int] = mapped_column(sa.ForeignKey("articles.id"), index=True)
-    serial_no: Mapped[str] = mapped_column(sa.String(60), index=True)
+    serial_no: Mapped[str] = mapped_column(sa.String(SERIAL_MAX), index=True)
     status: Mapped[str] = mapped_column(sa.String(12), default=DeviceStatus.IN_STOCK)
     depot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("depots.id"), index=True)
     # The lot it was received into; a reconditioned device goes back there.

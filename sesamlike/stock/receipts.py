@@ -21,11 +21,17 @@ from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.stock import errors, ledger, reservations
 from sesamlike.stock.gs1 import gtin_forms
-from sesamlike.stock.models import Depot, Device, DeviceStatus, MovementKind, StockLot
+from sesamlike.stock.models import (
+    SERIAL_MAX,
+    Depot,
+    Device,
+    DeviceStatus,
+    MovementKind,
+    StockLot,
+)
 
 LOT_MAX = 40
 BIN_MAX = 20
-SERIAL_MAX = 60
 MAX_PACKS = 100_000
 
 
