@@ -498,13 +498,33 @@ UNREGISTERED_HINT = N_(
 )
 
 
+def _with_reasons(form):
+    """A device return form with its reasons in the reader's language."""
+    form.reason.choices = choices(RETURN_REASON_LABELS, _)
+    return form
+
+
+def _own_depot_code() -> str | None:
+    """Where a device with no depot of its own (from the old system, or lent
+    by a supplier) comes back: the clerk's own depot."""
+    own = staff.own_depot(current_user)
+    return own.code if own is not None else None
+
+
+def _received(device):
+    flash(
+        _("{serial_no} är mottagen och står i karantän.", serial_no=device.serial_no),
+        "success",
+    )
+    return redirect(url_for("fulfilment.device_returns"))
+
+
 @bp.route("/devices", methods=["GET", "POST"])
 @depot_only
 def device_returns():
     """Devices on loan (searched, paged) and returns; recondition, scrap or
     replace those in quarantine."""
-    form = DeviceReturnForm()
-    form.reason.choices = choices(RETURN_REASON_LABELS, _)
+    form = _with_reasons(DeviceReturnForm())
     search = LoanSearchForm()
     text, page = "", 1
     if request.method == "GET" or "search" in request.form:
@@ -516,14 +536,12 @@ def device_returns():
         text, page = search.q.data or "", page_number(request.form.get("page"))
     elif form.validate_on_submit():
         try:
-            # A device from the old system has no depot: the clerk's own.
-            own = staff.own_depot(current_user)
             device = returns.return_device(
                 current_user,
                 form.serial_no.data,
                 form.reason.data,
                 form.returned_on.data,
-                depot_code=own.code if own is not None else None,
+                depot_code=_own_depot_code(),
             )
         except DomainError as error:
             status = 422
@@ -536,14 +554,7 @@ def device_returns():
             else:
                 flash_error(error)
         else:
-            flash(
-                _(
-                    "{serial_no} är mottagen och står i karantän.",
-                    serial_no=device.serial_no,
-                ),
-                "success",
-            )
-            return redirect(url_for("fulfilment.device_returns"))
+            return _received(device)
     elif request.method == "POST":
         status = 422
     return _devices_page(status, form=form, search=search, text=text, page=page)
@@ -555,18 +566,17 @@ def unregistered_return():
     """Find a device delivered without a serial number (by the patient's name
     or the order number), and take it back under the serial read off it."""
     find = UnregisteredSearchForm(prefix="find")
-    form = UnregisteredReturnForm(prefix="unregistered")
-    form.reason.choices = choices(RETURN_REASON_LABELS, _)
+    form = _with_reasons(UnregisteredReturnForm(prefix="unregistered"))
     if "find-q" in request.form:
         if not find.validate_on_submit():
             abort(400)
-        form = UnregisteredReturnForm(prefix="unregistered", formdata=None)
-        form.reason.choices = choices(RETURN_REASON_LABELS, _)
+        form = _with_reasons(
+            UnregisteredReturnForm(prefix="unregistered", formdata=None)
+        )
         form.q.data = find.q.data or ""
         form.returned_on.data = region_today()
         return _devices_page(200, unregistered=form, find=find)
     if form.validate_on_submit():
-        own = staff.own_depot(current_user)
         try:
             device = returns.return_device(
                 current_user,
@@ -574,20 +584,13 @@ def unregistered_return():
                 form.reason.data,
                 form.returned_on.data,
                 line_id=form.line_id.data,
-                depot_code=own.code if own is not None else None,
+                depot_code=_own_depot_code(),
             )
         except DomainError as error:
             db.session.rollback()
             _unregistered_refusal(form, error)
         else:
-            flash(
-                _(
-                    "{serial_no} är mottagen och står i karantän.",
-                    serial_no=device.serial_no,
-                ),
-                "success",
-            )
-            return redirect(url_for("fulfilment.device_returns"))
+            return _received(device)
     find = UnregisteredSearchForm(prefix="find", formdata=None, q=form.q.data)
     return _devices_page(422, unregistered=form, find=find)
 
@@ -608,12 +611,12 @@ def _devices_page(status: int, *, form=None, search=None, text="", page=1,
                   unregistered=None, find=None):  # fmt: skip
     """The devices page; the forms not sent are shown empty."""
     if form is None:
-        form = DeviceReturnForm(formdata=None)
-        form.reason.choices = choices(RETURN_REASON_LABELS, _)
+        form = _with_reasons(DeviceReturnForm(formdata=None))
         form.returned_on.data = region_today()
     if unregistered is None:
-        unregistered = UnregisteredReturnForm(prefix="unregistered", formdata=None)
-        unregistered.reason.choices = choices(RETURN_REASON_LABELS, _)
+        unregistered = _with_reasons(
+            UnregisteredReturnForm(prefix="unregistered", formdata=None)
+        )
         unregistered.returned_on.data = region_today()
     quarantined = devices.in_quarantine()
     return render(
