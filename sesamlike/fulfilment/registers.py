@@ -59,6 +59,13 @@ def named(text: str) -> sa.ColumnElement[bool]:
     )
 
 
+def order_or_named(text: str) -> sa.ColumnElement[bool]:
+    """An order number (names have no digits), else patients by name."""
+    if text.isdecimal():
+        return Order.id == int(text) if len(text) < 10 else sa.false()
+    return named(text)
+
+
 def returnable(
     user: User, text: str = "", page: int = 1, *, days: int, today: date | None = None
 ) -> Page:
@@ -90,10 +97,7 @@ def returnable(
             Device.patient_id.isnot(None),
         )
         matches = [Order.id.in_(serial_orders), Patient.id.in_(serial_patients)]
-        if text.isdecimal():  # an order number (names have no digits)
-            matches.append(Order.id == int(text) if len(text) < 10 else sa.false())
-        else:
-            matches.append(named(text))
+        matches.append(order_or_named(text))
         query = query.where(sa.or_(*matches))
     query = query.options(selectinload(OrderLine.article)).order_by(
         OrderLine.delivered_on.desc(), OrderLine.id
@@ -131,11 +135,6 @@ def unregistered(user: User, text: str = "", page: int = 1) -> Page:
     if not text:
         return Page(rows=[], page=1, pages=1, total=0, text="")
     reference = sa.literal(LINE_REFERENCE) + sa.cast(OrderLine.id, sa.String)
-    match = (
-        (Order.id == int(text) if len(text) < 10 else sa.false())
-        if text.isdecimal()  # an order number (names have no digits)
-        else named(text)
-    )
     query = (
         sa.select(OrderLine, Patient)
         .join(Order, Order.id == OrderLine.order_id)
@@ -144,7 +143,7 @@ def unregistered(user: User, text: str = "", page: int = 1) -> Page:
         .where(
             Article.serial_tracked.is_(True),
             OrderLine.status == LineStatus.DELIVERED,
-            match,
+            order_or_named(text),
             ~sa.exists().where(Device.reference == reference),
         )
         .options(selectinload(OrderLine.article))
