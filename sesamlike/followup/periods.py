@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 
 from sesamlike.common.formatting import format_day_month
 from sesamlike.common.i18n import _
@@ -25,6 +26,10 @@ def figures_day(today: date | None = None) -> date:
     """The day the current year's stored figures count up to: that of its
     last run (a run counts through the day it runs), never after today. After
     midnight, before the nightly run, the figures still end yesterday."""
+    if today is None and has_request_context():
+        if "followup_figures_day" not in g:  # asked by the page, form and report
+            g.followup_figures_day = figures_day(region_today())
+        return g.followup_figures_day
     today = today or region_today()
     started = db.session.scalar(
         sa.select(sa.func.max(FollowupRun.started_at)).where(
