@@ -44,7 +44,7 @@ from sesamlike.fulfilment.shipping import (
 from sesamlike.orders import rules
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 from sesamlike.patients import access
-from sesamlike.stock import devices, picking, receipts, reservations
+from sesamlike.stock import devices, picking, receipts, reservations, staff
 from sesamlike.stock.errors import DeviceNotFound
 from sesamlike.stock.models import SERIAL_MAX, Device, DeviceStatus
 
@@ -99,6 +99,13 @@ def scrap_lot(user: User, lot_id: int) -> int:
 # Returns and replacements ---------------------------------------------------
 
 
+def counter_depot(user: User, depot_code: str | None = None) -> int | None:
+    """Where a device with no depot of its own is booked back: the depot
+    named, else the clerk's own (None: neither; `devices` takes the first)."""
+    depot = receipts.depot_by_code(depot_code) if depot_code else staff.own_depot(user)
+    return depot.id if depot is not None else None
+
+
 def return_device(
     user: User,
     serial_no: str,
@@ -112,6 +119,8 @@ def return_device(
     """A lent device comes back into quarantine; its line is returned.
 
     `line_id`: for a device the register does not know (`lent_device`).
+    A device with no depot of its own (imported history, or lent by a
+    supplier) comes back to `depot_code`, else to the clerk's own depot.
     """
     require_depot(user)
     if returned_on > (today or region_today()):
@@ -123,13 +132,12 @@ def return_device(
             access.handled_by_depot(
                 user, device.patient_id, action="return_device", detail=device.serial_no
             )
-        depot = receipts.depot_by_code(depot_code) if depot_code else None
         devices.return_to_quarantine(
             device,
             reason,
             returned_on,
             user_id=user.id,
-            depot_id=depot.id if depot else None,
+            depot_id=counter_depot(user, depot_code),
         )
         line = line_for(device.reference)
         if line is not None and line.status in (

@@ -22,6 +22,7 @@ from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.fulfilment.errors import NotUnderWarranty
 from sesamlike.fulfilment.returns import (
+    counter_depot,
     lent_device,
     open_replacement,
     return_device,
@@ -91,9 +92,12 @@ def swap_device(
             line.delivered_on is not None and replaced_on < line.delivered_on
         ):
             raise Invalid(fields={"replaced_on": [N_("Före utlåningsdagen.")]})
+        # Swapped at the counter: a device with no depot of its own stays
+        # at the clerk's, where the new one came from.
         devices.return_to_quarantine(
-            old, devices.ReturnReason.FAULTY, replaced_on, user_id=user.id
-        )
+            old, devices.ReturnReason.FAULTY, replaced_on, user_id=user.id,
+            depot_id=counter_depot(user),
+        )  # fmt: skip
         move_line(line, line.status, LineStatus.RETURNED, returned_on=replaced_on)
         order = Order(
             patient_id=old.patient_id,

@@ -504,13 +504,6 @@ def _with_reasons(form):
     return form
 
 
-def _own_depot_code() -> str | None:
-    """Where a device with no depot of its own (from the old system, or lent
-    by a supplier) comes back: the clerk's own depot."""
-    own = staff.own_depot(current_user)
-    return own.code if own is not None else None
-
-
 def _received(device):
     flash(
         _("{serial_no} är mottagen och står i karantän.", serial_no=device.serial_no),
@@ -541,7 +534,6 @@ def device_returns():
                 form.serial_no.data,
                 form.reason.data,
                 form.returned_on.data,
-                depot_code=_own_depot_code(),
             )
         except DomainError as error:
             status = 422
@@ -584,7 +576,6 @@ def unregistered_return():
                 form.reason.data,
                 form.returned_on.data,
                 line_id=form.line_id.data,
-                depot_code=_own_depot_code(),
             )
         except DomainError as error:
             db.session.rollback()

@@ -373,3 +373,46 @@ def test_the_api_swaps_a_pump_delivered_without_serial_by_its_line(client, tslim
     assert (old.status, old.lent_on, old.returned_on) == (
         "quarantine", DELIVERED, date(2025, 9, 1))  # fmt: skip
     assert device_cost(tslim, 2025) == COST_2025
+
+
+@pytest.fixture
+def south_clerk(tslim):
+    """A clerk at the region's second aids centre (HMCS): HMC comes first."""
+    tslim.hmcs = make_depot("HMCS")
+    clerk = make_user("depot", username="lager.soder")
+    db.session.add(DepotStaff(user_id=clerk.id, depot_id=tslim.hmcs.id))
+    db.session.commit()
+    import_supplier_status_text(
+        status_file(delivered(tslim), serials=False), tslim.depot_user
+    )
+    return clerk
+
+
+def test_the_api_books_a_pump_back_at_the_clerks_own_depot(client, tslim, south_clerk):
+    """The pump is handed in at HMCS: it stands in HMCS's quarantine, as the
+    devices page books it, not in the region's first depot."""
+    returned = client.post(
+        "/api/v1/devices/TS-1001/return",
+        headers=bearer(south_clerk),
+        json={"returned_on": BACK.isoformat(), "reason": "replaced",
+              "line_id": tslim.line_id},
+    )  # fmt: skip
+
+    assert returned.status_code == 200, returned.get_json()
+    assert device("TS-1001").depot_id == tslim.hmcs.id
+
+
+def test_a_swap_at_the_counter_keeps_the_faulty_pump_at_the_clerks_depot(
+    client, tslim, south_clerk
+):
+    shipping.receive_stock(south_clerk, "HMCS", "200001", 1, serials=["TS-2002"])
+
+    swapped = client.post(
+        "/api/v1/devices/TS-1001/replace",
+        headers=bearer(south_clerk),
+        json={"new_serial_no": "TS-2002", "replaced_on": "2025-09-01",
+              "line_id": tslim.line_id},
+    )  # fmt: skip
+
+    assert swapped.status_code == 201, swapped.get_json()
+    assert device("TS-1001").depot_id == tslim.hmcs.id
