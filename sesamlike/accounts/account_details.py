@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from sesamlike.accounts import errors, services, usernames
 from sesamlike.accounts.models import Clinic, Role
 from sesamlike.accounts.staff import PORTAL_ROLES
+from sesamlike.common.addresses import is_email
 from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import N_
 
-EMAIL_MAX = 254
 # Roles whose login works at clinics (and so must name at least one).
 CLINIC_ROLES = frozenset({Role.PRESCRIBER, Role.MANAGER})
 
@@ -26,16 +26,11 @@ def clinics_by_code(codes: Iterable[str]) -> list[Clinic]:
     return [services.clinic_by_code(code) for code in codes]
 
 
-# Something before one @, and a domain of dot-separated parts after it: the
-# link must reach a mail server, and "anna@exa" (no dot) names none.
-EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
-
-
 def email_address(text: str | None) -> str | None:
     text = (text or "").strip()
     if not text:
         return None
-    if len(text) > EMAIL_MAX or not EMAIL_PATTERN.fullmatch(text):
+    if not is_email(text):
         raise errors.EmailFormat(fields={"email": [N_("Fel format.")]})
     return text
 

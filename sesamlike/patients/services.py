@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.common import mail
+from sesamlike.common.addresses import EMAIL_MAX, is_email
 from sesamlike.common.errors import Forbidden, Invalid, NotVisible
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
@@ -46,7 +47,6 @@ WRITE_ROLES = frozenset({Role.PRESCRIBER})
 
 _POSTAL_CODE = re.compile(r"^\d{3} ?\d{2}$")
 _PHONE = re.compile(r"^\+?[\d\s\-()]+$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _BOX_ADDRESS = re.compile(r"^\s*(box|postbox|pl)\s*\d", re.IGNORECASE)
 _LMA_NUMBER = re.compile(r"^[A-Za-z0-9\-]{4,20}$")
 _SEPARATORS = re.compile(r"[\s\-+]")
@@ -104,8 +104,8 @@ class _Checks:
         phone = self.text("phone", 30)
         if phone and not (_PHONE.match(phone) and 6 <= _digits(phone) <= 15):
             self.fail("phone", N_("Ange ett telefonnummer med 6–15 siffror."))
-        email = self.text("email", 254)
-        if email and not _EMAIL.match(email):
+        email = self.text("email", EMAIL_MAX)
+        if email and not is_email(email):
             self.fail("email", N_("Ange en e-postadress som namn@exempel.se."))
         return phone, email
 

@@ -149,6 +149,13 @@ def test_register_with_reserve_number(client, prescriber):
         ({"street": "Box 12"}, "street", "Hjälpmedel levereras inte till boxadress."),
         ({"postal_code": "4110"}, "postal_code", "Postnumret ska ha fem siffror."),
         ({"email": "anna@"}, "email", "Ange en e-postadress som namn@exempel.se."),
+        # An empty part of the domain names no mail server (as for staff).
+        (
+            {"email": "anna@exempel..se"},
+            "email",
+            "Ange en e-postadress som namn@exempel.se.",
+        ),
+        ({"email": "anna@.se"}, "email", "Ange en e-postadress som namn@exempel.se."),
         ({"phone": "12"}, "phone", "Ange ett telefonnummer med 6–15 siffror."),
         (
             {"id_kind": "reserve", "personal_id": "R-4711"},
