@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, g, request, session
 from flask_login import current_user
 
 from sesamlike.accounts.models import NO_CLINIC_ROLES, User, UserSession
@@ -139,6 +139,7 @@ def user_for_session(user_id: str) -> User | None:
     idle = timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
     if now - last_seen > idle:
         _touch(session_id, ended_at=now)
+        g.session_ran_out = True  # the login page says why (`views.unauthorized`)
         return None
     if now - last_seen > TOUCH_EVERY:
         _touch(session_id, last_seen_at=now)

@@ -14,7 +14,14 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import (
+    current_user,
+    login_required,
+    login_url,
+    login_user,
+    logout_user,
+)
+from flask_wtf.csrf import CSRFError
 from werkzeug.local import LocalProxy
 
 from sesamlike.accounts import identity, password_links, sessions
@@ -37,6 +44,42 @@ login_manager.login_message = None
 def load_user(user_id: str) -> User | None:
     """The user of an open server-side session; ended sessions are anonymous."""
     return sessions.user_for_session(user_id)
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    """To the login page, and back after it (`next`). When this request found
+    the session run out (idle too long), the login page says so, and that a
+    form sent with it was not saved: otherwise a nurse back from a patient
+    finds an empty login page and the form she filled in gone, unexplained."""
+    if g.get("session_ran_out"):
+        minutes = current_app.config["SESSION_IDLE_MINUTES"]
+        if request.method == "POST":
+            flash(_("Din inloggning gick ut efter {minutes} minuter utan "
+                    "aktivitet, så det du skickade kunde inte sparas. Logga in "
+                    "igen och fyll i formuläret på nytt.", minutes=minutes),
+                  "error")  # fmt: skip
+        else:
+            flash(_("Din inloggning gick ut efter {minutes} minuter utan "
+                    "aktivitet. Logga in igen.", minutes=minutes), "info")  # fmt: skip
+    return redirect(login_url(login_manager.login_view, next_url=request.url))
+
+
+@bp.app_errorhandler(CSRFError)
+def form_without_session(error: CSRFError):
+    """A form whose token no longer matches the session. Sent by someone
+    logged out meanwhile (in another tab, or by an administrator), it leads to
+    the login page with a word on why, as a run-out session's form does;
+    from a login still open (a forged or mixed-up form) it stays a 400."""
+    if current_user.is_authenticated or request.endpoint == "accounts.login":
+        return render_template("error.html", code=400), 400
+    if not g.get("session_ran_out"):
+        flash(
+            _("Du är inte inloggad längre, så det du skickade kunde inte "
+              "sparas. Logga in igen och fyll i formuläret på nytt."),
+            "error",
+        )  # fmt: skip
+    return unauthorized()
 
 
 @bp.app_context_processor

@@ -137,3 +137,69 @@ def test_form_fields_carry_no_empty_aria_attributes(client):
     assert 'aria-describedby="None"' not in html
     assert 'aria-invalid="None"' not in html
     assert 'id="csrf_token"' not in html
+
+
+def test_a_form_sent_after_the_session_ran_out_says_so_and_leads_back_to_it(
+    app, client, csrf_on
+):
+    """A nurse leaves the register form open past the idle limit and sends it.
+    Before, she got "Felaktig begäran: Formuläret kunde inte tas emot", with
+    nothing about the login that had ended."""
+    from datetime import timedelta
+
+    from sesamlike.accounts.models import UserSession
+    from sesamlike.common.time import utcnow
+
+    factories.make_role_user("prescriber", username="doc")
+    token = csrf_token_from(client.get("/login").text)
+    client.post("/login", data={"username": "doc", "password": "correct-horse-1",
+                                "csrf_token": token})  # fmt: skip
+    form = client.get("/patients/new")
+    assert form.status_code == 200
+    idle = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"], seconds=5)
+    db.session.execute(sa.update(UserSession).values(last_seen_at=utcnow() - idle))
+    db.session.commit()
+
+    sent = client.post(
+        "/patients/new",
+        data={"csrf_token": csrf_token_from(form.text), "first_name": "Anna"},
+        headers={"Referer": "http://localhost/patients/new"},
+    )
+
+    assert sent.status_code == 302
+    assert sent.headers["Location"] == "/login?next=%2Fpatients%2Fnew"
+    page = client.get(sent.headers["Location"]).text
+    assert "Din inloggning gick ut efter 30 minuter utan aktivitet" in page
+    assert "det du skickade kunde inte sparas" in page
+
+
+def test_a_form_sent_after_logging_out_in_another_tab_leads_to_the_login(
+    client, csrf_on
+):
+    """Logged out in another tab: the form's token went with the session.
+    Before: 400 "Felaktig begäran", not saying that the login had ended."""
+    factories.make_role_user("prescriber", username="doc")
+    token = csrf_token_from(client.get("/login").text)
+    client.post("/login", data={"username": "doc", "password": "correct-horse-1",
+                                "csrf_token": token})  # fmt: skip
+    form = client.get("/patients/new")
+    client.post("/logout", data={"csrf_token": csrf_token_from(form.text)})
+
+    sent = client.post(
+        "/patients/new",
+        data={"csrf_token": csrf_token_from(form.text), "first_name": "Anna"},
+    )
+
+    assert sent.status_code == 302
+    assert sent.headers["Location"] == "/login?next=%2Fpatients%2Fnew"
+    page = client.get(sent.headers["Location"]).text
+    assert "Du är inte inloggad längre" in page
+
+
+def test_a_stale_form_of_a_logged_in_user_is_still_refused(client, csrf_on):
+    factories.make_role_user("prescriber", username="doc")
+    token = csrf_token_from(client.get("/login").text)
+    client.post("/login", data={"username": "doc", "password": "correct-horse-1",
+                                "csrf_token": token})  # fmt: skip
+    sent = client.post("/patients/new", data={"csrf_token": "forged"})
+    assert sent.status_code == 400
