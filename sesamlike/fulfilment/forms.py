@@ -7,6 +7,7 @@ from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
+    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -70,6 +71,8 @@ class PackForm(FlaskForm):
 
 class DeliverForm(FlaskForm):
     delivered_on = DateField("Levererad", validators=[InputRequired(REQUIRED)])
+    # One parcel of the order (none: every line shipped and not yet delivered).
+    shipment_id = IntegerField(validators=[Optional()])
 
 
 class DeviceReturnForm(FlaskForm):

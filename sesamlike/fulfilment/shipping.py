@@ -12,6 +12,7 @@ and a refusal writes nothing. Returns, replacements and counts: `returns`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import Channel
-from sesamlike.common.errors import DomainError, Forbidden, Invalid
+from sesamlike.common.errors import DomainError, Forbidden, Invalid, NotVisible
 from sesamlike.common.formatting import ReadersDate
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_day_of, region_today, utcnow
@@ -206,10 +207,13 @@ def deliver_order(
     delivered_on: date,
     *,
     line_ids: Iterable[int] | None = None,
+    shipment_id: int | None = None,
     today: date | None = None,
     not_before_ordered: bool = False,
 ) -> Order:
-    """Confirm delivery of the shipped lines: delivered_on, status delivered.
+    """Confirm delivery of the shipped lines (all, those named, or one
+    parcel's: `shipment_id`): delivered_on, status delivered. A parcel of
+    another order, or with nothing left to confirm, is not found.
     `not_before_ordered` (the page): refuse a day before the order was placed;
     the API records the days it is given, as before (a migration's history)."""
     require_depot(user)
@@ -228,8 +232,11 @@ def deliver_order(
         lines = [
             line
             for line in _central(order, LineStatus.SHIPPED)
-            if wanted is None or line.id in wanted
+            if (wanted is None or line.id in wanted)
+            and (shipment_id is None or line.shipment_id == shipment_id)
         ]
+        if not lines and shipment_id is not None:
+            raise NotVisible()
         if not lines:
             delivered = _central(order, LineStatus.DELIVERED, LineStatus.RETURNED)
             raise (AlreadyDelivered if delivered else NotShipped)(order_id=order.id)
@@ -295,6 +302,29 @@ def lines_for(references: Iterable[str]) -> dict[str, OrderLine]:
     return {line.reference: line for line in lines}
 
 
+@dataclass(frozen=True)
+class Parcel:
+    """Shipped lines of an order that travel together (one `Shipment`; None:
+    lines shipped before parcels were kept), with their tracking number."""
+
+    shipment_id: int | None
+    tracking_ref: str | None
+    lines: list[OrderLine]
+
+
+def parcels_to_confirm(order: Order) -> list[Parcel]:
+    """The order's central lines shipped and not yet confirmed delivered,
+    parcel by parcel, first sent first: each is delivered on its own day."""
+    refs = {shipment.id: shipment.tracking_ref for shipment in order.shipments}
+    grouped: dict[int | None, list[OrderLine]] = {}
+    for line in _central(order, LineStatus.SHIPPED):
+        grouped.setdefault(line.shipment_id, []).append(line)
+    return [
+        Parcel(key, refs.get(key) if key is not None else order.tracking_ref, lines)
+        for key, lines in sorted(grouped.items(), key=lambda item: item[0] or 0)
+    ]
+
+
 def orders_with_lines(*statuses: str) -> list[Order]:
     """Orders with central lines in these statuses, oldest first (no patient data)."""
     ids = sa.select(OrderLine.order_id).where(
@@ -303,7 +333,10 @@ def orders_with_lines(*statuses: str) -> list[Order]:
     return list(
         db.session.scalars(
             sa.select(Order)
-            .options(selectinload(Order.lines).selectinload(OrderLine.article))
+            .options(
+                selectinload(Order.lines).selectinload(OrderLine.article),
+                selectinload(Order.shipments),
+            )
             .where(Order.id.in_(ids))
             .order_by(Order.placed_at, Order.id)
         )

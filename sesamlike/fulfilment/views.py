@@ -212,10 +212,11 @@ def deliveries():
 def _deliveries_page(form: DeliverForm, status: int = 200, **refused):
     if refused:  # the other orders' fields offer today, as on the first view
         form.delivered_on.data = region_today()
+    orders = shipping.orders_with_lines(LineStatus.SHIPPED)
     return render(
         "deliveries.html",
         status,
-        orders=shipping.orders_with_lines(LineStatus.SHIPPED),
+        orders=[(order, shipping.parcels_to_confirm(order)) for order in orders],
         form=form,
         **refused,
     )
@@ -224,24 +225,33 @@ def _deliveries_page(form: DeliverForm, status: int = 200, **refused):
 @bp.route("/orders/<int:order_id>/deliver", methods=["POST"])
 @depot_only
 def deliver(order_id: int):
-    """Confirm delivery of an order's shipped lines on the given day.
+    """Confirm delivery of an order's shipped lines, or of one parcel of them
+    (`shipment_id`), on the given day.
 
-    A refused day is said beside that order's field, the day entered kept.
+    A refused day is said beside that parcel's field, the day entered kept.
     """
     form = DeliverForm()
+    parcel = form.shipment_id.data
     if not form.validate_on_submit():
         return _deliveries_page(
             form,
             422,
             refused_order=order_id,
+            refused_parcel=parcel,
             refusal=[_("Ange leveransdag.")],
             entered=request.form.get("delivered_on", ""),
         )
     try:
         shipping.deliver_order(
-            current_user, order_id, form.delivered_on.data, not_before_ordered=True
+            current_user,
+            order_id,
+            form.delivered_on.data,
+            shipment_id=parcel,
+            not_before_ordered=True,
         )
     except DomainError as error:
+        if error.status == 404:  # a parcel of another order
+            raise
         if "delivered_on" not in error.fields:
             flash_error(error)
             return redirect(url_for("fulfilment.deliveries"))
@@ -250,6 +260,7 @@ def deliver(order_id: int):
             form,
             422,
             refused_order=order_id,
+            refused_parcel=parcel,
             refusal=[error_text(error)] if error.params else [],
             entered=form.delivered_on.data.isoformat(),
             field_errors=[_(m) for m in error.fields["delivered_on"]],

@@ -79,6 +79,10 @@ class Order(db.Model):
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
     )
+    # Its parcels, first sent first (read on the pages that name them).
+    shipments: Mapped[list[Shipment]] = relationship(
+        order_by="Shipment.id", viewonly=True
+    )
 
     __table_args__ = (
         sa.UniqueConstraint("placed_by_id", "idempotency_key"),
@@ -87,6 +91,16 @@ class Order(db.Model):
             name="delivery_mode_known",
         ),
     )
+
+    @property
+    def tracking_refs(self) -> list[str]:
+        """Every parcel's tracking number, first sent first; the order's own
+        (`tracking_ref`: the last parcel's, as the API gives it) when no parcel
+        names one (orders shipped before parcels were kept)."""
+        refs = [s.tracking_ref for s in self.shipments if s.tracking_ref]
+        if not refs and self.tracking_ref:
+            refs = [self.tracking_ref]
+        return list(dict.fromkeys(refs))
 
     @property
     def status(self) -> str:
