@@ -92,21 +92,30 @@ def export():
     form = ExportForm()
     if not form.validate_on_submit():
         return suppliers(form=form)
+    day = form.day.data
+    written = {export.id for export in supplier_channel.exports_of(day)}
     try:
-        exports = supplier_channel.export_supplier_orders(form.day.data, current_user)
+        exports = supplier_channel.export_supplier_orders(day, current_user)
     except DomainError as error:
         db.session.rollback()
         form.day.errors = [_(error.message, **error.params)]
         return suppliers(form=form)
-    flash(
-        ngettext(
-            "{n} leverantörsfil för {day}.",
-            "{n} leverantörsfiler för {day}.",
-            len(exports),
-            day=format_date(form.day.data),
-        ),
-        "success",
-    )
+    # A supplier's file of a day is final: only the new ones are news, and
+    # lines that came in after it wait for a later day's.
+    new = [export for export in exports if export.id not in written]
+    if new:
+        flash(ngettext("{n} leverantörsfil för {day}.",
+                       "{n} leverantörsfiler för {day}.",
+                       len(new), day=format_date(day)), "success")  # fmt: skip
+    else:
+        flash(_("Inga nya leverantörsfiler för {day}: dagens filer är redan "
+                "skapade.", day=format_date(day)), "info")  # fmt: skip
+    if waiting := len(supplier_channel.waiting_lines()):
+        flash(
+            ngettext("{n} rad väntar till nästa dags fil.",
+                     "{n} rader väntar till nästa dags fil.", waiting),
+            "info",
+        )  # fmt: skip
     return redirect(url_for("channels.suppliers"))
 
 

@@ -20,6 +20,7 @@ from tests.channel_world import ORDER_DAY, World
 from tests.factories import (
     make_article,
     make_depot,
+    make_patient,
     make_role_user,
     make_stock_lot,
 )
@@ -388,3 +389,27 @@ def test_a_pharmacy_article_gets_no_reorder_point_on_its_page(client, depot):
     assert "Artikeln lämnas ut via apotek" in error
     assert "Beställningspunkten är sparad." not in response.text
     assert replenishment.reorder_points() == []
+
+
+def test_a_second_export_the_same_day_says_the_new_line_waits_for_the_next_file(
+    client, depot
+):
+    """The walkthrough: two more supplier lines came in after the morning's
+    files; "Skapa filer" answered "3 leverantörsfiler för 5 december 2026."
+    though it wrote nothing and the lines stayed waiting."""
+    depot.order(depot.pump)
+    first = client.post("/channels/suppliers/export",
+                        data={"day": ORDER_DAY.isoformat()}, follow_redirects=True)  # fmt: skip
+    assert "1 leverantörsfil för 2 mars 2026." in first.text
+    depot.order(depot.pump, patient=make_patient(depot.clinic))
+
+    again = client.post(
+        "/channels/suppliers/export",
+        data={"day": ORDER_DAY.isoformat()},
+        follow_redirects=True,
+    )
+
+    assert "1 leverantörsfil för" not in again.text
+    assert "Inga nya leverantörsfiler" in again.text
+    assert "1 rad väntar till nästa dags fil" in again.text
+    assert db.session.scalar(sa.select(sa.func.count(SupplierExport.id))) == 1
