@@ -93,6 +93,18 @@ def inject_navigation():
     return {"navigation": [], "role_name": "", "empty_form": _EMPTY_FORM}
 
 
+@bp.app_template_global()
+def page_to_return_to() -> str:
+    """Where switching language leads back to: this page. A page shown in
+    answer to a form (a POST: a summary, a form with its faults) reopens its
+    address when that shows a page, rather than the start page; a form that
+    only posts has none ("": the start page)."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    rule = request.url_rule
+    return request.path if rule is not None and "GET" in (rule.methods or ()) else ""
+
+
 def _empty_form() -> EmptyForm:
     # Only rendered (the CSRF token of a POST button): never reads the body,
     # so an error page for a body too large (413) can still be shown. Made when

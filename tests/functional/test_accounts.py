@@ -203,3 +203,29 @@ def test_a_stale_form_of_a_logged_in_user_is_still_refused(client, csrf_on):
                                 "csrf_token": token})  # fmt: skip
     sent = client.post("/patients/new", data={"csrf_token": "forged"})
     assert sent.status_code == 400
+
+
+def test_switching_language_on_a_page_shown_after_a_form_stays_on_that_page(
+    client, auth
+):
+    """The walkthrough: English chosen on a form shown again with its faults
+    (a POST's answer) led to the start page, the work in progress gone."""
+    factories.make_role_user("prescriber", username="doc")
+    auth.login("doc")
+    refused = client.post("/patients/new", data={"first_name": ""})
+    assert refused.status_code == 422
+    assert 'name="next" value="/patients/new"' in refused.text
+
+    switched = client.post("/language", data={"locale": "en",
+                                              "next": "/patients/new"})  # fmt: skip
+    assert switched.headers["Location"] == "/patients/new"
+
+
+def test_a_page_of_a_form_that_only_posts_switches_language_to_the_start_page(
+    app, client, auth
+):
+    """No page to reopen: the start page, never a 405."""
+    from flask import render_template_string
+
+    with app.test_request_context("/channels/suppliers/export", method="POST"):
+        assert render_template_string("{{ page_to_return_to() }}") == ""
