@@ -100,7 +100,7 @@ def page_to_return_to() -> str:
     address when that shows a page, rather than the start page; a form that
     only posts has none ("": the start page)."""
     if request.method == "GET":
-        return request.full_path.rstrip("?")
+        return request.full_path
     rule = request.url_rule
     return request.path if rule is not None and "GET" in (rule.methods or ()) else ""
 

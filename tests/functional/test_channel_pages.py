@@ -398,8 +398,11 @@ def test_a_second_export_the_same_day_says_the_new_line_waits_for_the_next_file(
     files; "Skapa filer" answered "3 leverantörsfiler för 5 december 2026."
     though it wrote nothing and the lines stayed waiting."""
     depot.order(depot.pump)
-    first = client.post("/channels/suppliers/export",
-                        data={"day": ORDER_DAY.isoformat()}, follow_redirects=True)  # fmt: skip
+    first = client.post(
+        "/channels/suppliers/export",
+        data={"day": ORDER_DAY.isoformat()},
+        follow_redirects=True,
+    )
     assert "1 leverantörsfil för 2 mars 2026." in first.text
     depot.order(depot.pump, patient=make_patient(depot.clinic))
 
