@@ -53,13 +53,16 @@ def connect_areas() -> None:
     """What a lower area asks of a higher one, given here: the order pages
     say whether the supplier file or e-recept has gone (channels); the
     prescriptions page, which orders on a prescription are on their way
-    (orders)."""
+    (orders); a patient's overview, what the prescriber's own clinics paid
+    for the patient (followup)."""
     from sesamlike.channels import handover
-    from sesamlike.orders import status, withdrawals
+    from sesamlike.followup import own_clinic_costs
+    from sesamlike.orders import overview, status, withdrawals
     from sesamlike.prescriptions import services as prescriptions
 
     status.register_handovers(handover.handovers)
     prescriptions.register_open_orders(withdrawals.undelivered_orders)
+    overview.register_patient_costs(own_clinic_costs.patient_costs)
 
 
 def register_extensions(app: Flask) -> None:

@@ -122,6 +122,7 @@ READ_DETAILS = {
     "new prescription": N_("Började en ny förskrivning för {patient}"),
     "new kit": N_("Började förskriva ett paket för {patient}"),
     "overview": N_("Läste översikten för {patient}"),
+    "costs": N_("Läste mottagningens kostnader för {patient}"),
     "administration": N_("Läste patientkopplingarna för {patient}"),
 }
 FALLBACK = N_("Gjorde ”{action}” på {object}")

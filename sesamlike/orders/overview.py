@@ -7,8 +7,10 @@ pump, delivered with its serial on the order line) and not returned.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -74,6 +76,21 @@ class Overview:
     cgm_systems: list[SystemInUse]
     open_orders: int
     today: date
+    # What the prescriber's own clinics paid for the patient (followup's
+    # `own_clinic_costs`); None when the app has no follow-up.
+    costs: Any = None
+
+
+# How the overview finds what the prescriber's own clinics paid for the
+# patient: given by the follow-up area (above this one) when the app starts.
+_find_costs: Callable[[User, int], Any] | None = None
+
+
+def register_patient_costs(find: Callable[[User, int], Any]) -> None:
+    """`find(user, patient id)` -> the costs the overview shows; it checks the
+    user's access itself, and counts as part of the overview's audited read."""
+    global _find_costs
+    _find_costs = find
 
 
 def patient_overview(user: User, patient_id: int, today: date | None = None):
@@ -114,6 +131,8 @@ def patient_overview(user: User, patient_id: int, today: date | None = None):
         )
     )
     pumps, cgms = _systems(devices, prescriptions, _cgm_delivered(patient.id, today))
+    # Before the commit: the read of the costs is part of this audited read.
+    costs = _find_costs(user, patient.id) if _find_costs is not None else None
     db.session.commit()  # the audit row of this read
     return Overview(
         patient,
@@ -125,6 +144,7 @@ def patient_overview(user: User, patient_id: int, today: date | None = None):
         cgms,
         open_orders or 0,
         today,
+        costs,
     )
 
 
