@@ -145,9 +145,9 @@ class NoDepot(Conflict):
 
 
 class CountToConfirm(Invalid):
-    """A count far from the books (more than the lot holds, and more than
-    LARGE_COUNT_DIFFERENCE packs off): a slip of the keyboard would move stock
-    and purchase proposals, so the clerk checks and confirms it."""
+    """A count far from the books, above or below (`picking.count_far_off`): a
+    slip of the keyboard would move stock and purchase proposals, so the clerk
+    checks and confirms it."""
 
     code = "count_to_confirm"
     message = (

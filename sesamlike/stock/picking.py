@@ -225,10 +225,21 @@ def unpicked(references: Iterable[str]) -> set[str]:
     return set(wanted) - set(picked)
 
 
-# A count this many packs or more off the books, and more than the lot
-# holds, is confirmed before it is booked (`confirmed`; the pages ask).
+# A count far from the books, above or below them, is confirmed before it is
+# booked (`confirmed`; the page asks): a digit dropped (238 counted as 23) or
+# added (39 as 390) would move stock and purchase proposals. Far is this many
+# packs or more, or at least half the books and SMALL_COUNT_DIFFERENCE packs.
 LARGE_COUNT_DIFFERENCE = 100
+SMALL_COUNT_DIFFERENCE = 10
 COUNT_FAR_OFF = N_("Långt från saldot: kontrollera och bekräfta.")
+
+
+def count_far_off(on_hand: int, counted: int) -> bool:
+    """Whether a count is so far from the books that it must be confirmed."""
+    difference = abs(counted - on_hand)
+    return difference >= LARGE_COUNT_DIFFERENCE or (
+        difference >= SMALL_COUNT_DIFFERENCE and 2 * difference >= on_hand
+    )
 
 
 def count_lot(
@@ -253,9 +264,7 @@ def count_lot(
     difference = counted - lot.on_hand
     if difference and reason_code not in COUNT_REASONS:
         raise errors.ReasonCodeRequired(fields={"reason_code": [N_("Välj en orsak.")]})
-    if not confirmed and abs(difference) >= max(
-        LARGE_COUNT_DIFFERENCE, lot.on_hand + 1
-    ):
+    if not confirmed and count_far_off(lot.on_hand, counted):
         raise errors.CountToConfirm(
             counted=ReadersNumber(counted),
             on_hand=ReadersNumber(lot.on_hand),

@@ -300,6 +300,48 @@ def test_a_count_far_from_the_books_is_confirmed_before_it_is_booked(
     assert client.post("/stock/count", data=small).status_code == 302
 
 
+def test_a_count_far_below_the_books_is_confirmed_before_it_is_booked(
+    client, depot_world
+):
+    """The walkthrough: 23 typed for a lot of 238 was booked at once
+    ("differens -215 förp., nytt saldo 23"); only counting back up asked."""
+    receipt = receive(depot_world, 238, lot="QS2509A")
+    data = {"lot_id": str(receipt.lot.id), "counted": "23", "reason_code": "count"}
+    response = client.post("/stock/count", data=data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Räknat antal 23 skiljer sig mycket från saldot 238" in html
+    assert 'name="confirmed"' in html
+    assert db.session.scalar(sa.select(StockLot.on_hand)) == 238
+    confirmed = client.post(
+        "/stock/count", data=data | {"confirmed": "y"}, follow_redirects=True
+    )
+    assert "differens -215 förp., nytt saldo 23." in confirmed.get_data(as_text=True)
+    assert db.session.scalar(sa.select(StockLot.on_hand)) == 23
+
+
+@pytest.mark.parametrize(
+    ("on_hand", "counted", "asked"),
+    [
+        (50, 5, True),  # a digit dropped: half the lot gone
+        (5, 50, True),  # a digit added
+        (1000, 880, True),  # 120 packs off
+        (1000, 950, False),  # 50 packs of 1,000: an everyday difference
+        (5, 3, False),  # two damaged packs of a small lot
+        (12, 30, True),
+    ],
+)
+def test_a_count_asks_for_confirmation_either_way_when_far_off(
+    client, depot_world, on_hand, counted, asked
+):
+    receipt = receive(depot_world, on_hand, lot="F1")
+    data = {"lot_id": str(receipt.lot.id), "counted": str(counted)}
+    response = client.post("/stock/count", data=data | {"reason_code": "count"})
+    assert response.status_code == (422 if asked else 302)
+    booked = db.session.scalar(sa.select(StockLot.on_hand))
+    assert booked == (on_hand if asked else counted)
+
+
 def test_a_large_count_reads_with_its_digits_grouped(client, depot_world):
     """The clerk compares the count with what was typed: "1000000" and
     "differens 999961" had to be counted digit by digit."""
