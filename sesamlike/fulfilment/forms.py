@@ -115,7 +115,12 @@ class ReturnSearchForm(FlaskForm):
 
 
 class CountForm(FlaskForm):
-    lot_id = SelectField("Parti", coerce=int, validators=[InputRequired(REQUIRED)])
+    lot_id = SelectField(
+        "Parti",
+        coerce=int,
+        validate_choice=False,  # a lot not offered: the service says why
+        validators=[InputRequired(REQUIRED)],
+    )
     counted = WholeNumberField(
         "Räknat antal förpackningar",
         validators=[

@@ -37,10 +37,10 @@ from sesamlike.fulfilment.forms import (
 from sesamlike.orders import shipto
 from sesamlike.orders.models import LineStatus
 from sesamlike.orders.status import LABELS
-from sesamlike.stock import devices, ledger, picking, receipts, staff
+from sesamlike.stock import devices, picking, receipts, staff
 from sesamlike.stock.errors import DeviceNotFound
 from sesamlike.stock.gs1 import parse_gs1
-from sesamlike.stock.models import Depot, StockLot
+from sesamlike.stock.models import Depot
 from sesamlike.stock.views import (
     depot_choices,
     depot_only,
@@ -434,12 +434,7 @@ def _interpret(form: ReceiptForm) -> None:
 def count():
     """Cycle count: book the difference from the books with a reason code."""
     form = CountForm()
-    lots = db.session.scalars(
-        sa.select(StockLot)
-        .join(StockLot.article)
-        .where(StockLot.lot != ledger.QUARANTINE_LOT)
-        .order_by(StockLot.depot_id, StockLot.article_id, StockLot.expiry)
-    ).all()
+    lots = picking.countable_lots()
     form.reason_code.choices = choices(COUNT_REASON_LABELS, _)
     form.lot_id.choices = [
         SelectChoice(

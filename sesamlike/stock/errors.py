@@ -121,6 +121,18 @@ class QuarantineCountedBySerial(Conflict):
     message = "Karantänen räknas per serienummer, inte som parti."
 
 
+class CountedBySerial(Conflict):
+    """Packs counted into a lot of devices would have no serial number: stock
+    would offer them, orders reserve them, and none could be packed."""
+
+    code = "counted_by_serial"
+    message = (
+        "{article} är individmärkt och räknas per serienummer, inte som antal. "
+        "Enheter tas emot med sina serienummer under Inleverans och kommer "
+        "tillbaka under Utlånade enheter och karantän."
+    )
+
+
 class LotNotExpired(Conflict):
     code = "lot_not_expired"
     message = "Bara partier vars utgångsdatum har passerats kasseras här."

@@ -242,6 +242,23 @@ def count_far_off(on_hand: int, counted: int) -> bool:
     )
 
 
+def countable_lots() -> list[StockLot]:
+    """The lots a cycle count offers: of articles counted as packs, not serial
+    numbers (devices and the quarantine are counted by serial)."""
+    return list(
+        db.session.scalars(
+            sa.select(StockLot)
+            .join(StockLot.article)
+            .options(selectinload(StockLot.article), selectinload(StockLot.depot))
+            .where(
+                StockLot.lot != ledger.QUARANTINE_LOT,
+                Article.serial_tracked.is_(False),
+            )
+            .order_by(StockLot.depot_id, StockLot.article_id, StockLot.expiry)
+        )
+    )
+
+
 def count_lot(
     lot_id: int,
     counted: int,
@@ -251,7 +268,8 @@ def count_lot(
     confirmed: bool = True,
 ) -> tuple[StockLot, int]:
     """Book a cycle count: the difference from the books, with a reason code.
-    A difference far from the books waits for `confirmed` (the page's box)."""
+    A difference far from the books waits for `confirmed` (the page's box).
+    A serial-tracked article is counted by its serials, never here."""
     lot = db.session.scalar(
         sa.select(StockLot).where(StockLot.id == lot_id).with_for_update()
     )
@@ -261,6 +279,8 @@ def count_lot(
         raise Invalid(fields={"counted": ["Ange ett antal från 0."]})
     if lot.lot == ledger.QUARANTINE_LOT:
         raise errors.QuarantineCountedBySerial()
+    if lot.article.serial_tracked:
+        raise errors.CountedBySerial(article=lot.article.name)
     difference = counted - lot.on_hand
     if difference and reason_code not in COUNT_REASONS:
         raise errors.ReasonCodeRequired(fields={"reason_code": [N_("Välj en orsak.")]})

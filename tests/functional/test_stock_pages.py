@@ -342,6 +342,23 @@ def test_a_count_asks_for_confirmation_either_way_when_far_off(
     assert booked == (on_hand if asked else counted)
 
 
+def test_a_serial_tracked_article_is_not_counted_by_quantity(client, depot_world):
+    """The walkthrough: 5 counted for the lot of 3 MiniMed 640G made two
+    devices with no serial: stock said 5 available, orders reserved them and
+    the last could not be packed."""
+    make_pump("PUMP-C", name="MiniMed 640G")
+    receipt = receive(depot_world, 3, article_no="PUMP-C", serials=["A", "B", "C"])
+    page = client.get("/stock/count").get_data(as_text=True)
+    assert "MiniMed 640G" not in page.split('name="lot_id"')[1].split("</select>")[0]
+    data = {"lot_id": str(receipt.lot.id), "counted": "5", "reason_code": "found"}
+    response = client.post("/stock/count", data=data | {"confirmed": "y"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "MiniMed 640G är individmärkt och räknas per serienummer" in html
+    assert db.session.scalar(sa.select(StockLot.on_hand)) == 3
+    assert db.session.scalar(sa.select(sa.func.count(Device.id))) == 3
+
+
 def test_a_large_count_reads_with_its_digits_grouped(client, depot_world):
     """The clerk compares the count with what was typed: "1000000" and
     "differens 999961" had to be counted digit by digit."""

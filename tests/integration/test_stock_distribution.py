@@ -394,6 +394,18 @@ def test_cycle_count_books_the_difference_as_an_adjustment_with_a_reason(world):
     assert ledger.ledger_mismatches() == []
 
 
+def test_a_serial_tracked_article_is_never_counted_by_quantity(world):
+    """Packs counted into a lot of devices have no serial: stock says they
+    are there, orders reserve them, and nobody can pack them."""
+    article = pump()
+    receipt = receive(world, article, 3, serials=["S1", "S2", "S3"])
+    for counted in (5, 3, 2):
+        with pytest.raises(errors.CountedBySerial):
+            returns.count_lot(world.clerk, receipt.lot.id, counted, "found")
+    assert reservations.stock_level(article.id).on_hand == 3
+    assert ledger.ledger_mismatches() == []
+
+
 def test_a_counted_surplus_fills_a_backorder(world):
     article = make_article()
     receipt = receive(world, article, 1, lot="C2")
