@@ -2,7 +2,8 @@
 
 - A returned device (reason: replaced, faulty, therapy ended) goes into
   quarantine and its order line is `returned` with `returned_on`, so the
-  device's amortisation stops; a clerk then reconditions or scraps it.
+  device's amortisation stops; a clerk then reconditions or scraps it (a
+  faulty one is never reconditioned: it goes to the supplier or is scrapped).
 - A faulty device returned within warranty gets a replacement: a new order
   line linked to the old one (`replaces_line_id`), with no new withdrawal.
 - Unused stocked consumables come back within 14 days of delivery, all or some
@@ -75,7 +76,8 @@ def count_lot(
 
 
 def recondition_device(user: User, device_id: int) -> Device:
-    """A quarantined device goes back to stock; it may fill a backorder."""
+    """A quarantined device goes back to stock; it may fill a backorder.
+    Refused for one returned faulty (`devices.recondition`)."""
     require_depot(user)
 
     def run():

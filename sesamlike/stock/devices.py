@@ -3,7 +3,8 @@
 A device in stock counts as one pack in its lot. Lending it is a pick (the
 caller books it, see `picking.pick`); a return puts the device in its depot's
 quarantine lot (never picked) until a clerk reconditions it (back to its own
-lot) or scraps it. Every step is a ledger movement, so on hand stays the sum of
+lot) or scraps it; one returned faulty is never reconditioned (it goes to the
+supplier or is scrapped). Every step is a ledger movement, so on hand stays the sum of
 the ledger. The device keeps the opaque reference it was lent under. Nothing
 commits here.
 """
@@ -226,8 +227,11 @@ def return_to_quarantine(
 
 
 def recondition(device_id: int, *, user_id: int | None = None) -> Device:
-    """A quarantined device, checked and cleaned, goes back to stock in its lot."""
+    """A quarantined device, checked and cleaned, goes back to stock in its lot.
+    Never one returned faulty: it goes to the supplier or is scrapped."""
     device = _quarantined(device_id)
+    if device.return_reason == ReturnReason.FAULTY:
+        raise errors.FaultyDeviceNotRestocked(serial_no=device.serial_no)
     back = db.session.get(StockLot, device.lot_id) if device.lot_id else None
     if back is None or back.quarantined:
         back = ledger.get_or_create_lot(device.depot_id, device.article_id, "")

@@ -72,6 +72,17 @@ class DeviceNotInQuarantine(Conflict):
     message = "Hjälpmedlet {serial_no} står inte i karantän."
 
 
+class FaultyDeviceNotRestocked(Conflict):
+    """A device returned faulty goes back to the supplier (warranty) or is
+    scrapped; put back on the shelf it would be lent to another patient."""
+
+    code = "faulty_device_not_restocked"
+    message = (
+        "Hjälpmedlet {serial_no} kom tillbaka med fel på enheten och lånas inte ut "
+        "igen: skicka det till leverantören eller kassera det."
+    )
+
+
 class LotNotFound(NotVisible):
     code = "lot_not_found"
     message = "Partiet finns inte."

@@ -199,16 +199,61 @@ def test_device_return_page_puts_it_in_quarantine_and_reconditions(client, depot
     )
     response = client.post(
         "/stock/devices",
-        data={"serial_no": "SN2", "reason": "faulty", "returned_on": TODAY.isoformat()},
+        data={
+            "serial_no": "SN2",
+            "reason": "therapy_ended",
+            "returned_on": TODAY.isoformat(),
+        },
         follow_redirects=True,
     )
     html = response.get_data(as_text=True)
     assert "SN2 är mottagen och står i karantän" in html
-    assert "Ersätt under garanti" in html
     device = db.session.scalar(sa.select(Device))
+    assert f"/stock/devices/{device.id}/recondition" in html
     client.post(f"/stock/devices/{device.id}/recondition")
     db.session.refresh(device)
     assert device.status == "in_stock"
+
+
+def test_a_faulty_device_replaced_under_warranty_is_never_put_back_on_the_shelf(
+    client, auth, depot_world
+):
+    """The walkthrough: a pump returned as faulty and replaced under warranty
+    was put back with "Återställ till lager" by another clerk, offered on a
+    pack page and lent to another patient."""
+    make_user("depot", username="lager.soder")
+    pump = make_pump("PUMP-F")
+    receive(depot_world, 2, article_no="PUMP-F", serials=["SNF", "SNG"])
+    placed = place(depot_world, article=pump, mode="clinic")
+    shipping.ship_order(
+        depot_world.clerk, placed.id, serials={placed.lines[0].id: ["SNF"]}
+    )
+    client.post(
+        "/stock/devices",
+        data={"serial_no": "SNF", "reason": "faulty", "returned_on": TODAY.isoformat()},
+    )
+    device = db.session.scalar(sa.select(Device).where(Device.serial_no == "SNF"))
+    html = client.get("/stock/devices").get_data(as_text=True)
+    assert f"/stock/devices/{device.id}/replace" in html  # Ersätt under garanti
+    client.post(f"/stock/devices/{device.id}/replace")
+    auth.logout()
+    auth.login("lager.soder")
+    html = client.get("/stock/devices").get_data(as_text=True)
+    row = html.split("I karantän")[1].split("SNF")[1].split("</tr>")[0]
+    assert f"/stock/devices/{device.id}/recondition" not in row
+    assert "Lånas inte ut igen" in row
+    assert f"/stock/devices/{device.id}/scrap" in row
+    response = client.post(
+        f"/stock/devices/{device.id}/recondition", follow_redirects=True
+    )
+    assert "SNF kom tillbaka med fel på enheten och lånas inte ut igen" in (
+        response.get_data(as_text=True)
+    )
+    db.session.refresh(device)
+    assert device.status == "quarantine"
+    other = place(depot_world, article=pump, mode="clinic")
+    pack = client.get(f"/stock/orders/{other.id}/pack").get_data(as_text=True)
+    assert "SNF" not in pack
 
 
 def test_the_device_return_form_says_which_reason_leads_to_a_warranty_swap(

@@ -254,6 +254,18 @@ def test_reconditioned_device_is_back_in_stock_and_fills_a_backorder(world):
     assert ledger.ledger_mismatches() == []
 
 
+def test_a_device_returned_faulty_is_never_reconditioned(world):
+    """It goes back to the supplier or is scrapped: never lent again from here."""
+    article, _ = lent_pump(world)
+    device = returns.return_device(world.clerk, "P-9", "faulty", TODAY)
+    with pytest.raises(errors.FaultyDeviceNotRestocked):
+        returns.recondition_device(world.clerk, device.id)
+    db.session.refresh(device)
+    assert device.status == "quarantine"
+    level = reservations.stock_level(article.id)
+    assert (level.on_hand, level.unusable) == (0, 1)
+
+
 def test_scrapped_device_leaves_the_books(world):
     article, _ = lent_pump(world)
     device = returns.return_device(world.clerk, "P-9", "faulty", TODAY)
