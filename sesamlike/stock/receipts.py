@@ -59,7 +59,10 @@ def receive(
 
     `traced` (the page): a consumable names its lot and nothing expired comes
     in. The API takes what the contract lets it (lot and expiry optional): a
-    migration loads old stock, expired lots too, to be scrapped here."""
+    migration loads old stock, expired lots too, to be scrapped here. Either
+    way a consumable whose lots carry expiries comes in with one (given, or
+    the books' for its lot): a lot without one never expires and is picked
+    last (`_expiry_kept`)."""
     depot = depot_by_code(depot_code)
     article = article_by_no(article_no)
     lot_code, bin_code, serials = _clean(lot, bin, serials, packs)
@@ -71,6 +74,8 @@ def receive(
         depot.id, article.id, lot_code, expiry=expiry, bin=bin_code
     )
     _as_the_books_have_it(row, expiry)
+    if not article.serial_tracked:
+        _expiry_kept(row)
     if bin_code and not row.bin:
         row.bin = bin_code
     ledger.book(MovementKind.RECEIPT, row, packs, user_id=user_id)
@@ -95,10 +100,7 @@ def lot_for_restock(
     # Made before it is judged, as a receipt's: a refusal rolls the use case back.
     row = ledger.get_or_create_lot(depot_id, article_id, code, expiry=expiry)
     _as_the_books_have_it(row, expiry)
-    if row.expiry is None and _expiries_kept(article_id):
-        raise Invalid(
-            fields={"expiry": [N_("Ange utgångsdatumet som står på förpackningen.")]}
-        )
+    _expiry_kept(row)
     if row.expiry is not None and row.expiry < today:
         raise Invalid(
             fields={"expiry": [N_("Utgångsdatumet har passerats: välj Kasseras.")]}
@@ -119,6 +121,15 @@ def _as_the_books_have_it(row: StockLot, expiry: date | None) -> None:
         )
     if row.expiry is None and expiry is not None:
         row.expiry = expiry
+
+
+def _expiry_kept(row: StockLot) -> None:
+    """Packs booked into a lot with no expiry, of an article whose lots carry
+    expiries: refused, so each lot is picked in expiry order and expires."""
+    if row.expiry is None and _expiries_kept(row.article_id):
+        raise Invalid(
+            fields={"expiry": [N_("Ange utgångsdatumet som står på förpackningen.")]}
+        )
 
 
 def _expiries_kept(article_id: int) -> bool:

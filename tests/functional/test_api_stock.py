@@ -82,6 +82,22 @@ def test_invalid_receipt_is_422_with_fields_and_writes_nothing(
     assert db.session.scalar(sa.select(sa.func.count(StockLot.id))) == 0
 
 
+def test_a_receipt_of_an_article_whose_lots_expire_needs_the_expiry(client, setup):
+    """A lot with no expiry of an article whose lots expire is never expired
+    and picked last."""
+    assert (
+        receipt(client, setup.clerk, lot="L1", expiry="2030-01-31").status_code == 201
+    )
+    response = receipt(client, setup.clerk, lot="NOEXP")
+    assert_error_format(response, 422, "invalid")
+    assert response.get_json()["error"]["fields"] == {
+        "expiry": ["Ange utgångsdatumet som står på förpackningen."]
+    }
+    lots = db.session.scalars(sa.select(StockLot.lot)).all()
+    assert lots == ["L1"]
+    assert receipt(client, setup.clerk, lot="L1").status_code == 201  # books have it
+
+
 def test_duplicate_serial_is_409(client, setup):
     make_pump("PUMP-1")
     assert (

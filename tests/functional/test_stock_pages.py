@@ -143,6 +143,35 @@ def test_receipt_form_errors_stay_on_the_form(client, depot_world):
     assert "Artikeln NOPE finns inte" in response.get_data(as_text=True)
 
 
+def test_a_receipt_of_an_article_whose_lots_expire_needs_the_expiry(
+    client, depot_world
+):
+    """The walkthrough: lot RVNOEXP came in with no expiry, never expired and
+    was picked last; the returns page refused the same."""
+    receive(depot_world, 5, lot="RV1", expiry=TODAY + timedelta(days=300))
+    data = {"depot_code": "HMC", "article_no": "INF-7", "packs": "1",
+            "lot": "RVNOEXP", "expiry": "", "receive": "1"}  # fmt: skip
+    response = client.post("/stock/receipts", data=data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Ange utgångsdatumet som står på förpackningen." in html
+    assert (
+        db.session.scalar(sa.select(StockLot).where(StockLot.lot == "RVNOEXP")) is None
+    )
+    later = (TODAY + timedelta(days=400)).isoformat()
+    booked = client.post("/stock/receipts", data=data | {"expiry": later})
+    assert booked.status_code == 302
+    # A lot the books know with its expiry, and an article whose lots carry
+    # none (battery caps), come in without one.
+    again = client.post("/stock/receipts", data=data | {"lot": "RV1"})
+    assert again.status_code == 302
+    make_article("CAP-1", name="Batterilock")
+    caps = client.post(
+        "/stock/receipts", data=data | {"article_no": "CAP-1", "lot": "C1"}
+    )
+    assert caps.status_code == 302
+
+
 def test_pick_list_pack_ship_partially_and_deliver(client, depot_world):
     receive(depot_world, 2, lot="LATE", expiry=TODAY + timedelta(days=200), bin="B")
     receive(depot_world, 1, lot="EARLY", expiry=TODAY + timedelta(days=20), bin="A")
