@@ -88,11 +88,12 @@ class DeviceReturnForm(FlaskForm):
 
 class ConsumableReturnForm(FlaskForm):
     returned_on = DateField("Returdatum", validators=[InputRequired(REQUIRED)])
-    # Without packs: all that are left; without restock: back on stock.
+    # Packs are always given (the page fills in those left), as through the
+    # API: an empty field must not read as "all"; without restock: back on stock.
     packs = WholeNumberField(
         "Antal förpackningar tillbaka",
         validators=[
-            Optional(),
+            InputRequired(REQUIRED),
             NumberRange(min=1, max=2**31 - 1, message="Ange minst 1."),
         ],
     )

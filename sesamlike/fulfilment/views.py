@@ -316,7 +316,7 @@ def return_line(line_id: int):
         except DomainError as error:
             flash_error(error)
         else:
-            packs = form.packs.data or line.packs_returned
+            packs = form.packs.data
             words = {"article": line.article.name, "order_id": line.order_id}
             flash(
                 ngettext(

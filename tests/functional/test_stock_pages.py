@@ -329,13 +329,41 @@ def test_returns_page_takes_back_recent_deliveries(client, depot_world):
     assert "Infusionsset X" in client.get("/stock/returns").get_data(as_text=True)
     client.post(
         f"/stock/lines/{placed.lines[0].id}/return",
-        data={"returned_on": TODAY.isoformat()},
+        data={"returned_on": TODAY.isoformat(), "packs": "2"},  # the page's value
     )
     assert (
         db.session.get(OrderLine, placed.lines[0].id, populate_existing=True).status
         == "returned"
     )
     assert db.session.scalar(sa.select(StockLot.on_hand)) == 2
+
+
+def test_an_empty_packs_field_takes_nothing_back(client, depot_world):
+    """The walkthrough: with the browser's check bypassed, an empty "Antal
+    förpackningar" took back every pack left on the line; the API says
+    "packs: Obligatoriskt." for the same."""
+    receive(depot_world, 3)
+    placed = place(depot_world, packs=3)
+    shipping.ship_order(depot_world.clerk, placed.id)
+    shipping.deliver_order(depot_world.clerk, placed.id, TODAY)
+    line_id = placed.lines[0].id
+    response = client.post(
+        f"/stock/lines/{line_id}/return",
+        data={"returned_on": TODAY.isoformat(), "packs": "", "restock": "1"},
+        follow_redirects=True,
+    )
+    assert "Antal förpackningar: Obligatoriskt." in response.get_data(as_text=True)
+    line = db.session.get(OrderLine, line_id, populate_existing=True)
+    assert (line.status, line.packs_returned) == ("delivered", 0)
+    assert db.session.scalar(sa.select(StockLot.on_hand)) == 0
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count(StockMovement.id)).where(
+                StockMovement.kind == "return"
+            )
+        )
+        == 0
+    )
 
 
 def test_count_page_books_a_difference(client, depot_world):
