@@ -26,15 +26,7 @@ class ReceiptInSchema(Schema):
         validate=validate.Range(min=1, error="Ange minst 1."),
     )
     lot = fields.String(load_default=None, allow_none=True)
-    expiry = fields.Date(
-        load_default=None,
-        allow_none=True,
-        error_messages=DATE,
-        metadata={
-            "description": "Required (422) for an article whose lots carry expiry "
-            "dates, unless the books have one for this lot"
-        },
-    )
+    expiry = fields.Date(load_default=None, allow_none=True, error_messages=DATE)
     serials = fields.List(
         fields.String(),
         load_default=list,
@@ -92,9 +84,8 @@ def receive(user, body):
     """Book received packs (a lot with expiry, serials for serial-tracked articles).
 
     Backordered order lines of the article are then reserved in order of
-    placement. 422 for an unknown depot or article, serials that do not
-    match the packs, or no expiry for a lot of an article whose lots carry
-    them; 409 for a serial number already registered.
+    placement. 422 for an unknown depot or article, or serials that do not
+    match the packs; 409 for a serial number already registered.
     """
     receipt = shipping.receive_stock(user, **body)
     return {

@@ -59,8 +59,8 @@ def receive(
 
     `traced` (the page): a consumable names its lot and nothing expired comes
     in. The API takes what the contract lets it (lot and expiry optional): a
-    migration loads old stock, expired lots too, to be scrapped here. Either
-    way a consumable whose lots carry expiries comes in with one (given, or
+    migration loads old stock, expired lots too, to be scrapped here. On the
+    page a consumable whose lots carry expiries comes in with one (given, or
     the books' for its lot): a lot without one never expires and is picked
     last (`_expiry_kept`)."""
     depot = depot_by_code(depot_code)
@@ -74,7 +74,7 @@ def receive(
         depot.id, article.id, lot_code, expiry=expiry, bin=bin_code
     )
     _as_the_books_have_it(row, expiry)
-    if not article.serial_tracked:
+    if traced and not article.serial_tracked:
         _expiry_kept(row)
     if bin_code and not row.bin:
         row.bin = bin_code

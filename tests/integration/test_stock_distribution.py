@@ -92,9 +92,8 @@ def test_pick_list_is_first_expiry_first_out_and_skips_expired_and_quarantined(
     world,
 ):
     article = make_article()
-    # Without expiry: received before any lot of the article had one.
-    receive(world, article, 2, lot="NOEXP")
     receive(world, article, 2, lot="LATE", expiry=TODAY + timedelta(days=300))
+    receive(world, article, 2, lot="NOEXP")
     receive(world, article, 1, lot="EARLY", expiry=TODAY + timedelta(days=10), bin="A")
     receive(world, article, 9, lot="OLD", expiry=TODAY + timedelta(days=1))
     receive(world, article, 9, lot="SPÄRR", expiry=TODAY + timedelta(days=2))
