@@ -29,6 +29,7 @@ from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.patients import errors
+from sesamlike.patients.care import begin_episode
 from sesamlike.patients.identity import AgeGroup, parse_personal_id
 from sesamlike.patients.links import link_user_to_patients
 from sesamlike.patients.models import CareRelationship, Guardian, Patient
@@ -161,16 +162,7 @@ def start_care(admin: User, patient_id: int, clinic_code: str | None) -> None:
         raise errors.UnknownClinicCode(
             fields={"clinic_code": [N_("Välj en vårdenhet.")]}
         )
-    current = next(
-        (c for c in patient.care_relationships if c.clinic_id == clinic.id), None
-    )
-    if current is not None and current.ended_on is None:
-        raise errors.CareRelationshipExists(clinic=clinic.name)
-    if current is None:
-        current = CareRelationship(clinic_id=clinic.id)
-        patient.care_relationships.append(current)
-    current.started_on, current.ended_on = region_today(), None
-    db.session.flush()
+    current = begin_episode(patient, clinic)
     _care_audit(admin, current, clinic, "care_relationship_start")
     db.session.commit()
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.common.errors import Forbidden, NotVisible
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
+from sesamlike.common.transaction_ends import rollback_keeping_reads
 from sesamlike.extensions import db
 from sesamlike.patients import errors
 from sesamlike.patients.identity import parse_personal_id
@@ -67,21 +69,42 @@ def start(
     _require_prescriber(user)
     clinic = _own_clinic(user, clinic_code)
     patient = _patient_by_personal_id(user, personal_id, clinic)
-    relationship = db.session.scalar(
-        sa.select(CareRelationship).where(
-            CareRelationship.patient_id == patient.id,
-            CareRelationship.clinic_id == clinic.id,
-        )
-    )
-    if relationship is not None and relationship.ended_on is None:
-        raise errors.CareRelationshipExists(clinic=clinic.name)
-    if relationship is None:
-        relationship = CareRelationship(patient_id=patient.id, clinic_id=clinic.id)
-        db.session.add(relationship)
-    relationship.started_on, relationship.ended_on = region_today(), None
-    db.session.flush()
+    relationship = begin_episode(patient, clinic)
     _audit(user, relationship, clinic, "care_relationship_start")
     db.session.commit()
+    return relationship
+
+
+def open_episode(patient: Patient, clinic: Clinic) -> CareRelationship | None:
+    """The clinic's care relationship with the patient now, if one is open."""
+    return next(
+        (
+            c
+            for c in patient.care_relationships
+            if c.clinic_id == clinic.id and c.ended_on is None
+        ),
+        None,
+    )
+
+
+def begin_episode(patient: Patient, clinic: Clinic) -> CareRelationship:
+    """A new episode of the clinic's care of the patient, flushed.
+
+    A clinic that takes a patient back starts a row of its own: an earlier,
+    ended episode keeps its dates (follow-up, audits and the access rules may
+    need them). Only one episode of a clinic is open at a time (a partial
+    unique index); a start that races another is refused like a second one.
+    """
+    name = clinic.name
+    if open_episode(patient, clinic) is not None:
+        raise errors.CareRelationshipExists(clinic=name)
+    relationship = CareRelationship(clinic_id=clinic.id, started_on=region_today())
+    patient.care_relationships.append(relationship)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        rollback_keeping_reads()
+        raise errors.CareRelationshipExists(clinic=name) from None
     return relationship
 
 

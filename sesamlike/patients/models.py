@@ -67,8 +67,11 @@ class Patient(db.Model):
     guardians: Mapped[list[Guardian]] = relationship(
         back_populates="patient", cascade="all, delete-orphan"
     )
+    # Episodes in the order they began (a clinic may have several, one open).
     care_relationships: Mapped[list[CareRelationship]] = relationship(
-        back_populates="patient", cascade="all, delete-orphan"
+        back_populates="patient",
+        cascade="all, delete-orphan",
+        order_by="CareRelationship.id",
     )
 
     __table_args__ = (
@@ -175,7 +178,18 @@ class CareRelationship(db.Model):
     patient: Mapped[Patient] = relationship(back_populates="care_relationships")
     clinic: Mapped[Clinic] = relationship()
 
-    __table_args__ = (sa.UniqueConstraint("patient_id", "clinic_id"),)
+    # A clinic's care of a patient may end and start again: each episode is a
+    # row of its own, kept with its dates; only one of them is open at a time.
+    __table_args__ = (
+        sa.Index(
+            "uq_care_relationships_open",
+            "patient_id",
+            "clinic_id",
+            unique=True,
+            postgresql_where=sa.text("ended_on IS NULL"),
+            sqlite_where=sa.text("ended_on IS NULL"),
+        ),
+    )
 
 
 class ReminderPreference(db.Model):

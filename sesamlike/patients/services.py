@@ -25,6 +25,7 @@ from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.patients import access, errors
+from sesamlike.patients.care import begin_episode
 from sesamlike.patients.errors import PatientExists
 from sesamlike.patients.identity import (
     AgeGroup,
@@ -432,15 +433,5 @@ def add_care_relationship(user: User, patient_id: int, clinic_code: str) -> None
         raise errors.NotOwnClinic(
             fields={"clinic_code": ["Välj en av dina vårdenheter."]}
         )
-    current = next(
-        (c for c in patient.care_relationships if c.clinic_id == clinic.id), None
-    )
-    if current is not None and current.ended_on is None:
-        raise errors.CareRelationshipExists(clinic=clinic.name)
-    if current is None:
-        patient.care_relationships.append(
-            CareRelationship(clinic_id=clinic.id, started_on=region_today())
-        )
-    else:
-        current.started_on, current.ended_on = region_today(), None
+    begin_episode(patient, clinic)
     db.session.commit()

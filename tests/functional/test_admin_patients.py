@@ -16,8 +16,9 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent, User
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.patients.models import Guardian
+from sesamlike.patients.models import CareRelationship, Guardian
 from tests.conftest import csrf_token_from
 from tests.factories import (
     ADULT_PNR,
@@ -116,6 +117,32 @@ def test_starting_a_care_relationship_lets_the_clinic_reach_the_patient(
     twice = client.post(f"/admin/patients/{ella.id}/care", data={"clinic_code": "OST"})
     assert twice.status_code == 422
     assert "Patienten har redan vårdrelation med Östra mottagningen." in twice.text
+
+
+def test_restarting_a_care_relationship_adds_an_episode_and_keeps_the_old(
+    app, client, auth, world
+):
+    ella = world["ella"]
+    ella.care_relationships.append(
+        CareRelationship(clinic_id=world["other"].id, started_on=date(2024, 1, 15),
+                         ended_on=date(2025, 6, 1))
+    )  # fmt: skip
+    db.session.commit()
+    auth.login("admin")
+    client.post(f"/admin/patients/{ella.id}/care", data={"clinic_code": "OST"})
+    page = client.get(f"/admin/patients/{ella.id}").text
+    rows = re.findall(r"<td>OST Östra mottagningen</td>.*?</tr>", page, re.S)
+    assert len(rows) == 2, rows
+    db.session.expire_all()
+    episodes = sorted(
+        (c.started_on, c.ended_on)
+        for c in ella.care_relationships
+        if c.clinic_id == world["other"].id
+    )
+    assert episodes == [(date(2024, 1, 15), date(2025, 6, 1)), (region_today(), None)]
+    doc = app.test_client()
+    doc.post("/login", data={"username": "doktor.ost", "password": "correct-horse-1"})
+    assert doc.get(f"/patients/{ella.id}").status_code == 200
 
 
 def test_removing_a_guardian_ends_their_acting_for_the_child(app, client, auth, world):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.accounts.services import issue_token
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
+from sesamlike.patients.models import CareRelationship
 from tests.privacy_data import make_privacy_region
 
 
@@ -140,3 +144,65 @@ def test_the_access_log_is_the_patients_or_a_guardians_own(client):
         ).status_code
         == 404
     )
+
+
+def test_restarting_a_care_relationship_keeps_the_earlier_episode(client):
+    """Patient 3 left OST on 2025-06-01 and comes back: a new episode begins,
+    the earlier one keeps its dates (follow-up and audits read them)."""
+    region = make_privacy_region()
+    ella = region.person("ella")
+    earlier = CareRelationship(
+        patient_id=ella.id, clinic_id=region.other_clinic.id,
+        started_on=date(2024, 1, 15), ended_on=date(2025, 6, 1),
+    )  # fmt: skip
+    db.session.add(earlier)
+    db.session.commit()
+    earlier_id = earlier.id
+    headers = bearer("doc2")
+    started = client.post(
+        "/api/v1/care-relationships",
+        headers=headers,
+        json={"personal_id": ella.personal_id, "clinic_code": "OST"},
+    )
+    assert started.status_code == 201, started.get_json()
+    body = started.get_json()
+    assert body["id"] != earlier_id and body["ended_on"] is None
+    assert body["started_on"] == region_today().isoformat()
+    db.session.expire_all()
+    episodes = db.session.execute(
+        sa.select(CareRelationship.id, CareRelationship.started_on,
+                  CareRelationship.ended_on)
+        .where(CareRelationship.patient_id == ella.id,
+               CareRelationship.clinic_id == region.other_clinic.id)
+        .order_by(CareRelationship.id)
+    ).all()  # fmt: skip
+    assert [tuple(e) for e in episodes] == [
+        (earlier_id, date(2024, 1, 15), date(2025, 6, 1)),
+        (body["id"], region_today(), None),
+    ]
+    assert client.get(f"/api/v1/patients/{ella.id}", headers=headers).status_code == 200
+    # Only one episode is open at a time; ending it ends that one.
+    again = client.post(
+        "/api/v1/care-relationships",
+        headers=headers,
+        json={"personal_id": ella.personal_id, "clinic_code": "OST"},
+    )
+    assert again.status_code == 409
+    ended = client.post(f"/api/v1/care-relationships/{body['id']}/end", headers=headers)
+    assert ended.status_code == 200 and ended.get_json()["ended_on"]
+    assert client.get(f"/api/v1/patients/{ella.id}", headers=headers).status_code == 404
+    old = client.post(f"/api/v1/care-relationships/{earlier_id}/end", headers=headers)
+    assert old.status_code == 409
+    third = client.post(
+        "/api/v1/care-relationships",
+        headers=headers,
+        json={"personal_id": ella.personal_id, "clinic_code": "OST"},
+    )
+    assert third.status_code == 201
+    count = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            CareRelationship.patient_id == ella.id,
+            CareRelationship.clinic_id == region.other_clinic.id,
+        )
+    )
+    assert count == 3

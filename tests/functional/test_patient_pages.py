@@ -428,6 +428,27 @@ def test_another_own_clinic_gets_a_care_relationship(client, prescriber, own):
     assert "Barndiabetes Väster (SECOND)" in client.get(f"/patients/{patient.id}").text
 
 
+def test_a_clinic_taking_a_patient_back_keeps_the_earlier_episode(
+    client, prescriber, own
+):
+    second = make_clinic("SECOND", name="Barndiabetes Väster")
+    prescriber.clinics.append(second)
+    patient = make_patient(own)
+    patient.care_relationships.append(
+        CareRelationship(clinic_id=second.id, started_on=date(2024, 1, 15),
+                         ended_on=date(2025, 6, 1))
+    )  # fmt: skip
+    db.session.commit()
+    client.post(
+        f"/patients/{patient.id}/care-relationships", data={"clinic_code": "SECOND"}
+    )
+    page = client.get(f"/patients/{patient.id}").text
+    episodes = re.findall(r"<li>Barndiabetes Väster \(SECOND\)[^<]*</li>", page)
+    assert len(episodes) == 2, episodes
+    assert "2024-01-15" in episodes[0] and "2025-06-01" in episodes[0]
+    assert TODAY.isoformat() in episodes[1] and "avslutad" not in episodes[1]
+
+
 # CSRF ------------------------------------------------------------------------
 
 
