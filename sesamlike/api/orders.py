@@ -130,10 +130,17 @@ class OrderSchema(Schema):
         allow_none=True,
         metadata={
             "description": "Where the order goes. Protected identity: the clinic's "
-            "address; null for pharmacy pickup"
+            "address; null for pharmacy pickup. Aids centre staff: null unless the "
+            "order has a line of the central channel that is not cancelled"
         },
     )
-    contact_phone = fields.String(allow_none=True)
+    contact_phone = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The phone for the delivery. null for protected "
+            "identity, and to aids centre staff when ship_to is null for them"
+        },
+    )
     lines = fields.List(fields.Nested(OrderLineSchema))
 
 
@@ -142,10 +149,11 @@ def order_view(user, order) -> dict:
 
     Protected identity (also when set after ordering): the clinic's address and
     no door code or phone. The aids centre's answer carries no patient identity
-    number (orders have none) and the ship-to of the order it ships. Prices go
-    to prescribers only: patients, guardians and the aids centre need no costs.
+    number (orders have none), and a ship-to and phone only for an order it
+    ships (`shipto.ship_to_seen_by`). Prices go to prescribers only: patients,
+    guardians and the aids centre need no costs.
     """
-    place = shipto.ship_to(order)
+    place = shipto.ship_to_seen_by(user, order)
     costs = user.role == Role.PRESCRIBER
     return {
         **{

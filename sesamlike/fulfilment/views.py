@@ -178,7 +178,7 @@ def pack(order_id: int):
         status,
         order=order,
         form=form,
-        ship_to=shipto.ship_to(order),
+        ship_to=shipto.ship_to_seen_by(current_user, order),
         unpicked={line.id for line in shipping.unpicked_lines(reserved)},
         to_ship=bool(reserved),
         in_stock=shipping.serials_in_stock(order),

@@ -5,14 +5,21 @@ identity is followed at every step, also when it was set after the order was
 placed: the parcel then goes to the clinic, in neutral packaging, and nothing of
 the patient's name, address, door code or phone travels with it. Pharmacy
 articles are picked up at the pharmacy instead, with no address at all.
+
+Who sees it (domain.md, need to know): `ship_to_seen_by`. The aids centre sees
+the ship-to of an order it ships: one with a line of the central channel that
+is not cancelled, also once shipped or delivered (a return or a lost parcel
+needs the address). Of an order that only the pharmacy or a supplier delivers
+it sees no name, address, door code or phone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import Channel
-from sesamlike.orders.models import DeliveryMode, Order, OrderLine
+from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 
 ADDRESS_FIELDS = ("name", "street", "postal_code", "city", "door_code")
 
@@ -27,6 +34,8 @@ class ShipTo:
     door_code: str | None = None
     phone: str | None = None
     neutral: bool = False  # protected identity: no patient name on the parcel
+    # Not this user's to see: the aids centre does not ship the order.
+    withheld: bool = False
 
     @property
     def has_address(self) -> bool:
@@ -77,6 +86,23 @@ def ship_to(order: Order, line: OrderLine | None = None) -> ShipTo:
         clinic.postal_code,
         clinic.city,
         neutral=True,
+    )
+
+
+def ship_to_seen_by(user: User, order: Order) -> ShipTo:
+    """The order's ship-to as `user` may see it: the aids centre sees only the
+    ship-to of an order it ships (`shipped_by_aids_centre`), else no address."""
+    place = ship_to(order)
+    if user.role == Role.DEPOT and not shipped_by_aids_centre(order):
+        return ShipTo(place.mode, withheld=True)
+    return place
+
+
+def shipped_by_aids_centre(order: Order) -> bool:
+    """Some line of the order goes (or went) out from the aids centre's stock."""
+    return any(
+        line.channel == Channel.CENTRAL and line.status != LineStatus.CANCELLED
+        for line in order.lines
     )
 
 

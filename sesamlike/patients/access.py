@@ -7,7 +7,8 @@ obey the same rules:
   prescribers with a care relationship, the patient and a guardian who may act
   for the child: `get_patient`. Every other role is refused (403).
 - The aids centre reaches a patient only through an order, return or device it
-  handles: `handled_by_depot` audits that, and `orders.shipto` gives the ship-to.
+  handles: `handled_by_depot` audits that, and `orders.shipto.ship_to_seen_by`
+  gives the ship-to, only of an order the aids centre ships.
 - Managers and the region follow up costs: `followup_patient` (managers see
   identities of their own clinics' patients, the region a pseudonym only).
 - Address, door code and phone: `can_see_contact`.
@@ -245,7 +246,9 @@ def can_see_contact(user: User, patient: Patient) -> bool:
 
     Protected identity: only the patient. Roles without a record (aids centre,
     managers, region, admin) never see a patient's own address or phone; the aids
-    centre gets the ship-to of the orders it ships from `orders.shipto`.
+    centre gets the ship-to of the orders it ships (a line of the central
+    channel, not cancelled) from `orders.shipto.ship_to_seen_by`, and none of
+    the orders that only the pharmacy or a supplier delivers.
     """
     if is_self(user, patient):
         return True

@@ -1,0 +1,108 @@
+"""The aids centre sees the ship-to of an order it ships, and no other (domain.md).
+
+A pharmacy or supplier order reaches the patient without the aids centre: its
+clerks may open it (`lager` reads any order), but the patient's name, street,
+door code and phone on it are none of their business, on the packing page or
+in the API alike. An order with a line of the aids centre's own (central
+channel, not cancelled) keeps its ship-to, also once delivered: a return or a
+lost parcel needs it.
+"""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.accounts.services import issue_token
+from sesamlike.catalog.models import Article
+from sesamlike.common.time import region_today
+from sesamlike.extensions import db
+from sesamlike.fulfilment import shipping
+from sesamlike.orders import services as ordering
+from sesamlike.orders.models import LineStatus, Order
+from tests.factories import make_prescription, make_user
+from tests.privacy_data import make_privacy_region
+
+NOT_SHIPPED_HERE = "Ingen adress: beställningen skickas inte från hjälpmedelscentralen."
+
+
+@pytest.fixture
+def region():
+    return make_privacy_region()
+
+
+def bearer(username: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(username)}"}
+
+
+def pharmacy_order_for_home(region) -> int:
+    """Ella's CGM sensors (pharmacy channel) posted to her home."""
+    ella = region.person("ella")
+    sensor = db.session.scalar(sa.select(Article).where(Article.article_no == "G7"))
+    doc = region.users["prescriber"]
+    rx = make_prescription(ella.patient, sensor, doc, packs_per_withdrawal=2)
+    placed = ordering.place_order(doc, ella.id, [(rx.id, 1)], "home")
+    assert placed.order.ship_to_street == ella.street
+    return placed.order.id
+
+
+def secrets_of(region) -> list[str]:
+    ella = region.person("ella")
+    return [*ella.strings("contact"), ella.last_name]
+
+
+def mark_delivered(order_id: int) -> None:
+    order = db.session.get(Order, order_id)
+    for line in order.lines:
+        line.status, line.delivered_on = LineStatus.DELIVERED, region_today()
+    db.session.commit()
+
+
+@pytest.mark.parametrize("username", ["lager", "lager.soder"])
+def test_an_order_the_aids_centre_does_not_ship_shows_it_no_address(
+    client, auth, region, username
+):
+    if username == "lager.soder":
+        make_user("depot", username=username)
+    pharmacy = pharmacy_order_for_home(region)
+    supplier = region.person("ella").orders[1]
+    auth.login(username)
+    for order_id in (pharmacy, supplier):
+        for delivered in (False, True):
+            if delivered:
+                mark_delivered(order_id)
+            page = client.get(f"/stock/orders/{order_id}/pack")
+            answer = client.get(f"/api/v1/orders/{order_id}", headers=bearer(username))
+            assert page.status_code == answer.status_code == 200
+            for secret in secrets_of(region):
+                assert secret not in page.text, (order_id, delivered, secret)
+                assert secret not in answer.text, (order_id, delivered, secret)
+            assert NOT_SHIPPED_HERE in page.text
+            body = answer.get_json()
+            assert body["ship_to"] is None and body["contact_phone"] is None
+            assert body["delivery_mode"] == "home"
+    # The patient's own care still sees where the sensors go.
+    answer = client.get(f"/api/v1/orders/{pharmacy}", headers=bearer("doc"))
+    assert answer.get_json()["ship_to"]["door_code"] == region.person("ella").door_code
+
+
+def test_an_order_the_aids_centre_shipped_keeps_its_address_once_delivered(
+    client, auth, region
+):
+    ella = region.person("ella")
+    central = ella.orders[0]
+    depot = region.users["depot"]
+    auth.login("lager")
+    for step in ("placed", "shipped", "delivered"):
+        if step == "shipped":
+            shipping.ship_order(depot, central, tracking_ref="PN1SE")
+        if step == "delivered":
+            shipping.deliver_order(depot, central, region_today())
+        page = client.get(f"/stock/orders/{central}/pack")
+        assert ella.street in page.text and ella.door_code in page.text, step
+        assert NOT_SHIPPED_HERE not in page.text
+        body = client.get(f"/api/v1/orders/{central}", headers=bearer("lager"))
+        body = body.get_json()
+        assert body["ship_to"]["street"] == ella.street, step
+        assert body["ship_to"]["door_code"] == ella.door_code
+        assert body["contact_phone"] == ella.phone
