@@ -7,7 +7,10 @@ codes cannot be probed. The region role gets every clinic or one. Other roles:
 403. Statistics are over total_cost_sek; percentiles by linear interpolation
 between closest ranks (numpy's default; see followup.stats). A clinic_code
 selects the patients whose costs that clinic's cost centre paid any part of in
-the year (followup.cost_centres), whatever their care relationship today.
+the year (followup.cost_centres). patient-costs lists the patients the
+drill-down pages list (followup.followed): a manager's, only those still in the
+care of one of their clinics; system-costs and cost-centres count every paying
+patient, as the report does.
 """
 
 from __future__ import annotations
@@ -122,9 +125,11 @@ def patient_costs(user, query):
     """Each patient's device, consumables and total cost for the year, with the
     pump and CGM system the cost rules attribute to them (null when none).
 
-    One audit row per patient listed. The region role gets each patient's
-    pseudonym in patient_key and null in patient_id. A clinic_code that is not
-    yours: 404.
+    The patients of the drill-down pages: for a manager, those still in the care
+    of one of your clinics (an ended care relationship leaves the patient out,
+    though the clinic paid part of the year). One audit row per patient listed.
+    The region role gets each patient's pseudonym in patient_key and null in
+    patient_id. A clinic_code that is not yours: 404.
     """
     scope = resolve(user, query["clinic_code"])
     year = query["year"]

@@ -10,10 +10,9 @@ import sqlalchemy as sa
 
 from sesamlike.extensions import db
 from sesamlike.followup import audited, report
-from sesamlike.followup.cost_centres import paid_where
+from sesamlike.followup.followed import patient_years
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
-from sesamlike.patients.access import visible_patient_filter
 from sesamlike.patients.identity import AgeGroup
 from sesamlike.patients.models import Patient
 
@@ -59,11 +58,7 @@ def _system_clause(column, value: str) -> sa.ColumnElement[bool]:
 
 def query(scope: Scope, year: int, filters: Filters) -> sa.Select:
     """Patients in scope and visible to the user, with their cost for the year."""
-    where = [
-        PatientYearCost.year == year,
-        paid_where(scope, year, PatientYearCost.patient_id),
-        visible_patient_filter(scope.user),
-    ]
+    where = [patient_years(scope, year)]
     if filters.pump_system is not None:
         where.append(_system_clause(PatientYearCost.pump_system, filters.pump_system))
     if filters.cgm_system is not None:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup import audited, rules
-from sesamlike.followup.cost_centres import paid_where
+from sesamlike.followup.followed import patient_years
 from sesamlike.followup.lines import load_cost_lines
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
@@ -66,14 +66,15 @@ def detail(scope: Scope, patient_id: int, year: int) -> PatientCosts:
 def year_list(scope: Scope, year: int, *, detail: str) -> list[dict]:
     """Each patient in scope with costs in the year; one audit row per patient.
 
-    The region gets `patient_key` (the pseudonym of the drill-down and the
-    register export) and a null `patient_id`, so no row id links the list to
-    other data of the patient; managers get the contract's `patient_id`.
+    The patients are the drill-down's (`followed.patient_years`): a manager's,
+    those still in the care of one of their clinics. The region gets
+    `patient_key` (the pseudonym of the drill-down and the register export)
+    and a null `patient_id`, so no row id links the list to other data of the
+    patient; managers get the contract's `patient_id`.
     """
-    paid = paid_where(scope, year, PatientYearCost.patient_id, region_today())
     rows = db.session.scalars(
         sa.select(PatientYearCost)
-        .where(PatientYearCost.year == year, paid)
+        .where(patient_years(scope, year, region_today()))
         .order_by(PatientYearCost.patient_id)
     ).all()
     ids = [row.patient_id for row in rows]

@@ -23,10 +23,9 @@ from sesamlike.common.i18n import _
 from sesamlike.common.spreadsheets import MACHINE, SWEDISH, Dialect, csv_bytes
 from sesamlike.extensions import db
 from sesamlike.followup import audited
-from sesamlike.followup.cost_centres import paid_where
+from sesamlike.followup.followed import patient_years
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
-from sesamlike.patients.access import visible_patient_filter
 from sesamlike.patients.identity import age_group, format_personal_id
 from sesamlike.patients.models import Patient
 from sesamlike.patients.pseudonym import pseudonym
@@ -50,9 +49,7 @@ def register_rows(year: int, scope: Scope | None = None):
         .order_by(Patient.personal_id)
     )
     if scope is not None:
-        query = query.where(
-            paid_where(scope, year, Patient.id), visible_patient_filter(scope.user)
-        )
+        query = query.where(patient_years(scope, year))
     return db.session.execute(query)
 
 

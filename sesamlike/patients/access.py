@@ -48,15 +48,7 @@ def visible_patient_filter(user: User) -> sa.ColumnElement[bool]:
     if role in REGION_WIDE_ROLES:
         return sa.true()
     if role in CLINIC_ROLES:
-        clinic_ids = sa.select(user_clinics.c.clinic_id).where(
-            user_clinics.c.user_id == user.id
-        )
-        return Patient.id.in_(
-            sa.select(CareRelationship.patient_id).where(
-                CareRelationship.clinic_id.in_(clinic_ids),
-                CareRelationship.ended_on.is_(None),
-            )
-        )
+        return Patient.id.in_(_in_care_of_own_clinics(user))
     if role == Role.PATIENT:
         return Patient.user_id == user.id
     if role == Role.GUARDIAN:
@@ -72,6 +64,29 @@ def visible_patient_filter(user: User) -> sa.ColumnElement[bool]:
             ),
         )
     return sa.false()
+
+
+def visible_patient_id(
+    user: User, patient_id: sa.ColumnElement[int]
+) -> sa.ColumnElement[bool]:
+    """`visible_patient_filter` on another table's patient id, without joining
+    patients (a clinic's staff: patients in the care of one of its clinics)."""
+    if user.role in REGION_WIDE_ROLES:
+        return sa.true()
+    if user.role in CLINIC_ROLES:
+        return patient_id.in_(_in_care_of_own_clinics(user))
+    return patient_id.in_(sa.select(Patient.id).where(visible_patient_filter(user)))
+
+
+def _in_care_of_own_clinics(user: User) -> sa.Select:
+    """The ids of the patients with an open care relationship at the user's clinics."""
+    clinic_ids = sa.select(user_clinics.c.clinic_id).where(
+        user_clinics.c.user_id == user.id
+    )
+    return sa.select(CareRelationship.patient_id).where(
+        CareRelationship.clinic_id.in_(clinic_ids),
+        CareRelationship.ended_on.is_(None),
+    )
 
 
 def adult_born_before(today: date | None = None) -> date:
