@@ -51,16 +51,18 @@ def create_app(config: object | None = None) -> Flask:
 
 def connect_areas() -> None:
     """What a lower area asks of a higher one, given here: the order pages
-    say whether the supplier file or e-recept has gone (channels); the
-    prescriptions page, which orders on a prescription are on their way
-    (orders); a patient's overview, what the prescriber's own clinics paid
-    for the patient (followup)."""
-    from sesamlike.channels import handover
+    say whether the supplier file or e-recept has gone, and cancelling an
+    order withdraws its e-recepts (channels); the prescriptions page, which
+    orders on a prescription are on their way (orders); a patient's overview,
+    what the prescriber's own clinics paid for the patient (followup)."""
+    from sesamlike.channels import handover, pharmacy
     from sesamlike.followup import own_clinic_costs
     from sesamlike.orders import overview, status, withdrawals
+    from sesamlike.orders import services as ordering
     from sesamlike.prescriptions import services as prescriptions
 
     status.register_handovers(handover.handovers)
+    ordering.register_e_recept_withdrawal(pharmacy.withdraw_e_recepts)
     prescriptions.register_open_orders(withdrawals.undelivered_orders)
     overview.register_patient_costs(own_clinic_costs.patient_costs)
 

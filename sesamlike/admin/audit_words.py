@@ -33,6 +33,7 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     ("create", "order"): N_("Lade en beställning för {patient}"),
     ("create", "pharmacy_prescription"): N_("Skickade ett e-recept för {patient}"),
     ("cancel", "order"): N_("Makulerade en beställning för {patient}"),
+    ("cancel", "pharmacy_prescription"): N_("Makulerade ett e-recept för {patient}"),
     ("update", "patient"): N_("Ändrade uppgifter för {patient}"),
     ("update", "order"): N_("Uppdaterade en beställning för {patient}"),
     ("ship", "order"): N_("Skickade en beställning till {patient}"),

@@ -123,7 +123,12 @@ class OrderSchema(Schema):
     placed_at = Timestamp()
     placed_by_role = fields.String()
     idempotency_key = fields.String(allow_none=True)
-    cancellable = fields.Boolean()
+    cancellable = fields.Boolean(
+        metadata={
+            "description": "Whether you may cancel it now: not once shipped; for "
+            "a patient or guardian, not once its e-recept is at the pharmacy"
+        }
+    )
     cancelled_at = Timestamp(allow_none=True)
     ship_to = fields.Nested(
         ShipToSchema,
@@ -159,8 +164,11 @@ def order_view(user, order) -> dict:
         **{
             name: getattr(order, name)
             for name in OrderSchema().fields
-            if name not in {"ship_to", "lines", "contact_phone", "delivery_mode"}
+            if name
+            not in {"ship_to", "lines", "contact_phone", "delivery_mode", "cancellable"}
         },
+        # As the order pages say: a patient's e-recept at the pharmacy stays.
+        "cancellable": ordering.cancel_refusal(user, order) is None,
         "delivery_mode": place.mode,
         "ship_to": place.address(),
         "contact_phone": place.phone,
@@ -237,7 +245,11 @@ def get_order(user, order_id):
     errors=(403, 404, 409),
 )
 def cancel_order(user, order_id):
-    """Cancel (makulera) every line; stock is released, withdrawals given back."""
+    """Cancel (makulera) every line; stock is released, withdrawals given back.
+
+    409 once something has shipped; for a patient or guardian also once an
+    e-recept is at the pharmacy (`e_recept_at_pharmacy`): the prescriber's
+    cancellation withdraws the e-recept too."""
     return order_view(user, ordering.cancel_order(user, order_id))
 
 

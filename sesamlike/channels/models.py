@@ -38,6 +38,8 @@ class PharmacyPrescriptionStatus(enum.StrEnum):
     OPEN = "open"
     PARTLY_DISPENSED = "partly_dispensed"
     DISPENSED = "dispensed"
+    # Withdrawn (makulerat) with its order line by the prescriber's cancellation.
+    CANCELLED = "cancelled"
 
 
 class SupplierExport(db.Model):
@@ -137,7 +139,8 @@ class PharmacyPrescription(db.Model):
         ),
         sa.CheckConstraint("valid_from <= valid_to", name="valid_period"),
         sa.CheckConstraint(
-            "status in ('open','partly_dispensed','dispensed')", name="status_known"
+            "status in ('open','partly_dispensed','dispensed','cancelled')",
+            name="status_known",
         ),
     )
 

@@ -79,11 +79,14 @@ class DispensingCounts:
 def issue_pharmacy_prescriptions(user: User | None = None) -> int:
     """An e-recept for every pharmacy line that has none yet; commit; how many."""
     require_depot(user)
+    # Locked: a cancellation of one of them waits, then finds its e-recept
+    # (orders.services.cancel_order); one cancelled first is not issued.
     lines = db.session.scalars(
         sa.select(OrderLine)
         .where(*_WAITING_FOR_E_RECEPT)
         .options(selectinload(OrderLine.order))
         .order_by(OrderLine.id)
+        .with_for_update(of=OrderLine)
     ).all()
     for line in lines:
         valid_from = region_day_of(line.order.placed_at)
@@ -107,6 +110,27 @@ def issue_pharmacy_prescriptions(user: User | None = None) -> int:
         )
     db.session.commit()
     return len(lines)
+
+
+def withdraw_e_recepts(line_ids: list[int], user: User | None) -> None:
+    """Cancel (makulera) the e-recepts of these order lines not yet dispensed:
+    the prescriber cancelled the lines, so the pharmacy must not hand them out.
+    In the caller's transaction (`orders.services.cancel_order`)."""
+    withdrawn = db.session.execute(
+        sa.update(PharmacyPrescription)
+        .where(PharmacyPrescription.order_line_id.in_(line_ids), _OPEN)
+        .values(status=PharmacyPrescriptionStatus.CANCELLED)
+        .returning(PharmacyPrescription.id, PharmacyPrescription.patient_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for rx_id, patient_id in sorted(withdrawn):
+        audit.record(
+            "cancel",
+            "pharmacy_prescription",
+            patient_id=patient_id,
+            object_id=rx_id,
+            user=user,
+        )
 
 
 def lines_waiting_for_e_recept() -> int:
@@ -140,7 +164,9 @@ def open_prescriptions(limit: int | None = None) -> list[PharmacyPrescription]:
 
 # The pharmacy page's table of open e-recepts: the oldest this many.
 SHOWN_OPEN = 200
-_OPEN = PharmacyPrescription.status != PharmacyPrescriptionStatus.DISPENSED
+_OPEN = PharmacyPrescription.status.in_(
+    (PharmacyPrescriptionStatus.OPEN, PharmacyPrescriptionStatus.PARTLY_DISPENSED)
+)
 # A pharmacy line with no e-recept yet.
 _WAITING_FOR_E_RECEPT = (
     OrderLine.channel == Channel.PHARMACY,

@@ -9,6 +9,22 @@ class NotCancellable(Conflict):
     message = "Beställningen kan inte makuleras: den är redan skickad eller levererad."
 
 
+class EReceptAtPharmacy(Conflict):
+    """A patient or guardian cannot withdraw an e-recept the pharmacy already has
+    (it could be collected all the same); the prescriber can, by cancelling."""
+
+    code = "e_recept_at_pharmacy"
+    message = Plural(
+        "E-receptet för {articles} finns redan hos apoteket, så beställningen kan "
+        "inte makuleras här. Ska det inte hämtas ut, kontakta mottagningen, som "
+        "kan makulera det.",
+        "E-recepten för {articles} finns redan hos apoteket, så beställningen kan "
+        "inte makuleras här. Ska de inte hämtas ut, kontakta mottagningen, som "
+        "kan makulera dem.",
+        count="count",
+    )
+
+
 # Ordering (withdrawals against prescriptions).
 
 

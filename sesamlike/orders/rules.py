@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import DomainError
@@ -163,3 +163,25 @@ def for_line(refusal: DomainError, index: int) -> DomainError:
     if isinstance(refusal, prescription_errors.TooManyPacks):
         refusal.fields = {f"lines.{index}.packs": [N_("För många förpackningar.")]}
     return refusal
+
+
+def cancel_refusal(
+    order, self_service: bool, issued: Collection[int]
+) -> DomainError | None:
+    """Why the order cannot be cancelled now, or None. `issued`: the ids of its
+    lines whose e-recept the pharmacy has. The pharmacy hands those out
+    whatever the portal says, so a patient or guardian (`self_service`) cannot
+    withdraw them; the prescriber can, and cancelling withdraws the e-recept."""
+    if not order.cancellable:
+        return errors.NotCancellable()
+    if not self_service:
+        return None
+    at_pharmacy = [
+        line.article.name
+        for line in order.lines
+        if line.id in issued and line.status == LineStatus.SENT_TO_PHARMACY
+    ]
+    if not at_pharmacy:
+        return None
+    names = list(dict.fromkeys(at_pharmacy))
+    return errors.EReceptAtPharmacy(articles=format_list(names), count=len(names))

@@ -15,7 +15,7 @@ gets the domain refusal (used up, time locked), never an error page.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import NamedTuple
 
@@ -33,6 +33,7 @@ from sesamlike.common.transaction_ends import rollback_keeping_reads
 from sesamlike.extensions import commit_keeping_loaded, db
 from sesamlike.orders import delivery, errors, notices, withdrawals
 from sesamlike.orders import rules as order_rules
+from sesamlike.orders import status as order_status
 from sesamlike.orders.errors import DeviceNeedsPrescriber
 from sesamlike.orders.models import (
     OPEN_LINE_STATUSES,
@@ -243,8 +244,31 @@ def patient_orders(user: User, patient_id: int) -> tuple[Patient, list[Order]]:
     return patient, list(orders)
 
 
+# Withdrawing the e-recepts of cancelled pharmacy lines is the channels area's,
+# which keeps them; given when the app starts (`connect_areas`).
+_withdraw_e_recepts: Callable[[list[int], User], None] | None = None
+
+
+def register_e_recept_withdrawal(withdraw: Callable[[list[int], User], None]) -> None:
+    """`withdraw(line ids, user)` cancels the open e-recepts of those lines."""
+    global _withdraw_e_recepts
+    _withdraw_e_recepts = withdraw
+
+
+def cancel_refusal(user: User, order: Order, handed=None) -> DomainError | None:
+    """Why this user cannot cancel the order now, or None: what the order pages
+    and the API say, and what `cancel_order` refuses. `handed`: the lines'
+    hand-overs (`status.handovers`), if the caller has read them already."""
+    self_service = user.role in SELF_SERVICE_ROLES
+    if handed is None and self_service and _at_pharmacy(order):
+        handed = order_status.handovers(order.lines)
+    issued = {line_id for line_id, gone in (handed or {}).items() if gone.on}
+    return order_rules.cancel_refusal(order, self_service, issued)
+
+
 def cancel_order(user: User, order_id: int) -> Order:
-    """Cancel (makulera) before shipping: release stock, give withdrawals back."""
+    """Cancel (makulera) before shipping: release stock, give withdrawals back;
+    a prescriber's cancellation withdraws the e-recepts at the pharmacy too."""
     _require_orderer(user)
     order = None
     try:
@@ -252,11 +276,19 @@ def cancel_order(user: User, order_id: int) -> Order:
         access.get_patient(
             user, order.patient_id, action="cancel_order", detail=str(order_id)
         )
-        if not order.cancellable:
-            raise errors.NotCancellable()
+        at_pharmacy = _at_pharmacy(order)
+        if at_pharmacy:
+            # Issuing an e-recept locks its line: one being issued now is
+            # waited for, and seen below (or never issued, the line cancelled).
+            _lock_lines(at_pharmacy)
+        refusal = cancel_refusal(user, order)
+        if refusal is not None:
+            raise refusal
         for line in order.lines:
             if line.status in OPEN_LINE_STATUSES:
                 _cancel_line(user, line)
+        if at_pharmacy and _withdraw_e_recepts is not None:
+            _withdraw_e_recepts(at_pharmacy, user)
         order.cancelled_at = utcnow()
         audit.record(
             "cancel",
@@ -411,6 +443,22 @@ def _cancel_line(user: User, line: OrderLine) -> None:
     if line.prescription_id is not None:
         withdrawals.give_back(line)
     db.session.expire(line, ["status", "updated_at"])
+
+
+def _at_pharmacy(order: Order) -> list[int]:
+    """The order's lines waiting at the pharmacy (with an e-recept, or soon)."""
+    return [
+        line.id for line in order.lines if line.status == LineStatus.SENT_TO_PHARMACY
+    ]
+
+
+def _lock_lines(line_ids: list[int]) -> None:
+    db.session.execute(
+        sa.select(OrderLine.id)
+        .where(OrderLine.id.in_(line_ids))
+        .order_by(OrderLine.id)
+        .with_for_update()
+    )
 
 
 def load_order(order_id: int, *, lock: bool = False) -> Order:

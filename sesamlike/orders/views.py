@@ -21,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.staff import prescribers_only, staff_blueprint
 from sesamlike.catalog.labels import channel_label
+from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import format_date
 from sesamlike.common.i18n import _
@@ -160,6 +161,7 @@ def _order_page(order_id: int, template: str, status: int = 200):
     order = ordering.get_order(current_user, order_id)
     patient = order.patient
     shipped = shipto.ship_to(order)
+    handed = order_status.handovers(order.lines)
     return _render(
         template,
         status,
@@ -167,7 +169,15 @@ def _order_page(order_id: int, template: str, status: int = 200):
         patient=patient,
         ship_to=shipped,
         pharmacy_apart=shipto.pharmacy_lines_apart(order, shipped),
-        handed=order_status.handovers(order.lines),
+        handed=handed,
+        # The e-recepts at the pharmacy, which cancelling withdraws too.
+        e_recepts=sum(
+            1
+            for line in order.lines
+            if line.channel == Channel.PHARMACY
+            and line.id in handed
+            and handed[line.id].on
+        ),
         may_order=current_user.role in ordering.ORDERING_ROLES,
         patient_url=_patient_url(patient.id),
     )

@@ -92,6 +92,7 @@ WHAT_ON = {
     ("create", "prescription"): N_("Förskrev ett hjälpmedel"),
     ("cancel", "prescription"): N_("Makulerade en förskrivning"),
     ("cancel", "order"): N_("Makulerade en beställning"),
+    ("cancel", "pharmacy_prescription"): N_("Makulerade ett e-recept hos apoteket"),
     ("read", "prescription"): N_("Läste en förskrivning"),
 }
 

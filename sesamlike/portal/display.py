@@ -94,6 +94,17 @@ def plain_refusal(
             "Du kan beställa högst {n} förpackningar åt gången.",
             params["max_packs"],
         )
+    if child and isinstance(error, order_errors.EReceptAtPharmacy):
+        return ngettext(
+            "E-receptet för {articles} finns redan hos apoteket, så beställningen "
+            "kan inte makuleras här. Ska det inte hämtas ut, kontakta barnets "
+            "mottagning, som kan makulera det.",
+            "E-recepten för {articles} finns redan hos apoteket, så beställningen "
+            "kan inte makuleras här. Ska de inte hämtas ut, kontakta barnets "
+            "mottagning, som kan makulera dem.",
+            params["count"],
+            articles=params["articles"],
+        )
     if child and isinstance(error, ordering.DeviceNeedsPrescriber):
         return _(
             "{article} är ett hjälpmedel som lånas ut och beställs av barnets "

@@ -22,6 +22,7 @@ from sesamlike.common.i18n import _
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders.views import show_refusal
+from sesamlike.patients.models import Patient
 from sesamlike.portal import services
 from sesamlike.portal.display import (
     child_name,
@@ -176,7 +177,9 @@ def cancel(order_id: int):
         if error.status in (403, 404):
             raise
         db.session.rollback()
-        flash(plain_refusal(error), "error")
+        # The patient acting_patient_id checked: the page names them anyway.
+        child = child_name(current_user, db.session.get(Patient, patient_id))
+        flash(plain_refusal(error, child), "error")
     else:
         flash(_("Beställningen är makulerad."), "success")
     return redirect(url_for("portal.order", order_id=order_id))

@@ -574,6 +574,12 @@ def save_contact(user: User, patient_id: int, contact: Mapping[str, str | None])
     return patient
 
 
+def cancel_refusal(user: User, order: Order, handed) -> DomainError | None:
+    """Why the order shown cannot be cancelled here, or None (`handed`: its
+    lines' hand-overs, as the page shows them)."""
+    return ordering.cancel_refusal(user, order, handed)
+
+
 def cancel(user: User, patient_id: int, order_id: int) -> Order:
     """Cancel one of the acting patient's orders before it ships."""
     order_for(user, patient_id, order_id)

@@ -182,10 +182,12 @@ def order(order_id: int):
     patient_id = acting_patient_id()
     found = services.order_for(current_user, patient_id, order_id)
     shipped = shipto.ship_to(found)
+    handed = order_status.handovers(found.lines)
     return render(
         "order.html", order=found, patient=found.patient, ship_to=shipped,
         pharmacy_apart=shipto.pharmacy_lines_apart(found, shipped),
-        handed=order_status.handovers(found.lines),
+        handed=handed,
+        cancel_refusal=services.cancel_refusal(current_user, found, handed),
     )  # fmt: skip
 
 
