@@ -50,6 +50,9 @@ class ReminderPreferenceForm(FlaskForm):
         validators=[InputRequired(message="Välj e-post eller SMS.")],
     )
     opted_out = BooleanField("Skicka inga påminnelser om att beställa")
+    # The patient the page was shown for: a guardian may choose another child
+    # in another tab before saving (`reminder_views`).
+    patient_id = HiddenField()
 
 
 class ChooseChildForm(FlaskForm):

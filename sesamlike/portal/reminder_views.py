@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
 from sesamlike.common.errors import DomainError
@@ -21,6 +21,14 @@ def reminders():
     """Choose e-mail or SMS for reorder reminders, or opt out of them."""
     user = current_user._get_current_object()
     patient_id = acting_patient_id()
+    if request.method == "POST" and _made_for_another(patient_id):
+        # Another child was chosen in another tab since this page was shown.
+        flash(_("Valen för påminnelser är inte sparade: du har valt ett annat "
+                "barn sedan sidan öppnades. Välj barnet igen och gör valen på "
+                "nytt."), "error")  # fmt: skip
+        return redirect(
+            url_for("portal.choose_patient", next=url_for("portal.reminders"))
+        )
     preference = services.reminder_preference(user, patient_id)
     # Read by the service above (access checked and logged); only shown here.
     patient = db.session.get(Patient, patient_id)
@@ -46,6 +54,13 @@ def reminders():
     elif form.is_submitted():
         status = 422
     return render("reminders.html", status, form=form, patient=patient, child=child)
+
+
+def _made_for_another(acting_for: int) -> bool:
+    """The posted page names the patient it was shown for, and it is not the
+    one this request acts for (nothing is saved then, for either)."""
+    made_for = request.form.get("patient_id", "")
+    return made_for != "" and made_for != str(acting_for)
 
 
 def _saved(opted_out: bool, child: str | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -121,3 +122,37 @@ def test_saved_reminder_choices_are_one_row_in_the_access_log(client, auth, regi
     client.post("/portal/reminders", data={"channel": "email", "opted_out": "y"})
     page = client.get("/portal/access-log?show=all").text
     assert page.count("Ändrade påminnelseinställningarna") == 1
+
+
+def test_choices_made_for_one_child_are_not_saved_for_another_chosen_meanwhile(
+    client, auth, region
+):
+    """The walkthrough: Olle's reminder page open in one tab, Alma chosen in
+    another, then "Skicka inga påminnelser" and Spara in the first: Alma's
+    reminders were stopped."""
+    from tests.functional.test_portal import second_child
+
+    alma = second_child(region)
+    auth.login("anna")
+    client.post("/portal/choose", data={"patient_id": region.child.id})
+    page = client.get("/portal/reminders").text
+    made_for = re.search(r'name="patient_id" type="hidden" value="(\d+)"', page)
+    assert made_for is not None and made_for.group(1) == str(region.child.id)
+    client.post("/portal/choose", data={"patient_id": alma.id})  # the other tab
+
+    response = client.post(
+        "/portal/reminders",
+        data={"patient_id": made_for.group(1), "channel": "email", "opted_out": "y"},
+    )
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == "/portal/choose"
+    said = client.get(response.headers["Location"]).text
+    assert (
+        "Valen för påminnelser är inte sparade: du har valt ett annat barn sedan "
+        "sidan öppnades." in said
+    )
+    assert db.session.get(ReminderPreference, alma.id) is None
+    assert db.session.get(ReminderPreference, region.child.id) is None
+    assert not db.session.scalar(
+        sa.select(AuditEvent).where(AuditEvent.action == "update_reminders")
+    )
