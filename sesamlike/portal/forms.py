@@ -119,13 +119,17 @@ class ReorderForm(FlaskForm):
         ]
 
     def contact(self) -> dict[str, str | None]:
-        """The confirmed address and phone, stripped; none for non-address modes."""
+        """The confirmed address and phone, stripped; none for non-address modes.
+        A pickup point's has no door code at all (nobody comes to the door; the
+        summary shows none): the field, kept for "Ändra", confirms nothing."""
         values = {
             name: (getattr(self, name).data or "").strip() or None
             for name in ("street", "postal_code", "city", "door_code", "phone")
         }
         if not self.needs_address():
             values.update(street=None, postal_code=None, city=None, door_code=None)
+        elif self.delivery_mode.data == "pickup":
+            del values["door_code"]
         if values["postal_code"]:
             values["postal_code"] = values["postal_code"].replace(" ", "")
         return values

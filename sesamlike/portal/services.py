@@ -551,7 +551,11 @@ def _ship_to(contact: Mapping[str, str | None]) -> dict[str, str]:
 
 
 def save_contact(user: User, patient_id: int, contact: Mapping[str, str | None]):
-    """The patient's own phone and home address, as confirmed on an order."""
+    """The patient's own phone and home address, as confirmed on an order.
+
+    A contact without a door code (an order to a pickup point confirms none)
+    keeps the stored one for the same address, and drops it for a new one:
+    it was the old door's."""
     require_portal_user(user)
     patient = access.get_patient(
         user, patient_id, action="update", detail="kontaktuppgifter (portalen)"
@@ -566,12 +570,29 @@ def save_contact(user: User, patient_id: int, contact: Mapping[str, str | None])
         if address is None:
             address = Address(kind="home")
             patient.addresses.append(address)
+        postal_code = contact.get("postal_code") or address.postal_code
+        if "door_code" in contact:
+            address.door_code = contact["door_code"] or None
+        elif not _same_place(address, contact["street"], postal_code):
+            address.door_code = None
         address.street = contact["street"]
-        address.postal_code = contact.get("postal_code") or address.postal_code
+        address.postal_code = postal_code
         address.city = contact.get("city") or address.city
-        address.door_code = contact.get("door_code") or None
     db.session.commit()
     return patient
+
+
+def _same_place(address: Address, street: str, postal_code: str | None) -> bool:
+    """Whether a street and postal code name the stored address (spaces and
+    case aside)."""
+
+    def plain(text: str | None) -> str:
+        return "".join((text or "").split()).casefold()
+
+    return (plain(address.street), plain(address.postal_code)) == (
+        plain(street),
+        plain(postal_code),
+    )
 
 
 def cancel_refusal(user: User, order: Order, handed) -> DomainError | None:

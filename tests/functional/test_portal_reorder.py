@@ -881,6 +881,51 @@ def test_a_parcel_to_a_pickup_point_shows_and_keeps_no_door_code(client, auth, r
     assert "Portkod" not in page and "9999" not in page
 
 
+def test_a_pickup_order_saves_the_new_address_without_the_old_door_code(
+    client, auth, region
+):
+    """The walkthrough: "Till ett utlämningsställe", Nygatan 5, the door code
+    field still holding the old home's 6775 (the summary showed none), "Spara
+    adress och telefonnummer": the home address became Nygatan 5 with door
+    code 6775. What the summary showed is saved: no door code."""
+    region.patient.home_address().door_code = "6775"
+    db.session.commit()
+    auth.login("ella")
+    form = reorder_form(
+        [(region.rx_infusion.id, 1)], mode="pickup", street="Nygatan 5",
+        postal_code="871 40", city="Härnösand", door_code="6775", update_contact="y",
+    )  # fmt: skip
+    summary = re.sub(
+        r"<input[^>]*>", "", text_of(client.post("/portal/order", data=form))
+    )
+    assert "Nygatan 5" in summary and "6775" not in summary
+    assert "Sparas som dina nya" in summary
+    client.post("/portal/order", data=form | {"action": "send"})
+    db.session.expire_all()
+    address = region.patient.home_address()
+    assert (address.street, address.postal_code, address.city) == (
+        "Nygatan 5", "87140", "Härnösand",
+    )  # fmt: skip
+    assert address.door_code is None
+
+
+def test_a_pickup_order_from_the_same_address_keeps_its_door_code(client, auth, region):
+    """Nothing said of the door code, the address the same: the code stays
+    (it is still the door's)."""
+    home = region.patient.home_address()
+    auth.login("ella")
+    form = reorder_form(
+        [(region.rx_infusion.id, 1)], action="send", mode="pickup",
+        street=home.street, postal_code=home.postal_code, city=home.city,
+        door_code="", phone="070-765 43 21", update_contact="y",
+    )  # fmt: skip
+    client.post("/portal/order", data=form)
+    db.session.expire_all()
+    address = region.patient.home_address()
+    assert (address.street, address.door_code) == (home.street, "1234")
+    assert region.patient.phone == "070-765 43 21"
+
+
 def test_an_older_pickup_order_with_a_door_code_shows_it_nowhere(client, auth, region):
     from sesamlike.orders.shipto import ship_to
 
