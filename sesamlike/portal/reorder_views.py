@@ -170,6 +170,10 @@ def cancel(order_id: int):
     """Cancel an order that has not been shipped."""
     if not EmptyForm().validate_on_submit():
         abort(400)
+    if current_user.role == Role.GUARDIAN:
+        # Sent from the order's page, which named its child: another child
+        # chosen since in another tab does not make the order "not found".
+        follow_link_to(services.patient_of_order(order_id))
     patient_id = acting_patient_id()
     try:
         services.cancel(current_user, patient_id, order_id)

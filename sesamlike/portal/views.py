@@ -69,9 +69,10 @@ def acting_patient_id() -> int:
 
 
 def follow_link_to(patient_id: int | None) -> None:
-    """A mail's link names an order or a prescription: a guardian who may act
-    for its patient acts for that child from now on (audited as choosing is).
-    Anyone else's changes nothing: the page answers as for no such thing."""
+    """A mail's link (or an order page's cancel button) names an order or a
+    prescription: a guardian who may act for its patient acts for that child
+    from now on (audited as choosing is). Anyone else's changes nothing: the
+    page answers as for no such thing."""
     user = current_user._get_current_object()
     if patient_id is None or patient_id == session.get(CHOSEN):
         return

@@ -140,3 +140,49 @@ def test_the_prescriber_who_cancels_it_withdraws_the_e_recept_too(client, auth, 
     auth.login("lager")
     pharmacy = text_of(client.get("/channels/pharmacy"))
     assert "Öppna e-recept (0)" in pharmacy
+
+
+def test_a_guardian_cancels_a_childs_order_after_choosing_another_in_another_tab(
+    client, auth, region
+):
+    """The walkthrough: Olle's order open in one tab, Alma chosen in another,
+    then "Ja, makulera" in the first answered 404 "Sidan finns inte"."""
+    from tests.functional.test_portal import second_child
+
+    alma = second_child(region)
+    auth.login("anna")
+    client.post("/portal/choose", data={"patient_id": region.child.id})
+    form = reorder_form([(region.rx_child.id, 1)], action="send")
+    order_page = client.post("/portal/order", data=form).headers["Location"]
+    assert "Makulera beställningen" in text_of(client.get(order_page))
+    client.post("/portal/choose", data={"patient_id": alma.id})  # the other tab
+
+    response = client.post(order_page + "/cancel")
+    assert response.status_code == 302
+    page = text_of(client.get(response.headers["Location"]))
+    assert "Beställningen är makulerad." in page
+    assert "Du gör ärenden för Olle Ek." in page  # the order's child, said
+    db.session.expire_all()
+    [order] = db.session.scalars(
+        sa.select(Order).where(Order.patient_id == region.child.id)
+    ).all()
+    assert order.status == "cancelled" and region.rx_child.withdrawals_used == 0
+
+
+def test_a_guardian_still_cannot_cancel_an_order_of_another_family(
+    client, auth, region
+):
+    from tests.factories import make_order
+    from tests.functional.test_portal import second_child
+
+    alma = second_child(region)
+    others = make_order(region.other, [(region.rx_other, 1, "reserved", None)])
+    sara_rx = make_prescription(region.protected_child, region.infusion)
+    saras = make_order(region.protected_child, [(sara_rx, 1, "reserved", None)])
+    auth.login("anna")
+    client.post("/portal/choose", data={"patient_id": alma.id})
+    for order in (others, saras):
+        assert client.post(f"/portal/orders/{order.id}/cancel").status_code == 404
+    db.session.expire_all()
+    assert others.status == "reserved" and saras.status == "reserved"
+    assert "Du gör ärenden för Alma Ek." in text_of(client.get("/portal/"))
