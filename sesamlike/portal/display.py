@@ -150,6 +150,38 @@ def form_problems(form, options) -> list[Problem]:
     return found
 
 
+def refused_lines(form, options, child: str | None = None) -> list[Problem]:
+    """Lines the posted form asks for that cannot be ordered now: the form
+    went stale (ordered meanwhile, perhaps in another window). The form draws
+    them disabled, with no field to mark, so they are said at its top, by name.
+    `child`: as in `plain_refusal`."""
+    rows = {row.prescription_id.data: row for row in form.lines}
+    found = []
+    for choice in options.choices:
+        rx = choice.prescription
+        row = rows.get(str(rx.id))
+        if row is not None and row.selected.data and choice.refusal is not None:
+            found.append(
+                Problem(
+                    f"rx-{rx.id}",
+                    rx.article.name,
+                    [plain_refusal(choice.refusal, child)],
+                )
+            )
+    return found
+
+
+def orderable_rows(form, options) -> dict:
+    """The posted form's rows that can be ordered now, by prescription id (as
+    the form's data has it); a refused one is drawn without its fields."""
+    orderable = {str(c.prescription.id) for c in options.choices if c.refusal is None}
+    return {
+        row.prescription_id.data: row
+        for row in form.lines
+        if row.prescription_id.data in orderable
+    }
+
+
 def child_name(user, patient) -> str | None:
     """The first name of the child a guardian acts for; None for the patient."""
     return patient.first_name if user.role == Role.GUARDIAN else None

@@ -28,7 +28,9 @@ from sesamlike.portal.display import (
     child_name,
     form_problems,
     mode_label,
+    orderable_rows,
     plain_refusal,
+    refused_lines,
     render,
 )
 from sesamlike.portal.forms import ReorderForm
@@ -225,14 +227,16 @@ def _fill_in(form: ReorderForm, options, only: int | None, supplies) -> None:
 
 def _edit(form: ReorderForm, options, status: int = 200, *, supplies=None):
     """The form, first or again; each row says how long its supplies last."""
+    child = child_name(current_user, options.patient)
     return render(
         "reorder.html",
         status,
         form=form,
         options=options,
         problems=form_problems(form, options),
+        refused=refused_lines(form, options, child),
         patient=options.patient,
-        rows={row.prescription_id.data: row for row in form.lines},
+        rows=orderable_rows(form, options),
         supplies=services.reorder_supplies(options) if supplies is None else supplies,
     )
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from babel.dates import format_date as babel_date
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.common.formatting import format_date
@@ -370,6 +372,56 @@ def problems_first(page: str) -> list[str]:
     assert box, "no list of problems before the form"
     links = re.findall(r'<a href="#[^"]+">(.*?)</a>', box.group(1))
     return [re.sub(r"\s+", " ", link).strip() for link in links]
+
+
+@pytest.mark.parametrize(
+    "locale, not_sent, refusal, ordered",
+    [
+        (
+            "sv",
+            "Beställningen är inte skickad",
+            "Quick-set 9 mm: Nästa beställning kan göras från {day}.",
+            "Har du nyss beställt, kanske i ett annat fönster?",
+        ),
+        (
+            "en",
+            "The order has not been sent",
+            "Quick-set 9 mm: You can order again from {day}.",
+            "Have you just ordered, perhaps in another window?",
+        ),
+    ],
+)
+def test_a_summary_sent_after_the_same_line_was_ordered_in_another_tab_says_so(
+    client, auth, region, locale, not_sent, refusal, ordered
+):
+    """The walkthrough: the summary open in two tabs, one sent, then Skicka in
+    the other: 409 and the form with only "Nästa beställning kan göras från
+    3 februari 2027." at the top, no article, nothing of the order just
+    placed, and Granska offered though nothing could be ordered."""
+    for rx in (region.rx_reservoir, region.rx_sensor):  # the infusion sets only
+        rx.withdrawals_used = rx.withdrawals
+    db.session.commit()
+    auth.login("ella")
+    client.post("/language", data={"locale": locale})
+    lines = [(region.rx_infusion.id, 3)]
+    tab_a = reorder_form(lines, key="tab-a")
+    assert client.post("/portal/order", data=tab_a).status_code == 200  # Granska
+    tab_c = reorder_form(lines, key="tab-c", action="send")
+    assert client.post("/portal/order", data=tab_c).status_code == 302
+
+    response = client.post("/portal/order", data=tab_a | {"action": "send"})
+
+    assert response.status_code == 409
+    page = html.unescape(text_of(response))
+    box = page.split('id="problems-heading"', 1)[1].split("</div>", 1)[0]
+    # The day as the page's language writes it.
+    day = babel_date(TODAY + timedelta(days=60), "long",
+                     locale="sv_SE" if locale == "sv" else "en_GB")  # fmt: skip
+    assert not_sent in box
+    assert refusal.format(day=day) in box
+    assert ordered in box and 'href="/portal/orders"' in box
+    assert 'value="review"' not in page  # nothing left to review
+    assert len(orders_of(region.patient)) == 1
 
 
 def test_what_to_put_right_opens_the_page_with_links_to_the_fields(
