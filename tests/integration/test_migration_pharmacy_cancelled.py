@@ -1,4 +1,4 @@
-"""Revision 0034 withdraws the e-recepts whose order line was cancelled before it.
+"""Revision 0035 withdraws the e-recepts whose order line was cancelled before it.
 
 Before it, cancelling a pharmacy line left its e-recept open at the pharmacy
 (and the pharmacy page counted it open). After the upgrade such an e-recept is
@@ -14,7 +14,7 @@ from tests.cli import flask
 from tests.conftest import DATABASE_URL, is_postgres
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("bench")]
-PREVIOUS = "0033_job_runs_partial"
+PREVIOUS = "0034_care_relationship_episodes"
 # (order line status, e-recept status) before the upgrade, and after it.
 E_RECEPTS = [
     ("cancelled", "open", "cancelled"),

@@ -10,8 +10,8 @@ Reviewed by hand:
 - Downgrade: withdrawn e-recepts read 'open' again, as they did before this
   revision (the old check knows no other state for them).
 
-Revision ID: 0034_e_recepts_cancelled
-Revises: 0033_job_runs_partial
+Revision ID: 0035_e_recepts_cancelled
+Revises: 0034_care_relationship_episodes
 Create Date: 2026-12-05 12:00:00
 
 """
@@ -19,8 +19,8 @@ Create Date: 2026-12-05 12:00:00
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0034_e_recepts_cancelled"
-down_revision = "0033_job_runs_partial"
+revision = "0035_e_recepts_cancelled"
+down_revision = "0034_care_relationship_episodes"
 branch_labels = None
 depends_on = None
 
