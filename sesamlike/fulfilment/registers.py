@@ -7,9 +7,11 @@
   to take a device back; no personnummer, no address), found by serial or name.
 - Devices delivered without a serial number (a supplier delivered them to the
   patient and never reported it): their delivered lines, found by the patient's
-  name or the order number only (nothing is listed unsearched), so the clerk
-  holding one can book it back under the serial read off it.
-A patient with protected identity is shown without a name and never found by it.
+  name or the order number, so the clerk holding one can book it back under
+  the serial read off it.
+Nothing is listed unsearched: a page loaded without a search text reads and
+audits no patient. A patient with protected identity is shown without a name
+and never found by it.
 
 The depot sees patients only through what it handles: each patient shown on a
 page is audited. Search terms come by POST (never in a URL).
@@ -47,6 +49,11 @@ class Page:
     text: str
 
 
+def nothing_searched() -> Page:
+    """A register is read only for a search: no patient is listed unasked."""
+    return Page(rows=[], page=1, pages=1, total=0, text="")
+
+
 def clean(text: str | None) -> str:
     return " ".join((text or "").split())[:TEXT_MAX]
 
@@ -73,6 +80,8 @@ def returnable(
     require_depot(user)
     today = today or region_today()
     text = clean(text)
+    if not text:
+        return nothing_searched()
     since = date.fromordinal(today.toordinal() - days)
     query = (
         sa.select(OrderLine, Patient)
@@ -87,18 +96,21 @@ def returnable(
             OrderLine.packs_returned < OrderLine.packs,
         )
     )
-    if text:
-        # A serial: the order it was shipped in, and the patient who has it.
-        serial_orders = sa.select(OrderLine.order_id).where(
-            OrderLine.serial_no.icontains(text, autoescape=True)
+    # A serial: the order it was shipped in, and the patient who has it.
+    serial_orders = sa.select(OrderLine.order_id).where(
+        OrderLine.serial_no.icontains(text, autoescape=True)
+    )
+    serial_patients = sa.select(Device.patient_id).where(
+        sa.func.upper(Device.serial_no) == text.upper(),
+        Device.patient_id.isnot(None),
+    )
+    query = query.where(
+        sa.or_(
+            Order.id.in_(serial_orders),
+            Patient.id.in_(serial_patients),
+            order_or_named(text),
         )
-        serial_patients = sa.select(Device.patient_id).where(
-            sa.func.upper(Device.serial_no) == text.upper(),
-            Device.patient_id.isnot(None),
-        )
-        matches = [Order.id.in_(serial_orders), Patient.id.in_(serial_patients)]
-        matches.append(order_or_named(text))
-        query = query.where(sa.or_(*matches))
+    )
     query = query.options(selectinload(OrderLine.article)).order_by(
         OrderLine.delivered_on.desc(), OrderLine.id
     )
@@ -106,21 +118,19 @@ def returnable(
 
 
 def on_loan(user: User, text: str = "", page: int = 1) -> Page:
-    """Devices on loan with the patients who have them, by serial."""
+    """Devices on loan with the patients who have them, by serial or name."""
     require_depot(user)
     text = clean(text)
+    if not text:
+        return nothing_searched()
     query = (
         sa.select(Device, Patient)
         .join(Patient, Patient.id == Device.patient_id)
-        .where(Device.status == DeviceStatus.ON_LOAN)
-    )
-    if text:
-        query = query.where(
-            sa.or_(
-                Device.serial_no.icontains(text, autoescape=True),
-                named(text),
-            )
+        .where(
+            Device.status == DeviceStatus.ON_LOAN,
+            sa.or_(Device.serial_no.icontains(text, autoescape=True), named(text)),
         )
+    )
     query = query.options(selectinload(Device.article)).order_by(
         Device.serial_no, Device.id
     )
@@ -133,7 +143,7 @@ def unregistered(user: User, text: str = "", page: int = 1) -> Page:
     require_depot(user)
     text = clean(text)
     if not text:
-        return Page(rows=[], page=1, pages=1, total=0, text="")
+        return nothing_searched()
     reference = sa.literal(LINE_REFERENCE) + sa.cast(OrderLine.id, sa.String)
     query = (
         sa.select(OrderLine, Patient)

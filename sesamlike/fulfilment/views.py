@@ -274,7 +274,8 @@ def deliver(order_id: int):
 def consumable_returns():
     """Delivered stocked consumables that may still come back (14 days).
 
-    Searched by order number, patient name or serial (POST, never in a URL), paged.
+    Searched by order number, patient name or serial (POST, never in a URL),
+    paged; nothing is listed unsearched (need to know: no patient read unasked).
     """
     search = ReturnSearchForm()
     text, page = "", 1
@@ -521,8 +522,8 @@ def _received(device):
 @bp.route("/devices", methods=["GET", "POST"])
 @depot_only
 def device_returns():
-    """Devices on loan (searched, paged) and returns; recondition, scrap or
-    replace those in quarantine."""
+    """Devices on loan (listed only when searched, paged) and returns;
+    recondition, scrap or replace those in quarantine."""
     form = _with_reasons(DeviceReturnForm())
     search = LoanSearchForm()
     text, page = "", 1

@@ -326,7 +326,8 @@ def test_returns_page_takes_back_recent_deliveries(client, depot_world):
     placed = place(depot_world, packs=2)
     shipping.ship_order(depot_world.clerk, placed.id)
     shipping.deliver_order(depot_world.clerk, placed.id, TODAY)
-    assert "Infusionsset X" in client.get("/stock/returns").get_data(as_text=True)
+    found = client.post("/stock/returns", data={"q": str(placed.id)})
+    assert "Infusionsset X" in found.get_data(as_text=True)
     client.post(
         f"/stock/lines/{placed.lines[0].id}/return",
         data={"returned_on": TODAY.isoformat(), "packs": "2"},  # the page's value
@@ -541,7 +542,9 @@ def test_packs_from_the_old_system_go_back_into_the_lot_printed_on_them(
     asks for the lot and expiry on the pack for such a line (only for such)."""
     receive(depot_world, 3, lot="EARLY", expiry=TODAY + timedelta(days=30))
     line = imported_line(depot_world)
-    page = client.get("/stock/returns").get_data(as_text=True)
+    page = client.post("/stock/returns", data={"q": str(line.order_id)}).get_data(
+        as_text=True
+    )
     form = page.split(f"/stock/lines/{line.id}/return")[1].split("</form>")[0]
     assert f'id="lot-{line.id}"' in form and f'id="expiry-{line.id}"' in form
     expiry = TODAY + timedelta(days=200)
@@ -633,7 +636,9 @@ def test_a_line_picked_here_is_not_asked_for_its_lot(client, depot_world):
     shipping.pick_order(depot_world.clerk, placed.id)
     shipping.ship_order(depot_world.clerk, placed.id)
     shipping.deliver_order(depot_world.clerk, placed.id, TODAY)
-    page = client.get("/stock/returns").get_data(as_text=True)
+    page = client.post("/stock/returns", data={"q": str(placed.id)}).get_data(
+        as_text=True
+    )
     line_id = placed.lines[0].id
     form = page.split(f"/stock/lines/{line_id}/return")[1].split("</form>")[0]
     assert f'id="lot-{line_id}"' not in form
