@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
+from tests.factories import (
+    make_article,
+    make_delivered_line,
+    make_prescription,
+    make_pump,
+)
 from tests.fhir_world import SEARCHED, FhirWorld, bearer, search_all, validate_r5
 
 BASE = "/fhir/r5"
@@ -207,6 +215,39 @@ def test_roles_outside_care_may_not_read_the_patient_record(client, world, role)
     supply = client.get(f"{BASE}/SupplyRequest/{world.order.lines[0].id}",
                         headers=headers)  # fmt: skip
     assert supply.status_code == (200 if role == "depot" else 403)
+
+
+def test_the_aids_centre_reads_only_the_supply_lines_it_handles(client, world):
+    """The walkthrough: as the depot, SupplyRequest?patient= gave 13 entries, 8
+    of them sensors a pharmacy dispensed, with the prescriber's name. The aids
+    centre handles the lines it ships from its own stock and the devices it
+    lends and takes back (a supplier's pump too); the rest is not its to read."""
+    day = region_today() - timedelta(days=10)
+    sensor = make_article("CGM-S", category="cgm_sensor", channel="pharmacy",
+                          name="Sensor från apotek")  # fmt: skip
+    sensor_rx = make_prescription(world.patient, sensor, world.prescriber)
+    dispensed = make_delivered_line(world.patient, sensor, day,
+                                    prescription_id=sensor_rx.id)  # fmt: skip
+    by_post = make_article("INF-S", channel="supplier")
+    posted = make_delivered_line(world.patient, by_post, day)
+    supplier_pump = make_pump("PUMP-S", channel="supplier")
+    lent = make_delivered_line(world.patient, supplier_pump, day, serial_no="SN-S1")
+    depot, prescriber = bearer(world.depot), bearer(world.prescriber)
+
+    requests, _ = search_all(client, depot, "SupplyRequest", world.patient.id)
+    handled = {world.order.lines[0].id, world.pump_line.id, lent.id}
+    assert {r["id"] for r in requests} == {str(i) for i in handled}
+    deliveries, bundles = search_all(client, depot, "SupplyDelivery", world.patient.id)
+    assert {r["id"] for r in deliveries} == {str(world.pump_line.id), str(lent.id)}
+    assert bundles[0]["total"] == 2
+    for kind in ("SupplyRequest", "SupplyDelivery"):
+        for line in (dispensed, posted):
+            read = client.get(f"{BASE}/{kind}/{line.id}", headers=depot)
+            assert read.status_code == 404, (kind, line.id)
+        assert client.get(f"{BASE}/{kind}/{lent.id}", headers=depot).status_code == 200
+    # Care reads the whole supply history.
+    everything, _ = search_all(client, prescriber, "SupplyRequest", world.patient.id)
+    assert {str(dispensed.id), str(posted.id)} <= {r["id"] for r in everything}
 
 
 def test_reads_and_searches_are_in_the_patients_access_log(client, auth, world):

@@ -2,7 +2,8 @@
 
 Reads and searches go through `patients.access` (the same rules as /api/v1): a row
 is found only when its patient is visible to the user, and every read or search
-that returns a patient's data writes an audit row for that patient.
+that returns a patient's data writes an audit row for that patient. The aids
+centre reads only the rows it handles (`Kind.depot_rows`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.api.fhir import resources as r
-from sesamlike.catalog.models import DEVICE_CATEGORIES, Article
+from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders.models import LineStatus, Order, OrderLine
@@ -48,6 +49,15 @@ class Kind:
     search_params: tuple[str, ...] = ("patient",)
     interactions: tuple[str, ...] = ("read", "search-type")
     notes: dict[str, str] = field(default_factory=dict)
+    # The rows the depot role may read of those of its visible patients (None: all).
+    depot_rows: Callable[[], sa.ColumnElement[bool]] | None = None
+
+    def rows_for(self, user: User) -> sa.Select:
+        """The query of this type's rows, narrowed to what the user's role handles."""
+        query = self.query()
+        if user.role == Role.DEPOT and self.depot_rows is not None:
+            query = query.where(self.depot_rows())
+        return query
 
 
 def _patients() -> sa.Select:
@@ -77,6 +87,18 @@ def _lines() -> sa.Select:
             selectinload(OrderLine.order).selectinload(Order.lines),
             selectinload(OrderLine.article),
         )
+    )
+
+
+def _handled_by_depot() -> sa.ColumnElement[bool]:
+    """The lines the aids centre handles: those it ships from its own stock, and
+    devices, which it lends and takes back whoever delivered them. Not a
+    pharmacy's dispensing or a supplier's consumables: need to know (domain.md)."""
+    return sa.or_(
+        OrderLine.channel == Channel.CENTRAL,
+        OrderLine.article_id.in_(
+            sa.select(Article.id).where(Article.serial_tracked.is_(True))
+        ),
     )
 
 
@@ -153,6 +175,7 @@ KINDS: dict[str, Kind] = {
             OrderLine.id,
             lambda rows, viewer: [r.supply_request(row, viewer) for row in rows],
             since=lambda t: OrderLine.updated_at >= t,
+            depot_rows=_handled_by_depot,
         ),
         Kind(
             "SupplyDelivery",
@@ -162,6 +185,7 @@ KINDS: dict[str, Kind] = {
             OrderLine.id,
             lambda rows, viewer: [r.supply_delivery(row, viewer) for row in rows],
             since=lambda t: OrderLine.updated_at >= t,
+            depot_rows=_handled_by_depot,
         ),
         Kind(
             "DeviceDispense",

@@ -59,7 +59,7 @@ def read(user: User, resource_type: str, resource_id: str) -> dict:
     if resource_type == "Device":
         row = _visible_device(user, ident)
     else:
-        query = kind.query().where(kind.id_column == ident)
+        query = kind.rows_for(user).where(kind.id_column == ident)
         if kind.patient_column is not None:
             query = query.where(kind.patient_column.in_(_visible_ids(user)))
         row = db.session.scalars(query).first()
@@ -86,7 +86,7 @@ def search(
     if patient_id > 2**31 - 1 or not queries.visible_patient_ids(user, [patient_id]):
         return Page([], 0, offset, count)
     queries.audit_read(user, patient_id, f"{resource_type}?{name}={patient_id}")
-    query = kind.query().where(kind.patient_column == patient_id)
+    query = kind.rows_for(user).where(kind.patient_column == patient_id)
     total = db.session.scalar(
         sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
     )
