@@ -40,7 +40,7 @@ from sesamlike.orders.models import LineStatus, Order, OrderLine, Shipment
 from sesamlike.orders.services import load_order
 from sesamlike.patients import access
 from sesamlike.stock import devices, picking, receipts, reservations
-from sesamlike.stock.models import Device
+from sesamlike.stock.models import Depot, Device
 
 DEPOT_ROLES = frozenset({Role.DEPOT})
 
@@ -341,6 +341,30 @@ def orders_with_lines(*statuses: str) -> list[Order]:
             .order_by(Order.placed_at, Order.id)
         )
     )
+
+
+def orders_to_pack(depot_id: int | None) -> list[tuple[Order, list[Depot]]]:
+    """Orders with reserved lines held in the depot (None: any), oldest first,
+    each with every depot holding its reserved lines (no patient data). An
+    order whose lines are held nowhere is in every depot's list."""
+    orders = orders_with_lines(LineStatus.RESERVED)
+    held = reservations.depots_holding(
+        [line.reference for line in _reserved_lines(orders)]
+    )
+    listed = []
+    for order in orders:
+        depots = {
+            depot.id: depot
+            for line in _central(order, LineStatus.RESERVED)
+            for depot in held.get(line.reference, [])
+        }
+        if depot_id is None or not depots or depot_id in depots:
+            listed.append((order, sorted(depots.values(), key=lambda d: d.code)))
+    return listed
+
+
+def _reserved_lines(orders: Iterable[Order]) -> list[OrderLine]:
+    return [line for order in orders for line in _central(order, LineStatus.RESERVED)]
 
 
 def order_for_depot(user: User, order_id: int) -> Order:

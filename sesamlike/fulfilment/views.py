@@ -63,15 +63,24 @@ def render(template: str, status: int = 200, **context):
     )
 
 
+def _depots() -> list[Depot]:
+    return list(db.session.scalars(sa.select(Depot).order_by(Depot.code)))
+
+
+def _chosen_depot(depots: list[Depot]) -> int | None:
+    """The depot a page shows (?depot=id), else the clerk's own, else the first."""
+    chosen = request.args.get("depot", type=int)
+    if chosen not in {depot.id for depot in depots}:  # none, or a hand-edited one
+        chosen = staff.starting_depot_id(current_user, depots)
+    return chosen
+
+
 @bp.route("/picking")
 @depot_only
 def pick_list():
     """What to pick per depot, first expiry first out, with lot and bin."""
-    depots = db.session.scalars(sa.select(Depot).order_by(Depot.code)).all()
-    known = {depot.id for depot in depots}
-    chosen = request.args.get("depot", type=int)
-    if chosen not in known:  # none, or a hand-edited number no depot has
-        chosen = staff.starting_depot_id(current_user, depots)
+    depots = _depots()
+    chosen = _chosen_depot(depots)
     rows = picking.pick_list(chosen) if chosen else []
     by_order = defaultdict(list)
     lines = shipping.lines_for(row.reference for row in rows)
@@ -106,8 +115,12 @@ def pick_order(order_id: int):
 @bp.route("/packing")
 @depot_only
 def packing():
-    """Orders with reserved lines, oldest first, ready to pack and ship."""
-    orders = shipping.orders_with_lines(LineStatus.RESERVED)
+    """Orders with reserved lines held in a depot (the clerk's own first),
+    oldest first, ready to pack and ship; each says the depots it is held in."""
+    depots = _depots()
+    chosen = _chosen_depot(depots)
+    listed = shipping.orders_to_pack(chosen)
+    orders = [order for order, _held in listed]
     reserved = [
         line
         for order in orders
@@ -124,7 +137,14 @@ def packing():
             picked[order.id] = N_("Vid packning (serienummer)")
         else:
             picked[order.id] = N_("Ja")
-    return render("packing.html", orders=orders, picked=picked)
+    return render(
+        "packing.html",
+        orders=orders,
+        picked=picked,
+        held={order.id: held for order, held in listed},
+        depots=depots,
+        chosen=chosen,
+    )
 
 
 @bp.route("/orders/<int:order_id>/pack", methods=["GET", "POST"])
@@ -433,9 +453,14 @@ def _interpret(form: ReceiptForm) -> None:
 @bp.route("/count", methods=["GET", "POST"])
 @depot_only
 def count():
-    """Cycle count: book the difference from the books with a reason code."""
+    """Cycle count: book the difference from the books with a reason code.
+
+    The lots of one depot (?depot=id), the clerk's own when none is chosen.
+    """
     form = CountForm()
-    lots = picking.countable_lots()
+    depots = _depots()
+    chosen = _chosen_depot(depots)
+    lots = picking.countable_lots(chosen)
     form.reason_code.choices = choices(COUNT_REASON_LABELS, _)
     form.lot_id.choices = [
         SelectChoice(
@@ -472,12 +497,12 @@ def count():
                 ),
                 "success",
             )
-            return redirect(url_for("fulfilment.count"))
+            return redirect(url_for("fulfilment.count", depot=lot.depot_id))
     elif request.method == "POST":
         status = 422
     return render(
         "count.html", status, form=form, lots=lots, reasons=COUNT_REASON_LABELS,
-        far_off=picking.COUNT_FAR_OFF,
+        far_off=picking.COUNT_FAR_OFF, depots=depots, chosen=chosen,
     )  # fmt: skip
 
 

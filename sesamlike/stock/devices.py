@@ -260,10 +260,11 @@ def scrap(device_id: int, *, user_id: int | None = None) -> Device:
 
 
 def in_quarantine() -> list[Device]:
+    """Devices in quarantine with their article and the depot holding them."""
     return list(
         db.session.scalars(
             sa.select(Device)
-            .options(selectinload(Device.article))
+            .options(selectinload(Device.article), selectinload(Device.depot))
             .where(Device.status == DeviceStatus.QUARANTINE)
             .order_by(Device.returned_on, Device.id)
         )

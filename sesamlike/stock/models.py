@@ -152,6 +152,7 @@ class Device(db.Model):
     reference: Mapped[str | None] = mapped_column(sa.String(64), index=True)
 
     article: Mapped[Article] = relationship()
+    depot: Mapped[Depot | None] = relationship()
 
     __table_args__ = (
         sa.UniqueConstraint("article_id", "serial_no"),

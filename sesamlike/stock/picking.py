@@ -242,18 +242,19 @@ def count_far_off(on_hand: int, counted: int) -> bool:
     )
 
 
-def countable_lots() -> list[StockLot]:
-    """The lots a cycle count offers: of articles counted as packs, not serial
-    numbers (devices and the quarantine are counted by serial)."""
+def countable_lots(depot_id: int | None = None) -> list[StockLot]:
+    """The lots a cycle count offers (of one depot, or all): of articles
+    counted as packs, not serial numbers (devices and the quarantine are
+    counted by serial)."""
+    where = [StockLot.lot != ledger.QUARANTINE_LOT, Article.serial_tracked.is_(False)]
+    if depot_id is not None:
+        where.append(StockLot.depot_id == depot_id)
     return list(
         db.session.scalars(
             sa.select(StockLot)
             .join(StockLot.article)
             .options(selectinload(StockLot.article), selectinload(StockLot.depot))
-            .where(
-                StockLot.lot != ledger.QUARANTINE_LOT,
-                Article.serial_tracked.is_(False),
-            )
+            .where(*where)
             .order_by(StockLot.depot_id, StockLot.article_id, StockLot.expiry)
         )
     )

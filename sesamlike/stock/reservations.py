@@ -60,6 +60,9 @@ class ReservationStatus(enum.StrEnum):
     FILLED = "filled"
 
 
+# Packs held in a depot for a reference: to pick there, or picked there.
+HELD = (ReservationStatus.ACTIVE, ReservationStatus.PICKED)
+
 RELEASABLE = (
     ReservationStatus.ACTIVE,
     ReservationStatus.BACKORDERED,
@@ -244,6 +247,24 @@ def depots_of(reference: str) -> list[int]:
             .distinct()
         )
     )
+
+
+def depots_holding(references: Sequence[str]) -> dict[str, list[Depot]]:
+    """Per reference: the depots holding its packs (`HELD`), by code."""
+    wanted = list(dict.fromkeys(references))
+    if not wanted:
+        return {}
+    found: dict[str, list[Depot]] = {}
+    rows = db.session.execute(
+        sa.select(Reservation.reference, Depot)
+        .join(Depot, Depot.id == Reservation.depot_id)
+        .where(Reservation.reference.in_(wanted), Reservation.status.in_(HELD))
+        .distinct()
+        .order_by(Depot.code)
+    )
+    for reference, depot in rows:
+        found.setdefault(reference, []).append(depot)
+    return found
 
 
 class Level(NamedTuple):

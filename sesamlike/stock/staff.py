@@ -1,10 +1,11 @@
 """Aids-centre staff and their own depot (hemlager).
 
-A clerk at Söderby works at Söderby: the picking list opens on Söderby's
-orders, and goods received or reorder points set are booked there unless the
-clerk chooses another depot. Staff may still work for any depot (centres
-cover for each other); the own depot is where their pages start, so that a
-receipt is not booked into the first depot by code by mistake.
+A clerk at Söderby works at Söderby: the picking and packing lists open on
+Söderby's orders and the count page on its lots, and goods received or
+reorder points set are booked there unless the clerk chooses another depot.
+Staff may still work for any depot (centres cover for each other); the own
+depot is where their pages start, so that a receipt is not booked into the
+first depot by code by mistake.
 
 The own depot is set by an administrator (the account page) or on the
 command line (`users create --depot`, `users set-depot`), each audited.

@@ -20,7 +20,9 @@ from tests.factories import (
     make_device,
     make_patient,
     make_pump,
+    make_stock_lot,
     make_user,
+    place_order_for,
 )
 
 
@@ -227,3 +229,83 @@ def test_a_device_from_the_old_system_comes_back_into_the_own_depot(
     assert "SN-OLD är mottagen och står i karantän" in returned.text
     db.session.refresh(device)
     assert (device.status, device.depot_id) == ("quarantine", hmcs.id)
+
+
+def _rows_of(page: str) -> str:
+    """The packing list's table body."""
+    return page.split("<tbody>")[1].split("</tbody>")[0] if "<tbody>" in page else ""
+
+
+def test_the_packing_list_names_each_orders_depot_and_opens_on_the_own_depot(
+    client, auth, depots
+):
+    """The walkthrough: the packing list mixed both depots' orders with no depot
+    shown, and lager.soder packed an HMC order (its pick and ship were booked
+    at HMC) without seeing it was not Söderby's."""
+    hmc, hmcs = depots
+    clinic = make_clinic("BDM")
+    prescriber = make_user("prescriber", clinics=[clinic])
+    at_hmc, at_hmcs = make_article("INF-N"), make_article("INF-S")
+    make_stock_lot(at_hmc, hmc, on_hand=5)
+    make_stock_lot(at_hmcs, hmcs, on_hand=5)
+    north = place_order_for(prescriber, at_hmc)
+    south = place_order_for(prescriber, at_hmcs)
+    _own(make_user("depot", username="lager.soder"), hmcs)
+    auth.login("lager.soder")
+
+    page = client.get("/stock/packing").text
+    assert _selected(page, "depot") == str(hmcs.id)
+    rows = _rows_of(page)
+    assert f"Beställning {south.id}</th>" in rows
+    assert f"Beställning {north.id}</th>" not in rows
+    assert 'data-label="Lager">HMCS</td>' in rows
+    # The other depot's orders are one choice away, and say whose they are.
+    other = client.get("/stock/packing", query_string={"depot": hmc.id}).text
+    assert _selected(other, "depot") == str(hmc.id)
+    rows = _rows_of(other)
+    assert f"Beställning {north.id}</th>" in rows
+    assert f"Beställning {south.id}</th>" not in rows
+    assert 'data-label="Lager">HMC</td>' in rows
+
+
+def test_the_count_page_opens_on_the_own_depots_lots(client, auth, depots):
+    """The walkthrough: the count page opened on an HMC lot for lager.soder."""
+    hmc, hmcs = depots
+    article = make_article("INF-C", name="Infusionsset C")
+    north = make_stock_lot(article, hmc, on_hand=4, lot="NORTH1")
+    south = make_stock_lot(article, hmcs, on_hand=6, lot="SOUTH1")
+    _own(make_user("depot", username="lager.soder"), hmcs)
+    auth.login("lager.soder")
+
+    page = client.get("/stock/count").text
+    assert _selected(page, "depot") == str(hmcs.id)
+    lots = re.search(r'<select[^>]*name="lot_id"[^>]*>(.*?)</select>', page, re.S)
+    assert "SOUTH1" in lots.group(1) and "NORTH1" not in lots.group(1)
+    counted = client.post(
+        re.search(r'<form method="post" action="(/stock/count[^"]*)"', page).group(1),
+        data={"lot_id": str(south.id), "counted": "6"},
+    )
+    assert counted.status_code == 302
+    assert f"depot={hmcs.id}" in counted.location  # back on the same depot's lots
+    other = client.get("/stock/count", query_string={"depot": hmc.id}).text
+    assert _selected(other, "depot") == str(hmc.id)
+    assert _selected(other, "lot_id") in (None, str(north.id))
+    assert "NORTH1" in other and "SOUTH1" not in other
+
+
+def test_the_quarantine_table_says_which_depot_holds_each_device(client, auth, depots):
+    _hmc, hmcs = depots
+    _own(make_user("depot", username="lager.soder"), hmcs)
+    patient = make_patient(make_clinic("BDM"))
+    make_device(patient, make_pump("PUMP-Q"), "SN-Q")
+    auth.login("lager.soder")
+    client.post(
+        "/stock/devices",
+        data={"serial_no": "SN-Q", "reason": "faulty",
+              "returned_on": region_today().isoformat()},
+    )  # fmt: skip
+    page = client.get("/stock/devices").text
+    quarantine = page.split("I karantän")[1]
+    assert '<th scope="col">Lager</th>' in quarantine
+    row = quarantine.split("SN-Q")[1].split("</tr>")[0]
+    assert "<td>HMCS</td>" in row
