@@ -35,6 +35,7 @@ from sesamlike.fulfilment.forms import (
     choices,
 )
 from sesamlike.orders import shipto
+from sesamlike.orders.forms import MODE_LABELS
 from sesamlike.orders.models import LineStatus
 from sesamlike.orders.status import LABELS
 from sesamlike.stock import devices, picking, receipts, staff
@@ -207,6 +208,7 @@ def pack(order_id: int):
             for key in request.form
             if key.startswith("serials-")
         },
+        modes=MODE_LABELS,  # the delivery mode in force (ship_to.mode) in words
     )
 
 

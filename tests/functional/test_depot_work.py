@@ -155,6 +155,33 @@ def test_packing_list_gives_each_line_the_status_words_everyone_reads(client, wo
     assert "Skickad" not in shown["Levererad D"]
 
 
+def test_the_pack_page_says_a_pickup_point_and_the_number_the_text_goes_to(
+    client, world
+):
+    """The walkthrough: the pack page of an order to a pickup point never said
+    "utlämningsställe" nor showed the mobile number the text message goes to:
+    it looked exactly like a home delivery."""
+    receive(world, 3)
+    patient = make_patient(world.clinic, phone="070-123 45 67")
+    pickup = place(world, mode="pickup", patient=patient)
+    home = place(world, patient=patient)
+    hidden = make_patient(world.clinic, phone="070-999 99 99")
+    protected = place(world, mode="pickup", patient=hidden)
+    hidden.protected_identity = True  # set after ordering
+    db.session.commit()
+
+    page = html(client.get(f"/stock/orders/{pickup.id}/pack"))
+    assert "Till ombud (utlämningsställe)" in page
+    assert "070-123 45 67" in page
+    home_page = html(client.get(f"/stock/orders/{home.id}/pack"))
+    assert "Hem med post" in home_page
+    assert "utlämningsställe" not in home_page and "070-123 45 67" not in home_page
+    # Protected identity: to the clinic, and nothing of the patient's phone.
+    clinic_page = html(client.get(f"/stock/orders/{protected.id}/pack"))
+    assert "Till mottagningen" in clinic_page
+    assert "070-999 99 99" not in clinic_page
+
+
 # Serials when packing -----------------------------------------------------------
 
 
