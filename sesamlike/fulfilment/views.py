@@ -305,61 +305,101 @@ def consumable_returns():
         if not search.validate_on_submit():
             abort(400)
         text, page = search.q.data or "", page_number(request.form.get("page"))
-    form = ConsumableReturnForm()
+    return _returns_page(search, text, page)
+
+
+def _returns_page(search, text: str, page: int, status: int = 200, refused=None):
+    """The lines the search finds; `refused`: the return form of one of them,
+    sent and refused, shown in its line with the values entered and the
+    refusal beside its fields (else, the line no longer found, above them)."""
+    form = ConsumableReturnForm(formdata=None)
     form.returned_on.data = region_today()
     result = registers.returnable(current_user, text, page, days=returns.RETURN_DAYS)
+    if refused is not None and refused[0] not in {line.id for line, _p in result.rows}:
+        for message in _refusal_texts(refused[1]):
+            flash(message, "error")
+        refused = None
     return render(
         "returns.html",
+        status,
         result=result,
         search=search,
         form=form,
+        refused_line=refused[0] if refused else None,
+        refused=refused[1] if refused else None,
         days=returns.RETURN_DAYS,
         # Lines never picked here (the old system's): their lot is asked for.
         unpicked=picking.unpicked(line.reference for line, _p in result.rows),
     )
 
 
+def _refusal_texts(form) -> list[str]:
+    """A refused form's messages in words, each field's named."""
+    texts = list(form.form_errors)
+    for name in RETURN_FIELDS:
+        if form[name].errors:
+            messages = " ".join(_(m) for m in form[name].errors)
+            texts.append(f"{field_label(name)}: {messages}")
+    return texts
+
+
+# The fields of a line's return form on the returns page (the rest: above them).
+RETURN_FIELDS = ("packs", "restock", "lot", "expiry", "returned_on")
+
+
 @bp.route("/lines/<int:line_id>/return", methods=["POST"])
 @depot_only
 def return_line(line_id: int):
-    """Take packs of a delivered line back: to stock, or scrapped."""
+    """Take packs of a delivered line back: to stock, or scrapped.
+
+    A refusal is said beside the line's fields, on the page of the search the
+    clerk made (sent with the form), the values entered kept.
+    """
     form = ConsumableReturnForm()
-    if form.validate_on_submit():
-        restock = form.restock.data != "0"
-        try:
-            line = returns.return_consumables(
-                current_user,
-                line_id,
-                form.returned_on.data,
-                packs=form.packs.data,
-                restock=restock,
-                lot=form.lot.data or None,
-                expiry=form.expiry.data,
-            )
-        except DomainError as error:
-            flash_error(error)
-        else:
-            packs = form.packs.data
-            words = {"article": line.article.name, "order_id": line.order_id}
-            flash(
-                ngettext(
-                    "{article}, beställning {order_id}: {n} förp. tillbaka i lager.",
-                    "{article}, beställning {order_id}: {n} förp. tillbaka i lager.",
-                    packs,
-                    **words,
-                )
-                if restock
-                else ngettext(
-                    "{article}, beställning {order_id}: {n} förp. kasserad.",
-                    "{article}, beställning {order_id}: {n} förp. kasserade.",
-                    packs,
-                    **words,
-                ),
-                "success",
-            )
-    else:
+    text = registers.clean(request.form.get("q"))
+    page = page_number(request.form.get("page"))
+    search = ReturnSearchForm(formdata=None, q=text)
+    if not form.validate_on_submit():
         for name, messages in form.errors.items():
-            flash(f"{field_label(name)}: {' '.join(_(m) for m in messages)}", "error")
+            if name and name not in RETURN_FIELDS:  # the CSRF token
+                form.form_errors.extend(_(m) for m in messages)
+        return _returns_page(search, text, page, 422, refused=(line_id, form))
+    restock = form.restock.data != "0"
+    try:
+        line = returns.return_consumables(
+            current_user,
+            line_id,
+            form.returned_on.data,
+            packs=form.packs.data,
+            restock=restock,
+            lot=form.lot.data or None,
+            expiry=form.expiry.data,
+        )
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        db.session.rollback()
+        form.form_errors.append(error_text(error))
+        errors_beside_fields(form, error.fields)  # as receipts and counts do
+        return _returns_page(search, text, page, 422, refused=(line_id, form))
+    packs = form.packs.data
+    words = {"article": line.article.name, "order_id": line.order_id}
+    flash(
+        ngettext(
+            "{article}, beställning {order_id}: {n} förp. tillbaka i lager.",
+            "{article}, beställning {order_id}: {n} förp. tillbaka i lager.",
+            packs,
+            **words,
+        )
+        if restock
+        else ngettext(
+            "{article}, beställning {order_id}: {n} förp. kasserad.",
+            "{article}, beställning {order_id}: {n} förp. kasserade.",
+            packs,
+            **words,
+        ),
+        "success",
+    )
     return redirect(url_for("fulfilment.consumable_returns"))
 
 
@@ -571,14 +611,14 @@ def device_returns():
             )
         except DomainError as error:
             status = 422
+            db.session.rollback()
             if error.status == 404:
                 # A mistyped serial (or a patient not ours: said alike, so
                 # nothing leaks) beside the field, the values entered kept.
-                db.session.rollback()
                 unknown = DeviceNotFound(serial_no=form.serial_no.data.strip())
                 form.serial_no.errors = [error_text(unknown), UNREGISTERED_HINT]
             else:
-                flash_error(error)
+                _device_refusal(form, error)
         else:
             return _received(device)
     elif request.method == "POST":
@@ -613,20 +653,21 @@ def unregistered_return():
             )
         except DomainError as error:
             db.session.rollback()
-            _unregistered_refusal(form, error)
+            _device_refusal(form, error)
         else:
             return _received(device)
     find = UnregisteredSearchForm(prefix="find", formdata=None, q=form.q.data)
     return _devices_page(422, unregistered=form, find=find)
 
 
-def _unregistered_refusal(form: UnregisteredReturnForm, error: DomainError) -> None:
-    """Each refusal beside the field it is about, the values entered kept."""
+def _device_refusal(form, error: DomainError) -> None:
+    """Each refusal of a device return form beside the field it is about (the
+    form's own errors above its fields), the values entered kept."""
     if error.fields:
         errors_beside_fields(form, error.fields)
     elif error.code in ("serial_on_loan", "duplicate_serial", "device_not_found"):
         form.serial_no.errors = [*form.serial_no.errors, error_text(error)]
-    elif error.status == 404:  # a line not found (not among those searched)
+    elif error.status == 404 and "line_id" in form:  # not among those searched
         form.line_id.errors = [_("Välj en av leveranserna i listan.")]
     else:
         form.form_errors.append(error_text(error))

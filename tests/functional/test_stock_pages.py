@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -899,3 +900,71 @@ def test_packs_of_a_lot_since_blocked_or_expired_are_not_restocked(client, depot
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "1 förp. kasserad" in scrapped
+
+
+def line_form(html: str, line_id: int) -> str:
+    """The return form of one line on the returns page."""
+    return html.split(f'action="/stock/lines/{line_id}/return')[1].split("</form>")[0]
+
+
+def test_a_refused_return_is_said_beside_its_lines_field_with_the_values_kept(
+    client, depot_world
+):
+    """The walkthrough: order 2021, 2 packs, Returdatum in the future: a flash
+    "Ogiltig uppgift. / Returdatum: Mellan leveransdagen och i dag." above
+    some 20 forms, not saying which line, and that line's form was reset."""
+    patient = make_patient(depot_world.clinic, first_name="Maria", last_name="Ek")
+    receive(depot_world, 6)
+    orders = []
+    for _ in range(2):
+        placed = place_order_for(depot_world.prescriber, depot_world.article, 3,
+                                 patient=patient, lock_days=0)  # fmt: skip
+        shipping.ship_order(depot_world.clerk, placed.id)
+        shipping.deliver_order(depot_world.clerk, placed.id, TODAY)
+        orders.append(placed)
+    refused, other = (order.lines[0].id for order in orders)
+    future = (TODAY + timedelta(days=5)).isoformat()
+    searched = client.post("/stock/returns", data={"q": "Maria"}).get_data(as_text=True)
+    assert 'name="q" value="Maria"' in line_form(searched, refused)
+
+    response = client.post(
+        f"/stock/lines/{refused}/return",
+        data={"q": "Maria", "page": "1", "packs": "2", "restock": "0",
+              "returned_on": future},
+    )  # fmt: skip
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    form = line_form(html, refused)
+    assert "Mellan leveransdagen och i dag." in field_error(form, f"returned-{refused}")
+    assert f'value="{future}"' in form and 'value="2"' in form
+    assert re.search(rf'id="restock-{refused}-0"[^>]*checked', form)
+    assert f'aria-describedby="returned-{refused}-error"' in form
+    # The other line's form is as it was, and nothing is said above the list.
+    assert "error" not in line_form(html, other)
+    assert f'value="{TODAY.isoformat()}"' in line_form(html, other)
+    assert "Returdatum:" not in html.split('class="portal-list"')[0]
+    line = db.session.get(OrderLine, refused, populate_existing=True)
+    assert line.packs_returned == 0
+
+
+def test_a_refused_device_return_is_said_beside_the_field_with_the_values_kept(
+    client, depot_world
+):
+    pump = make_pump("PUMP-6")
+    receive(depot_world, 1, article_no="PUMP-6", serials=["SN6"])
+    placed = place(depot_world, article=pump, mode="clinic")
+    shipping.ship_order(
+        depot_world.clerk, placed.id, serials={placed.lines[0].id: ["SN6"]}
+    )
+    future = (TODAY + timedelta(days=3)).isoformat()
+    response = client.post(
+        "/stock/devices",
+        data={"serial_no": "SN6", "reason": "therapy_ended", "returned_on": future},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Kan inte vara i framtiden." in field_error(html, "returned_on")
+    assert "Returdatum:" not in html  # not a message at the top of the page
+    assert 'value="SN6"' in html and f'value="{future}"' in html
+    assert '<option selected value="therapy_ended">' in html
+    assert db.session.scalar(sa.select(Device.status)) == "on_loan"
