@@ -10,8 +10,10 @@ from decimal import Decimal
 from sesamlike.accounts import services as accounts
 from sesamlike.accounts.models import Clinic, User
 from sesamlike.catalog.models import Article, System
+from sesamlike.common.errors import DomainError
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
+from sesamlike.patients.identity import parse_personal_id
 from sesamlike.patients.links import link_user_to_patients
 from sesamlike.patients.models import Address, CareRelationship, Patient
 
@@ -78,7 +80,7 @@ def make_patient(clinic: Clinic | None = None, **kw) -> Patient:
         ),
         first_name=kw.pop("first_name", "Test"),
         last_name=kw.pop("last_name", f"Patient{n}"),
-        birth_date=kw.pop("birth_date", date(1990, 1, 2)),
+        birth_date=kw.pop("birth_date", _born(personal_id)),
         diabetes_type=kw.pop("diabetes_type", "type1"),
         **kw,
     )
@@ -98,6 +100,14 @@ def make_patient(clinic: Clinic | None = None, **kw) -> Patient:
     db.session.add(patient)
     db.session.commit()
     return patient
+
+
+def _born(personal_id: str) -> date:
+    """The birth date a personnummer holds, so search by birth date finds the same."""
+    try:
+        return parse_personal_id(personal_id).birth_date
+    except DomainError:  # a reserve number, or a number a test made up
+        return date(1990, 1, 2)
 
 
 def patient_registration(**overrides) -> dict:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -101,9 +102,9 @@ def _search_condition(text: str) -> sa.ColumnElement[bool]:
             # Any century: a 10-digit number omits it, and "+" is often forgotten.
             return Patient.personal_id.like(f"__{digits}")
         if len(digits) == 8:
-            return Patient.personal_id.like(f"{digits}%")
+            return sa.or_(Patient.personal_id.like(f"{digits}%"), _born_on(digits))
         if len(digits) == 6:
-            return Patient.personal_id.like(f"__{digits}%")
+            return sa.or_(Patient.personal_id.like(f"__{digits}%"), _born_on(digits))
         raise errors.SearchTextFormat(fields={"q": ["Fel format."]})
     if any(char.isdecimal() for char in text) and " " not in text:
         return Patient.personal_id == text.upper()  # a reserve number
@@ -111,6 +112,22 @@ def _search_condition(text: str) -> sa.ColumnElement[bool]:
     if not parts:
         raise errors.SearchTextFormat(fields={"q": ["Fel format."]})
     return sa.and_(*(_name_matches(part) for part in parts))
+
+
+def _born_on(digits: str) -> sa.ColumnElement[bool]:
+    """Born on the date typed: YYYYMMDD, or YYMMDD in the 1900s or 2000s.
+
+    Reserve numbers hold no date and a samordningsnummer holds the day + 60, so
+    only the birth date finds those patients by the day they were born.
+    """
+    numbers = [digits] if len(digits) == 8 else ["19" + digits, "20" + digits]
+    days = []
+    for number in numbers:
+        try:
+            days.append(date(int(number[:4]), int(number[4:6]), int(number[6:])))
+        except ValueError:  # not a date, e.g. a samordningsnummer's day + 60
+            continue
+    return Patient.birth_date.in_(days)
 
 
 def _name_matches(part: str) -> sa.ColumnElement[bool]:

@@ -74,6 +74,43 @@ def test_search_by_personnummer_without_century(client, prescriber, own):
     assert f"/patients/{patient.id}" in page.text
 
 
+@pytest.mark.parametrize("typed", ["2023-07-08", "20230708", "230708"])
+def test_search_by_birth_date_finds_a_patient_with_a_reserve_number(
+    client, prescriber, own, typed
+):
+    """A reserve number holds no date: the birth date is what finds the patient."""
+    make_patient(
+        own,
+        personal_id="RN20240176",
+        first_name="Nora",
+        last_name="Björk",
+        birth_date=date(2023, 7, 8),
+    )
+    make_patient(
+        make_clinic("OTHER"), last_name="Främling", birth_date=date(2023, 7, 8)
+    )
+    page = client.post("/patients", data={"q": typed})
+    assert "1 träff<" in page.text
+    assert "Björk, Nora" in page.text and "Främling" not in page.text
+
+
+def test_search_by_birth_date_finds_a_patient_with_a_samordningsnummer(
+    client, prescriber, own
+):
+    """The samordningsnummer carries the day + 60; the birth date is the real day."""
+    make_patient(
+        own,
+        personal_id="201411899808",
+        id_kind="samordningsnummer",
+        first_name="Alexander",
+        last_name="Persson",
+        birth_date=date(2014, 11, 29),
+    )
+    for typed in ("20141129", "2014-11-29", "141129", "20141189"):
+        page = client.post("/patients", data={"q": typed})
+        assert "Persson, Alexander" in page.text, typed
+
+
 def test_search_with_a_wrong_control_digit_shows_an_error_by_the_box(
     client, prescriber
 ):
