@@ -32,7 +32,7 @@ from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients.identity import AgeGroup, age_group
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
-from sesamlike.prescriptions.rules import OVERUSE_FACTOR
+from sesamlike.prescriptions.quantities import OVERUSE_FACTOR
 
 ORE = Decimal("0.01")
 NO_SYSTEM = summaries.NO_SYSTEM  # key for patients without a pump (or CGM) system

@@ -17,7 +17,7 @@ from sesamlike.catalog.models import Article, Category, System, article_systems
 from sesamlike.common.formatting import ReadersDate
 from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
-from sesamlike.prescriptions import compatibility, rules
+from sesamlike.prescriptions import compatibility, quantities, rules
 from sesamlike.prescriptions.compatibility import Pumps
 from sesamlike.prescriptions.errors import DuplicateToConfirm
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
@@ -171,11 +171,6 @@ def checked(
             sorted_clinics(user), patient.clinic_ids, clinic_code
         ),
         lambda: rules.clean_cost_centre(cost_centre, ""),
-        lambda: rules.check_quantity(
-            article,
-            terms.get("packs_per_withdrawal"),
-            terms.get("period_days"),
-            quantity_confirmed,
-        ),
+        lambda: quantities.check_quantity(article, terms, quantity_confirmed),
     )
     return terms_, reason_, clinic, centre

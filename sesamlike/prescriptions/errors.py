@@ -210,3 +210,29 @@ class QuantityToConfirm(Invalid):
         "Minska mängden, eller bekräfta att den stämmer.",
         count="expected",
     )
+
+
+class TotalQuantityToConfirm(QuantityToConfirm):
+    """All withdrawals together above 1.5 times the expected use over the
+    validity: 40 withdrawals of a year's need each are a typo or a stockpile."""
+
+    message = Plural(
+        "{article}: {withdrawals} uttag med {packs} per uttag räcker till mer än "
+        "1,5 gånger förväntad användning under giltighetstiden, som är ungefär "
+        "{expected} förpackning. Minska mängden, eller bekräfta att den stämmer.",
+        "{article}: {withdrawals} uttag med {packs} per uttag räcker till mer än "
+        "1,5 gånger förväntad användning under giltighetstiden, som är ungefär "
+        "{expected} förpackningar. Minska mängden, eller bekräfta att den stämmer.",
+        count="expected",
+    )
+
+
+class TimeLockToConfirm(QuantityToConfirm):
+    """A time lock below half the period: the withdrawals can be taken back to
+    back, more than twice as fast as they are to last."""
+
+    message = (
+        "{article}: med en spärrtid kortare än halva perioden kan uttagen tas mer "
+        "än dubbelt så tätt som de ska räcka. Förläng spärrtiden, eller bekräfta att "
+        "den stämmer."
+    )

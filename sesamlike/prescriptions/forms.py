@@ -23,6 +23,7 @@ from sesamlike.catalog.labels import category_label
 from sesamlike.catalog.models import Article
 from sesamlike.common.fields import WholeNumberField
 from sesamlike.common.i18n import N_, _
+from sesamlike.prescriptions.quantities import QUANTITY_TO_CONFIRM
 from sesamlike.prescriptions.rules import errors_whatever_the_article
 
 QUANTITY_CONFIRMED = N_("Mängden är kontrollerad och stämmer")
@@ -43,7 +44,22 @@ class DayField(DateField):
             raise ValueError(NOT_A_DATE) from exc
 
 
-class PrescriptionForm(FlaskForm):
+class ConfirmsQuantity:
+    """A form whose quantities the prescriber may have to confirm."""
+
+    def asks_to_confirm_quantity(self) -> bool:
+        """Ticked already, or a quantity to confirm said beside one of its fields
+        (packs, withdrawals or time lock: `quantities.check_quantity`)."""
+        if self.quantity_confirmed.data:
+            return True
+        return any(
+            message in getattr(self, name).errors
+            for name, message in QUANTITY_TO_CONFIRM.items()
+            if hasattr(self, name)
+        )
+
+
+class PrescriptionForm(ConfirmsQuantity, FlaskForm):
     article_no = SelectField("Artikel", choices=[], validate_choice=False)
     packs_per_withdrawal = WholeNumberField(
         "Förpackningar per uttag", default=1, render_kw={"inputmode": "numeric"}
@@ -175,7 +191,7 @@ def article_option(
     return " · ".join(parts)
 
 
-class KitLineForm(Form):
+class KitLineForm(ConfirmsQuantity, Form):
     """One category of a kit: prescribe it or not, which article, how much."""
 
     category = HiddenField()

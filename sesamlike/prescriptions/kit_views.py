@@ -13,7 +13,7 @@ from sesamlike.common.transaction_ends import rollback_keeping_reads
 from sesamlike.extensions import db
 from sesamlike.prescriptions import kits
 from sesamlike.prescriptions.forms import KitForm
-from sesamlike.prescriptions.rules import ABOVE_EXPECTED_USE, DUPLICATE_IN_FORCE
+from sesamlike.prescriptions.rules import DUPLICATE_IN_FORCE
 from sesamlike.prescriptions.views import bp
 
 
@@ -55,7 +55,6 @@ def new_kit(patient_id: int):
         category_label=category_label,
         channel_label=channel_label,
         decimal=format_number,
-        above=ABOVE_EXPECTED_USE,
         duplicate=DUPLICATE_IN_FORCE,
     ), status if refusal is None else 422
 

@@ -28,7 +28,7 @@ from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.patients import access
 from sesamlike.patients.models import Patient
-from sesamlike.prescriptions import checks, rules, services
+from sesamlike.prescriptions import checks, quantities, rules, services
 from sesamlike.prescriptions.errors import (
     KitLinesInvalid,
     KitWithoutLines,
@@ -103,7 +103,7 @@ def proposal(article: Article) -> tuple[int, int, int]:
     if article.is_device:
         return 1, 1, DEVICE_PERIOD_DAYS
     return (
-        rules.packs_for_period(
+        quantities.packs_for_period(
             article.units_per_day, article.pack_size, KIT_PERIOD_DAYS
         ),
         KIT_WITHDRAWALS,

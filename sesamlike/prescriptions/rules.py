@@ -7,11 +7,9 @@ one domain error naming everything that is wrong at once.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sesamlike.accounts.models import Clinic
@@ -26,7 +24,6 @@ from sesamlike.prescriptions.errors import (
     NotFirstChoiceReasonRequired,
     NotProcuredReasonRequired,
     PrescriptionInvalid,
-    QuantityToConfirm,
 )
 from sesamlike.prescriptions.models import ReasonCode
 
@@ -193,10 +190,6 @@ def errors_whatever_the_article(given: Mapping[str, object]) -> dict[str, list[s
     return {}
 
 
-# More than this times the expected use is use to look at: the prescriber
-# confirms such a quantity, and the follow-up lists patients who used more.
-OVERUSE_FACTOR = Decimal("1.5")
-ABOVE_EXPECTED_USE = N_("Mer än 1,5 gånger förväntad användning.")
 DUPLICATE_IN_FORCE = N_("Patienten har redan en aktuell förskrivning av artikeln.")
 ALREADY_ENDED = N_(
     "Förskrivningen skulle redan ha gått ut. Välj en start så att den gäller i dag "
@@ -213,40 +206,6 @@ def check_not_ended(valid_from: object, valid_to: object, today: date) -> None:
     last = valid_to if isinstance(valid_to, date) else default_valid_to(valid_from)
     if last < today:
         raise PrescriptionInvalid(fields={"valid_from": [ALREADY_ENDED]})
-
-
-def packs_for_period(units_per_day, pack_size: int, days: int) -> int:
-    """Packs that last `days` at the expected use: ceil(units x days / pack size)."""
-    if not units_per_day or pack_size <= 0:
-        return 1
-    packs = Decimal(str(units_per_day)) * days / pack_size
-    return max(1, math.ceil(packs))
-
-
-def check_quantity(article: Article, packs: object, period_days: object,
-                   confirmed: bool) -> None:  # fmt: skip
-    """A consumable's packs per withdrawal above 1.5 times the expected use
-    over the period need the prescriber's confirmation (QuantityToConfirm).
-    Devices and articles without an expected use are not judged; nor are
-    quantities the other checks refuse."""
-    if confirmed or article.is_device or not article.units_per_day:
-        return
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v > 0
-               for v in (packs, period_days)):  # fmt: skip
-        return
-    if packs > MAX_PACKS_PER_WITHDRAWAL or period_days > MAX_PERIOD_DAYS:
-        return  # refused as out of range: confirming could not help
-    expected = Decimal(str(article.units_per_day)) * period_days
-    if packs * article.pack_size <= OVERUSE_FACTOR * expected:
-        return
-    raise QuantityToConfirm(
-        packs=packs,
-        article=article.name,
-        expected=packs_for_period(
-            article.units_per_day, article.pack_size, period_days
-        ),
-        fields={"packs_per_withdrawal": [ABOVE_EXPECTED_USE]},
-    )
 
 
 def deviation(procured: bool, first_choice_rank: int | None) -> str | None:

@@ -26,7 +26,6 @@ from sesamlike.prescriptions import services
 from sesamlike.prescriptions.errors import PrescriberOnly
 from sesamlike.prescriptions.forms import REASON_LABELS, PrescriptionForm
 from sesamlike.prescriptions.rules import (
-    ABOVE_EXPECTED_USE,
     DUPLICATE_IN_FORCE,
     INVALID_MESSAGE,
 )
@@ -132,7 +131,6 @@ def new_prescription(patient_id: int):
         form=form,
         patient=context.patient,
         kit_url=url_for("prescriptions.new_kit", patient_id=patient_id),
-        above=ABOVE_EXPECTED_USE,
         duplicate=DUPLICATE_IN_FORCE,
         today=context.today,
         form_error=form_error,

@@ -877,6 +877,28 @@ def test_kit_line_far_above_the_expected_use_asks_to_be_confirmed_at_that_line(
     assert count(Prescription) == 4
 
 
+def test_kit_line_with_too_many_withdrawals_asks_to_be_confirmed_at_that_line(
+    client, clinic
+):
+    """3 packs a withdrawal is the need; 7 withdrawals of it in a year (the time
+    lock lets them all be made) are nearly twice the need."""
+    data = kit_form(text_of(client.get(kit_url(clinic.patient))))
+    data.update({f"lines-{n}-include": "y" for n in range(4)})
+    data["lines-1-withdrawals"] = "7"
+    response = client.post(kit_url(clinic.patient), data=data)
+    assert response.status_code == 422
+    page = text_of(response)
+    assert re.search(
+        r'id="lines-1-withdrawals-error">\s*Totalt mer än 1,5 gånger förväntad', page
+    )
+    assert 'name="lines-1-quantity_confirmed"' in page
+    assert 'name="lines-2-quantity_confirmed"' not in page
+    assert count(Prescription) == 0
+    data["lines-1-quantity_confirmed"] = "y"
+    assert client.post(kit_url(clinic.patient), data=data).status_code == 302
+    assert count(Prescription) == 4
+
+
 def test_kit_tells_every_fault_at_once_not_one_group_per_submit(client, clinic):
     """A mistyped cost centre hid the line faults: the nurse corrected it, sent
     again, and only then learnt that line 2 needed a reason and line 3 was

@@ -607,6 +607,100 @@ def test_a_quantity_far_above_the_expected_use_asks_to_be_confirmed(
     assert db.session.scalars(sa.select(Prescription)).one().packs_per_withdrawal == 5
 
 
+def test_many_withdrawals_with_no_time_lock_ask_to_be_confirmed(client, auth, setup):
+    """The walkthrough: 3 packs x 40 withdrawals, lock 0, was saved with no
+    question: 1,200 sets for a year where about 120 are expected, orderable
+    back to back. Each pack per withdrawal was within its own period."""
+    auth.login("nurse")
+    data = form_data(packs_per_withdrawal="3", withdrawals="40", lock_days="0")
+    response = client.post(new_url(setup["patient"]), data=data)
+    assert response.status_code == 422
+    page = text_of(response)
+    assert (
+        "Quick-set: 40 uttag med 3 per uttag räcker till mer än 1,5 gånger "
+        "förväntad användning under giltighetstiden, som är ungefär 13 "
+        "förpackningar." in page
+    )
+    assert error_next_to(page, "withdrawals") == (
+        "Totalt mer än 1,5 gånger förväntad användning under giltighetstiden."
+    )
+    assert error_next_to(page, "lock_days") == (
+        "Uttagen kan tas mer än dubbelt så tätt som perioden."
+    )
+    assert 'id="packs_per_withdrawal-error"' not in page
+    assert 'name="quantity_confirmed"' in page
+    assert count_prescriptions() == 0
+
+    data["quantity_confirmed"] = "y"
+    response = client.post(new_url(setup["patient"]), data=data)
+    assert response.status_code == 302
+    assert db.session.scalars(sa.select(Prescription)).one().withdrawals == 40
+
+
+def test_more_in_all_than_the_validity_needs_asks_to_be_confirmed(client, auth, setup):
+    """8 withdrawals of 90 days in one year: 240 sets where 122 are expected."""
+    auth.login("nurse")
+    data = form_data(packs_per_withdrawal="3", withdrawals="8", lock_days="45")
+    response = client.post(new_url(setup["patient"]), data=data)
+    assert response.status_code == 422
+    page = text_of(response)
+    assert error_next_to(page, "withdrawals") == (
+        "Totalt mer än 1,5 gånger förväntad användning under giltighetstiden."
+    )
+    assert 'id="lock_days-error"' not in page
+    assert 'name="quantity_confirmed"' in page
+    assert count_prescriptions() == 0
+
+
+def test_a_time_lock_below_half_the_period_asks_to_be_confirmed(client, auth, setup):
+    """4 withdrawals of 90 days is a year's need; a lock of 44 days lets all
+    four be taken within about four months."""
+    auth.login("nurse")
+    data = form_data(packs_per_withdrawal="3", lock_days="44")
+    response = client.post(new_url(setup["patient"]), data=data)
+    assert response.status_code == 422
+    page = text_of(response)
+    assert (
+        "Quick-set: med en spärrtid kortare än halva perioden kan uttagen tas mer "
+        "än dubbelt så tätt som de ska räcka." in page
+    )
+    assert error_next_to(page, "lock_days") == (
+        "Uttagen kan tas mer än dubbelt så tätt som perioden."
+    )
+    assert 'id="withdrawals-error"' not in page
+    assert 'name="quantity_confirmed"' in page
+    assert count_prescriptions() == 0
+
+
+@pytest.mark.parametrize(
+    "terms",
+    [
+        {"lock_days": "45"},  # half the period: twice as fast at most
+        {"withdrawals": "1", "lock_days": "0"},  # no next withdrawal to lock
+        {"withdrawals": "6"},  # 180 sets in a year: within 1.5 times 122
+        {"valid_to": (TODAY + timedelta(days=29)).isoformat(), "withdrawals": "1"},
+    ],
+)
+def test_usual_totals_and_time_locks_need_no_confirmation(client, auth, setup, terms):
+    auth.login("nurse")
+    data = form_data(packs_per_withdrawal="3", **terms)
+    response = client.post(new_url(setup["patient"]), data=data)
+    assert response.status_code == 302, text_of(response)
+
+
+def test_the_api_takes_many_withdrawals_with_no_time_lock_as_given(client, setup):
+    from sesamlike.accounts.services import issue_token
+
+    response = client.post(
+        "/api/v1/prescriptions",
+        headers={"Authorization": f"Bearer {issue_token('nurse')}"},
+        json={"patient_id": setup["patient"].id, "article_no": "100101",
+              "packs_per_withdrawal": 3, "withdrawals": 40, "period_days": 90,
+              "lock_days": 0, "valid_from": TODAY.isoformat(), "clinic_code": "OWN"},
+    )  # fmt: skip
+    assert response.status_code == 201, response.get_json()
+
+
 def test_every_fault_of_the_quantities_is_said_at_once(client, auth, setup):
     """The walkthrough: packs -3, withdrawals 0 and period "abc" said only
     "Ange ett heltal." of the period; the others came one try at a time."""

@@ -5,10 +5,11 @@ from datetime import date
 import pytest
 
 from sesamlike.common.errors import Invalid
-from sesamlike.prescriptions import rules
+from sesamlike.prescriptions import quantities, rules
 from sesamlike.prescriptions.errors import (
     ArticleNotPrescribable,
     FirstPrescriptionRightRequired,
+    QuantityToConfirm,
     ReasonRequired,
 )
 
@@ -295,3 +296,49 @@ def test_collect_reports_every_field_under_the_most_specific_error():
     with pytest.raises(ReasonRequired) as excinfo:
         rules.collect(bad_terms, lambda: 1, no_reason)
     assert excinfo.value.fields == {"withdrawals": ["x"], "reason_code": ["y"]}
+
+
+def quick_set():
+    from decimal import Decimal
+
+    from sesamlike.catalog.models import Article
+
+    # A set every third day, 10 a pack: 3 packs last 90 days, 13 a year.
+    return Article(
+        name="Quick-set",
+        category="infusion_set",
+        pack_size=10,
+        units_per_day=Decimal("0.3333"),
+        serial_tracked=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "fields"),
+    [
+        ({}, None),  # 4 x 3 packs, lock 60: a year's need
+        ({"withdrawals": 6}, None),  # 180 sets in a year: within 1.5 x 122
+        ({"withdrawals": 7}, ["withdrawals"]),
+        ({"lock_days": 45}, None),  # half the period: twice as fast at most
+        ({"lock_days": 44}, ["lock_days"]),
+        ({"withdrawals": 1, "lock_days": 0}, None),  # no next withdrawal to lock
+        ({"withdrawals": 40, "lock_days": 0}, ["withdrawals", "lock_days"]),
+        ({"packs_per_withdrawal": 5, "withdrawals": 1}, ["packs_per_withdrawal"]),
+        ({"packs_per_withdrawal": 5}, ["packs_per_withdrawal", "withdrawals"]),
+        # One withdrawal for 90 days, valid 30: the whole period counts.
+        ({"withdrawals": 1, "valid_to": date(2025, 3, 30)}, None),
+        # Refused by `resolve_terms`: confirming could not help.
+        ({"withdrawals": 40}, None),
+        ({"valid_from": None, "withdrawals": 40, "lock_days": 0}, None),
+    ],
+)
+def test_quantity_to_confirm_counts_all_withdrawals_and_the_time_lock(given, fields):
+    args = dict(packs_per_withdrawal=3, withdrawals=4, period_days=90,
+                valid_from=START) | given  # fmt: skip
+    if fields is None:
+        quantities.check_quantity(quick_set(), args, confirmed=False)
+        return
+    with pytest.raises(QuantityToConfirm) as excinfo:
+        quantities.check_quantity(quick_set(), args, confirmed=False)
+    assert list(excinfo.value.fields) == fields
+    quantities.check_quantity(quick_set(), args, confirmed=True)
