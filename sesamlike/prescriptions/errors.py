@@ -236,3 +236,21 @@ class TimeLockToConfirm(QuantityToConfirm):
         "än dubbelt så tätt som de ska räcka. Förläng spärrtiden, eller bekräfta att "
         "den stämmer."
     )
+
+
+class StartToConfirm(Invalid):
+    """A start more than 90 days ahead, on a page: the prescription counts among
+    the patient's current ones and blocks a new one of the article, but cannot
+    be ordered on until it starts. A typo of a year is easy; the prescriber
+    confirms the day, or mends it."""
+
+    code = "start_to_confirm"
+    message = Plural(
+        "Förskrivningen börjar gälla först {valid_from}, om {days} dag: patienten "
+        "kan inte beställa på den förrän dess. Ändra Giltig från, eller bekräfta "
+        "att datumet stämmer.",
+        "Förskrivningen börjar gälla först {valid_from}, om {days} dagar: patienten "
+        "kan inte beställa på den förrän dess. Ändra Giltig från, eller bekräfta "
+        "att datumet stämmer.",
+        count="days",
+    )

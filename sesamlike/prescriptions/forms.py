@@ -28,6 +28,7 @@ from sesamlike.prescriptions.rules import errors_whatever_the_article
 
 QUANTITY_CONFIRMED = N_("Mängden är kontrollerad och stämmer")
 DUPLICATE_CONFIRMED = N_("Båda förskrivningarna ska gälla")
+START_CONFIRMED = N_("Startdatumet är kontrollerat och stämmer")
 NOT_A_DATE = "Ange ett datum som ÅÅÅÅ-MM-DD."
 
 
@@ -88,6 +89,7 @@ class PrescriptionForm(ConfirmsQuantity, FlaskForm):
     )
     quantity_confirmed = BooleanField(QUANTITY_CONFIRMED)
     duplicate_confirmed = BooleanField(DUPLICATE_CONFIRMED)
+    start_confirmed = BooleanField(START_CONFIRMED)
 
     def offer(
         self,
@@ -132,6 +134,7 @@ class PrescriptionForm(ConfirmsQuantity, FlaskForm):
             "clinic_code": self.clinic_code.data or None,
             "quantity_confirmed": bool(self.quantity_confirmed.data),
             "duplicate_confirmed": bool(self.duplicate_confirmed.data),
+            "start_confirmed": bool(self.start_confirmed.data),
         }
 
     def show_term_errors(self) -> None:
@@ -222,6 +225,7 @@ class KitForm(FlaskForm):
         validators=[Optional(), Length(max=20, message="Högst 20 tecken.")],
     )
     lines = FieldList(FormField(KitLineForm))
+    start_confirmed = BooleanField(START_CONFIRMED)
 
     def offer(self, kit, clinics: list[Clinic]) -> None:
         """Rows for the kit's categories (proposal on a new form), reasons, clinics."""

@@ -13,7 +13,7 @@ from sesamlike.common.transaction_ends import rollback_keeping_reads
 from sesamlike.extensions import db
 from sesamlike.prescriptions import kits
 from sesamlike.prescriptions.forms import KitForm
-from sesamlike.prescriptions.rules import DUPLICATE_IN_FORCE
+from sesamlike.prescriptions.rules import DUPLICATE_IN_FORCE, FAR_START
 from sesamlike.prescriptions.views import bp
 
 
@@ -56,6 +56,7 @@ def new_kit(patient_id: int):
         channel_label=channel_label,
         decimal=format_number,
         duplicate=DUPLICATE_IN_FORCE,
+        far_start=FAR_START,
     ), status if refusal is None else 422
 
 
@@ -76,7 +77,8 @@ def _save(form: KitForm, context, patient_id: int, system: str):
             [kits.KitChoice(**line) for _index, line in chosen],
             clinic_code=form.clinic_code.data or None,
             cost_centre=form.cost_centre.data or None,
-            ended_allowed=False,
+            any_start=False,
+            start_confirmed=bool(form.start_confirmed.data),
         )
     except DomainError as error:
         if error.status == 404:

@@ -195,10 +195,11 @@ def prescribe_kit(
     *,
     clinic_code: str | None = None,
     cost_centre: str | None = None,
-    ended_allowed: bool = True,
+    any_start: bool = True,
+    start_confirmed: bool = True,
 ) -> list[Prescription]:
     """Prescribe a system as a whole: every line passes every rule, or nothing is saved.
-    `ended_allowed=False` (the page): refuse a start so early that it has ended.
+    `any_start=False` (the page): judge the start as `services.prescribe` does.
 
     Field errors are named `lines.<n>.<field>` after the line's place in
     `choices` (the proposal when None).
@@ -232,8 +233,8 @@ def prescribe_kit(
         def dated() -> None:
             if not isinstance(valid_from, date):
                 raise PrescriptionInvalid(fields={"valid_from": [rules.REQUIRED]})
-            if not ended_allowed:  # every line lasts a year from valid_from
-                rules.check_not_ended(valid_from, None, today)
+            if not any_start:  # every line lasts a year from valid_from
+                rules.check_start(valid_from, None, today, start_confirmed)
 
         def place() -> None:
             rules.collect(

@@ -24,6 +24,7 @@ from sesamlike.prescriptions.errors import (
     NotFirstChoiceReasonRequired,
     NotProcuredReasonRequired,
     PrescriptionInvalid,
+    StartToConfirm,
 )
 from sesamlike.prescriptions.models import ReasonCode
 
@@ -195,17 +196,40 @@ ALREADY_ENDED = N_(
     "Förskrivningen skulle redan ha gått ut. Välj en start så att den gäller i dag "
     "eller senare."
 )
+# A start further ahead than this is unusual: the prescription counts among the
+# current ones but cannot be ordered on until then. The prescriber confirms it.
+FAR_START_DAYS = 90
+FAR_START = N_("Mer än 90 dagar fram i tiden.")
+# No page writes a prescription to start later than this (a renewal starts at
+# most one validity ahead, two years for CGM sensors).
+LATEST_START_YEARS = 2
+TOO_FAR_AHEAD = N_(
+    "Förskrivningen får börja gälla högst två år fram i tiden. Välj ett tidigare "
+    "startdatum."
+)
 
 
-def check_not_ended(valid_from: object, valid_to: object, today: date) -> None:
+def check_start(
+    valid_from: object, valid_to: object, today: date, confirmed: bool
+) -> None:
     """A prescription written on a page is for use: not one ended already (its
-    last day given, or the default a year on). Dates that are no dates are told
-    by `resolve_terms`."""
+    last day given, or the default a year on), nor one starting more than two
+    years ahead; one starting more than 90 days ahead is confirmed
+    (StartToConfirm). Dates that are no dates are told by `resolve_terms`."""
     if not isinstance(valid_from, date):
         return
     last = valid_to if isinstance(valid_to, date) else default_valid_to(valid_from)
     if last < today:
         raise PrescriptionInvalid(fields={"valid_from": [ALREADY_ENDED]})
+    if valid_from > add_years(today, LATEST_START_YEARS):
+        raise PrescriptionInvalid(fields={"valid_from": [TOO_FAR_AHEAD]})
+    days = (valid_from - today).days
+    if days > FAR_START_DAYS and not confirmed:
+        raise StartToConfirm(
+            valid_from=ReadersDate.of(valid_from),
+            days=days,
+            fields={"valid_from": [FAR_START]},
+        )
 
 
 def deviation(procured: bool, first_choice_rank: int | None) -> str | None:

@@ -104,14 +104,17 @@ def prescribe(
     clinic_code: str | None = None,
     quantity_confirmed: bool = True,
     duplicate_confirmed: bool = True,
-    ended_allowed: bool = True,
+    any_start: bool = True,
+    start_confirmed: bool = True,
 ) -> Prescription:
     """Write a new prescription after every rule has passed. The pages ask the
     prescriber to confirm a quantity above the expected use
     (`quantity_confirmed=False` until they have), and a second prescription of
     an article in force (`duplicate_confirmed=False` until they have; the API
-    keeps creating one as it always did), and refuse one that has ended
-    already (`ended_allowed=False`; the API may record such history)."""
+    keeps creating one as it always did). The pages judge the start
+    (`any_start=False`; the API may record history, or a start years ahead):
+    not ended already, at most two years ahead, and more than 90 days ahead
+    confirmed (`start_confirmed=False` until it is)."""
     require_prescriber(user)
     patient = visible_patient(user, patient_id)
     with access.refusal_logs_read(user, patient.id, "refused prescription"):
@@ -153,7 +156,10 @@ def prescribe(
                     checks.in_force_until(patient.id, [article.id], valid_from, today),
                 )
             ),
-            lambda: ended_allowed or rules.check_not_ended(valid_from, valid_to, today),
+            lambda: (
+                any_start
+                or rules.check_start(valid_from, valid_to, today, start_confirmed)
+            ),
         )
         prescription = new_prescription(
             user, patient, article, clinic, centre or clinic.cost_centre, terms, reason

@@ -27,6 +27,7 @@ from sesamlike.prescriptions.errors import PrescriberOnly
 from sesamlike.prescriptions.forms import REASON_LABELS, PrescriptionForm
 from sesamlike.prescriptions.rules import (
     DUPLICATE_IN_FORCE,
+    FAR_START,
     INVALID_MESSAGE,
 )
 
@@ -98,7 +99,7 @@ def new_prescription(patient_id: int):
         if form.validate():
             try:
                 prescription = services.prescribe(
-                    _user(), patient_id, **form.service_arguments(), ended_allowed=False
+                    _user(), patient_id, **form.service_arguments(), any_start=False
                 )
             except DomainError as error:
                 if error.status == 404:
@@ -132,6 +133,7 @@ def new_prescription(patient_id: int):
         patient=context.patient,
         kit_url=url_for("prescriptions.new_kit", patient_id=patient_id),
         duplicate=DUPLICATE_IN_FORCE,
+        far_start=FAR_START,
         today=context.today,
         form_error=form_error,
     ), status

@@ -164,6 +164,35 @@ def test_kit_with_a_start_so_early_that_it_has_ended_is_refused(client, clinic):
     assert count(Prescription) == 0
 
 
+def test_kit_with_a_start_months_ahead_is_confirmed_first(client, clinic):
+    data = kit_form(text_of(client.get(kit_url(clinic.patient))))
+    data.update({f"lines-{n}-include": "y" for n in range(4)})
+    data["valid_from"] = (TODAY + timedelta(days=200)).isoformat()
+    response = client.post(kit_url(clinic.patient), data=data)
+    assert response.status_code == 422
+    page = text_of(response)
+    assert re.search(r'id="valid_from-error">\s*Mer än 90 dagar fram i tiden', page)
+    assert page.count('name="start_confirmed"') == 1
+    assert count(Prescription) == 0
+    data["start_confirmed"] = "y"
+    assert client.post(kit_url(clinic.patient), data=data).status_code == 302
+    assert count(Prescription) == 4
+
+
+def test_kit_with_a_start_more_than_two_years_ahead_is_refused(client, clinic):
+    data = kit_form(text_of(client.get(kit_url(clinic.patient))))
+    data.update({f"lines-{n}-include": "y" for n in range(4)})
+    data["valid_from"] = (TODAY + timedelta(days=732)).isoformat()
+    data["start_confirmed"] = "y"
+    response = client.post(kit_url(clinic.patient), data=data)
+    assert response.status_code == 422
+    assert re.search(
+        r'id="valid_from-error">\s*Förskrivningen får börja gälla högst två år',
+        text_of(response),
+    )
+    assert count(Prescription) == 0
+
+
 def test_kit_line_of_an_article_in_force_is_confirmed_first(client, clinic):
     """The kit saved a second Quick-set beside the one in force (a notice
     only), so the patient could order from both; the single-article page

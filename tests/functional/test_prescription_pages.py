@@ -13,6 +13,7 @@ from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders.models import OrderLine
 from sesamlike.prescriptions.models import Prescription
+from sesamlike.prescriptions.rules import add_years
 from tests.conftest import csrf_token_from
 from tests.factories import (
     ADULT_PNR,
@@ -697,6 +698,75 @@ def test_the_api_takes_many_withdrawals_with_no_time_lock_as_given(client, setup
         json={"patient_id": setup["patient"].id, "article_no": "100101",
               "packs_per_withdrawal": 3, "withdrawals": 40, "period_days": 90,
               "lock_days": 0, "valid_from": TODAY.isoformat(), "clinic_code": "OWN"},
+    )  # fmt: skip
+    assert response.status_code == 201, response.get_json()
+
+
+def test_a_start_months_ahead_asks_to_be_confirmed(client, auth, setup):
+    """The walkthrough: Giltig från years ahead was saved with no question,
+    counted among the current prescriptions, and blocked ordering until then."""
+    auth.login("nurse")
+    start = TODAY + timedelta(days=91)
+    data = form_data(valid_from=start.isoformat())
+    response = client.post(new_url(setup["patient"]), data=data)
+    assert response.status_code == 422
+    page = text_of(response)
+    assert (
+        f"Förskrivningen börjar gälla först {format_date(start, 'd MMMM y', 'sv')}, "
+        "om 91 dagar: patienten kan inte beställa på den förrän dess." in page
+    )
+    assert error_next_to(page, "valid_from") == "Mer än 90 dagar fram i tiden."
+    assert 'name="start_confirmed"' in page
+    assert count_prescriptions() == 0
+
+    data["start_confirmed"] = "y"
+    response = client.post(new_url(setup["patient"]), data=data)
+    assert response.status_code == 302
+    assert db.session.scalars(sa.select(Prescription)).one().valid_from == start
+
+
+def test_a_start_within_90_days_needs_no_confirmation(client, auth, setup):
+    auth.login("nurse")
+    assert 'name="start_confirmed"' not in text_of(
+        client.get(new_url(setup["patient"]))
+    )
+    start = (TODAY + timedelta(days=90)).isoformat()
+    response = client.post(new_url(setup["patient"]), data=form_data(valid_from=start))
+    assert response.status_code == 302
+
+
+def test_a_start_more_than_two_years_ahead_is_refused(client, auth, setup):
+    auth.login("nurse")
+    latest = add_years(TODAY, 2)
+    response = client.post(
+        new_url(setup["patient"]),
+        data=form_data(valid_from=latest.isoformat(), start_confirmed="y"),
+    )
+    assert response.status_code == 302
+    start = latest + timedelta(days=1)
+    data = form_data(
+        valid_from=start.isoformat(), start_confirmed="y", duplicate_confirmed="y"
+    )
+    response = client.post(new_url(setup["patient"]), data=data)
+    assert response.status_code == 422
+    page = text_of(response)
+    assert error_next_to(page, "valid_from") == (
+        "Förskrivningen får börja gälla högst två år fram i tiden. Välj ett "
+        "tidigare startdatum."
+    )
+    assert count_prescriptions() == 1
+
+
+def test_the_api_records_a_start_years_ahead_as_given(client, setup):
+    """interfaces.md sets no limit on valid_from: a region's script is not refused."""
+    from sesamlike.accounts.services import issue_token
+
+    response = client.post(
+        "/api/v1/prescriptions",
+        headers={"Authorization": f"Bearer {issue_token('nurse')}"},
+        json={"patient_id": setup["patient"].id, "article_no": "100101",
+              "packs_per_withdrawal": 2, "withdrawals": 4, "period_days": 90,
+              "valid_from": "2031-01-01", "clinic_code": "OWN"},
     )  # fmt: skip
     assert response.status_code == 201, response.get_json()
 
