@@ -93,6 +93,19 @@ class LinesApartFromFirstDevice(DeliveryModeNotAllowed):
     )
 
 
+class PickupNeedsMobile(Invalid):
+    """A parcel to a pickup point waits there until collected; a text message
+    to the patient's mobile says when it can be. Without a number nobody is
+    told (the portal, the prescriber's page and the API alike)."""
+
+    code = "pickup_needs_mobile"
+    message = (
+        "Ett paket till ett utlämningsställe (ombud) behöver ett mobilnummer: ett "
+        "sms säger när det kan hämtas. Ange ett mobilnummer, eller välj ett annat "
+        "leveranssätt."
+    )
+
+
 class ProtectedIdentityClinicOnly(Invalid):
     code = "protected_identity_clinic_only"
     message = (

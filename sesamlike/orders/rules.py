@@ -74,6 +74,22 @@ def choose_delivery_mode(
     raise errors.DeliveryModeNotAllowed(allowed=", ".join(allowed), fields=field)
 
 
+PICKUP_PHONE = N_("Skriv ett mobilnummer: vi skickar ett sms när paketet kan hämtas.")
+
+
+def pickup_refusal(mode: str | None, phone: str | None) -> DomainError | None:
+    """A parcel to a pickup point needs a mobile number for the text message
+    that says it can be collected: `phone` is the order's, else the patient's."""
+    if mode != DeliveryMode.PICKUP or (phone or "").strip():
+        return None
+    return errors.PickupNeedsMobile(
+        fields={
+            "contact_phone": [PICKUP_PHONE],
+            "delivery_mode": [N_("Välj ett annat leveranssätt.")],
+        }
+    )
+
+
 SHIP_TO_FIELDS = ("street", "postal_code", "city", "door_code")
 
 

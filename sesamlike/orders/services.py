@@ -348,6 +348,9 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
         raise order_rules.first_device_refusal(
             first_devices[0], any(a.channel == Channel.PHARMACY for a in articles)
         )
+    phone = phone or patient.phone
+    if (refusal := order_rules.pickup_refusal(mode, phone)) is not None:
+        raise refusal
     # Only an order to the clinic ships to a clinic: the others ask for none.
     clinic = None
     if mode == DeliveryMode.CLINIC:
@@ -359,9 +362,7 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
         delivery_mode=mode,
         idempotency_key=key,
         lines=[],  # a new order has none: appending below asks the database nothing
-        **ship_to_snapshot(
-            patient, mode, clinic, ship_to, phone or patient.phone, today
-        ),
+        **ship_to_snapshot(patient, mode, clinic, ship_to, phone, today),
     )
     db.session.add(order)
     withdrawals.withdraw_all(chosen, today)

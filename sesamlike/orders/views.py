@@ -153,6 +153,9 @@ def show_refusal(form: FlaskForm, chosen, error: DomainError, message: str) -> N
                 row.packs.errors = [*row.packs.errors, message]
     if "delivery_mode" in error.fields:
         form.delivery_mode.errors = [*form.delivery_mode.errors, message]
+    phone = getattr(form, "phone", None)  # the portal's: the order's mobile number
+    if phone is not None and "contact_phone" in error.fields:
+        phone.errors = [*phone.errors, message]
     if "lines" in error.fields:
         form.lines.errors = [message]
 

@@ -19,6 +19,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from sesamlike.common.i18n import N_
 from sesamlike.orders.forms import OrderLineForm
+from sesamlike.orders.rules import PICKUP_PHONE, pickup_refusal
 
 # Labels the patient reads: plain words for the delivery modes.
 PORTAL_MODE_LABELS = {
@@ -102,11 +103,9 @@ class ReorderForm(FlaskForm):
 
     def validate_phone(self, field):
         value = (field.data or "").strip()
-        if not value and self.delivery_mode.data == "pickup":
-            # The parcel waits at the pickup point; the text message says so.
-            raise ValidationError(
-                "Skriv ett mobilnummer: vi skickar ett sms när paketet kan hämtas."
-            )
+        # The order service's rule, said here with the form's other faults.
+        if pickup_refusal(self.delivery_mode.data, value) is not None:
+            raise ValidationError(PICKUP_PHONE)
         if value and not _PHONE.match(value):
             raise ValidationError("Skriv ett telefonnummer med bara siffror.")
 

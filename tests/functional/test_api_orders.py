@@ -190,6 +190,26 @@ def test_delivery_mode_that_does_not_suit_is_422(client, setup):
     assert "home, clinic, pickup" in response.get_json()["error"]["message"]
 
 
+def test_pickup_without_a_mobile_number_is_422(client, setup):
+    prescriber, patient, rx = setup
+    before = counts()
+    lines = [{"prescription_id": rx.id, "packs": 1}]
+    response = post_order(client, prescriber, patient, lines, delivery_mode="pickup")
+    assert_error_format(response, 422, "pickup_needs_mobile")
+    assert "contact_phone" in response.get_json()["error"]["fields"]
+    assert counts()[:4] == before[:4]
+    response = post_order(
+        client,
+        prescriber,
+        patient,
+        lines,
+        delivery_mode="pickup",
+        contact_phone="0701234567",
+    )
+    assert response.status_code == 201
+    assert response.get_json()["contact_phone"] == "0701234567"
+
+
 def test_first_pump_goes_to_the_clinic_by_default(client, setup):
     prescriber, patient, _ = setup
     pump = make_article(category="pump", channel="supplier")

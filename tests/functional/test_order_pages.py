@@ -103,6 +103,39 @@ def test_ordering_redirects_to_the_confirmation_in_swedish(client, setup):
     assert rx.withdrawals_used == 1
 
 
+def test_a_pickup_order_needs_the_patients_mobile_number(client, setup):
+    """The walkthrough: "Till ombud" for a patient registered without a phone
+    was accepted, and the parcel waited with no text message."""
+    _, patient, rx = setup
+    assert patient.phone is None
+    html = new_order_page(client, patient)
+    data = form_data(
+        html, **{"lines-0-selected": "y", "lines-0-packs": "1"}, delivery_mode="pickup"
+    )
+    response = client.post(f"/patients/{patient.id}/orders/new", data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    message = (
+        "Ett paket till ett utlämningsställe (ombud) behöver ett mobilnummer: ett "
+        "sms säger när det kan hämtas. Ange ett mobilnummer, eller välj ett annat "
+        "leveranssätt."
+    )
+    assert re.search(
+        r'name="delivery_mode".*<p class="error">' + re.escape(message), page, re.S
+    )
+    assert db.session.scalar(sa.select(sa.func.count(Order.id))) == 0
+
+    patient.phone = "070-123 45 67"
+    db.session.commit()
+    response = client.post(f"/patients/{patient.id}/orders/new", data=data)
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert "Leveransadress" not in page
+    assert "Utlämningsställe" in page and "Ett ombud nära" in page
+    assert "Storgatan" in page  # the nearest pickup point is found by it
+    assert "Sms till 070-123 45 67 när paketet kan hämtas." in page
+
+
 def test_double_submit_with_the_same_key_gives_one_order(client, setup):
     _, patient, rx = setup
     rx.lock_days = 0

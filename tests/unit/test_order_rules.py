@@ -13,6 +13,7 @@ from sesamlike.orders.rules import (
     allowed_delivery_modes,
     choose_delivery_mode,
     default_delivery_mode,
+    pickup_refusal,
     ship_to_snapshot,
 )
 from sesamlike.patients.models import Address, Patient
@@ -173,3 +174,22 @@ def test_pharmacy_pickup_has_no_address():
     assert ship_to_snapshot(patient(), "pharmacy", CLINIC, None, "0701", DAY) == {
         "contact_phone": "0701"
     }
+
+
+@pytest.mark.parametrize(
+    ("mode", "phone", "refused"),
+    [
+        ("pickup", None, True),
+        ("pickup", "  ", True),
+        ("pickup", "070-123 45 67", False),
+        ("home", None, False),
+        ("clinic", None, False),
+        ("pharmacy", None, False),
+    ],
+)
+def test_a_parcel_to_a_pickup_point_needs_a_mobile_number(mode, phone, refused):
+    refusal = pickup_refusal(mode, phone)
+    assert (refusal is not None) == refused
+    if refused:
+        assert refusal.code == "pickup_needs_mobile"
+        assert set(refusal.fields) == {"contact_phone", "delivery_mode"}
