@@ -6,11 +6,12 @@ contract) is the service's, so pages and API refuse with the same messages.
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, pre_dump
 
 from sesamlike.accounts.models import Role
 from sesamlike.api.routing import operation
 from sesamlike.api.schemas import Timestamp
+from sesamlike.catalog import assortment
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.patients import access
@@ -168,7 +169,14 @@ class PrescriptionSchema(Schema):
         metadata={"description": "Delivery channel, from the article"},
     )
     procured = fields.Function(lambda rx: rx.article.procured)
-    first_choice = fields.Function(lambda rx: rx.article.first_choice_rank == 1)
+    first_choice = fields.Method(
+        "is_first_choice",
+        metadata={
+            "type": "boolean",
+            "description": "First choice in its category for one of its systems "
+            "today, as the prescribing pages mark it",
+        },
+    )
     packs_per_withdrawal = fields.Integer()
     withdrawals = fields.Integer()
     withdrawals_used = fields.Integer()
@@ -191,6 +199,18 @@ class PrescriptionSchema(Schema):
     renewed_from_id = fields.Integer(allow_none=True)
     created_at = Timestamp()
     cancelled_at = Timestamp(allow_none=True)
+
+    @pre_dump(pass_collection=True)
+    def _find_first_choices(self, data, **kwargs):
+        """The articles that are first choice, for one or many: one query."""
+        many = data if isinstance(data, list | tuple) else [data]
+        self._first_choice = assortment.first_choice_among(
+            (rx.article for rx in many), region_today()
+        )
+        return data
+
+    def is_first_choice(self, rx: Prescription) -> bool:
+        return rx.article.id in self._first_choice
 
 
 @operation(

@@ -10,6 +10,7 @@ article tied to no system keeps the plain rule: rank 1 is first choice.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 
 import sqlalchemy as sa
@@ -38,29 +39,51 @@ KIT_CONSUMABLES = (
 
 def is_first_choice(article: Article, day: date) -> bool:
     """First choice in its category for at least one of its systems (or rank 1)."""
-    rank = article.first_choice_rank
-    if not article.procured or rank is None:
-        return False
-    if rank == 1:
-        return True
-    system_ids = {system.id for system in article.systems}
-    if not system_ids:
-        return False
-    beaten = set(
-        db.session.scalars(
-            sa.select(article_systems.c.system_id)
+    return article.id in first_choice_among([article], day)
+
+
+def first_choice_among(articles: Iterable[Article], day: date) -> set[int]:
+    """Which of these articles are first choice on `day` (`is_first_choice`):
+    one query for them all, none when each is rank 1 or unranked."""
+    ranked = [
+        article
+        for article in articles
+        if article.procured and article.first_choice_rank is not None
+    ]
+    chosen = {article.id for article in ranked if article.first_choice_rank == 1}
+    others = [a for a in ranked if a.first_choice_rank != 1 and a.systems]
+    if not others:
+        return chosen
+    # The best rank of each system's procured articles in contract, per category.
+    best = {
+        (system_id, category): rank
+        for system_id, category, rank in db.session.execute(
+            sa.select(
+                article_systems.c.system_id,
+                Article.category,
+                sa.func.min(Article.first_choice_rank),
+            )
             .join(Article, Article.id == article_systems.c.article_id)
             .where(
-                article_systems.c.system_id.in_(system_ids),
-                Article.category == article.category,
+                article_systems.c.system_id.in_(
+                    {system.id for article in others for system in article.systems}
+                ),
+                Article.category.in_({article.category for article in others}),
                 Article.procured.is_(True),
-                Article.first_choice_rank < rank,
                 in_contract_on(day),
             )
-            .distinct()
+            .group_by(article_systems.c.system_id, Article.category)
         )
-    )
-    return bool(system_ids - beaten)
+    }
+    for article in others:
+        # First in a system where no article of the category ranks better.
+        if any(
+            best.get((system.id, article.category), article.first_choice_rank)
+            >= article.first_choice_rank
+            for system in article.systems
+        ):
+            chosen.add(article.id)
+    return chosen
 
 
 def first_choice_ids(articles: list[Article]) -> set[int]:

@@ -118,6 +118,35 @@ def test_list_answers_the_patients_prescriptions(client, setup):
     assert listed[0]["remaining_withdrawals"] == 4
 
 
+def test_first_choice_is_ranked_inside_each_system_as_on_the_pages(client, setup):
+    """The walkthrough: a G7 sensor and reader the kit page marked
+    "★ förstahandsval" answered "first_choice": false, their rank in the
+    category being 2 (another system's is cheaper). First choice is ranked
+    inside a category for each system (domain.md)."""
+    g6, g7 = make_system("Dexcom G6", "cgm"), make_system("Dexcom G7", "cgm")
+    make_article("G6-S", category="cgm_sensor", systems=[g6], first_choice_rank=1)
+    g7_sensor = make_article(
+        "G7-S", category="cgm_sensor", systems=[g7], first_choice_rank=2
+    )
+    second = make_article(
+        "G7-S2", category="cgm_sensor", systems=[g7], first_choice_rank=3
+    )
+    first = make_prescription(setup["patient"], g7_sensor)
+    not_first = make_prescription(setup["patient"], second)
+    headers = bearer(setup["nurse"])
+    one = client.get(f"/api/v1/prescriptions/{first.id}", headers=headers)
+    assert one.get_json()["first_choice"] is True
+    other = client.get(f"/api/v1/prescriptions/{not_first.id}", headers=headers)
+    assert other.get_json()["first_choice"] is False
+    listed = client.get(
+        f"/api/v1/patients/{setup['patient'].id}/prescriptions", headers=headers
+    ).get_json()
+    assert {p["article_no"]: p["first_choice"] for p in listed} == {
+        "G7-S": True,
+        "G7-S2": False,
+    }
+
+
 def test_patient_reads_own_prescriptions_but_may_not_prescribe(client, setup):
     own = make_user("patient", patients=[setup["patient"]])
     response = client.get(
