@@ -25,6 +25,17 @@ class EReceptAtPharmacy(Conflict):
     )
 
 
+class AlreadyCancelled(NotCancellable):
+    """Cancelled already (a double submit, another tab): nothing has shipped,
+    so "skickad eller levererad" would be untrue. The code stays
+    `not_cancellable`: a client acting on it keeps working."""
+
+    message = (
+        "Beställningen kan inte makuleras igen: den är redan makulerad. Inget har "
+        "ändrats."
+    )
+
+
 # Ordering (withdrawals against prescriptions).
 
 

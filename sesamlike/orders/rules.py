@@ -181,6 +181,19 @@ def for_line(refusal: DomainError, index: int) -> DomainError:
     return refusal
 
 
+def statuses_refusal(statuses: Iterable[str]) -> DomainError | None:
+    """Why an order with lines of these statuses cannot be cancelled, if it
+    cannot: every line cancelled already, or something shipped or handed out."""
+    statuses = list(statuses)
+    if any(s in OPEN_LINE_STATUSES for s in statuses) and all(
+        s in OPEN_LINE_STATUSES or s == LineStatus.CANCELLED for s in statuses
+    ):
+        return None
+    if statuses and all(s == LineStatus.CANCELLED for s in statuses):
+        return errors.AlreadyCancelled()  # a double submit, another tab
+    return errors.NotCancellable()
+
+
 def cancel_refusal(
     order, self_service: bool, issued: Collection[int]
 ) -> DomainError | None:
@@ -188,8 +201,9 @@ def cancel_refusal(
     lines whose e-recept the pharmacy has. The pharmacy hands those out
     whatever the portal says, so a patient or guardian (`self_service`) cannot
     withdraw them; the prescriber can, and cancelling withdraws the e-recept."""
-    if not order.cancellable:
-        return errors.NotCancellable()
+    refusal = statuses_refusal(line.status for line in order.lines)
+    if refusal is not None:
+        return refusal
     if not self_service:
         return None
     at_pharmacy = [

@@ -438,7 +438,10 @@ def _cancel_line(user: User, line: OrderLine) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:  # shipped or cancelled by someone else meanwhile
-        raise errors.NotCancellable()
+        now = db.session.scalar(
+            sa.select(OrderLine.status).where(OrderLine.id == line.id)
+        )
+        raise order_rules.statuses_refusal([now]) or errors.NotCancellable()
     if line.channel == Channel.CENTRAL:
         reservations.release(line.reference, user_id=user.id)
     if line.prescription_id is not None:

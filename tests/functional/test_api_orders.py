@@ -286,6 +286,19 @@ def test_cancel_then_cancel_again_is_409(client, setup):
     assert rx.withdrawals_used == 0
 
 
+def test_cancel_again_says_the_order_is_already_cancelled(client, setup):
+    prescriber, patient, rx = setup
+    order_id = post_order(
+        client, prescriber, patient, [{"prescription_id": rx.id, "packs": 1}]
+    ).get_json()["id"]
+    url = f"/api/v1/orders/{order_id}/cancel"
+    assert client.post(url, headers=bearer(prescriber)).status_code == 200
+    again = client.post(url, headers=bearer(prescriber))
+    assert_error_format(again, 409, "not_cancellable")  # the code stays stable
+    message = again.get_json()["error"]["message"]
+    assert "redan makulerad" in message and "skickad" not in message
+
+
 def test_protected_identity_hides_the_home_address_but_not_the_clinics(client, setup):
     prescriber, patient, rx = setup
     order_id = post_order(

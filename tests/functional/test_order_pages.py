@@ -352,6 +352,28 @@ def test_history_lists_orders_and_cancel_then_cancel_again(client, setup):
     assert "kan inte makuleras" in again.get_data(as_text=True)
 
 
+def test_cancelling_an_order_already_cancelled_says_so(client, setup):
+    """The walkthrough: a double submit (or a second tab) answered "den är
+    redan skickad eller levererad" of an order that was only cancelled."""
+    _, patient, rx = setup
+    client.post(
+        f"/patients/{patient.id}/orders/new",
+        data=form_data(
+            new_order_page(client, patient),
+            **{"lines-0-selected": "y", "lines-0-packs": "1", "delivery_mode": "home"},
+        ),
+    )
+    order_id = db.session.scalar(sa.select(Order.id))
+    assert client.post(f"/orders/{order_id}/cancel").status_code == 302
+    again = client.post(f"/orders/{order_id}/cancel", follow_redirects=True)
+    page = again.get_data(as_text=True)
+    assert (
+        "Beställningen kan inte makuleras igen: den är redan makulerad. Inget har "
+        "ändrats." in page
+    )
+    assert "skickad eller levererad" not in page
+
+
 def test_order_pages_in_english(client, setup):
     _, patient, _ = setup
     client.post("/language", data={"locale": "en"})

@@ -749,6 +749,17 @@ def test_cancel_before_shipping_gives_the_withdrawal_back(client, auth, region):
     assert region.rx_infusion.withdrawals_used == 0
 
 
+def test_cancelling_an_order_twice_says_it_is_already_cancelled(client, auth, region):
+    auth.login("ella")
+    data = reorder_form([(region.rx_infusion.id, 1)], action="send")
+    client.post("/portal/order", data=data)
+    [order] = orders_of(region.patient)
+    assert client.post(f"/portal/orders/{order.id}/cancel").status_code == 302
+    again = client.post(f"/portal/orders/{order.id}/cancel", follow_redirects=True)
+    page = text_of(again)
+    assert "redan makulerad" in page and "skickad eller levererad" not in page
+
+
 def test_cancelling_an_order_asks_for_confirmation_first(client, auth, region):
     """The walkthrough: "Makulera beställningen" cancelled at one tap (a parent
     on a phone at night); staff get a "Ja, makulera" step. The first tap opens

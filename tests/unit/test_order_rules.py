@@ -11,6 +11,7 @@ from sesamlike.catalog.models import Article
 from sesamlike.orders import errors
 from sesamlike.orders.rules import (
     allowed_delivery_modes,
+    statuses_refusal,
     choose_delivery_mode,
     default_delivery_mode,
     pickup_refusal,
@@ -193,3 +194,20 @@ def test_a_parcel_to_a_pickup_point_needs_a_mobile_number(mode, phone, refused):
     if refused:
         assert refusal.code == "pickup_needs_mobile"
         assert set(refusal.fields) == {"contact_phone", "delivery_mode"}
+
+
+@pytest.mark.parametrize(
+    ("statuses", "refusal"),
+    [
+        (["reserved", "backordered"], None),
+        (["reserved", "cancelled"], None),  # a line cancelled, the rest still open
+        (["cancelled", "cancelled"], errors.AlreadyCancelled),
+        (["shipped", "cancelled"], errors.NotCancellable),
+        (["delivered"], errors.NotCancellable),
+    ],
+)
+def test_an_order_is_cancellable_until_something_ships_and_only_once(statuses, refusal):
+    found = statuses_refusal(statuses)
+    assert (None if found is None else type(found)) is refusal
+    if refusal is errors.AlreadyCancelled:
+        assert found.code == "not_cancellable" and "redan makulerad" in found.message
