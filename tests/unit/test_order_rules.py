@@ -11,11 +11,11 @@ from sesamlike.catalog.models import Article
 from sesamlike.orders import errors
 from sesamlike.orders.rules import (
     allowed_delivery_modes,
-    statuses_refusal,
     choose_delivery_mode,
     default_delivery_mode,
     pickup_refusal,
     ship_to_snapshot,
+    statuses_refusal,
 )
 from sesamlike.patients.models import Address, Patient
 from sesamlike.prescriptions import errors as prescription_errors
