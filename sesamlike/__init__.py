@@ -54,17 +54,22 @@ def connect_areas() -> None:
     say whether the supplier file or e-recept has gone, and cancelling an
     order withdraws its e-recepts (channels); the prescriptions page, which
     orders on a prescription are on their way (orders); a patient's overview,
-    what the prescriber's own clinics paid for the patient (followup)."""
+    what the prescriber's own clinics paid for the patient (followup); the
+    audit log, which patients a portal login acts for (patients), so an act on
+    the login shows in their access log."""
+    from sesamlike.accounts import audit
     from sesamlike.channels import handover, pharmacy
     from sesamlike.followup import own_clinic_costs
     from sesamlike.orders import overview, status, withdrawals
     from sesamlike.orders import services as ordering
+    from sesamlike.patients import links
     from sesamlike.prescriptions import services as prescriptions
 
     status.register_handovers(handover.handovers)
     ordering.register_e_recept_withdrawal(pharmacy.withdraw_e_recepts)
     prescriptions.register_open_orders(withdrawals.undelivered_orders)
     overview.register_patient_costs(own_clinic_costs.patient_costs)
+    audit.register_patients_of_login(links.patients_of_login)
 
 
 def register_extensions(app: Flask) -> None:

@@ -18,7 +18,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts import account_details as details
-from sesamlike.accounts import audit, errors, logins, password_links, services
+from sesamlike.accounts import (
+    audit,
+    email_change,
+    errors,
+    logins,
+    password_links,
+    services,
+)
 from sesamlike.accounts.models import (
     Clinic,
     LoginFailure,
@@ -194,7 +201,12 @@ def create(
     db.session.flush()
     if link_to_patient is not None:
         link_to_patient(user)
-    audit_account(admin, "user_create", user, account_summary(user))
+    # Not in the patient's access log: the tie writes its own row there
+    # (login_create, guardian_add).
+    audit.record(
+        "user_create", "user", patient_id=None, object_id=user.id, user=admin,
+        detail=account_summary(user),
+    )  # fmt: skip
     password_links.send(admin, user, link_url, first=True)
     db.session.commit()
     return user
@@ -212,14 +224,21 @@ def update(
 ) -> User:
     """Change role, clinics, first-time right, name or e-mail of an account.
 
-    A patient's or guardian's login, whose name and e-mail the form could not
-    show (`identifies_patient`), keeps the stored ones where a field is empty.
+    A patient's or guardian's login keeps its name and e-mail: the admin
+    neither sees them (`identifies_patient`) nor may change them, or the
+    password link could be sent to an address of the admin's choosing. A
+    staff account's old address is told when its e-mail changes.
     """
     user = account(admin, user_id)
     display_name = (display_name or "").strip()
     if identifies_patient(user):
-        display_name = display_name or user.display_name
-        address = details.email_address(email) or user.email
+        given = {"display_name": display_name, "email": (email or "").strip()}
+        if any(given.values()):
+            message = N_("Kan inte ändras av en administratör.")
+            raise errors.PortalLoginDetails(
+                fields={name: [message] for name, value in given.items() if value}
+            )
+        display_name, address = user.display_name, user.email
         refusals, clinics = details.role_refusals(
             role, clinic_codes, first_time_prescriber
         )
@@ -237,6 +256,8 @@ def update(
     if user.id == admin.id and role != Role.ADMIN:
         raise errors.OwnAdminRole(fields={"role": [N_("Välj en annan roll.")]})
     before = account_summary(user)
+    if user.email and not same_address(user.email, address):
+        email_change.tell_old_address(user, user.email)
     user.role = role
     user.clinics = clinics
     user.display_name = display_name[: details.NAME_MAX] or user.username
@@ -294,8 +315,13 @@ def send_password_link(
     db.session.commit()
 
 
+def same_address(old: str, new: str | None) -> bool:
+    """The same mailbox: the domain part of an address has no case, and a
+    change of case alone is no change to tell anyone of."""
+    return (new or "").lower() == old.lower()
+
+
 def audit_account(admin: User | None, action: str, user: User, detail: str) -> None:
-    """An account change in the audit log; `admin` None: the command line."""
-    audit.record(
-        action, "user", patient_id=None, object_id=user.id, user=admin, detail=detail
-    )
+    """An account change in the audit log; `admin` None: the command line. A
+    patient's or guardian's login: in the log of each patient it acts for."""
+    audit.record_on_login(action, user, user=admin, detail=detail)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import SimpleNamespace
 
 import sqlalchemy as sa
@@ -67,6 +68,36 @@ def record(
     pending = SimpleNamespace(**values)  # its fields may change until the commit
     session.info.setdefault(PENDING, []).append(pending)
     return pending
+
+
+def record_on_login(
+    action: str, login: User, *, user: User | None, detail: str | None
+) -> None:
+    """An act on a login (object type "user"): a patient's or guardian's login
+    is recorded once for each patient it acts for, so the act shows in their
+    access log; a staff login once, with no patient."""
+    patient_ids = _patients_of_login(login) if login.role in NO_CLINIC_ROLES else []
+    for patient_id in patient_ids or [None]:
+        record(
+            action, "user", patient_id=patient_id, object_id=login.id, user=user,
+            detail=detail,
+        )  # fmt: skip
+
+
+def _patients_of_login(login: User) -> list[int]:
+    if _PATIENTS_OF_LOGIN is None:
+        raise RuntimeError("accounts.audit: no register_patients_of_login at start")
+    return _PATIENTS_OF_LOGIN(login)
+
+
+_PATIENTS_OF_LOGIN: Callable[[User], list[int]] | None = None
+
+
+def register_patients_of_login(find: Callable[[User], list[int]]) -> None:
+    """The patients a patient's or guardian's login acts for: the patients
+    area knows (`patients.links.patients_of_login`). Given at app start."""
+    global _PATIENTS_OF_LOGIN
+    _PATIENTS_OF_LOGIN = find
 
 
 PENDING = "sesamlike_audit_pending"

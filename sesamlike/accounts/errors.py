@@ -167,6 +167,17 @@ class AccountActive(Conflict):
     message = "Kontot {username} är redan aktivt."
 
 
+class PortalLoginDetails(Invalid):
+    """An admin may not change who a patient's or guardian's login is: with
+    an address of their own, the password link would go to the admin."""
+
+    code = "portal_login_details"
+    message = (
+        "En patients eller vårdnadshavares namn och e-postadress kan inte ändras "
+        "av en administratör."
+    )
+
+
 class NoEmail(Invalid):
     code = "no_email"
     message = "Kontot {username} har ingen e-postadress: lägg till en först."

@@ -72,10 +72,7 @@ def send(
     queue_mail(
         user.email, subject, body, MailKind.PASSWORD_LINK, f"password_link:{link.id}"
     )
-    audit.record(
-        "password_link_sent", "user", patient_id=None, object_id=user.id,
-        user=admin, detail=user.username,
-    )  # fmt: skip
+    audit.record_on_login("password_link_sent", user, user=admin, detail=user.username)
 
 
 def link_user(token: str) -> User:
@@ -116,9 +113,6 @@ def set_password_by_link(token: str, password: str, repeated: str) -> User:
             LoginFailure.username_key == logins.login_key(user.username)
         )
     )
-    audit.record(
-        "password_set", "user", patient_id=None, object_id=user.id, user=user,
-        detail=user.username,
-    )  # fmt: skip
+    audit.record_on_login("password_set", user, user=user, detail=user.username)
     db.session.commit()
     return user

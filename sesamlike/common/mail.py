@@ -38,6 +38,7 @@ class MailKind(enum.StrEnum):
     PRESCRIPTION_EXPIRING = "prescription_expiring"
     RESUPPLY_REMINDER = "resupply_reminder"
     PASSWORD_LINK = "password_link"
+    EMAIL_CHANGED = "email_changed"
 
 
 # After this many failed attempts a mail is left unsent, with its last error.

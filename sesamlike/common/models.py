@@ -44,7 +44,8 @@ class OutgoingMail(db.Model):
         sa.CheckConstraint(
             "kind in ('order_received','order_shipped','order_delivered',"
             "'runout_reminder','time_lock_open','prescription_low',"
-            "'prescription_expiring','resupply_reminder','password_link')",
+            "'prescription_expiring','resupply_reminder','password_link',"
+            "'email_changed')",
             name="kind_known",
         ),
         sa.CheckConstraint("channel in ('email','sms')", name="channel_known"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import sqlalchemy as sa
+
 from sesamlike.accounts.models import Role, User
 from sesamlike.extensions import db
 from sesamlike.patients import errors
@@ -38,3 +40,16 @@ def link_user_to_patients(user: User, patient_ids: Iterable[int]) -> None:
                     user_id=user.id,
                 )
             )
+
+
+def patients_of_login(user: User) -> list[int]:
+    """The patients a patient's login (its own patient) or a guardian's login
+    (every child linked to it, a link ended by age or protection included)
+    acts for, by id."""
+    if user.role == Role.PATIENT:
+        query = sa.select(Patient.id).where(Patient.user_id == user.id)
+    elif user.role == Role.GUARDIAN:
+        query = sa.select(Guardian.patient_id).where(Guardian.user_id == user.id)
+    else:
+        return []
+    return sorted(db.session.scalars(query))

@@ -81,6 +81,28 @@ WHAT = {
     "guardian_remove": N_("Tog bort en vårdnadshavare"),
     "protected_identity_set": N_("Satte skyddade personuppgifter"),
     "protected_identity_lift": N_("Hävde skyddade personuppgifter"),
+    # Only ever done by the login's own holder, through the mailed link.
+    "password_set": N_("Valde ett nytt lösenord med en länk från e-post"),
+}
+
+
+# An act on a login (accounts.audit.record_on_login), in the log of each
+# patient the login acts for; {account} says whose login it was.
+ON_LOGIN = {
+    "user_create": N_("Skapade {account}"),
+    "user_update": N_("Ändrade {account}"),
+    "user_deactivate": N_("Stängde av {account}"),
+    "user_reactivate": N_("Aktiverade {account} igen"),
+    "user_unlock": N_("Låste upp {account}"),
+    "password_link_sent": N_("Skickade en länk för nytt lösenord till {account}"),
+    "user_token": N_("Gav {account} en API-nyckel"),
+    "user_revoke_tokens": N_("Drog in API-nycklarna för {account}"),
+}
+LOGINS = {
+    "yours": N_("ditt konto för e-tjänsten"),
+    "childs": N_("barnets konto för e-tjänsten"),
+    "your_guardians": N_("din vårdnadshavares konto för e-tjänsten"),
+    "other_guardians": N_("en annan vårdnadshavares konto för e-tjänsten"),
 }
 
 
@@ -164,7 +186,20 @@ def what(event: AuditEvent, child: bool = False) -> str:
     found = WHAT_ON.get((event.action, event.object_type))
     if found is None and child:
         found = WHAT_TO_CHILD.get(event.action)
-    return found or WHAT.get(event.action, "Läste uppgifter")
+    return (
+        found or ON_LOGIN.get(event.action) or WHAT.get(event.action, "Läste uppgifter")
+    )
+
+
+def whose_login(event: AuditEvent, viewer: User, patient: Patient) -> str:
+    """Whose login an act on a login was on, as the viewer says it (a msgid)."""
+    if event.object_id == str(viewer.id):
+        return LOGINS["yours"]
+    if viewer.role != Role.GUARDIAN:
+        return LOGINS["your_guardians"]  # the patient's own is the viewer's
+    if event.object_id == str(patient.user_id):
+        return LOGINS["childs"]
+    return LOGINS["other_guardians"]
 
 
 # A mail is the system's: queued by whoever's act it follows (their own order
@@ -236,6 +271,9 @@ def access_log():
                 AuditEvent.user_id != current_user.id,
                 AuditEvent.action == MAIL,  # the system's, whoever set it off
                 AuditEvent.channel.in_(tuple(CHANNELS)),  # own login elsewhere
+                # A new password is no click in the portal: whoever chose it
+                # with the mailed link, the holder should see that it was done.
+                AuditEvent.action == "password_set",
             )
         )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
@@ -257,12 +295,14 @@ def access_log():
         if any(e.action == MAIL for e in events)
         else set()
     )
+    patient = db.session.get(Patient, patient_id)
     rows = [
         (e.at, who(e, users.get(e.user_id)),
          mail_to(e, yours, child) if e.action == MAIL else what(e, child),
          # A mail is the system's, whatever request set it off: never "(API)",
          # which says the viewer's login was used outside the e-service.
-         "" if e.action == MAIL else CHANNELS.get(e.channel, ""))
+         "" if e.action == MAIL else CHANNELS.get(e.channel, ""),
+         whose_login(e, user, patient) if e.action in ON_LOGIN else None)
         for e in one_row_per_act(events)
     ]  # fmt: skip
     audit.record(
@@ -275,6 +315,6 @@ def access_log():
     db.session.commit()
     return render(
         "access_log.html", rows=rows, page=page, show=SHOW_ALL if show_all else None,
-        patient=db.session.get(Patient, patient_id),
+        patient=patient,
         pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
     )  # fmt: skip

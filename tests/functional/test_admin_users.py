@@ -17,6 +17,7 @@ from sesamlike.accounts.models import AuditEvent, PasswordLink, User
 from sesamlike.common.models import OutgoingMail
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
+from sesamlike.patients.models import Patient
 from tests.conftest import csrf_token_from
 from tests.factories import make_clinic, make_patient, make_user
 
@@ -306,19 +307,51 @@ def test_a_patients_login_shows_no_name_or_email_and_saving_keeps_them(
     db.session.refresh(ulla)
     assert ulla.display_name == "Ulla Sjöberg"
     assert ulla.email == "ulla.sjoberg@example.se"
-    client.post(
-        f"/admin/users/{ulla.id}",
-        data={"role": "patient", "display_name": "", "email": "ny@example.se"},
-    )
-    db.session.refresh(ulla)
-    assert (ulla.display_name, ulla.email) == ("Ulla Sjöberg", "ny@example.se")
+
+
+@pytest.mark.parametrize("username", ["patient5", "vh007"])
+def test_an_admin_cannot_redirect_a_patients_or_guardians_login_to_own_address(
+    client, auth, protected_world, username
+):
+    """The admin typed an address of their own into the e-mail of patient5 (a
+    protected patient), sent a password link there, chose the password and
+    logged in as the patient. Such a login's name and e-mail are not offered,
+    and a forged change is refused: the link keeps going to the user."""
+    auth.login("admin")
+    login = db.session.get(User, user_id(username))
+    stored = (login.display_name, login.email)
+    page = client.get(f"/admin/users/{login.id}").text
+    assert 'name="email"' not in page and 'name="display_name"' not in page
+    assert "kan inte ändras av en administratör" in html.unescape(page)
+    for forged in ({"email": "admin.egen@example.se"}, {"display_name": "Ny Namn"}):
+        refused = client.post(
+            f"/admin/users/{login.id}", data={"role": login.role} | forged
+        )
+        assert refused.status_code == 200
+        text = html.unescape(refused.text)
+        assert "Ändringarna är sparade." not in text
+        assert (
+            "En patients eller vårdnadshavares namn och e-postadress kan inte "
+            "ändras av en administratör."
+        ) in text
+        db.session.refresh(login)
+        assert (login.display_name, login.email) == stored
+    assert "user_update" not in audit_actions(login.id)
+    client.post(f"/admin/users/{login.id}/password-link")
+    assert link_in_mail(stored[1])
+    assert db.session.scalar(
+        sa.select(OutgoingMail.id).where(
+            OutgoingMail.to_address == "admin.egen@example.se"
+        )
+    ) is None  # fmt: skip
 
 
 def test_the_audit_log_of_a_protected_login_names_no_one(client, auth, protected_world):
     auth.login("admin")
     ulla_id = user_id("patient5")
     client.post(f"/admin/users/{ulla_id}/password-link")
-    client.post(
+    client.post(f"/admin/users/{ulla_id}", data={"role": "patient"})
+    client.post(  # refused: an admin changes no portal login's e-mail
         f"/admin/users/{ulla_id}",
         data={"role": "patient", "display_name": "", "email": "ny@example.se"},
     )
@@ -618,3 +651,115 @@ def test_an_e_mail_address_needs_a_domain_with_a_dot(client, auth, world, addres
     ) is None  # fmt: skip
     changed = change_prescriber(client, world["doc"], email=address).text
     assert "E-postadressen ser inte rätt ut." in changed
+
+
+def test_changing_a_staff_accounts_e_mail_tells_the_old_address(client, auth, world):
+    """An admin could move a staff account's e-mail to an address of their own
+    and send the password link there, and the account's holder heard nothing:
+    now the old address is told, as is common practice."""
+    doc = world["doc"]
+    auth.login("admin")
+    saved = change_prescriber(client, doc, email="doris.ny@example.se")
+    assert saved.status_code == 302
+    mails = db.session.scalars(
+        sa.select(OutgoingMail).where(OutgoingMail.to_address == "doris@example.se")
+    ).all()
+    assert len(mails) == 1
+    notice = mails[0]
+    assert notice.kind == "email_changed"
+    assert notice.subject == "Din e-postadress i Sesamlike har ändrats"
+    assert "doktor.dahl" in notice.body
+    assert "Har du inte väntat dig det här? Kontakta regionens IT-förvaltning" in (
+        notice.body
+    )
+    assert "doris.ny@example.se" not in notice.body  # the old inbox may be another's
+    change_prescriber(client, doc, display_name="Doris D")  # the address stays
+    change_prescriber(client, doc, email="Doris.Ny@example.se")  # only its case
+    assert db.session.scalar(
+        sa.select(sa.func.count()).select_from(OutgoingMail)
+    ) == 1  # fmt: skip
+    client.post(f"/admin/users/{doc.id}/password-link")
+    assert link_in_mail("Doris.Ny@example.se")
+
+
+def access_log_actions(patient_id: int) -> list[str]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent.action)
+            .where(AuditEvent.patient_id == patient_id)
+            .where(AuditEvent.object_type == "user")
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def test_admin_actions_on_a_patients_login_show_in_the_patients_access_log(
+    client, auth, protected_world
+):
+    """The rows user_update, password_link_sent and password_set of a patient's
+    login had no patient: the patient never saw, in "Vem har tittat", that an
+    admin had sent a password link and someone had chosen a password."""
+    from sesamlike.accounts.services import issue_token
+
+    login = db.session.get(User, user_id("patient5"))
+    ulla = db.session.scalar(sa.select(Patient).where(Patient.user_id == login.id))
+    auth.login("admin")
+    client.post(f"/admin/users/{login.id}", data={"role": "patient"})
+    client.post(f"/admin/users/{login.id}/deactivate")
+    client.post(f"/admin/users/{login.id}/reactivate")
+    client.post(f"/admin/users/{login.id}/password-link")
+    link = link_in_mail("ulla.sjoberg@example.se")
+    auth.logout()
+    client.post(link, data={"password": NEW_PASSWORD, "repeated": NEW_PASSWORD})
+    assert access_log_actions(ulla.id) == [
+        "user_update", "user_deactivate", "user_reactivate", "password_link_sent",
+        "password_set",
+    ]  # fmt: skip
+    auth.login("patient5", NEW_PASSWORD)
+    page = html.unescape(client.get("/portal/access-log").text)
+    for words in (
+        "Ändrade ditt konto för e-tjänsten",
+        "Stängde av ditt konto för e-tjänsten",
+        "Aktiverade ditt konto för e-tjänsten igen",
+        "Skickade en länk för nytt lösenord till ditt konto för e-tjänsten",
+        "Valde ett nytt lösenord med en länk från e-post",
+    ):
+        assert words in page, words
+    assert "Regionens IT-förvaltning" in page
+    api = client.get(
+        f"/api/v1/patients/{ulla.id}/access-log",
+        headers={"Authorization": f"Bearer {issue_token('patient5')}"},
+    ).get_json()
+    actions = {event["action"] for event in api["events"]}
+    assert {"password_link_sent", "password_set", "user_update"} <= actions
+
+
+def test_admin_actions_on_a_guardians_login_show_in_each_childs_access_log(
+    client, auth, world
+):
+    """A guardian's login acts for every child it is linked to: each child's
+    log shows what the admin did to it."""
+    from sesamlike.accounts.services import issue_token
+
+    children = [make_patient(birth_date=date(2016, 5, n)) for n in (1, 2)]
+    guardian = make_user(
+        "guardian", patients=children, username="vh010", display_name="Gun Berg",
+        email="gun.berg@example.se",
+    )  # fmt: skip
+    other = make_patient(birth_date=date(2017, 1, 1))
+    auth.login("admin")
+    client.post(f"/admin/users/{guardian.id}/password-link")
+    client.post(f"/admin/users/{guardian.id}/unlock")  # not locked: nothing done
+    for child in children:
+        assert access_log_actions(child.id) == ["password_link_sent"]
+    assert access_log_actions(other.id) == []
+    api = client.get(
+        f"/api/v1/patients/{children[1].id}/access-log",
+        headers={"Authorization": f"Bearer {issue_token('vh010')}"},
+    ).get_json()
+    assert "password_link_sent" in {event["action"] for event in api["events"]}
+    auth.logout()
+    auth.login("vh010")
+    client.post("/portal/choose", data={"patient_id": children[0].id})
+    page = html.unescape(client.get("/portal/access-log").text)
+    assert "Skickade en länk för nytt lösenord till ditt konto för e-tjänsten" in page

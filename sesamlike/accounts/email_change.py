@@ -1,0 +1,32 @@
+"""The mail to a staff account's old address when an admin changes its e-mail.
+
+Password links go to the account's address: whoever changes it could send the
+next link to themselves. So the old address hears of the change (as is common
+practice), through the outbox in the same commit as the change. The new
+address is not named: the old mailbox may no longer be the user's.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from sesamlike.accounts.models import User
+from sesamlike.common.mail import MailKind, queue_mail
+
+SUBJECT = "Din e-postadress i Sesamlike har ändrats"
+
+
+def tell_old_address(user: User, old_address: str) -> None:
+    """Queue the notice of the change to `old_address` (not committed)."""
+    body = (
+        "Hej!\n\n"
+        f"E-postadressen för ditt konto {user.username} i Sesamlike har ändrats "
+        "av en administratör. Meddelanden från Sesamlike, som länkar för att "
+        "välja nytt lösenord, går från och med nu till den nya adressen och inte "
+        "hit.\n\n"
+        "Har du inte väntat dig det här? Kontakta regionens IT-förvaltning "
+        "genast.\n"
+    )
+    # Every change is told: the key is the change's own.
+    key = f"email_changed:{user.id}:{secrets.token_hex(8)}"
+    queue_mail(old_address, SUBJECT, body, MailKind.EMAIL_CHANGED, key)
