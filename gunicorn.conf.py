@@ -23,7 +23,24 @@ max_connections.
 
 import os
 
+from gunicorn.glogging import Logger
+
+from sesamlike.common.request_logs import mask_secret_paths
+
 _cores = os.cpu_count() or 1
+
+
+class MaskedLogger(Logger):
+    """gunicorn's logger, with a password link's token masked in every access
+    and error line (its path and a Referer alike): sesamlike/common/request_logs.py."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        mask_secret_paths(self.access_log)
+        mask_secret_paths(self.error_log)
+
+
+logger_class = MaskedLogger
 
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_WORKERS", _cores))

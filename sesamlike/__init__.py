@@ -74,7 +74,14 @@ def connect_areas() -> None:
 
 def register_extensions(app: Flask) -> None:
     from sesamlike import models, security  # noqa: F401  (models: all tables)
-    from sesamlike.common import html_params, i18n, pinging, transaction_ends, urls
+    from sesamlike.common import (
+        html_params,
+        i18n,
+        pinging,
+        request_logs,
+        transaction_ends,
+        urls,
+    )
 
     db.init_app(app)
     with app.app_context():
@@ -90,6 +97,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    request_logs.init_app(app)  # no password link's token in a request log
     html_params.install()  # WTForms' attribute writer, cheaper
     app.url_map.converters["int"] = urls.IdConverter  # before any route
     # Templates' links: each in-site address worked out once per process.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
+    after_this_request,
     current_app,
     flash,
     g,
@@ -197,6 +198,7 @@ def language():
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
 def password_link(token: str):
     """Choose a password through a one-time link sent by mail."""
+    after_this_request(_no_referer)
     try:
         user = password_links.link_user(token)
     except DomainError as error:
@@ -219,3 +221,10 @@ def password_link(token: str):
         "accounts/password_link.html", form=form, username=user.username,
         refused=None,
     )  # fmt: skip
+
+
+def _no_referer(response):
+    """The link's page sends no Referer: its address holds the token, which
+    would reach the logs of whatever the page loads or leads to."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

@@ -20,6 +20,16 @@ def test_pages_carry_a_content_security_policy_without_inline_scripts(client):
     assert response.headers["Referrer-Policy"] == "same-origin"
 
 
+def test_a_password_links_page_sends_no_referer(client):
+    """The page's address holds the link's token: the requests it makes (its
+    styles, the redirect to the login) carried it as the Referer, into the
+    access logs of the proxy and of gunicorn."""
+    page = client.get("/password/_0sSV6VcARl0V1etlecej34lMTF6cK719647DfhWWbw")
+    assert page.status_code == 410
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert client.get("/login").headers["Referrer-Policy"] == "same-origin"
+
+
 def test_no_template_has_inline_script_or_event_handlers(app):
     from pathlib import Path
 
