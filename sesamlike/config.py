@@ -55,8 +55,9 @@ class Config:
         self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
         self.MAIL_USE_TLS = _bool("MAIL_USE_TLS", False)
         self.MAIL_SENDER = os.environ.get("MAIL_SENDER", "noreply@sesamlike.local")
-        # The address users open, for links in mails (common/urls.public_url); when
-        # unset, the development server's (never a request's Host header).
+        # The address users open, for links in mails and FHIR answers
+        # (common/urls.public_url); when unset, the development server's (never a
+        # request's Host header).
         self.PUBLIC_URL = os.environ.get("PUBLIC_URL")
         # Days before a consumable's estimated run-out that the reminder goes out.
         # SMS reminders: "file" writes them to SMS_FILE until a gateway is set up.

@@ -12,8 +12,10 @@ from tests.fhir_world import FhirWorld, validate_r5
 
 
 @pytest.fixture
-def server(app):
+def server(app, monkeypatch):
     live = LiveServer(app)
+    # As a deployment sets it: the address the Bundle's links name.
+    monkeypatch.setitem(app.config, "PUBLIC_URL", live.url)
     live.start()
     yield live
     live.stop()

@@ -338,3 +338,26 @@ def test_without_a_pseudonym_key_the_region_cannot_export(client, world, app,
     response = client.get(EXPORT, headers={**ASYNC, **bearer(world.region)})
     assert response.status_code == 503
     assert run_named("fhir_export").counts["exports"] == 0
+
+
+def test_the_exports_addresses_never_follow_the_requests_host_header(
+    app, client, world, monkeypatch
+):
+    """The status address, the manifest's request and its files' addresses were
+    built from the Host header: a client following them would send its bearer
+    token to whichever host the kick-off named."""
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://hjalpmedel.region.se")
+    evil = {"Host": "evil.example"}
+    headers = {**ASYNC, **bearer(world.region), **evil}
+    started = client.get(f"{EXPORT}?_type=Patient", headers=headers)
+    location = started.headers["Content-Location"]
+    assert location.startswith("https://hjalpmedel.region.se/fhir/r5/$export-poll/")
+    run_named("fhir_export")
+    manifest = client.get(local(location), headers=headers).get_json()
+    assert manifest["request"] == (
+        "https://hjalpmedel.region.se/fhir/r5/$export?_type=Patient"
+    )
+    assert manifest["output"] and all(
+        item["url"].startswith("https://hjalpmedel.region.se/fhir/r5/$export-file/")
+        for item in manifest["output"]
+    )

@@ -462,3 +462,33 @@ def _fhir_audit_rows(patient_id: int) -> int:
             AuditEvent.patient_id == patient_id, AuditEvent.channel == "fhir"
         )
     )
+
+
+EVIL = {"Host": "evil.example"}
+
+
+@pytest.mark.parametrize(
+    "public, base",
+    [("https://hjalpmedel.region.se/", "https://hjalpmedel.region.se/fhir/r5"),
+     (None, "http://127.0.0.1:5000/fhir/r5")],
+)  # fmt: skip
+def test_paging_links_never_follow_the_requests_host_header(
+    app, client, world, monkeypatch, public, base
+):
+    """`DeviceRequest?patient=3` with `Host: evil.example` answered with a next
+    link to http://evil.example/...: a client following it would send its
+    bearer token there. Links start with PUBLIC_URL, else the development
+    server's address, as the mails' links do."""
+    monkeypatch.setitem(app.config, "PUBLIC_URL", public)
+    headers = bearer(world.prescriber) | EVIL
+    query = f"patient={world.patient.id}&_count=1&_offset=1"
+    bundle = client.get(f"{BASE}/DeviceRequest?{query}", headers=headers).get_json()
+    links = links_of(bundle)
+    assert set(links) == {"self", "previous"}
+    assert all(url.startswith(f"{base}/DeviceRequest?") for url in links.values())
+    first = client.get(
+        f"{BASE}/DeviceRequest?patient={world.patient.id}&_count=1", headers=headers
+    ).get_json()
+    assert links_of(first)["next"].startswith(f"{base}/DeviceRequest?")
+    metadata = client.get(f"{BASE}/metadata", headers=EVIL).get_json()
+    assert metadata["implementation"]["url"] == base

@@ -22,6 +22,7 @@ from sesamlike.api.fhir.outcome import (
 )
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import stored_utc
+from sesamlike.common.urls import public_url
 from sesamlike.extensions import db
 
 PUBLIC = {"fhir.metadata"}
@@ -49,7 +50,16 @@ _INSTANT = re.compile(
 
 
 def base_url() -> str:
-    return request.host_url.rstrip("/") + bp.url_prefix
+    """The FHIR base as clients reach it, for the links in answers: PUBLIC_URL,
+    else the development server's address (`common.urls.public_url`), never
+    the request's Host header: whoever sends the request names it, and a
+    client following a link sends its bearer token there."""
+    return public_url(request.script_root + bp.url_prefix)
+
+
+def _request_url() -> str:
+    """This request's URL (path and query as received) on the same base."""
+    return public_url("/" + request.url.removeprefix(request.host_url))
 
 
 @bp.before_request
@@ -205,7 +215,7 @@ def export_kick_off():
         raise FhirError(400, N_("Bara NDJSON (application/fhir+ndjson) stöds."))
     since = _since(params.get("_since"))
     started = export.kick_off(g.api_user, list(dict.fromkeys(types)), since,
-                              request.url)  # fmt: skip
+                              _request_url())  # fmt: skip
     location = f"{base_url()}/$export-poll/{started.key}"
     return information_response(
         202,
