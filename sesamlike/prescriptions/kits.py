@@ -233,6 +233,10 @@ def prescribe_kit(
         def dated() -> None:
             if not isinstance(valid_from, date):
                 raise PrescriptionInvalid(fields={"valid_from": [rules.REQUIRED]})
+            if valid_from > rules.CALENDAR_END_START:
+                raise PrescriptionInvalid(
+                    fields={"valid_from": [rules.BEYOND_CALENDAR]}
+                )
             if not any_start:  # every line lasts a year from valid_from
                 rules.check_start(valid_from, None, today, start_confirmed)
 

@@ -45,6 +45,13 @@ MAX_PERIOD_DAYS = 730
 MAX_REASON_TEXT = 500
 MAX_COST_CENTRE = 20
 
+# The calendar ends with the year 9999 (Python's dates and the databases'): a
+# year or two of validity added to a later start, and a renewal's after that,
+# would fall past its end. Such a start is refused on its field, with room to
+# spare: no prescription starts anywhere near it.
+CALENDAR_END_START = date(9000, 12, 31)
+BEYOND_CALENDAR = N_("Datumet ligger för långt fram i tiden.")
+
 REQUIRED = "Obligatoriskt."
 NOT_AN_INTEGER = "Ange ett heltal."
 INVALID_MESSAGE = PrescriptionInvalid.message
@@ -153,6 +160,8 @@ def resolve_terms(
         )
     if not isinstance(valid_from, date):
         errors["valid_from"] = [REQUIRED]
+    elif valid_from > CALENDAR_END_START:
+        errors["valid_from"] = [BEYOND_CALENDAR]
     elif valid_to is None:
         valid_to = default_valid_to(valid_from)
     elif valid_to < valid_from:
@@ -215,8 +224,9 @@ def check_start(
     """A prescription written on a page is for use: not one ended already (its
     last day given, or the default a year on), nor one starting more than two
     years ahead; one starting more than 90 days ahead is confirmed
-    (StartToConfirm). Dates that are no dates are told by `resolve_terms`."""
-    if not isinstance(valid_from, date):
+    (StartToConfirm). Dates that are no dates, and starts past
+    `CALENDAR_END_START`, are told by `resolve_terms`."""
+    if not isinstance(valid_from, date) or valid_from > CALENDAR_END_START:
         return
     last = valid_to if isinstance(valid_to, date) else default_valid_to(valid_from)
     if last < today:
@@ -390,10 +400,13 @@ def renewal_start(today: date, old_valid_to: date, old_still_active: bool) -> da
 
 def renewal_end(
     valid_from: date, old_valid_from: date, old_valid_to: date, category: str
-) -> date:
+) -> date | None:
     """As long as the old one, but never past the category's limit: as many
     whole years where the old one was (whatever leap days fall in), else as
-    many days."""
+    many days. None for a start past `CALENDAR_END_START` (`resolve_terms`
+    refuses it)."""
+    if valid_from > CALENDAR_END_START:
+        return None
     years = (old_valid_to + timedelta(1)).year - old_valid_from.year
     if years > 0 and old_valid_to == add_years(old_valid_from, years) - timedelta(1):
         end = add_years(valid_from, years) - timedelta(1)

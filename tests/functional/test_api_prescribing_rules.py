@@ -369,3 +369,16 @@ def test_the_kit_and_its_codes_are_in_the_openapi_document(client):
     assert "incompatible_system" in operation["description"]
     body = document["components"]["schemas"]["KitIn"]["properties"]
     assert {"patient_id", "system", "valid_from", "lines"} <= set(body)
+
+
+def test_a_kit_starting_at_the_end_of_the_calendar_is_422_on_its_day(client, region):
+    """valid_from 9999-12-31 answered 500: a line's year of validity fell after
+    year 9999."""
+    before = written()
+    error = refused(
+        kit(client, region.doctor, region.patient, "MiniMed 640G",
+            valid_from="9999-12-31"),
+        422, "invalid",
+    )  # fmt: skip
+    assert error["fields"] == {"valid_from": ["Datumet ligger för långt fram i tiden."]}
+    assert written() == before

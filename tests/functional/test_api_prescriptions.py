@@ -460,3 +460,51 @@ def test_openapi_documents_the_prescription_operations(client):
     assert (
         "409" in paths["/prescriptions/{prescription_id}/cancel"]["post"]["responses"]
     )
+
+
+TOO_FAR = "Datumet ligger för långt fram i tiden."
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [{"valid_from": "9999-12-31"},
+     {"valid_from": "9999-12-31", "valid_to": "9999-12-31"},
+     {"valid_from": "9999-01-01", "valid_to": "9999-06-30"}],
+)  # fmt: skip
+def test_a_start_at_the_end_of_the_calendar_is_422_on_its_field(client, setup, dates):
+    """valid_from 9999-12-31 answered 500 internal_error: the year of validity
+    added to it fell after year 9999."""
+    before = written()
+    error = assert_error(
+        client.post(
+            "/api/v1/prescriptions",
+            json=body(setup["patient"], **dates),
+            headers=bearer(setup["nurse"]),
+        ),
+        422,
+        "invalid",
+    )
+    assert error["fields"]["valid_from"] == [TOO_FAR]
+    assert written() == before
+    english = client.post(
+        "/api/v1/prescriptions",
+        json=body(setup["patient"], **dates),
+        headers=bearer(setup["nurse"], "en"),
+    ).get_json()["error"]
+    assert english["fields"]["valid_from"] == ["The date is too far in the future."]
+
+
+def test_a_renewal_starting_at_the_end_of_the_calendar_is_422(client, setup):
+    old = make_prescription(setup["patient"], setup["article"])
+    before = written()
+    error = assert_error(
+        client.post(
+            f"/api/v1/prescriptions/{old.id}/renew",
+            json={"valid_from": "9999-12-31"},
+            headers=bearer(setup["nurse"]),
+        ),
+        422,
+        "invalid",
+    )
+    assert error["fields"]["valid_from"] == [TOO_FAR]
+    assert written() == before
