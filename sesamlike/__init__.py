@@ -75,6 +75,7 @@ def connect_areas() -> None:
 def register_extensions(app: Flask) -> None:
     from sesamlike import models, security  # noqa: F401  (models: all tables)
     from sesamlike.common import (
+        forms,
         html_params,
         i18n,
         pinging,
@@ -98,6 +99,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     security.init_app(app)
     request_logs.init_app(app)  # no password link's token in a request log
+    forms.init_app(app)  # no control character in a page's query string
     html_params.install()  # WTForms' attribute writer, cheaper
     app.url_map.converters["int"] = urls.IdConverter  # before any route
     # Templates' links: each in-site address worked out once per process.

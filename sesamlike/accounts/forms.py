@@ -1,18 +1,19 @@
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from sesamlike.common.forms import PageForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(PageForm):
     username = StringField("Användarnamn", validators=[DataRequired(), Length(max=80)])
     password = PasswordField("Lösenord", validators=[DataRequired(), Length(max=200)])
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(PageForm):
     """A form with only the CSRF token: logout, language switch, cancel buttons."""
 
 
-class ServiceErrorsForm(FlaskForm):
+class ServiceErrorsForm(PageForm):
     """A form that shows a service's field errors next to its fields."""
 
     def add_errors(self, fields: dict[str, list[str]]) -> bool:

@@ -25,6 +25,7 @@ from sesamlike.accounts.models import AuditEvent, Clinic, User
 from sesamlike.accounts.navigation import ROLE_NAMES
 from sesamlike.admin import audit_words
 from sesamlike.admin.views import bp
+from sesamlike.common.errors import ControlCharacterInSearch
 from sesamlike.common.i18n import N_, _
 from sesamlike.common.paging import page_number
 from sesamlike.common.spreadsheets import (
@@ -34,6 +35,7 @@ from sesamlike.common.spreadsheets import (
     csv_bytes,
     download,
 )
+from sesamlike.common.text import has_control_character
 from sesamlike.common.time import REGION_TIMEZONE, stored_utc
 from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
@@ -61,13 +63,20 @@ def _day(name: str) -> date | None:
         return None
 
 
+def _text(name: str, length: int) -> str:
+    """A text filter; one with a control character is no filter (the search
+    says so: `_search_problems`), nor is it written in the review's row."""
+    value = request.form.get(name, "").strip()[:length]
+    return "" if has_control_character(value) else value
+
+
 def _filters() -> dict:
     """The filters of a POST (the search form, a pager button, the export)."""
     return {
-        "patient": request.form.get("patient", "").strip()[:40],
-        "user": request.form.get("user", "").strip()[:80],
-        "clinic": request.form.get("clinic", "").strip()[:20],
-        "action": request.form.get("action", "").strip()[:40],
+        "patient": _text("patient", 40),
+        "user": _text("user", 80),
+        "clinic": _text("clinic", 20),
+        "action": _text("action", 40),
         "from": _day("from"),
         "to": _day("to"),
     }
@@ -77,6 +86,8 @@ def _search_problems(filters: dict, patient_ids: list[int]) -> list[str]:
     """Why a search can find nothing, in words: a patient no one has, a day
     that is no date, a period that ends before it starts."""
     problems = []
+    if any(has_control_character(value) for value in request.form.values()):
+        problems.append(_(ControlCharacterInSearch.message))
     unknown = patient_ids == [-1] or (
         len(patient_ids) == 1
         and db.session.scalar(sa.select(Patient.id).where(Patient.id == patient_ids[0]))

@@ -26,6 +26,7 @@ from marshmallow import Schema, ValidationError
 from sesamlike.api import bp
 from sesamlike.api.errors import error_response
 from sesamlike.common.i18n import N_, _
+from sesamlike.common.text import CONTROL_CHARACTER, names_with_control_characters
 from sesamlike.common.urls import INT_MAX, INT_MIN
 from sesamlike.extensions import db
 
@@ -105,10 +106,13 @@ def operation(
                         {"_schema": [N_("Skicka ett JSON-objekt (application/json).")]}
                     )
                 kwargs["body"] = op.body().load(payload)
-            too_large = list(_too_large({k: v for k, v in kwargs.items()
-                                         if k in ("body", "query")}))  # fmt: skip
-            if too_large:
-                raise ValidationError({name: [TOO_LARGE] for name in too_large})
+            loaded = {k: v for k, v in kwargs.items() if k in ("body", "query")}
+            # What every input shares, past each schema's own checks.
+            refused = {name: [TOO_LARGE] for name in _too_large(loaded)}
+            for name in names_with_control_characters(loaded):
+                refused[name.split(".", 1)[-1]] = [CONTROL_CHARACTER]
+            if refused:
+                raise ValidationError(refused)
             result = fn(user, **kwargs)
             status_code = op.status
             if isinstance(result, tuple):

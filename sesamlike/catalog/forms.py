@@ -1,8 +1,9 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SearchField, SelectField
 
+from sesamlike.common.forms import PageForm
 
-class CatalogueSearchForm(FlaskForm):
+
+class CatalogueSearchForm(PageForm):
     """The GET search on the assortment page; no CSRF: it changes nothing."""
 
     class Meta:

@@ -1,21 +1,21 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from sesamlike.common.fields import WholeNumberField
+from sesamlike.common.forms import PageForm
 from sesamlike.common.i18n import N_
 
 
-class ExportForm(FlaskForm):
+class ExportForm(PageForm):
     day = DateField("Dag", validators=[DataRequired(N_("Ange ett datum."))])
 
 
-class UploadForm(FlaskForm):
+class UploadForm(PageForm):
     file = FileField("CSV-fil", validators=[FileRequired(N_("Välj en fil."))])
 
 
-class ReorderPointForm(FlaskForm):
+class ReorderPointForm(PageForm):
     depot_code = SelectField("Lager", choices=[], validate_choice=False)
     article_no = StringField(
         "Artikelnummer",

@@ -31,6 +31,7 @@ import click
 from sesamlike.common.errors import DomainError, Invalid
 from sesamlike.common.i18n import N_, Plural, swedish
 from sesamlike.common.spreadsheets import plain
+from sesamlike.common.text import CONTROL_CHARACTER, has_control_character
 from sesamlike.extensions import db
 
 T = TypeVar("T")
@@ -155,6 +156,8 @@ class Row:
             return None
         if len(value) > max_length:
             self.add(column, N_("Högst {n} tecken."), n=max_length)
+        if has_control_character(value):
+            self.add(column, CONTROL_CHARACTER)
         return value
 
     def choice(self, column: str, allowed: Iterable[str]) -> str | None:

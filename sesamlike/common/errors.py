@@ -50,3 +50,11 @@ class Conflict(DomainError):
     code = "conflict"
     status = 409
     message = "Går inte i nuvarande läge."
+
+
+class ControlCharacterInSearch(Invalid):
+    """A page's query string (a search, a filter, a link) or a search that
+    holds a control character (`common.text`), where no field can be named."""
+
+    code = "control_character_in_search"
+    message = "Sökningen får inte innehålla styrtecken (osynliga tecken som NUL)."

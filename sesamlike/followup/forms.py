@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_wtf import FlaskForm
 from wtforms import DecimalField, SelectField
 from wtforms.validators import NumberRange, Optional
+
+from sesamlike.common.forms import PageForm
 
 # The highest high-cost line: far above any patient's annual cost, so what is
 # above it is a typing error. The field (its max), the report and the message
@@ -14,7 +15,7 @@ from wtforms.validators import NumberRange, Optional
 MAX_THRESHOLD_SEK = Decimal(10_000_000)
 
 
-class ReportFilterForm(FlaskForm):
+class ReportFilterForm(PageForm):
     class Meta:
         csrf = False
 

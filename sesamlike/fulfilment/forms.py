@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -17,6 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from sesamlike.common.fields import WholeNumberField
+from sesamlike.common.forms import PageForm
 from sesamlike.common.i18n import N_
 
 REQUIRED = N_("Obligatoriskt.")
@@ -36,7 +36,7 @@ COUNT_REASON_LABELS = {
 }
 
 
-class ReceiptForm(FlaskForm):
+class ReceiptForm(PageForm):
     barcode = TextAreaField(
         "Streckkod (GS1 DataMatrix eller GS1-128)",
         validators=[Optional(), Length(max=400)],
@@ -60,7 +60,7 @@ class ReceiptForm(FlaskForm):
     )
 
 
-class PackForm(FlaskForm):
+class PackForm(PageForm):
     tracking_ref = StringField(
         "Sändnings-id (kollinummer)", validators=[Optional(), Length(max=80)]
     )
@@ -69,13 +69,13 @@ class PackForm(FlaskForm):
     )
 
 
-class DeliverForm(FlaskForm):
+class DeliverForm(PageForm):
     delivered_on = DateField("Levererad", validators=[InputRequired(REQUIRED)])
     # One parcel of the order (none: every line shipped and not yet delivered).
     shipment_id = IntegerField(validators=[Optional()])
 
 
-class DeviceReturnForm(FlaskForm):
+class DeviceReturnForm(PageForm):
     serial_no = StringField(
         "Serienummer", validators=[InputRequired(REQUIRED), Length(max=60)]
     )
@@ -86,7 +86,7 @@ class DeviceReturnForm(FlaskForm):
     returned_on = DateField("Returdatum", validators=[InputRequired(REQUIRED)])
 
 
-class ConsumableReturnForm(FlaskForm):
+class ConsumableReturnForm(PageForm):
     returned_on = DateField("Returdatum", validators=[InputRequired(REQUIRED)])
     # Packs are always given (the page fills in those left), as through the
     # API: an empty field must not read as "all"; without restock: back on stock.
@@ -108,14 +108,14 @@ class ConsumableReturnForm(FlaskForm):
     expiry = DateField("Utgångsdatum", validators=[Optional()])
 
 
-class ReturnSearchForm(FlaskForm):
+class ReturnSearchForm(PageForm):
     q = StringField(
         "Beställning, patientens namn eller serienummer",
         validators=[Optional(), Length(max=60)],
     )
 
 
-class CountForm(FlaskForm):
+class CountForm(PageForm):
     lot_id = SelectField(
         "Parti",
         coerce=int,
@@ -141,20 +141,20 @@ def choices(labels: dict[str, str], translate) -> list[SelectChoice]:
     return [SelectChoice(value, translate(label)) for value, label in labels.items()]
 
 
-class LoanSearchForm(FlaskForm):
+class LoanSearchForm(PageForm):
     q = StringField(
         "Serienummer eller patientens namn", validators=[Optional(), Length(max=60)]
     )
 
 
-class UnregisteredSearchForm(FlaskForm):
+class UnregisteredSearchForm(PageForm):
     q = StringField(
         "Patientens namn eller beställningsnummer",
         validators=[Optional(), Length(max=60)],
     )
 
 
-class UnregisteredReturnForm(FlaskForm):
+class UnregisteredReturnForm(PageForm):
     """A device a supplier delivered without reporting its serial: the delivery
     (a line found by the search `q`, kept to show the list again) and the
     serial read off the device."""

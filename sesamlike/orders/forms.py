@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
@@ -15,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, ValidationError
 
 from sesamlike.common.fields import WholeNumberField
+from sesamlike.common.forms import PageForm
 from sesamlike.common.i18n import N_
 
 MODE_LABELS = {
@@ -44,7 +44,7 @@ class OrderLineForm(Form):
             raise ValidationError("Ange minst 1.")
 
 
-class NewOrderForm(FlaskForm):
+class NewOrderForm(PageForm):
     lines = FieldList(FormField(OrderLineForm))
     delivery_mode = RadioField(
         "Leveranssätt",

@@ -28,6 +28,10 @@ class SearchTextFormat(Invalid):
     message = "Sök på personnummer (ÅÅÅÅMMDD-NNNN), födelsedatum eller namn."
 
 
+class SearchTextControlCharacter(SearchTextFormat):
+    message = "Sökningen får inte innehålla styrtecken (osynliga tecken som NUL)."
+
+
 class PatientDetailsInvalid(Invalid):
     """Bad patient details; `fields` says which (code `invalid`)."""
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
 from sesamlike.common.errors import Forbidden
-from sesamlike.common.text import fold
+from sesamlike.common.text import CONTROL_CHARACTER, fold, has_control_character
 from sesamlike.extensions import db
 from sesamlike.patients import access, errors
 from sesamlike.patients.identity import parse_personal_id
@@ -54,6 +54,8 @@ def search_patients(user: User, text: str | None, page: int = 1) -> SearchPage:
     page = max(1, page)
     if len(text) < MIN_SEARCH_LENGTH:
         return SearchPage(text, [], 0, page, searched=False)
+    if has_control_character(text):  # PostgreSQL refuses NUL in a query too
+        raise errors.SearchTextControlCharacter(fields={"q": [CONTROL_CHARACTER]})
     where = (access.visible_patient_filter(user), _search_condition(text))
     total = db.session.scalar(sa.select(sa.func.count(Patient.id)).where(*where))
     ids = db.session.scalars(

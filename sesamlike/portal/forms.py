@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
@@ -17,6 +16,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from sesamlike.common.forms import PageForm
 from sesamlike.common.i18n import N_
 from sesamlike.orders.forms import OrderLineForm
 from sesamlike.orders.rules import PICKUP_PHONE, pickup_refusal
@@ -42,7 +42,7 @@ _BOX_ADDRESS = re.compile(r"^\s*(box|postbox|pl)\s*\d", re.IGNORECASE)
 REMINDER_CHANNEL_LABELS = {"email": N_("E-post"), "sms": N_("SMS")}
 
 
-class ReminderPreferenceForm(FlaskForm):
+class ReminderPreferenceForm(PageForm):
     """How reorder reminders reach the patient, or that they should not come."""
 
     channel = RadioField(
@@ -56,11 +56,11 @@ class ReminderPreferenceForm(FlaskForm):
     patient_id = HiddenField()
 
 
-class ChooseChildForm(FlaskForm):
+class ChooseChildForm(PageForm):
     patient_id = IntegerField("Barn", validators=[InputRequired()])
 
 
-class ReorderForm(FlaskForm):
+class ReorderForm(PageForm):
     """Both steps post the whole form; the summary step carries it hidden."""
 
     lines = FieldList(FormField(OrderLineForm))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -22,6 +21,7 @@ from sesamlike.accounts.models import Clinic
 from sesamlike.catalog.labels import category_label
 from sesamlike.catalog.models import Article
 from sesamlike.common.fields import WholeNumberField
+from sesamlike.common.forms import PageForm
 from sesamlike.common.i18n import N_, _
 from sesamlike.prescriptions.quantities import QUANTITY_TO_CONFIRM
 from sesamlike.prescriptions.rules import errors_whatever_the_article
@@ -60,7 +60,7 @@ class ConfirmsQuantity:
         )
 
 
-class PrescriptionForm(ConfirmsQuantity, FlaskForm):
+class PrescriptionForm(ConfirmsQuantity, PageForm):
     article_no = SelectField("Artikel", choices=[], validate_choice=False)
     packs_per_withdrawal = WholeNumberField(
         "Förpackningar per uttag", default=1, render_kw={"inputmode": "numeric"}
@@ -215,7 +215,7 @@ class KitLineForm(ConfirmsQuantity, Form):
     duplicate_confirmed = BooleanField(DUPLICATE_CONFIRMED)
 
 
-class KitForm(FlaskForm):
+class KitForm(PageForm):
     """A pump or CGM system as a whole: one row per category of the system."""
 
     valid_from = DayField("Giltig från")

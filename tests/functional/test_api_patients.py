@@ -220,3 +220,44 @@ def test_openapi_documents_the_post_with_its_body_and_errors(client):
         "city",
     }
     assert "clinic_code" in schema["description"]
+
+
+CONTROL = "Får inte innehålla styrtecken (osynliga tecken som NUL)."
+CONTROL_EN = "May not contain control characters (invisible characters such as NUL)."
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("first_name", "a\u0000b"), ("last_name", "Svens\u0007son"),
+     ("street", "Storgatan\u001b 1"), ("care_of", "Bo\u000bBerg"),
+     ("email", "anna\u0000@example.se")],
+)  # fmt: skip
+def test_text_with_a_control_character_is_422_on_its_field(
+    client, headers, field, value
+):
+    """first_name "a\\u0000b" was registered (201) on SQLite; PostgreSQL refuses
+    NUL in text, and the request answered 500."""
+    before = row_counts()
+    response = client.post(
+        "/api/v1/patients", json=body(**{field: value}), headers=headers
+    )
+    assert_error_format(response, 422, "invalid")
+    assert response.get_json()["error"]["fields"] == {field: [CONTROL]}
+    assert row_counts() == before
+    english = client.post(
+        "/api/v1/patients",
+        json=body(**{field: value}),
+        headers=headers | {"Accept-Language": "en"},
+    ).get_json()["error"]["fields"]
+    assert english == {
+        field: [
+            "May not contain control characters (invisible characters such as NUL)."
+        ]
+    }
+
+
+def test_ordinary_whitespace_is_no_control_character(client, headers):
+    response = client.post(
+        "/api/v1/patients", json=body(care_of="Bo\tBerg"), headers=headers
+    )
+    assert response.status_code == 201

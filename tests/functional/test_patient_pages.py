@@ -227,6 +227,23 @@ def test_register_error_is_shown_next_to_its_field_and_nothing_is_written(
     assert row_counts() == before
 
 
+@pytest.mark.parametrize(
+    "field", ["first_name", "last_name", "street", "city", "care_of", "phone"]
+)
+def test_register_with_a_control_character_is_refused_next_to_the_field(
+    client, prescriber, field
+):
+    """A NUL in a name was saved on SQLite; PostgreSQL refuses it: 500."""
+    before = row_counts()
+    page = client.post("/patients/new", data=form_data(**{field: "a\x00b"}))
+    assert page.status_code == 422
+    assert (
+        f'<p class="error" id="{field}-error">'
+        "Får inte innehålla styrtecken (osynliga tecken som NUL)."
+    ) in page.text
+    assert row_counts() == before
+
+
 def test_register_shows_every_error_at_once(client, prescriber):
     page = client.post(
         "/patients/new",

@@ -46,6 +46,13 @@ def test_every_bad_row_is_reported_with_its_line_and_key():
     ]
 
 
+def test_a_control_character_in_a_text_is_a_problem_of_its_row():
+    """A NUL in a name was imported on SQLite; PostgreSQL refuses it: 500."""
+    assert problems("name,packs\nAn\x00na,2\nBo\tBerg,1\n") == {
+        2: ["rad 2: name: Får inte innehålla styrtecken (osynliga tecken som NUL)."]
+    }
+
+
 def test_header_problems_do_not_hide_row_problems_nor_repeat_them():
     assert problems("name,colour\nAnna,red\n,blue\n") == {
         1: ["rad 1: Okänd kolumn: colour.", "rad 1: Kolumnen packs saknas."],
