@@ -328,6 +328,23 @@ def test_every_bad_field_is_answered_at_once_schema_and_rules_alike(client, setu
     assert written() == (0, 0)
 
 
+def test_an_article_out_of_contract_is_answered_with_the_terms_faults(client, setup):
+    make_article("OLD", valid_to=TODAY - timedelta(days=1))
+    error = assert_error(
+        client.post(
+            "/api/v1/prescriptions",
+            json=body(setup["patient"], "OLD", withdrawals=500),
+            headers=bearer(setup["nurse"]),
+        ),
+        422,
+        "article_not_prescribable",
+    )
+    assert error["fields"] == {
+        "article_no": ["Välj en artikel som ingår i gällande avtal."],
+        "withdrawals": ["Ange 1–99 uttag."],
+    }
+
+
 def test_validity_over_one_year_is_422_but_two_years_is_fine_for_sensors(client, setup):
     make_article("S1", category="cgm_sensor")
     two_years = (TODAY.replace(day=1) + timedelta(days=700)).isoformat()
