@@ -206,6 +206,7 @@ class PatientCreateSchema(Schema):
     summary="Register a patient",
     tag="patients",
     errors=(409, 422),
+    faults=services.registration_faults,
 )
 def create_patient(user, body):
     """Register a patient at one of your clinics, which gets the care relationship.

@@ -17,6 +17,7 @@ from sesamlike.common.time import region_today
 from sesamlike.patients import access
 from sesamlike.prescriptions import kits, rules
 from sesamlike.prescriptions import services as prescriptions
+from sesamlike.prescriptions.faults import prescription_faults
 from sesamlike.prescriptions.models import Prescription, ReasonCode
 
 PRESCRIBERS = (Role.PRESCRIBER,)
@@ -223,6 +224,7 @@ class PrescriptionSchema(Schema):
     summary="Prescribe an article",
     tag="prescriptions",
     errors=(403, 404),
+    faults=lambda _user, data, wrong: prescription_faults(data, wrong),
 )
 def create_prescription(user, body) -> Prescription:
     """Prescribe for a patient of your clinic. 403 also when a first pump or CGM

@@ -6,7 +6,8 @@
         return patients.get_patient(user, patient_id)
 
 The view receives the token's user, path arguments, and `body`/`query` already
-loaded by their marshmallow schemas (invalid input: 422 in the contract's format).
+loaded by their marshmallow schemas (invalid input: 422 in the contract's format;
+with `faults`, the rules' faults of the fields that passed the schema too).
 It returns a domain object (or a dict) which the response schema dumps, or a
 tuple (object, status).
 """
@@ -19,6 +20,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import wraps
+from typing import Any
 
 from flask import jsonify, request
 from marshmallow import Schema, ValidationError
@@ -44,6 +46,9 @@ class Operation:
     status: int
     roles: frozenset[str] | None
     errors: tuple[int, ...]
+    # (user, the body's fields that passed its schema, those that did not) ->
+    # the rules' field faults of the rest: one answer names every bad field.
+    faults: Callable[[Any, dict, set[str]], dict[str, list[str]]] | None = None
     description: str = ""
     endpoint: str = ""
     extra_responses: dict[int, str] = field(default_factory=dict)
@@ -69,6 +74,7 @@ def operation(
     roles: Iterable[str] | None = None,
     errors: Iterable[int] = (),
     extra_responses: dict[int, str] | None = None,
+    faults: Callable[[Any, dict, set[str]], dict[str, list[str]]] | None = None,
 ) -> Callable:
     op = Operation(
         method.upper(),
@@ -82,6 +88,7 @@ def operation(
         status,
         frozenset(roles) if roles else None,
         tuple(errors),
+        faults=faults,
         extra_responses=extra_responses or {},
     )
 
@@ -105,7 +112,7 @@ def operation(
                     raise ValidationError(
                         {"_schema": [N_("Skicka ett JSON-objekt (application/json).")]}
                     )
-                kwargs["body"] = op.body().load(payload)
+                kwargs["body"] = _load_body(op, user, payload)
             loaded = {k: v for k, v in kwargs.items() if k in ("body", "query")}
             # What every input shares, past each schema's own checks.
             refused = {name: [TOO_LARGE] for name in _too_large(loaded)}
@@ -129,6 +136,23 @@ def operation(
         return fn
 
     return decorator
+
+
+def _load_body(op: Operation, user, payload: dict) -> dict:
+    """The body as its schema loads it. Invalid: the schema's faults, and the
+    rules' faults of the fields that passed it where the operation has them."""
+    try:
+        return op.body().load(payload)
+    except ValidationError as error:
+        wrong = error.messages if isinstance(error.messages, dict) else {}
+        passed = error.valid_data if isinstance(error.valid_data, dict) else {}
+        if op.faults is None or not wrong:
+            raise
+        more = op.faults(user, passed, set(wrong))
+        more = {name: m for name, m in more.items() if name not in wrong}
+        if not more:
+            raise
+        raise ValidationError({**wrong, **more}) from None
 
 
 def _too_large(value, name: str = ""):

@@ -34,7 +34,16 @@ from sesamlike.extensions import commit_keeping_loaded, db
 from sesamlike.orders import delivery, errors, notices, withdrawals
 from sesamlike.orders import rules as order_rules
 from sesamlike.orders import status as order_status
-from sesamlike.orders.errors import DeviceNeedsPrescriber
+from sesamlike.orders.checks import (  # noqa: F401  (some: public here)
+    SELF_SERVICE_ROLES,
+    check_order,
+    device_refusal,
+    each_refusal,
+    line_refusal,
+    order_refusals,
+    refused,
+)
+from sesamlike.orders.errors import DeviceNeedsPrescriber  # noqa: F401  (public here)
 from sesamlike.orders.models import (
     OPEN_LINE_STATUSES,
     DeliveryMode,
@@ -46,18 +55,14 @@ from sesamlike.orders.rules import (
     MODES,
     SUPPLIER_STATUS,
     allowed_delivery_modes,
-    choose_delivery_mode,
     default_delivery_mode,
     ship_to_snapshot,
 )
 from sesamlike.patients import access
 from sesamlike.patients.models import Patient
-from sesamlike.prescriptions.entitlement import withdrawal_refusal
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 from sesamlike.stock import reservations
 
-# Patients and guardians reorder consumables themselves (the portal and the API).
-SELF_SERVICE_ROLES = frozenset({Role.PATIENT, Role.GUARDIAN})
 # Roles that may place and cancel orders.
 ORDERING_ROLES = frozenset({Role.PRESCRIBER}) | SELF_SERVICE_ROLES
 # Roles that read an order: those who may order, and the aids centre that ships it.
@@ -99,13 +104,6 @@ def _require_orderer(user: User) -> None:
         raise Forbidden()
 
 
-def device_refusal(user: User, prescription: Prescription) -> DomainError | None:
-    """Patients and guardians may not order devices (pumps, CGM readers)."""
-    if user.role in SELF_SERVICE_ROLES and prescription.article.is_device:
-        return DeviceNeedsPrescriber(article=prescription.article.name)
-    return None
-
-
 # Built once (each request fills in its values): the new-order page's
 # prescriptions, and an order by its idempotency key.
 _ORDERABLE = (
@@ -140,11 +138,7 @@ def order_options(
         _ORDERABLE, {"patient_id": patient.id, "today": today}
     ).all()
     choices = [
-        Choice(
-            p,
-            device_refusal(user, p)
-            or withdrawal_refusal(p, p.packs_per_withdrawal, today),
-        )
+        Choice(p, line_refusal(user, p, p.packs_per_withdrawal, today))
         for p in prescriptions
     ]
     orderable = [c.prescription.article for c in choices if c.refusal is None]
@@ -314,7 +308,7 @@ def cancel_order(user: User, order_id: int) -> Order:
 def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
     patient = access.get_patient(user, patient_id, action="order")
     wanted = _parse_lines(lines)
-    by_id = withdrawals.lock_prescriptions([pid for pid, _ in wanted])
+    by_id = withdrawals.lock_prescriptions([pid for pid, _ in wanted]) if wanted else {}
     chosen: list[tuple[Prescription, int]] = []
     for index, (pid, packs) in enumerate(wanted):
         prescription = by_id.get(pid)
@@ -324,33 +318,14 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
                 line=index,
                 fields={f"lines.{index}.prescription_id": [N_("Okänd förskrivning.")]},
             )
-        refusal = device_refusal(user, prescription) or withdrawal_refusal(
-            prescription, packs, today
-        )
-        if refusal is not None:
-            raise order_rules.for_line(refusal, index)
         chosen.append((prescription, packs))
-    articles = [p.article for p, _ in chosen]
-    first_devices = delivery.first_devices(patient.id, articles)
-    try:
-        mode = choose_delivery_mode(
-            requested_mode,
-            [a.channel for a in articles],
-            patient.protected_identity,
-            bool(first_devices),
-        )
-    except errors.DeliveryModeNotAllowed as error:
-        refusal = order_rules.mode_refusal(
-            error, requested_mode, articles, first_devices
-        )
-        raise refusal from None
-    if first_devices and mode != DeliveryMode.CLINIC:
-        raise order_rules.first_device_refusal(
-            first_devices[0], any(a.channel == Channel.PHARMACY for a in articles)
-        )
     phone = phone or patient.phone
-    if (refusal := order_rules.pickup_refusal(mode, phone)) is not None:
-        raise refusal
+    # Every refusal at once: the pages show each beside its line or the mode.
+    mode, refusals = check_order(
+        user, patient, chosen, requested_mode, today, phone=phone
+    )
+    if refusals:
+        raise refused(refusals)
     # Only an order to the clinic ships to a clinic: the others ask for none.
     clinic = None
     if mode == DeliveryMode.CLINIC:
@@ -412,8 +387,8 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
 
 
 def _parse_lines(lines) -> list[tuple[int, int]]:
-    if not lines:
-        raise errors.NoOrderLines(fields={"lines": [N_("Välj minst en rad.")]})
+    """The lines' shape: packs a whole number, each prescription once (none
+    chosen is `check_order`'s)."""
     parsed, seen = [], set()
     for index, (pid, packs) in enumerate(lines):
         if not isinstance(packs, int) or isinstance(packs, bool) or packs < 1:

@@ -112,7 +112,8 @@ def new_order(patient_id: int):
         except DomainError as error:
             if error.status in (403, 404):
                 raise
-            show_refusal(form, chosen, error, refusal_text(error))
+            for refusal in ordering.each_refusal(error):
+                show_refusal(form, chosen, refusal, refusal_text(refusal))
             status = error.status
         else:
             if placed.created:
@@ -121,6 +122,11 @@ def new_order(patient_id: int):
                 flash(_("Beställningen var redan skickad. Här är den."), "info")
             return redirect(url_for("orders.confirmation", order_id=placed.order_id))
     elif form.is_submitted():
+        # The lines' and the mode's refusals too: every fault at once.
+        chosen = form.selected_lines()
+        mode = None if form.delivery_mode.errors else form.delivery_mode.data
+        for refusal in ordering.order_refusals(current_user, options, chosen, mode):
+            show_refusal(form, chosen, refusal, refusal_text(refusal))
         status = 422
     patient = options.patient
     address = None
@@ -143,8 +149,11 @@ def new_order(patient_id: int):
 
 def show_refusal(form: FlaskForm, chosen, error: DomainError, message: str) -> None:
     """Put the refusal at the top and next to the line or field it is about
-    (the new-order form here and the portal's reorder form)."""
+    (the new-order form here and the portal's reorder form). An order refused
+    for several (`ordering.refused`): where its first belongs; show each with
+    `ordering.each_refusal`."""
     flash(message, "error")
+    error = ordering.each_refusal(error)[0]  # its own fields, not all of them
     line = error.params.get("line")
     if line is not None and line < len(chosen):
         wanted = str(chosen[line][0])

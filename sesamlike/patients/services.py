@@ -8,7 +8,7 @@ raises a DomainError; the caller rolls the session back.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -147,23 +147,64 @@ def _patient_for_update(user: User, patient_id: int, detail: str) -> Patient:
 # Registration -----------------------------------------------------------------
 
 
-def register_patient(user: User, data: Mapping[str, Any]) -> Patient:
-    """Register a patient at one of the prescriber's clinics (care relationship)."""
-    _require(user, WRITE_ROLES)
-    check = _Checks(data)
+@dataclass(frozen=True)
+class _Registration:
+    """A registration's details as checked (`_Checks.fields` says what is wrong)."""
+
+    identity: PersonalId | None
+    first_name: str | None
+    last_name: str | None
+    clinic: Clinic | None
+    address: dict[str, Any]
+    phone: str | None
+    email: str | None
+
+
+# What the kind of identity decides how to read.
+IDENTITY_FIELDS = frozenset({"personal_id", "birth_date", "lma_number", "lma_valid_to"})
+
+
+def _registration(user: User, check: _Checks) -> _Registration:
     identity = _identity(check)
     first_name = check.text("first_name", 80, required=True)
     last_name = check.text("last_name", 80, required=True)
-    if data.get("diabetes_type") not in DIABETES_TYPES:
+    if check.data.get("diabetes_type") not in DIABETES_TYPES:
         check.fail("diabetes_type", N_("Välj diabetestyp."))
-    code = data.get("clinic_code")
+    code = check.data.get("clinic_code")
     # An unknown code and another clinic's code get the same answer: no probing.
     clinic = next((c for c in user.clinics if c.code == code), None)
     if clinic is None:
         check.fail("clinic_code", "Välj en av dina vårdenheter.")
     address = check.address()
     phone, email = check.contact()
+    return _Registration(identity, first_name, last_name, clinic, address, phone, email)
+
+
+def registration_faults(
+    user: User, data: Mapping[str, Any], unchecked: Collection[str] = ()
+) -> dict[str, list[str]]:
+    """The field faults `register_patient` would refuse `data` for, nothing
+    read or written: for the API to answer with its schema's. Fields in
+    `unchecked` (found wrong already) are not judged again, nor the identity
+    when its kind is among them."""
+    _require(user, WRITE_ROLES)
+    check = _Checks(data)
+    _registration(user, check)
+    skip = set(unchecked)
+    if "id_kind" in skip:
+        skip |= IDENTITY_FIELDS
+    return {name: m for name, m in check.fields.items() if name not in skip}
+
+
+def register_patient(user: User, data: Mapping[str, Any]) -> Patient:
+    """Register a patient at one of the prescriber's clinics (care relationship)."""
+    _require(user, WRITE_ROLES)
+    check = _Checks(data)
+    details = _registration(user, check)
     check.done()
+    identity, clinic = details.identity, details.clinic
+    first_name, last_name = details.first_name, details.last_name
+    address, phone, email = details.address, details.phone, details.email
     existing = _patient_by_number(identity.number)
     if existing is not None:
         raise _exists(user, existing, clinic)

@@ -83,16 +83,23 @@ def reorder():
         _fill_in(form, options, request.args.get("rx", type=int), supplies)
         services.commit_reads()
         return _edit(form, options, supplies=supplies)
-    if not form.validate_on_submit():
-        # The lines' own refusals too: every fault at once, not one a try.
-        chosen = form.selected_lines()
-        for refusal in services.line_refusals(options, chosen):
-            show_refusal(form, chosen, refusal, plain_refusal(refusal, child))
-        services.commit_reads()
-        return _edit(form, options, 422)
-    if action == "edit":
+    valid = form.validate_on_submit()
+    if valid and action == "edit":
         return _edit(form, options)
+    # Every fault at once, not one a try: the form's own, no line chosen,
+    # each line's and the delivery mode's (a mode not chosen is the form's).
+    # A valid send is place_order's, which knows a resend by its key.
     chosen = form.selected_lines()
+    mode = None if form.delivery_mode.errors else form.delivery_mode.data
+    refusals = []
+    if not (valid and sending):
+        refusals = services.reorder_refusals(current_user, options, chosen, mode)
+    if not valid or refusals:
+        offered = {choice.value: choice.label for choice in form.delivery_mode.choices}
+        for refusal in refusals:
+            show_refusal(form, chosen, refusal, plain_refusal(refusal, child, offered))
+        services.commit_reads()
+        return _edit(form, options, refusals[0].status if valid else 422)
     known = {choice.prescription.id for choice in options.choices}
     if any(prescription_id not in known for prescription_id, _packs in chosen):
         services.commit_reads()

@@ -20,17 +20,15 @@ from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import Article, Channel
 from sesamlike.common import data_versions
 from sesamlike.common.errors import DomainError, Forbidden, NotVisible
-from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import commit_keeping_loaded, db
-from sesamlike.orders import errors, notices
+from sesamlike.orders import notices
 from sesamlike.orders import services as ordering
 from sesamlike.orders.models import (
     DeliveryMode,
     Order,
     OrderLine,
 )
-from sesamlike.orders.rules import choose_delivery_mode, for_line, mode_refusal
 from sesamlike.patients import access
 from sesamlike.patients.models import (
     Address,
@@ -472,48 +470,28 @@ def check_reorder(
     """The summary step: the same refusals place_order gives, nothing written."""
     today = today or region_today()
     by_id = {choice.prescription.id: choice for choice in options.choices}
-    if not lines:
-        raise errors.NoOrderLines(fields={"lines": [N_("Välj minst en rad.")]})
     if any(prescription_id not in by_id for prescription_id, _packs in lines):
         raise NotVisible()
-    refusals = line_refusals(options, lines, today)
-    if refusals:
-        raise refusals[0]
     chosen = [(by_id[prescription_id].prescription, packs)
               for prescription_id, packs in lines]  # fmt: skip
-    patient = options.patient
-    articles = [p.article for p, _ in chosen]
-    try:
-        mode = choose_delivery_mode(
-            mode, [a.channel for a in articles], patient.protected_identity, False
-        )
-    except errors.DeliveryModeNotAllowed as error:
-        # The lines that rule the mode out, named (as the send step says).
-        raise mode_refusal(error, mode, articles, []) from None
-    return Preview(patient, chosen, mode)
+    checked = ordering.check_order(user, options.patient, chosen, mode, today)
+    if checked.refusals:
+        raise ordering.refused(checked.refusals)
+    return Preview(options.patient, chosen, checked.mode)
 
 
-def line_refusals(
+def reorder_refusals(
+    user: User,
     options: ReorderOptions,
     lines: Sequence[tuple[int, int | None]],
+    mode: str | None,
     today: date | None = None,
 ) -> list[DomainError]:
-    """Each chosen line's refusal (entitlement, time lock, packs), each
-    naming its line (`for_line`); lines not among the options, or without a
-    number of packs, are left to the other checks."""
-    today = today or region_today()
-    by_id = {choice.prescription.id: choice for choice in options.choices}
-    found = []
-    for index, (prescription_id, packs) in enumerate(lines):
-        choice = by_id.get(prescription_id)
-        if choice is None or packs is None:
-            continue
-        refusal = choice.refusal or withdrawal_refusal(
-            choice.prescription, packs, today
-        )
-        if refusal is not None:
-            found.append(for_line(refusal, index))
-    return found
+    """Every refusal of the reorder form's lines and delivery mode at once
+    (`ordering.check_order`'s, each naming its line or the mode): lines not
+    among the options, or without a number of packs, are left to the other
+    checks; `mode` None (none chosen) is refused only when none would do."""
+    return ordering.order_refusals(user, options, lines, mode, today)
 
 
 def send_reorder(

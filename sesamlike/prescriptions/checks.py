@@ -132,6 +132,12 @@ def sorted_clinics(user: User) -> list[Clinic]:
     return sorted(user.clinics, key=lambda clinic: clinic.code)
 
 
+def reason_rank(article: Article, day: date) -> int | None:
+    """The rank a deviation is judged by: 1 for first choice of one of its
+    systems (catalog.assortment), else the article's own."""
+    return 1 if assortment.is_first_choice(article, day) else article.first_choice_rank
+
+
 def checked(
     user: User,
     patient: Patient,
@@ -152,7 +158,7 @@ def checked(
     code, text = reason
     system_ids = {system.id for system in article.systems}
     fits = compatibility.fits_pumps(article.category, system_ids, pumps)
-    rank = 1 if assortment.is_first_choice(article, day) else article.first_choice_rank
+    rank = reason_rank(article, day)
     terms_, _device, _fit, reason_, clinic, centre, _quantity = rules.collect(
         lambda: rules.resolve_terms(article.category, **terms),
         lambda: compatibility.check_device_terms(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from wtforms import (
     BooleanField,
@@ -291,6 +292,38 @@ class KitForm(PageForm):
                 field.errors = list(field.errors) + list(messages)
             else:  # "lines", "system": about the form as a whole
                 self.form_errors.extend(messages)
+
+
+class KitFault(NamedTuple):
+    """A field of the kit form at fault, for the list that opens the page."""
+
+    anchor: str  # the field's id
+    category: str | None  # its line's category; None: a field of the whole kit
+    label: str  # the field's label, a msgid
+    messages: list[str]  # msgids
+
+
+def kit_faults(form: KitForm) -> list[KitFault]:
+    """Every field of the kit form at fault, in page order: the lines' fields,
+    then the start day, clinic and cost centre."""
+    found = []
+    for row in form.lines:
+        for name in KIT_LINE_FIELDS:
+            field = getattr(row, name)
+            if field.errors:
+                category = row.category.data
+                found.append(
+                    KitFault(field.id, category, field.label.text, list(field.errors))
+                )
+    for field in (form.valid_from, form.clinic_code, form.cost_centre):
+        if field.errors:
+            found.append(KitFault(field.id, None, field.label.text, list(field.errors)))
+    return found
+
+
+# A kit line's fields that can be at fault, in page order.
+KIT_LINE_FIELDS = ("article_no", "packs_per_withdrawal", "withdrawals", "period_days",
+                   "reason_code", "reason_text")  # fmt: skip
 
 
 def reason_choices() -> list[tuple[str, str]]:

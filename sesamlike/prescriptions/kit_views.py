@@ -12,7 +12,7 @@ from sesamlike.common.i18n import _, ngettext
 from sesamlike.common.transaction_ends import rollback_keeping_reads
 from sesamlike.extensions import db
 from sesamlike.prescriptions import kits
-from sesamlike.prescriptions.forms import KitForm
+from sesamlike.prescriptions.forms import KitForm, kit_faults
 from sesamlike.prescriptions.rules import DUPLICATE_IN_FORCE, FAR_START
 from sesamlike.prescriptions.views import bp
 
@@ -52,6 +52,7 @@ def new_kit(patient_id: int):
         else {},
         form_error=form_error
         or (_(refusal.message, **refusal.params) if refusal else None),
+        faults=kit_faults(form),
         category_label=category_label,
         channel_label=channel_label,
         decimal=format_number,

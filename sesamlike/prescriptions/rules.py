@@ -149,13 +149,14 @@ def resolve_terms(
     lock = None
     if lock_days is None or lock_days == "":
         lock = default_lock_days(period) if period else None
-    elif period:
+    else:
+        # A wrong period still bounds the lock: none is longer than the longest.
         lock = _integer(
             errors,
             "lock_days",
             lock_days,
             0,
-            period,
+            period or MAX_PERIOD_DAYS,
             N_("Spärrtiden ska vara 0 dagar till hela perioden."),
         )
     if not isinstance(valid_from, date):

@@ -134,9 +134,11 @@ def prescribe(
             # once the article is mended.
             error.fields.update(rules.errors_whatever_the_article(given))
             raise
-        rules.check_contract(article, today, catalog.is_prescribable(article, today))
-        checks.check_first_time_right(user, patient, article)
-        (terms, reason, clinic, centre), _none, _ended = rules.collect(
+        in_contract = catalog.is_prescribable(article, today)
+        if in_contract:  # else the contract's refusal, with every field's, says it
+            checks.check_first_time_right(user, patient, article)
+        _contract, (terms, reason, clinic, centre), _none, _ended = rules.collect(
+            lambda: rules.check_contract(article, today, in_contract),
             lambda: checks.checked(
                 user,
                 patient,

@@ -164,6 +164,35 @@ def test_invalid_input_is_422_with_fields_and_writes_nothing(
     assert row_counts() == before
 
 
+def test_every_bad_field_is_answered_at_once_schema_and_rules_alike(client, headers):
+    """The walkthrough: eight bad fields, and the answer named diabetes_type
+    alone (the schema's fault); the rest came one request after another."""
+    data = body(
+        personal_id="19900102-9802",  # check digit
+        first_name=" ",
+        diabetes_type="type3",  # the schema's
+        clinic_code="NOSUCH",
+        street="Box 7",
+        postal_code="411",
+        phone="tel",
+        email="anna@",
+    )
+    response = client.post("/api/v1/patients", json=data, headers=headers)
+    assert_error_format(response, 422, "invalid")
+    fields = response.get_json()["error"]["fields"]
+    assert fields == {
+        "personal_id": ["Ogiltig kontrollsiffra eller datum."],
+        "first_name": ["Obligatoriskt."],
+        "diabetes_type": ["Välj type1, type2 eller other."],
+        "clinic_code": ["Välj en av dina vårdenheter."],
+        "street": ["Hjälpmedel levereras inte till boxadress."],
+        "postal_code": ["Postnumret ska ha fem siffror."],
+        "phone": ["Ange ett telefonnummer med 6–15 siffror."],
+        "email": ["Ange en e-postadress som namn@exempel.se."],
+    }
+    assert row_counts() == (0, 0, 0, 0)
+
+
 def test_body_that_is_not_a_json_object_is_422(client, headers):
     response = client.post("/api/v1/patients", json=["x"], headers=headers)
     assert_error_format(response, 422, "invalid")
@@ -199,7 +228,11 @@ def test_messages_follow_accept_language(client, headers):
         json=body(personal_id="19900102-9802", nickname="x"),
         headers={**headers, "Accept-Language": "en"},
     )
-    assert response.get_json()["error"]["fields"] == {"nickname": ["Unknown field."]}
+    # The schema's fault and the rules' of the fields that passed it, at once.
+    assert response.get_json()["error"]["fields"] == {
+        "nickname": ["Unknown field."],
+        "personal_id": ["Invalid check digit or date."],
+    }
 
 
 def test_openapi_documents_the_post_with_its_body_and_errors(client):

@@ -319,6 +319,61 @@ def test_wrong_types_and_missing_fields_are_422_next_to_the_field(client, setup)
     }
 
 
+def test_every_bad_field_is_answered_at_once_schema_and_rules_alike(client, setup):
+    """The walkthrough: a bad date and packs as words were answered, and the
+    fields only the rules refuse (too many withdrawals, no period, a lock
+    below 0, an unknown reason code, a cost centre with spaces) were not."""
+    payload = body(
+        setup["patient"],
+        packs_per_withdrawal="två",
+        valid_from="1/2",
+        withdrawals=500,
+        period_days=0,
+        lock_days=-5,
+        reason_code="whim",
+        cost_centre="KS 1",
+    )
+    error = assert_error(
+        client.post(
+            "/api/v1/prescriptions", json=payload, headers=bearer(setup["nurse"])
+        ),
+        422,
+        "invalid",
+    )
+    assert error["fields"] == {
+        "packs_per_withdrawal": ["Ange ett heltal."],
+        "valid_from": ["Ange ett datum som ÅÅÅÅ-MM-DD."],
+        "withdrawals": ["Ange 1–99 uttag."],
+        "period_days": ["Ange en period på 1–730 dagar."],
+        "lock_days": ["Spärrtiden ska vara 0 dagar till hela perioden."],
+        "reason_code": [
+            "Okänd orsakskod. Välj medicinska skäl, fungerar inte för patienten, "
+            "patientens önskemål eller annat."
+        ],
+        "cost_centre": [
+            "Kostnadsstället ska vara högst 20 tecken: bokstäver, siffror, bindestreck."
+        ],
+    }
+    assert written() == (0, 0)
+
+
+def test_an_article_out_of_contract_is_answered_with_the_terms_faults(client, setup):
+    make_article("OLD", valid_to=TODAY - timedelta(days=1))
+    error = assert_error(
+        client.post(
+            "/api/v1/prescriptions",
+            json=body(setup["patient"], "OLD", withdrawals=500),
+            headers=bearer(setup["nurse"]),
+        ),
+        422,
+        "article_not_prescribable",
+    )
+    assert error["fields"] == {
+        "article_no": ["Välj en artikel som ingår i gällande avtal."],
+        "withdrawals": ["Ange 1–99 uttag."],
+    }
+
+
 def test_validity_over_one_year_is_422_but_two_years_is_fine_for_sensors(client, setup):
     make_article("S1", category="cgm_sensor")
     two_years = (TODAY.replace(day=1) + timedelta(days=700)).isoformat()

@@ -945,7 +945,10 @@ def test_kit_tells_every_fault_at_once_not_one_group_per_submit(client, clinic):
     assert re.search(
         r'id="lines-2-packs_per_withdrawal-error">\s*Mer än 1,5 gånger förväntad', page
     )
-    assert page.count("Kostnadsstället ska vara") == 1  # once, not once a line
+    # Once beside the field, not once a line (and once in the list at the top).
+    banner, form = page.split('class="kit-form"', 1)
+    assert form.count("Kostnadsstället ska vara") == 1
+    assert banner.count("Kostnadsstället ska vara") == 1
     assert count(Prescription) == 0
     data.update({
         "cost_centre": "K1234", "lines-1-reason_code": "medical",
@@ -953,6 +956,47 @@ def test_kit_tells_every_fault_at_once_not_one_group_per_submit(client, clinic):
     })  # fmt: skip
     assert client.post(kit_url(clinic.patient), data=data).status_code == 302
     assert count(Prescription) == 4
+
+
+def test_kit_banner_lists_every_fault_linked_to_its_field_and_outlines_only_them(
+    client, clinic
+):
+    """The walkthrough: six faults, and the banner named the pump's alone;
+    every input of a line at fault was outlined red (packs, withdrawals and
+    days of a line whose only fault was a missing reason code)."""
+    data = kit_form(text_of(client.get(kit_url(clinic.patient))))
+    data.update({f"lines-{n}-include": "y" for n in range(4)})
+    data["lines-0-packs_per_withdrawal"] = "2"  # a pump: one of one
+    data["lines-0-withdrawals"] = "2"
+    data["lines-1-article_no"] = "100102"  # Silhouette, rank 2: needs a reason
+    data["lines-2-packs_per_withdrawal"] = "50"  # reservoirs: far above the need
+    data["cost_centre"] = "K 1234!"
+    response = client.post(kit_url(clinic.patient), data=data)
+    assert response.status_code == 422
+    page = text_of(response)
+    banner = re.search(r'role="alert" id="form-error">(.*?)</div>', page, re.S)
+    links = re.findall(r'<a href="#([^"]+)">(.*?)</a>', banner.group(1), re.S)
+    assert [anchor for anchor, _text in links] == [
+        "lines-0-packs_per_withdrawal",
+        "lines-0-withdrawals",
+        "lines-1-reason_code",
+        "lines-1-reason_text",
+        "lines-2-packs_per_withdrawal",
+        # 50 reservoirs a withdrawal are far above the need in all too
+        # (prescriptions.quantities: withdrawals × packs against the validity).
+        "lines-2-withdrawals",
+        "cost_centre",
+    ]
+    said = [re.sub(r"\s+", " ", text).strip() for _anchor, text in links]
+    assert said[0] == (
+        "Insulinpump, Förpackningar per uttag: Ange 1 för en pump eller CGM-avläsare."
+    )
+    assert said[2] == "Infusionsset, Orsakskod: Välj en orsakskod."
+    assert said[6].startswith("Betalande kostnadsställe: Kostnadsstället ska vara")
+    # Outlined: the fields at fault, not every input of their lines.
+    outlined = re.findall(r'<div class="field has-error">\s*<label for="([^"]+)"', page)
+    assert outlined == [anchor for anchor, _text in links]
+    assert "kit-line has-error" not in page
 
 
 def test_kit_without_a_start_day_still_checks_its_lines(clinic):

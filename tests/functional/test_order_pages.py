@@ -518,3 +518,60 @@ def test_a_fault_on_a_line_is_shown_at_the_line_not_as_a_dump_above_the_list(
     html = response.get_data(as_text=True)
     assert 'id="lines-0-packs-error">Ange minst 1.' in html
     assert 'id="lines-error"' not in html and "packs&#39;" not in html
+
+
+def test_every_refusal_of_an_order_is_shown_at_once_beside_its_line_or_mode(
+    client, setup
+):
+    """Too many packs on one line, a time lock on another and a first pump
+    sent home: all three told on the first submit, each where it belongs and
+    in the list at the top (the page told one, the next after a resubmit)."""
+    _, patient, _ = setup
+    make_prescription(
+        patient, make_article(category="pump", channel="supplier", name="Pumpen")
+    )
+    locked = make_prescription(patient, make_article(name="Reservoaren"))
+    make_prescription(patient, make_article(name="Sensorn", channel="pharmacy"))
+    html = new_order_page(client, patient)
+    locked.withdrawals_used, locked.last_withdrawal_on = 1, TODAY  # meanwhile
+    db.session.commit()
+    lines = re.findall(r'name="(lines-\d+)-prescription_id"', html)
+    data = form_data(html, delivery_mode="home")
+    for line in lines:
+        data |= {f"{line}-selected": "y", f"{line}-packs": "1"}
+    data["lines-0-packs"] = "6"  # Quick-set 9 mm: at most 3
+    response = client.post(f"/patients/{patient.id}/orders/new", data=data)
+    assert response.status_code == 422
+    page = response.text
+    too_many = "Högst 3 förpackningar per uttag av Quick-set 9 mm. Minska antalet."
+    opens = format_date(TODAY + timedelta(days=60))
+    time_lock = f"Nästa uttag är möjligt från {opens}."
+    first_pump = "Pumpen är patientens första pump eller CGM-avläsare"
+    top, form = page.split('<form method="post" id="new-order"')
+    for message in (too_many, time_lock, first_pump):
+        assert message in top  # the list at the top
+    packs_errors = dict(re.findall(r'id="(lines-\d+)-packs-error">([^<]*)<', form))
+    assert list(packs_errors) == ["lines-0"] and too_many in packs_errors["lines-0"]
+    # The line locked meanwhile can no longer be ticked: its reason says why.
+    assert re.search(rf'id="rx-{locked.id}-reason">[^<]*{time_lock}', form)
+    mode = form[form.index("<legend>Leveranssätt</legend>") :]
+    assert first_pump in mode and too_many not in mode
+    assert db.session.scalar(sa.select(sa.func.count(Order.id))) == 0
+
+
+def test_a_form_with_faults_of_its_own_shows_the_lines_refusals_too(client, setup):
+    _, patient, _ = setup
+    make_prescription(patient, make_article(name="Reservoaren"))
+    html = new_order_page(client, patient)
+    lines = re.findall(r'name="(lines-\d+)-prescription_id"', html)
+    data = form_data(html, delivery_mode="home")
+    for line in lines:
+        data |= {f"{line}-selected": "y", f"{line}-packs": "1"}
+    data["lines-0-packs"] = "6"  # too many
+    other_line = lines[-1]
+    data[f"{other_line}-packs"] = ""  # no number: the form's own fault
+    response = client.post(f"/patients/{patient.id}/orders/new", data=data)
+    assert response.status_code == 422
+    errors = dict(re.findall(r'id="(lines-\d+)-packs-error">([^<]*)<', response.text))
+    assert "Högst 3 förpackningar per uttag av Quick-set 9 mm." in errors["lines-0"]
+    assert errors[other_line].strip() == "Ange antal förpackningar."

@@ -533,6 +533,53 @@ def test_every_fault_of_the_form_is_said_at_once(client, auth, region):
     assert any("högst 3 förpackningar åt gången" in p for p in problems)
 
 
+def test_no_line_chosen_is_said_with_the_forms_other_faults(client, auth, region):
+    """The walkthrough: nothing ticked, a pickup point and no phone: only the
+    phone was said; "choose a line" came after a phone was typed."""
+    auth.login("ella")
+    data = reorder_form([], mode="pickup", phone="")
+    response = client.post("/portal/order", data=data)
+    assert response.status_code == 422
+    problems = problems_first(text_of(response))
+    assert any("Välj minst en förskrivning att beställa från." in p for p in problems)
+    assert any(p.startswith("Mobilnummer för avisering: Skriv ett mobilnummer")
+               for p in problems)  # fmt: skip
+
+
+def test_a_mode_that_does_not_suit_a_line_is_said_with_the_address_faults(
+    client, auth, region
+):
+    """The walkthrough: sensors (a pharmacy article) to a pickup point with a
+    bad street and postal code: the address was said, and the delivery mode
+    only once the address was mended."""
+    auth.login("ella")
+    lines = [(region.rx_infusion.id, 1), (region.rx_sensor.id, 1)]
+    data = reorder_form(lines, mode="pickup", street="Box 12", postal_code="4")
+    response = client.post("/portal/order", data=data)
+    assert response.status_code == 422
+    problems = problems_first(text_of(response))
+    assert "Gatuadress: Hjälpmedel levereras inte till boxadress." in problems
+    assert "Postnummer: Postnumret ska ha fem siffror." in problems
+    assert any(p.startswith("Leveranssätt: Dexcom G7 sensor kan inte levereras på "
+                            "det sättet.") for p in problems)  # fmt: skip
+
+
+def test_every_line_refused_is_said_at_once_on_a_form_without_faults(
+    client, auth, region
+):
+    """A form with no faults of its own and two lines over their packs: the
+    summary step said the first line only."""
+    auth.login("ella")
+    lines = [(region.rx_infusion.id, 4), (region.rx_reservoir.id, 3)]
+    response = client.post("/portal/order", data=reorder_form(lines))
+    assert response.status_code == 422
+    page = text_of(response)
+    problems = problems_first(page)
+    assert any("högst 3 förpackningar åt gången" in p for p in problems)
+    assert any("högst 2 förpackningar åt gången" in p for p in problems)
+    assert 'id="lines-0-packs-error"' in page and 'id="lines-1-packs-error"' in page
+
+
 def test_a_form_without_faults_opens_with_no_list_of_problems(client, auth, region):
     auth.login("ella")
     page = text_of(client.get("/portal/order"))

@@ -810,6 +810,24 @@ def test_every_fault_of_the_quantities_is_said_at_once(client, auth, setup):
     assert count_prescriptions() == 0
 
 
+def test_a_negative_time_lock_is_said_while_the_period_is_wrong_too(
+    client, auth, setup
+):
+    """The walkthrough: lock -5 with period "abc" said only the period; the
+    lock came up once the period was mended."""
+    auth.login("nurse")
+    response = client.post(
+        new_url(setup["patient"]), data=form_data(period_days="abc", lock_days="-5")
+    )
+    assert response.status_code == 422
+    page = text_of(response)
+    assert error_next_to(page, "period_days") == "Ange ett heltal."
+    assert error_next_to(page, "lock_days") == (
+        "Spärrtiden ska vara 0 dagar till hela perioden."
+    )
+    assert count_prescriptions() == 0
+
+
 def test_a_quantity_out_of_range_is_not_offered_to_be_confirmed(client, auth, setup):
     """The walkthrough: 999999 per withdrawal asked "Minska mängden, eller
     bekräfta att den stämmer" beside "Ange 1–999": confirming could not help."""

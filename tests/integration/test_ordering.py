@@ -146,6 +146,32 @@ def test_more_packs_than_one_withdrawal_allows_is_refused(world):
     assert error.fields == {"lines.0.packs": ["För många förpackningar."]}
 
 
+def test_every_refusal_of_an_order_comes_at_once_the_first_naming_it(world):
+    """Too many packs, a time lock and a mode the lines do not go by: the
+    first refused line named the refusal and the rest were not said."""
+    locked = make_prescription(world.patient, make_article("RES-1"))
+    locked.withdrawals_used, locked.last_withdrawal_on = 1, TODAY
+    db.session.commit()
+    error = refused_without_writing(
+        world,
+        prescription_errors.TooManyPacks,
+        [(world.rx.id, 4), (locked.id, 1)],
+        delivery_mode="pharmacy",
+    )
+    assert [type(each) for each in ordering.each_refusal(error)] == [
+        prescription_errors.TooManyPacks,
+        prescription_errors.TimeLocked,
+        errors.DeliveryModeNotAllowed,
+    ]
+    assert [each.params.get("line") for each in ordering.each_refusal(error)] == [
+        0, 1, None,
+    ]  # fmt: skip
+    assert error.fields == {
+        "lines.0.packs": ["För många förpackningar."],
+        "delivery_mode": ["Välj ett annat leveranssätt."],
+    }
+
+
 def test_unknown_prescription_and_another_patients_are_refused_alike(world):
     stranger = make_patient(world.clinic)
     theirs = make_prescription(stranger, world.article)

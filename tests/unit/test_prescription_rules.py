@@ -89,6 +89,19 @@ def test_lock_longer_than_the_period_is_refused():
     assert list(field_errors(excinfo)) == ["lock_days"]
 
 
+@pytest.mark.parametrize("period", [None, "x", 0, 731])
+def test_a_lock_wrong_for_any_period_is_named_with_a_wrong_period(period):
+    with pytest.raises(Invalid) as excinfo:
+        terms(period_days=period, lock_days=-5)
+    assert set(field_errors(excinfo)) == {"period_days", "lock_days"}
+    with pytest.raises(Invalid) as excinfo:
+        terms(period_days=period, lock_days=731)  # longer than any period
+    assert set(field_errors(excinfo)) == {"period_days", "lock_days"}
+    with pytest.raises(Invalid) as excinfo:
+        terms(period_days=period, lock_days=30)  # right for some periods
+    assert set(field_errors(excinfo)) == {"period_days"}
+
+
 def test_every_wrong_quantity_is_named_at_once():
     with pytest.raises(Invalid) as excinfo:
         rules.resolve_terms("pod", 0, None, "x", None)
