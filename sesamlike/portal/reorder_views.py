@@ -88,18 +88,17 @@ def reorder():
         return _edit(form, options)
     # Every fault at once, not one a try: the form's own, no line chosen,
     # each line's and the delivery mode's (a mode not chosen is the form's).
-    # A valid send is place_order's, which knows a resend by its key.
+    # A valid review has them from check_reorder below (one check, not two);
+    # a valid send is place_order's, which knows a resend by its key.
     chosen = form.selected_lines()
     mode = None if form.delivery_mode.errors else form.delivery_mode.data
-    refusals = []
-    if not (valid and sending):
+    if not valid:
         refusals = services.reorder_refusals(current_user, options, chosen, mode)
-    if not valid or refusals:
         offered = {choice.value: choice.label for choice in form.delivery_mode.choices}
         for refusal in refusals:
             show_refusal(form, chosen, refusal, plain_refusal(refusal, child, offered))
         services.commit_reads()
-        return _edit(form, options, refusals[0].status if valid else 422)
+        return _edit(form, options, 422)
     known = {choice.prescription.id for choice in options.choices}
     if any(prescription_id not in known for prescription_id, _packs in chosen):
         services.commit_reads()
@@ -116,7 +115,9 @@ def reorder():
             raise
         db.session.rollback()  # (a send's options read: place_order committed it)
         offered = {choice.value: choice.label for choice in form.delivery_mode.choices}
-        show_refusal(form, chosen, error, plain_refusal(error, child, offered))
+        # A review says every refusal (check_order's); a send its first.
+        for refusal in [error] if sending else services.each_refusal(error):
+            show_refusal(form, chosen, refusal, plain_refusal(refusal, child, offered))
         return _edit(form, options, error.status)
     return render(
         "summary.html",

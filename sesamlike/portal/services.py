@@ -480,6 +480,11 @@ def check_reorder(
     return Preview(options.patient, chosen, checked.mode)
 
 
+def each_refusal(error: DomainError) -> list[DomainError]:
+    """The refusals a review or an order was refused for, each to show."""
+    return ordering.each_refusal(error)
+
+
 def reorder_refusals(
     user: User,
     options: ReorderOptions,
