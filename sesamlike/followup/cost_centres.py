@@ -216,9 +216,9 @@ def _sums(rows) -> list[CostCentreSum]:
             code,
             patients,
             int(units),
-            _ore(device),
-            _ore(consumables),
-            _ore(vat),
+            ore_amount(device),
+            ore_amount(consumables),
+            ore_amount(vat),
         )  # fmt: skip
         for centre, code, patients, units, device, consumables, vat in rows
     ]
@@ -362,5 +362,6 @@ def paid_patients(scope: Scope, year: int,
     return sa.select(Patient.id).where(paid_where(scope, year, Patient.id, today))
 
 
-def _ore(value) -> Decimal:
+def ore_amount(value) -> Decimal:
+    """A sum rounded to öre in SQL, as a Decimal of two places."""
     return Decimal(str(value)).quantize(Decimal("0.01"))

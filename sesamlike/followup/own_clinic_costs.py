@@ -22,6 +22,7 @@ from sesamlike.accounts.models import Role, User
 from sesamlike.common.errors import Forbidden, NotVisible
 from sesamlike.extensions import db
 from sesamlike.followup import periods
+from sesamlike.followup.cost_centres import ore_amount
 from sesamlike.followup.models import PatientYearCost, PatientYearPayer
 from sesamlike.followup.sqlfuncs import round_ore
 from sesamlike.patients import access
@@ -132,10 +133,6 @@ def _shares(
         .group_by(payers.c.year)
     )  # fmt: skip
     return {
-        year: (count, _ore(device), _ore(consumables))
+        year: (count, ore_amount(device), ore_amount(consumables))
         for year, count, device, consumables in rows
     }
-
-
-def _ore(value) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal("0.01"))
