@@ -83,18 +83,12 @@ def returnable(
     if not text:
         return nothing_searched()
     since = date.fromordinal(today.toordinal() - days)
-    query = (
-        sa.select(OrderLine, Patient)
-        .join(Order, Order.id == OrderLine.order_id)
-        .join(Patient, Patient.id == Order.patient_id)
-        .join(Article, Article.id == OrderLine.article_id)
-        .where(
-            OrderLine.channel == Channel.CENTRAL,
-            Article.serial_tracked.is_(False),  # devices come back on their page
-            OrderLine.status == LineStatus.DELIVERED,
-            OrderLine.delivered_on >= since,
-            OrderLine.packs_returned < OrderLine.packs,
-        )
+    query = _lines_with_patients().where(
+        OrderLine.channel == Channel.CENTRAL,
+        Article.serial_tracked.is_(False),  # devices come back on their page
+        OrderLine.status == LineStatus.DELIVERED,
+        OrderLine.delivered_on >= since,
+        OrderLine.packs_returned < OrderLine.packs,
     )
     # A serial: the order it was shipped in, and the patient who has it.
     serial_orders = sa.select(OrderLine.order_id).where(
@@ -137,6 +131,16 @@ def on_loan(user: User, text: str = "", page: int = 1) -> Page:
     return _page(user, query, text, page, action="read_devices_on_loan")
 
 
+def _lines_with_patients() -> sa.Select:
+    """Order lines with their patients, their articles joined for the filters."""
+    return (
+        sa.select(OrderLine, Patient)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Patient, Patient.id == Order.patient_id)
+        .join(Article, Article.id == OrderLine.article_id)
+    )
+
+
 def unregistered(user: User, text: str = "", page: int = 1) -> Page:
     """Delivered device lines with no device in the register, by patient name
     or order number; newest delivery first."""
@@ -146,10 +150,7 @@ def unregistered(user: User, text: str = "", page: int = 1) -> Page:
         return nothing_searched()
     reference = sa.literal(LINE_REFERENCE) + sa.cast(OrderLine.id, sa.String)
     query = (
-        sa.select(OrderLine, Patient)
-        .join(Order, Order.id == OrderLine.order_id)
-        .join(Patient, Patient.id == Order.patient_id)
-        .join(Article, Article.id == OrderLine.article_id)
+        _lines_with_patients()
         .where(
             Article.serial_tracked.is_(True),
             OrderLine.status == LineStatus.DELIVERED,
