@@ -408,6 +408,7 @@ class RegionWriter:
                             None if returned_on is None
                             else (d.return_reason or "returned"),
                             f"order-line:{line_id}",
+                            line_id if chain is None else chain[0],
                         ))  # fmt: skip
         line_rows += swap_rows
         for model, keys, rows in (
@@ -480,7 +481,7 @@ _LINE_KEYS = (
 )  # fmt: skip
 _DEVICE_KEYS = (
     "article_id", "serial_no", "status", "patient_id", "lent_on", "warranty_end",
-    "returned_on", "return_reason", "reference",
+    "returned_on", "return_reason", "reference", "amortised_line_id",
 )  # fmt: skip
 
 

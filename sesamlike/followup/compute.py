@@ -233,14 +233,18 @@ def replacement_costs(year: int, scope: sa.Select | None = None, *,
                       amounts: Amounts, articles: bool = False,
                       payer: bool = False,
                       today: date | None = None) -> sa.Select:  # fmt: skip
-    """Warranty replacements in use in the year, as `line_costs` rows.
+    """Warranty replacements and devices lent again in use in the year, as
+    `line_costs` rows.
 
     A replacement continues the first device of its chain (`amortised_line_id`):
     its days run from the day the device it replaces came back (its own
     delivery when that one has none), counted, to the end of the first device's
     amortisation period (from its delivery, or from its return when it came
     back before a delivery was recorded), at the first device's daily rate; its
-    own price adds nothing. Found through their index: there are few.
+    own price adds nothing. A device lent again (reconditioned) continues the
+    line that first lent it, perhaps another patient's, the same way from its
+    own delivery (it replaces nothing). Found through their index: there are
+    few.
     """
     first_line = ol.alias("first_line")
     first_article = art.alias("first_article")

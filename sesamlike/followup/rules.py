@@ -14,6 +14,10 @@ Choices the contract leaves open, made the same way in the SQL:
   at the first device's daily rate; its own price adds nothing. The period runs
   from the first device's delivery, or from its return when it came back (a
   swap at the clinic) before its delivery was recorded.
+- A device lent again after it came back (reconditioned, `amortised_line_id`
+  without `replaces_line_id`) continues the line that first lent it, as a
+  warranty replacement does, from its own delivery: the region paid for it
+  once. Its own price adds nothing; past the first period it costs nothing.
 - With `today`, a device's days in today's year end with today (counted): the
   days of the current year that have not happened cost nothing yet. Later
   years are counted whole (a forecast; the contract says nothing of them).
@@ -69,12 +73,17 @@ class CostLine:
     article_name: str = ""
     packs_restocked: int = 0
     replaces_line_id: int | None = None
+    # The line whose amortisation this one continues: a warranty chain's
+    # first, or the line that first lent a device lent again.
+    amortised_line_id: int | None = None
     # Who pays: the prescription's clinic and cost centre, else (imported
     # history) the patient's clinic when imported.
     payer_clinic_id: int | None = None
     cost_centre: str | None = None
     # Set by `continue_warranties` on a warranty replacement: the first line of
     # its chain (whose period and rate it continues) and the day it took over.
+    # Set by `lines.load_cost_lines` on a device lent again: the line that
+    # first lent it (no swap: its days run from its own delivery).
     amortised: CostLine | None = None
     swap_on: date | None = None
 
@@ -182,6 +191,8 @@ def continue_warranties(lines: Iterable[CostLine]) -> list[CostLine]:
         while first.replaces_line_id in by_id and first.line_id not in seen:
             seen.add(first.line_id)
             first = by_id[first.replaces_line_id]
+        # A chain that began with a device lent again runs on its first line.
+        first = first.amortised or first
         swap_on = replaced.returned_on or line.delivered_on
         result.append(replace(line, amortised=first, swap_on=swap_on))
     return result

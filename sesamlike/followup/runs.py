@@ -64,8 +64,10 @@ class RunResult:
 # 2: warranty chains, restocked packs, pump and CGM parts; 3: a replacement's
 # prescriber is its chain's first device's (rows stored without one get it);
 # 4: a chain whose first device came back before its delivery was recorded
-# runs from that return (stored rows had no end to it, or no cost).
-RULES_VERSION = 4
+# runs from that return (stored rows had no end to it, or no cost); 5: a
+# device lent again continues its first delivery's amortisation (it cost the
+# whole price again).
+RULES_VERSION = 5
 
 
 def catalogue_digest() -> str:

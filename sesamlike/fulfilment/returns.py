@@ -196,8 +196,9 @@ def lent_device(serial_no: str, line_id: int | None = None) -> Device:
         raise refusal
     line.serial_no = serial_no  # flushed with the device, before the line moves
     return devices.register_loan(
-        line.article, serial_no, line.patient_id, line.delivered_on, line.reference
-    )
+        line.article, serial_no, line.patient_id, line.delivered_on, line.reference,
+        line.amortised_line_id or line.id,
+    )  # fmt: skip
 
 
 def open_replacement(

@@ -173,7 +173,8 @@ def ship_order(
             lent = picking.pick(
                 line.reference, serials=given, user_id=user.id, today=today
             )
-            devices.lend(lent, order.patient_id, today, line.reference)
+            continued = devices.lend(lent, order.patient_id, today, line.reference,
+                                     line.amortised_line_id or line.id)  # fmt: skip
             keep_warranty(line)
             picking.ship(line.reference, user_id=user.id)
             move_line(
@@ -183,6 +184,7 @@ def ship_order(
                 shipped_at=utcnow(),
                 shipment_id=shipment.id,
                 serial_no=", ".join(given)[:60] or None,
+                **relent(line, continued),
             )
         if tracking_ref:
             order.tracking_ref = tracking_ref
@@ -491,6 +493,17 @@ def payer_of(line: OrderLine) -> dict:
         return {"cost_clinic_id": line.prescription.clinic_id,
                 "cost_centre": line.prescription.cost_centre}  # fmt: skip
     return {"cost_clinic_id": line.cost_clinic_id, "cost_centre": line.cost_centre}
+
+
+def relent(line: OrderLine, continued: int | None) -> dict:
+    """A device lent before (returned, reconditioned) continues the
+    amortisation it began on its first delivery (`devices.lend`): the line
+    that lends it again costs the rest of that period at that daily rate, not
+    the whole price a second time. A warranty replacement's line keeps its own
+    chain."""
+    if continued in (None, line.id) or line.replaces_line_id is not None:
+        return {}
+    return {"amortised_line_id": continued}
 
 
 def keep_warranty(line: OrderLine) -> None:

@@ -111,7 +111,8 @@ def swap_device(
         lent = picking.pick(
             new.reference, serials=[new_serial_no], user_id=user.id, today=today
         )
-        devices.lend(lent, old.patient_id, replaced_on, new.reference)
+        devices.lend(lent, old.patient_id, replaced_on, new.reference,
+                     new.amortised_line_id)  # fmt: skip
         picking.ship(new.reference, user_id=user.id)
         new.status = LineStatus.DELIVERED
         new.shipped_at = utcnow()

@@ -155,7 +155,7 @@ def record_delivered_history(
             line_rows.append(row)
             line_items.append(item)
     line_ids = insert_with_ids(OrderLine, line_rows, bulk=bulk)
-    warranty_ends = _link_replacements(line_ids, line_items, facts)
+    chains = _link_replacements(line_ids, line_items, facts)
 
     device_rows = [
         _device_row(line_id, item, facts[item.article_id])
@@ -163,7 +163,8 @@ def record_delivered_history(
         if item.serial_no and facts[item.article_id].serial_tracked
     ]
     for row in device_rows:
-        row["warranty_end"] = warranty_ends.get(row["reference"], row["warranty_end"])
+        if row["reference"] in chains:  # a replacement: its chain's first line
+            row["warranty_end"], row["amortised_line_id"] = chains[row["reference"]]
     if device_rows and bulk:
         insert_rows(db.session.connection(), Device.__table__, device_rows)
     elif device_rows:
@@ -173,10 +174,11 @@ def record_delivered_history(
 
 def _link_replacements(
     line_ids: list[int], items: list[Delivered], facts: Mapping[int, sa.Row]
-) -> dict[str, date]:
+) -> dict[str, tuple[date, int]]:
     """Tie each warranty replacement to the line it replaces and to the first
     line of its chain (`amortised_line_id`); return the warranty end each
-    replacement device keeps (the first device's), by device reference."""
+    replacement device keeps (the first device's) and that first line, by
+    device reference."""
     wanted = [(i, item) for i, item in enumerate(items) if item.replaces_serial_no]
     if not wanted:
         return {}
@@ -205,7 +207,8 @@ def _link_replacements(
             first = replaced[1:]
             updates.append({"line_id": line_id, "replaces": replaced[0],
                             "first": first[0]})  # fmt: skip
-            ends[f"order-line:{line_id}"] = _warranty_end(first[1], first[2])
+            ends[f"order-line:{line_id}"] = (_warranty_end(first[1], first[2]),
+                                             first[0])  # fmt: skip
         if item.serial_no:
             known[(item.patient_id, item.serial_no)] = (line_id, *first)
     if updates:
@@ -309,6 +312,7 @@ def _device_row(line_id: int, item: Delivered, article: sa.Row) -> dict:
         "returned_on": item.returned_on,
         "return_reason": (item.return_reason or "returned") if returned else None,
         "reference": f"order-line:{line_id}",
+        "amortised_line_id": line_id,
     }
 
 

@@ -98,27 +98,52 @@ def serials_in_stock(article_id: int, depot_ids: Sequence[int]) -> list[str]:
 
 
 def lend(
-    devices: Sequence[Device], patient_id: int, start: date, reference: str
-) -> None:
-    """Register picked devices to the patient from start, with warranty end."""
+    devices: Sequence[Device],
+    patient_id: int,
+    start: date,
+    reference: str,
+    first_line_id: int | None = None,
+) -> int | None:
+    """Register picked devices to the patient from start, with warranty end.
+
+    A device lent for the first time starts its amortisation on
+    `first_line_id` (the line it is lent under, or the first line of that
+    line's warranty chain) and its warranty from `start`. One lent before
+    (back, reconditioned, on the shelf again) keeps both: the region paid for
+    it once and the supplier's warranty runs from its first delivery. Returns
+    the line such a device's amortisation runs on (None: every device is new).
+    """
+    continued = None
     for device in devices:
         device.status = DeviceStatus.ON_LOAN
         device.patient_id = patient_id
         device.reference = reference
         device.lent_on = start
-        device.warranty_end = warranty_end(start, device.article.amortisation_years)
+        if device.amortised_line_id is None:
+            device.amortised_line_id = first_line_id
+            device.warranty_end = None
+        else:
+            continued = device.amortised_line_id
+        if device.warranty_end is None:
+            device.warranty_end = warranty_end(start, device.article.amortisation_years)
         device.returned_on = device.return_reason = None
+    return continued
 
 
 def register_loan(
-    article: Article, serial_no: str, patient_id: int, start: date, reference: str
+    article: Article,
+    serial_no: str,
+    patient_id: int,
+    start: date,
+    reference: str,
+    first_line_id: int | None = None,
 ) -> Device:
     """A device that never passed our depots (a supplier delivered it to the
     patient) enters the register as lent from `start`, as a central delivery
-    lends one: serial, patient, lent_on, warranty end, reference. The caller
-    checks `serial_refusal` first."""
+    lends one: serial, patient, lent_on, warranty end, reference, the line its
+    amortisation runs on. The caller checks `serial_refusal` first."""
     device = Device(article_id=article.id, serial_no=serial_no, article=article)
-    lend([device], patient_id, start, reference)
+    lend([device], patient_id, start, reference, first_line_id)
     db.session.add(device)
     db.session.flush()
     return device
@@ -159,11 +184,16 @@ def serial_refusal(
 
 
 def start_loan(reference: str, start: date) -> list[Device]:
-    """The loan starts on delivery: move lent_on and warranty end to that day."""
+    """The loan starts on delivery: move lent_on to that day, and the warranty
+    end of a device first lent under `reference` (one lent before keeps its
+    first delivery's, `lend`)."""
     devices = lent_under(reference)
     for device in devices:
         device.lent_on = start
-        device.warranty_end = warranty_end(start, device.article.amortisation_years)
+        first = device.amortised_line_id
+        if first is None or reference == f"order-line:{first}":
+            years = device.article.amortisation_years
+            device.warranty_end = warranty_end(start, years)
     return devices
 
 
@@ -246,8 +276,10 @@ def recondition(device_id: int, *, user_id: int | None = None) -> Device:
     )
     device.status = DeviceStatus.IN_STOCK
     device.lot_id = back.id
+    # It keeps its warranty end and the line its amortisation runs on: lent
+    # again, it continues both (`lend`).
     device.patient_id = device.reference = None
-    device.lent_on = device.warranty_end = None
+    device.lent_on = None
     return device
 
 

@@ -150,6 +150,13 @@ class Device(db.Model):
     returned_on: Mapped[date | None]
     return_reason: Mapped[str | None] = mapped_column(sa.String(20))
     reference: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    # The order line whose amortisation this device's cost runs on: the line
+    # that first lent it (or, for a warranty replacement, the first line of
+    # its chain). Kept through returns and reconditioning: a device lent
+    # again continues that period (the region paid for it once).
+    amortised_line_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("order_lines.id")
+    )
 
     article: Mapped[Article] = relationship()
     depot: Mapped[Depot | None] = relationship()
