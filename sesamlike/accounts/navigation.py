@@ -45,6 +45,11 @@ NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
     ],
     Role.DEPOT: [
         ("stock.overview", "Lager", N_("Saldo, inleverans och plocklistor")),
+        (
+            "fulfilment.backorders_page",
+            N_("Restnoterat"),
+            N_("Beställningar som väntar på varor, och vad som är beställt"),
+        ),
         ("channels.index", N_("Kanaler"), N_("Leverantör, apotek och inköpsförslag")),
         ("catalog.index", "Sortiment", N_("Artiklar och kanaler")),
     ],

@@ -723,4 +723,5 @@ def device_action(device_id: int, action: str):
     return redirect(url_for("fulfilment.device_returns"))
 
 
+from sesamlike.fulfilment import backorder_views  # noqa: E402,F401  (routes on bp)
 from sesamlike.fulfilment import views as depot_views  # noqa: E402,F401  (routes on bp)

@@ -202,6 +202,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "fulfilment.pack": DEPOT,
     "fulfilment.pick_order": DEPOT,
     "fulfilment.packing": DEPOT,
+    "fulfilment.backorders_page": DEPOT,
     "fulfilment.pick_list": DEPOT,
     "fulfilment.consumable_returns": DEPOT,
     # API.
