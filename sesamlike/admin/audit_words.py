@@ -112,6 +112,7 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
         "Packade en beställning för {patient} utan plockning. Skäl: {detail}"
     ),
     "return_packs": N_("Tog emot oanvända förpackningar i retur från {patient}"),
+    "release_block": N_("Hävde spärren av ett parti: {detail}"),
     ("export", "patient"): N_("Exporterade {patient} ur arbetslistan {detail}"),
     ("export", "register"): N_("Exporterade {patient} till kvalitetsregistret"),
 }
@@ -178,6 +179,7 @@ ACTION_NAMES = {
     "replace_device": N_("Enhet bytt under garanti"),
     "return_packs": N_("Förpackningar i retur"),
     "pick_override": N_("Packad utan plockning"),
+    "release_block": N_("Spärr av parti hävd"),
     "read_returns": N_("Returregistret läst"),
     "read_devices_on_loan": N_("Utlåningsregistret läst"),
     "read_unregistered_devices": N_("Leveranser utan serienummer lästa"),

@@ -69,6 +69,11 @@ class PackForm(PageForm):
     )
 
 
+class ReleaseBlockForm(PageForm):
+    # Its rules (10 to 200 characters) are `stock.blocks`', said beside it.
+    reason = StringField("Skäl att häva spärren", validators=[Length(max=400)])
+
+
 class DeliverForm(PageForm):
     delivered_on = DateField("Levererad", validators=[InputRequired(REQUIRED)])
     # One parcel of the order (none: every line shipped and not yet delivered).

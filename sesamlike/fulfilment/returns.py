@@ -93,11 +93,6 @@ def scrap_device(user: User, device_id: int) -> Device:
     return commit_use_case(lambda: devices.scrap(device_id, user_id=user.id))
 
 
-def scrap_lot(user: User, lot_id: int) -> int:
-    require_depot(user)
-    return commit_use_case(lambda: picking.scrap_lot(lot_id, user_id=user.id))
-
-
 # Returns and replacements ---------------------------------------------------
 
 

@@ -414,8 +414,11 @@ def commit_use_case(run):
     return result
 
 
-def fill_backorders(article_id: int, user: User) -> None:
-    _flip_filled_refs(reservations.fill_backorders(article_id, user_id=user.id))
+def fill_backorders(article_id: int, user: User) -> list[str]:
+    """Fill the article's backorders from free stock; return their references."""
+    filled = reservations.fill_backorders(article_id, user_id=user.id)
+    _flip_filled_refs(filled)
+    return filled
 
 
 def _flip_filled(receipt: receipts.Receipt) -> receipts.Receipt:

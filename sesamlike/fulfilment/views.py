@@ -548,23 +548,6 @@ def count():
     )  # fmt: skip
 
 
-@bp.route("/lots/<int:lot_id>/scrap", methods=["POST"])
-@depot_only
-def scrap_lot(lot_id: int):
-    """Scrap what is left of an expired lot."""
-    if EmptyForm().validate_on_submit():
-        try:
-            packs = returns.scrap_lot(current_user, lot_id)
-        except DomainError as error:
-            flash_error(error)
-        else:
-            flash(
-                ngettext("{n} förp. kasserad.", "{n} förp. kasserade.", packs),
-                "success",
-            )
-    return redirect(url_for("stock.overview"))
-
-
 # A device a supplier delivered to the patient without reporting its serial.
 UNREGISTERED_HINT = N_(
     "Lämnade leverantören enheten direkt till patienten? Sök leveransen under "
@@ -723,5 +706,5 @@ def device_action(device_id: int, action: str):
     return redirect(url_for("fulfilment.device_returns"))
 
 
-from sesamlike.fulfilment import backorder_views  # noqa: E402,F401  (routes on bp)
+from sesamlike.fulfilment import backorder_views, lot_views  # noqa: E402,F401
 from sesamlike.fulfilment import views as depot_views  # noqa: E402,F401  (routes on bp)

@@ -146,7 +146,33 @@ class CountedBySerial(Conflict):
 
 class LotNotExpired(Conflict):
     code = "lot_not_expired"
-    message = "Bara partier vars utgångsdatum har passerats kasseras här."
+    message = (
+        "Bara spärrade partier och partier vars utgångsdatum har passerats "
+        "kasseras här."
+    )
+
+
+class LotNotBlocked(Conflict):
+    code = "lot_not_blocked"
+    message = "Partiet {lot} är inte spärrat."
+
+
+class ExpiredLotStaysBlocked(Conflict):
+    """An expired lot is blocked by the nightly check; released, its packs
+    would be offered again though no one may use them."""
+
+    code = "expired_lot_stays_blocked"
+    message = "Partiet {lot} gick ut {expiry} och förblir spärrat: kassera det."
+
+
+class QuarantineBySerial(Conflict):
+    """The devices' quarantine lot: each device is reconditioned or scrapped."""
+
+    code = "quarantine_by_serial"
+    message = (
+        "Karantänen hanteras per enhet under Utlånade enheter och karantän, "
+        "inte som parti."
+    )
 
 
 class ReservationChanged(Conflict):

@@ -303,23 +303,6 @@ def count_lot(
     return lot, difference
 
 
-def scrap_lot(lot_id: int, *, user_id: int | None = None) -> int:
-    """Scrap (kassera) what is left of a lot past expiry; return the packs."""
-    lot = db.session.scalar(
-        sa.select(StockLot).where(StockLot.id == lot_id).with_for_update()
-    )
-    if lot is None:
-        raise errors.LotNotFound()
-    if lot.expiry is None or lot.expiry >= region_today():
-        raise errors.LotNotExpired()
-    packs = lot.on_hand
-    if packs > 0:
-        ledger.book(
-            MovementKind.SCRAP, lot, -packs, reason_code="expired", user_id=user_id
-        )
-    return packs
-
-
 def _allocate(lots, left: dict[int, int], packs: int):
     """[(lot, packs)] taken from the lots in order; (None, rest) when they run out."""
     portions = []

@@ -108,10 +108,20 @@ def render(template: str, status: int = 200, **context):
 @depot_only(admin_reads=True)
 def overview_page():
     """Stock per article, depot and lot, with expiry warnings and the ledger check."""
+    return overview_response()
+
+
+def overview_response(status: int = 200, *, refused_lot=None, refusal=None):
+    """The overview; `refused_lot`: the lot whose block release was refused,
+    `refusal` its form, shown with the reason entered and the refusal beside it."""
     return render(
         "stock/overview.html",
+        status,
         lots=overview.lots(),
         totals=overview.totals(),
         mismatches=ledger.ledger_mismatches(),
         form=EmptyForm(),
+        quarantine_lot=ledger.QUARANTINE_LOT,
+        refused_lot=refused_lot,
+        refusal=refusal,
     )

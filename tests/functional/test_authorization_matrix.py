@@ -198,6 +198,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "fulfilment.unregistered_return": DEPOT,
     "fulfilment.return_line": DEPOT,
     "fulfilment.scrap_lot": DEPOT,
+    "fulfilment.release_block": DEPOT,
     "fulfilment.deliver": DEPOT,
     "fulfilment.pack": DEPOT,
     "fulfilment.pick_order": DEPOT,
