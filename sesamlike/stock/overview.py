@@ -30,6 +30,14 @@ class Total(NamedTuple):
     reserved: int
     available: int
     backordered: int
+    # Blocked, expired or in quarantine: on the shelf, never reserved or picked
+    # (the API's `unusable`); with `on_hand` it is the lots' sum.
+    unusable: int = 0
+
+    @property
+    def in_stock(self) -> int:
+        """Every pack on the shelf, as the lots table adds up."""
+        return self.on_hand + self.unusable
 
 
 def lots(today: date | None = None) -> list[LotRow]:
@@ -61,22 +69,24 @@ def lots(today: date | None = None) -> list[LotRow]:
 
 
 def totals(today: date | None = None) -> list[Total]:
-    """Per article and depot: usable on hand, reserved, available, backordered."""
+    """Per article and depot: usable on hand, reserved, available, backordered,
+    and unusable on hand."""
     today = today or region_today()
     usable = sa.and_(
         StockLot.quarantined.is_(False),
         sa.or_(StockLot.expiry.is_(None), StockLot.expiry >= today),
     )
-    on_hand = dict(
-        ((a, d), int(n))
-        for a, d, n in db.session.execute(
-            sa.select(
-                StockLot.article_id, StockLot.depot_id, sa.func.sum(StockLot.on_hand)
-            )
-            .where(usable)
-            .group_by(StockLot.article_id, StockLot.depot_id)
-        )
-    )
+    on_hand: dict[tuple[int, int], int] = {}
+    unusable: dict[tuple[int, int], int] = {}
+    for a, d, good, bad in db.session.execute(
+        sa.select(
+            StockLot.article_id,
+            StockLot.depot_id,
+            sa.func.sum(sa.case((usable, StockLot.on_hand), else_=0)),
+            sa.func.sum(sa.case((usable, 0), else_=StockLot.on_hand)),
+        ).group_by(StockLot.article_id, StockLot.depot_id)
+    ):
+        on_hand[a, d], unusable[a, d] = int(good or 0), int(bad or 0)
     held: dict[tuple[int, int], dict[str, int]] = {}
     for a, d, status, n in db.session.execute(
         sa.select(
@@ -108,6 +118,7 @@ def totals(today: date | None = None) -> list[Total]:
                 reserved,
                 max(packs - reserved, 0),
                 held.get((a, d), {}).get(ReservationStatus.BACKORDERED, 0),
+                unusable.get((a, d), 0),
             )
         )
     return sorted(result, key=lambda t: (t.article.article_no, t.depot.code))

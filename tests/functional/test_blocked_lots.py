@@ -1,8 +1,10 @@
-"""A blocked lot (a recall) that has not expired: the clerk releases the block
-with a reason (audited) or scraps its packs (a scrap movement, never a deletion)."""
+"""Unusable stock on the overview, and a blocked lot (a recall) not expired: the
+clerk releases the block with a reason (audited) or scraps its packs (a scrap
+movement, never a deletion)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -118,3 +120,21 @@ def test_an_expired_lot_stays_blocked_and_can_only_be_scrapped(client, world):
 
     assert "förblir spärrat: kassera det" in response.get_data(as_text=True)
     assert lot_of(world).quarantined is True
+
+
+def test_the_stock_per_article_shows_unusable_packs_so_totals_agree(client, world):
+    """The walkthrough: the per-article table left out blocked, expired and
+    quarantined packs that the lots table and the API's `unusable` show."""
+    make_stock_lot(world.article, world.depot, on_hand=10, lot="GOOD1")
+    make_stock_lot(
+        world.article, world.depot, on_hand=3, lot="OLD1",
+        expiry=TODAY - timedelta(days=2),
+    )  # fmt: skip
+
+    html = client.get("/stock").get_data(as_text=True)
+
+    table = html.split("Saldo per artikel och lager")[1].split("</table>")[0]
+    row = " ".join(re.sub(r"<[^>]+>", " ", table.split("RES-2")[1]).split())
+    # In stock 18 (as the lots add up), of which 8 unusable; available 10.
+    assert row.startswith("Reservoar Två HMC 18 8 0 10 0")
+    assert "Ej användbart" in table
