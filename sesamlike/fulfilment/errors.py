@@ -27,6 +27,16 @@ class NotPicked(Conflict):
     )
 
 
+class NothingToPutBack(Conflict):
+    """Only a line cancelled after its packs were picked has packs to put back."""
+
+    code = "nothing_to_put_back"
+    message = (
+        "Beställning {order_id} har inga plockade förpackningar från makulerade "
+        "rader att lägga tillbaka."
+    )
+
+
 class NotShipped(Conflict):
     code = "not_shipped"
     message = "Beställning {order_id} har inga skickade rader att leverera."

@@ -18,7 +18,7 @@ from sesamlike.common.paging import page_number
 from sesamlike.common.time import region_today
 from sesamlike.common.urls import same_site_path
 from sesamlike.extensions import db
-from sesamlike.fulfilment import registers, returns, shipping
+from sesamlike.fulfilment import put_back, registers, returns, shipping
 from sesamlike.fulfilment.forms import (
     COUNT_REASON_LABELS,
     RETURN_REASON_LABELS,
@@ -140,6 +140,8 @@ def packing():
             picked[order.id] = N_("Ja")
     return render(
         "packing.html",
+        put_back=put_back.waiting(depot_id=chosen),
+        form=EmptyForm(),
         orders=orders,
         picked=picked,
         held={order.id: held for order, held in listed},
@@ -197,6 +199,8 @@ def pack(order_id: int):
     return render(
         "pack.html",
         status,
+        put_back=put_back.waiting(lines=order.lines),
+        actions=EmptyForm(),
         order=order,
         form=form,
         ship_to=shipto.ship_to_seen_by(current_user, order),
@@ -706,5 +710,9 @@ def device_action(device_id: int, action: str):
     return redirect(url_for("fulfilment.device_returns"))
 
 
-from sesamlike.fulfilment import backorder_views, lot_views  # noqa: E402,F401
+from sesamlike.fulfilment import (  # noqa: E402,F401  (routes on bp)
+    backorder_views,
+    lot_views,
+    put_back_views,
+)
 from sesamlike.fulfilment import views as depot_views  # noqa: E402,F401  (routes on bp)

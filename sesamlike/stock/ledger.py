@@ -27,6 +27,9 @@ ON_HAND_KINDS = (
 QUARANTINE_LOT = "KARANTÄN"
 # Packs put back whose lot is not known (history imported from the old system).
 UNKNOWN_LOT = "OKÄNT PARTI"
+# The reason code of packs booked back because their reference was cancelled
+# after they were picked: they wait at the packing table (`stock.shelving`).
+CANCELLED_AFTER_PICK = "cancelled"
 
 
 class AdjustmentReason:
@@ -161,11 +164,16 @@ def lots_picked_for(reference: str) -> list[StockLot]:
 
 
 def put_back(
-    reference: str, *, packs: int | None = None, user_id: int | None = None
+    reference: str,
+    *,
+    packs: int | None = None,
+    user_id: int | None = None,
+    reason_code: str | None = None,
 ) -> int:
     """Book the reference's picked, not yet returned packs back into their lots.
 
     `packs`: at most this many (a partial return), lot by lot; None: all of them.
+    `reason_code`: why, on the return movements (CANCELLED_AFTER_PICK).
     """
     net = db.session.execute(
         sa.select(StockMovement.lot_id, sa.func.sum(StockMovement.packs))
@@ -184,6 +192,9 @@ def put_back(
             out = min(out, packs - returned)
         if out > 0:
             lot = db.session.get(StockLot, lot_id)
-            book(MovementKind.RETURN, lot, out, reference=reference, user_id=user_id)
+            book(
+                MovementKind.RETURN, lot, out, reference=reference,
+                reason_code=reason_code, user_id=user_id,
+            )  # fmt: skip
             returned += out
     return returned

@@ -332,7 +332,9 @@ def release(reference: str, *, user_id: int | None = None) -> int:
             picked_back = True
         db.session.expire(row, ["status"])
     if picked_back:
-        freed += ledger.put_back(reference, user_id=user_id)
+        freed += ledger.put_back(
+            reference, user_id=user_id, reason_code=ledger.CANCELLED_AFTER_PICK
+        )
     return freed
 
 

@@ -199,6 +199,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "fulfilment.return_line": DEPOT,
     "fulfilment.scrap_lot": DEPOT,
     "fulfilment.release_block": DEPOT,
+    "fulfilment.put_back_done": DEPOT,
     "fulfilment.deliver": DEPOT,
     "fulfilment.pack": DEPOT,
     "fulfilment.pick_order": DEPOT,
