@@ -83,11 +83,41 @@ def returnable(
     if not text:
         return nothing_searched()
     since = date.fromordinal(today.toordinal() - days)
+    query = _returns_found(text).where(OrderLine.delivered_on >= since)
+    return _page(user, query, text, page, action="read_returns")
+
+
+# Lines past the return window said at most, when the search finds none inside it.
+PAST_WINDOW_MAX = 5
+
+
+def past_return_window(
+    user: User, text: str, *, days: int, today: date | None = None
+) -> list[OrderLine]:
+    """The search's lines delivered too long ago to come back (newest first,
+    at most PAST_WINDOW_MAX): the clerk is told why nothing matched, with the
+    delivery day. Each patient is audited like a hit."""
+    require_depot(user)
+    today = today or region_today()
+    text = clean(text)
+    if not text:
+        return []
+    since = date.fromordinal(today.toordinal() - days)
+    query = _returns_found(text).where(OrderLine.delivered_on < since)
+    rows = db.session.execute(query.limit(PAST_WINDOW_MAX)).all()
+    for patient_id in dict.fromkeys(patient.id for _line, patient in rows):
+        access.handled_by_depot(user, patient_id, action="read_returns")
+    db.session.commit()
+    return [line for line, _patient in rows]
+
+
+def _returns_found(text: str) -> sa.Select:
+    """Delivered stocked consumable lines with packs left, found by the text
+    (order number, patient name, or a serial of the order), newest first."""
     query = _lines_with_patients().where(
         OrderLine.channel == Channel.CENTRAL,
         Article.serial_tracked.is_(False),  # devices come back on their page
         OrderLine.status == LineStatus.DELIVERED,
-        OrderLine.delivered_on >= since,
         OrderLine.packs_returned < OrderLine.packs,
     )
     # A serial: the order it was shipped in, and the patient who has it.
@@ -105,10 +135,9 @@ def returnable(
             order_or_named(text),
         )
     )
-    query = query.options(selectinload(OrderLine.article)).order_by(
+    return query.options(selectinload(OrderLine.article)).order_by(
         OrderLine.delivered_on.desc(), OrderLine.id
     )
-    return _page(user, query, text, page, action="read_returns")
 
 
 def on_loan(user: User, text: str = "", page: int = 1) -> Page:

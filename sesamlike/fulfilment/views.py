@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.common.errors import DomainError
-from sesamlike.common.formatting import ReadersNumber
+from sesamlike.common.formatting import ReadersDate, ReadersNumber
 from sesamlike.common.i18n import N_, _, ngettext
 from sesamlike.common.paging import page_number
 from sesamlike.common.time import region_today
@@ -39,7 +39,7 @@ from sesamlike.orders.forms import MODE_LABELS
 from sesamlike.orders.models import LineStatus
 from sesamlike.orders.status import LABELS
 from sesamlike.stock import devices, picking, receipts, staff
-from sesamlike.stock.errors import DeviceNotFound
+from sesamlike.stock.errors import DeviceAlreadyInQuarantine, DeviceNotFound
 from sesamlike.stock.gs1 import parse_gs1
 from sesamlike.stock.models import Depot
 from sesamlike.stock.views import (
@@ -192,9 +192,11 @@ def pack(order_id: int):
     except DomainError as error:
         flash_error(error)
         return redirect(url_for("fulfilment.packing"))
+    serial_errors: dict[int, list[str]] = {}
     if refusal is not None:
         form.form_errors.extend(_pack_errors(refusal, order))
         errors_beside_fields(form, refusal.fields)  # as the receipt form does
+        serial_errors = _serial_errors(refusal, order)
     reserved = [line for line in order.lines if line.status == LineStatus.RESERVED]
     return render(
         "pack.html",
@@ -213,7 +215,27 @@ def pack(order_id: int):
             if key.startswith("serials-")
         },
         modes=MODE_LABELS,  # the delivery mode in force (ship_to.mode) in words
+        serial_errors=serial_errors,
     )
+
+
+def _serial_errors(error: DomainError, order) -> dict[int, list[str]]:
+    """A refusal's words about serial numbers, per line: beside that line's
+    serial fields (a serial refused by number: the line it was chosen for)."""
+    found: dict[int, list[str]] = {}
+    for line in order.lines:
+        messages = error.fields.get(f"serials.{line.id}")
+        if messages:
+            found[line.id] = [_(m) for m in messages]
+    serial_no = error.params.get("serial_no")
+    if serial_no:
+        for key in request.form:
+            if key.startswith("serials-") and serial_no in request.form.getlist(key):
+                line_id = key.removeprefix("serials-")
+                if line_id.isdecimal():
+                    found.setdefault(int(line_id), []).append(error_text(error))
+                break
+    return found
 
 
 def _pack_errors(error: DomainError, order) -> list[str]:
@@ -319,6 +341,12 @@ def _returns_page(search, text: str, page: int, status: int = 200, refused=None)
     form = ConsumableReturnForm(formdata=None)
     form.returned_on.data = region_today()
     result = registers.returnable(current_user, text, page, days=returns.RETURN_DAYS)
+    # Nothing inside the window: say which lines were found too late, and when.
+    late = (
+        registers.past_return_window(current_user, text, days=returns.RETURN_DAYS)
+        if result.text and not result.total
+        else []
+    )
     if refused is not None and refused[0] not in {line.id for line, _p in result.rows}:
         for message in _refusal_texts(refused[1]):
             flash(message, "error")
@@ -327,6 +355,7 @@ def _returns_page(search, text: str, page: int, status: int = 200, refused=None)
         "returns.html",
         status,
         result=result,
+        late=late,
         search=search,
         form=form,
         refused_line=refused[0] if refused else None,
@@ -599,7 +628,16 @@ def device_returns():
         except DomainError as error:
             status = 422
             db.session.rollback()
-            if error.status == 404:
+            back = devices.quarantined_with_serial(form.serial_no.data)
+            if error.status == 404 and back is not None:
+                # Returned once already: said so, not "no device on loan".
+                again = DeviceAlreadyInQuarantine(
+                    serial_no=back.serial_no,
+                    article=back.article.name,
+                    day=ReadersDate.of(back.returned_on) if back.returned_on else "–",
+                )
+                form.serial_no.errors = [error_text(again)]
+            elif error.status == 404:
                 # A mistyped serial (or a patient not ours: said alike, so
                 # nothing leaks) beside the field, the values entered kept.
                 unknown = DeviceNotFound(serial_no=form.serial_no.data.strip())

@@ -226,6 +226,21 @@ def on_loan(serial_no: str) -> Device:
     return device
 
 
+def quarantined_with_serial(serial_no: str) -> Device | None:
+    """The device in quarantine with this serial number (any article), if any:
+    a device returned once already, brought back again."""
+    return db.session.scalar(
+        sa.select(Device)
+        .options(selectinload(Device.article))
+        .where(
+            Device.serial_no == (serial_no or "").strip(),
+            Device.status == DeviceStatus.QUARANTINE,
+        )
+        .order_by(Device.id)
+        .limit(1)
+    )
+
+
 def return_to_quarantine(
     device: Device,
     reason: str,

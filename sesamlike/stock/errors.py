@@ -67,6 +67,16 @@ class DeviceNotFound(NotVisible):
     message = "Inget utlånat hjälpmedel med serienumret {serial_no}."
 
 
+class DeviceAlreadyInQuarantine(Conflict):
+    """A device returned a second time: its first return is already booked."""
+
+    code = "device_already_in_quarantine"
+    message = (
+        "{serial_no} ({article}) är redan återlämnad och står i karantän sedan "
+        "{day}. Returen är redan registrerad."
+    )
+
+
 class DeviceNotInQuarantine(Conflict):
     code = "device_not_in_quarantine"
     message = "Hjälpmedlet {serial_no} står inte i karantän."
