@@ -11,16 +11,21 @@ knows nothing of orders: rows carry the opaque reference.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.stock.ledger import CANCELLED_AFTER_PICK
 from sesamlike.stock.models import MovementKind, StockLot, StockMovement
 
 SHELVED_KIND = "shelved"
+# How far back the pages look (the ledger's indexed time bounds the read of a
+# long ledger): packs left at the packing table are asked for this many days.
+ASK_DAYS = 60
 
 
 class ToShelve(NamedTuple):
@@ -46,6 +51,7 @@ def to_shelve(
             StockMovement.kind == MovementKind.RETURN,
             StockMovement.reason_code == CANCELLED_AFTER_PICK,
             StockMovement.lot_id.isnot(None),
+            StockMovement.at >= utcnow() - timedelta(days=ASK_DAYS),
             ~sa.exists().where(
                 shelved.kind == SHELVED_KIND,
                 shelved.reference == StockMovement.reference,
