@@ -35,7 +35,7 @@ from sesamlike.fulfilment.errors import (
     NotShipped,
     SerialsMissing,
 )
-from sesamlike.orders import notices
+from sesamlike.orders import backorders, notices
 from sesamlike.orders.models import LineStatus, Order, OrderLine, Shipment
 from sesamlike.orders.services import load_order
 from sesamlike.patients import access
@@ -416,29 +416,12 @@ def commit_use_case(run):
 
 def fill_backorders(article_id: int, user: User) -> list[str]:
     """Fill the article's backorders from free stock; return their references."""
-    filled = reservations.fill_backorders(article_id, user_id=user.id)
-    _flip_filled_refs(filled)
-    return filled
+    return backorders.fill(article_id, user_id=user.id)
 
 
 def _flip_filled(receipt: receipts.Receipt) -> receipts.Receipt:
-    _flip_filled_refs(receipt.filled)
+    backorders.mark_reserved(receipt.filled)
     return receipt
-
-
-def _flip_filled_refs(references: Iterable[str]) -> None:
-    ids = [
-        int(ref.removeprefix(REFERENCE_PREFIX))
-        for ref in references
-        if ref.startswith(REFERENCE_PREFIX)
-    ]
-    if ids:
-        db.session.execute(
-            sa.update(OrderLine)
-            .where(OrderLine.id.in_(ids), OrderLine.status == LineStatus.BACKORDERED)
-            .values(status=LineStatus.RESERVED, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
 
 
 def _central(order: Order, *statuses: str) -> list[OrderLine]:

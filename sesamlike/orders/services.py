@@ -31,7 +31,7 @@ from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today, utcnow
 from sesamlike.common.transaction_ends import rollback_keeping_reads
 from sesamlike.extensions import commit_keeping_loaded, db
-from sesamlike.orders import delivery, errors, notices, withdrawals
+from sesamlike.orders import backorders, delivery, errors, notices, withdrawals
 from sesamlike.orders import rules as order_rules
 from sesamlike.orders import status as order_status
 from sesamlike.orders.checks import (  # noqa: F401  (some: public here)
@@ -417,8 +417,12 @@ def _cancel_line(user: User, line: OrderLine) -> None:
             sa.select(OrderLine.status).where(OrderLine.id == line.id)
         )
         raise order_rules.statuses_refusal([now]) or errors.NotCancellable()
-    if line.channel == Channel.CENTRAL:
-        reservations.release(line.reference, user_id=user.id)
+    # Packs freed go to whoever waits for the article (first placed first),
+    # as a receipt's do: not left on the shelf while a backorder waits.
+    if line.channel == Channel.CENTRAL and reservations.release(
+        line.reference, user_id=user.id
+    ):
+        backorders.fill(line.article_id, user_id=user.id)
     if line.prescription_id is not None:
         withdrawals.give_back(line)
     db.session.expire(line, ["status", "updated_at"])

@@ -438,3 +438,18 @@ def test_an_order_cancelled_after_picking_puts_the_packs_back(world):
     level = reservations.stock_level(article.id)
     assert (level.on_hand, level.reserved, level.available) == (3, 0, 3)
     assert ledger.ledger_mismatches() == []
+
+
+def test_cancelling_a_reserved_order_fills_the_backorder_waiting_for_its_packs(world):
+    """The freed packs went back on the shelf while the next order still said
+    "restnoterad" until the next receipt or return."""
+    article = make_article()
+    receive(world, article, 2)
+    first = order(world, article, packs=2)
+    waiting = order(world, article, packs=2)
+    assert line_status(waiting.lines[0].id) == "backordered"
+    ordering.cancel_order(world.prescriber, first.id)
+    assert line_status(waiting.lines[0].id) == "reserved"
+    level = reservations.stock_level(article.id)
+    assert (level.on_hand, level.reserved, level.available) == (2, 2, 0)
+    assert ledger.ledger_mismatches() == []
