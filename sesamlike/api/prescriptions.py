@@ -15,7 +15,7 @@ from sesamlike.catalog import assortment
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.patients import access
-from sesamlike.prescriptions import kits, rules
+from sesamlike.prescriptions import kits, renewals, rules
 from sesamlike.prescriptions import services as prescriptions
 from sesamlike.prescriptions.faults import prescription_faults
 from sesamlike.prescriptions.models import Prescription, ReasonCode
@@ -304,7 +304,7 @@ def cancel_prescription(user, prescription_id) -> Prescription:
 def renew_prescription(user, prescription_id, body) -> Prescription:
     """A new prescription from the old one (send `{}` to keep its terms); the
     old one keeps its history. 409 when cancelled or already renewed."""
-    return prescriptions.renew(user, prescription_id, **body)
+    return renewals.renew(user, prescription_id, **body)
 
 
 class KitSchema(Schema):

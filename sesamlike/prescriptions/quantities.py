@@ -8,7 +8,7 @@ confirm it on the page (the API takes quantities as given).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from sesamlike.catalog.models import Article
@@ -39,6 +39,13 @@ QUANTITY_TO_CONFIRM = {
     "withdrawals": TOTAL_ABOVE_EXPECTED_USE,
     "lock_days": LOCK_BELOW_HALF_PERIOD,
 }
+
+
+def quantity_to_confirm(fields: Mapping[str, Sequence[str]]) -> bool:
+    """Whether a quantity to confirm is said among these field messages."""
+    return any(
+        message in fields.get(name, ()) for name, message in QUANTITY_TO_CONFIRM.items()
+    )
 
 
 def packs_for_period(units_per_day, pack_size: int, days: int) -> int:

@@ -219,6 +219,14 @@ TOO_FAR_AHEAD = N_(
 )
 
 
+def check_latest_start(valid_from: object, today: date) -> None:
+    """No prescription is written to start more than two years ahead (the
+    API's renewals too, which may otherwise start when they like)."""
+    if isinstance(valid_from, date) and valid_from <= CALENDAR_END_START:
+        if valid_from > add_years(today, LATEST_START_YEARS):
+            raise PrescriptionInvalid(fields={"valid_from": [TOO_FAR_AHEAD]})
+
+
 def check_start(
     valid_from: object, valid_to: object, today: date, confirmed: bool
 ) -> None:
@@ -232,8 +240,7 @@ def check_start(
     last = valid_to if isinstance(valid_to, date) else default_valid_to(valid_from)
     if last < today:
         raise PrescriptionInvalid(fields={"valid_from": [ALREADY_ENDED]})
-    if valid_from > add_years(today, LATEST_START_YEARS):
-        raise PrescriptionInvalid(fields={"valid_from": [TOO_FAR_AHEAD]})
+    check_latest_start(valid_from, today)
     days = (valid_from - today).days
     if days > FAR_START_DAYS and not confirmed:
         raise StartToConfirm(

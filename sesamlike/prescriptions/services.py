@@ -30,10 +30,8 @@ from sesamlike.patients import access
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions import checks, rules
 from sesamlike.prescriptions.errors import (
-    CancelledNotRenewable,
     PrescriberOnly,
     PrescriptionAlreadyCancelled,
-    PrescriptionAlreadyRenewed,
     PrescriptionInvalid,
 )
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
@@ -173,86 +171,6 @@ def prescribe(
         return prescription
 
 
-def renew(
-    user: User,
-    prescription_id: int,
-    valid_from: date | None = None,
-    valid_to: date | None = None,
-    packs_per_withdrawal: int | None = None,
-    withdrawals: int | None = None,
-    period_days: int | None = None,
-    lock_days: int | None = None,
-    reason_code: str | None = None,
-    reason_text: str | None = None,
-    cost_centre: str | None = None,
-    patient_id: int | None = None,
-) -> Prescription:
-    """A new prescription from an old one; the old one keeps its history.
-
-    Unless told otherwise the renewal has the old terms, starts the day after a
-    still active prescription ends (today otherwise), lasts as long as the old
-    one did, and carries on its time lock from the last withdrawal.
-    """
-    require_prescriber(user)
-    old = _load(user, prescription_id, patient_id, for_update=True)
-    with access.refusal_logs_read(user, old.patient_id, "refused renewal"):
-        if old.status == PrescriptionStatus.CANCELLED:
-            raise CancelledNotRenewable()
-        if _live_renewal_exists(old.id):
-            raise PrescriptionAlreadyRenewed()
-        today = region_today()
-        article, patient = old.article, old.patient
-        # No first-time right needed: `old` is an earlier one of the same category.
-        rules.check_contract(article, today, catalog.is_prescribable(article, today))
-        start = valid_from or rules.renewal_start(
-            today, old.valid_to, old.status_on(today) == PrescriptionStatus.ACTIVE
-        )
-        end = valid_to or rules.renewal_end(
-            start, old.valid_from, old.valid_to, article.category
-        )
-        if lock_days is None and period_days is None:
-            lock_days = old.lock_days
-        if reason_code is None and reason_text is None:
-            reason_code, reason_text = old.reason_code, old.reason_text
-        keep_clinic = (
-            old.clinic.code
-            if old.clinic_id in _shared_clinic_ids(user, patient)
-            else None
-        )
-        quantities = {
-            name: getattr(old, name) if value is None else value
-            for name, value in (
-                ("packs_per_withdrawal", packs_per_withdrawal),
-                ("withdrawals", withdrawals),
-                ("period_days", period_days),
-            )
-        }
-        terms, reason, clinic, centre = checks.checked(
-            user,
-            patient,
-            article,
-            dict(quantities, valid_from=start, valid_to=end, lock_days=lock_days),
-            (reason_code, reason_text),
-            keep_clinic,
-            cost_centre,
-            checks.patient_pumps(patient.id),
-            today,
-        )
-        if not centre:
-            centre = (
-                old.cost_centre if clinic.id == old.clinic_id else clinic.cost_centre
-            )
-        renewal = new_prescription(
-            user, patient, article, clinic, centre, terms, reason
-        )
-        renewal.renewed_from_id = old.id
-        # The time lock runs on from the last withdrawal: renewing opens no extra one.
-        renewal.last_withdrawal_on = old.last_withdrawal_on
-        audit_prescription(user, renewal, "renew", f"renewed from {old.id}")
-        db.session.commit()
-        return renewal
-
-
 def cancel(
     user: User, prescription_id: int, patient_id: int | None = None
 ) -> Prescription:
@@ -261,7 +179,7 @@ def cancel(
     `patient_id`, when given, must be the prescription's patient (page URLs).
     """
     require_prescriber(user)
-    prescription = _load(user, prescription_id, patient_id, for_update=True)
+    prescription = load_prescription(user, prescription_id, patient_id, for_update=True)
     with access.refusal_logs_read(
         user, prescription.patient_id, "refused cancellation"
     ):
@@ -330,7 +248,7 @@ def list_for_patient(user: User, patient_id: int) -> list[Prescription]:
 def get_prescription(user: User, prescription_id: int) -> Prescription:
     """One prescription of a patient whose record this user may read."""
     access.require_record_reader(user)
-    prescription = _load(user, prescription_id)
+    prescription = load_prescription(user, prescription_id)
     audit_prescription(user, prescription, "read", None)
     return prescription
 
@@ -366,7 +284,7 @@ def visible_patient(user: User, patient_id: int) -> Patient:
     return patient
 
 
-def _load(
+def load_prescription(
     user: User,
     prescription_id: int,
     patient_id: int | None = None,
@@ -405,21 +323,6 @@ def find_article(article_no: str | None) -> Article:
             },
         )
     return article
-
-
-def _live_renewal_exists(prescription_id: int) -> bool:
-    return bool(
-        db.session.scalar(
-            sa.select(sa.literal(True)).where(
-                Prescription.renewed_from_id == prescription_id,
-                Prescription.status != PrescriptionStatus.CANCELLED,
-            )
-        )
-    )
-
-
-def _shared_clinic_ids(user: User, patient: Patient) -> set[int]:
-    return user.clinic_ids & patient.clinic_ids
 
 
 def new_prescription(

@@ -22,9 +22,9 @@ from sesamlike.common.formatting import format_date
 from sesamlike.common.i18n import N_, _
 from sesamlike.common.transaction_ends import rollback_keeping_reads
 from sesamlike.extensions import db
-from sesamlike.prescriptions import services
+from sesamlike.prescriptions import renewals, services
 from sesamlike.prescriptions.errors import PrescriberOnly
-from sesamlike.prescriptions.forms import REASON_LABELS, PrescriptionForm
+from sesamlike.prescriptions.forms import REASON_LABELS, PrescriptionForm, RenewalForm
 from sesamlike.prescriptions.rules import (
     DUPLICATE_IN_FORCE,
     FAR_START,
@@ -140,14 +140,25 @@ def new_prescription(patient_id: int):
 
 
 def _post_action(
-    patient_id: int, prescription_id: int, action, success: str, show_all=False
+    patient_id: int,
+    prescription_id: int,
+    action,
+    success: str,
+    show_all=False,
+    form: RenewalForm | None = None,
 ):
-    if not EmptyForm().validate_on_submit():
+    """Do `action` and go back to the list saying how it went. With `form`
+    (validated already), a refusal naming fields goes up to the caller, to be
+    shown beside them (and confirmed where it may be)."""
+    if form is None and not EmptyForm().validate_on_submit():
         abort(400)
     try:
         prescription = action(_user(), prescription_id, patient_id=patient_id)
     except DomainError as error:
         if error.status in (403, 404):
+            raise
+        if form is not None and error.fields:
+            form.faults = error.fields
             raise
         db.session.rollback()
         flash(_message(error), "error")
@@ -172,21 +183,49 @@ def _post_action(
     )
 
 
+RENEWED = N_(
+    "Förskrivningen av {article} är förnyad och gäller {valid_from}–{valid_to}."
+)
+
+
 @bp.route(
     "/patients/<int:patient_id>/prescriptions/<int:prescription_id>/renew",
     methods=["POST"],
 )
 @login_required
 def renew_prescription(patient_id: int, prescription_id: int):
-    """Renew a prescription with its terms; the old one stays in the history."""
-    return _post_action(
-        patient_id,
-        prescription_id,
-        services.renew,
-        N_(
-            "Förskrivningen av {article} är förnyad och gäller {valid_from}–{valid_to}."
-        ),
-    )
+    """Renew a prescription with its terms; the old one stays in the history.
+    What a new prescription's page asks to confirm, this page asks too."""
+    form = RenewalForm()
+    if not form.validate_on_submit():
+        abort(400)
+
+    def renew(user, prescription_id, patient_id):
+        return renewals.renew(
+            user, prescription_id, patient_id=patient_id, **form.service_arguments()
+        )
+
+    try:
+        return _post_action(patient_id, prescription_id, renew, RENEWED, form=form)
+    except DomainError as error:
+        if error.status in (403, 404):
+            raise
+        return _confirm_renewal(form, error, patient_id, prescription_id)
+
+
+def _confirm_renewal(
+    form: RenewalForm, error: DomainError, patient_id: int, prescription_id: int
+):
+    """The renewal's terms, each fault beside its term, and the boxes to tick."""
+    old, terms = renewals.renewal_preview(_user(), prescription_id, patient_id)
+    return render_template(
+        "prescriptions/renew.html",
+        form=form,
+        old=old,
+        terms=terms,
+        patient=old.patient,
+        form_error=_message(error),
+    ), error.status
 
 
 @bp.route(

@@ -9,6 +9,7 @@ from sesamlike.accounts.models import AuditEvent
 from sesamlike.common.errors import Forbidden, Invalid, NotVisible
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
+from sesamlike.prescriptions import renewals
 from sesamlike.prescriptions import services as rx
 from sesamlike.prescriptions.errors import (
     ArticleNotPrescribable,
@@ -193,7 +194,7 @@ def test_renewing_a_pump_needs_no_first_time_right(world):
     old = make_prescription(
         world["patient"], pump, world["doctor"], withdrawals=1, withdrawals_used=1
     )
-    renewal = rx.renew(world["nurse"], old.id)
+    renewal = renewals.renew(world["nurse"], old.id)
     assert renewal.renewed_from_id == old.id
     assert renewal.prescriber_id == world["nurse"].id
 
@@ -309,7 +310,7 @@ def test_only_prescribers_prescribe_renew_and_cancel(world, role):
     with pytest.raises(Forbidden):
         prescribe(user, world["patient"], make_article())
     with pytest.raises(Forbidden):
-        rx.renew(user, existing.id)
+        renewals.renew(user, existing.id)
     with pytest.raises(Forbidden):
         rx.cancel(user, existing.id)
     assert counts() == (1, 0)
@@ -363,7 +364,7 @@ def test_renewal_of_a_live_prescription_starts_after_it_and_keeps_terms(world):
         withdrawals_used=1,
         last_withdrawal_on=TODAY - timedelta(days=5),
     )
-    renewal = rx.renew(world["nurse"], old.id)
+    renewal = renewals.renew(world["nurse"], old.id)
     assert renewal.id != old.id and renewal.renewed_from_id == old.id
     assert renewal.valid_from == old.valid_to + timedelta(days=1)
     assert (renewal.valid_to - renewal.valid_from) == (old.valid_to - old.valid_from)
@@ -390,7 +391,7 @@ def test_renewal_of_a_used_up_prescription_starts_today_with_the_lock_running(wo
         lock_days=60,
         last_withdrawal_on=TODAY - timedelta(days=20),
     )
-    renewal = rx.renew(world["nurse"], old.id)
+    renewal = renewals.renew(world["nurse"], old.id)
     assert renewal.valid_from == TODAY
     assert renewal.remaining_withdrawals == 4
     assert renewal.next_withdrawal_on == TODAY + timedelta(days=40)
@@ -398,23 +399,23 @@ def test_renewal_of_a_used_up_prescription_starts_today_with_the_lock_running(wo
 
 def test_renewal_with_new_terms(world):
     old = make_prescription(world["patient"], make_article(), withdrawals_used=4)
-    renewal = rx.renew(world["nurse"], old.id, withdrawals=12, period_days=30)
+    renewal = renewals.renew(world["nurse"], old.id, withdrawals=12, period_days=30)
     assert (renewal.withdrawals, renewal.period_days, renewal.lock_days) == (12, 30, 20)
 
 
 def test_renewing_twice_is_refused_until_the_renewal_is_cancelled(world):
     old = make_prescription(world["patient"], make_article(), withdrawals_used=4)
-    first = rx.renew(world["nurse"], old.id)
+    first = renewals.renew(world["nurse"], old.id)
     with pytest.raises(PrescriptionAlreadyRenewed):
-        rx.renew(world["nurse"], old.id)
+        renewals.renew(world["nurse"], old.id)
     rx.cancel(world["nurse"], first.id)
-    assert rx.renew(world["nurse"], old.id).renewed_from_id == old.id
+    assert renewals.renew(world["nurse"], old.id).renewed_from_id == old.id
 
 
 def test_cancelled_prescription_cannot_be_renewed(world):
     old = make_prescription(world["patient"], make_article(), status="cancelled")
     with pytest.raises(CancelledNotRenewable):
-        rx.renew(world["nurse"], old.id)
+        renewals.renew(world["nurse"], old.id)
     assert counts() == (1, 0)
 
 
@@ -424,7 +425,7 @@ def test_renewal_of_a_phased_out_article_is_refused(world):
         world["patient"], article, valid_from=TODAY - timedelta(days=300)
     )
     with pytest.raises(ArticleNotPrescribable):
-        rx.renew(world["nurse"], old.id)
+        renewals.renew(world["nurse"], old.id)
     assert counts() == (1, 0)
 
 
@@ -432,8 +433,8 @@ def test_renewal_needs_a_reason_when_the_article_lost_its_first_choice(world):
     article = make_article(first_choice_rank=2)
     old = make_prescription(world["patient"], article)
     with pytest.raises(ReasonRequired):
-        rx.renew(world["nurse"], old.id)
-    renewal = rx.renew(
+        renewals.renew(world["nurse"], old.id)
+    renewal = renewals.renew(
         world["nurse"], old.id, reason_code="other", reason_text="Bytt rangordning"
     )
     assert renewal.reason_code == "other"

@@ -1,0 +1,203 @@
+"""A renewal passes the checks a new prescription gets: on the page a quantity
+above the expected use and a start more than 90 days ahead are confirmed, and
+no page or API renewal starts more than two years ahead."""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import AuditEvent
+from sesamlike.common.time import region_today
+from sesamlike.extensions import db
+from sesamlike.prescriptions.models import Prescription
+from sesamlike.prescriptions.rules import add_years
+from tests.conftest import csrf_token_from
+from tests.factories import (
+    make_article,
+    make_clinic,
+    make_patient,
+    make_prescription,
+    make_pump_user,
+    make_system,
+    make_user,
+)
+from tests.functional.test_api_basics import assert_error_format, bearer
+
+TODAY = region_today()
+TOO_FAR_AHEAD = (
+    "Förskrivningen får börja gälla högst två år fram i tiden. Välj ett tidigare "
+    "startdatum."
+)
+
+
+@pytest.fixture
+def setup():
+    clinic = make_clinic("OWN", cost_centre="KS1001")
+    nurse = make_user("prescriber", clinics=[clinic], username="nurse")
+    patient = make_patient(clinic)
+    system = make_system("MiniMed 640G")
+    make_pump_user(patient, systems=[system])
+    # 10 a pack, one every third day: about 3 packs in 90 days.
+    article = make_article("100101", name="Quick-set", systems=[system])
+    return {"nurse": nurse, "patient": patient, "article": article}
+
+
+def text_of(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def renew_url(rx) -> str:
+    return f"/patients/{rx.patient_id}/prescriptions/{rx.id}/renew"
+
+
+def renewals(rx) -> list[Prescription]:
+    return db.session.scalars(
+        sa.select(Prescription).where(Prescription.renewed_from_id == rx.id)
+    ).all()
+
+
+def changes() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action != "read")
+    )
+
+
+def test_renewing_a_quantity_above_expected_use_asks_to_confirm_it(client, auth, setup):
+    """The renew button wrote 5 packs a withdrawal again (50 sets for 90 days
+    of one every third day) with no question, where a new prescription of the
+    same asks the prescriber to confirm the quantity."""
+    old = make_prescription(
+        setup["patient"], setup["article"], packs_per_withdrawal=5, withdrawals_used=4
+    )
+    before = changes()
+    auth.login("nurse")
+    response = client.post(renew_url(old))
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "5 per uttag räcker till mer än 1,5 gånger förväntad användning" in page
+    assert "Mer än 1,5 gånger förväntad användning." in page
+    assert "Mängden är kontrollerad och stämmer" in page
+    assert 'name="quantity_confirmed"' in page
+    assert renewals(old) == [] and changes() == before
+    confirmed = client.post(
+        renew_url(old), data={"quantity_confirmed": "y"}, follow_redirects=True
+    )
+    assert "Förskrivningen av Quick-set är förnyad" in text_of(confirmed)
+    [renewal] = renewals(old)
+    assert renewal.packs_per_withdrawal == 5
+
+
+def test_renewing_early_asks_to_confirm_a_start_more_than_90_days_ahead(
+    client, auth, setup
+):
+    """A renewal of a prescription valid another 200 days started in 201 days
+    without a word, where a new one starting then is confirmed."""
+    old = make_prescription(
+        setup["patient"],
+        setup["article"],
+        valid_from=TODAY - timedelta(days=164),
+        valid_to=TODAY + timedelta(days=200),
+    )
+    auth.login("nurse")
+    response = client.post(renew_url(old))
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "om 201 dagar" in page
+    assert "Mer än 90 dagar fram i tiden." in page
+    assert "Startdatumet är kontrollerat och stämmer" in page
+    assert 'name="quantity_confirmed"' not in page
+    assert renewals(old) == []
+    client.post(renew_url(old), data={"start_confirmed": "y"})
+    [renewal] = renewals(old)
+    assert renewal.valid_from == TODAY + timedelta(days=201)
+
+
+def test_a_renewal_asking_both_confirms_both_on_one_page(client, auth, setup):
+    old = make_prescription(
+        setup["patient"],
+        setup["article"],
+        packs_per_withdrawal=5,
+        valid_from=TODAY - timedelta(days=164),
+        valid_to=TODAY + timedelta(days=200),
+    )
+    auth.login("nurse")
+    page = text_of(client.post(renew_url(old)))
+    assert 'name="quantity_confirmed"' in page and 'name="start_confirmed"' in page
+    half = client.post(renew_url(old), data={"quantity_confirmed": "y"})
+    assert half.status_code == 422 and renewals(old) == []
+    assert "Mer än 90 dagar fram i tiden." in text_of(half)
+    client.post(
+        renew_url(old), data={"quantity_confirmed": "y", "start_confirmed": "y"}
+    )
+    assert len(renewals(old)) == 1
+
+
+def test_a_renewal_within_the_usual_terms_is_saved_at_once(client, auth, setup):
+    old = make_prescription(setup["patient"], setup["article"], withdrawals_used=4)
+    auth.login("nurse")
+    response = client.post(renew_url(old))
+    assert response.status_code == 302
+    assert len(renewals(old)) == 1
+
+
+def test_the_confirmation_page_carries_the_csrf_token(
+    app, monkeypatch, client, auth, setup
+):
+    old = make_prescription(
+        setup["patient"], setup["article"], packs_per_withdrawal=5, withdrawals_used=4
+    )
+    auth.login("nurse")
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    assert client.post(renew_url(old)).status_code == 400
+    listing = text_of(client.get(f"/patients/{old.patient_id}/prescriptions"))
+    asked = client.post(renew_url(old), data={"csrf_token": csrf_token_from(listing)})
+    assert asked.status_code == 422
+    token = csrf_token_from(text_of(asked))
+    client.post(renew_url(old), data={"csrf_token": token, "quantity_confirmed": "y"})
+    assert len(renewals(old)) == 1
+
+
+def test_a_page_renewal_more_than_two_years_ahead_is_refused(client, auth, setup):
+    """A prescription the API wrote to start in three years renewed from the
+    day after it ends, four years ahead: no page writes such a start."""
+    start = add_years(TODAY, 3)
+    old = make_prescription(
+        setup["patient"],
+        setup["article"],
+        valid_from=start,
+        valid_to=add_years(start, 1) - timedelta(days=1),
+    )
+    auth.login("nurse")
+    page = text_of(client.post(renew_url(old), follow_redirects=True))
+    assert TOO_FAR_AHEAD in page
+    assert renewals(old) == []
+
+
+def test_api_renewal_more_than_two_years_ahead_is_422_on_its_field(client, setup):
+    old = make_prescription(setup["patient"], setup["article"])
+    before = changes()
+    response = client.post(
+        f"/api/v1/prescriptions/{old.id}/renew",
+        json={"valid_from": (add_years(TODAY, 2) + timedelta(days=1)).isoformat()},
+        headers=bearer(setup["nurse"]),
+    )
+    assert_error_format(response, 422, "invalid")
+    assert response.get_json()["error"]["fields"] == {"valid_from": [TOO_FAR_AHEAD]}
+    assert renewals(old) == [] and changes() == before
+
+
+def test_api_renewal_takes_quantities_as_given_and_a_start_within_two_years(
+    client, setup
+):
+    old = make_prescription(setup["patient"], setup["article"], packs_per_withdrawal=5)
+    response = client.post(
+        f"/api/v1/prescriptions/{old.id}/renew",
+        json={"valid_from": add_years(TODAY, 2).isoformat(), "lock_days": 10},
+        headers=bearer(setup["nurse"]),
+    )
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["packs_per_withdrawal"] == 5
