@@ -18,6 +18,7 @@ from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
 from sesamlike.orders import services as ordering
 from sesamlike.orders import shipto
+from sesamlike.orders.checks import order_faults
 from sesamlike.orders.models import DeliveryMode, LineStatus
 from sesamlike.prescriptions import errors as prescription_errors
 
@@ -199,6 +200,7 @@ def order_view(user, order) -> dict:
     tag="orders",
     roles=ordering.ORDERING_ROLES,  # refuse other roles before reading the body
     errors=(403, 404, 409),
+    faults=order_faults,
     extra_responses={200: "The idempotency key was used before: that order"},
 )
 def place_order(user, body):

@@ -17,7 +17,11 @@ from sesamlike.common.time import region_today
 from sesamlike.patients import access
 from sesamlike.prescriptions import kits, renewals, rules
 from sesamlike.prescriptions import services as prescriptions
-from sesamlike.prescriptions.faults import prescription_faults
+from sesamlike.prescriptions.faults import (
+    kit_faults,
+    prescription_faults,
+    renewal_faults,
+)
 from sesamlike.prescriptions.models import Prescription, ReasonCode
 
 PRESCRIBERS = (Role.PRESCRIBER,)
@@ -300,6 +304,7 @@ def cancel_prescription(user, prescription_id) -> Prescription:
     summary="Renew a prescription",
     tag="prescriptions",
     errors=(403, 404, 409),
+    faults=renewal_faults,
 )
 def renew_prescription(user, prescription_id, body) -> Prescription:
     """A new prescription from the old one (send `{}` to keep its terms); the
@@ -321,6 +326,7 @@ class KitSchema(Schema):
     summary="Prescribe a pump or CGM system as a whole (a kit)",
     tag="prescriptions",
     errors=(403, 404),
+    faults=kit_faults,
 )
 def create_kit(user, body) -> dict:
     """The system's first-choice device (1 withdrawal of 1 pack, valid one year)

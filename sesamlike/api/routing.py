@@ -20,13 +20,12 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any
 
 from flask import jsonify, request
 from marshmallow import Schema, ValidationError
 
 from sesamlike.api import bp
-from sesamlike.api.errors import error_response
+from sesamlike.api.errors import error_response, flatten_messages
 from sesamlike.common.i18n import N_, _
 from sesamlike.common.text import CONTROL_CHARACTER, names_with_control_characters
 from sesamlike.common.urls import INT_MAX, INT_MIN
@@ -46,9 +45,11 @@ class Operation:
     status: int
     roles: frozenset[str] | None
     errors: tuple[int, ...]
-    # (user, the body's fields that passed its schema, those that did not) ->
-    # the rules' field faults of the rest: one answer names every bad field.
-    faults: Callable[[Any, dict, set[str]], dict[str, list[str]]] | None = None
+    # (user, the body's fields that passed its schema, the names of those that
+    # did not, as the answer names them: "lines.0.packs"; the path's arguments
+    # by name) -> the rules' field faults of the rest: one answer names every
+    # bad field.
+    faults: Callable[..., dict[str, list[str]]] | None = None
     description: str = ""
     endpoint: str = ""
     extra_responses: dict[int, str] = field(default_factory=dict)
@@ -74,7 +75,7 @@ def operation(
     roles: Iterable[str] | None = None,
     errors: Iterable[int] = (),
     extra_responses: dict[int, str] | None = None,
-    faults: Callable[[Any, dict, set[str]], dict[str, list[str]]] | None = None,
+    faults: Callable[..., dict[str, list[str]]] | None = None,
 ) -> Callable:
     op = Operation(
         method.upper(),
@@ -112,7 +113,7 @@ def operation(
                     raise ValidationError(
                         {"_schema": [N_("Skicka ett JSON-objekt (application/json).")]}
                     )
-                kwargs["body"] = _load_body(op, user, payload)
+                kwargs["body"] = _load_body(op, user, payload, path_args)
             loaded = {k: v for k, v in kwargs.items() if k in ("body", "query")}
             # What every input shares, past each schema's own checks.
             refused = {name: [TOO_LARGE] for name in _too_large(loaded)}
@@ -138,7 +139,7 @@ def operation(
     return decorator
 
 
-def _load_body(op: Operation, user, payload: dict) -> dict:
+def _load_body(op: Operation, user, payload: dict, path_args: dict) -> dict:
     """The body as its schema loads it. Invalid: the schema's faults, and the
     rules' faults of the fields that passed it where the operation has them."""
     try:
@@ -148,11 +149,21 @@ def _load_body(op: Operation, user, payload: dict) -> dict:
         passed = error.valid_data if isinstance(error.valid_data, dict) else {}
         if op.faults is None or not wrong:
             raise
-        more = op.faults(user, passed, set(wrong))
-        more = {name: m for name, m in more.items() if name not in wrong}
+        names = set(flatten_messages(wrong))
+        more = op.faults(user, passed, names, **path_args)
+        more = {name: m for name, m in more.items() if not _overlaps(name, names)}
         if not more:
             raise
         raise ValidationError({**wrong, **more}) from None
+
+
+def _overlaps(name: str, names: set[str]) -> bool:
+    """`name` is among `names`, inside one of them or holds one ("lines" and
+    "lines.0.packs"): the schema's fault says it already."""
+    return any(
+        name == other or other.startswith(f"{name}.") or name.startswith(f"{other}.")
+        for other in names
+    )
 
 
 def _too_large(value, name: str = ""):

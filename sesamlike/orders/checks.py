@@ -9,24 +9,29 @@ belongs; the API answers the first with every refusal's fields (`refused`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import NamedTuple
 
 from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import Channel
-from sesamlike.common.errors import DomainError
+from sesamlike.common.errors import DomainError, Invalid
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
+from sesamlike.extensions import db
 from sesamlike.orders import delivery, errors
 from sesamlike.orders import rules as order_rules
 from sesamlike.orders.models import DeliveryMode
+from sesamlike.orders.withdrawals import find_prescriptions
+from sesamlike.patients import access
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.entitlement import withdrawal_refusal
 from sesamlike.prescriptions.models import Prescription
 
 # Patients and guardians reorder consumables themselves (the portal and the API).
 SELF_SERVICE_ROLES = frozenset({Role.PATIENT, Role.GUARDIAN})
+# Roles that may place and cancel orders.
+ORDERING_ROLES = frozenset({Role.PRESCRIBER}) | SELF_SERVICE_ROLES
 
 
 class CheckedOrder(NamedTuple):
@@ -108,6 +113,91 @@ def check_order(
         if (refusal := order_rules.pickup_refusal(mode, phone)) is not None:
             refusals.append(refusal)
     return CheckedOrder(mode, refusals)
+
+
+def order_lines(
+    patient: Patient,
+    lines: Sequence[tuple[object, object]],
+    found: Mapping[int, Prescription],
+) -> tuple[list[tuple[Prescription | None, int | None]], list[DomainError]]:
+    """Each line (prescription id, packs) with its prescription among `found`,
+    and the refusals of the lines whose packs are no whole number of at least
+    1, that name a prescription twice, or one the patient does not have (those
+    lines are (None, packs) or (prescription, None): `check_order` skips them)."""
+    chosen: list[tuple[Prescription | None, int | None]] = []
+    refusals: list[DomainError] = []
+    seen = set()
+    for index, (pid, packs) in enumerate(lines):
+        prescription = found.get(pid) if isinstance(pid, int) else None
+        if not isinstance(packs, int) or isinstance(packs, bool) or packs < 1:
+            refusals.append(Invalid(fields={f"lines.{index}.packs": ["Ange minst 1."]}))
+            packs = None
+        if pid in seen:
+            refusals.append(
+                errors.DuplicateOrderLine(
+                    prescription_id=pid,
+                    line=index,
+                    fields={
+                        f"lines.{index}.prescription_id": [N_("Finns redan på en rad.")]
+                    },
+                )
+            )
+            prescription = None
+        elif prescription is None or prescription.patient_id != patient.id:
+            refusals.append(
+                errors.UnknownPrescription(
+                    prescription_id=pid,
+                    line=index,
+                    fields={
+                        f"lines.{index}.prescription_id": [N_("Okänd förskrivning.")]
+                    },
+                )
+            )
+            prescription = None
+        seen.add(pid)
+        chosen.append((prescription, packs))
+    return chosen, refusals
+
+
+def order_faults(
+    user: User, data: Mapping[str, object], unchecked: Collection[str]
+) -> dict[str, list[str]]:
+    """The field faults `place_order` would refuse `data` (the API's body) for,
+    the fields in `unchecked` left out: for the API to answer with its
+    schema's. Nothing for a role that may not order or a patient out of reach;
+    a refusal logs the read of the patient, as `place_order`'s does."""
+    patient_id = data.get("patient_id")
+    if "patient_id" in unchecked or not isinstance(patient_id, int):
+        return {}
+    if user.role not in ORDERING_ROLES:
+        return {}
+    patient = access.visible_patient(user, patient_id)
+    if patient is None:
+        return {}
+    sent = data.get("lines") if isinstance(data.get("lines"), list) else []
+    lines = [
+        tuple(
+            None if f"lines.{index}.{name}" in unchecked else line.get(name)
+            for name in ("prescription_id", "packs")
+        )
+        for index, line in enumerate(sent)
+        if isinstance(line, dict)
+    ]
+    ids = sorted({pid for pid, _packs in lines if isinstance(pid, int)})
+    chosen, refusals = order_lines(patient, lines, find_prescriptions(ids))
+    mode = None if "delivery_mode" in unchecked else data.get("delivery_mode")
+    phone = UNJUDGED
+    if "contact_phone" not in unchecked:
+        phone = data.get("contact_phone") or patient.phone
+    refusals += check_order(
+        user, patient, chosen, mode, region_today(), phone=phone
+    ).refusals
+    if not refusals:
+        return {}
+    error = refused(refusals)
+    access.log_refusal_read(user, patient.id, error, "refused order")
+    db.session.commit()
+    return {n: m for n, m in error.fields.items() if n not in unchecked}
 
 
 def order_refusals(

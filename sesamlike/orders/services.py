@@ -35,11 +35,13 @@ from sesamlike.orders import backorders, delivery, errors, notices, withdrawals
 from sesamlike.orders import rules as order_rules
 from sesamlike.orders import status as order_status
 from sesamlike.orders.checks import (  # noqa: F401  (some: public here)
+    ORDERING_ROLES,
     SELF_SERVICE_ROLES,
     check_order,
     device_refusal,
     each_refusal,
     line_refusal,
+    order_lines,
     order_refusals,
     refused,
 )
@@ -63,8 +65,6 @@ from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 from sesamlike.stock import reservations
 
-# Roles that may place and cancel orders.
-ORDERING_ROLES = frozenset({Role.PRESCRIBER}) | SELF_SERVICE_ROLES
 # Roles that read an order: those who may order, and the aids centre that ships it.
 ORDER_READERS = ORDERING_ROLES | {Role.DEPOT}
 IDEMPOTENCY_KEY_MAX = 80
@@ -307,25 +307,14 @@ def cancel_order(user: User, order_id: int) -> Order:
 
 def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
     patient = access.get_patient(user, patient_id, action="order")
-    wanted = _parse_lines(lines)
-    by_id = withdrawals.lock_prescriptions([pid for pid, _ in wanted]) if wanted else {}
-    chosen: list[tuple[Prescription, int]] = []
-    for index, (pid, packs) in enumerate(wanted):
-        prescription = by_id.get(pid)
-        if prescription is None or prescription.patient_id != patient.id:
-            raise errors.UnknownPrescription(
-                prescription_id=pid,
-                line=index,
-                fields={f"lines.{index}.prescription_id": [N_("Okänd förskrivning.")]},
-            )
-        chosen.append((prescription, packs))
-    phone = phone or patient.phone
+    ids = sorted({pid for pid, _packs in lines if isinstance(pid, int)})
+    by_id = withdrawals.lock_prescriptions(ids) if ids else {}
     # Every refusal at once: the pages show each beside its line or the mode.
-    mode, refusals = check_order(
-        user, patient, chosen, requested_mode, today, phone=phone
-    )
-    if refusals:
-        raise refused(refusals)
+    chosen, refusals = order_lines(patient, lines, by_id)
+    phone = phone or patient.phone
+    mode, more = check_order(user, patient, chosen, requested_mode, today, phone=phone)
+    if refusals or more:
+        raise refused(refusals + more)
     # Only an order to the clinic ships to a clinic: the others ask for none.
     clinic = None
     if mode == DeliveryMode.CLINIC:
@@ -384,25 +373,6 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
     )
     notices.order_received(order, today)  # queued in this transaction
     return order
-
-
-def _parse_lines(lines) -> list[tuple[int, int]]:
-    """The lines' shape: packs a whole number, each prescription once (none
-    chosen is `check_order`'s)."""
-    parsed, seen = [], set()
-    for index, (pid, packs) in enumerate(lines):
-        if not isinstance(packs, int) or isinstance(packs, bool) or packs < 1:
-            raise Invalid(fields={f"lines.{index}.packs": ["Ange minst 1."]})
-        if pid in seen:
-            raise errors.DuplicateOrderLine(
-                prescription_id=pid,
-                fields={
-                    f"lines.{index}.prescription_id": [N_("Finns redan på en rad.")]
-                },
-            )
-        seen.add(pid)
-        parsed.append((int(pid), packs))
-    return parsed
 
 
 def _cancel_line(user: User, line: OrderLine) -> None:

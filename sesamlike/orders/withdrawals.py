@@ -29,14 +29,14 @@ from sesamlike.prescriptions import errors as prescription_errors
 from sesamlike.prescriptions.entitlement import withdrawal_refusal
 from sesamlike.prescriptions.models import Prescription
 
-_LOCK_PRESCRIPTIONS = (
+_FIND_PRESCRIPTIONS = (
     sa.select(Prescription)
     .options(joinedload(Prescription.article, innerjoin=True))
     .where(Prescription.id.in_(sa.bindparam("ids", expanding=True)))
     .order_by(Prescription.id)
-    .with_for_update(of=Prescription)
     .execution_options(populate_existing=True)
 )  # built once: each order fills in its ids
+_LOCK_PRESCRIPTIONS = _FIND_PRESCRIPTIONS.with_for_update(of=Prescription)
 
 
 def lock_prescriptions(ids: list[int]) -> dict[int, Prescription]:
@@ -46,6 +46,12 @@ def lock_prescriptions(ids: list[int]) -> dict[int, Prescription]:
     query per line; only the prescriptions' rows are locked.
     """
     rows = db.session.scalars(_LOCK_PRESCRIPTIONS, {"ids": ids}).all()
+    return {p.id: p for p in rows}
+
+
+def find_prescriptions(ids: list[int]) -> dict[int, Prescription]:
+    """The prescriptions with their articles, not locked: to judge, not withdraw."""
+    rows = db.session.scalars(_FIND_PRESCRIPTIONS, {"ids": ids}).all()
     return {p.id: p for p in rows}
 
 

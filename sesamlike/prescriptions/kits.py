@@ -207,90 +207,15 @@ def prescribe_kit(
     services.require_prescriber(user)
     patient = services.visible_patient(user, patient_id)
     with access.refusal_logs_read(user, patient.id, "refused kit"):
-        today = region_today()
-        kit = kit_for(system, today)
-        choices = proposed_choices(kit) if choices is None else choices
-        articles, unknown = _articles(kit, choices)
-        started = checks.started_kinds(patient.id)
-        pumps = checks.patient_pumps(patient.id)
-        for index, article in enumerate(articles):
-            if article is None:
-                continue
-            try:  # a right the prescriber lacks (403): no use telling the rest
-                checks.check_first_time_right(user, patient, article, started)
-            except DomainError as error:
-                raise _for_line(error, index) from None
-            pumps = checks.with_pump(pumps, article)
-        where = (clinic_code, cost_centre)
-        # Second prescriptions of articles in force, to be confirmed: one query.
-        unconfirmed = [
-            article.id
-            for article, choice in zip(articles, choices, strict=True)
-            if article is not None and not choice.duplicate_confirmed
-        ]
-        in_force = checks.in_force_until(patient.id, unconfirmed, valid_from, today)
-
-        def dated() -> None:
-            if not isinstance(valid_from, date):
-                raise PrescriptionInvalid(fields={"valid_from": [rules.REQUIRED]})
-            if valid_from > rules.CALENDAR_END_START:
-                raise PrescriptionInvalid(
-                    fields={"valid_from": [rules.BEYOND_CALENDAR]}
-                )
-            if not any_start:  # every line lasts a year from valid_from
-                rules.check_start(valid_from, None, today, start_confirmed)
-
-        def place() -> None:
-            rules.collect(
-                lambda: rules.choose_clinic(
-                    checks.sorted_clinics(user), patient.clinic_ids, clinic_code
-                ),
-                lambda: rules.clean_cost_centre(cost_centre, ""),
-            )
-
-        def chosen() -> None:
-            if unknown:
-                raise KitLinesInvalid(system=kit.system.name, fields=unknown)
-
-        def line(index: int, article: Article | None, choice: KitChoice):
-            def check():
-                if article is None:
-                    return None  # told by `chosen`
-                try:
-                    rules.check_contract(
-                        article, today, catalog.is_prescribable(article, today)
-                    )
-                    checked, _none = rules.collect(
-                        lambda: _checked(
-                            user, patient, article, choice, valid_from, pumps, where
-                        ),
-                        lambda: (
-                            choice.duplicate_confirmed
-                            or checks.check_no_duplicate(article, in_force)
-                        ),
-                    )
-                    return checked
-                except Invalid as error:
-                    # The start day, clinic and cost centre are the whole
-                    # kit's: told once (`dated`, `place`), not on every line.
-                    fields = error.fields or {"article_no": []}
-                    kept = {n: m for n, m in fields.items() if n not in FORM_FIELDS}
-                    if not kept:
-                        return None
-                    error.fields = kept
-                    raise _for_line(error, index) from None
-
-            return check
-
-        # Every fault at once: the nurse corrects the whole form in one go.
-        _dated, _place, _chosen, *checked = rules.collect(
-            dated,
-            place,
-            chosen,
-            *(
-                line(i, a, c)
-                for i, (a, c) in enumerate(zip(articles, choices, strict=True))
-            ),
+        kit, articles, checked = _checked_kit(
+            user,
+            patient,
+            system,
+            valid_from,
+            choices,
+            (clinic_code, cost_centre),
+            any_start,
+            start_confirmed,
         )
         made = []
         for article, (terms, reason, clinic, centre) in zip(
@@ -314,6 +239,121 @@ def prescribe_kit(
             made.append(prescription)
         db.session.commit()
         return made
+
+
+def check_kit(
+    user: User,
+    patient_id: int,
+    system: str | None,
+    valid_from: date | None,
+    choices: list[KitChoice] | None = None,
+    *,
+    clinic_code: str | None = None,
+    cost_centre: str | None = None,
+) -> None:
+    """Every check `prescribe_kit` makes (as the API's), nothing written: the
+    refusal it would give, for faults said beside a schema's."""
+    services.require_prescriber(user)
+    patient = services.visible_patient(user, patient_id)
+    _checked_kit(user, patient, system, valid_from, choices, (clinic_code, cost_centre))
+
+
+def _checked_kit(
+    user: User,
+    patient: Patient,
+    system: str | None,
+    valid_from: date | None,
+    choices: list[KitChoice] | None,
+    where: tuple[str | None, str | None],
+    any_start: bool = True,
+    start_confirmed: bool = True,
+):
+    """(kit, its lines' articles, each line's checked terms) once every line
+    passes every rule; else the refusal naming every fault."""
+    today = region_today()
+    kit = kit_for(system, today)
+    choices = proposed_choices(kit) if choices is None else choices
+    articles, unknown = _articles(kit, choices)
+    started = checks.started_kinds(patient.id)
+    pumps = checks.patient_pumps(patient.id)
+    for index, article in enumerate(articles):
+        if article is None:
+            continue
+        try:  # a right the prescriber lacks (403): no use telling the rest
+            checks.check_first_time_right(user, patient, article, started)
+        except DomainError as error:
+            raise _for_line(error, index) from None
+        pumps = checks.with_pump(pumps, article)
+    clinic_code, cost_centre = where
+    # Second prescriptions of articles in force, to be confirmed: one query.
+    unconfirmed = [
+        article.id
+        for article, choice in zip(articles, choices, strict=True)
+        if article is not None and not choice.duplicate_confirmed
+    ]
+    in_force = checks.in_force_until(patient.id, unconfirmed, valid_from, today)
+
+    def dated() -> None:
+        if not isinstance(valid_from, date):
+            raise PrescriptionInvalid(fields={"valid_from": [rules.REQUIRED]})
+        if valid_from > rules.CALENDAR_END_START:
+            raise PrescriptionInvalid(fields={"valid_from": [rules.BEYOND_CALENDAR]})
+        if not any_start:  # every line lasts a year from valid_from
+            rules.check_start(valid_from, None, today, start_confirmed)
+
+    def place() -> None:
+        rules.collect(
+            lambda: rules.choose_clinic(
+                checks.sorted_clinics(user), patient.clinic_ids, clinic_code
+            ),
+            lambda: rules.clean_cost_centre(cost_centre, ""),
+        )
+
+    def chosen() -> None:
+        if unknown:
+            raise KitLinesInvalid(system=kit.system.name, fields=unknown)
+
+    def line(index: int, article: Article | None, choice: KitChoice):
+        def check():
+            if article is None:
+                return None  # told by `chosen`
+            try:
+                rules.check_contract(
+                    article, today, catalog.is_prescribable(article, today)
+                )
+                checked, _none = rules.collect(
+                    lambda: _checked(
+                        user, patient, article, choice, valid_from, pumps, where
+                    ),
+                    lambda: (
+                        choice.duplicate_confirmed
+                        or checks.check_no_duplicate(article, in_force)
+                    ),
+                )
+                return checked
+            except Invalid as error:
+                # The start day, clinic and cost centre are the whole
+                # kit's: told once (`dated`, `place`), not on every line.
+                fields = error.fields or {"article_no": []}
+                kept = {n: m for n, m in fields.items() if n not in FORM_FIELDS}
+                if not kept:
+                    return None
+                error.fields = kept
+                raise _for_line(error, index) from None
+
+        return check
+
+    # Every fault at once: the nurse corrects the whole form in one go.
+    _dated, _place, _chosen, *checked = rules.collect(
+        dated,
+        place,
+        chosen,
+        *(
+            line(i, a, c)
+            for i, (a, c) in enumerate(zip(articles, choices, strict=True))
+        ),
+    )
+    return kit, articles, checked
 
 
 def _articles(
