@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from sesamlike.accounts import logins, sessions
+from sesamlike.accounts import kept_forms, logins, sessions
 from sesamlike.accounts.models import ApiToken, User
 from sesamlike.extensions import db
 
@@ -40,10 +40,12 @@ def deactivate_unused(now: datetime) -> dict[str, int]:
 
 
 def purge_sessions(now: datetime) -> dict[str, int]:
-    """Remove sessions ended a month ago and failed logins a day old."""
+    """Remove sessions ended a month ago, failed logins a day old and forms
+    kept across a login that were not filled in again within minutes."""
     counts = {
         "sessions": sessions.purge_ended(now),
         "login_failures": logins.purge_failures(now),
+        "kept_forms": kept_forms.purge(now),
     }
     db.session.commit()
     return counts

@@ -165,6 +165,30 @@ class UserSession(db.Model):
     )
 
     user: Mapped[User] = relationship(back_populates="sessions")
+    kept_forms: Mapped[list[KeptForm]] = relationship(
+        back_populates="session", passive_deletes=True
+    )
+
+
+class KeptForm(db.Model):
+    """A form sent after its login ran out, kept on the server for the same
+    user's next login in the same browser, to fill the form in again once
+    (`accounts.kept_forms`); dropped when used or after a short time."""
+
+    __tablename__ = "kept_forms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The session it was sent in; moved to the next one at login.
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_sessions.id", ondelete="CASCADE"), index=True
+    )
+    path: Mapped[str] = mapped_column(sa.String(200))  # the form's page
+    fields: Mapped[str] = mapped_column(sa.Text)  # JSON: [[name, value], ...]
+    kept_at: Mapped[datetime] = mapped_column(
+        sa.DateTime(timezone=True), default=utcnow, index=True
+    )
+
+    session: Mapped[UserSession] = relationship(back_populates="kept_forms")
 
 
 class LoginFailure(db.Model):

@@ -38,11 +38,24 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def start(user: User) -> None:
+def start(user: User) -> UserSession:
     """A new server-side session for a user who just logged in (not committed)."""
     key = secrets.token_urlsafe(32)
-    db.session.add(UserSession(user_id=user.id, key_hash=_hash(key)))
+    started = UserSession(user_id=user.id, key_hash=_hash(key))
+    db.session.add(started)
     session[SESSION_KEY] = key
+    return started
+
+
+def ended_session_id(user: User, key: str | None) -> int | None:
+    """The id of the session with this cookie key, if it was this user's."""
+    if not key:
+        return None
+    return db.session.scalar(
+        sa.select(UserSession.id).where(
+            UserSession.key_hash == _hash(key), UserSession.user_id == user.id
+        )
+    )
 
 
 def end_current() -> None:
@@ -140,7 +153,9 @@ def user_for_session(user_id: str) -> User | None:
     if now - last_seen > idle:
         _touch(session_id, ended_at=now)
         g.session_ran_out = True  # the login page says why (`views.unauthorized`)
+        g.ran_out_session_id = session_id  # a form sent with it is kept for later
         return None
+    g.user_session_id = session_id  # `kept_forms` finds what this login kept
     if now - last_seen > TOUCH_EVERY:
         _touch(session_id, last_seen_at=now)
         session.modified = True  # the cookie's lifetime starts again too

@@ -25,7 +25,7 @@ from flask_login import (
 from flask_wtf.csrf import CSRFError
 from werkzeug.local import LocalProxy
 
-from sesamlike.accounts import identity, password_links, sessions
+from sesamlike.accounts import identity, kept_forms, password_links, sessions
 from sesamlike.accounts.forms import EmptyForm, LoginForm, PasswordLinkForm
 from sesamlike.accounts.logins import LoginLocked
 from sesamlike.accounts.models import User
@@ -55,7 +55,13 @@ def unauthorized():
     finds an empty login page and the form she filled in gone, unexplained."""
     if g.get("session_ran_out"):
         minutes = current_app.config["SESSION_IDLE_MINUTES"]
-        if request.method == "POST":
+        if request.method == "POST" and kept_forms.keep():
+            flash(_("Din inloggning gick ut efter {minutes} minuter utan "
+                    "aktivitet, så det du skickade är inte sparat än. Logga in "
+                    "igen: formuläret fylls i med det du skrev, så att du kan "
+                    "spara det.", minutes=minutes),
+                  "error")  # fmt: skip
+        elif request.method == "POST":
             flash(_("Din inloggning gick ut efter {minutes} minuter utan "
                     "aktivitet, så det du skickade kunde inte sparas. Logga in "
                     "igen och fyll i formuläret på nytt.", minutes=minutes),
@@ -140,9 +146,11 @@ def login():
             flash(_("Fel användarnamn eller lösenord."), "error")
             return render_template("accounts/login.html", form=form), 401
         chosen_locale = session.get("locale")
+        # A form this user sent after the login ran out, in this browser.
+        ran_out = sessions.ended_session_id(user, session.get(sessions.SESSION_KEY))
         session.clear()  # a fresh session at login: no fixation
         login_user(user)
-        sessions.start(user)
+        kept_forms.carry_over(user, ran_out, sessions.start(user))
         if chosen_locale in LOCALES:  # chosen on the login page: keep and remember it
             session["locale"] = user.locale = chosen_locale
         elif user.locale in LOCALES:

@@ -16,8 +16,10 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
+from sesamlike.accounts import kept_forms
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.staff import prescribers_only, staff_blueprint
 from sesamlike.catalog.labels import channel_label
@@ -34,6 +36,7 @@ from sesamlike.orders.forms import MODE_LABELS, NewOrderForm
 
 bp = staff_blueprint("orders", __name__)
 bp.before_request(prescribers_only)
+kept_forms.keep_across_login("orders.new_order")
 
 
 def refusal_text(error: DomainError) -> str:
@@ -98,6 +101,10 @@ def new_order(patient_id: int):
                     "packs": prescription.packs_per_withdrawal,
                 }
             )
+        kept = kept_forms.take()  # sent when the login had run out
+        if kept:
+            fill_in_kept(form, kept)
+            flash(_(kept_forms.KEPT_MESSAGE), "info")
     status = 200
     if form.validate_on_submit():
         chosen = form.selected_lines()
@@ -145,6 +152,28 @@ def new_order(patient_id: int):
             "prescriptions.prescriptions", patient_id=patient_id
         ),
     )
+
+
+def fill_in_kept(form: NewOrderForm, kept: MultiDict) -> None:
+    """The rows and delivery mode as they were sent (`kept_forms`), each row by
+    its prescription: the rows offered now are the prescriptions orderable now."""
+    sent = {}
+    for name in kept:
+        parts = name.split("-")
+        if len(parts) == 3 and parts[0] == "lines" and parts[2] == "prescription_id":
+            sent[kept.get(name)] = f"lines-{parts[1]}-"
+    for row in form.lines:
+        prefix = sent.get(row.prescription_id.data)
+        if prefix is None:
+            continue
+        for field in (row.selected, row.packs):
+            name = prefix + field.short_name
+            values = kept.getlist(name)
+            field.process(MultiDict([(field.name, v) for v in values]))
+    if kept.get("delivery_mode") in {
+        value for value, *_rest in form.delivery_mode.choices
+    }:
+        form.delivery_mode.data = kept.get("delivery_mode")
 
 
 def show_refusal(form: FlaskForm, chosen, error: DomainError, message: str) -> None:

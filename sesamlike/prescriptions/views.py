@@ -13,6 +13,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
+from sesamlike.accounts import kept_forms
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.models import Role
 from sesamlike.accounts.staff import staff_blueprint
@@ -32,6 +33,7 @@ from sesamlike.prescriptions.rules import (
 )
 
 bp = staff_blueprint("prescriptions", __name__)
+kept_forms.keep_across_login("prescriptions.new_prescription")
 
 
 @bp.before_request
@@ -92,7 +94,8 @@ def prescriptions(patient_id: int):
 def new_prescription(patient_id: int):
     """Prescribe an article for the patient; refusals show next to the fields."""
     context = services.new_prescription_context(_user(), patient_id)
-    form = PrescriptionForm()
+    kept = kept_forms.take()  # sent when the login had run out: filled in again
+    form = PrescriptionForm(formdata=kept) if kept else PrescriptionForm()
     form.offer(context.articles, context.clinics, context.first_choice_ids)
     status, form_error = 200, None
     if form.is_submitted():
@@ -125,7 +128,10 @@ def new_prescription(patient_id: int):
             form_error = _(INVALID_MESSAGE)
             status = 422
     else:
-        form.valid_from.data = context.today
+        if kept:
+            flash(_(kept_forms.KEPT_MESSAGE), "info")
+        else:
+            form.valid_from.data = context.today
         db.session.commit()  # the audit row of reading the patient
     return render_template(
         "prescriptions/new.html",

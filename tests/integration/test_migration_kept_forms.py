@@ -1,0 +1,70 @@
+"""Revision 0039 adds kept_forms: a form sent after its login ran out, tied to
+that web session and gone with it. From 0036 and from an empty database alike;
+the downgrade drops the table."""
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
+
+from bench.databases import create_database
+from sesamlike import config, create_app
+from sesamlike.accounts.models import KeptForm, User, UserSession
+from sesamlike.extensions import db
+from tests.conftest import DATABASE_URL, is_postgres
+
+PREVIOUS = "0036_email_changed_notice"
+
+
+@pytest.fixture
+def scratch(tmp_path):
+    """An app on a database of its own: SQLite, or one beside TEST_DATABASE_URL's."""
+    url, drop = create_database(DATABASE_URL if is_postgres() else None, tmp_path,
+                                "sl_kept_forms")  # fmt: skip
+    app = create_app(config.TestConfig(url))
+    try:
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()
+
+
+def tables() -> set[str]:
+    return set(sa.inspect(db.engine).get_table_names())
+
+
+def kept_form_of_a_session() -> int:
+    user = User(username="nurse", role="prescriber")
+    user.set_password("correct-horse-1")
+    session = UserSession(user=user, key_hash="a" * 64)
+    db.session.add(KeptForm(session=session, path="/patients/1/orders/new",
+                            fields='[["delivery_mode", "clinic"]]'))  # fmt: skip
+    db.session.commit()
+    return session.id
+
+
+def count_kept() -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(KeptForm))
+
+
+def test_kept_forms_come_with_0039_and_go_with_their_session(scratch):
+    upgrade(revision=PREVIOUS)
+    assert "kept_forms" not in tables()
+    upgrade()
+    session_id = kept_form_of_a_session()
+    assert count_kept() == 1
+    db.session.execute(sa.delete(UserSession).where(UserSession.id == session_id))
+    db.session.commit()
+    assert count_kept() == 0  # purged with the session (ON DELETE CASCADE)
+    db.session.remove()
+    downgrade(revision=PREVIOUS)
+    assert "kept_forms" not in tables()
+    assert "user_sessions" in tables()
+
+
+def test_an_empty_database_gets_kept_forms(scratch):
+    upgrade()
+    assert "kept_forms" in tables()
+    kept_form_of_a_session()
+    assert count_kept() == 1
