@@ -25,7 +25,7 @@ from sesamlike.common.fields import WholeNumberField
 from sesamlike.common.forms import PageForm
 from sesamlike.common.i18n import N_, _
 from sesamlike.prescriptions.quantities import QUANTITY_TO_CONFIRM, quantity_to_confirm
-from sesamlike.prescriptions.rules import FAR_START, errors_whatever_the_article
+from sesamlike.prescriptions.rules import errors_whatever_the_article
 
 QUANTITY_CONFIRMED = N_("Mängden är kontrollerad och stämmer")
 DUPLICATE_CONFIRMED = N_("Båda förskrivningarna ska gälla")
@@ -65,11 +65,12 @@ class ConfirmsQuantity:
 
 class RenewalForm(PageForm):
     """The renew button, and what a renewal may ask the prescriber to confirm
-    as a new prescription's page does: a quantity above the expected use, a
-    start more than 90 days ahead. `faults`: the refusal's field messages."""
+    as a new prescription's page does: a quantity above the expected use. (Its
+    start is no date typed: the day after the old one ends, or today; only a
+    start more than two years ahead is refused.) `faults`: the refusal's field
+    messages."""
 
     quantity_confirmed = BooleanField(QUANTITY_CONFIRMED)
-    start_confirmed = BooleanField(START_CONFIRMED)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -78,16 +79,10 @@ class RenewalForm(PageForm):
     def asks_to_confirm_quantity(self) -> bool:
         return bool(self.quantity_confirmed.data) or quantity_to_confirm(self.faults)
 
-    def asks_to_confirm_start(self) -> bool:
-        return bool(self.start_confirmed.data) or FAR_START in self.faults.get(
-            "valid_from", ()
-        )
-
     def only_to_confirm(self) -> bool:
         """Every fault is one to confirm: confirming them renews."""
-        confirmable = {**QUANTITY_TO_CONFIRM, "valid_from": FAR_START}
         return all(
-            message == confirmable.get(name)
+            message == QUANTITY_TO_CONFIRM.get(name)
             for name, messages in self.faults.items()
             for message in messages
         )
@@ -95,7 +90,6 @@ class RenewalForm(PageForm):
     def service_arguments(self) -> dict:
         return {
             "quantity_confirmed": bool(self.quantity_confirmed.data),
-            "start_confirmed": bool(self.start_confirmed.data),
             "any_start": False,
         }
 

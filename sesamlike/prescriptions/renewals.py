@@ -1,8 +1,8 @@
 """Renewing a prescription: a new one from an old one, checked as a new one.
 
 The page and the API renew alike (`renew`); the page asks the prescriber to
-confirm what a new prescription's page asks (a quantity above the expected use,
-a start more than 90 days ahead) and shows the renewal's terms
+confirm what a new prescription's page asks (a quantity above the expected use;
+not the start, which is worked out, not typed) and shows the renewal's terms
 (`renewal_preview`); the API's schema faults are answered with the rules'
 (`faults.renewal_faults`).
 """
@@ -51,9 +51,9 @@ def renew(
     still active prescription ends (today otherwise), lasts as long as the old
     one did, and carries on its time lock from the last withdrawal. It passes
     the checks of a new one (`prescribe`, whose flags these are): the pages
-    confirm a quantity above the expected use and a start more than 90 days
-    ahead; the API takes quantities as given, and no renewal starts more than
-    two years ahead.
+    confirm a quantity above the expected use (and a start given more than 90
+    days ahead; the worked-out start needs no confirming); the API takes
+    quantities as given, and no renewal starts more than two years ahead.
     """
     services.require_prescriber(user)
     old = services.load_prescription(user, prescription_id, patient_id, for_update=True)
@@ -160,9 +160,11 @@ def checked_renewal(
             today,
             quantity_confirmed,
         ),
+        # A start worked out from the old one (the day after it ends) is no
+        # date typed: nothing to confirm, only the two-year limit.
         lambda: (
             rules.check_latest_start(start, today)
-            if any_start
+            if any_start or given.get("valid_from") is None
             else rules.check_start(start, end, today, start_confirmed)
         ),
     )

@@ -1,5 +1,5 @@
-"""Revision 0039 adds kept_forms: a form sent after its login ran out, tied to
-that web session and gone with it. From 0036 and from an empty database alike;
+"""Revision 0038 adds kept_forms: a form sent after its login ran out, tied to
+that web session and gone with it. From 0037 and from an empty database alike;
 the downgrade drops the table."""
 
 import pytest
@@ -12,7 +12,7 @@ from sesamlike.accounts.models import KeptForm, User, UserSession
 from sesamlike.extensions import db
 from tests.conftest import DATABASE_URL, is_postgres
 
-PREVIOUS = "0036_email_changed_notice"
+PREVIOUS = "0037_device_amortisation"
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def count_kept() -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(KeptForm))
 
 
-def test_kept_forms_come_with_0039_and_go_with_their_session(scratch):
+def test_kept_forms_come_with_0038_and_go_with_their_session(scratch):
     upgrade(revision=PREVIOUS)
     assert "kept_forms" not in tables()
     upgrade()

@@ -9,8 +9,8 @@ Reviewed by hand:
 - Downgrade drops the table: forms kept at that moment are lost, as they were
   before this revision.
 
-Revision ID: 0039_kept_forms
-Revises: 0036_email_changed_notice
+Revision ID: 0038_kept_forms
+Revises: 0037_device_amortisation
 Create Date: 2026-12-05 15:00:00
 
 """
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0039_kept_forms"
-down_revision = "0036_email_changed_notice"
+revision = "0038_kept_forms"
+down_revision = "0037_device_amortisation"
 branch_labels = None
 depends_on = None
 
