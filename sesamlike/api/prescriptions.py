@@ -309,8 +309,8 @@ def cancel_prescription(user, prescription_id) -> Prescription:
 def renew_prescription(user, prescription_id, body) -> Prescription:
     """A new prescription from the old one (send `{}` to keep its terms); the
     old one keeps its history. 409 when cancelled or already renewed; 422 with
-    every field's faults, checked as a new prescription's (quantities taken as
-    given), also for a start more than two years ahead."""
+    every field's faults, checked as a new prescription's (quantities and a
+    start taken as given, as POST /prescriptions takes them)."""
     return renewals.renew(user, prescription_id, **body)
 
 

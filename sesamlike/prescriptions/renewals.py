@@ -52,8 +52,8 @@ def renew(
     one did, and carries on its time lock from the last withdrawal. It passes
     the checks of a new one (`prescribe`, whose flags these are): the pages
     confirm a quantity above the expected use (and a start given more than 90
-    days ahead; the worked-out start needs no confirming); the API takes
-    quantities as given, and no renewal starts more than two years ahead.
+    days ahead; the worked-out start needs no confirming, and none is more
+    than two years ahead); the API takes quantities and a start as given.
     """
     services.require_prescriber(user)
     old = services.load_prescription(user, prescription_id, patient_id, for_update=True)
@@ -130,7 +130,7 @@ def checked_renewal(
     """Every check of a renewal at once, as of a new prescription (`prescribe`):
     the contract, the terms, fit, reason, clinic and cost centre, the quantity
     (unless confirmed) and the start: judged as on a page (`any_start=False`),
-    else only not more than two years ahead. `given`: `renew`'s terms, reason
+    else taken as given. `given`: `renew`'s terms, reason
     and cost centre (None: the old one's). No first-time right is needed:
     `old` is an earlier one of the same category.
 
@@ -160,11 +160,15 @@ def checked_renewal(
             today,
             quantity_confirmed,
         ),
-        # A start worked out from the old one (the day after it ends) is no
-        # date typed: nothing to confirm, only the two-year limit.
+        # The API takes a start as given, as for a new prescription (the
+        # calendar's end aside, `resolve_terms`). On a page, a start worked
+        # out from the old one (the day after it ends) is no date typed:
+        # nothing to confirm, only the two-year limit.
         lambda: (
-            rules.check_latest_start(start, today)
-            if any_start or given.get("valid_from") is None
+            None
+            if any_start
+            else rules.check_latest_start(start, today)
+            if given.get("valid_from") is None
             else rules.check_start(start, end, today, start_confirmed)
         ),
     )
