@@ -42,7 +42,7 @@ from sesamlike.fulfilment.shipping import (
     payer_of,
     require_depot,
 )
-from sesamlike.orders import rules
+from sesamlike.orders import rules, withdrawals
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 from sesamlike.patients import access
 from sesamlike.stock import devices, picking, receipts, reservations, staff
@@ -334,6 +334,14 @@ def replace_device(user: User, device_id: int, today: date | None = None) -> Ord
     return load_order(order.id)
 
 
+def gives_back_withdrawal(line: OrderLine, values: dict | None = None) -> bool:
+    """Every pack of a prescribed line came back unopened onto the shelf: the
+    patient never had the delivery, so the withdrawal is theirs again (and
+    the time lock counts from the one before). Packs scrapped were had."""
+    packs_restocked = (values or {}).get("packs_restocked", line.packs_restocked)
+    return line.prescription_id is not None and packs_restocked >= line.packs
+
+
 def return_consumables(
     user: User,
     line_id: int,
@@ -418,6 +426,8 @@ def return_consumables(
             raise TooManyPacksReturned(
                 article=line.article.name, left=left, asked=count
             )
+        if gives_back_withdrawal(line, values):
+            withdrawals.give_back(line)
         audit.record(
             "return_packs",
             "order",

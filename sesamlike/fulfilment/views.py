@@ -433,6 +433,14 @@ def return_line(line_id: int):
         ),
         "success",
     )
+    if line.status == LineStatus.RETURNED and returns.gives_back_withdrawal(line):
+        flash(
+            _(
+                "Alla förpackningar kom tillbaka oöppnade: uttaget är återlämnat till "
+                "förskrivningen, så patienten kan beställa igen."
+            ),
+            "success",
+        )
     return redirect(url_for("fulfilment.consumable_returns"))
 
 

@@ -137,7 +137,8 @@ def withdraw(prescription: Prescription, packs: int, today: date, index: int) ->
 
 
 def give_back(line: OrderLine) -> None:
-    """Return a cancelled line's withdrawal to its prescription.
+    """Return a cancelled line's withdrawal to its prescription (or a line's
+    whose packs all came back on the shelf, `fulfilment.returns`).
 
     `last_withdrawal_on` goes back to the date of the latest withdrawal still
     standing on the prescription (the day its order was placed), or None. That
@@ -154,6 +155,13 @@ def give_back(line: OrderLine) -> None:
             OrderLine.prescription_id == prescription.id,
             OrderLine.id != line.id,
             OrderLine.status != LineStatus.CANCELLED,
+            # Nor one whose packs all came back on the shelf (given back too).
+            sa.not_(
+                sa.and_(
+                    OrderLine.status == LineStatus.RETURNED,
+                    OrderLine.packs_restocked >= OrderLine.packs,
+                )
+            ),
         )
     )
     db.session.execute(

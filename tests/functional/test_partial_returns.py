@@ -183,3 +183,46 @@ def test_the_api_takes_the_lot_printed_on_packs_from_the_old_system(client, worl
     assert mismatch.status_code == 409
     assert mismatch.get_json()["error"]["code"] == "lot_expiry_mismatch"
     assert line(old.id).packs_returned == 1
+
+
+def prescription_of(line_id):
+    from sesamlike.prescriptions.models import Prescription
+
+    rx_id = line(line_id).prescription_id
+    return db.session.get(Prescription, rx_id, populate_existing=True)
+
+
+def test_every_pack_back_on_the_shelf_gives_the_withdrawal_back(client, world):
+    """A delivery sent back whole and unopened (the wrong size) left the
+    withdrawal used and the time lock running from it: the patient could not
+    order the right one until the lock opened."""
+    order_id, line_id = delivered(world, packs=5)
+    rx = prescription_of(line_id)
+    used, remaining = rx.withdrawals_used, rx.remaining_withdrawals
+    assert rx.last_withdrawal_on == TODAY
+    assert give_back(client, world, order_id, line_id, packs=5).status_code == 200
+    rx = prescription_of(line_id)
+    assert (rx.withdrawals_used, rx.remaining_withdrawals) == (used - 1, remaining + 1)
+    assert rx.last_withdrawal_on is None  # no other withdrawal stands
+
+
+@pytest.mark.parametrize("scrapped", [1, 5])
+def test_packs_scrapped_keep_the_withdrawal(client, world, scrapped):
+    order_id, line_id = delivered(world, packs=5)
+    used = prescription_of(line_id).withdrawals_used
+    if scrapped < 5:
+        give_back(client, world, order_id, line_id, packs=5 - scrapped)
+    give_back(client, world, order_id, line_id, packs=scrapped, restock=False)
+    assert line(line_id).status == "returned"
+    assert prescription_of(line_id).withdrawals_used == used
+
+
+def test_the_returns_page_says_the_withdrawal_is_back(client, auth, world):
+    _order_id, line_id = delivered(world, packs=3)
+    auth.login(world.clerk.username)
+    page = client.post(
+        f"/stock/lines/{line_id}/return",
+        data={"packs": "3", "returned_on": TODAY.isoformat(), "restock": "1"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "uttaget är återlämnat till förskrivningen" in page
