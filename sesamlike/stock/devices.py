@@ -211,15 +211,7 @@ def lent_under(reference: str) -> list[Device]:
 def on_loan(serial_no: str) -> Device:
     """The device on loan with this serial number (any article)."""
     device = db.session.scalar(
-        sa.select(Device)
-        .options(selectinload(Device.article))
-        .where(
-            Device.serial_no == (serial_no or "").strip(),
-            Device.status == DeviceStatus.ON_LOAN,
-        )
-        .order_by(Device.id)
-        .limit(1)
-        .with_for_update()
+        _with_serial(serial_no, DeviceStatus.ON_LOAN).with_for_update()
     )
     if device is None:
         raise errors.DeviceNotFound(serial_no=serial_no)
@@ -229,13 +221,15 @@ def on_loan(serial_no: str) -> Device:
 def quarantined_with_serial(serial_no: str) -> Device | None:
     """The device in quarantine with this serial number (any article), if any:
     a device returned once already, brought back again."""
-    return db.session.scalar(
+    return db.session.scalar(_with_serial(serial_no, DeviceStatus.QUARANTINE))
+
+
+def _with_serial(serial_no: str, status: str) -> sa.Select:
+    """The first device in this status with this serial number (any article)."""
+    return (
         sa.select(Device)
         .options(selectinload(Device.article))
-        .where(
-            Device.serial_no == (serial_no or "").strip(),
-            Device.status == DeviceStatus.QUARANTINE,
-        )
+        .where(Device.serial_no == (serial_no or "").strip(), Device.status == status)
         .order_by(Device.id)
         .limit(1)
     )
