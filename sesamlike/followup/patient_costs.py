@@ -8,9 +8,11 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from sesamlike.common.errors import NotVisible
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup import audited, rules
+from sesamlike.followup.cost_centres import paid_where
 from sesamlike.followup.followed import patient_years
 from sesamlike.followup.lines import load_cost_lines
 from sesamlike.followup.models import PatientYearCost
@@ -38,18 +40,35 @@ class PatientCosts:
     reference: rules.YearCost | None  # the rules applied to today's lines
 
 
+def _paid_in(scope: Scope, patient_id: int, year: int) -> bool:
+    """The scope paid part of the patient's costs of the year (the region:
+    every year), the drill-down's rule (`followed.patient_years`)."""
+    if scope.clinic_ids() is None:
+        return True
+    patient = sa.literal(patient_id, sa.Integer)
+    return bool(db.session.scalar(sa.select(paid_where(scope, year, patient))))
+
+
 def detail(scope: Scope, patient_id: int, year: int) -> PatientCosts:
-    """Load a patient visible to the user (NotVisible otherwise); audit; commit."""
+    """Load a patient visible to the user (NotVisible otherwise); audit; commit.
+
+    A manager sees the years whose costs the clinic paid part of: a patient
+    who came from another clinic shows none of the years there (NotVisible
+    for such a year, before anything of the patient is read)."""
+    if not _paid_in(scope, patient_id, year):
+        raise NotVisible()
     patient = access.followup_patient(
         scope.user, patient_id, detail=f"follow-up {year}"
     )
-    years = list(
-        db.session.scalars(
+    years = [
+        row
+        for row in db.session.scalars(
             sa.select(PatientYearCost)
             .where(PatientYearCost.patient_id == patient.id)
             .order_by(PatientYearCost.year.desc())
         )
-    )
+        if _paid_in(scope, patient.id, row.year)
+    ]
     all_lines = load_cost_lines([patient.id])
     today = region_today()
     lines = []

@@ -1,0 +1,98 @@
+"""What a clinic manager met walking through the follow-up before a budget meeting.
+
+- A patient who came to the clinic this year opened, from the drill-down, on
+  the years before: the other clinic's lines and costs, which the manager's
+  clinic never paid (need to know: a manager sees the own clinic's costs).
+- A figure of the report ("6 patients") opened a list of 5, with no word of
+  the patient left out: one who has left the clinic's care since.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import AuditEvent, Clinic
+from sesamlike.extensions import db
+from sesamlike.followup.models import PatientYearPayer
+from sesamlike.followup.runs import run_year
+from tests import factories as f
+from tests.integration.test_followup_truth import move_clinic
+
+
+def clinic(code: str) -> Clinic:
+    return db.session.scalar(sa.select(Clinic).where(Clinic.code == code))
+
+
+def text_of(page: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+@pytest.fixture
+def newcomer():
+    """A patient at NORR in 2025 (NORR pays 2 000 kr) moves to SODR on 10
+    January 2026, where SODR pays 1 000 kr in February."""
+    north = f.make_clinic("NORR", cost_centre="KS-100")
+    south = f.make_clinic("SODR", cost_centre="KS-200")
+    sets = f.make_article("S1", category="infusion_set", pack_size=10,
+                          pack_price_sek=Decimal("1000.00"),
+                          channel="central")  # fmt: skip
+    patient = f.make_patient(north, first_name="Nils", last_name="Nykomling")
+    at_north = f.make_prescription(patient, sets, clinic=north,
+                                   valid_from=date(2025, 1, 1))  # fmt: skip
+    f.make_delivery(patient, at_north, date(2025, 3, 15), packs=2)
+    move_clinic(patient, south, date(2026, 1, 10))
+    at_south = f.make_prescription(patient, sets, clinic=south,
+                                   valid_from=date(2026, 1, 10))  # fmt: skip
+    f.make_delivery(patient, at_south, date(2026, 2, 15), packs=1)
+    run_year(2025, full=True)
+    run_year(2026, full=True)
+    return {
+        "patient": patient,
+        "south": f.make_user("manager", clinics=[south]),
+        "region": f.make_user("region"),
+    }
+
+
+@pytest.mark.parametrize("stored", [True, False], ids=["stored payers", "from lines"])
+def test_a_manager_does_not_see_a_newcomers_years_at_another_clinic(
+    client, auth, newcomer, stored
+):
+    if not stored:  # a year computed before payers were stored
+        db.session.execute(sa.delete(PatientYearPayer))
+        db.session.commit()
+    patient = newcomer["patient"]
+    auth.login(newcomer["south"].username)
+
+    this_year = client.get(f"/followup/patients/{patient.id}?year=2026")
+    assert this_year.status_code == 200
+    shown = text_of(this_year.text)
+    assert "1 000,00" in shown
+    assert "2 000,00" not in shown  # NORR's 2025, never SODR's to see
+    assert f"/followup/patients/{patient.id}?year=2025" not in this_year.text
+
+    audited = db.session.scalar(
+        sa.select(sa.func.count()).select_from(AuditEvent)
+        .where(AuditEvent.patient_id == patient.id)
+    )  # fmt: skip
+    earlier = client.get(f"/followup/patients/{patient.id}?year=2025")
+    assert earlier.status_code == 404
+    assert "2\u00a0000,00" not in earlier.text
+    assert db.session.scalar(
+        sa.select(sa.func.count()).select_from(AuditEvent)
+        .where(AuditEvent.patient_id == patient.id)
+    ) == audited  # fmt: skip  # nothing of the patient was read
+
+
+def test_the_region_still_sees_every_year_of_the_patient(client, auth, newcomer):
+    patient = newcomer["patient"]
+    auth.login(newcomer["region"].username)
+    page = client.get(f"/followup/patients/{patient.id}?year=2025")
+    assert page.status_code == 200
+    assert "2\u00a0000,00" in page.text
+    assert f"/followup/patients/{patient.id}?year=2026" in page.text
