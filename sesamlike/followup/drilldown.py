@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from sesamlike.extensions import db
 from sesamlike.followup import audited, report
-from sesamlike.followup.followed import patient_years
+from sesamlike.followup.followed import patient_years, unlisted_patient_years
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
 from sesamlike.patients.identity import AgeGroup
@@ -56,9 +56,11 @@ def _system_clause(column, value: str) -> sa.ColumnElement[bool]:
     return column.is_(None) if value == report.NO_SYSTEM else column == value
 
 
-def query(scope: Scope, year: int, filters: Filters) -> sa.Select:
-    """Patients in scope and visible to the user, with their cost for the year."""
-    where = [patient_years(scope, year)]
+def _where(
+    scope: Scope, year: int, filters: Filters, patients: sa.ColumnElement[bool]
+) -> list[sa.ColumnElement[bool]]:
+    """`patients` (a clause on PatientYearCost) narrowed by the filters."""
+    where = [patients]
     if filters.pump_system is not None:
         where.append(_system_clause(PatientYearCost.pump_system, filters.pump_system))
     if filters.cgm_system is not None:
@@ -75,6 +77,12 @@ def query(scope: Scope, year: int, filters: Filters) -> sa.Select:
         by_id = filters.prescriber.isdecimal() and len(filters.prescriber) < 10
         where.append(column == int(filters.prescriber) if by_id
                      else column.is_(None))  # fmt: skip
+    return where
+
+
+def query(scope: Scope, year: int, filters: Filters) -> sa.Select:
+    """Patients in scope and visible to the user, with their cost for the year."""
+    where = _where(scope, year, filters, patient_years(scope, year))
     if scope.pseudonymised:  # the region: no name or number leaves the database
         identity = [sa.literal_column("''").label(name) for name in IDENTITY_COLUMNS]
     else:
@@ -93,6 +101,19 @@ def query(scope: Scope, year: int, filters: Filters) -> sa.Select:
         .join(PatientYearCost, PatientYearCost.patient_id == Patient.id)
         .where(*where)
         .order_by(PatientYearCost.total_cost_sek.desc(), Patient.id)
+    )
+
+
+def unlisted(scope: Scope, year: int, filters: Filters) -> int:
+    """How many patients of the same figure the list leaves out: in the
+    report's figures (the scope paid for them) but no longer the user's to
+    see. A count only: nothing of them is read."""
+    where = _where(scope, year, filters, unlisted_patient_years(scope, year))
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(PatientYearCost)
+        .join(Patient, Patient.id == PatientYearCost.patient_id)
+        .where(*where)
     )
 
 

@@ -31,3 +31,16 @@ def patient_years(
         paid_where(scope, year, PatientYearCost.patient_id, today),
         visible_patient_id(scope.user, PatientYearCost.patient_id),
     )
+
+
+def unlisted_patient_years(
+    scope: Scope, year: int, today: date | None = None
+) -> sa.ColumnElement[bool]:
+    """The scope's patient-years in the figures that `patient_years` leaves
+    out: paid for, but the user may not see the patient now (a manager: no
+    longer in the care of one of their clinics)."""
+    return sa.and_(
+        PatientYearCost.year == year,
+        paid_where(scope, year, PatientYearCost.patient_id, today),
+        sa.not_(visible_patient_id(scope.user, PatientYearCost.patient_id)),
+    )

@@ -221,6 +221,7 @@ def patients():
     page = min(page, pages)  # the one drilldown.patients showed
     return render_template(
         "followup/patients.html", scope=scope, year=year, rows=rows, total=total,
+        unlisted=drilldown.unlisted(scope, year, filters),
         pseudonym=pseudonym, personal_id=format_personal_id,
         page=page, pages=pages, filters=filters,
         prescriber_name=_prescriber_name(filters.prescriber),

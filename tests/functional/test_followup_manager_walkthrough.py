@@ -22,7 +22,7 @@ from sesamlike.extensions import db
 from sesamlike.followup.models import PatientYearPayer
 from sesamlike.followup.runs import run_year
 from tests import factories as f
-from tests.integration.test_followup_truth import move_clinic
+from tests.integration.test_followup_truth import june_mover, move_clinic
 
 
 def clinic(code: str) -> Clinic:
@@ -96,3 +96,44 @@ def test_the_region_still_sees_every_year_of_the_patient(client, auth, newcomer)
     assert page.status_code == 200
     assert "2\u00a0000,00" in page.text
     assert f"/followup/patients/{patient.id}?year=2026" in page.text
+
+
+@pytest.fixture
+def mover():
+    june_mover()  # NORR paid 2 000 kr in March 2025, SODR 1 000 kr in September
+    return {
+        code: f.make_user("manager", clinics=[clinic(code)])
+        for code in ("NORR", "SODR")
+    }
+
+
+def report_patients(page: str) -> str:
+    return re.search(r"<dt>Patienter med kostnad</dt><dd>([^<]+)</dd>", page).group(1)
+
+
+@pytest.mark.parametrize("stored", [True, False], ids=["stored payers", "from lines"])
+@pytest.mark.parametrize("filters", ["", "&pump_system=", "&min_total=1000"])
+def test_the_drill_down_says_how_many_of_the_figures_patients_it_does_not_list(
+    client, auth, mover, stored, filters
+):
+    if not stored:
+        db.session.execute(sa.delete(PatientYearPayer))
+        db.session.commit()
+    auth.login(mover["NORR"].username)
+    assert report_patients(client.get("/followup/?year=2025").text) == "1"
+
+    page = client.get(f"/followup/patients?year=2025{filters}").text
+
+    assert "0 patienter." in text_of(page)
+    note = text_of(page.split('id="not-listed">')[1].split("</p>")[0])
+    assert note.strip() == (
+        "1 patient till räknas i rapportens siffror men visas inte här: "
+        "patienten vårdas inte längre av mottagningen."
+    )
+
+
+def test_a_drill_down_that_lists_every_patient_says_nothing_more(client, auth, mover):
+    auth.login(mover["SODR"].username)
+    page = client.get("/followup/patients?year=2025").text
+    assert "1 patient." in text_of(page)
+    assert 'id="not-listed"' not in page
