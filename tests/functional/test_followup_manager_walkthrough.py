@@ -137,3 +137,22 @@ def test_a_drill_down_that_lists_every_patient_says_nothing_more(client, auth, m
     page = client.get("/followup/patients?year=2025").text
     assert "1 patient." in text_of(page)
     assert 'id="not-listed"' not in page
+
+
+def test_the_high_cost_link_lists_the_patients_the_report_counts(client, auth):
+    """A line of 1 000,90 kr counted no patient of 1 000,50 kr, and its link
+    listed that patient: the link cut the line to whole kronor (1 000)."""
+    north = f.make_clinic("NORR")
+    sets = f.make_article("S1", category="infusion_set", channel="central",
+                          pack_price_sek=Decimal("1000.50"))  # fmt: skip
+    f.make_delivered_line(f.make_patient(north), sets, date(2025, 3, 1))
+    run_year(2025, full=True)
+    auth.login(f.make_user("manager", clinics=[north]).username)
+
+    report = client.get("/followup/?year=2025&threshold=1000.9").text
+    link = re.search(r'<a href="([^"]+)">([^<]+\(högkostnad\))</a>', report)
+    assert text_of(link.group(2)) == "0 patienter över 1 000,90 kr per år (högkostnad)"
+
+    listed = client.get(html.unescape(link.group(1))).text
+    assert "0 patienter." in text_of(listed)
+    assert "Årskostnad över 1 000,90 kr" in text_of(listed)
