@@ -19,7 +19,20 @@ from sesamlike.patients.models import Patient
 PAGE_SIZE = 100
 IDENTITY_COLUMNS = ("personal_id", "first_name", "last_name")
 FILTER_NAMES = ("pump_system", "cgm_system", "age_group", "prescriber", "min_total",
-                "overuse")  # fmt: skip
+                "overuse", "sort")  # fmt: skip
+# The list's orders: amounts highest first, names and systems A to Ö (no
+# system last); the region's list has no names to sort by.
+SORTS = {
+    "total": (PatientYearCost.total_cost_sek.desc(),),
+    "devices": (PatientYearCost.device_cost_sek.desc(),),
+    "consumables": (PatientYearCost.consumables_cost_sek.desc(),),
+    "name": (Patient.last_name, Patient.first_name),
+    "pump_system": (PatientYearCost.pump_system.asc().nulls_last(),
+                    PatientYearCost.total_cost_sek.desc()),
+    "cgm_system": (PatientYearCost.cgm_system.asc().nulls_last(),
+                   PatientYearCost.total_cost_sek.desc()),
+}  # fmt: skip
+DEFAULT_SORT = "total"
 
 
 @dataclass(frozen=True)
@@ -30,14 +43,25 @@ class Filters:
     prescriber: str | None = None  # a user id, or "" for none
     min_total: Decimal | None = None
     overuse: bool = False
+    sort: str = DEFAULT_SORT  # one of SORTS
 
     def as_args(self) -> dict[str, str]:
         args = {}
         for name in FILTER_NAMES:
             value = getattr(self, name)
+            if name == "sort" and value == DEFAULT_SORT:
+                continue
             if value is not None and value is not False:
                 args[name] = "1" if value is True else str(value)
         return args
+
+
+def sort_of(typed: str | None, scope: Scope) -> str:
+    """The list's order asked for; the default for anything else, and for
+    names in a pseudonymised list."""
+    if typed not in SORTS or (typed == "name" and scope.pseudonymised):
+        return DEFAULT_SORT
+    return typed
 
 
 def _age_clause(group: str, year: int) -> sa.ColumnElement[bool]:
@@ -100,7 +124,7 @@ def query(scope: Scope, year: int, filters: Filters) -> sa.Select:
         )
         .join(PatientYearCost, PatientYearCost.patient_id == Patient.id)
         .where(*where)
-        .order_by(PatientYearCost.total_cost_sek.desc(), Patient.id)
+        .order_by(*SORTS[filters.sort], Patient.id)
     )
 
 

@@ -195,7 +195,7 @@ def system(kind: str):
     )  # fmt: skip
 
 
-def _filters() -> drilldown.Filters:
+def _filters(scope: Scope) -> drilldown.Filters:
     args = request.args
     minimum = bounded_decimal(
         args.get("min_total"), low=Decimal(0), high=MAX_SEK, default=None
@@ -207,6 +207,7 @@ def _filters() -> drilldown.Filters:
         prescriber=args.get("prescriber"),
         min_total=minimum,
         overuse=args.get("overuse") == "1",
+        sort=drilldown.sort_of(args.get("sort"), scope),
     )
 
 
@@ -214,7 +215,8 @@ def _filters() -> drilldown.Filters:
 @login_required
 def patients():
     """The patients behind a figure: one audit row per patient shown."""
-    scope, year, filters = _scope(), _year(), _filters()
+    scope, year = _scope(), _year()
+    filters = _filters(scope)
     page = page_number(request.args.get("page"))
     rows, total = drilldown.patients(scope, year, filters, page)
     pages = drilldown.page_count(total)
@@ -227,7 +229,20 @@ def patients():
         prescriber_name=_prescriber_name(filters.prescriber),
         args=_args(scope, year, **filters.as_args()),
         report_args=_args(scope, year),
+        sort_args=_sort_args(scope, year, filters),
     )  # fmt: skip
+
+
+def _sort_args(scope: Scope, year: int, filters: drilldown.Filters) -> dict:
+    """For each order the list may take, the same list's arguments in it
+    (from its first page)."""
+    unsorted = {k: v for k, v in filters.as_args().items() if k != "sort"}
+    return {
+        key: _args(scope, year, **unsorted,
+                   **({} if key == drilldown.DEFAULT_SORT else {"sort": key}))
+        for key in drilldown.SORTS
+        if drilldown.sort_of(key, scope) == key
+    }  # fmt: skip
 
 
 def _prescriber_name(prescriber: str | None) -> str | None:
@@ -335,7 +350,8 @@ def export_patients(fmt: str):
     """The drill-down list as CSV or XLSX: every patient in it is audited."""
     if fmt not in FORMATS:
         abort(404)
-    scope, year, filters = _scope(), _year(), _filters()
+    scope, year = _scope(), _year()
+    filters = _filters(scope)
     rows, _total = drilldown.patients(scope, year, filters, per_page=None,
                                       exported=True)  # fmt: skip
     headers, table_rows = exports.patient_table(rows, scope.pseudonymised)

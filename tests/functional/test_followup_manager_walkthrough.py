@@ -156,3 +156,67 @@ def test_the_high_cost_link_lists_the_patients_the_report_counts(client, auth):
     listed = client.get(html.unescape(link.group(1))).text
     assert "0 patienter." in text_of(listed)
     assert "Årskostnad över 1 000,90 kr" in text_of(listed)
+
+
+@pytest.fixture
+def two_patients():
+    """Anna Norrman's pump (3 780,82 kr of devices) and Bo Andersson's
+    infusion sets (5 000 kr of consumables) at NORR, 2025."""
+    north = f.make_clinic("NORR")
+    pump = f.make_article(category="pump", systems=[f.make_system("MiniMed 640G")],
+                          pack_price_sek=Decimal("30000.00"), units_per_day=None,
+                          amortisation_years=4, pack_size=1)  # fmt: skip
+    sets = f.make_article(category="infusion_set", channel="central",
+                          pack_price_sek=Decimal("1000.00"))  # fmt: skip
+    anna = f.make_patient(north, first_name="Anna", last_name="Norrman")
+    bo = f.make_patient(north, first_name="Bo", last_name="Andersson")
+    f.make_delivered_line(anna, pump, date(2025, 7, 1))
+    f.make_delivered_line(bo, sets, date(2025, 3, 1), packs=5)
+    run_year(2025, full=True)
+    return {"manager": f.make_user("manager", clinics=[north]),
+            "region": f.make_user("region")}  # fmt: skip
+
+
+def listed_names(page: str) -> list[str]:
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    return [
+        text_of(name).strip()
+        for name in re.findall(
+            r'<a href="/followup/patients/\d+[^"]*">([^<]+)</a>', body
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "sort, names, caption",
+    [("", ["Bo Andersson", "Anna Norrman"], "högst kostnad först"),
+     ("devices", ["Anna Norrman", "Bo Andersson"], "högst kostnad för enheter först"),
+     ("consumables", ["Bo Andersson", "Anna Norrman"],
+      "högst kostnad för förbrukning först"),
+     ("name", ["Bo Andersson", "Anna Norrman"], "efter efternamn"),
+     ("pump_system", ["Anna Norrman", "Bo Andersson"], "efter pumpsystem")],
+)  # fmt: skip
+def test_the_manager_sorts_the_patient_list_by_a_column(
+    client, auth, two_patients, sort, names, caption
+):
+    auth.login(two_patients["manager"].username)
+    page = client.get(f"/followup/patients?year=2025&sort={sort}").text
+
+    assert listed_names(page) == names
+    assert f"Patienter, sida 1 av 1, {caption}" in text_of(page)
+    head = page.split("<thead>")[1].split("</thead>")[0]
+    other = "consumables" if sort == "devices" else "devices"
+    assert f'href="/followup/patients?year=2025&amp;sort={other}"' in head
+    assert head.count("aria-sort=") == 1
+
+    export = client.get(f"/followup/patients.csv?year=2025&sort={sort}").text
+    assert [row.split(";")[1] for row in export.splitlines()[1:]] == names
+
+
+def test_the_region_cannot_sort_by_name_and_gets_the_costliest_first(
+    client, auth, two_patients
+):
+    auth.login(two_patients["region"].username)
+    page = client.get("/followup/patients?year=2025&sort=name").text
+    assert "högst kostnad först" in text_of(page)
+    assert "sort=name" not in page.split("<thead>")[1].split("</thead>")[0]
