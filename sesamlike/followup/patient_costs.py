@@ -12,6 +12,7 @@ from sesamlike.common.errors import NotVisible
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup import audited, rules
+from sesamlike.followup.article_use import ArticleUse, article_use
 from sesamlike.followup.cost_centres import paid_where
 from sesamlike.followup.followed import patient_years
 from sesamlike.followup.lines import load_cost_lines
@@ -38,6 +39,7 @@ class PatientCosts:
     years: list[PatientYearCost]
     lines: list[LineCost]  # lines with a cost in the chosen year
     reference: rules.YearCost | None  # the rules applied to today's lines
+    use: list[ArticleUse]  # the chosen year's consumables against expected use
 
 
 def _paid_in(scope: Scope, patient_id: int, year: int) -> bool:
@@ -79,7 +81,7 @@ def detail(scope: Scope, patient_id: int, year: int) -> PatientCosts:
             lines.append(LineCost(line, days, rules.round_half_up(cost)))
     db.session.commit()  # the audit row
     reference = rules.patient_year_cost(all_lines, year, today)
-    return PatientCosts(patient, years, lines, reference)
+    return PatientCosts(patient, years, lines, reference, article_use(all_lines, year))
 
 
 def year_list(scope: Scope, year: int, *, detail: str) -> list[dict]:

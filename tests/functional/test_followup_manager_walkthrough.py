@@ -220,3 +220,52 @@ def test_the_region_cannot_sort_by_name_and_gets_the_costliest_first(
     page = client.get("/followup/patients?year=2025&sort=name").text
     assert "högst kostnad först" in text_of(page)
     assert "sort=name" not in page.split("<thead>")[1].split("</thead>")[0]
+
+
+def use_rows(page: str) -> list[list[str]]:
+    table = page.split('id="article-use"')[1].split("</table>")[0]
+    body = table.split("<tbody>")[1]
+    return [
+        [
+            text_of(cell).strip()
+            for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+        ]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    ]
+
+
+def test_the_patient_page_says_which_article_was_used_above_its_expected_use(
+    client, auth
+):
+    """The report's 'Patienter med förbrukning över 1,5 gånger' led to the
+    patient's lines, and nothing there said which article: 200 infusion sets
+    kept in 2025 where one every third day is 121,7 a year."""
+    north = f.make_clinic("NORR")
+    sets = f.make_article("S1", name="Infusionsset", category="infusion_set",
+                          pack_size=10, units_per_day=Decimal("0.3333"))  # fmt: skip
+    sensors = f.make_article("G1", name="Sensor", category="cgm_sensor",
+                             pack_size=1, units_per_day=Decimal("0.1"))  # fmt: skip
+    patient = f.make_patient(north)
+    f.make_delivered_line(patient, sets, date(2025, 2, 1), packs=20)
+    f.make_delivered_line(patient, sets, date(2025, 5, 1), packs=6,
+                          packs_returned=6, packs_restocked=6,
+                          returned_on=date(2025, 5, 8))  # fmt: skip
+    f.make_delivered_line(patient, sensors, date(2025, 3, 1), packs=30)
+    f.make_delivered_line(patient, sets, date(2024, 6, 1), packs=40)  # not 2025
+    run_year(2025, full=True)
+    auth.login(f.make_user("manager", clinics=[north]).username)
+
+    listed = client.get("/followup/patients?year=2025&overuse=1").text
+    assert "1 patient." in text_of(listed)
+    page = client.get(f"/followup/patients/{patient.id}?year=2025").text
+
+    assert use_rows(page) == [
+        [
+            "S1 Infusionsset",
+            "200",
+            "121,7",
+            "164,4 %",
+            "Över 1,5 gånger förväntad användning",
+        ],
+        ["G1 Sensor", "30", "36,5", "82,2 %", ""],
+    ]
