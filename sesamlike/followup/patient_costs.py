@@ -40,6 +40,8 @@ class PatientCosts:
     lines: list[LineCost]  # lines with a cost in the chosen year
     reference: rules.YearCost | None  # the rules applied to today's lines
     use: list[ArticleUse]  # the chosen year's consumables against expected use
+    # What the scope's cost centres paid of the chosen year; None: the region.
+    own_share: Decimal | None = None
 
 
 def _paid_in(scope: Scope, patient_id: int, year: int) -> bool:
@@ -74,14 +76,21 @@ def detail(scope: Scope, patient_id: int, year: int) -> PatientCosts:
     all_lines = load_cost_lines([patient.id])
     today = region_today()
     lines = []
+    clinic_ids = scope.clinic_ids()
+    own = 0
     for line in rules.continue_warranties(all_lines):
         cost = rules.line_cost(line, year, today)
         days = line.days_in_year(year, today) if line.durable else 0
         if cost or days:
             lines.append(LineCost(line, days, rules.round_half_up(cost)))
+        if clinic_ids is not None and line.payer_clinic_id in clinic_ids:
+            own += cost
     db.session.commit()  # the audit row
     reference = rules.patient_year_cost(all_lines, year, today)
-    return PatientCosts(patient, years, lines, reference, article_use(all_lines, year))
+    own_share = None if clinic_ids is None else rules.round_half_up(own)
+    return PatientCosts(
+        patient, years, lines, reference, article_use(all_lines, year), own_share
+    )
 
 
 def year_list(scope: Scope, year: int, *, detail: str) -> list[dict]:

@@ -21,6 +21,8 @@ from sesamlike.accounts.models import AuditEvent, Clinic
 from sesamlike.extensions import db
 from sesamlike.followup.models import PatientYearPayer
 from sesamlike.followup.runs import run_year
+from sesamlike.orders.models import Order, OrderLine
+from sesamlike.patients.models import Patient
 from tests import factories as f
 from tests.integration.test_followup_truth import june_mover, move_clinic
 
@@ -269,3 +271,45 @@ def test_the_patient_page_says_which_article_was_used_above_its_expected_use(
         ],
         ["G1 Sensor", "30", "36,5", "82,2 %", ""],
     ]
+
+
+def lines_rows(page: str) -> list[list[str]]:
+    table = page.split('id="cost-lines"')[1].split("</table>")[0]
+    cells = r"<t[hd][^>]*>(.*?)</t[hd]>"
+    return [
+        [text_of(cell).strip() for cell in re.findall(cells, row, re.S)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)
+    ]
+
+
+def test_the_patient_page_says_which_cost_centre_paid_each_line(client, auth, mover):
+    """Leo Hansson's 40 870 kr of 2025 on NORR's page, of which NORR paid
+    23 663,01 kr: nothing on his page said which lines were SODR's."""
+    patient = db.session.scalar(sa.select(Patient))
+    auth.login(mover["SODR"].username)
+    page = client.get(f"/followup/patients/{patient.id}?year=2025").text
+
+    rows = lines_rows(page)
+    assert rows[0][-2:] == ["Kostnadsställe", "Kostnad (kr)"]
+    assert [row[-2:] for row in rows[1:]] == [["KS-100", "2 000,00"],
+                                              ["KS-200", "1 000,00"]]  # fmt: skip
+    assert (
+        "Mottagningens kostnadsställe betalade 1 000,00 kr av patientens "
+        "3 000,00 kr 2025." in text_of(page)
+    )
+
+
+def test_a_line_with_packs_back_on_stock_says_so(client, auth, two_patients):
+    patient = db.session.scalar(sa.select(Patient).where(Patient.first_name == "Bo"))
+    line = db.session.scalar(
+        sa.select(OrderLine).join(Order).where(Order.patient_id == patient.id)
+    )
+    line.packs_returned = line.packs_restocked = 2
+    line.returned_on = date(2025, 3, 10)
+    db.session.commit()
+    run_year(2025, full=True)
+    auth.login(two_patients["manager"].username)
+    page = client.get(f"/followup/patients/{patient.id}?year=2025").text
+    row = lines_rows(page)[1]
+    assert row[2] == "5 (2 tillbaka i lager)"
+    assert row[-1] == "3 000,00"
