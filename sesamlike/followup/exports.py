@@ -16,6 +16,7 @@ from sesamlike.prescriptions.forms import REASON_LABELS
 STAT_HEADERS = ("Patienter", "Medel (kr)", "Median (kr)", "P10 (kr)", "P90 (kr)")
 TABLES = ("pump", "cgm", "ages", "system_ages", "prescribers", "compliance",
           "deviations", "trend")  # fmt: skip
+REGION_TABLES = ("clinics",)  # the whole region's view only
 
 
 def _stats(summary: Summary) -> list:
@@ -36,6 +37,19 @@ def article_table(rows, total=None, covers: str = "") -> tuple[list[str], list[l
     if total is not None and rows:
         table.append([_("Summa"), covers, "", total.units, total.lines, None,
                       total.cost])  # fmt: skip
+    return headers, table
+
+
+def clinic_table(rows) -> tuple[list[str], list[list]]:
+    """The region's clinics side by side (`clinic_comparison.clinic_rows`):
+    the compliance as counts, like the compliance table's export."""
+    headers = [_("Mottagning"), _("Kod"), *[_(h) for h in STAT_HEADERS],
+               _("Förskrivningar"), _("Upphandlade"), _("Förstahandsval")]  # fmt: skip
+    table = []
+    for row in rows:
+        stats = _stats(row.summary) if row.summary else [0, None, None, None, None]
+        table.append([row.clinic.name, row.clinic.code, *stats, row.prescriptions,
+                      row.procured, row.first_choice])  # fmt: skip
     return headers, table
 
 

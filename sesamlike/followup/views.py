@@ -24,6 +24,7 @@ from sesamlike.followup import (
     article_totals,
     breakdowns,
     charts,
+    clinic_comparison,
     drilldown,
     exports,
     periods,
@@ -148,6 +149,7 @@ def report_page():
         parts=system_parts.system_parts(scope, year),
         without_cgm=system_parts.pump_systems_without_cgm(scope, year),
         centres=system_parts.cost_centres(scope, year),
+        clinics=clinic_comparison.clinic_rows(scope, year),
         pump_chart=charts.box_plot(
             [(k or _("Inget system"), s) for k, s in data.pump.items()],
             _("Årskostnad per pumpsystem"),
@@ -301,10 +303,15 @@ def _attachment(body: bytes, filename: str, content_type: str):
 @login_required
 def export(table: str, fmt: str):
     """One table of the report as CSV or XLSX."""
-    if fmt not in FORMATS or table not in exports.TABLES + exports.BREAKDOWNS:
+    known = exports.TABLES + exports.BREAKDOWNS + exports.REGION_TABLES
+    if fmt not in FORMATS or table not in known:
         abort(404)
     scope, year, threshold = _scope(), _year(), _threshold()
-    if table in exports.BREAKDOWNS:
+    if table in exports.REGION_TABLES:
+        if not scope.region_wide:
+            abort(404)
+        headers, rows = exports.clinic_table(clinic_comparison.clinic_rows(scope, year))
+    elif table in exports.BREAKDOWNS:
         headers, rows = exports.breakdown(breakdowns.build(scope, year, table), table)
     else:
         headers, rows = exports.table(report.build(scope, year, threshold), table)

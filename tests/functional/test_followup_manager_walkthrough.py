@@ -313,3 +313,51 @@ def test_a_line_with_packs_back_on_stock_says_so(client, auth, two_patients):
     row = lines_rows(page)[1]
     assert row[2] == "5 (2 tillbaka i lager)"
     assert row[-1] == "3 000,00"
+
+
+def clinics_rows(page: str) -> list[list[str]]:
+    table = page.split('id="clinics"')[1].split("</table>")[0]
+    cells = r"<t[hd][^>]*>(.*?)</t[hd]>"
+    return [
+        [text_of(cell).strip() for cell in re.findall(cells, row, re.S)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)
+    ]
+
+
+def test_the_region_compares_its_clinics_side_by_side(client, auth, two_patients):
+    """Equal care across the region: the analyst had each clinic's mean and
+    compliance only by choosing the clinics one at a time."""
+    south = f.make_clinic("SODR", name="Söder")
+    sets = db.session.scalar(
+        sa.select(OrderLine.article_id).where(OrderLine.packs == 5)
+    )
+    from sesamlike.catalog.models import Article
+
+    cyd = f.make_patient(south, first_name="Cyd", last_name="Söder")
+    f.make_delivered_line(cyd, db.session.get(Article, sets), date(2025, 4, 1),
+                          packs=2)  # fmt: skip
+    f.make_prescription(cyd, db.session.get(Article, sets), clinic=south,
+                        valid_from=date(2025, 4, 1))  # fmt: skip
+    run_year(2025, full=True)
+    auth.login(two_patients["region"].username)
+
+    page = client.get("/followup/?year=2025").text
+    rows = clinics_rows(page)
+    assert rows[0] == ["Mottagning", "Patienter", "Medel (kr)", "Median (kr)",
+                       "P10 (kr)", "P90 (kr)", "Upphandlade",
+                       "Förstahandsval"]  # fmt: skip
+    north_name = clinic("NORR").name
+    assert rows[1:] == [
+        [north_name, "2", "4 390,41", "4 390,41", "3 902,74", "4 878,08", "–", "–"],
+        ["Söder", "1", "2 000,00", "2 000,00", "2 000,00", "2 000,00",
+         "100 %", "100 %"],
+    ]  # fmt: skip
+    assert 'href="/followup/?year=2025&amp;clinic=SODR"' in page
+    export = client.get("/followup/export/clinics.csv?year=2025").text
+    assert export.splitlines()[2].split(";")[:3] == ["Söder", "SODR", "1"]
+
+
+def test_a_manager_gets_no_clinic_comparison(client, auth, two_patients):
+    auth.login(two_patients["manager"].username)
+    assert 'id="clinics"' not in client.get("/followup/?year=2025").text
+    assert client.get("/followup/export/clinics.csv?year=2025").status_code == 404
