@@ -17,6 +17,7 @@ STAT_HEADERS = ("Patienter", "Medel (kr)", "Median (kr)", "P10 (kr)", "P90 (kr)"
 TABLES = ("pump", "cgm", "ages", "system_ages", "prescribers", "compliance",
           "deviations", "trend")  # fmt: skip
 REGION_TABLES = ("clinics",)  # the whole region's view only
+YEAR_TABLES = ("system_years",)  # several years side by side
 
 
 def _stats(summary: Summary) -> list:
@@ -50,6 +51,21 @@ def clinic_table(rows) -> tuple[list[str], list[list]]:
         stats = _stats(row.summary) if row.summary else [0, None, None, None, None]
         table.append([row.clinic.name, row.clinic.code, *stats, row.prescriptions,
                       row.procured, row.first_choice])  # fmt: skip
+    return headers, table
+
+
+def system_years_table(years, rows) -> tuple[list[str], list[list]]:
+    """Each system's patients and mean per year (`system_years.system_years`)."""
+    headers = [_("System"), _("Slag")]
+    for year in years:
+        headers += [_("Patienter {year}", year=year), _("Medel {year} (kr)", year=year)]
+    table = []
+    for row in rows:
+        cells = [row.system, _("pump") if row.kind == "pump" else _("CGM")]
+        for year in years:
+            summary = row.by_year.get(year)
+            cells += [summary.patients, summary.mean] if summary else [0, None]
+        table.append(cells)
     return headers, table
 
 

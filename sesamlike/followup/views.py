@@ -31,6 +31,7 @@ from sesamlike.followup import (
     register,
     report,
     system_parts,
+    system_years,
 )
 from sesamlike.followup.forms import MAX_THRESHOLD_SEK, ReportFilterForm
 from sesamlike.followup.scope import Scope, resolve
@@ -150,6 +151,7 @@ def report_page():
         without_cgm=system_parts.pump_systems_without_cgm(scope, year),
         centres=system_parts.cost_centres(scope, year),
         clinics=clinic_comparison.clinic_rows(scope, year),
+        system_years=system_years.system_years(scope, year),
         pump_chart=charts.box_plot(
             [(k or _("Inget system"), s) for k, s in data.pump.items()],
             _("Årskostnad per pumpsystem"),
@@ -303,7 +305,8 @@ def _attachment(body: bytes, filename: str, content_type: str):
 @login_required
 def export(table: str, fmt: str):
     """One table of the report as CSV or XLSX."""
-    known = exports.TABLES + exports.BREAKDOWNS + exports.REGION_TABLES
+    known = (exports.TABLES + exports.BREAKDOWNS + exports.REGION_TABLES
+             + exports.YEAR_TABLES)  # fmt: skip
     if fmt not in FORMATS or table not in known:
         abort(404)
     scope, year, threshold = _scope(), _year(), _threshold()
@@ -311,6 +314,10 @@ def export(table: str, fmt: str):
         if not scope.region_wide:
             abort(404)
         headers, rows = exports.clinic_table(clinic_comparison.clinic_rows(scope, year))
+    elif table in exports.YEAR_TABLES:
+        headers, rows = exports.system_years_table(
+            *system_years.system_years(scope, year)
+        )
     elif table in exports.BREAKDOWNS:
         headers, rows = exports.breakdown(breakdowns.build(scope, year, table), table)
     else:

@@ -361,3 +361,50 @@ def test_a_manager_gets_no_clinic_comparison(client, auth, two_patients):
     auth.login(two_patients["manager"].username)
     assert 'id="clinics"' not in client.get("/followup/?year=2025").text
     assert client.get("/followup/export/clinics.csv?year=2025").status_code == 404
+
+
+def system_years_rows(page: str) -> list[list[str]]:
+    table = page.split('id="system-years"')[1].split("</table>")[0]
+    cells = r"<t[hd][^>]*>(.*?)</t[hd]>"
+    return [
+        [text_of(cell).strip() for cell in re.findall(cells, row, re.S)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)
+    ]
+
+
+def test_the_manager_compares_each_systems_mean_cost_year_by_year(client, auth):
+    """Before the budget meeting: what did a MiniMed patient cost last year
+    and the year before? The report gave one year at a time, and the trend
+    only the clinic's mean over all patients."""
+    north = f.make_clinic("NORR")
+    pump = f.make_article(category="pump", systems=[f.make_system("MiniMed 640G")],
+                          pack_price_sek=Decimal("29200.00"), units_per_day=None,
+                          amortisation_years=4, pack_size=1)  # fmt: skip
+    libre = f.make_article(category="cgm_sensor", pack_size=1, channel="central",
+                           systems=[f.make_system("FreeStyle Libre 2", "cgm")],
+                           pack_price_sek=Decimal("500.00"))  # fmt: skip
+    anna = f.make_patient(north)
+    bo = f.make_patient(north)
+    f.make_delivered_line(anna, pump, date(2024, 1, 1))  # 20 kr a day
+    f.make_delivered_line(bo, libre, date(2024, 5, 1), packs=20)
+    f.make_delivered_line(bo, libre, date(2025, 5, 1), packs=26)
+    run_year(2024, full=True)
+    run_year(2025, full=True)
+    auth.login(f.make_user("manager", clinics=[north]).username)
+
+    rows = system_years_rows(client.get("/followup/?year=2025").text)
+    assert rows[0] == ["System", "Patienter 2024", "Medel 2024 (kr)",
+                       "Patienter 2025", "Medel 2025 (kr)"]  # fmt: skip
+    assert rows[1:] == [
+        ["MiniMed 640G (pump)", "1", "7 320,00", "1", "7 300,00"],
+        ["FreeStyle Libre 2 (CGM)", "1", "10 000,00", "1", "13 000,00"],
+    ]
+    export = client.get("/followup/export/system_years.csv?year=2025").text
+    assert export.splitlines()[2].split(";") == [
+        "FreeStyle Libre 2",
+        "CGM",
+        "1",
+        "10000,00",
+        "1",
+        "13000,00",
+    ]
