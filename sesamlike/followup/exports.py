@@ -57,8 +57,11 @@ def clinic_table(rows) -> tuple[list[str], list[list]]:
 def system_years_table(years, rows) -> tuple[list[str], list[list]]:
     """Each system's patients and mean per year (`system_years.system_years`)."""
     headers = [_("System"), _("Slag")]
+    day = periods.figures_day()
     for year in years:
-        headers += [_("Patienter {year}", year=year), _("Medel {year} (kr)", year=year)]
+        label = periods.year_label(year, day)  # the current year: to date
+        headers += [_("Patienter {year}", year=label),
+                    _("Medel {year} (kr)", year=label)]  # fmt: skip
     table = []
     for row in rows:
         cells = [row.system, _("pump") if row.kind == "pump" else _("CGM")]
