@@ -408,3 +408,14 @@ def test_the_manager_compares_each_systems_mean_cost_year_by_year(client, auth):
         "1",
         "13000,00",
     ]
+
+
+def test_a_manager_of_two_clinics_reads_what_their_clinics_paid(client, auth, mover):
+    patient = db.session.scalar(sa.select(Patient))
+    both = f.make_user("manager", clinics=[clinic("NORR"), clinic("SODR")])
+    auth.login(both.username)
+    page = client.get(f"/followup/patients/{patient.id}?year=2025").text
+    assert (
+        "Mottagningarnas kostnadsställen betalade 3 000,00 kr av patientens "
+        "3 000,00 kr 2025." in text_of(page)
+    )
