@@ -419,3 +419,38 @@ def test_a_manager_of_two_clinics_reads_what_their_clinics_paid(client, auth, mo
         "Mottagningarnas kostnadsställen betalade 3 000,00 kr av patientens "
         "3 000,00 kr 2025." in text_of(page)
     )
+
+
+def overuse_on_articles_page(page: str) -> str:
+    found = re.search(r">([^<]*med förbrukning över 1,5 gånger[^<]*)</a>", page)
+    return text_of(found.group(1)).strip()
+
+
+def test_the_articles_page_counts_the_overusers_its_link_lists(client, auth):
+    """BARN's article page said '1 patient med förbrukning över 1,5 gånger
+    förväntad användning' of 2025 and its link listed none: the page counted a
+    transmitter delivered on 30 December 2024, still in use, among 2025's."""
+    north = f.make_clinic("NORR")
+    transmitter = f.make_article("T1", category="cgm_transmitter", pack_size=1,
+                                 units_per_day=Decimal("0.0111"),
+                                 systems=[f.make_system("Dexcom G6", "cgm")],
+                                 pack_price_sek=Decimal("1400.00"))  # fmt: skip
+    patient = f.make_patient(north)
+    f.make_delivered_line(patient, transmitter, date(2024, 12, 30), packs=2)
+    for day, packs in (
+        (date(2025, 3, 21), 1),
+        (date(2025, 6, 15), 1),
+        (date(2025, 9, 14), 2),
+        (date(2025, 12, 26), 1),
+    ):
+        f.make_delivered_line(patient, transmitter, day, packs=packs)  # 5 in 2025
+    run_year(2025, full=True)
+    auth.login(f.make_user("manager", clinics=[north]).username)
+
+    articles = client.get("/followup/articles?year=2025").text
+    listed = client.get("/followup/patients?year=2025&overuse=1").text
+    assert "0 patienter." in text_of(listed)  # 5 of 4,05 expected: not 1,5 times
+    assert overuse_on_articles_page(articles) == (
+        "0 patienter med förbrukning över 1,5 gånger förväntad användning av "
+        "någon artikel"
+    )
