@@ -133,6 +133,14 @@ def overuse_query(scope: Scope, year: int) -> sa.Select:
     )
 
 
+def overuse_count(scope: Scope, year: int) -> int:
+    """The patients `overuse_query` flags: the drill-down's list, counted."""
+    flagged = overuse_query(scope, year).subquery()
+    return db.session.scalar(
+        sa.select(sa.func.count(sa.distinct(flagged.c.patient_id)))
+    )
+
+
 @dataclass(frozen=True)
 class ArticleRow:
     article_no: str
@@ -182,10 +190,7 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
             sa.select(Article.id, Article.article_no, Article.name, Article.category)
         )
     }
-    flagged = overuse_query(scope, year).subquery()
-    overuse = db.session.scalar(
-        sa.select(sa.func.count(sa.distinct(flagged.c.patient_id)))
-    )
+    overuse = overuse_count(scope, year)
     rows = []
     for row in db.session.execute(per_article):
         fact = facts[row[0]]

@@ -454,3 +454,22 @@ def test_the_articles_page_counts_the_overusers_its_link_lists(client, auth):
         "0 patienter med förbrukning över 1,5 gånger förväntad användning av "
         "någon artikel"
     )
+
+
+def test_the_report_says_how_many_patients_use_above_the_expected(client, auth):
+    north = f.make_clinic("NORR")
+    sets = f.make_article("S1", category="infusion_set", pack_size=10,
+                          units_per_day=Decimal("0.3333"))  # fmt: skip
+    heavy, light = f.make_patient(north), f.make_patient(north)
+    f.make_delivered_line(heavy, sets, date(2025, 2, 1), packs=20)  # 200 of 121,7
+    f.make_delivered_line(light, sets, date(2025, 2, 1), packs=12)
+    run_year(2025, full=True)
+    auth.login(f.make_user("manager", clinics=[north]).username)
+
+    report = client.get("/followup/?year=2025").text
+    link = re.search(r'<a href="([^"]*overuse=1[^"]*)">([^<]+)</a>', report)
+    assert text_of(link.group(2)).strip() == (
+        "1 patient med förbrukning över 1,5 gånger förväntad användning av "
+        "någon artikel"
+    )
+    assert "1 patient." in text_of(client.get(html.unescape(link.group(1))).text)
