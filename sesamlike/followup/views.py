@@ -153,6 +153,7 @@ def report_page():
         clinics=clinic_comparison.clinic_rows(scope, year),
         system_years=system_years.system_years(scope, year),
         overuse=report.overuse_count(scope, year) if data.overall else 0,
+        unlisted=drilldown.unlisted(scope, year, drilldown.Filters()),
         pump_chart=charts.box_plot(
             [(k or _("Inget system"), s) for k, s in data.pump.items()],
             _("Årskostnad per pumpsystem"),

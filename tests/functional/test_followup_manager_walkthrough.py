@@ -473,3 +473,20 @@ def test_the_report_says_how_many_patients_use_above_the_expected(client, auth):
         "någon artikel"
     )
     assert "1 patient." in text_of(client.get(html.unescape(link.group(1))).text)
+
+
+def test_the_register_export_link_says_whom_the_file_leaves_out(client, auth, mover):
+    auth.login(mover["NORR"].username)
+    page = client.get("/followup/?year=2025").text
+    note = page.split('id="register-not-listed">')[1].split("</p>")[0]
+    assert text_of(note).strip() == (
+        "1 patient i rapporten finns inte i filen: patienten vårdas inte "
+        "längre av mottagningen."
+    )
+    rows = client.get("/followup/register.csv?year=2025").text.splitlines()
+    assert len(rows) == 1  # the header alone
+
+
+def test_a_register_export_of_every_patient_has_no_such_note(client, auth, mover):
+    auth.login(mover["SODR"].username)
+    assert 'id="register-not-listed"' not in client.get("/followup/?year=2025").text
