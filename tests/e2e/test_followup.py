@@ -110,3 +110,44 @@ def test_the_managers_report_fits_a_phone_and_its_charts_scroll_in_their_own_box
         assert scale >= 1, "a chart's 12 px labels are drawn smaller than 12 px"
         assert right <= width, "a chart's box reaches past the window"
     screenshot(mobile_page, str(width))
+
+
+def test_on_a_phone_the_manager_sorts_the_patients_and_reads_why_one_costs(
+    mobile_page, screenshot
+):
+    """The walkthrough at 390 px: the list could only be read costliest first,
+    and the patient page's dates broke over two lines ("2025-01-" / "20")."""
+    anna = seed_two_years()
+    clinic = anna.care_relationships[0].clinic
+    libre = f.make_article(category="cgm_sensor", pack_size=1, channel="central",
+                           systems=[f.make_system("FreeStyle Libre 2", "cgm")],
+                           pack_price_sek=Decimal("30000.00"))  # fmt: skip
+    bo = f.make_patient(clinic, first_name="Bo", last_name="Sensorsson")
+    f.make_delivered_line(bo, libre, date(2025, 2, 2))
+    run_year(2025, full=True)
+    mobile_page.set_viewport_size({"width": 390, "height": 844})
+    log_in(mobile_page, "e2e-chef")
+    mobile_page.goto("/followup/patients?year=2025")
+    names = mobile_page.locator("tbody th a")
+    assert names.all_inner_texts() == ["Bo Sensorsson", "Anna Pumpström"]
+
+    mobile_page.get_by_role("link", name="Enheter (kr)").click()
+    mobile_page.wait_for_load_state()
+    assert names.all_inner_texts() == ["Anna Pumpström", "Bo Sensorsson"]
+    caption = mobile_page.locator("caption").inner_text()
+    assert "högst kostnad för enheter först" in caption
+    sorted_by = mobile_page.locator("th[aria-sort]")
+    assert sorted_by.inner_text() == "Enheter (kr)"
+    assert mobile_page.evaluate(PAST_THE_EDGE) == []
+
+    names.first.click()
+    mobile_page.wait_for_load_state()
+    date_cell = mobile_page.locator("#cost-lines tbody td").first
+    line_height = date_cell.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+    box = date_cell.evaluate(
+        "e => { const r = document.createRange(); r.selectNodeContents(e);"
+        " return r.getBoundingClientRect().height }"
+    )
+    assert box < 1.5 * line_height, "a date breaks over two lines"
+    assert mobile_page.locator("#article-use").count() == 1
+    screenshot(mobile_page, "patient")
