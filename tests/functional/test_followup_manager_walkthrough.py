@@ -4,7 +4,13 @@
   the years before: the other clinic's lines and costs, which the manager's
   clinic never paid (need to know: a manager sees the own clinic's costs).
 - A figure of the report ("6 patients") opened a list of 5, with no word of
-  the patient left out: one who has left the clinic's care since.
+  the patient left out: one who has left the clinic's care since; the same
+  of the register export.
+- The high-cost link cut its line to whole kronor; the article page counted
+  overusers its link did not list.
+- What stopped the work: no order but the costliest first, no word of which
+  article made a patient expensive or which lines the clinic paid, no years or
+  clinics side by side.
 """
 
 from __future__ import annotations
