@@ -112,6 +112,13 @@ def test_the_managers_report_fits_a_phone_and_its_charts_scroll_in_their_own_box
     screenshot(mobile_page, str(width))
 
 
+# The element's text takes one line (its height below one and a half lines).
+ONE_LINE = """e => { const r = document.createRange(); r.selectNodeContents(e);
+    const line = parseFloat(getComputedStyle(e).lineHeight)
+        || 1.2 * parseFloat(getComputedStyle(e).fontSize);
+    return r.getBoundingClientRect().height < 1.5 * line }"""
+
+
 def test_on_a_phone_the_manager_sorts_the_patients_and_reads_why_one_costs(
     mobile_page, screenshot
 ):
@@ -122,7 +129,9 @@ def test_on_a_phone_the_manager_sorts_the_patients_and_reads_why_one_costs(
     libre = f.make_article(category="cgm_sensor", pack_size=1, channel="central",
                            systems=[f.make_system("FreeStyle Libre 2", "cgm")],
                            pack_price_sek=Decimal("30000.00"))  # fmt: skip
-    bo = f.make_patient(clinic, first_name="Bo", last_name="Sensorsson")
+    bo = f.make_patient(
+        clinic, first_name="Bo", last_name="Sensorsson", personal_id="198401029817"
+    )
     f.make_delivered_line(bo, libre, date(2025, 2, 2))
     run_year(2025, full=True)
     mobile_page.set_viewport_size({"width": 390, "height": 844})
@@ -130,6 +139,8 @@ def test_on_a_phone_the_manager_sorts_the_patients_and_reads_why_one_costs(
     mobile_page.goto("/followup/patients?year=2025")
     names = mobile_page.locator("tbody th a")
     assert names.all_inner_texts() == ["Bo Sensorsson", "Anna Pumpström"]
+    number = mobile_page.locator("tbody th small").first  # ÅÅÅÅMMDD-NNNN
+    assert number.evaluate(ONE_LINE), "a personnummer breaks over two lines"
 
     mobile_page.get_by_role("link", name="Enheter (kr)").click()
     mobile_page.wait_for_load_state()
@@ -143,11 +154,6 @@ def test_on_a_phone_the_manager_sorts_the_patients_and_reads_why_one_costs(
     names.first.click()
     mobile_page.wait_for_load_state()
     date_cell = mobile_page.locator("#cost-lines tbody td").first
-    line_height = date_cell.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
-    box = date_cell.evaluate(
-        "e => { const r = document.createRange(); r.selectNodeContents(e);"
-        " return r.getBoundingClientRect().height }"
-    )
-    assert box < 1.5 * line_height, "a date breaks over two lines"
+    assert date_cell.evaluate(ONE_LINE), "a date breaks over two lines"
     assert mobile_page.locator("#article-use").count() == 1
     screenshot(mobile_page, "patient")
