@@ -329,6 +329,16 @@ def in_year(lines: sa.Subquery, year: int) -> sa.ColumnElement[bool]:
     )  # fmt: skip
 
 
+def year_units(lines: sa.Subquery, year: int) -> sa.ColumnElement:
+    """A line's units in the year's volumes: none of a CGM transmitter
+    delivered in an earlier year and still in use (counted in its own year)."""
+    return sa.case(
+        (sa.and_(sa.func.coalesce(lines.c.years, 0) == 0,
+                 lines.c.delivered_on < date(year, 1, 1)), 0),
+        else_=lines.c.units,
+    )  # fmt: skip
+
+
 def line_parts(lines: sa.Subquery, year: int, amounts: Amounts):
     """A line's device part and consumable part (the other NULL; both NULL for
     a CGM transmitter delivered in an earlier year, which costs nothing now),
@@ -362,7 +372,12 @@ def article_lines(year: int, scope: sa.Select | None = None,
         lines.c.units,
         amounts.line_sek(device, device=True).label("device"),
         amounts.line_sek(consumables, device=False).label("consumables"),
-    ).where(in_year(lines, year))
+    ).where(
+        in_year(lines, year),
+        # Not a CGM transmitter delivered in an earlier year, still in use:
+        # it names the CGM system, but its units and line were that year's.
+        sa.or_(lines.c.years > 0, lines.c.delivered_on >= date(year, 1, 1)),
+    )
     if not paid:
         return query
     return paid_by(query.select_from(lines), lines, clinic_ids)
@@ -467,13 +482,14 @@ def _line_parts(lines: sa.Subquery, year: int, amounts: Amounts, *,
         vat_rate = sa.case((lines.c.channel == "pharmacy", lines.c.vat_rate))
     if by_prescription:
         parts = parts.add_columns(
-            lines.c.units, *[lines.c[name] for name in PAYER_SOURCE[:-1]],
+            year_units(lines, year).label("units"),
+            *[lines.c[name] for name in PAYER_SOURCE[:-1]],
             vat_rate.label("vat_rate"),
         )  # fmt: skip
     elif payer:
         clinic, centre = who_pays(lines)
         parts = parts.add_columns(
-            lines.c.units,
+            year_units(lines, year).label("units"),
             clinic.label("clinic_id"),
             centre.label("cost_centre"),
             vat_rate.label("vat_rate"),

@@ -34,6 +34,7 @@ from sesamlike.followup.compute import (
     line_parts,
     on_postgresql,
     who_pays,
+    year_units,
 )
 from sesamlike.followup.models import PatientYearCost, PatientYearPayer
 from sesamlike.followup.scope import Scope
@@ -94,7 +95,7 @@ def paid_lines(year: int, today: date | None = None,
             lines.c.patient_id,
             centre.label("cost_centre"),
             payer.label("clinic_id"),
-            lines.c.units,
+            year_units(lines, year).label("units"),
             device.label("device"),
             consumables.label("consumables"),
             vat.label("vat"),

@@ -133,14 +133,6 @@ def overuse_query(scope: Scope, year: int) -> sa.Select:
     )
 
 
-def overuse_count(scope: Scope, year: int) -> int:
-    """The patients `overuse_query` flags: the drill-down's list, counted."""
-    flagged = overuse_query(scope, year).subquery()
-    return db.session.scalar(
-        sa.select(sa.func.count(sa.distinct(flagged.c.patient_id)))
-    )
-
-
 @dataclass(frozen=True)
 class ArticleRow:
     article_no: str
@@ -153,16 +145,18 @@ class ArticleRow:
 
 
 def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int]:
-    """Volume and cost (by the cost rules) per article, aggregated twice in SQL
-    (per patient and article, then per article), and how many patients used
-    some article above 1.5 × its expected use: counted by `overuse_query`, the
-    drill-down's own rule, so the count is the list its link opens (the lines
-    here include a CGM transmitter delivered in an earlier year and still in
-    use, whose units were that year's)."""
+    """Volume and cost (by the cost rules) per article, and how many patients
+    used some article above 1.5 × its expected use: one pass over the lines,
+    aggregated twice in SQL (per patient and article, then per article). The
+    lines are those with a part in the year (`compute.article_lines`: a CGM
+    transmitter delivered the year before and still in use is not), so the
+    count is the drill-down's list (`overuse_query`)."""
     lines = compute.article_lines(
         year, paid_patients(scope, year), clinic_ids=scope.clinic_ids()
     ).subquery("lines")
+    days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
     units = sa.func.sum(lines.c.units)
+    limit = Article.units_per_day * days * OVERUSE_FACTOR
     pairs = (
         sa.select(
             lines.c.patient_id,
@@ -173,8 +167,13 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
             # NULL), or neither: a CGM transmitter from an earlier year.
             sa.func.sum(sa.func.coalesce(lines.c.device, lines.c.consumables, 0))
             .label("cost"),
+            sa.case((sa.and_(Article.units_per_day > 0,
+                             sa.func.coalesce(Article.amortisation_years, 0) == 0,
+                             units > limit), 1), else_=0).label("over"),
         )
-        .group_by(lines.c.patient_id, lines.c.article_id)
+        .join(Article, Article.id == lines.c.article_id)
+        .group_by(lines.c.patient_id, lines.c.article_id, Article.units_per_day,
+                  Article.amortisation_years)
         .cte("pairs")
     )  # fmt: skip
     per_article = sa.select(
@@ -184,15 +183,21 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
         sa.func.count().label("patients"),
         sa.func.sum(pairs.c.cost).label("cost"),
     ).group_by(pairs.c.article_id)
+    overusers = sa.select(
+        sa.null(), sa.null(), sa.null(),
+        sa.func.count(sa.distinct(pairs.c.patient_id)), sa.null(),
+    ).where(pairs.c.over == 1)  # fmt: skip
     facts = {
         row.id: row
         for row in db.session.execute(
             sa.select(Article.id, Article.article_no, Article.name, Article.category)
         )
     }
-    overuse = overuse_count(scope, year)
-    rows = []
-    for row in db.session.execute(per_article):
+    rows, overuse = [], 0
+    for row in db.session.execute(sa.union_all(per_article, overusers)):
+        if row[0] is None:
+            overuse = row[3]
+            continue
         fact = facts[row[0]]
         cost = Decimal(str(row[4] or 0)).quantize(ORE, rounding=ROUND_HALF_UP)
         # Units and lines are whole numbers (PostgreSQL sums integers as numeric).

@@ -150,9 +150,6 @@ def report_page():
         parts=system_parts.system_parts(scope, year),
         without_cgm=system_parts.pump_systems_without_cgm(scope, year),
         centres=system_parts.cost_centres(scope, year),
-        clinics=clinic_comparison.clinic_rows(scope, year),
-        system_years=system_years.system_years(scope, year),
-        overuse=report.overuse_count(scope, year) if data.overall else 0,
         unlisted=drilldown.unlisted(scope, year, drilldown.Filters()),
         pump_chart=charts.box_plot(
             [(k or _("Inget system"), s) for k, s in data.pump.items()],
@@ -357,6 +354,29 @@ def channels():
     scope, year = _scope(), _year()
     return render_template("followup/channels.html", scope=scope, year=year,
                            more=breakdowns.channels_and_places(scope, year),
+                           args=_args(scope, year))  # fmt: skip
+
+
+@bp.route("/clinics")
+@login_required
+def clinics():
+    """The region's clinics side by side (region-wide only): a page of its
+    own, as each clinic's figures and compliance are read for it."""
+    scope, year = _scope(), _year()
+    if not scope.region_wide:
+        abort(404)
+    return render_template("followup/clinics.html", scope=scope, year=year,
+                           clinics=clinic_comparison.clinic_rows(scope, year),
+                           args=_args(scope, year))  # fmt: skip
+
+
+@bp.route("/system-years")
+@login_required
+def system_years_page():
+    """Each system's patients and mean cost, the year and the two before it."""
+    scope, year = _scope(), _year()
+    return render_template("followup/system_years.html", scope=scope, year=year,
+                           system_years=system_years.system_years(scope, year),
                            args=_args(scope, year))  # fmt: skip
 
 
