@@ -360,11 +360,12 @@ def channels():
 @bp.route("/clinics")
 @login_required
 def clinics():
-    """The region's clinics side by side (region-wide only): a page of its
-    own, as each clinic's figures and compliance are read for it."""
-    scope, year = _scope(), _year()
-    if not scope.region_wide:
-        abort(404)
+    """The region's clinics side by side (the region's role; the whole
+    region, whatever clinic was chosen): a page of its own, as each clinic's
+    figures and compliance are read for it."""
+    if current_user.role != Role.REGION:
+        abort(403)
+    scope, year = resolve(current_user, None), _year()
     return render_template("followup/clinics.html", scope=scope, year=year,
                            clinics=clinic_comparison.clinic_rows(scope, year),
                            args=_args(scope, year))  # fmt: skip

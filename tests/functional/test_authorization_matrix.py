@@ -146,6 +146,8 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "followup.report": FOLLOWUP,
     "followup.articles": FOLLOWUP,
     "followup.channels": FOLLOWUP,
+    "followup.clinics": frozenset({"region"}),  # the region-wide view alone
+    "followup.system_years_page": FOLLOWUP,
     "followup.export": FOLLOWUP,
     "followup.patients": FOLLOWUP,
     "followup.export_patients": FOLLOWUP,

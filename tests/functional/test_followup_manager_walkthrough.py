@@ -373,7 +373,7 @@ def test_the_region_compares_its_clinics_side_by_side(client, auth, two_patients
 def test_a_manager_gets_no_clinic_comparison(client, auth, two_patients):
     auth.login(two_patients["manager"].username)
     assert "/followup/clinics" not in client.get("/followup/?year=2025").text
-    assert client.get("/followup/clinics?year=2025").status_code == 404
+    assert client.get("/followup/clinics?year=2025").status_code == 403
     assert client.get("/followup/export/clinics.csv?year=2025").status_code == 404
 
 
@@ -504,3 +504,22 @@ def test_the_register_export_link_says_whom_the_file_leaves_out(client, auth, mo
 def test_a_register_export_of_every_patient_has_no_such_note(client, auth, mover):
     auth.login(mover["SODR"].username)
     assert 'id="register-not-listed"' not in client.get("/followup/?year=2025").text
+
+
+def test_a_manager_reads_the_clinics_words_not_the_regions_nor_a_command(
+    client, auth, two_patients
+):
+    """The walkthrough: a year not computed told the manager to run `flask
+    followup run`, and the channels page of one clinic said "Regionens
+    kostnad per kanal"."""
+    auth.login(two_patients["manager"].username)
+    empty = text_of(client.get("/followup/?year=2023").text)
+    assert "flask" not in empty
+    assert "beräknas varje natt" in empty
+    channels = text_of(client.get("/followup/channels?year=2025").text)
+    assert "Regionens kostnad per kanal" not in channels
+    assert "Kostnaden per kanal som mottagningens kostnadsställe betalar" in channels
+    auth.logout()
+    auth.login(two_patients["region"].username)
+    channels = text_of(client.get("/followup/channels?year=2025").text)
+    assert "Regionens kostnad per kanal" in channels
