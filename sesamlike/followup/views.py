@@ -150,7 +150,6 @@ def report_page():
         parts=system_parts.system_parts(scope, year),
         without_cgm=system_parts.pump_systems_without_cgm(scope, year),
         centres=system_parts.cost_centres(scope, year),
-        unlisted=drilldown.unlisted(scope, year, drilldown.Filters()),
         pump_chart=charts.box_plot(
             [(k or _("Inget system"), s) for k, s in data.pump.items()],
             _("Årskostnad per pumpsystem"),
