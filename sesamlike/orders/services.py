@@ -330,48 +330,49 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
     )
     db.session.add(order)
     withdrawals.withdraw_all(chosen, today)
-    # Central lines reserve stock in article order (reserve_many's locks), so
-    # two orders never lock lots crosswise; each line knows its status before
-    # it goes in. After the withdrawals (an UPDATE, which flushes the order).
-    central = sorted(
-        (prescription.article_id, index)
-        for index, (prescription, _packs) in enumerate(chosen)
-        if prescription.article.channel == Channel.CENTRAL
-    )
-    planned = reservations.plan_many(
-        [(article_id, chosen[index][1]) for article_id, index in central],
-        user_id=user.id,
-        today=today,
-    )
-    reserved = {
-        index: status
-        for (_article_id, index), status in zip(central, planned.statuses, strict=True)
-    }
-    for index, (prescription, packs) in enumerate(chosen):
+    # The lines, their audit row and the notice first, then the stock: its
+    # locks (every lot of each central article, `plan_many`) are held from
+    # there to the commit, and every order of the article waits for them.
+    # Central lines get their status once reserved: still one INSERT.
+    for prescription, packs in chosen:
         article = prescription.article
         order.lines.append(
             OrderLine(
                 prescription_id=prescription.id,
-                article_id=article.id,
+                article=article,  # the notice names it before the lines go in
                 packs=packs,
                 channel=article.channel,
-                status=reserved.get(index)
-                or SUPPLIER_STATUS.get(article.channel, LineStatus.BACKORDERED),
+                status=SUPPLIER_STATUS.get(article.channel, LineStatus.BACKORDERED),
                 pack_price_sek=article.pack_price_sek,
                 vat_rate=article.vat_rate,
             )
         )
+    with db.session.no_autoflush:  # the lines go in with their statuses
+        audit.record(
+            "create",
+            "order",
+            patient_id=patient.id,
+            object_id=order.id,
+            user=user,
+            detail=f"{len(chosen)} lines, {mode}",
+        )
+        notices.order_received(order, today)  # queued in this transaction
+        # Central lines reserve stock in article order (reserve_many's locks),
+        # so two orders never lock lots crosswise.
+        central = sorted(
+            (prescription.article_id, index)
+            for index, (prescription, _packs) in enumerate(chosen)
+            if prescription.article.channel == Channel.CENTRAL
+        )
+        planned = reservations.plan_many(
+            [(article_id, chosen[index][1]) for article_id, index in central],
+            user_id=user.id,
+            today=today,
+        )
+    for (_article_id, index), status in zip(central, planned.statuses, strict=True):
+        order.lines[index].status = status
     db.session.flush()  # line ids are the stock references
     planned.write([order.lines[index].reference for _article_id, index in central])
-    audit.record(
-        "create",
-        "order",
-        patient_id=patient.id,
-        object_id=order.id,
-        user=user,
-        detail=f"{len(chosen)} lines, {mode}",
-    )
-    notices.order_received(order, today)  # queued in this transaction
     return order
 
 
