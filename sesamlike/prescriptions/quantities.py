@@ -65,7 +65,8 @@ def check_quantity(article: Article, given: Mapping[str, object],
                    confirmed: bool) -> None:  # fmt: skip
     """Quantities that let the patient get more than 1.5 times a consumable's
     expected use need the prescriber's confirmation (QuantityToConfirm):
-    - packs per withdrawal above 1.5 times the use over the withdrawal's period;
+    - packs per withdrawal above 1.5 times the use over the withdrawal's period
+      and above the whole packs that last it (one pack is never too many);
     - all withdrawals together above 1.5 times the use over the validity (at
       least one period: a withdrawal on the last day is for its whole period);
     - a time lock below half the period with more than one withdrawal: the
@@ -82,14 +83,18 @@ def check_quantity(article: Article, given: Mapping[str, object],
         return
     units_per_day = Decimal(str(article.units_per_day))
     refusals: list[QuantityToConfirm] = []
-    if packs * article.pack_size > OVERUSE_FACTOR * units_per_day * period:
+    # The whole packs that last the period are never too many: one pack of
+    # batteries that lasts 150 days is the least a 90-day withdrawal can be.
+    expected = packs_for_period(article.units_per_day, article.pack_size, period)
+    if (
+        packs > expected
+        and packs * article.pack_size > OVERUSE_FACTOR * units_per_day * period
+    ):
         refusals.append(
             QuantityToConfirm(
                 packs=packs,
                 article=article.name,
-                expected=packs_for_period(
-                    article.units_per_day, article.pack_size, period
-                ),
+                expected=expected,
                 fields={"packs_per_withdrawal": [ABOVE_EXPECTED_USE]},
             )
         )

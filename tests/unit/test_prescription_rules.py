@@ -355,3 +355,24 @@ def test_quantity_to_confirm_counts_all_withdrawals_and_the_time_lock(given, fie
         quantities.check_quantity(quick_set(), args, confirmed=False)
     assert list(excinfo.value.fields) == fields
     quantities.check_quantity(quick_set(), args, confirmed=True)
+
+
+def test_one_pack_that_outlasts_its_period_is_never_too_many():
+    """The walkthrough: renewing 1 pack of MiniMed batteries a 90-day
+    withdrawal asked to confirm "more than 1.5 times the expected use, which
+    is about 1 pack": one pack is the least a withdrawal can be."""
+    from decimal import Decimal
+
+    from sesamlike.catalog.models import Article
+
+    battery = Article(name="MiniMed batterilock", category="battery",
+                      pack_size=1, units_per_day=Decimal("0.0067"),
+                      serial_tracked=False)  # fmt: skip
+    one = dict(packs_per_withdrawal=1, withdrawals=1, period_days=90,
+               valid_from=START)  # fmt: skip
+    quantities.check_quantity(battery, one, confirmed=False)
+    with pytest.raises(QuantityToConfirm) as excinfo:
+        quantities.check_quantity(
+            battery, one | {"packs_per_withdrawal": 2}, confirmed=False
+        )
+    assert list(excinfo.value.fields) == ["packs_per_withdrawal"]
