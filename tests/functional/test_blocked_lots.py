@@ -95,6 +95,11 @@ def test_a_release_without_a_reason_is_refused_beside_the_field(client, world, r
     )
     assert lot_of(world).quarantined is True
     assert audit_rows("release_block") == []
+    # Said at the top too, linked to the field far below (the walkthrough saw
+    # the page reload at the top with nothing to say what happened).
+    top = html.split('id="release-refused">')[1].split("</div>")[0]
+    assert "Spärren är inte hävd." in top
+    assert f'href="#release-reason-{world.lot.id}"' in top
 
 
 def test_a_blocked_lot_is_scrapped_as_a_stock_movement(client, world):
