@@ -45,6 +45,11 @@ def test_a_cancelled_picked_line_tells_the_clerk_to_put_the_packs_back(client, w
         assert f"Beställning {order.id} INF-7 Infusionsset X Makulerad 2 L0 A-3" in (
             page
         ), path
+    # The pack page says the order is cancelled, not that it ships from
+    # elsewhere ("Ingen adress: ... skickas inte från hjälpmedelscentralen")
+    # with its cancelled lines "to ship now".
+    assert "Beställningen är makulerad: inget ska skickas." in page
+    assert "Ingen adress" not in page and "Rader att skicka nu" not in page
     # The books count the packs back in their lot, once.
     lot = db.session.scalar(db.select(StockLot).filter_by(lot="L0"))
     assert lot.on_hand == 5
