@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from sesamlike.accounts.forms import EmptyForm
@@ -12,6 +12,7 @@ from sesamlike.extensions import db
 from sesamlike.fulfilment import blocked_lots
 from sesamlike.fulfilment.forms import ReleaseBlockForm
 from sesamlike.fulfilment.views import bp
+from sesamlike.stock.models import StockLot
 from sesamlike.stock.views import (
     depot_only,
     errors_beside_fields,
@@ -23,17 +24,30 @@ from sesamlike.stock.views import (
 @bp.route("/lots/<int:lot_id>/scrap", methods=["POST"])
 @depot_only
 def scrap_lot(lot_id: int):
-    """Scrap what is left of an expired or blocked lot (a scrap movement)."""
-    if EmptyForm().validate_on_submit():
-        try:
-            packs = blocked_lots.scrap_lot(current_user, lot_id)
-        except DomainError as error:
-            flash_error(error)
-        else:
-            flash(
-                ngettext("{n} förp. kasserad.", "{n} förp. kasserade.", packs),
-                "success",
-            )
+    """Scrap what is left of an expired or blocked lot (a scrap movement),
+    once the clerk has confirmed it: the first press asks, naming the lot."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    lot = db.session.get(StockLot, lot_id)
+    if lot is None:
+        abort(404)
+    if request.form.get("confirmed") != "1":
+        return overview_response(scrap_asked=lot)
+    words = {"lot": lot.lot or "–", "article": lot.article.name}
+    try:
+        packs = blocked_lots.scrap_lot(current_user, lot_id)
+    except DomainError as error:
+        flash_error(error)
+    else:
+        flash(
+            ngettext(
+                "{n} förp. av parti {lot} ({article}) kasserad.",
+                "{n} förp. av parti {lot} ({article}) kasserade.",
+                packs,
+                **words,
+            ),
+            "success",
+        )
     return redirect(url_for("stock.overview"))
 
 

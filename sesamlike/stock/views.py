@@ -111,9 +111,11 @@ def overview_page():
     return overview_response()
 
 
-def overview_response(status: int = 200, *, refused_lot=None, refusal=None):
+def overview_response(status: int = 200, *, refused_lot=None, refusal=None,
+                      scrap_asked=None):  # fmt: skip
     """The overview; `refused_lot`: the lot whose block release was refused,
-    `refusal` its form, shown with the reason entered and the refusal beside it."""
+    `refusal` its form, shown with the reason entered and the refusal beside it;
+    `scrap_asked`: the lot the clerk is asked to confirm scrapping."""
     return render(
         "stock/overview.html",
         status,
@@ -124,4 +126,5 @@ def overview_response(status: int = 200, *, refused_lot=None, refusal=None):
         quarantine_lot=ledger.QUARANTINE_LOT,
         refused_lot=refused_lot,
         refusal=refusal,
+        scrap_asked=scrap_asked,
     )
