@@ -329,14 +329,17 @@ def in_year(lines: sa.Subquery, year: int) -> sa.ColumnElement[bool]:
     )  # fmt: skip
 
 
+def carried_over(lines: sa.Subquery, year: int) -> sa.ColumnElement[bool]:
+    """Not durable, delivered in an earlier year: a CGM transmitter still in
+    use, which names the CGM system but whose units and cost were that year's."""
+    return sa.and_(sa.func.coalesce(lines.c.years, 0) == 0,
+                   lines.c.delivered_on < date(year, 1, 1))  # fmt: skip
+
+
 def year_units(lines: sa.Subquery, year: int) -> sa.ColumnElement:
-    """A line's units in the year's volumes: none of a CGM transmitter
-    delivered in an earlier year and still in use (counted in its own year)."""
-    return sa.case(
-        (sa.and_(sa.func.coalesce(lines.c.years, 0) == 0,
-                 lines.c.delivered_on < date(year, 1, 1)), 0),
-        else_=lines.c.units,
-    )  # fmt: skip
+    """A line's units in the year's volumes: none of a line `carried_over`
+    (counted in its own year)."""
+    return sa.case((carried_over(lines, year), 0), else_=lines.c.units)
 
 
 def line_parts(lines: sa.Subquery, year: int, amounts: Amounts):
@@ -374,9 +377,7 @@ def article_lines(year: int, scope: sa.Select | None = None,
         amounts.line_sek(consumables, device=False).label("consumables"),
     ).where(
         in_year(lines, year),
-        # Not a CGM transmitter delivered in an earlier year, still in use:
-        # it names the CGM system, but its units and line were that year's.
-        sa.or_(lines.c.years > 0, lines.c.delivered_on >= date(year, 1, 1)),
+        sa.not_(carried_over(lines, year)),  # its units and line were that year's
     )
     if not paid:
         return query

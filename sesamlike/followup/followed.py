@@ -27,8 +27,7 @@ def patient_years(
 ) -> sa.ColumnElement[bool]:
     """A WHERE clause on PatientYearCost: the scope's listed patients' `year`."""
     return sa.and_(
-        PatientYearCost.year == year,
-        paid_where(scope, year, PatientYearCost.patient_id, today),
+        _paid_years(scope, year, today),
         visible_patient_id(scope.user, PatientYearCost.patient_id),
     )
 
@@ -40,7 +39,14 @@ def unlisted_patient_years(
     out: paid for, but the user may not see the patient now (a manager: no
     longer in the care of one of their clinics)."""
     return sa.and_(
+        _paid_years(scope, year, today),
+        sa.not_(visible_patient_id(scope.user, PatientYearCost.patient_id)),
+    )
+
+
+def _paid_years(scope: Scope, year: int, today: date | None) -> sa.ColumnElement[bool]:
+    """The patient-years of `year` that the scope paid part of."""
+    return sa.and_(
         PatientYearCost.year == year,
         paid_where(scope, year, PatientYearCost.patient_id, today),
-        sa.not_(visible_patient_id(scope.user, PatientYearCost.patient_id)),
     )
