@@ -112,11 +112,6 @@ def renewal_faults(
     )
 
 
-# A kit line's fields in the API (`kits.KitChoice`'s, but the confirmations).
-KIT_LINE_FIELDS = ("article_no", "packs_per_withdrawal", "withdrawals", "period_days",
-                   "reason_code", "reason_text")  # fmt: skip
-
-
 def kit_faults(
     user: User, data: Mapping[str, object], unchecked: Collection[str]
 ) -> dict[str, list[str]]:
@@ -136,7 +131,7 @@ def kit_faults(
                     name: None
                     if f"lines.{index}.{name}" in unchecked
                     else line.get(name)
-                    for name in KIT_LINE_FIELDS
+                    for name in kits.KIT_LINE_FIELDS
                 }
             )
             for index, line in enumerate(lines)

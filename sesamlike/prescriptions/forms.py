@@ -24,6 +24,7 @@ from sesamlike.catalog.models import Article
 from sesamlike.common.fields import WholeNumberField
 from sesamlike.common.forms import PageForm
 from sesamlike.common.i18n import N_, _
+from sesamlike.prescriptions.kits import KIT_LINE_FIELDS
 from sesamlike.prescriptions.quantities import QUANTITY_TO_CONFIRM, quantity_to_confirm
 from sesamlike.prescriptions.rules import errors_whatever_the_article
 
@@ -352,11 +353,6 @@ def kit_faults(form: KitForm) -> list[KitFault]:
         if field.errors:
             found.append(KitFault(field.id, None, field.label.text, list(field.errors)))
     return found
-
-
-# A kit line's fields that can be at fault, in page order.
-KIT_LINE_FIELDS = ("article_no", "packs_per_withdrawal", "withdrawals", "period_days",
-                   "reason_code", "reason_text")  # fmt: skip
 
 
 def reason_choices() -> list[tuple[str, str]]:

@@ -82,6 +82,12 @@ class KitContext:
     current: dict[str, list[Prescription]] | None = None
 
 
+# A kit line's fields that can be at fault, in page order (a `KitChoice`'s,
+# but the confirmations): the page and the API name them alike.
+KIT_LINE_FIELDS = ("article_no", "packs_per_withdrawal", "withdrawals", "period_days",
+                   "reason_code", "reason_text")  # fmt: skip
+
+
 @dataclass
 class KitChoice:
     """A line as the prescriber wants it: an article of the system and its terms."""
