@@ -141,7 +141,6 @@ def packing():
     return render(
         "packing.html",
         put_back=put_back.waiting(depot_id=chosen),
-        form=EmptyForm(),
         orders=orders,
         picked=picked,
         held={order.id: held for order, held in listed},
@@ -202,7 +201,6 @@ def pack(order_id: int):
         "pack.html",
         status,
         put_back=put_back.waiting(lines=order.lines),
-        actions=EmptyForm(),
         order=order,
         form=form,
         ship_to=shipto.ship_to_seen_by(current_user, order),

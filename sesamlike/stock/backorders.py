@@ -25,6 +25,7 @@ from sesamlike.stock.models import (
     PurchaseProposal,
     Reservation,
 )
+from sesamlike.stock.overview import by_id
 from sesamlike.stock.reservations import ReservationStatus, available_by_article
 
 
@@ -54,8 +55,8 @@ def waiting(depot_id: int | None = None, *, today: date | None = None) -> list[W
     if not queue:
         return []
     article_ids = sorted({row.article_id for row in queue})
-    articles = _by_id(Article, article_ids)
-    depots = _by_id(Depot, {row.depot_id for row in queue})
+    articles = by_id(Article, article_ids)
+    depots = by_id(Depot, {row.depot_id for row in queue})
     free = available_by_article(article_ids, today=today)
     incoming = _incoming(article_ids)
     wanted: dict[int, int] = defaultdict(int)
@@ -96,10 +97,3 @@ def _incoming(article_ids: list[int]) -> dict[tuple[int, int], list[PurchaseProp
         elif not found[key]:
             found[key].append(proposal)
     return dict(found)
-
-
-def _by_id(model, ids):
-    return {
-        row.id: row
-        for row in db.session.scalars(sa.select(model).where(model.id.in_(ids)))
-    }

@@ -104,8 +104,8 @@ def totals(today: date | None = None) -> list[Total]:
     ):
         held.setdefault((a, d), {})[status] = int(n)
     keys = set(on_hand) | set(held)
-    articles = _by_id(Article, {a for a, _ in keys})
-    depots = _by_id(Depot, {d for _, d in keys})
+    articles = by_id(Article, {a for a, _ in keys})
+    depots = by_id(Depot, {d for _, d in keys})
     result = []
     for a, d in keys:
         packs = on_hand.get((a, d), 0)
@@ -124,7 +124,8 @@ def totals(today: date | None = None) -> list[Total]:
     return sorted(result, key=lambda t: (t.article.article_no, t.depot.code))
 
 
-def _by_id(model, ids):
+def by_id(model, ids) -> dict:
+    """The rows of `model` with these ids, by id (none asked: no query)."""
     if not ids:
         return {}
     return {
