@@ -363,7 +363,7 @@ def _lend(line: OrderLine, change: _Change, counts: StatusCounts, touched) -> No
         line.patient_id,
         line.delivered_on,
         line.reference,
-        line.amortised_line_id or line.id,
+        line.amortisation_line_id,
     )
     counts.lent += 1
     touched[line.order_id].add(f"device {change.serial_no} lent")

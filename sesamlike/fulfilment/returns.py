@@ -192,7 +192,7 @@ def lent_device(serial_no: str, line_id: int | None = None) -> Device:
     line.serial_no = serial_no  # flushed with the device, before the line moves
     return devices.register_loan(
         line.article, serial_no, line.patient_id, line.delivered_on, line.reference,
-        line.amortised_line_id or line.id,
+        line.amortisation_line_id,
     )  # fmt: skip
 
 
@@ -213,7 +213,7 @@ def open_replacement(
         pack_price_sek=0,
         vat_rate=line.vat_rate,
         replaces_line_id=line.id,
-        amortised_line_id=line.amortised_line_id or line.id,
+        amortised_line_id=line.amortisation_line_id,
         **payer_of(line),
     )
     order.lines.append(new)

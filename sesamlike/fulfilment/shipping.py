@@ -174,7 +174,7 @@ def ship_order(
                 line.reference, serials=given, user_id=user.id, today=today
             )
             continued = devices.lend(lent, order.patient_id, today, line.reference,
-                                     line.amortised_line_id or line.id)  # fmt: skip
+                                     line.amortisation_line_id)  # fmt: skip
             keep_warranty(line)
             picking.ship(line.reference, user_id=user.id)
             move_line(
@@ -251,7 +251,7 @@ def deliver_order(
                 LineStatus.DELIVERED,
                 delivered_on=delivered_on,
             )
-            devices.start_loan(line.reference, delivered_on)
+            devices.start_loan(line.reference, delivered_on, line.id)
             keep_warranty(line)
         notices.order_delivered(order, today)
         audit.record(

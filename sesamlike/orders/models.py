@@ -202,6 +202,13 @@ class OrderLine(db.Model):
     amortised_line_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("order_lines.id"), index=True
     )
+
+    @property
+    def amortisation_line_id(self) -> int:
+        """The line whose amortisation a device lent on this line runs on: the
+        first of its warranty chain, else the line itself."""
+        return self.amortised_line_id or self.id
+
     # Who pays a line without a prescription (imported history): the patient's
     # clinic when it was imported. A prescribed line's payer is its prescription's.
     cost_clinic_id: Mapped[int | None] = mapped_column(

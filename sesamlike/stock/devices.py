@@ -183,15 +183,14 @@ def serial_refusal(
     return None
 
 
-def start_loan(reference: str, start: date) -> list[Device]:
+def start_loan(reference: str, start: date, line_id: int) -> list[Device]:
     """The loan starts on delivery: move lent_on to that day, and the warranty
-    end of a device first lent under `reference` (one lent before keeps its
-    first delivery's, `lend`)."""
+    end of a device first lent on this line (`line_id`, lent under
+    `reference`; one lent before keeps its first delivery's, `lend`)."""
     devices = lent_under(reference)
     for device in devices:
         device.lent_on = start
-        first = device.amortised_line_id
-        if first is None or reference == f"order-line:{first}":
+        if device.amortised_line_id in (None, line_id):
             years = device.article.amortisation_years
             device.warranty_end = warranty_end(start, years)
     return devices
