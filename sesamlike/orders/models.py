@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -45,6 +46,15 @@ class DeliveryMode(enum.StrEnum):
     CLINIC = "clinic"
     PICKUP = "pickup"
     PHARMACY = "pharmacy"
+
+
+def cancellable_statuses(statuses: Iterable[str]) -> bool:
+    """An order with lines of these statuses may be cancelled: something is
+    still open, and nothing shipped or handed out."""
+    statuses = list(statuses)
+    return any(s in OPEN_LINE_STATUSES for s in statuses) and all(
+        s in OPEN_LINE_STATUSES or s == LineStatus.CANCELLED for s in statuses
+    )
 
 
 class Order(db.Model):
@@ -118,10 +128,7 @@ class Order(db.Model):
 
     @property
     def cancellable(self) -> bool:
-        return any(line.status in OPEN_LINE_STATUSES for line in self.lines) and all(
-            line.status in OPEN_LINE_STATUSES | {LineStatus.CANCELLED}
-            for line in self.lines
-        )
+        return cancellable_statuses(line.status for line in self.lines)
 
 
 class Shipment(db.Model):

@@ -9,7 +9,12 @@ from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import format_list
 from sesamlike.common.i18n import N_
 from sesamlike.orders import errors
-from sesamlike.orders.models import OPEN_LINE_STATUSES, DeliveryMode, LineStatus
+from sesamlike.orders.models import (
+    OPEN_LINE_STATUSES,
+    DeliveryMode,
+    LineStatus,
+    cancellable_statuses,
+)
 from sesamlike.prescriptions import errors as prescription_errors
 
 MODES = tuple(DeliveryMode)
@@ -185,9 +190,7 @@ def statuses_refusal(statuses: Iterable[str]) -> DomainError | None:
     """Why an order with lines of these statuses cannot be cancelled, if it
     cannot: every line cancelled already, or something shipped or handed out."""
     statuses = list(statuses)
-    if any(s in OPEN_LINE_STATUSES for s in statuses) and all(
-        s in OPEN_LINE_STATUSES or s == LineStatus.CANCELLED for s in statuses
-    ):
+    if cancellable_statuses(statuses):
         return None
     if statuses and all(s == LineStatus.CANCELLED for s in statuses):
         return errors.AlreadyCancelled()  # a double submit, another tab
