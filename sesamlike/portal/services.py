@@ -29,6 +29,10 @@ from sesamlike.orders.models import (
     Order,
     OrderLine,
 )
+from sesamlike.orders.services import (  # noqa: F401 (the order rules' own
+    cancel_refusal,  # answers, for the portal's pages as for every other)
+    each_refusal,
+)
 from sesamlike.patients import access
 from sesamlike.patients.models import (
     Address,
@@ -480,11 +484,6 @@ def check_reorder(
     return Preview(options.patient, chosen, checked.mode)
 
 
-def each_refusal(error: DomainError) -> list[DomainError]:
-    """The refusals a review or an order was refused for, each to show."""
-    return ordering.each_refusal(error)
-
-
 def reorder_refusals(
     user: User,
     options: ReorderOptions,
@@ -576,12 +575,6 @@ def _same_place(address: Address, street: str, postal_code: str | None) -> bool:
         plain(street),
         plain(postal_code),
     )
-
-
-def cancel_refusal(user: User, order: Order, handed) -> DomainError | None:
-    """Why the order shown cannot be cancelled here, or None (`handed`: its
-    lines' hand-overs, as the page shows them)."""
-    return ordering.cancel_refusal(user, order, handed)
 
 
 def cancel(user: User, patient_id: int, order_id: int) -> Order:
