@@ -334,14 +334,6 @@ def replace_device(user: User, device_id: int, today: date | None = None) -> Ord
     return load_order(order.id)
 
 
-def gives_back_withdrawal(line: OrderLine, values: dict | None = None) -> bool:
-    """Every pack of a prescribed line came back unopened onto the shelf: the
-    patient never had the delivery, so the withdrawal is theirs again (and
-    the time lock counts from the one before). Packs scrapped were had."""
-    packs_restocked = (values or {}).get("packs_restocked", line.packs_restocked)
-    return line.prescription_id is not None and packs_restocked >= line.packs
-
-
 def return_consumables(
     user: User,
     line_id: int,
@@ -426,7 +418,7 @@ def return_consumables(
             raise TooManyPacksReturned(
                 article=line.article.name, left=left, asked=count
             )
-        if gives_back_withdrawal(line, values):
+        if withdrawals.back_whole(line, values["packs_restocked"]):
             withdrawals.give_back(line)
         audit.record(
             "return_packs",

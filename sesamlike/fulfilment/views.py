@@ -34,7 +34,7 @@ from sesamlike.fulfilment.forms import (
     UnregisteredSearchForm,
     choices,
 )
-from sesamlike.orders import shipto
+from sesamlike.orders import shipto, withdrawals
 from sesamlike.orders.forms import MODE_LABELS
 from sesamlike.orders.models import LineStatus
 from sesamlike.orders.status import LABELS
@@ -431,7 +431,7 @@ def return_line(line_id: int):
         ),
         "success",
     )
-    if line.status == LineStatus.RETURNED and returns.gives_back_withdrawal(line):
+    if line.status == LineStatus.RETURNED and withdrawals.back_whole(line):
         flash(
             _(
                 "Alla förpackningar kom tillbaka oöppnade: uttaget är återlämnat till "

@@ -136,6 +136,16 @@ def withdraw(prescription: Prescription, packs: int, today: date, index: int) ->
     raise prescription_errors.PrescriptionUsedUp(article=prescription.article.name)
 
 
+def back_whole(line: OrderLine, packs_restocked: int | None = None) -> bool:
+    """Every pack of a prescribed line came back unopened onto the shelf
+    (`packs_restocked`: as the return will store it, else as stored): the
+    patient never had the delivery, so its withdrawal is theirs again
+    (`give_back`, whose latest withdrawal leaves such lines out). Packs
+    scrapped were had."""
+    restocked = line.packs_restocked if packs_restocked is None else packs_restocked
+    return line.prescription_id is not None and restocked >= line.packs
+
+
 def give_back(line: OrderLine) -> None:
     """Return a cancelled line's withdrawal to its prescription (or a line's
     whose packs all came back on the shelf, `fulfilment.returns`).
@@ -159,7 +169,7 @@ def give_back(line: OrderLine) -> None:
             sa.not_(
                 sa.and_(
                     OrderLine.status == LineStatus.RETURNED,
-                    OrderLine.packs_restocked >= OrderLine.packs,
+                    OrderLine.packs_restocked >= OrderLine.packs,  # `back_whole`
                 )
             ),
         )
