@@ -278,9 +278,15 @@ def cancel_order(user: User, order_id: int) -> Order:
         refusal = cancel_refusal(user, order)
         if refusal is not None:
             raise refusal
+        freed = set()  # articles whose stock came free: filled once each
         for line in order.lines:
-            if line.status in OPEN_LINE_STATUSES:
-                _cancel_line(user, line)
+            if line.status in OPEN_LINE_STATUSES and _cancel_line(user, line):
+                freed.add(line.article_id)
+        # Packs freed go to whoever waits for the article (first placed
+        # first), as a receipt's do: not left on the shelf while a backorder
+        # waits.
+        for article_id in sorted(freed):
+            backorders.fill(article_id, user_id=user.id)
         if at_pharmacy and _withdraw_e_recepts is not None:
             _withdraw_e_recepts(at_pharmacy, user)
         order.cancelled_at = utcnow()
@@ -376,7 +382,8 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
     return order
 
 
-def _cancel_line(user: User, line: OrderLine) -> None:
+def _cancel_line(user: User, line: OrderLine) -> bool:
+    """Cancel one open line; whether it freed stock packs."""
     changed = db.session.execute(
         sa.update(OrderLine)
         .where(OrderLine.id == line.id, OrderLine.status == line.status)
@@ -388,15 +395,13 @@ def _cancel_line(user: User, line: OrderLine) -> None:
             sa.select(OrderLine.status).where(OrderLine.id == line.id)
         )
         raise order_rules.statuses_refusal([now]) or errors.NotCancellable()
-    # Packs freed go to whoever waits for the article (first placed first),
-    # as a receipt's do: not left on the shelf while a backorder waits.
-    if line.channel == Channel.CENTRAL and reservations.release(
-        line.reference, user_id=user.id
-    ):
-        backorders.fill(line.article_id, user_id=user.id)
+    freed = line.channel == Channel.CENTRAL and bool(
+        reservations.release(line.reference, user_id=user.id)
+    )
     if line.prescription_id is not None:
         withdrawals.give_back(line)
     db.session.expire(line, ["status", "updated_at"])
+    return freed
 
 
 def _at_pharmacy(order: Order) -> list[int]:
