@@ -2,7 +2,7 @@
 each with a stable code for pages and API."""
 
 from sesamlike.common.errors import Conflict, Forbidden, Invalid
-from sesamlike.common.i18n import Plural
+from sesamlike.common.i18n import N_, Plural
 
 
 class TimeLocked(Conflict):
@@ -210,6 +210,18 @@ class QuantityToConfirm(Invalid):
         "Minska mängden, eller bekräfta att den stämmer.",
         count="expected",
     )
+    # The renew page shows the old terms and cannot change them.
+    on_renewal = Plural(
+        "{article}: {packs} per uttag räcker till mer än 1,5 gånger förväntad "
+        "användning under uttagets period, som är ungefär {expected} förpackning. "
+        "Bekräfta att den stämmer, eller skriv en ny förskrivning med en mindre "
+        "mängd.",
+        "{article}: {packs} per uttag räcker till mer än 1,5 gånger förväntad "
+        "användning under uttagets period, som är ungefär {expected} förpackningar. "
+        "Bekräfta att den stämmer, eller skriv en ny förskrivning med en mindre "
+        "mängd.",
+        count="expected",
+    )
 
 
 class TotalQuantityToConfirm(QuantityToConfirm):
@@ -225,6 +237,17 @@ class TotalQuantityToConfirm(QuantityToConfirm):
         "{expected} förpackningar. Minska mängden, eller bekräfta att den stämmer.",
         count="expected",
     )
+    on_renewal = Plural(
+        "{article}: {withdrawals} uttag med {packs} per uttag räcker till mer än "
+        "1,5 gånger förväntad användning under giltighetstiden, som är ungefär "
+        "{expected} förpackning. Bekräfta att den stämmer, eller skriv en ny "
+        "förskrivning med en mindre mängd.",
+        "{article}: {withdrawals} uttag med {packs} per uttag räcker till mer än "
+        "1,5 gånger förväntad användning under giltighetstiden, som är ungefär "
+        "{expected} förpackningar. Bekräfta att den stämmer, eller skriv en ny "
+        "förskrivning med en mindre mängd.",
+        count="expected",
+    )
 
 
 class TimeLockToConfirm(QuantityToConfirm):
@@ -235,6 +258,11 @@ class TimeLockToConfirm(QuantityToConfirm):
         "{article}: med en spärrtid kortare än halva perioden kan uttagen tas mer "
         "än dubbelt så tätt som de ska räcka. Förläng spärrtiden, eller bekräfta att "
         "den stämmer."
+    )
+    on_renewal = N_(
+        "{article}: med en spärrtid kortare än halva perioden kan uttagen tas mer "
+        "än dubbelt så tätt som de ska räcka. Bekräfta att den stämmer, eller skriv "
+        "en ny förskrivning med en längre spärrtid."
     )
 
 

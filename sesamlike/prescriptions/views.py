@@ -230,7 +230,9 @@ def _confirm_renewal(
         old=old,
         terms=terms,
         patient=old.patient,
-        form_error=_message(error),
+        # What the renew page can do: confirm the old terms, or lead to a new
+        # prescription; it cannot change them, so it never asks to.
+        form_error=_(getattr(error, "on_renewal", error.message), **error.params),
     ), error.status
 
 

@@ -92,6 +92,46 @@ def test_renewing_a_quantity_above_expected_use_asks_to_confirm_it(client, auth,
     assert renewal.packs_per_withdrawal == 5
 
 
+def test_a_renewal_to_confirm_asks_for_nothing_its_page_cannot_change(
+    client, auth, setup
+):
+    """The renew page shows the old terms and cannot change them: its question
+    said "Minska mängden" (and "Förläng spärrtiden") as a new prescription's
+    page does. It says what this page can do: confirm, or write a new
+    prescription."""
+    old = make_prescription(
+        setup["patient"],
+        setup["article"],
+        packs_per_withdrawal=5,
+        withdrawals_used=4,
+    )
+    auth.login("nurse")
+    page = text_of(client.post(renew_url(old)))
+    assert "5 per uttag räcker till mer än 1,5 gånger förväntad användning" in page
+    assert "Minska mängden" not in page
+    assert (
+        "Bekräfta att den stämmer, eller skriv en ny förskrivning med en mindre "
+        "mängd." in page
+    )
+
+
+
+def test_a_renewal_with_a_short_time_lock_asks_for_nothing_its_page_cannot_change(
+    client, auth, setup
+):
+    short_lock = make_prescription(
+        setup["patient"], setup["article"], lock_days=10, withdrawals_used=4
+    )
+    auth.login("nurse")
+    page = text_of(client.post(renew_url(short_lock)))
+    assert "spärrtid kortare än halva perioden" in page
+    assert "Förläng spärrtiden" not in page
+    assert (
+        "Bekräfta att den stämmer, eller skriv en ny förskrivning med en längre "
+        "spärrtid." in page
+    )
+
+
 def test_renewing_early_starts_the_day_after_the_old_one_ends_without_a_question(
     client, auth, setup
 ):
