@@ -736,9 +736,13 @@ def _devices_page(status: int, *, form=None, search=None, text="", page=1,
 @depot_only
 def device_action(device_id: int, action: str):
     """Recondition, scrap or replace a device in quarantine."""
+    # Each answer names the device: with a queue of returns, "the device"
+    # does not say which one.
     use_cases = {
-        "recondition": (returns.recondition_device, N_("Enheten är åter i lager.")),
-        "scrap": (returns.scrap_device, N_("Enheten är kasserad.")),
+        "recondition": (
+            returns.recondition_device, N_("{article} {serial} är åter i lager.")
+        ),
+        "scrap": (returns.scrap_device, N_("{article} {serial} är kasserad.")),
         "replace": (returns.replace_device, N_("Ersättning beställd under garanti.")),
     }
     if action not in use_cases:
@@ -746,11 +750,18 @@ def device_action(device_id: int, action: str):
     if EmptyForm().validate_on_submit():
         use_case, done = use_cases[action]
         try:
-            use_case(current_user, device_id)
+            outcome = use_case(current_user, device_id)
         except DomainError as error:
             flash_error(error)
         else:
-            flash(_(done), "success")
+            if action == "replace":  # the new order, not the device
+                flash(_(done), "success")
+            else:
+                device = outcome
+                flash(
+                    _(done, article=device.article.name, serial=device.serial_no),
+                    "success",
+                )
     return redirect(url_for("fulfilment.device_returns"))
 
 

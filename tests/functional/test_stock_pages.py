@@ -245,6 +245,36 @@ def test_device_return_page_puts_it_in_quarantine_and_reconditions(client, depot
     assert device.status == "in_stock"
 
 
+def test_reconditioning_and_scrapping_say_which_device(client, depot_world):
+    """The walkthrough: after "Återställ till lager" the page said "Enheten är
+    åter i lager" and no serial number; with a queue of returned pumps the
+    clerk could not tell which one the answer was about."""
+    pump = make_pump("PUMP-3")
+    receive(depot_world, 2, article_no="PUMP-3", serials=["SN3", "SN4"])
+    placed = place(depot_world, article=pump, mode="clinic", packs=2)
+    shipping.ship_order(
+        depot_world.clerk, placed.id, serials={placed.lines[0].id: ["SN3", "SN4"]}
+    )
+    for serial in ("SN3", "SN4"):
+        client.post(
+            "/stock/devices",
+            data={
+                "serial_no": serial,
+                "reason": "therapy_ended",
+                "returned_on": TODAY.isoformat(),
+            },
+        )
+    by_serial = {d.serial_no: d for d in db.session.scalars(sa.select(Device))}
+    back = client.post(
+        f"/stock/devices/{by_serial['SN3'].id}/recondition", follow_redirects=True
+    ).get_data(as_text=True)
+    assert f"{pump.name} SN3 är åter i lager." in back
+    gone = client.post(
+        f"/stock/devices/{by_serial['SN4'].id}/scrap", follow_redirects=True
+    ).get_data(as_text=True)
+    assert f"{pump.name} SN4 är kasserad." in gone
+
+
 def test_a_faulty_device_replaced_under_warranty_is_never_put_back_on_the_shelf(
     client, auth, depot_world
 ):
