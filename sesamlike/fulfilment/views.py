@@ -740,7 +740,8 @@ def device_action(device_id: int, action: str):
     # does not say which one.
     use_cases = {
         "recondition": (
-            returns.recondition_device, N_("{article} {serial} är åter i lager.")
+            returns.recondition_device,
+            N_("{article} {serial} är åter i lager."),
         ),
         "scrap": (returns.scrap_device, N_("{article} {serial} är kasserad.")),
         "replace": (returns.replace_device, N_("Ersättning beställd under garanti.")),

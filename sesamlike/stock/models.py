@@ -123,6 +123,19 @@ class StockMovement(db.Model):
     reference: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
 
+    __table_args__ = (
+        # Packs cancelled after picking (`ledger.put_back`'s rows: kind
+        # MovementKind.RETURN, reason ledger.CANCELLED_AFTER_PICK), found
+        # however old without reading the rest of the ledger (`shelving`).
+        sa.Index(
+            "ix_stock_movements_put_back",
+            "reference",
+            "lot_id",
+            postgresql_where=sa.text("kind = 'return' AND reason_code = 'cancelled'"),
+            sqlite_where=sa.text("kind = 'return' AND reason_code = 'cancelled'"),
+        ),
+    )
+
 
 # The longest serial number a device, a line or a file may carry.
 SERIAL_MAX = 60

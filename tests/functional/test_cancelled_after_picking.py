@@ -4,15 +4,18 @@ pack page tell the clerk to put them back, lot and bin, until confirmed."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
+from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.fulfilment import shipping
 from sesamlike.orders import services as ordering
 from sesamlike.stock import reservations
 from sesamlike.stock.ledger import ledger_mismatches
-from sesamlike.stock.models import StockLot
+from sesamlike.stock.models import StockLot, StockMovement
 from tests.factories import make_article, make_depot_world, place_order_for
 
 
@@ -87,3 +90,22 @@ def test_a_line_cancelled_before_picking_asks_nothing(client, world):
     page = client.get("/stock/packing").get_data(as_text=True)
 
     assert "Makulerat efter plockning" not in page
+
+
+def test_packs_left_at_the_packing_table_for_months_are_still_asked_for(client, world):
+    """The lists looked back 60 days: packs cancelled after picking in the
+    spring and never put back fell off them, while the books counted them on
+    the shelf, so the lot's count was wrong and nobody was told."""
+    order = picked_then_cancelled(world)
+    db.session.execute(
+        sa.update(StockMovement)
+        .where(StockMovement.reference == order.lines[0].reference)
+        .values(at=utcnow() - timedelta(days=200))
+    )
+    db.session.commit()
+
+    for path in ("/stock/packing", f"/stock/orders/{order.id}/pack"):
+        page = text_of(client.get(path).get_data(as_text=True))
+        assert f"Beställning {order.id} INF-7 Infusionsset X Makulerad 2 L0 A-3" in (
+            page
+        ), path

@@ -115,7 +115,6 @@ def test_a_renewal_to_confirm_asks_for_nothing_its_page_cannot_change(
     )
 
 
-
 def test_a_renewal_with_a_short_time_lock_asks_for_nothing_its_page_cannot_change(
     client, auth, setup
 ):
