@@ -1,0 +1,82 @@
+"""Revision 0039 adds the partial index the depot's put-back lists read
+(packs cancelled after picking, however old). From 0038 with a put-back row
+already in the ledger, and from an empty database alike; the downgrade drops
+the index and keeps the rows."""
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
+
+from bench.databases import create_database
+from sesamlike import config, create_app
+from sesamlike.extensions import db
+from sesamlike.stock.ledger import CANCELLED_AFTER_PICK
+from sesamlike.stock.models import Depot, MovementKind, StockLot, StockMovement
+from tests.conftest import DATABASE_URL, is_postgres
+from tests.factories import make_article
+
+PREVIOUS = "0038_kept_forms"
+INDEX = "ix_stock_movements_put_back"
+
+
+@pytest.fixture
+def scratch(tmp_path):
+    """An app on a database of its own: SQLite, or one beside TEST_DATABASE_URL's."""
+    url, drop = create_database(DATABASE_URL if is_postgres() else None, tmp_path,
+                                "sl_put_back")  # fmt: skip
+    app = create_app(config.TestConfig(url))
+    try:
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()
+
+
+def indexes() -> set[str]:
+    return {ix["name"] for ix in sa.inspect(db.engine).get_indexes("stock_movements")}
+
+
+def put_back_row() -> None:
+    """The ledger row of packs put back after a cancellation (the models are
+    the tables of 0038 but for the index)."""
+    depot = Depot(code="HMC", name="Hjälpmedelscentralen")
+    lot = StockLot(depot=depot, article=make_article("INF-1"), lot="L1", on_hand=2)
+    db.session.add(lot)
+    db.session.flush()
+    db.session.add(
+        StockMovement(
+            kind=MovementKind.RETURN, depot_id=depot.id, article_id=lot.article_id,
+            lot_id=lot.id, packs=2, reason_code=CANCELLED_AFTER_PICK,
+            reference="order-line:7",
+        )
+    )  # fmt: skip
+    db.session.commit()
+
+
+def put_back_rows() -> int:
+    return db.session.scalar(sa.text(
+        "SELECT count(*) FROM stock_movements WHERE kind = 'return'"
+        " AND reason_code = 'cancelled'"
+    ))  # fmt: skip
+
+
+def test_the_put_back_index_comes_with_0039_over_a_ledger_and_goes_without_it(
+    scratch,
+):
+    upgrade(revision=PREVIOUS)
+    put_back_row()
+    assert INDEX not in indexes()
+    upgrade()
+    assert INDEX in indexes()
+    assert put_back_rows() == 1
+    db.session.remove()
+    downgrade(revision=PREVIOUS)
+    assert INDEX not in indexes()
+    assert put_back_rows() == 1
+
+
+def test_an_empty_database_gets_the_put_back_index(scratch):
+    upgrade()
+    assert INDEX in indexes()
