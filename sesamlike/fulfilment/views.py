@@ -322,6 +322,8 @@ def consumable_returns():
 
     Searched by order number, patient name or serial (POST, never in a URL),
     paged; nothing is listed unsearched (need to know: no patient read unasked).
+    After a return, the order just handled (`?order=`, its number alone): the
+    parcel in the clerk's hands often holds packs of its other lines.
     """
     search = ReturnSearchForm()
     text, page = "", 1
@@ -329,6 +331,8 @@ def consumable_returns():
         if not search.validate_on_submit():
             abort(400)
         text, page = search.q.data or "", page_number(request.form.get("page"))
+    elif (handled := request.args.get("order", type=int)) is not None:
+        text = search.q.data = str(handled)
     return _returns_page(search, text, page)
 
 
@@ -439,7 +443,7 @@ def return_line(line_id: int):
             ),
             "success",
         )
-    return redirect(url_for("fulfilment.consumable_returns"))
+    return redirect(url_for("fulfilment.consumable_returns", order=line.order_id))
 
 
 @bp.route("/receipts", methods=["GET", "POST"])

@@ -411,6 +411,25 @@ def test_partial_return_on_the_page_restocks_some_and_scraps_others(client, worl
     assert line(line_id).packs_returned == 3
 
 
+def test_after_a_return_the_page_shows_the_order_again_not_an_empty_search(
+    client, world
+):
+    """The walkthrough: after each return the page came back empty, and the
+    clerk with a parcel of packs from several lines searched again for every
+    one. The answer now lists the order just handled, with what is left."""
+    order = delivered(world, packs=5)
+    line_id = order.lines[0].id
+    response = client.post(
+        f"/stock/lines/{line_id}/return",
+        data={"packs": "2", "restock": "1", "returned_on": TODAY.isoformat()},
+        follow_redirects=True,
+    )
+    page = html(response)
+    assert f"Infusionsset X, beställning {order.id}: 2 förp. tillbaka i lager" in page
+    assert f"Beställning {order.id}:" in page and "högst 3" in page
+    assert f'name="q" value="{order.id}"' in page.replace("\n", " ")
+
+
 def test_search_terms_never_go_in_a_url(client, world):
     delivered(world)
     page = html(client.get("/stock/returns"))
