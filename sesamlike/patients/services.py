@@ -25,6 +25,7 @@ from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.patients import access, errors
+from sesamlike.patients.addresses import BOX_ADDRESS_REFUSAL, is_box_address
 from sesamlike.patients.care import begin_episode
 from sesamlike.patients.errors import PatientExists
 from sesamlike.patients.identity import (
@@ -48,7 +49,6 @@ WRITE_ROLES = frozenset({Role.PRESCRIBER})
 
 _POSTAL_CODE = re.compile(r"^\d{3} ?\d{2}$")
 _PHONE = re.compile(r"^\+?[\d\s\-()]+$")
-_BOX_ADDRESS = re.compile(r"^\s*(box|postbox|pl)\s*\d", re.IGNORECASE)
 _LMA_NUMBER = re.compile(r"^[A-Za-z0-9\-]{4,20}$")
 _SEPARATORS = re.compile(r"[\s\-+]")
 
@@ -112,8 +112,8 @@ class _Checks:
 
     def address(self) -> dict[str, Any]:
         street = self.text("street", 120, required=True)
-        if street and _BOX_ADDRESS.match(street):
-            self.fail("street", "Hjälpmedel levereras inte till boxadress.")
+        if is_box_address(street):
+            self.fail("street", BOX_ADDRESS_REFUSAL)
         postal_code = self.text("postal_code", 10, required=True)
         if postal_code and not _POSTAL_CODE.match(postal_code):
             self.fail("postal_code", "Postnumret ska ha fem siffror.")

@@ -20,6 +20,7 @@ from sesamlike.common.forms import PageForm
 from sesamlike.common.i18n import N_
 from sesamlike.orders.forms import OrderLineForm
 from sesamlike.orders.rules import PICKUP_PHONE, pickup_refusal
+from sesamlike.patients.addresses import BOX_ADDRESS_REFUSAL, is_box_address
 
 # Labels the patient reads: plain words for the delivery modes.
 PORTAL_MODE_LABELS = {
@@ -36,7 +37,6 @@ GUARDIAN_MODE_LABELS = {
 ADDRESS_MODES = ("home", "pickup")
 _POSTAL_CODE = re.compile(r"^\d{3} ?\d{2}$")
 _PHONE = re.compile(r"^\+?[\d\s\-()]{6,20}$")
-_BOX_ADDRESS = re.compile(r"^\s*(box|postbox|pl)\s*\d", re.IGNORECASE)
 
 
 REMINDER_CHANNEL_LABELS = {"email": N_("E-post"), "sms": N_("SMS")}
@@ -89,8 +89,8 @@ class ReorderForm(PageForm):
     def validate_street(self, field):
         if self.needs_address() and not (field.data or "").strip():
             raise ValidationError("Skriv gatuadressen.")
-        if _BOX_ADDRESS.match(field.data or ""):
-            raise ValidationError("Hjälpmedel levereras inte till boxadress.")
+        if is_box_address(field.data):
+            raise ValidationError(BOX_ADDRESS_REFUSAL)
 
     def validate_postal_code(self, field):
         value = (field.data or "").strip()

@@ -564,6 +564,30 @@ def test_a_mode_that_does_not_suit_a_line_is_said_with_the_address_faults(
                             "det sättet.") for p in problems)  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    "street", ["c/o Svensson, Box 77", "Postfack 5", "Storgatan 1, PL 1234"]
+)
+def test_a_box_address_is_refused_wherever_the_street_line_says_it(
+    client, auth, region, street
+):
+    """The walkthrough: "Box 123" was refused, but "c/o Svensson, Box 77" and
+    "Postfack 5" reached the summary, though aids are never sent to a box."""
+    auth.login("ella")
+    data = reorder_form([(region.rx_infusion.id, 1)], mode="home", street=street)
+    response = client.post("/portal/order", data=data)
+    assert response.status_code == 422
+    problems = problems_first(text_of(response))
+    assert "Gatuadress: Hjälpmedel levereras inte till boxadress." in problems
+
+
+def test_a_street_named_box_is_a_street(client, auth, region):
+    auth.login("ella")
+    data = reorder_form([(region.rx_infusion.id, 1)], mode="home", street="Boxvägen 5")
+    response = client.post("/portal/order", data=data)
+    assert response.status_code == 200
+    assert "boxadress" not in text_of(response)
+
+
 def test_every_line_refused_is_said_at_once_on_a_form_without_faults(
     client, auth, region
 ):
