@@ -998,6 +998,33 @@ def test_a_parcel_to_a_pickup_point_needs_a_mobile_number(client, auth, region):
     assert client.post("/portal/order", data=home).status_code == 200
 
 
+@pytest.mark.parametrize("phone", ["08-123 456", "031 12 34 56"])
+def test_a_parcel_to_a_pickup_point_needs_a_number_a_text_message_reaches(
+    client, auth, region, phone
+):
+    """The walkthrough: a landline went through as the number for the text
+    message that says the parcel can be collected; the message never comes."""
+    auth.login("ella")
+    form = reorder_form([(region.rx_infusion.id, 1)], mode="pickup", phone=phone)
+    response = client.post("/portal/order", data=form)
+    assert response.status_code == 422
+    assert (
+        "Mobilnummer för avisering: Skriv ett mobilnummer som börjar med 07"
+        in problems_first(text_of(response))[0]
+    )
+
+
+@pytest.mark.parametrize(
+    "phone", ["070-123 45 67", "+46 70 123 45 67", "0046701234567"]
+)
+def test_a_mobile_number_for_a_pickup_is_taken_as_written(client, auth, region, phone):
+    auth.login("ella")
+    form = reorder_form([(region.rx_infusion.id, 1)], mode="pickup", phone=phone)
+    assert client.post("/portal/order", data=form).status_code == 200
+    home = reorder_form([(region.rx_infusion.id, 1)], mode="home", phone="08-123 456")
+    assert client.post("/portal/order", data=home).status_code == 200
+
+
 def test_a_parcel_to_a_pickup_point_shows_and_keeps_no_door_code(client, auth, region):
     auth.login("ella")
     lines = [(region.rx_infusion.id, 1)]
