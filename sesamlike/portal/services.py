@@ -57,6 +57,15 @@ PORTAL_ROLES = frozenset({Role.PATIENT, Role.GUARDIAN})
 # Patients choose how their parcel reaches them; the clinic is for protected
 # identity (and first devices, which the prescriber orders).
 SELF_SERVICE_MODES = (DeliveryMode.HOME, DeliveryMode.PICKUP, DeliveryMode.PHARMACY)
+# The modes that decide where a channel's goods go. Pharmacy goods go by an
+# e-recept, collected at a pharmacy (or sent by one the patient chooses): an
+# order may go home with them (its other lines do), but "home by post" is no
+# way to get them, so it is not offered for pharmacy goods alone.
+DESTINATIONS = {
+    Channel.CENTRAL: {DeliveryMode.HOME, DeliveryMode.CLINIC, DeliveryMode.PICKUP},
+    Channel.SUPPLIER: {DeliveryMode.HOME, DeliveryMode.CLINIC, DeliveryMode.PICKUP},
+    Channel.PHARMACY: {DeliveryMode.PHARMACY},
+}
 RECENT_ORDERS = 10
 
 
@@ -347,10 +356,16 @@ def reorder_options(
     require_portal_user(user)
     options = ordering.order_options(user, patient_id, today, commit=commit)
     patient = options.patient
+    # A mode that takes none of what can be ordered now (a pharmacy pickup for
+    # sensors still time locked) is not offered: choosing it refuses the rest.
+    orderable = {c.prescription.article.channel for c in options.choices
+                 if c.refusal is None}  # fmt: skip
+    useful = set().union(*(DESTINATIONS[Channel(c)] for c in orderable))
     modes = [
         mode
         for mode in options.modes
-        if patient.protected_identity or mode in SELF_SERVICE_MODES
+        if (patient.protected_identity or mode in SELF_SERVICE_MODES)
+        and (not orderable or mode in useful)
     ]
     default = options.default_mode if options.default_mode in modes else None
     return ReorderOptions(

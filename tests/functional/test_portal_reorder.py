@@ -51,6 +51,35 @@ def test_reorder_page_offers_consumables_with_the_rules_in_plain_words(
     assert "Till mottagningen" not in page  # no clinic for a patient without need
 
 
+def test_pharmacy_goods_alone_are_not_offered_home_by_post(client, auth, region):
+    """The walkthrough: a child's only item was pharmacy sensors; the form
+    offered "Hem ... med posten" and the order said it went home, but an
+    e-recept is collected at a pharmacy (or sent by one the patient chooses):
+    nothing goes by post from the region."""
+    from tests.factories import make_patient, make_user
+
+    patient = make_patient(region.clinic, first_name="Saga", last_name="Sand")
+    make_user("patient", patients=[patient], username="saga")
+    make_prescription(patient, region.sensor, packs_per_withdrawal=3)
+    auth.login("saga")
+    page = text_of(client.get("/portal/order"))
+    assert "Jag hämtar på apotek" in page
+    assert "Hem till mig med posten" not in page
+    assert "Till ett utlämningsställe" not in page
+
+
+def test_a_locked_pharmacy_line_offers_no_pharmacy_pickup(client, auth, region):
+    """The walkthrough: "Jag hämtar på apotek" was offered for sensors that
+    could not be ordered yet, and choosing it refused every line that could."""
+    region.rx_sensor.withdrawals_used = 1
+    region.rx_sensor.last_withdrawal_on = TODAY - timedelta(days=5)
+    db.session.commit()
+    auth.login("ella")
+    page = text_of(client.get("/portal/order"))
+    assert "Hem till mig med posten" in page
+    assert "Jag hämtar på apotek" not in page
+
+
 def row_of(page: str, rx) -> str:
     """The reorder form's row of the prescription (from its hidden id on)."""
     hidden = re.search(
