@@ -60,6 +60,16 @@ def plain_refusal(
                 "Välj {modes} i stället.",
                 modes=format_alternatives(labels),
             )
+    if isinstance(error, prescription_errors.NotStartedYet):
+        if params.get("renewal"):
+            return _(
+                "Den nya förskrivningen börjar gälla {day}. Då kan du beställa.",
+                day=format_date(params["opens_on"]),
+            )
+        return _(
+            "Förskrivningen börjar gälla {day}. Då kan du beställa.",
+            day=format_date(params["opens_on"]),
+        )
     if isinstance(error, prescription_errors.TimeLocked):
         return _(
             "Nästa beställning kan göras från {day}.",
@@ -207,10 +217,17 @@ def rule_text(prescription) -> str:
         "Det ska gå minst {n} dagar mellan två beställningar.",
         prescription.lock_days,
     )
-    valid_to = _(
-        "Förskrivningen gäller till och med {valid_to}.",
-        valid_to=format_date(prescription.valid_to),
-    )
+    if prescription.valid_from > region_today():  # a renewal waiting, say
+        valid_to = _(
+            "Förskrivningen gäller från {valid_from} till och med {valid_to}.",
+            valid_from=format_date(prescription.valid_from),
+            valid_to=format_date(prescription.valid_to),
+        )
+    else:
+        valid_to = _(
+            "Förskrivningen gäller till och med {valid_to}.",
+            valid_to=format_date(prescription.valid_to),
+        )
     return f"{packs} {days} {valid_to}"
 
 
@@ -232,6 +249,25 @@ def runout_warning(runout_on: date | None, today: date, window_days: int):
             return "soon", _("Tar slut i morgon.")
         return "soon", ngettext("Tar slut om {n} dag.", "Tar slut om {n} dagar.", days)
     return None
+
+
+def gap_advice(row, child: str | None = None) -> str:
+    """What to do when the supplies run out before the next order can be made
+    (the time lock, or a renewal that starts later): ask the clinic, who can
+    help in between. Empty when they last, or nothing goes by."""
+    refusal = row.refusal
+    if row.runout_on is None or row.ordered or refusal is None:
+        return ""
+    if not isinstance(refusal, prescription_errors.TimeLocked):
+        return ""
+    if row.runout_on >= refusal.params["opens_on"]:
+        return ""
+    if child:
+        return _(
+            "Kontakta barnets mottagning om {name} behöver hjälpmedel innan dess.",
+            name=child,
+        )
+    return _("Kontakta mottagningen om du behöver hjälpmedel innan dess.")
 
 
 def running_out(aids, today: date | None = None) -> list:
@@ -373,6 +409,7 @@ def _helpers(today: date | None = None) -> dict:
         child_name=child_name,
         arrival=lambda line, order, child=None: arrival(line, order, today, child),
         plain_refusal=plain_refusal,
+        gap_advice=gap_advice,
         rule_text=rule_text,
         category_label=category_label,
         device_refused=lambda error: isinstance(error, ordering.DeviceNeedsPrescriber),

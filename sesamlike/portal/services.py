@@ -49,6 +49,7 @@ from sesamlike.portal.runout import (
     prescription_runout,
     supplies_of,
 )
+from sesamlike.prescriptions import errors as prescription_errors
 from sesamlike.prescriptions.entitlement import withdrawal_refusal
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 from sesamlike.stock.models import Device, DeviceStatus
@@ -284,6 +285,18 @@ def my_aids(
         )
         for p, last_on, packs, ordered in db.session.execute(
             _AIDS, {"patient_id": patient.id, "today": today}
+        )
+    ]
+    # A used-up prescription whose renewal is listed: the renewal's row speaks
+    # for the article (its supplies follow the old deliveries), not two rows
+    # of which one says to ask for a new prescription that is already written.
+    renewed = {row.prescription.renewed_from_id for row in aids}
+    aids = [
+        row
+        for row in aids
+        if not (
+            row.prescription.id in renewed
+            and isinstance(row.refusal, prescription_errors.PrescriptionUsedUp)
         )
     ]
     devices = db.session.scalars(_DEVICES_ON_LOAN, {"patient_id": patient.id}).all()

@@ -29,5 +29,14 @@ def withdrawal_refusal(
         )
     opens_on = prescription.next_withdrawal_on
     if opens_on is not None and today < opens_on:
+        if (
+            prescription.last_withdrawal_on is None
+            and opens_on == prescription.valid_from
+        ):
+            return errors.NotStartedYet(
+                opens_on=opens_on,
+                article=article,
+                renewal=prescription.renewed_from_id is not None,
+            )
         return errors.TimeLocked(opens_on=opens_on, article=article)
     return None

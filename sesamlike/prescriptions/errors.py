@@ -12,6 +12,14 @@ class TimeLocked(Conflict):
     message = "Nästa uttag är möjligt från {opens_on}."
 
 
+class NotStartedYet(TimeLocked):
+    """A prescription that starts later (a renewal waiting for the old one to
+    end, or one written ahead): the same refusal as a time lock, said as what
+    it is. `renewal`: it renews an earlier prescription."""
+
+    message = "Förskrivningen börjar gälla {opens_on}."
+
+
 class EntitlementExceeded(Conflict):
     code = "entitlement_exceeded"
     message = "Förskrivningen räcker inte: {detail}"

@@ -192,6 +192,55 @@ def test_supplies_that_ran_out_ten_days_ago_are_a_warning(client, auth, region):
     assert "Beställ nu" in page
 
 
+def used_up_with_a_renewal_from(region, days: int):
+    """Ella's infusion sets: every withdrawal made, the last delivery out ten
+    days ago, and a renewal that starts in `days` days."""
+    from tests.factories import make_prescription
+
+    old = region.rx_infusion
+    make_delivery(region.patient, old, TODAY - timedelta(days=100), 3)
+    old.withdrawals_used = old.withdrawals
+    old.status = "used_up"
+    db.session.commit()
+    return make_prescription(
+        region.patient, old.article, packs_per_withdrawal=3, renewed_from_id=old.id,
+        valid_from=TODAY + timedelta(days=days), valid_to=TODAY + timedelta(days=380),
+    )  # fmt: skip
+
+
+def test_a_used_up_prescription_with_its_renewal_waiting_is_one_row(
+    client, auth, region
+):
+    """The walkthrough: a child out of pods for three days was told twice about
+    the same article, once "every order is made, contact the clinic if a new
+    prescription is needed" (there was one) and once "next order from 26
+    December", which was the renewal's start, not a time lock. Nothing said
+    to call the clinic for the weeks in between."""
+    renewal = used_up_with_a_renewal_from(region, 20)
+    auth.login("ella")
+    page = client.get("/portal/").text
+    assert page.count("Quick-set 9 mm: Tog slut för 10 dagar sedan.") == 1
+    assert "Du har gjort alla beställningar som förskrivningen räcker till" not in page
+    start = f"{renewal.valid_from.day} "
+    said = re.sub(r"<[^>]+>", " ", page)
+    assert "Den nya förskrivningen börjar gälla " + start in " ".join(said.split())
+    assert "Kontakta mottagningen om du behöver hjälpmedel innan dess." in page
+    rx_page = client.get(f"/portal/prescriptions/{renewal.id}").text
+    assert "Förskrivningen gäller från " + start in " ".join(
+        re.sub(r"<[^>]+>", " ", rx_page).split()
+    )
+
+
+def test_supplies_lasting_to_the_next_order_get_no_advice_to_call(client, auth, region):
+    make_delivery(region.patient, region.rx_reservoir, TODAY - timedelta(days=5), 2)
+    region.rx_reservoir.withdrawals_used = 1
+    region.rx_reservoir.last_withdrawal_on = TODAY - timedelta(days=5)
+    db.session.commit()
+    auth.login("ella")
+    page = client.get("/portal/").text
+    assert "innan dess" not in page
+
+
 @pytest.mark.parametrize("status", ["reserved", "sent_to_pharmacy", "shipped"])
 def test_supplies_already_reordered_raise_no_alarm(client, auth, region, status):
     """Right after reordering, "my aids" still said they had run out, with a
