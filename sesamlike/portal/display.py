@@ -344,6 +344,14 @@ class OrderRow(NamedTuple):
     tracking: str | None
 
 
+def amount(packs: int, is_device: bool) -> str:
+    """How many of an article a line holds: a lent device is one piece ("1 st"),
+    a consumable comes in packs ("3 förp.")."""
+    if is_device:
+        return ngettext("{n} st", "{n} st", packs)
+    return ngettext("{n} förp.", "{n} förp.", packs)
+
+
 def order_rows(
     orders, today: date | None = None, child: str | None = None
 ) -> list[OrderRow]:
@@ -365,8 +373,7 @@ def order_rows(
                 _(state.label),
                 _(state.sentence),
                 [
-                    f"{ngettext('{n} förp.', '{n} förp.', line.packs)} "
-                    f"{line.article_name}"
+                    f"{amount(line.packs, line.is_device)} {line.article_name}"
                     for line in order.lines
                 ],
                 _listed_mode(order, child),
@@ -410,6 +417,7 @@ def _helpers(today: date | None = None) -> dict:
         arrival=lambda line, order, child=None: arrival(line, order, today, child),
         plain_refusal=plain_refusal,
         gap_advice=gap_advice,
+        amount=amount,
         rule_text=rule_text,
         category_label=category_label,
         device_refused=lambda error: isinstance(error, ordering.DeviceNeedsPrescriber),

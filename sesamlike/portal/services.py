@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
-from sesamlike.catalog.models import Article, Channel
+from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
 from sesamlike.common import data_versions
 from sesamlike.common.errors import DomainError, Forbidden, NotVisible
 from sesamlike.common.time import region_today, utcnow
@@ -99,6 +99,7 @@ class ListedLine:
     packs: int
     article_name: str
     delivered_on: date | None
+    is_device: bool
     order: ListedOrder
 
 
@@ -681,6 +682,7 @@ def _order_list(limit: int | None):
             OrderLine.packs,
             Article.name,
             OrderLine.delivered_on,
+            Article.category.in_(DEVICE_CATEGORIES),
         )
         .select_from(
             orders.outerjoin(OrderLine, OrderLine.order_id == orders.c.id).outerjoin(

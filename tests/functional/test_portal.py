@@ -591,3 +591,27 @@ def test_the_patient_is_still_told_of_their_own_refusals(client, auth, region):
     page = text_of(client.get("/portal/"))
     assert "Du har gjort alla beställningar som förskrivningen räcker till." in page
     assert "beställs av din förskrivare" in page  # her pump
+
+
+def test_a_lent_pump_in_the_order_lists_is_counted_in_pieces_not_packs(
+    client, auth, region
+):
+    """The walkthrough: "1 förp. MiniMed 640G insulinpump" on "Mina hjälpmedel"
+    and the order's page; a pump is one pump, not a pack."""
+    from tests.factories import make_order
+
+    order = make_order(
+        region.patient,
+        [
+            (region.rx_pump, 1, "delivered", TODAY),
+            (region.rx_infusion, 3, "delivered", TODAY),
+        ],
+        delivery_mode="clinic",
+    )
+    pump = region.rx_pump.article.name
+    auth.login("ella")
+    for path in ("/portal/", f"/portal/orders/{order.id}", "/portal/orders"):
+        page = " ".join(re.sub(r"<[^>]+>", " ", text_of(client.get(path))).split())
+        assert f"1 st {pump}" in page, path
+        assert f"förp. {pump}" not in page, path
+        assert "3 förp. Quick-set 9 mm" in page, path
