@@ -250,6 +250,28 @@ def test_the_aids_centre_reads_only_the_supply_lines_it_handles(client, world):
     assert {str(dispensed.id), str(posted.id)} <= {r["id"] for r in everything}
 
 
+def test_the_aids_centre_reads_no_supply_history_past_the_return_window(client, world):
+    """The need-to-know review: SupplyRequest?patient= gave any depot login a
+    protected child's 20 lines back to 2021, orders it no longer handled. The
+    aids centre handles a line of its stock until it is delivered and for the
+    14 days a return may come back; lent devices for as long as they are out
+    (their returns come any time)."""
+    article = world.order.lines[0].article
+    today = region_today()
+    old = make_delivered_line(world.patient, article, today - timedelta(days=200))
+    recent = make_delivered_line(world.patient, article, today - timedelta(days=10))
+    depot, prescriber = bearer(world.depot), bearer(world.prescriber)
+
+    for kind in ("SupplyRequest", "SupplyDelivery"):
+        found, _ = search_all(client, depot, kind, world.patient.id)
+        ids = {entry["id"] for entry in found}
+        assert str(recent.id) in ids and str(old.id) not in ids, kind
+        assert str(world.pump_line.id) in ids, kind  # a lent pump: always
+        assert client.get(f"{BASE}/{kind}/{old.id}", headers=depot).status_code == 404
+    everything, _ = search_all(client, prescriber, "SupplyRequest", world.patient.id)
+    assert str(old.id) in {entry["id"] for entry in everything}
+
+
 def test_reads_and_searches_are_in_the_patients_access_log(client, auth, world):
     headers = bearer(world.prescriber)
     client.get(f"{BASE}/Patient/{world.patient.id}", headers=headers)

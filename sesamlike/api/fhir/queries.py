@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -20,6 +20,7 @@ from sesamlike.api.fhir import resources as r
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
+from sesamlike.fulfilment import returns
 from sesamlike.orders.models import LineStatus, Order, OrderLine
 from sesamlike.patients import access
 from sesamlike.patients.models import CareRelationship, Patient
@@ -91,15 +92,31 @@ def _lines() -> sa.Select:
 
 
 def _handled_by_depot() -> sa.ColumnElement[bool]:
-    """The lines the aids centre handles: those it ships from its own stock, and
-    devices, which it lends and takes back whoever delivered them. Not a
-    pharmacy's dispensing or a supplier's consumables: need to know (domain.md)."""
+    """The lines the aids centre handles: those it ships from its own stock,
+    until delivered and for the days a return may still come back, and
+    devices, which it lends and takes back whoever delivered them, whenever.
+    Not a pharmacy's dispensing, a supplier's consumables, or the history of
+    its own deliveries: need to know (domain.md)."""
     return sa.or_(
-        OrderLine.channel == Channel.CENTRAL,
+        sa.and_(
+            OrderLine.channel == Channel.CENTRAL,
+            sa.or_(
+                sa.and_(
+                    OrderLine.delivered_on.is_(None),
+                    OrderLine.status.in_(_ON_ITS_WAY),
+                ),
+                OrderLine.delivered_on
+                >= region_today() - timedelta(days=returns.RETURN_DAYS),
+            ),
+        ),
         OrderLine.article_id.in_(
             sa.select(Article.id).where(Article.serial_tracked.is_(True))
         ),
     )
+
+
+# A line of the aids centre's stock on its way to the patient.
+_ON_ITS_WAY = [LineStatus.RESERVED, LineStatus.BACKORDERED, LineStatus.SHIPPED]
 
 
 def _delivered_lines() -> sa.Select:
