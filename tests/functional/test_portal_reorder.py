@@ -660,6 +660,12 @@ def test_the_summary_says_pharmacy_articles_go_via_the_pharmacy(client, auth, re
     mode = page.split('class="mode"')[1].split("</dd>")[0]
     assert "Hem till mig med posten" in mode
     assert "apoteksvarorna via apoteket" in mode
+    # Which ones those are (the walkthrough: a mixed order did not say).
+    lines = page.split('class="summary-lines"')[1].split("</ul>")[0]
+    sensor = lines.split("Dexcom G7 sensor")[1].split("</li>")[0]
+    assert "e-recept: hämtas på apotek" in sensor
+    infusion = lines.split("Quick-set 9 mm")[1].split("</li>")[0]
+    assert "apotek" not in infusion
 
 
 def test_the_summary_of_aids_centre_articles_alone_says_nothing_of_a_pharmacy(
