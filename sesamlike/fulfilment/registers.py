@@ -74,16 +74,29 @@ def order_or_named(text: str) -> sa.ColumnElement[bool]:
 
 
 def returnable(
-    user: User, text: str = "", page: int = 1, *, days: int, today: date | None = None
+    user: User,
+    text: str = "",
+    page: int = 1,
+    *,
+    days: int,
+    today: date | None = None,
+    order_id: int | None = None,
 ) -> Page:
-    """Consumable lines with packs left to return, newest delivery first."""
+    """Consumable lines with packs left to return, newest delivery first:
+    found by the text, or those of one order (`order_id`: the order a return
+    was just registered on, by its number alone, never a search that could
+    find another patient's)."""
     require_depot(user)
     today = today or region_today()
-    text = clean(text)
-    if not text:
-        return nothing_searched()
+    if order_id is not None:
+        text, query = str(order_id), _returnable().where(Order.id == order_id)
+    else:
+        text = clean(text)
+        if not text:
+            return nothing_searched()
+        query = _returns_found(text)
     since = date.fromordinal(today.toordinal() - days)
-    query = _returns_found(text).where(OrderLine.delivered_on >= since)
+    query = query.where(OrderLine.delivered_on >= since)
     return _page(user, query, text, page, action="read_returns")
 
 
@@ -111,15 +124,25 @@ def past_return_window(
     return [line for line, _patient in rows]
 
 
-def _returns_found(text: str) -> sa.Select:
-    """Delivered stocked consumable lines with packs left, found by the text
-    (order number, patient name, or a serial of the order), newest first."""
-    query = _lines_with_patients().where(
-        OrderLine.channel == Channel.CENTRAL,
-        Article.serial_tracked.is_(False),  # devices come back on their page
-        OrderLine.status == LineStatus.DELIVERED,
-        OrderLine.packs_returned < OrderLine.packs,
+def _returnable() -> sa.Select:
+    """Delivered stocked consumable lines with packs left, newest first."""
+    return (
+        _lines_with_patients()
+        .where(
+            OrderLine.channel == Channel.CENTRAL,
+            Article.serial_tracked.is_(False),  # devices come back on their page
+            OrderLine.status == LineStatus.DELIVERED,
+            OrderLine.packs_returned < OrderLine.packs,
+        )
+        .options(selectinload(OrderLine.article))
+        .order_by(OrderLine.delivered_on.desc(), OrderLine.id)
     )
+
+
+def _returns_found(text: str) -> sa.Select:
+    """`_returnable` lines found by the text (order number, patient name, or
+    a serial of the order)."""
+    query = _returnable()
     # A serial: the order it was shipped in, and the patient who has it.
     serial_orders = sa.select(OrderLine.order_id).where(
         OrderLine.serial_no.icontains(text, autoescape=True)
@@ -128,15 +151,12 @@ def _returns_found(text: str) -> sa.Select:
         sa.func.upper(Device.serial_no) == text.upper(),
         Device.patient_id.isnot(None),
     )
-    query = query.where(
+    return query.where(
         sa.or_(
             Order.id.in_(serial_orders),
             Patient.id.in_(serial_patients),
             order_or_named(text),
         )
-    )
-    return query.options(selectinload(OrderLine.article)).order_by(
-        OrderLine.delivered_on.desc(), OrderLine.id
     )
 
 

@@ -332,21 +332,26 @@ def consumable_returns():
             abort(400)
         text, page = search.q.data or "", page_number(request.form.get("page"))
     elif (handled := request.args.get("order", type=int)) is not None:
-        text = search.q.data = str(handled)
+        search.q.data = str(handled)
+        return _returns_page(search, "", 1, order_id=handled)
     return _returns_page(search, text, page)
 
 
-def _returns_page(search, text: str, page: int, status: int = 200, refused=None):
-    """The lines the search finds; `refused`: the return form of one of them,
-    sent and refused, shown in its line with the values entered and the
-    refusal beside its fields (else, the line no longer found, above them)."""
+def _returns_page(search, text: str, page: int, status: int = 200, refused=None,
+                  order_id: int | None = None):  # fmt: skip
+    """The lines the search finds (or one order's: `order_id`); `refused`: the
+    return form of one of them, sent and refused, shown in its line with the
+    values entered and the refusal beside its fields (else, the line no
+    longer found, above them)."""
     form = ConsumableReturnForm(formdata=None)
     form.returned_on.data = region_today()
-    result = registers.returnable(current_user, text, page, days=returns.RETURN_DAYS)
+    result = registers.returnable(
+        current_user, text, page, days=returns.RETURN_DAYS, order_id=order_id
+    )
     # Nothing inside the window: say which lines were found too late, and when.
     late = (
         registers.past_return_window(current_user, text, days=returns.RETURN_DAYS)
-        if result.text and not result.total
+        if result.text and not result.total and order_id is None
         else []
     )
     if refused is not None and refused[0] not in {line.id for line, _p in result.rows}:

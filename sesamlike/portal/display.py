@@ -205,7 +205,7 @@ def mode_label(mode: str, child: str | None = None) -> str:
     return _(PORTAL_MODE_LABELS.get(mode, mode))
 
 
-def rule_text(prescription) -> str:
+def rule_text(prescription, today: date | None = None) -> str:
     """The entitlement and time lock of a prescription in one sentence."""
     packs = ngettext(
         "Du kan beställa {n} förpackning åt gången.",
@@ -217,7 +217,7 @@ def rule_text(prescription) -> str:
         "Det ska gå minst {n} dagar mellan två beställningar.",
         prescription.lock_days,
     )
-    if prescription.valid_from > region_today():  # a renewal waiting, say
+    if prescription.valid_from > (today or region_today()):  # a renewal waiting
         valid_to = _(
             "Förskrivningen gäller från {valid_from} till och med {valid_to}.",
             valid_from=format_date(prescription.valid_from),
@@ -418,7 +418,7 @@ def _helpers(today: date | None = None) -> dict:
         plain_refusal=plain_refusal,
         gap_advice=gap_advice,
         amount=amount,
-        rule_text=rule_text,
+        rule_text=lambda prescription: rule_text(prescription, today),
         category_label=category_label,
         device_refused=lambda error: isinstance(error, ordering.DeviceNeedsPrescriber),
         today=today,

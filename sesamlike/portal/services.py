@@ -254,6 +254,16 @@ def open_my_aids(user: User, patient_id: int, today: date | None = None) -> Open
     return OpenedAids(patient, today, version)
 
 
+def _superseded(row, rows) -> bool:
+    """A used-up prescription whose renewal is among the rows: the renewal's
+    row speaks for the article (its supplies follow the old deliveries), not
+    two rows of which one says to ask for a prescription already written.
+    `row`: an aid row or a form's choice (a prescription and its refusal)."""
+    return isinstance(row.refusal, prescription_errors.PrescriptionUsedUp) and any(
+        other.prescription.renewed_from_id == row.prescription.id for other in rows
+    )
+
+
 def commit_reads() -> None:
     """Commit the audit rows of what this request read (kept loaded) before a
     page shows it: a kept "my aids" body, a form read without committing."""
@@ -288,18 +298,7 @@ def my_aids(
             _AIDS, {"patient_id": patient.id, "today": today}
         )
     ]
-    # A used-up prescription whose renewal is listed: the renewal's row speaks
-    # for the article (its supplies follow the old deliveries), not two rows
-    # of which one says to ask for a new prescription that is already written.
-    renewed = {row.prescription.renewed_from_id for row in aids}
-    aids = [
-        row
-        for row in aids
-        if not (
-            row.prescription.id in renewed
-            and isinstance(row.refusal, prescription_errors.PrescriptionUsedUp)
-        )
-    ]
+    aids = [row for row in aids if not _superseded(row, aids)]
     devices = db.session.scalars(_DEVICES_ON_LOAN, {"patient_id": patient.id}).all()
     orders = _listed_orders(_RECENT_ORDERS, patient.id)
     commit_keeping_loaded()
@@ -382,8 +381,9 @@ def reorder_options(
         and (not orderable or mode in useful)
     ]
     default = options.default_mode if options.default_mode in modes else None
+    choices = [c for c in options.choices if not _superseded(c, options.choices)]
     return ReorderOptions(
-        patient, options.choices, modes, default or (modes[0] if modes else None)
+        patient, choices, modes, default or (modes[0] if modes else None)
     )
 
 

@@ -29,10 +29,7 @@ def withdrawal_refusal(
         )
     opens_on = prescription.next_withdrawal_on
     if opens_on is not None and today < opens_on:
-        if (
-            prescription.last_withdrawal_on is None
-            and opens_on == prescription.valid_from
-        ):
+        if prescription.last_withdrawal_on is None:  # it opens on its first day
             return errors.NotStartedYet(
                 opens_on=opens_on,
                 article=article,

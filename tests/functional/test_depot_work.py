@@ -430,6 +430,31 @@ def test_after_a_return_the_page_shows_the_order_again_not_an_empty_search(
     assert f'name="q" value="{order.id}"' in page.replace("\n", " ")
 
 
+def test_the_order_shown_after_a_return_is_that_order_alone(client, world):
+    """The review: the page after a return searched for the order's number as
+    free text, which also finds another patient's order by a serial holding
+    those digits, and logged that patient as read by the aids centre."""
+    order = delivered(world, packs=3)
+    other = make_patient(world.clinic, first_name="Ove", last_name="Annan")
+    others = delivered(world, packs=1, patient=other)
+    db.session.execute(
+        sa.update(OrderLine)
+        .where(OrderLine.id == others.lines[0].id)
+        .values(serial_no=f"SN{order.id}0")
+    )
+    db.session.commit()
+    reads_before = depot_reads("read_returns")
+    response = client.post(
+        f"/stock/lines/{order.lines[0].id}/return",
+        data={"packs": "1", "restock": "1", "returned_on": TODAY.isoformat()},
+        follow_redirects=True,
+    )
+    page = html(response)
+    assert f"Beställning {order.id}:" in page
+    assert "Ove Annan" not in page and f"Beställning {others.id}:" not in page
+    assert depot_reads("read_returns") == reads_before + 1  # this patient only
+
+
 def test_search_terms_never_go_in_a_url(client, world):
     delivered(world)
     page = html(client.get("/stock/returns"))

@@ -225,6 +225,9 @@ def test_a_used_up_prescription_with_its_renewal_waiting_is_one_row(
     said = re.sub(r"<[^>]+>", " ", page)
     assert "Den nya förskrivningen börjar gälla " + start in " ".join(said.split())
     assert "Kontakta mottagningen om du behöver hjälpmedel innan dess." in page
+    form = client.get("/portal/order").text
+    assert "Du har gjort alla beställningar som förskrivningen räcker till" not in form
+    assert form.count("Den nya förskrivningen börjar gälla") == 1
     rx_page = client.get(f"/portal/prescriptions/{renewal.id}").text
     assert "Förskrivningen gäller från " + start in " ".join(
         re.sub(r"<[^>]+>", " ", rx_page).split()

@@ -663,7 +663,7 @@ def test_the_summary_says_pharmacy_articles_go_via_the_pharmacy(client, auth, re
     # Which ones those are (the walkthrough: a mixed order did not say).
     lines = page.split('class="summary-lines"')[1].split("</ul>")[0]
     sensor = lines.split("Dexcom G7 sensor")[1].split("</li>")[0]
-    assert "e-recept: hämtas på apotek" in sensor
+    assert "e-recept: via apoteket" in sensor
     infusion = lines.split("Quick-set 9 mm")[1].split("</li>")[0]
     assert "apotek" not in infusion
 
