@@ -50,6 +50,7 @@ SIGNATURE = (
     "Meddelandet skickas automatiskt och går inte att svara på."
 )
 LINE = "- {packs} förp. {article}"
+DEVICE_LINE = "- {packs} st {article}"  # a lent device is one piece, not a pack
 
 ORDER_RECEIVED_SUBJECT = "Vi har tagit emot beställning {order_no}"
 ORDER_RECEIVED_BODY = (
@@ -377,7 +378,10 @@ def _order_fields(order: Order, lines: Iterable[OrderLine]) -> dict:
     return dict(
         order_no=order.id,
         lines="\n".join(
-            LINE.format(packs=line.packs, article=line.article.name) for line in lines
+            (DEVICE_LINE if line.article.is_device else LINE).format(
+                packs=line.packs, article=line.article.name
+            )
+            for line in lines
         ),
         link=public_url(PORTAL_ORDER_PATH.format(order_id=order.id)),
     )

@@ -107,6 +107,22 @@ def test_order_received_goes_to_an_adult_patients_own_address():
     assert_tells_nothing_private(mail.body, patient)
 
 
+def test_a_lent_device_in_a_notice_is_one_piece_not_a_pack():
+    """The review: the portal counts a pump as "1 st", its mails still said
+    "1 förp. MiniMed ...": the same order in two words."""
+    patient = adult(make_clinic())
+    pump = make_article(name="MiniMed 780G insulinpump", category="pump",
+                        serial_tracked=True, amortisation_years=4)  # fmt: skip
+    order = make_order(
+        patient, [(make_prescription(patient, pump), 1, "reserved", None)]
+    )
+
+    [mail] = commit(notices.order_received(order, TODAY))
+
+    assert "- 1 st MiniMed 780G insulinpump" in mail.body
+    assert "förp. MiniMed 780G" not in mail.body
+
+
 def test_a_childs_notices_go_to_each_guardian_with_an_address():
     patient = child(
         make_clinic(),
