@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 
 from sesamlike.catalog.models import Channel
-from sesamlike.common.errors import DomainError
+from sesamlike.common.errors import DomainError, Invalid
 from sesamlike.common.formatting import format_list
 from sesamlike.common.i18n import N_
 from sesamlike.orders import errors
@@ -15,6 +15,7 @@ from sesamlike.orders.models import (
     LineStatus,
     cancellable_statuses,
 )
+from sesamlike.patients.addresses import BOX_ADDRESS_REFUSAL, is_box_address
 from sesamlike.prescriptions import errors as prescription_errors
 
 MODES = tuple(DeliveryMode)
@@ -113,6 +114,8 @@ def ship_to_snapshot(patient, mode, clinic, override, phone, today) -> dict:
         return contact
     # An address given in full (as the portal's form gives it) needs none read.
     given = override or {}
+    if is_box_address(given.get("street")):  # no aid is delivered to a box
+        raise Invalid(fields={"ship_to.street": [BOX_ADDRESS_REFUSAL]})
     address = (
         None
         if all(given.get(name) for name in SHIP_TO_FIELDS)

@@ -48,6 +48,18 @@ def post_order(client, user, patient, lines, **extra):
     return client.post("/api/v1/orders", json=body, headers=bearer(user))
 
 
+def test_an_order_to_a_box_address_answers_422_beside_the_street(client, setup):
+    prescriber, patient, rx = setup
+    response = post_order(
+        client, prescriber, patient, [{"prescription_id": rx.id, "packs": 2}],
+        delivery_mode="home", ship_to={"street": "c/o Svensson, Box 77"},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"] == {
+        "ship_to.street": ["Hjälpmedel levereras inte till boxadress."]
+    }
+
+
 def test_order_is_placed_with_its_lines(client, setup):
     prescriber, patient, rx = setup
     response = post_order(

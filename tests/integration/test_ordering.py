@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
-from sesamlike.common.errors import Forbidden, NotVisible
+from sesamlike.common.errors import Forbidden, Invalid, NotVisible
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders import errors
@@ -298,6 +298,19 @@ def test_home_address_can_be_overridden_for_one_order(world):
     ).order
     assert (order.ship_to_street, order.ship_to_city) == ("Annan väg 2", "Borås")
     assert order.ship_to_door_code == "1234"
+
+
+@pytest.mark.parametrize("street", ["Box 12", "c/o Svensson, Box 77", "Postfack 5"])
+def test_an_order_to_a_box_address_is_refused_and_writes_nothing(world, street):
+    """The review: the portal's form refused a box address, but an order
+    through the API or the service with the same street in `ship_to` went
+    through, though no aid is delivered to a box (domain.md)."""
+    error = refused_without_writing(
+        world, Invalid, delivery_mode="home", ship_to={"street": street}
+    )
+    assert error.fields == {
+        "ship_to.street": ["Hjälpmedel levereras inte till boxadress."]
+    }
 
 
 def test_clinic_delivery_snapshots_the_clinics_address(world):
