@@ -134,6 +134,15 @@ class StockMovement(db.Model):
             postgresql_where=sa.text("kind = 'return' AND reason_code = 'cancelled'"),
             sqlite_where=sa.text("kind = 'return' AND reason_code = 'cancelled'"),
         ),
+        # The clerk's word that they are back on the shelf (`shelving`): each
+        # put-back above is matched against it without reading its ledger.
+        sa.Index(
+            "ix_stock_movements_shelved",
+            "reference",
+            "lot_id",
+            postgresql_where=sa.text("kind = 'shelved'"),
+            sqlite_where=sa.text("kind = 'shelved'"),
+        ),
     )
 
 

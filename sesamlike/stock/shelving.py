@@ -51,7 +51,7 @@ def to_shelve(
             StockMovement.reason_code == sa.literal_column(f"'{CANCELLED_AFTER_PICK}'"),
             StockMovement.lot_id.isnot(None),
             ~sa.exists().where(
-                shelved.kind == SHELVED_KIND,
+                shelved.kind == sa.literal_column(f"'{SHELVED_KIND}'"),
                 shelved.reference == StockMovement.reference,
                 shelved.lot_id == StockMovement.lot_id,
             ),

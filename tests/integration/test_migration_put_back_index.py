@@ -17,6 +17,7 @@ from tests.factories import make_article
 
 PREVIOUS = "0038_kept_forms"
 INDEX = "ix_stock_movements_put_back"
+SHELVED = "ix_stock_movements_shelved"
 
 
 @pytest.fixture
@@ -38,21 +39,24 @@ def indexes() -> set[str]:
     return {ix["name"] for ix in sa.inspect(db.engine).get_indexes("stock_movements")}
 
 
-def index_text() -> str:
+def index_text(name: str) -> str:
     """The index as the database keeps it: its columns and its condition."""
     if db.engine.dialect.name == "postgresql":
         found = "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
     else:
         found = "SELECT sql FROM sqlite_master WHERE name = :name"
-    return db.session.scalar(sa.text(found), {"name": INDEX}) or ""
+    return " ".join((db.session.scalar(sa.text(found), {"name": name}) or "").split())
 
 
 def assert_partial() -> None:
-    """Only the put-back rows are in it (a whole-ledger index would do for the
-    name, not for the size)."""
-    text = " ".join(index_text().split())
+    """Only the put-back rows, and only the shelved rows, are in them (a
+    whole-ledger index would do for the name, not for the size)."""
+    text = index_text(INDEX)
     assert "reference" in text and "lot_id" in text
     assert "WHERE" in text and "'return'" in text and "'cancelled'" in text
+    shelved = index_text(SHELVED)
+    assert "reference" in shelved and "lot_id" in shelved
+    assert "WHERE" in shelved and "'shelved'" in shelved
 
 
 def put_back_row() -> None:
@@ -91,7 +95,7 @@ def test_the_put_back_index_comes_with_0039_over_a_ledger_and_goes_without_it(
     assert put_back_rows() == 1
     db.session.remove()
     downgrade(revision=PREVIOUS)
-    assert INDEX not in indexes()
+    assert INDEX not in indexes() and SHELVED not in indexes()
     assert put_back_rows() == 1
 
 
