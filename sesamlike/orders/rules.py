@@ -26,6 +26,15 @@ CHANNEL_MODES = {
     Channel.SUPPLIER: {DeliveryMode.HOME, DeliveryMode.CLINIC, DeliveryMode.PICKUP},
     Channel.PHARMACY: {DeliveryMode.PHARMACY, DeliveryMode.HOME},
 }
+# The modes that decide where a channel's goods go. Pharmacy goods go by an
+# e-recept, collected at a pharmacy (or sent by one the patient chooses): an
+# order may go home with them (its other lines do), but home is no way to get
+# them, so a form offers it for pharmacy goods alone no more than the clinic.
+DESTINATIONS = {
+    Channel.CENTRAL: {DeliveryMode.HOME, DeliveryMode.CLINIC, DeliveryMode.PICKUP},
+    Channel.SUPPLIER: {DeliveryMode.HOME, DeliveryMode.CLINIC, DeliveryMode.PICKUP},
+    Channel.PHARMACY: {DeliveryMode.PHARMACY},
+}
 # Protected identity: nothing goes to the patient's address. Clinic delivery, and
 # for pharmacy articles pickup at the pharmacy, which needs no address either.
 PROTECTED_MODES = frozenset({DeliveryMode.CLINIC, DeliveryMode.PHARMACY})

@@ -29,6 +29,7 @@ from sesamlike.orders.models import (
     Order,
     OrderLine,
 )
+from sesamlike.orders.rules import DESTINATIONS
 from sesamlike.orders.services import (  # noqa: F401 (the order rules' own
     cancel_refusal,  # answers, for the portal's pages as for every other)
     each_refusal,
@@ -58,15 +59,6 @@ PORTAL_ROLES = frozenset({Role.PATIENT, Role.GUARDIAN})
 # Patients choose how their parcel reaches them; the clinic is for protected
 # identity (and first devices, which the prescriber orders).
 SELF_SERVICE_MODES = (DeliveryMode.HOME, DeliveryMode.PICKUP, DeliveryMode.PHARMACY)
-# The modes that decide where a channel's goods go. Pharmacy goods go by an
-# e-recept, collected at a pharmacy (or sent by one the patient chooses): an
-# order may go home with them (its other lines do), but "home by post" is no
-# way to get them, so it is not offered for pharmacy goods alone.
-DESTINATIONS = {
-    Channel.CENTRAL: {DeliveryMode.HOME, DeliveryMode.CLINIC, DeliveryMode.PICKUP},
-    Channel.SUPPLIER: {DeliveryMode.HOME, DeliveryMode.CLINIC, DeliveryMode.PICKUP},
-    Channel.PHARMACY: {DeliveryMode.PHARMACY},
-}
 RECENT_ORDERS = 10
 
 
