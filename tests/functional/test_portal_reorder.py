@@ -60,12 +60,16 @@ def test_pharmacy_goods_alone_are_not_offered_home_by_post(client, auth, region)
 
     patient = make_patient(region.clinic, first_name="Saga", last_name="Sand")
     make_user("patient", patients=[patient], username="saga")
-    make_prescription(patient, region.sensor, packs_per_withdrawal=3)
+    rx = make_prescription(patient, region.sensor, packs_per_withdrawal=3)
     auth.login("saga")
     page = text_of(client.get("/portal/order"))
     assert "Jag hämtar på apotek" in page
     assert "Hem till mig med posten" not in page
     assert "Till ett utlämningsställe" not in page
+    assert "Gatuadress" not in page  # nothing goes to an address
+    review = reorder_form([(rx.id, 3)], mode="pharmacy", street="", postal_code="",
+                          city="", door_code="", phone="")  # fmt: skip
+    assert client.post("/portal/order", data=review).status_code == 200
 
 
 def test_a_locked_pharmacy_line_offers_no_pharmacy_pickup(client, auth, region):
