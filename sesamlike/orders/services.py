@@ -54,6 +54,7 @@ from sesamlike.orders.models import (
     OrderLine,
 )
 from sesamlike.orders.rules import (
+    DESTINATIONS,
     MODES,
     SUPPLIER_STATUS,
     allowed_delivery_modes,
@@ -144,10 +145,15 @@ def order_options(
     orderable = [c.prescription.article for c in choices if c.refusal is None]
     channels = [a.channel for a in orderable]
     protected = patient.protected_identity
+    # A mode that takes none of what can be ordered now (home for pharmacy
+    # goods alone; a pharmacy pickup for sensors still time locked) is not
+    # offered: choosing it refuses the rest (`rules.DESTINATIONS`).
+    useful = set().union(*(DESTINATIONS[Channel(c)] for c in channels))
     offered = {
         mode
         for channel in {p.article.channel for p in prescriptions}
         for mode in allowed_delivery_modes([channel], protected)
+        if not channels or mode in useful
     }
     modes = [mode for mode in MODES if mode in offered]
     default = default_delivery_mode(

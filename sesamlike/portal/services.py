@@ -29,7 +29,6 @@ from sesamlike.orders.models import (
     Order,
     OrderLine,
 )
-from sesamlike.orders.rules import DESTINATIONS
 from sesamlike.orders.services import (  # noqa: F401 (the order rules' own
     cancel_refusal,  # answers, for the portal's pages as for every other)
     each_refusal,
@@ -361,16 +360,10 @@ def reorder_options(
     require_portal_user(user)
     options = ordering.order_options(user, patient_id, today, commit=commit)
     patient = options.patient
-    # A mode that takes none of what can be ordered now (a pharmacy pickup for
-    # sensors still time locked) is not offered: choosing it refuses the rest.
-    orderable = {c.prescription.article.channel for c in options.choices
-                 if c.refusal is None}  # fmt: skip
-    useful = set().union(*(DESTINATIONS[Channel(c)] for c in orderable))
     modes = [
         mode
         for mode in options.modes
-        if (patient.protected_identity or mode in SELF_SERVICE_MODES)
-        and (not orderable or mode in useful)
+        if patient.protected_identity or mode in SELF_SERVICE_MODES
     ]
     default = options.default_mode if options.default_mode in modes else None
     choices = [c for c in options.choices if not _superseded(c, options.choices)]

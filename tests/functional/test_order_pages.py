@@ -575,3 +575,15 @@ def test_a_form_with_faults_of_its_own_shows_the_lines_refusals_too(client, setu
     errors = dict(re.findall(r'id="(lines-\d+)-packs-error">([^<]*)<', response.text))
     assert "Högst 3 förpackningar per uttag av Quick-set 9 mm." in errors["lines-0"]
     assert errors[other_line].strip() == "Ange antal förpackningar."
+
+
+def test_pharmacy_goods_alone_offer_the_pharmacy_not_home_by_post(client, setup):
+    """As in the portal (the walkthrough): for an e-recept nothing goes by post
+    from the region, so "home" is no way to get pharmacy goods alone."""
+    _, patient, rx = setup
+    rx.status = "cancelled"
+    db.session.commit()
+    make_prescription(patient, make_article(name="Sensorn", channel="pharmacy"))
+    html = new_order_page(client, patient)
+    assert 'value="pharmacy"' in html
+    assert 'value="home"' not in html and 'value="pickup"' not in html
