@@ -21,7 +21,12 @@ from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.fulfilment import returns
-from sesamlike.orders.models import LineStatus, Order, OrderLine
+from sesamlike.orders.models import (
+    UNDELIVERED_LINE_STATUSES,
+    LineStatus,
+    Order,
+    OrderLine,
+)
 from sesamlike.patients import access
 from sesamlike.patients.models import CareRelationship, Patient
 from sesamlike.prescriptions.models import Prescription
@@ -103,7 +108,7 @@ def _handled_by_depot() -> sa.ColumnElement[bool]:
             sa.or_(
                 sa.and_(
                     OrderLine.delivered_on.is_(None),
-                    OrderLine.status.in_(_ON_ITS_WAY),
+                    OrderLine.status.in_(UNDELIVERED_LINE_STATUSES),
                 ),
                 OrderLine.delivered_on
                 >= region_today() - timedelta(days=returns.RETURN_DAYS),
@@ -113,10 +118,6 @@ def _handled_by_depot() -> sa.ColumnElement[bool]:
             sa.select(Article.id).where(Article.serial_tracked.is_(True))
         ),
     )
-
-
-# A line of the aids centre's stock on its way to the patient.
-_ON_ITS_WAY = [LineStatus.RESERVED, LineStatus.BACKORDERED, LineStatus.SHIPPED]
 
 
 def _delivered_lines() -> sa.Select:
