@@ -123,8 +123,6 @@ def ship_to_snapshot(patient, mode, clinic, override, phone, today) -> dict:
         return contact
     # An address given in full (as the portal's form gives it) needs none read.
     given = override or {}
-    if is_box_address(given.get("street")):  # no aid is delivered to a box
-        raise Invalid(fields={"ship_to.street": [BOX_ADDRESS_REFUSAL]})
     address = (
         None
         if all(given.get(name) for name in SHIP_TO_FIELDS)
@@ -144,6 +142,10 @@ def ship_to_snapshot(patient, mode, clinic, override, phone, today) -> dict:
         # The parcel is handed over at the pickup point, found by the address:
         # nobody comes to the door, so its code is not needed (domain.md).
         snapshot["ship_to_door_code"] = None
+    # No aid is delivered to a box: the street given, or the one on record
+    # (an older one, saved before the record refused every way of saying it).
+    if is_box_address(snapshot["ship_to_street"]):
+        raise Invalid(fields={"ship_to.street": [BOX_ADDRESS_REFUSAL]})
     return snapshot | contact
 
 

@@ -313,6 +313,22 @@ def test_an_order_to_a_box_address_is_refused_and_writes_nothing(world, street):
     }
 
 
+def test_an_order_home_to_a_box_address_on_record_is_refused(world):
+    """The review: the street on record was taken unchecked; one saved before
+    the record refused "c/o ..., Box 77" would have had the parcel sent there."""
+    address = world.patient.home_address()
+    address.street = "c/o Svensson, Box 77"
+    db.session.commit()
+    for mode in ("home", "pickup"):
+        error = refused_without_writing(
+            world, Invalid, delivery_mode=mode, contact_phone="0701234567"
+        )
+        assert error.fields == {
+            "ship_to.street": ["Hjälpmedel levereras inte till boxadress."]
+        }
+    assert place(world, delivery_mode="clinic").created  # the clinic's address
+
+
 def test_clinic_delivery_snapshots_the_clinics_address(world):
     order = place(world, delivery_mode="clinic").order
     assert order.ship_to_name == "Diabetesmottagningen Sahlgrenska"
