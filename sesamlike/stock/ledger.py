@@ -15,7 +15,12 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from sesamlike.extensions import db
-from sesamlike.stock.models import MovementKind, StockLot, StockMovement
+from sesamlike.stock.models import (  # noqa: F401 (CANCELLED_AFTER_PICK: the ledger's word)
+    CANCELLED_AFTER_PICK,
+    MovementKind,
+    StockLot,
+    StockMovement,
+)
 
 ON_HAND_KINDS = (
     MovementKind.RECEIPT,
@@ -27,9 +32,6 @@ ON_HAND_KINDS = (
 QUARANTINE_LOT = "KARANTÄN"
 # Packs put back whose lot is not known (history imported from the old system).
 UNKNOWN_LOT = "OKÄNT PARTI"
-# The reason code of packs booked back because their reference was cancelled
-# after they were picked: they wait at the packing table (`stock.shelving`).
-CANCELLED_AFTER_PICK = "cancelled"
 
 
 class AdjustmentReason:

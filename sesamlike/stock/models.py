@@ -28,6 +28,20 @@ class MovementKind(enum.StrEnum):
     SCRAP = "scrap"
 
 
+# The reason code of packs booked back because their reference was cancelled
+# after they were picked: they wait at the packing table (`stock.shelving`).
+CANCELLED_AFTER_PICK = "cancelled"
+# The clerk's word that such packs are back on the shelf: a ledger row of 0
+# packs per lot (`stock.shelving`).
+SHELVED_KIND = "shelved"
+# Those rows as SQL: the conditions of their partial indexes (below), which
+# the queries write out alike (`shelving.to_shelve`).
+PUT_BACK_ROWS = (
+    f"kind = '{MovementKind.RETURN}' AND reason_code = '{CANCELLED_AFTER_PICK}'"
+)
+SHELVED_ROWS = f"kind = '{SHELVED_KIND}'"
+
+
 class DeviceStatus(enum.StrEnum):
     IN_STOCK = "in_stock"
     ON_LOAN = "on_loan"
@@ -124,24 +138,23 @@ class StockMovement(db.Model):
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
 
     __table_args__ = (
-        # Packs cancelled after picking (`ledger.put_back`'s rows: kind
-        # MovementKind.RETURN, reason ledger.CANCELLED_AFTER_PICK), found
+        # Packs cancelled after picking (`ledger.put_back`'s rows), found
         # however old without reading the rest of the ledger (`shelving`).
         sa.Index(
             "ix_stock_movements_put_back",
             "reference",
             "lot_id",
-            postgresql_where=sa.text("kind = 'return' AND reason_code = 'cancelled'"),
-            sqlite_where=sa.text("kind = 'return' AND reason_code = 'cancelled'"),
+            postgresql_where=sa.text(PUT_BACK_ROWS),
+            sqlite_where=sa.text(PUT_BACK_ROWS),
         ),
-        # The clerk's word that they are back on the shelf (`shelving`): each
-        # put-back above is matched against it without reading its ledger.
+        # The clerk's word that they are back on the shelf: each put-back
+        # above is matched against it without reading its ledger.
         sa.Index(
             "ix_stock_movements_shelved",
             "reference",
             "lot_id",
-            postgresql_where=sa.text("kind = 'shelved'"),
-            sqlite_where=sa.text("kind = 'shelved'"),
+            postgresql_where=sa.text(SHELVED_ROWS),
+            sqlite_where=sa.text(SHELVED_ROWS),
         ),
     )
 

@@ -17,10 +17,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
 from sesamlike.extensions import db
-from sesamlike.stock.ledger import CANCELLED_AFTER_PICK
-from sesamlike.stock.models import MovementKind, StockLot, StockMovement
-
-SHELVED_KIND = "shelved"
+from sesamlike.stock.models import (
+    CANCELLED_AFTER_PICK,
+    SHELVED_KIND,
+    MovementKind,
+    StockLot,
+    StockMovement,
+)
 
 
 class ToShelve(NamedTuple):
@@ -45,8 +48,8 @@ def to_shelve(
             sa.func.min(StockMovement.id).label("first"),
         )
         .where(
-            # Written out, not bound: the planner then sees the partial index's
-            # own condition (ix_stock_movements_put_back) in every plan.
+            # Written out, not bound: the planner then sees the partial indexes'
+            # own conditions (models.PUT_BACK_ROWS, SHELVED_ROWS) in every plan.
             StockMovement.kind == sa.literal_column(f"'{MovementKind.RETURN}'"),
             StockMovement.reason_code == sa.literal_column(f"'{CANCELLED_AFTER_PICK}'"),
             StockMovement.lot_id.isnot(None),
