@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Sequence
 
 from sesamlike.catalog.models import Channel
@@ -90,6 +91,19 @@ def choose_delivery_mode(
 
 
 PICKUP_PHONE = N_("Skriv ett mobilnummer: vi skickar ett sms när paketet kan hämtas.")
+PICKUP_NOT_MOBILE = N_(
+    "Skriv ett mobilnummer som börjar med 07: vi skickar ett sms när paketet kan "
+    "hämtas."
+)
+# A Swedish mobile number (07x xxx xx xx), also with +46 or 0046 for the 0.
+_MOBILE = re.compile(r"^(?:\+46|0046|0)7\d{8}$")
+_SEPARATORS = re.compile(r"[\s\-()]")
+
+
+def is_mobile(phone: str | None) -> bool:
+    """Whether a text message reaches this number: a landline waits in vain.
+    (The portal's form asks it of a pickup; the contract's API asks a number.)"""
+    return _MOBILE.match(_SEPARATORS.sub("", phone or "")) is not None
 
 
 def pickup_refusal(mode: str | None, phone: str | None) -> DomainError | None:

@@ -19,7 +19,12 @@ from wtforms.validators import InputRequired, Length, ValidationError
 from sesamlike.common.forms import PageForm
 from sesamlike.common.i18n import N_
 from sesamlike.orders.forms import OrderLineForm
-from sesamlike.orders.rules import PICKUP_PHONE, pickup_refusal
+from sesamlike.orders.rules import (
+    PICKUP_NOT_MOBILE,
+    PICKUP_PHONE,
+    is_mobile,
+    pickup_refusal,
+)
 from sesamlike.patients.addresses import BOX_ADDRESS_REFUSAL, is_box_address
 
 # Labels the patient reads: plain words for the delivery modes.
@@ -37,9 +42,6 @@ GUARDIAN_MODE_LABELS = {
 ADDRESS_MODES = ("home", "pickup")
 _POSTAL_CODE = re.compile(r"^\d{3} ?\d{2}$")
 _PHONE = re.compile(r"^\+?[\d\s\-()]{6,20}$")
-# A Swedish mobile number (07x xxx xx xx), also with +46 or 0046 for the 0.
-_MOBILE = re.compile(r"^(?:\+46|0046|0)7\d{8}$")
-_SEPARATORS = re.compile(r"[\s\-()]")
 
 
 REMINDER_CHANNEL_LABELS = {"email": N_("E-post"), "sms": N_("SMS")}
@@ -113,13 +115,8 @@ class ReorderForm(PageForm):
             raise ValidationError("Skriv ett telefonnummer med bara siffror.")
         # The text message that says the parcel can be collected reaches a
         # Swedish mobile only: a landline would wait for it in vain.
-        if self.delivery_mode.data == "pickup" and not _MOBILE.match(
-            _SEPARATORS.sub("", value)
-        ):
-            raise ValidationError(
-                "Skriv ett mobilnummer som börjar med 07: vi skickar ett sms när "
-                "paketet kan hämtas."
-            )
+        if self.delivery_mode.data == "pickup" and not is_mobile(value):
+            raise ValidationError(PICKUP_NOT_MOBILE)
 
     def selected_lines(self) -> list[tuple[int, int]]:
         """(prescription_id, packs) of the ticked rows, in page order."""
