@@ -205,7 +205,7 @@ def mode_label(mode: str, child: str | None = None) -> str:
     return _(PORTAL_MODE_LABELS.get(mode, mode))
 
 
-def rule_text(prescription, today: date | None = None) -> str:
+def rule_text(prescription, today: date) -> str:
     """The entitlement and time lock of a prescription in one sentence."""
     packs = ngettext(
         "Du kan beställa {n} förpackning åt gången.",
@@ -217,7 +217,7 @@ def rule_text(prescription, today: date | None = None) -> str:
         "Det ska gå minst {n} dagar mellan två beställningar.",
         prescription.lock_days,
     )
-    if prescription.valid_from > (today or region_today()):  # a renewal waiting
+    if prescription.valid_from > today:  # a renewal waiting, say
         valid_to = _(
             "Förskrivningen gäller från {valid_from} till och med {valid_to}.",
             valid_from=format_date(prescription.valid_from),
