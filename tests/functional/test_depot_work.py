@@ -373,22 +373,25 @@ def test_returns_page_is_searched_by_order_patient_or_serial_and_paged(client, w
     assert "Pump" not in shipped_in and shipped_in.count("Registrera retur") == 1
 
 
+def take_back(client, line_id: int, packs: int, *, restock: str = "1"):
+    """Return packs of a line on the returns page, today, as the clerk's form
+    posts them (restock "1": back on stock, "0": scrapped); the page after."""
+    return client.post(
+        f"/stock/lines/{line_id}/return",
+        data={"packs": str(packs), "restock": restock,
+              "returned_on": TODAY.isoformat()},
+        follow_redirects=True,
+    )  # fmt: skip
+
+
 def test_partial_return_on_the_page_restocks_some_and_scraps_others(client, world):
     order = delivered(world, packs=5)
     line_id = order.lines[0].id
-    response = client.post(
-        f"/stock/lines/{line_id}/return",
-        data={"packs": "2", "restock": "1", "returned_on": TODAY.isoformat()},
-        follow_redirects=True,
-    )
+    response = take_back(client, line_id, 2, restock="1")
     assert f"Infusionsset X, beställning {order.id}: 2 förp. tillbaka i lager" in html(
         response
     )
-    response = client.post(
-        f"/stock/lines/{line_id}/return",
-        data={"packs": "1", "restock": "0", "returned_on": TODAY.isoformat()},
-        follow_redirects=True,
-    )
+    response = take_back(client, line_id, 1, restock="0")
     assert f"beställning {order.id}: 1 förp. kasserad." in html(response)
     found = html(client.post("/stock/returns", data={"q": str(order.id)}))
     assert "högst 2" in found  # what is left on the line
@@ -400,11 +403,7 @@ def test_partial_return_on_the_page_restocks_some_and_scraps_others(client, worl
     )
     assert db.session.scalar(sa.select(sa.func.sum(StockLot.on_hand))) == 2
 
-    response = client.post(
-        f"/stock/lines/{line_id}/return",
-        data={"packs": "3", "restock": "1", "returned_on": TODAY.isoformat()},
-        follow_redirects=True,
-    )
+    response = take_back(client, line_id, 3, restock="1")
     assert "Infusionsset X: 2 förp. kvar att returnera på raden, inte 3." in html(
         response
     )
@@ -419,11 +418,7 @@ def test_after_a_return_the_page_shows_the_order_again_not_an_empty_search(
     one. The answer now lists the order just handled, with what is left."""
     order = delivered(world, packs=5)
     line_id = order.lines[0].id
-    response = client.post(
-        f"/stock/lines/{line_id}/return",
-        data={"packs": "2", "restock": "1", "returned_on": TODAY.isoformat()},
-        follow_redirects=True,
-    )
+    response = take_back(client, line_id, 2, restock="1")
     page = html(response)
     assert f"Infusionsset X, beställning {order.id}: 2 förp. tillbaka i lager" in page
     assert f"Beställning {order.id}:" in page and "högst 3" in page
@@ -444,11 +439,7 @@ def test_the_order_shown_after_a_return_is_that_order_alone(client, world):
     )
     db.session.commit()
     reads_before = depot_reads("read_returns")
-    response = client.post(
-        f"/stock/lines/{order.lines[0].id}/return",
-        data={"packs": "1", "restock": "1", "returned_on": TODAY.isoformat()},
-        follow_redirects=True,
-    )
+    response = take_back(client, order.lines[0].id, 1, restock="1")
     page = html(response)
     assert f"Beställning {order.id}:" in page
     assert "Ove Annan" not in page and f"Beställning {others.id}:" not in page
