@@ -39,6 +39,22 @@ OPEN_LINE_STATUSES = frozenset(
 )
 # Ordered and not delivered yet: open, or on its way (work lists, reminders, my aids).
 UNDELIVERED_LINE_STATUSES = OPEN_LINE_STATUSES | {LineStatus.SHIPPED}
+# The same as SQL, written out: the condition of the partial index of a
+# patient's undelivered lines (`ix_order_lines_undelivered_patient_id`).
+UNDELIVERED_ROWS = "status IN ({})".format(
+    ", ".join(f"'{status}'" for status in sorted(UNDELIVERED_LINE_STATUSES))
+)
+
+
+def undelivered(status: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
+    """`status` is one of UNDELIVERED_LINE_STATUSES, written out, not bound:
+    the planner then sees the partial index's own condition in every plan (a
+    prepared statement's generic plan too), so a patient's lines not
+    delivered yet come from that index, not from every open line of the
+    region (`ix_order_lines_status`)."""
+    return status.in_(
+        [sa.literal_column(f"'{value}'") for value in sorted(UNDELIVERED_LINE_STATUSES)]
+    )
 
 
 class DeliveryMode(enum.StrEnum):
@@ -254,6 +270,14 @@ class OrderLine(db.Model):
         ),
         sa.Index(
             "ix_order_lines_patient_id_delivered_on", "patient_id", "delivered_on"
+        ),
+        # A patient's lines not delivered yet (few, and few in the region:
+        # the portal asks on every reorder form and "my aids").
+        sa.Index(
+            "ix_order_lines_undelivered_patient_id",
+            "patient_id",
+            postgresql_where=sa.text(UNDELIVERED_ROWS),
+            sqlite_where=sa.text(UNDELIVERED_ROWS),
         ),
         # A patient's warranty replacements (few): an incremental follow-up
         # run finds its patients' among them, not among all their lines.

@@ -44,7 +44,7 @@ from sesamlike.portal.errors import NoPhoneForSms, UnknownReminderChannel
 from sesamlike.portal.runout import (
     PATIENTS_LAST_DELIVERIES,
     estimated_runout,
-    last_deliveries,
+    last_deliveries_of,
     patients_order_awaited,
     prescription_runout,
     supplies_of,
@@ -338,7 +338,7 @@ def prescription_for(
     if prescription is None:
         db.session.rollback()
         raise NotVisible()
-    delivery = last_deliveries([prescription.id]).get(prescription.id)
+    delivery = last_deliveries_of(patient.id, [prescription.id]).get(prescription.id)
     db.session.commit()
     return AidRow(
         prescription,
@@ -387,7 +387,7 @@ def reorder_supplies(options: ReorderOptions) -> dict[int, Supply]:
     orderable = [c.prescription for c in options.choices if c.refusal is None]
     if not orderable:
         return {}
-    deliveries, awaited = supplies_of(rx.id for rx in orderable)
+    deliveries, awaited = supplies_of(options.patient.id, (rx.id for rx in orderable))
     return {
         rx.id: Supply(
             prescription_runout(rx, deliveries.get(rx.id)),

@@ -257,9 +257,9 @@ def test_my_aids_shows_withdrawals_next_date_runout_devices_and_orders(
 
 def test_my_aids_runout_counts_the_last_delivery_day_only(client, auth, region):
     """The page reads the last delivery in its prescriptions' statement: the
-    same day and packs as runout.last_deliveries (same-day lines add up,
+    same day and packs as runout.last_deliveries_of (same-day lines add up,
     earlier deliveries and undelivered lines do not count)."""
-    from sesamlike.portal.runout import last_deliveries
+    from sesamlike.portal.runout import last_deliveries_of
 
     last = TODAY - timedelta(days=20)
     make_delivery(region.patient, region.rx_infusion, TODAY - timedelta(days=60), 5)
@@ -269,7 +269,7 @@ def test_my_aids_runout_counts_the_last_delivery_day_only(client, auth, region):
     for line in later.lines:
         line.status, line.delivered_on = "shipped", None
     db.session.commit()
-    assert last_deliveries([region.rx_infusion.id]) == {
+    assert last_deliveries_of(region.patient.id, [region.rx_infusion.id]) == {
         region.rx_infusion.id: (last, 3)
     }
     auth.login("ella")

@@ -1,0 +1,84 @@
+"""Revision 0040 adds the partial index of a patient's lines not delivered
+yet, which the reorder form and "my aids" read. From 0039 with lines already
+stored, and from an empty database alike; the downgrade drops the index and
+keeps the lines. The model's index is the migration's (one condition)."""
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
+
+from bench.databases import create_database
+from sesamlike import config, create_app
+from sesamlike.extensions import db
+from sesamlike.orders.models import UNDELIVERED_LINE_STATUSES, OrderLine
+from tests.conftest import DATABASE_URL, is_postgres
+from tests.factories import make_article, make_order_line, make_patient
+
+PREVIOUS = "0039_put_back_index"
+INDEX = "ix_order_lines_undelivered_patient_id"
+
+
+@pytest.fixture
+def scratch(tmp_path):
+    """An app on a database of its own: SQLite, or one beside TEST_DATABASE_URL's."""
+    url, drop = create_database(DATABASE_URL if is_postgres() else None, tmp_path,
+                                "sl_undelivered")  # fmt: skip
+    app = create_app(config.TestConfig(url))
+    try:
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()
+
+
+def indexes() -> set[str]:
+    return {ix["name"] for ix in sa.inspect(db.engine).get_indexes("order_lines")}
+
+
+def index_text() -> str:
+    """The index as the database keeps it: its column and its condition."""
+    if db.engine.dialect.name == "postgresql":
+        found = "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
+    else:
+        found = "SELECT sql FROM sqlite_master WHERE name = :name"
+    return " ".join((db.session.scalar(sa.text(found), {"name": INDEX}) or "").split())
+
+
+def assert_partial() -> None:
+    """Keyed by patient, and only the undelivered statuses are in it: every
+    one of them, and neither delivered, cancelled nor returned lines."""
+    text = index_text()
+    assert "patient_id" in text and "WHERE" in text
+    for status in UNDELIVERED_LINE_STATUSES:
+        assert f"'{status}'" in text
+    for status in ("delivered", "cancelled", "returned"):
+        assert f"'{status}'" not in text
+
+
+def stored_lines() -> list[tuple[str, int]]:
+    lines = sa.select(OrderLine.status, OrderLine.packs).order_by(OrderLine.id)
+    return [tuple(row) for row in db.session.execute(lines)]
+
+
+def test_the_undelivered_index_comes_with_0040_over_stored_lines_and_goes(scratch):
+    upgrade(revision=PREVIOUS)
+    patient, article = make_patient(), make_article("INF-1")
+    make_order_line(patient, article, "reserved", packs=2)
+    make_order_line(patient, article, "delivered", packs=3)
+    assert INDEX not in indexes()
+    upgrade()
+    assert INDEX in indexes()
+    assert_partial()
+    assert stored_lines() == [("reserved", 2), ("delivered", 3)]
+    db.session.remove()
+    downgrade(revision=PREVIOUS)
+    assert INDEX not in indexes()
+    assert stored_lines() == [("reserved", 2), ("delivered", 3)]
+
+
+def test_an_empty_database_gets_the_undelivered_index(scratch):
+    upgrade()
+    assert INDEX in indexes()
+    assert_partial()
