@@ -9,7 +9,10 @@ Reviewed by hand:
   (a recursive CTE), and read every open line of the region through
   ix_order_lines_status (2,560 of them: 0.3 ms, growing with the region's
   open orders) where this index finds the patient's few. No data changes;
-  the index is small (only undelivered lines).
+  the index is small (only undelivered lines). Its condition is an OR of
+  equalities, not an IN list: PostgreSQL gives it back as written (a deferred
+  bulk load drops and makes it again from pg_get_indexdef), and SQLite uses it
+  for the queries that say the same.
 - Downgrade drops it.
 
 Revision ID: 0040_undelivered_lines_index
@@ -28,8 +31,8 @@ branch_labels = None
 depends_on = None
 
 UNDELIVERED_ROWS = (
-    "status IN ('backordered', 'reserved', 'sent_to_pharmacy', "
-    "'sent_to_supplier', 'shipped')"
+    "status = 'backordered' OR status = 'reserved' OR status = 'sent_to_pharmacy' "
+    "OR status = 'sent_to_supplier' OR status = 'shipped'"
 )
 
 

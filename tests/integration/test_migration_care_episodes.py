@@ -10,10 +10,8 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from bench.databases import create_database
-from sesamlike import config, create_app
 from sesamlike.extensions import db
-from tests.conftest import DATABASE_URL, is_postgres
+from tests.migration_db import app_on_own_database
 
 PREVIOUS = "0033_job_runs_partial"
 ROWS = [
@@ -34,16 +32,7 @@ EPISODE = (
 
 @pytest.fixture
 def scratch(tmp_path):
-    """An app on a database of its own: SQLite, or one beside TEST_DATABASE_URL's."""
-    url, drop = create_database(DATABASE_URL if is_postgres() else None, tmp_path,
-                                "sl_care_episodes")  # fmt: skip
-    app = create_app(config.TestConfig(url))
-    try:
-        with app.app_context():
-            yield app
-            db.engine.dispose()
-    finally:
-        drop()
+    yield from app_on_own_database(tmp_path, "sl_care_episodes")
 
 
 def episodes() -> list[tuple]:

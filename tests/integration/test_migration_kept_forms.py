@@ -6,28 +6,16 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from bench.databases import create_database
-from sesamlike import config, create_app
 from sesamlike.accounts.models import KeptForm, User, UserSession
 from sesamlike.extensions import db
-from tests.conftest import DATABASE_URL, is_postgres
+from tests.migration_db import app_on_own_database
 
 PREVIOUS = "0037_device_amortisation"
 
 
 @pytest.fixture
 def scratch(tmp_path):
-    """An app on a database of its own: SQLite, or one beside TEST_DATABASE_URL's."""
-    url, drop = create_database(DATABASE_URL if is_postgres() else None, tmp_path,
-                                "sl_kept_forms")  # fmt: skip
-    app = create_app(config.TestConfig(url))
-    try:
-        with app.app_context():
-            yield app
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        drop()
+    yield from app_on_own_database(tmp_path, "sl_kept_forms")
 
 
 def tables() -> set[str]:

@@ -11,11 +11,9 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from bench.databases import create_database
-from sesamlike import config, create_app
 from sesamlike.common.time import stored_utc
 from sesamlike.extensions import db
-from tests.conftest import DATABASE_URL, is_postgres
+from tests.migration_db import app_on_own_database
 
 PREVIOUS = "0030_depot_staff"
 TRIGGERS = {"prescriptions_bump_insert", "prescriptions_bump_update",
@@ -41,16 +39,7 @@ ROWS = [
 
 @pytest.fixture
 def scratch(tmp_path):
-    """An app on a database of its own: SQLite, or one beside TEST_DATABASE_URL's."""
-    url, drop = create_database(DATABASE_URL if is_postgres() else None, tmp_path,
-                                "sl_rx_updated")  # fmt: skip
-    app = create_app(config.TestConfig(url))
-    try:
-        with app.app_context():
-            yield app
-            db.engine.dispose()
-    finally:
-        drop()
+    yield from app_on_own_database(tmp_path, "sl_rx_updated")
 
 
 def prescription_triggers() -> set[str]:

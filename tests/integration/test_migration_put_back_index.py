@@ -7,13 +7,11 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from bench.databases import create_database
-from sesamlike import config, create_app
 from sesamlike.extensions import db
 from sesamlike.stock.ledger import CANCELLED_AFTER_PICK
 from sesamlike.stock.models import Depot, MovementKind, StockLot, StockMovement
-from tests.conftest import DATABASE_URL, is_postgres
 from tests.factories import make_article
+from tests.migration_db import app_on_own_database, index_text
 
 PREVIOUS = "0038_kept_forms"
 INDEX = "ix_stock_movements_put_back"
@@ -22,30 +20,11 @@ SHELVED = "ix_stock_movements_shelved"
 
 @pytest.fixture
 def scratch(tmp_path):
-    """An app on a database of its own: SQLite, or one beside TEST_DATABASE_URL's."""
-    url, drop = create_database(DATABASE_URL if is_postgres() else None, tmp_path,
-                                "sl_put_back")  # fmt: skip
-    app = create_app(config.TestConfig(url))
-    try:
-        with app.app_context():
-            yield app
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        drop()
+    yield from app_on_own_database(tmp_path, "sl_put_back")
 
 
 def indexes() -> set[str]:
     return {ix["name"] for ix in sa.inspect(db.engine).get_indexes("stock_movements")}
-
-
-def index_text(name: str) -> str:
-    """The index as the database keeps it: its columns and its condition."""
-    if db.engine.dialect.name == "postgresql":
-        found = "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
-    else:
-        found = "SELECT sql FROM sqlite_master WHERE name = :name"
-    return " ".join((db.session.scalar(sa.text(found), {"name": name}) or "").split())
 
 
 def assert_partial() -> None:

@@ -1,18 +1,16 @@
 """Revision 0040 adds the partial index of a patient's lines not delivered
 yet, which the reorder form and "my aids" read. From 0039 with lines already
 stored, and from an empty database alike; the downgrade drops the index and
-keeps the lines. The model's index is the migration's (one condition)."""
+keeps the lines."""
 
 import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
-from bench.databases import create_database
-from sesamlike import config, create_app
 from sesamlike.extensions import db
 from sesamlike.orders.models import UNDELIVERED_LINE_STATUSES, OrderLine
-from tests.conftest import DATABASE_URL, is_postgres
 from tests.factories import make_article, make_order_line, make_patient
+from tests.migration_db import app_on_own_database, index_text
 
 PREVIOUS = "0039_put_back_index"
 INDEX = "ix_order_lines_undelivered_patient_id"
@@ -20,36 +18,17 @@ INDEX = "ix_order_lines_undelivered_patient_id"
 
 @pytest.fixture
 def scratch(tmp_path):
-    """An app on a database of its own: SQLite, or one beside TEST_DATABASE_URL's."""
-    url, drop = create_database(DATABASE_URL if is_postgres() else None, tmp_path,
-                                "sl_undelivered")  # fmt: skip
-    app = create_app(config.TestConfig(url))
-    try:
-        with app.app_context():
-            yield app
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        drop()
+    yield from app_on_own_database(tmp_path, "sl_undelivered")
 
 
 def indexes() -> set[str]:
     return {ix["name"] for ix in sa.inspect(db.engine).get_indexes("order_lines")}
 
 
-def index_text() -> str:
-    """The index as the database keeps it: its column and its condition."""
-    if db.engine.dialect.name == "postgresql":
-        found = "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
-    else:
-        found = "SELECT sql FROM sqlite_master WHERE name = :name"
-    return " ".join((db.session.scalar(sa.text(found), {"name": INDEX}) or "").split())
-
-
 def assert_partial() -> None:
     """Keyed by patient, and only the undelivered statuses are in it: every
     one of them, and neither delivered, cancelled nor returned lines."""
-    text = index_text()
+    text = index_text(INDEX)
     assert "patient_id" in text and "WHERE" in text
     for status in UNDELIVERED_LINE_STATUSES:
         assert f"'{status}'" in text
@@ -82,3 +61,22 @@ def test_an_empty_database_gets_the_undelivered_index(scratch):
     upgrade()
     assert INDEX in indexes()
     assert_partial()
+
+
+def test_the_model_says_the_migrations_condition():
+    """The model's index (what tests and `db.create_all` make) and the queries
+    that use it say what the migration made, word for word: SQLite uses a
+    partial index only for a query that says its condition."""
+    import importlib.util
+    from pathlib import Path
+
+    from sesamlike.orders.models import UNDELIVERED_ROWS
+
+    path = (
+        Path(__file__).parents[2]
+        / "migrations/versions/0040_undelivered_lines_index.py"
+    )
+    spec = importlib.util.spec_from_file_location("revision_0040", path)
+    revision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(revision)
+    assert revision.UNDELIVERED_ROWS == UNDELIVERED_ROWS

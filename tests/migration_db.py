@@ -1,0 +1,42 @@
+"""What the migration tests share: an app on a database of the test's own, on
+which they upgrade and downgrade, and an index as the database keeps it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask
+
+from bench.databases import create_database
+from sesamlike import config, create_app
+from sesamlike.extensions import db
+from tests.conftest import DATABASE_URL, is_postgres
+
+
+def app_on_own_database(tmp_path: Path, prefix: str) -> Iterator[Flask]:
+    """For a fixture to yield from: an app (its context pushed) on a database
+    of its own, SQLite or one named `<prefix>_…` beside TEST_DATABASE_URL's,
+    dropped afterwards. Nothing is migrated: the test upgrades to where it
+    starts."""
+    url, drop = create_database(DATABASE_URL if is_postgres() else None, tmp_path,
+                                prefix)  # fmt: skip
+    app = create_app(config.TestConfig(url))
+    try:
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()
+
+
+def index_text(name: str) -> str:
+    """The index as the database keeps it, in one line: its columns and its
+    condition (a partial index's WHERE)."""
+    if db.engine.dialect.name == "postgresql":
+        found = "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
+    else:
+        found = "SELECT sql FROM sqlite_master WHERE name = :name"
+    return " ".join((db.session.scalar(sa.text(found), {"name": name}) or "").split())
