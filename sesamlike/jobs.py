@@ -251,10 +251,15 @@ def job_named(name: str) -> Job:
 
 
 def run_named(
-    name: str, now: datetime | None = None, run: JobRun | None = None
+    name: str,
+    now: datetime | None = None,
+    run: JobRun | None = None,
+    *,
+    wait_if_busy: bool = False,
 ) -> JobRun:
     job = job_named(name)
-    return run_job(job.name, job.function(), now=now, run=run)
+    return run_job(job.name, job.function(), now=now, run=run,
+                   wait_if_busy=wait_if_busy)  # fmt: skip
 
 
 def request_run(name: str) -> JobRun:
@@ -295,12 +300,15 @@ def scheduler_alive(now: datetime) -> bool:
 
 
 def run_requested() -> int:
-    """Run every job someone asked for; the scheduler polls this."""
+    """Run every job someone asked for; the scheduler polls this. A request
+    whose job is running already (its periodic run, say) waits for the next
+    poll (`run_job`'s wait_if_busy): how many ran."""
     done = 0
+    waiting: list[int] = []  # asked again at the next poll, not in this one
     while True:
         run = db.session.scalar(
             sa.select(JobRun)
-            .where(JobRun.outcome == "requested")
+            .where(JobRun.outcome == "requested", JobRun.id.not_in(waiting))
             .order_by(JobRun.id)
             .limit(1)
         )
@@ -314,8 +322,13 @@ def run_requested() -> int:
         ).rowcount
         db.session.commit()
         if claimed:
-            run_named(run.job_name, run=db.session.get(JobRun, run.id))
-            done += 1
+            ran = run_named(
+                run.job_name, run=db.session.get(JobRun, run.id), wait_if_busy=True
+            )
+            if ran.outcome == "requested":
+                waiting.append(ran.id)
+            else:
+                done += 1
 
 
 jobs_cli = AppGroup("jobs", help="List and run periodic jobs.")

@@ -105,13 +105,24 @@ def run_job(
     func: Callable[[datetime], dict | None],
     now: datetime | None = None,
     run: JobRun | None = None,
+    *,
+    wait_if_busy: bool = False,
 ) -> JobRun:
-    """Run one job under its lock and record the run; never raises for job errors."""
+    """Run one job under its lock and record the run; never raises for job errors.
+
+    While another run of the job holds its lock, this one is "skipped"; with
+    `wait_if_busy` (a run someone asked for) it is "requested" again, for the
+    scheduler's next poll to run once the other has finished: "Kör nu" during
+    the periodic run still runs after it, not never."""
     now = now or utcnow()
     with job_lock(name) as locked:
         if run is None:
             run = JobRun(job_name=name, started_at=utcnow())
             db.session.add(run)
+        if not locked and wait_if_busy:
+            run.outcome = "requested"
+            db.session.commit()
+            return run
         run.started_at = utcnow()
         run.outcome = "running" if locked else "skipped"
         if not locked:

@@ -334,3 +334,29 @@ def test_a_run_with_failed_items_is_partial_and_one_without_succeeded():
         ({"sent": 2}, "succeeded"),
     ):
         assert run_job("some_job", lambda now, c=counts: c).outcome == outcome, counts
+
+
+def test_a_run_requested_while_its_job_runs_waits_and_runs_after(monkeypatch):
+    """ "Kör nu" while the job's periodic run is under way: the request waits
+    for the scheduler's next poll and runs then. Before, it was recorded as
+    skipped and never ran (make run's test saw it now and then)."""
+    monkeypatch.setattr(
+        jobs,
+        "JOBS",
+        (
+            jobs.Job(
+                "probe", "tests.integration.test_jobs:probe", "x", every_seconds=60
+            ),
+        ),
+    )
+    requested = jobs.request_run("probe")
+    with job_lock("probe") as locked:  # the periodic run, under way
+        assert locked
+        assert jobs.run_requested() == 0
+        db.session.expire_all()
+        assert db.session.get(JobRun, requested.id).outcome == "requested"
+    assert jobs.run_requested() == 1
+    db.session.expire_all()
+    run = db.session.get(JobRun, requested.id)
+    assert run.outcome == "succeeded" and run.counts == {"probed": 1}
+    assert db.session.scalar(sa.select(sa.func.count(JobRun.id))) == 1
