@@ -40,6 +40,10 @@ PUT_BACK_ROWS = (
     f"kind = '{MovementKind.RETURN}' AND reason_code = '{CANCELLED_AFTER_PICK}'"
 )
 SHELVED_ROWS = f"kind = '{SHELVED_KIND}'"
+# Reservations still holding packs (`reservations.ReservationStatus.ACTIVE`) as
+# SQL: the condition of their partial index, which the free-stock query of
+# every order writes out alike (`reservations._FREE`).
+ACTIVE_RESERVATION_ROWS = "status = 'active'"
 
 
 class DeviceStatus(enum.StrEnum):
@@ -114,7 +118,20 @@ class Reservation(db.Model):
         sa.DateTime(timezone=True), default=utcnow, index=True
     )
 
-    __table_args__ = (sa.CheckConstraint("packs > 0", name="packs_positive"),)
+    __table_args__ = (
+        sa.CheckConstraint("packs > 0", name="packs_positive"),
+        # The packs held per article and depot, read by every order under its
+        # articles' lot locks: from the active reservations alone (few), not
+        # from every reservation of the article ever made, picked or shipped.
+        sa.Index(
+            "ix_reservations_active_article_depot",
+            "article_id",
+            "depot_id",
+            postgresql_include=["packs"],
+            postgresql_where=sa.text(ACTIVE_RESERVATION_ROWS),
+            sqlite_where=sa.text(ACTIVE_RESERVATION_ROWS),
+        ),
+    )
 
 
 class StockMovement(db.Model):
