@@ -70,6 +70,13 @@ RELEASABLE = (
 )
 
 
+# Active reservations, written out, not bound: the planner then sees the
+# partial index's own condition (models.ACTIVE_RESERVATION_ROWS) in every plan,
+# a prepared statement's generic one too, and sums an article's held packs from
+# its active reservations, not from every reservation it ever had.
+_ACTIVE = Reservation.status == sa.literal_column(f"'{ReservationStatus.ACTIVE}'")
+
+
 def available(
     article_id: int, depot_id: int | None = None, *, today: date | None = None
 ) -> int:
@@ -288,8 +295,7 @@ def stock_level(
         sa.func.coalesce(sa.func.sum(sa.case((usable, 0), else_=StockLot.on_hand)), 0),
     ).where(StockLot.article_id == article_id)
     holds = sa.select(sa.func.coalesce(sa.func.sum(Reservation.packs), 0)).where(
-        Reservation.article_id == article_id,
-        Reservation.status == ReservationStatus.ACTIVE,
+        Reservation.article_id == article_id, _ACTIVE
     )
     if depot_id is not None:
         lots = lots.where(StockLot.depot_id == depot_id)
@@ -437,10 +443,7 @@ _FREE = sa.union_all(
     )
     .where(
         Reservation.article_id.in_(sa.bindparam("article_ids", expanding=True)),
-        # Written out, not bound: the planner then sees the partial index's
-        # own condition (models.ACTIVE_RESERVATION_ROWS) in every plan, a
-        # prepared statement's generic one too.
-        Reservation.status == sa.literal_column(f"'{ReservationStatus.ACTIVE}'"),
+        _ACTIVE,
     )
     .group_by(Reservation.article_id, Reservation.depot_id),
 )
