@@ -40,3 +40,15 @@ def index_text(name: str) -> str:
     else:
         found = "SELECT sql FROM sqlite_master WHERE name = :name"
     return " ".join((db.session.scalar(sa.text(found), {"name": name}) or "").split())
+
+
+def revision(filename: str):
+    """A revision's module (migrations/versions/<filename>), to compare what it
+    wrote out with what the models say."""
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "migrations" / "versions" / filename
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -4,9 +4,6 @@ stored, and from an empty database alike; the downgrade drops the index and
 keeps the reservations. The model, the queries and the migration say the
 same condition."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
@@ -15,7 +12,7 @@ from sesamlike.extensions import db
 from sesamlike.stock.models import ACTIVE_RESERVATION_ROWS, Depot, Reservation
 from sesamlike.stock.reservations import ReservationStatus
 from tests.factories import make_article
-from tests.migration_db import app_on_own_database, index_text
+from tests.migration_db import app_on_own_database, index_text, revision
 
 PREVIOUS = "0040_undelivered_lines_index"
 INDEX = "ix_reservations_active_article_depot"
@@ -78,10 +75,6 @@ def test_an_empty_database_gets_the_active_reservations_index(scratch):
 
 
 def test_the_model_the_query_and_the_migration_say_the_same_condition():
-    versions = Path(__file__).parents[2] / "migrations" / "versions"
-    path = versions / "0041_active_reservations_index.py"
-    spec = importlib.util.spec_from_file_location("revision_0041", path)
-    revision = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(revision)
-    assert revision.ACTIVE_RESERVATION_ROWS == ACTIVE_RESERVATION_ROWS
+    made = revision("0041_active_reservations_index.py").ACTIVE_RESERVATION_ROWS
+    assert made == ACTIVE_RESERVATION_ROWS
     assert ACTIVE_RESERVATION_ROWS == f"status = '{ReservationStatus.ACTIVE}'"

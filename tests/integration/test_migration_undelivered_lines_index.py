@@ -10,7 +10,7 @@ from flask_migrate import downgrade, upgrade
 from sesamlike.extensions import db
 from sesamlike.orders.models import UNDELIVERED_LINE_STATUSES, OrderLine
 from tests.factories import make_article, make_order_line, make_patient
-from tests.migration_db import app_on_own_database, index_text
+from tests.migration_db import app_on_own_database, index_text, revision
 
 PREVIOUS = "0039_put_back_index"
 INDEX = "ix_order_lines_undelivered_patient_id"
@@ -67,16 +67,7 @@ def test_the_model_says_the_migrations_condition():
     """The model's index (what tests and `db.create_all` make) and the queries
     that use it say what the migration made, word for word: SQLite uses a
     partial index only for a query that says its condition."""
-    import importlib.util
-    from pathlib import Path
-
     from sesamlike.orders.models import UNDELIVERED_ROWS
 
-    path = (
-        Path(__file__).parents[2]
-        / "migrations/versions/0040_undelivered_lines_index.py"
-    )
-    spec = importlib.util.spec_from_file_location("revision_0040", path)
-    revision = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(revision)
-    assert revision.UNDELIVERED_ROWS == UNDELIVERED_ROWS
+    made = revision("0040_undelivered_lines_index.py").UNDELIVERED_ROWS
+    assert made == UNDELIVERED_ROWS
