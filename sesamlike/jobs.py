@@ -258,8 +258,9 @@ def run_named(
     wait_if_busy: bool = False,
 ) -> JobRun:
     job = job_named(name)
-    return run_job(job.name, job.function(), now=now, run=run,
-                   wait_if_busy=wait_if_busy)  # fmt: skip
+    return run_job(
+        job.name, job.function(), now=now, run=run, wait_if_busy=wait_if_busy
+    )
 
 
 def request_run(name: str) -> JobRun:

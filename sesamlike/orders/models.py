@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Article
+from sesamlike.common.sql import written_out
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
@@ -52,15 +53,11 @@ UNDELIVERED_ROWS = " OR ".join(
 
 def undelivered(status: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
     """`status` is one of UNDELIVERED_LINE_STATUSES, as UNDELIVERED_ROWS says
-    it, written out, not bound: the planner then sees the partial index's own
-    condition in every plan (a prepared statement's generic plan too), so a
-    patient's lines not delivered yet come from that index, not from every
-    open line of the region (`ix_order_lines_status`)."""
+    it (`common.sql.written_out`), so a patient's lines not delivered yet come
+    from its partial index, not from every open line of the region
+    (`ix_order_lines_status`)."""
     return sa.or_(
-        *(
-            status == sa.literal_column(f"'{value}'")
-            for value in sorted(UNDELIVERED_LINE_STATUSES)
-        )
+        *(status == written_out(value) for value in sorted(UNDELIVERED_LINE_STATUSES))
     )
 
 

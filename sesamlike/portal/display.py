@@ -22,7 +22,11 @@ from sesamlike.orders import status as order_status
 from sesamlike.orders.models import DeliveryMode, LineStatus
 from sesamlike.orders.shipto import goes_via_pharmacy
 from sesamlike.orders.views import refusal_text
-from sesamlike.portal.forms import GUARDIAN_MODE_LABELS, PORTAL_MODE_LABELS
+from sesamlike.portal.forms import (
+    ADDRESS_MODES,
+    GUARDIAN_MODE_LABELS,
+    PORTAL_MODE_LABELS,
+)
 from sesamlike.prescriptions import errors as prescription_errors
 
 
@@ -420,6 +424,7 @@ def _helpers(today: date | None = None) -> dict:
         amount=amount,
         rule_text=lambda prescription: rule_text(prescription, today),
         category_label=category_label,
+        address_modes=ADDRESS_MODES,
         device_refused=lambda error: isinstance(error, ordering.DeviceNeedsPrescriber),
         today=today,
         runout_warning=lambda day: runout_warning(day, today, window),

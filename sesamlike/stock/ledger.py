@@ -15,12 +15,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from sesamlike.extensions import db
-from sesamlike.stock.models import (  # noqa: F401 (CANCELLED_AFTER_PICK: the ledger's word)
-    CANCELLED_AFTER_PICK,
-    MovementKind,
-    StockLot,
-    StockMovement,
-)
+from sesamlike.stock.models import MovementKind, StockLot, StockMovement
 
 ON_HAND_KINDS = (
     MovementKind.RECEIPT,

@@ -35,11 +35,13 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 
+from sesamlike.common.sql import written_out
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.stock import ledger
 from sesamlike.stock.errors import NoDepot
 from sesamlike.stock.models import (
+    CANCELLED_AFTER_PICK,
     Depot,
     MovementKind,
     Reservation,
@@ -70,11 +72,10 @@ RELEASABLE = (
 )
 
 
-# Active reservations, written out, not bound: the planner then sees the
-# partial index's own condition (models.ACTIVE_RESERVATION_ROWS) in every plan,
-# a prepared statement's generic one too, and sums an article's held packs from
-# its active reservations, not from every reservation it ever had.
-_ACTIVE = Reservation.status == sa.literal_column(f"'{ReservationStatus.ACTIVE}'")
+# Active reservations, as their partial index says it (models.
+# ACTIVE_RESERVATION_ROWS, `common.sql.written_out`): an article's held packs
+# are summed from its active reservations, not from every one it ever had.
+_ACTIVE = Reservation.status == written_out(ReservationStatus.ACTIVE)
 
 
 def available(
@@ -339,7 +340,7 @@ def release(reference: str, *, user_id: int | None = None) -> int:
         db.session.expire(row, ["status"])
     if picked_back:
         freed += ledger.put_back(
-            reference, user_id=user_id, reason_code=ledger.CANCELLED_AFTER_PICK
+            reference, user_id=user_id, reason_code=CANCELLED_AFTER_PICK
         )
     return freed
 

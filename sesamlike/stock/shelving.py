@@ -16,6 +16,7 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, selectinload
 
+from sesamlike.common.sql import written_out
 from sesamlike.extensions import db
 from sesamlike.stock.models import (
     CANCELLED_AFTER_PICK,
@@ -48,13 +49,12 @@ def to_shelve(
             sa.func.min(StockMovement.id).label("first"),
         )
         .where(
-            # Written out, not bound: the planner then sees the partial indexes'
-            # own conditions (models.PUT_BACK_ROWS, SHELVED_ROWS) in every plan.
-            StockMovement.kind == sa.literal_column(f"'{MovementKind.RETURN}'"),
-            StockMovement.reason_code == sa.literal_column(f"'{CANCELLED_AFTER_PICK}'"),
+            # As the partial indexes say it (models.PUT_BACK_ROWS, SHELVED_ROWS).
+            StockMovement.kind == written_out(MovementKind.RETURN),
+            StockMovement.reason_code == written_out(CANCELLED_AFTER_PICK),
             StockMovement.lot_id.isnot(None),
             ~sa.exists().where(
-                shelved.kind == sa.literal_column(f"'{SHELVED_KIND}'"),
+                shelved.kind == written_out(SHELVED_KIND),
                 shelved.reference == StockMovement.reference,
                 shelved.lot_id == StockMovement.lot_id,
             ),

@@ -8,8 +8,13 @@ import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from sesamlike.extensions import db
-from sesamlike.stock.ledger import CANCELLED_AFTER_PICK
-from sesamlike.stock.models import Depot, MovementKind, StockLot, StockMovement
+from sesamlike.stock.models import (
+    CANCELLED_AFTER_PICK,
+    Depot,
+    MovementKind,
+    StockLot,
+    StockMovement,
+)
 from tests.factories import make_article
 from tests.migration_db import app_on_own_database, index_text
 
