@@ -12,9 +12,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 
-def written_out(value: str) -> sa.ColumnElement[str]:
-    """A string constant written into the statement, not bound: for the codes
-    of our own enums only (never what a user typed)."""
+def written_out(value: str | int) -> sa.ColumnElement:
+    """A constant written into the statement, not bound: a code of our own
+    enums or a whole number (never what a user typed)."""
+    if isinstance(value, int):
+        return sa.literal_column(str(int(value)), sa.Integer)
     if "'" in value:
         raise ValueError(f"not a code: {value!r}")
     return sa.literal_column(f"'{value}'")

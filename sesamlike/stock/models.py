@@ -44,6 +44,10 @@ SHELVED_ROWS = f"kind = '{SHELVED_KIND}'"
 # SQL: the condition of their partial index, which the free-stock query of
 # every order writes out alike (`reservations._FREE`).
 ACTIVE_RESERVATION_ROWS = "status = 'active'"
+# Lots holding packs as SQL: the condition of their partial index, which every
+# order's lock and free stock write out alike (`reservations._STOCKED`). Lots
+# are never deleted: most of a long history's are empty.
+STOCKED_LOT_ROWS = "on_hand > 0"
 
 
 class DeviceStatus(enum.StrEnum):
@@ -99,6 +103,16 @@ class StockLot(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("depot_id", "article_id", "lot"),
         sa.CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+        # An article's lots with packs, in the order every order locks them
+        # (`reservations._lock_articles`) and sums its free stock from: the
+        # lots used up long ago stay out, however many there are.
+        sa.Index(
+            "ix_stock_lots_stocked_article_id",
+            "article_id",
+            "id",
+            postgresql_where=sa.text(STOCKED_LOT_ROWS),
+            sqlite_where=sa.text(STOCKED_LOT_ROWS),
+        ),
     )
 
 
