@@ -13,14 +13,12 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
-
 from sesamlike.common.errors import Invalid
 from sesamlike.common.formatting import ReadersDate
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.stock import errors, ledger
+from sesamlike.stock import errors, ledger, reservations
 from sesamlike.stock.models import MovementKind, StockLot, StockMovement
 
 RELEASE_KIND = "unblock"  # a ledger row of 0 packs, as expiry's "quarantine"
@@ -85,9 +83,7 @@ def scrap_lot(
 
 
 def _locked(lot_id: int) -> StockLot:
-    lot = db.session.scalar(
-        sa.select(StockLot).where(StockLot.id == lot_id).with_for_update()
-    )
+    lot = reservations.lock_lot(lot_id)  # its packs may fill backorders
     if lot is None:
         raise errors.LotNotFound()
     return lot

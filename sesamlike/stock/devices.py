@@ -22,7 +22,7 @@ from sesamlike.catalog.models import Article
 from sesamlike.common.errors import DomainError, Invalid
 from sesamlike.common.i18n import N_
 from sesamlike.extensions import db
-from sesamlike.stock import errors, ledger
+from sesamlike.stock import errors, ledger, reservations
 from sesamlike.stock.ledger import AdjustmentReason
 from sesamlike.stock.models import (
     Depot,
@@ -270,6 +270,7 @@ def recondition(device_id: int, *, user_id: int | None = None) -> Device:
     device = _quarantined(device_id)
     if device.return_reason == ReturnReason.FAULTY:
         raise errors.FaultyDeviceNotRestocked(serial_no=device.serial_no)
+    reservations.lock_article(device.article_id)  # it may fill backorders
     back = db.session.get(StockLot, device.lot_id) if device.lot_id else None
     if back is None or back.quarantined:
         back = ledger.get_or_create_lot(device.depot_id, device.article_id, "")

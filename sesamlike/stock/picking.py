@@ -40,7 +40,12 @@ from sesamlike.stock.models import (
     StockMovement,
 )
 from sesamlike.stock.receipts import lot_for_restock
-from sesamlike.stock.reservations import ReservationStatus, lock_article, usual_depot
+from sesamlike.stock.reservations import (
+    ReservationStatus,
+    lock_article,
+    lock_lot,
+    usual_depot,
+)
 
 
 class PickRow(NamedTuple):
@@ -191,6 +196,7 @@ def return_packs(
     recorded as restocked without a booking.
     """
     today = region_today()
+    lock_article(article_id)  # before the lots: the packs may fill backorders
     for lot in ledger.lots_picked_for(reference):
         if lot.quarantined or (lot.expiry is not None and lot.expiry < today):
             raise errors.LotNotRestockable(
@@ -271,9 +277,7 @@ def count_lot(
     """Book a cycle count: the difference from the books, with a reason code.
     A difference far from the books waits for `confirmed` (the page's box).
     A serial-tracked article is counted by its serials, never here."""
-    lot = db.session.scalar(
-        sa.select(StockLot).where(StockLot.id == lot_id).with_for_update()
-    )
+    lot = lock_lot(lot_id)  # a surplus may fill backorders
     if lot is None:
         raise errors.LotNotFound()
     if not isinstance(counted, int) or counted < 0:

@@ -342,6 +342,8 @@ def release(reference: str, *, user_id: int | None = None) -> int:
             picked_back = True
         db.session.expire(row, ["status"])
     if picked_back:
+        for article_id in sorted({row.article_id for row in rows}):
+            lock_article(article_id)  # before the lots the packs go back to
         freed += ledger.put_back(
             reference, user_id=user_id, reason_code=CANCELLED_AFTER_PICK
         )
@@ -403,8 +405,27 @@ def _take(
 
 
 def lock_article(article_id: int) -> None:
-    """Serialise reservations of one article until the transaction ends."""
+    """Serialise reservations of one article until the transaction ends.
+
+    Taken before any lot of the article is changed by whatever may fill its
+    backorders (a count, a block lifted, packs put back or restocked, a
+    device reconditioned): an order takes the article's lock, then its lots';
+    a lot locked first and the article's after deadlocks with it."""
     _lock_articles([article_id])
+
+
+def lock_lot(lot_id: int) -> StockLot | None:
+    """The lot, row-locked after its article's lock (`lock_article`); None
+    when there is no such lot."""
+    article_id = db.session.scalar(
+        sa.select(StockLot.article_id).where(StockLot.id == lot_id)
+    )
+    if article_id is None:
+        return None
+    lock_article(article_id)
+    return db.session.scalar(
+        sa.select(StockLot).where(StockLot.id == lot_id).with_for_update()
+    )
 
 
 def _lock_articles(article_ids: list[int]) -> None:
