@@ -19,7 +19,7 @@ Then, --rounds times for a different pair of those articles each round (in
 turn), one order's stock step as `orders.services` takes it
 (`reservations.plan_many` for one pack of each: the articles' locks, their
 free stock, the plan), rolled back; also the lock alone
-(`reservations._lock_articles`) and the free stock alone
+(`reservations.lock_articles`) and the free stock alone
 (`reservations.available_by_article`). Prints the median and the 95th
 percentile of each, in ms of wall time. No assertions: figures only.
 """
@@ -167,7 +167,7 @@ def _measure(args) -> None:
     steps = {
         "an order's stock step (plan_many, 2 articles)": lambda pair:
             reservations.plan_many([(pair[0], 1), (pair[1], 1)], today=today),
-        "  the lock alone": lambda pair: reservations._lock_articles(list(pair)),
+        "  the lock alone": lambda pair: reservations.lock_articles(list(pair)),
         "  the free stock alone": lambda pair:
             reservations.available_by_article(pair, today=today),
     }  # fmt: skip

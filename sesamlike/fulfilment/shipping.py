@@ -102,9 +102,11 @@ def pick_order(user: User, order_id: int, today: date | None = None) -> Order:
 
     def run():
         order = load_order(order_id, lock=True)
-        for line in _central(order, LineStatus.RESERVED):
-            if not line.article.serial_tracked:
-                picking.pick(line.reference, user_id=user.id, today=today)
+        lines = [line for line in _central(order, LineStatus.RESERVED)
+                 if not line.article.serial_tracked]  # fmt: skip
+        reservations.lock_articles(line.article_id for line in lines)
+        for line in lines:
+            picking.pick(line.reference, user_id=user.id, today=today)
         return order
 
     commit_use_case(run)
@@ -163,6 +165,7 @@ def ship_order(
                 detail=pick_override,
             )
         _check_serials(lines, serials)
+        reservations.lock_articles(line.article_id for line in lines)
         shipment = Shipment(
             order_id=order.id, tracking_ref=tracking_ref, shipped_by_id=user.id
         )

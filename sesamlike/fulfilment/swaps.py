@@ -35,7 +35,7 @@ from sesamlike.fulfilment.shipping import (
 )
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order
 from sesamlike.patients import access
-from sesamlike.stock import devices, picking
+from sesamlike.stock import devices, picking, reservations
 from sesamlike.stock.errors import SerialNotInStock
 from sesamlike.stock.models import Device
 
@@ -92,6 +92,9 @@ def swap_device(
             line.delivered_on is not None and replaced_on < line.delivered_on
         ):
             raise Invalid(fields={"replaced_on": [N_("Före utlåningsdagen.")]})
+        # The article's lock before its quarantine lot (the old device goes
+        # there) and the new device's reservation, as an order takes them.
+        reservations.lock_articles([old.article_id, line.article_id])
         # Swapped at the counter: a device with no depot of its own stays
         # at the clerk's, where the new one came from.
         devices.return_to_quarantine(

@@ -284,6 +284,7 @@ def cancel_order(user: User, order_id: int) -> Order:
         refusal = cancel_refusal(user, order)
         if refusal is not None:
             raise refusal
+        _lock_as_an_order_does(order)
         freed = set()  # articles whose stock came free: filled once each
         for line in order.lines:
             if line.status in OPEN_LINE_STATUSES and _cancel_line(user, line):
@@ -386,6 +387,22 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
     db.session.flush()  # line ids are the stock references
     planned.write([order.lines[index].reference for _article_id, index in central])
     return order
+
+
+def _lock_as_an_order_does(order: Order) -> None:
+    """Lock what cancelling the order's open lines gives back, all at once and
+    in the order placing an order takes them: the prescriptions (withdrawals
+    given back), then the articles (packs released or put back). Line by
+    line, a cancellation held one article while it waited for the next
+    line's prescription, which an order of that article held while it waited
+    for the article: a deadlock."""
+    open_lines = [line for line in order.lines if line.status in OPEN_LINE_STATUSES]
+    prescribed = {line.prescription_id for line in open_lines} - {None}
+    if prescribed:
+        withdrawals.lock_prescriptions(sorted(prescribed))
+    reservations.lock_articles(
+        line.article_id for line in open_lines if line.channel == Channel.CENTRAL
+    )
 
 
 def _cancel_line(user: User, line: OrderLine) -> bool:

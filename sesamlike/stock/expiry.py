@@ -39,7 +39,10 @@ def check_expiry(today: date) -> dict[str, int]:
     lots = db.session.scalars(
         sa.select(StockLot)
         .where(*_expiring_by(today))
-        .order_by(StockLot.id)
+        # In the order every order locks an article's lots with packs (by
+        # article, then lot): in another order, this run and an order of two
+        # of these articles could each hold a lot the other waits for.
+        .order_by(StockLot.article_id, StockLot.id)
         .with_for_update()
     ).all()
     flags = {

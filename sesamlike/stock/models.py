@@ -104,7 +104,7 @@ class StockLot(db.Model):
         sa.UniqueConstraint("depot_id", "article_id", "lot"),
         sa.CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
         # An article's lots with packs, in the order every order locks them
-        # (`reservations._lock_articles`) and sums its free stock from: the
+        # (`reservations.lock_articles`) and sums its free stock from: the
         # lots used up long ago stay out, however many there are.
         sa.Index(
             "ix_stock_lots_stocked_article_id",

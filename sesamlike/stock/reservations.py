@@ -22,7 +22,7 @@ Stock knows nothing of orders; a caller reserves for a reference such as
 
 Concurrency: `reserve` reads availability and writes in one transaction under a
 lock on the article (on PostgreSQL its advisory lock and a row lock on each of
-its lots with packs, `_lock_articles`; on SQLite a write that takes the
+its lots with packs, `lock_articles`; on SQLite a write that takes the
 database's single write lock), so two reservations never both take the last
 packs. Functions do not commit: the caller's use case does.
 """
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import enum
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import NamedTuple
 
@@ -160,7 +160,7 @@ def plan_many(
     if not wanted:
         return Planned(statuses, rows)
     articles = sorted({article_id for article_id, _packs in wanted})
-    _lock_articles(articles)
+    lock_articles(articles)
     free = _free_by_article(articles, today or region_today())
     # Until `write`, a row's "reference" is the index of its wanted item.
     for index, (article_id, packs) in enumerate(wanted):
@@ -342,8 +342,8 @@ def release(reference: str, *, user_id: int | None = None) -> int:
             picked_back = True
         db.session.expire(row, ["status"])
     if picked_back:
-        for article_id in sorted({row.article_id for row in rows}):
-            lock_article(article_id)  # before the lots the packs go back to
+        # Before the lots the packs go back to.
+        lock_articles(row.article_id for row in rows)
         freed += ledger.put_back(
             reference, user_id=user_id, reason_code=CANCELLED_AFTER_PICK
         )
@@ -411,7 +411,7 @@ def lock_article(article_id: int) -> None:
     backorders (a count, a block lifted, packs put back or restocked, a
     device reconditioned): an order takes the article's lock, then its lots';
     a lot locked first and the article's after deadlocks with it."""
-    _lock_articles([article_id])
+    lock_articles([article_id])
 
 
 def lock_lot(lot_id: int) -> StockLot | None:
@@ -428,8 +428,11 @@ def lock_lot(lot_id: int) -> StockLot | None:
     )
 
 
-def _lock_articles(article_ids: list[int]) -> None:
-    """`lock_article` for each article in id order.
+def lock_articles(article_ids: Iterable[int]) -> None:
+    """`lock_article` for each article, in id order: a use case that changes
+    the stock of several articles (an order, a pick, a cancellation) takes
+    them all at once, so two such never wait for each other crosswise.
+    Taken again later in the same transaction, a lock is already held.
 
     PostgreSQL, in one statement: the article's own lock (a transaction
     advisory lock, in its own key space), then a row lock on each of its lots
@@ -446,6 +449,8 @@ def _lock_articles(article_ids: list[int]) -> None:
     backorders it fills), and waits for the order's.
     """
     article_ids = sorted(set(article_ids))
+    if not article_ids:
+        return
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(_LOCK_LOTS, {"article_ids": article_ids})
     else:
