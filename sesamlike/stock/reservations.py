@@ -481,7 +481,8 @@ _ARTICLES = (
 )
 # The articles' advisory locks, in the order given (sorted by `plan_many`),
 # counted. As a condition of no row, PostgreSQL computes it once, before the
-# lots are read and locked (a one-time filter): one statement for both locks.
+# lots are read and locked (a one-time filter; tests/integration/
+# test_stock_article_lock.py checks the plan): one statement for both locks.
 _ARTICLES_LOCKED = (
     sa.select(
         sa.func.count(

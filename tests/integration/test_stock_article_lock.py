@@ -9,6 +9,7 @@ PostgreSQL's locks (SQLite has one writer at a time).
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -100,6 +101,45 @@ def test_an_order_locks_its_article_and_its_lots_with_packs_not_its_empty_lots(l
     finally:
         other.close()
         db.session.rollback()
+
+
+def test_the_articles_locks_come_before_any_lot_is_locked(lots):
+    """The lock statement takes the articles' advisory locks in a condition
+    of no row, which PostgreSQL computes once before it reads (and locks)
+    the first lot: an InitPlan feeding a one-time filter under LockRows, in
+    a custom plan and in a prepared statement's generic plan alike (psycopg
+    prepares a statement run often). Should a later PostgreSQL plan it
+    otherwise, orders could take lots before articles; this test says so."""
+    compiled = reservations._LOCK_LOTS.compile(dialect=db.engine.dialect)
+    names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", str(compiled))))
+    numbered = re.sub(r"%\((\w+)\)s", lambda m: f"${names.index(m[1]) + 1}",
+                      str(compiled))  # fmt: skip
+    values = {**compiled.params, "article_ids": [lots["article"]]}
+    arguments = ", ".join(
+        f"ARRAY{values[name]}::integer[]"
+        if name == "article_ids"
+        else str(values[name])
+        for name in names
+    )
+    connection = db.session.connection()
+    connection.exec_driver_sql(f"PREPARE lock_lots AS {numbered}")
+    try:
+        for mode in ("force_custom_plan", "force_generic_plan"):
+            connection.exec_driver_sql(f"SET LOCAL plan_cache_mode = {mode}")
+            plan = "\n".join(
+                row[0]
+                for row in connection.exec_driver_sql(
+                    f"EXPLAIN (COSTS OFF) EXECUTE lock_lots({arguments})"
+                )
+            )
+            assert plan.startswith("LockRows"), plan
+            assert "InitPlan 1" in plan and "One-Time Filter: ($0 >= " in plan, plan
+            assert plan.index("One-Time Filter") < plan.index(" on stock_lots"), plan
+            if mode == "force_generic_plan":
+                assert "$2" in plan, plan  # the ids as a parameter: a generic plan
+    finally:  # a session's prepared statement outlives its transaction
+        connection.exec_driver_sql("DEALLOCATE lock_lots")
+    db.session.rollback()
 
 
 class Racer(threading.Thread):
