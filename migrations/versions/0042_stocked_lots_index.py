@@ -8,7 +8,7 @@ Reviewed by hand:
   every other order of those articles waits that long. Lots are never deleted:
   the lock and the sum went through every lot the article ever had, nearly all
   of them used up in a long history. The lock now takes the lots with packs
-  (and the article's advisory lock, `stock.reservations._lock_articles`), in
+  (and the article's advisory lock, `stock.reservations.lock_articles`), in
   the index's order. bench/stock_locks.py on PostgreSQL 15, 187,020 lots
   (11,000 of each of 17 articles, 100 with packs), one order's stock step for
   two articles: median 18.5-19.2 ms before (the lock alone 15.5-16.0 ms),

@@ -437,13 +437,13 @@ def lock_articles(article_ids: Iterable[int]) -> None:
     PostgreSQL, in one statement: the article's own lock (a transaction
     advisory lock, in its own key space), then a row lock on each of its lots
     with packs. The first serialises whatever takes `lock_article` (orders,
-    backorders filled, receipts, picks), also when no lot has packs; the
-    second whatever changes a lot with packs without it (a block, an expiry
-    run, a count), which a reservation must wait for or come before. A lot
-    without packs holds nothing to reserve, and lots are never deleted:
-    locking each lot the article ever had made every order's lock grow with
-    the stock's history (2 articles of 11,000 lots each, 100 with packs:
-    14.7 ms, now 1.1 ms; bench/stock_locks.py). Packs put into an empty lot
+    picks, receipts, counts, blocks lifted, packs put back, backorders
+    filled), also when no lot has packs; the second what changes a lot with
+    packs without it (the expiry run's quarantine). A lot without packs holds
+    nothing to reserve, and lots are never deleted: locking each lot the
+    article ever had made every order's lock grow with the stock's history
+    (2 articles of 11,000 lots each, 100 with packs: 15.5-16.0 ms, now
+    0.67-0.69 ms; bench/stock_locks.py). Packs put into an empty lot
     meanwhile are seen by the order or serve it afterwards: every way in
     takes the article's lock before it (a receipt) or after it (the
     backorders it fills), and waits for the order's.
@@ -479,7 +479,7 @@ _ARTICLES = (
     .table_valued("article_id")
     .render_derived(name="locked")
 )
-# The articles' advisory locks, in the order given (sorted by `plan_many`),
+# The articles' advisory locks, in the order given (sorted by `lock_articles`),
 # counted. As a condition of no row, PostgreSQL computes it once, before the
 # lots are read and locked (a one-time filter; tests/integration/
 # test_stock_article_lock.py checks the plan): one statement for both locks.
