@@ -32,6 +32,11 @@ def app_on_own_database(tmp_path: Path, prefix: str) -> Iterator[Flask]:
         drop()
 
 
+def index_names(table: str) -> set[str]:
+    """The names of the table's indexes, as the database has them now."""
+    return {index["name"] for index in sa.inspect(db.engine).get_indexes(table)}
+
+
 def index_text(name: str) -> str:
     """The index as the database keeps it, in one line: its columns and its
     condition (a partial index's WHERE)."""

@@ -12,7 +12,7 @@ from sesamlike.extensions import db
 from sesamlike.stock.models import ACTIVE_RESERVATION_ROWS, Depot, Reservation
 from sesamlike.stock.reservations import ReservationStatus
 from tests.factories import make_article
-from tests.migration_db import app_on_own_database, index_text, revision
+from tests.migration_db import app_on_own_database, index_names, index_text, revision
 
 PREVIOUS = "0040_undelivered_lines_index"
 INDEX = "ix_reservations_active_article_depot"
@@ -21,10 +21,6 @@ INDEX = "ix_reservations_active_article_depot"
 @pytest.fixture
 def scratch(tmp_path):
     yield from app_on_own_database(tmp_path, "sl_active_reservations")
-
-
-def indexes() -> set[str]:
-    return {ix["name"] for ix in sa.inspect(db.engine).get_indexes("reservations")}
 
 
 def assert_partial() -> None:
@@ -57,20 +53,20 @@ def test_the_active_reservations_index_comes_with_0041_and_goes(scratch):
         )
         db.session.add(held)
     db.session.commit()
-    assert INDEX not in indexes()
+    assert INDEX not in index_names("reservations")
     upgrade()
-    assert INDEX in indexes()
+    assert INDEX in index_names("reservations")
     assert_partial()
     assert stored() == [("active", 2), ("shipped", 3)]
     db.session.remove()
     downgrade(revision=PREVIOUS)
-    assert INDEX not in indexes()
+    assert INDEX not in index_names("reservations")
     assert stored() == [("active", 2), ("shipped", 3)]
 
 
 def test_an_empty_database_gets_the_active_reservations_index(scratch):
     upgrade()
-    assert INDEX in indexes()
+    assert INDEX in index_names("reservations")
     assert_partial()
 
 

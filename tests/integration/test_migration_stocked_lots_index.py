@@ -12,7 +12,7 @@ from sesamlike.extensions import db
 from sesamlike.stock import reservations
 from sesamlike.stock.models import STOCKED_LOT_ROWS, Depot, StockLot
 from tests.factories import make_article
-from tests.migration_db import app_on_own_database, index_text, revision
+from tests.migration_db import app_on_own_database, index_names, index_text, revision
 
 PREVIOUS = "0041_active_reservations_index"
 INDEX = "ix_stock_lots_stocked_article_id"
@@ -21,10 +21,6 @@ INDEX = "ix_stock_lots_stocked_article_id"
 @pytest.fixture
 def scratch(tmp_path):
     yield from app_on_own_database(tmp_path, "sl_stocked_lots")
-
-
-def indexes() -> set[str]:
-    return {ix["name"] for ix in sa.inspect(db.engine).get_indexes("stock_lots")}
 
 
 def assert_partial() -> None:
@@ -49,20 +45,20 @@ def test_the_stocked_lots_index_comes_with_0042_and_goes(scratch):
         db.session.add(StockLot(depot_id=depot.id, article_id=article.id, lot=lot,
                                 on_hand=packs, quarantined=False))  # fmt: skip
     db.session.commit()
-    assert INDEX not in indexes()
+    assert INDEX not in index_names("stock_lots")
     upgrade()
-    assert INDEX in indexes()
+    assert INDEX in index_names("stock_lots")
     assert_partial()
     assert stored() == [("L1", 0), ("L2", 7)]
     db.session.remove()
     downgrade(revision=PREVIOUS)
-    assert INDEX not in indexes()
+    assert INDEX not in index_names("stock_lots")
     assert stored() == [("L1", 0), ("L2", 7)]
 
 
 def test_an_empty_database_gets_the_stocked_lots_index(scratch):
     upgrade()
-    assert INDEX in indexes()
+    assert INDEX in index_names("stock_lots")
     assert_partial()
 
 

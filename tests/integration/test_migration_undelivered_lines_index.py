@@ -10,7 +10,7 @@ from flask_migrate import downgrade, upgrade
 from sesamlike.extensions import db
 from sesamlike.orders.models import UNDELIVERED_LINE_STATUSES, OrderLine
 from tests.factories import make_article, make_order_line, make_patient
-from tests.migration_db import app_on_own_database, index_text, revision
+from tests.migration_db import app_on_own_database, index_names, index_text, revision
 
 PREVIOUS = "0039_put_back_index"
 INDEX = "ix_order_lines_undelivered_patient_id"
@@ -19,10 +19,6 @@ INDEX = "ix_order_lines_undelivered_patient_id"
 @pytest.fixture
 def scratch(tmp_path):
     yield from app_on_own_database(tmp_path, "sl_undelivered")
-
-
-def indexes() -> set[str]:
-    return {ix["name"] for ix in sa.inspect(db.engine).get_indexes("order_lines")}
 
 
 def assert_partial() -> None:
@@ -46,20 +42,20 @@ def test_the_undelivered_index_comes_with_0040_over_stored_lines_and_goes(scratc
     patient, article = make_patient(), make_article("INF-1")
     make_order_line(patient, article, "reserved", packs=2)
     make_order_line(patient, article, "delivered", packs=3)
-    assert INDEX not in indexes()
+    assert INDEX not in index_names("order_lines")
     upgrade()
-    assert INDEX in indexes()
+    assert INDEX in index_names("order_lines")
     assert_partial()
     assert stored_lines() == [("reserved", 2), ("delivered", 3)]
     db.session.remove()
     downgrade(revision=PREVIOUS)
-    assert INDEX not in indexes()
+    assert INDEX not in index_names("order_lines")
     assert stored_lines() == [("reserved", 2), ("delivered", 3)]
 
 
 def test_an_empty_database_gets_the_undelivered_index(scratch):
     upgrade()
-    assert INDEX in indexes()
+    assert INDEX in index_names("order_lines")
     assert_partial()
 
 
