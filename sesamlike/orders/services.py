@@ -342,6 +342,10 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
         **ship_to_snapshot(patient, mode, clinic, ship_to, phone, today),
     )
     db.session.add(order)
+    # In now, as when the withdrawals' UPDATE flushed it (it went through the
+    # ORM then): a key sent before meets the unique index here, before any
+    # withdrawal or stock lock (`place_order` then finds that order).
+    db.session.flush()
     withdrawals.withdraw_all(chosen, today)
     # The lines, their audit row and the notice first, then the stock: its
     # locks (every lot of each central article, `plan_many`) are held from

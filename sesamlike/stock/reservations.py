@@ -359,10 +359,19 @@ class _Rows(NamedTuple):
     def write(self) -> None:
         # Bulk inserts: nothing reads these rows back in the request, so no
         # ORM objects and no ids fetched, and several rows go in one statement.
-        if self.reservations:
-            db.session.execute(sa.insert(Reservation), self.reservations)
-        if self.movements:
-            db.session.execute(sa.insert(StockMovement), self.movements)
+        # Into the tables, not the mapped classes: the ORM's bulk path (which
+        # maps each dict's keys to attributes) cost a quarter of the insert's
+        # CPU, and the rows carry column names already.
+        # One row as one statement (as `audit.add_pending`): a list takes the
+        # executemany path, which renders the statement anew for every batch.
+        for statement, rows in ((_INSERT_RESERVATIONS, self.reservations),
+                                (_INSERT_MOVEMENTS, self.movements)):  # fmt: skip
+            if rows:
+                db.session.execute(statement, rows if len(rows) > 1 else rows[0])
+
+
+_INSERT_RESERVATIONS = sa.insert(Reservation.__table__)
+_INSERT_MOVEMENTS = sa.insert(StockMovement.__table__)
 
 
 def _take(
