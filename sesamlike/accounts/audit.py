@@ -133,10 +133,9 @@ def add_pending(session) -> None:
     pending = session.info.pop(PENDING, None)
     if pending:
         session.flush()
-        rows = [vars(row) for row in pending]
-        # One row as one statement: a list takes the executemany path, which
-        # renders the statement anew for every batch.
-        session.execute(_INSERT, rows if len(rows) > 1 else rows[0])
+        # One statement: a single row executes as itself, several as one
+        # multi-row INSERT.
+        session.execute(_INSERT, [vars(row) for row in pending])
 
 
 def drop_pending(session, transaction) -> None:

@@ -361,13 +361,13 @@ class _Rows(NamedTuple):
         # ORM objects and no ids fetched, and several rows go in one statement.
         # Into the tables, not the mapped classes: the ORM's bulk path (which
         # maps each dict's keys to attributes) cost a quarter of the insert's
-        # CPU, and the rows carry column names already.
-        # One row as one statement (as `audit.add_pending`): a list takes the
-        # executemany path, which renders the statement anew for every batch.
-        for statement, rows in ((_INSERT_RESERVATIONS, self.reservations),
-                                (_INSERT_MOVEMENTS, self.movements)):  # fmt: skip
-            if rows:
-                db.session.execute(statement, rows if len(rows) > 1 else rows[0])
+        # CPU, and the rows carry column names already. Every row names the
+        # same columns (the first row's are the statement's), and a None goes
+        # in as NULL: a default given to such a column later would not apply.
+        if self.reservations:
+            db.session.execute(_INSERT_RESERVATIONS, self.reservations)
+        if self.movements:
+            db.session.execute(_INSERT_MOVEMENTS, self.movements)
 
 
 _INSERT_RESERVATIONS = sa.insert(Reservation.__table__)
