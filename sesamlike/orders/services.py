@@ -348,8 +348,9 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
     db.session.flush()
     withdrawals.withdraw_all(chosen, today)
     # The lines, their audit row and the notice first, then the stock: its
-    # locks (every lot of each central article, `plan_many`) are held from
-    # there to the commit, and every order of the article waits for them.
+    # locks (each central article's, and its lots with packs: `plan_many`)
+    # are held from there to the commit, and every order of the article
+    # waits for them.
     # Central lines get their status once reserved: still one INSERT.
     for prescription, packs in chosen:
         article = prescription.article
@@ -374,8 +375,8 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
             detail=f"{len(chosen)} lines, {mode}",
         )
         notices.order_received(order, today)  # queued in this transaction
-        # Central lines reserve stock in article order (reserve_many's locks),
-        # so two orders never lock lots crosswise.
+        # Central lines reserve stock in article order (`lock_articles`), so
+        # two orders never lock articles or lots crosswise.
         central = sorted(
             (prescription.article_id, index)
             for index, (prescription, _packs) in enumerate(chosen)

@@ -113,11 +113,12 @@ def reserve_many(
 ) -> list[str]:
     """`reserve` for each (reference, article_id, packs), in the order given.
 
-    The same holds as one `reserve` after another: the articles' lots are locked
-    in one statement (article by article, lot id order, as one call after
-    another would), their free stock read in one, and each reservation taken
-    from what the earlier ones left. The rows are written at the end, each
-    table's in one statement (no ORM objects: nothing here reads them back).
+    The same holds as one `reserve` after another: the articles are locked in
+    one statement (`lock_articles`: article by article, their lots with packs
+    in id order, as one call after another would), their free stock read in
+    one, and each reservation taken from what the earlier ones left. The rows
+    are written at the end, each table's in one statement (no ORM objects:
+    nothing here reads them back).
     """
     planned = plan_many(
         [(article_id, packs) for _reference, article_id, packs in wanted],
