@@ -46,7 +46,7 @@ from sesamlike.orders.history import (
     insert_with_ids,
     record_delivered_history,
 )
-from sesamlike.orders.models import Order, OrderLine, lasting_article
+from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients.models import Address, CareRelationship, Guardian, Patient
 from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device
@@ -393,7 +393,6 @@ class RegionWriter:
                         back, back, replaces, None if chain is None else chain[0],
                         None if payer is None else payer.id,
                         None if payer is None else payer.cost_centre, now,
-                        lasting_article(facts.category, facts.amortisation_years),
                     ))  # fmt: skip
                     if d.serial_no and facts.serial_tracked:
                         years = facts.amortisation_years
@@ -478,7 +477,7 @@ _LINE_KEYS = (
     "id", "order_id", "patient_id", "prescription_id", "article_id", "packs",
     "channel", "status", "pack_price_sek", "vat_rate", "serial_no", "delivered_on",
     "returned_on", "packs_returned", "packs_restocked", "replaces_line_id",
-    "amortised_line_id", "cost_clinic_id", "cost_centre", "updated_at", "lasting",
+    "amortised_line_id", "cost_clinic_id", "cost_centre", "updated_at",
 )  # fmt: skip
 _DEVICE_KEYS = (
     "article_id", "serial_no", "status", "patient_id", "lent_on", "warranty_end",

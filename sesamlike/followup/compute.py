@@ -149,12 +149,13 @@ def line_costs(year: int, scope: sa.Select | None = None,
     replacements (few) come from `replacement_costs`, each with its chain's
     first device's value, amortisation years and period.
     """
-    arms = _plain_arms(year, scope, systems, amounts=amounts, articles=articles,
-                       payer=payer, today=today)  # fmt: skip
+    plain = _plain_line_costs(year, scope, systems, amounts=amounts,
+                              articles=articles, payer=payer,
+                              today=today)  # fmt: skip
     if not any_replacement():  # a union costs SQLite a pass over every line
-        return arms[0] if len(arms) == 1 else sa.union_all(*arms)
+        return plain
     return sa.union_all(
-        *arms,
+        plain,
         replacement_costs(year, scope, amounts=amounts, articles=articles,
                           payer=payer, today=today),
     )  # fmt: skip
@@ -170,71 +171,33 @@ def any_replacement() -> bool:
     )
 
 
-def in_use_expr() -> sa.ColumnElement[bool]:
-    """The line's article may be in use after the year it came in: a durable
-    device or a CGM transmitter (`order_lines.lasting` marks its lines)."""
-    return sa.or_(durable_expr(), art.c.category == "cgm_transmitter")
-
-
-def _plain_line_costs(year: int, scope: sa.Select | None, systems: Systems,
-                      **kwargs) -> sa.Select | sa.CompoundSelect:  # fmt: skip
-    """`line_costs` without the warranty replacements."""
-    arms = _plain_arms(year, scope, systems, **kwargs)
-    return arms[0] if len(arms) == 1 else sa.union_all(*arms)
-
-
-def _plain_arms(year: int, scope: sa.Select | None, systems: Systems, *,
-                amounts: Amounts, articles: bool, payer: bool = False,
-                today: date | None) -> list[sa.Select]:  # fmt: skip
-    """The plain lines: one select of every line for a full run; for a run's
-    few patients, two, each through an index of its own. The lines delivered
-    in the year, through the patients' index; and the devices of earlier years
-    still in use (durable devices, CGM transmitters), through the index of
-    lasting lines (migration 0043). Through the patients' index they were found
-    among every consumable of the years the devices are looked for in (12):
-    at 500,000 patients x 5 years an incremental run read 90,428 lines for
-    5,000 patients to keep 35,388, and more each year stored.
-    """
+def _plain_line_costs(year: int, scope: sa.Select | None, systems: Systems, *,
+                      amounts: Amounts, articles: bool, payer: bool = False,
+                      today: date | None) -> sa.Select:  # fmt: skip
     first, after = date(year, 1, 1), date(year + 1, 1, 1)
-    lookback = date(year - lookback_years(), 1, 1)
-    if scope is None:  # nearly every line is read: SQLite scans the table
-        delivered, status = no_index(ol.c.delivered_on), no_index(ol.c.status)
-        where = [status.in_(sorted(COUNTED_STATUSES)), delivered >= lookback,
-                 delivered < after,
-                 sa.or_(delivered >= first, in_use_expr())]  # fmt: skip
-        return [_plain_select(year, where, systems, amounts=amounts,
-                              articles=articles, payer=payer, today=today)]  # fmt: skip
-    delivered, patients = ol.c.delivered_on, in_scope(ol.c.patient_id, scope)
-    year_lines = [counted(incremental=True), delivered >= first, delivered < after,
-                  patients]  # fmt: skip
-    # `lasting` as the index says it (`where(lasting)`), and what the rules
-    # count by, the article: a line marked before its article stopped lasting
-    # is read and left out.
-    earlier_devices = [ol.c.lasting, counted(incremental=True), delivered >= lookback,
-                       delivered < first, in_use_expr(), patients]  # fmt: skip
-    return [_plain_select(year, where, systems, amounts=amounts, articles=articles,
-                          payer=payer, today=today)
-            for where in (year_lines, earlier_devices)]  # fmt: skip
-
-
-def _plain_select(year: int, where: list, systems: Systems, *, amounts: Amounts,
-                  articles: bool, payer: bool,
-                  today: date | None) -> sa.Select:  # fmt: skip
-    """The plain lines `where` says, with what the rules need (`line_costs`)."""
-    first = date(year, 1, 1)
-    in_use = in_use_expr()
+    in_use = sa.or_(durable_expr(), art.c.category == "cgm_transmitter")
     category = art.c.category
     # Packs and pack sizes are above zero (check constraints): no unit test.
     sensor = sa.case((sa.and_(category == "cgm_sensor", ol.c.delivered_on >= first),
                       sensor_rank(list(systems))))  # fmt: skip
+    if scope is None:  # nearly every line is read: SQLite scans the table
+        delivered, status = no_index(ol.c.delivered_on), no_index(ol.c.status)
+        counted_lines = status.in_(sorted(COUNTED_STATUSES))
+    else:
+        delivered, counted_lines = ol.c.delivered_on, counted(incremental=True)
     where = [
-        *where,
+        counted_lines,
+        delivered >= date(year - lookback_years(), 1, 1),
+        delivered < after,
+        sa.or_(delivered >= first, in_use),
         # Nearly every line has none: never the index SQLite finds them by
         # (without statistics it would read every line through it, and test
         # each for the patients in scope).
         no_index(ol.c.amortised_line_id).is_(None),
         ol.c.packs_restocked < ol.c.packs,
     ]
+    if scope is not None:
+        where.append(in_scope(ol.c.patient_id, scope))
     select = (
         sa.select(
             ol.c.patient_id,

@@ -32,13 +32,7 @@ from sesamlike.common.errors import Invalid
 from sesamlike.common.i18n import N_, Plural
 from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import db
-from sesamlike.orders.models import (
-    DeliveryMode,
-    LineStatus,
-    Order,
-    OrderLine,
-    lasting_article,
-)
+from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 from sesamlike.patients.identity import parse_personal_id
 from sesamlike.patients.models import CareRelationship, Patient
 from sesamlike.stock.models import SERIAL_MAX, Device, DeviceStatus
@@ -300,9 +294,6 @@ def _line_row(order_id: int, item: Delivered, article: sa.Row, now: datetime) ->
         "packs_returned": restocked,
         "packs_restocked": restocked,
         "updated_at": now,
-        # Said here, not left to the database's trigger: a COPY of a region's
-        # history would call it for every line.
-        "lasting": lasting_article(article.category, article.amortisation_years),
     }
 
 

@@ -183,17 +183,6 @@ VALUE_MICRO = (
 )
 
 
-LASTING_INDEX = "ix_order_lines_lasting_patient_id_delivered_on"
-LASTING_ROWS = {"postgresql": "lasting", "sqlite": "lasting = 1"}
-
-
-def lasting_article(category: str, amortisation_years: int | None) -> bool:
-    """Whether lines of such an article are `lasting`: a durable device or a
-    CGM transmitter (as migration 0043's triggers and `followup.compute.in_use_expr`
-    say), for a writer that sets it with the line's other values."""
-    return (amortisation_years or 0) > 0 or category == "cgm_transmitter"
-
-
 # How stock names an order line (its reservations, movements and lent devices).
 LINE_REFERENCE = "order-line:"
 
@@ -264,28 +253,9 @@ class OrderLine(db.Model):
         sa.BigInteger, sa.Computed(VALUE_MICRO), deferred=True
     )
 
-    # LASTING: TRUE when the line's article is a durable device or a CGM
-    # transmitter, which the follow-up counts in years after the one it came
-    # in; NULL or FALSE when not. Set by the database (migration 0043's
-    # triggers) for a line written without it, for a line moved to another
-    # article, and for every line of an article that becomes one; an article
-    # that stops being one leaves its lines marked (a marked line is only
-    # read: the rules decide by the article). An incremental follow-up run
-    # finds a patient's devices of earlier years by it (`LASTING_INDEX`), not
-    # among every consumable they were sent. Read by SQL only: never loaded
-    # with a line; the ORM leaves it out of its INSERT (the database's).
-    lasting: Mapped[bool | None] = mapped_column(
-        server_default=sa.FetchedValue(), server_onupdate=sa.FetchedValue(),
-        deferred=True,
-    )  # fmt: skip
-
     order: Mapped[Order] = relationship(back_populates="lines")
     prescription: Mapped[Prescription | None] = relationship()
     article: Mapped[Article] = relationship()
-
-    # What the database sets on a line (value_micro, lasting) is read by SQL
-    # only: no INSERT asks it back (RETURNING) for objects that never read it.
-    __mapper_args__ = {"eager_defaults": False}
 
     __table_args__ = (
         sa.CheckConstraint("packs > 0", name="packs_positive"),
@@ -312,15 +282,6 @@ class OrderLine(db.Model):
             "patient_id",
             postgresql_where=sa.text(UNDELIVERED_ROWS),
             sqlite_where=sa.text(UNDELIVERED_ROWS),
-        ),
-        # A patient's lines that may be in use after their delivery year (a
-        # few: pumps, CGM transmitters), as each dialect writes `where(lasting)`.
-        sa.Index(
-            LASTING_INDEX,
-            "patient_id",
-            "delivered_on",
-            postgresql_where=sa.text(LASTING_ROWS["postgresql"]),
-            sqlite_where=sa.text(LASTING_ROWS["sqlite"]),
         ),
         # A patient's warranty replacements (few): an incremental follow-up
         # run finds its patients' among them, not among all their lines.

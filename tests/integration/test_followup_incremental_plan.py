@@ -59,10 +59,7 @@ def test_an_incremental_run_finds_the_lines_through_the_patients_index(
 ):
     """By the patient on the line, the year's range of delivery days within
     it: before, through every order of the patient in every year, one probe of
-    the lines' order index each (17 orders a patient at 500,000 x 5). The
-    devices of earlier years through the index of lasting lines (migration
-    0043): through the patients' index, every consumable of those years was
-    read too (90,428 lines for 35,388 used at 500,000 x 5)."""
+    the lines' order index each (17 orders a patient at 500,000 x 5)."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL plans with its statistics")
     scope = sa.select(Order.patient_id).where(Order.patient_id == region_with_a_swap.id)
@@ -70,15 +67,11 @@ def test_an_incremental_run_finds_the_lines_through_the_patients_index(
     steps = plan(select)
 
     by_patient = "SEARCH order_lines USING INDEX ix_order_lines_patient_id_delivered_on"
-    lasting = (
-        "SEARCH order_lines USING INDEX ix_order_lines_lasting_patient_id_delivered_on"
-    )
     replacements = (
         "SEARCH order_lines USING INDEX ix_order_lines_replacements_patient_id"
     )
-    lines = [step.split(" (")[0] for step in steps
-             if step.startswith("SEARCH order_lines")]  # fmt: skip
-    assert lines == [by_patient, lasting, replacements], steps
+    lines = [step for step in steps if step.startswith("SEARCH order_lines")]
+    assert [step.split(" (")[0] for step in lines] == [by_patient, replacements], steps
     broad = [step for step in steps if any(index in step for index in BROAD)]
     assert broad == [], steps
 
@@ -156,9 +149,8 @@ def test_on_postgresql_the_patients_in_scope_are_one_array_to_probe_by(
     select = line_costs(2025, scope, amounts=Amounts.for_session(), payer=True)
     sql = str(select.compile(db.engine))
 
-    # The year's lines, the lasting lines of earlier years and the warranty
-    # replacements: each arm so.
-    assert sql.count("order_lines.patient_id = ANY (ARRAY((SELECT") == 3, sql
+    # The plain lines and the warranty replacements: each arm so.
+    assert sql.count("order_lines.patient_id = ANY (ARRAY((SELECT") == 2, sql
     assert "patient_id IN" not in sql, sql
 
 
