@@ -91,6 +91,11 @@ def main() -> None:
              "(measured before), for the SUMMARY line's generate_s.",
     )  # fmt: skip
     args = parser.parse_args()
+    if args.time_ordered and dialect(args.existing or args.database_url or "") != (
+        "PostgreSQL"
+    ):
+        # Before generating: SQLite would build its region for nothing.
+        parser.error("--time-ordered: PostgreSQL only (SQLite has no CLUSTER)")
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-followup-"))
     if args.existing:
@@ -277,8 +282,6 @@ def _by_delivery_day(db) -> None:
     after years of orders (each patient's scattered over the years' pages),
     not patient by patient as `demo generate` writes them: a run that reads a
     few patients' lines then reads a page for nearly every line."""
-    if db.engine.dialect.name != "postgresql":
-        raise SystemExit("--time-ordered: PostgreSQL only (SQLite has no CLUSTER)")
     started = time.perf_counter()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("CLUSTER order_lines USING ix_order_lines_delivered_on")
