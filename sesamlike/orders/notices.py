@@ -15,11 +15,12 @@ A prescriber is told only about a patient still in their care.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from sesamlike.accounts import audit
+from sesamlike.catalog.models import Article
 from sesamlike.common.formatting import format_date
 from sesamlike.common.mail import MailKind, queue_mail
 from sesamlike.common.models import OutgoingMail
@@ -201,12 +202,20 @@ def prescriber_recipient(prescription: Prescription) -> Recipient | None:
 # Orders: called by the ordering and stock code when an order changes state.
 
 
-def order_received(order: Order, today: date | None = None) -> list[OutgoingMail]:
-    """Tell the patient or guardians that their order has arrived."""
-    lines = [line for line in order.lines if line.status != LineStatus.CANCELLED]
-    if not lines:
+def order_received(
+    order: Order,
+    today: date | None = None,
+    items: Sequence[tuple[Article, int]] | None = None,
+) -> list[OutgoingMail]:
+    """Tell the patient or guardians that their order has arrived. `items`:
+    each line's article and packs, for an order whose lines are not in yet
+    (by default its lines not cancelled)."""
+    if items is None:
+        items = [(line.article, line.packs) for line in order.lines
+                 if line.status != LineStatus.CANCELLED]  # fmt: skip
+    if not items:
         return []
-    fields = _order_fields(order, lines)
+    fields = _fields(order, items)
     return _to_patient(
         order.patient,
         today,
@@ -375,13 +384,17 @@ def prescription_expiring(prescription: Prescription) -> OutgoingMail | None:
 
 
 def _order_fields(order: Order, lines: Iterable[OrderLine]) -> dict:
+    return _fields(order, [(line.article, line.packs) for line in lines])
+
+
+def _fields(order: Order, items: Iterable[tuple[Article, int]]) -> dict:
     return dict(
         order_no=order.id,
         lines="\n".join(
-            (DEVICE_LINE if line.article.is_device else LINE).format(
-                packs=line.packs, article=line.article.name
+            (DEVICE_LINE if article.is_device else LINE).format(
+                packs=packs, article=article.name
             )
-            for line in lines
+            for article, packs in items
         ),
         link=public_url(PORTAL_ORDER_PATH.format(order_id=order.id)),
     )
