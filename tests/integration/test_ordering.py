@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.common.errors import Forbidden, Invalid, NotVisible
+from sesamlike.common.models import OutgoingMail
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders import errors
@@ -32,7 +33,7 @@ from tests.factories import (
 )
 
 TODAY = region_today()
-COUNTED = (Order, OrderLine, Reservation, StockMovement, AuditEvent)
+COUNTED = (Order, OrderLine, Reservation, StockMovement, AuditEvent, OutgoingMail)
 
 
 def counts() -> dict[str, int]:
@@ -99,6 +100,103 @@ def test_central_line_with_stock_is_reserved_and_withdrawal_consumed(world):
         line.reference,
     )
     assert reservations.available(world.article.id) == 3
+
+
+def test_a_placed_order_tells_the_patient_each_line_and_the_order_number(world):
+    """The order's row and its lines go in as Core INSERTs: the mail, written
+    before the lines, still names every line, and the stock rows name the
+    lines that went in."""
+    world.patient.email = "anna@example.se"
+    sensors = make_article("SEN-1", name="Dexcom G7 sensor", channel="supplier")
+    rx_sensors = make_prescription(world.patient, sensors, world.prescriber)
+    db.session.commit()
+
+    placed = place(world, [(rx_sensors.id, 1), (world.rx.id, 2)])
+
+    [mail] = db.session.scalars(sa.select(OutgoingMail)).all()
+    assert mail.to_address == "anna@example.se"
+    assert mail.subject == f"Vi har tagit emot beställning {placed.order_id}"
+    assert "- 1 förp. Dexcom G7 sensor" in mail.body
+    assert f"- 2 förp. {world.article.name}" in mail.body
+    assert f"/portal/orders/{placed.order_id}" in mail.body
+    by_article = {line.article_id: line for line in placed.order.lines}
+    assert (by_article[sensors.id].status, by_article[sensors.id].packs) == (
+        "sent_to_supplier", 1)  # fmt: skip
+    central = by_article[world.article.id]
+    assert (central.status, central.packs) == ("reserved", 2)
+    assert {line.patient_id for line in placed.order.lines} == {world.patient.id}
+    [reservation] = db.session.scalars(sa.select(Reservation)).all()
+    assert (reservation.reference, reservation.packs) == (central.reference, 2)
+
+
+def test_each_central_line_reserves_under_its_own_reference(world):
+    """Three lines, the central ones out of article order and not first:
+    each reservation names the line of its article (the lines' ids come
+    back in the order the lines were given)."""
+    low = world.article  # made first: the lower article id
+    high = make_article("INF-2")
+    make_stock_lot(high, world.lot.depot, on_hand=5)
+    rx_high = make_prescription(world.patient, high, world.prescriber)
+    supplier = make_article("SEN-1", channel="supplier")
+    rx_supplier = make_prescription(world.patient, supplier, world.prescriber)
+    db.session.commit()
+    assert low.id < high.id
+
+    placed = place(world, [(rx_high.id, 1), (rx_supplier.id, 1), (world.rx.id, 3)])
+
+    lines = placed.order.lines
+    assert [line.article_id for line in lines] == [high.id, supplier.id, low.id]
+    assert [line.packs for line in lines] == [1, 1, 3]
+    assert [line.status for line in lines] == [
+        "reserved", "sent_to_supplier", "reserved"]  # fmt: skip
+    held = {
+        r.reference: (r.article_id, r.packs)
+        for r in db.session.scalars(sa.select(Reservation))
+    }
+    assert held == {lines[0].reference: (high.id, 1), lines[2].reference: (low.id, 3)}
+    assert all(line.updated_at is not None for line in lines)
+
+
+def test_a_race_lost_after_the_order_went_in_leaves_nothing_and_no_mail(
+    world, monkeypatch
+):
+    """The order's row is in when its withdrawal loses a race to a twin
+    request: the refusal takes the row back with its mail, and the next
+    order (on SQLite with the same id again) goes in whole, its mail naming
+    it, once."""
+    world.patient.email = "anna@example.se"
+    db.session.commit()
+    before = counts()
+    withdraw_all = ordering.withdrawals.withdraw_all
+    order_ids = []
+
+    def twin_wins(chosen, today):
+        order_ids.append(db.session.scalar(sa.select(sa.func.max(Order.id))))
+        rx = Prescription.__table__
+        db.session.execute(  # the twin used the last withdrawal meanwhile
+            sa.update(rx)
+            .where(rx.c.id == world.rx.id)
+            .values(withdrawals_used=rx.c.withdrawals)
+        )
+        return withdraw_all(chosen, today)
+
+    monkeypatch.setattr(ordering.withdrawals, "withdraw_all", twin_wins)
+    with pytest.raises(prescription_errors.PrescriptionUsedUp):
+        place(world)
+    monkeypatch.setattr(ordering.withdrawals, "withdraw_all", withdraw_all)
+    assert order_ids[0] is not None  # the row was in when the race was lost
+    assert counts() == before | {"audit_events": before["audit_events"] + 1}
+
+    placed = place(world)
+
+    assert placed.created
+    assert db.session.scalar(sa.select(sa.func.count(Order.id))) == 1
+    [mail] = db.session.scalars(sa.select(OutgoingMail)).all()
+    assert mail.subject == f"Vi har tagit emot beställning {placed.order_id}"
+    [line] = placed.order.lines
+    assert (line.patient_id, line.status) == (world.patient.id, "reserved")
+    [held] = db.session.scalars(sa.select(Reservation)).all()
+    assert held.reference == line.reference
 
 
 def test_later_price_change_does_not_rewrite_the_order(world):
