@@ -78,8 +78,8 @@ class PlacedOrder(NamedTuple):
 
     @property
     def order(self) -> Order:
-        """The order as committed, read when first asked for (a new one never
-        was: it went in as a Core INSERT, `_insert_order`)."""
+        """The order as committed (from the session, else read): a new one
+        went in as a Core INSERT (`_insert_order`) and was never loaded."""
         return db.session.get(Order, self.order_id)
 
 
@@ -335,11 +335,11 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
     if mode == DeliveryMode.CLINIC:
         clinic = delivery.delivery_clinic(user, patient) or chosen[0][0].clinic
     # The order and its lines go in as Core INSERTs, not through the unit of
-    # work: nothing reads them back before the commit (which expires them all,
-    # so the pages and the API read them afresh), and the two flushes cost a
-    # fifth of the send's CPU. The order goes in now: a key sent before meets
-    # the unique index here, before any withdrawal or stock lock
-    # (`place_order` then finds that order).
+    # work: nothing reads them back in this request (`PlacedOrder.order`
+    # reads the committed order), and the ORM's two flushes cost a fifth of
+    # a portal send's CPU. The order goes in now: a key sent before meets the
+    # unique index here, before any withdrawal or stock lock (`place_order`
+    # then finds that order).
     order = _insert_order(
         patient,
         patient_id=patient.id,
@@ -351,11 +351,12 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
         **ship_to_snapshot(patient, mode, clinic, ship_to, phone, today),
     )
     withdrawals.withdraw_all(chosen, today)
-    # The lines, their audit row and the notice first, then the stock: its
-    # locks (each central article's, and its lots with packs: `plan_many`)
-    # are held from there to the commit, and every order of the article
-    # waits for them. Central lines get their status once reserved: still
-    # one INSERT.
+    # The lines' rows, their audit row and the notice first, then the stock:
+    # its locks (each central article's, and its lots with packs:
+    # `plan_many`) are held from there to the commit, and every order of the
+    # article waits for them. The lines go in once the central ones know
+    # their status (reserved or backordered): one INSERT on PostgreSQL, a
+    # row at a time on SQLite (to return the ids in the lines' order).
     rows = [
         {
             "order_id": order.id,
