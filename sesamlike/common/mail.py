@@ -64,6 +64,9 @@ def queue_mail(
 
     INSERT ... ON CONFLICT DO NOTHING, so a duplicate (even one another transaction
     is inserting at this moment) never raises and never spoils the caller's work.
+    The mail returned is the row as queued, with its id, outside the session: not
+    read back (an order's send queues one for each recipient), and nothing of it
+    is left in the session should the caller's transaction roll back.
     """
     kind = MailKind(kind)
     values = dict(
@@ -78,19 +81,25 @@ def queue_mail(
         send_after=send_after or utcnow(),
         attempts=0,
     )
-    insert = (
-        postgresql.insert
-        if db.session.get_bind().dialect.name == "postgresql"
-        else sqlite.insert
-    )
-    statement = (
+    dialect = db.session.get_bind().dialect.name
+    mail_id = db.session.execute(_queue_statement(dialect), values).scalar()
+    return None if mail_id is None else OutgoingMail(id=mail_id, **values)
+
+
+@functools.cache
+def _queue_statement(dialect: str):
+    """`queue_mail`'s INSERT, built once per dialect: each mail fills in its values."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
         insert(OutgoingMail)
-        .values(**values)
+        .values({name: sa.bindparam(name) for name in _QUEUED})
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
         .returning(OutgoingMail.id)
     )
-    mail_id = db.session.execute(statement).scalar()
-    return None if mail_id is None else db.session.get(OutgoingMail, mail_id)
+
+
+_QUEUED = ("to_address", "subject", "body", "kind", "channel", "patient_id",
+           "dedupe_key", "created_at", "send_after", "attempts")  # fmt: skip
 
 
 def withdraw_unsent(patient_id: int, recipient: str, reason: str) -> int:
