@@ -11,9 +11,10 @@ What it does, and stops by itself:
    (dropped at the end, also on failure), `flask db upgrade`, `flask demo load`,
    then adds --patients bench patients: adults with a patient login (password
    below), two prescriptions on central-channel consumables with 100,000
-   withdrawals and lock_days 0, a home address and some delivered history; the
-   articles get a lot of 1,000,000 packs in depot HMC. So every reorder is a real
-   order with stock reserved, never a refusal or a backorder.
+   withdrawals and lock_days 0, a home address, an e-mail address and some
+   delivered history; the articles get a lot of 1,000,000 packs in depot HMC. So
+   every reorder is a real order with stock reserved and its order-received mail
+   queued (never sent), never a refusal or a backorder.
 2. Starts gunicorn (`app:app`) with gunicorn.conf.py, the configuration the
    README recommends for production (--worker-class, --workers, --threads
    override it), on 127.0.0.1 with a free port, DATABASE_URL at the bench
@@ -409,6 +410,9 @@ def seed(patients: int, history: int) -> str:
                 personal_id=f"RB{n:07d}", id_kind="reserve", first_name="Bench",
                 last_name=f"Patient{n}", birth_date=date(1980, 1, 1) + timedelta(n),
                 diabetes_type="type1", phone="070-000 00 00", user_id=user.id,
+                # As a patient who orders online has: each order queues its
+                # order-received mail (never sent: the bench runs no sender).
+                email=f"{USER_PREFIX}{n}@example.invalid",
             )  # fmt: skip
             patient.addresses.append(
                 Address(

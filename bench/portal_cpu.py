@@ -7,9 +7,10 @@ Builds its own database (a temporary SQLite file, or a new PostgreSQL database
 next to the one --database-url names, dropped at the end): `flask db upgrade`,
 `flask demo load` and one bench patient from bench/load.py (two central
 prescriptions without time lock, --history delivered orders each, plenty of
-stock). Then, in this process, the production configuration (CSRF on, scrypt
-only at the one login) with the test client: logs the patient in and measures,
-after a warm-up, --iterations times
+stock, an e-mail address: each send queues its order-received mail). Then,
+in this process, the production configuration (CSRF on, scrypt only at the
+one login) with the test client: logs the patient in and measures, after a
+warm-up, --iterations times
 
 - "my aids": GET /portal/, the same page again and again (kept whole for the
   session since 2026-12-04, its body before: portal.kept), and again with
