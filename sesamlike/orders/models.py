@@ -187,6 +187,11 @@ VALUE_MICRO = (
 LINE_REFERENCE = "order-line:"
 
 
+def line_reference(line_id: int) -> str:
+    """The opaque key stock uses for an order line (`OrderLine.reference`)."""
+    return f"{LINE_REFERENCE}{line_id}"
+
+
 class OrderLine(db.Model):
     __tablename__ = "order_lines"
 
@@ -296,7 +301,7 @@ class OrderLine(db.Model):
     @property
     def reference(self) -> str:
         """The opaque key stock uses for this line's reservation."""
-        return f"{LINE_REFERENCE}{self.id}"
+        return line_reference(self.id)
 
 
 @sa.event.listens_for(OrderLine, "before_insert")

@@ -32,6 +32,7 @@ from sesamlike.orders.models import (
     LineStatus,
     Order,
     OrderLine,
+    line_reference,
 )
 from sesamlike.patients import access
 from sesamlike.patients.models import Patient
@@ -213,7 +214,7 @@ def _not_with_the_patient_yet(lent: list[Device], today: date) -> dict[str, str]
     ).all()  # fmt: skip
     found = {}
     for line_id, status, delivered_on, mode, collected_on in rows:
-        reference = f"{LINE_REFERENCE}{line_id}"
+        reference = line_reference(line_id)
         if mode == DeliveryMode.CLINIC and collected_on is not None:
             continue  # collected at the clinic (arrived, whatever its status says)
         if status == LineStatus.SHIPPED:

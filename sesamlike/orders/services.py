@@ -47,12 +47,12 @@ from sesamlike.orders.checks import (  # noqa: F401  (some: public here)
 )
 from sesamlike.orders.errors import DeviceNeedsPrescriber  # noqa: F401  (public here)
 from sesamlike.orders.models import (
-    LINE_REFERENCE,
     OPEN_LINE_STATUSES,
     DeliveryMode,
     LineStatus,
     Order,
     OrderLine,
+    line_reference,
 )
 from sesamlike.orders.rules import (
     DESTINATIONS,
@@ -399,8 +399,7 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
     for (_article_id, index), status in zip(central, planned.statuses, strict=True):
         rows[index]["status"] = status
     line_ids = db.session.scalars(_INSERT_LINES, rows).all()
-    references = [f"{LINE_REFERENCE}{line_id}" for line_id in line_ids]
-    planned.write([references[index] for _article_id, index in central])
+    planned.write([line_reference(line_ids[index]) for _article_id, index in central])
     return order.id
 
 
