@@ -90,16 +90,12 @@ def queue_mail(
 def _queue_statement(dialect: str):
     """`queue_mail`'s INSERT, built once per dialect: each mail fills in its values."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    outbox = OutgoingMail.__table__
     return (
-        insert(OutgoingMail)
-        .values({name: sa.bindparam(name) for name in _QUEUED})
+        insert(outbox)  # its columns: the values it is executed with
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(OutgoingMail.id)
+        .returning(outbox.c.id)
     )
-
-
-_QUEUED = ("to_address", "subject", "body", "kind", "channel", "patient_id",
-           "dedupe_key", "created_at", "send_after", "attempts")  # fmt: skip
 
 
 def withdraw_unsent(patient_id: int, recipient: str, reason: str) -> int:
