@@ -161,9 +161,9 @@ def test_a_race_lost_after_the_order_went_in_leaves_nothing_and_no_mail(
     world, monkeypatch
 ):
     """The order's row is in when its withdrawal loses a race to a twin
-    request: the refusal takes the row back with its mail, and the next
-    order (on SQLite with the same id again) goes in whole, its mail naming
-    it, once."""
+    request: the refusal takes the row back (its mail, queued after the
+    withdrawals, never is), and the next order (on SQLite with the same id
+    again) goes in whole, its mail naming it, once."""
     world.patient.email = "anna@example.se"
     db.session.commit()
     before = counts()
