@@ -75,6 +75,7 @@ def connect_areas() -> None:
 def register_extensions(app: Flask) -> None:
     from sesamlike import models, security  # noqa: F401  (models: all tables)
     from sesamlike.common import (
+        cursor_description,
         forms,
         html_params,
         i18n,
@@ -89,6 +90,7 @@ def register_extensions(app: Flask) -> None:
         pinging.ping_idle_connections(
             db.engine, app.config["DB_PING_AFTER_IDLE_SECONDS"]
         )
+        cursor_description.describe_lazily(db.engine)
         # First of the app's before_request functions: it notes whether a
         # transaction was open before any of them reads.
         transaction_ends.init_app(app, db.engine)
