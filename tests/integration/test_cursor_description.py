@@ -12,12 +12,19 @@ import sqlalchemy as sa
 from sesamlike.accounts.models import User
 from sesamlike.common import cursor_description
 from sesamlike.common.cursor_description import LazyDescriptionCursor
+from sesamlike.config import normalise_database_url
 from sesamlike.extensions import db
 from tests.conftest import is_postgres
 
 postgres_only = pytest.mark.skipif(not is_postgres(), reason="psycopg's cursors")
 
-QUERY = "SELECT 1 AS id, 'Anna'::text AS first_name, now()::date AS day"
+# Names beyond ASCII (decoded in the connection's encoding), and types whose
+# precision, scale and size come from the adapters.
+QUERY = (
+    "SELECT 1 AS id, 'Anna'::text AS first_name, now()::date AS day,"
+    " 12.50::numeric(12, 2) AS \"förpackningspris\", 'Umeå'::varchar(20) AS ort"
+)
+NAMES = ["id", "first_name", "day", "förpackningspris", "ort"]
 
 
 def _raw_connection():
@@ -36,12 +43,15 @@ def test_the_description_says_what_psycopgs_own_says(app):
     lazy.execute(QUERY)
     plain.execute(QUERY)
     described, expected = lazy.description, plain.description
-    assert len(described) == 3 and described
+    assert len(described) == len(NAMES) and described
     assert [tuple(column) for column in described] == [
         tuple(column) for column in expected
     ]
-    assert [column.name for column in described[-2:]] == ["first_name", "day"]
-    assert described[-1][1] == expected[-1].type_code
+    assert [column.name for column in described] == NAMES
+    price = described[-2]
+    assert (price.precision, price.scale) == (12, 2)
+    assert described[-1].display_size == 20
+    assert [column.name for column in described[-2:]] == NAMES[-2:]
     assert lazy.fetchall() == plain.fetchall()
 
 
@@ -51,7 +61,7 @@ def test_the_description_stays_that_of_its_own_result(app):
     cursor.execute(QUERY)
     first = cursor.description
     cursor.execute("SELECT 2 AS other")
-    assert [column.name for column in first] == ["id", "first_name", "day"]
+    assert [column.name for column in first] == NAMES
     assert [column.name for column in cursor.description] == ["other"]
 
 
@@ -62,6 +72,36 @@ def test_a_statement_that_returns_no_rows_has_no_description(app):
     assert cursor.description is None
     cursor.execute("SELECT WHERE false")  # rows of no columns: described, empty
     assert cursor.description is not None and len(cursor.description) == 0
+
+
+@postgres_only
+def test_each_result_of_an_executemany_is_described_as_itself(app):
+    cursor = _raw_connection().cursor()
+    cursor.executemany(
+        "SELECT %s::int AS n, %s::text AS word", [(1, "ett"), (2, "två")],
+        returning=True,
+    )  # fmt: skip
+    seen = []
+    while True:
+        seen.append(([column.name for column in cursor.description], cursor.fetchone()))
+        if not cursor.nextset():
+            break
+    assert seen == [(["n", "word"], (1, "ett")), (["n", "word"], (2, "två"))]
+
+
+@postgres_only
+def test_a_cursor_class_given_to_the_connection_is_kept(database_url):
+    url = normalise_database_url(database_url)
+    engine = sa.create_engine(
+        url, connect_args={"cursor_factory": psycopg.ClientCursor}
+    )
+    try:
+        cursor_description.describe_lazily(engine)
+        with engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert type(raw.cursor()) is psycopg.ClientCursor
+    finally:
+        engine.dispose()
 
 
 @postgres_only
