@@ -7,7 +7,7 @@ fall in the year, one GROUP BY patient, and the count and sum over the patients
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
@@ -166,7 +166,7 @@ def floor_totals(
 WRITE_FLOOR_TABLE = "bench_write_floor"
 
 _WRITE_FLOOR = """
-WITH lines AS (
+WITH {changed}lines AS (
   SELECT ol.patient_id, ol.id AS line_id, ol.prescription_id, ol.article_id,
          a.category, coalesce(fa.amortisation_years, a.amortisation_years) AS years,
          (ol.packs - ol.packs_restocked) * a.pack_size AS units,
@@ -185,7 +185,7 @@ WITH lines AS (
   LEFT JOIN order_lines fl ON fl.id = ol.amortised_line_id
   LEFT JOIN articles fa ON fa.id = fl.article_id
   LEFT JOIN order_lines rl ON rl.id = ol.replaces_line_id
-  WHERE ol.status IN ('delivered', 'returned')
+  WHERE ol.status IN ('delivered', 'returned'){of_changed}
     AND ol.delivered_on >= :lower AND ol.delivered_on < :end
     AND (a.amortisation_years > 0 OR a.category = 'cgm_transmitter'
          OR ol.delivered_on >= :start)
@@ -230,7 +230,7 @@ LEFT JOIN cgm_names cn ON cn.article_id = cl.article_id
 LEFT JOIN sensors sn ON sn.patient_id = t.patient_id AND sn.place = 1
   AND t.cgm_line IS NULL
 LEFT JOIN order_lines xl ON xl.id = coalesce(t.pump_line, t.cgm_line, t.last_line)
-LEFT JOIN prescriptions rx ON rx.id = xl.prescription_id
+LEFT JOIN prescriptions rx ON rx.id = xl.prescription_id{upsert}
 """
 
 _DIALECT = {
@@ -306,12 +306,48 @@ def write_floor(session, year: int) -> None:
 
     The table must be empty for the year (`prepare_write_floor`).
     """
+    session.execute(sa.text(_write_floor_sql(session)), {**_params(year), "year": year})
+    session.commit()
+
+
+# The incremental write floor: the write floor of the patients with a line
+# written since a moment (an incremental run's), found by the lines' index on
+# updated_at, and their rows upserted into a write-floor table that holds the
+# year (`write_floor`). No payers, no stale rows: a lower bound for the run.
+_CHANGED = {
+    "changed": "changed AS {materialized}(SELECT DISTINCT patient_id FROM order_lines "
+    "WHERE updated_at >= :since), ",
+    "of_changed": "\n    AND ol.patient_id IN (SELECT patient_id FROM changed)",
+    # SQLite reads ON after a join as the join's unless a WHERE comes first.
+    "upsert": "\nWHERE true\nON CONFLICT (patient_id, year) DO UPDATE SET "
+    + ", ".join(f"{name} = excluded.{name}" for name in (
+        "pump_system", "cgm_system", "prescriber_id", "device_cost_sek",
+        "consumables_cost_sek", "total_cost_sek")),
+}  # fmt: skip
+
+
+def incremental_write_floor(session, year: int, since: datetime) -> int:
+    """The write floor of the patients with a line written since `since`,
+    upserted into the write-floor table (which holds the year's rows); returns
+    the rows written."""
+    sql = _write_floor_sql(session, incremental=True)
+    params = {**_params(year), "year": year, "since": since}
+    written = session.execute(sa.text(sql), params).rowcount
+    session.commit()
+    return written
+
+
+def _write_floor_sql(session, *, incremental: bool = False) -> str:
     dialect = session.get_bind().dialect.name
     parts = {k: v for k, v in _DIALECT[dialect].items() if k != "create"}
     parts["use_end"] = parts["use_end"].format(use=f"({parts['use']})")
-    sql = _WRITE_FLOOR.format(table=WRITE_FLOOR_TABLE, **parts)
-    session.execute(sa.text(sql), {**_params(year), "year": year})
-    session.commit()
+    pieces = dict.fromkeys(_CHANGED, "")
+    if incremental:
+        # Found once: PostgreSQL would otherwise inline it into the lines' plan.
+        materialized = "MATERIALIZED " if dialect == "postgresql" else ""
+        pieces = {**_CHANGED,
+                  "changed": _CHANGED["changed"].format(materialized=materialized)}  # fmt: skip
+    return _WRITE_FLOOR.format(table=WRITE_FLOOR_TABLE, **parts, **pieces)
 
 
 def write_floor_totals(session, year: int) -> tuple[int, float]:

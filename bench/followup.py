@@ -23,6 +23,10 @@ next to the one the URL names, dropped at the end), fills it with
 - the incremental run after 1 % of patients get a new delivery in that year, and
   its share of the full run: three nights, each with another 1 % (best and
   median); the stored totals are then checked against the floor;
+- the incremental write floor: the write floor of the same patients each
+  night, upserted into the write floor's table (no payers, best of three, after
+  the run), its share of the full rerun and the run's ratio to it; its totals
+  are checked against the stored rows;
 - where the time of the best rerun and of the best incremental run went
   (`bench.run_clock`): their statements, their commit and the rest (Python),
   and their slowest statements;
@@ -61,6 +65,7 @@ sys.path.insert(0, str(ROOT))
 from bench.databases import create_database, dialect, flask, report_users  # noqa: E402
 from bench.floor import (  # noqa: E402
     floor_totals,
+    incremental_write_floor,
     prepare_write_floor,
     write_floor,
     write_floor_totals,
@@ -224,13 +229,15 @@ def _measure(env: dict, url: str, args) -> dict:
         # Three nights: each adds a delivery for another 1 % of patients, and
         # the night before's lines count as written yesterday (as between two
         # nightly runs, beyond the run's safety margin).
-        incremental_times, incremental_clocks = [], []
+        incremental_times, incremental_clocks, floor_nights = [], [], []
         for night in range(INCREMENTAL_NIGHTS):
+            since = datetime.now(UTC) - timedelta(hours=1)
             changed = _new_deliveries(db, year, args.patients // 100, seed=night)
             with RunClock(db.engine) as clock:
                 result = run_year(year)
             incremental_times.append(clock.total)
             incremental_clocks.append(clock)
+            floor_nights.append(_incremental_floor(db, year, since))
             _age_recent_lines(db)
         incremental = min(incremental_times)
         print(
@@ -242,6 +249,15 @@ def _measure(env: dict, url: str, args) -> dict:
         )
         best_night = incremental_times.index(incremental)
         _print_clock("the best incremental run", incremental_clocks[best_night])
+        incremental_floor = min(floor_nights)
+        floor_rows = write_floor_totals(db.session, year)
+        print(
+            f"incremental write floor (the write floor of the same patients, "
+            f"upserted; no payers): {1000 * incremental_floor:.1f} ms (best night of "
+            f"{', '.join(f'{1000 * t:.1f}' for t in floor_nights)}), "
+            f"{100 * incremental_floor / full:.1f} % of the full rerun; ratio best "
+            f"incremental run/incremental write floor {incremental / incremental_floor:.2f}"
+        )
         stored = db.session.execute(sa.text(
             "SELECT count(*), sum(total_cost_sek) FROM patient_year_costs "
             "WHERE year = :y"), {"y": year}).one()  # fmt: skip
@@ -251,6 +267,10 @@ def _measure(env: dict, url: str, args) -> dict:
             f"stored totals match the floor after the incremental run: {same} "
             f"({stored[0]} / {floor[0]} patients, {float(stored[1]):.2f} / "
             f"{float(floor[1]):.2f} SEK)"
+        )
+        print(
+            f"the incremental write floor's totals match the stored rows': "
+            f"{_same(floor_rows, stored)}"
         )
     peak = _peak_memory(env, year)
     print(f"peak memory of `followup run --full`: {peak:.0f} MB")
@@ -335,6 +355,22 @@ def _write_floor(db, year: int) -> float:
 
 
 INCREMENTAL_NIGHTS = 3
+
+
+def _incremental_floor(db, year: int, since: datetime) -> float:
+    """The incremental write floor's best time of three, for the patients
+    with a line written since `since`, with the run's settings on PostgreSQL
+    (`floor.incremental_write_floor`). Measured after the run, so its lines are
+    as cached for it as for the run: a floor, not a rival."""
+    from sesamlike.followup.staging import tune_session
+
+    times = []
+    for _ in range(3):
+        tune_session()
+        started = time.perf_counter()
+        incremental_write_floor(db.session, year, since)
+        times.append(time.perf_counter() - started)
+    return min(times)
 
 
 def _age_recent_lines(db) -> None:

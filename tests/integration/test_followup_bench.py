@@ -81,3 +81,17 @@ def test_followup_benchmark_says_where_the_runs_time_went(bench_output):
         assert 1 <= len(slowest) <= 5
         # The computation's own temporary tables are among them.
         assert any("followup_" in line for line in slowest), slowest
+
+
+def test_followup_benchmark_measures_the_incremental_write_floor(bench_output):
+    # The same patients' rows by hand, upserted: the floor the incremental
+    # run is compared with, and its rows sum to what the run stored.
+    assert re.search(
+        rf"incremental write floor \(.*\): {MS} ms \(best night of {MS}, {MS}, "
+        rf"{MS}\), {MS} % of the full rerun; ratio best incremental run/"
+        rf"incremental write floor \d+\.\d\d",
+        bench_output,
+    ), bench_output
+    assert "the incremental write floor's totals match the stored rows': True" in (
+        bench_output
+    )
