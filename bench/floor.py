@@ -345,8 +345,8 @@ def _write_floor_sql(session, *, incremental: bool = False) -> str:
     if incremental:
         # Found once: PostgreSQL would otherwise inline it into the lines' plan.
         materialized = "MATERIALIZED " if dialect == "postgresql" else ""
-        pieces = {**_CHANGED,
-                  "changed": _CHANGED["changed"].format(materialized=materialized)}  # fmt: skip
+        changed = _CHANGED["changed"].format(materialized=materialized)
+        pieces = {**_CHANGED, "changed": changed}
     return _WRITE_FLOOR.format(table=WRITE_FLOOR_TABLE, **parts, **pieces)
 
 

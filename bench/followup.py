@@ -250,13 +250,14 @@ def _measure(env: dict, url: str, args) -> dict:
         best_night = incremental_times.index(incremental)
         _print_clock("the best incremental run", incremental_clocks[best_night])
         incremental_floor = min(floor_nights)
+        to_floor = incremental / incremental_floor
         floor_rows = write_floor_totals(db.session, year)
         print(
             f"incremental write floor (the write floor of the same patients, "
             f"upserted; no payers): {1000 * incremental_floor:.1f} ms (best night of "
             f"{', '.join(f'{1000 * t:.1f}' for t in floor_nights)}), "
             f"{100 * incremental_floor / full:.1f} % of the full rerun; ratio best "
-            f"incremental run/incremental write floor {incremental / incremental_floor:.2f}"
+            f"incremental run/incremental write floor {to_floor:.2f}"
         )
         stored = db.session.execute(sa.text(
             "SELECT count(*), sum(total_cost_sek) FROM patient_year_costs "
