@@ -185,7 +185,7 @@ WITH {changed}lines AS (
   LEFT JOIN order_lines fl ON fl.id = ol.amortised_line_id
   LEFT JOIN articles fa ON fa.id = fl.article_id
   LEFT JOIN order_lines rl ON rl.id = ol.replaces_line_id
-  WHERE ol.status IN ('delivered', 'returned'){of_changed}
+  WHERE {status} IN ('delivered', 'returned'){of_changed}
     AND ol.delivered_on >= :lower AND ol.delivered_on < :end
     AND (a.amortisation_years > 0 OR a.category = 'cgm_transmitter'
          OR ol.delivered_on >= :start)
@@ -315,8 +315,8 @@ def write_floor(session, year: int) -> None:
 # updated_at, and their rows upserted into a write-floor table that holds the
 # year (`write_floor`). No payers, no stale rows: a lower bound for the run.
 _CHANGED = {
-    "changed": "changed AS {materialized}(SELECT DISTINCT patient_id FROM order_lines "
-    "WHERE updated_at >= :since), ",
+    "changed": "changed AS {materialized}(SELECT DISTINCT {patient}patient_id AS "
+    "patient_id FROM order_lines WHERE updated_at >= :since), ",
     "of_changed": "\n    AND ol.patient_id IN (SELECT patient_id FROM changed)",
     # SQLite reads ON after a join as the join's unless a WHERE comes first.
     "upsert": "\nWHERE true\nON CONFLICT (patient_id, year) DO UPDATE SET "
@@ -341,12 +341,18 @@ def _write_floor_sql(session, *, incremental: bool = False) -> str:
     dialect = session.get_bind().dialect.name
     parts = {k: v for k, v in _DIALECT[dialect].items() if k != "create"}
     parts["use_end"] = parts["use_end"].format(use=f"({parts['use']})")
-    pieces = dict.fromkeys(_CHANGED, "")
-    if incremental:
-        # Found once: PostgreSQL would otherwise inline it into the lines' plan.
-        materialized = "MATERIALIZED " if dialect == "postgresql" else ""
-        changed = _CHANGED["changed"].format(materialized=materialized)
-        pieces = {**_CHANGED, "changed": changed}
+    pieces = {**dict.fromkeys(_CHANGED, ""), "status": "ol.status"}
+    if incremental and dialect == "postgresql":
+        # Found once: PostgreSQL would otherwise plan it into the lines' join.
+        changed = _CHANGED["changed"].format(materialized="MATERIALIZED ", patient="")
+        pieces = {**_CHANGED, "changed": changed, "status": "ol.status"}
+    elif incremental:
+        # SQLite has no statistics: the unary + keeps it off the index on status
+        # (every line delivered) and, in `changed`, off the one on patient_id,
+        # so it finds the changed lines by updated_at and their patients' lines
+        # by patient.
+        changed = _CHANGED["changed"].format(materialized="", patient="+")
+        pieces = {**_CHANGED, "changed": changed, "status": "+ol.status"}
     return _WRITE_FLOOR.format(table=WRITE_FLOOR_TABLE, **parts, **pieces)
 
 
