@@ -22,7 +22,8 @@ next to the one the URL names, dropped at the end), fills it with
   compared with the write floor, the reruns with the read floor;
 - the incremental run after 1 % of patients get a new delivery in that year, and
   its share of the full run: three nights, each with another 1 % (best and
-  median); the stored totals are then checked against the floor;
+  median); the stored totals are then checked against the floor (and, at
+  the end, after every run: the full runs, each night and the peak memory's);
 - the incremental write floor: the write floor of the same patients each
   night, upserted into the write floor's table (no payers, best of three, after
   the run), its share of the full rerun and the run's ratio to it; its totals
@@ -180,6 +181,8 @@ def _measure(env: dict, url: str, args) -> dict:
         _vacuum(db, "patient_year_costs")  # as a year never computed: no dead rows
         floor_times, write_times, full_times, stored_times = [], [], [], []
         full_clocks: list[RunClock] = []
+        # Each run's stored totals against the floor's, computed afresh.
+        checks: list[tuple[str, bool]] = []
         postgresql = db.engine.dialect.name == "postgresql"
         for _ in range(3):
             best_floor_now, floor = _floor(db, year)
@@ -194,6 +197,7 @@ def _measure(env: dict, url: str, args) -> dict:
             full_clocks.append(clock)
             print(f"  full run: {full_times[-1]:.2f} s, {result.patients} patients, "
                   f"{result.changed} rows written")  # fmt: skip
+            checks.append((f"full run {len(full_times)}", _matches_floor(db, year)))
         cold, rerun, best_floor = full_times[0], min(full_times[1:]), min(floor_times)
         best_write = min(write_times)
         print(
@@ -237,6 +241,7 @@ def _measure(env: dict, url: str, args) -> dict:
                 result = run_year(year)
             incremental_times.append(clock.total)
             incremental_clocks.append(clock)
+            checks.append((f"night {night + 1}", _matches_floor(db, year)))
             floor_nights.append(_incremental_floor(db, year, since))
             _age_recent_lines(db)
         incremental = min(incremental_times)
@@ -275,6 +280,16 @@ def _measure(env: dict, url: str, args) -> dict:
         )
     peak = _peak_memory(env, year)
     print(f"peak memory of `followup run --full`: {peak:.0f} MB")
+    with app.app_context():
+        from sesamlike.extensions import db
+
+        checks.append(("the peak memory's run", _matches_floor(db, year)))
+    failed = [name for name, same in checks if not same]
+    print(
+        f"stored totals match the floor after every run: {not failed} "
+        f"({len(checks)} runs: {', '.join(name for name, _same in checks)})"
+        + (f"; not after {', '.join(failed)}" if failed else "")
+    )
     clinic_ms, region_ms = _report_time(app, year, args.requests)
     return {
         "first_vs_write_floor": f"{cold / best_write:.2f}",
@@ -291,6 +306,16 @@ def _print_clock(run: str, clock: RunClock) -> None:
     first, *slowest = clock.lines()
     print(f"where the time of {run} went: {first}; the slowest statements:")
     print("\n".join(slowest))
+
+
+def _matches_floor(db, year: int) -> bool:
+    """The year's stored rows against the floor's totals, both read now."""
+    stored = db.session.execute(sa.text(
+        "SELECT count(*), sum(total_cost_sek) FROM patient_year_costs "
+        "WHERE year = :y"), {"y": year}).one()  # fmt: skip
+    same = _same(stored, floor_totals(db.session, year))
+    db.session.commit()
+    return same
 
 
 def _same(stored, floor) -> bool:

@@ -58,6 +58,12 @@ def test_followup_benchmark_stored_totals_equal_the_floor(bench_output):
     assert "stored totals match the floor after the incremental run: True" in (
         bench_output
     )
+    # After every run, not only the last: the three full runs, the three
+    # nights and the peak memory's run.
+    assert (
+        "stored totals match the floor after every run: True (7 runs: full run 1, "
+        "full run 2, full run 3, night 1, night 2, night 3, the peak memory's run)"
+    ) in bench_output
 
 
 MS = r"-?\d+\.\d"
