@@ -225,6 +225,7 @@ COUNT_LABELS = {
     "expired": N_("borttagna exportfiler"),
     "patient_changes": N_("rader om ändrade patientdata"),
     "catalogue_changes": N_("rader om ändrade artiklar"),
+    "grouping_changes": N_("rader om ändrat födelsedatum eller diabetestyp"),
 }
 YEAR_COUNTS = {
     "patients": N_("patienter {year}"),

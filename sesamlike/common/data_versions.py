@@ -9,7 +9,10 @@ number also sees the data it stands for, and a later commit always moves it.
 Adding a row locks nothing another writer waits for (a counter row raised in
 place did: jobs and reorders of the same patients waited for, and could
 deadlock on, each other). What is built from the data can be kept under the
-versions (`portal.kept`) and is good until one moves.
+versions (`portal.kept`) and is good until one moves. Likewise (migration
+0043) a row in `patient_grouping_changes` for each transaction that changes a
+patient's birth date or diabetes type: the follow-up report's kept figures
+(`followup.stored_figures`) are good until that number moves.
 
 `prune` empties the logs each night and raises the generation ('pruned' in
 `data_versions`), which every key holds too: numbers that start again from 0
@@ -25,7 +28,12 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import g, has_app_context
 
-from sesamlike.common.models import CatalogueChange, DataVersion, PatientDataChange
+from sesamlike.common.models import (
+    CatalogueChange,
+    DataVersion,
+    PatientDataChange,
+    PatientGroupingChange,
+)
 from sesamlike.common.transaction_ends import WROTE
 from sesamlike.extensions import db
 
@@ -56,6 +64,14 @@ def _patient_version(patient_id: sa.ColumnElement[int]) -> sa.Select:
 PATIENT_VERSION = _patient_version(sa.bindparam("patient_id"))
 CATALOGUE_VERSION = sa.select(sa.func.count()).select_from(CatalogueChange)
 GENERATION = sa.select(DataVersion.version).where(DataVersion.name == PRUNED)
+# What the follow-up report groups patients by (birth date, diabetes type):
+# (generation, changes), in one snapshot (migration 0043).
+GROUPING_VERSIONS = sa.select(
+    sa.func.coalesce(GENERATION.scalar_subquery(), 0),
+    sa.select(sa.func.count())
+    .select_from(PatientGroupingChange)
+    .scalar_subquery(),
+)
 _REMEMBERED = "sesamlike_data_versions"
 
 
@@ -118,11 +134,14 @@ _NEXT_GENERATION = sa.text(
 
 
 def prune(now: datetime | None = None) -> dict[str, int]:
-    """The nightly job: empty both logs and raise the generation, in one
+    """The nightly job: empty the logs and raise the generation, in one
     transaction (rows of writers not yet committed stay, and count after)."""
     counts = {
         "patient_changes": db.session.execute(sa.delete(PatientDataChange)).rowcount,
         "catalogue_changes": db.session.execute(sa.delete(CatalogueChange)).rowcount,
+        "grouping_changes": db.session.execute(
+            sa.delete(PatientGroupingChange)
+        ).rowcount,
     }
     db.session.execute(_NEXT_GENERATION, {"name": PRUNED})
     db.session.commit()

@@ -128,3 +128,15 @@ class CatalogueChange(db.Model):
     __tablename__ = "catalogue_changes"
 
     id: Mapped[int] = mapped_column(_LOG_ID, primary_key=True)
+
+
+class PatientGroupingChange(db.Model):
+    """One row the database adds (trigger, migration 0043) for each transaction
+    that changes a patient's birth date or diabetes type: what the follow-up
+    report groups patients by. Their number is the version of that grouping
+    (`followup.stored_figures`); a phone number changed adds none. PostgreSQL
+    notes the transaction's id; SQLite adds one per patient row."""
+
+    __tablename__ = "patient_grouping_changes"
+
+    id: Mapped[int] = mapped_column(_LOG_ID, primary_key=True)

@@ -4,12 +4,14 @@ A region's figures sort every patient-year's cost once per grouping (the
 summaries' statement), its trend sums every year's stored costs, and its cost
 centre sums read every stored payer of the year: at national scale seconds,
 while what they come from changes only when a run finishes (the stored costs
-and payers) or a patient is changed (age group, diabetes type). So the first
-report after such a change computes them and keeps each as JSON in
-`followup_report_figures`, under a key (what, the clinics in scope, the year,
-the high-cost line) with a token of the data: the last finished run (of the
-year; for the trend, of any year) and, for the figures, the patients' last
-change. Every later report reads the kept row while the token is
+and payers) or a patient's birth date or diabetes type changes (age group,
+diabetes type). So the first report after such a change computes them and
+keeps each as JSON in `followup_report_figures`, under a key (what, the
+clinics in scope, the year, the high-cost line) with a token of the data: the
+last finished run (of the year; for the trend, of any year) and, for the
+figures, the number of those patient changes (migration 0043; before it, any
+change to any patient, a phone number too, made every figure be computed
+again). Every later report reads the kept row while the token is
 the same, and so shows the same figures as the per-patient rows (a manager's
 several clinics too: the key is the set of clinics). What a year without
 stored payers works out from today's lines is never kept.
@@ -30,6 +32,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+from sesamlike.common.data_versions import GROUPING_VERSIONS
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.followup.cost_centres import stored_payers
@@ -37,7 +40,6 @@ from sesamlike.followup.models import FollowupRun, ReportFigures
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.stats import Summary
 from sesamlike.followup.summaries import Figures
-from sesamlike.patients.models import Patient
 
 table = ReportFigures.__table__
 T = TypeVar("T")
@@ -68,19 +70,18 @@ def run_token(year: int | None) -> str | None:
 
 def data_token(year: int) -> str | None:
     """What the figures of the year were computed from: the last finished
-    run of the year, and the patients' last change (age group and diabetes
-    type come from the patients as they are). The last change alone tells:
-    patients are never deleted (nothing in the application deletes one), a
-    new one is written with updated_at = now, and each change sets it (the
-    column's onupdate, ORM and Core updates alike). max() reads one entry of
-    the index on updated_at (revision 0021), where count() read every
-    patient."""
+    run of the year, and what the patients are grouped by as it is now (age
+    group and diabetes type come from the patients' birth dates and diabetes
+    types): the number of transactions that changed one since the logs were
+    last emptied, and their generation (`data_versions.GROUPING_VERSIONS`, a
+    trigger's rows). Nothing else of a patient is in the figures: a phone
+    number changed at a reorder, or a new patient (no cost until a run), keeps
+    them. Patients are never deleted (nothing in the application deletes one)."""
     run = run_token(year)
     if run is None:
         return None
-    changed = db.session.scalar(sa.select(sa.func.max(Patient.updated_at)))
-    changed = changed.isoformat() if changed else ""
-    return f"{run}|{changed}"
+    generation, changes = db.session.execute(GROUPING_VERSIONS).one()
+    return f"{run}|{generation}|{changes}"
 
 
 def figures(scope: Scope, year: int, threshold: Decimal | None,

@@ -55,7 +55,7 @@ class Patient(db.Model):
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )
-    # Indexed: the report's kept figures read max(updated_at) on every request.
+    # Indexed: the FHIR export's _since asks for the patients changed since.
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow, index=True
     )

@@ -30,9 +30,11 @@ def test_the_nightly_prune_runs_as_a_job_with_its_counts_in_words():
     run = jobs.run_named("prune_data_changes")
     stored = db.session.get(JobRun, run.id)
     assert stored.outcome == "succeeded"
-    assert set(stored.counts) == {"patient_changes", "catalogue_changes"}
+    assert set(stored.counts) == {"patient_changes", "catalogue_changes",
+                                  "grouping_changes"}  # fmt: skip
     with_words = [jobs.count_label(key) for key in stored.counts]
-    assert with_words == ["rader om ändrade patientdata", "rader om ändrade artiklar"]
+    assert with_words == ["rader om ändrade patientdata", "rader om ändrade artiklar",
+                          "rader om ändrat födelsedatum eller diabetestyp"]  # fmt: skip
 
 
 def test_a_successful_run_is_recorded_with_its_counts():

@@ -1,0 +1,72 @@
+"""Revision 0043 adds the log of changes to what the report groups patients by
+(birth date, diabetes type) and the trigger that writes it. From 0042 with
+patients already stored, and from an empty database alike; the downgrade drops
+both and keeps the patients."""
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
+
+from sesamlike.extensions import db
+from sesamlike.patients.models import Patient
+from tests.factories import make_patient
+from tests.migration_db import app_on_own_database
+
+PREVIOUS = "0042_stocked_lots_index"
+LOG = "patient_grouping_changes"
+
+
+@pytest.fixture
+def scratch(tmp_path):
+    yield from app_on_own_database(tmp_path, "sl_grouping")
+
+
+def tables() -> set[str]:
+    return set(sa.inspect(db.engine).get_table_names())
+
+
+def noted() -> int:
+    return db.session.scalar(sa.text(f"SELECT count(*) FROM {LOG}"))
+
+
+def change(patient_id: int, **values) -> None:
+    db.session.execute(
+        sa.update(Patient).where(Patient.id == patient_id).values(**values)
+    )
+    db.session.commit()
+
+
+def stored() -> list[tuple]:
+    rows = sa.select(Patient.personal_id, Patient.birth_date, Patient.diabetes_type)
+    return [tuple(row) for row in db.session.execute(rows.order_by(Patient.id))]
+
+
+def test_the_grouping_log_comes_with_0043_and_goes(scratch):
+    upgrade(revision=PREVIOUS)
+    patient_id = make_patient(diabetes_type="type1").id
+    before = stored()
+    assert LOG not in tables()
+
+    upgrade()
+    assert LOG in tables() and noted() == 0
+    assert stored() == before
+    change(patient_id, phone="070-123 45 67")
+    assert noted() == 0
+    change(patient_id, diabetes_type="type2")
+    assert noted() == 1
+
+    db.session.remove()
+    downgrade(revision=PREVIOUS)
+    assert LOG not in tables()
+    change(patient_id, birth_date=date(1980, 4, 1))  # no trigger left to fail
+    assert [row[1:] for row in stored()] == [(date(1980, 4, 1), "type2")]
+
+
+def test_an_empty_database_gets_the_grouping_log(scratch):
+    upgrade()
+    assert LOG in tables()
+    patient_id = make_patient(birth_date=date(2001, 1, 1)).id
+    change(patient_id, birth_date=date(2001, 1, 2))
+    assert noted() == 1
