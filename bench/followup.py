@@ -36,7 +36,9 @@ next to the one the URL names, dropped at the end), fills it with
   the whole region (a region user): the warming step the nightly job takes
   after its run, each page's first request had nothing been warmed (the kept
   figures deleted), then the median of 20 requests through the Flask test
-  client;
+  client, and each page's next request after a patient's phone number
+  changed (the figures stay kept) and after a patient's diabetes type changed
+  (they are computed again);
 - last, one machine-readable line (issue 19):
   SUMMARY followup db=<sqlite|postgresql> patients=<N> years=<Y>
   first_vs_write_floor=<x> rerun_vs_floor=<x> incremental_pct=<x> peak_mb=<x>
@@ -495,7 +497,36 @@ def _report_time(app, year: int, requests: int = 20) -> tuple[float, float]:
             f"{1000 * min(times):.0f}, max {1000 * max(times):.0f})"
         )
         figures.append(1000 * statistics.median(times))
+    _after_a_patient_change(app, clients, pages)
     return figures[0], figures[1]
+
+
+def _after_a_patient_change(app, clients, pages) -> None:
+    """Each page's next request after a patient's phone number changed (as
+    at a reorder: the figures are kept), then after a patient's diabetes type
+    changed (they are computed again)."""
+    from sesamlike.extensions import db
+    from sesamlike.patients.models import Patient
+
+    for change in ("phone number", "diabetes type"):
+        with app.app_context():
+            patient = db.session.scalars(
+                sa.select(Patient).order_by(Patient.id).limit(1)
+            ).one()
+            if change == "phone number":
+                new = "070-123 45 67"
+                patient.phone = new if patient.phone != new else "070-765 43 21"
+            else:
+                patient.diabetes_type = (
+                    "type2" if patient.diabetes_type != "type2" else "type1"
+                )
+            db.session.commit()
+        for client, (_who, path, what) in zip(clients, pages, strict=True):
+            started = time.perf_counter()
+            assert client.get(path).status_code == 200
+            ms = 1000 * (time.perf_counter() - started)
+            print(f"report page, {what}: the first after a patient's {change} "
+                  f"changed: {ms:.0f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -101,3 +101,15 @@ def test_followup_benchmark_measures_the_incremental_write_floor(bench_output):
     assert "the incremental write floor's totals match the stored rows': True" in (
         bench_output
     )
+
+
+def test_followup_benchmark_times_the_report_after_a_patient_changes(bench_output):
+    # A phone number changed keeps the kept figures, a diabetes type changed
+    # has them computed again: each page's next request is timed after both.
+    for change in ("phone number", "diabetes type"):
+        for page in (r"clinic \S+ with \d+ patients", "the whole region"):
+            assert re.search(
+                rf"report page, {page}: the first after a patient's {change} "
+                rf"changed: \d+ ms",
+                bench_output,
+            ), bench_output
