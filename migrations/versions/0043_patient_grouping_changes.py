@@ -14,11 +14,12 @@ Reviewed by hand (issue 19):
   last change to any patient (max(patients.updated_at)): a phone number or
   e-mail changed at a reorder, a new patient, a portal login made, anywhere in
   the region. At a region's size that happens many times a day, and the
-  next report then computed every figure again (bench/followup.py at 500,000
-  patients: 2.9 s for the region's page, 0.8 s for a 25,000-patient clinic's,
-  against 0.28 s and 0.08 s kept). Now they are good until a run finishes or the number of
-  these rows moves (with the logs' generation, as the portal's data versions:
-  nightly `prune_data_changes` empties this log too). A count, not a largest
+  next report then computed its figures again (bench/followup.py at 500,000
+  patients: 2.5 s for the region's page, 0.43 s for a 25,000-patient
+  clinic's, against 0.30 s and 0.08 s kept). Now they are good until a run
+  finishes or the number of these rows moves (with the logs' generation, as
+  the portal's data versions: nightly `prune_data_changes` empties this log
+  too). A count, not a largest
   timestamp: a transaction that stamped an earlier time can commit after a
   report read a later one, and its change would never be seen.
 - No data changes; nothing is backfilled (no row means no change since the
