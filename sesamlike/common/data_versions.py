@@ -68,9 +68,7 @@ GENERATION = sa.select(DataVersion.version).where(DataVersion.name == PRUNED)
 # (generation, changes), in one snapshot (migration 0043).
 GROUPING_VERSIONS = sa.select(
     sa.func.coalesce(GENERATION.scalar_subquery(), 0),
-    sa.select(sa.func.count())
-    .select_from(PatientGroupingChange)
-    .scalar_subquery(),
+    sa.select(sa.func.count()).select_from(PatientGroupingChange).scalar_subquery(),
 )
 _REMEMBERED = "sesamlike_data_versions"
 
