@@ -17,9 +17,10 @@ Reviewed by hand (issue 19):
   next report then computed its figures again (bench/followup.py at 500,000
   patients: 2.5 s for the region's page, 0.43 s for a 25,000-patient
   clinic's, against 0.30 s and 0.08 s kept). Now they are good until a run
-  finishes or the number of these rows moves (with the logs' generation, as
-  the portal's data versions: nightly `prune_data_changes` empties this log
-  too). A count, not a largest
+  finishes or the number of these rows moves. Nightly `prune_data_changes`
+  empties this log too, and adds what it emptied to a count in data_versions
+  ('grouping_changes_pruned') in the same transaction: the sum stays, so the
+  figures the nightly run warmed stay kept through the prune. A count, not a largest
   timestamp: a transaction that stamped an earlier time can commit after a
   report read a later one, and its change would never be seen.
 - No data changes; nothing is backfilled (no row means no change since the

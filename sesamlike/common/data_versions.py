@@ -12,7 +12,7 @@ deadlock on, each other). What is built from the data can be kept under the
 versions (`portal.kept`) and is good until one moves. Likewise (migration
 0043) a row in `patient_grouping_changes` for each transaction that changes a
 patient's birth date or diabetes type: the follow-up report's kept figures
-(`followup.stored_figures`) are good until that number moves.
+(`followup.stored_figures`) are good until `GROUPING_VERSION` moves.
 
 `prune` empties the logs each night and raises the generation ('pruned' in
 `data_versions`), which every key holds too: numbers that start again from 0
@@ -64,11 +64,20 @@ def _patient_version(patient_id: sa.ColumnElement[int]) -> sa.Select:
 PATIENT_VERSION = _patient_version(sa.bindparam("patient_id"))
 CATALOGUE_VERSION = sa.select(sa.func.count()).select_from(CatalogueChange)
 GENERATION = sa.select(DataVersion.version).where(DataVersion.name == PRUNED)
-# What the follow-up report groups patients by (birth date, diabetes type):
-# (generation, changes), in one snapshot (migration 0043).
-GROUPING_VERSIONS = sa.select(
-    sa.func.coalesce(GENERATION.scalar_subquery(), 0),
-    sa.select(sa.func.count()).select_from(PatientGroupingChange).scalar_subquery(),
+# The version of what the follow-up report groups patients by (birth date,
+# diabetes type; migration 0043): the changes `prune` has emptied (counted in
+# data_versions) and those since, in one snapshot. Not the generation: the
+# nightly prune leaves the sum as it was, so the report's figures the nightly
+# run warmed stay kept through it.
+GROUPINGS_PRUNED = "grouping_changes_pruned"
+GROUPING_VERSION = sa.select(
+    sa.func.coalesce(
+        sa.select(DataVersion.version)
+        .where(DataVersion.name == GROUPINGS_PRUNED)
+        .scalar_subquery(),
+        0,
+    )
+    + sa.select(sa.func.count()).select_from(PatientGroupingChange).scalar_subquery()
 )
 _REMEMBERED = "sesamlike_data_versions"
 
@@ -129,11 +138,17 @@ _NEXT_GENERATION = sa.text(
     "INSERT INTO data_versions (name, version) VALUES (:name, 1) "
     "ON CONFLICT (name) DO UPDATE SET version = data_versions.version + 1"
 )
+_ADD = sa.text(
+    "INSERT INTO data_versions (name, version) VALUES (:name, :n) "
+    "ON CONFLICT (name) DO UPDATE SET version = data_versions.version + :n"
+)
 
 
 def prune(now: datetime | None = None) -> dict[str, int]:
     """The nightly job: empty the logs and raise the generation, in one
-    transaction (rows of writers not yet committed stay, and count after)."""
+    transaction (rows of writers not yet committed stay, and count after).
+    The grouping changes emptied are added to their count in data_versions,
+    so `GROUPING_VERSION` stays as it was."""
     counts = {
         "patient_changes": db.session.execute(sa.delete(PatientDataChange)).rowcount,
         "catalogue_changes": db.session.execute(sa.delete(CatalogueChange)).rowcount,
@@ -141,6 +156,9 @@ def prune(now: datetime | None = None) -> dict[str, int]:
             sa.delete(PatientGroupingChange)
         ).rowcount,
     }
+    if counts["grouping_changes"]:
+        emptied = {"name": GROUPINGS_PRUNED, "n": counts["grouping_changes"]}
+        db.session.execute(_ADD, emptied)
     db.session.execute(_NEXT_GENERATION, {"name": PRUNED})
     db.session.commit()
     return counts

@@ -32,7 +32,7 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from sesamlike.common.data_versions import GROUPING_VERSIONS
+from sesamlike.common.data_versions import GROUPING_VERSION
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.followup.cost_centres import stored_payers
@@ -72,16 +72,15 @@ def data_token(year: int) -> str | None:
     """What the figures of the year were computed from: the last finished
     run of the year, and what the patients are grouped by as it is now (age
     group and diabetes type come from the patients' birth dates and diabetes
-    types): the number of transactions that changed one since the logs were
-    last emptied, and their generation (`data_versions.GROUPING_VERSIONS`, a
-    trigger's rows). Nothing else of a patient is in the figures: a phone
+    types): the number of transactions that changed one
+    (`data_versions.GROUPING_VERSION`, a trigger's rows; the nightly prune
+    keeps the number). Nothing else of a patient is in the figures: a phone
     number changed at a reorder, or a new patient (no cost until a run), keeps
     them. Patients are never deleted (nothing in the application deletes one)."""
     run = run_token(year)
     if run is None:
         return None
-    generation, changes = db.session.execute(GROUPING_VERSIONS).one()
-    return f"{run}|{generation}|{changes}"
+    return f"{run}|{db.session.scalar(GROUPING_VERSION)}"
 
 
 def figures(scope: Scope, year: int, threshold: Decimal | None,
