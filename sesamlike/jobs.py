@@ -138,6 +138,15 @@ JOBS: tuple[Job, ...] = (
         cron={"day_of_week": "sun", "hour": 3, "minute": 0},
     ),
     Job(
+        "followup_rewarm",
+        "sesamlike.followup.jobs:rewarm",
+        N_(
+            "Förberäknar uppföljningsrapporten igen när en patients födelsedatum "
+            "eller diabetestyp har ändrats sedan natten"
+        ),
+        every_seconds=600,
+    ),
+    Job(
         "expiry_check",
         "sesamlike.stock.jobs:expiry_check",
         N_("Flaggar partier som går ut inom 60 dagar och spärrar utgångna"),
@@ -205,6 +214,7 @@ COUNT_LABELS = {
     "prescription_expiring": N_("förskrivningar som snart upphör"),
     "no_address": N_("utan adress"),
     "patients": N_("patienter"),
+    "stale_years": N_("år med inaktuell förberäkning"),
     "warmed_scopes": N_("förberäknade urval"),
     "warm_ms": N_("förberäkning (ms)"),
     "warm_failed": N_("förberäkning misslyckad"),

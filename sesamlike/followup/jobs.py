@@ -55,3 +55,17 @@ def run_full(now: datetime) -> dict[str, int]:
     """The weekly full recompute of the current and the previous year, and
     the changed patients of every earlier year computed before."""
     return run(now, full=True)
+
+
+def rewarm(now: datetime) -> dict[str, int]:
+    """Keep the report's default figures of this and last year again when a
+    patient's birth date or diabetes type has changed since the nightly run
+    warmed them (the report groups by age group and diabetes type): the next
+    report would compute them (seconds for the region at national scale).
+    Nothing when they are still kept (a phone number changed, say)."""
+    year = now.astimezone(REGION_TIMEZONE).year if now.tzinfo else now.year
+    stale = warming.stale_years((year - 1, year))
+    counts = {"stale_years": len(stale)}
+    if stale:
+        counts.update(warming.warm((year - 1, year)).counts())
+    return counts

@@ -54,6 +54,19 @@ def default_threshold() -> Decimal:
     return Decimal(current_app.config.get("HIGH_COST_THRESHOLD_SEK", 50000))
 
 
+def stale_years(years: Iterable[int]) -> list[int]:
+    """The years whose region figures are not kept for the data as it is now:
+    a patient's birth date or diabetes type changed since they were (the
+    run's warming kept them), or the warming failed."""
+    region = Scope(_warming_user(), None, ())
+    threshold = default_threshold()
+    return [
+        year
+        for year in sorted(set(years))
+        if not stored_figures.figures_kept(region, year, threshold)
+    ]
+
+
 def warm(years: Iterable[int]) -> Warmed:
     """Compute and keep the default report figures of the years for the
     region and each clinic. Call it after the run has committed."""
@@ -65,8 +78,7 @@ def warm(years: Iterable[int]) -> Warmed:
         if not stored_figures.postgresql():
             return Warmed(0, time.perf_counter() - started)
         threshold = default_threshold()
-        # A transient region user: never added to the session.
-        region = User(username="followup-warming", role=Role.REGION)
+        region = _warming_user()
         clinics = db.session.scalars(sa.select(Clinic).order_by(Clinic.id)).all()
         scopes = [Scope(region, None, tuple(clinics))]
         scopes += [Scope(region, clinic, (clinic,)) for clinic in clinics]
@@ -94,3 +106,8 @@ def _warm_scope(scope: Scope, years: list[int], threshold: Decimal) -> None:
             system_parts.pump_systems_without_cgm(scope, year)
     if report.trend_keepable(scope):
         report.kept_trend(scope)
+
+
+def _warming_user() -> User:
+    """A transient region user: never added to the session."""
+    return User(username="followup-warming", role=Role.REGION)

@@ -171,3 +171,57 @@ def test_only_a_changed_birth_date_or_diabetes_type_changes_the_data_token(
     patient.diabetes_type = "type2" if patient.diabetes_type != "type2" else "type1"
     db.session.commit()
     assert stored_figures.data_token(2025) != before
+
+
+def a_patient_with_costs():
+    from sesamlike.followup.models import PatientYearCost
+    from sesamlike.patients.models import Patient
+
+    found = sa.select(PatientYearCost.patient_id).where(PatientYearCost.year == 2025)
+    return db.session.get(Patient, db.session.scalars(found.limit(1)).one())
+
+
+def other_type(patient) -> str:
+    return "type2" if patient.diabetes_type != "type2" else "type1"
+
+
+@postgres_only
+def test_the_rewarm_job_keeps_the_figures_again_once_a_diabetes_type_changed(
+    world, computed
+):
+    """Every ten minutes: nothing while the nightly warming's figures are still
+    kept (a phone number changed keeps them); after a diabetes type changed,
+    the region and each clinic are warmed again, so no report computes."""
+    jobs.run(NIGHT)
+    patient = a_patient_with_costs()
+    patient.phone = "070-222 33 44"
+    db.session.commit()
+    assert jobs.rewarm(NIGHT) == {"stale_years": 0}
+
+    patient.diabetes_type = other_type(patient)
+    db.session.commit()
+    counts = jobs.rewarm(NIGHT)
+
+    clinics = world["clinics"]
+    assert counts["stale_years"] == len(YEARS)
+    assert (counts["warmed_scopes"], counts["warm_failed"]) == (1 + len(clinics), 0)
+    for name in computed:
+        computed[name] = 0
+    region = f.make_user("region")
+    for year in YEARS:
+        for clinic in [None, *clinics]:
+            scope = resolve(region, clinic.code if clinic else None)
+            report.build(scope, year, warming.default_threshold())
+    assert computed["figures"] == 0
+    assert jobs.rewarm(NIGHT) == {"stale_years": 0}
+
+
+def test_on_sqlite_the_rewarm_job_does_nothing(world, computed):
+    if is_postgres():
+        pytest.skip("SQLite keeps nothing")
+    jobs.run(NIGHT)
+    patient = a_patient_with_costs()
+    patient.diabetes_type = other_type(patient)
+    db.session.commit()
+    assert jobs.rewarm(NIGHT) == {"stale_years": 0}
+    assert computed["figures"] == 0
