@@ -215,6 +215,8 @@ COUNT_LABELS = {
     "no_address": N_("utan adress"),
     "patients": N_("patienter"),
     "stale_years": N_("år med inaktuell förberäkning"),
+    "skipped_during_run": N_("väntade: årskostnaden räknas"),
+    "skipped_after_failure": N_("väntade: förberäkningen misslyckades nyss"),
     "warmed_scopes": N_("förberäknade urval"),
     "warm_ms": N_("förberäkning (ms)"),
     "warm_failed": N_("förberäkning misslyckad"),

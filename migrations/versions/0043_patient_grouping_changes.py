@@ -23,9 +23,11 @@ Reviewed by hand (issue 19):
   figures the nightly run warmed stay kept through the prune. A count, not a largest
   timestamp: a transaction that stamped an earlier time can commit after a
   report read a later one, and its change would never be seen.
-- No data changes; nothing is backfilled (no row means no change since the
-  upgrade: the figures kept before it carry another token and are computed
-  again once). Downgrade drops the trigger and the table.
+- Nothing is backfilled (no row means no change since the upgrade). The
+  report's kept figures are emptied (a cache: computed again once, or warmed
+  by the next run), both ways: the downgrade also removes the prune's count,
+  so an upgrade later starts from nothing kept rather than from a count that
+  could meet an old token again. Downgrade drops the trigger and the table.
 
 Revision ID: 0043_patient_grouping_changes
 Revises: 0042_stocked_lots_index
@@ -56,6 +58,7 @@ def changed(distinct: str) -> str:
 
 
 def upgrade():
+    op.execute("DELETE FROM followup_report_figures")
     op.create_table(
         "patient_grouping_changes",
         sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
@@ -94,3 +97,5 @@ def downgrade():
     else:
         op.execute(f"DROP TRIGGER {TRIGGER}")
     op.drop_table("patient_grouping_changes")
+    op.execute("DELETE FROM data_versions WHERE name = 'grouping_changes_pruned'")
+    op.execute("DELETE FROM followup_report_figures")

@@ -1,10 +1,16 @@
-"""The nightly follow-up job, listed by sesamlike/jobs.py."""
+"""The follow-up's jobs, listed by sesamlike/jobs.py: the nightly and weekly runs,
+and warming the report again after a change of what it groups patients by."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
+from sesamlike.common.jobruns import FAILED_OUTCOMES
+from sesamlike.common.models import JobRun
 from sesamlike.common.time import REGION_TIMEZONE
+from sesamlike.extensions import db
 from sesamlike.followup import warming
 from sesamlike.followup.runs import computed_years, run_year, stale_years
 
@@ -57,15 +63,48 @@ def run_full(now: datetime) -> dict[str, int]:
     return run(now, full=True)
 
 
+# The jobs whose runs warm the report themselves (`run`, `run_full`).
+RUN_JOBS = ("followup_nightly", "followup_weekly_full")
+REWARM_JOB = "followup_rewarm"
+# A run older than this still "running" was cut off (a scheduler stopped).
+RUN_AT_MOST = timedelta(hours=6)
+# After a warming failed, wait this long before trying again.
+RETRY_AFTER = timedelta(hours=1)
+
+
 def rewarm(now: datetime) -> dict[str, int]:
     """Keep the report's default figures of this and last year again when a
-    patient's birth date or diabetes type has changed since the nightly run
-    warmed them (the report groups by age group and diabetes type): the next
-    report would compute them (seconds for the region at national scale).
-    Nothing when they are still kept (a phone number changed, say)."""
+    patient's birth date or diabetes type has changed since they were warmed
+    (the report groups by age group and diabetes type), or their warming
+    failed: the next report would compute them (seconds for the region at
+    national scale). Nothing while every scope's figures are kept (a phone
+    number changed, say); nothing while a follow-up run is under way (it warms
+    after itself); after a failed warming, nothing for an hour."""
+    if _run_under_way(now):
+        return {"skipped_during_run": 1}
+    if _failed_lately(now):
+        return {"skipped_after_failure": 1}
     year = now.astimezone(REGION_TIMEZONE).year if now.tzinfo else now.year
     stale = warming.stale_years((year - 1, year))
     counts = {"stale_years": len(stale)}
     if stale:
-        counts.update(warming.warm((year - 1, year)).counts())
+        counts.update(warming.warm(stale).counts())
     return counts
+
+
+def _run_under_way(now: datetime) -> bool:
+    running = sa.select(JobRun.id).where(
+        JobRun.job_name.in_(RUN_JOBS),
+        JobRun.outcome == "running",
+        JobRun.started_at >= now - RUN_AT_MOST,
+    )
+    return db.session.scalar(running.limit(1)) is not None
+
+
+def _failed_lately(now: datetime) -> bool:
+    failed = sa.select(JobRun.id).where(
+        JobRun.job_name == REWARM_JOB,
+        JobRun.outcome.in_(FAILED_OUTCOMES),
+        JobRun.started_at >= now - RETRY_AFTER,
+    )
+    return db.session.scalar(failed.limit(1)) is not None

@@ -92,17 +92,10 @@ def figures(scope: Scope, year: int, threshold: Decimal | None,
     return kept(key, lambda: data_token(year), compute, dumps, loads)
 
 
-def figures_kept(scope: Scope, year: int, threshold: Decimal | None) -> bool:
-    """Whether the scope's figures of the year are kept for the data as it is
-    now (or there is nothing to keep: no run, or SQLite)."""
-    if not postgresql():
-        return True
-    token = data_token(year)
-    if token is None:
-        return True
-    key = scope_key("figures", scope, year, threshold)
-    found = sa.select(table.c.id).where(table.c.key == key, table.c.token == token)
-    return db.session.scalar(found) is not None
+def kept_keys(keys: set[str], token: str) -> set[str]:
+    """Those of the keys kept under the token (PostgreSQL)."""
+    found = sa.select(table.c.key).where(table.c.key.in_(keys), table.c.token == token)
+    return set(db.session.scalars(found))
 
 
 def keepable(scope: Scope, year: int) -> bool:

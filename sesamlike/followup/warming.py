@@ -55,16 +55,29 @@ def default_threshold() -> Decimal:
 
 
 def stale_years(years: Iterable[int]) -> list[int]:
-    """The years whose region figures are not kept for the data as it is now:
-    a patient's birth date or diabetes type changed since they were (the
-    run's warming kept them), or the warming failed."""
-    region = Scope(_warming_user(), None, ())
+    """The years with a scope (the region, a clinic) whose default figures the
+    warming keeps but which are not kept for the data as it is now: a
+    patient's birth date or diabetes type changed since they were, or the
+    warming failed. A scope a report has computed and kept since counts as
+    kept; the others are what is looked for. None on SQLite (nothing kept)."""
+    if not stored_figures.postgresql():
+        return []
     threshold = default_threshold()
-    return [
-        year
-        for year in sorted(set(years))
-        if not stored_figures.figures_kept(region, year, threshold)
-    ]
+    scopes = _scopes()
+    stale = []
+    for year in sorted(set(years)):
+        token = stored_figures.data_token(year)
+        if token is None:  # no run of the year: nothing is kept
+            continue
+        keys = {
+            stored_figures.scope_key("figures", scope, year, threshold)
+            for scope in scopes
+            if stored_figures.keepable(scope, year)
+        }
+        if keys - stored_figures.kept_keys(keys, token):
+            stale.append(year)
+    db.session.rollback()  # end the read transaction
+    return stale
 
 
 def warm(years: Iterable[int]) -> Warmed:
@@ -78,11 +91,7 @@ def warm(years: Iterable[int]) -> Warmed:
         if not stored_figures.postgresql():
             return Warmed(0, time.perf_counter() - started)
         threshold = default_threshold()
-        region = _warming_user()
-        clinics = db.session.scalars(sa.select(Clinic).order_by(Clinic.id)).all()
-        scopes = [Scope(region, None, tuple(clinics))]
-        scopes += [Scope(region, clinic, (clinic,)) for clinic in clinics]
-        for scope in scopes:
+        for scope in _scopes():
             _warm_scope(scope, years, threshold)
             db.session.rollback()  # end the scope's read transaction
             done += 1
@@ -108,6 +117,11 @@ def _warm_scope(scope: Scope, years: list[int], threshold: Decimal) -> None:
         report.kept_trend(scope)
 
 
-def _warming_user() -> User:
-    """A transient region user: never added to the session."""
-    return User(username="followup-warming", role=Role.REGION)
+def _scopes() -> list[Scope]:
+    """The region and each clinic, as a region user sees them (a transient
+    user, never added to the session)."""
+    region = User(username="followup-warming", role=Role.REGION)
+    clinics = db.session.scalars(sa.select(Clinic).order_by(Clinic.id)).all()
+    return [Scope(region, None, tuple(clinics))] + [
+        Scope(region, clinic, (clinic,)) for clinic in clinics
+    ]

@@ -2,7 +2,7 @@
 (`warming`), so the first report after the night computes nothing: for the
 region and for each clinic, the same figures as the per-patient rows."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -185,13 +185,31 @@ def other_type(patient) -> str:
     return "type2" if patient.diabetes_type != "type2" else "type1"
 
 
+def fresh_reports(region, clinics) -> dict:
+    """Every scope's report of both years as the data says now, computed
+    (nothing kept read)."""
+    db.session.execute(sa.delete(ReportFigures))
+    db.session.commit()
+    return {
+        (year, clinic.code if clinic else None): report.build(
+            resolve(region, clinic.code if clinic else None),
+            year,
+            warming.default_threshold(),
+        )
+        for year in YEARS
+        for clinic in [None, *clinics]
+    }
+
+
 @postgres_only
 def test_the_rewarm_job_keeps_the_figures_again_once_a_diabetes_type_changed(
     world, computed
 ):
     """Every ten minutes: nothing while the nightly warming's figures are still
     kept (a phone number changed keeps them); after a diabetes type changed,
-    the region and each clinic are warmed again, so no report computes."""
+    the region and each clinic are warmed again, with the change, so no
+    report computes. A region report made in between (its scope kept again)
+    does not stop the clinics from being warmed."""
     jobs.run(NIGHT)
     patient = a_patient_with_costs()
     patient.phone = "070-222 33 44"
@@ -200,6 +218,8 @@ def test_the_rewarm_job_keeps_the_figures_again_once_a_diabetes_type_changed(
 
     patient.diabetes_type = other_type(patient)
     db.session.commit()
+    region = f.make_user("region")
+    report.build(resolve(region, None), 2025, warming.default_threshold())
     counts = jobs.rewarm(NIGHT)
 
     clinics = world["clinics"]
@@ -207,13 +227,46 @@ def test_the_rewarm_job_keeps_the_figures_again_once_a_diabetes_type_changed(
     assert (counts["warmed_scopes"], counts["warm_failed"]) == (1 + len(clinics), 0)
     for name in computed:
         computed[name] = 0
-    region = f.make_user("region")
-    for year in YEARS:
-        for clinic in [None, *clinics]:
-            scope = resolve(region, clinic.code if clinic else None)
-            report.build(scope, year, warming.default_threshold())
+    kept = {
+        (year, clinic.code if clinic else None): report.build(
+            resolve(region, clinic.code if clinic else None),
+            year,
+            warming.default_threshold(),
+        )
+        for year in YEARS
+        for clinic in [None, *clinics]
+    }
     assert computed["figures"] == 0
     assert jobs.rewarm(NIGHT) == {"stale_years": 0}
+    assert kept == fresh_reports(region, clinics)
+
+
+@postgres_only
+def test_the_rewarm_job_waits_for_a_run_under_way_and_after_a_failure(
+    world, computed, monkeypatch
+):
+    from sesamlike.common.models import JobRun
+
+    jobs.run(NIGHT)
+    patient = a_patient_with_costs()
+    patient.diabetes_type = other_type(patient)
+    db.session.commit()
+    running = JobRun(job_name="followup_nightly", outcome="running", started_at=NIGHT)
+    db.session.add(running)
+    db.session.commit()
+    assert jobs.rewarm(NIGHT) == {"skipped_during_run": 1}
+    # A run left "running" by a stopped scheduler holds nothing back for long.
+    cut_off = NIGHT + jobs.RUN_AT_MOST + timedelta(minutes=1)
+    assert jobs.rewarm(cut_off)["stale_years"] == len(YEARS)
+
+    patient.diabetes_type = other_type(patient)
+    db.session.commit()
+    db.session.add(JobRun(job_name="followup_rewarm", outcome="partial",
+                          started_at=cut_off))  # fmt: skip
+    db.session.commit()
+    later = cut_off + jobs.RETRY_AFTER / 2
+    assert jobs.rewarm(later) == {"skipped_after_failure": 1}
+    assert jobs.rewarm(later + jobs.RETRY_AFTER)["stale_years"] == len(YEARS)
 
 
 def test_on_sqlite_the_rewarm_job_does_nothing(world, computed):

@@ -67,8 +67,11 @@ def test_only_a_changed_birth_date_or_diabetes_type_is_noted(two_clinics):  # no
     db.session.commit()
     before = noted()
     patient.phone, patient.email = "070-123 45 67", "ny@example.se"
-    patient.diabetes_type = patient.diabetes_type  # the same value
     f.make_patient(south)
+    db.session.commit()
+    # The same values again, by a core UPDATE (the ORM sends no unchanged column).
+    same = {"diabetes_type": patient.diabetes_type, "birth_date": patient.birth_date}
+    db.session.execute(sa.update(Patient).where(Patient.id == patient.id).values(same))
     db.session.commit()
     assert noted() == before
 
@@ -76,14 +79,23 @@ def test_only_a_changed_birth_date_or_diabetes_type_is_noted(two_clinics):  # no
     db.session.commit()
     assert noted() == before + 1
 
-    # A core UPDATE is noted too (the trigger, not the ORM, notes it).
+    # A core UPDATE is noted too (the trigger, not the ORM, notes it), and a
+    # birth date where there was none.
+    unknown = f.make_patient(south, birth_date=None)
     db.session.execute(
         sa.update(Patient)
-        .where(Patient.id == patient.id)
+        .where(Patient.id == unknown.id)
         .values(birth_date=date(1990, 5, 17))
     )
     db.session.commit()
     assert noted() == before + 2
+
+    # Two patients in one transaction: PostgreSQL notes the transaction once,
+    # SQLite each row; the version moves either way.
+    changed = sa.update(Patient).where(Patient.id.in_([patient.id, unknown.id]))
+    db.session.execute(changed.values(diabetes_type="other"))
+    db.session.commit()
+    assert noted() == before + (3 if is_postgres() else 4)
 
 
 def version() -> int:
@@ -106,6 +118,26 @@ def test_the_nightly_prune_empties_the_log_and_keeps_the_version(reported):
     assert version() == before + 1
     data_versions.prune()
     data_versions.prune()  # nothing to empty: nothing moves
+    assert version() == before + 1
+
+
+@kept_on_postgresql
+def test_a_change_not_committed_when_the_prune_runs_still_moves_the_version(
+    reported,
+):
+    """The prune empties the rows it sees; a writer's row not committed yet
+    stays, and counts once it is."""
+    _region, _north, patient, _built = reported
+    before = version()
+    with db.engine.connect() as other:
+        other.execute(
+            sa.update(Patient)
+            .where(Patient.id == patient.id)
+            .values(birth_date=date(1977, 7, 7))
+        )
+        data_versions.prune()
+        assert version() == before
+        other.commit()
     assert version() == before + 1
 
 
