@@ -190,6 +190,11 @@ def fresh_reports(region, clinics) -> dict:
     (nothing kept read)."""
     db.session.execute(sa.delete(ReportFigures))
     db.session.commit()
+    return reports(region, clinics)
+
+
+def reports(region, clinics) -> dict:
+    """Every scope's report of both years at the default high-cost line."""
     return {
         (year, clinic.code if clinic else None): report.build(
             resolve(region, clinic.code if clinic else None),
@@ -227,15 +232,7 @@ def test_the_rewarm_job_keeps_the_figures_again_once_a_diabetes_type_changed(
     assert (counts["warmed_scopes"], counts["warm_failed"]) == (1 + len(clinics), 0)
     for name in computed:
         computed[name] = 0
-    kept = {
-        (year, clinic.code if clinic else None): report.build(
-            resolve(region, clinic.code if clinic else None),
-            year,
-            warming.default_threshold(),
-        )
-        for year in YEARS
-        for clinic in [None, *clinics]
-    }
+    kept = reports(region, clinics)
     assert computed["figures"] == 0
     assert jobs.rewarm(NIGHT) == {"stale_years": 0}
     assert kept == fresh_reports(region, clinics)
