@@ -266,9 +266,7 @@ def _measure(env: dict, url: str, args) -> dict:
             f"{100 * incremental_floor / full:.1f} % of the full rerun; ratio best "
             f"incremental run/incremental write floor {to_floor:.2f}"
         )
-        stored = db.session.execute(sa.text(
-            "SELECT count(*), sum(total_cost_sek) FROM patient_year_costs "
-            "WHERE year = :y"), {"y": year}).one()  # fmt: skip
+        stored = _stored_totals(db, year)
         floor = floor_totals(db.session, year)
         same = _same(stored, floor)
         print(
@@ -312,12 +310,16 @@ def _print_clock(run: str, clock: RunClock) -> None:
 
 def _matches_floor(db, year: int) -> bool:
     """The year's stored rows against the floor's totals, both read now."""
-    stored = db.session.execute(sa.text(
-        "SELECT count(*), sum(total_cost_sek) FROM patient_year_costs "
-        "WHERE year = :y"), {"y": year}).one()  # fmt: skip
-    same = _same(stored, floor_totals(db.session, year))
+    same = _same(_stored_totals(db, year), floor_totals(db.session, year))
     db.session.commit()
     return same
+
+
+def _stored_totals(db, year: int):
+    """(rows, sum of total_cost_sek) of the year's stored costs."""
+    return db.session.execute(sa.text(
+        "SELECT count(*), sum(total_cost_sek) FROM patient_year_costs "
+        "WHERE year = :y"), {"y": year}).one()  # fmt: skip
 
 
 def _same(stored, floor) -> bool:

@@ -63,7 +63,14 @@ def _patient_version(patient_id: sa.ColumnElement[int]) -> sa.Select:
 
 PATIENT_VERSION = _patient_version(sa.bindparam("patient_id"))
 CATALOGUE_VERSION = sa.select(sa.func.count()).select_from(CatalogueChange)
-GENERATION = sa.select(DataVersion.version).where(DataVersion.name == PRUNED)
+
+
+def _counter(name: str) -> sa.Select:
+    """A counter of data_versions (no row: none yet)."""
+    return sa.select(DataVersion.version).where(DataVersion.name == name)
+
+
+GENERATION = _counter(PRUNED)
 # The version of what the follow-up report groups patients by (birth date,
 # diabetes type; migration 0043): the changes `prune` has emptied (counted in
 # data_versions) and those since, in one snapshot. Not the generation: the
@@ -71,12 +78,7 @@ GENERATION = sa.select(DataVersion.version).where(DataVersion.name == PRUNED)
 # run warmed stay kept through it.
 GROUPINGS_PRUNED = "grouping_changes_pruned"
 GROUPING_VERSION = sa.select(
-    sa.func.coalesce(
-        sa.select(DataVersion.version)
-        .where(DataVersion.name == GROUPINGS_PRUNED)
-        .scalar_subquery(),
-        0,
-    )
+    sa.func.coalesce(_counter(GROUPINGS_PRUNED).scalar_subquery(), 0)
     + sa.select(sa.func.count()).select_from(PatientGroupingChange).scalar_subquery()
 )
 _REMEMBERED = "sesamlike_data_versions"
@@ -134,10 +136,7 @@ def of_patient(patient_id: int) -> tuple:
     return tuple(db.session.execute(VERSIONS, {"patient_id": patient_id}).one())
 
 
-_NEXT_GENERATION = sa.text(
-    "INSERT INTO data_versions (name, version) VALUES (:name, 1) "
-    "ON CONFLICT (name) DO UPDATE SET version = data_versions.version + 1"
-)
+# Add n to a counter (made at n when missing).
 _ADD = sa.text(
     "INSERT INTO data_versions (name, version) VALUES (:name, :n) "
     "ON CONFLICT (name) DO UPDATE SET version = data_versions.version + :n"
@@ -159,7 +158,7 @@ def prune(now: datetime | None = None) -> dict[str, int]:
     if counts["grouping_changes"]:
         emptied = {"name": GROUPINGS_PRUNED, "n": counts["grouping_changes"]}
         db.session.execute(_ADD, emptied)
-    db.session.execute(_NEXT_GENERATION, {"name": PRUNED})
+    db.session.execute(_ADD, {"name": PRUNED, "n": 1})
     db.session.commit()
     return counts
 

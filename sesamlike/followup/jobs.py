@@ -40,8 +40,7 @@ def run(now: datetime, *, full: bool = False) -> dict[str, int]:
     as quick as later ones; its time is in the counts (`warm_ms`), and a
     failure there is logged and counted (`warm_failed`), never the job's.
     """
-    # The calendar year is Swedish: 00:30 on 1 January is already the new year.
-    year = now.astimezone(REGION_TIMEZONE).year if now.tzinfo else now.year
+    year = _region_year(now)
     counts: dict[str, int] = {}
     # Earlier years computed before: each night those whose catalogue or rules
     # changed since (their runs are full); each week all of them, for the
@@ -84,12 +83,18 @@ def rewarm(now: datetime) -> dict[str, int]:
         return {"skipped_during_run": 1}
     if _failed_lately(now):
         return {"skipped_after_failure": 1}
-    year = now.astimezone(REGION_TIMEZONE).year if now.tzinfo else now.year
+    year = _region_year(now)
     stale = warming.stale_years((year - 1, year))
     counts = {"stale_years": len(stale)}
     if stale:
         counts.update(warming.warm(stale).counts())
     return counts
+
+
+def _region_year(now: datetime) -> int:
+    """The region's calendar year: 00:30 on 1 January is already the new year
+    (a naive `now` is the region's time)."""
+    return now.astimezone(REGION_TIMEZONE).year if now.tzinfo else now.year
 
 
 def _run_under_way(now: datetime) -> bool:
