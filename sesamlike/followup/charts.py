@@ -122,10 +122,25 @@ def histogram(
     """Patients per cost interval, `bins` equal intervals from 0 to a round max."""
     if not values:
         return Markup("")
-    maximum = _nice_max(float(max(values)))
+    maximum = histogram_max(max(values))
     counts = [0] * bins
     for value in values:
         counts[min(int(float(value) / maximum * bins), bins - 1)] += 1
+    return histogram_of(maximum, counts, title, description, unit)
+
+
+def histogram_max(largest: Decimal | float) -> float:
+    """The histogram's upper bound for the largest value: a round one."""
+    return _nice_max(float(largest))
+
+
+def histogram_of(
+    maximum: float, counts: Sequence[int], title: str, description: str, unit: str
+) -> Markup:
+    """The histogram of `counts` per equal interval from 0 to `maximum`."""
+    if not any(counts):
+        return Markup("")
+    bins = len(counts)
     top, height = max(counts), 220
     left, plot = 50, WIDTH - 50 - RIGHT_MARGIN
     width = plot / bins

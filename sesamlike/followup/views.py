@@ -35,7 +35,6 @@ from sesamlike.followup import (
 )
 from sesamlike.followup.forms import MAX_THRESHOLD_SEK, ReportFilterForm
 from sesamlike.followup.scope import Scope, resolve
-from sesamlike.followup.stats import summarise
 from sesamlike.patients.identity import format_personal_id
 from sesamlike.patients.pseudonym import pseudonym
 from sesamlike.prescriptions.forms import REASON_LABELS
@@ -178,20 +177,16 @@ def system(kind: str):
     scope, year = _scope(), _year()
     name = request.args.get("name", "")
     column = "pump_system" if kind == "pump" else "cgm_system"
-    values = [
-        row.total_cost_sek
-        for row in report.cost_rows(scope, year)
-        if (getattr(row, column) or report.NO_SYSTEM) == name
-    ]
-    summary = summarise(values)
+    found = report.system_costs(scope, year, kind, name, _threshold())
     label = name or _("Inget system")
     return render_template(
         "followup/system.html",
-        scope=scope, year=year, kind=kind, name=name, label=label, summary=summary,
-        args=_args(scope, year),
+        scope=scope, year=year, kind=kind, name=name, label=label,
+        summary=found.summary, args=_args(scope, year),
         drill_args=_args(scope, year, **{column: name}),
-        chart=charts.histogram(
-            values, _("Fördelning av årskostnad: {system}", system=label),
+        chart=charts.histogram_of(
+            found.maximum, found.counts,
+            _("Fördelning av årskostnad: {system}", system=label),
             _("Antal patienter per kostnadsintervall."),
             _("kr per patient och år")),
     )  # fmt: skip

@@ -5,7 +5,9 @@ without this step the first report after the nightly run computes everything
 (seconds for the region at national scale). After the run has committed, this
 step computes and keeps what the report page shows by default for the years
 the run computed: for the whole region and for each clinic, the figures at the
-default high-cost line, the cost centre sums, and the trend (once per scope).
+default high-cost line, the cost centre sums, the trend (once per scope), and
+the pages of channels and of articles (which read the year's lines: kept as
+the lines were at the run).
 Each scope is its own short read transaction; each kept row is written in a
 transaction of its own by `stored_figures.keep`.
 
@@ -28,7 +30,13 @@ from flask import current_app
 
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.extensions import db
-from sesamlike.followup import report, stored_figures, summaries, system_parts
+from sesamlike.followup import (
+    breakdowns,
+    report,
+    stored_figures,
+    summaries,
+    system_parts,
+)
 from sesamlike.followup.scope import Scope
 
 log = logging.getLogger("sesamlike.followup.warming")
@@ -106,13 +114,16 @@ def warm(years: Iterable[int]) -> Warmed:
 
 def _warm_scope(scope: Scope, years: list[int], threshold: Decimal) -> None:
     """What the report page reads for the scope: figures, cost centre sums and
-    pump systems without CGM of each year, and the trend. What would not be
+    pump systems without CGM of each year, and the trend; and its pages of
+    channels and articles, which read the year's lines. What would not be
     kept (a clinic's figures of a year without stored payers) is not computed."""
     for year in years:
         if stored_figures.keepable(scope, year):
             summaries.scope_figures(scope, year, threshold)
             system_parts.cost_centres(scope, year)
             system_parts.pump_systems_without_cgm(scope, year)
+            breakdowns.channels_and_places(scope, year)
+            report.articles_and_overuse(scope, year)
     if report.trend_keepable(scope):
         report.kept_trend(scope)
 

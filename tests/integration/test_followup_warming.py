@@ -64,10 +64,10 @@ def test_after_the_job_the_region_and_each_clinic_read_kept_figures(
     assert counts["warmed_scopes"] == 1 + len(clinics)
     assert counts["warm_failed"] == 0 and counts["warm_ms"] >= 0
     assert computed["figures"] > 0  # by the warming
-    # figures, cost centres and pump systems without CGM per scope and year,
-    # trend per scope
+    # figures, cost centres, pump systems without CGM, channels and articles
+    # per scope and year, trend per scope
     kept = db.session.scalar(sa.select(sa.func.count(ReportFigures.id)))
-    assert kept == (1 + len(clinics)) * (3 * len(YEARS) + 1)
+    assert kept == (1 + len(clinics)) * (5 * len(YEARS) + 1)
     for name in computed:
         computed[name] = 0
 
