@@ -1,6 +1,7 @@
 """The region's clinics side by side, for equal care across the region: each
 clinic's patients and their annual cost as that clinic's own report gives them
-(`summaries.scope_figures`), and its assortment compliance (`report.compliance`).
+(`summaries.scope_figures`), and its assortment compliance
+(`report.compliance_per_clinic`).
 A patient two clinics paid for counts at both, as in their reports."""
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sesamlike.accounts.models import Clinic
-from sesamlike.followup.report import compliance
+from sesamlike.followup.report import compliance_per_clinic
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.stats import Summary
 from sesamlike.followup.summaries import scope_figures
@@ -40,10 +41,12 @@ def clinic_rows(scope: Scope, year: int) -> list[ClinicRow]:
     whole-region view."""
     if not scope.region_wide:
         return []
+    written = compliance_per_clinic(year)
+    none = {"total": 0, "procured": 0, "first_choice": 0}
     rows = []
     for clinic in scope.clinics:
         one = Scope(scope.user, clinic, scope.clinics)
-        counts, _reasons = compliance(one, year)
+        counts = written.get(clinic.id, none)
         rows.append(
             ClinicRow(
                 clinic,

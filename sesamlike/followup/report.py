@@ -11,8 +11,9 @@ audit row per patient shown.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import pairwise
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -291,18 +292,58 @@ class _FirstChoiceByDay:
             self.by_day[day] = self.by_assortment[key]
         return self.by_day[day]
 
+    def period_of(self, day: sa.ColumnElement[date], year: int) -> sa.ColumnElement:
+        """The first day of the period `day` falls in: the year cut where some
+        contract starts or ends (an article's first day, or the day after its
+        last). Within a period every article is in contract or not all along,
+        so the first choice of its first day is that of each of its days; the
+        year's prescriptions are counted per period, not per day (a day each
+        gave 244,000 rows for the region's 44 clinics at 500,000 patients)."""
+        first, last = date(year, 1, 1), year_end(year)
+        cuts = {first}
+        for article in self.articles:
+            cuts.add(article.valid_from)
+            if article.valid_to is not None:
+                cuts.add(article.valid_to + timedelta(days=1))
+        starts = sorted(cut for cut in cuts if first <= cut <= last)
+        branches = [(day < start, before) for before, start in pairwise(starts)]
+        return sa.case(*branches, else_=starts[-1]) if branches else sa.literal(first)
+
 
 def compliance(scope: Scope, year: int) -> tuple[dict[str, int], list]:
     """Prescriptions written in the year at the clinics in scope, cancelled ones
     left out: on procured and first-choice articles (ranked per system, as the
     prescribing rules rank them, among the articles in contract the day each
     was written), and the reason codes given for the others."""
-    query = (
+    first = _FirstChoiceByDay()
+    written = _written(year, first).where(scope.clinic_where(Prescription.clinic_id))
+    return _tally(db.session.execute(written), first)
+
+
+def compliance_per_clinic(year: int) -> dict[int, dict[str, int]]:
+    """`compliance`'s counts for each clinic with prescriptions written in the
+    year, from one statement and one reading of the assortment: the region's
+    clinics page asked both of every clinic, 305 statements and 2.4 s for 44
+    clinics at 500,000 patients."""
+    first = _FirstChoiceByDay()
+    rows: dict[int, list[sa.Row]] = {}
+    written = _written(year, first).add_columns(Prescription.clinic_id)
+    for row in db.session.execute(written.group_by(Prescription.clinic_id)):
+        rows.setdefault(row.clinic_id, []).append(row)
+    return {clinic_id: _tally(mine, first)[0] for clinic_id, mine in rows.items()}
+
+
+def _written(year: int, first: _FirstChoiceByDay) -> sa.Select:
+    """The year's prescriptions, cancelled ones left out, counted per article,
+    its procurement, reason code and period of the assortment they were
+    written in (`valid_from`: its first day)."""
+    period = first.period_of(Prescription.valid_from, year).label("valid_from")
+    return (
         sa.select(
             Prescription.article_id,
             Article.procured,
             Prescription.reason_code,
-            Prescription.valid_from,
+            period,
             sa.func.count().label("n"),
         )
         .join(Article, Article.id == Prescription.article_id)
@@ -310,19 +351,20 @@ def compliance(scope: Scope, year: int) -> tuple[dict[str, int], list]:
             Prescription.valid_from >= date(year, 1, 1),
             Prescription.valid_from <= year_end(year),
             Prescription.status != PrescriptionStatus.CANCELLED,
-            scope.clinic_where(Prescription.clinic_id),
         )
         .group_by(
             Prescription.article_id,
             Article.procured,
             Prescription.reason_code,
-            Prescription.valid_from,
+            period,
         )  # fmt: skip
     )
-    first = _FirstChoiceByDay()
+
+
+def _tally(rows, first: _FirstChoiceByDay) -> tuple[dict[str, int], list]:
     counts = {"total": 0, "procured": 0, "first_choice": 0, "deviations": 0}
     reasons: dict[str, int] = {}
-    for row in db.session.execute(query):
+    for row in rows:
         first_choice = row.article_id in first.on(row.valid_from)
         counts["total"] += row.n
         counts["procured"] += row.n if row.procured else 0

@@ -207,6 +207,45 @@ def test_compliance_ranks_among_the_articles_in_contract_the_day_it_was_written(
     assert reasons == [("patient_wish", 1)]
 
 
+def test_compliance_counts_each_prescription_with_the_contracts_of_its_day(world):
+    """The year is counted per period of the assortment, not per day: the last
+    day of a contract and the day after it, the day before a new one and its
+    first day each count with the first choice of their own day."""
+    world["sets"].valid_to = date(YEAR, 5, 31)  # first choice of 640G's sets
+    f.make_article(systems=world["sets"].systems, first_choice_rank=1,
+                   valid_from=date(YEAR, 9, 1))  # fmt: skip
+    db.session.commit()
+    for day in (date(YEAR, 5, 31), date(YEAR, 6, 1), date(YEAR, 8, 31),
+                date(YEAR, 9, 1)):  # fmt: skip
+        f.make_prescription(world["anna"], world["sets2"], clinic=world["north"],
+                            valid_from=day)  # fmt: skip
+
+    counts, reasons = report.compliance(scope_of(world["manager"]), YEAR)
+
+    # sets2 is first choice from 1 June (sets ended) until 31 August.
+    assert counts == {"total": 4, "procured": 4, "first_choice": 2, "deviations": 2}
+    assert reasons == [("", 2)]
+
+
+def test_the_clinics_page_counts_each_clinic_as_its_own_report_does(world):
+    world["sets"].valid_to = date(YEAR, 5, 31)
+    db.session.commit()
+    for day in (date(YEAR, 3, 1), date(YEAR, 7, 1)):
+        f.make_prescription(world["anna"], world["sets2"], clinic=world["north"],
+                            valid_from=day, reason_code="patient_wish")  # fmt: skip
+    prescribe(world, world["bo"], "g6")
+    prescribe(world, world["bo"], "clip", reason_code="medical")
+
+    per_clinic = report.compliance_per_clinic(YEAR)
+
+    assert set(per_clinic) == {world["north"].id, world["south"].id}
+    for clinic in (world["north"], world["south"]):
+        own, _reasons = report.compliance(scope_of(world["analyst"], clinic.code), YEAR)
+        assert per_clinic[clinic.id] == own
+    assert per_clinic[world["north"].id]["first_choice"] == 1
+    assert per_clinic[world["south"].id]["deviations"] == 1
+
+
 def test_the_report_shows_cost_by_diabetes_type_and_leads_to_the_channels(
     client, auth, world
 ):
