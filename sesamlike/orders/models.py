@@ -46,6 +46,9 @@ UNDELIVERED_LINE_STATUSES = OPEN_LINE_STATUSES | {LineStatus.SHIPPED}
 # a VARCHAR comes back from pg_get_indexdef in a form that is stored
 # differently when made again, as `common.bulk.deferred_indexes` does), and
 # SQLite uses a partial index only where the query says the same condition.
+# The rows of ix_order_lines_serial_no (migration 0044): a query that says this
+# condition may read that index alone.
+SERIAL_ROWS = "serial_no IS NOT NULL"
 UNDELIVERED_ROWS = " OR ".join(
     f"status = '{status}'" for status in sorted(UNDELIVERED_LINE_STATUSES)
 )
@@ -287,6 +290,15 @@ class OrderLine(db.Model):
             "patient_id",
             postgresql_where=sa.text(UNDELIVERED_ROWS),
             sqlite_where=sa.text(UNDELIVERED_ROWS),
+        ),
+        # The lines with a serial number (devices, few), with their orders:
+        # the aids centre's returns search matches a typed serial among them.
+        sa.Index(
+            "ix_order_lines_serial_no",
+            "serial_no",
+            postgresql_include=["order_id"],
+            postgresql_where=sa.text(SERIAL_ROWS),
+            sqlite_where=sa.text(SERIAL_ROWS),
         ),
         # A patient's warranty replacements (few): an incremental follow-up
         # run finds its patients' among them, not among all their lines.

@@ -233,6 +233,8 @@ class Device(db.Model):
             "status in ('in_stock','on_loan','quarantine','scrapped')",
             name="status_known",
         ),
+        # A serial as typed, whatever its case (the aids centre's searches).
+        sa.Index("ix_devices_serial_no_upper", sa.text("upper(serial_no)")),
     )
 
 

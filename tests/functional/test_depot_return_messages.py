@@ -49,6 +49,30 @@ def test_a_return_past_14_days_says_so_with_the_delivery_day(client, world):
     assert f"Levererad {delivered.day}" in page  # the day, in the reader's words
 
 
+def test_a_search_naming_too_many_patients_does_not_look_back(
+    client, world, monkeypatch
+):
+    """Past the window only what a search names few of (MATCHED_MAX): a
+    broader one would read every line of the region for a notice that could
+    not tell the clerk's parcel apart anyway."""
+    from sesamlike.fulfilment import registers
+
+    for first_name in ("Anna", "Bo"):
+        patient = make_patient(world.prescriber.clinics[0], first_name=first_name,
+                               last_name="Sentsson")  # fmt: skip
+        make_delivered_line(patient, world.article, TODAY - timedelta(days=20))
+
+    def page() -> str:
+        return text_of(
+            client.post("/stock/returns", data={"q": "Sentsson"}).get_data(as_text=True)
+        )
+
+    assert "mer än 14 dagar sedan" in page()
+    monkeypatch.setattr(registers, "MATCHED_MAX", 1)
+    broad = page()
+    assert "0 rader matchar" in broad and "mer än 14 dagar sedan" not in broad
+
+
 def test_a_return_inside_14_days_is_listed_without_the_late_notice(client, world):
     patient = make_patient(world.prescriber.clinics[0], last_name="Tidigsson")
     make_delivered_line(patient, world.article, TODAY - timedelta(days=3))

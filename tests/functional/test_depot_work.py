@@ -373,6 +373,28 @@ def test_returns_page_is_searched_by_order_patient_or_serial_and_paged(client, w
     assert "Pump" not in shipped_in and shipped_in.count("Registrera retur") == 1
 
 
+def test_a_search_naming_many_patients_finds_the_same_lines(client, world, monkeypatch):
+    """Up to MATCHED_MAX orders and patients a search names are looked up
+    first and then their lines; more are matched over every returnable line
+    of the window. Both ways list the same lines, the same pages."""
+    from sesamlike.fulfilment import registers
+
+    maria = make_patient(world.clinic, first_name="Maria", last_name="Ek")
+    delivered(world, packs=2, patient=maria)
+    others = [delivered(world, packs=1) for _ in range(21)]
+    searches = [{"q": "Test"}, {"q": "Test", "page": "2"}, {"q": "Maria"},
+                {"q": str(others[3].id)}, {"q": "ingen"}]  # fmt: skip
+
+    def pages() -> list[str]:
+        return [html(client.post("/stock/returns", data=search)) for search in searches]
+
+    few = pages()
+    monkeypatch.setattr(registers, "MATCHED_MAX", 1)  # 21 "Test" patients: many
+    assert pages() == few
+    assert "21 rader matchar ”Test”" in few[0] and "Sida 2 av 2" in few[1]
+    assert few[1].count("Registrera retur av Infusionsset X") == 1
+
+
 def take_back(client, line_id: int, packs: int, *, restock: str = "1"):
     """Return packs of a line on the returns page, today, as the clerk's form
     posts them (restock "1": back on stock, "0": scrapped); the page after."""
