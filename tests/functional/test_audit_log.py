@@ -126,6 +126,57 @@ def test_admin_pages_through_the_log(client, auth, world):
     assert "sida 2 av 2" in second
 
 
+def test_a_page_of_the_log_reads_its_rows_once(client, auth, world):
+    """The page's own audit row was committed before the table was drawn, and
+    every row shown was then read again, one statement a row."""
+    from tests.functional.test_portal import count_queries
+
+    auth.login("admin")
+
+    def statements() -> int:
+        return count_queries(client, "/admin/audit")
+
+    audit.record("read", "patient", patient_id=world["patient"].id)
+    db.session.commit()
+    few = statements()
+    for _ in range(40):
+        audit.record("read", "patient", patient_id=world["patient"].id)
+    db.session.commit()
+    assert statements() == few
+
+
+def test_a_search_of_a_large_log_counts_no_further_than_it_needs(
+    client, auth, world, monkeypatch
+):
+    """The matching rows are counted up to COUNT_MAX: beyond it the page says
+    "more than", and pages on while a page is full."""
+    from sesamlike.admin import audit_views
+
+    for _ in range(4):
+        audit.record("read", "patient", patient_id=world["patient"].id)
+    db.session.commit()
+    monkeypatch.setattr(audit_views, "COUNT_MAX", 3)
+    monkeypatch.setattr(audit_views, "PAGE_SIZE", 2)
+    auth.login("admin")  # its login rows and the pages' own add to the four
+
+    first = client.get("/admin/audit").get_data(as_text=True)
+    assert "Fler än 3 händelser, sida 1." in first
+    assert 'name="page" value="2"' in first  # a full page: older ones may follow
+    shown, page = 0, 1
+    while True:
+        text = client.post("/admin/audit", data={"page": page}).text
+        shown += text.count('<td class="nowrap">')
+        if f'name="page" value="{page + 1}"' not in text:
+            break
+        page += 1
+        assert page < 20
+    # Every row was shown once, paged to the last (which each page's row joins).
+    assert shown >= 4 + 2 and f"Fler än 3 händelser, sida {page}." in text
+    monkeypatch.setattr(audit_views, "COUNT_MAX", 10_000)
+    exact = client.get("/admin/audit").get_data(as_text=True)
+    assert "Fler än" not in exact and "händelser, sida 1 av" in exact
+
+
 @pytest.mark.parametrize("username", ["doktor.dahl", "ella", "anna"])
 def test_only_admins_see_the_audit_search(client, auth, world, username):
     auth.login(username)
