@@ -18,6 +18,7 @@ from sesamlike.followup.scope import resolve
 from sesamlike.followup.stats import summarise
 from sesamlike.prescriptions.models import Prescription
 from tests import factories as f
+from tests.calls import count_calls
 from tests.integration import test_followup_report_figures as report_figures
 from tests.integration.test_followup_report_figures import THRESHOLD, YEARS
 from tests.integration.test_followup_warming import NIGHT, postgres_only
@@ -28,20 +29,9 @@ world = report_figures.world  # the fixture: three clinics, run for both years
 @pytest.fixture
 def computed(monkeypatch):
     """Counts the pages' computations over the year's lines."""
-    counted = {"_place_sums": 0, "_articles_and_overuse": 0}
-
-    def counting(module, name):
-        real = getattr(module, name)
-
-        def wrapper(*args, **kwargs):
-            counted[name] += 1
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(module, name, wrapper)
-
-    counting(breakdowns, "_place_sums")
-    counting(report, "_articles_and_overuse")
-    return counted
+    return count_calls(
+        monkeypatch, (breakdowns, "_place_sums"), (report, "_articles_and_overuse")
+    )
 
 
 def codes(world) -> list[str | None]:

@@ -12,6 +12,7 @@ from sesamlike.followup import jobs, report, summaries, system_parts, warming
 from sesamlike.followup.models import FollowupRun, ReportFigures
 from sesamlike.followup.scope import resolve
 from tests import factories as f
+from tests.calls import count_calls
 from tests.conftest import is_postgres
 from tests.integration import test_followup_report_figures as report_figures
 from tests.integration.test_followup_report_figures import (
@@ -36,22 +37,13 @@ def computed(monkeypatch, app):
     """Counts what the report computes over every patient-year (the figures,
     the cost centre sums, the trend) instead of reading kept figures."""
     monkeypatch.setitem(app.config, "HIGH_COST_THRESHOLD_SEK", int(THRESHOLD))
-    counted = {"figures": 0, "cost_centre_sums": 0, "trend": 0, "_without_cgm": 0}
-
-    def counting(module, name):
-        real = getattr(module, name)
-
-        def wrapper(*args, **kwargs):
-            counted[name] += 1
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(module, name, wrapper)
-
-    counting(summaries, "figures")
-    counting(system_parts, "cost_centre_sums")
-    counting(report, "trend")
-    counting(system_parts, "_without_cgm")
-    return counted
+    return count_calls(
+        monkeypatch,
+        (summaries, "figures"),
+        (system_parts, "cost_centre_sums"),
+        (report, "trend"),
+        (system_parts, "_without_cgm"),
+    )
 
 
 @postgres_only
