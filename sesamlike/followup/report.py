@@ -120,8 +120,11 @@ def system_costs(scope: Scope, year: int, kind: str, name: str,
     maximum = charts.histogram_max(summary.maximum)
     costs = PatientYearCost
     column = costs.pump_system if kind == "pump" else costs.cgm_system
-    # As charts.histogram counts a value: int(float(value) / maximum * bins).
-    interval = floor_int(sa.cast(costs.total_cost_sek, sa.Float) / maximum * bins)
+    # As charts.histogram counts a value: int(float(value) / maximum * bins),
+    # the whole part (SQLite's CAST truncates; floor_int adds a margin there).
+    share = sa.cast(costs.total_cost_sek, sa.Float) / maximum * bins
+    postgresql = compute.on_postgresql()
+    interval = floor_int(share) if postgresql else sa.cast(share, sa.Integer)
     counts = [0] * bins
     for number, patients in db.session.execute(
         sa.select(interval, sa.func.count())
@@ -189,13 +192,13 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
     aggregated twice in SQL (per patient and article, then per article). The
     lines are those with a part in the year (`compute.article_lines`: a CGM
     transmitter delivered the year before and still in use is not), so the
-    count is the drill-down's list (`overuse_query`).
+    count is the drill-down's list (`overuse_query`) as the lines were then.
 
     Kept until the next run of the year (`stored_figures`), as the lines were
     when first computed after it (the nightly warming computes it right after
     the run): at 500,000 patients the region's statement took 3.4 s, a
     25,000-patient clinic's 0.7 s."""
-    if not stored_figures.keepable(scope, year):
+    if not articles_kept(scope, year):
         return _articles_and_overuse(scope, year)  # from today's lines
     return stored_figures.kept(
         stored_figures.scope_key("articles", scope, year),
@@ -212,6 +215,13 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
             kept["overuse"],
         ),
     )  # fmt: skip
+
+
+def articles_kept(scope: Scope, year: int) -> bool:
+    """Whether `articles_and_overuse` is kept for the scope and year (as the
+    lines were at the run), so the over-use count may differ from the
+    drill-down's list, which reads the lines as they are now."""
+    return stored_figures.postgresql() and stored_figures.keepable(scope, year)
 
 
 def _articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int]:
@@ -303,8 +313,8 @@ class _FirstChoiceByDay:
         cuts = {first}
         for article in self.articles:
             cuts.add(article.valid_from)
-            if article.valid_to is not None:
-                cuts.add(article.valid_to + timedelta(days=1))
+            if article.valid_to is not None and article.valid_to < last:
+                cuts.add(article.valid_to + timedelta(days=1))  # (9999-12-31 too)
         starts = sorted(cut for cut in cuts if first <= cut <= last)
         branches = [(day < start, before) for before, start in pairwise(starts)]
         return sa.case(*branches, else_=starts[-1]) if branches else sa.literal(first)

@@ -337,6 +337,7 @@ def articles(fmt: str | None):
         return _download(headers, table_rows, f"artiklar-{year}{suffix}", fmt)
     return render_template("followup/articles.html", scope=scope, year=year,
                            rows=rows, overuse=overuse,
+                           as_of_run=report.articles_kept(scope, year),
                            totals=article_totals.article_totals(scope, year, rows),
                            args=_args(scope, year))  # fmt: skip
 

@@ -99,10 +99,16 @@ def warm(years: Iterable[int]) -> Warmed:
         if not stored_figures.postgresql():
             return Warmed(0, time.perf_counter() - started)
         threshold = default_threshold()
-        for scope in _scopes():
+        scopes = _scopes()
+        for scope in scopes:
             _warm_scope(scope, years, threshold)
             db.session.rollback()  # end the scope's read transaction
             done += 1
+        # Then the pages that read the year's lines (seconds for the region):
+        # every scope's report is kept before them.
+        for scope in scopes:
+            _warm_line_pages(scope, years)
+            db.session.rollback()
     except Exception:
         db.session.rollback()
         log.exception("warming the report's kept figures failed after %d scopes", done)
@@ -114,18 +120,24 @@ def warm(years: Iterable[int]) -> Warmed:
 
 def _warm_scope(scope: Scope, years: list[int], threshold: Decimal) -> None:
     """What the report page reads for the scope: figures, cost centre sums and
-    pump systems without CGM of each year, and the trend; and its pages of
-    channels and articles, which read the year's lines. What would not be
+    pump systems without CGM of each year, and the trend. What would not be
     kept (a clinic's figures of a year without stored payers) is not computed."""
     for year in years:
         if stored_figures.keepable(scope, year):
             summaries.scope_figures(scope, year, threshold)
             system_parts.cost_centres(scope, year)
             system_parts.pump_systems_without_cgm(scope, year)
-            breakdowns.channels_and_places(scope, year)
-            report.articles_and_overuse(scope, year)
     if report.trend_keepable(scope):
         report.kept_trend(scope)
+
+
+def _warm_line_pages(scope: Scope, years: list[int]) -> None:
+    """The report's pages of channels and of articles, which read the year's
+    lines: kept as the lines are right after the run."""
+    for year in years:
+        if stored_figures.keepable(scope, year):
+            breakdowns.channels_and_places(scope, year)
+            report.articles_and_overuse(scope, year)
 
 
 def _scopes() -> list[Scope]:

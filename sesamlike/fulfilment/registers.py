@@ -109,7 +109,7 @@ def past_return_window(
 ) -> list[OrderLine]:
     """The search's lines delivered too long ago to come back (newest first,
     at most PAST_WINDOW_MAX): the clerk is told why nothing matched, with the
-    delivery day. Each patient is audited like a hit. None for a search
+    delivery day. Each patient is audited like a hit. Nothing for a search
     naming more than `MATCHED_MAX` orders or patients: it would read every
     line of the region, and is too broad to tell one patient's parcel by."""
     require_depot(user)
@@ -197,9 +197,13 @@ def _matched(text: str) -> tuple[list[int], list[int]] | None:
 def _serial_orders(text: str) -> sa.Select:
     """The orders a serial with the text in it was shipped in: from the lines
     with a serial alone (ix_order_lines_serial_no, which holds the order)."""
-    return sa.select(OrderLine.order_id).where(
-        OrderLine.serial_no.isnot(None),
-        OrderLine.serial_no.icontains(text, autoescape=True),
+    return (
+        sa.select(OrderLine.order_id)
+        .where(
+            OrderLine.serial_no.isnot(None),
+            OrderLine.serial_no.icontains(text, autoescape=True),
+        )
+        .distinct()
     )
 
 

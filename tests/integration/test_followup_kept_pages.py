@@ -19,6 +19,7 @@ from sesamlike.followup.stats import summarise
 from sesamlike.prescriptions.models import Prescription
 from tests import factories as f
 from tests.calls import count_calls
+from tests.conftest import is_postgres
 from tests.integration import test_followup_report_figures as report_figures
 from tests.integration.test_followup_report_figures import THRESHOLD, YEARS
 from tests.integration.test_followup_warming import NIGHT, postgres_only
@@ -72,6 +73,9 @@ def test_after_the_nightly_job_the_pages_read_kept_figures_as_computed_afresh(
             for page in ("channels", "articles", "articles.csv"):
                 path = f"/followup/{page}?year={year}{clinic}"
                 assert client.get(path).status_code == 200, path
+            # The over-use count is the run's; the list it links to is now's.
+            articles = client.get(f"/followup/articles?year={year}{clinic}").text
+            assert "Sidans siffror räknades när årets kostnader" in articles
     kept = pages(region, world)
     assert computed == {"_place_sums": 0, "_articles_and_overuse": 0}
 
@@ -131,9 +135,43 @@ def test_a_systems_page_has_the_statistics_and_histogram_of_its_patients(world):
     assert {"MiniMed 640G", "t:slim X2", "Dexcom G6", ""} <= names_seen
 
 
+def test_a_systems_histogram_counts_a_cost_just_below_a_boundary_in_its_interval():
+    """The interval is the whole part of cost / maximum x 20, as charts.histogram
+    counts it: 109,999.99 kr of a 200,000 kr axis is in the 11th, not the 12th,
+    and 9,999.99 kr in the first."""
+    from decimal import Decimal
+
+    from sesamlike.followup.models import PatientYearCost
+
+    costs = [Decimal("109999.99"), Decimal("110000.00"), Decimal("199999.99"),
+             Decimal("200000.00"), Decimal("9999.99"), Decimal("0.00")]  # fmt: skip
+    for cost in costs:
+        patient = f.make_patient()
+        db.session.add(PatientYearCost(
+            patient_id=patient.id, year=2025, pump_system="X", cgm_system=None,
+            device_cost_sek=Decimal("0.00"), consumables_cost_sek=cost,
+            total_cost_sek=cost))  # fmt: skip
+    db.session.commit()
+    region = resolve(f.make_user("region"), None)
+
+    found = report.system_costs(region, 2025, "pump", "X", THRESHOLD)
+
+    assert found.maximum == 200000.0  # intervals of 10,000 kr
+    expected = [0] * 20
+    for interval in (10, 11, 19, 19, 0, 0):
+        expected[interval] += 1
+    assert found.counts == expected
+    assert charts.histogram_of(found.maximum, found.counts, "t", "d", "kr") == (
+        charts.histogram(costs, "t", "d", "kr")
+    )
+
+
 def test_a_systems_page_shows_its_patients_statistics(world, client, auth):
     region = f.make_user("region")
     auth.login(region.username)
+    articles = client.get("/followup/articles?year=2025").text
+    kept = "Sidans siffror räknades när årets kostnader"
+    assert (kept in articles) == is_postgres()  # SQLite counts the lines now
     costs = [row.total_cost_sek for row in report.cost_rows(resolve(region, None), 2025)
              if row.pump_system == "MiniMed 640G"]  # fmt: skip
     page = client.get("/followup/system/pump?year=2025&name=MiniMed+640G").text

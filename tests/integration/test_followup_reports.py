@@ -227,6 +227,18 @@ def test_compliance_counts_each_prescription_with_the_contracts_of_its_day(world
     assert reasons == [("", 2)]
 
 
+def test_a_contract_without_an_end_counts_every_day_of_the_year(world):
+    """A catalogue may give 9999-12-31 for "no end": no day after it to cut at."""
+    world["sets"].valid_to = date(9999, 12, 31)
+    db.session.commit()
+    prescribe(world, world["anna"], "sets")
+
+    counts, _reasons = report.compliance(scope_of(world["manager"]), YEAR)
+
+    assert counts == {"total": 1, "procured": 1, "first_choice": 1, "deviations": 0}
+    assert report.compliance_per_clinic(YEAR)[world["north"].id] == counts
+
+
 def test_the_clinics_page_counts_each_clinic_as_its_own_report_does(world):
     world["sets"].valid_to = date(YEAR, 5, 31)
     db.session.commit()
