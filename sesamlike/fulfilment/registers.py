@@ -187,11 +187,16 @@ def _matched(text: str) -> tuple[list[int], list[int]] | None:
         if len(text) < 10:
             orders.append(int(text))
     else:
-        named_ids = sa.select(Patient.id).where(named(text)).limit(limit)
-        patients += db.session.scalars(named_ids)
+        patients += _named_ids(text)
     if len(orders) > MATCHED_MAX or len(patients) > MATCHED_MAX:
         return None
     return orders, patients
+
+
+def _named_ids(text: str) -> list[int]:
+    """Patients by name (`named`), at most MATCHED_MAX + 1 of them."""
+    found = sa.select(Patient.id).where(named(text)).limit(MATCHED_MAX + 1)
+    return list(db.session.scalars(found))
 
 
 def _serial_orders(text: str) -> sa.Select:
@@ -225,11 +230,27 @@ def on_loan(user: User, text: str = "", page: int = 1) -> Page:
     query = (
         sa.select(Device, Patient)
         .join(Patient, Patient.id == Device.patient_id)
-        .where(
-            Device.status == DeviceStatus.ON_LOAN,
-            sa.or_(Device.serial_no.icontains(text, autoescape=True), named(text)),
+        .where(Device.status == DeviceStatus.ON_LOAN)
+    )
+    # The devices and patients the text names first, then theirs (as the
+    # returns search, `_returns_found`): one OR over every device on loan
+    # joined to its patient took 0.43 s, and its count 0.24 s, at 500,000
+    # patients. More than MATCHED_MAX named: that OR.
+    serial = Device.serial_no.icontains(text, autoescape=True)
+    devices = list(
+        db.session.scalars(
+            sa.select(Device.id)
+            .where(Device.status == DeviceStatus.ON_LOAN, serial)
+            .limit(MATCHED_MAX + 1)
         )
     )
+    patients = _named_ids(text)
+    if len(devices) > MATCHED_MAX or len(patients) > MATCHED_MAX:
+        query = query.where(sa.or_(serial, named(text)))
+    else:
+        query = query.where(
+            sa.or_(Device.id.in_(devices), Device.patient_id.in_(patients))
+        )
     query = query.options(selectinload(Device.article)).order_by(
         Device.serial_no, Device.id
     )

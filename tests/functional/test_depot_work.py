@@ -280,6 +280,41 @@ def test_devices_on_loan_are_searched_by_serial_or_name_by_post_and_paged(
     assert "XYZ-9" in by_name and "Per Nr00" not in by_name
 
 
+def test_a_devices_search_naming_many_finds_the_same_devices(
+    client, world, monkeypatch
+):
+    """Up to MATCHED_MAX devices and patients named are looked up first; more
+    are matched over every device on loan. Both ways list the same pages."""
+    from sesamlike.fulfilment import registers
+
+    pump = make_pump("PUMP-1", name="Pump Y")
+    for n in range(25):
+        patient = make_patient(world.clinic, first_name="Per", last_name=f"Nr{n:02d}")
+        make_lent_device(patient, pump, f"SN-{n:03d}")
+    maria = make_patient(world.clinic, first_name="Maria", last_name="Ek")
+    make_lent_device(maria, pump, "XYZ-9")
+    hidden = make_patient(world.clinic, first_name="Sara", last_name="Dold",
+                          protected_identity=True)  # fmt: skip
+    make_lent_device(hidden, pump, "SN-HIDDEN")
+    searches = [{"q": "SN-"}, {"q": "SN-", "page": "2"}, {"q": "xyz-9"},
+                {"q": "maria"}, {"q": "Per Nr1"}, {"q": "Dold"},
+                {"q": "ingen"}]  # fmt: skip
+
+    def pages() -> list[str]:
+        """The pages, but for their form tokens (signed anew each second)."""
+        return [
+            re.sub(r'name="csrf_token"[^>]*>', "", html(client.post(
+                "/stock/devices", data={"search": "1", **search})))
+            for search in searches
+        ]  # fmt: skip
+
+    few = pages()
+    monkeypatch.setattr(registers, "MATCHED_MAX", 1)
+    assert pages() == few
+    assert "26 enheter matchar ”SN-”" in few[0] and "Per Nr10" in few[4]
+    assert "SN-HIDDEN" not in few[5]
+
+
 def test_a_protected_patient_is_neither_named_nor_found_by_name(client, world):
     pump = make_pump("PUMP-1", name="Pump Y")
     hidden = make_patient(
