@@ -237,7 +237,7 @@ def channels_and_places(scope: Scope, year: int) -> Breakdowns:
             places=places_per_patient(scope, year, sums),
         )
 
-    if not stored_figures.postgresql() or not stored_figures.keepable(scope, year):
+    if not stored_figures.keeps(scope, year):
         return compute()  # a year without stored payers: from today's lines
     return stored_figures.kept(
         stored_figures.scope_key("channels", scope, year),

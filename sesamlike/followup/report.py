@@ -198,7 +198,7 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
     when first computed after it (the nightly warming computes it right after
     the run): at 500,000 patients the region's statement took 3.4 s, a
     25,000-patient clinic's 0.7 s."""
-    if not articles_kept(scope, year):
+    if not stored_figures.keeps(scope, year):
         return _articles_and_overuse(scope, year)  # from today's lines
     return stored_figures.kept(
         stored_figures.scope_key("articles", scope, year),
@@ -215,13 +215,6 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
             kept["overuse"],
         ),
     )  # fmt: skip
-
-
-def articles_kept(scope: Scope, year: int) -> bool:
-    """Whether `articles_and_overuse` is kept for the scope and year (as the
-    lines were at the run), so the over-use count may differ from the
-    drill-down's list, which reads the lines as they are now."""
-    return stored_figures.postgresql() and stored_figures.keepable(scope, year)
 
 
 def _articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int]:

@@ -86,7 +86,7 @@ def data_token(year: int) -> str | None:
 def figures(scope: Scope, year: int, threshold: Decimal | None,
             compute: Callable[[], Figures]) -> Figures:  # fmt: skip
     """The report's figures of the scope, year and high-cost line."""
-    if not postgresql() or not keepable(scope, year):
+    if not keeps(scope, year):
         return compute()  # a year without stored payers: from today's lines
     key = scope_key("figures", scope, year, threshold)
     return kept(key, lambda: data_token(year), compute, dumps, loads)
@@ -96,6 +96,12 @@ def kept_keys(keys: set[str], token: str) -> set[str]:
     """Those of the keys kept under the token (PostgreSQL)."""
     found = sa.select(table.c.key).where(table.c.key.in_(keys), table.c.token == token)
     return set(db.session.scalars(found))
+
+
+def keeps(scope: Scope, year: int) -> bool:
+    """Whether what the report computes for the scope and year is kept at all:
+    on PostgreSQL (`postgresql`), and `keepable`."""
+    return postgresql() and keepable(scope, year)
 
 
 def keepable(scope: Scope, year: int) -> bool:

@@ -30,6 +30,7 @@ from sesamlike.followup import (
     periods,
     register,
     report,
+    stored_figures,
     system_parts,
     system_years,
 )
@@ -337,7 +338,8 @@ def articles(fmt: str | None):
         return _download(headers, table_rows, f"artiklar-{year}{suffix}", fmt)
     return render_template("followup/articles.html", scope=scope, year=year,
                            rows=rows, overuse=overuse,
-                           as_of_run=report.articles_kept(scope, year),
+                           # Kept as at the run: the drill-down reads now's.
+                           as_of_run=stored_figures.keeps(scope, year),
                            totals=article_totals.article_totals(scope, year, rows),
                            args=_args(scope, year))  # fmt: skip
 

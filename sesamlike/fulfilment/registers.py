@@ -19,7 +19,7 @@ page is audited. Search terms come by POST (never in a URL).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
@@ -47,6 +47,9 @@ class Page:
     pages: int
     total: int
     text: str
+    # A returns search that found nothing inside the window: its lines
+    # delivered too long ago to come back (`returnable`).
+    late: list = field(default_factory=list)
 
 
 def nothing_searched() -> Page:
@@ -85,44 +88,37 @@ def returnable(
     """Consumable lines with packs left to return, newest delivery first:
     found by the text, or those of one order (`order_id`: the order a return
     was just registered on, by its number alone, never a search that could
-    find another patient's)."""
+    find another patient's). A search that finds none inside the window says
+    which of its lines came too long ago (`Page.late`, `_past_window`)."""
     require_depot(user)
     today = today or region_today()
+    since = date.fromordinal(today.toordinal() - days)
     if order_id is not None:
         text, query = str(order_id), _returnable().where(Order.id == order_id)
-    else:
-        text = clean(text)
-        if not text:
-            return nothing_searched()
-        query, _few = _returns_found(text)
-    since = date.fromordinal(today.toordinal() - days)
-    query = query.where(OrderLine.delivered_on >= since)
-    return _page(user, query, text, page, action="read_returns")
+        return _page(user, query.where(OrderLine.delivered_on >= since), text, page,
+                     action="read_returns")  # fmt: skip
+    text = clean(text)
+    if not text:
+        return nothing_searched()
+    query, few = _returns_found(text)
+    found = _page(user, query.where(OrderLine.delivered_on >= since), text, page,
+                  action="read_returns")  # fmt: skip
+    if not found.total and few:
+        found.late = _past_window(user, query.where(OrderLine.delivered_on < since))
+    return found
 
 
 # Lines past the return window said at most, when the search finds none inside it.
 PAST_WINDOW_MAX = 5
 
 
-def past_return_window(
-    user: User, text: str, *, days: int, today: date | None = None
-) -> list[OrderLine]:
+def _past_window(user: User, query: sa.Select) -> list[OrderLine]:
     """The search's lines delivered too long ago to come back (newest first,
     at most PAST_WINDOW_MAX): the clerk is told why nothing matched, with the
-    delivery day. Each patient is audited like a hit. Nothing for a search
-    naming more than `MATCHED_MAX` orders or patients: it would read every
-    line of the region, and is too broad to tell one patient's parcel by."""
-    require_depot(user)
-    today = today or region_today()
-    text = clean(text)
-    if not text:
-        return []
-    since = date.fromordinal(today.toordinal() - days)
-    query, few = _returns_found(text)
-    if not few:
-        db.session.commit()  # (the look-ups read no patient's data)
-        return []
-    query = query.where(OrderLine.delivered_on < since)
+    delivery day. Each patient is audited like a hit. Not looked for when the
+    search names more than `MATCHED_MAX` orders or patients: it would read
+    every line of the region, and is too broad to tell one patient's parcel
+    by."""
     rows = db.session.execute(query.limit(PAST_WINDOW_MAX)).all()
     for patient_id in dict.fromkeys(patient.id for _line, patient in rows):
         access.handled_by_depot(user, patient_id, action="read_returns")

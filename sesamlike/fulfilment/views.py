@@ -348,12 +348,6 @@ def _returns_page(search, text: str, page: int, status: int = 200, refused=None,
     result = registers.returnable(
         current_user, text, page, days=returns.RETURN_DAYS, order_id=order_id
     )
-    # Nothing inside the window: say which lines were found too late, and when.
-    late = (
-        registers.past_return_window(current_user, text, days=returns.RETURN_DAYS)
-        if result.text and not result.total and order_id is None
-        else []
-    )
     if refused is not None and refused[0] not in {line.id for line, _p in result.rows}:
         for message in _refusal_texts(refused[1]):
             flash(message, "error")
@@ -362,7 +356,7 @@ def _returns_page(search, text: str, page: int, status: int = 200, refused=None,
         "returns.html",
         status,
         result=result,
-        late=late,
+        late=result.late,  # nothing inside the window: too late, and when
         search=search,
         form=form,
         refused_line=refused[0] if refused else None,
