@@ -256,15 +256,21 @@ def test_devices_on_loan_are_found_with_their_patients_without_personnummer(
     )
 
 
-def test_devices_on_loan_are_searched_by_serial_or_name_by_post_and_paged(
-    client, world
-):
+def lend_devices(world):
+    """25 pumps lent to Per Nr00 … Nr24 (SN-000 …) and one to Maria Ek (XYZ-9)."""
     pump = make_pump("PUMP-1", name="Pump Y")
     for n in range(25):
         patient = make_patient(world.clinic, first_name="Per", last_name=f"Nr{n:02d}")
         make_lent_device(patient, pump, f"SN-{n:03d}")
     maria = make_patient(world.clinic, first_name="Maria", last_name="Ek")
     make_lent_device(maria, pump, "XYZ-9")
+    return pump
+
+
+def test_devices_on_loan_are_searched_by_serial_or_name_by_post_and_paged(
+    client, world
+):
+    lend_devices(world)
 
     first = html(client.post("/stock/devices", data={"search": "1", "q": "SN-"}))
     assert "25 enheter matchar ”SN-”" in first and "Sida 1 av 2" in first
@@ -287,12 +293,7 @@ def test_a_devices_search_naming_many_finds_the_same_devices(
     are matched over every device on loan. Both ways list the same pages."""
     from sesamlike.fulfilment import registers
 
-    pump = make_pump("PUMP-1", name="Pump Y")
-    for n in range(25):
-        patient = make_patient(world.clinic, first_name="Per", last_name=f"Nr{n:02d}")
-        make_lent_device(patient, pump, f"SN-{n:03d}")
-    maria = make_patient(world.clinic, first_name="Maria", last_name="Ek")
-    make_lent_device(maria, pump, "XYZ-9")
+    pump = lend_devices(world)
     hidden = make_patient(world.clinic, first_name="Sara", last_name="Dold",
                           protected_identity=True)  # fmt: skip
     make_lent_device(hidden, pump, "SN-HIDDEN")
