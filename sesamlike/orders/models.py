@@ -49,6 +49,10 @@ UNDELIVERED_LINE_STATUSES = OPEN_LINE_STATUSES | {LineStatus.SHIPPED}
 # The rows of ix_order_lines_serial_no (migration 0044): a query that says this
 # condition may read that index alone.
 SERIAL_ROWS = "serial_no IS NOT NULL"
+# The rows of ix_orders_awaiting_collection (migration 0045): orders to the
+# clinic nobody has marked collected (few: a clinic marks them, and the rest
+# count as collected some weeks after delivery, `status.collected_clause`).
+AWAITING_COLLECTION_ROWS = "delivery_mode = 'clinic' AND collected_on IS NULL"
 UNDELIVERED_ROWS = " OR ".join(
     f"status = '{status}'" for status in sorted(UNDELIVERED_LINE_STATUSES)
 )
@@ -122,6 +126,14 @@ class Order(db.Model):
         sa.CheckConstraint(
             "delivery_mode in ('home','clinic','pickup','pharmacy')",
             name="delivery_mode_known",
+        ),
+        # The clinic's "waiting at the clinic" list finds its patients' orders
+        # among these, not among every order of every patient in its care.
+        sa.Index(
+            "ix_orders_awaiting_collection",
+            "patient_id",
+            postgresql_where=sa.text(AWAITING_COLLECTION_ROWS),
+            sqlite_where=sa.text(AWAITING_COLLECTION_ROWS),
         ),
     )
 

@@ -18,6 +18,7 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
 from sesamlike.common.i18n import N_
+from sesamlike.common.sql import written_out
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders import status as order_status
@@ -219,8 +220,13 @@ def _order_rows(scope, channel, today: date, which: str) -> list[OrderRow]:
             )
         )
     elif which == "at_clinic":
+        # As AWAITING_COLLECTION_ROWS says it, so the orders come from its
+        # partial index (SQLite uses one only for the condition as written),
+        # not from every order of every patient in care (a clinic of 25,000
+        # at five years: 414,000 orders read, 0.27 s, for a list of a few).
         query = query.where(
-            Order.delivery_mode == DeliveryMode.CLINIC,
+            Order.delivery_mode == written_out(DeliveryMode.CLINIC),
+            Order.collected_on.is_(None),
             OrderLine.status.in_((LineStatus.SHIPPED, LineStatus.DELIVERED)),
             ~order_status.collected_clause(today),
         )
