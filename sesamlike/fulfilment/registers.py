@@ -155,9 +155,15 @@ def _returns_found(text: str) -> tuple[sa.Select, bool]:
     their lines: at 500,000 patients one OR over every returnable line
     joined to its patient and order took 1.6-1.8 s a statement (a page and
     its count), and the look back past the window, which finds no line in
-    it, read every line of the region: 43 s."""
-    matched = _matched(text)
-    if matched is None:
+    it, read every line of the region: 43 s. A name more than MATCHED_MAX
+    patients have (a surname alone) finds their lines as a semi-join: the
+    newest lines of the window are read first and a page stops when full
+    (a name 15,522 of 500,000 patients have: 0.04 s for a page, not 0.68,
+    and 0.14 s for its count, not 0.65)."""
+    limit = MATCHED_MAX + 1
+    orders = list(db.session.scalars(_serial_orders(text).limit(limit)))
+    patients = list(db.session.scalars(_serial_patients(text).limit(limit)))
+    if len(orders) > MATCHED_MAX or len(patients) > MATCHED_MAX:
         return _returnable().where(
             sa.or_(
                 Order.id.in_(_serial_orders(text)),
@@ -165,28 +171,25 @@ def _returns_found(text: str) -> tuple[sa.Select, bool]:
                 order_or_named(text),
             )
         ), False
-    orders, patients = matched
-    return _returnable().where(
-        sa.or_(OrderLine.order_id.in_(orders), OrderLine.patient_id.in_(patients))
-    ), True
-
-
-def _matched(text: str) -> tuple[list[int], list[int]] | None:
-    """The orders and patients the text names, or None for more than
-    `MATCHED_MAX` of either: the orders a serial was shipped in and an order
-    number; the patients with the device of a serial, and patients by name
-    (`order_or_named`: names have no digits)."""
-    limit = MATCHED_MAX + 1
-    orders = list(db.session.scalars(_serial_orders(text).limit(limit)))
-    patients = list(db.session.scalars(_serial_patients(text).limit(limit)))
     if text.isdecimal():
         if len(text) < 10:
             orders.append(int(text))
     else:
-        patients += _named_ids(text)
-    if len(orders) > MATCHED_MAX or len(patients) > MATCHED_MAX:
-        return None
-    return orders, patients
+        named_ids = _named_ids(text)
+        if len(named_ids) > MATCHED_MAX:
+            many = sa.select(Patient.id).where(named(text))
+            if patients:
+                many = sa.union(
+                    many, sa.select(Patient.id).where(Patient.id.in_(patients))
+                )
+            where = OrderLine.patient_id.in_(many)
+            if orders:
+                where = sa.or_(OrderLine.order_id.in_(orders), where)
+            return _returnable().where(where), False
+        patients += named_ids
+    return _returnable().where(
+        sa.or_(OrderLine.order_id.in_(orders), OrderLine.patient_id.in_(patients))
+    ), True
 
 
 def _named_ids(text: str) -> list[int]:
@@ -231,7 +234,9 @@ def on_loan(user: User, text: str = "", page: int = 1) -> Page:
     # The devices and patients the text names first, then theirs (as the
     # returns search, `_returns_found`): one OR over every device on loan
     # joined to its patient took 0.43 s, and its count 0.24 s, at 500,000
-    # patients. More than MATCHED_MAX named: that OR.
+    # patients. More than MATCHED_MAX devices: that OR; more patients (a
+    # surname alone), their devices by a semi-join (its count and page
+    # 0.14 s for a name 15,522 patients have, not 0.26).
     serial = Device.serial_no.icontains(text, autoescape=True)
     devices = list(
         db.session.scalars(
@@ -241,8 +246,11 @@ def on_loan(user: User, text: str = "", page: int = 1) -> Page:
         )
     )
     patients = _named_ids(text)
-    if len(devices) > MATCHED_MAX or len(patients) > MATCHED_MAX:
+    if len(devices) > MATCHED_MAX:
         query = query.where(sa.or_(serial, named(text)))
+    elif len(patients) > MATCHED_MAX:  # a surname alone: theirs by a semi-join
+        many = Device.patient_id.in_(sa.select(Patient.id).where(named(text)))
+        query = query.where(sa.or_(Device.id.in_(devices), many) if devices else many)
     else:
         query = query.where(
             sa.or_(Device.id.in_(devices), Device.patient_id.in_(patients))

@@ -297,6 +297,8 @@ def test_a_devices_search_naming_many_finds_the_same_devices(
     hidden = make_patient(world.clinic, first_name="Sara", last_name="Dold",
                           protected_identity=True)  # fmt: skip
     make_lent_device(hidden, pump, "SN-HIDDEN")
+    olle = make_patient(world.clinic, first_name="Olle", last_name="Annan")
+    make_lent_device(olle, pump, "PER NR1-77")  # a serial beside many names
     searches = [{"q": "SN-"}, {"q": "SN-", "page": "2"}, {"q": "xyz-9"},
                 {"q": "maria"}, {"q": "Per Nr1"}, {"q": "Dold"},
                 {"q": "ingen"}]  # fmt: skip
@@ -313,6 +315,7 @@ def test_a_devices_search_naming_many_finds_the_same_devices(
     monkeypatch.setattr(registers, "MATCHED_MAX", 1)
     assert pages() == few
     assert "26 enheter matchar ”SN-”" in few[0] and "Per Nr10" in few[4]
+    assert "PER NR1-77" in few[4] and "Olle Annan" in few[4]
     assert "SN-HIDDEN" not in few[5]
 
 
@@ -436,6 +439,47 @@ def test_a_search_naming_many_patients_finds_the_same_lines(client, world, monke
     assert pages() == few
     assert "21 rader matchar ”Test”" in few[0] and "Sida 2 av 2" in few[1]
     assert few[1].count("Registrera retur av Infusionsset X") == 1
+
+
+def test_a_name_many_patients_have_and_a_serial_find_the_same_lines(
+    client, world, monkeypatch
+):
+    """A name more than MATCHED_MAX patients have finds their lines as a
+    semi-join; with them, the lines of the patient who has a device of that
+    serial and of the orders a serial with the text was shipped in, as when
+    few are named."""
+    from sesamlike.fulfilment import registers
+
+    maria = make_patient(world.clinic, first_name="Maria", last_name="Ek")
+    hers = delivered(world, packs=2, patient=maria)
+    for _ in range(21):
+        delivered(world, packs=1)
+    pump = make_pump("PUMP-1")
+    make_lent_device(maria, pump, "TEST")  # her device: her lines come too
+    searches = [{"q": "Test"}, {"q": "Test", "page": "2"}, {"q": "tes"}]
+
+    def pages() -> list[str]:
+        return [
+            re.sub(r'name="csrf_token"[^>]*>', "", html(client.post(
+                "/stock/returns", data=search)))
+            for search in searches
+        ]  # fmt: skip
+
+    few = pages()
+    assert "22 rader matchar ”Test”" in few[0] and "Sida 2 av 2" in few[1]
+    assert f"Beställning {hers.id}:" in few[0] + few[1]
+    monkeypatch.setattr(registers, "MATCHED_MAX", 1)
+    assert pages() == few
+
+    receive(world, 1, article_no="PUMP-1", serials=["SN-TEST-SHIPPED"])
+    device_order = place(world, article=pump, mode="clinic")
+    serials = {device_order.lines[0].id: ["SN-TEST-SHIPPED"]}
+    shipping.ship_order(world.clerk, device_order.id, serials=serials)
+    shipping.deliver_order(world.clerk, device_order.id, TODAY)
+    monkeypatch.setattr(registers, "MATCHED_MAX", 200)
+    few = pages()
+    monkeypatch.setattr(registers, "MATCHED_MAX", 1)
+    assert pages() == few
 
 
 def take_back(client, line_id: int, packs: int, *, restock: str = "1"):
