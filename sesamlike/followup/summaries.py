@@ -26,6 +26,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from sesamlike.extensions import db
@@ -159,17 +160,29 @@ def base_rows(scope: Scope, year: int) -> sa.Select:
     )
 
 
+def default_threshold() -> Decimal:
+    """The high-cost line the report shows when none is asked for: the one
+    its figures are kept with (`warming`)."""
+    return Decimal(current_app.config.get("HIGH_COST_THRESHOLD_SEK", 50000))
+
+
 def scope_figures(scope: Scope, year: int,
                   threshold: Decimal | None = None) -> Figures:  # fmt: skip
     """`figures` for a scope and year, read once per request: the report, its
     diabetes types and its system parts share them. Without a threshold, any
-    figures of the year already read do (high_cost is then not needed). Kept
-    once computed while the data is the same (`stored_figures`)."""
+    figures of the year already read do (high_cost is then not needed), else
+    those of the report's default line (`default_threshold`): the figures
+    the nightly warming keeps, which the pages without a line of their own
+    (articles, channels, the clinics side by side, a system's, cost
+    centres) read too. Kept once computed while the data is the same
+    (`stored_figures`)."""
     from sesamlike.followup import stored_figures  # it reads Figures from here
 
     for key, found in scope.memo.items():
         if key[:2] == ("figures", year) and threshold in (None, key[2]):
             return found
+    if threshold is None:
+        threshold = default_threshold()
     found = stored_figures.figures(
         scope, year, threshold, lambda: figures(base_rows(scope, year), threshold)
     )

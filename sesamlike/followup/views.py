@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from sesamlike.accounts.models import Role, User
@@ -36,6 +36,7 @@ from sesamlike.followup import (
 )
 from sesamlike.followup.forms import MAX_THRESHOLD_SEK, ReportFilterForm
 from sesamlike.followup.scope import Scope, resolve
+from sesamlike.followup.summaries import default_threshold
 from sesamlike.patients.identity import format_personal_id
 from sesamlike.patients.pseudonym import pseudonym
 from sesamlike.prescriptions.forms import REASON_LABELS
@@ -73,8 +74,7 @@ def _year() -> int:
 
 def _threshold() -> Decimal:
     """The high-cost line; nonsense (NaN, 1e99999, negative) gives the default."""
-    default = Decimal(current_app.config.get("HIGH_COST_THRESHOLD_SEK", 50000))
-    return _typed_threshold(request.args.get("threshold"), default)
+    return _typed_threshold(request.args.get("threshold"), default_threshold())
 
 
 def _typed_threshold(typed: str | None, default: Decimal | None) -> Decimal | None:

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import sqlalchemy as sa
-from flask import current_app
 
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.extensions import db
@@ -38,6 +37,7 @@ from sesamlike.followup import (
     system_parts,
 )
 from sesamlike.followup.scope import Scope
+from sesamlike.followup.summaries import default_threshold
 
 log = logging.getLogger("sesamlike.followup.warming")
 
@@ -55,11 +55,6 @@ class Warmed:
             "warm_ms": round(1000 * self.seconds),
             "warm_failed": int(self.failed),
         }
-
-
-def default_threshold() -> Decimal:
-    """The high-cost line the report page shows when none is asked for."""
-    return Decimal(current_app.config.get("HIGH_COST_THRESHOLD_SEK", 50000))
 
 
 def stale_years(years: Iterable[int]) -> list[int]:
