@@ -66,6 +66,15 @@ def html(response) -> str:
     return response.get_data(as_text=True)
 
 
+def searched_pages(client, path: str, searches: list[dict]) -> list[str]:
+    """The pages each search answers, but for their form tokens (signed anew
+    each second)."""
+    return [
+        re.sub(r'name="csrf_token"[^>]*>', "", html(client.post(path, data=search)))
+        for search in searches
+    ]
+
+
 def delivered(world, packs=3, patient=None):
     receive(world, packs)
     order = place(world, packs=packs, patient=patient)
@@ -304,12 +313,8 @@ def test_a_devices_search_naming_many_finds_the_same_devices(
                 {"q": "ingen"}]  # fmt: skip
 
     def pages() -> list[str]:
-        """The pages, but for their form tokens (signed anew each second)."""
-        return [
-            re.sub(r'name="csrf_token"[^>]*>', "", html(client.post(
-                "/stock/devices", data={"search": "1", **search})))
-            for search in searches
-        ]  # fmt: skip
+        searched = [{"search": "1", **search} for search in searches]
+        return searched_pages(client, "/stock/devices", searched)
 
     few = pages()
     monkeypatch.setattr(registers, "MATCHED_MAX", 1)
@@ -427,12 +432,7 @@ def test_a_search_naming_many_patients_finds_the_same_lines(client, world, monke
                 {"q": str(others[3].id)}, {"q": "ingen"}]  # fmt: skip
 
     def pages() -> list[str]:
-        """The pages, but for their form tokens (signed anew each second)."""
-        return [
-            re.sub(r'name="csrf_token"[^>]*>', "", html(client.post(
-                "/stock/returns", data=search)))
-            for search in searches
-        ]  # fmt: skip
+        return searched_pages(client, "/stock/returns", searches)
 
     few = pages()
     monkeypatch.setattr(registers, "MATCHED_MAX", 1)  # 21 "Test" patients: many
@@ -459,11 +459,7 @@ def test_a_name_many_patients_have_and_a_serial_find_the_same_lines(
     searches = [{"q": "Test"}, {"q": "Test", "page": "2"}, {"q": "tes"}]
 
     def pages() -> list[str]:
-        return [
-            re.sub(r'name="csrf_token"[^>]*>', "", html(client.post(
-                "/stock/returns", data=search)))
-            for search in searches
-        ]  # fmt: skip
+        return searched_pages(client, "/stock/returns", searches)
 
     few = pages()
     assert "22 rader matchar ”Test”" in few[0] and "Sida 2 av 2" in few[1]
