@@ -1,8 +1,8 @@
 """One audit row per patient shown or exported, written in bulk.
 
-The same row `accounts.audit.record` writes, as one multi-row insert: an export
-of a whole region names 100,000 patients, and ORM objects for each would be the
-slowest part of it.
+The same row `accounts.audit.record` writes, as one insert: an export of a
+whole region names 450,000 patients, and ORM objects for each would be the
+slowest part of it (on PostgreSQL one statement over the ids as an array).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_login import current_user
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from sesamlike.accounts.audit import acting_clinic_code
 from sesamlike.accounts.models import AuditEvent, User
@@ -40,24 +41,44 @@ def record_many(
         remote_addr = request.remote_addr
         found = "api" if request.path.startswith("/api/") else "web"
     channel = channel or found
-    now = utcnow()
-    clinic_code = acting_clinic_code(user)
-    rows = [
-        dict(
-            at=now,
-            user_id=user.id if user else None,
-            role=user.role if user else None,
-            action=action,
-            object_type=object_type,
-            object_id=str(patient_id),
-            patient_id=patient_id,
-            clinic_code=clinic_code,
-            remote_addr=remote_addr,
-            channel=channel,
-            detail=detail[:500] if detail else None,
-        )
-        for patient_id in dict.fromkeys(patient_ids)
+    values = dict(
+        at=utcnow(),
+        user_id=user.id if user else None,
+        role=user.role if user else None,
+        action=action,
+        object_type=object_type,
+        clinic_code=acting_clinic_code(user),
+        remote_addr=remote_addr,
+        channel=channel,
+        detail=detail[:500] if detail else None,
+    )
+    ids = list(dict.fromkeys(patient_ids))
+    if not ids:
+        return 0
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_from_array(values), {"ids": ids})
+    else:
+        rows = [dict(values, object_id=str(i), patient_id=i) for i in ids]
+        connection.execute(sa.insert(AuditEvent.__table__), rows)
+    return len(ids)
+
+
+def _from_array(values: dict) -> sa.Insert:
+    """On PostgreSQL, the rows as one INSERT … SELECT over the patient ids
+    sent as one array, in their order: a row of parameters each (psycopg's
+    pipeline) took 0.69 s for a clinic's export of 23,445 patients and 10 s
+    for the region's 454,236."""
+    table = AuditEvent.__table__
+    ids = (
+        sa.func.unnest(sa.bindparam("ids", type_=ARRAY(sa.Integer)))
+        .table_valued("patient_id", with_ordinality="n")
+        .render_derived()
+    )
+    constants = [
+        sa.literal(value, table.c[name].type) for name, value in values.items()
     ]
-    if rows:
-        db.session.connection().execute(sa.insert(AuditEvent.__table__), rows)
-    return len(rows)
+    rows = sa.select(
+        *constants, sa.cast(ids.c.patient_id, sa.String), ids.c.patient_id
+    ).order_by(ids.c.n)
+    return sa.insert(table).from_select([*values, "object_id", "patient_id"], rows)
