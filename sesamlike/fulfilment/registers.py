@@ -187,9 +187,12 @@ def _returns_found(text: str) -> tuple[sa.Select, bool]:
                 where = sa.or_(OrderLine.order_id.in_(orders), where)
             return _returnable().where(where), False
         patients += named_ids
+    # Few: at most MATCHED_MAX orders and patients in all, each way's with
+    # the order number's and the names' (the look back past the window).
+    few = len(orders) <= MATCHED_MAX and len(patients) <= MATCHED_MAX
     return _returnable().where(
         sa.or_(OrderLine.order_id.in_(orders), OrderLine.patient_id.in_(patients))
-    ), True
+    ), few
 
 
 def _named_ids(text: str) -> list[int]:

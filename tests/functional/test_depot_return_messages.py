@@ -14,6 +14,7 @@ from tests.factories import (
     make_article,
     make_delivered_line,
     make_depot_world,
+    make_lent_device,
     make_patient,
     make_pump,
     place_order_for,
@@ -69,6 +70,29 @@ def test_a_search_naming_too_many_patients_does_not_look_back(
 
     assert "mer än 14 dagar sedan" in page()
     monkeypatch.setattr(registers, "MATCHED_MAX", 1)
+    broad = page()
+    assert "0 rader matchar" in broad and "mer än 14 dagar sedan" not in broad
+
+
+def test_a_search_naming_too_many_in_all_does_not_look_back(client, world, monkeypatch):
+    """MATCHED_MAX counts what the text names in all: the patient who has a
+    device of that serial with those it names."""
+    from sesamlike.fulfilment import registers
+
+    clinic = world.prescriber.clinics[0]
+    named = make_patient(clinic, first_name="Anna", last_name="Sentsson")
+    make_delivered_line(named, world.article, TODAY - timedelta(days=20))
+    holder = make_patient(clinic, first_name="Olle", last_name="Annan")
+    make_lent_device(holder, make_pump("PUMP-1"), "SENTSSON")
+    make_delivered_line(holder, world.article, TODAY - timedelta(days=20))
+
+    def page() -> str:
+        return text_of(
+            client.post("/stock/returns", data={"q": "Sentsson"}).get_data(as_text=True)
+        )
+
+    assert "mer än 14 dagar sedan" in page()
+    monkeypatch.setattr(registers, "MATCHED_MAX", 1)  # one named, one holder
     broad = page()
     assert "0 rader matchar" in broad and "mer än 14 dagar sedan" not in broad
 

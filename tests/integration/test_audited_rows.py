@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import AuditEvent
+from sesamlike.common.time import stored_utc, utcnow
 from sesamlike.extensions import db
 from sesamlike.followup import audited
 from tests.factories import make_clinic, make_patient, make_user
@@ -46,6 +47,20 @@ def test_many_patients_rows_are_each_the_row_record_writes(app):
     assert found[1][:4] == (manager.id, "manager", "export", "patient_year_cost")
     assert found[1][6:9] == ("NORR", "10.1.2.3", "web")
     assert len(found[1][COLUMNS.index("detail")]) == 500
+
+
+def test_a_job_without_a_user_writes_its_rows_with_the_time_of_the_call(app):
+    """Outside a request (a job, the command line): no user, no address,
+    channel "cli"; every row the moment of the call, with its time zone."""
+    patient = make_patient(make_clinic("NORR"))
+    before = utcnow()
+    assert audited.record_many("export", "register", [patient.id]) == 1
+    db.session.commit()
+    [(user_id, role, *_rest, remote_addr, channel, detail)] = rows(action="export")
+    assert (user_id, role, remote_addr, channel, detail) == (
+        None, None, None, "cli", None)  # fmt: skip
+    at = db.session.scalar(sa.select(AuditEvent.at))
+    assert before <= stored_utc(at) <= utcnow()
 
 
 def test_no_patient_writes_no_row(app):

@@ -10,11 +10,14 @@ import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from sesamlike.extensions import db
+from sesamlike.orders import worklists
 from sesamlike.orders.models import Order
 from tests.factories import (
     make_article,
+    make_clinic,
     make_order_line,
     make_patient,
+    make_user,
 )
 from tests.migration_db import app_on_own_database, index_names, index_text, revision
 
@@ -72,3 +75,32 @@ def test_the_model_says_the_migrations_condition():
 
     migration = revision("0045_awaiting_collection_index.py")
     assert migration.AWAITING_COLLECTION_ROWS == AWAITING_COLLECTION_ROWS
+
+
+def test_the_at_clinic_list_says_the_index_condition_as_written():
+    """SQLite uses a partial index only where the query says its condition
+    (a bound 'clinic' would not do): told to read the orders by it
+    (INDEXED BY), it plans the list's own statement, else it refuses."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's rule; PostgreSQL plans with the values")
+    clinic = make_clinic("NORR")
+    prescriber = make_user("prescriber", clinics=[clinic])
+    statements = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many):
+        if "FROM order_lines JOIN orders" in statement:
+            statements.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        scope = worklists._scope(prescriber, None)
+        worklists._order_rows(scope, None, date.today(), "at_clinic")
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", keep)
+    [(statement, parameters)] = statements
+    forced = statement.replace("JOIN orders ON", f"JOIN orders INDEXED BY {INDEX} ON")
+    assert forced != statement
+    plan = db.session.connection().exec_driver_sql(
+        f"EXPLAIN QUERY PLAN {forced}", parameters
+    )
+    assert any(INDEX in row[-1] for row in plan)
