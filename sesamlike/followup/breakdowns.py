@@ -237,15 +237,10 @@ def channels_and_places(scope: Scope, year: int) -> Breakdowns:
             places=places_per_patient(scope, year, sums),
         )
 
-    if not stored_figures.keeps(scope, year):
-        return compute()  # a year without stored payers: from today's lines
-    return stored_figures.kept(
-        stored_figures.scope_key("channels", scope, year),
-        lambda: stored_figures.run_token(year),
-        compute,
-        _dump_channels,
+    return stored_figures.kept_until_run(
+        "channels", scope, year, compute, _dump_channels,
         lambda kept: _load_channels(year, kept),
-    )
+    )  # fmt: skip
 
 
 def _dump_channels(found: Breakdowns) -> dict:

@@ -198,11 +198,8 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
     when first computed after it (the nightly warming computes it right after
     the run): at 500,000 patients the region's statement took 3.4 s, a
     25,000-patient clinic's 0.7 s."""
-    if not stored_figures.keeps(scope, year):
-        return _articles_and_overuse(scope, year)  # from today's lines
-    return stored_figures.kept(
-        stored_figures.scope_key("articles", scope, year),
-        lambda: stored_figures.run_token(year),
+    return stored_figures.kept_until_run(
+        "articles", scope, year,
         lambda: _articles_and_overuse(scope, year),
         lambda found: {
             "rows": [[r.article_no, r.name, r.category, r.units, r.lines,

@@ -131,6 +131,25 @@ def kept(key: str, token_of: Callable[[], str | None], compute: Callable[[], T],
     return value
 
 
+def kept_until_run(
+    kind: str,
+    scope: Scope,
+    year: int,
+    compute: Callable[[], T],
+    dump: Callable[[T], object],
+    load: Callable[[object], T],
+) -> T:
+    """A page that reads the year's lines (`kind`: "channels", "articles"),
+    kept until the next run of the year as the lines were when first
+    computed after it (the nightly warming does so right after the run);
+    computed from today's lines where the scope's figures are not kept
+    (`keeps`)."""
+    if not keeps(scope, year):
+        return compute()
+    return kept(scope_key(kind, scope, year), lambda: run_token(year), compute,
+                dump, load)  # fmt: skip
+
+
 def postgresql() -> bool:
     """Whether figures are kept at all (PostgreSQL only)."""
     return db.session.connection().dialect.name == "postgresql"
