@@ -177,11 +177,9 @@ def _returns_found(text: str) -> tuple[sa.Select, bool]:
     else:
         named_ids = _named_ids(text)
         if len(named_ids) > MATCHED_MAX:
-            many = sa.select(Patient.id).where(named(text))
+            many = _named_patients(text)
             if patients:
-                many = sa.union(
-                    many, sa.select(Patient.id).where(Patient.id.in_(patients))
-                )
+                many = sa.union(many, _serial_patients(text))
             where = OrderLine.patient_id.in_(many)
             if orders:
                 where = sa.or_(OrderLine.order_id.in_(orders), where)
@@ -195,10 +193,14 @@ def _returns_found(text: str) -> tuple[sa.Select, bool]:
     ), few
 
 
+def _named_patients(text: str) -> sa.Select:
+    """The ids of the patients by name (`named`)."""
+    return sa.select(Patient.id).where(named(text))
+
+
 def _named_ids(text: str) -> list[int]:
     """Patients by name (`named`), at most MATCHED_MAX + 1 of them."""
-    found = sa.select(Patient.id).where(named(text)).limit(MATCHED_MAX + 1)
-    return list(db.session.scalars(found))
+    return list(db.session.scalars(_named_patients(text).limit(MATCHED_MAX + 1)))
 
 
 def _serial_orders(text: str) -> sa.Select:
@@ -252,7 +254,7 @@ def on_loan(user: User, text: str = "", page: int = 1) -> Page:
     if len(devices) > MATCHED_MAX:
         query = query.where(sa.or_(serial, named(text)))
     elif len(patients) > MATCHED_MAX:  # a surname alone: theirs by a semi-join
-        many = Device.patient_id.in_(sa.select(Patient.id).where(named(text)))
+        many = Device.patient_id.in_(_named_patients(text))
         query = query.where(sa.or_(Device.id.in_(devices), many) if devices else many)
     else:
         query = query.where(
