@@ -1,6 +1,6 @@
 """The region's clinics side by side, for equal care across the region: each
 clinic's patients and their annual cost as that clinic's own report gives them
-(`summaries.scope_figures`), and its assortment compliance
+(`summaries.scopes_figures`), and its assortment compliance
 (`report.compliance_per_clinic`).
 A patient two clinics paid for counts at both, as in their reports."""
 
@@ -13,7 +13,7 @@ from sesamlike.accounts.models import Clinic
 from sesamlike.followup.report import compliance_per_clinic
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.stats import Summary
-from sesamlike.followup.summaries import scope_figures
+from sesamlike.followup.summaries import scopes_figures
 
 
 @dataclass(frozen=True)
@@ -43,14 +43,14 @@ def clinic_rows(scope: Scope, year: int) -> list[ClinicRow]:
         return []
     written = compliance_per_clinic(year)
     none = {"total": 0, "procured": 0, "first_choice": 0}
+    each = [Scope(scope.user, clinic, scope.clinics) for clinic in scope.clinics]
     rows = []
-    for clinic in scope.clinics:
-        one = Scope(scope.user, clinic, scope.clinics)
-        counts = written.get(clinic.id, none)
+    for one, found in zip(each, scopes_figures(each, year), strict=True):
+        counts = written.get(one.clinic.id, none)
         rows.append(
             ClinicRow(
-                clinic,
-                scope_figures(one, year).groups["overall"].get(None),
+                one.clinic,
+                found.groups["overall"].get(None),
                 counts["total"],
                 counts["procured"],
                 counts["first_choice"],

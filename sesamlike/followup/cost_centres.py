@@ -308,6 +308,12 @@ def stored_payers(scope: Scope, year: int) -> bool:
     return scope.memo[key]
 
 
+def remember_stored_payers(scope: Scope, year: int, stored: bool) -> None:
+    """Tell a scope what `stored_payers` found for another of the same
+    request (the clinics side by side ask once, not once a clinic)."""
+    scope.memo[("stored_payers", year)] = stored
+
+
 def paying_patient_ids(scope: Scope, year: int,
                        today: date | None = None) -> sa.Select | None:  # fmt: skip
     """The patients whose costs of the year a clinic in scope paid any part

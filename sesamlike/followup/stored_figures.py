@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import TypeVar
 
@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sesamlike.common.data_versions import GROUPING_VERSION
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
-from sesamlike.followup.cost_centres import stored_payers
+from sesamlike.followup.cost_centres import remember_stored_payers, stored_payers
 from sesamlike.followup.models import FollowupRun, ReportFigures
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.stats import Summary
@@ -90,6 +90,44 @@ def figures(scope: Scope, year: int, threshold: Decimal | None,
         return compute()  # a year without stored payers: from today's lines
     key = scope_key("figures", scope, year, threshold)
     return kept(key, lambda: data_token(year), compute, dumps, loads)
+
+
+def figures_of(scopes: Sequence[Scope], year: int, threshold: Decimal | None,
+               compute: Callable[[Scope], Figures]) -> list[Figures]:  # fmt: skip
+    """`figures` of several scopes of one year and line at once (the region's
+    clinics side by side): the data's token read once and the kept rows in
+    one statement, where each scope asked four statements of its own (43
+    clinics: 172). A scope whose figures are not kept, or not yet, is
+    computed (and kept) as `figures` does."""
+    if not scopes or not postgresql():
+        return [compute(scope) for scope in scopes]
+    stored = stored_payers(scopes[0], year)
+    for scope in scopes[1:]:
+        remember_stored_payers(scope, year, stored)
+    keys = [scope_key("figures", scope, year, threshold)
+            if keepable(scope, year) else None for scope in scopes]  # fmt: skip
+    token = data_token(year) if any(keys) else None
+    found = {}
+    if token is not None:
+        found = dict(
+            db.session.execute(
+                sa.select(table.c.key, table.c.figures).where(
+                    table.c.key.in_({key for key in keys if key}),
+                    table.c.token == token,
+                )
+            ).all()
+        )
+    result = []
+    for scope, key in zip(scopes, keys, strict=True):
+        if key is None or token is None:
+            result.append(compute(scope))
+        elif (text := found.get(key)) is not None:
+            result.append(loads(json.loads(text)))
+        else:
+            value = compute(scope)
+            keep(key, token, json.dumps(dumps(value)))
+            result.append(value)
+    return result
 
 
 def kept_keys(keys: set[str], token: str) -> set[str]:

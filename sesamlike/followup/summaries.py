@@ -20,7 +20,7 @@ to it to the öre (tests compare them).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -187,6 +187,20 @@ def scope_figures(scope: Scope, year: int,
         scope, year, threshold, lambda: figures(base_rows(scope, year), threshold)
     )
     scope.memo[("figures", year, threshold)] = found
+    return found
+
+
+def scopes_figures(scopes: Sequence[Scope], year: int) -> list[Figures]:
+    """`scope_figures` (with the default line) of several scopes at once: their
+    kept figures read together (`stored_figures.figures_of`)."""
+    from sesamlike.followup import stored_figures  # it reads Figures from here
+
+    threshold = default_threshold()
+    found = stored_figures.figures_of(
+        scopes, year, threshold, lambda one: figures(base_rows(one, year), threshold)
+    )
+    for scope, each in zip(scopes, found, strict=True):
+        scope.memo[("figures", year, threshold)] = each
     return found
 
 

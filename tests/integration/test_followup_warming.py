@@ -117,6 +117,68 @@ def test_after_the_job_the_reports_other_pages_read_kept_figures(
     assert computed["figures"] == 0
 
 
+@postgres_only
+def test_the_clinics_side_by_side_read_every_clinics_kept_figures_at_once(
+    world, computed, client, auth
+):
+    """The region's clinics page reads the kept figures of all its clinics
+    in one statement (four statements a clinic before: 172 at 43 clinics),
+    shows each clinic's own report's figures, and computes (and keeps again)
+    only a clinic whose figures are not kept."""
+    jobs.run(NIGHT)
+    clinics = world["clinics"]
+    region = f.make_user("region")
+    auth.login(region.username)
+
+    def figure_reads() -> tuple[int, int]:
+        statements = []
+
+        def keep(_conn, _cursor, statement, *_args):
+            statements.append(statement)
+
+        sa.event.listen(db.engine, "before_cursor_execute", keep)
+        try:
+            page = client.get("/followup/clinics?year=2025")
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", keep)
+        assert page.status_code == 200
+        shown = {c.name: page.text.index(c.name) for c in clinics}
+        assert sorted(shown, key=shown.get) == sorted(c.name for c in clinics)
+        reads = [s for s in statements if "FROM followup_report_figures" in s]
+        return len(reads), len(statements)
+
+    for name in computed:
+        computed[name] = 0
+    reads, all_of_them = figure_reads()
+    assert reads == 1
+    assert computed["figures"] == 0
+    assert all_of_them < 4 * len(clinics)
+    for clinic in clinics:
+        own = report.build(resolve(region, clinic.code), 2025,
+                           warming.default_threshold())  # fmt: skip
+        assert shown_report(own) == expected_report(rows_in(2025, [clinic.id]), 2025)
+
+    # One clinic's kept figures gone (a new key, say): that clinic alone is
+    # computed, and kept again for the next view.
+    gone = stored_key(resolve(region, clinics[1].code), 2025)
+    db.session.execute(sa.delete(ReportFigures).where(ReportFigures.key == gone))
+    db.session.commit()
+    figure_reads()
+    assert computed["figures"] == 1
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).where(ReportFigures.key == gone))
+        == 1
+    )
+    figure_reads()
+    assert computed["figures"] == 1
+
+
+def stored_key(scope, year) -> str:
+    from sesamlike.followup import stored_figures
+
+    return stored_figures.scope_key("figures", scope, year, warming.default_threshold())
+
+
 def test_on_sqlite_nothing_is_warmed(world, computed):
     if is_postgres():
         pytest.skip("SQLite keeps nothing")
