@@ -128,7 +128,8 @@ class Counted:
     def _count(self, _conn, _cursor, statement, *_args, **_kwargs):
         self.n += 1
         if self.show:
-            print(f"    {self.n:>2}. {' '.join(statement.split())[:150]}")
+            width = int(os.environ.get("BENCH_SQL_WIDTH", 150))
+            print(f"    {self.n:>2}. {' '.join(statement.split())[:width]}")
 
     def take(self) -> int:
         n, self.n = self.n, 0
