@@ -107,6 +107,11 @@ def _where(
 def query(scope: Scope, year: int, filters: Filters) -> sa.Select:
     """Patients in scope and visible to the user, with their cost for the year."""
     where = _where(scope, year, filters, patient_years(scope, year))
+    return _listed(scope, where, filters.sort)
+
+
+def _listed(scope: Scope, where: list[sa.ColumnElement[bool]], sort: str) -> sa.Select:
+    """The list's columns of the patient-years `where` names, in its order."""
     if scope.pseudonymised:  # the region: no name or number leaves the database
         identity = [sa.literal_column("''").label(name) for name in IDENTITY_COLUMNS]
     else:
@@ -124,7 +129,27 @@ def query(scope: Scope, year: int, filters: Filters) -> sa.Select:
         )
         .join(PatientYearCost, PatientYearCost.patient_id == Patient.id)
         .where(*where)
-        .order_by(*SORTS[filters.sort], Patient.id)
+        .order_by(*SORTS[sort], Patient.id)
+    )
+
+
+def _narrowed(scope: Scope, year: int, filters: Filters,
+              patients: sa.ColumnElement[bool]) -> sa.Select:  # fmt: skip
+    """The ids of the patient-years `patients` names, narrowed by the filters:
+    from the costs alone, joined to the patients only where a filter or the
+    order reads them (age group, name). A clinic's 25,000 patients were
+    joined one by one before the count and the sort, for a page of 100."""
+    statement = sa.select(PatientYearCost.patient_id).where(
+        *_where(scope, year, filters, patients)
+    )
+    if filters.age_group is not None or filters.sort == "name":
+        statement = statement.join(Patient, Patient.id == PatientYearCost.patient_id)
+    return statement
+
+
+def _count(statement: sa.Select) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
     )
 
 
@@ -132,13 +157,7 @@ def unlisted(scope: Scope, year: int, filters: Filters) -> int:
     """How many patients of the same figure the list leaves out: in the
     report's figures (the scope paid for them) but no longer the user's to
     see. A count only: nothing of them is read."""
-    where = _where(scope, year, filters, unlisted_patient_years(scope, year))
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(PatientYearCost)
-        .join(Patient, Patient.id == PatientYearCost.patient_id)
-        .where(*where)
-    )
+    return _count(_narrowed(scope, year, filters, unlisted_patient_years(scope, year)))
 
 
 def page_count(total: int, per_page: int = PAGE_SIZE) -> int:
@@ -158,14 +177,23 @@ def patients(
     """One page of patients (all with per_page=None) and the total; audited,
     as an export when `exported` (a file leaves the system with them). A page
     past the last gives the last (an old link after the list shrank)."""
-    statement = query(scope, year, filters)
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
-    )
-    if per_page:
+    if per_page is None:  # all of them: each is read anyway
+        statement = query(scope, year, filters)
+        rows = db.session.execute(statement).all()
+        total = len(rows)
+    else:
+        # The page's ids first, then their names and costs: 100 patients
+        # joined, not all of the clinic's.
+        listed = _narrowed(scope, year, filters, patient_years(scope, year))
+        total = _count(listed)
         page = min(page, page_count(total, per_page))
-        statement = statement.limit(per_page).offset((page - 1) * per_page)
-    rows = db.session.execute(statement).all()
+        ids = (
+            listed.order_by(*SORTS[filters.sort], PatientYearCost.patient_id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        where = [PatientYearCost.year == year, PatientYearCost.patient_id.in_(ids)]
+        rows = db.session.execute(_listed(scope, where, filters.sort)).all()
     audited.record_many(
         "export" if exported else "read", "patient_year_cost", [row.id for row in rows],
         detail=f"follow-up drill-down {year}: "

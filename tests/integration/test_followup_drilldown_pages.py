@@ -1,0 +1,107 @@
+"""The drill-down's pages, each read on its own (the page's patients found
+from their costs first, then their names: a clinic's 25,000 patients are no
+longer joined for a page of 100), follow each other as the whole list does,
+in every order and under every filter, with the same count and the same
+count of patients left out."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.extensions import db
+from sesamlike.followup import drilldown
+from sesamlike.followup.models import PatientYearCost
+from sesamlike.followup.runs import run_year
+from sesamlike.followup.scope import resolve
+from tests import factories as f
+from tests.integration import test_followup_report_figures as report_figures
+
+YEAR = 2025
+PER_PAGE = 4
+FILTERS = [
+    {},
+    {"age_group": "adult"},
+    {"age_group": "child"},
+    {"pump_system": ""},
+    {"pump_system": "MiniMed 640G"},
+    {"cgm_system": "Dexcom G6"},
+    {"min_total": Decimal("1000")},
+    {"overuse": True},
+    {"prescriber": ""},
+]
+
+
+world = report_figures.world  # the fixture
+
+
+@pytest.fixture
+def twins(world):
+    """The report's world (three clinics, 30 patients, one who moved from
+    NORR to SODR in June 2025), and at NORR three patients whose 2025 costs
+    are the same to the öre: the order between them is the patients' ids on
+    every page."""
+    north = world["clinics"][0]
+    sets = f.make_article(category="infusion_set", pack_price_sek=Decimal("777.77"),
+                          channel="central")  # fmt: skip
+    for _ in range(3):
+        twin = f.make_patient(north, birth_date=date(1990, 1, 1))
+        prescription = f.make_prescription(twin, sets, valid_from=date(2025, 1, 1))
+        f.make_delivery(twin, prescription, date(2025, 2, 2), packs=1)
+    run_year(YEAR, full=True)
+    return world
+
+
+def test_a_managers_pages_follow_each_other_as_the_whole_list(twins):
+    north = twins["clinics"][0]
+    manager = f.make_user("manager", clinics=[north])
+    scope = resolve(manager, north.code)
+    twins = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            PatientYearCost.year == YEAR,
+            PatientYearCost.total_cost_sek == Decimal("777.77"),
+        )
+    )
+    assert twins == 3
+    pages_follow_the_whole_list(scope, drilldown.SORTS)
+    # The mover left NORR's care: in its figures, not in its list.
+    assert drilldown.unlisted(scope, YEAR, drilldown.Filters()) == 1
+    assert drilldown.unlisted(scope, YEAR, drilldown.Filters(age_group="child")) == 0
+
+
+def test_the_regions_pages_follow_each_other_as_the_whole_list(twins):
+    scope = resolve(f.make_user("region"), None)
+    orders = [sort for sort in drilldown.SORTS if sort != "name"]
+    pages_follow_the_whole_list(scope, orders)
+    assert drilldown.unlisted(scope, YEAR, drilldown.Filters()) == 0
+
+
+def pages_follow_the_whole_list(scope, orders) -> None:
+    checked = 0
+    for sort in orders:
+        for given in FILTERS:
+            filters = drilldown.Filters(sort=sort, **given)
+            whole, total = drilldown.patients(scope, YEAR, filters, per_page=None)
+            paged = []
+            pages = drilldown.page_count(len(whole), PER_PAGE)
+            for page in range(1, pages + 1):
+                rows, total = drilldown.patients(
+                    scope, YEAR, filters, page, per_page=PER_PAGE
+                )
+                assert total == len(whole), (sort, given)
+                assert len(rows) == min(PER_PAGE, len(whole) - (page - 1) * PER_PAGE)
+                paged.extend(rows)
+            assert [tuple(row) for row in paged] == [tuple(row) for row in whole], (
+                sort,
+                given,
+            )
+            # A page past the last shows the last.
+            late, _total = drilldown.patients(
+                scope, YEAR, filters, pages + 3, per_page=PER_PAGE
+            )
+            assert [tuple(r) for r in late] == [tuple(r) for r in paged[-len(late) :]]
+            checked += len(whole) > PER_PAGE
+    assert checked >= len(orders) * 3  # lists of more than one page
