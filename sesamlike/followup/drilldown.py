@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from sesamlike.extensions import db
 from sesamlike.followup import audited, report
-from sesamlike.followup.followed import patient_years, unlisted_patient_years
+from sesamlike.followup.followed import paid_years, patient_years, visible_years
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
 from sesamlike.patients.identity import AgeGroup
@@ -134,30 +134,39 @@ def _listed(scope: Scope, where: list[sa.ColumnElement[bool]], sort: str) -> sa.
 
 
 def _narrowed(scope: Scope, year: int, filters: Filters,
-              patients: sa.ColumnElement[bool]) -> sa.Select:  # fmt: skip
-    """The ids of the patient-years `patients` names, narrowed by the filters:
-    from the costs alone, joined to the patients only where a filter or the
-    order reads them (age group, name). A clinic's 25,000 patients were
-    joined one by one before the count and the sort, for a page of 100."""
-    statement = sa.select(PatientYearCost.patient_id).where(
-        *_where(scope, year, filters, patients)
+              patients: sa.ColumnElement[bool], *columns) -> sa.Select:  # fmt: skip
+    """`columns` (the patient id) of the patient-years `patients` names,
+    narrowed by the filters: from the costs alone, joined to the patients only
+    where a filter or the order reads them (age group, name). A clinic's
+    25,000 patients were joined one by one before the count and the sort,
+    for a page of 100."""
+    statement = (
+        sa.select(*(columns or [PatientYearCost.patient_id]))
+        .select_from(PatientYearCost)
+        .where(*_where(scope, year, filters, patients))
     )
     if filters.age_group is not None or filters.sort == "name":
         statement = statement.join(Patient, Patient.id == PatientYearCost.patient_id)
     return statement
 
 
-def _count(statement: sa.Select) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
-    )
-
-
-def unlisted(scope: Scope, year: int, filters: Filters) -> int:
-    """How many patients of the same figure the list leaves out: in the
-    report's figures (the scope paid for them) but no longer the user's to
-    see. A count only: nothing of them is read."""
-    return _count(_narrowed(scope, year, filters, unlisted_patient_years(scope, year)))
+def counts(scope: Scope, year: int, filters: Filters) -> tuple[int, int]:
+    """How many patients the list has, and how many of the same figure it
+    leaves out: in the report's figures (the scope paid for them) but no
+    longer the user's to see. One pass over the paid patient-years; nothing
+    of those left out is read."""
+    visible = visible_years(scope)
+    listed, unlisted = db.session.execute(
+        _narrowed(
+            scope,
+            year,
+            filters,
+            paid_years(scope, year),
+            sa.func.count().filter(visible),
+            sa.func.count().filter(sa.not_(visible)),
+        )  # fmt: skip
+    ).one()
+    return listed, unlisted
 
 
 def page_count(total: int, per_page: int = PAGE_SIZE) -> int:
@@ -173,10 +182,12 @@ def patients(
     *,
     per_page=PAGE_SIZE,
     exported: bool = False,
+    total: int | None = None,
 ) -> tuple[list[sa.Row], int]:
-    """One page of patients (all with per_page=None) and the total; audited,
-    as an export when `exported` (a file leaves the system with them). A page
-    past the last gives the last (an old link after the list shrank)."""
+    """One page of patients (all with per_page=None) and the total (`total`:
+    as `counts` found it in this request); audited, as an export when
+    `exported` (a file leaves the system with them). A page past the last
+    gives the last (an old link after the list shrank)."""
     if per_page is None:  # all of them: each is read anyway
         statement = query(scope, year, filters)
         rows = db.session.execute(statement).all()
@@ -185,7 +196,10 @@ def patients(
         # The page's ids first, then their names and costs: 100 patients
         # joined, not all of the clinic's.
         listed = _narrowed(scope, year, filters, patient_years(scope, year))
-        total = _count(listed)
+        if total is None:
+            total = db.session.scalar(
+                sa.select(sa.func.count()).select_from(listed.subquery())
+            )
         page = min(page, page_count(total, per_page))
         ids = (
             listed.order_by(*SORTS[filters.sort], PatientYearCost.patient_id)

@@ -26,25 +26,19 @@ def patient_years(
     scope: Scope, year: int, today: date | None = None
 ) -> sa.ColumnElement[bool]:
     """A WHERE clause on PatientYearCost: the scope's listed patients' `year`."""
-    return sa.and_(
-        _paid_years(scope, year, today),
-        visible_patient_id(scope.user, PatientYearCost.patient_id),
-    )
+    return sa.and_(paid_years(scope, year, today), visible_years(scope))
 
 
-def unlisted_patient_years(
+def visible_years(scope: Scope) -> sa.ColumnElement[bool]:
+    """Whether the user may see a PatientYearCost row's patient now: of the
+    `paid_years`, those not visible are in the scope's figures but not in its
+    lists (a manager's: no longer in the care of one of their clinics)."""
+    return visible_patient_id(scope.user, PatientYearCost.patient_id)
+
+
+def paid_years(
     scope: Scope, year: int, today: date | None = None
 ) -> sa.ColumnElement[bool]:
-    """The scope's patient-years in the figures that `patient_years` leaves
-    out: paid for, but the user may not see the patient now (a manager: no
-    longer in the care of one of their clinics)."""
-    return sa.and_(
-        _paid_years(scope, year, today),
-        sa.not_(visible_patient_id(scope.user, PatientYearCost.patient_id)),
-    )
-
-
-def _paid_years(scope: Scope, year: int, today: date | None) -> sa.ColumnElement[bool]:
     """The patient-years of `year` that the scope paid part of."""
     return sa.and_(
         PatientYearCost.year == year,

@@ -216,12 +216,13 @@ def patients():
     scope, year = _scope(), _year()
     filters = _filters(scope)
     page = page_number(request.args.get("page"))
-    rows, total = drilldown.patients(scope, year, filters, page)
+    listed, unlisted = drilldown.counts(scope, year, filters)
+    rows, total = drilldown.patients(scope, year, filters, page, total=listed)
     pages = drilldown.page_count(total)
     page = min(page, pages)  # the one drilldown.patients showed
     return render_template(
         "followup/patients.html", scope=scope, year=year, rows=rows, total=total,
-        unlisted=drilldown.unlisted(scope, year, filters),
+        unlisted=unlisted,
         pseudonym=pseudonym, personal_id=format_personal_id,
         page=page, pages=pages, filters=filters,
         prescriber_name=_prescriber_name(filters.prescriber),
