@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from sesamlike.common.dialect_objects import include_object
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -102,6 +104,10 @@ def run_migrations_online():
             # checked once at the end, and on again before the connection goes back.
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()  # end the autobegun block: alembic begins its own
+        # A model's index made on one database only (`ddl_if`) is compared there.
+        conf_args.setdefault(
+            "include_object", include_object(connection.dialect.name)
+        )
         context.configure(
             connection=connection, target_metadata=get_metadata(), **conf_args
         )

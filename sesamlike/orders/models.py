@@ -312,6 +312,15 @@ class OrderLine(db.Model):
             postgresql_where=sa.text(SERIAL_ROWS),
             sqlite_where=sa.text(SERIAL_ROWS),
         ),
+        # A typed part of a serial (ILIKE '%...%'): by its trigrams, on
+        # PostgreSQL (migration 0046).
+        sa.Index(
+            "ix_order_lines_serial_no_trgm",
+            "serial_no",
+            postgresql_using="gin",
+            postgresql_ops={"serial_no": "gin_trgm_ops"},
+            postgresql_where=sa.text(SERIAL_ROWS),
+        ).ddl_if(dialect="postgresql"),
         # A patient's warranty replacements (few): an incremental follow-up
         # run finds its patients' among them, not among all their lines.
         sa.Index(

@@ -83,6 +83,14 @@ class Patient(db.Model):
             name="id_kind_known",
         ),
         sa.Index("ix_patients_last_first", "last_name", "first_name"),
+        # A typed part of a name, as the searches find it (LIKE '%...%'): by
+        # its trigrams, on PostgreSQL (migration 0046).
+        sa.Index(
+            "ix_patients_search_name_trgm",
+            "search_name",
+            postgresql_using="gin",
+            postgresql_ops={"search_name": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
 
     @property

@@ -235,6 +235,17 @@ class Device(db.Model):
         ),
         # A serial as typed, whatever its case (the aids centre's searches).
         sa.Index("ix_devices_serial_no_upper", sa.text("upper(serial_no)")),
+        # A typed part of a serial (ILIKE '%...%', devices on loan): by its
+        # trigrams, on PostgreSQL (migration 0046).
+        sa.Index(
+            "ix_devices_serial_no_trgm",
+            "serial_no",
+            postgresql_using="gin",
+            postgresql_ops={"serial_no": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+        # The few devices in stock or in quarantine among the many on loan
+        # (the devices page lists the quarantined on every view).
+        sa.Index("ix_devices_status", "status"),
     )
 
 
