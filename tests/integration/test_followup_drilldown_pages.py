@@ -17,6 +17,7 @@ from sesamlike.followup import drilldown
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.runs import run_year
 from sesamlike.followup.scope import resolve
+from sesamlike.patients.identity import AgeGroup
 from sesamlike.patients.models import CareRelationship
 from tests import factories as f
 from tests.integration import test_followup_report_figures as report_figures
@@ -25,8 +26,7 @@ YEAR = 2025
 PER_PAGE = 4
 FILTERS = [
     {},
-    {"age_group": "adult"},
-    {"age_group": "child"},
+    *({"age_group": group.value} for group in AgeGroup),
     {"pump_system": ""},
     {"pump_system": "MiniMed 640G"},
     {"cgm_system": "Dexcom G6"},
@@ -83,6 +83,16 @@ def test_a_managers_pages_follow_each_other_as_the_whole_list(twins):
         len(paid & in_care),
         len(paid - in_care),
     )
+    # Under each filter: those of the region's list under it that NORR paid
+    # for and no longer cares for (the overuse flag is the scope's own).
+    region = resolve(f.make_user("region"), None)
+    for given in FILTERS:
+        if given.get("overuse"):
+            continue
+        filters = drilldown.Filters(**given)
+        everyone, _total = drilldown.patients(region, YEAR, filters, per_page=None)
+        left_out = {row.id for row in everyone} & (paid - in_care)
+        assert drilldown.counts(scope, YEAR, filters)[1] == len(left_out), given
 
 
 def test_the_regions_pages_follow_each_other_as_the_whole_list(twins):
@@ -98,6 +108,7 @@ def pages_follow_the_whole_list(scope, orders) -> None:
         for given in FILTERS:
             filters = drilldown.Filters(sort=sort, **given)
             whole, total = drilldown.patients(scope, YEAR, filters, per_page=None)
+            assert whole, (sort, given)  # every filter lists someone here
             assert drilldown.counts(scope, YEAR, filters)[0] == len(whole)
             paged = []
             pages = drilldown.page_count(len(whole), PER_PAGE)
