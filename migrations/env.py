@@ -105,7 +105,7 @@ def run_migrations_online():
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             connection.commit()  # end the autobegun block: alembic begins its own
         # A model's index made on one database only (`ddl_if`) is compared there.
-        conf_args.setdefault("include_object", include_object(connection.dialect.name))
+        conf_args.setdefault("include_object", include_object(connection))
         context.configure(
             connection=connection, target_metadata=get_metadata(), **conf_args
         )

@@ -3,8 +3,11 @@ devices by status.
 
 Reviewed by hand:
 - The extension pg_trgm (PostgreSQL's contrib; a trusted extension since
-  PostgreSQL 13: the database's owner may create it), created if the server
-  has it. Without it nothing below is made, and the searches read as before.
+  PostgreSQL 13: a role with CREATE on the database may create it), created
+  if the server has it and the role may (in a savepoint). Where it cannot
+  be used the migration says why, makes ix_devices_status and no trigram
+  index, and the searches read as before (README, Production: how to make
+  them later).
 - New GIN index ix_patients_search_name_trgm on patients (search_name
   gin_trgm_ops). Every search by name (the prescriber's patient search, the
   aids centre's returns and devices on loan) matches the typed text anywhere
@@ -58,14 +61,8 @@ def upgrade():
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
         return
-    available = bind.scalar(
-        sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
-    )
-    if not available:
-        print("pg_trgm is not on this server: searches by part of a name or a "
-              "serial read every row, as before.")  # fmt: skip
+    if not _trigrams(bind):
         return
-    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     op.create_index(
         "ix_patients_search_name_trgm",
         "patients",
@@ -88,6 +85,35 @@ def upgrade():
         postgresql_using="gin",
         postgresql_ops={"serial_no": "gin_trgm_ops"},
     )
+
+
+def _trigrams(bind) -> bool:
+    """Whether pg_trgm's operator class can be used here: the extension is
+    created if the server has it and this role may (in a savepoint: a role
+    that may not leaves the rest of the migration to go on), and found on
+    the search path. Else says why and that the searches read as before."""
+    installed = "SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'"
+    if not bind.scalar(sa.text(installed)):
+        available = "SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'"
+        if not bind.scalar(sa.text(available)):
+            return _without("the server has no pg_trgm (postgresql-contrib)")
+        try:
+            with bind.begin_nested():
+                bind.exec_driver_sql("CREATE EXTENSION pg_trgm")
+        except sa.exc.DBAPIError as error:
+            return _without(f"pg_trgm could not be created ({error.orig})")
+    visible = ("SELECT 1 FROM pg_opclass WHERE opcname = 'gin_trgm_ops' "
+               "AND pg_opclass_is_visible(oid)")  # fmt: skip
+    if not bind.scalar(sa.text(visible)):
+        return _without("pg_trgm's schema is not on the search path")
+    return True
+
+
+def _without(why: str) -> bool:
+    print(f"0046: no trigram indexes: {why}. Searches by part of a name or a "
+          "serial read every row, as before; to make them later, see the "
+          "README (Production).")  # fmt: skip
+    return False
 
 
 def downgrade():

@@ -319,6 +319,7 @@ class OrderLine(db.Model):
             "serial_no",
             postgresql_using="gin",
             postgresql_ops={"serial_no": "gin_trgm_ops"},
+            info={"extension": "pg_trgm"},
             postgresql_where=sa.text(SERIAL_ROWS),
         ).ddl_if(dialect="postgresql"),
         # A patient's warranty replacements (few): an incremental follow-up

@@ -90,6 +90,7 @@ class Patient(db.Model):
             "search_name",
             postgresql_using="gin",
             postgresql_ops={"search_name": "gin_trgm_ops"},
+            info={"extension": "pg_trgm"},
         ).ddl_if(dialect="postgresql"),
     )
 

@@ -242,6 +242,7 @@ class Device(db.Model):
             "serial_no",
             postgresql_using="gin",
             postgresql_ops={"serial_no": "gin_trgm_ops"},
+            info={"extension": "pg_trgm"},
         ).ddl_if(dialect="postgresql"),
         # The few devices in stock or in quarantine among the many on loan
         # (the devices page lists the quarantined on every view).

@@ -5,6 +5,7 @@ with patients, lines and devices stored, and from an empty database alike;
 the downgrade drops them and keeps the rows. The searches' own statements
 can be answered from them."""
 
+import uuid
 from datetime import date
 
 import pytest
@@ -124,3 +125,58 @@ def test_the_searches_statements_can_be_answered_from_the_trigrams(index, statem
     )
     db.session.rollback()
     assert any(index in row for row in plan), "\n".join(plan)
+
+
+@pytest.mark.skipif(not is_postgres(), reason="pg_trgm and roles: PostgreSQL")
+def test_a_role_that_may_not_create_pg_trgm_migrates_without_the_trigrams(capsys):
+    """The app's role owns its schema but may not create extensions (the
+    database is another role's): every migration goes in, 0046 says why it
+    made no trigram index, the devices get their status index, the searches
+    work as before, and `flask db check` finds the models and the database
+    alike (the trigram indexes are not looked for where pg_trgm is not)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from sesamlike import config, create_app
+    from sesamlike.common.dialect_objects import include_object
+    from tests.conftest import DATABASE_URL
+
+    admin = sa.create_engine(config.normalise_database_url(DATABASE_URL),
+                             isolation_level="AUTOCOMMIT")  # fmt: skip
+    name = f"sl_no_extensions_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE ROLE "{name}" LOGIN')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    owner = sa.create_engine(admin.url.set(database=name),
+                             isolation_level="AUTOCOMMIT")  # fmt: skip
+    try:
+        with owner.connect() as conn:
+            conn.exec_driver_sql(f'GRANT ALL ON SCHEMA public TO "{name}"')
+        url = admin.url.set(database=name, username=name)
+        app = create_app(config.TestConfig(url.render_as_string(hide_password=False)))
+        with app.app_context():
+            upgrade()
+            said = capsys.readouterr().out
+            assert "0046: no trigram indexes: pg_trgm could not be created" in said
+            found = indexes()
+            assert "ix_devices_status" in found["devices"]
+            assert not set(TRIGRAMS.values()) & set().union(*found.values())
+            patient = make_patient(first_name="Signe", last_name="Hansson")
+            assert db.session.scalars(
+                sa.select(Patient.id).where(registers.named("signe hans"))
+            ).all() == [patient.id]
+            with db.engine.connect() as conn:
+                context = MigrationContext.configure(
+                    conn,
+                    opts={"compare_type": True,
+                          "include_object": include_object(conn)},
+                )  # fmt: skip
+                assert compare_metadata(context, db.metadata) == []
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        owner.dispose()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{name}"')
+        admin.dispose()
