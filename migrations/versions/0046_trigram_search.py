@@ -63,28 +63,19 @@ def upgrade():
         return
     if not _trigrams(bind):
         return
-    op.create_index(
-        "ix_patients_search_name_trgm",
-        "patients",
-        ["search_name"],
-        postgresql_using="gin",
-        postgresql_ops={"search_name": "gin_trgm_ops"},
-    )
-    op.create_index(
-        "ix_order_lines_serial_no_trgm",
-        "order_lines",
-        ["serial_no"],
-        postgresql_using="gin",
-        postgresql_ops={"serial_no": "gin_trgm_ops"},
-        postgresql_where=sa.text(SERIAL_ROWS),
-    )
-    op.create_index(
-        "ix_devices_serial_no_trgm",
-        "devices",
-        ["serial_no"],
-        postgresql_using="gin",
-        postgresql_ops={"serial_no": "gin_trgm_ops"},
-    )
+    for name, table, column, where in (
+        ("ix_patients_search_name_trgm", "patients", "search_name", None),
+        ("ix_order_lines_serial_no_trgm", "order_lines", "serial_no", SERIAL_ROWS),
+        ("ix_devices_serial_no_trgm", "devices", "serial_no", None),
+    ):
+        op.create_index(
+            name,
+            table,
+            [column],
+            postgresql_using="gin",
+            postgresql_ops={column: "gin_trgm_ops"},
+            postgresql_where=sa.text(where) if where else None,
+        )
 
 
 def _trigrams(bind) -> bool:

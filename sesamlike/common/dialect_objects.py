@@ -12,6 +12,21 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 
+def trigram_index(name: str, column: str, **where) -> sa.Index:
+    """A GIN index of `column`'s trigrams (pg_trgm), made on PostgreSQL only
+    and only where pg_trgm could be used (migration 0046): a typed part of a
+    name or serial found by it (LIKE '%...%'). `where`: a partial index's
+    `postgresql_where`."""
+    return sa.Index(
+        name,
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+        info={"extension": "pg_trgm"},
+        **where,
+    ).ddl_if(dialect="postgresql")
+
+
 def include_object(connection: sa.Connection) -> Callable[..., bool]:
     """Alembic's `include_object` for the database `connection` is on: a
     model's object made on another database, or needing an extension this

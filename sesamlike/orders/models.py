@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Article
+from sesamlike.common.dialect_objects import trigram_index
 from sesamlike.common.sql import written_out
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
@@ -314,14 +315,11 @@ class OrderLine(db.Model):
         ),
         # A typed part of a serial (ILIKE '%...%'): by its trigrams, on
         # PostgreSQL (migration 0046).
-        sa.Index(
+        trigram_index(
             "ix_order_lines_serial_no_trgm",
             "serial_no",
-            postgresql_using="gin",
-            postgresql_ops={"serial_no": "gin_trgm_ops"},
-            info={"extension": "pg_trgm"},
             postgresql_where=sa.text(SERIAL_ROWS),
-        ).ddl_if(dialect="postgresql"),
+        ),
         # A patient's warranty replacements (few): an incremental follow-up
         # run finds its patients' among them, not among all their lines.
         sa.Index(

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sesamlike.accounts.models import Clinic, User
+from sesamlike.common.dialect_objects import trigram_index
 from sesamlike.common.text import fold
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
@@ -85,13 +86,7 @@ class Patient(db.Model):
         sa.Index("ix_patients_last_first", "last_name", "first_name"),
         # A typed part of a name, as the searches find it (LIKE '%...%'): by
         # its trigrams, on PostgreSQL (migration 0046).
-        sa.Index(
-            "ix_patients_search_name_trgm",
-            "search_name",
-            postgresql_using="gin",
-            postgresql_ops={"search_name": "gin_trgm_ops"},
-            info={"extension": "pg_trgm"},
-        ).ddl_if(dialect="postgresql"),
+        trigram_index("ix_patients_search_name_trgm", "search_name"),
     )
 
     @property

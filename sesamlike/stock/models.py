@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sesamlike.catalog.models import Article
+from sesamlike.common.dialect_objects import trigram_index
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 
@@ -237,13 +238,7 @@ class Device(db.Model):
         sa.Index("ix_devices_serial_no_upper", sa.text("upper(serial_no)")),
         # A typed part of a serial (ILIKE '%...%', devices on loan): by its
         # trigrams, on PostgreSQL (migration 0046).
-        sa.Index(
-            "ix_devices_serial_no_trgm",
-            "serial_no",
-            postgresql_using="gin",
-            postgresql_ops={"serial_no": "gin_trgm_ops"},
-            info={"extension": "pg_trgm"},
-        ).ddl_if(dialect="postgresql"),
+        trigram_index("ix_devices_serial_no_trgm", "serial_no"),
         # The few devices in stock or in quarantine among the many on loan
         # (the devices page lists the quarantined on every view).
         sa.Index("ix_devices_status", "status"),
