@@ -62,10 +62,15 @@ def clean(text: str | None) -> str:
 
 
 def named(text: str) -> sa.ColumnElement[bool]:
-    """Patients by name; never one with protected identity (shown without a name)."""
+    """Patients by name, each typed word anywhere in it, in any order ("Ek,
+    Maria" as the lists show names, or "Maria Ek"); never one with protected
+    identity (shown without a name)."""
+    words = fold(text.replace(",", " ")).split()
+    if not words:
+        return sa.false()
     return sa.and_(
         Patient.protected_identity.is_(False),
-        Patient.search_name.contains(fold(text), autoescape=True),
+        *(Patient.search_name.contains(word, autoescape=True) for word in words),
     )
 
 
@@ -217,11 +222,16 @@ def _serial_orders(text: str) -> sa.Select:
 
 
 def _serial_patients(text: str) -> sa.Select:
-    """The patients who have the device of this serial, typed in any case
-    (ix_devices_serial_no_upper)."""
-    return sa.select(Device.patient_id).where(
-        sa.func.upper(Device.serial_no) == text.upper(),
-        Device.patient_id.isnot(None),
+    """The patients who have a device with the text in its serial, typed in
+    any case (a part read off the pump, as the devices page finds it; by the
+    serials' trigrams on PostgreSQL, migration 0046)."""
+    return (
+        sa.select(Device.patient_id)
+        .where(
+            Device.serial_no.icontains(text, autoescape=True),
+            Device.patient_id.isnot(None),
+        )
+        .distinct()
     )
 
 

@@ -419,6 +419,40 @@ def test_returns_page_is_searched_by_order_patient_or_serial_and_paged(client, w
     assert "Pump" not in shipped_in and shipped_in.count("Registrera retur") == 1
 
 
+def test_a_part_of_a_lent_devices_serial_finds_its_holders_lines(client, world):
+    """The clerk reads a part of the serial off a pump: its holder's lines,
+    as the whole serial finds them (the part found nothing where no order
+    line carried that serial)."""
+    maria = make_patient(world.clinic, first_name="Maria", last_name="Ek")
+    hers = delivered(world, packs=2, patient=maria)
+    delivered(world, packs=1)  # someone else's
+    make_lent_device(maria, make_pump("PUMP-1"), "NHD01711")
+
+    for typed in ("NHD01711", "d0171", "01711"):
+        found = html(client.post("/stock/returns", data={"q": typed}))
+        assert f"Beställning {hers.id}:" in found, typed
+        assert found.count("Registrera retur") == 1, typed
+
+
+def test_a_name_is_found_surname_first_and_with_a_comma(client, world):
+    """Names are listed "Efternamn, Förnamn" and typed either way round."""
+    maria = make_patient(world.clinic, first_name="Maria", last_name="Ek")
+    hers = delivered(world, packs=2, patient=maria)
+    make_lent_device(maria, make_pump("PUMP-1"), "XYZ-9")
+    delivered(world, packs=1)
+
+    for typed in ("Maria Ek", "Ek Maria", "Ek, Maria", "ek,maria"):
+        found = html(client.post("/stock/returns", data={"q": typed}))
+        assert f"Beställning {hers.id}:" in found, typed
+        assert found.count("Registrera retur") == 1, typed
+        lent = html(client.post("/stock/devices", data={"search": "1", "q": typed}))
+        assert "XYZ-9" in lent and "Maria Ek" in lent, typed
+    nobody = html(client.post("/stock/returns", data={"q": "Ek Olle"}))
+    assert "Registrera retur" not in nobody
+    comma = html(client.post("/stock/returns", data={"q": ","}))
+    assert "Registrera retur" not in comma
+
+
 def test_a_search_naming_many_patients_finds_the_same_lines(client, world, monkeypatch):
     """Up to MATCHED_MAX orders and patients a search names are looked up
     first and then their lines; more are matched over every returnable line
