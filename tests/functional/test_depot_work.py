@@ -289,6 +289,12 @@ def test_devices_on_loan_are_searched_by_serial_or_name_by_post_and_paged(
     )
     assert "Sida 2 av 2" in second and "SN-024" in second and "XYZ-9" not in second
 
+    # The search and its pages open at the results, not at the page's top
+    # (two forms and a section above them: out of sight on a laptop).
+    assert first.count('action="/stock/devices#on-loan"') == 2  # search, next
+    assert second.count('action="/stock/devices#on-loan"') == 2  # search, back
+    assert 'id="on-loan"' in first
+
     found = html(client.post("/stock/devices", data={"search": "1", "q": "xyz-9"}))
     assert "Maria Ek" in found and "SN-000" not in found
     by_name = html(client.post("/stock/devices", data={"search": "1", "q": "maria"}))
