@@ -117,18 +117,19 @@ def returnable(
 PAST_WINDOW_MAX = 5
 
 
-def _past_window(user: User, query: sa.Select) -> list[OrderLine]:
-    """The search's lines delivered too long ago to come back (newest first,
-    at most PAST_WINDOW_MAX): the clerk is told why nothing matched, with the
-    delivery day. Each patient is audited like a hit. Not looked for when the
-    search names more than `MATCHED_MAX` orders or patients: it would read
-    every line of the region, and is too broad to tell one patient's parcel
-    by."""
+def _past_window(user: User, query: sa.Select) -> list[sa.Row]:
+    """The search's lines delivered too long ago to come back, with their
+    patients (newest first, at most PAST_WINDOW_MAX): the clerk is told why
+    nothing matched, with the delivery day and whose parcel it was (a
+    surname several patients have). Each patient is audited like a hit.
+    Not looked for when the search names more than `MATCHED_MAX` orders or
+    patients: it would read every line of the region, and is too broad to
+    tell one patient's parcel by."""
     rows = db.session.execute(query.limit(PAST_WINDOW_MAX)).all()
     for patient_id in dict.fromkeys(patient.id for _line, patient in rows):
         access.handled_by_depot(user, patient_id, action="read_returns")
     db.session.commit()
-    return [line for line, _patient in rows]
+    return rows
 
 
 def _returnable() -> sa.Select:

@@ -44,10 +44,14 @@ def test_a_return_past_14_days_says_so_with_the_delivery_day(client, world):
         client.post("/stock/returns", data={"q": "Sentsson"}).get_data(as_text=True)
     )
 
-    assert "0 rader matchar" in page
     assert "mer än 14 dagar sedan" in page
     assert f"Beställning {line.order_id}: 3 × Infusionsset X" in page
     assert f"Levererad {delivered.day}" in page  # the day, in the reader's words
+    # Whose parcel (a surname several patients have), and the notice alone:
+    # not "0 lines match" and "nothing to return matches" beside it too.
+    assert f"Infusionsset X · {patient.full_name} · Levererad" in page
+    assert "0 rader matchar" not in page
+    assert "Inget att returnera matchar sökningen" not in page
 
 
 def test_a_search_naming_too_many_patients_does_not_look_back(

@@ -601,7 +601,7 @@ def test_search_terms_never_go_in_a_url(client, world):
     page = html(client.get("/stock/returns"))
     assert 'method="post" action="/stock/returns"' in page
     devices = html(client.get("/stock/devices"))
-    assert 'method="post" action="/stock/devices" class="filters"' in devices
+    assert 'method="post" action="/stock/devices#on-loan" class="filters"' in devices
 
 
 # Words --------------------------------------------------------------------------
