@@ -19,7 +19,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from sesamlike.common.errors import DomainError
-from sesamlike.common.i18n import N_, _
+from sesamlike.common.i18n import N_, _, ngettext
 from sesamlike.common.paging import page_number
 from sesamlike.common.refusals import show_refusal
 from sesamlike.common.time import region_today
@@ -34,6 +34,7 @@ from sesamlike.patients.forms import (
     ServiceForm,
     TemporaryAddressForm,
 )
+from sesamlike.patients.search import MIN_SEARCH_LENGTH
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
 
@@ -97,6 +98,10 @@ def search():
         db.session.rollback()
         error = _(refused.message, **refused.params)
         result = services.SearchPage(text.strip(), [], 0, 1, searched=False)
+    if result.text and not result.searched and error is None:
+        # Too short to search: said, not a page that answers nothing.
+        error = ngettext("Skriv minst {n} tecken.", "Skriv minst {n} tecken.",
+                         MIN_SEARCH_LENGTH)  # fmt: skip
     # Prescribers start from the overview of a patient's aids when the app has it.
     overview = "orders.patient_overview"
     start = (

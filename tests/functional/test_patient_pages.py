@@ -120,6 +120,22 @@ def test_search_with_a_wrong_control_digit_shows_an_error_by_the_box(
     assert "inte giltigt" in page.text
 
 
+def test_a_search_too_short_to_run_says_so_by_the_box(client, prescriber, own):
+    """One letter searches nothing: the page says how much to type, in the
+    reader's language (it answered nothing at all: no hits, no word)."""
+    make_patient(own, first_name="Anna", last_name="Berg")
+    for typed in ("a", "é", " b "):
+        page = client.post("/patients", data={"q": typed}).text
+        assert "Skriv minst 2 tecken." in page, typed
+        assert 'aria-invalid="true"' in page and 'id="q-error"' in page
+        assert "Berg, Anna" not in page and "träff" not in page
+    assert "Skriv minst" not in client.post("/patients", data={"q": "  "}).text
+    assert "Berg, Anna" in client.post("/patients", data={"q": "an"}).text
+    client.post("/language", data={"locale": "en"})
+    english = client.post("/patients", data={"q": "a"}).text
+    assert "Type at least 2 characters." in english
+
+
 def test_aids_centre_may_not_search_patients(client, auth, own):
     """Need to know (issue 15): the depot reaches patients through orders only."""
     make_patient(own, first_name="Anna")
