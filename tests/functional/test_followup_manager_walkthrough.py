@@ -223,6 +223,35 @@ def test_the_manager_sorts_the_patient_list_by_a_column(
     assert [row.split(";")[1] for row in export.splitlines()[1:]] == names
 
 
+def test_a_long_list_says_its_page_by_the_pager_and_an_empty_one_offers_no_file(
+    client, auth
+):
+    """From a walkthrough: the page number stood only in the table's caption
+    at the top, the heading did not name a manager's clinic, and a list of
+    nobody offered CSV and XLSX files of headings alone."""
+    north = f.make_clinic("NORR")
+    sets = f.make_article(category="infusion_set", channel="central",
+                          pack_price_sek=Decimal("1000.00"))  # fmt: skip
+    for n in range(101):
+        patient = f.make_patient(north, first_name=f"P{n:03d}", last_name="Lång")
+        f.make_delivered_line(patient, sets, date(2025, 3, 1))
+    run_year(2025, full=True)
+    auth.login(f.make_user("manager", clinics=[north]).username)
+
+    page = client.get("/followup/patients?year=2025").text
+    assert f"Patienter 2025 · {north.name}" in text_of(page)
+    pager = page.split('<nav class="pager"')[1].split("</nav>")[0]
+    assert "Sida 1 av 2" in text_of(pager) and "Nästa" in pager
+    last = client.get("/followup/patients?year=2025&page=2").text
+    pager = last.split('<nav class="pager"')[1].split("</nav>")[0]
+    assert "Sida 2 av 2" in text_of(pager) and "Föregående" in pager
+    assert "patients.csv" in page
+
+    nobody = client.get("/followup/patients?year=2025&pump_system=Inget").text
+    assert "0 patienter" in text_of(nobody)
+    assert "patients.csv" not in nobody and "patients.xlsx" not in nobody
+
+
 def test_the_region_cannot_sort_by_name_and_gets_the_costliest_first(
     client, auth, two_patients
 ):
