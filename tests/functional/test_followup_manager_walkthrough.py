@@ -118,7 +118,9 @@ def mover():
 
 
 def report_patients(page: str) -> str:
-    return re.search(r"<dt>Patienter med kostnad</dt><dd>([^<]+)</dd>", page).group(1)
+    return re.search(
+        r"<dt>Patienter med kostnad</dt><dd><a [^>]*>([^<]+)</a>", page
+    ).group(1)
 
 
 @pytest.mark.parametrize("stored", [True, False], ids=["stored payers", "from lines"])
@@ -250,6 +252,20 @@ def test_a_long_list_says_its_page_by_the_pager_and_an_empty_one_offers_no_file(
     nobody = client.get("/followup/patients?year=2025&pump_system=Inget").text
     assert "0 patienter" in text_of(nobody)
     assert "patients.csv" not in nobody and "patients.xlsx" not in nobody
+
+
+def test_the_reports_patient_count_opens_the_list_of_them(client, auth, two_patients):
+    """The headline "Patienter med kostnad 2" opens the whole list (a
+    walkthrough looked for it there; only the groups' figures were links)."""
+    auth.login(two_patients["manager"].username)
+    report_page = client.get("/followup/?year=2025").text
+    facts = report_page.split('<dl class="facts">')[1].split("</dl>")[0]
+    headline = r'<dt>Patienter med kostnad</dt><dd><a href="([^"]+)">2</a>'
+    link = re.search(headline, facts)
+    assert link is not None, facts
+    listed = client.get(html.unescape(link.group(1))).text
+    assert listed_names(listed) == ["Bo Andersson", "Anna Norrman"]
+    assert "2 patienter." in text_of(listed)
 
 
 def test_the_region_cannot_sort_by_name_and_gets_the_costliest_first(

@@ -219,7 +219,7 @@ def test_the_weekly_full_run_catches_a_deleted_line_the_nightly_run_cannot_see()
 def report_patients(client, year, clinic) -> int:
     """The report page's 'patients with a cost' (0 when it shows none)."""
     html = client.get(f"/followup/?year={year}&clinic={clinic}").get_data(as_text=True)
-    found = re.search(r"<dt>Patienter med kostnad</dt><dd>(\d+)</dd>", html)
+    found = re.search(r"<dt>Patienter med kostnad</dt><dd><a [^>]*>(\d+)</a>", html)
     return int(found.group(1)) if found else 0
 
 
