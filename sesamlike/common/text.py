@@ -36,6 +36,12 @@ def fold(text: str | None) -> str:
     return " ".join(bare.casefold().replace("-", " ").split())
 
 
+def name_words(text: str | None) -> list[str]:
+    """The folded words of a typed name, a comma as a space: "Löfgren, Nora"
+    (as the lists show names) -> ['lofgren', 'nora']."""
+    return fold((text or "").replace(",", " ")).split()
+
+
 # C0 control characters but the ordinary whitespace (tab, line feed, carriage
 # return): nobody types them, they show as nothing, and PostgreSQL refuses NUL
 # in text outright (SQLite stored it). Refused with this field message by the

@@ -27,7 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Article, Channel
-from sesamlike.common.text import fold
+from sesamlike.common.text import name_words
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.fulfilment.shipping import require_depot
@@ -65,7 +65,7 @@ def named(text: str) -> sa.ColumnElement[bool]:
     """Patients by name, each typed word anywhere in it, in any order ("Ek,
     Maria" as the lists show names, or "Maria Ek"); never one with protected
     identity (shown without a name)."""
-    words = fold(text.replace(",", " ")).split()
+    words = name_words(text)
     if not words:
         return sa.false()
     return sa.and_(

@@ -15,7 +15,11 @@ from sqlalchemy.orm import selectinload
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
 from sesamlike.common.errors import Forbidden
-from sesamlike.common.text import CONTROL_CHARACTER, fold, has_control_character
+from sesamlike.common.text import (
+    CONTROL_CHARACTER,
+    has_control_character,
+    name_words,
+)
 from sesamlike.extensions import db
 from sesamlike.patients import access, errors
 from sesamlike.patients.identity import parse_personal_id
@@ -110,7 +114,7 @@ def _search_condition(text: str) -> sa.ColumnElement[bool]:
         raise errors.SearchTextFormat(fields={"q": ["Fel format."]})
     if any(char.isdecimal() for char in text) and " " not in text:
         return Patient.personal_id == text.upper()  # a reserve number
-    parts = fold(text.replace(",", " ")).split()  # "Löfgren, Nora", as listed
+    parts = name_words(text)  # "Löfgren, Nora", as listed
     if not parts:
         raise errors.SearchTextFormat(fields={"q": ["Fel format."]})
     return sa.and_(*(_name_matches(part) for part in parts))
