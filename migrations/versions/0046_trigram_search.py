@@ -25,13 +25,18 @@ Reviewed by hand:
   devices page lists those in quarantine on every view, and lending finds
   those in stock; both few among the devices on loan, which were all read
   (33 ms at 489,249 devices).
-- On SQLite only ix_devices_status is made (no trigram indexes there; a
-  region on SQLite is small).
+- Drops ix_devices_serial_no_upper (0044): the returns search found a
+  device's holder by the whole serial in upper case; it now matches a typed
+  part of it (ILIKE, the trigram index above), and nothing else reads that
+  index. Every write of a device no longer updates it.
+- On SQLite only ix_devices_status is made and the upper-case index dropped
+  (no trigram indexes there; a region on SQLite is small).
 - No data changes. At 500,000 patients x 5 years the trigram indexes took
   1.3 s (patients), 2.4 s (order lines) and 0.9 s (devices) to build, 15, 16
   and 12 MB.
-- Downgrade drops the indexes and leaves the extension (other objects may
-  use it; it changes nothing by itself).
+- Downgrade drops the indexes, makes ix_devices_serial_no_upper again, and
+  leaves the extension (other objects may use it; it changes nothing by
+  itself).
 
 Revision ID: 0046_trigram_search
 Revises: 0045_awaiting_collection_index
@@ -57,6 +62,7 @@ TRIGRAM_INDEXES = (
 
 
 def upgrade():
+    op.drop_index("ix_devices_serial_no_upper", table_name="devices")
     op.create_index("ix_devices_status", "devices", ["status"])
     bind = op.get_bind()
     if bind.dialect.name != "postgresql":
@@ -112,3 +118,6 @@ def downgrade():
         for name in TRIGRAM_INDEXES:
             op.execute(f"DROP INDEX IF EXISTS {name}")
     op.drop_index("ix_devices_status", table_name="devices")
+    op.create_index(
+        "ix_devices_serial_no_upper", "devices", [sa.text("upper(serial_no)")]
+    )

@@ -234,8 +234,6 @@ class Device(db.Model):
             "status in ('in_stock','on_loan','quarantine','scrapped')",
             name="status_known",
         ),
-        # A serial as typed, whatever its case (the aids centre's searches).
-        sa.Index("ix_devices_serial_no_upper", sa.text("upper(serial_no)")),
         # A typed part of a serial (ILIKE '%...%', devices on loan): by its
         # trigrams, on PostgreSQL (migration 0046).
         trigram_index("ix_devices_serial_no_trgm", "serial_no"),

@@ -23,6 +23,7 @@ from tests.factories import make_article, make_order_line, make_patient
 from tests.migration_db import app_on_own_database, index_names, index_text
 
 PREVIOUS = "0045_awaiting_collection_index"
+UPPER_SERIALS = "ix_devices_serial_no_upper"  # 0044's
 TRIGRAMS = {
     "patients": "ix_patients_search_name_trgm",
     "order_lines": "ix_order_lines_serial_no_trgm",
@@ -52,6 +53,7 @@ def indexes() -> dict[str, set[str]]:
 def assert_made() -> None:
     found = indexes()
     assert "ix_devices_status" in found["devices"]
+    assert not index_text(UPPER_SERIALS)  # unread since the searches match a part
     for table, name in TRIGRAMS.items():
         if is_postgres():
             assert name in found[table]
@@ -73,11 +75,15 @@ def test_the_search_indexes_come_with_0046_over_stored_rows_and_go(scratch):
     db.session.commit()
     before = stored()
     assert "ix_devices_status" not in indexes()["devices"]
+    db.session.remove()  # its reads' locks: dropping an index waits for them
     upgrade()
     assert_made()
     assert stored() == before
     db.session.remove()
     downgrade(revision=PREVIOUS)
+    assert "upper(serial_no)" in index_text(UPPER_SERIALS).lower().replace(
+        "(serial_no)::text", "serial_no"
+    )
     found = indexes()
     assert "ix_devices_status" not in found["devices"]
     assert not {name for names in found.values() for name in names} & set(
