@@ -5,11 +5,14 @@ condition implies the index's. A bound value hides it: PostgreSQL's generic
 plan of a prepared statement (psycopg prepares a statement after its fifth
 run) knows nothing of the value, and SQLite matches the condition's text.
 `written_out` puts the constant in the SQL itself, as the index says it.
+
+And SQL for a rule that Python states too: `days_after`.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 
 
 def written_out(value: str | int) -> sa.ColumnElement:
@@ -20,3 +23,28 @@ def written_out(value: str | int) -> sa.ColumnElement:
     if "'" in value:
         raise ValueError(f"not a code: {value!r}")
     return sa.literal_column(f"'{value}'")
+
+
+class days_after(sa.sql.functions.FunctionElement):  # noqa: N801 (an SQL function)
+    """`day` plus `days` whole days, as a date, in SQL: `days_after(day, days)`.
+
+    Where a rule that counts days in Python (`day + timedelta(days)`) must also
+    filter and order rows in the database: written for each dialect, since
+    SQLite keeps a date as ISO text and has no date arithmetic but date().
+    """
+
+    type = sa.Date()
+    name = "days_after"
+    inherit_cache = True
+
+
+@compiles(days_after)
+def _days_after(element, compiler, **kw):
+    day, days = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"({day} + {days})"
+
+
+@compiles(days_after, "sqlite")
+def _days_after_sqlite(element, compiler, **kw):
+    day, days = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"date({day}, ({days}) || ' days')"

@@ -9,7 +9,7 @@ list shows is audited; the counts of the other lists show no one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, contains_eager, selectinload
@@ -19,7 +19,8 @@ from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
 from sesamlike.common.i18n import N_
 from sesamlike.common.sql import written_out
-from sesamlike.common.time import region_today
+from sesamlike.common.time import REGION_TIMEZONE, region_today
+from sesamlike.common.workdays import add_working_days
 from sesamlike.extensions import db
 from sesamlike.orders import status as order_status
 from sesamlike.orders.errors import NotOwnClinic, WorkListsForPrescribers
@@ -140,23 +141,18 @@ def work_list(
     channel = channel if channel in set(Channel) else None
     days = days if days in DAY_CHOICES else DEFAULT_DAYS.get(name, 30)
     scope = _scope(user, clinic)
-    finders = {
-        "open": lambda: _order_rows(scope, channel, today, "open"),
-        "backordered": lambda: _order_rows(scope, channel, today, "backordered"),
-        "sent": lambda: _order_rows(scope, channel, today, "sent"),
-        "at_clinic": lambda: _order_rows(scope, channel, today, "at_clinic"),
-        "overdue": lambda: _order_rows(scope, channel, today, "overdue"),
-        "running_out": lambda: _running_out(scope, today, days),
-        "warranty": lambda: _warranty(scope, today, days),
+    lists = {
+        **{each: _OrderList(scope, channel, today, each) for each in ORDER_LISTS},
+        "running_out": _RunningOut(scope, today, days),
+        "warranty": _Warranty(scope, today, days),
     }
-    counts, rows = {}, []
-    for each, find in finders.items():
-        found = find()
-        counts[each] = len(found)
-        if each == name:
-            rows = found
-    truncated = len(rows) > MAX_ROWS
-    rows = rows[:MAX_ROWS]
+    # Every list's count from the database; the rows of the one shown alone
+    # (a clinic of 25,000 patients has thousands of prescriptions running out
+    # and devices whose warranty has ended: counted, not loaded). An export
+    # has them all; a page its first MAX_ROWS.
+    counts = {each: found.count() for each, found in lists.items()}
+    rows = lists[name].rows(None if action == "export" else MAX_ROWS)
+    truncated = action != "export" and counts[name] > len(rows)
     _audit(user, rows, name, action)
     db.session.commit()
     filters = {"list": name, "days": str(days)}
@@ -195,66 +191,119 @@ def _scope(user: User, clinic: Clinic | None) -> sa.ColumnElement[bool]:
     )
 
 
-def _order_rows(scope, channel, today: date, which: str) -> list[OrderRow]:
-    query = (
-        sa.select(OrderLine)
-        .join(Order, Order.id == OrderLine.order_id)
-        .join(Patient, Patient.id == Order.patient_id)
-        .where(scope)
-        .options(
-            contains_eager(OrderLine.order).contains_eager(Order.patient),
-            selectinload(OrderLine.article),
+def _count(select: sa.Select) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(select.subquery()))
+
+
+class _OrderList:
+    """One of the order lists: the lines of the scope's patients in a state."""
+
+    def __init__(self, scope, channel: str | None, today: date, which: str):
+        self.scope, self.channel, self.today, self.which = scope, channel, today, which
+
+    def _select(self, *columns) -> sa.Select:
+        query = (
+            sa.select(*columns)
+            .select_from(OrderLine)
+            .join(Order, Order.id == OrderLine.order_id)
+            .join(Patient, Patient.id == Order.patient_id)
+            .where(self.scope)
         )
-        .order_by(Order.placed_at, OrderLine.id)
-    )
-    if channel:
-        query = query.where(OrderLine.channel == channel)
-    if which == "open":
-        query = query.where(OrderLine.status.in_(UNDELIVERED_LINE_STATUSES))
-    elif which == "backordered":
-        query = query.where(OrderLine.status == LineStatus.BACKORDERED)
-    elif which == "sent":
-        query = query.where(
-            OrderLine.status.in_(
-                (LineStatus.SENT_TO_SUPPLIER, LineStatus.SENT_TO_PHARMACY)
+        if self.channel:
+            query = query.where(OrderLine.channel == self.channel)
+        which = self.which
+        if which == "open":
+            return query.where(OrderLine.status.in_(UNDELIVERED_LINE_STATUSES))
+        if which == "backordered":
+            return query.where(OrderLine.status == LineStatus.BACKORDERED)
+        if which == "sent":
+            return query.where(
+                OrderLine.status.in_(
+                    (LineStatus.SENT_TO_SUPPLIER, LineStatus.SENT_TO_PHARMACY)
+                )
             )
+        if which == "at_clinic":
+            # As AWAITING_COLLECTION_ROWS says it, so the orders come from its
+            # partial index (SQLite uses one only for the condition as written),
+            # not from every order of every patient in care (a clinic of 25,000
+            # at five years: 414,000 orders read, 0.27 s, for a list of a few).
+            return query.where(
+                Order.delivery_mode == written_out(DeliveryMode.CLINIC),
+                Order.collected_on.is_(None),
+                OrderLine.status.in_((LineStatus.SHIPPED, LineStatus.DELIVERED)),
+                ~order_status.collected_clause(self.today),
+            )
+        # overdue: not delivered within the channel's lead time
+        return query.where(
+            OrderLine.status.in_(UNDELIVERED_LINE_STATUSES), _late(self.today)
         )
-    elif which == "at_clinic":
-        # As AWAITING_COLLECTION_ROWS says it, so the orders come from its
-        # partial index (SQLite uses one only for the condition as written),
-        # not from every order of every patient in care (a clinic of 25,000
-        # at five years: 414,000 orders read, 0.27 s, for a list of a few).
-        query = query.where(
-            Order.delivery_mode == written_out(DeliveryMode.CLINIC),
-            Order.collected_on.is_(None),
-            OrderLine.status.in_((LineStatus.SHIPPED, LineStatus.DELIVERED)),
-            ~order_status.collected_clause(today),
+
+    def count(self) -> int:
+        return _count(self._select(OrderLine.id))
+
+    def rows(self, limit: int | None) -> list[OrderRow]:
+        query = (
+            self._select(OrderLine)
+            .options(
+                contains_eager(OrderLine.order).contains_eager(Order.patient),
+                selectinload(OrderLine.article),
+            )
+            .order_by(Order.placed_at, OrderLine.id)
+            .limit(limit)
         )
-    else:  # overdue: not delivered within the channel's lead time
-        shortest = min(order_status.LEAD_TIME_WORKING_DAYS.values())
-        cutoff = datetime.combine(today - timedelta(shortest), datetime.min.time())
-        query = query.where(
-            OrderLine.status.in_(UNDELIVERED_LINE_STATUSES),
-            Order.placed_at < cutoff.replace(tzinfo=UTC),
+        lines = db.session.scalars(query).unique().all()
+        unsent = set()
+        if self.which == "at_clinic":
+            unsent = _orders_with_unsent_lines({line.order_id for line in lines})
+        rows = []
+        for line in lines:
+            due_on = order_status.due_on(line.order.placed_at, line.channel)
+            late = due_on < self.today and line.status not in (
+                LineStatus.DELIVERED,
+                LineStatus.CANCELLED,
+                LineStatus.RETURNED,
+            )
+            text = order_status.line_status(line, self.today)
+            collectable = self.which == "at_clinic" and line.order_id not in unsent
+            rows.append(OrderRow(line, text, due_on, late, collectable))
+        return rows
+
+
+def _late(today: date) -> sa.ColumnElement[bool]:
+    """Lines due before today (`status.due_on`: placed, plus their channel's
+    lead time in working days), as a bound on when they were placed: for each
+    lead time, the last region day whose lines are due before today."""
+    bounds = {}
+    for channel in Channel:
+        lead = order_status.LEAD_TIME_WORKING_DAYS.get(channel, 5)
+        bounds.setdefault(lead, []).append(channel)
+    known = [
+        channel for channel in Channel if channel in order_status.LEAD_TIME_WORKING_DAYS
+    ]
+    clauses = [
+        sa.and_(
+            OrderLine.channel.in_(channels),
+            Order.placed_at < _placed_before(today, lead),
         )
-    rows = []
-    lines = db.session.scalars(query).unique().all()
-    unsent = set()
-    if which == "at_clinic":
-        unsent = _orders_with_unsent_lines({line.order_id for line in lines})
-    for line in lines:
-        due_on = order_status.due_on(line.order.placed_at, line.channel)
-        late = due_on < today and line.status not in (
-            LineStatus.DELIVERED,
-            LineStatus.CANCELLED,
-            LineStatus.RETURNED,
+        for lead, channels in bounds.items()
+    ]
+    # A channel without a lead time of its own has the default (`due_on`).
+    clauses.append(
+        sa.and_(
+            OrderLine.channel.not_in(known), Order.placed_at < _placed_before(today, 5)
         )
-        if which == "overdue" and not late:
-            continue
-        text = order_status.line_status(line, today)
-        collectable = which == "at_clinic" and line.order_id not in unsent
-        rows.append(OrderRow(line, text, due_on, late, collectable))
-    return rows
+    )
+    return sa.or_(*clauses)
+
+
+def _placed_before(today: date, lead: int) -> datetime:
+    """The moment (UTC) from which a line with this lead time is not due
+    before today: the start of the region day after the last one that is."""
+    day = today - timedelta(1)
+    while add_working_days(day, lead) >= today:
+        day -= timedelta(1)
+    midnight = datetime.combine(day + timedelta(1), time.min, tzinfo=REGION_TIMEZONE)
+    return midnight.astimezone(UTC)
 
 
 def _orders_with_unsent_lines(order_ids: set[int]) -> set[int]:
@@ -271,87 +320,100 @@ def _orders_with_unsent_lines(order_ids: set[int]) -> set[int]:
     )
 
 
-def _running_out(scope, today: date, days: int) -> list[PrescriptionRow]:
-    """Consumable prescriptions running out within `days` (or lately) unrenewed."""
-    renewal = aliased(Prescription)
-    horizon = today + timedelta(days)
-    query = (
-        sa.select(Prescription)
-        .join(Patient, Patient.id == Prescription.patient_id)
-        .join(Article, Article.id == Prescription.article_id)
-        .where(
-            scope,
-            Prescription.status != PrescriptionStatus.CANCELLED,
-            Article.category.not_in(DEVICE_CATEGORIES),
-            Prescription.valid_from <= horizon,
-            Prescription.valid_to >= today - timedelta(RAN_OUT_WINDOW),
-            sa.or_(
-                Prescription.valid_to <= horizon,
-                Prescription.withdrawals_used >= Prescription.withdrawals,
-            ),
-            ~sa.exists().where(
-                renewal.renewed_from_id == Prescription.id,
-                renewal.status != PrescriptionStatus.CANCELLED,
-            ),
+class _RunningOut:
+    """Consumable prescriptions running out within `days` (or lately), neither
+    renewed nor covered by a prescription of the same article that lasts
+    longer: the rule of `Prescription.runs_out_on`, in SQL."""
+
+    def __init__(self, scope, today: date, days: int):
+        self.scope, self.today = scope, today
+        self.horizon = today + timedelta(days)
+        self.since = today - timedelta(RAN_OUT_WINDOW)
+        self.ends = Prescription.runs_out_on_sql()
+
+    def _select(self, *columns) -> sa.Select:
+        renewal, other = aliased(Prescription), aliased(Prescription)
+        return (
+            sa.select(*columns)
+            .select_from(Prescription)
+            .join(Patient, Patient.id == Prescription.patient_id)
+            .join(Article, Article.id == Prescription.article_id)
+            .where(
+                self.scope,
+                Prescription.status != PrescriptionStatus.CANCELLED,
+                Article.category.not_in(DEVICE_CATEGORIES),
+                Prescription.valid_from <= self.horizon,
+                Prescription.valid_to >= self.since,
+                sa.or_(
+                    Prescription.valid_to <= self.horizon,
+                    Prescription.withdrawals_used >= Prescription.withdrawals,
+                ),
+                self.ends.between(self.since, self.horizon),
+                ~sa.exists().where(
+                    renewal.renewed_from_id == Prescription.id,
+                    renewal.status != PrescriptionStatus.CANCELLED,
+                ),
+                # Another prescription of the same article that lasts longer,
+                # with withdrawals left, covers it (any clinic's).
+                ~sa.exists().where(
+                    other.patient_id == Prescription.patient_id,
+                    other.article_id == Prescription.article_id,
+                    other.id != Prescription.id,
+                    other.status != PrescriptionStatus.CANCELLED,
+                    other.withdrawals_used < other.withdrawals,
+                    other.valid_to > self.ends,
+                ),
+            )
         )
-        .options(
-            contains_eager(Prescription.patient),
-            contains_eager(Prescription.article),
+
+    def count(self) -> int:
+        return _count(self._select(Prescription.id))
+
+    def rows(self, limit: int | None) -> list[PrescriptionRow]:
+        query = (
+            self._select(Prescription, self.ends)
+            .options(
+                contains_eager(Prescription.patient),
+                contains_eager(Prescription.article),
+            )
+            .order_by(self.ends, Prescription.id)
+            .limit(limit)
         )
-    )
-    candidates = list(db.session.scalars(query))
-    covered = _covered_until([rx.patient_id for rx in candidates])
-    rows = []
-    for rx in candidates:
-        ends = rx.runs_out_on
-        if ends is None or not today - timedelta(RAN_OUT_WINDOW) <= ends <= horizon:
-            continue
-        # Another prescription of the same article that lasts longer covers it.
-        if any(
-            other_id != rx.id and valid_to > ends
-            for other_id, valid_to in covered.get((rx.patient_id, rx.article_id), ())
-        ):
-            continue
-        rows.append(PrescriptionRow(rx, ends))
-    return sorted(rows, key=lambda row: (row.runs_out_on, row.prescription.id))
+        return [PrescriptionRow(rx, ends) for rx, ends in db.session.execute(query)]
 
 
-def _covered_until(patient_ids: list[int]) -> dict[tuple[int, int], list]:
-    """(patient, article) -> [(prescription id, valid_to)] of live prescriptions."""
-    if not patient_ids:
-        return {}
-    found: dict[tuple[int, int], list] = {}
-    for rx_id, patient_id, article_id, valid_to in db.session.execute(
-        sa.select(
-            Prescription.id,
-            Prescription.patient_id,
-            Prescription.article_id,
-            Prescription.valid_to,
-        ).where(
-            Prescription.patient_id.in_(set(patient_ids)),
-            Prescription.status != PrescriptionStatus.CANCELLED,
-            Prescription.withdrawals_used < Prescription.withdrawals,
-        )
-    ):
-        found.setdefault((patient_id, article_id), []).append((rx_id, valid_to))
-    return found
-
-
-def _warranty(scope, today: date, days: int) -> list[DeviceRow]:
+class _Warranty:
     """Devices on loan whose warranty ends within `days` (or has ended)."""
-    query = (
-        sa.select(Device, Patient)
-        .join(Patient, Patient.id == Device.patient_id)
-        .where(
-            scope,
-            Device.status == DeviceStatus.ON_LOAN,
-            Device.warranty_end.is_not(None),
-            Device.warranty_end <= today + timedelta(days),
+
+    def __init__(self, scope, today: date, days: int):
+        self.scope, self.until = scope, today + timedelta(days)
+
+    def _select(self, *columns) -> sa.Select:
+        return (
+            sa.select(*columns)
+            .select_from(Device)
+            .join(Patient, Patient.id == Device.patient_id)
+            .where(
+                self.scope,
+                Device.status == DeviceStatus.ON_LOAN,
+                Device.warranty_end.is_not(None),
+                Device.warranty_end <= self.until,
+            )
         )
-        .options(selectinload(Device.article))
-        .order_by(Device.warranty_end, Device.id)
-    )
-    return [DeviceRow(device, patient) for device, patient in db.session.execute(query)]
+
+    def count(self) -> int:
+        return _count(self._select(Device.id))
+
+    def rows(self, limit: int | None) -> list[DeviceRow]:
+        query = (
+            self._select(Device, Patient)
+            .options(selectinload(Device.article))
+            .order_by(Device.warranty_end, Device.id)
+            .limit(limit)
+        )
+        return [
+            DeviceRow(device, patient) for device, patient in db.session.execute(query)
+        ]
 
 
 def _audit(user: User, rows: list, name: str, action: str) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sesamlike.accounts.models import Clinic, User
 from sesamlike.catalog.models import Article
+from sesamlike.common.sql import days_after
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
@@ -124,6 +125,19 @@ class Prescription(db.Model):
         if self.remaining_withdrawals <= 0 and self.last_withdrawal_on is not None:
             return self.last_withdrawal_on + timedelta(self.period_days)
         return self.valid_to
+
+    @classmethod
+    def runs_out_on_sql(cls, rx=None) -> sa.ColumnElement[date]:
+        """`runs_out_on` in SQL for a consumable not cancelled (the caller
+        filters those out), of `rx` (an alias; the table by default)."""
+        rx = rx if rx is not None else cls
+        used_up = sa.and_(
+            rx.withdrawals_used >= rx.withdrawals, rx.last_withdrawal_on.is_not(None)
+        )
+        return sa.case(
+            (used_up, days_after(rx.last_withdrawal_on, rx.period_days)),
+            else_=rx.valid_to,
+        )
 
     def is_current_on(self, day: date) -> bool:
         """Shown by default: not cancelled and still valid (or not yet valid)."""
