@@ -32,6 +32,11 @@ class ReasonCode(enum.StrEnum):
     OTHER = "other"
 
 
+# The rows of ix_prescriptions_patient_valid_to (migration 0047), as a query
+# must say them for SQLite to use it (`common.sql.written_out`).
+NOT_CANCELLED_ROWS = "status <> 'cancelled'"
+
+
 class Prescription(db.Model):
     __tablename__ = "prescriptions"
 
@@ -98,6 +103,12 @@ class Prescription(db.Model):
         # name, a scattered row each (500,000 patients: 0.66 s of 1.4 s).
         sa.Index("ix_prescriptions_patient_payer", "patient_id", "id",
                  postgresql_include=["clinic_id", "cost_centre"]),
+        # A patient's prescriptions not cancelled, by how long they are valid:
+        # the work list's "running out" looks at each patient of a clinic in
+        # care (25,872 at 500,000 x 5) for those valid lately (migration 0047).
+        sa.Index("ix_prescriptions_patient_valid_to", "patient_id", "valid_to",
+                 postgresql_where=sa.text(NOT_CANCELLED_ROWS),
+                 sqlite_where=sa.text(NOT_CANCELLED_ROWS)),
     )  # fmt: skip
 
     @property

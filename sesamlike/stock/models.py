@@ -195,6 +195,11 @@ class StockMovement(db.Model):
 SERIAL_MAX = 60
 
 
+# The rows of ix_devices_on_loan_warranty (migration 0047), as a query must
+# say them for SQLite to use it (`common.sql.written_out`).
+ON_LOAN_ROWS = "status = 'on_loan'"
+
+
 class Device(db.Model):
     """A serial-numbered pump or CGM reader (individ), lent to one patient at a time."""
 
@@ -240,7 +245,13 @@ class Device(db.Model):
         # The few devices in stock or in quarantine among the many on loan
         # (the devices page lists the quarantined on every view).
         sa.Index("ix_devices_status", "status"),
-    )
+        # A patient's devices on loan by the end of their warranty: the work
+        # list counts those of each patient of a clinic in care from the index
+        # alone (migration 0047).
+        sa.Index("ix_devices_on_loan_warranty", "patient_id", "warranty_end",
+                 postgresql_where=sa.text(ON_LOAN_ROWS),
+                 sqlite_where=sa.text(ON_LOAN_ROWS)),
+    )  # fmt: skip
 
 
 class LotExpiryFlag(db.Model):

@@ -94,7 +94,7 @@ def test_the_at_clinic_list_says_the_index_condition_as_written():
     sa.event.listen(db.engine, "before_cursor_execute", keep)
     try:
         scope = worklists._scope(prescriber, None)
-        worklists._order_rows(scope, None, date.today(), "at_clinic")
+        worklists._OrderList(scope, None, date.today(), "at_clinic").rows(None)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", keep)
     [(statement, parameters)] = statements
