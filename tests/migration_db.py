@@ -57,3 +57,33 @@ def revision(filename: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def sqlite_plans_by(index: str, table: str, run, *, sent: str) -> bool:
+    """Whether SQLite can read `table` by the partial `index` for the statement
+    `run()` sends (the one containing `sent`): told to (INDEXED BY), it plans
+    it, or refuses when the statement does not say the index's condition as
+    written (a bound value hides it)."""
+    statements = []
+
+    def keep(_conn, _cursor, statement, parameters, _context, _many):
+        if sent in statement:
+            statements.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        run()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", keep)
+    [(statement, parameters)] = statements
+    forced = statement.replace(f"{table} ", f"{table} INDEXED BY {index} ", 1)
+    assert forced != statement
+    try:
+        plan = db.session.connection().exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {forced}", parameters
+        )
+    except sa.exc.OperationalError as error:  # "no query solution"
+        db.session.rollback()
+        assert "no query solution" in str(error)
+        return False
+    return any(index in row[-1] for row in plan)

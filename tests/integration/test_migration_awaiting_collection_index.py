@@ -19,7 +19,13 @@ from tests.factories import (
     make_patient,
     make_user,
 )
-from tests.migration_db import app_on_own_database, index_names, index_text, revision
+from tests.migration_db import (
+    app_on_own_database,
+    index_names,
+    index_text,
+    revision,
+    sqlite_plans_by,
+)
 
 PREVIOUS = "0044_serials_index"
 INDEX = "ix_orders_awaiting_collection"
@@ -85,22 +91,11 @@ def test_the_at_clinic_list_says_the_index_condition_as_written():
         pytest.skip("SQLite's rule; PostgreSQL plans with the values")
     clinic = make_clinic("NORR")
     prescriber = make_user("prescriber", clinics=[clinic])
-    statements = []
-
-    def keep(_conn, _cursor, statement, parameters, _context, _many):
-        if "FROM order_lines JOIN orders" in statement:
-            statements.append((statement, parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", keep)
-    try:
-        scope = worklists._scope(prescriber, None)
-        worklists._OrderList(scope, None, date.today(), "at_clinic").rows(None)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", keep)
-    [(statement, parameters)] = statements
-    forced = statement.replace("JOIN orders ON", f"JOIN orders INDEXED BY {INDEX} ON")
-    assert forced != statement
-    plan = db.session.connection().exec_driver_sql(
-        f"EXPLAIN QUERY PLAN {forced}", parameters
+    scope = worklists._scope(prescriber, None)
+    listed = worklists._OrderList(scope, None, date.today(), "at_clinic")
+    assert sqlite_plans_by(
+        INDEX,
+        "JOIN orders",
+        lambda: listed.rows(None),
+        sent="FROM order_lines JOIN orders",
     )
-    assert any(INDEX in row[-1] for row in plan)
