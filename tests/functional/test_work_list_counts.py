@@ -15,7 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 import sqlalchemy as sa
 
-from sesamlike.accounts.models import User
+from sesamlike.accounts.models import AuditEvent, User
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article
 from sesamlike.common.time import REGION_TIMEZONE, region_today
 from sesamlike.extensions import db
@@ -232,11 +232,15 @@ def test_every_lists_count_is_its_rows_whichever_list_is_shown(clinic):
 def test_a_list_longer_than_a_page_is_counted_whole_and_exported_whole(
     client, clinic, monkeypatch
 ):
+    """And every patient of the file is audited as exported, not only the
+    page's."""
     monkeypatch.setattr(worklists, "MAX_ROWS", 3)
-    patient = make_patient(clinic.clinic, first_name="Lina", last_name="Berg")
     consumable = articles(device=False, channel="central")[0]
+    patients = []
     for packs in range(1, 6):
+        patient = make_patient(clinic.clinic, first_name="Lina", last_name="Berg")
         make_order_line(patient, consumable, "backordered", packs=packs)
+        patients.append(patient.id)
     page = client.get("/orders", query_string={"list": "backordered"})
     text = page.get_data(as_text=True)
     assert text.count("Lina Berg") == 3
@@ -246,6 +250,35 @@ def test_a_list_longer_than_a_page_is_counted_whole_and_exported_whole(
     export = client.get("/orders/worklist.csv", query_string={"list": "backordered"})
     rows = list(csv.reader(io.StringIO(export.get_data(as_text=True)), delimiter=";"))
     assert sorted(int(row[6]) for row in rows[1:]) == [1, 2, 3, 4, 5]
+    exported = db.session.scalars(
+        sa.select(AuditEvent.patient_id).where(AuditEvent.action == "export")
+    ).all()
+    assert sorted(exported) == sorted(patients)
+
+
+def test_a_chosen_clinic_lists_and_counts_its_own_patients_only(clinic):
+    """A prescriber of two clinics: each clinic's lists, or both together."""
+    both = make_user("prescriber", clinics=[clinic.clinic, clinic.other])
+    consumable = articles(device=False, channel="central")[0]
+    device = articles(device=True)[0]
+    in_care = {}
+    for code, where in (("NORR", clinic.clinic), ("SODR", clinic.other)):
+        patient = make_patient(where)
+        make_order_line(patient, consumable, "backordered")
+        make_prescription(
+            patient, consumable, valid_from=TODAY - timedelta(300), valid_to=TODAY
+        )
+        make_lent_device(patient, device, warranty_end=TODAY + timedelta(5))
+        in_care[code] = patient.id
+    for code, expected in (
+        ("NORR", {in_care["NORR"]}),
+        ("SODR", {in_care["SODR"]}),
+        (None, set(in_care.values())),
+    ):
+        for name in ("backordered", "running_out", "warranty"):
+            work = worklists.work_list(both, name, clinic_code=code)
+            assert {row.patient.id for row in work.rows} == expected, (code, name)
+            assert work.counts[name] == len(expected)
 
 
 def test_a_list_is_read_in_as_many_statements_however_long_it_is(client, clinic):
