@@ -18,7 +18,9 @@ and a manager of the largest clinic, a region user, an administrator and the
 aids centre's `lager` (the demo's), each page --repeat times: the first
 request's time and the median (milliseconds), the answer's status and size.
 Searches use the name of a patient of that clinic (full and surname alone),
-an order number and a serial number.
+an order number and a serial number; the work list is read as it opens, and
+its lists of prescriptions running out and warranties ending (90 days) as a
+page and as a whole CSV.
 
 Ends with one machine-readable line:
     SUMMARY staff_pages db=<sqlite|postgresql> patients=<N> pages=<n>
@@ -183,6 +185,12 @@ def _pages(found: dict) -> list[tuple[str, list[tuple[str, str, dict | None]]]]:
     return [
         (logins["prescriber"], [
             ("prescriber: work list", "/orders", None),
+            ("prescriber: work list, running out in 90 days",
+             "/orders?list=running_out&days=90", None),
+            ("prescriber: work list, warranty ends in 90 days",
+             "/orders?list=warranty&days=90", None),
+            ("prescriber: work list CSV, running out in 90 days",
+             "/orders/worklist.csv?list=running_out&days=90", None),
             ("prescriber: patient search by full name", "/patients",
              {"q": found["name"]}),
             ("prescriber: patient overview", f"/patients/{pid}/overview", None),
