@@ -138,16 +138,15 @@ class Prescription(db.Model):
         return self.valid_to
 
     @classmethod
-    def runs_out_on_sql(cls, rx=None) -> sa.ColumnElement[date]:
+    def runs_out_on_sql(cls) -> sa.ColumnElement[date]:
         """`runs_out_on` in SQL for a consumable not cancelled (the caller
-        filters those out), of `rx` (an alias; the table by default)."""
-        rx = rx if rx is not None else cls
+        filters those out)."""
         used_up = sa.and_(
-            rx.withdrawals_used >= rx.withdrawals, rx.last_withdrawal_on.is_not(None)
+            cls.withdrawals_used >= cls.withdrawals, cls.last_withdrawal_on.is_not(None)
         )
         return sa.case(
-            (used_up, days_after(rx.last_withdrawal_on, rx.period_days)),
-            else_=rx.valid_to,
+            (used_up, days_after(cls.last_withdrawal_on, cls.period_days)),
+            else_=cls.valid_to,
         )
 
     def is_current_on(self, day: date) -> bool:
