@@ -330,3 +330,37 @@ def test_lines_not_delivered_are_counted_from_their_partial_index(clinic, which)
         listed.count,
         sent="count(",
     )
+
+
+def test_the_lists_of_lines_not_delivered_are_counted_in_one_statement(client, clinic):
+    """Beside the list shown, the other lists of lines not delivered yet are
+    counted in one pass over the clinic's such lines (with "at the clinic",
+    which has an index of its own, two statements in all)."""
+    counted = []
+
+    def keep(_conn, _cursor, statement, *_args):
+        if statement.startswith("SELECT count(") and "FROM order_lines" in statement:
+            counted.append(statement)  # not the rows shown (their count over)
+
+    sa.event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        assert client.get("/orders", query_string={"list": "open"}).status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", keep)
+    assert len(counted) == 2
+
+
+def test_the_lists_counted_together_read_their_partial_index(clinic):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's rule; PostgreSQL plans with the values")
+    scope = worklists._scope(nurse(), None)
+    lists = [
+        worklists._OrderList(scope, None, TODAY, which)
+        for which in ("backordered", "sent", "overdue")
+    ]
+    assert sqlite_plans_by(
+        "ix_order_lines_undelivered_patient_id",
+        "FROM order_lines",
+        lambda: worklists._OrderList.counts(lists),
+        sent="count(",
+    )
