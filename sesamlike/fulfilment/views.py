@@ -117,11 +117,12 @@ def pick_order(order_id: int):
 @depot_only
 def packing():
     """Orders with reserved lines held in a depot (the clerk's own first),
-    oldest first, ready to pack and ship; each says the depots it is held in."""
+    oldest first, ready to pack and ship, a page at a time; each says the
+    depots it is held in."""
     depots = _depots()
     chosen = _chosen_depot(depots)
-    listed = shipping.orders_to_pack(chosen)
-    orders = [order for order, _held in listed]
+    queue = shipping.orders_to_pack(chosen, page_number(request.args.get("page")))
+    orders = [order for order, _held in queue.orders]
     reserved = [
         line
         for order in orders
@@ -141,9 +142,10 @@ def packing():
     return render(
         "packing.html",
         put_back=put_back.waiting(depot_id=chosen),
+        queue=queue,
         orders=orders,
         picked=picked,
-        held={order.id: held for order, held in listed},
+        held={order.id: held for order, held in queue.orders},
         depots=depots,
         chosen=chosen,
     )

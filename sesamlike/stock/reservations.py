@@ -247,6 +247,18 @@ def references_in(references: list[str], status: str) -> set[str]:
     )
 
 
+def is_held(reference: sa.ColumnElement[str], depot_id: int | None = None):
+    """A condition: packs are held (`HELD`) for the reference, a column or an
+    expression of the caller's query (in the depot, if given). Each is found by
+    its key in the references' index."""
+    found = sa.select(Reservation.id).where(
+        Reservation.reference == reference, Reservation.status.in_(HELD)
+    )
+    if depot_id is not None:
+        found = found.where(Reservation.depot_id == depot_id)
+    return found.exists()
+
+
 def depots_of(reference: str) -> list[int]:
     """The depots holding the reference's active reservations."""
     return list(
