@@ -452,16 +452,9 @@ def _orders_to_pack(depot_id: int | None) -> sa.Select:
     if depot_id is None:
         return query
     reference = sa.literal(LINE_REFERENCE) + sa.cast(OrderLine.id, sa.String)
-
-    def any_line(condition) -> sa.ColumnElement[bool]:
-        return sa.func.max(sa.case((condition, 1), else_=0)) == 1
-
-    return query.having(
-        sa.or_(
-            any_line(reservations.is_held(reference, depot_id)),
-            sa.not_(any_line(reservations.is_held(reference))),
-        )
-    )
+    nowhere = 0
+    held = sa.func.coalesce(reservations.holding(reference, depot_id), nowhere)
+    return query.having(sa.func.max(held).in_([reservations.HELD_HERE, nowhere]))
 
 
 def _reserved_lines(orders: Iterable[Order]) -> list[OrderLine]:

@@ -247,16 +247,22 @@ def references_in(references: list[str], status: str) -> set[str]:
     )
 
 
-def is_held(reference: sa.ColumnElement[str], depot_id: int | None = None):
-    """A condition: packs are held (`HELD`) for the reference, a column or an
-    expression of the caller's query (in the depot, if given). Each is found by
-    its key in the references' index."""
-    found = sa.select(Reservation.id).where(
-        Reservation.reference == reference, Reservation.status.in_(HELD)
+# `holding`'s answers.
+HELD_HERE, HELD_ELSEWHERE = 2, 1
+
+
+def holding(reference: sa.ColumnElement[str], depot_id: int) -> sa.ScalarSelect:
+    """Where packs are held (`HELD`) for the reference, a column or an
+    expression of the caller's query: HELD_HERE when in the depot (too),
+    HELD_ELSEWHERE when in other depots only, NULL when nowhere. One probe of
+    the references' index."""
+    where = sa.case((Reservation.depot_id == depot_id, HELD_HERE),
+                    else_=HELD_ELSEWHERE)  # fmt: skip
+    return (
+        sa.select(sa.func.max(where))
+        .where(Reservation.reference == reference, Reservation.status.in_(HELD))
+        .scalar_subquery()
     )
-    if depot_id is not None:
-        found = found.where(Reservation.depot_id == depot_id)
-    return found.exists()
 
 
 def depots_of(reference: str) -> list[int]:
