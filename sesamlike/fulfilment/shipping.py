@@ -12,7 +12,7 @@ and a refusal writes nothing. Returns, replacements and counts: `returns`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import sqlalchemy as sa
@@ -46,7 +46,7 @@ from sesamlike.orders.models import (
 from sesamlike.orders.services import load_order
 from sesamlike.patients import access
 from sesamlike.stock import devices, picking, receipts, reservations
-from sesamlike.stock.models import Depot, Device
+from sesamlike.stock.models import Device
 
 DEPOT_ROLES = frozenset({Role.DEPOT})
 
@@ -336,34 +336,17 @@ def parcels_to_confirm(order: Order) -> list[Parcel]:
     ]
 
 
-def orders_with_lines(*statuses: str) -> list[Order]:
-    """Orders with central lines in these statuses, oldest first (no patient data)."""
-    ids = sa.select(OrderLine.order_id).where(
-        OrderLine.channel == Channel.CENTRAL, OrderLine.status.in_(statuses)
-    )
-    return list(
-        db.session.scalars(
-            sa.select(Order)
-            .options(
-                selectinload(Order.lines).selectinload(OrderLine.article),
-                selectinload(Order.shipments),
-            )
-            .where(Order.id.in_(ids))
-            .order_by(Order.placed_at, Order.id)
-        )
-    )
-
-
-# Orders on one page of the packing list: the oldest first, as they are packed.
-PACKING_PAGE = 50
+# Orders on one page of the packing list and of the deliveries to confirm:
+# the oldest first, as they are handled.
+ORDERS_PAGE = 50
 
 
 @dataclass(frozen=True)
-class PackingQueue:
-    """One page of a depot's orders to pack, each with the depots holding its
-    reserved lines (by code), and how many there are in all."""
+class OrderPage:
+    """One page of a queue of orders, oldest first (`items`: each order with
+    what its page says of it), and how many there are in all."""
 
-    orders: list[tuple[Order, list[Depot]]]
+    items: list
     total: int
     page: int
     per_page: int
@@ -372,21 +355,53 @@ class PackingQueue:
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
 
+    @property
+    def first(self) -> int:
+        """The number of the page's first order in the whole queue."""
+        return (self.page - 1) * self.per_page + 1
+
 
 def orders_to_pack(
     depot_id: int | None, page: int = 1, per_page: int | None = None
-) -> PackingQueue:
+) -> OrderPage:
     """Orders with reserved lines held in the depot (None: any), oldest first,
-    a page at a time (no patient data). An order whose reserved lines are held
-    nowhere is in every depot's list.
+    a page at a time, each with the depots holding its reserved lines, by
+    code (no patient data). An order whose reserved lines are held nowhere is
+    in every depot's list.
 
     Found in the database from the region's reserved lines (their index), not
     by loading every order with reserved lines in the region and keeping the
-    depot's: a week of open orders at 500,000 patients was 1.6 s and 2 MB.
-    Only the page's orders are loaded, with their lines and the depots.
+    depot's. Only the page's orders are loaded, with their lines.
     """
-    per_page = per_page or PACKING_PAGE
-    keys = _orders_to_pack(depot_id)
+    found = _page_of_orders(_orders_with(LineStatus.RESERVED, depot_id), page, per_page)
+    held = reservations.depots_holding(
+        [line.reference for line in _reserved_lines(found.items)]
+    )
+    listed = []
+    for order in found.items:
+        depots = {
+            depot.id: depot
+            for line in _central(order, LineStatus.RESERVED)
+            for depot in held.get(line.reference, [])
+        }
+        listed.append((order, sorted(depots.values(), key=lambda d: d.code)))
+    return replace(found, items=listed)
+
+
+def orders_to_confirm(page: int = 1, per_page: int | None = None) -> OrderPage:
+    """Orders with central lines shipped and not yet confirmed delivered,
+    oldest first, a page at a time, each with its parcels (no patient data)."""
+    found = _page_of_orders(_orders_with(LineStatus.SHIPPED), page, per_page)
+    return replace(
+        found, items=[(order, parcels_to_confirm(order)) for order in found.items]
+    )
+
+
+def _page_of_orders(keys: sa.Select, page: int, per_page: int | None) -> OrderPage:
+    """The page of `keys` (order ids with the count of all, `_orders_with`):
+    its orders loaded with their lines, articles and shipments. A page past
+    the last (a number typed, or orders handled meanwhile) is the last."""
+    per_page = per_page or ORDERS_PAGE
 
     def rows_of(page: int) -> list[sa.Row]:
         return db.session.execute(
@@ -395,14 +410,12 @@ def orders_to_pack(
 
     page = max(page, 1)
     rows = rows_of(page)
-    if not rows and page > 1:  # past the last page (a number typed, or orders
-        # packed meanwhile): the last there is
+    if not rows and page > 1:
         total = db.session.scalar(
             sa.select(sa.func.count()).select_from(keys.subquery())
         )
         page = max(1, -(-total // per_page))
         rows = rows_of(page)
-    total = rows[0].total if rows else 0
     order_ids = [row.order_id for row in rows]
     loaded = {
         order.id: order
@@ -416,36 +429,23 @@ def orders_to_pack(
         )
     }
     orders = [loaded[order_id] for order_id in order_ids]
-    held = reservations.depots_holding(
-        [line.reference for line in _reserved_lines(orders)]
-    )
-    listed = []
-    for order in orders:
-        depots = {
-            depot.id: depot
-            for line in _central(order, LineStatus.RESERVED)
-            for depot in held.get(line.reference, [])
-        }
-        listed.append((order, sorted(depots.values(), key=lambda d: d.code)))
-    return PackingQueue(listed, total, page, per_page)
+    return OrderPage(orders, rows[0].total if rows else 0, page, per_page)
 
 
-def _orders_to_pack(depot_id: int | None) -> sa.Select:
-    """The ids of the orders to pack in the depot, oldest first, each row with
-    the count of them all (`total`). Read from the reserved central lines (few
-    in the region, by the status index) grouped by order: an order is the
-    depot's when one of its reserved lines is held there, or none is held
-    anywhere."""
-    reserved = sa.and_(
-        OrderLine.channel == Channel.CENTRAL, OrderLine.status == LineStatus.RESERVED
-    )
+def _orders_with(status: str, depot_id: int | None = None) -> sa.Select:
+    """The ids of the orders with central lines in the status, oldest first,
+    each row with the count of them all (`total`). Read from those lines (few
+    in the region, by the status index) grouped by order.
+
+    With `depot_id` (reserved lines): an order is the depot's when one of its
+    reserved lines is held there, or none is held anywhere."""
     query = (
         sa.select(
             OrderLine.order_id.label("order_id"),
             sa.func.count().over().label("total"),
         )
         .join(Order, Order.id == OrderLine.order_id)
-        .where(reserved)
+        .where(OrderLine.channel == Channel.CENTRAL, OrderLine.status == status)
         .group_by(OrderLine.order_id, Order.placed_at)
         .order_by(Order.placed_at, OrderLine.order_id)
     )

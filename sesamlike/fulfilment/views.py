@@ -122,7 +122,7 @@ def packing():
     depots = _depots()
     chosen = _chosen_depot(depots)
     queue = shipping.orders_to_pack(chosen, page_number(request.args.get("page")))
-    orders = [order for order, _held in queue.orders]
+    orders = [order for order, _held in queue.items]
     reserved = [
         line
         for order in orders
@@ -145,7 +145,7 @@ def packing():
         queue=queue,
         orders=orders,
         picked=picked,
-        held={order.id: held for order, held in queue.orders},
+        held={order.id: held for order, held in queue.items},
         depots=depots,
         chosen=chosen,
     )
@@ -251,23 +251,24 @@ def _pack_errors(error: DomainError, order) -> list[str]:
 @bp.route("/deliveries")
 @depot_only
 def deliveries():
-    """Shipped orders whose delivery is still to be confirmed."""
+    """Shipped orders whose delivery is still to be confirmed, oldest first, a
+    page at a time."""
     form = DeliverForm()
     form.delivered_on.data = region_today()
-    return _deliveries_page(form)
+    return _deliveries_page(form, page=page_number(request.args.get("page")))
 
 
-def _deliveries_page(form: DeliverForm, status: int = 200, **refused):
+def _deliveries_page(form: DeliverForm, status: int = 200, *, page: int = 1,
+                     **refused):  # fmt: skip
     if refused:  # the other orders' fields offer today, as on the first view
         form.delivered_on.data = region_today()
-    orders = shipping.orders_with_lines(LineStatus.SHIPPED)
-    return render(
-        "deliveries.html",
-        status,
-        orders=[(order, shipping.parcels_to_confirm(order)) for order in orders],
-        form=form,
-        **refused,
-    )
+    queue = shipping.orders_to_confirm(page)
+    if refused and refused["refused_order"] not in {o.id for o, _p in queue.items}:
+        # Confirmed or moved to another page meanwhile: said above the list.
+        for message in refused.get("refusal") or refused.get("field_errors") or []:
+            flash(message, "error")
+        refused = {}
+    return render("deliveries.html", status, queue=queue, form=form, **refused)
 
 
 @bp.route("/orders/<int:order_id>/deliver", methods=["POST"])
@@ -280,10 +281,13 @@ def deliver(order_id: int):
     """
     form = DeliverForm()
     parcel = form.shipment_id.data
+    # The page the form was sent from: shown again, refused or not.
+    page = page_number(request.form.get("page"))
     if not form.validate_on_submit():
         return _deliveries_page(
             form,
             422,
+            page=page,
             refused_order=order_id,
             refused_parcel=parcel,
             refusal=[_("Ange leveransdag.")],
@@ -302,11 +306,12 @@ def deliver(order_id: int):
             raise
         if "delivered_on" not in error.fields:
             flash_error(error)
-            return redirect(url_for("fulfilment.deliveries"))
+            return redirect(url_for("fulfilment.deliveries", page=page))
         db.session.rollback()
         return _deliveries_page(
             form,
             422,
+            page=page,
             refused_order=order_id,
             refused_parcel=parcel,
             refusal=[error_text(error)] if error.params else [],
@@ -314,7 +319,7 @@ def deliver(order_id: int):
             field_errors=[_(m) for m in error.fields["delivered_on"]],
         )
     flash(_("Beställning {order_id} är levererad.", order_id=order_id), "success")
-    return redirect(url_for("fulfilment.deliveries"))
+    return redirect(url_for("fulfilment.deliveries", page=page))
 
 
 @bp.route("/returns", methods=["GET", "POST"])

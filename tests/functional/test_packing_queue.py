@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from sesamlike.common.time import utcnow
+from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.fulfilment import shipping
 from sesamlike.orders import services as ordering
@@ -110,7 +110,7 @@ def test_each_depot_lists_the_orders_it_holds_and_those_held_nowhere(client, reg
 
 def test_a_long_queue_is_paged_oldest_first(client, region, monkeypatch):
     north, _south, only_north, _only_south, prescriber = region
-    monkeypatch.setattr(shipping, "PACKING_PAGE", 2, raising=False)
+    monkeypatch.setattr(shipping, "ORDERS_PAGE", 2, raising=False)
     orders = [
         _placed(place_order_for(prescriber, only_north), 60 - n) for n in range(5)
     ]
@@ -135,7 +135,7 @@ def test_a_long_queue_is_paged_oldest_first(client, region, monkeypatch):
 
 def test_the_page_loads_only_the_orders_it_shows(client, region, monkeypatch):
     north, _south, only_north, _only_south, prescriber = region
-    monkeypatch.setattr(shipping, "PACKING_PAGE", 2, raising=False)
+    monkeypatch.setattr(shipping, "ORDERS_PAGE", 2, raising=False)
     for n in range(6):
         _placed(place_order_for(prescriber, only_north), 60 - n)
     loaded: list[int] = []
@@ -153,3 +153,70 @@ def test_the_page_loads_only_the_orders_it_shows(client, region, monkeypatch):
         sa.event.remove(Session, "loaded_as_persistent", count)
     assert len(listed(page)) == 2
     assert len(set(loaded)) == 2
+
+
+# Deliveries to confirm ---------------------------------------------------------
+
+
+@pytest.fixture
+def shipped(region, monkeypatch):
+    """Five orders shipped and not confirmed delivered, oldest first; two a page."""
+    _north, _south, only_north, _only_south, prescriber = region
+    monkeypatch.setattr(shipping, "ORDERS_PAGE", 2, raising=False)
+    orders = []
+    for n in range(5):
+        patient = make_patient(prescriber.clinics[0])
+        rx = make_prescription(patient, only_north)
+        orders.append(_placed(make_order(patient, [(rx, 1, "shipped", None)]), 60 - n))
+    return orders
+
+
+def confirmable(page: str) -> list[int]:
+    return [int(n) for n in re.findall(r"Bekräfta leverans av beställning (\d+)", page)]
+
+
+def test_the_deliveries_to_confirm_are_paged_oldest_first(client, shipped):
+    first = client.get("/stock/deliveries").text
+    third = client.get("/stock/deliveries", query_string={"page": 3}).text
+    assert confirmable(first) == [shipped[0].id, shipped[1].id]
+    assert confirmable(third) == [shipped[4].id]
+    assert (
+        "5 skickade beställningar väntar på leveransbekräftelse. "
+        "Sidan visar de äldsta först, 1–2." in first
+    )
+    assert "Sida 1 av 3" in first and 'href="/stock/deliveries?page=2"' in first
+    assert confirmable(client.get("/stock/deliveries?page=99").text) == [shipped[4].id]
+
+
+def test_a_delivery_confirmed_on_a_page_goes_back_to_that_page(client, shipped):
+    order = shipped[2]
+    confirmed = client.post(
+        f"/stock/orders/{order.id}/deliver",
+        data={"delivered_on": region_today().isoformat(), "page": "2"},
+    )
+    assert confirmed.status_code == 302
+    assert confirmed.headers["Location"].endswith("/stock/deliveries?page=2")
+    assert order.id not in confirmable(client.get(confirmed.headers["Location"]).text)
+
+
+def test_a_refused_day_is_said_beside_the_order_on_its_page(client, shipped):
+    order = shipped[3]
+    refused = client.post(
+        f"/stock/orders/{order.id}/deliver", data={"delivered_on": "", "page": "2"}
+    )
+    assert refused.status_code == 422
+    assert confirmable(refused.text) == [shipped[2].id, shipped[3].id]
+    field = refused.text[refused.text.index(f'id="delivered-{order.id}"') :]
+    assert 'aria-invalid="true"' in field[: field.index(">")]
+    assert "Ange leveransdag." in field
+
+
+def test_a_refusal_for_an_order_not_on_the_page_is_said_above_the_list(client, shipped):
+    order = shipped[4]  # on page 3; the form says page 1
+    refused = client.post(
+        f"/stock/orders/{order.id}/deliver", data={"delivered_on": ""}
+    )
+    assert refused.status_code == 422
+    assert confirmable(refused.text) == [shipped[0].id, shipped[1].id]
+    assert "Ange leveransdag." in refused.text
+    assert 'aria-invalid="true"' not in refused.text
