@@ -228,6 +228,7 @@ def _pages(found: dict) -> list[tuple[str, list[tuple[str, str, dict | None]]]]:
             ("aids centre: stock", "/stock", None),
             ("aids centre: picking", "/stock/picking", None),
             ("aids centre: packing", "/stock/packing", None),
+            ("aids centre: deliveries to confirm", "/stock/deliveries", None),
             ("aids centre: returns, full name", "/stock/returns",
              {"q": found["name"]}),
             ("aids centre: returns, surname", "/stock/returns",
