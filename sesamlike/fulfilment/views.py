@@ -266,7 +266,8 @@ def _deliveries_page(form: DeliverForm, status: int = 200, *, page: int = 1,
     if refused and refused["refused_order"] not in {o.id for o, _p in queue.items}:
         # Confirmed or moved to another page meanwhile: said above the list.
         for message in refused.get("refusal") or refused.get("field_errors") or []:
-            flash(message, "error")
+            flash(_("Beställning {order_id}: {message}",
+                    order_id=refused["refused_order"], message=message), "error")  # fmt: skip
         refused = {}
     return render("deliveries.html", status, queue=queue, form=form, **refused)
 

@@ -218,5 +218,5 @@ def test_a_refusal_for_an_order_not_on_the_page_is_said_above_the_list(client, s
     )
     assert refused.status_code == 422
     assert confirmable(refused.text) == [shipped[0].id, shipped[1].id]
-    assert "Ange leveransdag." in refused.text
+    assert f"Beställning {order.id}: Ange leveransdag." in refused.text
     assert 'aria-invalid="true"' not in refused.text
