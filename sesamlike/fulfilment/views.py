@@ -263,11 +263,13 @@ def _deliveries_page(form: DeliverForm, status: int = 200, *, page: int = 1,
     if refused:  # the other orders' fields offer today, as on the first view
         form.delivered_on.data = region_today()
     queue = shipping.orders_to_confirm(page)
-    if refused and refused["refused_order"] not in {o.id for o, _p in queue.items}:
+    order_id = refused.get("refused_order")
+    if refused and order_id not in {order.id for order, _parcels in queue.items}:
         # Confirmed or moved to another page meanwhile: said above the list.
         for message in refused.get("refusal") or refused.get("field_errors") or []:
-            flash(_("Beställning {order_id}: {message}",
-                    order_id=refused["refused_order"], message=message), "error")  # fmt: skip
+            text = _("Beställning {order_id}: {message}", order_id=order_id,
+                     message=message)  # fmt: skip
+            flash(text, "error")
         refused = {}
     return render("deliveries.html", status, queue=queue, form=form, **refused)
 
