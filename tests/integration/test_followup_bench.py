@@ -58,19 +58,27 @@ def test_followup_benchmark_stored_totals_equal_the_floor(bench_output):
     assert "stored totals match the floor after the incremental run: True" in (
         bench_output
     )
-    # After every run, not only the last: the three full runs, the three
-    # nights and the peak memory's run.
+    # After every run, not only the last: the three rounds' first runs and
+    # reruns, the three nights and the peak memory's run.
     assert (
-        "stored totals match the floor after every run: True (7 runs: full run 1, "
-        "full run 2, full run 3, night 1, night 2, night 3, the peak memory's run)"
+        "stored totals match the floor after every run: True (10 runs: "
+        "first run 1, rerun 1, first run 2, rerun 2, first run 3, rerun 3, "
+        "night 1, night 2, night 3, the peak memory's run)"
     ) in bench_output
+    # Each first run wrote every row into the year emptied; each rerun none.
+    first = re.findall(r"  first run: \S+ s, (\d+) patients, (\d+) rows written", (
+        bench_output))  # fmt: skip
+    reruns = re.findall(r"  rerun: \S+ s, \d+ patients, (\d+) rows written",
+                        bench_output)  # fmt: skip
+    assert len(first) == 3 and all(int(n) > 0 and n == rows for n, rows in first)
+    assert reruns == ["0", "0", "0"]
 
 
 MS = r"-?\d+\.\d"
 
 
 def test_followup_benchmark_says_where_the_runs_time_went(bench_output):
-    for run in ("the best rerun", "the best incremental run"):
+    for run in ("the best first run", "the best rerun", "the best incremental run"):
         found = re.search(
             rf"where the time of {run} went: (?P<total>{MS}) ms = (?P<count>\d+) "
             rf"statements (?P<sql>{MS}) ms \+ commit (?P<commit>{MS}) ms \+ "
