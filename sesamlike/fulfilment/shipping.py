@@ -428,8 +428,26 @@ def _page_of_orders(keys: sa.Select, page: int, per_page: int | None) -> OrderPa
             .where(Order.id.in_(order_ids))
         )
     }
-    orders = [loaded[order_id] for order_id in order_ids]
+    # (An order gone between the two statements is left out.)
+    orders = [loaded[order_id] for order_id in order_ids if order_id in loaded]
     return OrderPage(orders, rows[0].total if rows else 0, page, per_page)
+
+
+def page_to_confirm(order_id: int, per_page: int | None = None) -> int | None:
+    """The page of the deliveries to confirm the order is on (None: it has
+    no shipped line left to confirm)."""
+    queue = _orders_with(LineStatus.SHIPPED).subquery()
+    placed = sa.select(queue.c.placed_at).where(queue.c.order_id == order_id)
+    placed_at = db.session.scalar(placed)
+    if placed_at is None:
+        return None
+    before = sa.select(sa.func.count()).where(
+        sa.or_(
+            queue.c.placed_at < placed_at,
+            sa.and_(queue.c.placed_at == placed_at, queue.c.order_id < order_id),
+        )
+    )
+    return db.session.scalar(before) // (per_page or ORDERS_PAGE) + 1
 
 
 def _orders_with(status: str, depot_id: int | None = None) -> sa.Select:
@@ -439,15 +457,22 @@ def _orders_with(status: str, depot_id: int | None = None) -> sa.Select:
 
     With `depot_id` (reserved lines): an order is the depot's when one of its
     reserved lines is held there, or none is held anywhere."""
+    # Grouped by the line's order alone, and ordered by its one placing time
+    # as an aggregate: grouped or ordered by orders.placed_at, PostgreSQL may
+    # walk that index through every order of the region, probing each for
+    # lines, as if the page's LIMIT spared it the rest (the total needs them
+    # all): 0.8-1 s at 300,000 orders against 0.1.
+    placed_at = sa.func.min(Order.placed_at)
     query = (
         sa.select(
             OrderLine.order_id.label("order_id"),
+            placed_at.label("placed_at"),
             sa.func.count().over().label("total"),
         )
         .join(Order, Order.id == OrderLine.order_id)
         .where(OrderLine.channel == Channel.CENTRAL, OrderLine.status == status)
-        .group_by(OrderLine.order_id, Order.placed_at)
-        .order_by(Order.placed_at, OrderLine.order_id)
+        .group_by(OrderLine.order_id)
+        .order_by(placed_at, OrderLine.order_id)
     )
     if depot_id is None:
         return query

@@ -151,6 +151,19 @@ def packing():
     )
 
 
+def _listed_at() -> dict:
+    """The depot and page of the packing list the pack page was opened from,
+    as its link gives them (`?depot=&page=`)."""
+    page = request.args.get("page")
+    return {"depot": request.args.get("depot", type=int),
+            "page": page_number(page) if page else None}  # fmt: skip
+
+
+def _packing_list() -> str:
+    """The packing list the pack page was opened from, else the clerk's own."""
+    return url_for("fulfilment.packing", **_listed_at())
+
+
 @bp.route("/orders/<int:order_id>/pack", methods=["GET", "POST"])
 @depot_only
 def pack(order_id: int):
@@ -187,12 +200,12 @@ def pack(order_id: int):
             status, refusal = 422, error
         else:
             flash(_("Beställning {order_id} är skickad.", order_id=order_id), "success")
-            return redirect(url_for("fulfilment.packing"))
+            return redirect(_packing_list())
     try:
         order = shipping.order_for_depot(current_user, order_id)
     except DomainError as error:
         flash_error(error)
-        return redirect(url_for("fulfilment.packing"))
+        return redirect(_packing_list())
     serial_errors: dict[int, list[str]] = {}
     if refusal is not None:
         form.form_errors.extend(_pack_errors(refusal, order))
@@ -202,6 +215,7 @@ def pack(order_id: int):
     return render(
         "pack.html",
         status,
+        action=url_for("fulfilment.pack", order_id=order_id, **_listed_at()),
         put_back=put_back.waiting(lines=order.lines),
         order=order,
         form=form,
@@ -260,18 +274,35 @@ def deliveries():
 
 def _deliveries_page(form: DeliverForm, status: int = 200, *, page: int = 1,
                      **refused):  # fmt: skip
+    """The page of deliveries to confirm; `refused`: a delivery refused, said
+    beside its parcel's field with the day entered, on the page that shows it
+    (orders confirmed meanwhile may have moved it to another). A parcel no
+    longer to confirm gets its refusal above the list."""
     if refused:  # the other orders' fields offer today, as on the first view
         form.delivered_on.data = region_today()
     queue = shipping.orders_to_confirm(page)
-    order_id = refused.get("refused_order")
-    if refused and order_id not in {order.id for order, _parcels in queue.items}:
-        # Confirmed or moved to another page meanwhile: said above the list.
+    if refused and not _shows(queue, refused):
+        moved = shipping.page_to_confirm(refused["refused_order"])
+        if moved is not None and moved != queue.page:
+            queue = shipping.orders_to_confirm(moved)
+    if refused and not _shows(queue, refused):
         for message in refused.get("refusal") or refused.get("field_errors") or []:
-            text = _("Beställning {order_id}: {message}", order_id=order_id,
-                     message=message)  # fmt: skip
+            text = _("Beställning {order_id}: {message}",
+                     order_id=refused["refused_order"], message=message)  # fmt: skip
             flash(text, "error")
         refused = {}
     return render("deliveries.html", status, queue=queue, form=form, **refused)
+
+
+def _shows(queue: shipping.OrderPage, refused: dict) -> bool:
+    """The page shows the refused parcel's field (the template's `wrong`)."""
+    parcel_id = refused.get("refused_parcel")
+    for order, parcels in queue.items:
+        if order.id == refused["refused_order"]:
+            if parcel_id is None:  # the form of an order sent in one parcel
+                return len(parcels) == 1
+            return any(parcel.shipment_id == parcel_id for parcel in parcels)
+    return False
 
 
 @bp.route("/orders/<int:order_id>/deliver", methods=["POST"])

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from sesamlike.accounts.models import User
 from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.fulfilment import shipping
@@ -211,12 +212,133 @@ def test_a_refused_day_is_said_beside_the_order_on_its_page(client, shipped):
     assert "Ange leveransdag." in field
 
 
-def test_a_refusal_for_an_order_not_on_the_page_is_said_above_the_list(client, shipped):
-    order = shipped[4]  # on page 3; the form says page 1
+def test_a_refusal_for_an_order_now_on_another_page_shows_that_page(client, shipped):
+    order = shipped[4]  # on page 3; the form says page 1 (orders confirmed since)
     refused = client.post(
         f"/stock/orders/{order.id}/deliver", data={"delivered_on": ""}
     )
     assert refused.status_code == 422
-    assert confirmable(refused.text) == [shipped[0].id, shipped[1].id]
+    assert confirmable(refused.text) == [order.id]
+    assert "Sida 3 av 3" in refused.text
+    field = refused.text[refused.text.index(f'id="delivered-{order.id}"') :]
+    assert 'aria-invalid="true"' in field[: field.index(">")]
+
+
+def test_a_refusal_for_a_parcel_no_longer_to_confirm_is_said_above_the_list(
+    client, region
+):
+    """Two parcels; a colleague confirms the first; the form of the first,
+    sent again with its day cleared, has no field left to be said beside."""
+    _north, _south, only_north, only_south, prescriber = region
+    patient = make_patient(prescriber.clinics[0])
+    order = ordering.place_order(
+        prescriber,
+        patient.id,
+        [(make_prescription(patient, only_north).id, 1),
+         (make_prescription(patient, only_south).id, 1)],
+        "home",
+    ).order  # fmt: skip
+    clerk = db.session.scalar(sa.select(User).where(User.username == "lager"))
+    for line in order.lines:
+        shipping.ship_order(clerk, order.id, line_ids=[line.id], require_picked=False)
+    first, _second = sorted(shipment.id for shipment in order.shipments)
+    shipping.deliver_order(clerk, order.id, region_today(), shipment_id=first)
+    refused = client.post(
+        f"/stock/orders/{order.id}/deliver",
+        data={"delivered_on": "", "shipment_id": str(first)},
+    )
+    assert refused.status_code == 422
     assert f"Beställning {order.id}: Ange leveransdag." in refused.text
     assert 'aria-invalid="true"' not in refused.text
+
+
+def test_the_deliveries_form_sends_its_own_page_back(client, shipped):
+    page = client.get("/stock/deliveries", query_string={"page": 2}).text
+    form = page[page.index(f"/stock/orders/{shipped[3].id}/deliver") :]
+    form = form[: form.index("</form>")]
+    assert '<input type="hidden" name="page" value="2">' in form
+    first = client.get("/stock/deliveries").text
+    assert 'name="page"' not in first  # page 1 is the page without one
+
+
+def test_lines_not_central_or_not_shipped_are_no_delivery_to_confirm(client, region):
+    _north, _south, only_north, _only_south, prescriber = region
+    patient = make_patient(prescriber.clinics[0])
+    supplier = make_article("SUP-1", name="Sensor Leverantör", channel="supplier")
+    by_supplier = make_order(
+        patient, [(make_prescription(patient, supplier), 1, "shipped", None)]
+    )
+    delivered = make_order(
+        patient,
+        [(make_prescription(patient, only_north), 1, "delivered", region_today())],
+    )
+    listed_ids = confirmable(client.get("/stock/deliveries").text)
+    assert by_supplier.id not in listed_ids and delivered.id not in listed_ids
+
+
+def test_orders_placed_at_the_same_moment_come_by_number(client, region, monkeypatch):
+    north, _south, only_north, _only_south, prescriber = region
+    monkeypatch.setattr(shipping, "ORDERS_PAGE", 2, raising=False)
+    orders = [place_order_for(prescriber, only_north) for _ in range(3)]
+    moment = utcnow() - timedelta(minutes=5)
+    for order in reversed(orders):
+        order.placed_at = moment
+    db.session.commit()
+    pages = [
+        listed(client.get("/stock/packing", query_string={"depot": north.id,
+                                                          "page": n}).text)
+        for n in (1, 2)
+    ]  # fmt: skip
+    assert pages == [[orders[0].id, orders[1].id], [orders[2].id]]
+
+
+def test_picked_packs_are_held_and_released_ones_are_not(client, region):
+    north, south, only_north, _only_south, prescriber = region
+    patient = make_patient(prescriber.clinics[0])
+    picked, released = (
+        make_order(patient, [(make_prescription(patient, only_north), 1,
+                              "reserved", None)])
+        for _ in range(2)
+    )  # fmt: skip
+    for order, status in ((picked, "picked"), (released, "released")):
+        db.session.add(
+            Reservation(reference=order.lines[0].reference, depot_id=south.id,
+                        article_id=only_north.id, packs=1, status=status)
+        )  # fmt: skip
+    db.session.commit()
+    north_list = listed(
+        client.get("/stock/packing", query_string={"depot": north.id}).text
+    )
+    south_list = listed(
+        client.get("/stock/packing", query_string={"depot": south.id}).text
+    )
+    # Picked in the south: the south's to pack. Released: held nowhere, so
+    # every depot's to look at.
+    assert picked.id in south_list and picked.id not in north_list
+    assert released.id in south_list and released.id in north_list
+
+
+def test_an_order_packed_from_a_later_page_returns_to_that_page(
+    client, region, monkeypatch
+):
+    north, _south, only_north, _only_south, prescriber = region
+    monkeypatch.setattr(shipping, "ORDERS_PAGE", 2, raising=False)
+    orders = [
+        _placed(place_order_for(prescriber, only_north), 60 - n) for n in range(5)
+    ]
+    page = client.get(
+        "/stock/packing", query_string={"depot": north.id, "page": 2}
+    ).text
+    link = f"/stock/orders/{orders[2].id}/pack?depot={north.id}&amp;page=2"
+    assert f'href="{link}"' in page
+    pack_page = client.get(link.replace("&amp;", "&")).text
+    assert f'action="{link}"' in pack_page
+    shipped_now = client.post(
+        link.replace("&amp;", "&"),
+        data={"line": str(orders[2].lines[0].id),
+              "pick_override": "Plockad av kollega, listan skrevs inte ut"},
+    )  # fmt: skip
+    assert shipped_now.status_code == 302
+    assert shipped_now.headers["Location"].endswith(
+        f"/stock/packing?depot={north.id}&page=2"
+    )
