@@ -19,6 +19,7 @@ from sesamlike.catalog.models import (
     SystemKind,
 )
 from sesamlike.common.csvfiles import write_all_or_nothing
+from sesamlike.common.paging import Page, page_count
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 
@@ -35,26 +36,6 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     systems_created: int = 0
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Article]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def system_kind(categories: Iterable[str]) -> str | None:
@@ -218,7 +199,7 @@ def search_articles(
     total = db.session.scalar(
         sa.select(sa.func.count()).select_from(Article).where(*conditions)
     )
-    pages = max(1, -(-total // per_page))
+    pages = page_count(total, per_page)
     page = min(max(1, page), pages)
     items = db.session.scalars(
         sa.select(Article)

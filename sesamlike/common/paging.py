@@ -7,9 +7,42 @@ ever show, not an overflow in the driver.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 MAX_PAGE = 100_000
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list (`items`), and how many the whole list has."""
+
+    items: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return page_count(self.total, self.per_page)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def first(self) -> int:
+        """The number of the page's first item in the whole list."""
+        return (self.page - 1) * self.per_page + 1
+
+
+def page_count(total: int, per_page: int) -> int:
+    """The pages `total` rows fill, `per_page` a page: at least one."""
+    return max(1, -(-total // per_page))
 
 
 def page_number(value: object) -> int:

@@ -24,6 +24,7 @@ from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import DomainError, Forbidden, Invalid, NotVisible
 from sesamlike.common.formatting import ReadersDate
 from sesamlike.common.i18n import N_
+from sesamlike.common.paging import Page, page_count
 from sesamlike.common.time import region_day_of, region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.fulfilment.errors import (
@@ -341,29 +342,9 @@ def parcels_to_confirm(order: Order) -> list[Parcel]:
 ORDERS_PAGE = 50
 
 
-@dataclass(frozen=True)
-class OrderPage:
-    """One page of a queue of orders, oldest first (`items`: each order with
-    what its page says of it), and how many there are in all."""
-
-    items: list
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def first(self) -> int:
-        """The number of the page's first order in the whole queue."""
-        return (self.page - 1) * self.per_page + 1
-
-
 def orders_to_pack(
     depot_id: int | None, page: int = 1, per_page: int | None = None
-) -> OrderPage:
+) -> Page:
     """Orders with reserved lines held in the depot (None: any), oldest first,
     a page at a time, each with the depots holding its reserved lines, by
     code (no patient data). An order whose reserved lines are held nowhere is
@@ -388,7 +369,7 @@ def orders_to_pack(
     return replace(found, items=listed)
 
 
-def orders_to_confirm(page: int = 1, per_page: int | None = None) -> OrderPage:
+def orders_to_confirm(page: int = 1, per_page: int | None = None) -> Page:
     """Orders with central lines shipped and not yet confirmed delivered,
     oldest first, a page at a time, each with its parcels (no patient data)."""
     found = _page_of_orders(_orders_with(LineStatus.SHIPPED), page, per_page)
@@ -397,7 +378,7 @@ def orders_to_confirm(page: int = 1, per_page: int | None = None) -> OrderPage:
     )
 
 
-def _page_of_orders(keys: sa.Select, page: int, per_page: int | None) -> OrderPage:
+def _page_of_orders(keys: sa.Select, page: int, per_page: int | None) -> Page:
     """The page of `keys` (order ids with the count of all, `_orders_with`):
     its orders loaded with their lines, articles and shipments. A page past
     the last (a number typed, or orders handled meanwhile) is the last."""
@@ -414,7 +395,7 @@ def _page_of_orders(keys: sa.Select, page: int, per_page: int | None) -> OrderPa
         total = db.session.scalar(
             sa.select(sa.func.count()).select_from(keys.subquery())
         )
-        page = max(1, -(-total // per_page))
+        page = page_count(total, per_page)
         rows = rows_of(page)
     order_ids = [row.order_id for row in rows]
     loaded = {
@@ -430,7 +411,7 @@ def _page_of_orders(keys: sa.Select, page: int, per_page: int | None) -> OrderPa
     }
     # (An order gone between the two statements is left out.)
     orders = [loaded[order_id] for order_id in order_ids if order_id in loaded]
-    return OrderPage(orders, rows[0].total if rows else 0, page, per_page)
+    return Page(orders, rows[0].total if rows else 0, page, per_page)
 
 
 def page_to_confirm(order_id: int, per_page: int | None = None) -> int | None:

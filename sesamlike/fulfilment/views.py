@@ -14,7 +14,7 @@ from sesamlike.accounts.forms import EmptyForm
 from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import ReadersDate, ReadersNumber
 from sesamlike.common.i18n import N_, _, ngettext
-from sesamlike.common.paging import page_number
+from sesamlike.common.paging import Page, page_number
 from sesamlike.common.time import region_today
 from sesamlike.common.urls import same_site_path
 from sesamlike.extensions import db
@@ -294,7 +294,7 @@ def _deliveries_page(form: DeliverForm, status: int = 200, *, page: int = 1,
     return render("deliveries.html", status, queue=queue, form=form, **refused)
 
 
-def _shows(queue: shipping.OrderPage, refused: dict) -> bool:
+def _shows(queue: Page, refused: dict) -> bool:
     """The page shows the refused parcel's field (the template's `wrong`)."""
     parcel_id = refused.get("refused_parcel")
     for order, parcels in queue.items:
