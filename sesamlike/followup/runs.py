@@ -196,6 +196,7 @@ def run_year(
             if removed:
                 remove_stale_payers(year)
         staging.drop_stage()
+        staging.refresh_statistics(changed + removed)
         # The statements read the catalogue one at a time (systems, sensor
         # places, amortisation years): a change in between would mix two.
         if catalogue_digest() != digest:
