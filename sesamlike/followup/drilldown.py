@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from sesamlike.common import paging
 from sesamlike.extensions import db
 from sesamlike.followup import audited, report
 from sesamlike.followup.followed import paid_years, patient_years, visible_years
@@ -164,7 +165,7 @@ def counts(scope: Scope, year: int, filters: Filters) -> tuple[int, int]:
 
 def page_count(total: int, per_page: int = PAGE_SIZE) -> int:
     """The pages a list of `total` patients fills; one for none."""
-    return max((total + per_page - 1) // per_page, 1)
+    return paging.page_count(total, per_page)
 
 
 def patients(

@@ -27,6 +27,7 @@ from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Article, Channel
+from sesamlike.common.paging import page_count
 from sesamlike.common.text import name_words
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
@@ -311,7 +312,7 @@ def unregistered(user: User, text: str = "", page: int = 1) -> Page:
 
 def _page(user: User, query: sa.Select, text: str, page: int, *, action: str) -> Page:
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    pages = max(1, -(-total // PER_PAGE))
+    pages = page_count(total, PER_PAGE)
     page = min(max(page, 1), pages)
     rows = db.session.execute(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     for patient_id in dict.fromkeys(patient.id for _, patient in rows):
