@@ -20,19 +20,21 @@ from sesamlike.patients.models import Patient
 PAGE_SIZE = 100
 IDENTITY_COLUMNS = ("personal_id", "first_name", "last_name")
 FILTER_NAMES = ("pump_system", "cgm_system", "age_group", "prescriber", "min_total",
-                "overuse", "sort")  # fmt: skip
-# The list's orders: amounts highest first, names and systems A to Ö (no
-# system last); the region's list has no names to sort by.
+                "overuse", "sort", "reverse")  # fmt: skip
+# The list's orders, each as it first comes: amounts highest first, names and
+# systems A to Ö (no system last); the region's list has no names to sort by.
+# Reversed (`Filters.reverse`): amounts lowest first, names and systems Ö to A
+# (no system still last, and within a system still the costliest first).
 SORTS = {
-    "total": (PatientYearCost.total_cost_sek.desc(),),
-    "devices": (PatientYearCost.device_cost_sek.desc(),),
-    "consumables": (PatientYearCost.consumables_cost_sek.desc(),),
+    "total": (PatientYearCost.total_cost_sek,),
+    "devices": (PatientYearCost.device_cost_sek,),
+    "consumables": (PatientYearCost.consumables_cost_sek,),
     "name": (Patient.last_name, Patient.first_name),
-    "pump_system": (PatientYearCost.pump_system.asc().nulls_last(),
-                    PatientYearCost.total_cost_sek.desc()),
-    "cgm_system": (PatientYearCost.cgm_system.asc().nulls_last(),
-                   PatientYearCost.total_cost_sek.desc()),
-}  # fmt: skip
+    "pump_system": (PatientYearCost.pump_system,),
+    "cgm_system": (PatientYearCost.cgm_system,),
+}
+AMOUNT_SORTS = ("total", "devices", "consumables")  # highest first, unreversed
+SYSTEM_SORTS = ("pump_system", "cgm_system")
 DEFAULT_SORT = "total"
 
 
@@ -45,6 +47,12 @@ class Filters:
     min_total: Decimal | None = None
     overuse: bool = False
     sort: str = DEFAULT_SORT  # one of SORTS
+    reverse: bool = False  # the sort's other way round (`SORTS`)
+
+    @property
+    def descending(self) -> bool:
+        """Whether the sorted column runs from high to low (Ö to A)."""
+        return (self.sort in AMOUNT_SORTS) != self.reverse
 
     def as_args(self) -> dict[str, str]:
         args = {}
@@ -63,6 +71,19 @@ def sort_of(typed: str | None, scope: Scope) -> str:
     if typed not in SORTS or (typed == "name" and scope.pseudonymised):
         return DEFAULT_SORT
     return typed
+
+
+def order_of(filters: Filters, patient_id: sa.ColumnElement[int]
+             ) -> tuple[sa.ColumnElement, ...]:  # fmt: skip
+    """The ORDER BY of the filters' sort (`SORTS`), one way or the other; the
+    patient id (`patient_id`: the column of the statement's own table) last,
+    so pages follow each other the same way every time."""
+    descending = filters.descending
+    ordered = [column.desc() if descending else column.asc()
+               for column in SORTS[filters.sort]]  # fmt: skip
+    if filters.sort in SYSTEM_SORTS:  # none last; the costliest first within one
+        ordered = [ordered[0].nulls_last(), PatientYearCost.total_cost_sek.desc()]
+    return (*ordered, patient_id)
 
 
 def _age_clause(group: str, year: int) -> sa.ColumnElement[bool]:
@@ -108,10 +129,11 @@ def _where(
 def query(scope: Scope, year: int, filters: Filters) -> sa.Select:
     """Patients in scope and visible to the user, with their cost for the year."""
     where = _where(scope, year, filters, patient_years(scope, year))
-    return _listed(scope, where, filters.sort)
+    return _listed(scope, where, filters)
 
 
-def _listed(scope: Scope, where: list[sa.ColumnElement[bool]], sort: str) -> sa.Select:
+def _listed(scope: Scope, where: list[sa.ColumnElement[bool]],
+            filters: Filters) -> sa.Select:  # fmt: skip
     """The list's columns of the patient-years `where` names, in its order."""
     if scope.pseudonymised:  # the region: no name or number leaves the database
         identity = [sa.literal_column("''").label(name) for name in IDENTITY_COLUMNS]
@@ -130,7 +152,7 @@ def _listed(scope: Scope, where: list[sa.ColumnElement[bool]], sort: str) -> sa.
         )
         .join(PatientYearCost, PatientYearCost.patient_id == Patient.id)
         .where(*where)
-        .order_by(*SORTS[sort], Patient.id)
+        .order_by(*order_of(filters, Patient.id))
     )
 
 
@@ -196,12 +218,12 @@ def patients(
             )
         page = min(page, page_count(total, per_page))
         ids = (
-            listed.order_by(*SORTS[filters.sort], PatientYearCost.patient_id)
+            listed.order_by(*order_of(filters, PatientYearCost.patient_id))
             .limit(per_page)
             .offset((page - 1) * per_page)
         )
         where = [PatientYearCost.year == year, PatientYearCost.patient_id.in_(ids)]
-        rows = db.session.execute(_listed(scope, where, filters.sort)).all()
+        rows = db.session.execute(_listed(scope, where, filters)).all()
     audited.record_many(
         "export" if exported else "read", "patient_year_cost", [row.id for row in rows],
         detail=f"follow-up drill-down {year}: "

@@ -206,6 +206,7 @@ def _filters(scope: Scope) -> drilldown.Filters:
         min_total=minimum,
         overuse=args.get("overuse") == "1",
         sort=drilldown.sort_of(args.get("sort"), scope),
+        reverse=args.get("reverse") == "1",
     )
 
 
@@ -234,14 +235,19 @@ def patients():
 
 def _sort_args(scope: Scope, year: int, filters: drilldown.Filters) -> dict:
     """For each order the list may take, the same list's arguments in it
-    (from its first page)."""
-    unsorted = {k: v for k, v in filters.as_args().items() if k != "sort"}
-    return {
-        key: _args(scope, year, **unsorted,
-                   **({} if key == drilldown.DEFAULT_SORT else {"sort": key}))
-        for key in drilldown.SORTS
-        if drilldown.sort_of(key, scope) == key
-    }  # fmt: skip
+    (from its first page): another column's as it first comes, the sorted
+    column's the other way round."""
+    unsorted = {k: v for k, v in filters.as_args().items()
+                if k not in ("sort", "reverse")}  # fmt: skip
+    sorts = {}
+    for key in drilldown.SORTS:
+        if drilldown.sort_of(key, scope) != key:
+            continue
+        sort = {} if key == drilldown.DEFAULT_SORT else {"sort": key}
+        if key == filters.sort and not filters.reverse:
+            sort["reverse"] = "1"
+        sorts[key] = _args(scope, year, **unsorted, **sort)
+    return sorts
 
 
 def _prescriber_name(prescriber: str | None) -> str | None:

@@ -122,8 +122,9 @@ ONE_LINE = """e => { const r = document.createRange(); r.selectNodeContents(e);
 def test_on_a_phone_the_manager_sorts_the_patients_and_reads_why_one_costs(
     mobile_page, screenshot
 ):
-    """The walkthrough at 390 px: the list could only be read costliest first,
-    and the patient page's dates broke over two lines ("2025-01-" / "20")."""
+    """The walkthrough at 390 px: the list could only be read costliest first
+    (then not the other way round either), and the patient page's dates broke
+    over two lines ("2025-01-" / "20")."""
     anna = seed_two_years()
     clinic = anna.care_relationships[0].clinic
     libre = f.make_article(category="cgm_sensor", pack_size=1, channel="central",
@@ -148,8 +149,17 @@ def test_on_a_phone_the_manager_sorts_the_patients_and_reads_why_one_costs(
     caption = mobile_page.locator("caption").inner_text()
     assert "högst kostnad för enheter först" in caption
     sorted_by = mobile_page.locator("th[aria-sort]")
-    assert sorted_by.inner_text() == "Enheter (kr)"
+    assert sorted_by.inner_text() == "Enheter (kr) ↓"
     assert mobile_page.evaluate(PAST_THE_EDGE) == []
+    # The sorted column tapped again: the lowest first, and its arrow turned.
+    mobile_page.get_by_role("link", name="Enheter (kr)").click()
+    mobile_page.wait_for_load_state()
+    assert names.all_inner_texts() == ["Bo Sensorsson", "Anna Pumpström"]
+    assert (
+        "lägst kostnad för enheter först" in mobile_page.locator("caption").inner_text()
+    )
+    assert sorted_by.inner_text() == "Enheter (kr) ↑"
+    assert sorted_by.get_attribute("aria-sort") == "ascending"
 
     names.first.click()
     mobile_page.wait_for_load_state()

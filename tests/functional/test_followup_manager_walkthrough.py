@@ -225,6 +225,76 @@ def test_the_manager_sorts_the_patient_list_by_a_column(
     assert [row.split(";")[1] for row in export.splitlines()[1:]] == names
 
 
+@pytest.mark.parametrize(
+    "sort, names, caption, direction",
+    [("", ["Anna Norrman", "Bo Andersson"], "lägst kostnad först", "ascending"),
+     ("devices", ["Bo Andersson", "Anna Norrman"], "lägst kostnad för enheter först",
+      "ascending"),
+     ("consumables", ["Anna Norrman", "Bo Andersson"],
+      "lägst kostnad för förbrukning först", "ascending"),
+     ("name", ["Anna Norrman", "Bo Andersson"], "efter efternamn, Ö–A",
+      "descending")],
+)  # fmt: skip
+def test_the_manager_turns_the_sorted_column_the_other_way_round(
+    client, auth, two_patients, sort, names, caption, direction
+):
+    """From a walkthrough: the list could show the costliest first but never
+    the cheapest (a patient whose year looks too cheap to be true), nor names
+    Ö to A. The sorted column's heading now turns the order round, and back."""
+    auth.login(two_patients["manager"].username)
+    first = client.get(f"/followup/patients?year=2025&sort={sort}").text
+    head = first.split("<thead>")[1].split("</thead>")[0]
+    turn = re.search(r'<th [^>]*aria-sort="[a-z]+"><a href="([^"]+)" title="Vänd '
+                     r'ordningen">', head)  # fmt: skip
+    assert turn is not None, head
+    turned = client.get(html.unescape(turn.group(1))).text
+
+    assert "reverse=1" in turn.group(1)
+    assert listed_names(turned) == names
+    assert f"Patienter, sida 1 av 1, {caption}" in text_of(turned)
+    head = turned.split("<thead>")[1].split("</thead>")[0]
+    assert head.count("aria-sort=") == 1 and f'aria-sort="{direction}"' in head
+    export = client.get(
+        html.unescape(turn.group(1)).replace("/patients?", "/patients.csv?")
+    ).text
+    assert [row.split(";")[1] for row in export.splitlines()[1:]] == names
+    # The heading turns it back: the first order again, its link without reverse.
+    back = re.search(r'aria-sort="[a-z]+"><a href="([^"]+)"', head).group(1)
+    assert "reverse" not in back
+    assert listed_names(client.get(html.unescape(back)).text) == listed_names(first)
+
+
+def test_a_system_column_turned_round_keeps_patients_without_one_last(client, auth):
+    north = f.make_clinic("NORR")
+    manager = f.make_user("manager", clinics=[north])
+    for name, system in (("Alfa", "Accu-Chek Insight"), ("Beta", "Omnipod DASH"),
+                         ("Ceta", None)):  # fmt: skip
+        systems = [f.make_system(system)] if system else []
+        pump = f.make_article(category="pump" if system else "infusion_set",
+                              systems=systems, pack_price_sek=Decimal("30000.00"),
+                              amortisation_years=4 if system else None,
+                              units_per_day=None, pack_size=1)  # fmt: skip
+        patient = f.make_patient(north, first_name=name, last_name="Patient")
+        f.make_delivered_line(patient, pump, date(2025, 7, 1))
+    run_year(2025, full=True)
+    auth.login(manager.username)
+
+    first = client.get("/followup/patients?year=2025&sort=pump_system").text
+    turned = client.get("/followup/patients?year=2025&sort=pump_system&reverse=1").text
+
+    assert listed_names(first) == ["Alfa Patient", "Beta Patient", "Ceta Patient"]
+    assert listed_names(turned) == ["Beta Patient", "Alfa Patient", "Ceta Patient"]
+    assert "efter pumpsystem, Ö–A" in text_of(turned)
+
+
+def test_the_list_turned_round_reads_in_english(client, auth, two_patients):
+    auth.login(two_patients["manager"].username)
+    client.post("/language", data={"locale": "en"})
+    page = client.get("/followup/patients?year=2025&reverse=1").text
+    assert "lowest cost first" in text_of(page)
+    assert 'title="Reverse the order"' in page
+
+
 def test_a_long_list_says_its_page_by_the_pager_and_an_empty_one_offers_no_file(
     client, auth
 ):

@@ -1,8 +1,8 @@
 """The drill-down's pages, each read on its own (the page's patients found
 from their costs first, then their names: a clinic's 25,000 patients are no
 longer joined for a page of 100), follow each other as the whole list does,
-in every order and under every filter, with the same count and the same
-count of patients left out."""
+in every order (each both ways round) and under every filter, with the same
+count and the same count of patients left out."""
 
 from __future__ import annotations
 
@@ -106,27 +106,67 @@ def pages_follow_the_whole_list(scope, orders) -> None:
     checked = 0
     for sort in orders:
         for given in FILTERS:
-            filters = drilldown.Filters(sort=sort, **given)
-            whole, total = drilldown.patients(scope, YEAR, filters, per_page=None)
-            assert whole, (sort, given)  # every filter lists someone here
-            assert drilldown.counts(scope, YEAR, filters)[0] == len(whole)
-            paged = []
-            pages = drilldown.page_count(len(whole), PER_PAGE)
-            for page in range(1, pages + 1):
-                rows, total = drilldown.patients(
-                    scope, YEAR, filters, page, per_page=PER_PAGE
-                )
-                assert total == len(whole), (sort, given)
-                assert len(rows) == min(PER_PAGE, len(whole) - (page - 1) * PER_PAGE)
-                paged.extend(rows)
-            assert [tuple(row) for row in paged] == [tuple(row) for row in whole], (
-                sort,
-                given,
+            natural, _total = drilldown.patients(
+                scope, YEAR, drilldown.Filters(sort=sort, **given), per_page=None
             )
-            # A page past the last shows the last.
-            late, _total = drilldown.patients(
-                scope, YEAR, filters, pages + 3, per_page=PER_PAGE
+            reversed_ = drilldown.Filters(sort=sort, reverse=True, **given)
+            backwards, _total = drilldown.patients(
+                scope, YEAR, reversed_, per_page=None
             )
-            assert [tuple(r) for r in late] == [tuple(r) for r in paged[-len(late) :]]
-            checked += len(whole) > PER_PAGE
-    assert checked >= len(orders) * 3  # lists of more than one page
+            the_other_way_round(sort, natural, backwards)
+            checked += pages_follow(scope, drilldown.Filters(sort=sort, **given))
+            checked += pages_follow(scope, reversed_)
+    assert checked >= len(orders) * 6  # lists of more than one page
+
+
+def the_other_way_round(sort: str, natural, backwards) -> None:
+    """The reversed list runs through the sorted column's values the other
+    way (no system still last); patients with the same value keep their
+    order (the costliest first within a system, else by id)."""
+    column = {"total": "total_cost_sek", "devices": "device_cost_sek",
+              "consumables": "consumables_cost_sek", "pump_system": "pump_system",
+              "cgm_system": "cgm_system"}  # fmt: skip
+
+    def key(row):
+        return (
+            (row.last_name, row.first_name)
+            if sort == "name"
+            else row._mapping[column[sort]]
+        )
+
+    def runs(rows):
+        found: dict = {}
+        for row in rows:
+            found.setdefault(key(row), []).append(row.id)
+        return found
+
+    assert sorted(row.id for row in natural) == sorted(row.id for row in backwards)
+    there, back = runs(natural), runs(backwards)
+    values = list(there)
+    if None in values:  # no system: last both ways
+        values.remove(None)
+        assert list(back) == [*reversed(values), None], sort
+    else:
+        assert list(back) == list(reversed(values)), sort
+    assert back == there, sort  # the same patients, in the same order, per value
+
+
+def pages_follow(scope, filters) -> int:
+    """The pages one by one are the whole list; 1 when it is longer than a page."""
+    whole, total = drilldown.patients(scope, YEAR, filters, per_page=None)
+    assert whole, filters  # every filter lists someone here
+    assert drilldown.counts(scope, YEAR, filters)[0] == len(whole)
+    paged = []
+    pages = drilldown.page_count(len(whole), PER_PAGE)
+    for page in range(1, pages + 1):
+        rows, total = drilldown.patients(scope, YEAR, filters, page, per_page=PER_PAGE)
+        assert total == len(whole), filters
+        assert len(rows) == min(PER_PAGE, len(whole) - (page - 1) * PER_PAGE)
+        paged.extend(rows)
+    assert [tuple(row) for row in paged] == [tuple(row) for row in whole], filters
+    # A page past the last shows the last.
+    late, _total = drilldown.patients(
+        scope, YEAR, filters, pages + 3, per_page=PER_PAGE
+    )
+    assert [tuple(r) for r in late] == [tuple(r) for r in paged[-len(late) :]]
+    return int(len(whole) > PER_PAGE)
