@@ -10,6 +10,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from sesamlike.common import collation
+
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(
@@ -54,6 +56,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
         # were written out and their pages freed again on DROP.
         cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.close()
+        # Names in Swedish order, as PostgreSQL's collation of the same name.
+        dbapi_connection.create_collation(collation.COLLATION, collation.compare)
 
 
 def commit_keeping_loaded() -> None:

@@ -9,6 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from sesamlike.common import paging
+from sesamlike.common.collation import swedish
 from sesamlike.extensions import db
 from sesamlike.followup import audited, report
 from sesamlike.followup.followed import paid_years, patient_years, visible_years
@@ -22,14 +23,15 @@ IDENTITY_COLUMNS = ("personal_id", "first_name", "last_name")
 FILTER_NAMES = ("pump_system", "cgm_system", "age_group", "prescriber", "min_total",
                 "overuse", "sort", "reverse")  # fmt: skip
 # The list's orders, each as it first comes: amounts highest first, names and
-# systems A to Ö (no system last); the region's list has no names to sort by.
+# systems A to Ö (no system last; names in Swedish order, `common.collation`);
+# the region's list has no names to sort by.
 # Reversed (`Filters.reverse`): amounts lowest first, names and systems Ö to A
 # (no system still last, and within a system still the costliest first).
 SORTS = {
     "total": (PatientYearCost.total_cost_sek,),
     "devices": (PatientYearCost.device_cost_sek,),
     "consumables": (PatientYearCost.consumables_cost_sek,),
-    "name": (Patient.last_name, Patient.first_name),
+    "name": (swedish(Patient.last_name), swedish(Patient.first_name)),
     "pump_system": (PatientYearCost.pump_system,),
     "cgm_system": (PatientYearCost.cgm_system,),
 }

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import Clinic, Role, User
+from sesamlike.common.collation import swedish, swedish_key
 from sesamlike.common.errors import Forbidden, NotVisible
 from sesamlike.extensions import db
 
@@ -57,9 +58,13 @@ def resolve(user: User, clinic_code: str | None) -> Scope:
     if user.role not in FOLLOWUP_ROLES:
         raise Forbidden()
     if user.role == Role.REGION:
-        clinics = tuple(db.session.scalars(sa.select(Clinic).order_by(Clinic.name)))
+        clinics = tuple(
+            db.session.scalars(
+                sa.select(Clinic).order_by(swedish(Clinic.name), Clinic.id)
+            )
+        )
     else:
-        clinics = tuple(sorted(user.clinics, key=lambda c: c.name))
+        clinics = tuple(sorted(user.clinics, key=lambda c: swedish_key(c.name)))
     if not clinic_code:
         return Scope(user, None, clinics)
     chosen = next((c for c in clinics if c.code == clinic_code), None)

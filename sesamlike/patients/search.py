@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
+from sesamlike.common.collation import swedish
 from sesamlike.common.errors import Forbidden
 from sesamlike.common.text import (
     CONTROL_CHARACTER,
@@ -65,7 +66,7 @@ def search_patients(user: User, text: str | None, page: int = 1) -> SearchPage:
     ids = db.session.scalars(
         sa.select(Patient.id)
         .where(*where)
-        .order_by(Patient.last_name, Patient.first_name, Patient.id)
+        .order_by(swedish(Patient.last_name), swedish(Patient.first_name), Patient.id)
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()

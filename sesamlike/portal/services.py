@@ -19,6 +19,7 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
 from sesamlike.common import data_versions
+from sesamlike.common.collation import swedish
 from sesamlike.common.errors import DomainError, Forbidden, NotVisible
 from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import commit_keeping_loaded, db
@@ -205,7 +206,7 @@ def children(user: User) -> list[Child]:
                 Patient.birth_date > access.adult_born_before(),
             ),
         )
-        .order_by(Patient.first_name, Patient.id)
+        .order_by(swedish(Patient.first_name), Patient.id)
     ).all()
     for row in rows:
         audit.record("list_children", "patient", patient_id=row.id, user=user)

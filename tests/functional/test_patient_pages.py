@@ -68,6 +68,17 @@ def test_search_shows_patients_of_own_clinic_only(client, prescriber, own):
     assert "1 träff<" in page.text
 
 
+def test_search_lists_the_hits_in_swedish_order(client, prescriber, own):
+    """Å, Ä, Ö after Z and in that order; "de Vries" under D (code point order
+    put Ärlig before Åberg and "de Vries" last)."""
+    for last_name in ("Öberg", "Ärlig", "Zetterlund", "de Vries", "Åberg", "Dahl"):
+        make_patient(own, first_name="Anna", last_name=last_name)
+    page = client.post("/patients", data={"q": "anna"}).text
+    listed = ["Dahl", "de Vries", "Zetterlund", "Åberg", "Ärlig", "Öberg"]
+    places = [page.index(f"{name}, Anna") for name in listed]
+    assert places == sorted(places)
+
+
 def test_search_by_personnummer_without_century(client, prescriber, own):
     patient = make_patient(own, personal_id=ADULT_PNR)
     page = client.post("/patients", data={"q": "900102-9801"})

@@ -1,0 +1,87 @@
+"""Lists sorted by name are in Swedish order on both databases: A to Z, then Å,
+Ä, Ö; "de Vries" under D, "Édouard" under E. Before, they were in code point
+order: Ä before Å, lower case and accented capitals after Ö."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from sesamlike.common.collation import swedish_key
+from sesamlike.followup import drilldown
+from sesamlike.followup.runs import run_year
+from sesamlike.followup.scope import resolve
+from sesamlike.patients import services as patient_services
+from sesamlike.portal import services as portal_services
+from tests import factories as f
+
+# In Swedish order.
+SURNAMES = ["Andersson", "Dahl", "de Vries", "Édouard", "Ekström", "Yngve",
+            "Zetterlund", "Åberg", "Ärlig", "Öberg"]  # fmt: skip
+FIRST_NAMES = ["Ebba", "Élise", "Vera", "Zara", "Åsa", "Ärla", "Örjan"]
+YEAR = 2025
+
+
+def shuffled(names: list[str]) -> list[str]:
+    mixed = list(names)
+    random.Random(7).shuffle(mixed)
+    return mixed
+
+
+def test_the_sort_key_gives_swedish_order():
+    assert sorted(shuffled(SURNAMES), key=swedish_key) == SURNAMES
+    assert sorted(["Üwe", "Yngve", "Ubbe"], key=swedish_key) == ["Ubbe", "Yngve", "Üwe"]
+
+
+def test_a_prescribers_search_lists_patients_in_swedish_order():
+    clinic = f.make_clinic("OWN")
+    prescriber = f.make_user("prescriber", clinics=[clinic])
+    for last_name in shuffled(SURNAMES):
+        f.make_patient(clinic, first_name="Nora", last_name=last_name)
+    found = patient_services.search_patients(prescriber, "Nora")
+    assert [p.last_name for p in found.patients] == SURNAMES
+
+
+def test_a_guardians_children_come_in_swedish_order():
+    children = [f.make_patient(first_name=name, last_name="Berg",
+                               birth_date=date(2016, 5, 1))
+                for name in shuffled(FIRST_NAMES)]  # fmt: skip
+    guardian = f.make_user("guardian", patients=children)
+    assert [c.name.split()[0] for c in portal_services.children(guardian)] == (
+        FIRST_NAMES
+    )
+
+
+def test_a_managers_patients_by_name_in_swedish_order_both_ways():
+    clinic = f.make_clinic("OWN")
+    manager = f.make_user("manager", clinics=[clinic])
+    sets = f.make_article(category="infusion_set", pack_price_sek=Decimal("500.00"),
+                          channel="central")  # fmt: skip
+    for last_name in shuffled(SURNAMES):
+        patient = f.make_patient(clinic, first_name="Nora", last_name=last_name,
+                                 birth_date=date(1990, 1, 1))  # fmt: skip
+        prescription = f.make_prescription(patient, sets, valid_from=date(2025, 1, 1))
+        f.make_delivery(patient, prescription, date(2025, 3, 3))
+    run_year(YEAR, full=True)
+    scope = resolve(manager, clinic.code)
+
+    def listed(**given) -> list[str]:
+        filters = drilldown.Filters(sort="name", **given)
+        rows, _total = drilldown.patients(scope, YEAR, filters, per_page=None)
+        return [row.last_name for row in rows]
+
+    assert listed() == SURNAMES
+    assert listed(reverse=True) == SURNAMES[::-1]
+
+
+@pytest.mark.parametrize("role", ["region", "manager"])
+def test_the_follow_up_lists_clinics_in_swedish_order(role):
+    names = ["Diabetesmottagningen Eksjö", "Diabetesmottagningen Älmhult",
+             "Diabetesmottagningen Åre", "Diabetesmottagningen Östersund"]  # fmt: skip
+    clinics = [f.make_clinic(name=name) for name in shuffled(names)]
+    user = f.make_user(role, clinics=clinics if role == "manager" else [])
+    listed = [c.name for c in resolve(user, None).clinics if c.name in names]
+    assert listed == [names[0], names[2], names[1], names[3]]
