@@ -17,8 +17,10 @@ Then, in this process with Flask's test client (no network), as a prescriber
 and a manager of the largest clinic, a region user, an administrator and the
 aids centre's `lager` (the demo's), each page --repeat times: the first
 request's time and the median (milliseconds), the answer's status and size.
-Searches use the name of a patient of that clinic (full and surname alone),
-an order number and a serial number; the work list is read as it opens, and
+Searches use the name of a patient of that clinic (full and surname alone;
+the prescriber's by surname lists the first 100 of many, in Swedish order),
+an order number and a serial number; the manager's drill-down is read as it
+opens and sorted by name both ways; the work list is read as it opens, and
 its lists of prescriptions running out and warranties ending (90 days) as a
 page and as a whole CSV.
 
@@ -193,6 +195,8 @@ def _pages(found: dict) -> list[tuple[str, list[tuple[str, str, dict | None]]]]:
              "/orders/worklist.csv?list=running_out&days=90", None),
             ("prescriber: patient search by full name", "/patients",
              {"q": found["name"]}),
+            ("prescriber: patient search by surname", "/patients",
+             {"q": found["surname"]}),
             ("prescriber: patient overview", f"/patients/{pid}/overview", None),
             ("prescriber: prescriptions", f"/patients/{pid}/prescriptions", None),
             ("prescriber: orders of the patient", f"/patients/{pid}/orders", None),
@@ -201,6 +205,10 @@ def _pages(found: dict) -> list[tuple[str, list[tuple[str, str, dict | None]]]]:
         (logins["manager"], [
             ("manager: follow-up report", f"/followup/?{clinic}", None),
             ("manager: drill-down (patients)", f"/followup/patients?{clinic}", None),
+            ("manager: drill-down by name", f"/followup/patients?{clinic}&sort=name",
+             None),
+            ("manager: drill-down by name, Ö to A",
+             f"/followup/patients?{clinic}&sort=name&reverse=1", None),
             ("manager: channels and places", f"/followup/channels?{clinic}", None),
             ("manager: articles", f"/followup/articles?{clinic}", None),
             ("manager: pump system (none)", f"/followup/system/pump?{clinic}", None),
