@@ -22,20 +22,28 @@ import sqlalchemy as sa
 
 COLLATION = "swedish"
 
-# Letters of their own, after Z: Å, Ä (Æ as Ä), Ö (Ø as Ö). Ü is read as Y.
-_OWN_LETTERS = str.maketrans({"å": "{", "ä": "|", "æ": "|", "ö": "}", "ø": "}",
-                              "ü": "y"})  # fmt: skip
+# Letters of their own, after Z: Å; Ä (Æ, Ę as Ä); Ö (Ø, Ő, Ô, Œ as Ö). Ü and Ű
+# are read as Y, and letters Unicode does not split into a letter and a mark as
+# the letters they stand for (ICU's sv-SE reads them so).
+_OWN_LETTERS = str.maketrans({
+    "å": "{", "ä": "|", "æ": "|", "ę": "|", "ö": "}", "ø": "}", "ő": "}", "ô": "}",
+    "œ": "}", "ü": "y", "ű": "y", "ł": "l", "đ": "d", "ð": "d", "þ": "th",
+    "ĳ": "ij",
+})  # fmt: skip
 
 
 @lru_cache(maxsize=65536)
-def swedish_key(text: str | None) -> tuple[str, str]:
+def swedish_key(text: str | None) -> tuple[str, str, str]:
     """The sort key: the letters without case or accents (Å, Ä, Ö kept, after
-    Z), then the text as written, so that different spellings never tie."""
+    Z), then the text with its case swapped: where only accents or case differ,
+    the plain letter before the accented and lower case before upper, as ICU
+    has it ("de Vries" before "De Vries"); last the text itself, so that
+    different spellings never tie."""
     text = text or ""
     own = unicodedata.normalize("NFC", text).casefold().translate(_OWN_LETTERS)
     decomposed = unicodedata.normalize("NFD", own)
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return bare, text
+    return bare, text.swapcase(), text
 
 
 def compare(left: str | None, right: str | None) -> int:

@@ -9,8 +9,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 
-from sesamlike.common.collation import swedish_key
+from sesamlike.common.collation import swedish, swedish_key
+from sesamlike.extensions import db
 from sesamlike.followup import drilldown
 from sesamlike.followup.runs import run_year
 from sesamlike.followup.scope import resolve
@@ -23,6 +25,17 @@ SURNAMES = ["Andersson", "Dahl", "de Vries", "Édouard", "Ekström", "Yngve",
             "Zetterlund", "Åberg", "Ärlig", "Öberg"]  # fmt: skip
 FIRST_NAMES = ["Ebba", "Élise", "Vera", "Zara", "Åsa", "Ärla", "Örjan"]
 YEAR = 2025
+# Names that differ only in case or accents, or have letters of their own:
+# ICU's sv-SE order (PostgreSQL's collation) as the sort key has it.
+TRICKY = [
+    "Áa", "Ab", "Aberg", "Ali", "ALI", "Ða", "Db", "Đc", "de Vries", "De Vries",
+    "Devries", "Edouard", "édouard", "Édouard", "Lind Åberg", "Lind-Åberg",
+    "Lindåberg", "Lukas", "Łukasz", "Muller", "Myller", "Müller", "ng", "Ng",
+    "Nono", "Ñoño", "O'Brien", "Oberg", "Obrien", "ss", "ß", "Thor", "Þór",
+    "van der Berg", "Van Der Berg", "Yngve", "Üwe", "Żak", "Zoe", "Zoë", "åberg",
+    "Åberg", "Ęa", "Æble", "ärlig", "Ärlig", "Őb", "Öberg", "Ôc", "Œd", "Ölund",
+    "Ølund", "Øster",
+]  # fmt: skip
 
 
 def shuffled(names: list[str]) -> list[str]:
@@ -34,6 +47,21 @@ def shuffled(names: list[str]) -> list[str]:
 def test_the_sort_key_gives_swedish_order():
     assert sorted(shuffled(SURNAMES), key=swedish_key) == SURNAMES
     assert sorted(["Üwe", "Yngve", "Ubbe"], key=swedish_key) == ["Ubbe", "Yngve", "Üwe"]
+
+
+def test_the_sort_key_reads_names_as_postgresqls_swedish_collation():
+    assert sorted(shuffled(TRICKY), key=swedish_key) == TRICKY
+
+
+def test_both_databases_sort_names_as_the_sort_key():
+    """PostgreSQL's ICU collation and SQLite's registered one give the tricky
+    names the same order as `swedish_key` (the one Python sorts by)."""
+    names = sa.union_all(
+        *(sa.select(sa.literal(name, sa.String).label("name"))
+          for name in shuffled(TRICKY))
+    ).subquery()  # fmt: skip
+    query = sa.select(names.c.name).order_by(swedish(names.c.name))
+    assert db.session.scalars(query).all() == TRICKY
 
 
 def test_a_prescribers_search_lists_patients_in_swedish_order():
