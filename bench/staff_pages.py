@@ -20,9 +20,9 @@ request's time and the median (milliseconds), the answer's status and size.
 Searches use the name of a patient of that clinic (full and surname alone;
 the prescriber's by surname lists the first 100 of many, in Swedish order),
 an order number and a serial number; the manager's drill-down is read as it
-opens and sorted by name both ways; the work list is read as it opens, and
-its lists of prescriptions running out and warranties ending (90 days) as a
-page and as a whole CSV.
+opens and sorted by name both ways, the region's as it opens and by pump
+system; the work list is read as it opens, and its lists of prescriptions
+running out and warranties ending (90 days) as a page and as a whole CSV.
 
 Ends with one machine-readable line:
     SUMMARY staff_pages db=<sqlite|postgresql> patients=<N> pages=<n>
@@ -220,6 +220,8 @@ def _pages(found: dict) -> list[tuple[str, list[tuple[str, str, dict | None]]]]:
             ("region: follow-up report", f"/followup/?year={year}", None),
             ("region: drill-down (patients)", f"/followup/patients?year={year}",
              None),
+            ("region: drill-down by pump system",
+             f"/followup/patients?year={year}&sort=pump_system", None),
             ("region: clinics side by side", f"/followup/clinics?year={year}", None),
             ("region: channels and places", f"/followup/channels?year={year}", None),
             ("region: articles", f"/followup/articles?year={year}", None),

@@ -23,8 +23,8 @@ IDENTITY_COLUMNS = ("personal_id", "first_name", "last_name")
 FILTER_NAMES = ("pump_system", "cgm_system", "age_group", "prescriber", "min_total",
                 "overuse", "sort", "reverse")  # fmt: skip
 # The list's orders, each as it first comes: amounts highest first, names and
-# systems A to Ö (no system last; names in Swedish order, `common.collation`);
-# the region's list has no names to sort by.
+# systems A to Ö (no system last; in Swedish order, `common.collation`: "t:slim
+# X2" under T); the region's list has no names to sort by.
 # Reversed (`Filters.reverse`): amounts lowest first, names and systems Ö to A
 # (no system still last, and within a system still the costliest first).
 SORTS = {
@@ -32,8 +32,8 @@ SORTS = {
     "devices": (PatientYearCost.device_cost_sek,),
     "consumables": (PatientYearCost.consumables_cost_sek,),
     "name": (swedish(Patient.last_name), swedish(Patient.first_name)),
-    "pump_system": (PatientYearCost.pump_system,),
-    "cgm_system": (PatientYearCost.cgm_system,),
+    "pump_system": (swedish(PatientYearCost.pump_system),),
+    "cgm_system": (swedish(PatientYearCost.cgm_system),),
 }
 AMOUNT_SORTS = ("total", "devices", "consumables")  # highest first, unreversed
 SYSTEM_SORTS = ("pump_system", "cgm_system")

@@ -113,3 +113,28 @@ def test_the_follow_up_lists_clinics_in_swedish_order(role):
     user = f.make_user(role, clinics=clinics if role == "manager" else [])
     listed = [c.name for c in resolve(user, None).clinics if c.name in names]
     assert listed == [names[0], names[2], names[1], names[3]]
+
+
+def test_a_managers_patients_by_pump_system_in_swedish_order_both_ways():
+    """ "t:slim X2" under T: in code point order it came after Ypsopump."""
+    systems = ["Accu-Chek Insight", "t:slim X2", "Ypsopump"]
+    clinic = f.make_clinic("OWN")
+    manager = f.make_user("manager", clinics=[clinic])
+    for name in shuffled(systems):
+        pump = f.make_article(category="pump", systems=[f.make_system(name)],
+                              pack_price_sek=Decimal("30000.00"), units_per_day=None,
+                              amortisation_years=4, pack_size=1, benefit=False,
+                              serial_tracked=True)  # fmt: skip
+        patient = f.make_patient(clinic, birth_date=date(1990, 1, 1))
+        prescription = f.make_prescription(patient, pump, valid_from=date(2025, 1, 1))
+        f.make_delivery(patient, prescription, date(2025, 3, 3))
+    run_year(YEAR, full=True)
+    scope = resolve(manager, clinic.code)
+
+    def listed(**given) -> list[str]:
+        filters = drilldown.Filters(sort="pump_system", **given)
+        rows, _total = drilldown.patients(scope, YEAR, filters, per_page=None)
+        return [row.pump_system for row in rows]
+
+    assert listed() == systems
+    assert listed(reverse=True) == systems[::-1]
