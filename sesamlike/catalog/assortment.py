@@ -24,6 +24,7 @@ from sesamlike.catalog.models import (
     article_systems,
 )
 from sesamlike.catalog.services import in_contract_on, prescribable_articles
+from sesamlike.common.collation import swedish
 from sesamlike.extensions import db
 
 # Categories a kit gives consumables in (accessories are added one by one).
@@ -151,6 +152,6 @@ def systems_for_kits() -> list[System]:
             sa.select(System)
             .where(System.articles.any())
             .options(selectinload(System.articles))
-            .order_by(System.kind.desc(), System.name)
+            .order_by(System.kind.desc(), swedish(System.name))
         )
     )

@@ -18,6 +18,7 @@ from sesamlike.catalog.models import (
     System,
     SystemKind,
 )
+from sesamlike.common.collation import swedish
 from sesamlike.common.csvfiles import write_all_or_nothing
 from sesamlike.common.paging import Page, page_count
 from sesamlike.common.time import region_today
@@ -215,7 +216,9 @@ def search_articles(
 def list_systems() -> list[System]:
     """Every system, pump systems first, then by name."""
     return list(
-        db.session.scalars(sa.select(System).order_by(System.kind.desc(), System.name))
+        db.session.scalars(
+            sa.select(System).order_by(System.kind.desc(), swedish(System.name))
+        )
     )
 
 

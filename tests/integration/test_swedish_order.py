@@ -11,6 +11,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from sesamlike.catalog import assortment
+from sesamlike.catalog import services as catalog_services
 from sesamlike.common.collation import swedish, swedish_key
 from sesamlike.extensions import db
 from sesamlike.followup import drilldown
@@ -138,3 +140,16 @@ def test_a_managers_patients_by_pump_system_in_swedish_order_both_ways():
 
     assert listed() == systems
     assert listed(reverse=True) == systems[::-1]
+
+
+def test_the_catalogue_and_the_kits_list_systems_in_swedish_order():
+    """Pump systems first, each kind A to Ö: "t:slim X2" under T (in code point
+    order it came after Ypsopump)."""
+    pumps = ["Omnipod 5", "t:slim X2", "Ypsopump"]
+    cgms = ["Dexcom G7", "eversense E3", "FreeStyle Libre 3"]
+    for name in shuffled(pumps):
+        f.make_article(systems=[f.make_system(name)])
+    for name in shuffled(cgms):
+        f.make_article(category="cgm_sensor", systems=[f.make_system(name, "cgm")])
+    assert [s.name for s in catalog_services.list_systems()] == pumps + cgms
+    assert [s.name for s in assortment.systems_for_kits()] == pumps + cgms
