@@ -107,15 +107,21 @@ def app_ctx(request):
     app = request.getfixturevalue("app")
     with app.app_context():
         yield
-        db.session.rollback()
-        db.session.remove()
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # audit_events is append-only (migration 0007); only this cleanup
-                # sets the switch its trigger lets DELETE through with.
-                conn.execute(sa.text("SET LOCAL sesamlike.allow_audit_purge = 'on'"))
-            for table in reversed(db.metadata.sorted_tables):
-                conn.execute(table.delete())
+        empty_tables()
+
+
+def empty_tables() -> None:
+    """Every table emptied, what the session holds forgotten: as a test leaves
+    them (and a stateful fuzz test before each of its sequences of calls)."""
+    db.session.rollback()
+    db.session.remove()
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # audit_events is append-only (migration 0007); only this cleanup
+            # sets the switch its trigger lets DELETE through with.
+            conn.execute(sa.text("SET LOCAL sesamlike.allow_audit_purge = 'on'"))
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
 
 
 @pytest.fixture
