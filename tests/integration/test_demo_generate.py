@@ -17,6 +17,7 @@ from sesamlike.patients.identity import AgeGroup
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device
+from tests.conftest import empty_tables
 
 
 def count(model, *where):
@@ -134,15 +135,6 @@ def fingerprint() -> dict[str, list[tuple]]:
         )
         for name, sql in FINGERPRINT.items()
     }
-
-
-def empty_tables() -> None:
-    db.session.rollback()
-    with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(sa.text("SET LOCAL sesamlike.allow_audit_purge = 'on'"))
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
 
 
 def test_bulk_writer_writes_the_same_region_as_plain_inserts(monkeypatch):

@@ -66,6 +66,26 @@ def test_both_databases_sort_names_as_the_sort_key():
     assert db.session.scalars(query).all() == TRICKY
 
 
+def delivered(clinic, article, **patient) -> None:
+    """An adult patient of `clinic` with `article` prescribed and delivered."""
+    patient = f.make_patient(clinic, birth_date=date(1990, 1, 1), **patient)
+    prescription = f.make_prescription(patient, article, valid_from=date(2025, 1, 1))
+    f.make_delivery(patient, prescription, date(2025, 3, 3))
+
+
+def after_the_run(manager, clinic):
+    """The manager's scope of `clinic`, once the year's costs are computed."""
+    run_year(YEAR, full=True)
+    return resolve(manager, clinic.code)
+
+
+def drilldown_column(scope, sort: str, column: str, **given) -> list[str]:
+    """A column of the drill-down's whole list in the sort's order."""
+    filters = drilldown.Filters(sort=sort, **given)
+    rows, _total = drilldown.patients(scope, YEAR, filters, per_page=None)
+    return [getattr(row, column) for row in rows]
+
+
 def test_a_prescribers_search_lists_patients_in_swedish_order():
     clinic = f.make_clinic("OWN")
     prescriber = f.make_user("prescriber", clinics=[clinic])
@@ -91,20 +111,11 @@ def test_a_managers_patients_by_name_in_swedish_order_both_ways():
     sets = f.make_article(category="infusion_set", pack_price_sek=Decimal("500.00"),
                           channel="central")  # fmt: skip
     for last_name in shuffled(SURNAMES):
-        patient = f.make_patient(clinic, first_name="Nora", last_name=last_name,
-                                 birth_date=date(1990, 1, 1))  # fmt: skip
-        prescription = f.make_prescription(patient, sets, valid_from=date(2025, 1, 1))
-        f.make_delivery(patient, prescription, date(2025, 3, 3))
-    run_year(YEAR, full=True)
-    scope = resolve(manager, clinic.code)
-
-    def listed(**given) -> list[str]:
-        filters = drilldown.Filters(sort="name", **given)
-        rows, _total = drilldown.patients(scope, YEAR, filters, per_page=None)
-        return [row.last_name for row in rows]
-
-    assert listed() == SURNAMES
-    assert listed(reverse=True) == SURNAMES[::-1]
+        delivered(clinic, sets, first_name="Nora", last_name=last_name)
+    scope = after_the_run(manager, clinic)
+    assert drilldown_column(scope, "name", "last_name") == SURNAMES
+    backwards = drilldown_column(scope, "name", "last_name", reverse=True)
+    assert backwards == SURNAMES[::-1]
 
 
 @pytest.mark.parametrize("role", ["region", "manager"])
@@ -118,7 +129,7 @@ def test_the_follow_up_lists_clinics_in_swedish_order(role):
 
 
 def test_a_managers_patients_by_pump_system_in_swedish_order_both_ways():
-    """ "t:slim X2" under T: in code point order it came after Ypsopump."""
+    """In code point order "t:slim X2" came after Ypsopump; it is under T."""
     systems = ["Accu-Chek Insight", "t:slim X2", "Ypsopump"]
     clinic = f.make_clinic("OWN")
     manager = f.make_user("manager", clinics=[clinic])
@@ -127,19 +138,11 @@ def test_a_managers_patients_by_pump_system_in_swedish_order_both_ways():
                               pack_price_sek=Decimal("30000.00"), units_per_day=None,
                               amortisation_years=4, pack_size=1, benefit=False,
                               serial_tracked=True)  # fmt: skip
-        patient = f.make_patient(clinic, birth_date=date(1990, 1, 1))
-        prescription = f.make_prescription(patient, pump, valid_from=date(2025, 1, 1))
-        f.make_delivery(patient, prescription, date(2025, 3, 3))
-    run_year(YEAR, full=True)
-    scope = resolve(manager, clinic.code)
-
-    def listed(**given) -> list[str]:
-        filters = drilldown.Filters(sort="pump_system", **given)
-        rows, _total = drilldown.patients(scope, YEAR, filters, per_page=None)
-        return [row.pump_system for row in rows]
-
-    assert listed() == systems
-    assert listed(reverse=True) == systems[::-1]
+        delivered(clinic, pump)
+    scope = after_the_run(manager, clinic)
+    assert drilldown_column(scope, "pump_system", "pump_system") == systems
+    backwards = drilldown_column(scope, "pump_system", "pump_system", reverse=True)
+    assert backwards == systems[::-1]
 
 
 def test_the_catalogue_and_the_kits_list_systems_in_swedish_order():
