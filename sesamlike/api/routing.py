@@ -115,10 +115,7 @@ def operation(
                     )
                 kwargs["body"] = _load_body(op, user, payload, path_args)
             loaded = {k: v for k, v in kwargs.items() if k in ("body", "query")}
-            # What every input shares, past each schema's own checks.
-            refused = {name: [TOO_LARGE] for name in _too_large(loaded)}
-            for name in names_with_control_characters(loaded):
-                refused[name.split(".", 1)[-1]] = [CONTROL_CHARACTER]
+            refused = _shared_faults(loaded)
             if refused:
                 raise ValidationError(refused)
             result = fn(user, **kwargs)
@@ -149,12 +146,29 @@ def _load_body(op: Operation, user, payload: dict, path_args: dict) -> dict:
         passed = error.valid_data if isinstance(error.valid_data, dict) else {}
         if op.faults is None or not wrong:
             raise
+        # The fields that passed the schema but not what every input shares
+        # (a NUL, an integer out of range) are faults too, and never reach
+        # the rules: their lookups would send them to the database.
+        shared = _shared_faults({"body": passed})
+        wrong = {**wrong, **shared}
+        refused_fields = {name.split(".", 1)[0] for name in shared}
+        passed = {k: v for k, v in passed.items() if k not in refused_fields}
         names = set(flatten_messages(wrong))
         more = op.faults(user, passed, names, **path_args)
         more = {name: m for name, m in more.items() if not _overlaps(name, names)}
-        if not more:
+        if not more and not shared:
             raise
         raise ValidationError({**wrong, **more}) from None
+
+
+def _shared_faults(loaded: dict) -> dict[str, list[str]]:
+    """What every input shares, past each schema's own checks: integers within
+    range, texts without control characters (`loaded`: {"body": …, "query": …},
+    the faults named without those prefixes)."""
+    refused = {name: [TOO_LARGE] for name in _too_large(loaded)}
+    for name in names_with_control_characters(loaded):
+        refused[name.split(".", 1)[-1]] = [CONTROL_CHARACTER]
+    return refused
 
 
 def _overlaps(name: str, names: set[str]) -> bool:

@@ -357,6 +357,28 @@ def test_every_bad_field_is_answered_at_once_schema_and_rules_alike(client, setu
     assert written() == (0, 0)
 
 
+def test_a_control_character_beside_a_bad_field_is_422_and_never_looked_up(
+    client, setup
+):
+    """The stateful fuzz test's find: with packs as a list, the article number
+    "\u0000" passed the schema and the rules looked it up (500 on PostgreSQL,
+    which refuses NUL in text). Now it is refused like every control character,
+    beside the schema's faults, and the rules do not see it."""
+    payload = body(setup["patient"], article_no="\u0000", packs_per_withdrawal=[])
+    error = assert_error(
+        client.post(
+            "/api/v1/prescriptions", json=payload, headers=bearer(setup["nurse"])
+        ),
+        422,
+        "invalid",
+    )
+    assert error["fields"] == {
+        "packs_per_withdrawal": ["Ange ett heltal."],
+        "article_no": ["Får inte innehålla styrtecken (osynliga tecken som NUL)."],
+    }
+    assert written() == (0, 0)
+
+
 def test_an_article_out_of_contract_is_answered_with_the_terms_faults(client, setup):
     make_article("OLD", valid_to=TODAY - timedelta(days=1))
     error = assert_error(
