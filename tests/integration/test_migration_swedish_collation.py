@@ -10,6 +10,7 @@ from flask_migrate import downgrade, upgrade
 from sesamlike.common.collation import swedish
 from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
+from tests.conftest import is_postgres
 from tests.factories import make_patient
 from tests.migration_db import app_on_own_database
 
@@ -22,12 +23,8 @@ def scratch(tmp_path):
     yield from app_on_own_database(tmp_path, "sl_swedish")
 
 
-def on_postgresql() -> bool:
-    return db.engine.dialect.name == "postgresql"
-
-
 def collation_made() -> bool:
-    if not on_postgresql():
+    if not is_postgres():
         return True  # registered on the connection, not in the schema
     found = "SELECT count(*) FROM pg_collation WHERE collname = 'swedish'"
     return db.session.scalar(sa.text(found)) == 1
@@ -49,7 +46,7 @@ def test_the_collation_comes_with_0048_over_stored_rows_and_goes(scratch):
     for name in reversed(NAMES):
         make_patient(last_name=name)
     before = stored()
-    if on_postgresql():
+    if is_postgres():
         assert not collation_made()
     upgrade()
     assert collation_made()
@@ -57,7 +54,7 @@ def test_the_collation_comes_with_0048_over_stored_rows_and_goes(scratch):
     assert stored() == before
     db.session.remove()
     downgrade(revision=PREVIOUS)
-    if on_postgresql():
+    if is_postgres():
         assert not collation_made()
     assert stored() == before
 
