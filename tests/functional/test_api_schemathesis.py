@@ -18,7 +18,8 @@ from __future__ import annotations
 import collections
 import json
 import os
-from datetime import timedelta
+import zlib
+from datetime import date, timedelta
 
 import hypothesis
 import hypothesis.stateful
@@ -34,6 +35,7 @@ from schemathesis.generation import GenerationMode
 from sesamlike.accounts.services import issue_token
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
+from sesamlike.patients.identity import synthetic_personnummer
 from tests.conftest import add_to_summary, empty_tables
 from tests.factories import (
     ADULT_PNR,
@@ -371,11 +373,96 @@ def test_the_document_states_the_ranges_and_choices_the_server_enforces(app, sce
     assert "clinic_code" in response.get_json()["error"]["fields"]
 
 
+def _seed(body: dict) -> int:
+    """A number from a generated body: the same body, the same number."""
+    return zlib.crc32(repr(sorted(body.items(), key=repr)).encode())
+
+
+def registrable(body: dict) -> dict:
+    """A generated POST /patients body made one the rules take: a checksum-valid
+    personnummer, the prescriber's clinic, plain names and address; the
+    generated diabetes type and protected identity kept."""
+    seed = _seed(body)
+    born = date(1950, 1, 1) + timedelta(days=seed % 18000)
+    return {
+        "personal_id": synthetic_personnummer(born, 980 + seed % 20),
+        "id_kind": "personnummer",
+        "clinic_code": "VC1",
+        "first_name": "Stina",
+        "last_name": f"Kedja{seed % 1000}",
+        "street": "Storgatan 1",
+        "postal_code": "90325",
+        "city": "Umeå",
+        "diabetes_type": body.get("diabetes_type") or "type1",
+        "protected_identity": body.get("protected_identity") is True,
+    }
+
+
+def prescribable(body: dict, patients: list[int]) -> dict:
+    """A generated POST /prescriptions body made one the rules may take: one of
+    the scenario's consumables from today, a few packs, with a reason, for the
+    patient a link named (one of `patients`, the sequence's), else one of them."""
+    seed = _seed(body)
+    patient_id = body.get("patient_id")
+    return {
+        "patient_id": patient_id
+        if patient_id in patients
+        else patients[seed % len(patients)],
+        "article_no": ("INF-1", "SUP-1", "APO-1")[seed % 3],
+        "packs_per_withdrawal": 1 + seed % 2,
+        "withdrawals": 1 + seed % 4,
+        "period_days": 90,
+        "valid_from": region_today().isoformat(),
+        # The patients have no pump these fit: the prescriber says why.
+        "reason_code": "medical",
+        "reason_text": "Provas inför pumpstart.",
+    }
+
+
+def orderable(body: dict, prescribed: dict[int, int]) -> dict:
+    """A generated POST /orders body made one the rules may take: a pack of a
+    prescription a link named (one of `prescribed`, the sequence's, by id with
+    its patient), else of one of them, home to the patient."""
+    seed = _seed(body)
+    lines = body.get("lines") or [None]
+    named = lines[0].get("prescription_id") if isinstance(lines[0], dict) else None
+    if named not in prescribed:
+        named = sorted(prescribed)[seed % len(prescribed)]
+    return {"patient_id": prescribed[named], "delivery_mode": "home",
+            "lines": [{"prescription_id": named, "packs": 1}]}  # fmt: skip
+
+
 def test_stateful_fuzzing_chains_calls_through_the_links_without_5xx(app):
     """Schemathesis' stateful phase: sequences of calls that follow the links
-    (register a patient, read them, prescribe, order, cancel...)."""
+    (register a patient, read them, prescribe, order, cancel...).
+
+    Most patients, and half of the prescriptions and orders generated, are made
+    ones the rules take (`registrable`, `prescribable`, `orderable`): random
+    data alone never registered a patient (its personnummer fails the
+    checksum), so no link was followed from a created row. (The 401s are
+    schemathesis' own cases sent without the Authorization header.)"""
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+
+    @schema.hook
+    def map_body(ctx, body):
+        # Three in four patients' bodies (the chains start there), half of
+        # the others; the rest as generated.
+        label = ctx.operation.label if ctx.operation is not None else ""
+        if not isinstance(body, dict) or _seed(body) % 4 >= (
+            3 if label == "POST /patients" else 2
+        ):
+            return body
+        if label == "POST /patients":
+            return registrable(body)
+        if label == "POST /prescriptions":
+            return prescribable(body, patients)
+        if label == "POST /orders" and prescribed:
+            return orderable(body, prescribed)
+        return body
+
     headers: dict[str, str] = {}  # the prescriber's, seeded with each sequence
+    patients: list[int] = []  # the sequence's: seeded, and registered by it
+    prescribed: dict[int, int] = {}  # the sequence's prescriptions: their patients
     failures: list[str] = []
     steps: collections.Counter = collections.Counter()
 
@@ -386,9 +473,10 @@ def test_stateful_fuzzing_chains_calls_through_the_links_without_5xx(app):
             # Hypothesis had recorded for the same choices, which it refuses
             # as flaky (FlakyStrategyDefinition, seen once in CI).
             empty_tables()
-            headers["Authorization"] = (
-                f"Bearer {seed_scenario()['tokens']['prescriber']}"
-            )
+            seeded = seed_scenario()
+            headers["Authorization"] = f"Bearer {seeded['tokens']['prescriber']}"
+            patients[:] = seeded["ids"]["patient_id"]
+            prescribed.clear()
 
         def get_call_kwargs(self, case):
             return {"headers": headers}
@@ -398,6 +486,14 @@ def test_stateful_fuzzing_chains_calls_through_the_links_without_5xx(app):
 
         def validate_response(self, response, case, **kwargs):
             steps[(case.operation.label, response.status_code)] += 1
+            if response.status_code == 201:
+                created = response.json()
+                if case.operation.label == "POST /patients":
+                    patients.append(created["id"])
+                elif case.operation.label.startswith("POST /prescriptions"):
+                    # One, a renewal, or a kit's (`prescriptions`).
+                    for row in created.get("prescriptions", [created]):
+                        prescribed[row["id"]] = row["patient_id"]
             try:
                 case.validate_response(
                     response, checks=[not_a_server_error, error_format]
@@ -419,3 +515,12 @@ def test_stateful_fuzzing_chains_calls_through_the_links_without_5xx(app):
     print("schemathesis stateful:", dict(steps))
     assert not failures, "\n".join(dict.fromkeys(failures))
     assert sum(steps.values()) >= MAX_EXAMPLES, steps
+    # Calls chained from created rows: patients registered, then read or
+    # prescribed for through the links.
+    answered = {(label, status // 100) for label, status in steps}
+    assert ("POST /patients", 2) in answered, steps
+    assert answered & {
+        ("GET /patients/{patient_id}", 2),
+        ("POST /prescriptions", 2),
+        ("GET /patients/{patient_id}/prescriptions", 2),
+    }, steps
