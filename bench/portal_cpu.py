@@ -1,22 +1,27 @@
 """CPU per request of the patient portal, in one process with Flask's test client.
 
     .venv/bin/python bench/portal_cpu.py [--iterations 200] [--history 6]
+        [--patients 40]
         [--database-url postgresql://postgres@127.0.0.1:5432/postgres] [--profile]
 
 Builds its own database (a temporary SQLite file, or a new PostgreSQL database
 next to the one --database-url names, dropped at the end): `flask db upgrade`,
-`flask demo load` and one bench patient from bench/load.py (two central
+`flask demo load` and --patients bench patients from bench/load.py (two central
 prescriptions without time lock, --history delivered orders each, plenty of
 stock, an e-mail address: each send queues its order-received mail). Then,
 in this process, the production configuration (CSRF on, scrypt only at the
-one login) with the test client: logs the patient in and measures, after a
-warm-up, --iterations times
+logins) with the test client: logs the patients in (one client each) and
+measures, after a warm-up, --iterations times
 
 - "my aids": GET /portal/, the same page again and again (kept whole for the
   session since 2026-12-04, its body before: portal.kept), and again with
   nothing kept (the first view after a change);
 - a whole two-line reorder: GET /portal/order, POST review, POST send (302 to
-  the new order), each step also on its own;
+  the new order), each step also on its own; the patients take turns, so each
+  has a few orders on their way, as a patient who reorders every few weeks
+  has (one patient sending them all had hundreds by the end, and each form
+  then read them all: 17.6 ms for the first 40 reorders, 25-26 ms from the
+  620th to the 940th, on one database);
 
 as this process's CPU time (time.process_time: the app and the test client,
 no network), printing the median and the statements each request sent.
@@ -35,6 +40,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import itertools
 import os
 import pstats
 import re
@@ -77,12 +83,12 @@ def main(argv: list[str] | None = None) -> int:
         flask(env, "db", "upgrade")
         flask(env, "demo", "load")
         subprocess.run(
-            [sys.executable, str(ROOT / "bench" / "load.py"), "_seed", "1",
-             str(args.history)],
+            [sys.executable, str(ROOT / "bench" / "load.py"), "_seed",
+             str(args.patients), str(args.history)],
             cwd=ROOT, env=env, check=True, capture_output=True,
         )  # fmt: skip
         print(
-            f"{dialect(url)}: demo region + 1 bench patient "
+            f"{dialect(url)}: demo region + {args.patients} bench patients "
             f"in {time.perf_counter() - started:.0f} s"
         )
         os.environ.update(env)  # the app reads its configuration when made
@@ -99,6 +105,8 @@ def _parse(argv):
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--history", type=int, default=6,
                         help="delivered orders per prescription")  # fmt: skip
+    parser.add_argument("--patients", type=int, default=40,
+                        help="bench patients, reordering in turn")  # fmt: skip
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL"),
@@ -145,8 +153,11 @@ def _measure(args, db_name: str) -> None:
     app = create_app()
     with app.app_context():
         counted = Counted(db.engine)
-    client = app.test_client()
-    _login(client)
+    clients = [app.test_client() for _ in range(args.patients)]
+    for number, patient_client in enumerate(clients, 1):
+        _login(patient_client, number)
+    client = clients[0]  # "my aids": the first patient's page
+    turns = itertools.cycle(clients)
 
     def my_aids():
         response = client.get("/portal/")
@@ -154,6 +165,8 @@ def _measure(args, db_name: str) -> None:
             raise SystemExit(f"GET /portal/ answered {response.status_code}")
 
     def reorder(step_cpu: dict, step_queries: dict):
+        client = next(turns)
+
         def step(name, call):
             counted.take()
             began = time.process_time()
@@ -263,12 +276,12 @@ def _measure(args, db_name: str) -> None:
     )
 
 
-def _login(client) -> None:
+def _login(client, number: int) -> None:
     page = client.get("/login").get_data(as_text=True)
     token = dict(form_fields(page))["csrf_token"]
     response = client.post(
         "/login",
-        data={"csrf_token": token, "username": f"{USER_PREFIX}1",
+        data={"csrf_token": token, "username": f"{USER_PREFIX}{number}",
               "password": PASSWORD},
     )  # fmt: skip
     if response.status_code != 302 or "/login" in response.headers["Location"]:
