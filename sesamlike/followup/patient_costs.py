@@ -42,6 +42,8 @@ class PatientCosts:
     use: list[ArticleUse]  # the chosen year's consumables against expected use
     # What the scope's cost centres paid of the chosen year; None: the region.
     own_share: Decimal | None = None
+    # The chosen year's lines another clinic paid: a manager's are not listed.
+    not_listed: int = 0
 
 
 def _paid_in(scope: Scope, patient_id: int, year: int) -> bool:
@@ -58,7 +60,11 @@ def detail(scope: Scope, patient_id: int, year: int) -> PatientCosts:
 
     A manager sees the years whose costs the clinic paid part of: a patient
     who came from another clinic shows none of the years there (NotVisible
-    for such a year, before anything of the patient is read)."""
+    for such a year, before anything of the patient is read). Of such a
+    year, a manager sees the lines the clinic's cost centres paid, as the
+    articles page lists them, not what another clinic delivered (need to
+    know: the own clinic's costs); the year's totals are the patient's, as
+    in the report, with the clinic's share beside them."""
     if not _paid_in(scope, patient_id, year):
         raise NotVisible()
     patient = access.followup_patient(
@@ -77,19 +83,23 @@ def detail(scope: Scope, patient_id: int, year: int) -> PatientCosts:
     today = region_today()
     lines = []
     clinic_ids = scope.clinic_ids()
-    own = 0
+    own = not_listed = 0
     for line in rules.continue_warranties(all_lines):
         cost = rules.line_cost(line, year, today)
         days = line.days_in_year(year, today) if line.durable else 0
-        if cost or days:
+        paid_here = clinic_ids is None or line.payer_clinic_id in clinic_ids
+        if (cost or days) and paid_here:
             lines.append(LineCost(line, days, rules.round_half_up(cost)))
-        if clinic_ids is not None and line.payer_clinic_id in clinic_ids:
+        elif cost or days:
+            not_listed += 1
+        if clinic_ids is not None and paid_here:
             own += cost
     db.session.commit()  # the audit row
     reference = rules.patient_year_cost(all_lines, year, today)
     own_share = None if clinic_ids is None else rules.round_half_up(own)
     return PatientCosts(
-        patient, years, lines, reference, article_use(all_lines, year), own_share
+        patient, years, lines, reference, article_use(all_lines, year), own_share,
+        not_listed,
     )
 
 

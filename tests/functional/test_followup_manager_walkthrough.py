@@ -407,15 +407,16 @@ def lines_rows(page: str) -> list[list[str]]:
 
 def test_the_patient_page_says_which_cost_centre_paid_each_line(client, auth, mover):
     """Leo Hansson's 40 870 kr of 2025 on NORR's page, of which NORR paid
-    23 663,01 kr: nothing on his page said which lines were SODR's."""
+    23 663,01 kr: nothing on his page said which lines were SODR's. Each line
+    names its cost centre; since the security review a manager's page lists
+    only the lines the clinic paid (test_followup_paid_elsewhere)."""
     patient = db.session.scalar(sa.select(Patient))
     auth.login(mover["SODR"].username)
     page = client.get(f"/followup/patients/{patient.id}?year=2025").text
 
     rows = lines_rows(page)
     assert rows[0][-2:] == ["Kostnadsställe", "Kostnad (kr)"]
-    assert [row[-2:] for row in rows[1:]] == [["KS-100", "2 000,00"],
-                                              ["KS-200", "1 000,00"]]  # fmt: skip
+    assert [row[-2:] for row in rows[1:]] == [["KS-200", "1 000,00"]]
     assert (
         "Mottagningens kostnadsställe betalade 1 000,00 kr av patientens "
         "3 000,00 kr 2025." in text_of(page)

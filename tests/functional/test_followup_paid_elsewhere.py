@@ -178,3 +178,33 @@ def test_the_api_and_the_pages_list_the_same_patients_of_a_clinic(
         assert count in page, code
         assert len(csv_text.strip().splitlines()) == 1 + len(listed), code
         assert detail.status_code == (200 if listed else 404), code
+
+
+def cost_line_centres(page: str) -> list[str]:
+    """The cost centre of each line the patient page lists."""
+    table = page.split('id="cost-lines"')[1].split("</table>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S)
+    return [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)[-2] for row in rows]
+
+
+def test_a_manager_sees_the_lines_the_clinic_paid_not_the_other_clinics(
+    client, auth, mover
+):
+    """The security review: chef.norr saw Söder's deliveries to a patient who
+    came from Söder, dates, articles and cost centre, from before Norr's care
+    began. A manager sees the own clinic's costs: the lines its cost centre
+    paid, and a word that the rest was paid elsewhere; the region sees all."""
+    [moved] = db.session.scalars(sa.select(Patient.id))  # NORR paid, then SODR
+    auth.login(mover["SODR"].username)
+    page = client.get(f"/followup/patients/{moved}?year=2025").text
+    assert cost_line_centres(page) == ["KS-200"]
+    hint = html.unescape(page.split('id="not-listed">')[1].split("</p>")[0])
+    assert hint == ("1 rad med kostnad 2025 betalades av en annan vårdenhet och "
+                    "visas inte här; den ingår i patientens totala kostnad.")  # fmt: skip
+    assert "1\u00a0000,00\u00a0kr av patientens 3\u00a0000,00\u00a0kr" in page
+    auth.logout()
+
+    auth.login(f.make_user("region").username)
+    page = client.get(f"/followup/patients/{moved}?year=2025").text
+    assert sorted(cost_line_centres(page)) == ["KS-100", "KS-200"]
+    assert 'id="not-listed"' not in page
