@@ -97,10 +97,8 @@ def detail(scope: Scope, patient_id: int, year: int) -> PatientCosts:
     db.session.commit()  # the audit row
     reference = rules.patient_year_cost(all_lines, year, today)
     own_share = None if clinic_ids is None else rules.round_half_up(own)
-    return PatientCosts(
-        patient, years, lines, reference, article_use(all_lines, year), own_share,
-        not_listed,
-    )
+    use = article_use(all_lines, year)
+    return PatientCosts(patient, years, lines, reference, use, own_share, not_listed)
 
 
 def year_list(scope: Scope, year: int, *, detail: str) -> list[dict]:

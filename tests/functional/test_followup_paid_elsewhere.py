@@ -199,8 +199,10 @@ def test_a_manager_sees_the_lines_the_clinic_paid_not_the_other_clinics(
     page = client.get(f"/followup/patients/{moved}?year=2025").text
     assert cost_line_centres(page) == ["KS-200"]
     hint = html.unescape(page.split('id="not-listed">')[1].split("</p>")[0])
-    assert hint == ("1 rad med kostnad 2025 betalades av en annan vårdenhet och "
-                    "visas inte här; den ingår i patientens totala kostnad.")  # fmt: skip
+    assert hint == (
+        "1 rad med kostnad 2025 betalades av en annan vårdenhet och visas inte "
+        "här; den ingår i patientens totala kostnad."
+    )
     assert "1\u00a0000,00\u00a0kr av patientens 3\u00a0000,00\u00a0kr" in page
     auth.logout()
 
