@@ -112,6 +112,10 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
         "Packade en beställning för {patient} utan plockning. Skäl: {detail}"
     ),
     "return_packs": N_("Tog emot oanvända förpackningar i retur från {patient}"),
+    "pick": N_("Plockade en beställning för {patient}"),
+    "backorder_filled": N_(
+        "Reserverade restnoterade varor till en beställning för {patient}"
+    ),
     "release_block": N_("Hävde spärren av ett parti: {detail}"),
     ("export", "patient"): N_("Exporterade {patient} ur arbetslistan {detail}"),
     ("export", "register"): N_("Exporterade {patient} till kvalitetsregistret"),
@@ -178,6 +182,8 @@ ACTION_NAMES = {
     "return_device": N_("Enhet återlämnad"),
     "replace_device": N_("Enhet bytt under garanti"),
     "return_packs": N_("Förpackningar i retur"),
+    "pick": N_("Beställning plockad"),
+    "backorder_filled": N_("Restnoterat reserverat"),
     "pick_override": N_("Packad utan plockning"),
     "release_block": N_("Spärr av parti hävd"),
     "read_returns": N_("Returregistret läst"),

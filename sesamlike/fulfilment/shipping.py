@@ -84,6 +84,7 @@ def receive_stock(
     require_depot(user)
     return commit_use_case(
         lambda: _flip_filled(
+            user,
             receipts.receive(
                 depot_code,
                 article_no,
@@ -95,7 +96,7 @@ def receive_stock(
                 user_id=user.id,
                 today=today,
                 traced=traced,
-            )
+            ),
         )
     )
 
@@ -112,8 +113,18 @@ def pick_order(user: User, order_id: int, today: date | None = None) -> Order:
         lines = [line for line in _central(order, LineStatus.RESERVED)
                  if not line.article.serial_tracked]  # fmt: skip
         reservations.lock_articles(line.article_id for line in lines)
+        lines = unpicked_lines(lines)  # picked again: nothing done, nothing logged
         for line in lines:
             picking.pick(line.reference, user_id=user.id, today=today)
+        if lines:
+            audit.record(
+                "pick",
+                "order",
+                patient_id=order.patient_id,
+                object_id=order.id,
+                user=user,
+                detail=_named(lines),
+            )
         return order
 
     commit_use_case(run)
@@ -205,7 +216,7 @@ def ship_order(
             patient_id=order.patient_id,
             object_id=order.id,
             user=user,
-            detail=f"lines {', '.join(str(x.id) for x in lines)}",
+            detail=_named(lines),
         )
         return order
 
@@ -514,11 +525,16 @@ def commit_use_case(run):
 
 def fill_backorders(article_id: int, user: User) -> list[str]:
     """Fill the article's backorders from free stock; return their references."""
-    return backorders.fill(article_id, user_id=user.id)
+    return backorders.fill(article_id, user=user)
 
 
-def _flip_filled(receipt: receipts.Receipt) -> receipts.Receipt:
-    backorders.mark_reserved(receipt.filled)
+def _named(lines: Iterable[OrderLine]) -> str:
+    """The lines an order's audit row names."""
+    return f"lines {', '.join(str(line.id) for line in lines)}"
+
+
+def _flip_filled(user: User, receipt: receipts.Receipt) -> receipts.Receipt:
+    backorders.mark_reserved(receipt.filled, user=user)
     return receipt
 
 

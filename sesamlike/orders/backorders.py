@@ -3,35 +3,53 @@ reconditioned device, or a reservation released by a cancellation."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from sesamlike.accounts import audit
+from sesamlike.accounts.models import User
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.orders.models import LINE_REFERENCE, LineStatus, OrderLine
 from sesamlike.stock import reservations
 
 
-def fill(article_id: int, *, user_id: int | None) -> list[str]:
+def fill(article_id: int, *, user: User | None) -> list[str]:
     """Fill the article's backorders from free stock (first placed, first
     served); their lines become reserved. Returns their references."""
-    filled = reservations.fill_backorders(article_id, user_id=user_id)
-    mark_reserved(filled)
+    filled = reservations.fill_backorders(article_id, user_id=user.id if user else None)
+    mark_reserved(filled, user=user)
     return filled
 
 
-def mark_reserved(references: Iterable[str]) -> None:
-    """The backordered lines of these references now have their packs."""
+def mark_reserved(references: Iterable[str], *, user: User | None) -> None:
+    """The backordered lines of these references now have their packs: a
+    write of each order, in its patient's log (the user whose receipt,
+    return or cancellation freed the packs)."""
     ids = [
         int(ref.removeprefix(LINE_REFERENCE))
         for ref in references
         if ref.startswith(LINE_REFERENCE)
     ]
-    if ids:
-        db.session.execute(
-            sa.update(OrderLine)
-            .where(OrderLine.id.in_(ids), OrderLine.status == LineStatus.BACKORDERED)
-            .values(status=LineStatus.RESERVED, updated_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+    if not ids:
+        return
+    waiting = sa.and_(OrderLine.id.in_(ids), OrderLine.status == LineStatus.BACKORDERED)
+    orders = defaultdict(list)
+    for line_id, order_id, patient_id in db.session.execute(
+        sa.select(OrderLine.id, OrderLine.order_id, OrderLine.patient_id)
+        .where(waiting)
+        .order_by(OrderLine.id)
+    ):
+        orders[order_id, patient_id].append(str(line_id))
+    db.session.execute(
+        sa.update(OrderLine)
+        .where(waiting)
+        .values(status=LineStatus.RESERVED, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    for (order_id, patient_id), lines in orders.items():
+        audit.record("backorder_filled", "order", patient_id=patient_id,
+                     object_id=order_id, user=user,
+                     detail=f"lines {', '.join(lines)}")  # fmt: skip

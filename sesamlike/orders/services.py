@@ -295,7 +295,7 @@ def cancel_order(user: User, order_id: int) -> Order:
         # first), as a receipt's do: not left on the shelf while a backorder
         # waits.
         for article_id in sorted(freed):
-            backorders.fill(article_id, user_id=user.id)
+            backorders.fill(article_id, user=user)
         if at_pharmacy and _withdraw_e_recepts is not None:
             _withdraw_e_recepts(at_pharmacy, user)
         order.cancelled_at = utcnow()

@@ -73,6 +73,8 @@ WHAT = {
         "Såg dig bland hjälpmedel levererade utan serienummer"
     ),
     "pick_override": N_("Packade en beställning utan plockning"),
+    "pick": N_("Plockade en beställning"),
+    "backorder_filled": N_("Reserverade restnoterade varor till en beställning"),
     "return_packs": N_("Tog emot oanvända förpackningar i retur"),
     "read_reminders": N_("Läste påminnelseinställningarna"),
     "update_reminders": N_("Ändrade påminnelseinställningarna"),
