@@ -49,7 +49,7 @@ from sesamlike.stock import devices, picking, receipts, reservations, staff
 from sesamlike.stock.errors import DeviceNotFound
 from sesamlike.stock.models import SERIAL_MAX, Device, DeviceStatus
 
-RETURN_DAYS = 14  # unused consumables come back to stock within this many days
+RETURN_DAYS = rules.RETURN_DAYS
 
 
 def count_lot(

@@ -220,6 +220,7 @@ def pack(order_id: int):
         order=order,
         form=form,
         ship_to=shipto.ship_to_seen_by(current_user, order),
+        return_days=returns.RETURN_DAYS,
         unpicked={line.id for line in shipping.unpicked_lines(reserved)},
         to_ship=bool(reserved),
         in_stock=shipping.serials_in_stock(order),

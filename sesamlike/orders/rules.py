@@ -39,6 +39,7 @@ DESTINATIONS = {
 # Protected identity: nothing goes to the patient's address. Clinic delivery, and
 # for pharmacy articles pickup at the pharmacy, which needs no address either.
 PROTECTED_MODES = frozenset({DeliveryMode.CLINIC, DeliveryMode.PHARMACY})
+RETURN_DAYS = 14  # unused consumables come back to stock within this many days
 SUPPLIER_STATUS = {
     Channel.SUPPLIER: LineStatus.SENT_TO_SUPPLIER,
     Channel.PHARMACY: LineStatus.SENT_TO_PHARMACY,

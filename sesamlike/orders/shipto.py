@@ -8,18 +8,31 @@ articles are picked up at the pharmacy instead, with no address at all.
 
 Who sees it (domain.md, need to know): `ship_to_seen_by`. The aids centre sees
 the ship-to of an order it ships: one with a line of the central channel that
-is not cancelled, also once shipped or delivered (a return or a lost parcel
-needs the address). Of an order that only the pharmacy or a supplier delivers
-it sees no name, address, door code or phone.
+is not cancelled, while it handles it. Until every such line is delivered it
+sees all of it (a parcel on its way, or lost, needs the address); after the
+last delivery, for the days unused packs may still come back
+(`rules.RETURN_DAYS`), the name, address and phone, not the door code (only
+the postman at the door needed it); after that nothing, as the FHIR
+interface's delivery history. Of an order that only the pharmacy or a
+supplier delivers it sees no name, address, door code or phone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import Channel
-from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
+from sesamlike.common.time import region_today
+from sesamlike.orders.models import (
+    UNDELIVERED_LINE_STATUSES,
+    DeliveryMode,
+    LineStatus,
+    Order,
+    OrderLine,
+)
+from sesamlike.orders.rules import RETURN_DAYS
 
 ADDRESS_FIELDS = ("name", "street", "postal_code", "city", "door_code")
 
@@ -36,6 +49,8 @@ class ShipTo:
     neutral: bool = False  # protected identity: no patient name on the parcel
     # Not this user's to see: the aids centre does not ship the order.
     withheld: bool = False
+    # Not any more: delivered, and the days for a return are over.
+    delivered_long_ago: bool = False
 
     @property
     def has_address(self) -> bool:
@@ -89,21 +104,36 @@ def ship_to(order: Order, line: OrderLine | None = None) -> ShipTo:
     )
 
 
-def ship_to_seen_by(user: User, order: Order) -> ShipTo:
+def ship_to_seen_by(user: User, order: Order, today: date | None = None) -> ShipTo:
     """The order's ship-to as `user` may see it: the aids centre sees only the
-    ship-to of an order it ships (`shipped_by_aids_centre`), else no address."""
+    ship-to of an order it ships (`shipped_by_aids_centre`), and only while it
+    handles it (the module's docstring), else no address."""
     place = ship_to(order)
-    if user.role == Role.DEPOT and not shipped_by_aids_centre(order):
+    if user.role != Role.DEPOT:
+        return place
+    if not shipped_by_aids_centre(order):
         return ShipTo(place.mode, withheld=True)
-    return place
+    central = _central_lines(order)
+    if any(line.status in UNDELIVERED_LINE_STATUSES for line in central):
+        return place
+    last = max((line.delivered_on for line in central if line.delivered_on),
+               default=None)  # fmt: skip
+    if last is None or last < (today or region_today()) - timedelta(RETURN_DAYS):
+        return ShipTo(place.mode, withheld=True, delivered_long_ago=True)
+    return replace(place, door_code=None)
 
 
 def shipped_by_aids_centre(order: Order) -> bool:
     """Some line of the order goes (or went) out from the aids centre's stock."""
-    return any(
-        line.channel == Channel.CENTRAL and line.status != LineStatus.CANCELLED
+    return bool(_central_lines(order))
+
+
+def _central_lines(order: Order) -> list[OrderLine]:
+    return [
+        line
         for line in order.lines
-    )
+        if line.channel == Channel.CENTRAL and line.status != LineStatus.CANCELLED
+    ]
 
 
 def mode_in_force(order: Order, line: OrderLine | None = None) -> str:
