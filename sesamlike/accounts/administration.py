@@ -33,7 +33,7 @@ from sesamlike.accounts.models import (
     User,
 )
 from sesamlike.accounts.staff import PORTAL_ROLES
-from sesamlike.common.errors import Forbidden, NotVisible
+from sesamlike.common.errors import DomainError, Forbidden, NotVisible
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import stored_utc, utcnow
 from sesamlike.extensions import db
@@ -173,11 +173,14 @@ def create(
     first_time_prescriber: bool,
     link_url: Callable[[str], str],
     link_to_patient: Callable[[User], None] | None = None,
+    address_refusal: Callable[[str], DomainError | None] | None = None,
 ) -> User:
     """A new account; its first password is set through a mailed one-time link.
 
     A patient or guardian login is made from the patient's page only: its
-    `link_to_patient` ties it to the patient before anything is stored."""
+    `link_to_patient` ties it to the patient before anything is stored, and
+    `address_refusal` says why a well-formed address may not have the link
+    (among the other faults, all at once)."""
     _require_admin(admin)
     username = (username or "").strip()
     display_name = (display_name or "").strip()
@@ -186,6 +189,8 @@ def create(
     refusals, clinics, address = details.new_account_refusals(
         username, role, clinic_codes, first_time_prescriber, display_name, email
     )
+    if address is not None and address_refusal is not None:
+        refusals += [r for r in [address_refusal(address)] if r is not None]
     details.raise_all(refusals, errors.AccountInvalid)
     user = User(
         username=username,

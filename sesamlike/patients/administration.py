@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from sesamlike.accounts import administration as accounts
 from sesamlike.accounts import audit, usernames
+from sesamlike.accounts.administration import same_address
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.common import mail
 from sesamlike.common.errors import Forbidden, NotVisible
@@ -189,8 +190,36 @@ def _care_audit(admin: User, relationship: CareRelationship, clinic, action: str
     )  # fmt: skip
 
 
+def recorded_guardian(patient: Patient, email: str | None) -> Guardian | None:
+    """The guardian the child's care recorded with this e-mail address and no
+    login yet: the only guardian a login may be made for or linked to.
+
+    An admin neither sees nor chooses who a patient is (domain.md): a login
+    tied to an address of the admin's choosing would let them read the record
+    through the portal. So the address must be one the patient's care wrote
+    down (`services.add_guardian`), and a refusal says nothing of the
+    addresses that are (`not_recorded`)."""
+    for guardian in patient.guardians:
+        if (guardian.user_id is None and guardian.email
+                and same_address(guardian.email, email)):  # fmt: skip
+            return guardian
+    return None
+
+
+def not_recorded(whom: str, field: str = "email") -> errors.AddressNotRecorded:
+    """The refusal, beside the e-mail field, or the username of a login whose
+    address it is."""
+    sentence = {
+        "email": N_("Inte en adress som vårdenheten registrerat."),
+        "username": N_("Kontots e-postadress är inte en som vårdenheten registrerat."),
+    }[field]
+    return errors.AddressNotRecorded(whom=whom, fields={field: [sentence]})
+
+
 def add_guardian(admin: User, patient_id: int, username: str | None) -> None:
-    """A guardian login may act for the child online (until the 18th birthday)."""
+    """A guardian login may act for the child online (until the 18th birthday),
+    if its e-mail address is that of a guardian the child's care recorded
+    (`recorded_guardian`), whose row it then becomes."""
     patient = _patient(admin, patient_id)
     if patient.age_group_on(region_today()) != AgeGroup.CHILD:
         raise errors.GuardianOnlyForChild()
@@ -207,10 +236,10 @@ def add_guardian(admin: User, patient_id: int, username: str | None) -> None:
         )
     if any(g.user_id == user.id for g in patient.guardians):
         raise errors.GuardianLinkExists(username=user.username)
-    guardian = Guardian(
-        name=user.display_name or user.username, email=user.email, user_id=user.id
-    )
-    patient.guardians.append(guardian)
+    guardian = recorded_guardian(patient, user.email)
+    if guardian is None:
+        raise not_recorded(N_("en vårdnadshavare till barnet"), "username")
+    guardian.user_id = user.id
     db.session.flush()
     audit.record(
         "guardian_add", "guardian", patient_id=patient.id, object_id=guardian.id,
@@ -230,7 +259,10 @@ def create_login(
     link_url: Callable[[str], str],
 ) -> User:
     """A new login for the patient, or for a guardian of a child, tied to the
-    patient; its password is chosen through a mailed one-time link."""
+    patient; its password is chosen through a one-time link mailed to an
+    address the patient's care recorded: the patient's own, or that of a
+    guardian recorded for the child (`recorded_guardian`), whose row the
+    login then becomes."""
     patient = _patient(admin, patient_id)
     if role not in (Role.PATIENT, Role.GUARDIAN):
         raise errors.PortalRoleRequired(
@@ -240,14 +272,24 @@ def create_login(
         raise errors.GuardianOnlyForChild()
     if role == Role.PATIENT and patient.user_id is not None:
         raise errors.PatientHasLogin(id=patient.id)
+    recorded: list[Guardian] = []  # the guardian row the login becomes
+
+    def refusal(address: str) -> errors.AddressNotRecorded | None:
+        if role == Role.PATIENT:
+            if patient.email and same_address(patient.email, address):
+                return None
+            return not_recorded(N_("patienten"))
+        recorded[:] = [g for g in [recorded_guardian(patient, address)] if g]
+        return None if recorded else not_recorded(N_("en vårdnadshavare till barnet"))
 
     def tie(user: User) -> None:
-        link_user_to_patients(user, [patient.id])
-        db.session.flush()
         if role == Role.GUARDIAN:
-            guardian = next(g for g in patient.guardians if g.user_id == user.id)
-            action, kind, object_id = "guardian_add", "guardian", guardian.id
+            recorded[0].user_id = user.id
+            db.session.flush()
+            action, kind, object_id = "guardian_add", "guardian", recorded[0].id
         else:
+            link_user_to_patients(user, [patient.id])
+            db.session.flush()
             action, kind, object_id = "login_create", "patient", patient.id
         audit.record(
             action, kind, patient_id=patient.id, object_id=object_id, user=admin,
@@ -257,7 +299,7 @@ def create_login(
     return accounts.create(
         admin, username=username, role=role, clinic_codes=(),
         display_name=display_name, email=email, first_time_prescriber=False,
-        link_url=link_url, link_to_patient=tie,
+        link_url=link_url, link_to_patient=tie, address_refusal=refusal,
     )  # fmt: skip
 
 

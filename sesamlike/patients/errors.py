@@ -116,6 +116,17 @@ class NotAGuardianLogin(Invalid):
     message = "Det finns inget aktivt vårdnadshavarkonto med användarnamnet {username}."
 
 
+class AddressNotRecorded(Invalid):
+    """A portal login's password link goes only to an address the patient's
+    care recorded: the patient's own, or a guardian's of the child."""
+
+    code = "address_not_recorded"
+    message = (
+        "E-postadressen är inte den som vårdenheten har registrerat för "
+        "{whom}. Vårdenheten registrerar den i patientens uppgifter först."
+    )
+
+
 class GuardianUsernameRequired(Invalid):
     code = "guardian_username_required"
     message = "Ange vårdnadshavarens användarnamn."

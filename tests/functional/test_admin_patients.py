@@ -34,14 +34,23 @@ def world():
     clinic = make_clinic("BDM", name="Barndiabetesmottagningen")
     other = make_clinic("OST", name="Östra mottagningen")
     ella = make_patient(clinic, personal_id=ADULT_PNR, first_name="Ella",
-                        last_name="Ekström")  # fmt: skip
+                        last_name="Ekström", email="ella@example.se")  # fmt: skip
     olle = make_patient(clinic, personal_id=CHILD_PNR, first_name="Olle",
                         last_name="Ström", birth_date=date(2015, 12, 24))  # fmt: skip
-    make_user("prescriber", clinics=[clinic], username="doktor.dahl")
+    doc = make_user("prescriber", clinics=[clinic], username="doktor.dahl")
     make_user("prescriber", clinics=[other], username="doktor.ost")
     make_user("guardian", patients=[olle], username="anna")
     make_user("admin", username="admin")
-    return {"clinic": clinic, "other": other, "ella": ella, "olle": olle}
+    # The clinic recorded Olle's other guardian, who has no login yet.
+    record_guardian(doc, olle, "Per Ström", "per@example.se")
+    return {"clinic": clinic, "other": other, "ella": ella, "olle": olle, "doc": doc}
+
+
+def record_guardian(prescriber, child, name: str, email: str) -> Guardian:
+    """A guardian the child's care records, as the prescriber's page does."""
+    from sesamlike.patients import services
+
+    return services.add_guardian(prescriber, child.id, {"name": name, "email": email})
 
 
 def audit_rows(action: str) -> list[AuditEvent]:
@@ -266,7 +275,12 @@ def test_admin_creates_a_guardian_login_who_sets_a_password_and_acts_for_the_chi
     assert "Kontot pappa.strom är skapat och kopplat" in client.get(made.location).text
     user = db.session.scalar(sa.select(User).where(User.username == "pappa.strom"))
     assert user.role == "guardian"
-    assert {g.user_id for g in olle.guardians} >= {user.id}
+    db.session.refresh(olle)
+    # The guardian the clinic recorded is the login's: not a second row.
+    assert sorted((g.name, g.user_id) for g in olle.guardians) == sorted(
+        [("Per Ström", user.id), (olle.guardians[0].name, olle.guardians[0].user_id)]
+    )
+    assert len(olle.guardians) == 2
     [row] = [r for r in audit_rows("guardian_add") if r.detail == "pappa.strom"]
     assert row.patient_id == olle.id  # the child's own access log shows it
     link = link_in_mail("per@example.se")
@@ -364,19 +378,21 @@ def test_a_guardian_login_differing_only_in_case_is_taken(client, auth, world):
     assert "Användarnamnet är upptaget." in refused.text
     assert "anna finns redan" in refused.text
     db.session.refresh(olle)
-    assert [g.user.username for g in olle.guardians] == ["anna"]
+    assert [g.user.username for g in olle.guardians if g.user] == ["anna"]
 
 
 def test_a_guardian_login_is_linked_whatever_the_case_typed(client, auth, world):
-    make_user("guardian", patients=[world["ella"]], username="bo")
+    make_user("guardian", patients=[world["ella"]], username="bo",
+              email="bo@example.se")  # fmt: skip
     olle = world["olle"]
+    record_guardian(world["doc"], olle, "Bo Ström", "Bo@Example.se")
     auth.login("admin")
     linked = client.post(
         f"/admin/patients/{olle.id}/guardians", data={"username": "BO"}
     )
     assert "Vårdnadshavaren är kopplad till barnet." in client.get(linked.location).text
     db.session.refresh(olle)
-    assert sorted(g.user.username for g in olle.guardians) == ["anna", "bo"]
+    assert sorted(g.user.username for g in olle.guardians if g.user) == ["anna", "bo"]
 
 
 def test_a_new_portal_login_says_its_link_is_queued_not_sent(client, auth, world):
@@ -460,3 +476,57 @@ def test_a_portal_login_needs_an_e_mail_domain_with_a_dot(client, auth, world):
     assert (
         db.session.scalar(sa.select(User).where(User.username == "pappa.strom")) is None
     )
+
+
+# The security review: an admin made a guardian login for any child (or a
+# patient's own for an adult without one) with their own e-mail address, set
+# the password through the link, and read the record in the portal and API.
+
+
+def test_a_portal_login_gets_its_link_only_at_an_address_the_care_recorded(
+    client, auth, world
+):
+    olle, ella = world["olle"], world["ella"]
+    users = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    auth.login("admin")
+    for patient, role in ((olle, "guardian"), (ella, "patient")):
+        refused = _new_login(client, patient.id, role=role,
+                             email="admin.private@example.org")  # fmt: skip
+        assert refused.status_code == 422, role
+        page = html.unescape(refused.text)
+        assert "E-postadressen är inte den som vårdenheten har registrerat" in page
+        assert "Inte en adress som vårdenheten registrerat." in page
+        # The addresses that are recorded are not told.
+        assert "per@example.se" not in page and "ella@example.se" not in page
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == users
+    assert audit_rows("guardian_add") == audit_rows("login_create") == []
+    # A guardian recorded with a login already is not a second login's.
+    refused = _new_login(client, olle.id, email="anna@example.se")
+    assert refused.status_code == 422
+
+
+def test_a_patient_with_no_address_on_record_gets_no_login_yet(client, auth, world):
+    ella = world["ella"]
+    ella.email = None
+    db.session.commit()
+    auth.login("admin")
+    refused = _new_login(client, ella.id, role="patient", email="ella@example.se")
+    assert refused.status_code == 422
+    assert "vårdenheten har registrerat för patienten" in html.unescape(refused.text)
+
+
+def test_a_guardian_login_is_linked_only_where_the_care_recorded_its_address(
+    client, auth, world
+):
+    olle, ella = world["olle"], world["ella"]
+    make_user("guardian", patients=[ella], username="eve", email="eve@example.org")
+    auth.login("admin")
+    refused = client.post(f"/admin/patients/{olle.id}/guardians",
+                          data={"username": "eve"})  # fmt: skip
+    assert refused.status_code == 422
+    page = html.unescape(refused.text)
+    assert "E-postadressen är inte den som vårdenheten har registrerat" in page
+    assert "Kontots e-postadress är inte en som vårdenheten registrerat." in page
+    db.session.refresh(olle)
+    assert all(g.user is None or g.user.username != "eve" for g in olle.guardians)
+    assert audit_rows("guardian_add") == []
