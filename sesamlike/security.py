@@ -30,7 +30,7 @@ CSP = "; ".join(
 
 
 def init_app(app: Flask) -> None:
-    from sesamlike.accounts import sessions
+    from sesamlike.accounts import kept_forms, sessions
     from sesamlike.accounts.models import User
     from sesamlike.common import data_versions
     from sesamlike.patients import access
@@ -57,15 +57,21 @@ def init_app(app: Flask) -> None:
         *data_versions.beside(Patient.id),
         wanted=_for_my_aids,
     )
+    # The cookie outlives the idle timeout by the minutes a form sent after it
+    # is kept (accounts.kept_forms): the server ends the idle session itself
+    # (accounts.sessions), and must still see which session ran out to keep
+    # the form. A cookie as short as the timeout was gone from the browser
+    # (and refused by Flask) by then: the form was lost, and the login page
+    # could not say why.
     app.permanent_session_lifetime = timedelta(
-        minutes=app.config["SESSION_IDLE_MINUTES"]
+        minutes=app.config["SESSION_IDLE_MINUTES"] + kept_forms.KEEP_MINUTES
     )
 
     @app.before_request
     def idle_timeout():
         # A permanent session's cookie is re-signed when the server's session is
         # touched (accounts.sessions), and Flask refuses a cookie older than the
-        # lifetime: inactivity beyond it means logging in again.
+        # lifetime; the server's own idle check ends the session before that.
         # Set once: setting it writes the session, which would re-send the cookie.
         if (
             session

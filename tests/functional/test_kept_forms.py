@@ -215,3 +215,32 @@ def test_an_order_sent_after_the_login_ran_out_is_filled_in_again(client, world)
     )
     assert 'checked id="lines-0-selected"' in page
     assert 'checked id="lines-1-selected"' not in page
+
+
+def test_a_form_sent_after_the_cookie_aged_past_the_timeout_is_kept(
+    client, world, monkeypatch
+):
+    """The walkthrough: a guardian and a prescriber sent their forms after 31
+    idle minutes in a real browser and logged in again to empty forms, told
+    nothing was kept. The cookie lived exactly the 30 minutes: the browser
+    had dropped it (and Flask refused one that old), so the server never saw
+    which session ran out. The cookie now lives the idle minutes and the
+    minutes a form is kept."""
+    from itsdangerous.timed import TimestampSigner
+
+    log_in(client, "nurse")
+    form = client.get(new_url(world["patient"]))
+    expires = client.get_cookie("session").expires
+    assert expires - utcnow().astimezone(expires.tzinfo) >= timedelta(minutes=30 + 14)
+    run_out_the_login()
+    # The browser sends the cookie 31 minutes after it was signed (and signs
+    # and reads cookies on that clock from then on).
+    now = TimestampSigner.get_timestamp
+    monkeypatch.setattr(TimestampSigner, "get_timestamp",
+                        lambda self: now(self) + 31 * 60)  # fmt: skip
+    data = typed(csrf_token_from(form.text))
+    sent = client.post(new_url(world["patient"]), data=data)
+    assert KEPT_ON_LOGIN in text_of(client.get(sent.headers["Location"]))
+    back = log_in(client, "nurse", next_url=new_url(world["patient"]))
+    page = text_of(client.get(back.headers["Location"]))
+    assert FILLED_IN in page and "Hudproblem av plåstret på den upphandlade" in page
