@@ -281,11 +281,11 @@ def test_devices_on_loan_are_searched_by_serial_or_name_by_post_and_paged(
 ):
     lend_devices(world)
 
-    first = html(client.post("/stock/devices", data={"search": "1", "q": "SN-"}))
-    assert "25 enheter matchar ”SN-”" in first and "Sida 1 av 2" in first
+    first = html(client.post("/stock/devices", data={"search": "1", "q": "SN-0"}))
+    assert "25 enheter matchar ”SN-0”" in first and "Sida 1 av 2" in first
     assert "SN-019" in first and "SN-020" not in first
     second = html(
-        client.post("/stock/devices", data={"search": "1", "q": "SN-", "page": "2"})
+        client.post("/stock/devices", data={"search": "1", "q": "SN-0", "page": "2"})
     )
     assert "Sida 2 av 2" in second and "SN-024" in second and "XYZ-9" not in second
 
@@ -314,9 +314,9 @@ def test_a_devices_search_naming_many_finds_the_same_devices(
     make_lent_device(hidden, pump, "SN-HIDDEN")
     olle = make_patient(world.clinic, first_name="Olle", last_name="Annan")
     make_lent_device(olle, pump, "PER NR1-77")  # a serial beside many names
-    searches = [{"q": "SN-"}, {"q": "SN-", "page": "2"}, {"q": "xyz-9"},
+    searches = [{"q": "SN-0"}, {"q": "SN-0", "page": "2"}, {"q": "xyz-9"},
                 {"q": "maria"}, {"q": "Per Nr1"}, {"q": "Dold"},
-                {"q": "ingen"}]  # fmt: skip
+                {"q": "ingen"}, {"q": "sn-h"}]  # fmt: skip
 
     def pages() -> list[str]:
         searched = [{"search": "1", **search} for search in searches]
@@ -325,9 +325,9 @@ def test_a_devices_search_naming_many_finds_the_same_devices(
     few = pages()
     monkeypatch.setattr(registers, "MATCHED_MAX", 1)
     assert pages() == few
-    assert "26 enheter matchar ”SN-”" in few[0] and "Per Nr10" in few[4]
+    assert "25 enheter matchar ”SN-0”" in few[0] and "Per Nr10" in few[4]
     assert "PER NR1-77" in few[4] and "Olle Annan" in few[4]
-    assert "SN-HIDDEN" not in few[5]
+    assert "SN-HIDDEN" not in few[5] and "SN-HIDDEN" in few[7]
 
 
 def test_a_protected_patient_is_neither_named_nor_found_by_name(client, world):
@@ -336,7 +336,7 @@ def test_a_protected_patient_is_neither_named_nor_found_by_name(client, world):
         world.clinic, first_name="Sara", last_name="Dold", protected_identity=True
     )
     make_lent_device(hidden, pump, "SN-HIDDEN")
-    page = html(client.post("/stock/devices", data={"search": "1", "q": "SN-"}))
+    page = html(client.post("/stock/devices", data={"search": "1", "q": "SN-H"}))
     assert "SN-HIDDEN" in page and "Skyddade personuppgifter" in page
     assert "Dold" not in page
     by_name = html(client.post("/stock/devices", data={"search": "1", "q": "Dold"}))
@@ -438,6 +438,40 @@ def test_a_part_of_a_lent_devices_serial_finds_its_holders_lines(client, world):
         found = html(client.post("/stock/returns", data={"q": typed}))
         assert f"Beställning {hers.id}:" in found, typed
         assert found.count("Registrera retur") == 1, typed
+
+
+def test_a_character_or_two_finds_no_one_but_a_whole_order_number(client, world):
+    """The walkthrough: "1" in the returns search listed 20 patients' lines
+    (a 1 in a serial of theirs), none of them the parcel's, and wrote "Såg
+    barnet i returregistret" in a child's access log. A serial is looked for
+    from 4 characters, a name's words from 2; an order number whole."""
+    maria = make_patient(world.clinic, first_name="Maria", last_name="Ek")
+    hers = delivered(world, packs=2, patient=maria)
+    others = [delivered(world, packs=1) for _ in range(3)]
+    make_lent_device(maria, make_pump("PUMP-1"), "NHD01711")
+    make_lent_device(others[0].patient, make_pump("PUMP-2"), "NHD01712")
+    read = sa.select(sa.func.count()).where(AuditEvent.action == "read_returns")
+    before = db.session.scalar(read)
+
+    for typed in ("N", "e", "NHD", "D01"):
+        found = html(client.post("/stock/returns", data={"q": typed}))
+        assert "Registrera retur" not in found, typed
+        loans = html(client.post("/stock/devices", data={"q": typed, "search": "1"}))
+        assert "Maria" not in loans and "NHD0171" not in loans, typed
+    assert db.session.scalar(read) == before  # no one read, no one logged
+    # A digit is an order number, whole: that order's line alone.
+    one = html(client.post("/stock/returns", data={"q": str(hers.id)[-1]}))
+    assert one.count("Registrera retur") <= 1
+
+    whole = html(client.post("/stock/returns", data={"q": str(others[1].id)}))
+    assert whole.count("Registrera retur") == 1
+    assert "Hela beställningsnumret, minst 2 bokstäver" in whole
+    assert f"Beställning {hers.id}:" in html(
+        client.post("/stock/returns", data={"q": "Ek"})
+    )
+    assert f"Beställning {hers.id}:" in html(
+        client.post("/stock/returns", data={"q": "0171"})
+    )
 
 
 def test_a_name_is_found_surname_first_and_with_a_comma(client, world):
