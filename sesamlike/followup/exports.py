@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sesamlike.catalog.labels import category_label
 from sesamlike.common.i18n import N_, _, ngettext
 from sesamlike.followup import periods
 from sesamlike.followup.breakdowns import MOST_PLACES, Breakdowns
@@ -30,11 +31,13 @@ def _system(name: str) -> str:
 
 def article_table(rows, total=None, covers: str = "") -> tuple[list[str], list[list]]:
     """The articles, and with `total` (an `article_totals.ArticleSum`) a sum row
-    last that says whose payments they are (`covers`); patients are not summed."""
+    last that says whose payments they are (`covers`); patients are not summed.
+    The category in the reader's words, as the page shows it ("Infusionsset",
+    not infusion_set)."""
     headers = [_("Artikelnr"), _("Benämning"), _("Kategori"), _("Enheter"),
                _("Rader"), _("Patienter"), _("Kostnad (kr)")]  # fmt: skip
-    table = [[r.article_no, r.name, r.category, r.units, r.lines, r.patients, r.cost]
-             for r in rows]  # fmt: skip
+    table = [[r.article_no, r.name, category_label(r.category), r.units, r.lines,
+              r.patients, r.cost] for r in rows]  # fmt: skip
     if total is not None and rows:
         table.append([_("Summa"), covers, "", total.units, total.lines, None,
                       total.cost])  # fmt: skip

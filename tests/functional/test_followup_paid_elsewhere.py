@@ -129,7 +129,8 @@ def test_the_article_export_ends_with_its_sum_and_what_it_covers(client, auth, m
     auth.login(mover["NORR"].username)
     text = client.get("/followup/articles.csv?year=2025&format=csv-comma").text
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    assert rows[1][:4] == ["S1", rows[1][1], "infusion_set", "20"]
+    # The category as the page says it (the walkthrough found infusion_set).
+    assert rows[1][:4] == ["S1", rows[1][1], "Infusionsset", "20"]
     assert rows[-1] == ["Summa", "Det som mottagningens kostnadsställe betalar", "",
                         "20", "1", "", "2000.00"]  # fmt: skip
     xlsx = client.get("/followup/articles.xlsx?year=2025").data
