@@ -106,7 +106,7 @@ def interval_text(seconds: int) -> str:
 JOBS: tuple[Job, ...] = (
     Job(
         "send_mail",
-        "sesamlike.common.mail:send_pending",
+        "sesamlike.common.mail:send_job",
         N_("Skickar köade e-postaviseringar"),
         every_seconds=60,
     ),

@@ -31,6 +31,9 @@ STALE_LOCK_AFTER = timedelta(hours=6)
 ITEM_FAILURE_COUNTS = ("failed", "gave_up", "warm_failed")
 # The outcomes the jobs page counts and filters as failed.
 FAILED_OUTCOMES = ("failed", "partial")
+# A job's counts may carry a text under this key: the run's message (why
+# items failed), not a count.
+MESSAGE = "message"
 
 
 def items_failed(counts: dict) -> bool:
@@ -148,7 +151,10 @@ def run_job(
         else:
             db.session.commit()  # the job's own work, if it left any uncommitted
             run = db.session.get(JobRun, run_id)
-            run.counts = {k: _jsonable(v) for k, v in dict(counts).items()}
+            counts = dict(counts)
+            message = counts.pop(MESSAGE, None)
+            run.message = str(message)[:4000] if message else None
+            run.counts = {k: _jsonable(v) for k, v in counts.items()}
             run.outcome = "partial" if items_failed(run.counts) else "succeeded"
         run.finished_at = utcnow()
         db.session.commit()

@@ -15,6 +15,7 @@ import importlib
 import secrets
 import smtplib
 import ssl
+from collections import Counter
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -23,6 +24,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
+from sesamlike.common import jobruns
 from sesamlike.common.models import OutgoingMail
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
@@ -131,9 +133,27 @@ def retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
 
 
-def send_pending(now: datetime, limit: int = 100) -> dict[str, int]:
-    """The sender job: send due mails over SMTP; count sent, failed and given up."""
+def send_job(now: datetime) -> dict:
+    """The sender job (`jobs.JOBS`): `send_pending`, and why mails failed, as
+    the run's message on the admin's jobs page (most common first). A run
+    "delvis misslyckad" said nothing else: the reason was kept only on each
+    mail, which no page shows."""
+    reasons: Counter[str] = Counter()
+    counts: dict = send_pending(now, reasons=reasons)
+    if reasons:
+        counts[jobruns.MESSAGE] = "\n".join(
+            f"{n} × {reason}" for reason, n in reasons.most_common(5)
+        )
+    return counts
+
+
+def send_pending(
+    now: datetime, limit: int = 100, reasons: Counter[str] | None = None
+) -> dict[str, int]:
+    """Send due mails over SMTP; count sent, failed and given up. `reasons`
+    counts each failure's error, as written on its mail."""
     counts = {"sent": 0, "failed": 0, "gave_up": 0}
+    reasons = Counter() if reasons is None else reasons
     token = _claim(now, limit)
     mails = db.session.scalars(
         sa.select(OutgoingMail)
@@ -147,7 +167,7 @@ def send_pending(now: datetime, limit: int = 100) -> dict[str, int]:
     try:
         for index, mail in enumerate(mails):
             if mail.channel == "sms":
-                counts[_send_sms(mail, token, now, config)] += 1
+                counts[_send_sms(mail, token, now, config, reasons)] += 1
                 continue
             if smtp is None:
                 try:
@@ -157,16 +177,17 @@ def send_pending(now: datetime, limit: int = 100) -> dict[str, int]:
                     # just this one: don't wait out a timeout per mail.
                     for unsent in mails[index:]:
                         if unsent.channel == "sms":
-                            counts[_send_sms(unsent, token, now, config)] += 1
+                            counts[_send_sms(unsent, token, now, config, reasons)] += 1
                         else:
-                            counts[_record_failure(unsent, token, now, error)] += 1
+                            failed = _record_failure(unsent, token, now, error, reasons)
+                            counts[failed] += 1
                     break
             try:
                 smtp.send_message(_message(mail, config, now))
             # Anything one mail raises (a refused or malformed address, a dropped
             # connection) is that mail's failure; the rest of the batch goes on.
             except Exception as error:
-                counts[_record_failure(mail, token, now, error)] += 1
+                counts[_record_failure(mail, token, now, error, reasons)] += 1
                 _close(smtp)  # a fresh connection for the next mail
                 smtp = None
             else:
@@ -178,12 +199,13 @@ def send_pending(now: datetime, limit: int = 100) -> dict[str, int]:
     return counts
 
 
-def _send_sms(mail: OutgoingMail, token: str, now: datetime, config) -> str:
+def _send_sms(mail: OutgoingMail, token: str, now: datetime, config,
+              reasons: Counter[str]) -> str:  # fmt: skip
     """Hand an SMS to the configured sender; count it as sent or failed."""
     try:
         sms_sender(config)(mail.to_address, f"{mail.subject}\n{mail.body}")
     except Exception as error:
-        return _record_failure(mail, token, now, error)
+        return _record_failure(mail, token, now, error, reasons)
     _record_sent(mail, token, now)
     return "sent"
 
@@ -254,13 +276,16 @@ def _record_sent(mail: OutgoingMail, token: str, now: datetime) -> None:
     _finish(mail, token, sent_at=now, claimed_at=None, claim_token=None)
 
 
-def _record_failure(mail: OutgoingMail, token: str, now: datetime, error) -> str:
+def _record_failure(mail: OutgoingMail, token: str, now: datetime, error,
+                    reasons: Counter[str]) -> str:  # fmt: skip
     attempts = mail.attempts + 1
+    last_error = f"{type(error).__name__}: {error}"[:500]
+    reasons[last_error] += 1
     _finish(
         mail,
         token,
         attempts=attempts,
-        last_error=f"{type(error).__name__}: {error}"[:500],
+        last_error=last_error,
         send_after=now + retry_delay(attempts),
         claimed_at=None,
         claim_token=None,

@@ -216,3 +216,27 @@ def test_two_senders_at_once_send_each_mail_exactly_once(app, smtp_server):  # n
     assert sorted(addresses) == sorted(f"p{n}@example.se" for n in range(40))
     assert sum(t["sent"] for t in totals) == 40
     assert all(mail.sent_at is not None for mail in outbox())
+
+
+def test_a_run_with_failed_mails_says_why_on_the_jobs_page(
+    app, monkeypatch, client, auth
+):
+    """The walkthrough: send_mail "delvis misslyckad" with an empty message
+    column; the reason (the SMTP server refused the connection) was kept only
+    on each mail, which no page shows."""
+    from sesamlike import jobs
+    from tests.factories import make_user
+
+    point_mail_at(app, monkeypatch, free_port())
+    for n in range(2):
+        queue(f"order_received:order:{n}:patient:1")
+
+    run = jobs.run_named("send_mail")
+
+    assert run.outcome == "partial"
+    assert run.counts == {"sent": 0, "failed": 2, "gave_up": 0}
+    assert run.message.startswith("2 × ConnectionRefusedError: ")
+    make_user("admin", username="root")
+    auth.login("root")
+    page = client.get("/admin/jobs?failed=1").text
+    assert "2 × ConnectionRefusedError" in page
