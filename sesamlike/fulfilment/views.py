@@ -11,7 +11,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from sesamlike.accounts.forms import EmptyForm
-from sesamlike.common.errors import DomainError
+from sesamlike.common.errors import DomainError, Invalid
 from sesamlike.common.formatting import ReadersDate, ReadersNumber
 from sesamlike.common.i18n import N_, _, ngettext
 from sesamlike.common.paging import Page, page_number
@@ -254,9 +254,10 @@ def _serial_errors(error: DomainError, order) -> dict[int, list[str]]:
 
 
 def _pack_errors(error: DomainError, order) -> list[str]:
-    """The refusal and its fields in words: a line by its article, never its id."""
+    """The refusal and its fields in words: a line by its article, never its id;
+    a bare "Ogiltig uppgift." is left out where its fields say what is wrong."""
     names = {f"serials.{line.id}": line.article.name for line in order.lines}
-    texts = [error_text(error)]
+    texts = [] if type(error) is Invalid and error.fields else [error_text(error)]
     for name, messages in error.fields.items():
         label = names.get(name) or field_label(name)
         texts.append(f"{label}: {' '.join(_(m) for m in messages)}")

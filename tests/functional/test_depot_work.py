@@ -129,6 +129,22 @@ def test_packing_unpicked_with_a_reason_ships_and_audits_the_reason(client, worl
     assert event.patient_id == order.patient_id
 
 
+def test_a_reason_too_short_is_said_once_not_under_a_generic_error(client, world):
+    """The walkthrough: "Ogiltig uppgift." stood above the message that said
+    what was wrong (the reason for packing unpicked too short)."""
+    receive(world, 1)
+    order = place(world)
+    page = html(
+        client.post(
+            f"/stock/orders/{order.id}/pack",
+            data={"line": str(order.lines[0].id), "pick_override": "x"},
+        )
+    )
+    assert "minst 10 tecken" in page
+    assert "Ogiltig uppgift." not in page
+    assert line(order.lines[0].id).status == "reserved"
+
+
 def test_picked_order_ships_without_a_reason(client, world):
     receive(world, 1)
     order = place(world)
