@@ -615,3 +615,16 @@ def test_a_lent_pump_in_the_order_lists_is_counted_in_pieces_not_packs(
         assert f"1 st {pump}" in page, path
         assert f"förp. {pump}" not in page, path
         assert "3 förp. Quick-set 9 mm" in page, path
+
+
+def test_a_first_order_on_its_way_is_said_not_no_delivery_yet(client, auth, region):
+    """The walkthrough: a card said "Ingen leverans ännu" while its first
+    order had shipped; the card now says an order is on its way."""
+    shipped = make_delivery(region.patient, region.rx_infusion, TODAY, packs=1)
+    for line in shipped.lines:
+        line.status, line.delivered_on = "shipped", None
+    db.session.commit()
+    auth.login("ella")
+    page = text_of(client.get("/portal/"))
+    name = region.rx_infusion.article.name
+    assert runout_of(page, name) == "Beställd, inte levererad än."
