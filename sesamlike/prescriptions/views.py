@@ -142,7 +142,15 @@ def new_prescription(patient_id: int):
         far_start=FAR_START,
         today=context.today,
         form_error=form_error,
+        faults=_faults(form) if form_error else [],
     ), status
+
+
+def _faults(form) -> list:
+    """Each field at fault, in the form's order, for the banner to list and
+    link (as the kit's does): the banner named only the most specific
+    refusal, a missing reason, while the quantities' faults stood below."""
+    return [field for field in form if field.errors and field.name != "csrf_token"]
 
 
 def _post_action(

@@ -1045,3 +1045,25 @@ def test_staff_pages_say_how_long_the_prescription_lasts_not_the_supply(client, 
         assert "Förskrivningen räcker till" in page, path
         assert ">Räcker till<" not in page and "'Räcker till'" not in page, path
         assert 'data-label="Räcker till"' not in page, path
+
+
+def test_new_prescription_banner_lists_every_fault_linked_to_its_field(client, clinic):
+    """The walkthrough: the banner named the missing deviation reason alone;
+    the quantities' faults stood only beside their fields, below."""
+    url = f"/patients/{clinic.patient.id}/prescriptions/new"
+    data = {
+        "article_no": "100102",  # Silhouette, rank 2: needs a reason
+        "packs_per_withdrawal": "50",  # far above the need
+        "withdrawals": "4",
+        "period_days": "90",
+        "valid_from": TODAY.isoformat(),
+        "clinic_code": "NORR",
+    }
+    response = client.post(url, data=data)
+    assert response.status_code == 422
+    banner = re.search(
+        r'role="alert" id="form-error">(.*?)</div>', text_of(response), re.S
+    )
+    anchors = re.findall(r'<a href="#([^"]+)">', banner.group(1))
+    assert "packs_per_withdrawal" in anchors and "reason_code" in anchors
+    assert len(anchors) >= 3
