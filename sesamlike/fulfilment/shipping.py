@@ -110,10 +110,12 @@ def pick_order(user: User, order_id: int, today: date | None = None) -> Order:
 
     def run():
         order = load_order(order_id, lock=True)
-        lines = [line for line in _central(order, LineStatus.RESERVED)
-                 if not line.article.serial_tracked]  # fmt: skip
-        reservations.lock_articles(line.article_id for line in lines)
-        lines = unpicked_lines(lines)  # picked again: nothing done, nothing logged
+        reserved = _central(order, LineStatus.RESERVED)
+        reservations.lock_articles(line.article_id for line in reserved
+                                   if not line.article.serial_tracked)  # fmt: skip
+        # The consumables not picked yet (devices: at packing). Picked again:
+        # nothing done, nothing logged.
+        lines = unpicked_lines(reserved)
         for line in lines:
             picking.pick(line.reference, user_id=user.id, today=today)
         if lines:
@@ -123,7 +125,7 @@ def pick_order(user: User, order_id: int, today: date | None = None) -> Order:
                 patient_id=order.patient_id,
                 object_id=order.id,
                 user=user,
-                detail=_named(lines),
+                detail=backorders.named_lines(line.id for line in lines),
             )
         return order
 
@@ -216,7 +218,7 @@ def ship_order(
             patient_id=order.patient_id,
             object_id=order.id,
             user=user,
-            detail=_named(lines),
+            detail=backorders.named_lines(line.id for line in lines),
         )
         return order
 
@@ -526,11 +528,6 @@ def commit_use_case(run):
 def fill_backorders(article_id: int, user: User) -> list[str]:
     """Fill the article's backorders from free stock; return their references."""
     return backorders.fill(article_id, user=user)
-
-
-def _named(lines: Iterable[OrderLine]) -> str:
-    """The lines an order's audit row names."""
-    return f"lines {', '.join(str(line.id) for line in lines)}"
 
 
 def _flip_filled(user: User, receipt: receipts.Receipt) -> receipts.Receipt:

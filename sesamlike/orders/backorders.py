@@ -36,13 +36,13 @@ def mark_reserved(references: Iterable[str], *, user: User | None) -> None:
     if not ids:
         return
     waiting = sa.and_(OrderLine.id.in_(ids), OrderLine.status == LineStatus.BACKORDERED)
-    orders = defaultdict(list)
+    orders: dict[tuple[int, int], list[int]] = defaultdict(list)
     for line_id, order_id, patient_id in db.session.execute(
         sa.select(OrderLine.id, OrderLine.order_id, OrderLine.patient_id)
         .where(waiting)
         .order_by(OrderLine.id)
     ):
-        orders[order_id, patient_id].append(str(line_id))
+        orders[order_id, patient_id].append(line_id)
     db.session.execute(
         sa.update(OrderLine)
         .where(waiting)
@@ -52,4 +52,9 @@ def mark_reserved(references: Iterable[str], *, user: User | None) -> None:
     for (order_id, patient_id), lines in orders.items():
         audit.record("backorder_filled", "order", patient_id=patient_id,
                      object_id=order_id, user=user,
-                     detail=f"lines {', '.join(lines)}")  # fmt: skip
+                     detail=named_lines(lines))  # fmt: skip
+
+
+def named_lines(line_ids: Iterable[int]) -> str:
+    """The lines an order's audit row names ("lines 12, 13")."""
+    return f"lines {', '.join(str(line_id) for line_id in line_ids)}"
