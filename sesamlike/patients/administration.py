@@ -272,21 +272,23 @@ def create_login(
         raise errors.GuardianOnlyForChild()
     if role == Role.PATIENT and patient.user_id is not None:
         raise errors.PatientHasLogin(id=patient.id)
-    recorded: list[Guardian] = []  # the guardian row the login becomes
 
     def refusal(address: str) -> errors.AddressNotRecorded | None:
         if role == Role.PATIENT:
             if patient.email and same_address(patient.email, address):
                 return None
             return not_recorded(N_("patienten"))
-        recorded[:] = [g for g in [recorded_guardian(patient, address)] if g]
-        return None if recorded else not_recorded(N_("en vårdnadshavare till barnet"))
+        if recorded_guardian(patient, address) is None:
+            return not_recorded(N_("en vårdnadshavare till barnet"))
+        return None
 
     def tie(user: User) -> None:
         if role == Role.GUARDIAN:
-            recorded[0].user_id = user.id
+            # The login's address is the one `refusal` found recorded.
+            guardian = recorded_guardian(patient, user.email)
+            guardian.user_id = user.id
             db.session.flush()
-            action, kind, object_id = "guardian_add", "guardian", recorded[0].id
+            action, kind, object_id = "guardian_add", "guardian", guardian.id
         else:
             link_user_to_patients(user, [patient.id])
             db.session.flush()
