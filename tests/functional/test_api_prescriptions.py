@@ -302,16 +302,18 @@ def test_article_outside_its_contract_is_422(client, setup, kw, phrase):
     assert list(error["fields"]) == ["article_no"]
 
 
+def refused_as_invalid(client, setup, payload: dict) -> dict:
+    """The nurse's POST /prescriptions of `payload`: a 422 "invalid", its error."""
+    response = client.post(
+        "/api/v1/prescriptions", json=payload, headers=bearer(setup["nurse"])
+    )
+    return assert_error(response, 422, "invalid")
+
+
 def test_wrong_types_and_missing_fields_are_422_next_to_the_field(client, setup):
     payload = body(setup["patient"], packs_per_withdrawal="två", valid_from="1/2")
     del payload["withdrawals"]
-    error = assert_error(
-        client.post(
-            "/api/v1/prescriptions", json=payload, headers=bearer(setup["nurse"])
-        ),
-        422,
-        "invalid",
-    )
+    error = refused_as_invalid(client, setup, payload)
     assert error["fields"] == {
         "packs_per_withdrawal": ["Ange ett heltal."],
         "valid_from": ["Ange ett datum som ÅÅÅÅ-MM-DD."],
@@ -333,13 +335,7 @@ def test_every_bad_field_is_answered_at_once_schema_and_rules_alike(client, setu
         reason_code="whim",
         cost_centre="KS 1",
     )
-    error = assert_error(
-        client.post(
-            "/api/v1/prescriptions", json=payload, headers=bearer(setup["nurse"])
-        ),
-        422,
-        "invalid",
-    )
+    error = refused_as_invalid(client, setup, payload)
     assert error["fields"] == {
         "packs_per_withdrawal": ["Ange ett heltal."],
         "valid_from": ["Ange ett datum som ÅÅÅÅ-MM-DD."],
@@ -365,13 +361,7 @@ def test_a_control_character_beside_a_bad_field_is_422_and_never_looked_up(
     which refuses NUL in text). Now it is refused like every control character,
     beside the schema's faults, and the rules do not see it."""
     payload = body(setup["patient"], article_no="\u0000", packs_per_withdrawal=[])
-    error = assert_error(
-        client.post(
-            "/api/v1/prescriptions", json=payload, headers=bearer(setup["nurse"])
-        ),
-        422,
-        "invalid",
-    )
+    error = refused_as_invalid(client, setup, payload)
     assert error["fields"] == {
         "packs_per_withdrawal": ["Ange ett heltal."],
         "article_no": ["Får inte innehålla styrtecken (osynliga tecken som NUL)."],
