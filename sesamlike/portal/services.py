@@ -9,7 +9,7 @@ Ordering itself is `orders.ordering`'s: the portal only prepares and explains.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -80,6 +80,9 @@ class AidRow:
     refusal: DomainError | None  # why it cannot be ordered today, or None
     # An order of it not delivered yet: its run-out is no alarm ("my aids" only).
     ordered: bool = False
+    # Its renewal, written ahead and not started yet ("my aids" only): the
+    # renewal has no row of its own until this one is used up or ends.
+    renewal: Prescription | None = None
 
 
 @dataclass
@@ -246,13 +249,48 @@ def open_my_aids(user: User, patient_id: int, today: date | None = None) -> Open
     return OpenedAids(patient, today, version)
 
 
-def _superseded(row, rows) -> bool:
-    """A used-up prescription whose renewal is among the rows: the renewal's
-    row speaks for the article (its supplies follow the old deliveries), not
-    two rows of which one says to ask for a prescription already written.
-    `row`: an aid row or a form's choice (a prescription and its refusal)."""
-    return isinstance(row.refusal, prescription_errors.PrescriptionUsedUp) and any(
-        other.prescription.renewed_from_id == row.prescription.id for other in rows
+def _one_row_per_article(rows: list) -> list:
+    """One row for an article and its renewal, of the prescription the patient
+    orders on next (the renewal's supplies follow the old deliveries):
+    - the old prescription used up: the renewal's row, not one that says to
+      ask for a prescription already written;
+    - a renewal written ahead, while the old one can still be ordered on before
+      the renewal starts: the old row, naming the renewal (the renewal's own row
+      told the patient to call the clinic about weeks the old one covers);
+    - otherwise, the renewal's row, which says when it starts.
+    `rows`: aid rows or a form's choices (a prescription and its refusal)."""
+    listed = {row.prescription.id: row for row in rows}
+    left_out, renewal_of = set(), {}
+    for row in rows:
+        old = listed.get(row.prescription.renewed_from_id)
+        if old is None:
+            continue
+        waiting = isinstance(row.refusal, prescription_errors.NotStartedYet)
+        if waiting and _orderable_before(old, row.prescription.valid_from):
+            left_out.add(row.prescription.id)
+            renewal_of[old.prescription.id] = row.prescription
+        elif waiting or isinstance(old.refusal, prescription_errors.PrescriptionUsedUp):
+            left_out.add(old.prescription.id)
+    return [
+        replace(row, renewal=renewal_of[row.prescription.id])
+        if isinstance(row, AidRow) and row.prescription.id in renewal_of
+        else row
+        for row in rows
+        if row.prescription.id not in left_out
+    ]
+
+
+def _orderable_before(row, day: date) -> bool:
+    """The row's prescription can be ordered on now, or before `day` and
+    within its validity (time-locked only)."""
+    refusal = row.refusal
+    if refusal is None:
+        return True
+    opens_on = refusal.params.get("opens_on")
+    return (
+        type(refusal) is prescription_errors.TimeLocked
+        and opens_on < day
+        and opens_on <= row.prescription.valid_to
     )
 
 
@@ -290,7 +328,7 @@ def my_aids(
             _AIDS, {"patient_id": patient.id, "today": today}
         )
     ]
-    aids = [row for row in aids if not _superseded(row, aids)]
+    aids = _one_row_per_article(aids)
     devices = db.session.scalars(_DEVICES_ON_LOAN, {"patient_id": patient.id}).all()
     orders = _listed_orders(_RECENT_ORDERS, patient.id)
     commit_keeping_loaded()
@@ -367,7 +405,7 @@ def reorder_options(
         if patient.protected_identity or mode in SELF_SERVICE_MODES
     ]
     default = options.default_mode if options.default_mode in modes else None
-    choices = [c for c in options.choices if not _superseded(c, options.choices)]
+    choices = _one_row_per_article(options.choices)
     return ReorderOptions(
         patient, choices, modes, default or (modes[0] if modes else None)
     )

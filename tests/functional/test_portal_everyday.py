@@ -234,6 +234,75 @@ def test_a_used_up_prescription_with_its_renewal_waiting_is_one_row(
     )
 
 
+def renewed_ahead(region, last_order_days_ago: int):
+    """Ella's infusion sets: the last order `last_order_days_ago` days ago, a
+    delivery then, and a renewal written ahead from the day after the old one
+    ends."""
+    from tests.factories import make_prescription
+
+    old = region.rx_infusion
+    make_delivery(region.patient, old, TODAY - timedelta(days=last_order_days_ago), 3)
+    old.withdrawals_used = 2
+    old.last_withdrawal_on = TODAY - timedelta(days=last_order_days_ago)
+    db.session.commit()
+    return make_prescription(
+        region.patient, old.article, packs_per_withdrawal=3, renewed_from_id=old.id,
+        valid_from=old.valid_to + timedelta(days=1),
+        valid_to=old.valid_to + timedelta(days=365),
+    )  # fmt: skip
+
+
+def words(page: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", page).split())
+
+
+def prescriptions_of(page: str) -> str:
+    """The words of "my aids"'s prescriptions, not its devices or orders."""
+    return words(page.split('id="rx-heading"')[1].split('id="devices-heading"')[0])
+
+
+def test_a_renewal_written_ahead_is_told_on_the_card_still_in_force(
+    client, auth, region
+):
+    """The walkthrough: AA batteries had two cards, the old prescription's
+    ("next order from 28 January") and the renewal's, which starts in
+    November and told the patient to call the clinic about the months before,
+    which the old one covers. Now one card, of the prescription ordered on
+    next, naming the renewal."""
+    renewal = renewed_ahead(region, 10)
+    old = region.rx_infusion
+    auth.login("ella")
+    page = client.get("/portal/").text
+    said = prescriptions_of(page)
+    assert said.count("Quick-set 9 mm") == 1, said
+    opens = old.last_withdrawal_on + timedelta(days=old.lock_days)
+    assert f"Nästa beställning kan göras från {opens.day} " in said
+    assert "Den nya förskrivningen börjar gälla" not in said
+    starts = renewal.valid_from.day
+    assert f"Förnyad Den nya förskrivningen gäller från {starts} " in said
+    assert f"/portal/prescriptions/{renewal.id}" in page
+    assert "innan dess" not in said
+    form = words(client.get("/portal/order").text)
+    assert "Den nya förskrivningen börjar gälla" not in form
+    assert f"Nästa beställning kan göras från {opens.day} " in form
+
+
+def test_a_renewal_speaks_when_the_old_one_cannot_be_ordered_on_before_it(
+    client, auth, region
+):
+    """The old prescription's time lock opens after the renewal starts: the
+    next order is on the renewal, so its card is the one shown."""
+    old = region.rx_infusion
+    old.valid_to = TODAY + timedelta(days=20)
+    db.session.commit()
+    renewal = renewed_ahead(region, 10)  # the lock opens in 50 days
+    auth.login("ella")
+    said = prescriptions_of(client.get("/portal/").text)
+    assert said.count("Quick-set 9 mm") == 1, said
+    assert f"Den nya förskrivningen börjar gälla {renewal.valid_from.day} " in said
+    assert "Förnyad" not in said
+
+
 def test_supplies_lasting_to_the_next_order_get_no_advice_to_call(client, auth, region):
     make_delivery(region.patient, region.rx_reservoir, TODAY - timedelta(days=5), 2)
     region.rx_reservoir.withdrawals_used = 1
