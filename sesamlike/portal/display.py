@@ -74,6 +74,21 @@ def plain_refusal(
             "Förskrivningen börjar gälla {day}. Då kan du beställa.",
             day=format_date(params["opens_on"]),
         )
+    if isinstance(error, prescription_errors.LockOutlastsPrescription):
+        if child:
+            return _(
+                "Förskrivningen gäller till och med {day}, och nästa beställning "
+                "hade kunnat göras först efter det. Kontakta barnets mottagning "
+                "om {name} behöver en ny förskrivning.",
+                day=format_date(params["valid_to"]),
+                name=child,
+            )
+        return _(
+            "Förskrivningen gäller till och med {day}, och nästa beställning "
+            "hade kunnat göras först efter det. Kontakta mottagningen om du "
+            "behöver en ny förskrivning.",
+            day=format_date(params["valid_to"]),
+        )
     if isinstance(error, prescription_errors.TimeLocked):
         return _(
             "Nästa beställning kan göras från {day}.",
@@ -262,7 +277,10 @@ def gap_advice(row, child: str | None = None) -> str:
     refusal = row.refusal
     if row.runout_on is None or row.ordered or refusal is None:
         return ""
-    if not isinstance(refusal, prescription_errors.TimeLocked):
+    if not isinstance(refusal, prescription_errors.TimeLocked) or isinstance(
+        refusal,
+        prescription_errors.LockOutlastsPrescription,  # says to call
+    ):
         return ""
     if row.runout_on >= refusal.params["opens_on"]:
         return ""

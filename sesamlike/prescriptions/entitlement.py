@@ -35,5 +35,9 @@ def withdrawal_refusal(
                 article=article,
                 renewal=prescription.renewed_from_id is not None,
             )
+        if opens_on > prescription.valid_to:
+            return errors.LockOutlastsPrescription(
+                opens_on=opens_on, valid_to=prescription.valid_to, article=article
+            )
         return errors.TimeLocked(opens_on=opens_on, article=article)
     return None

@@ -20,6 +20,16 @@ class NotStartedYet(TimeLocked):
     message = "Förskrivningen börjar gälla {opens_on}."
 
 
+class LockOutlastsPrescription(TimeLocked):
+    """The time lock opens after the prescription ends: no withdrawal is left
+    to make on it (code `time_locked`, `opens_on` as the contract gives it)."""
+
+    message = (
+        "Nästa uttag skulle bli möjligt {opens_on}, men förskrivningen gäller "
+        "bara till och med {valid_to}. Förnya förskrivningen."
+    )
+
+
 class EntitlementExceeded(Conflict):
     code = "entitlement_exceeded"
     message = "Förskrivningen räcker inte: {detail}"

@@ -303,6 +303,26 @@ def test_a_renewal_speaks_when_the_old_one_cannot_be_ordered_on_before_it(
     assert "Förnyad" not in said
 
 
+def test_a_time_lock_outlasting_the_prescription_asks_for_a_new_one(
+    client, auth, region
+):
+    """The lock opens after the prescription ends: the card said "next order
+    from" a day the prescription no longer holds."""
+    old = region.rx_infusion
+    old.valid_to = TODAY + timedelta(days=20)
+    old.withdrawals_used = 2
+    old.last_withdrawal_on = TODAY - timedelta(days=10)
+    db.session.commit()
+    auth.login("ella")
+    said = prescriptions_of(client.get("/portal/").text)
+    ends = f"{old.valid_to.day} "
+    assert "Nästa beställning kan göras från" not in said
+    assert (
+        f"Förskrivningen gäller till och med {ends}" in said
+        and "Kontakta mottagningen om du behöver en ny förskrivning." in said
+    ), said
+
+
 def test_supplies_lasting_to_the_next_order_get_no_advice_to_call(client, auth, region):
     make_delivery(region.patient, region.rx_reservoir, TODAY - timedelta(days=5), 2)
     region.rx_reservoir.withdrawals_used = 1

@@ -107,6 +107,21 @@ def test_time_lock_counts_lock_days_from_the_last_withdrawal():
     assert withdrawal_refusal(rx, 1, DAY + timedelta(days=1)) is None
 
 
+def test_a_time_lock_opening_after_the_prescription_ends_says_so():
+    """Not "the next withdrawal from <a day it has expired>": none is left to
+    make on it. The code stays `time_locked`, with `opens_on`."""
+    rx = prescription(
+        withdrawals_used=2,
+        last_withdrawal_on=DAY - timedelta(days=10),
+        valid_to=DAY + timedelta(days=20),
+    )
+    refusal = withdrawal_refusal(rx, 1, DAY)
+    assert isinstance(refusal, prescription_errors.LockOutlastsPrescription)
+    assert refusal.code == "time_locked"
+    assert refusal.params["opens_on"] == DAY + timedelta(days=50)
+    assert "gäller bara till och med 2026-03-30" in str(refusal)
+
+
 def test_prescription_starting_later_opens_on_its_first_day():
     refusal = withdrawal_refusal(
         prescription(valid_from=DAY + timedelta(days=3)), 1, DAY
