@@ -234,7 +234,8 @@ def place_order(user, body):
 )
 def get_order(user, order_id):
     """An order of a patient in your care (or yourself, or a child you act for);
-    the aids centre reads any order it ships, with its ship-to. Other roles: 403."""
+    the aids centre reads an order it handles (`orders.depot_scope`), with its
+    ship-to while it ships it, and gets 404 for any other. Other roles: 403."""
     return order_view(user, ordering.get_order(user, order_id))
 
 

@@ -36,7 +36,7 @@ from sesamlike.fulfilment.errors import (
     NotShipped,
     SerialsMissing,
 )
-from sesamlike.orders import backorders, notices
+from sesamlike.orders import backorders, depot_scope, notices
 from sesamlike.orders.models import (
     LINE_REFERENCE,
     LineStatus,
@@ -46,7 +46,7 @@ from sesamlike.orders.models import (
 )
 from sesamlike.orders.services import load_order
 from sesamlike.patients import access
-from sesamlike.stock import devices, picking, receipts, reservations
+from sesamlike.stock import devices, picking, receipts, reservations, shelving
 from sesamlike.stock.models import Device
 
 DEPOT_ROLES = frozenset({Role.DEPOT})
@@ -481,9 +481,15 @@ def _reserved_lines(orders: Iterable[Order]) -> list[OrderLine]:
 
 
 def order_for_depot(user: User, order_id: int) -> Order:
-    """One order for packing, with its address; audited."""
+    """One order for packing, with its address; audited. One the aids centre
+    does not handle (`depot_scope`), and has no picked packs of to put back
+    (a line cancelled after picking, however long ago), answers NotVisible."""
     require_depot(user)
     order = load_order(order_id)
+    if not depot_scope.handles_any(order.lines) and not shelving.to_shelve(
+        references=[line.reference for line in order.lines]
+    ):
+        raise NotVisible()
     access.handled_by_depot(
         user, order.patient_id, action="read_order", detail=str(order.id)
     )

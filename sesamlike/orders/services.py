@@ -31,7 +31,14 @@ from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today, utcnow
 from sesamlike.common.transaction_ends import rollback_keeping_reads
 from sesamlike.extensions import commit_keeping_loaded, db
-from sesamlike.orders import backorders, delivery, errors, notices, withdrawals
+from sesamlike.orders import (
+    backorders,
+    delivery,
+    depot_scope,
+    errors,
+    notices,
+    withdrawals,
+)
 from sesamlike.orders import rules as order_rules
 from sesamlike.orders import status as order_status
 from sesamlike.orders.checks import (  # noqa: F401  (some: public here)
@@ -214,7 +221,9 @@ def place_order(
 
 
 def get_order(user: User, order_id: int) -> Order:
-    """An order whose record this user may read, or that the aids centre handles.
+    """An order whose record this user may read, or that the aids centre
+    handles (`depot_scope`: a pharmacy's or a supplier's order, or its own
+    delivered past the return days, answers NotVisible).
 
     Other roles: Forbidden; a patient out of reach: NotVisible. Audited.
     """
@@ -222,6 +231,8 @@ def get_order(user: User, order_id: int) -> Order:
         raise Forbidden()
     order = load_order(order_id)
     if user.role == Role.DEPOT:
+        if not depot_scope.handles_any(order.lines):
+            raise NotVisible()  # not its to handle (any more): need to know
         access.handled_by_depot(
             user, order.patient_id, action="read_order", detail=str(order_id)
         )

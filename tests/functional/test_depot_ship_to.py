@@ -1,14 +1,18 @@
-"""The aids centre sees the ship-to of an order it ships, and no other (domain.md).
+"""The aids centre sees the orders it handles, and the ship-to of those it
+ships (domain.md, need to know).
 
-A pharmacy or supplier order reaches the patient without the aids centre: its
-clerks may open it (`lager` reads any order), but the patient's name, street,
-door code and phone on it are none of their business, on the packing page or
-in the API alike. An order with a line of the aids centre's own (central
-channel, not cancelled) shows its ship-to while the aids centre handles it:
-until delivered (a parcel on its way, or lost, needs it all), then without the
-door code for the days a return may come back, then no more (the security
-review: a clerk could read the address and door code of every order ever
-shipped, by walking the order ids).
+A pharmacy or supplier order of consumables reaches the patient without the
+aids centre: its clerks cannot open it at all, on the packing page or in the
+API (the second security review: `GET /api/v1/orders/{id}` gave `lager` any
+order in the region, years back, while FHIR hid the same lines). A device the
+supplier delivered is the aids centre's to lend and take back, so its order
+opens, without the patient's name, street, door code or phone. An order with
+a line of the aids centre's own (central channel, not cancelled) shows its
+ship-to while the aids centre handles it: until delivered (a parcel on its
+way, or lost, needs it all), then without the door code for the days a return
+may come back, then the order is closed to it (the first security review: a
+clerk could read the address and door code of every order ever shipped, by
+walking the order ids).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from sesamlike.extensions import db
 from sesamlike.fulfilment import shipping
 from sesamlike.orders import services as ordering
 from sesamlike.orders.models import LineStatus, Order
-from tests.factories import make_prescription, make_user
+from tests.factories import make_article, make_order, make_prescription, make_user
 from tests.privacy_data import make_privacy_region
 
 NOT_SHIPPED_HERE = "Ingen adress: beställningen skickas inte från hjälpmedelscentralen."
@@ -63,8 +67,11 @@ def mark_delivered(order_id: int) -> None:
     db.session.commit()
 
 
+NOT_HANDLED = "Sidan finns inte"
+
+
 @pytest.mark.parametrize("username", ["lager", "lager.soder"])
-def test_an_order_the_aids_centre_does_not_ship_shows_it_no_address(
+def test_an_order_the_aids_centre_does_not_handle_is_closed_to_it(
     client, auth, region, username
 ):
     if username == "lager.soder":
@@ -76,19 +83,39 @@ def test_an_order_the_aids_centre_does_not_ship_shows_it_no_address(
         for delivered in (False, True):
             if delivered:
                 mark_delivered(order_id)
-            page = client.get(f"/stock/orders/{order_id}/pack")
+            page = client.get(f"/stock/orders/{order_id}/pack", follow_redirects=True)
             answer = client.get(f"/api/v1/orders/{order_id}", headers=bearer(username))
-            assert page.status_code == answer.status_code == 200
+            assert answer.status_code == 404, (order_id, delivered)
+            assert answer.get_json()["error"]["code"] == "not_found"
+            assert NOT_HANDLED in page.text and "Packa beställning" not in page.text
             for secret in secrets_of(region):
                 assert secret not in page.text, (order_id, delivered, secret)
                 assert secret not in answer.text, (order_id, delivered, secret)
-            assert NOT_SHIPPED_HERE in page.text
-            body = answer.get_json()
-            assert body["ship_to"] is None and body["contact_phone"] is None
-            assert body["delivery_mode"] == "home"
     # The patient's own care still sees where the sensors go.
     answer = client.get(f"/api/v1/orders/{pharmacy}", headers=bearer("doc"))
     assert answer.get_json()["ship_to"]["door_code"] == region.person("ella").door_code
+
+
+def test_a_device_the_supplier_delivered_opens_without_its_address(
+    client, auth, region
+):
+    """The aids centre lends and takes back a pump whoever delivered it: its
+    order opens, years on, but the patient's address is not the aids centre's."""
+    ella = region.person("ella")
+    pump = make_article("PUMP-S", category="pump", channel="supplier",
+                        serial_tracked=True)  # fmt: skip
+    rx = make_prescription(ella.patient, pump, withdrawals=1)
+    long_ago = region_today() - timedelta(days=400)
+    order = make_order(ella.patient, [(rx, 1, "delivered", long_ago)])
+    order.ship_to_street = ella.street
+    db.session.commit()
+    auth.login("lager")
+    page = client.get(f"/stock/orders/{order.id}/pack")
+    answer = client.get(f"/api/v1/orders/{order.id}", headers=bearer("lager"))
+    assert page.status_code == answer.status_code == 200
+    assert NOT_SHIPPED_HERE in page.text
+    assert answer.get_json()["ship_to"] is None
+    assert ella.street not in page.text and ella.street not in answer.text
 
 
 def test_an_order_the_aids_centre_shipped_shows_its_address_while_it_handles_it(
@@ -122,15 +149,12 @@ def test_an_order_the_aids_centre_shipped_shows_its_address_while_it_handles_it(
     for line in db.session.get(Order, central).lines:
         line.delivered_on = today - timedelta(days=15)
     db.session.commit()
-    page = client.get(f"/stock/orders/{central}/pack")
+    page = client.get(f"/stock/orders/{central}/pack", follow_redirects=True)
     answer = client.get(f"/api/v1/orders/{central}", headers=bearer("lager"))
     for secret in secrets_of(region):
         assert secret not in page.text and secret not in answer.text, secret
-    assert (
-        "Ingen adress: beställningen levererades för mer än 14 dagar sedan."
-        in page.text
-    )
-    assert answer.get_json()["ship_to"] is None
+    assert NOT_HANDLED in page.text
+    assert answer.status_code == 404
     # The patient's own care still sees where it went.
     answer = client.get(f"/api/v1/orders/{central}", headers=bearer("doc"))
     assert answer.get_json()["ship_to"]["door_code"] == ella.door_code

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.api.fhir import resources as r
-from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
+from sesamlike.catalog.models import DEVICE_CATEGORIES, Article
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.fulfilment import returns
+from sesamlike.orders import depot_scope
 from sesamlike.orders.models import (
-    UNDELIVERED_LINE_STATUSES,
     LineStatus,
     Order,
     OrderLine,
@@ -93,30 +92,6 @@ def _lines() -> sa.Select:
             selectinload(OrderLine.order).selectinload(Order.lines),
             selectinload(OrderLine.article),
         )
-    )
-
-
-def _handled_by_depot() -> sa.ColumnElement[bool]:
-    """The lines the aids centre handles: those it ships from its own stock,
-    until delivered and for the days a return may still come back, and
-    devices, which it lends and takes back whoever delivered them, whenever.
-    Not a pharmacy's dispensing, a supplier's consumables, or the history of
-    its own deliveries: need to know (domain.md)."""
-    return sa.or_(
-        sa.and_(
-            OrderLine.channel == Channel.CENTRAL,
-            sa.or_(
-                sa.and_(
-                    OrderLine.delivered_on.is_(None),
-                    OrderLine.status.in_(UNDELIVERED_LINE_STATUSES),
-                ),
-                OrderLine.delivered_on
-                >= region_today() - timedelta(days=returns.RETURN_DAYS),
-            ),
-        ),
-        OrderLine.article_id.in_(
-            sa.select(Article.id).where(Article.serial_tracked.is_(True))
-        ),
     )
 
 
@@ -193,7 +168,7 @@ KINDS: dict[str, Kind] = {
             OrderLine.id,
             lambda rows, viewer: [r.supply_request(row, viewer) for row in rows],
             since=lambda t: OrderLine.updated_at >= t,
-            depot_rows=_handled_by_depot,
+            depot_rows=depot_scope.handled_lines,
         ),
         Kind(
             "SupplyDelivery",
@@ -203,7 +178,7 @@ KINDS: dict[str, Kind] = {
             OrderLine.id,
             lambda rows, viewer: [r.supply_delivery(row, viewer) for row in rows],
             since=lambda t: OrderLine.updated_at >= t,
-            depot_rows=_handled_by_depot,
+            depot_rows=depot_scope.handled_lines,
         ),
         Kind(
             "DeviceDispense",
