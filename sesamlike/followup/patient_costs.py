@@ -97,7 +97,11 @@ def detail(scope: Scope, patient_id: int, year: int) -> PatientCosts:
     db.session.commit()  # the audit row
     reference = rules.patient_year_cost(all_lines, year, today)
     own_share = None if clinic_ids is None else rules.round_half_up(own)
-    use = article_use(all_lines, year)
+    # Against the expected use, as the report's overuse flag: the lines the
+    # clinic paid (another clinic's deliveries are not the manager's to see).
+    paid = [line for line in all_lines
+            if clinic_ids is None or line.payer_clinic_id in clinic_ids]  # fmt: skip
+    use = article_use(paid, year)
     return PatientCosts(patient, years, lines, reference, use, own_share, not_listed)
 
 

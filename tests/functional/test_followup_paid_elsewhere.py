@@ -205,9 +205,24 @@ def test_a_manager_sees_the_lines_the_clinic_paid_not_the_other_clinics(
         "här; den ingår i patientens totala kostnad."
     )
     assert "1\u00a0000,00\u00a0kr av patientens 3\u00a0000,00\u00a0kr" in page
+    # The use against expectation too (the second review: it counted NORR's
+    # 20 sets), as the report's overuse flag counts them.
+    assert units_used(page) == {"S1": "10"}
     auth.logout()
 
     auth.login(f.make_user("region").username)
     page = client.get(f"/followup/patients/{moved}?year=2025").text
     assert sorted(cost_line_centres(page)) == ["KS-100", "KS-200"]
     assert 'id="not-listed"' not in page
+    assert units_used(page) == {"S1": "30"}
+
+
+def units_used(page: str) -> dict[str, str]:
+    """The article-use table: article number -> units delivered."""
+    table = page.split('id="article-use"')[1].split("</table>")[0]
+    return {
+        number: units
+        for number, units in re.findall(
+            r'<th scope="row">(\S+) [^<]*</th><td class="num">([^<]+)</td>', table
+        )
+    }
