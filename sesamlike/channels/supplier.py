@@ -7,8 +7,9 @@ supplier's day is final: its text is stored, a re-export gives the same bytes,
 and lines ordered after it go into the next day's file. The file carries the
 order's ship-to snapshot; for a patient with protected identity only the
 clinic's address, never the patient's, whatever the snapshot says. A file
-downloaded again is the text first written, except the rows of a patient who
-has got protected identity since: those show today's ship-to (the clinic's
+downloaded again is the text first written, except that a line no longer on
+its way shows no name, address, door code or phone, and a line of a patient
+who has got protected identity since shows today's ship-to (the clinic's
 address), not the home address the supplier was sent (`file_text`).
 """
 
@@ -34,7 +35,12 @@ from sesamlike.common.spreadsheets import MACHINE, csv_text, plain
 from sesamlike.common.time import REGION_TIMEZONE, region_day_of, region_today
 from sesamlike.extensions import db
 from sesamlike.orders import shipto
-from sesamlike.orders.models import LineStatus, Order, OrderLine
+from sesamlike.orders.models import (
+    UNDELIVERED_LINE_STATUSES,
+    LineStatus,
+    Order,
+    OrderLine,
+)
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription
 
@@ -227,11 +233,15 @@ SHIP_TO_COLUMNS = ("delivery_mode", "ship_to_name", "ship_to_street",
 
 
 def file_text(export: SupplierExport) -> str:
-    """The file to hand out again: its stored text, but a patient who has got
-    protected identity since it was written has today's ship-to in its rows
-    (the clinic's address), never the home address, door code or phone the
-    supplier was sent. The stored text itself is kept as the record."""
-    protected = {
+    """The file to hand out again: its stored text (kept as the record), but
+    - a line no longer on its way (delivered, cancelled, returned) has no name,
+      address, door code or phone any more: the file is handed out again for
+      the supplier's sake, and the aids centre never sees the ship-to of an
+      order only a supplier delivers (`shipto.ship_to_seen_by`);
+    - a line of a patient who has got protected identity since has today's
+      ship-to (the clinic's address), never the home address, door code or
+      phone the supplier was sent."""
+    rewritten = {
         line.id: line
         for line in db.session.scalars(
             sa.select(OrderLine)
@@ -239,25 +249,35 @@ def file_text(export: SupplierExport) -> str:
             .join(OrderLine.order)
             .join(Order.patient)
             .where(SupplierExportLine.export_id == export.id)
-            .where(Patient.protected_identity)
+            .where(
+                sa.or_(
+                    Patient.protected_identity,
+                    OrderLine.status.not_in(sorted(UNDELIVERED_LINE_STATUSES)),
+                )
+            )
             .options(
                 contains_eager(OrderLine.order).contains_eager(Order.patient),
                 selectinload(OrderLine.prescription),
             )
         )
     }  # one statement, not three lazy loads for every line of the file
-    if not protected:
+    if not rewritten:
         return export.content
     header, *rows = csv.reader(io.StringIO(export.content), delimiter=MACHINE.delimiter)
     columns = [header.index(column) for column in SHIP_TO_COLUMNS]
     cells = [[plain(cell) for cell in row] for row in rows]
     for row in cells:
-        line = protected.get(int(row[0]))
-        if line is not None:
+        line = rewritten.get(int(row[0]))
+        if line is None:
+            continue
+        if line.status in UNDELIVERED_LINE_STATUSES:
             now = {"delivery_mode": line.order.delivery_mode}
             now |= ship_to(line.order, line)
-            for index, column in zip(columns, SHIP_TO_COLUMNS, strict=True):
-                row[index] = now[column]
+        else:  # the mode it went by, not to whom
+            now = dict.fromkeys(SHIP_TO_COLUMNS, "")
+            now["delivery_mode"] = row[columns[0]]
+        for index, column in zip(columns, SHIP_TO_COLUMNS, strict=True):
+            row[index] = now[column]
     return csv_text(header, cells)
 
 

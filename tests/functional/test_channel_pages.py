@@ -136,6 +136,37 @@ def test_a_file_downloaded_after_the_patient_got_protected_identity_hides_the_ho
     assert db.session.get(SupplierExport, export.id).content == sent  # the record
 
 
+@pytest.mark.parametrize("finished", ["delivered", "cancelled"])
+def test_a_file_downloaded_after_its_line_arrived_names_no_one(client, depot, finished):
+    """The second security review: any supplier file, years old, still gave the
+    aids centre the patient's name, street and phone, which it never sees of
+    an order only a supplier delivers. The file is handed out again for the
+    supplier's sake: a line on its way keeps its ship-to, a finished one not."""
+    depot.order(depot.pump)
+    export = export_supplier_orders(ORDER_DAY)[0]
+    sent = export.content
+    before = client.get(f"/channels/suppliers/exports/{export.id}.csv").text
+    assert before == sent and "Anna Andersson" in before  # on its way
+    line = db.session.get(OrderLine, line_ids()[0])
+    line.status = finished
+    if finished == "delivered":
+        line.delivered_on = ORDER_DAY
+    db.session.commit()
+
+    text = client.get(f"/channels/suppliers/exports/{export.id}.csv").text
+
+    [header, row] = list(csv.reader(io.StringIO(text)))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["delivery_mode"] == "home"
+    for column in ("ship_to_name", "ship_to_street", "ship_to_postal_code",
+                   "ship_to_city", "ship_to_door_code", "contact_phone"):  # fmt: skip
+        assert cells[column] == "", column
+    assert "Anna Andersson" not in text and "0701234567" not in text
+    assert cells["article_no"] == "PUMP-1" and cells["packs"] == "1"
+    db.session.expire_all()
+    assert db.session.get(SupplierExport, export.id).content == sent  # the record
+
+
 def test_a_future_day_is_refused_on_the_page(client, depot):
     response = client.post("/channels/suppliers/export", data={"day": "2999-01-01"})
     assert response.status_code == 200
