@@ -17,10 +17,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import request
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts import audit
-from sesamlike.accounts.models import AuditEvent, Role, User
+from sesamlike.accounts.models import AuditEvent, Clinic, Role, User
 from sesamlike.accounts.navigation import ROLE_NAMES
 from sesamlike.common.i18n import N_
 from sesamlike.common.paging import page_number
@@ -241,16 +240,23 @@ def recipient_keys(user: User, patient_id: int) -> set[str]:
     return {f"guardian:{guardian_id}" for guardian_id in guardian_ids}
 
 
-def who(event: AuditEvent, user: User | None) -> list[str]:
-    """Role and organisation (each shown through _()), never the staff member's name."""
+def who(
+    event: AuditEvent, user: User | None, clinic_names: dict[str, str]
+) -> list[str]:
+    """Role and organisation (each shown through _()), never the staff member's
+    name. The clinic is the one the event was done for (`clinic_code`, as the
+    API's log gives it), not the clinics the staff member has today: another
+    post, or a move, is not the patient's to learn, nor does it change who
+    read the record then. Without one (a login of several clinics), the role."""
     if event.action == MAIL:
         return [N_("Systemet")]  # whoever's act made the system send it
     if user is not None and user.id == current_user.id:
         return [N_("Du")]
     role = event.role or ""
     name = ROLE_NAMES.get(role, N_("Systemet") if not role else role)
-    if role in (Role.PRESCRIBER, Role.MANAGER) and user is not None and user.clinics:
-        return [name, *sorted(c.name for c in user.clinics)]
+    if role in (Role.PRESCRIBER, Role.MANAGER):
+        clinic = clinic_names.get(event.clinic_code or "")
+        return [name, clinic] if clinic else [name]
     if role in ORGANISATION:
         return [name, ORGANISATION[role]]
     return [name]
@@ -286,10 +292,16 @@ def access_log():
     ).all()
     user_ids = {e.user_id for e in events if e.user_id}
     users = {
-        u.id: u for u in db.session.scalars(
-            sa.select(User).where(User.id.in_(user_ids)).options(selectinload(User.clinics))
+        u.id: u
+        for u in db.session.scalars(sa.select(User).where(User.id.in_(user_ids)))
+    }
+    codes = {e.clinic_code for e in events if e.clinic_code}
+    clinic_names = {
+        code: name
+        for code, name in db.session.execute(
+            sa.select(Clinic.code, Clinic.name).where(Clinic.code.in_(codes))
         )
-    }  # fmt: skip
+    }
     child = current_user.role == Role.GUARDIAN
     user = current_user._get_current_object()
     yours = (
@@ -299,7 +311,7 @@ def access_log():
     )
     patient = db.session.get(Patient, patient_id)
     rows = [
-        (e.at, who(e, users.get(e.user_id)),
+        (e.at, who(e, users.get(e.user_id), clinic_names),
          mail_to(e, yours, child) if e.action == MAIL else what(e, child),
          # A mail is the system's, whatever request set it off: never "(API)",
          # which says the viewer's login was used outside the e-service.

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts import audit
-from sesamlike.accounts.models import AuditEvent
+from sesamlike.accounts.models import AuditEvent, User
 from sesamlike.extensions import db
 from tests.conftest import is_postgres
 from tests.factories import ADULT_PNR, make_clinic, make_patient, make_user
@@ -195,6 +195,24 @@ def test_patient_sees_role_and_clinic_that_looked_not_the_username(client, auth,
     assert "Förskrivare, Barndiabetesmottagningen" in html
     assert "doktor.dahl" not in html
     assert count_audit(object_type="access_log", patient_id=world["patient"].id) == 1
+
+
+def test_the_log_names_the_clinic_read_for_not_the_readers_clinics_today(
+    client, auth, world
+):
+    """The second security review: the page named the clinics the staff
+    member has now, so a later post elsewhere showed on reads made before it
+    (and told the patient of it). The API's log gives the clinic acted for."""
+    auth.login("doktor.dahl")
+    client.get(f"/patients/{world['patient'].id}")
+    auth.logout()
+    doctor = db.session.scalar(sa.select(User).where(User.username == "doktor.dahl"))
+    doctor.clinics = [*doctor.clinics, make_clinic("PSYK", name="Beroendemottagningen")]
+    db.session.commit()
+    auth.login("ella")
+    html = client.get("/portal/access-log").get_data(as_text=True)
+    assert "Förskrivare, Barndiabetesmottagningen" in html
+    assert "Beroendemottagningen" not in html
 
 
 def test_guardian_sees_the_chosen_childs_log_only(client, auth, world):
