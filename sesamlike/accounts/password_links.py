@@ -98,16 +98,28 @@ def _open_link(token: str) -> PasswordLink:
 def set_password_by_link(token: str, password: str, repeated: str) -> User:
     """Set a password through a link: once, before expiry, under the policy.
 
-    Every web session of the account ends, and a login lock is lifted.
+    Every web session and API token of the account ends (a reset is for a
+    password lost, or known to someone else), and a login lock is lifted. Two
+    requests with the same link at once: the first to claim it sets the
+    password, the other is refused.
     """
     link = _open_link(token)
     user = link.user
     if password != repeated:
         raise errors.PasswordsDiffer(fields={"repeated": [N_("Skiljer sig.")]})
     services.check_password_policy(password, user.username)
+    claimed = db.session.execute(
+        sa.update(PasswordLink)
+        .where(PasswordLink.id == link.id, PasswordLink.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.rollback()
+        raise errors.PasswordLinkInvalid()
     user.set_password(password)
-    link.used_at = utcnow()
     sessions.end_all(user.id)
+    services.revoke_all_tokens(user.id)
     db.session.execute(
         sa.delete(LoginFailure).where(
             LoginFailure.username_key == logins.login_key(user.username)

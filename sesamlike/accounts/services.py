@@ -173,7 +173,7 @@ def user_for_token(token: str) -> User | None:
 def revoke_tokens(username: str) -> int:
     """Every API token of the user stops working now; how many were open."""
     user = user_named(username)
-    count = _revoke_all(user.id)
+    count = revoke_all_tokens(user.id)
     db.session.commit()
     return count
 
@@ -186,12 +186,13 @@ def deactivate(username: str) -> tuple[int, int]:
     user = user_named(username)
     user.active = False
     ended = sessions.end_all(user.id)
-    revoked = _revoke_all(user.id)
+    revoked = revoke_all_tokens(user.id)
     db.session.commit()
     return ended, revoked
 
 
-def _revoke_all(user_id: int) -> int:
+def revoke_all_tokens(user_id: int) -> int:
+    """Revoke every open API token of the user (not committed); how many."""
     return db.session.execute(
         sa.update(ApiToken)
         .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))

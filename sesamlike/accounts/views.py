@@ -26,6 +26,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.local import LocalProxy
 
 from sesamlike.accounts import identity, kept_forms, password_links, sessions
+from sesamlike.accounts.errors import PasswordLinkInvalid
 from sesamlike.accounts.forms import EmptyForm, LoginForm, PasswordLinkForm
 from sesamlike.accounts.logins import LoginLocked
 from sesamlike.accounts.models import User
@@ -218,6 +219,9 @@ def password_link(token: str):
             password_links.set_password_by_link(
                 token, form.password.data, form.repeated.data
             )
+        except PasswordLinkInvalid as error:  # used meanwhile, by another request
+            db.session.rollback()
+            return render_template("accounts/password_link.html", refused=error), 410
         except DomainError as error:
             db.session.rollback()
             form.add_errors(error.fields)

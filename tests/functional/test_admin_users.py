@@ -225,6 +225,54 @@ def test_a_reset_link_expires_and_only_the_newest_works(client, auth, world):
     assert auth.login("doktor.dahl", NEW_PASSWORD).status_code == 401
 
 
+def test_a_reset_by_link_ends_the_api_tokens_too(client, auth, world):
+    """The second security review: a reset ended the web sessions but the old
+    bearer token still read patients. A reset is for a password lost, or known
+    to someone else: whatever the old one opened stops."""
+    from sesamlike.accounts.services import issue_token
+    from tests.factories import make_patient
+
+    token = issue_token("doktor.dahl")
+    headers = {"Authorization": f"Bearer {token}"}
+    patient = f"/api/v1/patients/{make_patient(world['clinic']).id}"
+    assert client.get(patient, headers=headers).status_code == 200
+    auth.login("admin")
+    client.post(f"/admin/users/{world['doc'].id}/password-link")
+    link = link_in_mail("doris@example.se")
+    auth.logout()
+    done = client.post(link, data={"password": NEW_PASSWORD, "repeated": NEW_PASSWORD})
+    assert done.status_code == 302
+    assert client.get(patient, headers=headers).status_code == 401
+
+
+def test_a_link_claimed_meanwhile_sets_no_password(client, auth, world, monkeypatch):
+    """Two requests with one link at once: each found it unused; only the one
+    that claims it first may set the password."""
+    from sesamlike.accounts import password_links
+
+    auth.login("admin")
+    client.post(f"/admin/users/{world['doc'].id}/password-link")
+    link = link_in_mail("doris@example.se")
+    auth.logout()
+    found, opened = password_links._open_link, []
+
+    def claimed_by_the_other_request(token):
+        row = found(token)  # unused, as the other request found it too
+        opened.append(row)
+        if len(opened) == 2:  # the form's page was shown; now it is sent
+            db.session.execute(
+                sa.update(PasswordLink)
+                .where(PasswordLink.id == row.id)
+                .values(used_at=utcnow())
+            )
+        return row
+
+    monkeypatch.setattr(password_links, "_open_link", claimed_by_the_other_request)
+    late = client.post(link, data={"password": NEW_PASSWORD, "repeated": NEW_PASSWORD})
+    assert late.status_code == 410
+    assert auth.login("doktor.dahl", NEW_PASSWORD).status_code == 401
+
+
 def test_the_password_form_refuses_a_forged_post(client, auth, world, csrf_on):
     auth_client = client
     html = auth_client.get("/login").text
