@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from sesamlike.accounts import kept_forms, logins, sessions
+from sesamlike.accounts import audit, kept_forms, logins, sessions
 from sesamlike.accounts.models import ApiToken, User
 from sesamlike.extensions import db
 
@@ -20,6 +20,12 @@ def deactivate_unused(now: datetime) -> dict[str, int]:
     stale = sa.select(User.id).where(User.active.is_(True), last_seen < cutoff)
     ids = list(db.session.scalars(stale))
     if ids:
+        # In the log as an admin's deactivation is: a patient's or guardian's
+        # login on each patient it acts for (their access log), by the system.
+        for login in db.session.scalars(sa.select(User).where(User.id.in_(ids))):
+            audit.record_on_login(
+                "user_deactivate", login, user=None, detail=login.username
+            )
         db.session.execute(
             sa.update(User)
             .where(User.id.in_(ids))

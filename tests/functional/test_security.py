@@ -133,3 +133,28 @@ def test_unused_accounts_are_deactivated_after_twelve_months(app):
     for user in (old, recent, never):
         db.session.refresh(user)
     assert (old.active, recent.active, never.active) == (False, True, False)
+
+
+def test_a_patient_login_the_job_deactivates_is_in_the_patients_access_log(
+    client, auth
+):
+    """The second security review: an admin's deactivation shows in the
+    patient's access log, the nightly job's left nothing."""
+    from sesamlike.accounts.models import AuditEvent
+    from tests.factories import make_patient
+
+    clinic = make_clinic("BDM", name="Barndiabetesmottagningen")
+    patient = make_patient(clinic)
+    login = make_user("patient", patients=[patient], username="ella")
+    login.last_login_at = datetime.now(UTC) - timedelta(days=400)
+    db.session.commit()
+    assert deactivate_unused(datetime.now(UTC)) == {"deactivated": 1}
+    [event] = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == "user_deactivate")
+    )
+    assert (event.patient_id, event.user_id, event.detail) == (patient.id, None, "ella")
+    login.active = True  # the patient reads the log: "the system closed the login"
+    db.session.commit()
+    auth.login("ella")
+    page = client.get("/portal/access-log").text
+    assert "Stängde av" in page and "Systemet" in page
