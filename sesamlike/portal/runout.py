@@ -115,6 +115,7 @@ def _delivered_on_lineage(lineage, patient=None):
         OrderLine.article_id == lineage.c.article_id,
         OrderLine.status == LineStatus.DELIVERED,
         OrderLine.delivered_on.is_not(None),
+        OrderLine.packs > OrderLine.packs_returned,  # some kept
         *_of_patient(OrderLine, patient),
     )
 
@@ -139,7 +140,9 @@ def _deliveries(lineage, patient=None):
         sa.select(
             lineage.c.prescription_id.label("prescription_id"),
             OrderLine.delivered_on.label("delivered_on"),
-            sa.func.sum(OrderLine.packs).label("packs"),
+            # The packs the patient kept: those that came back to the aids
+            # centre (a partial return) are not at home to be used.
+            sa.func.sum(OrderLine.packs - OrderLine.packs_returned).label("packs"),
             sa.func.rank()
             .over(
                 partition_by=lineage.c.prescription_id,

@@ -322,6 +322,26 @@ def runout_of(page: str, name: str) -> str:
     return row[start : row.index("</dd>", start)]
 
 
+def test_my_aids_runout_counts_the_packs_kept_not_those_returned(
+    client, auth, region
+):
+    """The walkthrough: 2 of 4 packs came back to the aids centre, and the
+    card still said the sets lasted as long as the 4 packs would, so the
+    reminder would come weeks late. 3 packs of 10 sets last 90 days, 1 pack
+    30 days."""
+    delivered = make_delivery(region.patient, region.rx_infusion,
+                              TODAY - timedelta(days=20), 3)  # fmt: skip
+    delivered.lines[0].packs_returned = 2
+    delivered.lines[0].packs_restocked = 2
+    db.session.commit()
+    auth.login("ella")
+
+    page = text_of(client.get("/portal/"))
+
+    assert format_date(TODAY + timedelta(days=10)) in runout_of(page, "Quick-set 9 mm")
+    assert "Tar slut om 10 dagar." in page
+
+
 def test_my_aids_runout_counts_the_delivery_on_the_prescription_renewed(
     client, auth, region
 ):
