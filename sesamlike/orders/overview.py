@@ -156,7 +156,7 @@ def _devices(patient_id: int, today: date) -> list[DeviceInUse]:
         .options(selectinload(Device.article).selectinload(Article.systems))
         .order_by(Device.lent_on, Device.id)
     ).all()
-    not_yet = _not_with_the_patient_yet(lent, today)
+    not_yet = not_with_the_patient_yet(lent, today)
     found = [
         DeviceInUse(d.article, d.serial_no, d.lent_on, d.warranty_end,
                     not_yet.get(d.reference))
@@ -194,7 +194,7 @@ def _devices(patient_id: int, today: date) -> list[DeviceInUse]:
     return found
 
 
-def _not_with_the_patient_yet(lent: list[Device], today: date) -> dict[str, str]:
+def not_with_the_patient_yet(lent: list[Device], today: date) -> dict[str, str]:
     """Of lent devices, by reference, those the patient has not got yet: a
     device is lent when the aids centre sends it (a warranty swap's new pump
     read "in use" while it waited at the clinic)."""

@@ -23,7 +23,7 @@ from sesamlike.common.collation import swedish
 from sesamlike.common.errors import DomainError, Forbidden, NotVisible
 from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import commit_keeping_loaded, db
-from sesamlike.orders import notices
+from sesamlike.orders import notices, overview
 from sesamlike.orders import services as ordering
 from sesamlike.orders.models import (
     DeliveryMode,
@@ -120,6 +120,9 @@ class MyAids:
     devices: list[Device]
     orders: list[ListedOrder]
     more_orders: bool
+    # Lent devices the patient has not got yet, by reference: "on_the_way"
+    # or "at_clinic" (a warranty swap's new pump is lent when it is sent).
+    not_yet: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -331,6 +334,7 @@ def my_aids(
     aids = _one_row_per_article(aids)
     devices = db.session.scalars(_DEVICES_ON_LOAN, {"patient_id": patient.id}).all()
     orders = _listed_orders(_RECENT_ORDERS, patient.id)
+    not_yet = overview.not_with_the_patient_yet(list(devices), today)
     commit_keeping_loaded()
     return MyAids(
         patient,
@@ -338,6 +342,7 @@ def my_aids(
         list(devices),
         list(orders[:RECENT_ORDERS]),
         len(orders) > RECENT_ORDERS,
+        not_yet,
     )
 
 

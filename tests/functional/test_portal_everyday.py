@@ -323,6 +323,39 @@ def test_a_time_lock_outlasting_the_prescription_asks_for_a_new_one(
     ), said
 
 
+@pytest.mark.parametrize(
+    "status, collected, said",
+    [
+        ("shipped", False, "Skickad, inte levererad än."),
+        ("delivered", False, "Har kommit till mottagningen och kan hämtas där."),
+        ("delivered", True, None),  # collected: lent since it was sent
+    ],
+)
+def test_a_lent_pump_on_its_way_is_not_said_to_be_on_loan_since(
+    client, auth, region, status, collected, said
+):
+    """The walkthrough: a warranty swap's new pump read "Lånad sedan 7
+    december" in the portal while it was still on its way to the clinic (the
+    prescriber's overview said so)."""
+    from tests.factories import make_lent_device
+
+    pump = region.rx_pump.article
+    order = make_order_line(
+        region.patient, pump, status, delivery_mode="clinic",
+        delivered_on=TODAY if status == "delivered" else None,
+        collected_on=TODAY if collected else None,
+    )  # fmt: skip
+    make_lent_device(region.patient, pump, "NG7654321H", lent_on=TODAY,
+                     reference=order.lines[0].reference)  # fmt: skip
+    auth.login("ella")
+    page = client.get("/portal/").text
+    card = words(page.split("NG7654321H")[1].split("</li>")[0])
+    if said:
+        assert said in card and "Lånad sedan" not in card, card
+    else:
+        assert "Lånad sedan" in card and "inte levererad" not in card, card
+
+
 def test_supplies_lasting_to_the_next_order_get_no_advice_to_call(client, auth, region):
     make_delivery(region.patient, region.rx_reservoir, TODAY - timedelta(days=5), 2)
     region.rx_reservoir.withdrawals_used = 1
