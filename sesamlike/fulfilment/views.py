@@ -11,6 +11,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from sesamlike.accounts.forms import EmptyForm
+from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import DomainError, Invalid
 from sesamlike.common.formatting import ReadersDate, ReadersNumber
 from sesamlike.common.i18n import N_, _, ngettext
@@ -185,7 +186,7 @@ def pack(order_id: int):
             for line_id in line_ids
         }
         try:
-            shipping.ship_order(
+            shipped = shipping.ship_order(
                 current_user,
                 order_id,
                 # None ticked is none chosen (the page lists every line).
@@ -199,7 +200,7 @@ def pack(order_id: int):
             db.session.rollback()
             status, refusal = 422, error
         else:
-            flash(_("Beställning {order_id} är skickad.", order_id=order_id), "success")
+            flash(_shipped_message(shipped), "success")
             return redirect(_packing_list())
     try:
         order = shipping.order_for_depot(current_user, order_id)
@@ -330,7 +331,7 @@ def deliver(order_id: int):
             entered=request.form.get("delivered_on", ""),
         )
     try:
-        shipping.deliver_order(
+        delivered = shipping.deliver_order(
             current_user,
             order_id,
             form.delivered_on.data,
@@ -354,8 +355,49 @@ def deliver(order_id: int):
             entered=form.delivered_on.data.isoformat(),
             field_errors=[_(m) for m in error.fields["delivered_on"]],
         )
-    flash(_("Beställning {order_id} är levererad.", order_id=order_id), "success")
+    flash(_delivered_message(delivered), "success")
     return redirect(url_for("fulfilment.deliveries", page=page))
+
+
+def _left(order, statuses) -> int:
+    """The aids centre's lines of the order (not cancelled) still in `statuses`."""
+    return sum(
+        1
+        for line in order.lines
+        if line.channel == Channel.CENTRAL and line.status in statuses
+    )
+
+
+def _shipped_message(order) -> str:
+    """A parcel sent: the whole order's part from the aids centre, or what of
+    it is left (backordered lines, or lines not chosen for this parcel)."""
+    left = _left(order, (LineStatus.RESERVED, LineStatus.BACKORDERED))
+    if not left:
+        return _("Beställning {order_id} är skickad.", order_id=order.id)
+    return ngettext(
+        "Ett paket i beställning {order_id} är skickat. {n} rad är kvar att skicka.",
+        "Ett paket i beställning {order_id} är skickat. {n} rader är kvar att skicka.",
+        left,
+        order_id=order.id,
+    )
+
+
+def _delivered_message(order) -> str:
+    """A parcel delivered: the whole order's part, or what is still on its way
+    or not shipped yet."""
+    left = _left(
+        order, (LineStatus.RESERVED, LineStatus.BACKORDERED, LineStatus.SHIPPED)
+    )
+    if not left:
+        return _("Beställning {order_id} är levererad.", order_id=order.id)
+    return ngettext(
+        "Ett paket i beställning {order_id} är levererat. {n} rad är inte "
+        "levererad än.",
+        "Ett paket i beställning {order_id} är levererat. {n} rader är inte "
+        "levererade än.",
+        left,
+        order_id=order.id,
+    )
 
 
 @bp.route("/returns", methods=["GET", "POST"])

@@ -203,6 +203,54 @@ def test_pick_list_pack_ship_partially_and_deliver(client, depot_world):
     assert (line.status, line.delivered_on) == ("delivered", TODAY)
 
 
+def test_a_parcel_with_part_of_an_order_says_what_is_left(client, depot_world):
+    """The walkthrough: shipping one line of four said "Beställning 2021 är
+    skickad.", and confirming one of two parcels "... är levererad.", with
+    lines still backordered and a parcel on its way."""
+    from sesamlike.orders import services as ordering
+    from tests.factories import make_prescription
+
+    second = make_article("RES-3", name="Reservoar Y")
+    receive(depot_world, 5)
+    receive(depot_world, 5, article_no="RES-3")
+    first = place(depot_world)
+    rx = make_prescription(first.patient, second, lock_days=0)
+    order = ordering.place_order(
+        depot_world.prescriber, first.patient_id,
+        [(first.lines[0].prescription_id, 1), (rx.id, 1)], "home",
+    ).order  # fmt: skip
+    lines = [line.id for line in order.lines]
+    client.post(f"/stock/orders/{order.id}/pick")
+    said = []
+    for line_id, parcel in zip(lines, ("RR1SE", "RR2SE"), strict=True):
+        page = client.post(
+            f"/stock/orders/{order.id}/pack",
+            data={"line": str(line_id), "tracking_ref": parcel},
+            follow_redirects=True,
+        ).text
+        said.append(" ".join(page.split()))
+    assert (
+        f"Ett paket i beställning {order.id} är skickat. 1 rad är kvar att skicka."
+        in said[0]
+    )
+    assert f"Beställning {order.id} är skickad." in said[1]
+    deliveries = client.get("/stock/deliveries").text
+    parcels = re.findall(r'name="shipment_id" value="(\d+)"', deliveries)
+    said = []
+    for parcel in parcels:
+        page = client.post(
+            f"/stock/orders/{order.id}/deliver",
+            data={"delivered_on": TODAY.isoformat(), "shipment_id": parcel},
+            follow_redirects=True,
+        ).text
+        said.append(" ".join(page.split()))
+    assert (
+        f"Ett paket i beställning {order.id} är levererat. 1 rad är inte levererad än."
+        in said[0]
+    )
+    assert f"Beställning {order.id} är levererad." in said[1]
+
+
 def test_pack_page_asks_for_serials_of_a_device(client, depot_world):
     pump = make_pump("PUMP-1")
     receive(depot_world, 1, article_no="PUMP-1", serials=["SN1"])
