@@ -141,7 +141,17 @@ def test_ending_a_care_relationship_takes_the_patient_from_the_prescriber_at_onc
         page.get_by_role("button", name="Hämta patienten").click()
         page.wait_for_load_state()
         assert "9801" not in page.url and "Ella" not in page.content()
-        page.get_by_role("button", name="Avsluta vårdrelationen").click()
+        # Two steps (the walkthrough: one click ended the only relationship).
+        question = page.get_by_text(
+            "Avsluta vårdrelationen med Barndiabetesmottagningen?"
+        )
+        assert not question.is_visible()
+        page.get_by_text("Avsluta vårdrelationen", exact=True).click()
+        assert question.is_visible()
+        assert "Det är patientens enda pågående vårdrelation." in question.inner_text()
+        doc.reload()
+        assert "Ella Ek" in doc.locator("main").inner_text()  # nothing ended yet
+        page.get_by_role("button", name="Ja, avsluta vårdrelationen").click()
         page.wait_for_load_state()
         assert "Vårdrelationen är avslutad." in page.locator(".flashes").inner_text()
 
@@ -167,7 +177,11 @@ def test_a_removed_guardian_can_no_longer_act_for_the_child(page, browser, live_
         page.get_by_role("button", name="Hämta patienten").click()
         page.wait_for_load_state()
         assert "anna" in page.locator("main").inner_text()
-        page.get_by_role("button", name="Ta bort vårdnadshavaren").click()
+        question = page.get_by_text("Ta bort vårdnadshavaren anna?")
+        assert not question.is_visible()
+        page.get_by_text("Ta bort vårdnadshavaren", exact=True).click()
+        assert question.is_visible()
+        page.get_by_role("button", name="Ja, ta bort vårdnadshavaren").click()
         page.wait_for_load_state()
         flashes = page.locator(".flashes").inner_text()
         assert "Vårdnadshavaren är borttagen från barnet." in flashes
