@@ -68,17 +68,17 @@ STAFF = (
     Login("ssk.norr", "prescriber", "Sara Ek", ("NORR",), True,
           "diabetessjuksköterska, nyförskrivning"),
     Login("ssk2.norr", "prescriber", "Nils Strand", ("NORR",), False,
-          "sjuksköterska, bara förnyelse"),
+          "sjuksköterska, ej första pump eller CGM"),
     Login("lakare.soder", "prescriber", "Dr Omar Hassan", ("SODR",), True,
           "läkare, nyförskrivning"),
     Login("ssk.soder", "prescriber", "Eva Lindqvist", ("SODR",), False,
-          "sjuksköterska, bara förnyelse"),
+          "sjuksköterska, ej första pump eller CGM"),
     Login("lakare.barn", "prescriber", "Dr Ingrid Berg", ("BARN",), True,
           "barnläkare, nyförskrivning"),
     Login("ssk.barn", "prescriber", "Jonas Wallin", ("BARN",), True,
           "diabetessjuksköterska, nyförskrivning"),
     Login("ssk2.barn", "prescriber", "Hanna Björk", ("BARN",), False,
-          "sjuksköterska, bara förnyelse"),
+          "sjuksköterska, ej första pump eller CGM"),
 )  # fmt: skip
 
 # article_no, packs per lot, lot, days to expiry (None: no expiry), quarantined
