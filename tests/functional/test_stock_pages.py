@@ -251,6 +251,25 @@ def test_a_parcel_with_part_of_an_order_says_what_is_left(client, depot_world):
     assert f"Beställning {order.id} är levererad." in said[1]
 
 
+def test_a_parcel_to_the_clinic_is_marked_with_whose_it_is(client, depot_world):
+    """The walkthrough: a warranty swap's pump to the clinic showed only the
+    clinic's address; the clinic could not tell whose pump it was. With
+    protected identity, the order number and no name."""
+    receive(depot_world, 2)
+    placed = place(depot_world, mode="clinic")
+    patient = placed.patient
+    page = " ".join(client.get(f"/stock/orders/{placed.id}/pack").text.split())
+    assert (
+        "Märk paketet så att mottagningen ser vems det är: "
+        f"{patient.first_name} {patient.last_name}, beställning {placed.id}."
+    ) in page
+    patient.protected_identity = True
+    db.session.commit()
+    page = " ".join(client.get(f"/stock/orders/{placed.id}/pack").text.split())
+    assert f"Märk paketet med beställningsnummer {placed.id}." in page
+    assert patient.last_name not in page
+
+
 def test_pack_page_asks_for_serials_of_a_device(client, depot_world):
     pump = make_pump("PUMP-1")
     receive(depot_world, 1, article_no="PUMP-1", serials=["SN1"])
