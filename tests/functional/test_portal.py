@@ -322,9 +322,7 @@ def runout_of(page: str, name: str) -> str:
     return row[start : row.index("</dd>", start)]
 
 
-def test_my_aids_runout_counts_the_packs_kept_not_those_returned(
-    client, auth, region
-):
+def test_my_aids_runout_counts_the_packs_kept_not_those_returned(client, auth, region):
     """The walkthrough: 2 of 4 packs came back to the aids centre, and the
     card still said the sets lasted as long as the 4 packs would, so the
     reminder would come weeks late. 3 packs of 10 sets last 90 days, 1 pack
