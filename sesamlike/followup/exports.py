@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from sesamlike.catalog.labels import category_label
 from sesamlike.common.i18n import N_, _, ngettext
@@ -18,6 +19,8 @@ STAT_HEADERS = ("Patienter", "Medel (kr)", "Median (kr)", "P10 (kr)", "P90 (kr)"
 TABLES = ("pump", "cgm", "ages", "system_ages", "prescribers", "compliance",
           "deviations", "trend")  # fmt: skip
 REGION_TABLES = ("clinics",)  # the whole region's view only
+# The budget tables beside the report: who paid, the systems' own cost.
+PAYMENT_TABLES = ("cost_centres", "system_parts", "without_cgm")
 YEAR_TABLES = ("system_years",)  # several years side by side
 
 
@@ -55,6 +58,54 @@ def clinic_table(rows) -> tuple[list[str], list[list]]:
         table.append([row.clinic.name, row.clinic.code, *stats, row.prescriptions,
                       row.procured, row.first_choice])  # fmt: skip
     return headers, table
+
+
+def _share(value: Decimal | None) -> Decimal | None:
+    """A share as the page's percent, to one decimal (a number in the file)."""
+    return None if value is None else (value * 100).quantize(Decimal("0.1"))
+
+
+def cost_centre_table(centres) -> tuple[list[str], list[list]]:
+    """Per paying cost centre (`system_parts.cost_centres`), what other clinics
+    paid of the same patients, and the sum: the page's table."""
+    headers = [_("Kostnadsställe"), _("Mottagning"), _("Patienter"),
+               _("Volym (st)"), _("Enheter (kr)"), _("Förbrukning (kr)"),
+               _("Varav moms (kr)"), _("Totalt (kr)")]  # fmt: skip
+
+    def figures(c) -> list:
+        return [c.patients, c.units, c.device_cost_sek, c.consumables_cost_sek,
+                c.vat_sek, c.total_cost_sek]  # fmt: skip
+
+    rows = [[c.cost_centre or "", c.clinic_code or "", *figures(c)]
+            for c in centres.centres]  # fmt: skip
+    if centres.elsewhere:
+        rows.append([_("Andra vårdenheter, för samma patienter"), "",
+                     *figures(centres.elsewhere)])  # fmt: skip
+    if centres.rows:
+        rows.append([_("Summa"), "", None, None, None, None, None,
+                     centres.total_cost_sek])  # fmt: skip
+    return headers, rows
+
+
+def system_parts_table(parts) -> tuple[list[str], list[list]]:
+    """Each system's own cost beside the same patients' total (`system_parts`)."""
+    headers = [_("System"), _("Slag"), _("Patienter"), _("Egen kostnad, medel (kr)"),
+               _("Egen kostnad, median (kr)"), _("Total, medel (kr)"),
+               _("Egen kostnad, andel av total (%)")]  # fmt: skip
+    return headers, [
+        [p.system, _("pump") if p.kind == "pump" else _("CGM"), p.own.patients,
+         p.own.mean, p.own.median, p.total.mean, _share(p.own_share)]
+        for p in parts
+    ]  # fmt: skip
+
+
+def without_cgm_table(rows) -> tuple[list[str], list[list]]:
+    """TLV's comparable figure per pump system (`pump_systems_without_cgm`)."""
+    headers = [_("Pumpsystem"), _("Patienter utan CGM"), _("Kostnad, medel (kr)"),
+               _("Varav förbrukningsartiklar (%)")]  # fmt: skip
+    return headers, [
+        [r.system, r.patients, r.mean, _share(r.consumables_share)] for r in rows
+    ]
 
 
 def system_years_table(years, rows) -> tuple[list[str], list[list]]:

@@ -307,7 +307,7 @@ def _attachment(body: bytes, filename: str, content_type: str):
 def export(table: str, fmt: str):
     """One table of the report as CSV or XLSX."""
     known = (exports.TABLES + exports.BREAKDOWNS + exports.REGION_TABLES
-             + exports.YEAR_TABLES)  # fmt: skip
+             + exports.YEAR_TABLES + exports.PAYMENT_TABLES)  # fmt: skip
     if fmt not in FORMATS or table not in known:
         abort(404)
     scope, year, threshold = _scope(), _year(), _threshold()
@@ -318,6 +318,18 @@ def export(table: str, fmt: str):
     elif table in exports.YEAR_TABLES:
         headers, rows = exports.system_years_table(
             *system_years.system_years(scope, year)
+        )
+    elif table == "cost_centres":
+        headers, rows = exports.cost_centre_table(
+            system_parts.cost_centres(scope, year)
+        )
+    elif table == "system_parts":
+        headers, rows = exports.system_parts_table(
+            system_parts.system_parts(scope, year)
+        )
+    elif table == "without_cgm":
+        headers, rows = exports.without_cgm_table(
+            system_parts.pump_systems_without_cgm(scope, year)
         )
     elif table in exports.BREAKDOWNS:
         headers, rows = exports.breakdown(breakdowns.build(scope, year, table), table)

@@ -460,6 +460,30 @@ def test_csv_exports_say_their_charset_once(client, auth, region, url):
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
 
 
+def test_the_systems_own_cost_exports_as_the_page_shows_it(client, auth, region):
+    """The walkthrough: the systems' own cost (TLV's comparable figure) had no
+    export beside it."""
+    auth.login(region["manager"].username)
+    page = client.get("/followup/?year=2025").get_data(as_text=True)
+    assert "/followup/export/system_parts.csv?year=2025" in page
+    shown = page.split('id="system-parts"')[1].split("</table>")[0]
+    cells = [
+        re.sub(r"<[^>]+>", "", cell).replace("\u00a0", " ").strip()
+        for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", shown, re.S)
+    ]
+    body = client.get("/followup/export/system_parts.csv?year=2025").data
+    lines = body[len(BOM) :].decode("utf-8").split("\r\n")
+    assert lines[0] == (
+        "System;Slag;Patienter;Egen kostnad, medel (kr);Egen kostnad, median (kr);"
+        "Total, medel (kr);Egen kostnad, andel av total (%)"
+    )
+    system, kind, patients, mean, *_rest = lines[1].split(";")
+    assert f"{system} ({kind})" in cells
+    row = cells[cells.index(f"{system} ({kind})") :]
+    assert row[1] == patients
+    assert row[2].replace(" ", "").removesuffix("kr") == mean
+
+
 def test_csv_export_has_a_comma_variant_for_machines(client, auth, region):
     auth.login(region["manager"].username)
     body = client.get("/followup/export/pump.csv?year=2025&format=csv-comma").data

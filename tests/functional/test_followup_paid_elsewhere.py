@@ -80,6 +80,32 @@ def test_what_other_clinics_paid_makes_the_table_add_up(
     assert total_on(page) == "3\u00a0000,00\u00a0kr"
 
 
+@pytest.mark.parametrize("code", ["NORR", "SODR"])
+def test_the_cost_centre_table_exports_as_the_page_shows_it(client, auth, mover, code):
+    """The walkthrough: a manager before a budget meeting could export every
+    table but the ones that say who paid (and the systems' own cost)."""
+    auth.login(mover[code].username)
+    page = client.get("/followup/?year=2025").get_data(as_text=True)
+    assert "/followup/export/cost_centres.csv?year=2025" in page
+    body = client.get("/followup/export/cost_centres.csv?year=2025&format=csv-comma")
+    rows = list(csv.reader(io.StringIO(body.get_data(as_text=True))))
+    shown = centres_table(page)
+    assert rows[0][:2] == ["Kostnadsställe", "Mottagning"]
+    assert [row[0] for row in rows[1:]] == [row[0] for row in shown[1:]]
+    other = "1000.00" if code == "NORR" else "2000.00"
+    assert rows[2][0] == "Andra vårdenheter, för samma patienter"
+    assert rows[2][-1] == other
+    assert rows[-1][0] == "Summa" and rows[-1][-1] == "3000.00"
+    parts = client.get("/followup/export/system_parts.csv?year=2025&format=csv-comma")
+    assert parts.status_code == 200
+    assert list(csv.reader(io.StringIO(parts.get_data(as_text=True))))[0][0] == "System"
+    workbook = load_workbook(
+        io.BytesIO(client.get("/followup/export/cost_centres.xlsx?year=2025").data)
+    )
+    sheet = workbook.active
+    assert sheet.cell(row=sheet.max_row, column=8).value == 3000
+
+
 def test_the_region_has_no_other_clinics_row(client, auth, mover):
     auth.login(f.make_user("region").username)
     page = client.get("/followup/?year=2025").get_data(as_text=True)
