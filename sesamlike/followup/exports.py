@@ -216,6 +216,26 @@ def breakdown(data: Breakdowns, name: str) -> tuple[list[str], list[list]]:
     raise KeyError(name)
 
 
+def unlisted_note(unlisted: int, clinics: bool) -> str:
+    """The drill-down's words on the patients counted in the report but not
+    listed (no longer in the clinic's care), as the last row of its file."""
+    if clinics:
+        return ngettext(
+            "{n} patient till räknas i rapportens siffror men visas inte här: "
+            "patienten vårdas inte längre av mottagningarna.",
+            "{n} patienter till räknas i rapportens siffror men visas inte här: "
+            "de vårdas inte längre av mottagningarna.",
+            unlisted,
+        )
+    return ngettext(
+        "{n} patient till räknas i rapportens siffror men visas inte här: "
+        "patienten vårdas inte längre av mottagningen.",
+        "{n} patienter till räknas i rapportens siffror men visas inte här: "
+        "de vårdas inte längre av mottagningen.",
+        unlisted,
+    )
+
+
 def patient_table(
     rows: Iterable, pseudonymised: bool = False
 ) -> tuple[list[str], list[list]]:

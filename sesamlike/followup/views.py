@@ -408,6 +408,12 @@ def export_patients(fmt: str):
     rows, _total = drilldown.patients(scope, year, filters, per_page=None,
                                       exported=True)  # fmt: skip
     headers, table_rows = exports.patient_table(rows, scope.pseudonymised)
+    machine = fmt == "csv" and _csv_dialect() is spreadsheets.MACHINE
+    if not machine:  # a reader's file says who is counted but not listed, as the page
+        _listed, unlisted = drilldown.counts(scope, year, filters)
+        if unlisted:
+            note = exports.unlisted_note(unlisted, len(scope.clinic_ids() or ()) > 1)
+            table_rows.append([note] + [None] * (len(headers) - 1))
     return _download(headers, table_rows, f"patienter-{year}", fmt)
 
 
