@@ -683,8 +683,13 @@ UNREGISTERED_HINT = N_(
 
 
 def _with_reasons(form):
-    """A device return form with its reasons in the reader's language."""
-    form.reason.choices = choices(RETURN_REASON_LABELS, _)
+    """A device return form with its reasons in the reader's language, none
+    chosen: the reason decides what happens next (a warranty replacement for
+    a faulty one), so the clerk picks it rather than taking the first."""
+    form.reason.choices = [
+        SelectChoice("", _("Välj orsak")),
+        *choices(RETURN_REASON_LABELS, _),
+    ]
     return form
 
 
@@ -832,7 +837,10 @@ def device_action(device_id: int, action: str):
             N_("{article} {serial} är åter i lager."),
         ),
         "scrap": (returns.scrap_device, N_("{article} {serial} är kasserad.")),
-        "replace": (returns.replace_device, N_("Ersättning beställd under garanti.")),
+        "replace": (
+            returns.replace_device,
+            N_("Ersättning beställd under garanti: beställning {order_id}."),
+        ),
     }
     if action not in use_cases:
         abort(404)
@@ -844,7 +852,7 @@ def device_action(device_id: int, action: str):
             flash_error(error)
         else:
             if action == "replace":  # the new order, not the device
-                flash(_(done), "success")
+                flash(_(done, order_id=outcome.id), "success")
             else:
                 device = outcome
                 flash(

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.fulfilment import shipping
-from sesamlike.orders.models import OrderLine
+from sesamlike.orders.models import Order, OrderLine
 from sesamlike.stock.models import Device, StockLot, StockMovement
 from tests.factories import (
     make_article,
@@ -414,9 +414,37 @@ def test_a_device_replaced_under_warranty_offers_no_second_replacement(
     assert f"/stock/devices/{device.id}/replace" in html
     response = client.post(f"/stock/devices/{device.id}/replace", follow_redirects=True)
     html = response.get_data(as_text=True)
-    assert "Ersättning beställd under garanti." in html
+    new_order = db.session.scalar(sa.select(sa.func.max(Order.id)))
+    assert new_order != placed.id
+    # Which order to pick and pack (the walkthrough: the answer named none).
+    assert f"Ersättning beställd under garanti: beställning {new_order}." in html
     assert f"/stock/devices/{device.id}/replace" not in html
     assert "Ersättning beställd" in html.split("I karantän")[1]  # said in its row
+
+
+def test_a_device_return_asks_for_its_reason_rather_than_taking_the_first(
+    client, depot_world
+):
+    """The walkthrough: the reason stood at "Ersatt av ny enhet", while the
+    page's own help says a warranty swap is "Fel på enheten"; a clerk in a
+    hurry sent the first, and no replacement could be ordered."""
+    page = client.get("/stock/devices").text
+    select = page.split('name="reason"')[1].split("</select>")[0]
+    assert re.search(r'<option (selected )?value="">Välj orsak</option>', select)
+    assert set(re.findall(r'<option selected value="([^"]*)"', select)) <= {""}
+    pump = make_pump("PUMP-9")
+    receive(depot_world, 1, article_no="PUMP-9", serials=["SN9"])
+    placed = place(depot_world, article=pump, mode="clinic")
+    shipping.ship_order(
+        depot_world.clerk, placed.id, serials={placed.lines[0].id: ["SN9"]}
+    )
+    refused = client.post(
+        "/stock/devices",
+        data={"serial_no": "SN9", "reason": "", "returned_on": TODAY.isoformat()},
+    )
+    assert refused.status_code == 422
+    device = db.session.scalar(sa.select(Device).where(Device.serial_no == "SN9"))
+    assert device.status == "on_loan"  # nothing written
 
 
 def test_returns_page_takes_back_recent_deliveries(client, depot_world):
