@@ -63,6 +63,7 @@ def index():
         "channels/index.html",
         waiting=_by_supplier(supplier_channel.waiting_lines()),
         open_prescriptions=pharmacy_channel.count_open_prescriptions(),
+        waiting_for_e_recept=pharmacy_channel.lines_waiting_for_e_recept(),
         proposals=len(replenishment.proposals(("open",))),
         lots=expiry.lots_to_watch(today),
         today=today,

@@ -230,10 +230,17 @@ def test_the_pharmacy_page_says_how_many_lines_wait_for_an_e_recept(client, depo
     depot.order(depot.pods, 1)
     page = client.get("/channels/pharmacy").text
     assert "2 apoteksrader väntar på e-recept." in page
+    # The overview says so too (the walkthrough: it said "Öppna e-recept: 0").
+    overview = client.get("/channels/").text
+    assert "2 apoteksrader väntar på e-recept." in overview
+    assert "Öppna e-recept: 0" in overview
     assert client.post("/channels/pharmacy/issue").status_code == 302
     page = client.get("/channels/pharmacy").text
     assert "Inga apoteksrader väntar på e-recept." in page
     assert "Öppna e-recept (2)" in page
+    overview = client.get("/channels/").text
+    assert "Inga apoteksrader väntar på e-recept." in overview
+    assert "Öppna e-recept: 2" in overview
 
 
 def test_open_e_recepts_are_counted_past_the_rows_shown(client, depot, monkeypatch):
