@@ -226,3 +226,23 @@ def test_the_returns_page_says_the_withdrawal_is_back(client, auth, world):
         follow_redirects=True,
     ).get_data(as_text=True)
     assert "uttaget är återlämnat till förskrivningen" in page
+
+
+def test_the_order_pages_say_how_many_packs_came_back(client, auth, world):
+    """The walkthrough: after 2 of 4 packs came back, the portal's order page
+    and the prescriber's said "4 förp. ... Levererad" as before."""
+    from tests.factories import make_user
+
+    order_id, line_id = delivered(world, packs=4)
+    give_back(client, world, order_id, line_id, packs=2)
+    patient = db.session.get(OrderLine, line_id).order.patient
+    make_user("patient", patients=[patient], username="ella")
+    auth.login(world.prescriber.username)
+    page = " ".join(client.get(f"/orders/{order_id}").text.split())
+    assert "varav 2 tillbaka" in page
+    listed = " ".join(client.get(f"/patients/{patient.id}/orders").text.split())
+    assert "4 × Infusionsset X (varav 2 tillbaka)" in listed
+    auth.logout()
+    auth.login("ella")
+    page = " ".join(client.get(f"/portal/orders/{order_id}").text.split())
+    assert "2 förpackningar kom tillbaka till hjälpmedelscentralen." in page
