@@ -11,7 +11,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from sesamlike.accounts.forms import EmptyForm
-from sesamlike.accounts.models import Clinic
+from sesamlike.accounts.models import Clinic, Role
 from sesamlike.admin.forms import (
     ClinicForm,
     GuardianLinkForm,
@@ -64,6 +64,11 @@ def _page(patient_id: int, clinic_form=None, guardian_form=None, reason_form=Non
     login_form.role.choices = [
         choice for choice in login_form.role.choices if choice[0] in found.login_roles
     ]
+    if found.child and login_form.role.data is None:
+        # A child's account is most often a guardian's (a 4-year-old's was
+        # offered as "Patienten själv" first): that choice first, and chosen.
+        login_form.role.choices.sort(key=lambda choice: choice[0] != Role.GUARDIAN)
+        login_form.role.data = Role.GUARDIAN.value
     return render_template(
         "admin/patient.html", found=found, clinic_form=clinic_form,
         guardian_form=guardian_form or GuardianLinkForm(formdata=None),

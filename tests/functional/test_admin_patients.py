@@ -530,3 +530,15 @@ def test_a_guardian_login_is_linked_only_where_the_care_recorded_its_address(
     db.session.refresh(olle)
     assert all(g.user is None or g.user.username != "eve" for g in olle.guardians)
     assert audit_rows("guardian_add") == []
+
+
+def test_a_childs_new_login_is_a_guardians_unless_chosen_otherwise(
+    client, auth, world
+):
+    """The walkthrough: "Kontot är för" stood at "Patienten själv" for a
+    4-year-old."""
+    auth.login("admin")
+    page = client.get(f"/admin/patients/{world['olle'].id}").text
+    assert login_roles_offered(page) == ["En vårdnadshavare", "Patienten själv"]
+    select = re.search(r'<select id="login_role".*?</select>', page, re.DOTALL)
+    assert re.search(r'<option selected value="guardian">', select.group(0))
