@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -45,15 +45,22 @@ RECENT_ORDERS = 8
 WARRANTY_WARNING_DAYS = 90
 
 
+class NotYet(NamedTuple):
+    """A lent device the patient has not got yet."""
+
+    state: str  # "on_the_way" (sent, not delivered), "at_clinic" (not collected)
+    # A warranty replacement: the patient used its system until the swap.
+    replaces: bool = False
+
+
 @dataclass
 class DeviceInUse:
     article: Article
     serial_no: str | None
     since: date | None
     warranty_end: date | None
-    # Lent, not with the patient yet: "on_the_way" (sent, not delivered) or
-    # "at_clinic" (delivered to the clinic, not collected). None: in use.
-    not_yet: str | None = None
+    # Lent, not with the patient yet (`NotYet`). None: in use.
+    not_yet: NotYet | None = None
 
     def warranty_state(self, today: date) -> str | None:
         """'ended', 'ending' (within WARRANTY_WARNING_DAYS) or None."""
@@ -194,7 +201,7 @@ def _devices(patient_id: int, today: date) -> list[DeviceInUse]:
     return found
 
 
-def not_with_the_patient_yet(lent: list[Device], today: date) -> dict[str, str]:
+def not_with_the_patient_yet(lent: list[Device], today: date) -> dict[str, NotYet]:
     """Of lent devices, by reference, those the patient has not got yet: a
     device is lent when the aids centre sends it (a warranty swap's new pump
     read "in use" while it waited at the clinic)."""
@@ -208,23 +215,23 @@ def not_with_the_patient_yet(lent: list[Device], today: date) -> dict[str, str]:
         return {}
     rows = db.session.execute(
         sa.select(OrderLine.id, OrderLine.status, OrderLine.delivered_on,
-                  Order.delivery_mode, Order.collected_on)
+                  Order.delivery_mode, Order.collected_on, OrderLine.replaces_line_id)
         .join(Order, Order.id == OrderLine.order_id)
         .where(OrderLine.id.in_(line_ids))
     ).all()  # fmt: skip
     found = {}
-    for line_id, status, delivered_on, mode, collected_on in rows:
+    for line_id, status, delivered_on, mode, collected_on, replaces in rows:
         reference = line_reference(line_id)
         if mode == DeliveryMode.CLINIC and collected_on is not None:
             continue  # collected at the clinic (arrived, whatever its status says)
         if status == LineStatus.SHIPPED:
-            found[reference] = "on_the_way"
+            found[reference] = NotYet("on_the_way", replaces is not None)
         elif (
             status == LineStatus.DELIVERED
             and mode == DeliveryMode.CLINIC
             and not order_status.collected(collected_on, delivered_on, today)
         ):
-            found[reference] = "at_clinic"
+            found[reference] = NotYet("at_clinic", replaces is not None)
     return found
 
 
@@ -271,7 +278,8 @@ def _systems(
     delivered sensors and transmitters) and is prescribed."""
     pumps: dict[str, bool] = {}
     cgms: dict[str, bool] = {}
-    articles = [(d.article, d.not_yet is None) for d in devices]
+    # A warranty replacement on its way: the system is in use all the same.
+    articles = [(d.article, d.not_yet is None or d.not_yet.replaces) for d in devices]
     articles += [(p.article, False) for p in prescriptions]
     for article, in_use in articles:
         target = (

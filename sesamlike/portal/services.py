@@ -122,7 +122,7 @@ class MyAids:
     more_orders: bool
     # Lent devices the patient has not got yet, by reference: "on_the_way"
     # or "at_clinic" (a warranty swap's new pump is lent when it is sent).
-    not_yet: Mapping[str, str] = field(default_factory=dict)
+    not_yet: Mapping[str, overview.NotYet] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

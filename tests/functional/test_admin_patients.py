@@ -532,9 +532,7 @@ def test_a_guardian_login_is_linked_only_where_the_care_recorded_its_address(
     assert audit_rows("guardian_add") == []
 
 
-def test_a_childs_new_login_is_a_guardians_unless_chosen_otherwise(
-    client, auth, world
-):
+def test_a_childs_new_login_is_a_guardians_unless_chosen_otherwise(client, auth, world):
     """The walkthrough: "Kontot är för" stood at "Patienten själv" for a
     4-year-old."""
     auth.login("admin")

@@ -663,6 +663,28 @@ def test_a_lent_pump_not_with_the_patient_yet_is_not_called_in_use(
         assert "Väntar" not in row and "inte levererad" not in row
 
 
+def test_a_pump_system_in_a_warranty_swap_is_still_in_use(client, clinic):
+    """The walkthrough: while a warranty swap's new pump was on its way (the
+    faulty one back at the aids centre), the summary read "MiniMed 640G
+    (förskrivet, inte i bruk än)" for a child on a 640G since 2024."""
+    pump = article("100001")
+    old = make_order_line(clinic.patient, pump, "returned", delivery_mode="clinic",
+                          delivered_on=TODAY - timedelta(days=700))  # fmt: skip
+    make_lent_device(clinic.patient, pump, "NG1111111H", status="quarantine",
+                     lent_on=TODAY - timedelta(days=700),
+                     reference=old.lines[0].reference)  # fmt: skip
+    swap = make_order_line(clinic.patient, pump, "shipped", delivery_mode="clinic",
+                           replaces_line_id=old.lines[0].id)  # fmt: skip
+    make_lent_device(clinic.patient, pump, "NG2222222H", lent_on=TODAY,
+                     reference=swap.lines[0].reference)  # fmt: skip
+    page = text_of(client.get(f"/patients/{clinic.patient.id}/overview"))
+    summary = page.split('class="summary"')[1].split("</ul>")[0]
+    assert "MiniMed 640G" in summary
+    assert "inte i bruk än" not in summary, summary
+    row = page.split("NG2222222H")[1].split("</tr>")[0]
+    assert "Skickad, inte levererad än" in row
+
+
 def _summary_after_g6_sensors(client, clinic, days_ago: int) -> str:
     """The overview's summary after G6 sensors were delivered `days_ago`."""
     sensors = make_prescription(clinic.patient, article("400001"), withdrawals_used=1)
