@@ -229,6 +229,12 @@ def test_a_parcel_with_part_of_an_order_says_what_is_left(client, depot_world):
             follow_redirects=True,
         ).text
         said.append(" ".join(page.split()))
+        if parcel == "RR1SE":  # the rest: to ship, and what is gone, apart
+            left = words(client.get(f"/stock/orders/{order.id}/pack").text)
+            to_ship, rest = left.split("Övriga rader från hjälpmedelscentralen")
+            assert "Reservoar Y" in to_ship and "Infusionsset X" not in to_ship
+            assert "Infusionsset X Skickad" in rest
+            assert "Paket som redan har skickats: RR1SE" in rest
     assert (
         f"Ett paket i beställning {order.id} är skickat. 1 rad är kvar att skicka."
         in said[0]
@@ -1093,3 +1099,8 @@ def test_a_refused_device_return_is_said_beside_the_field_with_the_values_kept(
     assert 'value="SN6"' in html and f'value="{future}"' in html
     assert '<option selected value="therapy_ended">' in html
     assert db.session.scalar(sa.select(Device.status)) == "on_loan"
+
+
+def words(html: str) -> str:
+    """A page's text, tags out, in one line."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
