@@ -4,7 +4,9 @@ The daily low-stock check compares each reorder point with the article's stock
 position in that depot: usable packs on hand (not quarantined, not expired),
 minus packs held by active reservations and wanted by backorders, plus packs
 already ordered from the supplier and not yet received. At or below the reorder
-level it proposes enough packs to reach the order-up-to level. A depot and
+level it proposes enough packs to reach the order-up-to level; an article with
+no reorder point in a depot whose backorders take the position below 0 gets a
+proposal of the packs the patients wait for (order-up-to 0). A depot and
 article has at most one open proposal (a partial unique index says so), so a
 repeated run refreshes that proposal instead of adding another. A clerk marks a
 proposal ordered (or dismisses it); an ordered proposal counts as incoming until
@@ -114,7 +116,8 @@ def delete_reorder_point(point_id: int) -> None:
 
 
 def check_low_stock(today: date) -> dict[str, int]:
-    """Propose purchases where stock is at or below its reorder point; commit."""
+    """Propose purchases where stock is at or below its reorder point, or
+    backorders wait with none; commit."""
     counts = dict(
         proposed=0, updated=0, unchanged=0, received=0, checked=0, dismissed=0
     )
@@ -146,30 +149,57 @@ def check_low_stock(today: date) -> dict[str, int]:
         if position > point.reorder_level:
             counts["unchanged"] += 1
             continue
-        packs = point.order_up_to - position
-        proposal = open_proposals.get(key)
-        if proposal is None:
-            db.session.add(
-                PurchaseProposal(
-                    depot_id=point.depot_id,
-                    article_id=point.article_id,
-                    supplier=point.article.supplier,
-                    packs=packs,
-                    position=position,
-                    reorder_level=point.reorder_level,
-                    order_up_to=point.order_up_to,
-                )
-            )
-            counts["proposed"] += 1
-        elif (proposal.packs, proposal.position) != (packs, position):
-            proposal.packs, proposal.position = packs, position
-            proposal.reorder_level = point.reorder_level
-            proposal.order_up_to = point.order_up_to
-            counts["updated"] += 1
-        else:
-            counts["unchanged"] += 1
+        _propose(open_proposals, counts, key, point.article.supplier, position,
+                 point.reorder_level, point.order_up_to)  # fmt: skip
+    # Backorders of an article with no reorder point in the depot: the
+    # packs the patients wait for, or nothing would ever be bought for them.
+    pointed = {(point.depot_id, point.article_id) for point in points}
+    short = {key: position for key, position in positions.items()
+             if position < 0 and key not in pointed}  # fmt: skip
+    articles = {
+        article.id: article
+        for article in db.session.scalars(
+            sa.select(Article).where(Article.id.in_({key[1] for key in short}))
+        )
+    } if short else {}  # fmt: skip
+    for key, position in sorted(short.items()):
+        article = articles[key[1]]
+        if article.channel == Channel.PHARMACY:
+            continue
+        counts["checked"] += 1
+        _propose(open_proposals, counts, key, article.supplier, position, 0, 0)
     db.session.commit()
     return counts
+
+
+def _propose(
+    open_proposals: dict, counts: dict, key: tuple[int, int], supplier: str,
+    position: int, reorder_level: int, order_up_to: int,
+) -> None:  # fmt: skip
+    """Propose (or refresh the open proposal of) the packs that bring the
+    position up to `order_up_to` (0 with no reorder point: the backorders)."""
+    packs = order_up_to - position
+    proposal = open_proposals.get(key)
+    if proposal is None:
+        db.session.add(
+            PurchaseProposal(
+                depot_id=key[0],
+                article_id=key[1],
+                supplier=supplier,
+                packs=packs,
+                position=position,
+                reorder_level=reorder_level,
+                order_up_to=order_up_to,
+            )
+        )
+        counts["proposed"] += 1
+    elif (proposal.packs, proposal.position) != (packs, position):
+        proposal.packs, proposal.position = packs, position
+        proposal.reorder_level = reorder_level
+        proposal.order_up_to = order_up_to
+        counts["updated"] += 1
+    else:
+        counts["unchanged"] += 1
 
 
 def stock_positions(today: date) -> dict[tuple[int, int], int]:

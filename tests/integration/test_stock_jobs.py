@@ -120,6 +120,35 @@ def test_quarantined_expired_and_backordered_stock_does_not_count(stock):
     assert (proposal.position, proposal.packs) == (4, 36)
 
 
+def test_backorders_of_an_article_with_no_reorder_point_are_proposed(stock):
+    """The walkthrough: a reservoir was backordered for patients, had no
+    reorder point, and no check would ever propose buying it; the backorders
+    page said "Inget inköp beställt" for good. The check proposes the packs
+    the patients wait for; once ordered, they are incoming and no more is
+    proposed."""
+    make_stock_lot(stock.pods, stock.depot, on_hand=1)
+    db.session.add(
+        Reservation(reference="order-line:7", depot_id=stock.depot.id,
+                    article_id=stock.pods.id, packs=4, status="backordered")
+    )  # fmt: skip
+    db.session.commit()
+
+    counts = jobs.low_stock_check(NOW)
+
+    assert counts["proposed"] == 1
+    [proposal] = proposals()
+    assert (proposal.article_id, proposal.depot_id) == (stock.pods.id, stock.depot.id)
+    assert (proposal.supplier, proposal.packs, proposal.position) == (
+        "Insulet AB",
+        3,
+        -3,
+    )
+    assert (proposal.reorder_level, proposal.order_up_to) == (0, 0)
+    replenishment.decide_proposal(None, proposal.id, "ordered")
+    again = jobs.low_stock_check(NOW)
+    assert again["proposed"] == 0 and len(proposals()) == 1
+
+
 def test_an_ordered_proposal_counts_as_incoming_until_received(stock):
     lot = make_stock_lot(stock.sets, stock.depot, on_hand=2)
     replenishment.set_reorder_point(None, "HMC", "INF-1", 5, 40)
