@@ -1,4 +1,5 @@
-"""Orders: POST /orders, GET /orders/{id}, POST /orders/{id}/cancel.
+"""Orders: POST /orders, GET /orders/{id}, POST /orders/{id}/cancel,
+POST /orders/{id}/lines/{line_id}/cancel.
 
 Schemas check shapes and types; every rule (entitlement, time lock, delivery
 mode, who may order) is the ordering service's, so pages and API refuse alike.
@@ -254,6 +255,24 @@ def cancel_order(user, order_id):
     e-recept is at the pharmacy (`e_recept_at_pharmacy`): the prescriber's
     cancellation withdraws the e-recept too."""
     return order_view(user, ordering.cancel_order(user, order_id))
+
+
+@operation(
+    "POST",
+    "/orders/<int:order_id>/lines/<int:line_id>/cancel",
+    response=OrderSchema,
+    summary="Cancel one line of an order before it ships",
+    tag="orders",
+    errors=(403, 404, 409),
+)
+def cancel_order_line(user, order_id, line_id):
+    """Cancel (makulera) one open line, also of an order shipped in part (a
+    line backordered for weeks): its stock is released and its withdrawal
+    given back; the order is cancelled with its last open line.
+
+    409 once the line has shipped or is cancelled; for a patient or guardian
+    also once its e-recept is at the pharmacy (`e_recept_at_pharmacy`)."""
+    return order_view(user, ordering.cancel_line(user, order_id, line_id))
 
 
 @bp.errorhandler(prescription_errors.TimeLocked)

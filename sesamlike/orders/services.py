@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from types import SimpleNamespace
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -322,6 +323,94 @@ def cancel_order(user: User, order_id: int) -> Order:
         patient_id = None if order is None else order.patient_id
         rollback_keeping_reads()
         if patient_id is not None:  # the refusal tells the order's state
+            access.log_refusal_read(user, patient_id, error, "refused cancellation")
+        db.session.commit()
+        raise
+    return load_order(order_id)
+
+
+def line_cancel_refusal(
+    user: User, order: Order, line: OrderLine, handed=None
+) -> DomainError | None:
+    """Why this user cannot cancel this one line now, or None: as the whole
+    order's (`cancel_refusal`), for the line alone. An order shipped in part
+    keeps its open lines cancellable (a line backordered for weeks)."""
+    self_service = user.role in SELF_SERVICE_ROLES
+    if handed is None and self_service and line.status == LineStatus.SENT_TO_PHARMACY:
+        handed = order_status.handovers([line])
+    issued = {line_id for line_id, gone in (handed or {}).items() if gone.on}
+    alone = SimpleNamespace(lines=[line])
+    return order_rules.cancel_refusal(alone, self_service, issued)
+
+
+def cancellable_lines(user: User, order: Order, handed=None) -> list[OrderLine]:
+    """The lines `user` may cancel one by one (`cancel_line`): of an order
+    with more than one line left (one alone is the whole order's to cancel),
+    the open lines their rules allow, also once another line has shipped."""
+    if user.role not in ORDERING_ROLES:
+        return []
+    live = [line for line in order.lines if line.status != LineStatus.CANCELLED]
+    if len(live) < 2:
+        return []
+    return [
+        line
+        for line in live
+        if line.status in OPEN_LINE_STATUSES
+        and line_cancel_refusal(user, order, line, handed) is None
+    ]
+
+
+def cancel_line(user: User, order_id: int, line_id: int) -> Order:
+    """Cancel (makulera) one open line of an order, as `cancel_order` does
+    every line: stock released (and given to whoever waits), the withdrawal
+    given back, a prescriber's cancellation withdraws its e-recept. The last
+    open line cancelled cancels the order."""
+    _require_orderer(user)
+    order = None
+    try:
+        order = load_order(order_id, lock=True)
+        access.get_patient(
+            user, order.patient_id, action="cancel_order_line",
+            detail=f"{order_id} line {line_id}",
+        )  # fmt: skip
+        line = next((one for one in order.lines if one.id == line_id), None)
+        if line is None:
+            raise NotVisible()
+        at_pharmacy = [line.id] if line.status == LineStatus.SENT_TO_PHARMACY else []
+        if at_pharmacy:
+            _lock_lines(at_pharmacy)
+        refusal = line_cancel_refusal(user, order, line)
+        if refusal is not None:
+            raise refusal
+        _lock_as_an_order_does(SimpleNamespace(lines=[line]))
+        if _cancel_line(user, line):
+            backorders.fill(line.article_id, user=user)
+        if at_pharmacy and _withdraw_e_recepts is not None:
+            _withdraw_e_recepts(at_pharmacy, user)
+        audit.record(
+            "cancel",
+            "order_line",
+            patient_id=order.patient_id,
+            object_id=line.id,
+            user=user,
+            detail=f"order {order.id}",
+        )
+        db.session.flush()
+        live = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(OrderLine)
+            .where(
+                OrderLine.order_id == order.id,
+                OrderLine.status != LineStatus.CANCELLED,
+            )
+        )
+        if not live:
+            order.cancelled_at = utcnow()
+        db.session.commit()
+    except DomainError as error:
+        patient_id = None if order is None else order.patient_id
+        rollback_keeping_reads()
+        if patient_id is not None:
             access.log_refusal_read(user, patient_id, error, "refused cancellation")
         db.session.commit()
         raise

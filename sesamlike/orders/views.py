@@ -220,6 +220,7 @@ def _order_page(order_id: int, template: str, status: int = 200):
             and handed[line.id].on
         ),
         may_order=current_user.role in ordering.ORDERING_ROLES,
+        cancellable_lines=ordering.cancellable_lines(current_user, order, handed),
         patient_url=_patient_url(patient.id),
     )
 
@@ -256,6 +257,29 @@ def cancel(order_id: int):
         _("Beställningen är makulerad. Uttagen är återförda till förskrivningarna."),
         "success",
     )
+    return redirect(url_for("orders.detail", order_id=order_id))
+
+
+@bp.route("/orders/<int:order_id>/lines/<int:line_id>/cancel", methods=["POST"])
+@login_required
+def cancel_line(order_id: int, line_id: int):
+    """Cancel (makulera) one line that has not shipped."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        order = ordering.cancel_line(current_user, order_id, line_id)
+    except DomainError as error:
+        if error.status in (403, 404):
+            raise
+        db.session.rollback()
+        flash(refusal_text(error), "error")
+        return _order_page(order_id, "detail.html", error.status)
+    line = next(line for line in order.lines if line.id == line_id)
+    flash(
+        _("Raden {packs} × {article} är makulerad. Uttaget är återfört till "
+          "förskrivningen.", packs=line.packs, article=line.article.name),
+        "success",
+    )  # fmt: skip
     return redirect(url_for("orders.detail", order_id=order_id))
 
 

@@ -43,6 +43,7 @@ WHAT = {
     "create": N_("Registrerade dig"),
     "order": N_("Beställde hjälpmedel"),
     "cancel_order": N_("Makulerade en beställning"),
+    "cancel_order_line": N_("Makulerade en rad i en beställning"),
     "read_orders": N_("Läste beställningar"),
     "read_order": N_("Läste en beställning"),
     "read_prescription": N_("Läste en förskrivning"),
@@ -115,6 +116,7 @@ WHAT_ON = {
     ("create", "prescription"): N_("Förskrev ett hjälpmedel"),
     ("cancel", "prescription"): N_("Makulerade en förskrivning"),
     ("cancel", "order"): N_("Makulerade en beställning"),
+    ("cancel", "order_line"): N_("Makulerade en rad i en beställning"),
     ("cancel", "pharmacy_prescription"): N_("Makulerade ett e-recept hos apoteket"),
     ("read", "prescription"): N_("Läste en förskrivning"),
 }
@@ -141,6 +143,7 @@ WHAT_TO_CHILD = {
 PURPOSE_OF = {
     ("create", "order"): "order",
     ("cancel", "order"): "cancel_order",
+    ("cancel", "order_line"): "cancel_order_line",
     ("update_reminders", "reminder_preference"): "update_reminders",
     # The aids centre's read of the record to pack, and the shipment itself.
     ("ship", "order"): "ship_order",

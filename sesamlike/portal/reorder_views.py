@@ -199,6 +199,30 @@ def cancel(order_id: int):
     return redirect(url_for("portal.order", order_id=order_id))
 
 
+@bp.route("/orders/<int:order_id>/lines/<int:line_id>/cancel", methods=["POST"])
+@portal_page
+def cancel_line(order_id: int, line_id: int):
+    """Cancel one line of an order that has not been shipped (a line waiting
+    for weeks, the rest on its way)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if current_user.role == Role.GUARDIAN:
+        follow_link_to(services.patient_of_order(order_id))
+    patient_id = acting_patient_id()
+    try:
+        order = services.cancel_line(current_user, patient_id, order_id, line_id)
+    except DomainError as error:
+        if error.status in (403, 404):
+            raise
+        db.session.rollback()
+        child = child_name(current_user, db.session.get(Patient, patient_id))
+        flash(plain_refusal(error, child), "error")
+    else:
+        line = next(line for line in order.lines if line.id == line_id)
+        flash(_("{article} är makulerad.", article=line.article.name), "success")
+    return redirect(url_for("portal.order", order_id=order_id))
+
+
 def _fill_in(form: ReorderForm, options, only: int | None, supplies) -> None:
     """A new form: a fresh key, the orderable rows, the patient's own address.
 

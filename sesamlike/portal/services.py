@@ -32,6 +32,7 @@ from sesamlike.orders.models import (
 )
 from sesamlike.orders.services import (  # noqa: F401 (the order rules' own
     cancel_refusal,  # answers, for the portal's pages as for every other)
+    cancellable_lines,
     each_refusal,
 )
 from sesamlike.patients import access
@@ -639,6 +640,12 @@ def cancel(user: User, patient_id: int, order_id: int) -> Order:
     """Cancel one of the acting patient's orders before it ships."""
     order_for(user, patient_id, order_id)
     return ordering.cancel_order(user, order_id)
+
+
+def cancel_line(user: User, patient_id: int, order_id: int, line_id: int) -> Order:
+    """Cancel one line of one of the acting patient's orders before it ships."""
+    order_for(user, patient_id, order_id)
+    return ordering.cancel_line(user, order_id, line_id)
 
 
 # Queries ---------------------------------------------------------------------

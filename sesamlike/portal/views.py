@@ -189,6 +189,7 @@ def order(order_id: int):
         pharmacy_apart=shipto.pharmacy_lines_apart(found, shipped),
         handed=handed,
         cancel_refusal=services.cancel_refusal(current_user, found, handed),
+        cancellable_lines=services.cancellable_lines(current_user, found, handed),
     )  # fmt: skip
 
 

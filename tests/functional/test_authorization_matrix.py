@@ -170,6 +170,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "orders.confirmation": PRESCRIBER,
     "orders.new_order": PRESCRIBER,
     "orders.cancel": PRESCRIBER,
+    "orders.cancel_line": PRESCRIBER,
     "orders.patient_overview": PRESCRIBER,
     # The clinic's work lists: prescribers, each for their own clinics.
     "orders.worklist": PRESCRIBERS,
@@ -187,6 +188,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "portal.orders": PORTAL,
     "portal.order": PORTAL_OWN,
     "portal.cancel": PORTAL_OWN,
+    "portal.cancel_line": PORTAL_OWN,
     "portal.prescription": PORTAL_OWN,
     "portal.access_log": PORTAL,
     "portal.reminders": PORTAL,
@@ -219,6 +221,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "api.orders_place_order": PRESCRIBERS | PORTAL,  # body names the patient
     "api.orders_get_order": ORDER_READERS,
     "api.orders_cancel_order": PRESCRIBER | PORTAL_OWN,
+    "api.orders_cancel_order_line": PRESCRIBER | PORTAL_OWN,
     "api.orders_deliver_order": DEPOT,
     "api.orders_ship_order": DEPOT,
     "api.orders_return_line": DEPOT,

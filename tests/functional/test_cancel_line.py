@@ -1,0 +1,141 @@
+"""One line of an order is cancelled on its own (the last stop's walkthrough):
+an order whose first parcel had left could not be cancelled at all, so a line
+backordered for weeks could only wait. Pages (staff and portal) and the API
+alike, under the whole order's rules for that line."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from sesamlike.accounts.models import AuditEvent
+from sesamlike.extensions import db
+from sesamlike.fulfilment import shipping
+from sesamlike.orders import services as ordering
+from sesamlike.orders.models import Order, OrderLine
+from sesamlike.prescriptions.models import Prescription
+from tests.factories import (
+    make_article,
+    make_clinic,
+    make_depot_world,
+    make_patient,
+    make_prescription,
+    make_user,
+)
+from tests.functional.test_api_basics import bearer
+
+
+@pytest.fixture
+def world():
+    world = make_depot_world(clerk="lager")
+    world.sets = make_article("INF-7", name="Infusionsset X")
+    world.reservoirs = make_article("RES-3", name="Reservoar Y", category="reservoir")
+    shipping.receive_stock(world.clerk, "HMC", "INF-7", 5, lot="L0")
+    world.patient = make_patient(world.clinic, first_name="Ella", last_name="Ek")
+    make_user("patient", patients=[world.patient], username="ella")
+    world.rx_sets = make_prescription(world.patient, world.sets, lock_days=0)
+    world.rx_reservoirs = make_prescription(
+        world.patient, world.reservoirs, lock_days=0
+    )
+    return world
+
+
+def two_lines(world) -> Order:
+    """Sets (in stock) and reservoirs (none: backordered) in one order."""
+    order = ordering.place_order(
+        world.prescriber, world.patient.id,
+        [(world.rx_sets.id, 1), (world.rx_reservoirs.id, 1)], "home",
+    ).order  # fmt: skip
+    assert [line.status for line in order.lines] == ["reserved", "backordered"]
+    return order
+
+
+def words(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def status_of(line_id: int) -> str:
+    return db.session.scalar(sa.select(OrderLine.status).where(OrderLine.id == line_id))
+
+
+def test_the_prescriber_cancels_the_backordered_line_of_an_order_shipped_in_part(
+    client, auth, world
+):
+    order = two_lines(world)
+    sets, reservoirs = (line.id for line in order.lines)
+    shipping.ship_order(world.clerk, order.id, line_ids=[sets])
+    used = world.rx_reservoirs.withdrawals_used
+    auth.login(world.prescriber.username)
+    page = words(client.get(f"/orders/{order.id}").text)
+    assert "hela beställningen kan inte makuleras" in page
+    assert "Makulera 1 × Reservoar Y" in page
+    assert "Makulera 1 × Infusionsset X" not in page  # shipped
+
+    done = client.post(f"/orders/{order.id}/lines/{reservoirs}/cancel",
+                       follow_redirects=True)  # fmt: skip
+
+    assert "Raden 1 × Reservoar Y är makulerad." in words(done.text)
+    assert (status_of(sets), status_of(reservoirs)) == ("shipped", "cancelled")
+    rx = db.session.get(Prescription, world.rx_reservoirs.id, populate_existing=True)
+    assert rx.withdrawals_used == used - 1  # given back
+    assert db.session.get(Order, order.id).cancelled_at is None  # the parcel goes on
+    [event] = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.object_type == "order_line")
+    )
+    assert (event.action, event.object_id, event.patient_id) == (
+        "cancel", str(reservoirs), world.patient.id,
+    )  # fmt: skip
+    again = client.post(f"/orders/{order.id}/lines/{reservoirs}/cancel")
+    assert again.status_code == 409  # already cancelled: said, nothing written
+
+
+def test_the_last_open_line_cancelled_cancels_the_order(client, world):
+    order = two_lines(world)
+    for line in order.lines:
+        answer = client.post(
+            f"/api/v1/orders/{order.id}/lines/{line.id}/cancel",
+            headers=bearer(world.prescriber),
+        )
+        assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert [line["status"] for line in body["lines"]] == ["cancelled", "cancelled"]
+    assert body["cancelled_at"] is not None
+    assert db.session.get(Order, order.id).status == "cancelled"
+
+
+def test_a_shipped_line_and_another_patients_order_are_refused(client, world):
+    order = two_lines(world)
+    sets = order.lines[0].id
+    shipping.ship_order(world.clerk, order.id, line_ids=[sets])
+    shipped = client.post(
+        f"/api/v1/orders/{order.id}/lines/{sets}/cancel",
+        headers=bearer(world.prescriber),
+    )
+    assert shipped.status_code == 409
+    assert status_of(sets) == "shipped"
+    elsewhere = make_user("prescriber", clinics=[make_clinic("OST")])
+    stranger = make_user("patient", patients=[make_patient(world.clinic)])
+    for user in (elsewhere, stranger):
+        refused = client.post(
+            f"/api/v1/orders/{order.id}/lines/{order.lines[1].id}/cancel",
+            headers=bearer(user),
+        )
+        assert refused.status_code == 404, user.role
+    assert status_of(order.lines[1].id) == "backordered"
+
+
+def test_the_patient_cancels_a_waiting_line_in_the_portal(client, auth, world):
+    order = two_lines(world)
+    sets, reservoirs = (line.id for line in order.lines)
+    shipping.ship_order(world.clerk, order.id, line_ids=[sets])
+    auth.login("ella")
+    page = words(client.get(f"/portal/orders/{order.id}").text)
+    assert "Makulera Reservoar Y" in page and "Makulera Infusionsset X" not in page
+    done = client.post(f"/portal/orders/{order.id}/lines/{reservoirs}/cancel",
+                       follow_redirects=True)  # fmt: skip
+    assert "Reservoar Y är makulerad." in words(done.text)
+    assert status_of(reservoirs) == "cancelled"
+    log = words(client.get("/portal/access-log?show=all").text)  # own acts too
+    assert "Makulerade en rad i en beställning" in log
