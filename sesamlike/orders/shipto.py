@@ -112,14 +112,16 @@ def ship_to_seen_by(user: User, order: Order, today: date | None = None) -> Ship
     if user.role != Role.DEPOT:
         return place
     if not shipped_by_aids_centre(order):
-        return ShipTo(place.mode, withheld=True)
+        return ShipTo(place.mode, neutral=place.neutral, withheld=True)
     central = _central_lines(order)
     if any(line.status in UNDELIVERED_LINE_STATUSES for line in central):
         return place
     last = max((line.delivered_on for line in central if line.delivered_on),
                default=None)  # fmt: skip
     if last is None or last < (today or region_today()) - timedelta(RETURN_DAYS):
-        return ShipTo(place.mode, withheld=True, delivered_long_ago=True)
+        return ShipTo(
+            place.mode, neutral=place.neutral, withheld=True, delivered_long_ago=True
+        )
     return replace(place, door_code=None)
 
 

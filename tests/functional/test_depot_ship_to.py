@@ -158,3 +158,28 @@ def test_an_order_the_aids_centre_shipped_shows_its_address_while_it_handles_it(
     # The patient's own care still sees where it went.
     answer = client.get(f"/api/v1/orders/{central}", headers=bearer("doc"))
     assert answer.get_json()["ship_to"]["door_code"] == ella.door_code
+
+
+@pytest.mark.parametrize("protected", [False, True])
+def test_a_device_the_supplier_took_to_the_clinic_names_no_patient(
+    client, auth, region, protected
+):
+    """The third review: the pack page's word on marking a clinic parcel named
+    the patient on an order the aids centre does not ship (a supplier's pump
+    to the clinic), protected identity or not."""
+    ella = region.person("ella")
+    pump = make_article("PUMP-S", category="pump", channel="supplier",
+                        serial_tracked=True)  # fmt: skip
+    rx = make_prescription(ella.patient, pump, withdrawals=1)
+    long_ago = region_today() - timedelta(days=400)
+    order = make_order(ella.patient, [(rx, 1, "delivered", long_ago)],
+                       delivery_mode="clinic")  # fmt: skip
+    ella.patient.protected_identity = protected
+    db.session.commit()
+    auth.login("lager")
+    page = client.get(f"/stock/orders/{order.id}/pack")
+    answer = client.get(f"/api/v1/orders/{order.id}", headers=bearer("lager"))
+    assert page.status_code == answer.status_code == 200
+    assert "Märk paketet" not in page.text
+    for text in (page.text, answer.text):
+        assert ella.last_name not in text and ella.street not in text
