@@ -61,6 +61,7 @@ PORTAL_ROLES = frozenset({Role.PATIENT, Role.GUARDIAN})
 # identity (and first devices, which the prescriber orders).
 SELF_SERVICE_MODES = (DeliveryMode.HOME, DeliveryMode.PICKUP, DeliveryMode.PHARMACY)
 RECENT_ORDERS = 10
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -256,7 +257,8 @@ def open_my_aids(user: User, patient_id: int, today: date | None = None) -> Open
 def _one_row_per_article(rows: list) -> list:
     """One row for an article and its renewal, of the prescription the patient
     orders on next (the renewal's supplies follow the old deliveries):
-    - the old prescription used up: the renewal's row, not one that says to
+    - the old prescription used up, or never to be ordered on again (its
+      time lock opens after it ends): the renewal's row, not one that says to
       ask for a prescription already written;
     - a renewal written ahead, while the old one can still be ordered on before
       the renewal starts: the old row, naming the renewal (the renewal's own row
@@ -273,7 +275,8 @@ def _one_row_per_article(rows: list) -> list:
         if waiting and _orderable_before(old, row.prescription.valid_from):
             left_out.add(row.prescription.id)
             renewal_of[old.prescription.id] = row.prescription
-        elif waiting or isinstance(old.refusal, prescription_errors.PrescriptionUsedUp):
+        elif waiting or not _orderable_before(old, old.prescription.valid_to + DAY):
+            # Used up, or its time lock opens after it ends: done with.
             left_out.add(old.prescription.id)
     return [
         replace(row, renewal=renewal_of[row.prescription.id])

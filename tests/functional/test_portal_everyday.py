@@ -303,6 +303,27 @@ def test_a_renewal_speaks_when_the_old_one_cannot_be_ordered_on_before_it(
     assert "Förnyad" not in said
 
 
+def test_a_renewal_in_force_leaves_no_card_asking_for_a_new_prescription(
+    client, auth, region
+):
+    """The third review: the old prescription's time lock opens after it ends,
+    and the clinic has renewed it already, from yesterday. The old card asked
+    the patient to call for a new prescription, above the renewal's "Kan göras
+    nu". One card, the renewal's."""
+    old = region.rx_infusion
+    old.valid_to = TODAY + timedelta(days=20)
+    db.session.commit()
+    renewal = renewed_ahead(region, 10)  # the lock opens in 50 days
+    renewal.valid_from = TODAY - timedelta(days=1)
+    db.session.commit()
+    auth.login("ella")
+    page = client.get("/portal/").text
+    said = prescriptions_of(page)
+    assert page.count(">Quick-set 9 mm</a></h3>") == 1, said  # one card
+    assert "behöver en ny förskrivning" not in said
+    assert f"/portal/prescriptions/{renewal.id}" in page
+
+
 def test_a_time_lock_outlasting_the_prescription_asks_for_a_new_one(
     client, auth, region
 ):
