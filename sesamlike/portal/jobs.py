@@ -17,12 +17,14 @@ from sesamlike.extensions import db
 from sesamlike.orders import notices
 from sesamlike.orders.models import UNDELIVERED_LINE_STATUSES, OrderLine
 from sesamlike.patients.models import Guardian, Patient, ReminderPreference
+from sesamlike.portal import services
 from sesamlike.portal.models import ResupplyCycle
 from sesamlike.portal.runout import (
     last_deliveries,
     prescription_runout,
     reminder_on,
 )
+from sesamlike.prescriptions.entitlement import withdrawal_refusal
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 
 # The region's calendar decides what "today" is for a job started at `now`.
@@ -59,7 +61,7 @@ def queue_reminders(today: date) -> dict[str, int]:
     deliveries = last_deliveries()
     awaiting = _awaiting_delivery()
     renewed = _renewed()
-    taken_over = {p.renewed_from_id for p in prescriptions if p.renewed_from_id}
+    taken_over, waiting = _taken_over(prescriptions, today)
     preferences = _preferences()
     cycles = _cycles()
     _end_cycles_of_inactive(
@@ -80,8 +82,14 @@ def queue_reminders(today: date) -> dict[str, int]:
             _tally(counts, "resupply_reminder", queued, reaches_patient)
         else:
             first = []
-            # A renewal in force reminds of what the renewed one delivered.
-            if prescription.id not in awaiting and prescription.id not in taken_over:
+            # A renewal in force reminds of what the renewed one delivered;
+            # one written ahead leaves it to the renewed one until it starts
+            # (the card's rule: `services._one_row_per_article`).
+            if (
+                prescription.id not in awaiting
+                and prescription.id not in taken_over
+                and prescription.id not in waiting
+            ):
                 delivery = deliveries.get(prescription.id)
                 runout_on = prescription_runout(prescription, delivery)
                 if (
@@ -178,6 +186,41 @@ def _end_cycles_of_inactive(
             _end(cycle, today, "not_active")
         elif withdrawals_used[prescription_id] != used:
             _end(cycle, today, "ordered")
+
+
+def _taken_over(
+    prescriptions: list[Prescription], today: date
+) -> tuple[set[int], set[int]]:
+    """(prescriptions a renewal speaks for, renewals that wait for theirs): a
+    renewal written ahead, while the prescription it renews can still be
+    ordered on before it starts, leaves the reminding to that one, as "my
+    aids" shows that one's card (its reminder named the renewal's start,
+    months on, and linked to a prescription the reorder form did not list)."""
+    by_id = {rx.id: rx for rx in prescriptions}
+    taken_over, waiting = set(), set()
+    for renewal in prescriptions:
+        if renewal.renewed_from_id is None:
+            continue
+        old = by_id.get(renewal.renewed_from_id)
+        if (
+            old is not None
+            and renewal.valid_from > today
+            and services.orderable_before(_Row(old, today), renewal.valid_from)
+        ):
+            waiting.add(renewal.id)
+        else:
+            taken_over.add(renewal.renewed_from_id)
+    return taken_over, waiting
+
+
+class _Row:
+    """A prescription and why it cannot be ordered today, as the pages have it."""
+
+    def __init__(self, prescription: Prescription, today: date) -> None:
+        self.prescription = prescription
+        self.refusal = withdrawal_refusal(
+            prescription, prescription.packs_per_withdrawal, today
+        )
 
 
 def _active_prescriptions(today: date) -> list[Prescription]:

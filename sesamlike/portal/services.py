@@ -272,10 +272,10 @@ def _one_row_per_article(rows: list) -> list:
         if old is None:
             continue
         waiting = isinstance(row.refusal, prescription_errors.NotStartedYet)
-        if waiting and _orderable_before(old, row.prescription.valid_from):
+        if waiting and orderable_before(old, row.prescription.valid_from):
             left_out.add(row.prescription.id)
             renewal_of[old.prescription.id] = row.prescription
-        elif waiting or not _orderable_before(old, old.prescription.valid_to + DAY):
+        elif waiting or not orderable_before(old, old.prescription.valid_to + DAY):
             # Used up, or its time lock opens after it ends: done with.
             left_out.add(old.prescription.id)
     return [
@@ -287,9 +287,11 @@ def _one_row_per_article(rows: list) -> list:
     ]
 
 
-def _orderable_before(row, day: date) -> bool:
+def orderable_before(row, day: date) -> bool:
     """The row's prescription can be ordered on now, or before `day` and
-    within its validity (time-locked only)."""
+    within its validity (time-locked only). `row`: an aid row, a form's
+    choice, or anything with a prescription and its refusal (the reminder
+    job's, `jobs._taken_over`)."""
     refusal = row.refusal
     if refusal is None:
         return True

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.extensions import db
@@ -285,6 +286,26 @@ def test_a_renewal_written_ahead_is_told_on_the_card_still_in_force(
     form = words(client.get("/portal/order").text)
     assert "Den nya förskrivningen börjar gälla" not in form
     assert f"Nästa beställning kan göras från {opens.day} " in form
+
+
+def test_the_reminders_of_a_renewal_written_ahead_are_the_old_cards(region):
+    """The third review: the reminder job left the reminding to the renewal as
+    soon as it was written, so the mail said the next order could be made from
+    the renewal's start, months on, and linked to a prescription the reorder
+    form did not list, while the card said the old one could be ordered on."""
+    from sesamlike.common.models import OutgoingMail
+    from sesamlike.portal.jobs import queue_reminders
+
+    region.patient.email = "ella@example.se"
+    renewal = renewed_ahead(region, 10)
+    old = region.rx_infusion
+    for day in range(120):
+        queue_reminders(TODAY + timedelta(days=day))
+    mails = db.session.scalars(sa.select(OutgoingMail)).all()
+    assert {mail.kind for mail in mails} >= {"time_lock_open"}
+    for mail in mails:
+        assert f"rx={renewal.id}" not in mail.body, mail.body
+        assert f"rx={old.id}" in mail.body, mail.body
 
 
 def test_a_renewal_speaks_when_the_old_one_cannot_be_ordered_on_before_it(
