@@ -3,8 +3,9 @@
 `export_supplier_orders(day)` puts every supplier-channel line still waiting
 (status sent_to_supplier, ordered on or before `day` in the region's calendar,
 in no file yet) into one file per supplier for that day. The first export of a
-supplier's day is final: its text is stored, a re-export gives the same bytes,
-and lines ordered after it go into the next day's file. The file carries the
+supplier's day is final: its text is stored, a re-export gives the same bytes
+(but for the ship-to of lines no longer on their way, below), and lines ordered
+after it go into the next day's file. The file carries the
 order's ship-to snapshot; for a patient with protected identity only the
 clinic's address, never the patient's, whatever the snapshot says. A file
 downloaded again is the text first written, except that a line no longer on

@@ -61,7 +61,8 @@ def clinic_table(rows) -> tuple[list[str], list[list]]:
 
 
 def _share(value: Decimal | None) -> Decimal | None:
-    """A share as the page's percent, to one decimal (a number in the file)."""
+    """A share as the page's percent, rounded to a tenth (a number in the
+    file, which writes two decimals as every amount)."""
     return None if value is None else (value * 100).quantize(Decimal("0.1"))
 
 
@@ -221,16 +222,16 @@ def unlisted_note(unlisted: int, clinics: bool) -> str:
     listed (no longer in the clinic's care), as the last row of its file."""
     if clinics:
         return ngettext(
-            "{n} patient till räknas i rapportens siffror men visas inte här: "
-            "patienten vårdas inte längre av mottagningarna.",
-            "{n} patienter till räknas i rapportens siffror men visas inte här: "
-            "de vårdas inte längre av mottagningarna.",
+            "{n} patient till räknas i rapportens siffror men finns inte i "
+            "listan: patienten vårdas inte längre av mottagningarna.",
+            "{n} patienter till räknas i rapportens siffror men finns inte i "
+            "listan: de vårdas inte längre av mottagningarna.",
             unlisted,
         )
     return ngettext(
-        "{n} patient till räknas i rapportens siffror men visas inte här: "
+        "{n} patient till räknas i rapportens siffror men finns inte i listan: "
         "patienten vårdas inte längre av mottagningen.",
-        "{n} patienter till räknas i rapportens siffror men visas inte här: "
+        "{n} patienter till räknas i rapportens siffror men finns inte i listan: "
         "de vårdas inte längre av mottagningen.",
         unlisted,
     )

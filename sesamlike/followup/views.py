@@ -413,7 +413,10 @@ def export_patients(fmt: str):
         _listed, unlisted = drilldown.counts(scope, year, filters)
         if unlisted:
             note = exports.unlisted_note(unlisted, len(scope.clinic_ids() or ()) > 1)
-            table_rows.append([note] + [None] * (len(headers) - 1))
+            # After an empty row: a spreadsheet's sort and filter take the
+            # block of patients above it, not the note.
+            empty = [None] * (len(headers) - 1)
+            table_rows += [[None, *empty], [note, *empty]]
     return _download(headers, table_rows, f"patienter-{year}", fmt)
 
 

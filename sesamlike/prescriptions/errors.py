@@ -26,7 +26,7 @@ class LockOutlastsPrescription(TimeLocked):
 
     message = (
         "Nästa uttag skulle bli möjligt {opens_on}, men förskrivningen gäller "
-        "bara till och med {valid_to}. Förnya förskrivningen."
+        "bara till och med {valid_to}. En ny förskrivning behövs."
     )
 
 
