@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from flask import g, has_app_context
 
 from sesamlike.accounts import audit
-from sesamlike.accounts.models import Role, User, user_clinics
+from sesamlike.accounts.models import Clinic, Role, User, user_clinics
 from sesamlike.common.errors import DomainError, Forbidden, NotVisible
 from sesamlike.common.time import region_today
 from sesamlike.common.transaction_ends import rollback_keeping_reads
@@ -248,8 +248,29 @@ def _load_audited(
         object_id=patient.id,
         user=user,
         detail=detail,
+        clinic_code=_clinic_read_for(user, patient.id),
     )
     return patient
+
+
+def _clinic_read_for(user: User, patient_id: int) -> str | None:
+    """The clinic a staff member of several clinics reads the patient for: the
+    one of theirs that cares for the patient, when one does (the patient's
+    access log names it); None leaves it to `audit.acting_clinic_code` (one
+    clinic, or none to name)."""
+    if user.role not in (Role.PRESCRIBER, Role.MANAGER) or len(user.clinics) < 2:
+        return None
+    codes = db.session.scalars(
+        sa.select(Clinic.code)
+        .join(CareRelationship, CareRelationship.clinic_id == Clinic.id)
+        .where(
+            CareRelationship.patient_id == patient_id,
+            CareRelationship.ended_on.is_(None),
+            Clinic.id.in_([clinic.id for clinic in user.clinics]),
+        )
+        .distinct()
+    ).all()
+    return codes[0] if len(codes) == 1 else None
 
 
 def is_self(user: User, patient: Patient) -> bool:

@@ -215,6 +215,24 @@ def test_the_log_names_the_clinic_read_for_not_the_readers_clinics_today(
     assert "Beroendemottagningen" not in html
 
 
+def test_a_reader_of_two_clinics_is_named_with_the_one_caring_for_the_patient(
+    client, auth, world
+):
+    """The third review: a prescriber of two clinics was logged with no clinic
+    (which of the two was not known), so the patient read "Förskrivare" only.
+    The clinic of the reader's that cares for the patient is named."""
+    doctor = db.session.scalar(sa.select(User).where(User.username == "doktor.dahl"))
+    doctor.clinics = [*doctor.clinics, make_clinic("PSYK", name="Beroendemottagningen")]
+    db.session.commit()
+    auth.login("doktor.dahl")
+    client.get(f"/patients/{world['patient'].id}")
+    auth.logout()
+    auth.login("ella")
+    html = client.get("/portal/access-log").get_data(as_text=True)
+    assert "Förskrivare, Barndiabetesmottagningen" in html
+    assert "Beroendemottagningen" not in html
+
+
 def test_guardian_sees_the_chosen_childs_log_only(client, auth, world):
     auth.login("doktor.dahl")
     client.get(f"/patients/{world['patient'].id}")
