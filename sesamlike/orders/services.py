@@ -283,33 +283,12 @@ def cancel_refusal(user: User, order: Order, handed=None) -> DomainError | None:
 def cancel_order(user: User, order_id: int) -> Order:
     """Cancel (makulera) before shipping: release stock, give withdrawals back;
     a prescriber's cancellation withdraws the e-recepts at the pharmacy too."""
-    _require_orderer(user)
-    order = None
-    try:
-        order = load_order(order_id, lock=True)
+
+    def cancel(order: Order) -> None:
         access.get_patient(
             user, order.patient_id, action="cancel_order", detail=str(order_id)
         )
-        at_pharmacy = _at_pharmacy(order)
-        if at_pharmacy:
-            # Issuing an e-recept locks its line: one being issued now is
-            # waited for, and seen below (or never issued, the line cancelled).
-            _lock_lines(at_pharmacy)
-        refusal = cancel_refusal(user, order)
-        if refusal is not None:
-            raise refusal
-        _lock_as_an_order_does(order)
-        freed = set()  # articles whose stock came free: filled once each
-        for line in order.lines:
-            if line.status in OPEN_LINE_STATUSES and _cancel_line(user, line):
-                freed.add(line.article_id)
-        # Packs freed go to whoever waits for the article (first placed
-        # first), as a receipt's do: not left on the shelf while a backorder
-        # waits.
-        for article_id in sorted(freed):
-            backorders.fill(article_id, user=user)
-        if at_pharmacy and _withdraw_e_recepts is not None:
-            _withdraw_e_recepts(at_pharmacy, user)
+        _cancel_lines(user, order.lines, lambda: cancel_refusal(user, order))
         order.cancelled_at = utcnow()
         audit.record(
             "cancel",
@@ -318,6 +297,18 @@ def cancel_order(user: User, order_id: int) -> Order:
             object_id=order.id,
             user=user,
         )
+
+    return _cancelling(user, order_id, cancel)
+
+
+def _cancelling(user: User, order_id: int, cancel: Callable[[Order], None]) -> Order:
+    """Run `cancel` on the order, locked, and commit. A refusal writes
+    nothing, but is logged as a read of what it tells (the order's state)."""
+    _require_orderer(user)
+    order = None
+    try:
+        order = load_order(order_id, lock=True)
+        cancel(order)
         db.session.commit()
     except DomainError as error:
         patient_id = None if order is None else order.patient_id
@@ -327,6 +318,36 @@ def cancel_order(user: User, order_id: int) -> Order:
         db.session.commit()
         raise
     return load_order(order_id)
+
+
+def _cancel_lines(
+    user: User,
+    lines: Sequence[OrderLine],
+    refusal: Callable[[], DomainError | None],
+) -> None:
+    """Cancel the open ones of `lines` unless `refusal()` says why not: stock
+    released (and given to whoever waits), withdrawals given back, their
+    e-recepts at the pharmacy withdrawn."""
+    at_pharmacy = [
+        line.id for line in lines if line.status == LineStatus.SENT_TO_PHARMACY
+    ]
+    if at_pharmacy:
+        # Issuing an e-recept locks its line: one being issued now is
+        # waited for, and seen below (or never issued, the line cancelled).
+        _lock_lines(at_pharmacy)
+    if (refused := refusal()) is not None:
+        raise refused
+    _lock_as_an_order_does(SimpleNamespace(lines=lines))
+    freed = set()  # articles whose stock came free: filled once each
+    for line in lines:
+        if line.status in OPEN_LINE_STATUSES and _cancel_line(user, line):
+            freed.add(line.article_id)
+    # Packs freed go to whoever waits for the article (first placed first),
+    # as a receipt's do: not left on the shelf while a backorder waits.
+    for article_id in sorted(freed):
+        backorders.fill(article_id, user=user)
+    if at_pharmacy and _withdraw_e_recepts is not None:
+        _withdraw_e_recepts(at_pharmacy, user)
 
 
 def line_cancel_refusal(
@@ -365,10 +386,8 @@ def cancel_line(user: User, order_id: int, line_id: int) -> Order:
     every line: stock released (and given to whoever waits), the withdrawal
     given back, a prescriber's cancellation withdraws its e-recept. The last
     open line cancelled cancels the order."""
-    _require_orderer(user)
-    order = None
-    try:
-        order = load_order(order_id, lock=True)
+
+    def cancel(order: Order) -> None:
         access.get_patient(
             user, order.patient_id, action="cancel_order_line",
             detail=f"{order_id} line {line_id}",
@@ -376,17 +395,7 @@ def cancel_line(user: User, order_id: int, line_id: int) -> Order:
         line = next((one for one in order.lines if one.id == line_id), None)
         if line is None:
             raise NotVisible()
-        at_pharmacy = [line.id] if line.status == LineStatus.SENT_TO_PHARMACY else []
-        if at_pharmacy:
-            _lock_lines(at_pharmacy)
-        refusal = line_cancel_refusal(user, order, line)
-        if refusal is not None:
-            raise refusal
-        _lock_as_an_order_does(SimpleNamespace(lines=[line]))
-        if _cancel_line(user, line):
-            backorders.fill(line.article_id, user=user)
-        if at_pharmacy and _withdraw_e_recepts is not None:
-            _withdraw_e_recepts(at_pharmacy, user)
+        _cancel_lines(user, [line], lambda: line_cancel_refusal(user, order, line))
         audit.record(
             "cancel",
             "order_line",
@@ -406,15 +415,8 @@ def cancel_line(user: User, order_id: int, line_id: int) -> Order:
         )
         if not live:
             order.cancelled_at = utcnow()
-        db.session.commit()
-    except DomainError as error:
-        patient_id = None if order is None else order.patient_id
-        rollback_keeping_reads()
-        if patient_id is not None:
-            access.log_refusal_read(user, patient_id, error, "refused cancellation")
-        db.session.commit()
-        raise
-    return load_order(order_id)
+
+    return _cancelling(user, order_id, cancel)
 
 
 # Steps -----------------------------------------------------------------------

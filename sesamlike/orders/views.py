@@ -243,43 +243,47 @@ def detail(order_id: int):
 @login_required
 def cancel(order_id: int):
     """Cancel (makulera) an order that has not shipped."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    try:
-        ordering.cancel_order(current_user, order_id)
-    except DomainError as error:
-        if error.status in (403, 404):
-            raise
-        db.session.rollback()
-        flash(refusal_text(error), "error")
-        return _order_page(order_id, "detail.html", error.status)
-    flash(
-        _("Beställningen är makulerad. Uttagen är återförda till förskrivningarna."),
-        "success",
+    return _cancelling(
+        order_id,
+        lambda: ordering.cancel_order(current_user, order_id),
+        lambda _order: _(
+            "Beställningen är makulerad. Uttagen är återförda till förskrivningarna."
+        ),
     )
-    return redirect(url_for("orders.detail", order_id=order_id))
 
 
 @bp.route("/orders/<int:order_id>/lines/<int:line_id>/cancel", methods=["POST"])
 @login_required
 def cancel_line(order_id: int, line_id: int):
     """Cancel (makulera) one line that has not shipped."""
+
+    def done(order) -> str:
+        line = next(line for line in order.lines if line.id == line_id)
+        return _(
+            "Raden {packs} × {article} är makulerad. Uttaget är återfört till "
+            "förskrivningen.",
+            packs=line.packs,
+            article=line.article.name,
+        )
+
+    return _cancelling(
+        order_id, lambda: ordering.cancel_line(current_user, order_id, line_id), done
+    )
+
+
+def _cancelling(order_id: int, act, done):
+    """Cancel as `act` does; say `done(order)`, or the refusal on the order's page."""
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        order = ordering.cancel_line(current_user, order_id, line_id)
+        order = act()
     except DomainError as error:
         if error.status in (403, 404):
             raise
         db.session.rollback()
         flash(refusal_text(error), "error")
         return _order_page(order_id, "detail.html", error.status)
-    line = next(line for line in order.lines if line.id == line_id)
-    flash(
-        _("Raden {packs} × {article} är makulerad. Uttaget är återfört till "
-          "förskrivningen.", packs=line.packs, article=line.article.name),
-        "success",
-    )  # fmt: skip
+    flash(done(order), "success")
     return redirect(url_for("orders.detail", order_id=order_id))
 
 

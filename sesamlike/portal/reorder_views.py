@@ -178,6 +178,35 @@ def _send(form: ReorderForm, options, patient_id: int, chosen):
 @portal_page
 def cancel(order_id: int):
     """Cancel an order that has not been shipped."""
+    return _cancelling(
+        order_id,
+        lambda patient_id: services.cancel(current_user, patient_id, order_id),
+        lambda _order: _("Beställningen är makulerad."),
+    )
+
+
+@bp.route("/orders/<int:order_id>/lines/<int:line_id>/cancel", methods=["POST"])
+@portal_page
+def cancel_line(order_id: int, line_id: int):
+    """Cancel one line of an order that has not been shipped (a line waiting
+    for weeks, the rest on its way)."""
+
+    def done(order) -> str:
+        line = next(line for line in order.lines if line.id == line_id)
+        return _("{article} är makulerad.", article=line.article.name)
+
+    return _cancelling(
+        order_id,
+        lambda patient_id: services.cancel_line(
+            current_user, patient_id, order_id, line_id
+        ),
+        done,
+    )
+
+
+def _cancelling(order_id: int, act, done):
+    """Cancel as `act(patient_id)` does; say `done(order)` or the refusal on
+    the order's page."""
     if not EmptyForm().validate_on_submit():
         abort(400)
     if current_user.role == Role.GUARDIAN:
@@ -186,7 +215,7 @@ def cancel(order_id: int):
         follow_link_to(services.patient_of_order(order_id))
     patient_id = acting_patient_id()
     try:
-        services.cancel(current_user, patient_id, order_id)
+        order = act(patient_id)
     except DomainError as error:
         if error.status in (403, 404):
             raise
@@ -195,31 +224,7 @@ def cancel(order_id: int):
         child = child_name(current_user, db.session.get(Patient, patient_id))
         flash(plain_refusal(error, child), "error")
     else:
-        flash(_("Beställningen är makulerad."), "success")
-    return redirect(url_for("portal.order", order_id=order_id))
-
-
-@bp.route("/orders/<int:order_id>/lines/<int:line_id>/cancel", methods=["POST"])
-@portal_page
-def cancel_line(order_id: int, line_id: int):
-    """Cancel one line of an order that has not been shipped (a line waiting
-    for weeks, the rest on its way)."""
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    if current_user.role == Role.GUARDIAN:
-        follow_link_to(services.patient_of_order(order_id))
-    patient_id = acting_patient_id()
-    try:
-        order = services.cancel_line(current_user, patient_id, order_id, line_id)
-    except DomainError as error:
-        if error.status in (403, 404):
-            raise
-        db.session.rollback()
-        child = child_name(current_user, db.session.get(Patient, patient_id))
-        flash(plain_refusal(error, child), "error")
-    else:
-        line = next(line for line in order.lines if line.id == line_id)
-        flash(_("{article} är makulerad.", article=line.article.name), "success")
+        flash(done(order), "success")
     return redirect(url_for("portal.order", order_id=order_id))
 
 
