@@ -394,15 +394,26 @@ def order_rows(
                 state.badge,
                 _(state.label),
                 _(state.sentence),
-                [
-                    f"{amount(line.packs, line.is_device)} {line.article_name}"
-                    for line in order.lines
-                ],
+                _listed_lines(order, today),
                 _listed_mode(order, child),
                 order.tracking_ref,
             )
         )
     return rows
+
+
+def _listed_lines(order, today: date) -> list[str]:
+    """ "2 förp. Article" a line; of an order whose lines stand differently
+    (one shipped, one backordered or cancelled), each with its own status:
+    the order's, its least advanced line's, hid the parcel on its way."""
+    lines = [f"{amount(line.packs, line.is_device)} {line.article_name}"
+             for line in order.lines]  # fmt: skip
+    if len({line.status for line in order.lines}) < 2:
+        return lines
+    return [
+        f"{text} · {_(portal_words(order_status.line_status(line, today)).label)}"
+        for text, line in zip(lines, order.lines, strict=True)
+    ]
 
 
 def _listed_mode(order, child: str | None) -> str:

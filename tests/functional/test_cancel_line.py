@@ -139,3 +139,21 @@ def test_the_patient_cancels_a_waiting_line_in_the_portal(client, auth, world):
     assert status_of(reservoirs) == "cancelled"
     log = words(client.get("/portal/access-log?show=all").text)  # own acts too
     assert "Makulerade en rad i en beställning" in log
+
+
+def test_the_portals_order_list_says_each_lines_status_when_they_differ(
+    client, auth, world
+):
+    """The order's status is its least advanced line's: "Restnoterad" over an
+    order whose other line's parcel was on its way, and after a line was
+    cancelled nothing in the list said which."""
+    order = two_lines(world)
+    sets, reservoirs = (line.id for line in order.lines)
+    shipping.ship_order(world.clerk, order.id, line_ids=[sets])
+    auth.login("ella")
+    listed = words(client.get("/portal/orders").text)
+    assert "1 förp. Infusionsset X · Skickad" in listed
+    assert "1 förp. Reservoar Y · Restnoterad" in listed
+    client.post(f"/portal/orders/{order.id}/lines/{reservoirs}/cancel")
+    listed = words(client.get("/portal/").text)
+    assert "1 förp. Reservoar Y · Makulerad" in listed
