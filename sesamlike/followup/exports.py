@@ -61,9 +61,9 @@ def clinic_table(rows) -> tuple[list[str], list[list]]:
 
 
 def _share(value: Decimal | None) -> Decimal | None:
-    """A share as the page's percent, rounded to a tenth (a number in the
-    file, which writes two decimals as every amount)."""
-    return None if value is None else (value * 100).quantize(Decimal("0.1"))
+    """A share in percent, to the hundredth the file writes (84,73, not the
+    page's 84,7 padded to 84,70)."""
+    return None if value is None else (value * 100).quantize(Decimal("0.01"))
 
 
 def cost_centre_table(centres) -> tuple[list[str], list[list]]:

@@ -168,6 +168,12 @@ def check_low_stock(today: date) -> dict[str, int]:
             continue
         counts["checked"] += 1
         _propose(open_proposals, counts, key, article.supplier, position, 0, 0)
+    # A backorders' proposal whose backorders are gone (filled, cancelled),
+    # not decided yet: nothing waits for those packs any more.
+    for key, proposal in sorted(open_proposals.items()):
+        if proposal.order_up_to == 0 and key not in pointed and key not in short:
+            proposal.status, proposal.decided_at = ProposalStatus.DISMISSED, utcnow()
+            counts["dismissed"] += 1
     db.session.commit()
     return counts
 

@@ -177,7 +177,7 @@ def test_a_removed_guardian_can_no_longer_act_for_the_child(page, browser, live_
         page.get_by_role("button", name="Hämta patienten").click()
         page.wait_for_load_state()
         assert "anna" in page.locator("main").inner_text()
-        question = page.get_by_text("Ta bort vårdnadshavaren anna?")
+        question = page.get_by_text("Ta bort vårdnadshavaren anna från barnet?")
         assert not question.is_visible()
         page.get_by_text("Ta bort vårdnadshavaren", exact=True).click()
         assert question.is_visible()

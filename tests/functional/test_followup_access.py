@@ -606,3 +606,13 @@ def test_the_two_export_links_under_compliance_say_which_table(client, auth, reg
     section = html.split('id="compliance"')[1]
     assert "Exportera följsamheten:" in section
     assert "Exportera avvikelserna per orsakskod:" in section
+
+
+def test_an_exported_share_keeps_the_hundredth_the_file_writes():
+    """The browser check: 84,73 % was written 84,70 (the page's tenth, padded)."""
+    from decimal import Decimal
+
+    from sesamlike.followup.exports import _share
+
+    assert _share(Decimal("29045.71") / Decimal("34279.64")) == Decimal("84.73")
+    assert _share(None) is None

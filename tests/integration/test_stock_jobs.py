@@ -149,6 +149,29 @@ def test_backorders_of_an_article_with_no_reorder_point_are_proposed(stock):
     assert again["proposed"] == 0 and len(proposals()) == 1
 
 
+def test_a_backorders_proposal_goes_when_its_backorders_do(stock):
+    """The browser check: the backorder was cancelled, and "Kontrollera
+    lagret nu" left the proposal open, proposing packs nobody waited for."""
+    waiting = Reservation(
+        reference="order-line:8",
+        depot_id=stock.depot.id,
+        article_id=stock.pods.id,
+        packs=2,
+        status="backordered",
+    )
+    db.session.add(waiting)  # fmt: skip
+    db.session.commit()
+    jobs.low_stock_check(NOW)
+    [proposal] = proposals()
+    assert (proposal.status, proposal.packs) == ("open", 2)
+    waiting.status = "released"
+    db.session.commit()
+    counts = jobs.low_stock_check(NOW)
+    assert counts["dismissed"] == 1
+    db.session.refresh(proposal)
+    assert proposal.status == "dismissed"
+
+
 def test_an_ordered_proposal_counts_as_incoming_until_received(stock):
     lot = make_stock_lot(stock.sets, stock.depot, on_hand=2)
     replenishment.set_reorder_point(None, "HMC", "INF-1", 5, 40)
