@@ -19,7 +19,13 @@ from sesamlike.catalog.models import Channel
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_day_of, region_today
 from sesamlike.common.workdays import add_working_days
-from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
+from sesamlike.orders.models import (
+    OPEN_LINE_STATUSES,
+    DeliveryMode,
+    LineStatus,
+    Order,
+    OrderLine,
+)
 
 # Working days (Monday to Friday but public holidays and the eves nobody delivers
 # on: common.workdays) from order to delivery before a line is late.
@@ -241,6 +247,14 @@ def line_status(line, today: date | None = None,
     )
 
 
+# An order of which something has left or arrived while other lines wait.
+GONE_OUT = frozenset({LineStatus.SHIPPED, LineStatus.DELIVERED})
+PARTLY = (
+    N_("Delvis skickad"),
+    N_("En del av beställningen är skickad. Resten skickas när det är klart; "
+       "raderna säger hur det står till med var och en."),
+)  # fmt: skip
+
 # The order as a whole, where a line's sentence speaks of "the line".
 ORDER_SENTENCES = {
     LineStatus.CANCELLED: N_("Beställningen är makulerad och levereras inte."),
@@ -261,6 +275,12 @@ def order_status(order, today: date | None = None,
         return StatusText(
             state.status, state.label, state.badge, ORDER_SENTENCES[status]
         )
+    if status in OPEN_LINE_STATUSES and any(
+        other.status in GONE_OUT for other in order.lines
+    ):
+        # Part of it is on its way or there: the least advanced line's words
+        # alone ("Restnoterad") hid the parcel.
+        return StatusText(status, PARTLY[0], state.badge, PARTLY[1])
     return state
 
 

@@ -154,6 +154,10 @@ def test_the_portals_order_list_says_each_lines_status_when_they_differ(
     listed = words(client.get("/portal/orders").text)
     assert "1 förp. Infusionsset X · Skickad" in listed
     assert "1 förp. Reservoar Y · Restnoterad" in listed
+    # The order as a whole: neither "Restnoterad" nor "Skickad".
+    assert "Delvis skickad En del av beställningen är skickad." in listed
+    page = words(client.get(f"/portal/orders/{order.id}").text)
+    assert "Status Delvis skickad" in page
     client.post(f"/portal/orders/{order.id}/lines/{reservoirs}/cancel")
     listed = words(client.get("/portal/").text)
     assert "1 förp. Reservoar Y · Makulerad" in listed
