@@ -371,15 +371,18 @@ def _left(order, statuses) -> int:
 def _shipped_message(order) -> str:
     """A parcel sent: the whole order's part from the aids centre, or what of
     it is left (backordered lines, or lines not chosen for this parcel)."""
-    left = _left(order, (LineStatus.RESERVED, LineStatus.BACKORDERED))
-    if not left:
+    left = _left(order, (LineStatus.RESERVED,))
+    waiting = _left(order, (LineStatus.BACKORDERED,))
+    if not left and not waiting:
         return _("Beställning {order_id} är skickad.", order_id=order.id)
-    return ngettext(
-        "Ett paket i beställning {order_id} är skickat. {n} rad är kvar att skicka.",
-        "Ett paket i beställning {order_id} är skickat. {n} rader är kvar att skicka.",
-        left,
-        order_id=order.id,
-    )
+    said = [_("Ett paket i beställning {order_id} är skickat.", order_id=order.id)]
+    if left:
+        said.append(ngettext("{n} rad är kvar att skicka.",
+                             "{n} rader är kvar att skicka.", left))  # fmt: skip
+    if waiting:
+        said.append(ngettext("{n} rad väntar på varor.",
+                             "{n} rader väntar på varor.", waiting))  # fmt: skip
+    return " ".join(said)
 
 
 def _delivered_message(order) -> str:

@@ -27,7 +27,7 @@ from sesamlike.common.models import OutgoingMail
 from sesamlike.common.time import region_today
 from sesamlike.common.urls import public_url
 from sesamlike.orders import shipto
-from sesamlike.orders.models import LineStatus, Order, OrderLine
+from sesamlike.orders.models import OPEN_LINE_STATUSES, LineStatus, Order, OrderLine
 from sesamlike.patients import access
 from sesamlike.patients.identity import AgeGroup
 from sesamlike.patients.models import Guardian, Patient
@@ -63,7 +63,7 @@ ORDER_SHIPPED_SUBJECT = "Beställning {order_no} har skickats"
 ORDER_SHIPPED_BODY = (
     "{greeting}\n\n"
     "Beställning {order_no} har skickats:\n{lines}\n\n"
-    "{delivery}{tracking}\n\n"
+    "{rest}{delivery}{tracking}\n\n"
     "Följ beställningen på {link}\n\n{signature}"
 )
 DELIVERY_TEXT = {
@@ -73,6 +73,8 @@ DELIVERY_TEXT = {
     "pharmacy": "Varorna hämtas på apoteket.",
 }
 TRACKING = "\nSändningsnummer: {tracking_ref}"
+# An order shipped in part: what comes later, so no one waits for it at the door.
+REST = "Resten av beställningen kommer senare:\n{lines}\n\n"
 ORDER_DELIVERED_SUBJECT = "Beställning {order_no} är levererad"
 ORDER_DELIVERED_BODY = (
     "{greeting}\n\n"
@@ -233,6 +235,10 @@ def order_shipped(order: Order, today: date | None = None) -> list[OutgoingMail]
     if not lines:
         return []
     fields = _order_fields(order, lines)
+    waiting = [line for line in order.lines if line.status in OPEN_LINE_STATUSES]
+    fields["rest"] = (
+        REST.format(lines=_order_fields(order, waiting)["lines"]) if waiting else ""
+    )
     # A parcel's tracking reveals where it goes: left out for protected identity.
     show_tracking = order.tracking_ref and not order.patient.protected_identity
     fields.update(

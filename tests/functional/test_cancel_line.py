@@ -161,3 +161,23 @@ def test_the_portals_order_list_says_each_lines_status_when_they_differ(
     client.post(f"/portal/orders/{order.id}/lines/{reservoirs}/cancel")
     listed = words(client.get("/portal/").text)
     assert "1 förp. Reservoar Y · Makulerad" in listed
+
+
+def test_a_parcel_says_what_waits_for_stock_apart_from_what_is_left_to_ship(
+    client, auth, world
+):
+    """The browser check: "1 rad är kvar att skicka" counted a backordered
+    line, which no clerk can ship before the goods come in."""
+    order = two_lines(world)
+    sets = order.lines[0].id
+    auth.login("lager")
+    client.post(f"/stock/orders/{order.id}/pick")
+    page = client.post(
+        f"/stock/orders/{order.id}/pack",
+        data={"line": str(sets), "tracking_ref": "RR1SE"},
+        follow_redirects=True,
+    ).text
+    assert (
+        f"Ett paket i beställning {order.id} är skickat. 1 rad väntar på varor."
+        in words(page)
+    )
