@@ -30,8 +30,9 @@ from sesamlike.portal.views import acting_patient_id, bp, portal_page
 
 PAGE_SIZE = 50
 SHOW_ALL = "all"  # ?show=all: the viewer's own actions too
+# Who stands behind a role without a clinic (the aids centre's role names it:
+# "Hjälpmedelscentral, Hjälpmedelscentralen" said it twice).
 ORGANISATION = {
-    Role.DEPOT: N_("Hjälpmedelscentralen"),
     Role.REGION: N_("Regionens uppföljning"),
     Role.ADMIN: N_("Regionens IT-förvaltning"),
 }
