@@ -83,25 +83,26 @@ def detail(scope: Scope, patient_id: int, year: int) -> PatientCosts:
     today = region_today()
     lines = []
     clinic_ids = scope.clinic_ids()
+
+    def paid_here(line) -> bool:
+        return clinic_ids is None or line.payer_clinic_id in clinic_ids
+
     own = not_listed = 0
     for line in rules.continue_warranties(all_lines):
         cost = rules.line_cost(line, year, today)
         days = line.days_in_year(year, today) if line.durable else 0
-        paid_here = clinic_ids is None or line.payer_clinic_id in clinic_ids
-        if (cost or days) and paid_here:
+        if (cost or days) and paid_here(line):
             lines.append(LineCost(line, days, rules.round_half_up(cost)))
         elif cost or days:
             not_listed += 1
-        if clinic_ids is not None and paid_here:
+        if clinic_ids is not None and paid_here(line):
             own += cost
     db.session.commit()  # the audit row
     reference = rules.patient_year_cost(all_lines, year, today)
     own_share = None if clinic_ids is None else rules.round_half_up(own)
     # Against the expected use, as the report's overuse flag: the lines the
     # clinic paid (another clinic's deliveries are not the manager's to see).
-    paid = [line for line in all_lines
-            if clinic_ids is None or line.payer_clinic_id in clinic_ids]  # fmt: skip
-    use = article_use(paid, year)
+    use = article_use(filter(paid_here, all_lines), year)
     return PatientCosts(patient, years, lines, reference, use, own_share, not_listed)
 
 

@@ -236,9 +236,7 @@ def order_shipped(order: Order, today: date | None = None) -> list[OutgoingMail]
         return []
     fields = _order_fields(order, lines)
     waiting = [line for line in order.lines if line.status in OPEN_LINE_STATUSES]
-    fields["rest"] = (
-        REST.format(lines=_order_fields(order, waiting)["lines"]) if waiting else ""
-    )
+    fields["rest"] = REST.format(lines=_lines_text(waiting)) if waiting else ""
     # A parcel's tracking reveals where it goes: left out for protected identity.
     show_tracking = order.tracking_ref and not order.patient.protected_identity
     fields.update(
@@ -393,15 +391,23 @@ def _order_fields(order: Order, lines: Iterable[OrderLine]) -> dict:
     return _fields(order, [(line.article, line.packs) for line in lines])
 
 
+def _lines_text(lines: Iterable[OrderLine]) -> str:
+    return _items_text((line.article, line.packs) for line in lines)
+
+
+def _items_text(items: Iterable[tuple[Article, int]]) -> str:
+    return "\n".join(
+        (DEVICE_LINE if article.is_device else LINE).format(
+            packs=packs, article=article.name
+        )
+        for article, packs in items
+    )
+
+
 def _fields(order: Order, items: Iterable[tuple[Article, int]]) -> dict:
     return dict(
         order_no=order.id,
-        lines="\n".join(
-            (DEVICE_LINE if article.is_device else LINE).format(
-                packs=packs, article=article.name
-            )
-            for article, packs in items
-        ),
+        lines=_items_text(items),
         link=public_url(PORTAL_ORDER_PATH.format(order_id=order.id)),
     )
 

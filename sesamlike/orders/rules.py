@@ -227,20 +227,21 @@ def statuses_refusal(statuses: Iterable[str]) -> DomainError | None:
 
 
 def cancel_refusal(
-    order, self_service: bool, issued: Collection[int]
+    lines: Sequence, self_service: bool, issued: Collection[int]
 ) -> DomainError | None:
-    """Why the order cannot be cancelled now, or None. `issued`: the ids of its
-    lines whose e-recept the pharmacy has. The pharmacy hands those out
-    whatever the portal says, so a patient or guardian (`self_service`) cannot
-    withdraw them; the prescriber can, and cancelling withdraws the e-recept."""
-    refusal = statuses_refusal(line.status for line in order.lines)
+    """Why these lines (an order's, or one of them) cannot be cancelled now,
+    or None. `issued`: the ids of lines whose e-recept the pharmacy has. The
+    pharmacy hands those out whatever the portal says, so a patient or
+    guardian (`self_service`) cannot withdraw them; the prescriber can, and
+    cancelling withdraws the e-recept."""
+    refusal = statuses_refusal(line.status for line in lines)
     if refusal is not None:
         return refusal
     if not self_service:
         return None
     at_pharmacy = [
         line.article.name
-        for line in order.lines
+        for line in lines
         if line.id in issued and line.status == LineStatus.SENT_TO_PHARMACY
     ]
     if not at_pharmacy:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from types import SimpleNamespace
 from typing import NamedTuple
 
 import sqlalchemy as sa
@@ -273,11 +272,24 @@ def cancel_refusal(user: User, order: Order, handed=None) -> DomainError | None:
     """Why this user cannot cancel the order now, or None: what the order pages
     and the API say, and what `cancel_order` refuses. `handed`: the lines'
     hand-overs (`status.handovers`), if the caller has read them already."""
+    return _lines_refusal(user, order.lines, handed)
+
+
+def line_cancel_refusal(user: User, line: OrderLine, handed=None) -> DomainError | None:
+    """Why this user cannot cancel this one line now, or None: as the whole
+    order's (`cancel_refusal`), for the line alone. An order shipped in part
+    keeps its open lines cancellable (a line backordered for weeks)."""
+    return _lines_refusal(user, [line], handed)
+
+
+def _lines_refusal(
+    user: User, lines: Sequence[OrderLine], handed
+) -> DomainError | None:
     self_service = user.role in SELF_SERVICE_ROLES
-    if handed is None and self_service and _at_pharmacy(order):
-        handed = order_status.handovers(order.lines)
+    if handed is None and self_service and _at_pharmacy(lines):
+        handed = order_status.handovers(lines)
     issued = {line_id for line_id, gone in (handed or {}).items() if gone.on}
-    return order_rules.cancel_refusal(order, self_service, issued)
+    return order_rules.cancel_refusal(lines, self_service, issued)
 
 
 def cancel_order(user: User, order_id: int) -> Order:
@@ -328,16 +340,14 @@ def _cancel_lines(
     """Cancel the open ones of `lines` unless `refusal()` says why not: stock
     released (and given to whoever waits), withdrawals given back, their
     e-recepts at the pharmacy withdrawn."""
-    at_pharmacy = [
-        line.id for line in lines if line.status == LineStatus.SENT_TO_PHARMACY
-    ]
+    at_pharmacy = _at_pharmacy(lines)
     if at_pharmacy:
         # Issuing an e-recept locks its line: one being issued now is
         # waited for, and seen below (or never issued, the line cancelled).
         _lock_lines(at_pharmacy)
     if (refused := refusal()) is not None:
         raise refused
-    _lock_as_an_order_does(SimpleNamespace(lines=lines))
+    _lock_as_an_order_does(lines)
     freed = set()  # articles whose stock came free: filled once each
     for line in lines:
         if line.status in OPEN_LINE_STATUSES and _cancel_line(user, line):
@@ -348,20 +358,6 @@ def _cancel_lines(
         backorders.fill(article_id, user=user)
     if at_pharmacy and _withdraw_e_recepts is not None:
         _withdraw_e_recepts(at_pharmacy, user)
-
-
-def line_cancel_refusal(
-    user: User, order: Order, line: OrderLine, handed=None
-) -> DomainError | None:
-    """Why this user cannot cancel this one line now, or None: as the whole
-    order's (`cancel_refusal`), for the line alone. An order shipped in part
-    keeps its open lines cancellable (a line backordered for weeks)."""
-    self_service = user.role in SELF_SERVICE_ROLES
-    if handed is None and self_service and line.status == LineStatus.SENT_TO_PHARMACY:
-        handed = order_status.handovers([line])
-    issued = {line_id for line_id, gone in (handed or {}).items() if gone.on}
-    alone = SimpleNamespace(lines=[line])
-    return order_rules.cancel_refusal(alone, self_service, issued)
 
 
 def cancellable_lines(user: User, order: Order, handed=None) -> list[OrderLine]:
@@ -377,7 +373,7 @@ def cancellable_lines(user: User, order: Order, handed=None) -> list[OrderLine]:
         line
         for line in live
         if line.status in OPEN_LINE_STATUSES
-        and line_cancel_refusal(user, order, line, handed) is None
+        and line_cancel_refusal(user, line, handed) is None
     ]
 
 
@@ -395,7 +391,7 @@ def cancel_line(user: User, order_id: int, line_id: int) -> Order:
         line = next((one for one in order.lines if one.id == line_id), None)
         if line is None:
             raise NotVisible()
-        _cancel_lines(user, [line], lambda: line_cancel_refusal(user, order, line))
+        _cancel_lines(user, [line], lambda: line_cancel_refusal(user, line))
         audit.record(
             "cancel",
             "order_line",
@@ -404,16 +400,7 @@ def cancel_line(user: User, order_id: int, line_id: int) -> Order:
             user=user,
             detail=f"order {order.id}",
         )
-        db.session.flush()
-        live = db.session.scalar(
-            sa.select(sa.func.count())
-            .select_from(OrderLine)
-            .where(
-                OrderLine.order_id == order.id,
-                OrderLine.status != LineStatus.CANCELLED,
-            )
-        )
-        if not live:
+        if all(other.status == LineStatus.CANCELLED for other in order.lines):
             order.cancelled_at = utcnow()
 
     return _cancelling(user, order_id, cancel)
@@ -518,14 +505,14 @@ def _insert_order(patient: Patient, **values) -> Order:
     return Order(id=db.session.scalar(_INSERT_ORDER, values), patient=patient, **values)
 
 
-def _lock_as_an_order_does(order: Order) -> None:
-    """Lock what cancelling the order's open lines gives back, all at once and
+def _lock_as_an_order_does(lines: Sequence[OrderLine]) -> None:
+    """Lock what cancelling the open ones of the lines gives back, all at once and
     in the order placing an order takes them: the prescriptions (withdrawals
     given back), then the articles (packs released or put back). Line by
     line, a cancellation held one article while it waited for the next
     line's prescription, which an order of that article held while it waited
     for the article: a deadlock."""
-    open_lines = [line for line in order.lines if line.status in OPEN_LINE_STATUSES]
+    open_lines = [line for line in lines if line.status in OPEN_LINE_STATUSES]
     prescribed = {line.prescription_id for line in open_lines} - {None}
     if prescribed:
         withdrawals.lock_prescriptions(sorted(prescribed))
@@ -556,11 +543,9 @@ def _cancel_line(user: User, line: OrderLine) -> bool:
     return freed
 
 
-def _at_pharmacy(order: Order) -> list[int]:
-    """The order's lines waiting at the pharmacy (with an e-recept, or soon)."""
-    return [
-        line.id for line in order.lines if line.status == LineStatus.SENT_TO_PHARMACY
-    ]
+def _at_pharmacy(lines: Sequence[OrderLine]) -> list[int]:
+    """Of the lines, those waiting at the pharmacy (with an e-recept, or soon)."""
+    return [line.id for line in lines if line.status == LineStatus.SENT_TO_PHARMACY]
 
 
 def _lock_lines(line_ids: list[int]) -> None:

@@ -305,7 +305,7 @@ def access_log():
         for code, name in db.session.execute(
             sa.select(Clinic.code, Clinic.name).where(Clinic.code.in_(codes))
         )
-    }
+    } if codes else {}  # fmt: skip
     child = current_user.role == Role.GUARDIAN
     user = current_user._get_current_object()
     yours = (

@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased, selectinload
 from sesamlike.common.time import REGION_TIMEZONE
 from sesamlike.extensions import db
 from sesamlike.orders import notices
+from sesamlike.orders import services as ordering
 from sesamlike.orders.models import UNDELIVERED_LINE_STATUSES, OrderLine
 from sesamlike.patients.models import Guardian, Patient, ReminderPreference
 from sesamlike.portal import services
@@ -205,22 +206,17 @@ def _taken_over(
         if (
             old is not None
             and renewal.valid_from > today
-            and services.orderable_before(_Row(old, today), renewal.valid_from)
+            and services.orderable_before(
+                ordering.Choice(
+                    old, withdrawal_refusal(old, old.packs_per_withdrawal, today)
+                ),
+                renewal.valid_from,
+            )
         ):
             waiting.add(renewal.id)
         else:
             taken_over.add(renewal.renewed_from_id)
     return taken_over, waiting
-
-
-class _Row:
-    """A prescription and why it cannot be ordered today, as the pages have it."""
-
-    def __init__(self, prescription: Prescription, today: date) -> None:
-        self.prescription = prescription
-        self.refusal = withdrawal_refusal(
-            prescription, prescription.packs_per_withdrawal, today
-        )
 
 
 def _active_prescriptions(today: date) -> list[Prescription]:

@@ -338,14 +338,14 @@ def my_aids(
         )
     ]
     aids = _one_row_per_article(aids)
-    devices = db.session.scalars(_DEVICES_ON_LOAN, {"patient_id": patient.id}).all()
+    devices = list(db.session.scalars(_DEVICES_ON_LOAN, {"patient_id": patient.id}))
     orders = _listed_orders(_RECENT_ORDERS, patient.id)
-    not_yet = overview.not_with_the_patient_yet(list(devices), today)
+    not_yet = overview.not_with_the_patient_yet(devices, today)
     commit_keeping_loaded()
     return MyAids(
         patient,
         aids,
-        list(devices),
+        devices,
         list(orders[:RECENT_ORDERS]),
         len(orders) > RECENT_ORDERS,
         not_yet,
