@@ -3,8 +3,6 @@ packing and shipping, deliveries, returns, counts and devices on loan."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_login import current_user
@@ -19,7 +17,7 @@ from sesamlike.common.paging import Page, page_number
 from sesamlike.common.time import region_today
 from sesamlike.common.urls import same_site_path
 from sesamlike.extensions import db
-from sesamlike.fulfilment import put_back, registers, returns, shipping
+from sesamlike.fulfilment import pick_queue, put_back, registers, returns, shipping
 from sesamlike.fulfilment.forms import (
     COUNT_REASON_LABELS,
     RETURN_REASON_LABELS,
@@ -80,22 +78,14 @@ def _chosen_depot(depots: list[Depot]) -> int | None:
 @bp.route("/picking")
 @depot_only
 def pick_list():
-    """What to pick per depot, first expiry first out, with lot and bin."""
+    """What to pick per depot, first expiry first out, with lot and bin, the
+    oldest orders first, a page at a time."""
     depots = _depots()
     chosen = _chosen_depot(depots)
-    rows = picking.pick_list(chosen) if chosen else []
-    by_order = defaultdict(list)
-    lines = shipping.lines_for(row.reference for row in rows)
-    for row in rows:
-        line = lines.get(row.reference)
-        by_order[line.order_id if line else None].append((row, line))
-    return render(
-        "picking.html",
-        depots=depots,
-        chosen=chosen,
-        groups=sorted(by_order.items(), key=lambda kv: kv[0] or 0),
-        form=EmptyForm(),
-    )
+    page = page_number(request.args.get("page"))
+    queue = pick_queue.pick_page(chosen, page) if chosen else Page([], 0, 1, 1)
+    return render("picking.html", depots=depots, chosen=chosen, queue=queue,
+                  form=EmptyForm())  # fmt: skip
 
 
 @bp.route("/orders/<int:order_id>/pick", methods=["POST"])
