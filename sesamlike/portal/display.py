@@ -407,13 +407,22 @@ def _listed_lines(order, today: date) -> list[str]:
     (one shipped, one backordered or cancelled), each with its own status:
     the order's, its least advanced line's, hid the parcel on its way."""
     lines = [f"{amount(line.packs, line.is_device)} {line.article_name}"
-             for line in order.lines]  # fmt: skip
+             f"{_came_back(line)}" for line in order.lines]  # fmt: skip
     if len({line.status for line in order.lines}) < 2:
         return lines
     return [
         f"{text} · {_(portal_words(order_status.line_status(line, today)).label)}"
         for text, line in zip(lines, order.lines, strict=True)
     ]
+
+
+def _came_back(line) -> str:
+    """ " · 2 förp. tillbaka": packs of a line that came back to the aids
+    centre, as the order's page says (a line all returned says so by status)."""
+    if not line.packs_returned or line.status == LineStatus.RETURNED:
+        return ""
+    return " · " + ngettext("{n} förp. tillbaka", "{n} förp. tillbaka",
+                            line.packs_returned)  # fmt: skip
 
 
 def _listed_mode(order, child: str | None) -> str:

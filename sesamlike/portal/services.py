@@ -97,6 +97,7 @@ class ListedLine:
     article_name: str
     delivered_on: date | None
     is_device: bool
+    packs_returned: int
     order: ListedOrder
 
 
@@ -724,6 +725,7 @@ def _order_list(limit: int | None):
             Article.name,
             OrderLine.delivered_on,
             Article.category.in_(DEVICE_CATEGORIES),
+            OrderLine.packs_returned,
         )
         .select_from(
             orders.outerjoin(OrderLine, OrderLine.order_id == orders.c.id).outerjoin(

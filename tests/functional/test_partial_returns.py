@@ -246,3 +246,18 @@ def test_the_order_pages_say_how_many_packs_came_back(client, auth, world):
     auth.login("ella")
     page = " ".join(client.get(f"/portal/orders/{order_id}").text.split())
     assert "2 förpackningar kom tillbaka till hjälpmedelscentralen." in page
+
+
+def test_the_portal_order_lists_say_how_many_packs_came_back(client, auth, world):
+    """The order page said it; the portal's lists ("my aids" and all orders)
+    still read "4 förp. Infusionsset X" for a line of which 2 came back."""
+    from tests.factories import make_user
+
+    order_id, line_id = delivered(world, packs=4)
+    give_back(client, world, order_id, line_id, packs=2)
+    patient = db.session.get(OrderLine, line_id).order.patient
+    make_user("patient", patients=[patient], username="ella")
+    auth.login("ella")
+    for path in ("/portal/", "/portal/orders"):
+        page = " ".join(client.get(path).text.split())
+        assert "<li>4 förp. Infusionsset X · 2 förp. tillbaka</li>" in page, path
