@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from sesamlike.catalog.labels import category_label
+from sesamlike.common.formatting import format_sek
 from sesamlike.common.i18n import N_, _, ngettext
 from sesamlike.followup import periods
 from sesamlike.followup.breakdowns import MOST_PLACES, Breakdowns
@@ -86,6 +87,25 @@ def cost_centre_table(centres) -> tuple[list[str], list[list]]:
         rows.append([_("Summa"), "", None, None, None, None, None,
                      centres.total_cost_sek])  # fmt: skip
     return headers, rows
+
+
+def cost_centre_rounding_note(off: Decimal) -> str | None:
+    """The page's note under the cost centres' sum, for the file (None: the
+    sum meets the report's total)."""
+    if not off:
+        return None
+    return _("Summan skiljer {amount} från uppföljningens totala kostnad: varje "
+             "rad och varje patients kostnad avrundas för sig till hela ören.",
+             amount=format_sek(off))  # fmt: skip
+
+
+def article_rounding_note(off: Decimal) -> str | None:
+    """The article page's note on its sums, for the file (None: they meet)."""
+    if not off:
+        return None
+    return _("Varje artikels och varje patients kostnad avrundas för sig till "
+             "hela ören, så summorna skiljer {amount} från uppföljningens totala "
+             "kostnad.", amount=format_sek(off))  # fmt: skip
 
 
 def system_parts_table(parts) -> tuple[list[str], list[list]]:

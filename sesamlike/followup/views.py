@@ -36,7 +36,7 @@ from sesamlike.followup import (
 )
 from sesamlike.followup.forms import MAX_THRESHOLD_SEK, ReportFilterForm
 from sesamlike.followup.scope import Scope, resolve
-from sesamlike.followup.summaries import default_threshold
+from sesamlike.followup.summaries import default_threshold, scope_figures
 from sesamlike.patients.identity import format_personal_id
 from sesamlike.patients.pseudonym import pseudonym
 from sesamlike.prescriptions.forms import REASON_LABELS
@@ -288,6 +288,20 @@ def _csv_dialect() -> spreadsheets.Dialect:
     return dialect
 
 
+def _for_machines(fmt: str) -> bool:
+    return fmt == "csv" and _csv_dialect() is spreadsheets.MACHINE
+
+
+def _noted(headers, rows: list, fmt: str, note: str | None) -> list:
+    """A reader's file ends with the page's note under its table (none: as
+    it is), after an empty row: a spreadsheet's sort and filter take the
+    block of rows above it, not the note. The machines' comma CSV: rows only."""
+    if not note or _for_machines(fmt):
+        return rows
+    empty = [None] * (len(headers) - 1)
+    return [*rows, [None, *empty], [note, *empty]]
+
+
 def _download(headers, rows, name: str, fmt: str):
     if fmt == "csv":
         body = spreadsheets.csv_bytes(headers, rows, _csv_dialect())
@@ -320,9 +334,12 @@ def export(table: str, fmt: str):
             *system_years.system_years(scope, year)
         )
     elif table == "cost_centres":
-        headers, rows = exports.cost_centre_table(
-            system_parts.cost_centres(scope, year)
-        )
+        centres = system_parts.cost_centres(scope, year)
+        headers, rows = exports.cost_centre_table(centres)
+        overall = scope_figures(scope, year).groups["overall"].get(None)
+        if overall and len(centres.rows) > 1:
+            rows = _noted(headers, rows, fmt, exports.cost_centre_rounding_note(
+                abs(centres.total_cost_sek - overall.total)))  # fmt: skip
     elif table == "system_parts":
         headers, rows = exports.system_parts_table(
             system_parts.system_parts(scope, year)
@@ -353,6 +370,10 @@ def articles(fmt: str | None):
         headers, table_rows = exports.article_table(
             rows, article_totals.article_sum(rows), article_totals.covers(scope)
         )
+        if rows:
+            rounding = article_totals.article_totals(scope, year, rows).rounding
+            table_rows = _noted(headers, table_rows, fmt,
+                                exports.article_rounding_note(rounding))  # fmt: skip
         suffix = f"-{scope.clinic_code}" if scope.clinic_code else ""
         return _download(headers, table_rows, f"artiklar-{year}{suffix}", fmt)
     return render_template("followup/articles.html", scope=scope, year=year,
@@ -408,15 +429,11 @@ def export_patients(fmt: str):
     rows, _total = drilldown.patients(scope, year, filters, per_page=None,
                                       exported=True)  # fmt: skip
     headers, table_rows = exports.patient_table(rows, scope.pseudonymised)
-    machine = fmt == "csv" and _csv_dialect() is spreadsheets.MACHINE
-    if not machine:  # a reader's file says who is counted but not listed, as the page
+    if not _for_machines(fmt):  # who is counted but not listed, as the page says
         _listed, unlisted = drilldown.counts(scope, year, filters)
         if unlisted:
             note = exports.unlisted_note(unlisted, len(scope.clinic_ids() or ()) > 1)
-            # After an empty row: a spreadsheet's sort and filter take the
-            # block of patients above it, not the note.
-            empty = [None] * (len(headers) - 1)
-            table_rows += [[None, *empty], [note, *empty]]
+            table_rows = _noted(headers, table_rows, fmt, note)
     return _download(headers, table_rows, f"patienter-{year}", fmt)
 
 

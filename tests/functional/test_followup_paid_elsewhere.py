@@ -284,3 +284,69 @@ def units_used(page: str) -> dict[str, str]:
             r'<th scope="row">(\S+) [^<]*</th><td class="num">([^<]+)</td>', table
         )
     }
+
+
+def half_ore_mover() -> None:
+    """A patient who moves from NORR to SODR on 1 June 2025, with one pack by
+    the pharmacy at each clinic: 1 000,02 kr and 25 % VAT is 1 250,025 kr,
+    which each cost centre rounds up on its own, to 1 250,03, while the
+    patient's year, 2 500,05, is rounded once."""
+    from datetime import date
+    from decimal import Decimal
+
+    from tests.integration.test_followup_truth import move_clinic, run_year
+
+    north = f.make_clinic("NORR", cost_centre="KS-100")
+    south = f.make_clinic("SODR", cost_centre="KS-200")
+    pods = f.make_article("P1", category="pod", pack_size=5, channel="pharmacy",
+                          pack_price_sek=Decimal("1000.02"),
+                          vat_rate=Decimal("0.25"))  # fmt: skip
+    patient = f.make_patient(north)
+    at_north = f.make_prescription(patient, pods, clinic=north,
+                                   valid_from=date(2025, 1, 1))  # fmt: skip
+    f.make_delivery(patient, at_north, date(2025, 3, 15))
+    move_clinic(patient, south, date(2025, 6, 1))
+    at_south = f.make_prescription(patient, pods, clinic=south,
+                                   valid_from=date(2025, 6, 1))  # fmt: skip
+    f.make_delivery(patient, at_south, date(2025, 9, 15))
+    run_year(2025, full=True)
+
+
+def test_the_cost_centre_file_says_why_its_sum_differs_by_oren(client, auth):
+    """The page says that the cost centres' sum differs from the total by
+    rounding, each row on its own; its files said nothing (left alone at the
+    last stop). A reader's file ends with the note; the machines' does not."""
+    half_ore_mover()
+    auth.login(f.make_user("region").username)
+    page = html.unescape(client.get("/followup/?year=2025").get_data(as_text=True))
+    said = (
+        "Summan skiljer 0,01\u00a0kr från uppföljningens totala kostnad: varje "
+        "rad och varje patients kostnad avrundas för sig till hela ören."
+    )
+    assert "Summan skiljer 0,01\u00a0kr från total kostnad ovan" in page
+    body = client.get("/followup/export/cost_centres.csv?year=2025")
+    rows = list(csv.reader(io.StringIO(body.get_data(as_text="utf-8-sig")),
+                           delimiter=";"))  # fmt: skip
+    assert rows[-3][0] == "Summa" and rows[-3][-1] == "2500,06"
+    assert rows[-2:] == [[""] * 8, [said] + [""] * 7]
+    sheet = load_workbook(io.BytesIO(client.get(
+        "/followup/export/cost_centres.xlsx?year=2025").data)).active  # fmt: skip
+    assert sheet.cell(row=sheet.max_row, column=1).value == said
+    machine = client.get("/followup/export/cost_centres.csv?year=2025&format=csv-comma")
+    last = list(csv.reader(io.StringIO(machine.get_data(as_text=True))))[-1]
+    assert last[0] == "Summa"
+
+
+def test_the_article_file_says_why_its_sum_differs_by_oren(client, auth):
+    """NORR's articles are the half it paid, 1 250,03; the other half, paid by
+    SODR, 1 250,03 too; the patient's total 2 500,05."""
+    half_ore_mover()
+    auth.login(f.make_user("manager", clinics=[clinic("NORR")]).username)
+    said = ("Varje artikels och varje patients kostnad avrundas för sig till hela "
+            "ören, så summorna skiljer 0,01\u00a0kr från uppföljningens totala "
+            "kostnad.")  # fmt: skip
+    page = html.unescape(client.get("/followup/articles?year=2025").text)
+    assert said in page
+    body = client.get("/followup/articles.csv?year=2025").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff")), delimiter=";"))
+    assert rows[-3][0] == "Summa" and rows[-1][0] == said
