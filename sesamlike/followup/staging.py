@@ -340,6 +340,33 @@ def _article_system_of(article_id: sa.ColumnElement, kind: str):
     return sa.case(*whens)
 
 
+def _prescription_of(line, chain_first) -> sa.ColumnElement[int]:
+    """The prescription a line's prescriber comes from: its own; a warranty
+    replacement has none, and takes that of the patient's first line of its
+    chain. That is the chain's first device (`chain_first`, the line at
+    `amortised_line_id`), unless the chain began with a device lent again:
+    then the first device was another patient's, and the patient's own first
+    line is the one that lent it to them (it continues the same amortisation
+    and replaces nothing). Found through the chains' index, for the few lines
+    without a prescription of their own."""
+    own_first = ol.alias("own_first")
+    lent_again = (
+        sa.select(own_first.c.prescription_id)
+        .where(
+            own_first.c.amortised_line_id == line.c.amortised_line_id,
+            own_first.c.patient_id == line.c.patient_id,
+            own_first.c.replaces_line_id.is_(None),
+            own_first.c.prescription_id.is_not(None),
+        )
+        .order_by(own_first.c.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return sa.func.coalesce(
+        line.c.prescription_id, lent_again, chain_first.c.prescription_id
+    )
+
+
 def write_year(year: int, now: datetime, *, rederive: bool = False,
                amounts: Amounts | None = None) -> int:  # fmt: skip
     """Upsert the changed rows into patient_year_costs; returns the rows written.
@@ -382,8 +409,7 @@ def write_year(year: int, now: datetime, *, rederive: bool = False,
             sa.select(source.c[role]).where(live, sa.not_(same[role]))
             for role in roles
         ])  # fmt: skip
-        own_or_first = sa.func.coalesce(ol.c.prescription_id,
-                                        chain_first.c.prescription_id)  # fmt: skip
+        own_or_first = _prescription_of(ol, chain_first)
         found = (
             sa.select(ol.c.id, ol.c.article_id, own_or_first.label("prescription_id"))
             .select_from(ol)
@@ -405,7 +431,7 @@ def write_year(year: int, now: datetime, *, rederive: bool = False,
     prescriber_same = same["prescriber_line_id"]
     prescription = prescriber_line.c.prescription_id  # the CTE's: own or first
     if found is ol:
-        prescription = sa.func.coalesce(prescription, chain_first.c.prescription_id)
+        prescription = _prescription_of(prescriber_line, chain_first)
     values = {
         "patient_id": source.c.patient_id,
         "year": source.c.year,

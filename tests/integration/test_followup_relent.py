@@ -162,3 +162,50 @@ def test_the_patient_cost_page_says_the_pump_runs_on_its_first_delivery(client, 
     text = page.get_data(as_text=True)
     assert "skrivs av från första leveransen 2024-01-10" in text
     assert "7\u00a0500,00" in text
+
+
+@pytest.mark.parametrize("swaps", [1, 2])
+def test_a_swap_of_a_pump_lent_again_keeps_its_patients_prescriber(world, swaps):
+    """The cost audit: a pump lent first at NORR, back, reconditioned and lent
+    to a patient of SODR, then swapped under warranty there (once, or twice).
+    The swapped pump's year named the first patient's prescription and NORR's
+    prescriber, so SODR's per-prescriber table showed a NORR doctor and lost
+    its own: the replacement has no prescription, and the chain's first line
+    was looked up by the amortisation, which began with the other patient."""
+    from sesamlike.fulfilment import swaps as swapping
+
+    system = f.make_system("MiniMed 640G")
+    pump = f.make_pump(systems=[system], pack_size=1, pack_price_sek=PRICE)
+    serials = ["P-1", "P-2", "P-3"]
+    shipping.receive_stock(world.clerk, world.depot.code, pump.article_no, 3,
+                           serials=serials)  # fmt: skip
+    south = f.make_clinic("SODR", cost_centre="KS-200")
+    south_prescriber = f.make_user("prescriber", clinics=[south])
+    first_patient = f.make_patient(world.clinic)
+    patient = f.make_patient(south)
+    start = TODAY - timedelta(days=500)
+    lend(world, pump, first_patient, "P-1", start)
+    device = returns.return_device(world.clerk, "P-1", "therapy_ended",
+                                   start + timedelta(days=100))  # fmt: skip
+    returns.recondition_device(world.clerk, device.id)
+    from sesamlike.orders import services as ordering
+
+    own_prescription = f.make_prescription(patient, pump, south_prescriber,
+                                           clinic=south, lock_days=0).id  # fmt: skip
+    placed = ordering.place_order(south_prescriber, patient.id,
+                                  [(own_prescription, 1)], "clinic").order  # fmt: skip
+    line = placed.lines[0]
+    again_on = start + timedelta(days=120)
+    shipping.ship_order(world.clerk, placed.id, serials={line.id: ["P-1"]},
+                        today=again_on)  # fmt: skip
+    shipping.deliver_order(world.clerk, placed.id, again_on, today=again_on)
+    swap_on = TODAY - timedelta(days=300)
+    for old, new in list(zip(serials, serials[1:], strict=False))[:swaps]:
+        swapping.swap_device(world.clerk, old, new, swap_on, today=swap_on)
+        swap_on += timedelta(days=30)
+    year = TODAY.year
+    run_year(year, full=True)
+
+    row = stored(year)[patient.id]
+    assert (row.prescription_id, row.prescriber_id) == (
+        own_prescription, south_prescriber.id)  # fmt: skip
