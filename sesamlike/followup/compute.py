@@ -100,6 +100,18 @@ def days_expr(year: int, today: date | None = None) -> sa.ColumnElement[int]:
     return greatest(0, least(end, after) - greatest(start, first))
 
 
+def in_use_expr(year: int, today: date | None = None) -> sa.ColumnElement[int]:
+    """Days a durable device is with the patient inside the year, from
+    delivery (counted) to the return (not), however long ago its amortisation
+    ended: what names the patient's pump and CGM system (`device_key`), not
+    what costs (`days_expr`)."""
+    start = epoch_day(ol.c.delivered_on)
+    first, after = _year_ends(year, today)
+    end = sa.case((ol.c.returned_on.is_(None), after),
+                  else_=least(epoch_day(ol.c.returned_on), after))  # fmt: skip
+    return greatest(0, end - greatest(start, first))
+
+
 def counted(incremental: bool = False) -> sa.ColumnElement[bool]:
     """Delivered or returned lines.
 
@@ -207,6 +219,8 @@ def _plain_line_costs(year: int, scope: sa.Select | None, systems: Systems, *,
             ol.c.delivered_on,
             amounts.value().label("value"),
             sa.case((in_use, days_expr(year, today))).label("days"),
+            sa.case((durable_expr(), in_use_expr(year, today)),
+                    (in_use, days_expr(year, today))).label("use"),
             sa.case((in_use, epoch_day(ol.c.delivered_on))).label("day"),
             sensor.label("sensor_rank"),
         )
@@ -266,6 +280,9 @@ def replacement_costs(year: int, scope: sa.Select | None = None, *,
     )
     first_day, after = _year_ends(year, today)
     days = greatest(0, least(end, after) - greatest(start, first_day))
+    with_patient = sa.case((ol.c.returned_on.is_(None), after),
+                           else_=least(epoch_day(ol.c.returned_on), after))  # fmt: skip
+    use = greatest(0, with_patient - greatest(start, first_day))
     where = [
         # A range (ids are positive): SQLite walks the chains' index for it,
         # not for IS NOT NULL.
@@ -289,6 +306,7 @@ def replacement_costs(year: int, scope: sa.Select | None = None, *,
             ol.c.delivered_on,
             amounts.value(first_line).label("value"),
             days.label("days"),
+            use.label("use"),
             start.label("day"),
             sa.cast(sa.null(), sa.BigInteger).label("sensor_rank"),
         )
@@ -317,13 +335,16 @@ def in_scope(patient_id: sa.ColumnElement[int], scope: sa.Select):
     return in_few(patient_id, scope, postgresql=on_postgresql())
 
 
-def in_year(lines: sa.Subquery, year: int) -> sa.ColumnElement[bool]:
-    """A line is part of the year: a device in use on a day of it, or anything
-    not durable delivered in it (a CGM transmitter that lasts no whole day
-    included: it still costs). `days` is NULL but for devices, so the first
-    test settles most lines."""
+def in_year(lines: sa.Subquery, year: int, *,
+            in_use: bool = False) -> sa.ColumnElement[bool]:  # fmt: skip
+    """A line is part of the year: a device costing on a day of it (with
+    `in_use`: with the patient on a day of it, its amortisation over or not),
+    or anything not durable delivered in it (a CGM transmitter that lasts no
+    whole day included: it still costs). `days` is NULL but for devices, so
+    the first test settles most lines."""
+    days = lines.c.use if in_use else lines.c.days
     return sa.or_(
-        sa.func.coalesce(lines.c.days, 1) > 0,
+        sa.func.coalesce(days, 1) > 0,
         sa.and_(sa.func.coalesce(lines.c.years, 0) == 0,
                 lines.c.delivered_on >= date(year, 1, 1)),
     )  # fmt: skip
@@ -429,9 +450,10 @@ def sensor_systems() -> Systems:
 
 
 def device_key(lines: sa.Subquery) -> sa.ColumnElement[int]:
-    """A number whose MAX is the device line in use most days, then delivered
-    last, then with the highest id; the line id is its remainder by KEY_DAY."""
-    return lines.c.days * KEY_DAYS + lines.c.day * KEY_DAY + lines.c.line_id
+    """A number whose MAX is the device line in use most days (`use`: its
+    amortisation over or not), then delivered last, then with the highest id;
+    the line id is its remainder by KEY_DAY."""
+    return lines.c.use * KEY_DAYS + lines.c.day * KEY_DAY + lines.c.line_id
 
 
 def _key_line(key: sa.ColumnElement[int]) -> sa.ColumnElement[int]:
@@ -458,6 +480,10 @@ def _line_parts(lines: sa.Subquery, year: int, amounts: Amounts, *,
     both = amounts.combined(device, consumables)
     pump_part = sa.case((lines.c.category.in_(sorted(PUMP_PART_CATEGORIES)), both))
     cgm_part = sa.case((lines.c.category.in_(sorted(CGM_PART_CATEGORIES)), both))
+    # A device whose amortisation is over costs nothing and is paid by no
+    # one (its prescription's clinic may be one the patient left years ago):
+    # it names the systems only, and gives no patient a row of the year.
+    paid = sa.or_(sa.func.coalesce(lines.c.years, 0) == 0, lines.c.days > 0)
     parts = (
         sa.select(
             lines.c.patient_id,
@@ -474,25 +500,27 @@ def _line_parts(lines: sa.Subquery, year: int, amounts: Amounts, *,
             sa.case((sa.and_(durable, lines.c.category == "pump"),
                      device_key(lines)),
                     else_=lines.c.line_id).label("pump_key"),
-            sa.case((sa.and_(cgm_device, lines.c.days > 0), device_key(lines)),
+            sa.case((sa.and_(cgm_device, lines.c.use > 0), device_key(lines)),
                     else_=lines.c.sensor_rank).label("cgm_key"),
+            sa.case((paid, 1), else_=0).label("counts"),
         )
-        .where(in_year(lines, year))
+        .where(in_year(lines, year, in_use=True))
     )  # fmt: skip
     if payer or by_prescription:
         vat_rate = sa.case((lines.c.channel == "pharmacy", lines.c.vat_rate))
     if by_prescription:
         parts = parts.add_columns(
-            year_units(lines, year).label("units"),
-            *[lines.c[name] for name in PAYER_SOURCE[:-1]],
+            sa.case((paid, year_units(lines, year)), else_=0).label("units"),
+            *[sa.case((paid, lines.c[name])).label(name)
+              for name in PAYER_SOURCE[:-1]],
             vat_rate.label("vat_rate"),
         )  # fmt: skip
     elif payer:
         clinic, centre = who_pays(lines)
         parts = parts.add_columns(
-            year_units(lines, year).label("units"),
-            clinic.label("clinic_id"),
-            centre.label("cost_centre"),
+            sa.case((paid, year_units(lines, year)), else_=0).label("units"),
+            sa.case((paid, clinic)).label("clinic_id"),
+            sa.case((paid, centre)).label("cost_centre"),
             vat_rate.label("vat_rate"),
         ).outerjoin(prescriptions, prescriptions.c.id == lines.c.prescription_id)
     if apart and not on_postgresql():
@@ -610,7 +638,8 @@ def _per_prescription(parts: sa.Subquery, amounts: Amounts) -> sa.Subquery:
     payer_of = sa.and_(prescriptions.c.patient_id == summed.c.patient_id,
                        prescriptions.c.id == summed.c.prescription_id)  # fmt: skip
     names = ("patient_id", "units", "device", "consumables", "pump_part",
-             "cgm_part", "pump_key", "cgm_key", "cgm_low", "vat_rate")  # fmt: skip
+             "cgm_part", "pump_key", "cgm_key", "cgm_low", "counts",
+             "vat_rate")  # fmt: skip
     return (
         sa.select(*[summed.c[name] for name in names],
                   clinic.label("clinic_id"), centre.label("cost_centre"))
@@ -632,6 +661,7 @@ def _sums(parts, amounts: Amounts) -> list[sa.ColumnElement]:
         sa.func.min(parts.c.cgm_low if "cgm_low" in parts.c else parts.c.cgm_key).label(
             "cgm_low"
         ),
+        sa.func.max(parts.c.counts).label("counts"),
     ]
 
 
@@ -686,7 +716,7 @@ def year_costs(
         sa.func.coalesce(pump_line, cgm_line, last_line).label("prescriber_line_id"),
         sa.case((low == high, _system_name(low, systems))).label("sensor_system"),
         sa.case((low < high, 1), else_=0).label("sensor_mixed"),
-    )  # fmt: skip
+    ).where(sums.c.counts > 0)  # fmt: skip
 
 
 def _grouped(parts, name: str, amounts: Amounts) -> sa.Subquery:
@@ -735,6 +765,7 @@ def _patient_sums(year: int, scope: sa.Select | None, systems: Systems,
             greatest(a.c.pump_key, b.c.pump_key).label("pump_key"),
             greatest(a.c.cgm_key, b.c.cgm_key).label("cgm_key"),
             least(a.c.cgm_low, b.c.cgm_low).label("cgm_low"),
+            greatest(a.c.counts, b.c.counts).label("counts"),
         )
         .select_from(a.join(b, a.c.patient_id == b.c.patient_id, full=True))
         .subquery("sums")

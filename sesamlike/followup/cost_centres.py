@@ -249,16 +249,24 @@ def payer_rows(year: int, today: date | None = None,
         (groups.c.vat_rate.is_not(None), consumables * vat_rate / (1 + vat_rate))
     )
     device = amounts.line_sek(groups.c.device, device=True)
-    return sa.select(
-        sa.literal(year, sa.Integer).label("year"),
-        groups.c.clinic_id,
-        groups.c.patient_id,
-        groups.c.cost_centre,
-        sa.func.coalesce(sa.func.sum(groups.c.units), 0).label("units"),
-        sa.func.sum(device).label("device_sek"),
-        sa.func.sum(consumables).label("consumables_sek"),
-        sa.func.sum(vat).label("vat_sek"),
-    ).group_by(groups.c.patient_id, groups.c.clinic_id, groups.c.cost_centre)
+    return (
+        sa.select(
+            sa.literal(year, sa.Integer).label("year"),
+            groups.c.clinic_id,
+            groups.c.patient_id,
+            groups.c.cost_centre,
+            sa.func.coalesce(sa.func.sum(groups.c.units), 0).label("units"),
+            sa.func.sum(device).label("device_sek"),
+            sa.func.sum(consumables).label("consumables_sek"),
+            sa.func.sum(vat).label("vat_sek"),
+        )
+        .where(
+            # Not a group of devices whose amortisation is over alone: no one pays
+            # them, and they cost nothing (`compute._line_parts`).
+            groups.c.counts > 0
+        )
+        .group_by(groups.c.patient_id, groups.c.clinic_id, groups.c.cost_centre)
+    )
 
 
 def store_payers(year: int, today: date | None = None,

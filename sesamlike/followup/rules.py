@@ -25,6 +25,12 @@ Choices the contract leaves open, made the same way in the SQL:
 - A CGM transmitter without amortisation years is a consumable for cost, and is
   "in use" for `cgm_system` from delivery for the days its units last at
   `units_per_day` (whole days, rounded down), or up to its return.
+- "Days in use" of a durable device, for the systems, are the days it is with
+  the patient, however long ago its amortisation ended: a pump still on loan
+  after its four years costs nothing, and no clinic pays it, but it is the
+  patient's pump (it named no pump system at all, and the NDR file no model).
+  It gives the patient no row of its own: a pump left in a drawer for years
+  would otherwise make a patient at no cost.
 - Ties: the device with the most days in use wins, then the later delivery, then
   the higher line id; sensors: the system with the most units, then its name.
 - A patient has a row for a year when a consumable was delivered that year or a
@@ -145,6 +151,21 @@ class CostLine:
         first, after = date(year, 1, 1).toordinal(), date(year + 1, 1, 1).toordinal()
         return max(0, min(end, after) - max(start, first))
 
+    def in_use_days(self, year: int, today: date | None = None) -> int:
+        """Days with the patient inside the year, delivery (or swap) counted,
+        return not: a durable device's, however long ago its amortisation
+        ended (it names the systems, not the cost); otherwise `days_in_year`."""
+        if not (self.durable and self.counted):
+            return self.days_in_year(year, today)
+        start = (self.swap_on or self.delivered_on).toordinal()
+        first, after = date(year, 1, 1).toordinal(), date(year + 1, 1, 1).toordinal()
+        if today is not None and today.year == year:
+            after = min(after, today.toordinal() + 1)
+        end = after
+        if self.returned_on is not None:
+            end = min(end, self.returned_on.toordinal())
+        return max(0, end - max(start, first))
+
     @property
     def fully_restocked(self) -> bool:
         return self.packs_kept <= 0
@@ -231,14 +252,14 @@ def _device_in_use(lines: Iterable[CostLine], year: int, categories,
     candidates = [
         line
         for line in lines
-        if line.category in categories and line.days_in_year(year, today) > 0
+        if line.category in categories and line.in_use_days(year, today) > 0
     ]
     if not candidates:
         return None
     return max(
         candidates,
         key=lambda line: (
-            line.days_in_year(year, today),
+            line.in_use_days(year, today),
             line.swap_on or line.delivered_on,
             line.line_id,
         ),

@@ -66,8 +66,11 @@ class RunResult:
 # 4: a chain whose first device came back before its delivery was recorded
 # runs from that return (stored rows had no end to it, or no cost); 5: a
 # device lent again continues its first delivery's amortisation (it cost the
-# whole price again).
-RULES_VERSION = 5
+# whole price again); 6: a warranty swap of a device lent again takes its own
+# patient's prescriber (it named the first patient's); 7: a device still with
+# the patient after its amortisation names the pump or CGM system, at no cost
+# and paid by no one (the patient had no pump system).
+RULES_VERSION = 7
 
 
 def catalogue_digest() -> str:

@@ -50,7 +50,8 @@ SCOPE = "followup_scope"
 GROUPS = "followup_groups"
 # What `followup_groups` holds: `compute.line_groups`'s rows.
 GROUPED = ("patient_id", *PAYER_KEY, "units", "device", "consumables",
-           "pump_part", "cgm_part", "pump_key", "cgm_key", "cgm_low")  # fmt: skip
+           "pump_part", "cgm_part", "pump_key", "cgm_key", "cgm_low",
+           "counts")  # fmt: skip
 # What the stage holds beside patient_id and year.
 STAGED = ("device_cost_sek", "consumables_cost_sek", "total_cost_sek",
           "pump_line_id", "cgm_line_id", "prescriber_line_id",
@@ -237,7 +238,9 @@ def stage(year: int, scope: sa.Select | None = None, *,
         # table first (and counted among the groups).
         _keep_changes(year, computed.subquery("computed"), systems, amounts,
                       rederive=rederive, full_join=False)  # fmt: skip
-        patients = sa.select(sa.func.count(sa.distinct(groups_table.c.patient_id)))
+        patients = sa.select(
+            sa.func.count(sa.distinct(groups_table.c.patient_id))
+        ).where(groups_table.c.counts > 0)
         return connection.scalar(patients)
     connection.execute(CreateTempTableAs(STAGE, computed))
     staged = connection.scalar(sa.select(sa.func.count()).select_from(_stage()))
@@ -529,9 +532,11 @@ def remove_stale(year: int, now: datetime, scope: sa.Select | None = None,
         # scanning the stage per row.
         stale = costs.c.patient_id.not_in(sa.select(stage.c.patient_id))
     else:
-        in_scope = _temp(SCOPE, ("patient_id",))
+        in_scope, summed = _temp(SCOPE, ("patient_id",)), groups()
         gone = sa.select(in_scope.c.patient_id).where(
-            in_scope.c.patient_id.not_in(sa.select(groups().c.patient_id))
+            in_scope.c.patient_id.not_in(
+                sa.select(summed.c.patient_id).where(summed.c.counts > 0)
+            )
         )
         # Each by its key, whatever the statistics of the stored rows say.
         stale = in_few(costs.c.patient_id, gone, postgresql=on_postgresql())
