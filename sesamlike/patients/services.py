@@ -27,6 +27,12 @@ from sesamlike.extensions import db
 from sesamlike.patients import access, errors
 from sesamlike.patients.addresses import BOX_ADDRESS_REFUSAL, is_box_address
 from sesamlike.patients.care import begin_episode
+from sesamlike.patients.contact_checks import (
+    city_refusal,
+    door_code_refusal,
+    phone_refusal,
+    street_refusal,
+)
 from sesamlike.patients.errors import PatientExists
 from sesamlike.patients.identity import (
     AgeGroup,
@@ -48,7 +54,6 @@ VIEW_ROLES = SEARCH_ROLES
 WRITE_ROLES = frozenset({Role.PRESCRIBER})
 
 _POSTAL_CODE = re.compile(r"^\d{3} ?\d{2}$")
-_PHONE = re.compile(r"^\+?[\d\s\-()]+$")
 _LMA_NUMBER = re.compile(r"^[A-Za-z0-9\-]{4,20}$")
 _SEPARATORS = re.compile(r"[\s\-+]")
 
@@ -75,6 +80,10 @@ class _Checks:
 
     def fail(self, name: str, message: str) -> None:
         self.fields.setdefault(name, []).append(message)
+
+    def check(self, name: str, message: str | None) -> None:
+        if message is not None:
+            self.fail(name, message)
 
     def text(self, name: str, max_len: int, *, required: bool = False) -> str | None:
         value = self.data.get(name)
@@ -103,8 +112,7 @@ class _Checks:
 
     def contact(self) -> tuple[str | None, str | None]:
         phone = self.text("phone", 30)
-        if phone and not (_PHONE.match(phone) and 6 <= _digits(phone) <= 15):
-            self.fail("phone", N_("Ange ett telefonnummer med 6–15 siffror."))
+        self.check("phone", phone_refusal(phone))
         email = self.text("email", EMAIL_MAX)
         if email and not is_email(email):
             self.fail("email", N_("Ange en e-postadress som namn@exempel.se."))
@@ -114,24 +122,26 @@ class _Checks:
         street = self.text("street", 120, required=True)
         if is_box_address(street):
             self.fail("street", BOX_ADDRESS_REFUSAL)
+        else:
+            self.check("street", street_refusal(street))
         postal_code = self.text("postal_code", 10, required=True)
         if postal_code and not _POSTAL_CODE.match(postal_code):
             self.fail("postal_code", "Postnumret ska ha fem siffror.")
+        city = self.text("city", 80, required=True)
+        self.check("city", city_refusal(city))
+        door_code = self.text("door_code", 20)
+        self.check("door_code", door_code_refusal(door_code))
         return {
             "street": street,
             "postal_code": (postal_code or "").replace(" ", ""),
-            "city": self.text("city", 80, required=True),
-            "door_code": self.text("door_code", 20),
+            "city": city,
+            "door_code": door_code,
             "care_of": self.text("care_of", 120),
         }
 
     def done(self) -> None:
         if self.fields:
             raise errors.PatientDetailsInvalid(fields=self.fields)
-
-
-def _digits(text: str) -> int:
-    return sum(char.isdecimal() for char in text)
 
 
 def _require(user: User, roles: frozenset[str]) -> None:

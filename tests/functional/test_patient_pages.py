@@ -220,7 +220,16 @@ def test_register_with_reserve_number(client, prescriber):
             "Ange en e-postadress som namn@exempel.se.",
         ),
         ({"email": "anna@.se"}, "email", "Ange en e-postadress som namn@exempel.se."),
-        ({"phone": "12"}, "phone", "Ange ett telefonnummer med 6–15 siffror."),
+        ({"phone": "12"}, "phone", "Telefonnumret ska ha minst 6 siffror."),
+        # Garbage a parcel would carry and never arrive with (portal walkthrough).
+        ({"phone": "------"}, "phone", "Telefonnumret ska ha minst 6 siffror."),
+        ({"street": "😀😀"}, "street", "Skriv gatuadressen med bokstäver och siffror."),
+        ({"city": "<i>x</i>"}, "city", "Skriv orten med bokstäver."),
+        (
+            {"door_code": "<b>"},
+            "door_code",
+            "Skriv portkoden med siffror och bokstäver.",
+        ),
         (
             {"id_kind": "reserve", "personal_id": "R-4711"},
             "lma_number",

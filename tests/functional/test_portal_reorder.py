@@ -1193,3 +1193,59 @@ def test_the_order_lists_say_nothing_of_a_pharmacy_for_aids_centre_lines_alone(
     page = text_of(client.get("/portal/orders"))
     assert "Hem till mig med posten" in page
     assert "apoteksvarorna via apoteket" not in page
+
+
+@pytest.mark.parametrize(
+    "fields, messages",
+    [
+        ({"street": "😀😀", "city": "<i>x</i>", "phone": "------"},
+         ["Gatuadress: Skriv gatuadressen med bokstäver och siffror.",
+          "Ort: Skriv orten med bokstäver.",
+          "Mobilnummer för avisering: Telefonnumret ska ha minst 6 siffror."]),
+        ({"phone": "1"},
+         ["Mobilnummer för avisering: Telefonnumret ska ha minst 6 siffror."]),
+        ({"phone": "0" * 40},
+         ["Mobilnummer för avisering: Telefonnumret får ha högst 15 siffror."]),
+        ({"phone": "070 123 45 67 ring!"},
+         ["Mobilnummer för avisering: Skriv telefonnumret med siffror, till "
+          "exempel 070-123 45 67."]),
+        ({"door_code": "😀"},
+         ["Portkod (om det finns): Skriv portkoden med siffror och bokstäver."]),
+    ],
+)  # fmt: skip
+def test_an_address_or_phone_nobody_could_deliver_to_is_refused(
+    client, auth, region, fields, messages
+):
+    """The walkthrough: "😀😀", "<i>x</i>" and "------" were sent as the
+    parcel's address and saved as the child's contact details; the phone "1"
+    was told to have "bara siffror", 40 digits that too and "30 tecken"."""
+    auth.login("ella")
+    db.session.refresh(region.patient)
+    before = (region.patient.phone, region.patient.home_address().street)
+    data = reorder_form([(region.rx_infusion.id, 1)], action="send",
+                        update_contact="y", **fields)  # fmt: skip
+    response = client.post("/portal/order", data=data)
+    assert response.status_code == 422
+    assert problems_first(text_of(response)) == messages
+    assert orders_of(region.patient) == []
+    db.session.expire_all()
+    assert (region.patient.phone, region.patient.home_address().street) == before
+
+
+def test_addresses_in_any_language_and_real_numbers_are_taken(client, auth, region):
+    auth.login("ella")
+    data = reorder_form([(region.rx_infusion.id, 1)], action="send",
+                        street="S:t Göransgatan 3 B, lgh 1102", city="Öregrund",
+                        phone="+46 (0)70-123 45 67", door_code="#1234*")  # fmt: skip
+    assert client.post("/portal/order", data=data).status_code == 302
+    [order] = orders_of(region.patient)
+    assert (order.ship_to_street, order.ship_to_city, order.contact_phone) == (
+        "S:t Göransgatan 3 B, lgh 1102", "Öregrund", "+46 (0)70-123 45 67")  # fmt: skip
+
+
+def test_a_question_as_the_label_is_not_followed_by_a_colon(client, auth, region):
+    """The walkthrough: "Vad vill du beställa?: Välj minst en förskrivning"."""
+    auth.login("ella")
+    response = client.post("/portal/order", data=reorder_form([]))
+    [problem] = [p for p in problems_first(text_of(response)) if "Välj minst" in p]
+    assert "?:" not in problem and problem.startswith(("Vad vill du beställa? ",))
