@@ -62,6 +62,10 @@ PORTAL_ROLES = frozenset({Role.PATIENT, Role.GUARDIAN})
 SELF_SERVICE_MODES = (DeliveryMode.HOME, DeliveryMode.PICKUP, DeliveryMode.PHARMACY)
 RECENT_ORDERS = 10
 DAY = timedelta(days=1)
+# A prescription that ran out stays on "my aids" this long, saying so and whom
+# to ask: it vanished the day after it ended (the portal walkthrough), while
+# the patient still needed what it gave.
+EXPIRED_SHOWN = timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -279,6 +283,14 @@ def _one_row_per_article(rows: list) -> list:
         elif waiting or not orderable_before(old, old.prescription.valid_to + DAY):
             # Used up, or its time lock opens after it ends: done with.
             left_out.add(old.prescription.id)
+    # A prescription that ran out gives way to any other of the same article
+    # (a new one written, not as its renewal).
+    current = {row.prescription.article_id for row in rows
+               if not isinstance(row.refusal, prescription_errors.PrescriptionExpired)
+               and row.prescription.id not in left_out}  # fmt: skip
+    left_out |= {row.prescription.id for row in rows
+                 if isinstance(row.refusal, prescription_errors.PrescriptionExpired)
+                 and row.prescription.article_id in current}  # fmt: skip
     return [
         replace(row, renewal=renewal_of[row.prescription.id])
         if isinstance(row, AidRow) and row.prescription.id in renewal_of
@@ -335,7 +347,7 @@ def my_aids(
             bool(ordered),
         )
         for p, last_on, packs, ordered in db.session.execute(
-            _AIDS, {"patient_id": patient.id, "today": today}
+            _AIDS, {"patient_id": patient.id, "shown_from": today - EXPIRED_SHOWN}
         )
     ]
     aids = _one_row_per_article(aids)
@@ -662,7 +674,7 @@ def cancel_line(user: User, patient_id: int, order_id: int, line_id: int) -> Ord
 _CURRENT_PRESCRIPTIONS = sa.select(Prescription).where(
     Prescription.patient_id == sa.bindparam("patient_id"),
     Prescription.status.in_((PrescriptionStatus.ACTIVE, PrescriptionStatus.USED_UP)),
-    Prescription.valid_to >= sa.bindparam("today"),
+    Prescription.valid_to >= sa.bindparam("shown_from"),  # today - EXPIRED_SHOWN
 )
 # What "my aids" shows of an article, and what its rules read: every column
 # costs (PostgreSQL's driver describes each one on every query).

@@ -3,6 +3,7 @@ one banner, supplies that have run out said plainly, a favicon."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -745,3 +746,35 @@ def test_an_order_page_says_delivered_and_its_sentence_once(client, auth, region
     sentences = re.findall(r'<p class="meta">([^<]+)</p>', lines)
     status = page.split('class="status">')[1].split("</dd>")[0]
     assert not any(s.strip() and s.strip() in status for s in sentences), sentences
+
+
+def test_a_prescription_that_ran_out_stays_on_my_aids_saying_whom_to_ask(
+    client, auth, region
+):
+    """The walkthrough: the battery caps' prescription ended yesterday and
+    their card vanished from "my aids" without a word (a used-up one keeps its
+    card and says to contact the clinic). It stays for 90 days, saying so;
+    a new prescription of the article takes its place."""
+    from sesamlike.common.formatting import format_date
+    from tests.factories import make_prescription
+
+    rx = region.rx_reservoir
+    rx.valid_from = TODAY - timedelta(days=400)
+    rx.valid_to = TODAY - timedelta(days=1)
+    db.session.commit()
+    auth.login("ella")
+    said = (f"Förskrivningen gick ut {format_date(rx.valid_to)}. Kontakta "
+            "mottagningen om du behöver en ny.")  # fmt: skip
+    page = html.unescape(client.get("/portal/").text)
+    assert rx.article.name in page and said in page
+
+    rx.valid_to = TODAY - timedelta(days=91)
+    db.session.commit()
+    assert rx.article.name not in client.get("/portal/").text
+
+    rx.valid_to = TODAY - timedelta(days=10)
+    make_prescription(region.patient, rx.article, valid_from=TODAY)
+    db.session.commit()
+    page = html.unescape(client.get("/portal/").text)
+    assert page.count(f">{rx.article.name}</a></h3>") == 1
+    assert "Förskrivningen gick ut" not in page
