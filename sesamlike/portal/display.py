@@ -49,11 +49,13 @@ def plain_refusal(
             if mode in allowed
         ]
         if labels and isinstance(error, order_errors.LinesNotThatWay):
+            # Not "order it on its own": on its own, the same way, it is
+            # refused the same (the portal walkthrough).
             return ngettext(
-                "{articles} kan inte levereras på det sättet. Beställ den i en "
-                "egen beställning, eller välj {modes} i stället.",
-                "{articles} kan inte levereras på det sättet. Beställ dem i en "
-                "egen beställning, eller välj {modes} i stället.",
+                "{articles} kan inte levereras på det sättet. Välj {modes}, "
+                "eller bocka ur den och beställ den för sig efteråt.",
+                "{articles} kan inte levereras på det sättet. Välj {modes}, "
+                "eller bocka ur dem och beställ dem för sig efteråt.",
                 params["count"],
                 articles=params["articles"],
                 modes=format_alternatives(labels),

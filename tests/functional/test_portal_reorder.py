@@ -725,15 +725,19 @@ def test_a_refused_delivery_mode_names_only_the_forms_choices_in_its_words(
 
 def test_a_mode_refused_for_some_lines_names_them(client, auth, region):
     """The walkthrough: with pharmacy and aids-centre lines ticked, "Jag hämtar
-    på apotek" was refused without saying which article did not go that way."""
+    på apotek" was refused without saying which article did not go that way.
+    A later walkthrough: its advice, "Beställ den i en egen beställning",
+    failed the same way on its own; it now says to choose a mode that takes
+    it, or to untick it."""
     auth.login("ella")
     lines = [(region.rx_infusion.id, 1), (region.rx_sensor.id, 1)]
     page = text_of(client.post(
         "/portal/order", data=reorder_form(lines, mode="pharmacy")
     ))  # fmt: skip
     assert (
-        "Quick-set 9 mm kan inte levereras på det sättet. Beställ den i en egen "
-        "beställning, eller välj" in re.sub(r"\s+", " ", page)
+        "Quick-set 9 mm kan inte levereras på det sättet. Välj ”Hem till mig med "
+        "posten”, eller bocka ur den och beställ den för sig efteråt."
+        in re.sub(r"\s+", " ", page)
     )
     assert "Dexcom G7 sensor kan inte" not in page
 
