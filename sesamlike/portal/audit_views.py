@@ -22,7 +22,7 @@ from sesamlike.accounts import audit
 from sesamlike.accounts.models import AuditEvent, Clinic, Role, User
 from sesamlike.accounts.navigation import ROLE_NAMES
 from sesamlike.common.i18n import N_
-from sesamlike.common.paging import page_number
+from sesamlike.common.paging import page_count, page_number
 from sesamlike.extensions import db
 from sesamlike.patients.models import Guardian, Patient
 from sesamlike.portal.display import render
@@ -289,6 +289,8 @@ def access_log():
             )
         )
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    pages = page_count(total, PAGE_SIZE)
+    page = min(page, pages)  # past the last (a number typed): the last
     events = db.session.scalars(
         query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(PAGE_SIZE)
@@ -333,6 +335,5 @@ def access_log():
     db.session.commit()
     return render(
         "access_log.html", rows=rows, page=page, show=SHOW_ALL if show_all else None,
-        patient=patient,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        patient=patient, pages=pages,
     )  # fmt: skip

@@ -562,6 +562,10 @@ def test_the_access_log_shows_who_else_looked_unless_asked_for_everything(
         ("Systemet", "Såg dig i en arbetslista"),
     ]
     assert "Sida 2 av 2" in older and "page=3" not in older
+    # A page past the last is the last, not "Sida 6 av 2" and "nobody has
+    # looked" (the portal walkthrough).
+    past = client.get("/portal/access-log?page=6").text
+    assert log_rows(past) == log_rows(older) and "Sida 2 av 2" in past
 
     everything = client.get("/portal/access-log?show=all").text
     assert ("Du", "Läste Mina hjälpmedel") in log_rows(everything)
