@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
 from sesamlike.accounts.models import Role
+from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import _, get_locale
 from sesamlike.common.urls import same_site_path
 from sesamlike.orders import shipto
@@ -56,6 +57,8 @@ def acting_patient_id() -> int:
         return patient_id
     chosen = session.get(CHOSEN)
     if chosen is None:
+        chosen = _only_child(user)
+    if chosen is None:
         # Back to the page asked for once a child is chosen ("Vem har tittat").
         asked = request.full_path.rstrip("?") if request.method == "GET" else None
         if asked == url_for("portal.my_aids"):
@@ -66,6 +69,22 @@ def acting_patient_id() -> int:
         flash(_("Du kan inte längre göra ärenden för det barnet här."), "error")
         abort(redirect(url_for("portal.choose_patient")))
     return chosen
+
+
+def _only_child(user) -> int | None:
+    """A guardian of one child acts for that child without choosing (chosen,
+    and audited, as by the button): the choice was a tap at every login, at
+    night on a phone (the portal walkthrough). A protected child cannot be
+    chosen: the choosing page says why."""
+    kids = services.children(user)
+    if len(kids) != 1 or kids[0].protected:
+        return None
+    try:
+        services.choose_child(user, kids[0].patient_id)
+    except DomainError:
+        return None
+    session[CHOSEN] = kids[0].patient_id
+    return kids[0].patient_id
 
 
 def follow_link_to(patient_id: int | None) -> None:

@@ -646,3 +646,29 @@ def test_a_first_order_on_its_way_is_said_not_no_delivery_yet(client, auth, regi
     page = text_of(client.get("/portal/"))
     name = region.rx_infusion.article.name
     assert runout_of(page, name) == "Beställd, inte levererad än."
+
+
+def test_a_guardian_of_one_child_acts_for_it_without_choosing(client, auth, region):
+    """The walkthrough: vh001, with one child, had to tap "Välj" at every
+    login before any page. The only child is chosen at once, audited as the
+    button's choice is; with two children, or a protected one, the choosing
+    page stays."""
+    from tests.factories import make_user
+
+    make_user("guardian", patients=[region.child], username="per")
+    auth.login("per")
+    page = client.get("/portal/")
+    assert page.status_code == 200 and "Olle" in page.text
+    chosen = db.session.scalars(
+        sa.select(AuditEvent.action).where(AuditEvent.patient_id == region.child.id)
+    ).all()
+    assert "act_for" in chosen
+    auth.logout()
+
+    auth.login("anna")  # Olle, and Sara with protected identity
+    assert client.get("/portal/").headers["Location"].startswith("/portal/choose")
+    auth.logout()
+    make_user("guardian", patients=[region.protected_child], username="eva")
+    auth.login("eva")
+    choosing = client.get("/portal/", follow_redirects=True).text
+    assert "skyddade personuppgifter" in choosing
