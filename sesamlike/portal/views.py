@@ -178,6 +178,8 @@ def _portal_page(target: str | None) -> str | None:
 @portal_page
 def prescription(prescription_id: int):
     """Show one prescription: what is left, when to order next, the run-out."""
+    if current_user.role == Role.GUARDIAN:  # a link to another child's (as orders)
+        follow_link_to(services.patient_of_prescription(prescription_id))
     patient_id = acting_patient_id()
     row = services.prescription_for(current_user, patient_id, prescription_id)
     return render("prescription.html", row=row, rx=row.prescription)

@@ -186,6 +186,21 @@ def test_an_order_link_switches_a_guardian_to_the_child_it_is_about(
     assert "Du gör ärenden för Olle Ek." in text_of(client.get("/portal/"))
 
 
+def test_a_prescription_link_switches_a_guardian_to_its_child(client, auth, region):
+    """The walkthrough: Stella's prescription opened while Alma was chosen
+    answered "Sidan finns inte"; her order's page switched to her."""
+    alma = second_child(region)
+    auth.login("anna")
+    choose(client, alma)
+    response = client.get(f"/portal/prescriptions/{region.rx_child.id}")
+    assert response.status_code == 200
+    assert "Du gör ärenden för Olle Ek." in text_of(response)
+    # Another's prescription still is not there, and chooses nobody.
+    other = client.get(f"/portal/prescriptions/{region.rx_other.id}")
+    assert other.status_code == 404
+    assert "Du gör ärenden för Olle Ek." in text_of(client.get("/portal/"))
+
+
 def test_an_order_link_opened_before_choosing_a_child_acts_for_its_child(
     client, auth, region
 ):
