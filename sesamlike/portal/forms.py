@@ -95,6 +95,11 @@ class ReorderForm(PageForm):
     update_contact = BooleanField(
         "Spara adress och telefonnummer som mina nya kontaktuppgifter"
     )
+    # The stored address the form was filled in with, carried by both steps:
+    # its door code is the stored address's, and should not go to another.
+    filled_street = HiddenField()
+    filled_postal_code = HiddenField()
+    filled_door_code = HiddenField()
     # One key per filled-in form, kept by the summary and send steps: a double
     # click or a resent form returns the first order instead of a second one.
     idempotency_key = HiddenField()
@@ -137,6 +142,24 @@ class ReorderForm(PageForm):
         # Swedish mobile only: a landline would wait for it in vain.
         if self.delivery_mode.data == "pickup" and not is_mobile(value):
             raise ValidationError(PICKUP_NOT_MOBILE)
+
+    def door_code_of_another_place(self) -> bool:
+        """The door code is the one the form was filled in with, and the
+        street or postal code is another (the portal walkthrough: the old door
+        code went to the courier with the new street, and was saved with it)."""
+
+        def plain(text: str | None) -> str:
+            return "".join((text or "").split()).casefold()
+
+        door_code = plain(self.door_code.data)
+        return (
+            bool(door_code)
+            and door_code == plain(self.filled_door_code.data)
+            and (
+                (plain(self.street.data), plain(self.postal_code.data))
+                != (plain(self.filled_street.data), plain(self.filled_postal_code.data))
+            )
+        )
 
     def selected_lines(self) -> list[tuple[int, int]]:
         """(prescription_id, packs) of the ticked rows, in page order."""

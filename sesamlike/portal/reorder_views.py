@@ -124,6 +124,7 @@ def reorder():
         form=form,
         preview=preview,
         patient=options.patient,
+        old_door_code=preview.mode == "home" and form.door_code_of_another_place(),
         contact=form.contact(),
         gaps=services.supply_gaps(
             preview.lines, lambda: services.reorder_supplies(options)
@@ -260,6 +261,9 @@ def _fill_in(form: ReorderForm, options, only: int | None, supplies) -> None:
         form.postal_code.data = address.postal_code
         form.city.data = address.city
         form.door_code.data = address.door_code
+        form.filled_street.data = address.street
+        form.filled_postal_code.data = address.postal_code
+        form.filled_door_code.data = address.door_code
 
 
 def _edit(form: ReorderForm, options, status: int = 200, *, supplies=None):

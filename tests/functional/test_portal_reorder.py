@@ -1253,3 +1253,34 @@ def test_a_question_as_the_label_is_not_followed_by_a_colon(client, auth, region
     response = client.post("/portal/order", data=reorder_form([]))
     [problem] = [p for p in problems_first(text_of(response)) if "Välj minst" in p]
     assert "?:" not in problem and problem.startswith(("Vad vill du beställa? ",))
+
+
+def test_the_summary_asks_about_the_old_door_code_with_a_new_street(
+    client, auth, region
+):
+    """The walkthrough: the street changed to "Storgatan 5 lgh 1102", and the
+    old address's door code 7100, filled in by the form, went to the courier
+    and was saved with it. The summary now says whose door code it is."""
+    home = region.patient.home_address()
+    home.street, home.door_code = "Storgatan 1", "4321"  # as the form sends
+    db.session.commit()
+    auth.login("ella")
+    form = text_of(client.get("/portal/order"))
+    filled = {
+        name: re.search(rf'name="{name}" type="hidden" value="([^"]*)"', form)[1]
+        for name in ("filled_street", "filled_postal_code", "filled_door_code")
+    }
+    assert filled == {"filled_street": "Storgatan 1", "filled_postal_code": "41101",
+                      "filled_door_code": "4321"}  # fmt: skip
+    lines = [(region.rx_infusion.id, 1)]
+    asked = "Portkoden är den sparade adressens."
+
+    def review(**contact):
+        return text_of(
+            client.post("/portal/order", data=reorder_form(lines, **filled, **contact))
+        )
+
+    assert asked not in review()
+    assert asked in review(street="Nygatan 2")
+    assert asked not in review(street="Nygatan 2", door_code="")
+    assert asked not in review(street="Nygatan 2", door_code="1111")  # a new one
