@@ -177,7 +177,18 @@ WITH {changed}lines AS (
              CASE WHEN ol.returned_on IS NULL THEN {use_end}
                   ELSE {least}({use_end}, {day_r}) END, :y1)
              - {greatest}({use_start}, :y0))
-         END AS days
+         END AS days,
+         -- Days with the patient, amortisation over or not: what names the
+         -- pump and CGM system (a durable device's; a transmitter's as above).
+         CASE WHEN a.amortisation_years > 0 THEN
+           {greatest}(0, {least}(coalesce({day_r}, :y1), :y1)
+             - {greatest}({use_start}, :y0))
+         WHEN a.category = 'cgm_transmitter' THEN
+           {greatest}(0, {least}(
+             CASE WHEN ol.returned_on IS NULL THEN {use_end}
+                  ELSE {least}({use_end}, {day_r}) END, :y1)
+             - {greatest}({use_start}, :y0))
+         END AS used
   FROM order_lines ol
   JOIN articles a ON a.id = ol.article_id
   -- A warranty replacement runs from the swap (the replaced device's return) to
@@ -193,10 +204,12 @@ WITH {changed}lines AS (
   SELECT patient_id, line_id, article_id, category, units, d,
     CASE WHEN years > 0 THEN value * days / (years * 365) END AS dev,
     CASE WHEN coalesce(years, 0) = 0 AND d >= :y0 THEN value END AS cons,
-    CASE WHEN days > 0 THEN days * 18014398509481984 + d * 274877906944 + line_id
-    END AS device_key
+    CASE WHEN used > 0 THEN used * 18014398509481984 + d * 274877906944 + line_id
+    END AS device_key,
+    -- A device past its amortisation alone makes no row.
+    CASE WHEN coalesce(years, 0) = 0 OR days > 0 THEN 1 ELSE 0 END AS counts
   FROM lines
-  WHERE coalesce(days, 1) > 0 OR (coalesce(years, 0) = 0 AND d >= :y0)
+  WHERE coalesce(used, 1) > 0 OR (coalesce(years, 0) = 0 AND d >= :y0)
 ), totals AS (
   SELECT patient_id,
     {round_dev} AS device, {round_cons} AS consumables,
@@ -204,7 +217,7 @@ WITH {changed}lines AS (
     max(CASE WHEN category IN ('cgm_reader', 'cgm_transmitter') THEN device_key END)
       % 274877906944 AS cgm_line,
     max(line_id) AS last_line
-  FROM parts GROUP BY patient_id
+  FROM parts GROUP BY patient_id HAVING max(counts) > 0
 ), cgm_names AS (
   SELECT s_a.article_id, min(s.name) AS name FROM article_systems s_a
   JOIN systems s ON s.id = s_a.system_id WHERE s.kind = 'cgm' GROUP BY s_a.article_id

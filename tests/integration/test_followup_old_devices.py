@@ -149,3 +149,25 @@ def test_an_incremental_run_removes_the_row_when_only_the_old_pump_is_left(
     db.session.commit()
     run_year(2025)
     assert patient.id not in stored(2025) and payers(2025) == []
+
+
+def test_the_benchmarks_write_floor_stores_the_same_row(old_pump_mover):
+    """Issue 19's write floor stores "the same per-patient rows": the pump
+    past its amortisation names its system there too, and the drawer's pump
+    alone makes no row."""
+    from bench import floor
+
+    patient, *_ = old_pump_mover
+    drawer = f.make_patient(f.make_clinic())
+    f.make_delivered_line(drawer, f.make_pump(), date(2019, 3, 1))
+    run_year(2025, full=True)
+    floor.prepare_write_floor(db.session)
+    floor.write_floor(db.session, 2025)
+    rows = db.session.execute(sa.text(
+        f"SELECT patient_id, pump_system, prescriber_id, total_cost_sek "
+        f"FROM {floor.WRITE_FLOOR_TABLE} WHERE year = 2025"
+    )).all()  # fmt: skip
+    row = stored(2025)[patient.id]
+    assert [(r[0], r[1], r[2], Decimal(str(r[3]))) for r in rows] == [
+        (patient.id, row.pump_system, row.prescriber_id, row.total_cost_sek)
+    ]
