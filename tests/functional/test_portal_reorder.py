@@ -1078,6 +1078,14 @@ def test_a_parcel_to_a_pickup_point_shows_and_keeps_no_door_code(client, auth, r
     assert "Storgatan 1" in summary  # the nearest pickup point is found by it
     shown = re.sub(r"<input[^>]*>", "", summary)  # "Ändra" keeps what was typed
     assert "Portkod" not in shown and "9999" not in shown
+    # Which pickup point: the one nearest the address, as the text message
+    # says (the walkthrough: the summary showed the home address as the
+    # place the parcel went).
+    assert (
+        "<dt>Utlämningsställe</dt>\n  <dd>Det utlämningsställe (ombud) som ligger "
+        "närmast Storgatan 1, 41101 Göteborg. Ett sms säger var och när paketet "
+        "kan hämtas.</dd>" in shown
+    )
     sent = client.post("/portal/order", data=form | {"action": "send"})
     [order] = orders_of(region.patient)
     assert order.delivery_mode == "pickup" and order.ship_to_door_code is None
