@@ -31,6 +31,9 @@ class LineCost:
     line: rules.CostLine
     days: int
     cost: Decimal
+    # A device still in use after its amortisation: its days name the system,
+    # it costs nothing and no clinic pays it.
+    written_off: bool = False
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,8 @@ def detail(scope: Scope, patient_id: int, year: int) -> PatientCosts:
             lines.append(LineCost(line, days, rules.round_half_up(cost)))
         elif cost or days:
             not_listed += 1
+        elif line.durable and (used := line.in_use_days(year, today)):
+            lines.append(LineCost(line, used, rules.round_half_up(0), True))
         if clinic_ids is not None and paid_here(line):
             own += cost
     db.session.commit()  # the audit row

@@ -171,3 +171,21 @@ def test_the_benchmarks_write_floor_stores_the_same_row(old_pump_mover):
     assert [(r[0], r[1], r[2], Decimal(str(r[3]))) for r in rows] == [
         (patient.id, row.pump_system, row.prescriber_id, row.total_cost_sek)
     ]
+
+
+def test_the_patient_cost_page_lists_the_pump_at_no_cost(client, auth, old_pump_mover):
+    """The page's heading named the pump system; its lines had no pump."""
+    import html
+
+    patient, north, south, *_ = old_pump_mover
+    run_year(2025, full=True)
+    auth.login(f.make_user("manager", clinics=[south]).username)
+    page = html.unescape(client.get(f"/followup/patients/{patient.id}?year=2025").text)
+    lines = page[
+        page.index('id="cost-lines"') : page.index(
+            "</table>", page.index('id="cost-lines"')
+        )
+    ]
+    assert "Avskrivet: används fortfarande och kostar inget mer" in lines
+    assert lines.count("<tr>") == 1 + 1 + 4  # heading, the pump, four deliveries
+    assert 'id="not-listed"' not in page  # no other clinic paid a line
