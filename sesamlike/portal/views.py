@@ -155,6 +155,11 @@ def choose_patient():
         )
     if form.is_submitted():
         abort(400)
+    if session.get(CHOSEN) is None and _only_child(current_user) is not None:
+        # Nobody to choose between ("Mina barn" of a guardian of one child).
+        return redirect(
+            _portal_page(request.args.get("next")) or url_for("portal.my_aids")
+        )
     kids = services.children(current_user)
     return render(
         "choose_patient.html",

@@ -679,6 +679,9 @@ def test_a_guardian_of_one_child_acts_for_it_without_choosing(client, auth, regi
     ).all()
     assert "act_for" in chosen
     auth.logout()
+    auth.login("per")  # "Mina barn" on the start page: nobody to choose between
+    assert client.get("/portal/choose").headers["Location"] == "/portal/"
+    auth.logout()
 
     auth.login("anna")  # Olle, and Sara with protected identity
     assert client.get("/portal/").headers["Location"].startswith("/portal/choose")
