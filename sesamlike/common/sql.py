@@ -11,6 +11,8 @@ And SQL for a rule that Python states too: `days_after`.
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 
@@ -48,3 +50,15 @@ def _days_after(element, compiler, **kw):
 def _days_after_sqlite(element, compiler, **kw):
     day, days = (compiler.process(arg, **kw) for arg in element.clauses)
     return f"date({day}, ({days}) || ' days')"
+
+
+def in_ids(column: sa.ColumnElement[int], ids: list[int], *, postgresql: bool):
+    """`column` is one of `ids`, as one bound value however many there are (a
+    plain IN binds one parameter per id: PostgreSQL's protocol stops at 65,535,
+    SQLite at 250,000; a region-wide manager passes either)."""
+    if postgresql:
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        return column == sa.any_(sa.bindparam(None, ids, type_=ARRAY(sa.Integer)))
+    listed = sa.func.json_each(json.dumps(ids)).table_valued("value")
+    return column.in_(sa.select(listed.c.value))

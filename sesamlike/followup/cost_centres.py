@@ -17,13 +17,14 @@ out from the lines when asked, as before.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
 
-from sesamlike.accounts.models import Clinic
+from sesamlike.accounts.models import Clinic, Role
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup.amounts import Amounts
@@ -40,6 +41,7 @@ from sesamlike.followup.models import PatientYearCost, PatientYearPayer
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.sqlfuncs import in_few, in_ids, money, round_ore
 from sesamlike.orders.models import OrderLine
+from sesamlike.patients import access
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription
 
@@ -380,3 +382,48 @@ def paid_patients(scope: Scope, year: int,
 def ore_amount(value) -> Decimal:
     """A sum rounded to öre in SQL, as a Decimal of two places."""
     return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def clinics_read_for(scope: Scope, year: int, patient_ids: Iterable[int],
+                     today: date | None = None) -> dict[int, str]:  # fmt: skip
+    """The clinic a manager of several clinics reads each listed patient's
+    year for, for the patient's access log: the clinic chosen, else the one of
+    theirs whose cost centre paid part of the year when exactly one did, else
+    the one of theirs that cares for the patient (`access.clinics_read_for`).
+
+    One statement for the whole list (two when some patient was paid for by
+    several of the manager's clinics). Empty for the region, which reads for
+    no clinic, and for a manager of one clinic (`audit.acting_clinic_code`)."""
+    clinic_ids = scope.clinic_ids()
+    ids = sorted(set(patient_ids))
+    if clinic_ids is None or scope.user.role != Role.MANAGER or not ids:
+        return {}
+    if scope.clinic is not None:
+        return dict.fromkeys(ids, scope.clinic.code)
+    if len(clinic_ids) < 2:
+        return {}
+    listed = in_ids(payers.c.patient_id, ids, postgresql=on_postgresql())
+    if stored_payers(scope, year):
+        paid = (
+            sa.select(payers.c.patient_id, payers.c.clinic_id)
+            .where(payers.c.year == year, payers.c.clinic_id.in_(clinic_ids), listed)
+            .subquery("paid")
+        )  # fmt: skip
+    else:
+        lines = paid_lines(year, today or region_today(), clinic_ids).subquery()
+        paid = (
+            sa.select(lines.c.patient_id, lines.c.clinic_id)
+            .where(in_ids(lines.c.patient_id, ids, postgresql=on_postgresql()))
+            .subquery("paid")
+        )
+    found = {
+        patient_id: code
+        for patient_id, code in db.session.execute(
+            sa.select(paid.c.patient_id, sa.func.min(Clinic.code))
+            .join(Clinic, Clinic.id == paid.c.clinic_id)
+            .group_by(paid.c.patient_id)
+            .having(sa.func.count(sa.distinct(paid.c.clinic_id)) == 1)
+        )
+    }
+    several = [i for i in ids if i not in found]
+    return access.clinics_read_for(scope.user, several) | found

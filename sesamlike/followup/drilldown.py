@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sesamlike.common import paging
 from sesamlike.common.collation import swedish
 from sesamlike.extensions import db
-from sesamlike.followup import audited, report
+from sesamlike.followup import audited, cost_centres, report
 from sesamlike.followup.followed import paid_years, patient_years, visible_years
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
@@ -226,10 +226,12 @@ def patients(
         )
         where = [PatientYearCost.year == year, PatientYearCost.patient_id.in_(ids)]
         rows = db.session.execute(_listed(scope, where, filters)).all()
+    ids = [row.id for row in rows]
     audited.record_many(
-        "export" if exported else "read", "patient_year_cost", [row.id for row in rows],
+        "export" if exported else "read", "patient_year_cost", ids,
         detail=f"follow-up drill-down {year}: "
         + ", ".join(f"{k}={v}" for k, v in filters.as_args().items()),
+        clinic_codes=cost_centres.clinics_read_for(scope, year, ids),
     )  # fmt: skip
     db.session.commit()
     return rows, total

@@ -13,7 +13,7 @@ from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup import audited, rules
 from sesamlike.followup.article_use import ArticleUse, article_use
-from sesamlike.followup.cost_centres import paid_where
+from sesamlike.followup.cost_centres import clinics_read_for, paid_where
 from sesamlike.followup.followed import patient_years
 from sesamlike.followup.lines import load_cost_lines
 from sesamlike.followup.models import PatientYearCost
@@ -127,7 +127,8 @@ def year_list(scope: Scope, year: int, *, detail: str) -> list[dict]:
     ).all()
     ids = [row.patient_id for row in rows]
     audited.record_many("read", "patient_year_cost", ids, user=scope.user,
-                        detail=detail)  # fmt: skip
+                        detail=detail,
+                        clinic_codes=clinics_read_for(scope, year, ids))  # fmt: skip
     listed = []
     for row in rows:
         amounts = {name: getattr(row, name) for name in AMOUNTS}

@@ -23,6 +23,7 @@ from sesamlike.common.i18n import _
 from sesamlike.common.spreadsheets import MACHINE, SWEDISH, Dialect, csv_bytes
 from sesamlike.extensions import db
 from sesamlike.followup import audited
+from sesamlike.followup.cost_centres import clinics_read_for
 from sesamlike.followup.followed import patient_years
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
@@ -89,7 +90,9 @@ def register_file(
             rows.append((key, year, row.diabetes_type, group,
                          row.pump_system or "", row.cgm_system or ""))  # fmt: skip
         ids.append(row.id)
+    read_for = {} if scope is None else clinics_read_for(scope, year, ids)
     audited.record_many("export", "register", ids, user=user,
-                        detail=f"NDR export {year}")  # fmt: skip
+                        detail=f"NDR export {year}",
+                        clinic_codes=read_for)  # fmt: skip
     db.session.commit()
     return csv_bytes(headers if words else columns, rows, dialect), len(ids)

@@ -10,11 +10,11 @@ would truncate) and rounding adds a nanokrona against binary representation erro
 
 from __future__ import annotations
 
-import json
-
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
+
+from sesamlike.common.sql import in_ids  # noqa: F401 (here before common had it)
 
 
 class epoch_day(FunctionElement):
@@ -170,15 +170,3 @@ def in_few(column: sa.ColumnElement[int], select: sa.Select, *, postgresql: bool
     if postgresql:
         return column == sa.any_(array_of(select.scalar_subquery()))
     return column.in_(select)
-
-
-def in_ids(column: sa.ColumnElement[int], ids: list[int], *, postgresql: bool):
-    """`column` is one of `ids`, as one bound value however many there are (a
-    plain IN binds one parameter per id: PostgreSQL's protocol stops at 65,535,
-    SQLite at 250,000; a region-wide manager passes either)."""
-    if postgresql:
-        from sqlalchemy.dialects.postgresql import ARRAY
-
-        return column == sa.any_(sa.bindparam(None, ids, type_=ARRAY(sa.Integer)))
-    listed = sa.func.json_each(json.dumps(ids)).table_valued("value")
-    return column.in_(sa.select(listed.c.value))

@@ -170,7 +170,7 @@ def work_list(
     }
     counts.update(_OrderList.counts(undelivered_lists))
     truncated = total > len(rows)
-    _audit(user, rows, name, action)
+    _audit(user, rows, name, action, clinic)
     # The rows stay loaded for the page: not read again one at a time.
     commit_keeping_loaded()
     filters = {"list": name, "days": str(days)}
@@ -464,9 +464,19 @@ class _Warranty:
         return [DeviceRow(row.Device, row.Patient) for row in found], _total(found)
 
 
-def _audit(user: User, rows: list, name: str, action: str) -> None:
-    """One audit row per patient shown (log review asks by patient)."""
-    for patient_id in sorted({row.patient.id for row in rows}):
+def _audit(
+    user: User, rows: list, name: str, action: str, clinic: Clinic | None
+) -> None:
+    """One audit row per patient shown (log review asks by patient), with the
+    clinic the user read them for: the one chosen, else the one of theirs that
+    cares for the patient (a prescriber of several clinics; one query for the
+    whole list), as a single patient's read names it."""
+    patient_ids = sorted({row.patient.id for row in rows})
+    if clinic is not None:
+        read_for = dict.fromkeys(patient_ids, clinic.code)
+    else:
+        read_for = access.clinics_read_for(user, patient_ids)
+    for patient_id in patient_ids:
         audit.record(
             action,
             "patient",
@@ -474,4 +484,5 @@ def _audit(user: User, rows: list, name: str, action: str) -> None:
             object_id=patient_id,
             user=user,
             detail=f"arbetslista: {name}",
+            clinic_code=read_for.get(patient_id),
         )

@@ -16,7 +16,7 @@ obey the same rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 
@@ -26,6 +26,7 @@ from flask import g, has_app_context
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User, user_clinics
 from sesamlike.common.errors import DomainError, Forbidden, NotVisible
+from sesamlike.common.sql import in_ids
 from sesamlike.common.time import region_today
 from sesamlike.common.transaction_ends import rollback_keeping_reads
 from sesamlike.extensions import db
@@ -258,19 +259,34 @@ def _clinic_read_for(user: User, patient_id: int) -> str | None:
     one of theirs that cares for the patient, when one does (the patient's
     access log names it); None leaves it to `audit.acting_clinic_code` (one
     clinic, or none to name)."""
-    if user.role not in (Role.PRESCRIBER, Role.MANAGER) or len(user.clinics) < 2:
-        return None
-    codes = db.session.scalars(
-        sa.select(Clinic.code)
-        .join(CareRelationship, CareRelationship.clinic_id == Clinic.id)
+    return clinics_read_for(user, [patient_id]).get(patient_id)
+
+
+def clinics_read_for(user: User, patient_ids: Iterable[int]) -> dict[int, str]:
+    """`_clinic_read_for` of a whole list in one statement: for each patient
+    whom exactly one of the user's clinics cares for, that clinic's code.
+
+    Only for a prescriber or manager of several clinics (one clinic's staff
+    act for it: `audit.acting_clinic_code`); a patient whom two of their
+    clinics care for, or none, is absent, as for a single read."""
+    if user.role not in CLINIC_ROLES or len(user.clinics) < 2:
+        return {}
+    ids = sorted(set(patient_ids))
+    if not ids:
+        return {}
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    rows = db.session.execute(
+        sa.select(CareRelationship.patient_id, sa.func.min(Clinic.code))
+        .join(Clinic, CareRelationship.clinic_id == Clinic.id)
         .where(
-            CareRelationship.patient_id == patient_id,
+            in_ids(CareRelationship.patient_id, ids, postgresql=postgresql),
             CareRelationship.ended_on.is_(None),
             Clinic.id.in_([clinic.id for clinic in user.clinics]),
         )
-        .distinct()
-    ).all()
-    return codes[0] if len(codes) == 1 else None
+        .group_by(CareRelationship.patient_id)
+        .having(sa.func.count(sa.distinct(Clinic.id)) == 1)
+    )
+    return {patient_id: code for patient_id, code in rows}
 
 
 def is_self(user: User, patient: Patient) -> bool:

@@ -71,6 +71,9 @@ def search_patients(user: User, text: str | None, page: int = 1) -> SearchPage:
         .offset((page - 1) * PAGE_SIZE)
     ).all()
     detail = f"sökning: {text}"
+    # A prescriber of several clinics: each hit with the clinic that cares
+    # for it, as a single read names it (one query for the page).
+    read_for = access.clinics_read_for(user, ids)
     for patient_id in ids:
         audit.record(
             "search",
@@ -79,6 +82,7 @@ def search_patients(user: User, text: str | None, page: int = 1) -> SearchPage:
             object_id=patient_id,
             user=user,
             detail=detail,
+            clinic_code=read_for.get(patient_id),
         )
     if not ids:
         audit.record("search", "patient", patient_id=None, user=user, detail=detail)
