@@ -41,9 +41,12 @@ _SEPARATORS = re.compile(r"[\s\-+]")
 
 @dataclass(frozen=True)
 class GuardianRow:
+    """A guardian link as an admin sees it: whether it ends at 18 and whether
+    it has, never the day (the 18th birthday gives the birth date away)."""
+
     id: int
     username: str | None
-    ends_on: date | None
+    ends_at_18: bool  # the child's birth date is known
     ended: bool
 
 
@@ -136,7 +139,7 @@ def links(admin: User, patient_id: int, today: date | None = None) -> PatientLin
     ends = adult_on(patient.birth_date)
     guardians = [
         GuardianRow(
-            g.id, g.user.username if g.user else None, ends,
+            g.id, g.user.username if g.user else None, ends is not None,
             ends is not None and ends <= today,
         )
         for g in sorted(patient.guardians, key=lambda g: g.id)

@@ -155,6 +155,9 @@ def test_restarting_a_care_relationship_adds_an_episode_and_keeps_the_old(
 
 
 def test_removing_a_guardian_ends_their_acting_for_the_child(app, client, auth, world):
+    """The link's row said "till 2033-12-24 (18 år)", the 18th birthday, which
+    gives the admin the birth date (privacy review): now only that it lasts
+    until 18."""
     olle = world["olle"]
     anna = app.test_client()
     anna.post("/login", data={"username": "anna", "password": "correct-horse-1"})
@@ -165,7 +168,8 @@ def test_removing_a_guardian_ends_their_acting_for_the_child(app, client, auth, 
     )
     auth.login("admin")
     page = client.get(f"/admin/patients/{olle.id}").text
-    assert "anna" in page and "till 2033-12-24 (18 år)" in page
+    assert "anna" in page and "till 18 års ålder" in page
+    assert "2033-12-24" not in page
     done = client.post(f"/admin/patients/{olle.id}/guardians/{guardian.id}/remove")
     assert "Vårdnadshavaren är borttagen från barnet." in client.get(done.location).text
     assert anna.get("/portal/").status_code == 302  # off to choose another child
@@ -190,16 +194,29 @@ def test_admin_links_a_guardian_login_to_a_child_only(client, auth, world):
 
 
 def test_a_guardian_link_ends_on_the_childs_18th_birthday(client, auth, world):
+    """The page said "Upphört 2018-01-01", the 18th birthday, which gives the
+    admin the birth date (privacy review): it says that the link ended at 18,
+    not when."""
     grown = make_patient(world["clinic"], birth_date=date(2000, 1, 1))
     make_user("guardian", patients=[grown], username="gamla.mamma")
     auth.login("admin")
     page = client.get(f"/admin/patients/{grown.id}").text
-    assert "Upphört 2018-01-01" in page
+    assert "Upphört vid 18 års ålder" in page
+    assert "2018-01-01" not in page and "2000-01-01" not in page
     auth.logout()
     auth.login("gamla.mamma")
     choose = client.post("/portal/choose", data={"patient_id": grown.id})
     assert choose.status_code in (302, 403, 404)
     assert client.get("/portal/").status_code != 200
+
+
+def test_the_admin_sees_no_day_derived_from_a_childs_birth_date(client, auth, world):
+    olle = world["olle"]  # born 2015-12-24, guardian anna
+    auth.login("admin")
+    page = html.unescape(client.get(f"/admin/patients/{olle.id}").text)
+    assert "till 18 års ålder" in page
+    for day in ("2033-12-24", "24 dec", "2015-12-24", "12-24"):
+        assert day not in page
 
 
 def test_protected_identity_is_set_and_lifted_with_a_reason(client, auth, world):
