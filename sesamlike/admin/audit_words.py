@@ -273,9 +273,13 @@ def sentence(event: AuditEvent, clinic_names: dict[str, str]) -> str:
 
 
 def _search_words(text: str) -> str:
-    """What was searched for: a number (masked later), a date, or just "a name"."""
-    if any(char.isalpha() for char in text.replace("ÅÅÅÅMMDD-XXXX", "")):
+    """What was searched for: a whole identity number (masked later), else
+    just "a name" or "a date or number": a birth date or part of a number
+    beside the patient it found would tell the admin who it is."""
+    if any(char.isalpha() for char in text.replace(MASK, "")):
         return _("ett namn")
+    if any(char.isdigit() for char in masked(text)):
+        return _("ett datum eller nummer")
     return f"”{text}”"
 
 

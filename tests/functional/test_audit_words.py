@@ -117,6 +117,19 @@ def test_a_search_shows_a_masked_number_and_never_a_typed_name(client, auth, wor
     assert "Sökte på ett namn utan träff" in html and ADULT_PNR not in html
 
 
+@pytest.mark.parametrize("typed", ["2015-12-24", "20151224", "151224", "2015-12"])
+def test_a_search_by_birth_date_shows_no_date_beside_the_patient_found(
+    client, auth, world, typed
+):
+    audit.record("search", "patient", patient_id=world["patient"].id,
+                 user=world["doc"], detail=f"sökning: {typed}")  # fmt: skip
+    db.session.commit()
+    auth.login("admin")
+    html = client.post("/admin/audit", data={"action": "search"}).text
+    assert "Sökte på ett datum eller nummer och fick fram patienten" in html
+    assert typed not in html
+
+
 def test_a_work_list_is_named_as_the_page_names_it(client, auth, world):
     """The log said "i arbetslistan open": the list's name in the code."""
     patient = world["patient"]
