@@ -47,6 +47,7 @@ from sesamlike.orders.history import (
     record_delivered_history,
 )
 from sesamlike.orders.models import Order, OrderLine
+from sesamlike.patients import pseudonym as pseudonyms
 from sesamlike.patients.models import Address, CareRelationship, Guardian, Patient
 from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device
@@ -167,6 +168,7 @@ class RegionWriter:
             connection = db.session.connection()
             return self.store(self.rows(rng, specs, plans, _Reserving(connection)))
         patient_ids = insert_with_ids(Patient, [_patient_row(s) for s in specs])
+        pseudonyms.store(db.session.connection(), patient_ids)  # core: no listener
         addresses, cares, guardians = self._people(patient_ids, specs)
         for model, rows in (
             (Address, addresses),
@@ -218,6 +220,7 @@ class RegionWriter:
         connection = db.session.connection()
         for prepared in made.tables:
             write_prepared(connection, _TABLES[prepared.table], prepared)
+        pseudonyms.store(connection, made.patient_ids)  # core: no listener
         return made.patient_ids, made.history
 
     def _prepare(self, model, keys, rows, text: bool) -> Prepared:

@@ -38,7 +38,7 @@ from sesamlike.followup.forms import MAX_THRESHOLD_SEK, ReportFilterForm
 from sesamlike.followup.scope import Scope, resolve
 from sesamlike.followup.summaries import default_threshold, scope_figures
 from sesamlike.patients.identity import format_personal_id
-from sesamlike.patients.pseudonym import pseudonym
+from sesamlike.patients.pseudonym import patient_id_of, pseudonym
 from sesamlike.prescriptions.forms import REASON_LABELS
 
 bp = Blueprint("followup", __name__, url_prefix="/followup")
@@ -266,10 +266,31 @@ def _prescriber_name(prescriber: str | None) -> str | None:
 @bp.route("/patients/<int:patient_id>")
 @login_required
 def patient(patient_id: int):
-    """One patient's annual costs and the lines behind the chosen year's."""
+    """One patient's annual costs and the lines behind the chosen year's: a
+    manager's, by id. The region names patients by pseudonym only, in the URL
+    too (`pseudonymised_patient`): an id here answers it 404."""
+    scope = _scope()
+    if scope.pseudonymised:
+        abort(404)
+    return _patient_page(scope, patient_id)
+
+
+@bp.route("/patients/<patient_key>")
+@login_required
+def pseudonymised_patient(patient_key: str):
+    """The region's page of one patient, found by the pseudonym (by its
+    stored index: `pseudonym.patient_id_of`); other roles 404."""
+    scope = _scope()
+    patient_id = patient_id_of(patient_key) if scope.pseudonymised else None
+    if patient_id is None:
+        abort(404)
+    return _patient_page(scope, patient_id)
+
+
+def _patient_page(scope: Scope, patient_id: int):
     from sesamlike.followup import patient_costs
 
-    scope, year = _scope(), _year()
+    year = _year()
     try:
         detail = patient_costs.detail(scope, patient_id, year)
     except NotVisible:

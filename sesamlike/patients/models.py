@@ -225,3 +225,20 @@ class ReminderPreference(db.Model):
 def _refold_name(_mapper, _connection, patient: Patient) -> None:
     """A changed name is searchable by its new spelling at once."""
     patient.search_name = search_name(patient.first_name, patient.last_name)
+
+
+class PatientPseudonym(db.Model):
+    """The region's pseudonym of a patient (`pseudonym.pseudonym`), kept so that
+    a pseudonym in a URL finds its patient by an index, not by hashing every
+    patient's id. Derived from the id and the pseudonym key: written for the
+    patients without one when a key is not found (`pseudonym.patient_id_of`),
+    rebuilt by `pseudonym.store_all` when the key changes. Not unique:
+    12 hexadecimal digits may, rarely, name two patients (then neither is
+    found by it)."""
+
+    __tablename__ = "patient_pseudonyms"
+
+    patient_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("patients.id", ondelete="CASCADE"), primary_key=True
+    )
+    pseudonym: Mapped[str] = mapped_column(sa.String(14), index=True)

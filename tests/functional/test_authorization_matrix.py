@@ -27,6 +27,7 @@ from sesamlike.accounts.services import issue_token
 from sesamlike.channels.models import SupplierExport
 from sesamlike.extensions import db
 from sesamlike.patients.models import Address, CareRelationship, Guardian
+from sesamlike.patients.pseudonym import pseudonym
 from sesamlike.stock.models import PurchaseProposal, ReorderPoint
 from tests.factories import (
     make_clinic,
@@ -65,7 +66,8 @@ PRESCRIBERS = frozenset({"prescriber", "prescriber_other"})
 PORTAL = frozenset({"patient", "patient_other", "guardian", "guardian_other"})
 PORTAL_OWN = frozenset({"patient", "guardian"})
 FOLLOWUP = frozenset({"manager", "manager_other", "region"})
-FOLLOWUP_PATIENT = frozenset({"manager", "region"})
+MANAGERS_BY_ID = frozenset({"manager"})
+REGION_BY_KEY = frozenset({"region"})
 STAFF = frozenset(
     {
         "prescriber",
@@ -151,7 +153,10 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "followup.export": FOLLOWUP,
     "followup.patients": FOLLOWUP,
     "followup.export_patients": FOLLOWUP,
-    "followup.patient": FOLLOWUP_PATIENT,
+    # By id for managers; the region's by pseudonym (privacy review: a row id
+    # in the region's URL linked its pages to the admin's, the API and FHIR).
+    "followup.patient": MANAGERS_BY_ID,
+    "followup.pseudonymised_patient": REGION_BY_KEY,
     "followup.register_csv": FOLLOWUP,
     "followup.system": FOLLOWUP,
     # Patient pages.
@@ -348,6 +353,7 @@ def build_scenario() -> Scenario:
         db.session.commit()
         return {
             "patient_id": patient.id,
+            "patient_key": pseudonym(patient.id),
             "order_id": order.id,
             "prescription_id": prescription.id,
             "line_id": order.lines[0].id,
@@ -402,7 +408,7 @@ def refused(response, api: bool) -> bool:
 
 
 PATIENT_BOUND = {"patient_id", "order_id", "prescription_id", "line_id", "device_id",
-                 "serial_no"}  # fmt: skip
+                 "serial_no", "patient_key"}  # fmt: skip
 
 
 def expected_refusal(

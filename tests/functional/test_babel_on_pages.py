@@ -9,6 +9,7 @@ import pytest
 from sesamlike.extensions import db
 from sesamlike.followup.runs import run_year
 from sesamlike.patients.models import Address
+from sesamlike.patients.pseudonym import pseudonym
 from tests import factories as f
 
 YEAR = 2025
@@ -91,7 +92,9 @@ def test_follow_up_writes_counts_dates_and_channels_in_the_readers_language(
     articles = page(client, f"/followup/articles?year={YEAR}", locale)
     assert f'<td class="num">{units}</td>' in articles
     assert ">12500<" not in articles
-    detail = page(client, f"/followup/patients/{bulk.id}?year={YEAR}", locale)
+    # The region's patient page is keyed by the pseudonym (privacy review).
+    key = pseudonym(bulk.id)
+    detail = page(client, f"/followup/patients/{key}?year={YEAR}", locale)
     packs = "1 250" if locale == "sv" else "1,250"
     assert f'<td class="num">{packs}</td>' in detail
     assert f"<tr><td>{delivered}</td>" in detail

@@ -31,6 +31,7 @@ from sesamlike.followup.runs import run_year
 from sesamlike.followup.scope import resolve
 from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients.models import Patient
+from sesamlike.patients.pseudonym import pseudonym
 from tests import factories as f
 from tests.integration.test_followup_truth import june_mover, move_clinic
 
@@ -100,12 +101,14 @@ def test_a_manager_does_not_see_a_newcomers_years_at_another_clinic(
 
 
 def test_the_region_still_sees_every_year_of_the_patient(client, auth, newcomer):
+    """By the pseudonym in the URL, not the row id (privacy review)."""
     patient = newcomer["patient"]
+    key = pseudonym(patient.id)
     auth.login(newcomer["region"].username)
-    page = client.get(f"/followup/patients/{patient.id}?year=2025")
+    page = client.get(f"/followup/patients/{key}?year=2025")
     assert page.status_code == 200
     assert "2\u00a0000,00" in page.text
-    assert f"/followup/patients/{patient.id}?year=2026" in page.text
+    assert f"/followup/patients/{key}?year=2026" in page.text
 
 
 @pytest.fixture

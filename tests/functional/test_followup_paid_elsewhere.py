@@ -23,6 +23,7 @@ from sesamlike.accounts.services import issue_token
 from sesamlike.extensions import db
 from sesamlike.followup.models import PatientYearPayer
 from sesamlike.patients.models import Patient
+from sesamlike.patients.pseudonym import pseudonym
 from tests import factories as f
 from tests.integration.test_followup_truth import june_mover
 
@@ -252,7 +253,8 @@ def test_a_manager_sees_the_lines_the_clinic_paid_not_the_other_clinics(
     """The security review: chef.norr saw Söder's deliveries to a patient who
     came from Söder, dates, articles and cost centre, from before Norr's care
     began. A manager sees the own clinic's costs: the lines its cost centre
-    paid, and a word that the rest was paid elsewhere; the region sees all."""
+    paid, and a word that the rest was paid elsewhere; the region sees all
+    (by the pseudonym in the URL since the privacy review, not the id)."""
     [moved] = db.session.scalars(sa.select(Patient.id))  # NORR paid, then SODR
     auth.login(mover["SODR"].username)
     page = client.get(f"/followup/patients/{moved}?year=2025").text
@@ -269,7 +271,7 @@ def test_a_manager_sees_the_lines_the_clinic_paid_not_the_other_clinics(
     auth.logout()
 
     auth.login(f.make_user("region").username)
-    page = client.get(f"/followup/patients/{moved}?year=2025").text
+    page = client.get(f"/followup/patients/{pseudonym(moved)}?year=2025").text
     assert sorted(cost_line_centres(page)) == ["KS-100", "KS-200"]
     assert 'id="not-listed"' not in page
     assert units_used(page) == {"S1": "30"}

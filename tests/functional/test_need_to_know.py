@@ -36,6 +36,7 @@ from sesamlike.common.models import OutgoingMail
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.fulfilment import shipping
+from sesamlike.patients.pseudonym import pseudonym
 from tests.conftest import PASSWORD
 from tests.factories import (
     make_article,
@@ -58,12 +59,13 @@ OWN_CLINIC = {"prescriber": "BDM", "prescriber_other": "OST", "manager": "BDM",
               "manager_other": "OST"}  # fmt: skip
 SELF = {"patient": "ella", "patient_other": "per", "guardian": "olle"}
 EVERYTHING = frozenset({"number", "name", "contact"})
-PATIENT_ARGS = {"patient_id", "order_id", "prescription_id"}
+PATIENT_ARGS = {"patient_id", "order_id", "prescription_id", "patient_key"}
 QUERY = {
     "followup.report": {"year": LAST_YEAR},
     "followup.patients": {"year": LAST_YEAR},
     "followup.export_patients": {"year": LAST_YEAR},
     "followup.patient": {"year": LAST_YEAR},
+    "followup.pseudonymised_patient": {"year": LAST_YEAR},
     "followup.register_csv": {"year": LAST_YEAR},
     "followup.export": {"year": LAST_YEAR},
     "followup.articles": {"year": LAST_YEAR},
@@ -185,6 +187,7 @@ def requests_for(app, region: PrivacyRegion):
         for person in region.people.values():
             choices = {
                 "patient_id": [person.id],
+                "patient_key": [pseudonym(person.id)],  # the region's page
                 "order_id": person.orders,
                 "prescription_id": person.prescriptions,
             }

@@ -21,6 +21,7 @@ from sesamlike.common.models import OutgoingMail
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db, limiter
 from sesamlike.fulfilment import shipping
+from sesamlike.patients.pseudonym import pseudonym
 from tests.factories import make_clinic, make_role_user, make_user
 from tests.privacy_data import LAST_YEAR, make_privacy_region, protect_after_ordering
 
@@ -104,11 +105,14 @@ def test_2_managers_and_the_region_read_no_patient_record(
 
 
 def test_2_the_region_follows_up_pseudonymised_patients(client, auth, region):
+    """The region's patient page is keyed by the pseudonym (privacy review:
+    the row id in its URL, /followup/patients/{id}, is the id of the admin's
+    pages, the API and FHIR; that URL now answers the region 404)."""
     ella = region.person("ella")
     auth.login("region")
     page = client.get("/followup/patients", query_string={"year": LAST_YEAR})
     detail = client.get(
-        f"/followup/patients/{ella.id}", query_string={"year": LAST_YEAR}
+        f"/followup/patients/{pseudonym(ella.id)}", query_string={"year": LAST_YEAR}
     )
     export = client.get("/followup/patients.csv", query_string={"year": LAST_YEAR})
     register = client.get("/followup/register.csv", query_string={"year": LAST_YEAR})
