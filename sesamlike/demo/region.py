@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sesamlike.accounts.models import Clinic, User
 from sesamlike.catalog.models import Article, System
 from sesamlike.common.time import region_today
-from sesamlike.demo import people, setup
+from sesamlike.demo import people, queue, setup
 from sesamlike.demo.kits import PUMP_USE, SYSTEM_SHARES
 from sesamlike.demo.plan import NO_PUMP, PatientPlan, Planner
 from sesamlike.demo.setup import Login
@@ -225,6 +225,8 @@ def load_demo_region(today: date | None = None) -> list[PrintedLogin]:
         _guardian_logins(patients, ids, hashed)
         _patient_logins(patients, ids, hashed)
         _collected_at_clinic(today)
+        db.session.commit()
+        queue.make_queue(SEED, today)
     db.session.commit()
     return [_printed(login) for login in setup.STAFF] + _patient_side_logins()
 

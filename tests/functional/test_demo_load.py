@@ -120,8 +120,12 @@ def assert_demo_region_content():
     ).all()
     assert len(set(with_active)) >= 190
 
-    lines = db.session.scalars(sa.select(OrderLine)).all()
+    every_line = db.session.scalars(sa.select(OrderLine)).all()
+    lines = [line for line in every_line if line.order.placed_by_role == "migration"]
+    # The history is delivered; the week's queue of the aids centre is not.
     assert {line.status for line in lines} == {"delivered", "returned"}
+    queue = {line.status for line in every_line} - {"delivered", "returned"}
+    assert queue == {"reserved", "shipped", "backordered"}
     delivered = [line.delivered_on for line in lines]
     assert min(delivered) <= today.replace(year=today.year - 1)
     assert all(line.order.placed_by_role == "migration" for line in lines[:50])
@@ -322,3 +326,22 @@ def test_demo_clinic_deliveries_in_use_are_collected_and_only_recent_ones_wait()
         else:
             waiting.append(order)
     assert all(order.collected_on is None for order in waiting)
+
+
+def test_the_aids_centre_finds_a_queue_in_the_demo(runner, client, auth):
+    """A new user logging in as `lager` found nothing to pick, pack or
+    confirm: the demo's history is all delivered. A few orders of the last
+    days make the queue, placed and handled through the use cases."""
+    import re
+
+    runner.invoke(args=["demo", "load"])
+    auth.login("lager", DEMO_PASSWORD)
+    picking = client.get("/stock/picking").text
+    to_pick = re.findall(r"<h2>Beställning (\d+)</h2>", picking)
+    assert len(to_pick) >= 3
+    packing = client.get("/stock/packing").text
+    assert "Packa beställning" in packing and len(re.findall(
+        r"Packa beställning (\d+)</a>", packing)) == len(to_pick) + 1  # fmt: skip
+    assert "Ja" in packing  # the one picked, to pack
+    confirm = client.get("/stock/deliveries").text
+    assert len(set(re.findall(r"Beställning (\d+)", confirm))) == 2
