@@ -1,4 +1,5 @@
-"""`followup run` (interfaces.md) and `followup register-export`."""
+"""`followup run` (interfaces.md), `followup register-export` and
+`followup pseudonyms`."""
 
 from __future__ import annotations
 
@@ -60,6 +61,18 @@ def register_export(year: int, fmt: str, file: Path) -> None:
     body, count = register.register_file(year, user=None, dialect=CSV_FORMATS[fmt])
     file.write_bytes(body)
     click.echo(f"{count} patients written to {file}.")
+
+
+@followup.command("pseudonyms")
+def pseudonyms() -> None:
+    """Store every patient's pseudonym under the current PSEUDONYM_KEY: after
+    the key changed, the region's links by pseudonym find the patients again."""
+    from sesamlike.extensions import db
+    from sesamlike.patients.pseudonym import store_all
+
+    count = store_all(db.session.connection())
+    db.session.commit()
+    click.echo(f"Pseudonyms of {count} patients stored.")
 
 
 COMMANDS = (followup,)

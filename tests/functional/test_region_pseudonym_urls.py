@@ -100,3 +100,26 @@ def test_a_pseudonym_stored_under_an_old_key_finds_no_one(app, world):
     finally:
         app.config["PSEUDONYM_KEY"] = kept
         db.session.rollback()
+
+
+def test_the_command_stores_the_pseudonyms_under_a_new_key(app, runner, world):
+    """After PSEUDONYM_KEY changed, `followup pseudonyms` makes the region's
+    links find the patients again (until then they answer 404)."""
+    anna = world["anna"]
+    kept = app.config.get("PSEUDONYM_KEY")
+    app.config["PSEUDONYM_KEY"] = "a new key"
+    try:
+        new_key = pseudonyms.pseudonym(anna.id)
+        stored = db.session.scalar(
+            sa.select(PatientPseudonym.pseudonym).where(
+                PatientPseudonym.patient_id == anna.id
+            )
+        )
+        assert stored != new_key
+        result = runner.invoke(args=["followup", "pseudonyms"])
+        assert result.exit_code == 0, result.output
+        assert "Pseudonyms of 1 patients stored." in result.output
+        db.session.expire_all()
+        assert pseudonyms.patient_id_of(new_key) == anna.id
+    finally:
+        app.config["PSEUDONYM_KEY"] = kept
