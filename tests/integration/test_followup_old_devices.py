@@ -174,18 +174,29 @@ def test_the_benchmarks_write_floor_stores_the_same_row(old_pump_mover):
 
 
 def test_the_patient_cost_page_lists_the_pump_at_no_cost(client, auth, old_pump_mover):
-    """The page's heading named the pump system; its lines had no pump."""
+    """The page's heading named the pump system; its lines had no pump. The
+    region sees it, at no cost; the clinic the patient moved to does not (it
+    is NORR's delivery: need to know, the review of this change), nor counts
+    it as a line paid elsewhere."""
     import html
+
+    from sesamlike.patients.pseudonym import pseudonym
 
     patient, north, south, *_ = old_pump_mover
     run_year(2025, full=True)
-    auth.login(f.make_user("manager", clinics=[south]).username)
-    page = html.unescape(client.get(f"/followup/patients/{patient.id}?year=2025").text)
-    lines = page[
-        page.index('id="cost-lines"') : page.index(
-            "</table>", page.index('id="cost-lines"')
-        )
-    ]
+
+    def cost_lines(path: str) -> tuple[str, str]:
+        page = html.unescape(client.get(path).text)
+        start = page.index('id="cost-lines"')
+        return page[start : page.index("</table>", start)], page
+
+    auth.login(f.make_user("region").username)
+    lines, _page = cost_lines(f"/followup/patients/{pseudonym(patient.id)}?year=2025")
     assert "Avskrivet: används fortfarande och kostar inget mer" in lines
     assert lines.count("<tr>") == 1 + 1 + 4  # heading, the pump, four deliveries
+    auth.logout()
+    auth.login(f.make_user("manager", clinics=[south]).username)
+    lines, page = cost_lines(f"/followup/patients/{patient.id}?year=2025")
+    assert "Avskrivet" not in lines and "KS-100" not in lines
+    assert lines.count("<tr>") == 1 + 4
     assert 'id="not-listed"' not in page  # no other clinic paid a line
