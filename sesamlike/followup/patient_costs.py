@@ -98,8 +98,9 @@ def detail(scope: Scope, patient_id: int, year: int) -> PatientCosts:
             lines.append(LineCost(line, days, rules.round_half_up(cost)))
         elif cost or days:
             not_listed += 1
-        elif paid_here(line) and line.durable and (used := line.in_use_days(year,
-                                                                            today)):
+        elif (
+            paid_here(line) and line.durable and (used := line.in_use_days(year, today))
+        ):
             # Written off: nobody pays it now. Shown where it was paid (its
             # prescription's clinic) and to the region, not to the clinic the
             # patient moved to (another clinic's delivery: need to know).

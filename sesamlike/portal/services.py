@@ -199,27 +199,50 @@ def may_act_for(user: User, patient_id: int) -> bool:
     return access.visible_patient(user, patient_id) is not None
 
 
-def children(user: User) -> list[Child]:
-    """A guardian's children, protected ones included so the page can say why."""
-    if user.role != Role.GUARDIAN:
-        raise Forbidden()
-    rows = db.session.execute(
-        sa.select(
-            Patient.id,
-            Patient.first_name,
-            Patient.last_name,
-            Patient.protected_identity,
-        )
+def _childrens(*columns) -> sa.Select:
+    """A guardian's children (`user_id`), protected ones included."""
+    return (
+        sa.select(*columns)
         .join(Guardian, Guardian.patient_id == Patient.id)
         .where(
-            Guardian.user_id == user.id,
+            Guardian.user_id == sa.bindparam("user_id"),
             # Guardianship ends at 18: grown-up children order for themselves.
             sa.or_(
                 Patient.birth_date.is_(None),
                 Patient.birth_date > access.adult_born_before(),
             ),
         )
-        .order_by(swedish(Patient.first_name), Patient.id)
+    )
+
+
+def only_child(user: User) -> int | None:
+    """The guardian's one child, when there is one and it may be acted for
+    online (no protected identity); None otherwise. Reads ids and flags
+    only, and writes no audit row: nothing of a child is shown (choosing
+    it, `choose_child`, is audited)."""
+    if user.role != Role.GUARDIAN:
+        raise Forbidden()
+    rows = db.session.execute(
+        _childrens(Patient.id, Patient.protected_identity).limit(2),
+        {"user_id": user.id},
+    ).all()
+    if len(rows) != 1 or rows[0].protected_identity:
+        return None
+    return rows[0].id
+
+
+def children(user: User) -> list[Child]:
+    """A guardian's children, protected ones included so the page can say why."""
+    if user.role != Role.GUARDIAN:
+        raise Forbidden()
+    rows = db.session.execute(
+        _childrens(
+            Patient.id,
+            Patient.first_name,
+            Patient.last_name,
+            Patient.protected_identity,
+        ).order_by(swedish(Patient.first_name), Patient.id),
+        {"user_id": user.id},
     ).all()
     for row in rows:
         audit.record("list_children", "patient", patient_id=row.id, user=user)

@@ -76,15 +76,15 @@ def _only_child(user) -> int | None:
     and audited, as by the button): the choice was a tap at every login, at
     night on a phone (the portal walkthrough). A protected child cannot be
     chosen: the choosing page says why."""
-    kids = services.children(user)
-    if len(kids) != 1 or kids[0].protected:
+    child_id = services.only_child(user)  # not audited: nothing shown
+    if child_id is None:
         return None
     try:
-        services.choose_child(user, kids[0].patient_id)
+        services.choose_child(user, child_id)  # audited
     except DomainError:
         return None
-    session[CHOSEN] = kids[0].patient_id
-    return kids[0].patient_id
+    session[CHOSEN] = child_id
+    return child_id
 
 
 def follow_link_to(patient_id: int | None) -> None:

@@ -690,3 +690,25 @@ def test_a_guardian_of_one_child_acts_for_it_without_choosing(client, auth, regi
     auth.login("eva")
     choosing = client.get("/portal/", follow_redirects=True).text
     assert "skyddade personuppgifter" in choosing
+
+
+def test_looking_for_an_only_child_writes_no_audit_row(client, auth, region):
+    """The review of this stop's diff: the only-child check listed a
+    guardian's children through the audited list, so one visit of "my aids"
+    that led to the choosing page wrote each child's "listed" row three
+    times, in the child's own access log, beside a query and a commit each."""
+    auth.login("anna")  # Olle, and Sara with protected identity: to choose
+
+    def listed() -> int:
+        return db.session.scalar(
+            sa.select(sa.func.count()).where(
+                AuditEvent.patient_id == region.child.id,
+                AuditEvent.action == "list_children",
+            )
+        )
+
+    before = listed()
+    client.get("/portal/", follow_redirects=True)
+    assert listed() - before == 1
+    client.get("/portal/choose")
+    assert listed() - before == 2
