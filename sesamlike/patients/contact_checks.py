@@ -10,14 +10,20 @@ Each check returns the message to show, or None when the text will do.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from sesamlike.common.i18n import N_
 
 # Marks a Swedish street line uses: "Storgatan 5 B, lgh 1102", "c/o Svensson",
-# "Sankt Eriks gata 12-14", "S:t Göransgatan 3".
-_STREET_MARKS = frozenset(" .,-/'&:()#")
-_CITY_MARKS = frozenset(" .-'")
-_DOOR_CODE_MARKS = frozenset(" #*-")
+# "Sankt Eriks gata 12-14", "S:t Göransgatan 3", "Drottninggatan 10½". Any
+# space (a no-break space pasted from a letter) and any dash (12–14) count
+# too, by their Unicode category; symbols (emoji, <, >) do not.
+_STREET_MARKS = frozenset(".,/'&:()#")
+_CITY_MARKS = frozenset(".'")
+# Door codes as they are written down: "1234", "#1234*", "1234/5678",
+# "1234, sedan 5678", "12.34".
+_DOOR_CODE_MARKS = frozenset("#*/,.:")
+_SPACES_AND_DASHES = ("Zs", "Pd")
 _PHONE = re.compile(r"^\+?[0-9\s\-()]+$")
 PHONE_MAX_LENGTH = 30  # as stored
 PHONE_DIGITS = (6, 15)  # a Swedish number has 6-10; international up to 15
@@ -30,8 +36,16 @@ PHONE_TOO_SHORT = N_("Telefonnumret ska ha minst 6 siffror.")
 PHONE_TOO_LONG = N_("Telefonnumret får ha högst 15 siffror.")
 
 
-def _made_of(text: str, marks: frozenset[str]) -> bool:
-    return all(char.isalpha() or char.isdecimal() or char in marks for char in text)
+def _made_of(text: str, marks: frozenset[str], *, digits: bool = True) -> bool:
+    """Letters, digits (with `digits`: ½ too, any numeric), spaces, dashes
+    and `marks`."""
+    return all(
+        char.isalpha()
+        or (digits and char.isnumeric())
+        or unicodedata.category(char) in _SPACES_AND_DASHES
+        or char in marks
+        for char in text
+    )
 
 
 def street_refusal(street: str | None) -> str | None:
@@ -47,7 +61,7 @@ def city_refusal(city: str | None) -> str | None:
     text = (city or "").strip()
     if not text:
         return None
-    letters_only = all(char.isalpha() or char in _CITY_MARKS for char in text)
+    letters_only = _made_of(text, _CITY_MARKS, digits=False)
     if sum(char.isalpha() for char in text) < 2 or not letters_only:
         return CITY_REFUSAL
     return None
