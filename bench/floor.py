@@ -158,8 +158,9 @@ def floor_totals(
 # The write floor: the same per-patient rows the follow-up run stores (amounts,
 # pump and CGM system, prescriber), by one hand-written INSERT … SELECT into a
 # plain table with the same keys as patient_year_costs (an id, unique patient
-# and year, an index on year). Devices and CGM transmitters in use longest win
-# by a key (days in use, then delivery day, then line id) as the rules say; the
+# and year, an index on year). Devices and CGM transmitters win by a key (in
+# their amortisation period, days in use, delivery day, line id) as the rules
+# say; the
 # sensors' system is the one with the most units, then by name. Written once
 # for both dialects: {day}, {least}, {greatest}, {value} and {floor} differ.
 
@@ -204,7 +205,11 @@ WITH {changed}lines AS (
   SELECT patient_id, line_id, article_id, category, units, d,
     CASE WHEN years > 0 THEN value * days / (years * 365) END AS dev,
     CASE WHEN coalesce(years, 0) = 0 AND d >= :y0 THEN value END AS cons,
-    CASE WHEN used > 0 THEN used * 18014398509481984 + d * 274877906944 + line_id
+    -- In its amortisation period first (2^62), then days in use (2^53), the
+    -- delivery day (2^37), the line id.
+    CASE WHEN used > 0 THEN
+      CASE WHEN days > 0 THEN 4611686018427387904 ELSE 0 END
+      + used * 9007199254740992 + d * 137438953472 + line_id
     END AS device_key,
     -- A device past its amortisation alone makes no row.
     CASE WHEN coalesce(years, 0) = 0 OR days > 0 THEN 1 ELSE 0 END AS counts
@@ -213,9 +218,9 @@ WITH {changed}lines AS (
 ), totals AS (
   SELECT patient_id,
     {round_dev} AS device, {round_cons} AS consumables,
-    max(CASE WHEN category = 'pump' THEN device_key END) % 274877906944 AS pump_line,
+    max(CASE WHEN category = 'pump' THEN device_key END) % 137438953472 AS pump_line,
     max(CASE WHEN category IN ('cgm_reader', 'cgm_transmitter') THEN device_key END)
-      % 274877906944 AS cgm_line,
+      % 137438953472 AS cgm_line,
     max(line_id) AS last_line
   FROM parts GROUP BY patient_id HAVING max(counts) > 0
 ), cgm_names AS (

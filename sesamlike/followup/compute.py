@@ -23,6 +23,7 @@ from sesamlike.followup.rules import (
     CGM_PART_CATEGORIES,
     COUNTED_STATUSES,
     DAYS_PER_YEAR,
+    IN_USE_YEARS,
     PUMP_PART_CATEGORIES,
 )
 from sesamlike.followup.sqlfuncs import (
@@ -39,13 +40,18 @@ from sesamlike.orders.models import OrderLine
 from sesamlike.prescriptions.models import Prescription
 
 # Device lines are read this many years back at least: a CGM transmitter lasts
-# as long as its units do. Durable devices: their amortisation years and one.
-LOOKBACK_YEARS = 12
-# A device key is days in use × KEY_DAYS + delivery day number × KEY_DAY + line
-# id: days are at most 366, day numbers below 2^16 (until 2149), line ids below
-# 2^38, so the key stays below 2^63 and MAX compares whole numbers.
-KEY_DAYS = literal_int(2**54)
-KEY_DAY = literal_int(2**38)
+# as long as its units do, a device may be in use after its amortisation (it
+# names the systems that long, `rules.IN_USE_YEARS`). Durable devices: their
+# amortisation years and one.
+LOOKBACK_YEARS = IN_USE_YEARS
+# A device key is (costing in the year) × KEY_COSTING + days in use × KEY_DAYS
+# + delivery day number × KEY_DAY + line id: days are at most 366 (below 2^9),
+# day numbers below 2^16 (until 2149), line ids below 2^37, so the key stays
+# below 2^63 and MAX compares whole numbers: a device in its amortisation
+# period first, then the one in use most days.
+KEY_COSTING = literal_int(2**62)
+KEY_DAYS = literal_int(2**53)
+KEY_DAY = literal_int(2**37)
 
 # CGM systems in name order, each with its sensor articles.
 Systems = list[tuple[str, list[int]]]
@@ -100,16 +106,28 @@ def days_expr(year: int, today: date | None = None) -> sa.ColumnElement[int]:
     return greatest(0, least(end, after) - greatest(start, first))
 
 
-def in_use_expr(year: int, today: date | None = None) -> sa.ColumnElement[int]:
+def in_use_expr(
+    year: int,
+    today: date | None = None,
+    *,
+    start: sa.ColumnElement | None = None,
+    costing: sa.ColumnElement | None = None,
+) -> sa.ColumnElement[int]:
     """Days a durable device is with the patient inside the year, from
-    delivery (counted) to the return (not), however long ago its amortisation
-    ended: what names the patient's pump and CGM system (`device_key`), not
-    what costs (`days_expr`)."""
-    start = epoch_day(ol.c.delivered_on)
+    delivery (`start`: its day number, by default the delivery's; counted) to
+    the return (not), however long ago its amortisation ended: what names the
+    patient's pump and CGM system (`device_key`), not what costs (`days_expr`,
+    or `costing`, which a device delivered more than IN_USE_YEARS before the
+    year keeps to, as `rules.CostLine.in_use_days`)."""
+    start = epoch_day(ol.c.delivered_on) if start is None else start
     first, after = _year_ends(year, today)
     end = sa.case((ol.c.returned_on.is_(None), after),
                   else_=least(epoch_day(ol.c.returned_on), after))  # fmt: skip
-    return greatest(0, end - greatest(start, first))
+    used = greatest(0, end - greatest(start, first))
+    recent = ol.c.delivered_on >= date(year - IN_USE_YEARS, 1, 1)
+    if costing is None:
+        costing = days_expr(year, today)
+    return sa.case((recent, used), else_=costing)
 
 
 def counted(incremental: bool = False) -> sa.ColumnElement[bool]:
@@ -280,9 +298,7 @@ def replacement_costs(year: int, scope: sa.Select | None = None, *,
     )
     first_day, after = _year_ends(year, today)
     days = greatest(0, least(end, after) - greatest(start, first_day))
-    with_patient = sa.case((ol.c.returned_on.is_(None), after),
-                           else_=least(epoch_day(ol.c.returned_on), after))  # fmt: skip
-    use = greatest(0, with_patient - greatest(start, first_day))
+    use = in_use_expr(year, today, start=start, costing=days)
     where = [
         # A range (ids are positive): SQLite walks the chains' index for it,
         # not for IS NOT NULL.
@@ -450,10 +466,13 @@ def sensor_systems() -> Systems:
 
 
 def device_key(lines: sa.Subquery) -> sa.ColumnElement[int]:
-    """A number whose MAX is the device line in use most days (`use`: its
-    amortisation over or not), then delivered last, then with the highest id;
-    the line id is its remainder by KEY_DAY."""
-    return lines.c.use * KEY_DAYS + lines.c.day * KEY_DAY + lines.c.line_id
+    """A number whose MAX is the device line costing in the year (in its
+    amortisation period) before one that does not, then in use most days
+    (`use`: its amortisation over or not), then delivered last, then with the
+    highest id; the line id is its remainder by KEY_DAY. (A pump written off
+    years ago and never recorded as returned does not outweigh the new one.)"""
+    costing = sa.case((lines.c.days > 0, KEY_COSTING), else_=literal_int(0))
+    return costing + lines.c.use * KEY_DAYS + lines.c.day * KEY_DAY + lines.c.line_id
 
 
 def _key_line(key: sa.ColumnElement[int]) -> sa.ColumnElement[int]:

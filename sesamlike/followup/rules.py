@@ -28,7 +28,10 @@ Choices the contract leaves open, made the same way in the SQL:
 - "Days in use" of a durable device, for the systems, are the days it is with
   the patient, however long ago its amortisation ended: a pump still on loan
   after its four years costs nothing, and no clinic pays it, but it is the
-  patient's pump (it named no pump system at all, and the NDR file no model).
+  patient's pump (it named no pump system at all, and the NDR file no model),
+  unless a device of the same kind in its amortisation period is in use in the
+  year (that one wins, however few its days), and for IN_USE_YEARS from its
+  delivery at most.
   It gives the patient no row of its own: a pump left in a drawer for years
   would otherwise make a patient at no cost.
 - Ties: the device with the most days in use wins, then the later delivery, then
@@ -54,6 +57,10 @@ PUMP_PART_CATEGORIES = frozenset({"pump", "infusion_set", "reservoir", "pod",
 CGM_PART_CATEGORIES = frozenset({"cgm_reader", "cgm_transmitter", "cgm_sensor"})
 ORE = Decimal("0.01")
 DAYS_PER_YEAR = 365
+# A durable device delivered more than this many years before a year is not
+# counted "in use" in it after its amortisation (it names no system then): the
+# follow-up reads no older lines (`compute.LOOKBACK_YEARS`).
+IN_USE_YEARS = 12
 
 
 @dataclass(frozen=True)
@@ -155,7 +162,9 @@ class CostLine:
         """Days with the patient inside the year, delivery (or swap) counted,
         return not: a durable device's, however long ago its amortisation
         ended (it names the systems, not the cost); otherwise `days_in_year`."""
-        if not (self.durable and self.counted):
+        if not (self.durable and self.counted) or (
+            self.delivered_on < date(year - IN_USE_YEARS, 1, 1)
+        ):
             return self.days_in_year(year, today)
         start = (self.swap_on or self.delivered_on).toordinal()
         first, after = date(year, 1, 1).toordinal(), date(year + 1, 1, 1).toordinal()
@@ -259,6 +268,9 @@ def _device_in_use(lines: Iterable[CostLine], year: int, categories,
     return max(
         candidates,
         key=lambda line: (
+            # In its amortisation period first: a pump written off years ago
+            # and never recorded as returned does not outweigh the new one.
+            line.days_in_year(year, today) > 0,
             line.in_use_days(year, today),
             line.swap_on or line.delivered_on,
             line.line_id,

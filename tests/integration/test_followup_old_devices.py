@@ -200,3 +200,44 @@ def test_the_patient_cost_page_lists_the_pump_at_no_cost(client, auth, old_pump_
     assert "Avskrivet" not in lines and "KS-100" not in lines
     assert lines.count("<tr>") == 1 + 4
     assert 'id="not-listed"' not in page  # no other clinic paid a line
+
+
+def test_a_new_pump_in_its_period_wins_over_a_written_off_one():
+    """The review of this change: a MiniMed pump of 2019, its return never
+    recorded, and an Omnipod pump delivered on 1 March 2025 (a switch of
+    system). The old one was with the patient more days, and named the year's
+    system, with the new pump's cost in MiniMed's figures. A device in its
+    amortisation period wins, however few its days; the rules agree."""
+    old_system, new_system = f.make_system("MiniMed 640G"), f.make_system("Omnipod")
+    old = f.make_pump(systems=[old_system], pack_price_sek=Decimal("30000.00"))
+    new = f.make_pump(systems=[new_system], pack_price_sek=Decimal("30000.00"))
+    patient = f.make_patient(f.make_clinic())
+    f.make_delivered_line(patient, old, date(2019, 3, 1))
+    f.make_delivered_line(patient, new, date(2025, 3, 1))
+    run_year(2025, full=True)
+    row = stored(2025)[patient.id]
+    reference = rules.costs_by_patient(load_cost_lines(), 2025)[patient.id]
+    assert row.pump_system == reference.pump_system == "Omnipod"
+
+
+def test_a_pump_delivered_over_twelve_years_before_names_nothing():
+    """The review of this change: the run reads no line delivered more than
+    12 years before the year, while the rules had no such limit, so they
+    disagreed on a pump of 2012 never returned. Neither names it now."""
+    system = f.make_system("MiniMed 640G")
+    pump = f.make_pump(systems=[system], pack_price_sek=Decimal("30000.00"))
+    sets = f.make_article(category="infusion_set", pack_price_sek=Decimal("100.00"))
+    clinic = f.make_clinic()
+    patient = f.make_patient(clinic)
+    f.make_delivered_line(patient, pump, date(2012, 3, 1))
+    f.make_delivered_line(patient, pump, date(2013, 1, 1))  # within 12 years
+    f.make_delivery(patient, f.make_prescription(patient, sets, clinic=clinic),
+                    date(2025, 2, 1))  # fmt: skip
+    run_year(2025, full=True)
+    reference = rules.costs_by_patient(load_cost_lines(), 2025)[patient.id]
+    assert stored(2025)[patient.id].pump_system == reference.pump_system
+    assert reference.pump_system == "MiniMed 640G"  # the one of 2013
+    f.make_delivered_line(patient, sets, date(2026, 2, 1))
+    run_year(2026, full=True)
+    reference = rules.costs_by_patient(load_cost_lines(), 2026)[patient.id]
+    assert stored(2026)[patient.id].pump_system is reference.pump_system is None
