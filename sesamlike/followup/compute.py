@@ -384,15 +384,28 @@ def line_parts(lines: sa.Subquery, year: int, amounts: Amounts):
     a CGM transmitter delivered in an earlier year, which costs nothing now),
     in the units of `amounts`."""
     durable = lines.c.years > 0  # NULL for consumables: not true
+    # NULL for a device past its amortisation (no days that cost): both parts
+    # NULL say a line costs nothing and has no part in whether the patient
+    # has a row of the year or who pays (`costs_something`).
     device = sa.case(
-        (durable, amounts.device_part(lines.c.value, lines.c.days, lines.c.years))
-    )
+        (sa.and_(durable, lines.c.days > 0),
+         amounts.device_part(lines.c.value, lines.c.days, lines.c.years))
+    )  # fmt: skip
     consumables = sa.case(
         (durable, None),
-        (lines.c.delivered_on < date(year, 1, 1), None),
+        # A CGM transmitter delivered in an earlier year and still in use:
+        # nothing now, but a part of the year.
+        (lines.c.delivered_on < date(year, 1, 1), literal_int(0)),
         else_=lines.c.value,
     )
     return device, consumables
+
+
+def costs_something(sums) -> sa.ColumnElement[bool]:
+    """Sums of `line_parts` (a patient's, or a payer's of a patient) of some
+    line with a part in the year: not only devices past their amortisation
+    (which name the systems and nothing else)."""
+    return sa.or_(sums.c.device.is_not(None), sums.c.consumables.is_not(None))
 
 
 def article_lines(year: int, scope: sa.Select | None = None,
@@ -521,7 +534,6 @@ def _line_parts(lines: sa.Subquery, year: int, amounts: Amounts, *,
                     else_=lines.c.line_id).label("pump_key"),
             sa.case((sa.and_(cgm_device, lines.c.use > 0), device_key(lines)),
                     else_=lines.c.sensor_rank).label("cgm_key"),
-            sa.case((paid, 1), else_=0).label("counts"),
         )
         .where(in_year(lines, year, in_use=True))
     )  # fmt: skip
@@ -657,8 +669,7 @@ def _per_prescription(parts: sa.Subquery, amounts: Amounts) -> sa.Subquery:
     payer_of = sa.and_(prescriptions.c.patient_id == summed.c.patient_id,
                        prescriptions.c.id == summed.c.prescription_id)  # fmt: skip
     names = ("patient_id", "units", "device", "consumables", "pump_part",
-             "cgm_part", "pump_key", "cgm_key", "cgm_low", "counts",
-             "vat_rate")  # fmt: skip
+             "cgm_part", "pump_key", "cgm_key", "cgm_low", "vat_rate")  # fmt: skip
     return (
         sa.select(*[summed.c[name] for name in names],
                   clinic.label("clinic_id"), centre.label("cost_centre"))
@@ -680,7 +691,6 @@ def _sums(parts, amounts: Amounts) -> list[sa.ColumnElement]:
         sa.func.min(parts.c.cgm_low if "cgm_low" in parts.c else parts.c.cgm_key).label(
             "cgm_low"
         ),
-        sa.func.max(parts.c.counts).label("counts"),
     ]
 
 
@@ -735,7 +745,7 @@ def year_costs(
         sa.func.coalesce(pump_line, cgm_line, last_line).label("prescriber_line_id"),
         sa.case((low == high, _system_name(low, systems))).label("sensor_system"),
         sa.case((low < high, 1), else_=0).label("sensor_mixed"),
-    ).where(sums.c.counts > 0)  # fmt: skip
+    ).where(costs_something(sums))  # fmt: skip
 
 
 def _grouped(parts, name: str, amounts: Amounts) -> sa.Subquery:
@@ -784,7 +794,6 @@ def _patient_sums(year: int, scope: sa.Select | None, systems: Systems,
             greatest(a.c.pump_key, b.c.pump_key).label("pump_key"),
             greatest(a.c.cgm_key, b.c.cgm_key).label("cgm_key"),
             least(a.c.cgm_low, b.c.cgm_low).label("cgm_low"),
-            greatest(a.c.counts, b.c.counts).label("counts"),
         )
         .select_from(a.join(b, a.c.patient_id == b.c.patient_id, full=True))
         .subquery("sums")

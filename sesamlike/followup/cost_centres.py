@@ -29,6 +29,7 @@ from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup.amounts import Amounts
 from sesamlike.followup.compute import (
+    costs_something,
     in_year,
     line_costs,
     line_groups,
@@ -265,7 +266,7 @@ def payer_rows(year: int, today: date | None = None,
         .where(
             # Not a group of devices whose amortisation is over alone: no one pays
             # them, and they cost nothing (`compute._line_parts`).
-            groups.c.counts > 0
+            costs_something(groups)
         )
         .group_by(groups.c.patient_id, groups.c.clinic_id, groups.c.cost_centre)
     )

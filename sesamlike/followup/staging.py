@@ -34,6 +34,7 @@ from sesamlike.followup.compute import (
     PAYER_KEY,
     article_system,
     costs,
+    costs_something,
     line_groups,
     mixed_sensor_system,
     ol,
@@ -50,8 +51,7 @@ SCOPE = "followup_scope"
 GROUPS = "followup_groups"
 # What `followup_groups` holds: `compute.line_groups`'s rows.
 GROUPED = ("patient_id", *PAYER_KEY, "units", "device", "consumables",
-           "pump_part", "cgm_part", "pump_key", "cgm_key", "cgm_low",
-           "counts")  # fmt: skip
+           "pump_part", "cgm_part", "pump_key", "cgm_key", "cgm_low")  # fmt: skip
 # What the stage holds beside patient_id and year.
 STAGED = ("device_cost_sek", "consumables_cost_sek", "total_cost_sek",
           "pump_line_id", "cgm_line_id", "prescriber_line_id",
@@ -240,7 +240,7 @@ def stage(year: int, scope: sa.Select | None = None, *,
                       rederive=rederive, full_join=False)  # fmt: skip
         patients = sa.select(
             sa.func.count(sa.distinct(groups_table.c.patient_id))
-        ).where(groups_table.c.counts > 0)
+        ).where(costs_something(groups_table))
         return connection.scalar(patients)
     connection.execute(CreateTempTableAs(STAGE, computed))
     staged = connection.scalar(sa.select(sa.func.count()).select_from(_stage()))
@@ -535,7 +535,7 @@ def remove_stale(year: int, now: datetime, scope: sa.Select | None = None,
         in_scope, summed = _temp(SCOPE, ("patient_id",)), groups()
         gone = sa.select(in_scope.c.patient_id).where(
             in_scope.c.patient_id.not_in(
-                sa.select(summed.c.patient_id).where(summed.c.counts > 0)
+                sa.select(summed.c.patient_id).where(costs_something(summed))
             )
         )
         # Each by its key, whatever the statistics of the stored rows say.
