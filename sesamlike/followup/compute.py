@@ -357,10 +357,14 @@ def in_year(lines: sa.Subquery, year: int, *,
     `in_use`: with the patient on a day of it, its amortisation over or not),
     or anything not durable delivered in it (a CGM transmitter that lasts no
     whole day included: it still costs). `days` is NULL but for devices, so
-    the first test settles most lines."""
-    days = lines.c.use if in_use else lines.c.days
+    the first test settles most lines; `use` is read only for a device that
+    costs nothing in the year (each reference to a column of the lines is its
+    expression again, per line)."""
+    tests = [sa.func.coalesce(lines.c.days, 1) > 0]
+    if in_use:
+        tests.append(lines.c.use > 0)
     return sa.or_(
-        sa.func.coalesce(days, 1) > 0,
+        *tests,
         sa.and_(sa.func.coalesce(lines.c.years, 0) == 0,
                 lines.c.delivered_on >= date(year, 1, 1)),
     )  # fmt: skip
