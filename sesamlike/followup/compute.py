@@ -516,10 +516,6 @@ def _line_parts(lines: sa.Subquery, year: int, amounts: Amounts, *,
     both = amounts.combined(device, consumables)
     pump_part = sa.case((lines.c.category.in_(sorted(PUMP_PART_CATEGORIES)), both))
     cgm_part = sa.case((lines.c.category.in_(sorted(CGM_PART_CATEGORIES)), both))
-    # A device whose amortisation is over costs nothing and is paid by no
-    # one (its prescription's clinic may be one the patient left years ago):
-    # it names the systems only, and gives no patient a row of the year.
-    paid = sa.or_(sa.func.coalesce(lines.c.years, 0) == 0, lines.c.days > 0)
     parts = (
         sa.select(
             lines.c.patient_id,
@@ -545,17 +541,20 @@ def _line_parts(lines: sa.Subquery, year: int, amounts: Amounts, *,
         vat_rate = sa.case((lines.c.channel == "pharmacy", lines.c.vat_rate))
     if by_prescription:
         parts = parts.add_columns(
-            sa.case((paid, year_units(lines, year)), else_=0).label("units"),
-            *[sa.case((paid, lines.c[name])).label(name)
-              for name in PAYER_SOURCE[:-1]],
+            year_units(lines, year).label("units"),
+            *[lines.c[name] for name in PAYER_SOURCE[:-1]],
             vat_rate.label("vat_rate"),
         )  # fmt: skip
     elif payer:
         clinic, centre = who_pays(lines)
+        # A device past its amortisation keeps its payer here: a payer whose
+        # lines cost nothing in the year (its sums NULL) is no payer of it
+        # (`costs_something`), so a clinic the patient left years ago, whose
+        # pump is still in use, does not get the patient among its own.
         parts = parts.add_columns(
-            sa.case((paid, year_units(lines, year)), else_=0).label("units"),
-            sa.case((paid, clinic)).label("clinic_id"),
-            sa.case((paid, centre)).label("cost_centre"),
+            year_units(lines, year).label("units"),
+            clinic.label("clinic_id"),
+            centre.label("cost_centre"),
             vat_rate.label("vat_rate"),
         ).outerjoin(prescriptions, prescriptions.c.id == lines.c.prescription_id)
     if apart and not on_postgresql():
