@@ -145,18 +145,11 @@ class CostLine:
         if not self.counted:
             return 0
         if self.amortised is not None:
-            start = (self.swap_on or self.delivered_on).toordinal()
             began = self.amortised.delivered_on or self.amortised.returned_on
             end = began.toordinal() + self.amortised.amortisation_years * DAYS_PER_YEAR
         else:
-            start = self.delivered_on.toordinal()
-            end = start + self.use_days()
-        if self.returned_on is not None:
-            end = min(end, self.returned_on.toordinal())
-        if today is not None and today.year == year:
-            end = min(end, today.toordinal() + 1)
-        first, after = date(year, 1, 1).toordinal(), date(year + 1, 1, 1).toordinal()
-        return max(0, min(end, after) - max(start, first))
+            end = self.delivered_on.toordinal() + self.use_days()
+        return self._days_with_patient(year, today, end)
 
     def in_use_days(self, year: int, today: date | None = None) -> int:
         """Days with the patient inside the year, delivery (or swap) counted,
@@ -166,14 +159,23 @@ class CostLine:
             self.delivered_on < date(year - IN_USE_YEARS, 1, 1)
         ):
             return self.days_in_year(year, today)
+        return self._days_with_patient(year, today)
+
+    def _days_with_patient(
+        self, year: int, today: date | None, end: int | None = None
+    ) -> int:
+        """Days inside the year from delivery (or the swap), counted, to `end`
+        (a day number; None: no end of its own) or the return, not counted;
+        with `today`, none after today."""
         start = (self.swap_on or self.delivered_on).toordinal()
         first, after = date(year, 1, 1).toordinal(), date(year + 1, 1, 1).toordinal()
+        if end is not None:
+            after = min(after, end)
+        if self.returned_on is not None:
+            after = min(after, self.returned_on.toordinal())
         if today is not None and today.year == year:
             after = min(after, today.toordinal() + 1)
-        end = after
-        if self.returned_on is not None:
-            end = min(end, self.returned_on.toordinal())
-        return max(0, end - max(start, first))
+        return max(0, after - max(start, first))
 
     @property
     def fully_restocked(self) -> bool:
