@@ -55,12 +55,9 @@ def pick_page(depot_id: int, page: int = 1, per_page: int | None = None) -> Page
 def _order_ids(references: Iterable[str]) -> dict[str, int]:
     """The order of each line these stock references name, in one query
     (ids only: most of the list is not on the page)."""
-    ids = {
-        int(ref.removeprefix(shipping.REFERENCE_PREFIX))
-        for ref in references
-        if ref.startswith(shipping.REFERENCE_PREFIX)
-    }
     found = db.session.execute(
-        sa.select(OrderLine.id, OrderLine.order_id).where(OrderLine.id.in_(ids))
+        sa.select(OrderLine.id, OrderLine.order_id).where(
+            OrderLine.id.in_(shipping.line_ids(references))
+        )
     )
     return {line_reference(line_id): order_id for line_id, order_id in found}

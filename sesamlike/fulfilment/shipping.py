@@ -314,13 +314,18 @@ def line_for(reference: str | None) -> OrderLine | None:
     return db.session.get(OrderLine, int(reference.removeprefix(REFERENCE_PREFIX)))
 
 
-def lines_for(references: Iterable[str]) -> dict[str, OrderLine]:
-    """The order lines these stock references name, in one query."""
-    ids = {
+def line_ids(references: Iterable[str]) -> set[int]:
+    """The ids of the order lines these stock references name."""
+    return {
         int(ref.removeprefix(REFERENCE_PREFIX))
         for ref in references
         if ref.startswith(REFERENCE_PREFIX)
     }
+
+
+def lines_for(references: Iterable[str]) -> dict[str, OrderLine]:
+    """The order lines these stock references name, in one query."""
+    ids = line_ids(references)
     if not ids:
         return {}
     lines = db.session.scalars(sa.select(OrderLine).where(OrderLine.id.in_(ids)))
