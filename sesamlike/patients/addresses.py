@@ -19,3 +19,13 @@ _BOX_ADDRESS = re.compile(
 
 def is_box_address(street: str | None) -> bool:
     return bool(street) and _BOX_ADDRESS.search(street) is not None
+
+
+def same_text(one: str | None, other: str | None) -> bool:
+    """Whether two address fields say the same, spaces and case aside
+    ("Storgatan 1" and "storgatan  1"; "411 01" and "41101")."""
+
+    def plain(text: str | None) -> str:
+        return "".join((text or "").split()).casefold()
+
+    return plain(one) == plain(other)

@@ -25,7 +25,11 @@ from sesamlike.orders.rules import (
     is_mobile,
     pickup_refusal,
 )
-from sesamlike.patients.addresses import BOX_ADDRESS_REFUSAL, is_box_address
+from sesamlike.patients.addresses import (
+    BOX_ADDRESS_REFUSAL,
+    is_box_address,
+    same_text,
+)
 from sesamlike.patients.contact_checks import (
     city_refusal,
     door_code_refusal,
@@ -148,16 +152,12 @@ class ReorderForm(PageForm):
         street or postal code is another (the portal walkthrough: the old door
         code went to the courier with the new street, and was saved with it)."""
 
-        def plain(text: str | None) -> str:
-            return "".join((text or "").split()).casefold()
-
-        door_code = plain(self.door_code.data)
         return (
-            bool(door_code)
-            and door_code == plain(self.filled_door_code.data)
-            and (
-                (plain(self.street.data), plain(self.postal_code.data))
-                != (plain(self.filled_street.data), plain(self.filled_postal_code.data))
+            bool((self.door_code.data or "").strip())
+            and same_text(self.door_code.data, self.filled_door_code.data)
+            and not (
+                same_text(self.street.data, self.filled_street.data)
+                and same_text(self.postal_code.data, self.filled_postal_code.data)
             )
         )
 

@@ -36,6 +36,7 @@ from sesamlike.orders.services import (  # noqa: F401 (the order rules' own
     each_refusal,
 )
 from sesamlike.patients import access
+from sesamlike.patients.addresses import same_text
 from sesamlike.patients.models import (
     Address,
     Guardian,
@@ -667,13 +668,8 @@ def save_contact(user: User, patient_id: int, contact: Mapping[str, str | None])
 def _same_place(address: Address, street: str, postal_code: str | None) -> bool:
     """Whether a street and postal code name the stored address (spaces and
     case aside)."""
-
-    def plain(text: str | None) -> str:
-        return "".join((text or "").split()).casefold()
-
-    return (plain(address.street), plain(address.postal_code)) == (
-        plain(street),
-        plain(postal_code),
+    return same_text(address.street, street) and same_text(
+        address.postal_code, postal_code
     )
 
 
