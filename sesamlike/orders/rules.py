@@ -17,6 +17,11 @@ from sesamlike.orders.models import (
     cancellable_statuses,
 )
 from sesamlike.patients.addresses import BOX_ADDRESS_REFUSAL, is_box_address
+from sesamlike.patients.contact_checks import (
+    city_refusal,
+    door_code_refusal,
+    street_refusal,
+)
 from sesamlike.prescriptions import errors as prescription_errors
 
 MODES = tuple(DeliveryMode)
@@ -121,6 +126,11 @@ def pickup_refusal(mode: str | None, phone: str | None) -> DomainError | None:
 
 
 SHIP_TO_FIELDS = ("street", "postal_code", "city", "door_code")
+SHIP_TO_CHECKS = {
+    "street": street_refusal,
+    "city": city_refusal,
+    "door_code": door_code_refusal,
+}
 
 
 def ship_to_snapshot(patient, mode, clinic, override, phone, today) -> dict:
@@ -161,6 +171,15 @@ def ship_to_snapshot(patient, mode, clinic, override, phone, today) -> dict:
     # (an older one, saved before the record refused every way of saying it).
     if is_box_address(snapshot["ship_to_street"]):
         raise Invalid(fields={"ship_to.street": [BOX_ADDRESS_REFUSAL]})
+    # Nor to an address nobody could deliver to, as given here (the portal's
+    # form says it first; the API and the prescriber's page say it here).
+    faults = {
+        f"ship_to.{name}": [message]
+        for name, check in SHIP_TO_CHECKS.items()
+        if given.get(name) and (message := check(given[name])) is not None
+    }
+    if faults:
+        raise Invalid(fields=faults)
     return snapshot | contact
 
 

@@ -60,6 +60,26 @@ def test_an_order_to_a_box_address_answers_422_beside_the_street(client, setup):
     }
 
 
+def test_an_order_to_an_address_nobody_could_deliver_to_answers_422(client, setup):
+    """The portal's form refused "😀😀" and "<i>x</i>" as a parcel's address;
+    the API, through the same ordering service, shipped to them (the review
+    of the change: a rule in a view, not in the service). Nothing is written."""
+    prescriber, patient, rx = setup
+    before = counts()
+    response = post_order(
+        client, prescriber, patient, [{"prescription_id": rx.id, "packs": 2}],
+        delivery_mode="home",
+        ship_to={"street": "😀😀", "city": "<i>x</i>", "door_code": "™"},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"] == {
+        "ship_to.street": ["Skriv gatuadressen med bokstäver och siffror."],
+        "ship_to.city": ["Skriv orten med bokstäver."],
+        "ship_to.door_code": ["Skriv portkoden med siffror och bokstäver."],
+    }
+    assert counts()[:4] == before[:4]
+
+
 def test_order_is_placed_with_its_lines(client, setup):
     prescriber, patient, rx = setup
     response = post_order(
