@@ -70,6 +70,7 @@ from sesamlike.orders.rules import (
     ship_to_snapshot,
 )
 from sesamlike.patients import access
+from sesamlike.patients.contact_checks import phone_refusal
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 from sesamlike.stock import reservations
@@ -415,6 +416,10 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
     by_id = withdrawals.lock_prescriptions(ids) if ids else {}
     # Every refusal at once: the pages show each beside its line or the mode.
     chosen, refusals = order_lines(patient, lines, by_id)
+    # The number typed with the order is judged as the forms judge it; one on
+    # record is taken as it is (an older one must not block an order).
+    if (fault := phone_refusal(phone)) is not None:
+        refusals.append(Invalid(fields={"contact_phone": [fault]}))
     phone = phone or patient.phone
     mode, more = check_order(user, patient, chosen, requested_mode, today, phone=phone)
     if refusals or more:

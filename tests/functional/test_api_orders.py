@@ -80,6 +80,34 @@ def test_an_order_to_an_address_nobody_could_deliver_to_answers_422(client, setu
     assert counts()[:4] == before[:4]
 
 
+def test_an_order_with_a_phone_no_text_message_reaches_answers_422(client, setup):
+    """The courier's text message goes to the order's number: the portal's
+    form refused "------" and "1", the API stored them on the order (last
+    stop's list). The number on record is not judged here. Nothing is written."""
+    prescriber, patient, rx = setup
+    before = counts()
+    for phone, message in [
+        ("------", "Telefonnumret ska ha minst 6 siffror."),
+        ("1", "Telefonnumret ska ha minst 6 siffror."),
+        (
+            "070 😀 123 45 67",
+            "Skriv telefonnumret med siffror, till exempel 070-123 45 67.",
+        ),
+    ]:
+        response = post_order(
+            client, prescriber, patient, [{"prescription_id": rx.id, "packs": 2}],
+            delivery_mode="home", contact_phone=phone,
+        )  # fmt: skip
+        assert response.status_code == 422, phone
+        assert response.get_json()["error"]["fields"] == {"contact_phone": [message]}
+    assert counts()[:4] == before[:4]
+    response = post_order(
+        client, prescriber, patient, [{"prescription_id": rx.id, "packs": 2}],
+        delivery_mode="home", contact_phone="+46 70-123 45 67",
+    )  # fmt: skip
+    assert response.status_code == 201
+
+
 def test_order_is_placed_with_its_lines(client, setup):
     prescriber, patient, rx = setup
     response = post_order(
