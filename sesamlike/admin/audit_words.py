@@ -129,6 +129,7 @@ READ_DETAILS = {
     "prescriptions": N_("Läste förskrivningarna för {patient}"),
     "new prescription": N_("Började en ny förskrivning för {patient}"),
     "new kit": N_("Började förskriva ett paket för {patient}"),
+    "new order": N_("Började en ny beställning för {patient}"),
     "overview": N_("Läste översikten för {patient}"),
     "costs": N_("Läste mottagningens kostnader för {patient}"),
     "administration": N_("Läste patientkopplingarna för {patient}"),

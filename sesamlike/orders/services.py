@@ -144,7 +144,7 @@ def order_options(
     """
     _require_orderer(user)
     today = today or region_today()
-    patient = access.get_patient(user, patient_id)
+    patient = access.get_patient(user, patient_id, detail="new order")
     prescriptions = db.session.scalars(
         _ORDERABLE, {"patient_id": patient.id, "today": today}
     ).all()

@@ -123,6 +123,30 @@ WHAT_ON = {
 }
 
 
+# A read of the patient's record in the words of what was read: the use case
+# names it in the row's detail (none: the record itself, on its page or the API).
+READ_OF = {
+    None: N_("Läste personuppgifterna"),
+    "overview": N_("Läste översikten över hjälpmedlen"),
+    "prescriptions": N_("Läste förskrivningarna"),
+    "new prescription": N_("Började en ny förskrivning"),
+    "new kit": N_("Började förskriva ett paket"),
+    "new order": N_("Började en ny beställning"),
+    "costs": N_("Läste mottagningens kostnader för hjälpmedlen"),
+    "administration": N_("Läste kopplingarna till vårdnadshavare och konton"),
+    "access log": N_("Läste vem som har tittat på uppgifterna"),
+}
+READ_OF_PREFIX = {"follow-up": N_("Läste kostnadsunderlaget för uppföljningen")}
+
+
+def read_words(detail: str | None) -> str | None:
+    """What a read of the patient's record read, in words; None: unknown."""
+    if detail in READ_OF:
+        return READ_OF[detail]
+    prefix = (detail or "").split(" ", 1)[0]
+    return READ_OF_PREFIX.get(prefix)
+
+
 # A guardian reads the child's log: what was done to "dig" was done to the child.
 WHAT_TO_CHILD = {
     "search": N_("Sökte fram barnet"),
@@ -189,6 +213,8 @@ def what(event: AuditEvent, child: bool = False) -> str:
     """What the event did, in words (a msgid, shown through _()); `child`: to
     a guardian, about the child."""
     found = WHAT_ON.get((event.action, event.object_type))
+    if found is None and (event.action, event.object_type) == ("read", "patient"):
+        found = read_words(event.detail)
     if found is None and child:
         found = WHAT_TO_CHILD.get(event.action)
     return (
