@@ -34,6 +34,7 @@ class MailKind(enum.StrEnum):
     ORDER_RECEIVED = "order_received"
     ORDER_SHIPPED = "order_shipped"
     ORDER_DELIVERED = "order_delivered"
+    ORDER_CANCELLED = "order_cancelled"
     RUNOUT_REMINDER = "runout_reminder"
     TIME_LOCK_OPEN = "time_lock_open"
     PRESCRIPTION_LOW = "prescription_low"

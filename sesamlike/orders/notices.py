@@ -81,6 +81,25 @@ ORDER_DELIVERED_BODY = (
     "Beställning {order_no} levererades {delivered_on}:\n{lines}\n\n"
     "Kontakta mottagningen om något saknas eller är fel.\n\n{signature}"
 )
+ORDER_CANCELLED_SUBJECT = "Beställning {order_no} är makulerad"
+LINES_CANCELLED_SUBJECT = "En del av beställning {order_no} är makulerad"
+ORDER_CANCELLED_BODY = (
+    "{greeting}\n\n"
+    "{what}\n{lines}\n\n"
+    "{by} Uttagen är återförda till förskrivningarna, så att de kan beställas "
+    "igen.\n\n{rest}"
+    "Se beställningen på {link}\n\n{signature}"
+)
+WHOLE_ORDER_CANCELLED = "Beställning {order_no} är makulerad och skickas inte:"
+LINES_CANCELLED = "Det här i beställning {order_no} är makulerat och skickas inte:"
+# Who cancelled, by where it was done: a patient asks the clinic why, not a name.
+CANCELLED_BY_CLINIC = (
+    "Mottagningen har makulerat det. Kontakta mottagningen om du har frågor."
+)
+CANCELLED_IN_PORTAL = "Det makulerades i e-tjänsten."
+# An order cancelled in part: what still comes (not what has come already).
+ON_THE_WAY = frozenset(OPEN_LINE_STATUSES) | {LineStatus.SHIPPED}
+STILL_COMING = "Resten av beställningen kommer som vanligt:\n{lines}\n\n"
 RUNOUT_SUBJECT = "Dags att beställa {article}"
 RUNOUT_BODY = (
     "{greeting}\n\n"
@@ -274,6 +293,42 @@ def order_delivered(order: Order, today: date | None = None) -> list[OutgoingMai
         f"order_delivered:order:{order.id}:lines:{_line_ids(lines)}",
         ORDER_DELIVERED_SUBJECT.format(**fields),
         ORDER_DELIVERED_BODY,
+        fields,
+    )
+
+
+def order_cancelled(
+    order: Order,
+    lines: Sequence[OrderLine],
+    by_clinic: bool,
+    today: date | None = None,
+) -> list[OutgoingMail]:
+    """Tell the patient or guardians what of their order was cancelled
+    (makulerat) and will not come, and by whom: the clinic, or the portal
+    (the other guardian did it, or it is the canceller's own receipt).
+    `lines`: those this cancellation cancelled."""
+    if not lines:
+        return []
+    fields = _order_fields(order, lines)
+    gone = {line.id for line in lines}
+    others = [line for line in order.lines if line.id not in gone]
+    whole = all(line.status == LineStatus.CANCELLED for line in others)
+    coming = [line for line in others if line.status in ON_THE_WAY]
+    fields.update(
+        what=(WHOLE_ORDER_CANCELLED if whole else LINES_CANCELLED).format(
+            order_no=order.id
+        ),
+        by=CANCELLED_BY_CLINIC if by_clinic else CANCELLED_IN_PORTAL,
+        rest=STILL_COMING.format(lines=_lines_text(coming)) if coming else "",
+    )
+    subject = ORDER_CANCELLED_SUBJECT if whole else LINES_CANCELLED_SUBJECT
+    return _to_patient(
+        order.patient,
+        today,
+        MailKind.ORDER_CANCELLED,
+        f"order_cancelled:order:{order.id}:lines:{_line_ids(lines)}",
+        subject.format(order_no=order.id),
+        ORDER_CANCELLED_BODY,
         fields,
     )
 

@@ -301,7 +301,9 @@ def cancel_order(user: User, order_id: int) -> Order:
         access.get_patient(
             user, order.patient_id, action="cancel_order", detail=str(order_id)
         )
-        _cancel_lines(user, order.lines, lambda: cancel_refusal(user, order))
+        cancelled = _cancel_lines(
+            user, order.lines, lambda: cancel_refusal(user, order)
+        )
         order.cancelled_at = utcnow()
         audit.record(
             "cancel",
@@ -310,6 +312,7 @@ def cancel_order(user: User, order_id: int) -> Order:
             object_id=order.id,
             user=user,
         )
+        _tell_cancelled(user, order, cancelled)
 
     return _cancelling(user, order_id, cancel)
 
@@ -337,10 +340,10 @@ def _cancel_lines(
     user: User,
     lines: Sequence[OrderLine],
     refusal: Callable[[], DomainError | None],
-) -> None:
+) -> list[OrderLine]:
     """Cancel the open ones of `lines` unless `refusal()` says why not: stock
     released (and given to whoever waits), withdrawals given back, their
-    e-recepts at the pharmacy withdrawn."""
+    e-recepts at the pharmacy withdrawn. Returns those it cancelled."""
     at_pharmacy = _at_pharmacy(lines)
     if at_pharmacy:
         # Issuing an e-recept locks its line: one being issued now is
@@ -350,8 +353,9 @@ def _cancel_lines(
         raise refused
     _lock_as_an_order_does(lines)
     freed = set()  # articles whose stock came free: filled once each
-    for line in lines:
-        if line.status in OPEN_LINE_STATUSES and _cancel_line(user, line):
+    cancelled = [line for line in lines if line.status in OPEN_LINE_STATUSES]
+    for line in cancelled:
+        if _cancel_line(user, line):
             freed.add(line.article_id)
     # Packs freed go to whoever waits for the article (first placed first),
     # as a receipt's do: not left on the shelf while a backorder waits.
@@ -359,6 +363,15 @@ def _cancel_lines(
         backorders.fill(article_id, user=user)
     if at_pharmacy and _withdraw_e_recepts is not None:
         _withdraw_e_recepts(at_pharmacy, user)
+    return cancelled
+
+
+def _tell_cancelled(user: User, order: Order, cancelled: list[OrderLine]) -> None:
+    """The patient or guardians are mailed what will not come, in the same
+    transaction: the clinic's cancellation, and one made in the portal (the
+    other guardian learns of it, the canceller has a receipt)."""
+    by_clinic = user.role not in SELF_SERVICE_ROLES
+    notices.order_cancelled(order, cancelled, by_clinic, region_today())
 
 
 def cancellable_lines(user: User, order: Order, handed=None) -> list[OrderLine]:
@@ -392,7 +405,7 @@ def cancel_line(user: User, order_id: int, line_id: int) -> Order:
         line = next((one for one in order.lines if one.id == line_id), None)
         if line is None:
             raise NotVisible()
-        _cancel_lines(user, [line], lambda: line_cancel_refusal(user, line))
+        cancelled = _cancel_lines(user, [line], lambda: line_cancel_refusal(user, line))
         audit.record(
             "cancel",
             "order_line",
@@ -403,6 +416,7 @@ def cancel_line(user: User, order_id: int, line_id: int) -> Order:
         )
         if all(other.status == LineStatus.CANCELLED for other in order.lines):
             order.cancelled_at = utcnow()
+        _tell_cancelled(user, order, cancelled)
 
     return _cancelling(user, order_id, cancel)
 

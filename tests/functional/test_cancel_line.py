@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
+from sesamlike.common.models import OutgoingMail
 from sesamlike.extensions import db
 from sesamlike.fulfilment import shipping
 from sesamlike.orders import services as ordering
@@ -181,3 +182,66 @@ def test_a_parcel_says_what_waits_for_stock_apart_from_what_is_left_to_ship(
         f"Ett paket i beställning {order.id} är skickat. 1 rad väntar på varor."
         in words(page)
     )
+
+
+def cancel_mails(patient_id: int) -> list:
+    return list(
+        db.session.scalars(
+            sa.select(OutgoingMail)
+            .where(OutgoingMail.kind == "order_cancelled",
+                   OutgoingMail.patient_id == patient_id)
+            .order_by(OutgoingMail.id)
+        )
+    )  # fmt: skip
+
+
+def test_the_patient_is_mailed_what_the_clinic_cancelled_and_what_still_comes(
+    client, auth, world
+):
+    """The portal walkthrough: a prescriber's cancellation reached the patient
+    by no word at all; the reservoirs were waited for at the door. The mail
+    says what will not come, that the clinic did it, and what still comes."""
+    world.patient.email = "ella@example.se"
+    db.session.commit()
+    order = two_lines(world)
+    sets, reservoirs = (line.id for line in order.lines)
+    shipping.ship_order(world.clerk, order.id, line_ids=[sets])
+    auth.login(world.prescriber.username)
+    client.post(f"/orders/{order.id}/lines/{reservoirs}/cancel")
+
+    [mail] = cancel_mails(world.patient.id)
+    assert mail.to_address == "ella@example.se"
+    assert mail.subject == f"En del av beställning {order.id} är makulerad"
+    assert (
+        f"Det här i beställning {order.id} är makulerat och skickas inte:\n"
+        "- 1 förp. Reservoar Y\n\n"
+        "Mottagningen har makulerat det. Kontakta mottagningen om du har frågor."
+    ) in mail.body
+    assert "Resten av beställningen kommer som vanligt:\n- 1 förp. Infusionsset X" in (
+        mail.body
+    )
+    assert f"/portal/orders/{order.id}" in mail.body
+    assert "Ek" not in mail.body  # no surname, as every notice
+    client.post(f"/orders/{order.id}/lines/{reservoirs}/cancel")  # refused: 409
+    assert len(cancel_mails(world.patient.id)) == 1
+
+
+def test_a_whole_order_cancelled_in_the_portal_is_confirmed_by_mail(
+    client, auth, world
+):
+    world.patient.email = "ella@example.se"
+    db.session.commit()
+    order = two_lines(world)
+    auth.login("ella")
+    assert client.post(f"/portal/orders/{order.id}/cancel").status_code == 302
+
+    [mail] = cancel_mails(world.patient.id)
+    assert mail.subject == f"Beställning {order.id} är makulerad"
+    assert (
+        f"Beställning {order.id} är makulerad och skickas inte:\n"
+        "- 1 förp. Infusionsset X\n- 1 förp. Reservoar Y\n\n"
+        "Det makulerades i e-tjänsten. Uttagen är återförda"
+    ) in mail.body
+    assert "Resten av beställningen" not in mail.body
+    log = words(client.get("/portal/access-log?show=all").text)
+    assert "Skickade ett meddelande till dig" in log

@@ -294,3 +294,29 @@ def test_no_delivered_notice_before_delivery():
     order = order_for(adult(make_clinic()), "shipped")
 
     assert notices.order_delivered(order, TODAY) == []
+
+
+def test_a_cancellation_is_told_to_every_guardian_and_never_of_a_protected_child():
+    """Guardian Karin cancels in the portal: Per, the other guardian, who may
+    be waiting for the parcel, is told; a protected child's family is told by
+    the clinic, not by mail."""
+    patient = child(
+        make_clinic(),
+        guardians=(("Karin Berg", "karin@example.se"), ("Per Berg", "per@e.se")),
+    )
+    order = order_for(patient, "cancelled", "cancelled")
+
+    mails = commit(notices.order_cancelled(order, order.lines, False, TODAY))
+
+    assert sorted(mail.to_address for mail in mails) == [
+        "karin@example.se", "per@e.se",
+    ]  # fmt: skip
+    body = mails[0].body
+    assert body.startswith("Hej! Det här gäller Elsa.\n\n")
+    assert "Det makulerades i e-tjänsten." in body
+    assert_tells_nothing_private(body, patient)
+    assert commit(notices.order_cancelled(order, order.lines, False, TODAY)) == []
+
+    patient.protected_identity = True
+    again = order_for(patient, "cancelled")
+    assert commit(notices.order_cancelled(again, again.lines, True, TODAY)) == []
