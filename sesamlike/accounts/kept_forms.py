@@ -23,7 +23,7 @@ import json
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, g, request
+from flask import current_app, g, request, session
 from werkzeug.datastructures import MultiDict
 
 from sesamlike.accounts.models import KeptForm, User, UserSession
@@ -42,6 +42,9 @@ MAX_CHARACTERS = 20_000  # a prescription or order form is well under this
 _KEEPABLE: set[str] = set()
 # Ticks that confirm what a rule asked about: asked again, never carried over.
 _NOT_KEPT_SUFFIX = "_confirmed"
+# The page a form was carried over to this login for, in the session: every
+# other showing of a keeping page (nearly all) asks the database nothing.
+_WAITING = "kept_form_path"
 
 
 def keep_across_login(endpoint: str) -> None:
@@ -89,12 +92,15 @@ def carry_over(user: User, old_session_id: int | None, new: UserSession) -> None
     if old_session_id is None:
         return
     db.session.flush()  # the new session's id
-    db.session.execute(
+    paths = db.session.scalars(
         sa.update(KeptForm)
         .where(KeptForm.session_id == old_session_id, KeptForm.kept_at >= _oldest())
         .values(session_id=new.id)
+        .returning(KeptForm.path)
         .execution_options(synchronize_session=False)
-    )
+    ).all()
+    if paths:
+        session[_WAITING] = paths[-1]  # one form a session (`keep`)
 
 
 def take() -> MultiDict | None:
@@ -102,6 +108,9 @@ def take() -> MultiDict | None:
     session_id = g.get("user_session_id")
     if session_id is None or request.method != "GET":
         return None
+    if session.get(_WAITING) != request.path:
+        return None
+    del session[_WAITING]
     kept = db.session.scalar(
         sa.select(KeptForm)
         .where(

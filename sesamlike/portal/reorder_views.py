@@ -13,15 +13,17 @@ from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
+from sesamlike.accounts import kept_forms
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.models import Role
 from sesamlike.common.errors import DomainError, NotVisible
 from sesamlike.common.i18n import _
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.orders.views import show_refusal
+from sesamlike.orders.views import fill_in_kept, show_refusal
 from sesamlike.patients.models import Patient
 from sesamlike.portal import services
 from sesamlike.portal.display import (
@@ -40,6 +42,14 @@ from sesamlike.portal.views import (
     follow_link_to,
     portal_page,
 )
+
+# A parent filling in the form at night sends it after the login ran out: the
+# form comes back filled in at the next login (as the staff's order form does).
+kept_forms.keep_across_login("portal.reorder")
+# What else a kept form fills in beside its rows and delivery mode.
+KEPT_CONTACT = ("street", "postal_code", "city", "door_code", "phone",
+                "update_contact", "filled_street", "filled_postal_code",
+                "filled_door_code")  # fmt: skip
 
 
 def _follow_reminder_link(prescription_id: int | None) -> None:
@@ -81,6 +91,8 @@ def reorder():
     if not form.is_submitted():
         supplies = services.reorder_supplies(options)
         _fill_in(form, options, request.args.get("rx", type=int), supplies)
+        if _fill_in_kept(form, options, kept_forms.take()):
+            flash(_(kept_forms.KEPT_MESSAGE), "info")
         services.commit_reads()
         return _edit(form, options, supplies=supplies)
     valid = form.validate_on_submit()
@@ -264,6 +276,27 @@ def _fill_in(form: ReorderForm, options, only: int | None, supplies) -> None:
         form.filled_street.data = address.street
         form.filled_postal_code.data = address.postal_code
         form.filled_door_code.data = address.door_code
+
+
+def _fill_in_kept(form: ReorderForm, options, kept) -> bool:
+    """The form as it was sent when the login had run out (`kept_forms`), if
+    it was made for this patient: a guardian may have chosen another child
+    since, whose form it would then fill with the other's address."""
+    if not kept:
+        return False
+    known = {str(choice.prescription.id) for choice in options.choices}
+    named = {
+        value
+        for name, value in kept.items(multi=True)
+        if name.startswith("lines-") and name.endswith("-prescription_id")
+    }
+    if not named or not named <= known:
+        return False
+    fill_in_kept(form, kept)
+    for name in KEPT_CONTACT:
+        field = getattr(form, name)
+        field.process(MultiDict([(field.name, v) for v in kept.getlist(name)]))
+    return True
 
 
 def _edit(form: ReorderForm, options, status: int = 200, *, supplies=None):

@@ -244,3 +244,80 @@ def test_a_form_sent_after_the_cookie_aged_past_the_timeout_is_kept(
     back = log_in(client, "nurse", next_url=new_url(world["patient"]))
     page = text_of(client.get(back.headers["Location"]))
     assert FILLED_IN in page and "Hudproblem av plåstret på den upphandlade" in page
+
+
+# The portal's reorder form: a parent at night on a phone -------------------------
+
+
+@pytest.fixture
+def family(app, monkeypatch):
+    from tests.portal_data import make_region
+
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    region = make_region()
+    region.sibling = make_patient(region.clinic, first_name="Lisa", last_name="Ek",
+                                  birth_date=region.child.birth_date)  # fmt: skip
+    make_prescription(region.sibling, region.infusion)
+    from sesamlike.patients.models import Guardian
+
+    db.session.add(Guardian(patient=region.sibling, user=region.guardian,
+                            name="Anna Ek"))  # fmt: skip
+    db.session.commit()
+    return region
+
+
+def any_csrf_token(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def reorder_sent_after_run_out(client, username, rx, **contact) -> str:
+    from tests.portal_data import reorder_form
+
+    form = client.get("/portal/order")
+    assert form.status_code == 200
+    run_out_the_login()
+    data = reorder_form([(rx.id, 2)], action="send", **contact)
+    sent = client.post("/portal/order", data=data | {
+        "csrf_token": csrf_token_from(form.text)})  # fmt: skip
+    assert sent.status_code == 302 and count(Order) == 0
+    return sent.headers["Location"]
+
+
+def test_a_reorder_sent_after_the_login_ran_out_is_filled_in_again(client, family):
+    """The portal walkthrough: a parent who fills in the reorder, puts the
+    child to bed and sends it 31 minutes later found an empty form after
+    logging in: the new address, the door code and the packs all gone."""
+    log_in(client, "ella")
+    login_page = client.get(reorder_sent_after_run_out(
+        client, "ella", family.rx_infusion, street="Nya vägen 7", door_code="9911",
+    ))  # fmt: skip
+    assert KEPT_ON_LOGIN in text_of(login_page)
+    back = log_in(client, "ella", next_url="/portal/order")
+    page = text_of(client.get(back.headers["Location"]))
+    assert FILLED_IN in page
+    assert 'value="Nya vägen 7"' in page and 'value="9911"' in page
+    index = re.search(
+        rf'name="lines-(\d+)-prescription_id" type="hidden" '
+        rf'value="{family.rx_infusion.id}"', page,
+    ).group(1)  # fmt: skip
+    packs = re.search(rf'<input [^>]*name="lines-{index}-packs"[^>]*>', page)
+    assert 'value="2"' in packs.group(0)  # 2 of 3, as typed
+    assert count(Order) == 0  # asked again: nothing sent behind the parent's back
+    again = text_of(client.get("/portal/order"))
+    assert FILLED_IN not in again and "Nya vägen 7" not in again
+
+
+def test_a_childs_kept_reorder_does_not_fill_in_another_childs_form(client, family):
+    """A guardian who chooses the other child after logging in again does not
+    get the first child's packs and address in that child's form."""
+    log_in(client, "anna")
+    client.post("/portal/choose", data={
+        "patient_id": family.child.id,
+        "csrf_token": any_csrf_token(client.get("/portal/choose").text)})  # fmt: skip
+    reorder_sent_after_run_out(client, "anna", family.rx_child, street="Nya vägen 7")
+    log_in(client, "anna")
+    client.post("/portal/choose", data={
+        "patient_id": family.sibling.id,
+        "csrf_token": any_csrf_token(client.get("/portal/choose").text)})  # fmt: skip
+    page = text_of(client.get("/portal/order"))
+    assert FILLED_IN not in page and "Nya vägen 7" not in page
