@@ -31,11 +31,14 @@ from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.patients import errors
 from sesamlike.patients.care import begin_episode
-from sesamlike.patients.identity import AgeGroup, parse_personal_id
+from sesamlike.patients.identity import AgeGroup, age_on, parse_personal_id
 from sesamlike.patients.links import link_user_to_patients
 from sesamlike.patients.models import CareRelationship, Guardian, Patient
 
 REASON_MAX = 300
+# A child logs in to e-services of its own from 13, as in 1177 (and with an
+# e-ID, which is not issued younger): before that, its guardians act for it.
+OWN_LOGIN_AGE = 13
 _SEPARATORS = re.compile(r"[\s\-+]")
 
 
@@ -67,12 +70,15 @@ class PatientLinks:
     care: list[CareRelationship]
     guardians: list[GuardianRow]
     own_logins: list[LoginRow]
+    old_enough_for_own_login: bool = True
 
     @property
     def login_roles(self) -> list[str]:
         """Whom a new login may be for: the patient while they have none of
-        their own, a guardian while the patient is a child."""
-        roles = [] if self.own_logins else [Role.PATIENT.value]
+        their own (a child from OWN_LOGIN_AGE), a guardian while the patient
+        is a child."""
+        own = not self.own_logins and self.old_enough_for_own_login
+        roles = [Role.PATIENT.value] if own else []
         return roles + ([Role.GUARDIAN.value] if self.child else [])
 
 
@@ -155,7 +161,15 @@ def links(admin: User, patient_id: int, today: date | None = None) -> PatientLin
     return PatientLinks(
         patient.id, patient.protected_identity,
         patient.age_group_on(today) == AgeGroup.CHILD, care, guardians, own,
+        old_enough_for_own_login(patient, today),
     )  # fmt: skip
+
+
+def old_enough_for_own_login(patient: Patient, today: date) -> bool:
+    """Whether the patient may have a login of their own: from OWN_LOGIN_AGE
+    (a patient with no birth date on record, a reserve number, is not held back)."""
+    birth = patient.birth_date
+    return birth is None or age_on(birth, today) >= OWN_LOGIN_AGE
 
 
 def start_care(admin: User, patient_id: int, clinic_code: str | None) -> None:
@@ -275,6 +289,10 @@ def create_login(
         raise errors.GuardianOnlyForChild()
     if role == Role.PATIENT and patient.user_id is not None:
         raise errors.PatientHasLogin(id=patient.id)
+    if role == Role.PATIENT and not old_enough_for_own_login(patient, region_today()):
+        raise errors.TooYoungForOwnLogin(
+            age=OWN_LOGIN_AGE, fields={"role": [N_("Välj En vårdnadshavare.")]}
+        )
 
     def refusal(address: str) -> errors.AddressNotRecorded | None:
         if role == Role.PATIENT:

@@ -106,6 +106,14 @@ class UnknownPatient(Invalid):
     message = "Okänd patient: {id}."
 
 
+class TooYoungForOwnLogin(Invalid):
+    code = "too_young_for_own_login"
+    message = (
+        "Ett barn under {age} år får inget eget konto: barnets vårdnadshavare "
+        "gör ärendena. Skapa kontot för en vårdnadshavare."
+    )
+
+
 class PatientHasLogin(Invalid):
     code = "patient_has_login"
     message = "Patienten {id} har redan ett konto."

@@ -551,9 +551,32 @@ def test_a_guardian_login_is_linked_only_where_the_care_recorded_its_address(
 
 def test_a_childs_new_login_is_a_guardians_unless_chosen_otherwise(client, auth, world):
     """The walkthrough: "Kontot är för" stood at "Patienten själv" for a
-    4-year-old."""
+    4-year-old. A teenager may have a login of their own, but a guardian's is
+    still the first choice."""
+    teen = make_patient(world["clinic"], first_name="Tove", last_name="Ström",
+                        birth_date=date(2011, 5, 2))  # 15  # fmt: skip
     auth.login("admin")
-    page = client.get(f"/admin/patients/{world['olle'].id}").text
+    page = client.get(f"/admin/patients/{teen.id}").text
     assert login_roles_offered(page) == ["En vårdnadshavare", "Patienten själv"]
     select = re.search(r'<select id="login_role".*?</select>', page, re.DOTALL)
     assert re.search(r'<option selected value="guardian">', select.group(0))
+
+
+def test_a_child_under_13_gets_no_login_of_its_own(client, auth, world):
+    """The walkthrough: a one-year-old's page still offered "Patienten själv".
+    Before 13 (as in 1177, and no e-ID is issued younger) the guardians act for
+    the child: not offered, and refused when sent anyway, nothing written."""
+    olle = world["olle"]  # 10 years old
+    olle.email = "olle@example.se"
+    db.session.commit()
+    auth.login("admin")
+    page = client.get(f"/admin/patients/{olle.id}").text
+    assert login_roles_offered(page) == ["En vårdnadshavare"]
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(User))
+    refused = _new_login(client, olle.id, role="patient", username="olle.s",
+                         email="olle@example.se")  # fmt: skip
+    assert refused.status_code == 422
+    assert ("Ett barn under 13 år får inget eget konto: barnets vårdnadshavare "
+            "gör ärendena. Skapa kontot för en vårdnadshavare.") in html.unescape(
+        refused.text)  # fmt: skip
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == before
