@@ -26,6 +26,7 @@ from sesamlike.orders.withdrawals import find_prescriptions
 from sesamlike.patients import access
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.entitlement import withdrawal_refusal
+from sesamlike.prescriptions.errors import PrescriptionNotActive
 from sesamlike.prescriptions.models import Prescription
 
 # Patients and guardians reorder consumables themselves (the portal and the API).
@@ -49,10 +50,13 @@ def device_refusal(user: User, prescription: Prescription) -> DomainError | None
 def line_refusal(
     user: User, prescription: Prescription, packs: int, today: date
 ) -> DomainError | None:
-    """Why this user may not withdraw `packs` on the prescription today."""
-    return device_refusal(user, prescription) or withdrawal_refusal(
-        prescription, packs, today
-    )
+    """Why this user may not withdraw `packs` on the prescription today: one
+    no longer (or not yet) in force says so first, device or not (a pump's
+    ended prescription is not "ordered by your prescriber" any more)."""
+    refusal = withdrawal_refusal(prescription, packs, today)
+    if isinstance(refusal, PrescriptionNotActive):
+        return refusal
+    return device_refusal(user, prescription) or refusal
 
 
 # `check_order`'s phone when a form judges its contact fields itself.

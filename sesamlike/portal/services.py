@@ -53,7 +53,6 @@ from sesamlike.portal.runout import (
     supplies_of,
 )
 from sesamlike.prescriptions import errors as prescription_errors
-from sesamlike.prescriptions.entitlement import withdrawal_refusal
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 from sesamlike.stock.models import Device, DeviceStatus
 
@@ -366,8 +365,7 @@ def my_aids(
         AidRow(
             p,
             prescription_runout(p, (last_on, int(packs)) if last_on else None),
-            ordering.device_refusal(user, p)
-            or withdrawal_refusal(p, p.packs_per_withdrawal, today),
+            ordering.line_refusal(user, p, p.packs_per_withdrawal, today),
             bool(ordered),
         )
         for p, last_on, packs, ordered in db.session.execute(
@@ -430,8 +428,9 @@ def prescription_for(
     return AidRow(
         prescription,
         prescription_runout(prescription, delivery),
-        ordering.device_refusal(user, prescription)
-        or withdrawal_refusal(prescription, prescription.packs_per_withdrawal, today),
+        ordering.line_refusal(
+            user, prescription, prescription.packs_per_withdrawal, today
+        ),
     )
 
 

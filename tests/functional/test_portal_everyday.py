@@ -815,3 +815,23 @@ def test_the_access_log_says_what_staff_read_not_just_that_they_read(
     auth.login("anna")
     client.post("/portal/choose", data={"patient_id": region.child.id})
     assert set(log_rows(client.get("/portal/access-log").text)) == expected
+
+
+def test_an_expired_pump_prescription_says_it_ran_out_not_how_pumps_are_ordered(
+    client, auth, region
+):
+    """The diff review: an ended prescription of the pump said "lånas ut och
+    beställs av din förskrivare", as if it could still be ordered that way;
+    it ended, and that is what to say."""
+    from sesamlike.common.formatting import format_date
+
+    rx = region.rx_pump
+    rx.valid_from = TODAY - timedelta(days=400)
+    rx.valid_to = TODAY - timedelta(days=3)
+    db.session.commit()
+    auth.login("ella")
+    page = html.unescape(client.get("/portal/").text)
+    card = page.split(f">{rx.article.name}</a></h3>")[1].split("</li>")[0]
+    assert (f"Förskrivningen gick ut {format_date(rx.valid_to)}. Kontakta "
+            "mottagningen om du behöver en ny.") in card  # fmt: skip
+    assert "beställs av din förskrivare" not in card
