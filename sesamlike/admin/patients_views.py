@@ -73,6 +73,7 @@ def _page(patient_id: int, clinic_form=None, guardian_form=None, reason_form=Non
         "admin/patient.html", found=found, clinic_form=clinic_form,
         guardian_form=guardian_form or GuardianLinkForm(formdata=None),
         reason_form=reason_form or ReasonForm(formdata=None), login_form=login_form,
+        own_login_age=administration.OWN_LOGIN_AGE,
     )  # fmt: skip
 
 
