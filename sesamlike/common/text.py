@@ -46,8 +46,10 @@ def name_words(text: str | None) -> list[str]:
 # return): nobody types them, they show as nothing, and PostgreSQL refuses NUL
 # in text outright (SQLite stored it). Refused with this field message by the
 # API's loader (api/routing.py), every page's form (common/forms.py) and the
-# CSV reader (common/csvfiles.py).
-_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# CSV reader (common/csvfiles.py). Half a UTF-16 pair (a lone surrogate, which
+# JSON may send as "\ud800") shows as nothing too, and no database driver can
+# encode it: the same rule refuses it.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 CONTROL_CHARACTER = N_("Får inte innehålla styrtecken (osynliga tecken som NUL).")
 # A value sent with a form but read by the view itself, not by a field.
 FORM_CONTROL_CHARACTER = N_(

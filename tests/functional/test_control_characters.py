@@ -10,6 +10,7 @@ the CSV reader. Runs on SQLite and on PostgreSQL (TEST_DATABASE_URL).
 from __future__ import annotations
 
 import html
+import json
 
 import pytest
 import sqlalchemy as sa
@@ -130,3 +131,23 @@ def test_searches_with_a_nul_say_so_instead_of_failing(client, auth, setup):
     )  # fmt: skip
     assert_error_format(api, 422, "invalid")
     assert api.get_json()["error"]["fields"] == {"article_no": [CONTROL]}
+
+
+def test_a_lone_surrogate_in_a_json_text_is_refused_on_its_field(client, setup):
+    """JSON may escape half a UTF-16 pair ("\\ud800"), which no database can
+    store: it answered 500 on every text field of the API."""
+    body = {
+        "patient_id": setup["patient"].id, "article_no": "NP1",
+        "packs_per_withdrawal": 1, "withdrawals": 4, "period_days": 90,
+        "valid_from": region_today().isoformat(), "reason_code": "medical",
+        "reason_text": "Hud\ud800problem",
+    }  # fmt: skip
+    response = client.post(
+        "/api/v1/prescriptions",
+        data=json.dumps(body),  # ensure_ascii: sent as the escape "\ud800"
+        content_type="application/json",
+        headers=bearer(setup["nurse"]),
+    )
+    assert_error_format(response, 422, "invalid")
+    assert response.get_json()["error"]["fields"] == {"reason_text": [CONTROL]}
+    assert prescribed() == 0
