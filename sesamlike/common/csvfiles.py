@@ -10,8 +10,10 @@ transaction.
 
 Files are UTF-8 with or without a byte-order mark, comma-separated; a file whose
 header row has semicolons and no comma (Swedish Excel's "CSV") is read with
-semicolons. A cell written by `common.spreadsheets` with a `'` before a leading
-`=`, `+`, `-`, `@`, tab or carriage return reads back without it.
+semicolons. A cell holding a control character (common.text) is a problem of
+its row, whichever column it is in. A cell written by `common.spreadsheets`
+with a `'` before a leading `=`, `+`, `-`, `@`, tab or carriage return reads
+back without it.
 """
 
 from __future__ import annotations
@@ -156,8 +158,6 @@ class Row:
             return None
         if len(value) > max_length:
             self.add(column, N_("Högst {n} tecken."), n=max_length)
-        if has_control_character(value):
-            self.add(column, CONTROL_CHARACTER)
         return value
 
     def choice(self, column: str, allowed: Iterable[str]) -> str | None:
@@ -345,6 +345,11 @@ def read_csv(text: str, layout: CsvLayout) -> CsvTable:
             if name in layout.columns or name in layout.optional
         }
         row.absent = absent
+        for name, value in row.values.items():
+            # Every cell, not only those an importer reads as text: none of
+            # them may reach the database with one (a serial number did).
+            if has_control_character(value):
+                row.add(name, CONTROL_CHARACTER)
         table.rows.append(row)
         if layout.max_rows is not None and len(table.rows) > layout.max_rows:
             row.add(None, N_("Filen har fler än {n} rader."), n=layout.max_rows)

@@ -196,6 +196,23 @@ def test_a_file_that_is_not_utf8_is_refused(runner, tmp_path, region):
     assert count(OrderLine) == 0
 
 
+def test_a_serial_number_with_a_control_character_is_refused(runner, tmp_path, region):
+    """The serial went to the register as it stood: NUL and all on SQLite, a
+    traceback on PostgreSQL."""
+    body = (
+        "199001029801,100001,1,central,2024-03-01,PX\x00-1,\n"
+        "199001029801,100101,4,central,2025-06-01,,\n"
+    )
+
+    result = run(runner, tmp_path, body)
+
+    assert result.exit_code == 1
+    control = "Får inte innehålla styrtecken (osynliga tecken som NUL)."
+    assert f"rad 2: serial_no: {control}" in result.output
+    assert "rad 3" not in result.output
+    assert count(OrderLine) == count(Device) == 0
+
+
 def test_the_import_is_audited_per_patient(runner, tmp_path, region):
     body = (
         "199001029801,100101,4,central,2025-06-01,,\n"
