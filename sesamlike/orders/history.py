@@ -452,6 +452,12 @@ class _Checker:
                 N_("Leveransdatumet {value} ligger i framtiden."),
                 value=v["delivered_on"],
             )
+        if returned_on and returned_on > self.today:
+            r.add(
+                "returned_on",
+                N_("Returdatumet {value} ligger i framtiden."),
+                value=v["returned_on"],
+            )
         if delivered_on and returned_on and returned_on < delivered_on:
             r.add(
                 "returned_on",

@@ -92,6 +92,17 @@ BAD_ROWS = [
     ("199001029801,100101,1,central,,,", "delivered_on", "Datum saknas"),
     ("199001029801,100101,1,central,2025-02-01,,2025-01-31", "returned_on", "före"),
     ("199001029801,100101,1,central,2999-01-01,,", "delivered_on", "framtiden"),
+    # History has happened: a return in 2999 was imported as it stood.
+    (
+        "199001029801,100101,1,central,2025-02-01,,2999-01-01",
+        "returned_on",
+        "framtiden",
+    ),
+    (
+        "199001029801,100001,1,central,2025-02-01,PX-8,2999-01-01",
+        "returned_on",
+        "framtiden",
+    ),
     ("199001029801,100001,1,central,2025-01-01,,", "serial_no", "serienummer krävs"),
     ("199001029801,100001,2,central,2025-01-01,PX-9,", "packs", "en i taget"),
 ]
