@@ -21,7 +21,7 @@ from sesamlike.channels import supplier_status
 from sesamlike.channels.commands import file_names
 from sesamlike.channels.forms import ExportForm, ReorderPointForm, UploadForm
 from sesamlike.common import spreadsheets
-from sesamlike.common.csvfiles import FileInvalid
+from sesamlike.common.csvfiles import FileInvalid, decode_file
 from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import format_date
 from sesamlike.common.i18n import N_, _, ngettext
@@ -297,11 +297,7 @@ def _import(upload: UploadForm, importer):
     if len(raw) > MAX_UPLOAD_BYTES:
         return [(None, _("Filen är större än 5 MB."))]
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return [(None, _("Filen är inte UTF-8 (byte {n}).", n=exc.start))]
-    try:
-        return importer(text, current_user)
+        return importer(decode_file(raw), current_user)
     except FileInvalid as error:
         return [(None, _(error.message, **error.params))] + [
             (problem.line, _row_text(error_item))

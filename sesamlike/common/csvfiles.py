@@ -380,6 +380,25 @@ def _check_header(header: Row, names: list[str], layout: CsvLayout) -> frozenset
     return absent | frozenset(n for n in layout.optional if n not in seen)
 
 
+NOT_UTF8 = N_(
+    "Filen är inte UTF-8: tecknet «{char}» går inte att läsa. Spara filen i "
+    "Excel som «CSV UTF-8 (kommaavgränsad)» och läs in den igen."
+)
+
+
+def decode_file(raw: bytes) -> str:
+    """A file's text: UTF-8 with or without a byte-order mark. Else raise
+    `FileInvalid` on the line of the first byte that is not, with that
+    character as Windows-1252 reads it (Swedish Excel's «CSV» is saved so)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        char = raw[exc.start : exc.start + 1].decode("cp1252", errors="replace")
+        problem = RowProblem(line, None, [FieldError(NOT_UTF8, char=char)])
+        raise FileInvalid([problem]) from None
+
+
 def _unreadable(line: int, exc: csv.Error) -> RowProblem:
     error = FieldError("Raden går inte att läsa som CSV ({detail}).", detail=str(exc))
     return RowProblem(line, None, [error])
@@ -388,15 +407,7 @@ def _unreadable(line: int, exc: csv.Error) -> RowProblem:
 def import_from_command_line(file: Path, importer: Callable[[str], T]) -> T:
     """`importer(text of FILE)` for a command: on any problem print it, exit 1."""
     try:
-        text = file.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        click.echo(
-            f"{file}: filen är inte UTF-8 (byte {exc.start}); inget importerades.",
-            err=True,
-        )
-        raise SystemExit(1) from None
-    try:
-        return importer(text)
+        return importer(decode_file(file.read_bytes()))
     except FileInvalid as error:
         click.echo(f"{file}: {error}", err=True)
         for line in error.lines():

@@ -81,6 +81,24 @@ def test_a_file_that_is_not_utf8_is_refused(runner, tmp_path):
     assert article_count() == 0
 
 
+def test_a_file_from_swedish_excel_in_windows_1252_names_the_line_to_mend(
+    runner, tmp_path
+):
+    """The message was "filen är inte UTF-8 (byte 1846)": no one finds a byte in
+    Excel, and Swedish Excel's «CSV (semikolonavgränsad)» is Windows-1252."""
+    text = catalogue_csv(catalogue_row("Ö-1"))  # supplier "Leverantör AB"
+    path = tmp_path / "excel.csv"
+    path.write_bytes(text.replace(",", ";").encode("cp1252"))
+    result = runner.invoke(args=["catalogue", "import", str(path)])
+    assert result.exit_code == 1
+    assert (
+        "rad 2: Filen är inte UTF-8: tecknet «Ö» går inte att läsa. Spara filen i "
+        "Excel som «CSV UTF-8 (kommaavgränsad)» och läs in den igen."
+    ) in result.output
+    assert "inget importerades" in result.output
+    assert article_count() == 0
+
+
 def test_a_missing_file_is_a_usage_error(runner, tmp_path):
     result = runner.invoke(args=["catalogue", "import", str(tmp_path / "nope.csv")])
     assert result.exit_code == 2

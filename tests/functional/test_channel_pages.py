@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 from datetime import date
 
@@ -186,6 +187,25 @@ def test_a_bad_status_file_shows_every_problem_with_its_line(client, depot):
     assert response.status_code == 422
     assert "rad 2" in response.text and "Okänd status «lost»" in response.text
     assert "rad 3" in response.text
+    assert db.session.get(OrderLine, line_id).status == "sent_to_supplier"
+
+
+def test_a_status_file_in_windows_1252_names_the_line_to_mend(client, depot):
+    depot.order(depot.pump)
+    export_supplier_orders(ORDER_DAY)
+    [line_id] = line_ids()
+    text = "line_id,status,tracking_ref,delivered_on\n"
+    text += f"{line_id},shipped,Kolli-Å,\n"
+    data = {"file": (io.BytesIO(text.encode("cp1252")), "status.csv")}
+
+    response = client.post(
+        "/channels/suppliers/status", data=data, content_type="multipart/form-data"
+    )
+
+    assert response.status_code == 422
+    page = html.unescape(response.text)
+    assert "rad 2" in page and "inte UTF-8: tecknet «Å» går inte att läsa" in page
+    assert "«CSV UTF-8 (kommaavgränsad)»" in page
     assert db.session.get(OrderLine, line_id).status == "sent_to_supplier"
 
 
