@@ -209,6 +209,23 @@ def test_a_status_file_in_windows_1252_names_the_line_to_mend(client, depot):
     assert db.session.get(OrderLine, line_id).status == "sent_to_supplier"
 
 
+def test_a_file_over_the_request_limit_says_how_large_a_file_may_be(client, depot):
+    """A status file of 1-5 MB (some 20,000 rows or more) got "Filen är för
+    stor. Försök igen. Om felet kvarstår, kontakta supporten.": trying again
+    cannot help, and the page did not say what size is taken."""
+    text = "line_id,status,tracking_ref,delivered_on\n" + "1,confirmed,,\n" * 100_000
+
+    response = upload(client, "/channels/suppliers/status", text)
+
+    assert response.status_code == 413
+    page = html.unescape(response.text)
+    assert "Försök igen" not in page
+    assert (
+        "Högst 1 MB tas emot åt gången; inget av det du skickade sparades. Dela "
+        "upp filen i mindre filer och läs in dem en i taget."
+    ) in page
+
+
 def test_a_good_status_file_updates_the_lines(client, depot):
     depot.order(depot.pump)
     export_supplier_orders(ORDER_DAY)
