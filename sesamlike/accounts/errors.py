@@ -23,6 +23,14 @@ class ClinicDetailsRequired(Invalid):
     message = "Kod, namn och kostnadsställe krävs."
 
 
+class ClinicDetailsTooLong(Invalid):
+    code = "clinic_details_too_long"
+    message = (
+        "Vårdenhetens kod får ha högst {code_max} tecken, namnet högst {name_max} "
+        "och kostnadsstället högst {cost_centre_max}."
+    )
+
+
 class ClinicExists(Conflict):
     code = "clinic_exists"
     message = "Vårdenheten {code} finns redan."

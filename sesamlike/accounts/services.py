@@ -64,10 +64,24 @@ def check_password_policy(password: str, username: str) -> None:
         raise errors.PasswordTooCommon(fields={"password": [N_("För lätt att gissa.")]})
 
 
+# The widths of Clinic's columns: SQLite keeps none, PostgreSQL refuses more.
+CLINIC_CODE_MAX, CLINIC_NAME_MAX, COST_CENTRE_MAX = 20, 120, 20
+
+
 def create_clinic(code: str, name: str, cost_centre: str, **extra) -> Clinic:
     code, name, cost_centre = code.strip(), name.strip(), cost_centre.strip()
     if not code or not name or not cost_centre:
         raise errors.ClinicDetailsRequired()
+    if (
+        len(code) > CLINIC_CODE_MAX
+        or len(name) > CLINIC_NAME_MAX
+        or len(cost_centre) > COST_CENTRE_MAX
+    ):
+        raise errors.ClinicDetailsTooLong(
+            code_max=CLINIC_CODE_MAX,
+            name_max=CLINIC_NAME_MAX,
+            cost_centre_max=COST_CENTRE_MAX,
+        )
     if db.session.scalar(sa.select(Clinic.id).where(Clinic.code == code)):
         raise errors.ClinicExists(code=code)
     clinic = Clinic(code=code, name=name, cost_centre=cost_centre, **extra)

@@ -35,6 +35,24 @@ def test_clinics_create_refuses_a_duplicate_code(runner):
     assert "BDM finns redan" in result.output
 
 
+def test_clinics_create_refuses_details_longer_than_their_columns(runner):
+    """A 30-character code was created on SQLite (which keeps no width) and
+    failed with a traceback on PostgreSQL."""
+    for code, name, cost_centre in [
+        ("C" * 21, "Mottagningen", "1"),
+        ("BDM", "N" * 121, "1"),
+        ("BDM", "Mottagningen", "1" * 21),
+    ]:
+        args = ["clinics", "create", "--code", code, "--name", name]
+        result = runner.invoke(args=args + ["--cost-centre", cost_centre])
+        assert result.exit_code == 1, result.output
+        assert (
+            "Vårdenhetens kod får ha högst 20 tecken, namnet högst 120 och "
+            "kostnadsstället högst 20."
+        ) in result.output
+    assert db.session.scalar(sa.select(sa.func.count(Clinic.id))) == 0
+
+
 def test_users_create_prescriber_with_clinics_and_first_time_right(runner):
     make_clinic("A"), make_clinic("B")
     result = runner.invoke(
