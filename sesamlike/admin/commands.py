@@ -10,6 +10,7 @@ from sesamlike.accounts import services
 from sesamlike.accounts.administration import audit_account
 from sesamlike.accounts.models import Role
 from sesamlike.common.errors import DomainError
+from sesamlike.common.urls import INT_MAX
 from sesamlike.extensions import db
 from sesamlike.stock import staff
 
@@ -31,7 +32,9 @@ def _audit_named(action: str, username: str, detail: str | None = None) -> None:
 @click.option("--password", required=True)
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--clinic", "clinics_", multiple=True, help="Clinic code; repeatable.")
-@click.option("--patient-id", "patient_ids", multiple=True, type=int)
+@click.option(
+    "--patient-id", "patient_ids", multiple=True, type=click.IntRange(1, INT_MAX)
+)
 @click.option("--first-time-prescriber", is_flag=True)
 @click.option("--name", "display_name", default="")
 @click.option("--email", default=None)
