@@ -64,8 +64,10 @@ def check_password_policy(password: str, username: str) -> None:
         raise errors.PasswordTooCommon(fields={"password": [N_("För lätt att gissa.")]})
 
 
-# The widths of Clinic's columns: SQLite keeps none, PostgreSQL refuses more.
+# The widths of Clinic's and User's columns: SQLite keeps none, PostgreSQL
+# refuses more.
 CLINIC_CODE_MAX, CLINIC_NAME_MAX, COST_CENTRE_MAX = 20, 120, 20
+USERNAME_MAX = 80
 
 
 def create_clinic(code: str, name: str, cost_centre: str, **extra) -> Clinic:
@@ -114,6 +116,8 @@ def create_user(
         raise errors.UnknownRole(role=role)
     if not username:
         raise errors.UsernameRequired()
+    if len(username) > USERNAME_MAX:  # the column's width (users create)
+        raise errors.UsernameTooLong()
     check_password_policy(password, username)
     if (taken := usernames.refusal_if_taken(username)) is not None:
         raise taken
