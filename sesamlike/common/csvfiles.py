@@ -11,9 +11,9 @@ transaction.
 Files are UTF-8 with or without a byte-order mark, comma-separated; a file whose
 header row has semicolons and no comma (Swedish Excel's "CSV") is read with
 semicolons. A cell holding a control character (common.text) is a problem of
-its row, whichever column it is in. A cell written by `common.spreadsheets`
-with a `'` before a leading `=`, `+`, `-`, `@`, tab or carriage return reads
-back without it.
+its row, whichever column it is in, and the row is not checked further. A
+cell written by `common.spreadsheets` with a `'` before a leading `=`, `+`,
+`-`, `@`, tab or carriage return reads back without it.
 """
 
 from __future__ import annotations
@@ -350,6 +350,11 @@ def read_csv(text: str, layout: CsvLayout) -> CsvTable:
             # them may reach the database with one (a serial number did).
             if has_control_character(value):
                 row.add(name, CONTROL_CHARACTER)
+        if row.errors:
+            # Kept from the rows, so no importer looks its cells up in the
+            # database before checking them: PostgreSQL refuses a NUL there too.
+            table.problems.append(row.problem())
+            continue
         table.rows.append(row)
         if layout.max_rows is not None and len(table.rows) > layout.max_rows:
             row.add(None, N_("Filen har fler än {n} rader."), n=layout.max_rows)

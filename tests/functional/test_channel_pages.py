@@ -398,6 +398,43 @@ def test_suppliers_import_status_reports_bad_rows_and_exits_1(runner, world, tmp
     assert line.delivered_on == date(2026, 3, 4)
 
 
+def test_a_nul_in_a_status_or_dispensing_file_is_told_on_postgresql_too(
+    runner, world, tmp_path
+):
+    """The importers looked a file's serial numbers and dispensing references
+    up before checking its rows: PostgreSQL refused the NUL with a traceback."""
+    world.order(world.pump)
+    world.order(world.pods, 1)
+    export_supplier_orders(ORDER_DAY)
+    issue_pharmacy_prescriptions()
+    supplier_line = db.session.scalar(
+        sa.select(OrderLine.id).where(OrderLine.channel == "supplier")
+    )
+    rx = db.session.scalars(sa.select(PharmacyPrescription)).one()
+    status = tmp_path / "status.csv"
+    status.write_text(
+        "line_id,status,tracking_ref,delivered_on,serial_no\n"
+        f"{supplier_line},delivered,,2026-03-04,PX\x00-1\n"
+    )
+    dispensing = tmp_path / "dispensing.csv"
+    dispensing.write_text(
+        "pharmacy_prescription_id,dispensing_ref,pharmacy_id,pharmacy_name,"
+        f"dispensed_on,packs\n{rx.id},D\x001,7350045,Apoteket Nordstan,2026-03-03,1\n"
+    )
+
+    refused = [
+        runner.invoke(args=["suppliers", "import-status", str(status)]),
+        runner.invoke(args=["pharmacy", "import-dispensing", str(dispensing)]),
+    ]
+
+    control = "Får inte innehålla styrtecken (osynliga tecken som NUL)."
+    assert [r.exit_code for r in refused] == [1, 1]
+    assert f"rad 2: serial_no: {control}" in refused[0].output
+    assert f"rad 2: dispensing_ref: {control}" in refused[1].output
+    statuses = db.session.scalars(sa.select(OrderLine.status).order_by(OrderLine.id))
+    assert sorted(statuses) == ["sent_to_pharmacy", "sent_to_supplier"]
+
+
 def test_pharmacy_import_dispensing_from_the_command_line(runner, world, tmp_path):
     world.order(world.pods, 1)
     issue_pharmacy_prescriptions()
