@@ -215,8 +215,12 @@ def articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int
 
 
 def _articles_and_overuse(scope: Scope, year: int) -> tuple[list[ArticleRow], int]:
+    # Device days of the current year up to today, as the run and the
+    # channels count them: not to 31 December.
+    today = region_today()
+    paying = paid_patients(scope, year, today)
     lines = compute.article_lines(
-        year, paid_patients(scope, year), clinic_ids=scope.clinic_ids()
+        year, paying, today=today, clinic_ids=scope.clinic_ids()
     ).subquery("lines")
     days = (date(year + 1, 1, 1) - date(year, 1, 1)).days
     units = sa.func.sum(lines.c.units)

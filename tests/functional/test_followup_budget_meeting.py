@@ -1,0 +1,66 @@
+"""A clinic manager the evening before the budget meeting, and the region's
+analyst answering the national review: the figures of one year agree on every
+page, file and answer, and each says what it is."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from sesamlike.common.time import region_today
+from sesamlike.followup.runs import run_year
+from tests import factories as f
+
+TODAY = region_today()
+THIS_YEAR, LAST_YEAR = TODAY.year, TODAY.year - 1
+
+
+def swedish_csv(response) -> list[list[str]]:
+    assert response.status_code == 200
+    return list(csv.reader(io.StringIO(response.text.lstrip("\ufeff")), delimiter=";"))
+
+
+def amount(cell: str) -> Decimal:
+    return Decimal(cell.replace(",", "."))
+
+
+@pytest.fixture
+def pump_since_last_year():
+    """A pump lent last summer and still in use, consumables this year, the
+    year computed today."""
+    clinic = f.make_clinic("NORR")
+    pump = f.make_system("MiniMed 640G")
+    p640 = f.make_article(category="pump", systems=[pump], units_per_day=None,
+                          amortisation_years=4, pack_size=1,
+                          pack_price_sek=Decimal("30000.00"))  # fmt: skip
+    sets = f.make_article(category="infusion_set", systems=[pump],
+                          pack_price_sek=Decimal("1150.00"))  # fmt: skip
+    patient = f.make_patient(clinic)
+    f.make_delivered_line(patient, p640, date(LAST_YEAR, 7, 1))
+    f.make_delivered_line(patient, sets, TODAY - timedelta(days=1), packs=3)
+    run_year(THIS_YEAR, full=True)
+    return {"manager": f.make_user("manager", clinics=[clinic]), "patient": patient}
+
+
+def test_the_article_page_counts_the_current_year_up_to_today_as_the_report(
+    client, auth, pump_since_last_year
+):
+    """The pump's days this year run to today, on the articles as in the
+    report: the whole year's 7,500 kr made the articles' sum differ from the
+    report's total by the rest of the year, called "rounding"."""
+    auth.login(pump_since_last_year["manager"].username)
+    rows = swedish_csv(client.get(f"/followup/articles.csv?year={THIS_YEAR}"))
+    by_no = {row[0]: row for row in rows[1:] if row and row[0]}
+    total = amount(by_no["Summa"][-1])
+    cost_centres = swedish_csv(
+        client.get(f"/followup/export/cost_centres.csv?year={THIS_YEAR}")
+    )
+    assert total == amount(cost_centres[1][-1])
+    days = (TODAY - date(THIS_YEAR, 1, 1)).days + 1
+    pump = (Decimal("30000.00") * days / (4 * 365)).quantize(Decimal("0.01"))
+    assert total == pump + 3 * Decimal("1150.00")
+    assert not any("avrundas" in row[0] for row in rows if row)  # no rounding note
