@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 
 from sesamlike.catalog.labels import category_label
-from sesamlike.common.formatting import format_sek
+from sesamlike.common.formatting import format_date, format_sek
 from sesamlike.common.i18n import N_, _, ngettext
 from sesamlike.followup import periods
 from sesamlike.followup.breakdowns import MOST_PLACES, Breakdowns
@@ -106,6 +107,18 @@ def article_rounding_note(off: Decimal) -> str | None:
     return _("Varje artikels och varje patients kostnad avrundas för sig till "
              "hela ören, så summorna skiljer {amount} från uppföljningens totala "
              "kostnad.", amount=format_sek(off))  # fmt: skip
+
+
+def part_year_note(year: int, day: date) -> str | None:
+    """For a file of the current year (`day` being `periods.figures_day()`),
+    the page's words that it is counted only up to that day: the file name's
+    year alone read as a whole year's costs. None for a whole year."""
+    if year != day.year:
+        return None
+    return _("Året pågår: kostnaderna räknas till och med {day}. Hjälpmedel "
+             "skrivs av för dagarna hittills och förbrukning räknas när den "
+             "levereras, så siffrorna är inte ett helt år och kan inte jämföras "
+             "rakt av med tidigare år.", day=format_date(day))  # fmt: skip
 
 
 def system_parts_table(parts) -> tuple[list[str], list[list]]:

@@ -313,14 +313,20 @@ def _for_machines(fmt: str) -> bool:
     return fmt == "csv" and _csv_dialect() is spreadsheets.MACHINE
 
 
-def _noted(headers, rows: list, fmt: str, note: str | None) -> list:
-    """A reader's file ends with the page's note under its table (none: as
+def _noted(headers, rows: list, fmt: str, *notes: str | None) -> list:
+    """A reader's file ends with the page's notes under its table (none: as
     it is), after an empty row: a spreadsheet's sort and filter take the
-    block of rows above it, not the note. The machines' comma CSV: rows only."""
-    if not note or _for_machines(fmt):
+    block of rows above it, not the notes. The machines' comma CSV: rows only."""
+    notes = tuple(note for note in notes if note)
+    if not notes or _for_machines(fmt):
         return rows
     empty = [None] * (len(headers) - 1)
-    return [*rows, [None, *empty], [note, *empty]]
+    return [*rows, [None, *empty], *([note, *empty] for note in notes)]
+
+
+def _part_year(year: int) -> str | None:
+    """The current year's note that its figures run only to the last run."""
+    return exports.part_year_note(year, periods.figures_day())
 
 
 def _download(headers, rows, name: str, fmt: str):
@@ -346,6 +352,8 @@ def export(table: str, fmt: str):
     if fmt not in FORMATS or table not in known:
         abort(404)
     scope, year, threshold = _scope(), _year(), _threshold()
+    # Tables of several years name each year's period in their columns.
+    notes = [] if table in exports.YEAR_TABLES + ("trend",) else [_part_year(year)]
     if table in exports.REGION_TABLES:
         if not scope.region_wide:
             abort(404)
@@ -359,7 +367,7 @@ def export(table: str, fmt: str):
         headers, rows = exports.cost_centre_table(centres)
         overall = scope_figures(scope, year).groups["overall"].get(None)
         if overall and len(centres.rows) > 1:
-            rows = _noted(headers, rows, fmt, exports.cost_centre_rounding_note(
+            notes.insert(0, exports.cost_centre_rounding_note(
                 abs(centres.total_cost_sek - overall.total)))  # fmt: skip
     elif table == "system_parts":
         headers, rows = exports.system_parts_table(
@@ -373,6 +381,7 @@ def export(table: str, fmt: str):
         headers, rows = exports.breakdown(breakdowns.build(scope, year, table), table)
     else:
         headers, rows = exports.table(report.build(scope, year, threshold), table)
+    rows = _noted(headers, rows, fmt, *notes)
     suffix = f"-{scope.clinic_code}" if scope.clinic_code else ""
     return _download(headers, rows, f"uppfoljning-{table}-{year}{suffix}", fmt)
 
@@ -391,10 +400,11 @@ def articles(fmt: str | None):
         headers, table_rows = exports.article_table(
             rows, article_totals.article_sum(rows), article_totals.covers(scope)
         )
+        notes = [_part_year(year)]
         if rows:
             rounding = article_totals.article_totals(scope, year, rows).rounding
-            table_rows = _noted(headers, table_rows, fmt,
-                                exports.article_rounding_note(rounding))  # fmt: skip
+            notes.insert(0, exports.article_rounding_note(rounding))
+        table_rows = _noted(headers, table_rows, fmt, *notes)
         suffix = f"-{scope.clinic_code}" if scope.clinic_code else ""
         return _download(headers, table_rows, f"artiklar-{year}{suffix}", fmt)
     return render_template("followup/articles.html", scope=scope, year=year,
@@ -450,11 +460,13 @@ def export_patients(fmt: str):
     rows, _total = drilldown.patients(scope, year, filters, per_page=None,
                                       exported=True)  # fmt: skip
     headers, table_rows = exports.patient_table(rows, scope.pseudonymised)
+    notes = [_part_year(year)]
     if not _for_machines(fmt):  # who is counted but not listed, as the page says
         _listed, unlisted = drilldown.counts(scope, year, filters)
         if unlisted:
-            note = exports.unlisted_note(unlisted, len(scope.clinic_ids() or ()) > 1)
-            table_rows = _noted(headers, table_rows, fmt, note)
+            clinics = len(scope.clinic_ids() or ()) > 1
+            notes.insert(0, exports.unlisted_note(unlisted, clinics))
+    table_rows = _noted(headers, table_rows, fmt, *notes)
     return _download(headers, table_rows, f"patienter-{year}", fmt)
 
 

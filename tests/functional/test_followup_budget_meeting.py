@@ -10,6 +10,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from babel.dates import format_date
+from openpyxl import load_workbook
 
 from sesamlike.common.time import region_today
 from sesamlike.followup.runs import run_year
@@ -64,3 +66,33 @@ def test_the_article_page_counts_the_current_year_up_to_today_as_the_report(
     pump = (Decimal("30000.00") * days / (4 * 365)).quantize(Decimal("0.01"))
     assert total == pump + 3 * Decimal("1150.00")
     assert not any("avrundas" in row[0] for row in rows if row)  # no rounding note
+
+
+@pytest.mark.parametrize("path", [
+    "export/pump.csv", "export/prescribers.csv", "export/cost_centres.csv",
+    "export/system_parts.csv", "export/channels.csv", "articles.csv",
+    "patients.csv",
+])  # fmt: skip
+def test_a_current_year_file_says_it_is_counted_only_up_to_today(
+    client, auth, pump_since_last_year, path
+):
+    """A file saved for the meeting carries its period: "uppfoljning-pump-
+    2026.csv" held part of a year's costs with nothing in it to say so, and
+    read beside last year's file as costs going down."""
+    auth.login(pump_since_last_year["manager"].username)
+    rows = swedish_csv(client.get(f"/followup/{path}?year={THIS_YEAR}"))
+    day = format_date(TODAY, "d MMMM y", locale="sv_SE")
+    assert f"räknas till och med {day}" in rows[-1][0]
+    assert rows[-2] == [""] * len(rows[0])  # after an empty row, under the table
+    machine = client.get(f"/followup/{path}?year={THIS_YEAR}&format=csv-comma")
+    assert "räknas till och med" not in machine.text  # rows only for a machine
+
+
+def test_a_current_year_workbook_says_it_is_counted_only_up_to_today(
+    client, auth, pump_since_last_year
+):
+    auth.login(pump_since_last_year["manager"].username)
+    response = client.get(f"/followup/export/pump.xlsx?year={THIS_YEAR}")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    last = [cell.value for cell in list(sheet.rows)[-1]]
+    assert "räknas till och med" in last[0]
