@@ -21,7 +21,7 @@ from sesamlike.patients.models import Patient
 PAGE_SIZE = 100
 IDENTITY_COLUMNS = ("personal_id", "first_name", "last_name")
 FILTER_NAMES = ("pump_system", "cgm_system", "age_group", "prescriber", "min_total",
-                "overuse", "sort", "reverse")  # fmt: skip
+                "min_part", "overuse", "sort", "reverse")  # fmt: skip
 # The list's orders, each as it first comes: amounts highest first, names and
 # systems A to Ö (no system last; in Swedish order, `common.collation`: "t:slim
 # X2" under T); the region's list has no names to sort by.
@@ -47,9 +47,20 @@ class Filters:
     age_group: str | None = None
     prescriber: str | None = None  # a user id, or "" for none
     min_total: Decimal | None = None
+    # The own part of the system filtered on (the pump part with `pump_system`,
+    # else the CGM part with `cgm_system`) above this; nothing without one.
+    min_part: Decimal | None = None
     overuse: bool = False
     sort: str = DEFAULT_SORT  # one of SORTS
     reverse: bool = False  # the sort's other way round (`SORTS`)
+
+    @property
+    def part_kind(self) -> str | None:
+        """The kind of system whose own part `min_part` is of: the pump's
+        when a pump system is chosen, else the CGM's; None without either."""
+        if self.pump_system is not None:
+            return "pump"
+        return "cgm" if self.cgm_system is not None else None
 
     @property
     def descending(self) -> bool:
@@ -117,6 +128,9 @@ def _where(
         where.append(_age_clause(filters.age_group, year))
     if filters.min_total is not None:
         where.append(PatientYearCost.total_cost_sek > filters.min_total)
+    if filters.min_part is not None and filters.part_kind is not None:
+        column = report.PART_COLUMNS[filters.part_kind]
+        where.append(column > filters.min_part)
     if filters.overuse:
         flagged = report.overuse_query(scope, year).subquery()
         where.append(PatientYearCost.patient_id.in_(sa.select(flagged.c.patient_id)))

@@ -29,7 +29,7 @@ from sesamlike.followup.cost_centres import paid_patients, paid_where, stored_pa
 from sesamlike.followup.models import FollowupRun, PatientYearCost
 from sesamlike.followup.scope import Scope
 from sesamlike.followup.sqlfuncs import floor_int
-from sesamlike.followup.stats import Summary
+from sesamlike.followup.stats import Summary, upper_fence
 from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients.identity import AgeGroup, age_group
 from sesamlike.patients.models import Patient
@@ -104,6 +104,17 @@ class SystemCosts:
     summary: Summary | None
     maximum: float
     counts: list[int]
+    # The patients far above the system's typical cost: whose own part of it
+    # (`PART_COLUMNS`) is over `fence` (`stats.upper_fence` of the parts), as
+    # the drill-down's `min_part` lists them. None for no system.
+    fence: Decimal | None = None
+    far_above: int = 0
+
+
+# A patient's own part of a system of each kind: a CGM system's patients'
+# totals differ most by whether they also have a pump.
+PART_COLUMNS = {"pump": PatientYearCost.pump_part_sek,
+                "cgm": PatientYearCost.cgm_part_sek}  # fmt: skip
 
 
 def system_costs(scope: Scope, year: int, kind: str, name: str,
@@ -125,15 +136,19 @@ def system_costs(scope: Scope, year: int, kind: str, name: str,
     share = sa.cast(costs.total_cost_sek, sa.Float) / maximum * bins
     postgresql = compute.on_postgresql()
     interval = floor_int(share) if postgresql else sa.cast(share, sa.Integer)
-    counts = [0] * bins
-    for number, patients in db.session.execute(
-        sa.select(interval, sa.func.count())
+    own = summaries.scope_figures(scope, year, threshold).groups[f"{kind}_part"]
+    fence = upper_fence(own[name]) if name in own else None
+    above = (PART_COLUMNS[kind] > fence) if fence is not None else sa.false()
+    counts, far_above = [0] * bins, 0
+    for number, far, patients in db.session.execute(
+        sa.select(interval, above, sa.func.count())
         .where(costs.year == year, sa.func.coalesce(column, NO_SYSTEM) == name,
                paid_where(scope, year, costs.patient_id))
-        .group_by(interval)
+        .group_by(interval, above)
     ):  # fmt: skip
         counts[min(max(number, 0), bins - 1)] += patients
-    return SystemCosts(summary, maximum, counts)
+        far_above += patients if far else 0
+    return SystemCosts(summary, maximum, counts, fence, far_above)
 
 
 def age_key(birth_date: date | None, year: int) -> str:

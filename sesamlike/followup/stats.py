@@ -58,6 +58,14 @@ def summarise(values: Iterable[Decimal]) -> Summary | None:
     )
 
 
+def upper_fence(summary: Summary) -> Decimal:
+    """Above this a patient is far above the group's typical cost: the upper
+    quartile plus 1.5 times the spread between the quartiles (Tukey's fence,
+    where a box plot marks its outliers)."""
+    spread = summary.p75 - summary.p25
+    return (summary.p75 + spread * Decimal("1.5")).quantize(ORE, ROUND_HALF_UP)
+
+
 def grouped(pairs: Iterable[tuple[object, Decimal]]) -> dict[object, Summary]:
     """Summaries per key, largest groups first."""
     groups: dict[object, list[Decimal]] = {}

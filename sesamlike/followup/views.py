@@ -185,6 +185,9 @@ def system(kind: str):
         scope=scope, year=year, kind=kind, name=name, label=label,
         summary=found.summary, args=_args(scope, year),
         drill_args=_args(scope, year, **{column: name}),
+        fence=found.fence, far_above=found.far_above,
+        far_args=_args(scope, year, **{column: name},
+                       min_part=f"{found.fence:.2f}" if found.fence else None),
         chart=charts.histogram_of(
             found.maximum, found.counts,
             _("Fördelning av årskostnad: {system}", system=label),
@@ -198,12 +201,16 @@ def _filters(scope: Scope) -> drilldown.Filters:
     minimum = bounded_decimal(
         args.get("min_total"), low=Decimal(0), high=MAX_SEK, default=None
     )
+    part = bounded_decimal(
+        args.get("min_part"), low=Decimal(0), high=MAX_SEK, default=None
+    )
     return drilldown.Filters(
         pump_system=args.get("pump_system"),
         cgm_system=args.get("cgm_system"),
         age_group=args.get("age_group"),
         prescriber=args.get("prescriber"),
         min_total=minimum,
+        min_part=part,
         overuse=args.get("overuse") == "1",
         sort=drilldown.sort_of(args.get("sort"), scope),
         reverse=args.get("reverse") == "1",

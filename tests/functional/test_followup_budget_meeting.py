@@ -96,3 +96,52 @@ def test_a_current_year_workbook_says_it_is_counted_only_up_to_today(
     sheet = load_workbook(io.BytesIO(response.data)).active
     last = [cell.value for cell in list(sheet.rows)[-1]]
     assert "räknas till och med" in last[0]
+
+
+@pytest.fixture
+def one_far_above_its_system():
+    """Six patients on FreeStyle Libre 2 last year, sensors of 1,000 kr a
+    pack: 10, 11, 12, 12, 13 and 60 packs; one of the twelves also uses
+    infusion sets for 50,000 kr. The CGM parts' quartiles are 11,250 and
+    12,750 kr: far above the system's typical cost is over 12,750 + 1.5 ×
+    1,500 = 15,000 kr of its own part."""
+    clinic = f.make_clinic("NORR")
+    libre = f.make_system("FreeStyle Libre 2", kind="cgm")
+    sensor = f.make_article(category="cgm_sensor", systems=[libre],
+                            channel="central", pack_size=1,
+                            pack_price_sek=Decimal("1000.00"))  # fmt: skip
+    sets = f.make_article(category="infusion_set", pack_size=1,
+                          pack_price_sek=Decimal("1000.00"))  # fmt: skip
+    patients = {}
+    for name, packs in (("A", 10), ("B", 11), ("C", 12), ("Pumping", 12),
+                        ("D", 13), ("Outlier", 60)):  # fmt: skip
+        patient = f.make_patient(clinic, last_name=f"Sensors{name}")
+        f.make_delivered_line(patient, sensor, date(LAST_YEAR, 3, 1), packs=packs)
+        patients[name] = patient
+    f.make_delivered_line(patients["Pumping"], sets, date(LAST_YEAR, 3, 1), packs=50)
+    run_year(LAST_YEAR, full=True)
+    return {"manager": f.make_user("manager", clinics=[clinic]), "patients": patients}
+
+
+def test_the_system_page_names_the_patients_far_above_the_systems_typical_cost(
+    client, auth, one_far_above_its_system
+):
+    """domain.md asks for "the patients far above their system's typical
+    cost"; the report flagged only the region's fixed 50,000 kr line, which
+    a cheap system's outlier never reaches. Judged by the system's own part:
+    by the total, every pump user among a CGM system's patients stood out."""
+    auth.login(one_far_above_its_system["manager"].username)
+    page = client.get(
+        f"/followup/system/cgm?year={LAST_YEAR}&name=FreeStyle+Libre+2"
+    ).text
+    assert "1 patient långt över systemets typiska kostnad" in page
+    link = "min_part=15000.00"
+    assert link in page and "cgm_system=FreeStyle+Libre+2" in page
+    listed = client.get(
+        f"/followup/patients?year={LAST_YEAR}&cgm_system=FreeStyle+Libre+2&{link}"
+    ).text
+    patients = one_far_above_its_system["patients"]
+    assert patients["Outlier"].last_name in listed
+    assert "1 patient." in listed
+    assert patients["Pumping"].last_name not in listed  # 62,000 kr, CGM 12,000
+    assert "Systemets egen kostnad över 15\xa0000,00\xa0kr" in listed
