@@ -23,7 +23,7 @@ from sesamlike.api.routing import operation
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.followup import cost_centres, periods
+from sesamlike.followup import cost_centres, drilldown, periods
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.patient_costs import year_list
 from sesamlike.followup.scope import resolve
@@ -94,6 +94,13 @@ class PatientCostsSchema(Schema):
     year = fields.Integer()
     counted_to = counted_to_field()
     patients = fields.List(fields.Nested(PatientCostSchema))
+    patients_not_listed = fields.Integer(
+        metadata={
+            "description": "Patients the clinic paid part of the year for who "
+            "are no longer in its care: counted in system-costs and "
+            "cost-centres, not listed here (0 for the region role)"
+        }
+    )
 
 
 class SystemCostSchema(Schema):
@@ -127,14 +134,17 @@ def patient_costs(user, query):
 
     The patients of the drill-down pages: for a manager, those still in the care
     of one of your clinics (an ended care relationship leaves the patient out,
-    though the clinic paid part of the year). One audit row per patient listed.
+    though the clinic paid part of the year; patients_not_listed counts them, so
+    the rows' sum can be set against system-costs and cost-centres). One audit
+    row per patient listed.
     The region role gets each patient's pseudonym in patient_key and null in
     patient_id. A clinic_code that is not yours: 404.
     """
     scope = resolve(user, query["clinic_code"])
     year = query["year"]
     rows = year_list(scope, year, detail=f"API patient-costs {year}")
-    return _answer(year, patients=rows)
+    _listed, not_listed = drilldown.counts(scope, year, drilldown.Filters())
+    return _answer(year, patients=rows, patients_not_listed=not_listed)
 
 
 @operation("GET", "/followup/system-costs", query=CostQuerySchema,

@@ -65,6 +65,7 @@ def test_manager_gets_own_clinic_patient_costs_in_the_contract_shape(client, reg
     assert body == {
         "year": YEAR,
         "counted_to": "2025-12-31",  # added (docs/interfaces-extensions.md)
+        "patients_not_listed": 0,  # added too
         "patients": [{
             "patient_id": region["anna"].id, "pump_system": "MiniMed 640G",
             "cgm_system": "FreeStyle Libre 2", "device_cost_sek": 3780.82,

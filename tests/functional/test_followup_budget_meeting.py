@@ -10,12 +10,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from babel.dates import format_date
 from openpyxl import load_workbook
 
+from sesamlike.accounts.models import Clinic
+from sesamlike.accounts.services import issue_token
 from sesamlike.common.time import region_today
+from sesamlike.extensions import db
 from sesamlike.followup.runs import run_year
 from tests import factories as f
+from tests.integration.test_followup_truth import june_mover
 
 TODAY = region_today()
 THIS_YEAR, LAST_YEAR = TODAY.year, TODAY.year - 1
@@ -145,3 +150,27 @@ def test_the_system_page_names_the_patients_far_above_the_systems_typical_cost(
     assert "1 patient." in listed
     assert patients["Pumping"].last_name not in listed  # 62,000 kr, CGM 12,000
     assert "Systemets egen kostnad över 15\xa0000,00\xa0kr" in listed
+
+
+def test_patient_costs_says_how_many_paid_patients_it_leaves_out(client):
+    """NORR paid for a patient who moved to SODR in June. NORR's manager's
+    patient-costs leaves the patient out (no longer in NORR's care), so its
+    rows summed came 2,000 kr short of system-costs and cost-centres with
+    nothing in the answer to say why; the pages and files say it."""
+    june_mover()
+    north = db.session.scalar(sa.select(Clinic).where(Clinic.code == "NORR"))
+    manager = f.make_user("manager", clinics=[north])
+    headers = {"Authorization": f"Bearer {issue_token(manager.username)}"}
+    answer = client.get("/api/v1/followup/patient-costs?year=2025",
+                        headers=headers).get_json()  # fmt: skip
+    assert answer["patients"] == []
+    assert answer["patients_not_listed"] == 1
+    centres = client.get("/api/v1/followup/cost-centres?year=2025",
+                         headers=headers).get_json()  # fmt: skip
+    assert centres["cost_centres"][0]["patients"] == 1
+
+    region = f.make_user("region")
+    headers = {"Authorization": f"Bearer {issue_token(region.username)}"}
+    answer = client.get("/api/v1/followup/patient-costs?year=2025",
+                        headers=headers).get_json()  # fmt: skip
+    assert len(answer["patients"]) == 1 and answer["patients_not_listed"] == 0
