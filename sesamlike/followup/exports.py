@@ -72,7 +72,7 @@ def cost_centre_table(centres) -> tuple[list[str], list[list]]:
     """Per paying cost centre (`system_parts.cost_centres`), what other clinics
     paid of the same patients, and the sum: the page's table."""
     headers = [_("Kostnadsställe"), _("Mottagning"), _("Patienter"),
-               _("Volym (st)"), _("Enheter (kr)"), _("Förbrukning (kr)"),
+               _("Volym (st)"), _("Hjälpmedel (kr)"), _("Förbrukning (kr)"),
                _("Varav moms (kr)"), _("Totalt (kr)")]  # fmt: skip
 
     def figures(c) -> list:
@@ -274,7 +274,7 @@ def patient_table(
     rows: Iterable, pseudonymised: bool = False
 ) -> tuple[list[str], list[list]]:
     """The drill-down; the region's copy names each patient by pseudonym only."""
-    costs = [_("Pumpsystem"), _("CGM-system"), _("Enheter (kr)"),
+    costs = [_("Pumpsystem"), _("CGM-system"), _("Hjälpmedel (kr)"),
              _("Förbrukning (kr)"), _("Totalt (kr)")]  # fmt: skip
     if pseudonymised:
         return [_("Patientnyckel"), *costs], [

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -174,3 +175,21 @@ def test_patient_costs_says_how_many_paid_patients_it_leaves_out(client):
     answer = client.get("/api/v1/followup/patient-costs?year=2025",
                         headers=headers).get_json()  # fmt: skip
     assert len(answer["patients"]) == 1 and answer["patients_not_listed"] == 0
+
+
+def test_the_device_cost_has_one_name_and_units_another(
+    client, auth, pump_since_last_year
+):
+    """The word "Enheter" was the articles' count of units and, as "Enheter (kr)", the
+    device cost beside "Volym (st)" in the cost centres, the drill-down and
+    the patient page, while the channels called the same amount "Hjälpmedel
+    (kr)": the device cost is "Hjälpmedel (kr)" everywhere."""
+    auth.login(pump_since_last_year["manager"].username)
+    patient = pump_since_last_year["patient"]
+    for path in ("", "patients", f"patients/{patient.id}"):
+        page = client.get(f"/followup/{path}?year={THIS_YEAR}").text
+        assert not re.search(r"\b[Ee]nheter\b", page), path
+        assert "Hjälpmedel (kr)" in page, path
+    for path in ("export/cost_centres.csv", "patients.csv"):
+        headers = swedish_csv(client.get(f"/followup/{path}?year={THIS_YEAR}"))[0]
+        assert "Hjälpmedel (kr)" in headers and "Enheter (kr)" not in headers

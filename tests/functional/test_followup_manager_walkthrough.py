@@ -205,7 +205,8 @@ def listed_names(page: str) -> list[str]:
 @pytest.mark.parametrize(
     "sort, names, caption",
     [("", ["Bo Andersson", "Anna Norrman"], "högst kostnad först"),
-     ("devices", ["Anna Norrman", "Bo Andersson"], "högst kostnad för enheter först"),
+     ("devices", ["Anna Norrman", "Bo Andersson"],
+      "högst kostnad för hjälpmedel först"),
      ("consumables", ["Bo Andersson", "Anna Norrman"],
       "högst kostnad för förbrukning först"),
      ("name", ["Bo Andersson", "Anna Norrman"], "efter efternamn"),
@@ -231,7 +232,7 @@ def test_the_manager_sorts_the_patient_list_by_a_column(
 @pytest.mark.parametrize(
     "sort, names, caption, direction",
     [("", ["Anna Norrman", "Bo Andersson"], "lägst kostnad först", "ascending"),
-     ("devices", ["Bo Andersson", "Anna Norrman"], "lägst kostnad för enheter först",
+     ("devices", ["Bo Andersson", "Anna Norrman"], "lägst kostnad för hjälpmedel först",
       "ascending"),
      ("consumables", ["Anna Norrman", "Bo Andersson"],
       "lägst kostnad för förbrukning först", "ascending"),
