@@ -202,6 +202,16 @@ def table(report: Report, name: str) -> tuple[list[str], list[list]]:
     raise KeyError(name)
 
 
+def trend_table(report: Report, own: dict[int, Decimal] | None,
+                own_label: str) -> tuple[list[str], list[list]]:  # fmt: skip
+    """The trend, and with `own` (`system_parts.own_cost_by_year`) what the
+    clinic's cost centres paid each year, last (the columns before stay)."""
+    headers, rows = table(report, "trend")
+    if own is None:
+        return headers, rows
+    return [*headers, own_label], [[*row, own.get(row[0])] for row in rows]
+
+
 BREAKDOWNS = ("channels", "places", "diabetes_types")
 CHANNEL_LABELS = {
     "central": N_("Hjälpmedelscentral"),

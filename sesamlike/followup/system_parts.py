@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
+from sesamlike.common.i18n import _
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup import stored_figures
@@ -176,3 +177,24 @@ def cost_centres(scope: Scope, year: int, today: date | None = None) -> CostCent
             _sums(kept["elsewhere"]) if kept["elsewhere"] else None,
         ),
     )
+
+
+def own_cost_by_year(scope: Scope, years: list[int]) -> dict[int, Decimal] | None:
+    """What the cost centres in scope paid each year (the cost centre table's
+    own rows, without what other clinics paid of the same patients): the
+    budget's figure beside the trend's patients' whole cost. None for the
+    region, where the two are the same."""
+    if scope.region_wide:
+        return None
+    return {
+        year: sum((c.total_cost_sek for c in cost_centres(scope, year).centres),
+                  Decimal("0.00"))
+        for year in years
+    }  # fmt: skip
+
+
+def own_cost_label(scope: Scope) -> str:
+    """The heading of `own_cost_by_year`'s column."""
+    if len(scope.clinic_ids() or ()) > 1:
+        return _("Varav mottagningarnas kostnadsställen (kr)")
+    return _("Varav mottagningens kostnadsställe (kr)")

@@ -150,6 +150,8 @@ def report_page():
         parts=system_parts.system_parts(scope, year),
         without_cgm=system_parts.pump_systems_without_cgm(scope, year),
         centres=system_parts.cost_centres(scope, year),
+        own_by_year=system_parts.own_cost_by_year(scope, [t.year for t in data.trend]),
+        own_label=system_parts.own_cost_label(scope),
         pump_chart=charts.box_plot(
             [(k or _("Inget system"), s) for k, s in data.pump.items()],
             _("Årskostnad per pumpsystem"),
@@ -386,6 +388,11 @@ def export(table: str, fmt: str):
         )
     elif table in exports.BREAKDOWNS:
         headers, rows = exports.breakdown(breakdowns.build(scope, year, table), table)
+    elif table == "trend":
+        data = report.build(scope, year, threshold)
+        own = system_parts.own_cost_by_year(scope, [t.year for t in data.trend])
+        label = system_parts.own_cost_label(scope)
+        headers, rows = exports.trend_table(data, own, label)
     else:
         headers, rows = exports.table(report.build(scope, year, threshold), table)
     rows = _noted(headers, rows, fmt, *notes)

@@ -193,3 +193,23 @@ def test_the_device_cost_has_one_name_and_units_another(
     for path in ("export/cost_centres.csv", "patients.csv"):
         headers = swedish_csv(client.get(f"/followup/{path}?year={THIS_YEAR}"))[0]
         assert "Hjälpmedel (kr)" in headers and "Enheter (kr)" not in headers
+
+
+def test_the_trend_sets_the_clinics_own_cost_beside_its_patients_total(client, auth):
+    """The year on year table summed the patients' whole cost: NORR's 2025
+    read 3,000 kr, of which SODR paid 1,000 kr after the patient moved. The
+    budget's figure, what the clinic's cost centre paid, stands beside it."""
+    june_mover()
+    north = db.session.scalar(sa.select(Clinic).where(Clinic.code == "NORR"))
+    auth.login(f.make_user("manager", clinics=[north]).username)
+    page = client.get("/followup/?year=2025").text
+    trend = page.split('id="trend"')[1].split("</table>")[0]
+    assert "Varav mottagningens kostnadsställe (kr)" in trend
+    body = trend.split("<tbody>")[1]
+    cells = [re.sub(r"<[^>]+>", "", c).strip()
+             for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", body)]  # fmt: skip
+    assert cells[0] == "2025" and cells[-2:] == ["3\xa0000,00", "2\xa0000,00"]
+
+    rows = swedish_csv(client.get("/followup/export/trend.csv?year=2025"))
+    assert rows[0][-1] == "Varav mottagningens kostnadsställe (kr)"
+    assert rows[1][3] == "3000,00" and rows[1][-1] == "2000,00"
