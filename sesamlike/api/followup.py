@@ -110,6 +110,8 @@ class SystemCostSchema(Schema):
     mean_sek = fields.Float()
     median_sek = fields.Float()
     p10_sek = fields.Float()
+    p25_sek = fields.Float(metadata={"description": "Lower quartile"})
+    p75_sek = fields.Float(metadata={"description": "Upper quartile"})
     p90_sek = fields.Float()
     system_mean_sek = fields.Float(
         metadata={"description": "Mean of the pump part (pump rows) or CGM part"}
@@ -153,7 +155,8 @@ def patient_costs(user, query):
            errors=(404,))  # fmt: skip
 def system_costs(user, query):
     """Per pump system (kind pump) and per CGM system (kind cgm): patients and
-    mean, median, p10 and p90 of their total_cost_sek that year.
+    mean, median, p10, the quartiles (p25, p75) and p90 of their
+    total_cost_sek that year.
 
     Percentiles interpolate linearly between the closest ranks. Patients without
     a system count for neither kind. A clinic_code that is not yours: 404.
@@ -179,7 +182,8 @@ def system_costs(user, query):
             own = parts[name]
             systems.append(dict(system=name, kind=kind, patients=s.patients,
                                 mean_sek=s.mean, median_sek=s.median,
-                                p10_sek=s.p10, p90_sek=s.p90,
+                                p10_sek=s.p10, p25_sek=s.p25, p75_sek=s.p75,
+                                p90_sek=s.p90,
                                 system_mean_sek=own.mean,
                                 system_median_sek=own.median))  # fmt: skip
     return _answer(year, systems=systems)

@@ -17,7 +17,8 @@ from sesamlike.patients.identity import format_personal_id
 from sesamlike.patients.pseudonym import pseudonym
 from sesamlike.prescriptions.forms import REASON_LABELS
 
-STAT_HEADERS = ("Patienter", "Medel (kr)", "Median (kr)", "P10 (kr)", "P90 (kr)")
+STAT_HEADERS = ("Patienter", "Medel (kr)", "Median (kr)", "P10 (kr)", "P25 (kr)",
+                "P75 (kr)", "P90 (kr)")  # fmt: skip
 TABLES = ("pump", "cgm", "ages", "system_ages", "prescribers", "compliance",
           "deviations", "trend")  # fmt: skip
 REGION_TABLES = ("clinics",)  # the whole region's view only
@@ -27,7 +28,8 @@ YEAR_TABLES = ("system_years",)  # several years side by side
 
 
 def _stats(summary: Summary) -> list:
-    return [summary.patients, summary.mean, summary.median, summary.p10, summary.p90]
+    return [summary.patients, summary.mean, summary.median, summary.p10,
+            summary.p25, summary.p75, summary.p90]  # fmt: skip
 
 
 def _system(name: str) -> str:
@@ -56,7 +58,7 @@ def clinic_table(rows) -> tuple[list[str], list[list]]:
                _("Förskrivningar"), _("Upphandlade"), _("Förstahandsval")]  # fmt: skip
     table = []
     for row in rows:
-        stats = _stats(row.summary) if row.summary else [0, None, None, None, None]
+        stats = _stats(row.summary) if row.summary else [0, *[None] * 6]
         table.append([row.clinic.name, row.clinic.code, *stats, row.prescriptions,
                       row.procured, row.first_choice])  # fmt: skip
     return headers, table

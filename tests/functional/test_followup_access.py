@@ -152,8 +152,8 @@ def test_system_costs_give_statistics_per_pump_and_cgm_system(client, region):
     assert libre["patients"] == 1
     assert (libre["mean_sek"], libre["system_mean_sek"]) == (21655.82, 17875.0)
     assert set(pump) == {"system", "kind", "patients", "mean_sek", "median_sek",
-                         "p10_sek", "p90_sek", "system_mean_sek",
-                         "system_median_sek"}  # fmt: skip
+                         "p10_sek", "p25_sek", "p75_sek", "p90_sek",
+                         "system_mean_sek", "system_median_sek"}  # fmt: skip
 
 
 def test_a_missing_year_is_422(client, region):
@@ -439,9 +439,11 @@ def test_csv_export_opens_in_swedish_spreadsheet_conventions(client, auth, regio
     body = client.get("/followup/export/pump.csv?year=2025").data
     assert body.startswith(BOM)
     lines = body[len(BOM) :].decode("utf-8").split("\r\n")
-    assert lines[0] == "System;Patienter;Medel (kr);Median (kr);P10 (kr);P90 (kr)"
+    assert lines[0] == (
+        "System;Patienter;Medel (kr);Median (kr);P10 (kr);P25 (kr);P75 (kr);P90 (kr)"
+    )
     # Anna's pump from 1 July (3 780,82) and 26 sensors with VAT (17 875,00).
-    assert lines[1] == "MiniMed 640G;1;21655,82;21655,82;21655,82;21655,82"
+    assert lines[1] == "MiniMed 640G;1" + ";21655,82" * 6
 
 
 @pytest.mark.parametrize(
@@ -489,9 +491,7 @@ def test_csv_export_has_a_comma_variant_for_machines(client, auth, region):
     auth.login(region["manager"].username)
     body = client.get("/followup/export/pump.csv?year=2025&format=csv-comma").data
     assert not body.startswith(BOM)
-    assert body.decode().splitlines()[1] == (
-        "MiniMed 640G,1,21655.82,21655.82,21655.82,21655.82"
-    )
+    assert body.decode().splitlines()[1] == "MiniMed 640G,1" + ",21655.82" * 6
     assert client.get("/followup/export/pump.csv?year=2025&format=x").status_code \
         == 404  # fmt: skip
 

@@ -477,13 +477,14 @@ def test_the_region_compares_its_clinics_side_by_side(client, auth, two_patients
     page = client.get("/followup/clinics?year=2025").text
     rows = clinics_rows(page)
     assert rows[0] == ["Mottagning", "Patienter", "Medel (kr)", "Median (kr)",
-                       "P10 (kr)", "P90 (kr)", "Upphandlade",
-                       "Förstahandsval"]  # fmt: skip
+                       "P10 (kr)", "P25 (kr)", "P75 (kr)", "P90 (kr)",
+                       "Upphandlade", "Förstahandsval"]  # fmt: skip
     north_name = clinic("NORR").name
     assert rows[1:] == [
-        [north_name, "2", "4 390,41", "4 390,41", "3 902,74", "4 878,08", "–", "–"],
+        [north_name, "2", "4 390,41", "4 390,41", "3 902,74", "4 085,62",
+         "4 695,21", "4 878,08", "–", "–"],
         ["Söder", "1", "2 000,00", "2 000,00", "2 000,00", "2 000,00",
-         "100 %", "100 %"],
+         "2 000,00", "2 000,00", "100 %", "100 %"],
     ]  # fmt: skip
     assert 'href="/followup/?year=2025&amp;clinic=SODR"' in page
     export = client.get("/followup/export/clinics.csv?year=2025").text
