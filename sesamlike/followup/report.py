@@ -138,16 +138,17 @@ def system_costs(scope: Scope, year: int, kind: str, name: str,
     interval = floor_int(share) if postgresql else sa.cast(share, sa.Integer)
     own = summaries.scope_figures(scope, year, threshold).groups[f"{kind}_part"]
     fence = upper_fence(own[name]) if name in own else None
-    above = (PART_COLUMNS[kind] > fence) if fence is not None else sa.false()
+    far = (sa.func.count().filter(PART_COLUMNS[kind] > fence)
+           if fence is not None else sa.literal(0))  # fmt: skip
     counts, far_above = [0] * bins, 0
-    for number, far, patients in db.session.execute(
-        sa.select(interval, above, sa.func.count())
+    for number, patients, above in db.session.execute(
+        sa.select(interval, sa.func.count(), far)
         .where(costs.year == year, sa.func.coalesce(column, NO_SYSTEM) == name,
                paid_where(scope, year, costs.patient_id))
-        .group_by(interval, above)
+        .group_by(interval)
     ):  # fmt: skip
         counts[min(max(number, 0), bins - 1)] += patients
-        far_above += patients if far else 0
+        far_above += above
     return SystemCosts(summary, maximum, counts, fence, far_above)
 
 

@@ -240,3 +240,14 @@ def test_the_report_tables_and_files_give_the_quartiles(
             one_far_above_its_system["manager"].username)},
     ).get_json()["systems"]  # fmt: skip
     assert (systems[0]["p25_sek"], systems[0]["p75_sek"]) == (11250.0, 48250.0)
+
+
+def test_the_page_of_patients_without_a_system_has_no_typical_cost_line(
+    client, auth, one_far_above_its_system
+):
+    """No pump system has no own part to judge by: the page shows its
+    distribution without the line (it answered 500 once the line came)."""
+    auth.login(one_far_above_its_system["manager"].username)
+    response = client.get(f"/followup/system/pump?year={LAST_YEAR}&name=")
+    assert response.status_code == 200
+    assert 'id="far-above"' not in response.text
