@@ -458,12 +458,26 @@ def kept_trend(scope: Scope) -> list[YearTotal]:
     )  # fmt: skip
 
 
-def prescriber_names(ids: set[int]) -> dict[int, str]:
+def prescriber_names(
+    ids: set[int], clinic_ids: list[int] | None = None
+) -> dict[int, str]:
+    """Each prescriber's name; with `clinic_ids` (a clinic's report), one
+    who works at none of them says where they work: a patient who moved is
+    counted for the new clinic's prescriber in the old clinic's report too."""
     if not ids:
         return {}
-    query = sa.select(User.id, User.display_name, User.username).where(User.id.in_(ids))
-    rows = db.session.execute(query)
-    return {row.id: row.display_name or row.username for row in rows}
+    users = db.session.scalars(
+        sa.select(User).where(User.id.in_(ids)).options(selectinload(User.clinics))
+    )
+    in_scope = None if clinic_ids is None else set(clinic_ids)
+    names = {}
+    for user in users:
+        name = user.display_name or user.username
+        if in_scope is not None and user.clinics and not user.clinic_ids & in_scope:
+            codes = ", ".join(sorted(clinic.code for clinic in user.clinics))
+            name = _("{name} (annan mottagning: {clinics})", name=name, clinics=codes)
+        names[user.id] = name
+    return names
 
 
 def build(scope: Scope, year: int, threshold: Decimal) -> Report:
@@ -479,7 +493,8 @@ def build(scope: Scope, year: int, threshold: Decimal) -> Report:
     report.ages = dict(sorted(groups["age"].items(), key=lambda i: order.index(i[0])))
     report.system_ages = found.system_ages
     by_prescriber = groups["prescriber"]
-    names = prescriber_names({pid for pid in by_prescriber if pid})
+    names = prescriber_names({pid for pid in by_prescriber if pid},
+                             scope.clinic_ids())  # fmt: skip
     report.prescribers = [
         (pid, names.get(pid, ""), summary) for pid, summary in by_prescriber.items()
     ]

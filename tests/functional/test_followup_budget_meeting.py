@@ -21,7 +21,7 @@ from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup.runs import run_year
 from tests import factories as f
-from tests.integration.test_followup_truth import june_mover
+from tests.integration.test_followup_truth import june_mover, move_clinic
 
 TODAY = region_today()
 THIS_YEAR, LAST_YEAR = TODAY.year, TODAY.year - 1
@@ -251,3 +251,36 @@ def test_the_page_of_patients_without_a_system_has_no_typical_cost_line(
     response = client.get(f"/followup/system/pump?year={LAST_YEAR}&name=")
     assert response.status_code == 200
     assert 'id="far-above"' not in response.text
+
+
+def test_a_prescriber_of_another_clinic_is_named_with_that_clinic(client, auth):
+    """A child BARN paid for until June moved to NORR, whose doctor now
+    prescribes: BARN's table per prescriber listed NORR's doctor among its
+    own with nothing to tell her apart, at the meeting about BARN's
+    prescribers."""
+    north = f.make_clinic("NORR", cost_centre="KS-100")
+    children = f.make_clinic("BARN", cost_centre="KS-300")
+    sets = f.make_article("S1", category="infusion_set", pack_size=10,
+                          pack_price_sek=Decimal("1000.00"),
+                          channel="central")  # fmt: skip
+    own = f.make_user("prescriber", clinics=[children], display_name="Dr Barn")
+    other = f.make_user("prescriber", clinics=[north], display_name="Dr Norr")
+    stays = f.make_patient(children)
+    mover = f.make_patient(children)
+    for patient, by in ((stays, own), (mover, own)):
+        written = f.make_prescription(patient, sets, by, clinic=children,
+                                      valid_from=date(2025, 1, 1))  # fmt: skip
+        f.make_delivery(patient, written, date(2025, 3, 15), packs=2)
+    move_clinic(mover, north, date(2025, 6, 1))
+    written = f.make_prescription(mover, sets, other, clinic=north,
+                                  valid_from=date(2025, 6, 1))  # fmt: skip
+    f.make_delivery(mover, written, date(2025, 9, 15), packs=1)
+    run_year(2025, full=True)
+
+    auth.login(f.make_user("manager", clinics=[children]).username)
+    rows = swedish_csv(client.get("/followup/export/prescribers.csv?year=2025"))
+    assert sorted(row[0] for row in rows[1:]) == [
+        "Dr Barn", "Dr Norr (annan mottagning: NORR)"
+    ]  # fmt: skip
+    page = client.get("/followup/?year=2025").text
+    assert "Dr Norr (annan mottagning: NORR)" in page
