@@ -109,6 +109,7 @@ class SystemCosts:
     # the drill-down's `min_part` lists them. None for no system.
     fence: Decimal | None = None
     far_above: int = 0
+    own: Summary | None = None  # the statistics of the own parts
 
 
 # A patient's own part of a system of each kind: a CGM system's patients'
@@ -125,7 +126,8 @@ def system_costs(scope: Scope, year: int, kind: str, name: str,
     high-cost line `threshold`) and the histogram's counts, by one aggregate
     over that system's rows. The region's page read all 500,000 patients' rows
     and sorted and counted a system's costs in Python: 1.9 s."""
-    summary = summaries.scope_figures(scope, year, threshold).groups[kind].get(name)
+    groups = summaries.scope_figures(scope, year, threshold).groups
+    summary = groups[kind].get(name)
     if summary is None:
         return SystemCosts(None, 0.0, [])
     maximum = charts.histogram_max(summary.maximum)
@@ -136,8 +138,8 @@ def system_costs(scope: Scope, year: int, kind: str, name: str,
     share = sa.cast(costs.total_cost_sek, sa.Float) / maximum * bins
     postgresql = compute.on_postgresql()
     interval = floor_int(share) if postgresql else sa.cast(share, sa.Integer)
-    own = summaries.scope_figures(scope, year, threshold).groups[f"{kind}_part"]
-    fence = upper_fence(own[name]) if name in own else None
+    own = groups[f"{kind}_part"].get(name)
+    fence = upper_fence(own) if own else None
     far = (sa.func.count().filter(PART_COLUMNS[kind] > fence)
            if fence is not None else sa.literal(0))  # fmt: skip
     counts, far_above = [0] * bins, 0
@@ -149,7 +151,7 @@ def system_costs(scope: Scope, year: int, kind: str, name: str,
     ):  # fmt: skip
         counts[min(max(number, 0), bins - 1)] += patients
         far_above += above
-    return SystemCosts(summary, maximum, counts, fence, far_above)
+    return SystemCosts(summary, maximum, counts, fence, far_above, own)
 
 
 def age_key(birth_date: date | None, year: int) -> str:

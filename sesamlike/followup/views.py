@@ -187,7 +187,7 @@ def system(kind: str):
         scope=scope, year=year, kind=kind, name=name, label=label,
         summary=found.summary, args=_args(scope, year),
         drill_args=_args(scope, year, **{column: name}),
-        fence=found.fence, far_above=found.far_above,
+        fence=found.fence, far_above=found.far_above, own=found.own,
         far_args=_args(scope, year, **{column: name},
                        min_part=f"{found.fence:.2f}" if found.fence else None),
         chart=charts.histogram_of(

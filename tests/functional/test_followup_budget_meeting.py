@@ -141,6 +141,9 @@ def test_the_system_page_names_the_patients_far_above_the_systems_typical_cost(
         f"/followup/system/cgm?year={LAST_YEAR}&name=FreeStyle+Libre+2"
     ).text
     assert "1 patient långt över systemets typiska kostnad" in page
+    # The quartiles the line is drawn from stand beside it.
+    own = page.split('id="own-part"')[1].split("</dl>")[0]
+    assert "11\xa0250,00\xa0kr" in own and "12\xa0750,00\xa0kr" in own
     link = "min_part=15000.00"
     assert link in page and "cgm_system=FreeStyle+Libre+2" in page
     listed = client.get(
