@@ -148,7 +148,9 @@ def _place_sums(scope: Scope, year: int) -> Iterator[_PlaceSum]:
         )
         .join(ol, ol.c.id == lines.c.line_id)
         .join(Article, Article.id == ol.c.article_id)
-        .where(compute.in_year(lines, year))
+        # A CGM transmitter of an earlier year still in use has no part in
+        # this one: no line of it, as on the articles page.
+        .where(compute.in_year(lines, year), sa.not_(compute.carried_over(lines, year)))
         .group_by(lines.c.patient_id, ol.c.channel, place, ol.c.vat_rate)
     )
     if paid:

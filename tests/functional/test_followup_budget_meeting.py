@@ -287,3 +287,26 @@ def test_a_prescriber_of_another_clinic_is_named_with_that_clinic(client, auth):
     ]  # fmt: skip
     page = client.get("/followup/?year=2025").text
     assert "Dr Norr (annan mottagning: NORR)" in page
+
+
+def test_the_channels_count_the_lines_the_articles_count(client, auth):
+    """A CGM transmitter delivered on 30 December, still in use in the new
+    year, costs nothing then and is not among the year's articles; the
+    channels counted it as a line of the year, so 'Rader' differed between
+    the two pages and their files (594 against 593 at NORR in the demo)."""
+    north = f.make_clinic("NORR")
+    transmitter = f.make_article("T1", category="cgm_transmitter", pack_size=1,
+                                 units_per_day=Decimal("0.0111"),
+                                 systems=[f.make_system("Dexcom G6", "cgm")],
+                                 pack_price_sek=Decimal("1400.00"))  # fmt: skip
+    patient = f.make_patient(north)
+    f.make_delivered_line(patient, transmitter, date(2024, 12, 30), packs=2)
+    f.make_delivered_line(patient, transmitter, date(2025, 3, 21), packs=1)
+    run_year(2025, full=True)
+    auth.login(f.make_user("manager", clinics=[north]).username)
+
+    articles = swedish_csv(client.get("/followup/articles.csv?year=2025"))
+    channels = swedish_csv(client.get("/followup/export/channels.csv?year=2025"))
+    article_sum = next(row for row in articles if row[0] == "Summa")
+    channel_sum = next(row for row in channels if row[0] == "Summa")
+    assert article_sum[4] == channel_sum[1] == "1"
