@@ -36,6 +36,22 @@ def first_devices(patient_id: int, articles: Iterable[Article]) -> list[Article]
     return [a for a in articles if a.category in categories - had]
 
 
+def parcel_clinic(patient: Patient, prescribing: Clinic | None) -> Clinic | None:
+    """The clinic a parcel to be collected at the clinic goes to, when the
+    ordering user has none of their own caring for the patient: the
+    prescribing clinic while it cares for the patient, else the clinic that
+    took over the care (the patient moved: the old clinic's staff no longer
+    reach the patient to hand it over), else the prescribing one."""
+    caring = [c for c in patient.care_relationships if c.ended_on is None]
+    if prescribing is not None and (
+        not caring or any(c.clinic_id == prescribing.id for c in caring)
+    ):
+        return prescribing
+    if not caring:
+        return None
+    return max(caring, key=lambda c: (c.started_on, c.id)).clinic
+
+
 def delivery_clinic(user: User, patient: Patient):
     """The ordering user's own clinic that cares for the patient, if any."""
     return db.session.scalar(

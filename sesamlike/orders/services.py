@@ -441,7 +441,9 @@ def _place(user, patient_id, lines, requested_mode, key, ship_to, phone, today):
     # Only an order to the clinic ships to a clinic: the others ask for none.
     clinic = None
     if mode == DeliveryMode.CLINIC:
-        clinic = delivery.delivery_clinic(user, patient) or chosen[0][0].clinic
+        clinic = delivery.delivery_clinic(user, patient) or delivery.parcel_clinic(
+            patient, chosen[0][0].clinic
+        )
     # The order and its lines go in as Core INSERTs, not through the unit of
     # work: nothing reads them back in this request (`PlacedOrder.order`
     # reads the committed order), and the ORM's two flushes cost a fifth of

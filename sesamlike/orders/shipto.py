@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import Channel
 from sesamlike.common.time import region_today
+from sesamlike.orders.delivery import parcel_clinic
 from sesamlike.orders.models import (
     UNDELIVERED_LINE_STATUSES,
     DeliveryMode,
@@ -152,14 +153,13 @@ def mode_in_force(order: Order, line: OrderLine | None = None) -> str:
 
 
 def _delivery_clinic(order: Order, lines):
-    """Protected after ordering: the prescribing clinic, else a caring clinic."""
-    for item in lines:
-        if item.prescription is not None:
-            return item.prescription.clinic
-    for relationship in order.patient.care_relationships:
-        if relationship.ended_on is None:
-            return relationship.clinic
-    return None
+    """Protected after ordering: the prescribing clinic while it cares for the
+    patient, else a caring clinic (`delivery.parcel_clinic`)."""
+    prescribing = next(
+        (item.prescription.clinic for item in lines if item.prescription is not None),
+        None,
+    )
+    return parcel_clinic(order.patient, prescribing)
 
 
 def goes_via_pharmacy(line: OrderLine, mode: str) -> bool:
