@@ -43,6 +43,7 @@ from sesamlike.fulfilment.shipping import (
     require_depot,
 )
 from sesamlike.orders import rules, withdrawals
+from sesamlike.orders.delivery import parcel_clinic
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 from sesamlike.patients import access
 from sesamlike.stock import devices, picking, receipts, reservations, staff
@@ -301,16 +302,17 @@ def replace_device(user: User, device_id: int, today: date | None = None) -> Ord
                 )
             },
         )
-        # Imported history keeps no address on its orders: where the device
-        # goes now (a protected patient's: the clinic's, which ship_to gives).
-        clinic = _paying_clinic(line, old)
+        # Where the device goes now, not where the first one went (imported
+        # history kept no address; the patient may have moved house, or to
+        # another clinic's care, since): the clinic that cares for the patient,
+        # or the delivery address of today. A protected patient's goes to the
+        # clinic, which ship_to gives.
+        clinic = parcel_clinic(old.patient, _paying_clinic(line, old))
         mode = order.delivery_mode
-        if not order.ship_to_street and (
-            (mode == DeliveryMode.CLINIC and clinic is not None)
-            or (
-                mode in (DeliveryMode.HOME, DeliveryMode.PICKUP)
-                and not old.patient.protected_identity
-            )
+        if (mode == DeliveryMode.CLINIC and clinic is not None) or (
+            mode in (DeliveryMode.HOME, DeliveryMode.PICKUP)
+            and not old.patient.protected_identity
+            and old.patient.delivery_address_on(today) is not None
         ):
             snapshot = rules.ship_to_snapshot(
                 old.patient, order.delivery_mode, clinic, None,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.orders import shipto
 from sesamlike.patients import administration
@@ -54,3 +55,69 @@ def test_a_moved_patients_own_order_to_the_clinic_goes_to_the_clinic_caring_now(
     order = db.session.get(Order, placed.order.id)
 
     assert (order.ship_to_name, order.ship_to_street) == (new.name, "Norra vägen 2")
+
+
+def test_a_warranty_replacement_after_a_move_ships_to_where_the_patient_is_now():
+    """The first pump went to SODR, the clinic then caring for the patient;
+    the patient moved to NORR; the pump broke and the aids centre ordered its
+    warranty replacement: it was sent to SODR (the first order's address,
+    copied), where no one could hand it over."""
+    from sesamlike.fulfilment import returns, shipping
+    from sesamlike.orders.models import Order
+    from tests.factories import make_depot_world, make_pump, place_order_for
+
+    world = make_depot_world()
+    old = world.clinic
+    old.street, old.postal_code, old.city = "Södra vägen 1", "41101", "Söderby"
+    new = make_clinic(street="Norra vägen 2", postal_code="41102", city="Norrstad")
+    pump = make_pump(pack_size=1)
+    shipping.receive_stock(world.clerk, "HMC", pump.article_no, 2,
+                           serials=["P-1", "P-2"])  # fmt: skip
+    first = place_order_for(world.prescriber, pump, mode="clinic")
+    shipping.ship_order(world.clerk, first.id, serials={first.lines[0].id: ["P-1"]})
+    shipping.deliver_order(world.clerk, first.id, region_today())
+    patient = db.session.get(Order, first.id).patient
+    _moved(patient, old, new, make_user("admin"))
+    device = returns.return_device(world.clerk, "P-1", "faulty", region_today())
+
+    replacement = returns.replace_device(world.clerk, device.id)
+
+    assert (replacement.ship_to_name, replacement.ship_to_street) == (
+        new.name,
+        "Norra vägen 2",
+    )
+
+
+def test_a_warranty_replacement_ships_home_to_the_address_the_patient_has_now():
+    """A pump sent home two years ago; the patient has moved house since: the
+    replacement went to the old street, copied from the first order."""
+    from sesamlike.fulfilment import returns, shipping
+    from sesamlike.orders.models import Order
+    from sesamlike.patients import services as patients
+    from tests.factories import make_depot_world, make_pump, place_order_for
+
+    world = make_depot_world()
+    pump = make_pump(pack_size=1)
+    shipping.receive_stock(world.clerk, "HMC", pump.article_no, 2,
+                           serials=["P-1", "P-2"])  # fmt: skip
+    first = place_order_for(world.prescriber, pump, mode="clinic")
+    shipping.ship_order(world.clerk, first.id, serials={first.lines[0].id: ["P-1"]})
+    shipping.deliver_order(world.clerk, first.id, region_today())
+    sent = db.session.get(Order, first.id)  # a later pump, sent home: its snapshot
+    sent.delivery_mode = "home"
+    home = sent.patient.home_address()
+    sent.ship_to_street, sent.ship_to_door_code = home.street, home.door_code
+    db.session.commit()
+    patient_id = sent.patient_id
+    patients.set_home_address(world.prescriber, patient_id, {
+        "street": "Nya gatan 5", "postal_code": "41103", "city": "Göteborg",
+        "door_code": "",
+    })  # fmt: skip
+    device = returns.return_device(world.clerk, "P-1", "faulty", region_today())
+
+    replacement = returns.replace_device(world.clerk, device.id)
+
+    assert (replacement.ship_to_street, replacement.ship_to_door_code) == (
+        "Nya gatan 5",
+        None,
+    )
