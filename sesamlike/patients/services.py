@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -337,6 +337,10 @@ class PatientCard:
     temporary_addresses: list[Address]
     age_group: AgeGroup | None
     clinic_delivery_only: bool
+    # The guardians while they act for the child; none from the 18th birthday,
+    # when the links end (`guardianship_ended` says so; the rows are kept).
+    guardians: list[Guardian] = field(default_factory=list)
+    guardianship_ended: bool = False
 
     @property
     def is_child(self) -> bool:
@@ -349,6 +353,9 @@ def patient_card(user: User, patient_id: int) -> PatientCard:
     patient = access.get_patient(user, patient_id)
     db.session.commit()
     visible = access.can_see_contact(user, patient)
+    group = patient.age_group_on(region_today())
+    # An unknown birth date ends no link, as access has it.
+    grown_up = group is not None and group != AgeGroup.CHILD
     return PatientCard(
         patient=patient,
         contact_visible=visible,
@@ -356,8 +363,10 @@ def patient_card(user: User, patient_id: int) -> PatientCard:
         temporary_addresses=[a for a in patient.addresses if a.kind == "temporary"]
         if visible
         else [],
-        age_group=patient.age_group_on(region_today()),
+        age_group=group,
         clinic_delivery_only=clinic_delivery_only(patient),
+        guardians=[] if grown_up else sorted(patient.guardians, key=lambda g: g.id),
+        guardianship_ended=grown_up and bool(patient.guardians),
     )
 
 
