@@ -56,9 +56,11 @@ def connect_areas() -> None:
     orders on a prescription are on their way (orders); a patient's overview,
     what the prescriber's own clinics paid for the patient (followup); the
     audit log, which patients a portal login acts for (patients), so an act on
-    the login shows in their access log."""
+    the login shows in their access log; the mail sender, whether a guardian
+    may still hear of the child when the mail's turn comes (patients)."""
     from sesamlike.accounts import audit
     from sesamlike.channels import handover, pharmacy
+    from sesamlike.common import mail
     from sesamlike.followup import own_clinic_costs
     from sesamlike.orders import overview, status, withdrawals
     from sesamlike.orders import services as ordering
@@ -70,6 +72,7 @@ def connect_areas() -> None:
     prescriptions.register_open_orders(withdrawals.undelivered_orders)
     overview.register_patient_costs(own_clinic_costs.patient_costs)
     audit.register_patients_of_login(links.patients_of_login)
+    mail.register_recipient_check(links.may_still_hear)
 
 
 def register_extensions(app: Flask) -> None:

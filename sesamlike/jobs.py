@@ -206,6 +206,7 @@ COUNT_LABELS = {
     "sent": N_("skickade"),
     "failed": N_("misslyckade"),
     "gave_up": N_("gav upp"),
+    "withdrawn": N_("stoppade: mottagaren får inte längre veta om patienten"),
     "runout_reminder": N_("påminnelser om slutdatum"),
     "time_lock_open": N_("aviseringar om öppnad tidsspärr"),
     "resupply_reminder": N_("upprepade påminnelser"),

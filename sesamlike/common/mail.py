@@ -16,6 +16,7 @@ import secrets
 import smtplib
 import ssl
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -129,6 +130,20 @@ def withdraw_unsent(patient_id: int, recipient: str, reason: str) -> int:
     return result.rowcount or 0
 
 
+# Whether a queued mail may still go to its recipient when its turn comes: a
+# guardian's right to hear of a child ends on the 18th birthday, whatever the
+# day it was queued. Given at app start by the patients area (above this one).
+_may_still_go: Callable[[OutgoingMail], bool] | None = None
+WITHDRAWN_AT_SENDING = "Withdrawn: the recipient may no longer hear of the patient"
+
+
+def register_recipient_check(check: Callable[[OutgoingMail], bool]) -> None:
+    """`check(mail)`: False for a mail whose recipient may no longer receive it
+    (`patients.links.may_still_hear`); the sender then gives it up unsent."""
+    global _may_still_go
+    _may_still_go = check
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Wait before the next try: 5 min, doubling per failed attempt, at most 6 h."""
     return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
@@ -167,6 +182,11 @@ def send_pending(
     smtp: smtplib.SMTP | None = None
     try:
         for index, mail in enumerate(mails):
+            if _may_still_go is not None and not _may_still_go(mail):
+                _finish(mail, token, attempts=MAX_ATTEMPTS, claimed_at=None,
+                        claim_token=None, last_error=WITHDRAWN_AT_SENDING)  # fmt: skip
+                counts["withdrawn"] = counts.get("withdrawn", 0) + 1
+                continue
             if mail.channel == "sms":
                 counts[_send_sms(mail, token, now, config, reasons)] += 1
                 continue

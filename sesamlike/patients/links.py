@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import Role, User
+from sesamlike.common.models import OutgoingMail
 from sesamlike.extensions import db
 from sesamlike.patients import errors
+from sesamlike.patients.access import adult_born_before
 from sesamlike.patients.models import Guardian, Patient
 
 
@@ -53,3 +56,25 @@ def patients_of_login(user: User) -> list[int]:
     else:
         return []
     return sorted(db.session.scalars(query))
+
+
+# A notice's recipient, last in its dedupe key: "...:guardian:7" (":sms" after).
+_TO_GUARDIAN = re.compile(r":guardian:(\d+)(?::sms)?$")
+
+
+def may_still_hear(mail: OutgoingMail) -> bool:
+    """Whether a queued notice may go to its recipient now: one to a guardian
+    only while the guardian may act for the child (the link kept, no
+    protected identity, under 18 today), as `access` has it on the pages.
+    A mail queued the day before the 18th birthday and sent after midnight
+    went to the parent of an adult."""
+    found = _TO_GUARDIAN.search(mail.dedupe_key or "")
+    if found is None:
+        return True
+    guardian = db.session.get(Guardian, int(found.group(1)))
+    if guardian is None or guardian.patient_id != mail.patient_id:
+        return False
+    child = guardian.patient
+    return not child.protected_identity and (
+        child.birth_date is None or child.birth_date > adult_born_before()
+    )

@@ -71,3 +71,27 @@ def test_mail_to_a_guardian_still_allowed_is_sent(smtp_server):  # noqa: F811
 
     assert send_pending(utcnow())["sent"] == 1
     assert len(smtp_server.to("karin@example.se")) == 1
+
+
+def test_a_guardians_mail_queued_the_day_before_the_18th_birthday_is_not_sent_on_it(
+    smtp_server,  # noqa: F811
+):
+    """Queued on the eve (an order shipped late, or a mail the server refused
+    and retried for hours), it went to the parent after midnight, when the
+    link had ended: the guardian hears of the young adult no more from the
+    18th birthday, in mail as on the pages."""
+    from datetime import timedelta
+
+    from sesamlike.common.time import region_today
+    from sesamlike.patients.access import adult_born_before
+
+    patient = child(make_clinic())
+    patient.birth_date = adult_born_before()  # 18 today
+    db.session.commit()
+    eve = region_today() - timedelta(days=1)
+    commit(notices.order_received(order_for(patient, "reserved"), eve))
+
+    counts = send_pending(utcnow())
+
+    assert smtp_server.to("karin@example.se") == []
+    assert counts["sent"] == 0
