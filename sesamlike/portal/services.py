@@ -255,6 +255,24 @@ def children(user: User) -> list[Child]:
     ]  # fmt: skip
 
 
+def grown_up_children(user: User) -> int:
+    """How many of the guardian's children have turned 18, their links ended
+    by it: "Mina barn" says so instead of sending the guardian to a clinic
+    that cannot link them again. A count only: nothing of the young adult is
+    shown, so nothing is read of them."""
+    if user.role != Role.GUARDIAN:
+        raise Forbidden()
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Guardian)
+        .join(Patient, Patient.id == Guardian.patient_id)
+        .where(
+            Guardian.user_id == user.id,
+            Patient.birth_date <= access.adult_born_before(),
+        )
+    )
+
+
 def choose_child(user: User, patient_id: int) -> Patient:
     """Act for this child from now on; NotVisible for protected or unlinked ones."""
     if user.role != Role.GUARDIAN:
