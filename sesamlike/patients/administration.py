@@ -29,7 +29,7 @@ from sesamlike.common.errors import Forbidden, NotVisible
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.patients import errors
+from sesamlike.patients import errors, protection
 from sesamlike.patients.care import begin_episode
 from sesamlike.patients.identity import AgeGroup, age_on, parse_personal_id
 from sesamlike.patients.links import link_user_to_patients
@@ -353,8 +353,8 @@ def set_protection(admin: User, patient_id: int, on: bool, reason: str | None) -
     if patient.protected_identity == on:
         raise errors.ProtectionUnchanged(state=N_("på") if on else N_("av"))
     patient.protected_identity = on
-    if on:  # a guardian may not act for a protected child: nothing more to them
-        mail.withdraw_unsent(patient.id, "guardian", "protected identity")
+    if on:  # nothing more to a guardian; open orders go to the clinic
+        protection.protected(patient, admin)
     audit.record(
         "protected_identity_set" if on else "protected_identity_lift", "patient",
         patient_id=patient.id, object_id=patient.id, user=admin, detail=reason,

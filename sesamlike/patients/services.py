@@ -18,13 +18,12 @@ from sqlalchemy.exc import IntegrityError
 
 from sesamlike.accounts import audit
 from sesamlike.accounts.models import Clinic, Role, User
-from sesamlike.common import mail
 from sesamlike.common.addresses import EMAIL_MAX, is_email
 from sesamlike.common.errors import Forbidden, Invalid, NotVisible
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.patients import access, errors
+from sesamlike.patients import access, errors, protection
 from sesamlike.patients.addresses import BOX_ADDRESS_REFUSAL, is_box_address
 from sesamlike.patients.care import begin_episode
 from sesamlike.patients.contact_checks import (
@@ -388,8 +387,8 @@ def update_contact(user: User, patient_id: int, data: Mapping[str, Any]) -> Pati
     patient.phone, patient.email = phone, email
     if data.get("protected_identity") and not patient.protected_identity:
         patient.protected_identity = True
-        # A guardian may not act for a protected child: nothing more to them.
-        mail.withdraw_unsent(patient.id, "guardian", "protected identity")
+        # Nothing more to a guardian; the open orders go to the clinic.
+        protection.protected(patient, user)
         audit.record(
             "update",
             "patient",

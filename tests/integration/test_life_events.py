@@ -121,3 +121,35 @@ def test_a_warranty_replacement_ships_home_to_the_address_the_patient_has_now():
         "Nya gatan 5",
         None,
     )
+
+
+def test_an_order_rerouted_to_the_clinic_by_protection_can_be_handed_over_there():
+    """Protected identity set while an order to the home address waited to be
+    picked: the parcel went to the clinic (as it must), but the order stayed
+    "home" in the books, so it never came on the clinic's list of orders
+    waiting to be collected, and marking it collected was refused
+    (NotAtClinic): the clinic held a parcel it could not hand over."""
+    from sesamlike.fulfilment import shipping
+    from sesamlike.orders import clinic as collection
+    from sesamlike.orders import worklists
+    from sesamlike.orders.models import Order
+    from tests.factories import make_article, make_depot_world, place_order_for
+
+    world = make_depot_world()
+    world.clinic.street, world.clinic.postal_code = "Norra vägen 2", "41102"
+    world.clinic.city = "Norrstad"
+    article = make_article()
+    shipping.receive_stock(world.clerk, "HMC", article.article_no, 5, lot="L1")
+    placed = place_order_for(world.prescriber, article, mode="home")
+    patient_id = placed.patient_id
+    administration.set_protection(make_user("admin"), patient_id, True, "Beslut")
+    shipping.ship_order(world.clerk, placed.id)
+    shipping.deliver_order(world.clerk, placed.id, region_today())
+
+    listed = worklists.work_list(world.prescriber, "at_clinic")
+    assert [row.order.id for row in listed.rows] == [placed.id]
+    collection.mark_collected(world.prescriber, placed.id)
+    order = db.session.get(Order, placed.id)
+    assert order.collected_on == region_today()
+    # Nothing of the home address is kept on the order any more.
+    assert order.ship_to_street == "Norra vägen 2" and order.ship_to_door_code is None
