@@ -27,6 +27,7 @@ from sesamlike.catalog.models import Channel
 from sesamlike.common.time import region_today
 from sesamlike.orders.delivery import parcel_clinic
 from sesamlike.orders.models import (
+    OPEN_LINE_STATUSES,
     UNDELIVERED_LINE_STATUSES,
     DeliveryMode,
     LineStatus,
@@ -80,8 +81,11 @@ def ship_to(order: Order, line: OrderLine | None = None) -> ShipTo:
             order.contact_phone,
         )
     lines = [line] if line is not None else order.lines
-    if mode_in_force(order, line) == DeliveryMode.PHARMACY:
+    mode = mode_in_force(order, line)
+    if mode == DeliveryMode.PHARMACY:
         return ShipTo(DeliveryMode.PHARMACY, neutral=True)
+    if mode != DeliveryMode.CLINIC:  # it left before the protection: not shown
+        return ShipTo(mode, neutral=True)
     if order.delivery_mode == DeliveryMode.CLINIC and order.ship_to_street:
         # Placed for the clinic: the snapshot is the clinic's address.
         return ShipTo(
@@ -149,7 +153,21 @@ def mode_in_force(order: Order, line: OrderLine | None = None) -> str:
         lines and all(item.channel == Channel.PHARMACY for item in lines)
     ):
         return DeliveryMode.PHARMACY
+    if _left_before_protection(order, lines):
+        return order.delivery_mode
     return DeliveryMode.CLINIC
+
+
+def _left_before_protection(order: Order, lines) -> bool:
+    """A protected patient's order to a home or pickup point with nothing left
+    to send (no line open but the pharmacy's): it left before the protection,
+    which sends what still waits to the clinic (`delivery.reroute_to_clinic`).
+    The parcel went where the order says; telling the clinic and the patient
+    it comes to the clinic had them wait for it there."""
+    return order.delivery_mode in (DeliveryMode.HOME, DeliveryMode.PICKUP) and not any(
+        item.status in OPEN_LINE_STATUSES and item.channel != Channel.PHARMACY
+        for item in lines
+    )
 
 
 def _delivery_clinic(order: Order, lines):

@@ -153,3 +153,30 @@ def test_an_order_rerouted_to_the_clinic_by_protection_can_be_handed_over_there(
     assert order.collected_on == region_today()
     # Nothing of the home address is kept on the order any more.
     assert order.ship_to_street == "Norra vägen 2" and order.ship_to_door_code is None
+
+
+def test_a_parcel_on_its_way_home_at_protection_is_not_said_to_go_to_the_clinic():
+    """The order had left for the home address when protected identity was
+    set: its page told the prescriber (and the patient) "Till mottagningen",
+    with the clinic's address, for a parcel the post was bringing home; the
+    clinic waited for it and the patient went there. It says home, with no
+    address shown."""
+    from sesamlike.fulfilment import shipping
+    from sesamlike.orders.models import Order
+    from tests.factories import make_article, make_depot_world, place_order_for
+
+    world = make_depot_world()
+    world.clinic.street, world.clinic.postal_code = "Norra vägen 2", "41102"
+    world.clinic.city = "Norrstad"
+    article = make_article()
+    shipping.receive_stock(world.clerk, "HMC", article.article_no, 5, lot="L1")
+    placed = place_order_for(world.prescriber, article, mode="home")
+    shipping.ship_order(world.clerk, placed.id)
+    administration.set_protection(make_user("admin"), placed.patient_id, True, "B")
+    db.session.expire_all()
+    order = db.session.get(Order, placed.id)
+
+    place = shipto.ship_to(order)
+
+    assert (place.mode, place.has_address, place.neutral) == ("home", False, True)
+    assert shipto.mode_in_force(order) == "home"
