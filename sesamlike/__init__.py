@@ -58,15 +58,16 @@ def connect_areas() -> None:
     audit log, which patients a portal login acts for (patients), so an act on
     the login shows in their access log; the mail sender, whether a guardian
     may still hear of the child when the mail's turn comes (patients); and
-    protected identity, set, sends the patient's open orders to the clinic
-    (orders)."""
+    protected identity, set, sends the patient's open orders to the clinic,
+    and an ended care relationship those waiting for that clinic to the one
+    caring now (orders)."""
     from sesamlike.accounts import audit
     from sesamlike.channels import handover, pharmacy
     from sesamlike.common import mail
     from sesamlike.followup import own_clinic_costs
     from sesamlike.orders import delivery, overview, status, withdrawals
     from sesamlike.orders import services as ordering
-    from sesamlike.patients import links, protection
+    from sesamlike.patients import care, links, protection
     from sesamlike.prescriptions import services as prescriptions
 
     status.register_handovers(handover.handovers)
@@ -76,6 +77,7 @@ def connect_areas() -> None:
     audit.register_patients_of_login(links.patients_of_login)
     mail.register_recipient_check(links.may_still_hear)
     protection.register_on_protected(delivery.reroute_to_clinic)
+    care.register_on_care_ended(delivery.follow_the_move)
 
 
 def register_extensions(app: Flask) -> None:

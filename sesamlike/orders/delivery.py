@@ -1,5 +1,6 @@
 """Where an order goes: first devices to the clinic, and which clinic that is;
-a protected patient's orders not sent yet, to the clinic from then on."""
+a protected patient's orders not sent yet, to the clinic from then on; those
+waiting to go to a clinic whose care ended, to the clinic caring now."""
 
 from __future__ import annotations
 
@@ -66,6 +67,56 @@ def delivery_clinic(user: User, patient: Patient):
     )
 
 
+def _waiting_lines(order: Order) -> list[OrderLine]:
+    """The lines not sent yet that go where the order says (not the pharmacy's)."""
+    return [
+        line
+        for line in order.lines
+        if line.status in OPEN_LINE_STATUSES and line.channel != Channel.PHARMACY
+    ]
+
+
+def _to_clinic(order: Order, patient: Patient, clinic: Clinic, user, why: str):
+    order.delivery_mode = DeliveryMode.CLINIC
+    phone = None if patient.protected_identity else order.contact_phone
+    snapshot = ship_to_snapshot(
+        patient, DeliveryMode.CLINIC, clinic, None, phone, region_today()
+    )
+    for column, value in snapshot.items():
+        setattr(order, column, value)
+    order.ship_to_door_code = None
+    audit.record(
+        "update", "order", patient_id=patient.id, object_id=order.id, user=user,
+        detail=why,
+    )  # fmt: skip
+
+
+def follow_the_move(patient: Patient, clinic: Clinic, user: User) -> list[int]:
+    """The clinic's care of the patient ended: the orders waiting to go to that
+    clinic (to be collected there, not sent yet) go to the clinic caring for
+    the patient now, if one does. They went to the old clinic, whose staff no
+    longer reach the patient to hand them over, while the new clinic's list
+    said they waited there. The ids of the orders."""
+    moved = []
+    now = parcel_clinic(patient, clinic)
+    if now is None or now.id == clinic.id:
+        return moved
+    orders = db.session.scalars(
+        sa.select(Order).where(
+            Order.patient_id == patient.id,
+            Order.delivery_mode == DeliveryMode.CLINIC,
+            Order.cancelled_at.is_(None),
+            Order.ship_to_name == clinic.name,
+            Order.ship_to_street == clinic.street,
+        )
+    )
+    for order in orders:
+        if _waiting_lines(order):
+            _to_clinic(order, patient, now, user, f"vårdrelation avslutad: {now.code}")
+            moved.append(order.id)
+    return moved
+
+
 def reroute_to_clinic(patient: Patient, user: User) -> list[int]:
     """Protected identity was set: each order of the patient to a home or a
     pickup point with lines not sent yet (the pharmacy's aside, which go to
@@ -84,11 +135,7 @@ def reroute_to_clinic(patient: Patient, user: User) -> list[int]:
         )
     )
     for order in orders:
-        waiting = [
-            line
-            for line in order.lines
-            if line.status in OPEN_LINE_STATUSES and line.channel != Channel.PHARMACY
-        ]
+        waiting = _waiting_lines(order)
         prescribing = next(
             (line.prescription.clinic for line in waiting if line.prescription),
             None,
@@ -96,16 +143,7 @@ def reroute_to_clinic(patient: Patient, user: User) -> list[int]:
         clinic = parcel_clinic(patient, prescribing) if waiting else None
         if clinic is None:
             continue
-        order.delivery_mode = DeliveryMode.CLINIC
-        snapshot = ship_to_snapshot(
-            patient, DeliveryMode.CLINIC, clinic, None, None, region_today()
-        )
-        for column, value in snapshot.items():
-            setattr(order, column, value)
-        order.ship_to_door_code = None
-        audit.record(
-            "update", "order", patient_id=patient.id, object_id=order.id, user=user,
-            detail="skyddade personuppgifter: levereras till mottagningen",
-        )  # fmt: skip
+        _to_clinic(order, patient, clinic, user,
+                   "skyddade personuppgifter: levereras till mottagningen")  # fmt: skip
         moved.append(order.id)
     return moved

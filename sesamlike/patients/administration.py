@@ -29,7 +29,7 @@ from sesamlike.common.errors import Forbidden, NotVisible
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.patients import errors, protection
+from sesamlike.patients import care, errors, protection
 from sesamlike.patients.care import begin_episode
 from sesamlike.patients.identity import AgeGroup, age_on, parse_personal_id
 from sesamlike.patients.links import link_user_to_patients
@@ -197,6 +197,7 @@ def end_care(admin: User, patient_id: int, relationship_id: int) -> None:
         raise errors.CareRelationshipEnded()
     relationship.ended_on = region_today()
     _care_audit(admin, relationship, relationship.clinic, "care_relationship_end")
+    care.ended(relationship, admin)
     db.session.commit()
 
 

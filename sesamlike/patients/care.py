@@ -10,6 +10,7 @@ the patient. Both are written to the patient's access log.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +27,23 @@ from sesamlike.patients.identity import parse_personal_id
 from sesamlike.patients.models import CareRelationship, Patient
 
 _SEPARATORS = re.compile(r"[\s\-+]")
+# What else follows an ended care relationship (the patient's orders waiting to
+# go to that clinic go to the one caring now: `orders.delivery`, given at app
+# start, the orders area being above this one).
+_after_end: list[Callable[[Patient, Clinic, User], object]] = []
+
+
+def register_on_care_ended(step: Callable[[Patient, Clinic, User], object]) -> None:
+    """`step(patient, clinic, user)` runs when the clinic's care of the patient
+    ends, in the same transaction."""
+    if step not in _after_end:
+        _after_end.append(step)
+
+
+def ended(relationship: CareRelationship, user: User) -> None:
+    """The relationship was just ended by `user` (a prescriber or the admin)."""
+    for step in _after_end:
+        step(relationship.patient, relationship.clinic, user)
 
 
 def _require_prescriber(user: User) -> None:
@@ -118,6 +136,7 @@ def end(user: User, relationship_id: int) -> CareRelationship:
         raise errors.CareRelationshipEnded()
     relationship.ended_on = region_today()
     _audit(user, relationship, relationship.clinic, "care_relationship_end")
+    ended(relationship, user)
     db.session.commit()
     return relationship
 

@@ -180,3 +180,28 @@ def test_a_parcel_on_its_way_home_at_protection_is_not_said_to_go_to_the_clinic(
 
     assert (place.mode, place.has_address, place.neutral) == ("home", False, True)
     assert shipto.mode_in_force(order) == "home"
+
+
+def test_an_order_to_the_old_clinic_not_sent_yet_follows_the_patient_who_moved():
+    """SODR ordered to the clinic; the patient moved to NORR before the parcel
+    left: it went to SODR, whose staff no longer reach the patient, while
+    NORR's list said it waited at NORR."""
+    from sesamlike.orders import services as ordering
+    from sesamlike.orders.models import Order
+
+    old = make_clinic(street="Södra vägen 1", postal_code="41101", city="Söderby")
+    new = make_clinic(street="Norra vägen 2", postal_code="41102", city="Norrstad")
+    world = make_prescribed(old)
+    placed = ordering.place_order(
+        world.prescriber, world.patient.id, [(world.rx.id, 1)], "clinic"
+    )
+    assert db.session.get(Order, placed.order.id).ship_to_street == "Södra vägen 1"
+
+    _moved(world.patient, old, new, make_user("admin"))
+
+    order = db.session.get(Order, placed.order.id, populate_existing=True)
+    assert (order.delivery_mode, order.ship_to_name, order.ship_to_street) == (
+        "clinic",
+        new.name,
+        "Norra vägen 2",
+    )
