@@ -406,6 +406,9 @@ class _Checker:
         self.patients = _patient_ids(r["personal_id"] for r in rows)
         self.known_serials = _known_serials({r["serial_no"] for r in rows} - {""})
         self.serial_lines: dict[tuple[int, str], int] = {}
+        # Consumable deliveries imported before, as (patient, article, day,
+        # packs, channel): each a row of this file may not be again.
+        self.imported = _imported_deliveries(set(self.patients.values()))
 
     def check(self, r: Row) -> Delivered | None:
         v = r  # cells by column; an absent column reads as empty
@@ -480,6 +483,8 @@ class _Checker:
                 N_("Orimligt stort belopp «{value}»."),
                 value=v["pack_price_sek"],
             )
+        if not r.errors and not article.serial_tracked:
+            self._check_not_imported(r, patient_id, article, packs, delivered_on)
         if r.errors:
             return None
         return Delivered(
@@ -493,6 +498,19 @@ class _Checker:
             replaces_serial_no=replaces,
             pack_price_sek=price,
         )
+
+    def _check_not_imported(self, r: Row, patient_id, article, packs, delivered_on):
+        """A delivery imported before is not imported again: a migration run
+        twice doubled every consumable's cost, silently (a device's row is
+        refused by its serial number). Two alike in one file are two."""
+        key = (patient_id, article.id, delivered_on, packs, r["channel"])
+        if key in self.imported:
+            r.add(
+                None,
+                N_("Leveransen finns redan: {packs} förp. av {article_no} den "
+                   "{day} till samma patient är inläst förut."),
+                packs=packs, article_no=article.article_no, day=r["delivered_on"],
+            )  # fmt: skip
 
     def _check_replaced(self, r: Row, article, replaces: str, patient_id: int,
                         delivered_on: date | None) -> None:  # fmt: skip
@@ -594,6 +612,22 @@ def _patient_ids(values: Iterable[str]) -> dict[str, int]:
         query = sa.select(Patient.personal_id, Patient.id)
         rows = db.session.execute(query.where(Patient.personal_id.in_(chunk)))
         found.update((number, id_) for number, id_ in rows)
+    return found
+
+
+def _imported_deliveries(patient_ids: set[int]) -> set[tuple]:
+    """The patients' lines imported as history before (the migration's
+    orders), as (patient, article, delivered_on, packs, channel)."""
+    found: set[tuple] = set()
+    for chunk in _chunks(sorted(patient_ids)):
+        rows = db.session.execute(
+            sa.select(OrderLine.patient_id, OrderLine.article_id,
+                      OrderLine.delivered_on, OrderLine.packs, OrderLine.channel)
+            .join(Order, Order.id == OrderLine.order_id)
+            .where(Order.placed_by_role == MIGRATION_ROLE,
+                   OrderLine.patient_id.in_(chunk))
+        )  # fmt: skip
+        found.update(tuple(row) for row in rows)
     return found
 
 

@@ -354,3 +354,36 @@ def test_a_bad_price_names_its_line_and_imports_nothing(
     assert result.exit_code == 1
     assert "rad 3: pack_price_sek: " in result.output and message in result.output
     assert count(OrderLine) == 0
+
+
+def test_the_same_history_imported_twice_is_refused_not_counted_twice(
+    runner, tmp_path, region
+):
+    """The bad-input review: a migration run twice (the script restarted
+    after a time-out) doubled every consumable line, and with them each
+    patient's cost of the year, silently; a pump's row was refused by its
+    serial. A delivery already imported is refused with its line, nothing
+    imported; two alike in one file are two deliveries, as before."""
+    first = (
+        "199001029801,100101,4,central,2025-06-01,,\n"
+        "199001029801,100101,4,central,2025-06-01,,\n"
+        "rn20240007,100101,2,pharmacy,2025-07-15,,2025-07-20\n"
+    )
+    assert run(runner, tmp_path, first).exit_code == 0
+    assert count(OrderLine) == 3
+
+    new_row = "199001029801,100101,1,central,2025-08-01,,\n"
+    again = run(runner, tmp_path, first + new_row)
+
+    assert again.exit_code == 1
+    assert ("rad 2: Leveransen finns redan: 4 förp. av 100101 den 2025-06-01 "
+            "till samma patient är inläst förut.") in again.output  # fmt: skip
+    assert "rad 4: Leveransen finns redan" in again.output
+    assert "rad 5" not in again.output
+    assert count(OrderLine) == 3
+    # Other packs, another day or channel: another delivery.
+    other = ("199001029801,100101,3,central,2025-06-01,,\n"
+             "199001029801,100101,4,central,2025-06-02,,\n"
+             "rn20240007,100101,2,central,2025-07-15,,\n")  # fmt: skip
+    assert run(runner, tmp_path, other).exit_code == 0
+    assert count(OrderLine) == 6
