@@ -10,6 +10,7 @@ audit row per patient shown.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -470,11 +471,15 @@ def prescriber_names(
         return {}
     users = db.session.scalars(
         sa.select(User).where(User.id.in_(ids)).options(selectinload(User.clinics))
-    )
+    ).all()
     in_scope = None if clinic_ids is None else set(clinic_ids)
+    # Two of one name (two Anna Lind) are told apart by their logins' names.
+    shared = Counter(user.display_name or user.username for user in users)
     names = {}
     for user in users:
         name = user.display_name or user.username
+        if shared[name] > 1 and name != user.username:
+            name = f"{name} ({user.username})"
         if in_scope is not None and user.clinics and not user.clinic_ids & in_scope:
             codes = ", ".join(sorted(clinic.code for clinic in user.clinics))
             name = _("{name} (annan mottagning: {clinics})", name=name, clinics=codes)

@@ -310,3 +310,31 @@ def test_the_channels_count_the_lines_the_articles_count(client, auth):
     article_sum = next(row for row in articles if row[0] == "Summa")
     channel_sum = next(row for row in channels if row[0] == "Summa")
     assert article_sum[4] == channel_sum[1] == "1"
+
+
+def test_two_prescribers_of_one_name_are_told_apart(client, auth):
+    """The walkthrough's 20,000-patient region had two "Förskrivare G1-01" in
+    one table per prescriber, so the meeting could not say whose patients
+    cost what; a real clinic may have two Anna Lind. Names that occur twice
+    carry the login's name; others stay as they are."""
+    clinic = f.make_clinic("NORR", cost_centre="KS-100")
+    sets = f.make_article("S1", category="infusion_set", pack_size=10,
+                          pack_price_sek=Decimal("1000.00"),
+                          channel="central")  # fmt: skip
+    doctors = [
+        f.make_user("prescriber", clinics=[clinic], display_name=name, username=login)
+        for name, login in (("Anna Lind", "anna.lind"), ("Anna Lind", "anna.lind2"),
+                            ("Bo Ek", "bo.ek"))
+    ]  # fmt: skip
+    for packs, doctor in enumerate(doctors, start=1):
+        patient = f.make_patient(clinic)
+        written = f.make_prescription(patient, sets, doctor, clinic=clinic,
+                                      valid_from=date(2025, 1, 1))  # fmt: skip
+        f.make_delivery(patient, written, date(2025, 3, 15), packs=packs)
+    run_year(2025, full=True)
+
+    auth.login(f.make_user("manager", clinics=[clinic]).username)
+    rows = swedish_csv(client.get("/followup/export/prescribers.csv?year=2025"))
+    assert sorted(row[0] for row in rows[1:]) == [
+        "Anna Lind (anna.lind)", "Anna Lind (anna.lind2)", "Bo Ek",
+    ]  # fmt: skip
