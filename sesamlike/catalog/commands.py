@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from sesamlike.catalog import services
+from sesamlike.common.cli_paths import output_file
 from sesamlike.common.csvfiles import import_from_command_line
 
 catalogue = AppGroup("catalogue", help="Import and export the article catalogue.")
@@ -30,7 +31,9 @@ def import_catalogue(file: Path) -> None:
 
 
 @catalogue.command("export")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "file", type=click.Path(dir_okay=False, path_type=Path), callback=output_file
+)
 def export_catalogue(file: Path) -> None:
     """Write the catalogue CSV to FILE ('-': stdout)."""
     text = services.export_catalogue_text()

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from sesamlike.common.cli_paths import output_file
 from sesamlike.common.spreadsheets import CSV_FORMATS
 from sesamlike.followup import register, runs, warming
 
@@ -55,7 +56,11 @@ def run(year: int, full: bool, no_warm: bool) -> None:
     show_default=True,
     help="csv: Swedish spreadsheets (semicolons, words); csv-comma: codes, commas.",
 )
-@click.argument("file", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.argument(
+    "file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    callback=output_file,
+)
 def register_export(year: int, fmt: str, file: Path) -> None:
     """Write the national diabetes register CSV for YEAR to FILE (every patient)."""
     body, count = register.register_file(year, user=None, dialect=CSV_FORMATS[fmt])

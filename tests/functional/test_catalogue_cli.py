@@ -126,6 +126,14 @@ def test_export_writes_a_file_that_imports_unchanged(runner, tmp_path):
     assert "0 created, 0 updated, 2 unchanged" in again.output
 
 
+def test_export_to_a_missing_folder_is_a_usage_error(runner, tmp_path):
+    make_article("A-1", name="Quick-set")
+    result = runner.invoke(args=["catalogue", "export", str(tmp_path / "x" / "a.csv")])
+    assert result.exit_code == 2
+    assert "finns inte; inget skrevs." in result.output
+    assert not (tmp_path / "x").exists()
+
+
 def test_export_to_standard_output(runner):
     make_article("A-1", name="Quick-set")
     result = runner.invoke(args=["catalogue", "export", "-"])

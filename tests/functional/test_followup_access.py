@@ -422,6 +422,25 @@ def test_register_export_command_writes_the_file(runner, region, tmp_path):
     assert len(target.read_text().splitlines()) == 3
 
 
+def test_register_export_to_a_missing_folder_is_refused_before_anything_is_logged(
+    runner, region, tmp_path
+):
+    """The bad-input review: a missing folder ended in a traceback after an
+    'export' audit row per patient had been committed, for a file nobody got."""
+    from sesamlike.accounts.models import AuditEvent
+
+    def exports() -> int:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.action == "export"))  # fmt: skip
+
+    before = exports()
+    result = runner.invoke(args=["followup", "register-export", "--year", "2025",
+                                 str(tmp_path / "saknas" / "ndr.csv")])  # fmt: skip
+    assert result.exit_code == 2
+    assert "saknas finns inte; inget skrevs." in result.output
+    assert exports() == before
+
+
 def test_articles_page_gives_each_articles_cost_by_the_cost_rules(client, auth, region):
     auth.login(region["analyst"].username)
     page = client.get(f"/followup/articles?year={YEAR}").get_data(as_text=True)
