@@ -60,12 +60,15 @@ def connect_areas() -> None:
     may still hear of the child when the mail's turn comes (patients); and
     protected identity, set, sends the patient's open orders to the clinic,
     and an ended care relationship those waiting for that clinic to the one
-    caring now (orders)."""
+    caring now (orders); the catalogue import, which articles have been
+    delivered, whose amortisation, category and serial tracking then stay
+    (orders)."""
     from sesamlike.accounts import audit
+    from sesamlike.catalog import services as catalogue
     from sesamlike.channels import handover, pharmacy
     from sesamlike.common import mail
     from sesamlike.followup import own_clinic_costs
-    from sesamlike.orders import delivery, overview, status, withdrawals
+    from sesamlike.orders import delivery, history, overview, status, withdrawals
     from sesamlike.orders import services as ordering
     from sesamlike.patients import care, links, protection
     from sesamlike.prescriptions import services as prescriptions
@@ -75,6 +78,7 @@ def connect_areas() -> None:
     prescriptions.register_open_orders(withdrawals.undelivered_orders)
     overview.register_patient_costs(own_clinic_costs.patient_costs)
     audit.register_patients_of_login(links.patients_of_login)
+    catalogue.register_delivered_articles(history.articles_delivered)
     mail.register_recipient_check(links.may_still_hear)
     protection.register_on_protected(delivery.reroute_to_clinic)
     care.register_on_care_ended(delivery.follow_the_move)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,6 +20,7 @@ from sesamlike.catalog.models import (
 )
 from sesamlike.common.collation import swedish
 from sesamlike.common.csvfiles import write_all_or_nothing
+from sesamlike.common.i18n import N_
 from sesamlike.common.paging import Page, page_count
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
@@ -49,6 +50,36 @@ def system_kind(categories: Iterable[str]) -> str | None:
     return None
 
 
+# What the follow-up reckons a delivered line's cost by, beside the price each
+# line keeps: changed, it would rewrite costs already computed for past years.
+RECKONED_BY = {
+    "amortisation_years": N_(
+        "Artikeln {article_no} har levererats, så avskrivningstiden kan inte "
+        "ändras: det skulle ändra kostnader som redan är räknade. Lägg upp den "
+        "som en ny artikel med ett eget artikelnummer."
+    ),
+    "category": N_(
+        "Artikeln {article_no} har levererats, så kategorin kan inte ändras: det "
+        "skulle ändra kostnader som redan är räknade. Lägg upp den som en ny "
+        "artikel med ett eget artikelnummer."
+    ),
+    "serial_tracked": N_(
+        "Artikeln {article_no} har levererats, så individmärkningen kan inte "
+        "ändras: det skulle ändra kostnader som redan är räknade. Lägg upp den "
+        "som en ny artikel med ett eget artikelnummer."
+    ),
+}
+# Which of these articles have been delivered (the orders area, given at app
+# start: it stands above this one).
+_delivered: Callable[[set[int]], set[int]] | None = None
+
+
+def register_delivered_articles(find: Callable[[set[int]], set[int]]) -> None:
+    """`find(article ids)`: those of them with a delivered line."""
+    global _delivered
+    _delivered = find
+
+
 def import_catalogue_text(text: str) -> ImportResult:
     """Upsert articles by article_no and systems by name; all rows or none."""
     parsed = csvio.parse_catalogue_csv(text)
@@ -73,6 +104,7 @@ def _upsert(rows: list[csvio.ArticleRow]) -> ImportResult:
     new_systems: set[str] = set()
     touched: set[str] = set()
     counts = {"created": 0, "updated": 0, "unchanged": 0}
+    reckoning: list[tuple[csvio.ArticleRow, Article, list[str]]] = []
 
     def systems_named(names: Sequence[str]) -> list[System]:
         for name in names:
@@ -97,14 +129,38 @@ def _upsert(rows: list[csvio.ArticleRow]) -> ImportResult:
         ):
             counts["unchanged"] += 1
             continue
+        changed = [key for key in RECKONED_BY if getattr(article, key) != values[key]]
+        if changed:
+            reckoning.append((row, article, changed))
         for key, value in values.items():
             setattr(article, key, value)
         article.systems = systems_named(row.systems)
         touched.update(before | set(row.systems))
         counts["updated"] += 1
 
+    _refuse_changes_of_delivered(reckoning)
     _derive_kinds(rows, [systems[name] for name in sorted(touched)], new_systems)
     return ImportResult(**counts, systems_created=len(new_systems))
+
+
+def _refuse_changes_of_delivered(reckoning) -> None:
+    """Rows that change what a delivered article's costs were reckoned by are
+    refused, each change beside its column (nothing is imported)."""
+    if not reckoning or _delivered is None:
+        return
+    delivered = _delivered({article.id for _row, article, _keys in reckoning})
+    problems = []
+    for row, article, keys in reckoning:
+        if article.id not in delivered:
+            continue
+        errors = []
+        for key in keys:
+            error = csvio.FieldError(RECKONED_BY[key], article_no=row.article_no)
+            error.column = key
+            errors.append(error)
+        problems.append(csvio.RowProblem(row.line, row.article_no, errors))
+    if problems:
+        raise CatalogueInvalid(problems)
 
 
 def _derive_kinds(

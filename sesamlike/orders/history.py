@@ -87,6 +87,20 @@ def article_facts(article_ids: Iterable[int] | None = None) -> dict[int, sa.Row]
     return {row.id: row for row in db.session.execute(query)}
 
 
+def articles_delivered(article_ids: set[int]) -> set[int]:
+    """Of these articles, those with a delivered line: the follow-up has
+    reckoned their costs (the catalogue may not change how, `catalog.services`)."""
+    if not article_ids:
+        return set()
+    delivered = (
+        sa.select(OrderLine.id)
+        .where(OrderLine.article_id == Article.id, OrderLine.delivered_on.is_not(None))
+        .exists()
+    )
+    query = sa.select(Article.id).where(Article.id.in_(article_ids), delivered)
+    return set(db.session.scalars(query))
+
+
 def delivery_mode_for(facts: sa.Row, channel: str) -> str:
     """Devices go to the clinic (instruction), pharmacy lines to the pharmacy."""
     if facts.category in DEVICE_CATEGORIES:
@@ -507,8 +521,9 @@ class _Checker:
         if key in self.imported:
             r.add(
                 None,
-                N_("Leveransen finns redan: {packs} förp. av {article_no} den "
-                   "{day} till samma patient är inläst förut."),
+                N_("Leveransen finns redan: {article_no} den {day} till samma "
+                   "patient, med samma antal förpackningar ({packs}), är inläst "
+                   "förut."),
                 packs=packs, article_no=article.article_no, day=r["delivered_on"],
             )  # fmt: skip
 

@@ -166,3 +166,59 @@ def test_rows_the_money_rules_cannot_cost_are_refused(runner, tmp_path):
     assert "rad 6: amortisation_years: " in output
     assert "rad 2:" not in output and "rad 7:" not in output
     assert article_count() == 0
+
+
+def test_an_article_already_delivered_keeps_what_its_costs_were_reckoned_by(
+    runner, tmp_path
+):
+    """The bad-input review: a catalogue row changing a delivered pump's
+    amortisation from 4 to 8 years rewrote 17 patients' stored costs of
+    earlier years at the next full run (the region's device cost 323,398.60
+    to 261,004.76 kr). Its amortisation, category and serial tracking are
+    refused once it has been delivered; its price, name and contract dates
+    are not (each line keeps the price it was delivered at)."""
+    from datetime import date
+
+    from tests.factories import (
+        make_clinic,
+        make_delivery,
+        make_patient,
+        make_prescription,
+    )
+
+    pump_row = catalogue_row("A-1", name="MiniMed 780G", category="pump",
+                             pack_price_sek="30000.00", channel="central",
+                             units_per_day="", benefit="no")  # fmt: skip
+    sets_row = catalogue_row("B-2", name="Set, 6 mm")
+    spare_row = catalogue_row("C-3", name="Set, 9 mm")
+    first = write(tmp_path, catalogue_csv(pump_row, sets_row, spare_row), "first.csv")
+    assert runner.invoke(args=["catalogue", "import", str(first)]).exit_code == 0
+    patient = make_patient(make_clinic())
+    for article_no in ("A-1", "B-2"):
+        article = db.session.scalar(
+            sa.select(Article).where(Article.article_no == article_no)
+        )
+        make_delivery(patient, make_prescription(patient, article),
+                      date(2025, 3, 1), packs=1)  # fmt: skip
+
+    changed = write(tmp_path, catalogue_csv(
+        {**pump_row, "amortisation_years": "8"},
+        {**sets_row, "category": "reservoir"},
+        {**spare_row, "category": "reservoir"},
+    ), "changed.csv")  # fmt: skip
+    result = runner.invoke(args=["catalogue", "import", str(changed)])
+
+    assert result.exit_code == 1
+    assert ("rad 2: amortisation_years: Artikeln A-1 har levererats, så "
+            "avskrivningstiden kan inte ändras") in result.output  # fmt: skip
+    assert ("rad 3: category: Artikeln B-2 har levererats, så kategorin kan "
+            "inte ändras") in result.output  # fmt: skip
+    assert "rad 4" not in result.output  # never delivered: its category may change
+    db.session.expire_all()
+    pump = db.session.scalar(sa.select(Article).where(Article.article_no == "A-1"))
+    assert pump.amortisation_years == 4
+    cheaper = write(tmp_path, catalogue_csv(
+        {**pump_row, "pack_price_sek": "28000.00", "name": "MiniMed 780G (ny)"},
+        sets_row, {**spare_row, "category": "reservoir"},
+    ), "cheaper.csv")  # fmt: skip
+    assert runner.invoke(args=["catalogue", "import", str(cheaper)]).exit_code == 0

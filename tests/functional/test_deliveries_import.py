@@ -376,8 +376,9 @@ def test_the_same_history_imported_twice_is_refused_not_counted_twice(
     again = run(runner, tmp_path, first + new_row)
 
     assert again.exit_code == 1
-    assert ("rad 2: Leveransen finns redan: 4 förp. av 100101 den 2025-06-01 "
-            "till samma patient är inläst förut.") in again.output  # fmt: skip
+    assert ("rad 2: Leveransen finns redan: 100101 den 2025-06-01 till samma "
+            "patient, med samma antal förpackningar (4), är inläst förut."
+            ) in again.output  # fmt: skip
     assert "rad 4: Leveransen finns redan" in again.output
     assert "rad 5" not in again.output
     assert count(OrderLine) == 3
