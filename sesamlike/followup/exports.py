@@ -32,8 +32,17 @@ def _stats(summary: Summary) -> list:
             summary.p25, summary.p75, summary.p90]  # fmt: skip
 
 
-def _system(name: str) -> str:
-    return name if name != NO_SYSTEM else _("Inget system")
+# What the pump table calls the patients with no pump, and the CGM table those
+# with no CGM ("Inget system" read as a system of its own at the meeting).
+NO_SYSTEM_LABELS = {"pump": N_("Ingen pump"), "cgm": N_("Ingen CGM")}
+
+
+def no_system_label(kind: str) -> str:
+    return _(NO_SYSTEM_LABELS[kind])
+
+
+def _system(name: str, kind: str) -> str:
+    return name if name != NO_SYSTEM else no_system_label(kind)
 
 
 def article_table(rows, total=None, covers: str = "") -> tuple[list[str], list[list]]:
@@ -167,14 +176,14 @@ def table(report: Report, name: str) -> tuple[list[str], list[list]]:
     stats = [_(h) for h in STAT_HEADERS]
     if name in ("pump", "cgm"):
         groups = report.pump if name == "pump" else report.cgm
-        rows = [[_system(k), *_stats(s)] for k, s in groups.items()]
+        rows = [[_system(k, name), *_stats(s)] for k, s in groups.items()]
         return [_("System"), *stats], rows
     if name == "ages":
         return [_("Åldersgrupp"), *stats], [[age_label(k), *_stats(s)] for k, s in
                                             report.ages.items()]  # fmt: skip
     if name == "system_ages":
         groups = report.system_age_groups()
-        rows = [[_system(system), *(counts.get(g, 0) for g in groups)]
+        rows = [[_system(system, "pump"), *(counts.get(g, 0) for g in groups)]
                 for system, counts in report.system_ages.items()]  # fmt: skip
         return [_("Pumpsystem"), *map(age_label, groups)], rows
     if name == "prescribers":

@@ -153,12 +153,12 @@ def report_page():
         own_by_year=system_parts.own_cost_by_year(scope, [t.year for t in data.trend]),
         own_label=system_parts.own_cost_label(scope),
         pump_chart=charts.box_plot(
-            [(k or _("Inget system"), s) for k, s in data.pump.items()],
+            [(k or exports.no_system_label("pump"), s) for k, s in data.pump.items()],
             _("Årskostnad per pumpsystem"),
             _("Låda: 25:e till 75:e percentilen; streck: median; "
               "morrhår: 10:e till 90:e percentilen; punkt: medel."), unit),
         cgm_chart=charts.box_plot(
-            [(k or _("Inget system"), s) for k, s in data.cgm.items()],
+            [(k or exports.no_system_label("cgm"), s) for k, s in data.cgm.items()],
             _("Årskostnad per CGM-system"),
             _("Låda: 25:e till 75:e percentilen; streck: median; "
               "morrhår: 10:e till 90:e percentilen; punkt: medel."), unit),
@@ -181,7 +181,7 @@ def system(kind: str):
     name = request.args.get("name", "")
     column = "pump_system" if kind == "pump" else "cgm_system"
     found = report.system_costs(scope, year, kind, name, _threshold())
-    label = name or _("Inget system")
+    label = name or exports.no_system_label(kind)
     return render_template(
         "followup/system.html",
         scope=scope, year=year, kind=kind, name=name, label=label,

@@ -5,6 +5,7 @@ page, file and answer, and each says what it is."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from datetime import date, timedelta
@@ -338,3 +339,18 @@ def test_two_prescribers_of_one_name_are_told_apart(client, auth):
     assert sorted(row[0] for row in rows[1:]) == [
         "Anna Lind (anna.lind)", "Anna Lind (anna.lind2)", "Bo Ek",
     ]  # fmt: skip
+
+
+def test_the_pump_table_calls_patients_with_no_pump_no_pump(
+    client, auth, one_far_above_its_system
+):
+    """The budget-meeting walkthrough: the pump table's row "Inget system"
+    for six CGM users read as a pump system of its own; it is those with no
+    pump, on the page, its chart, the file and the system's page."""
+    auth.login(one_far_above_its_system["manager"].username)
+    page = html.unescape(client.get(f"/followup/?year={LAST_YEAR}").text)
+    assert "Ingen pump" in page and "Inget system" not in page
+    rows = swedish_csv(client.get(f"/followup/export/pump.csv?year={LAST_YEAR}"))
+    assert [row[0] for row in rows[1:]] == ["Ingen pump"]
+    system = client.get(f"/followup/system/pump?year={LAST_YEAR}&name=").text
+    assert "Ingen pump" in html.unescape(system)
