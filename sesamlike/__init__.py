@@ -57,7 +57,8 @@ def connect_areas() -> None:
     what the prescriber's own clinics paid for the patient (followup); the
     audit log, which patients a portal login acts for (patients), so an act on
     the login shows in their access log; the mail sender, whether a guardian
-    may still hear of the child when the mail's turn comes (patients); and
+    may still hear of the child when the mail's turn comes (patients), and a
+    prescriber of the patient (orders); and
     protected identity, set, sends the patient's open orders to the clinic,
     and an ended care relationship those waiting for that clinic to the one
     caring now (orders); the catalogue import, which articles have been
@@ -68,7 +69,14 @@ def connect_areas() -> None:
     from sesamlike.channels import handover, pharmacy
     from sesamlike.common import mail
     from sesamlike.followup import own_clinic_costs
-    from sesamlike.orders import delivery, history, overview, status, withdrawals
+    from sesamlike.orders import (
+        delivery,
+        history,
+        notices,
+        overview,
+        status,
+        withdrawals,
+    )
     from sesamlike.orders import services as ordering
     from sesamlike.patients import care, links, protection
     from sesamlike.prescriptions import services as prescriptions
@@ -80,6 +88,7 @@ def connect_areas() -> None:
     audit.register_patients_of_login(links.patients_of_login)
     catalogue.register_delivered_articles(history.articles_delivered)
     mail.register_recipient_check(links.may_still_hear)
+    mail.register_recipient_check(notices.prescriber_may_still_hear)
     protection.register_on_protected(delivery.reroute_to_clinic)
     care.register_on_care_ended(delivery.follow_the_move)
 

@@ -131,17 +131,23 @@ def withdraw_unsent(patient_id: int, recipient: str, reason: str) -> int:
 
 
 # Whether a queued mail may still go to its recipient when its turn comes: a
-# guardian's right to hear of a child ends on the 18th birthday, whatever the
-# day it was queued. Given at app start by the patients area (above this one).
-_may_still_go: Callable[[OutgoingMail], bool] | None = None
+# guardian's right to hear of a child ends on the 18th birthday, a prescriber's
+# when they leave or the care ends, whatever the day it was queued. Given at
+# app start by the areas above this one (patients, orders).
+_recipient_checks: list[Callable[[OutgoingMail], bool]] = []
 WITHDRAWN_AT_SENDING = "Withdrawn: the recipient may no longer hear of the patient"
 
 
 def register_recipient_check(check: Callable[[OutgoingMail], bool]) -> None:
     """`check(mail)`: False for a mail whose recipient may no longer receive it
-    (`patients.links.may_still_hear`); the sender then gives it up unsent."""
-    global _may_still_go
-    _may_still_go = check
+    (`patients.links.may_still_hear`, `orders.notices.prescriber_may_still_hear`);
+    the sender then gives it up unsent."""
+    if check not in _recipient_checks:
+        _recipient_checks.append(check)
+
+
+def _may_still_go(mail: OutgoingMail) -> bool:
+    return all(check(mail) for check in _recipient_checks)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -182,7 +188,7 @@ def send_pending(
     smtp: smtplib.SMTP | None = None
     try:
         for index, mail in enumerate(mails):
-            if _may_still_go is not None and not _may_still_go(mail):
+            if not _may_still_go(mail):
                 _finish(mail, token, attempts=MAX_ATTEMPTS, claimed_at=None,
                         claim_token=None, last_error=WITHDRAWN_AT_SENDING)  # fmt: skip
                 counts["withdrawn"] = counts.get("withdrawn", 0) + 1

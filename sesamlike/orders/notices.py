@@ -15,6 +15,7 @@ A prescriber is told only about a patient still in their care.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +27,7 @@ from sesamlike.common.mail import MailKind, queue_mail
 from sesamlike.common.models import OutgoingMail
 from sesamlike.common.time import region_today
 from sesamlike.common.urls import public_url
+from sesamlike.extensions import db
 from sesamlike.orders import shipto
 from sesamlike.orders.models import OPEN_LINE_STATUSES, LineStatus, Order, OrderLine
 from sesamlike.patients import access
@@ -218,6 +220,28 @@ def prescriber_recipient(prescription: Prescription) -> Recipient | None:
     name = prescriber.display_name.strip()
     greeting = GREETING_PRESCRIBER.format(name=name) if name else GREETING_PLAIN
     return Recipient(address, f"user:{prescriber.id}", greeting)
+
+
+# A prescriber's notice, as `_to_prescriber` keys it.
+_TO_PRESCRIBER = re.compile(
+    rf"^(?:{MailKind.PRESCRIPTION_LOW}|{MailKind.PRESCRIPTION_EXPIRING})"
+    r":prescription:(\d+)$"
+)
+
+
+def prescriber_may_still_hear(mail: OutgoingMail) -> bool:
+    """Whether a queued notice to a prescriber may go now: to whom it would be
+    queued today (`prescriber_recipient`: active, still caring for the
+    patient), at the same address. A nurse who left, or whose clinic's care
+    ended, was still mailed the patient's first name and aid."""
+    found = _TO_PRESCRIBER.match(mail.dedupe_key or "")
+    if found is None:
+        return True
+    prescription = db.session.get(Prescription, int(found.group(1)))
+    recipient = None if prescription is None else prescriber_recipient(prescription)
+    return recipient is not None and (
+        recipient.address.lower() == (mail.to_address or "").lower()
+    )
 
 
 # Orders: called by the ordering and stock code when an order changes state.

@@ -95,3 +95,34 @@ def test_a_guardians_mail_queued_the_day_before_the_18th_birthday_is_not_sent_on
 
     assert smtp_server.to("karin@example.se") == []
     assert counts["sent"] == 0
+
+
+def test_a_prescribers_waiting_mail_is_not_sent_once_they_left(
+    smtp_server,  # noqa: F811
+):
+    """The life-events review: "one withdrawal left" queued for the nurse
+    who then left (account deactivated), or whose clinic's care of the
+    patient ended, still went to her address with the patient's first name
+    and aid. The sender asks again who the prescription's prescriber is and
+    whether they may still hear of the patient."""
+    from sesamlike.accounts import services as accounts
+    from tests.factories import make_article, make_patient, make_prescription
+
+    clinic = make_clinic()
+    nurse = make_user("prescriber", clinics=[clinic], email="nurse@region.se")
+    colleague = make_user("prescriber", clinics=[clinic], email="col@region.se")
+    patient = make_patient(clinic, first_name="Lova")
+    sets = make_article(name="Mio infusionsset")
+    gone = make_prescription(patient, sets, nurse, withdrawals=4)
+    stays = make_prescription(patient, sets, colleague, withdrawals=4)
+    for rx in (gone, stays):
+        rx.withdrawals_used = 3
+    db.session.commit()
+    commit([notices.prescription_low(gone), notices.prescription_low(stays)])
+
+    accounts.deactivate(nurse.username)
+    counts = send_pending(utcnow())
+
+    assert smtp_server.to("nurse@region.se") == []
+    assert len(smtp_server.to("col@region.se")) == 1
+    assert counts["sent"] == 1 and counts["withdrawn"] == 1
