@@ -154,19 +154,23 @@ def without_cgm_table(rows) -> tuple[list[str], list[list]]:
 
 
 def system_years_table(years, rows) -> tuple[list[str], list[list]]:
-    """Each system's patients and mean per year (`system_years.system_years`)."""
+    """Each system's patients, mean and median per year
+    (`system_years.system_years`): a mean alone, moved by one patient far
+    above the rest, was all a year-on-year comparison had."""
     headers = [_("System"), _("Slag")]
     day = periods.figures_day()
     for year in years:
         label = periods.year_label(year, day)  # the current year: to date
         headers += [_("Patienter {year}", year=label),
-                    _("Medel {year} (kr)", year=label)]  # fmt: skip
+                    _("Medel {year} (kr)", year=label),
+                    _("Median {year} (kr)", year=label)]  # fmt: skip
     table = []
     for row in rows:
         cells = [row.system, _("pump") if row.kind == "pump" else _("CGM")]
         for year in years:
             summary = row.by_year.get(year)
-            cells += [summary.patients, summary.mean] if summary else [0, None]
+            cells += ([summary.patients, summary.mean, summary.median]
+                      if summary else [0, None, None])  # fmt: skip
         table.append(cells)
     return headers, table
 

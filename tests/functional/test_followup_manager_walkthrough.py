@@ -531,18 +531,23 @@ def test_the_manager_compares_each_systems_mean_cost_year_by_year(client, auth):
         "/followup/?year=2025").text  # fmt: skip
     rows = system_years_rows(client.get("/followup/system-years?year=2025").text)
     assert rows[0] == ["System", "Patienter 2024", "Medel 2024 (kr)",
-                       "Patienter 2025", "Medel 2025 (kr)"]  # fmt: skip
+                       "Median 2024 (kr)", "Patienter 2025", "Medel 2025 (kr)",
+                       "Median 2025 (kr)"]  # fmt: skip
     assert rows[1:] == [
-        ["MiniMed 640G (pump)", "1", "7 320,00", "1", "7 300,00"],
-        ["FreeStyle Libre 2 (CGM)", "1", "10 000,00", "1", "13 000,00"],
-    ]
+        ["MiniMed 640G (pump)", "1", "7 320,00", "7 320,00", "1", "7 300,00",
+         "7 300,00"],
+        ["FreeStyle Libre 2 (CGM)", "1", "10 000,00", "10 000,00", "1",
+         "13 000,00", "13 000,00"],
+    ]  # fmt: skip
     export = client.get("/followup/export/system_years.csv?year=2025").text
     assert export.splitlines()[2].split(";") == [
         "FreeStyle Libre 2",
         "CGM",
         "1",
         "10000,00",
+        "10000,00",
         "1",
+        "13000,00",
         "13000,00",
     ]
 
