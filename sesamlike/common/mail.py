@@ -188,10 +188,7 @@ def send_pending(
     smtp: smtplib.SMTP | None = None
     try:
         for index, mail in enumerate(mails):
-            if not _may_still_go(mail):
-                _finish(mail, token, attempts=MAX_ATTEMPTS, claimed_at=None,
-                        claim_token=None, last_error=WITHDRAWN_AT_SENDING)  # fmt: skip
-                counts["withdrawn"] = counts.get("withdrawn", 0) + 1
+            if _withdrawn(mail, token, counts):
                 continue
             if mail.channel == "sms":
                 counts[_send_sms(mail, token, now, config, reasons)] += 1
@@ -203,6 +200,8 @@ def send_pending(
                     # The server is unreachable for every mail in this run, not
                     # just this one: don't wait out a timeout per mail.
                     for unsent in mails[index:]:
+                        if _withdrawn(unsent, token, counts):
+                            continue
                         if unsent.channel == "sms":
                             counts[_send_sms(unsent, token, now, config, reasons)] += 1
                         else:
@@ -224,6 +223,17 @@ def send_pending(
         if smtp is not None:
             _close(smtp)
     return counts
+
+
+def _withdrawn(mail: OutgoingMail, token: str, counts: dict[str, int]) -> bool:
+    """Give the mail up unsent if its recipient may no longer hear of the
+    patient (`register_recipient_check`); whether it was."""
+    if _may_still_go(mail):
+        return False
+    _finish(mail, token, attempts=MAX_ATTEMPTS, claimed_at=None, claim_token=None,
+            last_error=WITHDRAWN_AT_SENDING)  # fmt: skip
+    counts["withdrawn"] = counts.get("withdrawn", 0) + 1
+    return True
 
 
 def _send_sms(mail: OutgoingMail, token: str, now: datetime, config,

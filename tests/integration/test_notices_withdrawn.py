@@ -126,3 +126,30 @@ def test_a_prescribers_waiting_mail_is_not_sent_once_they_left(
     assert smtp_server.to("nurse@region.se") == []
     assert len(smtp_server.to("col@region.se")) == 1
     assert counts["sent"] == 1 and counts["withdrawn"] == 1
+
+
+def test_a_guardians_sms_is_not_sent_after_the_18th_birthday_when_the_mail_server_is_away(  # noqa: E501
+    app, monkeypatch, tmp_path
+):
+    """The mail server unreachable, the rest of the run's SMS still go out
+    (their own gateway): the 18th birthday stops them there too."""
+    from sesamlike.common.mail import MailKind, queue_mail
+    from sesamlike.patients.access import adult_born_before
+    from tests.workers import free_port
+
+    sms_file = tmp_path / "sms.txt"
+    monkeypatch.setitem(app.config, "SMS_FILE", str(sms_file))
+    monkeypatch.setitem(app.config, "MAIL_SERVER", "127.0.0.1")
+    monkeypatch.setitem(app.config, "MAIL_PORT", str(free_port()))
+    patient = child(make_clinic())
+    patient.birth_date = adult_born_before()  # 18 today
+    [guardian] = patient.guardians
+    queue_mail("anna@example.se", "S", "B", MailKind.ORDER_RECEIVED, "a:patient:1")
+    queue_mail("0701234567", "S", "B", MailKind.RESUPPLY_REMINDER,
+               f"r:guardian:{guardian.id}:sms", patient.id, channel="sms")  # fmt: skip
+    db.session.commit()
+
+    counts = send_pending(utcnow())
+
+    assert not sms_file.exists() or "0701234567" not in sms_file.read_text()
+    assert counts.get("sent", 0) == 0
