@@ -13,6 +13,7 @@ from sesamlike.accounts.models import Clinic, User, user_clinics
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
+from sesamlike.orders import status
 from sesamlike.orders.models import OPEN_LINE_STATUSES, DeliveryMode, Order, OrderLine
 from sesamlike.orders.rules import DEVICE_HISTORY_STATUSES, ship_to_snapshot
 from sesamlike.patients.models import Patient
@@ -111,7 +112,11 @@ def follow_the_move(patient: Patient, clinic: Clinic, user: User) -> list[int]:
         )
     )
     for order in orders:
-        if _waiting_lines(order):
+        waiting = _waiting_lines(order)
+        # A line in a supplier's file has gone, with the old clinic's address
+        # in it: the supplier delivers there, whatever the books say.
+        handed = status.handovers(waiting)
+        if any(not handed.get(line.id, status.HandOver()).on for line in waiting):
             _to_clinic(order, patient, now, user, f"vårdrelation avslutad: {now.code}")
             moved.append(order.id)
     return moved

@@ -205,3 +205,27 @@ def test_an_order_to_the_old_clinic_not_sent_yet_follows_the_patient_who_moved()
         new.name,
         "Norra vägen 2",
     )
+
+
+def test_an_order_already_in_the_suppliers_file_stays_with_the_old_clinic():
+    """SODR ordered a pump from the supplier to the clinic and the day's
+    supplier file went out with SODR's address; then the patient moved to
+    NORR. The supplier delivers to SODR: NORR's list must not say the pump
+    waits at NORR (nobody there would ever get it)."""
+    from sesamlike.channels.supplier import export_supplier_orders
+    from sesamlike.orders import services as ordering
+    from sesamlike.orders.models import Order
+    from tests.factories import make_article
+
+    old = make_clinic(street="Södra vägen 1", postal_code="41101", city="Söderby")
+    new = make_clinic(street="Norra vägen 2", postal_code="41102", city="Norrstad")
+    world = make_prescribed(old, make_article(channel="supplier"))
+    placed = ordering.place_order(
+        world.prescriber, world.patient.id, [(world.rx.id, 1)], "clinic"
+    )
+    assert export_supplier_orders(region_today(), make_user("depot"))
+
+    _moved(world.patient, old, new, make_user("admin"))
+
+    order = db.session.get(Order, placed.order.id, populate_existing=True)
+    assert (order.ship_to_name, order.ship_to_street) == (old.name, "Södra vägen 1")
