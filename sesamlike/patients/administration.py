@@ -292,7 +292,7 @@ def create_login(
         raise errors.PatientHasLogin(id=patient.id)
     if role == Role.PATIENT and not old_enough_for_own_login(patient, region_today()):
         raise errors.TooYoungForOwnLogin(
-            age=OWN_LOGIN_AGE, fields={"role": [N_("Välj En vårdnadshavare.")]}
+            age=OWN_LOGIN_AGE, fields={"role": [N_("Välj «En vårdnadshavare».")]}
         )
 
     def refusal(address: str) -> errors.AddressNotRecorded | None:

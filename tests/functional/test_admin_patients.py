@@ -582,3 +582,19 @@ def test_a_child_under_13_gets_no_login_of_its_own(client, auth, world):
             "gör ärendena. Skapa kontot för en vårdnadshavare.") in html.unescape(
         refused.text)  # fmt: skip
     assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == before
+
+
+def test_the_refusal_of_a_childs_own_login_names_the_choice_as_a_quote(
+    client, auth, world
+):
+    """Beside "Kontot är för" it read "Välj En vårdnadshavare.", a capital in
+    the middle of a sentence: the choice's label is quoted, as elsewhere."""
+    olle = world["olle"]  # 10 years old
+    olle.email = "olle@example.se"
+    db.session.commit()
+    auth.login("admin")
+    refused = _new_login(client, olle.id, role="patient", username="olle.s",
+                         email="olle@example.se")  # fmt: skip
+    text = html.unescape(refused.text)
+    assert "Välj «En vårdnadshavare»." in text
+    assert "Välj En vårdnadshavare" not in text
