@@ -354,3 +354,49 @@ def test_the_pump_table_calls_patients_with_no_pump_no_pump(
     assert [row[0] for row in rows[1:]] == ["Ingen pump"]
     system = client.get(f"/followup/system/pump?year={LAST_YEAR}&name=").text
     assert "Ingen pump" in html.unescape(system)
+
+
+def test_the_clinics_own_cost_per_year_costs_no_statements_per_year(client, auth):
+    """The column of what the clinic's cost centres paid read each year's
+    cost centre table apart (two or three statements a year, on every view
+    of the report and its trend file): a clinic with ten years of history
+    paid some thirty statements for one column."""
+    north = f.make_clinic("NORR", cost_centre="KS-100")
+    sets = f.make_article("S1", category="infusion_set", pack_size=10,
+                          pack_price_sek=Decimal("1000.00"),
+                          channel="central")  # fmt: skip
+    patient = f.make_patient(north)
+    auth.login(f.make_user("manager", clinics=[north]).username)
+    statements = []
+
+    def count(*args, **kwargs):
+        statements.append(1)
+
+    def page_statements() -> int:
+        statements.clear()
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/followup/?year=2025").status_code == 200
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+        return len(statements)
+
+    def year_of_history(year: int) -> None:
+        rx = f.make_prescription(patient, sets, clinic=north,
+                                 valid_from=date(year, 1, 1))  # fmt: skip
+        f.make_delivery(patient, rx, date(year, 3, 15), packs=2)
+        run_year(year, full=True)
+
+    year_of_history(2025)
+    one_year = page_statements()
+    for year in (2021, 2022, 2023, 2024):
+        year_of_history(year)
+    five_years = page_statements()
+
+    page = client.get("/followup/?year=2025").text
+    trend = page.split('id="trend"')[1].split("</table>")[0]
+    # Each year: the mean, the sum and the own part of the one patient.
+    assert trend.count("2\xa0000,00") == 3 * 5
+    # The trend asks once a year whether the year's payers are stored (as
+    # before the column); the column adds nothing a year.
+    assert five_years <= one_year + 4, (one_year, five_years)
