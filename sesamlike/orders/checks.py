@@ -48,15 +48,26 @@ def device_refusal(user: User, prescription: Prescription) -> DomainError | None
 
 
 def line_refusal(
-    user: User, prescription: Prescription, packs: int, today: date
+    user: User,
+    prescription: Prescription,
+    packs: int,
+    today: date,
+    *,
+    placing: bool = False,
 ) -> DomainError | None:
     """Why this user may not withdraw `packs` on the prescription today: one
     no longer (or not yet) in force says so first, device or not (a pump's
-    ended prescription is not "ordered by your prescriber" any more)."""
+    ended prescription is not "ordered by your prescriber" any more). An
+    order being placed (`placing`) is refused first for what the role may not
+    do: the API's answer to a patient's device stays 403, whatever the state
+    of its prescription."""
+    device = device_refusal(user, prescription)
+    if placing and device is not None:
+        return device
     refusal = withdrawal_refusal(prescription, packs, today)
     if isinstance(refusal, PrescriptionNotActive):
         return refusal
-    return device_refusal(user, prescription) or refusal
+    return device or refusal
 
 
 # `check_order`'s phone when a form judges its contact fields itself.
@@ -87,7 +98,7 @@ def check_order(
     for index, (prescription, packs) in enumerate(lines):
         if prescription is None or packs is None:
             continue
-        refusal = line_refusal(user, prescription, packs, today)
+        refusal = line_refusal(user, prescription, packs, today, placing=True)
         if refusal is not None:
             refusals.append(order_rules.for_line(refusal, index))
     articles = [p.article for p, _packs in lines if p is not None]

@@ -1292,3 +1292,25 @@ def test_the_summary_asks_about_the_old_door_code_with_a_new_street(
     assert asked in review(street="Nygatan 2")
     assert asked not in review(street="Nygatan 2", door_code="")
     assert asked not in review(street="Nygatan 2", door_code="1111")  # a new one
+
+
+def test_the_api_refuses_a_device_to_a_patient_token_whatever_the_prescriptions_state(
+    client, runner, region
+):
+    """The portal tells an ended pump prescription as ended, but the API's
+    answer to a patient's order of a device stays what the role may not do:
+    403 device_needs_prescriber, not 409 prescription_not_active (a script
+    reads the status: 403 is "your role may not", 409 "try again later")."""
+    rx = region.rx_pump
+    rx.valid_from = TODAY - timedelta(days=400)
+    rx.valid_to = TODAY - timedelta(days=3)
+    db.session.commit()
+    token = runner.invoke(args=["users", "token", "ella"]).output.strip().split()[-1]
+    body = {"patient_id": region.patient.id,
+            "lines": [{"prescription_id": rx.id, "packs": 1}]}  # fmt: skip
+    response = client.post(
+        "/api/v1/orders", json=body, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "device_needs_prescriber"
+    assert orders_of(region.patient) == []
