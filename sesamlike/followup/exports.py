@@ -83,7 +83,7 @@ def cost_centre_table(centres) -> tuple[list[str], list[list]]:
     """Per paying cost centre (`system_parts.cost_centres`), what other clinics
     paid of the same patients, and the sum: the page's table."""
     headers = [_("Kostnadsställe"), _("Mottagning"), _("Patienter"),
-               _("Volym (st)"), _("Hjälpmedel (kr)"), _("Förbrukning (kr)"),
+               _("Volym (st)"), _("Utlånade hjälpmedel (kr)"), _("Förbrukning (kr)"),
                _("Varav moms (kr)"), _("Totalt (kr)")]  # fmt: skip
 
     def figures(c) -> list:
@@ -258,7 +258,7 @@ def breakdown(data: Breakdowns, name: str) -> tuple[list[str], list[list]]:
             t = data.channel_total
             rows.append([_("Summa"), t.lines, None, t.device, t.consumables, t.vat,
                          t.excluding_vat, t.total])  # fmt: skip
-        return [_("Kanal"), _("Rader"), _("Patienter"), _("Hjälpmedel (kr)"),
+        return [_("Kanal"), _("Rader"), _("Patienter"), _("Utlånade hjälpmedel (kr)"),
                 _("Förbrukning (kr)"), _("Moms (kr)"), _("Exkl. moms (kr)"),
                 _("Totalt (kr)")], rows  # fmt: skip
     if name == "places":
@@ -299,7 +299,7 @@ def patient_table(
     rows: Iterable, pseudonymised: bool = False
 ) -> tuple[list[str], list[list]]:
     """The drill-down; the region's copy names each patient by pseudonym only."""
-    costs = [_("Pumpsystem"), _("CGM-system"), _("Hjälpmedel (kr)"),
+    costs = [_("Pumpsystem"), _("CGM-system"), _("Utlånade hjälpmedel (kr)"),
              _("Förbrukning (kr)"), _("Totalt (kr)")]  # fmt: skip
     if pseudonymised:
         return [_("Patientnyckel"), *costs], [

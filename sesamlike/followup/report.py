@@ -465,8 +465,10 @@ def prescriber_names(
     ids: set[int], clinic_ids: list[int] | None = None
 ) -> dict[int, str]:
     """Each prescriber's name; with `clinic_ids` (a clinic's report), one
-    who works at none of them says where they work: a patient who moved is
-    counted for the new clinic's prescriber in the old clinic's report too."""
+    who works at none of them says so: a patient who moved is counted for
+    the new clinic's prescriber in the old clinic's report too. Not which
+    clinic: beside a row of one patient, that would tell the old clinic where
+    its former patient is cared for now (the drill-down leaves them out)."""
     if not ids:
         return {}
     users = db.session.scalars(
@@ -481,8 +483,7 @@ def prescriber_names(
         if shared[name] > 1 and name != user.username:
             name = f"{name} ({user.username})"
         if in_scope is not None and user.clinics and not user.clinic_ids & in_scope:
-            codes = ", ".join(sorted(clinic.code for clinic in user.clinics))
-            name = _("{name} (annan mottagning: {clinics})", name=name, clinics=codes)
+            name = _("{name} (annan mottagning)", name=name)
         names[user.id] = name
     return names
 

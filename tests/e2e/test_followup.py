@@ -143,21 +143,21 @@ def test_on_a_phone_the_manager_sorts_the_patients_and_reads_why_one_costs(
     number = mobile_page.locator("tbody th small").first  # ÅÅÅÅMMDD-NNNN
     assert number.evaluate(ONE_LINE), "a personnummer breaks over two lines"
 
-    mobile_page.get_by_role("link", name="Hjälpmedel (kr)").click()
+    mobile_page.get_by_role("link", name="Utlånade hjälpmedel (kr)").click()
     mobile_page.wait_for_load_state()
     assert names.all_inner_texts() == ["Anna Pumpström", "Bo Sensorsson"]
     caption = mobile_page.locator("caption").inner_text()
-    assert "högst kostnad för hjälpmedel först" in caption
+    assert "högst kostnad för utlånade hjälpmedel först" in caption
     sorted_by = mobile_page.locator("th[aria-sort]")
-    assert sorted_by.inner_text() == "Hjälpmedel (kr) ↓"
+    assert sorted_by.inner_text() == "Utlånade hjälpmedel (kr) ↓"
     assert mobile_page.evaluate(PAST_THE_EDGE) == []
     # The sorted column tapped again: the lowest first, and its arrow turned.
-    mobile_page.get_by_role("link", name="Hjälpmedel (kr)").click()
+    mobile_page.get_by_role("link", name="Utlånade hjälpmedel (kr)").click()
     mobile_page.wait_for_load_state()
     assert names.all_inner_texts() == ["Bo Sensorsson", "Anna Pumpström"]
     caption = mobile_page.locator("caption").inner_text()
-    assert "lägst kostnad för hjälpmedel först" in caption
-    assert sorted_by.inner_text() == "Hjälpmedel (kr) ↑"
+    assert "lägst kostnad för utlånade hjälpmedel först" in caption
+    assert sorted_by.inner_text() == "Utlånade hjälpmedel (kr) ↑"
     assert sorted_by.get_attribute("aria-sort") == "ascending"
 
     names.first.click()

@@ -280,7 +280,7 @@ def test_cost_centre_columns_say_which_are_counts_and_which_kronor(
     head = html.split('id="cost-centres"')[1].split("</thead>")[0]
     headings = re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', head)
     assert headings[3:] == [
-        "Volym (st)", "Hjälpmedel (kr)", "Förbrukning (kr)", "Varav moms (kr)",
+        "Volym (st)", "Utlånade hjälpmedel (kr)", "Förbrukning (kr)", "Varav moms (kr)",
         "Totalt (kr)",
     ]  # fmt: skip
 

@@ -346,7 +346,7 @@ def test_channel_export_has_vat_and_a_sum_row(client, auth, world):
     auth.login(world["analyst"].username)
     rows = read_csv(client.get(
         f"/followup/export/channels.csv?year={YEAR}&format=csv-comma"))  # fmt: skip
-    assert rows[0] == ["Kanal", "Rader", "Patienter", "Hjälpmedel (kr)",
+    assert rows[0] == ["Kanal", "Rader", "Patienter", "Utlånade hjälpmedel (kr)",
                        "Förbrukning (kr)", "Moms (kr)", "Exkl. moms (kr)",
                        "Totalt (kr)"]  # fmt: skip
     assert rows[3][0] == "Apotek" and rows[3][5:] == ["8212.50", "32850.00",
