@@ -33,7 +33,7 @@ from sesamlike.orders.models import OPEN_LINE_STATUSES, LineStatus, Order, Order
 from sesamlike.patients import access
 from sesamlike.patients.identity import AgeGroup
 from sesamlike.patients.models import Guardian, Patient
-from sesamlike.prescriptions.models import Prescription
+from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 
 # Link paths, sent as full addresses (`public_url`) that a mail client can open.
 PORTAL_PATH = "/portal"
@@ -88,10 +88,16 @@ LINES_CANCELLED_SUBJECT = "En del av beställning {order_no} är makulerad"
 ORDER_CANCELLED_BODY = (
     "{greeting}\n\n"
     "{what}\n{lines}\n\n"
-    "{by} Uttagen är återförda till förskrivningarna, så att de kan beställas "
-    "igen.\n\n{rest}"
+    "{by}{given_back}\n\n{rest}"
     "Se beställningen på {link}\n\n{signature}"
 )
+# What became of the withdrawals: back on prescriptions still in force they can
+# be ordered again; an ended one's cannot, and a line without one (a warranty
+# replacement) had none to give back.
+ORDERABLE_AGAIN = (
+    " Uttagen är återförda till förskrivningarna, så att de kan beställas igen."
+)
+GIVEN_BACK = " Uttagen är återförda till förskrivningarna."
 WHOLE_ORDER_CANCELLED = "Beställning {order_no} är makulerad och skickas inte:"
 LINES_CANCELLED = "Det här i beställning {order_no} är makulerat och skickas inte:"
 # Who cancelled, by where it was done: a patient asks the clinic why, not a name.
@@ -343,6 +349,7 @@ def order_cancelled(
             order_no=order.id
         ),
         by=CANCELLED_BY_CLINIC if by_clinic else CANCELLED_IN_PORTAL,
+        given_back=_given_back(lines, today or region_today()),
         rest=STILL_COMING.format(lines=_lines_text(coming)) if coming else "",
     )
     subject = ORDER_CANCELLED_SUBJECT if whole else LINES_CANCELLED_SUBJECT
@@ -355,6 +362,17 @@ def order_cancelled(
         ORDER_CANCELLED_BODY,
         fields,
     )
+
+
+def _given_back(lines: Sequence[OrderLine], today: date) -> str:
+    prescriptions = [line.prescription for line in lines if line.prescription]
+    if not prescriptions:
+        return ""
+    if len(prescriptions) == len(lines) and all(
+        rx.status_on(today) == PrescriptionStatus.ACTIVE for rx in prescriptions
+    ):
+        return ORDERABLE_AGAIN
+    return GIVEN_BACK
 
 
 # Prescriptions: queued by the daily job in sesamlike/portal/jobs.py.

@@ -240,7 +240,8 @@ def test_a_whole_order_cancelled_in_the_portal_is_confirmed_by_mail(
     assert (
         f"Beställning {order.id} är makulerad och skickas inte:\n"
         "- 1 förp. Infusionsset X\n- 1 förp. Reservoar Y\n\n"
-        "Det makulerades i e-tjänsten. Uttagen är återförda"
+        "Det makulerades i e-tjänsten. Uttagen är återförda till förskrivningarna, "
+        "så att de kan beställas igen."
     ) in mail.body
     assert "Resten av beställningen" not in mail.body
     log = words(client.get("/portal/access-log?show=all").text)

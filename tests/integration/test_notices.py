@@ -320,3 +320,34 @@ def test_a_cancellation_is_told_to_every_guardian_and_never_of_a_protected_child
     patient.protected_identity = True
     again = order_for(patient, "cancelled")
     assert commit(notices.order_cancelled(again, again.lines, True, TODAY)) == []
+
+
+def test_a_cancellation_promises_a_new_order_only_where_one_can_be_made():
+    """The diff review: the mail said the withdrawals "kan beställas igen"
+    of a prescription that had ended meanwhile, and of a warranty
+    replacement's line, which has no prescription to give back to."""
+    from datetime import timedelta
+
+    patient = adult(make_clinic())
+    order = order_for(patient, "cancelled", "cancelled")
+    ended = order.lines[0].prescription
+    ended.valid_from = TODAY - timedelta(days=400)
+    ended.valid_to = TODAY - timedelta(days=1)
+    db.session.commit()
+
+    [mail] = commit(notices.order_cancelled(order, order.lines, True, TODAY))
+    assert "Uttagen är återförda till förskrivningarna.\n" in mail.body
+    assert "kan beställas igen" not in mail.body
+
+    replacement = order_for(patient, "cancelled")
+    replacement.lines[0].prescription_id = None
+    db.session.commit()
+    db.session.refresh(replacement.lines[0])
+    [mail] = commit(
+        notices.order_cancelled(replacement, replacement.lines, True, TODAY)
+    )
+    assert "Uttagen" not in mail.body
+    assert (
+        "Mottagningen har makulerat det. Kontakta mottagningen om du har frågor.\n"
+        in (mail.body)
+    )
