@@ -33,7 +33,10 @@ def _audit_named(action: str, username: str, detail: str | None = None) -> None:
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--clinic", "clinics_", multiple=True, help="Clinic code; repeatable.")
 @click.option(
-    "--patient-id", "patient_ids", multiple=True, type=click.IntRange(1, INT_MAX)
+    "--patient-id",
+    "patient_ids",
+    multiple=True,
+    type=click.IntRange(-INT_MAX - 1, INT_MAX),
 )
 @click.option("--first-time-prescriber", is_flag=True)
 @click.option("--name", "display_name", default="")

@@ -159,13 +159,16 @@ def test_users_create_refuses_a_patient_id_out_of_range(runner):
     """An id past the database's integers ended in a traceback (OverflowError
     on SQLite, a DataError on PostgreSQL)."""
     args = ["users", "create", "--username", "x", "--password", "long-enough-1"]
-    for patient_id in ["99999999999999999999", "2147483648", "0"]:
+    for patient_id in ["99999999999999999999", "2147483648", "-2147483649"]:
         result = runner.invoke(
             args=args + ["--role", "patient", "--patient-id", patient_id]
         )
         assert result.exit_code == 2, (patient_id, result.output)
         assert "Invalid value for '--patient-id'" in result.output
         assert result.exception is None or isinstance(result.exception, SystemExit)
+    # An id in range that names no patient is refused as before (exit 1).
+    result = runner.invoke(args=args + ["--role", "patient", "--patient-id", "0"])
+    assert result.exit_code == 1, result.output
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 0
 
 
