@@ -17,12 +17,16 @@ from sesamlike.followup import stored_figures
 from sesamlike.followup.cost_centres import (
     CostCentreSum,
     cost_centre_sums,
+    ore_amount,
     paid_elsewhere,
     paid_where,
+    payers,
+    remember_stored_payers,
     stored_payers,
 )
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
+from sesamlike.followup.sqlfuncs import round_ore
 from sesamlike.followup.stats import ORE, Summary
 from sesamlike.followup.summaries import scope_figures
 
@@ -186,11 +190,64 @@ def own_cost_by_year(scope: Scope, years: list[int]) -> dict[int, Decimal] | Non
     region, where the two are the same."""
     if scope.region_wide:
         return None
-    return {
-        year: sum((c.total_cost_sek for c in cost_centres(scope, year).centres),
-                  Decimal("0.00"))
-        for year in years
-    }  # fmt: skip
+    if stored_figures.postgresql():
+        # Each year's table is kept (`cost_centres`): a few small statements
+        # a year, where summing every payer row of every year on each view
+        # took a 8,963-patient clinic's page from 28 to 34 ms (100,000 x 2).
+        return {
+            year: sum((c.total_cost_sek for c in cost_centres(scope, year).centres),
+                      Decimal("0.00"))
+            for year in years
+        }  # fmt: skip
+    return own_cost_summed(scope, years)
+
+
+def own_cost_summed(scope: Scope, years: list[int]) -> dict[int, Decimal]:
+    """`own_cost_by_year` in one statement over the stored payers (where
+    nothing is kept, SQLite: each year's table apart was computed on every
+    view, 240 against 283 ms for a clinic of 8,963 patients), rounded per
+    cost centre and clinic as `cost_centre_sums` rounds its rows. A year
+    without stored payers (the current one before its first run) is worked
+    out from its lines."""
+    _find_stored_payers(scope, years)
+    stored = [year for year in years if stored_payers(scope, year)]
+    totals = {year: Decimal("0.00") for year in years}
+    if stored:
+        query = (
+            sa.select(
+                payers.c.year,
+                round_ore(sa.func.coalesce(sa.func.sum(payers.c.device_sek), 0)),
+                round_ore(sa.func.coalesce(sa.func.sum(payers.c.consumables_sek), 0)),
+            )
+            .where(
+                payers.c.year.in_(stored),
+                payers.c.clinic_id.in_(scope.clinic_ids() or []),
+            )
+            .group_by(payers.c.year, payers.c.cost_centre, payers.c.clinic_id)
+        )
+        for year, device, consumables in db.session.execute(query):
+            totals[year] += ore_amount(device) + ore_amount(consumables)
+    today = region_today()
+    for year in years:
+        if year not in stored:
+            totals[year] = sum(
+                (c.total_cost_sek for c in cost_centre_sums(scope, year, today)),
+                Decimal("0.00"),
+            )
+    return totals
+
+
+def _find_stored_payers(scope: Scope, years: list[int]) -> None:
+    """Which of the years have stored payers, in one statement for those the
+    scope has not asked yet (`stored_payers` asks one year at a time)."""
+    unknown = [year for year in years if ("stored_payers", year) not in scope.memo]
+    if not unknown:
+        return
+    found = db.session.execute(
+        sa.select(*(sa.exists().where(payers.c.year == year) for year in unknown))
+    ).one()
+    for year, stored in zip(unknown, found, strict=True):
+        remember_stored_payers(scope, year, bool(stored))
 
 
 def own_cost_label(scope: Scope) -> str:
