@@ -187,14 +187,23 @@ def paid_elsewhere(scope: Scope, year: int,
 
 
 def _stored_cost_centre_sums(scope: Scope, year: int) -> list[CostCentreSum]:
-    """`cost_centre_sums` from the stored payers. A patient has one row per
-    clinic and cost centre, so the rows of a group are its patients."""
+    """`cost_centre_sums` from the stored payers."""
+    return stored_cost_centre_sums_by_year(scope, [year]).get(year, [])
+
+
+def stored_cost_centre_sums_by_year(
+    scope: Scope, years: list[int]
+) -> dict[int, list[CostCentreSum]]:
+    """`cost_centre_sums` of each of these years from the stored payers, in
+    one statement. A patient has one row per clinic and cost centre, so the
+    rows of a group are its patients."""
     clinic_ids = scope.clinic_ids()
-    where = [payers.c.year == year]
+    where = [payers.c.year.in_(years)]
     if clinic_ids is not None:
         where.append(payers.c.clinic_id.in_(clinic_ids))
     query = (
         sa.select(
+            payers.c.year,
             payers.c.cost_centre,
             Clinic.code,
             sa.func.count(),
@@ -205,10 +214,13 @@ def _stored_cost_centre_sums(scope: Scope, year: int) -> list[CostCentreSum]:
         )
         .outerjoin(Clinic, Clinic.id == payers.c.clinic_id)
         .where(*where)
-        .group_by(payers.c.cost_centre, Clinic.code)
-        .order_by(payers.c.cost_centre, Clinic.code)
+        .group_by(payers.c.year, payers.c.cost_centre, Clinic.code)
+        .order_by(payers.c.year, payers.c.cost_centre, Clinic.code)
     )
-    return _sums(db.session.execute(query))
+    by_year: dict[int, list] = {}
+    for year, *row in db.session.execute(query):
+        by_year.setdefault(year, []).append(row)
+    return {year: _sums(rows) for year, rows in by_year.items()}
 
 
 def _sums(rows) -> list[CostCentreSum]:

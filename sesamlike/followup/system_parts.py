@@ -17,16 +17,15 @@ from sesamlike.followup import stored_figures
 from sesamlike.followup.cost_centres import (
     CostCentreSum,
     cost_centre_sums,
-    ore_amount,
     paid_elsewhere,
     paid_where,
     payers,
     remember_stored_payers,
+    stored_cost_centre_sums_by_year,
     stored_payers,
 )
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
-from sesamlike.followup.sqlfuncs import round_ore
 from sesamlike.followup.stats import ORE, Summary
 from sesamlike.followup.summaries import scope_figures
 
@@ -211,30 +210,16 @@ def own_cost_summed(scope: Scope, years: list[int]) -> dict[int, Decimal]:
     out from its lines."""
     _find_stored_payers(scope, years)
     stored = [year for year in years if stored_payers(scope, year)]
-    totals = {year: Decimal("0.00") for year in years}
-    if stored:
-        query = (
-            sa.select(
-                payers.c.year,
-                round_ore(sa.func.coalesce(sa.func.sum(payers.c.device_sek), 0)),
-                round_ore(sa.func.coalesce(sa.func.sum(payers.c.consumables_sek), 0)),
-            )
-            .where(
-                payers.c.year.in_(stored),
-                payers.c.clinic_id.in_(scope.clinic_ids() or []),
-            )
-            .group_by(payers.c.year, payers.c.cost_centre, payers.c.clinic_id)
-        )
-        for year, device, consumables in db.session.execute(query):
-            totals[year] += ore_amount(device) + ore_amount(consumables)
+    sums = stored_cost_centre_sums_by_year(scope, stored) if stored else {}
     today = region_today()
-    for year in years:
-        if year not in stored:
-            totals[year] = sum(
-                (c.total_cost_sek for c in cost_centre_sums(scope, year, today)),
-                Decimal("0.00"),
-            )
-    return totals
+    return {
+        year: sum(
+            (c.total_cost_sek for c in sums.get(year, [])) if year in stored
+            else (c.total_cost_sek for c in cost_centre_sums(scope, year, today)),
+            Decimal("0.00"),
+        )
+        for year in years
+    }  # fmt: skip
 
 
 def _find_stored_payers(scope: Scope, years: list[int]) -> None:
