@@ -57,6 +57,25 @@ def parcel_clinic(patient: Patient, prescribing: Clinic | None) -> Clinic | None
     return max(caring, key=lambda c: (c.started_on, c.id)).clinic
 
 
+def clinic_of_lines(patient: Patient, lines: Iterable[OrderLine]) -> Clinic | None:
+    """The clinic a protected patient's parcel of these lines goes to: the
+    first prescribing clinic, while it cares for the patient (`parcel_clinic`)."""
+    prescribing = next(
+        (line.prescription.clinic for line in lines if line.prescription is not None),
+        None,
+    )
+    return parcel_clinic(patient, prescribing)
+
+
+def waiting_lines(lines: Iterable[OrderLine]) -> list[OrderLine]:
+    """The lines not sent yet that go where the order says (not the pharmacy's)."""
+    return [
+        line
+        for line in lines
+        if line.status in OPEN_LINE_STATUSES and line.channel != Channel.PHARMACY
+    ]
+
+
 def delivery_clinic(user: User, patient: Patient):
     """The ordering user's own clinic that cares for the patient, if any."""
     return db.session.scalar(
@@ -68,20 +87,10 @@ def delivery_clinic(user: User, patient: Patient):
     )
 
 
-def _waiting_lines(order: Order) -> list[OrderLine]:
-    """The lines not sent yet that go where the order says (not the pharmacy's)."""
-    return [
-        line
-        for line in order.lines
-        if line.status in OPEN_LINE_STATUSES and line.channel != Channel.PHARMACY
-    ]
-
-
 def _to_clinic(order: Order, patient: Patient, clinic: Clinic, user, why: str):
     order.delivery_mode = DeliveryMode.CLINIC
-    phone = None if patient.protected_identity else order.contact_phone
     snapshot = ship_to_snapshot(
-        patient, DeliveryMode.CLINIC, clinic, None, phone, region_today()
+        patient, DeliveryMode.CLINIC, clinic, None, order.contact_phone, region_today()
     )
     for column, value in snapshot.items():
         setattr(order, column, value)
@@ -112,7 +121,7 @@ def follow_the_move(patient: Patient, clinic: Clinic, user: User) -> list[int]:
         )
     )
     for order in orders:
-        waiting = _waiting_lines(order)
+        waiting = waiting_lines(order.lines)
         # A line in a supplier's file has gone, with the old clinic's address
         # in it: the supplier delivers there, whatever the books say.
         handed = status.handovers(waiting)
@@ -140,12 +149,8 @@ def reroute_to_clinic(patient: Patient, user: User) -> list[int]:
         )
     )
     for order in orders:
-        waiting = _waiting_lines(order)
-        prescribing = next(
-            (line.prescription.clinic for line in waiting if line.prescription),
-            None,
-        )
-        clinic = parcel_clinic(patient, prescribing) if waiting else None
+        waiting = waiting_lines(order.lines)
+        clinic = clinic_of_lines(patient, waiting) if waiting else None
         if clinic is None:
             continue
         _to_clinic(order, patient, clinic, user,

@@ -25,9 +25,8 @@ from datetime import date, timedelta
 from sesamlike.accounts.models import Role, User
 from sesamlike.catalog.models import Channel
 from sesamlike.common.time import region_today
-from sesamlike.orders.delivery import parcel_clinic
+from sesamlike.orders.delivery import clinic_of_lines, waiting_lines
 from sesamlike.orders.models import (
-    OPEN_LINE_STATUSES,
     UNDELIVERED_LINE_STATUSES,
     DeliveryMode,
     LineStatus,
@@ -96,7 +95,9 @@ def ship_to(order: Order, line: OrderLine | None = None) -> ShipTo:
             order.ship_to_city,
             neutral=True,
         )
-    clinic = _delivery_clinic(order, lines)
+    # Protected after ordering: the prescribing clinic while it cares for
+    # the patient, else a caring clinic.
+    clinic = clinic_of_lines(order.patient, lines)
     if clinic is None:
         return ShipTo(DeliveryMode.CLINIC, neutral=True)
     return ShipTo(
@@ -164,20 +165,9 @@ def _left_before_protection(order: Order, lines) -> bool:
     which sends what still waits to the clinic (`delivery.reroute_to_clinic`).
     The parcel went where the order says; telling the clinic and the patient
     it comes to the clinic had them wait for it there."""
-    return order.delivery_mode in (DeliveryMode.HOME, DeliveryMode.PICKUP) and not any(
-        item.status in OPEN_LINE_STATUSES and item.channel != Channel.PHARMACY
-        for item in lines
-    )
-
-
-def _delivery_clinic(order: Order, lines):
-    """Protected after ordering: the prescribing clinic while it cares for the
-    patient, else a caring clinic (`delivery.parcel_clinic`)."""
-    prescribing = next(
-        (item.prescription.clinic for item in lines if item.prescription is not None),
-        None,
-    )
-    return parcel_clinic(order.patient, prescribing)
+    if order.delivery_mode not in (DeliveryMode.HOME, DeliveryMode.PICKUP):
+        return False
+    return not waiting_lines(lines)
 
 
 def goes_via_pharmacy(line: OrderLine, mode: str) -> bool:
