@@ -25,6 +25,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import Clinic, Role
+from sesamlike.common.sql import in_ids
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup.amounts import Amounts
@@ -40,7 +41,7 @@ from sesamlike.followup.compute import (
 )
 from sesamlike.followup.models import PatientYearCost, PatientYearPayer
 from sesamlike.followup.scope import Scope
-from sesamlike.followup.sqlfuncs import in_few, in_ids, money, round_ore
+from sesamlike.followup.sqlfuncs import in_few, money, round_ore
 from sesamlike.orders.models import OrderLine
 from sesamlike.patients import access
 from sesamlike.patients.models import Patient

@@ -14,8 +14,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from sesamlike.common.sql import in_ids  # noqa: F401 (here before common had it)
-
 
 class epoch_day(FunctionElement):
     """Whole days from 1970-01-01 to a DATE."""

@@ -269,8 +269,8 @@ def test_the_report_pages_follow_who_paid_in_the_year_shown(client, auth):
 def test_a_clinic_of_any_size_is_one_bound_list_of_paying_patients():
     """A manager's scope lists its paying patients; 300,000 of them (more than
     PostgreSQL's 65,535 and SQLite's 250,000 parameters) still select the rows."""
+    from sesamlike.common.sql import in_ids
     from sesamlike.followup.compute import on_postgresql
-    from sesamlike.followup.sqlfuncs import in_ids
     from sesamlike.patients.models import Patient
 
     patients = [f.make_patient() for _ in range(3)]
