@@ -416,20 +416,18 @@ def clinics_read_for(scope: Scope, year: int, patient_ids: Iterable[int],
         return dict.fromkeys(ids, scope.clinic.code)
     if len(clinic_ids) < 2:
         return {}
-    listed = in_ids(payers.c.patient_id, ids, postgresql=on_postgresql())
     if stored_payers(scope, year):
-        paid = (
-            sa.select(payers.c.patient_id, payers.c.clinic_id)
-            .where(payers.c.year == year, payers.c.clinic_id.in_(clinic_ids), listed)
-            .subquery("paid")
-        )  # fmt: skip
+        source = payers
+        where = [payers.c.year == year, payers.c.clinic_id.in_(clinic_ids)]
     else:
-        lines = paid_lines(year, today or region_today(), clinic_ids).subquery()
-        paid = (
-            sa.select(lines.c.patient_id, lines.c.clinic_id)
-            .where(in_ids(lines.c.patient_id, ids, postgresql=on_postgresql()))
-            .subquery("paid")
-        )
+        source = paid_lines(year, today or region_today(), clinic_ids).subquery()
+        where = []
+    listed = in_ids(source.c.patient_id, ids, postgresql=on_postgresql())
+    paid = (
+        sa.select(source.c.patient_id, source.c.clinic_id)
+        .where(*where, listed)
+        .subquery("paid")
+    )
     found = {
         patient_id: code
         for patient_id, code in db.session.execute(
