@@ -57,26 +57,35 @@ def test_a_moved_patients_own_order_to_the_clinic_goes_to_the_clinic_caring_now(
     assert (order.ship_to_name, order.ship_to_street) == (new.name, "Norra vägen 2")
 
 
-def test_a_warranty_replacement_after_a_move_ships_to_where_the_patient_is_now():
-    """The first pump went to SODR, the clinic then caring for the patient;
-    the patient moved to NORR; the pump broke and the aids centre ordered its
-    warranty replacement: it was sent to SODR (the first order's address,
-    copied), where no one could hand it over."""
-    from sesamlike.fulfilment import returns, shipping
+def _pump_delivered_at_the_clinic():
+    """The aids centre's world and an order of pump P-1, delivered at the
+    prescriber's clinic (P-2 in stock for its replacement)."""
+    from sesamlike.fulfilment import shipping
     from sesamlike.orders.models import Order
     from tests.factories import make_depot_world, make_pump, place_order_for
 
     world = make_depot_world()
-    old = world.clinic
-    old.street, old.postal_code, old.city = "Södra vägen 1", "41101", "Söderby"
-    new = make_clinic(street="Norra vägen 2", postal_code="41102", city="Norrstad")
     pump = make_pump(pack_size=1)
     shipping.receive_stock(world.clerk, "HMC", pump.article_no, 2,
                            serials=["P-1", "P-2"])  # fmt: skip
     first = place_order_for(world.prescriber, pump, mode="clinic")
     shipping.ship_order(world.clerk, first.id, serials={first.lines[0].id: ["P-1"]})
     shipping.deliver_order(world.clerk, first.id, region_today())
-    patient = db.session.get(Order, first.id).patient
+    return world, db.session.get(Order, first.id)
+
+
+def test_a_warranty_replacement_after_a_move_ships_to_where_the_patient_is_now():
+    """The first pump went to SODR, the clinic then caring for the patient;
+    the patient moved to NORR; the pump broke and the aids centre ordered its
+    warranty replacement: it was sent to SODR (the first order's address,
+    copied), where no one could hand it over."""
+    from sesamlike.fulfilment import returns
+
+    world, first = _pump_delivered_at_the_clinic()
+    old = world.clinic
+    old.street, old.postal_code, old.city = "Södra vägen 1", "41101", "Söderby"
+    new = make_clinic(street="Norra vägen 2", postal_code="41102", city="Norrstad")
+    patient = first.patient
     _moved(patient, old, new, make_user("admin"))
     device = returns.return_device(world.clerk, "P-1", "faulty", region_today())
 
@@ -91,19 +100,10 @@ def test_a_warranty_replacement_after_a_move_ships_to_where_the_patient_is_now()
 def test_a_warranty_replacement_ships_home_to_the_address_the_patient_has_now():
     """A pump sent home two years ago; the patient has moved house since: the
     replacement went to the old street, copied from the first order."""
-    from sesamlike.fulfilment import returns, shipping
-    from sesamlike.orders.models import Order
+    from sesamlike.fulfilment import returns
     from sesamlike.patients import services as patients
-    from tests.factories import make_depot_world, make_pump, place_order_for
 
-    world = make_depot_world()
-    pump = make_pump(pack_size=1)
-    shipping.receive_stock(world.clerk, "HMC", pump.article_no, 2,
-                           serials=["P-1", "P-2"])  # fmt: skip
-    first = place_order_for(world.prescriber, pump, mode="clinic")
-    shipping.ship_order(world.clerk, first.id, serials={first.lines[0].id: ["P-1"]})
-    shipping.deliver_order(world.clerk, first.id, region_today())
-    sent = db.session.get(Order, first.id)  # a later pump, sent home: its snapshot
+    world, sent = _pump_delivered_at_the_clinic()  # then as if sent home
     sent.delivery_mode = "home"
     home = sent.patient.home_address()
     sent.ship_to_street, sent.ship_to_door_code = home.street, home.door_code
