@@ -46,6 +46,7 @@ from sesamlike.orders import rules, withdrawals
 from sesamlike.orders.delivery import parcel_clinic
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 from sesamlike.patients import access
+from sesamlike.patients.addresses import is_box_address
 from sesamlike.stock import devices, picking, receipts, reservations, staff
 from sesamlike.stock.errors import DeviceNotFound
 from sesamlike.stock.models import SERIAL_MAX, Device, DeviceStatus
@@ -308,11 +309,22 @@ def replace_device(user: User, device_id: int, today: date | None = None) -> Ord
         # or the delivery address of today. A protected patient's goes to the
         # clinic, which ship_to gives.
         clinic = parcel_clinic(old.patient, _paying_clinic(line, old))
+        address = old.patient.delivery_address_on(today)
+        if (
+            order.delivery_mode in (DeliveryMode.HOME, DeliveryMode.PICKUP)
+            and address is not None
+            and is_box_address(address.street)
+            and clinic is not None
+        ):
+            # A box on record (saved before the record refused them): no aid
+            # goes to a box, and a pump under warranty is still replaced, so
+            # the replacement waits at the clinic.
+            order.delivery_mode = DeliveryMode.CLINIC
         mode = order.delivery_mode
         if (mode == DeliveryMode.CLINIC and clinic is not None) or (
             mode in (DeliveryMode.HOME, DeliveryMode.PICKUP)
             and not old.patient.protected_identity
-            and old.patient.delivery_address_on(today) is not None
+            and address is not None
         ):
             snapshot = rules.ship_to_snapshot(
                 old.patient, order.delivery_mode, clinic, None,

@@ -229,3 +229,29 @@ def test_an_order_already_in_the_suppliers_file_stays_with_the_old_clinic():
 
     order = db.session.get(Order, placed.order.id, populate_existing=True)
     assert (order.ship_to_name, order.ship_to_street) == (old.name, "Södra vägen 1")
+
+
+def test_a_warranty_replacement_waits_at_the_clinic_when_the_address_is_a_box():
+    """A pump sent home; the address on record since is a box (saved before the
+    record refused them): the aids centre could not order the replacement at
+    all ("Hjälpmedel levereras inte till boxadress"), though a pump under
+    warranty must be replaced. It now waits at the clinic caring for the
+    patient, as no aid goes to a box."""
+    from sesamlike.fulfilment import returns
+
+    world, sent = _pump_delivered_at_the_clinic()  # then as if sent home
+    sent.delivery_mode = "home"
+    home = sent.patient.home_address()
+    sent.ship_to_street = home.street
+    home.street = "Box 77"  # an older record, as the import once stored it
+    db.session.commit()
+    device = returns.return_device(world.clerk, "P-1", "faulty", region_today())
+
+    replacement = returns.replace_device(world.clerk, device.id)
+
+    assert replacement.delivery_mode == "clinic"
+    assert (replacement.ship_to_name, replacement.ship_to_street) == (
+        world.clinic.name,
+        world.clinic.street,
+    )
+    assert [line.replaces_line_id for line in replacement.lines] == [sent.lines[0].id]
