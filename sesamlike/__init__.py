@@ -177,7 +177,11 @@ def register_errorhandlers(app: Flask) -> None:
 
             response = outcome_response(code)
         else:
-            response = make_response(render_template("error.html", code=code), code)
+            # A body too large is a file only when files were sent (multipart).
+            upload = request.mimetype == "multipart/form-data"
+            response = make_response(
+                render_template("error.html", code=code, upload=upload), code
+            )
         if getattr(error, "valid_methods", None):  # 405: RFC 9110 wants Allow
             response.headers["Allow"] = ", ".join(error.valid_methods)
         return response

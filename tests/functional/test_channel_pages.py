@@ -226,6 +226,24 @@ def test_a_file_over_the_request_limit_says_how_large_a_file_may_be(client, depo
     ) in page
 
 
+def test_a_form_over_the_request_limit_does_not_speak_of_a_file(client):
+    """A text pasted into a form (here the login's password field) past the
+    limit was answered "Filen är för stor ... Dela upp filen i mindre filer",
+    though nothing was a file."""
+    response = client.post(
+        "/login", data={"username": "someone", "password": "x" * 1_100_000}
+    )
+
+    assert response.status_code == 413
+    page = html.unescape(response.text)
+    assert "Filen" not in page and "filen" not in page
+    assert "<h1>Det du skickade är för stort</h1>" in page
+    assert (
+        "Högst 1 MB tas emot åt gången; inget av det du skickade sparades. "
+        "Korta texten och skicka igen."
+    ) in page
+
+
 def test_a_good_status_file_updates_the_lines(client, depot):
     depot.order(depot.pump)
     export_supplier_orders(ORDER_DAY)
