@@ -7,7 +7,6 @@ raising at the first, so one submit shows every fault (`raise_all`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from sesamlike.accounts import errors, services, usernames
@@ -83,9 +82,6 @@ def role_refusals(
     return refusals, clinics
 
 
-# A username is typed at every login: letters a-z, digits, dot, hyphen,
-# underscore, and @ for a region that logs staff in by e-mail address.
-USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._@-]+")
 NAME_MAX = 120
 
 
@@ -124,7 +120,7 @@ def new_account_refusals(
         refuse(errors.UsernameRequired(), "username")
     elif len(username) > 80:
         refuse(errors.UsernameTooLong(), "username")
-    elif not USERNAME_PATTERN.fullmatch(username):
+    elif not usernames.USERNAME_PATTERN.fullmatch(username):
         refuse(errors.UsernameCharacters(), "username")
     elif (taken := usernames.refusal_if_taken(username)) is not None:
         # "SSK.NORR" beside "ssk.norr" would be one login to the lock and

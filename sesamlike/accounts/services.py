@@ -118,6 +118,8 @@ def create_user(
         raise errors.UsernameRequired()
     if len(username) > USERNAME_MAX:  # the column's width (users create)
         raise errors.UsernameTooLong()
+    if not usernames.USERNAME_PATTERN.fullmatch(username):  # as the admin's page
+        raise errors.UsernameCharacters()
     check_password_policy(password, username)
     if (taken := usernames.refusal_if_taken(username)) is not None:
         raise taken

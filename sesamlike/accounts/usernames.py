@@ -11,6 +11,7 @@ spelling that matches neither exactly names no account.
 
 from __future__ import annotations
 
+import re
 import zlib
 
 import sqlalchemy as sa
@@ -18,6 +19,11 @@ import sqlalchemy as sa
 from sesamlike.accounts import errors
 from sesamlike.accounts.models import User
 from sesamlike.extensions import db
+
+# A username is typed at every login: letters a-z, digits, dot, hyphen,
+# underscore, and @ for a region that logs staff in by e-mail address. Only
+# a-z, as SQLite's lower() folds no other letter (`_same_name`).
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._@-]+")
 
 # One PostgreSQL advisory lock for "a new username is being taken", so that
 # two accounts differing only in case cannot be created at the same moment.
