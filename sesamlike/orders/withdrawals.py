@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from sesamlike.common.time import stored_utc
@@ -25,6 +25,7 @@ from sesamlike.orders.models import (
     OrderLine,
 )
 from sesamlike.orders.rules import for_line
+from sesamlike.patients.models import Patient
 from sesamlike.prescriptions import errors as prescription_errors
 from sesamlike.prescriptions.entitlement import withdrawal_refusal
 from sesamlike.prescriptions.models import Prescription
@@ -36,14 +37,28 @@ _FIND_PRESCRIPTIONS = (
     .order_by(Prescription.id)
     .execution_options(populate_existing=True)
 )  # built once: each order fills in its ids
-_LOCK_PRESCRIPTIONS = _FIND_PRESCRIPTIONS.with_for_update(of=Prescription)
+# The patient's row is locked and read again with them: protected identity
+# set meanwhile waits for this order (and then reroutes it) or is seen by it
+# (an order that waited for it reads the patient as protected), never
+# neither (`administration.set_protection` holds the same row). PostgreSQL
+# locks each row's tables in the order named: the patient's first, so a
+# writer locking the patient's prescriptions one at a time in another order
+# (giving withdrawals back line by line) is waited for, holding none of them.
+# FOR NO KEY UPDATE: rows that only refer to the patient or a prescription
+# (a renewal, an audit row) are written meanwhile without waiting for it.
+_LOCK_PRESCRIPTIONS = (
+    _FIND_PRESCRIPTIONS.join(Prescription.patient)
+    .options(contains_eager(Prescription.patient))
+    .with_for_update(of=(Patient, Prescription), key_share=True)
+)
 
 
 def lock_prescriptions(ids: list[int]) -> dict[int, Prescription]:
     """Load and row-lock the prescriptions in id order (no deadlocks between orders).
 
     Their articles come in the same statement (every line needs one), not one
-    query per line; only the prescriptions' rows are locked.
+    query per line; the prescriptions' rows and their patient's are locked,
+    the patient loaded afresh (an order's lines are all one patient's).
     """
     rows = db.session.scalars(_LOCK_PRESCRIPTIONS, {"ids": ids}).all()
     return {p.id: p for p in rows}

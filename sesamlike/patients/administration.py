@@ -354,6 +354,10 @@ def set_protection(admin: User, patient_id: int, on: bool, reason: str | None) -
     if patient.protected_identity == on:
         raise errors.ProtectionUnchanged(state=N_("på") if on else N_("av"))
     patient.protected_identity = on
+    # Written now: the patient's row stays locked to the commit, so an order
+    # being placed for the patient (`withdrawals.lock_prescriptions`) is
+    # either rerouted below or waits and sees the protection.
+    db.session.flush()
     if on:  # nothing more to a guardian; open orders go to the clinic
         protection.protected(patient, admin)
     audit.record(

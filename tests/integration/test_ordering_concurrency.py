@@ -198,3 +198,61 @@ def test_racing_reservations_never_oversell_the_last_packs():
 
     assert statuses == {"reserved": 5, "backordered": THREADS - 5}
     assert reservations.available(article_id) == 0
+
+
+def test_a_renewal_and_an_order_of_the_same_prescription_do_not_deadlock(
+    monkeypatch,
+):
+    """An order locks the patient's row, then the prescription; a renewal
+    locks the prescription, then writes the new one, which refers to the
+    patient. Had the order's lock on the patient kept such writes out (FOR
+    UPDATE), each would wait for the other: both go through, one after the
+    other."""
+    from sesamlike.prescriptions import renewals
+
+    world = make_prescribed(lock_days=0)
+    prescriber_id, patient_id, rx_id = (
+        world.prescriber.id,
+        world.patient.id,
+        world.rx.id,
+    )
+    db.session.expunge_all()
+    app = current_app._get_current_object()
+    renewal_holds, outcomes = threading.Event(), {}
+    check = renewals.check_renewable
+
+    def check_then_pause(old):
+        check(old)
+        renewal_holds.set()
+        time.sleep(0.5)  # the order locks the patient and waits for the rx
+
+    monkeypatch.setattr(renewals, "check_renewable", check_then_pause)
+
+    def run(name, fn):
+        with app.app_context():
+            try:
+                outcomes[name] = fn(db.session.get(User, prescriber_id))
+            except Exception as exc:  # noqa: BLE001 - the outcome is what we check
+                outcomes[name] = exc
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    def order(user):
+        renewal_holds.wait(5)
+        return ordering.place_order(user, patient_id, [(rx_id, 1)], "home")
+
+    threads = [
+        threading.Thread(
+            target=run,
+            args=("renewal", lambda u: renewals.renew(u, rx_id, reason_code="medical")),
+        ),
+        threading.Thread(target=run, args=("order", order)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert isinstance(outcomes["renewal"], Prescription), outcomes
+    assert isinstance(outcomes["order"], ordering.PlacedOrder), outcomes
+    assert db.session.get(Prescription, rx_id).withdrawals_used == 1
