@@ -103,6 +103,9 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     ("update", "user"): N_("Ändrade kontot {account}"),
     ("create", "prescription"): N_("Förskrev ett hjälpmedel till {patient}"),
     ("renew", "prescription"): N_("Förnyade en förskrivning för {patient}"),
+    ("take_over", "prescription"): N_(
+        "Tog över en annan mottagnings förskrivning för {patient}"
+    ),
     ("cancel", "prescription"): N_("Makulerade en förskrivning för {patient}"),
     ("read", "prescription"): N_("Läste en förskrivning för {patient}"),
     "read_returns": N_("Såg {patient} i returregistret"),
@@ -168,6 +171,7 @@ ACTION_NAMES = {
     "user_revoke_tokens": N_("API-nycklar indragna"),
     "user_depot": N_("Eget lager ändrat"),
     "renew": N_("Förnyelse"),
+    "take_over": N_("Övertagen förskrivning"),
     "import": N_("Inläsning av leveranshistorik"),
     "export_file": N_("Hämtad exportfil"),
     "worklist": N_("Arbetslista"),

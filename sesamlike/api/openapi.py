@@ -41,6 +41,7 @@ CREATES = {
     ("POST", "/patients"): "patient_id",
     ("POST", "/prescriptions"): "prescription_id",
     ("POST", "/prescriptions/<int:prescription_id>/renew"): "prescription_id",
+    ("POST", "/prescriptions/<int:prescription_id>/take-over"): "prescription_id",
     ("POST", "/prescriptions/kit"): "prescription_id",
     ("POST", "/orders"): "order_id",
     # A warranty swap lends a new device: it may come back, or be swapped again.

@@ -15,7 +15,7 @@ from sesamlike.catalog import assortment
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.patients import access
-from sesamlike.prescriptions import kits, renewals, rules
+from sesamlike.prescriptions import kits, renewals, rules, take_over
 from sesamlike.prescriptions import services as prescriptions
 from sesamlike.prescriptions.faults import (
     kit_faults,
@@ -312,6 +312,26 @@ def renew_prescription(user, prescription_id, body) -> Prescription:
     every field's faults, checked as a new prescription's (quantities and a
     start taken as given, as POST /prescriptions takes them)."""
     return renewals.renew(user, prescription_id, **body)
+
+
+@operation(
+    "POST",
+    "/prescriptions/<int:prescription_id>/take-over",
+    response=PrescriptionSchema,
+    status=201,
+    roles=PRESCRIBERS,
+    summary="Take over another clinic's prescription (a patient who moved)",
+    tag="prescriptions",
+    errors=(403, 404, 409),
+)
+def take_over_prescription(user, prescription_id) -> Prescription:
+    """The prescription of another clinic becomes the caller's clinic's from
+    today: it ends yesterday, and the new one (returned) carries on what was
+    left of it (withdrawals, terms, validity, the time lock), paid by the
+    caller's clinic; what was ordered before stays the old clinic's cost. 409
+    when it is the caller's clinic's already, has not begun, is used up,
+    cancelled or renewed."""
+    return take_over.take_over(user, prescription_id)
 
 
 class KitSchema(Schema):

@@ -62,6 +62,7 @@ WHAT = {
     "care_relationship_end": N_("Avslutade vårdrelation"),
     "mail_queued": N_("Skickade ett meddelande"),
     "renew": N_("Förnyade en förskrivning"),
+    "take_over": N_("Tog över en förskrivning från en annan mottagning"),
     "cancel": N_("Makulerade"),
     "ship": N_("Skickade en beställning"),
     "deliver": N_("Registrerade en leverans"),

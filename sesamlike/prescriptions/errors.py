@@ -300,3 +300,22 @@ class StartToConfirm(Invalid):
         "att datumet stämmer.",
         count="days",
     )
+
+
+class TakeOverNotActive(PrescriptionNotActive):
+    message = (
+        "Bara en förskrivning som har börjat gälla och har uttag kvar kan tas över. "
+        "Gör en ny förskrivning i stället."
+    )
+
+
+class TakeOverOfRenewed(PrescriptionAlreadyRenewed):
+    message = (
+        "Förskrivningen är redan förnyad. Ta över den nya förskrivningen när den "
+        "börjar gälla, eller makulera den först."
+    )
+
+
+class AlreadyOwnClinics(Conflict):
+    code = "prescription_already_own_clinic"
+    message = "Förskrivningen är redan utfärdad av {clinic}, en av dina vårdenheter."

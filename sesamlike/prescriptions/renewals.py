@@ -93,7 +93,7 @@ def check_renewable(old: Prescription) -> None:
     """A cancelled prescription, or one renewed already, is not renewed (409)."""
     if old.status == PrescriptionStatus.CANCELLED:
         raise CancelledNotRenewable()
-    if _live_renewal_exists(old.id):
+    if live_renewal_exists(old.id):
         raise PrescriptionAlreadyRenewed()
 
 
@@ -188,7 +188,7 @@ def renewal_preview(
     return old, renewal_terms(old, region_today())
 
 
-def _live_renewal_exists(prescription_id: int) -> bool:
+def live_renewal_exists(prescription_id: int) -> bool:
     return bool(
         db.session.scalar(
             sa.select(sa.literal(True)).where(

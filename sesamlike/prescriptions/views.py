@@ -23,7 +23,7 @@ from sesamlike.common.formatting import format_date
 from sesamlike.common.i18n import N_, _
 from sesamlike.common.transaction_ends import rollback_keeping_reads
 from sesamlike.extensions import db
-from sesamlike.prescriptions import renewals, services
+from sesamlike.prescriptions import renewals, services, take_over
 from sesamlike.prescriptions.errors import PrescriberOnly
 from sesamlike.prescriptions.forms import REASON_LABELS, PrescriptionForm, RenewalForm
 from sesamlike.prescriptions.rules import (
@@ -76,9 +76,20 @@ def prescriptions(patient_id: int):
         _user(), patient_id, show_all, with_open_orders=True
     )
     db.session.commit()  # the audit row of this read
+    user = _user()
+    # Another clinic's prescriptions (a patient who moved here) that this
+    # prescriber's clinic may take over, and pay for from then on.
+    takeable = [
+        rx
+        for rx in listing.prescriptions
+        if take_over.may_take_over(rx, user.clinic_ids, listing.today)
+        and rx.id not in listing.renewed_ids
+    ]
     return render_template(
         "prescriptions/list.html",
         listing=listing,
+        takeable_ids={rx.id for rx in takeable},
+        taking_clinic=take_over.taking_clinic(user, listing.patient),
         patient=listing.patient,
         order_url=_url_if_exists("orders.new_order", patient_id=patient_id),
         can_prescribe=services.can_prescribe(_user()),
@@ -260,5 +271,5 @@ def cancel_prescription(patient_id: int, prescription_id: int):
     )
 
 
-# The kit page registers its route on this blueprint.
-from sesamlike.prescriptions import kit_views  # noqa: E402,F401
+# The kit page and the take-over register their routes on this blueprint.
+from sesamlike.prescriptions import kit_views, take_over_views  # noqa: E402,F401

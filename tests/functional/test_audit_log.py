@@ -254,7 +254,9 @@ def test_audit_export_neutralises_text_that_a_spreadsheet_would_run(
     client, auth, world
 ):
     # The export shows no raw detail (issue 15): a username is text it shows.
-    evil = make_user("depot", username='=HYPERLINK("http://evil.example","x")')
+    # A name no account may take now (accounts.usernames), as an older one has.
+    evil = make_user("depot", username="older.account")
+    evil.username = '=HYPERLINK("http://evil.example","x")'
     audit.record("read", "patient", patient_id=world["patient"].id, user=evil)
     db.session.commit()
     auth.login("admin")
