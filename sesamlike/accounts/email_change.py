@@ -11,22 +11,26 @@ from __future__ import annotations
 import secrets
 
 from sesamlike.accounts.models import User
+from sesamlike.common.i18n import N_, _, written_in
 from sesamlike.common.mail import MailKind, queue_mail
 
-SUBJECT = "Din e-postadress i Sesamlike har ändrats"
+SUBJECT = N_("Din e-postadress i Sesamlike har ändrats")
+BODY = N_(
+    "Hej!\n\n"
+    "E-postadressen för ditt konto {username} i Sesamlike har ändrats "
+    "av en administratör. Meddelanden från Sesamlike, som länkar för att "
+    "välja nytt lösenord, går från och med nu till den nya adressen och inte "
+    "hit.\n\n"
+    "Har du inte väntat dig det här? Kontakta regionens IT-förvaltning "
+    "genast.\n"
+)
 
 
 def tell_old_address(user: User, old_address: str) -> None:
-    """Queue the notice of the change to `old_address` (not committed)."""
-    body = (
-        "Hej!\n\n"
-        f"E-postadressen för ditt konto {user.username} i Sesamlike har ändrats "
-        "av en administratör. Meddelanden från Sesamlike, som länkar för att "
-        "välja nytt lösenord, går från och med nu till den nya adressen och inte "
-        "hit.\n\n"
-        "Har du inte väntat dig det här? Kontakta regionens IT-förvaltning "
-        "genast.\n"
-    )
+    """Queue the notice of the change to `old_address` (not committed), in the
+    language the user chose at their login (else Swedish)."""
+    with written_in(user.locale):
+        subject, body = _(SUBJECT), _(BODY, username=user.username)
     # Every change is told: the key is the change's own.
     key = f"email_changed:{user.id}:{secrets.token_hex(8)}"
-    queue_mail(old_address, SUBJECT, body, MailKind.EMAIL_CHANGED, key)
+    queue_mail(old_address, subject, body, MailKind.EMAIL_CHANGED, key)

@@ -16,12 +16,32 @@ import sqlalchemy as sa
 
 from sesamlike.accounts import audit, errors, logins, services, sessions
 from sesamlike.accounts.models import LoginFailure, PasswordLink, User
-from sesamlike.common.i18n import N_
+from sesamlike.common.i18n import N_, Plural, _, written_in
 from sesamlike.common.mail import MailKind, queue_mail
 from sesamlike.common.time import stored_utc, utcnow
 from sesamlike.extensions import db
 
 PASSWORD_LINK_HOURS = 48
+
+FIRST_SUBJECT = N_("Ditt konto i Sesamlike")
+FIRST_OPENING = N_(
+    "Ett konto har skapats åt dig i Sesamlike med användarnamnet {username}."
+)
+RESET_SUBJECT = N_("Välj ett nytt lösenord i Sesamlike")
+RESET_OPENING = N_(
+    "Ett nytt lösenord har begärts för ditt konto {username} i Sesamlike."
+)
+BODY = Plural(
+    "Hej!\n\n{opening}\n\n"
+    "Välj ditt lösenord här (länken fungerar en gång och i {hours} timme):\n"
+    "{url}\n\n"
+    "Har du inte väntat dig det här? Kontakta regionens IT-förvaltning.\n",
+    "Hej!\n\n{opening}\n\n"
+    "Välj ditt lösenord här (länken fungerar en gång och i {hours} timmar):\n"
+    "{url}\n\n"
+    "Har du inte väntat dig det här? Kontakta regionens IT-förvaltning.\n",
+    count="hours",
+)
 
 
 def _hash(token: str) -> str:
@@ -51,24 +71,17 @@ def send(
     db.session.add(link)
     db.session.flush()
     url = link_url(token)
-    if first:
-        subject = "Ditt konto i Sesamlike"
-        opening = (
-            "Ett konto har skapats åt dig i Sesamlike med användarnamnet "
-            f"{user.username}."
+    # In the language the user chose at their login; a new account's: Swedish.
+    with written_in(user.locale):
+        subject = _(FIRST_SUBJECT if first else RESET_SUBJECT)
+        body = _(
+            BODY,
+            opening=_(
+                FIRST_OPENING if first else RESET_OPENING, username=user.username
+            ),
+            hours=PASSWORD_LINK_HOURS,
+            url=url,
         )
-    else:
-        subject = "Välj ett nytt lösenord i Sesamlike"
-        opening = (
-            f"Ett nytt lösenord har begärts för ditt konto {user.username} i Sesamlike."
-        )
-    body = (
-        f"Hej!\n\n{opening}\n\n"
-        "Välj ditt lösenord här (länken fungerar en gång och i "
-        f"{PASSWORD_LINK_HOURS} timmar):\n"
-        f"{url}\n\n"
-        "Har du inte väntat dig det här? Kontakta regionens IT-förvaltning.\n"
-    )
     queue_mail(
         user.email, subject, body, MailKind.PASSWORD_LINK, f"password_link:{link.id}"
     )

@@ -9,7 +9,9 @@ complete.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+from collections.abc import Iterator
 from typing import Any
 
 import flask_babel
@@ -35,6 +37,26 @@ def get_locale() -> str:
     """The language of this request ("sv" or "en"); Swedish outside the app."""
     locale = _babel_locale()
     return locale.language if locale is not None else "sv"
+
+
+# What a mail or text message is written in for a recipient who has chosen no
+# language (no login, or never switched): Swedish, whatever the request's.
+RECIPIENT_DEFAULT_LOCALE = "sv"
+
+
+def recipients_locale(chosen: str | None) -> str:
+    """The language to write to someone in: the one their login chose, else Swedish."""
+    return chosen if chosen in LOCALES else RECIPIENT_DEFAULT_LOCALE
+
+
+@contextlib.contextmanager
+def written_in(locale: str | None) -> Iterator[None]:
+    """Text made inside is in `locale` (`recipients_locale`), not the request's:
+    a mail to an English-reading guardian queued by a Swedish prescriber's click.
+    Flask-Babel's `force_locale`, which `_translations`' cache obeys; dates and
+    numbers follow, as they ask `get_locale`."""
+    with flask_babel.force_locale(recipients_locale(locale)):
+        yield
 
 
 def _chosen_locale():

@@ -10,19 +10,31 @@ patient's own address (on record, else that of their own login). A child with
 protected identity gets no notice by mail: its guardians may not act for it
 online (domain.md), so the clinic tells them.
 A prescriber is told only about a patient still in their care.
+Each notice is written in its recipient's language (`Recipient.locale`): the one
+their own login chose, else Swedish (a guardian or patient without a login).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from sesamlike.accounts import audit
+from sesamlike.accounts.models import User
 from sesamlike.catalog.models import Article
 from sesamlike.common.formatting import format_date
+from sesamlike.common.i18n import (
+    N_,
+    RECIPIENT_DEFAULT_LOCALE,
+    Plural,
+    _,
+    ngettext,
+    recipients_locale,
+    written_in,
+)
 from sesamlike.common.mail import MailKind, queue_mail
 from sesamlike.common.models import OutgoingMail
 from sesamlike.common.time import region_today
@@ -43,49 +55,48 @@ PREFERENCES_PATH = "/portal/reminders"
 PORTAL_ORDER_PATH = "/portal/orders/{order_id}"
 PRESCRIPTIONS_PATH = "/patients/{patient_id}/prescriptions"
 
-GREETING_PATIENT = "Hej {first_name}!"
-GREETING_GUARDIAN = "Hej! Det här gäller {first_name}."
-GREETING_PRESCRIBER = "Hej {name}!"
-GREETING_PLAIN = "Hej!"
-SIGNATURE = (
+GREETING_PATIENT = N_("Hej {first_name}!")
+GREETING_GUARDIAN = N_("Hej! Det här gäller {first_name}.")
+GREETING_PRESCRIBER = N_("Hej {name}!")
+GREETING_PLAIN = N_("Hej!")
+SIGNATURE = N_(
     "Med vänlig hälsning\n"
     "Sesamlike, beställning av hjälpmedel\n\n"
     "Meddelandet skickas automatiskt och går inte att svara på."
 )
-LINE = "- {packs} förp. {article}"
-DEVICE_LINE = "- {packs} st {article}"  # a lent device is one piece, not a pack
 
-ORDER_RECEIVED_SUBJECT = "Vi har tagit emot beställning {order_no}"
-ORDER_RECEIVED_BODY = (
+ORDER_RECEIVED_SUBJECT = N_("Vi har tagit emot beställning {order_no}")
+ORDER_RECEIVED_BODY = N_(
     "{greeting}\n\n"
     "Vi har tagit emot beställning {order_no}:\n{lines}\n\n"
     "Följ beställningen på {link}\n\n{signature}"
 )
-ORDER_SHIPPED_SUBJECT = "Beställning {order_no} har skickats"
-ORDER_SHIPPED_BODY = (
+ORDER_SHIPPED_SUBJECT = N_("Beställning {order_no} har skickats")
+ORDER_SHIPPED_BODY = N_(
     "{greeting}\n\n"
     "Beställning {order_no} har skickats:\n{lines}\n\n"
     "{rest}{delivery}{tracking}\n\n"
     "Följ beställningen på {link}\n\n{signature}"
 )
 DELIVERY_TEXT = {
-    "home": "Paketet kommer med posten.",
-    "clinic": "Paketet hämtas på vårdenheten.",
-    "pickup": "Paketet hämtas på utlämningsstället.",
-    "pharmacy": "Varorna hämtas på apoteket.",
+    "home": N_("Paketet kommer med posten."),
+    "clinic": N_("Paketet hämtas på vårdenheten."),
+    "pickup": N_("Paketet hämtas på utlämningsstället."),
+    "pharmacy": N_("Varorna hämtas på apoteket."),
 }
-TRACKING = "\nSändningsnummer: {tracking_ref}"
+# The label the order pages give it ("Sändningsnummer: PKG123").
+TRACKING = N_("Sändningsnummer")
 # An order shipped in part: what comes later, so no one waits for it at the door.
-REST = "Resten av beställningen kommer senare:\n{lines}\n\n"
-ORDER_DELIVERED_SUBJECT = "Beställning {order_no} är levererad"
-ORDER_DELIVERED_BODY = (
+REST = N_("Resten av beställningen kommer senare:")
+ORDER_DELIVERED_SUBJECT = N_("Beställning {order_no} är levererad")
+ORDER_DELIVERED_BODY = N_(
     "{greeting}\n\n"
     "Beställning {order_no} levererades {delivered_on}:\n{lines}\n\n"
     "Kontakta mottagningen om något saknas eller är fel.\n\n{signature}"
 )
-ORDER_CANCELLED_SUBJECT = "Beställning {order_no} är makulerad"
-LINES_CANCELLED_SUBJECT = "En del av beställning {order_no} är makulerad"
-ORDER_CANCELLED_BODY = (
+ORDER_CANCELLED_SUBJECT = N_("Beställning {order_no} är makulerad")
+LINES_CANCELLED_SUBJECT = N_("En del av beställning {order_no} är makulerad")
+ORDER_CANCELLED_BODY = N_(
     "{greeting}\n\n"
     "{what}\n{lines}\n\n"
     "{by}{given_back}\n\n{rest}"
@@ -94,35 +105,35 @@ ORDER_CANCELLED_BODY = (
 # What became of the withdrawals: back on prescriptions still in force they can
 # be ordered again; an ended one's cannot, and a line without one (a warranty
 # replacement) had none to give back.
-ORDERABLE_AGAIN = (
-    " Uttagen är återförda till förskrivningarna, så att de kan beställas igen."
+ORDERABLE_AGAIN = N_(
+    "Uttagen är återförda till förskrivningarna, så att de kan beställas igen."
 )
-GIVEN_BACK = " Uttagen är återförda till förskrivningarna."
-WHOLE_ORDER_CANCELLED = "Beställning {order_no} är makulerad och skickas inte:"
-LINES_CANCELLED = "Det här i beställning {order_no} är makulerat och skickas inte:"
+GIVEN_BACK = N_("Uttagen är återförda till förskrivningarna.")
+WHOLE_ORDER_CANCELLED = N_("Beställning {order_no} är makulerad och skickas inte:")
+LINES_CANCELLED = N_("Det här i beställning {order_no} är makulerat och skickas inte:")
 # Who cancelled, by where it was done: a patient asks the clinic why, not a name.
-CANCELLED_BY_CLINIC = (
+CANCELLED_BY_CLINIC = N_(
     "Mottagningen har makulerat det. Kontakta mottagningen om du har frågor."
 )
-CANCELLED_IN_PORTAL = "Det makulerades i e-tjänsten."
+CANCELLED_IN_PORTAL = N_("Det makulerades i e-tjänsten.")
 # An order cancelled in part: what still comes (not what has come already).
 ON_THE_WAY = frozenset(OPEN_LINE_STATUSES) | {LineStatus.SHIPPED}
-STILL_COMING = "Resten av beställningen kommer som vanligt:\n{lines}\n\n"
-RUNOUT_SUBJECT = "Dags att beställa {article}"
-RUNOUT_BODY = (
+STILL_COMING = N_("Resten av beställningen kommer som vanligt:")
+RUNOUT_SUBJECT = N_("Dags att beställa {article}")
+RUNOUT_BODY = N_(
     "{greeting}\n\n"
     "Enligt vår beräkning räcker den senaste leveransen av {article} "
     "till omkring {runout_on}. {when}\n\n"
     "Beställ på {link}\n\n{opt_out}\n\n{signature}"
 )
 # The first notice of a cycle says where to stop them (later ones say it too).
-OPT_OUT = (
+OPT_OUT = N_(
     "Vill du inte ha påminnelser, eller ha dem som SMS, ändra det på {preferences}"
 )
-RUNOUT_ORDER_NOW = "Nästa uttag kan beställas nu."
-RUNOUT_ORDER_FROM = "Nästa uttag kan beställas från {opens_on}."
-RESUPPLY_SUBJECT = "Påminnelse: dags att beställa {article}"
-RESUPPLY_BODY = (
+RUNOUT_ORDER_NOW = N_("Nästa uttag kan beställas nu.")
+RUNOUT_ORDER_FROM = N_("Nästa uttag kan beställas från {opens_on}.")
+RESUPPLY_SUBJECT = N_("Påminnelse: dags att beställa {article}")
+RESUPPLY_BODY = N_(
     "{greeting}\n\n"
     "Vi har inte sett någon ny beställning av {article} sedan vi påminde "
     "{first_notice_on}. Nästa uttag kan beställas nu.\n\n"
@@ -130,45 +141,60 @@ RESUPPLY_BODY = (
     "Det här är påminnelse {number} av {last}. Vill du inte ha fler påminnelser, "
     "eller ha dem som SMS, ändra det på {preferences}\n\n{signature}"
 )
-RESUPPLY_SMS = (
+RESUPPLY_SMS = N_(
     "Påminnelse {number} av {last}: dags att beställa {article}. Beställ på {link}"
 )
-TIME_LOCK_OPEN_SUBJECT = "Nu kan du beställa {article}"
-TIME_LOCK_OPEN_BODY = (
+TIME_LOCK_OPEN_SUBJECT = N_("Nu kan du beställa {article}")
+TIME_LOCK_OPEN_BODY = N_(
     "{greeting}\n\n"
     "Från {opens_on} kan nästa uttag av {article} beställas. "
     "Uttag kvar på förskrivningen: {remaining}.\n\n"
     "Beställ på {link}\n\n{opt_out}\n\n{signature}"
 )
-PRESCRIPTION_LOW_SUBJECT = "Förskrivning {prescription_no}: ett uttag kvar"
-PRESCRIPTION_LOW_BODY = (
+PRESCRIPTION_LOW_SUBJECT = N_("Förskrivning {prescription_no}: ett uttag kvar")
+PRESCRIPTION_LOW_BODY = N_(
     "{greeting}\n\n"
     "Förskrivning {prescription_no} av {article} för {first_name} har ett uttag "
     "kvar och gäller till och med {valid_to}. Förnya den vid behov.\n\n"
     "Se förskrivningen på {link}\n\n{signature}"
 )
-PRESCRIPTION_EXPIRING_SUBJECT = "Förskrivning {prescription_no} upphör {valid_to}"
-PRESCRIPTION_EXPIRING_BODY = (
+PRESCRIPTION_EXPIRING_SUBJECT = N_("Förskrivning {prescription_no} upphör {valid_to}")
+PRESCRIPTION_EXPIRING_BODY = Plural(
     "{greeting}\n\n"
     "Förskrivning {prescription_no} av {article} för {first_name} gäller till och "
     "med {valid_to} och har {remaining} uttag kvar. Förnya den vid behov.\n\n"
-    "Se förskrivningen på {link}\n\n{signature}"
+    "Se förskrivningen på {link}\n\n{signature}",
+    "{greeting}\n\n"
+    "Förskrivning {prescription_no} av {article} för {first_name} gäller till och "
+    "med {valid_to} och har {remaining} uttag kvar. Förnya den vid behov.\n\n"
+    "Se förskrivningen på {link}\n\n{signature}",
+    count="remaining",
 )
 
 
-# Notices are written in Swedish only, so their dates are Swedish too: 2 mars 2026.
-MAIL_LOCALE = "sv"
-
-
 def _day(day: date) -> str:
-    return format_date(day, MAIL_LOCALE)
+    """A date in the language the mail is written in: 2 mars 2026 (2 March 2026)."""
+    return format_date(day)
 
 
 @dataclass(frozen=True)
 class Recipient:
+    """Who a notice goes to, and in which language (`written_in`): their own
+    login's choice, else Swedish."""
+
     address: str
     key: str  # who, in dedupe keys: "patient:3", "guardian:7", "user:5"
-    greeting: str
+    greeting: str  # source text, filled with `name` in the recipient's language
+    name: str = ""
+    locale: str = RECIPIENT_DEFAULT_LOCALE
+
+    def greet(self) -> str:
+        return _(self.greeting, first_name=self.name, name=self.name)
+
+
+def _reads(login: User | None) -> str:
+    """The language someone reads: their login's choice, else Swedish."""
+    return recipients_locale(login.locale if login is not None else None)
 
 
 def patient_recipients(
@@ -191,14 +217,24 @@ def patient_recipients(
                 found[address.lower()] = Recipient(
                     address,
                     f"guardian:{guardian.id}",
-                    GREETING_GUARDIAN.format(first_name=first_name),
+                    GREETING_GUARDIAN,
+                    first_name,
+                    _reads(guardian.user if guardian.user_id else None),
                 )
         return list(found.values())
     address = _address(patient, channel)
     if not address:
         return []
-    greeting = GREETING_PATIENT.format(first_name=first_name)
-    return [Recipient(address, f"patient:{patient.id}", greeting)]
+    login = patient.user if patient.user_id else None
+    return [
+        Recipient(
+            address,
+            f"patient:{patient.id}",
+            GREETING_PATIENT,
+            first_name,
+            _reads(login),
+        )
+    ]
 
 
 _ADDRESS = {"email": "email", "sms": "phone"}
@@ -224,8 +260,10 @@ def prescriber_recipient(prescription: Prescription) -> Recipient | None:
     if not access.can_see(prescriber, prescription.patient):  # care has ended
         return None
     name = prescriber.display_name.strip()
-    greeting = GREETING_PRESCRIBER.format(name=name) if name else GREETING_PLAIN
-    return Recipient(address, f"user:{prescriber.id}", greeting)
+    greeting = GREETING_PRESCRIBER if name else GREETING_PLAIN
+    return Recipient(
+        address, f"user:{prescriber.id}", greeting, name, _reads(prescriber)
+    )
 
 
 # A prescriber's notice, as `_to_prescriber` keys it.
@@ -251,6 +289,10 @@ def prescriber_may_still_hear(mail: OutgoingMail) -> bool:
 
 
 # Orders: called by the ordering and stock code when an order changes state.
+# Each notice's text is made per recipient, in their language (`_to_patient`):
+# what it says is a function of no arguments, called inside `written_in`.
+
+Fields = Callable[[], dict]
 
 
 def order_received(
@@ -266,15 +308,14 @@ def order_received(
                  if line.status != LineStatus.CANCELLED]  # fmt: skip
     if not items:
         return []
-    fields = _fields(order, items)
     return _to_patient(
         order.patient,
         today,
         MailKind.ORDER_RECEIVED,
         f"order_received:order:{order.id}",
-        ORDER_RECEIVED_SUBJECT.format(**fields),
+        ORDER_RECEIVED_SUBJECT,
         ORDER_RECEIVED_BODY,
-        fields,
+        lambda: _fields(order, items),
     )
 
 
@@ -283,23 +324,25 @@ def order_shipped(order: Order, today: date | None = None) -> list[OutgoingMail]
     lines = [line for line in order.lines if line.status == LineStatus.SHIPPED]
     if not lines:
         return []
-    fields = _order_fields(order, lines)
     waiting = [line for line in order.lines if line.status in OPEN_LINE_STATUSES]
-    fields["rest"] = REST.format(lines=_lines_text(waiting)) if waiting else ""
+    mode = shipto.ship_to(order).mode
     # A parcel's tracking reveals where it goes: left out for protected identity.
     show_tracking = order.tracking_ref and not order.patient.protected_identity
-    fields.update(
-        delivery=DELIVERY_TEXT.get(shipto.ship_to(order).mode, ""),
-        tracking=TRACKING.format(tracking_ref=order.tracking_ref)
-        if show_tracking
-        else "",
-    )
+
+    def fields() -> dict:
+        return dict(
+            _order_fields(order, lines),
+            rest=_listed(REST, waiting),
+            delivery=_(DELIVERY_TEXT[mode]) if mode in DELIVERY_TEXT else "",
+            tracking=f"\n{_(TRACKING)}: {order.tracking_ref}" if show_tracking else "",
+        )
+
     return _to_patient(
         order.patient,
         today,
         MailKind.ORDER_SHIPPED,
         f"order_shipped:order:{order.id}:lines:{_line_ids(lines)}",
-        ORDER_SHIPPED_SUBJECT.format(**fields),
+        ORDER_SHIPPED_SUBJECT,
         ORDER_SHIPPED_BODY,
         fields,
     )
@@ -314,16 +357,15 @@ def order_delivered(order: Order, today: date | None = None) -> list[OutgoingMai
     ]
     if not lines:
         return []
-    fields = _order_fields(order, lines)
-    fields["delivered_on"] = _day(max(line.delivered_on for line in lines))
+    delivered_on = max(line.delivered_on for line in lines)
     return _to_patient(
         order.patient,
         today,
         MailKind.ORDER_DELIVERED,
         f"order_delivered:order:{order.id}:lines:{_line_ids(lines)}",
-        ORDER_DELIVERED_SUBJECT.format(**fields),
+        ORDER_DELIVERED_SUBJECT,
         ORDER_DELIVERED_BODY,
-        fields,
+        lambda: dict(_order_fields(order, lines), delivered_on=_day(delivered_on)),
     )
 
 
@@ -339,35 +381,38 @@ def order_cancelled(
     `lines`: those this cancellation cancelled."""
     if not lines:
         return []
-    fields = _order_fields(order, lines)
     gone = {line.id for line in lines}
     others = [line for line in order.lines if line.id not in gone]
     whole = all(line.status == LineStatus.CANCELLED for line in others)
     coming = [line for line in others if line.status in ON_THE_WAY]
-    fields.update(
-        what=(WHOLE_ORDER_CANCELLED if whole else LINES_CANCELLED).format(
-            order_no=order.id
-        ),
-        by=CANCELLED_BY_CLINIC if by_clinic else CANCELLED_IN_PORTAL,
-        given_back=_given_back(lines, today or region_today()),
-        rest=STILL_COMING.format(lines=_lines_text(coming)) if coming else "",
-    )
-    subject = ORDER_CANCELLED_SUBJECT if whole else LINES_CANCELLED_SUBJECT
+    given_back = _given_back(lines, today or region_today())
+
+    def fields() -> dict:
+        return dict(
+            _order_fields(order, lines),
+            what=_(
+                WHOLE_ORDER_CANCELLED if whole else LINES_CANCELLED, order_no=order.id
+            ),  # fmt: skip
+            by=_(CANCELLED_BY_CLINIC if by_clinic else CANCELLED_IN_PORTAL),
+            given_back=f" {_(given_back)}" if given_back else "",
+            rest=_listed(STILL_COMING, coming),
+        )
+
     return _to_patient(
         order.patient,
         today,
         MailKind.ORDER_CANCELLED,
         f"order_cancelled:order:{order.id}:lines:{_line_ids(lines)}",
-        subject.format(order_no=order.id),
+        ORDER_CANCELLED_SUBJECT if whole else LINES_CANCELLED_SUBJECT,
         ORDER_CANCELLED_BODY,
         fields,
     )
 
 
-def _given_back(lines: Sequence[OrderLine], today: date) -> str:
+def _given_back(lines: Sequence[OrderLine], today: date) -> str | None:
     prescriptions = [line.prescription for line in lines if line.prescription]
     if not prescriptions:
-        return ""
+        return None
     if len(prescriptions) == len(lines) and all(
         rx.status_on(today) == PrescriptionStatus.ACTIVE for rx in prescriptions
     ):
@@ -383,24 +428,24 @@ def runout_reminder(
 ) -> list[OutgoingMail]:
     """Remind the patient or guardians to reorder before the supply runs out."""
     opens_on = prescription.next_withdrawal_on
-    when = (
-        RUNOUT_ORDER_NOW
-        if opens_on is None or opens_on <= today
-        else RUNOUT_ORDER_FROM.format(opens_on=_day(opens_on))
-    )
-    fields = dict(
-        article=prescription.article.name,
-        runout_on=_day(runout_on),
-        when=when,
-        link=public_url(REORDER_PATH.format(prescription_id=prescription.id)),
-        opt_out=OPT_OUT.format(preferences=public_url(PREFERENCES_PATH)),
-    )
+
+    def fields() -> dict:
+        return dict(
+            article=prescription.article.name,
+            runout_on=_day(runout_on),
+            when=_(RUNOUT_ORDER_NOW)
+            if opens_on is None or opens_on <= today
+            else _(RUNOUT_ORDER_FROM, opens_on=_day(opens_on)),
+            link=public_url(REORDER_PATH.format(prescription_id=prescription.id)),
+            opt_out=_(OPT_OUT, preferences=public_url(PREFERENCES_PATH)),
+        )
+
     return _to_patient(
         prescription.patient,
         today,
         MailKind.RUNOUT_REMINDER,
         f"runout_reminder:prescription:{prescription.id}:{runout_on.isoformat()}",
-        RUNOUT_SUBJECT.format(**fields),
+        RUNOUT_SUBJECT,
         RUNOUT_BODY,
         fields,
         channel,
@@ -414,19 +459,22 @@ def time_lock_open(
     opens_on = prescription.next_withdrawal_on
     if opens_on is None:
         return []
-    fields = dict(
-        article=prescription.article.name,
-        opens_on=_day(opens_on),
-        remaining=prescription.remaining_withdrawals,
-        link=public_url(REORDER_PATH.format(prescription_id=prescription.id)),
-        opt_out=OPT_OUT.format(preferences=public_url(PREFERENCES_PATH)),
-    )
+
+    def fields() -> dict:
+        return dict(
+            article=prescription.article.name,
+            opens_on=_day(opens_on),
+            remaining=prescription.remaining_withdrawals,
+            link=public_url(REORDER_PATH.format(prescription_id=prescription.id)),
+            opt_out=_(OPT_OUT, preferences=public_url(PREFERENCES_PATH)),
+        )
+
     return _to_patient(
         prescription.patient,
         today,
         MailKind.TIME_LOCK_OPEN,
         f"time_lock_open:prescription:{prescription.id}:{opens_on.isoformat()}",
-        TIME_LOCK_OPEN_SUBJECT.format(**fields),
+        TIME_LOCK_OPEN_SUBJECT,
         TIME_LOCK_OPEN_BODY,
         fields,
         channel,
@@ -442,23 +490,25 @@ def resupply_reminder(
     channel: str = "email",
 ) -> list[OutgoingMail]:
     """Remind again, weekly, that the next withdrawal may be ordered."""
-    fields = dict(
-        article=prescription.article.name,
-        first_notice_on=_day(first_notice_on),
-        number=number,
-        last=last,
-        link=public_url(REORDER_PATH.format(prescription_id=prescription.id)),
-        preferences=public_url(PREFERENCES_PATH),
-    )
-    body = RESUPPLY_SMS if channel == "sms" else RESUPPLY_BODY
+
+    def fields() -> dict:
+        return dict(
+            article=prescription.article.name,
+            first_notice_on=_day(first_notice_on),
+            number=number,
+            last=last,
+            link=public_url(REORDER_PATH.format(prescription_id=prescription.id)),
+            preferences=public_url(PREFERENCES_PATH),
+        )
+
     return _to_patient(
         prescription.patient,
         today,
         MailKind.RESUPPLY_REMINDER,
         f"resupply_reminder:prescription:{prescription.id}:"
         f"{prescription.withdrawals_used}:{number}",
-        RESUPPLY_SUBJECT.format(**fields),
-        body,
+        RESUPPLY_SUBJECT,
+        RESUPPLY_SMS if channel == "sms" else RESUPPLY_BODY,
         fields,
         channel,
     )
@@ -488,17 +538,28 @@ def _order_fields(order: Order, lines: Iterable[OrderLine]) -> dict:
     return _fields(order, [(line.article, line.packs) for line in lines])
 
 
+def _listed(heading: str, lines: Sequence[OrderLine]) -> str:
+    """A heading and its lines, as a paragraph of a notice; "" without lines."""
+    if not lines:
+        return ""
+    return f"{_(heading)}\n{_lines_text(lines)}\n\n"
+
+
 def _lines_text(lines: Iterable[OrderLine]) -> str:
     return _items_text((line.article, line.packs) for line in lines)
 
 
 def _items_text(items: Iterable[tuple[Article, int]]) -> str:
-    return "\n".join(
-        (DEVICE_LINE if article.is_device else LINE).format(
-            packs=packs, article=article.name
-        )
-        for article, packs in items
-    )
+    return "\n".join(f"- {_amount(article, packs)} {article.name}"
+                     for article, packs in items)  # fmt: skip
+
+
+def _amount(article: Article, packs: int) -> str:
+    """A lent device is one piece ("1 st"), not a pack ("2 förp."), as the
+    portal's order pages count them."""
+    if article.is_device:
+        return ngettext("{n} st", "{n} st", packs)
+    return ngettext("{n} förp.", "{n} förp.", packs)
 
 
 def _fields(order: Order, items: Iterable[tuple[Article, int]]) -> dict:
@@ -517,6 +578,17 @@ def _line_ids(lines: Iterable[OrderLine]) -> str:
     return "sha256-" + hashlib.sha256(ids.encode()).hexdigest()[:24]
 
 
+def _written(
+    recipient: Recipient, subject: str, body: str, fields: Fields
+) -> tuple[str, str]:
+    """The notice's subject and text, in the recipient's language."""
+    with written_in(recipient.locale):
+        values = fields()
+        return _(subject, **values), _(
+            body, greeting=recipient.greet(), signature=_(SIGNATURE), **values
+        )
+
+
 def _to_patient(
     patient: Patient,
     today: date | None,
@@ -524,14 +596,14 @@ def _to_patient(
     key: str,
     subject: str,
     body: str,
-    fields: dict,
+    fields: Fields,
     channel: str = "email",
 ) -> list[OutgoingMail]:
     queued = []
     for recipient in patient_recipients(patient, today or region_today(), channel):
-        text = body.format(greeting=recipient.greeting, signature=SIGNATURE, **fields)
+        title, text = _written(recipient, subject, body, fields)
         key_of = f"{key}:{recipient.key}" + (":sms" if channel == "sms" else "")
-        mail = _queue(recipient, subject, text, kind, key_of, patient, channel)
+        mail = _queue(recipient, title, text, kind, key_of, patient, channel)
         if mail is not None:
             queued.append(mail)
     return queued
@@ -543,20 +615,23 @@ def _to_prescriber(
     recipient = prescriber_recipient(prescription)
     if recipient is None:
         return None
-    fields = dict(
-        prescription_no=prescription.id,
-        article=prescription.article.name,
-        first_name=prescription.patient.first_name,
-        valid_to=_day(prescription.valid_to),
-        remaining=prescription.remaining_withdrawals,
-        link=public_url(PRESCRIPTIONS_PATH.format(patient_id=prescription.patient_id)),
-    )
-    text = body.format(greeting=recipient.greeting, signature=SIGNATURE, **fields)
+
+    def fields() -> dict:
+        return dict(
+            prescription_no=prescription.id,
+            article=prescription.article.name,
+            first_name=prescription.patient.first_name,
+            valid_to=_day(prescription.valid_to),
+            remaining=prescription.remaining_withdrawals,
+            link=public_url(
+                PRESCRIPTIONS_PATH.format(patient_id=prescription.patient_id)
+            ),
+        )
+
+    title, text = _written(recipient, subject, body, fields)
     # Once per prescription and condition, whoever the prescriber is by then.
     key = f"{kind.value}:prescription:{prescription.id}"
-    return _queue(
-        recipient, subject.format(**fields), text, kind, key, prescription.patient
-    )
+    return _queue(recipient, title, text, kind, key, prescription.patient)
 
 
 def _queue(
