@@ -186,6 +186,8 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "prescriptions.new_kit": PRESCRIBER,
     "prescriptions.cancel_prescription": PRESCRIBER,
     "prescriptions.renew_prescription": PRESCRIBER,
+    "prescriptions.take_over_prescription": PRESCRIBER,
+    "prescriptions.take_over_prescriptions": PRESCRIBER,
     # Portal: patients and guardians, each for their own.
     "portal.my_aids": PORTAL,
     "portal.choose_patient": PORTAL,
@@ -241,6 +243,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "api.prescriptions_get_prescription": RECORD_READERS,
     "api.prescriptions_cancel_prescription": PRESCRIBER,
     "api.prescriptions_renew_prescription": PRESCRIBER,
+    "api.prescriptions_take_over_prescription": PRESCRIBER,
     "api.stock_stock": STAFF,
     "api.stock_receive": DEPOT,
 }
