@@ -43,6 +43,7 @@ class MailKind(enum.StrEnum):
     RESUPPLY_REMINDER = "resupply_reminder"
     PASSWORD_LINK = "password_link"
     EMAIL_CHANGED = "email_changed"
+    CARE_ENDED = "care_ended"
 
 
 # After this many failed attempts a mail is left unsent, with its last error.

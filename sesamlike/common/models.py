@@ -45,7 +45,7 @@ class OutgoingMail(db.Model):
             "kind in ('order_received','order_shipped','order_delivered',"
             "'runout_reminder','time_lock_open','prescription_low',"
             "'prescription_expiring','resupply_reminder','password_link',"
-            "'email_changed','order_cancelled')",
+            "'email_changed','order_cancelled','care_ended')",
             name="kind_known",
         ),
         sa.CheckConstraint("channel in ('email','sms')", name="channel_known"),

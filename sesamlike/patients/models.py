@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -27,6 +28,13 @@ def _search_name_default(context) -> str:
 
 
 SEARCH_NAME_LENGTH = 170
+
+
+class CareEndReason(enum.StrEnum):
+    """Why a patient's care in the region ended."""
+
+    DECEASED = "deceased"
+    MOVED_OUT = "moved_out"  # moved to another region
 
 
 class Patient(db.Model):
@@ -56,12 +64,22 @@ class Patient(db.Model):
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )
+    # Care in the region ended (`care_end`): the patient died ("deceased") or
+    # moved to another region ("moved_out"), on that day, registered by whom
+    # and when. None while the patient is in the region's care.
+    care_ended_reason: Mapped[str | None] = mapped_column(sa.String(10))
+    care_ended_on: Mapped[date | None]
+    care_ended_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id"), index=True
+    )
+    care_ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # Indexed: the FHIR export's _since asks for the patients changed since.
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow, index=True
     )
 
-    user: Mapped[User | None] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    care_ended_by: Mapped[User | None] = relationship(foreign_keys=[care_ended_by_id])
     addresses: Mapped[list[Address]] = relationship(
         back_populates="patient", cascade="all, delete-orphan", order_by="Address.id"
     )
@@ -82,6 +100,10 @@ class Patient(db.Model):
         sa.CheckConstraint(
             "id_kind in ('personnummer','samordningsnummer','reserve')",
             name="id_kind_known",
+        ),
+        sa.CheckConstraint(
+            "care_ended_reason in ('deceased','moved_out')",
+            name="care_end_reason_known",
         ),
         sa.Index("ix_patients_last_first", "last_name", "first_name"),
         # A typed part of a name, as the searches find it (LIKE '%...%'): by
@@ -113,6 +135,14 @@ class Patient(db.Model):
     @property
     def clinic_ids(self) -> set[int]:
         return {c.clinic_id for c in self.care_relationships if c.ended_on is None}
+
+    @property
+    def deceased(self) -> bool:
+        return self.care_ended_reason == CareEndReason.DECEASED
+
+    @property
+    def care_ended(self) -> bool:
+        return self.care_ended_reason is not None
 
     def __repr__(self) -> str:
         return f"<Patient {self.id}>"
@@ -178,6 +208,9 @@ class CareRelationship(db.Model):
     clinic_id: Mapped[int] = mapped_column(sa.ForeignKey("clinics.id"), index=True)
     started_on: Mapped[date]
     ended_on: Mapped[date | None]
+    # Ended by the patient's care in the region ending (`care_end`): its
+    # reason; None for an episode open or ended otherwise.
+    end_reason: Mapped[str | None] = mapped_column(sa.String(10))
 
     patient: Mapped[Patient] = relationship(back_populates="care_relationships")
     clinic: Mapped[Clinic] = relationship()
@@ -192,6 +225,9 @@ class CareRelationship(db.Model):
             unique=True,
             postgresql_where=sa.text("ended_on IS NULL"),
             sqlite_where=sa.text("ended_on IS NULL"),
+        ),
+        sa.CheckConstraint(
+            "end_reason in ('deceased','moved_out')", name="end_reason_known"
         ),
     )
 
