@@ -61,14 +61,17 @@ def connect_areas() -> None:
     prescriber of the patient (orders); and
     protected identity, set, sends the patient's open orders to the clinic,
     and an ended care relationship those waiting for that clinic to the one
-    caring now (orders); the catalogue import, which articles have been
-    delivered, whose amortisation, category and serial tracking then stay
-    (orders)."""
+    caring now (orders); the end of a patient's care in the region, what it
+    stops (orders, prescriptions) and the devices expected back (orders), and
+    the sender, that no notice about such a patient goes (patients); the
+    catalogue import, which articles have been delivered, whose amortisation,
+    category and serial tracking then stay (orders)."""
     from sesamlike.accounts import audit
     from sesamlike.catalog import services as catalogue
     from sesamlike.channels import handover, pharmacy
     from sesamlike.common import mail
     from sesamlike.followup import own_clinic_costs
+    from sesamlike.orders import care_end as order_care_end
     from sesamlike.orders import (
         delivery,
         history,
@@ -78,7 +81,7 @@ def connect_areas() -> None:
         withdrawals,
     )
     from sesamlike.orders import services as ordering
-    from sesamlike.patients import care, links, protection
+    from sesamlike.patients import care, care_end, links, protection
     from sesamlike.prescriptions import services as prescriptions
 
     status.register_handovers(handover.handovers)
@@ -91,6 +94,8 @@ def connect_areas() -> None:
     mail.register_recipient_check(notices.prescriber_may_still_hear)
     protection.register_on_protected(delivery.reroute_to_clinic)
     care.register_on_care_ended(delivery.follow_the_move)
+    mail.register_recipient_check(care_end.may_still_hear)
+    care_end.register(order_care_end.foresee, order_care_end.stop)
 
 
 def register_extensions(app: Flask) -> None:

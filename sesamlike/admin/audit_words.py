@@ -64,6 +64,12 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     "protected_identity_lift": N_(
         "Hävde skyddade personuppgifter för {patient}. Skäl: {detail}"
     ),
+    "care_end": N_(
+        "Registrerade att vården i regionen avslutats för {patient}: {detail}"
+    ),
+    "care_end_undo": N_(
+        "Ångrade registreringen av avslutad vård för {patient}: {detail}"
+    ),
     "order": N_("Öppnade beställningen av hjälpmedel för {patient}"),
     "read_orders": N_("Läste beställningarna för {patient}"),
     "read_order": N_("Läste en beställning för {patient}"),
@@ -160,6 +166,8 @@ ACTION_NAMES = {
     "guardian_remove": N_("Vårdnadshavare borttagen"),
     "protected_identity_set": N_("Skyddade personuppgifter satta"),
     "protected_identity_lift": N_("Skyddade personuppgifter hävda"),
+    "care_end": N_("Vård i regionen avslutad"),
+    "care_end_undo": N_("Avslutad vård ångrad"),
     "user_create": N_("Konto skapat"),
     "user_update": N_("Konto ändrat"),
     "user_deactivate": N_("Konto avstängt"),

@@ -43,6 +43,18 @@ class PatientSchema(Schema):
         allow_none=True,
         metadata={"description": "null when protected identity hides it from you"},
     )
+    care_ended_reason = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "why care in the region ended: `deceased` or "
+            "`moved_out` (moved to another region); null while in care",
+            "enum": ["deceased", "moved_out"],
+        },
+    )
+    care_ended_on = fields.Date(
+        allow_none=True,
+        metadata={"description": "the day of death or of the move; null while in care"},
+    )
 
 
 CONTACT_FIELDS = {"address", "phone", "email"}

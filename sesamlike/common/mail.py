@@ -131,6 +131,24 @@ def withdraw_unsent(patient_id: int, recipient: str, reason: str) -> int:
     return result.rowcount or 0
 
 
+def withdraw_unsent_kinds(patient_id: int, kinds: list[str], reason: str) -> int:
+    """Unsent mails of these kinds about this patient, to whomever, are never
+    sent: given up with `reason`, in the caller's transaction (the end of the
+    patient's care in the region). How many."""
+    result = db.session.execute(
+        sa.update(OutgoingMail)
+        .where(
+            OutgoingMail.patient_id == patient_id,
+            OutgoingMail.sent_at.is_(None),
+            OutgoingMail.attempts < MAX_ATTEMPTS,
+            OutgoingMail.kind.in_(kinds),
+        )
+        .values(attempts=MAX_ATTEMPTS, last_error=f"Withdrawn: {reason}"[:500])
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
 # Whether a queued mail may still go to its recipient when its turn comes: a
 # guardian's right to hear of a child ends on the 18th birthday, a prescriber's
 # when they leave or the care ends, whatever the day it was queued. Given at

@@ -23,7 +23,7 @@ from sesamlike.orders import delivery, errors
 from sesamlike.orders import rules as order_rules
 from sesamlike.orders.models import DeliveryMode
 from sesamlike.orders.withdrawals import find_prescriptions
-from sesamlike.patients import access
+from sesamlike.patients import access, care_end
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.entitlement import withdrawal_refusal
 from sesamlike.prescriptions.errors import PrescriptionNotActive
@@ -90,6 +90,10 @@ def check_order(
     suits the lines. `phone`: the number a pickup point's text message goes
     to (the order's, else the patient's), judged when an order is placed; left
     out (UNJUDGED), a form judges its own contact fields first."""
+    # No order at all for a patient whose care in the region ended: said
+    # alone, not beside each line's own refusal.
+    if (ended := care_end.care_ended_refusal(user, patient)) is not None:
+        return CheckedOrder(None, [ended])
     refusals: list[DomainError] = []
     if not lines:
         refusals.append(

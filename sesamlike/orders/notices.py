@@ -170,6 +170,21 @@ PRESCRIPTION_EXPIRING_BODY = Plural(
     "Se förskrivningen på {link}\n\n{signature}",
     count="remaining",
 )
+CARE_MOVED_OUT_SUBJECT = N_("Beställningar av hjälpmedel har stoppats")
+CARE_MOVED_OUT_BODY = N_(
+    "{greeting}\n\n"
+    "Vi har fått veta att vården har flyttat till en annan region "
+    "({moved_on}). Därför har vi stoppat beställningarna av hjälpmedel här: "
+    "det som inte hade skickats kommer inte, och förskrivningarna gäller inte "
+    "längre.\n\n"
+    "Kontakta diabetesmottagningen i den nya regionen om fortsatta "
+    "hjälpmedel.{devices}\n\n{signature}"
+)
+# Lent devices are the region's: they come back (the clinic says how).
+CARE_MOVED_OUT_DEVICES = N_(
+    "Insulinpump och CGM-läsare är lånade och tillhör regionen. "
+    "Mottagningen hör av sig om hur de lämnas tillbaka."
+)
 
 
 def _day(day: date) -> str:
@@ -405,6 +420,31 @@ def order_cancelled(
         f"order_cancelled:order:{order.id}:lines:{_line_ids(lines)}",
         ORDER_CANCELLED_SUBJECT if whole else LINES_CANCELLED_SUBJECT,
         ORDER_CANCELLED_BODY,
+        fields,
+    )
+
+
+def care_moved_out(
+    patient: Patient, devices_lent: bool, today: date | None = None
+) -> list[OutgoingMail]:
+    """Tell the patient who moved out of the region, or a child's guardians,
+    once and plainly, that their orders and prescriptions here were stopped
+    (one notice, not one per order cancelled). Never after a death."""
+
+    def fields() -> dict:
+        return dict(
+            moved_on=_day(patient.care_ended_on),
+            devices=f"\n\n{_(CARE_MOVED_OUT_DEVICES)}" if devices_lent else "",
+        )
+
+    stamp = patient.care_ended_at.strftime("%Y%m%d%H%M%S")
+    return _to_patient(
+        patient,
+        today,
+        MailKind.CARE_ENDED,
+        f"care_ended:patient:{patient.id}:{stamp}",
+        CARE_MOVED_OUT_SUBJECT,
+        CARE_MOVED_OUT_BODY,
         fields,
     )
 

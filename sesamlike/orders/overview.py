@@ -156,6 +156,11 @@ def patient_overview(user: User, patient_id: int, today: date | None = None):
     )
 
 
+def devices_in_use(patient_id: int, today: date) -> list[DeviceInUse]:
+    """The patient's devices in use (lent, or a supplier's not returned)."""
+    return _devices(patient_id, today)
+
+
 def _devices(patient_id: int, today: date) -> list[DeviceInUse]:
     lent = db.session.scalars(
         sa.select(Device)

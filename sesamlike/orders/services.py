@@ -69,7 +69,7 @@ from sesamlike.orders.rules import (
     default_delivery_mode,
     ship_to_snapshot,
 )
-from sesamlike.patients import access
+from sesamlike.patients import access, care_end
 from sesamlike.patients.contact_checks import phone_refusal
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
@@ -145,6 +145,7 @@ def order_options(
     _require_orderer(user)
     today = today or region_today()
     patient = access.get_patient(user, patient_id, detail="new order")
+    care_end.refuse_if_ended(user, patient, commit_read=True)
     prescriptions = db.session.scalars(
         _ORDERABLE, {"patient_id": patient.id, "today": today}
     ).all()
@@ -419,6 +420,44 @@ def cancel_line(user: User, order_id: int, line_id: int) -> Order:
         _tell_cancelled(user, order, cancelled)
 
     return _cancelling(user, order_id, cancel)
+
+
+def open_order_ids(patient_id: int) -> list[int]:
+    """The patient's orders with a line not shipped yet, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Order.id)
+            .join(OrderLine, OrderLine.order_id == Order.id)
+            .where(
+                Order.patient_id == patient_id,
+                OrderLine.status.in_(OPEN_LINE_STATUSES),
+            )
+            .distinct()
+            .order_by(Order.id)
+        )
+    )
+
+
+def cancel_open_orders(user: User, patient_id: int, why: str) -> list[OrderLine]:
+    """Cancel every line of the patient's not shipped yet, as the clinic's
+    cancellation does (`_cancel_lines`: stock released and given to whoever
+    waits, withdrawals given back, e-recepts withdrawn), in the caller's
+    transaction, audited with `why`. No notice: the caller says what the
+    family is told (`patients.care_end`). The lines cancelled."""
+    cancelled: list[OrderLine] = []
+    for order_id in open_order_ids(patient_id):
+        order = load_order(order_id, lock=True)
+        lines = _cancel_lines(user, order.lines, lambda: None)
+        for line in lines:
+            audit.record("cancel", "order_line", patient_id=patient_id,
+                         object_id=line.id, user=user,
+                         detail=f"order {order.id}: {why}")  # fmt: skip
+        if all(line.status == LineStatus.CANCELLED for line in order.lines):
+            order.cancelled_at = utcnow()
+            audit.record("cancel", "order", patient_id=patient_id,
+                         object_id=order.id, user=user, detail=why)  # fmt: skip
+        cancelled += lines
+    return cancelled
 
 
 # Steps -----------------------------------------------------------------------

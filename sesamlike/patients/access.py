@@ -30,7 +30,12 @@ from sesamlike.common.sql import in_ids
 from sesamlike.common.time import region_today
 from sesamlike.common.transaction_ends import rollback_keeping_reads
 from sesamlike.extensions import db
-from sesamlike.patients.models import CareRelationship, Guardian, Patient
+from sesamlike.patients.models import (
+    CareEndReason,
+    CareRelationship,
+    Guardian,
+    Patient,
+)
 
 # Roles that reach patients through their clinics' care relationships.
 CLINIC_ROLES = frozenset({Role.PRESCRIBER, Role.MANAGER})
@@ -39,6 +44,8 @@ CLINIC_ROLES = frozenset({Role.PRESCRIBER, Role.MANAGER})
 REGION_WIDE_ROLES = frozenset({Role.DEPOT, Role.REGION})
 # Roles that read a patient's record: identity, contact, prescriptions, orders.
 RECORD_ROLES = frozenset({Role.PRESCRIBER, Role.PATIENT, Role.GUARDIAN})
+# The patient's own login and the guardians'.
+SELF_ROLES = frozenset({Role.PATIENT, Role.GUARDIAN})
 # Roles that follow up costs per patient.
 FOLLOWUP_ROLES = frozenset({Role.MANAGER, Role.REGION})
 
@@ -51,15 +58,19 @@ def visible_patient_filter(user: User) -> sa.ColumnElement[bool]:
     if role in CLINIC_ROLES:
         return Patient.id.in_(_in_care_of_own_clinics(user))
     if role == Role.PATIENT:
-        return Patient.user_id == user.id
+        # A patient who moved out of the region still reads their own history
+        # and access log (their right as a data subject); a deceased one's
+        # login no longer opens the record.
+        return sa.and_(Patient.user_id == user.id, not_deceased())
     if role == Role.GUARDIAN:
         # A child with protected identity cannot be acted for online, and
-        # guardianship ends on the 18th birthday.
+        # guardianship ends on the 18th birthday (and at the child's death).
         return sa.and_(
             Patient.id.in_(
                 sa.select(Guardian.patient_id).where(Guardian.user_id == user.id)
             ),
             Patient.protected_identity.is_(False),
+            not_deceased(),
             sa.or_(
                 Patient.birth_date.is_(None), Patient.birth_date > adult_born_before()
             ),
@@ -80,13 +91,29 @@ def visible_patient_id(
 
 
 def _in_care_of_own_clinics(user: User) -> sa.Select:
-    """The ids of the patients with an open care relationship at the user's clinics."""
+    """The ids of the patients with an open care relationship at the user's
+    clinics, and of those whose care in the region ended (death, a move out of
+    it) while one of them cared for them: that clinic still sees the record,
+    the devices expected back and the undo of a mistaken registration. The
+    episode keeps its `end_reason` only while the patient's care is ended
+    (`care_end`)."""
     clinic_ids = sa.select(user_clinics.c.clinic_id).where(
         user_clinics.c.user_id == user.id
     )
     return sa.select(CareRelationship.patient_id).where(
         CareRelationship.clinic_id.in_(clinic_ids),
-        CareRelationship.ended_on.is_(None),
+        sa.or_(
+            CareRelationship.ended_on.is_(None),
+            CareRelationship.end_reason.is_not(None),
+        ),
+    )
+
+
+def not_deceased() -> sa.ColumnElement[bool]:
+    """Patients not registered as deceased (NULL-safe)."""
+    return sa.or_(
+        Patient.care_ended_reason.is_(None),
+        Patient.care_ended_reason != CareEndReason.DECEASED,
     )
 
 
@@ -191,6 +218,8 @@ def own_patient(user: User) -> Patient | None:
     if user.role != Role.PATIENT:
         return None
     patient = _remembered(user) or db.session.scalar(_OWN_PATIENT, {"user_id": user.id})
+    if patient is not None and patient.deceased:
+        return None  # the login no longer opens the record (`care_end`)
     _remember(user, patient)
     return patient
 
@@ -214,6 +243,8 @@ def visible_patient(user: User, patient_id: int) -> Patient | None:
 
 
 def _remember(user: User, patient: Patient | None) -> None:
+    if patient is not None and patient.deceased and user.role in SELF_ROLES:
+        return  # not visible to the login (`visible_patient_filter`)
     if patient is not None and has_app_context():
         g.sesamlike_visible_patient = (user.id, user.role, patient)
 

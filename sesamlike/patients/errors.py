@@ -1,6 +1,7 @@
 """Refusals of patient use cases, each with a stable code for pages, API and CLI."""
 
 from sesamlike.common.errors import Conflict, Invalid
+from sesamlike.common.i18n import N_
 
 
 class PersonalIdRequired(Invalid):
@@ -169,4 +170,60 @@ class PortalRoleRequired(Invalid):
     code = "portal_role_required"
     message = (
         "Ett konto på patientens sida är för patienten själv eller en vårdnadshavare."
+    )
+
+
+# The end of a patient's care in the region (`care_end`).
+
+CARE_END_REASON = N_("Välj om patienten har avlidit eller flyttat från regionen.")
+CARE_END_DAY_REQUIRED = N_("Ange datum.")
+CARE_END_DAY_AHEAD = N_("Datumet kan inte vara senare än i dag.")
+CARE_END_DAY_BEFORE_BIRTH = N_("Datumet kan inte vara före patientens födelsedatum.")
+
+
+class CareEndInvalid(Invalid):
+    """The reason or the day is missing or wrong; `fields` says which."""
+
+    code = "care_end_invalid"
+    message = "Kontrollera de markerade fälten."
+
+
+class CareAlreadyEnded(Conflict):
+    code = "care_already_ended"
+    message = "Patientens vård i regionen är redan registrerad som avslutad."
+
+
+class CareNotEnded(Conflict):
+    code = "care_not_ended"
+    message = "Patientens vård i regionen är inte registrerad som avslutad."
+
+
+class CareEnded(Conflict):
+    """No new order or prescription for a patient whose care in the region
+    ended (the staff's words); `PatientDeceased` and `MovedOut` say why."""
+
+    code = "care_ended"
+    message = "Patientens vård i regionen har avslutats."
+
+
+class PatientDeceased(CareEnded):
+    message = (
+        "Patienten avled {day}. Inga nya beställningar eller förskrivningar kan göras."
+    )
+
+
+class PatientMovedOut(CareEnded):
+    message = (
+        "Patienten flyttade från regionen {day}. Inga nya beställningar eller "
+        "förskrivningar kan göras här: den nya regionen tar över vården."
+    )
+
+
+class OwnCareMovedOut(CareEnded):
+    """What a patient who moved out (or a child's guardian) is told in the
+    portal and the API."""
+
+    message = (
+        "Vården har flyttat från regionen ({day}), så hjälpmedel kan inte "
+        "beställas här längre. Kontakta diabetesmottagningen i den nya regionen."
     )

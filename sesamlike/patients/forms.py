@@ -113,3 +113,21 @@ class GuardianForm(ServiceForm):
 
 class CareRelationshipForm(ServiceForm):
     clinic_code = SelectField("Vårdenhet", validate_choice=False)
+
+
+class CareEndForm(ServiceForm):
+    """The end of a patient's care in the region: why and when (the rules
+    are `care_end`'s); `confirmed` once the consequences were shown."""
+
+    reason = SelectField(
+        "Orsak",
+        choices=[
+            ("", N_("Välj")),
+            ("deceased", N_("Patienten har avlidit")),
+            ("moved_out", N_("Patienten har flyttat till en annan region")),
+        ],
+        validate_choice=False,
+        render_kw=_REQUIRED,
+    )
+    day = _date("Datum", required=True)
+    confirmed = BooleanField("Bekräftad")

@@ -85,6 +85,8 @@ WHAT = {
     "guardian_remove": N_("Tog bort en vårdnadshavare"),
     "protected_identity_set": N_("Satte skyddade personuppgifter"),
     "protected_identity_lift": N_("Hävde skyddade personuppgifter"),
+    "care_end": N_("Registrerade att vården i regionen avslutats"),
+    "care_end_undo": N_("Ångrade en felaktig registrering av avslutad vård"),
     # Only ever done by the login's own holder, through the mailed link.
     "password_set": N_("Valde ett nytt lösenord med en länk från e-post"),
 }

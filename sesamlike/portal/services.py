@@ -211,6 +211,7 @@ def _childrens(*columns) -> sa.Select:
                 Patient.birth_date.is_(None),
                 Patient.birth_date > access.adult_born_before(),
             ),
+            access.not_deceased(),
         )
     )
 

@@ -26,7 +26,7 @@ from sesamlike.common.errors import DomainError, Invalid
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.patients import access
+from sesamlike.patients import access, care_end
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions import checks, quantities, rules, services
 from sesamlike.prescriptions.errors import (
@@ -146,6 +146,7 @@ def kit_context(user: User, patient_id: int, system: str | None) -> KitContext:
     """The systems to choose from, and the proposed kit of the chosen one."""
     services.require_prescriber(user)
     patient = access.get_patient(user, patient_id, detail="new kit")
+    care_end.refuse_if_ended(user, patient, commit_read=True)
     today = region_today()
     clinics = [c for c in checks.sorted_clinics(user) if c.id in patient.clinic_ids]
     kit, refusal = None, None
@@ -213,6 +214,7 @@ def prescribe_kit(
     services.require_prescriber(user)
     patient = services.visible_patient(user, patient_id)
     with access.refusal_logs_read(user, patient.id, "refused kit"):
+        care_end.refuse_if_ended(user, patient)
         kit, articles, checked = _checked_kit(
             user,
             patient,

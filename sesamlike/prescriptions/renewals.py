@@ -17,7 +17,7 @@ from sesamlike.accounts.models import User
 from sesamlike.catalog import services as catalog
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.patients import access
+from sesamlike.patients import access, care_end
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions import checks, rules, services
 from sesamlike.prescriptions.errors import (
@@ -58,6 +58,7 @@ def renew(
     services.require_prescriber(user)
     old = services.load_prescription(user, prescription_id, patient_id, for_update=True)
     with access.refusal_logs_read(user, old.patient_id, "refused renewal"):
+        care_end.refuse_if_ended(user, old.patient)
         check_renewable(old)
         terms, reason, clinic, centre = checked_renewal(
             user,

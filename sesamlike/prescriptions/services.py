@@ -26,7 +26,7 @@ from sesamlike.common.errors import NotVisible
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import db
-from sesamlike.patients import access
+from sesamlike.patients import access, care_end
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions import checks, rules
 from sesamlike.prescriptions.errors import (
@@ -116,6 +116,7 @@ def prescribe(
     require_prescriber(user)
     patient = visible_patient(user, patient_id)
     with access.refusal_logs_read(user, patient.id, "refused prescription"):
+        care_end.refuse_if_ended(user, patient)
         today = region_today()
         given = dict(
             packs_per_withdrawal=packs_per_withdrawal,
@@ -185,12 +186,42 @@ def cancel(
     ):
         if prescription.status == PrescriptionStatus.CANCELLED:
             raise PrescriptionAlreadyCancelled()
-        prescription.status = PrescriptionStatus.CANCELLED
-        prescription.cancelled_at = utcnow()
-        prescription.cancelled_by_id = user.id
-        audit_prescription(user, prescription, "cancel", None)
+        _cancel(user, prescription, None)
         db.session.commit()
         return prescription
+
+
+def _cancel(user: User, prescription: Prescription, detail: str | None) -> None:
+    prescription.status = PrescriptionStatus.CANCELLED
+    prescription.cancelled_at = utcnow()
+    prescription.cancelled_by_id = user.id
+    audit_prescription(user, prescription, "cancel", detail)
+
+
+def in_force_query(patient_id: int, today: date) -> sa.Select:
+    """The patient's prescriptions in force today or later: active, not
+    ended, withdrawals left (those the reminders and renewals look at)."""
+    return sa.select(Prescription).where(
+        Prescription.patient_id == patient_id,
+        Prescription.status == PrescriptionStatus.ACTIVE,
+        Prescription.valid_to >= today,
+        Prescription.withdrawals_used < Prescription.withdrawals,
+    )
+
+
+def end_in_force(user: User, patient_id: int, today: date, why: str) -> int:
+    """The patient's care in the region ended (`patients.care_end`): every
+    prescription in force is cancelled (makulerad) by `user`, audited with
+    `why`, in the caller's transaction; no reminder, renewal notice or
+    withdrawal follows. How many."""
+    ended = db.session.scalars(
+        in_force_query(patient_id, today)
+        .order_by(Prescription.id)
+        .with_for_update(of=Prescription)
+    ).all()
+    for prescription in ended:
+        _cancel(user, prescription, why)
+    return len(ended)
 
 
 # How the prescriptions page finds the orders not delivered yet on each
@@ -257,6 +288,7 @@ def new_prescription_context(user: User, patient_id: int) -> PrescriptionFormCon
     """The patient, the articles that may be prescribed today and the clinics."""
     require_prescriber(user)
     patient = access.get_patient(user, patient_id, detail="new prescription")
+    care_end.refuse_if_ended(user, patient, commit_read=True)
     today = region_today()
     clinics = [c for c in checks.sorted_clinics(user) if c.id in patient.clinic_ids]
     articles = catalog.prescribable_articles(today)

@@ -117,6 +117,8 @@ def patient(row: Patient, viewer: Viewer) -> dict:
             }
         ],  # fmt: skip
         "birthDate": c.day(row.birth_date),
+        # Patient.deceased[x] (R5): the day of death, a dateTime of day precision.
+        "deceasedDateTime": c.day(row.care_ended_on) if row.deceased else None,
         "managingOrganization": _first_clinic(row),
     }
     if row.protected_identity:
