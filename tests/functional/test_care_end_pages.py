@@ -1,0 +1,161 @@
+"""The pages, API and FHIR after a patient died or moved out of the region:
+the staff's registration with its confirmation step, what the patient's page
+says after it, and the refusals where ordering would start."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from sesamlike.common.formatting import format_short_date
+from sesamlike.common.time import region_today
+from sesamlike.extensions import db
+from sesamlike.orders import services as ordering
+from sesamlike.patients import care_end
+from tests import factories as f
+from tests.conftest import csrf_token_from
+from tests.fhir_world import bearer, validate_r5
+
+YESTERDAY = region_today() - timedelta(days=1)
+
+
+@pytest.fixture
+def world():
+    """Patient with an order not shipped and a pump on loan, at doktor's clinic."""
+    clinic = f.make_clinic()
+    prescriber = f.make_user("prescriber", clinics=[clinic], username="doktor")
+    patient = f.make_patient(
+        clinic, first_name="Lisa", last_name="Lindgren", email="lisa@example.se"
+    )
+    prescribed = f.make_prescribed(clinic, prescriber=prescriber, patient=patient)
+    ordering.place_order(prescriber, patient.id, [(prescribed.rx.id, 1)], "home")
+    pump = f.make_pump(name="Omnipod DASH PDM")
+    f.make_lent_device(patient, pump, "PDM-4711")
+    return prescribed
+
+
+def _page(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_the_confirmation_names_what_stops_and_what_comes_back_before_saving(
+    client, auth, world
+):
+    auth.login("doktor")
+    url = f"/patients/{world.patient.id}/care-end"
+
+    asked = client.post(url, data={"reason": "deceased", "day": YESTERDAY})
+
+    page = _page(asked)
+    assert asked.status_code == 200
+    assert "1 beställning som inte har skickats makuleras" in page
+    assert "1 förskrivning som gäller avslutas" in page
+    assert "Omnipod DASH PDM" in page and "PDM-4711" in page
+    assert "förblir då makulerade" in page
+    db.session.expire_all()
+    assert world.patient.care_ended_reason is None  # nothing saved yet
+
+    done = client.post(url, data={"reason": "deceased", "day": YESTERDAY,
+                                  "confirmed": "y"})  # fmt: skip
+
+    assert done.status_code == 302
+    patient_page = _page(client.get(f"/patients/{world.patient.id}"))
+    assert f"Avliden {format_short_date(YESTERDAY)}" in patient_page
+    assert "PDM-4711" in patient_page  # expected back
+    assert "Ångra registreringen" in patient_page
+    assert "1 beställning makulerades" in patient_page  # the flash
+
+
+def test_a_day_ahead_is_said_beside_the_field_and_nothing_is_asked(client, auth, world):
+    auth.login("doktor")
+    ahead = region_today() + timedelta(days=3)
+
+    answer = client.post(f"/patients/{world.patient.id}/care-end",
+                         data={"reason": "moved_out", "day": ahead})  # fmt: skip
+
+    assert answer.status_code == 422
+    assert "Datumet kan inte vara senare än i dag." in _page(answer)
+    assert "Det här händer" not in _page(answer)
+
+
+def test_the_registration_needs_the_forms_csrf_token(
+    app, client, auth, world, monkeypatch
+):
+    auth.login("doktor")
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    url = f"/patients/{world.patient.id}/care-end"
+
+    forged = client.post(url, data={"reason": "deceased", "day": YESTERDAY,
+                                    "confirmed": "y"})  # fmt: skip
+
+    assert forged.status_code in (400, 422)
+    db.session.expire_all()
+    assert world.patient.care_ended_reason is None
+    token = csrf_token_from(_page(client.get(url)))
+    sent = client.post(url, data={"reason": "deceased", "day": YESTERDAY,
+                                  "confirmed": "y", "csrf_token": token})  # fmt: skip
+    assert sent.status_code == 302
+
+
+def test_staff_order_and_prescription_pages_say_the_patient_died(client, auth, world):
+    care_end.end_care(world.prescriber, world.patient.id, "deceased", YESTERDAY)
+    auth.login("doktor")
+
+    for url in (f"/patients/{world.patient.id}/orders/new",
+                f"/patients/{world.patient.id}/prescriptions/new"):  # fmt: skip
+        answer = client.get(url)
+        assert answer.status_code == 409
+        assert "Patienten avled" in _page(answer)
+
+
+def test_the_search_list_shows_who_moved_out(client, auth, world):
+    care_end.end_care(world.prescriber, world.patient.id, "moved_out", YESTERDAY)
+    auth.login("doktor")
+
+    page = _page(client.post("/patients", data={"q": "Lindgren"}))
+
+    assert f"Flyttat från regionen {format_short_date(YESTERDAY)}" in page
+
+
+def test_a_patient_who_moved_out_reads_their_aids_but_reordering_says_why(
+    client, auth, world
+):
+    f.make_user("patient", patients=[world.patient], username="lisa")
+    care_end.end_care(world.prescriber, world.patient.id, "moved_out", YESTERDAY)
+    auth.login("lisa")
+
+    assert client.get("/portal/").status_code == 200
+    refused = client.get("/portal/order")
+
+    assert refused.status_code == 409
+    assert "Vården har flyttat från regionen" in _page(refused)
+
+
+def test_the_api_and_fhir_say_when_a_patient_died(client, world):
+    care_end.end_care(world.prescriber, world.patient.id, "deceased", YESTERDAY)
+    headers = bearer(world.prescriber)
+
+    patient = client.get(f"/api/v1/patients/{world.patient.id}", headers=headers)
+    fhir = client.get(f"/fhir/r5/Patient/{world.patient.id}", headers=headers)
+
+    assert patient.get_json()["care_ended_reason"] == "deceased"
+    assert patient.get_json()["care_ended_on"] == YESTERDAY.isoformat()
+    resource = fhir.get_json()
+    validate_r5(resource)
+    assert resource["deceasedDateTime"] == YESTERDAY.isoformat()
+
+
+def test_the_api_refuses_an_order_for_a_patient_who_moved_out(client, world):
+    care_end.end_care(world.prescriber, world.patient.id, "moved_out", YESTERDAY)
+    rx = f.make_prescription(world.patient, f.make_article())
+
+    answer = client.post(
+        "/api/v1/orders",
+        json={"patient_id": world.patient.id, "lines": [{"prescription_id": rx.id,
+              "packs": 1}], "delivery_mode": "home"},
+        headers=bearer(world.prescriber),
+    )  # fmt: skip
+
+    assert answer.status_code == 409
+    assert answer.get_json()["error"]["code"] == "care_ended"
