@@ -169,6 +169,8 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "patients.remove_temporary_address": PRESCRIBER,
     "patients.add_guardian": PRESCRIBER,
     "patients.add_care_relationship": PRESCRIBER,
+    "patients.end_care": PRESCRIBER,
+    "patients.undo_care_end": PRESCRIBER,
     # Prescriber pages for orders and prescriptions.
     "orders.patient_orders": PRESCRIBER,
     "orders.detail": PRESCRIBER,
