@@ -114,6 +114,10 @@ def begin_episode(patient: Patient, clinic: Clinic) -> CareRelationship:
     unique index); a start that races another is refused like a second one.
     """
     name = clinic.name
+    if patient.care_ended_reason is not None:
+        # Died, or moved out of the region (`care_end`): a mistake is undone
+        # on the patient's page first, which opens the episodes it ended.
+        raise errors.CareAlreadyEnded()
     if open_episode(patient, clinic) is not None:
         raise errors.CareRelationshipExists(clinic=name)
     relationship = CareRelationship(clinic_id=clinic.id, started_on=region_today())

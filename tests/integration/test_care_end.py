@@ -311,3 +311,15 @@ def test_a_patient_who_died_costs_the_year_the_cost_rules_say():
     assert cost.consumables_cost_sek == Decimal("5000.00")
     [paid] = cost_centre_sums(resolve(f.make_user("region"), "NORR"), 2025)
     assert (paid.patients, paid.total_cost_sek) == (1, Decimal("9250.00"))
+
+
+def test_no_clinic_starts_care_of_a_patient_registered_as_deceased():
+    world, _order = _ordered()
+    care_end.end_care(world.prescriber, world.patient.id, "deceased", YESTERDAY)
+    other = f.make_clinic()
+    prescriber = f.make_user("prescriber", clinics=[other])
+
+    with pytest.raises(errors.CareAlreadyEnded):
+        from sesamlike.patients import care
+
+        care.start(prescriber, world.patient.personal_id, other.code)
