@@ -87,3 +87,18 @@ def sqlite_plans_by(index: str, table: str, run, *, sent: str) -> bool:
         assert "no query solution" in str(error)
         return False
     return any(index in row[-1] for row in plan)
+
+
+def made_before(revision: str, make):
+    """Rows made with today's models (the factories), on a schema then taken
+    down to `revision`, as a database that ran that revision holds them; what
+    `make()` returns (ids, not objects: the session is closed). Made at an
+    older revision, the models' INSERT names columns later revisions added
+    (patients.care_ended_reason, 0051), which that schema lacks."""
+    from flask_migrate import downgrade, upgrade
+
+    upgrade()
+    made = make()
+    db.session.remove()
+    downgrade(revision=revision)
+    return made

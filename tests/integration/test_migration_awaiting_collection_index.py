@@ -23,6 +23,7 @@ from tests.migration_db import (
     app_on_own_database,
     index_names,
     index_text,
+    made_before,
     revision,
     sqlite_plans_by,
 )
@@ -51,12 +52,14 @@ def stored() -> list[tuple]:
 def test_the_awaiting_collection_index_comes_with_0045_over_stored_orders_and_goes(
     scratch,
 ):
-    upgrade(revision=PREVIOUS)
-    patient, article = make_patient(), make_article("INF-1")
-    make_order_line(patient, article, "delivered", delivery_mode="clinic")
-    make_order_line(patient, article, "delivered", delivery_mode="clinic",
-                    collected_on=date(2026, 3, 2))  # fmt: skip
-    make_order_line(patient, article, "shipped")
+    def rows():
+        patient, article = make_patient(), make_article("INF-1")
+        make_order_line(patient, article, "delivered", delivery_mode="clinic")
+        make_order_line(patient, article, "delivered", delivery_mode="clinic",
+                        collected_on=date(2026, 3, 2))  # fmt: skip
+        make_order_line(patient, article, "shipped")
+
+    made_before(PREVIOUS, rows)
     before = stored()
     assert INDEX not in index_names("orders")
     upgrade()

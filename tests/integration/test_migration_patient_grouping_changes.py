@@ -14,7 +14,7 @@ from sesamlike.common.data_versions import GROUPINGS_PRUNED
 from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
 from tests.factories import make_patient
-from tests.migration_db import app_on_own_database
+from tests.migration_db import app_on_own_database, made_before
 
 PREVIOUS = "0042_stocked_lots_index"
 LOG = "patient_grouping_changes"
@@ -60,8 +60,7 @@ def keep_a_figure(key: str) -> None:
 
 
 def test_the_grouping_log_comes_with_0043_and_goes(scratch):
-    upgrade(revision=PREVIOUS)
-    patient_id = make_patient(diabetes_type="type1").id
+    patient_id = made_before(PREVIOUS, lambda: make_patient(diabetes_type="type1").id)
     keep_a_figure("before")
     before = stored()
     assert LOG not in tables()

@@ -19,7 +19,13 @@ from tests.factories import (
     make_patient,
     make_pump,
 )
-from tests.migration_db import app_on_own_database, index_names, index_text, revision
+from tests.migration_db import (
+    app_on_own_database,
+    index_names,
+    index_text,
+    made_before,
+    revision,
+)
 
 PREVIOUS = "0043_patient_grouping_changes"
 REVISION = "0044_serials_index"  # 0046 drops the devices' index again
@@ -51,11 +57,13 @@ def stored() -> tuple[list, list]:
 
 
 def test_the_serial_indexes_come_with_0044_over_stored_rows_and_go(scratch):
-    upgrade(revision=PREVIOUS)
-    patient, article = make_patient(), make_article("INF-1")
-    make_order_line(patient, article, "delivered", packs=3)
-    make_order_line(patient, make_pump("PUMP-1"), "delivered", serial_no="Sn-1")
-    make_device(patient, make_pump("PUMP-2"), "ab-77")
+    def rows():
+        patient, article = make_patient(), make_article("INF-1")
+        make_order_line(patient, article, "delivered", packs=3)
+        make_order_line(patient, make_pump("PUMP-1"), "delivered", serial_no="Sn-1")
+        make_device(patient, make_pump("PUMP-2"), "ab-77")
+
+    made_before(PREVIOUS, rows)
     before = stored()
     assert LINES_INDEX not in index_names("order_lines")
     assert not index_text(DEVICES_INDEX)  # (an expression: not reflected on SQLite)

@@ -12,7 +12,7 @@ from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
 from tests.conftest import is_postgres
 from tests.factories import make_patient
-from tests.migration_db import app_on_own_database
+from tests.migration_db import app_on_own_database, made_before
 
 PREVIOUS = "0047_work_list_indexes"
 NAMES = ["Dahl", "de Vries", "Zetterlund", "Åberg", "Ärlig", "Öberg"]
@@ -42,9 +42,11 @@ def stored() -> list[tuple]:
 
 
 def test_the_collation_comes_with_0048_over_stored_rows_and_goes(scratch):
-    upgrade(revision=PREVIOUS)
-    for name in reversed(NAMES):
-        make_patient(last_name=name)
+    def rows():
+        for name in reversed(NAMES):
+            make_patient(last_name=name)
+
+    made_before(PREVIOUS, rows)
     before = stored()
     if is_postgres():
         assert not collation_made()

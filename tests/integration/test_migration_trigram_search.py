@@ -20,7 +20,7 @@ from sesamlike.patients.models import Patient
 from sesamlike.stock.models import Device
 from tests.conftest import is_postgres
 from tests.factories import make_article, make_order_line, make_patient
-from tests.migration_db import app_on_own_database, index_names, index_text
+from tests.migration_db import app_on_own_database, index_names, index_text, made_before
 
 PREVIOUS = "0045_awaiting_collection_index"
 UPPER_SERIALS = "ix_devices_serial_no_upper"  # 0044's
@@ -65,14 +65,17 @@ def assert_made() -> None:
 
 
 def test_the_search_indexes_come_with_0046_over_stored_rows_and_go(scratch):
-    upgrade(revision=PREVIOUS)
-    patient = make_patient(first_name="Signe", last_name="Hansson")
-    pump = make_article("PUMP-1", category="pump", serial_tracked=True)
-    order = make_order_line(patient, pump, "delivered", delivered_on=date(2026, 3, 2))
-    order.lines[0].serial_no = "TSD01990"
-    db.session.add(Device(article_id=pump.id, serial_no="TSD01990",
-                          status="on_loan", patient_id=patient.id))  # fmt: skip
-    db.session.commit()
+    def rows():
+        patient = make_patient(first_name="Signe", last_name="Hansson")
+        pump = make_article("PUMP-1", category="pump", serial_tracked=True)
+        order = make_order_line(patient, pump, "delivered",
+                                delivered_on=date(2026, 3, 2))  # fmt: skip
+        order.lines[0].serial_no = "TSD01990"
+        db.session.add(Device(article_id=pump.id, serial_no="TSD01990",
+                              status="on_loan", patient_id=patient.id))  # fmt: skip
+        db.session.commit()
+
+    made_before(PREVIOUS, rows)
     before = stored()
     assert "ix_devices_status" not in indexes()["devices"]
     db.session.remove()  # its reads' locks: dropping an index waits for them

@@ -10,7 +10,13 @@ from flask_migrate import downgrade, upgrade
 from sesamlike.extensions import db
 from sesamlike.orders.models import UNDELIVERED_LINE_STATUSES, OrderLine
 from tests.factories import make_article, make_order_line, make_patient
-from tests.migration_db import app_on_own_database, index_names, index_text, revision
+from tests.migration_db import (
+    app_on_own_database,
+    index_names,
+    index_text,
+    made_before,
+    revision,
+)
 
 PREVIOUS = "0039_put_back_index"
 INDEX = "ix_order_lines_undelivered_patient_id"
@@ -38,10 +44,12 @@ def stored_lines() -> list[tuple[str, int]]:
 
 
 def test_the_undelivered_index_comes_with_0040_over_stored_lines_and_goes(scratch):
-    upgrade(revision=PREVIOUS)
-    patient, article = make_patient(), make_article("INF-1")
-    make_order_line(patient, article, "reserved", packs=2)
-    make_order_line(patient, article, "delivered", packs=3)
+    def rows():
+        patient, article = make_patient(), make_article("INF-1")
+        make_order_line(patient, article, "reserved", packs=2)
+        make_order_line(patient, article, "delivered", packs=3)
+
+    made_before(PREVIOUS, rows)
     assert INDEX not in index_names("order_lines")
     upgrade()
     assert INDEX in index_names("order_lines")

@@ -24,6 +24,7 @@ from tests.migration_db import (
     app_on_own_database,
     index_names,
     index_text,
+    made_before,
     revision,
     sqlite_plans_by,
 )
@@ -62,11 +63,13 @@ def stored() -> list[tuple]:
 
 
 def test_the_work_list_indexes_come_with_0047_over_stored_rows_and_go(scratch):
-    upgrade(revision=PREVIOUS)
-    patient = make_patient(make_clinic("NORR"))
-    make_prescription(patient, make_article("INF-1"))
-    make_prescription(patient, make_article("INF-2"), status="cancelled")
-    make_lent_device(patient, make_article("PUMP-1", category="pump"))
+    def rows():
+        patient = make_patient(make_clinic("NORR"))
+        make_prescription(patient, make_article("INF-1"))
+        make_prescription(patient, make_article("INF-2"), status="cancelled")
+        make_lent_device(patient, make_article("PUMP-1", category="pump"))
+
+    made_before(PREVIOUS, rows)
     before = stored()
     assert not any(name in index_names(t) for t, (name, *_) in INDEXES.items())
     upgrade()
