@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
+from alembic import command as commands
 from flask import Flask
 
 from bench.databases import create_database
@@ -23,13 +24,32 @@ def app_on_own_database(tmp_path: Path, prefix: str) -> Iterator[Flask]:
     url, drop = create_database(DATABASE_URL if is_postgres() else None, tmp_path,
                                 prefix)  # fmt: skip
     app = create_app(config.TestConfig(url))
+    migrations = commands.upgrade, commands.downgrade
+    commands.upgrade, commands.downgrade = map(_reads_ended_first, migrations)
     try:
         with app.app_context():
             yield app
             db.session.remove()
             db.engine.dispose()
     finally:
+        commands.upgrade, commands.downgrade = migrations
         drop()
+
+
+def _reads_ended_first(migrate):
+    """`migrate` (Alembic's upgrade or downgrade, which Flask-Migrate's call)
+    after the test's session has ended its transaction: the migration runs on
+    a connection of its own, and on PostgreSQL an ALTER TABLE (0051's on
+    patients) waits for the locks of a read the test left open, for ever."""
+
+    def migrate_after_reads(*args, **kwargs):
+        try:
+            db.session.commit()
+        except sa.exc.SQLAlchemyError:
+            db.session.rollback()
+        return migrate(*args, **kwargs)
+
+    return migrate_after_reads
 
 
 def index_names(table: str) -> set[str]:
