@@ -129,5 +129,5 @@ class CareEndForm(ServiceForm):
         validate_choice=False,
         render_kw=_REQUIRED,
     )
-    day = _date("Datum", required=True)
+    day = _date(N_("Datum"), required=True)
     confirmed = BooleanField("Bekräftad")
