@@ -342,15 +342,18 @@ def _done_message(reason: str, stopped: care_end.Stopped) -> str:
         if reason == "deceased"
         else _("Patienten är registrerad som flyttad från regionen.")
     )
-    orders = ngettext(
-        "{n} beställning makulerades.", "{n} beställningar makulerades.",
-        stopped.orders,
-    )  # fmt: skip
-    prescriptions = ngettext(
-        "{n} förskrivning avslutades.", "{n} förskrivningar avslutades.",
-        stopped.prescriptions,
-    )  # fmt: skip
-    return f"{what} {orders} {prescriptions}"
+    said = [what]
+    if stopped.orders:
+        said.append(ngettext(
+            "{n} beställning makulerades.", "{n} beställningar makulerades.",
+            stopped.orders,
+        ))  # fmt: skip
+    if stopped.prescriptions:
+        said.append(ngettext(
+            "{n} förskrivning avslutades.", "{n} förskrivningar avslutades.",
+            stopped.prescriptions,
+        ))  # fmt: skip
+    return " ".join(said)
 
 
 @bp.route("/<int:patient_id>/care-end/undo", methods=["POST"])

@@ -159,3 +159,24 @@ def test_the_api_refuses_an_order_for_a_patient_who_moved_out(client, world):
 
     assert answer.status_code == 409
     assert answer.get_json()["error"]["code"] == "care_ended"
+
+
+def test_nothing_open_is_said_in_words_not_as_zero(client, auth):
+    """A patient with no open order and no prescription in force: the
+    confirmation said "0 beställningar som inte har skickats makuleras" and the
+    done message "0 beställningar makulerades. 0 förskrivningar avslutades."."""
+    clinic = f.make_clinic()
+    f.make_user("prescriber", clinics=[clinic], username="doktor")
+    patient = f.make_patient(clinic)
+    auth.login("doktor")
+    url = f"/patients/{patient.id}/care-end"
+
+    asked = _page(client.post(url, data={"reason": "moved_out", "day": YESTERDAY}))
+
+    assert "0 beställningar" not in asked and "0 förskrivningar" not in asked
+    assert "Inga beställningar väntar på att skickas." in asked
+    assert "Inga förskrivningar gäller." in asked
+    client.post(url, data={"reason": "moved_out", "day": YESTERDAY, "confirmed": "y"})
+    done = _page(client.get(f"/patients/{patient.id}"))
+    assert "Patienten är registrerad som flyttad från regionen." in done
+    assert "0 beställningar" not in done and "0 förskrivningar" not in done
