@@ -109,7 +109,10 @@ def my_aids():
     opened = services.open_my_aids(user, patient_id)
     # The body is built from the patient's data alone (portal.kept says what
     # its key holds); the access check and audit row above come first.
-    key = ("my_aids", *opened.version, user.role, get_locale())
+    # The end of the patient's care in the region (a move out) changes what
+    # the page offers, and its undo changes no version of the data.
+    key = ("my_aids", *opened.version, user.role, get_locale(),
+           opened.patient.care_ended_reason)  # fmt: skip
     kept = kept_pages()
     page_key = session_page_key(key, opened.patient)
     if page_key is not None and (page := kept.get(page_key)) is not None:

@@ -180,3 +180,24 @@ def test_nothing_open_is_said_in_words_not_as_zero(client, auth):
     done = _page(client.get(f"/patients/{patient.id}"))
     assert "Patienten är registrerad som flyttad från regionen." in done
     assert "0 beställningar" not in done and "0 förskrivningar" not in done
+
+
+def test_my_aids_after_a_move_out_says_where_to_turn_and_offers_no_order(
+    client, auth, world
+):
+    """«Mina hjälpmedel» still had its "Beställ förbrukningsartiklar" button,
+    which led only to a refusal, and said nothing of the move; and once the
+    move was undone the page kept saying it."""
+    f.make_user("patient", patients=[world.patient], username="lisa")
+    auth.login("lisa")
+    client.get("/portal/")  # built and kept for the session before the move
+    care_end.end_care(world.prescriber, world.patient.id, "moved_out", YESTERDAY)
+
+    page = _page(client.get("/portal/"))
+
+    assert "Vården har flyttat från regionen" in page
+    assert "Kontakta diabetesmottagningen i den nya regionen." in page
+    assert "Beställ förbrukningsartiklar" not in page
+    care_end.undo(world.prescriber, world.patient.id)
+    again = _page(client.get("/portal/"))
+    assert "Vården har flyttat från regionen" not in again
