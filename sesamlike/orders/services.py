@@ -324,6 +324,9 @@ def _cancelling(user: User, order_id: int, cancel: Callable[[Order], None]) -> O
     _require_orderer(user)
     order = None
     try:
+        # The patient first, then the order: the order in which the end of
+        # care and protected identity take them.
+        withdrawals.lock_patient_of_order(order_id)
         order = load_order(order_id, lock=True)
         cancel(order)
         db.session.commit()

@@ -64,6 +64,23 @@ def lock_prescriptions(ids: list[int]) -> dict[int, Prescription]:
     return {p.id: p for p in rows}
 
 
+_LOCK_PATIENT_OF_ORDER = (
+    sa.select(Patient.id)
+    .join(Order, Order.patient_id == Patient.id)
+    .where(Order.id == sa.bindparam("order_id"))
+    .with_for_update(of=Patient, key_share=True)
+)
+
+
+def lock_patient_of_order(order_id: int) -> None:
+    """Lock the order's patient's row as `lock_prescriptions` does, before the
+    order's own row: what locks the patient first and the patient's orders
+    after it (the end of care cancelling them, protected identity rerouting
+    them) must not meet a cancellation holding the order and waiting for the
+    patient (`lock_prescriptions`, giving withdrawals back): a deadlock."""
+    db.session.execute(_LOCK_PATIENT_OF_ORDER, {"order_id": order_id})
+
+
 def find_prescriptions(ids: list[int]) -> dict[int, Prescription]:
     """The prescriptions with their articles, not locked: to judge, not withdraw."""
     rows = db.session.scalars(_FIND_PRESCRIPTIONS, {"ids": ids}).all()
