@@ -335,7 +335,14 @@ def load_prescription(
     if patient_id is not None:
         query = query.where(Prescription.patient_id == patient_id)
     if for_update:
-        query = query.with_for_update(of=Prescription)
+        # The patient's row with it, first, as an order locks them
+        # (`orders.withdrawals`), and read afresh: a renewal or take-over
+        # begun while the end of the patient's care is registered waits for
+        # it and is refused, not left in force beside the prescriptions it
+        # ended.
+        query = query.with_for_update(
+            of=(Patient, Prescription), key_share=True
+        ).execution_options(populate_existing=True)
     prescription = db.session.scalar(query)
     if prescription is None:
         raise NotVisible()

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sesamlike.accounts.models import Clinic, User
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.patients import access
+from sesamlike.patients import access, care_end
 from sesamlike.prescriptions import checks, rules, services
 from sesamlike.prescriptions.errors import (
     AlreadyOwnClinics,
@@ -91,6 +91,9 @@ def taking_clinic(user: User, patient) -> Clinic | None:
 
 
 def _taken_over(user: User, old: Prescription, today: date) -> Prescription:
+    # Read with the patient locked (`services.load_prescription`): the end of
+    # care registered meanwhile ended the prescriptions it saw, not this one.
+    care_end.refuse_if_ended(user, old.patient)
     if old.clinic_id in user.clinic_ids:
         raise AlreadyOwnClinics(clinic=old.clinic.name)
     if old.status_on(today) != PrescriptionStatus.ACTIVE or old.valid_from >= today:

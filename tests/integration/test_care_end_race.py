@@ -130,3 +130,69 @@ def test_a_cancellation_meeting_the_end_of_care_or_protection_is_no_deadlock(
         assert patient.care_ended_reason == "deceased"
     else:
         assert patient.protected_identity
+
+
+@pytest.fixture
+def moved():
+    """A patient who moved from NORR to SODR today, with NORR's prescription
+    of 4 withdrawals begun 30 days ago; SODR's nurse."""
+    from datetime import timedelta
+
+    from tests.integration.test_followup_truth import move_clinic
+
+    north = make_clinic("NORR", cost_centre="KS-100")
+    south = make_clinic("SODR", cost_centre="KS-200")
+    today = region_today()
+    prescribed = make_prescribed(north, valid_from=today - timedelta(days=30))
+    move_clinic(prescribed.patient, south, today)
+    nurse = make_user("prescriber", clinics=[south])
+    ids = (nurse.id, prescribed.patient.id, prescribed.rx.id)
+    db.session.expunge_all()
+    return ids
+
+
+def test_a_take_over_meeting_the_end_of_care_leaves_no_prescription_in_force(
+    moved, monkeypatch
+):
+    """The nurse takes NORR's prescription over while a colleague registers
+    the patient's death. The take-over locked the old prescription alone; the
+    end of care locked the patient, then waited for that prescription, while
+    the take-over's new prescription waited for the patient's row (its
+    foreign key): a deadlock, or, had the new one gone in first, a new
+    prescription in force the end of care never saw. The take-over now locks
+    the patient's row with the prescription: the end of care waits for it,
+    and ends the new one."""
+    from sesamlike.prescriptions import services as prescribing
+    from sesamlike.prescriptions import take_over
+    from sesamlike.prescriptions.models import Prescription
+
+    nurse_id, patient_id, rx_id = moved
+    holding = threading.Event()
+    live_renewal_exists = take_over.live_renewal_exists
+
+    def pause_in_the_taker(prescription_id):
+        # The take-over holds the old prescription (and, mended, the patient).
+        if threading.current_thread().name == FIRST:
+            holding.set()
+            time.sleep(PAUSE)
+        return live_renewal_exists(prescription_id)
+
+    monkeypatch.setattr(take_over, "live_renewal_exists", pause_in_the_taker)
+
+    def take():
+        return take_over.take_over(db.session.get(User, nurse_id), rx_id).id
+
+    def end():
+        holding.wait(10)
+        return _end_care(nurse_id, patient_id)
+
+    taken, ended = _both(take, end)
+
+    assert isinstance(taken, int), taken
+    assert ended is None, ended
+    db.session.expire_all()
+    in_force = db.session.scalars(
+        prescribing.in_force_query(patient_id, region_today())
+    ).all()
+    assert in_force == []
+    assert db.session.get(Prescription, taken).status == "cancelled"

@@ -192,3 +192,22 @@ def test_the_time_lock_carried_over_is_kept_after_a_later_take_over(moved):
     renewal = renewals.renew(nurse, new.id, reason_code="medical")
     assert renewal.last_withdrawal_on == rx.last_withdrawal_on
     assert renewal.valid_from == date.fromordinal(new.valid_to.toordinal() + 1)
+
+
+def test_a_take_over_for_a_patient_whose_care_ended_is_refused(moved):
+    """What a take-over racing the registration of a death reads once it has
+    the patient's row (`services.load_prescription`): the care ended, though
+    the prescription it holds is still in force. Refused, nothing written."""
+    nurse, patient, rx, north, south = moved
+    patient.care_ended_reason = "deceased"
+    patient.care_ended_on = region_today()
+    db.session.commit()
+    old_end = rx.valid_to
+
+    with pytest.raises(DomainError) as refused:
+        take_over.take_over(nurse, rx.id, patient.id)
+
+    assert refused.value.code == "care_ended"
+    db.session.expire_all()
+    assert db.session.get(Prescription, rx.id).valid_to == old_end
+    assert db.session.scalar(sa.select(sa.func.count(Prescription.id))) == 1
