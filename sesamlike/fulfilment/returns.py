@@ -47,6 +47,7 @@ from sesamlike.orders.delivery import parcel_clinic
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 from sesamlike.patients import access
 from sesamlike.patients.addresses import is_box_address
+from sesamlike.patients.errors import CareEnded
 from sesamlike.stock import devices, picking, receipts, reservations, staff
 from sesamlike.stock.errors import DeviceNotFound
 from sesamlike.stock.models import SERIAL_MAX, Device, DeviceStatus
@@ -285,6 +286,11 @@ def replace_device(user: User, device_id: int, today: date | None = None) -> Ord
             action="replace_device",
             detail=device.serial_no,
         )
+        if line.order.patient.care_ended:
+            # Died, or moved out of the region (`patients.care_end`): the
+            # region's devices come back, and no replacement goes out. The
+            # aids centre is told no more than that (not the day of death).
+            raise CareEnded()
         old = line.order
         order = Order(
             patient_id=old.patient_id,

@@ -35,6 +35,8 @@ from sesamlike.fulfilment.shipping import (
 )
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order
 from sesamlike.patients import access
+from sesamlike.patients.errors import CareEnded
+from sesamlike.patients.models import Patient
 from sesamlike.stock import devices, picking, reservations
 from sesamlike.stock.errors import SerialNotInStock
 from sesamlike.stock.models import Device
@@ -86,6 +88,12 @@ def swap_device(
         access.handled_by_depot(
             user, old.patient_id, action="replace_device", detail=old.serial_no
         )
+        patient = db.session.get(Patient, old.patient_id)
+        if patient.care_ended and replaced_on > patient.care_ended_on:
+            # After a death or a move out of the region (`patients.care_end`)
+            # the region lends nothing more; a swap made before it and
+            # registered late stands.
+            raise CareEnded()
         if old.warranty_end is None or replaced_on > old.warranty_end:
             raise NotUnderWarranty(warranty_end=old.warranty_end or "-")
         if line.status not in LENT_LINE_STATUSES or (

@@ -255,3 +255,57 @@ def test_a_warranty_replacement_waits_at_the_clinic_when_the_address_is_a_box():
         world.clinic.street,
     )
     assert [line.replaces_line_id for line in replacement.lines] == [sent.lines[0].id]
+
+
+def test_no_warranty_replacement_goes_out_after_the_patients_care_ended():
+    """The pump of a patient who died comes back faulty within its warranty:
+    the aids centre could order its replacement, a new pump on its way to
+    the home of the deceased (or of a patient who moved out of the region).
+    Refused, nothing written."""
+    import pytest
+
+    from sesamlike.common.errors import DomainError
+    from sesamlike.fulfilment import returns
+    from sesamlike.orders.models import Order
+    from sesamlike.patients import care_end
+
+    world, sent = _pump_delivered_at_the_clinic()
+    patient_id = sent.patient_id
+    care_end.end_care(world.prescriber, patient_id, "deceased", region_today())
+    device = returns.return_device(world.clerk, "P-1", "faulty", region_today())
+
+    with pytest.raises(DomainError) as refused:
+        returns.replace_device(world.clerk, device.id)
+
+    assert refused.value.code == "care_ended"
+    db.session.expire_all()
+    assert db.session.query(Order).filter_by(patient_id=patient_id).count() == 1
+
+
+def test_no_swap_at_the_counter_is_registered_after_the_patients_care_ended():
+    """As a replacement sent out (above): a pump swapped after the day the
+    patient moved out of the region lent the region's new pump to them.
+    Refused; a swap made before that day and registered late stands."""
+    from datetime import timedelta
+
+    import pytest
+
+    from sesamlike.common.errors import DomainError
+    from sesamlike.fulfilment import swaps
+    from sesamlike.patients import care_end
+    from sesamlike.stock.models import Device
+
+    world, sent = _pump_delivered_at_the_clinic()
+    three_days_ago = region_today() - timedelta(days=3)
+    sent.lines[0].delivered_on = three_days_ago
+    db.session.query(Device).filter_by(serial_no="P-1").one().lent_on = three_days_ago
+    db.session.commit()
+    moved_on = region_today() - timedelta(days=1)
+    care_end.end_care(world.prescriber, sent.patient_id, "moved_out", moved_on)
+
+    with pytest.raises(DomainError) as refused:
+        swaps.swap_device(world.clerk, "P-1", "P-2", region_today())
+    assert refused.value.code == "care_ended"
+
+    swapped = swaps.swap_device(world.clerk, "P-1", "P-2", moved_on)
+    assert swapped.serial_no == "P-2"
