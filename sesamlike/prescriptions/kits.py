@@ -212,7 +212,7 @@ def prescribe_kit(
     `choices` (the proposal when None).
     """
     services.require_prescriber(user)
-    patient = services.visible_patient(user, patient_id)
+    patient = services.visible_patient(user, patient_id, for_update=True)
     with access.refusal_logs_read(user, patient.id, "refused kit"):
         care_end.refuse_if_ended(user, patient)
         kit, articles, checked = _checked_kit(

@@ -114,7 +114,7 @@ def prescribe(
     not ended already, at most two years ahead, and more than 90 days ahead
     confirmed (`start_confirmed=False` until it is)."""
     require_prescriber(user)
-    patient = visible_patient(user, patient_id)
+    patient = visible_patient(user, patient_id, for_update=True)
     with access.refusal_logs_read(user, patient.id, "refused prescription"):
         care_end.refuse_if_ended(user, patient)
         today = region_today()
@@ -305,12 +305,20 @@ def require_prescriber(user: User) -> None:
         raise PrescriberOnly()
 
 
-def visible_patient(user: User, patient_id: int) -> Patient:
-    patient = db.session.scalar(
+def visible_patient(user: User, patient_id: int, for_update: bool = False) -> Patient:
+    """`for_update`: the patient's row locked as an order locks it, and read
+    afresh, for a use case that writes prescriptions: one begun while the end
+    of the patient's care is registered waits for it and is refused."""
+    query = (
         sa.select(Patient)
         .where(Patient.id == patient_id, access.visible_patient_filter(user))
         .options(selectinload(Patient.care_relationships))
     )
+    if for_update:
+        query = query.with_for_update(of=Patient, key_share=True).execution_options(
+            populate_existing=True
+        )
+    patient = db.session.scalar(query)
     if patient is None:
         raise NotVisible()
     return patient

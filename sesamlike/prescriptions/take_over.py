@@ -52,7 +52,7 @@ def take_over_all(user: User, patient_id: int, today: date | None = None) -> int
     aside: their renewal is taken over once it begins): how many."""
     services.require_prescriber(user)
     today = today or region_today()
-    patient = services.visible_patient(user, patient_id)
+    patient = services.visible_patient(user, patient_id, for_update=True)
     in_force = db.session.scalars(
         sa.select(Prescription).where(
             Prescription.patient_id == patient.id,

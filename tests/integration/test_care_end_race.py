@@ -16,6 +16,7 @@ import threading
 import time
 
 import pytest
+import sqlalchemy as sa
 from flask import current_app
 
 from sesamlike.accounts.models import User
@@ -196,3 +197,45 @@ def test_a_take_over_meeting_the_end_of_care_leaves_no_prescription_in_force(
     ).all()
     assert in_force == []
     assert db.session.get(Prescription, taken).status == "cancelled"
+
+
+def test_a_prescription_written_while_the_death_is_registered_is_ended_too(
+    world, monkeypatch
+):
+    """The prescriber writes a prescription while a colleague registers the
+    patient's death: the prescription had read the patient (in care) before
+    the registration, went in after it, and stayed in force for a patient who
+    had died. Writing it now locks the patient's row: the end of care waits
+    for it, and ends it."""
+    from sesamlike.catalog.models import Article
+    from sesamlike.prescriptions import services as prescribing
+    from sesamlike.prescriptions.models import Prescription
+
+    prescriber_id, _admin_id, patient_id, _order_id = world
+    article_no = db.session.scalars(sa.select(Article.article_no)).first()
+    checked, refuse_if_ended = threading.Event(), care_end.refuse_if_ended
+
+    def pause_in_the_prescriber(*args, **kwargs):
+        refuse_if_ended(*args, **kwargs)
+        if threading.current_thread().name == FIRST:
+            checked.set()
+            time.sleep(PAUSE)
+
+    monkeypatch.setattr(care_end, "refuse_if_ended", pause_in_the_prescriber)
+
+    def prescribe():
+        return prescribing.prescribe(
+            db.session.get(User, prescriber_id), patient_id, article_no,
+            1, 4, 90, region_today(),
+        ).id  # fmt: skip
+
+    def end():
+        checked.wait(10)
+        return _end_care(prescriber_id, patient_id)
+
+    written, ended = _both(prescribe, end)
+
+    assert isinstance(written, int), written
+    assert ended is None, ended
+    db.session.expire_all()
+    assert db.session.get(Prescription, written).status == "cancelled"
