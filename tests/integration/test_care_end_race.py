@@ -226,7 +226,7 @@ def test_a_prescription_written_while_the_death_is_registered_is_ended_too(
     def prescribe():
         return prescribing.prescribe(
             db.session.get(User, prescriber_id), patient_id, article_no,
-            1, 4, 90, region_today(),
+            1, 4, 90, region_today(), reason_code="medical",
         ).id  # fmt: skip
 
     def end():
