@@ -9,7 +9,7 @@ from sesamlike.accounts.forms import EmptyForm
 from sesamlike.common.errors import DomainError
 from sesamlike.common.formatting import format_date
 from sesamlike.common.i18n import _, ngettext
-from sesamlike.extensions import db
+from sesamlike.common.refusals import show_refusal
 from sesamlike.prescriptions import take_over
 from sesamlike.prescriptions.views import bp
 
@@ -18,13 +18,6 @@ def _back(patient_id: int, anchor: str | None = None):
     return redirect(
         url_for("prescriptions.prescriptions", patient_id=patient_id, _anchor=anchor)
     )
-
-
-def _refused(error: DomainError) -> None:
-    if error.status in (403, 404):
-        raise error
-    db.session.rollback()
-    flash(_(error.message, **error.params), "error")
 
 
 @bp.route(
@@ -40,7 +33,7 @@ def take_over_prescription(patient_id: int, prescription_id: int):
     try:
         new = take_over.take_over(user, prescription_id, patient_id)
     except DomainError as error:
-        _refused(error)
+        show_refusal(error)
         return _back(patient_id, f"rx-{prescription_id}")
     flash(
         _(
@@ -67,7 +60,7 @@ def take_over_prescriptions(patient_id: int):
     try:
         taken = take_over.take_over_all(user, patient_id)
     except DomainError as error:
-        _refused(error)
+        show_refusal(error)
         return _back(patient_id)
     flash(
         ngettext(
