@@ -17,7 +17,6 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from flask import current_app
 
 from sesamlike.accounts.models import User
 from sesamlike.common.time import region_today
@@ -29,6 +28,7 @@ from sesamlike.patients import administration, care_end
 from sesamlike.patients.models import Patient
 from tests.conftest import is_postgres
 from tests.factories import make_clinic, make_prescribed, make_user
+from tests.threads import FIRST, in_two_threads
 
 pytestmark = (
     pytest.mark.postgres
@@ -38,7 +38,6 @@ pytestmark = (
 
 # Longer than PostgreSQL's deadlock_timeout (1 s): the cycle, if any, is found.
 PAUSE = 1.5
-FIRST = "first"
 
 
 @pytest.fixture
@@ -54,32 +53,6 @@ def world():
     ids = (prescribed.prescriber.id, admin.id, prescribed.patient.id, order.id)
     db.session.expunge_all()
     return ids
-
-
-def _both(first, second) -> list[object]:
-    """`first` in a thread named FIRST, `second` in another; their outcomes."""
-    app = current_app._get_current_object()
-    outcomes: list[object] = [None, None]
-
-    def run(index, fn):
-        with app.app_context():
-            try:
-                outcomes[index] = fn()
-            except Exception as exc:  # noqa: BLE001 - the outcome is the test's
-                db.session.rollback()
-                outcomes[index] = exc
-            finally:
-                db.session.remove()
-
-    threads = [
-        threading.Thread(target=run, args=(0, first), name=FIRST),
-        threading.Thread(target=run, args=(1, second)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
 
 
 def _end_care(prescriber_id, patient_id):
@@ -120,7 +93,7 @@ def test_a_cancellation_meeting_the_end_of_care_or_protection_is_no_deadlock(
             return _end_care(prescriber_id, patient_id)
         return _protect(admin_id, patient_id)
 
-    cancelled, done = _both(cancel, meanwhile)
+    cancelled, done = in_two_threads(cancel, meanwhile)
 
     assert isinstance(cancelled, Order), cancelled
     assert done is None, done
@@ -187,7 +160,7 @@ def test_a_take_over_meeting_the_end_of_care_leaves_no_prescription_in_force(
         holding.wait(10)
         return _end_care(nurse_id, patient_id)
 
-    taken, ended = _both(take, end)
+    taken, ended = in_two_threads(take, end)
 
     assert isinstance(taken, int), taken
     assert ended is None, ended
@@ -233,7 +206,7 @@ def test_a_prescription_written_while_the_death_is_registered_is_ended_too(
         checked.wait(10)
         return _end_care(prescriber_id, patient_id)
 
-    written, ended = _both(prescribe, end)
+    written, ended = in_two_threads(prescribe, end)
 
     assert isinstance(written, int), written
     assert ended is None, ended

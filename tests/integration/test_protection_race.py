@@ -17,7 +17,6 @@ import threading
 import time
 
 import pytest
-from flask import current_app
 
 from sesamlike.common.errors import DomainError
 from sesamlike.extensions import db
@@ -28,6 +27,7 @@ from sesamlike.patients import administration, protection
 from sesamlike.prescriptions.models import Prescription
 from tests.conftest import is_postgres
 from tests.factories import make_clinic, make_prescribed, make_user
+from tests.threads import in_two_threads
 
 pytestmark = (
     pytest.mark.postgres
@@ -46,32 +46,6 @@ def world():
     ids = (prescribed.prescriber.id, admin.id, prescribed.patient.id, prescribed.rx.id)
     db.session.expunge_all()
     return ids
-
-
-def _both(first, second) -> list[object]:
-    """Run `first` and `second` in threads of their own; their outcomes."""
-    app = current_app._get_current_object()
-    outcomes: list[object] = [None, None]
-
-    def run(index, fn):
-        with app.app_context():
-            try:
-                outcomes[index] = fn()
-            except Exception as exc:  # noqa: BLE001 - the outcome is the test's
-                db.session.rollback()
-                outcomes[index] = exc
-            finally:
-                db.session.remove()
-
-    threads = [
-        threading.Thread(target=run, args=(i, fn))
-        for i, fn in enumerate((first, second))
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
 
 
 def _the_order(patient_id: int) -> Order:
@@ -112,7 +86,9 @@ def test_protection_set_while_an_order_is_placed_reroutes_it(world, monkeypatch)
         written.wait(10)
         return _protect(admin_id, patient_id)
 
-    placed, protected = _both(lambda: _place(prescriber_id, patient_id, rx_id), protect)
+    placed, protected = in_two_threads(
+        lambda: _place(prescriber_id, patient_id, rx_id), protect
+    )
 
     assert isinstance(placed, ordering.PlacedOrder), placed
     assert protected is None, protected
@@ -142,7 +118,7 @@ def test_an_order_home_placed_while_protection_is_set_is_refused(world, monkeypa
         flagged.wait(10)
         return _place(prescriber_id, patient_id, rx_id)
 
-    protected, placed = _both(lambda: _protect(admin_id, patient_id), place)
+    protected, placed = in_two_threads(lambda: _protect(admin_id, patient_id), place)
 
     assert protected is None, protected
     assert isinstance(placed, DomainError), placed
