@@ -117,31 +117,27 @@ def withdraw_unsent(patient_id: int, recipient: str, reason: str) -> int:
         keys = [f"%:{recipient}", f"%:{recipient}:sms"]
     else:
         keys = [f"%:{recipient}:%"]
-    result = db.session.execute(
-        sa.update(OutgoingMail)
-        .where(
-            OutgoingMail.patient_id == patient_id,
-            OutgoingMail.sent_at.is_(None),
-            OutgoingMail.attempts < MAX_ATTEMPTS,
-            sa.or_(*(OutgoingMail.dedupe_key.like(key) for key in keys)),
-        )
-        .values(attempts=MAX_ATTEMPTS, last_error=f"Withdrawn: {reason}"[:500])
-        .execution_options(synchronize_session=False)
+    return _withdraw(
+        patient_id, sa.or_(*(OutgoingMail.dedupe_key.like(key) for key in keys)), reason
     )
-    return result.rowcount or 0
 
 
 def withdraw_unsent_kinds(patient_id: int, kinds: list[str], reason: str) -> int:
     """Unsent mails of these kinds about this patient, to whomever, are never
     sent: given up with `reason`, in the caller's transaction (the end of the
     patient's care in the region). How many."""
+    return _withdraw(patient_id, OutgoingMail.kind.in_(kinds), reason)
+
+
+def _withdraw(patient_id: int, which: sa.ColumnElement[bool], reason: str) -> int:
+    """The patient's unsent mails that `which` picks are given up with `reason`."""
     result = db.session.execute(
         sa.update(OutgoingMail)
         .where(
             OutgoingMail.patient_id == patient_id,
             OutgoingMail.sent_at.is_(None),
             OutgoingMail.attempts < MAX_ATTEMPTS,
-            OutgoingMail.kind.in_(kinds),
+            which,
         )
         .values(attempts=MAX_ATTEMPTS, last_error=f"Withdrawn: {reason}"[:500])
         .execution_options(synchronize_session=False)
