@@ -190,10 +190,17 @@ def renewal_preview(
 
 
 def live_renewal_exists(prescription_id: int) -> bool:
-    return bool(
-        db.session.scalar(
-            sa.select(sa.literal(True)).where(
-                Prescription.renewed_from_id == prescription_id,
+    return bool(renewed_ids([prescription_id]))
+
+
+def renewed_ids(prescription_ids: list[int]) -> set[int]:
+    """Those of the prescriptions with a renewal not cancelled, in one query."""
+    if not prescription_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(Prescription.renewed_from_id).where(
+                Prescription.renewed_from_id.in_(prescription_ids),
                 Prescription.status != PrescriptionStatus.CANCELLED,
             )
         )

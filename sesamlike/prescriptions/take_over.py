@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import sqlalchemy as sa
-
 from sesamlike.accounts.models import Clinic, User
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
@@ -28,7 +26,7 @@ from sesamlike.prescriptions.errors import (
     TakeOverOfRenewed,
 )
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
-from sesamlike.prescriptions.renewals import live_renewal_exists
+from sesamlike.prescriptions.renewals import live_renewal_exists, renewed_ids
 
 
 def take_over(
@@ -54,23 +52,21 @@ def take_over_all(user: User, patient_id: int, today: date | None = None) -> int
     today = today or region_today()
     patient = services.visible_patient(user, patient_id, for_update=True)
     in_force = db.session.scalars(
-        sa.select(Prescription).where(
-            Prescription.patient_id == patient.id,
-            Prescription.status != PrescriptionStatus.CANCELLED,
-            Prescription.valid_to >= today,
-        )
-    )
-    ids = sorted(
-        rx.id
+        services.in_force_query(patient.id, today)
+        .order_by(Prescription.id)
+        .with_for_update(of=Prescription)
+    ).all()
+    renewed = renewed_ids([rx.id for rx in in_force])
+    taken = [
+        rx
         for rx in in_force
-        if may_take_over(rx, user.clinic_ids, today) and not live_renewal_exists(rx.id)
-    )
+        if may_take_over(rx, user.clinic_ids, today) and rx.id not in renewed
+    ]
     with access.refusal_logs_read(user, patient.id, "refused take-over"):
-        for prescription_id in ids:
-            old = services.load_prescription(user, prescription_id, for_update=True)
+        for old in taken:
             _taken_over(user, old, today)
         db.session.commit()
-    return len(ids)
+    return len(taken)
 
 
 def may_take_over(rx: Prescription, own_clinic_ids: set[int], today: date) -> bool:
