@@ -123,6 +123,20 @@ def test_a_warranty_replacement_ships_home_to_the_address_the_patient_has_now():
     )
 
 
+def _home_order_at_the_aids_centre():
+    """The aids centre's world, its clinic at Norra vägen 2, and an order to
+    the home of an article in stock there."""
+    from sesamlike.fulfilment import shipping
+    from tests.factories import make_article, make_depot_world, place_order_for
+
+    world = make_depot_world()
+    world.clinic.street, world.clinic.postal_code = "Norra vägen 2", "41102"
+    world.clinic.city = "Norrstad"
+    article = make_article()
+    shipping.receive_stock(world.clerk, "HMC", article.article_no, 5, lot="L1")
+    return world, place_order_for(world.prescriber, article, mode="home")
+
+
 def test_an_order_rerouted_to_the_clinic_by_protection_can_be_handed_over_there():
     """Protected identity set while an order to the home address waited to be
     picked: the parcel went to the clinic (as it must), but the order stayed
@@ -133,14 +147,8 @@ def test_an_order_rerouted_to_the_clinic_by_protection_can_be_handed_over_there(
     from sesamlike.orders import clinic as collection
     from sesamlike.orders import worklists
     from sesamlike.orders.models import Order
-    from tests.factories import make_article, make_depot_world, place_order_for
 
-    world = make_depot_world()
-    world.clinic.street, world.clinic.postal_code = "Norra vägen 2", "41102"
-    world.clinic.city = "Norrstad"
-    article = make_article()
-    shipping.receive_stock(world.clerk, "HMC", article.article_no, 5, lot="L1")
-    placed = place_order_for(world.prescriber, article, mode="home")
+    world, placed = _home_order_at_the_aids_centre()
     patient_id = placed.patient_id
     administration.set_protection(make_user("admin"), patient_id, True, "Beslut")
     shipping.ship_order(world.clerk, placed.id)
@@ -163,14 +171,8 @@ def test_a_parcel_on_its_way_home_at_protection_is_not_said_to_go_to_the_clinic(
     address shown."""
     from sesamlike.fulfilment import shipping
     from sesamlike.orders.models import Order
-    from tests.factories import make_article, make_depot_world, place_order_for
 
-    world = make_depot_world()
-    world.clinic.street, world.clinic.postal_code = "Norra vägen 2", "41102"
-    world.clinic.city = "Norrstad"
-    article = make_article()
-    shipping.receive_stock(world.clerk, "HMC", article.article_no, 5, lot="L1")
-    placed = place_order_for(world.prescriber, article, mode="home")
+    world, placed = _home_order_at_the_aids_centre()
     shipping.ship_order(world.clerk, placed.id)
     administration.set_protection(make_user("admin"), placed.patient_id, True, "B")
     db.session.expire_all()
