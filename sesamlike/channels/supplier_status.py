@@ -303,6 +303,18 @@ def _apply(changes: list[_Change], counts: StatusCounts, user, today) -> None:
     now = utcnow()
     shipments: dict[tuple[int, str | None], Shipment] = {}
     touched: dict[int, set[str]] = defaultdict(set)
+    # A cancellation gives its withdrawal back, which locks the patient's row:
+    # taken first, as the end of care and protected identity take it before
+    # the patient's lines (a line held here while waiting for it: a deadlock).
+    withdrawals.lock_patients_of_lines(
+        [
+            change.mark.order_line.id
+            for change in changes
+            if change.status == SupplierStatus.CANCELLED
+            and change.seen != LineStatus.CANCELLED
+            and change.mark.order_line.prescription_id
+        ]
+    )
     for change in changes:
         mark, line = change.mark, change.mark.order_line
         if change.serial_only:

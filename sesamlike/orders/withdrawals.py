@@ -81,6 +81,23 @@ def lock_patient_of_order(order_id: int) -> None:
     db.session.execute(_LOCK_PATIENT_OF_ORDER, {"order_id": order_id})
 
 
+_LOCK_PATIENTS_OF_LINES = (
+    sa.select(Patient.id)
+    .join(OrderLine, OrderLine.patient_id == Patient.id)
+    .where(OrderLine.id.in_(sa.bindparam("line_ids", expanding=True)))
+    .order_by(Patient.id)
+    .with_for_update(of=Patient, key_share=True)
+)
+
+
+def lock_patients_of_lines(line_ids: list[int]) -> None:
+    """Lock the lines' patients' rows, in id order, before any of the lines:
+    `lock_patient_of_order` for a writer that gives back the withdrawals of
+    many patients' lines (a supplier's status file cancelling them)."""
+    if line_ids:
+        db.session.execute(_LOCK_PATIENTS_OF_LINES, {"line_ids": line_ids})
+
+
 def find_prescriptions(ids: list[int]) -> dict[int, Prescription]:
     """The prescriptions with their articles, not locked: to judge, not withdraw."""
     rows = db.session.scalars(_FIND_PRESCRIPTIONS, {"ids": ids}).all()

@@ -212,3 +212,67 @@ def test_a_prescription_written_while_the_death_is_registered_is_ended_too(
     assert ended is None, ended
     db.session.expire_all()
     assert db.session.get(Prescription, written).status == "cancelled"
+
+
+@pytest.fixture
+def sent_to_supplier():
+    """A patient's order of a supplier's article, in the supplier's file of
+    the day (sent, not shipped); the prescriber caring for the patient."""
+    from tests.channel_world import World
+    from tests.integration.test_supplier_channel import export, line_of
+
+    world = World()
+    order = world.order(world.pump)
+    export()
+    ids = (world.prescriber.id, world.patient.id, line_of(order).id, order.id)
+    db.session.expunge_all()
+    return ids
+
+
+def test_a_supplier_files_cancellation_meeting_the_end_of_care_is_no_deadlock(
+    sent_to_supplier, monkeypatch
+):
+    """The aids centre imports the supplier's reply cancelling the line while
+    the clinic registers the patient's death. The import updated the line and
+    then, giving its withdrawal back, waited for the patient's row; the end
+    of care held that row and waited for the patient's lines: a deadlock,
+    which failed the whole file. The import now locks the patients whose
+    lines it cancels before any line."""
+    from sesamlike.channels.supplier_status import import_supplier_status_text
+    from sesamlike.orders.models import OrderLine
+    from sesamlike.prescriptions.models import Prescription
+    from tests.integration.test_supplier_channel import LATER, status_csv
+
+    prescriber_id, patient_id, line_id, order_id = sent_to_supplier
+    holding = threading.Event()
+    lock_prescriptions = withdrawals.lock_prescriptions
+
+    def pause_in_the_import(ids):
+        # The import holds the line (and, mended, the patient) here.
+        if threading.current_thread().name == FIRST:
+            holding.set()
+            time.sleep(PAUSE)
+        return lock_prescriptions(ids)
+
+    monkeypatch.setattr(withdrawals, "lock_prescriptions", pause_in_the_import)
+
+    def import_file():
+        return import_supplier_status_text(
+            status_csv(f"{line_id},cancelled,,"), today=LATER
+        )
+
+    def meanwhile():
+        holding.wait(10)
+        return _end_care(prescriber_id, patient_id)
+
+    counts, done = in_two_threads(import_file, meanwhile)
+
+    assert getattr(counts, "cancelled", None) == 1, counts
+    assert done is None, done
+    db.session.expire_all()
+    line = db.session.get(OrderLine, line_id)
+    assert line.status == "cancelled"
+    # Given back once: by the supplier's cancellation, which came first.
+    assert db.session.get(Prescription, line.prescription_id).withdrawals_used == 0
+    assert db.session.get(Patient, patient_id).care_ended_reason == "deceased"
+    assert db.session.get(Order, order_id) is not None
