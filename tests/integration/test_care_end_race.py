@@ -67,22 +67,29 @@ def _protect(admin_id, patient_id):
     )
 
 
-@pytest.mark.parametrize("other", ["end of care", "protection"])
-def test_a_cancellation_meeting_the_end_of_care_or_protection_is_no_deadlock(
-    world, monkeypatch, other
-):
-    prescriber_id, admin_id, patient_id, order_id = world
+def _pause_before_giving_back(monkeypatch) -> threading.Event:
+    """The FIRST thread pauses where it locks the prescriptions to give a
+    withdrawal back; the event tells the other it has got there."""
     holding = threading.Event()
     lock_prescriptions = withdrawals.lock_prescriptions
 
-    def pause_in_the_canceller(ids):
-        # The canceller holds the order (and, mended, the patient) here.
+    def pause_in_the_first(ids):
         if threading.current_thread().name == FIRST:
             holding.set()
             time.sleep(PAUSE)
         return lock_prescriptions(ids)
 
-    monkeypatch.setattr(withdrawals, "lock_prescriptions", pause_in_the_canceller)
+    monkeypatch.setattr(withdrawals, "lock_prescriptions", pause_in_the_first)
+    return holding
+
+
+@pytest.mark.parametrize("other", ["end of care", "protection"])
+def test_a_cancellation_meeting_the_end_of_care_or_protection_is_no_deadlock(
+    world, monkeypatch, other
+):
+    prescriber_id, admin_id, patient_id, order_id = world
+    # The canceller holds the order (and, mended, the patient) there.
+    holding = _pause_before_giving_back(monkeypatch)
 
     def cancel():
         return ordering.cancel_order(db.session.get(User, prescriber_id), order_id)
@@ -244,17 +251,8 @@ def test_a_supplier_files_cancellation_meeting_the_end_of_care_is_no_deadlock(
     from tests.integration.test_supplier_channel import LATER, status_csv
 
     prescriber_id, patient_id, line_id, order_id = sent_to_supplier
-    holding = threading.Event()
-    lock_prescriptions = withdrawals.lock_prescriptions
-
-    def pause_in_the_import(ids):
-        # The import holds the line (and, mended, the patient) here.
-        if threading.current_thread().name == FIRST:
-            holding.set()
-            time.sleep(PAUSE)
-        return lock_prescriptions(ids)
-
-    monkeypatch.setattr(withdrawals, "lock_prescriptions", pause_in_the_import)
+    # The import holds the line (and, mended, the patient) there.
+    holding = _pause_before_giving_back(monkeypatch)
 
     def import_file():
         return import_supplier_status_text(
