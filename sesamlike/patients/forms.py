@@ -119,15 +119,15 @@ class CareEndForm(ServiceForm):
     """The end of a patient's care in the region: why and when (the rules
     are `care_end`'s); `confirmed` once the consequences were shown."""
 
-    reason = SelectField(
-        "Orsak",
-        choices=[
-            ("", N_("Välj")),
-            ("deceased", N_("Patienten har avlidit")),
-            ("moved_out", N_("Patienten har flyttat till en annan region")),
-        ],
-        validate_choice=False,
-        render_kw=_REQUIRED,
-    )
+    reason = SelectField("Orsak", validate_choice=False, render_kw=_REQUIRED)
     day = _date(N_("Datum"), required=True)
     confirmed = BooleanField("Bekräftad")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # In the reader's language: made per request, not at import.
+        self.reason.choices = [
+            ("", _("Välj")),
+            ("deceased", _("Patienten har avlidit")),
+            ("moved_out", _("Patienten har flyttat till en annan region")),
+        ]

@@ -201,3 +201,14 @@ def test_my_aids_after_a_move_out_says_where_to_turn_and_offers_no_order(
     care_end.undo(world.prescriber, world.patient.id)
     again = _page(client.get("/portal/"))
     assert "Vården har flyttat från regionen" not in again
+
+
+def test_the_reasons_are_in_english_for_an_english_reader(client, auth, world):
+    auth.login("doktor")
+    client.post("/language", data={"locale": "en"})
+
+    page = _page(client.get(f"/patients/{world.patient.id}/care-end"))
+
+    assert "The patient has died" in page
+    assert "The patient has moved to another region" in page
+    assert "Patienten har avlidit" not in page
