@@ -791,8 +791,9 @@ def _device_refusal(form, error: DomainError) -> None:
 
 
 def _devices_page(status: int, *, form=None, search=None, text="", page=1,
-                  unregistered=None, find=None):  # fmt: skip
-    """The devices page; the forms not sent are shown empty."""
+                  unregistered=None, find=None, scrap_asked=None):  # fmt: skip
+    """The devices page; the forms not sent are shown empty; `scrap_asked`:
+    the device in quarantine whose scrapping is to be confirmed."""
     if form is None:
         form = _with_reasons(DeviceReturnForm(formdata=None))
         form.returned_on.data = region_today()
@@ -812,6 +813,7 @@ def _devices_page(status: int, *, form=None, search=None, text="", page=1,
         find=find or UnregisteredSearchForm(prefix="find", formdata=None),
         delivered=registers.unregistered(current_user, unregistered.q.data or ""),
         devices=quarantined,
+        scrap_asked=next((d for d in quarantined if d.id == scrap_asked), None),
         replaced=returns.replaced_devices(quarantined),
         reasons=RETURN_REASON_LABELS,
         actions=EmptyForm(),
@@ -838,6 +840,11 @@ def device_action(device_id: int, action: str):
     if action not in use_cases:
         abort(404)
     if EmptyForm().validate_on_submit():
+        if action == "scrap" and request.form.get("confirmed") != "1":
+            # A pump of 30,000 kr scrapped for good by one click: the first
+            # press asks, naming the device (as scrapping a lot does).
+            if any(d.id == device_id for d in devices.in_quarantine()):
+                return _devices_page(200, scrap_asked=device_id)
         use_case, done = use_cases[action]
         try:
             outcome = use_case(current_user, device_id)

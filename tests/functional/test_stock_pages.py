@@ -343,9 +343,42 @@ def test_reconditioning_and_scrapping_say_which_device(client, depot_world):
     ).get_data(as_text=True)
     assert f"{pump.name} SN3 är åter i lager." in back
     gone = client.post(
-        f"/stock/devices/{by_serial['SN4'].id}/scrap", follow_redirects=True
+        f"/stock/devices/{by_serial['SN4'].id}/scrap",
+        data={"confirmed": "1"},
+        follow_redirects=True,
     ).get_data(as_text=True)
     assert f"{pump.name} SN4 är kasserad." in gone
+
+
+def test_scrapping_a_device_asks_first_naming_it(client, depot_world):
+    """The walkthrough: one click on "Kassera" scrapped a pump of 30,000 kr
+    for good; scrapping a lot asks first."""
+    pump = make_pump("PUMP-S")
+    receive(depot_world, 1, article_no="PUMP-S", serials=["SN5"])
+    placed = place(depot_world, article=pump, mode="clinic")
+    shipping.ship_order(
+        depot_world.clerk, placed.id, serials={placed.lines[0].id: ["SN5"]}
+    )
+    client.post(
+        "/stock/devices",
+        data={"serial_no": "SN5", "reason": "faulty",
+              "returned_on": TODAY.isoformat()},
+    )  # fmt: skip
+    device = db.session.scalar(sa.select(Device).where(Device.serial_no == "SN5"))
+
+    asked = client.post(f"/stock/devices/{device.id}/scrap")
+
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200
+    assert f"Kassera {pump.name} SN5? Det går inte att ångra" in page
+    assert 'name="confirmed" value="1"' in page
+    db.session.refresh(device)
+    assert device.status == "quarantine"  # nothing done yet
+
+    client.post(f"/stock/devices/{device.id}/scrap", data={"confirmed": "1"})
+
+    db.session.refresh(device)
+    assert device.status == "scrapped"
 
 
 def test_a_faulty_device_replaced_under_warranty_is_never_put_back_on_the_shelf(
