@@ -67,17 +67,30 @@ def fefo(query: sa.Select) -> sa.Select:
     return query.order_by(StockLot.expiry.is_(None), StockLot.expiry, StockLot.id)
 
 
-def pick_list(depot_id: int, today: date | None = None) -> list[PickRow]:
-    """What to pick in the depot, reservation by reservation, lot by lot (FEFO)."""
-    today = today or region_today()
-    held = db.session.scalars(
-        sa.select(Reservation)
-        .where(
-            Reservation.depot_id == depot_id,
-            Reservation.status == ReservationStatus.ACTIVE,
+def active_reservations(depot_id: int) -> list[Reservation]:
+    """The depot's reservations to pick, in the order they were made."""
+    return list(
+        db.session.scalars(
+            sa.select(Reservation)
+            .where(
+                Reservation.depot_id == depot_id,
+                Reservation.status == ReservationStatus.ACTIVE,
+            )
+            .order_by(Reservation.created_at, Reservation.id)
         )
-        .order_by(Reservation.created_at, Reservation.id)
-    ).all()
+    )
+
+
+def pick_list(
+    depot_id: int,
+    today: date | None = None,
+    held: Sequence[Reservation] | None = None,
+) -> list[PickRow]:
+    """What to pick in the depot, reservation by reservation, lot by lot
+    (FEFO): the depot's active reservations, or `held` (some of them, in the
+    order to pick them: the first is given the first lots to expire)."""
+    today = today or region_today()
+    held = active_reservations(depot_id) if held is None else held
     article_ids = {row.article_id for row in held}
     lots = db.session.scalars(
         fefo(

@@ -8,11 +8,12 @@ import re
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.fulfilment import pick_queue
-from sesamlike.orders.models import Order
+from sesamlike.orders.models import Order, line_reference
 from sesamlike.stock.models import Reservation
 from tests.factories import (
     make_article,
@@ -104,3 +105,24 @@ def test_one_page_says_how_many_and_has_no_pager(client, queue, monkeypatch):
     assert 'class="pager"' not in page
     assert db.session.query(Reservation).count() == 5
     assert db.session.query(Order).count() == 5
+
+
+def test_a_backorder_filled_by_a_receipt_is_picked_by_its_orders_age(client, queue):
+    """The walkthrough: a receipt filled two backorders placed days before
+    the rest, and the pick list showed them last (its reservations are made
+    when the stock comes in), the orders already late; the packing list
+    showed them first."""
+    depot, orders = queue
+    oldest = orders[0]
+    reservation = db.session.scalars(
+        sa.select(Reservation).where(
+            Reservation.reference == line_reference(oldest.lines[0].id)
+        )
+    ).one()
+    reservation.created_at = utcnow() + timedelta(minutes=5)  # reserved last
+    db.session.commit()
+
+    page = client.get("/stock/picking", query_string={"depot": depot.id}).text
+
+    assert listed(page) == [oldest.id, orders[1].id]
+    assert lots_of(page, oldest.id) == ["EARLY"]  # first expiry to the first
