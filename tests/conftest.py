@@ -161,7 +161,8 @@ def auth(client):
 
 
 def csrf_token_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    # WTForms' field (id, name, type, value) or a plain input of the template.
+    match = re.search(r'<input[^>]*\bname="csrf_token"[^>]*\bvalue="([^"]+)"', html)
     assert match, "page has no CSRF token"
     return match.group(1)
 

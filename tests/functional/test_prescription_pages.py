@@ -116,6 +116,29 @@ def test_list_shows_what_the_prescriber_needs(client, auth, setup):
     assert f"/patients/{setup['patient'].id}/prescriptions/new" in page
 
 
+def test_each_rows_actions_name_their_article_and_no_id_is_repeated(
+    client, auth, setup
+):
+    """The walkthrough: every row had the same "Förnya"/"Makulera" and
+    "Ja, förnya"/"Ja, makulera" with no article in the name a screen reader
+    reads, and 13 elements shared id="csrf_token"."""
+    second = make_article("100102", name="Mio infusionsset", systems=[setup["system"]])
+    for article in (setup["first"], second):
+        make_prescription(setup["patient"], article)
+    auth.login("nurse")
+
+    page = text_of(client.get(f"/patients/{setup['patient'].id}/prescriptions"))
+
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert sorted(i for i in set(ids) if ids.count(i) > 1) == []
+    hidden = '<span class="visually-hidden"> {}</span>'
+    for name in ("Quick-set", "Mio infusionsset"):
+        for words in ("Förnya", "Makulera"):
+            assert f"{words}{hidden.format(name)}</summary>" in page
+        for words in ("Ja, förnya", "Ja, makulera"):
+            assert f"{words}{hidden.format(name)}</button>" in page
+
+
 def test_a_time_lock_is_shown_only_where_there_is_a_next_withdrawal(
     client, auth, setup
 ):
@@ -497,7 +520,7 @@ def test_buttons_ask_for_confirmation(client, auth, setup):
     make_prescription(setup["patient"], setup["first"])
     auth.login("nurse")
     page = text_of(client.get(f"/patients/{setup['patient'].id}/prescriptions"))
-    assert "<summary>Makulera</summary>" in page
+    assert '<summary>Makulera<span class="visually-hidden"> Quick-set</span>' in page
     assert "Makulera förskrivningen? Inga fler uttag kan göras på den." in page
     assert "Ja, makulera" in page and "Ja, förnya" in page
 
