@@ -144,6 +144,25 @@ def test_the_api_and_fhir_say_when_a_patient_died(client, world):
     resource = fhir.get_json()
     validate_r5(resource)
     assert resource["deceasedDateTime"] == YESTERDAY.isoformat()
+    assert resource["active"] is False
+
+
+@pytest.mark.parametrize("reason", [None, "moved_out"])
+def test_fhir_patient_is_active_only_while_the_region_cares_for_them(
+    client, world, reason
+):
+    """Patient.active (R5: the record is in active use) stayed true after
+    the patient moved out or died."""
+    if reason:
+        care_end.end_care(world.prescriber, world.patient.id, reason, YESTERDAY)
+
+    fhir = client.get(f"/fhir/r5/Patient/{world.patient.id}",
+                      headers=bearer(world.prescriber))  # fmt: skip
+
+    resource = fhir.get_json()
+    validate_r5(resource)
+    assert resource["active"] is (reason is None)
+    assert "deceasedDateTime" not in resource
 
 
 def test_the_api_refuses_an_order_for_a_patient_who_moved_out(client, world):

@@ -10,9 +10,10 @@ import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
 from sesamlike.api.fhir import export
-from sesamlike.common.time import utcnow
+from sesamlike.common.time import region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.jobs import job_named, run_named
+from sesamlike.patients import care_end
 from tests.factories import make_prescription, make_user
 from tests.fhir_world import FhirWorld, bearer, validate_r5
 
@@ -83,12 +84,32 @@ def test_the_region_exports_every_type_pseudonymised_and_valid(client, world):
     text = json.dumps(files, ensure_ascii=False, separators=(",", ":"))
     assert_no_identity(text, [world.patient, world.neighbour, world.protected])
     for patient in files["Patient"]:
-        assert set(patient) <= {"resourceType", "id", "identifier", "birthDate"}
+        assert set(patient) <= {"resourceType", "id", "identifier", "birthDate",
+                                "deceasedDateTime"}  # fmt: skip
     pseudonyms = {p["id"] for p in files["Patient"]}
     assert len(pseudonyms) == 3
     assert str(world.patient.id) not in pseudonyms
     subjects = {r["subject"]["reference"] for r in files["DeviceRequest"]}
     assert subjects <= {f"Patient/{p}" for p in pseudonyms}
+
+
+def test_a_patient_who_died_is_exported_with_the_year_of_death_only(client, world):
+    """The export said nothing of a death; the day, like the day of birth,
+    identifies, so the year goes (FHIR dateTime of year precision)."""
+    died_on = region_today() - timedelta(days=1)
+    care_end.end_care(world.prescriber, world.patient.id, "deceased", died_on)
+    care_end.end_care(world.prescriber, world.neighbour.id, "moved_out", died_on)
+
+    files = finished_files(client, world.region, kick_off(client, world.region))
+
+    by_id = {p["id"]: p for p in files["Patient"]}
+    dead = by_id[export.pseudonym(world.patient.id)]
+    validate_r5(dead)
+    assert dead["deceasedDateTime"] == str(died_on.year)
+    assert dead["birthDate"] == str(world.patient.birth_date.year)
+    moved = by_id[export.pseudonym(world.neighbour.id)]
+    assert "deceasedDateTime" not in moved
+    assert died_on.isoformat() not in json.dumps(files["Patient"])
 
 
 def references_in(value) -> list[dict]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.api.fhir import codes as c
@@ -107,7 +108,9 @@ def patient(row: Patient, viewer: Viewer) -> dict:
         "resourceType": "Patient",
         "id": str(row.id),
         "identifier": identifiers,
-        "active": True,
+        # Patient.active (R5): whether the record is in active use; not once
+        # the patient's care in the region ended (died or moved out).
+        "active": not row.care_ended,
         "name": [
             {
                 "use": "official",
@@ -141,13 +144,20 @@ def patient(row: Patient, viewer: Viewer) -> dict:
 
 
 def pseudonymised_patient(row: Patient, pseudonym: str) -> dict:
-    """The export's patient: a stable pseudonym and the birth year, nothing else."""
+    """The export's patient: a stable pseudonym, the birth year and the year of
+    death, nothing else. A day of birth or death identifies; the year, as a
+    FHIR date(Time) of year precision, keeps ages and patient-years."""
     return c.drop_empty({
         "resourceType": "Patient",
         "id": pseudonym,
         "identifier": [{"system": c.PSEUDONYM, "value": pseudonym}],
-        "birthDate": str(row.birth_date.year) if row.birth_date else None,
+        "birthDate": _year(row.birth_date),
+        "deceasedDateTime": _year(row.care_ended_on) if row.deceased else None,
     })  # fmt: skip
+
+
+def _year(day: date | None) -> str | None:
+    return str(day.year) if day else None
 
 
 def _first_clinic(row: Patient) -> dict | None:
