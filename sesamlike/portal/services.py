@@ -39,6 +39,7 @@ from sesamlike.patients import access
 from sesamlike.patients.addresses import same_text
 from sesamlike.patients.models import (
     Address,
+    CareEndReason,
     Guardian,
     Patient,
     ReminderPreference,
@@ -256,22 +257,47 @@ def children(user: User) -> list[Child]:
     ]  # fmt: skip
 
 
-def grown_up_children(user: User) -> int:
-    """How many of the guardian's children have turned 18, their links ended
-    by it: "Mina barn" says so instead of sending the guardian to a clinic
-    that cannot link them again. A count only: nothing of the young adult is
-    shown, so nothing is read of them."""
+@dataclass(frozen=True)
+class EndedLinks:
+    """How many of a guardian's links ended: by the child's 18th birthday, or
+    by the child's death as a child."""
+
+    grown_up: int = 0
+    died: int = 0
+
+
+def ended_links(user: User) -> EndedLinks:
+    """What "Mina barn" says instead of sending the guardian to a clinic that
+    cannot link them again: children who turned 18 manage their aids
+    themselves; a child who died is no longer in the service. Counts only:
+    nothing of those children is shown, so no read of them is audited.
+
+    A child who died as a child is never told as grown up, however long ago;
+    one who died as an adult is told as grown up, as before (the guardian had
+    no link then, and is not told of the death)."""
     if user.role != Role.GUARDIAN:
         raise Forbidden()
-    return db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(Guardian)
-        .join(Patient, Patient.id == Guardian.patient_id)
+    rows = db.session.execute(
+        sa.select(Patient.birth_date, Patient.care_ended_reason,
+                  Patient.care_ended_on)
+        .join(Guardian, Guardian.patient_id == Patient.id)
         .where(
             Guardian.user_id == user.id,
-            Patient.birth_date <= access.adult_born_before(),
+            sa.or_(
+                Patient.birth_date <= access.adult_born_before(),
+                Patient.care_ended_reason == CareEndReason.DECEASED,
+            ),
         )
-    )
+    ).all()  # fmt: skip
+    grown_up = died = 0
+    for born, reason, ended_on in rows:
+        if reason == CareEndReason.DECEASED and (
+            born is None or born > access.adult_born_before(ended_on)
+        ):
+            died += 1
+        else:
+            grown_up += 1
+    return EndedLinks(grown_up=grown_up, died=died)
 
 
 def choose_child(user: User, patient_id: int) -> Patient:

@@ -167,7 +167,7 @@ def choose_patient():
     return render(
         "choose_patient.html",
         children=kids,
-        grown_up=services.grown_up_children(current_user),
+        ended=services.ended_links(current_user),
         chosen=session.get(CHOSEN),
         next=_portal_page(request.args.get("next")),
     )
