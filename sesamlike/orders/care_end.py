@@ -52,6 +52,9 @@ def stop(patient: Patient, user: User, reason: str, day: date) -> Stopped:
     lines = ordering.cancel_open_orders(user, patient.id, why)
     ended = prescriptions.end_in_force(user, patient.id, today, why)
     orders = len({line.order_id for line in lines})
+    devices = len(expected_back(patient.id, today))
     if reason == CareEndReason.MOVED_OUT and (orders or ended):
-        notices.care_moved_out(patient, bool(expected_back(patient.id, today)), today)
-    return Stopped(orders=orders, lines=len(lines), prescriptions=ended)
+        notices.care_moved_out(patient, bool(devices), today)
+    return Stopped(
+        orders=orders, lines=len(lines), prescriptions=ended, devices=devices
+    )

@@ -63,11 +63,13 @@ class Consequences:
 
 @dataclass(frozen=True)
 class Stopped:
-    """What the registration stopped."""
+    """What the registration stopped, and how many lent devices it leaves
+    expected back."""
 
     orders: int = 0
     lines: int = 0
     prescriptions: int = 0
+    devices: int = 0
 
 
 # Given by the orders area at app start (it is above this one): what the

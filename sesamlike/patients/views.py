@@ -353,6 +353,16 @@ def _done_message(reason: str, stopped: care_end.Stopped) -> str:
             "{n} förskrivning avslutades.", "{n} förskrivningar avslutades.",
             stopped.prescriptions,
         ))  # fmt: skip
+    if stopped.devices:
+        # The return page is the aids centre's: the prescriber is told who
+        # collects, and the patient page lists what is still out.
+        said.append(ngettext(
+            "{n} lånat hjälpmedel ska lämnas tillbaka. Hjälpmedelscentralen "
+            "samlar in det; det står kvar på patientsidan tills det är tillbaka.",
+            "{n} lånade hjälpmedel ska lämnas tillbaka. Hjälpmedelscentralen "
+            "samlar in dem; de står kvar på patientsidan tills de är tillbaka.",
+            stopped.devices,
+        ))  # fmt: skip
     return " ".join(said)
 
 

@@ -67,6 +67,27 @@ def test_the_confirmation_names_what_stops_and_what_comes_back_before_saving(
     assert "1 beställning makulerades" in patient_page  # the flash
 
 
+def test_the_prescriber_is_told_the_aids_centre_collects_the_lent_devices(
+    client, auth, world
+):
+    """The done page and the patient page said "registrerar återlämningen
+    (Enheter)", a menu of the aids centre's the prescriber has not got. The
+    return page stays the aids centre's: no link to it, it says who collects."""
+    auth.login("doktor")
+    url = f"/patients/{world.patient.id}/care-end"
+
+    client.post(url, data={"reason": "moved_out", "day": YESTERDAY,
+                           "confirmed": "y"})  # fmt: skip
+    page = _page(client.get(f"/patients/{world.patient.id}"))
+
+    done = "1 lånat hjälpmedel ska lämnas tillbaka. Hjälpmedelscentralen samlar in"
+    assert done in page  # the flash
+    assert "Hjälpmedelscentralen samlar in de lånade hjälpmedlen" in page
+    assert "PDM-4711" in page and "(Enheter)" not in page
+    assert "/stock/devices" not in page
+    assert client.get("/stock/devices").status_code == 403
+
+
 def test_a_day_ahead_is_said_beside_the_field_and_nothing_is_asked(client, auth, world):
     auth.login("doktor")
     ahead = region_today() + timedelta(days=3)
