@@ -70,6 +70,9 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     "care_end_undo": N_(
         "Ångrade registreringen av avslutad vård för {patient}: {detail}"
     ),
+    "care_resume": N_(
+        "Tog in {patient} i vård i regionen igen efter avslutad vård: {detail}"
+    ),
     "order": N_("Öppnade beställningen av hjälpmedel för {patient}"),
     "read_orders": N_("Läste beställningarna för {patient}"),
     "read_order": N_("Läste en beställning för {patient}"),
@@ -168,6 +171,7 @@ ACTION_NAMES = {
     "protected_identity_lift": N_("Skyddade personuppgifter hävda"),
     "care_end": N_("Vård i regionen avslutad"),
     "care_end_undo": N_("Avslutad vård ångrad"),
+    "care_resume": N_("Åter i vård i regionen"),
     "user_create": N_("Konto skapat"),
     "user_update": N_("Konto ändrat"),
     "user_deactivate": N_("Konto avstängt"),

@@ -64,7 +64,11 @@ def start_care_relationship(user, body):
     """Your clinic takes the patient into its care (prescribers of that clinic).
 
     404 when no patient has the personal_id; 409 when the clinic already has an
-    active care relationship with the patient. The patient's access log shows it.
+    active care relationship with the patient, or the patient is registered as
+    deceased (`care_already_ended`). A patient registered as moved out of the
+    region is taken into its care again: the end of care is cleared and
+    ordering opens (the move stays in the audit log). The patient's access log
+    shows it.
     """
     return care.start(user, body["personal_id"], body["clinic_code"])
 

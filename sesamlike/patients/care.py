@@ -1,4 +1,5 @@
-"""Care relationships (vårdrelationer) by personnummer: start one, end one.
+"""Care relationships (vårdrelationer) by personnummer: start one, end one;
+take a patient who moved back into the region into care again.
 
 A care relationship is what lets a clinic's staff look a patient up. A
 prescriber starts one for their own clinic when the patient comes into its care
@@ -22,9 +23,9 @@ from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.common.transaction_ends import rollback_keeping_reads
 from sesamlike.extensions import db
-from sesamlike.patients import errors
+from sesamlike.patients import access, care_end, errors
 from sesamlike.patients.identity import parse_personal_id
-from sesamlike.patients.models import CareRelationship, Patient
+from sesamlike.patients.models import CareEndReason, CareRelationship, Patient
 
 _SEPARATORS = re.compile(r"[\s\-+]")
 # What else follows an ended care relationship (the patient's orders waiting to
@@ -51,7 +52,7 @@ def _require_prescriber(user: User) -> None:
         raise Forbidden()
 
 
-def _own_clinic(user: User, clinic_code: str | None) -> Clinic:
+def own_clinic(user: User, clinic_code: str | None) -> Clinic:
     # An unknown code and another clinic's code get the same answer: no probing.
     clinic = next((c for c in user.clinics if c.code == clinic_code), None)
     if clinic is None:
@@ -83,12 +84,35 @@ def _patient_by_personal_id(user: User, text: str | None, clinic: Clinic) -> Pat
 def start(
     user: User, personal_id: str | None, clinic_code: str | None
 ) -> CareRelationship:
-    """The patient comes into the care of one of the prescriber's clinics."""
+    """The patient comes into the care of one of the prescriber's clinics;
+    one who had moved out of the region is taken into its care again."""
     _require_prescriber(user)
-    clinic = _own_clinic(user, clinic_code)
+    clinic = own_clinic(user, clinic_code)
     patient = _patient_by_personal_id(user, personal_id, clinic)
+    if patient.care_ended_reason == CareEndReason.MOVED_OUT:
+        # Read afresh under the lock: `lift_move` asks again.
+        return _resume(user, care_end.lock(patient.id), clinic)
     relationship = begin_episode(patient, clinic)
-    _audit(user, relationship, clinic, "care_relationship_start")
+    audit_episode(user, relationship, clinic, "care_relationship_start")
+    db.session.commit()
+    return relationship
+
+
+def resume(user: User, patient_id: int, clinic_code: str | None) -> CareRelationship:
+    """A patient who moved out of the region has moved back: one of the
+    prescriber's clinics takes them into care again, with a new care
+    relationship, and orders and prescriptions can be made again. What the
+    move stopped stays stopped. Never after a death (409)."""
+    _require_prescriber(user)
+    with access.refusal_logs_read(user, patient_id, "refused resumed care"):
+        patient = care_end.locked(user, patient_id)
+        return _resume(user, patient, own_clinic(user, clinic_code))
+
+
+def _resume(user: User, patient: Patient, clinic: Clinic) -> CareRelationship:
+    care_end.lift_move(user, patient)
+    relationship = begin_episode(patient, clinic)
+    audit_episode(user, relationship, clinic, "care_relationship_start")
     db.session.commit()
     return relationship
 
@@ -116,7 +140,8 @@ def begin_episode(patient: Patient, clinic: Clinic) -> CareRelationship:
     name = clinic.name
     if patient.care_ended_reason is not None:
         # Died, or moved out of the region (`care_end`): a mistake is undone
-        # on the patient's page first, which opens the episodes it ended.
+        # on the patient's page first, which opens the episodes it ended; a
+        # patient who moved back is taken into care again (`resume`).
         raise errors.CareAlreadyEnded()
     if open_episode(patient, clinic) is not None:
         raise errors.CareRelationshipExists(clinic=name)
@@ -139,13 +164,15 @@ def end(user: User, relationship_id: int) -> CareRelationship:
     if relationship.ended_on is not None:
         raise errors.CareRelationshipEnded()
     relationship.ended_on = region_today()
-    _audit(user, relationship, relationship.clinic, "care_relationship_end")
+    audit_episode(user, relationship, relationship.clinic, "care_relationship_end")
     ended(relationship, user)
     db.session.commit()
     return relationship
 
 
-def _audit(user: User, relationship: CareRelationship, clinic: Clinic, action: str):
+def audit_episode(
+    user: User, relationship: CareRelationship, clinic: Clinic, action: str
+):
     audit.record(
         action,
         "care_relationship",

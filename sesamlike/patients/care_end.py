@@ -158,7 +158,7 @@ def end_care(
     """Register that the patient died or moved out of the region on `day`."""
     _require_prescriber(user)
     with access.refusal_logs_read(user, patient_id, "refused end of care"):
-        patient = _locked(user, patient_id)
+        patient = locked(user, patient_id)
         if patient.care_ended_reason is not None:
             raise errors.CareAlreadyEnded()
         if not _cared_for_by(user, patient):
@@ -200,7 +200,7 @@ def undo(user: User, patient_id: int) -> Patient:
     stays cancelled."""
     _require_prescriber(user)
     with access.refusal_logs_read(user, patient_id, "refused undo of end of care"):
-        patient = _locked(user, patient_id)
+        patient = locked(user, patient_id)
         if patient.care_ended_reason is None:
             raise errors.CareNotEnded()
         if not _ended_in_care_of(user, patient):
@@ -228,19 +228,53 @@ def undo(user: User, patient_id: int) -> Patient:
         return patient
 
 
-def _locked(user: User, patient_id: int) -> Patient:
+def locked(user: User, patient_id: int) -> Patient:
     """The patient, visible to the user, locked against a second registration
     at the same moment; read as a change of the record (audited by the use
     case's own row)."""
-    patient = db.session.scalar(
-        sa.select(Patient)
-        .where(Patient.id == patient_id, access.visible_patient_filter(user))
-        .with_for_update(of=Patient)
-        .execution_options(populate_existing=True)
-    )
+    patient = lock(patient_id, access.visible_patient_filter(user))
     if patient is None:
         raise NotVisible()
     return patient
+
+
+def lock(patient_id: int, *where: sa.ColumnElement[bool]) -> Patient | None:
+    """The patient's row, locked and read afresh: `locked` for a user; a use
+    case that has found the patient by number (`care.start`) gives no filter."""
+    return db.session.scalar(
+        sa.select(Patient)
+        .where(Patient.id == patient_id, *where)
+        .with_for_update(of=Patient)
+        .execution_options(populate_existing=True)
+    )
+
+
+def lift_move(user: User, patient: Patient) -> None:
+    """The patient who moved out of the region has moved back (`care.resume`):
+    the end of care is cleared, in the caller's transaction, so orders and
+    prescriptions can be made again. Never after a death.
+
+    The episodes the move ended stay ended, and lose the reason that let
+    their clinics read the record while the care was ended (`access`). The
+    patient's row holds only an end in force: the move itself stays in the
+    audit log, in its `care_end` row and in this one's detail."""
+    if patient.care_ended_reason is None:
+        raise errors.CareNotEnded()
+    if patient.deceased:
+        raise errors.DeceasedNotResumed()
+    detail = f"{patient.care_ended_reason} {patient.care_ended_on.isoformat()}"
+    for episode in patient.care_relationships:
+        episode.end_reason = None
+    patient.care_ended_reason = None
+    patient.care_ended_on = None
+    patient.care_ended_by_id = None
+    patient.care_ended_at = None
+    # A notice of the move not sent yet would arrive after the return.
+    mail.withdraw_unsent_kinds(
+        patient.id, [mail.MailKind.CARE_ENDED], "care in the region resumed"
+    )
+    audit.record("care_resume", "patient", patient_id=patient.id,
+                 object_id=patient.id, user=user, detail=detail)  # fmt: skip
 
 
 def faults_of(

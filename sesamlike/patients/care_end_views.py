@@ -1,5 +1,6 @@
 """The end of a patient's care in the region, on the patient's pages: the
-registration with its confirmation step, and the undo of a mistake."""
+registration with its confirmation step, the undo of a mistake, and taking a
+patient who moved back into the region into care again."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from sesamlike.common.errors import DomainError
 from sesamlike.common.i18n import _, ngettext
 from sesamlike.common.refusals import show_refusal
 from sesamlike.common.time import region_today
-from sesamlike.patients import care_end
-from sesamlike.patients.forms import CareEndForm
+from sesamlike.patients import care, care_end
+from sesamlike.patients.forms import CareEndForm, CareRelationshipForm
 from sesamlike.patients.views import _require_writer, _user, bp
 
 
@@ -98,4 +99,23 @@ def undo_care_end(patient_id: int):
         flash(_("Registreringen är ångrad och vårdrelationerna är öppna igen. "
                 "Makulerade beställningar och förskrivningar förblir makulerade."),
               "success")  # fmt: skip
+    return redirect(url_for(".detail", patient_id=patient_id))
+
+
+@bp.route("/<int:patient_id>/care-end/resume", methods=["POST"])
+def resume_care(patient_id: int):
+    """Take a patient who moved back into the region into care again."""
+    _require_writer()
+    form = CareRelationshipForm()  # the CSRF token is checked app-wide
+    try:
+        relationship = care.resume(_user(), patient_id, form.clinic_code.data)
+    except DomainError as error:
+        if error.status in (403, 404):
+            raise
+        show_refusal(error)
+    else:
+        flash(_("Patienten är i vård i regionen igen, med vårdrelation hos {clinic}. "
+                "Beställningar och förskrivningar kan göras igen; det som "
+                "makulerades vid flytten förblir makulerat.",
+                clinic=relationship.clinic.name), "success")  # fmt: skip
     return redirect(url_for(".detail", patient_id=patient_id))

@@ -198,6 +198,14 @@ class CareNotEnded(Conflict):
     message = "Patientens vård i regionen är inte registrerad som avslutad."
 
 
+class DeceasedNotResumed(Conflict):
+    code = "patient_deceased"
+    message = (
+        "Patienten är registrerad som avliden och kan inte tas in i vård igen. "
+        "Var registreringen ett misstag kan den ångras på patientsidan."
+    )
+
+
 class CareEnded(Conflict):
     """No new order or prescription for a patient whose care in the region
     ended (the staff's words); `PatientDeceased` and `MovedOut` say why."""

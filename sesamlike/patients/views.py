@@ -34,6 +34,7 @@ from sesamlike.patients.forms import (
     ServiceForm,
     TemporaryAddressForm,
 )
+from sesamlike.patients.models import CareEndReason
 from sesamlike.patients.search import MIN_SEARCH_LENGTH
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
@@ -164,7 +165,23 @@ def detail(patient_id: int):
         care_form=None if patient.care_ended else care_form,
         may_end_care=services.may_write(user) and not patient.care_ended,
         expected_back=care_end.expected_back(user, patient),
+        resume_form=_resume_form(user, patient),
     )
+
+
+def _resume_form(user, patient) -> CareRelationshipForm | None:
+    """Taking a patient who moved back into care again, at one of the
+    prescriber's clinics (the one that cared until the move first)."""
+    if (
+        not services.may_write(user)
+        or patient.care_ended_reason != CareEndReason.MOVED_OUT
+    ):
+        return None
+    cared = {c.clinic_id for c in patient.care_relationships if c.end_reason}
+    clinics = sorted(user.clinics, key=lambda c: (c.id not in cared, c.name))
+    form = CareRelationshipForm()
+    form.clinic_code.choices = [(c.code, c.name) for c in clinics]
+    return form
 
 
 def _edit(

@@ -87,6 +87,7 @@ WHAT = {
     "protected_identity_lift": N_("Hävde skyddade personuppgifter"),
     "care_end": N_("Registrerade att vården i regionen avslutats"),
     "care_end_undo": N_("Ångrade en felaktig registrering av avslutad vård"),
+    "care_resume": N_("Registrerade att vården i regionen har tagits upp igen"),
     # Only ever done by the login's own holder, through the mailed link.
     "password_set": N_("Valde ett nytt lösenord med en länk från e-post"),
 }

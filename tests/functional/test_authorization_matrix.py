@@ -171,6 +171,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "patients.add_care_relationship": PRESCRIBER,
     "patients.end_care": PRESCRIBER,
     "patients.undo_care_end": PRESCRIBER,
+    "patients.resume_care": PRESCRIBER,
     # Prescriber pages for orders and prescriptions.
     "orders.patient_orders": PRESCRIBER,
     "orders.detail": PRESCRIBER,

@@ -252,3 +252,82 @@ def test_the_reasons_are_in_english_for_an_english_reader(client, auth, world):
     assert "The patient has died" in page
     assert "The patient has moved to another region" in page
     assert "Patienten har avlidit" not in page
+
+
+def test_a_patient_who_moved_back_is_taken_into_care_again_on_the_patient_page(
+    client, auth, world
+):
+    """Only the undo, meant for the wrong patient, opened the care again."""
+    care_end.end_care(world.prescriber, world.patient.id, "moved_out", YESTERDAY)
+    auth.login("doktor")
+    url = f"/patients/{world.patient.id}"
+    assert "Ta in patienten i vård igen" in _page(client.get(url))
+
+    taken = client.post(f"{url}/care-end/resume",
+                        data={"clinic_code": world.clinic.code})  # fmt: skip
+
+    assert taken.status_code == 302
+    page = _page(client.get(url))
+    assert "Patienten är i vård i regionen igen" in page  # the flash
+    assert "Flyttat från regionen" not in page and "Ta in patienten" not in page
+    assert client.get(f"{url}/orders/new").status_code == 200
+
+
+def test_a_patient_who_died_is_offered_no_return_to_care(client, auth, world):
+    care_end.end_care(world.prescriber, world.patient.id, "deceased", YESTERDAY)
+    auth.login("doktor")
+    url = f"/patients/{world.patient.id}"
+
+    assert "Ta in patienten i vård igen" not in _page(client.get(url))
+    refused = client.post(f"{url}/care-end/resume",
+                          data={"clinic_code": world.clinic.code},
+                          follow_redirects=True)  # fmt: skip
+
+    assert "kan inte tas in i vård igen" in _page(refused)
+    db.session.expire_all()
+    assert world.patient.care_ended_reason == "deceased"
+
+
+def test_taking_back_into_care_needs_the_forms_csrf_token(
+    app, client, auth, world, monkeypatch
+):
+    care_end.end_care(world.prescriber, world.patient.id, "moved_out", YESTERDAY)
+    auth.login("doktor")
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    url = f"/patients/{world.patient.id}"
+
+    forged = client.post(f"{url}/care-end/resume",
+                         data={"clinic_code": world.clinic.code})  # fmt: skip
+
+    assert forged.status_code in (400, 422)
+    db.session.expire_all()
+    assert world.patient.care_ended_reason == "moved_out"
+    token = csrf_token_from(_page(client.get(url)))
+    data = {"clinic_code": world.clinic.code, "csrf_token": token}
+    sent = client.post(f"{url}/care-end/resume", data=data)
+    assert sent.status_code == 302
+    db.session.expire_all()
+    assert world.patient.care_ended_reason is None
+
+
+def test_the_api_starts_care_for_a_patient_who_moved_back_but_not_one_who_died(
+    client, world
+):
+    care_end.end_care(world.prescriber, world.patient.id, "moved_out", YESTERDAY)
+    elsewhere = f.make_clinic()
+    prescriber = f.make_user("prescriber", clinics=[elsewhere])
+    body = {"personal_id": world.patient.personal_id, "clinic_code": elsewhere.code}
+
+    started = client.post("/api/v1/care-relationships", json=body,
+                          headers=bearer(prescriber))  # fmt: skip
+
+    assert started.status_code == 201, started.get_json()
+    assert started.get_json()["clinic_code"] == elsewhere.code
+    died = f.make_patient(world.clinic)
+    care_end.end_care(world.prescriber, died.id, "deceased", YESTERDAY)
+    refused = client.post(
+        "/api/v1/care-relationships", headers=bearer(prescriber),
+        json={"personal_id": died.personal_id, "clinic_code": elsewhere.code},
+    )  # fmt: skip
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["code"] == "care_already_ended"
