@@ -172,7 +172,7 @@ def end(user: User, relationship_id: int) -> CareRelationship:
 
 def audit_episode(
     user: User, relationship: CareRelationship, clinic: Clinic, action: str
-):
+) -> None:
     audit.record(
         action,
         "care_relationship",
