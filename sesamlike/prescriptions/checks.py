@@ -171,7 +171,13 @@ def checked(
             article.category, article.name, system_ids, pumps, code
         ),
         lambda: rules.check_reason(
-            article.article_no, article.procured, rank, code, text, keep=not fits
+            article.article_no,
+            article.procured,
+            rank,
+            code,
+            text,
+            keep=not fits,
+            article_name=article.name,
         ),
         lambda: rules.choose_clinic(
             sorted_clinics(user), patient.clinic_ids, clinic_code

@@ -172,28 +172,28 @@ class PrescriberOnly(Forbidden):
 
 class NotProcuredReasonRequired(ReasonRequired):
     message = (
-        "Artikeln {article_no} är inte upphandlad. Välj en upphandlad artikel, eller "
-        "ange orsakskod och motivering till avvikelsen."
+        "{article} ({article_no}) är inte upphandlad. Välj en upphandlad artikel, "
+        "eller ange orsakskod och motivering till avvikelsen."
     )
 
 
 class NotFirstChoiceReasonRequired(ReasonRequired):
     message = (
-        "Artikeln {article_no} är inte förstahandsval i sin kategori. Välj "
+        "{article} ({article_no}) är inte förstahandsval i sin kategori. Välj "
         "förstahandsvalet, eller ange orsakskod och motivering till avvikelsen."
     )
 
 
 class ArticlePhasedOut(ArticleNotPrescribable):
     message = (
-        "Artikeln {article_no} är utgången sedan {valid_to} och kan inte "
+        "{article} ({article_no}) är utgången sedan {valid_to} och kan inte "
         "förskrivas. Välj en artikel i gällande avtal."
     )
 
 
 class ArticleNotYetInContract(ArticleNotPrescribable):
     message = (
-        "Artikeln {article_no} ingår i avtalet först från {valid_from} och kan inte "
+        "{article} ({article_no}) ingår i avtalet först från {valid_from} och kan inte "
         "förskrivas än. Välj en annan artikel."
     )
 

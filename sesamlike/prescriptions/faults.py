@@ -74,6 +74,7 @@ def prescription_faults(
                 checks.reason_rank(article, today),
                 code,
                 text,
+                article_name=article.name,
             ),
         ]
     try:

@@ -273,8 +273,10 @@ def check_reason(
     reason_text: str | None,
     *,
     keep: bool = False,
+    article_name: str | None = None,
 ) -> tuple[str | None, str | None]:
-    """The reason to store: required for deviations, dropped when not needed."""
+    """The reason to store: required for deviations, dropped when not needed
+    (a refusal names the article by `article_name`, else its number)."""
     why = deviation(procured, first_choice_rank)
     code = (reason_code or "").strip() or None
     text = " ".join((reason_text or "").split()) or None
@@ -299,7 +301,9 @@ def check_reason(
     if text is None:
         errors["reason_text"] = [N_("Skriv en motivering.")]
     if errors:
-        raise DEVIATION_ERRORS[why](article_no=article_no, fields=errors)
+        raise DEVIATION_ERRORS[why](
+            article=article_name or article_no, article_no=article_no, fields=errors
+        )
     return code, text
 
 
@@ -330,11 +334,13 @@ def check_contract(article: Article, day: date, prescribable: bool) -> None:
     choose = {"article_no": [N_("Välj en artikel som ingår i gällande avtal.")]}
     if article.is_phased_out_on(day):
         raise ArticlePhasedOut(
+            article=article.name,
             article_no=article.article_no,
             valid_to=ReadersDate.of(article.valid_to),
             fields=choose,
         )
     raise ArticleNotYetInContract(
+        article=article.name,
         article_no=article.article_no,
         valid_from=ReadersDate.of(article.valid_from),
         fields=choose,

@@ -246,7 +246,7 @@ def test_non_procured_article_without_reason_is_422_with_fields(client, setup):
         422,
         "reason_required",
     )
-    assert "NP1 är inte upphandlad" in error["message"]
+    assert "(NP1) är inte upphandlad" in error["message"]
     assert error["fields"] == {
         "reason_code": ["Välj en orsakskod."],
         "reason_text": ["Skriv en motivering."],
@@ -415,7 +415,7 @@ def test_validity_over_one_year_is_422_but_two_years_is_fine_for_sensors(client,
 
 
 def test_messages_are_english_with_accept_language_en(client, setup):
-    make_article("NP1", procured=False, first_choice_rank=None)
+    make_article("NP1", name="Mio Advance", procured=False, first_choice_rank=None)
     error = assert_error(
         client.post(
             "/api/v1/prescriptions",
@@ -426,8 +426,8 @@ def test_messages_are_english_with_accept_language_en(client, setup):
         "reason_required",
     )
     assert error["message"] == (
-        "The article NP1 is not procured. Choose a procured article, or give a "
-        "reason code and a justification for the deviation."
+        "Mio Advance (NP1) is not procured. Choose a procured article, or give "
+        "a reason code and a justification for the deviation."
     )
     assert error["fields"]["reason_code"] == ["Choose a reason code."]
     error = assert_error(

@@ -299,7 +299,10 @@ def test_kit_line_departing_from_first_choice_asks_for_a_reason_at_that_line(
     response = client.post(kit_url(clinic.patient), data=data)
     assert response.status_code == 422
     page = text_of(response)
-    assert "Artikeln 100102 är inte förstahandsval" in page
+    assert (
+        "Silhouette infusionsset 13 mm/60 cm, 10 st (100102) är inte förstahandsval"
+        in page
+    )
     assert re.search(r'id="lines-1-reason_code-error">\s*Välj en orsakskod', page)
     assert count(Prescription) == 0
     data.update({"lines-1-reason_code": "medical", "lines-1-reason_text": "Hudbesvär"})

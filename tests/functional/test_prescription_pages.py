@@ -379,7 +379,7 @@ def test_missing_reason_is_shown_next_to_the_fields_and_nothing_is_written(
     response = client.post(new_url(setup["patient"]), data=form_data(article_no="NP1"))
     assert response.status_code == 422
     page = text_of(response)
-    assert "Artikeln NP1 är inte upphandlad" in page
+    assert "Mio Advance (NP1) är inte upphandlad" in page
     assert error_next_to(page, "reason_code") == "Välj en orsakskod."
     assert error_next_to(page, "reason_text") == "Skriv en motivering."
     assert '<option selected value="NP1">' in page
@@ -554,7 +554,7 @@ def test_english_pages_and_messages(client, auth, setup):
     page = text_of(
         client.post(new_url(setup["patient"]), data=form_data(article_no="NP1"))
     )
-    assert "The article NP1 is not procured." in page
+    assert "Mio Advance (NP1) is not procured." in page
     assert error_next_to(page, "reason_code") == "Choose a reason code."
     assert "Packs per withdrawal" in page and "New prescription" in page
     listing = text_of(client.get(f"/patients/{setup['patient'].id}/prescriptions"))

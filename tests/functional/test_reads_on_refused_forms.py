@@ -70,7 +70,10 @@ def test_a_refused_kit_logs_the_read_and_nothing_else(client, clinic):
     data["lines-1-article_no"] = "100102"  # not first choice, and no reason given
     response = client.post(kit_url(patient), data=data)
     assert response.status_code == 422
-    assert "Artikeln 100102 är inte förstahandsval" in text_of(response)
+    assert (
+        "Silhouette infusionsset 13 mm/60 cm, 10 st (100102) är inte förstahandsval"
+        in (text_of(response))
+    )
     assert rows(patient) == [("read", "patient", "web")] * 2
     assert db.session.scalar(sa.select(sa.func.count(Prescription.id))) == 0
 

@@ -236,7 +236,8 @@ def test_a_renewal_of_whole_years_lasts_whole_years_over_a_leap_day():
 def article(**kw):
     from sesamlike.catalog.models import Article
 
-    values = dict(article_no="A1", valid_from=date(2020, 1, 1), valid_to=None)
+    values = dict(article_no="A1", name="Quick-set", valid_from=date(2020, 1, 1),
+                  valid_to=None)  # fmt: skip
     values.update(kw)
     return Article(**values)
 
@@ -265,7 +266,7 @@ def test_phased_out_article_is_refused_with_its_end_date():
     error = excinfo.value
     assert error.status == 422 and error.code == "article_not_prescribable"
     assert error.message.format(**error.params).startswith(
-        "Artikeln A1 är utgången sedan 30 juni 2018"
+        "Quick-set (A1) är utgången sedan 30 juni 2018"
     )
     assert list(error.fields) == ["article_no"]
 
