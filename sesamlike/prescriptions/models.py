@@ -65,6 +65,13 @@ class Prescription(db.Model):
     renewed_from_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("prescriptions.id"), index=True
     )
+    # Set on a prescription another clinic took over (`take_over`): the one
+    # that carries on from it, whose renewed_from_id names this one as a
+    # renewal's would. A withdrawal given back to this one afterwards goes on
+    # to it (`orders.withdrawals.give_back`); revision 0052.
+    taken_over_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("prescriptions.id"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow
     )
