@@ -202,6 +202,13 @@ class PrescriptionSchema(Schema):
     cost_centre = fields.String()
     prescriber_id = fields.Integer(allow_none=True)
     renewed_from_id = fields.Integer(allow_none=True)
+    taken_over_by_id = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "The prescription of another clinic that took this "
+            "one over (a patient who moved clinic), else null"
+        },
+    )
     created_at = Timestamp()
     cancelled_at = Timestamp(allow_none=True)
 

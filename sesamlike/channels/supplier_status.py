@@ -350,7 +350,7 @@ def _apply(changes: list[_Change], counts: StatusCounts, user, today) -> None:
         if change.seen != LineStatus.CANCELLED:
             _compare_and_set(line, change.seen, values)
             if change.status == SupplierStatus.CANCELLED and line.prescription_id:
-                withdrawals.give_back(line)
+                withdrawals.give_back(line, today)
         mark.supplier_status = change.status
         mark.status_updated_at = now
         setattr(counts, change.status, getattr(counts, change.status) + 1)

@@ -439,7 +439,7 @@ def return_consumables(
                 article=line.article.name, left=left, asked=count
             )
         if withdrawals.back_whole(line, values["packs_restocked"]):
-            withdrawals.give_back(line)
+            withdrawals.give_back(line, today)
         audit.record(
             "return_packs",
             "order",

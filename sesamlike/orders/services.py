@@ -571,14 +571,15 @@ def _insert_order(patient: Patient, **values) -> Order:
 def _lock_as_an_order_does(lines: Sequence[OrderLine]) -> None:
     """Lock what cancelling the open ones of the lines gives back, all at once and
     in the order placing an order takes them: the prescriptions (withdrawals
-    given back), then the articles (packs released or put back). Line by
-    line, a cancellation held one article while it waited for the next
+    given back; those that took them over too, where such a withdrawal goes,
+    `withdrawals.give_back`), then the articles (packs released or put back).
+    Line by line, a cancellation held one article while it waited for the next
     line's prescription, which an order of that article held while it waited
     for the article: a deadlock."""
     open_lines = [line for line in lines if line.status in OPEN_LINE_STATUSES]
     prescribed = {line.prescription_id for line in open_lines} - {None}
     if prescribed:
-        withdrawals.lock_prescriptions(sorted(prescribed))
+        withdrawals.lock_with_takers(sorted(prescribed))
     reservations.lock_articles(
         line.article_id for line in open_lines if line.channel == Channel.CENTRAL
     )

@@ -9,6 +9,7 @@ gets the domain refusal: used up or time locked.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import date, datetime
 
@@ -16,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from sesamlike.common.time import stored_utc
+from sesamlike.common.time import region_today, stored_utc
 from sesamlike.extensions import db
 from sesamlike.orders.models import (
     UNDELIVERED_LINE_STATUSES,
@@ -198,7 +199,22 @@ def back_whole(line: OrderLine, packs_restocked: int | None = None) -> bool:
     return line.prescription_id is not None and restocked >= line.packs
 
 
-def give_back(line: OrderLine) -> None:
+def lock_with_takers(ids: list[int]) -> dict[int, Prescription]:
+    """`lock_prescriptions`, and with them those that took them over (another
+    clinic's take-over, `taken_over_by_id`) and their takers in turn: where a
+    withdrawal given back may go (`give_back`). Read once the patient's row is
+    held, which a take-over holds too, so no take-over comes between; one
+    statement more only where a prescription was taken over."""
+    locked = lock_prescriptions(ids)
+    takers = sorted({p.taken_over_by_id for p in locked.values()} - {None})
+    while takers:
+        found = lock_prescriptions(takers)
+        locked.update(found)
+        takers = sorted({p.taken_over_by_id for p in found.values()} - {None})
+    return locked
+
+
+def give_back(line: OrderLine, today: date | None = None) -> None:
     """Return a cancelled line's withdrawal to its prescription (or a line's
     whose packs all came back on the shelf, `fulfilment.returns`).
 
@@ -207,15 +223,69 @@ def give_back(line: OrderLine) -> None:
     is the value it would have had without the cancelled withdrawal, so the time
     lock counts from the withdrawal the patient really has, as when it was set.
     A delivery date would be wrong: withdrawals set the date when ordered, and an
-    earlier withdrawal still on its way has no delivery date yet.
+    earlier withdrawal still on its way has no delivery date yet. A prescription
+    that took another over counts the time lock it carried on from that one's
+    (`_standing_last`), not None.
+
+    A prescription another clinic took over (`taken_over_by_id`) has ended;
+    what was left of it went on to the taker. The withdrawal goes where it
+    would be had there been no take-over: on to the last taker of the chain
+    (taken over twice: the second) if that one is still in force today (not
+    cancelled, not ended; a renewal of it written ahead changes nothing), as
+    one more withdrawal it carries (`withdrawals`, not `withdrawals_used`:
+    those are what was withdrawn on it). Every prescription between gets it
+    too, so each taker still carries what its old one has left, and each
+    one's time lock is counted again. The line's own prescription counts one
+    withdrawal fewer used, as it truly has. If the last taker is no longer in
+    force (ended, cancelled; a renewal of it in force is a new entitlement,
+    not the old one's), the withdrawal stays on the ended prescription and
+    lapses with it, as it would on the old prescription never taken over.
     """
-    prescription = lock_prescriptions([line.prescription_id])[line.prescription_id]
+    today = today or region_today()
+    locked = lock_with_takers([line.prescription_id])
+    chain = [locked[line.prescription_id]]
+    while chain[-1].taken_over_by_id is not None:
+        chain.append(locked[chain[-1].taken_over_by_id])
+    own = chain[0]
+    given = db.session.execute(
+        sa.update(Prescription)
+        .where(Prescription.id == own.id, Prescription.withdrawals_used > 0)
+        .values(
+            withdrawals_used=Prescription.withdrawals_used - 1,
+            last_withdrawal_on=_standing_last(own, line.id, _carried(own)),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(own)
+    if not given or len(chain) == 1 or not chain[-1].is_current_on(today):
+        return
+    for taken, taker in itertools.pairwise(chain):
+        db.session.execute(
+            sa.update(Prescription)
+            .where(Prescription.id == taker.id)
+            .values(
+                withdrawals=Prescription.withdrawals + 1,
+                last_withdrawal_on=_standing_last(
+                    taker, line.id, taken.last_withdrawal_on
+                ),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        db.session.refresh(taker)
+
+
+def _standing_last(
+    prescription: Prescription, line_id: int, carried: date | None
+) -> date | None:
+    """The day of the latest withdrawal still standing on the prescription, but
+    line `line_id`'s: the day its order was placed; no earlier than `carried`,
+    the time lock a take-over carried on to it (`_carried`)."""
     latest = db.session.scalar(
         sa.select(sa.func.max(Order.placed_at))
         .join(OrderLine, OrderLine.order_id == Order.id)
         .where(
             OrderLine.prescription_id == prescription.id,
-            OrderLine.id != line.id,
+            OrderLine.id != line_id,
             OrderLine.status != LineStatus.CANCELLED,
             # Nor one whose packs all came back on the shelf (given back too).
             sa.not_(
@@ -226,16 +296,21 @@ def give_back(line: OrderLine) -> None:
             ),
         )
     )
-    db.session.execute(
-        sa.update(Prescription)
-        .where(Prescription.id == prescription.id, Prescription.withdrawals_used > 0)
-        .values(
-            withdrawals_used=Prescription.withdrawals_used - 1,
-            last_withdrawal_on=_local_date(latest) if latest else None,
+    own = _local_date(latest) if latest else None
+    return max((day for day in (own, carried) if day is not None), default=None)
+
+
+def _carried(prescription: Prescription) -> date | None:
+    """The latest withdrawal standing on the prescription this one took over,
+    as stored (a taken-over one has ended: only a give-back moves it), from
+    which its time lock runs on; None if it took none over."""
+    if prescription.renewed_from_id is None:  # a taker continues its old one
+        return None
+    return db.session.scalar(
+        sa.select(Prescription.last_withdrawal_on).where(
+            Prescription.taken_over_by_id == prescription.id
         )
-        .execution_options(synchronize_session=False)
     )
-    db.session.refresh(prescription)
 
 
 def _local_date(moment: datetime) -> date:

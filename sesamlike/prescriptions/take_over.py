@@ -8,7 +8,9 @@ on from today with what was left of it (withdrawals, terms, validity, the time
 lock from the last withdrawal). What was ordered before stays the old
 clinic's cost; what is ordered from today is the new one's. The new
 prescription continues the old one (`renewed_from_id`), as a renewal does, so
-the patient's supplies and reminders follow it.
+the patient's supplies and reminders follow it; the old one names it
+(`taken_over_by_id`), so a withdrawal given back to the old one afterwards (an
+order placed before, cancelled after) is the new one's.
 """
 
 from __future__ import annotations
@@ -111,6 +113,10 @@ def _taken_over(user: User, old: Prescription, today: date) -> Prescription:
         (old.reason_code, old.reason_text),
     )  # fmt: skip
     new.renewed_from_id = old.id
+    # What tells a take-over from a renewal: a withdrawal given back to the
+    # old one from now on (an order placed on it before, cancelled after)
+    # goes on to the new one (`orders.withdrawals.give_back`).
+    old.taken_over_by_id = new.id
     # The time lock runs on from the last withdrawal: taking over opens none.
     new.last_withdrawal_on = old.last_withdrawal_on
     old.valid_to = today - timedelta(days=1)
