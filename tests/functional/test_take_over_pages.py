@@ -15,8 +15,10 @@ from sesamlike.prescriptions.models import Prescription
 from tests.factories import (
     make_article,
     make_clinic,
+    make_depot,
     make_patient,
     make_prescription,
+    make_stock_lot,
     make_user,
 )
 from tests.integration.test_followup_truth import move_clinic
@@ -133,3 +135,79 @@ def test_the_api_takes_over_and_answers_with_the_new_prescription(client, moved)
         f"/api/v1/prescriptions/{data['id']}/take-over", headers=headers
     )
     assert_error(taken, 409, "prescription_already_own_clinic")
+
+
+def ordered_before(patient, rx) -> int:
+    """The patient's order of `rx` (one withdrawal), placed before the take-over."""
+    from sesamlike.orders import services as ordering
+
+    make_stock_lot(rx.article, make_depot(), on_hand=10)
+    own = make_user("patient", patients=[patient])
+    return ordering.place_order(own, patient.id, [(rx.id, 1)], "home").order.id
+
+
+def row_of(response, rx_id: int) -> str:
+    row = re.search(rf'<tr id="rx-{rx_id}">(.*?)</tr>', response.text, re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", row.group(1))).split())
+
+
+def test_an_order_cancelled_on_the_page_after_the_take_over_is_the_takers_again(
+    client, auth, moved
+):
+    """Ordered on the old clinic's prescription, taken over, then cancelled:
+    the withdrawal is the new prescription's, open today, not the old one's,
+    which has ended."""
+    patient, sets, _reservoirs, _new = moved
+    order_id = ordered_before(patient, sets)
+    auth.login("syd")
+    client.post(f"/patients/{patient.id}/prescriptions/{sets.id}/take-over")
+    new = db.session.scalars(
+        db.select(Prescription).filter_by(renewed_from_id=sets.id)
+    ).one()
+    assert (new.withdrawals, new.next_withdrawal_on) == (
+        3,
+        region_today() + timedelta(days=60),
+    )
+
+    done = client.post(f"/orders/{order_id}/cancel", follow_redirects=True)
+
+    assert "Beställningen är makulerad." in text_of(done)
+    db.session.expire_all()
+    new, old = (
+        db.session.get(Prescription, new.id),
+        db.session.get(Prescription, sets.id),
+    )
+    assert (new.withdrawals, new.withdrawals_used, new.last_withdrawal_on) == (
+        4,
+        0,
+        None,
+    )
+    assert (old.withdrawals_used, old.taken_over_by_id) == (0, new.id)
+    page = client.get(f"/patients/{patient.id}/prescriptions")
+    row = row_of(page, new.id)
+    assert "4 av 4" in row and "uttag kan göras nu" in row
+
+
+def test_the_api_gives_the_withdrawal_of_an_order_cancelled_after_to_the_taker(
+    client, moved
+):
+    from sesamlike.accounts.models import User
+    from tests.functional.test_api_prescriptions import bearer
+
+    patient, sets, _reservoirs, _new = moved
+    order_id = ordered_before(patient, sets)
+    headers = bearer(db.session.query(User).filter_by(username="syd").one())
+    taken = client.post(f"/api/v1/prescriptions/{sets.id}/take-over", headers=headers)
+    new = taken.get_json()
+    assert (new["withdrawals"], new["taken_over_by_id"]) == (3, None)
+
+    cancelled = client.post(f"/api/v1/orders/{order_id}/cancel", headers=headers)
+
+    assert cancelled.status_code == 200, cancelled.get_json()
+    now = client.get(f"/api/v1/prescriptions/{new['id']}", headers=headers).get_json()
+    today = region_today().isoformat()
+    assert (now["withdrawals"], now["remaining_withdrawals"]) == (4, 4)
+    assert (now["last_withdrawal_on"], now["next_withdrawal_on"]) == (None, today)
+    old = client.get(f"/api/v1/prescriptions/{sets.id}", headers=headers).get_json()
+    assert (old["taken_over_by_id"], old["withdrawals_used"]) == (new["id"], 0)
+    assert old["status"] == "expired"
