@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from functools import cached_property
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -56,6 +57,16 @@ class PatientPrescriptions:
     # {prescription id: {order id: cancellable}} of its orders not delivered
     # yet: cancelling the prescription does not stop them; the page says so.
     open_orders: dict[int, dict[int, bool]] = field(default_factory=dict)
+    # {id: prescription} of every one of the patient's, shown or not: a
+    # take-over's old and new prescription name each other on the page.
+    by_id: dict[int, Prescription] = field(default_factory=dict)
+
+    @cached_property
+    def taken_over_from(self) -> dict[int, Prescription]:
+        """{new prescription's id: the old one it took over} (`take_over`)."""
+        return {
+            rx.taken_over_by_id: rx for rx in self.by_id.values() if rx.taken_over_by_id
+        }
 
     @property
     def shown_ids(self) -> set[int]:
@@ -267,8 +278,9 @@ def patient_prescriptions(
         else {}
     )
     return PatientPrescriptions(
-        patient, shown, today, show_all, len(ordered) - len(shown), open_orders
-    )
+        patient, shown, today, show_all, len(ordered) - len(shown), open_orders,
+        {rx.id: rx for rx in rows},
+    )  # fmt: skip
 
 
 def list_for_patient(user: User, patient_id: int) -> list[Prescription]:

@@ -211,3 +211,21 @@ def test_the_api_gives_the_withdrawal_of_an_order_cancelled_after_to_the_taker(
     old = client.get(f"/api/v1/prescriptions/{sets.id}", headers=headers).get_json()
     assert (old["taken_over_by_id"], old["withdrawals_used"]) == (new["id"], 0)
     assert old["status"] == "expired"
+
+
+def test_the_old_and_the_new_prescription_name_each_other_not_as_a_renewal(
+    client, auth, moved
+):
+    patient, sets, _reservoirs, _new = moved
+    auth.login("syd")
+    client.post(f"/patients/{patient.id}/prescriptions/{sets.id}/take-over")
+    new = db.session.scalars(
+        db.select(Prescription).filter_by(renewed_from_id=sets.id)
+    ).one()
+
+    page = client.get(f"/patients/{patient.id}/prescriptions?show=all")
+
+    assert "Övertagen från Diabetesmottagningen Norr" in row_of(page, new.id)
+    assert "Förnyelse av" not in row_of(page, new.id)
+    assert "Övertagen av Diabetesmottagningen Syd" in row_of(page, sets.id)
+    assert f'href="#rx-{new.id}"' in page.text and f'href="#rx-{sets.id}"' in page.text
