@@ -40,7 +40,7 @@ from sesamlike.common.models import OutgoingMail
 from sesamlike.common.time import region_today
 from sesamlike.common.urls import public_url
 from sesamlike.extensions import db
-from sesamlike.orders import shipto
+from sesamlike.orders import shipto, withdrawals
 from sesamlike.orders.models import OPEN_LINE_STATUSES, LineStatus, Order, OrderLine
 from sesamlike.patients import access
 from sesamlike.patients.identity import AgeGroup
@@ -450,7 +450,13 @@ def care_moved_out(
 
 
 def _given_back(lines: Sequence[OrderLine], today: date) -> str | None:
-    prescriptions = [line.prescription for line in lines if line.prescription]
+    # Where each withdrawal went: on to the prescription in force that took
+    # the line's over (a patient who moved clinic), if any.
+    prescriptions = [
+        withdrawals.holder(line.prescription, today)
+        for line in lines
+        if line.prescription
+    ]
     if not prescriptions:
         return None
     if len(prescriptions) == len(lines) and all(

@@ -243,9 +243,7 @@ def give_back(line: OrderLine, today: date | None = None) -> None:
     """
     today = today or region_today()
     locked = lock_with_takers([line.prescription_id])
-    chain = [locked[line.prescription_id]]
-    while chain[-1].taken_over_by_id is not None:
-        chain.append(locked[chain[-1].taken_over_by_id])
+    chain = _taken_over_chain(locked[line.prescription_id], locked.get)
     own = chain[0]
     given = db.session.execute(
         sa.update(Prescription)
@@ -257,7 +255,7 @@ def give_back(line: OrderLine, today: date | None = None) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.refresh(own)
-    if not given or len(chain) == 1 or not chain[-1].is_current_on(today):
+    if not given or holder(own, today, chain) is own:
         return
     for taken, taker in itertools.pairwise(chain):
         db.session.execute(
@@ -272,6 +270,29 @@ def give_back(line: OrderLine, today: date | None = None) -> None:
             .execution_options(synchronize_session=False)
         )
         db.session.refresh(taker)
+
+
+def holder(
+    prescription: Prescription,
+    today: date,
+    chain: list[Prescription] | None = None,
+) -> Prescription:
+    """The prescription a withdrawal given back to `prescription` today is on
+    (`give_back`): the last one that took it over, if that one is in force;
+    else `prescription` itself. `chain`: its take-over chain, if read."""
+    chain = chain or _taken_over_chain(
+        prescription, lambda id_: db.session.get(Prescription, id_)
+    )
+    last = chain[-1]
+    return last if len(chain) > 1 and last.is_current_on(today) else prescription
+
+
+def _taken_over_chain(prescription: Prescription, find) -> list[Prescription]:
+    """The prescription, the one that took it over, that one's taker and so on."""
+    chain = [prescription]
+    while chain[-1].taken_over_by_id is not None:
+        chain.append(find(chain[-1].taken_over_by_id))
+    return chain
 
 
 def _standing_last(

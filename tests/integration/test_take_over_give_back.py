@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from sesamlike.common.models import OutgoingMail
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup.runs import run_year
@@ -28,6 +29,12 @@ from sesamlike.prescriptions.models import Prescription
 from tests import factories as f
 from tests.integration.test_followup_scenarios import paid
 from tests.integration.test_followup_truth import move_clinic
+
+
+def cancelled_mail() -> str:
+    return db.session.scalars(
+        sa.select(OutgoingMail.body).where(OutgoingMail.kind == "order_cancelled")
+    ).one()
 
 
 def fresh(rx: Prescription) -> Prescription:
@@ -43,7 +50,7 @@ def ordered():
     today = region_today()
     north = f.make_clinic("NORR", cost_centre="KS-100")
     south = f.make_clinic("SODR", cost_centre="KS-200")
-    patient = f.make_patient(north)
+    patient = f.make_patient(north, email="ella@example.se")
     sets = f.make_article(pack_price_sek=Decimal("1000.00"), channel="central")
     f.make_stock_lot(sets, f.make_depot(), on_hand=100)
     rx = f.make_prescription(
@@ -87,6 +94,8 @@ def test_an_order_cancelled_after_the_take_over_gives_its_withdrawal_to_the_take
     assert old.last_withdrawal_on == today - timedelta(days=40)
     assert old.taken_over_by_id == new.id
     assert old.status_on(today) == "expired"
+    # The patient is told it can be ordered again (it is on one in force).
+    assert "så att de kan beställas igen" in cancelled_mail()
     placed = ordering.place_order(own, patient.id, [(new.id, 2)], "home")
     assert fresh(new).withdrawals_used == 1 and placed.order.id
 
@@ -172,6 +181,7 @@ def test_a_taker_no_longer_in_force_leaves_the_withdrawal_to_lapse(ordered, ende
     old = fresh(rx)
     assert (old.withdrawals, old.withdrawals_used) == (8, 2)
     assert old.last_withdrawal_on == today - timedelta(days=40)
+    assert "kan beställas igen" not in cancelled_mail()
 
 
 def test_a_delivery_all_back_on_the_shelf_after_the_take_over_goes_to_the_taker():
