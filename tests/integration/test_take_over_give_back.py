@@ -227,3 +227,32 @@ def test_a_renewal_is_no_take_over_its_old_one_keeps_the_withdrawal(ordered):
     assert fresh(rx).withdrawals_used == 2
     assert fresh(renewal).withdrawals == 8
     assert db.session.scalar(sa.select(sa.func.count(Order.id))) == 2
+
+
+def test_a_supplier_cancellation_after_the_take_over_goes_to_the_taker():
+    """A supplier status file's cancellation gives back as the clinic's does,
+    judged on the day of the import."""
+    from datetime import date
+
+    from sesamlike.channels.supplier import export_supplier_orders
+    from sesamlike.channels.supplier_status import import_supplier_status_text
+    from tests.channel_world import ORDER_DAY, World
+
+    later = date(2026, 3, 10)
+    world = World()
+    order = world.order(world.cgm)
+    export_supplier_orders(ORDER_DAY, today=later)
+    line = order.lines[0]
+    rx = fresh(line.prescription)
+    south = f.make_clinic("SODR")
+    move_clinic(world.patient, south, date(2026, 3, 5))
+    nurse = f.make_user("prescriber", clinics=[south])
+    new = take_over.take_over(nurse, rx.id, world.patient.id, date(2026, 3, 5))
+    assert (new.withdrawals, rx.withdrawals_used) == (3, 1)
+
+    import_supplier_status_text(
+        f"line_id,status,tracking_ref,delivered_on\n{line.id},cancelled,,\n",
+        today=later,
+    )
+
+    assert (fresh(rx).withdrawals_used, fresh(new).withdrawals) == (0, 4)
