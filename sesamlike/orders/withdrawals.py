@@ -204,7 +204,10 @@ def lock_with_takers(ids: list[int]) -> dict[int, Prescription]:
     clinic's take-over, `taken_over_by_id`) and their takers in turn: where a
     withdrawal given back may go (`give_back`). Read once the patient's row is
     held, which a take-over holds too, so no take-over comes between; one
-    statement more only where a prescription was taken over."""
+    statement more only where a prescription was taken over. The takers are
+    locked after the others, not among them in id order: every writer of the
+    patient's prescriptions holds the patient's row first, so none holds one
+    of them while it waits for another."""
     locked = lock_prescriptions(ids)
     takers = sorted({p.taken_over_by_id for p in locked.values()} - {None})
     while takers:

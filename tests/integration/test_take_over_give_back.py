@@ -97,7 +97,14 @@ def test_an_order_cancelled_after_the_take_over_gives_its_withdrawal_to_the_take
     # The patient is told it can be ordered again (it is on one in force).
     assert "så att de kan beställas igen" in cancelled_mail()
     placed = ordering.place_order(own, patient.id, [(new.id, 2)], "home")
-    assert fresh(new).withdrawals_used == 1 and placed.order.id
+    assert fresh(new).last_withdrawal_on == today
+
+    # Its own order cancelled, the new one's time lock is the one it carried
+    # on (the old one's latest withdrawal standing), not none.
+    ordering.cancel_order(nurse, placed.order.id)
+    new = fresh(new)
+    assert (new.withdrawals, new.withdrawals_used) == (6, 0)
+    assert new.last_withdrawal_on == today - timedelta(days=40)
 
 
 def test_a_cancelled_order_costs_neither_clinic_after_the_take_over(ordered):
