@@ -27,7 +27,11 @@ from sesamlike.followup.cost_centres import clinics_read_for
 from sesamlike.followup.followed import patient_years
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.scope import Scope
-from sesamlike.patients.identity import age_group, format_personal_id
+from sesamlike.patients.identity import (
+    age_group,
+    age_group_label,
+    format_personal_id,
+)
 from sesamlike.patients.models import Patient
 from sesamlike.patients.pseudonym import pseudonym
 
@@ -72,8 +76,6 @@ def register_file(
                    _("Pumpmodell"), _("CGM-modell")]  # fmt: skip
         types = {"type1": _("Typ 1-diabetes"), "type2": _("Typ 2-diabetes"),
                  "other": _("Annan diabetes")}  # fmt: skip
-        groups = {"0-17": _("Barn 0–17 år"), "18-64": _("Vuxen 18–64 år"),
-                  "65+": _("Äldre 65+ år")}  # fmt: skip
     ids, rows = [], []
     for row in register_rows(year, scope):
         group = age_group(row.birth_date, end).value if row.birth_date else ""
@@ -84,7 +86,8 @@ def register_file(
         if words:
             rows.append((key, year,
                          types.get(row.diabetes_type, row.diabetes_type),
-                         groups.get(group, group), row.pump_system or "",
+                         age_group_label(group) if group else "",
+                         row.pump_system or "",
                          row.cgm_system or ""))  # fmt: skip
         else:
             rows.append((key, year, row.diabetes_type, group,

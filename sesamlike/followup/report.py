@@ -32,7 +32,7 @@ from sesamlike.followup.scope import Scope
 from sesamlike.followup.sqlfuncs import floor_int
 from sesamlike.followup.stats import Summary, upper_fence
 from sesamlike.orders.models import Order, OrderLine
-from sesamlike.patients.identity import AgeGroup, age_group
+from sesamlike.patients.identity import AgeGroup, age_group, age_group_label
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 from sesamlike.prescriptions.quantities import OVERUSE_FACTOR
@@ -45,7 +45,7 @@ UNKNOWN_AGE = summaries.UNKNOWN_AGE
 def age_label(group: str) -> str:
     """An age group as the page and the exports name it: "Okänd ålder" for no
     birth date."""
-    return _("Okänd ålder") if group == UNKNOWN_AGE else group
+    return _("Okänd ålder") if group == UNKNOWN_AGE else age_group_label(group)
 
 
 @dataclass

@@ -163,7 +163,8 @@ def report_page():
             _("Låda: 25:e till 75:e percentilen; streck: median; "
               "morrhår: 10:e till 90:e percentilen; punkt: medel."), unit),
         age_chart=charts.box_plot(
-            list(data.ages.items()), _("Årskostnad per åldersgrupp"),
+            [(report.age_label(k), s) for k, s in data.ages.items()],
+            _("Årskostnad per åldersgrupp"),
             _("Låda: 25:e till 75:e percentilen; streck: median."), unit),
         trend_chart=charts.bars(
             [(periods.year_label(t.year, data.today), t.mean) for t in data.trend],

@@ -13,7 +13,7 @@ from datetime import date
 
 from personnummer import personnummer as pnr
 
-from sesamlike.common.i18n import N_
+from sesamlike.common.i18n import N_, _
 from sesamlike.patients import errors
 
 
@@ -27,6 +27,20 @@ class AgeGroup(enum.StrEnum):
     CHILD = "0-17"
     ADULT = "18-64"
     ELDERLY = "65+"
+
+
+# One name for an age group on every page and in every file (the patient's
+# page, the search, the follow-up report and its exports, the NDR file).
+AGE_GROUP_LABELS = {
+    AgeGroup.CHILD: N_("Barn 0–17 år"),
+    AgeGroup.ADULT: N_("Vuxen 18–64 år"),
+    AgeGroup.ELDERLY: N_("Äldre 65+ år"),
+}
+
+
+def age_group_label(group: str) -> str:
+    """An age group's name in the reader's language ("Barn 0–17 år")."""
+    return _(AGE_GROUP_LABELS[AgeGroup(group)])
 
 
 @dataclass(frozen=True)

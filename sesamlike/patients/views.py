@@ -34,10 +34,13 @@ from sesamlike.patients.forms import (
     ServiceForm,
     TemporaryAddressForm,
 )
+from sesamlike.patients.identity import age_group_label
 from sesamlike.patients.models import CareEndReason
 from sesamlike.patients.search import MIN_SEARCH_LENGTH
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
+# Templates name an age group as every page and file does (`identity`).
+bp.add_app_template_global(age_group_label)
 
 # A patient's pages, as tabs on each of them; pages of higher areas by endpoint
 # name (this area may not import them), shown when the app has them.

@@ -389,7 +389,8 @@ def test_the_age_exports_name_an_unknown_age_as_the_page_does(client, auth, worl
     assert "?" not in [row[0] for row in ages[1:]]
     systems = read_csv(client.get(
         f"/followup/export/system_ages.csv?year={YEAR}&format=csv-comma"))  # fmt: skip
-    assert systems[0] == ["Pumpsystem", "0-17", "18-64", "65+", "Okänd ålder"]
+    assert systems[0] == ["Pumpsystem", "Barn 0–17 år", "Vuxen 18–64 år",
+                          "Äldre 65+ år", "Okänd ålder"]  # fmt: skip
 
 
 def test_the_system_and_age_export_has_every_age_group_the_page_shows(
@@ -398,10 +399,13 @@ def test_the_system_and_age_export_has_every_age_group_the_page_shows(
     """No patient is 65 or over: the page still has the column, with 0s."""
     auth.login(world["analyst"].username)
     page = client.get(f"/followup/?year={YEAR}").get_data(as_text=True)
-    assert '<th scope="col" class="num">65+</th>' in page
+    # Named as the patient's page and the NDR file name it (the walkthrough:
+    # "18-64" here, "Vuxen 18–64 år" there).
+    assert '<th scope="col" class="num">Äldre 65+ år</th>' in page
+    assert ">18-64<" not in page
     rows = read_csv(client.get(
         f"/followup/export/system_ages.csv?year={YEAR}&format=csv-comma"))  # fmt: skip
-    assert rows[0] == ["Pumpsystem", "0-17", "18-64", "65+"]
+    assert rows[0] == ["Pumpsystem", "Barn 0–17 år", "Vuxen 18–64 år", "Äldre 65+ år"]
     by_system = {row[0]: row[1:] for row in rows[1:]}
     assert by_system["t:slim X2"] == ["1", "0", "0"]
     assert by_system["MiniMed 640G"] == ["0", "1", "0"]
