@@ -25,6 +25,18 @@ REGION_TABLES = ("clinics",)  # the whole region's view only
 # The budget tables beside the report: who paid, the systems' own cost.
 PAYMENT_TABLES = ("cost_centres", "system_parts", "without_cgm")
 YEAR_TABLES = ("system_years",)  # several years side by side
+# Each table's file is named in Swedish, as the rest of its name
+# ("uppfoljning-pump-utan-cgm-2026.csv", not "uppfoljning-without_cgm-2026"),
+# ASCII for every file system and mail client.
+FILE_NAMES = {
+    "pump": "pumpsystem", "cgm": "cgm-system", "ages": "aldersgrupper",
+    "system_ages": "pumpsystem-per-aldersgrupp", "prescribers": "forskrivare",
+    "compliance": "foljsamhet", "deviations": "avvikelser", "trend": "utveckling",
+    "clinics": "mottagningar", "system_years": "system-ar-for-ar",
+    "cost_centres": "kostnadsstallen", "system_parts": "systemens-delar",
+    "without_cgm": "pump-utan-cgm", "channels": "kanaler",
+    "places": "utlamningsstallen", "diabetes_types": "diabetestyper",
+}  # fmt: skip
 
 
 def _stats(summary: Summary) -> list:

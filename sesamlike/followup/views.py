@@ -398,7 +398,8 @@ def export(table: str, fmt: str):
         headers, rows = exports.table(report.build(scope, year, threshold), table)
     rows = _noted(headers, rows, fmt, *notes)
     suffix = f"-{scope.clinic_code}" if scope.clinic_code else ""
-    return _download(headers, rows, f"uppfoljning-{table}-{year}{suffix}", fmt)
+    name = f"uppfoljning-{exports.FILE_NAMES[table]}-{year}{suffix}"
+    return _download(headers, rows, name, fmt)
 
 
 @bp.route("/articles", defaults={"fmt": None})

@@ -410,3 +410,23 @@ def test_the_clinics_own_cost_per_year_is_one_figure_whichever_way_it_is_read(
         # The trend asks once a year whether its payers are stored (as before
         # the column); the column adds nothing a year.
         assert five_years <= one_year + 4, (one_year, five_years)
+
+
+def test_every_tables_file_is_named_in_swedish(client, auth, pump_since_last_year):
+    """The walkthrough: "uppfoljning-system_parts-2025.csv" and
+    "uppfoljning-cost_centres-…" beside "uppfoljning-…" in Swedish."""
+    from sesamlike.followup import exports
+
+    auth.login(pump_since_last_year["manager"].username)
+    clinic_tables = [t for t in exports.FILE_NAMES if t not in exports.REGION_TABLES]
+    for table in clinic_tables:
+        answer = client.get(f"/followup/export/{table}.csv?year={THIS_YEAR}")
+        assert answer.status_code == 200, table
+        name = re.search(r'filename="?([^";]+)', answer.headers["Content-Disposition"])
+        assert re.fullmatch(
+            rf"uppfoljning-[a-z0-9-]+-{THIS_YEAR}(-[A-Z0-9]+)?\.csv", name.group(1)
+        ), (table, name.group(1))
+        english = {"ages", "prescribers", "compliance", "deviations", "trend",
+                   "years", "centres", "parts", "without", "channels", "places",
+                   "types"}  # fmt: skip
+        assert not english & set(re.split(r"[-.]", name.group(1))), name.group(1)
