@@ -68,7 +68,7 @@ SENTENCES: dict[tuple[str, str | None], str] = {
     (LineStatus.SENT_TO_SUPPLIER, None): (
         N_(
             "Beställningen går till leverantören i hjälpmedelscentralens "
-            "beställningsfil, som skickas en gång om dagen. Leverantören levererar "
+            "beställningsfil, som skickas kl. 16 varje dag. Leverantören levererar "
             "direkt."
         )
     ),

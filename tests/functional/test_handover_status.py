@@ -93,7 +93,9 @@ def test_lists_keep_the_sentence_true_before_and_after(client, auth, world):
     export_supplier_orders(ORDER_DAY)
     after = html.unescape(client.get("/portal/").get_data(as_text=True))
     for page in (before, after):
-        assert "beställningsfil, som skickas en gång om dagen" in page
+        # At the hour the order's own page says (the walkthrough: "kl. 16
+        # varje dag" there, "en gång om dagen" here).
+        assert "beställningsfil, som skickas kl. 16 varje dag" in page
         assert SUPPLIER_WAITING not in page and SUPPLIER_HAS_IT not in page
 
 
