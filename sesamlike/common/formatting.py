@@ -153,7 +153,15 @@ def format_datetime(
     )
 
 
+def format_postal_code(code: str | None) -> str:
+    """A Swedish postal code as it is written: "871 42" (stored "87142");
+    anything else as stored."""
+    code = code or ""
+    return f"{code[:3]} {code[3:]}" if len(code) == 5 and code.isdecimal() else code
+
+
 FILTERS = {
+    "postal_code": format_postal_code,
     "sek": format_sek,
     "amount": format_amount,
     "number": format_number,

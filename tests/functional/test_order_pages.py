@@ -99,6 +99,7 @@ def test_ordering_redirects_to_the_confirmation_in_swedish(client, setup):
     assert f"Beställningsnummer {order.id}" in page
     assert "Beställd, packas" in page and "Hjälpmedelscentral" in page
     assert "Till mottagningen" in page and "Östra vägen 3" in page
+    assert "416 66 Göteborg" in page  # as the patient's page writes it
     db.session.refresh(rx)
     assert rx.withdrawals_used == 1
 

@@ -1083,7 +1083,7 @@ def test_a_parcel_to_a_pickup_point_shows_and_keeps_no_door_code(client, auth, r
     # place the parcel went).
     assert (
         "<dt>Utlämningsställe</dt>\n  <dd>Det utlämningsställe (ombud) som ligger "
-        "närmast Storgatan 1, 41101 Göteborg. Ett sms säger var och när paketet "
+        "närmast Storgatan 1, 411 01 Göteborg. Ett sms säger var och när paketet "
         "kan hämtas.</dd>" in shown
     )
     sent = client.post("/portal/order", data=form | {"action": "send"})
