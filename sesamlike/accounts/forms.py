@@ -2,11 +2,22 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from sesamlike.common.forms import PageForm
+from sesamlike.common.i18n import N_
 
 
 class LoginForm(PageForm):
     username = StringField("Användarnamn", validators=[DataRequired(), Length(max=80)])
     password = PasswordField("Lösenord", validators=[DataRequired(), Length(max=200)])
+
+
+class ForgottenPasswordForm(PageForm):
+    identifier = StringField(
+        "Användarnamn eller e-postadress",
+        validators=[
+            DataRequired(N_("Skriv ditt användarnamn eller din e-postadress.")),
+            Length(max=254),
+        ],
+    )
 
 
 class EmptyForm(PageForm):

@@ -31,6 +31,9 @@ RESET_SUBJECT = N_("Välj ett nytt lösenord i Sesamlike")
 RESET_OPENING = N_(
     "Ett nytt lösenord har begärts för ditt konto {username} i Sesamlike."
 )
+ASKED_OPENING = N_(
+    "Du har bett om ett nytt lösenord för ditt konto {username} i Sesamlike."
+)
 BODY = Plural(
     "Hej!\n\n{opening}\n\n"
     "Välj ditt lösenord här (länken fungerar en gång och i {hours} timme):\n"
@@ -49,9 +52,15 @@ def _hash(token: str) -> str:
 
 
 def send(
-    admin: User, user: User, link_url: Callable[[str], str], *, first: bool
+    admin: User | None,
+    user: User,
+    link_url: Callable[[str], str],
+    *,
+    first: bool,
+    asked_by_user: bool = False,
 ) -> None:
-    """Mail `user` a new link (`first`: for a new account); older links stop working."""
+    """Mail `user` a new link (`first`: for a new account); older links stop
+    working. `admin` None: the user asked for it (`forgotten_password`)."""
     now = utcnow()
     # An older unused link stops working: only the newest mail counts.
     db.session.execute(
@@ -66,26 +75,28 @@ def send(
         token_hash=_hash(token),
         created_at=now,
         expires_at=now + timedelta(hours=PASSWORD_LINK_HOURS),
-        created_by_id=admin.id,
+        created_by_id=admin.id if admin else None,
     )
     db.session.add(link)
     db.session.flush()
     url = link_url(token)
+    opening = RESET_OPENING if not asked_by_user else ASKED_OPENING
     # In the language the user chose at their login; a new account's: Swedish.
     with written_in(user.locale):
         subject = _(FIRST_SUBJECT if first else RESET_SUBJECT)
         body = _(
             BODY,
-            opening=_(
-                FIRST_OPENING if first else RESET_OPENING, username=user.username
-            ),
+            opening=_(FIRST_OPENING if first else opening, username=user.username),
             hours=PASSWORD_LINK_HOURS,
             url=url,
         )
     queue_mail(
         user.email, subject, body, MailKind.PASSWORD_LINK, f"password_link:{link.id}"
     )
-    audit.record_on_login("password_link_sent", user, user=admin, detail=user.username)
+    detail = f"{user.username} (asked at the login page)" if asked_by_user else None
+    audit.record_on_login(
+        "password_link_sent", user, user=admin, detail=detail or user.username
+    )
 
 
 def link_user(token: str) -> User:

@@ -25,15 +25,26 @@ from flask_login import (
 from flask_wtf.csrf import CSRFError
 from werkzeug.local import LocalProxy
 
-from sesamlike.accounts import identity, kept_forms, password_links, sessions
+from sesamlike.accounts import (
+    forgotten_password,
+    identity,
+    kept_forms,
+    password_links,
+    sessions,
+)
 from sesamlike.accounts.errors import PasswordLinkInvalid
-from sesamlike.accounts.forms import EmptyForm, LoginForm, PasswordLinkForm
+from sesamlike.accounts.forms import (
+    EmptyForm,
+    ForgottenPasswordForm,
+    LoginForm,
+    PasswordLinkForm,
+)
 from sesamlike.accounts.logins import LoginLocked
 from sesamlike.accounts.models import User
 from sesamlike.accounts.navigation import ROLE_NAMES, navigation_for
 from sesamlike.common.errors import DomainError
-from sesamlike.common.i18n import LOCALES, _
-from sesamlike.common.urls import same_site_path
+from sesamlike.common.i18n import LOCALES, N_, _
+from sesamlike.common.urls import public_url, same_site_path
 from sesamlike.extensions import db, limiter, login_manager
 
 bp = Blueprint("accounts", __name__)
@@ -201,6 +212,35 @@ def language():
     return redirect(
         same_site_path(request.form.get("next")) or url_for("accounts.home")
     )
+
+
+def password_link_url(token: str) -> str:
+    """A password link as the user will open it (PUBLIC_URL behind a proxy)."""
+    return public_url(url_for("accounts.password_link", token=token))
+
+
+@bp.route("/password/forgotten", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
+def forgot_password():
+    """Ask for a link to choose a new password, by username or e-mail address:
+    the same answer whether an account was found or not."""
+    if current_user.is_authenticated:
+        return redirect(url_for("accounts.home"))
+    form = ForgottenPasswordForm()
+    if form.validate_on_submit():
+        forgotten_password.request_link(form.identifier.data, password_link_url)
+        flash(_(LINK_ASKED), "info")
+        return redirect(url_for("accounts.login"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("accounts/forgotten_password.html", form=form), status
+
+
+LINK_ASKED = N_(
+    "Om uppgiften hör till ett konto med e-postadress har vi skickat en länk dit "
+    "för att välja ett nytt lösenord. Den fungerar en gång, i 48 timmar. Kommer "
+    "inget mejl inom några minuter: patienter och vårdnadshavare kontaktar sin "
+    "diabetesmottagning, personal regionens IT-förvaltning."
+)
 
 
 @bp.route("/password/<token>", methods=["GET", "POST"])

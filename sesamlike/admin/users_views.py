@@ -16,6 +16,7 @@ from sesamlike.accounts import account_details, administration
 from sesamlike.accounts.forms import EmptyForm
 from sesamlike.accounts.models import Clinic, Role
 from sesamlike.accounts.navigation import ROLE_NAMES
+from sesamlike.accounts.views import password_link_url
 from sesamlike.admin.forms import ROLE_CHOICES, AccountForm, NewAccountForm
 from sesamlike.admin.views import bp
 from sesamlike.common.errors import DomainError
@@ -23,7 +24,6 @@ from sesamlike.common.i18n import _, ngettext
 from sesamlike.common.paging import page_number
 from sesamlike.common.refusals import show_refusal
 from sesamlike.common.time import utcnow
-from sesamlike.common.urls import public_url
 from sesamlike.extensions import db
 from sesamlike.jobs import scheduler_alive
 from sesamlike.stock import staff
@@ -34,9 +34,7 @@ def _admin():
     return current_user._get_current_object()
 
 
-def _link_url(token: str) -> str:
-    """The password link as the user will open it (PUBLIC_URL behind a proxy)."""
-    return public_url(url_for("accounts.password_link", token=token))
+_link_url = password_link_url  # as the user will open it
 
 
 def link_queued(email: str | None = None) -> tuple[str, str]:

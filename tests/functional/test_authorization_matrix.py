@@ -95,6 +95,7 @@ PUBLIC = frozenset(
         "accounts.logout",
         "accounts.language",
         "accounts.password_link",
+        "accounts.forgot_password",
         "api.openapi_document",
     }
 )
@@ -109,6 +110,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "accounts.logout": ALL,
     "accounts.language": ALL,
     "accounts.password_link": ALL,
+    "accounts.forgot_password": ALL,
     "accounts.home": AUTH,
     "admin.users": ADMIN,
     "admin.new_user": ADMIN,
