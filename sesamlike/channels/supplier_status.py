@@ -40,7 +40,13 @@ from sesamlike.common.time import region_day_of, region_today, utcnow
 from sesamlike.extensions import db
 from sesamlike.orders import notices, withdrawals
 from sesamlike.orders.changes import audit_update, orders_for_notices
-from sesamlike.orders.models import LineStatus, Order, OrderLine, Shipment
+from sesamlike.orders.models import (
+    LineStatus,
+    Order,
+    OrderLine,
+    Shipment,
+    line_reference,
+)
 from sesamlike.stock import devices
 from sesamlike.stock.models import SERIAL_MAX, Device
 
@@ -377,6 +383,8 @@ def _lend(line: OrderLine, change: _Change, counts: StatusCounts, touched) -> No
         line.reference,
         line.amortisation_line_id,
     )
+    if line.replaces_line_id is not None:  # a warranty replacement
+        devices.keep_warranty(line.reference, line_reference(line.replaces_line_id))
     counts.lent += 1
     touched[line.order_id].add(f"device {change.serial_no} lent")
 

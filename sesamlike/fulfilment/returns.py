@@ -200,19 +200,23 @@ def lent_device(serial_no: str, line_id: int | None = None) -> Device:
 
 
 def open_replacement(
-    user: User, line: OrderLine, today: date, order: Order
+    user: User, line: OrderLine, today: date, order: Order, *, from_stock: bool = False
 ) -> tuple[OrderLine, str]:
     """Add to `order` the warranty replacement of `line`'s device and reserve it.
 
     The supplier replaces it under warranty: no withdrawal, no new cost; the
-    follow-up continues the first device's amortisation on it. Returns the new
-    line and the reservation's status.
+    follow-up continues the first device's amortisation on it. It goes by the
+    article's channel (`rules.replacement_channel`): a supplier's device goes
+    in the supplier's file, as its first delivery did, unless `from_stock` (a
+    swap at the counter, from the shelf); the aids centre's is reserved here.
+    Returns the new line and its status.
     """
+    channel = rules.replacement_channel(line.article.channel)
     new = OrderLine(
         article_id=line.article_id,
         packs=1,
-        channel=Channel.CENTRAL,
-        status=LineStatus.BACKORDERED,
+        channel=channel,
+        status=rules.SUPPLIER_STATUS.get(channel, LineStatus.BACKORDERED),
         pack_price_sek=0,
         vat_rate=line.vat_rate,
         replaces_line_id=line.id,
@@ -222,6 +226,8 @@ def open_replacement(
     order.lines.append(new)
     db.session.add(order)
     db.session.flush()
+    if channel == Channel.SUPPLIER and not from_stock:
+        return new, new.status
     status = reservations.reserve(
         new.reference, new.article_id, 1, user_id=user.id, today=today
     )

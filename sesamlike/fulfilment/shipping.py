@@ -43,11 +43,11 @@ from sesamlike.orders.models import (
     Order,
     OrderLine,
     Shipment,
+    line_reference,
 )
 from sesamlike.orders.services import load_order
 from sesamlike.patients import access
 from sesamlike.stock import devices, picking, receipts, reservations, shelving
-from sesamlike.stock.models import Device
 
 DEPOT_ROLES = frozenset({Role.DEPOT})
 
@@ -617,18 +617,8 @@ def relent(line: OrderLine, continued: int | None) -> dict:
 def keep_warranty(line: OrderLine) -> None:
     """A warranty replacement's device keeps the warranty end of the device it
     replaces: the region's warranty runs from the first delivery, not the swap."""
-    if line.replaces_line_id is None:
-        return
-    end = db.session.scalar(
-        sa.select(Device.warranty_end)
-        .where(Device.reference == f"order-line:{line.replaces_line_id}")
-        .order_by(Device.id.desc())
-        .limit(1)
-    )
-    if end is None:
-        return
-    for device in devices.lent_under(line.reference):
-        device.warranty_end = end
+    if line.replaces_line_id is not None:
+        devices.keep_warranty(line.reference, line_reference(line.replaces_line_id))
 
 
 def move_line(line: OrderLine, old: str, new: str, **values) -> None:

@@ -116,7 +116,7 @@ def swap_device(
             placed_by_role=user.role,
             delivery_mode=DeliveryMode.CLINIC,
         )
-        new, status = open_replacement(user, line, today, order)
+        new, status = open_replacement(user, line, today, order, from_stock=True)
         if status != LineStatus.RESERVED:
             raise SerialNotInStock(serial_no=new_serial_no, article=old.article.name)
         lent = picking.pick(

@@ -49,6 +49,15 @@ SUPPLIER_STATUS = {
     Channel.SUPPLIER: LineStatus.SENT_TO_SUPPLIER,
     Channel.PHARMACY: LineStatus.SENT_TO_PHARMACY,
 }
+
+
+def replacement_channel(article_channel: str) -> str:
+    """The channel a lent device's warranty replacement goes by: its article's,
+    as every order of it (a supplier's pump from the supplier, who replaces it
+    under warranty); never the pharmacy, which lends no device."""
+    return Channel.SUPPLIER if article_channel == Channel.SUPPLIER else Channel.CENTRAL
+
+
 # Lines that show a patient already has (or had) a device of a category.
 DEVICE_HISTORY_STATUSES = OPEN_LINE_STATUSES | {
     LineStatus.SHIPPED,

@@ -196,6 +196,21 @@ def start_loan(reference: str, start: date, line_id: int) -> list[Device]:
     return devices
 
 
+def keep_warranty(reference: str, replaced_reference: str) -> None:
+    """The devices lent under `reference` (a warranty replacement) keep the
+    warranty end of the device last lent under `replaced_reference`."""
+    end = db.session.scalar(
+        sa.select(Device.warranty_end)
+        .where(Device.reference == replaced_reference)
+        .order_by(Device.id.desc())
+        .limit(1)
+    )
+    if end is None:
+        return
+    for device in lent_under(reference):
+        device.warranty_end = end
+
+
 def lent_under(reference: str) -> list[Device]:
     return list(
         db.session.scalars(

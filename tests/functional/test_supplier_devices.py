@@ -18,17 +18,18 @@ import pytest
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import AuditEvent
-from sesamlike.channels.supplier import export_supplier_orders
+from sesamlike.channels.supplier import export_supplier_orders, waiting_lines
 from sesamlike.channels.supplier_status import (
     SupplierStatusInvalid,
     import_supplier_status_text,
 )
+from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.followup.models import PatientYearCost
 from sesamlike.followup.runs import run_year
-from sesamlike.fulfilment import shipping
+from sesamlike.fulfilment import returns, shipping, swaps
 from sesamlike.orders.models import OrderLine
-from sesamlike.stock.models import DepotStaff, Device
+from sesamlike.stock.models import DepotStaff, Device, Reservation
 from tests.channel_world import World
 from tests.factories import (
     make_depot,
@@ -417,3 +418,51 @@ def test_a_swap_at_the_counter_keeps_the_faulty_pump_at_the_clerks_depot(
 
     assert swapped.status_code == 201, swapped.get_json()
     assert device("TS-1001").depot_id == tslim.hmcs.id
+
+
+def test_a_warranty_replacement_of_a_supplier_delivered_pump_goes_in_the_suppliers_file(  # noqa: E501
+    client, tslim
+):
+    """The walkthrough: a faulty t:slim X2 taken back and replaced under
+    warranty was backordered at the aids centre, which never stocks it, and
+    the patient waited with no end. It goes to the supplier, as the first did."""
+    import_supplier_status_text(
+        status_file(delivered(tslim, "TS-1001")), tslim.depot_user
+    )
+    returns.return_device(tslim.clerk, "TS-1001", "faulty", BACK)
+
+    replacement = returns.replace_device(tslim.clerk, device("TS-1001").id)
+
+    new = replacement.lines[0]
+    assert (new.channel, new.status) == ("supplier", "sent_to_supplier")
+    assert new.id in [waiting.id for waiting in waiting_lines()]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Reservation)) == 0
+    export_supplier_orders(region_today(), today=region_today())
+    counts = import_supplier_status_text(
+        status_file(f"{new.id},delivered,,{region_today().isoformat()},TS-2002"),
+        tslim.depot_user,
+    )
+    assert (counts.delivered, counts.lent) == (1, 1)
+    lent = device("TS-2002")
+    # The replacement keeps the first pump's warranty and amortisation.
+    assert (lent.status, lent.patient_id, lent.warranty_end) == (
+        "on_loan", tslim.patient.id, WARRANTY_END)  # fmt: skip
+    assert lent.amortised_line_id == tslim.line_id
+
+
+def test_a_swap_at_the_counter_of_a_supplier_pump_keeps_the_articles_channel(
+    tslim,
+):
+    import_supplier_status_text(
+        status_file(delivered(tslim, "TS-1001")), tslim.depot_user
+    )
+    shipping.receive_stock(tslim.clerk, "HMC", "200001", 1, serials=["TS-2002"])
+
+    swaps.swap_device(tslim.clerk, "TS-1001", "TS-2002", BACK)
+
+    new = db.session.scalar(
+        sa.select(OrderLine).where(OrderLine.replaces_line_id == tslim.line_id)
+    )
+    assert (new.channel, new.status, new.serial_no) == (
+        "supplier", "delivered", "TS-2002")  # fmt: skip
+    assert new.id not in [waiting.id for waiting in waiting_lines()]

@@ -226,3 +226,15 @@ def test_an_order_is_cancellable_until_something_ships_and_only_once(statuses, r
     assert (None if found is None else type(found)) is refusal
     if refusal is errors.AlreadyCancelled:
         assert found.code == "not_cancellable" and "redan makulerad" in found.message
+
+
+@pytest.mark.parametrize(
+    ("article_channel", "expected"),
+    [("supplier", "supplier"), ("central", "central"), ("pharmacy", "central")],
+)
+def test_a_warranty_replacement_goes_by_the_articles_channel_never_the_pharmacy(
+    article_channel, expected
+):
+    from sesamlike.orders.rules import replacement_channel
+
+    assert replacement_channel(article_channel) == expected
