@@ -28,6 +28,7 @@ from sesamlike.extensions import db
 from sesamlike.orders import status as order_status
 from sesamlike.orders.models import (
     LINE_REFERENCE,
+    UNDELIVERED_LINE_STATUSES,
     DeliveryMode,
     LineStatus,
     Order,
@@ -48,7 +49,9 @@ WARRANTY_WARNING_DAYS = 90
 class NotYet(NamedTuple):
     """A lent device the patient has not got yet."""
 
-    state: str  # "on_the_way" (sent, not delivered), "at_clinic" (not collected)
+    # "on_the_way" (sent, not delivered), "at_clinic" (not collected),
+    # "ordered" (a warranty replacement ordered, not sent yet)
+    state: str
     # A warranty replacement: the patient used its system until the swap.
     replaces: bool = False
 
@@ -106,6 +109,7 @@ def patient_overview(user: User, patient_id: int, today: date | None = None):
     today = today or region_today()
     patient = access.get_patient(user, patient_id, detail="overview")
     devices = _devices(patient.id, today)
+    devices += _replacements_ordered(patient.id)
     prescriptions = [
         rx
         for rx in db.session.scalars(
@@ -204,6 +208,45 @@ def _devices(patient_id: int, today: date) -> list[DeviceInUse]:
         end = warranty_end(line.delivered_on, line.article.amortisation_years)
         found.append(DeviceInUse(line.article, line.serial_no, line.delivered_on, end))
     return found
+
+
+def _replacements_ordered(patient_id: int) -> list[DeviceInUse]:
+    """Warranty replacements ordered and not lent yet (the faulty device is
+    back, the new one waits for stock or the supplier): the system stays in
+    use meanwhile, as during a swap, with the replaced device's warranty end."""
+    lines = db.session.scalars(
+        sa.select(OrderLine)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(
+            Order.patient_id == patient_id,
+            OrderLine.replaces_line_id.is_not(None),
+            OrderLine.status.in_(UNDELIVERED_LINE_STATUSES),
+        )
+        .options(selectinload(OrderLine.article).selectinload(Article.systems))
+        .order_by(OrderLine.id)
+    ).all()
+    if not lines:
+        return []
+    references = [line.reference for line in lines]
+    replaced = [line_reference(line.replaces_line_id) for line in lines]
+    rows = db.session.execute(
+        sa.select(Device.reference, Device.status, Device.warranty_end)
+        .where(Device.reference.in_(references + replaced))
+        .order_by(Device.id)
+    ).all()
+    lent = {ref for ref, status, _end in rows if status == DeviceStatus.ON_LOAN}
+    ends = {ref: end for ref, _status, end in rows}
+    return [
+        DeviceInUse(
+            line.article,
+            None,
+            None,
+            ends.get(line_reference(line.replaces_line_id)),
+            NotYet("ordered", replaces=True),
+        )  # fmt: skip
+        for line in lines
+        if line.reference not in lent
+    ]
 
 
 def not_with_the_patient_yet(lent: list[Device], today: date) -> dict[str, NotYet]:

@@ -688,6 +688,36 @@ def test_a_pump_system_in_a_warranty_swap_is_still_in_use(client, clinic):
     assert "Skickad, inte levererad än" in row
 
 
+@pytest.mark.parametrize("status", ["backordered", "sent_to_supplier"])
+def test_a_pump_system_whose_warranty_replacement_is_ordered_is_still_in_use(
+    client, clinic, status
+):
+    """The walkthrough: a faulty t:slim X2 taken back, its replacement ordered
+    (from the supplier, or backordered): the summary read "Pumpsystem –" and
+    neither pump was listed among the devices in use."""
+    pump = article("100001")
+    old = make_order_line(clinic.patient, pump, "returned", delivery_mode="clinic",
+                          delivered_on=TODAY - timedelta(days=700))  # fmt: skip
+    make_lent_device(clinic.patient, pump, "NG1111111H", status="quarantine",
+                     lent_on=TODAY - timedelta(days=700),
+                     warranty_end=TODAY + timedelta(days=700),
+                     reference=old.lines[0].reference)  # fmt: skip
+    make_order_line(clinic.patient, pump, status, delivery_mode="clinic",
+                    replaces_line_id=old.lines[0].id)  # fmt: skip
+
+    page = text_of(client.get(f"/patients/{clinic.patient.id}/overview"))
+
+    summary = page.split('class="summary"')[1].split("</ul>")[0]
+    assert "MiniMed 640G" in summary
+    assert "inte i bruk än" not in summary, summary
+    devices = page.split('id="devices-heading"')[1].split("</section>")[0]
+    assert "Ersättning under garanti beställd" in devices
+    assert "Patienten har inga utlånade" not in devices
+    assert format_date(TODAY + timedelta(days=700), "yyyy-MM-dd") in devices or (
+        (TODAY + timedelta(days=700)).isoformat() in devices
+    )
+
+
 def _summary_after_g6_sensors(client, clinic, days_ago: int) -> str:
     """The overview's summary after G6 sensors were delivered `days_ago`."""
     sensors = make_prescription(clinic.patient, article("400001"), withdrawals_used=1)
