@@ -73,7 +73,7 @@ from sesamlike.patients import access, care_end
 from sesamlike.patients.contact_checks import phone_refusal
 from sesamlike.patients.models import Patient
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
-from sesamlike.stock import reservations
+from sesamlike.stock import replenishment, reservations
 
 # Roles that read an order: those who may order, and the aids centre that ships it.
 ORDER_READERS = ORDERING_ROLES | {Role.DEPOT}
@@ -365,6 +365,11 @@ def _cancel_lines(
     # as a receipt's do: not left on the shelf while a backorder waits.
     for article_id in sorted(freed):
         backorders.fill(article_id, user=user)
+    # A cancelled backorder frees no packs, yet nothing waits for them now:
+    # its article's purchase proposals are weighed again (`fill` does so too).
+    waited = {line.article_id for line in cancelled if line.channel == Channel.CENTRAL}
+    for article_id in sorted(waited - freed):
+        replenishment.recheck(article_id, region_today())
     if at_pharmacy and _withdraw_e_recepts is not None:
         _withdraw_e_recepts(at_pharmacy, user)
     return cancelled

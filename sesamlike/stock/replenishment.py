@@ -118,22 +118,49 @@ def delete_reorder_point(point_id: int) -> None:
 def check_low_stock(today: date) -> dict[str, int]:
     """Propose purchases where stock is at or below its reorder point, or
     backorders wait with none; commit."""
+    counts = _check(today)
+    db.session.commit()
+    return counts
+
+
+def recheck(article_id: int, today: date) -> dict[str, int]:
+    """The low-stock check of one article's open proposals, in the caller's
+    transaction: a receipt, or a cancelled or filled backorder, refreshes or
+    dismisses them at once (a proposal a receipt had covered stayed open until
+    the next check, and a clerk could order the same pump twice). It proposes
+    nothing new: the daily check and the clerk's button do."""
+    return _check(today, article_id)
+
+
+def _check(today: date, article_id: int | None = None) -> dict[str, int]:
+    """`check_low_stock` of every article, or only of `article_id`'s open
+    proposals (`recheck`)."""
     counts = dict(
         proposed=0, updated=0, unchanged=0, received=0, checked=0, dismissed=0
     )
-    counts["received"] = _close_received()
-    points = db.session.scalars(
-        sa.select(ReorderPoint).options(selectinload(ReorderPoint.article))
-    ).all()
-    positions = stock_positions(today)
+    counts["received"] = _close_received(article_id)
+    open_query = (
+        sa.select(PurchaseProposal)
+        .where(PurchaseProposal.status == ProposalStatus.OPEN)
+        .order_by(PurchaseProposal.id)
+        .with_for_update()
+    )
+    points_query = sa.select(ReorderPoint).options(selectinload(ReorderPoint.article))
+    if article_id is not None:
+        open_query = open_query.where(PurchaseProposal.article_id == article_id)
+        points_query = points_query.where(ReorderPoint.article_id == article_id)
     open_proposals = {
-        (p.depot_id, p.article_id): p
-        for p in db.session.scalars(
-            sa.select(PurchaseProposal)
-            .where(PurchaseProposal.status == ProposalStatus.OPEN)
-            .with_for_update()
-        )
+        (p.depot_id, p.article_id): p for p in db.session.scalars(open_query)
     }
+    if article_id is not None and not open_proposals:
+        return counts
+    only = None if article_id is None else set(open_proposals)
+    points = [
+        point
+        for point in db.session.scalars(points_query)
+        if only is None or (point.depot_id, point.article_id) in only
+    ]
+    positions = stock_positions(today, article_id)
     for point in sorted(points, key=lambda p: p.id):
         if point.article.channel == Channel.PHARMACY:
             # Stored before such points were refused: never bought here, and
@@ -147,7 +174,16 @@ def check_low_stock(today: date) -> dict[str, int]:
         key = (point.depot_id, point.article_id)
         position = positions.get(key, 0)
         if position > point.reorder_level:
-            counts["unchanged"] += 1
+            # Above the point again (a receipt came): nothing to buy now.
+            proposal = open_proposals.pop(key, None)
+            if proposal is not None:
+                proposal.status, proposal.decided_at = (
+                    ProposalStatus.DISMISSED,
+                    utcnow(),
+                )
+                counts["dismissed"] += 1
+            else:
+                counts["unchanged"] += 1
             continue
         _propose(open_proposals, counts, key, point.article.supplier, position,
                  point.reorder_level, point.order_up_to)  # fmt: skip
@@ -155,7 +191,8 @@ def check_low_stock(today: date) -> dict[str, int]:
     # packs the patients wait for, or nothing would ever be bought for them.
     pointed = {(point.depot_id, point.article_id) for point in points}
     short = {key: position for key, position in positions.items()
-             if position < 0 and key not in pointed}  # fmt: skip
+             if position < 0 and key not in pointed
+             and (only is None or key in only)}  # fmt: skip
     articles = {
         article.id: article
         for article in db.session.scalars(
@@ -168,13 +205,12 @@ def check_low_stock(today: date) -> dict[str, int]:
             continue
         counts["checked"] += 1
         _propose(open_proposals, counts, key, article.supplier, position, 0, 0)
-    # A backorders' proposal whose backorders are gone (filled, cancelled),
-    # not decided yet: nothing waits for those packs any more.
+    # A backorders' proposal whose backorders are gone (filled, cancelled, or
+    # covered by a receipt), not decided yet: nothing waits for those packs.
     for key, proposal in sorted(open_proposals.items()):
         if proposal.order_up_to == 0 and key not in pointed and key not in short:
             proposal.status, proposal.decided_at = ProposalStatus.DISMISSED, utcnow()
             counts["dismissed"] += 1
-    db.session.commit()
     return counts
 
 
@@ -208,45 +244,53 @@ def _propose(
         counts["unchanged"] += 1
 
 
-def stock_positions(today: date) -> dict[tuple[int, int], int]:
-    """{(depot_id, article_id): usable - held - backordered + on order} packs."""
-    position: dict[tuple[int, int], int] = defaultdict(int)
+def stock_positions(
+    today: date, article_id: int | None = None
+) -> dict[tuple[int, int], int]:
+    """{(depot_id, article_id): usable - held - backordered + on order} packs,
+    of every article or of `article_id`'s."""
     usable = sa.select(
         StockLot.depot_id, StockLot.article_id, sa.func.sum(StockLot.on_hand)
     ).where(
         StockLot.quarantined.is_(False),
         sa.or_(StockLot.expiry.is_(None), StockLot.expiry >= today),
     )
-    for depot_id, article_id, packs in db.session.execute(
-        usable.group_by(StockLot.depot_id, StockLot.article_id)
-    ):
-        position[depot_id, article_id] += int(packs or 0)
     demand = sa.select(
-        Reservation.depot_id, Reservation.article_id, sa.func.sum(Reservation.packs)
+        Reservation.depot_id, Reservation.article_id, -sa.func.sum(Reservation.packs)
     ).where(Reservation.status.in_(("active", "backordered")))
-    for depot_id, article_id, packs in db.session.execute(
-        demand.group_by(Reservation.depot_id, Reservation.article_id)
-    ):
-        position[depot_id, article_id] -= int(packs or 0)
     ordered = sa.select(
         PurchaseProposal.depot_id,
         PurchaseProposal.article_id,
         sa.func.sum(PurchaseProposal.packs),
     ).where(PurchaseProposal.status == ProposalStatus.ORDERED)
-    for depot_id, article_id, packs in db.session.execute(
-        ordered.group_by(PurchaseProposal.depot_id, PurchaseProposal.article_id)
+    if article_id is not None:
+        usable = usable.where(StockLot.article_id == article_id)
+        demand = demand.where(Reservation.article_id == article_id)
+        ordered = ordered.where(PurchaseProposal.article_id == article_id)
+    position: dict[tuple[int, int], int] = defaultdict(int)
+    for query, table in (
+        (usable, StockLot),
+        (demand, Reservation),
+        (ordered, PurchaseProposal),
     ):
-        position[depot_id, article_id] += int(packs or 0)
+        for depot, article, packs in db.session.execute(
+            query.group_by(table.depot_id, table.article_id)
+        ):
+            position[depot, article] += int(packs or 0)
     return dict(position)
 
 
-def _close_received() -> int:
-    """Ordered proposals whose packs have been received since they were ordered."""
+def _close_received(article_id: int | None = None) -> int:
+    """Ordered proposals (of every article, or of `article_id`) whose packs
+    have been received since they were ordered."""
     closed = 0
+    query = sa.select(PurchaseProposal).where(
+        PurchaseProposal.status == ProposalStatus.ORDERED
+    )
+    if article_id is not None:
+        query = query.where(PurchaseProposal.article_id == article_id)
     ordered = db.session.scalars(
-        sa.select(PurchaseProposal)
-        .where(PurchaseProposal.status == ProposalStatus.ORDERED)
-        .order_by(PurchaseProposal.decided_at, PurchaseProposal.id)
+        query.order_by(PurchaseProposal.decided_at, PurchaseProposal.id)
     ).all()
     for proposal in ordered:
         received = db.session.scalar(

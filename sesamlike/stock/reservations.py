@@ -41,7 +41,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sesamlike.common.sql import written_out
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.stock import ledger
+from sesamlike.stock import ledger, replenishment
 from sesamlike.stock.errors import NoDepot
 from sesamlike.stock.models import (
     CANCELLED_AFTER_PICK,
@@ -186,7 +186,8 @@ def plan_many(
 def fill_backorders(
     article_id: int, *, user_id: int | None = None, today: date | None = None
 ) -> list[str]:
-    """Reserve for the article's backorders in order of placement; return the refs."""
+    """Reserve for the article's backorders in order of placement, and weigh
+    its open purchase proposals again (`replenishment.recheck`); return the refs."""
     lock_article(article_id)
     today = today or region_today()
     waiting = db.session.scalars(
@@ -217,6 +218,9 @@ def fill_backorders(
             _take(row.reference, article_id, row.packs, free, user_id, rows)
             rows.write()
             filled.append(row.reference)
+    # Stock came (a receipt, a return, a count) or went free: the article's
+    # open purchase proposals are weighed again now, not at the next check.
+    replenishment.recheck(article_id, today)
     return filled
 
 

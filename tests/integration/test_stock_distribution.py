@@ -13,8 +13,8 @@ from sesamlike.extensions import db
 from sesamlike.fulfilment import returns, shipping
 from sesamlike.orders import services as ordering
 from sesamlike.orders.models import Order, OrderLine, Shipment
-from sesamlike.stock import errors, ledger, picking, reservations
-from sesamlike.stock.models import Device, StockLot, StockMovement
+from sesamlike.stock import errors, ledger, picking, replenishment, reservations
+from sesamlike.stock.models import Device, PurchaseProposal, StockLot, StockMovement
 from tests.factories import (
     make_article,
     make_depot_world,
@@ -453,3 +453,60 @@ def test_cancelling_a_reserved_order_fills_the_backorder_waiting_for_its_packs(w
     level = reservations.stock_level(article.id)
     assert (level.on_hand, level.reserved, level.available) == (2, 2, 0)
     assert ledger.ledger_mismatches() == []
+
+
+def open_proposals(article):
+    return db.session.scalars(
+        sa.select(PurchaseProposal.packs).where(
+            PurchaseProposal.article_id == article.id,
+            PurchaseProposal.status == "open",
+        )
+    ).all()
+
+
+def test_a_receipt_that_covers_a_backorders_proposal_closes_it_at_once(world):
+    """The walkthrough: a t:slim backorder, its proposal, one pump received:
+    the backorder was filled, yet the proposal stayed open ("Disponibelt -1,
+    Föreslaget 1") until someone pressed "Kontrollera lagret nu", and a
+    clerk could have ordered a second pump."""
+    article = pump()
+    placed = order(world, article, mode="clinic")
+    replenishment.check_low_stock(TODAY)
+    assert open_proposals(article) == [1]
+
+    receive(world, article, 1, serials=["P-1"])
+
+    assert line_status(placed.lines[0].id) == "reserved"
+    assert open_proposals(article) == []
+
+
+def test_a_cancelled_backorder_closes_its_proposal_at_once(world):
+    article = make_article()
+    placed = order(world, article, packs=2)
+    replenishment.check_low_stock(TODAY)
+    assert open_proposals(article) == [2]
+
+    ordering.cancel_order(world.prescriber, placed.id)
+
+    assert open_proposals(article) == []
+
+
+def test_a_receipt_above_the_reorder_point_closes_its_open_proposal(world):
+    article = make_article()
+    replenishment.set_reorder_point(None, world.depot.code, article.article_no, 5, 20)
+    replenishment.check_low_stock(TODAY)
+    assert open_proposals(article) == [20]
+
+    receive(world, article, 8)
+
+    assert open_proposals(article) == []
+
+
+def test_a_receipt_short_of_a_proposal_leaves_what_is_still_missing(world):
+    article = make_article()
+    order(world, article, packs=5)
+    replenishment.check_low_stock(TODAY)
+
+    receive(world, article, 2)
+
+    assert open_proposals(article) == [3]
