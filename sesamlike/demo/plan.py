@@ -34,6 +34,7 @@ from sesamlike.demo.kits import (
     pick,
 )
 from sesamlike.orders.history import add_years
+from sesamlike.stock import devices
 
 YEAR = 365
 WITHDRAWAL_DAYS = 91
@@ -227,7 +228,7 @@ class Planner:
         delivery.serial_no = self._serial(article_no)
         delivery.returned_on, delivery.return_reason = end, returned_reason
         plan.deliveries.append(delivery)
-        warranty_end = add_years(segment.start, WARRANTY_YEARS) - timedelta(days=1)
+        warranty_end = devices.warranty_end(segment.start, WARRANTY_YEARS)
         room = (min(self.today, warranty_end) - segment.start).days - 70
         if end is None and room > 0 and rng.random() < FAULT_SHARE:
             fault_on = segment.start + timedelta(days=60 + rng.randrange(room))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from functools import cache
 
 import sqlalchemy as sa
@@ -40,7 +40,6 @@ from sesamlike.orders.history import (
     MIGRATION_ROLE,
     Delivered,
     HistoryCounts,
-    add_years,
     article_facts,
     delivery_mode_for,
     insert_with_ids,
@@ -50,6 +49,7 @@ from sesamlike.orders.models import Order, OrderLine
 from sesamlike.patients import pseudonym as pseudonyms
 from sesamlike.patients.models import Address, CareRelationship, Guardian, Patient
 from sesamlike.prescriptions.models import Prescription
+from sesamlike.stock import devices
 from sesamlike.stock.models import Device
 
 SQLITE_CACHE_KB = 256 * 1024
@@ -548,8 +548,8 @@ def _at(day: date) -> datetime:
 
 
 def _warranty_end(delivered_on: date, years: int | None) -> date:
-    """As `orders.history` sets it: the day before the years are up."""
-    return add_years(delivered_on, years or DEFAULT_WARRANTY_YEARS) - timedelta(days=1)
+    """As `orders.history` sets it (`devices.warranty_end`)."""
+    return devices.warranty_end(delivered_on, years or DEFAULT_WARRANTY_YEARS)
 
 
 def _patient_row(spec: PatientSpec, now: datetime | None = None) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -35,6 +35,7 @@ from sesamlike.extensions import db
 from sesamlike.orders.models import DeliveryMode, LineStatus, Order, OrderLine
 from sesamlike.patients.identity import parse_personal_id
 from sesamlike.patients.models import CareRelationship, Patient
+from sesamlike.stock import devices
 from sesamlike.stock.models import SERIAL_MAX, Device, DeviceStatus
 
 MIGRATION_ROLE = "migration"
@@ -263,7 +264,7 @@ def _recorded_devices(
 
 
 def _warranty_end(delivered_on: date, years: int | None) -> date:
-    return add_years(delivered_on, years or DEFAULT_WARRANTY_YEARS) - timedelta(days=1)
+    return devices.warranty_end(delivered_on, years or DEFAULT_WARRANTY_YEARS)
 
 
 def paying_clinics(patient_ids: Iterable[int]) -> dict[int, tuple[int, str]]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -49,12 +49,15 @@ RETURN_REASONS = (
 
 
 def warranty_end(start: date, years: int | None) -> date | None:
-    """Start plus the article's amortisation years (29 Feb becomes 28 Feb)."""
+    """The last day of a warranty of `years` from `start`: the day before the
+    anniversary (29 Feb's is 28 Feb), so 4 years from 9 May 2026 end on 8 May
+    2030. The one rule for every device: delivered from stock or by a supplier,
+    swapped, or from the delivered history. None: the article has no years."""
     if not years:
         return None
     year = start.year + years
     day = min(start.day, calendar.monthrange(year, start.month)[1])
-    return start.replace(year=year, day=day)
+    return start.replace(year=year, day=day) - timedelta(days=1)
 
 
 def take_serials(

@@ -44,7 +44,7 @@ from tests.functional.test_api_basics import assert_error_format, bearer
 ORDERED = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
 DELIVERED = date(2025, 3, 5)
 BACK = date(2026, 3, 5)  # the patient switches pump
-WARRANTY_END = date(2029, 3, 5)  # four years, as a central delivery counts them
+WARRANTY_END = date(2029, 3, 4)  # four years: the day before the anniversary
 COST_2026 = Decimal("1639.73")  # 38,000 × 63 / 1,460
 COST_2025 = Decimal("7860.27")  # 38,000 × 302 / 1,460 (5 March to 31 December)
 

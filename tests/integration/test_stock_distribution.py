@@ -192,14 +192,17 @@ def test_shipping_a_device_records_serials_and_lends_it_to_the_patient(world):
     device = db.session.scalar(sa.select(Device).where(Device.serial_no == "P-2"))
     assert device.status == "on_loan"
     assert device.patient_id == placed.patient_id
-    assert (device.lent_on, device.warranty_end) == (date(2026, 2, 1), date(2030, 2, 1))
+    assert (device.lent_on, device.warranty_end) == (
+        date(2026, 2, 1),
+        date(2030, 1, 31),
+    )
     assert db.session.get(OrderLine, line.id).serial_no == "P-2"
     assert reservations.stock_level(article.id).on_hand == 1
     shipping.deliver_order(
         world.clerk, placed.id, date(2026, 2, 3), today=date(2026, 2, 3)
     )
     db.session.refresh(device)
-    assert (device.lent_on, device.warranty_end) == (date(2026, 2, 3), date(2030, 2, 3))
+    assert (device.lent_on, device.warranty_end) == (date(2026, 2, 3), date(2030, 2, 2))
 
 
 def test_delivery_sets_delivered_on_and_refuses_twice(world):

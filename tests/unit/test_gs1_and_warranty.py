@@ -45,7 +45,14 @@ def test_a_gtin_14_matches_its_shorter_stored_forms():
     assert "12345670" in gtin_forms("00000012345670")
 
 
-def test_warranty_ends_amortisation_years_after_the_start():
-    assert warranty_end(date(2026, 2, 3), 4) == date(2030, 2, 3)
-    assert warranty_end(date(2024, 2, 29), 1) == date(2025, 2, 28)
+def test_warranty_ends_the_day_before_the_anniversary_of_the_start():
+    """The walkthrough: DXG7-0001, lent from a supplier's status file on 7
+    December 2026, had a warranty to 7 December 2030; every device of the
+    delivered history (DSD00000 from 9 May 2026: to 8 May 2030) ends the day
+    before. One rule for all."""
+    assert warranty_end(date(2026, 12, 7), 4) == date(2030, 12, 6)
+    assert warranty_end(date(2026, 5, 9), 4) == date(2030, 5, 8)
+    assert warranty_end(date(2026, 3, 1), 4) == date(2030, 2, 28)
+    assert warranty_end(date(2024, 2, 29), 4) == date(2028, 2, 28)
+    assert warranty_end(date(2024, 2, 29), 1) == date(2025, 2, 27)
     assert warranty_end(date(2026, 2, 3), None) is None
