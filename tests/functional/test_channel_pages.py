@@ -244,6 +244,16 @@ def test_a_form_over_the_request_limit_does_not_speak_of_a_file(client):
     ) in page
 
 
+def test_the_status_file_hint_names_the_optional_serial_number_column(client, depot):
+    """The walkthrough: the hint named line_id, status, tracking_ref and
+    delivered_on, not serial_no: the only way to register a pump or reader
+    the supplier delivers."""
+    page = client.get("/channels/suppliers").get_data(as_text=True)
+    hint = page.split("Kolumner: line_id")[1].split("</p>")[0]
+    assert "serial_no" in hint
+    assert "individmärkt pump eller avläsare" in hint
+
+
 def test_a_good_status_file_updates_the_lines(client, depot):
     depot.order(depot.pump)
     export_supplier_orders(ORDER_DAY)
