@@ -10,7 +10,9 @@ proposal of the packs the patients wait for (order-up-to 0). A depot and
 article has at most one open proposal (a partial unique index says so), so a
 repeated run refreshes that proposal instead of adding another. A clerk marks a
 proposal ordered (or dismisses it); an ordered proposal counts as incoming until
-receipts of at least its packs have arrived after it was ordered.
+receipts of at least its packs have arrived after it was ordered. A receipt, or
+a backorder filled or cancelled, weighs the article's open proposals again in its
+own transaction (`recheck`); an open proposal the stock now covers is dismissed.
 """
 
 from __future__ import annotations
