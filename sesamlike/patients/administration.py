@@ -29,11 +29,16 @@ from sesamlike.common.errors import Forbidden, NotVisible
 from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
-from sesamlike.patients import care, errors, protection
+from sesamlike.patients import care, care_end, errors, protection
 from sesamlike.patients.care import begin_episode
 from sesamlike.patients.identity import AgeGroup, age_on, parse_personal_id
 from sesamlike.patients.links import link_user_to_patients
-from sesamlike.patients.models import CareRelationship, Guardian, Patient
+from sesamlike.patients.models import (
+    CareEndReason,
+    CareRelationship,
+    Guardian,
+    Patient,
+)
 
 REASON_MAX = 300
 # A child logs in to e-services of its own from 13, as in 1177 (and with an
@@ -173,13 +178,20 @@ def old_enough_for_own_login(patient: Patient, today: date) -> bool:
 
 
 def start_care(admin: User, patient_id: int, clinic_code: str | None) -> None:
-    """A clinic's staff may reach the patient from now on."""
+    """A clinic's staff may reach the patient from now on. A patient who had
+    moved out of the region and moved back is taken into its care again
+    (`care_end.lift_move`, as a prescriber's `care.resume`): a clinic that never
+    cared for them asks the admin, as for any patient it takes on."""
     patient = _patient(admin, patient_id)
     clinic = db.session.scalar(sa.select(Clinic).where(Clinic.code == clinic_code))
     if clinic is None:
         raise errors.UnknownClinicCode(
             fields={"clinic_code": [N_("Välj en vårdenhet.")]}
         )
+    if patient.care_ended_reason == CareEndReason.MOVED_OUT:
+        # Read afresh under the lock: `lift_move` asks again (never a death).
+        patient = care_end.lock(patient.id)
+        care_end.lift_move(admin, patient)
     current = begin_episode(patient, clinic)
     _care_audit(admin, current, clinic, "care_relationship_start")
     db.session.commit()

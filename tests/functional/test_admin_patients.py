@@ -598,3 +598,33 @@ def test_the_refusal_of_a_childs_own_login_names_the_choice_as_a_quote(
     text = html.unescape(refused.text)
     assert "Välj «En vårdnadshavare»." in text
     assert "Välj En vårdnadshavare" not in text
+
+
+@pytest.mark.parametrize("reason", ["moved_out", "deceased"])
+def test_a_patient_who_moved_back_is_taken_into_care_by_the_admin_too(
+    app, client, auth, world, reason
+):
+    """A clinic that never cared for a patient who moved out and back asks the
+    region's admin, as for any patient it takes on; the admin's page refused
+    them ("vården i regionen har avslutats"), a dead end. Never after a death."""
+    from sesamlike.patients import care_end
+
+    ella = world["ella"]
+    care_end.end_care(world["doc"], ella.id, reason, region_today())
+    auth.login("admin")
+
+    answer = client.post(f"/admin/patients/{ella.id}/care", data={"clinic_code": "OST"})
+
+    db.session.expire_all()
+    if reason == "deceased":
+        assert answer.status_code == 422
+        assert ella.care_ended_reason == "deceased"
+        assert audit_rows("care_resume") == []
+        return
+    assert answer.status_code == 302
+    assert ella.care_ended_reason is None  # ordering works again
+    [resumed] = audit_rows("care_resume")
+    assert resumed.patient_id == ella.id and resumed.detail.startswith("moved_out")
+    doc = app.test_client()
+    doc.post("/login", data={"username": "doktor.ost", "password": "correct-horse-1"})
+    assert doc.get(f"/patients/{ella.id}").status_code == 200
