@@ -29,7 +29,10 @@ def withdrawal_refusal(
         )
     opens_on = prescription.next_withdrawal_on
     if opens_on is not None and today < opens_on:
-        if prescription.last_withdrawal_on is None:  # it opens on its first day
+        # It opens on its first day: not started yet. A renewal carries on its
+        # old one's last withdrawal (its time lock runs on), so that says
+        # nothing of whether it has started.
+        if opens_on == prescription.valid_from:
             return errors.NotStartedYet(
                 opens_on=opens_on,
                 article=article,

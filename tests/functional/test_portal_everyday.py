@@ -309,6 +309,34 @@ def test_the_reminders_of_a_renewal_written_ahead_are_the_old_cards(region):
         assert f"rx={old.id}" in mail.body, mail.body
 
 
+def test_a_renewal_the_prescriber_writes_ahead_is_told_on_the_card_in_force(
+    client, auth, region
+):
+    """The walkthrough again, renewed with "Förnya" (`renewals.renew`), which
+    carries the old prescription's last withdrawal on to the renewal: the
+    renewal read as time-locked, not waiting to start, and had a card of its
+    own that told the patient to call the clinic about the months before."""
+    from sesamlike.prescriptions import renewals
+    from tests.factories import make_user
+
+    old = region.rx_infusion
+    make_delivery(region.patient, old, TODAY - timedelta(days=10), 3)
+    old.withdrawals_used = 1
+    old.last_withdrawal_on = TODAY - timedelta(days=10)
+    db.session.commit()
+    renewal = renewals.renew(make_user("prescriber", clinics=[region.clinic]), old.id)
+    assert renewal.valid_from > TODAY and renewal.last_withdrawal_on is not None
+    auth.login("ella")
+    said = prescriptions_of(client.get("/portal/").text)
+    assert said.count("Quick-set 9 mm") == 1, said
+    assert (
+        f"Förnyad Den nya förskrivningen gäller från {renewal.valid_from.day} " in said
+    )
+    assert "innan dess" not in said
+    form = words(client.get("/portal/order").text)
+    assert form.count("Quick-set 9 mm") == 1, form
+
+
 def test_a_renewal_speaks_when_the_old_one_cannot_be_ordered_on_before_it(
     client, auth, region
 ):
@@ -835,3 +863,4 @@ def test_an_expired_pump_prescription_says_it_ran_out_not_how_pumps_are_ordered(
     assert (f"Förskrivningen gick ut {format_date(rx.valid_to)}. Kontakta "
             "mottagningen om du behöver en ny.") in card  # fmt: skip
     assert "beställs av din förskrivare" not in card
+

@@ -129,6 +129,33 @@ def test_prescription_starting_later_opens_on_its_first_day():
     assert refusal.params["opens_on"] == DAY + timedelta(days=3)
 
 
+def test_a_renewal_written_ahead_has_not_started_though_it_carries_a_withdrawal():
+    """A renewal carries on the old prescription's last withdrawal (its time
+    lock runs on): waiting for its first day, it is not started yet, not
+    time-locked (the portal showed it as a second card of the article)."""
+    rx = prescription(
+        valid_from=DAY + timedelta(days=200),
+        valid_to=DAY + timedelta(days=564),
+        last_withdrawal_on=DAY - timedelta(days=10),
+        renewed_from_id=7,
+    )
+    refusal = withdrawal_refusal(rx, 1, DAY)
+    assert isinstance(refusal, prescription_errors.NotStartedYet)
+    assert refusal.params["opens_on"] == DAY + timedelta(days=200)
+    assert refusal.params["renewal"] is True
+
+
+def test_a_renewal_whose_carried_time_lock_opens_after_its_start_is_time_locked():
+    rx = prescription(
+        valid_from=DAY + timedelta(days=20),
+        last_withdrawal_on=DAY - timedelta(days=10),
+        renewed_from_id=7,
+    )
+    refusal = withdrawal_refusal(rx, 1, DAY)
+    assert type(refusal) is prescription_errors.TimeLocked
+    assert refusal.params["opens_on"] == DAY + timedelta(days=50)
+
+
 @pytest.mark.parametrize(
     ("changes", "error"),
     [
