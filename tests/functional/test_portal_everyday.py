@@ -864,3 +864,12 @@ def test_an_expired_pump_prescription_says_it_ran_out_not_how_pumps_are_ordered(
             "mottagningen om du behöver en ny.") in card  # fmt: skip
     assert "beställs av din förskrivare" not in card
 
+
+def test_a_prescriptions_page_names_the_category_as_the_catalogue_does(
+    client, auth, region
+):
+    """ "Kategori", the catalogue's word, not "Sort"."""
+    auth.login("ella")
+    said = words(client.get(f"/portal/prescriptions/{region.rx_infusion.id}").text)
+    assert "Kategori Infusionsset" in said, said
+    assert "Sort" not in said
