@@ -73,7 +73,8 @@ def session_page_key(body_key: tuple, patient) -> tuple | None:
     does not: the user (id and name, as the menu says them), the patient's
     name (the heading and the guardian's "acting for" line; the data versions
     follow the patient's aids, not the name) and the session's form token
-    (each form on the page carries it, signed)."""
+    (each form on the page carries it, signed), and whether a guardian has
+    one child (no "Byt barn")."""
     config = current_app.config
     if request.method != "GET" or request.query_string:
         return None
@@ -84,7 +85,8 @@ def session_page_key(body_key: tuple, patient) -> tuple | None:
         return None
     user = current_user._get_current_object()
     return ("page", body_key, user.id, user.display_name,
-            patient.first_name, patient.last_name, token)  # fmt: skip
+            patient.first_name, patient.last_name, token,
+            session.get("portal_one_child"))  # fmt: skip
 
 
 def messages_waiting() -> bool:

@@ -32,6 +32,8 @@ from sesamlike.portal.kept import kept_pages, messages_waiting, session_page_key
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
 CHOSEN = "portal_patient_id"
+# The guardian has one child to act for: no "Byt barn" to a list of one.
+ONE_CHILD = "portal_one_child"
 
 
 def portal_page(view):
@@ -84,6 +86,7 @@ def _only_child(user) -> int | None:
     except DomainError:
         return None
     session[CHOSEN] = child_id
+    session[ONE_CHILD] = True
     return child_id
 
 
@@ -98,6 +101,10 @@ def follow_link_to(patient_id: int | None) -> None:
     if services.may_act_for(user, patient_id):
         services.choose_child(user, patient_id)
         session[CHOSEN] = patient_id
+        if services.only_child(user) == patient_id:
+            session[ONE_CHILD] = True
+        else:
+            session.pop(ONE_CHILD, None)
 
 
 @bp.route("/")
@@ -153,13 +160,15 @@ def choose_patient():
     if form.validate_on_submit():
         patient = services.choose_child(current_user, form.patient_id.data)
         session[CHOSEN] = patient.id  # the acting-for banner on every page says so
+        session.pop(ONE_CHILD, None)  # chosen from a list: "Byt barn" again
         return redirect(
             _portal_page(request.form.get("next")) or url_for("portal.my_aids")
         )
     if form.is_submitted():
         abort(400)
-    if session.get(CHOSEN) is None and _only_child(current_user) is not None:
-        # Nobody to choose between ("Mina barn" of a guardian of one child).
+    if _one_to_act_for(current_user):
+        # Nobody to choose between ("Mina barn", or "Byt barn" on a page
+        # kept from before, of a guardian of one child): a list of one.
         return redirect(
             _portal_page(request.args.get("next")) or url_for("portal.my_aids")
         )
@@ -171,6 +180,20 @@ def choose_patient():
         chosen=session.get(CHOSEN),
         next=_portal_page(request.args.get("next")),
     )
+
+
+def _one_to_act_for(user) -> bool:
+    """Whether the guardian has one child to act for (chosen now, if it was
+    not): also once chosen, say through a mail's link, whose choice left
+    "Byt barn" on the pages."""
+    child_id = services.only_child(user)  # not audited: nothing shown
+    if child_id is None:
+        session.pop(ONE_CHILD, None)
+        return False
+    if session.get(CHOSEN) == child_id:
+        session[ONE_CHILD] = True
+        return True
+    return _only_child(user) is not None
 
 
 def _portal_page(target: str | None) -> str | None:

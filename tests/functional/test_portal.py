@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -712,3 +712,35 @@ def test_looking_for_an_only_child_writes_no_audit_row(client, auth, region):
     assert listed() - before == 1
     client.get("/portal/choose")
     assert listed() - before == 2
+
+
+def test_a_guardian_of_one_child_is_offered_no_list_of_one(client, auth, region):
+    """The walkthrough: vh001, with one child, had "Byt barn" on every page,
+    and it led to a list of one child, also once the child was chosen (a
+    mail's link chose it). No "Byt barn"; "Mina barn" leads to the child's
+    page. A guardian of two keeps both."""
+    from tests.factories import make_user
+
+    make_user("guardian", patients=[region.child], username="per")
+    auth.login("per")
+    assert "Byt barn" not in text_of(client.get("/portal/"))
+    assert "Byt barn" not in text_of(client.get("/portal/orders"))
+    assert client.get("/portal/choose").headers["Location"] == "/portal/"
+    auth.logout()
+    with client.session_transaction() as session:
+        session.clear()  # as a mail's link finds it: no child chosen yet
+    auth.login("per")
+    client.get(f"/portal/prescriptions/{region.rx_child.id}")
+    assert "Byt barn" not in text_of(client.get("/portal/"))
+    assert client.get("/portal/choose").headers["Location"] == "/portal/"
+    auth.logout()
+
+    from tests.factories import make_patient
+
+    second = make_patient(region.clinic, first_name="Lisa", last_name="Ek",
+                          birth_date=date(2016, 1, 2))  # fmt: skip
+    make_user("guardian", patients=[region.child, second], username="tove")
+    auth.login("tove")
+    choose(client, region.child)
+    assert "Byt barn" in text_of(client.get("/portal/"))
+    assert "Lisa" in text_of(client.get("/portal/choose"))
