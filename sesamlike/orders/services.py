@@ -284,6 +284,17 @@ def line_cancel_refusal(user: User, line: OrderLine, handed=None) -> DomainError
     return _lines_refusal(user, [line], handed)
 
 
+def erecept_refusal(user: User, order: Order, handed=None) -> DomainError | None:
+    """Why this user cannot cancel the order's e-recepts the pharmacy has (a
+    patient or guardian: the clinic cancels them), or None: what the order's
+    page says of them also once the rest has gone out and the order as a
+    whole is past cancelling."""
+    at_pharmacy = [
+        line for line in order.lines if line.status == LineStatus.SENT_TO_PHARMACY
+    ]
+    return _lines_refusal(user, at_pharmacy, handed) if at_pharmacy else None
+
+
 def _lines_refusal(
     user: User, lines: Sequence[OrderLine], handed
 ) -> DomainError | None:

@@ -254,6 +254,19 @@ PARTLY = (
     N_("En del av beställningen är skickad. Resten skickas när det är klart; "
        "raderna säger hur det står till med var och en."),
 )  # fmt: skip
+# What is left of it is e-recept at the pharmacy: collected there, not sent.
+PARTLY_AT_PHARMACY = N_(
+    "En del av beställningen är skickad. Resten finns hos apoteket som "
+    "e-recept och hämtas ut på apotek; raderna säger hur det står till med var "
+    "och en."
+)
+# Some of what is left comes from the aids centre or a supplier, some is an
+# e-recept at the pharmacy.
+PARTLY_SOME_AT_PHARMACY = N_(
+    "En del av beställningen är skickad. Apoteksvarorna finns hos apoteket som "
+    "e-recept och hämtas ut på apotek; resten skickas när det är klart. Raderna "
+    "säger hur det står till med var och en."
+)
 
 # The order as a whole, where a line's sentence speaks of "the line".
 ORDER_SENTENCES = {
@@ -280,8 +293,19 @@ def order_status(order, today: date | None = None,
     ):
         # Part of it is on its way or there: the least advanced line's words
         # alone ("Restnoterad") hid the parcel.
-        return StatusText(status, PARTLY[0], state.badge, PARTLY[1])
+        return StatusText(status, PARTLY[0], state.badge, _partly(order.lines))
     return state
+
+
+def _partly(lines) -> str:
+    """What an order gone out in part says of the rest: an e-recept at the
+    pharmacy is collected there, not sent when ready (the portal walkthrough)."""
+    waiting = {line.status for line in lines if line.status in OPEN_LINE_STATUSES}
+    if LineStatus.SENT_TO_PHARMACY not in waiting:
+        return PARTLY[1]
+    if waiting == {LineStatus.SENT_TO_PHARMACY}:
+        return PARTLY_AT_PHARMACY
+    return PARTLY_SOME_AT_PHARMACY
 
 
 def due_on(placed_at: datetime | date, channel: str) -> date:

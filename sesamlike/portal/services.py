@@ -34,6 +34,7 @@ from sesamlike.orders.services import (  # noqa: F401 (the order rules' own
     cancel_refusal,  # answers, for the portal's pages as for every other)
     cancellable_lines,
     each_refusal,
+    erecept_refusal,
 )
 from sesamlike.patients import access
 from sesamlike.patients.addresses import same_text

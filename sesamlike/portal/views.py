@@ -243,6 +243,9 @@ def order(order_id: int):
         handed=handed,
         cancel_refusal=services.cancel_refusal(current_user, found, handed),
         cancellable_lines=services.cancellable_lines(current_user, found, handed),
+        # Gone out in part: what the patient can do about its e-recepts.
+        erecept_refusal=None if found.cancellable
+        else services.erecept_refusal(current_user, found, handed),
     )  # fmt: skip
 
 

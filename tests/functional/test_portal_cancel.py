@@ -186,3 +186,29 @@ def test_a_guardian_still_cannot_cancel_an_order_of_another_family(
     db.session.expire_all()
     assert others.status == "reserved" and saras.status == "reserved"
     assert "Du gör ärenden för Alma Ek." in text_of(client.get("/portal/"))
+
+
+def test_an_order_gone_out_in_part_says_the_rest_waits_at_the_pharmacy(
+    client, auth, region
+):
+    """The walkthrough (order 2032): the reservoirs delivered, the sensors an
+    e-recept at the pharmacy, and the page said "Resten skickas när det är
+    klart" (they are collected at a pharmacy) and nothing of cancelling the
+    e-recept: the order as a whole was past cancelling, so no word showed."""
+    auth.login("ella")
+    lines = [(region.rx_sensor.id, 3), (region.rx_reservoir.id, 2)]
+    form = reorder_form(lines, action="send", mode="home")
+    assert client.post("/portal/order", data=form).status_code == 302
+    order = db.session.scalars(
+        sa.select(Order).where(Order.patient_id == region.patient.id)
+    ).one()
+    issue_pharmacy_prescriptions()
+    [central] = [line for line in order.lines if line.channel == "central"]
+    central.status, central.delivered_on = "delivered", order.placed_at.date()
+    db.session.commit()
+
+    page = " ".join(text_of(client.get(f"/portal/orders/{order.id}")).split())
+    assert "Resten skickas när det är klart" not in page
+    assert "Resten finns hos apoteket som e-recept och hämtas ut på apotek" in page
+    assert AT_PHARMACY in page and "kontakta mottagningen" in page
+    assert "Makulera beställningen" not in page
