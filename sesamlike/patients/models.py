@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sesamlike.accounts.models import Clinic, User
 from sesamlike.common.dialect_objects import trigram_index
+from sesamlike.common.models import PatientDataChange
 from sesamlike.common.text import fold
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
@@ -229,6 +230,23 @@ class CareRelationship(db.Model):
         sa.CheckConstraint(
             "end_reason in ('deceased','moved_out')", name="end_reason_known"
         ),
+    )
+
+
+@sa.event.listens_for(CareRelationship, "after_insert")
+@sa.event.listens_for(CareRelationship, "after_update")
+@sa.event.listens_for(CareRelationship, "after_delete")
+def _care_moves_the_patients_version(
+    _mapper, connection: sa.Connection, relationship: CareRelationship
+) -> None:
+    """A care relationship begun or ended moves the patient's data version
+    (`common.data_versions`), as the triggers do for prescriptions and
+    orders: "my aids" names the caring clinic, and a body kept under the old
+    version would name the clinic the patient left."""
+    connection.execute(
+        sa.insert(PatientDataChange.__table__).values(
+            patient_id=relationship.patient_id
+        )
     )
 
 

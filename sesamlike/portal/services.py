@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from sesamlike.accounts import audit
-from sesamlike.accounts.models import Role, User
+from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.catalog.models import DEVICE_CATEGORIES, Article, Channel
 from sesamlike.common import data_versions
 from sesamlike.common.collation import swedish
@@ -41,6 +41,7 @@ from sesamlike.patients.addresses import same_text
 from sesamlike.patients.models import (
     Address,
     CareEndReason,
+    CareRelationship,
     Guardian,
     Patient,
     ReminderPreference,
@@ -132,6 +133,8 @@ class MyAids:
     # Lent devices the patient has not got yet, by reference: "on_the_way"
     # or "at_clinic" (a warranty swap's new pump is lent when it is sent).
     not_yet: Mapping[str, overview.NotYet] = field(default_factory=dict)
+    # The clinics caring for the patient: whom "Kontakta mottagningen" means.
+    clinics: list[Clinic] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -422,6 +425,7 @@ def my_aids(
     devices = list(db.session.scalars(_DEVICES_ON_LOAN, {"patient_id": patient.id}))
     orders = _listed_orders(_RECENT_ORDERS, patient.id)
     not_yet = overview.not_with_the_patient_yet(devices, today)
+    clinics = caring_clinics(patient.id)
     commit_keeping_loaded()
     return MyAids(
         patient,
@@ -430,7 +434,17 @@ def my_aids(
         list(orders[:RECENT_ORDERS]),
         len(orders) > RECENT_ORDERS,
         not_yet,
+        clinics,
     )
+
+
+def caring_clinics(patient_id: int) -> list[Clinic]:
+    """The clinics with an open care relationship with the patient, newest
+    first: the ones the portal's "Kontakta mottagningen" means (the
+    patient's, a guardian's child's). Only for a patient the use case has
+    read already, access checked and audited: their own clinic is theirs to
+    see (need to know)."""
+    return list(db.session.scalars(_CARING_CLINICS, {"patient_id": patient_id}))
 
 
 def all_orders(user: User, patient_id: int) -> tuple[Patient, list[ListedOrder]]:
@@ -764,6 +778,15 @@ _AIDS = (
         patients_order_awaited(Prescription.id),
     )
     .order_by(Prescription.valid_from, Prescription.id)
+)
+_CARING_CLINICS = (
+    sa.select(Clinic)
+    .join(CareRelationship, CareRelationship.clinic_id == Clinic.id)
+    .where(
+        CareRelationship.patient_id == sa.bindparam("patient_id"),
+        CareRelationship.ended_on.is_(None),
+    )
+    .order_by(CareRelationship.started_on.desc(), CareRelationship.id.desc())
 )
 _DEVICES_ON_LOAN = (
     sa.select(Device)

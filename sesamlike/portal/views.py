@@ -214,7 +214,12 @@ def prescription(prescription_id: int):
         follow_link_to(services.patient_of_prescription(prescription_id))
     patient_id = acting_patient_id()
     row = services.prescription_for(current_user, patient_id, prescription_id)
-    return render("prescription.html", row=row, rx=row.prescription)
+    return render(
+        "prescription.html",
+        row=row,
+        rx=row.prescription,
+        clinics=services.caring_clinics(patient_id),
+    )
 
 
 @bp.route("/orders")
@@ -246,6 +251,7 @@ def order(order_id: int):
         # Gone out in part: what the patient can do about its e-recepts.
         erecept_refusal=None if found.cancellable
         else services.erecept_refusal(current_user, found, handed),
+        clinics=services.caring_clinics(patient_id),
     )  # fmt: skip
 
 

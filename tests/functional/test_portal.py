@@ -457,8 +457,9 @@ def test_my_aids_queries_do_not_grow_with_orders_or_devices(client, auth, region
     assert many == few, (few, many)
     # user (a patient's clinics are not asked for), the patient (once: the access
     # check reads the row acting_patient_id loaded), prescriptions, deliveries,
-    # devices, orders with their lines, the audit row: nothing loaded twice
-    assert many <= 7, many
+    # devices, orders with their lines, the caring clinics (whom "Kontakta
+    # mottagningen" means), the audit row: nothing loaded twice
+    assert many <= 8, many
 
 
 def test_a_guardians_my_aids_reads_the_child_once(client, auth, region):
@@ -466,8 +467,9 @@ def test_a_guardians_my_aids_reads_the_child_once(client, auth, region):
     choose(client, region.child)
     statements = count_queries(client, "/portal/")
     # user, the child (the access rules asked again: the same read serves the
-    # page), prescriptions, deliveries, devices, orders with lines, the audit row
-    assert statements <= 7, statements
+    # page), prescriptions, deliveries, devices, orders with lines, the child's
+    # caring clinics, the audit row
+    assert statements <= 8, statements
 
 
 def test_a_patients_page_asks_for_no_clinic_and_its_audit_rows_name_none(

@@ -91,9 +91,10 @@ def test_my_aids_seen_again_is_not_rebuilt_but_still_checked_and_audited(
     make_delivery(region.patient, region.rx_infusion, TODAY - timedelta(days=5))
     first = statements_of(client, "/portal/")
     again = statements_of(client, "/portal/")
-    # The prescriptions, devices and orders are not read again...
-    assert len(again) == len(first) - 3, (first, again)
+    # The prescriptions, devices, orders and caring clinics are not read again...
+    assert len(again) == len(first) - 4, (first, again)
     assert not [s for s in again if "FROM devices" in s or "FROM order_lines" in s]
+    assert not [s for s in again if "care_relationships" in s]
     # ...but the login, the access check (the patient row), the data versions
     # and the audit row are.
     assert any("JOIN patients" in s or "FROM patients" in s for s in again)
