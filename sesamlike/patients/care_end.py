@@ -205,7 +205,6 @@ def undo(user: User, patient_id: int) -> Patient:
             raise errors.CareNotEnded()
         if not _ended_in_care_of(user, patient):
             raise Forbidden()
-        detail = f"{patient.care_ended_reason} {patient.care_ended_on.isoformat()}"
         open_clinics = patient.clinic_ids
         for episode in patient.care_relationships:
             if episode.end_reason is None:
@@ -214,16 +213,8 @@ def undo(user: User, patient_id: int) -> Patient:
             if episode.clinic_id not in open_clinics:
                 episode.ended_on = None
                 open_clinics.add(episode.clinic_id)
-        patient.care_ended_reason = None
-        patient.care_ended_on = None
-        patient.care_ended_by_id = None
-        patient.care_ended_at = None
         # The notice of a move not sent yet would tell of a move that was not.
-        mail.withdraw_unsent_kinds(
-            patient.id, [mail.MailKind.CARE_ENDED], "end of care undone"
-        )
-        audit.record("care_end_undo", "patient", patient_id=patient.id,
-                     object_id=patient.id, user=user, detail=detail)  # fmt: skip
+        _clear_end(user, patient, "care_end_undo", "end of care undone")
         db.session.commit()
         return patient
 
@@ -262,18 +253,23 @@ def lift_move(user: User, patient: Patient) -> None:
         raise errors.CareNotEnded()
     if patient.deceased:
         raise errors.DeceasedNotResumed()
-    detail = f"{patient.care_ended_reason} {patient.care_ended_on.isoformat()}"
     for episode in patient.care_relationships:
         episode.end_reason = None
+    # A notice of the move not sent yet would arrive after the return.
+    _clear_end(user, patient, "care_resume", "care in the region resumed")
+
+
+def _clear_end(user: User, patient: Patient, action: str, why: str) -> None:
+    """The patient's end of care cleared (undone, or a move back): a notice
+    of it not sent yet withdrawn (`why`), audited as `action` with the end it
+    cleared (the patient's row holds only an end in force)."""
+    detail = f"{patient.care_ended_reason} {patient.care_ended_on.isoformat()}"
     patient.care_ended_reason = None
     patient.care_ended_on = None
     patient.care_ended_by_id = None
     patient.care_ended_at = None
-    # A notice of the move not sent yet would arrive after the return.
-    mail.withdraw_unsent_kinds(
-        patient.id, [mail.MailKind.CARE_ENDED], "care in the region resumed"
-    )
-    audit.record("care_resume", "patient", patient_id=patient.id,
+    mail.withdraw_unsent_kinds(patient.id, [mail.MailKind.CARE_ENDED], why)
+    audit.record(action, "patient", patient_id=patient.id,
                  object_id=patient.id, user=user, detail=detail)  # fmt: skip
 
 
