@@ -49,7 +49,7 @@ EXPORT_COLUMNS = (
     "line_id", "order_no", "ordered_on", "supplier", "article_no", "article_name",
     "gtin", "packs", "delivery_mode", "ship_to_name", "ship_to_street",
     "ship_to_postal_code", "ship_to_city", "ship_to_door_code", "contact_phone",
-    "cost_centre",
+    "cost_centre", "replaces_serial_no",
 )  # fmt: skip
 
 
@@ -206,9 +206,24 @@ def export_row(line: OrderLine) -> dict[str, object]:
         gtin=article.gtin or "",
         packs=line.packs,
         delivery_mode=order.delivery_mode,
-        cost_centre=line.prescription.cost_centre if line.prescription else "",
+        # A warranty replacement has no prescription: its payer is its own.
+        cost_centre=(
+            line.prescription.cost_centre
+            if line.prescription
+            else line.cost_centre or ""
+        ),
+        # The faulty device it replaces, which the supplier's warranty covers
+        # (not a new order to bill).
+        replaces_serial_no=_replaced_serial(line),
     )
     return row | ship_to(order, line)
+
+
+def _replaced_serial(line: OrderLine) -> str:
+    if line.replaces_line_id is None:
+        return ""
+    replaced = db.session.get(OrderLine, line.replaces_line_id)
+    return (replaced.serial_no or "") if replaced is not None else ""
 
 
 def ship_to(order: Order, line: OrderLine) -> dict[str, str]:

@@ -211,7 +211,13 @@ def open_replacement(
     swap at the counter, from the shelf); the aids centre's is reserved here.
     Returns the new line and its status.
     """
-    channel = rules.replacement_channel(line.article.channel)
+    # From the shelf, the aids centre's channel whatever the article's (the
+    # follow-up's channels count where a device came from).
+    channel = (
+        Channel.CENTRAL
+        if from_stock
+        else rules.replacement_channel(line.article.channel)
+    )
     new = OrderLine(
         article_id=line.article_id,
         packs=1,
@@ -226,7 +232,7 @@ def open_replacement(
     order.lines.append(new)
     db.session.add(order)
     db.session.flush()
-    if channel == Channel.SUPPLIER and not from_stock:
+    if channel == Channel.SUPPLIER:
         return new, new.status
     status = reservations.reserve(
         new.reference, new.article_id, 1, user_id=user.id, today=today

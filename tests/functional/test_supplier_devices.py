@@ -438,6 +438,12 @@ def test_a_warranty_replacement_of_a_supplier_delivered_pump_goes_in_the_supplie
     assert new.id in [waiting.id for waiting in waiting_lines()]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Reservation)) == 0
     export_supplier_orders(region_today(), today=region_today())
+    # The file says whose budget and which faulty pump the warranty covers
+    # (the review: a blank cost centre and nothing to tell it from a new
+    # 38,000 kr order).
+    [row] = [r for r in supplier_rows() if r["line_id"] == str(new.id)]
+    assert row["cost_centre"] == new.cost_centre and row["cost_centre"]
+    assert row["replaces_serial_no"] == "TS-1001"
     counts = import_supplier_status_text(
         status_file(f"{new.id},delivered,,{region_today().isoformat()},TS-2002"),
         tslim.depot_user,
@@ -463,6 +469,21 @@ def test_a_swap_at_the_counter_of_a_supplier_pump_keeps_the_articles_channel(
     new = db.session.scalar(
         sa.select(OrderLine).where(OrderLine.replaces_line_id == tslim.line_id)
     )
+    # From the aids centre's shelf: its channel (the review: counted under
+    # the supplier's in the follow-up).
     assert (new.channel, new.status, new.serial_no) == (
-        "supplier", "delivered", "TS-2002")  # fmt: skip
+        "central", "delivered", "TS-2002")  # fmt: skip
     assert new.id not in [waiting.id for waiting in waiting_lines()]
+
+
+def supplier_rows() -> list[dict]:
+    """Every row of the supplier files exported so far."""
+    import csv
+    import io
+
+    from sesamlike.channels.models import SupplierExport
+
+    rows = []
+    for export in db.session.scalars(sa.select(SupplierExport)):
+        rows += list(csv.DictReader(io.StringIO(export.content)))
+    return rows
