@@ -248,6 +248,7 @@ def give_back(line: OrderLine, today: date | None = None) -> None:
     locked = lock_with_takers([line.prescription_id])
     chain = _taken_over_chain(locked[line.prescription_id], locked.get)
     own = chain[0]
+    before = {p.id: p.last_withdrawal_on for p in chain}
     given = db.session.execute(
         sa.update(Prescription)
         .where(Prescription.id == own.id, Prescription.withdrawals_used > 0)
@@ -258,7 +259,10 @@ def give_back(line: OrderLine, today: date | None = None) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.refresh(own)
-    if not given or holder(own, today, chain) is own:
+    if not given:
+        return
+    if holder(own, today, chain) is own:
+        _renewals_follow(own, before[own.id])
         return
     for taken, taker in itertools.pairwise(chain):
         db.session.execute(
@@ -273,6 +277,32 @@ def give_back(line: OrderLine, today: date | None = None) -> None:
             .execution_options(synchronize_session=False)
         )
         db.session.refresh(taker)
+    for prescription in chain:
+        _renewals_follow(prescription, before[prescription.id])
+
+
+def _renewals_follow(prescription: Prescription, was: date | None) -> None:
+    """A renewal written ahead carried on the prescription's time lock
+    (`renewals.renew` copies `last_withdrawal_on`); while nothing has been
+    withdrawn on it, it follows the lock a give-back moved, else the patient
+    waits months for a withdrawal they never had (the review). Its taker
+    (which also names it in `renewed_from_id`) has its own count, above; a
+    renewal of a renewal follows in turn."""
+    now = prescription.last_withdrawal_on
+    if was is None or now == was:
+        return
+    renewals = db.session.scalars(
+        sa.select(Prescription).where(
+            Prescription.renewed_from_id == prescription.id,
+            Prescription.id != (prescription.taken_over_by_id or 0),
+            Prescription.withdrawals_used == 0,
+            Prescription.last_withdrawal_on == was,
+        )
+    ).all()
+    for renewal in renewals:
+        renewal.last_withdrawal_on = now
+        db.session.flush()
+        _renewals_follow(renewal, was)
 
 
 def holder(

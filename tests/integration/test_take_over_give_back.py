@@ -263,3 +263,37 @@ def test_a_supplier_cancellation_after_the_take_over_goes_to_the_taker():
     )
 
     assert (fresh(rx).withdrawals_used, fresh(new).withdrawals) == (0, 4)
+
+
+@pytest.mark.parametrize("taken_over", [False, True])
+def test_a_renewal_written_ahead_follows_the_time_lock_a_cancellation_gives_back(
+    taken_over,
+):
+    """The review: the patient orders on a prescription ending in five days,
+    the nurse renews it (the renewal carries on the time lock from that
+    withdrawal), then the order is cancelled. The prescription's lock went
+    back, the renewal's stayed: it opened two months late for a withdrawal
+    the patient never had. Also for a taker's renewal."""
+    today = region_today()
+    clinic = f.make_clinic("NORR")
+    prescribed = f.make_prescribed(
+        clinic, valid_from=today - timedelta(days=300),
+        valid_to=today + timedelta(days=5), lock_days=60, withdrawals=4,
+    )  # fmt: skip
+    nurse, patient, rx = prescribed.prescriber, prescribed.patient, prescribed.rx
+    order = ordering.place_order(nurse, patient.id, [(rx.id, 1)], "home").order
+    renewed = rx
+    if taken_over:
+        south = f.make_clinic("SODR")
+        move_clinic(patient, south, today)
+        nurse = f.make_user("prescriber", clinics=[south])
+        renewed = take_over.take_over(nurse, rx.id, patient.id)
+    renewal = renewals.renew(nurse, renewed.id, valid_to=today + timedelta(days=370),
+                             withdrawals=4, reason_code="medical")  # fmt: skip
+    assert fresh(renewal).last_withdrawal_on == today  # carried on
+    assert fresh(renewal).valid_from > today  # written ahead
+
+    ordering.cancel_order(nurse, order.id)
+
+    assert fresh(renewed).last_withdrawal_on is None
+    assert fresh(renewal).last_withdrawal_on is None  # it may be ordered on at once
