@@ -6,9 +6,12 @@ The answer is the same whether an account was found or not, so nobody learns
 which usernames or addresses exist. A link (`password_links`, as an admin's
 reset) goes to an active account with an e-mail address, never to an admin's:
 a mailbox taken over must not give anyone the region's administration, and
-an admin's reset stays another admin's. At most one link every RESEND_MINUTES
-per account: nobody floods a mailbox by asking again and again (the page is
-limited per address too, as the login is).
+an admin's reset stays another admin's. An e-mail address finds an account
+only when it is the address of one account alone: a parent's address on a
+child's own login as well as the parent's names neither (the username does).
+At most one link every RESEND_MINUTES and DAILY_LINKS a day per account, so
+nobody floods a mailbox by asking again and again (the page is limited per
+address too, as the login is).
 """
 
 from __future__ import annotations
@@ -24,51 +27,57 @@ from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 
 RESEND_MINUTES = 10
-# An address shared by a few logins (a parent's own and a child's) gets a link
-# for each; no more than this many.
-MAX_ACCOUNTS = 5
+DAILY_LINKS = 3
 MAX_LENGTH = 254
 
 
 def request_link(identifier: str | None, link_url: Callable[[str], str]) -> int:
-    """Mail a link to each account the username or address names; how many
-    were sent (the page says the same whatever it is). Commits."""
+    """Mail a link to the account the username or address names; how many
+    were sent, 0 or 1 (the page says the same whatever it is). Commits."""
     text = (identifier or "").strip()
     if not text or len(text) > MAX_LENGTH:
         return 0
-    lowered = text.lower()
-    accounts = db.session.scalars(
-        sa.select(User)
-        .where(
-            User.active.is_(True),
-            User.email.is_not(None),
-            User.email != "",
-            User.role != Role.ADMIN,
-            sa.or_(
-                sa.func.lower(User.username) == lowered,
-                sa.func.lower(User.email) == lowered,
-            ),
-        )
-        .order_by(User.id)
-        .limit(MAX_ACCOUNTS)
-    ).all()
-    sent = 0
-    for user in accounts:
-        if _linked_lately(user):
-            continue
-        password_links.send(None, user, link_url, first=False, asked_by_user=True)
-        sent += 1
+    user = _account(text.lower())
+    if user is None or _linked_lately(user):
+        return 0
+    password_links.send(None, user, link_url, first=False, asked_by_user=True)
     db.session.commit()
-    return sent
+    return 1
+
+
+def _account(lowered: str) -> User | None:
+    """The active account, not an admin's, with an address to mail, that the
+    username names, else the one account alone that has the address."""
+    mailable = (
+        User.active.is_(True),
+        User.email.is_not(None),
+        User.email != "",
+        User.role != Role.ADMIN,
+    )
+    by_name = db.session.scalar(
+        sa.select(User).where(sa.func.lower(User.username) == lowered, *mailable)
+    )
+    if by_name is not None:
+        return by_name
+    # Every account with the address, mailable or not: two share it, none is named.
+    found = db.session.scalars(
+        sa.select(User).where(sa.func.lower(User.email) == lowered).limit(2)
+    ).all()
+    if len(found) != 1:
+        return None
+    return db.session.scalar(sa.select(User).where(User.id == found[0].id, *mailable))
 
 
 def _linked_lately(user: User) -> bool:
-    since = utcnow() - timedelta(minutes=RESEND_MINUTES)
-    return (
-        db.session.scalar(
-            sa.select(PasswordLink.id)
-            .where(PasswordLink.user_id == user.id, PasswordLink.created_at > since)
-            .limit(1)
-        )
-        is not None
+    """A link sent within RESEND_MINUTES, or DAILY_LINKS within a day."""
+    now = utcnow()
+    made = sa.select(sa.func.count(PasswordLink.id)).where(
+        PasswordLink.user_id == user.id
     )
+    recent = db.session.scalar(
+        made.where(PasswordLink.created_at > now - timedelta(minutes=RESEND_MINUTES))
+    )
+    today = db.session.scalar(
+        made.where(PasswordLink.created_at > now - timedelta(days=1))
+    )
+    return bool(recent) or today >= DAILY_LINKS

@@ -229,7 +229,7 @@ def forgot_password():
     form = ForgottenPasswordForm()
     if form.validate_on_submit():
         forgotten_password.request_link(form.identifier.data, password_link_url)
-        flash(_(LINK_ASKED), "info")
+        flash(_(LINK_ASKED, hours=password_links.PASSWORD_LINK_HOURS), "info")
         return redirect(url_for("accounts.login"))
     status = 422 if form.is_submitted() else 200
     return render_template("accounts/forgotten_password.html", form=form), status
@@ -237,7 +237,7 @@ def forgot_password():
 
 LINK_ASKED = N_(
     "Om uppgiften hör till ett konto med e-postadress har vi skickat en länk dit "
-    "för att välja ett nytt lösenord. Den fungerar en gång, i 48 timmar. Kommer "
+    "för att välja ett nytt lösenord. Den fungerar en gång, i {hours} timmar. Kommer "
     "inget mejl inom några minuter: patienter och vårdnadshavare kontaktar sin "
     "diabetesmottagning, personal regionens IT-förvaltning."
 )

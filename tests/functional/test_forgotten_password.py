@@ -111,3 +111,34 @@ def test_an_empty_field_is_said_beside_it_and_nothing_is_sent(client, parent):
     assert answer.status_code == 422
     assert "Skriv ditt användarnamn eller din e-postadress." in answer.text
     assert mails_to("Karin.Ek@example.se") == []
+
+
+def test_an_address_two_logins_share_finds_neither_but_a_username_does(client, parent):
+    """The review: a child's own login made with the parent's address; the
+    parent typing that address was sent a link to the child's login too (and
+    with it the child's portal: an address protected identity hides)."""
+    teen = make_patient(make_clinic(), first_name="Ebbe", last_name="Ek")
+    make_user("patient", username="ebbe.ek", email="karin.ek@example.se",
+              patients=[teen])  # fmt: skip
+
+    assert SAME_ANSWER in ask(client, "karin.ek@example.se").text
+
+    assert mails_to("Karin.Ek@example.se") == mails_to("karin.ek@example.se") == []
+    ask(client, "vh.ek")
+    assert len(mails_to("Karin.Ek@example.se")) == 1
+
+
+def test_no_more_than_three_links_a_day(client, parent, monkeypatch):
+    """Ten minutes apart all day long would be 144 mails (the review)."""
+    from sesamlike.accounts import forgotten_password
+
+    monkeypatch.setattr(forgotten_password, "RESEND_MINUTES", 0)
+    for _ in range(5):
+        ask(client, "vh.ek")
+    assert len(mails_to("Karin.Ek@example.se")) == 3
+
+
+def test_the_answer_names_the_links_hours(client, parent):
+    from sesamlike.accounts.password_links import PASSWORD_LINK_HOURS
+
+    assert f"i {PASSWORD_LINK_HOURS} timmar" in ask(client, "vh.ek").text
