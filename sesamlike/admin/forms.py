@@ -69,6 +69,7 @@ class PatientLookupForm(ServiceErrorsForm):
 
 class ClinicForm(ServiceErrorsForm):
     clinic_code = SelectField("Vårdenhet", choices=[], validate_choice=False)
+    moved_back = BooleanField("Patienten har flyttat tillbaka till regionen")
 
 
 # The patient page holds several forms: their fields have ids of their own

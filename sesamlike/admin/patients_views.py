@@ -94,7 +94,9 @@ def start_care(patient_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        administration.start_care(_admin(), patient_id, form.clinic_code.data)
+        administration.start_care(
+            _admin(), patient_id, form.clinic_code.data, bool(form.moved_back.data)
+        )
     except DomainError as error:
         show_refusal(error, form)
         return _page(patient_id, clinic_form=form), 422

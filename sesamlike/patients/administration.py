@@ -76,6 +76,8 @@ class PatientLinks:
     guardians: list[GuardianRow]
     own_logins: list[LoginRow]
     old_enough_for_own_login: bool = True
+    # Moved out of the region: a care relationship started takes them back.
+    moved_out: bool = False
 
     @property
     def login_roles(self) -> list[str]:
@@ -167,6 +169,7 @@ def links(admin: User, patient_id: int, today: date | None = None) -> PatientLin
         patient.id, patient.protected_identity,
         patient.age_group_on(today) == AgeGroup.CHILD, care, guardians, own,
         old_enough_for_own_login(patient, today),
+        patient.care_ended_reason == CareEndReason.MOVED_OUT,
     )  # fmt: skip
 
 
@@ -177,11 +180,14 @@ def old_enough_for_own_login(patient: Patient, today: date) -> bool:
     return birth is None or age_on(birth, today) >= OWN_LOGIN_AGE
 
 
-def start_care(admin: User, patient_id: int, clinic_code: str | None) -> None:
+def start_care(
+    admin: User, patient_id: int, clinic_code: str | None, moved_back: bool = False
+) -> None:
     """A clinic's staff may reach the patient from now on. A patient who had
     moved out of the region and moved back is taken into its care again
     (`care_end.lift_move`, as a prescriber's `care.resume`): a clinic that never
-    cared for them asks the admin, as for any patient it takes on."""
+    cared for them asks the admin, as for any patient it takes on; only once
+    the admin has confirmed the move back (`moved_back`), never by the way."""
     patient = _patient(admin, patient_id)
     clinic = db.session.scalar(sa.select(Clinic).where(Clinic.code == clinic_code))
     if clinic is None:
@@ -189,6 +195,10 @@ def start_care(admin: User, patient_id: int, clinic_code: str | None) -> None:
             fields={"clinic_code": [N_("Välj en vårdenhet.")]}
         )
     if patient.care_ended_reason == CareEndReason.MOVED_OUT:
+        if not moved_back:
+            raise errors.MovedBackNotConfirmed(
+                fields={"moved_back": [errors.MovedBackNotConfirmed.message]}
+            )
         # Read afresh under the lock: `lift_move` asks again (never a death).
         patient = care_end.lock(patient.id)
         care_end.lift_move(admin, patient)

@@ -193,6 +193,14 @@ class CareAlreadyEnded(Conflict):
     message = "Patientens vård i regionen är redan registrerad som avslutad."
 
 
+class MovedBackNotConfirmed(Invalid):
+    code = "moved_back_not_confirmed"
+    message = (
+        "Patienten har flyttat från regionen. Bekräfta att patienten har flyttat "
+        "tillbaka: vårdrelationen tar in patienten i vård i regionen igen."
+    )
+
+
 class CareNotEnded(Conflict):
     code = "care_not_ended"
     message = "Patientens vård i regionen är inte registrerad som avslutad."

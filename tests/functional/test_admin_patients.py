@@ -612,8 +612,18 @@ def test_a_patient_who_moved_back_is_taken_into_care_by_the_admin_too(
     ella = world["ella"]
     care_end.end_care(world["doc"], ella.id, reason, region_today())
     auth.login("admin")
+    url = f"/admin/patients/{ella.id}/care"
+    if reason == "moved_out":
+        page = client.get(f"/admin/patients/{ella.id}").text
+        assert "Patienten har flyttat från regionen." in page
+        # Never by the way (the review): the move back is confirmed first.
+        unconfirmed = client.post(url, data={"clinic_code": "OST"})
+        assert unconfirmed.status_code == 422
+        assert "Bekräfta att patienten har flyttat tillbaka" in unconfirmed.text
+        db.session.expire_all()
+        assert ella.care_ended_reason == "moved_out"
 
-    answer = client.post(f"/admin/patients/{ella.id}/care", data={"clinic_code": "OST"})
+    answer = client.post(url, data={"clinic_code": "OST", "moved_back": "y"})
 
     db.session.expire_all()
     if reason == "deceased":
