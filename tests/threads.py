@@ -4,6 +4,7 @@ app context and session (the race tests of protection and of the end of care).""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 from flask import current_app
@@ -38,3 +39,27 @@ def in_two_threads(first: Callable[[], object], second: Callable[[], object]):
     for thread in threads:
         thread.join(timeout=30)
     return outcomes
+
+
+def pause_in_first(
+    monkeypatch, owner, name: str, seconds: float, *, after: bool = False
+) -> threading.Event:
+    """Replace `owner.name` so that the thread named FIRST stays `seconds` in
+    it, holding what it has locked so far: before the call, or `after` it.
+    The event tells the other thread the first has got there."""
+    there = threading.Event()
+    original = getattr(owner, name)
+
+    def paused(*args, **kwargs):
+        first = threading.current_thread().name == FIRST
+        if first and not after:
+            there.set()
+            time.sleep(seconds)
+        result = original(*args, **kwargs)
+        if first and after:
+            there.set()
+            time.sleep(seconds)
+        return result
+
+    monkeypatch.setattr(owner, name, paused)
+    return there

@@ -13,7 +13,6 @@ PostgreSQL only: SQLite takes no row locks.
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 import sqlalchemy as sa
@@ -28,7 +27,7 @@ from sesamlike.patients import administration, care_end
 from sesamlike.patients.models import Patient
 from tests.conftest import is_postgres
 from tests.factories import make_clinic, make_prescribed, make_user
-from tests.threads import FIRST, in_two_threads
+from tests.threads import in_two_threads, pause_in_first
 
 pytestmark = (
     pytest.mark.postgres
@@ -70,17 +69,7 @@ def _protect(admin_id, patient_id):
 def _pause_before_giving_back(monkeypatch) -> threading.Event:
     """The FIRST thread pauses where it locks the prescriptions to give a
     withdrawal back; the event tells the other it has got there."""
-    holding = threading.Event()
-    lock_prescriptions = withdrawals.lock_prescriptions
-
-    def pause_in_the_first(ids):
-        if threading.current_thread().name == FIRST:
-            holding.set()
-            time.sleep(PAUSE)
-        return lock_prescriptions(ids)
-
-    monkeypatch.setattr(withdrawals, "lock_prescriptions", pause_in_the_first)
-    return holding
+    return pause_in_first(monkeypatch, withdrawals, "lock_prescriptions", PAUSE)
 
 
 @pytest.mark.parametrize("other", ["end of care", "protection"])
@@ -148,17 +137,8 @@ def test_a_take_over_meeting_the_end_of_care_leaves_no_prescription_in_force(
     from sesamlike.prescriptions.models import Prescription
 
     nurse_id, patient_id, rx_id = moved
-    holding = threading.Event()
-    live_renewal_exists = take_over.live_renewal_exists
-
-    def pause_in_the_taker(prescription_id):
-        # The take-over holds the old prescription (and, mended, the patient).
-        if threading.current_thread().name == FIRST:
-            holding.set()
-            time.sleep(PAUSE)
-        return live_renewal_exists(prescription_id)
-
-    monkeypatch.setattr(take_over, "live_renewal_exists", pause_in_the_taker)
+    # The take-over holds the old prescription (and, mended, the patient).
+    holding = pause_in_first(monkeypatch, take_over, "live_renewal_exists", PAUSE)
 
     def take():
         return take_over.take_over(db.session.get(User, nurse_id), rx_id).id
@@ -193,15 +173,9 @@ def test_a_prescription_written_while_the_death_is_registered_is_ended_too(
 
     prescriber_id, _admin_id, patient_id, _order_id = world
     article_no = db.session.scalars(sa.select(Article.article_no)).first()
-    checked, refuse_if_ended = threading.Event(), care_end.refuse_if_ended
-
-    def pause_in_the_prescriber(*args, **kwargs):
-        refuse_if_ended(*args, **kwargs)
-        if threading.current_thread().name == FIRST:
-            checked.set()
-            time.sleep(PAUSE)
-
-    monkeypatch.setattr(care_end, "refuse_if_ended", pause_in_the_prescriber)
+    checked = pause_in_first(
+        monkeypatch, care_end, "refuse_if_ended", PAUSE, after=True
+    )
 
     def prescribe():
         return prescribing.prescribe(

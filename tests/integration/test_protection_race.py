@@ -13,9 +13,6 @@ SQLite takes no row locks (its reads are outside the writer's transaction).
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
 from sesamlike.common.errors import DomainError
@@ -27,7 +24,7 @@ from sesamlike.patients import administration, protection
 from sesamlike.prescriptions.models import Prescription
 from tests.conftest import is_postgres
 from tests.factories import make_clinic, make_prescribed, make_user
-from tests.threads import in_two_threads
+from tests.threads import in_two_threads, pause_in_first
 
 pytestmark = (
     pytest.mark.postgres
@@ -71,16 +68,7 @@ def test_protection_set_while_an_order_is_placed_reroutes_it(world, monkeypatch)
     """The order has written its row and not committed when the admin sets
     protection: protection's rerouting did not see the order, which went home."""
     prescriber_id, admin_id, patient_id, rx_id = world
-    written = threading.Event()
-    queue_notice = notices.order_received
-
-    def notice_then_pause(*args, **kwargs):
-        mails = queue_notice(*args, **kwargs)
-        written.set()
-        time.sleep(PAUSE)
-        return mails
-
-    monkeypatch.setattr(notices, "order_received", notice_then_pause)
+    written = pause_in_first(monkeypatch, notices, "order_received", PAUSE, after=True)
 
     def protect():
         written.wait(10)
@@ -104,15 +92,7 @@ def test_an_order_home_placed_while_protection_is_set_is_refused(world, monkeypa
     refused as any order home of a protected patient is (choose the clinic),
     nothing written."""
     prescriber_id, admin_id, patient_id, rx_id = world
-    flagged = threading.Event()
-    then = protection.protected
-
-    def protected_then_pause(*args, **kwargs):
-        then(*args, **kwargs)
-        flagged.set()
-        time.sleep(PAUSE)
-
-    monkeypatch.setattr(protection, "protected", protected_then_pause)
+    flagged = pause_in_first(monkeypatch, protection, "protected", PAUSE, after=True)
 
     def place():
         flagged.wait(10)
