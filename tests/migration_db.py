@@ -15,6 +15,19 @@ from sesamlike import config, create_app
 from sesamlike.extensions import db
 from tests.conftest import DATABASE_URL, is_postgres
 
+# Article 1 and patient 1, in columns every revision from 0030 on has: the
+# rows a migration test's prescriptions refer to.
+ARTICLE_AND_PATIENT = (
+    "INSERT INTO articles (id, article_no, name, category, supplier, pack_size, "
+    "pack_price_sek, vat_rate, procured, benefit, channel, serial_tracked, "
+    "valid_from) VALUES (1, 'INF-1', 'Quick-set', 'infusion_set', 'S', 10, 100, "
+    "0.25, true, true, 'central', false, '2025-01-01')",
+    "INSERT INTO patients (id, personal_id, id_kind, first_name, last_name, "
+    "diabetes_type, protected_identity, created_at, updated_at) VALUES (1, 'R1', "
+    "'reserve', 'Nora', 'Nord', 'type1', false, CURRENT_TIMESTAMP, "
+    "CURRENT_TIMESTAMP)",
+)
+
 
 def app_on_own_database(tmp_path: Path, prefix: str) -> Iterator[Flask]:
     """For a fixture to yield from: an app (its context pushed) on a database

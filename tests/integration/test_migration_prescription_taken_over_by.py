@@ -13,7 +13,7 @@ from tests.integration.test_migration_prescriptions_updated_at import (
     TRIGGERS,
     prescription_triggers,
 )
-from tests.migration_db import app_on_own_database, index_names
+from tests.migration_db import ARTICLE_AND_PATIENT, app_on_own_database, index_names
 
 PREVIOUS = "0051_patient_care_end"
 PRESCRIPTION = (
@@ -32,14 +32,7 @@ AUDIT = (
 ROWS = [
     "INSERT INTO clinics (id, code, name, cost_centre, paediatric) "
     "VALUES (1, 'NORR', 'Norr', 'KS1', false), (2, 'SODR', 'Syd', 'KS2', false)",
-    "INSERT INTO articles (id, article_no, name, category, supplier, pack_size, "
-    "pack_price_sek, vat_rate, procured, benefit, channel, serial_tracked, "
-    "valid_from) VALUES (1, 'INF-1', 'Quick-set', 'infusion_set', 'S', 10, 100, "
-    "0.25, true, true, 'central', false, '2025-01-01')",
-    "INSERT INTO patients (id, personal_id, id_kind, first_name, last_name, "
-    "diabetes_type, protected_identity, created_at, updated_at) VALUES (1, 'R1', "
-    "'reserve', 'Nora', 'Nord', 'type1', false, CURRENT_TIMESTAMP, "
-    "CURRENT_TIMESTAMP)",
+    *ARTICLE_AND_PATIENT,
 ]
 
 

@@ -13,7 +13,7 @@ from flask_migrate import downgrade, upgrade
 
 from sesamlike.common.time import stored_utc
 from sesamlike.extensions import db
-from tests.migration_db import app_on_own_database
+from tests.migration_db import ARTICLE_AND_PATIENT, app_on_own_database
 
 PREVIOUS = "0030_depot_staff"
 TRIGGERS = {"prescriptions_bump_insert", "prescriptions_bump_update",
@@ -21,14 +21,7 @@ TRIGGERS = {"prescriptions_bump_insert", "prescriptions_bump_update",
 ROWS = [
     "INSERT INTO clinics (id, code, name, cost_centre, paediatric) "
     "VALUES (1, 'NORR', 'Norr', 'KS1', false)",
-    "INSERT INTO articles (id, article_no, name, category, supplier, pack_size, "
-    "pack_price_sek, vat_rate, procured, benefit, channel, serial_tracked, "
-    "valid_from) VALUES (1, 'INF-1', 'Quick-set', 'infusion_set', 'S', 10, 100, "
-    "0.25, true, true, 'central', false, '2025-01-01')",
-    "INSERT INTO patients (id, personal_id, id_kind, first_name, last_name, "
-    "diabetes_type, protected_identity, created_at, updated_at) VALUES (1, 'R1', "
-    "'reserve', 'Nora', 'Nord', 'type1', false, CURRENT_TIMESTAMP, "
-    "CURRENT_TIMESTAMP)",
+    *ARTICLE_AND_PATIENT,
     "INSERT INTO prescriptions (id, patient_id, article_id, clinic_id, "
     "cost_centre, packs_per_withdrawal, withdrawals, withdrawals_used, "
     "period_days, lock_days, valid_from, valid_to, status, created_at) VALUES "
