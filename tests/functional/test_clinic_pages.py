@@ -666,16 +666,23 @@ def test_a_lent_pump_not_with_the_patient_yet_is_not_called_in_use(
         assert "Väntar" not in row and "inte levererad" not in row
 
 
-def test_a_pump_system_in_a_warranty_swap_is_still_in_use(client, clinic):
-    """The walkthrough: while a warranty swap's new pump was on its way (the
-    faulty one back at the aids centre), the summary read "MiniMed 640G
-    (förskrivet, inte i bruk än)" for a child on a 640G since 2024."""
+def faulty_pump_back(clinic, **device):
+    """The patient's MiniMed 640G of 700 days, back at the aids centre in
+    quarantine (faulty): the pump article and the order that lent it."""
     pump = article("100001")
     old = make_order_line(clinic.patient, pump, "returned", delivery_mode="clinic",
                           delivered_on=TODAY - timedelta(days=700))  # fmt: skip
     make_lent_device(clinic.patient, pump, "NG1111111H", status="quarantine",
                      lent_on=TODAY - timedelta(days=700),
-                     reference=old.lines[0].reference)  # fmt: skip
+                     reference=old.lines[0].reference, **device)  # fmt: skip
+    return pump, old
+
+
+def test_a_pump_system_in_a_warranty_swap_is_still_in_use(client, clinic):
+    """The walkthrough: while a warranty swap's new pump was on its way (the
+    faulty one back at the aids centre), the summary read "MiniMed 640G
+    (förskrivet, inte i bruk än)" for a child on a 640G since 2024."""
+    pump, old = faulty_pump_back(clinic)
     swap = make_order_line(clinic.patient, pump, "shipped", delivery_mode="clinic",
                            replaces_line_id=old.lines[0].id)  # fmt: skip
     make_lent_device(clinic.patient, pump, "NG2222222H", lent_on=TODAY,
@@ -695,13 +702,7 @@ def test_a_pump_system_whose_warranty_replacement_is_ordered_is_still_in_use(
     """The walkthrough: a faulty t:slim X2 taken back, its replacement ordered
     (from the supplier, or backordered): the summary read "Pumpsystem –" and
     neither pump was listed among the devices in use."""
-    pump = article("100001")
-    old = make_order_line(clinic.patient, pump, "returned", delivery_mode="clinic",
-                          delivered_on=TODAY - timedelta(days=700))  # fmt: skip
-    make_lent_device(clinic.patient, pump, "NG1111111H", status="quarantine",
-                     lent_on=TODAY - timedelta(days=700),
-                     warranty_end=TODAY + timedelta(days=700),
-                     reference=old.lines[0].reference)  # fmt: skip
+    pump, old = faulty_pump_back(clinic, warranty_end=TODAY + timedelta(days=700))
     make_order_line(clinic.patient, pump, status, delivery_mode="clinic",
                     replaces_line_id=old.lines[0].id)  # fmt: skip
 
