@@ -48,24 +48,20 @@ def request_link(identifier: str | None, link_url: Callable[[str], str]) -> int:
 def _account(lowered: str) -> User | None:
     """The active account, not an admin's, with an address to mail, that the
     username names, else the one account alone that has the address."""
-    mailable = (
-        User.active.is_(True),
-        User.email.is_not(None),
-        User.email != "",
-        User.role != Role.ADMIN,
-    )
     by_name = db.session.scalar(
-        sa.select(User).where(sa.func.lower(User.username) == lowered, *mailable)
+        sa.select(User).where(sa.func.lower(User.username) == lowered)
     )
-    if by_name is not None:
+    if by_name is not None and _mailable(by_name):
         return by_name
     # Every account with the address, mailable or not: two share it, none is named.
     found = db.session.scalars(
         sa.select(User).where(sa.func.lower(User.email) == lowered).limit(2)
     ).all()
-    if len(found) != 1:
-        return None
-    return db.session.scalar(sa.select(User).where(User.id == found[0].id, *mailable))
+    return found[0] if len(found) == 1 and _mailable(found[0]) else None
+
+
+def _mailable(user: User) -> bool:
+    return bool(user.active and user.email and user.role != Role.ADMIN)
 
 
 def _linked_lately(user: User) -> bool:
