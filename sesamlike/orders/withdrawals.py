@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from sesamlike.common.time import region_today, stored_utc
+from sesamlike.common.time import region_day_of, region_today
 from sesamlike.extensions import db
 from sesamlike.orders.models import (
     UNDELIVERED_LINE_STATUSES,
@@ -350,7 +350,7 @@ def _standing_last(
             ),
         )
     )
-    own = _local_date(latest) if latest else None
+    own = region_day_of(latest) if latest else None
     return max((day for day in (own, carried) if day is not None), default=None)
 
 
@@ -365,11 +365,6 @@ def _carried(prescription: Prescription) -> date | None:
             Prescription.taken_over_by_id == prescription.id
         )
     )
-
-
-def _local_date(moment: datetime) -> date:
-    """The server's calendar day of a timestamp (SQLite returns it naive, in UTC)."""
-    return stored_utc(moment).astimezone().date()
 
 
 def undelivered_orders(prescription_ids: list[int]) -> dict[int, dict[int, bool]]:
