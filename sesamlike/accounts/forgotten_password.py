@@ -4,11 +4,14 @@ parent with a child's sensors to reorder at night).
 
 The answer is the same whether an account was found or not, so nobody learns
 which usernames or addresses exist. A link (`password_links`, as an admin's
-reset) goes to an active account with an e-mail address, never to an admin's:
-a mailbox taken over must not give anyone the region's administration, and
-an admin's reset stays another admin's. An e-mail address finds an account
-only when it is the address of one account alone: a parent's address on a
-child's own login as well as the parent's names neither (the username does).
+reset) goes only to an active patient's or guardian's account with an e-mail
+address (NO_CLINIC_ROLES), never to staff's: prescribers, clinic managers, the
+aids centre's and the region's staff read patients' data, and a mailbox taken
+over must not open their accounts (nor an admin's: the region's
+administration). Staff are reset by the region's admin, and the answer says
+so. An e-mail address finds an account only when it is the address of one
+account alone: a parent's address on a child's own login as well as the
+parent's names neither (the username does).
 At most one link every RESEND_MINUTES and DAILY_LINKS a day per account, so
 nobody floods a mailbox by asking again and again (the page is limited per
 address too, as the login is).
@@ -22,7 +25,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from sesamlike.accounts import password_links
-from sesamlike.accounts.models import PasswordLink, Role, User
+from sesamlike.accounts.models import NO_CLINIC_ROLES, PasswordLink, User
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 
@@ -46,8 +49,8 @@ def request_link(identifier: str | None, link_url: Callable[[str], str]) -> int:
 
 
 def _account(lowered: str) -> User | None:
-    """The active account, not an admin's, with an address to mail, that the
-    username names, else the one account alone that has the address."""
+    """The active patient's or guardian's account with an address to mail that
+    the username names, else the one account alone that has the address."""
     by_name = db.session.scalar(
         sa.select(User).where(sa.func.lower(User.username) == lowered)
     )
@@ -61,7 +64,8 @@ def _account(lowered: str) -> User | None:
 
 
 def _mailable(user: User) -> bool:
-    return bool(user.active and user.email and user.role != Role.ADMIN)
+    """A portal account only: staff's (and admins') are reset by an admin."""
+    return bool(user.active and user.email and user.role in NO_CLINIC_ROLES)
 
 
 def _linked_lately(user: User) -> bool:

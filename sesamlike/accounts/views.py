@@ -235,11 +235,14 @@ def forgot_password():
     return render_template("accounts/forgotten_password.html", form=form), status
 
 
+# Staff are never mailed a link here (forgotten_password): the one answer for
+# every account tells them, without saying whether theirs exists, whom to ask.
 LINK_ASKED = N_(
-    "Om uppgiften hör till ett konto med e-postadress har vi skickat en länk dit "
-    "för att välja ett nytt lösenord. Den fungerar en gång, i {hours} timmar. Kommer "
-    "inget mejl inom några minuter: patienter och vårdnadshavare kontaktar sin "
-    "diabetesmottagning, personal regionens IT-förvaltning."
+    "Om uppgiften hör till en patients eller vårdnadshavares konto med "
+    "e-postadress har vi skickat en länk dit för att välja ett nytt lösenord. Den "
+    "fungerar en gång, i {hours} timmar. Kommer inget mejl inom några minuter, "
+    "kontakta din diabetesmottagning. Personal får ingen länk här: be regionens "
+    "administratör om ett nytt lösenord."
 )
 
 

@@ -16,7 +16,8 @@ from sesamlike.extensions import db
 from tests.conftest import csrf_token_from
 from tests.factories import make_clinic, make_patient, make_user
 
-SAME_ANSWER = "Om uppgiften hör till ett konto med e-postadress har vi skickat"
+SAME_ANSWER = "Om uppgiften hör till en patients eller vårdnadshavares konto"
+ASK_THE_ADMIN = "Personal får ingen länk här: be regionens administratör"
 
 
 @pytest.fixture
@@ -97,6 +98,37 @@ def test_no_account_or_none_to_mail_gets_the_same_answer_and_no_mail(
     assert answer.status_code == 200 and SAME_ANSWER in answer.text
     after = db.session.scalar(sa.select(sa.func.count()).select_from(OutgoingMail))
     assert after == before
+
+
+@pytest.mark.parametrize("role", ["prescriber", "manager", "depot", "region"])
+def test_a_staff_account_is_mailed_no_link_and_told_to_ask_the_admin(
+    client, parent, role
+):
+    """Staff read patients' data: a mailbox taken over must not open a
+    prescriber's account. The answer is the one every account gets."""
+    clinics = [make_clinic()] if role in ("prescriber", "manager") else []
+    make_user(role, username="personal.ek", email="personal.ek@example.se",
+              clinics=clinics)  # fmt: skip
+
+    by_name = ask(client, "personal.ek")
+    by_address = ask(client, "personal.ek@example.se")
+
+    assert mails_to("personal.ek@example.se") == []
+    for answer in (by_name, by_address):
+        assert answer.status_code == 200
+        assert SAME_ANSWER in answer.text and ASK_THE_ADMIN in answer.text
+    assert ASK_THE_ADMIN in ask(client, "finns.inte").text
+
+
+def test_a_patients_own_account_is_mailed_a_link(client):
+    teen = make_patient(make_clinic(), first_name="Ebbe", last_name="Ek")
+    make_user("patient", username="ebbe.ek", email="ebbe.ek@example.se",
+              patients=[teen])  # fmt: skip
+
+    assert SAME_ANSWER in ask(client, "ebbe.ek").text
+
+    [mail] = mails_to("ebbe.ek@example.se")
+    assert "Du har bett om ett nytt lösenord för ditt konto ebbe.ek" in mail.body
 
 
 def test_asking_again_soon_sends_no_second_mail(client, parent):
