@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from sesamlike.accounts import audit
-from sesamlike.accounts.models import Role, User
+from sesamlike.accounts.models import Clinic, Role, User
 from sesamlike.catalog.models import Channel
 from sesamlike.common.errors import DomainError, Forbidden, Invalid, NotVisible
 from sesamlike.common.i18n import N_
@@ -71,7 +71,7 @@ from sesamlike.orders.rules import (
 )
 from sesamlike.patients import access, care_end
 from sesamlike.patients.contact_checks import phone_refusal
-from sesamlike.patients.models import Patient
+from sesamlike.patients.models import CareRelationship, Patient
 from sesamlike.prescriptions.models import Prescription, PrescriptionStatus
 from sesamlike.stock import replenishment, reservations
 
@@ -104,6 +104,9 @@ class OrderOptions(NamedTuple):
     modes: list[str]
     default_mode: str | None
     show_address: bool
+    # The clinics caring for the patient, newest first, when asked for
+    # (`order_options(caring_clinics=True)`); else empty.
+    clinics: Sequence[Clinic] = ()
 
 
 # Use cases -------------------------------------------------------------------
@@ -127,6 +130,21 @@ _ORDERABLE = (
     )
     .order_by(Prescription.valid_from, Prescription.id)
 )
+# The same with the clinics caring for the patient beside each prescription
+# (a row per prescription and clinic, newest care first): the portal's form
+# names whom its "Kontakta mottagningen" means without a statement of its own.
+_ORDERABLE_AND_CARE = (
+    _ORDERABLE.add_columns(Clinic)
+    .outerjoin(
+        CareRelationship,
+        sa.and_(
+            CareRelationship.patient_id == Prescription.patient_id,
+            CareRelationship.ended_on.is_(None),
+        ),
+    )
+    .outerjoin(Clinic, Clinic.id == CareRelationship.clinic_id)
+    .order_by(CareRelationship.started_on.desc(), CareRelationship.id.desc())
+)
 _ORDER_BY_KEY = sa.select(Order.id).where(
     Order.placed_by_id == sa.bindparam("user_id"),
     Order.idempotency_key == sa.bindparam("key"),
@@ -134,21 +152,33 @@ _ORDER_BY_KEY = sa.select(Order.id).where(
 
 
 def order_options(
-    user: User, patient_id: int, today: date | None = None, *, commit: bool = True
+    user: User,
+    patient_id: int,
+    today: date | None = None,
+    *,
+    commit: bool = True,
+    caring_clinics: bool = False,
 ):
     """What the new-order page offers: prescriptions, delivery modes, default.
 
     commit=False leaves the read's audit row to the caller's commit: a request
     that places the order goes on in the same transaction (one commit, the
     audit rows in one INSERT; `place_order` commits it also when it refuses).
+    caring_clinics: the clinics caring for the patient too, read with the
+    prescriptions (for a patient with none, none: nothing to refuse).
     """
     _require_orderer(user)
     today = today or region_today()
     patient = access.get_patient(user, patient_id, detail="new order")
     care_end.refuse_if_ended(user, patient, commit_read=True)
-    prescriptions = db.session.scalars(
-        _ORDERABLE, {"patient_id": patient.id, "today": today}
-    ).all()
+    params = {"patient_id": patient.id, "today": today}
+    clinics: list[Clinic] = []
+    if caring_clinics:
+        rows = db.session.execute(_ORDERABLE_AND_CARE, params).all()
+        prescriptions = list(dict.fromkeys(row[0] for row in rows))
+        clinics = list(dict.fromkeys(row[1] for row in rows if row[1] is not None))
+    else:
+        prescriptions = db.session.scalars(_ORDERABLE, params).all()
     choices = [
         Choice(p, line_refusal(user, p, p.packs_per_withdrawal, today))
         for p in prescriptions
@@ -173,7 +203,12 @@ def order_options(
     if commit:
         commit_keeping_loaded()  # the audit row; the page shows what was just read
     return OrderOptions(
-        patient, choices, modes, default, access.can_see_contact(user, patient)
+        patient,
+        choices,
+        modes,
+        default,
+        access.can_see_contact(user, patient),
+        clinics,
     )
 
 

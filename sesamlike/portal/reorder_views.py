@@ -300,8 +300,11 @@ def _fill_in_kept(form: ReorderForm, options, kept) -> bool:
 
 
 def _edit(form: ReorderForm, options, status: int = 200, *, supplies=None):
-    """The form, first or again; each row says how long its supplies last."""
+    """The form, first or again; each row says how long its supplies last,
+    and a form with a line refused ends with whom "Kontakta mottagningen"
+    means, as "my aids" does."""
     child = child_name(current_user, options.patient)
+    any_refused = any(choice.refusal is not None for choice in options.choices)
     return render(
         "reorder.html",
         status,
@@ -312,6 +315,7 @@ def _edit(form: ReorderForm, options, status: int = 200, *, supplies=None):
         patient=options.patient,
         rows=orderable_rows(form, options),
         supplies=services.reorder_supplies(options) if supplies is None else supplies,
+        clinics=options.clinics if any_refused else (),
     )
 
 

@@ -153,6 +153,9 @@ class ReorderOptions:
     choices: list[ordering.Choice]
     modes: list[str]
     default_mode: str | None
+    # The clinics caring for the patient (`caring_clinics`): whom a refused
+    # line's "Kontakta mottagningen" means.
+    clinics: Sequence[Clinic] = ()
 
 
 @dataclass(frozen=True)
@@ -502,9 +505,12 @@ def reorder_options(
 ) -> ReorderOptions:
     """The acting patient's prescriptions and the delivery modes they may choose
     (commit=False: the audit row waits for `send_reorder`'s commit, or
-    `commit_reads`)."""
+    `commit_reads`), and the clinics caring for the patient, read with the
+    prescriptions (no statement of their own)."""
     require_portal_user(user)
-    options = ordering.order_options(user, patient_id, today, commit=commit)
+    options = ordering.order_options(
+        user, patient_id, today, commit=commit, caring_clinics=True
+    )
     patient = options.patient
     modes = [
         mode
@@ -514,7 +520,11 @@ def reorder_options(
     default = options.default_mode if options.default_mode in modes else None
     choices = _one_row_per_article(options.choices)
     return ReorderOptions(
-        patient, choices, modes, default or (modes[0] if modes else None)
+        patient,
+        choices,
+        modes,
+        default or (modes[0] if modes else None),
+        options.clinics,
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from sesamlike.extensions import db
 from sesamlike.patients.care import begin_episode
 from tests.factories import make_clinic, make_delivery
-from tests.portal_data import TODAY, make_region
+from tests.portal_data import TODAY, make_region, reorder_form
 
 CLINIC = "Barndiabetesmottagningen Rondvägen 10 41685 Göteborg"
 
@@ -61,3 +61,40 @@ def test_my_aids_names_the_new_clinic_once_the_patient_moves(client, auth, regio
     aids = words(client.get("/portal/").text)
     assert "Din mottagning Norra diabetesmottagningen Byv. 2" in aids
     assert "Barndiabetesmottagningen" not in aids
+
+
+def test_the_reorder_forms_refused_lines_name_the_clinic_to_contact(
+    client, auth, region
+):
+    """A line used up says "Kontakta mottagningen", and the form says which."""
+    region.rx_infusion.withdrawals_used = region.rx_infusion.withdrawals
+    db.session.commit()
+    auth.login("ella")
+    form = words(client.get("/portal/order").text)
+    assert "Kontakta mottagningen om du behöver en ny förskrivning" in form
+    assert f"Din mottagning {CLINIC}" in form
+
+
+def test_the_reorder_form_sent_with_a_line_refused_meanwhile_names_the_clinic(
+    client, auth, region
+):
+    """The form made earlier, the line used up in another window since."""
+    rx = region.rx_infusion
+    auth.login("ella")
+    client.get("/portal/order")
+    rx.withdrawals_used = rx.withdrawals
+    db.session.commit()
+    sent = client.post("/portal/order", data=reorder_form([(rx.id, 1)]))
+    page = words(sent.text)
+    assert "Det här kan inte beställas nu" in page
+    assert f"Din mottagning {CLINIC}" in page
+
+
+def test_a_guardians_reorder_form_names_the_childs_clinic(client, auth, region):
+    region.rx_child.withdrawals_used = region.rx_child.withdrawals
+    db.session.commit()
+    auth.login("anna")
+    client.post("/portal/choose", data={"patient_id": region.child.id})
+    form = words(client.get("/portal/order").text)
+    assert "Kontakta barnets mottagning" in form
+    assert f"Barnets mottagning {CLINIC}" in form
