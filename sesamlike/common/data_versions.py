@@ -6,6 +6,9 @@ devices, and one to `catalogue_changes` for each transaction that writes
 articles, in the writing transaction. A patient's version is the number of
 their rows: every committed writer adds at least one, so a reader that sees the
 number also sees the data it stands for, and a later commit always moves it.
+The app adds such rows itself (`note_patients`) for what the pages show of a
+patient that no trigger sees: their care relationships and the name and
+address of a clinic caring for them (`patients.models`).
 Adding a row locks nothing another writer waits for (a counter row raised in
 place did: jobs and reorders of the same patients waited for, and could
 deadlock on, each other). What is built from the data can be kept under the
@@ -134,6 +137,27 @@ def of_patient(patient_id: int) -> tuple:
     ):
         return versions
     return tuple(db.session.execute(VERSIONS, {"patient_id": patient_id}).one())
+
+
+def not_suspended(connection: sa.Connection) -> sa.ColumnElement[bool]:
+    """True unless `suspended` is on in the connection's transaction, tested
+    as the triggers test it (migration 0025), for a bump written from Python
+    (`note_patients`) to honour it within its own one statement."""
+    if connection.dialect.name == "postgresql":
+        setting = sa.func.current_setting(_SUSPENDED_SETTING, sa.true())
+        return sa.func.coalesce(setting, "") != "on"
+    return ~sa.exists().where(DataVersion.name == _SUSPENDED_ROW)
+
+
+def note_patients(connection: sa.Connection, patient_ids: sa.Select) -> None:
+    """Move the version of each patient `patient_ids` selects (one column, a
+    patient as often as wanted), as the triggers do: in one statement, in the
+    writing transaction, and not while `suspended`."""
+    connection.execute(
+        sa.insert(PatientDataChange.__table__).from_select(
+            ["patient_id"], patient_ids.where(not_suspended(connection))
+        )
+    )
 
 
 # Add n to a counter (made at n when missing).

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sesamlike.accounts.models import Clinic, User
+from sesamlike.common import data_versions
 from sesamlike.common.dialect_objects import trigram_index
 from sesamlike.common.models import PatientDataChange
 from sesamlike.common.text import fold
@@ -247,6 +248,31 @@ def _care_moves_the_patients_version(
         sa.insert(PatientDataChange.__table__).values(
             patient_id=relationship.patient_id
         )
+    )
+
+
+# What the portal shows of a clinic ("Din mottagning", `portal.caring_clinics`).
+CLINIC_SHOWN_TO_PATIENTS = ("name", "street", "postal_code", "city")
+
+
+@sa.event.listens_for(Clinic, "after_update")
+def _clinic_edit_moves_its_patients_versions(
+    _mapper, connection: sa.Connection, clinic: Clinic
+) -> None:
+    """A clinic's name or address changed moves the data version of every
+    patient in its care, in one statement in the same transaction: their
+    kept "my aids" names the clinic, and would go on naming it as it was
+    until the patient's data next moved."""
+    state = sa.inspect(clinic)
+    if not any(state.attrs[name].history.has_changes()
+               for name in CLINIC_SHOWN_TO_PATIENTS):  # fmt: skip
+        return
+    data_versions.note_patients(
+        connection,
+        sa.select(CareRelationship.patient_id).where(
+            CareRelationship.clinic_id == clinic.id,
+            CareRelationship.ended_on.is_(None),
+        ),
     )
 
 

@@ -98,3 +98,18 @@ def test_a_guardians_reorder_form_names_the_childs_clinic(client, auth, region):
     form = words(client.get("/portal/order").text)
     assert "Kontakta barnets mottagning" in form
     assert f"Barnets mottagning {CLINIC}" in form
+
+
+def test_my_aids_names_the_clinics_new_name_and_address_on_the_next_view(
+    client, auth, region
+):
+    """The admin edits the clinic: the page kept for the session names it as
+    it is now, not as it was until the patient's data next moves."""
+    auth.login("ella")
+    assert CLINIC in words(client.get("/portal/").text)
+    region.clinic.name = "Barn- och ungdomsdiabetes"
+    region.clinic.street = "Nya vägen 1"
+    db.session.commit()
+    aids = words(client.get("/portal/").text)
+    assert "Din mottagning Barn- och ungdomsdiabetes Nya vägen 1 41685" in aids
+    assert "Barndiabetesmottagningen" not in aids

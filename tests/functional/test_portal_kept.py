@@ -26,7 +26,7 @@ from sesamlike.portal.kept import KeptPages, kept_pages
 from sesamlike.prescriptions.models import Prescription
 from sesamlike.stock.models import Device
 from tests.conftest import is_postgres
-from tests.factories import make_delivery, make_order
+from tests.factories import make_clinic, make_delivery, make_order, make_patient
 from tests.functional.test_portal import choose, statements_of, text_of
 from tests.portal_data import TODAY, make_region, reorder_form
 
@@ -410,6 +410,34 @@ def test_a_device_moving_between_patients_moves_both(region):
     db.session.commit()
     after = versions(region.patient, region.other)
     assert after[0] > before[0] and after[1] > before[1]
+
+
+def test_a_clinics_name_or_address_edited_moves_each_patient_in_its_care(region):
+    """ "My aids" names the caring clinic: its kept page must not go on naming
+    the clinic as it was (the admin's edit writes none of the patient's rows)."""
+    elsewhere = make_patient(make_clinic())
+    before = versions(region.patient, region.child, elsewhere)
+    region.clinic.city = "Mölndal"
+    db.session.commit()
+    after = versions(region.patient, region.child, elsewhere)
+    assert after[0] > before[0] and after[1] > before[1]
+    assert after[2] == before[2]  # cared for elsewhere
+
+
+def test_a_clinic_edit_patients_are_not_shown_moves_no_version(region):
+    before = versions(region.patient)
+    region.clinic.cost_centre = "KS9999"
+    db.session.commit()
+    assert versions(region.patient) == before
+
+
+def test_a_clinic_edited_while_suspended_moves_no_version(region):
+    before = versions(region.patient)
+    with data_versions.suspended(db.session.connection()):
+        region.clinic.name = "Barn- och ungdomsdiabetes"
+        db.session.flush()
+    db.session.commit()
+    assert versions(region.patient) == before
 
 
 def catalogue_version() -> int:
