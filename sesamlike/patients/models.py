@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sesamlike.accounts.models import Clinic, User
 from sesamlike.common import data_versions
 from sesamlike.common.dialect_objects import trigram_index
-from sesamlike.common.models import PatientDataChange
 from sesamlike.common.text import fold
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
@@ -242,12 +241,11 @@ def _care_moves_the_patients_version(
 ) -> None:
     """A care relationship begun or ended moves the patient's data version
     (`common.data_versions`), as the triggers do for prescriptions and
-    orders: "my aids" names the caring clinic, and a body kept under the old
-    version would name the clinic the patient left."""
-    connection.execute(
-        sa.insert(PatientDataChange.__table__).values(
-            patient_id=relationship.patient_id
-        )
+    orders, and not while `suspended`, as they do not: "my aids" names the
+    caring clinic, and a body kept under the old version would name the
+    clinic the patient left."""
+    data_versions.note_patients(
+        connection, sa.select(sa.literal(relationship.patient_id, sa.Integer))
     )
 
 

@@ -20,6 +20,7 @@ from sesamlike.common.formatting import format_date
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 from sesamlike.orders.models import OrderLine
+from sesamlike.patients.care import begin_episode
 from sesamlike.patients.models import Patient
 from sesamlike.portal import display, services
 from sesamlike.portal.kept import KeptPages, kept_pages
@@ -435,6 +436,28 @@ def test_a_clinic_edited_while_suspended_moves_no_version(region):
     before = versions(region.patient)
     with data_versions.suspended(db.session.connection()):
         region.clinic.name = "Barn- och ungdomsdiabetes"
+        db.session.flush()
+    db.session.commit()
+    assert versions(region.patient) == before
+
+
+def test_a_care_relationship_begun_moves_the_patients_version(region):
+    before = versions(region.patient)
+    begin_episode(region.patient, make_clinic())
+    db.session.commit()
+    assert versions(region.patient)[0] > before[0]
+
+
+def test_a_care_relationship_begun_or_ended_while_suspended_moves_no_version(
+    region,
+):
+    """As the triggers: a bulk writer (`demo generate`) suspends the bumps of
+    rows no page has been built from."""
+    clinic = make_clinic()
+    before = versions(region.patient)
+    with data_versions.suspended(db.session.connection()):
+        episode = begin_episode(region.patient, clinic)
+        episode.ended_on = TODAY
         db.session.flush()
     db.session.commit()
     assert versions(region.patient) == before
