@@ -33,6 +33,8 @@ bp = Blueprint("portal", __name__, url_prefix="/portal")
 
 CHOSEN = "portal_patient_id"
 # The guardian has one child to act for: no "Byt barn" to a list of one.
+# Asked again with the access rules on every request (`acting_patient_id`),
+# so a child linked or unlinked meanwhile shows on the next page.
 ONE_CHILD = "portal_one_child"
 
 
@@ -66,10 +68,17 @@ def acting_patient_id() -> int:
         if asked == url_for("portal.my_aids"):
             asked = None  # where choosing leads anyway
         abort(redirect(url_for("portal.choose_patient", next=asked)))
-    if not services.may_act_for(user, chosen):
+    allowed, one_child = services.may_act_for_child(user, chosen)
+    if not allowed:
         session.pop(CHOSEN, None)
+        session.pop(ONE_CHILD, None)
         flash(_("Du kan inte längre göra ärenden för det barnet här."), "error")
         abort(redirect(url_for("portal.choose_patient")))
+    if one_child != session.get(ONE_CHILD, False):  # the cookie changes only then
+        if one_child:
+            session[ONE_CHILD] = True
+        else:
+            session.pop(ONE_CHILD, None)
     return chosen
 
 
@@ -100,11 +109,8 @@ def follow_link_to(patient_id: int | None) -> None:
         return
     if services.may_act_for(user, patient_id):
         services.choose_child(user, patient_id)
+        # Whether it is the only child: acting_patient_id, which follows.
         session[CHOSEN] = patient_id
-        if services.only_child(user) == patient_id:
-            session[ONE_CHILD] = True
-        else:
-            session.pop(ONE_CHILD, None)
 
 
 @bp.route("/")

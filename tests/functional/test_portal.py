@@ -746,3 +746,34 @@ def test_a_guardian_of_one_child_is_offered_no_list_of_one(client, auth, region)
     choose(client, region.child)
     assert "Byt barn" in text_of(client.get("/portal/"))
     assert "Lisa" in text_of(client.get("/portal/choose"))
+
+
+def test_byt_barn_follows_the_guardians_links_on_the_next_page(client, auth, region):
+    """A second child linked while the guardian of one is logged in: "Byt
+    barn" shows on the next page, not only once "Mina barn" was visited; the
+    link ended, it goes again. The whole "my aids" page kept for the session
+    follows too."""
+    from sesamlike.patients.links import link_user_to_patients
+    from sesamlike.patients.models import Guardian
+    from tests.factories import make_patient, make_user
+
+    per = make_user("guardian", patients=[region.child], username="per")
+    auth.login("per")
+    for path in ("/portal/", "/portal/orders"):
+        assert "Byt barn" not in text_of(client.get(path)), path
+    second = make_patient(region.clinic, first_name="Lisa", last_name="Ek",
+                          birth_date=date(2016, 1, 2))  # fmt: skip
+    link_user_to_patients(per, [second.id])
+    db.session.commit()
+
+    for path in ("/portal/", "/portal/orders", "/portal/order"):
+        assert "Byt barn" in text_of(client.get(path)), path
+
+    db.session.execute(
+        sa.delete(Guardian).where(
+            Guardian.user_id == per.id, Guardian.patient_id == second.id
+        )
+    )
+    db.session.commit()
+    for path in ("/portal/", "/portal/orders"):
+        assert "Byt barn" not in text_of(client.get(path)), path
