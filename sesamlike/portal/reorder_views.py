@@ -301,8 +301,8 @@ def _fill_in_kept(form: ReorderForm, options, kept) -> bool:
 
 def _edit(form: ReorderForm, options, status: int = 200, *, supplies=None):
     """The form, first or again; each row says how long its supplies last,
-    and a form with a line refused ends with whom "Kontakta mottagningen"
-    means, as "my aids" does."""
+    and below the lines, when one is refused, whom "Kontakta mottagningen"
+    means (the caring clinic, as "my aids" ends with)."""
     child = child_name(current_user, options.patient)
     any_refused = any(choice.refusal is not None for choice in options.choices)
     return render(
