@@ -53,6 +53,9 @@ class Clinic(db.Model):
     street: Mapped[str | None] = mapped_column(sa.String(120))
     postal_code: Mapped[str | None] = mapped_column(sa.String(10))
     city: Mapped[str | None] = mapped_column(sa.String(80))
+    # The number patients call ("Kontakta mottagningen"), kept by the region's
+    # administrator (`patients.clinic_details`).
+    phone: Mapped[str | None] = mapped_column(sa.String(30))
 
     users: Mapped[list[User]] = relationship(
         secondary=user_clinics, back_populates="clinics"

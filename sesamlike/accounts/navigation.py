@@ -72,6 +72,11 @@ NAVIGATION: dict[str, list[tuple[str, str, str]]] = {
             "Patientkopplingar",
             N_("Vårdrelationer, vårdnadshavare, skyddade personuppgifter"),
         ),
+        (
+            "admin.clinics",
+            "Vårdenheter",
+            N_("Namn, adress, telefon och kostnadsställe"),
+        ),
         ("admin.jobs", "Schemalagda jobb", N_("Körningar, fel och kör nu")),
         (
             "admin.audit",

@@ -70,7 +70,9 @@ CLINIC_CODE_MAX, CLINIC_NAME_MAX, COST_CENTRE_MAX = 20, 120, 20
 USERNAME_MAX = 80
 
 
-def create_clinic(code: str, name: str, cost_centre: str, **extra) -> Clinic:
+def create_clinic(
+    code: str, name: str, cost_centre: str, *, commit: bool = True, **extra
+) -> Clinic:
     code, name, cost_centre = code.strip(), name.strip(), cost_centre.strip()
     if not code or not name or not cost_centre:
         raise errors.ClinicDetailsRequired()
@@ -88,7 +90,8 @@ def create_clinic(code: str, name: str, cost_centre: str, **extra) -> Clinic:
         raise errors.ClinicExists(code=code)
     clinic = Clinic(code=code, name=name, cost_centre=cost_centre, **extra)
     db.session.add(clinic)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return clinic
 
 

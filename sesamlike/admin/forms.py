@@ -72,6 +72,34 @@ class ClinicForm(ServiceErrorsForm):
     moved_back = BooleanField("Patienten har flyttat tillbaka till regionen")
 
 
+class ClinicDetailsForm(ServiceErrorsForm):
+    """A clinic's details (`patients.clinic_details` holds the rules)."""
+
+    name = StringField("Namn", render_kw={"maxlength": 120, "required": True})
+    cost_centre = StringField(
+        "Kostnadsställe", render_kw={"maxlength": 20, "required": True}
+    )
+    paediatric = BooleanField("Barn- och ungdomsmottagning")
+    street = StringField(
+        "Gatuadress", render_kw={"maxlength": 120, "autocomplete": "street-address"}
+    )
+    postal_code = StringField(
+        "Postnummer",
+        render_kw={"maxlength": 10, "autocomplete": "postal-code",
+                   "inputmode": "numeric"},
+    )  # fmt: skip
+    city = StringField(
+        "Ort", render_kw={"maxlength": 80, "autocomplete": "address-level2"}
+    )
+    phone = StringField(
+        "Telefon", render_kw={"maxlength": 30, "type": "tel", "autocomplete": "tel"}
+    )
+
+
+class NewClinicForm(ClinicDetailsForm):
+    code = StringField("Kod", render_kw={"maxlength": 20, "required": True})
+
+
 # The patient page holds several forms: their fields have ids of their own
 # (a label must lead to its own input), their names stay what the services read.
 class GuardianLinkForm(ServiceErrorsForm):

@@ -104,6 +104,7 @@ def run_now(name: str):
 
 from sesamlike.admin import (  # noqa: E402,F401  (routes on bp)
     audit_views,
+    clinics_views,
     patients_views,
     users_views,
 )

@@ -30,13 +30,14 @@ DEMO_PASSWORD = "demo-sesam-2026"
 DEMO_EMAIL_DOMAIN = "@demo.sesamlike.example"  # marks the demo's logins
 
 CLINICS = (
-    # code, name, cost centre, paediatric, street, postal code, city
+    # code, name, cost centre, paediatric, street, postal code, city, phone
+    # (phones from PTS's series for fiction: they reach nobody)
     ("NORR", "Diabetesmottagningen Norrstads sjukhus", "71010", False,
-     "Sjukhusvägen 1", "87140", "Norrstad"),
+     "Sjukhusvägen 1", "87140", "Norrstad", "031-390 06 10"),
     ("SODR", "Diabetesmottagningen Söderby vårdcentral", "71020", False,
-     "Vårdcentralsgatan 4", "88130", "Söderby"),
+     "Vårdcentralsgatan 4", "88130", "Söderby", "031-390 06 20"),
     ("BARN", "Barn- och ungdomsdiabetes Norrstad", "72030", True,
-     "Sjukhusvägen 1, hus 7", "87140", "Norrstad"),
+     "Sjukhusvägen 1, hus 7", "87140", "Norrstad", "031-390 06 30"),
 )  # fmt: skip
 DEPOTS = (
     ("HMC", "Hjälpmedelscentralen Norrstad"),
@@ -120,11 +121,12 @@ def catalogue_present() -> bool:
 
 def ensure_clinics() -> dict[str, Clinic]:
     existing = {c.code: c for c in db.session.scalars(sa.select(Clinic))}
-    for code, name, centre, paediatric, street, postal_code, city in CLINICS:
+    for code, name, centre, paediatric, street, postal_code, city, phone in CLINICS:
         if code not in existing:
             existing[code] = Clinic(code=code, name=name, cost_centre=centre,
                                     paediatric=paediatric, street=street,
-                                    postal_code=postal_code, city=city)  # fmt: skip
+                                    postal_code=postal_code, city=city,
+                                    phone=phone)  # fmt: skip
             db.session.add(existing[code])
     db.session.flush()
     return existing

@@ -33,6 +33,13 @@ class SearchTextControlCharacter(SearchTextFormat):
     message = "Sökningen får inte innehålla styrtecken (osynliga tecken som NUL)."
 
 
+class ClinicDetailsInvalid(Invalid):
+    """Bad details of a clinic; `fields` says which."""
+
+    code = "clinic_details_invalid"
+    message = "Kontrollera vårdenhetens uppgifter i de markerade fälten."
+
+
 class PatientDetailsInvalid(Invalid):
     """Bad patient details; `fields` says which (code `invalid`)."""
 

@@ -250,7 +250,7 @@ def _care_moves_the_patients_version(
 
 
 # What the portal shows of a clinic ("Din mottagning", `portal.caring_clinics`).
-CLINIC_SHOWN_TO_PATIENTS = ("name", "street", "postal_code", "city")
+CLINIC_SHOWN_TO_PATIENTS = ("name", "street", "postal_code", "city", "phone")
 
 
 @sa.event.listens_for(Clinic, "after_update")

@@ -52,7 +52,7 @@ DIABETES_TYPES = ("type1", "type2", "other")
 VIEW_ROLES = SEARCH_ROLES
 WRITE_ROLES = frozenset({Role.PRESCRIBER})
 
-_POSTAL_CODE = re.compile(r"^\d{3} ?\d{2}$")
+POSTAL_CODE = re.compile(r"^\d{3} ?\d{2}$")
 _LMA_NUMBER = re.compile(r"^[A-Za-z0-9\-]{4,20}$")
 _SEPARATORS = re.compile(r"[\s\-+]")
 
@@ -124,7 +124,7 @@ class _Checks:
         else:
             self.check("street", street_refusal(street))
         postal_code = self.text("postal_code", 10, required=True)
-        if postal_code and not _POSTAL_CODE.match(postal_code):
+        if postal_code and not POSTAL_CODE.match(postal_code):
             self.fail("postal_code", "Postnumret ska ha fem siffror.")
         city = self.text("city", 80, required=True)
         self.check("city", city_refusal(city))

@@ -127,6 +127,9 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "admin.create_login": ADMIN,
     "admin.remove_guardian": ADMIN,
     "admin.protection": ADMIN,
+    "admin.clinics": ADMIN,
+    "admin.new_clinic": ADMIN,
+    "admin.clinic": ADMIN,
     "admin.jobs": ADMIN,
     "admin.run_now": ADMIN,
     "admin.audit": ADMIN,  # GET: the newest rows; POST: a search
@@ -387,6 +390,7 @@ def build_scenario() -> Scenario:
         "action": "scrap",
         "filename": "app.css",
         "user_id": users["depot"].id,
+        "clinic_id": other_clinic.id,
         "token": "no-such-link",
     }
     targets = {

@@ -96,6 +96,28 @@ def test_patient_carries_swedish_identifiers_and_the_clinic(client, world):
     assert nils.get_json()["identifier"][0]["system"] == "urn:oid:1.2.752.129.2.1.3.3"
 
 
+def test_the_clinic_names_its_address_and_phone(client, world):
+    """Organization.contact: where orders to the clinic go and the number
+    its patients call, each left out when the admin has not kept it."""
+    world.clinic.street, world.clinic.postal_code = "Rondvägen 10", "41685"
+    world.clinic.city, world.clinic.phone = "Göteborg", "031-390 06 10"
+    db.session.commit()
+    headers = bearer(world.prescriber)
+    path = f"{BASE}/Organization/{world.clinic.id}"
+    found = client.get(path, headers=headers).get_json()
+    validate_r5(found)
+    [contact] = found["contact"]
+    assert contact["telecom"] == [
+        {"system": "phone", "value": "031-390 06 10", "use": "work"}
+    ]
+    assert contact["address"]["line"] == ["Rondvägen 10"]
+    world.clinic.street = world.clinic.postal_code = world.clinic.city = None
+    db.session.commit()
+    found = client.get(path, headers=headers).get_json()
+    validate_r5(found)
+    assert found["contact"] == [{"telecom": contact["telecom"]}]
+
+
 def test_articles_are_coded_with_gtin_iso9999_and_packs_in_ucum(client, world):
     headers = bearer(world.prescriber)
     request = client.get(f"{BASE}/DeviceRequest/{world.pump_rx.id}", headers=headers)

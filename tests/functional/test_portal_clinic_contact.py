@@ -12,7 +12,8 @@ from sesamlike.patients.care import begin_episode
 from tests.factories import make_clinic, make_delivery
 from tests.portal_data import TODAY, make_region, reorder_form
 
-CLINIC = "Barndiabetesmottagningen Rondvägen 10 41685 Göteborg"
+# The postal code as every page writes it ("416 85").
+CLINIC = "Barndiabetesmottagningen Rondvägen 10 416 85 Göteborg"
 
 
 @pytest.fixture
@@ -111,5 +112,5 @@ def test_my_aids_names_the_clinics_new_name_and_address_on_the_next_view(
     region.clinic.street = "Nya vägen 1"
     db.session.commit()
     aids = words(client.get("/portal/").text)
-    assert "Din mottagning Barn- och ungdomsdiabetes Nya vägen 1 41685" in aids
+    assert "Din mottagning Barn- och ungdomsdiabetes Nya vägen 1 416 85" in aids
     assert "Barndiabetesmottagningen" not in aids

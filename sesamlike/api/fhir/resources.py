@@ -192,8 +192,11 @@ def organization(clinic: Clinic) -> dict:
         "name": clinic.name,
         "contact": [{"address": {"use": "work", "line": [clinic.street],
                                  "postalCode": clinic.postal_code,
-                                 "city": clinic.city, "country": "SE"}}]
-        if clinic.street else [],
+                                 "city": clinic.city, "country": "SE"}
+                     if clinic.street else None,
+                     "telecom": [{"system": "phone", "value": clinic.phone,
+                                  "use": "work"}] if clinic.phone else None}]
+        if clinic.street or clinic.phone else [],
     })  # fmt: skip
 
 
