@@ -30,7 +30,7 @@ from sesamlike.common.i18n import N_
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.stock import devices as device_steps
-from sesamlike.stock import errors, ledger
+from sesamlike.stock import errors, ledger, replenishment
 from sesamlike.stock.ledger import COUNT_REASONS
 from sesamlike.stock.models import (
     Device,
@@ -317,6 +317,10 @@ def count_lot(
             reference=f"count:{lot.id}",
             user_id=user_id,
         )
+    if difference < 0:
+        # Fewer packs than the books: a purchase due is proposed now, under
+        # the article's lock taken above (`lock_lot`), not at night.
+        replenishment.recheck_lowered([lot.article_id], region_today())
     return lot, difference
 
 

@@ -13,14 +13,20 @@ proposal ordered (or dismisses it); an ordered proposal counts as incoming until
 receipts of at least its packs have arrived after it was ordered. A receipt, or
 a backorder filled or cancelled, weighs the article's open proposals again in its
 own transaction (`recheck`); an open proposal the stock now covers is dismissed.
+A movement that lowers the position (a reservation or backorder of an order, a
+count below the books) checks its articles in its own transaction too
+(`recheck_lowered`) when it takes a position to or below its point: the
+proposal is there the same day, not after the next daily check.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts.models import User
@@ -42,6 +48,9 @@ from sesamlike.stock.models import (
 )
 
 MAX_LEVEL = 1_000_000
+# The condition of the index that allows one open proposal per depot and
+# article (models.PurchaseProposal, uq_purchase_proposals_open).
+OPEN_PROPOSAL_ROWS = "status = 'open'"
 
 
 # Reorder points -------------------------------------------------------------
@@ -130,17 +139,32 @@ def recheck(article_id: int, today: date) -> dict[str, int]:
     transaction: a receipt, or a cancelled or filled backorder, refreshes or
     dismisses them at once (a proposal a receipt had covered stayed open until
     the next check, and a clerk could order the same pump twice). It proposes
-    nothing new: the daily check and the clerk's button do."""
-    return _check(today, article_id)
+    nothing new: stock that came in raises no position to its point."""
+    return _check(today, [article_id], propose=False)
 
 
-def _check(today: date, article_id: int | None = None) -> dict[str, int]:
-    """`check_low_stock` of every article, or only of `article_id`'s open
-    proposals (`recheck`)."""
+def recheck_lowered(article_ids: Collection[int], today: date) -> dict[str, int]:
+    """The low-stock check of these articles, in the caller's transaction,
+    after their stock went down (`reservations.plan_many`, a count below the
+    books): a position now at or below its reorder point is proposed at once,
+    not at the next daily check. The caller holds the articles' locks
+    (`reservations.lock_articles`); their open proposals are locked here in
+    one statement by id, as the daily check locks them, so the two never wait
+    for each other crosswise."""
+    return _check(today, article_ids, propose=True)
+
+
+def _check(
+    today: date, article_ids: Collection[int] | None = None, *, propose: bool = True
+) -> dict[str, int]:
+    """`check_low_stock` of every article, or of `article_ids`' (`propose`:
+    new proposals too, `recheck_lowered`; else only their open ones,
+    `recheck`)."""
     counts = dict(
         proposed=0, updated=0, unchanged=0, received=0, checked=0, dismissed=0
     )
-    counts["received"] = _close_received(article_id)
+    articles = None if article_ids is None else sorted(set(article_ids))
+    counts["received"] = _close_received(articles)
     open_query = (
         sa.select(PurchaseProposal)
         .where(PurchaseProposal.status == ProposalStatus.OPEN)
@@ -148,21 +172,21 @@ def _check(today: date, article_id: int | None = None) -> dict[str, int]:
         .with_for_update()
     )
     points_query = sa.select(ReorderPoint).options(selectinload(ReorderPoint.article))
-    if article_id is not None:
-        open_query = open_query.where(PurchaseProposal.article_id == article_id)
-        points_query = points_query.where(ReorderPoint.article_id == article_id)
+    if articles is not None:
+        open_query = open_query.where(PurchaseProposal.article_id.in_(articles))
+        points_query = points_query.where(ReorderPoint.article_id.in_(articles))
     open_proposals = {
         (p.depot_id, p.article_id): p for p in db.session.scalars(open_query)
     }
-    if article_id is not None and not open_proposals:
+    if not propose and not open_proposals:
         return counts
-    only = None if article_id is None else set(open_proposals)
+    only = None if propose else set(open_proposals)
     points = [
         point
         for point in db.session.scalars(points_query)
         if only is None or (point.depot_id, point.article_id) in only
     ]
-    positions = stock_positions(today, article_id)
+    positions = stock_positions(today, articles)
     for point in sorted(points, key=lambda p: p.id):
         if point.article.channel == Channel.PHARMACY:
             # Stored before such points were refused: never bought here, and
@@ -225,18 +249,15 @@ def _propose(
     packs = order_up_to - position
     proposal = open_proposals.get(key)
     if proposal is None:
-        db.session.add(
-            PurchaseProposal(
-                depot_id=key[0],
-                article_id=key[1],
-                supplier=supplier,
-                packs=packs,
-                position=position,
-                reorder_level=reorder_level,
-                order_up_to=order_up_to,
-            )
+        counts["proposed"] += _insert_open(
+            depot_id=key[0],
+            article_id=key[1],
+            supplier=supplier,
+            packs=packs,
+            position=position,
+            reorder_level=reorder_level,
+            order_up_to=order_up_to,
         )
-        counts["proposed"] += 1
     elif (proposal.packs, proposal.position) != (packs, position):
         proposal.packs, proposal.position = packs, position
         proposal.reorder_level = reorder_level
@@ -246,11 +267,31 @@ def _propose(
         counts["unchanged"] += 1
 
 
+def _insert_open(**values) -> int:
+    """Insert an open proposal; 0 when one is open for the depot and article
+    already: the daily check, the clerk's button and an order's
+    `recheck_lowered` may propose the same at once (the partial unique index
+    says one open), and the later must not fail the order or the job."""
+    dialect = db.session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+        PurchaseProposal.__table__
+    )
+    inserted = db.session.scalar(
+        insert.values(status=ProposalStatus.OPEN, **values)
+        .on_conflict_do_nothing(
+            index_elements=["depot_id", "article_id"],
+            index_where=sa.text(OPEN_PROPOSAL_ROWS),
+        )
+        .returning(PurchaseProposal.__table__.c.id)
+    )
+    return int(inserted is not None)
+
+
 def stock_positions(
-    today: date, article_id: int | None = None
+    today: date, article_ids: Collection[int] | None = None
 ) -> dict[tuple[int, int], int]:
     """{(depot_id, article_id): usable - held - backordered + on order} packs,
-    of every article or of `article_id`'s."""
+    of every article or of `article_ids`'."""
     usable = sa.select(
         StockLot.depot_id, StockLot.article_id, sa.func.sum(StockLot.on_hand)
     ).where(
@@ -265,10 +306,10 @@ def stock_positions(
         PurchaseProposal.article_id,
         sa.func.sum(PurchaseProposal.packs),
     ).where(PurchaseProposal.status == ProposalStatus.ORDERED)
-    if article_id is not None:
-        usable = usable.where(StockLot.article_id == article_id)
-        demand = demand.where(Reservation.article_id == article_id)
-        ordered = ordered.where(PurchaseProposal.article_id == article_id)
+    if article_ids is not None:
+        usable = usable.where(StockLot.article_id.in_(article_ids))
+        demand = demand.where(Reservation.article_id.in_(article_ids))
+        ordered = ordered.where(PurchaseProposal.article_id.in_(article_ids))
     position: dict[tuple[int, int], int] = defaultdict(int)
     for query, table in (
         (usable, StockLot),
@@ -282,15 +323,15 @@ def stock_positions(
     return dict(position)
 
 
-def _close_received(article_id: int | None = None) -> int:
-    """Ordered proposals (of every article, or of `article_id`) whose packs
+def _close_received(article_ids: Collection[int] | None = None) -> int:
+    """Ordered proposals (of every article, or of `article_ids`) whose packs
     have been received since they were ordered."""
     closed = 0
     query = sa.select(PurchaseProposal).where(
         PurchaseProposal.status == ProposalStatus.ORDERED
     )
-    if article_id is not None:
-        query = query.where(PurchaseProposal.article_id == article_id)
+    if article_ids is not None:
+        query = query.where(PurchaseProposal.article_id.in_(article_ids))
     ordered = db.session.scalars(
         query.order_by(PurchaseProposal.decided_at, PurchaseProposal.id)
     ).all()

@@ -47,6 +47,9 @@ from sesamlike.stock.models import (
     CANCELLED_AFTER_PICK,
     Depot,
     MovementKind,
+    ProposalStatus,
+    PurchaseProposal,
+    ReorderPoint,
     Reservation,
     StockLot,
     StockMovement,
@@ -131,16 +134,23 @@ def reserve_many(
 
 class Planned(NamedTuple):
     """`reserve_many`'s outcome before its references exist: each wanted
-    item's status, and the rows to write once the references are known."""
+    item's status, the rows to write once the references are known, and the
+    articles these reservations take to or below a reorder point (`low`)."""
 
     statuses: list[str]
     rows: _Rows
+    low: tuple[int, ...] = ()
+    today: date | None = None
 
     def write(self, references: Sequence[str]) -> None:
-        """Insert the rows, each naming the reference of its wanted item."""
+        """Insert the rows, each naming the reference of its wanted item; then
+        propose a purchase of the articles they took low, in this
+        transaction (`replenishment.recheck_lowered`), with the rows in."""
         for row in [*self.rows.reservations, *self.rows.movements]:
             row["reference"] = references[row["reference"]]
         self.rows.write()
+        if self.low:
+            replenishment.recheck_lowered(self.low, self.today)
 
 
 def plan_many(
@@ -162,7 +172,8 @@ def plan_many(
         return Planned(statuses, rows)
     articles = sorted({article_id for article_id, _packs in wanted})
     lock_articles(articles)
-    free = _free_by_article(articles, today or region_today())
+    today = today or region_today()
+    free, weighed = _free_and_weighed(articles, today)
     # Until `write`, a row's "reference" is the index of its wanted item.
     for index, (article_id, packs) in enumerate(wanted):
         article_free = free.setdefault(article_id, {})
@@ -180,7 +191,7 @@ def plan_many(
             continue
         _take(index, article_id, packs, article_free, user_id, rows)
         statuses.append(RESERVED)
-    return Planned(statuses, rows)
+    return Planned(statuses, rows, _taken_low(free, weighed, rows), today)
 
 
 def fill_backorders(
@@ -544,24 +555,133 @@ _TOUCH_LOTS = (
 
 
 # Usable packs on hand (+) and active reservations (-) per article and depot.
-_FREE = sa.union_all(
+_ARTICLE_LIST = sa.bindparam("article_ids", expanding=True)
+_FREE_LOTS = (
     sa.select(StockLot.article_id, StockLot.depot_id, sa.func.sum(StockLot.on_hand))
     .where(
-        StockLot.article_id.in_(sa.bindparam("article_ids", expanding=True)),
+        StockLot.article_id.in_(_ARTICLE_LIST),
         _STOCKED,
         StockLot.quarantined.is_(False),
         sa.or_(StockLot.expiry.is_(None), StockLot.expiry >= sa.bindparam("today")),
     )
-    .group_by(StockLot.article_id, StockLot.depot_id),
+    .group_by(StockLot.article_id, StockLot.depot_id)
+)
+_FREE_HELD = (
     sa.select(
         Reservation.article_id, Reservation.depot_id, -sa.func.sum(Reservation.packs)
     )
-    .where(
-        Reservation.article_id.in_(sa.bindparam("article_ids", expanding=True)),
-        _ACTIVE,
-    )
-    .group_by(Reservation.article_id, Reservation.depot_id),
+    .where(Reservation.article_id.in_(_ARTICLE_LIST), _ACTIVE)
+    .group_by(Reservation.article_id, Reservation.depot_id)
 )
+_FREE = sa.union_all(_FREE_LOTS, _FREE_HELD)
+
+
+# What a reservation weighs against the articles' reorder points, beside their
+# free stock (`_FREE`), in the same statement (`_free_and_weighed`): the
+# packs backorders wait for (-), those ordered from the supplier (+), and each
+# reorder point's level. Each from its article's index, mostly no row: an
+# order pays no statement more to know whether it took an article low.
+_FREE_STOCK, _BEYOND_FREE, _REORDER_LEVEL = 0, 1, 2
+_FREE_AND_WEIGHED = sa.union_all(
+    *(
+        part.add_columns(sa.literal_column(str(kind)))
+        for part, kind in (
+            (_FREE_LOTS, _FREE_STOCK),
+            (_FREE_HELD, _FREE_STOCK),
+            (
+                sa.select(
+                    Reservation.article_id,
+                    Reservation.depot_id,
+                    -sa.func.sum(Reservation.packs),
+                )
+                .where(
+                    Reservation.article_id.in_(_ARTICLE_LIST),
+                    Reservation.status == written_out(ReservationStatus.BACKORDERED),
+                )
+                .group_by(Reservation.article_id, Reservation.depot_id),
+                _BEYOND_FREE,
+            ),
+            (
+                sa.select(
+                    PurchaseProposal.article_id,
+                    PurchaseProposal.depot_id,
+                    sa.func.sum(PurchaseProposal.packs),
+                )
+                .where(
+                    PurchaseProposal.article_id.in_(_ARTICLE_LIST),
+                    PurchaseProposal.status == written_out(ProposalStatus.ORDERED),
+                )
+                .group_by(PurchaseProposal.article_id, PurchaseProposal.depot_id),
+                _BEYOND_FREE,
+            ),
+            (
+                sa.select(
+                    ReorderPoint.article_id,
+                    ReorderPoint.depot_id,
+                    ReorderPoint.reorder_level,
+                ).where(ReorderPoint.article_id.in_(_ARTICLE_LIST)),
+                _REORDER_LEVEL,
+            ),
+        )
+    )
+)
+
+
+class _Weighed(NamedTuple):
+    """Per article and depot: backordered and ordered packs, reorder levels."""
+
+    beyond: dict[int, dict[int, int]]
+    levels: dict[int, dict[int, int]]
+
+
+def _free_and_weighed(
+    article_ids: list[int], today: date
+) -> tuple[dict[int, dict[int, int]], _Weighed]:
+    """`_free_by_article`, and what `_taken_low` weighs it with, in one
+    statement."""
+    free: dict[int, dict[int, int]] = {}
+    weighed = _Weighed({}, {})
+    rows = db.session.execute(
+        _FREE_AND_WEIGHED, {"article_ids": article_ids, "today": today}
+    )
+    for article_id, depot_id, packs, kind in rows:
+        into = (free, weighed.beyond, weighed.levels)[kind]
+        depots = into.setdefault(article_id, {})
+        depots[depot_id] = depots.get(depot_id, 0) + int(packs or 0)
+    return free, weighed
+
+
+def _taken_low(
+    free: dict[int, dict[int, int]], weighed: _Weighed, rows: _Rows
+) -> tuple[int, ...]:
+    """The articles whose stock position (free - backordered + ordered, as
+    `replenishment.stock_positions` counts it) is, with the planned rows, at
+    or below its reorder point in a depot, or below 0 in a depot without
+    one (backorders nothing is bought for): those the daily check would
+    propose a purchase of."""
+    waiting: dict[tuple[int, int], int] = {}
+    for row in rows.reservations:
+        if row["status"] == ReservationStatus.BACKORDERED:
+            key = (row["article_id"], row["depot_id"])
+            waiting[key] = waiting.get(key, 0) + row["packs"]
+    low = []
+    for article_id in sorted(free.keys() | {a for a, _d in waiting}):
+        levels = weighed.levels.get(article_id, {})
+        beyond = weighed.beyond.get(article_id, {})
+        left = free.get(article_id, {})
+        depots = left.keys() | beyond.keys() | levels.keys()
+        depots |= {d for a, d in waiting if a == article_id}
+        for depot_id in depots:
+            position = (
+                left.get(depot_id, 0)
+                + beyond.get(depot_id, 0)
+                - waiting.get((article_id, depot_id), 0)
+            )
+            # Without a point, the daily check buys what backorders wait for.
+            if position <= levels.get(depot_id, -1):
+                low.append(article_id)
+                break
+    return tuple(low)
 
 
 def _free_by_article(article_ids: list[int], today: date) -> dict[int, dict[int, int]]:

@@ -53,7 +53,8 @@ def test_backordered_orders_are_listed_with_article_packs_and_day(client, world)
         f"Beställning {second.id}"
     )
     assert region_today().isoformat() in page  # the day it was backordered
-    assert "Inget inköp beställt" in page
+    # Proposed the day they waited (the backorders' packs), not yet ordered.
+    assert "Inköpsförslag på 5 förp., inte beställt" in page
     # Need to know: the order number and the article, no patient.
     assert "Hemligsson" not in page and patient.personal_id not in page
 
