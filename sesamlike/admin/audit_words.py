@@ -124,6 +124,9 @@ SENTENCES: dict[tuple[str, str] | str, str] = {
     "read_unregistered_devices": N_(
         "Såg {patient} bland hjälpmedel levererade utan serienummer"
     ),
+    "read_devices_due_back": N_(
+        "Såg {patient} bland utlånade hjälpmedel att hämta efter avslutad vård"
+    ),
     "pick_override": N_(
         "Packade en beställning för {patient} utan plockning. Skäl: {detail}"
     ),
@@ -213,6 +216,7 @@ ACTION_NAMES = {
     "read_returns": N_("Returregistret läst"),
     "read_devices_on_loan": N_("Utlåningsregistret läst"),
     "read_unregistered_devices": N_("Leveranser utan serienummer lästa"),
+    "read_devices_due_back": N_("Enheter att hämta efter avslutad vård lästa"),
     "read_reminders": N_("Påminnelseinställningar lästa"),
     "update_reminders": N_("Påminnelseinställningar ändrade"),
 }

@@ -704,6 +704,8 @@ def device_returns():
     text, page = "", 1
     if request.method == "GET" or "search" in request.form:
         form.returned_on.data = region_today()
+    if request.method == "GET":
+        _ready_to_return(form, request.args.get("device", type=int))
     status = 200
     if "search" in request.form:
         if not search.validate_on_submit():
@@ -741,6 +743,16 @@ def device_returns():
     elif request.method == "POST":
         status = 422
     return _devices_page(status, form=form, search=search, text=text, page=page)
+
+
+def _ready_to_return(form, device_id: int | None) -> None:
+    """The return form filled for a device on loan that a list links to
+    (`?device=id`, the devices due back after an end of care): its serial,
+    and the end of the therapy as the reason (the clerk may change it)."""
+    lent = devices.on_loan_with_id(device_id) if device_id else None
+    if lent is not None:
+        form.serial_no.data = lent.serial_no
+        form.reason.data = devices.ReturnReason.THERAPY_ENDED
 
 
 @bp.route("/devices/unregistered", methods=["POST"])
@@ -864,6 +876,7 @@ def device_action(device_id: int, action: str):
 
 from sesamlike.fulfilment import (  # noqa: E402,F401  (routes on bp)
     backorder_views,
+    due_back_views,
     lot_views,
     put_back_views,
 )

@@ -16,8 +16,10 @@ What it does, at once, so nothing goes on while staff end things one by one:
   the family is told once, plainly, that their orders were stopped (never
   after a death).
 
-Lent devices are not written off: they are listed as expected back, and
-their cost runs until the aids centre registers them returned, as for anyone.
+Lent devices are not written off: they are listed as expected back (on the
+patient's page, and on the aids centre's list of devices to collect,
+`fulfilment.due_back`), and their cost runs until the aids centre registers
+them returned, as for anyone.
 """
 
 from __future__ import annotations

@@ -74,6 +74,9 @@ WHAT = {
     "read_unregistered_devices": N_(
         "Såg dig bland hjälpmedel levererade utan serienummer"
     ),
+    "read_devices_due_back": N_(
+        "Såg dig bland utlånade hjälpmedel att hämta efter avslutad vård"
+    ),
     "pick_override": N_("Packade en beställning utan plockning"),
     "pick": N_("Plockade en beställning"),
     "backorder_filled": N_("Reserverade restnoterade varor till en beställning"),
@@ -161,6 +164,9 @@ WHAT_TO_CHILD = {
     "read_devices_on_loan": N_("Såg barnet i registret över utlånade hjälpmedel"),
     "read_unregistered_devices": N_(
         "Såg barnet bland hjälpmedel levererade utan serienummer"
+    ),
+    "read_devices_due_back": N_(
+        "Såg barnet bland utlånade hjälpmedel att hämta efter avslutad vård"
     ),
     "login_create": N_("Skapade barnets konto för e-tjänsten"),
 }

@@ -235,6 +235,15 @@ def on_loan(serial_no: str) -> Device:
     return device
 
 
+def on_loan_with_id(device_id: int) -> Device | None:
+    """The device with this id if it is on loan (a list's link to its return)."""
+    return db.session.scalar(
+        sa.select(Device).where(
+            Device.id == device_id, Device.status == DeviceStatus.ON_LOAN
+        )
+    )
+
+
 def quarantined_with_serial(serial_no: str) -> Device | None:
     """The device in quarantine with this serial number (any article), if any:
     a device returned once already, brought back again."""

@@ -213,6 +213,7 @@ ACCESS: dict[str | tuple[str, str], frozenset[str]] = {
     "fulfilment.count": DEPOT,
     "fulfilment.deliveries": DEPOT,
     "fulfilment.device_returns": DEPOT,
+    "fulfilment.devices_due_back": DEPOT,  # patients whose care ended: names, addresses
     "fulfilment.device_action": DEPOT,
     "fulfilment.unregistered_return": DEPOT,
     "fulfilment.return_line": DEPOT,

@@ -1,0 +1,163 @@
+"""Lent devices due back after the end of a patient's care in the region.
+
+When a prescriber registers that a patient died or moved out of the region
+(`patients.care_end`), the lent pumps and CGM readers are not written off:
+the prescriber is told that the aids centre collects them. This is the aids
+centre's list of them: the devices on loan whose patient's care has ended,
+the oldest end first, with what the clerk needs to collect each (domain.md,
+need to know: the aids centre sees the patients of the devices it handles):
+
+- the patient's name and the address to collect from, the patient's
+  delivery address that day (a temporary one in force, else home), never
+  the door code or phone;
+- a patient with protected identity: no name and no address of theirs, the
+  address of the clinic that cared for them instead (the table's "protected
+  identity: the clinic's address");
+- a deceased patient: the estate and next of kin are not stored, so the
+  page says so and names the clinic that cared for them, which can tell.
+
+A device taken back into quarantine (`returns.return_device`) is no longer on
+loan and drops off the list. Each patient listed on a page is audited as read
+by the aids centre (`access.handled_by_depot`), as the registers are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from sesamlike.accounts.models import Clinic, User
+from sesamlike.common.paging import Page, page_count
+from sesamlike.common.time import region_today
+from sesamlike.extensions import db
+from sesamlike.fulfilment.shipping import require_depot
+from sesamlike.patients import access
+from sesamlike.patients.models import CareRelationship, Patient
+from sesamlike.stock.models import Device, DeviceStatus
+
+PER_PAGE = 25
+READ_ACTION = "read_devices_due_back"
+
+
+@dataclass(frozen=True)
+class CollectFrom:
+    """Where the clerk collects a device: the patient's address, or (protected
+    identity) the clinic's; None fields when nothing is stored."""
+
+    name: str | None
+    care_of: str | None = None
+    street: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    at_clinic: bool = False  # protected identity: the clinic, not the patient
+
+    @property
+    def has_address(self) -> bool:
+        return bool(self.street)
+
+
+@dataclass(frozen=True)
+class DueBack:
+    """One device due back: the device, whose care ended when and why, and
+    where to collect it."""
+
+    device: Device
+    patient_name: str | None  # None: protected identity
+    ended_on: date
+    reason: str  # patients.models.CareEndReason
+    clinic: Clinic | None  # the clinic that cared for the patient to the end
+    collect_from: CollectFrom
+
+    @property
+    def deceased(self) -> bool:
+        return self.reason == "deceased"
+
+
+def due_back_query() -> sa.Select:
+    """Devices on loan to patients whose care in the region has ended, the
+    oldest end first (then by patient and the device lent first)."""
+    return (
+        sa.select(Device, Patient)
+        .join(Patient, Patient.id == Device.patient_id)
+        .where(
+            Device.status == DeviceStatus.ON_LOAN,
+            Patient.care_ended_reason.is_not(None),
+        )
+        .order_by(Patient.care_ended_on, Patient.id, Device.lent_on, Device.serial_no)
+    )
+
+
+def devices_due_back(user: User, page: int = 1, *, today: date | None = None) -> Page:
+    """A page of `DueBack` rows for the aids centre; each patient shown is
+    audited as read, committed. A page past the last is the last."""
+    require_depot(user)
+    today = today or region_today()
+    query = due_back_query()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    page = min(max(page, 1), page_count(total, PER_PAGE))
+    rows = db.session.execute(
+        query.options(
+            selectinload(Device.article),
+            selectinload(Patient.addresses),
+            selectinload(Patient.care_relationships).selectinload(
+                CareRelationship.clinic
+            ),
+        )
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    for patient_id in dict.fromkeys(patient.id for _device, patient in rows):
+        access.handled_by_depot(user, patient_id, action=READ_ACTION)
+    items = [_due_back(device, patient, today) for device, patient in rows]
+    db.session.commit()
+    return Page(items=items, total=total, page=page, per_page=PER_PAGE)
+
+
+def _due_back(device: Device, patient: Patient, today: date) -> DueBack:
+    clinic = last_clinic(patient)
+    return DueBack(
+        device=device,
+        patient_name=None if patient.protected_identity else patient.full_name,
+        ended_on=patient.care_ended_on,
+        reason=patient.care_ended_reason,
+        clinic=clinic,
+        collect_from=collect_from(patient, clinic, today),
+    )
+
+
+def last_clinic(patient: Patient) -> Clinic | None:
+    """The clinic whose care the end of care ended (the latest to begin),
+    else the one that cared last."""
+    episodes = sorted(
+        patient.care_relationships,
+        key=lambda c: (c.end_reason is not None, c.ended_on or date.max, c.id),
+    )
+    return episodes[-1].clinic if episodes else None
+
+
+def collect_from(patient: Patient, clinic: Clinic | None, today: date) -> CollectFrom:
+    """The address the device is collected from, as the aids centre may see
+    it: never a protected patient's own (their clinic's instead)."""
+    if patient.protected_identity:
+        if clinic is None:
+            return CollectFrom(name=None, at_clinic=True)
+        return CollectFrom(
+            name=clinic.name,
+            street=clinic.street,
+            postal_code=clinic.postal_code,
+            city=clinic.city,
+            at_clinic=True,
+        )
+    address = patient.delivery_address_on(today)
+    if address is None:
+        return CollectFrom(name=patient.full_name)
+    return CollectFrom(
+        name=patient.full_name,
+        care_of=address.care_of,
+        street=address.street,
+        postal_code=address.postal_code,
+        city=address.city,
+    )
