@@ -16,6 +16,11 @@ need to know: the aids centre sees the patients of the devices it handles):
 - a deceased patient: the estate and next of kin are not stored, so the
   page says so and names the clinic that cared for them, which can tell.
 
+A pump or reader a supplier delivered to the patient without reporting its
+serial number is in no register, yet it is due back as well (the prescriber
+was told so): its delivered order line is listed, and taken back under the
+serial read off it ("Levererade utan serienummer", found by its order number).
+
 A device taken back into quarantine (`returns.return_device`) is no longer on
 loan and drops off the list. Each patient listed on a page is audited as read
 by the aids centre (`access.handled_by_depot`), as the registers are.
@@ -30,12 +35,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from sesamlike.accounts.models import Clinic, User
+from sesamlike.catalog.models import DEVICE_CATEGORIES, Article
 from sesamlike.common.paging import Page, page_count
 from sesamlike.common.time import region_today
 from sesamlike.extensions import db
 from sesamlike.fulfilment.shipping import require_depot
+from sesamlike.orders.models import LINE_REFERENCE, LineStatus, Order, OrderLine
 from sesamlike.patients import access
-from sesamlike.patients.models import CareRelationship, Patient
+from sesamlike.patients.models import CareEndReason, CareRelationship, Patient
 from sesamlike.stock.models import Device, DeviceStatus
 
 PER_PAGE = 25
@@ -61,10 +68,12 @@ class CollectFrom:
 
 @dataclass(frozen=True)
 class DueBack:
-    """One device due back: the device, whose care ended when and why, and
-    where to collect it."""
+    """One device due back: the device (or, delivered by a supplier and never
+    registered, its order line), whose care ended when and why, and where
+    to collect it."""
 
-    device: Device
+    device: Device | None  # None: a supplier's delivery (`line`) not registered
+    line: OrderLine | None
     patient_name: str | None  # None: protected identity
     ended_on: date
     reason: str  # patients.models.CareEndReason
@@ -73,21 +82,82 @@ class DueBack:
 
     @property
     def deceased(self) -> bool:
-        return self.reason == "deceased"
+        return self.reason == CareEndReason.DECEASED
+
+    @property
+    def article(self) -> Article:
+        return self.device.article if self.device else self.line.article
+
+    @property
+    def serial_no(self) -> str | None:
+        return self.device.serial_no if self.device else self.line.serial_no
+
+    @property
+    def since(self) -> date | None:
+        """Lent from (a registered device), else delivered on."""
+        return self.device.lent_on if self.device else self.line.delivered_on
+
+
+_ENDED = Patient.care_ended_reason.is_not(None)
+DEVICE, LINE = "device", "line"
+
+
+def _lent() -> sa.Select:
+    """Registered devices on loan to patients whose care has ended."""
+    return (
+        sa.select(
+            sa.literal(DEVICE).label("kind"),
+            Device.id.label("id"),
+            Patient.id.label("patient_id"),
+            Patient.care_ended_on.label("ended_on"),
+            Device.lent_on.label("since"),
+            Device.serial_no.label("serial_no"),
+        )
+        .join(Patient, Patient.id == Device.patient_id)
+        .where(Device.status == DeviceStatus.ON_LOAN, _ENDED)
+    )
+
+
+def _delivered_unregistered() -> sa.Select:
+    """Pumps and readers a supplier delivered to such patients and the
+    register never got (`orders.overview.devices_in_use` counts them in use
+    too, and the prescriber was told they come back): the delivered line,
+    not returned, with no device under its reference or serial."""
+    reference = sa.literal(LINE_REFERENCE) + sa.cast(OrderLine.id, sa.String)
+    return (
+        sa.select(
+            sa.literal(LINE).label("kind"),
+            OrderLine.id.label("id"),
+            Patient.id.label("patient_id"),
+            Patient.care_ended_on.label("ended_on"),
+            OrderLine.delivered_on.label("since"),
+            OrderLine.serial_no.label("serial_no"),
+        )
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Patient, Patient.id == Order.patient_id)
+        .join(Article, Article.id == OrderLine.article_id)
+        .where(
+            _ENDED,
+            Article.category.in_(DEVICE_CATEGORIES),
+            OrderLine.status == LineStatus.DELIVERED,
+            OrderLine.returned_on.is_(None),
+            ~sa.exists().where(Device.reference == reference),
+            ~sa.exists().where(
+                Device.article_id == OrderLine.article_id,
+                Device.serial_no == OrderLine.serial_no,
+            ),
+        )
+    )
 
 
 def due_back_query() -> sa.Select:
-    """Devices on loan to patients whose care in the region has ended, the
-    oldest end first (then by patient and the device lent first)."""
-    return (
-        sa.select(Device, Patient)
-        .join(Patient, Patient.id == Device.patient_id)
-        .where(
-            Device.status == DeviceStatus.ON_LOAN,
-            Patient.care_ended_reason.is_not(None),
-        )
-        .order_by(Patient.care_ended_on, Patient.id, Device.lent_on, Device.serial_no)
-    )
+    """Devices due back (`_lent`, `_delivered_unregistered`), the oldest end
+    first, then by patient and the device lent first."""
+    both = sa.union_all(_lent(), _delivered_unregistered()).subquery()
+    return sa.select(both).order_by(
+        both.c.ended_on, both.c.patient_id, both.c.since, both.c.serial_no,
+        both.c.kind, both.c.id,
+    )  # fmt: skip
 
 
 def devices_due_back(user: User, page: int = 1, *, today: date | None = None) -> Page:
@@ -98,28 +168,51 @@ def devices_due_back(user: User, page: int = 1, *, today: date | None = None) ->
     query = due_back_query()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     page = min(max(page, 1), page_count(total, PER_PAGE))
-    rows = db.session.execute(
-        query.options(
-            selectinload(Device.article),
-            selectinload(Patient.addresses),
-            selectinload(Patient.care_relationships).selectinload(
-                CareRelationship.clinic
-            ),
+    rows = db.session.execute(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    devices = _loaded(Device, [r.id for r in rows if r.kind == DEVICE])
+    lines = _loaded(OrderLine, [r.id for r in rows if r.kind == LINE])
+    patients = {
+        patient.id: patient
+        for patient in db.session.scalars(
+            sa.select(Patient)
+            .where(Patient.id.in_({r.patient_id for r in rows}))
+            .options(
+                selectinload(Patient.addresses),
+                selectinload(Patient.care_relationships).selectinload(
+                    CareRelationship.clinic
+                ),
+            )
         )
-        .limit(PER_PAGE)
-        .offset((page - 1) * PER_PAGE)
-    ).all()
-    for patient_id in dict.fromkeys(patient.id for _device, patient in rows):
+    }
+    for patient_id in dict.fromkeys(r.patient_id for r in rows):
         access.handled_by_depot(user, patient_id, action=READ_ACTION)
-    items = [_due_back(device, patient, today) for device, patient in rows]
+    items = [
+        _due_back(devices.get(r.id) if r.kind == DEVICE else None,
+                  lines.get(r.id) if r.kind == LINE else None,
+                  patients[r.patient_id], today)
+        for r in rows
+    ]  # fmt: skip
     db.session.commit()
     return Page(items=items, total=total, page=page, per_page=PER_PAGE)
 
 
-def _due_back(device: Device, patient: Patient, today: date) -> DueBack:
+def _loaded(model, ids: list[int]) -> dict:
+    """The page's devices or order lines by id, with their articles."""
+    if not ids:
+        return {}
+    found = db.session.scalars(
+        sa.select(model).where(model.id.in_(ids)).options(selectinload(model.article))
+    )
+    return {row.id: row for row in found}
+
+
+def _due_back(
+    device: Device | None, line: OrderLine | None, patient: Patient, today: date
+) -> DueBack:
     clinic = last_clinic(patient)
     return DueBack(
         device=device,
+        line=line,
         patient_name=None if patient.protected_identity else patient.full_name,
         ended_on=patient.care_ended_on,
         reason=patient.care_ended_reason,

@@ -18,6 +18,7 @@ from sesamlike.fulfilment import due_back
 from sesamlike.patients import care_end
 from tests.factories import (
     make_clinic,
+    make_delivered_line,
     make_depot,
     make_lent_device,
     make_patient,
@@ -188,3 +189,37 @@ def test_only_the_aids_centre_may_read_the_list(world, role):
     with pytest.raises(Forbidden):
         due_back.devices_due_back(user)
     assert reads() == []
+
+
+def test_a_device_a_supplier_delivered_unregistered_is_due_back_too(
+    client, auth, world
+):
+    """The prescriber was told it comes back: the aids centre sees its order
+    and finds the delivery to take it back under the serial read off it."""
+    reader = make_pump("FSL-R", name="FreeStyle Libre 2 avläsare",
+                       category="cgm_reader")  # fmt: skip
+    line = make_delivered_line(world.moved, reader, TODAY - timedelta(days=300))
+    auth.login("lager")
+    page = client.get(URL)
+    [row] = [row for row in rows_of(page) if "FreeStyle Libre 2 avläsare" in row]
+    assert row.startswith("– ")  # no serial number known
+    assert f"Beställning {line.order_id}" in row and "Maja Flyttström" in row
+    assert "4 utlånade enheter ska hämtas." in text_of(page)
+
+    found = client.post(
+        "/stock/devices/unregistered", data={"find-q": str(line.order_id)}
+    )
+    assert f'value="{line.id}"' in found.text  # the delivery to choose
+    back = client.post(
+        "/stock/devices/unregistered",
+        data={"unregistered-q": str(line.order_id),
+              "unregistered-line_id": str(line.id),
+              "unregistered-serial_no": "FSL-READ-9",
+              "unregistered-reason": "therapy_ended",
+              "unregistered-returned_on": TODAY.isoformat()},
+    )  # fmt: skip
+    assert back.status_code == 302, back.text
+    client.get(back.headers["Location"])
+    again = client.get(URL)
+    assert "FreeStyle Libre 2 avläsare" not in again.text
+    assert "3 utlånade enheter ska hämtas." in text_of(again)
