@@ -68,34 +68,25 @@ class CollectFrom:
 
 @dataclass(frozen=True)
 class DueBack:
-    """One device due back: the device (or, delivered by a supplier and never
-    registered, its order line), whose care ended when and why, and where
-    to collect it."""
+    """One device due back, in plain values read before the page's commit:
+    the device (or, delivered by a supplier and never registered, its order
+    line), whose care ended when and why, and where to collect it."""
 
-    device: Device | None  # None: a supplier's delivery (`line`) not registered
-    line: OrderLine | None
+    device_id: int | None  # None: a supplier's delivery not registered
+    order_id: int | None  # the delivery's order, for one not registered
+    serial_no: str | None
+    article_no: str
+    article_name: str
+    since: date | None  # lent from (registered), else delivered on
     patient_name: str | None  # None: protected identity
     ended_on: date
     reason: str  # patients.models.CareEndReason
-    clinic: Clinic | None  # the clinic that cared for the patient to the end
+    clinic_name: str | None  # the clinic that cared for the patient to the end
     collect_from: CollectFrom
 
     @property
     def deceased(self) -> bool:
         return self.reason == CareEndReason.DECEASED
-
-    @property
-    def article(self) -> Article:
-        return self.device.article if self.device else self.line.article
-
-    @property
-    def serial_no(self) -> str | None:
-        return self.device.serial_no if self.device else self.line.serial_no
-
-    @property
-    def since(self) -> date | None:
-        """Lent from (a registered device), else delivered on."""
-        return self.device.lent_on if self.device else self.line.delivered_on
 
 
 _ENDED = Patient.care_ended_reason.is_not(None)
@@ -210,13 +201,18 @@ def _due_back(
     device: Device | None, line: OrderLine | None, patient: Patient, today: date
 ) -> DueBack:
     clinic = last_clinic(patient)
+    article = device.article if device else line.article
     return DueBack(
-        device=device,
-        line=line,
+        device_id=device.id if device else None,
+        order_id=None if device else line.order_id,
+        serial_no=device.serial_no if device else line.serial_no,
+        article_no=article.article_no,
+        article_name=article.name,
+        since=device.lent_on if device else line.delivered_on,
         patient_name=None if patient.protected_identity else patient.full_name,
         ended_on=patient.care_ended_on,
         reason=patient.care_ended_reason,
-        clinic=clinic,
+        clinic_name=clinic.name if clinic else None,
         collect_from=collect_from(patient, clinic, today),
     )
 

@@ -223,3 +223,32 @@ def test_a_device_a_supplier_delivered_unregistered_is_due_back_too(
     again = client.get(URL)
     assert "FreeStyle Libre 2 avläsare" not in again.text
     assert "3 utlånade enheter ska hämtas." in text_of(again)
+
+
+def statements_of(client, path: str) -> int:
+    sent = []
+
+    def count(_conn, _cursor, statement, *_args, **_kwargs):
+        sent.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", count)
+    return len(sent)
+
+
+def test_the_list_reads_as_many_statements_for_many_rows_as_for_few(
+    client, auth, world
+):
+    auth.login("lager")
+    few = statements_of(client, URL)
+    for n in range(4):
+        patient = make_patient(world.clinic, last_name=f"Fler{n}")
+        make_lent_device(patient, world.pump, f"NG-MORE-{n}")
+        care_end.end_care(world.prescriber, patient.id, "moved_out",
+                          TODAY - timedelta(days=n))  # fmt: skip
+    many = statements_of(client, URL)
+    assert "7 utlånade enheter ska hämtas." in text_of(client.get(URL))
+    assert many == few, (few, many)
