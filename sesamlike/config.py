@@ -45,7 +45,13 @@ class Config:
         # time (common/pinging.py). The pool hands out the connection used
         # last (LIFO): a worker's busy connection stays busy and needs no
         # ping, where FIFO would rotate through every pooled connection.
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_use_lifo": True}
+        # A database error names its statement, never its values: the text
+        # reaches logs and the admin's jobs page, whom a personnummer, a name
+        # or a mail's body must not reach (domain.md, need to know).
+        self.SQLALCHEMY_ENGINE_OPTIONS = {
+            "pool_use_lifo": True,
+            "hide_parameters": True,
+        }
         self.DB_PING_AFTER_IDLE_SECONDS = float(
             os.environ.get("DB_PING_AFTER_IDLE_SECONDS", "10")
         )

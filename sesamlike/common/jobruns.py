@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from sesamlike.common.models import JobLock, JobRun
+from sesamlike.common.redaction import redacted
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 
@@ -141,7 +142,8 @@ def run_job(
             db.session.rollback()
             run = db.session.get(JobRun, run_id)
             run.outcome = "failed"
-            run.message = (
+            # Shown on the admin's jobs page: without personal data.
+            run.message = redacted(
                 "".join(traceback.format_exception_only(type(error), error)).strip()[
                     :4000
                 ]

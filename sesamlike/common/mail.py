@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from sesamlike.common import jobruns
 from sesamlike.common.models import OutgoingMail
+from sesamlike.common.redaction import redacted
 from sesamlike.common.time import utcnow
 from sesamlike.extensions import db
 
@@ -331,7 +332,7 @@ def _record_sent(mail: OutgoingMail, token: str, now: datetime) -> None:
 def _record_failure(mail: OutgoingMail, token: str, now: datetime, error,
                     reasons: Counter[str]) -> str:  # fmt: skip
     attempts = mail.attempts + 1
-    last_error = f"{type(error).__name__}: {error}"[:500]
+    last_error = failure_reason(error)
     reasons[last_error] += 1
     _finish(
         mail,
@@ -343,6 +344,23 @@ def _record_failure(mail: OutgoingMail, token: str, now: datetime, error,
         claim_token=None,
     )
     return "gave_up" if attempts >= MAX_ATTEMPTS else "failed"
+
+
+def failure_reason(error: BaseException) -> str:
+    """Why a mail failed, as its row and the admin's jobs page say it: the
+    error's kind and the server's answer, without the recipient's address or
+    number (`redaction`)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        text = "; ".join(
+            f"{code} {_decoded(answer)}" for code, answer in error.recipients.values()
+        )
+    else:
+        text = str(error)
+    return f"{type(error).__name__}: {redacted(text)}"[:500]
+
+
+def _decoded(answer: bytes | str) -> str:
+    return answer.decode(errors="replace") if isinstance(answer, bytes) else answer
 
 
 def _finish(mail: OutgoingMail, token: str, **values) -> None:

@@ -1,0 +1,72 @@
+"""A job's message on the admin's jobs page says why it failed, never to whom.
+
+The admin sees no patient's identity or contact details (domain.md, need to
+know), yet a run's message is written from the errors it met: an SMTP server's
+refusal names the recipient's address, and a database error its statement's
+values (a personnummer, a name, a mail's body).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from sesamlike import jobs
+from sesamlike.common.jobruns import run_job
+from sesamlike.common.mail import queue_mail
+from sesamlike.extensions import db
+from sesamlike.patients.models import Patient
+from tests.factories import make_patient, make_user
+from tests.smtp import smtp_server  # noqa: F401
+
+GUARDIAN_MAIL = "hemlig.vardnadshavare@example.se"
+
+
+def _jobs_page(client, auth) -> str:
+    make_user("admin", username="root")
+    auth.login("root")
+    return client.get("/admin/jobs?failed=1").text
+
+
+def test_a_refused_recipient_is_not_named_on_the_jobs_page(
+    smtp_server,  # noqa: F811
+    client,
+    auth,
+):
+    smtp_server.refuse.add(GUARDIAN_MAIL)
+    queue_mail(GUARDIAN_MAIL, "Vi har tagit emot beställning 17", "Hej!",
+               "order_received", "k:1")  # fmt: skip
+    db.session.commit()
+
+    run = jobs.run_named("send_mail")
+
+    assert run.outcome == "partial", (run.counts, run.message)
+    assert "SMTPRecipientsRefused" in run.message  # still says why
+    assert GUARDIAN_MAIL not in run.message
+    assert GUARDIAN_MAIL not in _jobs_page(client, auth)
+
+
+def test_a_failed_jobs_database_error_shows_no_personnummer(client, auth):
+    patient = make_patient(personal_id="198112189876")
+    db.session.commit()
+
+    def broken(now):
+        # A duplicate patient: the INSERT's values are in the error's text.
+        db.session.execute(
+            sa.insert(Patient).values(
+                personal_id=patient.personal_id,
+                id_kind="personnummer",
+                first_name="Hemlig",
+                last_name="Person",
+                birth_date=patient.birth_date,
+                diabetes_type="type1",
+            )  # fmt: skip
+        )
+
+    run = run_job("followup_nightly", broken)
+
+    assert run.outcome == "failed"
+    assert "IntegrityError" in run.message  # still says why
+    page = _jobs_page(client, auth)
+    for secret in ("198112189876", "Hemlig"):
+        assert secret not in run.message
+        assert secret not in page
