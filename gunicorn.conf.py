@@ -25,7 +25,7 @@ import os
 
 from gunicorn.glogging import Logger
 
-from sesamlike.common.request_logs import mask_secret_paths
+from sesamlike.common.request_logs import mask_personal_data, mask_secret_paths
 
 _cores = os.cpu_count() or 1
 
@@ -38,6 +38,7 @@ class MaskedLogger(Logger):
         super().setup(cfg)
         mask_secret_paths(self.access_log)
         mask_secret_paths(self.error_log)
+        mask_personal_data(self.error_log)
 
 
 logger_class = MaskedLogger

@@ -12,7 +12,9 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-fileConfig(config.config_file_name)
+# The app's own loggers stay on: the tests (and `flask db upgrade`) migrate in
+# a process whose app has made them, and its log of failed requests is read.
+fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 

@@ -5,12 +5,19 @@ for 48 hours, so whoever reads a log line with it could choose the password.
 The development server (Werkzeug's logger) and gunicorn's access and error logs
 (gunicorn.conf.py's logger class) mask it in every line, the Referer that
 gunicorn writes included.
+
+A request that fails is logged with its traceback (Flask's app logger), which
+names what the failing statement met: PostgreSQL's DETAIL line holds a row's
+values (a personnummer, a name). Those lines are written without them
+(`common.redaction`); SQLAlchemy leaves the statement's values out itself.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+
+from sesamlike.common.redaction import redacted
 
 # The token: up to the end of the path segment (a query, a quote, a space).
 _SECRET_PATH = re.compile(r"(/password/)[^/?#\s\"'\x1b]+")
@@ -38,6 +45,30 @@ def mask_secret_paths(logger: logging.Logger) -> None:
         logger.addFilter(SecretPathFilter())
 
 
+class PersonalDataFilter(logging.Filter):
+    """Writes a record's message and traceback without personal data (never
+    drops it): the traceback is formatted here, redacted, and kept as the
+    text every handler then writes."""
+
+    _formatter = logging.Formatter()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redacted(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redacted(record.exc_text)
+        return True
+
+
+def mask_personal_data(logger: logging.Logger) -> None:
+    """Redact what `logger` logs itself (once per logger)."""
+    if not any(isinstance(f, PersonalDataFilter) for f in logger.filters):
+        logger.addFilter(PersonalDataFilter())
+
+
 def init_app(app) -> None:
-    """The development server's request lines (`flask run`, `make run`)."""
+    """The development server's request lines (`flask run`, `make run`), and
+    the app's own log of failed requests."""
     mask_secret_paths(logging.getLogger("werkzeug"))
+    mask_personal_data(app.logger)

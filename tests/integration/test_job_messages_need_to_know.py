@@ -8,6 +8,8 @@ values (a personnummer, a name, a mail's body).
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 
 from sesamlike import jobs
@@ -15,7 +17,7 @@ from sesamlike.common.jobruns import run_job
 from sesamlike.common.mail import queue_mail
 from sesamlike.extensions import db
 from sesamlike.patients.models import Patient
-from tests.factories import make_patient, make_user
+from tests.factories import make_clinic, make_patient, make_user
 from tests.smtp import smtp_server  # noqa: F401
 
 GUARDIAN_MAIL = "hemlig.vardnadshavare@example.se"
@@ -70,3 +72,40 @@ def test_a_failed_jobs_database_error_shows_no_personnummer(client, auth):
     for secret in ("198112189876", "Hemlig"):
         assert secret not in run.message
         assert secret not in page
+
+
+def test_a_500s_logged_database_error_shows_no_personnummer(
+    app, client, auth, monkeypatch, caplog
+):
+    """The error log of a request that failed (Flask logs its traceback) is
+    read by whoever runs the servers: no personnummer or name in it."""
+    from sesamlike.patients import views
+
+    clinic = make_clinic()
+    patient = make_patient(clinic, personal_id="198112189876")
+    make_user("prescriber", username="doc", clinics=[clinic])
+    db.session.commit()
+
+    def broken(user, patient_id):
+        db.session.execute(
+            sa.insert(Patient).values(
+                personal_id=patient.personal_id,
+                id_kind="personnummer",
+                first_name="Hemlig",
+                last_name="Person",
+                birth_date=patient.birth_date,
+                diabetes_type="type1",
+            )  # fmt: skip
+        )
+
+    monkeypatch.setattr(views.services, "patient_card", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    auth.login("doc")
+
+    with caplog.at_level(logging.ERROR):
+        assert client.get(f"/patients/{patient.id}").status_code == 500
+
+    logged = "\n".join(caplog.text.splitlines())
+    assert "IntegrityError" in logged  # still says why
+    for secret in ("198112189876", "Hemlig"):
+        assert secret not in logged
