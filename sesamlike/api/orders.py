@@ -102,10 +102,12 @@ class OrderLineSchema(Schema):
         metadata={"description": ", ".join(status.value for status in LineStatus)}
     )
     pack_price_sek = fields.Float(
-        allow_none=True, metadata={"description": "null unless you prescribe"}
+        allow_none=True,
+        metadata={"description": "null unless your clinic pays the line"},
     )
     vat_rate = fields.Float(
-        allow_none=True, metadata={"description": "null unless you prescribe"}
+        allow_none=True,
+        metadata={"description": "null unless your clinic pays the line"},
     )
 
 
@@ -158,10 +160,12 @@ def order_view(user, order) -> dict:
     no door code or phone. The aids centre's answer carries no patient identity
     number (orders have none), and a ship-to and phone only for an order it
     ships (`shipto.ship_to_seen_by`). Prices go to prescribers only: patients,
-    guardians and the aids centre need no costs.
+    guardians and the aids centre need no costs; and a prescriber sees the own
+    clinics' costs only, the price of a line one of them pays (a patient cared
+    for at two clinics: the other clinic's lines show none).
     """
     place = shipto.ship_to_seen_by(user, order)
-    costs = user.role == Role.PRESCRIBER
+    own = {c.id for c in user.clinics} if user.role == Role.PRESCRIBER else set()
     return {
         **{
             name: getattr(order, name)
@@ -187,6 +191,7 @@ def order_view(user, order) -> dict:
                 "vat_rate": line.vat_rate if costs else None,
             }
             for line in order.lines
+            for costs in [line.payer_clinic_id in own]
         ],
     }
 

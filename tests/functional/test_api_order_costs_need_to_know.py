@@ -52,3 +52,31 @@ def test_the_patient_and_the_aids_centre_get_no_price(client, placed, role):
         user = make_user(role, patients=[world.patient])
     line = _line(client, user, order_id)
     assert (line["pack_price_sek"], line["vat_rate"]) == (None, None)
+
+
+def test_a_prescriber_of_another_clinic_gets_no_price_of_what_it_did_not_pay(
+    client, placed
+):
+    """A patient cared for at two clinics: the other clinic's prescriber reads
+    the order (care relationship), but its lines were paid by the clinic that
+    prescribed them, and a prescriber sees the own clinic's costs only (as
+    the patient's overview shows them, `own_clinic_costs`)."""
+    from datetime import date
+
+    from sesamlike.extensions import db
+    from sesamlike.patients.models import CareRelationship
+
+    world, order_id = placed
+    other = make_clinic("OTHER")
+    world.patient.care_relationships.append(
+        CareRelationship(clinic_id=other.id, started_on=date(2024, 1, 1))
+    )
+    db.session.commit()
+    colleague = make_user("prescriber", clinics=[other])
+
+    line = _line(client, colleague, order_id)
+
+    assert (line["pack_price_sek"], line["vat_rate"]) == (None, None)
+    # Both clinics' prescriber sees it.
+    both = make_user("prescriber", clinics=[other, world.clinic])
+    assert _line(client, both, order_id)["pack_price_sek"] == 812.5
