@@ -122,6 +122,8 @@ def new_account_refusals(
         refuse(errors.UsernameTooLong(), "username")
     elif not usernames.USERNAME_PATTERN.fullmatch(username):
         refuse(errors.UsernameCharacters(), "username")
+    elif usernames.is_identity_number(username):
+        refuse(errors.UsernameIdentityNumber(), "username")
     elif (taken := usernames.refusal_if_taken(username)) is not None:
         # "SSK.NORR" beside "ssk.norr" would be one login to the lock and
         # to anyone reading the lists: names differ in more than case.

@@ -103,6 +103,11 @@ class UsernameTooLong(Invalid):
     message = "Användarnamnet får ha högst 80 tecken."
 
 
+class UsernameIdentityNumber(Invalid):
+    code = "username_identity_number"
+    message = "Användarnamnet får inte vara ett personnummer eller samordningsnummer."
+
+
 class UsernameCharacters(Invalid):
     code = "username_characters"
     message = (

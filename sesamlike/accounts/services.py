@@ -123,6 +123,8 @@ def create_user(
         raise errors.UsernameTooLong()
     if not usernames.USERNAME_PATTERN.fullmatch(username):  # as the admin's page
         raise errors.UsernameCharacters()
+    if usernames.is_identity_number(username):
+        raise errors.UsernameIdentityNumber()
     check_password_policy(password, username)
     if (taken := usernames.refusal_if_taken(username)) is not None:
         raise taken

@@ -24,6 +24,17 @@ from sesamlike.extensions import db
 # underscore, and @ for a region that logs staff in by e-mail address. Only
 # a-z, as SQLite's lower() folds no other letter (`_same_name`).
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9._@-]+")
+# A Swedish identity number (personnummer or samordningsnummer: 10 or 12
+# digits, with or without - or +) is no username: a username stands in the
+# admin's lists and their search (in the URL), the audit log and the mail that
+# opens the account, and the admin sees no patient's identity (domain.md).
+_IDENTITY_NUMBER = re.compile(r"(?:\d{2})?\d{6}[-+]?\d{4}")
+
+
+def is_identity_number(username: str) -> bool:
+    """Whether `username` has the shape of a personnummer or samordningsnummer."""
+    return _IDENTITY_NUMBER.fullmatch(username) is not None
+
 
 # One PostgreSQL advisory lock for "a new username is being taken", so that
 # two accounts differing only in case cannot be created at the same moment.

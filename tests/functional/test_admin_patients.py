@@ -638,3 +638,20 @@ def test_a_patient_who_moved_back_is_taken_into_care_by_the_admin_too(
     doc = app.test_client()
     doc.post("/login", data={"username": "doktor.ost", "password": "correct-horse-1"})
     assert doc.get(f"/patients/{ella.id}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "username", ["19750101-4521", "197501014521", "750101-4521", "7501014521"]
+)
+def test_a_login_named_by_a_personnummer_is_refused(client, auth, world, username):
+    """A username stands in the admin's lists, its search (in the URL), the
+    audit log and the mail that opens the account; the admin sees no
+    patient's or guardian's identity number (domain.md, need to know)."""
+    olle = world["olle"]
+    auth.login("admin")
+    refused = _new_login(client, olle.id, username=username)
+    assert refused.status_code == 422
+    assert "personnummer" in refused.text
+    assert (
+        db.session.scalar(sa.select(User.id).where(User.username == username)) is None
+    )
