@@ -1,10 +1,12 @@
-"""Request logs without the secrets some paths carry.
+"""Request logs without the secrets some paths carry, and no identity number.
 
 A password link's path holds its token (`/password/<token>`): it works once and
 for 48 hours, so whoever reads a log line with it could choose the password.
 The development server (Werkzeug's logger) and gunicorn's access and error logs
 (gunicorn.conf.py's logger class) mask it in every line, the Referer that
-gunicorn writes included.
+gunicorn writes included. A personnummer in an address (a FHIR client's
+search by identifier, an admin's search, the login page's `next` naming them)
+is masked alike: whoever reads the logs may not read patients' identities.
 
 A request that fails is logged with its traceback (Flask's app logger), which
 names what the failing statement met: PostgreSQL's DETAIL line holds a row's
@@ -22,20 +24,28 @@ from sesamlike.common.redaction import redacted
 # The token: up to the end of the path segment (a query, a quote, a space).
 _SECRET_PATH = re.compile(r"(/password/)[^/?#\s\"'\x1b]+")
 MASK = r"\1***"
+# A personnummer or samordningsnummer a client put in an address (a FHIR
+# search by identifier, an admin's search, a login page's `next` naming
+# either): 10 or 12 digits, with or without its separator, URL-encoded or not.
+_IDENTITY_NUMBER = re.compile(
+    r"(?<![0-9])(?:[0-9]{2})?[0-9]{6}(?:[-+]|%2[BbDd])?[0-9]{4}(?![0-9])"
+)
 
 
 def masked(line: str) -> str:
-    """The line with every password link's token replaced by ***."""
-    return _SECRET_PATH.sub(MASK, line)
+    """The line with every password link's token and identity number replaced
+    by ***."""
+    return _IDENTITY_NUMBER.sub("***", _SECRET_PATH.sub(MASK, line))
 
 
 class SecretPathFilter(logging.Filter):
-    """Rewrites a record's message with the tokens masked (never drops it)."""
+    """Rewrites a record's message with the tokens and identity numbers masked
+    (never drops it)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if "/password/" in message:
-            record.msg, record.args = masked(message), None
+        if (now := masked(message)) != message:
+            record.msg, record.args = now, None
         return True
 
 

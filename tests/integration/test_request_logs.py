@@ -115,3 +115,43 @@ def test_gunicorns_access_log_masks_a_password_links_token(gunicorn):
     assert [line for line in lines if f'"GET {MASKED} HTTP/1.1" 410' in line], lines
     assert [line for line in lines if f'"{base}{MASKED}"' in line], lines
     assert not [line for line in lines if TOKEN in line]
+
+
+# A personnummer a client put in an address: a FHIR search by identifier (the
+# way FHIR clients look a patient up), or an admin's account search.
+PERSONNUMMER = "199812109974"
+IDENTIFIED = (
+    f"/fhir/r5/Patient?identifier=urn:oid:1.2.752.129.2.1.3.1%7C{PERSONNUMMER}",
+    "/admin/users?q=19981210-9974",
+)
+
+
+def test_the_development_servers_log_masks_a_personnummer(app, caplog, monkeypatch):
+    monkeypatch.setattr(logging.getLogger("werkzeug"), "disabled", False)
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    try:
+        with caplog.at_level(logging.INFO, logger="werkzeug"):
+            base = f"http://127.0.0.1:{server.server_port}"
+            for path in IDENTIFIED:
+                get(f"{base}{path}")
+    finally:
+        server.shutdown()
+        serving.join(10)
+    lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert [line for line in lines if "/fhir/r5/Patient?identifier=" in line], lines
+    assert [line for line in lines if "/admin/users?q=" in line], lines
+    assert not [line for line in lines if "9974" in line], lines
+
+
+def test_gunicorns_access_log_masks_a_personnummer(gunicorn):
+    base, access_log = gunicorn
+    for path in IDENTIFIED:
+        get(f"{base}{path}")
+    deadline = time.monotonic() + 10
+    while "/admin/users" not in access_log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    lines = access_log.read_text().splitlines()
+    assert [line for line in lines if "/admin/users?q=" in line], lines
+    assert not [line for line in lines if "9974" in line], lines
