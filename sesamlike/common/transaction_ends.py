@@ -38,6 +38,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, Response, g
 
+from sesamlike.common.request_logs import mask_personal_data
 from sesamlike.extensions import db
 
 WROTE = "sesamlike_wrote"  # connection.info: sent something but a SELECT
@@ -46,6 +47,7 @@ WROTE = "sesamlike_wrote"  # connection.info: sent something but a SELECT
 _WRITTEN_AT_COMMIT: dict[str, Callable[[Any], bool]] = {}
 
 log = logging.getLogger(__name__)
+mask_personal_data(log)  # its tracebacks: no personnummer or name
 
 
 def _never(_row: Any) -> bool:

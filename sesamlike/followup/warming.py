@@ -28,6 +28,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from sesamlike.accounts.models import Clinic, Role, User
+from sesamlike.common.request_logs import mask_personal_data
 from sesamlike.extensions import db
 from sesamlike.followup import (
     breakdowns,
@@ -40,6 +41,7 @@ from sesamlike.followup.scope import Scope
 from sesamlike.followup.summaries import default_threshold
 
 log = logging.getLogger("sesamlike.followup.warming")
+mask_personal_data(log)  # its tracebacks: no personnummer or name
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,10 @@ values (a personnummer, a name, a mail's body).
 
 from __future__ import annotations
 
+import importlib
 import logging
 
+import pytest
 import sqlalchemy as sa
 
 from sesamlike import jobs
@@ -109,3 +111,22 @@ def test_a_500s_logged_database_error_shows_no_personnummer(
     assert "IntegrityError" in logged  # still says why
     for secret in ("198112189876", "Hemlig"):
         assert secret not in logged
+
+
+@pytest.mark.parametrize(
+    "module", ["sesamlike.common.transaction_ends", "sesamlike.followup.warming"]
+)
+def test_the_apps_own_loggers_write_no_personnummer(app, caplog, module):
+    """The loggers that write a traceback of their own (outside a request)."""
+    log = importlib.import_module(module).log
+    try:
+        raise RuntimeError(
+            "duplicate key\nDETAIL:  Key (personal_id)=(198112189876) already exists."
+            " (to anna@example.se)"
+        )
+    except RuntimeError:
+        with caplog.at_level(logging.ERROR, logger=log.name):
+            log.exception("failed for 19811218-9876")
+    assert "RuntimeError" in caplog.text
+    for secret in ("198112189876", "19811218-9876", "anna@example.se"):
+        assert secret not in caplog.text
