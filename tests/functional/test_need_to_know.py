@@ -168,6 +168,7 @@ def requests_for(app, region: PrivacyRegion):
     fixed = {"fmt": "csv", "table": "prescribers", "kind": "pump",
              "export_id": region.supplier_export_id or 0,
              "user_id": region.users["guardian"].id,
+             "clinic_id": region.clinic.id,
              "token": "no-such-link"}  # fmt: skip
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if "GET" not in rule.methods or rule.endpoint in SKIPPED | NEEDS_A_RUN:
