@@ -576,6 +576,17 @@ _FREE_HELD = (
 _FREE = sa.union_all(_FREE_LOTS, _FREE_HELD)
 
 
+def _packs_by_depot(model, status, sign: int) -> sa.Select:
+    """The packs of `model`'s rows in `status` per article and depot, times
+    `sign`: backordered reservations wait for them (-), ordered proposals
+    bring them (+)."""
+    return (
+        sa.select(model.article_id, model.depot_id, sign * sa.func.sum(model.packs))
+        .where(model.article_id.in_(_ARTICLE_LIST), model.status == written_out(status))
+        .group_by(model.article_id, model.depot_id)
+    )
+
+
 # What a reservation weighs against the articles' reorder points, beside their
 # free stock (`_FREE`), in the same statement (`_free_and_weighed`): the
 # packs backorders wait for (-), those ordered from the supplier (+), and each
@@ -589,29 +600,11 @@ _FREE_AND_WEIGHED = sa.union_all(
             (_FREE_LOTS, _FREE_STOCK),
             (_FREE_HELD, _FREE_STOCK),
             (
-                sa.select(
-                    Reservation.article_id,
-                    Reservation.depot_id,
-                    -sa.func.sum(Reservation.packs),
-                )
-                .where(
-                    Reservation.article_id.in_(_ARTICLE_LIST),
-                    Reservation.status == written_out(ReservationStatus.BACKORDERED),
-                )
-                .group_by(Reservation.article_id, Reservation.depot_id),
+                _packs_by_depot(Reservation, ReservationStatus.BACKORDERED, -1),
                 _BEYOND_FREE,
             ),
             (
-                sa.select(
-                    PurchaseProposal.article_id,
-                    PurchaseProposal.depot_id,
-                    sa.func.sum(PurchaseProposal.packs),
-                )
-                .where(
-                    PurchaseProposal.article_id.in_(_ARTICLE_LIST),
-                    PurchaseProposal.status == written_out(ProposalStatus.ORDERED),
-                )
-                .group_by(PurchaseProposal.article_id, PurchaseProposal.depot_id),
+                _packs_by_depot(PurchaseProposal, ProposalStatus.ORDERED, 1),
                 _BEYOND_FREE,
             ),
             (

@@ -49,22 +49,28 @@ def test_a_refused_recipient_is_not_named_on_the_jobs_page(
     assert GUARDIAN_MAIL not in _jobs_page(client, auth)
 
 
+def insert_the_same_personnummer(patient) -> None:
+    """A second patient with `patient`'s personnummer: the INSERT's values
+    (the number, the name "Hemlig") are in the database error's text."""
+    db.session.execute(
+        sa.insert(Patient).values(
+            personal_id=patient.personal_id,
+            id_kind="personnummer",
+            first_name="Hemlig",
+            last_name="Person",
+            birth_date=patient.birth_date,
+            diabetes_type="type1",
+        )  # fmt: skip
+    )
+
+
 def test_a_failed_jobs_database_error_shows_no_personnummer(client, auth):
     patient = make_patient(personal_id="198112189876")
     db.session.commit()
 
     def broken(now):
         # A duplicate patient: the INSERT's values are in the error's text.
-        db.session.execute(
-            sa.insert(Patient).values(
-                personal_id=patient.personal_id,
-                id_kind="personnummer",
-                first_name="Hemlig",
-                last_name="Person",
-                birth_date=patient.birth_date,
-                diabetes_type="type1",
-            )  # fmt: skip
-        )
+        insert_the_same_personnummer(patient)
 
     run = run_job("followup_nightly", broken)
 
@@ -89,16 +95,7 @@ def test_a_500s_logged_database_error_shows_no_personnummer(
     db.session.commit()
 
     def broken(user, patient_id):
-        db.session.execute(
-            sa.insert(Patient).values(
-                personal_id=patient.personal_id,
-                id_kind="personnummer",
-                first_name="Hemlig",
-                last_name="Person",
-                birth_date=patient.birth_date,
-                diabetes_type="type1",
-            )  # fmt: skip
-        )
+        insert_the_same_personnummer(patient)
 
     monkeypatch.setattr(views.services, "patient_card", broken)
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
