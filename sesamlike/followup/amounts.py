@@ -108,14 +108,16 @@ class Amounts:
         )
         return packs * cents * vat
 
-    def combined(self, device, consumables) -> sa.ColumnElement:
-        """A line's device part and consumable part as one number in the
-        units of device parts (either may be NULL)."""
+    def combined(self, device, consumables, *, durable) -> sa.ColumnElement:
+        """A line's part as one number in the units of device parts: its
+        device part where `durable`, else its consumable part (either may be
+        NULL: none). Only the part that applies is worked out (SQLite
+        evaluates both operands of a sum, one of them for nothing)."""
         device = sa.func.coalesce(device, 0)
         consumables = sa.func.coalesce(consumables, 0)
-        if not self.postgresql:
-            return device + consumables
-        return device + consumables * literal_int(self.lcm * DAYS_PER_YEAR)
+        if self.postgresql:
+            consumables = consumables * literal_int(self.lcm * DAYS_PER_YEAR)
+        return sa.case((durable, device), else_=consumables)
 
     def device_part(self, value, days, years) -> sa.ColumnElement:
         """A durable device's part of its value for its days in use in the year."""

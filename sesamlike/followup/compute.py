@@ -146,13 +146,16 @@ def counted(incremental: bool = False) -> sa.ColumnElement[bool]:
 def sensor_rank(systems: Systems) -> sa.ColumnElement:
     """A sensor line's CGM system as its place in `systems` (name order)."""
     whens = [
-        (ol.c.article_id == literal_int(article_id), literal_int(rank))
+        (literal_int(article_id), literal_int(rank))
         for rank, (_name, ids) in enumerate(systems)
         for article_id in ids
     ]
     # No sensor in any CGM system: a typed NULL (PostgreSQL reads a bare one as
     # text, which a CASE cannot match with the device keys it shares a MAX with).
-    return sa.case(*whens) if whens else sa.cast(sa.null(), sa.BigInteger)
+    # CASE article_id WHEN ...: the line's article read once, not once a WHEN.
+    if not whens:
+        return sa.cast(sa.null(), sa.BigInteger)
+    return sa.case(*whens, value=ol.c.article_id)
 
 
 def _system_name(rank: sa.ColumnElement, systems: Systems):
@@ -208,8 +211,9 @@ def _plain_line_costs(year: int, scope: sa.Select | None, systems: Systems, *,
     in_use = sa.or_(durable_expr(), art.c.category == "cgm_transmitter")
     category = art.c.category
     # Packs and pack sizes are above zero (check constraints): no unit test.
-    sensor = sa.case((sa.and_(category == "cgm_sensor", ol.c.delivered_on >= first),
-                      sensor_rank(list(systems))))  # fmt: skip
+    # Only sensors have a place (`sensor_systems` are sensor articles): no
+    # test of the category, which every line would make.
+    sensor = sa.case((ol.c.delivered_on >= first, sensor_rank(list(systems))))
     if scope is None:  # nearly every line is read: SQLite scans the table
         delivered, status = no_index(ol.c.delivered_on), no_index(ol.c.status)
         counted_lines = status.in_(sorted(COUNTED_STATUSES))
@@ -356,17 +360,18 @@ def in_year(lines: sa.Subquery, year: int, *,
     """A line is part of the year: a device costing on a day of it (with
     `in_use`: with the patient on a day of it, its amortisation over or not),
     or anything not durable delivered in it (a CGM transmitter that lasts no
-    whole day included: it still costs). `days` is NULL but for devices, so
-    the first test settles most lines; `use` is read only for a device that
-    costs nothing in the year (each reference to a column of the lines is its
-    expression again, per line)."""
+    whole day included: it still costs). Most lines are consumables of the
+    year, settled by the first test from the line's own columns; `days` (an
+    expression of the article's, per reference: SQLite works it out again
+    for each) is read only for the rest, and `use` only for a device that
+    costs nothing in the year."""
     tests = [sa.func.coalesce(lines.c.days, 1) > 0]
     if in_use:
         tests.append(lines.c.use > 0)
     return sa.or_(
-        *tests,
         sa.and_(sa.func.coalesce(lines.c.years, 0) == 0,
                 lines.c.delivered_on >= date(year, 1, 1)),
+        *tests,
     )  # fmt: skip
 
 
@@ -387,22 +392,32 @@ def line_parts(lines: sa.Subquery, year: int, amounts: Amounts):
     """A line's device part and consumable part (the other NULL; both NULL for
     a CGM transmitter delivered in an earlier year, which costs nothing now),
     in the units of `amounts`."""
+    durable, device, consumable = _own_part(lines, year, amounts)
+    return sa.case((durable, device)), sa.case((durable, None), else_=consumable)
+
+
+def _own_part(lines: sa.Subquery, year: int, amounts: Amounts):
+    """(durable, device part, consumable part): whether the line is a durable
+    device, and its part were it one or were it not (`line_parts` keeps the
+    one that applies). Each is tested once: SQLite works a column of the
+    lines out again at each reference (`days` is an expression of the
+    article's), so a consumable's part never reads `days`, and a line's
+    combined part (`_line_parts`) tests `durable` once."""
     durable = lines.c.years > 0  # NULL for consumables: not true
     # NULL for a device past its amortisation (no days that cost): both parts
     # NULL say a line costs nothing and has no part in whether the patient
     # has a row of the year or who pays (`costs_something`).
     device = sa.case(
-        (sa.and_(durable, lines.c.days > 0),
+        (lines.c.days > 0,
          amounts.device_part(lines.c.value, lines.c.days, lines.c.years))
     )  # fmt: skip
-    consumables = sa.case(
-        (durable, None),
+    consumable = sa.case(
         # A CGM transmitter delivered in an earlier year and still in use:
         # nothing now, but a part of the year.
         (lines.c.delivered_on < date(year, 1, 1), literal_int(0)),
         else_=lines.c.value,
     )
-    return device, consumables
+    return durable, device, consumable
 
 
 def costs_something(sums) -> sa.ColumnElement[bool]:
@@ -513,7 +528,9 @@ def _line_parts(lines: sa.Subquery, year: int, amounts: Amounts, *,
     durable = lines.c.years > 0  # NULL for consumables: not true
     cgm_device = lines.c.category.in_(sorted(CGM_DEVICE_CATEGORIES))
     device, consumables = line_parts(lines, year, amounts)
-    both = amounts.combined(device, consumables)
+    # The part that applies (`_own_part`), in the units of device parts.
+    _, own_device, own_consumable = _own_part(lines, year, amounts)
+    both = amounts.combined(own_device, own_consumable, durable=durable)
     pump_part = sa.case((lines.c.category.in_(sorted(PUMP_PART_CATEGORIES)), both))
     cgm_part = sa.case((lines.c.category.in_(sorted(CGM_PART_CATEGORIES)), both))
     parts = (
