@@ -193,7 +193,11 @@ def run_year(
         else:
             since = previous.started_at - CHANGE_MARGIN
             touched = sa.union(staging.changed_rows(), changed_patients(since))
-            store_payers(year, today, touched, amounts=amounts)
+            # A rerun that changed nothing has no payers to store: building
+            # their statement (a pass over the lines, for none) cost more
+            # than asking first.
+            if _any(touched):
+                store_payers(year, today, touched, amounts=amounts)
             # A patient's payers outlive its row only when this run removed
             # the row (SQLite: those are not among the changed rows).
             if removed:
@@ -225,6 +229,12 @@ def run_year(
     step(1)
     seconds = time.perf_counter() - started
     return RunResult(year, full, patients, removed, seconds, changed)
+
+
+def _any(patients: sa.Select) -> bool:
+    """Whether the select gives any patient."""
+    found = sa.select(sa.literal(1)).select_from(patients.subquery()).limit(1)
+    return db.session.scalar(found) is not None
 
 
 def _stage(year: int, scope: sa.Select | None, amounts: Amounts,

@@ -7,7 +7,7 @@ is what a year's first run stores from scratch, and the payers are what the
 lines say (`cost_centres.payer_rows`, read from the lines).
 """
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -114,6 +114,22 @@ def test_an_incremental_run_stores_what_a_first_run_does(world):  # noqa: F811
 
     assert reads == 1
     assert (costs(), payers()) == after_incremental
+
+
+def test_a_rerun_with_nothing_changed_reads_the_lines_once(world):  # noqa: F811
+    """A full rerun of a year with no line written since its last run (each
+    line counts as written yesterday) and no figure changed stores no payers:
+    it reads the lines for the costs alone, and keeps the payers as they were."""
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    db.session.execute(sa.update(OrderLine).values(updated_at=yesterday))
+    db.session.commit()
+    run_year(2025, full=True)  # the lines' own run: all written before it
+    before = costs(), payers()
+
+    reads = lines_read_during(lambda: run_year(2025, full=True))
+
+    assert reads == 1
+    assert (costs(), payers()) == before
 
 
 def test_the_stored_payers_are_what_the_lines_say(world):  # noqa: F811
