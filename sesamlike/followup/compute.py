@@ -392,7 +392,11 @@ def line_parts(lines: sa.Subquery, year: int, amounts: Amounts):
     """A line's device part and consumable part (the other NULL; both NULL for
     a CGM transmitter delivered in an earlier year, which costs nothing now),
     in the units of `amounts`."""
-    durable, device, consumable = _own_part(lines, year, amounts)
+    return _kept_part(*_own_part(lines, year, amounts))
+
+
+def _kept_part(durable, device, consumable):
+    """`line_parts` from `_own_part`: the part that applies, the other NULL."""
     return sa.case((durable, device)), sa.case((durable, None), else_=consumable)
 
 
@@ -525,11 +529,10 @@ def _line_parts(lines: sa.Subquery, year: int, amounts: Amounts, *,
     arm of a union, which SQLite keeps apart anyway): it sorts to group, and
     its sorter then holds a few numbers per line, not the columns they come
     from."""
-    durable = lines.c.years > 0  # NULL for consumables: not true
+    durable, own_device, own_consumable = _own_part(lines, year, amounts)
     cgm_device = lines.c.category.in_(sorted(CGM_DEVICE_CATEGORIES))
-    device, consumables = line_parts(lines, year, amounts)
-    # The part that applies (`_own_part`), in the units of device parts.
-    _, own_device, own_consumable = _own_part(lines, year, amounts)
+    device, consumables = _kept_part(durable, own_device, own_consumable)
+    # The part that applies, in the units of device parts.
     both = amounts.combined(own_device, own_consumable, durable=durable)
     pump_part = sa.case((lines.c.category.in_(sorted(PUMP_PART_CATEGORIES)), both))
     cgm_part = sa.case((lines.c.category.in_(sorted(CGM_PART_CATEGORIES)), both))
