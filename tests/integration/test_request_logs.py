@@ -17,6 +17,8 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,9 +41,10 @@ def get(url: str, **headers: str) -> int:
         return error.code
 
 
-def test_the_development_servers_log_masks_a_password_links_token(
-    app, caplog, monkeypatch
-):
+@contextmanager
+def development_server(app, caplog, monkeypatch) -> Iterator[str]:
+    """The app under Werkzeug's development server (as `flask run`), its
+    log lines caught; its base address."""
     # The test session's migrations (Alembic's fileConfig) turned off the
     # loggers that existed by then; `flask run` runs none.
     monkeypatch.setattr(logging.getLogger("werkzeug"), "disabled", False)
@@ -50,12 +53,18 @@ def test_the_development_servers_log_masks_a_password_links_token(
     serving.start()
     try:
         with caplog.at_level(logging.INFO, logger="werkzeug"):
-            base = f"http://127.0.0.1:{server.server_port}"
-            assert get(f"{base}/password/{TOKEN}") == 410  # no such link
-            assert get(f"{base}/password/{TOKEN}?x=1") == 410
+            yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         serving.join(10)
+
+
+def test_the_development_servers_log_masks_a_password_links_token(
+    app, caplog, monkeypatch
+):
+    with development_server(app, caplog, monkeypatch) as base:
+        assert get(f"{base}/password/{TOKEN}") == 410  # no such link
+        assert get(f"{base}/password/{TOKEN}?x=1") == 410
     lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
     assert sum(f"GET {MASKED} HTTP/1.1" in line for line in lines) == 1, lines
     assert sum(f"GET {MASKED}?x=1 HTTP/1.1" in line for line in lines) == 1, lines
@@ -127,18 +136,9 @@ IDENTIFIED = (
 
 
 def test_the_development_servers_log_masks_a_personnummer(app, caplog, monkeypatch):
-    monkeypatch.setattr(logging.getLogger("werkzeug"), "disabled", False)
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    serving = threading.Thread(target=server.serve_forever, daemon=True)
-    serving.start()
-    try:
-        with caplog.at_level(logging.INFO, logger="werkzeug"):
-            base = f"http://127.0.0.1:{server.server_port}"
-            for path in IDENTIFIED:
-                get(f"{base}{path}")
-    finally:
-        server.shutdown()
-        serving.join(10)
+    with development_server(app, caplog, monkeypatch) as base:
+        for path in IDENTIFIED:
+            get(f"{base}{path}")
     lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
     assert [line for line in lines if "/fhir/r5/Patient?identifier=" in line], lines
     assert [line for line in lines if "/admin/users?q=" in line], lines
