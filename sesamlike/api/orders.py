@@ -166,6 +166,7 @@ def order_view(user, order) -> dict:
     """
     place = shipto.ship_to_seen_by(user, order)
     own = {c.id for c in user.clinics} if user.role == Role.PRESCRIBER else set()
+    payers = ordering.payer_clinics(order.lines) if own else {}
     return {
         **{
             name: getattr(order, name)
@@ -191,7 +192,7 @@ def order_view(user, order) -> dict:
                 "vat_rate": line.vat_rate if costs else None,
             }
             for line in order.lines
-            for costs in [line.payer_clinic_id in own]
+            for costs in [payers.get(line.id) in own]
         ],
     }
 

@@ -264,14 +264,6 @@ class OrderLine(db.Model):
     )
     cost_centre: Mapped[str | None] = mapped_column(sa.String(20))
 
-    @property
-    def payer_clinic_id(self) -> int | None:
-        """The clinic that pays the line: its prescription's, else the one
-        written on it (imported history, a warranty replacement)."""
-        if self.prescription_id is not None:
-            return self.prescription.clinic_id
-        return self.cost_clinic_id
-
     updated_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow, index=True
     )

@@ -80,3 +80,35 @@ def test_a_prescriber_of_another_clinic_gets_no_price_of_what_it_did_not_pay(
     # Both clinics' prescriber sees it.
     both = make_user("prescriber", clinics=[other, world.clinic])
     assert _line(client, both, order_id)["pack_price_sek"] == 812.5
+
+
+def test_the_prices_payers_are_read_in_one_statement_however_many_lines(client):
+    """Who pays each line is read for all lines at once, not one query a line."""
+    import sqlalchemy as sa
+
+    from sesamlike.extensions import db
+    from tests.factories import make_prescription
+
+    clinic = make_clinic("OWN")
+    world = make_prescribed(clinic, make_article("INF-9"))
+    more = [make_prescription(world.patient, make_article(f"A{n}"), clinic=clinic)
+            for n in range(4)]  # fmt: skip
+    db.session.commit()
+    headers = bearer(world.prescriber)
+
+    def statements_of_get(rxs) -> int:
+        lines = [{"prescription_id": rx.id, "packs": 1} for rx in rxs]
+        body = {"patient_id": world.patient.id, "lines": lines}
+        order = client.post("/api/v1/orders", json=body, headers=headers)
+        assert order.status_code == 201, order.get_json()
+        seen = []
+        count = lambda *_args, **_kw: seen.append(1)  # noqa: E731
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            client.get(f"/api/v1/orders/{order.get_json()['id']}", headers=headers)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    one = statements_of_get([more[0]])
+    assert statements_of_get([world.rx, *more[1:]]) == one
