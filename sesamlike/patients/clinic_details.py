@@ -84,12 +84,12 @@ def create(user: User | None, code: str, data: Mapping[str, Any]) -> Clinic:
     if user is not None:
         _require_admin(user)
     details = checked({**data, "code": code}, new=True)
-    code = code.strip()
-    if db.session.scalar(sa.select(Clinic.id).where(Clinic.code == code)):
-        raise ClinicExists(code=code, fields={"code": [CODE_TAKEN]})
-    created = create_clinic(code, details.name, details.cost_centre,
-                            **_values(details, exclude=("name", "cost_centre")),
-                            commit=False)  # fmt: skip
+    try:
+        created = create_clinic(code, details.name, details.cost_centre,
+                                **_values(details, exclude=("name", "cost_centre")),
+                                commit=False)  # fmt: skip
+    except ClinicExists as taken:  # said beside the code field too
+        raise ClinicExists(**taken.params, fields={"code": [CODE_TAKEN]}) from None
     db.session.flush()
     audit.record("clinic_create", "clinic", patient_id=None, object_id=created.id,
                  user=user, detail=created.code)  # fmt: skip
